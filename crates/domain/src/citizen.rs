@@ -1,0 +1,257 @@
+//! Citizens, entered once and found again by national id or by name and birth date.
+//!
+//! How a national id is validated is a rule of the deployment, not of Guichet: the scheme is a
+//! trait, and the default is a real, public one (Estonia's personal identification code, whose
+//! check digit and embedded birth date let the counter catch typing mistakes at once).
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{DomainError, Result};
+
+/// A citizen as the centre knows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Citizen {
+    pub national_id: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: NaiveDate,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// A national id that does not pass the deployment's scheme.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("national id '{input}' is not valid under {scheme}: {reason}")]
+pub struct NationalIdError {
+    pub input: String,
+    pub scheme: &'static str,
+    pub reason: String,
+}
+
+/// A deployment's rule for national ids.
+pub trait NationalIdScheme: Send + Sync + std::fmt::Debug {
+    /// The name a deployment configures it by.
+    fn name(&self) -> &'static str;
+    /// Checks an id and returns its canonical form.
+    fn normalize(&self, raw: &str) -> std::result::Result<String, NationalIdError>;
+    /// The birth date the id encodes, where the scheme has one.
+    fn birth_date(&self, _id: &str) -> Option<NaiveDate> {
+        None
+    }
+}
+
+/// Estonia's isikukood: GYYMMDDSSSC, where G gives sex and century, then the birth date, a
+/// serial, and a check digit computed with two weight sets modulo 11.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EstonianPersonalCode;
+
+impl EstonianPersonalCode {
+    fn check_digit(digits: &[u32]) -> u32 {
+        let weigh =
+            |weights: [u32; 10]| digits.iter().zip(weights).map(|(d, w)| d * w).sum::<u32>() % 11;
+        match weigh([1, 2, 3, 4, 5, 6, 7, 8, 9, 1]) {
+            10 => match weigh([3, 4, 5, 6, 7, 8, 9, 1, 2, 3]) {
+                10 => 0,
+                r => r,
+            },
+            r => r,
+        }
+    }
+
+    fn date_of(digits: &[u32]) -> Option<NaiveDate> {
+        let century = match digits[0] {
+            1 | 2 => 1800,
+            3 | 4 => 1900,
+            5 | 6 => 2000,
+            7 | 8 => 2100,
+            _ => return None,
+        };
+        let yy = digits[1] * 10 + digits[2];
+        let mm = digits[3] * 10 + digits[4];
+        let dd = digits[5] * 10 + digits[6];
+        NaiveDate::from_ymd_opt(century + yy as i32, mm, dd)
+    }
+}
+
+impl NationalIdScheme for EstonianPersonalCode {
+    fn name(&self) -> &'static str {
+        "ee-isikukood"
+    }
+
+    fn normalize(&self, raw: &str) -> std::result::Result<String, NationalIdError> {
+        let fail = |reason: String| NationalIdError {
+            input: raw.to_owned(),
+            scheme: "Estonian personal code (11 digits)",
+            reason,
+        };
+        let id: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+        if id.len() != 11 || !id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(fail(format!(
+                "it must be exactly 11 digits (got {} characters)",
+                id.chars().count()
+            )));
+        }
+        let digits: Vec<u32> = id.chars().filter_map(|c| c.to_digit(10)).collect();
+        if Self::date_of(&digits).is_none() {
+            return Err(fail(
+                "its first seven digits do not encode a real birth date".into(),
+            ));
+        }
+        if Self::check_digit(&digits[..10]) != digits[10] {
+            return Err(fail(
+                "its check digit does not match: a digit is mistyped or two are swapped".into(),
+            ));
+        }
+        Ok(id)
+    }
+
+    fn birth_date(&self, id: &str) -> Option<NaiveDate> {
+        let digits: Vec<u32> = id.chars().filter_map(|c| c.to_digit(10)).collect();
+        (digits.len() == 11)
+            .then(|| Self::date_of(&digits))
+            .flatten()
+    }
+}
+
+/// For deployments without a checkable national id: 4 to 20 letters and digits, uppercased.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PlainId;
+
+impl NationalIdScheme for PlainId {
+    fn name(&self) -> &'static str {
+        "plain"
+    }
+
+    fn normalize(&self, raw: &str) -> std::result::Result<String, NationalIdError> {
+        let id: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect::<String>()
+            .to_ascii_uppercase();
+        if (4..=20).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            Ok(id)
+        } else {
+            Err(NationalIdError {
+                input: raw.to_owned(),
+                scheme: "plain id",
+                reason: "use 4 to 20 letters and digits".into(),
+            })
+        }
+    }
+}
+
+/// The scheme a deployment configured, by name.
+pub fn scheme_by_name(name: &str) -> Result<&'static dyn NationalIdScheme> {
+    match name {
+        "ee-isikukood" => Ok(&EstonianPersonalCode),
+        "plain" => Ok(&PlainId),
+        other => Err(DomainError::UnknownChoice {
+            what: "national id scheme",
+            input: other.to_owned(),
+            expected: "ee-isikukood, plain".into(),
+        }),
+    }
+}
+
+/// Builds the canonical citizen record, checking the id and that names and dates make sense.
+pub fn register(
+    scheme: &dyn NationalIdScheme,
+    national_id: &str,
+    given_name: &str,
+    family_name: &str,
+    birth_date: NaiveDate,
+    today: NaiveDate,
+) -> Result<Citizen> {
+    let id = scheme.normalize(national_id)?;
+    let given_name = given_name.trim();
+    let family_name = family_name.trim();
+    if given_name.is_empty() || family_name.is_empty() {
+        return Err(DomainError::Citizen {
+            problem: "both the given name and the family name are required".into(),
+        });
+    }
+    if birth_date > today {
+        return Err(DomainError::Citizen {
+            problem: format!("birth date {birth_date} is in the future"),
+        });
+    }
+    if let Some(encoded) = scheme.birth_date(&id)
+        && encoded != birth_date
+    {
+        return Err(DomainError::Citizen {
+            problem: format!(
+                "national id {id} encodes the birth date {encoded}, not {birth_date}; check both"
+            ),
+        });
+    }
+    Ok(Citizen {
+        national_id: id,
+        given_name: given_name.to_owned(),
+        family_name: family_name.to_owned(),
+        birth_date,
+        phone: None,
+        email: None,
+        address: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estonian_codes() {
+        let s = EstonianPersonalCode;
+        assert_eq!(s.normalize("376 0503 0299").unwrap(), "37605030299");
+        assert_eq!(
+            s.birth_date("37605030299"),
+            NaiveDate::from_ymd_opt(1976, 5, 3)
+        );
+        for bad in [
+            "37605030298",
+            "3760503029",
+            "37613030299",
+            "97605030299",
+            "abc",
+        ] {
+            assert!(s.normalize(bad).is_err(), "{bad}");
+        }
+        let swapped = "37650030299";
+        assert!(s.normalize(swapped).is_err());
+    }
+
+    #[test]
+    fn register_checks_birth_date_against_id() {
+        let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let born = NaiveDate::from_ymd_opt(1976, 5, 3).unwrap();
+        let c = register(
+            &EstonianPersonalCode,
+            "37605030299",
+            " Mari ",
+            "Tamm",
+            born,
+            today,
+        )
+        .unwrap();
+        assert_eq!(c.given_name, "Mari");
+        let wrong = NaiveDate::from_ymd_opt(1976, 5, 4).unwrap();
+        assert!(
+            register(
+                &EstonianPersonalCode,
+                "37605030299",
+                "Mari",
+                "Tamm",
+                wrong,
+                today
+            )
+            .is_err()
+        );
+        assert!(register(&PlainId, "ab-12", "", "Tamm", born, today).is_err());
+        assert!(scheme_by_name("xx").is_err());
+    }
+}

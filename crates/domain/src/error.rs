@@ -1,0 +1,72 @@
+//! Every way a domain rule can refuse, with the context needed to say what was wrong and what to
+//! do about it.
+
+use crate::citizen::NationalIdError;
+use crate::form::FieldProblem;
+use crate::queue::{TicketAction, TicketStatus};
+use crate::receipt::ReceiptError;
+use crate::request::{Action, Party, Refusal, RequestStatus};
+
+pub type Result<T, E = DomainError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DomainError {
+    #[error("'{code}' is not a currency code: use three letters such as EUR or KES")]
+    Currency { code: String },
+
+    #[error(
+        "'{input}' is not an amount in {currency}: write digits with at most {exponent} decimals, such as 12.50"
+    )]
+    Amount {
+        input: String,
+        currency: String,
+        exponent: u32,
+    },
+
+    #[error("the catalogue has {} problem(s): {}", problems.len(), problems.join("; "))]
+    InvalidCatalogue { problems: Vec<String> },
+
+    #[error("'{input}' is not a known {what}; use one of: {expected}")]
+    UnknownChoice {
+        what: &'static str,
+        input: String,
+        expected: String,
+    },
+
+    #[error("{problem}")]
+    Citizen { problem: String },
+
+    #[error(transparent)]
+    NationalId(#[from] NationalIdError),
+
+    #[error("the form has {} problem(s): {}", problems.len(), problems.iter().map(|p| format!("{} {}", p.field, p.problem)).collect::<Vec<_>>().join("; "))]
+    Form { problems: Vec<FieldProblem> },
+
+    #[error("request {request} is {from}: {by} cannot {action} it ({refusal})")]
+    Transition {
+        request: String,
+        from: RequestStatus,
+        action: Action,
+        by: Party,
+        refusal: Refusal,
+    },
+
+    #[error("ticket {ticket} is {}: it cannot be {}", from.as_str(), action.as_str())]
+    Ticket {
+        ticket: String,
+        from: TicketStatus,
+        action: TicketAction,
+    },
+
+    #[error("'{input}' is not a clock stamp (expected WALLMS-COUNTER-NODE)")]
+    Hlc { input: String },
+
+    #[error("{problem}")]
+    Feedback { problem: String },
+
+    #[error("payment for request {request} refused: {problem}")]
+    Payment { request: String, problem: String },
+
+    #[error(transparent)]
+    Receipt(#[from] ReceiptError),
+}

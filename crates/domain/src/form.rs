@@ -1,0 +1,398 @@
+//! A service's application form and the validation of what the clerk types into it.
+//!
+//! Values arrive as text (from the keyboard, the CLI or a sync message) and leave as text in a
+//! canonical form (dates as ISO 8601, numbers without grouping, phone numbers without
+//! separators), so that the same value is stored and compared identically everywhere.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::citizen::NationalIdScheme;
+use crate::text::Text;
+
+/// One field of an application form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FormField {
+    pub code: String,
+    pub label: Text,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(flatten)]
+    pub kind: FieldKind,
+}
+
+/// The type of a field and its rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FieldKind {
+    Text {
+        #[serde(default)]
+        min_length: Option<u32>,
+        #[serde(default)]
+        max_length: Option<u32>,
+    },
+    Date {
+        /// The date may not be after the day of intake (birth dates, past events).
+        #[serde(default)]
+        not_future: bool,
+        /// The date may not be before the day of intake (appointments, travel).
+        #[serde(default)]
+        not_past: bool,
+    },
+    Number {
+        #[serde(default)]
+        min: Option<i64>,
+        #[serde(default)]
+        max: Option<i64>,
+    },
+    Choice {
+        options: Vec<ChoiceOption>,
+    },
+    NationalId,
+    Phone,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChoiceOption {
+    pub code: String,
+    pub label: Text,
+}
+
+/// What a field's value was checked against besides its own rules.
+#[derive(Debug, Clone, Copy)]
+pub struct FormContext<'a> {
+    pub today: NaiveDate,
+    pub national_ids: &'a dyn NationalIdScheme,
+}
+
+/// One field that did not pass, with the reason in words a clerk can act on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldProblem {
+    pub field: String,
+    pub problem: String,
+}
+
+impl FormField {
+    /// Problems in the field's definition itself (checked when a catalogue is loaded).
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for lang in self.label.missing_languages() {
+            out.push(format!(
+                "form field '{}' has no label in '{lang}'",
+                self.code
+            ));
+        }
+        match &self.kind {
+            FieldKind::Text {
+                min_length: Some(min),
+                max_length: Some(max),
+            } if min > max => out.push(format!(
+                "form field '{}' has min_length {min} above max_length {max}",
+                self.code
+            )),
+            FieldKind::Number {
+                min: Some(min),
+                max: Some(max),
+            } if min > max => out.push(format!(
+                "form field '{}' has min {min} above max {max}",
+                self.code
+            )),
+            FieldKind::Date {
+                not_future: true,
+                not_past: true,
+            } => out.push(format!(
+                "form field '{}' cannot be both not_future and not_past",
+                self.code
+            )),
+            FieldKind::Choice { options } if options.is_empty() => out.push(format!(
+                "form field '{}' is a choice with no options",
+                self.code
+            )),
+            _ => {}
+        }
+        out
+    }
+
+    /// Checks one value and returns its canonical form.
+    pub fn check(&self, raw: &str, ctx: &FormContext<'_>) -> Result<String, String> {
+        let value = raw.trim();
+        match &self.kind {
+            FieldKind::Text {
+                min_length,
+                max_length,
+            } => {
+                let len = value.chars().count() as u32;
+                if let Some(min) = min_length
+                    && len < *min
+                {
+                    return Err(format!("must have at least {min} characters (has {len})"));
+                }
+                if let Some(max) = max_length
+                    && len > *max
+                {
+                    return Err(format!("must have at most {max} characters (has {len})"));
+                }
+                Ok(value.to_owned())
+            }
+            FieldKind::Date {
+                not_future,
+                not_past,
+            } => {
+                let date = parse_date(value)?;
+                if *not_future && date > ctx.today {
+                    return Err(format!("{date} is in the future; enter a date up to today"));
+                }
+                if *not_past && date < ctx.today {
+                    return Err(format!(
+                        "{date} is in the past; enter today or a later date"
+                    ));
+                }
+                Ok(date.to_string())
+            }
+            FieldKind::Number { min, max } => {
+                let n: i64 = value
+                    .replace([' ', '\u{a0}', '_'], "")
+                    .parse()
+                    .map_err(|_| format!("'{value}' is not a whole number"))?;
+                if let Some(min) = min
+                    && n < *min
+                {
+                    return Err(format!("must be at least {min}"));
+                }
+                if let Some(max) = max
+                    && n > *max
+                {
+                    return Err(format!("must be at most {max}"));
+                }
+                Ok(n.to_string())
+            }
+            FieldKind::Choice { options } => options
+                .iter()
+                .find(|o| o.code.eq_ignore_ascii_case(value))
+                .map(|o| o.code.clone())
+                .ok_or_else(|| {
+                    format!(
+                        "'{value}' is not one of the choices: {}",
+                        options
+                            .iter()
+                            .map(|o| o.code.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }),
+            FieldKind::NationalId => ctx.national_ids.normalize(value).map_err(|e| e.to_string()),
+            FieldKind::Phone => normalize_phone(value),
+        }
+    }
+}
+
+/// Validates a whole form: every required field present, every present field valid, no field
+/// the form does not have. Returns the canonical values or every problem found.
+pub fn validate(
+    fields: &[FormField],
+    values: &BTreeMap<String, String>,
+    ctx: &FormContext<'_>,
+) -> Result<BTreeMap<String, String>, Vec<FieldProblem>> {
+    let mut problems = Vec::new();
+    let mut out = BTreeMap::new();
+    for field in fields {
+        match values.get(&field.code).map(|v| v.trim()) {
+            None | Some("") => {
+                if field.required {
+                    problems.push(FieldProblem {
+                        field: field.code.clone(),
+                        problem: "is required".into(),
+                    });
+                }
+            }
+            Some(raw) => match field.check(raw, ctx) {
+                Ok(v) => {
+                    out.insert(field.code.clone(), v);
+                }
+                Err(problem) => problems.push(FieldProblem {
+                    field: field.code.clone(),
+                    problem,
+                }),
+            },
+        }
+    }
+    for code in values.keys() {
+        if !fields.iter().any(|f| &f.code == code) {
+            problems.push(FieldProblem {
+                field: code.clone(),
+                problem: format!(
+                    "is not a field of this form; its fields are: {}",
+                    fields
+                        .iter()
+                        .map(|f| f.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Accepts ISO dates (2024-03-31) and the day-first forms clerks type (31/03/2024, 31.03.2024).
+pub fn parse_date(value: &str) -> Result<NaiveDate, String> {
+    let value = value.trim();
+    for format in ["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"] {
+        if let Ok(d) = NaiveDate::parse_from_str(value, format) {
+            return Ok(d);
+        }
+    }
+    Err(format!(
+        "'{value}' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY"
+    ))
+}
+
+/// Phone numbers in international or national form: an optional leading '+', then 6 to 15
+/// digits (E.164's maximum), separators ignored.
+pub fn normalize_phone(value: &str) -> Result<String, String> {
+    let mut out = String::new();
+    for (i, c) in value.trim().chars().enumerate() {
+        match c {
+            '+' if i == 0 => out.push('+'),
+            '0'..='9' => out.push(c),
+            ' ' | '-' | '.' | '(' | ')' => {}
+            _ => {
+                return Err(format!(
+                    "'{value}' is not a phone number: '{c}' is not allowed; use digits, spaces and an optional leading +"
+                ));
+            }
+        }
+    }
+    let digits = out.trim_start_matches('+').len();
+    if !(6..=15).contains(&digits) {
+        return Err(format!(
+            "'{value}' has {digits} digits; a phone number has 6 to 15"
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::citizen::EstonianPersonalCode;
+
+    fn field(code: &str, required: bool, kind: FieldKind) -> FormField {
+        FormField {
+            code: code.into(),
+            label: Text::en_fr(code, code),
+            required,
+            kind,
+        }
+    }
+
+    fn ctx() -> FormContext<'static> {
+        FormContext {
+            today: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
+            national_ids: &EstonianPersonalCode,
+        }
+    }
+
+    fn form() -> Vec<FormField> {
+        vec![
+            field(
+                "name",
+                true,
+                FieldKind::Text {
+                    min_length: Some(2),
+                    max_length: Some(5),
+                },
+            ),
+            field(
+                "born",
+                true,
+                FieldKind::Date {
+                    not_future: true,
+                    not_past: false,
+                },
+            ),
+            field(
+                "children",
+                false,
+                FieldKind::Number {
+                    min: Some(0),
+                    max: Some(20),
+                },
+            ),
+            field(
+                "kind",
+                false,
+                FieldKind::Choice {
+                    options: vec![ChoiceOption {
+                        code: "first".into(),
+                        label: Text::en_fr("First", "Premier"),
+                    }],
+                },
+            ),
+            field("phone", false, FieldKind::Phone),
+            field("id", false, FieldKind::NationalId),
+        ]
+    }
+
+    fn values(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn canonicalises_valid_values() {
+        let out = validate(
+            &form(),
+            &values(&[
+                ("name", " Ana "),
+                ("born", "31/01/1990"),
+                ("children", "3"),
+                ("kind", "FIRST"),
+                ("phone", "+372 5123-4567"),
+                ("id", "37605030299"),
+            ]),
+            &ctx(),
+        )
+        .unwrap();
+        assert_eq!(out["name"], "Ana");
+        assert_eq!(out["born"], "1990-01-31");
+        assert_eq!(out["kind"], "first");
+        assert_eq!(out["phone"], "+37251234567");
+    }
+
+    #[test]
+    fn reports_every_problem() {
+        let err = validate(
+            &form(),
+            &values(&[
+                ("name", "A"),
+                ("born", "2027-01-01"),
+                ("children", "21"),
+                ("kind", "second"),
+                ("phone", "12"),
+                ("id", "37605030290"),
+                ("extra", "x"),
+            ]),
+            &ctx(),
+        )
+        .unwrap_err();
+        let fields: Vec<_> = err.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["name", "born", "children", "kind", "phone", "id", "extra"]
+        );
+        let missing = validate(&form(), &values(&[]), &ctx()).unwrap_err();
+        assert_eq!(missing.len(), 2);
+        assert!(missing.iter().all(|p| p.problem == "is required"));
+    }
+}

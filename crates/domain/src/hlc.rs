@@ -1,0 +1,181 @@
+//! Hybrid logical clocks: an order for events that survives wrong device clocks.
+//!
+//! A bus's clock may be hours off. A stamp is (wall milliseconds, counter, node): it never goes
+//! backwards on a device even when the wall clock does, and after a device has seen another's
+//! stamp its own stamps sort after it. Wall time is still recorded beside every event for people
+//! to read; only the order comes from here.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::DomainError;
+
+/// One stamp. Its text form sorts in the same order as the stamp itself.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct HlcStamp {
+    pub wall_ms: u64,
+    pub counter: u32,
+    pub node: String,
+}
+
+impl Ord for HlcStamp {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (self.wall_ms, self.counter, &self.node).cmp(&(other.wall_ms, other.counter, &other.node))
+    }
+}
+
+impl PartialOrd for HlcStamp {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for HlcStamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:015}-{:06}-{}", self.wall_ms, self.counter, self.node)
+    }
+}
+
+impl FromStr for HlcStamp {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, DomainError> {
+        let bad = || DomainError::Hlc {
+            input: s.to_owned(),
+        };
+        let mut parts = s.splitn(3, '-');
+        let wall_ms = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+        let counter = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+        let node = parts.next().filter(|n| !n.is_empty()).ok_or_else(bad)?;
+        Ok(HlcStamp {
+            wall_ms,
+            counter,
+            node: node.to_owned(),
+        })
+    }
+}
+
+impl TryFrom<String> for HlcStamp {
+    type Error = DomainError;
+    fn try_from(value: String) -> Result<Self, DomainError> {
+        value.parse()
+    }
+}
+
+impl From<HlcStamp> for String {
+    fn from(value: HlcStamp) -> Self {
+        value.to_string()
+    }
+}
+
+/// The clock state of one node: the last stamp it issued or saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hlc {
+    node: String,
+    wall_ms: u64,
+    counter: u32,
+}
+
+impl Hlc {
+    pub fn new(node: &str) -> Self {
+        Hlc {
+            node: node.to_owned(),
+            wall_ms: 0,
+            counter: 0,
+        }
+    }
+
+    /// Restores a clock from the last stamp it issued (kept in the store).
+    pub fn resume(last: &HlcStamp) -> Self {
+        Hlc {
+            node: last.node.clone(),
+            wall_ms: last.wall_ms,
+            counter: last.counter,
+        }
+    }
+
+    /// A stamp for a local event, given the device's wall clock now.
+    pub fn tick(&mut self, now_ms: u64) -> HlcStamp {
+        if now_ms > self.wall_ms {
+            self.wall_ms = now_ms;
+            self.counter = 0;
+        } else {
+            self.counter += 1;
+        }
+        self.stamp()
+    }
+
+    /// Takes in a stamp received from elsewhere, so that later local stamps sort after it.
+    pub fn observe(&mut self, remote: &HlcStamp, now_ms: u64) -> HlcStamp {
+        let wall = now_ms.max(self.wall_ms).max(remote.wall_ms);
+        self.counter = if wall == self.wall_ms && wall == remote.wall_ms {
+            self.counter.max(remote.counter) + 1
+        } else if wall == self.wall_ms {
+            self.counter + 1
+        } else if wall == remote.wall_ms {
+            remote.counter + 1
+        } else {
+            0
+        };
+        self.wall_ms = wall;
+        self.stamp()
+    }
+
+    fn stamp(&self) -> HlcStamp {
+        HlcStamp {
+            wall_ms: self.wall_ms,
+            counter: self.counter,
+            node: self.node.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_goes_backwards_when_the_wall_clock_does() {
+        let mut c = Hlc::new("bus-1");
+        let a = c.tick(10_000);
+        let b = c.tick(4_000);
+        let d = c.tick(4_000);
+        assert!(a < b && b < d);
+        assert_eq!(d.wall_ms, 10_000);
+    }
+
+    #[test]
+    fn after_observing_a_stamp_sorts_after_it() {
+        let six_hours = 6 * 3_600_000;
+        let mut behind = Hlc::new("bus");
+        let server = HlcStamp {
+            wall_ms: 50_000_000,
+            counter: 3,
+            node: "server".into(),
+        };
+        let seen = behind.observe(&server, 50_000_000 - six_hours);
+        assert!(seen > server);
+        assert!(behind.tick(50_000_000 - six_hours) > server);
+    }
+
+    #[test]
+    fn text_form_round_trips_and_sorts() {
+        let a = HlcStamp {
+            wall_ms: 9,
+            counter: 10,
+            node: "dev-a".into(),
+        };
+        let b = HlcStamp {
+            wall_ms: 10,
+            counter: 0,
+            node: "dev-a".into(),
+        };
+        assert_eq!(a.to_string().parse::<HlcStamp>().unwrap(), a);
+        assert!(a.to_string() < b.to_string());
+        assert!("12-x".parse::<HlcStamp>().is_err());
+        assert!("12-3-".parse::<HlcStamp>().is_err());
+    }
+}

@@ -1,0 +1,102 @@
+//! Translated text and search normalisation.
+//!
+//! Every name a citizen or clerk reads exists in several languages. English and French are
+//! required everywhere (the catalogue refuses an entry without them); other languages are kept
+//! and searched when present.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+/// The languages every catalogue entry must carry.
+pub const REQUIRED_LANGUAGES: [&str; 2] = ["en", "fr"];
+
+/// A text in several languages, keyed by a lowercase language code ("en", "fr", "it", ...).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Text(pub BTreeMap<String, String>);
+
+impl Text {
+    /// Builds an English and French text, the common case in fixtures and tests.
+    pub fn en_fr(en: &str, fr: &str) -> Self {
+        let mut map = BTreeMap::new();
+        map.insert("en".to_owned(), en.to_owned());
+        map.insert("fr".to_owned(), fr.to_owned());
+        Text(map)
+    }
+
+    /// The text in `lang`, falling back to English, then to any language present.
+    pub fn get(&self, lang: &str) -> &str {
+        self.0
+            .get(lang)
+            .or_else(|| self.0.get("en"))
+            .or_else(|| self.0.values().next())
+            .map_or("", String::as_str)
+    }
+
+    /// The required languages missing or blank in this text.
+    pub fn missing_languages(&self) -> Vec<&'static str> {
+        REQUIRED_LANGUAGES
+            .into_iter()
+            .filter(|lang| self.0.get(*lang).is_none_or(|t| t.trim().is_empty()))
+            .collect()
+    }
+
+    /// Every translation joined, for indexing.
+    pub fn all(&self) -> String {
+        self.0.values().cloned().collect::<Vec<_>>().join(" ")
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.get("en"))
+    }
+}
+
+/// Folds text for search and matching: lowercase, accents removed, punctuation to spaces, so
+/// that a clerk typing "etat civil" finds "État civil" and "Müller" matches "muller".
+pub fn fold(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    for c in input.nfkd() {
+        if unicode_normalization::char::is_combining_mark(c) {
+            continue;
+        }
+        match c {
+            'ß' => out.push_str("ss"),
+            'æ' | 'Æ' => out.push_str("ae"),
+            'œ' | 'Œ' => out.push_str("oe"),
+            'ø' | 'Ø' => out.push('o'),
+            'ł' | 'Ł' => out.push('l'),
+            'đ' | 'Đ' => out.push('d'),
+            c if c.is_alphanumeric() => out.extend(c.to_lowercase()),
+            _ => out.push(' '),
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_removes_case_and_accents() {
+        assert_eq!(fold("État civil"), "etat civil");
+        assert_eq!(fold("  Straße—Œuvre "), "strasse oeuvre");
+        assert_eq!(fold("Ærø, Łódź"), "aero lodz");
+    }
+
+    #[test]
+    fn text_falls_back_to_english() {
+        let t = Text::en_fr("Birth certificate", "Acte de naissance");
+        assert_eq!(t.get("fr"), "Acte de naissance");
+        assert_eq!(t.get("it"), "Birth certificate");
+        assert!(t.missing_languages().is_empty());
+        let mut only_en = Text::default();
+        only_en.0.insert("en".into(), "x".into());
+        assert_eq!(only_en.missing_languages(), vec!["fr"]);
+    }
+}
