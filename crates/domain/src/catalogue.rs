@@ -187,6 +187,50 @@ impl Channel {
     }
 }
 
+/// What kind of place a centre is; it decides the channel its workstations serve on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CenterKind {
+    Stationary,
+    Mobile,
+    Kiosk,
+}
+
+impl CenterKind {
+    pub const ALL: [CenterKind; 3] = [
+        CenterKind::Stationary,
+        CenterKind::Mobile,
+        CenterKind::Kiosk,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CenterKind::Stationary => "stationary",
+            CenterKind::Mobile => "mobile",
+            CenterKind::Kiosk => "kiosk",
+        }
+    }
+
+    pub fn parse(input: &str) -> Result<Self> {
+        CenterKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == input.trim().to_ascii_lowercase())
+            .ok_or_else(|| DomainError::UnknownChoice {
+                what: "centre kind",
+                input: input.to_owned(),
+                expected: CenterKind::ALL.map(CenterKind::as_str).join(", "),
+            })
+    }
+
+    pub fn channel(self) -> Channel {
+        match self {
+            CenterKind::Stationary => Channel::StationaryCenter,
+            CenterKind::Mobile => Channel::MobileCenter,
+            CenterKind::Kiosk => Channel::Kiosk,
+        }
+    }
+}
+
 /// How far a centre can take a service on one channel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -214,6 +214,8 @@ pub struct Guards {
     pub fee_settled: bool,
     /// A reason was given (required for corrections and rejections).
     pub has_reason: bool,
+    /// Every required document was received (an application goes out complete).
+    pub documents_complete: bool,
 }
 
 /// Why a transition was refused, without the request's identity (see `DomainError::Transition`).
@@ -232,6 +234,8 @@ pub enum Refusal {
     FeeUnpaid,
     #[error("{action} needs a reason that the clerk and the citizen will read")]
     ReasonRequired { action: Action },
+    #[error("required documents are missing: mark each as received before you {action}")]
+    DocumentsMissing { action: Action },
 }
 
 /// The status `action` by `by` leads to from `from`, or why it may not happen.
@@ -261,6 +265,9 @@ pub fn next_status(
     }
     if action.needs_reason() && !guards.has_reason {
         return Err(Refusal::ReasonRequired { action });
+    }
+    if matches!(action, Action::Submit | Action::Resubmit) && !guards.documents_complete {
+        return Err(Refusal::DocumentsMissing { action });
     }
     Ok(to)
 }
@@ -311,6 +318,7 @@ mod tests {
     const OK: Guards = Guards {
         fee_settled: true,
         has_reason: true,
+        documents_complete: true,
     };
 
     /// Walks every (state, action, actor) and checks the outcome against the table, so that a
@@ -362,10 +370,11 @@ mod tests {
     }
 
     #[test]
-    fn dispatch_needs_a_settled_fee_and_decisions_a_reason() {
+    fn guards_fee_reason_and_documents() {
         let unpaid = Guards {
             fee_settled: false,
             has_reason: false,
+            documents_complete: false,
         };
         assert_eq!(
             next_status(

@@ -1,0 +1,486 @@
+//! The local store: one SQLite file per workstation, in WAL mode with foreign keys on.
+//!
+//! `Workstation` owns the connection. Every clerk action goes through `write`, which opens one
+//! immediate transaction and hands out a `Change`: the action writes its rows through it and
+//! records what it did with `Change::record`, which appends the hash-chained audit event and
+//! the outbox entry in the same transaction. Commit makes all three durable together; any error
+//! (or a crash) before commit leaves none of them.
+
+mod audit;
+mod catalogue;
+mod citizens;
+mod migrations;
+mod queue;
+mod requests;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use guichet_domain::audit::AuditEvent;
+use guichet_domain::catalogue::{CenterKind, Channel, is_valid_code};
+use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
+use guichet_domain::hlc::{Hlc, HlcStamp};
+use guichet_domain::money::Currency;
+use guichet_domain::queue::{Moment, default_lanes};
+use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+
+pub use audit::{AuditReport, OutboxEntry, OutboxState};
+pub use catalogue::{Browse, BrowseEntry, CatalogueLoad, SearchQuery, ServiceHit};
+pub use citizens::{CitizenQuery, NewCitizen};
+pub use migrations::MIGRATIONS;
+pub use queue::{NewTicket, TicketView, Transfer, WaitingEntry};
+pub use requests::{
+    NewRequest, PaymentView, RequestDetail, RequestEvent, RequestFilter, RequestSummary,
+};
+
+/// The file name of the database inside a data directory.
+pub const DATABASE_FILE: &str = "guichet.sqlite3";
+
+/// The workstation's data directory when none is given: the platform's per-user data place.
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("org", "Guichet", "guichet").map(|d| d.data_dir().to_owned())
+}
+
+/// Which centre and device this workstation is, and its local rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub center_code: String,
+    pub center_name: String,
+    pub center_kind: CenterKind,
+    pub device_code: String,
+    pub receipt_prefix: ReceiptPrefix,
+    pub channel: Channel,
+    pub national_id_scheme: String,
+    pub currency: Currency,
+    pub waiting_target_min: u32,
+    pub default_clerk: Option<String>,
+    pub created_at: String,
+}
+
+/// What a workstation is set up with.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub center_code: String,
+    pub center_name: String,
+    pub center_kind: CenterKind,
+    pub device_code: String,
+    /// Unique per device: handed out by the back office at enrolment. Standalone, derived
+    /// from the centre and device codes.
+    pub receipt_prefix: Option<String>,
+    pub national_id_scheme: String,
+    pub currency: String,
+    pub waiting_target_min: u32,
+    pub default_clerk: Option<String>,
+}
+
+/// The local replica and the clerk's actions on it.
+#[derive(Debug)]
+pub struct Workstation {
+    conn: Connection,
+    clock: Arc<dyn Clock>,
+    path: Option<PathBuf>,
+}
+
+impl Workstation {
+    /// Opens (creating if needed) the database in `data_dir`, with the system clock.
+    pub fn open_dir(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
+            path: data_dir.to_owned(),
+            source,
+        })?;
+        Self::open(&data_dir.join(DATABASE_FILE), Arc::new(SystemClock))
+    }
+
+    /// Opens (creating if needed) the database file at `path`.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self> {
+        let conn = Connection::open(path)?;
+        Self::init(conn, clock, Some(path.to_owned()))
+    }
+
+    /// A throwaway workstation in memory, for tests and tools.
+    pub fn open_in_memory(clock: Arc<dyn Clock>) -> Result<Self> {
+        Self::init(Connection::open_in_memory()?, clock, None)
+    }
+
+    fn init(mut conn: Connection, clock: Arc<dyn Clock>, path: Option<PathBuf>) -> Result<Self> {
+        configure(&conn)?;
+        migrations::apply(&mut conn, &path_label(path.as_deref()))?;
+        Ok(Workstation { conn, clock, path })
+    }
+
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    pub fn now(&self) -> Moment {
+        self.clock.now()
+    }
+
+    /// The local calendar day now, by the device's wall clock (what the clerk sees on the
+    /// screen and on the receipt).
+    pub fn today(&self) -> NaiveDate {
+        self.now().wall.date_naive()
+    }
+
+    /// This workstation's configuration, or `NotSetUp`.
+    pub fn config(&self) -> Result<Config> {
+        read_config(&self.conn)?.ok_or(Error::NotSetUp)
+    }
+
+    pub fn is_set_up(&self) -> Result<bool> {
+        Ok(read_config(&self.conn)?.is_some())
+    }
+
+    /// Sets up the workstation for one centre and device. Done once per data directory.
+    pub fn setup(&mut self, setup: Setup) -> Result<Config> {
+        for (what, code) in [
+            ("centre", &setup.center_code),
+            ("device", &setup.device_code),
+        ] {
+            if !is_valid_code(code) {
+                return Err(Error::Invalid(format!(
+                    "{what} code '{code}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.'"
+                )));
+            }
+        }
+        scheme_by_name(&setup.national_id_scheme)?;
+        let currency = Currency::parse(&setup.currency)?;
+        let prefix = match &setup.receipt_prefix {
+            Some(p) => ReceiptPrefix::parse(p)?,
+            None => derived_prefix(&setup.center_code, &setup.device_code)?,
+        };
+        if setup.waiting_target_min == 0 {
+            return Err(Error::Invalid(
+                "the waiting-time target must be at least 1 minute".into(),
+            ));
+        }
+        let actor = setup
+            .default_clerk
+            .clone()
+            .unwrap_or_else(|| "setup".into());
+        let device = setup.device_code.clone();
+        self.write_as(&actor, Some(&device), |change| {
+            if let Some(existing) = read_config(change.tx)? {
+                return Err(Error::AlreadySetUp {
+                    center: existing.center_code,
+                    device: existing.device_code,
+                });
+            }
+            let at = change.now.wall.to_rfc3339();
+            change.tx.execute(
+                "INSERT INTO workstation (id, center_code, center_name, center_kind, device_code,
+                    receipt_prefix, channel, national_id_scheme, currency, waiting_target_min,
+                    default_clerk, created_at)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    setup.center_code,
+                    setup.center_name,
+                    setup.center_kind.as_str(),
+                    setup.device_code,
+                    prefix.as_str(),
+                    setup.center_kind.channel().as_str(),
+                    setup.national_id_scheme,
+                    currency.code(),
+                    setup.waiting_target_min,
+                    setup.default_clerk,
+                    at,
+                ],
+            )?;
+            for lane in default_lanes() {
+                change.tx.execute(
+                    "INSERT INTO lanes (code, name, rank) VALUES (?1, ?2, ?3)",
+                    params![lane.code, serde_json::to_string(&lane.name)?, lane.rank],
+                )?;
+            }
+            change.record_local(
+                "workstation.setup",
+                "workstation",
+                &setup.device_code,
+                serde_json::json!({
+                    "center": setup.center_code,
+                    "kind": setup.center_kind.as_str(),
+                    "device": setup.device_code,
+                    "receipt_prefix": prefix.as_str(),
+                }),
+            )?;
+            Ok(())
+        })?;
+        self.config()
+    }
+
+    /// The national id rule this deployment uses.
+    pub fn national_ids(&self) -> Result<&'static dyn NationalIdScheme> {
+        Ok(scheme_by_name(&self.config()?.national_id_scheme)?)
+    }
+
+    /// Runs one clerk action in one transaction. See the module header.
+    pub(crate) fn write<T>(
+        &mut self,
+        actor: &str,
+        action: impl FnOnce(&mut Change<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let config = self.config()?;
+        let actor = if actor.trim().is_empty() {
+            config.default_clerk.as_deref().unwrap_or("clerk")
+        } else {
+            actor.trim()
+        }
+        .to_owned();
+        self.write_as(&actor, Some(&config.device_code), action)
+    }
+
+    fn write_as<T>(
+        &mut self,
+        actor: &str,
+        node: Option<&str>,
+        action: impl FnOnce(&mut Change<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let now = self.clock.now();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let hlc = match hlc_last(&tx)? {
+            Some(last) => Hlc::resume(&last),
+            None => Hlc::new(node.unwrap_or("device")),
+        };
+        let mut change = Change {
+            tx: &tx,
+            actor: actor.to_owned(),
+            now,
+            hlc,
+            last: None,
+        };
+        let out = action(&mut change)?;
+        let Some(last) = change.last.take() else {
+            return Err(Error::Invalid(
+                "internal: an action changed data without recording it".into(),
+            ));
+        };
+        tx.execute(
+            "UPDATE workstation SET hlc_last = ?1 WHERE id = 1",
+            params![last.to_string()],
+        )?;
+        drop(change);
+        tx.commit()?;
+        Ok(out)
+    }
+
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// One transaction's worth of change, with the actor and the time it happens at.
+pub(crate) struct Change<'a> {
+    pub tx: &'a Transaction<'a>,
+    pub actor: String,
+    pub now: Moment,
+    hlc: Hlc,
+    last: Option<HlcStamp>,
+}
+
+impl Change<'_> {
+    /// A fresh clock stamp for a row written in this change.
+    pub fn stamp(&mut self) -> HlcStamp {
+        let stamp = self.hlc.tick(wall_ms(&self.now));
+        self.last = Some(stamp.clone());
+        stamp
+    }
+
+    pub fn at(&self) -> String {
+        self.now.wall.to_rfc3339()
+    }
+
+    /// Records what this change did: its audit event and its outbox entry (the change the
+    /// back office will receive), in this transaction.
+    pub fn record(
+        &mut self,
+        action: &str,
+        entity_kind: &str,
+        entity_id: &str,
+        change: serde_json::Value,
+    ) -> Result<HlcStamp> {
+        let stamp = self.record_local(action, entity_kind, entity_id, change.clone())?;
+        let seq: i64 =
+            self.tx
+                .query_row("SELECT coalesce(max(seq), 0) + 1 FROM outbox", [], |r| {
+                    r.get(0)
+                })?;
+        self.tx.execute(
+            "INSERT INTO outbox (seq, id, hlc, kind, entity_id, payload, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                seq,
+                uuid::Uuid::now_v7().to_string(),
+                stamp.to_string(),
+                action,
+                entity_id,
+                serde_json::to_string(&change)?,
+                self.at(),
+            ],
+        )?;
+        Ok(stamp)
+    }
+
+    /// Records an audit event only: for what concerns this device alone (setup, a catalogue
+    /// received from the back office).
+    pub fn record_local(
+        &mut self,
+        action: &str,
+        entity_kind: &str,
+        entity_id: &str,
+        change: serde_json::Value,
+    ) -> Result<HlcStamp> {
+        let stamp = self.stamp();
+        let previous: Option<(u64, String)> = self
+            .tx
+            .query_row(
+                "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let event = AuditEvent {
+            seq: 0,
+            at: self.at(),
+            hlc: stamp.to_string(),
+            actor: self.actor.clone(),
+            action: action.to_owned(),
+            entity_kind: entity_kind.to_owned(),
+            entity_id: entity_id.to_owned(),
+            change,
+            prev_hash: String::new(),
+            hash: String::new(),
+        }
+        .seal(previous.as_ref().map(|(s, h)| (*s, h.as_str())));
+        self.tx.execute(
+            "INSERT INTO audit_events (seq, at, hlc, actor, action, entity_kind, entity_id,
+                change, prev_hash, hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![
+                event.seq,
+                event.at,
+                event.hlc,
+                event.actor,
+                event.action,
+                event.entity_kind,
+                event.entity_id,
+                serde_json::to_string(&event.change)?,
+                event.prev_hash,
+                event.hash,
+            ],
+        )?;
+        Ok(stamp)
+    }
+
+    /// The next receipt number of this device: a local counter, so no network is needed and
+    /// the device prefix makes it unique everywhere.
+    pub fn next_receipt(&mut self) -> Result<ReceiptNumber> {
+        let (prefix, seq): (String, u64) = self.tx.query_row(
+            "UPDATE workstation SET next_receipt_seq = next_receipt_seq + 1 WHERE id = 1
+             RETURNING receipt_prefix, next_receipt_seq",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(ReceiptNumber::issue(&ReceiptPrefix::parse(&prefix)?, seq)?)
+    }
+}
+
+fn wall_ms(m: &Moment) -> u64 {
+    u64::try_from(m.wall.timestamp_millis()).unwrap_or(0)
+}
+
+/// The connection setup, in one place: every connection to a workstation database gets it.
+fn configure(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "busy_timeout", 5000)?;
+    Ok(())
+}
+
+/// The pragmas above, for benchmarks that measure the floor under the same settings.
+pub fn configure_connection(conn: &Connection) -> Result<()> {
+    configure(conn)
+}
+
+fn path_label(path: Option<&Path>) -> String {
+    path.map_or_else(|| ":memory:".to_owned(), |p| p.display().to_string())
+}
+
+fn hlc_last(conn: &Connection) -> Result<Option<HlcStamp>> {
+    let text: Option<Option<String>> = conn
+        .query_row("SELECT hlc_last FROM workstation WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    Ok(match text.flatten() {
+        Some(t) => Some(t.parse()?),
+        None => None,
+    })
+}
+
+fn read_config(conn: &Connection) -> Result<Option<Config>> {
+    let row = conn
+        .query_row(
+            "SELECT center_code, center_name, center_kind, device_code, receipt_prefix, channel,
+                national_id_scheme, currency, waiting_target_min, default_clerk, created_at
+             FROM workstation WHERE id = 1",
+            [],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, u32>(8)?,
+                    r.get::<_, Option<String>>(9)?,
+                    r.get::<_, String>(10)?,
+                ))
+            },
+        )
+        .optional()?;
+    let Some((center, name, kind, device, prefix, channel, scheme, currency, target, clerk, at)) =
+        row
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Config {
+        center_code: center,
+        center_name: name,
+        center_kind: CenterKind::parse(&kind)?,
+        device_code: device,
+        receipt_prefix: ReceiptPrefix::parse(&prefix)?,
+        channel: Channel::parse(&channel)?,
+        national_id_scheme: scheme,
+        currency: Currency::parse(&currency)?,
+        waiting_target_min: target,
+        default_clerk: clerk,
+        created_at: at,
+    }))
+}
+
+/// A standalone device's prefix, from its centre and device codes (FNV-1a, so it is the same
+/// on every platform and release). Enrolment with a back office replaces it with one that is
+/// unique by construction.
+fn derived_prefix(center: &str, device: &str) -> Result<ReceiptPrefix> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in center.bytes().chain([0]).chain(device.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    Ok(ReceiptPrefix::from_index((hash % 810_000) as u32)?)
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,668 @@
+//! The queue at the counters: tickets, call next, recall, no-show, transfer, service, and the
+//! visit that links a ticket to the requests taken while the citizen is at the counter; and the
+//! citizen's feedback at the end of it.
+//!
+//! A ticket is named by its display code for the day ("B017"); codes restart each day.
+
+use guichet_domain::catalogue::Channel;
+use guichet_domain::feedback::Feedback;
+use guichet_domain::queue::{
+    Counter, CounterScope, Moment, QueueTarget, TicketAction, TicketStatus, Waiting, display_code,
+    elapsed_ms, select_next, ticket_transition, waiting_ms,
+};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::{Change, Workstation};
+use crate::error::{Error, Result};
+
+/// A ticket to issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewTicket {
+    pub target: QueueTarget,
+    pub lane: String,
+}
+
+/// Where a transferred ticket goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Transfer {
+    /// Back in line, for another service or category.
+    Queue(QueueTarget),
+    /// To one counter in particular.
+    Counter(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketView {
+    pub id: String,
+    pub code: String,
+    pub day: String,
+    pub target: QueueTarget,
+    pub lane: String,
+    pub status: TicketStatus,
+    pub counter: Option<String>,
+    pub calls: u32,
+    pub no_shows: u32,
+    pub issued_at: String,
+    pub waiting_ms: Option<u64>,
+    pub service_ms: Option<u64>,
+    pub visit: Option<String>,
+}
+
+/// A line of the waiting list, with how long the citizen has waited so far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingEntry {
+    pub code: String,
+    pub target: QueueTarget,
+    pub lane: String,
+    pub status: TicketStatus,
+    pub counter: Option<String>,
+    pub waited_ms: u64,
+}
+
+const TICKET_COLUMNS: &str = "t.id, t.code, t.day, t.target_kind, t.target_code, t.lane, t.status,
+    t.counter, t.calls, t.no_shows, t.issued_at, t.waiting_ms, t.service_ms,
+    (SELECT v.id FROM visits v WHERE v.ticket_id = t.id ORDER BY v.started_at DESC, v.rowid DESC LIMIT 1)";
+
+impl Workstation {
+    /// Adds a counter (window) and what it serves.
+    pub fn add_counter(&mut self, actor: &str, counter: &Counter) -> Result<()> {
+        if !guichet_domain::catalogue::is_valid_code(&counter.code) {
+            return Err(Error::Invalid(format!(
+                "counter code '{}' is not valid: use letters, digits, '-', '_' or '.'",
+                counter.code
+            )));
+        }
+        if let CounterScope::Listed {
+            services,
+            categories,
+        } = &counter.scope
+        {
+            if services.is_empty() && categories.is_empty() {
+                return Err(Error::Invalid(
+                    "a counter must serve something: list services or categories, or serve all"
+                        .into(),
+                ));
+            }
+            for s in services {
+                self.service(s)?;
+            }
+            for c in categories {
+                self.check_code("categories", "category", c)?;
+            }
+        }
+        self.write(actor, |change| {
+            let added = change.tx.execute(
+                "INSERT OR IGNORE INTO counters (code, name, scope) VALUES (?1, ?2, ?3)",
+                params![
+                    counter.code,
+                    counter.name,
+                    serde_json::to_string(&counter.scope)?
+                ],
+            )?;
+            if added == 0 {
+                return Err(Error::Duplicate {
+                    kind: "counter",
+                    key: counter.code.clone(),
+                });
+            }
+            change.record(
+                "counter.added",
+                "counter",
+                &counter.code,
+                serde_json::to_value(counter)?,
+            )?;
+            Ok(())
+        })
+    }
+
+    pub fn counters(&self) -> Result<Vec<Counter>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT code, name, scope FROM counters ORDER BY code")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (code, name, scope) = row?;
+            out.push(Counter {
+                code,
+                name,
+                scope: serde_json::from_str(&scope)?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Issues a ticket for a service or a category, in a priority lane.
+    pub fn issue_ticket(&mut self, actor: &str, new: &NewTicket) -> Result<TicketView> {
+        let category = match &new.target {
+            QueueTarget::Service(s) => self.service(s)?.category,
+            QueueTarget::Category(c) => {
+                self.check_code("categories", "category", c)?;
+                c.clone()
+            }
+        };
+        let id = uuid::Uuid::now_v7().to_string();
+        self.write(actor, |change| {
+            let lane_known: bool = change.tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM lanes WHERE code = ?1)",
+                [&new.lane],
+                |r| r.get(0),
+            )?;
+            if !lane_known {
+                let lanes: Vec<String> = change
+                    .tx
+                    .prepare("SELECT code FROM lanes ORDER BY rank, code")?
+                    .query_map([], |r| r.get(0))?
+                    .collect::<std::result::Result<_, _>>()?;
+                return Err(Error::not_found(
+                    "priority lane",
+                    new.lane.clone(),
+                    &format!("; lanes are: {}", lanes.join(", ")),
+                ));
+            }
+            let letter: String = change.tx.query_row(
+                "SELECT queue_letter FROM categories WHERE code = ?1",
+                [&category],
+                |r| r.get(0),
+            )?;
+            let day = change.now.wall.date_naive().to_string();
+            let number: u32 = change.tx.query_row(
+                "INSERT INTO ticket_numbers (day, letter, last) VALUES (?1, ?2, 1)
+                 ON CONFLICT (day, letter) DO UPDATE SET last = last + 1
+                 RETURNING last",
+                params![day, letter],
+                |r| r.get(0),
+            )?;
+            let code = display_code(letter.chars().next().unwrap_or('X'), number);
+            let (kind, target) = target_columns(&new.target);
+            change.tx.execute(
+                "INSERT INTO tickets (id, day, code, target_kind, target_code, lane, status,
+                    issued, issued_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'waiting', ?7, ?8)",
+                params![
+                    id,
+                    day,
+                    code,
+                    kind,
+                    target,
+                    new.lane,
+                    serde_json::to_string(&change.now)?,
+                    change.at(),
+                ],
+            )?;
+            change.record(
+                "ticket.issued",
+                "ticket",
+                &id,
+                serde_json::json!({"id": id, "code": code, "target": new.target, "lane": new.lane}),
+            )?;
+            Ok(())
+        })?;
+        self.ticket_by_id(&id)
+    }
+
+    /// Calls the next citizen this counter can serve: priority lanes first, then arrival.
+    /// Returns None when nobody is waiting for it.
+    pub fn call_next(&mut self, actor: &str, counter: &str) -> Result<Option<TicketView>> {
+        let counter = self.counter(counter)?;
+        let categories = self.service_categories()?;
+        let called = self.write(actor, |change| {
+            busy_check(change, &counter.code)?;
+            let waiting = waiting_tickets(change.tx)?;
+            let Some(next) = select_next(&waiting, &counter, |s| categories.get(s).cloned()) else {
+                return Ok(None);
+            };
+            let id = next.id.clone();
+            ticket_step(change, &id, TicketAction::Call, Some(&counter.code))?;
+            Ok(Some(id))
+        })?;
+        called.map(|id| self.ticket_by_id(&id)).transpose()
+    }
+
+    /// Calls the same ticket again (the citizen did not come, or came back after a no-show).
+    pub fn recall(&mut self, actor: &str, ticket: &str) -> Result<TicketView> {
+        self.ticket_action(actor, ticket, TicketAction::Recall)
+    }
+
+    /// The citizen did not come when called.
+    pub fn no_show(&mut self, actor: &str, ticket: &str) -> Result<TicketView> {
+        self.ticket_action(actor, ticket, TicketAction::NoShow)
+    }
+
+    /// The citizen is at the counter: service starts and a visit opens.
+    pub fn start_service(&mut self, actor: &str, ticket: &str) -> Result<TicketView> {
+        self.ticket_action(actor, ticket, TicketAction::Start)
+    }
+
+    /// Service ends and the visit closes.
+    pub fn finish_service(&mut self, actor: &str, ticket: &str) -> Result<TicketView> {
+        self.ticket_action(actor, ticket, TicketAction::Finish)
+    }
+
+    /// Sends a ticket to another queue or counter; it keeps its place in arrival order.
+    pub fn transfer(&mut self, actor: &str, ticket: &str, to: &Transfer) -> Result<TicketView> {
+        match to {
+            Transfer::Queue(QueueTarget::Service(s)) => {
+                self.service(s)?;
+            }
+            Transfer::Queue(QueueTarget::Category(c)) => {
+                self.check_code("categories", "category", c)?;
+            }
+            Transfer::Counter(c) => {
+                self.counter(c)?;
+            }
+        }
+        let id = self.ticket_id(ticket)?;
+        self.write(actor, |change| {
+            let from = ticket_status(change.tx, &id)?;
+            ticket_transition(ticket, from, TicketAction::Transfer)?;
+            match to {
+                Transfer::Queue(target) => {
+                    let (kind, code) = target_columns(target);
+                    change.tx.execute(
+                        "UPDATE tickets SET status = 'waiting', target_kind = ?2, target_code = ?3,
+                            counter = NULL, transfers = transfers + 1 WHERE id = ?1",
+                        params![id, kind, code],
+                    )?;
+                }
+                Transfer::Counter(counter) => {
+                    change.tx.execute(
+                        "UPDATE tickets SET status = 'waiting', counter = ?2,
+                            transfers = transfers + 1 WHERE id = ?1",
+                        params![id, counter],
+                    )?;
+                }
+            }
+            close_visit(change, &id)?;
+            change.record(
+                "ticket.transferred",
+                "ticket",
+                &id,
+                serde_json::json!({"id": id, "from": from, "to": to}),
+            )?;
+            Ok(())
+        })?;
+        self.ticket_by_id(&id)
+    }
+
+    /// Tickets not yet served, in the order they would be called, with live waiting times.
+    pub fn waiting_list(&self) -> Result<Vec<WaitingEntry>> {
+        let now = self.now();
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT t.code, t.target_kind, t.target_code, t.lane, t.status, t.counter, t.issued
+             FROM tickets t JOIN lanes l ON l.code = t.lane
+             WHERE t.status IN ('waiting', 'called', 'no_show')
+             ORDER BY t.status <> 'called', l.rank, t.arrival",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (code, kind, target, lane, status, counter, issued) = row?;
+            let issued: Moment = serde_json::from_str(&issued)?;
+            out.push(WaitingEntry {
+                code,
+                target: target_from(&kind, target),
+                lane,
+                status: TicketStatus::parse(&status)?,
+                counter,
+                waited_ms: elapsed_ms(&issued, &now),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The ticket with this display code today (or this id).
+    pub fn ticket(&self, ticket: &str) -> Result<TicketView> {
+        let id = self.ticket_id(ticket)?;
+        self.ticket_by_id(&id)
+    }
+
+    /// The open visit of a ticket being served, for linking requests to it.
+    pub fn open_visit(&self, ticket: &str) -> Result<String> {
+        let view = self.ticket(ticket)?;
+        match (view.status, view.visit) {
+            (TicketStatus::Serving, Some(visit)) => Ok(visit),
+            _ => Err(Error::Invalid(format!(
+                "ticket {} is {}, not being served: start serving it with `guichet queue start {}`",
+                view.code,
+                view.status.as_str(),
+                view.code
+            ))),
+        }
+    }
+
+    /// Records the citizen's rating of a visit (identified by its ticket).
+    pub fn record_feedback(
+        &mut self,
+        actor: &str,
+        ticket: &str,
+        rating: u8,
+        comment: Option<&str>,
+        channel: Channel,
+    ) -> Result<()> {
+        let feedback = Feedback::new(rating, comment, channel)?;
+        let view = self.ticket(ticket)?;
+        let Some(visit) = view.visit else {
+            return Err(Error::Invalid(format!(
+                "ticket {} was never served: feedback is given at the end of a visit",
+                view.code
+            )));
+        };
+        self.write(actor, |change| {
+            let stamp = change.stamp();
+            let id = uuid::Uuid::now_v7().to_string();
+            let added = change.tx.execute(
+                "INSERT OR IGNORE INTO feedback (id, visit_id, rating, comment, channel, at, hlc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    id,
+                    visit,
+                    feedback.rating,
+                    feedback.comment,
+                    feedback.channel.as_str(),
+                    change.at(),
+                    stamp.to_string(),
+                ],
+            )?;
+            if added == 0 {
+                return Err(Error::Duplicate {
+                    kind: "feedback for the visit of ticket",
+                    key: view.code.clone(),
+                });
+            }
+            change.record(
+                "feedback.recorded",
+                "visit",
+                &visit,
+                serde_json::json!({"id": id, "visit": visit, "feedback": feedback}),
+            )?;
+            Ok(())
+        })
+    }
+
+    fn ticket_action(
+        &mut self,
+        actor: &str,
+        ticket: &str,
+        action: TicketAction,
+    ) -> Result<TicketView> {
+        let id = self.ticket_id(ticket)?;
+        self.write(actor, |change| ticket_step(change, &id, action, None))?;
+        self.ticket_by_id(&id)
+    }
+
+    fn counter(&self, code: &str) -> Result<Counter> {
+        self.counters()?
+            .into_iter()
+            .find(|c| c.code == code)
+            .ok_or_else(|| {
+                Error::not_found("counter", code, "; add one with `guichet counter add`")
+            })
+    }
+
+    fn service_categories(&self) -> Result<std::collections::HashMap<String, String>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT code, category FROM services")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    fn ticket_id(&self, ticket: &str) -> Result<String> {
+        let code = ticket.trim().to_ascii_uppercase();
+        let today = self.today().to_string();
+        self.conn()
+            .query_row(
+                "SELECT id FROM tickets WHERE (day = ?1 AND code = ?2) OR id = ?3
+                 ORDER BY day DESC LIMIT 1",
+                params![today, code, ticket.trim()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                Error::not_found(
+                    "ticket",
+                    ticket.trim(),
+                    " today; see the waiting list with `guichet queue list`",
+                )
+            })
+    }
+
+    fn ticket_by_id(&self, id: &str) -> Result<TicketView> {
+        let row = self.conn().query_row(
+            &format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = ?1"),
+            [id],
+            |r| {
+                Ok((
+                    (
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                        r.get::<_, String>(6)?,
+                    ),
+                    (
+                        r.get::<_, Option<String>>(7)?,
+                        r.get::<_, u32>(8)?,
+                        r.get::<_, u32>(9)?,
+                        r.get::<_, String>(10)?,
+                        r.get::<_, Option<u64>>(11)?,
+                        r.get::<_, Option<u64>>(12)?,
+                        r.get::<_, Option<String>>(13)?,
+                    ),
+                ))
+            },
+        )?;
+        let ((id, code, day, kind, target, lane, status), (counter, calls, no_shows, at, w, s, v)) =
+            row;
+        Ok(TicketView {
+            id,
+            code,
+            day,
+            target: target_from(&kind, target),
+            lane,
+            status: TicketStatus::parse(&status)?,
+            counter,
+            calls,
+            no_shows,
+            issued_at: at,
+            waiting_ms: w,
+            service_ms: s,
+            visit: v,
+        })
+    }
+}
+
+fn target_columns(target: &QueueTarget) -> (&'static str, &str) {
+    match target {
+        QueueTarget::Service(s) => ("service", s),
+        QueueTarget::Category(c) => ("category", c),
+    }
+}
+
+fn target_from(kind: &str, code: String) -> QueueTarget {
+    if kind == "category" {
+        QueueTarget::Category(code)
+    } else {
+        QueueTarget::Service(code)
+    }
+}
+
+fn ticket_status(tx: &rusqlite::Connection, id: &str) -> Result<TicketStatus> {
+    let status: String = tx.query_row("SELECT status FROM tickets WHERE id = ?1", [id], |r| {
+        r.get(0)
+    })?;
+    Ok(TicketStatus::parse(&status)?)
+}
+
+/// A counter calls one citizen at a time.
+fn busy_check(change: &Change<'_>, counter: &str) -> Result<()> {
+    let busy: Option<(String, String)> = change
+        .tx
+        .query_row(
+            "SELECT code, status FROM tickets
+             WHERE counter = ?1 AND status IN ('called', 'serving') LIMIT 1",
+            [counter],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match busy {
+        Some((code, status)) => Err(Error::Invalid(format!(
+            "counter {counter} is busy with ticket {code} ({status}): finish it, mark it no-show or transfer it first"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn waiting_tickets(tx: &rusqlite::Connection) -> Result<Vec<Waiting>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT t.id, l.rank, t.arrival, t.target_kind, t.target_code, t.counter
+         FROM tickets t JOIN lanes l ON l.code = t.lane WHERE t.status = 'waiting'",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, u8>(1)?,
+            r.get::<_, i64>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, Option<String>>(5)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, rank, arrival, kind, code, counter) = row?;
+        out.push(Waiting {
+            id,
+            lane_rank: rank,
+            arrival,
+            target: target_from(&kind, code),
+            counter,
+        });
+    }
+    Ok(out)
+}
+
+/// Applies one ticket action: the status through the domain table, then the moments and
+/// durations it fixes.
+fn ticket_step(
+    change: &mut Change<'_>,
+    id: &str,
+    action: TicketAction,
+    counter: Option<&str>,
+) -> Result<()> {
+    let (code, status, issued, first_call, last_call, started, no_shows): (
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        u32,
+    ) = change.tx.query_row(
+        "SELECT code, status, issued, first_call, last_call, started, no_shows
+         FROM tickets WHERE id = ?1",
+        [id],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ))
+        },
+    )?;
+    let from = TicketStatus::parse(&status)?;
+    let to = ticket_transition(&code, from, action)?;
+    let now = serde_json::to_string(&change.now)?;
+    let tx = change.tx;
+    match action {
+        TicketAction::Call | TicketAction::Recall => {
+            tx.execute(
+                "UPDATE tickets SET status = ?2, calls = calls + 1,
+                    first_call = coalesce(first_call, ?3), last_call = ?3,
+                    counter = coalesce(?4, counter), clerk = ?5
+                 WHERE id = ?1",
+                params![id, to.as_str(), now, counter, change.actor],
+            )?;
+        }
+        TicketAction::NoShow => {
+            tx.execute(
+                "UPDATE tickets SET status = ?2, no_shows = no_shows + 1 WHERE id = ?1",
+                params![id, to.as_str()],
+            )?;
+        }
+        TicketAction::Start => {
+            let issued: Moment = serde_json::from_str(&issued)?;
+            let first: Option<Moment> = first_call
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?;
+            let last: Option<Moment> =
+                last_call.as_deref().map(serde_json::from_str).transpose()?;
+            let waited = waiting_ms(&issued, first.as_ref(), last.as_ref(), no_shows > 0);
+            tx.execute(
+                "UPDATE tickets SET status = ?2, started = ?3, waiting_ms = ?4, clerk = ?5
+                 WHERE id = ?1",
+                params![id, to.as_str(), now, waited, change.actor],
+            )?;
+            let visit = uuid::Uuid::now_v7().to_string();
+            tx.execute(
+                "INSERT INTO visits (id, ticket_id, counter, clerk, started_at)
+                 SELECT ?1, id, counter, ?2, ?3 FROM tickets WHERE id = ?4",
+                params![visit, change.actor, change.at(), id],
+            )?;
+        }
+        TicketAction::Finish => {
+            let started: Moment = serde_json::from_str(started.as_deref().unwrap_or("null"))?;
+            let served = elapsed_ms(&started, &change.now);
+            tx.execute(
+                "UPDATE tickets SET status = ?2, ended = ?3, service_ms = ?4 WHERE id = ?1",
+                params![id, to.as_str(), now, served],
+            )?;
+            close_visit(change, id)?;
+        }
+        TicketAction::Transfer => {
+            return Err(Error::Invalid(
+                "internal: transfers go through Workstation::transfer".into(),
+            ));
+        }
+    }
+    change.record(
+        &format!("ticket.{}", action.as_str().replace('-', "_")),
+        "ticket",
+        id,
+        serde_json::json!({"id": id, "code": code, "from": from, "to": to, "counter": counter}),
+    )?;
+    Ok(())
+}
+
+fn close_visit(change: &Change<'_>, ticket_id: &str) -> Result<()> {
+    change.tx.execute(
+        "UPDATE visits SET ended_at = ?2 WHERE ticket_id = ?1 AND ended_at IS NULL",
+        params![ticket_id, change.at()],
+    )?;
+    Ok(())
+}

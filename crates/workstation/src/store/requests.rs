@@ -1,0 +1,880 @@
+//! Requests: intake, the checklist of documents, payment or waiver, and the centre's moves in
+//! the lifecycle. The state machine itself lives in the domain; this module feeds it the
+//! guards it needs (fee settled, documents complete) and writes what it decides.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use guichet_domain::DomainError;
+use guichet_domain::catalogue::DocumentKind;
+use guichet_domain::feedback::{PaymentMethod, check_payment};
+use guichet_domain::form::{FormContext, validate};
+use guichet_domain::money::{Currency, Money};
+use guichet_domain::request::{Action, Guards, Party, RequestStatus, transition};
+use guichet_domain::text::Text;
+use rusqlite::{OptionalExtension, ToSql, params};
+use serde::{Deserialize, Serialize};
+
+use super::audit::OutboxState;
+use super::catalogue::holidays;
+use super::{Change, Workstation};
+use crate::error::{Error, Result};
+
+/// What the clerk fills in at intake.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRequest {
+    pub citizen: String,
+    pub service: String,
+    pub form: BTreeMap<String, String>,
+    /// Codes of the required documents the citizen brought.
+    pub documents_received: Vec<String>,
+    /// The visit (ticket being served) this request is taken during, if any.
+    pub visit: Option<String>,
+    /// Submit at once (every document must then be received).
+    pub submit: bool,
+}
+
+/// Filters for the request list; all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestFilter {
+    pub status: Option<RequestStatus>,
+    pub service: Option<String>,
+    pub citizen: Option<String>,
+    /// Only requests past their due date and still open.
+    pub overdue: bool,
+    /// At most this many, newest first (default 100).
+    pub limit: Option<usize>,
+}
+
+/// One line of the request list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestSummary {
+    pub id: String,
+    pub receipt: String,
+    pub service_code: String,
+    pub service_title: Text,
+    pub citizen_id: String,
+    pub citizen_name: String,
+    pub status: RequestStatus,
+    pub intake_date: NaiveDate,
+    pub due_date: NaiveDate,
+    /// Working days past the due date, for open requests.
+    pub days_overdue: u32,
+    pub fee: Option<Money>,
+    pub paid_minor: i64,
+    pub waiver_ground: Option<String>,
+}
+
+/// A received-or-missing line of the checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocumentCheck {
+    pub code: String,
+    pub name: Text,
+    pub kind: DocumentKind,
+    pub received: bool,
+}
+
+/// One status change in the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestEvent {
+    pub action: String,
+    pub from: Option<RequestStatus>,
+    pub to: RequestStatus,
+    pub party: Party,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub at: String,
+    pub hlc: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentView {
+    pub receipt: String,
+    pub request_receipt: String,
+    pub amount: Money,
+    pub method: PaymentMethod,
+    pub clerk: String,
+    pub at: String,
+    /// What is still owed after this payment.
+    pub outstanding_minor: i64,
+}
+
+/// The sync state of one change made to the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeState {
+    pub kind: String,
+    pub state: OutboxState,
+    pub reason: Option<String>,
+    pub at: String,
+}
+
+/// Everything about one request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestDetail {
+    #[serde(flatten)]
+    pub summary: RequestSummary,
+    pub agency: String,
+    pub category: String,
+    pub catalogue_version: u32,
+    pub center_code: String,
+    pub device_code: String,
+    pub clerk: String,
+    pub visit_id: Option<String>,
+    pub form: BTreeMap<String, String>,
+    pub documents: Vec<DocumentCheck>,
+    pub fee_exemptions: Vec<String>,
+    pub status_reason: Option<String>,
+    pub payments: Vec<PaymentView>,
+    pub timeline: Vec<RequestEvent>,
+    pub changes: Vec<ChangeState>,
+    /// What the centre can do next.
+    pub next_actions: Vec<Action>,
+}
+
+/// The columns needed to decide a transition.
+struct Row {
+    id: String,
+    status: RequestStatus,
+    fee: Option<Money>,
+    paid_minor: i64,
+    waiver: Option<String>,
+    exemptions: Vec<String>,
+}
+
+impl Row {
+    fn fee_settled(&self) -> bool {
+        match &self.fee {
+            None => true,
+            Some(fee) => self.waiver.is_some() || self.paid_minor >= fee.minor,
+        }
+    }
+}
+
+impl Workstation {
+    /// Takes a request: checks the citizen, the service and what this channel can do with it,
+    /// validates the form, copies the fee and computes the due date, then issues the receipt.
+    pub fn create_request(&mut self, actor: &str, new: &NewRequest) -> Result<RequestDetail> {
+        let config = self.config()?;
+        let citizen = self.citizen(&new.citizen)?;
+        let service = self.service(&new.service)?;
+        match service.depth(config.channel) {
+            Some(depth) if depth.takes_requests() => {}
+            other => {
+                return Err(Error::Invalid(format!(
+                    "service '{}' is {} on this channel ({}): give the citizen the information; no request can be taken here",
+                    service.code,
+                    other.map_or("not offered", |d| d.as_str()),
+                    config.channel.as_str()
+                )));
+            }
+        }
+        let today = self.today();
+        let form = validate(
+            &service.form,
+            &new.form,
+            &FormContext {
+                today,
+                national_ids: self.national_ids()?,
+            },
+        )
+        .map_err(|problems| DomainError::Form { problems })?;
+        for code in &new.documents_received {
+            if !service.documents.iter().any(|d| &d.code == code) {
+                return Err(Error::not_found(
+                    "required document",
+                    code.clone(),
+                    &format!(
+                        " for service '{}'; its documents are: {}",
+                        service.code,
+                        join(service.documents.iter().map(|d| d.code.as_str()))
+                    ),
+                ));
+            }
+        }
+        let due = holidays(self.conn())?.due_date(today, service.processing_days);
+        let version = self.catalogue_version()?.ok_or(Error::NoCatalogue)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        self.write(actor, |change| {
+            if let Some(visit) = &new.visit {
+                check_visit_open(change, visit)?;
+            }
+            let receipt = change.next_receipt()?;
+            let stamp = change.stamp();
+            let (fee_minor, fee_currency) = match service.fee.amount() {
+                Some(m) => (Some(m.minor), Some(m.currency.code().to_owned())),
+                None => (None, None),
+            };
+            change.tx.execute(
+                "INSERT INTO requests (id, receipt, service_code, service_title, category, agency,
+                    catalogue_version, citizen_id, center_code, device_code, clerk, visit_id, form,
+                    fee_minor, fee_currency, fee_tier, fee_exemptions, status, intake_date,
+                    due_date, created_at, created_hlc, updated_hlc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, 'draft', ?18, ?19, ?20, ?21, ?21)",
+                params![
+                    id,
+                    receipt.as_str(),
+                    service.code,
+                    serde_json::to_string(&service.title)?,
+                    service.category,
+                    service.agency,
+                    version,
+                    citizen.national_id,
+                    config.center_code,
+                    config.device_code,
+                    change.actor,
+                    new.visit,
+                    serde_json::to_string(&form)?,
+                    fee_minor,
+                    fee_currency,
+                    service.fee.tier().map(|t| format!("{t:?}").to_lowercase()),
+                    serde_json::to_string(&service.exemptions)?,
+                    today.to_string(),
+                    due.to_string(),
+                    change.at(),
+                    stamp.to_string(),
+                ],
+            )?;
+            for doc in &service.documents {
+                change.tx.execute(
+                    "INSERT INTO request_documents (request_id, code, name, kind, received)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![
+                        id,
+                        doc.code,
+                        serde_json::to_string(&doc.name)?,
+                        serde_json::to_value(doc.kind)?.as_str(),
+                        new.documents_received.contains(&doc.code),
+                    ],
+                )?;
+            }
+            timeline(change, &id, "create", None, RequestStatus::Draft, None)?;
+            change.record(
+                "request.created",
+                "request",
+                &id,
+                serde_json::json!({
+                    "id": id,
+                    "receipt": receipt.as_str(),
+                    "service": service.code,
+                    "catalogue_version": version,
+                    "citizen": citizen.national_id,
+                    "center": config.center_code,
+                    "device": config.device_code,
+                    "visit": new.visit,
+                    "form": form,
+                    "documents_received": new.documents_received,
+                    "fee": service.fee,
+                    "intake_date": today,
+                    "due_date": due,
+                }),
+            )?;
+            if new.submit {
+                move_status(change, &id, Action::Submit, None)?;
+            }
+            Ok(())
+        })?;
+        self.request_by_id(&id)
+    }
+
+    /// Moves a request one step as the centre (submit, dispatch, resubmit, deliver, cancel).
+    pub fn advance(
+        &mut self,
+        actor: &str,
+        receipt: &str,
+        action: Action,
+        reason: Option<&str>,
+    ) -> Result<RequestDetail> {
+        let id = self.request_id(receipt)?;
+        self.write(actor, |change| move_status(change, &id, action, reason))?;
+        self.request_by_id(&id)
+    }
+
+    /// Marks a required document as received or missing (while the application can change).
+    pub fn mark_document(
+        &mut self,
+        actor: &str,
+        receipt: &str,
+        document: &str,
+        received: bool,
+    ) -> Result<RequestDetail> {
+        let id = self.request_id(receipt)?;
+        self.write(actor, |change| {
+            let row = load_row(change.tx, &id)?;
+            if !matches!(
+                row.status,
+                RequestStatus::Draft | RequestStatus::ReturnedForCorrection
+            ) {
+                return Err(Error::Invalid(format!(
+                    "request {receipt} is {}: its documents can change only while it is a draft or returned for correction",
+                    row.status
+                )));
+            }
+            let updated = change.tx.execute(
+                "UPDATE request_documents SET received = ?3 WHERE request_id = ?1 AND code = ?2",
+                params![id, document, received],
+            )?;
+            if updated == 0 {
+                return Err(Error::not_found(
+                    "required document",
+                    document,
+                    &format!(" on request {receipt}; see `guichet request show {receipt}`"),
+                ));
+            }
+            change.record(
+                "request.document_marked",
+                "request",
+                &id,
+                serde_json::json!({"id": id, "document": document, "received": received}),
+            )?;
+            Ok(())
+        })?;
+        self.request_by_id(&id)
+    }
+
+    /// Records a payment towards the fee, and issues its payment receipt.
+    pub fn pay(
+        &mut self,
+        actor: &str,
+        receipt: &str,
+        amount: &str,
+        method: PaymentMethod,
+    ) -> Result<PaymentView> {
+        let id = self.request_id(receipt)?;
+        self.write(actor, |change| {
+            let row = load_row(change.tx, &id)?;
+            let Some(fee) = row.fee.clone() else {
+                return Err(Error::Invalid(format!(
+                    "request {receipt} is for a free service: there is nothing to pay"
+                )));
+            };
+            if let Some(ground) = &row.waiver {
+                return Err(Error::Invalid(format!(
+                    "the fee of request {receipt} is waived ({ground}): there is nothing to pay"
+                )));
+            }
+            if row.status.is_final() {
+                return Err(Error::Invalid(format!(
+                    "request {receipt} is {}: it takes no more payments",
+                    row.status
+                )));
+            }
+            let paid = Money::parse_decimal(amount, &fee.currency)?;
+            check_payment(receipt, &fee, row.paid_minor, &paid)?;
+            let payment_receipt = change.next_receipt()?;
+            let stamp = change.stamp();
+            let payment_id = uuid::Uuid::now_v7().to_string();
+            change.tx.execute(
+                "INSERT INTO payments (id, request_id, amount_minor, currency, method, receipt,
+                    clerk, at, hlc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    payment_id,
+                    id,
+                    paid.minor,
+                    paid.currency.code(),
+                    method.as_str(),
+                    payment_receipt.as_str(),
+                    change.actor,
+                    change.at(),
+                    stamp.to_string(),
+                ],
+            )?;
+            change.tx.execute(
+                "UPDATE requests SET paid_minor = paid_minor + ?2, updated_hlc = ?3 WHERE id = ?1",
+                params![id, paid.minor, stamp.to_string()],
+            )?;
+            change.record(
+                "payment.recorded",
+                "request",
+                &id,
+                serde_json::json!({
+                    "id": payment_id,
+                    "request": id,
+                    "amount": paid,
+                    "method": method,
+                    "receipt": payment_receipt.as_str(),
+                }),
+            )?;
+            Ok(PaymentView {
+                receipt: payment_receipt.to_string(),
+                request_receipt: receipt.to_owned(),
+                outstanding_minor: fee.minor - row.paid_minor - paid.minor,
+                amount: paid,
+                method,
+                clerk: change.actor.clone(),
+                at: change.at(),
+            })
+        })
+    }
+
+    /// Waives the fee on the ground that the citizen belongs to an exempt target group.
+    pub fn waive(&mut self, actor: &str, receipt: &str, ground: &str) -> Result<RequestDetail> {
+        let id = self.request_id(receipt)?;
+        self.write(actor, |change| {
+            let row = load_row(change.tx, &id)?;
+            if row.fee.is_none() {
+                return Err(Error::Invalid(format!(
+                    "request {receipt} is for a free service: there is no fee to waive"
+                )));
+            }
+            if row.waiver.is_some() {
+                return Err(Error::Invalid(format!(
+                    "the fee of request {receipt} is already waived"
+                )));
+            }
+            if row.paid_minor > 0 {
+                return Err(Error::Invalid(format!(
+                    "request {receipt} is already partly paid: a waiver covers the whole fee, so refund first"
+                )));
+            }
+            if !row.exemptions.iter().any(|g| g == ground) {
+                return Err(Error::Invalid(format!(
+                    "'{ground}' is not an exemption ground for this service; {}",
+                    if row.exemptions.is_empty() {
+                        "it has no exemptions".to_owned()
+                    } else {
+                        format!("exempt groups: {}", join(row.exemptions.iter().map(String::as_str)))
+                    }
+                )));
+            }
+            let stamp = change.stamp();
+            change.tx.execute(
+                "UPDATE requests SET waiver_ground = ?2, updated_hlc = ?3 WHERE id = ?1",
+                params![id, ground, stamp.to_string()],
+            )?;
+            change.record(
+                "fee.waived",
+                "request",
+                &id,
+                serde_json::json!({"id": id, "ground": ground}),
+            )?;
+            Ok(())
+        })?;
+        self.request_by_id(&id)
+    }
+
+    /// Requests matching the filter, newest first.
+    pub fn list_requests(&self, filter: &RequestFilter) -> Result<Vec<RequestSummary>> {
+        let today = self.today();
+        let mut sql = format!("{SUMMARY_SELECT} WHERE 1 = 1");
+        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+        if let Some(status) = filter.status {
+            sql.push_str(" AND r.status = ?");
+            args.push(Box::new(status.as_str()));
+        }
+        if let Some(service) = &filter.service {
+            sql.push_str(" AND r.service_code = ?");
+            args.push(Box::new(service.clone()));
+        }
+        if let Some(citizen) = &filter.citizen {
+            sql.push_str(" AND r.citizen_id = ?");
+            args.push(Box::new(self.national_ids()?.normalize(citizen)?));
+        }
+        if filter.overdue {
+            sql.push_str(
+                " AND r.due_date < ? AND r.status NOT IN ('ready', 'delivered', 'rejected', 'cancelled')",
+            );
+            args.push(Box::new(today.to_string()));
+        }
+        sql.push_str(" ORDER BY r.created_hlc DESC LIMIT ?");
+        args.push(Box::new(
+            filter.limit.unwrap_or(100).clamp(1, 100_000) as i64
+        ));
+        let holidays = self.holidays()?;
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(
+            rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
+            summary_columns,
+        )?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?.into_summary(&holidays, today)?);
+        }
+        Ok(out)
+    }
+
+    /// Everything about the request with this receipt number.
+    pub fn request(&self, receipt: &str) -> Result<RequestDetail> {
+        let id = self.request_id(receipt)?;
+        self.request_by_id(&id)
+    }
+
+    fn request_id(&self, receipt: &str) -> Result<String> {
+        let number = guichet_domain::receipt::ReceiptNumber::parse(receipt)?;
+        self.conn()
+            .query_row(
+                "SELECT id FROM requests WHERE receipt = ?1",
+                [number.as_str()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                Error::not_found(
+                    "request with receipt",
+                    number.to_string(),
+                    "; list requests with `guichet request list`",
+                )
+            })
+    }
+
+    pub(crate) fn request_by_id(&self, id: &str) -> Result<RequestDetail> {
+        let conn = self.conn();
+        let raw = conn.query_row(
+            &format!("{SUMMARY_SELECT} WHERE r.id = ?1"),
+            [id],
+            summary_columns,
+        )?;
+        let summary = raw.into_summary(&self.holidays()?, self.today())?;
+        let (agency, category, version, center, device, clerk, visit, form, exemptions, reason): (
+            String,
+            String,
+            u32,
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            String,
+            Option<String>,
+        ) = conn.query_row(
+            "SELECT agency, category, catalogue_version, center_code, device_code, clerk,
+                    visit_id, form, fee_exemptions, status_reason
+             FROM requests WHERE id = ?1",
+            [id],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                ))
+            },
+        )?;
+        let mut documents = Vec::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT code, name, kind, received FROM request_documents WHERE request_id = ?1 ORDER BY rowid",
+        )?;
+        for row in stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, bool>(3)?,
+            ))
+        })? {
+            let (code, name, kind, received) = row?;
+            documents.push(DocumentCheck {
+                code,
+                name: serde_json::from_str(&name)?,
+                kind: serde_json::from_value(serde_json::Value::String(kind))?,
+                received,
+            });
+        }
+        let mut payments = Vec::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT receipt, amount_minor, currency, method, clerk, at FROM payments
+             WHERE request_id = ?1 ORDER BY hlc",
+        )?;
+        let mut paid_so_far = 0;
+        for row in stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })? {
+            let (receipt, minor, currency, method, clerk, at) = row?;
+            paid_so_far += minor;
+            payments.push(PaymentView {
+                receipt: guichet_domain::receipt::ReceiptNumber::parse(&receipt)?.to_string(),
+                request_receipt: summary.receipt.clone(),
+                amount: Money::new(minor, Currency::parse(&currency)?),
+                method: PaymentMethod::parse(&method)?,
+                clerk,
+                at,
+                outstanding_minor: summary.fee.as_ref().map_or(0, |f| f.minor) - paid_so_far,
+            });
+        }
+        let mut timeline = Vec::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT action, from_status, to_status, party, actor, reason, at, hlc
+             FROM request_events WHERE request_id = ?1 ORDER BY hlc, id",
+        )?;
+        for row in stmt.query_map([id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, String>(6)?,
+                r.get::<_, String>(7)?,
+            ))
+        })? {
+            let (action, from, to, party, actor, reason, at, hlc) = row?;
+            timeline.push(RequestEvent {
+                action,
+                from: from.as_deref().map(RequestStatus::parse).transpose()?,
+                to: RequestStatus::parse(&to)?,
+                party: serde_json::from_value(serde_json::Value::String(party))?,
+                actor,
+                reason,
+                at,
+                hlc,
+            });
+        }
+        let changes = self.changes_of(id)?;
+        Ok(RequestDetail {
+            next_actions: guichet_domain::request::possible_actions(summary.status, Party::Center),
+            summary,
+            agency,
+            category,
+            catalogue_version: version,
+            center_code: center,
+            device_code: device,
+            clerk,
+            visit_id: visit,
+            form: serde_json::from_str(&form)?,
+            documents,
+            fee_exemptions: serde_json::from_str(&exemptions)?,
+            status_reason: reason,
+            payments,
+            timeline,
+            changes,
+        })
+    }
+}
+
+const SUMMARY_SELECT: &str = "SELECT r.id, r.receipt, r.service_code, r.service_title,
+        r.citizen_id, c.given_name || ' ' || c.family_name, r.status, r.intake_date, r.due_date,
+        r.fee_minor, r.fee_currency, r.paid_minor, r.waiver_ground
+     FROM requests r JOIN citizens c ON c.national_id = r.citizen_id";
+
+struct RawSummary {
+    id: String,
+    receipt: String,
+    service_code: String,
+    service_title: String,
+    citizen_id: String,
+    citizen_name: String,
+    status: String,
+    intake_date: String,
+    due_date: String,
+    fee_minor: Option<i64>,
+    fee_currency: Option<String>,
+    paid_minor: i64,
+    waiver_ground: Option<String>,
+}
+
+fn summary_columns(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawSummary> {
+    Ok(RawSummary {
+        id: r.get(0)?,
+        receipt: r.get(1)?,
+        service_code: r.get(2)?,
+        service_title: r.get(3)?,
+        citizen_id: r.get(4)?,
+        citizen_name: r.get(5)?,
+        status: r.get(6)?,
+        intake_date: r.get(7)?,
+        due_date: r.get(8)?,
+        fee_minor: r.get(9)?,
+        fee_currency: r.get(10)?,
+        paid_minor: r.get(11)?,
+        waiver_ground: r.get(12)?,
+    })
+}
+
+impl RawSummary {
+    fn into_summary(
+        self,
+        holidays: &guichet_domain::calendar::Holidays,
+        today: NaiveDate,
+    ) -> Result<RequestSummary> {
+        let status = RequestStatus::parse(&self.status)?;
+        let due: NaiveDate = parse_day(&self.due_date)?;
+        let fee = match (self.fee_minor, self.fee_currency) {
+            (Some(minor), Some(currency)) => Some(Money::new(minor, Currency::parse(&currency)?)),
+            _ => None,
+        };
+        Ok(RequestSummary {
+            receipt: guichet_domain::receipt::ReceiptNumber::parse(&self.receipt)?.to_string(),
+            id: self.id,
+            service_code: self.service_code,
+            service_title: serde_json::from_str(&self.service_title)?,
+            citizen_id: self.citizen_id,
+            citizen_name: self.citizen_name,
+            days_overdue: if status.is_open() {
+                holidays.working_days_late(due, today)
+            } else {
+                0
+            },
+            status,
+            intake_date: parse_day(&self.intake_date)?,
+            due_date: due,
+            fee,
+            paid_minor: self.paid_minor,
+            waiver_ground: self.waiver_ground,
+        })
+    }
+}
+
+fn parse_day(text: &str) -> Result<NaiveDate> {
+    text.parse()
+        .map_err(|_| Error::Invalid(format!("stored date '{text}' is not a date")))
+}
+
+fn load_row(tx: &rusqlite::Connection, id: &str) -> Result<Row> {
+    let (status, fee_minor, fee_currency, paid_minor, waiver, exemptions): (
+        String,
+        Option<i64>,
+        Option<String>,
+        i64,
+        Option<String>,
+        String,
+    ) = tx.query_row(
+        "SELECT status, fee_minor, fee_currency, paid_minor, waiver_ground, fee_exemptions
+         FROM requests WHERE id = ?1",
+        [id],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
+        },
+    )?;
+    Ok(Row {
+        id: id.to_owned(),
+        status: RequestStatus::parse(&status)?,
+        fee: match (fee_minor, fee_currency) {
+            (Some(m), Some(c)) => Some(Money::new(m, Currency::parse(&c)?)),
+            _ => None,
+        },
+        paid_minor,
+        waiver,
+        exemptions: serde_json::from_str(&exemptions)?,
+    })
+}
+
+/// Applies one centre action through the state machine and writes it.
+fn move_status(
+    change: &mut Change<'_>,
+    id: &str,
+    action: Action,
+    reason: Option<&str>,
+) -> Result<()> {
+    let row = load_row(change.tx, id)?;
+    let receipt: String =
+        change
+            .tx
+            .query_row("SELECT receipt FROM requests WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?;
+    let missing: i64 = change.tx.query_row(
+        "SELECT count(*) FROM request_documents WHERE request_id = ?1 AND NOT received",
+        [id],
+        |r| r.get(0),
+    )?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let to = transition(
+        &guichet_domain::receipt::ReceiptNumber::parse(&receipt)?.to_string(),
+        row.status,
+        action,
+        Party::Center,
+        Guards {
+            fee_settled: row.fee_settled(),
+            has_reason: reason.is_some(),
+            documents_complete: missing == 0,
+        },
+    )?;
+    let stamp = change.stamp();
+    change.tx.execute(
+        "UPDATE requests SET status = ?2, status_reason = coalesce(?3, status_reason),
+            updated_hlc = ?4 WHERE id = ?1",
+        params![row.id, to.as_str(), reason, stamp.to_string()],
+    )?;
+    timeline(change, id, action.as_str(), Some(row.status), to, reason)?;
+    change.record(
+        "request.transition",
+        "request",
+        id,
+        serde_json::json!({
+            "id": id,
+            "action": action,
+            "from": row.status,
+            "to": to,
+            "reason": reason,
+        }),
+    )?;
+    Ok(())
+}
+
+fn timeline(
+    change: &mut Change<'_>,
+    id: &str,
+    action: &str,
+    from: Option<RequestStatus>,
+    to: RequestStatus,
+    reason: Option<&str>,
+) -> Result<()> {
+    let stamp = change.stamp();
+    change.tx.execute(
+        "INSERT INTO request_events (request_id, action, from_status, to_status, party, actor,
+            reason, at, hlc)
+         VALUES (?1, ?2, ?3, ?4, 'center', ?5, ?6, ?7, ?8)",
+        params![
+            id,
+            action,
+            from.map(RequestStatus::as_str),
+            to.as_str(),
+            change.actor,
+            reason,
+            change.at(),
+            stamp.to_string(),
+        ],
+    )?;
+    Ok(())
+}
+
+fn check_visit_open(change: &Change<'_>, visit: &str) -> Result<()> {
+    let ended: Option<Option<String>> = change
+        .tx
+        .query_row("SELECT ended_at FROM visits WHERE id = ?1", [visit], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    match ended {
+        None => Err(Error::not_found(
+            "visit",
+            visit,
+            "; start serving a ticket with `guichet queue start` to open one",
+        )),
+        Some(Some(_)) => Err(Error::Invalid(format!(
+            "visit {visit} has ended: requests can only be added while the citizen is at the counter"
+        ))),
+        Some(None) => Ok(()),
+    }
+}
+
+fn join<'a>(items: impl Iterator<Item = &'a str>) -> String {
+    let v: Vec<&str> = items.collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
