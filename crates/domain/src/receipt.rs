@@ -523,7 +523,7 @@ mod tests {
 
     fn sample_numbers() -> Vec<ReceiptNumber> {
         let last = ReceiptNumber::SEQUENCE_LIMIT - 1;
-        let mut rng = Lcg(0x6775_6963_6865_74);
+        let mut rng = Lcg(0x0067_7569_6368_6574);
         let mut prefixes = vec![0, 1, 29, 30, 899, 900, 26_999, 27_000, 809_999];
         while prefixes.len() < 20 {
             prefixes.push(u32::try_from(rng.below(u64::from(ReceiptPrefix::COUNT))).unwrap());
@@ -640,7 +640,7 @@ mod tests {
     fn ordering_is_by_prefix_then_sequence() {
         let a = ReceiptPrefix::from_index(5).unwrap();
         let b = ReceiptPrefix::from_index(6).unwrap();
-        let mut numbers = vec![
+        let mut numbers = [
             ReceiptNumber::issue(&b, 0).unwrap(),
             ReceiptNumber::issue(&a, 900).unwrap(),
             ReceiptNumber::issue(&a, 29).unwrap(),
