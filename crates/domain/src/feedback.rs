@@ -94,7 +94,7 @@ pub fn check_payment(request: &str, due: &Money, already_paid: i64, paid: &Money
     if paid.minor <= 0 {
         return Err(refuse("the amount must be above zero".into()));
     }
-    let owed = due.minor - already_paid;
+    let owed = due.minor.saturating_sub(already_paid);
     if owed <= 0 {
         return Err(refuse("the fee is already paid in full".into()));
     }
