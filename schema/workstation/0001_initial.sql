@@ -194,6 +194,7 @@ CREATE INDEX requests_by_date ON requests (intake_date);
 CREATE TABLE request_documents (
     request_id  TEXT NOT NULL REFERENCES requests (id),
     code        TEXT NOT NULL,
+    position    INTEGER NOT NULL,    -- order of the catalogue's checklist
     name        TEXT NOT NULL,
     kind        TEXT NOT NULL,
     received    INTEGER NOT NULL,

@@ -110,6 +110,15 @@ pub enum DocumentKind {
     Copy,
 }
 
+impl DocumentKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocumentKind::Original => "original",
+            DocumentKind::Copy => "copy",
+        }
+    }
+}
+
 /// What the citizen pays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
@@ -143,6 +152,16 @@ pub enum FeeTier {
     Standard,
     Subsidized,
     Commercial,
+}
+
+impl FeeTier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeeTier::Standard => "standard",
+            FeeTier::Subsidized => "subsidized",
+            FeeTier::Commercial => "commercial",
+        }
+    }
 }
 
 /// Where a citizen meets the service.

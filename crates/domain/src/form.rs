@@ -12,9 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::citizen::NationalIdScheme;
 use crate::text::Text;
 
-/// One field of an application form.
+/// One field of an application form. (Unknown keys are refused by `FieldKind`, which receives
+/// every key this struct does not take: serde cannot combine `deny_unknown_fields` with
+/// `flatten` on the outer struct.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FormField {
     pub code: String,
     pub label: Text,

@@ -22,10 +22,31 @@ pub enum OutboxState {
 }
 
 impl OutboxState {
-    fn parse(text: &str) -> Result<Self> {
-        Ok(serde_json::from_value(serde_json::Value::String(
-            text.to_owned(),
-        ))?)
+    pub const ALL: [OutboxState; 4] = [
+        OutboxState::Pending,
+        OutboxState::Sent,
+        OutboxState::Refused,
+        OutboxState::Conflict,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sent => "sent",
+            OutboxState::Refused => "refused",
+            OutboxState::Conflict => "conflict",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self> {
+        OutboxState::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text.trim())
+            .ok_or_else(|| {
+                crate::Error::Invalid(format!(
+                    "'{text}' is not an outbox state; use one of: pending, sent, refused, conflict"
+                ))
+            })
     }
 }
 
@@ -86,12 +107,8 @@ impl Workstation {
             "SELECT seq, id, hlc, kind, entity_id, payload, created_at, state, reason FROM outbox
              WHERE ?1 IS NULL OR state = ?1 ORDER BY seq LIMIT ?2",
         )?;
-        let state = state.map(|s| {
-            serde_json::to_value(s)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-        });
-        let rows = stmt.query_map(rusqlite::params![state.flatten(), limit as i64], |r| {
+        let state = state.map(OutboxState::as_str);
+        let rows = stmt.query_map(rusqlite::params![state, limit as i64], |r| {
             Ok((
                 r.get::<_, u64>(0)?,
                 r.get::<_, String>(1)?,

@@ -76,24 +76,25 @@ impl Workstation {
     pub fn load_catalogue(&mut self, catalogue: &Catalogue, actor: &str) -> Result<CatalogueLoad> {
         catalogue.validate()?;
         let center = self.config()?.center_code;
-        self.write(actor, |change| {
-            if let Some(held) = version(change.tx)?
-                && held > catalogue.version
-            {
-                return Err(Error::StaleCatalogue {
-                    held,
-                    offered: catalogue.version,
-                });
-            }
-            let load = replace(change, catalogue, &center)?;
-            change.record_local(
-                "catalogue.loaded",
-                "catalogue",
-                &catalogue.version.to_string(),
-                serde_json::to_value(&load)?,
-            )?;
-            Ok(load)
-        })
+        self.write(actor, |change| load_into(change, catalogue, &center))
+    }
+
+    /// The catalogue held here: its version and how many services it kept and skipped.
+    pub fn catalogue_load(&self) -> Result<Option<CatalogueLoad>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT version, services, skipped FROM catalogue_version WHERE id = 1",
+                [],
+                |r| {
+                    Ok(CatalogueLoad {
+                        version: r.get(0)?,
+                        services: r.get(1)?,
+                        skipped: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 
     pub fn catalogue_version(&self) -> Result<Option<u32>> {
@@ -343,6 +344,30 @@ fn match_expression(text: &str) -> Option<String> {
         .map(|w| format!("\"{w}\"*"))
         .collect();
     (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// Loads a validated catalogue inside an open change.
+pub(crate) fn load_into(
+    change: &mut Change<'_>,
+    catalogue: &Catalogue,
+    center: &str,
+) -> Result<CatalogueLoad> {
+    if let Some(held) = version(change.tx)?
+        && held > catalogue.version
+    {
+        return Err(Error::StaleCatalogue {
+            held,
+            offered: catalogue.version,
+        });
+    }
+    let load = replace(change, catalogue, center)?;
+    change.record_local(
+        "catalogue.loaded",
+        "catalogue",
+        &catalogue.version.to_string(),
+        serde_json::to_value(&load)?,
+    )?;
+    Ok(load)
 }
 
 fn replace(change: &mut Change<'_>, catalogue: &Catalogue, center: &str) -> Result<CatalogueLoad> {

@@ -18,11 +18,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use guichet_domain::audit::AuditEvent;
-use guichet_domain::catalogue::{CenterKind, Channel, is_valid_code};
+use guichet_domain::catalogue::{Catalogue, CenterKind, Channel, is_valid_code};
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
 use guichet_domain::hlc::{Hlc, HlcStamp};
 use guichet_domain::money::Currency;
-use guichet_domain::queue::{Moment, default_lanes};
+use guichet_domain::queue::{Counter, Moment, default_lanes};
 use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -33,10 +33,11 @@ use crate::error::{Error, Result};
 pub use audit::{AuditReport, OutboxEntry, OutboxState};
 pub use catalogue::{Browse, BrowseEntry, CatalogueLoad, SearchQuery, ServiceHit};
 pub use citizens::{CitizenQuery, NewCitizen};
-pub use migrations::MIGRATIONS;
+pub use migrations::{MIGRATIONS, apply_up_to};
 pub use queue::{NewTicket, TicketView, Transfer, WaitingEntry};
 pub use requests::{
-    NewRequest, PaymentView, RequestDetail, RequestEvent, RequestFilter, RequestSummary,
+    ChangeState, DocumentCheck, NewRequest, PaymentView, RequestDetail, RequestEvent,
+    RequestFilter, RequestSummary,
 };
 
 /// The file name of the database inside a data directory.
@@ -139,6 +140,17 @@ impl Workstation {
 
     /// Sets up the workstation for one centre and device. Done once per data directory.
     pub fn setup(&mut self, setup: Setup) -> Result<Config> {
+        self.setup_with(setup, None, &[])
+    }
+
+    /// Sets up the workstation, loads a first catalogue and adds counters, all in one
+    /// transaction: a refusal of any part leaves the data directory as it was.
+    pub fn setup_with(
+        &mut self,
+        setup: Setup,
+        catalogue: Option<&Catalogue>,
+        counters: &[Counter],
+    ) -> Result<Config> {
         for (what, code) in [
             ("centre", &setup.center_code),
             ("device", &setup.device_code),
@@ -159,6 +171,9 @@ impl Workstation {
             return Err(Error::Invalid(
                 "the waiting-time target must be at least 1 minute".into(),
             ));
+        }
+        if let Some(catalogue) = catalogue {
+            catalogue.validate()?;
         }
         let actor = setup
             .default_clerk
@@ -209,6 +224,12 @@ impl Workstation {
                     "receipt_prefix": prefix.as_str(),
                 }),
             )?;
+            if let Some(catalogue) = catalogue {
+                catalogue::load_into(change, catalogue, &setup.center_code)?;
+            }
+            for counter in counters {
+                queue::add_counter_in(change, counter)?;
+            }
             Ok(())
         })?;
         self.config()
@@ -255,12 +276,15 @@ impl Workstation {
             now,
             hlc,
             last: None,
+            recorded: false,
         };
         let out = action(&mut change)?;
-        let Some(last) = change.last.take() else {
-            return Err(Error::Invalid(
-                "internal: an action changed data without recording it".into(),
-            ));
+        // An action that recorded nothing (call next with nobody waiting) must not have
+        // changed anything either: roll back rather than commit unaudited writes.
+        let (true, Some(last)) = (change.recorded, change.last.take()) else {
+            drop(change);
+            tx.rollback()?;
+            return Ok(out);
         };
         tx.execute(
             "UPDATE workstation SET hlc_last = ?1 WHERE id = 1",
@@ -283,6 +307,7 @@ pub(crate) struct Change<'a> {
     pub now: Moment,
     hlc: Hlc,
     last: Option<HlcStamp>,
+    recorded: bool,
 }
 
 impl Change<'_> {
@@ -376,6 +401,7 @@ impl Change<'_> {
                 event.hash,
             ],
         )?;
+        self.recorded = true;
         Ok(stamp)
     }
 
@@ -481,6 +507,3 @@ fn derived_prefix(center: &str, device: &str) -> Result<ReceiptPrefix> {
     }
     Ok(ReceiptPrefix::from_index((hash % 810_000) as u32)?)
 }
-
-#[cfg(test)]
-pub(crate) mod tests;

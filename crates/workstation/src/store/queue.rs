@@ -67,53 +67,7 @@ const TICKET_COLUMNS: &str = "t.id, t.code, t.day, t.target_kind, t.target_code,
 impl Workstation {
     /// Adds a counter (window) and what it serves.
     pub fn add_counter(&mut self, actor: &str, counter: &Counter) -> Result<()> {
-        if !guichet_domain::catalogue::is_valid_code(&counter.code) {
-            return Err(Error::Invalid(format!(
-                "counter code '{}' is not valid: use letters, digits, '-', '_' or '.'",
-                counter.code
-            )));
-        }
-        if let CounterScope::Listed {
-            services,
-            categories,
-        } = &counter.scope
-        {
-            if services.is_empty() && categories.is_empty() {
-                return Err(Error::Invalid(
-                    "a counter must serve something: list services or categories, or serve all"
-                        .into(),
-                ));
-            }
-            for s in services {
-                self.service(s)?;
-            }
-            for c in categories {
-                self.check_code("categories", "category", c)?;
-            }
-        }
-        self.write(actor, |change| {
-            let added = change.tx.execute(
-                "INSERT OR IGNORE INTO counters (code, name, scope) VALUES (?1, ?2, ?3)",
-                params![
-                    counter.code,
-                    counter.name,
-                    serde_json::to_string(&counter.scope)?
-                ],
-            )?;
-            if added == 0 {
-                return Err(Error::Duplicate {
-                    kind: "counter",
-                    key: counter.code.clone(),
-                });
-            }
-            change.record(
-                "counter.added",
-                "counter",
-                &counter.code,
-                serde_json::to_value(counter)?,
-            )?;
-            Ok(())
-        })
+        self.write(actor, |change| add_counter_in(change, counter))
     }
 
     pub fn counters(&self) -> Result<Vec<Counter>> {
@@ -490,6 +444,68 @@ impl Workstation {
             visit: v,
         })
     }
+}
+
+/// Adds a counter inside an open change, checking what it serves against the catalogue held
+/// in that same transaction.
+pub(crate) fn add_counter_in(change: &mut Change<'_>, counter: &Counter) -> Result<()> {
+    if !guichet_domain::catalogue::is_valid_code(&counter.code) {
+        return Err(Error::Invalid(format!(
+            "counter code '{}' is not valid: use letters, digits, '-', '_' or '.'",
+            counter.code
+        )));
+    }
+    if let CounterScope::Listed {
+        services,
+        categories,
+    } = &counter.scope
+    {
+        if services.is_empty() && categories.is_empty() {
+            return Err(Error::Invalid(
+                "a counter must serve something: list services or categories, or serve all".into(),
+            ));
+        }
+        for (table, kind, codes) in [
+            ("services", "service", services),
+            ("categories", "category", categories),
+        ] {
+            for code in codes {
+                let known: bool = change.tx.query_row(
+                    &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE code = ?1)"),
+                    [code],
+                    |r| r.get(0),
+                )?;
+                if !known {
+                    return Err(Error::not_found(
+                        kind,
+                        code.clone(),
+                        "; list them with `guichet catalogue browse`",
+                    ));
+                }
+            }
+        }
+    }
+    let added = change.tx.execute(
+        "INSERT OR IGNORE INTO counters (code, name, scope) VALUES (?1, ?2, ?3)",
+        params![
+            counter.code,
+            counter.name,
+            serde_json::to_string(&counter.scope)?
+        ],
+    )?;
+    if added == 0 {
+        return Err(Error::Duplicate {
+            kind: "counter",
+            key: counter.code.clone(),
+        });
+    }
+    change.record(
+        "counter.added",
+        "counter",
+        &counter.code,
+        serde_json::to_value(counter)?,
+    )?;
+    Ok(())
 }
 
 fn target_columns(target: &QueueTarget) -> (&'static str, &str) {

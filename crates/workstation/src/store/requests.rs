@@ -227,7 +227,7 @@ impl Workstation {
                     serde_json::to_string(&form)?,
                     fee_minor,
                     fee_currency,
-                    service.fee.tier().map(|t| format!("{t:?}").to_lowercase()),
+                    service.fee.tier().map(|t| t.as_str()),
                     serde_json::to_string(&service.exemptions)?,
                     today.to_string(),
                     due.to_string(),
@@ -235,15 +235,16 @@ impl Workstation {
                     stamp.to_string(),
                 ],
             )?;
-            for doc in &service.documents {
+            for (position, doc) in service.documents.iter().enumerate() {
                 change.tx.execute(
-                    "INSERT INTO request_documents (request_id, code, name, kind, received)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO request_documents (request_id, code, position, name, kind, received)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![
                         id,
                         doc.code,
+                        position,
                         serde_json::to_string(&doc.name)?,
-                        serde_json::to_value(doc.kind)?.as_str(),
+                        doc.kind.as_str(),
                         new.documents_received.contains(&doc.code),
                     ],
                 )?;
@@ -526,40 +527,29 @@ impl Workstation {
             summary_columns,
         )?;
         let summary = raw.into_summary(&self.holidays()?, self.today())?;
-        let (agency, category, version, center, device, clerk, visit, form, exemptions, reason): (
-            String,
-            String,
-            u32,
-            String,
-            String,
-            String,
-            Option<String>,
-            String,
-            String,
-            Option<String>,
-        ) = conn.query_row(
+        let extra = conn.query_row(
             "SELECT agency, category, catalogue_version, center_code, device_code, clerk,
                     visit_id, form, fee_exemptions, status_reason
              FROM requests WHERE id = ?1",
             [id],
             |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                    r.get(9)?,
-                ))
+                Ok(Extra {
+                    agency: r.get(0)?,
+                    category: r.get(1)?,
+                    version: r.get(2)?,
+                    center: r.get(3)?,
+                    device: r.get(4)?,
+                    clerk: r.get(5)?,
+                    visit: r.get(6)?,
+                    form: r.get(7)?,
+                    exemptions: r.get(8)?,
+                    reason: r.get(9)?,
+                })
             },
         )?;
         let mut documents = Vec::new();
         let mut stmt = conn.prepare_cached(
-            "SELECT code, name, kind, received FROM request_documents WHERE request_id = ?1 ORDER BY rowid",
+            "SELECT code, name, kind, received FROM request_documents WHERE request_id = ?1 ORDER BY position",
         )?;
         for row in stmt.query_map([id], |r| {
             Ok((
@@ -638,22 +628,36 @@ impl Workstation {
         Ok(RequestDetail {
             next_actions: guichet_domain::request::possible_actions(summary.status, Party::Center),
             summary,
-            agency,
-            category,
-            catalogue_version: version,
-            center_code: center,
-            device_code: device,
-            clerk,
-            visit_id: visit,
-            form: serde_json::from_str(&form)?,
+            agency: extra.agency,
+            category: extra.category,
+            catalogue_version: extra.version,
+            center_code: extra.center,
+            device_code: extra.device,
+            clerk: extra.clerk,
+            visit_id: extra.visit,
+            form: serde_json::from_str(&extra.form)?,
             documents,
-            fee_exemptions: serde_json::from_str(&exemptions)?,
-            status_reason: reason,
+            fee_exemptions: serde_json::from_str(&extra.exemptions)?,
+            status_reason: extra.reason,
             payments,
             timeline,
             changes,
         })
     }
+}
+
+/// The detail columns beyond the summary.
+struct Extra {
+    agency: String,
+    category: String,
+    version: u32,
+    center: String,
+    device: String,
+    clerk: String,
+    visit: Option<String>,
+    form: String,
+    exemptions: String,
+    reason: Option<String>,
 }
 
 const SUMMARY_SELECT: &str = "SELECT r.id, r.receipt, r.service_code, r.service_title,

@@ -1,0 +1,447 @@
+//! What can be typed: the commands and their options, as clap definitions.
+//!
+//! Choices that belong to the domain (centre kinds, channels, request statuses, actions,
+//! payment methods, dates) are parsed with the domain's own parsers, so the CLI accepts
+//! exactly what the core accepts and refuses it with the same words.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use guichet_domain::catalogue::{CenterKind, Channel};
+use guichet_domain::feedback::PaymentMethod;
+use guichet_domain::request::{Action, RequestStatus};
+use guichet_workstation::store::OutboxState;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "guichet",
+    version,
+    about = "The Guichet clerk's workstation: queue, citizens, requests, payments, offline first."
+)]
+pub struct Cli {
+    /// Where the workstation keeps its database (default: the platform's data directory).
+    #[arg(long, global = true, env = "GUICHET_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// Print one JSON document on stdout instead of text for people.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// The clerk acting, as recorded in the audit trail (empty: the workstation's default).
+    #[arg(
+        long,
+        global = true,
+        env = "GUICHET_CLERK",
+        value_name = "NAME",
+        default_value = ""
+    )]
+    pub clerk: String,
+
+    /// Language of the names printed from the catalogue.
+    #[arg(long, global = true, value_enum, default_value_t = Lang::En)]
+    pub lang: Lang,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    En,
+    Fr,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up this workstation for one centre and device (once per data directory).
+    Setup(SetupArgs),
+    /// Show the centre, device, catalogue version and what waits in the outbox.
+    Status,
+    /// Load, search and browse the service catalogue.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
+    /// Register and find citizens.
+    #[command(subcommand)]
+    Citizen(CitizenCommand),
+    /// Take requests, move them along, record documents and payments.
+    #[command(subcommand)]
+    Request(RequestCommand),
+    /// The counters (windows) and what each serves.
+    #[command(subcommand)]
+    Counter(CounterCommand),
+    /// Queue tickets: issue, call, serve, transfer.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+    /// Record the citizen's rating at the end of a visit.
+    Feedback(FeedbackArgs),
+    /// Public holidays (due dates skip them).
+    #[command(subcommand)]
+    Holiday(HolidayCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Changes waiting to leave (or that left) this device.
+    Outbox(OutboxArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The centre's code.
+    #[arg(long, value_name = "CODE")]
+    pub center: String,
+    /// This device's code, unique within the centre.
+    #[arg(long, value_name = "CODE")]
+    pub device: String,
+    /// The centre's name as people read it (default: its code).
+    #[arg(long, value_name = "NAME")]
+    pub center_name: Option<String>,
+    /// What kind of centre this is; it decides the channel this workstation serves on.
+    #[arg(long, value_parser = parse_center_kind, default_value = "stationary")]
+    pub kind: CenterKind,
+    /// The 4-character receipt prefix handed out for this device (default: derived).
+    #[arg(long, value_name = "XXXX")]
+    pub receipt_prefix: Option<String>,
+    /// The national id rule: ee-isikukood or plain.
+    #[arg(long, value_name = "SCHEME", default_value = "ee-isikukood")]
+    pub id_scheme: String,
+    /// The currency fees are paid in.
+    #[arg(long, value_name = "CODE", default_value = "EUR")]
+    pub currency: String,
+    /// The waiting-time target, in minutes.
+    #[arg(long, value_name = "MIN", default_value_t = 15)]
+    pub waiting_target: u32,
+    /// The clerk recorded when none is given with --clerk.
+    #[arg(long, value_name = "NAME")]
+    pub clerk_default: Option<String>,
+    /// Also load the demo catalogue and add counters W1 (everything) and W2 (two categories).
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogueCommand {
+    /// Load a catalogue file (JSON, the fixture format).
+    Load { file: PathBuf },
+    /// Search services by words and filters.
+    Search(SearchArgs),
+    /// Life events, target groups, categories and agencies, with how many services each has.
+    Browse,
+    /// Everything about one service.
+    Show { code: String },
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// Words to look for in titles, keywords and descriptions (any language, accents optional).
+    pub words: Vec<String>,
+    #[arg(long, value_name = "CODE")]
+    pub life_event: Option<String>,
+    #[arg(long, value_name = "CODE")]
+    pub target_group: Option<String>,
+    #[arg(long, value_name = "CODE")]
+    pub category: Option<String>,
+    #[arg(long, value_name = "CODE")]
+    pub agency: Option<String>,
+    /// Only services offered on this channel.
+    #[arg(long, value_parser = parse_channel)]
+    pub channel: Option<Channel>,
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CitizenCommand {
+    /// Register a citizen.
+    Add(CitizenAddArgs),
+    /// Find a citizen by national id, or by name and birth date.
+    Find(CitizenFindArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CitizenAddArgs {
+    #[arg(long, value_name = "ID")]
+    pub id: String,
+    #[arg(long, value_name = "NAME")]
+    pub given: String,
+    #[arg(long, value_name = "NAME")]
+    pub family: String,
+    /// Birth date (YYYY-MM-DD or DD/MM/YYYY).
+    #[arg(long, value_name = "DATE")]
+    pub born: String,
+    #[arg(long)]
+    pub phone: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("by").required(true).args(["id", "name"])))]
+pub struct CitizenFindArgs {
+    #[arg(long, value_name = "ID")]
+    pub id: Option<String>,
+    /// Family name (and optionally given name).
+    #[arg(long, value_name = "NAME", requires = "born")]
+    pub name: Option<String>,
+    #[arg(long, value_name = "DATE", requires = "name")]
+    pub born: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RequestCommand {
+    /// Take a request for a citizen; prints the receipt number to hand over.
+    Create(RequestCreateArgs),
+    /// List requests, newest first.
+    List(RequestListArgs),
+    /// Everything about one request: checklist, payments, timeline, sync state.
+    Show { receipt: String },
+    /// Move a request one step: submit, dispatch, resubmit, deliver, cancel.
+    Advance {
+        receipt: String,
+        #[arg(value_parser = parse_action)]
+        action: Action,
+        /// Why (shown to the citizen and the agency).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Mark a required document as received or missing.
+    #[command(group(ArgGroup::new("state").required(true).args(["received", "missing"])))]
+    Document {
+        receipt: String,
+        code: String,
+        #[arg(long)]
+        received: bool,
+        #[arg(long)]
+        missing: bool,
+    },
+    /// Record a payment towards the fee.
+    Pay {
+        receipt: String,
+        /// The amount, in the fee's currency (such as 12.50).
+        // A leading '-' is taken as the amount so that the core can say why it is refused.
+        #[arg(allow_hyphen_values = true)]
+        amount: String,
+        /// cash, card or mobile_money.
+        #[arg(long, value_parser = parse_payment_method)]
+        method: PaymentMethod,
+    },
+    /// Waive the fee because the citizen belongs to an exempt target group.
+    Waive {
+        receipt: String,
+        #[arg(long, value_name = "TARGET_GROUP")]
+        ground: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RequestCreateArgs {
+    /// The citizen's national id.
+    #[arg(long, value_name = "ID")]
+    pub citizen: String,
+    /// The service's code.
+    #[arg(long, value_name = "CODE")]
+    pub service: String,
+    /// A form field, as code=value (repeat for each field).
+    #[arg(long = "field", value_name = "CODE=VALUE", value_parser = parse_field)]
+    pub fields: Vec<(String, String)>,
+    /// A required document the citizen brought (repeat for each).
+    #[arg(long = "document", value_name = "CODE")]
+    pub documents: Vec<String>,
+    /// Link the request to the visit of the ticket being served.
+    #[arg(long, value_name = "CODE")]
+    pub ticket: Option<String>,
+    /// Submit at once (every document must be received).
+    #[arg(long)]
+    pub submit: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RequestListArgs {
+    #[arg(long, value_parser = parse_status)]
+    pub status: Option<RequestStatus>,
+    #[arg(long, value_name = "CODE")]
+    pub service: Option<String>,
+    /// The citizen's national id.
+    #[arg(long, value_name = "ID")]
+    pub citizen: Option<String>,
+    /// Only open requests past their due date.
+    #[arg(long)]
+    pub overdue: bool,
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CounterCommand {
+    /// Add a counter and what it serves.
+    #[command(group(ArgGroup::new("scope").required(true).multiple(true).args(["all", "services", "categories"])))]
+    Add {
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// Serves every service.
+        #[arg(long, conflicts_with_all = ["services", "categories"])]
+        all: bool,
+        /// A service it serves (repeat for each).
+        #[arg(long = "service", value_name = "CODE")]
+        services: Vec<String>,
+        /// A category it serves (repeat for each).
+        #[arg(long = "category", value_name = "CODE")]
+        categories: Vec<String>,
+    },
+    /// The counters and what each serves.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Issue a ticket for a service or a category.
+    Issue {
+        #[command(flatten)]
+        target: QueueTargetArgs,
+        /// Priority lane: standard, elderly, disability, pregnancy.
+        #[arg(long, default_value = "standard")]
+        lane: String,
+    },
+    /// Call the next citizen this counter can serve.
+    Next {
+        #[arg(long, value_name = "CODE")]
+        counter: String,
+    },
+    /// Call the same ticket again.
+    Recall { ticket: String },
+    /// The citizen did not come when called.
+    NoShow { ticket: String },
+    /// The citizen is at the counter: service starts.
+    Start { ticket: String },
+    /// Service ends.
+    Finish { ticket: String },
+    /// Send a ticket to another service, category or counter.
+    #[command(group(ArgGroup::new("to").required(true).args(["service", "category", "counter"])))]
+    Transfer {
+        ticket: String,
+        #[arg(long, value_name = "CODE")]
+        service: Option<String>,
+        #[arg(long, value_name = "CODE")]
+        category: Option<String>,
+        #[arg(long, value_name = "CODE")]
+        counter: Option<String>,
+    },
+    /// Who is waiting, in the order they will be called.
+    List,
+}
+
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct QueueTargetArgs {
+    #[arg(long, value_name = "CODE")]
+    pub service: Option<String>,
+    #[arg(long, value_name = "CODE")]
+    pub category: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FeedbackArgs {
+    /// The ticket of the visit.
+    pub ticket: String,
+    /// 1 (bad) to 5 (very good).
+    #[arg(long)]
+    pub rating: u8,
+    #[arg(long)]
+    pub comment: Option<String>,
+    /// The channel the citizen was served on (default: this workstation's).
+    #[arg(long, value_parser = parse_channel)]
+    pub channel: Option<Channel>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HolidayCommand {
+    /// Add a public holiday.
+    Add {
+        /// The day (YYYY-MM-DD or DD/MM/YYYY).
+        #[arg(value_parser = parse_date)]
+        date: NaiveDate,
+        /// Its name.
+        #[arg(required = true, num_args = 1..)]
+        name: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check every link of the audit chain; exit 1 naming the first broken one.
+    Verify,
+}
+
+#[derive(Debug, Args)]
+pub struct OutboxArgs {
+    #[arg(long, value_enum)]
+    pub state: Option<OutboxStateArg>,
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutboxStateArg {
+    Pending,
+    Sent,
+    Refused,
+    Conflict,
+}
+
+impl From<OutboxStateArg> for OutboxState {
+    fn from(value: OutboxStateArg) -> Self {
+        match value {
+            OutboxStateArg::Pending => OutboxState::Pending,
+            OutboxStateArg::Sent => OutboxState::Sent,
+            OutboxStateArg::Refused => OutboxState::Refused,
+            OutboxStateArg::Conflict => OutboxState::Conflict,
+        }
+    }
+}
+
+fn parse_center_kind(input: &str) -> Result<CenterKind, String> {
+    CenterKind::parse(input).map_err(|e| e.to_string())
+}
+
+fn parse_channel(input: &str) -> Result<Channel, String> {
+    Channel::parse(input).map_err(|e| e.to_string())
+}
+
+fn parse_action(input: &str) -> Result<Action, String> {
+    Action::parse(input).map_err(|e| e.to_string())
+}
+
+fn parse_status(input: &str) -> Result<RequestStatus, String> {
+    RequestStatus::parse(input).map_err(|e| e.to_string())
+}
+
+fn parse_payment_method(input: &str) -> Result<PaymentMethod, String> {
+    PaymentMethod::parse(input).map_err(|e| e.to_string())
+}
+
+fn parse_date(input: &str) -> Result<NaiveDate, String> {
+    guichet_domain::form::parse_date(input)
+}
+
+fn parse_field(input: &str) -> Result<(String, String), String> {
+    match input.split_once('=') {
+        Some((code, value)) if !code.trim().is_empty() => {
+            Ok((code.trim().to_owned(), value.to_owned()))
+        }
+        _ => Err(format!(
+            "'{input}' is not a form field: write it as code=value, such as --field birth_date=2001-02-03"
+        )),
+    }
+}

@@ -1,0 +1,135 @@
+//! Running a parsed command: open the workstation, call the core, show the result or the error.
+//!
+//! Each command makes at most one writing call into the core, which is one transaction: when
+//! it fails, nothing was written (`setup --demo` is the exception; see `setup.rs`). Only `setup` creates a database; every other command on a data
+//! directory without a set-up workstation says so, and leaves the disk untouched.
+
+mod catalogue;
+mod citizen;
+mod queue;
+mod records;
+mod request;
+mod setup;
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use guichet_workstation::Workstation;
+use guichet_workstation::store::{DATABASE_FILE, default_data_dir};
+
+use crate::cli::{Cli, Command};
+use crate::error::{CliError, Result};
+use crate::output::{Report, to_stderr, to_stdout};
+
+/// Who acts and how names are shown, for every command.
+#[derive(Debug)]
+pub struct Context<'a> {
+    /// The clerk recorded in the audit trail; empty means the workstation's default clerk.
+    pub clerk: &'a str,
+    pub lang: &'static str,
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    let data_dir = cli.data_dir.clone().or_else(default_data_dir);
+    let result = match &data_dir {
+        Some(dir) => execute(&cli, dir),
+        None => Err(CliError::NoDataDir),
+    };
+    match result {
+        Ok(report) => {
+            if cli.json {
+                to_stdout(&format!("{}\n", pretty(&report.json)));
+            } else {
+                to_stdout(&report.human);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            to_stderr(&format!("error: {error}\n"));
+            if let Some(hint) = error.hint(data_dir.as_deref()) {
+                to_stderr(&format!("hint: {hint}\n"));
+            }
+            if cli.json {
+                let mut body = serde_json::json!({
+                    "kind": error.kind(),
+                    "message": error.to_string(),
+                });
+                if let (Some(details), Some(map)) = (error.details(), body.as_object_mut()) {
+                    map.insert("details".to_owned(), details);
+                }
+                to_stdout(&format!(
+                    "{}\n",
+                    pretty(&serde_json::json!({ "error": body }))
+                ));
+            }
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// A command line clap could not take, or a request for help: clap's own output as it is (an
+/// error already starts with `error:` and shows the usage), clap's exit code (2 for usage
+/// errors), and the JSON error on stdout when `--json` was typed.
+pub fn usage_error(error: &clap::Error) -> ExitCode {
+    // Printing can only fail on a closed stream, where there is nobody left to tell.
+    let _ignored = error.print();
+    let code = error.exit_code();
+    if error.use_stderr() && std::env::args_os().any(|a| a == "--json") {
+        // The message is the text before clap's usage block, on one line.
+        let rendered = error.render().to_string();
+        let message = rendered
+            .split("\n\n")
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let message = message.strip_prefix("error: ").unwrap_or(&message);
+        to_stdout(&format!(
+            "{}\n",
+            pretty(&serde_json::json!({ "error": { "kind": "usage", "message": message } }))
+        ));
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
+    let mut ws = open(dir, matches!(cli.command, Command::Setup(_)))?;
+    let ctx = Context {
+        clerk: &cli.clerk,
+        lang: cli.lang.code(),
+    };
+    match &cli.command {
+        Command::Setup(args) => setup::setup(&mut ws, args),
+        Command::Status => setup::status(&ws, dir),
+        Command::Catalogue(cmd) => catalogue::run(&mut ws, &ctx, cmd),
+        Command::Citizen(cmd) => citizen::run(&mut ws, &ctx, cmd),
+        Command::Request(cmd) => request::run(&mut ws, &ctx, cmd),
+        Command::Counter(cmd) => queue::counter(&mut ws, &ctx, cmd),
+        Command::Queue(cmd) => queue::queue(&mut ws, &ctx, cmd),
+        Command::Feedback(args) => queue::feedback(&mut ws, &ctx, args),
+        Command::Holiday(cmd) => records::holiday(&mut ws, &ctx, cmd),
+        Command::Audit(cmd) => records::audit(&ws, cmd),
+        Command::Outbox(args) => records::outbox(&ws, args),
+    }
+}
+
+/// Opens the workstation. Only `setup` may create its database; every other command needs a
+/// workstation already set up, so that none of them shows an empty centre as if it were one.
+fn open(dir: &Path, for_setup: bool) -> Result<Workstation> {
+    if for_setup {
+        return Ok(Workstation::open_dir(dir)?);
+    }
+    if !dir.join(DATABASE_FILE).is_file() {
+        return Err(guichet_workstation::Error::NotSetUp.into());
+    }
+    let ws = Workstation::open_dir(dir)?;
+    if !ws.is_set_up()? {
+        return Err(guichet_workstation::Error::NotSetUp.into());
+    }
+    Ok(ws)
+}

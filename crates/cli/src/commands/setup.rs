@@ -1,0 +1,229 @@
+//! `guichet setup` and `guichet status`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use guichet_domain::catalogue::Catalogue;
+use guichet_domain::queue::{Counter, CounterScope};
+use guichet_workstation::Workstation;
+use guichet_workstation::store::{CatalogueLoad, Config, OutboxState, Setup};
+use serde::Serialize;
+
+use crate::cli::SetupArgs;
+use crate::error::{CliError, Result};
+use crate::output::{Report, fields};
+
+#[derive(Debug, Serialize)]
+struct SetupDone {
+    config: Config,
+    catalogue: Option<CatalogueLoad>,
+    counters: Vec<Counter>,
+}
+
+/// What `--demo` adds after the setup itself.
+struct Demo {
+    catalogue: Catalogue,
+    counters: Vec<Counter>,
+}
+
+pub fn setup(ws: &mut Workstation, args: &SetupArgs) -> Result<Report> {
+    let setup = Setup {
+        center_code: args.center.trim().to_owned(),
+        center_name: args
+            .center_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .unwrap_or(args.center.trim())
+            .to_owned(),
+        center_kind: args.kind,
+        device_code: args.device.trim().to_owned(),
+        receipt_prefix: args.receipt_prefix.clone(),
+        national_id_scheme: args.id_scheme.trim().to_owned(),
+        currency: args.currency.clone(),
+        waiting_target_min: args.waiting_target,
+        default_clerk: args
+            .clerk_default
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(str::to_owned),
+    };
+    let demo = if args.demo { Some(demo()?) } else { None };
+    // One transaction: a refused catalogue or counter leaves the directory unset.
+    let config = match &demo {
+        Some(d) => ws.setup_with(setup, Some(&d.catalogue), &d.counters)?,
+        None => ws.setup(setup)?,
+    };
+    let done = SetupDone {
+        config,
+        catalogue: ws.catalogue_load()?,
+        counters: demo.map(|d| d.counters).unwrap_or_default(),
+    };
+    Report::new(&done, |out| {
+        let c = &done.config;
+        writeln!(
+            out,
+            "Workstation set up: centre {} ({}, {}), device {}",
+            c.center_code,
+            c.center_name,
+            c.center_kind.as_str(),
+            c.device_code
+        )?;
+        let mut lines = vec![
+            ("receipt prefix", c.receipt_prefix.to_string()),
+            ("channel", c.channel.as_str().to_owned()),
+            ("national ids", c.national_id_scheme.clone()),
+            ("currency", c.currency.to_string()),
+            ("waiting target", format!("{} min", c.waiting_target_min)),
+            (
+                "default clerk",
+                c.default_clerk.clone().unwrap_or_else(|| "none".into()),
+            ),
+        ];
+        if let Some(load) = &done.catalogue {
+            lines.push((
+                "demo catalogue",
+                format!(
+                    "version {}: {} services offered here, {} skipped",
+                    load.version, load.services, load.skipped
+                ),
+            ));
+        }
+        if !done.counters.is_empty() {
+            lines.push((
+                "counters",
+                done.counters
+                    .iter()
+                    .map(|k| format!("{} ({})", k.code, super::queue::scope(&k.scope)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ));
+        }
+        fields(out, "  ", &lines)
+    })
+}
+
+/// The demo catalogue, a counter serving everything and one serving its first two categories.
+///
+/// Parsed here from the embedded JSON rather than through `demo_catalogue()`, which panics on
+/// a bad file: a CLI reports, it does not crash.
+fn demo() -> Result<Demo> {
+    let catalogue: Catalogue = serde_json::from_str(guichet_fixtures::DEMO_CATALOGUE_JSON)
+        .map_err(CliError::DemoCatalogue)?;
+    let categories = catalogue
+        .categories
+        .iter()
+        .take(2)
+        .map(|c| c.code.clone())
+        .collect();
+    Ok(Demo {
+        catalogue,
+        counters: vec![
+            Counter {
+                code: "W1".into(),
+                name: "Window 1".into(),
+                scope: CounterScope::All,
+            },
+            Counter {
+                code: "W2".into(),
+                name: "Window 2".into(),
+                scope: CounterScope::Listed {
+                    services: Vec::new(),
+                    categories,
+                },
+            },
+        ],
+    })
+}
+
+#[derive(Debug, Serialize)]
+struct Status {
+    config: Config,
+    catalogue_version: Option<u32>,
+    outbox: OutboxCounts,
+    sync: SyncStatus,
+    database: String,
+}
+
+#[derive(Debug, Serialize)]
+struct OutboxCounts {
+    pending: u64,
+    sent: u64,
+    refused: u64,
+    conflict: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct SyncStatus {
+    configured: bool,
+    message: &'static str,
+}
+
+pub fn status(ws: &Workstation, dir: &Path) -> Result<Report> {
+    let config = ws.config()?;
+    let counts = ws.outbox_counts()?;
+    let count = |state: OutboxState| {
+        counts
+            .iter()
+            .find(|(s, _)| *s == state)
+            .map_or(0, |(_, n)| *n)
+    };
+    let outbox = OutboxCounts {
+        pending: count(OutboxState::Pending),
+        sent: count(OutboxState::Sent),
+        refused: count(OutboxState::Refused),
+        conflict: count(OutboxState::Conflict),
+    };
+    let status = Status {
+        config,
+        catalogue_version: ws.catalogue_version()?,
+        outbox,
+        sync: SyncStatus {
+            configured: false,
+            message: "no back office configured",
+        },
+        database: ws.path().unwrap_or(dir).display().to_string(),
+    };
+    Report::new(&status, |out| {
+        let c = &status.config;
+        fields(
+            out,
+            "",
+            &[
+                (
+                    "centre",
+                    format!(
+                        "{} {} ({})",
+                        c.center_code,
+                        c.center_name,
+                        c.center_kind.as_str()
+                    ),
+                ),
+                (
+                    "device",
+                    format!("{} (receipt prefix {})", c.device_code, c.receipt_prefix),
+                ),
+                (
+                    "catalogue",
+                    status.catalogue_version.map_or_else(
+                        || "none loaded: run `guichet catalogue load FILE`".to_owned(),
+                        |v| format!("version {v}"),
+                    ),
+                ),
+                (
+                    "outbox",
+                    format!(
+                        "pending {}, sent {}, refused {}, conflict {}",
+                        status.outbox.pending,
+                        status.outbox.sent,
+                        status.outbox.refused,
+                        status.outbox.conflict
+                    ),
+                ),
+                ("sync", status.sync.message.to_owned()),
+                ("database", status.database.clone()),
+            ],
+        )
+    })
+}

@@ -1,0 +1,147 @@
+//! The CLI's errors: the core's, shown as they are (they already say what to do), plus the few
+//! the CLI meets on its own (a file it cannot read, a broken audit chain to report).
+//!
+//! Each error has a stable machine-readable `kind` for `--json`, and an exit code: 2 when what
+//! was typed was refused (usage, a malformed or unknown value, a rule the action breaks), 1 when
+//! the workstation could not do it (not set up, the database, the disk, a broken audit chain).
+
+use std::path::{Path, PathBuf};
+
+use guichet_domain::DomainError;
+use guichet_domain::audit::BrokenLink;
+use guichet_workstation::Error as CoreError;
+
+pub type Result<T, E = CliError> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Core(#[from] CoreError),
+
+    /// What was typed cannot be taken, for a reason clap cannot see on its own.
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("cannot read {}: {source}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{} is not a catalogue in the fixture format: {source}", path.display())]
+    CatalogueFile {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+
+    #[error("the demo catalogue built into this guichet does not load: {0}")]
+    DemoCatalogue(serde_json::Error),
+
+    #[error(transparent)]
+    AuditBroken(BrokenLink),
+
+    #[error(
+        "this platform has no default data directory: pass --data-dir DIR or set GUICHET_DATA_DIR"
+    )]
+    NoDataDir,
+
+    #[error("the output could not be formatted")]
+    Render(#[from] std::fmt::Error),
+}
+
+impl CliError {
+    /// A stable name for scripts reading `--json`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CliError::Core(e) => core_kind(e),
+            CliError::Usage(_) => "usage",
+            CliError::ReadFile { .. } => "file",
+            CliError::CatalogueFile { .. } => "catalogue_file",
+            CliError::DemoCatalogue(_) => "demo_catalogue",
+            CliError::AuditBroken(_) => "audit_broken",
+            CliError::NoDataDir => "data_dir",
+            CliError::Render(_) => "output",
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Core(e) => match e {
+                CoreError::NotSetUp
+                | CoreError::AlreadySetUp { .. }
+                | CoreError::NoCatalogue
+                | CoreError::NewerSchema { .. }
+                | CoreError::DataDir { .. }
+                | CoreError::Sqlite(_)
+                | CoreError::Json(_) => 1,
+                CoreError::Domain(_)
+                | CoreError::StaleCatalogue { .. }
+                | CoreError::NotFound { .. }
+                | CoreError::Duplicate { .. }
+                | CoreError::Invalid(_) => 2,
+            },
+            CliError::Usage(_) | CliError::ReadFile { .. } | CliError::CatalogueFile { .. } => 2,
+            CliError::DemoCatalogue(_)
+            | CliError::AuditBroken(_)
+            | CliError::NoDataDir
+            | CliError::Render(_) => 1,
+        }
+    }
+
+    /// Structured details worth a script's while, beside the message.
+    pub fn details(&self) -> Option<serde_json::Value> {
+        match self {
+            CliError::Core(CoreError::Domain(DomainError::Form { problems })) => {
+                Some(serde_json::json!({ "problems": problems }))
+            }
+            CliError::AuditBroken(link) => Some(serde_json::json!({ "seq": link.seq })),
+            _ => None,
+        }
+    }
+
+    /// A line the CLI can add because it knows where the clerk is (the data directory).
+    pub fn hint(&self, data_dir: Option<&Path>) -> Option<String> {
+        match (self, data_dir) {
+            (CliError::Core(CoreError::NotSetUp), Some(dir)) => Some(format!(
+                "the data directory is {}; pass --data-dir DIR or set GUICHET_DATA_DIR if the workstation is elsewhere",
+                dir.display()
+            )),
+            _ => None,
+        }
+    }
+}
+
+fn core_kind(e: &CoreError) -> &'static str {
+    match e {
+        CoreError::Domain(d) => domain_kind(d),
+        CoreError::NotSetUp => "not_set_up",
+        CoreError::AlreadySetUp { .. } => "already_set_up",
+        CoreError::NoCatalogue => "no_catalogue",
+        CoreError::StaleCatalogue { .. } => "stale_catalogue",
+        CoreError::NotFound { .. } => "not_found",
+        CoreError::Duplicate { .. } => "duplicate",
+        CoreError::Invalid(_) => "invalid",
+        CoreError::NewerSchema { .. } => "newer_schema",
+        CoreError::DataDir { .. } => "data_dir",
+        CoreError::Sqlite(_) => "database",
+        CoreError::Json(_) => "stored_data",
+    }
+}
+
+fn domain_kind(e: &DomainError) -> &'static str {
+    match e {
+        DomainError::Currency { .. } => "currency",
+        DomainError::Amount { .. } => "amount",
+        DomainError::InvalidCatalogue { .. } => "invalid_catalogue",
+        DomainError::UnknownChoice { .. } => "unknown_choice",
+        DomainError::Citizen { .. } => "citizen",
+        DomainError::NationalId(_) => "national_id",
+        DomainError::Form { .. } => "form",
+        DomainError::Transition { .. } => "transition",
+        DomainError::Ticket { .. } => "ticket",
+        DomainError::Hlc { .. } => "clock_stamp",
+        DomainError::Feedback { .. } => "feedback",
+        DomainError::Payment { .. } => "payment",
+        DomainError::Receipt(_) => "receipt",
+    }
+}

@@ -1,0 +1,425 @@
+//! Bad input through the real binary: each refusal exits non-zero, names the problem on
+//! stderr, and leaves the database as it was (the outbox and the audit chain unchanged).
+
+mod common;
+
+use common::{
+    Guichet, MARI, charged_service, create_args, register_mari, strs, today, valid_fields,
+};
+
+/// A workstation with Mari registered and one draft request for a charged service; returns
+/// the request's receipt.
+fn with_draft(g: &Guichet) -> String {
+    register_mari(g);
+    let created = g.json(&strs(&create_args(&charged_service(), today())));
+    created["receipt"].as_str().expect("a receipt").to_owned()
+}
+
+#[test]
+fn unknown_service() {
+    let g = Guichet::demo();
+    register_mari(&g);
+    g.refused(
+        &[
+            "request",
+            "create",
+            "--citizen",
+            MARI,
+            "--service",
+            "no-such-service",
+        ],
+        2,
+        "no service 'no-such-service'",
+    );
+    g.refused(
+        &["queue", "issue", "--service", "no-such-service"],
+        2,
+        "no service 'no-such-service'",
+    );
+    g.refused(&["catalogue", "show", "no-such-service"], 2, "no service");
+}
+
+#[test]
+fn invalid_national_id() {
+    let g = Guichet::demo();
+    let args = |id| {
+        [
+            "citizen",
+            "add",
+            "--id",
+            id,
+            "--given",
+            "Mari",
+            "--family",
+            "Tamm",
+            "--born",
+            "1976-05-03",
+        ]
+    };
+    // The last digit changed: the check digit no longer matches.
+    g.refused(&args("37605030298"), 2, "check digit");
+    g.refused(&args("3760503029"), 2, "11 digits");
+    // A valid code for another birth date.
+    let other = common::personal_code(
+        chrono::NaiveDate::from_ymd_opt(1980, 1, 1).expect("a date"),
+        12,
+    );
+    g.refused(&args(&other), 2, "encodes the birth date");
+    g.refused(&["citizen", "find", "--id", "123"], 2, "national id '123'");
+}
+
+#[test]
+fn form_field_errors() {
+    let g = Guichet::demo();
+    register_mari(&g);
+    let service = charged_service();
+    let required = service
+        .form
+        .iter()
+        .find(|f| f.required)
+        .expect("a required field");
+    // Leave out one required field.
+    let prefix = format!("{}=", required.code);
+    let mut args_missing: Vec<String> = ["request", "create", "--citizen", MARI, "--service"]
+        .map(str::to_owned)
+        .to_vec();
+    args_missing.push(service.code.clone());
+    for field in valid_fields(&service, today()) {
+        if !field.starts_with(&prefix) {
+            args_missing.extend(["--field".to_owned(), field]);
+        }
+    }
+    g.refused(&strs(&args_missing), 2, &required.code);
+
+    // A field the form does not have.
+    let mut args = create_args(&service, today());
+    args.extend(["--field".into(), "no_such_field=1".into()]);
+    g.refused(&strs(&args), 2, "no_such_field");
+
+    // Not code=value at all: clap refuses it before anything runs.
+    let mut args = create_args(&service, today());
+    args.extend(["--field".into(), "just-a-value".into()]);
+    g.refused(&strs(&args), 2, "code=value");
+
+    // The JSON error names the field too.
+    let mut args = vec!["--json".to_owned()];
+    args.extend(args_missing);
+    let run = g.run(&strs(&args));
+    assert_eq!(run.code, 2);
+    let doc = run.json();
+    assert_eq!(doc["error"]["kind"], "form");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&required.code))
+    );
+    assert_eq!(
+        doc["error"]["details"]["problems"][0]["field"],
+        required.code.as_str()
+    );
+}
+
+#[test]
+fn wrong_receipt_check_character() {
+    let g = Guichet::demo();
+    let receipt = with_draft(&g);
+    let last = receipt.chars().last().expect("a check character");
+    let replacement = if last == '0' { '1' } else { '0' };
+    let typo = format!("{}{replacement}", &receipt[..receipt.len() - 1]);
+    g.refused(&["request", "show", &typo], 2, "fails its check");
+    g.refused(
+        &["request", "advance", &typo, "submit"],
+        2,
+        "fails its check",
+    );
+    g.refused(
+        &["request", "pay", &typo, "1", "--method", "cash"],
+        2,
+        "fails its check",
+    );
+    // Two swapped characters are caught as well.
+    let mut chars: Vec<char> = receipt.chars().collect();
+    let (a, b) = (chars[5], chars[6]);
+    if a != b {
+        chars.swap(5, 6);
+        let swapped: String = chars.into_iter().collect();
+        g.refused(&["request", "show", &swapped], 2, "fails its check");
+    }
+}
+
+#[test]
+fn payment_amounts() {
+    let g = Guichet::demo();
+    let receipt = with_draft(&g);
+    let fee = charged_service().fee.amount().expect("a fee").clone();
+    for bad in ["12.5O", "-3", "1.234", "ten", "1e3"] {
+        g.refused(
+            &["request", "pay", &receipt, bad, "--method", "cash"],
+            2,
+            "is not an amount",
+        );
+    }
+    let over = guichet_domain::money::Money::new(fee.minor + 1, fee.currency.clone());
+    g.refused(
+        &[
+            "request",
+            "pay",
+            &receipt,
+            &over.decimal(),
+            "--method",
+            "cash",
+        ],
+        2,
+        "more than",
+    );
+    g.refused(
+        &["request", "pay", &receipt, "1", "--method", "cheque"],
+        2,
+        "payment method",
+    );
+    let run = g.refused(
+        &[
+            "--json",
+            "request",
+            "pay",
+            &receipt,
+            &over.decimal(),
+            "--method",
+            "cash",
+        ],
+        2,
+        "more than",
+    );
+    assert_eq!(run.json()["error"]["kind"], "payment");
+}
+
+#[test]
+fn dispatch_before_payment_and_agency_actions() {
+    let g = Guichet::demo();
+    let receipt = with_draft(&g);
+    g.refused(
+        &["request", "advance", &receipt, "dispatch"],
+        2,
+        "not possible from draft",
+    );
+    g.ok(&["request", "advance", &receipt, "submit"]);
+    g.refused(
+        &["request", "advance", &receipt, "dispatch"],
+        2,
+        "the fee is not paid",
+    );
+    g.refused(
+        &["request", "advance", &receipt, "take_in_processing"],
+        2,
+        "only the agency may take_in_processing",
+    );
+    g.refused(
+        &["request", "advance", &receipt, "fly"],
+        2,
+        "is not a known action",
+    );
+}
+
+#[test]
+fn unknown_counter() {
+    let g = Guichet::demo();
+    g.refused(&["queue", "next", "--counter", "W9"], 2, "no counter 'W9'");
+    g.refused(
+        &[
+            "counter",
+            "add",
+            "W3",
+            "--name",
+            "Window 3",
+            "--category",
+            "no-such-category",
+        ],
+        2,
+        "no category 'no-such-category'",
+    );
+    g.refused(
+        &["counter", "add", "W1", "--name", "Again", "--all"],
+        2,
+        "already exists",
+    );
+    g.refused(
+        &["counter", "add", "W3", "--name", "Window 3"],
+        2,
+        "required arguments were not provided",
+    );
+}
+
+#[test]
+fn commands_before_setup_write_nothing() {
+    let g = Guichet::new();
+    for args in [
+        &["status"][..],
+        &["request", "list"],
+        &["catalogue", "browse"],
+        &["queue", "list"],
+        &["citizen", "find", "--id", MARI],
+        &["audit", "verify"],
+        &["outbox"],
+    ] {
+        let run = g.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr
+                .starts_with("error: this workstation is not set up yet"),
+            "{args:?}: {}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("hint: the data directory is"),
+            "{}",
+            run.stderr
+        );
+    }
+    let run = g.run(&["--json", "status"]);
+    assert_eq!(run.json()["error"]["kind"], "not_set_up");
+    assert!(
+        std::fs::read_dir(g.data_dir())
+            .expect("the data directory")
+            .next()
+            .is_none(),
+        "nothing may be written before setup"
+    );
+}
+
+#[test]
+fn setup_is_refused_cleanly() {
+    let g = Guichet::new();
+    let run = g.run(&["setup", "--center", "bad code!", "--device", "D1", "--demo"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("centre code 'bad code!'"),
+        "{}",
+        run.stderr
+    );
+    let run = g.run(&["status"]);
+    assert_eq!(
+        run.code, 1,
+        "a refused setup leaves the workstation not set up"
+    );
+
+    let g = Guichet::demo();
+    g.refused(
+        &["setup", "--center", "ATH-02", "--device", "D2", "--demo"],
+        1,
+        "already set up",
+    );
+    g.refused(
+        &[
+            "setup", "--center", "ATH-02", "--device", "D2", "--kind", "boat",
+        ],
+        2,
+        "is not a known centre kind",
+    );
+}
+
+#[test]
+fn bad_dates() {
+    let g = Guichet::demo();
+    g.refused(
+        &["holiday", "add", "2031-02-30", "Nope"],
+        2,
+        "is not a date",
+    );
+    g.refused(&["holiday", "add", "tomorrow", "Nope"], 2, "is not a date");
+    let run = g.refused(
+        &["--json", "holiday", "add", "2031-13-01", "Nope"],
+        2,
+        "is not a date",
+    );
+    assert_eq!(run.json()["error"]["kind"], "usage");
+    g.refused(
+        &[
+            "citizen",
+            "add",
+            "--id",
+            MARI,
+            "--given",
+            "Mari",
+            "--family",
+            "Tamm",
+            "--born",
+            "1976-13-03",
+        ],
+        2,
+        "birth date",
+    );
+    register_mari(&g);
+    g.refused(
+        &["citizen", "find", "--name", "Tamm", "--born", "03-05-76"],
+        2,
+        "is not a date",
+    );
+}
+
+#[test]
+fn ratings_out_of_range() {
+    let g = Guichet::demo();
+    let service = charged_service();
+    let ticket = g.json(&["queue", "issue", "--service", &service.code]);
+    let code = ticket["code"].as_str().expect("a code").to_owned();
+    g.ok(&["queue", "next", "--counter", "W1"]);
+    g.ok(&["queue", "start", &code]);
+    g.ok(&["queue", "finish", &code]);
+    g.refused(
+        &["feedback", &code, "--rating", "6"],
+        2,
+        "rating 6 is out of range",
+    );
+    g.refused(
+        &["feedback", &code, "--rating", "0"],
+        2,
+        "rating 0 is out of range",
+    );
+    g.refused(&["feedback", &code, "--rating", "-1"], 2, "--rating");
+    g.refused(
+        &["feedback", &code, "--rating", "5", "--channel", "pigeon"],
+        2,
+        "is not a known channel",
+    );
+    g.refused(
+        &["feedback", "Z999", "--rating", "5"],
+        2,
+        "no ticket 'Z999'",
+    );
+    g.ok(&["feedback", &code, "--rating", "5"]);
+}
+
+#[test]
+fn ticket_moves_out_of_order() {
+    let g = Guichet::demo();
+    let service = charged_service();
+    let ticket = g.json(&["queue", "issue", "--service", &service.code]);
+    let code = ticket["code"].as_str().expect("a code").to_owned();
+    g.refused(&["queue", "start", &code], 2, "cannot be start");
+    g.refused(
+        &[
+            "queue",
+            "issue",
+            "--service",
+            &service.code,
+            "--lane",
+            "vip",
+        ],
+        2,
+        "no priority lane 'vip'",
+    );
+    g.refused(
+        &[
+            "request",
+            "create",
+            "--citizen",
+            MARI,
+            "--service",
+            &service.code,
+            "--ticket",
+            &code,
+        ],
+        2,
+        "not being served",
+    );
+}

@@ -1,0 +1,60 @@
+//! A database edited behind the workstation's back: `audit verify` exits 1 and names the
+//! first event whose content no longer matches its hash.
+
+mod common;
+
+use common::{Guichet, register_mari};
+
+#[test]
+fn an_edited_audit_event_is_named() {
+    let g = Guichet::demo();
+    register_mari(&g);
+    let intact = g.ok(&["audit", "verify"]);
+    assert!(
+        intact.stdout.starts_with("audit chain intact: "),
+        "{}",
+        intact.stdout
+    );
+    let events = g.json(&["audit", "verify"])["events"]
+        .as_u64()
+        .expect("an event count");
+    assert!(events >= 3);
+
+    let conn = rusqlite::Connection::open(g.database()).expect("open the database");
+    let changed = conn
+        .execute(
+            "UPDATE audit_events SET actor = 'mallory' WHERE seq = 2",
+            [],
+        )
+        .expect("edit one event");
+    assert_eq!(changed, 1);
+    drop(conn);
+
+    let run = g.run(&["audit", "verify"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.starts_with(
+            "error: audit chain broken at event 2: its content does not match its hash"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = g.run(&["--json", "audit", "verify"]);
+    assert_eq!(run.code, 1);
+    let doc = run.json();
+    assert_eq!(doc["error"]["kind"], "audit_broken");
+    assert_eq!(doc["error"]["details"]["seq"], 2);
+}
+
+#[test]
+fn a_removed_audit_event_is_named() {
+    let g = Guichet::demo();
+    register_mari(&g);
+    let conn = rusqlite::Connection::open(g.database()).expect("open the database");
+    conn.execute("DELETE FROM audit_events WHERE seq = 3", [])
+        .expect("remove one event");
+    drop(conn);
+    let run = g.run(&["audit", "verify"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("event 3 is missing"), "{}", run.stderr);
+}

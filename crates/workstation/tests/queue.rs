@@ -1,0 +1,192 @@
+//! The queue on a manual clock: who is called next, and how waiting and service times are
+//! measured when calls are missed, tickets move and the wall clock is reset.
+
+mod common;
+
+use chrono::Duration;
+use common::{citizen, demo, service_where, valid_form};
+use guichet_domain::catalogue::Channel;
+use guichet_domain::queue::{Counter, CounterScope, QueueTarget, TicketStatus};
+use guichet_workstation::store::{NewRequest, NewTicket, RequestFilter, Transfer};
+
+fn ticket(service: &str, lane: &str) -> NewTicket {
+    NewTicket {
+        target: QueueTarget::Service(service.to_owned()),
+        lane: lane.to_owned(),
+    }
+}
+
+#[test]
+fn priority_lanes_first_then_arrival_and_only_what_the_counter_serves() {
+    let mut b = demo();
+    let ws = &mut b.ws;
+    let a = service_where(ws, |_| true);
+    let other = service_where(ws, |s| s.category != a.category);
+    ws.add_counter(
+        "eleni",
+        &Counter {
+            code: "W1".into(),
+            name: "Window 1".into(),
+            scope: CounterScope::All,
+        },
+    )
+    .unwrap();
+    ws.add_counter(
+        "eleni",
+        &Counter {
+            code: "W2".into(),
+            name: "Window 2".into(),
+            scope: CounterScope::Listed {
+                services: vec![],
+                categories: vec![other.category.clone()],
+            },
+        },
+    )
+    .unwrap();
+    let first = ws
+        .issue_ticket("eleni", &ticket(&a.code, "standard"))
+        .unwrap();
+    let second = ws
+        .issue_ticket("eleni", &ticket(&other.code, "standard"))
+        .unwrap();
+    let elderly = ws
+        .issue_ticket("eleni", &ticket(&a.code, "elderly"))
+        .unwrap();
+    assert!(first.code.ends_with("001"), "{}", first.code);
+    assert_ne!(first.code, second.code);
+
+    // W2 serves only the other category: it skips the earlier and the priority tickets.
+    let w2 = ws.call_next("eleni", "W2").unwrap().unwrap();
+    assert_eq!(w2.code, second.code);
+    let w1 = ws.call_next("eleni", "W1").unwrap().unwrap();
+    assert_eq!(w1.code, elderly.code, "priority lane first");
+    let err = ws.call_next("eleni", "W1").unwrap_err();
+    assert!(err.to_string().contains("busy"), "{err}");
+    ws.no_show("eleni", &w1.code).unwrap();
+    let w1 = ws.call_next("eleni", "W1").unwrap().unwrap();
+    assert_eq!(w1.code, first.code);
+    ws.start_service("eleni", &w1.code).unwrap();
+    ws.finish_service("eleni", &w1.code).unwrap();
+    assert!(
+        ws.call_next("eleni", "W1").unwrap().is_none(),
+        "nobody else waits"
+    );
+    assert!(ws.call_next("eleni", "W9").is_err(), "unknown counter");
+    assert!(
+        ws.issue_ticket("eleni", &ticket(&a.code, "vip")).is_err(),
+        "unknown lane"
+    );
+}
+
+#[test]
+fn waiting_and_service_times_use_the_monotonic_clock() {
+    let mut b = demo();
+    let service = service_where(&b.ws, |_| true);
+    b.ws.add_counter(
+        "eleni",
+        &Counter {
+            code: "W1".into(),
+            name: "Window 1".into(),
+            scope: CounterScope::All,
+        },
+    )
+    .unwrap();
+    let t =
+        b.ws.issue_ticket("eleni", &ticket(&service.code, "standard"))
+            .unwrap();
+    b.clock.advance(Duration::minutes(12));
+    b.ws.call_next("eleni", "W1").unwrap();
+    // Someone sets the wall clock back an hour while the citizen is away.
+    let wall = b.ws.now().wall;
+    b.clock.set_wall(wall - Duration::hours(1));
+    b.ws.no_show("eleni", &t.code).unwrap();
+    b.clock.advance(Duration::minutes(5));
+    b.ws.recall("eleni", &t.code).unwrap();
+    let serving = b.ws.start_service("eleni", &t.code).unwrap();
+    // After a no-show, waiting runs to the last call: 12 + 5 minutes.
+    assert_eq!(serving.waiting_ms, Some(17 * 60_000));
+    assert_eq!(serving.calls, 2);
+    assert_eq!(serving.no_shows, 1);
+    let visit = serving.visit.clone().unwrap();
+
+    // A request taken during the visit is linked to it.
+    let mari = b.ws.register_citizen("eleni", &citizen(9)).unwrap();
+    let new = NewRequest {
+        citizen: mari.national_id.clone(),
+        service: service.code.clone(),
+        form: valid_form(&service, b.ws.today()),
+        documents_received: vec![],
+        visit: Some(b.ws.open_visit(&t.code).unwrap()),
+        submit: false,
+    };
+    let r = b.ws.create_request("eleni", &new).unwrap();
+    assert_eq!(r.visit_id.as_deref(), Some(visit.as_str()));
+
+    b.clock.advance(Duration::seconds(400));
+    let done = b.ws.finish_service("eleni", &t.code).unwrap();
+    assert_eq!(done.service_ms, Some(400_000));
+    assert_eq!(done.status, TicketStatus::Done);
+    assert!(
+        b.ws.create_request("eleni", &new).is_err(),
+        "the visit has ended"
+    );
+    b.ws.record_feedback(
+        "eleni",
+        &t.code,
+        5,
+        Some("Quick and kind"),
+        Channel::StationaryCenter,
+    )
+    .unwrap();
+    assert!(
+        b.ws.record_feedback("eleni", &t.code, 4, None, Channel::StationaryCenter)
+            .is_err(),
+        "one rating per visit"
+    );
+    assert!(
+        b.ws.record_feedback("eleni", &t.code, 6, None, Channel::StationaryCenter)
+            .is_err()
+    );
+    assert_eq!(
+        b.ws.list_requests(&RequestFilter::default()).unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn transfers_keep_arrival_order_and_can_target_a_counter() {
+    let mut b = demo();
+    let ws = &mut b.ws;
+    let service = service_where(ws, |_| true);
+    for code in ["W1", "W2"] {
+        ws.add_counter(
+            "eleni",
+            &Counter {
+                code: code.into(),
+                name: code.into(),
+                scope: CounterScope::All,
+            },
+        )
+        .unwrap();
+    }
+    let t1 = ws
+        .issue_ticket("eleni", &ticket(&service.code, "standard"))
+        .unwrap();
+    let t2 = ws
+        .issue_ticket("eleni", &ticket(&service.code, "standard"))
+        .unwrap();
+    let called = ws.call_next("eleni", "W1").unwrap().unwrap();
+    assert_eq!(called.code, t1.code);
+    ws.transfer("eleni", &t1.code, &Transfer::Counter("W2".into()))
+        .unwrap();
+    // W1 is free again and takes t2; t1 waits for W2 only.
+    assert_eq!(ws.call_next("eleni", "W1").unwrap().unwrap().code, t2.code);
+    assert_eq!(ws.call_next("eleni", "W2").unwrap().unwrap().code, t1.code);
+    assert!(
+        ws.transfer("eleni", &t1.code, &Transfer::Counter("W9".into()))
+            .is_err()
+    );
+    let list = ws.waiting_list().unwrap();
+    assert_eq!(list.len(), 2, "both are called, neither served yet");
+    assert!(list.iter().all(|e| e.status == TicketStatus::Called));
+}

@@ -1,0 +1,269 @@
+//! Intake to delivery on a real database file: the rules the clerk meets at the counter.
+
+mod common;
+
+use common::{citizen, demo, service_where, valid_form};
+use guichet_domain::DomainError;
+use guichet_domain::catalogue::Fee;
+use guichet_domain::feedback::PaymentMethod;
+use guichet_domain::request::{Action, Refusal, RequestStatus};
+use guichet_workstation::Error;
+use guichet_workstation::store::{NewRequest, OutboxState, RequestFilter};
+
+fn request_for(
+    ws: &guichet_workstation::Workstation,
+    service: &guichet_domain::catalogue::Service,
+    who: &str,
+) -> NewRequest {
+    NewRequest {
+        citizen: who.to_owned(),
+        service: service.code.clone(),
+        form: valid_form(service, ws.today()),
+        documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
+        visit: None,
+        submit: false,
+    }
+}
+
+#[test]
+fn a_paid_request_goes_from_intake_to_delivery() {
+    let mut b = demo();
+    let ws = &mut b.ws;
+    let mari = ws.register_citizen("eleni", &citizen(1)).unwrap();
+    let service = service_where(ws, |s| {
+        matches!(s.fee, Fee::Charged { .. }) && !s.documents.is_empty() && !s.form.is_empty()
+    });
+    let fee = service.fee.amount().unwrap().clone();
+
+    let created = ws
+        .create_request("eleni", &request_for(ws, &service, &mari.national_id))
+        .unwrap();
+    let receipt = created.summary.receipt.clone();
+    assert_eq!(created.summary.status, RequestStatus::Draft);
+    assert_eq!(created.summary.fee.as_ref(), Some(&fee));
+    assert!(created.summary.due_date >= ws.today());
+    assert!(created.documents.iter().all(|d| d.received));
+
+    let submitted = ws.advance("eleni", &receipt, Action::Submit, None).unwrap();
+    assert_eq!(submitted.summary.status, RequestStatus::Submitted);
+
+    // Dispatch waits for the fee.
+    let err = ws
+        .advance("eleni", &receipt, Action::Dispatch, None)
+        .unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Domain(DomainError::Transition {
+                refusal: Refusal::FeeUnpaid,
+                ..
+            })
+        ),
+        "{err}"
+    );
+    let payment = ws
+        .pay("eleni", &receipt, &fee.decimal(), PaymentMethod::Cash)
+        .unwrap();
+    assert_eq!(payment.outstanding_minor, 0);
+    assert_ne!(
+        payment.receipt, receipt,
+        "a payment has its own receipt number"
+    );
+
+    ws.advance("eleni", &receipt, Action::Dispatch, None)
+        .unwrap();
+    // The agency's moves are not the centre's to make.
+    let err = ws
+        .advance("eleni", &receipt, Action::MarkReady, None)
+        .unwrap_err();
+    assert!(err.to_string().contains("only the agency"), "{err}");
+
+    let detail = ws.request(&receipt).unwrap();
+    assert_eq!(detail.summary.status, RequestStatus::Dispatched);
+    let actions: Vec<_> = detail.timeline.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["create", "submit", "dispatch"]);
+    assert_eq!(detail.payments.len(), 1);
+    assert_eq!(detail.next_actions, [Action::Cancel]);
+    assert!(
+        detail
+            .changes
+            .iter()
+            .all(|c| c.state == OutboxState::Pending)
+    );
+    // create, submit, payment, dispatch: each left the device as one change.
+    assert_eq!(detail.changes.len(), 4);
+}
+
+#[test]
+fn missing_documents_block_submission_until_received() {
+    let mut b = demo();
+    let ws = &mut b.ws;
+    let mari = ws.register_citizen("eleni", &citizen(2)).unwrap();
+    let service = service_where(ws, |s| s.fee == Fee::Free && !s.documents.is_empty());
+    let mut new = request_for(ws, &service, &mari.national_id);
+    new.documents_received.clear();
+    new.submit = true;
+    let err = ws.create_request("eleni", &new).unwrap_err();
+    assert!(err.to_string().contains("documents are missing"), "{err}");
+    assert!(
+        ws.list_requests(&RequestFilter::default())
+            .unwrap()
+            .is_empty()
+    );
+
+    new.submit = false;
+    let draft = ws.create_request("eleni", &new).unwrap();
+    let receipt = draft.summary.receipt;
+    for doc in &service.documents {
+        ws.mark_document("eleni", &receipt, &doc.code, true)
+            .unwrap();
+    }
+    let submitted = ws.advance("eleni", &receipt, Action::Submit, None).unwrap();
+    assert_eq!(submitted.summary.status, RequestStatus::Submitted);
+    // Free: dispatch needs no payment.
+    ws.advance("eleni", &receipt, Action::Dispatch, None)
+        .unwrap();
+    let err = ws.mark_document("eleni", &receipt, &service.documents[0].code, false);
+    assert!(err.is_err(), "documents are frozen once dispatched");
+}
+
+#[test]
+fn waivers_follow_the_exemptions_copied_at_intake() {
+    let mut b = demo();
+    let ws = &mut b.ws;
+    let mari = ws.register_citizen("eleni", &citizen(3)).unwrap();
+    let service = service_where(ws, |s| !s.exemptions.is_empty());
+    let exempt = service.exemptions[0].clone();
+    let receipt = ws
+        .create_request("eleni", &request_for(ws, &service, &mari.national_id))
+        .unwrap()
+        .summary
+        .receipt;
+    let err = ws.waive("eleni", &receipt, "not-a-group").unwrap_err();
+    assert!(err.to_string().contains("exempt groups"), "{err}");
+    let waived = ws.waive("eleni", &receipt, &exempt).unwrap();
+    assert_eq!(
+        waived.summary.waiver_ground.as_deref(),
+        Some(exempt.as_str())
+    );
+    let err = ws
+        .pay("eleni", &receipt, "1", PaymentMethod::Card)
+        .unwrap_err();
+    assert!(err.to_string().contains("waived"), "{err}");
+    ws.advance("eleni", &receipt, Action::Submit, None).unwrap();
+    ws.advance("eleni", &receipt, Action::Dispatch, None)
+        .unwrap();
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    let mut b = demo();
+    let ws = &mut b.ws;
+    let mari = ws.register_citizen("eleni", &citizen(4)).unwrap();
+    let service = service_where(ws, |s| {
+        matches!(s.fee, Fee::Charged { .. }) && s.form.iter().any(|f| f.required)
+    });
+    let before = ws.outbox(None, 10_000).unwrap().len();
+    let audit_before = ws.verify_audit().unwrap().result.unwrap().events;
+
+    let mut bad_form = request_for(ws, &service, &mari.national_id);
+    let required = service.form.iter().find(|f| f.required).unwrap();
+    bad_form.form.remove(&required.code);
+    let err = ws.create_request("eleni", &bad_form).unwrap_err();
+    assert!(err.to_string().contains(&required.code), "{err}");
+
+    let mut unknown = request_for(ws, &service, &mari.national_id);
+    unknown.service = "no-such-service".into();
+    assert!(matches!(
+        ws.create_request("eleni", &unknown),
+        Err(Error::NotFound { .. })
+    ));
+    let mut stranger = request_for(ws, &service, "49403136515");
+    stranger.documents_received.clear();
+    assert!(ws.create_request("eleni", &stranger).is_err());
+    assert!(
+        ws.register_citizen("eleni", &citizen(4)).is_err(),
+        "registered twice"
+    );
+
+    let receipt = ws
+        .create_request("eleni", &request_for(ws, &service, &mari.national_id))
+        .unwrap()
+        .summary
+        .receipt;
+    let after_create = ws.outbox(None, 10_000).unwrap().len();
+    assert_eq!(after_create, before + 1);
+    let fee = service.fee.amount().unwrap();
+    for amount in ["abc", "-1", "0", "1.234"] {
+        assert!(
+            ws.pay("eleni", &receipt, amount, PaymentMethod::Cash)
+                .is_err(),
+            "{amount}"
+        );
+    }
+    let too_much = format!("{}", fee.minor / 100 + 1000);
+    assert!(
+        ws.pay("eleni", &receipt, &too_much, PaymentMethod::Cash)
+            .is_err()
+    );
+    assert!(
+        ws.advance("eleni", &receipt, Action::Deliver, None)
+            .is_err()
+    );
+    assert!(
+        ws.advance("eleni", &receipt, Action::Cancel, Some("  "))
+            .is_ok()
+    );
+    assert!(
+        ws.advance("eleni", &receipt, Action::Cancel, None).is_err(),
+        "already cancelled"
+    );
+    let mut typo = receipt.clone().into_bytes();
+    typo.swap(0, 1);
+    let typo = String::from_utf8(typo).unwrap();
+    if typo != receipt {
+        assert!(ws.request(&typo).is_err());
+    }
+
+    // Only the create and the cancel were written.
+    assert_eq!(ws.outbox(None, 10_000).unwrap().len(), before + 2);
+    let audit_after = ws.verify_audit().unwrap().result.unwrap().events;
+    assert_eq!(audit_after, audit_before + 2);
+}
+
+#[test]
+fn filters_and_overdue() {
+    let mut b = demo();
+    let mari = b.ws.register_citizen("eleni", &citizen(5)).unwrap();
+    let quick = service_where(&b.ws, |s| s.processing_days >= 1 && s.fee == Fee::Free);
+    let receipt =
+        b.ws.create_request("eleni", &request_for(&b.ws, &quick, &mari.national_id))
+            .unwrap()
+            .summary
+            .receipt;
+    b.ws.advance("eleni", &receipt, Action::Submit, None)
+        .unwrap();
+    let overdue = RequestFilter {
+        overdue: true,
+        ..RequestFilter::default()
+    };
+    assert!(b.ws.list_requests(&overdue).unwrap().is_empty());
+    // Thirty days later it is overdue, by working days.
+    b.clock.advance(chrono::Duration::days(
+        30 + i64::from(quick.processing_days),
+    ));
+    let late = b.ws.list_requests(&overdue).unwrap();
+    assert_eq!(late.len(), 1);
+    assert!(late[0].days_overdue >= 20, "{}", late[0].days_overdue);
+    let by_status = RequestFilter {
+        status: Some(RequestStatus::Submitted),
+        service: Some(quick.code.clone()),
+        ..RequestFilter::default()
+    };
+    assert_eq!(b.ws.list_requests(&by_status).unwrap().len(), 1);
+    let other = RequestFilter {
+        status: Some(RequestStatus::Draft),
+        ..RequestFilter::default()
+    };
+    assert!(b.ws.list_requests(&other).unwrap().is_empty());
+}

@@ -1,0 +1,241 @@
+//! The store itself: migrations, the one-transaction rule, and the audit chain on disk.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{citizen, demo, service_where, valid_form};
+use guichet_workstation::clock::SystemClock;
+use guichet_workstation::store::{MIGRATIONS, NewRequest, RequestFilter, SearchQuery, apply_up_to};
+use guichet_workstation::{Error, Workstation};
+use rusqlite::Connection;
+
+fn raw(b: &common::Bench) -> Connection {
+    Connection::open(b.dir.path().join("guichet.sqlite3")).unwrap()
+}
+
+#[test]
+fn migrations_build_a_consistent_schema() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("fresh.sqlite3");
+    drop(Workstation::open(&path, Arc::new(SystemClock)).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version as usize, MIGRATIONS.len());
+    let mode: String = conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    let check: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    let fk_problems: i64 = conn
+        .query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(fk_problems, 0);
+    // Opening again applies nothing and changes nothing.
+    drop(Workstation::open(&path, Arc::new(SystemClock)).unwrap());
+    let again: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(again, version);
+    for (name, sql) in MIGRATIONS {
+        assert!(!sql.trim().is_empty(), "{name}");
+        assert!(
+            !sql.to_uppercase().contains("BEGIN TRANSACTION"),
+            "{name} must not manage its own transaction"
+        );
+    }
+}
+
+#[test]
+fn data_written_under_the_first_schema_survives_the_latest() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("old.sqlite3");
+    {
+        let mut conn = Connection::open(&path).unwrap();
+        apply_up_to(&mut conn, "old", 1).unwrap();
+        let service = guichet_fixtures::demo_catalogue()
+            .services
+            .into_iter()
+            .find(|s| s.availability.offered_at("OLD-01"))
+            .unwrap();
+        conn.execute_batch(&format!(
+            "INSERT INTO workstation (id, center_code, center_name, center_kind, device_code,
+                receipt_prefix, channel, national_id_scheme, currency, waiting_target_min,
+                created_at, next_receipt_seq, hlc_last)
+             VALUES (1, 'OLD-01', 'Old centre', 'stationary', 'OLD-01-A', 'K7XA',
+                'stationary_center', 'ee-isikukood', 'EUR', 20, '2025-01-01T08:00:00+00:00', 1,
+                '000001735718400000-000003-OLD-01-A');
+             INSERT INTO catalogue_version VALUES (1, 1, '2025-01-01T08:00:00+00:00', 1, 0);
+             INSERT INTO categories VALUES ('{cat}', '{{\"en\":\"C\",\"fr\":\"C\"}}', 'C');
+             INSERT INTO agencies VALUES ('{agency}', '{{\"en\":\"A\",\"fr\":\"A\"}}');
+             INSERT INTO services (id, code, category, agency, title, title_sort, processing_days, definition)
+             VALUES (1, '{code}', '{cat}', '{agency}', '{title}', 'x', 5, '{definition}');
+             INSERT INTO citizens VALUES ('37605030299', 'Mari', 'Tamm', 'tamm mari', '1976-05-03',
+                NULL, NULL, NULL, '2025-01-01T08:00:00+00:00', '000001735718400000-000001-OLD-01-A');
+             INSERT INTO requests (id, receipt, service_code, service_title, category, agency,
+                catalogue_version, citizen_id, center_code, device_code, clerk, form, fee_minor,
+                fee_currency, fee_tier, fee_exemptions, status, intake_date, due_date, created_at,
+                created_hlc, updated_hlc)
+             VALUES ('r-1', '{receipt}', '{code}', '{title}', '{cat}', '{agency}', 1, '37605030299',
+                'OLD-01', 'OLD-01-A', 'eleni', '{{}}', 1500, 'EUR', 'standard', '[]', 'submitted',
+                '2025-01-01', '2025-01-08', '2025-01-01T08:00:00+00:00',
+                '000001735718400000-000002-OLD-01-A', '000001735718400000-000002-OLD-01-A');",
+            cat = service.category,
+            agency = service.agency,
+            code = service.code,
+            title = serde_json::to_string(&service.title).unwrap().replace('\'', "''"),
+            definition = serde_json::to_string(&service).unwrap().replace('\'', "''"),
+            receipt = guichet_domain::receipt::ReceiptNumber::issue(
+                &guichet_domain::receipt::ReceiptPrefix::parse("K7XA").unwrap(),
+                1
+            )
+            .unwrap()
+            .as_str(),
+        ))
+        .unwrap();
+    }
+    let ws = Workstation::open(&path, Arc::new(SystemClock)).unwrap();
+    assert_eq!(ws.config().unwrap().center_code, "OLD-01");
+    assert_eq!(ws.citizen("37605030299").unwrap().family_name, "Tamm");
+    let requests = ws.list_requests(&RequestFilter::default()).unwrap();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].fee.as_ref().unwrap().minor, 1500);
+    // The search index added later covers the catalogue that was already there.
+    let code = requests[0].service_code.clone();
+    let title = ws.service(&code).unwrap().title.get("fr").to_owned();
+    let hits = ws
+        .search(&SearchQuery {
+            text: Some(title),
+            ..SearchQuery::default()
+        })
+        .unwrap();
+    assert!(hits.iter().any(|h| h.code == code));
+}
+
+#[test]
+fn a_database_from_a_newer_release_is_refused() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("new.sqlite3");
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let err = Workstation::open(&path, Arc::new(SystemClock)).unwrap_err();
+    assert!(matches!(err, Error::NewerSchema { found: 99, .. }), "{err}");
+}
+
+/// If any of the three writes of an action fails, none of them stays: the change, its audit
+/// event, and its outbox entry (and the receipt number it drew) all roll back together.
+#[test]
+fn a_failed_write_leaves_nothing_behind() {
+    let mut b = demo();
+    let mari = b.ws.register_citizen("eleni", &citizen(1)).unwrap();
+    let service = service_where(&b.ws, |_| true);
+    let new = NewRequest {
+        citizen: mari.national_id,
+        service: service.code.clone(),
+        form: valid_form(&service, b.ws.today()),
+        documents_received: vec![],
+        visit: None,
+        submit: false,
+    };
+    let count = |conn: &Connection, table: &str| -> i64 {
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    };
+    let conn = raw(&b);
+    let tables = [
+        "requests",
+        "request_documents",
+        "request_events",
+        "audit_events",
+        "outbox",
+    ];
+    let before: Vec<i64> = tables.iter().map(|t| count(&conn, t)).collect();
+    let seq_before: i64 = conn
+        .query_row("SELECT next_receipt_seq FROM workstation", [], |r| r.get(0))
+        .unwrap();
+    for table in ["outbox", "audit_events", "request_events"] {
+        conn.execute_batch(&format!(
+            "CREATE TRIGGER fail BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
+        ))
+        .unwrap();
+        let err = b.ws.create_request("eleni", &new).unwrap_err();
+        assert!(err.to_string().contains("disk full"), "{err}");
+        conn.execute_batch("DROP TRIGGER fail").unwrap();
+        let after: Vec<i64> = tables.iter().map(|t| count(&conn, t)).collect();
+        assert_eq!(before, after, "failure at {table}");
+        let seq: i64 = conn
+            .query_row("SELECT next_receipt_seq FROM workstation", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(seq, seq_before);
+    }
+    let ok = b.ws.create_request("eleni", &new).unwrap();
+    assert_eq!(ok.changes.len(), 1);
+}
+
+#[test]
+fn audit_verify_names_the_first_broken_link() {
+    let mut b = demo();
+    for serial in 1..=4 {
+        b.ws.register_citizen("eleni", &citizen(serial)).unwrap();
+    }
+    let intact = b.ws.verify_audit().unwrap().result.unwrap();
+    assert!(intact.events >= 6);
+    let conn = raw(&b);
+    conn.execute(
+        "UPDATE audit_events SET actor = 'mallory' WHERE seq = 4",
+        [],
+    )
+    .unwrap();
+    let broken = b.ws.verify_audit().unwrap().result.unwrap_err();
+    assert_eq!(broken.seq, 4);
+    assert!(broken.to_string().contains("edited"), "{broken}");
+    conn.execute("UPDATE audit_events SET actor = 'eleni' WHERE seq = 4", [])
+        .unwrap();
+    assert!(b.ws.verify_audit().unwrap().result.is_ok());
+    conn.execute("DELETE FROM audit_events WHERE seq = 3", [])
+        .unwrap();
+    assert_eq!(b.ws.verify_audit().unwrap().result.unwrap_err().seq, 3);
+}
+
+#[test]
+fn receipts_are_unique_and_survive_reopening() {
+    let mut b = demo();
+    let mari = b.ws.register_citizen("eleni", &citizen(1)).unwrap();
+    let service = service_where(&b.ws, |_| true);
+    let new = NewRequest {
+        citizen: mari.national_id,
+        service: service.code.clone(),
+        form: valid_form(&service, b.ws.today()),
+        documents_received: vec![],
+        visit: None,
+        submit: false,
+    };
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..5 {
+        assert!(seen.insert(b.ws.create_request("eleni", &new).unwrap().summary.receipt));
+    }
+    let path = b.dir.path().join("guichet.sqlite3");
+    let mut reopened = Workstation::open(&path, b.clock.clone()).unwrap();
+    let r = reopened.create_request("eleni", &new).unwrap();
+    assert!(r.summary.receipt.starts_with("K7XA"));
+    assert!(seen.insert(r.summary.receipt));
+    let stamps: Vec<String> = raw(&b)
+        .prepare("SELECT hlc FROM audit_events ORDER BY seq")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut sorted = stamps.clone();
+    sorted.sort();
+    assert_eq!(stamps, sorted, "clock stamps follow the order of events");
+}
