@@ -22,7 +22,7 @@ pub struct AuditEvent {
     pub hlc: String,
     /// The clerk or process that acted.
     pub actor: String,
-    /// What was done ("request.created", "ticket.called", ...).
+    /// What was done ("request.created", "ticket.step", ...).
     pub action: String,
     pub entity_kind: String,
     pub entity_id: String,

@@ -11,7 +11,7 @@ use guichet_domain::text::{Text, fold};
 use rusqlite::{OptionalExtension, ToSql, params};
 use serde::{Deserialize, Serialize};
 
-use super::{Change, Workstation};
+use super::{ActionTx, Workstation};
 use crate::error::{Error, Result};
 
 /// What loading a catalogue did.
@@ -348,7 +348,7 @@ fn match_expression(text: &str) -> Option<String> {
 
 /// Loads a validated catalogue inside an open change.
 pub(crate) fn load_into(
-    change: &mut Change<'_>,
+    change: &mut ActionTx<'_>,
     catalogue: &Catalogue,
     center: &str,
 ) -> Result<CatalogueLoad> {
@@ -370,7 +370,11 @@ pub(crate) fn load_into(
     Ok(load)
 }
 
-fn replace(change: &mut Change<'_>, catalogue: &Catalogue, center: &str) -> Result<CatalogueLoad> {
+fn replace(
+    change: &mut ActionTx<'_>,
+    catalogue: &Catalogue,
+    center: &str,
+) -> Result<CatalogueLoad> {
     let tx = change.tx;
     tx.execute_batch(
         "DELETE FROM service_search;

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use guichet_domain::citizen::{Citizen, register};
 use guichet_domain::form::normalize_phone;
 use guichet_domain::text::fold;
+use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
@@ -99,12 +100,9 @@ impl Workstation {
                     stamp.to_string(),
                 ],
             )?;
-            change.record(
-                "citizen.registered",
-                "citizen",
-                &citizen.national_id,
-                serde_json::to_value(&citizen)?,
-            )?;
+            change.record(&Change::CitizenRegistered {
+                citizen: citizen.clone(),
+            })?;
             Ok(citizen)
         })
     }

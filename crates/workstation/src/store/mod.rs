@@ -1,10 +1,10 @@
 //! The local store: one SQLite file per workstation, in WAL mode with foreign keys on.
 //!
 //! `Workstation` owns the connection. Every clerk action goes through `write`, which opens one
-//! immediate transaction and hands out a `Change`: the action writes its rows through it and
-//! records what it did with `Change::record`, which appends the hash-chained audit event and
-//! the outbox entry in the same transaction. Commit makes all three durable together; any error
-//! (or a crash) before commit leaves none of them.
+//! immediate transaction and hands out an `ActionTx`: the action writes its rows through it and
+//! records what it did with `ActionTx::record` (a typed `guichet_protocol::Change`), which
+//! appends the hash-chained audit event and the outbox entry in the same transaction. Commit
+//! makes all three durable together; any error (or a crash) before commit leaves none of them.
 
 mod audit;
 mod catalogue;
@@ -24,6 +24,7 @@ use guichet_domain::hlc::{Hlc, HlcStamp};
 use guichet_domain::money::Currency;
 use guichet_domain::queue::{Counter, Moment, default_lanes};
 use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
+use guichet_protocol::Change;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
@@ -244,7 +245,7 @@ impl Workstation {
     pub(crate) fn write<T>(
         &mut self,
         actor: &str,
-        action: impl FnOnce(&mut Change<'_>) -> Result<T>,
+        action: impl FnOnce(&mut ActionTx<'_>) -> Result<T>,
     ) -> Result<T> {
         let config = self.config()?;
         let actor = if actor.trim().is_empty() {
@@ -260,7 +261,7 @@ impl Workstation {
         &mut self,
         actor: &str,
         node: Option<&str>,
-        action: impl FnOnce(&mut Change<'_>) -> Result<T>,
+        action: impl FnOnce(&mut ActionTx<'_>) -> Result<T>,
     ) -> Result<T> {
         let now = self.clock.now();
         let tx = self
@@ -270,7 +271,7 @@ impl Workstation {
             Some(last) => Hlc::resume(&last),
             None => Hlc::new(node.unwrap_or("device")),
         };
-        let mut change = Change {
+        let mut change = ActionTx {
             tx: &tx,
             actor: actor.to_owned(),
             now,
@@ -301,7 +302,7 @@ impl Workstation {
 }
 
 /// One transaction's worth of change, with the actor and the time it happens at.
-pub(crate) struct Change<'a> {
+pub(crate) struct ActionTx<'a> {
     pub tx: &'a Transaction<'a>,
     pub actor: String,
     pub now: Moment,
@@ -310,7 +311,7 @@ pub(crate) struct Change<'a> {
     recorded: bool,
 }
 
-impl Change<'_> {
+impl ActionTx<'_> {
     /// A fresh clock stamp for a row written in this change.
     pub fn stamp(&mut self) -> HlcStamp {
         let stamp = self.hlc.tick(wall_ms(&self.now));
@@ -324,14 +325,10 @@ impl Change<'_> {
 
     /// Records what this change did: its audit event and its outbox entry (the change the
     /// back office will receive), in this transaction.
-    pub fn record(
-        &mut self,
-        action: &str,
-        entity_kind: &str,
-        entity_id: &str,
-        change: serde_json::Value,
-    ) -> Result<HlcStamp> {
-        let stamp = self.record_local(action, entity_kind, entity_id, change.clone())?;
+    pub fn record(&mut self, change: &Change) -> Result<HlcStamp> {
+        let payload = serde_json::to_value(change)?;
+        let (entity_kind, entity_id) = change.entity();
+        let stamp = self.record_local(change.kind(), entity_kind, entity_id, payload.clone())?;
         let seq: i64 =
             self.tx
                 .query_row("SELECT coalesce(max(seq), 0) + 1 FROM outbox", [], |r| {
@@ -344,9 +341,9 @@ impl Change<'_> {
                 seq,
                 uuid::Uuid::now_v7().to_string(),
                 stamp.to_string(),
-                action,
+                change.kind(),
                 entity_id,
-                serde_json::to_string(&change)?,
+                serde_json::to_string(&payload)?,
                 self.at(),
             ],
         )?;

@@ -10,10 +10,11 @@ use guichet_domain::queue::{
     Counter, CounterScope, Moment, QueueTarget, TicketAction, TicketStatus, Waiting, display_code,
     elapsed_ms, select_next, ticket_transition, waiting_ms,
 };
+use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::{Change, Workstation};
+use super::{ActionTx, Workstation};
 use crate::error::{Error, Result};
 
 /// A ticket to issue.
@@ -151,12 +152,12 @@ impl Workstation {
                     change.at(),
                 ],
             )?;
-            change.record(
-                "ticket.issued",
-                "ticket",
-                &id,
-                serde_json::json!({"id": id, "code": code, "target": new.target, "lane": new.lane}),
-            )?;
+            change.record(&Change::TicketIssued {
+                id: id.clone(),
+                code,
+                target: new.target.clone(),
+                lane: new.lane.clone(),
+            })?;
             Ok(())
         })?;
         self.ticket_by_id(&id)
@@ -235,12 +236,16 @@ impl Workstation {
                 }
             }
             close_visit(change, &id)?;
-            change.record(
-                "ticket.transferred",
-                "ticket",
-                &id,
-                serde_json::json!({"id": id, "from": from, "to": to}),
-            )?;
+            let (to_queue, to_counter) = match to {
+                Transfer::Queue(target) => (Some(target.clone()), None),
+                Transfer::Counter(counter) => (None, Some(counter.clone())),
+            };
+            change.record(&Change::TicketTransferred {
+                id: id.clone(),
+                from,
+                to_queue,
+                to_counter,
+            })?;
             Ok(())
         })?;
         self.ticket_by_id(&id)
@@ -341,12 +346,11 @@ impl Workstation {
                     key: view.code.clone(),
                 });
             }
-            change.record(
-                "feedback.recorded",
-                "visit",
-                &visit,
-                serde_json::json!({"id": id, "visit": visit, "feedback": feedback}),
-            )?;
+            change.record(&Change::FeedbackRecorded {
+                id,
+                visit: visit.clone(),
+                feedback: feedback.clone(),
+            })?;
             Ok(())
         })
     }
@@ -448,7 +452,7 @@ impl Workstation {
 
 /// Adds a counter inside an open change, checking what it serves against the catalogue held
 /// in that same transaction.
-pub(crate) fn add_counter_in(change: &mut Change<'_>, counter: &Counter) -> Result<()> {
+pub(crate) fn add_counter_in(change: &mut ActionTx<'_>, counter: &Counter) -> Result<()> {
     if !guichet_domain::catalogue::is_valid_code(&counter.code) {
         return Err(Error::Invalid(format!(
             "counter code '{}' is not valid: use letters, digits, '-', '_' or '.'",
@@ -499,12 +503,9 @@ pub(crate) fn add_counter_in(change: &mut Change<'_>, counter: &Counter) -> Resu
             key: counter.code.clone(),
         });
     }
-    change.record(
-        "counter.added",
-        "counter",
-        &counter.code,
-        serde_json::to_value(counter)?,
-    )?;
+    change.record(&Change::CounterAdded {
+        counter: counter.clone(),
+    })?;
     Ok(())
 }
 
@@ -531,7 +532,7 @@ fn ticket_status(tx: &rusqlite::Connection, id: &str) -> Result<TicketStatus> {
 }
 
 /// A counter calls one citizen at a time.
-fn busy_check(change: &Change<'_>, counter: &str) -> Result<()> {
+fn busy_check(change: &ActionTx<'_>, counter: &str) -> Result<()> {
     let busy: Option<(String, String)> = change
         .tx
         .query_row(
@@ -581,7 +582,7 @@ fn waiting_tickets(tx: &rusqlite::Connection) -> Result<Vec<Waiting>> {
 /// Applies one ticket action: the status through the domain table, then the moments and
 /// durations it fixes.
 fn ticket_step(
-    change: &mut Change<'_>,
+    change: &mut ActionTx<'_>,
     id: &str,
     action: TicketAction,
     counter: Option<&str>,
@@ -666,16 +667,18 @@ fn ticket_step(
             ));
         }
     }
-    change.record(
-        &format!("ticket.{}", action.as_str().replace('-', "_")),
-        "ticket",
-        id,
-        serde_json::json!({"id": id, "code": code, "from": from, "to": to, "counter": counter}),
-    )?;
+    change.record(&Change::TicketStep {
+        id: id.to_owned(),
+        code,
+        action,
+        from,
+        to,
+        counter: counter.map(str::to_owned),
+    })?;
     Ok(())
 }
 
-fn close_visit(change: &Change<'_>, ticket_id: &str) -> Result<()> {
+fn close_visit(change: &ActionTx<'_>, ticket_id: &str) -> Result<()> {
     change.tx.execute(
         "UPDATE visits SET ended_at = ?2 WHERE ticket_id = ?1 AND ended_at IS NULL",
         params![ticket_id, change.at()],

@@ -12,12 +12,13 @@ use guichet_domain::form::{FormContext, validate};
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::request::{Action, Guards, Party, RequestStatus, transition};
 use guichet_domain::text::Text;
+use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, ToSql, params};
 use serde::{Deserialize, Serialize};
 
 use super::audit::OutboxState;
 use super::catalogue::holidays;
-use super::{Change, Workstation};
+use super::{ActionTx, Workstation};
 use crate::error::{Error, Result};
 
 /// What the clerk fills in at intake.
@@ -250,26 +251,22 @@ impl Workstation {
                 )?;
             }
             timeline(change, &id, "create", None, RequestStatus::Draft, None)?;
-            change.record(
-                "request.created",
-                "request",
-                &id,
-                serde_json::json!({
-                    "id": id,
-                    "receipt": receipt.as_str(),
-                    "service": service.code,
-                    "catalogue_version": version,
-                    "citizen": citizen.national_id,
-                    "center": config.center_code,
-                    "device": config.device_code,
-                    "visit": new.visit,
-                    "form": form,
-                    "documents_received": new.documents_received,
-                    "fee": service.fee,
-                    "intake_date": today,
-                    "due_date": due,
-                }),
-            )?;
+            change.record(&Change::RequestCreated {
+                id: id.clone(),
+                receipt,
+                service: service.code.clone(),
+                catalogue_version: version,
+                citizen: citizen.national_id.clone(),
+                center: config.center_code.clone(),
+                device: config.device_code.clone(),
+                clerk: change.actor.clone(),
+                visit: new.visit.clone(),
+                form: form.clone(),
+                documents_received: new.documents_received.clone(),
+                fee: service.fee.clone(),
+                intake_date: today,
+                due_date: due,
+            })?;
             if new.submit {
                 move_status(change, &id, Action::Submit, None)?;
             }
@@ -322,12 +319,11 @@ impl Workstation {
                     &format!(" on request {receipt}; see `guichet request show {receipt}`"),
                 ));
             }
-            change.record(
-                "request.document_marked",
-                "request",
-                &id,
-                serde_json::json!({"id": id, "document": document, "received": received}),
-            )?;
+            change.record(&Change::DocumentMarked {
+                id: id.clone(),
+                document: document.to_owned(),
+                received,
+            })?;
             Ok(())
         })?;
         self.request_by_id(&id)
@@ -385,18 +381,13 @@ impl Workstation {
                 "UPDATE requests SET paid_minor = paid_minor + ?2, updated_hlc = ?3 WHERE id = ?1",
                 params![id, paid.minor, stamp.to_string()],
             )?;
-            change.record(
-                "payment.recorded",
-                "request",
-                &id,
-                serde_json::json!({
-                    "id": payment_id,
-                    "request": id,
-                    "amount": paid,
-                    "method": method,
-                    "receipt": payment_receipt.as_str(),
-                }),
-            )?;
+            change.record(&Change::PaymentRecorded {
+                id: payment_id,
+                request: id.clone(),
+                amount: paid.clone(),
+                method,
+                receipt: payment_receipt.clone(),
+            })?;
             Ok(PaymentView {
                 receipt: payment_receipt.to_string(),
                 request_receipt: receipt.to_owned(),
@@ -444,12 +435,10 @@ impl Workstation {
                 "UPDATE requests SET waiver_ground = ?2, updated_hlc = ?3 WHERE id = ?1",
                 params![id, ground, stamp.to_string()],
             )?;
-            change.record(
-                "fee.waived",
-                "request",
-                &id,
-                serde_json::json!({"id": id, "ground": ground}),
-            )?;
+            change.record(&Change::FeeWaived {
+                id: id.clone(),
+                ground: ground.to_owned(),
+            })?;
             Ok(())
         })?;
         self.request_by_id(&id)
@@ -776,7 +765,7 @@ fn load_row(tx: &rusqlite::Connection, id: &str) -> Result<Row> {
 
 /// Applies one centre action through the state machine and writes it.
 fn move_status(
-    change: &mut Change<'_>,
+    change: &mut ActionTx<'_>,
     id: &str,
     action: Action,
     reason: Option<&str>,
@@ -812,23 +801,18 @@ fn move_status(
         params![row.id, to.as_str(), reason, stamp.to_string()],
     )?;
     timeline(change, id, action.as_str(), Some(row.status), to, reason)?;
-    change.record(
-        "request.transition",
-        "request",
-        id,
-        serde_json::json!({
-            "id": id,
-            "action": action,
-            "from": row.status,
-            "to": to,
-            "reason": reason,
-        }),
-    )?;
+    change.record(&Change::RequestTransition {
+        id: id.to_owned(),
+        action,
+        from: row.status,
+        to,
+        reason: reason.map(str::to_owned),
+    })?;
     Ok(())
 }
 
 fn timeline(
-    change: &mut Change<'_>,
+    change: &mut ActionTx<'_>,
     id: &str,
     action: &str,
     from: Option<RequestStatus>,
@@ -854,7 +838,7 @@ fn timeline(
     Ok(())
 }
 
-fn check_visit_open(change: &Change<'_>, visit: &str) -> Result<()> {
+fn check_visit_open(change: &ActionTx<'_>, visit: &str) -> Result<()> {
     let ended: Option<Option<String>> = change
         .tx
         .query_row("SELECT ended_at FROM visits WHERE id = ?1", [visit], |r| {

@@ -1,0 +1,228 @@
+//! The messages of the sync API. Bodies are JSON, compressed (gzip or zstd) both ways.
+//!
+//! - `POST /sync/v1/enroll`: a one-time enrolment code for a device's credential.
+//! - `POST /sync/v1/exchange` (authenticated with `Authorization: Bearer TOKEN`): push, then
+//!   pull one page.
+//!
+//! Errors are a status code and an `ApiError` body with a stable machine-readable code.
+
+use guichet_domain::catalogue::{Catalogue, CenterKind};
+use guichet_domain::hlc::HlcStamp;
+use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
+use guichet_domain::request::{Action, RequestStatus};
+use serde::{Deserialize, Serialize};
+
+use crate::change::Change;
+
+/// The most entries one exchange may push; the workstation sends larger outboxes in batches.
+pub const MAX_PUSH: usize = 500;
+
+/// The largest request body accepted, after decompression.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnrollRequest {
+    pub code: String,
+    /// What the operator calls this device ("Bus 3, laptop 1").
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub center_code: String,
+    pub center_name: String,
+    pub center_kind: CenterKind,
+    pub device_code: String,
+    /// Unique across every device: the back office hands them out from one counter.
+    pub receipt_prefix: ReceiptPrefix,
+    /// The device's credential; the back office keeps only its hash.
+    pub token: String,
+}
+
+/// One outbox entry on its way to the back office.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PushEntry {
+    /// Unique everywhere; the back office applies an id once.
+    pub id: String,
+    /// The device's sequence number: entries are applied in this order.
+    pub seq: u64,
+    pub hlc: HlcStamp,
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeRequest {
+    #[serde(default)]
+    pub push: Vec<PushEntry>,
+    /// The last server sequence this device has applied (0 at first).
+    pub cursor: u64,
+    /// At most this many changes in the pulled page.
+    pub limit: u32,
+}
+
+/// What became of one pushed entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Applied,
+    /// Already applied earlier with the same content: nothing was done again.
+    Duplicate,
+    /// Not applied, for a reason the clerk can act on. The entry stays on the device.
+    Refused {
+        code: RefusalCode,
+        message: String,
+    },
+    /// Not applied because the agency's change came first; the clerk resolves it.
+    Conflict {
+        message: String,
+        server_status: Option<RequestStatus>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefusalCode {
+    /// The same id was applied before with other content.
+    IdReused,
+    /// The change claims another centre or device.
+    OutOfScope,
+    /// It refers to something the back office does not know.
+    UnknownReference,
+    /// The state machine or the transition owner forbids it.
+    Transition,
+    /// The form or another value fails the domain's validation.
+    Invalid,
+    /// An earlier entry of the same batch was refused and this one depends on it.
+    Blocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushResult {
+    pub id: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// One change the centre has not seen yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PulledChange {
+    /// The server's sequence: the cursor after applying this change.
+    pub seq: u64,
+    pub hlc: HlcStamp,
+    pub body: Pulled,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Pulled {
+    /// A new catalogue version, holding only the services offered at this centre.
+    Catalogue { catalogue: Catalogue },
+    /// An agency moved a request (take in processing, return for correction, ready, reject).
+    Decision {
+        request: String,
+        receipt: ReceiptNumber,
+        action: Action,
+        from: RequestStatus,
+        to: RequestStatus,
+        reason: Option<String>,
+        actor: String,
+    },
+    /// A change made by another device of the same centre.
+    Peer { device: String, change: Change },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExchangeResponse {
+    /// One per pushed entry, in the same order.
+    pub results: Vec<PushResult>,
+    pub changes: Vec<PulledChange>,
+    /// The cursor to send next time.
+    pub cursor: u64,
+    /// More changes wait beyond this page.
+    pub more: bool,
+    /// The back office's clock, so the device's clock can order after it.
+    pub server_hlc: HlcStamp,
+}
+
+/// The body of every error response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+/// Stable codes: clients decide on these, never on the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No or unknown credential, or an unknown enrolment code.
+    Unauthorized,
+    /// The device was revoked by an administrator.
+    Revoked,
+    /// The credential is valid but not for this.
+    Forbidden,
+    /// The body could not be read (not JSON, wrong shape, bad compression).
+    Malformed,
+    /// The body is larger than the limit.
+    TooLarge,
+    /// Too many entries in one push.
+    TooManyEntries,
+    NotFound,
+    /// The request conflicts with the state (an enrolment code used twice).
+    Conflict,
+    /// The server failed; the client retries later.
+    Internal,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_round_trip_and_refuse_unknown_fields() {
+        let body = r#"{"push":[],"cursor":7,"limit":100}"#;
+        let req: ExchangeRequest = serde_json::from_str(body).unwrap();
+        assert_eq!(req.cursor, 7);
+        assert!(
+            serde_json::from_str::<ExchangeRequest>(r#"{"cursor":1,"limit":1,"x":1}"#).is_err()
+        );
+        let result = PushResult {
+            id: "a".into(),
+            outcome: Outcome::Refused {
+                code: RefusalCode::Transition,
+                message: "no".into(),
+            },
+        };
+        let text = serde_json::to_string(&result).unwrap();
+        assert_eq!(
+            text,
+            r#"{"id":"a","outcome":"refused","code":"transition","message":"no"}"#
+        );
+        assert_eq!(serde_json::from_str::<PushResult>(&text).unwrap(), result);
+    }
+
+    #[test]
+    fn changes_are_tagged_by_kind() {
+        let change = Change::FeeWaived {
+            id: "r1".into(),
+            ground: "older-people".into(),
+        };
+        let text = serde_json::to_string(&change).unwrap();
+        assert_eq!(
+            text,
+            r#"{"kind":"fee.waived","id":"r1","ground":"older-people"}"#
+        );
+        assert_eq!(change.kind(), "fee.waived");
+        assert_eq!(change.entity(), ("request", "r1"));
+        assert!(serde_json::from_str::<Change>(r#"{"kind":"fee.forgiven","id":"r1"}"#).is_err());
+    }
+}
