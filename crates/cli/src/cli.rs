@@ -92,6 +92,36 @@ pub enum Command {
     Audit(AuditCommand),
     /// Changes waiting to leave (or that left) this device.
     Outbox(OutboxArgs),
+    /// Enrol this device with a back office, using a one-time code from an administrator.
+    Enroll(EnrollArgs),
+    /// Push waiting changes to the back office and pull what is new.
+    Sync(SyncArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// The back office's address, e.g. https://backoffice.example.org
+    #[arg(long, value_name = "URL")]
+    pub server: String,
+    /// The one-time enrolment code.
+    #[arg(long, value_name = "CODE")]
+    pub code: String,
+    /// What to call this device on the back office.
+    #[arg(long, value_name = "TEXT")]
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Keep running: sync after a timer and show progress, until interrupted.
+    #[arg(long)]
+    pub watch: bool,
+    /// Seconds between runs with --watch.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub interval: u64,
+    /// Seconds before a call to the back office is given up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]

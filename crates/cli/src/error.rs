@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use guichet_domain::DomainError;
 use guichet_domain::audit::BrokenLink;
 use guichet_workstation::Error as CoreError;
+use guichet_workstation::sync::SyncError;
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
 
@@ -47,6 +48,9 @@ pub enum CliError {
 
     #[error("the output could not be formatted")]
     Render(#[from] std::fmt::Error),
+
+    #[error(transparent)]
+    Sync(#[from] guichet_workstation::sync::SyncError),
 }
 
 impl CliError {
@@ -61,30 +65,20 @@ impl CliError {
             CliError::AuditBroken(_) => "audit_broken",
             CliError::NoDataDir => "data_dir",
             CliError::Render(_) => "output",
+            CliError::Sync(e) => sync_kind(e),
         }
     }
 
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Core(e) => match e {
-                CoreError::NotSetUp
-                | CoreError::AlreadySetUp { .. }
-                | CoreError::NoCatalogue
-                | CoreError::NewerSchema { .. }
-                | CoreError::DataDir { .. }
-                | CoreError::Sqlite(_)
-                | CoreError::Json(_) => 1,
-                CoreError::Domain(_)
-                | CoreError::StaleCatalogue { .. }
-                | CoreError::NotFound { .. }
-                | CoreError::Duplicate { .. }
-                | CoreError::Invalid(_) => 2,
-            },
+            CliError::Core(e) | CliError::Sync(SyncError::Store(e)) => core_exit(e),
             CliError::Usage(_) | CliError::ReadFile { .. } | CliError::CatalogueFile { .. } => 2,
             CliError::DemoCatalogue(_)
             | CliError::AuditBroken(_)
             | CliError::NoDataDir
             | CliError::Render(_) => 1,
+            CliError::Sync(SyncError::Protocol(_)) => 2,
+            CliError::Sync(_) => 1,
         }
     }
 
@@ -108,6 +102,35 @@ impl CliError {
             )),
             _ => None,
         }
+    }
+}
+
+fn core_exit(e: &CoreError) -> u8 {
+    match e {
+        CoreError::NotSetUp
+        | CoreError::AlreadySetUp { .. }
+        | CoreError::NoCatalogue
+        | CoreError::NewerSchema { .. }
+        | CoreError::DataDir { .. }
+        | CoreError::Sqlite(_)
+        | CoreError::Json(_) => 1,
+        CoreError::Domain(_)
+        | CoreError::StaleCatalogue { .. }
+        | CoreError::NotFound { .. }
+        | CoreError::Duplicate { .. }
+        | CoreError::Invalid(_) => 2,
+    }
+}
+
+fn sync_kind(e: &SyncError) -> &'static str {
+    match e {
+        SyncError::NotEnrolled => "not_enrolled",
+        SyncError::Offline(_) => "offline",
+        SyncError::Revoked(_) => "revoked",
+        SyncError::Unauthorized(_) => "unauthorized",
+        SyncError::Refused { .. } => "refused",
+        SyncError::Protocol(_) => "protocol",
+        SyncError::Store(e) => core_kind(e),
     }
 }
 

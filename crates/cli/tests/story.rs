@@ -13,7 +13,11 @@ fn a_citizen_is_served_from_ticket_to_dispatched_request() {
     let g = Guichet::demo();
     let status = g.json(&["status"]);
     assert_eq!(status["config"]["center_code"], "ATH-01");
-    assert_eq!(status["sync"]["message"], "no back office configured");
+    assert_eq!(status["sync"]["configured"], false);
+    assert_eq!(
+        status["sync"]["message"],
+        "no back office configured (standalone)"
+    );
     assert!(status["catalogue_version"].as_u64().is_some());
     let counters = g.json(&["counter", "list"]);
     assert_eq!(counters.as_array().map(Vec::len), Some(2));

@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod error;
 pub mod store;
+pub mod sync;
 
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, Result};

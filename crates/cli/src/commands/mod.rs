@@ -10,6 +10,7 @@ mod queue;
 mod records;
 mod request;
 mod setup;
+mod sync;
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -98,7 +99,10 @@ fn pretty(value: &serde_json::Value) -> String {
 }
 
 fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
-    let mut ws = open(dir, matches!(cli.command, Command::Setup(_)))?;
+    let mut ws = open(
+        dir,
+        matches!(cli.command, Command::Setup(_) | Command::Enroll(_)),
+    )?;
     let ctx = Context {
         clerk: &cli.clerk,
         lang: cli.lang.code(),
@@ -115,6 +119,8 @@ fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
         Command::Holiday(cmd) => records::holiday(&mut ws, &ctx, cmd),
         Command::Audit(cmd) => records::audit(&ws, cmd),
         Command::Outbox(args) => records::outbox(&ws, args),
+        Command::Enroll(args) => sync::enroll(&mut ws, &ctx, dir, args),
+        Command::Sync(args) => sync::sync(&mut ws, dir, args, cli.json),
     }
 }
 

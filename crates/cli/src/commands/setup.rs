@@ -157,7 +157,10 @@ struct OutboxCounts {
 #[derive(Debug, Serialize)]
 struct SyncStatus {
     configured: bool,
-    message: &'static str,
+    server: Option<String>,
+    last_success: Option<String>,
+    last_error: Option<String>,
+    message: String,
 }
 
 pub fn status(ws: &Workstation, dir: &Path) -> Result<Report> {
@@ -179,9 +182,27 @@ pub fn status(ws: &Workstation, dir: &Path) -> Result<Report> {
         config,
         catalogue_version: ws.catalogue_version()?,
         outbox,
-        sync: SyncStatus {
-            configured: false,
-            message: "no back office configured",
+        sync: match ws.sync_point()? {
+            None => SyncStatus {
+                configured: false,
+                server: None,
+                last_success: None,
+                last_error: None,
+                message: "no back office configured (standalone)".into(),
+            },
+            Some(p) => SyncStatus {
+                configured: true,
+                message: match (&p.last_error, &p.last_success) {
+                    (Some(e), _) => format!("{}: last attempt failed: {e}", p.server_url),
+                    (None, Some(at)) => format!("{}: last synced {at}", p.server_url),
+                    (None, None) => {
+                        format!("{}: never synced yet; run `guichet sync`", p.server_url)
+                    }
+                },
+                server: Some(p.server_url),
+                last_success: p.last_success,
+                last_error: p.last_error,
+            },
         },
         database: ws.path().unwrap_or(dir).display().to_string(),
     };
@@ -221,7 +242,7 @@ pub fn status(ws: &Workstation, dir: &Path) -> Result<Report> {
                         status.outbox.conflict
                     ),
                 ),
-                ("sync", status.sync.message.to_owned()),
+                ("sync", status.sync.message.clone()),
                 ("database", status.database.clone()),
             ],
         )

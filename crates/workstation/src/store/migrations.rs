@@ -18,6 +18,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_catalogue_search",
         include_str!("../../../../schema/workstation/0002_catalogue_search.sql"),
     ),
+    (
+        "0003_sync",
+        include_str!("../../../../schema/workstation/0003_sync.sql"),
+    ),
 ];
 
 /// Brings the database to the latest version.

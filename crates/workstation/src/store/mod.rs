@@ -12,6 +12,7 @@ mod citizens;
 mod migrations;
 mod queue;
 mod requests;
+mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +41,7 @@ pub use requests::{
     ChangeState, DocumentCheck, NewRequest, PaymentView, RequestDetail, RequestEvent,
     RequestFilter, RequestSummary,
 };
+pub use sync::{ExchangeApplied, SyncPoint};
 
 /// The file name of the database inside a data directory.
 pub const DATABASE_FILE: &str = "guichet.sqlite3";
@@ -317,6 +319,12 @@ impl ActionTx<'_> {
         let stamp = self.hlc.tick(wall_ms(&self.now));
         self.last = Some(stamp.clone());
         stamp
+    }
+
+    /// Moves this change's clock past a stamp received from the back office.
+    pub fn observe(&mut self, seen: HlcStamp) {
+        self.hlc = Hlc::resume(&seen);
+        self.last = Some(seen);
     }
 
     pub fn at(&self) -> String {

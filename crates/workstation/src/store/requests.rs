@@ -819,17 +819,43 @@ fn timeline(
     to: RequestStatus,
     reason: Option<&str>,
 ) -> Result<()> {
+    let actor = change.actor.clone();
+    timeline_entry(
+        change,
+        id,
+        action,
+        (from, to),
+        reason,
+        Party::Center,
+        &actor,
+    )
+}
+
+/// Adds a line to a request's timeline, for whichever party moved it.
+pub(crate) fn timeline_entry(
+    change: &mut ActionTx<'_>,
+    id: &str,
+    action: &str,
+    (from, to): (Option<RequestStatus>, RequestStatus),
+    reason: Option<&str>,
+    party: Party,
+    actor: &str,
+) -> Result<()> {
     let stamp = change.stamp();
     change.tx.execute(
         "INSERT INTO request_events (request_id, action, from_status, to_status, party, actor,
             reason, at, hlc)
-         VALUES (?1, ?2, ?3, ?4, 'center', ?5, ?6, ?7, ?8)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             id,
             action,
             from.map(RequestStatus::as_str),
             to.as_str(),
-            change.actor,
+            match party {
+                Party::Center => "center",
+                Party::Agency => "agency",
+            },
+            actor,
             reason,
             change.at(),
             stamp.to_string(),

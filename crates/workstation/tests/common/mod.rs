@@ -3,12 +3,13 @@
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
 use guichet_domain::catalogue::{CenterKind, Channel, Service};
-use guichet_domain::form::FieldKind;
+// Re-exported so the test files take every helper from here; not every file uses both.
+#[allow(unused_imports)]
+pub use guichet_fixtures::history::{personal_code, valid_form};
 use guichet_workstation::Workstation;
 use guichet_workstation::clock::ManualClock;
 use guichet_workstation::store::{NewCitizen, Setup};
@@ -50,30 +51,6 @@ pub fn demo() -> Bench {
     Bench { dir, clock, ws }
 }
 
-/// A valid Estonian personal code for a birth date and serial (the check digit computed by
-/// the same rule the domain applies, so tests can make as many citizens as they need).
-pub fn personal_code(born: NaiveDate, serial: u32) -> String {
-    use chrono::Datelike;
-    let century = if born.year() >= 2000 { 5 } else { 3 };
-    let body = format!(
-        "{century}{:02}{:02}{:02}{:03}",
-        born.year() % 100,
-        born.month(),
-        born.day(),
-        serial % 1000
-    );
-    let digits: Vec<u32> = body.chars().map(|c| c.to_digit(10).unwrap()).collect();
-    let weigh = |w: [u32; 10]| digits.iter().zip(w).map(|(d, w)| d * w).sum::<u32>() % 11;
-    let check = match weigh([1, 2, 3, 4, 5, 6, 7, 8, 9, 1]) {
-        10 => match weigh([3, 4, 5, 6, 7, 8, 9, 1, 2, 3]) {
-            10 => 0,
-            r => r,
-        },
-        r => r,
-    };
-    format!("{body}{check}")
-}
-
 pub fn citizen(serial: u32) -> NewCitizen {
     let born = NaiveDate::from_ymd_opt(1976, 5, 3).unwrap();
     NewCitizen {
@@ -83,28 +60,6 @@ pub fn citizen(serial: u32) -> NewCitizen {
         birth_date: born.to_string(),
         ..NewCitizen::default()
     }
-}
-
-/// Values that pass a service's form, whatever its fields.
-pub fn valid_form(service: &Service, today: NaiveDate) -> BTreeMap<String, String> {
-    service
-        .form
-        .iter()
-        .map(|f| {
-            let value = match &f.kind {
-                FieldKind::Text { min_length, .. } => {
-                    "x".repeat(min_length.unwrap_or(1).max(1) as usize)
-                }
-                FieldKind::Date { not_past: true, .. } => today.to_string(),
-                FieldKind::Date { .. } => "2000-01-01".into(),
-                FieldKind::Number { min, .. } => min.unwrap_or(1).max(0).to_string(),
-                FieldKind::Choice { options } => options[0].code.clone(),
-                FieldKind::NationalId => "37605030299".into(),
-                FieldKind::Phone => "+30 210 123 4567".into(),
-            };
-            (f.code.clone(), value)
-        })
-        .collect()
 }
 
 /// The first demo service that can be taken at a stationary centre and satisfies `pick`.

@@ -1,0 +1,289 @@
+//! The `guichet-backoffice` command: the server, and the administration and agency steps
+//! working directly on the database. Errors are printed in words with a non-zero exit.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use guichet_domain::catalogue::{Catalogue, CenterKind};
+
+use crate::error::{Error, Result};
+use crate::http::{AppState, agency_action, serve};
+use crate::model::ServerRequest;
+use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, DEFAULT_NATIONAL_ID_SCHEME};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "guichet-backoffice",
+    about = "The Guichet back office",
+    version
+)]
+pub struct Cli {
+    /// sqlite://PATH (created if absent) or postgres://USER@HOST:PORT/DB
+    #[arg(long, global = true, env = "GUICHET_DATABASE_URL")]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the HTTP server until Ctrl-C or SIGTERM.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Protects the admin and agency APIs; without it they are closed.
+        #[arg(long, env = "GUICHET_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// How national ids are checked (the scheme the workstations use).
+        #[arg(long, default_value = DEFAULT_NATIONAL_ID_SCHEME)]
+        national_id_scheme: String,
+        /// Seconds one HTTP request may take.
+        #[arg(long, default_value_t = 30)]
+        request_timeout: u64,
+    },
+    /// Centres.
+    #[command(subcommand)]
+    Center(CenterCommand),
+    /// Catalogue versions.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
+    /// Issues a one-time enrolment code for a device of CENTER and prints it.
+    EnrollCode {
+        center: String,
+        #[arg(long, default_value_t = DEFAULT_CODE_VALIDITY_HOURS)]
+        valid_hours: i64,
+    },
+    /// Enrolled devices.
+    #[command(subcommand)]
+    Devices(DevicesCommand),
+    /// An agency's processing of dispatched requests.
+    #[command(subcommand)]
+    Agency(AgencyCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CenterCommand {
+    Add {
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// stationary, mobile or kiosk
+        #[arg(long)]
+        kind: String,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum CatalogueCommand {
+    /// Publishes a catalogue file (the fixture JSON format) as a new version.
+    Publish { file: std::path::PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum DevicesCommand {
+    List {
+        #[arg(long)]
+        center: Option<String>,
+    },
+    Revoke {
+        device: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgencyCommand {
+    /// Requests dispatched to AGENCY or in its processing.
+    List { agency: String },
+    /// Takes a request in processing.
+    Take(Step),
+    /// Returns a request to the centre for correction (needs --reason).
+    Return(Step),
+    /// Marks a request ready for delivery.
+    Ready(Step),
+    /// Rejects a request (needs --reason).
+    Reject(Step),
+}
+
+#[derive(Debug, clap::Args)]
+struct Step {
+    receipt: String,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long, default_value = "agency")]
+    actor: String,
+}
+
+/// Parses the arguments, runs the command, prints any error in words.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&Error::Io(e)),
+    };
+    match runtime.block_on(execute(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&e),
+    }
+}
+
+fn fail(error: &Error) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "error: {error}");
+    ExitCode::FAILURE
+}
+
+fn say(text: &str) {
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
+fn json(value: &impl serde::Serialize) -> Result<()> {
+    say(&serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+async fn execute(cli: Cli) -> Result<()> {
+    let url = cli.database.ok_or_else(|| {
+        Error::Invalid(
+            "no database: give --database sqlite://PATH or postgres://... (or GUICHET_DATABASE_URL)"
+                .into(),
+        )
+    })?;
+    let office = BackOffice::open(&url).await?;
+    match cli.command {
+        Command::Serve {
+            listen,
+            admin_token,
+            national_id_scheme,
+            request_timeout,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_default_env()
+                        .unwrap_or_else(|_| "info,tower_http=info".into()),
+                )
+                .with_writer(std::io::stderr)
+                .init();
+            let office = office.with_national_ids(&national_id_scheme)?;
+            if admin_token.is_none() {
+                tracing::warn!("no admin token: the admin and agency APIs are closed");
+            }
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            tracing::info!(address = %listener.local_addr()?, "back office listening");
+            let mut state = AppState::new(office, admin_token);
+            state.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+            serve(listener, state, shutdown_signal()).await?;
+            tracing::info!("back office stopped");
+            Ok(())
+        }
+        Command::Center(CenterCommand::Add { code, name, kind }) => {
+            let center = office
+                .add_center(&code, &name, CenterKind::parse(&kind)?)
+                .await?;
+            say(&format!(
+                "centre {} ({}, {}) added",
+                center.code,
+                center.name,
+                center.kind.as_str()
+            ));
+            Ok(())
+        }
+        Command::Center(CenterCommand::List) => {
+            for c in office.centers().await? {
+                say(&format!("{}\t{}\t{}", c.code, c.kind.as_str(), c.name));
+            }
+            Ok(())
+        }
+        Command::Catalogue(CatalogueCommand::Publish { file }) => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", file.display())))?;
+            let catalogue: Catalogue = serde_json::from_str(&text).map_err(|e| {
+                Error::Invalid(format!("{} is not a catalogue: {e}", file.display()))
+            })?;
+            let version = office.publish_catalogue(&catalogue).await?;
+            say(&format!(
+                "catalogue version {version} published ({} services)",
+                catalogue.services.len()
+            ));
+            Ok(())
+        }
+        Command::EnrollCode {
+            center,
+            valid_hours,
+        } => {
+            if valid_hours <= 0 {
+                return Err(Error::Invalid("--valid-hours must be at least 1".into()));
+            }
+            let code = office
+                .issue_enrolment_code(&center, chrono::Duration::hours(valid_hours))
+                .await?;
+            say(&code.code);
+            Ok(())
+        }
+        Command::Devices(DevicesCommand::List { center }) => {
+            for d in office.devices(center.as_deref()).await? {
+                say(&format!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    d.code,
+                    d.center,
+                    d.receipt_prefix,
+                    if d.revoked { "revoked" } else { "active" },
+                    d.label.unwrap_or_default()
+                ));
+            }
+            Ok(())
+        }
+        Command::Devices(DevicesCommand::Revoke { device }) => {
+            let device = office.revoke_device(&device).await?;
+            say(&format!("device {} revoked", device.code));
+            Ok(())
+        }
+        Command::Agency(AgencyCommand::List { agency }) => {
+            json(&office.agency_requests(&agency).await?)
+        }
+        Command::Agency(AgencyCommand::Take(step)) => decide(&office, "take", step).await,
+        Command::Agency(AgencyCommand::Return(step)) => decide(&office, "return", step).await,
+        Command::Agency(AgencyCommand::Ready(step)) => decide(&office, "ready", step).await,
+        Command::Agency(AgencyCommand::Reject(step)) => decide(&office, "reject", step).await,
+    }
+}
+
+async fn decide(office: &BackOffice, name: &str, step: Step) -> Result<()> {
+    let action =
+        agency_action(name).ok_or_else(|| Error::Invalid(format!("unknown agency step {name}")))?;
+    let request: ServerRequest = office
+        .agency_decide(&step.receipt, action, step.reason.as_deref(), &step.actor)
+        .await?;
+    say(&format!(
+        "request {} is now {}",
+        request.receipt, request.status
+    ));
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM, whichever comes first.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,0 +1,97 @@
+//! Every way the back office can refuse or fail, with the context a caller needs. The HTTP
+//! layer turns each variant into a status and a stable `ErrorCode`; the CLI prints the words.
+
+use guichet_domain::DomainError;
+use guichet_protocol::ErrorCode;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no {what} '{key}'")]
+    NotFound { what: &'static str, key: String },
+
+    #[error("{0}")]
+    Unauthorized(String),
+
+    #[error("device {device} was revoked by an administrator: enrol the device again to sync")]
+    Revoked { device: String },
+
+    #[error("{0}")]
+    Invalid(String),
+
+    #[error("{0}")]
+    Conflict(String),
+
+    #[error("request {receipt} was cancelled at the centre: the agency can no longer {action} it")]
+    CancelledAtCenter { receipt: String, action: String },
+
+    #[error("a push holds {count} entries; at most {max} are accepted per exchange")]
+    TooManyEntries { count: usize, max: usize },
+
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+
+    #[error("'{url}' is not a database URL: use sqlite://PATH or postgres://USER@HOST:PORT/DB")]
+    DatabaseUrl { url: String },
+
+    #[error("migration {version} ({name}) failed: {reason}")]
+    Migration {
+        version: usize,
+        name: &'static str,
+        reason: String,
+    },
+
+    #[error("the database holds schema version {found}, newer than this build knows ({known})")]
+    SchemaTooNew { found: i64, known: usize },
+
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    #[error("PostgreSQL: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+
+    #[error("a storage task stopped: {0}")]
+    Task(String),
+}
+
+impl Error {
+    pub fn not_found(what: &'static str, key: impl Into<String>) -> Self {
+        Error::NotFound {
+            what,
+            key: key.into(),
+        }
+    }
+
+    /// The HTTP status and stable code this error becomes at the API.
+    pub fn status_and_code(&self) -> (u16, ErrorCode) {
+        match self {
+            Error::NotFound { .. } => (404, ErrorCode::NotFound),
+            Error::Unauthorized(_) => (401, ErrorCode::Unauthorized),
+            Error::Revoked { .. } => (403, ErrorCode::Revoked),
+            Error::Invalid(_) | Error::Domain(_) => (422, ErrorCode::Malformed),
+            Error::Conflict(_) | Error::CancelledAtCenter { .. } => (409, ErrorCode::Conflict),
+            Error::TooManyEntries { .. } => (413, ErrorCode::TooManyEntries),
+            Error::DatabaseUrl { .. }
+            | Error::Migration { .. }
+            | Error::SchemaTooNew { .. }
+            | Error::Sqlite(_)
+            | Error::Postgres(_)
+            | Error::Corrupt(_)
+            | Error::Io(_)
+            | Error::Task(_) => (500, ErrorCode::Internal),
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(value: serde_json::Error) -> Self {
+        Error::Corrupt(value.to_string())
+    }
+}

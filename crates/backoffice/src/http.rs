@@ -1,0 +1,431 @@
+//! The HTTP API (axum).
+//!
+//! - `GET /health`
+//! - `POST /sync/v1/enroll`, `POST /sync/v1/exchange` (device `Authorization: Bearer TOKEN`)
+//! - `/admin/v1/...`: centres, catalogues, enrolment codes, devices
+//! - `/agency/v1/...`: the agencies' processing of dispatched requests
+//!
+//! The admin and agency APIs share one admin token given at start (`--admin-token` or
+//! `GUICHET_ADMIN_TOKEN`); without one they answer 403. Separate agency credentials are a
+//! later step. Bodies may come gzip- or zstd-compressed and answers are compressed when the
+//! client accepts it. Every error is a status and an `ApiError` with a stable code; server
+//! faults are logged and hidden from the client.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use guichet_domain::catalogue::{Catalogue, CenterKind};
+use guichet_domain::request::Action;
+use guichet_protocol::{
+    ApiError, EnrollRequest, ErrorBody, ErrorCode, ExchangeRequest, MAX_BODY_BYTES,
+};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::error::Error;
+use crate::model::Device;
+use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS};
+
+/// How long one request may take before the server gives up on it (503).
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub office: BackOffice,
+    /// The token of the admin and agency APIs; `None` closes them.
+    pub admin_token: Option<Arc<str>>,
+    pub request_timeout: Duration,
+}
+
+impl AppState {
+    pub fn new(office: BackOffice, admin_token: Option<String>) -> Self {
+        Self {
+            office,
+            admin_token: admin_token.filter(|t| !t.is_empty()).map(Arc::from),
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// An error as the API answers it.
+#[derive(Debug)]
+pub struct ApiFailure {
+    status: StatusCode,
+    code: ErrorCode,
+    message: String,
+}
+
+impl ApiFailure {
+    fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<Error> for ApiFailure {
+    fn from(error: Error) -> Self {
+        let (status, code) = error.status_and_code();
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::error!(%error, "request failed");
+            return Self::new(
+                status,
+                code,
+                "the back office failed to handle this; try again later",
+            );
+        }
+        Self::new(status, code, error.to_string())
+    }
+}
+
+impl IntoResponse for ApiFailure {
+    fn into_response(self) -> Response {
+        let body = ApiError {
+            error: ErrorBody {
+                code: self.code,
+                message: self.message,
+            },
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+type ApiResult<T> = Result<T, ApiFailure>;
+
+/// A JSON body whose failures are `ApiError`s: 413 `too_large` past the limit, 400
+/// `malformed` with serde's words otherwise.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiFailure;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiFailure::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    ErrorCode::TooLarge,
+                    format!("the body is larger than {MAX_BODY_BYTES} bytes (after decompression)"),
+                )
+            } else {
+                ApiFailure::new(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::Malformed,
+                    format!("the body could not be read: {}", rejection.body_text()),
+                )
+            }
+        })?;
+        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
+            ApiFailure::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::Malformed,
+                format!("the body is not valid JSON for this call: {e}"),
+            )
+        })
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+/// An authenticated, not revoked device.
+#[derive(Debug)]
+pub struct DeviceAuth(pub Device);
+
+impl FromRequestParts<AppState> for DeviceAuth {
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let token = bearer(parts).ok_or_else(|| {
+            ApiFailure::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "no device credential: send Authorization: Bearer TOKEN",
+            )
+        })?;
+        Ok(DeviceAuth(state.office.authenticate(token).await?))
+    }
+}
+
+/// The holder of the admin token.
+#[derive(Debug)]
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let Some(expected) = &state.admin_token else {
+            return Err(ApiFailure::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                "the admin API is closed: start the server with --admin-token",
+            ));
+        };
+        let given = bearer(parts).ok_or_else(|| {
+            ApiFailure::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "no admin credential: send Authorization: Bearer TOKEN",
+            )
+        })?;
+        // Comparing hashes keeps the comparison's time independent of where the tokens differ.
+        if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+            return Err(ApiFailure::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "wrong admin credential",
+            ));
+        }
+        Ok(Admin)
+    }
+}
+
+/// The whole API with its layers.
+pub fn app(state: AppState) -> Router {
+    let timeout = state.request_timeout;
+    Router::new()
+        .route("/health", get(health))
+        .route("/sync/v1/enroll", post(enroll))
+        .route("/sync/v1/exchange", post(exchange))
+        .route("/admin/v1/centers", get(list_centers).post(add_center))
+        .route("/admin/v1/catalogues", post(publish_catalogue))
+        .route(
+            "/admin/v1/centers/{center}/enrolment-codes",
+            post(issue_enrolment_code),
+        )
+        .route("/admin/v1/devices", get(list_devices))
+        .route("/admin/v1/devices/{device}/revoke", post(revoke_device))
+        .route(
+            "/agency/v1/agencies/{agency}/requests",
+            get(agency_requests),
+        )
+        .route("/agency/v1/requests/{receipt}/{step}", post(agency_step))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestDecompressionLayer::new())
+        .layer(CompressionLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves on an already-bound listener until `shutdown` completes, then lets the requests in
+/// flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn not_found() -> ApiFailure {
+    ApiFailure::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "no such API path",
+    )
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn enroll(
+    State(state): State<AppState>,
+    Body(request): Body<EnrollRequest>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.enroll(&request).await?))
+}
+
+async fn exchange(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Body(request): Body<ExchangeRequest>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.exchange(&device, &request).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewCenter {
+    code: String,
+    name: String,
+    kind: CenterKind,
+}
+
+async fn add_center(
+    _: Admin,
+    State(state): State<AppState>,
+    Body(new): Body<NewCenter>,
+) -> ApiResult<impl IntoResponse> {
+    let center = state
+        .office
+        .add_center(&new.code, &new.name, new.kind)
+        .await?;
+    Ok((StatusCode::CREATED, Json(center)))
+}
+
+async fn list_centers(_: Admin, State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.centers().await?))
+}
+
+async fn publish_catalogue(
+    _: Admin,
+    State(state): State<AppState>,
+    Body(catalogue): Body<Catalogue>,
+) -> ApiResult<impl IntoResponse> {
+    let version = state.office.publish_catalogue(&catalogue).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "version": version })),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CodeOptions {
+    #[serde(default)]
+    valid_hours: Option<u32>,
+}
+
+async fn issue_enrolment_code(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(center): Path<String>,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let options: CodeOptions = if body.is_empty() {
+        CodeOptions::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiFailure::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::Malformed,
+                format!("the body is not valid JSON for this call: {e}"),
+            )
+        })?
+    };
+    let hours = options
+        .valid_hours
+        .map_or(DEFAULT_CODE_VALIDITY_HOURS, i64::from);
+    let code = state
+        .office
+        .issue_enrolment_code(&center, chrono::Duration::hours(hours))
+        .await?;
+    Ok((StatusCode::CREATED, Json(code)))
+}
+
+#[derive(Debug, Deserialize)]
+struct DeviceFilter {
+    center: Option<String>,
+}
+
+async fn list_devices(
+    _: Admin,
+    State(state): State<AppState>,
+    Query(filter): Query<DeviceFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.devices(filter.center.as_deref()).await?))
+}
+
+async fn revoke_device(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(device): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.revoke_device(&device).await?))
+}
+
+async fn agency_requests(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(agency): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.agency_requests(&agency).await?))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Decision {
+    #[serde(default)]
+    reason: Option<String>,
+    /// Who at the agency decided, for the centre's timeline.
+    #[serde(default)]
+    actor: Option<String>,
+}
+
+/// The agency's steps by their path name.
+pub fn agency_action(step: &str) -> Option<Action> {
+    match step {
+        "take" => Some(Action::TakeInProcessing),
+        "return" => Some(Action::ReturnForCorrection),
+        "ready" => Some(Action::MarkReady),
+        "reject" => Some(Action::Reject),
+        _ => None,
+    }
+}
+
+async fn agency_step(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((receipt, step)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let action = agency_action(&step).ok_or_else(|| {
+        ApiFailure::new(
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            format!("'{step}' is not an agency step: use take, return, ready or reject"),
+        )
+    })?;
+    let decision: Decision = if body.is_empty() {
+        Decision::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiFailure::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::Malformed,
+                format!("the body is not valid JSON for this call: {e}"),
+            )
+        })?
+    };
+    let actor = decision.actor.as_deref().unwrap_or("agency");
+    let request = state
+        .office
+        .agency_decide(&receipt, action, decision.reason.as_deref(), actor)
+        .await?;
+    Ok(Json(request))
+}

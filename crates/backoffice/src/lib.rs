@@ -1,0 +1,19 @@
+//! The Guichet back office: the sync server the workstations exchange changes with, the
+//! administration of centres, catalogues and devices, and the agencies' processing.
+//!
+//! Storage sits behind one trait (`storage::Storage`) with a SQLite and a PostgreSQL backend;
+//! a push is judged by a pure plan (`plan`) with the shared domain rules, then written in one
+//! transaction. The HTTP layer (`http`) only translates.
+
+pub mod cli;
+pub mod error;
+pub mod http;
+pub mod model;
+pub mod plan;
+pub mod service;
+pub mod storage;
+
+pub use error::{Error, Result};
+pub use http::{AppState, app, serve};
+pub use service::BackOffice;
+pub use storage::Storage;

@@ -1,0 +1,816 @@
+//! Applying a push, computed as a plan: a pure function from the entries and a snapshot of
+//! what the back office holds to one outcome per entry and the rows to write. The storage
+//! backends load the snapshot and write the plan inside one transaction, holding the centre's
+//! lock, so the plan sees exactly the state it is applied to.
+//!
+//! # Conflicts
+//!
+//! A centre's transition is checked against the **back office's current status** of the
+//! request, not against the status the device saw (`from`):
+//!
+//! 1. If the action is allowed from the server's status (with the server's own guards: fee
+//!    settled from the payments and waiver it holds, documents complete), it applies. So a
+//!    cancellation at the counter still wins over a `ready` that was not delivered: the
+//!    citizen withdrew in person, and nothing was handed over.
+//! 2. If it is not allowed and the server's status differs from the device's `from`, someone
+//!    else moved the request first (an agency decision, or another device of the centre): the
+//!    entry is answered `Conflict` with the server's status and is not applied. The device
+//!    keeps it and shows it to the clerk (deliver after the agency rejected, for instance).
+//! 3. If it is not allowed from the very status the device saw, the device broke the rules
+//!    itself: `Refused` with code `transition`.
+//!
+//! An agency action on a request the centre already cancelled is refused to the agency at
+//! once, synchronously (`Error::CancelledAtCenter`); it never reaches the centre.
+//!
+//! Entries are judged in `seq` order. Once an entry is refused or in conflict, every later
+//! entry of the same push about the same request (or the same citizen) is refused as
+//! `Blocked`, because it was made on top of a change the back office does not have.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use guichet_domain::catalogue::{CenterKind, Service};
+use guichet_domain::citizen::NationalIdScheme;
+use guichet_domain::feedback::check_payment;
+use guichet_domain::form::{FormContext, validate};
+use guichet_domain::hlc::HlcStamp;
+use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
+use guichet_domain::request::{Action, Guards, Party, Refusal, RequestStatus, next_status};
+use guichet_domain::{DomainError, citizen::Citizen};
+use guichet_protocol::{Change, Outcome, PushEntry, PushResult, RefusalCode};
+use sha2::{Digest, Sha256};
+
+use crate::model::{PaymentRow, ServerRequest};
+
+/// The authenticated device that pushes.
+#[derive(Debug, Clone, Copy)]
+pub struct Pusher<'a> {
+    pub device: &'a str,
+    pub center: &'a str,
+    pub center_kind: CenterKind,
+    pub prefix: &'a ReceiptPrefix,
+}
+
+/// What a push refers to, so a backend loads only that.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Wants {
+    pub change_ids: Vec<String>,
+    pub requests: Vec<String>,
+    pub citizens: Vec<String>,
+    pub services: Vec<(u32, String)>,
+}
+
+impl Wants {
+    pub fn of(entries: &[PushEntry]) -> Self {
+        let mut wants = Wants::default();
+        for entry in entries {
+            wants.change_ids.push(entry.id.clone());
+            match &entry.change {
+                Change::CitizenRegistered { citizen } => {
+                    wants.citizens.push(citizen.national_id.clone());
+                }
+                Change::RequestCreated {
+                    id,
+                    citizen,
+                    service,
+                    catalogue_version,
+                    ..
+                } => {
+                    wants.requests.push(id.clone());
+                    wants.citizens.push(citizen.clone());
+                    wants.services.push((*catalogue_version, service.clone()));
+                }
+                other => {
+                    if let ("request", id) = other.entity() {
+                        wants.requests.push(id.to_owned());
+                    }
+                }
+            }
+        }
+        for list in [
+            &mut wants.change_ids,
+            &mut wants.requests,
+            &mut wants.citizens,
+        ] {
+            list.sort();
+            list.dedup();
+        }
+        wants.services.sort();
+        wants.services.dedup();
+        wants
+    }
+}
+
+/// What the back office holds about the things a push refers to.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    /// Applied change ids and the hash of their content.
+    pub applied: HashMap<String, String>,
+    /// Requests by id, of any centre (so that another centre's request is out of scope, not
+    /// unknown).
+    pub requests: HashMap<String, ServerRequest>,
+    /// National ids of the citizens known at the pushing device's centre.
+    pub citizens: HashSet<String>,
+    /// Services by (catalogue version, code).
+    pub services: HashMap<(u32, String), Service>,
+}
+
+/// One change id the back office now holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedChange {
+    pub id: String,
+    pub content_hash: String,
+    pub seq: u64,
+    pub kind: &'static str,
+}
+
+/// What to write: the outcomes and every row that changes.
+#[derive(Debug, Default, Clone)]
+pub struct Plan {
+    /// One per entry, in the order pushed.
+    pub results: Vec<PushResult>,
+    pub applied: Vec<AppliedChange>,
+    /// Citizens to insert or update at the pushing centre.
+    pub citizens: Vec<Citizen>,
+    /// The final state of every request the push created or changed.
+    pub requests: Vec<ServerRequest>,
+    pub payments: Vec<PaymentRow>,
+    /// The applied changes, in order, for the other devices of the centre to pull.
+    pub peer_log: Vec<(HlcStamp, Change)>,
+}
+
+/// The hash that decides "same content": SHA-256 of the change's JSON, whose field order is
+/// fixed by the types and whose maps are ordered.
+pub fn content_hash(change: &Change) -> String {
+    let bytes = serde_json::to_vec(change).unwrap_or_default();
+    hex(&Sha256::digest(bytes))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Judges every entry (in `seq` order) and collects the writes.
+pub fn plan(
+    pusher: Pusher<'_>,
+    entries: &[PushEntry],
+    mut snapshot: Snapshot,
+    scheme: &dyn NationalIdScheme,
+) -> Plan {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&i| entries[i].seq);
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; entries.len()];
+    let mut plan = Plan::default();
+    let mut blocked: HashSet<(&'static str, String)> = HashSet::new();
+    let mut touched: Vec<String> = Vec::new();
+    let mut citizens: BTreeMap<String, Citizen> = BTreeMap::new();
+    for i in order {
+        let entry = &entries[i];
+        let hash = content_hash(&entry.change);
+        let outcome = match snapshot.applied.get(&entry.id) {
+            Some(stored) if *stored == hash => Outcome::Duplicate,
+            Some(_) => refused(
+                RefusalCode::IdReused,
+                format!(
+                    "change {} was applied before with other content: a change id is used once",
+                    entry.id
+                ),
+            ),
+            None => {
+                let keys = dependencies(&entry.change);
+                if let Some((kind, key)) = keys.iter().find(|k| blocked.contains(*k)) {
+                    refused(
+                        RefusalCode::Blocked,
+                        format!(
+                            "an earlier change of this push about {kind} {key} was not applied; this one depends on it"
+                        ),
+                    )
+                } else {
+                    match judge(pusher, entry, &mut snapshot, scheme) {
+                        Ok(effect) => {
+                            snapshot.applied.insert(entry.id.clone(), hash.clone());
+                            plan.applied.push(AppliedChange {
+                                id: entry.id.clone(),
+                                content_hash: hash,
+                                seq: entry.seq,
+                                kind: entry.change.kind(),
+                            });
+                            match effect {
+                                Effect::Citizen(c) => {
+                                    citizens.insert(c.national_id.clone(), c);
+                                }
+                                Effect::Request(id) => touched.push(id),
+                                Effect::Payment(id, row) => {
+                                    touched.push(id);
+                                    plan.payments.push(row);
+                                }
+                                Effect::None => {}
+                            }
+                            plan.peer_log
+                                .push((entry.hlc.clone(), entry.change.clone()));
+                            Outcome::Applied
+                        }
+                        Err(outcome) => outcome,
+                    }
+                }
+            }
+        };
+        if matches!(outcome, Outcome::Refused { .. } | Outcome::Conflict { .. }) {
+            blocked.extend(dependencies(&entry.change).into_iter().take(1));
+        }
+        outcomes[i] = Some(outcome);
+    }
+    touched.sort();
+    touched.dedup();
+    plan.requests = touched
+        .iter()
+        .filter_map(|id| snapshot.requests.get(id).cloned())
+        .collect();
+    plan.citizens = citizens.into_values().collect();
+    plan.results = entries
+        .iter()
+        .zip(outcomes)
+        .map(|(entry, outcome)| PushResult {
+            id: entry.id.clone(),
+            outcome: outcome.unwrap_or(Outcome::Duplicate),
+        })
+        .collect();
+    plan
+}
+
+/// What an entry is about: first its own record, then what it builds on.
+fn dependencies(change: &Change) -> Vec<(&'static str, String)> {
+    match change {
+        Change::CitizenRegistered { citizen } => vec![("citizen", citizen.national_id.clone())],
+        Change::RequestCreated { id, citizen, .. } => {
+            vec![("request", id.clone()), ("citizen", citizen.clone())]
+        }
+        other => match other.entity() {
+            ("request", id) => vec![("request", id.to_owned())],
+            _ => Vec::new(),
+        },
+    }
+}
+
+enum Effect {
+    Citizen(Citizen),
+    Request(String),
+    Payment(String, PaymentRow),
+    None,
+}
+
+fn refused(code: RefusalCode, message: String) -> Outcome {
+    Outcome::Refused { code, message }
+}
+
+fn invalid(message: impl Into<String>) -> Outcome {
+    refused(RefusalCode::Invalid, message.into())
+}
+
+fn own_receipt(pusher: Pusher<'_>, receipt: &ReceiptNumber) -> Result<(), Outcome> {
+    if receipt.prefix() != *pusher.prefix {
+        return Err(refused(
+            RefusalCode::OutOfScope,
+            format!(
+                "receipt {receipt} was not issued by device {} (prefix {})",
+                pusher.device, pusher.prefix
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The request a change is about, if it exists and belongs to the pusher's centre.
+fn request_in_scope<'s>(
+    pusher: Pusher<'_>,
+    snapshot: &'s mut Snapshot,
+    id: &str,
+) -> Result<&'s mut ServerRequest, Outcome> {
+    let request = snapshot.requests.get_mut(id).ok_or_else(|| {
+        refused(
+            RefusalCode::UnknownReference,
+            format!("the back office knows no request {id}"),
+        )
+    })?;
+    if request.center != pusher.center {
+        return Err(refused(
+            RefusalCode::OutOfScope,
+            format!(
+                "request {} belongs to centre {}, not {}",
+                request.receipt, request.center, pusher.center
+            ),
+        ));
+    }
+    Ok(request)
+}
+
+fn judge(
+    pusher: Pusher<'_>,
+    entry: &PushEntry,
+    snapshot: &mut Snapshot,
+    scheme: &dyn NationalIdScheme,
+) -> Result<Effect, Outcome> {
+    match &entry.change {
+        Change::CitizenRegistered { citizen } => {
+            let canonical = scheme
+                .normalize(&citizen.national_id)
+                .map_err(|e| invalid(e.to_string()))?;
+            if canonical != citizen.national_id {
+                return Err(invalid(format!(
+                    "national id '{}' is not in its canonical form '{canonical}'",
+                    citizen.national_id
+                )));
+            }
+            snapshot.citizens.insert(canonical);
+            Ok(Effect::Citizen(citizen.clone()))
+        }
+        Change::RequestCreated {
+            id,
+            receipt,
+            service,
+            catalogue_version,
+            citizen,
+            center,
+            device,
+            form,
+            documents_received,
+            fee,
+            intake_date,
+            ..
+        } => {
+            if center != pusher.center || device != pusher.device {
+                return Err(refused(
+                    RefusalCode::OutOfScope,
+                    format!(
+                        "the request claims centre {center} and device {device}, but this is device {} of centre {}",
+                        pusher.device, pusher.center
+                    ),
+                ));
+            }
+            own_receipt(pusher, receipt)?;
+            if snapshot.requests.contains_key(id) {
+                return Err(invalid(format!("request {id} already exists")));
+            }
+            if !snapshot.citizens.contains(citizen) {
+                return Err(refused(
+                    RefusalCode::UnknownReference,
+                    format!("citizen {citizen} is not registered at centre {center}"),
+                ));
+            }
+            let svc = snapshot
+                .services
+                .get(&(*catalogue_version, service.clone()))
+                .ok_or_else(|| {
+                    refused(
+                        RefusalCode::UnknownReference,
+                        format!("catalogue version {catalogue_version} has no service '{service}'"),
+                    )
+                })?;
+            let channel = pusher.center_kind.channel();
+            if !svc.availability.offered_at(center)
+                || !svc.depth(channel).is_some_and(|d| d.takes_requests())
+            {
+                return Err(invalid(format!(
+                    "service '{service}' takes no requests at centre {center} ({})",
+                    channel.as_str()
+                )));
+            }
+            if fee != &svc.fee {
+                return Err(invalid(format!(
+                    "the fee of the request differs from the fee of service '{service}' in catalogue version {catalogue_version}"
+                )));
+            }
+            let checked = validate(
+                &svc.form,
+                form,
+                &FormContext {
+                    today: *intake_date,
+                    national_ids: scheme,
+                },
+            )
+            .map_err(|problems| invalid(DomainError::Form { problems }.to_string()))?;
+            if let Some(unknown) = documents_received
+                .iter()
+                .find(|d| !svc.documents.iter().any(|r| &&r.code == d))
+            {
+                return Err(invalid(format!(
+                    "'{unknown}' is not a required document of service '{service}'"
+                )));
+            }
+            let request = ServerRequest {
+                id: id.clone(),
+                receipt: receipt.as_str().to_owned(),
+                center: center.clone(),
+                device: device.clone(),
+                service: service.clone(),
+                agency: svc.agency.clone(),
+                catalogue_version: *catalogue_version,
+                citizen: citizen.clone(),
+                status: RequestStatus::Draft,
+                fee: fee.amount().cloned(),
+                paid_minor: 0,
+                waiver: None,
+                exemptions: svc.exemptions.clone(),
+                form: checked,
+                documents: svc
+                    .documents
+                    .iter()
+                    .map(|d| (d.code.clone(), documents_received.contains(&d.code)))
+                    .collect(),
+                reason: None,
+                updated_hlc: entry.hlc.to_string(),
+            };
+            snapshot.requests.insert(id.clone(), request);
+            Ok(Effect::Request(id.clone()))
+        }
+        Change::RequestTransition {
+            id,
+            action,
+            from,
+            reason,
+            ..
+        } => {
+            let request = request_in_scope(pusher, snapshot, id)?;
+            let server = request.status;
+            let guards = Guards {
+                fee_settled: request.fee_settled(),
+                has_reason: reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
+                documents_complete: request.documents_complete(),
+            };
+            match next_status(server, *action, Party::Center, guards) {
+                Ok(to) => {
+                    request.status = to;
+                    if reason.is_some() {
+                        request.reason = reason.clone();
+                    }
+                    request.updated_hlc = entry.hlc.to_string();
+                    Ok(Effect::Request(id.clone()))
+                }
+                Err(Refusal::NotAllowed { .. }) if server != *from => Err(Outcome::Conflict {
+                    message: format!(
+                        "request {} is now {server} at the back office (it was {from} on this device): {action} is no longer possible",
+                        request.receipt
+                    ),
+                    server_status: Some(server),
+                }),
+                Err(refusal) => Err(refused(
+                    RefusalCode::Transition,
+                    DomainError::Transition {
+                        request: request.receipt.clone(),
+                        from: server,
+                        action: *action,
+                        by: Party::Center,
+                        refusal,
+                    }
+                    .to_string(),
+                )),
+            }
+        }
+        Change::DocumentMarked {
+            id,
+            document,
+            received,
+        } => {
+            let request = request_in_scope(pusher, snapshot, id)?;
+            if !matches!(
+                request.status,
+                RequestStatus::Draft | RequestStatus::ReturnedForCorrection
+            ) {
+                return Err(refused(
+                    RefusalCode::Transition,
+                    format!(
+                        "request {} is {}: its documents can change only while it is a draft or returned for correction",
+                        request.receipt, request.status
+                    ),
+                ));
+            }
+            let Some(slot) = request.documents.get_mut(document) else {
+                return Err(invalid(format!(
+                    "'{document}' is not a required document of request {}",
+                    request.receipt
+                )));
+            };
+            *slot = *received;
+            request.updated_hlc = entry.hlc.to_string();
+            Ok(Effect::Request(id.clone()))
+        }
+        Change::PaymentRecorded {
+            id: payment,
+            request: id,
+            amount,
+            method,
+            receipt,
+        } => {
+            own_receipt(pusher, receipt)?;
+            let request = request_in_scope(pusher, snapshot, id)?;
+            let Some(fee) = request.fee.clone() else {
+                return Err(invalid(format!(
+                    "request {} is for a free service: there is nothing to pay",
+                    request.receipt
+                )));
+            };
+            if let Some(ground) = &request.waiver {
+                return Err(invalid(format!(
+                    "the fee of request {} is waived ({ground}): there is nothing to pay",
+                    request.receipt
+                )));
+            }
+            check_payment(&request.receipt, &fee, request.paid_minor, amount)
+                .map_err(|e| invalid(e.to_string()))?;
+            request.paid_minor += amount.minor;
+            request.updated_hlc = entry.hlc.to_string();
+            Ok(Effect::Payment(
+                id.clone(),
+                PaymentRow {
+                    id: payment.clone(),
+                    request: id.clone(),
+                    amount: amount.clone(),
+                    method: method.as_str().to_owned(),
+                    receipt: receipt.as_str().to_owned(),
+                },
+            ))
+        }
+        Change::FeeWaived { id, ground } => {
+            let request = request_in_scope(pusher, snapshot, id)?;
+            if request.fee.is_none() {
+                return Err(invalid(format!(
+                    "request {} is for a free service: there is no fee to waive",
+                    request.receipt
+                )));
+            }
+            if request.waiver.is_some() {
+                return Err(invalid(format!(
+                    "the fee of request {} is already waived",
+                    request.receipt
+                )));
+            }
+            if request.paid_minor > 0 {
+                return Err(invalid(format!(
+                    "request {} is already partly paid: a waiver covers the whole fee",
+                    request.receipt
+                )));
+            }
+            if !request.exemptions.iter().any(|g| g == ground) {
+                return Err(invalid(format!(
+                    "'{ground}' is not an exemption ground of request {}",
+                    request.receipt
+                )));
+            }
+            request.waiver = Some(ground.clone());
+            request.updated_hlc = entry.hlc.to_string();
+            Ok(Effect::Request(id.clone()))
+        }
+        // The queue, counters and feedback are the centre's own business: the back office
+        // keeps them for the other devices and the reports, with no rule of its own to check.
+        Change::CounterAdded { .. }
+        | Change::TicketIssued { .. }
+        | Change::TicketStep { .. }
+        | Change::TicketTransferred { .. }
+        | Change::FeedbackRecorded { .. } => Ok(Effect::None),
+    }
+}
+
+/// The status an agency action leads to, or why it is refused. A request the centre already
+/// cancelled is refused with its own error, so the agency learns at once that the citizen
+/// withdrew.
+pub fn agency_decision(
+    request: &ServerRequest,
+    action: Action,
+    reason: Option<&str>,
+) -> crate::Result<RequestStatus> {
+    if action.owner() != Party::Agency {
+        return Err(crate::Error::Invalid(format!(
+            "{action} is the centre's action, not the agency's"
+        )));
+    }
+    if request.status == RequestStatus::Cancelled {
+        return Err(crate::Error::CancelledAtCenter {
+            receipt: request.receipt.clone(),
+            action: action.as_str().replace('_', " "),
+        });
+    }
+    let guards = Guards {
+        fee_settled: true,
+        has_reason: reason.is_some_and(|r| !r.trim().is_empty()),
+        documents_complete: true,
+    };
+    next_status(request.status, action, Party::Agency, guards).map_err(|refusal| {
+        crate::Error::Domain(DomainError::Transition {
+            request: request.receipt.clone(),
+            from: request.status,
+            action,
+            by: Party::Agency,
+            refusal,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guichet_domain::citizen::PlainId;
+    use guichet_domain::money::{Currency, Money};
+
+    fn request(center: &str, status: RequestStatus, paid: bool) -> ServerRequest {
+        ServerRequest {
+            id: "r1".into(),
+            receipt: "000000000011".into(),
+            center: center.into(),
+            device: "ATH-01-0000".into(),
+            service: "svc".into(),
+            agency: "agency".into(),
+            catalogue_version: 1,
+            citizen: "c1".into(),
+            status,
+            fee: Some(Money::new(1000, Currency::parse("EUR").unwrap())),
+            paid_minor: if paid { 1000 } else { 0 },
+            waiver: None,
+            exemptions: Vec::new(),
+            form: BTreeMap::new(),
+            documents: BTreeMap::new(),
+            reason: None,
+            updated_hlc: String::new(),
+        }
+    }
+
+    fn step(id: &str, seq: u64, action: Action, from: RequestStatus) -> PushEntry {
+        PushEntry {
+            id: id.into(),
+            seq,
+            hlc: "000000000000001-000000-ws".parse().unwrap(),
+            change: Change::RequestTransition {
+                id: "r1".into(),
+                action,
+                from,
+                to: RequestStatus::Cancelled,
+                reason: None,
+            },
+        }
+    }
+
+    fn run(
+        server: Option<ServerRequest>,
+        applied: &[(&str, &str)],
+        entries: &[PushEntry],
+    ) -> Vec<Outcome> {
+        let prefix = ReceiptPrefix::parse("0000").unwrap();
+        let pusher = Pusher {
+            device: "ATH-01-0000",
+            center: "ATH-01",
+            center_kind: CenterKind::Stationary,
+            prefix: &prefix,
+        };
+        let mut snapshot = Snapshot::default();
+        if let Some(request) = server {
+            snapshot.requests.insert(request.id.clone(), request);
+        }
+        for (id, hash) in applied {
+            snapshot.applied.insert((*id).into(), (*hash).into());
+        }
+        plan(pusher, entries, snapshot, &PlainId)
+            .results
+            .into_iter()
+            .map(|r| r.outcome)
+            .collect()
+    }
+
+    fn code(outcome: &Outcome) -> String {
+        match outcome {
+            Outcome::Applied => "applied".into(),
+            Outcome::Duplicate => "duplicate".into(),
+            Outcome::Refused { code, .. } => format!("refused:{code:?}"),
+            Outcome::Conflict { server_status, .. } => format!("conflict:{server_status:?}"),
+        }
+    }
+
+    /// The conflict rule and the refusals, one row per case: what the server holds, what the
+    /// device sends, what it gets.
+    #[test]
+    fn centre_transitions_against_the_server_status() {
+        use Action::*;
+        use RequestStatus::*;
+        let cases: &[(&str, RequestStatus, bool, Action, RequestStatus, &str)] = &[
+            (
+                "cancel wins over an undelivered ready",
+                Ready,
+                true,
+                Cancel,
+                InProcessing,
+                "applied",
+            ),
+            (
+                "deliver after the agency rejected",
+                Rejected,
+                true,
+                Deliver,
+                Ready,
+                "conflict:Some(Rejected)",
+            ),
+            (
+                "deliver a ready request",
+                Ready,
+                true,
+                Deliver,
+                Ready,
+                "applied",
+            ),
+            (
+                "dispatch unpaid",
+                Submitted,
+                false,
+                Dispatch,
+                Submitted,
+                "refused:Transition",
+            ),
+            (
+                "dispatch paid",
+                Submitted,
+                true,
+                Dispatch,
+                Submitted,
+                "applied",
+            ),
+            (
+                "deliver from the status the device saw",
+                Dispatched,
+                true,
+                Deliver,
+                Dispatched,
+                "refused:Transition",
+            ),
+            (
+                "cancel after another device delivered",
+                Delivered,
+                true,
+                Cancel,
+                Ready,
+                "conflict:Some(Delivered)",
+            ),
+            (
+                "an agency action from the centre",
+                Dispatched,
+                true,
+                MarkReady,
+                Dispatched,
+                "refused:Transition",
+            ),
+        ];
+        for (name, server, paid, action, from, expected) in cases {
+            let outcomes = run(
+                Some(request("ATH-01", *server, *paid)),
+                &[],
+                &[step("e1", 1, *action, *from)],
+            );
+            assert_eq!(code(&outcomes[0]), *expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn scope_references_ids_and_blocking() {
+        let cancel = step("e1", 1, Action::Cancel, RequestStatus::Ready);
+        let other_centre = run(
+            Some(request("THE-01", RequestStatus::Ready, true)),
+            &[],
+            std::slice::from_ref(&cancel),
+        );
+        assert_eq!(code(&other_centre[0]), "refused:OutOfScope");
+        let unknown = run(None, &[], std::slice::from_ref(&cancel));
+        assert_eq!(code(&unknown[0]), "refused:UnknownReference");
+        let hash = content_hash(&cancel.change);
+        let server = || Some(request("ATH-01", RequestStatus::Ready, true));
+        assert_eq!(
+            code(&run(server(), &[("e1", &hash)], std::slice::from_ref(&cancel))[0]),
+            "duplicate"
+        );
+        assert_eq!(
+            code(&run(server(), &[("e1", "other")], std::slice::from_ref(&cancel))[0]),
+            "refused:IdReused"
+        );
+        // Judged in seq order whatever the order pushed; answered in the order pushed.
+        let outcomes = run(
+            Some(request("ATH-01", RequestStatus::Dispatched, true)),
+            &[],
+            &[
+                step("later", 2, Action::Cancel, RequestStatus::Dispatched),
+                step("first", 1, Action::Deliver, RequestStatus::Dispatched),
+            ],
+        );
+        assert_eq!(code(&outcomes[1]), "refused:Transition");
+        assert_eq!(code(&outcomes[0]), "refused:Blocked");
+    }
+
+    #[test]
+    fn agency_is_told_at_once_when_the_centre_cancelled() {
+        let cancelled = request("ATH-01", RequestStatus::Cancelled, true);
+        assert!(matches!(
+            agency_decision(&cancelled, Action::MarkReady, None),
+            Err(crate::Error::CancelledAtCenter { .. })
+        ));
+        let taken = request("ATH-01", RequestStatus::InProcessing, true);
+        assert!(agency_decision(&taken, Action::Reject, None).is_err());
+        assert_eq!(
+            agency_decision(&taken, Action::Reject, Some("forged")).unwrap(),
+            RequestStatus::Rejected
+        );
+        assert!(agency_decision(&taken, Action::Deliver, None).is_err());
+    }
+}

@@ -1,0 +1,257 @@
+//! The back office's operations over any storage: credentials (random, stored only as
+//! hashes), the server's hybrid clock, and the checks that need no database.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{Duration, Utc};
+use guichet_domain::catalogue::{Catalogue, CenterKind, is_valid_code};
+use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
+use guichet_domain::hlc::Hlc;
+use guichet_domain::receipt::ReceiptNumber;
+use guichet_domain::request::Action;
+use guichet_protocol::{
+    EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, MAX_PUSH,
+};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::model::{Center, Device, EnrolmentCode, ServerRequest, Stamp};
+use crate::plan::hex;
+use crate::storage::{ExchangeContext, Storage};
+
+/// The national id rule the back office checks citizens and forms with, unless configured.
+pub const DEFAULT_NATIONAL_ID_SCHEME: &str = "ee-isikukood";
+
+/// How long an enrolment code stays usable unless told otherwise.
+pub const DEFAULT_CODE_VALIDITY_HOURS: i64 = 72;
+
+/// Symbols of enrolment codes: no 0/O or 1/I/L, so a code read over the phone survives.
+const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+#[derive(Debug, Clone)]
+pub struct BackOffice {
+    storage: Arc<dyn Storage>,
+    clock: Arc<Mutex<Hlc>>,
+    national_ids: &'static dyn NationalIdScheme,
+}
+
+/// The hash under which a credential or code is stored.
+pub fn secret_hash(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn normalize_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+impl BackOffice {
+    pub fn new(storage: Arc<dyn Storage>) -> Self {
+        Self {
+            storage,
+            clock: Arc::new(Mutex::new(Hlc::new("backoffice"))),
+            national_ids: scheme_by_name(DEFAULT_NATIONAL_ID_SCHEME)
+                .unwrap_or(&guichet_domain::citizen::PlainId),
+        }
+    }
+
+    /// Uses another national id scheme (by the name the workstations are set up with).
+    pub fn with_national_ids(mut self, scheme: &str) -> Result<Self> {
+        self.national_ids = scheme_by_name(scheme)?;
+        Ok(self)
+    }
+
+    pub async fn open(url: &str) -> Result<Self> {
+        Ok(Self::new(crate::storage::open(url).await?))
+    }
+
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    fn stamp(&self) -> Stamp {
+        let wall = Utc::now();
+        let now_ms = u64::try_from(wall.timestamp_millis()).unwrap_or(0);
+        let hlc = match self.clock.lock() {
+            Ok(mut clock) => clock.tick(now_ms),
+            Err(poisoned) => poisoned.into_inner().tick(now_ms),
+        };
+        Stamp { hlc, wall }
+    }
+
+    fn observe(&self, remote: &guichet_domain::hlc::HlcStamp) {
+        let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
+        match self.clock.lock() {
+            Ok(mut clock) => clock.observe(remote, now_ms),
+            Err(poisoned) => poisoned.into_inner().observe(remote, now_ms),
+        };
+    }
+
+    pub async fn add_center(&self, code: &str, name: &str, kind: CenterKind) -> Result<Center> {
+        if !is_valid_code(code) {
+            return Err(Error::Invalid(format!(
+                "centre code '{code}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.'"
+            )));
+        }
+        if name.trim().is_empty() {
+            return Err(Error::Invalid("the centre needs a name".into()));
+        }
+        let center = Center {
+            code: code.to_owned(),
+            name: name.trim().to_owned(),
+            kind,
+        };
+        self.storage.add_center(&center, &self.stamp()).await?;
+        Ok(center)
+    }
+
+    pub async fn centers(&self) -> Result<Vec<Center>> {
+        self.storage.centers().await
+    }
+
+    /// Validates and publishes a catalogue; its version must be above every published one.
+    pub async fn publish_catalogue(&self, catalogue: &Catalogue) -> Result<u32> {
+        catalogue.validate()?;
+        self.storage
+            .publish_catalogue(catalogue, &self.stamp())
+            .await?;
+        Ok(catalogue.version)
+    }
+
+    /// A new one-time enrolment code for a device of `center`.
+    pub async fn issue_enrolment_code(
+        &self,
+        center: &str,
+        valid_for: Duration,
+    ) -> Result<EnrolmentCode> {
+        // The thread's generator is not Send: it must be gone before the first await.
+        let symbols: String = {
+            let mut rng = rand::rng();
+            (0..12)
+                .map(|_| char::from(CODE_ALPHABET[rng.random_range(0..CODE_ALPHABET.len())]))
+                .collect()
+        };
+        let code = format!("{}-{}-{}", &symbols[0..4], &symbols[4..8], &symbols[8..12]);
+        let expires_at = Utc::now() + valid_for;
+        self.storage
+            .add_enrolment_code(center, &secret_hash(&normalize_code(&code)), expires_at)
+            .await?;
+        Ok(EnrolmentCode {
+            code,
+            center: center.to_owned(),
+            expires_at,
+        })
+    }
+
+    /// Exchanges a one-time code for a device credential.
+    pub async fn enroll(&self, request: &EnrollRequest) -> Result<EnrollResponse> {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill(&mut bytes);
+        let token = hex(&bytes);
+        let label = request
+            .label
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty());
+        let (center, device) = self
+            .storage
+            .enroll(
+                &secret_hash(&normalize_code(&request.code)),
+                &secret_hash(&token),
+                label,
+                Utc::now(),
+            )
+            .await?;
+        tracing::info!(device = %device.code, center = %center.code, "device enrolled");
+        Ok(EnrollResponse {
+            center_code: center.code,
+            center_name: center.name,
+            center_kind: center.kind,
+            device_code: device.code,
+            receipt_prefix: device.receipt_prefix,
+            token,
+        })
+    }
+
+    /// The device a bearer token belongs to; a revoked device is refused with its own error.
+    pub async fn authenticate(&self, token: &str) -> Result<Device> {
+        let device = self
+            .storage
+            .device_by_token(&secret_hash(token.trim()))
+            .await?
+            .ok_or_else(|| {
+                Error::Unauthorized("unknown device credential: enrol the device".into())
+            })?;
+        if device.revoked {
+            return Err(Error::Revoked {
+                device: device.code,
+            });
+        }
+        Ok(device)
+    }
+
+    pub async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>> {
+        self.storage.devices(center).await
+    }
+
+    pub async fn revoke_device(&self, code: &str) -> Result<Device> {
+        let device = self.storage.revoke_device(code).await?;
+        tracing::info!(device = %device.code, "device revoked");
+        Ok(device)
+    }
+
+    /// Push then pull, for an authenticated device.
+    pub async fn exchange(
+        &self,
+        device: &Device,
+        request: &ExchangeRequest,
+    ) -> Result<ExchangeResponse> {
+        if request.push.len() > MAX_PUSH {
+            return Err(Error::TooManyEntries {
+                count: request.push.len(),
+                max: MAX_PUSH,
+            });
+        }
+        if let Some(latest) = request.push.iter().map(|e| &e.hlc).max() {
+            self.observe(latest);
+        }
+        let stamp = self.stamp();
+        let context = ExchangeContext {
+            stamp: stamp.clone(),
+            national_ids: self.national_ids,
+        };
+        let done = self.storage.exchange(device, request, &context).await?;
+        Ok(ExchangeResponse {
+            results: done.results,
+            changes: done.changes,
+            cursor: done.cursor,
+            more: done.more,
+            server_hlc: stamp.hlc,
+        })
+    }
+
+    pub async fn agency_requests(&self, agency: &str) -> Result<Vec<ServerRequest>> {
+        self.storage.agency_requests(agency).await
+    }
+
+    /// An agency's decision on a request, by its receipt number (typed forgivingly).
+    pub async fn agency_decide(
+        &self,
+        receipt: &str,
+        action: Action,
+        reason: Option<&str>,
+        actor: &str,
+    ) -> Result<ServerRequest> {
+        let receipt = ReceiptNumber::parse(receipt).map_err(guichet_domain::DomainError::from)?;
+        let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        let request = self
+            .storage
+            .agency_decide(receipt.as_str(), action, reason, actor, &self.stamp())
+            .await?;
+        tracing::info!(receipt = %request.receipt, action = %action, to = %request.status, "agency decision");
+        Ok(request)
+    }
+}

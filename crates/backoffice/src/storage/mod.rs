@@ -1,0 +1,202 @@
+//! Storage behind one trait, with a backend per database: SQLite (the embedded default, one
+//! file) and PostgreSQL (production, many centres on one database). Both run the same plan
+//! (`crate::plan`) inside one transaction per exchange; only the SQL differs. One conformance
+//! story (`tests/story.rs`) runs against both.
+
+mod postgres;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use guichet_domain::catalogue::Catalogue;
+use guichet_domain::citizen::NationalIdScheme;
+use guichet_domain::request::Action;
+use guichet_protocol::{ExchangeRequest, PulledChange, PushResult};
+
+pub use self::postgres::PostgresStorage;
+pub use self::sqlite::SqliteStorage;
+use crate::error::{Error, Result};
+use crate::model::{Center, Device, ServerRequest, Stamp};
+
+/// The most changes one pull returns, whatever the device asks for.
+pub const MAX_PULL: u32 = 1000;
+
+/// A migration: its number (from 1), its file name, its SQL.
+pub type Migration = (usize, &'static str, &'static str);
+
+pub const SQLITE_MIGRATIONS: &[Migration] = &[(
+    1,
+    "0001_initial.sql",
+    include_str!("../../../../schema/backoffice-sqlite/0001_initial.sql"),
+)];
+
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[(
+    1,
+    "0001_initial.sql",
+    include_str!("../../../../schema/backoffice-postgres/0001_initial.sql"),
+)];
+
+/// What one exchange hands to the storage beyond the request.
+#[derive(Debug, Clone)]
+pub struct ExchangeContext {
+    pub stamp: Stamp,
+    pub national_ids: &'static dyn NationalIdScheme,
+}
+
+/// The storage's part of an exchange: the protocol response without the server clock.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchanged {
+    pub results: Vec<PushResult>,
+    pub changes: Vec<PulledChange>,
+    pub cursor: u64,
+    pub more: bool,
+}
+
+#[async_trait]
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// Adds a centre and queues the newest catalogue (filtered for it) for its devices.
+    async fn add_center(&self, center: &Center, at: &Stamp) -> Result<()>;
+    async fn centers(&self) -> Result<Vec<Center>>;
+    async fn center(&self, code: &str) -> Result<Center>;
+
+    /// Stores a validated catalogue whose version is above every stored one, and queues it,
+    /// filtered to the services each centre offers, for every centre's devices.
+    async fn publish_catalogue(&self, catalogue: &Catalogue, at: &Stamp) -> Result<()>;
+    async fn latest_catalogue_version(&self) -> Result<Option<u32>>;
+
+    async fn add_enrolment_code(
+        &self,
+        center: &str,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Uses a one-time code (once, before it expires) and creates the device with the next
+    /// receipt prefix of the global counter.
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        label: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(Center, Device)>;
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>>;
+    async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>>;
+    async fn revoke_device(&self, code: &str) -> Result<Device>;
+
+    /// Applies a push and returns the next page for the device's centre, in one transaction.
+    async fn exchange(
+        &self,
+        device: &Device,
+        request: &ExchangeRequest,
+        context: &ExchangeContext,
+    ) -> Result<Exchanged>;
+
+    /// Open requests (dispatched or in processing) of an agency, oldest first.
+    async fn agency_requests(&self, agency: &str) -> Result<Vec<ServerRequest>>;
+    async fn request_by_receipt(&self, receipt: &str) -> Result<ServerRequest>;
+    /// Moves a request as the agency and queues the decision for the request's centre.
+    async fn agency_decide(
+        &self,
+        receipt: &str,
+        action: Action,
+        reason: Option<&str>,
+        actor: &str,
+        at: &Stamp,
+    ) -> Result<ServerRequest>;
+}
+
+/// Opens the database a URL names, creating it (SQLite) and migrating it.
+pub async fn open(url: &str) -> Result<Arc<dyn Storage>> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        if path.is_empty() {
+            return Err(Error::DatabaseUrl {
+                url: url.to_owned(),
+            });
+        }
+        Ok(Arc::new(SqliteStorage::open(std::path::Path::new(path))?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStorage::connect(url).await?))
+    } else {
+        Err(Error::DatabaseUrl {
+            url: url.to_owned(),
+        })
+    }
+}
+
+/// How many changes a pull may return.
+pub(crate) fn pull_limit(asked: u32) -> u32 {
+    asked.min(MAX_PULL)
+}
+
+/// A catalogue version as one centre sees it: only the services offered there.
+pub(crate) fn catalogue_for(catalogue: &Catalogue, center: &str) -> Catalogue {
+    Catalogue {
+        services: catalogue
+            .services
+            .iter()
+            .filter(|s| s.availability.offered_at(center))
+            .cloned()
+            .collect(),
+        ..catalogue.clone()
+    }
+}
+
+/// The decision a centre pulls after an agency moved one of its requests.
+pub(crate) fn decision(
+    request: &ServerRequest,
+    action: Action,
+    from: guichet_domain::request::RequestStatus,
+    actor: &str,
+) -> Result<guichet_protocol::Pulled> {
+    Ok(guichet_protocol::Pulled::Decision {
+        request: request.id.clone(),
+        receipt: guichet_domain::receipt::ReceiptNumber::parse(&request.receipt)
+            .map_err(|e| Error::Corrupt(e.to_string()))?,
+        action,
+        from,
+        to: request.status,
+        reason: request.reason.clone(),
+        actor: actor.to_owned(),
+    })
+}
+
+/// Checks an enrolment code's row: it must exist, be unused and not expired.
+pub(crate) fn check_code(
+    row: Option<(String, String, Option<String>)>,
+    now: DateTime<Utc>,
+) -> Result<String> {
+    let Some((center, expires_at, used_at)) = row else {
+        return Err(Error::Unauthorized(
+            "unknown enrolment code: ask the administrator for a new one".into(),
+        ));
+    };
+    if used_at.is_some() {
+        return Err(Error::Conflict(
+            "this enrolment code was already used: each code enrols one device".into(),
+        ));
+    }
+    let expires = DateTime::parse_from_rfc3339(&expires_at)
+        .map_err(|e| Error::Corrupt(e.to_string()))?
+        .with_timezone(&Utc);
+    if expires <= now {
+        return Err(Error::Unauthorized(format!(
+            "this enrolment code expired at {expires_at}: ask the administrator for a new one"
+        )));
+    }
+    Ok(center)
+}
+
+/// The device code and receipt prefix for the device numbered `index` by the global counter.
+pub(crate) fn new_device_identity(
+    center: &str,
+    index: i64,
+) -> Result<(String, guichet_domain::receipt::ReceiptPrefix)> {
+    let index = u32::try_from(index).map_err(|_| {
+        Error::Conflict("every receipt prefix is taken: no more devices can be enrolled".into())
+    })?;
+    let prefix = guichet_domain::receipt::ReceiptPrefix::from_index(index)
+        .map_err(|e| Error::Conflict(e.to_string()))?;
+    Ok((format!("{center}-{prefix}"), prefix))
+}

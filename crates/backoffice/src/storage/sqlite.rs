@@ -1,0 +1,788 @@
+//! The SQLite backend: one file, one connection behind a mutex. SQLite has one writer at a
+//! time anyway, and each exchange is one `BEGIN IMMEDIATE` transaction, so the plan sees
+//! exactly the state it is written to. Work runs on the blocking pool so the server's async
+//! threads never wait on the disk.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
+use guichet_domain::hlc::HlcStamp;
+use guichet_domain::receipt::ReceiptPrefix;
+use guichet_domain::request::{Action, RequestStatus};
+use guichet_protocol::{ExchangeRequest, Pulled, PulledChange};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::{
+    ExchangeContext, Exchanged, SQLITE_MIGRATIONS, Storage, catalogue_for, check_code, decision,
+    new_device_identity, pull_limit,
+};
+use crate::error::{Error, Result};
+use crate::model::{Center, Device, ServerRequest, Stamp};
+use crate::plan::{Plan, Pusher, Snapshot, Wants, agency_decision, plan};
+
+#[derive(Debug, Clone)]
+pub struct SqliteStorage {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStorage {
+    /// Opens (creating if absent) and migrates the database file.
+    pub fn open(path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "foreign_keys", true)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    async fn run<T, F>(&self, work: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn
+                .lock()
+                .map_err(|_| Error::Task("the SQLite connection's lock was poisoned".into()))?;
+            work(&mut guard)
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?
+    }
+}
+
+/// Applies the embedded migrations above `PRAGMA user_version`, all in one transaction.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > SQLITE_MIGRATIONS.len() as i64 {
+        return Err(Error::SchemaTooNew {
+            found: current,
+            known: SQLITE_MIGRATIONS.len(),
+        });
+    }
+    for (version, name, sql) in SQLITE_MIGRATIONS {
+        if (*version as i64) <= current {
+            continue;
+        }
+        tx.execute_batch(sql).map_err(|e| Error::Migration {
+            version: *version,
+            name,
+            reason: e.to_string(),
+        })?;
+        tx.pragma_update(None, "user_version", *version as i64)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+fn corrupt(e: impl std::fmt::Display) -> Error {
+    Error::Corrupt(e.to_string())
+}
+
+fn center_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String)> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+}
+
+fn to_center((code, name, kind): (String, String, String)) -> Result<Center> {
+    Ok(Center {
+        code,
+        name,
+        kind: CenterKind::parse(&kind)?,
+    })
+}
+
+const DEVICE_COLUMNS: &str = "code, center, receipt_prefix, label, revoked, enrolled_at";
+
+type DeviceRow = (String, String, String, Option<String>, bool, String);
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
+}
+
+fn to_device((code, center, prefix, label, revoked, enrolled_at): DeviceRow) -> Result<Device> {
+    Ok(Device {
+        code,
+        center,
+        receipt_prefix: ReceiptPrefix::parse(&prefix).map_err(corrupt)?,
+        label,
+        revoked,
+        enrolled_at,
+    })
+}
+
+const REQUEST_COLUMNS: &str = "id, receipt, center, device, service, agency, catalogue_version,
+    citizen, status, fee, paid_minor, waiver, exemptions, form, documents, reason, updated_hlc";
+
+fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRequest> {
+    Ok(RawRequest {
+        id: r.get(0)?,
+        receipt: r.get(1)?,
+        center: r.get(2)?,
+        device: r.get(3)?,
+        service: r.get(4)?,
+        agency: r.get(5)?,
+        catalogue_version: r.get(6)?,
+        citizen: r.get(7)?,
+        status: r.get(8)?,
+        fee: r.get(9)?,
+        paid_minor: r.get(10)?,
+        waiver: r.get(11)?,
+        exemptions: r.get(12)?,
+        form: r.get(13)?,
+        documents: r.get(14)?,
+        reason: r.get(15)?,
+        updated_hlc: r.get(16)?,
+    })
+}
+
+/// A request's columns as stored; shared with the PostgreSQL backend, whose columns are the
+/// same.
+pub(crate) struct RawRequest {
+    pub id: String,
+    pub receipt: String,
+    pub center: String,
+    pub device: String,
+    pub service: String,
+    pub agency: String,
+    pub catalogue_version: i64,
+    pub citizen: String,
+    pub status: String,
+    pub fee: Option<String>,
+    pub paid_minor: i64,
+    pub waiver: Option<String>,
+    pub exemptions: String,
+    pub form: String,
+    pub documents: String,
+    pub reason: Option<String>,
+    pub updated_hlc: String,
+}
+
+impl RawRequest {
+    pub(crate) fn into_request(self) -> Result<ServerRequest> {
+        Ok(ServerRequest {
+            id: self.id,
+            receipt: self.receipt,
+            center: self.center,
+            device: self.device,
+            service: self.service,
+            agency: self.agency,
+            catalogue_version: u32::try_from(self.catalogue_version).map_err(corrupt)?,
+            citizen: self.citizen,
+            status: RequestStatus::parse(&self.status)?,
+            fee: self.fee.as_deref().map(serde_json::from_str).transpose()?,
+            paid_minor: self.paid_minor,
+            waiver: self.waiver,
+            exemptions: serde_json::from_str(&self.exemptions)?,
+            form: serde_json::from_str::<BTreeMap<String, String>>(&self.form)?,
+            documents: serde_json::from_str(&self.documents)?,
+            reason: self.reason,
+            updated_hlc: self.updated_hlc,
+        })
+    }
+}
+
+/// The JSON columns of a request, in `REQUEST_COLUMNS` order from `fee`.
+pub(crate) struct RequestJson {
+    pub fee: Option<String>,
+    pub exemptions: String,
+    pub form: String,
+    pub documents: String,
+}
+
+impl RequestJson {
+    pub(crate) fn of(request: &ServerRequest) -> Result<Self> {
+        Ok(Self {
+            fee: request
+                .fee
+                .as_ref()
+                .map(serde_json::to_string)
+                .transpose()?,
+            exemptions: serde_json::to_string(&request.exemptions)?,
+            form: serde_json::to_string(&request.form)?,
+            documents: serde_json::to_string(&request.documents)?,
+        })
+    }
+}
+
+fn load_center(tx: &Connection, code: &str) -> Result<Center> {
+    let row = tx
+        .query_row(
+            "SELECT code, name, kind FROM centers WHERE code = ?1",
+            [code],
+            center_row,
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found("centre", code))?;
+    to_center(row)
+}
+
+fn latest_catalogue(tx: &Connection) -> Result<Option<Catalogue>> {
+    let body: Option<String> = tx
+        .query_row(
+            "SELECT body FROM catalogue_versions ORDER BY version DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(body.as_deref().map(serde_json::from_str).transpose()?)
+}
+
+/// Appends to a centre's log. Bumping the centre's counter takes the write lock, so the
+/// sequence numbers of a centre become visible in order.
+fn append_log(
+    tx: &Transaction<'_>,
+    center: &str,
+    origin: &str,
+    hlc: &HlcStamp,
+    body: &Pulled,
+) -> Result<u64> {
+    let seq: i64 = tx.query_row(
+        "UPDATE centers SET log_seq = log_seq + 1 WHERE code = ?1 RETURNING log_seq",
+        [center],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO change_log (center, seq, origin_device, hlc, body) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![center, seq, origin, hlc.to_string(), serde_json::to_string(body)?],
+    )?;
+    u64::try_from(seq).map_err(corrupt)
+}
+
+fn load_request(tx: &Connection, by: &str, key: &str) -> Result<Option<ServerRequest>> {
+    let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE {by} = ?1");
+    tx.query_row(&sql, [key], request_row)
+        .optional()?
+        .map(RawRequest::into_request)
+        .transpose()
+}
+
+fn load_snapshot(tx: &Connection, center: &str, wants: &Wants) -> Result<Snapshot> {
+    let mut snapshot = Snapshot::default();
+    let mut stmt = tx.prepare_cached("SELECT content_hash FROM applied_changes WHERE id = ?1")?;
+    for id in &wants.change_ids {
+        if let Some(hash) = stmt.query_row([id], |r| r.get(0)).optional()? {
+            snapshot.applied.insert(id.clone(), hash);
+        }
+    }
+    for id in &wants.requests {
+        if let Some(request) = load_request(tx, "id", id)? {
+            snapshot.requests.insert(id.clone(), request);
+        }
+    }
+    let mut stmt =
+        tx.prepare_cached("SELECT 1 FROM citizens WHERE center = ?1 AND national_id = ?2")?;
+    for id in &wants.citizens {
+        if stmt.exists(params![center, id])? {
+            snapshot.citizens.insert(id.clone());
+        }
+    }
+    let mut stmt =
+        tx.prepare_cached("SELECT body FROM catalogue_services WHERE version = ?1 AND code = ?2")?;
+    for (version, code) in &wants.services {
+        let body: Option<String> = stmt
+            .query_row(params![version, code], |r| r.get(0))
+            .optional()?;
+        if let Some(body) = body {
+            let service: Service = serde_json::from_str(&body)?;
+            snapshot.services.insert((*version, code.clone()), service);
+        }
+    }
+    Ok(snapshot)
+}
+
+fn upsert_request(tx: &Transaction<'_>, request: &ServerRequest) -> Result<()> {
+    let json = RequestJson::of(request)?;
+    tx.execute(
+        &format!(
+            "INSERT INTO requests ({REQUEST_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             ON CONFLICT (id) DO UPDATE SET status = excluded.status, fee = excluded.fee,
+                paid_minor = excluded.paid_minor, waiver = excluded.waiver,
+                documents = excluded.documents, reason = excluded.reason,
+                updated_hlc = excluded.updated_hlc"
+        ),
+        params![
+            request.id,
+            request.receipt,
+            request.center,
+            request.device,
+            request.service,
+            request.agency,
+            request.catalogue_version,
+            request.citizen,
+            request.status.as_str(),
+            json.fee,
+            request.paid_minor,
+            request.waiver,
+            json.exemptions,
+            json.form,
+            json.documents,
+            request.reason,
+            request.updated_hlc,
+        ],
+    )?;
+    Ok(())
+}
+
+fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &Plan, at: &Stamp) -> Result<()> {
+    let applied_at = at.wall.to_rfc3339();
+    for change in &plan.applied {
+        tx.execute(
+            "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                change.id,
+                change.content_hash,
+                device.code,
+                i64::try_from(change.seq).map_err(corrupt)?,
+                change.kind,
+                applied_at,
+            ],
+        )?;
+    }
+    for citizen in &plan.citizens {
+        tx.execute(
+            "INSERT INTO citizens (center, national_id, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT (center, national_id) DO UPDATE SET body = excluded.body",
+            params![
+                device.center,
+                citizen.national_id,
+                serde_json::to_string(citizen)?
+            ],
+        )?;
+    }
+    for request in &plan.requests {
+        upsert_request(tx, request)?;
+    }
+    for payment in &plan.payments {
+        tx.execute(
+            "INSERT INTO payments (id, request, amount_minor, currency, method, receipt)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                payment.id,
+                payment.request,
+                payment.amount.minor,
+                payment.amount.currency.code(),
+                payment.method,
+                payment.receipt,
+            ],
+        )?;
+    }
+    for (hlc, change) in &plan.peer_log {
+        append_log(
+            tx,
+            &device.center,
+            &device.code,
+            hlc,
+            &Pulled::Peer {
+                device: device.code.clone(),
+                change: change.clone(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// The next page for a device: its centre's log after the cursor, without its own changes.
+fn pull(
+    tx: &Connection,
+    device: &Device,
+    cursor: u64,
+    limit: u32,
+) -> Result<(Vec<PulledChange>, u64, bool)> {
+    let limit = pull_limit(limit);
+    let mut stmt = tx.prepare_cached(
+        "SELECT seq, hlc, body FROM change_log
+         WHERE center = ?1 AND seq > ?2 AND origin_device <> ?3 ORDER BY seq LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            device.center,
+            i64::try_from(cursor).unwrap_or(i64::MAX),
+            device.code,
+            i64::from(limit) + 1
+        ],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    )?;
+    let mut changes = Vec::new();
+    for row in rows {
+        let (seq, hlc, body) = row?;
+        changes.push(PulledChange {
+            seq: u64::try_from(seq).map_err(corrupt)?,
+            hlc: hlc.parse()?,
+            body: serde_json::from_str(&body)?,
+        });
+    }
+    let more = changes.len() > limit as usize;
+    changes.truncate(limit as usize);
+    let next = if more {
+        changes.last().map_or(cursor, |c| c.seq)
+    } else {
+        let head: i64 = tx.query_row(
+            "SELECT log_seq FROM centers WHERE code = ?1",
+            [&device.center],
+            |r| r.get(0),
+        )?;
+        u64::try_from(head).map_err(corrupt)?
+    };
+    Ok((changes, next, more))
+}
+
+#[async_trait]
+impl Storage for SqliteStorage {
+    async fn add_center(&self, center: &Center, at: &Stamp) -> Result<()> {
+        let center = center.clone();
+        let at = at.clone();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let exists = tx
+                .query_row(
+                    "SELECT 1 FROM centers WHERE code = ?1",
+                    [&center.code],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if exists.is_some() {
+                return Err(Error::Conflict(format!(
+                    "centre {} already exists",
+                    center.code
+                )));
+            }
+            tx.execute(
+                "INSERT INTO centers (code, name, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![
+                    center.code,
+                    center.name,
+                    center.kind.as_str(),
+                    at.wall.to_rfc3339()
+                ],
+            )?;
+            if let Some(catalogue) = latest_catalogue(&tx)? {
+                let body = Pulled::Catalogue {
+                    catalogue: catalogue_for(&catalogue, &center.code),
+                };
+                append_log(&tx, &center.code, "", &at.hlc, &body)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn centers(&self) -> Result<Vec<Center>> {
+        self.run(|conn| {
+            let mut stmt = conn.prepare("SELECT code, name, kind FROM centers ORDER BY code")?;
+            let rows = stmt
+                .query_map([], center_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(to_center).collect()
+        })
+        .await
+    }
+
+    async fn center(&self, code: &str) -> Result<Center> {
+        let code = code.to_owned();
+        self.run(move |conn| load_center(conn, &code)).await
+    }
+
+    async fn publish_catalogue(&self, catalogue: &Catalogue, at: &Stamp) -> Result<()> {
+        let catalogue = catalogue.clone();
+        let at = at.clone();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let latest: Option<i64> =
+                tx.query_row("SELECT MAX(version) FROM catalogue_versions", [], |r| {
+                    r.get(0)
+                })?;
+            if let Some(latest) = latest.filter(|l| *l >= i64::from(catalogue.version)) {
+                return Err(Error::Conflict(format!(
+                    "catalogue version {} is not above the published version {latest}",
+                    catalogue.version
+                )));
+            }
+            tx.execute(
+                "INSERT INTO catalogue_versions (version, body, published_at) VALUES (?1, ?2, ?3)",
+                params![
+                    catalogue.version,
+                    serde_json::to_string(&catalogue)?,
+                    at.wall.to_rfc3339()
+                ],
+            )?;
+            for service in &catalogue.services {
+                tx.execute(
+                    "INSERT INTO catalogue_services (version, code, body) VALUES (?1, ?2, ?3)",
+                    params![
+                        catalogue.version,
+                        service.code,
+                        serde_json::to_string(service)?
+                    ],
+                )?;
+            }
+            let codes: Vec<String> = tx
+                .prepare("SELECT code FROM centers ORDER BY code")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for code in codes {
+                let body = Pulled::Catalogue {
+                    catalogue: catalogue_for(&catalogue, &code),
+                };
+                append_log(&tx, &code, "", &at.hlc, &body)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn latest_catalogue_version(&self) -> Result<Option<u32>> {
+        self.run(|conn| {
+            let latest: Option<i64> =
+                conn.query_row("SELECT MAX(version) FROM catalogue_versions", [], |r| {
+                    r.get(0)
+                })?;
+            latest
+                .map(|v| u32::try_from(v).map_err(corrupt))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn add_enrolment_code(
+        &self,
+        center: &str,
+        code_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        let (center, code_hash) = (center.to_owned(), code_hash.to_owned());
+        self.run(move |conn| {
+            load_center(conn, &center)?;
+            conn.execute(
+                "INSERT INTO enrolment_codes (code_hash, center, expires_at) VALUES (?1, ?2, ?3)",
+                params![code_hash, center, expires_at.to_rfc3339()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn enroll(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        label: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(Center, Device)> {
+        let (code_hash, token_hash) = (code_hash.to_owned(), token_hash.to_owned());
+        let label = label.map(str::to_owned);
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row = tx
+                .query_row(
+                    "SELECT center, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?1",
+                    [&code_hash],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let center = load_center(&tx, &check_code(row, now)?)?;
+            let index: i64 = tx.query_row(
+                "UPDATE prefix_counter SET next_index = next_index + 1 WHERE id = 1
+                 RETURNING next_index - 1",
+                [],
+                |r| r.get(0),
+            )?;
+            let (code, prefix) = new_device_identity(&center.code, index)?;
+            let enrolled_at = now.to_rfc3339();
+            tx.execute(
+                "INSERT INTO devices (code, center, receipt_prefix, token_hash, label, enrolled_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    code,
+                    center.code,
+                    prefix.as_str(),
+                    token_hash,
+                    label,
+                    enrolled_at
+                ],
+            )?;
+            tx.execute(
+                "UPDATE enrolment_codes SET used_at = ?2, device = ?3 WHERE code_hash = ?1",
+                params![code_hash, enrolled_at, code],
+            )?;
+            tx.commit()?;
+            Ok((
+                center.clone(),
+                Device {
+                    code,
+                    center: center.code,
+                    receipt_prefix: prefix,
+                    label,
+                    revoked: false,
+                    enrolled_at,
+                },
+            ))
+        })
+        .await
+    }
+
+    async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>> {
+        let token_hash = token_hash.to_owned();
+        self.run(move |conn| {
+            conn.query_row(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"),
+                [&token_hash],
+                device_row,
+            )
+            .optional()?
+            .map(to_device)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>> {
+        let center = center.map(str::to_owned);
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {DEVICE_COLUMNS} FROM devices WHERE ?1 IS NULL OR center = ?1
+                 ORDER BY center, code"
+            ))?;
+            let rows = stmt
+                .query_map([&center], device_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(to_device).collect()
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, code: &str) -> Result<Device> {
+        let code = code.to_owned();
+        self.run(move |conn| {
+            let updated =
+                conn.execute("UPDATE devices SET revoked = 1 WHERE code = ?1", [&code])?;
+            if updated == 0 {
+                return Err(Error::not_found("device", code));
+            }
+            let row = conn.query_row(
+                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE code = ?1"),
+                [&code],
+                device_row,
+            )?;
+            to_device(row)
+        })
+        .await
+    }
+
+    async fn exchange(
+        &self,
+        device: &Device,
+        request: &ExchangeRequest,
+        context: &ExchangeContext,
+    ) -> Result<Exchanged> {
+        let device = device.clone();
+        let request = request.clone();
+        let context = context.clone();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let center = load_center(&tx, &device.center)?;
+            let snapshot = load_snapshot(&tx, &center.code, &Wants::of(&request.push))?;
+            let pusher = Pusher {
+                device: &device.code,
+                center: &center.code,
+                center_kind: center.kind,
+                prefix: &device.receipt_prefix,
+            };
+            let plan = plan(pusher, &request.push, snapshot, context.national_ids);
+            write_plan(&tx, &device, &plan, &context.stamp)?;
+            let (changes, cursor, more) = pull(&tx, &device, request.cursor, request.limit)?;
+            tx.commit()?;
+            Ok(Exchanged {
+                results: plan.results,
+                changes,
+                cursor,
+                more,
+            })
+        })
+        .await
+    }
+
+    async fn agency_requests(&self, agency: &str) -> Result<Vec<ServerRequest>> {
+        let agency = agency.to_owned();
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {REQUEST_COLUMNS} FROM requests
+                 WHERE agency = ?1 AND status IN ('dispatched', 'in_processing')
+                 ORDER BY updated_hlc, receipt"
+            ))?;
+            let rows = stmt
+                .query_map([&agency], request_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(RawRequest::into_request).collect()
+        })
+        .await
+    }
+
+    async fn request_by_receipt(&self, receipt: &str) -> Result<ServerRequest> {
+        let receipt = receipt.to_owned();
+        self.run(move |conn| {
+            load_request(conn, "receipt", &receipt)?
+                .ok_or_else(|| Error::not_found("request with receipt", receipt))
+        })
+        .await
+    }
+
+    async fn agency_decide(
+        &self,
+        receipt: &str,
+        action: Action,
+        reason: Option<&str>,
+        actor: &str,
+        at: &Stamp,
+    ) -> Result<ServerRequest> {
+        let (receipt, actor) = (receipt.to_owned(), actor.to_owned());
+        let reason = reason.map(str::to_owned);
+        let at = at.clone();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut request = load_request(&tx, "receipt", &receipt)?
+                .ok_or_else(|| Error::not_found("request with receipt", receipt.clone()))?;
+            let from = request.status;
+            request.status = agency_decision(&request, action, reason.as_deref())?;
+            if reason.is_some() {
+                request.reason = reason;
+            }
+            request.updated_hlc = at.hlc.to_string();
+            upsert_request(&tx, &request)?;
+            let body = decision(&request, action, from, &actor)?;
+            append_log(&tx, &request.center, "", &at.hlc, &body)?;
+            tx.commit()?;
+            Ok(request)
+        })
+        .await
+    }
+}

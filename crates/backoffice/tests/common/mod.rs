@@ -1,0 +1,165 @@
+//! Shared harness: a back office on a fresh SQLite file or a fresh PostgreSQL database, and a
+//! real workstation that makes the changes to push.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use guichet_backoffice::Storage;
+use guichet_backoffice::storage::{PostgresStorage, SqliteStorage};
+use guichet_domain::catalogue::{Channel, Fee, Service};
+use guichet_protocol::{Change, EnrollResponse, PushEntry};
+use guichet_workstation::Workstation;
+use guichet_workstation::clock::ManualClock;
+use guichet_workstation::store::{OutboxEntry, Setup};
+use tempfile::TempDir;
+
+pub const ADMIN_PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A SQLite back office in a temporary directory (removed on drop).
+pub fn sqlite() -> (Arc<dyn Storage>, TempDir) {
+    let dir = TempDir::new().unwrap();
+    let storage = SqliteStorage::open(&dir.path().join("backoffice.sqlite3")).unwrap();
+    (Arc::new(storage), dir)
+}
+
+/// A database of its own on the local PostgreSQL, dropped when this goes out of scope.
+pub struct PgDatabase {
+    admin_url: String,
+    pub name: String,
+    pub url: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Self {
+        let admin_url =
+            std::env::var("GUICHET_TEST_PG_URL").unwrap_or_else(|_| ADMIN_PG_DEFAULT.into());
+        let (client, connection) =
+            match tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await {
+                Ok(pair) => pair,
+                Err(e) => panic!(
+                    "PostgreSQL is not reachable at {admin_url} ({e}). Start it (on Debian: \
+                 `apt-get install -y postgresql && service postgresql start`, with trust auth \
+                 for user postgres on 127.0.0.1) or point GUICHET_TEST_PG_URL at a server where \
+                 this user may create databases. This test never skips."
+                ),
+            };
+        tokio::spawn(connection);
+        let name = format!("guichet_test_{}", uuid::Uuid::new_v4().simple());
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let base = admin_url
+            .split_once('?')
+            .map_or(admin_url.as_str(), |(b, _)| b);
+        let (server, _) = base.rsplit_once('/').unwrap();
+        let url = format!("{server}/{name}");
+        PgDatabase {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    pub async fn storage(&self) -> Arc<dyn Storage> {
+        Arc::new(PostgresStorage::connect(&self.url).await.unwrap())
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs outside async: a thread with its own runtime does the cleanup.
+        let done = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let (client, connection) =
+                    tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+            })
+        })
+        .join();
+        if !matches!(done, Ok(Ok(()))) {
+            // Not a panic: this may run while a failed test unwinds.
+            let _ = writeln!(
+                std::io::stderr(),
+                "could not drop test database {}: {done:?}",
+                self.name
+            );
+        }
+    }
+}
+
+/// Tuesday 2026-03-10, 09:00 UTC.
+pub fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::at(
+        Utc.with_ymd_and_hms(2026, 3, 10, 9, 0, 0).unwrap(),
+    ))
+}
+
+/// A workstation set up as the enrolled device, with the demo catalogue.
+pub fn workstation(dir: &TempDir, enrolled: &EnrollResponse) -> Workstation {
+    let mut ws = Workstation::open(&dir.path().join("ws.sqlite3"), clock()).unwrap();
+    ws.setup(Setup {
+        center_code: enrolled.center_code.clone(),
+        center_name: enrolled.center_name.clone(),
+        center_kind: enrolled.center_kind,
+        device_code: enrolled.device_code.clone(),
+        receipt_prefix: Some(enrolled.receipt_prefix.to_string()),
+        national_id_scheme: "ee-isikukood".into(),
+        currency: "EUR".into(),
+        waiting_target_min: 15,
+        default_clerk: Some("eleni".into()),
+    })
+    .unwrap();
+    ws.load_catalogue(&guichet_fixtures::demo_catalogue(), "eleni")
+        .unwrap();
+    ws
+}
+
+/// A demo service with a fee that a stationary centre `center` takes requests for.
+pub fn paid_service(center: &str) -> Service {
+    guichet_fixtures::demo_catalogue()
+        .services
+        .into_iter()
+        .find(|s| {
+            s.availability.offered_at(center)
+                && s.depth(Channel::StationaryCenter)
+                    .is_some_and(|d| d.takes_requests())
+                && matches!(s.fee, Fee::Charged { .. })
+        })
+        .expect("the demo catalogue has a paid service")
+}
+
+/// Outbox entries as they go on the wire.
+pub fn push_entries(entries: &[OutboxEntry]) -> Vec<PushEntry> {
+    entries
+        .iter()
+        .map(|e| PushEntry {
+            id: e.id.clone(),
+            seq: e.seq,
+            hlc: e.hlc.parse().unwrap(),
+            change: serde_json::from_value::<Change>(e.payload.clone()).unwrap(),
+        })
+        .collect()
+}
+
+/// The pending outbox entries after `after_seq`.
+pub fn pending(ws: &Workstation, after_seq: u64) -> Vec<PushEntry> {
+    let all = ws.outbox(None, 10_000).unwrap();
+    push_entries(
+        &all.into_iter()
+            .filter(|e| e.seq > after_seq)
+            .collect::<Vec<_>>(),
+    )
+}

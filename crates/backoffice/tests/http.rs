@@ -1,0 +1,308 @@
+//! The HTTP API through `app(state)` with `oneshot`: status codes and stable error codes.
+
+mod common;
+
+use std::io::Write;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use guichet_backoffice::{AppState, BackOffice, app};
+use guichet_protocol::{ApiError, EnrollResponse, ErrorCode, ExchangeResponse, MAX_BODY_BYTES};
+use http_body_util::BodyExt;
+use tower::ServiceExt;
+
+const ADMIN: &str = "admin-secret";
+
+struct Api {
+    state: AppState,
+    _dir: tempfile::TempDir,
+}
+
+impl Api {
+    fn new() -> Self {
+        let (storage, dir) = common::sqlite();
+        Api {
+            state: AppState::new(BackOffice::new(storage), Some(ADMIN.into())),
+            _dir: dir,
+        }
+    }
+
+    async fn call(&self, request: Request<Body>) -> (StatusCode, Vec<u8>) {
+        let response = app(self.state.clone()).oneshot(request).await.unwrap();
+        let status = response.status();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, body.to_vec())
+    }
+
+    async fn json(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: serde_json::Value,
+    ) -> (StatusCode, serde_json::Value) {
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(token) = token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let (status, bytes) = self
+            .call(builder.body(Body::from(body.to_string())).unwrap())
+            .await;
+        let value = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, value)
+    }
+
+    /// A centre, the demo catalogue and one enrolled device, through the admin API.
+    async fn enrolled(&self) -> EnrollResponse {
+        let (status, _) = self
+            .json(
+                "POST",
+                "/admin/v1/centers",
+                Some(ADMIN),
+                serde_json::json!({"code": "ATH-01", "name": "Athens", "kind": "stationary"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let catalogue = serde_json::to_value(guichet_fixtures::demo_catalogue()).unwrap();
+        let (status, _) = self
+            .json("POST", "/admin/v1/catalogues", Some(ADMIN), catalogue)
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+        let (status, code) = self
+            .json(
+                "POST",
+                "/admin/v1/centers/ATH-01/enrolment-codes",
+                Some(ADMIN),
+                serde_json::json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{code}");
+        let (status, enrolled) = self
+            .json(
+                "POST",
+                "/sync/v1/enroll",
+                None,
+                serde_json::json!({"code": code["code"], "label": "Desk 1"}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{enrolled}");
+        serde_json::from_value(enrolled).unwrap()
+    }
+}
+
+fn error_code(body: &serde_json::Value) -> ErrorCode {
+    serde_json::from_value::<ApiError>(body.clone())
+        .unwrap_or_else(|e| panic!("not an ApiError ({e}): {body}"))
+        .error
+        .code
+}
+
+#[tokio::test]
+async fn health_answers() {
+    let api = Api::new();
+    let (status, body) = api
+        .call(Request::get("/health").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, br#"{"status":"ok"}"#);
+}
+
+#[tokio::test]
+async fn exchange_without_or_with_unknown_token_is_401() {
+    let api = Api::new();
+    let body = serde_json::json!({"cursor": 0, "limit": 10});
+    let (status, answer) = api
+        .json("POST", "/sync/v1/exchange", None, body.clone())
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&answer), ErrorCode::Unauthorized);
+    let (status, answer) = api
+        .json("POST", "/sync/v1/exchange", Some("forged"), body)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&answer), ErrorCode::Unauthorized);
+}
+
+#[tokio::test]
+async fn revoked_device_is_403_with_a_message_saying_so() {
+    let api = Api::new();
+    let device = api.enrolled().await;
+    let body = serde_json::json!({"cursor": 0, "limit": 10});
+    let (status, answer) = api
+        .json(
+            "POST",
+            "/sync/v1/exchange",
+            Some(&device.token),
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let answer: ExchangeResponse = serde_json::from_value(answer).unwrap();
+    assert!(!answer.changes.is_empty(), "the catalogue comes first");
+    let (status, _) = api
+        .json(
+            "POST",
+            &format!("/admin/v1/devices/{}/revoke", device.device_code),
+            Some(ADMIN),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, answer) = api
+        .json("POST", "/sync/v1/exchange", Some(&device.token), body)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&answer), ErrorCode::Revoked);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked")
+    );
+}
+
+#[tokio::test]
+async fn admin_api_needs_the_admin_token() {
+    let api = Api::new();
+    let (status, answer) = api
+        .json(
+            "GET",
+            "/admin/v1/devices",
+            Some("wrong"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&answer), ErrorCode::Unauthorized);
+    let (status, answer) = api
+        .json(
+            "GET",
+            "/admin/v1/devices",
+            Some(ADMIN),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer, serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn malformed_json_is_400_with_serdes_words() {
+    let api = Api::new();
+    let device = api.enrolled().await;
+    let (status, bytes) = api
+        .call(
+            Request::post("/sync/v1/exchange")
+                .header(header::AUTHORIZATION, format!("Bearer {}", device.token))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(r#"{"cursor": "zero", "limit": 1}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let answer: ApiError = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(answer.error.code, ErrorCode::Malformed);
+    assert!(
+        answer.error.message.contains("invalid type"),
+        "{}",
+        answer.error.message
+    );
+}
+
+#[tokio::test]
+async fn oversized_body_is_413_too_large() {
+    let api = Api::new();
+    let huge = vec![b' '; MAX_BODY_BYTES + 1];
+    let (status, bytes) = api
+        .call(
+            Request::post("/sync/v1/enroll")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(huge))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    let answer: ApiError = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(answer.error.code, ErrorCode::TooLarge);
+}
+
+#[tokio::test]
+async fn gzip_body_is_accepted_and_answers_are_compressed() {
+    let api = Api::new();
+    let device = api.enrolled().await;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(br#"{"cursor": 0, "limit": 10}"#).unwrap();
+    let compressed = gz.finish().unwrap();
+    let response = app(api.state.clone())
+        .oneshot(
+            Request::post("/sync/v1/exchange")
+                .header(header::AUTHORIZATION, format!("Bearer {}", device.token))
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_ENCODING, "gzip")
+                .header(header::ACCEPT_ENCODING, "gzip")
+                .body(Body::from(compressed))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(
+        response.headers().get(header::CONTENT_ENCODING).unwrap(),
+        "gzip"
+    );
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+        .unwrap();
+    let answer: ExchangeResponse = serde_json::from_str(&text).unwrap();
+    assert!(!answer.changes.is_empty());
+}
+
+#[tokio::test]
+async fn agency_steps_over_http() {
+    let api = Api::new();
+    api.enrolled().await;
+    let (status, answer) = api
+        .json(
+            "POST",
+            "/agency/v1/requests/0000-0000-0000/approve",
+            Some(ADMIN),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&answer), ErrorCode::NotFound);
+    let (status, answer) = api
+        .json(
+            "GET",
+            "/agency/v1/agencies/nobody/requests",
+            Some(ADMIN),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(answer, serde_json::json!([]));
+}
+
+#[tokio::test]
+async fn serve_stops_on_its_shutdown_future() {
+    let api = Api::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(guichet_backoffice::serve(
+        listener,
+        api.state.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

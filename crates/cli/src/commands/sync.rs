@@ -1,0 +1,142 @@
+//! `guichet enroll` and `guichet sync`: the workstation's link to its back office.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use guichet_workstation::Workstation;
+use guichet_workstation::sync::{
+    BackOffice, Credential, Progress, SyncError, SyncReport, load_credential, save_credential,
+    sync_once,
+};
+use serde::Serialize;
+
+use super::Context;
+use crate::cli::{EnrollArgs, SyncArgs};
+use crate::error::Result;
+use crate::output::{Report, fields, to_stderr};
+
+/// The time an enrolment call may take.
+const ENROLL_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub fn enroll(
+    ws: &mut Workstation,
+    ctx: &Context<'_>,
+    dir: &Path,
+    args: &EnrollArgs,
+) -> Result<Report> {
+    let office = BackOffice::new(&args.server, None, ENROLL_TIMEOUT)?;
+    let enrolled = runtime()?.block_on(office.enroll(&args.code, args.label.as_deref()))?;
+    let clerk = (!ctx.clerk.trim().is_empty()).then_some(ctx.clerk);
+    ws.enroll(&enrolled, office.base_url(), clerk)?;
+    save_credential(
+        dir,
+        &Credential {
+            server_url: office.base_url().to_owned(),
+            device_code: enrolled.device_code.clone(),
+            token: enrolled.token.clone(),
+        },
+    )?;
+    #[derive(Serialize)]
+    struct Enrolled<'a> {
+        server: &'a str,
+        center: &'a str,
+        device: &'a str,
+        receipt_prefix: String,
+    }
+    let shown = Enrolled {
+        server: office.base_url(),
+        center: &enrolled.center_code,
+        device: &enrolled.device_code,
+        receipt_prefix: enrolled.receipt_prefix.to_string(),
+    };
+    Report::new(&shown, |out| {
+        writeln!(
+            out,
+            "Enrolled with {}: centre {} ({}), device {}, receipt prefix {}",
+            shown.server,
+            enrolled.center_code,
+            enrolled.center_name,
+            shown.device,
+            shown.receipt_prefix
+        )?;
+        writeln!(
+            out,
+            "Run `guichet sync` to send waiting changes and fetch the catalogue."
+        )
+    })
+}
+
+pub fn sync(ws: &mut Workstation, dir: &Path, args: &SyncArgs, json: bool) -> Result<Report> {
+    let credential = load_credential(dir)?.ok_or(SyncError::NotEnrolled)?;
+    let office = BackOffice::new(
+        &credential.server_url,
+        Some(credential.token),
+        Duration::from_secs(args.timeout.max(1)),
+    )?;
+    let rt = runtime()?;
+    let show = |p: Progress| {
+        if !json {
+            to_stderr(&format!(
+                "\rsyncing: pushed {} of {}, {} page(s) exchanged",
+                p.pushed, p.to_push, p.pages
+            ));
+        }
+    };
+    if !args.watch {
+        let report = rt.block_on(sync_once(ws, &office, &show));
+        if !json {
+            to_stderr("\n");
+        }
+        return render(&report?);
+    }
+    loop {
+        match rt.block_on(sync_once(ws, &office, &show)) {
+            Ok(report) => to_stderr(&format!("\n{}\n", summary(&report))),
+            Err(e) if e.is_transient() => to_stderr(&format!("\n{e}\n")),
+            Err(e) => return Err(e.into()),
+        }
+        std::thread::sleep(Duration::from_secs(args.interval.max(1)));
+    }
+}
+
+fn render(report: &SyncReport) -> Result<Report> {
+    Report::new(report, |out| {
+        writeln!(out, "{}", summary(report))?;
+        fields(
+            out,
+            "  ",
+            &[
+                ("exchanges", report.exchanges.to_string()),
+                ("pushed", report.pushed.to_string()),
+                ("applied", report.applied.to_string()),
+                ("duplicates", report.duplicates.to_string()),
+                ("refused", report.refused.to_string()),
+                ("conflicts", report.conflicts.to_string()),
+                ("pulled", report.pulled.to_string()),
+            ],
+        )
+    })
+}
+
+fn summary(report: &SyncReport) -> String {
+    let mut line = format!(
+        "sync done: {} change(s) sent, {} received",
+        report.applied + report.duplicates,
+        report.pulled
+    );
+    if report.refused + report.conflicts > 0 {
+        line.push_str(&format!(
+            "; {} refused and {} in conflict, kept here with their reasons: see `guichet outbox --state refused` and `--state conflict`",
+            report.refused, report.conflicts
+        ));
+    }
+    line
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| SyncError::Offline(format!("cannot start the network runtime: {e}")).into())
+}

@@ -1,0 +1,464 @@
+//! The store's side of sync: what to push, and applying an exchange's answer.
+//!
+//! An exchange's answer is applied in one transaction: the outcome of every pushed entry, the
+//! pulled changes and the new cursor together. A crash before commit leaves the entries
+//! pending and the cursor where it was, so the next exchange pushes them again (the back office
+//! answers "duplicate") and pulls the same page again; nothing is lost or applied twice.
+
+use guichet_domain::hlc::Hlc;
+use guichet_domain::request::Party;
+use guichet_protocol::{
+    Change, EnrollResponse, ExchangeResponse, Outcome, Pulled, PulledChange, PushEntry,
+};
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::audit::OutboxState;
+use super::requests::timeline_entry;
+use super::{ActionTx, Setup, Workstation};
+use crate::error::{Error, Result};
+
+/// Where this workstation stands with its back office.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncPoint {
+    pub server_url: String,
+    pub cursor: u64,
+    pub last_attempt: Option<String>,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// What applying one exchange did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeApplied {
+    pub applied: u32,
+    pub duplicates: u32,
+    pub refused: u32,
+    pub conflicts: u32,
+    pub pulled: u32,
+}
+
+impl Workstation {
+    /// Sets up (or confirms) this workstation from an enrolment answer and remembers the back
+    /// office. A workstation already set up for another centre or device is refused.
+    pub fn enroll(
+        &mut self,
+        enrolled: &EnrollResponse,
+        server_url: &str,
+        clerk: Option<&str>,
+    ) -> Result<()> {
+        if let Some(config) = self.is_set_up()?.then(|| self.config()).transpose()?
+            && (config.center_code != enrolled.center_code
+                || config.device_code != enrolled.device_code)
+        {
+            return Err(Error::AlreadySetUp {
+                center: config.center_code,
+                device: config.device_code,
+            });
+        }
+        if !self.is_set_up()? {
+            self.setup(Setup {
+                center_code: enrolled.center_code.clone(),
+                center_name: enrolled.center_name.clone(),
+                center_kind: enrolled.center_kind,
+                device_code: enrolled.device_code.clone(),
+                receipt_prefix: Some(enrolled.receipt_prefix.to_string()),
+                national_id_scheme: "ee-isikukood".into(),
+                currency: "EUR".into(),
+                waiting_target_min: 15,
+                default_clerk: clerk.map(str::to_owned),
+            })?;
+        }
+        self.write("sync", |change| {
+            change.tx.execute(
+                "UPDATE workstation SET receipt_prefix = ?1 WHERE id = 1",
+                [enrolled.receipt_prefix.as_str()],
+            )?;
+            change.tx.execute(
+                "INSERT INTO sync_state (id, server_url) VALUES (1, ?1)
+                 ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url",
+                [server_url],
+            )?;
+            change.record_local(
+                "workstation.enrolled",
+                "workstation",
+                &enrolled.device_code,
+                serde_json::json!({
+                    "server": server_url,
+                    "receipt_prefix": enrolled.receipt_prefix.as_str(),
+                }),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// The back office this workstation syncs with, if any.
+    pub fn sync_point(&self) -> Result<Option<SyncPoint>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT server_url, cursor, last_attempt, last_success, last_error
+                 FROM sync_state WHERE id = 1",
+                [],
+                |r| {
+                    Ok(SyncPoint {
+                        server_url: r.get(0)?,
+                        cursor: r.get(1)?,
+                        last_attempt: r.get(2)?,
+                        last_success: r.get(3)?,
+                        last_error: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The next entries to push, oldest first.
+    pub fn pending_push(&self, limit: usize) -> Result<Vec<PushEntry>> {
+        self.outbox(Some(OutboxState::Pending), limit)?
+            .into_iter()
+            .map(|e| {
+                Ok(PushEntry {
+                    id: e.id,
+                    seq: e.seq,
+                    hlc: e.hlc.parse()?,
+                    change: serde_json::from_value(e.payload)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Remembers that an exchange failed, in words, for the status bar.
+    pub fn note_sync_failure(&self, error: &str) -> Result<()> {
+        let now = self.now().wall.to_rfc3339();
+        self.conn().execute(
+            "UPDATE sync_state SET last_attempt = ?1, last_error = ?2 WHERE id = 1",
+            params![now, error],
+        )?;
+        Ok(())
+    }
+
+    /// Applies an exchange's answer to the entries that were pushed, in one transaction.
+    pub fn apply_exchange(
+        &mut self,
+        pushed: &[PushEntry],
+        response: &ExchangeResponse,
+    ) -> Result<ExchangeApplied> {
+        if response.results.len() != pushed.len()
+            || response
+                .results
+                .iter()
+                .zip(pushed)
+                .any(|(r, p)| r.id != p.id)
+        {
+            return Err(Error::Invalid(format!(
+                "the back office answered {} results for {} pushed changes, or in another order; nothing was applied",
+                response.results.len(),
+                pushed.len()
+            )));
+        }
+        self.write("sync", |change| {
+            let mut done = ExchangeApplied::default();
+            for result in &response.results {
+                let (state, reason) = match &result.outcome {
+                    Outcome::Applied => {
+                        done.applied += 1;
+                        (OutboxState::Sent, None)
+                    }
+                    Outcome::Duplicate => {
+                        done.duplicates += 1;
+                        (OutboxState::Sent, None)
+                    }
+                    Outcome::Refused { code, message } => {
+                        done.refused += 1;
+                        (
+                            OutboxState::Refused,
+                            Some(format!(
+                                "{message} ({})",
+                                serde_json::to_string(code)?.trim_matches('"')
+                            )),
+                        )
+                    }
+                    Outcome::Conflict {
+                        message,
+                        server_status,
+                    } => {
+                        done.conflicts += 1;
+                        (
+                            OutboxState::Conflict,
+                            Some(match server_status {
+                                Some(s) => format!("{message} (the back office has it as {s})"),
+                                None => message.clone(),
+                            }),
+                        )
+                    }
+                };
+                change.tx.execute(
+                    "UPDATE outbox SET state = ?2, reason = ?3 WHERE id = ?1 AND state = 'pending'",
+                    params![result.id, state.as_str(), reason],
+                )?;
+            }
+            for pulled in &response.changes {
+                apply_pulled(change, pulled)?;
+                done.pulled += 1;
+            }
+            let now = change.at();
+            change.tx.execute(
+                "UPDATE sync_state SET cursor = max(cursor, ?1), last_attempt = ?2,
+                    last_success = ?2, last_error = NULL WHERE id = 1",
+                params![response.cursor, now],
+            )?;
+            let wall = u64::try_from(change.now.wall.timestamp_millis()).unwrap_or(0);
+            let last: Option<String> =
+                change
+                    .tx
+                    .query_row("SELECT hlc_last FROM workstation WHERE id = 1", [], |r| {
+                        r.get(0)
+                    })?;
+            if let Some(last) = last {
+                let mut clock = Hlc::resume(&last.parse()?);
+                let seen = clock.observe(&response.server_hlc, wall);
+                change.observe(seen);
+            }
+            change.record_local(
+                "sync.exchange",
+                "sync",
+                &response.cursor.to_string(),
+                serde_json::to_value(done)?,
+            )?;
+            Ok(done)
+        })
+    }
+}
+
+/// Applies one change from the back office. The back office already checked it with the
+/// shared rules, so its status is taken as it comes; what it changes is still audited here.
+fn apply_pulled(change: &mut ActionTx<'_>, pulled: &PulledChange) -> Result<()> {
+    match &pulled.body {
+        Pulled::Catalogue { catalogue } => {
+            let center: String = change.tx.query_row(
+                "SELECT center_code FROM workstation WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )?;
+            super::catalogue::load_into(change, catalogue, &center)?;
+        }
+        Pulled::Decision {
+            request,
+            receipt,
+            action,
+            from,
+            to,
+            reason,
+            actor,
+        } => {
+            let local: Option<String> = change
+                .tx
+                .query_row(
+                    "SELECT status FROM requests WHERE id = ?1",
+                    [request],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if local.is_some() {
+                change.tx.execute(
+                    "UPDATE requests SET status = ?2, status_reason = coalesce(?3, status_reason)
+                     WHERE id = ?1",
+                    params![request, to.as_str(), reason],
+                )?;
+                timeline_entry(
+                    change,
+                    request,
+                    action.as_str(),
+                    (Some(*from), *to),
+                    reason.as_deref(),
+                    Party::Agency,
+                    actor,
+                )?;
+            }
+            change.record_local(
+                "request.decision",
+                "request",
+                request,
+                serde_json::json!({
+                    "receipt": receipt.as_str(),
+                    "action": action,
+                    "from": from,
+                    "to": to,
+                    "reason": reason,
+                    "actor": actor,
+                    "known_here": local.is_some(),
+                    "server_seq": pulled.seq,
+                }),
+            )?;
+        }
+        Pulled::Peer {
+            device,
+            change: peer,
+        } => {
+            apply_peer(change, device, peer)?;
+            change.record_local(
+                "peer.change",
+                peer.entity().0,
+                peer.entity().1,
+                serde_json::json!({"device": device, "change": peer, "server_seq": pulled.seq}),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Another device of this centre made a change: keep the citizens and requests it concerns, so
+/// that any clerk of the centre can find them. The queue stays per device.
+fn apply_peer(change: &mut ActionTx<'_>, device: &str, peer: &Change) -> Result<()> {
+    let tx = change.tx;
+    let at = change.at();
+    match peer {
+        Change::CitizenRegistered { citizen } => {
+            tx.execute(
+                "INSERT OR IGNORE INTO citizens (national_id, given_name, family_name, name_key,
+                    birth_date, phone, email, address, created_at, hlc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '')",
+                params![
+                    citizen.national_id,
+                    citizen.given_name,
+                    citizen.family_name,
+                    guichet_domain::text::fold(&format!(
+                        "{} {}",
+                        citizen.family_name, citizen.given_name
+                    )),
+                    citizen.birth_date.to_string(),
+                    citizen.phone,
+                    citizen.email,
+                    citizen.address,
+                    at,
+                ],
+            )?;
+        }
+        Change::RequestCreated {
+            id,
+            receipt,
+            service,
+            catalogue_version,
+            citizen,
+            center,
+            device: origin,
+            clerk,
+            form,
+            fee,
+            intake_date,
+            due_date,
+            ..
+        } => {
+            let (title, category, agency): (String, String, String) = tx
+                .query_row(
+                    "SELECT title, category, agency FROM services WHERE code = ?1",
+                    [service],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?
+                .unwrap_or_else(|| {
+                    (
+                        serde_json::json!({"en": service, "fr": service}).to_string(),
+                        String::new(),
+                        String::new(),
+                    )
+                });
+            tx.execute(
+                "INSERT OR IGNORE INTO requests (id, receipt, service_code, service_title, category,
+                    agency, catalogue_version, citizen_id, center_code, device_code, clerk, form,
+                    fee_minor, fee_currency, fee_tier, fee_exemptions, status, intake_date,
+                    due_date, created_at, created_hlc, updated_hlc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, '[]',
+                    'draft', ?16, ?17, ?18, '', '')",
+                params![
+                    id,
+                    receipt.as_str(),
+                    service,
+                    title,
+                    category,
+                    agency,
+                    catalogue_version,
+                    citizen,
+                    center,
+                    origin,
+                    clerk,
+                    serde_json::to_string(form)?,
+                    fee.amount().map(|m| m.minor),
+                    fee.amount().map(|m| m.currency.code().to_owned()),
+                    fee.tier().map(|t| t.as_str()),
+                    intake_date.to_string(),
+                    due_date.to_string(),
+                    at,
+                ],
+            )?;
+        }
+        Change::RequestTransition {
+            id,
+            action,
+            from,
+            to,
+            reason,
+        } => {
+            let updated = tx.execute(
+                "UPDATE requests SET status = ?2, status_reason = coalesce(?3, status_reason)
+                 WHERE id = ?1",
+                params![id, to.as_str(), reason],
+            )?;
+            if updated > 0 {
+                timeline_entry(
+                    change,
+                    id,
+                    action.as_str(),
+                    (Some(*from), *to),
+                    reason.as_deref(),
+                    Party::Center,
+                    device,
+                )?;
+            }
+        }
+        Change::PaymentRecorded {
+            id,
+            request,
+            amount,
+            method,
+            receipt,
+        } => {
+            let added = tx.execute(
+                "INSERT OR IGNORE INTO payments (id, request_id, amount_minor, currency, method,
+                    receipt, clerk, at, hlc)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '' WHERE EXISTS
+                    (SELECT 1 FROM requests WHERE id = ?2)",
+                params![
+                    id,
+                    request,
+                    amount.minor,
+                    amount.currency.code(),
+                    method.as_str(),
+                    receipt.as_str(),
+                    device,
+                    at,
+                ],
+            )?;
+            if added > 0 {
+                tx.execute(
+                    "UPDATE requests SET paid_minor = paid_minor + ?2 WHERE id = ?1",
+                    params![request, amount.minor],
+                )?;
+            }
+        }
+        Change::FeeWaived { id, ground } => {
+            tx.execute(
+                "UPDATE requests SET waiver_ground = ?2 WHERE id = ?1",
+                params![id, ground],
+            )?;
+        }
+        Change::DocumentMarked { .. }
+        | Change::CounterAdded { .. }
+        | Change::TicketIssued { .. }
+        | Change::TicketStep { .. }
+        | Change::TicketTransferred { .. }
+        | Change::FeedbackRecorded { .. } => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,170 @@
+//! The HTTP client of the sync API: gzip-compressed JSON bodies, a timeout on every call, and
+//! errors sorted into what the status bar must say: offline, refused, or broken.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use guichet_protocol::{
+    ApiError, BASE_PATH, EnrollRequest, EnrollResponse, ErrorCode, ExchangeRequest,
+    ExchangeResponse,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Why a sync call did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(
+        "this workstation is not enrolled with a back office: run `guichet enroll --server URL --code CODE`"
+    )]
+    NotEnrolled,
+    #[error(
+        "the back office cannot be reached ({0}); changes stay here and go out when the link is back"
+    )]
+    Offline(String),
+    #[error("the back office refused this device: {0}. Ask an administrator to enrol it again")]
+    Revoked(String),
+    #[error("the back office does not know this device's credential: {0}. Enrol it again")]
+    Unauthorized(String),
+    #[error("the back office refused the call ({status}): {message}")]
+    Refused {
+        status: u16,
+        code: ErrorCode,
+        message: String,
+    },
+    #[error("the back office answered something this workstation cannot read: {0}")]
+    Protocol(String),
+    #[error(transparent)]
+    Store(#[from] crate::Error),
+}
+
+impl SyncError {
+    /// Failures worth retrying later without anyone doing anything.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            SyncError::Offline(_) => true,
+            SyncError::Refused { code, .. } => *code == ErrorCode::Internal,
+            _ => false,
+        }
+    }
+}
+
+/// A back office at one base URL.
+#[derive(Debug, Clone)]
+pub struct BackOffice {
+    http: reqwest::Client,
+    base: String,
+    token: Option<String>,
+}
+
+impl BackOffice {
+    /// `timeout` bounds every call, connection included.
+    pub fn new(
+        base_url: &str,
+        token: Option<String>,
+        timeout: Duration,
+    ) -> Result<Self, SyncError> {
+        let base = base_url.trim().trim_end_matches('/').to_owned();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(SyncError::Protocol(format!(
+                "'{base_url}' is not a back-office address: it should start with http:// or https://"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .gzip(true)
+            .build()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        Ok(BackOffice { http, base, token })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Exchanges a one-time enrolment code for this device's credential.
+    pub async fn enroll(
+        &self,
+        code: &str,
+        label: Option<&str>,
+    ) -> Result<EnrollResponse, SyncError> {
+        self.post(
+            "enroll",
+            &EnrollRequest {
+                code: code.trim().to_owned(),
+                label: label.map(str::to_owned),
+            },
+        )
+        .await
+    }
+
+    /// One push-then-pull exchange.
+    pub async fn exchange(&self, request: &ExchangeRequest) -> Result<ExchangeResponse, SyncError> {
+        self.post("exchange", request).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, SyncError> {
+        let json = serde_json::to_vec(body).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let mut gz = GzEncoder::new(Vec::with_capacity(json.len() / 4), Compression::default());
+        gz.write_all(&json)
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let compressed = gz
+            .finish()
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let mut call = self
+            .http
+            .post(format!("{}{BASE_PATH}/{path}", self.base))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::CONTENT_ENCODING, "gzip")
+            .body(compressed);
+        if let Some(token) = &self.token {
+            call = call.bearer_auth(token);
+        }
+        let response = call.send().await.map_err(offline)?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(offline)?;
+        if status.is_success() {
+            return serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()));
+        }
+        let (code, message) = match serde_json::from_slice::<ApiError>(&bytes) {
+            Ok(e) => (e.error.code, e.error.message),
+            Err(_) if status.is_server_error() => (
+                ErrorCode::Internal,
+                String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+            ),
+            Err(_) => {
+                return Err(SyncError::Protocol(format!(
+                    "status {status} without an error body"
+                )));
+            }
+        };
+        Err(match code {
+            ErrorCode::Revoked => SyncError::Revoked(message),
+            ErrorCode::Unauthorized => SyncError::Unauthorized(message),
+            _ => SyncError::Refused {
+                status: status.as_u16(),
+                code,
+                message,
+            },
+        })
+    }
+}
+
+/// Connection failures, timeouts and cut bodies all mean the same to the clerk: offline.
+fn offline(e: reqwest::Error) -> SyncError {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "no connection"
+    } else {
+        "connection lost"
+    };
+    SyncError::Offline(what.to_owned())
+}

@@ -1,0 +1,156 @@
+//! Sync with the back office: the HTTP client, one sync run (`sync_once`), and the background
+//! task that runs it after local changes, on a timer and on demand.
+//!
+//! Local work never waits on any of this: the clerk's actions write to the store and return;
+//! sync reads the outbox through a connection of its own and applies each answer in one
+//! transaction. A run reports only what the back office acknowledged (invariant 3): a timeout
+//! or a cut connection leaves the entries pending, and the next run sends them again under
+//! the same ids, which the back office answers as duplicates.
+
+mod client;
+mod task;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use client::{BackOffice, SyncError};
+pub use task::{Phase, SyncHandle, SyncOptions, SyncStatus};
+
+use crate::Workstation;
+use crate::store::OutboxState;
+
+/// Entries pushed per exchange: small enough that one exchange over a slow satellite link
+/// finishes well within the timeout, large enough to keep round trips few.
+pub const PUSH_BATCH: usize = 200;
+
+/// Changes pulled per exchange.
+pub const PULL_PAGE: u32 = 500;
+
+/// What a sync run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub exchanges: u32,
+    pub pushed: u32,
+    pub applied: u32,
+    pub duplicates: u32,
+    pub refused: u32,
+    pub conflicts: u32,
+    pub pulled: u32,
+}
+
+/// Progress of a run in flight, for the status bar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Progress {
+    pub pushed: u64,
+    pub to_push: u64,
+    pub pages: u32,
+}
+
+/// Pushes every pending change and pulls everything new, exchange after exchange, until
+/// nothing is left either way.
+pub async fn sync_once(
+    ws: &mut Workstation,
+    office: &BackOffice,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<SyncReport, SyncError> {
+    if ws.sync_point()?.is_none() {
+        return Err(SyncError::NotEnrolled);
+    }
+    let to_push = pending(ws)?;
+    let mut report = SyncReport::default();
+    let mut now = Progress {
+        pushed: 0,
+        to_push,
+        pages: 0,
+    };
+    progress(now);
+    loop {
+        let push = ws.pending_push(PUSH_BATCH)?;
+        let cursor = ws.sync_point()?.map_or(0, |p| p.cursor);
+        let request = guichet_protocol::ExchangeRequest {
+            push: push.clone(),
+            cursor,
+            limit: PULL_PAGE,
+        };
+        let response = match office.exchange(&request).await {
+            Ok(r) => r,
+            Err(e) => {
+                ws.note_sync_failure(&e.to_string())?;
+                return Err(e);
+            }
+        };
+        let done = ws.apply_exchange(&push, &response)?;
+        report.exchanges += 1;
+        report.pushed += push.len() as u32;
+        report.applied += done.applied;
+        report.duplicates += done.duplicates;
+        report.refused += done.refused;
+        report.conflicts += done.conflicts;
+        report.pulled += done.pulled;
+        now.pushed += push.len() as u64;
+        now.pages += 1;
+        progress(now);
+        if push.is_empty() && !response.more {
+            return Ok(report);
+        }
+    }
+}
+
+/// How many changes wait to be sent.
+pub fn pending(ws: &Workstation) -> Result<u64, SyncError> {
+    Ok(ws
+        .outbox_counts()?
+        .into_iter()
+        .find(|(s, _)| *s == OutboxState::Pending)
+        .map_or(0, |(_, n)| n))
+}
+
+/// The device credential: kept in a file of its own, readable only by its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Credential {
+    pub server_url: String,
+    pub device_code: String,
+    pub token: String,
+}
+
+/// The credential file's name in the data directory.
+pub const CREDENTIAL_FILE: &str = "credential.json";
+
+pub fn credential_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(CREDENTIAL_FILE)
+}
+
+/// Writes the credential so that only the owner can read it.
+pub fn save_credential(data_dir: &Path, credential: &Credential) -> Result<(), SyncError> {
+    let path = credential_path(data_dir);
+    let text = serde_json::to_vec_pretty(credential).map_err(crate::Error::from)?;
+    let io = |source| {
+        SyncError::Store(crate::Error::DataDir {
+            path: path.clone(),
+            source,
+        })
+    };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(io)?;
+    // A file left by an earlier enrolment keeps its mode on open: tighten it as well.
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .map_err(io)?;
+    std::io::Write::write_all(&mut file, &text).map_err(io)
+}
+
+/// The credential, if this data directory was enrolled.
+pub fn load_credential(data_dir: &Path) -> Result<Option<Credential>, SyncError> {
+    let path = credential_path(data_dir);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(
+            serde_json::from_slice(&bytes).map_err(crate::Error::from)?,
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(SyncError::Store(crate::Error::DataDir { path, source })),
+    }
+}

@@ -1,0 +1,221 @@
+//! The background sync task: runs `sync_once` soon after local changes (debounced), on a
+//! timer, and on demand; backs off exponentially with jitter after failures; publishes its
+//! state for the status bar; stops cleanly when asked.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use super::{BackOffice, Progress, SyncError, pending, sync_once};
+use crate::Workstation;
+use crate::clock::Clock;
+
+/// What the status bar shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// The last run succeeded.
+    Online,
+    /// The back office could not be reached; retrying.
+    Offline,
+    Syncing,
+    /// The back office refused; someone must act (the message says what).
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    pub phase: Phase,
+    /// In words, for the clerk.
+    pub message: Option<String>,
+    pub waiting: u64,
+    pub progress: Progress,
+    pub last_success: Option<String>,
+}
+
+/// Timings of the task.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncOptions {
+    /// Wait this long after a local change for more before syncing.
+    pub debounce: Duration,
+    /// Sync at least this often.
+    pub interval: Duration,
+    /// Backoff after a failure starts here and doubles up to `max_backoff`.
+    pub min_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            debounce: Duration::from_millis(500),
+            interval: Duration::from_secs(30),
+            min_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The running task. Dropping it does not stop it; `stop` does.
+#[derive(Debug)]
+pub struct SyncHandle {
+    status: watch::Receiver<SyncStatus>,
+    wake: Arc<Notify>,
+    stop: Arc<Notify>,
+    task: JoinHandle<()>,
+}
+
+impl SyncHandle {
+    /// Starts the task on the current tokio runtime, over its own connection to `database`.
+    pub fn spawn(
+        database: PathBuf,
+        clock: Arc<dyn Clock>,
+        office: BackOffice,
+        options: SyncOptions,
+    ) -> Result<Self, SyncError> {
+        let ws = Workstation::open(&database, clock)?;
+        let initial = SyncStatus {
+            phase: Phase::Offline,
+            message: None,
+            waiting: pending(&ws)?,
+            progress: Progress::default(),
+            last_success: ws.sync_point()?.and_then(|p| p.last_success),
+        };
+        let (tx, rx) = watch::channel(initial);
+        let wake = Arc::new(Notify::new());
+        let stop = Arc::new(Notify::new());
+        let task = tokio::spawn(run(ws, office, options, tx, wake.clone(), stop.clone()));
+        Ok(SyncHandle {
+            status: rx,
+            wake,
+            stop,
+            task,
+        })
+    }
+
+    /// The latest status, and a receiver that sees every change.
+    pub fn status(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+
+    /// A local change happened: sync soon (after the debounce).
+    pub fn notify_change(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Sync now, skipping the debounce and any backoff.
+    pub fn sync_now(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Stops the task after the exchange in flight, if any, and waits for it.
+    pub async fn stop(self) {
+        self.stop.notify_one();
+        let _ = self.task.await;
+    }
+}
+
+async fn run(
+    mut ws: Workstation,
+    office: BackOffice,
+    options: SyncOptions,
+    status: watch::Sender<SyncStatus>,
+    wake: Arc<Notify>,
+    stop: Arc<Notify>,
+) {
+    let mut failures: u32 = 0;
+    let mut delay = Duration::ZERO;
+    loop {
+        tokio::select! {
+            () = stop.notified() => return,
+            () = tokio::time::sleep(delay) => {}
+            () = wake.notified() => {
+                // Let a burst of clerk actions settle into one run.
+                tokio::select! {
+                    () = stop.notified() => return,
+                    () = tokio::time::sleep(options.debounce) => {}
+                }
+            }
+        }
+        status.send_modify(|s| {
+            s.phase = Phase::Syncing;
+            s.progress = Progress::default();
+        });
+        let publish = |p: Progress| status.send_modify(|s| s.progress = p);
+        let outcome = tokio::select! {
+            () = stop.notified() => return,
+            outcome = sync_once(&mut ws, &office, &publish) => outcome,
+        };
+        let waiting = pending(&ws).unwrap_or(0);
+        let last_success = ws.sync_point().ok().flatten().and_then(|p| p.last_success);
+        match outcome {
+            Ok(report) => {
+                failures = 0;
+                delay = options.interval;
+                status.send_modify(|s| {
+                    s.phase = Phase::Online;
+                    s.message = (report.refused + report.conflicts > 0).then(|| {
+                        format!(
+                            "{} change(s) refused and {} in conflict: see the requests concerned",
+                            report.refused, report.conflicts
+                        )
+                    });
+                    s.waiting = waiting;
+                    s.last_success = last_success;
+                });
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                delay = backoff(&options, failures);
+                let phase = if e.is_transient() {
+                    Phase::Offline
+                } else {
+                    Phase::Error
+                };
+                status.send_modify(|s| {
+                    s.phase = phase;
+                    s.message = Some(e.to_string());
+                    s.waiting = waiting;
+                    s.last_success = last_success;
+                });
+            }
+        }
+    }
+}
+
+/// Exponential backoff with full jitter, so that a bus full of devices coming back online
+/// does not retry in step.
+pub(crate) fn backoff(options: &SyncOptions, failures: u32) -> Duration {
+    let exp = options
+        .min_backoff
+        .saturating_mul(1u32 << failures.min(16).saturating_sub(1))
+        .min(options.max_backoff);
+    let jitter = rand::rng().random_range(0.5..=1.0);
+    exp.mul_f64(jitter)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_is_capped() {
+        let o = SyncOptions::default();
+        for failures in 1..40 {
+            let d = backoff(&o, failures);
+            assert!(d <= o.max_backoff, "{failures}: {d:?}");
+            let floor = o
+                .min_backoff
+                .saturating_mul(1u32 << (failures.min(16) - 1))
+                .min(o.max_backoff)
+                / 2;
+            assert!(d >= floor, "{failures}: {d:?} < {floor:?}");
+        }
+        assert!(backoff(&o, 1) <= Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,277 @@
+//! A workstation and a back office over real HTTP on loopback: enrolment, offline work pushed
+//! exactly once, agency decisions pulled exactly once, retries after a lost answer, wrong
+//! clocks, and the refusals the clerk must see.
+
+use std::sync::Arc;
+
+use guichet_domain::catalogue::Fee;
+use guichet_domain::feedback::PaymentMethod;
+use guichet_domain::request::{Action, RequestStatus};
+use guichet_fixtures::history::{citizen, valid_form};
+use guichet_tests::{Device, Server};
+use guichet_workstation::clock::{Clock, SkewedClock, SystemClock};
+use guichet_workstation::store::{NewRequest, OutboxState, RequestFilter, SearchQuery};
+use guichet_workstation::sync::SyncError;
+
+const CENTER: &str = "ATH-01";
+
+/// The back office's storage keys receipts by their canonical form.
+fn canonical(receipt: &str) -> String {
+    guichet_domain::receipt::ReceiptNumber::parse(receipt)
+        .unwrap()
+        .as_str()
+        .to_owned()
+}
+
+/// Takes `n` requests offline (each paid if charged, submitted and dispatched) and returns
+/// their receipts.
+fn offline_work(device: &mut Device, n: u32) -> Vec<String> {
+    let ws = &mut device.ws;
+    let services: Vec<_> = ws
+        .search(&SearchQuery {
+            limit: Some(1000),
+            ..SearchQuery::default()
+        })
+        .unwrap()
+        .into_iter()
+        .filter(|h| h.depth_here.is_some_and(|d| d.takes_requests()))
+        .map(|h| ws.service(&h.code).unwrap())
+        .collect();
+    let mut receipts = Vec::new();
+    for i in 0..n {
+        let who = ws.register_citizen("eleni", &citizen(i)).unwrap();
+        let service = &services[i as usize % services.len()];
+        let created = ws
+            .create_request(
+                "eleni",
+                &NewRequest {
+                    citizen: who.national_id,
+                    service: service.code.clone(),
+                    form: valid_form(service, ws.today()),
+                    documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
+                    visit: None,
+                    submit: true,
+                },
+            )
+            .unwrap();
+        let receipt = created.summary.receipt;
+        if let Fee::Charged { amount, .. } = &service.fee {
+            ws.pay("eleni", &receipt, &amount.decimal(), PaymentMethod::Cash)
+                .unwrap();
+        }
+        ws.advance("eleni", &receipt, Action::Dispatch, None).unwrap();
+        receipts.push(receipt);
+    }
+    receipts
+}
+
+async fn converge(clock: Arc<dyn Clock>) {
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, clock).await;
+
+    // The first sync brings the catalogue.
+    let first = device.sync().await.unwrap();
+    assert!(first.pulled >= 1, "{first:?}");
+    assert!(device.ws.catalogue_version().unwrap().is_some());
+
+    let receipts = offline_work(&mut device, 12);
+    let report = device.sync().await.unwrap();
+    assert_eq!(report.refused + report.conflicts, 0, "{report:?}");
+    assert!(report.applied >= 12 * 4, "{report:?}");
+    assert!(device.ws.pending_push(10).unwrap().is_empty());
+
+    // Every request exists on the back office once, with the same content.
+    let storage = server.office.storage();
+    for receipt in &receipts {
+        let on_server = storage.request_by_receipt(&canonical(receipt)).await.unwrap();
+        let here = device.ws.request(receipt).unwrap();
+        assert_eq!(on_server.id, here.summary.id);
+        assert_eq!(on_server.status, RequestStatus::Dispatched);
+        assert_eq!(on_server.service, here.summary.service_code);
+    }
+
+    // The agency decides; each decision reaches the workstation once.
+    for (i, receipt) in receipts.iter().enumerate() {
+        server
+            .office
+            .agency_decide(receipt, Action::TakeInProcessing, None, "agency:anna")
+            .await
+            .unwrap();
+        if i % 2 == 0 {
+            server
+                .office
+                .agency_decide(receipt, Action::MarkReady, None, "agency:anna")
+                .await
+                .unwrap();
+        }
+    }
+    let pulled = device.sync().await.unwrap();
+    assert_eq!(pulled.pulled, 18, "{pulled:?}");
+    for (i, receipt) in receipts.iter().enumerate() {
+        let here = device.ws.request(receipt).unwrap();
+        let expected = if i % 2 == 0 {
+            RequestStatus::Ready
+        } else {
+            RequestStatus::InProcessing
+        };
+        assert_eq!(here.summary.status, expected, "{receipt}");
+        let agency_lines = here.timeline.iter().filter(|e| e.actor == "agency:anna").count();
+        assert_eq!(agency_lines, if i % 2 == 0 { 2 } else { 1 });
+    }
+
+    // Nothing left to do: one exchange, nothing moved.
+    let idle = device.sync().await.unwrap();
+    assert_eq!(idle.exchanges, 1);
+    assert_eq!(idle.pushed + idle.pulled, 0);
+
+    // The clerk delivers the ready ones; delivery is pushed and accepted.
+    for receipt in receipts.iter().step_by(2) {
+        device
+            .ws
+            .advance("eleni", receipt, Action::Deliver, None)
+            .unwrap();
+    }
+    let delivered = device.sync().await.unwrap();
+    assert_eq!(delivered.applied, 6);
+    let on_server = storage.request_by_receipt(&canonical(&receipts[0])).await.unwrap();
+    assert_eq!(on_server.status, RequestStatus::Delivered);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_work_converges_exactly_once() {
+    converge(Arc::new(SystemClock)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_six_hours_ahead_changes_nothing() {
+    converge(Arc::new(SkewedClock {
+        offset: chrono::Duration::hours(6),
+    }))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clock_six_hours_behind_changes_nothing() {
+    converge(Arc::new(SkewedClock {
+        offset: chrono::Duration::hours(-6),
+    }))
+    .await;
+}
+
+/// The answer to a push is lost (a timeout after the back office applied it): the entries stay
+/// pending, go out again under the same ids, and are acknowledged as duplicates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_after_a_lost_answer_applies_nothing_twice() {
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    let receipts = offline_work(&mut device, 3);
+    let push = device.ws.pending_push(100).unwrap();
+    let request = guichet_protocol::ExchangeRequest {
+        push: push.clone(),
+        cursor: device.ws.sync_point().unwrap().unwrap().cursor,
+        limit: 100,
+    };
+    // Sent and applied by the back office, but the answer never reaches the device.
+    let lost = device.office.exchange(&request).await.unwrap();
+    assert!(lost.results.iter().all(|r| r.outcome == guichet_protocol::Outcome::Applied));
+    assert_eq!(device.ws.pending_push(100).unwrap().len(), push.len());
+
+    let retry = device.sync().await.unwrap();
+    assert_eq!(retry.duplicates as usize, push.len(), "{retry:?}");
+    assert_eq!(retry.applied, 0);
+    assert!(device.ws.pending_push(10).unwrap().is_empty());
+    for receipt in &receipts {
+        assert_eq!(
+            server
+                .office
+                .storage()
+                .request_by_receipt(&canonical(receipt))
+                .await
+                .unwrap()
+                .status,
+            RequestStatus::Dispatched
+        );
+    }
+    server.shutdown().await;
+}
+
+/// The citizen withdraws at the counter while the agency rejects: the agency came first, so the
+/// cancellation is a conflict the clerk sees, with the back office's status; nothing is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_losing_change_is_shown_as_a_conflict() {
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    let receipts = offline_work(&mut device, 1);
+    device.sync().await.unwrap();
+    server
+        .office
+        .agency_decide(&receipts[0], Action::TakeInProcessing, None, "agency:anna")
+        .await
+        .unwrap();
+    server
+        .office
+        .agency_decide(&receipts[0], Action::Reject, Some("not eligible"), "agency:anna")
+        .await
+        .unwrap();
+    // Offline, the clerk cancels: locally allowed from dispatched.
+    device
+        .ws
+        .advance("eleni", &receipts[0], Action::Cancel, Some("citizen withdrew"))
+        .unwrap();
+    let report = device.sync().await.unwrap();
+    assert_eq!(report.conflicts, 1, "{report:?}");
+    let conflicts = device.ws.outbox(Some(OutboxState::Conflict), 10).unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert!(
+        conflicts[0].reason.as_deref().unwrap().contains("rejected"),
+        "{:?}",
+        conflicts[0].reason
+    );
+    // The agency's decision was pulled too: the request shows as rejected, with its reason.
+    let here = device.ws.request(&receipts[0]).unwrap();
+    assert_eq!(here.summary.status, RequestStatus::Rejected);
+    assert!(here.changes.iter().any(|c| c.state == OutboxState::Conflict));
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_device_is_told_so_and_keeps_its_changes() {
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    offline_work(&mut device, 1);
+    let device_code = device.ws.config().unwrap().device_code;
+    server.office.revoke_device(&device_code).await.unwrap();
+    let err = device.sync().await.unwrap_err();
+    assert!(matches!(err, SyncError::Revoked(_)), "{err}");
+    assert!(err.to_string().contains("revoked") || err.to_string().contains("refused"), "{err}");
+    assert!(!device.ws.pending_push(10).unwrap().is_empty());
+    let point = device.ws.sync_point().unwrap().unwrap();
+    assert!(point.last_error.is_some());
+    assert_eq!(
+        device
+            .ws
+            .list_requests(&RequestFilter::default())
+            .unwrap()
+            .len(),
+        1
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_back_office_means_offline_and_nothing_lost() {
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    server.shutdown().await;
+    offline_work(&mut device, 2);
+    let waiting = device.ws.pending_push(100).unwrap().len();
+    let err = device.sync().await.unwrap_err();
+    assert!(matches!(err, SyncError::Offline(_)), "{err}");
+    assert!(err.is_transient());
+    assert_eq!(device.ws.pending_push(100).unwrap().len(), waiting);
+}
