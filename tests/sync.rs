@@ -59,7 +59,8 @@ fn offline_work(device: &mut Device, n: u32) -> Vec<String> {
             ws.pay("eleni", &receipt, &amount.decimal(), PaymentMethod::Cash)
                 .unwrap();
         }
-        ws.advance("eleni", &receipt, Action::Dispatch, None).unwrap();
+        ws.advance("eleni", &receipt, Action::Dispatch, None)
+            .unwrap();
         receipts.push(receipt);
     }
     receipts
@@ -83,7 +84,10 @@ async fn converge(clock: Arc<dyn Clock>) {
     // Every request exists on the back office once, with the same content.
     let storage = server.office.storage();
     for receipt in &receipts {
-        let on_server = storage.request_by_receipt(&canonical(receipt)).await.unwrap();
+        let on_server = storage
+            .request_by_receipt(&canonical(receipt))
+            .await
+            .unwrap();
         let here = device.ws.request(receipt).unwrap();
         assert_eq!(on_server.id, here.summary.id);
         assert_eq!(on_server.status, RequestStatus::Dispatched);
@@ -115,7 +119,11 @@ async fn converge(clock: Arc<dyn Clock>) {
             RequestStatus::InProcessing
         };
         assert_eq!(here.summary.status, expected, "{receipt}");
-        let agency_lines = here.timeline.iter().filter(|e| e.actor == "agency:anna").count();
+        let agency_lines = here
+            .timeline
+            .iter()
+            .filter(|e| e.actor == "agency:anna")
+            .count();
         assert_eq!(agency_lines, if i % 2 == 0 { 2 } else { 1 });
     }
 
@@ -133,7 +141,10 @@ async fn converge(clock: Arc<dyn Clock>) {
     }
     let delivered = device.sync().await.unwrap();
     assert_eq!(delivered.applied, 6);
-    let on_server = storage.request_by_receipt(&canonical(&receipts[0])).await.unwrap();
+    let on_server = storage
+        .request_by_receipt(&canonical(&receipts[0]))
+        .await
+        .unwrap();
     assert_eq!(on_server.status, RequestStatus::Delivered);
     server.shutdown().await;
 }
@@ -175,7 +186,11 @@ async fn a_retry_after_a_lost_answer_applies_nothing_twice() {
     };
     // Sent and applied by the back office, but the answer never reaches the device.
     let lost = device.office.exchange(&request).await.unwrap();
-    assert!(lost.results.iter().all(|r| r.outcome == guichet_protocol::Outcome::Applied));
+    assert!(
+        lost.results
+            .iter()
+            .all(|r| r.outcome == guichet_protocol::Outcome::Applied)
+    );
     assert_eq!(device.ws.pending_push(100).unwrap().len(), push.len());
 
     let retry = device.sync().await.unwrap();
@@ -213,13 +228,23 @@ async fn a_losing_change_is_shown_as_a_conflict() {
         .unwrap();
     server
         .office
-        .agency_decide(&receipts[0], Action::Reject, Some("not eligible"), "agency:anna")
+        .agency_decide(
+            &receipts[0],
+            Action::Reject,
+            Some("not eligible"),
+            "agency:anna",
+        )
         .await
         .unwrap();
     // Offline, the clerk cancels: locally allowed from dispatched.
     device
         .ws
-        .advance("eleni", &receipts[0], Action::Cancel, Some("citizen withdrew"))
+        .advance(
+            "eleni",
+            &receipts[0],
+            Action::Cancel,
+            Some("citizen withdrew"),
+        )
         .unwrap();
     let report = device.sync().await.unwrap();
     assert_eq!(report.conflicts, 1, "{report:?}");
@@ -233,7 +258,11 @@ async fn a_losing_change_is_shown_as_a_conflict() {
     // The agency's decision was pulled too: the request shows as rejected, with its reason.
     let here = device.ws.request(&receipts[0]).unwrap();
     assert_eq!(here.summary.status, RequestStatus::Rejected);
-    assert!(here.changes.iter().any(|c| c.state == OutboxState::Conflict));
+    assert!(
+        here.changes
+            .iter()
+            .any(|c| c.state == OutboxState::Conflict)
+    );
     server.shutdown().await;
 }
 
@@ -247,7 +276,10 @@ async fn a_revoked_device_is_told_so_and_keeps_its_changes() {
     server.office.revoke_device(&device_code).await.unwrap();
     let err = device.sync().await.unwrap_err();
     assert!(matches!(err, SyncError::Revoked(_)), "{err}");
-    assert!(err.to_string().contains("revoked") || err.to_string().contains("refused"), "{err}");
+    assert!(
+        err.to_string().contains("revoked") || err.to_string().contains("refused"),
+        "{err}"
+    );
     assert!(!device.ws.pending_push(10).unwrap().is_empty());
     let point = device.ws.sync_point().unwrap().unwrap();
     assert!(point.last_error.is_some());

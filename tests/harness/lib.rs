@@ -92,14 +92,19 @@ impl Device {
             .issue_enrolment_code(center, chrono::Duration::hours(1))
             .await
             .expect("enrolment code");
-        let anonymous = sync::BackOffice::new(&server.url, None, Duration::from_secs(10))
-            .expect("client");
-        let enrolled = anonymous.enroll(&code.code, Some("test")).await.expect("enrol");
+        let anonymous =
+            sync::BackOffice::new(&server.url, None, Duration::from_secs(10)).expect("client");
+        let enrolled = anonymous
+            .enroll(&code.code, Some("test"))
+            .await
+            .expect("enrol");
         let dir = TempDir::new().expect("temp dir");
         let mut ws = Workstation::open(&dir.path().join("guichet.sqlite3"), clock).expect("open");
-        ws.enroll(&enrolled, &server.url, Some("eleni")).expect("enrolled here");
-        let office = sync::BackOffice::new(&server.url, Some(enrolled.token), Duration::from_secs(10))
-            .expect("client");
+        ws.enroll(&enrolled, &server.url, Some("eleni"))
+            .expect("enrolled here");
+        let office =
+            sync::BackOffice::new(&server.url, Some(enrolled.token), Duration::from_secs(10))
+                .expect("client");
         Device { dir, ws, office }
     }
 

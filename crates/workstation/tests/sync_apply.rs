@@ -9,7 +9,7 @@ use guichet_domain::hlc::HlcStamp;
 use guichet_domain::request::{Action, Party, RequestStatus};
 use guichet_fixtures::history::valid_form;
 use guichet_protocol::{
-    Change, EnrollResponse, ExchangeResponse, Outcome, PulledChange, Pulled, PushResult,
+    Change, EnrollResponse, ExchangeResponse, Outcome, Pulled, PulledChange, PushResult,
     RefusalCode,
 };
 use guichet_workstation::store::{NewRequest, OutboxState};
@@ -45,9 +45,8 @@ fn outcomes_decisions_and_cursor_land_together() {
     enrolled(&mut b);
     let mari = b.ws.register_citizen("eleni", &citizen(1)).unwrap();
     let service = service_where(&b.ws, |s| s.fee == guichet_domain::catalogue::Fee::Free);
-    let request = b
-        .ws
-        .create_request(
+    let request =
+        b.ws.create_request(
             "eleni",
             &NewRequest {
                 citizen: mari.national_id.clone(),
@@ -60,7 +59,8 @@ fn outcomes_decisions_and_cursor_land_together() {
         )
         .unwrap();
     let receipt = request.summary.receipt.clone();
-    b.ws.advance("eleni", &receipt, Action::Dispatch, None).unwrap();
+    b.ws.advance("eleni", &receipt, Action::Dispatch, None)
+        .unwrap();
     let push = b.ws.pending_push(100).unwrap();
     assert_eq!(push.len(), 4, "citizen, created, submitted, dispatched");
     assert!(push.windows(2).all(|w| w[0].seq < w[1].seq));
@@ -142,12 +142,21 @@ fn outcomes_decisions_and_cursor_land_together() {
         server_hlc: server_stamp(ahead),
     };
     let done = b.ws.apply_exchange(&push, &answer).unwrap();
-    assert_eq!((done.applied, done.duplicates, done.refused, done.pulled), (2, 1, 1, 2));
+    assert_eq!(
+        (done.applied, done.duplicates, done.refused, done.pulled),
+        (2, 1, 1, 2)
+    );
 
     assert!(b.ws.pending_push(100).unwrap().is_empty());
     let refused = b.ws.outbox(Some(OutboxState::Refused), 10).unwrap();
     assert_eq!(refused.len(), 1);
-    assert!(refused[0].reason.as_deref().unwrap().contains("dispatch is not possible"));
+    assert!(
+        refused[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("dispatch is not possible")
+    );
     assert_eq!(b.ws.sync_point().unwrap().unwrap().cursor, 42);
 
     let detail = b.ws.request(&receipt).unwrap();
@@ -155,7 +164,12 @@ fn outcomes_decisions_and_cursor_land_together() {
     let last = detail.timeline.last().unwrap();
     assert_eq!(last.party, Party::Agency);
     assert_eq!(last.actor, "civil-registry:anna");
-    assert!(detail.changes.iter().any(|c| c.state == OutboxState::Refused));
+    assert!(
+        detail
+            .changes
+            .iter()
+            .any(|c| c.state == OutboxState::Refused)
+    );
     assert_eq!(
         b.ws.find_citizens(&guichet_workstation::store::CitizenQuery::Name {
             name: "papadopoulos".into(),
@@ -167,16 +181,15 @@ fn outcomes_decisions_and_cursor_land_together() {
     );
     // The device's clock now orders after the back office's, though its wall clock is behind.
     let next = b.ws.register_citizen("eleni", &citizen(2)).unwrap();
-    let stamp = b
-        .ws
-        .outbox(None, 100)
-        .unwrap()
-        .into_iter()
-        .find(|e| e.entity_id == next.national_id)
-        .unwrap()
-        .hlc
-        .parse::<HlcStamp>()
-        .unwrap();
+    let stamp =
+        b.ws.outbox(None, 100)
+            .unwrap()
+            .into_iter()
+            .find(|e| e.entity_id == next.national_id)
+            .unwrap()
+            .hlc
+            .parse::<HlcStamp>()
+            .unwrap();
     assert!(stamp > server_stamp(ahead));
     assert!(b.ws.verify_audit().unwrap().result.is_ok());
 }
