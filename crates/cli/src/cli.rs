@@ -370,6 +370,20 @@ pub enum QueueCommand {
     },
     /// Who is waiting, in the order they will be called.
     List,
+    /// The priority lanes, in the order they are called.
+    Lanes,
+    /// Add a priority lane or change one; lower ranks are called first.
+    Lane {
+        code: String,
+        #[arg(long)]
+        rank: u8,
+        /// Its name in English.
+        #[arg(long, value_name = "TEXT")]
+        name_en: String,
+        /// Its name in French.
+        #[arg(long, value_name = "TEXT")]
+        name_fr: String,
+    },
 }
 
 #[derive(Debug, Args)]

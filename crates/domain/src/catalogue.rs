@@ -434,6 +434,21 @@ fn service_problems(
     for e in &service.life_events {
         refer("life event", events, e);
     }
+    for (kind, list) in [
+        ("target group", &service.target_groups),
+        ("life event", &service.life_events),
+        ("exemption", &service.exemptions),
+    ] {
+        let mut seen = BTreeSet::new();
+        for code in list {
+            if !seen.insert(code) {
+                problems.push(format!(
+                    "service '{}' lists {kind} '{code}' twice",
+                    service.code
+                ));
+            }
+        }
+    }
     for lang in service.description.missing_languages() {
         problems.push(format!("service '{code}' has no description in '{lang}'"));
     }
@@ -442,6 +457,11 @@ fn service_problems(
     {
         problems.push(format!(
             "service '{code}' has a charged fee of {amount}: a charged fee must be above zero (use kind \"free\" otherwise)"
+        ));
+    }
+    if service.fee != Fee::Free && !service.channels.values().any(|d| d.takes_requests()) {
+        problems.push(format!(
+            "service '{code}' charges a fee but is information only on every channel: no request can pay it"
         ));
     }
     if service.fee == Fee::Free && !service.exemptions.is_empty() {
@@ -463,6 +483,12 @@ fn service_problems(
     }
     let mut seen = BTreeSet::new();
     for doc in &service.documents {
+        if !is_valid_code(&doc.code) {
+            problems.push(format!(
+                "service '{code}' has document code '{}': use letters, digits, '-', '_' or '.'",
+                doc.code
+            ));
+        }
         if !seen.insert(&doc.code) {
             problems.push(format!(
                 "service '{code}' lists document '{}' twice",
@@ -478,6 +504,12 @@ fn service_problems(
     }
     let mut seen = BTreeSet::new();
     for field in &service.form {
+        if !is_valid_code(&field.code) {
+            problems.push(format!(
+                "service '{code}' has form field code '{}': use letters, digits, '-', '_' or '.'",
+                field.code
+            ));
+        }
         if !seen.insert(&field.code) {
             problems.push(format!(
                 "service '{code}' has form field '{}' twice",

@@ -113,6 +113,23 @@ impl FormField {
                 "form field '{}' is a choice with no options",
                 self.code
             )),
+            FieldKind::Choice { options } => {
+                let mut seen = std::collections::BTreeSet::new();
+                for option in options {
+                    if !seen.insert(option.code.to_lowercase()) {
+                        out.push(format!(
+                            "form field '{}' has the choice '{}' twice",
+                            self.code, option.code
+                        ));
+                    }
+                    for lang in option.label.missing_languages() {
+                        out.push(format!(
+                            "choice '{}' of form field '{}' has no label in '{lang}'",
+                            option.code, self.code
+                        ));
+                    }
+                }
+            }
             _ => {}
         }
         out

@@ -190,3 +190,46 @@ fn transfers_keep_arrival_order_and_can_target_a_counter() {
     assert_eq!(list.len(), 2, "both are called, neither served yet");
     assert!(list.iter().all(|e| e.status == TicketStatus::Called));
 }
+
+#[test]
+fn lanes_are_configurable() {
+    let mut b = demo();
+    let ws = &mut b.ws;
+    let service = service_where(ws, |_| true);
+    ws.add_counter(
+        "eleni",
+        &Counter {
+            code: "W1".into(),
+            name: "Window 1".into(),
+            scope: CounterScope::All,
+        },
+    )
+    .unwrap();
+    let lane = guichet_domain::queue::Lane {
+        code: "urgent".into(),
+        name: guichet_domain::text::Text::en_fr("Urgent", "Urgent"),
+        rank: 0,
+    };
+    ws.set_lane("eleni", &lane).unwrap();
+    assert_eq!(ws.lanes().unwrap()[0], lane);
+    let elderly = ws
+        .issue_ticket("eleni", &ticket(&service.code, "elderly"))
+        .unwrap();
+    let urgent = ws
+        .issue_ticket("eleni", &ticket(&service.code, "urgent"))
+        .unwrap();
+    assert_eq!(
+        ws.call_next("eleni", "W1").unwrap().unwrap().code,
+        urgent.code
+    );
+    // Service cannot finish before it started.
+    assert!(ws.finish_service("eleni", &urgent.code).is_err());
+    // A lane is named in both languages.
+    let mut nameless = lane.clone();
+    nameless.name.0.remove("fr");
+    assert!(ws.set_lane("eleni", &nameless).is_err());
+    assert_eq!(
+        ws.waiting_list().unwrap().last().unwrap().code,
+        elderly.code
+    );
+}

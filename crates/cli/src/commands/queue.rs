@@ -3,7 +3,8 @@
 
 use std::fmt::Write as _;
 
-use guichet_domain::queue::{Counter, CounterScope, QueueTarget};
+use guichet_domain::queue::{Counter, CounterScope, Lane, QueueTarget};
+use guichet_domain::text::Text;
 use guichet_workstation::Workstation;
 use guichet_workstation::store::{NewTicket, TicketView, Transfer};
 
@@ -177,7 +178,39 @@ pub fn queue(ws: &mut Workstation, ctx: &Context<'_>, cmd: &QueueCommand) -> Res
                 table.write(out, "")
             })
         }
+        QueueCommand::Lanes => lanes(ws, ctx),
+        QueueCommand::Lane {
+            code,
+            rank,
+            name_en,
+            name_fr,
+        } => {
+            ws.set_lane(
+                clerk,
+                &Lane {
+                    code: code.trim().to_owned(),
+                    name: Text::en_fr(name_en.trim(), name_fr.trim()),
+                    rank: *rank,
+                },
+            )?;
+            lanes(ws, ctx)
+        }
     }
+}
+
+fn lanes(ws: &Workstation, ctx: &Context<'_>) -> Result<Report> {
+    let lanes = ws.lanes()?;
+    Report::new(&lanes, |out| {
+        let mut table = Table::new(&["LANE", "RANK", "NAME"]);
+        for lane in &lanes {
+            table.row(vec![
+                lane.code.clone(),
+                lane.rank.to_string(),
+                lane.name.get(ctx.lang).to_owned(),
+            ]);
+        }
+        table.write(out, "")
+    })
 }
 
 fn ticket_report(ticket: &TicketView, what: &str) -> Result<Report> {

@@ -7,8 +7,8 @@
 use guichet_domain::catalogue::Channel;
 use guichet_domain::feedback::Feedback;
 use guichet_domain::queue::{
-    Counter, CounterScope, Moment, QueueTarget, TicketAction, TicketStatus, Waiting, display_code,
-    elapsed_ms, select_next, ticket_transition, waiting_ms,
+    Counter, CounterScope, Lane, Moment, QueueTarget, TicketAction, TicketStatus, Waiting,
+    display_code, elapsed_ms, select_next, ticket_transition, waiting_ms,
 };
 use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, params};
@@ -69,6 +69,51 @@ impl Workstation {
     /// Adds a counter (window) and what it serves.
     pub fn add_counter(&mut self, actor: &str, counter: &Counter) -> Result<()> {
         self.write(actor, |change| add_counter_in(change, counter))
+    }
+
+    /// Adds a priority lane or changes one (its name and rank). Lower ranks are called first.
+    pub fn set_lane(&mut self, actor: &str, lane: &Lane) -> Result<()> {
+        if !guichet_domain::catalogue::is_valid_code(&lane.code) {
+            return Err(Error::Invalid(format!(
+                "lane code '{}' is not valid: use letters, digits, '-', '_' or '.'",
+                lane.code
+            )));
+        }
+        if let Some(lang) = lane.name.missing_languages().first() {
+            return Err(Error::Invalid(format!(
+                "lane '{}' needs a name in '{lang}' too",
+                lane.code
+            )));
+        }
+        self.write(actor, |change| {
+            change.tx.execute(
+                "INSERT INTO lanes (code, name, rank) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (code) DO UPDATE SET name = excluded.name, rank = excluded.rank",
+                params![lane.code, serde_json::to_string(&lane.name)?, lane.rank],
+            )?;
+            change.record_local("lane.set", "lane", &lane.code, serde_json::to_value(lane)?)?;
+            Ok(())
+        })
+    }
+
+    /// The priority lanes, in the order they are called.
+    pub fn lanes(&self) -> Result<Vec<Lane>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT code, name, rank FROM lanes ORDER BY rank, code")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (code, name, rank) = row?;
+            out.push(Lane {
+                code,
+                name: serde_json::from_str(&name)?,
+                rank,
+            });
+        }
+        Ok(out)
     }
 
     pub fn counters(&self) -> Result<Vec<Counter>> {
