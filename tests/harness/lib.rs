@@ -1,36 +1,63 @@
 //! The harness of the cross-crate tests: a real back office serving HTTP on a loopback port of
 //! its own, over a fresh SQLite file, and workstations in temporary directories enrolled with it.
 
+pub mod proxy;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use guichet_backoffice::storage::SqliteStorage;
 use guichet_backoffice::{AppState, BackOffice};
-use guichet_domain::catalogue::CenterKind;
+use guichet_domain::catalogue::{CenterKind, Fee};
+use guichet_domain::feedback::PaymentMethod;
+use guichet_domain::request::Action;
+use guichet_fixtures::history::{citizen, valid_form};
 use guichet_workstation::Workstation;
 use guichet_workstation::clock::Clock;
+use guichet_workstation::store::{NewRequest, SearchQuery};
 use guichet_workstation::sync::{self, SyncError, SyncReport};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 /// A back office listening on 127.0.0.1 (a port the system chose), stopped on drop.
+///
+/// It serves from a runtime of its own, on a thread of its own, so that `crash` can drop every
+/// connection and request in flight at once, as a killed process would, and `restart` can
+/// start it again on the same storage and port.
 #[derive(Debug)]
 pub struct Server {
     pub office: BackOffice,
     pub url: String,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<std::io::Result<()>>>,
+    pub addr: SocketAddr,
+    path: PathBuf,
+    running: Option<Running>,
     _dir: TempDir,
+}
+
+/// How to stop serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Stop accepting and let requests in flight finish.
+    Graceful,
+    /// Drop everything in flight, as a killed process would.
+    Crash,
+}
+
+/// The serving thread's handles.
+#[derive(Debug)]
+struct Running {
+    stop: oneshot::Sender<Stop>,
+    stopped: oneshot::Receiver<()>,
 }
 
 impl Server {
     /// Starts a back office with one centre and the demo catalogue published.
     pub async fn start(center: &str) -> Server {
         let dir = TempDir::new().expect("temp dir");
-        let storage =
-            SqliteStorage::open(&dir.path().join("backoffice.sqlite3")).expect("back-office store");
-        let office = BackOffice::new(Arc::new(storage));
+        let path = dir.path().join("backoffice.sqlite3");
+        let office = open_office(&path);
         office
             .add_center(center, "Athens Central", CenterKind::Stationary)
             .await
@@ -39,41 +66,99 @@ impl Server {
             .publish_catalogue(&guichet_fixtures::demo_catalogue())
             .await
             .expect("catalogue");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("address"));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let state = AppState::new(office.clone(), Some("admin-secret".into()));
-        let task = tokio::spawn(guichet_backoffice::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let running = serve_on_own_thread(listener, office.clone());
         Server {
             office,
-            url,
-            stop: Some(stop),
-            task: Some(task),
+            url: format!("http://{addr}"),
+            addr,
+            path,
+            running: Some(running),
             _dir: dir,
         }
     }
 
     /// Stops serving and waits for requests in flight.
     pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        self.stop(Stop::Graceful).await;
+    }
+
+    /// Stops at once: every connection is closed and every request in flight is dropped, its
+    /// answer never sent. A storage call already running finishes, as a committed transaction
+    /// would survive a crash.
+    pub async fn crash(&mut self) {
+        self.stop(Stop::Crash).await;
+    }
+
+    /// Starts again on the same storage and port, reopening the storage as a new process
+    /// would; crashes first if still running.
+    pub async fn restart(&mut self) {
+        self.crash().await;
+        self.office = open_office(&self.path);
+        // The standard library sets SO_REUSEADDR on Unix, so the port is free again at once
+        // even with the old connections in TIME_WAIT.
+        let listener = std::net::TcpListener::bind(self.addr).expect("bind the same port again");
+        self.running = Some(serve_on_own_thread(listener, self.office.clone()));
+    }
+
+    async fn stop(&mut self, how: Stop) {
+        if let Some(running) = self.running.take() {
+            let _ = running.stop.send(how);
+            let _ = running.stopped.await;
         }
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
+        if let Some(running) = self.running.take() {
+            let _ = running.stop.send(Stop::Crash);
         }
     }
+}
+
+fn open_office(path: &Path) -> BackOffice {
+    let storage = SqliteStorage::open(path).expect("back-office store");
+    BackOffice::new(Arc::new(storage))
+}
+
+fn serve_on_own_thread(listener: std::net::TcpListener, office: BackOffice) -> Running {
+    let (stop, stop_rx) = oneshot::channel::<Stop>();
+    let (stopped_tx, stopped) = oneshot::channel::<()>();
+    listener
+        .set_nonblocking(true)
+        .expect("non-blocking listener");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let state = AppState::new(office, Some("admin-secret".into()));
+            let (graceful, graceful_rx) = oneshot::channel::<()>();
+            let serving = guichet_backoffice::serve(listener, state, async move {
+                let _ = graceful_rx.await;
+            });
+            tokio::pin!(serving);
+            tokio::select! {
+                _ = &mut serving => {}
+                how = stop_rx => {
+                    // A dropped `Server` without a word means the test is over: crash.
+                    if how == Ok(Stop::Graceful) {
+                        let _ = graceful.send(());
+                        let _ = serving.await;
+                    }
+                }
+            }
+        });
+        // Dropping the runtime drops every connection task it still holds: their sockets
+        // close as a killed process's would.
+        drop(runtime);
+        let _ = stopped_tx.send(());
+    });
+    Running { stop, stopped }
 }
 
 /// A workstation enrolled with a server, in a temporary directory.
@@ -87,25 +172,82 @@ pub struct Device {
 impl Device {
     /// Enrols a new device of `center` through the HTTP API, as `guichet enroll` does.
     pub async fn enroll(server: &Server, center: &str, clock: Arc<dyn Clock>) -> Device {
+        Device::enroll_through(server, &server.url, center, clock, Duration::from_secs(10)).await
+    }
+
+    /// Enrols a new device of `center` that reaches the back office at `url` (a proxy in
+    /// front of `server`, say), with `timeout` on every call.
+    pub async fn enroll_through(
+        server: &Server,
+        url: &str,
+        center: &str,
+        clock: Arc<dyn Clock>,
+        timeout: Duration,
+    ) -> Device {
         let code = server
             .office
             .issue_enrolment_code(center, chrono::Duration::hours(1))
             .await
             .expect("enrolment code");
-        let anonymous =
-            sync::BackOffice::new(&server.url, None, Duration::from_secs(10)).expect("client");
+        let anonymous = sync::BackOffice::new(url, None, timeout).expect("client");
         let enrolled = anonymous
             .enroll(&code.code, Some("test"))
             .await
             .expect("enrol");
         let dir = TempDir::new().expect("temp dir");
         let mut ws = Workstation::open(&dir.path().join("guichet.sqlite3"), clock).expect("open");
-        ws.enroll(&enrolled, &server.url, Some("eleni"))
+        ws.enroll(&enrolled, url, Some("eleni"))
             .expect("enrolled here");
-        let office =
-            sync::BackOffice::new(&server.url, Some(enrolled.token), Duration::from_secs(10))
-                .expect("client");
+        let office = sync::BackOffice::new(url, Some(enrolled.token), timeout).expect("client");
         Device { dir, ws, office }
+    }
+
+    /// Takes `n` requests offline (each paid if charged, submitted and dispatched), cycling
+    /// through the services this centre takes requests for, and returns their receipts.
+    pub fn offline_work(&mut self, n: u32) -> Vec<String> {
+        let ws = &mut self.ws;
+        let services: Vec<_> = ws
+            .search(&SearchQuery {
+                limit: Some(1000),
+                ..SearchQuery::default()
+            })
+            .expect("search")
+            .into_iter()
+            .filter(|h| h.depth_here.is_some_and(|d| d.takes_requests()))
+            .map(|h| ws.service(&h.code).expect("service"))
+            .collect();
+        assert!(!services.is_empty(), "no service takes requests here");
+        let mut receipts = Vec::new();
+        for i in 0..n {
+            let who = ws.register_citizen("eleni", &citizen(i)).expect("citizen");
+            let service = &services[i as usize % services.len()];
+            let created = ws
+                .create_request(
+                    "eleni",
+                    &NewRequest {
+                        citizen: who.national_id,
+                        service: service.code.clone(),
+                        form: valid_form(service, ws.today()),
+                        documents_received: service
+                            .documents
+                            .iter()
+                            .map(|d| d.code.clone())
+                            .collect(),
+                        visit: None,
+                        submit: true,
+                    },
+                )
+                .expect("request");
+            let receipt = created.summary.receipt;
+            if let Fee::Charged { amount, .. } = &service.fee {
+                ws.pay("eleni", &receipt, &amount.decimal(), PaymentMethod::Cash)
+                    .expect("payment");
+            }
+            ws.advance("eleni", &receipt, Action::Dispatch, None)
+                .expect("dispatch");
+            receipts.push(receipt);
+        }
+        receipts
     }
 
     pub async fn sync(&mut self) -> Result<SyncReport, SyncError> {
