@@ -60,7 +60,10 @@ pub struct BackOffice {
 }
 
 impl BackOffice {
-    /// `timeout` bounds every call, connection included.
+    /// `timeout` is how long the link may stay silent: connecting, or waiting for the next
+    /// bytes of an answer. A whole call may take longer as long as bytes keep coming, because
+    /// a large page over a slow satellite link takes minutes and must not be cut and retried
+    /// forever; a call that never ends is still stopped at twenty times `timeout`.
     pub fn new(
         base_url: &str,
         token: Option<String>,
@@ -73,7 +76,8 @@ impl BackOffice {
             )));
         }
         let http = reqwest::Client::builder()
-            .timeout(timeout)
+            .read_timeout(timeout)
+            .timeout(timeout.saturating_mul(20))
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .gzip(true)
             .build()
