@@ -151,47 +151,76 @@ impl Workstation {
         }
         let channel_here = self.config()?.channel;
         let terms = match_expression(query.text.as_deref().unwrap_or(""));
-        let mut sql = String::from(
-            "SELECT s.code, s.title, s.category, s.agency, json_extract(s.definition, '$.fee'),
-                    s.processing_days,
-                    (SELECT depth FROM service_channels c
-                      WHERE c.service_id = s.id AND c.channel = ?1)
-             FROM services s",
-        );
-        let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(channel_here.as_str())];
-        if let Some(terms) = &terms {
-            sql.push_str(" JOIN service_search f ON f.rowid = s.id AND service_search MATCH ?");
-            args.push(Box::new(terms.clone()));
-        }
-        sql.push_str(" WHERE 1 = 1");
-        let mut filter = |clause: &str, value: &Option<String>| {
+        // Rank and cut first, over ids only; the columns a hit shows (the fee out of the
+        // definition's JSON, the depth here) are read for the few rows kept. A common word
+        // matches thousands of services: a text search therefore ranks inside the full-text
+        // index alone, with the filters as lookups by id, and never touches the (wide)
+        // service rows of the candidates it drops.
+        let mut args: Vec<Box<dyn ToSql>> = Vec::new();
+        let (mut sql, id) = match &terms {
+            Some(terms) => {
+                args.push(Box::new(terms.clone()));
+                (
+                    String::from(
+                        "SELECT f.rowid AS id, bm25(service_search, 10.0, 4.0, 1.0) AS score,
+                                f.rowid AS tie
+                         FROM service_search f WHERE service_search MATCH ?",
+                    ),
+                    "f.rowid",
+                )
+            }
+            None => (
+                String::from(
+                    "SELECT s.id AS id, 0 AS score, s.title_sort AS tie FROM services s WHERE 1 = 1",
+                ),
+                "s.id",
+            ),
+        };
+        let mut filter = |clause: String, value: &Option<String>| {
             if let Some(v) = value {
-                sql.push_str(clause);
+                sql.push_str(&clause);
                 args.push(Box::new(v.clone()));
             }
         };
         filter(
-            " AND EXISTS (SELECT 1 FROM service_life_events e WHERE e.service_id = s.id AND e.life_event = ?)",
+            format!(
+                " AND EXISTS (SELECT 1 FROM service_life_events e WHERE e.service_id = {id} AND e.life_event = ?)"
+            ),
             &query.life_event,
         );
         filter(
-            " AND EXISTS (SELECT 1 FROM service_target_groups g WHERE g.service_id = s.id AND g.target_group = ?)",
+            format!(
+                " AND EXISTS (SELECT 1 FROM service_target_groups g WHERE g.service_id = {id} AND g.target_group = ?)"
+            ),
             &query.target_group,
         );
-        filter(" AND s.category = ?", &query.category);
-        filter(" AND s.agency = ?", &query.agency);
         filter(
-            " AND EXISTS (SELECT 1 FROM service_channels c2 WHERE c2.service_id = s.id AND c2.channel = ?)",
+            format!(" AND {id} IN (SELECT c.id FROM services c WHERE c.category = ?)"),
+            &query.category,
+        );
+        filter(
+            format!(" AND {id} IN (SELECT a.id FROM services a WHERE a.agency = ?)"),
+            &query.agency,
+        );
+        filter(
+            format!(
+                " AND EXISTS (SELECT 1 FROM service_channels c2 WHERE c2.service_id = {id} AND c2.channel = ?)"
+            ),
             &query.channel.map(|c| c.as_str().to_owned()),
         );
-        sql.push_str(if terms.is_some() {
-            " ORDER BY bm25(service_search, 10.0, 4.0, 1.0), s.title_sort"
-        } else {
-            " ORDER BY s.title_sort"
-        });
-        sql.push_str(" LIMIT ?");
+        sql.push_str(" ORDER BY score, tie LIMIT ?");
         let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, 1000);
         args.push(Box::new(limit as i64));
+        let sql = format!(
+            "SELECT s.code, s.title, s.category, s.agency, json_extract(s.definition, '$.fee'),
+                    s.processing_days,
+                    (SELECT depth FROM service_channels c
+                      WHERE c.service_id = s.id AND c.channel = ?)
+             FROM ({sql}) AS ranked JOIN services s ON s.id = ranked.id
+             ORDER BY ranked.score, ranked.tie"
+        );
+        // The channel's placeholder comes first in the text, before the ranking query's.
+        args.insert(0, Box::new(channel_here.as_str()));
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(
             rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
