@@ -4,13 +4,11 @@
 
 use std::sync::Arc;
 
-use guichet_domain::catalogue::Fee;
-use guichet_domain::feedback::PaymentMethod;
 use guichet_domain::request::{Action, RequestStatus};
-use guichet_fixtures::history::{citizen, valid_form};
+use guichet_fixtures::history::citizen;
 use guichet_tests::{Device, Server};
 use guichet_workstation::clock::{Clock, SkewedClock, SystemClock};
-use guichet_workstation::store::{NewRequest, OutboxState, RequestFilter, SearchQuery};
+use guichet_workstation::store::{OutboxState, RequestFilter};
 use guichet_workstation::sync::SyncError;
 
 const CENTER: &str = "ATH-01";
@@ -23,49 +21,6 @@ fn canonical(receipt: &str) -> String {
         .to_owned()
 }
 
-/// Takes `n` requests offline (each paid if charged, submitted and dispatched) and returns
-/// their receipts.
-fn offline_work(device: &mut Device, n: u32) -> Vec<String> {
-    let ws = &mut device.ws;
-    let services: Vec<_> = ws
-        .search(&SearchQuery {
-            limit: Some(1000),
-            ..SearchQuery::default()
-        })
-        .unwrap()
-        .into_iter()
-        .filter(|h| h.depth_here.is_some_and(|d| d.takes_requests()))
-        .map(|h| ws.service(&h.code).unwrap())
-        .collect();
-    let mut receipts = Vec::new();
-    for i in 0..n {
-        let who = ws.register_citizen("eleni", &citizen(i)).unwrap();
-        let service = &services[i as usize % services.len()];
-        let created = ws
-            .create_request(
-                "eleni",
-                &NewRequest {
-                    citizen: who.national_id,
-                    service: service.code.clone(),
-                    form: valid_form(service, ws.today()),
-                    documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
-                    visit: None,
-                    submit: true,
-                },
-            )
-            .unwrap();
-        let receipt = created.summary.receipt;
-        if let Fee::Charged { amount, .. } = &service.fee {
-            ws.pay("eleni", &receipt, &amount.decimal(), PaymentMethod::Cash)
-                .unwrap();
-        }
-        ws.advance("eleni", &receipt, Action::Dispatch, None)
-            .unwrap();
-        receipts.push(receipt);
-    }
-    receipts
-}
-
 async fn converge(clock: Arc<dyn Clock>) {
     let server = Server::start(CENTER).await;
     let mut device = Device::enroll(&server, CENTER, clock).await;
@@ -75,7 +30,7 @@ async fn converge(clock: Arc<dyn Clock>) {
     assert!(first.pulled >= 1, "{first:?}");
     assert!(device.ws.catalogue_version().unwrap().is_some());
 
-    let receipts = offline_work(&mut device, 12);
+    let receipts = device.offline_work(12);
     let report = device.sync().await.unwrap();
     assert_eq!(report.refused + report.conflicts, 0, "{report:?}");
     assert!(report.applied >= 12 * 4, "{report:?}");
@@ -177,7 +132,7 @@ async fn a_retry_after_a_lost_answer_applies_nothing_twice() {
     let server = Server::start(CENTER).await;
     let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
     device.sync().await.unwrap();
-    let receipts = offline_work(&mut device, 3);
+    let receipts = device.offline_work(3);
     let push = device.ws.pending_push(100).unwrap();
     let request = guichet_protocol::ExchangeRequest {
         push: push.clone(),
@@ -219,7 +174,7 @@ async fn a_losing_change_is_shown_as_a_conflict() {
     let server = Server::start(CENTER).await;
     let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
     device.sync().await.unwrap();
-    let receipts = offline_work(&mut device, 1);
+    let receipts = device.offline_work(1);
     device.sync().await.unwrap();
     server
         .office
@@ -271,7 +226,7 @@ async fn a_revoked_device_is_told_so_and_keeps_its_changes() {
     let server = Server::start(CENTER).await;
     let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
     device.sync().await.unwrap();
-    offline_work(&mut device, 1);
+    device.offline_work(1);
     let device_code = device.ws.config().unwrap().device_code;
     server.office.revoke_device(&device_code).await.unwrap();
     let err = device.sync().await.unwrap_err();
@@ -300,10 +255,85 @@ async fn an_unreachable_back_office_means_offline_and_nothing_lost() {
     let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
     device.sync().await.unwrap();
     server.shutdown().await;
-    offline_work(&mut device, 2);
+    device.offline_work(2);
     let waiting = device.ws.pending_push(100).unwrap().len();
     let err = device.sync().await.unwrap_err();
     assert!(matches!(err, SyncError::Offline(_)), "{err}");
     assert!(err.is_transient());
     assert_eq!(device.ws.pending_push(100).unwrap().len(), waiting);
+}
+
+/// The background task: a local change wakes it, it syncs, and the status it publishes goes
+/// from changes waiting to online with nothing waiting; with the back office gone it says
+/// offline in words; it stops when asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_task_syncs_after_a_change_and_reports_its_state() {
+    use guichet_workstation::sync::{BackOffice, Phase, SyncHandle, SyncOptions};
+    use std::time::Duration;
+
+    let mut server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    device.offline_work(3);
+    let database = device.ws.path().unwrap().to_owned();
+    let office = BackOffice::new(
+        &server.url,
+        Some(device.token.clone()),
+        Duration::from_secs(2),
+    )
+    .unwrap();
+    let options = SyncOptions {
+        debounce: Duration::from_millis(50),
+        interval: Duration::from_secs(3600),
+        min_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(400),
+    };
+    let handle = SyncHandle::spawn(database, Arc::new(SystemClock), office, options).unwrap();
+    let mut status = handle.status();
+    assert!(status.borrow().waiting > 0, "{:?}", *status.borrow());
+    handle.notify_change();
+    let online = tokio::time::timeout(
+        Duration::from_secs(20),
+        status.wait_for(|s| s.phase == Phase::Online && s.waiting == 0),
+    )
+    .await
+    .expect("the task synced within 20 s")
+    .unwrap()
+    .clone();
+    assert!(online.last_success.is_some());
+    assert!(online.progress.pushed > 0);
+
+    // The link goes: the next run says offline, in words, and keeps retrying.
+    server.crash().await;
+    offline_work_more(&mut device);
+    handle.sync_now();
+    let offline = tokio::time::timeout(
+        Duration::from_secs(20),
+        status.wait_for(|s| s.phase == Phase::Offline),
+    )
+    .await
+    .expect("the task noticed within 20 s")
+    .unwrap()
+    .clone();
+    assert!(offline.message.unwrap().contains("cannot be reached"));
+    assert!(offline.waiting > 0);
+
+    // Back online: the backoff retry sends what waited.
+    server.restart().await;
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        status.wait_for(|s| s.phase == Phase::Online && s.waiting == 0),
+    )
+    .await
+    .expect("the task recovered within 20 s")
+    .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), handle.stop())
+        .await
+        .expect("the task stops when asked");
+    server.shutdown().await;
+}
+
+fn offline_work_more(device: &mut Device) {
+    let who = device.ws.register_citizen("eleni", &citizen(900)).unwrap();
+    assert!(!who.national_id.is_empty());
 }

@@ -167,6 +167,8 @@ pub struct Device {
     pub dir: TempDir,
     pub ws: Workstation,
     pub office: sync::BackOffice,
+    /// The device's credential, for a second client (the background task).
+    pub token: String,
 }
 
 impl Device {
@@ -198,59 +200,66 @@ impl Device {
         let mut ws = Workstation::open(&dir.path().join("guichet.sqlite3"), clock).expect("open");
         ws.enroll(&enrolled, url, Some("eleni"))
             .expect("enrolled here");
-        let office = sync::BackOffice::new(url, Some(enrolled.token), timeout).expect("client");
-        Device { dir, ws, office }
+        let token = enrolled.token;
+        let office = sync::BackOffice::new(url, Some(token.clone()), timeout).expect("client");
+        Device {
+            dir,
+            ws,
+            office,
+            token,
+        }
     }
 
     /// Takes `n` requests offline (each paid if charged, submitted and dispatched), cycling
     /// through the services this centre takes requests for, and returns their receipts.
     pub fn offline_work(&mut self, n: u32) -> Vec<String> {
-        let ws = &mut self.ws;
-        let services: Vec<_> = ws
-            .search(&SearchQuery {
-                limit: Some(1000),
-                ..SearchQuery::default()
-            })
-            .expect("search")
-            .into_iter()
-            .filter(|h| h.depth_here.is_some_and(|d| d.takes_requests()))
-            .map(|h| ws.service(&h.code).expect("service"))
-            .collect();
-        assert!(!services.is_empty(), "no service takes requests here");
-        let mut receipts = Vec::new();
-        for i in 0..n {
-            let who = ws.register_citizen("eleni", &citizen(i)).expect("citizen");
-            let service = &services[i as usize % services.len()];
-            let created = ws
-                .create_request(
-                    "eleni",
-                    &NewRequest {
-                        citizen: who.national_id,
-                        service: service.code.clone(),
-                        form: valid_form(service, ws.today()),
-                        documents_received: service
-                            .documents
-                            .iter()
-                            .map(|d| d.code.clone())
-                            .collect(),
-                        visit: None,
-                        submit: true,
-                    },
-                )
-                .expect("request");
-            let receipt = created.summary.receipt;
-            if let Fee::Charged { amount, .. } = &service.fee {
-                ws.pay("eleni", &receipt, &amount.decimal(), PaymentMethod::Cash)
-                    .expect("payment");
-            }
-            ws.advance("eleni", &receipt, Action::Dispatch, None)
-                .expect("dispatch");
-            receipts.push(receipt);
-        }
-        receipts
+        offline_work(&mut self.ws, n)
     }
 
     pub async fn sync(&mut self) -> Result<SyncReport, SyncError> {
         sync::sync_once(&mut self.ws, &self.office, &|_| {}).await
     }
+}
+
+/// Takes `n` requests offline on any workstation set up with a catalogue (each paid if charged, submitted and dispatched), cycling
+/// through the services this centre takes requests for, and returns their receipts.
+pub fn offline_work(ws: &mut Workstation, n: u32) -> Vec<String> {
+    let services: Vec<_> = ws
+        .search(&SearchQuery {
+            limit: Some(1000),
+            ..SearchQuery::default()
+        })
+        .expect("search")
+        .into_iter()
+        .filter(|h| h.depth_here.is_some_and(|d| d.takes_requests()))
+        .map(|h| ws.service(&h.code).expect("service"))
+        .collect();
+    assert!(!services.is_empty(), "no service takes requests here");
+    let mut receipts = Vec::new();
+    for i in 0..n {
+        let who = ws.register_citizen("eleni", &citizen(i)).expect("citizen");
+        let service = &services[i as usize % services.len()];
+        let created = ws
+            .create_request(
+                "eleni",
+                &NewRequest {
+                    citizen: who.national_id,
+                    service: service.code.clone(),
+                    form: valid_form(service, ws.today()),
+                    documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
+                    visit: None,
+                    submit: true,
+                },
+            )
+            .expect("request");
+        let receipt = created.summary.receipt;
+        if let Fee::Charged { amount, .. } = &service.fee {
+            ws.pay("eleni", &receipt, &amount.decimal(), PaymentMethod::Cash)
+                .expect("payment");
+        }
+        ws.advance("eleni", &receipt, Action::Dispatch, None)
+            .expect("dispatch");
+        receipts.push(receipt);
+    }
+    receipts
 }
