@@ -60,7 +60,7 @@ fn invalid_national_id() {
     g.refused(&args("37605030298"), 2, "check digit");
     g.refused(&args("3760503029"), 2, "11 digits");
     // A valid code for another birth date.
-    let other = common::personal_code(
+    let other = guichet_fixtures::history::personal_code(
         chrono::NaiveDate::from_ymd_opt(1980, 1, 1).expect("a date"),
         12,
     );

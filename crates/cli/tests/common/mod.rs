@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use guichet_domain::catalogue::{Channel, Fee, Service};
 use guichet_domain::form::FieldKind;
 use serde_json::Value;
@@ -138,29 +138,6 @@ impl Guichet {
         );
         run
     }
-}
-
-/// A valid Estonian personal code for a birth date and serial, with the check digit computed
-/// by the rule in `guichet_domain::citizen`.
-pub fn personal_code(born: NaiveDate, serial: u32) -> String {
-    let century = if born.year() >= 2000 { 5 } else { 3 };
-    let body = format!(
-        "{century}{:02}{:02}{:02}{:03}",
-        born.year() % 100,
-        born.month(),
-        born.day(),
-        serial % 1000
-    );
-    let digits: Vec<u32> = body.chars().filter_map(|c| c.to_digit(10)).collect();
-    let weigh = |w: [u32; 10]| digits.iter().zip(w).map(|(d, w)| d * w).sum::<u32>() % 11;
-    let check = match weigh([1, 2, 3, 4, 5, 6, 7, 8, 9, 1]) {
-        10 => match weigh([3, 4, 5, 6, 7, 8, 9, 1, 2, 3]) {
-            10 => 0,
-            r => r,
-        },
-        r => r,
-    };
-    format!("{body}{check}")
 }
 
 /// Mari Tamm, born 1976-05-03.
