@@ -337,3 +337,53 @@ fn offline_work_more(device: &mut Device) {
     let who = device.ws.register_citizen("eleni", &citizen(900)).unwrap();
     assert!(!who.national_id.is_empty());
 }
+
+/// The citizen withdraws at the counter while the agency, unseen, marks the request ready: the
+/// cancellation still wins on the back office, and the workstation, pulling the older ready
+/// decision in the same exchange, keeps the request cancelled like the back office.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_accepted_after_an_unseen_decision_keeps_its_status() {
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    let receipts = device.offline_work(1);
+    device.sync().await.unwrap();
+    for action in [Action::TakeInProcessing, Action::MarkReady] {
+        server
+            .office
+            .agency_decide(&receipts[0], action, None, "agency:anna")
+            .await
+            .unwrap();
+    }
+    device
+        .ws
+        .advance(
+            "eleni",
+            &receipts[0],
+            Action::Cancel,
+            Some("citizen withdrew"),
+        )
+        .unwrap();
+    let report = device.sync().await.unwrap();
+    assert_eq!(
+        (report.applied, report.conflicts, report.pulled),
+        (1, 0, 2),
+        "{report:?}"
+    );
+    let there = server
+        .office
+        .storage()
+        .request_by_receipt(&canonical(&receipts[0]))
+        .await
+        .unwrap();
+    assert_eq!(there.status, RequestStatus::Cancelled);
+    let here = device.ws.request(&receipts[0]).unwrap();
+    assert_eq!(here.summary.status, RequestStatus::Cancelled);
+    let agency_lines = here
+        .timeline
+        .iter()
+        .filter(|e| e.actor == "agency:anna")
+        .count();
+    assert_eq!(agency_lines, 2, "the decisions stay in the timeline");
+    server.shutdown().await;
+}

@@ -202,6 +202,19 @@ impl Workstation {
                 apply_pulled(change, pulled)?;
                 done.pulled += 1;
             }
+            // The back office applied this push before it read the page it returned, so every
+            // decision pulled here is older than the centre's own moves it just accepted: a
+            // request this push moved keeps the status of its last accepted move.
+            for (entry, result) in pushed.iter().zip(&response.results) {
+                if let (Outcome::Applied, Change::RequestTransition { id, to, .. }) =
+                    (&result.outcome, &entry.change)
+                {
+                    change.tx.execute(
+                        "UPDATE requests SET status = ?2 WHERE id = ?1",
+                        params![id, to.as_str()],
+                    )?;
+                }
+            }
             let now = change.at();
             change.tx.execute(
                 "UPDATE sync_state SET cursor = max(cursor, ?1), last_attempt = ?2,
