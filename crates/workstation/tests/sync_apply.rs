@@ -89,9 +89,10 @@ fn outcomes_decisions_and_cursor_land_together() {
                 id: push[1].id.clone(),
                 outcome: Outcome::Applied,
             },
+            // Applied by an earlier exchange whose answer was lost.
             PushResult {
                 id: push[2].id.clone(),
-                outcome: Outcome::Applied,
+                outcome: Outcome::Duplicate,
             },
             PushResult {
                 id: push[3].id.clone(),
@@ -144,7 +145,7 @@ fn outcomes_decisions_and_cursor_land_together() {
     let done = b.ws.apply_exchange(&push, &answer).unwrap();
     assert_eq!(
         (done.applied, done.duplicates, done.refused, done.pulled),
-        (2, 1, 1, 2)
+        (1, 2, 1, 2)
     );
 
     assert!(b.ws.pending_push(100).unwrap().is_empty());
