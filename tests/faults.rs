@@ -264,13 +264,7 @@ fn canonical(receipt: &str) -> String {
 }
 
 fn outbox_count(device: &Device, state: OutboxState) -> u64 {
-    device
-        .ws
-        .outbox_counts()
-        .unwrap()
-        .into_iter()
-        .find(|(s, _)| *s == state)
-        .map_or(0, |(_, n)| n)
+    device.ws.outbox_count(state).unwrap()
 }
 
 /// A server, a proxy in front of it and a device enrolled through the proxy, with the

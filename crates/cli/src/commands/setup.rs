@@ -165,18 +165,11 @@ struct SyncStatus {
 
 pub fn status(ws: &Workstation, dir: &Path) -> Result<Report> {
     let config = ws.config()?;
-    let counts = ws.outbox_counts()?;
-    let count = |state: OutboxState| {
-        counts
-            .iter()
-            .find(|(s, _)| *s == state)
-            .map_or(0, |(_, n)| *n)
-    };
     let outbox = OutboxCounts {
-        pending: count(OutboxState::Pending),
-        sent: count(OutboxState::Sent),
-        refused: count(OutboxState::Refused),
-        conflict: count(OutboxState::Conflict),
+        pending: ws.outbox_count(OutboxState::Pending)?,
+        sent: ws.outbox_count(OutboxState::Sent)?,
+        refused: ws.outbox_count(OutboxState::Refused)?,
+        conflict: ws.outbox_count(OutboxState::Conflict)?,
     };
     let status = Status {
         config,

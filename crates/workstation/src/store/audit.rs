@@ -139,18 +139,13 @@ impl Workstation {
         Ok(out)
     }
 
-    /// How many changes wait in each state.
-    pub fn outbox_counts(&self) -> Result<Vec<(OutboxState, u64)>> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached("SELECT state, count(*) FROM outbox GROUP BY state ORDER BY state")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (state, n) = row?;
-            out.push((OutboxState::parse(&state)?, n));
-        }
-        Ok(out)
+    /// How many changes are in `state`.
+    pub fn outbox_count(&self, state: OutboxState) -> Result<u64> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM outbox WHERE state = ?1",
+            [state.as_str()],
+            |r| r.get(0),
+        )?)
     }
 
     /// The sync state of each change made to one entity, oldest first.

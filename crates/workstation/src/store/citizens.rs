@@ -158,7 +158,7 @@ impl Workstation {
 }
 
 /// Folded "family given": typing the family name alone, or both in either order, finds them.
-fn name_key(family: &str, given: &str) -> String {
+pub(crate) fn name_key(family: &str, given: &str) -> String {
     fold(&format!("{family} {given}"))
 }
 

@@ -336,10 +336,7 @@ fn apply_peer(change: &mut ActionTx<'_>, device: &str, peer: &Change) -> Result<
                     citizen.national_id,
                     citizen.given_name,
                     citizen.family_name,
-                    guichet_domain::text::fold(&format!(
-                        "{} {}",
-                        citizen.family_name, citizen.given_name
-                    )),
+                    super::citizens::name_key(&citizen.family_name, &citizen.given_name),
                     citizen.birth_date.to_string(),
                     citizen.phone,
                     citizen.email,

@@ -101,11 +101,7 @@ pub async fn sync_once(
 
 /// How many changes wait to be sent.
 pub fn pending(ws: &Workstation) -> Result<u64, SyncError> {
-    Ok(ws
-        .outbox_counts()?
-        .into_iter()
-        .find(|(s, _)| *s == OutboxState::Pending)
-        .map_or(0, |(_, n)| n))
+    Ok(ws.outbox_count(OutboxState::Pending)?)
 }
 
 /// The device credential: kept in a file of its own, readable only by its owner.
