@@ -144,7 +144,7 @@ async fn a_retry_after_a_lost_answer_applies_nothing_twice() {
     assert!(
         lost.results
             .iter()
-            .all(|r| r.outcome == guichet_protocol::Outcome::Applied)
+            .all(|r| matches!(r.outcome, guichet_protocol::Outcome::Applied { .. }))
     );
     assert_eq!(device.ws.pending_push(100).unwrap().len(), push.len());
 
@@ -339,8 +339,9 @@ fn offline_work_more(device: &mut Device) {
 }
 
 /// The citizen withdraws at the counter while the agency, unseen, marks the request ready: the
-/// cancellation still wins on the back office, and the workstation, pulling the older ready
-/// decision in the same exchange, keeps the request cancelled like the back office.
+/// cancellation still wins on the back office, and the workstation, pulling the older decisions
+/// in the same exchange, keeps the request cancelled like the back office and shows each
+/// superseded decision as a conflict.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_move_accepted_after_an_unseen_decision_keeps_its_status() {
     let server = Server::start(CENTER).await;
@@ -367,8 +368,16 @@ async fn a_move_accepted_after_an_unseen_decision_keeps_its_status() {
     let report = device.sync().await.unwrap();
     assert_eq!(
         (report.applied, report.conflicts, report.pulled),
-        (1, 0, 2),
+        (1, 2, 2),
         "{report:?}"
+    );
+    let superseded = device.ws.outbox(Some(OutboxState::Conflict), 10).unwrap();
+    assert_eq!(superseded.len(), 2);
+    assert!(
+        superseded
+            .iter()
+            .all(|c| c.reason.as_deref().unwrap().contains("stays cancelled")),
+        "{superseded:?}"
     );
     let there = server
         .office
@@ -385,5 +394,51 @@ async fn a_move_accepted_after_an_unseen_decision_keeps_its_status() {
         .filter(|e| e.actor == "agency:anna")
         .count();
     assert_eq!(agency_lines, 2, "the decisions stay in the timeline");
+    server.shutdown().await;
+}
+
+/// An agency's own credential moves its requests only, and the centre's timeline names the
+/// agency whatever the caller calls itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agency_credential_moves_only_its_requests() {
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    let receipts = device.offline_work(1);
+    device.sync().await.unwrap();
+    let agency = server
+        .office
+        .storage()
+        .request_by_receipt(&canonical(&receipts[0]))
+        .await
+        .unwrap()
+        .agency;
+    let own = server.office.issue_agency_token(&agency).await.unwrap();
+    let other = server
+        .office
+        .issue_agency_token("another-agency")
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let take = |token: String| {
+        http.post(format!(
+            "{}/agency/v1/requests/{}/take",
+            server.url, receipts[0]
+        ))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"actor": "anna"}))
+        .send()
+    };
+    let refused = take(other).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    let taken = take(own).await.unwrap();
+    assert_eq!(taken.status().as_u16(), 200);
+    device.sync().await.unwrap();
+    let here = device.ws.request(&receipts[0]).unwrap();
+    assert_eq!(here.summary.status, RequestStatus::InProcessing);
+    assert_eq!(
+        here.timeline.last().unwrap().actor,
+        format!("{agency}:anna")
+    );
     server.shutdown().await;
 }

@@ -2,6 +2,7 @@
 //! its own, over a fresh SQLite file, and workstations in temporary directories enrolled with it.
 
 pub mod proxy;
+pub mod window;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use guichet_domain::catalogue::{Catalogue, CenterKind};
+use guichet_domain::money::Money;
+use guichet_domain::receipt::ReceiptNumber;
 
 use crate::error::{Error, Result};
 use crate::http::{AppState, agency_action, serve};
@@ -94,8 +96,15 @@ enum DevicesCommand {
 
 #[derive(Debug, Subcommand)]
 enum AgencyCommand {
-    /// Requests dispatched to AGENCY or in its processing.
-    List { agency: String },
+    /// Requests dispatched to AGENCY or in its processing, as a table (or JSON).
+    List {
+        agency: String,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Issues a credential of the agency API for AGENCY alone and prints it (shown once).
+    Token { agency: String },
     /// Takes a request in processing.
     Take(Step),
     /// Returns a request to the centre for correction (needs --reason).
@@ -241,8 +250,25 @@ async fn execute(cli: Cli) -> Result<()> {
             say(&format!("device {} revoked", device.code));
             Ok(())
         }
-        Command::Agency(AgencyCommand::List { agency }) => {
+        Command::Agency(AgencyCommand::List { agency, json: true }) => {
             json(&office.agency_requests(&agency).await?)
+        }
+        Command::Agency(AgencyCommand::List {
+            agency,
+            json: false,
+        }) => {
+            let requests = office.agency_requests(&agency).await?;
+            if requests.is_empty() {
+                say(&format!("no request waits for agency {agency}"));
+            } else {
+                say(&agency_table(&requests));
+            }
+            Ok(())
+        }
+        Command::Agency(AgencyCommand::Token { agency }) => {
+            let token = office.issue_agency_token(&agency).await?;
+            say(&token);
+            Ok(())
         }
         Command::Agency(AgencyCommand::Take(step)) => decide(&office, "take", step).await,
         Command::Agency(AgencyCommand::Return(step)) => decide(&office, "return", step).await,
@@ -259,9 +285,62 @@ async fn decide(office: &BackOffice, name: &str, step: Step) -> Result<()> {
         .await?;
     say(&format!(
         "request {} is now {}",
-        request.receipt, request.status
+        display_receipt(&request.receipt),
+        request.status
     ));
     Ok(())
+}
+
+/// A receipt as printed on the citizen's slip (`K7XA-0000-042E`).
+fn display_receipt(receipt: &str) -> String {
+    ReceiptNumber::parse(receipt).map_or_else(|_| receipt.to_owned(), |r| r.to_string())
+}
+
+/// An agency's open requests, one line each, columns aligned.
+fn agency_table(requests: &[ServerRequest]) -> String {
+    let header = ["RECEIPT", "STATUS", "SERVICE", "CENTRE", "FEE"];
+    let rows: Vec<[String; 5]> = requests
+        .iter()
+        .map(|r| {
+            [
+                display_receipt(&r.receipt),
+                r.status.to_string(),
+                r.service.clone(),
+                r.center.clone(),
+                match &r.fee {
+                    None => "free".to_owned(),
+                    Some(_) if r.fee_settled() => "settled".to_owned(),
+                    Some(fee) => format!(
+                        "{} {} due",
+                        Money::new(fee.minor - r.paid_minor, fee.currency.clone()).decimal(),
+                        fee.currency
+                    ),
+                },
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 5]| {
+        cells
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_owned()
+    };
+    let mut out = vec![line(header)];
+    for row in &rows {
+        out.push(line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+    }
+    out.push(format!("{} requests", rows.len()));
+    out.join("\n")
 }
 
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.
@@ -285,5 +364,54 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use guichet_domain::money::{Currency, Money};
+    use guichet_domain::request::RequestStatus;
+
+    use super::*;
+
+    fn request(receipt: &str, fee: Option<i64>, paid: i64) -> ServerRequest {
+        ServerRequest {
+            id: "r1".into(),
+            receipt: receipt.into(),
+            center: "ATH-01".into(),
+            device: "ATH-01-0000".into(),
+            service: "id-card".into(),
+            agency: "civil-registry".into(),
+            catalogue_version: 1,
+            citizen: "c1".into(),
+            status: RequestStatus::Dispatched,
+            fee: fee.map(|minor| Money::new(minor, Currency::parse("EUR").unwrap())),
+            paid_minor: paid,
+            waiver: None,
+            exemptions: Vec::new(),
+            form: BTreeMap::new(),
+            documents: BTreeMap::new(),
+            reason: None,
+            updated_hlc: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_agency_table_shows_receipts_as_printed_and_what_is_due() {
+        let receipt = ReceiptNumber::issue(&"K7XA".parse().unwrap(), 42).unwrap();
+        let table = agency_table(&[
+            request(receipt.as_str(), Some(2500), 1000),
+            request(receipt.as_str(), None, 0),
+        ]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("RECEIPT"), "{table}");
+        assert!(lines[1].starts_with(&receipt.to_string()), "{table}");
+        assert!(receipt.to_string().contains('-'));
+        assert!(lines[1].ends_with("15.00 EUR due"), "{table}");
+        assert!(lines[2].ends_with("free"), "{table}");
+        assert_eq!(lines[3], "2 requests");
+        assert_eq!(display_receipt("not a receipt"), "not a receipt");
     }
 }

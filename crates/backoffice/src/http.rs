@@ -5,9 +5,10 @@
 //! - `/admin/v1/...`: centres, catalogues, enrolment codes, devices
 //! - `/agency/v1/...`: the agencies' processing of dispatched requests
 //!
-//! The admin and agency APIs share one admin token given at start (`--admin-token` or
-//! `GUICHET_ADMIN_TOKEN`); without one they answer 403. Separate agency credentials are a
-//! later step. Bodies may come gzip- or zstd-compressed and answers are compressed when the
+//! The admin API takes the admin token given at start (`--admin-token` or
+//! `GUICHET_ADMIN_TOKEN`); without one it answers 403. The agency API takes either the admin
+//! token (any agency) or an agency's own credential (`guichet-backoffice agency token AGENCY`),
+//! which reaches only that agency's requests: another agency's list or request is 403. Bodies may come gzip- or zstd-compressed and answers are compressed when the
 //! client accepts it. Every error is a status and an `ApiError` with a stable code; server
 //! faults are logged and hidden from the client.
 
@@ -23,6 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use guichet_domain::catalogue::{Catalogue, CenterKind};
+use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::Action;
 use guichet_protocol::{
     ApiError, EnrollRequest, ErrorBody, ErrorCode, ExchangeRequest, MAX_BODY_BYTES,
@@ -207,6 +209,68 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+/// Who calls the agency API: the administrator (for any agency), or one agency with a
+/// credential of its own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgencyCaller {
+    Admin,
+    Agency(String),
+}
+
+impl AgencyCaller {
+    fn check(&self, agency: &str, what: impl FnOnce() -> String) -> ApiResult<()> {
+        match self {
+            AgencyCaller::Agency(own) if own != agency => Err(ApiFailure::new(
+                StatusCode::FORBIDDEN,
+                ErrorCode::Forbidden,
+                format!("this credential is for agency {own}: {}", what()),
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The name the centre's timeline shows: an agency's credential always names its agency.
+    fn actor(&self, given: Option<&str>) -> String {
+        let given = given.map(str::trim).filter(|a| !a.is_empty());
+        match (self, given) {
+            (AgencyCaller::Admin, given) => given.unwrap_or("agency").to_owned(),
+            (AgencyCaller::Agency(own), None) => own.clone(),
+            (AgencyCaller::Agency(own), Some(name)) if name.starts_with(&format!("{own}:")) => {
+                name.to_owned()
+            }
+            (AgencyCaller::Agency(own), Some(name)) => format!("{own}:{name}"),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AgencyCaller {
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let given = bearer(parts).ok_or_else(|| {
+            ApiFailure::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "no agency credential: send Authorization: Bearer TOKEN",
+            )
+        })?;
+        if let Some(expected) = &state.admin_token
+            && Sha256::digest(given.as_bytes()) == Sha256::digest(expected.as_bytes())
+        {
+            return Ok(AgencyCaller::Admin);
+        }
+        match state.office.agency_of(given).await? {
+            Some(agency) => Ok(AgencyCaller::Agency(agency)),
+            None => Err(ApiFailure::new(
+                StatusCode::UNAUTHORIZED,
+                ErrorCode::Unauthorized,
+                "unknown agency credential: ask the administrator for one \
+                 (guichet-backoffice agency token AGENCY)",
+            )),
+        }
+    }
+}
+
 /// The whole API with its layers.
 pub fn app(state: AppState) -> Router {
     let timeout = state.request_timeout;
@@ -370,10 +434,11 @@ async fn revoke_device(
 }
 
 async fn agency_requests(
-    _: Admin,
+    caller: AgencyCaller,
     State(state): State<AppState>,
     Path(agency): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
+    caller.check(&agency, || format!("not for agency {agency}'s requests"))?;
     Ok(Json(state.office.agency_requests(&agency).await?))
 }
 
@@ -399,7 +464,7 @@ pub fn agency_action(step: &str) -> Option<Action> {
 }
 
 async fn agency_step(
-    _: Admin,
+    caller: AgencyCaller,
     State(state): State<AppState>,
     Path((receipt, step)): Path<(String, String)>,
     body: Bytes,
@@ -422,10 +487,21 @@ async fn agency_step(
             )
         })?
     };
-    let actor = decision.actor.as_deref().unwrap_or("agency");
+    if caller != AgencyCaller::Admin {
+        let canonical = ReceiptNumber::parse(&receipt).map_err(|e| Error::Domain(e.into()))?;
+        let request = state
+            .office
+            .storage()
+            .request_by_receipt(canonical.as_str())
+            .await?;
+        caller.check(&request.agency, || {
+            format!("request {canonical} is not dispatched to it")
+        })?;
+    }
+    let actor = caller.actor(decision.actor.as_deref());
     let request = state
         .office
-        .agency_decide(&receipt, action, decision.reason.as_deref(), actor)
+        .agency_decide(&receipt, action, decision.reason.as_deref(), &actor)
         .await?;
     Ok(Json(request))
 }

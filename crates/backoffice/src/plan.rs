@@ -22,6 +22,12 @@
 //! An agency action on a request the centre already cancelled is refused to the agency at
 //! once, synchronously (`Error::CancelledAtCenter`); it never reaches the centre.
 //!
+//! Two devices of one centre are judged the same way, in the order their pushes reach the back
+//! office (the centre's lock serialises them): the first move applies, the second is checked
+//! against the status the first left (delivered by one device, then cancelled by the other:
+//! the cancellation is a conflict). Every applied entry is answered with its place in the
+//! centre's log, so a device can tell the pulled changes that are older than its own.
+//!
 //! Entries are judged in `seq` order. Once an entry is refused or in conflict, every later
 //! entry of the same push about the same request (or the same citizen) is refused as
 //! `Blocked`, because it was made on top of a change the back office does not have.
@@ -103,8 +109,8 @@ impl Wants {
 /// What the back office holds about the things a push refers to.
 #[derive(Debug, Default, Clone)]
 pub struct Snapshot {
-    /// Applied change ids and the hash of their content.
-    pub applied: HashMap<String, String>,
+    /// Applied change ids: the hash of their content and their place in the centre's log.
+    pub applied: HashMap<String, (String, Option<u64>)>,
     /// Requests by id, of any centre (so that another centre's request is out of scope, not
     /// unknown).
     pub requests: HashMap<String, ServerRequest>,
@@ -128,6 +134,7 @@ pub struct AppliedChange {
 pub struct Plan {
     /// One per entry, in the order pushed.
     pub results: Vec<PushResult>,
+    /// One per entry of `peer_log`, in the same order.
     pub applied: Vec<AppliedChange>,
     /// Citizens to insert or update at the pushing centre.
     pub citizens: Vec<Citizen>,
@@ -135,7 +142,26 @@ pub struct Plan {
     pub requests: Vec<ServerRequest>,
     pub payments: Vec<PaymentRow>,
     /// The applied changes, in order, for the other devices of the centre to pull.
-    pub peer_log: Vec<(HlcStamp, Change)>,
+    pub peer_log: Vec<PeerEntry>,
+}
+
+/// One applied change on its way into the centre's log.
+#[derive(Debug, Clone)]
+pub struct PeerEntry {
+    /// Its place in `Plan::results`, whose `Applied` outcome gets the log's sequence.
+    pub result: usize,
+    pub hlc: HlcStamp,
+    pub change: Change,
+}
+
+impl Plan {
+    /// Gives each applied entry the sequence the centre's log assigned to it (`seqs` in the
+    /// order of `peer_log`), so the device can tell older pulled changes from newer ones.
+    pub fn logged(&mut self, seqs: &[u64]) {
+        for (entry, seq) in self.peer_log.iter().zip(seqs) {
+            self.results[entry.result].outcome = Outcome::Applied { seq: *seq };
+        }
+    }
 }
 
 /// The hash that decides "same content": SHA-256 of the change's JSON, whose field order is
@@ -167,7 +193,7 @@ pub fn plan(
         let entry = &entries[i];
         let hash = content_hash(&entry.change);
         let outcome = match snapshot.applied.get(&entry.id) {
-            Some(stored) if *stored == hash => Outcome::Duplicate,
+            Some((stored, seq)) if *stored == hash => Outcome::Duplicate { seq: *seq },
             Some(_) => refused(
                 RefusalCode::IdReused,
                 format!(
@@ -187,7 +213,9 @@ pub fn plan(
                 } else {
                     match judge(pusher, entry, &mut snapshot, scheme) {
                         Ok(effect) => {
-                            snapshot.applied.insert(entry.id.clone(), hash.clone());
+                            snapshot
+                                .applied
+                                .insert(entry.id.clone(), (hash.clone(), None));
                             plan.applied.push(AppliedChange {
                                 id: entry.id.clone(),
                                 content_hash: hash,
@@ -205,9 +233,13 @@ pub fn plan(
                                 }
                                 Effect::None => {}
                             }
-                            plan.peer_log
-                                .push((entry.hlc.clone(), entry.change.clone()));
-                            Outcome::Applied
+                            plan.peer_log.push(PeerEntry {
+                                result: i,
+                                hlc: entry.hlc.clone(),
+                                change: entry.change.clone(),
+                            });
+                            // Its sequence comes when the storage appends it to the log.
+                            Outcome::Applied { seq: 0 }
                         }
                         Err(outcome) => outcome,
                     }
@@ -231,7 +263,7 @@ pub fn plan(
         .zip(outcomes)
         .map(|(entry, outcome)| PushResult {
             id: entry.id.clone(),
-            outcome: outcome.unwrap_or(Outcome::Duplicate),
+            outcome: outcome.unwrap_or(Outcome::Duplicate { seq: None }),
         })
         .collect();
     plan
@@ -664,7 +696,9 @@ mod tests {
             snapshot.requests.insert(request.id.clone(), request);
         }
         for (id, hash) in applied {
-            snapshot.applied.insert((*id).into(), (*hash).into());
+            snapshot
+                .applied
+                .insert((*id).into(), ((*hash).into(), Some(7)));
         }
         plan(pusher, entries, snapshot, &PlainId)
             .results
@@ -675,8 +709,8 @@ mod tests {
 
     fn code(outcome: &Outcome) -> String {
         match outcome {
-            Outcome::Applied => "applied".into(),
-            Outcome::Duplicate => "duplicate".into(),
+            Outcome::Applied { .. } => "applied".into(),
+            Outcome::Duplicate { .. } => "duplicate".into(),
             Outcome::Refused { code, .. } => format!("refused:{code:?}"),
             Outcome::Conflict { server_status, .. } => format!("conflict:{server_status:?}"),
         }

@@ -176,6 +176,31 @@ impl BackOffice {
         })
     }
 
+    /// Issues a credential for the agency API, good for `agency` only: its requests and the
+    /// steps on them. The back office keeps only its hash; it is shown once.
+    pub async fn issue_agency_token(&self, agency: &str) -> Result<String> {
+        if !is_valid_code(agency) {
+            return Err(Error::Invalid(format!(
+                "'{agency}' is not an agency code: use the code of the catalogue"
+            )));
+        }
+        let mut bytes = [0u8; 32];
+        rand::rng().fill(&mut bytes);
+        let token = hex(&bytes);
+        self.storage
+            .add_agency_token(agency, &secret_hash(&token), &Utc::now().to_rfc3339())
+            .await?;
+        tracing::info!(agency, "agency credential issued");
+        Ok(token)
+    }
+
+    /// The agency an agency credential belongs to.
+    pub async fn agency_of(&self, token: &str) -> Result<Option<String>> {
+        self.storage
+            .agency_by_token(&secret_hash(token.trim()))
+            .await
+    }
+
     /// The device a bearer token belongs to; a revoked device is refused with its own error.
     pub async fn authenticate(&self, token: &str) -> Result<Device> {
         let device = self

@@ -291,6 +291,61 @@ async fn agency_steps_over_http() {
     assert_eq!(answer, serde_json::json!([]));
 }
 
+/// An agency's own credential: its list only (another agency's is 403), unknown ones 401.
+#[tokio::test]
+async fn an_agency_credential_reaches_its_own_agency_only() {
+    let api = Api::new();
+    api.enrolled().await;
+    let token = api
+        .state
+        .office
+        .issue_agency_token("civil-registry")
+        .await
+        .unwrap();
+    let list = |agency: &str, token: &str| {
+        let path = format!("/agency/v1/agencies/{agency}/requests");
+        let token = token.to_owned();
+        let api = &api;
+        async move {
+            api.json("GET", &path, Some(&token), serde_json::json!({}))
+                .await
+        }
+    };
+    let (status, answer) = list("civil-registry", &token).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let (status, answer) = list("transport", &token).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(error_code(&answer), ErrorCode::Forbidden);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("civil-registry")
+    );
+    let (status, answer) = list("civil-registry", "not-a-credential").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&answer), ErrorCode::Unauthorized);
+    // The admin token still reaches every agency; an agency token is no admin token.
+    let (status, _) = list("transport", ADMIN).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = api
+        .json(
+            "GET",
+            "/admin/v1/devices",
+            Some(&token),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        api.state
+            .office
+            .issue_agency_token("no such agency")
+            .await
+            .is_err()
+    );
+}
+
 #[tokio::test]
 async fn serve_stops_on_its_shutdown_future() {
     let api = Api::new();

@@ -133,8 +133,13 @@ async fn story(storage: Arc<dyn Storage>) {
         .exchange(&device_a, &exchange(batch.clone(), 0))
         .await
         .unwrap();
+    let mut last_seq = 0;
     for result in &first.results {
-        assert_eq!(result.outcome, Outcome::Applied, "{result:?}");
+        let Outcome::Applied { seq } = result.outcome else {
+            panic!("{result:?}");
+        };
+        assert!(seq > last_seq, "the log orders applied entries as pushed");
+        last_seq = seq;
     }
     assert!(
         first
@@ -159,7 +164,7 @@ async fn story(storage: Arc<dyn Storage>) {
         again
             .results
             .iter()
-            .all(|r| r.outcome == Outcome::Duplicate)
+            .all(|r| matches!(r.outcome, Outcome::Duplicate { seq: Some(_) }))
     );
     assert!(again.changes.is_empty());
     cursor_a = again.cursor;
@@ -361,7 +366,7 @@ async fn story(storage: Arc<dyn Storage>) {
         .exchange(&device_b, &exchange(vec![cancel, deliver_after], cursor_b))
         .await
         .unwrap();
-    assert_eq!(answer.results[0].outcome, Outcome::Applied);
+    assert!(matches!(answer.results[0].outcome, Outcome::Applied { .. }));
     assert!(
         matches!(
             answer.results[1].outcome,
@@ -406,7 +411,10 @@ async fn story(storage: Arc<dyn Storage>) {
         .await
         .unwrap();
     assert!(
-        answer.results.iter().all(|r| r.outcome == Outcome::Applied),
+        answer
+            .results
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Applied { .. })),
         "{:?}",
         answer.results
     );

@@ -96,6 +96,43 @@ pub enum Command {
     Enroll(EnrollArgs),
     /// Push waiting changes to the back office and pull what is new.
     Sync(SyncArgs),
+    /// The supervisor's reports (in the language of --lang).
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The daily report of this centre, for one day or a range of days: queue, requests,
+    /// clerks, money, feedback and sync health.
+    Daily(ReportDailyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReportDailyArgs {
+    /// The day (YYYY-MM-DD), or the first day of a range.
+    #[arg(long, value_parser = parse_date)]
+    pub date: NaiveDate,
+    /// The last day of a range, included (default: the --date day alone).
+    #[arg(long, value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+    /// csv (a new directory with one file per table), xlsx or pdf.
+    #[arg(long, value_enum)]
+    pub format: ReportFormat,
+    /// Where to write it: a new (or empty) directory for csv, a file for xlsx and pdf.
+    #[arg(long, value_name = "PATH")]
+    pub out: PathBuf,
+    /// The cash counted in the drawer, in the centre's currency (such as 125.50); the report
+    /// shows it against the cash expected.
+    #[arg(long, value_name = "AMOUNT", allow_hyphen_values = true)]
+    pub cash_counted: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Csv,
+    Xlsx,
+    Pdf,
 }
 
 #[derive(Debug, Args)]

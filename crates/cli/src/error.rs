@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use guichet_domain::DomainError;
 use guichet_domain::audit::BrokenLink;
+use guichet_report::Error as ReportError;
 use guichet_workstation::Error as CoreError;
 use guichet_workstation::sync::SyncError;
 
@@ -51,6 +52,9 @@ pub enum CliError {
 
     #[error(transparent)]
     Sync(#[from] guichet_workstation::sync::SyncError),
+
+    #[error(transparent)]
+    Report(#[from] guichet_report::Error),
 }
 
 impl CliError {
@@ -66,6 +70,7 @@ impl CliError {
             CliError::NoDataDir => "data_dir",
             CliError::Render(_) => "output",
             CliError::Sync(e) => sync_kind(e),
+            CliError::Report(e) => report_kind(e),
         }
     }
 
@@ -79,6 +84,7 @@ impl CliError {
             | CliError::Render(_) => 1,
             CliError::Sync(SyncError::Protocol(_)) => 2,
             CliError::Sync(_) => 1,
+            CliError::Report(e) => report_exit(e),
         }
     }
 
@@ -119,6 +125,31 @@ fn core_exit(e: &CoreError) -> u8 {
         | CoreError::NotFound { .. }
         | CoreError::Duplicate { .. }
         | CoreError::Invalid(_) => 2,
+    }
+}
+
+fn report_kind(e: &ReportError) -> &'static str {
+    match e {
+        ReportError::Store(e) => core_kind(e),
+        ReportError::Domain(e) => domain_kind(e),
+        ReportError::Period { .. } | ReportError::PeriodTooLong { .. } => "period",
+        ReportError::UnknownLocale(_) => "usage",
+        ReportError::Write { .. } | ReportError::OutputNotEmpty { .. } => "file",
+        ReportError::Stored(_) => "stored_data",
+        ReportError::Xlsx(_) | ReportError::Pdf(_) => "output",
+    }
+}
+
+fn report_exit(e: &ReportError) -> u8 {
+    match e {
+        ReportError::Store(e) => core_exit(e),
+        ReportError::Domain(_)
+        | ReportError::Period { .. }
+        | ReportError::PeriodTooLong { .. }
+        | ReportError::UnknownLocale(_)
+        | ReportError::Write { .. }
+        | ReportError::OutputNotEmpty { .. } => 2,
+        ReportError::Stored(_) | ReportError::Xlsx(_) | ReportError::Pdf(_) => 1,
     }
 }
 

@@ -11,18 +11,23 @@ use guichet_domain::money::Money;
 use guichet_domain::queue::{Counter, QueueTarget, TicketAction, TicketStatus};
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::{Action, RequestStatus};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One change made on a workstation. The `kind` names it on the wire and in the outbox.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", deny_unknown_fields)]
 pub enum Change {
     #[serde(rename = "citizen.registered")]
-    CitizenRegistered { citizen: Citizen },
+    CitizenRegistered {
+        #[schemars(with = "crate::schema::domain::Citizen")]
+        citizen: Citizen,
+    },
 
     #[serde(rename = "request.created")]
     RequestCreated {
         id: String,
+        #[schemars(with = "crate::schema::domain::ReceiptNumber")]
         receipt: ReceiptNumber,
         service: String,
         catalogue_version: u32,
@@ -33,6 +38,7 @@ pub enum Change {
         visit: Option<String>,
         form: BTreeMap<String, String>,
         documents_received: Vec<String>,
+        #[schemars(with = "crate::schema::domain::Fee")]
         fee: Fee,
         intake_date: NaiveDate,
         due_date: NaiveDate,
@@ -41,8 +47,11 @@ pub enum Change {
     #[serde(rename = "request.transition")]
     RequestTransition {
         id: String,
+        #[schemars(with = "crate::schema::domain::Action")]
         action: Action,
+        #[schemars(with = "crate::schema::domain::RequestStatus")]
         from: RequestStatus,
+        #[schemars(with = "crate::schema::domain::RequestStatus")]
         to: RequestStatus,
         reason: Option<String>,
     },
@@ -58,8 +67,11 @@ pub enum Change {
     PaymentRecorded {
         id: String,
         request: String,
+        #[schemars(with = "crate::schema::domain::Money")]
         amount: Money,
+        #[schemars(with = "crate::schema::domain::PaymentMethod")]
         method: PaymentMethod,
+        #[schemars(with = "crate::schema::domain::ReceiptNumber")]
         receipt: ReceiptNumber,
     },
 
@@ -67,12 +79,16 @@ pub enum Change {
     FeeWaived { id: String, ground: String },
 
     #[serde(rename = "counter.added")]
-    CounterAdded { counter: Counter },
+    CounterAdded {
+        #[schemars(with = "crate::schema::domain::Counter")]
+        counter: Counter,
+    },
 
     #[serde(rename = "ticket.issued")]
     TicketIssued {
         id: String,
         code: String,
+        #[schemars(with = "crate::schema::domain::QueueTarget")]
         target: QueueTarget,
         lane: String,
     },
@@ -81,8 +97,11 @@ pub enum Change {
     TicketStep {
         id: String,
         code: String,
+        #[schemars(with = "crate::schema::domain::TicketAction")]
         action: TicketAction,
+        #[schemars(with = "crate::schema::domain::TicketStatus")]
         from: TicketStatus,
+        #[schemars(with = "crate::schema::domain::TicketStatus")]
         to: TicketStatus,
         counter: Option<String>,
     },
@@ -90,7 +109,9 @@ pub enum Change {
     #[serde(rename = "ticket.transferred")]
     TicketTransferred {
         id: String,
+        #[schemars(with = "crate::schema::domain::TicketStatus")]
         from: TicketStatus,
+        #[schemars(with = "Option<crate::schema::domain::QueueTarget>")]
         to_queue: Option<QueueTarget>,
         to_counter: Option<String>,
     },
@@ -99,6 +120,7 @@ pub enum Change {
     FeedbackRecorded {
         id: String,
         visit: String,
+        #[schemars(with = "crate::schema::domain::Feedback")]
         feedback: Feedback,
     },
 }

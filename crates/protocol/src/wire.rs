@@ -10,6 +10,7 @@ use guichet_domain::catalogue::{Catalogue, CenterKind};
 use guichet_domain::hlc::HlcStamp;
 use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
 use guichet_domain::request::{Action, RequestStatus};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::change::Change;
@@ -20,7 +21,7 @@ pub const MAX_PUSH: usize = 500;
 /// The largest request body accepted, after decompression.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {
     pub code: String,
@@ -29,31 +30,34 @@ pub struct EnrollRequest {
     pub label: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EnrollResponse {
     pub center_code: String,
     pub center_name: String,
+    #[schemars(with = "crate::schema::domain::CenterKind")]
     pub center_kind: CenterKind,
     pub device_code: String,
     /// Unique across every device: the back office hands them out from one counter.
+    #[schemars(with = "crate::schema::domain::ReceiptPrefix")]
     pub receipt_prefix: ReceiptPrefix,
     /// The device's credential; the back office keeps only its hash.
     pub token: String,
 }
 
 /// One outbox entry on its way to the back office.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PushEntry {
     /// Unique everywhere; the back office applies an id once.
     pub id: String,
     /// The device's sequence number: entries are applied in this order.
     pub seq: u64,
+    #[schemars(with = "crate::schema::domain::HlcStamp")]
     pub hlc: HlcStamp,
     pub change: Change,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangeRequest {
     #[serde(default)]
@@ -65,25 +69,28 @@ pub struct ExchangeRequest {
 }
 
 /// What became of one pushed entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Applied,
-    /// Already applied earlier with the same content: nothing was done again.
-    Duplicate,
+    /// Applied now. `seq` is the place the back office gave it in the centre's log: a pulled
+    /// change with a lower `seq` about the same request is older than this one.
+    Applied { seq: u64 },
+    /// Already applied earlier with the same content: nothing was done again. `seq` is the
+    /// place it was given then in the centre's log (as in `Applied`), when the back office
+    /// knows it.
+    Duplicate { seq: Option<u64> },
     /// Not applied, for a reason the clerk can act on. The entry stays on the device.
-    Refused {
-        code: RefusalCode,
-        message: String,
-    },
-    /// Not applied because the agency's change came first; the clerk resolves it.
+    Refused { code: RefusalCode, message: String },
+    /// Not applied: someone moved the request first (the agency, or another device of the
+    /// centre) and the move is no longer possible from there. The clerk resolves it.
     Conflict {
         message: String,
+        #[schemars(with = "Option<crate::schema::domain::RequestStatus>")]
         server_status: Option<RequestStatus>,
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RefusalCode {
     /// The same id was applied before with other content.
@@ -100,7 +107,7 @@ pub enum RefusalCode {
     Blocked,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PushResult {
     pub id: String,
     #[serde(flatten)]
@@ -108,25 +115,33 @@ pub struct PushResult {
 }
 
 /// One change the centre has not seen yet.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct PulledChange {
     /// The server's sequence: the cursor after applying this change.
     pub seq: u64,
+    #[schemars(with = "crate::schema::domain::HlcStamp")]
     pub hlc: HlcStamp,
     pub body: Pulled,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Pulled {
     /// A new catalogue version, holding only the services offered at this centre.
-    Catalogue { catalogue: Catalogue },
+    Catalogue {
+        #[schemars(with = "crate::schema::domain::Catalogue")]
+        catalogue: Catalogue,
+    },
     /// An agency moved a request (take in processing, return for correction, ready, reject).
     Decision {
         request: String,
+        #[schemars(with = "crate::schema::domain::ReceiptNumber")]
         receipt: ReceiptNumber,
+        #[schemars(with = "crate::schema::domain::Action")]
         action: Action,
+        #[schemars(with = "crate::schema::domain::RequestStatus")]
         from: RequestStatus,
+        #[schemars(with = "crate::schema::domain::RequestStatus")]
         to: RequestStatus,
         reason: Option<String>,
         actor: String,
@@ -135,7 +150,7 @@ pub enum Pulled {
     Peer { device: String, change: Change },
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ExchangeResponse {
     /// One per pushed entry, in the same order.
     pub results: Vec<PushResult>,
@@ -145,23 +160,24 @@ pub struct ExchangeResponse {
     /// More changes wait beyond this page.
     pub more: bool,
     /// The back office's clock, so the device's clock can order after it.
+    #[schemars(with = "crate::schema::domain::HlcStamp")]
     pub server_hlc: HlcStamp,
 }
 
 /// The body of every error response.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ApiError {
     pub error: ErrorBody,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
 }
 
 /// Stable codes: clients decide on these, never on the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// No or unknown credential, or an unknown enrolment code.

@@ -83,16 +83,16 @@ fn outcomes_decisions_and_cursor_land_together() {
         results: vec![
             PushResult {
                 id: push[0].id.clone(),
-                outcome: Outcome::Duplicate,
+                outcome: Outcome::Duplicate { seq: None },
             },
             PushResult {
                 id: push[1].id.clone(),
-                outcome: Outcome::Applied,
+                outcome: Outcome::Applied { seq: 40 },
             },
             // Applied by an earlier exchange whose answer was lost.
             PushResult {
                 id: push[2].id.clone(),
-                outcome: Outcome::Duplicate,
+                outcome: Outcome::Duplicate { seq: None },
             },
             PushResult {
                 id: push[3].id.clone(),

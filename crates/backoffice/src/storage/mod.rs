@@ -26,17 +26,41 @@ pub const MAX_PULL: u32 = 1000;
 /// A migration: its number (from 1), its file name, its SQL.
 pub type Migration = (usize, &'static str, &'static str);
 
-pub const SQLITE_MIGRATIONS: &[Migration] = &[(
-    1,
-    "0001_initial.sql",
-    include_str!("../../../../schema/backoffice-sqlite/0001_initial.sql"),
-)];
+pub const SQLITE_MIGRATIONS: &[Migration] = &[
+    (
+        1,
+        "0001_initial.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "0002_agency_tokens.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0002_agency_tokens.sql"),
+    ),
+    (
+        3,
+        "0003_applied_log_seq.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0003_applied_log_seq.sql"),
+    ),
+];
 
-pub const POSTGRES_MIGRATIONS: &[Migration] = &[(
-    1,
-    "0001_initial.sql",
-    include_str!("../../../../schema/backoffice-postgres/0001_initial.sql"),
-)];
+pub const POSTGRES_MIGRATIONS: &[Migration] = &[
+    (
+        1,
+        "0001_initial.sql",
+        include_str!("../../../../schema/backoffice-postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "0002_agency_tokens.sql",
+        include_str!("../../../../schema/backoffice-postgres/0002_agency_tokens.sql"),
+    ),
+    (
+        3,
+        "0003_applied_log_seq.sql",
+        include_str!("../../../../schema/backoffice-postgres/0003_applied_log_seq.sql"),
+    ),
+];
 
 /// What one exchange hands to the storage beyond the request.
 #[derive(Debug, Clone)]
@@ -84,6 +108,11 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>>;
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>>;
     async fn revoke_device(&self, code: &str) -> Result<Device>;
+
+    /// Keeps the hash of a credential of the agency API, good for `agency` only.
+    async fn add_agency_token(&self, agency: &str, token_hash: &str, at: &str) -> Result<()>;
+    /// The agency an agency credential belongs to.
+    async fn agency_by_token(&self, token_hash: &str) -> Result<Option<String>>;
 
     /// Applies a push and returns the next page for the device's centre, in one transaction.
     async fn exchange(

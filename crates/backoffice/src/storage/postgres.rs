@@ -4,8 +4,11 @@
 //! exchanges of one centre and the agency decisions on its requests are serialised, so the
 //! plan sees the state it is written to, and the centre's log sequence (bumped on that same
 //! row) becomes visible in order, so a pull cursor never skips a change committed late.
-//! Different centres proceed in parallel on a small set of connections. TLS is not set up:
-//! the database is expected on the same host or a private network.
+//! Different centres proceed in parallel on a small set of connections. An exchange sends a
+//! fixed dozen statements whatever its size, prepared once per connection: the snapshot's reads
+//! together, then one multi-row write per table from arrays (`UNNEST`), the centre's log
+//! counter bumped once by the number of rows. TLS is not set up: the database is expected on
+//! the same host or a private network.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -17,7 +20,8 @@ use guichet_domain::receipt::ReceiptPrefix;
 use guichet_domain::request::Action;
 use guichet_protocol::{ExchangeRequest, Pulled, PulledChange};
 use tokio::sync::Mutex;
-use tokio_postgres::{Client, NoTls, Row, Transaction};
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, NoTls, Row, Statement, Transaction};
 
 use super::sqlite::{RawRequest, RequestJson};
 use super::{
@@ -36,8 +40,139 @@ const MIGRATION_LOCK: i64 = 0x0067_7569_6368_6574;
 
 #[derive(Debug)]
 pub struct PostgresStorage {
-    clients: Vec<Mutex<Client>>,
+    clients: Vec<Mutex<Conn>>,
     next: AtomicUsize,
+}
+
+/// One connection and the statements of the exchange path, prepared on it once.
+#[derive(Debug)]
+struct Conn {
+    client: Client,
+    hot: Hot,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+/// The statements every exchange runs. Each writes all its rows at once from arrays
+/// (`UNNEST`), so a push costs about a dozen round trips whatever its size.
+#[derive(Debug)]
+struct Hot {
+    lock_center: Statement,
+    applied_ids: Statement,
+    requests_by_id: Statement,
+    citizens_known: Statement,
+    services: Statement,
+    insert_applied: Statement,
+    upsert_citizens: Statement,
+    upsert_requests: Statement,
+    insert_payments: Statement,
+    bump_log: Statement,
+    insert_log: Statement,
+    pull: Statement,
+    log_head: Statement,
+}
+
+impl Hot {
+    async fn prepare(client: &Client) -> Result<Self> {
+        Ok(Hot {
+            lock_center: client
+                .prepare("SELECT code, name, kind FROM centers WHERE code = $1 FOR UPDATE")
+                .await?,
+            applied_ids: client
+                .prepare(
+                    "SELECT id, content_hash, log_seq FROM applied_changes
+                     WHERE id = ANY($1::text[])",
+                )
+                .await?,
+            requests_by_id: client
+                .prepare(&format!(
+                    "SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ANY($1::text[])"
+                ))
+                .await?,
+            citizens_known: client
+                .prepare(
+                    "SELECT national_id FROM citizens
+                     WHERE center = $1 AND national_id = ANY($2::text[])",
+                )
+                .await?,
+            services: client
+                .prepare(
+                    "SELECT s.version, s.code, s.body FROM catalogue_services s
+                     JOIN UNNEST($1::bigint[], $2::text[]) AS w (version, code)
+                       ON s.version = w.version AND s.code = w.code",
+                )
+                .await?,
+            insert_applied: client
+                .prepare(
+                    "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at,
+                        log_seq)
+                     SELECT id, content_hash, $3, seq, kind, $4, log_seq
+                     FROM UNNEST($1::text[], $2::text[], $5::bigint[], $6::text[], $7::bigint[])
+                       AS t (id, content_hash, seq, kind, log_seq)",
+                )
+                .await?,
+            upsert_citizens: client
+                .prepare(
+                    "INSERT INTO citizens (center, national_id, body)
+                     SELECT $1, national_id, body FROM UNNEST($2::text[], $3::text[])
+                       AS t (national_id, body)
+                     ON CONFLICT (center, national_id) DO UPDATE SET body = excluded.body",
+                )
+                .await?,
+            upsert_requests: client
+                .prepare(&format!(
+                    "INSERT INTO requests ({REQUEST_COLUMNS})
+                     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
+                        $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[],
+                        $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[],
+                        $16::text[], $17::text[])
+                     ON CONFLICT (id) DO UPDATE SET status = excluded.status, fee = excluded.fee,
+                        paid_minor = excluded.paid_minor, waiver = excluded.waiver,
+                        documents = excluded.documents, reason = excluded.reason,
+                        updated_hlc = excluded.updated_hlc"
+                ))
+                .await?,
+            insert_payments: client
+                .prepare(
+                    "INSERT INTO payments (id, request, amount_minor, currency, method, receipt)
+                     SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[],
+                        $5::text[], $6::text[])",
+                )
+                .await?,
+            bump_log: client
+                .prepare(
+                    "UPDATE centers SET log_seq = log_seq + $2 WHERE code = $1 RETURNING log_seq",
+                )
+                .await?,
+            insert_log: client
+                .prepare(
+                    "INSERT INTO change_log (center, seq, origin_device, hlc, body)
+                     SELECT $1, seq, $2, hlc, body FROM UNNEST($3::bigint[], $4::text[], $5::text[])
+                       AS t (seq, hlc, body)",
+                )
+                .await?,
+            pull: client
+                .prepare(
+                    "SELECT seq, hlc, body FROM change_log
+                     WHERE center = $1 AND seq > $2 AND origin_device <> $3 ORDER BY seq LIMIT $4",
+                )
+                .await?,
+            log_head: client
+                .prepare("SELECT log_seq FROM centers WHERE code = $1")
+                .await?,
+        })
+    }
 }
 
 async fn connect_one(url: &str) -> Result<Client> {
@@ -50,14 +185,19 @@ async fn connect_one(url: &str) -> Result<Client> {
     Ok(client)
 }
 
+async fn open_conn(client: Client) -> Result<Mutex<Conn>> {
+    let hot = Hot::prepare(&client).await?;
+    Ok(Mutex::new(Conn { client, hot }))
+}
+
 impl PostgresStorage {
     /// Connects, migrates, and opens the connection set.
     pub async fn connect(url: &str) -> Result<Self> {
         let mut first = connect_one(url).await?;
         migrate(&mut first).await?;
-        let mut clients = vec![Mutex::new(first)];
+        let mut clients = vec![open_conn(first).await?];
         for _ in 1..CONNECTIONS {
-            clients.push(Mutex::new(connect_one(url).await?));
+            clients.push(open_conn(connect_one(url).await?).await?);
         }
         Ok(Self {
             clients,
@@ -66,7 +206,7 @@ impl PostgresStorage {
     }
 
     /// A connection, taken in turn; a caller waits only if all are busy with its turn's one.
-    async fn client(&self) -> tokio::sync::MutexGuard<'_, Client> {
+    async fn client(&self) -> tokio::sync::MutexGuard<'_, Conn> {
         for client in &self.clients {
             if let Ok(guard) = client.try_lock() {
                 return guard;
@@ -221,47 +361,49 @@ async fn load_request(tx: &Transaction<'_>, by: &str, key: &str) -> Result<Optio
         .transpose()
 }
 
-async fn load_snapshot(tx: &Transaction<'_>, center: &str, wants: &Wants) -> Result<Snapshot> {
+async fn load_snapshot(
+    tx: &Transaction<'_>,
+    hot: &Hot,
+    center: &str,
+    wants: &Wants,
+) -> Result<Snapshot> {
     let mut snapshot = Snapshot::default();
-    for row in tx
-        .query(
-            "SELECT id, content_hash FROM applied_changes WHERE id = ANY($1)",
-            &[&wants.change_ids],
-        )
-        .await?
-    {
-        snapshot.applied.insert(row.try_get(0)?, row.try_get(1)?);
+    let versions: Vec<i64> = wants.services.iter().map(|(v, _)| i64::from(*v)).collect();
+    let codes: Vec<&str> = wants.services.iter().map(|(_, c)| c.as_str()).collect();
+    let applied_params: [&(dyn ToSql + Sync); 1] = [&wants.change_ids];
+    let requests_params: [&(dyn ToSql + Sync); 1] = [&wants.requests];
+    let citizens_params: [&(dyn ToSql + Sync); 2] = [&center, &wants.citizens];
+    let services_params: [&(dyn ToSql + Sync); 2] = [&versions, &codes];
+    // Issued together: tokio-postgres pipelines them on the connection.
+    let (applied, requests, citizens, services) = tokio::try_join!(
+        tx.query(&hot.applied_ids, &applied_params),
+        tx.query(&hot.requests_by_id, &requests_params),
+        tx.query(&hot.citizens_known, &citizens_params),
+        tx.query(&hot.services, &services_params),
+    )?;
+    for row in applied {
+        let log_seq = row
+            .try_get::<_, Option<i64>>(2)?
+            .map(u64::try_from)
+            .transpose()
+            .map_err(corrupt)?;
+        snapshot
+            .applied
+            .insert(row.try_get(0)?, (row.try_get(1)?, log_seq));
     }
-    for row in tx
-        .query(
-            &format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ANY($1)"),
-            &[&wants.requests],
-        )
-        .await?
-    {
+    for row in requests {
         let request = to_request(&row)?;
         snapshot.requests.insert(request.id.clone(), request);
     }
-    for row in tx
-        .query(
-            "SELECT national_id FROM citizens WHERE center = $1 AND national_id = ANY($2)",
-            &[&center, &wants.citizens],
-        )
-        .await?
-    {
+    for row in citizens {
         snapshot.citizens.insert(row.try_get(0)?);
     }
-    for (version, code) in &wants.services {
-        if let Some(row) = tx
-            .query_opt(
-                "SELECT body FROM catalogue_services WHERE version = $1 AND code = $2",
-                &[&i64::from(*version), code],
-            )
-            .await?
-        {
-            let service: Service = serde_json::from_str(row.try_get::<_, &str>(0)?)?;
-            snapshot.services.insert((*version, code.clone()), service);
-        }
+    for row in services {
+        let version = u32::try_from(row.try_get::<_, i64>(0)?).map_err(corrupt)?;
+        let service: Service = serde_json::from_str(row.try_get::<_, &str>(2)?)?;
+        snapshot
+            .services
+            .insert((version, row.try_get(1)?), service);
     }
     Ok(snapshot)
 }
@@ -301,66 +443,221 @@ async fn upsert_request(tx: &Transaction<'_>, request: &ServerRequest) -> Result
     Ok(())
 }
 
-async fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &Plan, at: &Stamp) -> Result<()> {
+/// Writes a plan, each table in one statement; returns the log sequence of each applied
+/// change, in `peer_log` order.
+async fn write_plan(
+    tx: &Transaction<'_>,
+    hot: &Hot,
+    device: &Device,
+    plan: &Plan,
+    at: &Stamp,
+) -> Result<Vec<u64>> {
     let applied_at = at.wall.to_rfc3339();
-    for change in &plan.applied {
-        let seq = i64::try_from(change.seq).map_err(corrupt)?;
+    let ids: Vec<&str> = plan.applied.iter().map(|c| c.id.as_str()).collect();
+    let hashes: Vec<&str> = plan
+        .applied
+        .iter()
+        .map(|c| c.content_hash.as_str())
+        .collect();
+    let seqs = plan
+        .applied
+        .iter()
+        .map(|c| i64::try_from(c.seq).map_err(corrupt))
+        .collect::<Result<Vec<i64>>>()?;
+    let kinds: Vec<&str> = plan.applied.iter().map(|c| c.kind).collect();
+
+    let national_ids: Vec<&str> = plan
+        .citizens
+        .iter()
+        .map(|c| c.national_id.as_str())
+        .collect();
+    let citizen_bodies = plan
+        .citizens
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+
+    let requests = RequestColumns::of(&plan.requests)?;
+
+    let payment_ids: Vec<&str> = plan.payments.iter().map(|p| p.id.as_str()).collect();
+    let payment_requests: Vec<&str> = plan.payments.iter().map(|p| p.request.as_str()).collect();
+    let amounts: Vec<i64> = plan.payments.iter().map(|p| p.amount.minor).collect();
+    let currencies: Vec<&str> = plan
+        .payments
+        .iter()
+        .map(|p| p.amount.currency.code())
+        .collect();
+    let methods: Vec<&str> = plan.payments.iter().map(|p| p.method.as_str()).collect();
+    let receipts: Vec<&str> = plan.payments.iter().map(|p| p.receipt.as_str()).collect();
+
+    let hlcs: Vec<String> = plan.peer_log.iter().map(|e| e.hlc.to_string()).collect();
+    let bodies = plan
+        .peer_log
+        .iter()
+        .map(|e| {
+            serde_json::to_string(&Pulled::Peer {
+                device: device.code.clone(),
+                change: e.change.clone(),
+            })
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+
+    // The log first: each applied change keeps its place in it.
+    let count = i64::try_from(bodies.len()).map_err(corrupt)?;
+    let log_seqs: Vec<i64> = if count == 0 {
+        Vec::new()
+    } else {
+        let last: i64 = tx
+            .query_one(&hot.bump_log, &[&device.center, &count])
+            .await?
+            .try_get(0)?;
+        let log_seqs: Vec<i64> = (last - count + 1..=last).collect();
         tx.execute(
-            "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            &hot.insert_log,
+            &[&device.center, &device.code, &log_seqs, &hlcs, &bodies],
+        )
+        .await?;
+        log_seqs
+    };
+    if !ids.is_empty() {
+        tx.execute(
+            &hot.insert_applied,
             &[
-                &change.id,
-                &change.content_hash,
+                &ids,
+                &hashes,
                 &device.code,
-                &seq,
-                &change.kind,
                 &applied_at,
+                &seqs,
+                &kinds,
+                &log_seqs,
             ],
         )
         .await?;
     }
-    for citizen in &plan.citizens {
+    if !national_ids.is_empty() {
         tx.execute(
-            "INSERT INTO citizens (center, national_id, body) VALUES ($1, $2, $3)
-             ON CONFLICT (center, national_id) DO UPDATE SET body = excluded.body",
-            &[
-                &device.center,
-                &citizen.national_id,
-                &serde_json::to_string(citizen)?,
-            ],
+            &hot.upsert_citizens,
+            &[&device.center, &national_ids, &citizen_bodies],
         )
         .await?;
     }
-    for request in &plan.requests {
-        upsert_request(tx, request).await?;
+    // Payments refer to requests: the requests go first.
+    if !plan.requests.is_empty() {
+        tx.execute(&hot.upsert_requests, &requests.params()).await?;
     }
-    for payment in &plan.payments {
+    if !payment_ids.is_empty() {
         tx.execute(
-            "INSERT INTO payments (id, request, amount_minor, currency, method, receipt)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            &hot.insert_payments,
             &[
-                &payment.id,
-                &payment.request,
-                &payment.amount.minor,
-                &payment.amount.currency.code(),
-                &payment.method,
-                &payment.receipt,
+                &payment_ids,
+                &payment_requests,
+                &amounts,
+                &currencies,
+                &methods,
+                &receipts,
             ],
         )
         .await?;
     }
-    for (hlc, change) in &plan.peer_log {
-        let body = Pulled::Peer {
-            device: device.code.clone(),
-            change: change.clone(),
+    log_seqs
+        .into_iter()
+        .map(|seq| u64::try_from(seq).map_err(corrupt))
+        .collect()
+}
+
+/// The requests of a plan as one array per column, for `Hot::upsert_requests`.
+struct RequestColumns<'a> {
+    id: Vec<&'a str>,
+    receipt: Vec<&'a str>,
+    center: Vec<&'a str>,
+    device: Vec<&'a str>,
+    service: Vec<&'a str>,
+    agency: Vec<&'a str>,
+    catalogue_version: Vec<i64>,
+    citizen: Vec<&'a str>,
+    status: Vec<&'static str>,
+    fee: Vec<Option<String>>,
+    paid_minor: Vec<i64>,
+    waiver: Vec<Option<&'a str>>,
+    exemptions: Vec<String>,
+    form: Vec<String>,
+    documents: Vec<String>,
+    reason: Vec<Option<&'a str>>,
+    updated_hlc: Vec<&'a str>,
+}
+
+impl<'a> RequestColumns<'a> {
+    fn of(requests: &'a [ServerRequest]) -> Result<Self> {
+        let mut columns = RequestColumns {
+            id: Vec::with_capacity(requests.len()),
+            receipt: Vec::new(),
+            center: Vec::new(),
+            device: Vec::new(),
+            service: Vec::new(),
+            agency: Vec::new(),
+            catalogue_version: Vec::new(),
+            citizen: Vec::new(),
+            status: Vec::new(),
+            fee: Vec::new(),
+            paid_minor: Vec::new(),
+            waiver: Vec::new(),
+            exemptions: Vec::new(),
+            form: Vec::new(),
+            documents: Vec::new(),
+            reason: Vec::new(),
+            updated_hlc: Vec::new(),
         };
-        append_log(tx, &device.center, &device.code, hlc, &body).await?;
+        for request in requests {
+            let json = RequestJson::of(request)?;
+            columns.id.push(&request.id);
+            columns.receipt.push(&request.receipt);
+            columns.center.push(&request.center);
+            columns.device.push(&request.device);
+            columns.service.push(&request.service);
+            columns.agency.push(&request.agency);
+            columns
+                .catalogue_version
+                .push(i64::from(request.catalogue_version));
+            columns.citizen.push(&request.citizen);
+            columns.status.push(request.status.as_str());
+            columns.fee.push(json.fee);
+            columns.paid_minor.push(request.paid_minor);
+            columns.waiver.push(request.waiver.as_deref());
+            columns.exemptions.push(json.exemptions);
+            columns.form.push(json.form);
+            columns.documents.push(json.documents);
+            columns.reason.push(request.reason.as_deref());
+            columns.updated_hlc.push(&request.updated_hlc);
+        }
+        Ok(columns)
     }
-    Ok(())
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 17] {
+        [
+            &self.id,
+            &self.receipt,
+            &self.center,
+            &self.device,
+            &self.service,
+            &self.agency,
+            &self.catalogue_version,
+            &self.citizen,
+            &self.status,
+            &self.fee,
+            &self.paid_minor,
+            &self.waiver,
+            &self.exemptions,
+            &self.form,
+            &self.documents,
+            &self.reason,
+            &self.updated_hlc,
+        ]
+    }
 }
 
 async fn pull(
     tx: &Transaction<'_>,
+    hot: &Hot,
     device: &Device,
     cursor: u64,
     limit: u32,
@@ -368,8 +665,7 @@ async fn pull(
     let limit = pull_limit(limit);
     let rows = tx
         .query(
-            "SELECT seq, hlc, body FROM change_log
-             WHERE center = $1 AND seq > $2 AND origin_device <> $3 ORDER BY seq LIMIT $4",
+            &hot.pull,
             &[
                 &device.center,
                 &i64::try_from(cursor).unwrap_or(i64::MAX),
@@ -392,10 +688,7 @@ async fn pull(
         changes.last().map_or(cursor, |c| c.seq)
     } else {
         let head: i64 = tx
-            .query_one(
-                "SELECT log_seq FROM centers WHERE code = $1",
-                &[&device.center],
-            )
+            .query_one(&hot.log_head, &[&device.center])
             .await?
             .try_get(0)?;
         u64::try_from(head).map_err(corrupt)?
@@ -611,6 +904,29 @@ impl Storage for PostgresStorage {
             .transpose()
     }
 
+    async fn add_agency_token(&self, agency: &str, token_hash: &str, at: &str) -> Result<()> {
+        let client = self.client().await;
+        client
+            .execute(
+                "INSERT INTO agency_tokens (token_hash, agency, issued_at) VALUES ($1, $2, $3)",
+                &[&token_hash, &agency, &at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn agency_by_token(&self, token_hash: &str) -> Result<Option<String>> {
+        let client = self.client().await;
+        Ok(client
+            .query_opt(
+                "SELECT agency FROM agency_tokens WHERE token_hash = $1",
+                &[&token_hash],
+            )
+            .await?
+            .map(|row| row.try_get(0))
+            .transpose()?)
+    }
+
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>> {
         let client = self.client().await;
         client
@@ -647,19 +963,25 @@ impl Storage for PostgresStorage {
         request: &ExchangeRequest,
         context: &ExchangeContext,
     ) -> Result<Exchanged> {
-        let mut client = self.client().await;
+        let mut guard = self.client().await;
+        let Conn { client, hot } = &mut *guard;
         let tx = client.transaction().await?;
-        let center = load_center(&tx, &device.center, true).await?;
-        let snapshot = load_snapshot(&tx, &center.code, &Wants::of(&request.push)).await?;
+        let row = tx
+            .query_opt(&hot.lock_center, &[&device.center])
+            .await?
+            .ok_or_else(|| Error::not_found("centre", &device.center))?;
+        let center = to_center(&row)?;
+        let snapshot = load_snapshot(&tx, hot, &center.code, &Wants::of(&request.push)).await?;
         let pusher = Pusher {
             device: &device.code,
             center: &center.code,
             center_kind: center.kind,
             prefix: &device.receipt_prefix,
         };
-        let plan = plan(pusher, &request.push, snapshot, context.national_ids);
-        write_plan(&tx, device, &plan, &context.stamp).await?;
-        let (changes, cursor, more) = pull(&tx, device, request.cursor, request.limit).await?;
+        let mut plan = plan(pusher, &request.push, snapshot, context.national_ids);
+        let seqs = write_plan(&tx, hot, device, &plan, &context.stamp).await?;
+        plan.logged(&seqs);
+        let (changes, cursor, more) = pull(&tx, hot, device, request.cursor, request.limit).await?;
         tx.commit().await?;
         Ok(Exchanged {
             results: plan.results,

@@ -278,10 +278,14 @@ fn load_request(tx: &Connection, by: &str, key: &str) -> Result<Option<ServerReq
 
 fn load_snapshot(tx: &Connection, center: &str, wants: &Wants) -> Result<Snapshot> {
     let mut snapshot = Snapshot::default();
-    let mut stmt = tx.prepare_cached("SELECT content_hash FROM applied_changes WHERE id = ?1")?;
+    let mut stmt =
+        tx.prepare_cached("SELECT content_hash, log_seq FROM applied_changes WHERE id = ?1")?;
     for id in &wants.change_ids {
-        if let Some(hash) = stmt.query_row([id], |r| r.get(0)).optional()? {
-            snapshot.applied.insert(id.clone(), hash);
+        if let Some(known) = stmt
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+        {
+            snapshot.applied.insert(id.clone(), known);
         }
     }
     for id in &wants.requests {
@@ -344,12 +348,29 @@ fn upsert_request(tx: &Transaction<'_>, request: &ServerRequest) -> Result<()> {
     Ok(())
 }
 
-fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &Plan, at: &Stamp) -> Result<()> {
+/// Writes a plan; returns the log sequence of each applied change, in `peer_log` order.
+fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &Plan, at: &Stamp) -> Result<Vec<u64>> {
+    let seqs = plan
+        .peer_log
+        .iter()
+        .map(|entry| {
+            append_log(
+                tx,
+                &device.center,
+                &device.code,
+                &entry.hlc,
+                &Pulled::Peer {
+                    device: device.code.clone(),
+                    change: entry.change.clone(),
+                },
+            )
+        })
+        .collect::<Result<Vec<u64>>>()?;
     let applied_at = at.wall.to_rfc3339();
-    for change in &plan.applied {
+    for (change, log_seq) in plan.applied.iter().zip(&seqs) {
         tx.execute(
-            "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at, log_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 change.id,
                 change.content_hash,
@@ -357,6 +378,7 @@ fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &Plan, at: &Stamp) ->
                 i64::try_from(change.seq).map_err(corrupt)?,
                 change.kind,
                 applied_at,
+                i64::try_from(*log_seq).map_err(corrupt)?,
             ],
         )?;
     }
@@ -388,19 +410,7 @@ fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &Plan, at: &Stamp) ->
             ],
         )?;
     }
-    for (hlc, change) in &plan.peer_log {
-        append_log(
-            tx,
-            &device.center,
-            &device.code,
-            hlc,
-            &Pulled::Peer {
-                device: device.code.clone(),
-                change: change.clone(),
-            },
-        )?;
-    }
-    Ok(())
+    Ok(seqs)
 }
 
 /// The next page for a device: its centre's log after the cursor, without its own changes.
@@ -665,6 +675,32 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn add_agency_token(&self, agency: &str, token_hash: &str, at: &str) -> Result<()> {
+        let (agency, token_hash, at) = (agency.to_owned(), token_hash.to_owned(), at.to_owned());
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO agency_tokens (token_hash, agency, issued_at) VALUES (?1, ?2, ?3)",
+                params![token_hash, agency, at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn agency_by_token(&self, token_hash: &str) -> Result<Option<String>> {
+        let token_hash = token_hash.to_owned();
+        self.run(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT agency FROM agency_tokens WHERE token_hash = ?1",
+                    [&token_hash],
+                    |r| r.get(0),
+                )
+                .optional()?)
+        })
+        .await
+    }
+
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>> {
         let center = center.map(str::to_owned);
         self.run(move |conn| {
@@ -717,8 +753,9 @@ impl Storage for SqliteStorage {
                 center_kind: center.kind,
                 prefix: &device.receipt_prefix,
             };
-            let plan = plan(pusher, &request.push, snapshot, context.national_ids);
-            write_plan(&tx, &device, &plan, &context.stamp)?;
+            let mut plan = plan(pusher, &request.push, snapshot, context.national_ids);
+            let seqs = write_plan(&tx, &device, &plan, &context.stamp)?;
+            plan.logged(&seqs);
             let (changes, cursor, more) = pull(&tx, &device, request.cursor, request.limit)?;
             tx.commit()?;
             Ok(Exchanged {

@@ -8,6 +8,7 @@ mod catalogue;
 mod citizen;
 mod queue;
 mod records;
+mod report;
 mod request;
 mod setup;
 mod sync;
@@ -121,6 +122,7 @@ fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
         Command::Outbox(args) => records::outbox(&ws, args),
         Command::Enroll(args) => sync::enroll(&mut ws, &ctx, dir, args),
         Command::Sync(args) => sync::sync(&mut ws, dir, args, cli.json),
+        Command::Report(cmd) => report::run(&ws, &ctx, cmd),
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use guichet_domain::catalogue::Catalogue;
-use guichet_domain::queue::{Counter, CounterScope};
+use guichet_domain::queue::Counter;
 use guichet_workstation::Workstation;
 use guichet_workstation::store::{CatalogueLoad, Config, OutboxState, Setup};
 use serde::Serialize;
@@ -104,36 +104,16 @@ pub fn setup(ws: &mut Workstation, args: &SetupArgs) -> Result<Report> {
     })
 }
 
-/// The demo catalogue, a counter serving everything and one serving its first two categories.
+/// The demo catalogue and its counters.
 ///
 /// Parsed here from the embedded JSON rather than through `demo_catalogue()`, which panics on
 /// a bad file: a CLI reports, it does not crash.
 fn demo() -> Result<Demo> {
     let catalogue: Catalogue = serde_json::from_str(guichet_fixtures::DEMO_CATALOGUE_JSON)
         .map_err(CliError::DemoCatalogue)?;
-    let categories = catalogue
-        .categories
-        .iter()
-        .take(2)
-        .map(|c| c.code.clone())
-        .collect();
     Ok(Demo {
+        counters: guichet_fixtures::demo_counters(&catalogue),
         catalogue,
-        counters: vec![
-            Counter {
-                code: "W1".into(),
-                name: "Window 1".into(),
-                scope: CounterScope::All,
-            },
-            Counter {
-                code: "W2".into(),
-                name: "Window 2".into(),
-                scope: CounterScope::Listed {
-                    services: Vec::new(),
-                    categories,
-                },
-            },
-        ],
     })
 }
 

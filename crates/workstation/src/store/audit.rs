@@ -148,10 +148,20 @@ impl Workstation {
         )?)
     }
 
+    /// Conflicts no clerk has resolved yet.
+    pub fn open_conflicts(&self) -> Result<u64> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM outbox WHERE state = 'conflict' AND resolved_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
     /// The sync state of each change made to one entity, oldest first.
     pub(crate) fn changes_of(&self, entity_id: &str) -> Result<Vec<ChangeState>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT kind, state, reason, created_at FROM outbox WHERE entity_id = ?1 ORDER BY seq",
+            "SELECT kind, state, reason, created_at, resolution FROM outbox
+             WHERE entity_id = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([entity_id], |r| {
             Ok((
@@ -159,16 +169,18 @@ impl Workstation {
                 r.get::<_, String>(1)?,
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (kind, state, reason, at) = row?;
+            let (kind, state, reason, at, resolution) = row?;
             out.push(ChangeState {
                 kind,
                 state: OutboxState::parse(&state)?,
                 reason,
                 at,
+                resolution,
             });
         }
         Ok(out)

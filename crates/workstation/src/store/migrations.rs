@@ -22,6 +22,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_sync",
         include_str!("../../../../schema/workstation/0003_sync.sql"),
     ),
+    (
+        "0004_conflict_resolution",
+        include_str!("../../../../schema/workstation/0004_conflict_resolution.sql"),
+    ),
 ];
 
 /// Brings the database to the latest version.

@@ -301,6 +301,19 @@ impl Workstation {
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn
     }
+
+    /// Runs read-only queries for reports and dashboards (`guichet-report`) in one read
+    /// transaction, so that every query sees the same snapshot while clerks keep working.
+    /// The transaction is rolled back at the end: nothing written through it is kept.
+    pub fn read<T, E: From<Error>>(
+        &self,
+        read: impl FnOnce(&Connection) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self.conn.unchecked_transaction().map_err(Error::from)?;
+        let out = read(&tx);
+        tx.rollback().map_err(Error::from)?;
+        out
+    }
 }
 
 /// One transaction's worth of change, with the actor and the time it happens at.

@@ -338,6 +338,20 @@ impl Workstation {
         self.ticket_by_id(&id)
     }
 
+    /// The ticket a counter has called or is serving now, if any (the newest when several).
+    pub fn counter_ticket(&self, counter: &str) -> Result<Option<TicketView>> {
+        let id: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT id FROM tickets WHERE counter = ?1 AND status IN ('called', 'serving')
+                 ORDER BY day DESC, rowid DESC LIMIT 1",
+                [counter.trim()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        id.map(|id| self.ticket_by_id(&id)).transpose()
+    }
+
     /// The open visit of a ticket being served, for linking requests to it.
     pub fn open_visit(&self, ticket: &str) -> Result<String> {
         let view = self.ticket(ticket)?;

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use guichet_domain::DomainError;
 use guichet_domain::catalogue::DocumentKind;
 use guichet_domain::feedback::{PaymentMethod, check_payment};
-use guichet_domain::form::{FormContext, validate};
+use guichet_domain::form::{FieldProblem, FormContext, FormField, validate};
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::request::{Action, Guards, Party, RequestStatus, transition};
 use guichet_domain::text::Text;
@@ -107,6 +107,8 @@ pub struct ChangeState {
     pub state: OutboxState,
     pub reason: Option<String>,
     pub at: String,
+    /// For a conflict a clerk has resolved: their note.
+    pub resolution: Option<String>,
 }
 
 /// Everything about one request.
@@ -170,15 +172,9 @@ impl Workstation {
             }
         }
         let today = self.today();
-        let form = validate(
-            &service.form,
-            &new.form,
-            &FormContext {
-                today,
-                national_ids: self.national_ids()?,
-            },
-        )
-        .map_err(|problems| DomainError::Form { problems })?;
+        let form = self
+            .validate_form(&service.form, &new.form)?
+            .map_err(|problems| DomainError::Form { problems })?;
         for code in &new.documents_received {
             if !service.documents.iter().any(|d| &d.code == code) {
                 return Err(Error::not_found(
@@ -275,6 +271,38 @@ impl Workstation {
         self.request_by_id(&id)
     }
 
+    /// Checks a form as the clerk fills it in, with the same rules intake applies: every
+    /// problem found, or none.
+    pub fn check_form(
+        &self,
+        service: &str,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Vec<FieldProblem>> {
+        let service = self.service(service)?;
+        Ok(self
+            .validate_form(&service.form, values)?
+            .err()
+            .unwrap_or_default())
+    }
+
+    /// The day a request for `service` taken today is due, counted in working days.
+    pub fn due_date(&self, service: &str) -> Result<NaiveDate> {
+        let service = self.service(service)?;
+        Ok(holidays(self.conn())?.due_date(self.today(), service.processing_days))
+    }
+
+    fn validate_form(
+        &self,
+        fields: &[FormField],
+        values: &BTreeMap<String, String>,
+    ) -> Result<std::result::Result<BTreeMap<String, String>, Vec<FieldProblem>>> {
+        let ctx = FormContext {
+            today: self.today(),
+            national_ids: self.national_ids()?,
+        };
+        Ok(validate(fields, values, &ctx))
+    }
+
     /// Moves a request one step as the centre (submit, dispatch, resubmit, deliver, cancel).
     pub fn advance(
         &mut self,
@@ -285,6 +313,44 @@ impl Workstation {
     ) -> Result<RequestDetail> {
         let id = self.request_id(receipt)?;
         self.write(actor, |change| move_status(change, &id, action, reason))?;
+        self.request_by_id(&id)
+    }
+
+    /// Marks the request's open conflicts as resolved, with the clerk's note on how the matter
+    /// was settled (the back office's decision stands; any new step is a new action).
+    pub fn resolve_conflicts(
+        &mut self,
+        actor: &str,
+        receipt: &str,
+        note: &str,
+    ) -> Result<RequestDetail> {
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(Error::Invalid(
+                "say how the conflict was settled (a short note), then resolve it".into(),
+            ));
+        }
+        let id = self.request_id(receipt)?;
+        self.write(actor, |change| {
+            let at = change.at();
+            let resolved = change.tx.execute(
+                "UPDATE outbox SET resolved_at = ?1, resolution = ?2
+                 WHERE entity_id = ?3 AND state = 'conflict' AND resolved_at IS NULL",
+                params![at, note, id],
+            )?;
+            if resolved == 0 {
+                return Err(Error::Invalid(format!(
+                    "request {receipt} has no open conflict: nothing to resolve"
+                )));
+            }
+            change.record_local(
+                "request.conflict_resolved",
+                "request",
+                &id,
+                serde_json::json!({ "changes": resolved, "note": note }),
+            )?;
+            Ok(())
+        })?;
         self.request_by_id(&id)
     }
 

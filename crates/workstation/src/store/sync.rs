@@ -5,6 +5,8 @@
 //! pending and the cursor where it was, so the next exchange pushes them again (the back office
 //! answers "duplicate") and pulls the same page again; nothing is lost or applied twice.
 
+use std::collections::HashMap;
+
 use guichet_domain::hlc::Hlc;
 use guichet_domain::request::Party;
 use guichet_protocol::{
@@ -36,6 +38,9 @@ pub struct ExchangeApplied {
     pub refused: u32,
     pub conflicts: u32,
     pub pulled: u32,
+    /// Pulled moves older than a move of this device the back office accepted: shown as
+    /// conflicts, their status not taken.
+    pub superseded: u32,
 }
 
 impl Workstation {
@@ -159,14 +164,24 @@ impl Workstation {
         }
         self.write("sync", |change| {
             let mut done = ExchangeApplied::default();
-            for result in &response.results {
+            let mut accepted = accepted_moves(change)?;
+            for (entry, result) in pushed.iter().zip(&response.results) {
                 let (state, reason) = match &result.outcome {
-                    Outcome::Applied => {
+                    Outcome::Applied { seq } => {
                         done.applied += 1;
+                        if let Change::RequestTransition { id, .. } = &entry.change {
+                            note_accepted(change, &mut accepted, id, &entry.id, *seq)?;
+                        }
                         (OutboxState::Sent, None)
                     }
-                    Outcome::Duplicate => {
+                    Outcome::Duplicate { seq } => {
                         done.duplicates += 1;
+                        // Applied by an exchange whose answer was lost: same as applied now.
+                        if let (Some(seq), Change::RequestTransition { id, .. }) =
+                            (seq, &entry.change)
+                        {
+                            note_accepted(change, &mut accepted, id, &entry.id, *seq)?;
+                        }
                         (OutboxState::Sent, None)
                     }
                     Outcome::Refused { code, message } => {
@@ -199,21 +214,8 @@ impl Workstation {
                 )?;
             }
             for pulled in &response.changes {
-                apply_pulled(change, pulled)?;
+                done.superseded += u32::from(apply_pulled(change, &accepted, pulled)?);
                 done.pulled += 1;
-            }
-            // The back office applied this push before it read the page it returned, so every
-            // decision pulled here is older than the centre's own moves it just accepted: a
-            // request this push moved keeps the status of its last accepted move.
-            for (entry, result) in pushed.iter().zip(&response.results) {
-                if let (Outcome::Applied, Change::RequestTransition { id, to, .. }) =
-                    (&result.outcome, &entry.change)
-                {
-                    change.tx.execute(
-                        "UPDATE requests SET status = ?2 WHERE id = ?1",
-                        params![id, to.as_str()],
-                    )?;
-                }
             }
             let now = change.at();
             change.tx.execute(
@@ -244,9 +246,93 @@ impl Workstation {
     }
 }
 
+/// The server sequence of this device's last accepted move, per request, for the moves the
+/// cursor has not passed yet (a pulled change can be older only than those).
+type Accepted = HashMap<String, u64>;
+
+/// The moves of this device the back office accepted beyond the cursor, from the audit trail
+/// (`sync.accepted` events), so that they outlive the exchange that learnt them.
+fn accepted_moves(change: &mut ActionTx<'_>) -> Result<Accepted> {
+    let mut stmt = change.tx.prepare_cached(
+        "SELECT entity_id, max(json_extract(change, '$.server_seq')) FROM audit_events
+         WHERE action = 'sync.accepted'
+           AND json_extract(change, '$.server_seq') > (SELECT cursor FROM sync_state WHERE id = 1)
+         GROUP BY entity_id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u64>(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Remembers that the back office accepted this device's move of a request at `seq`.
+fn note_accepted(
+    change: &mut ActionTx<'_>,
+    accepted: &mut Accepted,
+    request: &str,
+    entry: &str,
+    seq: u64,
+) -> Result<()> {
+    let last = accepted.entry(request.to_owned()).or_default();
+    *last = (*last).max(seq);
+    change.record_local(
+        "sync.accepted",
+        "request",
+        request,
+        serde_json::json!({"outbox": entry, "server_seq": seq}),
+    )?;
+    Ok(())
+}
+
+/// A pulled move of a request that this device moved later, as the back office ordered them:
+/// it stays in the timeline, its status is not taken, and it is kept as a conflict for the
+/// clerk (the citizen cancelled at the counter while the agency marked the request ready, say).
+fn supersede(
+    change: &mut ActionTx<'_>,
+    pulled: &PulledChange,
+    by: &str,
+    transition: Change,
+) -> Result<()> {
+    let Change::RequestTransition { id, action, to, .. } = &transition else {
+        return Ok(());
+    };
+    let status: String =
+        change
+            .tx
+            .query_row("SELECT status FROM requests WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?;
+    let reason = format!(
+        "{by} moved the request to {to} ({action}) before this centre's later move reached the \
+         back office; the back office ordered that move after it, so the request stays {status}"
+    );
+    let stamp = change.stamp();
+    change.tx.execute(
+        "INSERT OR IGNORE INTO outbox (seq, id, hlc, kind, entity_id, payload, created_at, state,
+            reason)
+         SELECT coalesce(max(seq), 0) + 1, ?1, ?2, ?3, ?4, ?5, ?6, 'conflict', ?7 FROM outbox",
+        params![
+            format!("server-{}", pulled.seq),
+            stamp.to_string(),
+            transition.kind(),
+            id,
+            serde_json::to_string(&transition)?,
+            change.at(),
+            reason,
+        ],
+    )?;
+    Ok(())
+}
+
 /// Applies one change from the back office. The back office already checked it with the
-/// shared rules, so its status is taken as it comes; what it changes is still audited here.
-fn apply_pulled(change: &mut ActionTx<'_>, pulled: &PulledChange) -> Result<()> {
+/// shared rules, so its status is taken as it comes, unless this device's own move of the
+/// same request was accepted after it (`accepted`); what it changes is audited here. Returns
+/// whether it was superseded.
+fn apply_pulled(
+    change: &mut ActionTx<'_>,
+    accepted: &Accepted,
+    pulled: &PulledChange,
+) -> Result<bool> {
+    let newer_here = |request: &str| accepted.get(request).is_some_and(|&seq| seq > pulled.seq);
+    let mut superseded = false;
     match &pulled.body {
         Pulled::Catalogue { catalogue } => {
             let center: String = change.tx.query_row(
@@ -273,12 +359,24 @@ fn apply_pulled(change: &mut ActionTx<'_>, pulled: &PulledChange) -> Result<()> 
                     |r| r.get(0),
                 )
                 .optional()?;
-            if local.is_some() {
+            superseded = local.is_some() && newer_here(request);
+            if superseded {
+                let transition = Change::RequestTransition {
+                    id: request.clone(),
+                    action: *action,
+                    from: *from,
+                    to: *to,
+                    reason: reason.clone(),
+                };
+                supersede(change, pulled, &format!("the agency ({actor})"), transition)?;
+            } else if local.is_some() {
                 change.tx.execute(
                     "UPDATE requests SET status = ?2, status_reason = coalesce(?3, status_reason)
                      WHERE id = ?1",
                     params![request, to.as_str(), reason],
                 )?;
+            }
+            if local.is_some() {
                 timeline_entry(
                     change,
                     request,
@@ -301,6 +399,7 @@ fn apply_pulled(change: &mut ActionTx<'_>, pulled: &PulledChange) -> Result<()> 
                     "reason": reason,
                     "actor": actor,
                     "known_here": local.is_some(),
+                    "superseded": superseded,
                     "server_seq": pulled.seq,
                 }),
             )?;
@@ -309,7 +408,16 @@ fn apply_pulled(change: &mut ActionTx<'_>, pulled: &PulledChange) -> Result<()> 
             device,
             change: peer,
         } => {
-            apply_peer(change, device, peer)?;
+            superseded = matches!(peer, Change::RequestTransition { id, .. } if newer_here(id));
+            if superseded {
+                supersede(
+                    change,
+                    pulled,
+                    &format!("device {device} of this centre"),
+                    peer.clone(),
+                )?;
+            }
+            apply_peer(change, device, peer, superseded)?;
             change.record_local(
                 "peer.change",
                 peer.entity().0,
@@ -318,12 +426,18 @@ fn apply_pulled(change: &mut ActionTx<'_>, pulled: &PulledChange) -> Result<()> 
             )?;
         }
     }
-    Ok(())
+    Ok(superseded)
 }
 
 /// Another device of this centre made a change: keep the citizens and requests it concerns, so
-/// that any clerk of the centre can find them. The queue stays per device.
-fn apply_peer(change: &mut ActionTx<'_>, device: &str, peer: &Change) -> Result<()> {
+/// that any clerk of the centre can find them. The queue stays per device. A `superseded`
+/// transition goes into the timeline without moving the request.
+fn apply_peer(
+    change: &mut ActionTx<'_>,
+    device: &str,
+    peer: &Change,
+    superseded: bool,
+) -> Result<()> {
     let tx = change.tx;
     let at = change.at();
     match peer {
@@ -410,12 +524,16 @@ fn apply_peer(change: &mut ActionTx<'_>, device: &str, peer: &Change) -> Result<
             to,
             reason,
         } => {
-            let updated = tx.execute(
-                "UPDATE requests SET status = ?2, status_reason = coalesce(?3, status_reason)
-                 WHERE id = ?1",
-                params![id, to.as_str(), reason],
-            )?;
-            if updated > 0 {
+            let known = if superseded {
+                1
+            } else {
+                tx.execute(
+                    "UPDATE requests SET status = ?2, status_reason = coalesce(?3, status_reason)
+                     WHERE id = ?1",
+                    params![id, to.as_str(), reason],
+                )?
+            };
+            if known > 0 {
                 timeline_entry(
                     change,
                     id,

@@ -87,7 +87,7 @@ pub async fn sync_once(
         report.applied += done.applied;
         report.duplicates += done.duplicates;
         report.refused += done.refused;
-        report.conflicts += done.conflicts;
+        report.conflicts += done.conflicts + done.superseded;
         report.pulled += done.pulled;
         now.pushed += push.len() as u64;
         now.pages += 1;

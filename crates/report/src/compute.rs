@@ -1,0 +1,1174 @@
+//! Computing a report from the workstation's local replica, so that it works offline.
+//!
+//! Every query runs in one read transaction (`Workstation::read`), so the figures agree with
+//! each other even while clerks keep working. Rows are streamed and folded into counters and
+//! bounded histograms as they come: a year of a busy centre is summarised in memory that does
+//! not grow with the number of rows. Lists (overdue requests, decisions, comments, refused
+//! changes) keep at most `LIST_CAP` lines; their totals are always exact.
+//!
+//! Days are the device's wall-clock days (UTC), as on tickets and receipts. The status "at the
+//! end of the period" is the status of the request's last event before the end; for a period
+//! that ends today or later it is the current status.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use guichet_domain::calendar::Holidays;
+use guichet_domain::feedback::PaymentMethod;
+use guichet_domain::receipt::ReceiptNumber;
+use guichet_domain::request::RequestStatus;
+use guichet_domain::text::Text;
+use guichet_workstation::Workstation;
+use rusqlite::{Connection, OptionalExtension, ToSql, params};
+
+use crate::error::{Error, Result};
+use crate::locale::Locale;
+use crate::model::*;
+use crate::stats::WaitHistogram;
+
+/// At most this many lines in each list of a report.
+pub const LIST_CAP: usize = 1000;
+
+/// The longest period one report covers.
+pub const MAX_DAYS: i64 = 3700;
+
+/// Rows between two progress reports within a stage.
+const PROGRESS_EVERY: u64 = 65_536;
+
+/// What to report on, and how.
+#[derive(Clone, Copy)]
+pub struct ReportOptions<'a> {
+    pub from: NaiveDate,
+    /// Last day included; the same as `from` for a daily report.
+    pub to: NaiveDate,
+    pub locale: Locale,
+    /// The cash the supervisor counted in the drawer, in minor units.
+    pub cash_counted_minor: Option<i64>,
+    /// Called as the report advances, for long ranges.
+    pub progress: Option<&'a dyn Fn(Progress)>,
+}
+
+impl std::fmt::Debug for ReportOptions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportOptions")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("locale", &self.locale)
+            .field("cash_counted_minor", &self.cash_counted_minor)
+            .field("progress", &self.progress.is_some())
+            .finish()
+    }
+}
+
+impl<'a> ReportOptions<'a> {
+    /// One day, in English, without a cash count or progress.
+    pub fn day(day: NaiveDate) -> Self {
+        ReportOptions {
+            from: day,
+            to: day,
+            locale: Locale::En,
+            cash_counted_minor: None,
+            progress: None,
+        }
+    }
+}
+
+/// Checks a period before anything is read.
+pub fn check_period(from: NaiveDate, to: NaiveDate) -> Result<()> {
+    if to < from {
+        return Err(Error::Period { from, to });
+    }
+    let days = (to - from).num_days() + 1;
+    if days > MAX_DAYS {
+        return Err(Error::PeriodTooLong {
+            days,
+            max: MAX_DAYS,
+        });
+    }
+    Ok(())
+}
+
+/// Computes the report of this workstation's centre for the period in `options`.
+pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
+    check_period(options.from, options.to)?;
+    let config = ws.config()?;
+    let now = ws.now().wall;
+    let holidays = ws.holidays()?;
+    let catalogue_version = ws.catalogue_version()?;
+    let header = Header {
+        center_code: config.center_code.clone(),
+        center_name: config.center_name.clone(),
+        device_code: config.device_code.clone(),
+        from: options.from,
+        to: options.to,
+        made_at: now,
+        catalogue_version,
+        currency: config.currency.clone(),
+        waiting_target_min: config.waiting_target_min,
+        locale: options.locale,
+    };
+    let ctx = Ctx {
+        options,
+        from: options.from.to_string(),
+        to: options.to.to_string(),
+        end: String::new(),
+        end_status: EndStatus::Current,
+        target_ms: u64::from(config.waiting_target_min) * 60_000,
+        now,
+        holidays,
+    };
+    ws.read(|conn| {
+        let current = options.to >= now.date_naive();
+        let end = (options.to + Days::new(1)).to_string();
+        let ctx = Ctx {
+            end_status: EndStatus::read(conn, current, &end)?,
+            end,
+            ..ctx
+        };
+        let names = Names::load(conn, options.locale)?;
+        let mut clerks = ClerkBook::default();
+        ctx.progress(Stage::Queue, 0, 0);
+        let queue = queue(conn, &ctx, &names, &mut clerks)?;
+        ctx.progress(Stage::Requests, 1, 0);
+        let mut money = MoneyAcc::default();
+        let mut requests = taken(conn, &ctx, &names, &mut clerks, &mut money)?;
+        ctx.progress(Stage::Overdue, 2, 0);
+        (requests.overdue_count, requests.overdue) = overdue(conn, &ctx, &names)?;
+        ctx.progress(Stage::Decisions, 3, 0);
+        decisions(conn, &ctx, &mut requests)?;
+        ctx.progress(Stage::Money, 4, 0);
+        let money = payments(conn, &ctx, money, &config.currency)?;
+        ctx.progress(Stage::Feedback, 5, 0);
+        let feedback = feedback(conn, &ctx, &names)?;
+        ctx.progress(Stage::Sync, 6, 0);
+        let sync = sync_health(conn, &ctx)?;
+        ctx.progress(Stage::Done, Stage::COUNT, 0);
+        let empty = queue.issued == 0
+            && requests.taken == 0
+            && money.by_method.is_empty()
+            && feedback.count == 0
+            && requests.decisions.is_empty();
+        Ok(Report {
+            header,
+            empty,
+            queue,
+            requests,
+            clerks: clerks.lines()?,
+            money,
+            feedback,
+            sync,
+        })
+    })
+}
+
+type Named<'p> = (&'static str, &'p dyn ToSql);
+
+/// Requests moved after the end of the period, in memory, at most this many; beyond it each
+/// request's status at the end is looked up in its timeline.
+const MOVED_CAP: usize = 200_000;
+
+/// How a request's status at the end of the period is known.
+enum EndStatus {
+    /// The period reaches today: the current status is the status at its end.
+    Current,
+    /// The status before the first move after the end, by request id, for the requests moved
+    /// since; the others have not moved, so their current status is the one at the end.
+    Moved(HashMap<String, Option<String>>),
+    /// Too many moved since: the last timeline event before the end, request by request.
+    Lookup,
+}
+
+impl EndStatus {
+    fn read(conn: &Connection, current: bool, end: &str) -> Result<Self> {
+        if current {
+            return Ok(EndStatus::Current);
+        }
+        let mut moved: HashMap<String, Option<String>> = HashMap::new();
+        let mut stmt = conn.prepare(
+            "SELECT request_id, from_status FROM request_events WHERE at >= ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([end])?;
+        while let Some(r) = rows.next()? {
+            let id = text(r, 0)?;
+            if !moved.contains_key(id) {
+                if moved.len() >= MOVED_CAP {
+                    return Ok(EndStatus::Lookup);
+                }
+                moved.insert(id.to_owned(), r.get(1)?);
+            }
+        }
+        Ok(EndStatus::Moved(moved))
+    }
+
+    /// The SQL of the looked-up status column (it binds `:end`), or NULL.
+    fn column(&self) -> &'static str {
+        match self {
+            EndStatus::Lookup => {
+                "(SELECT e.to_status FROM request_events e
+                  WHERE e.request_id = r.id AND e.at < :end ORDER BY e.id DESC LIMIT 1)"
+            }
+            _ => "NULL",
+        }
+    }
+
+    /// The status at the end, from the row's id, current status and looked-up column.
+    fn of<'r>(&'r self, id: &str, current: &'r str, looked_up: Option<&'r str>) -> &'r str {
+        match self {
+            EndStatus::Current => current,
+            EndStatus::Moved(moved) => match moved.get(id) {
+                Some(Some(before)) => before,
+                _ => current,
+            },
+            EndStatus::Lookup => looked_up.unwrap_or(current),
+        }
+    }
+}
+
+/// A text column, borrowed from the row.
+fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str> {
+    row.get_ref(i)?.as_str().map_err(stored)
+}
+
+/// A nullable text column, borrowed from the row.
+fn opt_text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>> {
+    row.get_ref(i)?.as_str_or_null().map_err(stored)
+}
+
+/// The value under `key`, made with its default the first time: no key is allocated for a
+/// row whose group is already there.
+fn slot<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut V {
+    if !map.contains_key(key) {
+        map.insert(key.to_owned(), V::default());
+    }
+    map.get_mut(key)
+        .unwrap_or_else(|| unreachable!("inserted just above"))
+}
+
+/// What every stage needs to know.
+struct Ctx<'a> {
+    options: &'a ReportOptions<'a>,
+    from: String,
+    to: String,
+    /// The day after the period, as text: timestamps before it are in or before the period.
+    end: String,
+    end_status: EndStatus,
+    target_ms: u64,
+    now: DateTime<Utc>,
+    holidays: Holidays,
+}
+
+impl Ctx<'_> {
+    fn progress(&self, stage: Stage, step: u32, rows: u64) {
+        if let Some(report) = self.options.progress {
+            report(Progress { stage, step, rows });
+        }
+    }
+
+    fn tick(&self, stage: Stage, step: u32, rows: u64) {
+        if rows.is_multiple_of(PROGRESS_EVERY) {
+            self.progress(stage, step, rows);
+        }
+    }
+
+    fn locale(&self) -> Locale {
+        self.options.locale
+    }
+
+    /// `named` plus `:end` when the status column of `end_status` uses it.
+    fn bind<'p>(&'p self, mut named: Vec<Named<'p>>) -> Vec<Named<'p>> {
+        if matches!(self.end_status, EndStatus::Lookup) {
+            named.push((":end", &self.end));
+        }
+        named
+    }
+
+    /// `column` for a range condition: as it is for a short period, so that SQLite reads its
+    /// index; with a unary plus for a long one, so that it reads the table straight through
+    /// instead of jumping from the index to each row.
+    fn scan(&self, column: &str) -> String {
+        if (self.options.to - self.options.from).num_days() >= LONG_PERIOD_DAYS {
+            format!("+{column}")
+        } else {
+            column.to_owned()
+        }
+    }
+}
+
+/// From this many days on, a period is read by scanning tables rather than their indexes.
+const LONG_PERIOD_DAYS: i64 = 60;
+
+/// Names of the catalogue's codes, in the report's language.
+struct Names {
+    services: HashMap<String, (String, String, String)>,
+    categories: HashMap<String, String>,
+    agencies: HashMap<String, String>,
+    lanes: HashMap<String, String>,
+}
+
+impl Names {
+    fn load(conn: &Connection, locale: Locale) -> Result<Self> {
+        let text = |json: &str| -> Result<String> {
+            let text: Text = serde_json::from_str(json).map_err(stored)?;
+            Ok(text.get(locale.code()).to_owned())
+        };
+        let mut services = HashMap::new();
+        let mut stmt = conn.prepare("SELECT code, title, category, agency FROM services")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let title: String = r.get(1)?;
+            services.insert(r.get(0)?, (text(&title)?, r.get(2)?, r.get(3)?));
+        }
+        let simple = |table: &str| -> Result<HashMap<String, String>> {
+            let mut out = HashMap::new();
+            let mut stmt = conn.prepare(&format!("SELECT code, name FROM {table}"))?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let name: String = r.get(1)?;
+                out.insert(r.get(0)?, text(&name).unwrap_or(name));
+            }
+            Ok(out)
+        };
+        Ok(Names {
+            categories: simple("categories")?,
+            agencies: simple("agencies")?,
+            lanes: simple("lanes")?,
+            services,
+        })
+    }
+
+    fn service(&self, code: &str) -> String {
+        self.services
+            .get(code)
+            .map_or_else(|| code.to_owned(), |s| s.0.clone())
+    }
+
+    fn category_of(&self, service: &str) -> Option<&str> {
+        self.services.get(service).map(|s| s.1.as_str())
+    }
+
+    fn of(map: &HashMap<String, String>, code: &str) -> String {
+        map.get(code).cloned().unwrap_or_else(|| code.to_owned())
+    }
+}
+
+fn stored(e: impl std::fmt::Display) -> Error {
+    Error::Stored(e.to_string())
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::Stored(format!("stored time '{text}' is not a time: {e}")))
+}
+
+fn parse_day(text: &str) -> Result<NaiveDate> {
+    text.parse()
+        .map_err(|_| Error::Stored(format!("stored date '{text}' is not a date")))
+}
+
+fn display_receipt(stored: &str) -> String {
+    ReceiptNumber::parse(stored).map_or_else(|_| stored.to_owned(), |r| r.to_string())
+}
+
+pub(crate) fn status_name(status: RequestStatus, locale: Locale) -> &'static str {
+    use RequestStatus as S;
+    match status {
+        S::Draft => locale.tr("draft", "brouillon"),
+        S::Submitted => locale.tr("submitted", "déposée"),
+        S::Dispatched => locale.tr("dispatched", "transmise"),
+        S::InProcessing => locale.tr("in processing", "en traitement"),
+        S::ReturnedForCorrection => locale.tr("returned for correction", "à corriger"),
+        S::Ready => locale.tr("ready", "prête"),
+        S::Delivered => locale.tr("delivered", "remise"),
+        S::Rejected => locale.tr("rejected", "rejetée"),
+        S::Cancelled => locale.tr("cancelled", "annulée"),
+    }
+}
+
+fn method_name(method: &str, locale: Locale) -> String {
+    match PaymentMethod::parse(method) {
+        Ok(PaymentMethod::Cash) => locale.tr("cash", "espèces").to_owned(),
+        Ok(PaymentMethod::Card) => locale.tr("card", "carte").to_owned(),
+        Ok(PaymentMethod::MobileMoney) => locale.tr("mobile money", "paiement mobile").to_owned(),
+        Err(_) => method.to_owned(),
+    }
+}
+
+#[derive(Debug, Default)]
+struct GroupAcc {
+    issued: u64,
+    served: u64,
+    no_shows: u64,
+    transferred: u64,
+    waits: WaitHistogram,
+}
+
+struct Ticket {
+    served: bool,
+    no_show: bool,
+    transferred: bool,
+    wait_ms: Option<u64>,
+    target_ms: u64,
+}
+
+impl GroupAcc {
+    fn add(&mut self, t: &Ticket) {
+        self.issued += 1;
+        self.served += u64::from(t.served);
+        self.no_shows += u64::from(t.no_show);
+        self.transferred += u64::from(t.transferred);
+        if let Some(w) = t.wait_ms {
+            self.waits.add(w, t.target_ms);
+        }
+    }
+
+    fn line(&self, kind: &str, code: String, name: String) -> QueueGroup {
+        QueueGroup {
+            kind: kind.to_owned(),
+            code,
+            name,
+            issued: self.issued,
+            served: self.served,
+            no_shows: self.no_shows,
+            transferred: self.transferred,
+            waiting: self.waits.summary(),
+        }
+    }
+}
+
+/// Separates the parts of a clerk key: clerk, counter (empty for none), day.
+const SEP: char = '\u{1f}';
+
+/// Per clerk and counter: the queue's figures, requests taken and open spans per day. Keys
+/// are "clerk SEP counter" and "clerk SEP counter SEP day", built in one buffer per row.
+#[derive(Debug, Default)]
+struct ClerkBook {
+    lines: HashMap<String, ClerkAcc>,
+    /// The first and last queue event of a clerk at a counter on a day, as stored (UTC
+    /// RFC 3339 text, which sorts as time does).
+    spans: HashMap<String, (String, String)>,
+    key: String,
+}
+
+#[derive(Debug, Default)]
+struct ClerkAcc {
+    served: u64,
+    finished: u64,
+    service_ms: u64,
+    requests: u64,
+}
+
+impl ClerkBook {
+    fn line(&mut self, clerk: &str, counter: Option<&str>) -> &mut ClerkAcc {
+        self.key.clear();
+        self.key.push_str(clerk);
+        self.key.push(SEP);
+        self.key.push_str(counter.unwrap_or(""));
+        slot(&mut self.lines, &self.key)
+    }
+
+    fn span(&mut self, clerk: &str, counter: Option<&str>, day: &str, first: &str, last: &str) {
+        self.key.clear();
+        self.key.push_str(clerk);
+        self.key.push(SEP);
+        self.key.push_str(counter.unwrap_or(""));
+        self.key.push(SEP);
+        self.key.push_str(day);
+        match self.spans.get_mut(&self.key) {
+            Some(span) => {
+                if first < span.0.as_str() {
+                    first.clone_into(&mut span.0);
+                }
+                if last > span.1.as_str() {
+                    last.clone_into(&mut span.1);
+                }
+            }
+            None => {
+                self.spans
+                    .insert(self.key.clone(), (first.to_owned(), last.to_owned()));
+            }
+        }
+    }
+
+    fn lines(self) -> Result<Vec<ClerkLine>> {
+        let mut open: HashMap<String, u64> = HashMap::new();
+        for (key, (first, last)) in self.spans {
+            let line = key.rsplit_once(SEP).map_or(key.as_str(), |(l, _)| l);
+            let span = (parse_time(&last)? - parse_time(&first)?).num_seconds();
+            *slot(&mut open, line) += u64::try_from(span).unwrap_or(0);
+        }
+        let mut out: Vec<ClerkLine> = self
+            .lines
+            .into_iter()
+            .map(|(key, acc)| {
+                let open_s = open.get(&key).copied();
+                let (clerk, counter) = key.split_once(SEP).unwrap_or((key.as_str(), ""));
+                let busy_s = acc.service_ms / 1000;
+                ClerkLine {
+                    clerk: clerk.to_owned(),
+                    counter: (!counter.is_empty()).then(|| counter.to_owned()),
+                    served: acc.served,
+                    avg_service_s: (acc.finished > 0)
+                        .then(|| acc.service_ms as f64 / acc.finished as f64 / 1000.0),
+                    requests_taken: acc.requests,
+                    open_s: open_s.unwrap_or(0),
+                    busy_s,
+                    idle_share: open_s
+                        .filter(|o| *o > 0)
+                        .map(|o| (1.0 - busy_s as f64 / o as f64).clamp(0.0, 1.0)),
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.clerk, &a.counter).cmp(&(&b.clerk, &b.counter)));
+        Ok(out)
+    }
+}
+
+fn sorted_groups(
+    map: HashMap<String, GroupAcc>,
+    mut line: impl FnMut(String, &GroupAcc) -> QueueGroup,
+) -> Vec<QueueGroup> {
+    let mut groups: Vec<(String, GroupAcc)> = map.into_iter().collect();
+    groups.sort_by(|a, b| a.0.cmp(&b.0));
+    groups.into_iter().map(|(k, acc)| line(k, &acc)).collect()
+}
+
+fn queue(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    names: &Names,
+    clerks: &mut ClerkBook,
+) -> Result<QueueSection> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT day, target_kind, target_code, lane, status, counter, clerk, no_shows, transfers,
+            waiting_ms, service_ms, issued_at,
+            CASE WHEN clerk IS NOT NULL THEN json_extract(first_call, '$.wall') END,
+            CASE WHEN clerk IS NOT NULL
+                THEN coalesce(json_extract(ended, '$.wall'), json_extract(last_call, '$.wall'))
+            END
+         FROM tickets WHERE {day} >= ?1 AND {day} <= ?2",
+        day = ctx.scan("day")
+    ))?;
+    let mut rows = stmt.query(params![ctx.from, ctx.to])?;
+    let mut section = QueueSection::default();
+    let mut all = WaitHistogram::default();
+    let mut hours: Vec<GroupAcc> = (0..24).map(|_| GroupAcc::default()).collect();
+    let mut services: HashMap<String, GroupAcc> = HashMap::new();
+    let mut category_tickets: HashMap<String, GroupAcc> = HashMap::new();
+    let mut categories: HashMap<String, GroupAcc> = HashMap::new();
+    let mut lanes: HashMap<String, GroupAcc> = HashMap::new();
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        n += 1;
+        ctx.tick(Stage::Queue, 0, n);
+        let day = text(r, 0)?;
+        let for_category = text(r, 1)? == "category";
+        let code = text(r, 2)?;
+        let lane = text(r, 3)?;
+        let status = text(r, 4)?;
+        let counter = opt_text(r, 5)?;
+        let clerk = opt_text(r, 6)?;
+        let no_shows: u32 = r.get(7)?;
+        let transfers: u32 = r.get(8)?;
+        let wait_ms: Option<u64> = r.get(9)?;
+        let service_ms: Option<u64> = r.get(10)?;
+        let issued_at = text(r, 11)?;
+        let t = Ticket {
+            served: wait_ms.is_some(),
+            no_show: status == "no_show",
+            transferred: transfers > 0,
+            wait_ms,
+            target_ms: ctx.target_ms,
+        };
+        section.issued += 1;
+        section.served += u64::from(t.served);
+        section.no_shows += u64::from(t.no_show);
+        section.served_after_no_show += u64::from(t.served && no_shows > 0);
+        section.transferred += u64::from(t.transferred);
+        section.not_served += u64::from(status == "waiting" || status == "called");
+        if let Some(w) = wait_ms {
+            all.add(w, ctx.target_ms);
+        }
+        let hour = issued_at
+            .get(11..13)
+            .and_then(|h| h.parse::<usize>().ok())
+            .filter(|h| *h < 24)
+            .unwrap_or(0);
+        hours[hour].add(&t);
+        let category = if for_category {
+            slot(&mut category_tickets, code).add(&t);
+            Some(code)
+        } else {
+            slot(&mut services, code).add(&t);
+            names.category_of(code)
+        };
+        if let Some(category) = category {
+            slot(&mut categories, category).add(&t);
+        }
+        slot(&mut lanes, lane).add(&t);
+        if let Some(clerk) = clerk {
+            let acc = clerks.line(clerk, counter);
+            acc.served += u64::from(t.served);
+            if let Some(s) = service_ms {
+                acc.finished += 1;
+                acc.service_ms += s;
+            }
+            if let Some(first) = opt_text(r, 12)? {
+                let last = opt_text(r, 13)?.unwrap_or(first);
+                clerks.span(clerk, counter, day, first, last);
+            }
+        }
+    }
+    section.waiting = all.summary();
+    section.by_hour = hours
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.issued > 0)
+        .map(|(hour, h)| HourLine {
+            hour: hour as u8,
+            issued: h.issued,
+            served: h.served,
+            waiting: h.waits.summary(),
+        })
+        .collect();
+    section.by_target = sorted_groups(category_tickets, |code, acc| {
+        let name = Names::of(&names.categories, &code);
+        acc.line("category", code, name)
+    });
+    section
+        .by_target
+        .extend(sorted_groups(services, |code, acc| {
+            let name = names.service(&code);
+            acc.line("service", code, name)
+        }));
+    section.by_category = sorted_groups(categories, |code, acc| {
+        let name = Names::of(&names.categories, &code);
+        acc.line("category", code, name)
+    });
+    section.by_lane = sorted_groups(lanes, |code, acc| {
+        let name = Names::of(&names.lanes, &code);
+        acc.line("lane", code, name)
+    });
+    Ok(section)
+}
+
+#[derive(Debug, Default)]
+struct MoneyAcc {
+    fees_due: i64,
+    with_fee: u64,
+    waived: HashMap<String, (u64, i64)>,
+    paid_on_due: i64,
+}
+
+fn add_group(map: &mut HashMap<String, RequestGroup>, code: &str, fee: i64) {
+    let g = slot(map, code);
+    g.taken += 1;
+    g.fees_due_minor += fee;
+}
+
+fn finish_groups(
+    map: HashMap<String, RequestGroup>,
+    name: impl Fn(&str) -> String,
+) -> Vec<RequestGroup> {
+    let mut out: Vec<RequestGroup> = map
+        .into_iter()
+        .map(|(code, mut g)| {
+            g.name = name(&code);
+            g.code = code;
+            g
+        })
+        .collect();
+    out.sort_by(|a, b| b.taken.cmp(&a.taken).then_with(|| a.code.cmp(&b.code)));
+    out
+}
+
+/// The requests taken in the period: by service, category, agency and status at the end; the
+/// fees they carry; who took them.
+fn taken(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    names: &Names,
+    clerks: &mut ClerkBook,
+    money: &mut MoneyAcc,
+) -> Result<RequestSection> {
+    let sql = format!(
+        "SELECT r.id, r.status, {}, r.service_code, r.category, r.agency, r.fee_minor,
+            r.waiver_ground, r.paid_minor, r.clerk, v.counter
+         FROM requests r LEFT JOIN visits v ON v.id = r.visit_id
+         WHERE {intake} >= :from AND {intake} <= :to",
+        ctx.end_status.column(),
+        intake = ctx.scan("r.intake_date"),
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let named = ctx.bind(vec![(":from", &ctx.from), (":to", &ctx.to)]);
+    let mut rows = stmt.query(named.as_slice())?;
+    let mut section = RequestSection::default();
+    let mut services = HashMap::new();
+    let mut categories = HashMap::new();
+    let mut agencies = HashMap::new();
+    let mut statuses: HashMap<String, u64> = HashMap::new();
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        n += 1;
+        ctx.tick(Stage::Requests, 1, n);
+        let status = ctx.end_status.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?);
+        let fee: Option<i64> = r.get(6)?;
+        let fee_minor = fee.unwrap_or(0);
+        section.taken += 1;
+        add_group(&mut services, text(r, 3)?, fee_minor);
+        add_group(&mut categories, text(r, 4)?, fee_minor);
+        add_group(&mut agencies, text(r, 5)?, fee_minor);
+        *slot(&mut statuses, status) += 1;
+        if let Some(fee) = fee {
+            money.fees_due += fee;
+            money.with_fee += 1;
+            money.paid_on_due += r.get::<_, i64>(8)?.min(fee);
+            if let Some(ground) = opt_text(r, 7)? {
+                let w = slot(&mut money.waived, ground);
+                w.0 += 1;
+                w.1 += fee;
+            }
+        }
+        clerks.line(text(r, 9)?, opt_text(r, 10)?).requests += 1;
+    }
+    drop(rows);
+    section.by_service = finish_groups(services, |code| service_name(conn, names, code));
+    section.by_category = finish_groups(categories, |c| Names::of(&names.categories, c));
+    section.by_agency = finish_groups(agencies, |c| Names::of(&names.agencies, c));
+    let mut by_status = Vec::new();
+    for status in RequestStatus::ALL {
+        if let Some(count) = statuses.get(status.as_str()) {
+            by_status.push(StatusCount {
+                status,
+                name: status_name(status, ctx.locale()).to_owned(),
+                count: *count,
+            });
+        }
+    }
+    section.by_status = by_status;
+    Ok(section)
+}
+
+/// A service's name: from the catalogue, or as it was when a request was taken for it.
+fn service_name(conn: &Connection, names: &Names, code: &str) -> String {
+    if names.services.contains_key(code) {
+        return names.service(code);
+    }
+    conn.query_row(
+        "SELECT service_title FROM requests WHERE service_code = ?1 LIMIT 1",
+        [code],
+        |r| r.get::<_, String>(0),
+    )
+    .optional()
+    .ok()
+    .flatten()
+    .and_then(|json| serde_json::from_str::<Text>(&json).ok())
+    .map_or_else(|| code.to_owned(), |t| t.get("en").to_owned())
+}
+
+/// Open requests past their due date at the end of the period, most overdue first.
+fn overdue(conn: &Connection, ctx: &Ctx<'_>, names: &Names) -> Result<(u64, Vec<OverdueLine>)> {
+    let sql = match ctx.end_status {
+        EndStatus::Current => "SELECT r.id, r.status, NULL, r.receipt, r.service_code,
+                r.intake_date, r.due_date
+             FROM requests r
+             WHERE r.status IN ('draft', 'submitted', 'dispatched', 'in_processing',
+                'returned_for_correction')
+               AND r.due_date < :to"
+            .to_owned(),
+        _ => format!(
+            "SELECT r.id, r.status, {}, r.receipt, r.service_code, r.intake_date, r.due_date
+             FROM requests r WHERE r.intake_date <= :to AND r.due_date < :to",
+            ctx.end_status.column()
+        ),
+    };
+    let mut stmt = conn.prepare(&sql)?;
+    let named = ctx.bind(vec![(":to", &ctx.to)]);
+    let mut rows = stmt.query(named.as_slice())?;
+    let mut late_by_due: HashMap<String, u32> = HashMap::new();
+    let mut count = 0;
+    let mut list: Vec<OverdueLine> = Vec::new();
+    // Once the list is full, a line less overdue than its last one cannot enter it.
+    let mut floor = 0;
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        n += 1;
+        ctx.tick(Stage::Overdue, 2, n);
+        let status =
+            RequestStatus::parse(ctx.end_status.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?))?;
+        if !status.is_open() {
+            continue;
+        }
+        let due = text(r, 6)?;
+        let days = match late_by_due.get(due) {
+            Some(d) => *d,
+            None => {
+                let d = ctx
+                    .holidays
+                    .working_days_late(parse_day(due)?, ctx.options.to);
+                late_by_due.insert(due.to_owned(), d);
+                d
+            }
+        };
+        if days == 0 {
+            continue;
+        }
+        count += 1;
+        if days < floor {
+            continue;
+        }
+        let service_code = text(r, 4)?;
+        list.push(OverdueLine {
+            receipt: display_receipt(text(r, 3)?),
+            service_name: names.service(service_code),
+            service_code: service_code.to_owned(),
+            status,
+            intake_date: parse_day(text(r, 5)?)?,
+            due_date: parse_day(due)?,
+            days_overdue: days,
+        });
+        if list.len() >= 2 * LIST_CAP {
+            sort_overdue(&mut list);
+            floor = list.last().map_or(0, |l| l.days_overdue);
+        }
+    }
+    sort_overdue(&mut list);
+    Ok((count, list))
+}
+
+fn sort_overdue(list: &mut Vec<OverdueLine>) {
+    list.sort_by(|a, b| {
+        b.days_overdue
+            .cmp(&a.days_overdue)
+            .then_with(|| a.receipt.cmp(&b.receipt))
+    });
+    list.truncate(LIST_CAP);
+}
+
+/// Returns for correction and rejections decided in the period: counted in one pass over the
+/// timeline, the earliest `LIST_CAP` listed with their receipts.
+fn decisions(conn: &Connection, ctx: &Ctx<'_>, section: &mut RequestSection) -> Result<()> {
+    let mut stmt = conn.prepare(
+        "SELECT id, request_id, to_status, reason, at FROM request_events
+         WHERE at >= ?1 AND at < ?2 AND to_status IN ('returned_for_correction', 'rejected')",
+    )?;
+    let mut rows = stmt.query(params![ctx.from, ctx.end])?;
+    let mut earliest: Vec<(String, i64, String, RequestStatus, String)> = Vec::new();
+    let mut n = 0;
+    while let Some(r) = rows.next()? {
+        n += 1;
+        ctx.tick(Stage::Decisions, 3, n);
+        let status = RequestStatus::parse(text(r, 2)?)?;
+        if status == RequestStatus::Rejected {
+            section.rejected += 1;
+        } else {
+            section.returned_for_correction += 1;
+        }
+        earliest.push((
+            text(r, 4)?.to_owned(),
+            r.get(0)?,
+            text(r, 1)?.to_owned(),
+            status,
+            opt_text(r, 3)?.unwrap_or_default().to_owned(),
+        ));
+        if earliest.len() >= 2 * LIST_CAP {
+            earliest.sort();
+            earliest.truncate(LIST_CAP);
+        }
+    }
+    earliest.sort();
+    earliest.truncate(LIST_CAP);
+    let mut request = conn.prepare("SELECT receipt, service_code FROM requests WHERE id = ?1")?;
+    for (at, _, id, status, reason) in earliest {
+        let (receipt, service_code): (String, String) =
+            request.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        section.decisions.push(DecisionLine {
+            receipt: display_receipt(&receipt),
+            service_code,
+            status,
+            reason,
+            at: parse_time(&at)?,
+        });
+    }
+    Ok(())
+}
+
+/// Payments received in the period, and the money figures of the requests taken.
+fn payments(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    acc: MoneyAcc,
+    currency: &guichet_domain::money::Currency,
+) -> Result<MoneySection> {
+    let mut stmt = conn.prepare(
+        "SELECT method, count(*), sum(amount_minor) FROM payments
+         WHERE at >= ?1 AND at < ?2 AND currency = ?3 GROUP BY method ORDER BY method",
+    )?;
+    let mut rows = stmt.query(params![ctx.from, ctx.end, currency.code()])?;
+    let mut by_method = Vec::new();
+    while let Some(r) = rows.next()? {
+        let method: String = r.get(0)?;
+        by_method.push(MethodLine {
+            name: method_name(&method, ctx.locale()),
+            method,
+            payments: r.get(1)?,
+            amount_minor: r.get(2)?,
+        });
+    }
+    let collected: i64 = by_method.iter().map(|m| m.amount_minor).sum();
+    let cash: i64 = by_method
+        .iter()
+        .filter(|m| m.method == PaymentMethod::Cash.as_str())
+        .map(|m| m.amount_minor)
+        .sum();
+    let mut waivers: Vec<WaiverLine> = acc
+        .waived
+        .into_iter()
+        .map(|(ground, (requests, amount_minor))| WaiverLine {
+            ground,
+            requests,
+            amount_minor,
+        })
+        .collect();
+    waivers.sort_by(|a, b| a.ground.cmp(&b.ground));
+    let waived: i64 = waivers.iter().map(|w| w.amount_minor).sum();
+    let counted = ctx.options.cash_counted_minor;
+    Ok(MoneySection {
+        currency: currency.clone(),
+        fees_due_minor: acc.fees_due,
+        requests_with_fee: acc.with_fee,
+        collected_minor: collected,
+        by_method,
+        waived_minor: waived,
+        waivers,
+        outstanding_minor: (acc.fees_due - waived - acc.paid_on_due).max(0),
+        cash_expected_minor: cash,
+        cash_counted_minor: counted,
+        cash_difference_minor: counted.map(|c| c - cash),
+    })
+}
+
+#[derive(Debug, Default)]
+struct RatingAcc {
+    count: u64,
+    sum: u64,
+}
+
+impl RatingAcc {
+    fn add(&mut self, rating: u8) {
+        self.count += 1;
+        self.sum += u64::from(rating);
+    }
+
+    fn average(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum as f64 / self.count as f64)
+    }
+}
+
+fn feedback(conn: &Connection, ctx: &Ctx<'_>, names: &Names) -> Result<FeedbackSection> {
+    let mut stmt = conn.prepare(
+        "SELECT f.rating, f.comment, f.at, v.clerk, t.target_kind, t.target_code
+         FROM feedback f JOIN visits v ON v.id = f.visit_id
+         LEFT JOIN tickets t ON t.id = v.ticket_id
+         WHERE f.at >= ?1 AND f.at < ?2 ORDER BY f.at, f.id",
+    )?;
+    let mut rows = stmt.query(params![ctx.from, ctx.end])?;
+    let mut section = FeedbackSection::default();
+    let mut all = RatingAcc::default();
+    let mut services: HashMap<(String, String), RatingAcc> = HashMap::new();
+    let mut clerks: HashMap<String, RatingAcc> = HashMap::new();
+    while let Some(r) = rows.next()? {
+        let rating: u8 = r.get(0)?;
+        let comment: Option<String> = r.get(1)?;
+        let clerk: String = r.get(3)?;
+        let kind: Option<String> = r.get(4)?;
+        let code: Option<String> = r.get(5)?;
+        let (kind, code) = (kind.unwrap_or_default(), code.unwrap_or_default());
+        all.add(rating);
+        if (1..=5).contains(&rating) {
+            section.distribution[usize::from(rating - 1)] += 1;
+        }
+        services
+            .entry((kind.clone(), code.clone()))
+            .or_default()
+            .add(rating);
+        clerks.entry(clerk.clone()).or_default().add(rating);
+        if let Some(comment) = comment.filter(|c| !c.trim().is_empty())
+            && section.comments.len() < LIST_CAP
+        {
+            section.comments.push(CommentLine {
+                at: parse_time(&r.get::<_, String>(2)?)?,
+                rating,
+                service: code,
+                clerk,
+                comment,
+            });
+        }
+    }
+    section.count = all.count;
+    section.average = all.average();
+    let mut by_service: Vec<FeedbackGroup> = services
+        .into_iter()
+        .map(|((kind, code), acc)| FeedbackGroup {
+            name: if kind == "category" {
+                Names::of(&names.categories, &code)
+            } else {
+                names.service(&code)
+            },
+            code,
+            count: acc.count,
+            average: acc.average(),
+        })
+        .collect();
+    by_service.sort_by(|a, b| a.code.cmp(&b.code));
+    let mut by_clerk: Vec<FeedbackGroup> = clerks
+        .into_iter()
+        .map(|(clerk, acc)| FeedbackGroup {
+            name: clerk.clone(),
+            code: clerk,
+            count: acc.count,
+            average: acc.average(),
+        })
+        .collect();
+    by_clerk.sort_by(|a, b| a.code.cmp(&b.code));
+    section.by_service = by_service;
+    section.by_clerk = by_clerk;
+    Ok(section)
+}
+
+/// The outbox and the last exchange, as they are when the report is made.
+fn sync_health(conn: &Connection, ctx: &Ctx<'_>) -> Result<SyncHealth> {
+    let count = |state: &str| -> Result<u64> {
+        Ok(conn.query_row(
+            "SELECT count(*) FROM outbox WHERE state = ?1",
+            [state],
+            |r| r.get(0),
+        )?)
+    };
+    let unsent = count("pending")?;
+    let refused = count("refused")?;
+    // A conflict a clerk has resolved (with a note) no longer keeps the day from being clean.
+    let conflicts: u64 = conn.query_row(
+        "SELECT count(*) FROM outbox WHERE state = 'conflict' AND resolved_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?;
+    let oldest: Option<String> = conn
+        .query_row(
+            "SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let oldest = oldest.as_deref().map(parse_time).transpose()?;
+    let point: Option<(Option<String>, Option<String>)> = conn
+        .query_row(
+            "SELECT last_success, last_error FROM sync_state WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let enrolled = point.is_some();
+    let (last_success, last_error) = point.unwrap_or((None, None));
+    let last_success = last_success.as_deref().map(parse_time).transpose()?;
+    let mut problems = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT seq, state, kind, entity_id, coalesce(reason, ''), created_at FROM outbox
+         WHERE state = 'refused' OR (state = 'conflict' AND resolved_at IS NULL)
+         ORDER BY seq LIMIT ?1",
+    )?;
+    let mut rows = stmt.query([LIST_CAP as i64])?;
+    while let Some(r) = rows.next()? {
+        problems.push(ChangeLine {
+            seq: r.get(0)?,
+            state: r.get(1)?,
+            kind: r.get(2)?,
+            entity_id: r.get(3)?,
+            reason: r.get(4)?,
+            at: parse_time(&r.get::<_, String>(5)?)?,
+        });
+    }
+    let age = oldest.map(|t| u64::try_from((ctx.now - t).num_seconds()).unwrap_or(0));
+    // A standalone workstation has no back office to send to: its day is complete as it is,
+    // and the report says so rather than counting changes as late.
+    let clean = !enrolled || (unsent == 0 && refused == 0 && conflicts == 0);
+    let statement = if enrolled {
+        sync_statement(ctx.locale(), unsent, age, refused, conflicts)
+    } else {
+        match ctx.locale() {
+            Locale::En => format!(
+                "Standalone workstation, no back office: its {unsent} change(s) are kept on this device only."
+            ),
+            Locale::Fr => format!(
+                "Poste autonome, sans back-office : ses {unsent} modification(s) sont conservées sur ce poste seulement."
+            ),
+        }
+    };
+    Ok(SyncHealth {
+        enrolled,
+        unsent,
+        oldest_unsent_at: oldest,
+        oldest_unsent_age_s: age,
+        refused,
+        conflicts,
+        last_success,
+        last_error,
+        clean,
+        statement,
+        problems,
+    })
+}
+
+fn sync_statement(
+    locale: Locale,
+    unsent: u64,
+    age_s: Option<u64>,
+    refused: u64,
+    conflicts: u64,
+) -> String {
+    if unsent == 0 && refused == 0 && conflicts == 0 {
+        return locale
+            .tr(
+                "Clean: every change of this device has reached the back office.",
+                "Journée propre : toutes les modifications de ce poste sont parvenues au back-office.",
+            )
+            .to_owned();
+    }
+    let mut why = Vec::new();
+    if unsent > 0 {
+        let age = age_s.map(duration_words).unwrap_or_default();
+        why.push(match locale {
+            Locale::En => format!("{unsent} change(s) not yet sent (the oldest waits for {age})"),
+            Locale::Fr => {
+                format!(
+                    "{unsent} modification(s) non envoyée(s) (la plus ancienne attend depuis {age})"
+                )
+            }
+        });
+    }
+    if refused > 0 {
+        why.push(match locale {
+            Locale::En => format!("{refused} change(s) refused by the back office"),
+            Locale::Fr => format!("{refused} modification(s) refusée(s) par le back-office"),
+        });
+    }
+    if conflicts > 0 {
+        why.push(match locale {
+            Locale::En => format!("{conflicts} conflict(s) to resolve"),
+            Locale::Fr => format!("{conflicts} conflit(s) à résoudre"),
+        });
+    }
+    match locale {
+        Locale::En => format!("NOT CLEAN: {}.", why.join("; ")),
+        Locale::Fr => format!("JOURNÉE NON PROPRE : {}.", why.join(" ; ")),
+    }
+}
+
+/// "2 h 05 min", "12 min", "40 s".
+fn duration_words(seconds: u64) -> String {
+    match seconds {
+        s if s >= 3600 => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+        s if s >= 60 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}

@@ -1,0 +1,54 @@
+//! The report's errors: the store's, a period that makes no sense, and an output that could not
+//! be written. Each says what was wrong and what to do.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Store(#[from] guichet_workstation::Error),
+
+    #[error(transparent)]
+    Domain(#[from] guichet_domain::DomainError),
+
+    #[error(
+        "the report's period ends ({to}) before it starts ({from}): give --to on or after --date"
+    )]
+    Period { from: NaiveDate, to: NaiveDate },
+
+    #[error(
+        "the report's period is {days} days long; at most {max} days (about ten years) fit in one report"
+    )]
+    PeriodTooLong { days: i64, max: i64 },
+
+    #[error("the report language '{0}' is not known: use en or fr")]
+    UnknownLocale(String),
+
+    #[error("stored data could not be read: {0}")]
+    Stored(String),
+
+    #[error("cannot write the report to {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{} already exists and is not an empty directory: a CSV report is a directory of files; choose a new path or empty it", path.display())]
+    OutputNotEmpty { path: PathBuf },
+
+    #[error("the XLSX workbook could not be made: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+
+    #[error("the PDF could not be made: {0}")]
+    Pdf(String),
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::Store(guichet_workstation::Error::from(e))
+    }
+}

@@ -1,0 +1,136 @@
+//! Writing a report to disk, all or nothing: the output is made beside its destination under a
+//! temporary name and renamed into place only when complete, so a failure leaves no partial
+//! file behind (and an existing file of the same name untouched).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::csv::{csv_stream, write_csv_dir};
+use crate::error::{Error, Result};
+use crate::model::Report;
+use crate::pdf::pdf_bytes;
+use crate::xlsx::xlsx_bytes;
+
+/// The formats a report is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// A directory with one CSV file per table.
+    Csv,
+    /// One workbook, one sheet per table.
+    Xlsx,
+    /// A printable A4 document with charts.
+    Pdf,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::Csv, Format::Xlsx, Format::Pdf];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Pdf => "pdf",
+        }
+    }
+}
+
+/// The directory `out` goes in, which must exist.
+fn parent_of(out: &Path) -> Result<PathBuf> {
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    if !parent.is_dir() {
+        return Err(Error::Write {
+            path: out.to_owned(),
+            source: std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "the directory {} does not exist: create it first or choose another path",
+                    parent.display()
+                ),
+            ),
+        });
+    }
+    Ok(parent)
+}
+
+/// Checks that `out` can take a report in `format` before anything is computed.
+pub fn check_destination(format: Format, out: &Path) -> Result<()> {
+    parent_of(out)?;
+    match format {
+        Format::Csv => {
+            if out.exists() && !is_empty_dir(out) {
+                return Err(Error::OutputNotEmpty {
+                    path: out.to_owned(),
+                });
+            }
+        }
+        Format::Xlsx | Format::Pdf => {
+            if out.is_dir() {
+                return Err(Error::Write {
+                    path: out.to_owned(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::IsADirectory,
+                        "it is a directory: give a file name such as report.pdf",
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_empty_dir(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// The report in `format` as bytes, for an app that saves or sends it itself. CSV comes as
+/// one stream: every table, each with its header line, separated by empty lines (`write`
+/// makes a directory of files instead).
+pub fn render(report: &Report, format: Format) -> Result<Vec<u8>> {
+    match format {
+        Format::Xlsx => xlsx_bytes(report),
+        Format::Pdf => pdf_bytes(report),
+        Format::Csv => Ok(csv_stream(report)),
+    }
+}
+
+/// Writes the report to `out` in `format`, all or nothing.
+pub fn write(report: &Report, format: Format, out: &Path) -> Result<()> {
+    check_destination(format, out)?;
+    let parent = parent_of(out)?;
+    let failed = |source: std::io::Error| Error::Write {
+        path: out.to_owned(),
+        source,
+    };
+    match format {
+        Format::Csv => {
+            let staging = tempfile::Builder::new()
+                .prefix(".guichet-report-")
+                .tempdir_in(&parent)
+                .map_err(failed)?;
+            write_csv_dir(report, staging.path())?;
+            if out.exists() {
+                std::fs::remove_dir(out).map_err(failed)?;
+            }
+            let staged = staging.keep();
+            if let Err(e) = std::fs::rename(&staged, out) {
+                let _ignored = std::fs::remove_dir_all(&staged);
+                return Err(failed(e));
+            }
+        }
+        Format::Xlsx | Format::Pdf => {
+            let bytes = render(report, format)?;
+            let mut staged = tempfile::Builder::new()
+                .prefix(".guichet-report-")
+                .tempfile_in(&parent)
+                .map_err(failed)?;
+            std::io::Write::write_all(&mut staged, &bytes).map_err(failed)?;
+            staged.persist(out).map_err(|e| failed(e.error))?;
+        }
+    }
+    Ok(())
+}

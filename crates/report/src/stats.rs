@@ -1,0 +1,140 @@
+//! Waiting-time statistics in bounded memory, so that a year of tickets is summarised without
+//! keeping every ticket.
+//!
+//! Times go into a histogram: one bucket per second up to two hours, then one per minute up to
+//! two days; longer waits share the last bucket. Percentiles are nearest-rank (the smallest
+//! recorded value with at least p % of the values at or below it; the median of an even count
+//! is the lower middle value), exact to the second below two hours and to the minute above.
+//! The maximum and the mean are exact. A histogram holds one counter per bucket up to the
+//! longest wait it has seen: at most 9,960 counters (40 kB), whatever the number of tickets.
+
+use serde::Serialize;
+
+const SECOND_BUCKETS: u64 = 2 * 3600;
+const MINUTE_BUCKETS: u64 = 46 * 60;
+
+/// The waiting times of a group of tickets, as they are added.
+#[derive(Debug, Clone, Default)]
+pub struct WaitHistogram {
+    count: u64,
+    sum_ms: u64,
+    max_ms: u64,
+    above_target: u64,
+    /// Tickets per bucket, up to the highest bucket seen.
+    buckets: Vec<u32>,
+}
+
+impl WaitHistogram {
+    /// Adds one wait; `target_ms` is the centre's waiting-time target.
+    pub fn add(&mut self, wait_ms: u64, target_ms: u64) {
+        self.count += 1;
+        self.sum_ms += wait_ms;
+        self.max_ms = self.max_ms.max(wait_ms);
+        if wait_ms > target_ms {
+            self.above_target += 1;
+        }
+        let key = bucket(wait_ms / 1000);
+        if key >= self.buckets.len() {
+            self.buckets.resize(key + 1, 0);
+        }
+        self.buckets[key] = self.buckets[key].saturating_add(1);
+    }
+
+    /// The p-th percentile in seconds (p in 0..=100), nearest rank; None when empty.
+    pub fn percentile_s(&self, p: u32) -> Option<u64> {
+        if self.count == 0 {
+            return None;
+        }
+        let rank = (self.count * u64::from(p)).div_ceil(100).max(1);
+        let mut seen = 0;
+        for (key, n) in self.buckets.iter().enumerate() {
+            seen += u64::from(*n);
+            if seen >= rank {
+                return Some(bucket_value(key).min(self.max_ms / 1000));
+            }
+        }
+        Some(self.max_ms / 1000)
+    }
+
+    pub fn summary(&self) -> WaitSummary {
+        WaitSummary {
+            count: self.count,
+            median_s: self.percentile_s(50),
+            p90_s: self.percentile_s(90),
+            max_s: (self.count > 0).then_some(self.max_ms / 1000),
+            mean_s: (self.count > 0).then(|| self.sum_ms as f64 / self.count as f64 / 1000.0),
+            above_target: self.above_target,
+            share_above_target: (self.count > 0)
+                .then(|| self.above_target as f64 / self.count as f64),
+        }
+    }
+}
+
+fn bucket(seconds: u64) -> usize {
+    let key = if seconds < SECOND_BUCKETS {
+        seconds
+    } else {
+        SECOND_BUCKETS + ((seconds - SECOND_BUCKETS) / 60).min(MINUTE_BUCKETS - 1)
+    };
+    key as usize
+}
+
+fn bucket_value(key: usize) -> u64 {
+    let key = key as u64;
+    if key < SECOND_BUCKETS {
+        key
+    } else {
+        SECOND_BUCKETS + (key - SECOND_BUCKETS) * 60
+    }
+}
+
+/// Waiting times of a group of served tickets, in whole seconds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct WaitSummary {
+    /// Tickets whose waiting time is known (the citizen came to the counter).
+    pub count: u64,
+    pub median_s: Option<u64>,
+    pub p90_s: Option<u64>,
+    pub max_s: Option<u64>,
+    pub mean_s: Option<f64>,
+    /// Waited longer than the centre's target.
+    pub above_target: u64,
+    /// `above_target` over `count`, 0 to 1.
+    pub share_above_target: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let mut h = WaitHistogram::default();
+        for s in [60, 120, 180, 240, 1200] {
+            h.add(s * 1000, 900_000);
+        }
+        let s = h.summary();
+        assert_eq!(s.median_s, Some(180));
+        assert_eq!(s.p90_s, Some(1200));
+        assert_eq!(s.max_s, Some(1200));
+        assert_eq!(s.above_target, 1);
+        assert_eq!(s.share_above_target, Some(0.2));
+        let mut even = WaitHistogram::default();
+        for s in [10, 20, 30, 40] {
+            even.add(s * 1000, 900_000);
+        }
+        assert_eq!(even.percentile_s(50), Some(20));
+        assert_eq!(WaitHistogram::default().summary().median_s, None);
+    }
+
+    #[test]
+    fn long_waits_keep_bounded_buckets() {
+        let mut h = WaitHistogram::default();
+        for s in 0..200_000u64 {
+            h.add(s * 1000, 900_000);
+        }
+        assert!(h.buckets.len() <= (SECOND_BUCKETS + MINUTE_BUCKETS) as usize);
+        assert_eq!(h.summary().max_s, Some(199_999));
+        assert_eq!(h.percentile_s(1), Some(1999));
+    }
+}

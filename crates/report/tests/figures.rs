@@ -1,0 +1,405 @@
+//! The report's figures, checked exactly against the day built by hand in `common`.
+
+mod common;
+
+use std::cell::RefCell;
+
+use guichet_domain::request::RequestStatus;
+use guichet_report::{Error, Locale, ReportOptions, Stage, daily_report, dashboard};
+
+fn options(locale: Locale) -> ReportOptions<'static> {
+    ReportOptions {
+        locale,
+        cash_counted_minor: Some(8500),
+        ..ReportOptions::day(common::day())
+    }
+}
+
+#[test]
+fn the_queue_of_the_day() {
+    let d = common::busy_day();
+    let r = daily_report(&d.ws, &options(Locale::En)).unwrap();
+    assert!(!r.empty);
+    assert_eq!(r.header.center_code, "ATH-01");
+    assert_eq!(r.header.device_code, "ATH-01-D1");
+    assert_eq!(r.header.made_at.to_rfc3339(), "2026-12-01T00:30:00+00:00");
+    assert!(r.header.catalogue_version.is_some());
+    let q = &r.queue;
+    assert_eq!(
+        (
+            q.issued,
+            q.served,
+            q.no_shows,
+            q.served_after_no_show,
+            q.transferred,
+            q.not_served
+        ),
+        (5, 4, 0, 1, 1, 1)
+    );
+    // Waits: 300 s (identity card), 360 s (passport), 1800 s (no-show, recalled, transferred:
+    // from issue to the last call), 300 s (the late visit across midnight).
+    assert_eq!(q.waiting.count, 4);
+    assert_eq!(q.waiting.median_s, Some(300));
+    assert_eq!(q.waiting.p90_s, Some(1800));
+    assert_eq!(q.waiting.max_s, Some(1800));
+    assert_eq!(q.waiting.above_target, 1);
+    assert_eq!(q.waiting.share_above_target, Some(0.25));
+
+    let hours: Vec<_> = q
+        .by_hour
+        .iter()
+        .map(|h| {
+            (
+                h.hour,
+                h.issued,
+                h.served,
+                h.waiting.median_s,
+                h.waiting.p90_s,
+            )
+        })
+        .collect();
+    assert_eq!(
+        hours,
+        vec![
+            (8, 3, 3, Some(360), Some(1800)),
+            (23, 2, 1, Some(300), Some(300))
+        ]
+    );
+    let targets: Vec<_> = q
+        .by_target
+        .iter()
+        .map(|g| {
+            (
+                g.kind.as_str(),
+                g.code.as_str(),
+                g.issued,
+                g.served,
+                g.transferred,
+            )
+        })
+        .collect();
+    assert_eq!(
+        targets,
+        vec![
+            ("category", "taxes", 1, 0, 0),
+            ("service", "birth-certificate", 2, 2, 1),
+            ("service", "identity-card", 1, 1, 0),
+            ("service", "passport", 1, 1, 0),
+        ]
+    );
+    let birth = &q.by_target[1].waiting;
+    assert_eq!(
+        (birth.median_s, birth.p90_s, birth.above_target),
+        (Some(300), Some(1800), 1)
+    );
+    let categories: Vec<_> = q
+        .by_category
+        .iter()
+        .map(|g| (g.code.as_str(), g.issued))
+        .collect();
+    assert_eq!(
+        categories,
+        vec![("civil-status", 2), ("identity-travel", 2), ("taxes", 1)]
+    );
+    let lanes: Vec<_> = q
+        .by_lane
+        .iter()
+        .map(|g| (g.code.as_str(), g.issued, g.waiting.median_s))
+        .collect();
+    assert_eq!(
+        lanes,
+        vec![("elderly", 1, Some(300)), ("standard", 4, Some(360))]
+    );
+}
+
+#[test]
+fn requests_money_feedback_clerks_and_sync() {
+    let d = common::busy_day();
+    let r = daily_report(&d.ws, &options(Locale::En)).unwrap();
+    let q = &r.requests;
+    assert_eq!(q.taken, 3);
+    let statuses: Vec<_> = q.by_status.iter().map(|s| (s.status, s.count)).collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (RequestStatus::Dispatched, 1),
+            (RequestStatus::ReturnedForCorrection, 1),
+            (RequestStatus::Rejected, 1),
+        ]
+    );
+    let agencies: Vec<_> = q
+        .by_agency
+        .iter()
+        .map(|g| (g.code.as_str(), g.taken, g.fees_due_minor))
+        .collect();
+    assert_eq!(
+        agencies,
+        vec![("interior", 2, 11_100), ("civil-registry", 1, 0)]
+    );
+    assert_eq!(q.overdue_count, 1);
+    assert_eq!(q.overdue[0].receipt, d.overdue_receipt);
+    assert_eq!(q.overdue[0].due_date.to_string(), "2026-11-03");
+    // Working days from Wednesday 4 to Monday 30 November.
+    assert_eq!(q.overdue[0].days_overdue, 19);
+    assert_eq!((q.returned_for_correction, q.rejected), (1, 1));
+    let decisions: Vec<_> = q
+        .decisions
+        .iter()
+        .map(|x| (x.receipt.as_str(), x.status, x.reason.as_str()))
+        .collect();
+    assert_eq!(
+        decisions,
+        vec![
+            (
+                d.returned_receipt.as_str(),
+                RequestStatus::ReturnedForCorrection,
+                "Photo not compliant"
+            ),
+            (
+                d.rejected_receipt.as_str(),
+                RequestStatus::Rejected,
+                "Not born in this municipality"
+            ),
+        ]
+    );
+
+    let m = &r.money;
+    assert_eq!((m.fees_due_minor, m.requests_with_fee), (11_100, 2));
+    assert_eq!(m.collected_minor, 8600);
+    let methods: Vec<_> = m
+        .by_method
+        .iter()
+        .map(|x| (x.method.as_str(), x.payments, x.amount_minor))
+        .collect();
+    assert_eq!(methods, vec![("cash", 1, 8600)]);
+    assert_eq!(m.waived_minor, 2500);
+    assert_eq!(
+        (m.waivers[0].ground.as_str(), m.waivers[0].requests),
+        ("older-people", 1)
+    );
+    assert_eq!(m.outstanding_minor, 0);
+    assert_eq!(m.cash_expected_minor, 8600);
+    assert_eq!(m.cash_difference_minor, Some(-100));
+
+    let f = &r.feedback;
+    assert_eq!(
+        (f.count, f.average, f.distribution),
+        (2, Some(3.5), [0, 1, 0, 0, 1])
+    );
+    let by_clerk: Vec<_> = f
+        .by_clerk
+        .iter()
+        .map(|g| (g.code.as_str(), g.average))
+        .collect();
+    assert_eq!(by_clerk, vec![("eleni", Some(5.0)), ("nikos", Some(2.0))]);
+    let by_service: Vec<_> = f
+        .by_service
+        .iter()
+        .map(|g| (g.code.as_str(), g.count))
+        .collect();
+    assert_eq!(by_service, vec![("birth-certificate", 1), ("passport", 1)]);
+    assert_eq!(f.comments.len(), 2);
+    assert_eq!(f.comments[1].comment, "Très bien, merci");
+
+    let clerks: Vec<_> = r
+        .clerks
+        .iter()
+        .map(|c| {
+            (
+                c.clerk.as_str(),
+                c.counter.as_deref(),
+                c.served,
+                c.avg_service_s,
+                c.requests_taken,
+                c.open_s,
+                c.busy_s,
+            )
+        })
+        .collect();
+    assert_eq!(
+        clerks,
+        vec![
+            // 08:05 to 08:40 open; two services of ten minutes.
+            ("eleni", Some("W1"), 2, Some(600.0), 2, 2100, 1200),
+            // 08:08 to 00:10 the next morning: the late visit ends after midnight.
+            ("nikos", Some("W2"), 2, Some(810.0), 1, 57_720, 1620),
+        ]
+    );
+    let idle = r.clerks[0].idle_share.unwrap();
+    assert!((idle - 900.0 / 2100.0).abs() < 1e-9);
+
+    let s = &r.sync;
+    assert!(s.enrolled);
+    assert!(!s.clean);
+    // The late visit and the last ticket happened after the last sync: five changes wait.
+    assert_eq!((s.unsent, s.refused, s.conflicts), (5, 1, 0));
+    assert_eq!(s.oldest_unsent_age_s, Some(40 * 60));
+    assert_eq!(
+        s.last_success.map(|t| t.to_rfc3339()).as_deref(),
+        Some("2026-11-30T13:00:00+00:00")
+    );
+    assert!(
+        s.statement
+            .starts_with("NOT CLEAN: 5 change(s) not yet sent"),
+        "{}",
+        s.statement
+    );
+    assert!(s.statement.contains("1 change(s) refused"));
+    assert!(
+        s.problems[0]
+            .reason
+            .contains("the payment receipt was already used")
+    );
+}
+
+#[test]
+fn a_range_adds_the_days_up_and_reports_progress() {
+    let d = common::busy_day();
+    let stages = RefCell::new(Vec::new());
+    let progress = |p: guichet_report::Progress| stages.borrow_mut().push(p.stage);
+    let r = daily_report(
+        &d.ws,
+        &ReportOptions {
+            from: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            progress: Some(&progress),
+            ..options(Locale::Fr)
+        },
+    )
+    .unwrap();
+    assert_eq!(r.requests.taken, 4);
+    assert_eq!(r.money.collected_minor, 8900);
+    assert_eq!(r.requests.overdue_count, 1);
+    assert!(r.sync.statement.starts_with("JOURNÉE NON PROPRE"));
+    assert_eq!(r.requests.by_status[0].name, "transmise");
+    let stages = stages.into_inner();
+    assert_eq!(stages.first(), Some(&Stage::Queue));
+    assert_eq!(stages.last(), Some(&Stage::Done));
+}
+
+#[test]
+fn the_day_before_the_last_event_uses_statuses_at_its_end() {
+    let mut d = common::busy_day();
+    // Cancelled today: before today it was still dispatched, and overdue.
+    d.ws.advance(
+        "eleni",
+        &d.overdue_receipt,
+        guichet_domain::request::Action::Cancel,
+        Some("the citizen moved away"),
+    )
+    .unwrap();
+    let november = ReportOptions {
+        from: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+        to: chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
+        ..ReportOptions::day(common::day())
+    };
+    let r = daily_report(&d.ws, &november).unwrap();
+    assert_eq!(r.requests.overdue_count, 1);
+    assert_eq!(r.requests.overdue[0].status, RequestStatus::Dispatched);
+    assert_eq!(r.requests.overdue[0].days_overdue, 18);
+    let today = daily_report(
+        &d.ws,
+        &ReportOptions::day(common::day() + chrono::Days::new(1)),
+    );
+    assert_eq!(today.unwrap().requests.overdue_count, 0);
+    let before = ReportOptions::day(chrono::NaiveDate::from_ymd_opt(2026, 11, 2).unwrap());
+    let r = daily_report(&d.ws, &before).unwrap();
+    assert_eq!(r.requests.taken, 1);
+    assert_eq!(r.requests.by_status[0].status, RequestStatus::Dispatched);
+    // Due on the 3rd: not late yet at the end of the 2nd.
+    assert_eq!(r.requests.overdue_count, 0);
+    assert_eq!(r.money.by_method[0].method, "card");
+}
+
+#[test]
+fn an_empty_day_is_a_valid_report_that_says_so() {
+    let d = common::busy_day();
+    let sunday = ReportOptions::day(chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap());
+    let r = daily_report(&d.ws, &sunday).unwrap();
+    assert!(r.empty);
+    assert_eq!(r.queue.issued, 0);
+    assert_eq!(r.queue.waiting.median_s, None);
+    assert!(r.queue.by_hour.is_empty());
+    assert_eq!(r.requests.taken, 0);
+    assert_eq!(r.money.collected_minor, 0);
+    assert_eq!(r.feedback.average, None);
+    // Overdue requests are still overdue on an empty day.
+    assert_eq!(r.requests.overdue_count, 1);
+}
+
+#[test]
+fn a_period_that_ends_before_it_starts_is_refused() {
+    let d = common::busy_day();
+    let e = daily_report(
+        &d.ws,
+        &ReportOptions {
+            to: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            ..options(Locale::En)
+        },
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Period { .. }));
+    assert!(e.to_string().contains("give --to on or after --date"));
+}
+
+#[test]
+fn the_dashboard_shows_today_live() {
+    let d = common::busy_day();
+    let yesterday = dashboard(&d.ws, Locale::En).unwrap();
+    // Just after midnight: a new day with nothing yet, one ticket still waiting from before.
+    assert_eq!(yesterday.day.to_string(), "2026-12-01");
+    assert_eq!(yesterday.waiting_now, 1);
+    assert_eq!(yesterday.longest_wait_now_s, Some(32 * 60));
+    assert!(yesterday.waiting_by_hour.is_empty());
+    assert_eq!(yesterday.overdue_count, 1);
+    let statuses: Vec<_> = yesterday
+        .requests_by_status
+        .iter()
+        .map(|s| (s.status, s.count))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            (RequestStatus::Dispatched, 2),
+            (RequestStatus::ReturnedForCorrection, 1),
+            (RequestStatus::Rejected, 1),
+        ]
+    );
+    assert!(!yesterday.sync.clean);
+    let json = serde_json::to_value(&yesterday).unwrap();
+    assert_eq!(json["waiting_target_min"], 15);
+}
+
+#[test]
+fn a_standalone_workstation_says_its_changes_stay_here() {
+    let clock = std::sync::Arc::new(guichet_workstation::clock::ManualClock::at(
+        chrono::DateTime::parse_from_rfc3339("2026-11-30T08:00:00Z")
+            .unwrap()
+            .to_utc(),
+    ));
+    let mut ws = guichet_workstation::Workstation::open_in_memory(clock).unwrap();
+    ws.setup(guichet_workstation::store::Setup {
+        center_code: "BUS-01".into(),
+        center_name: "Bus 1".into(),
+        center_kind: guichet_domain::catalogue::CenterKind::Mobile,
+        device_code: "BUS-01-D1".into(),
+        receipt_prefix: None,
+        national_id_scheme: "ee-isikukood".into(),
+        currency: "EUR".into(),
+        waiting_target_min: 15,
+        default_clerk: Some("nikos".into()),
+    })
+    .unwrap();
+    ws.register_citizen("nikos", &guichet_fixtures::history::citizen(1))
+        .unwrap();
+    let r = daily_report(&ws, &options(Locale::En)).unwrap();
+    assert!(!r.sync.enrolled);
+    assert!(r.sync.unsent > 0, "the citizen is a change kept here");
+    assert!(r.sync.clean, "nothing can be sent: the day is complete");
+    assert!(
+        r.sync
+            .statement
+            .starts_with("Standalone workstation, no back office"),
+        "{}",
+        r.sync.statement
+    );
+}

@@ -1,0 +1,415 @@
+//! The commands the window calls: each takes what the UI sends, calls the workstation core and
+//! returns its answer, or its error in words. No rule lives here.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
+use guichet_domain::citizen::Citizen;
+use guichet_domain::feedback::PaymentMethod;
+use guichet_domain::form::FieldProblem;
+use guichet_domain::money::Money;
+use guichet_domain::queue::{Counter, CounterScope, Lane, QueueTarget};
+use guichet_domain::request::Action;
+use guichet_report::{Dashboard, Format, Locale, ReportOptions};
+use guichet_workstation::Error;
+use guichet_workstation::store::{
+    Browse, CitizenQuery, Config, NewCitizen, NewRequest, NewTicket, PaymentView, RequestDetail,
+    RequestFilter, RequestSummary, SearchQuery, ServiceHit, Setup, TicketView, Transfer,
+    WaitingEntry,
+};
+use guichet_workstation::sync::{BackOffice, Credential, save_credential};
+use serde::{Deserialize, Serialize};
+use tauri::{Emitter, State};
+
+use crate::shell::{Shell, StatusBar};
+
+type Shared<'a> = State<'a, Arc<Shell>>;
+type Answer<T> = Result<T, String>;
+
+/// The actor of every action: the workstation's clerk, as set up (the core fills it in).
+const CLERK: &str = "";
+
+/// How long enrolment may take on a slow link.
+const ENROLL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Everything the window needs to draw its first screen.
+#[derive(Debug, Serialize)]
+pub struct AppState {
+    pub config: Option<Config>,
+    pub catalogue_version: Option<u32>,
+    pub today: String,
+    pub lanes: Vec<Lane>,
+    pub counters: Vec<Counter>,
+    pub status: StatusBar,
+}
+
+#[tauri::command(async)]
+pub fn app_state(shell: Shared<'_>) -> Answer<AppState> {
+    let status = shell.status();
+    shell.read(|ws| {
+        let set_up = ws.is_set_up()?;
+        Ok::<_, Error>(AppState {
+            config: set_up.then(|| ws.config()).transpose()?,
+            catalogue_version: ws.catalogue_version()?,
+            today: ws.today().to_string(),
+            lanes: if set_up { ws.lanes()? } else { Vec::new() },
+            counters: if set_up { ws.counters()? } else { Vec::new() },
+            status,
+        })
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StandaloneSetup {
+    pub center_code: String,
+    pub center_name: String,
+    pub center_kind: CenterKind,
+    pub device_code: String,
+    pub clerk: String,
+}
+
+/// Sets the workstation up on its own, with the demo catalogue and counters.
+#[tauri::command(async)]
+pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<Config> {
+    let catalogue: Catalogue = serde_json::from_str(guichet_fixtures::DEMO_CATALOGUE_JSON)
+        .map_err(|e| format!("the demo catalogue built into this app is broken: {e}"))?;
+    let counters = guichet_fixtures::demo_counters(&catalogue);
+    let setup = Setup {
+        center_code: setup.center_code.trim().to_owned(),
+        center_name: setup.center_name.trim().to_owned(),
+        center_kind: setup.center_kind,
+        device_code: setup.device_code.trim().to_owned(),
+        receipt_prefix: None,
+        national_id_scheme: "ee-isikukood".into(),
+        currency: "EUR".into(),
+        waiting_target_min: 15,
+        default_clerk: Some(setup.clerk.trim().to_owned()).filter(|c| !c.is_empty()),
+    };
+    shell.act(|ws| ws.setup_with(setup, Some(&catalogue), &counters))
+}
+
+/// Enrols this device with a back office, then starts syncing with it.
+#[tauri::command]
+pub async fn enroll(
+    shell: Shared<'_>,
+    server: String,
+    code: String,
+    clerk: String,
+) -> Answer<Config> {
+    let office = BackOffice::new(server.trim(), None, ENROLL_TIMEOUT).map_err(|e| e.to_string())?;
+    let enrolled = office
+        .enroll(code.trim(), None)
+        .await
+        .map_err(|e| e.to_string())?;
+    let clerk = Some(clerk.trim()).filter(|c| !c.is_empty());
+    let config = shell.act(|ws| {
+        ws.enroll(&enrolled, office.base_url(), clerk)?;
+        if ws.counters()?.is_empty() {
+            ws.add_counter(
+                CLERK,
+                &Counter {
+                    code: "W1".into(),
+                    name: "Window 1".into(),
+                    scope: CounterScope::All,
+                },
+            )?;
+        }
+        ws.config()
+    })?;
+    save_credential(
+        shell.data_dir(),
+        &Credential {
+            server_url: office.base_url().to_owned(),
+            device_code: enrolled.device_code.clone(),
+            token: enrolled.token.clone(),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    shell.start_sync_if_enrolled();
+    Ok(config)
+}
+
+#[tauri::command(async)]
+pub fn sync_now(shell: Shared<'_>) -> Answer<()> {
+    shell.sync_now()
+}
+
+#[tauri::command(async)]
+pub fn issue_ticket(shell: Shared<'_>, target: QueueTarget, lane: String) -> Answer<TicketView> {
+    shell.act(|ws| ws.issue_ticket(CLERK, &NewTicket { target, lane }))
+}
+
+#[tauri::command(async)]
+pub fn call_next(shell: Shared<'_>, counter: String) -> Answer<Option<TicketView>> {
+    shell.act(|ws| ws.call_next(CLERK, &counter))
+}
+
+#[tauri::command(async)]
+pub fn recall(shell: Shared<'_>, ticket: String) -> Answer<TicketView> {
+    shell.act(|ws| ws.recall(CLERK, &ticket))
+}
+
+#[tauri::command(async)]
+pub fn no_show(shell: Shared<'_>, ticket: String) -> Answer<TicketView> {
+    shell.act(|ws| ws.no_show(CLERK, &ticket))
+}
+
+#[tauri::command(async)]
+pub fn start_service(shell: Shared<'_>, ticket: String) -> Answer<TicketView> {
+    shell.act(|ws| ws.start_service(CLERK, &ticket))
+}
+
+#[tauri::command(async)]
+pub fn finish_service(shell: Shared<'_>, ticket: String) -> Answer<TicketView> {
+    shell.act(|ws| ws.finish_service(CLERK, &ticket))
+}
+
+#[tauri::command(async)]
+pub fn transfer(shell: Shared<'_>, ticket: String, to: Transfer) -> Answer<TicketView> {
+    shell.act(|ws| ws.transfer(CLERK, &ticket, &to))
+}
+
+/// The waiting list and what this counter has called or is serving.
+#[derive(Debug, Serialize)]
+pub struct QueueView {
+    pub waiting: Vec<WaitingEntry>,
+    pub current: Option<TicketView>,
+}
+
+#[tauri::command(async)]
+pub fn queue_view(shell: Shared<'_>, counter: String) -> Answer<QueueView> {
+    shell.read(|ws| {
+        Ok::<_, Error>(QueueView {
+            waiting: ws.waiting_list()?,
+            current: ws.counter_ticket(&counter)?,
+        })
+    })
+}
+
+#[tauri::command(async)]
+pub fn browse(shell: Shared<'_>) -> Answer<Browse> {
+    shell.read(|ws| ws.browse())
+}
+
+#[tauri::command(async)]
+pub fn search_services(shell: Shared<'_>, query: SearchQuery) -> Answer<Vec<ServiceHit>> {
+    shell.read(|ws| ws.search(&query))
+}
+
+/// A service with what intake shows about it here.
+#[derive(Debug, Serialize)]
+pub struct ServiceView {
+    #[serde(flatten)]
+    pub service: Service,
+    pub due_date: String,
+    pub depth_here: Option<guichet_domain::catalogue::Depth>,
+}
+
+#[tauri::command(async)]
+pub fn service(shell: Shared<'_>, code: String) -> Answer<ServiceView> {
+    shell.read(|ws| {
+        let service = ws.service(&code)?;
+        Ok::<_, Error>(ServiceView {
+            due_date: ws.due_date(&code)?.to_string(),
+            depth_here: service.depth(ws.config()?.channel),
+            service,
+        })
+    })
+}
+
+#[tauri::command(async)]
+pub fn check_form(
+    shell: Shared<'_>,
+    service: String,
+    form: BTreeMap<String, String>,
+) -> Answer<Vec<FieldProblem>> {
+    shell.read(|ws| ws.check_form(&service, &form))
+}
+
+#[tauri::command(async)]
+pub fn find_citizens(shell: Shared<'_>, query: CitizenQuery) -> Answer<Vec<Citizen>> {
+    shell.read(|ws| ws.find_citizens(&query))
+}
+
+#[tauri::command(async)]
+pub fn register_citizen(shell: Shared<'_>, citizen: NewCitizen) -> Answer<Citizen> {
+    shell.act(|ws| ws.register_citizen(CLERK, &citizen))
+}
+
+#[tauri::command(async)]
+pub fn create_request(shell: Shared<'_>, request: NewRequest) -> Answer<RequestDetail> {
+    shell.act(|ws| ws.create_request(CLERK, &request))
+}
+
+#[tauri::command(async)]
+pub fn pay(
+    shell: Shared<'_>,
+    receipt: String,
+    amount: String,
+    method: PaymentMethod,
+) -> Answer<PaymentView> {
+    shell.act(|ws| ws.pay(CLERK, &receipt, &amount, method))
+}
+
+#[tauri::command(async)]
+pub fn waive(shell: Shared<'_>, receipt: String, ground: String) -> Answer<RequestDetail> {
+    shell.act(|ws| ws.waive(CLERK, &receipt, &ground))
+}
+
+#[tauri::command(async)]
+pub fn mark_document(
+    shell: Shared<'_>,
+    receipt: String,
+    document: String,
+    received: bool,
+) -> Answer<RequestDetail> {
+    shell.act(|ws| ws.mark_document(CLERK, &receipt, &document, received))
+}
+
+#[tauri::command(async)]
+pub fn list_requests(shell: Shared<'_>, filter: RequestFilter) -> Answer<Vec<RequestSummary>> {
+    shell.read(|ws| ws.list_requests(&filter))
+}
+
+#[tauri::command(async)]
+pub fn request(shell: Shared<'_>, receipt: String) -> Answer<RequestDetail> {
+    shell.read(|ws| ws.request(&receipt))
+}
+
+#[tauri::command(async)]
+pub fn advance(
+    shell: Shared<'_>,
+    receipt: String,
+    action: Action,
+    reason: Option<String>,
+) -> Answer<RequestDetail> {
+    shell.act(|ws| ws.advance(CLERK, &receipt, action, reason.as_deref()))
+}
+
+#[tauri::command(async)]
+pub fn resolve_conflict(shell: Shared<'_>, receipt: String, note: String) -> Answer<RequestDetail> {
+    shell.act(|ws| ws.resolve_conflicts(CLERK, &receipt, &note))
+}
+
+#[tauri::command(async)]
+pub fn feedback(
+    shell: Shared<'_>,
+    ticket: String,
+    rating: u8,
+    comment: Option<String>,
+) -> Answer<()> {
+    shell.act(|ws| {
+        let channel = ws.config()?.channel;
+        ws.record_feedback(CLERK, &ticket, rating, comment.as_deref(), channel)
+    })
+}
+
+/// Today's figures for the supervisor's dashboard, names in `lang`.
+#[tauri::command(async)]
+pub fn dashboard(shell: Shared<'_>, lang: String) -> Answer<Dashboard> {
+    let locale = Locale::parse(&lang).map_err(|e| e.to_string())?;
+    shell.read(|ws| guichet_report::dashboard(ws, locale))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Export {
+    pub from: String,
+    pub to: String,
+    pub format: String,
+    pub lang: String,
+    /// The cash the supervisor counted in the drawer, as typed.
+    pub cash_counted: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Exported {
+    pub path: String,
+    pub clean: bool,
+    pub sync: String,
+}
+
+/// The event that carries an export's progress: `{ step, of }`.
+pub const EXPORT_PROGRESS: &str = "export-progress";
+
+/// Writes the report for a day or a range into the reports folder, on a connection of its own
+/// so that the counter keeps working meanwhile; progress goes to the window as events.
+#[tauri::command]
+pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported> {
+    let day = |text: &str, what: &str| {
+        chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+            .map_err(|_| format!("the {what} day '{text}' is not a date: use YYYY-MM-DD"))
+    };
+    let from = day(&export.from, "first")?;
+    let to = day(&export.to, "last")?;
+    let format = Format::ALL
+        .into_iter()
+        .find(|f| f.as_str() == export.format)
+        .ok_or_else(|| {
+            format!(
+                "'{}' is not a report format: use csv, xlsx or pdf",
+                export.format
+            )
+        })?;
+    let locale = Locale::parse(&export.lang).map_err(|e| e.to_string())?;
+    let shell = Arc::clone(&shell);
+    tauri::async_runtime::spawn_blocking(move || {
+        let ws = shell.open_reader().map_err(|e| e.to_string())?;
+        let currency = ws.config().map_err(|e| e.to_string())?.currency;
+        let cash_counted_minor = export
+            .cash_counted
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| Money::parse_decimal(&c.replace(',', "."), &currency).map(|m| m.minor))
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let dir = shell.reports_dir();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
+        let config = ws.config().map_err(|e| e.to_string())?;
+        let name = if from == to {
+            format!("guichet-{}-{from}", config.center_code)
+        } else {
+            format!("guichet-{}-{from}_{to}", config.center_code)
+        };
+        let out = match format {
+            Format::Csv => dir.join(name),
+            _ => dir.join(format!("{name}.{}", format.as_str())),
+        };
+        let progress = |p: guichet_report::Progress| {
+            let _ = shell.app().emit(
+                EXPORT_PROGRESS,
+                serde_json::json!({ "step": p.step, "of": guichet_report::Stage::COUNT }),
+            );
+        };
+        let report = guichet_report::daily_report(
+            &ws,
+            &ReportOptions {
+                from,
+                to,
+                locale,
+                cash_counted_minor,
+                progress: Some(&progress),
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        if out.exists() {
+            let replaced = if out.is_dir() {
+                std::fs::remove_dir_all(&out)
+            } else {
+                std::fs::remove_file(&out)
+            };
+            replaced.map_err(|e| format!("cannot replace {}: {e}", out.display()))?;
+        }
+        guichet_report::write(&report, format, &out).map_err(|e| e.to_string())?;
+        Ok(Exported {
+            path: out.display().to_string(),
+            clean: report.sync.clean,
+            sync: report.sync.statement,
+        })
+    })
+    .await
+    .map_err(|e| format!("the export stopped: {e}"))?
+}

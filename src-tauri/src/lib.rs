@@ -1,0 +1,135 @@
+//! Guichet's desktop shell: a Tauri 2 window over the workstation core.
+//!
+//! The shell owns one `Workstation` (the local SQLite replica) behind a mutex, and, once the
+//! device is enrolled with a back office, the background sync task over its own connection.
+//! Commands (`commands.rs`) are short adapters: they call the core and return what it says;
+//! the rules live in the core. The sync task's state reaches the window as `status` events.
+
+mod commands;
+mod shell;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tauri::Manager;
+
+pub use shell::{Shell, StatusBar};
+
+/// The log file inside the data directory.
+pub const LOG_FILE: &str = "guichet-app.log";
+
+/// Runs the app until its window is closed.
+pub fn run() {
+    let outcome = data_dir().and_then(|dir| {
+        init_logging(&dir)?;
+        let app = tauri::Builder::default()
+            .setup(move |app| {
+                if let Some(window) = app.get_webview_window("main") {
+                    window.with_webview(lean_webview)?;
+                }
+                let shell = Shell::open(dir.clone(), app.handle().clone())?;
+                shell.start_sync_if_enrolled();
+                app.manage(shell);
+                Ok(())
+            })
+            .invoke_handler(tauri::generate_handler![
+                commands::app_state,
+                commands::setup_standalone,
+                commands::enroll,
+                commands::sync_now,
+                commands::issue_ticket,
+                commands::call_next,
+                commands::recall,
+                commands::no_show,
+                commands::start_service,
+                commands::finish_service,
+                commands::transfer,
+                commands::queue_view,
+                commands::browse,
+                commands::search_services,
+                commands::service,
+                commands::check_form,
+                commands::find_citizens,
+                commands::register_citizen,
+                commands::create_request,
+                commands::pay,
+                commands::waive,
+                commands::mark_document,
+                commands::list_requests,
+                commands::request,
+                commands::advance,
+                commands::resolve_conflict,
+                commands::feedback,
+                commands::dashboard,
+                commands::export_report,
+            ])
+            .build(tauri::generate_context!())
+            .map_err(|e| format!("cannot start the window: {e}"))?;
+        app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event
+                && let Some(shell) = handle.try_state::<Arc<Shell>>()
+            {
+                shell.stop_sync();
+            }
+        });
+        Ok(())
+    });
+    if let Err(message) = outcome {
+        tracing::error!("{message}");
+        // The window could not open: the terminal is the only place left to say why.
+        let _ = writeln!(std::io::stderr(), "guichet-app: {message}");
+        std::process::exit(1);
+    }
+}
+
+/// The window shows forms and lists: it needs no GPU compositing (which, on the machines
+/// without a GPU that centres often have, costs about 100 MB in WebKit's web process for a
+/// software-rendered surface) and no page cache beyond the one document it shows.
+#[cfg(target_os = "linux")]
+fn lean_webview(webview: tauri::webview::PlatformWebview) {
+    use webkit2gtk::{
+        CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
+    };
+    let view = webview.inner();
+    if let Some(settings) = WebViewExt::settings(&view) {
+        settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+    }
+    if let Some(context) = view.context() {
+        context.set_cache_model(CacheModel::DocumentViewer);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lean_webview(_webview: tauri::webview::PlatformWebview) {}
+
+/// `GUICHET_DATA_DIR` when set (tests, several devices on one machine), else the platform's
+/// per-user data directory.
+fn data_dir() -> Result<PathBuf, String> {
+    match std::env::var_os("GUICHET_DATA_DIR") {
+        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
+        _ => guichet_workstation::store::default_data_dir().ok_or_else(|| {
+            "no home directory to keep the data in: set GUICHET_DATA_DIR to a directory".into()
+        }),
+    }
+}
+
+fn init_logging(dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+    let path = dir.join(LOG_FILE);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open the log file {}: {e}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GUICHET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .init();
+    tracing::info!(data_dir = %dir.display(), "Guichet starting");
+    Ok(())
+}

@@ -1,0 +1,199 @@
+//! The shell's state: the workstation, the sync task, and the status bar they feed.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use guichet_workstation::Workstation;
+use guichet_workstation::store::{DATABASE_FILE, OutboxState};
+use guichet_workstation::sync::{
+    BackOffice, Phase, Progress, SyncHandle, SyncOptions, SyncStatus, load_credential,
+};
+use guichet_workstation::{Error, SystemClock};
+
+/// Where exported reports go when the user has no documents folder.
+const REPORTS_DIR: &str = "reports";
+use serde::Serialize;
+use tauri::{AppHandle, Emitter};
+
+/// The event that carries a new `StatusBar` to the window.
+pub const STATUS_EVENT: &str = "status";
+
+/// The longest one sync call may take before it counts as failed.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// What the status bar shows, on every screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusBar {
+    /// The back office this device syncs with; `None` when standalone.
+    pub server: Option<String>,
+    #[serde(flatten)]
+    pub sync: SyncStatus,
+    /// Changes the back office refused or decided otherwise, for the clerk to look at.
+    pub refused: u64,
+    pub conflicts: u64,
+}
+
+#[derive(Debug)]
+pub struct Shell {
+    ws: Mutex<Workstation>,
+    data_dir: PathBuf,
+    app: AppHandle,
+    sync: Mutex<Option<SyncHandle>>,
+    /// The task's latest state; local counts are refreshed on top of it after each action.
+    last: Mutex<SyncStatus>,
+}
+
+impl Shell {
+    pub fn open(data_dir: PathBuf, app: AppHandle) -> Result<Arc<Shell>, String> {
+        let ws = Workstation::open_dir(&data_dir).map_err(|e| e.to_string())?;
+        let last = SyncStatus {
+            phase: Phase::Offline,
+            message: None,
+            waiting: 0,
+            progress: Progress::default(),
+            last_success: ws.sync_point().ok().flatten().and_then(|p| p.last_success),
+        };
+        Ok(Arc::new(Shell {
+            ws: Mutex::new(ws),
+            data_dir,
+            app,
+            sync: Mutex::new(None),
+            last: Mutex::new(last),
+        }))
+    }
+
+    /// Runs a read on the workstation.
+    pub fn read<T, E: std::fmt::Display>(
+        &self,
+        f: impl FnOnce(&Workstation) -> Result<T, E>,
+    ) -> Result<T, String> {
+        f(&lock(&self.ws)).map_err(|e| e.to_string())
+    }
+
+    /// Runs a clerk action; after it, the sync task hears of the change and the status bar
+    /// shows the new count of changes waiting.
+    pub fn act<T>(
+        &self,
+        f: impl FnOnce(&mut Workstation) -> Result<T, Error>,
+    ) -> Result<T, String> {
+        let out = f(&mut lock(&self.ws)).map_err(|e| e.to_string())?;
+        if let Some(sync) = lock(&self.sync).as_ref() {
+            sync.notify_change();
+        }
+        self.publish();
+        Ok(out)
+    }
+
+    /// The status bar now: the task's state with the local counts read fresh.
+    pub fn status(&self) -> StatusBar {
+        let sync = lock(&self.last).clone();
+        let ws = lock(&self.ws);
+        let count = |state| ws.outbox_count(state).unwrap_or(0);
+        let server = ws.sync_point().ok().flatten().map(|p| p.server_url);
+        StatusBar {
+            sync: SyncStatus {
+                waiting: count(OutboxState::Pending),
+                ..sync
+            },
+            refused: count(OutboxState::Refused),
+            conflicts: ws.open_conflicts().unwrap_or(0),
+            server,
+        }
+    }
+
+    pub fn publish(&self) {
+        if let Err(e) = self.app.emit(STATUS_EVENT, self.status()) {
+            tracing::warn!("cannot send the status to the window: {e}");
+        }
+    }
+
+    /// Starts the background sync when this device holds a back-office credential.
+    pub fn start_sync_if_enrolled(self: &Arc<Self>) {
+        let shell = self.clone();
+        tauri::async_runtime::spawn(async move {
+            if let Err(e) = shell.start_sync() {
+                tracing::error!("background sync not started: {e}");
+                lock(&shell.last).message = Some(e);
+                shell.publish();
+            }
+        });
+    }
+
+    /// Must run inside the async runtime (the task is spawned on it).
+    fn start_sync(self: &Arc<Self>) -> Result<(), String> {
+        let Some(credential) = load_credential(&self.data_dir).map_err(|e| e.to_string())? else {
+            return Ok(());
+        };
+        let office = BackOffice::new(&credential.server_url, Some(credential.token), CALL_TIMEOUT)
+            .map_err(|e| e.to_string())?;
+        let handle = SyncHandle::spawn(
+            self.data_dir.join(DATABASE_FILE),
+            Arc::new(SystemClock),
+            office,
+            SyncOptions::default(),
+        )
+        .map_err(|e| e.to_string())?;
+        let mut updates = handle.status();
+        handle.sync_now();
+        if let Some(old) = lock(&self.sync).replace(handle) {
+            tauri::async_runtime::spawn(old.stop());
+        }
+        tracing::info!(server = %credential.server_url, "background sync started");
+        let shell = self.clone();
+        tauri::async_runtime::spawn(async move {
+            while updates.changed().await.is_ok() {
+                let status = updates.borrow_and_update().clone();
+                *lock(&shell.last) = status;
+                shell.publish();
+            }
+        });
+        Ok(())
+    }
+
+    /// Asks the task to sync now, skipping its debounce and backoff.
+    pub fn sync_now(&self) -> Result<(), String> {
+        match lock(&self.sync).as_ref() {
+            Some(sync) => {
+                sync.sync_now();
+                Ok(())
+            }
+            None => Err(
+                "this workstation works standalone: enroll it with a back office to sync".into(),
+            ),
+        }
+    }
+
+    pub fn stop_sync(&self) {
+        if let Some(sync) = lock(&self.sync).take() {
+            tauri::async_runtime::block_on(sync.stop());
+        }
+    }
+
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
+    /// A second connection to the same database, for long reads (a report over a year) that
+    /// must not hold up the clerk's actions.
+    pub fn open_reader(&self) -> Result<Workstation, Error> {
+        Workstation::open(&self.data_dir.join(DATABASE_FILE), Arc::new(SystemClock))
+    }
+
+    /// Where the supervisor's exports go: the user's documents folder, else the data directory.
+    pub fn reports_dir(&self) -> PathBuf {
+        directories::UserDirs::new()
+            .and_then(|d| d.document_dir().map(|p| p.join("Guichet reports")))
+            .unwrap_or_else(|| self.data_dir.join(REPORTS_DIR))
+    }
+
+    pub fn app(&self) -> &AppHandle {
+        &self.app
+    }
+}
+
+/// A poisoned lock means a command panicked half-way; the database itself rolled back, so the
+/// state behind the lock is still the committed one and work can go on.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}

@@ -1,0 +1,284 @@
+//! End-to-end tests in the real app window, under Xvfb, through tauri-driver and WebKit's
+//! WebDriver: a whole visit; offline work then a back office coming up; switching language.
+//! Each saves screenshots (see `driver::screenshot_dir`).
+
+use guichet_domain::request::{Action, RequestStatus};
+use guichet_fixtures::history::citizen;
+use guichet_tests::Server;
+use guichet_tests::window::{self as driver, App, Display, keys};
+use guichet_workstation::store::OutboxState;
+use guichet_workstation::{SystemClock, Workstation};
+use tempfile::TempDir;
+
+fn app_binary() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_BIN_EXE_guichet-app"))
+}
+
+/// One window at a time: the machine has few cores and WebKit is heavy.
+static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const CENTER: &str = "ATH-01";
+
+async fn set_up_standalone(app: &App, clerk: &str) {
+    app.wait_for_css("#setup-standalone").await;
+    app.type_into("#setup-standalone input[name=clerk]", clerk)
+        .await;
+    app.click("#setup-standalone button[type=submit]").await;
+    app.wait_for_css("#issue-ticket").await;
+}
+
+/// Intake for citizen `n` (registered on the way if new): ID photos, with the form first
+/// filled wrong and then corrected; pays the fee in cash and submits. Returns the receipt.
+async fn take_id_photos(app: &App, n: u32, shot: Option<&str>) -> String {
+    let who = citizen(n);
+    app.find_or_register(&who).await;
+
+    app.type_into("#service-search", "photos").await;
+    app.click("#service-results button[data-code='id-photos']")
+        .await;
+    app.wait_for_text("#detail-fee", "6.00").await;
+    // Five sets is more than the form allows: the field says so as the clerk types.
+    app.type_into("#form-prints", "5").await;
+    let problem = app
+        .wait_for_text("#service-form .field-error", "at most")
+        .await;
+    assert!(problem.contains('4'), "{problem}");
+    assert_eq!(
+        app.wait_for_css("#form-prints")
+            .await
+            .attr("aria-invalid")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    if let Some(name) = shot {
+        app.screenshot(name).await;
+    }
+    app.type_into("#form-prints", "2").await;
+    let deadline = std::time::Instant::now() + driver::WAIT;
+    while !app.text("#service-form .field-error").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the error stayed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.click("#take-request").await;
+    let receipt = app.text("#receipt-number").await;
+    assert_eq!(
+        receipt.len(),
+        14,
+        "a receipt number XXXX-XXXX-XXXX: {receipt}"
+    );
+    app.wait_for_text("#fee-due", "6.00").await;
+    app.select("#pay-method", "cash").await;
+    app.click("#pay").await;
+    app.wait_for_text("#fee-settled", "6.00").await;
+    app.click("#submit-request").await;
+    app.wait_for_text("#request-status", "submitted").await;
+    receipt
+}
+
+fn open_store(dir: &std::path::Path) -> Workstation {
+    Workstation::open(
+        &dir.join(guichet_workstation::store::DATABASE_FILE),
+        std::sync::Arc::new(SystemClock),
+    )
+    .expect("the app's database")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_whole_visit_in_the_window() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    app.screenshot("01-first-run").await;
+    set_up_standalone(&app, "Eleni").await;
+
+    // A ticket for the counter services, called with F2 at window 1, then served.
+    app.select("#ticket-target", "category:counter-services")
+        .await;
+    app.select("#ticket-lane", "standard").await;
+    app.click("#issue-ticket").await;
+    let issued = app.wait_for_text("#issued-ticket", "Ticket").await;
+    let code = issued.trim_start_matches("Ticket").trim().to_owned();
+    app.wait_for_text("#waiting-rows", &code).await;
+    app.press(keys::F2).await;
+    app.wait_for_text("#current-status", "called").await;
+    assert_eq!(app.text("#current-code").await, code);
+    app.click("#start").await;
+    app.wait_for_text("#current-status", "being served").await;
+    app.screenshot("02-queue").await;
+
+    app.click("#intake").await;
+    let receipt = take_id_photos(&app, 7, Some("03-intake-form-error")).await;
+    app.wait_for_text("#visit-requests", &receipt).await;
+    app.screenshot("04-receipt").await;
+
+    app.click("#end-visit").await;
+    app.wait_for_css("#rate-5").await;
+    app.click("#rate-4").await;
+    app.type_into("#feedback-comment", "Quick and friendly")
+        .await;
+    app.screenshot("05-feedback").await;
+    app.click("#send-feedback").await;
+    app.wait_for_css("#issue-ticket").await;
+
+    // The requests screen lists it; its detail shows the timeline and the change waiting.
+    app.click("#nav-requests").await;
+    app.click(&format!("button[data-receipt='{receipt}']"))
+        .await;
+    app.wait_for_text("#detail-status", "submitted").await;
+    app.wait_for_text("#changes", "waiting").await;
+    app.screenshot("06-requests").await;
+
+    // The supervisor's dashboard counts the visit, and exports the day as a PDF.
+    app.press(keys::ALT_4).await;
+    app.wait_for_text("#dash-collected", "6.00").await;
+    app.wait_for_text("#dash-feedback", "4 / 5").await;
+    app.select("#export-format", "pdf").await;
+    app.type_into("#export-cash", "6").await;
+    app.click("#export").await;
+    let written = app.wait_for_text("#export-result", "Written to").await;
+    app.screenshot("08-dashboard").await;
+    let path = written
+        .trim_start_matches("Written to ")
+        .split(".pdf")
+        .next()
+        .map(|p| format!("{p}.pdf"))
+        .unwrap();
+    assert!(path.starts_with(dir.path().to_str().unwrap()), "{path}");
+    let pdf = std::fs::read(&path).unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "a PDF at {path}");
+
+    // The help overlay lists the shortcuts; Escape closes it.
+    app.press(keys::F1).await;
+    app.wait_for_text("#help", "Call the next citizen").await;
+    app.screenshot("07-help").await;
+    app.press(keys::ESCAPE).await;
+    assert!(
+        !app.wait_for_css("#help")
+            .await
+            .is_displayed()
+            .await
+            .unwrap(),
+        "the help closes with Escape"
+    );
+    app.quit().await;
+
+    // What the window did is in the local replica.
+    let ws = open_store(dir.path());
+    let request = ws.request(&receipt).unwrap();
+    assert_eq!(request.summary.status, RequestStatus::Submitted);
+    assert_eq!(request.summary.paid_minor, 600);
+    assert_eq!(request.form.get("prints").map(String::as_str), Some("2"));
+    assert!(request.visit_id.is_some(), "taken during the visit");
+    let ticket = ws.ticket(&code).unwrap();
+    assert_eq!(ticket.status.as_str(), "done");
+    assert!(ws.verify_audit().unwrap().result.is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_work_reaches_the_back_office_and_its_decision_comes_back() {
+    let _one = ONE_WINDOW.lock().await;
+    let mut server = Server::start(CENTER).await;
+    let code = server
+        .office
+        .issue_enrolment_code(CENTER, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    app.type_into("#setup-enroll input[name=server]", &server.url)
+        .await;
+    app.type_into("#setup-enroll input[name=code]", &code.code)
+        .await;
+    app.type_into("#setup-enroll input[name=clerk]", "Nikos")
+        .await;
+    app.click("#setup-enroll button[type=submit]").await;
+    app.wait_for_css("#issue-ticket").await;
+    app.wait_for_text("#status-state", "Online").await;
+
+    // The link goes down; the clerk keeps working.
+    server.crash().await;
+    app.press(keys::F3).await;
+    let receipt = take_id_photos(&app, 11, None).await;
+    app.click("#nav-requests").await;
+    app.click(&format!("button[data-receipt='{receipt}']"))
+        .await;
+    app.click("#do-dispatch").await;
+    app.wait_for_text("#detail-status", "dispatched").await;
+    app.wait_for_text("#status-state", "Offline").await;
+    let waiting = app.wait_for_text("#status-waiting", "waiting").await;
+    assert!(!waiting.starts_with("0 "), "{waiting}");
+    app.screenshot("09-offline-waiting").await;
+
+    // It comes back: everything goes up, nothing is left waiting.
+    server.restart().await;
+    app.press(keys::F5).await;
+    app.wait_for_text("#status-waiting", "All changes sent")
+        .await;
+    app.wait_for_text("#status-state", "Online").await;
+    app.screenshot("10-synced").await;
+
+    // The agency decides; the decision reaches the window at the next sync.
+    server
+        .office
+        .agency_decide(&receipt, Action::TakeInProcessing, None, "agency:anna")
+        .await
+        .unwrap();
+    server
+        .office
+        .agency_decide(&receipt, Action::MarkReady, None, "agency:anna")
+        .await
+        .unwrap();
+    app.press(keys::F5).await;
+    let deadline = std::time::Instant::now() + driver::WAIT;
+    loop {
+        app.click(&format!("button[data-receipt='{receipt}']"))
+            .await;
+        if app.text("#detail-status").await.contains("ready") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the decision never came"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    }
+    app.wait_for_text("#timeline", "agency").await;
+    app.screenshot("11-agency-decision").await;
+    app.quit().await;
+
+    let ws = open_store(dir.path());
+    assert_eq!(ws.outbox_count(OutboxState::Pending).unwrap(), 0);
+    assert_eq!(
+        ws.request(&receipt).unwrap().summary.status,
+        RequestStatus::Ready
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_language_switches_while_running() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "Léa").await;
+    app.select("#language", "fr").await;
+    app.wait_for_text("#nav-queue", "File d'attente").await;
+    app.wait_for_text("#status-state", "Autonome").await;
+    app.press(keys::F4).await;
+    app.type_into("#service-search", "photos").await;
+    app.click("#service-results button[data-code='id-photos']")
+        .await;
+    // Money and dates as French writes them.
+    let fee = app.wait_for_text("#detail-fee", "6,00").await;
+    assert!(fee.contains('€'), "{fee}");
+    app.wait_for_text("#detail-due", "jours ouvrés").await;
+    app.screenshot("12-french").await;
+    app.select("#language", "en").await;
+    app.wait_for_text("#nav-queue", "Queue").await;
+    app.quit().await;
+}

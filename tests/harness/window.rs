@@ -1,0 +1,419 @@
+//! Drives the desktop app's real window: an X server of its own (Xvfb), `tauri-driver` in front of
+//! WebKitWebDriver, and a WebDriver session (fantoccini) on the app binary Cargo built.
+//!
+//! Every wait has a timeout; tauri-driver is stopped with SIGTERM (a killed one orphans
+//! WebKitWebDriver, which keeps its port); each session gets its own ports, display and data
+//! directory. A missing tool fails the test with what to install: these tests never skip.
+
+use std::io::Write as _;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use guichet_workstation::store::NewCitizen;
+use serde_json::{Value, json};
+
+/// How long any one thing may take to appear.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+fn require(tool: &str, install: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "`{tool}` is not installed, and the window tests need it: {install}"
+    );
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A click or read that missed because the element was re-drawn is retried; say so in the
+/// output of a failing test.
+fn note_retry(css: &str, error: &fantoccini::error::CmdError) {
+    let _ = writeln!(std::io::stderr(), "retrying a click on `{css}`: {error}");
+}
+
+/// Asks a child process to stop with SIGTERM and waits for it (killing it only if it hangs).
+fn terminate(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// An X server for one test.
+#[derive(Debug)]
+pub struct Display {
+    child: Child,
+    pub name: String,
+}
+
+impl Display {
+    pub fn start() -> Display {
+        require(
+            "Xvfb",
+            "sudo apt-get install xvfb xauth (or run `bash .ci/test` as root)",
+        );
+        let number = (90..400)
+            .find(|n| {
+                !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && !Path::new(&format!("/tmp/.X{n}-lock")).exists()
+            })
+            .expect("a free X display number");
+        let name = format!(":{number}");
+        let child = Command::new("Xvfb")
+            .args([&name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start Xvfb");
+        let socket = PathBuf::from(format!("/tmp/.X11-unix/X{number}"));
+        wait_until("Xvfb", || socket.exists());
+        Display { child, name }
+    }
+}
+
+impl Drop for Display {
+    fn drop(&mut self) {
+        terminate(&mut self.child);
+    }
+}
+
+/// The app in its window, with a WebDriver session on it.
+#[derive(Debug)]
+pub struct App {
+    pub client: Client,
+    driver: Child,
+    /// From asking for the session (the app is launched then) to the first screen ready.
+    pub started_in: Duration,
+    shots: PathBuf,
+}
+
+impl App {
+    /// Launches the app `binary` on `display` over the data directory `data_dir`.
+    pub async fn launch(binary: &Path, display: &Display, data_dir: &Path) -> App {
+        require(
+            "tauri-driver",
+            "cargo install tauri-driver --version ^2 --locked",
+        );
+        require("WebKitWebDriver", "sudo apt-get install webkit2gtk-driver");
+        let port = free_port();
+        let native = free_port();
+        // A home of its own: WebKit's caches and the exported reports stay in the test's
+        // directory.
+        let home = data_dir.join("home");
+        std::fs::create_dir_all(&home).expect("home directory");
+        let driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ])
+            .env("DISPLAY", &display.name)
+            .env("GUICHET_DATA_DIR", data_dir)
+            .env("HOME", &home)
+            .env("GUICHET_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start tauri-driver");
+        wait_until("tauri-driver to listen", || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert("tauri:options".into(), json!({ "application": binary }));
+        let asked = Instant::now();
+        let client = tokio::time::timeout(
+            WAIT,
+            ClientBuilder::rustls()
+                .expect("TLS roots")
+                .capabilities(caps)
+                .connect(&format!("http://127.0.0.1:{port}")),
+        )
+        .await
+        .expect("the app window within the timeout")
+        .expect("a WebDriver session on the app");
+        let mut app = App {
+            client,
+            driver,
+            started_in: Duration::ZERO,
+            shots: screenshot_dir(),
+        };
+        app.wait_for_css("body[data-ready='true'] main section")
+            .await;
+        app.started_in = asked.elapsed();
+        app
+    }
+
+    pub async fn wait_for_css(&self, css: &str) -> Element {
+        self.client
+            .wait()
+            .at_most(WAIT)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("`{css}` never appeared: {e}"))
+    }
+
+    /// Waits until the element's text contains `needle`, and returns the text.
+    pub async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let text = match self.client.find(Locator::Css(css)).await {
+                Ok(el) => el.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "`{css}` never said \"{needle}\"; it says \"{text}\""
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Clicks the element, finding it again if the screen re-drew it in between.
+    pub async fn click(&self, css: &str) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.wait_for_css(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if Instant::now() < deadline => {
+                    note_retry(css, &e);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("cannot click `{css}`: {e}"),
+            }
+        }
+    }
+
+    /// Clears the field and types `text` into it, key by key as the clerk would.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let el = self.wait_for_css(css).await;
+        el.clear().await.expect("clear");
+        el.send_keys(text).await.expect("type");
+    }
+
+    pub async fn select(&self, css: &str, value: &str) {
+        self.wait_for_css(css)
+            .await
+            .select_by_value(value)
+            .await
+            .unwrap_or_else(|e| panic!("cannot choose {value} in `{css}`: {e}"));
+    }
+
+    /// Sends a key (a WebDriver key code such as F2 = "\u{E032}") to the focused element.
+    pub async fn press(&self, key: &str) {
+        let focused = self
+            .client
+            .active_element()
+            .await
+            .expect("a focused element");
+        focused.send_keys(key).await.expect("press");
+    }
+
+    /// The element's text, finding it again if the screen re-drew it in between.
+    pub async fn text(&self, css: &str) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.wait_for_css(css).await.text().await {
+                Ok(text) => return text,
+                Err(e) if Instant::now() < deadline => {
+                    note_retry(css, &e);
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("cannot read `{css}`: {e}"),
+            }
+        }
+    }
+
+    pub async fn script(&self, js: &str) -> Value {
+        self.client.execute(js, Vec::new()).await.expect("script")
+    }
+
+    /// On the intake screen: finds the citizen by national id, registering them first if
+    /// they are new, and waits until they are the visit's citizen.
+    pub async fn find_or_register(&self, who: &NewCitizen) {
+        self.type_into("#citizen-id", &who.national_id).await;
+        self.click("#find-citizen").await;
+        self.wait_for_css("#register-form, #citizen-results button.choice")
+            .await;
+        if self
+            .client
+            .find(fantoccini::Locator::Css("#register-form"))
+            .await
+            .is_ok()
+        {
+            self.type_into("#reg-given", &who.given_name).await;
+            self.type_into("#reg-family", &who.family_name).await;
+            self.type_into("#reg-born", &who.birth_date).await;
+            self.click("#register-citizen").await;
+        } else {
+            self.click("#citizen-results button.choice").await;
+        }
+        self.wait_for_text("#citizen-chosen", &who.family_name)
+            .await;
+    }
+
+    /// Saves what the window shows as `NAME.png` in the screenshot directory.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        // Let WebKit paint what the last step changed: two animation frames.
+        self.client
+            .execute_async(
+                "const done = arguments[0];
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                Vec::new(),
+            )
+            .await
+            .expect("a painted frame");
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::create_dir_all(&self.shots).expect("screenshot directory");
+        let path = self.shots.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// The timings of clerk actions the UI recorded, by label, in milliseconds.
+    pub async fn timings(&self) -> Vec<(String, f64)> {
+        let value = self.script("return window.guichetTimings;").await;
+        let mut out = Vec::new();
+        if let Value::Object(map) = value {
+            for (label, samples) in map {
+                for s in samples.as_array().into_iter().flatten() {
+                    out.push((label.clone(), s.as_f64().unwrap_or(0.0)));
+                }
+            }
+        }
+        out
+    }
+
+    /// Memory of the app and of WebKit's processes (its children), from /proc: for each
+    /// process its name, resident set (RSS) and proportional set (PSS: shared pages divided
+    /// among the processes that map them, so the sum counts each page once), in bytes.
+    pub fn memory(&self) -> Vec<(String, u64, u64)> {
+        // This session's processes: what tauri-driver started, minus WebKit's WebDriver.
+        let driver = PathBuf::from(format!("/proc/{}", self.driver.id()));
+        let out: Vec<_> = children(&driver)
+            .iter()
+            .map(|p| process_memory(p))
+            .filter(|(name, _, _)| name != "WebKitWebDriver")
+            .collect();
+        assert!(
+            out.iter().any(|(name, _, _)| name == "guichet-app")
+                && out
+                    .iter()
+                    .any(|(name, _, _)| name.starts_with("WebKitWebProc")),
+            "the app and its web process should be running: {out:?}"
+        );
+        out
+    }
+
+    /// Ends the session (closing the app) and stops tauri-driver.
+    pub async fn quit(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+fn kb_field(text: &str, field: &str) -> u64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .unwrap_or(0)
+        * 1024
+}
+
+fn process_memory(proc_dir: &Path) -> (String, u64, u64) {
+    let name = std::fs::read_to_string(proc_dir.join("comm")).unwrap_or_default();
+    let status = std::fs::read_to_string(proc_dir.join("status")).unwrap_or_default();
+    let rollup = std::fs::read_to_string(proc_dir.join("smaps_rollup")).unwrap_or_default();
+    (
+        name.trim().to_owned(),
+        kb_field(&status, "VmRSS:"),
+        kb_field(&rollup, "Pss:"),
+    )
+}
+
+/// The web content runs in WebKit's own processes, children of the app (and theirs).
+fn children(parent: &Path) -> Vec<PathBuf> {
+    let Some(pid) = parent.file_name().and_then(|p| p.to_str()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let is_child = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .is_some_and(|p| p.trim() == pid);
+        if is_child {
+            out.extend(children(&entry.path()));
+            out.push(entry.path());
+        }
+    }
+    out
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        terminate(&mut self.driver);
+    }
+}
+
+/// Where screenshots go: `GUICHET_SCREENSHOTS`, else `target/screenshots` of the workspace.
+pub fn screenshot_dir() -> PathBuf {
+    std::env::var_os("GUICHET_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/screenshots"))
+}
+
+/// WebDriver key codes.
+pub mod keys {
+    pub const F1: &str = "\u{E031}";
+    pub const F2: &str = "\u{E032}";
+    pub const F3: &str = "\u{E033}";
+    pub const F4: &str = "\u{E034}";
+    pub const F5: &str = "\u{E035}";
+    pub const ESCAPE: &str = "\u{E00C}";
+    /// Alt held while 4 is pressed, then released (the null key).
+    pub const ALT_4: &str = "\u{E00A}4\u{E000}";
+}
+
+/// The p-th percentile (nearest rank) of `samples`.
+pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    samples.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+    samples[rank.clamp(1, samples.len()) - 1]
+}

@@ -1,0 +1,329 @@
+// The shell's commands, typed. Every call returns the core's answer or throws its error,
+// a sentence that says what was wrong and what to do.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+
+export type Text = Record<string, string>;
+export interface Money {
+  minor: number;
+  currency: string;
+}
+export type Fee = { kind: "free" } | { kind: "charged"; amount: Money; tier: string };
+export type Depth = "information_only" | "partial" | "complete";
+export type Phase = "online" | "offline" | "syncing" | "error";
+export type QueueTarget = { kind: "service" | "category"; code: string };
+export type TicketStatus = "waiting" | "called" | "no_show" | "serving" | "done";
+export type RequestStatus =
+  | "draft"
+  | "submitted"
+  | "dispatched"
+  | "in_processing"
+  | "returned_for_correction"
+  | "ready"
+  | "delivered"
+  | "rejected"
+  | "cancelled";
+export type Action =
+  | "submit"
+  | "dispatch"
+  | "resubmit"
+  | "deliver"
+  | "cancel"
+  | "take_in_processing"
+  | "return_for_correction"
+  | "mark_ready"
+  | "reject";
+export type PaymentMethod = "cash" | "card" | "mobile_money";
+export type OutboxState = "pending" | "sent" | "refused" | "conflict";
+
+export interface Progress {
+  pushed: number;
+  to_push: number;
+  pages: number;
+}
+export interface StatusBar {
+  server: string | null;
+  phase: Phase;
+  message: string | null;
+  waiting: number;
+  progress: Progress;
+  last_success: string | null;
+  refused: number;
+  conflicts: number;
+}
+export interface Config {
+  center_code: string;
+  center_name: string;
+  center_kind: string;
+  device_code: string;
+  receipt_prefix: string;
+  channel: string;
+  currency: string;
+  waiting_target_min: number;
+  default_clerk: string | null;
+}
+export interface Lane {
+  code: string;
+  name: Text;
+  rank: number;
+}
+export interface Counter {
+  code: string;
+  name: string;
+}
+export interface AppState {
+  config: Config | null;
+  catalogue_version: number | null;
+  today: string;
+  lanes: Lane[];
+  counters: Counter[];
+  status: StatusBar;
+}
+export interface Ticket {
+  id: string;
+  code: string;
+  target: QueueTarget;
+  lane: string;
+  status: TicketStatus;
+  counter: string | null;
+  calls: number;
+  no_shows: number;
+  issued_at: string;
+  visit: string | null;
+}
+export interface WaitingEntry {
+  code: string;
+  target: QueueTarget;
+  lane: string;
+  status: TicketStatus;
+  counter: string | null;
+  waited_ms: number;
+}
+export interface QueueView {
+  waiting: WaitingEntry[];
+  current: Ticket | null;
+}
+export interface BrowseEntry {
+  code: string;
+  name: Text;
+  services: number;
+}
+export interface Browse {
+  version: number | null;
+  life_events: BrowseEntry[];
+  target_groups: BrowseEntry[];
+  categories: BrowseEntry[];
+  agencies: BrowseEntry[];
+}
+export interface SearchQuery {
+  text?: string | null;
+  life_event?: string | null;
+  target_group?: string | null;
+  category?: string | null;
+  limit?: number;
+}
+export interface ServiceHit {
+  code: string;
+  title: Text;
+  category: string;
+  agency: string;
+  fee: Fee;
+  processing_days: number;
+  depth_here: Depth | null;
+}
+export interface FormField {
+  code: string;
+  label: Text;
+  required: boolean;
+  type: "text" | "date" | "number" | "choice" | "national_id" | "phone";
+  options?: { code: string; label: Text }[];
+  min?: number | null;
+  max?: number | null;
+  max_length?: number | null;
+}
+export interface ServiceView {
+  code: string;
+  title: Text;
+  description: Text;
+  category: string;
+  agency: string;
+  documents: { code: string; name: Text; kind: string }[];
+  form: FormField[];
+  fee: Fee;
+  exemptions: string[];
+  processing_days: number;
+  due_date: string;
+  depth_here: Depth | null;
+}
+export interface FieldProblem {
+  field: string;
+  problem: string;
+}
+export interface Citizen {
+  national_id: string;
+  given_name: string;
+  family_name: string;
+  birth_date: string;
+  phone?: string | null;
+  email?: string | null;
+}
+export interface NewCitizen {
+  national_id: string;
+  given_name: string;
+  family_name: string;
+  birth_date: string;
+  phone: string | null;
+  email: string | null;
+  address: string | null;
+}
+export type CitizenQuery = { NationalId: string } | { Name: { name: string; birth_date: string } };
+export interface NewRequest {
+  citizen: string;
+  service: string;
+  form: Record<string, string>;
+  documents_received: string[];
+  visit: string | null;
+  submit: boolean;
+}
+export interface RequestSummary {
+  id: string;
+  receipt: string;
+  service_code: string;
+  service_title: Text;
+  citizen_id: string;
+  citizen_name: string;
+  status: RequestStatus;
+  intake_date: string;
+  due_date: string;
+  days_overdue: number;
+  fee: Money | null;
+  paid_minor: number;
+  waiver_ground: string | null;
+}
+export interface RequestEvent {
+  action: string;
+  from: RequestStatus | null;
+  to: RequestStatus;
+  party: "center" | "agency";
+  actor: string;
+  reason: string | null;
+  at: string;
+}
+export interface ChangeState {
+  kind: string;
+  state: OutboxState;
+  reason: string | null;
+  at: string;
+  resolution: string | null;
+}
+export interface RequestDetail extends RequestSummary {
+  agency: string;
+  category: string;
+  documents: { code: string; name: Text; kind: string; received: boolean }[];
+  fee_exemptions: string[];
+  status_reason: string | null;
+  payments: { receipt: string; amount: Money; method: PaymentMethod; at: string }[];
+  timeline: RequestEvent[];
+  changes: ChangeState[];
+  next_actions: Action[];
+}
+export interface RequestFilter {
+  status: RequestStatus | null;
+  service: string | null;
+  citizen: string | null;
+  overdue: boolean;
+  limit: number | null;
+}
+
+export interface WaitSummary {
+  count: number;
+  median_s: number | null;
+  p90_s: number | null;
+  max_s: number | null;
+  above_target: number;
+  share_above_target: number | null;
+}
+export interface Dashboard {
+  day: string;
+  made_at: string;
+  center_name: string;
+  waiting_target_min: number;
+  waiting_now: number;
+  longest_wait_now_s: number | null;
+  waiting_by_hour: { hour: number; issued: number; served: number; waiting: WaitSummary }[];
+  requests_by_status: { status: RequestStatus; name: string; count: number }[];
+  overdue_count: number;
+  overdue: { receipt: string; service_name: string; due_date: string; days_overdue: number }[];
+  currency: string;
+  collected_minor: number;
+  collected_by_method: { method: string; name: string; payments: number; amount_minor: number }[];
+  feedback: { count: number; average: number | null; distribution: number[] };
+  sync: { clean: boolean; statement: string; unsent: number; refused: number; conflicts: number };
+}
+export interface Exported {
+  path: string;
+  clean: boolean;
+  sync: string;
+}
+
+function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  return invoke<T>(command, args).catch((e: unknown) => {
+    throw new Error(typeof e === "string" ? e : e instanceof Error ? e.message : String(e));
+  });
+}
+
+export const api = {
+  appState: () => call<AppState>("app_state"),
+  setupStandalone: (setup: {
+    center_code: string;
+    center_name: string;
+    center_kind: string;
+    device_code: string;
+    clerk: string;
+  }) => call<Config>("setup_standalone", { setup }),
+  enroll: (server: string, code: string, clerk: string) =>
+    call<Config>("enroll", { server, code, clerk }),
+  syncNow: () => call<void>("sync_now"),
+  issueTicket: (target: QueueTarget, lane: string) => call<Ticket>("issue_ticket", { target, lane }),
+  callNext: (counter: string) => call<Ticket | null>("call_next", { counter }),
+  recall: (ticket: string) => call<Ticket>("recall", { ticket }),
+  noShow: (ticket: string) => call<Ticket>("no_show", { ticket }),
+  startService: (ticket: string) => call<Ticket>("start_service", { ticket }),
+  finishService: (ticket: string) => call<Ticket>("finish_service", { ticket }),
+  transfer: (ticket: string, to: { Queue: QueueTarget } | { Counter: string }) =>
+    call<Ticket>("transfer", { ticket, to }),
+  queueView: (counter: string) => call<QueueView>("queue_view", { counter }),
+  browse: () => call<Browse>("browse"),
+  searchServices: (query: SearchQuery) => call<ServiceHit[]>("search_services", { query }),
+  service: (code: string) => call<ServiceView>("service", { code }),
+  checkForm: (service: string, form: Record<string, string>) =>
+    call<FieldProblem[]>("check_form", { service, form }),
+  findCitizens: (query: CitizenQuery) => call<Citizen[]>("find_citizens", { query }),
+  registerCitizen: (citizen: NewCitizen) => call<Citizen>("register_citizen", { citizen }),
+  createRequest: (request: NewRequest) => call<RequestDetail>("create_request", { request }),
+  pay: (receipt: string, amount: string, method: PaymentMethod) =>
+    call<unknown>("pay", { receipt, amount, method }),
+  waive: (receipt: string, ground: string) => call<RequestDetail>("waive", { receipt, ground }),
+  markDocument: (receipt: string, document: string, received: boolean) =>
+    call<RequestDetail>("mark_document", { receipt, document, received }),
+  listRequests: (filter: RequestFilter) => call<RequestSummary[]>("list_requests", { filter }),
+  request: (receipt: string) => call<RequestDetail>("request", { receipt }),
+  advance: (receipt: string, action: Action, reason: string | null) =>
+    call<RequestDetail>("advance", { receipt, action, reason }),
+  resolveConflict: (receipt: string, note: string) =>
+    call<RequestDetail>("resolve_conflict", { receipt, note }),
+  feedback: (ticket: string, rating: number, comment: string | null) =>
+    call<void>("feedback", { ticket, rating, comment }),
+  dashboard: (lang: string) => call<Dashboard>("dashboard", { lang }),
+  exportReport: (exp: { from: string; to: string; format: string; lang: string; cash_counted: string | null }) =>
+    call<Exported>("export_report", { export: exp }),
+};
+
+export function onExportProgress(handler: (p: { step: number; of: number }) => void): Promise<() => void> {
+  return listen<{ step: number; of: number }>("export-progress", (event) => handler(event.payload));
+}
+
+export function onStatus(handler: (status: StatusBar) => void): Promise<() => void> {
+  return listen<StatusBar>("status", (event) => handler(event.payload));
+}

@@ -1,0 +1,50 @@
+// The app's shared state and the services screens use: navigation, announcements, timing.
+
+import type { AppState, Citizen, RequestDetail, Ticket } from "./api";
+
+export type Screen = "firstrun" | "queue" | "intake" | "requests" | "feedback" | "dashboard";
+
+/** The citizen at the counter now: the ticket, who they are, what was taken for them. */
+export interface Visit {
+  ticket: Ticket | null;
+  citizen: Citizen | null;
+  requests: RequestDetail[];
+}
+
+export interface Ctx {
+  state: AppState;
+  counter: string;
+  visit: Visit;
+  go(screen: Screen, focus?: string): void;
+  refresh(): Promise<void>;
+  /** Says something to the clerk (and to screen readers) without moving focus. */
+  announce(message: string, tone?: "info" | "error"): void;
+  /** Runs a clerk action and records how long it took until the screen was updated. */
+  act(label: string, action: () => Promise<void>): Promise<void>;
+}
+
+/** Sent on `window` after a sync run that succeeded, for screens to reload what they show. */
+export const SYNCED = "guichet:synced";
+
+export function emptyVisit(): Visit {
+  return { ticket: null, citizen: null, requests: [] };
+}
+
+/** Durations of clerk actions, by label, in milliseconds (read by the end-to-end benchmark). */
+export const timings: Record<string, number[]> = {};
+
+export function record(label: string, ms: number): void {
+  (timings[label] ??= []).push(ms);
+}
+
+export function percentile(samples: number[], p: number): number {
+  if (samples.length === 0) return 0;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length) - 1;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))];
+}
+
+/** Resolves after the browser has painted the current state. */
+export function painted(): Promise<void> {
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}

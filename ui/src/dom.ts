@@ -1,0 +1,58 @@
+// A very small DOM builder: the screens are plain functions that return elements.
+
+type Child = Node | string | number | null | undefined | false;
+type Attrs = Record<string, string | number | boolean | null | undefined | EventListener>;
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: (Child | Child[])[]
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key.startsWith("on") && typeof value === "function") {
+      el.addEventListener(key.slice(2).toLowerCase(), value as EventListener);
+    } else if (key === "value" && "value" in el) {
+      (el as HTMLInputElement).value = String(value);
+    } else if (key === "checked" && el instanceof HTMLInputElement) {
+      el.checked = Boolean(value);
+    } else {
+      el.setAttribute(key, value === true ? "" : String(value));
+    }
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el: Node, children: (Child | Child[])[]): void {
+  for (const child of children) {
+    if (Array.isArray(child)) append(el, child);
+    else if (child === null || child === undefined || child === false) continue;
+    else el.appendChild(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+/** Replaces everything inside `el`. */
+export function fill(el: Element, ...children: (Child | Child[])[]): void {
+  el.replaceChildren();
+  append(el, children);
+}
+
+let ids = 0;
+/** A fresh id for tying a label or a message to its field. */
+export function uid(prefix: string): string {
+  ids += 1;
+  return `${prefix}-${ids}`;
+}
+
+/** A labelled field: the label names it for screen readers; the message below is announced. */
+export function field(label: string, input: HTMLElement, message?: HTMLElement): HTMLElement {
+  const id = input.id || uid("f");
+  input.id = id;
+  if (message) {
+    message.id = message.id || uid("m");
+    input.setAttribute("aria-describedby", message.id);
+  }
+  return h("div", { class: "field" }, h("label", { for: id }, label), input, message ?? null);
+}

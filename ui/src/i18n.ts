@@ -1,0 +1,121 @@
+// Translations and locale formats. Every string the clerk sees comes from locales/*.json;
+// dates, numbers and money go through Intl with the chosen language's locale.
+
+import en from "../locales/en.json";
+import fr from "../locales/fr.json";
+
+export type Lang = "en" | "fr";
+export const LANGS: Lang[] = ["en", "fr"];
+
+type Catalog = Record<string, string>;
+const catalogs: Record<Lang, Catalog> = { en, fr };
+const locales: Record<Lang, string> = { en: "en-GB", fr: "fr-FR" };
+
+let current: Lang = "en";
+const listeners = new Set<() => void>();
+
+export function lang(): Lang {
+  return current;
+}
+
+export function isLang(value: unknown): value is Lang {
+  return typeof value === "string" && (LANGS as string[]).includes(value);
+}
+
+export function setLang(next: Lang): void {
+  if (next === current) return;
+  current = next;
+  document.documentElement.lang = next;
+  for (const listener of listeners) listener();
+}
+
+/** Called after every change of language. */
+export function onLangChange(listener: () => void): void {
+  listeners.add(listener);
+}
+
+export function keys(l: Lang): string[] {
+  return Object.keys(catalogs[l]);
+}
+
+/** The string for `key`, with `{name}` placeholders filled from `params`. */
+export function t(key: string, params: Record<string, string | number> = {}, l: Lang = current): string {
+  const template = catalogs[l][key] ?? catalogs.en[key];
+  if (template === undefined) return `⟨${key}⟩`;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    name in params ? String(params[name]) : whole,
+  );
+}
+
+/** A catalogue text (one string per language) in the current language. */
+export function text(value: Record<string, string> | undefined | null, l: Lang = current): string {
+  if (!value) return "";
+  return value[l] ?? value.en ?? Object.values(value)[0] ?? "";
+}
+
+export function locale(l: Lang = current): string {
+  return locales[l];
+}
+
+export function formatNumber(n: number, l: Lang = current): string {
+  return new Intl.NumberFormat(locales[l]).format(n);
+}
+
+/** Digits after the decimal mark for `currency` (2 for EUR, 0 for JPY). */
+export function currencyDigits(currency: string): number {
+  return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions()
+    .maximumFractionDigits ?? 2;
+}
+
+/** An amount held in minor units (cents), as the locale writes money. */
+export function formatMoney(minor: number, currency: string, l: Lang = current): string {
+  const digits = currencyDigits(currency);
+  return new Intl.NumberFormat(locales[l], { style: "currency", currency }).format(
+    minor / 10 ** digits,
+  );
+}
+
+/** An amount as typed by the clerk (either decimal mark) in the form the core reads: 12.50. */
+export function amountForCore(typed: string): string {
+  return typed.trim().replace(/\s/g, "").replace(",", ".");
+}
+
+/** An amount in minor units as the clerk would type it in this locale (12,50 in French). */
+export function amountForInput(minor: number, currency: string, l: Lang = current): string {
+  const digits = currencyDigits(currency);
+  const plain = (minor / 10 ** digits).toFixed(digits);
+  return l === "fr" ? plain.replace(".", ",") : plain;
+}
+
+/** A calendar day (YYYY-MM-DD) in the locale's long-enough form. */
+export function formatDate(day: string, l: Lang = current): string {
+  const [y, m, d] = day.split("-").map(Number);
+  if (!y || !m || !d) return day;
+  return new Intl.DateTimeFormat(locales[l], { dateStyle: "medium", timeZone: "UTC" }).format(
+    new Date(Date.UTC(y, m - 1, d)),
+  );
+}
+
+/** A moment (RFC 3339) as a local date and time. */
+export function formatDateTime(at: string, l: Lang = current): string {
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return at;
+  return new Intl.DateTimeFormat(locales[l], { dateStyle: "short", timeStyle: "short" }).format(date);
+}
+
+/** A moment (RFC 3339) as a local time of day. */
+export function formatTime(at: string, l: Lang = current): string {
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return at;
+  return new Intl.DateTimeFormat(locales[l], { timeStyle: "short" }).format(date);
+}
+
+/** A duration as m:ss, or h:mm:ss from an hour on. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.floor(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  const ss = String(s).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+}

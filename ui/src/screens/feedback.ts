@@ -1,0 +1,93 @@
+// Feedback at the end of a visit: the clerk turns the screen to the citizen, who picks 1 to 5
+// (keys 1-5 work too) and may leave a comment.
+
+import { api } from "../api";
+import { emptyVisit, type Ctx } from "../app";
+import { field, h } from "../dom";
+import { t } from "../i18n";
+
+export function feedbackScreen(ctx: Ctx): HTMLElement {
+  const ticket = ctx.visit.ticket;
+  let rating = 0;
+  const error = h("p", { class: "error", role: "alert", id: "feedback-error" });
+  const comment = h("textarea", { id: "feedback-comment", rows: 3, maxlength: 1000 });
+  const stars = [1, 2, 3, 4, 5].map((n) =>
+    h(
+      "button",
+      {
+        type: "button",
+        class: "rating",
+        id: `rate-${n}`,
+        "aria-pressed": "false",
+        "aria-label": t("feedback.rate", { n }),
+        onclick: () => pick(n),
+      },
+      String(n),
+    ),
+  );
+  function pick(n: number): void {
+    rating = n;
+    stars.forEach((s, i) => s.setAttribute("aria-pressed", String(i + 1 === n)));
+    comment.focus();
+  }
+
+  function done(): void {
+    ctx.visit = emptyVisit();
+    ctx.go("queue");
+  }
+
+  const el = h(
+    "section",
+    { class: "screen feedback", "aria-labelledby": "feedback-title" },
+    h("h1", { id: "feedback-title" }, t("feedback.title")),
+    h("p", { class: "lead" }, t("feedback.question")),
+    h(
+      "div",
+      {
+        class: "ratings",
+        role: "group",
+        "aria-label": t("feedback.scale"),
+        onkeydown: (e: Event) => {
+          const key = (e as KeyboardEvent).key;
+          if (/^[1-5]$/.test(key)) pick(Number(key));
+        },
+      },
+      stars,
+    ),
+    h("p", { class: "muted" }, t("feedback.scale")),
+    field(t("feedback.comment"), comment),
+    error,
+    h(
+      "div",
+      { class: "actions" },
+      h(
+        "button",
+        {
+          type: "button",
+          id: "send-feedback",
+          class: "primary",
+          onclick: () =>
+            void ctx.act("feedback", async () => {
+              if (!ticket) return done();
+              if (rating === 0) {
+                error.textContent = t("feedback.pick");
+                stars[0].focus();
+                return;
+              }
+              try {
+                await api.feedback(ticket.code, rating, comment.value.trim() || null);
+                ctx.announce(t("feedback.thanks"));
+                done();
+              } catch (err) {
+                error.textContent = (err as Error).message;
+              }
+            }),
+        },
+        t("feedback.send"),
+      ),
+      h("button", { type: "button", id: "skip-feedback", onclick: done }, t("feedback.skip")),
+    ),
+  );
+  setTimeout(() => stars[4].focus(), 0);
+  return el;
+}

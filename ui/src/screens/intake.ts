@@ -1,0 +1,642 @@
+// Intake: find or register the citizen, choose the service (search or browse), see what it
+// needs, fill its form with validation as you type, take the request, the payment or the
+// waiver, submit, and hand over the receipt. Several requests in one visit.
+
+import {
+  api,
+  type Browse,
+  type BrowseEntry,
+  type Citizen,
+  type FieldProblem,
+  type FormField,
+  type PaymentMethod,
+  type RequestDetail,
+  type ServiceHit,
+  type ServiceView,
+} from "../api";
+import type { Ctx } from "../app";
+import { field, fill, h } from "../dom";
+import { amountForCore, amountForInput, formatDate, formatMoney, t, text } from "../i18n";
+import { catalogueIndex } from "./queue";
+
+export interface IntakeScreen {
+  el: HTMLElement;
+  focusSearch(): void;
+}
+
+type BrowseBy = "life_events" | "target_groups" | "categories";
+
+export function intakeScreen(ctx: Ctx): IntakeScreen {
+  const citizenBox = h("div", { class: "card", id: "citizen-box", "aria-labelledby": "citizen-title" });
+  const serviceBox = h("div", { class: "card", id: "service-box", "aria-labelledby": "service-title" });
+  const detailBox = h("div", {
+    class: "card",
+    id: "service-detail",
+    "aria-live": "polite",
+    "data-empty": t("intake.detail.empty"),
+  });
+  const visitBox = h("aside", { class: "card", id: "visit-box", "aria-labelledby": "visit-title" });
+  const search = h("input", {
+    id: "service-search",
+    type: "search",
+    autocomplete: "off",
+    placeholder: t("intake.service.search_hint"),
+  });
+
+  // The citizen ------------------------------------------------------------------------------
+  function drawCitizen(): void {
+    const c = ctx.visit.citizen;
+    if (c) {
+      fill(
+        citizenBox,
+        h("h2", { id: "citizen-title" }, t("intake.citizen.title")),
+        h("p", { id: "citizen-chosen", class: "strong" }, `${c.given_name} ${c.family_name}`),
+        h("p", {}, t("intake.citizen.id_born", { id: c.national_id, born: formatDate(c.birth_date) })),
+        h(
+          "button",
+          {
+            type: "button",
+            id: "change-citizen",
+            onclick: () => {
+              ctx.visit = { ...ctx.visit, citizen: null };
+              drawCitizen();
+            },
+          },
+          t("intake.citizen.change"),
+        ),
+      );
+      return;
+    }
+    const id = h("input", { id: "citizen-id", autocomplete: "off", inputmode: "numeric" });
+    const name = h("input", { id: "citizen-name", autocomplete: "off" });
+    const born = h("input", { id: "citizen-born", autocomplete: "off", placeholder: t("date.hint") });
+    const results = h("div", { id: "citizen-results", "aria-live": "polite" });
+    const error = h("p", { class: "error", role: "alert" });
+    const find = h(
+      "form",
+      {
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          void ctx.act("find_citizen", async () => {
+            error.textContent = "";
+            try {
+              const found = id.value.trim()
+                ? await api.findCitizens({ NationalId: id.value })
+                : await api.findCitizens({ Name: { name: name.value, birth_date: born.value } });
+              drawResults(found);
+            } catch (err) {
+              error.textContent = (err as Error).message;
+              fill(results);
+            }
+          });
+        },
+      },
+      field(t("intake.citizen.id"), id),
+      h("p", { class: "muted" }, t("intake.citizen.or_name")),
+      field(t("intake.citizen.name"), name),
+      field(t("intake.citizen.born"), born),
+      h("button", { type: "submit", id: "find-citizen" }, t("intake.citizen.find")),
+      error,
+    );
+    function drawResults(found: Citizen[]): void {
+      fill(
+        results,
+        found.length === 0
+          ? [h("p", {}, t("intake.citizen.none")), registerForm(id.value, born.value)]
+          : h(
+              "ul",
+              { class: "choices" },
+              found.map((c) =>
+                h(
+                  "li",
+                  {},
+                  h(
+                    "button",
+                    { type: "button", class: "choice", onclick: () => choose(c) },
+                    `${c.given_name} ${c.family_name} · ${c.national_id} · ${formatDate(c.birth_date)}`,
+                  ),
+                ),
+              ),
+            ),
+      );
+      if (found.length === 1) (results.querySelector("button") as HTMLButtonElement | null)?.focus();
+      else (results.querySelector("input") as HTMLInputElement | null)?.focus();
+    }
+    fill(citizenBox, h("h2", { id: "citizen-title" }, t("intake.citizen.title")), find, results);
+    setTimeout(() => id.focus(), 0);
+  }
+
+  function registerForm(nationalId: string, birth: string): HTMLElement {
+    const id = h("input", { id: "reg-id", value: nationalId, autocomplete: "off" });
+    const given = h("input", { id: "reg-given", autocomplete: "off" });
+    const family = h("input", { id: "reg-family", autocomplete: "off" });
+    const born = h("input", { id: "reg-born", value: birth, placeholder: t("date.hint"), autocomplete: "off" });
+    const phone = h("input", { id: "reg-phone", type: "tel", autocomplete: "off" });
+    const email = h("input", { id: "reg-email", type: "email", autocomplete: "off" });
+    const error = h("p", { class: "error", role: "alert" });
+    return h(
+      "form",
+      {
+        id: "register-form",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          void ctx.act("register_citizen", async () => {
+            try {
+              const c = await api.registerCitizen({
+                national_id: id.value,
+                given_name: given.value,
+                family_name: family.value,
+                birth_date: born.value,
+                phone: phone.value.trim() || null,
+                email: email.value.trim() || null,
+                address: null,
+              });
+              choose(c);
+            } catch (err) {
+              error.textContent = (err as Error).message;
+            }
+          });
+        },
+      },
+      h("h3", {}, t("intake.citizen.register")),
+      field(t("intake.citizen.id"), id),
+      field(t("intake.citizen.given"), given),
+      field(t("intake.citizen.family"), family),
+      field(t("intake.citizen.born"), born),
+      field(t("intake.citizen.phone"), phone),
+      field(t("intake.citizen.email"), email),
+      error,
+      h("button", { type: "submit", id: "register-citizen" }, t("intake.citizen.register_submit")),
+    );
+  }
+
+  function choose(c: Citizen): void {
+    ctx.visit = { ...ctx.visit, citizen: c };
+    drawCitizen();
+    search.focus();
+  }
+
+  // The service ------------------------------------------------------------------------------
+  const browseBy = h(
+    "select",
+    { id: "browse-by" },
+    ...(["life_events", "target_groups", "categories"] as BrowseBy[]).map((b) =>
+      h("option", { value: b }, t(`intake.browse.${b}`)),
+    ),
+  );
+  const browseList = h("ul", { class: "choices", id: "browse-list" });
+  const results = h("ul", { class: "choices", id: "service-results", "aria-live": "polite" });
+  let browse: Browse | null = null;
+  let searchTimer: ReturnType<typeof setTimeout> | undefined;
+
+  function drawBrowse(): void {
+    if (!browse) return;
+    const by = browseBy.value as BrowseBy;
+    const entries: BrowseEntry[] = browse[by];
+    fill(
+      browseList,
+      entries.map((entry) =>
+        h(
+          "li",
+          {},
+          h(
+            "button",
+            {
+              type: "button",
+              class: "choice",
+              onclick: () => {
+                const filter = by === "life_events" ? "life_event" : by === "target_groups" ? "target_group" : "category";
+                void runSearch({ [filter]: entry.code });
+              },
+            },
+            `${text(entry.name)} (${entry.services})`,
+          ),
+        ),
+      ),
+    );
+  }
+  browseBy.addEventListener("change", drawBrowse);
+
+  async function runSearch(filters: Record<string, string> = {}): Promise<void> {
+    await ctx.act("search", async () => {
+      const hits = await api.searchServices({ text: search.value.trim() || null, ...filters, limit: 20 });
+      drawHits(hits);
+    });
+  }
+
+  function drawHits(hits: ServiceHit[]): void {
+    fill(
+      results,
+      hits.length === 0
+        ? h("li", { class: "muted" }, t("intake.service.none"))
+        : hits.map((hit) =>
+            h(
+              "li",
+              {},
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "choice",
+                  "data-code": hit.code,
+                  onclick: () => void openService(hit.code),
+                },
+                h("span", { class: "strong" }, text(hit.title)),
+                h(
+                  "span",
+                  { class: "muted" },
+                  ` · ${feeText(hit.fee)} · ${t("intake.service.days", { days: hit.processing_days })} · ${
+                    hit.depth_here ? t(`depth.${hit.depth_here}`) : t("depth.none")
+                  }`,
+                ),
+              ),
+            ),
+          ),
+    );
+  }
+
+  search.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => void runSearch(), 120);
+  });
+  search.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      clearTimeout(searchTimer);
+      void runSearch();
+    }
+    if (e.key === "ArrowDown") {
+      e.preventDefault();
+      (results.querySelector("button") as HTMLButtonElement | null)?.focus();
+    }
+  });
+
+  fill(
+    serviceBox,
+    h("h2", { id: "service-title" }, t("intake.service.title")),
+    field(t("intake.service.search"), search),
+    results,
+    field(t("intake.browse.by"), browseBy),
+    browseList,
+  );
+
+  // The chosen service, its form and the request ----------------------------------------------
+  function feeText(fee: ServiceView["fee"]): string {
+    return fee.kind === "free" ? t("fee.free") : formatMoney(fee.amount.minor, fee.amount.currency);
+  }
+
+  async function openService(code: string): Promise<void> {
+    await ctx.act("open_service", async () => {
+      const service = await api.service(code);
+      drawService(service);
+    });
+  }
+
+  function drawService(service: ServiceView): void {
+    const values: Record<string, string> = {};
+    const inputs = new Map<string, HTMLInputElement | HTMLSelectElement>();
+    const messages = new Map<string, HTMLElement>();
+    const docs = new Map<string, HTMLInputElement>();
+    const error = h("p", { class: "error", role: "alert", id: "intake-error" });
+    let checkTimer: ReturnType<typeof setTimeout> | undefined;
+
+    function input(f: FormField): HTMLInputElement | HTMLSelectElement {
+      const common = { id: `form-${f.code}`, name: f.code, required: f.required, autocomplete: "off" };
+      if (f.type === "choice") {
+        return h(
+          "select",
+          common,
+          h("option", { value: "" }, t("form.choose")),
+          ...(f.options ?? []).map((o) => h("option", { value: o.code }, text(o.label))),
+        );
+      }
+      return h("input", {
+        ...common,
+        inputmode: f.type === "number" || f.type === "national_id" ? "numeric" : null,
+        placeholder: f.type === "date" ? t("date.hint") : null,
+      });
+    }
+
+    function showProblems(problems: FieldProblem[], all: boolean): void {
+      for (const [code, msg] of messages) {
+        const problem = problems.find((p) => p.field === code);
+        const touched = all || (values[code] ?? "") !== "";
+        const shown = problem && (touched || problem.problem !== "is required") ? problem : undefined;
+        msg.textContent = shown ? shown.problem : "";
+        inputs.get(code)?.setAttribute("aria-invalid", shown ? "true" : "false");
+      }
+    }
+
+    async function check(all = false): Promise<FieldProblem[]> {
+      const problems = await api.checkForm(service.code, values);
+      showProblems(problems, all);
+      return problems;
+    }
+
+    const fields = service.form.map((f) => {
+      const el = input(f);
+      const msg = h("span", { class: "field-error", "aria-live": "polite" });
+      inputs.set(f.code, el);
+      messages.set(f.code, msg);
+      el.addEventListener("input", () => {
+        values[f.code] = el.value;
+        if (el.value.trim() === "") delete values[f.code];
+        clearTimeout(checkTimer);
+        checkTimer = setTimeout(() => void ctx.act("validate", async () => void (await check())), 100);
+      });
+      return field(`${text(f.label)}${f.required ? " *" : ""}`, el, msg);
+    });
+
+    const checklist = service.documents.map((d) => {
+      const box = h("input", { type: "checkbox", id: `doc-${d.code}` });
+      docs.set(d.code, box);
+      return h(
+        "li",
+        {},
+        box,
+        h("label", { for: box.id }, `${text(d.name)} (${t(`document.${d.kind}`)})`),
+      );
+    });
+
+    const canTake = service.depth_here === "partial" || service.depth_here === "complete";
+    const fee = service.fee;
+    fill(
+      detailBox,
+      h("h2", { id: "detail-title" }, text(service.title)),
+      h("p", {}, text(service.description)),
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, t("intake.detail.here")),
+        h("dd", { id: "detail-depth" }, service.depth_here ? t(`depth.${service.depth_here}`) : t("depth.none")),
+        h("dt", {}, t("intake.detail.fee")),
+        h(
+          "dd",
+          { id: "detail-fee" },
+          feeText(fee),
+          service.exemptions.length
+            ? ` · ${t("intake.detail.exempt", { groups: service.exemptions.join(", ") })}`
+            : "",
+        ),
+        h("dt", {}, t("intake.detail.processing")),
+        h(
+          "dd",
+          { id: "detail-due" },
+          t("intake.detail.due", { days: service.processing_days, due: formatDate(service.due_date) }),
+        ),
+      ),
+      service.documents.length
+        ? h(
+            "fieldset",
+            { class: "checklist" },
+            h("legend", {}, t("intake.detail.documents")),
+            h("ul", {}, checklist),
+          )
+        : h("p", { class: "muted" }, t("intake.detail.no_documents")),
+      canTake
+        ? h(
+            "form",
+            {
+              id: "service-form",
+              novalidate: true,
+              onsubmit: (e: Event) => {
+                e.preventDefault();
+                void take();
+              },
+            },
+            h("fieldset", {}, h("legend", {}, t("intake.detail.form")), fields),
+            error,
+            h("button", { type: "submit", id: "take-request", class: "primary" }, t("intake.take")),
+          )
+        : h("p", { class: "notice", id: "information-only" }, t("intake.information_only")),
+    );
+    (detailBox.querySelector("input, select") as HTMLElement | null)?.focus();
+
+    async function take(): Promise<void> {
+      await ctx.act("take_request", async () => {
+        error.textContent = "";
+        const citizen = ctx.visit.citizen;
+        if (!citizen) {
+          error.textContent = t("intake.need_citizen");
+          return;
+        }
+        const problems = await check(true);
+        if (problems.length) {
+          error.textContent = t("intake.form_problems", { count: problems.length });
+          inputs.get(problems[0].field)?.focus();
+          return;
+        }
+        try {
+          const request = await api.createRequest({
+            citizen: citizen.national_id,
+            service: service.code,
+            form: values,
+            documents_received: [...docs].filter(([, box]) => box.checked).map(([code]) => code),
+            visit: ctx.visit.ticket?.status === "serving" ? ctx.visit.ticket.visit : null,
+            submit: false,
+          });
+          ctx.visit = { ...ctx.visit, requests: [...ctx.visit.requests, request] };
+          drawTaken(request);
+          drawVisit();
+        } catch (err) {
+          error.textContent = (err as Error).message;
+        }
+      });
+    }
+  }
+
+  function drawTaken(request: RequestDetail): void {
+    const error = h("p", { class: "error", role: "alert", id: "payment-error" });
+    const owed = request.fee ? Math.max(0, request.fee.minor - request.paid_minor) : 0;
+    const settled = !request.fee || owed === 0 || request.waiver_ground !== null;
+    const amount = h("input", {
+      id: "pay-amount",
+      value: request.fee ? amountForInput(owed, request.fee.currency) : "",
+      inputmode: "decimal",
+      autocomplete: "off",
+    });
+    const method = h(
+      "select",
+      { id: "pay-method" },
+      ...(["cash", "card", "mobile_money"] as PaymentMethod[]).map((m) => h("option", { value: m }, t(`payment.${m}`))),
+    );
+    const ground = h("input", { id: "waive-ground", autocomplete: "off" });
+
+    async function refresh(step: () => Promise<unknown>, label: string): Promise<void> {
+      await ctx.act(label, async () => {
+        try {
+          await step();
+          const fresh = await api.request(request.receipt);
+          ctx.visit = {
+            ...ctx.visit,
+            requests: ctx.visit.requests.map((r) => (r.receipt === fresh.receipt ? fresh : r)),
+          };
+          drawTaken(fresh);
+          drawVisit();
+        } catch (err) {
+          error.textContent = (err as Error).message;
+        }
+      });
+    }
+
+    const payment = settled
+      ? h(
+          "p",
+          { id: "fee-settled" },
+          !request.fee
+            ? t("fee.free")
+            : request.waiver_ground
+              ? t("intake.waived", { ground: request.waiver_ground })
+              : t("intake.paid", { amount: formatMoney(request.paid_minor, request.fee.currency) }),
+        )
+      : h(
+          "div",
+          { class: "payment" },
+          h("p", { id: "fee-due" }, t("intake.due_now", { amount: formatMoney(owed, request.fee!.currency) })),
+          h(
+            "form",
+            {
+              id: "pay-form",
+              onsubmit: (e: Event) => {
+                e.preventDefault();
+                void refresh(() => api.pay(request.receipt, amountForCore(amount.value), method.value as PaymentMethod), "pay");
+              },
+            },
+            field(t("intake.pay.amount"), amount),
+            field(t("intake.pay.method"), method),
+            h("button", { type: "submit", id: "pay" }, t("intake.pay.submit")),
+          ),
+          h(
+            "form",
+            {
+              id: "waive-form",
+              onsubmit: (e: Event) => {
+                e.preventDefault();
+                void refresh(() => api.waive(request.receipt, ground.value), "waive");
+              },
+            },
+            field(t("intake.waive.ground"), ground),
+            h("button", { type: "submit", id: "waive" }, t("intake.waive.submit")),
+          ),
+        );
+
+    fill(
+      detailBox,
+      h("h2", {}, t("intake.taken.title")),
+      h("p", { class: "muted" }, text(request.service_title)),
+      h("p", { class: "receipt-number", id: "receipt-number", "aria-label": t("intake.taken.receipt") }, request.receipt),
+      h("p", { id: "request-status" }, t(`request.status.${request.status}`)),
+      payment,
+      error,
+      h(
+        "div",
+        { class: "actions" },
+        request.next_actions.includes("submit")
+          ? h(
+              "button",
+              {
+                type: "button",
+                id: "submit-request",
+                class: "primary",
+                onclick: () => void refresh(() => api.advance(request.receipt, "submit", null), "submit"),
+              },
+              t("intake.submit"),
+            )
+          : null,
+        h("button", { type: "button", id: "print-receipt", onclick: () => printReceipt(request) }, t("intake.print")),
+        h(
+          "button",
+          {
+            type: "button",
+            id: "another-service",
+            onclick: () => {
+              fill(detailBox);
+              search.value = "";
+              search.focus();
+            },
+          },
+          t("intake.another"),
+        ),
+      ),
+    );
+    (detailBox.querySelector("#submit-request, #pay-amount, #print-receipt") as HTMLElement | null)?.focus();
+  }
+
+  function printReceipt(request: RequestDetail): void {
+    const area = document.getElementById("print-area");
+    if (!area) return;
+    const config = ctx.state.config;
+    fill(
+      area,
+      h("h1", {}, config ? `${config.center_name} (${config.center_code})` : "Guichet"),
+      h("p", { class: "receipt-number" }, request.receipt),
+      h("p", {}, text(request.service_title)),
+      h("p", {}, `${request.citizen_name} · ${request.citizen_id}`),
+      h("p", {}, t("print.taken", { day: formatDate(request.intake_date) })),
+      h("p", {}, t("print.due", { day: formatDate(request.due_date) })),
+      request.fee
+        ? h("p", {}, t("print.fee", { fee: formatMoney(request.fee.minor, request.fee.currency), paid: formatMoney(request.paid_minor, request.fee.currency) }))
+        : null,
+      h("p", {}, t("print.keep")),
+    );
+    window.print();
+  }
+
+  function drawVisit(): void {
+    const v = ctx.visit;
+    fill(
+      visitBox,
+      h("h2", { id: "visit-title" }, t("intake.visit.title")),
+      v.ticket ? h("p", {}, t("intake.visit.ticket", { code: v.ticket.code })) : h("p", { class: "muted" }, t("intake.visit.no_ticket")),
+      v.requests.length
+        ? h(
+            "ul",
+            { id: "visit-requests" },
+            v.requests.map((r) =>
+              h("li", {}, h("span", { class: "code" }, r.receipt), " ", text(r.service_title), " · ", t(`request.status.${r.status}`)),
+            ),
+          )
+        : h("p", { class: "muted" }, t("intake.visit.none")),
+      h(
+        "button",
+        {
+          type: "button",
+          id: "end-visit",
+          onclick: () =>
+            void ctx.act("end_visit", async () => {
+              const ticket = ctx.visit.ticket;
+              if (ticket?.status === "serving") {
+                const done = await api.finishService(ticket.code);
+                ctx.visit = { ...ctx.visit, ticket: done };
+                ctx.go("feedback");
+              } else {
+                ctx.go("queue");
+              }
+            }),
+        },
+        t("intake.visit.end"),
+      ),
+    );
+  }
+
+  void catalogueIndex().then((b) => {
+    browse = b;
+    drawBrowse();
+  });
+  drawCitizen();
+  drawVisit();
+
+  const el = h(
+    "section",
+    { class: "screen intake", "aria-labelledby": "intake-title" },
+    h("h1", { id: "intake-title", class: "visually-hidden" }, t("nav.intake")),
+    h("div", { class: "intake-grid" }, citizenBox, serviceBox, detailBox, visitBox),
+  );
+  return {
+    el,
+    focusSearch() {
+      search.focus();
+      search.select();
+    },
+  };
+}

@@ -1,0 +1,263 @@
+// The queue: issue tickets, and for this counter call, recall, mark no-show, transfer, start
+// and finish; the waiting list with live waiting times.
+
+import { api, type Browse, type QueueTarget, type QueueView, type ServiceHit, type Ticket } from "../api";
+import { emptyVisit, type Ctx } from "../app";
+import { field, fill, h } from "../dom";
+import { formatDuration, t, text } from "../i18n";
+
+let browseCache: Browse | null = null;
+let servicesCache: ServiceHit[] | null = null;
+
+export async function catalogueIndex(): Promise<Browse> {
+  browseCache ??= await api.browse();
+  return browseCache;
+}
+
+/** The services a citizen can queue for here, by title. */
+async function servicesHere(): Promise<ServiceHit[]> {
+  servicesCache ??= (await api.searchServices({ limit: 1000 }))
+    .filter((s) => s.depth_here !== null)
+    .sort((a, b) => text(a.title).localeCompare(text(b.title)));
+  return servicesCache;
+}
+
+export function targetName(target: QueueTarget, browse: Browse | null): string {
+  if (target.kind === "category") {
+    const c = browse?.categories.find((x) => x.code === target.code);
+    return c ? text(c.name) : target.code;
+  }
+  const service = servicesCache?.find((x) => x.code === target.code);
+  return service ? text(service.title) : target.code;
+}
+
+export interface QueueScreen {
+  el: HTMLElement;
+  callNext(): Promise<void>;
+  stop(): void;
+}
+
+export function queueScreen(ctx: Ctx): QueueScreen {
+  let view: QueueView = { waiting: [], current: null };
+  let fetchedAt = performance.now();
+  let browse: Browse | null = browseCache;
+  const message = h("p", { class: "error", role: "alert", id: "queue-error" });
+
+  const counter = h(
+    "select",
+    { id: "counter", name: "counter" },
+    ...ctx.state.counters.map((c) => h("option", { value: c.code }, `${c.code} · ${c.name}`)),
+  );
+  counter.value = ctx.counter;
+  counter.addEventListener("change", () => {
+    ctx.counter = counter.value;
+    localStorage.setItem("guichet.counter", counter.value);
+    void load();
+  });
+
+  // Issuing a ticket
+  const target = h("select", { id: "ticket-target", name: "target" });
+  const lane = h(
+    "select",
+    { id: "ticket-lane", name: "lane" },
+    ...ctx.state.lanes.map((l) => h("option", { value: l.code }, text(l.name))),
+  );
+  const issued = h("p", { id: "issued-ticket", class: "ticket-code", "aria-live": "polite" });
+  const issueForm = h(
+    "form",
+    {
+      class: "card",
+      "aria-labelledby": "issue-title",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        void ctx.act("issue_ticket", async () => {
+          try {
+            const [kind, code] = target.value.split(":");
+            const ticket = await api.issueTicket({ kind: kind === "service" ? "service" : "category", code }, lane.value);
+            issued.textContent = t("queue.issued", { code: ticket.code });
+            message.textContent = "";
+            await load();
+          } catch (err) {
+            message.textContent = (err as Error).message;
+          }
+        });
+      },
+    },
+    h("h2", { id: "issue-title" }, t("queue.issue.title")),
+    field(t("queue.issue.target"), target),
+    field(t("queue.issue.lane"), lane),
+    h("button", { type: "submit", id: "issue-ticket" }, t("queue.issue.submit")),
+    issued,
+  );
+
+  // This counter
+  const current = h("div", { id: "current-ticket", "aria-live": "polite" });
+  const waitingBody = h("tbody", { id: "waiting-rows" });
+  const waitingTable = h(
+    "table",
+    { id: "waiting", class: "list" },
+    h("caption", {}, t("queue.waiting.title")),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { scope: "col" }, t("queue.col.ticket")),
+        h("th", { scope: "col" }, t("queue.col.for")),
+        h("th", { scope: "col" }, t("queue.col.lane")),
+        h("th", { scope: "col" }, t("queue.col.status")),
+        h("th", { scope: "col", class: "num" }, t("queue.col.waited")),
+      ),
+    ),
+    waitingBody,
+  );
+
+  async function run(label: string, step: () => Promise<Ticket | null | void>): Promise<void> {
+    await ctx.act(label, async () => {
+      try {
+        await step();
+        message.textContent = "";
+      } catch (err) {
+        message.textContent = (err as Error).message;
+      }
+      await load();
+    });
+  }
+
+  function button(id: string, label: string, onclick: () => void, enabled = true): HTMLButtonElement {
+    return h("button", { type: "button", id, onclick, disabled: !enabled }, label);
+  }
+
+  function drawCurrent(): void {
+    const ticket = view.current;
+    const transferTo = h(
+      "select",
+      { id: "transfer-to", "aria-label": t("queue.transfer.to") },
+      ...(browse?.categories ?? []).map((c) => h("option", { value: `category:${c.code}` }, text(c.name))),
+      ...ctx.state.counters
+        .filter((c) => c.code !== ctx.counter)
+        .map((c) => h("option", { value: `counter:${c.code}` }, t("queue.transfer.counter", { code: c.code }))),
+    );
+    fill(
+      current,
+      h("h2", {}, t("queue.counter.title", { counter: ctx.counter })),
+      ticket
+        ? h(
+            "div",
+            {},
+            h("p", { class: "ticket-code", id: "current-code" }, ticket.code),
+            h(
+              "p",
+              { id: "current-status" },
+              t(`ticket.status.${ticket.status}`),
+              " · ",
+              targetName(ticket.target, browse),
+            ),
+          )
+        : h("p", { class: "muted" }, t("queue.counter.idle")),
+      h(
+        "div",
+        { class: "actions" },
+        button("call-next", t("queue.call_next"), () => void callNext(), !ticket),
+        button("recall", t("queue.recall"), () => void run("recall", () => api.recall(ticket!.code)), ticket?.status === "called"),
+        button("no-show", t("queue.no_show"), () => void run("no_show", () => api.noShow(ticket!.code)), ticket?.status === "called"),
+        button("start", t("queue.start"), () => void run("start", async () => {
+          const started = await api.startService(ticket!.code);
+          ctx.visit = { ...emptyVisit(), ticket: started };
+        }), ticket?.status === "called"),
+        button("intake", t("queue.take_request"), () => ctx.go("intake"), ticket?.status === "serving"),
+        button("finish", t("queue.finish"), () => void run("finish", async () => {
+          const done = await api.finishService(ticket!.code);
+          ctx.visit = { ...ctx.visit, ticket: done };
+          ctx.go("feedback");
+        }), ticket?.status === "serving"),
+      ),
+      ticket && ticket.status !== "serving"
+        ? h(
+            "div",
+            { class: "actions" },
+            transferTo,
+            button("transfer", t("queue.transfer"), () => {
+              const [kind, code] = transferTo.value.split(":");
+              const to = kind === "counter" ? { Counter: code } : { Queue: { kind: "category" as const, code } };
+              void run("transfer", () => api.transfer(ticket.code, to));
+            }),
+          )
+        : null,
+      message,
+    );
+  }
+
+  function drawWaiting(): void {
+    const since = performance.now() - fetchedAt;
+    fill(
+      waitingBody,
+      view.waiting.length === 0
+        ? h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("queue.waiting.empty")))
+        : view.waiting.map((w) =>
+            h(
+              "tr",
+              { class: w.status },
+              h("td", { class: "code" }, w.code),
+              h("td", {}, targetName(w.target, browse)),
+              h("td", {}, text(ctx.state.lanes.find((l) => l.code === w.lane)?.name) || w.lane),
+              h("td", {}, t(`ticket.status.${w.status}`), w.counter ? ` (${w.counter})` : ""),
+              h("td", { class: "num waited" }, formatDuration(w.waited_ms + since)),
+            ),
+          ),
+    );
+  }
+
+  async function load(): Promise<void> {
+    view = await api.queueView(ctx.counter);
+    fetchedAt = performance.now();
+    drawCurrent();
+    drawWaiting();
+  }
+
+  async function callNext(): Promise<void> {
+    await run("call_next", async () => {
+      const called = await api.callNext(ctx.counter);
+      if (!called) throw new Error(t("queue.nobody_waiting"));
+    });
+  }
+
+  void Promise.all([catalogueIndex(), servicesHere()]).then(([b, services]) => {
+    browse = b;
+    fill(
+      target,
+      h(
+        "optgroup",
+        { label: t("queue.issue.categories") },
+        b.categories.map((c) => h("option", { value: `category:${c.code}` }, text(c.name))),
+      ),
+      h(
+        "optgroup",
+        { label: t("queue.issue.services") },
+        services.map((s) => h("option", { value: `service:${s.code}` }, text(s.title))),
+      ),
+    );
+    drawCurrent();
+    drawWaiting();
+  });
+  void load();
+  const tick = setInterval(drawWaiting, 1000);
+  const poll = setInterval(() => void load(), 10000);
+
+  const el = h(
+    "section",
+    { class: "screen queue", "aria-labelledby": "queue-title" },
+    h("h1", { id: "queue-title", class: "visually-hidden" }, t("nav.queue")),
+    h("div", { class: "toolbar" }, field(t("queue.counter"), counter)),
+    h("div", { class: "columns three" }, issueForm, h("div", { class: "card" }, current), h("div", { class: "card" }, waitingTable)),
+  );
+  return {
+    el,
+    callNext,
+    stop() {
+      clearInterval(tick);
+      clearInterval(poll);
+    },
+  };
+}

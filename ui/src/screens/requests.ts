@@ -1,0 +1,273 @@
+// Requests: a filtered list and the detail of one: timeline, the sync state of each change,
+// and what the centre can do next (deliver, cancel, resubmit, resolve a conflict).
+
+import { api, type Action, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
+import { SYNCED, type Ctx } from "../app";
+import { field, fill, h } from "../dom";
+import { formatDate, formatDateTime, formatMoney, t, text } from "../i18n";
+
+const STATUSES: RequestStatus[] = [
+  "draft",
+  "submitted",
+  "dispatched",
+  "in_processing",
+  "returned_for_correction",
+  "ready",
+  "delivered",
+  "rejected",
+  "cancelled",
+];
+
+/** Actions whose step needs a reason from the clerk. */
+const NEEDS_REASON: Action[] = ["cancel", "return_for_correction", "reject"];
+
+export interface RequestsScreen {
+  el: HTMLElement;
+  focusSearch(): void;
+}
+
+export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
+  const status = h(
+    "select",
+    { id: "filter-status" },
+    h("option", { value: "" }, t("requests.filter.any_status")),
+    ...STATUSES.map((s) => h("option", { value: s }, t(`request.status.${s}`))),
+  );
+  const service = h("input", { id: "filter-service", type: "search", autocomplete: "off", placeholder: t("requests.filter.service_hint") });
+  const overdue = h("input", { id: "filter-overdue", type: "checkbox" });
+  const rows = h("tbody", { id: "request-rows" });
+  const detail = h("div", { class: "card", id: "request-detail", "aria-live": "polite" });
+  const error = h("p", { class: "error", role: "alert" });
+
+  async function load(): Promise<void> {
+    const filter: RequestFilter = {
+      status: (status.value || null) as RequestStatus | null,
+      service: service.value.trim() || null,
+      citizen: null,
+      overdue: overdue.checked,
+      limit: 200,
+    };
+    try {
+      const list = await api.listRequests(filter);
+      error.textContent = "";
+      drawList(list);
+    } catch (err) {
+      error.textContent = (err as Error).message;
+    }
+  }
+
+  function drawList(list: RequestSummary[]): void {
+    fill(
+      rows,
+      list.length === 0
+        ? h("tr", {}, h("td", { colspan: 6, class: "muted" }, t("requests.none")))
+        : list.map((r) =>
+            h(
+              "tr",
+              {},
+              h(
+                "td",
+                {},
+                h("button", { type: "button", class: "link code", "data-receipt": r.receipt, onclick: () => void show(r.receipt) }, r.receipt),
+              ),
+              h("td", {}, text(r.service_title)),
+              h("td", {}, r.citizen_name),
+              h("td", {}, t(`request.status.${r.status}`)),
+              h("td", {}, formatDate(r.due_date)),
+              h("td", { class: r.days_overdue > 0 ? "num overdue" : "num" }, r.days_overdue > 0 ? t("requests.days_overdue", { days: r.days_overdue }) : ""),
+            ),
+          ),
+    );
+  }
+
+  let shown: string | null = null;
+
+  async function show(receipt: string): Promise<void> {
+    await ctx.act("open_request", async () => {
+      try {
+        shown = receipt;
+        drawDetail(await api.request(receipt));
+      } catch (err) {
+        error.textContent = (err as Error).message;
+      }
+    });
+  }
+
+  function drawDetail(r: RequestDetail): void {
+    const reason = h("input", { id: "action-reason", autocomplete: "off" });
+    const note = h("input", { id: "conflict-note", autocomplete: "off" });
+    const actionError = h("p", { class: "error", role: "alert", id: "action-error" });
+    const openConflicts = r.changes.filter((c) => c.state === "conflict" && !c.resolution);
+    const centreActions = r.next_actions.filter((a) => ["submit", "resubmit", "deliver", "cancel", "dispatch"].includes(a));
+
+    async function step(label: string, run: () => Promise<RequestDetail>): Promise<void> {
+      await ctx.act(label, async () => {
+        try {
+          drawDetail(await run());
+          await load();
+        } catch (err) {
+          actionError.textContent = (err as Error).message;
+        }
+      });
+    }
+
+    fill(
+      detail,
+      h("h2", {}, h("span", { class: "code", id: "detail-receipt" }, r.receipt), " · ", text(r.service_title)),
+      h(
+        "dl",
+        { class: "facts" },
+        h("dt", {}, t("requests.detail.status")),
+        h("dd", { id: "detail-status" }, t(`request.status.${r.status}`), r.status_reason ? ` (${r.status_reason})` : ""),
+        h("dt", {}, t("requests.detail.citizen")),
+        h("dd", {}, `${r.citizen_name} · ${r.citizen_id}`),
+        h("dt", {}, t("requests.detail.due")),
+        h("dd", {}, formatDate(r.due_date)),
+        h("dt", {}, t("requests.detail.fee")),
+        h(
+          "dd",
+          {},
+          r.fee
+            ? r.waiver_ground
+              ? t("intake.waived", { ground: r.waiver_ground })
+              : `${formatMoney(r.paid_minor, r.fee.currency)} / ${formatMoney(r.fee.minor, r.fee.currency)}`
+            : t("fee.free"),
+        ),
+      ),
+      h("h3", {}, t("requests.detail.timeline")),
+      h(
+        "ol",
+        { class: "timeline", id: "timeline" },
+        r.timeline.map((e) =>
+          h(
+            "li",
+            {},
+            h("time", { datetime: e.at }, formatDateTime(e.at)),
+            " ",
+            t(`request.status.${e.to}`),
+            ` · ${t(`party.${e.party}`)} (${e.actor})`,
+            e.reason ? ` · ${e.reason}` : "",
+          ),
+        ),
+      ),
+      h("h3", {}, t("requests.detail.changes")),
+      h(
+        "ul",
+        { class: "changes", id: "changes" },
+        r.changes.map((c) =>
+          h(
+            "li",
+            { class: `change ${c.state}` },
+            h("span", { class: "badge" }, t(`change.${c.state}`)),
+            ` ${c.kind} · ${formatDateTime(c.at)}`,
+            c.reason ? ` · ${c.reason}` : "",
+            c.resolution ? ` · ${t("requests.resolved", { note: c.resolution })}` : "",
+          ),
+        ),
+      ),
+      centreActions.length
+        ? h(
+            "div",
+            { class: "actions" },
+            centreActions.some((a) => NEEDS_REASON.includes(a)) ? field(t("requests.reason"), reason) : null,
+            centreActions.map((a) =>
+              h(
+                "button",
+                {
+                  type: "button",
+                  id: `do-${a}`,
+                  onclick: () =>
+                    void step(a, () => api.advance(r.receipt, a, NEEDS_REASON.includes(a) ? reason.value : null)),
+                },
+                t(`action.${a}`),
+              ),
+            ),
+          )
+        : null,
+      openConflicts.length
+        ? h(
+            "form",
+            {
+              id: "resolve-form",
+              class: "notice",
+              onsubmit: (e: Event) => {
+                e.preventDefault();
+                void step("resolve_conflict", () => api.resolveConflict(r.receipt, note.value));
+              },
+            },
+            h("p", {}, t("requests.conflict_explain", { count: openConflicts.length })),
+            field(t("requests.conflict_note"), note),
+            h("button", { type: "submit", id: "resolve-conflict" }, t("requests.resolve")),
+          )
+        : null,
+      actionError,
+    );
+  }
+
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  service.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void ctx.act("filter_requests", load), 150);
+  });
+  status.addEventListener("change", () => void ctx.act("filter_requests", load));
+  overdue.addEventListener("change", () => void ctx.act("filter_requests", load));
+  void load();
+  if (open) void show(open);
+
+  // What a sync brought in (agency decisions, other devices' changes) shows without a click.
+  const onSynced = (): void => {
+    if (!el.isConnected) {
+      window.removeEventListener(SYNCED, onSynced);
+      return;
+    }
+    void load();
+    if (shown) void api.request(shown).then(drawDetail, () => undefined);
+  };
+  window.addEventListener(SYNCED, onSynced);
+
+  const el = h(
+    "section",
+    { class: "screen requests", "aria-labelledby": "requests-title" },
+    h("h1", { id: "requests-title", class: "visually-hidden" }, t("nav.requests")),
+    h(
+      "div",
+      { class: "toolbar" },
+      field(t("requests.filter.status"), status),
+      field(t("requests.filter.service"), service),
+      h("div", { class: "field inline" }, overdue, h("label", { for: overdue.id }, t("requests.filter.overdue"))),
+    ),
+    error,
+    h(
+      "div",
+      { class: "columns" },
+      h(
+        "div",
+        { class: "card" },
+        h(
+          "table",
+          { class: "list", id: "requests" },
+          h("caption", { class: "visually-hidden" }, t("nav.requests")),
+          h(
+            "thead",
+            {},
+            h(
+              "tr",
+              {},
+              ...["receipt", "service", "citizen", "status", "due", "overdue"].map((c) =>
+                h("th", { scope: "col" }, t(`requests.col.${c}`)),
+              ),
+            ),
+          ),
+          rows,
+        ),
+      ),
+      detail,
+    ),
+  );
+  return {
+    el,
+    focusSearch() {
+      service.focus();
+    },
+  };
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from "vitest";
+import en from "../locales/en.json";
+import fr from "../locales/fr.json";
+import {
+  amountForCore,
+  amountForInput,
+  formatDate,
+  formatDuration,
+  formatMoney,
+  keys,
+  setLang,
+  t,
+  text,
+} from "../src/i18n";
+
+const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+describe("translations", () => {
+  it("have the same keys in every language", () => {
+    expect(keys("fr").sort()).toEqual(keys("en").sort());
+  });
+
+  it("keep the same placeholders in every language", () => {
+    for (const key of Object.keys(en) as (keyof typeof en)[]) {
+      expect(placeholders(fr[key]), key).toEqual(placeholders(en[key]));
+    }
+  });
+
+  it("are never empty", () => {
+    for (const [key, value] of [...Object.entries(en), ...Object.entries(fr)]) {
+      expect(value.trim(), key).not.toBe("");
+    }
+  });
+
+  it("cover every key the sources use", async () => {
+    const { readFileSync, readdirSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    // The tests run from ui/.
+    const dir = join(process.cwd(), "src");
+    const files = readdirSync(dir, { recursive: true, encoding: "utf8" });
+    const used = new Set<string>();
+    for (const file of files.filter((f) => f.endsWith(".ts"))) {
+      const source = readFileSync(join(dir, file), "utf8");
+      for (const m of source.matchAll(/\bt\("([a-z_.0-9]+)"/g)) used.add(m[1]);
+    }
+    expect(used.size).toBeGreaterThan(100);
+    for (const key of used) expect(en, key).toHaveProperty([key]);
+  });
+
+  it("fill placeholders and switch language while running", () => {
+    setLang("en");
+    expect(t("status.waiting", { count: 3 })).toBe("3 change(s) waiting");
+    setLang("fr");
+    expect(t("status.waiting", { count: 3 })).toBe("3 modification(s) en attente");
+    expect(text({ en: "Passport", fr: "Passeport" })).toBe("Passeport");
+    setLang("en");
+    expect(text({ en: "Passport", fr: "Passeport" })).toBe("Passport");
+    expect(text({ el: "Διαβατήριο" })).toBe("Διαβατήριο");
+  });
+
+  it("show a missing key visibly instead of failing", () => {
+    expect(t("no.such.key")).toBe("⟨no.such.key⟩");
+  });
+});
+
+describe("locale formats", () => {
+  it("write money from minor units per locale", () => {
+    expect(formatMoney(8600, "EUR", "en")).toBe("€86.00");
+    // French puts the sign after, with a narrow no-break space before it.
+    expect(formatMoney(8600, "EUR", "fr").replace(/\s/g, " ")).toBe("86,00 €");
+    expect(formatMoney(500, "JPY", "en")).toBe("JP¥500");
+  });
+
+  it("take amounts typed with either decimal mark", () => {
+    expect(amountForCore(" 12,50 ")).toBe("12.50");
+    expect(amountForCore("1 234.5")).toBe("1234.5");
+    expect(amountForInput(1250, "EUR", "fr")).toBe("12,50");
+    expect(amountForInput(1250, "EUR", "en")).toBe("12.50");
+  });
+
+  it("write calendar days per locale, whatever the time zone", () => {
+    expect(formatDate("2026-03-01", "en")).toBe("1 Mar 2026");
+    expect(formatDate("2026-03-01", "fr")).toBe("1 mars 2026");
+    expect(formatDate("not a date", "en")).toBe("not a date");
+  });
+
+  it("write waiting times as m:ss, and h:mm:ss past an hour", () => {
+    expect(formatDuration(0)).toBe("0:00");
+    expect(formatDuration(65_400)).toBe("1:05");
+    expect(formatDuration(3_600_000 + 61_000)).toBe("1:01:01");
+    expect(formatDuration(-5)).toBe("0:00");
+  });
+});
