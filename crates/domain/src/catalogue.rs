@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Result};
@@ -16,7 +17,7 @@ use crate::money::Money;
 use crate::text::Text;
 
 /// A whole catalogue version as published by the back office.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Catalogue {
     pub version: u32,
@@ -29,7 +30,7 @@ pub struct Catalogue {
 
 /// A group of services on the citizen's terms ("Civil status", "Vehicles"). Its letter starts
 /// the display code of the queue tickets issued for it (`B017`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Category {
     pub code: String,
@@ -38,7 +39,7 @@ pub struct Category {
 }
 
 /// The authority responsible for a service.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Agency {
     pub code: String,
@@ -46,7 +47,7 @@ pub struct Agency {
 }
 
 /// A group of citizens services are aimed at (families, job seekers, older people, ...).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TargetGroup {
     pub code: String,
@@ -54,7 +55,7 @@ pub struct TargetGroup {
 }
 
 /// A moment in life that brings a citizen to the counter (moving house, a birth, ...).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LifeEvent {
     pub code: String,
@@ -62,7 +63,7 @@ pub struct LifeEvent {
 }
 
 /// One public service as the centre offers it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     /// Stable across catalogue versions: requests refer to it.
@@ -95,7 +96,7 @@ pub struct Service {
 }
 
 /// A document the citizen must bring.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DocumentRequirement {
     pub code: String,
@@ -103,7 +104,7 @@ pub struct DocumentRequirement {
     pub kind: DocumentKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     Original,
@@ -120,7 +121,7 @@ impl DocumentKind {
 }
 
 /// What the citizen pays.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Fee {
     Free,
@@ -146,7 +147,7 @@ impl Fee {
 
 /// Bangladesh's union centres are the model: certificates free, information at a subsidised
 /// fee, printing and banking at commercial rates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FeeTier {
     Standard,
@@ -165,7 +166,9 @@ impl FeeTier {
 }
 
 /// Where a citizen meets the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     StationaryCenter,
@@ -207,7 +210,7 @@ impl Channel {
 }
 
 /// What kind of place a centre is; it decides the channel its workstations serve on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CenterKind {
     Stationary,
@@ -251,7 +254,9 @@ impl CenterKind {
 }
 
 /// How far a centre can take a service on one channel.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Depth {
     /// The clerk can explain the service; the citizen applies elsewhere.
@@ -278,7 +283,7 @@ impl Depth {
 }
 
 /// Where the service is offered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Availability {
     Everywhere,

@@ -5,12 +5,13 @@
 //! check digit and embedded birth date let the counter catch typing mistakes at once).
 
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Result};
 
 /// A citizen as the centre knows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Citizen {
     pub national_id: String,
     pub given_name: String,

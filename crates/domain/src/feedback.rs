@@ -1,5 +1,6 @@
 //! Citizen feedback at the end of a visit, and payments at the counter.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Channel;
@@ -9,8 +10,9 @@ use crate::money::Money;
 /// The longest comment kept: enough for a few sentences typed at the counter.
 pub const MAX_COMMENT_CHARS: usize = 1000;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Feedback {
+    #[schemars(range(min = 1, max = 5))]
     pub rating: u8,
     pub comment: Option<String>,
     pub channel: Channel,
@@ -42,7 +44,7 @@ impl Feedback {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentMethod {
     Cash,

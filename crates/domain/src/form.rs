@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::citizen::NationalIdScheme;
@@ -15,7 +16,7 @@ use crate::text::Text;
 /// One field of an application form. (Unknown keys are refused by `FieldKind`, which receives
 /// every key this struct does not take: serde cannot combine `deny_unknown_fields` with
 /// `flatten` on the outer struct.)
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FormField {
     pub code: String,
     pub label: Text,
@@ -26,7 +27,7 @@ pub struct FormField {
 }
 
 /// The type of a field and its rules.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FieldKind {
     Text {
@@ -56,7 +57,7 @@ pub enum FieldKind {
     Phone,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChoiceOption {
     pub code: String,

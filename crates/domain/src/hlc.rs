@@ -5,6 +5,7 @@
 //! stamp its own stamps sort after it. Wall time is still recorded beside every event for people
 //! to read; only the order comes from here.
 
+use crate::string_json_schema;
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
@@ -132,6 +133,13 @@ impl Hlc {
         }
     }
 }
+
+string_json_schema!(
+    HlcStamp,
+    "HlcStamp",
+    r"^[0-9]{15}-[0-9]{6}-.+$",
+    "A hybrid logical clock stamp: wall milliseconds (15 digits), counter (6 digits), node."
+);
 
 #[cfg(test)]
 mod tests {

@@ -19,3 +19,28 @@ pub mod request;
 pub mod text;
 
 pub use error::{DomainError, Result};
+
+/// The JSON Schema of a type that travels as one string matching `pattern` (receipt numbers,
+/// clock stamps, currency codes): what the sync protocol's schema says of it.
+pub(crate) fn string_schema(pattern: &str, description: &str) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "string",
+        "pattern": pattern,
+        "description": description,
+    })
+}
+
+/// Implements `JsonSchema` for a type that serializes as a string matching a pattern.
+macro_rules! string_json_schema {
+    ($ty:ty, $name:literal, $pattern:literal, $description:literal) => {
+        impl schemars::JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                $name.into()
+            }
+            fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+                crate::string_schema($pattern, $description)
+            }
+        }
+    };
+}
+pub(crate) use string_json_schema;

@@ -1,8 +1,10 @@
 //! Money in integer minor units with its currency. There is no float money anywhere in
 //! Guichet: fees, payments and cash-drawer totals are exact.
 
+use crate::string_json_schema;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Result};
@@ -60,7 +62,7 @@ impl fmt::Display for Currency {
 }
 
 /// An amount in minor units (cents) of one currency.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub struct Money {
     pub minor: i64,
     pub currency: Currency,
@@ -125,6 +127,13 @@ impl fmt::Display for Money {
         write!(f, "{} {}", self.decimal(), self.currency)
     }
 }
+
+string_json_schema!(
+    Currency,
+    "Currency",
+    r"^[A-Z]{3}$",
+    "An ISO 4217 currency code."
+);
 
 #[cfg(test)]
 mod tests {

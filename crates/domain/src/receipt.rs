@@ -39,6 +39,7 @@
 //!
 //! The tests below confirm both properties by brute force, not only by this argument.
 
+use crate::string_json_schema;
 use std::fmt;
 use std::str::FromStr;
 
@@ -500,6 +501,19 @@ fn product(values: &[u8]) -> u8 {
 fn check_value(payload: &[u8]) -> u8 {
     unpermute(payload.len(), inverse(product(payload)))
 }
+
+string_json_schema!(
+    ReceiptPrefix,
+    "ReceiptPrefix",
+    r"^[0-9A-HJKMNPQRTV-Y]{4}$",
+    "A device's receipt prefix: 4 symbols of the receipt alphabet."
+);
+string_json_schema!(
+    ReceiptNumber,
+    "ReceiptNumber",
+    r"^[0-9A-HJKMNPQRTV-Y]{12}$",
+    "A receipt number in its canonical form: 4 prefix symbols, 7 sequence symbols, a check symbol (alphabet 0-9A-Y without I, L, O, S, U, Z)."
+);
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
@@ -14,7 +15,7 @@ use unicode_normalization::UnicodeNormalization;
 pub const REQUIRED_LANGUAGES: [&str; 2] = ["en", "fr"];
 
 /// A text in several languages, keyed by a lowercase language code ("en", "fr", "it", ...).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(transparent)]
 pub struct Text(pub BTreeMap<String, String>);
 

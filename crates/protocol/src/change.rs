@@ -19,15 +19,11 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "kind", deny_unknown_fields)]
 pub enum Change {
     #[serde(rename = "citizen.registered")]
-    CitizenRegistered {
-        #[schemars(with = "crate::schema::domain::Citizen")]
-        citizen: Citizen,
-    },
+    CitizenRegistered { citizen: Citizen },
 
     #[serde(rename = "request.created")]
     RequestCreated {
         id: String,
-        #[schemars(with = "crate::schema::domain::ReceiptNumber")]
         receipt: ReceiptNumber,
         service: String,
         catalogue_version: u32,
@@ -38,7 +34,6 @@ pub enum Change {
         visit: Option<String>,
         form: BTreeMap<String, String>,
         documents_received: Vec<String>,
-        #[schemars(with = "crate::schema::domain::Fee")]
         fee: Fee,
         intake_date: NaiveDate,
         due_date: NaiveDate,
@@ -47,11 +42,8 @@ pub enum Change {
     #[serde(rename = "request.transition")]
     RequestTransition {
         id: String,
-        #[schemars(with = "crate::schema::domain::Action")]
         action: Action,
-        #[schemars(with = "crate::schema::domain::RequestStatus")]
         from: RequestStatus,
-        #[schemars(with = "crate::schema::domain::RequestStatus")]
         to: RequestStatus,
         reason: Option<String>,
     },
@@ -67,11 +59,8 @@ pub enum Change {
     PaymentRecorded {
         id: String,
         request: String,
-        #[schemars(with = "crate::schema::domain::Money")]
         amount: Money,
-        #[schemars(with = "crate::schema::domain::PaymentMethod")]
         method: PaymentMethod,
-        #[schemars(with = "crate::schema::domain::ReceiptNumber")]
         receipt: ReceiptNumber,
     },
 
@@ -79,16 +68,12 @@ pub enum Change {
     FeeWaived { id: String, ground: String },
 
     #[serde(rename = "counter.added")]
-    CounterAdded {
-        #[schemars(with = "crate::schema::domain::Counter")]
-        counter: Counter,
-    },
+    CounterAdded { counter: Counter },
 
     #[serde(rename = "ticket.issued")]
     TicketIssued {
         id: String,
         code: String,
-        #[schemars(with = "crate::schema::domain::QueueTarget")]
         target: QueueTarget,
         lane: String,
     },
@@ -97,11 +82,8 @@ pub enum Change {
     TicketStep {
         id: String,
         code: String,
-        #[schemars(with = "crate::schema::domain::TicketAction")]
         action: TicketAction,
-        #[schemars(with = "crate::schema::domain::TicketStatus")]
         from: TicketStatus,
-        #[schemars(with = "crate::schema::domain::TicketStatus")]
         to: TicketStatus,
         counter: Option<String>,
     },
@@ -109,9 +91,7 @@ pub enum Change {
     #[serde(rename = "ticket.transferred")]
     TicketTransferred {
         id: String,
-        #[schemars(with = "crate::schema::domain::TicketStatus")]
         from: TicketStatus,
-        #[schemars(with = "Option<crate::schema::domain::QueueTarget>")]
         to_queue: Option<QueueTarget>,
         to_counter: Option<String>,
     },
@@ -120,7 +100,6 @@ pub enum Change {
     FeedbackRecorded {
         id: String,
         visit: String,
-        #[schemars(with = "crate::schema::domain::Feedback")]
         feedback: Feedback,
     },
 }

@@ -34,11 +34,9 @@ pub struct EnrollRequest {
 pub struct EnrollResponse {
     pub center_code: String,
     pub center_name: String,
-    #[schemars(with = "crate::schema::domain::CenterKind")]
     pub center_kind: CenterKind,
     pub device_code: String,
     /// Unique across every device: the back office hands them out from one counter.
-    #[schemars(with = "crate::schema::domain::ReceiptPrefix")]
     pub receipt_prefix: ReceiptPrefix,
     /// The device's credential; the back office keeps only its hash.
     pub token: String,
@@ -52,7 +50,6 @@ pub struct PushEntry {
     pub id: String,
     /// The device's sequence number: entries are applied in this order.
     pub seq: u64,
-    #[schemars(with = "crate::schema::domain::HlcStamp")]
     pub hlc: HlcStamp,
     pub change: Change,
 }
@@ -85,7 +82,6 @@ pub enum Outcome {
     /// centre) and the move is no longer possible from there. The clerk resolves it.
     Conflict {
         message: String,
-        #[schemars(with = "Option<crate::schema::domain::RequestStatus>")]
         server_status: Option<RequestStatus>,
     },
 }
@@ -119,7 +115,6 @@ pub struct PushResult {
 pub struct PulledChange {
     /// The server's sequence: the cursor after applying this change.
     pub seq: u64,
-    #[schemars(with = "crate::schema::domain::HlcStamp")]
     pub hlc: HlcStamp,
     pub body: Pulled,
 }
@@ -128,20 +123,13 @@ pub struct PulledChange {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Pulled {
     /// A new catalogue version, holding only the services offered at this centre.
-    Catalogue {
-        #[schemars(with = "crate::schema::domain::Catalogue")]
-        catalogue: Catalogue,
-    },
+    Catalogue { catalogue: Catalogue },
     /// An agency moved a request (take in processing, return for correction, ready, reject).
     Decision {
         request: String,
-        #[schemars(with = "crate::schema::domain::ReceiptNumber")]
         receipt: ReceiptNumber,
-        #[schemars(with = "crate::schema::domain::Action")]
         action: Action,
-        #[schemars(with = "crate::schema::domain::RequestStatus")]
         from: RequestStatus,
-        #[schemars(with = "crate::schema::domain::RequestStatus")]
         to: RequestStatus,
         reason: Option<String>,
         actor: String,
@@ -160,7 +148,6 @@ pub struct ExchangeResponse {
     /// More changes wait beyond this page.
     pub more: bool,
     /// The back office's clock, so the device's clock can order after it.
-    #[schemars(with = "crate::schema::domain::HlcStamp")]
     pub server_hlc: HlcStamp,
 }
 
