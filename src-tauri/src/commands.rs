@@ -10,7 +10,7 @@ use guichet_domain::citizen::Citizen;
 use guichet_domain::feedback::PaymentMethod;
 use guichet_domain::form::FieldProblem;
 use guichet_domain::money::Money;
-use guichet_domain::queue::{Counter, CounterScope, Lane, QueueTarget};
+use guichet_domain::queue::{Counter, Lane, QueueTarget};
 use guichet_domain::request::Action;
 use guichet_report::{Dashboard, Format, Locale, ReportOptions};
 use guichet_workstation::Error;
@@ -107,14 +107,7 @@ pub async fn enroll(
     let config = shell.act(|ws| {
         ws.enroll(&enrolled, office.base_url(), clerk)?;
         if ws.counters()?.is_empty() {
-            ws.add_counter(
-                CLERK,
-                &Counter {
-                    code: "W1".into(),
-                    name: "Window 1".into(),
-                    scope: CounterScope::All,
-                },
-            )?;
+            ws.add_counter(CLERK, &guichet_fixtures::single_window())?;
         }
         ws.config()
     })?;
@@ -356,19 +349,18 @@ pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported
     let shell = Arc::clone(&shell);
     tauri::async_runtime::spawn_blocking(move || {
         let ws = shell.open_reader().map_err(|e| e.to_string())?;
-        let currency = ws.config().map_err(|e| e.to_string())?.currency;
+        let config = ws.config().map_err(|e| e.to_string())?;
         let cash_counted_minor = export
             .cash_counted
             .as_deref()
             .map(str::trim)
             .filter(|c| !c.is_empty())
-            .map(|c| Money::parse_decimal(&c.replace(',', "."), &currency).map(|m| m.minor))
+            .map(|c| Money::parse_decimal(c, &config.currency).map(|m| m.minor))
             .transpose()
             .map_err(|e| e.to_string())?;
         let dir = shell.reports_dir();
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
-        let config = ws.config().map_err(|e| e.to_string())?;
         let name = if from == to {
             format!("guichet-{}-{from}", config.center_code)
         } else {
@@ -395,13 +387,11 @@ pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported
             },
         )
         .map_err(|e| e.to_string())?;
-        if out.exists() {
-            let replaced = if out.is_dir() {
-                std::fs::remove_dir_all(&out)
-            } else {
-                std::fs::remove_file(&out)
-            };
-            replaced.map_err(|e| format!("cannot replace {}: {e}", out.display()))?;
+        // `write` replaces a PDF or XLSX file whole; a CSV directory from an earlier export of
+        // the same days must go first, as it takes only an empty one.
+        if format == Format::Csv && out.is_dir() {
+            std::fs::remove_dir_all(&out)
+                .map_err(|e| format!("cannot replace {}: {e}", out.display()))?;
         }
         guichet_report::write(&report, format, &out).map_err(|e| e.to_string())?;
         Ok(Exported {

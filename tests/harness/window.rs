@@ -202,15 +202,26 @@ impl App {
 
     /// Clicks the element, finding it again if the screen re-drew it in between.
     pub async fn click(&self, css: &str) {
+        self.on_element(css, "click", |el| async move { el.click().await })
+            .await;
+    }
+
+    /// Runs `act` on the element `css`, finding the element again and retrying while the
+    /// screen re-draws it under the driver (WebDriver then answers that the node is gone).
+    async fn on_element<T, F, Fut>(&self, css: &str, what: &str, act: F) -> T
+    where
+        F: Fn(Element) -> Fut,
+        Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
+    {
         let deadline = Instant::now() + WAIT;
         loop {
-            match self.wait_for_css(css).await.click().await {
-                Ok(()) => return,
+            match act(self.wait_for_css(css).await).await {
+                Ok(out) => return out,
                 Err(e) if Instant::now() < deadline => {
                     note_retry(css, &e);
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                Err(e) => panic!("cannot click `{css}`: {e}"),
+                Err(e) => panic!("cannot {what} `{css}`: {e}"),
             }
         }
     }
@@ -242,17 +253,8 @@ impl App {
 
     /// The element's text, finding it again if the screen re-drew it in between.
     pub async fn text(&self, css: &str) -> String {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            match self.wait_for_css(css).await.text().await {
-                Ok(text) => return text,
-                Err(e) if Instant::now() < deadline => {
-                    note_retry(css, &e);
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                Err(e) => panic!("cannot read `{css}`: {e}"),
-            }
-        }
+        self.on_element(css, "read", |el| async move { el.text().await })
+            .await
     }
 
     pub async fn script(&self, js: &str) -> Value {

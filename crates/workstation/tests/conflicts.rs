@@ -7,26 +7,13 @@ use common::{citizen, demo, service_where};
 use guichet_domain::hlc::HlcStamp;
 use guichet_domain::request::{Action, RequestStatus};
 use guichet_fixtures::history::valid_form;
-use guichet_protocol::{EnrollResponse, ExchangeResponse, Outcome, PushResult};
+use guichet_protocol::{ExchangeResponse, Outcome, PushResult};
 use guichet_workstation::store::{NewRequest, OutboxState};
 
 #[test]
 fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
     let mut b = demo();
-    let config = b.ws.config().unwrap();
-    b.ws.enroll(
-        &EnrollResponse {
-            center_code: config.center_code,
-            center_name: config.center_name,
-            center_kind: config.center_kind,
-            device_code: config.device_code,
-            receipt_prefix: "K7XB".parse().unwrap(),
-            token: "secret".into(),
-        },
-        "http://127.0.0.1:1",
-        None,
-    )
-    .unwrap();
+    common::enrolled(&mut b);
     let mari = b.ws.register_citizen("eleni", &citizen(3)).unwrap();
     let service = service_where(&b.ws, |s| s.fee == guichet_domain::catalogue::Fee::Free);
     let receipt =

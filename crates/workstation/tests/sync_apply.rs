@@ -9,8 +9,7 @@ use guichet_domain::hlc::HlcStamp;
 use guichet_domain::request::{Action, Party, RequestStatus};
 use guichet_fixtures::history::valid_form;
 use guichet_protocol::{
-    Change, EnrollResponse, ExchangeResponse, Outcome, Pulled, PulledChange, PushResult,
-    RefusalCode,
+    Change, ExchangeResponse, Outcome, Pulled, PulledChange, PushResult, RefusalCode,
 };
 use guichet_workstation::store::{NewRequest, OutboxState};
 
@@ -22,27 +21,10 @@ fn server_stamp(ms: u64) -> HlcStamp {
     }
 }
 
-fn enrolled(b: &mut common::Bench) {
-    let config = b.ws.config().unwrap();
-    b.ws.enroll(
-        &EnrollResponse {
-            center_code: config.center_code,
-            center_name: config.center_name,
-            center_kind: config.center_kind,
-            device_code: config.device_code,
-            receipt_prefix: "K7XB".parse().unwrap(),
-            token: "secret".into(),
-        },
-        "http://127.0.0.1:1",
-        None,
-    )
-    .unwrap();
-}
-
 #[test]
 fn outcomes_decisions_and_cursor_land_together() {
     let mut b = demo();
-    enrolled(&mut b);
+    common::enrolled(&mut b);
     let mari = b.ws.register_citizen("eleni", &citizen(1)).unwrap();
     let service = service_where(&b.ws, |s| s.fee == guichet_domain::catalogue::Fee::Free);
     let request =

@@ -5,7 +5,7 @@ import { api, onExportProgress, type Dashboard } from "../api";
 import type { Ctx } from "../app";
 import { barChart, columnChart } from "../charts";
 import { field, fill, h } from "../dom";
-import { formatDate, formatDuration, formatMoney, formatNumber, formatTime, lang, t } from "../i18n";
+import { amountForCore, formatDate, formatDuration, formatMoney, formatNumber, formatTime, lang, t } from "../i18n";
 
 /** How often the figures refresh while the screen is shown. */
 const REFRESH_MS = 5000;
@@ -136,7 +136,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
           result.textContent = t("dashboard.exporting");
           const unlisten = await onExportProgress((p) => (progress.value = p.step / p.of));
           try {
-            const done = await api.exportReport({ from: from.value, to: to.value || from.value, format: format.value, lang: lang(), cash_counted: cash.value.trim() || null });
+            const done = await api.exportReport({ from: from.value, to: to.value || from.value, format: format.value, lang: lang(), cash_counted: cash.value.trim() ? amountForCore(cash.value) : null });
             progress.value = 1;
             result.textContent = `${t("dashboard.exported", { path: done.path })} ${done.sync}`;
             result.className = done.clean ? "" : "error";

@@ -10,6 +10,7 @@ use guichet_domain::catalogue::{CenterKind, Channel, Service};
 // Re-exported so the test files take every helper from here; not every file uses both.
 #[allow(unused_imports)]
 pub use guichet_fixtures::history::{personal_code, valid_form};
+use guichet_protocol::EnrollResponse;
 use guichet_workstation::Workstation;
 use guichet_workstation::clock::ManualClock;
 use guichet_workstation::store::{NewCitizen, Setup};
@@ -75,4 +76,23 @@ pub fn service_where(ws: &Workstation, pick: impl Fn(&Service) -> bool) -> Servi
         .find(|s| pick(s))
         .map(|s| ws.service(&s.code).unwrap())
         .expect("the demo catalogue has such a service")
+}
+
+/// Enrols the bench's workstation with a back office that is never called: what applying an
+/// exchange's answer needs.
+pub fn enrolled(b: &mut Bench) {
+    let config = b.ws.config().unwrap();
+    b.ws.enroll(
+        &EnrollResponse {
+            center_code: config.center_code,
+            center_name: config.center_name,
+            center_kind: config.center_kind,
+            device_code: config.device_code,
+            receipt_prefix: "K7XB".parse().unwrap(),
+            token: "secret".into(),
+        },
+        "http://127.0.0.1:1",
+        None,
+    )
+    .unwrap();
 }
