@@ -1,5 +1,6 @@
 //! The commands the window calls: each takes what the UI sends, calls the workstation core and
-//! returns its answer, or its error in words. No rule lives here.
+//! returns its answer, or its error in words with the key the window translates it from
+//! (`ErrorView`). No rule lives here.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
 use guichet_domain::citizen::Citizen;
 use guichet_domain::feedback::PaymentMethod;
 use guichet_domain::form::FieldProblem;
+use guichet_domain::message::Message;
 use guichet_domain::money::Money;
 use guichet_domain::queue::{Counter, Lane, QueueTarget};
 use guichet_domain::request::Action;
@@ -23,10 +25,10 @@ use guichet_workstation::sync::{BackOffice, Credential, save_credential};
 use serde::{Deserialize, Serialize};
 use tauri::{Emitter, State};
 
-use crate::shell::{Shell, StatusBar};
+use crate::shell::{ErrorView, Shell, StatusBar};
 
 type Shared<'a> = State<'a, Arc<Shell>>;
-type Answer<T> = Result<T, String>;
+type Answer<T> = Result<T, ErrorView>;
 
 /// The actor of every action: the workstation's clerk, as set up (the core fills it in).
 const CLERK: &str = "";
@@ -74,7 +76,11 @@ pub struct StandaloneSetup {
 #[tauri::command(async)]
 pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<Config> {
     let catalogue: Catalogue = serde_json::from_str(guichet_fixtures::DEMO_CATALOGUE_JSON)
-        .map_err(|e| format!("the demo catalogue built into this app is broken: {e}"))?;
+        .map_err(|e| {
+            ErrorView::internal(format!(
+                "the demo catalogue built into this app is broken: {e}"
+            ))
+        })?;
     let counters = guichet_fixtures::demo_counters(&catalogue);
     let setup = Setup {
         center_code: setup.center_code.trim().to_owned(),
@@ -98,11 +104,8 @@ pub async fn enroll(
     code: String,
     clerk: String,
 ) -> Answer<Config> {
-    let office = BackOffice::new(server.trim(), None, ENROLL_TIMEOUT).map_err(|e| e.to_string())?;
-    let enrolled = office
-        .enroll(code.trim(), None)
-        .await
-        .map_err(|e| e.to_string())?;
+    let office = BackOffice::new(server.trim(), None, ENROLL_TIMEOUT)?;
+    let enrolled = office.enroll(code.trim(), None).await?;
     let clerk = Some(clerk.trim()).filter(|c| !c.is_empty());
     let config = shell.act(|ws| {
         ws.enroll(&enrolled, office.base_url(), clerk)?;
@@ -118,8 +121,7 @@ pub async fn enroll(
             device_code: enrolled.device_code.clone(),
             token: enrolled.token.clone(),
         },
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
     shell.start_sync_if_enrolled();
     Ok(config)
 }
@@ -302,7 +304,7 @@ pub fn feedback(
 /// Today's figures for the supervisor's dashboard, names in `lang`.
 #[tauri::command(async)]
 pub fn dashboard(shell: Shared<'_>, lang: String) -> Answer<Dashboard> {
-    let locale = Locale::parse(&lang).map_err(|e| e.to_string())?;
+    let locale = Locale::parse(&lang)?;
     shell.read(|ws| guichet_report::dashboard(ws, locale))
 }
 
@@ -323,6 +325,26 @@ pub struct Exported {
     pub sync: String,
 }
 
+/// Which end of an export's period a day is.
+#[derive(Debug, Clone, Copy)]
+enum Bound {
+    First,
+    Last,
+}
+
+fn export_day(text: &str, bound: Bound) -> Result<chrono::NaiveDate, ErrorView> {
+    let (what, key) = match bound {
+        Bound::First => ("first", "error.export.first_day"),
+        Bound::Last => ("last", "error.export.last_day"),
+    };
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        ErrorView::new(
+            format!("the {what} day '{text}' is not a date: use YYYY-MM-DD"),
+            Some(Message::new(key).text("input", text)),
+        )
+    })
+}
+
 /// The event that carries an export's progress: `{ step, of }`.
 pub const EXPORT_PROGRESS: &str = "export-progress";
 
@@ -330,26 +352,25 @@ pub const EXPORT_PROGRESS: &str = "export-progress";
 /// so that the counter keeps working meanwhile; progress goes to the window as events.
 #[tauri::command]
 pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported> {
-    let day = |text: &str, what: &str| {
-        chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-            .map_err(|_| format!("the {what} day '{text}' is not a date: use YYYY-MM-DD"))
-    };
-    let from = day(&export.from, "first")?;
-    let to = day(&export.to, "last")?;
+    let from = export_day(&export.from, Bound::First)?;
+    let to = export_day(&export.to, Bound::Last)?;
     let format = Format::ALL
         .into_iter()
         .find(|f| f.as_str() == export.format)
         .ok_or_else(|| {
-            format!(
-                "'{}' is not a report format: use csv, xlsx or pdf",
-                export.format
+            ErrorView::new(
+                format!(
+                    "'{}' is not a report format: use csv, xlsx or pdf",
+                    export.format
+                ),
+                None,
             )
         })?;
-    let locale = Locale::parse(&export.lang).map_err(|e| e.to_string())?;
+    let locale = Locale::parse(&export.lang)?;
     let shell = Arc::clone(&shell);
     tauri::async_runtime::spawn_blocking(move || {
-        let ws = shell.open_reader().map_err(|e| e.to_string())?;
-        let config = ws.config().map_err(|e| e.to_string())?;
+        let ws = shell.open_reader()?;
+        let config = ws.config()?;
         let cash_counted_minor = export
             .cash_counted
             .as_deref()
@@ -357,10 +378,11 @@ pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported
             .filter(|c| !c.is_empty())
             .map(|c| Money::parse_decimal(c, &config.currency).map(|m| m.minor))
             .transpose()
-            .map_err(|e| e.to_string())?;
+            .map_err(Error::from)?;
         let dir = shell.reports_dir();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create the folder {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            ErrorView::internal(format!("cannot create the folder {}: {e}", dir.display()))
+        })?;
         let name = if from == to {
             format!("guichet-{}-{from}", config.center_code)
         } else {
@@ -385,15 +407,15 @@ pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported
                 cash_counted_minor,
                 progress: Some(&progress),
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         // `write` replaces a PDF or XLSX file whole; a CSV directory from an earlier export of
         // the same days must go first, as it takes only an empty one.
         if format == Format::Csv && out.is_dir() {
-            std::fs::remove_dir_all(&out)
-                .map_err(|e| format!("cannot replace {}: {e}", out.display()))?;
+            std::fs::remove_dir_all(&out).map_err(|e| {
+                ErrorView::internal(format!("cannot replace {}: {e}", out.display()))
+            })?;
         }
-        guichet_report::write(&report, format, &out).map_err(|e| e.to_string())?;
+        guichet_report::write(&report, format, &out)?;
         Ok(Exported {
             path: out.display().to_string(),
             clean: report.sync.clean,
@@ -401,5 +423,8 @@ pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported
         })
     })
     .await
-    .map_err(|e| format!("the export stopped: {e}"))?
+    .map_err(|e| ErrorView::internal(format!("the export stopped: {e}")))?
 }
+
+#[cfg(test)]
+mod tests;

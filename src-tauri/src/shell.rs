@@ -1,13 +1,15 @@
-//! The shell's state: the workstation, the sync task, and the status bar they feed.
+//! The shell's state: the workstation, the sync task, and the status bar they feed; and the
+//! form in which errors reach the window.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use guichet_domain::message::Message;
 use guichet_workstation::Workstation;
 use guichet_workstation::store::{DATABASE_FILE, OutboxState};
 use guichet_workstation::sync::{
-    BackOffice, Phase, Progress, SyncHandle, SyncOptions, SyncStatus, load_credential,
+    BackOffice, Phase, Progress, SyncError, SyncHandle, SyncOptions, SyncStatus, load_credential,
 };
 use guichet_workstation::{Error, SystemClock};
 
@@ -32,6 +34,61 @@ pub struct StatusBar {
     /// Changes the back office refused or decided otherwise, for the clerk to look at.
     pub refused: u64,
     pub conflicts: u64,
+}
+
+/// An error as the window receives it: `{ message, key?, args? }`, the core's English and,
+/// where the core has one, the key and values the window translates it from (see
+/// `guichet_domain::message`).
+#[derive(Debug, Serialize)]
+pub struct ErrorView {
+    pub message: String,
+    #[serde(flatten)]
+    pub translation: Option<Message>,
+}
+
+impl ErrorView {
+    pub fn new(message: impl ToString, translation: Option<Message>) -> Self {
+        ErrorView {
+            message: message.to_string(),
+            translation,
+        }
+    }
+
+    /// What "sync now" says on a workstation without a back office.
+    pub fn standalone() -> Self {
+        ErrorView::new(
+            "this workstation works standalone: enroll it with a back office to sync",
+            Some(Message::new("error.standalone")),
+        )
+    }
+
+    /// A failure of the machine rather than a refusal (a folder that cannot be made).
+    pub fn internal(message: impl ToString) -> Self {
+        let message = message.to_string();
+        let translation = Some(Message::internal(&message));
+        ErrorView {
+            message,
+            translation,
+        }
+    }
+}
+
+impl From<Error> for ErrorView {
+    fn from(e: Error) -> Self {
+        ErrorView::new(&e, e.message())
+    }
+}
+
+impl From<SyncError> for ErrorView {
+    fn from(e: SyncError) -> Self {
+        ErrorView::new(&e, e.message())
+    }
+}
+
+impl From<guichet_report::Error> for ErrorView {
+    fn from(e: guichet_report::Error) -> Self {
+        ErrorView::new(&e, e.message())
+    }
 }
 
 #[derive(Debug)]
@@ -64,11 +121,11 @@ impl Shell {
     }
 
     /// Runs a read on the workstation.
-    pub fn read<T, E: std::fmt::Display>(
+    pub fn read<T, E: Into<ErrorView>>(
         &self,
         f: impl FnOnce(&Workstation) -> Result<T, E>,
-    ) -> Result<T, String> {
-        f(&lock(&self.ws)).map_err(|e| e.to_string())
+    ) -> Result<T, ErrorView> {
+        f(&lock(&self.ws)).map_err(Into::into)
     }
 
     /// Runs a clerk action; after it, the sync task hears of the change and the status bar
@@ -76,8 +133,8 @@ impl Shell {
     pub fn act<T>(
         &self,
         f: impl FnOnce(&mut Workstation) -> Result<T, Error>,
-    ) -> Result<T, String> {
-        let out = f(&mut lock(&self.ws)).map_err(|e| e.to_string())?;
+    ) -> Result<T, ErrorView> {
+        let out = f(&mut lock(&self.ws))?;
         if let Some(sync) = lock(&self.sync).as_ref() {
             sync.notify_change();
         }
@@ -152,15 +209,13 @@ impl Shell {
     }
 
     /// Asks the task to sync now, skipping its debounce and backoff.
-    pub fn sync_now(&self) -> Result<(), String> {
+    pub fn sync_now(&self) -> Result<(), ErrorView> {
         match lock(&self.sync).as_ref() {
             Some(sync) => {
                 sync.sync_now();
                 Ok(())
             }
-            None => Err(
-                "this workstation works standalone: enroll it with a back office to sync".into(),
-            ),
+            None => Err(ErrorView::standalone()),
         }
     }
 

@@ -1,8 +1,10 @@
-// The shell's commands, typed. Every call returns the core's answer or throws its error,
-// a sentence that says what was wrong and what to do.
+// The shell's commands, typed. Every call returns the core's answer or throws its error
+// (a CoreError: a sentence that says what was wrong and what to do, and the key to say it in
+// the clerk's language; see messages.ts).
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen } from "@tauri-apps/api/event";
+import { fromShell, type Message } from "./messages";
 
 export type Text = Record<string, string>;
 export interface Money {
@@ -156,7 +158,8 @@ export interface ServiceView {
   due_date: string;
   depth_here: Depth | null;
 }
-export interface FieldProblem {
+/** A field's problem: the core's English words, and the key and values to translate them. */
+export interface FieldProblem extends Message {
   field: string;
   problem: string;
 }
@@ -269,7 +272,7 @@ export interface Exported {
 
 function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
   return invoke<T>(command, args).catch((e: unknown) => {
-    throw new Error(typeof e === "string" ? e : e instanceof Error ? e.message : String(e));
+    throw fromShell(e);
   });
 }
 

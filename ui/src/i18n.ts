@@ -38,6 +38,11 @@ export function keys(l: Lang): string[] {
   return Object.keys(catalogs[l]);
 }
 
+/** Whether `key` has a string in language `l` (not only in English). */
+export function has(key: string, l: Lang = current): boolean {
+  return key in catalogs[l];
+}
+
 /** The string for `key`, with `{name}` placeholders filled from `params`. */
 export function t(key: string, params: Record<string, string | number> = {}, l: Lang = current): string {
   const template = catalogs[l][key] ?? catalogs.en[key];

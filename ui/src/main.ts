@@ -6,6 +6,7 @@ import { api, onStatus, type StatusBar } from "./api";
 import { SYNCED, emptyVisit, painted, record, timings, type Ctx, type Screen } from "./app";
 import { fill, h } from "./dom";
 import { LANGS, isLang, lang, onLangChange, setLang, t } from "./i18n";
+import { explain } from "./messages";
 import { firstRun } from "./screens/firstrun";
 import { dashboardScreen, type DashboardScreen } from "./screens/dashboard";
 import { feedbackScreen } from "./screens/feedback";
@@ -54,7 +55,7 @@ const ctx: Ctx = {
     try {
       await action();
     } catch (err) {
-      announce((err as Error).message, "error");
+      announce(explain(err), "error");
     }
     await painted();
     record(label, performance.now() - started);
@@ -200,7 +201,7 @@ async function syncNow(): Promise<void> {
     try {
       await api.syncNow();
     } catch (err) {
-      announce((err as Error).message, "error");
+      announce(explain(err), "error");
     }
   });
 }

@@ -513,7 +513,7 @@ fn parse_payment_method(input: &str) -> Result<PaymentMethod, String> {
 }
 
 fn parse_date(input: &str) -> Result<NaiveDate, String> {
-    guichet_domain::form::parse_date(input)
+    guichet_domain::form::parse_date(input).map_err(|e| e.to_string())
 }
 
 fn parse_field(input: &str) -> Result<(String, String), String> {

@@ -82,7 +82,7 @@ impl CliError {
             | CliError::AuditBroken(_)
             | CliError::NoDataDir
             | CliError::Render(_) => 1,
-            CliError::Sync(SyncError::Protocol(_)) => 2,
+            CliError::Sync(SyncError::Protocol(_) | SyncError::Address(_)) => 2,
             CliError::Sync(_) => 1,
             CliError::Report(e) => report_exit(e),
         }
@@ -124,6 +124,7 @@ fn core_exit(e: &CoreError) -> u8 {
         | CoreError::StaleCatalogue { .. }
         | CoreError::NotFound { .. }
         | CoreError::Duplicate { .. }
+        | CoreError::Refused(_)
         | CoreError::Invalid(_) => 2,
     }
 }
@@ -160,7 +161,7 @@ fn sync_kind(e: &SyncError) -> &'static str {
         SyncError::Revoked(_) => "revoked",
         SyncError::Unauthorized(_) => "unauthorized",
         SyncError::Refused { .. } => "refused",
-        SyncError::Protocol(_) => "protocol",
+        SyncError::Protocol(_) | SyncError::Address(_) => "protocol",
         SyncError::Store(e) => core_kind(e),
     }
 }
@@ -174,7 +175,7 @@ fn core_kind(e: &CoreError) -> &'static str {
         CoreError::StaleCatalogue { .. } => "stale_catalogue",
         CoreError::NotFound { .. } => "not_found",
         CoreError::Duplicate { .. } => "duplicate",
-        CoreError::Invalid(_) => "invalid",
+        CoreError::Refused(_) | CoreError::Invalid(_) => "invalid",
         CoreError::NewerSchema { .. } => "newer_schema",
         CoreError::DataDir { .. } => "data_dir",
         CoreError::Sqlite(_) => "database",

@@ -31,7 +31,39 @@ pub struct Citizen {
 pub struct NationalIdError {
     pub input: String,
     pub scheme: &'static str,
-    pub reason: String,
+    pub reason: IdProblem,
+}
+
+/// What is wrong with a national id; each reason belongs to one scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum IdProblem {
+    /// Estonian: not 11 digits.
+    #[error("it must be exactly 11 digits (got {got} characters)")]
+    Length { got: usize },
+    /// Estonian: no real date in the first seven digits.
+    #[error("its first seven digits do not encode a real birth date")]
+    BirthDate,
+    /// Estonian: the check digit does not match.
+    #[error("its check digit does not match: a digit is mistyped or two are swapped")]
+    CheckDigit,
+    /// Plain: not 4 to 20 letters and digits.
+    #[error("use 4 to 20 letters and digits")]
+    Plain,
+}
+
+/// Why a citizen cannot be registered as typed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CitizenProblem {
+    #[error("both the given name and the family name are required")]
+    NamesRequired,
+    #[error("birth date {birth_date} is in the future")]
+    BornInTheFuture { birth_date: NaiveDate },
+    #[error("national id {id} encodes the birth date {encoded}, not {birth_date}; check both")]
+    BirthDateMismatch {
+        id: String,
+        encoded: NaiveDate,
+        birth_date: NaiveDate,
+    },
 }
 
 /// A deployment's rule for national ids.
@@ -85,28 +117,23 @@ impl NationalIdScheme for EstonianPersonalCode {
     }
 
     fn normalize(&self, raw: &str) -> std::result::Result<String, NationalIdError> {
-        let fail = |reason: String| NationalIdError {
+        let fail = |reason: IdProblem| NationalIdError {
             input: raw.to_owned(),
             scheme: "Estonian personal code (11 digits)",
             reason,
         };
         let id: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
         if id.len() != 11 || !id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(fail(format!(
-                "it must be exactly 11 digits (got {} characters)",
-                id.chars().count()
-            )));
+            return Err(fail(IdProblem::Length {
+                got: id.chars().count(),
+            }));
         }
         let digits: Vec<u32> = id.chars().filter_map(|c| c.to_digit(10)).collect();
         if Self::date_of(&digits).is_none() {
-            return Err(fail(
-                "its first seven digits do not encode a real birth date".into(),
-            ));
+            return Err(fail(IdProblem::BirthDate));
         }
         if Self::check_digit(&digits[..10]) != digits[10] {
-            return Err(fail(
-                "its check digit does not match: a digit is mistyped or two are swapped".into(),
-            ));
+            return Err(fail(IdProblem::CheckDigit));
         }
         Ok(id)
     }
@@ -140,7 +167,7 @@ impl NationalIdScheme for PlainId {
             Err(NationalIdError {
                 input: raw.to_owned(),
                 scheme: "plain id",
-                reason: "use 4 to 20 letters and digits".into(),
+                reason: IdProblem::Plain,
             })
         }
     }
@@ -173,21 +200,23 @@ pub fn register(
     let family_name = family_name.trim();
     if given_name.is_empty() || family_name.is_empty() {
         return Err(DomainError::Citizen {
-            problem: "both the given name and the family name are required".into(),
+            problem: CitizenProblem::NamesRequired,
         });
     }
     if birth_date > today {
         return Err(DomainError::Citizen {
-            problem: format!("birth date {birth_date} is in the future"),
+            problem: CitizenProblem::BornInTheFuture { birth_date },
         });
     }
     if let Some(encoded) = scheme.birth_date(&id)
         && encoded != birth_date
     {
         return Err(DomainError::Citizen {
-            problem: format!(
-                "national id {id} encodes the birth date {encoded}, not {birth_date}; check both"
-            ),
+            problem: CitizenProblem::BirthDateMismatch {
+                id,
+                encoded,
+                birth_date,
+            },
         });
     }
     Ok(Citizen {

@@ -1,7 +1,8 @@
 //! Every way a domain rule can refuse, with the context needed to say what was wrong and what to
 //! do about it.
 
-use crate::citizen::NationalIdError;
+use crate::citizen::{CitizenProblem, NationalIdError};
+use crate::feedback::{FeedbackProblem, PaymentProblem};
 use crate::form::FieldProblem;
 use crate::queue::{TicketAction, TicketStatus};
 use crate::receipt::ReceiptError;
@@ -34,7 +35,7 @@ pub enum DomainError {
     },
 
     #[error("{problem}")]
-    Citizen { problem: String },
+    Citizen { problem: CitizenProblem },
 
     #[error(transparent)]
     NationalId(#[from] NationalIdError),
@@ -62,10 +63,13 @@ pub enum DomainError {
     Hlc { input: String },
 
     #[error("{problem}")]
-    Feedback { problem: String },
+    Feedback { problem: FeedbackProblem },
 
     #[error("payment for request {request} refused: {problem}")]
-    Payment { request: String, problem: String },
+    Payment {
+        request: String,
+        problem: PaymentProblem,
+    },
 
     #[error(transparent)]
     Receipt(#[from] ReceiptError),

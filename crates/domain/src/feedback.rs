@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalogue::Channel;
 use crate::error::{DomainError, Result};
-use crate::money::Money;
+use crate::money::{Currency, Money};
 
 /// The longest comment kept: enough for a few sentences typed at the counter.
 pub const MAX_COMMENT_CHARS: usize = 1000;
@@ -22,7 +22,7 @@ impl Feedback {
     pub fn new(rating: u8, comment: Option<&str>, channel: Channel) -> Result<Self> {
         if !(1..=5).contains(&rating) {
             return Err(DomainError::Feedback {
-                problem: format!("rating {rating} is out of range: give 1 (bad) to 5 (very good)"),
+                problem: FeedbackProblem::RatingOutOfRange { rating },
             });
         }
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
@@ -30,10 +30,9 @@ impl Feedback {
             && c.chars().count() > MAX_COMMENT_CHARS
         {
             return Err(DomainError::Feedback {
-                problem: format!(
-                    "the comment has {} characters; keep it to {MAX_COMMENT_CHARS}",
-                    c.chars().count()
-                ),
+                problem: FeedbackProblem::CommentTooLong {
+                    len: c.chars().count(),
+                },
             });
         }
         Ok(Feedback {
@@ -42,6 +41,15 @@ impl Feedback {
             channel,
         })
     }
+}
+
+/// Why a citizen's feedback cannot be kept as given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FeedbackProblem {
+    #[error("rating {rating} is out of range: give 1 (bad) to 5 (very good)")]
+    RatingOutOfRange { rating: u8 },
+    #[error("the comment has {len} characters; keep it to {MAX_COMMENT_CHARS}")]
+    CommentTooLong { len: usize },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -80,31 +88,44 @@ impl PaymentMethod {
     }
 }
 
+/// Why a payment is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentProblem {
+    #[error("the fee is in {due}, not {paid}")]
+    OtherCurrency { due: Currency, paid: Currency },
+    #[error("the amount must be above zero")]
+    NotPositive,
+    #[error("the fee is already paid in full")]
+    PaidInFull,
+    #[error("{paid} is more than the {owed} still owed")]
+    TooMuch { paid: Money, owed: Money },
+}
+
 /// Whether a payment of `paid` settles `due`: same currency, and no more than what is still
 /// owed (a clerk who types one zero too many is stopped, not the drawer).
 pub fn check_payment(request: &str, due: &Money, already_paid: i64, paid: &Money) -> Result<()> {
-    let refuse = |problem: String| DomainError::Payment {
+    let refuse = |problem: PaymentProblem| DomainError::Payment {
         request: request.to_owned(),
         problem,
     };
     if paid.currency != due.currency {
-        return Err(refuse(format!(
-            "the fee is in {}, not {}",
-            due.currency, paid.currency
-        )));
+        return Err(refuse(PaymentProblem::OtherCurrency {
+            due: due.currency.clone(),
+            paid: paid.currency.clone(),
+        }));
     }
     if paid.minor <= 0 {
-        return Err(refuse("the amount must be above zero".into()));
+        return Err(refuse(PaymentProblem::NotPositive));
     }
     let owed = due.minor.saturating_sub(already_paid);
     if owed <= 0 {
-        return Err(refuse("the fee is already paid in full".into()));
+        return Err(refuse(PaymentProblem::PaidInFull));
     }
     if paid.minor > owed {
-        return Err(refuse(format!(
-            "{paid} is more than the {} still owed",
-            Money::new(owed, due.currency.clone())
-        )));
+        return Err(refuse(PaymentProblem::TooMuch {
+            paid: paid.clone(),
+            owed: Money::new(owed, due.currency.clone()),
+        }));
     }
     Ok(())
 }
@@ -112,7 +133,6 @@ pub fn check_payment(request: &str, due: &Money, already_paid: i64, paid: &Money
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::money::Currency;
 
     #[test]
     fn ratings_and_comments() {

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Serialize, Serializer};
 
-use crate::citizen::NationalIdScheme;
+use crate::citizen::{NationalIdError, NationalIdScheme};
 use crate::text::Text;
 
 /// One field of an application form. (Unknown keys are refused by `FieldKind`, which receives
@@ -71,11 +72,61 @@ pub struct FormContext<'a> {
     pub national_ids: &'a dyn NationalIdScheme,
 }
 
-/// One field that did not pass, with the reason in words a clerk can act on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One field that did not pass, with the reason.
+///
+/// It reaches the window and the CLI's JSON as `{ field, problem, key, args }`: the problem in
+/// English words a clerk can act on, and the key and values the window translates it from.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldProblem {
     pub field: String,
-    pub problem: String,
+    pub problem: ValueProblem,
+}
+
+impl Serialize for FieldProblem {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let message = self.problem.message();
+        let mut out = serializer.serialize_struct("FieldProblem", 4)?;
+        out.serialize_field("field", &self.field)?;
+        out.serialize_field("problem", &self.problem.to_string())?;
+        out.serialize_field("key", &message.key)?;
+        out.serialize_field("args", &message.args)?;
+        out.end()
+    }
+}
+
+/// Why a value does not fit its field, in words a clerk can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValueProblem {
+    #[error("is required")]
+    Required,
+    #[error("must have at least {min} characters (has {len})")]
+    TooShort { min: u32, len: u32 },
+    #[error("must have at most {max} characters (has {len})")]
+    TooLong { max: u32, len: u32 },
+    #[error("'{input}' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY")]
+    NotADate { input: String },
+    #[error("{date} is in the future; enter a date up to today")]
+    InTheFuture { date: NaiveDate },
+    #[error("{date} is in the past; enter today or a later date")]
+    InThePast { date: NaiveDate },
+    #[error("'{input}' is not a whole number")]
+    NotANumber { input: String },
+    #[error("must be at least {min}")]
+    BelowMin { min: i64 },
+    #[error("must be at most {max}")]
+    AboveMax { max: i64 },
+    #[error("'{input}' is not one of the choices: {choices}")]
+    NotAChoice { input: String, choices: String },
+    #[error(transparent)]
+    NationalId(#[from] NationalIdError),
+    #[error(
+        "'{input}' is not a phone number: '{character}' is not allowed; use digits, spaces and an optional leading +"
+    )]
+    PhoneCharacter { input: String, character: char },
+    #[error("'{input}' has {digits} digits; a phone number has 6 to 15")]
+    PhoneLength { input: String, digits: usize },
+    #[error("is not a field of this form; its fields are: {fields}")]
+    NotAField { fields: String },
 }
 
 impl FormField {
@@ -137,7 +188,7 @@ impl FormField {
     }
 
     /// Checks one value and returns its canonical form.
-    pub fn check(&self, raw: &str, ctx: &FormContext<'_>) -> Result<String, String> {
+    pub fn check(&self, raw: &str, ctx: &FormContext<'_>) -> Result<String, ValueProblem> {
         let value = raw.trim();
         match &self.kind {
             FieldKind::Text {
@@ -148,12 +199,12 @@ impl FormField {
                 if let Some(min) = min_length
                     && len < *min
                 {
-                    return Err(format!("must have at least {min} characters (has {len})"));
+                    return Err(ValueProblem::TooShort { min: *min, len });
                 }
                 if let Some(max) = max_length
                     && len > *max
                 {
-                    return Err(format!("must have at most {max} characters (has {len})"));
+                    return Err(ValueProblem::TooLong { max: *max, len });
                 }
                 Ok(value.to_owned())
             }
@@ -163,12 +214,10 @@ impl FormField {
             } => {
                 let date = parse_date(value)?;
                 if *not_future && date > ctx.today {
-                    return Err(format!("{date} is in the future; enter a date up to today"));
+                    return Err(ValueProblem::InTheFuture { date });
                 }
                 if *not_past && date < ctx.today {
-                    return Err(format!(
-                        "{date} is in the past; enter today or a later date"
-                    ));
+                    return Err(ValueProblem::InThePast { date });
                 }
                 Ok(date.to_string())
             }
@@ -176,16 +225,18 @@ impl FormField {
                 let n: i64 = value
                     .replace([' ', '\u{a0}', '_'], "")
                     .parse()
-                    .map_err(|_| format!("'{value}' is not a whole number"))?;
+                    .map_err(|_| ValueProblem::NotANumber {
+                        input: value.to_owned(),
+                    })?;
                 if let Some(min) = min
                     && n < *min
                 {
-                    return Err(format!("must be at least {min}"));
+                    return Err(ValueProblem::BelowMin { min: *min });
                 }
                 if let Some(max) = max
                     && n > *max
                 {
-                    return Err(format!("must be at most {max}"));
+                    return Err(ValueProblem::AboveMax { max: *max });
                 }
                 Ok(n.to_string())
             }
@@ -193,17 +244,15 @@ impl FormField {
                 .iter()
                 .find(|o| o.code.eq_ignore_ascii_case(value))
                 .map(|o| o.code.clone())
-                .ok_or_else(|| {
-                    format!(
-                        "'{value}' is not one of the choices: {}",
-                        options
-                            .iter()
-                            .map(|o| o.code.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )
+                .ok_or_else(|| ValueProblem::NotAChoice {
+                    input: value.to_owned(),
+                    choices: options
+                        .iter()
+                        .map(|o| o.code.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 }),
-            FieldKind::NationalId => ctx.national_ids.normalize(value).map_err(|e| e.to_string()),
+            FieldKind::NationalId => Ok(ctx.national_ids.normalize(value)?),
             FieldKind::Phone => normalize_phone(value),
         }
     }
@@ -224,7 +273,7 @@ pub fn validate(
                 if field.required {
                     problems.push(FieldProblem {
                         field: field.code.clone(),
-                        problem: "is required".into(),
+                        problem: ValueProblem::Required,
                     });
                 }
             }
@@ -243,14 +292,13 @@ pub fn validate(
         if !fields.iter().any(|f| &f.code == code) {
             problems.push(FieldProblem {
                 field: code.clone(),
-                problem: format!(
-                    "is not a field of this form; its fields are: {}",
-                    fields
+                problem: ValueProblem::NotAField {
+                    fields: fields
                         .iter()
                         .map(|f| f.code.as_str())
                         .collect::<Vec<_>>()
-                        .join(", ")
-                ),
+                        .join(", "),
+                },
             });
         }
     }
@@ -262,21 +310,21 @@ pub fn validate(
 }
 
 /// Accepts ISO dates (2024-03-31) and the day-first forms clerks type (31/03/2024, 31.03.2024).
-pub fn parse_date(value: &str) -> Result<NaiveDate, String> {
+pub fn parse_date(value: &str) -> Result<NaiveDate, ValueProblem> {
     let value = value.trim();
     for format in ["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y"] {
         if let Ok(d) = NaiveDate::parse_from_str(value, format) {
             return Ok(d);
         }
     }
-    Err(format!(
-        "'{value}' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY"
-    ))
+    Err(ValueProblem::NotADate {
+        input: value.to_owned(),
+    })
 }
 
 /// Phone numbers in international or national form: an optional leading '+', then 6 to 15
 /// digits (E.164's maximum), separators ignored.
-pub fn normalize_phone(value: &str) -> Result<String, String> {
+pub fn normalize_phone(value: &str) -> Result<String, ValueProblem> {
     let mut out = String::new();
     for (i, c) in value.trim().chars().enumerate() {
         match c {
@@ -284,17 +332,19 @@ pub fn normalize_phone(value: &str) -> Result<String, String> {
             '0'..='9' => out.push(c),
             ' ' | '-' | '.' | '(' | ')' => {}
             _ => {
-                return Err(format!(
-                    "'{value}' is not a phone number: '{c}' is not allowed; use digits, spaces and an optional leading +"
-                ));
+                return Err(ValueProblem::PhoneCharacter {
+                    input: value.to_owned(),
+                    character: c,
+                });
             }
         }
     }
     let digits = out.trim_start_matches('+').len();
     if !(6..=15).contains(&digits) {
-        return Err(format!(
-            "'{value}' has {digits} digits; a phone number has 6 to 15"
-        ));
+        return Err(ValueProblem::PhoneLength {
+            input: value.to_owned(),
+            digits,
+        });
     }
     Ok(out)
 }
@@ -412,6 +462,10 @@ mod tests {
         );
         let missing = validate(&form(), &values(&[]), &ctx()).unwrap_err();
         assert_eq!(missing.len(), 2);
-        assert!(missing.iter().all(|p| p.problem == "is required"));
+        assert!(
+            missing
+                .iter()
+                .all(|p| p.problem.to_string() == "is required")
+        );
     }
 }

@@ -12,6 +12,7 @@ pub mod error;
 pub mod feedback;
 pub mod form;
 pub mod hlc;
+pub mod message;
 pub mod money;
 pub mod queue;
 pub mod receipt;

@@ -227,11 +227,14 @@ pub struct Guards {
 pub enum Refusal {
     #[error("only {owner} may {action}")]
     WrongOwner { action: Action, owner: Party },
-    #[error("{action} is not possible from {from}; possible now: {possible}")]
+    #[error(
+        "{action} is not possible from {from}; possible now: {}",
+        describe_actions(possible)
+    )]
     NotAllowed {
         from: RequestStatus,
         action: Action,
-        possible: String,
+        possible: Vec<Action>,
     },
     #[error("the fee is not paid: record a payment or a waiver before dispatching")]
     FeeUnpaid,
@@ -261,7 +264,7 @@ pub fn next_status(
         .ok_or_else(|| Refusal::NotAllowed {
             from,
             action,
-            possible: describe_actions(&possible_actions(from, by)),
+            possible: possible_actions(from, by),
         })?;
     if action == Action::Dispatch && !guards.fee_settled {
         return Err(Refusal::FeeUnpaid);

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
+use guichet_domain::message::Message;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -45,6 +46,29 @@ pub enum Error {
 
     #[error("the PDF could not be made: {0}")]
     Pdf(String),
+}
+
+impl Error {
+    /// The error as the window translates it (see `guichet_domain::message`); `None` for what
+    /// the window never asks for (a language it does not send, a CSV directory it empties
+    /// itself).
+    pub fn message(&self) -> Option<Message> {
+        Some(match self {
+            Error::Store(e) => return e.message(),
+            Error::Domain(e) => return e.message(),
+            Error::Period { from, to } => Message::new("error.report.period")
+                .text("from", from)
+                .text("to", to),
+            Error::PeriodTooLong { days, max } => Message::new("error.report.too_long")
+                .text("days", days)
+                .text("max", max),
+            Error::Write { path, source } => Message::new("error.report.write")
+                .text("path", path.display())
+                .text("detail", source),
+            Error::Stored(_) | Error::Xlsx(_) | Error::Pdf(_) => Message::internal(self),
+            Error::UnknownLocale(_) | Error::OutputNotEmpty { .. } => return None,
+        })
+    }
 }
 
 impl From<rusqlite::Error> for Error {

@@ -1,9 +1,14 @@
 //! The workstation's errors. Each says what was wrong and what the clerk can do about it;
-//! the shell and the CLI show them as they are.
+//! the CLI shows them as they are, and the desktop window translates them from `message()`.
 
 use std::path::PathBuf;
 
 use guichet_domain::DomainError;
+use guichet_domain::catalogue::{Channel, Depth};
+use guichet_domain::form::ValueProblem;
+use guichet_domain::message::Message;
+use guichet_domain::queue::TicketStatus;
+use guichet_domain::request::RequestStatus;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -34,14 +39,20 @@ pub enum Error {
 
     #[error("no {kind} '{key}' here{hint}")]
     NotFound {
-        kind: &'static str,
+        kind: Kind,
         key: String,
         hint: String,
     },
 
     #[error("{kind} '{key}' already exists")]
-    Duplicate { kind: &'static str, key: String },
+    Duplicate { kind: Kind, key: String },
 
+    #[error(transparent)]
+    Refused(#[from] Refused),
+
+    /// Refusals no clerk meets at the window: definitions typed into the CLI (lanes, counters,
+    /// a waiting-time target), stored data that does not read back, a back office's answer that
+    /// does not match what was sent.
     #[error("{0}")]
     Invalid(String),
 
@@ -67,12 +78,291 @@ pub enum Error {
     Json(#[from] serde_json::Error),
 }
 
+/// What was looked for, or is there already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Service,
+    Category,
+    LifeEvent,
+    TargetGroup,
+    Agency,
+    Citizen,
+    Lane,
+    Counter,
+    Ticket,
+    Document,
+    Request,
+    Visit,
+    Feedback,
+    Holiday,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 14] = [
+        Kind::Service,
+        Kind::Category,
+        Kind::LifeEvent,
+        Kind::TargetGroup,
+        Kind::Agency,
+        Kind::Citizen,
+        Kind::Lane,
+        Kind::Counter,
+        Kind::Ticket,
+        Kind::Document,
+        Kind::Request,
+        Kind::Visit,
+        Kind::Feedback,
+        Kind::Holiday,
+    ];
+
+    /// The name in the keys of its messages.
+    pub fn code(self) -> &'static str {
+        match self {
+            Kind::Service => "service",
+            Kind::Category => "category",
+            Kind::LifeEvent => "life_event",
+            Kind::TargetGroup => "target_group",
+            Kind::Agency => "agency",
+            Kind::Citizen => "citizen",
+            Kind::Lane => "lane",
+            Kind::Counter => "counter",
+            Kind::Ticket => "ticket",
+            Kind::Document => "document",
+            Kind::Request => "request",
+            Kind::Visit => "visit",
+            Kind::Feedback => "feedback",
+            Kind::Holiday => "holiday",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Kind::Service => "service",
+            Kind::Category => "category",
+            Kind::LifeEvent => "life event",
+            Kind::TargetGroup => "target group",
+            Kind::Agency => "agency",
+            Kind::Citizen => "citizen with national id",
+            Kind::Lane => "priority lane",
+            Kind::Counter => "counter",
+            Kind::Ticket => "ticket",
+            Kind::Document => "required document",
+            Kind::Request => "request with receipt",
+            Kind::Visit => "visit",
+            Kind::Feedback => "feedback for the visit of ticket",
+            Kind::Holiday => "holiday",
+        })
+    }
+}
+
+/// A clerk's action that the workstation's own rules refuse (the domain's are in
+/// `DomainError`).
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error("centre code '{0}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.'")]
+    CenterCode(String),
+
+    #[error("device code '{0}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.'")]
+    DeviceCode(String),
+
+    #[error(
+        "service '{service}' is {} on this channel ({}): give the citizen the information; no request can be taken here",
+        depth.map_or("not offered", |d| d.as_str()),
+        channel.as_str()
+    )]
+    NotTakenHere {
+        service: String,
+        /// `None` when the channel does not offer the service at all.
+        depth: Option<Depth>,
+        channel: Channel,
+    },
+
+    #[error("say how the conflict was settled (a short note), then resolve it")]
+    ConflictNote,
+
+    #[error("request {request} has no open conflict: nothing to resolve")]
+    NoOpenConflict { request: String },
+
+    #[error(
+        "request {request} is {status}: its documents can change only while it is a draft or returned for correction"
+    )]
+    DocumentsFixed {
+        request: String,
+        status: RequestStatus,
+    },
+
+    #[error("request {request} is for a free service: there is nothing to pay")]
+    NothingToPay { request: String },
+
+    #[error("the fee of request {request} is waived ({ground}): there is nothing to pay")]
+    FeeWaived { request: String, ground: String },
+
+    #[error("request {request} is {status}: it takes no more payments")]
+    PaymentsClosed {
+        request: String,
+        status: RequestStatus,
+    },
+
+    #[error("request {request} is for a free service: there is no fee to waive")]
+    NoFeeToWaive { request: String },
+
+    #[error("the fee of request {request} is already waived")]
+    AlreadyWaived { request: String },
+
+    #[error(
+        "request {request} is already partly paid: a waiver covers the whole fee, so refund first"
+    )]
+    PartlyPaid { request: String },
+
+    #[error(
+        "'{ground}' is not an exemption ground for this service; {}",
+        exempt_groups(exemptions)
+    )]
+    NotExempt {
+        ground: String,
+        exemptions: Vec<String>,
+    },
+
+    #[error(
+        "visit {visit} has ended: requests can only be added while the citizen is at the counter"
+    )]
+    VisitEnded { visit: String },
+
+    #[error("ticket {ticket} was never served: feedback is given at the end of a visit")]
+    NeverServed { ticket: String },
+
+    #[error(
+        "counter {counter} is busy with ticket {ticket} ({}): finish it, mark it no-show or transfer it first",
+        status.as_str()
+    )]
+    CounterBusy {
+        counter: String,
+        ticket: String,
+        status: TicketStatus,
+    },
+
+    #[error("birth date: {0}")]
+    BirthDate(ValueProblem),
+
+    #[error("phone: {0}")]
+    Phone(ValueProblem),
+
+    #[error("email '{0}' is not an address: it should look like name@example.org")]
+    Email(String),
+
+    #[error("type at least the family name to search by name")]
+    NameToSearch,
+}
+
+fn exempt_groups(groups: &[String]) -> String {
+    if groups.is_empty() {
+        "it has no exemptions".to_owned()
+    } else {
+        format!("exempt groups: {}", groups.join(", "))
+    }
+}
+
 impl Error {
-    pub(crate) fn not_found(kind: &'static str, key: impl Into<String>, hint: &str) -> Self {
+    pub(crate) fn not_found(kind: Kind, key: impl Into<String>, hint: &str) -> Self {
         Error::NotFound {
             kind,
             key: key.into(),
             hint: hint.to_owned(),
+        }
+    }
+
+    /// The error as the window translates it (see `guichet_domain::message`). The hints that
+    /// name CLI commands are left out; `None` for what no clerk meets at the window.
+    pub fn message(&self) -> Option<Message> {
+        Some(match self {
+            Error::Domain(e) => return e.message(),
+            Error::NotSetUp => Message::new("error.not_set_up"),
+            Error::AlreadySetUp { center, device } => Message::new("error.already_set_up")
+                .text("center", center)
+                .text("device", device),
+            Error::NoCatalogue => Message::new("error.no_catalogue"),
+            Error::StaleCatalogue { held, offered } => Message::new("error.stale_catalogue")
+                .text("held", held)
+                .text("offered", offered),
+            Error::NotFound { kind, key, .. } => {
+                Message::new(format!("error.not_found.{}", kind.code())).text("key", key)
+            }
+            Error::Duplicate { kind, key } => {
+                Message::new(format!("error.duplicate.{}", kind.code())).text("key", key)
+            }
+            Error::Refused(refused) => refused.message(),
+            Error::Invalid(_) => return None,
+            Error::NewerSchema { .. }
+            | Error::DataDir { .. }
+            | Error::Sqlite(_)
+            | Error::Json(_) => Message::internal(self),
+        })
+    }
+}
+
+impl Refused {
+    pub fn message(&self) -> Message {
+        match self {
+            Refused::CenterCode(code) => Message::new("error.center_code").text("code", code),
+            Refused::DeviceCode(code) => Message::new("error.device_code").text("code", code),
+            Refused::NotTakenHere { service, depth, .. } => Message::new(match depth {
+                Some(_) => "error.information_only",
+                None => "error.not_offered",
+            })
+            .text("service", service),
+            Refused::ConflictNote => Message::new("error.conflict_note"),
+            Refused::NoOpenConflict { request } => {
+                Message::new("error.no_open_conflict").text("request", request)
+            }
+            Refused::DocumentsFixed { request, status } => Message::new("error.documents_fixed")
+                .text("request", request)
+                .term("status", *status),
+            Refused::NothingToPay { request } => {
+                Message::new("error.nothing_to_pay").text("request", request)
+            }
+            Refused::FeeWaived { request, ground } => Message::new("error.fee_waived")
+                .text("request", request)
+                .text("ground", ground),
+            Refused::PaymentsClosed { request, status } => Message::new("error.payments_closed")
+                .text("request", request)
+                .term("status", *status),
+            Refused::NoFeeToWaive { request } => {
+                Message::new("error.no_fee_to_waive").text("request", request)
+            }
+            Refused::AlreadyWaived { request } => {
+                Message::new("error.already_waived").text("request", request)
+            }
+            Refused::PartlyPaid { request } => {
+                Message::new("error.partly_paid").text("request", request)
+            }
+            Refused::NotExempt { ground, exemptions } if exemptions.is_empty() => {
+                Message::new("error.no_exemptions").text("ground", ground)
+            }
+            Refused::NotExempt { ground, exemptions } => Message::new("error.not_exempt")
+                .text("ground", ground)
+                .text("groups", exemptions.join(", ")),
+            Refused::VisitEnded { visit } => Message::new("error.visit_ended").text("visit", visit),
+            Refused::NeverServed { ticket } => {
+                Message::new("error.never_served").text("ticket", ticket)
+            }
+            Refused::CounterBusy {
+                counter,
+                ticket,
+                status,
+            } => Message::new("error.counter_busy")
+                .text("counter", counter)
+                .text("ticket", ticket)
+                .term("status", *status),
+            Refused::BirthDate(problem) => {
+                Message::new("error.birth_date").message("problem", problem.message())
+            }
+            Refused::Phone(problem) => {
+                Message::new("error.phone").message("problem", problem.message())
+            }
+            Refused::Email(email) => Message::new("error.email").text("email", email),
+            Refused::NameToSearch => Message::new("error.name_to_search"),
         }
     }
 }

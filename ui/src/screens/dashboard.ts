@@ -6,6 +6,7 @@ import type { Ctx } from "../app";
 import { barChart, columnChart } from "../charts";
 import { field, fill, h } from "../dom";
 import { amountForCore, formatDate, formatDuration, formatMoney, formatNumber, formatTime, lang, t } from "../i18n";
+import { explain } from "../messages";
 
 /** How often the figures refresh while the screen is shown. */
 const REFRESH_MS = 5000;
@@ -24,7 +25,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
       draw(await api.dashboard(lang()));
       error.textContent = "";
     } catch (err) {
-      error.textContent = (err as Error).message;
+      error.textContent = explain(err);
     }
   }
 
@@ -141,7 +142,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
             result.textContent = `${t("dashboard.exported", { path: done.path })} ${done.sync}`;
             result.className = done.clean ? "" : "error";
           } catch (err) {
-            result.textContent = (err as Error).message;
+            result.textContent = explain(err);
             result.className = "error";
             progress.hidden = true;
           } finally {

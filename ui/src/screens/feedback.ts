@@ -5,6 +5,7 @@ import { api } from "../api";
 import { emptyVisit, type Ctx } from "../app";
 import { field, h } from "../dom";
 import { t } from "../i18n";
+import { explain } from "../messages";
 
 export function feedbackScreen(ctx: Ctx): HTMLElement {
   const ticket = ctx.visit.ticket;
@@ -79,7 +80,7 @@ export function feedbackScreen(ctx: Ctx): HTMLElement {
                 ctx.announce(t("feedback.thanks"));
                 done();
               } catch (err) {
-                error.textContent = (err as Error).message;
+                error.textContent = explain(err);
               }
             }),
         },

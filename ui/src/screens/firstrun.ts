@@ -4,6 +4,7 @@ import { api } from "../api";
 import type { Ctx } from "../app";
 import { field, h } from "../dom";
 import { t } from "../i18n";
+import { explain } from "../messages";
 
 export function firstRun(ctx: Ctx): HTMLElement {
   const standaloneError = h("p", { class: "error", role: "alert" });
@@ -40,7 +41,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
             await ctx.refresh();
             ctx.go("queue");
           } catch (err) {
-            standaloneError.textContent = (err as Error).message;
+            standaloneError.textContent = explain(err);
           }
         });
       },
@@ -75,7 +76,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
             await ctx.refresh();
             ctx.go("queue");
           } catch (err) {
-            enrollError.textContent = (err as Error).message;
+            enrollError.textContent = explain(err);
           }
         });
       },

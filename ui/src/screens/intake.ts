@@ -17,6 +17,7 @@ import {
 import type { Ctx } from "../app";
 import { field, fill, h } from "../dom";
 import { amountForCore, amountForInput, formatDate, formatMoney, t, text } from "../i18n";
+import { explain, explainProblem } from "../messages";
 import { catalogueIndex } from "./queue";
 
 export interface IntakeScreen {
@@ -85,7 +86,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
                 : await api.findCitizens({ Name: { name: name.value, birth_date: born.value } });
               drawResults(found);
             } catch (err) {
-              error.textContent = (err as Error).message;
+              error.textContent = explain(err);
               fill(results);
             }
           });
@@ -153,7 +154,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
               });
               choose(c);
             } catch (err) {
-              error.textContent = (err as Error).message;
+              error.textContent = explain(err);
             }
           });
         },
@@ -321,8 +322,8 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       for (const [code, msg] of messages) {
         const problem = problems.find((p) => p.field === code);
         const touched = all || (values[code] ?? "") !== "";
-        const shown = problem && (touched || problem.problem !== "is required") ? problem : undefined;
-        msg.textContent = shown ? shown.problem : "";
+        const shown = problem && (touched || problem.key !== "form.problem.required") ? problem : undefined;
+        msg.textContent = shown ? explainProblem(shown) : "";
         inputs.get(code)?.setAttribute("aria-invalid", shown ? "true" : "false");
       }
     }
@@ -439,7 +440,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
           drawTaken(request);
           drawVisit();
         } catch (err) {
-          error.textContent = (err as Error).message;
+          error.textContent = explain(err);
         }
       });
     }
@@ -474,7 +475,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
           drawTaken(fresh);
           drawVisit();
         } catch (err) {
-          error.textContent = (err as Error).message;
+          error.textContent = explain(err);
         }
       });
     }

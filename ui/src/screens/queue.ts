@@ -5,6 +5,7 @@ import { api, type Browse, type QueueTarget, type QueueView, type ServiceHit, ty
 import { emptyVisit, type Ctx } from "../app";
 import { field, fill, h } from "../dom";
 import { formatDuration, t, text } from "../i18n";
+import { explain } from "../messages";
 
 let browseCache: Browse | null = null;
 let servicesCache: ServiceHit[] | null = null;
@@ -78,7 +79,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
             message.textContent = "";
             await load();
           } catch (err) {
-            message.textContent = (err as Error).message;
+            message.textContent = explain(err);
           }
         });
       },
@@ -119,7 +120,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
         await step();
         message.textContent = "";
       } catch (err) {
-        message.textContent = (err as Error).message;
+        message.textContent = explain(err);
       }
       await load();
     });

@@ -5,6 +5,7 @@ import { api, type Action, type RequestDetail, type RequestFilter, type RequestS
 import { SYNCED, type Ctx } from "../app";
 import { field, fill, h } from "../dom";
 import { formatDate, formatDateTime, formatMoney, t, text } from "../i18n";
+import { explain } from "../messages";
 
 const STATUSES: RequestStatus[] = [
   "draft",
@@ -52,7 +53,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
       error.textContent = "";
       drawList(list);
     } catch (err) {
-      error.textContent = (err as Error).message;
+      error.textContent = explain(err);
     }
   }
 
@@ -88,7 +89,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
         shown = receipt;
         drawDetail(await api.request(receipt));
       } catch (err) {
-        error.textContent = (err as Error).message;
+        error.textContent = explain(err);
       }
     });
   }
@@ -106,7 +107,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
           drawDetail(await run());
           await load();
         } catch (err) {
-          actionError.textContent = (err as Error).message;
+          actionError.textContent = explain(err);
         }
       });
     }

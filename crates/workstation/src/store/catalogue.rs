@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, ToSql, params};
 use serde::{Deserialize, Serialize};
 
 use super::{ActionTx, Workstation};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Result};
 
 /// What loading a catalogue did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,7 +115,7 @@ impl Workstation {
             Some(d) => Ok(serde_json::from_str(&d)?),
             None if self.catalogue_version()?.is_none() => Err(Error::NoCatalogue),
             None => Err(Error::not_found(
-                "service",
+                Kind::Service,
                 code,
                 " (not in the catalogue, or not offered at this centre); search with `guichet catalogue search WORDS`",
             )),
@@ -140,10 +140,10 @@ impl Workstation {
             return Err(Error::NoCatalogue);
         }
         for (table, kind, value) in [
-            ("life_events", "life event", &query.life_event),
-            ("target_groups", "target group", &query.target_group),
-            ("categories", "category", &query.category),
-            ("agencies", "agency", &query.agency),
+            ("life_events", Kind::LifeEvent, &query.life_event),
+            ("target_groups", Kind::TargetGroup, &query.target_group),
+            ("categories", Kind::Category, &query.category),
+            ("agencies", Kind::Agency, &query.agency),
         ] {
             if let Some(code) = value {
                 self.check_code(table, kind, code)?;
@@ -300,7 +300,7 @@ impl Workstation {
             )?;
             if added == 0 {
                 return Err(Error::Duplicate {
-                    kind: "holiday",
+                    kind: Kind::Holiday,
                     key: day.to_string(),
                 });
             }
@@ -318,7 +318,7 @@ impl Workstation {
         holidays(self.conn())
     }
 
-    pub(crate) fn check_code(&self, table: &str, kind: &'static str, code: &str) -> Result<()> {
+    pub(crate) fn check_code(&self, table: &str, kind: Kind, code: &str) -> Result<()> {
         let exists: bool = self.conn().query_row(
             &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE code = ?1)"),
             [code],

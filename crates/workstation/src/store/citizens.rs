@@ -9,7 +9,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::Workstation;
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Refused, Result};
 
 /// What the clerk types to register a citizen.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -40,8 +40,8 @@ impl Workstation {
     /// Registers a citizen after checking the id, names, dates and contact details.
     pub fn register_citizen(&mut self, actor: &str, new: &NewCitizen) -> Result<Citizen> {
         let scheme = self.national_ids()?;
-        let birth = guichet_domain::form::parse_date(&new.birth_date)
-            .map_err(|e| Error::Invalid(format!("birth date: {e}")))?;
+        let birth =
+            guichet_domain::form::parse_date(&new.birth_date).map_err(Refused::BirthDate)?;
         let mut citizen = register(
             scheme,
             &new.national_id,
@@ -56,7 +56,7 @@ impl Workstation {
             .filter(|p| !p.trim().is_empty())
             .map(normalize_phone)
             .transpose()
-            .map_err(|e| Error::Invalid(format!("phone: {e}")))?;
+            .map_err(Refused::Phone)?;
         citizen.email = new
             .email
             .as_deref()
@@ -78,7 +78,7 @@ impl Workstation {
             )?;
             if exists {
                 return Err(Error::Duplicate {
-                    kind: "citizen with national id",
+                    kind: Kind::Citizen,
                     key: citizen.national_id.clone(),
                 });
             }
@@ -119,7 +119,7 @@ impl Workstation {
             .optional()?
             .ok_or_else(|| {
                 Error::not_found(
-                    "citizen with national id",
+                    Kind::Citizen,
                     id,
                     "; register them with `guichet citizen add`",
                 )
@@ -136,13 +136,11 @@ impl Workstation {
                 Err(e) => Err(e),
             },
             CitizenQuery::Name { name, birth_date } => {
-                let birth = guichet_domain::form::parse_date(birth_date)
-                    .map_err(|e| Error::Invalid(format!("birth date: {e}")))?;
+                let birth =
+                    guichet_domain::form::parse_date(birth_date).map_err(Refused::BirthDate)?;
                 let key = fold(name);
                 if key.is_empty() {
-                    return Err(Error::Invalid(
-                        "type at least the family name to search by name".into(),
-                    ));
+                    return Err(Refused::NameToSearch.into());
                 }
                 let mut stmt = self.conn().prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM citizens
@@ -172,9 +170,7 @@ fn check_email(email: &str) -> Result<String> {
     if ok {
         Ok(email.to_owned())
     } else {
-        Err(Error::Invalid(format!(
-            "email '{email}' is not an address: it should look like name@example.org"
-        )))
+        Err(Refused::Email(email.to_owned()).into())
     }
 }
 

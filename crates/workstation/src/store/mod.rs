@@ -30,7 +30,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, Result};
+use crate::error::{Error, Refused, Result};
 
 pub use audit::{AuditReport, OutboxEntry, OutboxState};
 pub use catalogue::{Browse, BrowseEntry, CatalogueLoad, SearchQuery, ServiceHit};
@@ -154,15 +154,11 @@ impl Workstation {
         catalogue: Option<&Catalogue>,
         counters: &[Counter],
     ) -> Result<Config> {
-        for (what, code) in [
-            ("centre", &setup.center_code),
-            ("device", &setup.device_code),
-        ] {
-            if !is_valid_code(code) {
-                return Err(Error::Invalid(format!(
-                    "{what} code '{code}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.'"
-                )));
-            }
+        if !is_valid_code(&setup.center_code) {
+            return Err(Refused::CenterCode(setup.center_code).into());
+        }
+        if !is_valid_code(&setup.device_code) {
+            return Err(Refused::DeviceCode(setup.device_code).into());
         }
         scheme_by_name(&setup.national_id_scheme)?;
         let currency = Currency::parse(&setup.currency)?;

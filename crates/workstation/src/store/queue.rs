@@ -15,7 +15,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{ActionTx, Workstation};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Refused, Result};
 
 /// A ticket to issue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -144,7 +144,7 @@ impl Workstation {
         let category = match &new.target {
             QueueTarget::Service(s) => self.service(s)?.category,
             QueueTarget::Category(c) => {
-                self.check_code("categories", "category", c)?;
+                self.check_code("categories", Kind::Category, c)?;
                 c.clone()
             }
         };
@@ -162,7 +162,7 @@ impl Workstation {
                     .query_map([], |r| r.get(0))?
                     .collect::<std::result::Result<_, _>>()?;
                 return Err(Error::not_found(
-                    "priority lane",
+                    Kind::Lane,
                     new.lane.clone(),
                     &format!("; lanes are: {}", lanes.join(", ")),
                 ));
@@ -253,7 +253,7 @@ impl Workstation {
                 self.service(s)?;
             }
             Transfer::Queue(QueueTarget::Category(c)) => {
-                self.check_code("categories", "category", c)?;
+                self.check_code("categories", Kind::Category, c)?;
             }
             Transfer::Counter(c) => {
                 self.counter(c)?;
@@ -378,10 +378,7 @@ impl Workstation {
         let feedback = Feedback::new(rating, comment, channel)?;
         let view = self.ticket(ticket)?;
         let Some(visit) = view.visit else {
-            return Err(Error::Invalid(format!(
-                "ticket {} was never served: feedback is given at the end of a visit",
-                view.code
-            )));
+            return Err(Refused::NeverServed { ticket: view.code }.into());
         };
         self.write(actor, |change| {
             let stamp = change.stamp();
@@ -401,7 +398,7 @@ impl Workstation {
             )?;
             if added == 0 {
                 return Err(Error::Duplicate {
-                    kind: "feedback for the visit of ticket",
+                    kind: Kind::Feedback,
                     key: view.code.clone(),
                 });
             }
@@ -430,7 +427,7 @@ impl Workstation {
             .into_iter()
             .find(|c| c.code == code)
             .ok_or_else(|| {
-                Error::not_found("counter", code, "; add one with `guichet counter add`")
+                Error::not_found(Kind::Counter, code, "; add one with `guichet counter add`")
             })
     }
 
@@ -455,7 +452,7 @@ impl Workstation {
             .optional()?
             .ok_or_else(|| {
                 Error::not_found(
-                    "ticket",
+                    Kind::Ticket,
                     ticket.trim(),
                     " today; see the waiting list with `guichet queue list`",
                 )
@@ -529,8 +526,8 @@ pub(crate) fn add_counter_in(change: &mut ActionTx<'_>, counter: &Counter) -> Re
             ));
         }
         for (table, kind, codes) in [
-            ("services", "service", services),
-            ("categories", "category", categories),
+            ("services", Kind::Service, services),
+            ("categories", Kind::Category, categories),
         ] {
             for code in codes {
                 let known: bool = change.tx.query_row(
@@ -558,7 +555,7 @@ pub(crate) fn add_counter_in(change: &mut ActionTx<'_>, counter: &Counter) -> Re
     )?;
     if added == 0 {
         return Err(Error::Duplicate {
-            kind: "counter",
+            kind: Kind::Counter,
             key: counter.code.clone(),
         });
     }
@@ -602,9 +599,12 @@ fn busy_check(change: &ActionTx<'_>, counter: &str) -> Result<()> {
         )
         .optional()?;
     match busy {
-        Some((code, status)) => Err(Error::Invalid(format!(
-            "counter {counter} is busy with ticket {code} ({status}): finish it, mark it no-show or transfer it first"
-        ))),
+        Some((ticket, status)) => Err(Refused::CounterBusy {
+            counter: counter.to_owned(),
+            ticket,
+            status: TicketStatus::parse(&status)?,
+        }
+        .into()),
         None => Ok(()),
     }
 }

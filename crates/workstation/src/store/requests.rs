@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::audit::OutboxState;
 use super::catalogue::holidays;
 use super::{ActionTx, Workstation};
-use crate::error::{Error, Result};
+use crate::error::{Error, Kind, Refused, Result};
 
 /// What the clerk fills in at intake.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,12 +163,12 @@ impl Workstation {
         match service.depth(config.channel) {
             Some(depth) if depth.takes_requests() => {}
             other => {
-                return Err(Error::Invalid(format!(
-                    "service '{}' is {} on this channel ({}): give the citizen the information; no request can be taken here",
-                    service.code,
-                    other.map_or("not offered", |d| d.as_str()),
-                    config.channel.as_str()
-                )));
+                return Err(Refused::NotTakenHere {
+                    service: service.code.clone(),
+                    depth: other,
+                    channel: config.channel,
+                }
+                .into());
             }
         }
         let today = self.today();
@@ -178,7 +178,7 @@ impl Workstation {
         for code in &new.documents_received {
             if !service.documents.iter().any(|d| &d.code == code) {
                 return Err(Error::not_found(
-                    "required document",
+                    Kind::Document,
                     code.clone(),
                     &format!(
                         " for service '{}'; its documents are: {}",
@@ -326,9 +326,7 @@ impl Workstation {
     ) -> Result<RequestDetail> {
         let note = note.trim();
         if note.is_empty() {
-            return Err(Error::Invalid(
-                "say how the conflict was settled (a short note), then resolve it".into(),
-            ));
+            return Err(Refused::ConflictNote.into());
         }
         let id = self.request_id(receipt)?;
         self.write(actor, |change| {
@@ -339,9 +337,10 @@ impl Workstation {
                 params![at, note, id],
             )?;
             if resolved == 0 {
-                return Err(Error::Invalid(format!(
-                    "request {receipt} has no open conflict: nothing to resolve"
-                )));
+                return Err(Refused::NoOpenConflict {
+                    request: receipt.to_owned(),
+                }
+                .into());
             }
             change.record_local(
                 "request.conflict_resolved",
@@ -369,10 +368,11 @@ impl Workstation {
                 row.status,
                 RequestStatus::Draft | RequestStatus::ReturnedForCorrection
             ) {
-                return Err(Error::Invalid(format!(
-                    "request {receipt} is {}: its documents can change only while it is a draft or returned for correction",
-                    row.status
-                )));
+                return Err(Refused::DocumentsFixed {
+                    request: receipt.to_owned(),
+                    status: row.status,
+                }
+                .into());
             }
             let updated = change.tx.execute(
                 "UPDATE request_documents SET received = ?3 WHERE request_id = ?1 AND code = ?2",
@@ -380,7 +380,7 @@ impl Workstation {
             )?;
             if updated == 0 {
                 return Err(Error::not_found(
-                    "required document",
+                    Kind::Document,
                     document,
                     &format!(" on request {receipt}; see `guichet request show {receipt}`"),
                 ));
@@ -407,20 +407,24 @@ impl Workstation {
         self.write(actor, |change| {
             let row = load_row(change.tx, &id)?;
             let Some(fee) = row.fee.clone() else {
-                return Err(Error::Invalid(format!(
-                    "request {receipt} is for a free service: there is nothing to pay"
-                )));
+                return Err(Refused::NothingToPay {
+                    request: receipt.to_owned(),
+                }
+                .into());
             };
             if let Some(ground) = &row.waiver {
-                return Err(Error::Invalid(format!(
-                    "the fee of request {receipt} is waived ({ground}): there is nothing to pay"
-                )));
+                return Err(Refused::FeeWaived {
+                    request: receipt.to_owned(),
+                    ground: ground.clone(),
+                }
+                .into());
             }
             if row.status.is_final() {
-                return Err(Error::Invalid(format!(
-                    "request {receipt} is {}: it takes no more payments",
-                    row.status
-                )));
+                return Err(Refused::PaymentsClosed {
+                    request: receipt.to_owned(),
+                    status: row.status,
+                }
+                .into());
             }
             let paid = Money::parse_decimal(amount, &fee.currency)?;
             check_payment(receipt, &fee, row.paid_minor, &paid)?;
@@ -472,29 +476,29 @@ impl Workstation {
         self.write(actor, |change| {
             let row = load_row(change.tx, &id)?;
             if row.fee.is_none() {
-                return Err(Error::Invalid(format!(
-                    "request {receipt} is for a free service: there is no fee to waive"
-                )));
+                return Err(Refused::NoFeeToWaive {
+                    request: receipt.to_owned(),
+                }
+                .into());
             }
             if row.waiver.is_some() {
-                return Err(Error::Invalid(format!(
-                    "the fee of request {receipt} is already waived"
-                )));
+                return Err(Refused::AlreadyWaived {
+                    request: receipt.to_owned(),
+                }
+                .into());
             }
             if row.paid_minor > 0 {
-                return Err(Error::Invalid(format!(
-                    "request {receipt} is already partly paid: a waiver covers the whole fee, so refund first"
-                )));
+                return Err(Refused::PartlyPaid {
+                    request: receipt.to_owned(),
+                }
+                .into());
             }
             if !row.exemptions.iter().any(|g| g == ground) {
-                return Err(Error::Invalid(format!(
-                    "'{ground}' is not an exemption ground for this service; {}",
-                    if row.exemptions.is_empty() {
-                        "it has no exemptions".to_owned()
-                    } else {
-                        format!("exempt groups: {}", join(row.exemptions.iter().map(String::as_str)))
-                    }
-                )));
+                return Err(Refused::NotExempt {
+                    ground: ground.to_owned(),
+                    exemptions: row.exemptions.clone(),
+                }
+                .into());
             }
             let stamp = change.stamp();
             change.tx.execute(
@@ -567,7 +571,7 @@ impl Workstation {
             .optional()?
             .ok_or_else(|| {
                 Error::not_found(
-                    "request with receipt",
+                    Kind::Request,
                     number.to_string(),
                     "; list requests with `guichet request list`",
                 )
@@ -939,13 +943,14 @@ fn check_visit_open(change: &ActionTx<'_>, visit: &str) -> Result<()> {
         .optional()?;
     match ended {
         None => Err(Error::not_found(
-            "visit",
+            Kind::Visit,
             visit,
             "; start serving a ticket with `guichet queue start` to open one",
         )),
-        Some(Some(_)) => Err(Error::Invalid(format!(
-            "visit {visit} has ended: requests can only be added while the citizen is at the counter"
-        ))),
+        Some(Some(_)) => Err(Refused::VisitEnded {
+            visit: visit.to_owned(),
+        }
+        .into()),
         Some(None) => Ok(()),
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use guichet_domain::message::Message;
 use guichet_protocol::{
     ApiError, BASE_PATH, EnrollRequest, EnrollResponse, ErrorCode, ExchangeRequest,
     ExchangeResponse,
@@ -36,6 +37,10 @@ pub enum SyncError {
     },
     #[error("the back office answered something this workstation cannot read: {0}")]
     Protocol(String),
+    #[error(
+        "the back office answered something this workstation cannot read: '{0}' is not a back-office address: it should start with http:// or https://"
+    )]
+    Address(String),
     #[error(transparent)]
     Store(#[from] crate::Error),
 }
@@ -48,6 +53,29 @@ impl SyncError {
             SyncError::Refused { code, .. } => *code == ErrorCode::Internal,
             _ => false,
         }
+    }
+
+    /// The error as the window translates it (see `guichet_domain::message`); what the back
+    /// office said travels as it wrote it.
+    pub fn message(&self) -> Option<Message> {
+        Some(match self {
+            SyncError::NotEnrolled => Message::new("error.sync.not_enrolled"),
+            SyncError::Offline(detail) => Message::new("error.sync.offline").text("detail", detail),
+            SyncError::Revoked(detail) => Message::new("error.sync.revoked").text("detail", detail),
+            SyncError::Unauthorized(detail) => {
+                Message::new("error.sync.unauthorized").text("detail", detail)
+            }
+            SyncError::Refused {
+                status, message, ..
+            } => Message::new("error.sync.refused")
+                .text("status", status)
+                .text("detail", message),
+            SyncError::Protocol(detail) => {
+                Message::new("error.sync.protocol").text("detail", detail)
+            }
+            SyncError::Address(input) => Message::new("error.sync.address").text("input", input),
+            SyncError::Store(e) => return e.message(),
+        })
     }
 }
 
@@ -71,9 +99,7 @@ impl BackOffice {
     ) -> Result<Self, SyncError> {
         let base = base_url.trim().trim_end_matches('/').to_owned();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(SyncError::Protocol(format!(
-                "'{base_url}' is not a back-office address: it should start with http:// or https://"
-            )));
+            return Err(SyncError::Address(base_url.to_owned()));
         }
         let http = reqwest::Client::builder()
             .read_timeout(timeout)

@@ -1,0 +1,507 @@
+//! Every error the window can receive, checked against the window's locale files: each key it
+//! carries exists in English and French, its values fill every placeholder of both templates,
+//! the English template says what the core says, and no translation waits for an error that
+//! no longer exists.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::NaiveDate;
+use guichet_domain::DomainError;
+use guichet_domain::catalogue::{CenterKind, Channel, Depth};
+use guichet_domain::citizen::{
+    EstonianPersonalCode, NationalIdScheme, PlainId, register, scheme_by_name,
+};
+use guichet_domain::feedback::{Feedback, MAX_COMMENT_CHARS, PaymentMethod, check_payment};
+use guichet_domain::form::{FieldKind, FormContext, FormField, ValueProblem, validate};
+use guichet_domain::message::{Arg, Message};
+use guichet_domain::money::{Currency, Money};
+use guichet_domain::queue::{TicketAction, TicketStatus};
+use guichet_domain::receipt::{ReceiptError, ReceiptNumber};
+use guichet_domain::request::{Action, Guards, Party, RequestStatus, transition};
+use guichet_domain::text::Text;
+use guichet_workstation::Error;
+use guichet_workstation::error::{Kind, Refused};
+use guichet_workstation::sync::SyncError;
+
+use super::{Bound, export_day};
+use crate::shell::ErrorView;
+
+type Catalog = BTreeMap<String, String>;
+
+fn catalog(lang: &str) -> Catalog {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../ui/locales")
+        .join(format!("{lang}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Keys whose English in the window is worded for the window rather than cut from the core's:
+/// the core names a channel by its code and quotes a bad address as the back office's answer.
+const WINDOW_WORDING: &[&str] = &[
+    "error.information_only",
+    "error.not_offered",
+    "error.sync.address",
+];
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 10).unwrap()
+}
+
+fn eur(minor: i64) -> Money {
+    Money::new(minor, Currency::parse("EUR").unwrap())
+}
+
+/// One value problem of each kind, with the English the core writes for it.
+fn value_problems() -> Vec<ValueProblem> {
+    let field = |kind| FormField {
+        code: "f".into(),
+        label: Text::en_fr("F", "F"),
+        required: true,
+        kind,
+    };
+    let ctx = FormContext {
+        today: today(),
+        national_ids: &EstonianPersonalCode,
+    };
+    let check = |kind, value: &str| field(kind).check(value, &ctx).unwrap_err();
+    let text = |min_length, max_length| FieldKind::Text {
+        min_length,
+        max_length,
+    };
+    let date = |not_future, not_past| FieldKind::Date {
+        not_future,
+        not_past,
+    };
+    let number = FieldKind::Number {
+        min: Some(1),
+        max: Some(4),
+    };
+    let form = [field(FieldKind::Phone)];
+    let values = BTreeMap::from([("other".to_owned(), "1".to_owned())]);
+    let mut problems: Vec<ValueProblem> = validate(&form, &values, &ctx)
+        .unwrap_err()
+        .into_iter()
+        .map(|p| p.problem)
+        .collect();
+    problems.extend([
+        check(text(Some(2), None), "A"),
+        check(text(None, Some(2)), "Anna"),
+        check(date(false, false), "31/02/2026"),
+        check(date(true, false), "2027-01-01"),
+        check(date(false, true), "2020-01-01"),
+        check(number.clone(), "two"),
+        check(number.clone(), "0"),
+        check(number, "5"),
+        check(
+            FieldKind::Choice {
+                options: Vec::new(),
+            },
+            "x",
+        ),
+        check(FieldKind::NationalId, "37605030298"),
+        check(FieldKind::Phone, "12a"),
+        check(FieldKind::Phone, "12"),
+    ]);
+    problems
+}
+
+/// Every error of the core that can reach the window, one of each kind, as the window gets it.
+fn errors() -> Vec<ErrorView> {
+    let mut out: Vec<ErrorView> = Vec::new();
+    let mut domain = |e: DomainError| out.push(Error::Domain(e).into());
+
+    domain(Currency::parse("E1").unwrap_err());
+    domain(Money::parse_decimal("1.234", &Currency::parse("EUR").unwrap()).unwrap_err());
+    domain(PaymentMethod::parse("gold").unwrap_err());
+    domain(TicketStatus::parse("lost").unwrap_err());
+    domain(Channel::parse("pigeon").unwrap_err());
+    domain(CenterKind::parse("boat").unwrap_err());
+    domain(scheme_by_name("xx").err().unwrap());
+    domain(RequestStatus::parse("lost").unwrap_err());
+    domain(Action::parse("fly").unwrap_err());
+
+    let born = NaiveDate::from_ymd_opt(1976, 5, 3).unwrap();
+    let citizen = |id: &str, given: &str, birth| {
+        register(&EstonianPersonalCode, id, given, "Tamm", birth, today()).unwrap_err()
+    };
+    domain(citizen("37605030299", " ", born));
+    domain(citizen(
+        "37605030299",
+        "Mari",
+        NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(),
+    ));
+    domain(citizen("37605030299", "Mari", born.succ_opt().unwrap()));
+    for id in ["123", "97605030299", "37605030298"] {
+        domain(EstonianPersonalCode.normalize(id).unwrap_err().into());
+    }
+    domain(PlainId.normalize("a").unwrap_err().into());
+    domain(DomainError::Form {
+        problems: Vec::new(),
+    });
+
+    let guards = Guards {
+        fee_settled: true,
+        has_reason: true,
+        documents_complete: true,
+    };
+    let refused = |from, action, by, guards| {
+        transition("K7XA-0000-042E", from, action, by, guards).unwrap_err()
+    };
+    use Action as A;
+    use RequestStatus as S;
+    domain(refused(
+        S::InProcessing,
+        A::MarkReady,
+        Party::Center,
+        guards,
+    ));
+    domain(refused(S::Draft, A::Submit, Party::Agency, guards));
+    domain(refused(S::Draft, A::Dispatch, Party::Center, guards));
+    domain(refused(S::Delivered, A::Cancel, Party::Center, guards));
+    let without = |change: fn(&mut Guards)| {
+        let mut g = guards;
+        change(&mut g);
+        g
+    };
+    domain(refused(
+        S::Submitted,
+        A::Dispatch,
+        Party::Center,
+        without(|g| g.fee_settled = false),
+    ));
+    domain(refused(
+        S::Dispatched,
+        A::Reject,
+        Party::Agency,
+        without(|g| g.has_reason = false),
+    ));
+    domain(refused(
+        S::Draft,
+        A::Submit,
+        Party::Center,
+        without(|g| g.documents_complete = false),
+    ));
+    for action in [
+        TicketAction::Call,
+        TicketAction::Recall,
+        TicketAction::NoShow,
+        TicketAction::Start,
+        TicketAction::Finish,
+        TicketAction::Transfer,
+    ] {
+        domain(DomainError::Ticket {
+            ticket: "A001".into(),
+            from: TicketStatus::Done,
+            action,
+        });
+    }
+
+    domain(Feedback::new(6, None, Channel::Kiosk).unwrap_err());
+    let long = "x".repeat(MAX_COMMENT_CHARS + 1);
+    domain(Feedback::new(3, Some(&long), Channel::Kiosk).unwrap_err());
+    let due = eur(1000);
+    let kes = Money::new(1000, Currency::parse("KES").unwrap());
+    domain(check_payment("K7XA-0000-042E", &due, 0, &kes).unwrap_err());
+    domain(check_payment("K7XA-0000-042E", &due, 0, &eur(0)).unwrap_err());
+    domain(check_payment("K7XA-0000-042E", &due, 1000, &eur(1)).unwrap_err());
+    domain(check_payment("K7XA-0000-042E", &due, 400, &eur(601)).unwrap_err());
+    for receipt in ["", "K7XA-0000-04IS", "K7XA-0000-04", "K7XA-0000-042F"] {
+        domain(ReceiptNumber::parse(receipt).unwrap_err().into());
+    }
+    domain(ReceiptError::SequenceExhausted { sequence: 1 << 40 }.into());
+
+    out.extend(
+        [
+            Error::NotSetUp,
+            Error::AlreadySetUp {
+                center: "ATH-01".into(),
+                device: "D1".into(),
+            },
+            Error::NoCatalogue,
+            Error::StaleCatalogue {
+                held: 3,
+                offered: 2,
+            },
+            Error::Json(serde_json::from_str::<u8>("x").unwrap_err()),
+        ]
+        .map(ErrorView::from),
+    );
+    for kind in Kind::ALL {
+        out.push(
+            Error::NotFound {
+                kind,
+                key: "x-1".into(),
+                hint: "; a hint for the CLI".into(),
+            }
+            .into(),
+        );
+    }
+    for kind in [Kind::Citizen, Kind::Feedback, Kind::Counter, Kind::Holiday] {
+        out.push(
+            Error::Duplicate {
+                kind,
+                key: "x-1".into(),
+            }
+            .into(),
+        );
+    }
+    let request = || "K7XA-0000-042E".to_owned();
+    out.extend(
+        [
+            Refused::CenterCode("ATH 01".into()),
+            Refused::DeviceCode("D 1".into()),
+            Refused::NotTakenHere {
+                service: "tax-advice".into(),
+                depth: Some(Depth::InformationOnly),
+                channel: Channel::Kiosk,
+            },
+            Refused::NotTakenHere {
+                service: "tax-advice".into(),
+                depth: None,
+                channel: Channel::Kiosk,
+            },
+            Refused::ConflictNote,
+            Refused::NoOpenConflict { request: request() },
+            Refused::DocumentsFixed {
+                request: request(),
+                status: RequestStatus::Submitted,
+            },
+            Refused::NothingToPay { request: request() },
+            Refused::FeeWaived {
+                request: request(),
+                ground: "pensioners".into(),
+            },
+            Refused::PaymentsClosed {
+                request: request(),
+                status: RequestStatus::Cancelled,
+            },
+            Refused::NoFeeToWaive { request: request() },
+            Refused::AlreadyWaived { request: request() },
+            Refused::PartlyPaid { request: request() },
+            Refused::NotExempt {
+                ground: "students".into(),
+                exemptions: vec!["pensioners".into(), "veterans".into()],
+            },
+            Refused::NotExempt {
+                ground: "students".into(),
+                exemptions: Vec::new(),
+            },
+            Refused::VisitEnded {
+                visit: "v-1".into(),
+            },
+            Refused::NeverServed {
+                ticket: "A001".into(),
+            },
+            Refused::CounterBusy {
+                counter: "W1".into(),
+                ticket: "A001".into(),
+                status: TicketStatus::Serving,
+            },
+            Refused::BirthDate(ValueProblem::NotADate {
+                input: "31/02/1990".into(),
+            }),
+            Refused::Phone(ValueProblem::PhoneLength {
+                input: "12".into(),
+                digits: 2,
+            }),
+            Refused::Email("mari.example.org".into()),
+            Refused::NameToSearch,
+        ]
+        .map(|r| ErrorView::from(Error::from(r))),
+    );
+
+    out.extend(
+        [
+            SyncError::NotEnrolled,
+            SyncError::Offline("no connection".into()),
+            SyncError::Revoked("revoked on 2026-03-01".into()),
+            SyncError::Unauthorized("unknown enrolment code".into()),
+            SyncError::Refused {
+                status: 409,
+                // The protocol's code by its wire name: the app does not depend on the crate.
+                code: serde_json::from_str("\"conflict\"").unwrap(),
+                message: "this enrolment code was already used".into(),
+            },
+            SyncError::Protocol("expected value at line 1".into()),
+            SyncError::Address("localhost:8080".into()),
+        ]
+        .map(ErrorView::from),
+    );
+
+    let from = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+    out.extend(
+        [
+            guichet_report::Error::Period {
+                from,
+                to: from.pred_opt().unwrap(),
+            },
+            guichet_report::Error::PeriodTooLong {
+                days: 4000,
+                max: 3700,
+            },
+            guichet_report::Error::Write {
+                path: "/reports/day.pdf".into(),
+                source: std::io::Error::other("disk full"),
+            },
+        ]
+        .map(ErrorView::from),
+    );
+    out.push(ErrorView::standalone());
+    out.push(ErrorView::internal(
+        "cannot create the folder /reports: denied",
+    ));
+    out.push(export_day("10/03/2026", Bound::First).unwrap_err());
+    out.push(export_day("", Bound::Last).unwrap_err());
+    out
+}
+
+/// The English message and its translation, for every error and every value problem.
+fn samples() -> Vec<(String, Message)> {
+    let mut out: Vec<(String, Message)> = errors()
+        .into_iter()
+        .map(|e| {
+            let translation = e
+                .translation
+                .unwrap_or_else(|| panic!("no key for: {}", e.message));
+            (e.message, translation)
+        })
+        .collect();
+    out.extend(
+        value_problems()
+            .iter()
+            .map(|p| (p.to_string(), p.message())),
+    );
+    out
+}
+
+fn placeholders(template: &str) -> BTreeSet<&str> {
+    template
+        .split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+        .collect()
+}
+
+/// Every key a message uses: its own, its terms' and those of the messages inside it.
+fn keys(message: &Message, out: &mut BTreeSet<String>) {
+    out.insert(message.key.clone());
+    for arg in message.args.values() {
+        match arg {
+            Arg::Terms(terms) => out.extend(terms.iter().cloned()),
+            Arg::Message(inner) => keys(inner, out),
+            Arg::Text(_) | Arg::Money(_) => {}
+        }
+    }
+}
+
+/// The message in the window's English template, with the values as the core writes them;
+/// `None` when it quotes a word the window says its own way (a status, an action).
+fn english(message: &Message, en: &Catalog) -> Option<String> {
+    let mut out = en[&message.key].clone();
+    for (name, arg) in &message.args {
+        let value = match arg {
+            Arg::Text(text) => text.clone(),
+            Arg::Money(money) => money.to_string(),
+            Arg::Message(inner) => english(inner, en)?,
+            Arg::Terms(_) => return None,
+        };
+        out = out.replace(&format!("{{{name}}}"), &value);
+    }
+    Some(out)
+}
+
+#[test]
+fn every_key_exists_in_both_languages_with_its_placeholders_filled() {
+    let (en, fr) = (catalog("en"), catalog("fr"));
+    for (text, message) in samples() {
+        let mut used = BTreeSet::new();
+        keys(&message, &mut used);
+        for key in &used {
+            assert!(en.contains_key(key), "{key} is not in en.json ({text})");
+            assert!(fr.contains_key(key), "{key} is not in fr.json ({text})");
+        }
+        let mut stack = vec![&message];
+        while let Some(m) = stack.pop() {
+            for template in [&en[&m.key], &fr[&m.key]] {
+                for name in placeholders(template) {
+                    assert!(
+                        m.args.contains_key(name),
+                        "{}: no value for {{{name}}} in {template:?}",
+                        m.key
+                    );
+                }
+            }
+            stack.extend(m.args.values().filter_map(|a| match a {
+                Arg::Message(inner) => Some(inner),
+                _ => None,
+            }));
+        }
+    }
+}
+
+#[test]
+fn the_english_templates_say_what_the_core_says() {
+    let en = catalog("en");
+    for problem in value_problems() {
+        assert_eq!(
+            english(&problem.message(), &en).as_deref(),
+            Some(problem.to_string().as_str()),
+            "{}",
+            problem.message().key
+        );
+    }
+    for (text, message) in samples() {
+        if WINDOW_WORDING.contains(&message.key.as_str()) {
+            continue;
+        }
+        if let Some(window) = english(&message, &en) {
+            // The window leaves out what follows for the CLI's user (a command to run).
+            assert!(
+                text.starts_with(&window),
+                "{}:\n  {window}\n  {text}",
+                message.key
+            );
+        }
+    }
+}
+
+#[test]
+fn every_translated_error_has_its_error() {
+    let mut made = BTreeSet::new();
+    for (_, message) in samples() {
+        keys(&message, &mut made);
+    }
+    for key in catalog("en").keys() {
+        if ["error.", "form.problem.", "national_id."]
+            .iter()
+            .any(|prefix| key.starts_with(prefix))
+        {
+            assert!(
+                made.contains(key),
+                "{key} is in en.json but no error makes it"
+            );
+        }
+    }
+}
+
+#[test]
+fn errors_reach_the_window_with_their_key_and_values() {
+    let view = ErrorView::from(Error::from(Refused::NothingToPay {
+        request: "K7XA-0000-042E".into(),
+    }));
+    assert_eq!(
+        serde_json::to_value(&view).unwrap(),
+        serde_json::json!({
+            "message": "request K7XA-0000-042E is for a free service: there is nothing to pay",
+            "key": "error.nothing_to_pay",
+            "args": { "request": "K7XA-0000-042E" },
+        })
+    );
+    let unkeyed = ErrorView::new("stored date 'x' is not a date", None);
+    assert_eq!(
+        serde_json::to_value(&unkeyed).unwrap(),
+        serde_json::json!({ "message": "stored date 'x' is not a date" })
+    );
+}

@@ -1,0 +1,105 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import type { FieldProblem } from "../src/api";
+import { setLang } from "../src/i18n";
+import { CoreError, explain, explainProblem, fromShell } from "../src/messages";
+
+// As the shell sends them (see src-tauri/src/commands/tests.rs for the core's side).
+const transition = {
+  message: "request K7XA-0000-042E is submitted: the centre cannot dispatch it (the fee is not paid: record a payment or a waiver before dispatching)",
+  key: "error.transition",
+  args: {
+    request: "K7XA-0000-042E",
+    from: ["request.status.submitted"],
+    action: ["action.dispatch"],
+    refusal: { key: "error.refusal.fee_unpaid", args: {} },
+  },
+};
+
+const tooLong: FieldProblem = {
+  field: "prints",
+  problem: "must have at most 4 characters (has 5)",
+  key: "form.problem.too_long",
+  args: { max: "4", len: "5" },
+};
+
+describe("the core's messages", () => {
+  beforeEach(() => setLang("en"));
+
+  it("turn what the shell sends into errors that keep the key", () => {
+    const err = fromShell(transition);
+    expect(err).toBeInstanceOf(CoreError);
+    expect(err.message).toBe(transition.message);
+    expect((err as CoreError).key).toBe("error.transition");
+    const plain = fromShell("invalid args `receipt` for command `request`");
+    expect(plain.message).toBe("invalid args `receipt` for command `request`");
+    expect((plain as CoreError).key).toBeNull();
+  });
+
+  it("say a refusal in French, with statuses and actions in the window's words", () => {
+    setLang("fr");
+    expect(explain(fromShell(transition))).toBe(
+      "la demande K7XA-0000-042E est soumise : « Transmettre » est impossible (le tarif n'est pas payé : enregistrez un paiement ou une exonération avant de transmettre)",
+    );
+    setLang("en");
+    expect(explain(fromShell(transition))).toBe(
+      "request K7XA-0000-042E is submitted: “Dispatch” is not possible (the fee is not paid: record a payment or a waiver before dispatching)",
+    );
+  });
+
+  it("write amounts and lists as the language does", () => {
+    setLang("fr");
+    const tooMuch = fromShell({
+      message: "payment for request K7XA-0000-042E refused: 7.00 EUR is more than the 6.00 EUR still owed",
+      key: "error.payment.too_much",
+      args: {
+        request: "K7XA-0000-042E",
+        paid: { minor: 700, currency: "EUR" },
+        owed: { minor: 600, currency: "EUR" },
+      },
+    });
+    expect(explain(tooMuch).replace(/\s/g, " ")).toBe(
+      "paiement refusé pour la demande K7XA-0000-042E : 7,00 €, c'est plus que les 6,00 € encore dus",
+    );
+    const notAllowed = fromShell({
+      message: "dispatch is not possible from draft; possible now: submit, cancel",
+      key: "error.refusal.not_allowed",
+      args: { from: ["request.status.draft"], action: ["action.dispatch"], possible: ["action.submit", "action.cancel"] },
+    });
+    expect(explain(notAllowed)).toBe(
+      "« Transmettre » n'est pas possible quand la demande est brouillon ; possible maintenant : Soumettre, Annuler",
+    );
+  });
+
+  it("fall back to the core's English for a key the window does not know", () => {
+    setLang("fr");
+    const unknown = fromShell({ message: "something new went wrong", key: "error.not_in_any_locale", args: {} });
+    expect(explain(unknown)).toBe("something new went wrong");
+    const unknownTerm = fromShell({ ...transition, args: { ...transition.args, from: ["request.status.lost"] } });
+    expect(explain(unknownTerm)).toBe(transition.message);
+    expect(explain(fromShell({ message: "stored date 'x' is not a date" }))).toBe("stored date 'x' is not a date");
+    expect(explain(new Error("plain"))).toBe("plain");
+  });
+
+  it("say a form problem with its values, in English as the core does", () => {
+    expect(explainProblem(tooLong)).toBe("must have at most 4 characters (has 5)");
+    setLang("fr");
+    expect(explainProblem(tooLong)).toBe("doit compter au plus 4 caractères (en compte 5)");
+    const nationalId: FieldProblem = {
+      field: "id",
+      problem: "national id '376' is not valid under Estonian personal code (11 digits): it must be exactly 11 digits (got 3 characters)",
+      key: "national_id.length",
+      args: { input: "376", got: "3" },
+    };
+    expect(explainProblem(nationalId)).toBe(
+      "le numéro d'identification « 376 » n'est pas un code personnel estonien valide (11 chiffres) : il doit compter exactement 11 chiffres (3 caractères saisis)",
+    );
+    const birthDate = fromShell({
+      message: "birth date: '31/02/1990' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY",
+      key: "error.birth_date",
+      args: { problem: { key: "form.problem.not_a_date", args: { input: "31/02/1990" } } },
+    });
+    expect(explain(birthDate)).toBe(
+      "date de naissance : « 31/02/1990 » n'est pas une date ; écrivez-la sous la forme AAAA-MM-JJ ou JJ/MM/AAAA",
+    );
+  });
+});
