@@ -107,6 +107,7 @@ impl Shell {
         let last = SyncStatus {
             phase: Phase::Offline,
             message: None,
+            translation: None,
             waiting: 0,
             progress: Progress::default(),
             last_success: ws.sync_point().ok().flatten().and_then(|p| p.last_success),
@@ -171,7 +172,10 @@ impl Shell {
         tauri::async_runtime::spawn(async move {
             if let Err(e) = shell.start_sync() {
                 tracing::error!("background sync not started: {e}");
-                lock(&shell.last).message = Some(e);
+                let mut last = lock(&shell.last);
+                last.message = Some(e);
+                last.translation = None;
+                drop(last);
                 shell.publish();
             }
         });

@@ -322,10 +322,8 @@ impl App {
     /// among the processes that map them, so the sum counts each page once), in bytes.
     pub fn memory(&self) -> Vec<(String, u64, u64)> {
         // This session's processes: what tauri-driver started, minus WebKit's WebDriver.
-        let driver = PathBuf::from(format!("/proc/{}", self.driver.id()));
-        let out: Vec<_> = children(&driver)
-            .iter()
-            .map(|p| process_memory(p))
+        let out: Vec<_> = descendants_memory(self.driver.id())
+            .into_iter()
             .filter(|(name, _, _)| name != "WebKitWebDriver")
             .collect();
         assert!(
@@ -350,6 +348,19 @@ fn kb_field(text: &str, field: &str) -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .unwrap_or(0)
         * 1024
+}
+
+/// Name, RSS and PSS (as in `App::memory`) of every descendant of process `pid`.
+pub fn descendants_memory(pid: u32) -> Vec<(String, u64, u64)> {
+    children(&PathBuf::from(format!("/proc/{pid}")))
+        .iter()
+        .map(|p| process_memory(p))
+        .collect()
+}
+
+/// Name, RSS and PSS of the calling process.
+pub fn own_memory() -> (String, u64, u64) {
+    process_memory(Path::new("/proc/self"))
 }
 
 fn process_memory(proc_dir: &Path) -> (String, u64, u64) {

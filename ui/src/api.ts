@@ -47,7 +47,9 @@ export interface Progress {
 export interface StatusBar {
   server: string | null;
   phase: Phase;
+  /** The sync task's last problem, in English; `translation` when the window can say it. */
   message: string | null;
+  translation?: Message;
   waiting: number;
   progress: Progress;
   last_success: string | null;

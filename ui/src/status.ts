@@ -2,6 +2,7 @@
 
 import type { StatusBar } from "./api";
 import { formatDateTime, t } from "./i18n";
+import { say } from "./messages";
 
 export interface StatusView {
   /** online, offline, syncing, error or standalone: the bar's colour and icon. */
@@ -36,7 +37,8 @@ export function statusView(s: StatusBar): StatusView {
   const problems: string[] = [];
   if (s.refused > 0) problems.push(t("status.refused", { count: s.refused }));
   if (s.conflicts > 0) problems.push(t("status.conflicts", { count: s.conflicts }));
-  if (s.message) problems.push(s.message);
+  // Online, the task's message only repeats the refused and conflict counts said above.
+  if (s.message && s.phase !== "online") problems.push((s.translation && say(s.translation)) || s.message);
   return {
     tone,
     state,

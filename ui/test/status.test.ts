@@ -50,6 +50,26 @@ describe("status bar", () => {
     expect(statusView(bar()).detail).toBeNull();
   });
 
+  it("says the sync task's error in the clerk's language", () => {
+    const offline = bar({
+      phase: "offline",
+      message: "the back office cannot be reached (timed out); changes stay here",
+      translation: { key: "error.sync.offline", args: { detail: "timed out" } },
+    });
+    expect(statusView(offline).detail).toBe(
+      "the back office cannot be reached (timed out); changes stay here and go out when the link is back",
+    );
+    setLang("fr");
+    expect(statusView(offline).detail).toBe(
+      "le back-office est injoignable (timed out) ; les modifications restent ici et partiront quand la liaison reviendra",
+    );
+  });
+
+  it("does not repeat the counts in the task's own words once online", () => {
+    const v = statusView(bar({ refused: 1, message: "1 change(s) refused and 0 in conflict: see the requests concerned" }));
+    expect(v.detail).toBe("1 refused");
+  });
+
   it("speaks French too", () => {
     setLang("fr");
     const v = statusView(bar({ phase: "error", waiting: 2 }));

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use guichet_domain::message::Message;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
@@ -33,6 +34,10 @@ pub struct SyncStatus {
     pub phase: Phase,
     /// In words, for the clerk.
     pub message: Option<String>,
+    /// The same as a key and values the window translates (see `guichet_domain::message`);
+    /// only the task's own errors have one.
+    #[serde(default, skip_deserializing, skip_serializing_if = "Option::is_none")]
+    pub translation: Option<Message>,
     pub waiting: u64,
     pub progress: Progress,
     pub last_success: Option<String>,
@@ -82,6 +87,7 @@ impl SyncHandle {
         let initial = SyncStatus {
             phase: Phase::Offline,
             message: None,
+            translation: None,
             waiting: pending(&ws)?,
             progress: Progress::default(),
             last_success: ws.sync_point()?.and_then(|p| p.last_success),
@@ -159,6 +165,7 @@ async fn run(
                 delay = options.interval;
                 status.send_modify(|s| {
                     s.phase = Phase::Online;
+                    s.translation = None;
                     s.message = (report.refused + report.conflicts > 0).then(|| {
                         format!(
                             "{} change(s) refused and {} in conflict: see the requests concerned",
@@ -180,6 +187,7 @@ async fn run(
                 status.send_modify(|s| {
                     s.phase = phase;
                     s.message = Some(e.to_string());
+                    s.translation = e.message();
                     s.waiting = waiting;
                     s.last_success = last_success;
                 });
