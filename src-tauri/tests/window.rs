@@ -277,6 +277,10 @@ async fn the_language_switches_while_running() {
     let fee = app.wait_for_text("#detail-fee", "6,00").await;
     assert!(fee.contains('€'), "{fee}");
     app.wait_for_text("#detail-due", "jours ouvrés").await;
+    // The core's own refusal, in French too.
+    app.type_into("#form-prints", "5").await;
+    app.wait_for_text("#service-form .field-error", "doit valoir au plus 4")
+        .await;
     app.screenshot("12-french").await;
     app.select("#language", "en").await;
     app.wait_for_text("#nav-queue", "Queue").await;
