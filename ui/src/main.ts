@@ -122,8 +122,22 @@ function go(next: Screen): void {
   fill(main, el);
 }
 
+// The header is made again only when the language or the set-up changes; moving between
+// screens only marks the current one. WebKitGTK keeps each form control a page creates until
+// the page goes away (README, Benchmarks), and the header has six.
+let headerDrawnFor = "";
+
 function drawHeader(): void {
   const config = ctx.state.config;
+  const drawnFor = JSON.stringify([lang(), config?.center_name, config?.device_code, config?.default_clerk]);
+  if (drawnFor === headerDrawnFor) {
+    for (const button of header.querySelectorAll<HTMLButtonElement>("nav button")) {
+      if (button.id === `nav-${screen}`) button.setAttribute("aria-current", "page");
+      else button.removeAttribute("aria-current");
+    }
+    return;
+  }
+  headerDrawnFor = drawnFor;
   const nav: [Screen, string, string][] = [
     ["queue", t("nav.queue"), "Alt+1"],
     ["intake", t("nav.intake"), "Alt+2"],

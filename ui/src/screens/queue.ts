@@ -126,68 +126,80 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     });
   }
 
-  function button(id: string, label: string, onclick: () => void, enabled = true): HTMLButtonElement {
-    return h("button", { type: "button", id, onclick, disabled: !enabled }, label);
+  function button(id: string, label: string, onclick: () => void): HTMLButtonElement {
+    return h("button", { type: "button", id, onclick }, label);
   }
+
+  // The counter's panel is redrawn after every action and every poll, so its controls are
+  // made once and then only updated: WebKitGTK keeps each form control a page creates until
+  // the page goes away, about 330 bytes a button (README, Benchmarks).
+  const ticketCode = (): string => view.current?.code ?? "";
+  const callNextButton = button("call-next", t("queue.call_next"), () => void callNext());
+  const recallButton = button("recall", t("queue.recall"), () => void run("recall", () => api.recall(ticketCode())));
+  const noShowButton = button("no-show", t("queue.no_show"), () => void run("no_show", () => api.noShow(ticketCode())));
+  const startButton = button("start", t("queue.start"), () => void run("start", async () => {
+    const started = await api.startService(ticketCode());
+    ctx.visit = { ...emptyVisit(), ticket: started };
+  }));
+  const intakeButton = button("intake", t("queue.take_request"), () => ctx.go("intake"));
+  const finishButton = button("finish", t("queue.finish"), () => void run("finish", async () => {
+    const done = await api.finishService(ticketCode());
+    ctx.visit = { ...ctx.visit, ticket: done };
+    ctx.go("feedback");
+  }));
+  const transferTo = h("select", { id: "transfer-to", "aria-label": t("queue.transfer.to") });
+  let transferChoices = "";
+  const transferRow = h(
+    "div",
+    { class: "actions", hidden: true },
+    transferTo,
+    button("transfer", t("queue.transfer"), () => {
+      const [kind, code] = transferTo.value.split(":");
+      const to = kind === "counter" ? { Counter: code } : { Queue: { kind: "category" as const, code } };
+      void run("transfer", () => api.transfer(ticketCode(), to));
+    }),
+  );
+  const counterTitle = h("h2", {});
+  const ticketLine = h("div", {});
+  fill(
+    current,
+    counterTitle,
+    ticketLine,
+    h("div", { class: "actions" }, callNextButton, recallButton, noShowButton, startButton, intakeButton, finishButton),
+    transferRow,
+    message,
+  );
 
   function drawCurrent(): void {
     const ticket = view.current;
-    const transferTo = h(
-      "select",
-      { id: "transfer-to", "aria-label": t("queue.transfer.to") },
-      ...(browse?.categories ?? []).map((c) => h("option", { value: `category:${c.code}` }, text(c.name))),
-      ...ctx.state.counters
-        .filter((c) => c.code !== ctx.counter)
-        .map((c) => h("option", { value: `counter:${c.code}` }, t("queue.transfer.counter", { code: c.code }))),
-    );
+    const status = ticket?.status;
+    counterTitle.textContent = t("queue.counter.title", { counter: ctx.counter });
     fill(
-      current,
-      h("h2", {}, t("queue.counter.title", { counter: ctx.counter })),
+      ticketLine,
       ticket
         ? h(
             "div",
             {},
             h("p", { class: "ticket-code", id: "current-code" }, ticket.code),
-            h(
-              "p",
-              { id: "current-status" },
-              t(`ticket.status.${ticket.status}`),
-              " · ",
-              targetName(ticket.target, browse),
-            ),
+            h("p", { id: "current-status" }, t(`ticket.status.${ticket.status}`), " · ", targetName(ticket.target, browse)),
           )
         : h("p", { class: "muted" }, t("queue.counter.idle")),
-      h(
-        "div",
-        { class: "actions" },
-        button("call-next", t("queue.call_next"), () => void callNext(), !ticket),
-        button("recall", t("queue.recall"), () => void run("recall", () => api.recall(ticket!.code)), ticket?.status === "called"),
-        button("no-show", t("queue.no_show"), () => void run("no_show", () => api.noShow(ticket!.code)), ticket?.status === "called"),
-        button("start", t("queue.start"), () => void run("start", async () => {
-          const started = await api.startService(ticket!.code);
-          ctx.visit = { ...emptyVisit(), ticket: started };
-        }), ticket?.status === "called"),
-        button("intake", t("queue.take_request"), () => ctx.go("intake"), ticket?.status === "serving"),
-        button("finish", t("queue.finish"), () => void run("finish", async () => {
-          const done = await api.finishService(ticket!.code);
-          ctx.visit = { ...ctx.visit, ticket: done };
-          ctx.go("feedback");
-        }), ticket?.status === "serving"),
-      ),
-      ticket && ticket.status !== "serving"
-        ? h(
-            "div",
-            { class: "actions" },
-            transferTo,
-            button("transfer", t("queue.transfer"), () => {
-              const [kind, code] = transferTo.value.split(":");
-              const to = kind === "counter" ? { Counter: code } : { Queue: { kind: "category" as const, code } };
-              void run("transfer", () => api.transfer(ticket.code, to));
-            }),
-          )
-        : null,
-      message,
     );
+    callNextButton.disabled = Boolean(ticket);
+    recallButton.disabled = noShowButton.disabled = startButton.disabled = status !== "called";
+    intakeButton.disabled = finishButton.disabled = status !== "serving";
+    const choices: [string, string][] = [
+      ...(browse?.categories ?? []).map((c): [string, string] => [`category:${c.code}`, text(c.name)]),
+      ...ctx.state.counters
+        .filter((c) => c.code !== ctx.counter)
+        .map((c): [string, string] => [`counter:${c.code}`, t("queue.transfer.counter", { code: c.code })]),
+    ];
+    const key = JSON.stringify(choices);
+    if (key !== transferChoices) {
+      transferChoices = key;
+      fill(transferTo, choices.map(([value, label]) => h("option", { value }, label)));
+    }
+    transferRow.hidden = !ticket || status === "serving";
   }
 
   function drawWaiting(): void {
