@@ -2,12 +2,21 @@
 //! interactive first screen, resident memory after a session of 100 requests, and the time
 //! of every clerk action (event to updated screen, through the core) at p50 and p95.
 //!
-//! `cargo bench -p guichet-app --bench window` (needs Xvfb, tauri-driver, WebKitWebDriver).
+//! Start and actions are measured through WebDriver. Memory is measured on a second session
+//! driven from inside the page (feature `bench-driver`): while WebDriver's automation is
+//! attached, WebKit keeps every form control the page ever made, which a clerk's window,
+//! with no WebDriver, does not.
+//!
+//! `cargo bench -p guichet-app --features bench-driver --bench window` (needs Xvfb,
+//! tauri-driver, WebKitWebDriver).
 
 use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use guichet_fixtures::history::citizen;
-use guichet_tests::window::{App, Display, percentile};
+use guichet_tests::window::{App, Display, percentile, tree_memory};
 use tempfile::TempDir;
 
 fn app_binary() -> &'static std::path::Path {
@@ -81,28 +90,7 @@ async fn main() {
         app.click("#send-feedback").await;
         app.wait_for_css("#issue-ticket").await;
     }
-    let memory = app.memory();
-    let mb = |b: u64| b as f64 / 1_048_576.0;
-    let (rss, pss) = memory
-        .iter()
-        .fold((0, 0), |(r, p), (_, rss, pss)| (r + rss, p + pss));
-    writeln!(
-        out,
-        "memory after {requests} requests: {:.0} MB proportional (PSS, shared pages counted once), {:.0} MB summed RSS (target 200 MB)",
-        mb(pss),
-        mb(rss)
-    )
-    .unwrap();
-    for (name, rss, pss) in &memory {
-        writeln!(
-            out,
-            "  {name:<16} RSS {:>4.0} MB  PSS {:>4.0} MB",
-            mb(*rss),
-            mb(*pss)
-        )
-        .unwrap();
-    }
-
+    let under_webdriver = app.memory();
     let timings = app.timings().await;
     let mut all: Vec<f64> = timings.iter().map(|(_, ms)| *ms).collect();
     let mut labels: Vec<&str> = timings.iter().map(|(l, _)| l.as_str()).collect();
@@ -133,4 +121,172 @@ async fn main() {
         .unwrap();
     }
     app.quit().await;
+
+    let (_, pss) = totals(&under_webdriver);
+    writeln!(
+        out,
+        "memory after the same session under WebDriver: {pss:.0} MB PSS (its automation keeps the page's form controls)"
+    )
+    .unwrap();
+    let memory = driven_session(&display, requests).await;
+    let (rss, pss) = totals(&memory);
+    writeln!(
+        out,
+        "memory after {requests} requests driven in the page: {pss:.0} MB proportional (PSS, shared pages counted once), {rss:.0} MB summed RSS (target 200 MB)"
+    )
+    .unwrap();
+    for (name, rss, pss) in &memory {
+        writeln!(
+            out,
+            "  {name:<16} RSS {:>4.0} MB  PSS {:>4.0} MB",
+            mb(*rss),
+            mb(*pss)
+        )
+        .unwrap();
+    }
+}
+
+fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+/// Summed RSS and PSS, in MB.
+fn totals(memory: &[(String, u64, u64)]) -> (f64, f64) {
+    let (rss, pss) = memory
+        .iter()
+        .fold((0, 0), |(r, p), (_, rss, pss)| (r + rss, p + pss));
+    (mb(rss), mb(pss))
+}
+
+/// The visits of the WebDriver session, done by a script in the page: the same clicks on the
+/// same buttons, and text typed character by character, each raising the events a key does.
+const DRIVER: &str = r##"(async () => {
+  const visits = __VISITS__;
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+  const $ = (css) => document.querySelector(css);
+  async function until(test, what) {
+    for (let i = 0; i < 2000; i++) {
+      const found = test();
+      if (found) return found;
+      await sleep(10);
+    }
+    throw new Error(`${what} never came`);
+  }
+  const click = async (css) => (await until(() => $(css), css)).click();
+  const says = (css, text) => until(() => $(css)?.textContent.includes(text), `${css} saying ${text}`);
+  async function type(css, text) {
+    const field = await until(() => $(css), css);
+    field.focus();
+    field.value = "";
+    for (const character of text) {
+      field.value += character;
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+      await sleep(0);
+    }
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+  await until(() => document.body.dataset.ready === "true" && $("#issue-ticket"), "the queue screen");
+  for (const [nationalId, given, family, born] of visits) {
+    const target = await until(() => $("#ticket-target option[value='category:counter-services']") && $("#ticket-target"), "the ticket's target");
+    target.value = "category:counter-services";
+    target.dispatchEvent(new Event("change", { bubbles: true }));
+    await click("#issue-ticket");
+    await says("#issued-ticket", "Ticket");
+    await click("#call-next");
+    await says("#current-status", "called");
+    await click("#start");
+    await says("#current-status", "being served");
+    await click("#intake");
+    await type("#citizen-id", nationalId);
+    await click("#find-citizen");
+    await until(() => $("#register-form, #citizen-results button.choice"), "the citizen");
+    if ($("#register-form")) {
+      await type("#reg-given", given);
+      await type("#reg-family", family);
+      await type("#reg-born", born);
+      await click("#register-citizen");
+    } else {
+      await click("#citizen-results button.choice");
+    }
+    await says("#citizen-chosen", family);
+    await type("#service-search", "photos");
+    await click("#service-results button[data-code='id-photos']");
+    await type("#form-prints", "1");
+    await click("#take-request");
+    await until(() => $("#receipt-number"), "the receipt");
+    await click("#pay");
+    await until(() => $("#fee-settled"), "the payment");
+    await click("#submit-request");
+    await says("#request-status", "submitted");
+    await click("#end-visit");
+    await click("#rate-5");
+    await click("#send-feedback");
+    await until(() => $("#issue-ticket"), "the queue screen");
+  }
+})();"##;
+
+/// Runs `requests` visits on a fresh workstation with the app started directly (no WebDriver)
+/// and `DRIVER` in its page; returns the memory of the app and WebKit's processes once the
+/// last visit's feedback is stored.
+async fn driven_session(display: &Display, requests: u32) -> Vec<(String, u64, u64)> {
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), display, dir.path()).await;
+    app.type_into("#setup-standalone input[name=clerk]", "Eleni")
+        .await;
+    app.click("#setup-standalone button[type=submit]").await;
+    app.wait_for_css("#issue-ticket").await;
+    app.quit().await;
+
+    let visits: Vec<[String; 4]> = (0..requests)
+        .map(|n| {
+            let who = citizen(n % 40);
+            [
+                who.national_id,
+                who.given_name,
+                who.family_name,
+                who.birth_date,
+            ]
+        })
+        .collect();
+    let script = dir.path().join("driver.js");
+    std::fs::write(
+        &script,
+        DRIVER.replace("__VISITS__", &serde_json::to_string(&visits).unwrap()),
+    )
+    .unwrap();
+    let mut child = Command::new(app_binary())
+        .env("DISPLAY", &display.name)
+        .env("GUICHET_DATA_DIR", dir.path())
+        .env("HOME", dir.path().join("home"))
+        .env("GUICHET_BENCH_DRIVER", &script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the app");
+    let database = dir.path().join(guichet_workstation::store::DATABASE_FILE);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let done = feedback_count(&database);
+        if done >= requests {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the driver in the page stopped after {done} of {requests} visits (the app's log is in {})",
+            dir.path().display()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The last feedback is stored; let the window draw the queue screen it returns to.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let memory = tree_memory(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    memory
+}
+
+fn feedback_count(database: &Path) -> u32 {
+    rusqlite::Connection::open_with_flags(database, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .and_then(|db| db.query_row("SELECT count(*) FROM feedback", [], |row| row.get(0)))
+        .unwrap_or(0)
 }

@@ -1,9 +1,14 @@
 //! The floor under the app's memory figure: WebKitGTK showing one line of text, tuned as the
 //! app tunes its own web view (`lean_engine`, `tune_webview`), with no Tauri, no UI and no
-//! workstation. After five seconds it prints the resident memory of its processes and quits.
+//! workstation. Five seconds after the page is done it prints the resident memory of its
+//! processes and quits.
 //!
-//! `cargo run --release -p guichet-app --example blank_webview` (needs a display: under Xvfb,
-//! `xvfb-run -a` before it).
+//! With `TAG COUNT` (`input`, `form`, `button`, `div`...) the page first makes COUNT such
+//! elements, 40 at a time every 30 ms, each batch replacing the last in the page: what the
+//! web process keeps of them shows in its figure.
+//!
+//! `cargo run --release -p guichet-app --example blank_webview [-- TAG COUNT]` (needs a
+//! display: under Xvfb, `xvfb-run -a` before it).
 
 #[cfg(target_os = "linux")]
 fn main() {
@@ -12,6 +17,36 @@ fn main() {
     use gtk::prelude::*;
     use webkit2gtk::{WebView, WebViewExt};
 
+    let mut args = std::env::args().skip(1);
+    let churn = match (args.next(), args.next().map(|n| n.parse::<u32>())) {
+        (None, _) => None,
+        (Some(tag), Some(Ok(count)))
+            if !tag.is_empty() && tag.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            Some((tag, count))
+        }
+        _ => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "usage: blank_webview [TAG COUNT], e.g. blank_webview input 12000"
+            );
+            std::process::exit(2);
+        }
+    };
+    let script = churn.map_or_else(String::new, |(tag, count)| {
+        format!(
+            "<script>
+             let left = {count};
+             const batch = () => {{
+               const box = document.createElement('section');
+               for (let i = 0; i < 40 && left > 0; i++, left--) box.append(document.createElement('{tag}'));
+               document.body.replaceChildren(box);
+               if (left > 0) setTimeout(batch, 30); else document.title = 'done';
+             }};
+             batch();
+             </script>"
+        )
+    });
     guichet_app::lean_engine();
     gtk::init().expect("no display: run this under Xvfb (xvfb-run -a) or in a desktop session");
     let window = gtk::Window::new(gtk::WindowType::Toplevel);
@@ -19,11 +54,30 @@ fn main() {
     let view = WebView::new();
     guichet_app::tune_webview(&view);
     view.load_html(
-        "<!doctype html><html lang=en><title>Blank</title><p>Nothing here.</p></html>",
+        &format!(
+            "<!doctype html><html lang=en><title>Blank</title><p>Nothing here.</p>{script}</html>"
+        ),
         None,
     );
     window.add(&view);
     window.show_all();
+    let waiting = !script.is_empty();
+    view.connect_title_notify(move |view| {
+        if view.title().is_some_and(|t| t == "done") {
+            report_later();
+        }
+    });
+    if !waiting {
+        report_later();
+    }
+    gtk::main();
+}
+
+/// Prints the memory of this process and of WebKit's five seconds from now, and quits.
+#[cfg(target_os = "linux")]
+fn report_later() {
+    use std::io::Write as _;
+
     gtk::glib::timeout_add_seconds_local_once(5, move || {
         let mb = |b: u64| b as f64 / 1_048_576.0;
         let mut processes = guichet_tests::window::descendants_memory(std::process::id());
@@ -41,7 +95,6 @@ fn main() {
         let _ = std::io::stdout().lock().write_all(report.as_bytes());
         gtk::main_quit();
     });
-    gtk::main();
 }
 
 #[cfg(not(target_os = "linux"))]

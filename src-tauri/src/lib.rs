@@ -24,7 +24,10 @@ pub fn run() {
     lean_engine();
     let outcome = data_dir().and_then(|dir| {
         init_logging(&dir)?;
-        let app = tauri::Builder::default()
+        let builder = tauri::Builder::default();
+        #[cfg(feature = "bench-driver")]
+        let builder = bench_driver(builder);
+        let app = builder
             .setup(move |app| {
                 if let Some(window) = app.get_webview_window("main") {
                     window.with_webview(lean_webview)?;
@@ -82,6 +85,31 @@ pub fn run() {
         let _ = writeln!(std::io::stderr(), "guichet-app: {message}");
         std::process::exit(1);
     }
+}
+
+/// The window benchmark's driver (feature `bench-driver`, never in a release): the script in
+/// the file `GUICHET_BENCH_DRIVER` names runs in the page each time it has loaded. WebDriver
+/// cannot drive the session whose memory the benchmark measures: while its automation is
+/// attached, WebKit keeps every form control the page ever made.
+#[cfg(feature = "bench-driver")]
+fn bench_driver<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    let Some(path) = std::env::var_os("GUICHET_BENCH_DRIVER") else {
+        return builder;
+    };
+    let script = match std::fs::read_to_string(&path) {
+        Ok(script) => script,
+        Err(e) => {
+            tracing::error!("cannot read the benchmark driver {path:?}: {e}");
+            return builder;
+        }
+    };
+    builder.on_page_load(move |webview, payload| {
+        if payload.event() == tauri::webview::PageLoadEvent::Finished
+            && let Err(e) = webview.eval(&script)
+        {
+            tracing::error!("cannot start the benchmark driver: {e}");
+        }
+    })
 }
 
 /// Settings of WebKit's processes that keep memory down, read from the environment they

@@ -358,6 +358,13 @@ pub fn descendants_memory(pid: u32) -> Vec<(String, u64, u64)> {
         .collect()
 }
 
+/// Name, RSS and PSS (as in `App::memory`) of process `pid` and of every descendant.
+pub fn tree_memory(pid: u32) -> Vec<(String, u64, u64)> {
+    let mut out = descendants_memory(pid);
+    out.push(process_memory(&PathBuf::from(format!("/proc/{pid}"))));
+    out
+}
+
 /// Name, RSS and PSS of the calling process.
 pub fn own_memory() -> (String, u64, u64) {
     process_memory(Path::new("/proc/self"))
