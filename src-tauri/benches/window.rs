@@ -3,9 +3,9 @@
 //! of every clerk action (event to updated screen, through the core) at p50 and p95.
 //!
 //! Start and actions are measured through WebDriver. Memory is measured on a second session
-//! driven from inside the page (feature `bench-driver`): while WebDriver's automation is
-//! attached, WebKit keeps every form control the page ever made, which a clerk's window,
-//! with no WebDriver, does not.
+//! driven from inside the page (feature `bench-driver`), so the figure is the app's and not
+//! the test tool's: while WebDriver's automation is attached, WebKit keeps even form controls
+//! the page made and never showed, which a clerk's window frees.
 //!
 //! `cargo bench -p guichet-app --features bench-driver --bench window` (needs Xvfb,
 //! tauri-driver, WebKitWebDriver).
@@ -16,7 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use guichet_fixtures::history::citizen;
-use guichet_tests::window::{App, Display, percentile, tree_memory};
+use guichet_tests::window::{App, Display, mb, memory_table, percentile, tree_memory};
 use tempfile::TempDir;
 
 fn app_binary() -> &'static std::path::Path {
@@ -32,6 +32,16 @@ fn requests() -> u32 {
 }
 const LAUNCHES: usize = 5;
 
+/// Sets up a standalone workstation in `data_dir` through the first-run screen.
+async fn set_up(display: &Display, data_dir: &Path) {
+    let app = App::launch(app_binary(), display, data_dir).await;
+    app.type_into("#setup-standalone input[name=clerk]", "Eleni")
+        .await;
+    app.click("#setup-standalone button[type=submit]").await;
+    app.wait_for_css("#issue-ticket").await;
+    app.quit().await;
+}
+
 #[tokio::main]
 async fn main() {
     let display = Display::start();
@@ -39,12 +49,7 @@ async fn main() {
 
     // Start: the median of fresh launches on a set-up workstation.
     let dir = TempDir::new().unwrap();
-    let app = App::launch(app_binary(), &display, dir.path()).await;
-    app.type_into("#setup-standalone input[name=clerk]", "Eleni")
-        .await;
-    app.click("#setup-standalone button[type=submit]").await;
-    app.wait_for_css("#issue-ticket").await;
-    app.quit().await;
+    set_up(&display, dir.path()).await;
     let mut starts = Vec::new();
     for _ in 0..LAUNCHES {
         let app = App::launch(app_binary(), &display, dir.path()).await;
@@ -125,7 +130,7 @@ async fn main() {
     let (_, pss) = totals(&under_webdriver);
     writeln!(
         out,
-        "memory after the same session under WebDriver: {pss:.0} MB PSS (its automation keeps the page's form controls)"
+        "memory after the same session under WebDriver: {pss:.0} MB PSS"
     )
     .unwrap();
     let memory = driven_session(&display, requests).await;
@@ -135,19 +140,7 @@ async fn main() {
         "memory after {requests} requests driven in the page: {pss:.0} MB proportional (PSS, shared pages counted once), {rss:.0} MB summed RSS (target 200 MB)"
     )
     .unwrap();
-    for (name, rss, pss) in &memory {
-        writeln!(
-            out,
-            "  {name:<16} RSS {:>4.0} MB  PSS {:>4.0} MB",
-            mb(*rss),
-            mb(*pss)
-        )
-        .unwrap();
-    }
-}
-
-fn mb(bytes: u64) -> f64 {
-    bytes as f64 / 1_048_576.0
+    write!(out, "{}", memory_table(&memory)).unwrap();
 }
 
 /// Summed RSS and PSS, in MB.
@@ -230,12 +223,7 @@ const DRIVER: &str = r##"(async () => {
 /// last visit's feedback is stored.
 async fn driven_session(display: &Display, requests: u32) -> Vec<(String, u64, u64)> {
     let dir = TempDir::new().unwrap();
-    let app = App::launch(app_binary(), display, dir.path()).await;
-    app.type_into("#setup-standalone input[name=clerk]", "Eleni")
-        .await;
-    app.click("#setup-standalone button[type=submit]").await;
-    app.wait_for_css("#issue-ticket").await;
-    app.quit().await;
+    set_up(display, dir.path()).await;
 
     let visits: Vec<[String; 4]> = (0..requests)
         .map(|n| {

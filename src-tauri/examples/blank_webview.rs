@@ -61,14 +61,14 @@ fn main() {
     );
     window.add(&view);
     window.show_all();
-    let waiting = !script.is_empty();
-    view.connect_title_notify(move |view| {
-        if view.title().is_some_and(|t| t == "done") {
-            report_later();
-        }
-    });
-    if !waiting {
+    if script.is_empty() {
         report_later();
+    } else {
+        view.connect_title_notify(|view| {
+            if view.title().is_some_and(|t| t == "done") {
+                report_later();
+            }
+        });
     }
     gtk::main();
 }
@@ -78,19 +78,16 @@ fn main() {
 fn report_later() {
     use std::io::Write as _;
 
+    use guichet_tests::window::{mb, memory_table, tree_memory};
+
     gtk::glib::timeout_add_seconds_local_once(5, move || {
-        let mb = |b: u64| b as f64 / 1_048_576.0;
-        let mut processes = guichet_tests::window::descendants_memory(std::process::id());
-        processes.push(guichet_tests::window::own_memory());
+        let processes = tree_memory(std::process::id());
         let pss: u64 = processes.iter().map(|(_, _, pss)| pss).sum();
-        let mut report = format!("blank web view: {:.0} MB PSS in all\n", mb(pss));
-        for (name, rss, pss) in &processes {
-            report += &format!(
-                "  {name:<16} RSS {:>4.0} MB  PSS {:>4.0} MB\n",
-                mb(*rss),
-                mb(*pss)
-            );
-        }
+        let report = format!(
+            "blank web view: {:.0} MB PSS in all\n{}",
+            mb(pss),
+            memory_table(&processes)
+        );
         // A closed pipe (`| head`) is no reason to fail.
         let _ = std::io::stdout().lock().write_all(report.as_bytes());
         gtk::main_quit();

@@ -88,9 +88,9 @@ pub fn run() {
 }
 
 /// The window benchmark's driver (feature `bench-driver`, never in a release): the script in
-/// the file `GUICHET_BENCH_DRIVER` names runs in the page each time it has loaded. WebDriver
-/// cannot drive the session whose memory the benchmark measures: while its automation is
-/// attached, WebKit keeps every form control the page ever made.
+/// the file `GUICHET_BENCH_DRIVER` names runs in the page each time it has loaded. The
+/// session whose memory the benchmark measures is driven without WebDriver: while its
+/// automation is attached, WebKit keeps even form controls the page made and never showed.
 #[cfg(feature = "bench-driver")]
 fn bench_driver<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
     let Some(path) = std::env::var_os("GUICHET_BENCH_DRIVER") else {

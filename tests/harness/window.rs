@@ -351,7 +351,7 @@ fn kb_field(text: &str, field: &str) -> u64 {
 }
 
 /// Name, RSS and PSS (as in `App::memory`) of every descendant of process `pid`.
-pub fn descendants_memory(pid: u32) -> Vec<(String, u64, u64)> {
+fn descendants_memory(pid: u32) -> Vec<(String, u64, u64)> {
     children(&PathBuf::from(format!("/proc/{pid}")))
         .iter()
         .map(|p| process_memory(p))
@@ -365,9 +365,23 @@ pub fn tree_memory(pid: u32) -> Vec<(String, u64, u64)> {
     out
 }
 
-/// Name, RSS and PSS of the calling process.
-pub fn own_memory() -> (String, u64, u64) {
-    process_memory(Path::new("/proc/self"))
+/// Bytes in MB.
+pub fn mb(bytes: u64) -> f64 {
+    bytes as f64 / 1_048_576.0
+}
+
+/// One line a process of `memory` (as in `App::memory`): its name, RSS and PSS in MB.
+pub fn memory_table(memory: &[(String, u64, u64)]) -> String {
+    memory
+        .iter()
+        .map(|(name, rss, pss)| {
+            format!(
+                "  {name:<16} RSS {:>4.0} MB  PSS {:>4.0} MB\n",
+                mb(*rss),
+                mb(*pss)
+            )
+        })
+        .collect()
 }
 
 fn process_memory(proc_dir: &Path) -> (String, u64, u64) {

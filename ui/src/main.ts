@@ -123,8 +123,8 @@ function go(next: Screen): void {
 }
 
 // The header is made again only when the language or the set-up changes; moving between
-// screens only marks the current one. WebKitGTK keeps each form control a page creates until
-// the page goes away (README, Benchmarks), and the header has six.
+// screens only marks the current one. WebKitGTK keeps part of each form control a page has
+// shown until the page goes away (README, Benchmarks), and the header has six.
 let headerDrawnFor = "";
 
 function drawHeader(): void {
