@@ -120,10 +120,24 @@ fn bench_driver<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder
 ///   feed it) cost about 17 MB more in the web process;
 /// - the view draws in software (`tune_webview`), so handing frames to the UI process as
 ///   DMA-BUF buffers brings nothing, and it cost 9 MB more than shared memory.
+///
+/// The window's own process then draws nothing with OpenGL either, yet two probes load the
+/// system's GL driver into it (with Mesa, its LLVM too: 17 MB of the empty page's 179 MB PSS):
+/// GTK looks for GL visuals when it opens the display, unless `GDK_GL=disable`; WebKit asks
+/// EGL for the GPU's render node to tell the web process, unless it is named in
+/// `WEBKIT_WEB_RENDER_DEVICE_FILE`. It is named here: the first render node, or `none`
+/// where there is none. The web process only uses it to share buffers with the GPU, which
+/// the shared-memory frames above never do. The web process still loads the driver: WebKit
+/// composites the page with it.
 pub fn lean_engine() {
-    const SETTINGS: [(&str, &str); 2] =
-        [("JSC_useJIT", "0"), ("WEBKIT_DISABLE_DMABUF_RENDERER", "1")];
-    for (name, value) in SETTINGS {
+    let render_node = first_render_node(std::path::Path::new("/dev/dri"));
+    let settings = [
+        ("JSC_useJIT", "0"),
+        ("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
+        ("GDK_GL", "disable"),
+        ("WEBKIT_WEB_RENDER_DEVICE_FILE", render_node.as_str()),
+    ];
+    for (name, value) in settings {
         if std::env::var_os(name).is_none() {
             // SAFETY: callers run this first thing in `main` (`run` does), before anything
             // starts a thread, so no other thread can read the environment while it is written.
@@ -133,6 +147,22 @@ pub fn lean_engine() {
             }
         }
     }
+}
+
+/// The first DRM render node in `dir` (`/dev/dri/renderD128` on most machines with a GPU),
+/// or `none`.
+fn first_render_node(dir: &std::path::Path) -> String {
+    let nodes = std::fs::read_dir(dir).into_iter().flatten().flatten();
+    nodes
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_name()
+                .and_then(|name| name.to_str())
+                .is_some_and(|name| name.starts_with("renderD"))
+        })
+        .min()
+        .and_then(|path| path.to_str().map(str::to_owned))
+        .unwrap_or_else(|| "none".to_owned())
 }
 
 #[cfg(target_os = "linux")]
@@ -188,4 +218,23 @@ fn init_logging(dir: &std::path::Path) -> Result<(), String> {
         .init();
     tracing::info!(data_dir = %dir.display(), "Guichet starting");
     Ok(())
+}
+
+#[cfg(test)]
+mod render_node_tests {
+    use super::first_render_node;
+
+    #[test]
+    fn the_first_render_node_is_named_and_none_without_one() {
+        let dir = tempfile::TempDir::new().unwrap();
+        assert_eq!(first_render_node(dir.path()), "none");
+        assert_eq!(first_render_node(&dir.path().join("missing")), "none");
+        for name in ["card0", "renderD129", "renderD128", "by-path"] {
+            std::fs::write(dir.path().join(name), "").unwrap();
+        }
+        assert_eq!(
+            first_render_node(dir.path()),
+            dir.path().join("renderD128").to_str().unwrap()
+        );
+    }
 }
