@@ -122,6 +122,32 @@ async fn a_whole_visit_in_the_window() {
     app.screenshot("05-feedback").await;
     app.click("#send-feedback").await;
     app.wait_for_css("#issue-ticket").await;
+    assert_eq!(
+        app.text("#issued-ticket").await,
+        "",
+        "the last ticket issued is not shown again"
+    );
+
+    // The intake screen is kept from one visit to the next, but not what it showed: the next
+    // citizen's intake starts with nobody found, no service and no request.
+    app.click("#nav-intake").await;
+    app.wait_for_css("#citizen-id").await;
+    let left = app
+        .script(
+            "return [document.querySelector('#citizen-id').value, \
+             document.querySelector('#service-search').value, \
+             document.querySelector('#citizen-results').childElementCount, \
+             document.querySelector('#service-detail').childElementCount, \
+             document.querySelectorAll('#visit-requests li').length]",
+        )
+        .await;
+    assert_eq!(
+        left,
+        serde_json::json!(["", "", 0, 0, 0]),
+        "left from the last visit"
+    );
+    app.click("#nav-queue").await;
+    app.wait_for_css("#issue-ticket").await;
 
     // The requests screen lists it; its detail shows the timeline and the change waiting.
     app.click("#nav-requests").await;

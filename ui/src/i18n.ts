@@ -62,22 +62,50 @@ export function locale(l: Lang = current): string {
   return locales[l];
 }
 
-export function formatNumber(n: number, l: Lang = current): string {
-  return new Intl.NumberFormat(locales[l]).format(n);
+// Formatters are made once per locale and options, not per value: each holds ICU data that
+// JavaScriptCore frees only when its collector runs, and the queue redraws times every second.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+function memo<F>(cache: Map<string, F>, locale: string, options: object, make: () => F): F {
+  const key = `${locale} ${JSON.stringify(options)}`;
+  let format = cache.get(key);
+  if (format === undefined) {
+    format = make();
+    cache.set(key, format);
+  }
+  return format;
+}
+
+function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  return memo(numberFormats, locale, options, () => new Intl.NumberFormat(locale, options));
+}
+
+function dateFormat(l: Lang, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  return memo(dateFormats, locales[l], options, () => new Intl.DateTimeFormat(locales[l], options));
+}
+
+/** A number as the locale writes it, with at most `fractionDigits` digits after the mark. */
+export function formatNumber(n: number, l: Lang = current, fractionDigits = 3): string {
+  return numberFormat(locales[l], { maximumFractionDigits: fractionDigits }).format(n);
 }
 
 /** Digits after the decimal mark for `currency` (2 for EUR, 0 for JPY). */
 export function currencyDigits(currency: string): number {
-  return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions()
-    .maximumFractionDigits ?? 2;
+  return numberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits ?? 2;
 }
 
 /** An amount held in minor units (cents), as the locale writes money. */
 export function formatMoney(minor: number, currency: string, l: Lang = current): string {
   const digits = currencyDigits(currency);
-  return new Intl.NumberFormat(locales[l], { style: "currency", currency }).format(
-    minor / 10 ** digits,
-  );
+  return numberFormat(locales[l], { style: "currency", currency }).format(minor / 10 ** digits);
+}
+
+const collators = new Map<string, Intl.Collator>();
+
+/** Compares two texts as the language sorts them. */
+export function compareText(a: string, b: string, l: Lang = current): number {
+  return memo(collators, locales[l], {}, () => new Intl.Collator(locales[l])).compare(a, b);
 }
 
 /** An amount as typed by the clerk (either decimal mark) in the form the core reads: 12.50. */
@@ -96,23 +124,21 @@ export function amountForInput(minor: number, currency: string, l: Lang = curren
 export function formatDate(day: string, l: Lang = current): string {
   const [y, m, d] = day.split("-").map(Number);
   if (!y || !m || !d) return day;
-  return new Intl.DateTimeFormat(locales[l], { dateStyle: "medium", timeZone: "UTC" }).format(
-    new Date(Date.UTC(y, m - 1, d)),
-  );
+  return dateFormat(l, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d)));
 }
 
 /** A moment (RFC 3339) as a local date and time. */
 export function formatDateTime(at: string, l: Lang = current): string {
   const date = new Date(at);
   if (Number.isNaN(date.getTime())) return at;
-  return new Intl.DateTimeFormat(locales[l], { dateStyle: "short", timeStyle: "short" }).format(date);
+  return dateFormat(l, { dateStyle: "short", timeStyle: "short" }).format(date);
 }
 
 /** A moment (RFC 3339) as a local time of day. */
 export function formatTime(at: string, l: Lang = current): string {
   const date = new Date(at);
   if (Number.isNaN(date.getTime())) return at;
-  return new Intl.DateTimeFormat(locales[l], { timeStyle: "short" }).format(date);
+  return dateFormat(l, { timeStyle: "short" }).format(date);
 }
 
 /** A duration as m:ss, or h:mm:ss from an hour on. */

@@ -99,11 +99,13 @@ function go(next: Screen): void {
       el = firstRun(ctx);
       break;
     case "queue":
-      queue = queueScreen(ctx);
+      queue = kept("queue", () => queueScreen(ctx));
+      queue.show();
       el = queue.el;
       break;
     case "intake":
-      intake = intakeScreen(ctx);
+      intake = kept("intake", () => intakeScreen(ctx));
+      intake.show();
       el = intake.el;
       break;
     case "requests":
@@ -115,11 +117,28 @@ function go(next: Screen): void {
       el = dashboard.el;
       break;
     case "feedback":
-    default:
-      el = feedbackScreen(ctx);
+    default: {
+      const feedback = kept("feedback", () => feedbackScreen(ctx));
+      feedback.show();
+      el = feedback.el;
       break;
+    }
   }
   fill(main, el);
+}
+
+// The queue, intake and feedback screens are made once (for a language and a set-up) and
+// shown again: a clerk goes through all three for every citizen, and WebKitGTK keeps part of
+// each form control a page has shown until the page goes away (README, Benchmarks).
+const keptScreens = new Map<Screen, { madeFor: string; screen: unknown }>();
+
+function kept<S>(name: Screen, make: () => S): S {
+  const madeFor = JSON.stringify([lang(), ctx.state.config, ctx.state.counters, ctx.state.lanes]);
+  const found = keptScreens.get(name);
+  if (found && found.madeFor === madeFor) return found.screen as S;
+  const screen = make();
+  keptScreens.set(name, { madeFor, screen });
+  return screen;
 }
 
 // The header is made again only when the language or the set-up changes; moving between

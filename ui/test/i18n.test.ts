@@ -4,9 +4,11 @@ import fr from "../locales/fr.json";
 import {
   amountForCore,
   amountForInput,
+  compareText,
   formatDate,
   formatDuration,
   formatMoney,
+  formatNumber,
   keys,
   setLang,
   t,
@@ -69,6 +71,25 @@ describe("locale formats", () => {
     // French puts the sign after, with a narrow no-break space before it.
     expect(formatMoney(8600, "EUR", "fr").replace(/\s/g, " ")).toBe("86,00 €");
     expect(formatMoney(500, "JPY", "en")).toBe("JP¥500");
+  });
+
+  it("keep each language's format when both are used in turn", () => {
+    // The formatters are cached per locale and options: a cached one must never answer for
+    // the other language or other options.
+    for (let round = 0; round < 2; round++) {
+      expect(formatMoney(123456, "EUR", "en")).toBe("€1,234.56");
+      expect(formatMoney(123456, "EUR", "fr").replace(/\s/g, " ")).toBe("1 234,56 €");
+      expect(formatMoney(123456, "USD", "en")).toBe("US$1,234.56");
+      expect(formatNumber(4.25, "en", 1)).toBe("4.3");
+      expect(formatNumber(4.25, "fr", 1)).toBe("4,3");
+      expect(formatNumber(1234.5, "en")).toBe("1,234.5");
+    }
+  });
+
+  it("sort texts as the language does, accents with their letter", () => {
+    const titles = ["Zone", "État civil", "Eau", "école"];
+    expect([...titles].sort((a, b) => compareText(a, b, "fr"))).toEqual(["Eau", "école", "État civil", "Zone"]);
+    expect([...titles].sort()).not.toEqual(["Eau", "école", "État civil", "Zone"]);
   });
 
   it("take amounts typed with either decimal mark", () => {

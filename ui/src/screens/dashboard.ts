@@ -47,7 +47,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
         tile(
           "dash-feedback",
           t("dashboard.feedback"),
-          d.feedback.average !== null ? `${d.feedback.average.toLocaleString(lang() === "fr" ? "fr-FR" : "en-GB", { maximumFractionDigits: 1 })} / 5` : "–",
+          d.feedback.average !== null ? `${formatNumber(d.feedback.average, lang(), 1)} / 5` : "–",
           t("dashboard.ratings", { count: d.feedback.count }),
         ),
       ),

@@ -7,8 +7,13 @@ import { field, h } from "../dom";
 import { t } from "../i18n";
 import { explain } from "../messages";
 
-export function feedbackScreen(ctx: Ctx): HTMLElement {
-  const ticket = ctx.visit.ticket;
+export interface FeedbackScreen {
+  el: HTMLElement;
+  /** Shows the screen for the visit just finished, with no rating and no comment yet. */
+  show(): void;
+}
+
+export function feedbackScreen(ctx: Ctx): FeedbackScreen {
   let rating = 0;
   const error = h("p", { class: "error", role: "alert", id: "feedback-error" });
   const comment = h("textarea", { id: "feedback-comment", rows: 3, maxlength: 1000 });
@@ -69,6 +74,7 @@ export function feedbackScreen(ctx: Ctx): HTMLElement {
           class: "primary",
           onclick: () =>
             void ctx.act("feedback", async () => {
+              const ticket = ctx.visit.ticket;
               if (!ticket) return done();
               if (rating === 0) {
                 error.textContent = t("feedback.pick");
@@ -89,6 +95,14 @@ export function feedbackScreen(ctx: Ctx): HTMLElement {
       h("button", { type: "button", id: "skip-feedback", onclick: done }, t("feedback.skip")),
     ),
   );
-  setTimeout(() => stars[4].focus(), 0);
-  return el;
+  return {
+    el,
+    show() {
+      rating = 0;
+      stars.forEach((star) => star.setAttribute("aria-pressed", "false"));
+      comment.value = "";
+      error.textContent = "";
+      setTimeout(() => stars[4].focus(), 0);
+    },
+  };
 }

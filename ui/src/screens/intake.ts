@@ -14,7 +14,7 @@ import {
   type ServiceHit,
   type ServiceView,
 } from "../api";
-import type { Ctx } from "../app";
+import { emptyVisit, type Ctx } from "../app";
 import { field, fill, h } from "../dom";
 import { amountForCore, amountForInput, formatDate, formatMoney, t, text } from "../i18n";
 import { explain, explainProblem } from "../messages";
@@ -22,6 +22,8 @@ import { catalogueIndex } from "./queue";
 
 export interface IntakeScreen {
   el: HTMLElement;
+  /** Shows the screen for the visit at the counter now (a new visit starts empty). */
+  show(): void;
   focusSearch(): void;
 }
 
@@ -45,6 +47,67 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   });
 
   // The citizen ------------------------------------------------------------------------------
+  // The find and register forms are made once and emptied for each citizen: the screen is
+  // kept from one visit to the next (see `show`).
+  const findId = h("input", { id: "citizen-id", autocomplete: "off", inputmode: "numeric" });
+  const findName = h("input", { id: "citizen-name", autocomplete: "off" });
+  const findBorn = h("input", { id: "citizen-born", autocomplete: "off", placeholder: t("date.hint") });
+  const found = h("div", { id: "citizen-results", "aria-live": "polite" });
+  const findError = h("p", { class: "error", role: "alert" });
+  const findForm = h(
+    "form",
+    {
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        void ctx.act("find_citizen", async () => {
+          findError.textContent = "";
+          try {
+            const citizens = findId.value.trim()
+              ? await api.findCitizens({ NationalId: findId.value })
+              : await api.findCitizens({ Name: { name: findName.value, birth_date: findBorn.value } });
+            drawFound(citizens);
+          } catch (err) {
+            findError.textContent = explain(err);
+            fill(found);
+          }
+        });
+      },
+    },
+    field(t("intake.citizen.id"), findId),
+    h("p", { class: "muted" }, t("intake.citizen.or_name")),
+    field(t("intake.citizen.name"), findName),
+    field(t("intake.citizen.born"), findBorn),
+    h("button", { type: "submit", id: "find-citizen" }, t("intake.citizen.find")),
+    findError,
+  );
+
+  function drawFound(citizens: Citizen[]): void {
+    if (citizens.length === 0) {
+      fill(found, h("p", {}, t("intake.citizen.none")), registerForm(findId.value, findBorn.value));
+      regId.focus();
+      return;
+    }
+    fill(
+      found,
+      h(
+        "ul",
+        { class: "choices" },
+        citizens.map((c) =>
+          h(
+            "li",
+            {},
+            h(
+              "button",
+              { type: "button", class: "choice", onclick: () => choose(c) },
+              `${c.given_name} ${c.family_name} · ${c.national_id} · ${formatDate(c.birth_date)}`,
+            ),
+          ),
+        ),
+      ),
+    );
+    if (citizens.length === 1) (found.querySelector("button") as HTMLButtonElement | null)?.focus();
+  }
+
   function drawCitizen(): void {
     const c = ctx.visit.citizen;
     if (c) {
@@ -68,107 +131,62 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       );
       return;
     }
-    const id = h("input", { id: "citizen-id", autocomplete: "off", inputmode: "numeric" });
-    const name = h("input", { id: "citizen-name", autocomplete: "off" });
-    const born = h("input", { id: "citizen-born", autocomplete: "off", placeholder: t("date.hint") });
-    const results = h("div", { id: "citizen-results", "aria-live": "polite" });
-    const error = h("p", { class: "error", role: "alert" });
-    const find = h(
-      "form",
-      {
-        onsubmit: (e: Event) => {
-          e.preventDefault();
-          void ctx.act("find_citizen", async () => {
-            error.textContent = "";
-            try {
-              const found = id.value.trim()
-                ? await api.findCitizens({ NationalId: id.value })
-                : await api.findCitizens({ Name: { name: name.value, birth_date: born.value } });
-              drawResults(found);
-            } catch (err) {
-              error.textContent = explain(err);
-              fill(results);
-            }
-          });
-        },
-      },
-      field(t("intake.citizen.id"), id),
-      h("p", { class: "muted" }, t("intake.citizen.or_name")),
-      field(t("intake.citizen.name"), name),
-      field(t("intake.citizen.born"), born),
-      h("button", { type: "submit", id: "find-citizen" }, t("intake.citizen.find")),
-      error,
-    );
-    function drawResults(found: Citizen[]): void {
-      fill(
-        results,
-        found.length === 0
-          ? [h("p", {}, t("intake.citizen.none")), registerForm(id.value, born.value)]
-          : h(
-              "ul",
-              { class: "choices" },
-              found.map((c) =>
-                h(
-                  "li",
-                  {},
-                  h(
-                    "button",
-                    { type: "button", class: "choice", onclick: () => choose(c) },
-                    `${c.given_name} ${c.family_name} · ${c.national_id} · ${formatDate(c.birth_date)}`,
-                  ),
-                ),
-              ),
-            ),
-      );
-      if (found.length === 1) (results.querySelector("button") as HTMLButtonElement | null)?.focus();
-      else (results.querySelector("input") as HTMLInputElement | null)?.focus();
-    }
-    fill(citizenBox, h("h2", { id: "citizen-title" }, t("intake.citizen.title")), find, results);
-    setTimeout(() => id.focus(), 0);
+    for (const input of [findId, findName, findBorn]) input.value = "";
+    findError.textContent = "";
+    fill(found);
+    fill(citizenBox, h("h2", { id: "citizen-title" }, t("intake.citizen.title")), findForm, found);
+    setTimeout(() => findId.focus(), 0);
   }
 
-  function registerForm(nationalId: string, birth: string): HTMLElement {
-    const id = h("input", { id: "reg-id", value: nationalId, autocomplete: "off" });
-    const given = h("input", { id: "reg-given", autocomplete: "off" });
-    const family = h("input", { id: "reg-family", autocomplete: "off" });
-    const born = h("input", { id: "reg-born", value: birth, placeholder: t("date.hint"), autocomplete: "off" });
-    const phone = h("input", { id: "reg-phone", type: "tel", autocomplete: "off" });
-    const email = h("input", { id: "reg-email", type: "email", autocomplete: "off" });
-    const error = h("p", { class: "error", role: "alert" });
-    return h(
-      "form",
-      {
-        id: "register-form",
-        onsubmit: (e: Event) => {
-          e.preventDefault();
-          void ctx.act("register_citizen", async () => {
-            try {
-              const c = await api.registerCitizen({
-                national_id: id.value,
-                given_name: given.value,
-                family_name: family.value,
-                birth_date: born.value,
-                phone: phone.value.trim() || null,
-                email: email.value.trim() || null,
-                address: null,
-              });
-              choose(c);
-            } catch (err) {
-              error.textContent = explain(err);
-            }
-          });
-        },
+  const regId = h("input", { id: "reg-id", autocomplete: "off" });
+  const regGiven = h("input", { id: "reg-given", autocomplete: "off" });
+  const regFamily = h("input", { id: "reg-family", autocomplete: "off" });
+  const regBorn = h("input", { id: "reg-born", placeholder: t("date.hint"), autocomplete: "off" });
+  const regPhone = h("input", { id: "reg-phone", type: "tel", autocomplete: "off" });
+  const regEmail = h("input", { id: "reg-email", type: "email", autocomplete: "off" });
+  const regError = h("p", { class: "error", role: "alert" });
+  const regForm = h(
+    "form",
+    {
+      id: "register-form",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        void ctx.act("register_citizen", async () => {
+          try {
+            const c = await api.registerCitizen({
+              national_id: regId.value,
+              given_name: regGiven.value,
+              family_name: regFamily.value,
+              birth_date: regBorn.value,
+              phone: regPhone.value.trim() || null,
+              email: regEmail.value.trim() || null,
+              address: null,
+            });
+            choose(c);
+          } catch (err) {
+            regError.textContent = explain(err);
+          }
+        });
       },
-      h("h3", {}, t("intake.citizen.register")),
-      field(t("intake.citizen.id"), id),
-      field(t("intake.citizen.given"), given),
-      field(t("intake.citizen.family"), family),
-      field(t("intake.citizen.born"), born),
-      field(t("intake.citizen.phone"), phone),
-      field(t("intake.citizen.email"), email),
-      error,
-      h("button", { type: "submit", id: "register-citizen" }, t("intake.citizen.register_submit")),
-    );
+    },
+    h("h3", {}, t("intake.citizen.register")),
+    field(t("intake.citizen.id"), regId),
+    field(t("intake.citizen.given"), regGiven),
+    field(t("intake.citizen.family"), regFamily),
+    field(t("intake.citizen.born"), regBorn),
+    field(t("intake.citizen.phone"), regPhone),
+    field(t("intake.citizen.email"), regEmail),
+    regError,
+    h("button", { type: "submit", id: "register-citizen" }, t("intake.citizen.register_submit")),
+  );
+
+  /** The register form, emptied, with what the clerk searched by already in. */
+  function registerForm(nationalId: string, birth: string): HTMLElement {
+    for (const input of [regGiven, regFamily, regPhone, regEmail]) input.value = "";
+    regId.value = nationalId;
+    regBorn.value = birth;
+    regError.textContent = "";
+    return regForm;
   }
 
   function choose(c: Citizen): void {
@@ -611,6 +629,9 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
                 ctx.visit = { ...ctx.visit, ticket: done };
                 ctx.go("feedback");
               } else {
+                // A walk-in (or a ticket already finished): no feedback to ask for, since it
+                // is kept per ticket; the next intake starts with nobody chosen.
+                ctx.visit = emptyVisit();
                 ctx.go("queue");
               }
             }),
@@ -624,8 +645,6 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     browse = b;
     drawBrowse();
   });
-  drawCitizen();
-  drawVisit();
 
   const el = h(
     "section",
@@ -635,6 +654,17 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   );
   return {
     el,
+    show() {
+      const v = ctx.visit;
+      if (!v.citizen && v.requests.length === 0) {
+        // A new visit: nothing of the last citizen's stays on screen.
+        search.value = "";
+        fill(results);
+        fill(detailBox);
+      }
+      drawCitizen();
+      drawVisit();
+    },
     focusSearch() {
       search.focus();
       search.select();

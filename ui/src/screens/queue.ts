@@ -4,7 +4,7 @@
 import { api, type Browse, type QueueTarget, type QueueView, type ServiceHit, type Ticket } from "../api";
 import { emptyVisit, type Ctx } from "../app";
 import { field, fill, h } from "../dom";
-import { formatDuration, t, text } from "../i18n";
+import { compareText, formatDuration, t, text } from "../i18n";
 import { explain } from "../messages";
 
 let browseCache: Browse | null = null;
@@ -19,7 +19,7 @@ export async function catalogueIndex(): Promise<Browse> {
 async function servicesHere(): Promise<ServiceHit[]> {
   servicesCache ??= (await api.searchServices({ limit: 1000 }))
     .filter((s) => s.depth_here !== null)
-    .sort((a, b) => text(a.title).localeCompare(text(b.title)));
+    .sort((a, b) => compareText(text(a.title), text(b.title)));
   return servicesCache;
 }
 
@@ -35,6 +35,9 @@ export function targetName(target: QueueTarget, browse: Browse | null): string {
 export interface QueueScreen {
   el: HTMLElement;
   callNext(): Promise<void>;
+  /** Shows the screen (again): reloads the queue and keeps the waiting times running. */
+  show(): void;
+  /** Stops the timers while another screen is shown. */
   stop(): void;
 }
 
@@ -222,6 +225,15 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     );
   }
 
+  /** The waiting times, every second, without making the rows again. */
+  function tickWaiting(): void {
+    const since = performance.now() - fetchedAt;
+    waitingBody.querySelectorAll("td.waited").forEach((cell, i) => {
+      const w = view.waiting[i];
+      if (w) cell.textContent = formatDuration(w.waited_ms + since);
+    });
+  }
+
   async function load(): Promise<void> {
     view = await api.queueView(ctx.counter);
     fetchedAt = performance.now();
@@ -254,9 +266,12 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     drawCurrent();
     drawWaiting();
   });
-  void load();
-  const tick = setInterval(drawWaiting, 1000);
-  const poll = setInterval(() => void load(), 10000);
+  let tick = 0;
+  let poll = 0;
+  function stop(): void {
+    clearInterval(tick);
+    clearInterval(poll);
+  }
 
   const el = h(
     "section",
@@ -268,9 +283,18 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   return {
     el,
     callNext,
-    stop() {
-      clearInterval(tick);
-      clearInterval(poll);
+    stop,
+    show() {
+      stop();
+      issued.textContent = "";
+      message.textContent = "";
+      counter.value = ctx.counter;
+      view = { waiting: [], current: null };
+      drawCurrent();
+      drawWaiting();
+      void load();
+      tick = window.setInterval(tickWaiting, 1000);
+      poll = window.setInterval(() => void load(), 10000);
     },
   };
 }
