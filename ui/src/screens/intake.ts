@@ -22,7 +22,7 @@ import { catalogueIndex } from "./queue";
 
 export interface IntakeScreen {
   el: HTMLElement;
-  /** Shows the screen for the visit at the counter now (a new visit starts empty). */
+  /** Shows the screen for the visit at the counter now, with no service chosen yet. */
   show(): void;
   focusSearch(): void;
 }
@@ -655,13 +655,11 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   return {
     el,
     show() {
-      const v = ctx.visit;
-      if (!v.citizen && v.requests.length === 0) {
-        // A new visit: nothing of the last citizen's stays on screen.
-        search.value = "";
-        fill(results);
-        fill(detailBox);
-      }
+      // As a screen made afresh: the service search starts empty; the citizen and the
+      // requests are the visit's (none for a new visit).
+      search.value = "";
+      fill(results);
+      fill(detailBox);
       drawCitizen();
       drawVisit();
     },
