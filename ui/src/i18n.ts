@@ -63,7 +63,8 @@ export function locale(l: Lang = current): string {
 }
 
 // Formatters are made once per locale and options, not per value: each holds ICU data that
-// JavaScriptCore frees only when its collector runs, and the queue redraws times every second.
+// JavaScriptCore frees only when its collector runs, and screens format dates and amounts
+// on every redraw.
 const numberFormats = new Map<string, Intl.NumberFormat>();
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 

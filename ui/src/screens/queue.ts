@@ -1,7 +1,7 @@
 // The queue: issue tickets, and for this counter call, recall, mark no-show, transfer, start
 // and finish; the waiting list with live waiting times.
 
-import { api, type Browse, type QueueTarget, type QueueView, type ServiceHit, type Ticket } from "../api";
+import { api, type Browse, type QueueTarget, type QueueView, type ServiceHit, type Ticket, type WaitingEntry } from "../api";
 import { emptyVisit, type Ctx } from "../app";
 import { field, fill, h } from "../dom";
 import { compareText, formatDuration, t, text } from "../i18n";
@@ -205,8 +205,12 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     transferRow.hidden = !ticket || status === "serving";
   }
 
+  /** How long `w` has waited by now: the queue's figure plus the time since it was read. */
+  function waited(w: WaitingEntry): string {
+    return formatDuration(w.waited_ms + performance.now() - fetchedAt);
+  }
+
   function drawWaiting(): void {
-    const since = performance.now() - fetchedAt;
     fill(
       waitingBody,
       view.waiting.length === 0
@@ -219,7 +223,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
               h("td", {}, targetName(w.target, browse)),
               h("td", {}, text(ctx.state.lanes.find((l) => l.code === w.lane)?.name) || w.lane),
               h("td", {}, t(`ticket.status.${w.status}`), w.counter ? ` (${w.counter})` : ""),
-              h("td", { class: "num waited" }, formatDuration(w.waited_ms + since)),
+              h("td", { class: "num waited" }, waited(w)),
             ),
           ),
     );
@@ -227,10 +231,9 @@ export function queueScreen(ctx: Ctx): QueueScreen {
 
   /** The waiting times, every second, without making the rows again. */
   function tickWaiting(): void {
-    const since = performance.now() - fetchedAt;
     waitingBody.querySelectorAll("td.waited").forEach((cell, i) => {
       const w = view.waiting[i];
-      if (w) cell.textContent = formatDuration(w.waited_ms + since);
+      if (w) cell.textContent = waited(w);
     });
   }
 
