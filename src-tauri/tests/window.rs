@@ -155,6 +155,7 @@ async fn a_whole_visit_in_the_window() {
         .await;
     app.wait_for_text("#detail-status", "submitted").await;
     app.wait_for_text("#changes", "waiting").await;
+    app.wait_for_text("#changes", "request taken").await;
     app.screenshot("06-requests").await;
 
     // The supervisor's dashboard counts the visit, and exports the day as a PDF.
@@ -302,7 +303,8 @@ async fn the_language_switches_while_running() {
     // Money and dates as French writes them.
     let fee = app.wait_for_text("#detail-fee", "6,00").await;
     assert!(fee.contains('€'), "{fee}");
-    app.wait_for_text("#detail-due", "jours ouvrés").await;
+    // French puts nothing in the singular: the photos take no working day.
+    app.wait_for_text("#detail-due", "0 jour ouvré,").await;
     // The core's own refusal, in French too.
     app.type_into("#form-prints", "5").await;
     app.wait_for_text("#service-form .field-error", "doit valoir au plus 4")

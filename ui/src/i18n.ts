@@ -43,9 +43,25 @@ export function has(key: string, l: Lang = current): boolean {
   return key in catalogs[l];
 }
 
-/** The string for `key`, with `{name}` placeholders filled from `params`. */
+const pluralRules = new Map<string, Intl.PluralRules>();
+
+/** The string for `key` in `l`: where `count` is a number and the language has a form of the
+ * key for that number's plural category (`key.one`: "1 change", and in French "0 modification"
+ * too), that form; else the key's own string, which is the form for most numbers. */
+function pattern(key: string, count: string | number | undefined, l: Lang): string | undefined {
+  const n = typeof count === "string" && count.trim() !== "" ? Number(count) : count;
+  if (typeof n === "number" && Number.isFinite(n)) {
+    const rules = memo(pluralRules, locales[l], {}, () => new Intl.PluralRules(locales[l]));
+    const form = catalogs[l][`${key}.${rules.select(n)}`];
+    if (form !== undefined) return form;
+  }
+  return catalogs[l][key];
+}
+
+/** The string for `key`, with `{name}` placeholders filled from `params`; a `count` among them
+ * chooses the singular or plural form. */
 export function t(key: string, params: Record<string, string | number> = {}, l: Lang = current): string {
-  const template = catalogs[l][key] ?? catalogs.en[key];
+  const template = pattern(key, params.count, l) ?? pattern(key, params.count, "en");
   if (template === undefined) return `⟨${key}⟩`;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
     name in params ? String(params[name]) : whole,

@@ -49,11 +49,38 @@ describe("translations", () => {
     for (const key of used) expect(en, key).toHaveProperty([key]);
   });
 
+  it("say one thing or several as each language does", () => {
+    expect(t("status.waiting", { count: 1 }, "en")).toBe("1 change waiting");
+    expect(t("status.waiting", { count: 0 }, "en")).toBe("0 changes waiting");
+    expect(t("status.waiting", { count: 2 }, "en")).toBe("2 changes waiting");
+    // French takes the singular for 0 and 1, and for 1.5.
+    expect(t("status.kept_here", { count: 0 }, "fr")).toBe("0 modification conservée sur ce poste");
+    expect(t("status.kept_here", { count: 1.5 }, "fr")).toBe("1.5 modification conservée sur ce poste");
+    expect(t("status.kept_here", { count: 2 }, "fr")).toBe("2 modifications conservées sur ce poste");
+    expect(t("status.kept_here", { count: 1_000_000 }, "fr")).toBe("1000000 modifications conservées sur ce poste");
+    // A count sent as text by the core chooses the form as a number does.
+    expect(t("error.form", { count: "1" }, "en")).toBe("the form has 1 problem");
+    expect(t("error.form", { count: "3" }, "en")).toBe("the form has 3 problems");
+    // Without a count, or with one that is no number, the key's own (plural) string.
+    expect(t("status.waiting", {}, "en")).toBe("{count} changes waiting");
+    expect(t("status.waiting", { count: "many" }, "en")).toBe("many changes waiting");
+  });
+
+  it("give every singular form its plural under the key itself", () => {
+    for (const catalog of [en, fr] as Record<string, string>[]) {
+      for (const key of Object.keys(catalog).filter((k) => k.endsWith(".one"))) {
+        const base = key.slice(0, -".one".length);
+        expect(catalog, key).toHaveProperty([base]);
+        expect(placeholders(catalog[key]), key).toContain("count");
+      }
+    }
+  });
+
   it("fill placeholders and switch language while running", () => {
     setLang("en");
-    expect(t("status.waiting", { count: 3 })).toBe("3 change(s) waiting");
+    expect(t("status.waiting", { count: 3 })).toBe("3 changes waiting");
     setLang("fr");
-    expect(t("status.waiting", { count: 3 })).toBe("3 modification(s) en attente");
+    expect(t("status.waiting", { count: 3 })).toBe("3 modifications en attente");
     expect(text({ en: "Passport", fr: "Passeport" })).toBe("Passeport");
     setLang("en");
     expect(text({ en: "Passport", fr: "Passeport" })).toBe("Passport");

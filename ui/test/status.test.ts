@@ -24,12 +24,12 @@ describe("status bar", () => {
     const v = statusView(bar({ server: null, phase: "offline", waiting: 4 }));
     expect(v.tone).toBe("standalone");
     expect(v.state).toBe("Standalone (no back office)");
-    expect(v.waiting).toBe("4 change(s) kept on this device");
+    expect(v.waiting).toBe("4 changes kept on this device");
     expect(v.lastSync).toBe("");
   });
 
   it("counts changes waiting and says when all are sent", () => {
-    expect(statusView(bar({ waiting: 12 })).waiting).toBe("12 change(s) waiting");
+    expect(statusView(bar({ waiting: 12 })).waiting).toBe("12 changes waiting");
     expect(statusView(bar()).waiting).toBe("All changes sent");
     expect(statusView(bar()).lastSync).toBe("Never synced");
   });
@@ -66,7 +66,7 @@ describe("status bar", () => {
   });
 
   it("does not repeat the counts in the task's own words once online", () => {
-    const v = statusView(bar({ refused: 1, message: "1 change(s) refused and 0 in conflict: see the requests concerned" }));
+    const v = statusView(bar({ refused: 1, message: "1 change refused and 0 in conflict: see the requests concerned" }));
     expect(v.detail).toBe("1 refused");
   });
 
@@ -74,6 +74,6 @@ describe("status bar", () => {
     setLang("fr");
     const v = statusView(bar({ phase: "error", waiting: 2 }));
     expect(v.state).toBe("Erreur de synchronisation");
-    expect(v.waiting).toBe("2 modification(s) en attente");
+    expect(v.waiting).toBe("2 modifications en attente");
   });
 });

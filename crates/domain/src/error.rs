@@ -7,6 +7,7 @@ use crate::form::FieldProblem;
 use crate::queue::{TicketAction, TicketStatus};
 use crate::receipt::ReceiptError;
 use crate::request::{Action, Party, Refusal, RequestStatus};
+use crate::text::english_plural;
 
 pub type Result<T, E = DomainError> = std::result::Result<T, E>;
 
@@ -24,7 +25,7 @@ pub enum DomainError {
         exponent: u32,
     },
 
-    #[error("the catalogue has {} problem(s): {}", problems.len(), problems.join("; "))]
+    #[error("the catalogue has {} {}: {}", problems.len(), english_plural(problems.len() as u64, "problem", "problems"), problems.join("; "))]
     InvalidCatalogue { problems: Vec<String> },
 
     #[error("'{input}' is not a known {what}; use one of: {expected}")]
@@ -40,7 +41,7 @@ pub enum DomainError {
     #[error(transparent)]
     NationalId(#[from] NationalIdError),
 
-    #[error("the form has {} problem(s): {}", problems.len(), problems.iter().map(|p| format!("{} {}", p.field, p.problem)).collect::<Vec<_>>().join("; "))]
+    #[error("the form has {} {}: {}", problems.len(), english_plural(problems.len() as u64, "problem", "problems"), problems.iter().map(|p| format!("{} {}", p.field, p.problem)).collect::<Vec<_>>().join("; "))]
     Form { problems: Vec<FieldProblem> },
 
     #[error("request {request} is {from}: {by} cannot {action} it ({refusal})")]

@@ -57,6 +57,12 @@ impl fmt::Display for Text {
     }
 }
 
+/// `one` for a single thing and `other` for any other count, as English says it: "1 problem",
+/// "0 problems", "3 problems".
+pub fn english_plural<'a>(n: u64, one: &'a str, other: &'a str) -> &'a str {
+    if n == 1 { one } else { other }
+}
+
 /// Folds text for search and matching: lowercase, accents removed, punctuation to spaces, so
 /// that a clerk typing "etat civil" finds "État civil" and "Müller" matches "muller".
 pub fn fold(input: &str) -> String {
@@ -82,6 +88,26 @@ pub fn fold(input: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn english_says_one_thing_or_several() {
+        let say = |n| format!("{n} {}", english_plural(n, "problem", "problems"));
+        assert_eq!(say(0), "0 problems");
+        assert_eq!(say(1), "1 problem");
+        assert_eq!(say(2), "2 problems");
+        let catalogue = |n: usize| crate::DomainError::InvalidCatalogue {
+            problems: vec!["a service without a title".to_owned(); n],
+        };
+        assert_eq!(
+            catalogue(1).to_string(),
+            "the catalogue has 1 problem: a service without a title"
+        );
+        assert!(
+            catalogue(2)
+                .to_string()
+                .starts_with("the catalogue has 2 problems: ")
+        );
+    }
 
     #[test]
     fn fold_removes_case_and_accents() {

@@ -1097,10 +1097,12 @@ fn sync_health(conn: &Connection, ctx: &Ctx<'_>) -> Result<SyncHealth> {
     } else {
         match ctx.locale() {
             Locale::En => format!(
-                "Standalone workstation, no back office: its {unsent} change(s) are kept on this device only."
+                "Standalone workstation, no back office: {unsent} {} on this device only.",
+                Locale::En.plural(unsent, "change kept", "changes kept")
             ),
             Locale::Fr => format!(
-                "Poste autonome, sans back-office : ses {unsent} modification(s) sont conservées sur ce poste seulement."
+                "Poste autonome, sans back-office : {unsent} {} sur ce poste seulement.",
+                Locale::Fr.plural(unsent, "modification conservée", "modifications conservées")
             ),
         }
     };
@@ -1117,6 +1119,16 @@ fn sync_health(conn: &Connection, ctx: &Ctx<'_>) -> Result<SyncHealth> {
         statement,
         problems,
     })
+}
+
+/// "{n} {thing or things} {the rest}" in the report's language, from the singular, the plural
+/// and the rest in English and in French.
+fn counted(locale: Locale, n: u64, en: [&str; 3], fr: [&str; 3]) -> String {
+    let [one, other, rest] = match locale {
+        Locale::En => en,
+        Locale::Fr => fr,
+    };
+    format!("{n} {} {rest}", locale.plural(n, one, other))
 }
 
 fn sync_statement(
@@ -1137,26 +1149,40 @@ fn sync_statement(
     let mut why = Vec::new();
     if unsent > 0 {
         let age = age_s.map(duration_words).unwrap_or_default();
-        why.push(match locale {
-            Locale::En => format!("{unsent} change(s) not yet sent (the oldest waits for {age})"),
-            Locale::Fr => {
-                format!(
-                    "{unsent} modification(s) non envoyée(s) (la plus ancienne attend depuis {age})"
-                )
-            }
-        });
+        why.push(counted(
+            locale,
+            unsent,
+            [
+                "change not yet sent",
+                "changes not yet sent",
+                &format!("(the oldest waits for {age})"),
+            ],
+            [
+                "modification non envoyée",
+                "modifications non envoyées",
+                &format!("(la plus ancienne attend depuis {age})"),
+            ],
+        ));
     }
     if refused > 0 {
-        why.push(match locale {
-            Locale::En => format!("{refused} change(s) refused by the back office"),
-            Locale::Fr => format!("{refused} modification(s) refusée(s) par le back-office"),
-        });
+        why.push(counted(
+            locale,
+            refused,
+            ["change refused", "changes refused", "by the back office"],
+            [
+                "modification refusée",
+                "modifications refusées",
+                "par le back-office",
+            ],
+        ));
     }
     if conflicts > 0 {
-        why.push(match locale {
-            Locale::En => format!("{conflicts} conflict(s) to resolve"),
-            Locale::Fr => format!("{conflicts} conflit(s) à résoudre"),
-        });
+        why.push(counted(
+            locale,
+            conflicts,
+            ["conflict", "conflicts", "to resolve"],
+            ["conflit", "conflits", "à résoudre"],
+        ));
     }
     match locale {
         Locale::En => format!("NOT CLEAN: {}.", why.join("; ")),

@@ -5,6 +5,7 @@
 //! fields so that a decimal comma never needs quoting.
 
 use guichet_domain::money::Currency;
+use guichet_domain::text::english_plural;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -39,6 +40,16 @@ impl Locale {
         match self {
             Locale::En => en,
             Locale::Fr => fr,
+        }
+    }
+
+    /// `one` or `other`, as the language says `n` things: English "1 change" and "0 changes",
+    /// French "0 modification", "1 modification" and "2 modifications".
+    pub fn plural<'a>(self, n: u64, one: &'a str, other: &'a str) -> &'a str {
+        match self {
+            Locale::En => english_plural(n, one, other),
+            Locale::Fr if n <= 1 => one,
+            Locale::Fr => other,
         }
     }
 
@@ -144,5 +155,17 @@ mod tests {
         assert_eq!(Locale::En.percent(0.125), "12.5 %");
         let xof = Currency::parse("XOF").unwrap();
         assert_eq!(Locale::Fr.money(1500, &xof), "1\u{a0}500 XOF");
+    }
+
+    #[test]
+    fn one_thing_or_several_per_locale() {
+        let say = |locale: Locale, n| format!("{n} {}", locale.plural(n, "change", "changes"));
+        assert_eq!(say(Locale::En, 0), "0 changes");
+        assert_eq!(say(Locale::En, 1), "1 change");
+        assert_eq!(say(Locale::En, 2), "2 changes");
+        // French says nothing in the singular too.
+        assert_eq!(say(Locale::Fr, 0), "0 change");
+        assert_eq!(say(Locale::Fr, 1), "1 change");
+        assert_eq!(say(Locale::Fr, 2), "2 changes");
     }
 }

@@ -239,12 +239,11 @@ fn requests_money_feedback_clerks_and_sync() {
         Some("2026-11-30T13:00:00+00:00")
     );
     assert!(
-        s.statement
-            .starts_with("NOT CLEAN: 5 change(s) not yet sent"),
+        s.statement.starts_with("NOT CLEAN: 5 changes not yet sent"),
         "{}",
         s.statement
     );
-    assert!(s.statement.contains("1 change(s) refused"));
+    assert!(s.statement.contains("1 change refused by the back office"));
     assert!(
         s.problems[0]
             .reason
@@ -269,7 +268,20 @@ fn a_range_adds_the_days_up_and_reports_progress() {
     assert_eq!(r.requests.taken, 4);
     assert_eq!(r.money.collected_minor, 8900);
     assert_eq!(r.requests.overdue_count, 1);
-    assert!(r.sync.statement.starts_with("JOURNÉE NON PROPRE"));
+    assert!(
+        r.sync
+            .statement
+            .starts_with("JOURNÉE NON PROPRE : 5 modifications non envoyées"),
+        "{}",
+        r.sync.statement
+    );
+    assert!(
+        r.sync
+            .statement
+            .contains("1 modification refusée par le back-office"),
+        "{}",
+        r.sync.statement
+    );
     assert_eq!(r.requests.by_status[0].name, "transmise");
     let stages = stages.into_inner();
     assert_eq!(stages.first(), Some(&Stage::Queue));

@@ -13,7 +13,9 @@ use guichet_domain::citizen::{
     EstonianPersonalCode, NationalIdScheme, PlainId, register, scheme_by_name,
 };
 use guichet_domain::feedback::{Feedback, MAX_COMMENT_CHARS, PaymentMethod, check_payment};
-use guichet_domain::form::{FieldKind, FormContext, FormField, ValueProblem, validate};
+use guichet_domain::form::{
+    FieldKind, FieldProblem, FormContext, FormField, ValueProblem, validate,
+};
 use guichet_domain::message::{Arg, Message};
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::queue::{TicketAction, TicketStatus};
@@ -139,6 +141,12 @@ fn errors() -> Vec<ErrorView> {
     domain(PlainId.normalize("a").unwrap_err().into());
     domain(DomainError::Form {
         problems: Vec::new(),
+    });
+    domain(DomainError::Form {
+        problems: vec![FieldProblem {
+            field: "prints".into(),
+            problem: ValueProblem::Required,
+        }],
     });
 
     let guards = Guards {
@@ -397,9 +405,12 @@ fn keys(message: &Message, out: &mut BTreeSet<String>) {
 }
 
 /// The message in the window's English template, with the values as the core writes them;
-/// `None` when it quotes a word the window says its own way (a status, an action).
+/// `None` when it quotes a word the window says its own way (a status, an action). A count
+/// of 1 takes the key's singular form (`key.one`), as the window does.
 fn english(message: &Message, en: &Catalog) -> Option<String> {
-    let mut out = en[&message.key].clone();
+    let one = matches!(message.args.get("count"), Some(Arg::Text(n)) if n == "1");
+    let singular = en.get(&format!("{}.one", message.key)).filter(|_| one);
+    let mut out = singular.unwrap_or(&en[&message.key]).clone();
     for (name, arg) in &message.args {
         let value = match arg {
             Arg::Text(text) => text.clone(),
@@ -474,6 +485,8 @@ fn every_translated_error_has_its_error() {
         keys(&message, &mut made);
     }
     for key in catalog("en").keys() {
+        // A singular form comes with the key it is the singular of.
+        let key = key.strip_suffix(".one").unwrap_or(key);
         if ["error.", "form.problem.", "national_id."]
             .iter()
             .any(|prefix| key.starts_with(prefix))
@@ -504,4 +517,26 @@ fn errors_reach_the_window_with_their_key_and_values() {
         serde_json::to_value(&unkeyed).unwrap(),
         serde_json::json!({ "message": "stored date 'x' is not a date" })
     );
+}
+
+/// Every kind of change the requests screen lists under a request has a name in both
+/// languages: the kinds are read from the sync protocol's schema, so a new kind without one
+/// fails here.
+#[test]
+fn every_change_kind_has_a_name_in_the_window() {
+    let schema = guichet_protocol::schema::document();
+    let kinds: Vec<&str> = schema["$defs"]["Change"]["oneOf"]
+        .as_array()
+        .expect("the schema lists the changes")
+        .iter()
+        .filter_map(|change| change["properties"]["kind"]["const"].as_str())
+        .collect();
+    assert!(kinds.len() >= 11, "{kinds:?}");
+    for lang in ["en", "fr"] {
+        let catalog = catalog(lang);
+        for kind in &kinds {
+            let key = format!("change.kind.{kind}");
+            assert!(catalog.contains_key(&key), "{lang}: {key} is missing");
+        }
+    }
 }

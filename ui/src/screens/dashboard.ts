@@ -105,7 +105,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
           ? h(
               "table",
               { class: "list", id: "dash-overdue-list" },
-              h("tbody", {}, d.overdue.map((o) => h("tr", {}, h("td", { class: "code" }, o.receipt), h("td", {}, o.service_name), h("td", {}, formatDate(o.due_date)), h("td", { class: "num overdue" }, t("requests.days_overdue", { days: o.days_overdue }))))),
+              h("tbody", {}, d.overdue.map((o) => h("tr", {}, h("td", { class: "code" }, o.receipt), h("td", {}, o.service_name), h("td", {}, formatDate(o.due_date)), h("td", { class: "num overdue" }, t("requests.days_overdue", { count: o.days_overdue }))))),
             )
           : h("p", { class: "muted" }, t("dashboard.none_overdue")),
         h("h2", {}, t("dashboard.sync")),

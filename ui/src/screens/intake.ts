@@ -264,7 +264,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
                 h(
                   "span",
                   { class: "muted" },
-                  ` · ${feeText(hit.fee)} · ${t("intake.service.days", { days: hit.processing_days })} · ${
+                  ` · ${feeText(hit.fee)} · ${t("intake.service.days", { count: hit.processing_days })} · ${
                     hit.depth_here ? t(`depth.${hit.depth_here}`) : t("depth.none")
                   }`,
                 ),
@@ -401,7 +401,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
         h(
           "dd",
           { id: "detail-due" },
-          t("intake.detail.due", { days: service.processing_days, due: formatDate(service.due_date) }),
+          t("intake.detail.due", { count: service.processing_days, due: formatDate(service.due_date) }),
         ),
       ),
       service.documents.length

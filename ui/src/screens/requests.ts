@@ -4,7 +4,7 @@
 import { api, type Action, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
 import { SYNCED, type Ctx } from "../app";
 import { field, fill, h } from "../dom";
-import { formatDate, formatDateTime, formatMoney, t, text } from "../i18n";
+import { formatDate, formatDateTime, formatMoney, has, t, text } from "../i18n";
 import { explain } from "../messages";
 
 const STATUSES: RequestStatus[] = [
@@ -75,7 +75,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
               h("td", {}, r.citizen_name),
               h("td", {}, t(`request.status.${r.status}`)),
               h("td", {}, formatDate(r.due_date)),
-              h("td", { class: r.days_overdue > 0 ? "num overdue" : "num" }, r.days_overdue > 0 ? t("requests.days_overdue", { days: r.days_overdue }) : ""),
+              h("td", { class: r.days_overdue > 0 ? "num overdue" : "num" }, r.days_overdue > 0 ? t("requests.days_overdue", { count: r.days_overdue }) : ""),
             ),
           ),
     );
@@ -160,7 +160,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
             "li",
             { class: `change ${c.state}` },
             h("span", { class: "badge" }, t(`change.${c.state}`)),
-            ` ${c.kind} · ${formatDateTime(c.at)}`,
+            ` ${has(`change.kind.${c.kind}`) ? t(`change.kind.${c.kind}`) : c.kind} · ${formatDateTime(c.at)}`,
             c.reason ? ` · ${c.reason}` : "",
             c.resolution ? ` · ${t("requests.resolved", { note: c.resolution })}` : "",
           ),

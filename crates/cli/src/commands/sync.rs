@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use guichet_domain::text::english_plural;
 use guichet_workstation::Workstation;
 use guichet_workstation::sync::{
     BackOffice, Credential, Progress, SyncError, SyncReport, load_credential, save_credential,
@@ -78,8 +79,11 @@ pub fn sync(ws: &mut Workstation, dir: &Path, args: &SyncArgs, json: bool) -> Re
     let show = |p: Progress| {
         if !json {
             to_stderr(&format!(
-                "\rsyncing: pushed {} of {}, {} page(s) exchanged",
-                p.pushed, p.to_push, p.pages
+                "\rsyncing: pushed {} of {}, {} {} exchanged",
+                p.pushed,
+                p.to_push,
+                p.pages,
+                english_plural(u64::from(p.pages), "page", "pages")
             ));
         }
     };
@@ -120,9 +124,10 @@ fn render(report: &SyncReport) -> Result<Report> {
 }
 
 fn summary(report: &SyncReport) -> String {
+    let sent = report.applied + report.duplicates;
     let mut line = format!(
-        "sync done: {} change(s) sent, {} received",
-        report.applied + report.duplicates,
+        "sync done: {sent} {} sent, {} received",
+        english_plural(u64::from(sent), "change", "changes"),
         report.pulled
     );
     if report.refused + report.conflicts > 0 {

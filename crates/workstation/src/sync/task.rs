@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use guichet_domain::message::Message;
+use guichet_domain::text::english_plural;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, watch};
@@ -168,8 +169,10 @@ async fn run(
                     s.translation = None;
                     s.message = (report.refused + report.conflicts > 0).then(|| {
                         format!(
-                            "{} change(s) refused and {} in conflict: see the requests concerned",
-                            report.refused, report.conflicts
+                            "{} {} refused and {} in conflict: see the requests concerned",
+                            report.refused,
+                            english_plural(u64::from(report.refused), "change", "changes"),
+                            report.conflicts
                         )
                     });
                     s.waiting = waiting;
