@@ -337,9 +337,9 @@ fn export_day(text: &str, bound: Bound) -> Result<chrono::NaiveDate, ErrorView> 
         Bound::First => ("first", "error.export.first_day"),
         Bound::Last => ("last", "error.export.last_day"),
     };
-    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+    guichet_domain::form::parse_date(text).map_err(|_| {
         ErrorView::new(
-            format!("the {what} day '{text}' is not a date: use YYYY-MM-DD"),
+            format!("the {what} day '{text}' is not a date: write it as DD/MM/YYYY or YYYY-MM-DD"),
             Some(Message::new(key).text("input", text)),
         )
     })

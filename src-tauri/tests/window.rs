@@ -164,6 +164,19 @@ async fn a_whole_visit_in_the_window() {
     app.wait_for_text("#dash-feedback", "4 / 5").await;
     app.select("#export-format", "pdf").await;
     app.type_into("#export-cash", "6").await;
+    // The days are typed day first, as in every date field; one the calendar lacks is refused.
+    let today = app.wait_for_css("#export-from").await.prop("value").await;
+    let today = today.unwrap().expect("the first day is filled in");
+    assert_eq!(today.len(), 10, "DD/MM/YYYY: {today}");
+    assert_eq!(&today[2..3], "/", "DD/MM/YYYY: {today}");
+    app.type_into("#export-from", "31/02/2026").await;
+    app.click("#export").await;
+    app.wait_for_text(
+        "#export-result",
+        "the first day '31/02/2026' is not a date: write it as DD/MM/YYYY",
+    )
+    .await;
+    app.type_into("#export-from", &today).await;
     app.click("#export").await;
     let written = app.wait_for_text("#export-result", "Written to").await;
     app.screenshot("08-dashboard").await;

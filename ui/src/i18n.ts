@@ -144,6 +144,12 @@ export function formatDate(day: string, l: Lang = current): string {
   return dateFormat(l, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(Date.UTC(y, m - 1, d)));
 }
 
+/** A calendar day (YYYY-MM-DD) as the window's date fields take it: DD/MM/YYYY. */
+export function dayForInput(day: string): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : day;
+}
+
 /** A moment (RFC 3339) as a local date and time. */
 export function formatDateTime(at: string, l: Lang = current): string {
   const date = new Date(at);

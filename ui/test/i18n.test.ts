@@ -5,6 +5,7 @@ import {
   amountForCore,
   amountForInput,
   compareText,
+  dayForInput,
   formatDate,
   formatDuration,
   formatMoney,
@@ -130,6 +131,11 @@ describe("locale formats", () => {
     expect(formatDate("2026-03-01", "en")).toBe("1 Mar 2026");
     expect(formatDate("2026-03-01", "fr")).toBe("1 mars 2026");
     expect(formatDate("not a date", "en")).toBe("not a date");
+  });
+
+  it("put a calendar day in a date field day first, as the clerk types it", () => {
+    expect(dayForInput("2026-03-01")).toBe("01/03/2026");
+    expect(dayForInput("01/03/2026")).toBe("01/03/2026");
   });
 
   it("write waiting times as m:ss, and h:mm:ss past an hour", () => {

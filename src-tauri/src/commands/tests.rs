@@ -360,7 +360,7 @@ fn errors() -> Vec<ErrorView> {
     out.push(ErrorView::internal(
         "cannot create the folder /reports: denied",
     ));
-    out.push(export_day("10/03/2026", Bound::First).unwrap_err());
+    out.push(export_day("31/02/2026", Bound::First).unwrap_err());
     out.push(export_day("", Bound::Last).unwrap_err());
     out
 }

@@ -5,7 +5,7 @@ import { api, onExportProgress, type Dashboard } from "../api";
 import type { Ctx } from "../app";
 import { barChart, columnChart } from "../charts";
 import { field, fill, h } from "../dom";
-import { amountForCore, formatDate, formatDuration, formatMoney, formatNumber, formatTime, lang, t } from "../i18n";
+import { amountForCore, dayForInput, formatDate, formatDuration, formatMoney, formatNumber, formatTime, lang, t } from "../i18n";
 import { explain } from "../messages";
 
 /** How often the figures refresh while the screen is shown. */
@@ -117,8 +117,11 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
 
   // Export ---------------------------------------------------------------------------------
   const today = ctx.state.today;
-  const from = h("input", { id: "export-from", type: "date", value: today });
-  const to = h("input", { id: "export-to", type: "date", value: today });
+  // Days are typed as every date field of the window takes them (DD/MM/YYYY), not in a date
+  // picker that writes them as the system's locale does, whatever the clerk's language.
+  const dayField = (id: string) => h("input", { id, value: dayForInput(today), placeholder: t("date.hint"), autocomplete: "off" });
+  const from = dayField("export-from");
+  const to = dayField("export-to");
   const format = h("select", { id: "export-format" }, ...["pdf", "xlsx", "csv"].map((f) => h("option", { value: f }, t(`dashboard.format.${f}`))));
   const cash = h("input", { id: "export-cash", inputmode: "decimal", autocomplete: "off" });
   const progress = h("progress", { id: "export-progress", max: 1, value: 0, hidden: true, "aria-label": t("dashboard.export_progress") });
