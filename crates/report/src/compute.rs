@@ -1095,16 +1095,22 @@ fn sync_health(conn: &Connection, ctx: &Ctx<'_>) -> Result<SyncHealth> {
     let statement = if enrolled {
         sync_statement(ctx.locale(), unsent, age, refused, conflicts)
     } else {
-        match ctx.locale() {
-            Locale::En => format!(
-                "Standalone workstation, no back office: {unsent} {} on this device only.",
-                Locale::En.plural(unsent, "change kept", "changes kept")
-            ),
-            Locale::Fr => format!(
-                "Poste autonome, sans back-office : {unsent} {} sur ce poste seulement.",
-                Locale::Fr.plural(unsent, "modification conservée", "modifications conservées")
-            ),
-        }
+        let locale = ctx.locale();
+        let kept = counted(
+            locale,
+            unsent,
+            ["change kept", "changes kept", "on this device only"],
+            [
+                "modification conservée",
+                "modifications conservées",
+                "sur ce poste seulement",
+            ],
+        );
+        let standalone = locale.tr(
+            "Standalone workstation, no back office:",
+            "Poste autonome, sans back-office :",
+        );
+        format!("{standalone} {kept}.")
     };
     Ok(SyncHealth {
         enrolled,

@@ -414,4 +414,15 @@ fn a_standalone_workstation_says_its_changes_stay_here() {
         "{}",
         r.sync.statement
     );
+    // One change kept: the singular, in both languages.
+    assert_eq!(r.sync.unsent, 1);
+    assert_eq!(
+        r.sync.statement,
+        "Standalone workstation, no back office: 1 change kept on this device only."
+    );
+    let fr = daily_report(&ws, &options(Locale::Fr)).unwrap();
+    assert_eq!(
+        fr.sync.statement,
+        "Poste autonome, sans back-office : 1 modification conservée sur ce poste seulement."
+    );
 }
