@@ -316,7 +316,7 @@ async fn the_language_switches_while_running() {
     // Money and dates as French writes them.
     let fee = app.wait_for_text("#detail-fee", "6,00").await;
     assert!(fee.contains('€'), "{fee}");
-    // French puts nothing in the singular: the photos take no working day.
+    // French uses the singular for zero too: the photos take no working day.
     app.wait_for_text("#detail-due", "0 jour ouvré,").await;
     // The core's own refusal, in French too.
     app.type_into("#form-prints", "5").await;

@@ -163,7 +163,7 @@ mod tests {
         assert_eq!(say(Locale::En, 0), "0 changes");
         assert_eq!(say(Locale::En, 1), "1 change");
         assert_eq!(say(Locale::En, 2), "2 changes");
-        // French says nothing in the singular too.
+        // French uses the singular for zero too.
         assert_eq!(say(Locale::Fr, 0), "0 change");
         assert_eq!(say(Locale::Fr, 1), "1 change");
         assert_eq!(say(Locale::Fr, 2), "2 changes");
