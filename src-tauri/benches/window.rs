@@ -8,7 +8,8 @@
 //! the page made and never showed, which a clerk's window frees.
 //!
 //! `cargo bench -p guichet-app --features bench-driver --bench window` (needs Xvfb,
-//! tauri-driver, WebKitWebDriver).
+//! tauri-driver, WebKitWebDriver). `GUICHET_BENCH_ONLY=memory` runs the page-driven session
+//! alone, in about two minutes rather than eight.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -44,8 +45,19 @@ async fn set_up(display: &Display, data_dir: &Path) {
 
 #[tokio::main]
 async fn main() {
+    let memory_only = match std::env::var("GUICHET_BENCH_ONLY") {
+        Err(_) => false,
+        Ok(part) if part == "memory" => true,
+        Ok(part) => panic!(
+            "GUICHET_BENCH_ONLY={part}: the only part that runs alone is `memory`; unset it to run the whole bench"
+        ),
+    };
     let display = Display::start();
     let mut out = std::io::stdout().lock();
+    if memory_only {
+        memory_figures(&mut out, driven_session(&display, requests()).await);
+        return;
+    }
 
     // Start: the median of fresh launches on a set-up workstation.
     let dir = TempDir::new().unwrap();
@@ -133,11 +145,16 @@ async fn main() {
         "memory after the same session under WebDriver: {pss:.0} MB PSS"
     )
     .unwrap();
-    let memory = driven_session(&display, requests).await;
+    memory_figures(&mut out, driven_session(&display, requests).await);
+}
+
+/// What the page-driven session leaves: the totals and a line a process.
+fn memory_figures(out: &mut impl std::io::Write, memory: Vec<(String, u64, u64)>) {
     let (rss, pss) = totals(&memory);
     writeln!(
         out,
-        "memory after {requests} requests driven in the page: {pss:.0} MB proportional (PSS, shared pages counted once), {rss:.0} MB summed RSS (target 200 MB)"
+        "memory after {} requests driven in the page: {pss:.0} MB proportional (PSS, shared pages counted once), {rss:.0} MB summed RSS (target 200 MB)",
+        requests()
     )
     .unwrap();
     write!(out, "{}", memory_table(&memory)).unwrap();
