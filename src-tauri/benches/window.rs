@@ -52,10 +52,15 @@ async fn main() {
             "GUICHET_BENCH_ONLY={part}: the only part that runs alone is `memory`; unset it to run the whole bench"
         ),
     };
+    let requests = requests();
     let display = Display::start();
     let mut out = std::io::stdout().lock();
     if memory_only {
-        memory_figures(&mut out, driven_session(&display, requests()).await);
+        memory_figures(
+            &mut out,
+            requests,
+            &driven_session(&display, requests).await,
+        );
         return;
     }
 
@@ -79,7 +84,6 @@ async fn main() {
     // (citizen found or registered, service searched, form filled, paid, submitted), finished
     // and rated.
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    let requests = requests();
     for n in 0..requests {
         app.select("#ticket-target", "category:counter-services")
             .await;
@@ -145,19 +149,22 @@ async fn main() {
         "memory after the same session under WebDriver: {pss:.0} MB PSS"
     )
     .unwrap();
-    memory_figures(&mut out, driven_session(&display, requests).await);
+    memory_figures(
+        &mut out,
+        requests,
+        &driven_session(&display, requests).await,
+    );
 }
 
-/// What the page-driven session leaves: the totals and a line a process.
-fn memory_figures(out: &mut impl std::io::Write, memory: Vec<(String, u64, u64)>) {
-    let (rss, pss) = totals(&memory);
+/// What the page-driven session of `requests` visits leaves: the totals and a line a process.
+fn memory_figures(out: &mut impl std::io::Write, requests: u32, memory: &[(String, u64, u64)]) {
+    let (rss, pss) = totals(memory);
     writeln!(
         out,
-        "memory after {} requests driven in the page: {pss:.0} MB proportional (PSS, shared pages counted once), {rss:.0} MB summed RSS (target 200 MB)",
-        requests()
+        "memory after {requests} requests driven in the page: {pss:.0} MB proportional (PSS, shared pages counted once), {rss:.0} MB summed RSS (target 200 MB)"
     )
     .unwrap();
-    write!(out, "{}", memory_table(&memory)).unwrap();
+    write!(out, "{}", memory_table(memory)).unwrap();
 }
 
 /// Summed RSS and PSS, in MB.
