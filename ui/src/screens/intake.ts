@@ -300,6 +300,19 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   );
 
   // The chosen service, its form and the request ----------------------------------------------
+  // Each service's form fields and document boxes are made the first time it is shown and
+  // reused after, emptied: WebKitGTK keeps part of every form field a page has shown until
+  // the page goes away (about 1 KB a text field), so making them for every visit would add
+  // up over a day at the counter.
+  const controls = new Map<string, HTMLInputElement | HTMLSelectElement>();
+  function control<T extends HTMLInputElement | HTMLSelectElement>(key: string, make: () => T): T {
+    const known = controls.get(key) as T | undefined;
+    if (known) return known;
+    const made = make();
+    controls.set(key, made);
+    return made;
+  }
+
   function feeText(fee: ServiceView["fee"]): string {
     return fee.kind === "free" ? t("fee.free") : formatMoney(fee.amount.minor, fee.amount.currency);
   }
@@ -320,20 +333,25 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     let checkTimer: ReturnType<typeof setTimeout> | undefined;
 
     function input(f: FormField): HTMLInputElement | HTMLSelectElement {
-      const common = { id: `form-${f.code}`, name: f.code, required: f.required, autocomplete: "off" };
-      if (f.type === "choice") {
-        return h(
-          "select",
-          common,
-          h("option", { value: "" }, t("form.choose")),
-          ...(f.options ?? []).map((o) => h("option", { value: o.code }, text(o.label))),
-        );
-      }
-      return h("input", {
-        ...common,
-        inputmode: f.type === "number" || f.type === "national_id" ? "numeric" : null,
-        placeholder: f.type === "date" ? t("date.hint") : null,
+      const el = control(`form/${service.code}/${f.code}`, () => {
+        const common = { id: `form-${f.code}`, name: f.code, required: f.required, autocomplete: "off" };
+        if (f.type === "choice") {
+          return h(
+            "select",
+            common,
+            h("option", { value: "" }, t("form.choose")),
+            ...(f.options ?? []).map((o) => h("option", { value: o.code }, text(o.label))),
+          );
+        }
+        return h("input", {
+          ...common,
+          inputmode: f.type === "number" || f.type === "national_id" ? "numeric" : null,
+          placeholder: f.type === "date" ? t("date.hint") : null,
+        });
       });
+      el.value = "";
+      el.removeAttribute("aria-invalid");
+      return el;
     }
 
     function showProblems(problems: FieldProblem[], all: boolean): void {
@@ -357,17 +375,20 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       const msg = h("span", { class: "field-error", "aria-live": "polite" });
       inputs.set(f.code, el);
       messages.set(f.code, msg);
-      el.addEventListener("input", () => {
+      // A property rather than a listener: the field is reused, and only this drawing's
+      // values may hear it.
+      el.oninput = () => {
         values[f.code] = el.value;
         if (el.value.trim() === "") delete values[f.code];
         clearTimeout(checkTimer);
         checkTimer = setTimeout(() => void ctx.act("validate", async () => void (await check())), 100);
-      });
+      };
       return field(`${text(f.label)}${f.required ? " *" : ""}`, el, msg);
     });
 
     const checklist = service.documents.map((d) => {
-      const box = h("input", { type: "checkbox", id: `doc-${d.code}` });
+      const box = control(`doc/${service.code}/${d.code}`, () => h("input", { type: "checkbox", id: `doc-${d.code}` }));
+      box.checked = false;
       docs.set(d.code, box);
       return h(
         "li",
@@ -464,40 +485,84 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     }
   }
 
+  // The payment and the waiver: made once, like the citizen forms, and filled for the request
+  // just taken.
+  let taken: RequestDetail | null = null;
+  const payError = h("p", { class: "error", role: "alert", id: "payment-error" });
+  const payAmount = h("input", { id: "pay-amount", inputmode: "decimal", autocomplete: "off" });
+  const payMethod = h(
+    "select",
+    { id: "pay-method" },
+    ...(["cash", "card", "mobile_money"] as PaymentMethod[]).map((m) => h("option", { value: m }, t(`payment.${m}`))),
+  );
+  const waiveGround = h("input", { id: "waive-ground", autocomplete: "off" });
+  const feeDue = h("p", { id: "fee-due" });
+  const paymentForms = h(
+    "div",
+    { class: "payment" },
+    feeDue,
+    h(
+      "form",
+      {
+        id: "pay-form",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          const receipt = taken?.receipt;
+          if (receipt) {
+            void refreshTaken(() => api.pay(receipt, amountForCore(payAmount.value), payMethod.value as PaymentMethod), "pay");
+          }
+        },
+      },
+      field(t("intake.pay.amount"), payAmount),
+      field(t("intake.pay.method"), payMethod),
+      h("button", { type: "submit", id: "pay" }, t("intake.pay.submit")),
+    ),
+    h(
+      "form",
+      {
+        id: "waive-form",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          const receipt = taken?.receipt;
+          if (receipt) void refreshTaken(() => api.waive(receipt, waiveGround.value), "waive");
+        },
+      },
+      field(t("intake.waive.ground"), waiveGround),
+      h("button", { type: "submit", id: "waive" }, t("intake.waive.submit")),
+    ),
+  );
+
+  /** Runs a step on the request taken, then shows it as the core has it now. */
+  async function refreshTaken(step: () => Promise<unknown>, label: string): Promise<void> {
+    const receipt = taken?.receipt;
+    if (!receipt) return;
+    await ctx.act(label, async () => {
+      try {
+        await step();
+        const fresh = await api.request(receipt);
+        ctx.visit = {
+          ...ctx.visit,
+          requests: ctx.visit.requests.map((r) => (r.receipt === fresh.receipt ? fresh : r)),
+        };
+        drawTaken(fresh);
+        drawVisit();
+      } catch (err) {
+        payError.textContent = explain(err);
+      }
+    });
+  }
+
   function drawTaken(request: RequestDetail): void {
-    const error = h("p", { class: "error", role: "alert", id: "payment-error" });
+    taken = request;
+    payError.textContent = "";
     const owed = request.fee ? Math.max(0, request.fee.minor - request.paid_minor) : 0;
     const settled = !request.fee || owed === 0 || request.waiver_ground !== null;
-    const amount = h("input", {
-      id: "pay-amount",
-      value: request.fee ? amountForInput(owed, request.fee.currency) : "",
-      inputmode: "decimal",
-      autocomplete: "off",
-    });
-    const method = h(
-      "select",
-      { id: "pay-method" },
-      ...(["cash", "card", "mobile_money"] as PaymentMethod[]).map((m) => h("option", { value: m }, t(`payment.${m}`))),
-    );
-    const ground = h("input", { id: "waive-ground", autocomplete: "off" });
-
-    async function refresh(step: () => Promise<unknown>, label: string): Promise<void> {
-      await ctx.act(label, async () => {
-        try {
-          await step();
-          const fresh = await api.request(request.receipt);
-          ctx.visit = {
-            ...ctx.visit,
-            requests: ctx.visit.requests.map((r) => (r.receipt === fresh.receipt ? fresh : r)),
-          };
-          drawTaken(fresh);
-          drawVisit();
-        } catch (err) {
-          error.textContent = explain(err);
-        }
-      });
+    if (!settled) {
+      feeDue.textContent = t("intake.due_now", { amount: formatMoney(owed, request.fee!.currency) });
+      payAmount.value = amountForInput(owed, request.fee!.currency);
+      payMethod.value = "cash";
+      waiveGround.value = "";
     }
-
     const payment = settled
       ? h(
           "p",
@@ -508,36 +573,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
               ? t("intake.waived", { ground: request.waiver_ground })
               : t("intake.paid", { amount: formatMoney(request.paid_minor, request.fee.currency) }),
         )
-      : h(
-          "div",
-          { class: "payment" },
-          h("p", { id: "fee-due" }, t("intake.due_now", { amount: formatMoney(owed, request.fee!.currency) })),
-          h(
-            "form",
-            {
-              id: "pay-form",
-              onsubmit: (e: Event) => {
-                e.preventDefault();
-                void refresh(() => api.pay(request.receipt, amountForCore(amount.value), method.value as PaymentMethod), "pay");
-              },
-            },
-            field(t("intake.pay.amount"), amount),
-            field(t("intake.pay.method"), method),
-            h("button", { type: "submit", id: "pay" }, t("intake.pay.submit")),
-          ),
-          h(
-            "form",
-            {
-              id: "waive-form",
-              onsubmit: (e: Event) => {
-                e.preventDefault();
-                void refresh(() => api.waive(request.receipt, ground.value), "waive");
-              },
-            },
-            field(t("intake.waive.ground"), ground),
-            h("button", { type: "submit", id: "waive" }, t("intake.waive.submit")),
-          ),
-        );
+      : paymentForms;
 
     fill(
       detailBox,
@@ -546,7 +582,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       h("p", { class: "receipt-number", id: "receipt-number", "aria-label": t("intake.taken.receipt") }, request.receipt),
       h("p", { id: "request-status" }, t(`request.status.${request.status}`)),
       payment,
-      error,
+      payError,
       h(
         "div",
         { class: "actions" },
@@ -557,7 +593,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
                 type: "button",
                 id: "submit-request",
                 class: "primary",
-                onclick: () => void refresh(() => api.advance(request.receipt, "submit", null), "submit"),
+                onclick: () => void refreshTaken(() => api.advance(request.receipt, "submit", null), "submit"),
               },
               t("intake.submit"),
             )
