@@ -161,6 +161,45 @@ async fn a_whole_visit_in_the_window() {
     app.wait_for_text("#visit-requests", &receipt).await;
     app.screenshot("04-receipt").await;
 
+    // A second request in the same visit, for the same service: its form comes back empty
+    // (the screen reuses its fields from one request to the next), a waiver on a ground the
+    // service does not exempt is refused in words, and the fee is paid by card instead.
+    app.click("#another-service").await;
+    app.type_into("#service-search", "photos").await;
+    app.click("#service-results button[data-code='id-photos']")
+        .await;
+    app.wait_for_text("#detail-fee", "6.00").await;
+    let form = app
+        .script(
+            "const prints = document.querySelector('#form-prints'); \
+             return [prints.value, prints.getAttribute('aria-invalid'), \
+             document.querySelector('#service-form .field-error').textContent]",
+        )
+        .await;
+    assert_eq!(
+        form,
+        serde_json::json!(["", null, ""]),
+        "left from the first request"
+    );
+    app.type_into("#form-prints", "1").await;
+    app.click("#take-request").await;
+    app.wait_for_text("#fee-due", "6.00").await;
+    let second = app.text("#receipt-number").await;
+    assert_ne!(second, receipt);
+    app.type_into("#waive-ground", "pensioners").await;
+    app.click("#waive").await;
+    app.wait_for_text(
+        "#payment-error",
+        "'pensioners' is not an exemption ground for this service",
+    )
+    .await;
+    app.screenshot("04b-waiver-refused").await;
+    app.select("#pay-method", "card").await;
+    app.click("#pay").await;
+    app.wait_for_text("#fee-settled", "6.00").await;
+    assert_eq!(app.text("#payment-error").await, "");
+    app.wait_for_text("#visit-requests", &second).await;
+
     app.click("#end-visit").await;
     app.wait_for_css("#rate-5").await;
     app.click("#rate-4").await;
@@ -207,7 +246,7 @@ async fn a_whole_visit_in_the_window() {
 
     // The supervisor's dashboard counts the visit, and exports the day as a PDF.
     app.press(keys::ALT_4).await;
-    app.wait_for_text("#dash-collected", "6.00").await;
+    app.wait_for_text("#dash-collected", "12.00").await;
     app.wait_for_text("#dash-feedback", "4 / 5").await;
     app.select("#export-format", "pdf").await;
     app.type_into("#export-cash", "6").await;
