@@ -105,11 +105,7 @@ fn prepare(dir: &Path) -> Result<Option<PathBuf>, String> {
     let maps = std::fs::read_to_string("/proc/self/maps")
         .map_err(|e| format!("cannot read this process's libraries: {e}"))?;
     let loaded = loaded_libraries(&maps);
-    let Some(webkit) = loaded.iter().find(|path| {
-        path.file_name()
-            .and_then(|name| name.to_str())
-            .is_some_and(|name| name.starts_with("libwebkit2gtk-"))
-    }) else {
+    let Some(webkit) = webkit_in(&loaded) else {
         return Ok(None);
     };
     let read = |path: &Path| {
@@ -176,6 +172,15 @@ fn loaded_libraries(maps: &str) -> Vec<PathBuf> {
     files
 }
 
+/// WebKitGTK's library among `loaded`.
+fn webkit_in(loaded: &[PathBuf]) -> Option<&PathBuf> {
+    loaded.iter().find(|path| {
+        path.file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with("libwebkit2gtk-"))
+    })
+}
+
 fn is_flite(name: impl AsRef<std::ffi::OsStr>) -> bool {
     name.as_ref()
         .to_str()
@@ -226,12 +231,13 @@ impl Dynamic {
         if header.get(..6) != Some(b"\x7fELF\x02\x01".as_slice()) {
             return Err(not_elf());
         }
+        let entry_size = field(&header, 0x3a, 2)?;
         let table = read_at(
             &mut file,
             field(&header, 0x28, 8)?,
-            field(&header, 0x3a, 2)? * field(&header, 0x3c, 2)?,
+            entry_size * field(&header, 0x3c, 2)?,
         )?;
-        let entry_size = usize::try_from(field(&header, 0x3a, 2)?).map_err(|_| too_large())?;
+        let entry_size = usize::try_from(entry_size).map_err(|_| too_large())?;
         let sections = table
             .chunks_exact(entry_size.max(1))
             .map(|s| {
@@ -244,26 +250,35 @@ impl Dynamic {
             })
             .collect::<std::io::Result<Vec<_>>>()?;
         let mut dynamic = Dynamic::default();
+        // The symbols and the dynamic section name their strings in one table, read once.
+        let mut string_tables: std::collections::HashMap<u32, Vec<u8>> = Default::default();
         for section in sections
             .iter()
             .filter(|s| matches!(s.kind, SHT_DYNAMIC | SHT_DYNSYM))
         {
-            let strings = sections
-                .get(usize::try_from(section.link).map_err(|_| too_large())?)
-                .ok_or_else(|| invalid("a section names a string table that is not there"))?;
-            let strings = read_at(&mut file, strings.offset, strings.size)?;
+            let strings = match string_tables.entry(section.link) {
+                std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let table = sections
+                        .get(usize::try_from(section.link).map_err(|_| too_large())?)
+                        .ok_or_else(|| {
+                            invalid("a section names a string table that is not there")
+                        })?;
+                    slot.insert(read_at(&mut file, table.offset, table.size)?)
+                }
+            };
             let entries = read_at(&mut file, section.offset, section.size)?;
             if section.kind == SHT_DYNAMIC {
                 for entry in entries.chunks_exact(16) {
                     match field(entry, 0, 8)? {
-                        DT_NEEDED => dynamic.needed.push(string(&strings, field(entry, 8, 8)?)?),
-                        DT_SONAME => dynamic.soname = Some(string(&strings, field(entry, 8, 8)?)?),
+                        DT_NEEDED => dynamic.needed.push(string(strings, field(entry, 8, 8)?)?),
+                        DT_SONAME => dynamic.soname = Some(string(strings, field(entry, 8, 8)?)?),
                         _ => {}
                     }
                 }
             } else {
                 for symbol in entries.chunks_exact(24).skip(1) {
-                    let name = string(&strings, field(symbol, 0, 4)?)?;
+                    let name = string(strings, field(symbol, 0, 4)?)?;
                     if name.is_empty() {
                         continue;
                     }
@@ -384,11 +399,9 @@ mod tests {
         // Keeps WebKitGTK linked into this test, as it is into the app.
         std::hint::black_box(crate::tune_webview as fn(&webkit2gtk::WebView));
         let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
-        let webkit = loaded_libraries(&maps)
-            .into_iter()
-            .find(|path| path.to_string_lossy().contains("/libwebkit2gtk-"))
-            .expect("WebKitGTK is loaded");
-        let needed = Dynamic::read(&webkit).unwrap().needed;
+        let loaded = loaded_libraries(&maps);
+        let webkit = webkit_in(&loaded).expect("WebKitGTK is loaded");
+        let needed = Dynamic::read(webkit).unwrap().needed;
         let flite: Vec<&String> = needed.iter().filter(|name| is_flite(name)).collect();
         assert!(
             !flite.is_empty(),
