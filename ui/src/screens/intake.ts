@@ -507,10 +507,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
         id: "pay-form",
         onsubmit: (e: Event) => {
           e.preventDefault();
-          const receipt = taken?.receipt;
-          if (receipt) {
-            void refreshTaken(() => api.pay(receipt, amountForCore(payAmount.value), payMethod.value as PaymentMethod), "pay");
-          }
+          void refreshTaken((receipt) => api.pay(receipt, amountForCore(payAmount.value), payMethod.value as PaymentMethod), "pay");
         },
       },
       field(t("intake.pay.amount"), payAmount),
@@ -523,8 +520,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
         id: "waive-form",
         onsubmit: (e: Event) => {
           e.preventDefault();
-          const receipt = taken?.receipt;
-          if (receipt) void refreshTaken(() => api.waive(receipt, waiveGround.value), "waive");
+          void refreshTaken((receipt) => api.waive(receipt, waiveGround.value), "waive");
         },
       },
       field(t("intake.waive.ground"), waiveGround),
@@ -532,13 +528,13 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     ),
   );
 
-  /** Runs a step on the request taken, then shows it as the core has it now. */
-  async function refreshTaken(step: () => Promise<unknown>, label: string): Promise<void> {
+  /** Runs a step on the request taken (given its receipt), then shows it as the core has it now. */
+  async function refreshTaken(step: (receipt: string) => Promise<unknown>, label: string): Promise<void> {
     const receipt = taken?.receipt;
     if (!receipt) return;
     await ctx.act(label, async () => {
       try {
-        await step();
+        await step(receipt);
         const fresh = await api.request(receipt);
         ctx.visit = {
           ...ctx.visit,
@@ -593,7 +589,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
                 type: "button",
                 id: "submit-request",
                 class: "primary",
-                onclick: () => void refreshTaken(() => api.advance(request.receipt, "submit", null), "submit"),
+                onclick: () => void refreshTaken((receipt) => api.advance(receipt, "submit", null), "submit"),
               },
               t("intake.submit"),
             )
