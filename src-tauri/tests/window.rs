@@ -27,16 +27,21 @@ async fn set_up_standalone(app: &App, clerk: &str) {
     app.wait_for_css("#issue-ticket").await;
 }
 
+/// On the intake screen: finds ID photos by search and opens it.
+async fn open_id_photos(app: &App) {
+    app.type_into("#service-search", "photos").await;
+    app.click("#service-results button[data-code='id-photos']")
+        .await;
+    app.wait_for_text("#detail-fee", "6.00").await;
+}
+
 /// Intake for citizen `n` (registered on the way if new): ID photos, with the form first
 /// filled wrong and then corrected; pays the fee in cash and submits. Returns the receipt.
 async fn take_id_photos(app: &App, n: u32, shot: Option<&str>) -> String {
     let who = citizen(n);
     app.find_or_register(&who).await;
 
-    app.type_into("#service-search", "photos").await;
-    app.click("#service-results button[data-code='id-photos']")
-        .await;
-    app.wait_for_text("#detail-fee", "6.00").await;
+    open_id_photos(app).await;
     // Five sets is more than the form allows: the field says so as the clerk types.
     app.type_into("#form-prints", "5").await;
     let problem = app
@@ -165,10 +170,7 @@ async fn a_whole_visit_in_the_window() {
     // (the screen reuses its fields from one request to the next), a waiver on a ground the
     // service does not exempt is refused in words, and the fee is paid by card instead.
     app.click("#another-service").await;
-    app.type_into("#service-search", "photos").await;
-    app.click("#service-results button[data-code='id-photos']")
-        .await;
-    app.wait_for_text("#detail-fee", "6.00").await;
+    open_id_photos(&app).await;
     let form = app
         .script(
             "const prints = document.querySelector('#form-prints'); \
