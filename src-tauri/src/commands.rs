@@ -15,10 +15,11 @@ use guichet_domain::money::Money;
 use guichet_domain::queue::{Counter, Lane, QueueTarget};
 use guichet_domain::request::Action;
 use guichet_report::{Dashboard, Format, Locale, ReportOptions};
-use guichet_workstation::Error;
+use guichet_domain::account::{Act, Role};
+use guichet_workstation::{Error, Workstation};
 use guichet_workstation::store::{
-    Browse, CitizenQuery, Config, NewCitizen, NewRequest, NewTicket, PaymentView, RequestDetail,
-    RequestFilter, RequestSummary, SearchQuery, ServiceHit, Setup, TicketView, Transfer,
+    Browse, CitizenQuery, Config, NewCitizen, NewClerk, NewRequest, NewTicket, PaymentView, RequestDetail,
+    RequestFilter, RequestSummary, SearchQuery, ServiceHit, Session, Setup, TicketView, Transfer,
     WaitingEntry,
 };
 use guichet_workstation::sync::{BackOffice, Credential, save_credential};
@@ -29,9 +30,6 @@ use crate::shell::{ErrorView, Shell, StatusBar};
 
 type Shared<'a> = State<'a, Arc<Shell>>;
 type Answer<T> = Result<T, ErrorView>;
-
-/// The actor of every action: the workstation's clerk, as set up (the core fills it in).
-const CLERK: &str = "";
 
 /// How long enrolment may take on a slow link.
 const ENROLL_TIMEOUT: Duration = Duration::from_secs(60);
@@ -45,15 +43,22 @@ pub struct AppState {
     pub lanes: Vec<Lane>,
     pub counters: Vec<Counter>,
     pub status: StatusBar,
+    /// Who is logged in, and whether the screen is locked; `None`: the login screen.
+    pub session: Option<Session>,
+    /// Minutes without a key or a click after which the window locks itself (0: never).
+    pub idle_lock_minutes: u32,
 }
 
 #[tauri::command(async)]
 pub fn app_state(shell: Shared<'_>) -> Answer<AppState> {
     let status = shell.status();
-    shell.read(|ws| {
+    shell.peek(|ws| {
         let set_up = ws.is_set_up()?;
+        let config = set_up.then(|| ws.config()).transpose()?;
         Ok::<_, Error>(AppState {
-            config: set_up.then(|| ws.config()).transpose()?,
+            idle_lock_minutes: config.as_ref().map_or(0, |c| c.idle_lock_minutes),
+            session: ws.session().cloned(),
+            config,
             catalogue_version: ws.catalogue_version()?,
             today: ws.today().to_string(),
             lanes: if set_up { ws.lanes()? } else { Vec::new() },
@@ -69,7 +74,9 @@ pub struct StandaloneSetup {
     pub center_name: String,
     pub center_kind: CenterKind,
     pub device_code: String,
-    pub clerk: String,
+    pub admin_username: String,
+    pub admin_name: String,
+    pub admin_password: String,
 }
 
 /// Sets the workstation up on its own, with the demo catalogue and counters.
@@ -91,7 +98,12 @@ pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<Con
         national_id_scheme: "ee-isikukood".into(),
         currency: "EUR".into(),
         waiting_target_min: 15,
-        default_clerk: Some(setup.clerk.trim().to_owned()).filter(|c| !c.is_empty()),
+        administrator: Some(NewClerk {
+            username: setup.admin_username.trim().to_owned(),
+            display_name: setup.admin_name.trim().to_owned(),
+            role: Role::Administrator,
+            password: setup.admin_password,
+        }),
     };
     shell.act(|ws| ws.setup_with(setup, Some(&catalogue), &counters))
 }
@@ -102,16 +114,15 @@ pub async fn enroll(
     shell: Shared<'_>,
     server: String,
     code: String,
-    clerk: String,
 ) -> Answer<Config> {
     let office = BackOffice::new(server.trim(), None, ENROLL_TIMEOUT)?;
     let enrolled = office.enroll(code.trim(), None).await?;
-    let clerk = Some(clerk.trim()).filter(|c| !c.is_empty());
     let config = shell.act(|ws| {
-        ws.enroll(&enrolled, office.base_url(), clerk)?;
-        if ws.counters()?.is_empty() {
-            ws.add_counter(CLERK, &guichet_fixtures::single_window())?;
-        }
+        ws.enroll(
+            &enrolled,
+            office.base_url(),
+            &[guichet_fixtures::single_window()],
+        )?;
         ws.config()
     })?;
     save_credential(
@@ -127,43 +138,66 @@ pub async fn enroll(
 }
 
 #[tauri::command(async)]
+pub fn login(shell: Shared<'_>, username: String, password: String) -> Answer<Session> {
+    shell.act(|ws| ws.login(&username, &password))
+}
+
+/// Locks the screen; the window hides its work until a clerk unlocks it.
+#[tauri::command(async)]
+pub fn lock(shell: Shared<'_>) -> Answer<()> {
+    shell.act(Workstation::lock)
+}
+
+/// The same clerk takes up their session; another clerk's password switches to them.
+#[tauri::command(async)]
+pub fn unlock(shell: Shared<'_>, username: String, password: String) -> Answer<Session> {
+    shell.act(|ws| ws.unlock(&username, &password))
+}
+
+#[tauri::command(async)]
+pub fn logout(shell: Shared<'_>) -> Answer<()> {
+    shell.act(Workstation::logout)
+}
+
+#[tauri::command(async)]
 pub fn sync_now(shell: Shared<'_>) -> Answer<()> {
+    shell.read(|_| Ok::<_, Error>(()))?;
     shell.sync_now()
 }
 
 #[tauri::command(async)]
 pub fn issue_ticket(shell: Shared<'_>, target: QueueTarget, lane: String) -> Answer<TicketView> {
-    shell.act(|ws| ws.issue_ticket(CLERK, &NewTicket { target, lane }))
+    shell.act(|ws| ws.issue_ticket(&NewTicket { target, lane }))
 }
 
 #[tauri::command(async)]
 pub fn call_next(shell: Shared<'_>, counter: String) -> Answer<Option<TicketView>> {
-    shell.act(|ws| ws.call_next(CLERK, &counter))
+    shell.act(|ws| ws.call_next(&counter))
 }
 
 #[tauri::command(async)]
 pub fn recall(shell: Shared<'_>, ticket: String) -> Answer<TicketView> {
-    shell.act(|ws| ws.recall(CLERK, &ticket))
+    shell.act(|ws| ws.recall(&ticket))
 }
 
 #[tauri::command(async)]
 pub fn no_show(shell: Shared<'_>, ticket: String) -> Answer<TicketView> {
-    shell.act(|ws| ws.no_show(CLERK, &ticket))
+    shell.act(|ws| ws.no_show(&ticket))
 }
 
 #[tauri::command(async)]
 pub fn start_service(shell: Shared<'_>, ticket: String) -> Answer<TicketView> {
-    shell.act(|ws| ws.start_service(CLERK, &ticket))
+    shell.act(|ws| ws.start_service(&ticket))
 }
 
 #[tauri::command(async)]
 pub fn finish_service(shell: Shared<'_>, ticket: String) -> Answer<TicketView> {
-    shell.act(|ws| ws.finish_service(CLERK, &ticket))
+    shell.act(|ws| ws.finish_service(&ticket))
 }
 
 #[tauri::command(async)]
 pub fn transfer(shell: Shared<'_>, ticket: String, to: Transfer) -> Answer<TicketView> {
-    shell.act(|ws| ws.transfer(CLERK, &ticket, &to))
+    shell.act(|ws| ws.transfer(&ticket, &to))
 }
 
 /// The waiting list and what this counter has called or is serving.
@@ -230,12 +264,12 @@ pub fn find_citizens(shell: Shared<'_>, query: CitizenQuery) -> Answer<Vec<Citiz
 
 #[tauri::command(async)]
 pub fn register_citizen(shell: Shared<'_>, citizen: NewCitizen) -> Answer<Citizen> {
-    shell.act(|ws| ws.register_citizen(CLERK, &citizen))
+    shell.act(|ws| ws.register_citizen(&citizen))
 }
 
 #[tauri::command(async)]
 pub fn create_request(shell: Shared<'_>, request: NewRequest) -> Answer<RequestDetail> {
-    shell.act(|ws| ws.create_request(CLERK, &request))
+    shell.act(|ws| ws.create_request(&request))
 }
 
 #[tauri::command(async)]
@@ -245,12 +279,12 @@ pub fn pay(
     amount: String,
     method: PaymentMethod,
 ) -> Answer<PaymentView> {
-    shell.act(|ws| ws.pay(CLERK, &receipt, &amount, method))
+    shell.act(|ws| ws.pay(&receipt, &amount, method))
 }
 
 #[tauri::command(async)]
 pub fn waive(shell: Shared<'_>, receipt: String, ground: String) -> Answer<RequestDetail> {
-    shell.act(|ws| ws.waive(CLERK, &receipt, &ground))
+    shell.act(|ws| ws.waive(&receipt, &ground))
 }
 
 #[tauri::command(async)]
@@ -260,7 +294,7 @@ pub fn mark_document(
     document: String,
     received: bool,
 ) -> Answer<RequestDetail> {
-    shell.act(|ws| ws.mark_document(CLERK, &receipt, &document, received))
+    shell.act(|ws| ws.mark_document(&receipt, &document, received))
 }
 
 #[tauri::command(async)]
@@ -280,12 +314,12 @@ pub fn advance(
     action: Action,
     reason: Option<String>,
 ) -> Answer<RequestDetail> {
-    shell.act(|ws| ws.advance(CLERK, &receipt, action, reason.as_deref()))
+    shell.act(|ws| ws.advance(&receipt, action, reason.as_deref()))
 }
 
 #[tauri::command(async)]
 pub fn resolve_conflict(shell: Shared<'_>, receipt: String, note: String) -> Answer<RequestDetail> {
-    shell.act(|ws| ws.resolve_conflicts(CLERK, &receipt, &note))
+    shell.act(|ws| ws.resolve_conflicts(&receipt, &note))
 }
 
 #[tauri::command(async)]
@@ -297,7 +331,7 @@ pub fn feedback(
 ) -> Answer<()> {
     shell.act(|ws| {
         let channel = ws.config()?.channel;
-        ws.record_feedback(CLERK, &ticket, rating, comment.as_deref(), channel)
+        ws.record_feedback(&ticket, rating, comment.as_deref(), channel)
     })
 }
 
@@ -367,6 +401,7 @@ pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported
             )
         })?;
     let locale = Locale::parse(&export.lang)?;
+    shell.peek(|ws| ws.require(Act::Supervise).map(|_| ()))?;
     let shell = Arc::clone(&shell);
     tauri::async_runtime::spawn_blocking(move || {
         let ws = shell.open_reader()?;

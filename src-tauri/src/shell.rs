@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use guichet_domain::account::Act;
 use guichet_domain::message::Message;
 use guichet_workstation::Workstation;
 use guichet_workstation::store::{DATABASE_FILE, OutboxState};
@@ -121,8 +122,20 @@ impl Shell {
         }))
     }
 
-    /// Runs a read on the workstation.
+    /// Runs a read on the workstation for the clerk logged in (refused when nobody is, or the
+    /// screen is locked: a locked screen shows nothing).
     pub fn read<T, E: Into<ErrorView>>(
+        &self,
+        f: impl FnOnce(&Workstation) -> Result<T, E>,
+    ) -> Result<T, ErrorView> {
+        let ws = lock(&self.ws);
+        ws.require(Act::Counter)?;
+        f(&ws).map_err(Into::into)
+    }
+
+    /// Runs a read that needs nobody logged in: what the first screen and the login screen
+    /// show (the set-up, the session, the status bar).
+    pub fn peek<T, E: Into<ErrorView>>(
         &self,
         f: impl FnOnce(&Workstation) -> Result<T, E>,
     ) -> Result<T, ErrorView> {

@@ -65,7 +65,24 @@ export interface Config {
   channel: string;
   currency: string;
   waiting_target_min: number;
-  default_clerk: string | null;
+}
+export type Role = "clerk" | "supervisor" | "administrator";
+/** Who is logged in at this workstation, and whether the screen is locked. */
+export interface SessionView {
+  username: string;
+  display_name: string;
+  role: Role;
+  locked: boolean;
+}
+/** The first run's standalone set-up: the workstation and its first administrator. */
+export interface StandaloneSetup {
+  center_code: string;
+  center_name: string;
+  center_kind: string;
+  device_code: string;
+  admin_username: string;
+  admin_name: string;
+  admin_password: string;
 }
 export interface Lane {
   code: string;
@@ -83,6 +100,10 @@ export interface AppState {
   lanes: Lane[];
   counters: Counter[];
   status: StatusBar;
+  /** Who is logged in; null when nobody is (then every other command is refused). */
+  session: SessionView | null;
+  /** Minutes without activity before the screen locks itself; 0 never. */
+  idle_lock_minutes: number;
 }
 export interface Ticket {
   id: string;
@@ -280,15 +301,16 @@ function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T
 
 export const api = {
   appState: () => call<AppState>("app_state"),
-  setupStandalone: (setup: {
-    center_code: string;
-    center_name: string;
-    center_kind: string;
-    device_code: string;
-    clerk: string;
-  }) => call<Config>("setup_standalone", { setup }),
-  enroll: (server: string, code: string, clerk: string) =>
-    call<Config>("enroll", { server, code, clerk }),
+  /** Sets the workstation up and logs its first administrator in. */
+  setupStandalone: (setup: StandaloneSetup) => call<Config>("setup_standalone", { setup }),
+  /** Enrolls with a back office; its accounts come from there and nobody is logged in yet. */
+  enroll: (server: string, code: string) => call<Config>("enroll", { server, code }),
+  login: (username: string, password: string) => call<SessionView>("login", { username, password }),
+  /** Locks the screen: the session stays, and every command but unlock is refused. */
+  lock: () => call<void>("lock"),
+  /** The same clerk unlocks; another clerk's credentials switch the session to them. */
+  unlock: (username: string, password: string) => call<SessionView>("unlock", { username, password }),
+  logout: () => call<void>("logout"),
   syncNow: () => call<void>("sync_now"),
   issueTicket: (target: QueueTarget, lane: string) => call<Ticket>("issue_ticket", { target, lane }),
   callNext: (counter: string) => call<Ticket | null>("call_next", { counter }),

@@ -2,7 +2,7 @@
 
 import type { AppState, Citizen, RequestDetail, Ticket } from "./api";
 
-export type Screen = "firstrun" | "queue" | "intake" | "requests" | "feedback" | "dashboard";
+export type Screen = "firstrun" | "login" | "queue" | "intake" | "requests" | "feedback" | "dashboard";
 
 /** The citizen at the counter now: the ticket, who they are, what was taken for them. */
 export interface Visit {
@@ -25,6 +25,13 @@ export interface Ctx {
 
 /** Sent on `window` after a sync run that succeeded, for screens to reload what they show. */
 export const SYNCED = "guichet:synced";
+
+/** Whether the screens can work: set up, a clerk logged in, the screen not locked. Timers that
+ * reload a screen skip their turn otherwise (the core would refuse, and a locked screen shows
+ * nothing of the citizen). */
+export function working(state: AppState): boolean {
+  return Boolean(state.config && state.session && !state.session.locked);
+}
 
 export function emptyVisit(): Visit {
   return { ticket: null, citizen: null, requests: [] };

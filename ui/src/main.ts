@@ -1,13 +1,16 @@
-// The window: header with navigation and language, the current screen, the status bar, the
-// help overlay; global shortcuts.
+// The window: header with navigation, the clerk logged in and language, the current screen,
+// the status bar, the help overlay, the lock overlay; global shortcuts; the idle lock.
 
 import "./style.css";
-import { api, onStatus, type StatusBar } from "./api";
-import { SYNCED, emptyVisit, painted, record, timings, type Ctx, type Screen } from "./app";
+import { api, onStatus, type SessionView, type StatusBar } from "./api";
+import { SYNCED, emptyVisit, painted, record, timings, working, type Ctx, type Screen } from "./app";
 import { fill, h } from "./dom";
 import { LANGS, isLang, lang, onLangChange, setLang, t } from "./i18n";
-import { explain } from "./messages";
+import { IdleLock, browserClock, watchActivity } from "./idle";
+import { conceal, lockOverlay, type LockOverlay } from "./lock";
+import { CoreError, explain } from "./messages";
 import { firstRun } from "./screens/firstrun";
+import { loginScreen, type LoginScreen } from "./screens/login";
 import { dashboardScreen, type DashboardScreen } from "./screens/dashboard";
 import { feedbackScreen } from "./screens/feedback";
 import { intakeScreen, type IntakeScreen } from "./screens/intake";
@@ -39,6 +42,8 @@ let intake: IntakeScreen | null = null;
 let requests: RequestsScreen | null = null;
 let dashboard: DashboardScreen | null = null;
 let lastStatus: StatusBar | null = null;
+/** Whether a screen was put in `main` since the window opened (not when it opened locked). */
+let drawn = false;
 
 const saved = localStorage.getItem("guichet.lang");
 if (isLang(saved)) setLang(saved);
@@ -55,7 +60,7 @@ const ctx: Ctx = {
     try {
       await action();
     } catch (err) {
-      announce(explain(err), "error");
+      if (!sessionLost(err)) announce(explain(err), "error");
     }
     await painted();
     record(label, performance.now() - started);
@@ -68,6 +73,7 @@ async function refresh(): Promise<void> {
   ctx.state = await api.appState();
   pickCounter();
   drawStatus(ctx.state.status);
+  followSession();
 }
 
 function pickCounter(): void {
@@ -77,6 +83,8 @@ function pickCounter(): void {
 }
 
 function announce(message: string, tone: "info" | "error" = "info"): void {
+  // A locked screen says nothing: a message may name the citizen. The overlay has its own.
+  if (locked()) return;
   announcer.textContent = message;
   toast.textContent = message;
   toast.className = `toast ${tone}`;
@@ -88,6 +96,8 @@ function announce(message: string, tone: "info" | "error" = "info"): void {
 
 function go(next: Screen): void {
   if (!ctx.state.config) next = "firstrun";
+  else if (!ctx.state.session) next = "login";
+  else if (next === "firstrun" || next === "login") next = "queue";
   queue?.stop();
   dashboard?.stop();
   queue = intake = requests = dashboard = null;
@@ -98,6 +108,12 @@ function go(next: Screen): void {
     case "firstrun":
       el = firstRun(ctx);
       break;
+    case "login": {
+      const login = kept<LoginScreen>("login", () => loginScreen(ctx));
+      login.show();
+      el = login.el;
+      break;
+    }
     case "queue":
       queue = kept("queue", () => queueScreen(ctx));
       queue.show();
@@ -125,6 +141,7 @@ function go(next: Screen): void {
     }
   }
   fill(main, el);
+  drawn = true;
 }
 
 // The queue, intake and feedback screens are made once (for a language and a set-up) and
@@ -141,14 +158,22 @@ function kept<S>(name: Screen, make: () => S): S {
   return screen;
 }
 
-// The header is made again only when the language or the set-up changes; moving between
-// screens only marks the current one. WebKitGTK keeps part of each form control a page has
-// shown until the page goes away (README, Benchmarks), and the header has six.
+// The header is made again only when the language, the set-up or the clerk changes; moving
+// between screens only marks the current one. WebKitGTK keeps part of each form control a page
+// has shown until the page goes away (README, Benchmarks), and the header has eight.
 let headerDrawnFor = "";
 
 function drawHeader(): void {
   const config = ctx.state.config;
-  const drawnFor = JSON.stringify([lang(), config?.center_name, config?.device_code, config?.default_clerk]);
+  const session = ctx.state.session;
+  const drawnFor = JSON.stringify([
+    lang(),
+    config?.center_name,
+    config?.device_code,
+    session?.username,
+    session?.display_name,
+    session?.role,
+  ]);
   if (drawnFor === headerDrawnFor) {
     for (const button of header.querySelectorAll<HTMLButtonElement>("nav button")) {
       if (button.id === `nav-${screen}`) button.setAttribute("aria-current", "page");
@@ -177,7 +202,7 @@ function drawHeader(): void {
   fill(
     header,
     h("p", { class: "brand" }, "Guichet"),
-    config
+    config && session
       ? h(
           "nav",
           { "aria-label": t("header.navigation") },
@@ -197,11 +222,19 @@ function drawHeader(): void {
           ),
         )
       : null,
-    h(
-      "p",
-      { class: "where" },
-      config ? t("header.where", { center: config.center_name, device: config.device_code, clerk: config.default_clerk ?? "" }) : "",
-    ),
+    h("p", { class: "where" }, config ? t("header.where", { center: config.center_name, device: config.device_code }) : ""),
+    session
+      ? [
+          h("p", { class: "who", id: "header-clerk" }, t("header.clerk", { name: session.display_name, role: t(`role.${session.role}`) })),
+          h(
+            "button",
+            { type: "button", id: "lock-button", "aria-keyshortcuts": "Control+L", onclick: () => void lockNow("lock") },
+            t("header.lock"),
+            h("kbd", {}, "Ctrl+L"),
+          ),
+          h("button", { type: "button", id: "logout-button", onclick: () => void logout() }, t("header.logout")),
+        ]
+      : null,
     language,
     h("button", { type: "button", id: "help-button", "aria-keyshortcuts": "F1", onclick: () => toggleHelp(true) }, t("header.help"), h("kbd", {}, "F1")),
   );
@@ -230,13 +263,7 @@ function drawStatus(status: StatusBar): void {
 }
 
 async function syncNow(): Promise<void> {
-  await ctx.act("sync_now", async () => {
-    try {
-      await api.syncNow();
-    } catch (err) {
-      announce(explain(err), "error");
-    }
-  });
+  await ctx.act("sync_now", () => api.syncNow());
 }
 
 function toggleHelp(open: boolean): void {
@@ -265,7 +292,7 @@ function toggleHelp(open: boolean): void {
 }
 
 function runCommand(command: Command): boolean {
-  const ready = Boolean(ctx.state.config);
+  const ready = working(ctx.state);
   switch (command) {
     case "help":
       toggleHelp(help.hidden);
@@ -304,10 +331,16 @@ function runCommand(command: Command): boolean {
       if (!lastStatus?.server) return false;
       void syncNow();
       return true;
+    case "lock":
+      if (!ready) return false;
+      void lockNow("lock");
+      return true;
   }
 }
 
 document.addEventListener("keydown", (e) => {
+  // Locked, keys are for the lock overlay's fields only.
+  if (locked()) return;
   const command = commandFor(e);
   if (command && runCommand(command)) e.preventDefault();
 });
@@ -317,7 +350,166 @@ onLangChange(() => {
   if (lastStatus) drawStatus(lastStatus);
 });
 
+// Who is at the counter ------------------------------------------------------------------------
+// A locked screen hides the whole window with `hidden` and `inert` (nothing of the citizen is
+// left on screen, for the eye, the mouse, the keyboard or a screen reader) but keeps it: the
+// screens' work, a half-filled intake, is there again after the unlock, for the same clerk or
+// another one. Logging out ends the visit's screens.
+
+/** Locks after `idle_lock_minutes` without a key, a click, a move of the mouse or the wheel. */
+const idle = new IdleLock(() => void lockNow("idle_lock"), browserClock());
+watchActivity(idle);
+
+/** The window's content, hidden while locked. */
+const content = [header, main, statusBar];
+/** Screens whose work belongs to a clerk's visit: made again after a logout. */
+const VISIT_SCREENS: Screen[] = ["queue", "intake", "feedback"];
+let focusBeforeLock: HTMLElement | null = null;
+
+// The overlay is made once for a language, as the header is.
+let lockMade: { lang: string; overlay: LockOverlay } | null = null;
+
+function lockUi(): LockOverlay {
+  if (!lockMade || lockMade.lang !== lang()) {
+    const overlay = lockOverlay(unlock);
+    if (lockMade) lockMade.overlay.el.replaceWith(overlay.el);
+    else root.append(overlay.el);
+    lockMade = { lang: lang(), overlay };
+  }
+  return lockMade.overlay;
+}
+
+function locked(): boolean {
+  return lockMade?.overlay.shown ?? false;
+}
+
+/** The idle lock counts while a clerk works, and only then. */
+function followSession(): void {
+  idle.setMinutes(ctx.state.idle_lock_minutes);
+  if (working(ctx.state)) {
+    if (!idle.running) idle.start();
+  } else {
+    idle.stop();
+  }
+}
+
+function hideContent(hide: boolean): void {
+  conceal(hide, content, [toast, help], [toast, announcer]);
+}
+
+/** Hides the window and shows the lock overlay for `session`'s clerk. */
+function showLock(session: SessionView): void {
+  idle.stop();
+  if (locked()) return;
+  const active = document.activeElement;
+  focusBeforeLock = active instanceof HTMLElement && active !== document.body && root.contains(active) ? active : null;
+  hideContent(true);
+  lockUi().show(session);
+}
+
+/** Locks the screen: the lock button, Ctrl+L, or the idle time. The window is hidden before
+ * the core is asked, and stays hidden if the core fails: an unlock checks the password anyway. */
+async function lockNow(label: string): Promise<void> {
+  const session = ctx.state.session;
+  if (!session || session.locked || !ctx.state.config) return;
+  const started = performance.now();
+  session.locked = true;
+  showLock(session);
+  try {
+    await api.lock();
+  } catch (err) {
+    if (err instanceof CoreError && err.key === "error.session.none") {
+      endSession();
+      announce(explain(err), "error");
+    }
+  }
+  await painted();
+  record(label, performance.now() - started);
+}
+
+/** The lock overlay's unlock: the same clerk, or another one, who then holds the session.
+ * Throws the core's refusal for the overlay to show. */
+async function unlock(username: string, password: string): Promise<void> {
+  const started = performance.now();
+  const before = ctx.state.session;
+  let session: SessionView;
+  try {
+    session = await api.unlock(username, password);
+  } catch (err) {
+    if (err instanceof CoreError && err.key === "error.session.none") {
+      endSession();
+      announce(explain(err), "error");
+      return;
+    }
+    throw err;
+  }
+  ctx.state.session = session;
+  lockUi().hide();
+  hideContent(false);
+  drawHeader();
+  if (!drawn) go("queue");
+  else if (focusBeforeLock?.isConnected) focusBeforeLock.focus();
+  else main.focus();
+  focusBeforeLock = null;
+  followSession();
+  if (before && before.username !== session.username) announce(t("lock.switched", { name: session.display_name }));
+  await painted();
+  record(before && before.username !== session.username ? "switch_clerk" : "unlock", performance.now() - started);
+}
+
+/** Nobody is logged in any more: the visit's screens go, the login screen comes. */
+function endSession(): void {
+  idle.stop();
+  ctx.state.session = null;
+  if (locked()) {
+    lockUi().hide();
+    hideContent(false);
+  }
+  focusBeforeLock = null;
+  queue?.stop();
+  dashboard?.stop();
+  for (const name of VISIT_SCREENS) keptScreens.delete(name);
+  ctx.visit = emptyVisit();
+  go("login");
+}
+
+async function logout(): Promise<void> {
+  await ctx.act("logout", async () => {
+    try {
+      await api.logout();
+    } catch (err) {
+      // Already logged out (elsewhere, or the core restarted): the login screen is right.
+      if (!(err instanceof CoreError && err.key === "error.session.none")) throw err;
+    }
+    endSession();
+  });
+}
+
+/** A command refused because nobody is logged in or the screen is locked: the window follows
+ * the core. */
+function sessionLost(err: unknown): boolean {
+  if (!(err instanceof CoreError)) return false;
+  if (err.key === "error.session.none" && ctx.state.session) {
+    endSession();
+    announce(explain(err), "error");
+    return true;
+  }
+  if (err.key === "error.session.locked" && ctx.state.session) {
+    ctx.state.session.locked = true;
+    showLock(ctx.state.session);
+    return true;
+  }
+  return false;
+}
+
 await onStatus(drawStatus);
 drawStatus(ctx.state.status);
-go(ctx.state.config ? "queue" : "firstrun");
+followSession();
+if (ctx.state.config && ctx.state.session?.locked) {
+  // Locked when the window closed: nothing is drawn until a clerk unlocks.
+  drawHeader();
+  showLock(ctx.state.session);
+} else {
+  go("queue");
+}
 document.body.dataset.ready = "true";

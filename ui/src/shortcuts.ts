@@ -10,6 +10,7 @@ export type Command =
   | "screen_requests"
   | "screen_dashboard"
   | "sync_now"
+  | "lock"
   | "close";
 
 export interface Shortcut {
@@ -27,14 +28,21 @@ export const SHORTCUTS: Shortcut[] = [
   { keys: "Alt+3", command: "screen_requests" },
   { keys: "Alt+4", command: "screen_dashboard" },
   { keys: "F5", command: "sync_now" },
+  { keys: "Ctrl+L", command: "lock" },
   { keys: "Escape", command: "close" },
 ];
 
-/** The key as the table writes it: "F2", "Alt+1", "Escape". */
+/** The key as the table writes it: "F2", "Alt+1", "Ctrl+L", "Escape". */
 export function keyName(e: Pick<KeyboardEvent, "key" | "code" | "altKey" | "ctrlKey" | "shiftKey">): string {
   let key = e.key;
   // With Alt held, some layouts give another character: use the physical digit.
   if (e.altKey && /^Digit\d$/.test(e.code)) key = e.code.slice(5);
+  // With Ctrl held, a letter is named in capitals whatever Shift or Caps Lock say; a layout
+  // without Latin letters (Greek, Cyrillic) is read by the key's place, as Ctrl+L is there.
+  if (e.ctrlKey && key.length === 1) {
+    if (/^[a-z]$/i.test(key)) key = key.toUpperCase();
+    else if (/^Key[A-Z]$/.test(e.code)) key = e.code.slice(3);
+  }
   const mods = [e.ctrlKey ? "Ctrl" : "", e.altKey ? "Alt" : "", e.shiftKey && key.length > 1 ? "Shift" : ""]
     .filter(Boolean)
     .join("+");

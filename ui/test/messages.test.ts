@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { FieldProblem } from "../src/api";
-import { setLang } from "../src/i18n";
+import type { FieldProblem, Role } from "../src/api";
+import { has, setLang } from "../src/i18n";
 import { CoreError, explain, explainProblem, fromShell } from "../src/messages";
 
 // As the shell sends them (see src-tauri/src/commands/tests.rs for the core's side).
@@ -101,5 +101,38 @@ describe("the core's messages", () => {
     expect(explain(birthDate)).toBe(
       "date de naissance : « 31/02/1990 » n'est pas une date ; écrivez-la sous la forme AAAA-MM-JJ ou JJ/MM/AAAA",
     );
+  });
+
+  it("say the login and session refusals in French, roles in the window's words", () => {
+    setLang("fr");
+    const role = fromShell({
+      message: "this needs the supervisor role (do a supervisor's work)",
+      key: "error.role",
+      args: { role: ["role.supervisor"], act: ["act.supervise"] },
+    });
+    expect(explain(role)).toBe("cela demande le rôle superviseur (faire le travail d'un superviseur)");
+    const wait = fromShell({ message: "too many failed attempts", key: "error.login.wait", args: { seconds: "45" } });
+    expect(explain(wait)).toBe("trop de tentatives échouées : attendez 45 s avant de réessayer");
+    const short = fromShell({
+      message: "this password cannot be used: it must have at least 10 characters; a few words make a good one",
+      key: "error.password.too_short",
+      args: { min: "10", max: "128" },
+    });
+    expect(explain(short)).toBe(
+      "ce mot de passe ne peut pas être utilisé : il doit compter au moins 10 caractères ; quelques mots en font un bon",
+    );
+    setLang("en");
+    expect(explain(fromShell({ message: "x", key: "error.login.failed", args: {} }))).toBe(
+      "the user name or the password is wrong",
+    );
+    expect(explain(fromShell({ message: "x", key: "error.session.locked", args: {} }))).toBe(
+      "the screen is locked: unlock it first",
+    );
+  });
+
+  it("have a word for every role", () => {
+    for (const role of ["clerk", "supervisor", "administrator"] satisfies Role[]) {
+      for (const l of ["en", "fr"] as const) expect(has(`role.${role}`, l), `${l} role.${role}`).toBe(true);
+    }
   });
 });

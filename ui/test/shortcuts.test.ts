@@ -21,6 +21,15 @@ describe("shortcuts", () => {
     expect(commandFor(key({ key: "3", code: "Digit3", altKey: true }))).toBe("screen_requests");
   });
 
+  it("lock with Ctrl+L, whatever the case or the layout's letters", () => {
+    expect(commandFor(key({ key: "l", code: "KeyL", ctrlKey: true }))).toBe("lock");
+    expect(commandFor(key({ key: "L", code: "KeyL", ctrlKey: true }))).toBe("lock");
+    // A Greek layout gives λ on the same key.
+    expect(keyName(key({ key: "λ", code: "KeyL", ctrlKey: true }))).toBe("Ctrl+L");
+    expect(commandFor(key({ key: "l", code: "KeyL" }))).toBeNull();
+    expect(commandFor(key({ key: "l", code: "KeyL", ctrlKey: true, altKey: true }))).toBeNull();
+  });
+
   it("leave ordinary typing alone", () => {
     expect(commandFor(key({ key: "a" }))).toBeNull();
     expect(commandFor(key({ key: "1" }))).toBeNull();

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
+use guichet_domain::account::Role;
 use guichet_domain::catalogue::{CenterKind, Channel};
 use guichet_domain::feedback::PaymentMethod;
 use guichet_domain::request::{Action, RequestStatus};
@@ -28,15 +29,16 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub json: bool,
 
-    /// The clerk acting, as recorded in the audit trail (empty: the workstation's default).
-    #[arg(
-        long,
-        global = true,
-        env = "GUICHET_CLERK",
-        value_name = "NAME",
-        default_value = ""
-    )]
-    pub clerk: String,
+    /// Log in as this clerk for this one command (for scripts), rather than through the
+    /// session `guichet login` opened. The password comes from standard input
+    /// (--password-stdin) or is asked on the terminal.
+    #[arg(long, global = true, env = "GUICHET_USER", value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Read passwords from standard input, one per line: the clerk's own first (for `login`,
+    /// `setup` or --user), then a new account's (for `clerk add` and `clerk reset-password`).
+    #[arg(long, global = true)]
+    pub password_stdin: bool,
 
     /// Language of the names printed from the catalogue.
     #[arg(long, global = true, value_enum, default_value_t = Lang::En)]
@@ -63,8 +65,18 @@ impl Lang {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Set up this workstation for one centre and device (once per data directory).
+    /// Set up this workstation for one centre and device (once per data directory), with its
+    /// first administrator, who is then logged in.
     Setup(SetupArgs),
+    /// Log in: the commands that follow act as this clerk until `guichet logout`, or for 10
+    /// hours.
+    Login(LoginArgs),
+    /// Log out: end the session `guichet login` opened.
+    Logout,
+    /// The clerks' accounts of a standalone workstation (an enrolled one gets its accounts from
+    /// the back office).
+    #[command(subcommand)]
+    Clerk(ClerkCommand),
     /// Show the centre, device, catalogue version and what waits in the outbox.
     Status,
     /// Load, search and browse the service catalogue.
@@ -187,12 +199,49 @@ pub struct SetupArgs {
     /// The waiting-time target, in minutes.
     #[arg(long, value_name = "MIN", default_value_t = 15)]
     pub waiting_target: u32,
-    /// The clerk recorded when none is given with --clerk.
+    /// The user name of the workstation's first administrator.
     #[arg(long, value_name = "NAME")]
-    pub clerk_default: Option<String>,
+    pub admin: String,
+    /// The administrator's full name, as reports show it (default: the user name).
+    #[arg(long, value_name = "NAME")]
+    pub admin_name: Option<String>,
     /// Also load the demo catalogue and add counters W1 (everything) and W2 (two categories).
     #[arg(long)]
     pub demo: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The clerk's user name (default: --user or GUICHET_USER).
+    #[arg(value_name = "NAME")]
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClerkCommand {
+    /// Add an account (administrators). Its password is read from standard input or asked.
+    Add {
+        username: String,
+        /// The full name, as reports show it.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        #[arg(long, value_parser = parse_role, default_value = "clerk")]
+        role: Role,
+    },
+    /// Every account this workstation holds.
+    List,
+    /// Disable an account: it can no longer log in; its past acts keep its name.
+    Disable { username: String },
+    /// Enable a disabled account again.
+    Enable { username: String },
+    /// Give an account another role: clerk, supervisor or administrator.
+    Role {
+        username: String,
+        #[arg(value_parser = parse_role)]
+        role: Role,
+    },
+    /// Set a new password for an account (read from standard input or asked).
+    ResetPassword { username: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -525,4 +574,8 @@ fn parse_field(input: &str) -> Result<(String, String), String> {
             "'{input}' is not a form field: write it as code=value, such as --field birth_date=2001-02-03"
         )),
     }
+}
+
+fn parse_role(input: &str) -> Result<Role, String> {
+    Role::parse(input).map_err(|e| e.to_string())
 }

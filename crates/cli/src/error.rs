@@ -11,6 +11,7 @@ use guichet_domain::DomainError;
 use guichet_domain::audit::BrokenLink;
 use guichet_report::Error as ReportError;
 use guichet_workstation::Error as CoreError;
+use guichet_workstation::error::Access;
 use guichet_workstation::sync::SyncError;
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
@@ -34,6 +35,12 @@ pub enum CliError {
     CatalogueFile {
         path: PathBuf,
         source: serde_json::Error,
+    },
+
+    #[error("cannot keep the session in {}: {source}", path.display())]
+    SessionFile {
+        path: PathBuf,
+        source: std::io::Error,
     },
 
     #[error("the demo catalogue built into this guichet does not load: {0}")]
@@ -63,7 +70,7 @@ impl CliError {
         match self {
             CliError::Core(e) => core_kind(e),
             CliError::Usage(_) => "usage",
-            CliError::ReadFile { .. } => "file",
+            CliError::ReadFile { .. } | CliError::SessionFile { .. } => "file",
             CliError::CatalogueFile { .. } => "catalogue_file",
             CliError::DemoCatalogue(_) => "demo_catalogue",
             CliError::AuditBroken(_) => "audit_broken",
@@ -79,6 +86,7 @@ impl CliError {
             CliError::Core(e) | CliError::Sync(SyncError::Store(e)) => core_exit(e),
             CliError::Usage(_) | CliError::ReadFile { .. } | CliError::CatalogueFile { .. } => 2,
             CliError::DemoCatalogue(_)
+            | CliError::SessionFile { .. }
             | CliError::AuditBroken(_)
             | CliError::NoDataDir
             | CliError::Render(_) => 1,
@@ -106,6 +114,12 @@ impl CliError {
                 "the data directory is {}; pass --data-dir DIR or set GUICHET_DATA_DIR if the workstation is elsewhere",
                 dir.display()
             )),
+            (
+                CliError::Core(CoreError::Access(Access::NoSession | Access::SessionExpired)),
+                _,
+            ) => Some(
+                "log in with `guichet login NAME`, or pass --user NAME --password-stdin to this command".into(),
+            ),
             _ => None,
         }
     }
@@ -125,6 +139,7 @@ fn core_exit(e: &CoreError) -> u8 {
         | CoreError::NotFound { .. }
         | CoreError::Duplicate { .. }
         | CoreError::Refused(_)
+        | CoreError::Access(_)
         | CoreError::Invalid(_) => 2,
     }
 }
@@ -176,6 +191,7 @@ fn core_kind(e: &CoreError) -> &'static str {
         CoreError::NotFound { .. } => "not_found",
         CoreError::Duplicate { .. } => "duplicate",
         CoreError::Refused(_) | CoreError::Invalid(_) => "invalid",
+        CoreError::Access(a) => access_kind(a),
         CoreError::NewerSchema { .. } => "newer_schema",
         CoreError::DataDir { .. } => "data_dir",
         CoreError::Sqlite(_) => "database",
@@ -198,5 +214,23 @@ fn domain_kind(e: &DomainError) -> &'static str {
         DomainError::Feedback { .. } => "feedback",
         DomainError::Payment { .. } => "payment",
         DomainError::Receipt(_) => "receipt",
+        DomainError::Username { .. } => "username",
+        DomainError::Password { .. } => "password",
+        DomainError::WeakVerifier | DomainError::VerifierFailed => "verifier",
+    }
+}
+
+fn access_kind(e: &Access) -> &'static str {
+    match e {
+        Access::LoginFailed => "login_failed",
+        Access::Wait { .. } => "login_wait",
+        Access::Disabled => "account_disabled",
+        Access::Stale { .. } => "device_stale",
+        Access::NoSession | Access::SessionExpired => "not_logged_in",
+        Access::Locked => "locked",
+        Access::Role { .. } => "role",
+        Access::ManagedByBackOffice | Access::LastAdministrator | Access::NoAdministrator => {
+            "accounts"
+        }
     }
 }

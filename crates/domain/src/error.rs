@@ -1,6 +1,7 @@
 //! Every way a domain rule can refuse, with the context needed to say what was wrong and what to
 //! do about it.
 
+use crate::account::PasswordProblem;
 use crate::citizen::{CitizenProblem, NationalIdError};
 use crate::feedback::{FeedbackProblem, PaymentProblem};
 use crate::form::FieldProblem;
@@ -74,4 +75,18 @@ pub enum DomainError {
 
     #[error(transparent)]
     Receipt(#[from] ReceiptError),
+
+    #[error(
+        "'{input}' is not a user name: use 2 to 32 lowercase letters, digits, '.', '-' or '_', starting with a letter"
+    )]
+    Username { input: String },
+
+    #[error("this password cannot be used: {problem}")]
+    Password { problem: PasswordProblem },
+
+    #[error("a password verifier must be Argon2id with at least 64 MiB and 3 passes")]
+    WeakVerifier,
+
+    #[error("the password could not be hashed")]
+    VerifierFailed,
 }

@@ -4,6 +4,7 @@
 //! rules. It does no I/O: no SQL, no HTTP, no clock reads. Time comes in as arguments, which
 //! keeps every rule deterministic and testable.
 
+pub mod account;
 pub mod audit;
 pub mod calendar;
 pub mod catalogue;

@@ -94,6 +94,12 @@ pub trait Term {
     fn term(&self) -> String;
 }
 
+impl Term for crate::account::Role {
+    fn term(&self) -> String {
+        format!("role.{}", self.as_str())
+    }
+}
+
 impl Term for RequestStatus {
     fn term(&self) -> String {
         format!("request.status.{}", self.as_str())
@@ -176,7 +182,16 @@ impl DomainError {
             DomainError::Feedback { problem } => problem.message(),
             DomainError::Payment { request, problem } => problem.message().text("request", request),
             DomainError::Receipt(e) => return e.message(),
-            DomainError::InvalidCatalogue { .. } | DomainError::Hlc { .. } => return None,
+            DomainError::Username { input } => Message::new("error.username").text("input", input),
+            DomainError::Password { problem } => {
+                Message::new(format!("error.password.{}", problem.key()))
+                    .text("min", crate::account::MIN_PASSWORD_CHARS)
+                    .text("max", crate::account::MAX_PASSWORD_CHARS)
+            }
+            DomainError::InvalidCatalogue { .. }
+            | DomainError::Hlc { .. }
+            | DomainError::WeakVerifier
+            | DomainError::VerifierFailed => return None,
         })
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use guichet_domain::account::SessionEvent;
 use guichet_domain::catalogue::Fee;
 use guichet_domain::citizen::Citizen;
 use guichet_domain::feedback::{Feedback, PaymentMethod};
@@ -102,6 +103,11 @@ pub enum Change {
         visit: String,
         feedback: Feedback,
     },
+
+    /// A login, a failed login, a lock, an unlock or a logout at the device. `clerk` is the
+    /// account's user name, or `(unknown)` for a failed login under a name that is no account.
+    #[serde(rename = "clerk.session")]
+    ClerkSession { clerk: String, event: SessionEvent },
 }
 
 impl Change {
@@ -119,6 +125,7 @@ impl Change {
             Change::TicketStep { .. } => "ticket.step",
             Change::TicketTransferred { .. } => "ticket.transferred",
             Change::FeedbackRecorded { .. } => "feedback.recorded",
+            Change::ClerkSession { .. } => "clerk.session",
         }
     }
 
@@ -136,6 +143,7 @@ impl Change {
             | Change::TicketStep { id, .. }
             | Change::TicketTransferred { id, .. } => ("ticket", id),
             Change::FeedbackRecorded { visit, .. } => ("visit", visit),
+            Change::ClerkSession { clerk, .. } => ("clerk", clerk),
         }
     }
 }

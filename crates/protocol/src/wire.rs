@@ -6,6 +6,7 @@
 //!
 //! Errors are a status code and an `ApiError` body with a stable machine-readable code.
 
+use guichet_domain::account::Account;
 use guichet_domain::catalogue::{Catalogue, CenterKind};
 use guichet_domain::hlc::HlcStamp;
 use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
@@ -40,6 +41,10 @@ pub struct EnrollResponse {
     pub receipt_prefix: ReceiptPrefix,
     /// The device's credential; the back office keeps only its hash.
     pub token: String,
+    /// The accounts that may log in at this centre's devices, so a clerk can log in as soon as
+    /// the device is enrolled. Later changes to them come in the centre's log
+    /// (`Pulled::Account`).
+    pub accounts: Vec<Account>,
 }
 
 /// One outbox entry on its way to the back office.
@@ -51,6 +56,10 @@ pub struct PushEntry {
     /// The device's sequence number: entries are applied in this order.
     pub seq: u64,
     pub hlc: HlcStamp,
+    /// The user name of the clerk who was logged in when the change was made. The back office
+    /// refuses the entry (`out_of_scope`) unless it is an active account of the device's
+    /// centre with the role the change needs.
+    pub actor: String,
     pub change: Change,
 }
 
@@ -136,6 +145,9 @@ pub enum Pulled {
     },
     /// A change made by another device of the same centre.
     Peer { device: String, change: Change },
+    /// An account added or changed (role, status, password) that may log in at this centre:
+    /// the device replaces its copy with this one.
+    Account { account: Account },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

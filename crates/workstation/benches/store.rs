@@ -83,7 +83,7 @@ fn workstation(dir: &TempDir) -> Workstation {
         national_id_scheme: "ee-isikukood".into(),
         currency: "EUR".into(),
         waiting_target_min: 15,
-        default_clerk: Some("bench".into()),
+        administrator: guichet_fixtures::administrator("bench"),
     })
     .expect("setup");
     ws
@@ -93,9 +93,9 @@ fn workstation(dir: &TempDir) -> Workstation {
 fn intake_fixture() -> (TempDir, Workstation, NewRequest) {
     let dir = TempDir::new().expect("temp dir");
     let mut ws = workstation(&dir);
-    ws.load_catalogue(&guichet_fixtures::demo_catalogue(), "bench")
+    ws.load_catalogue(&guichet_fixtures::demo_catalogue())
         .expect("catalogue");
-    let who = ws.register_citizen("bench", &citizen(1)).expect("citizen");
+    let who = ws.register_citizen(&citizen(1)).expect("citizen");
     let hit = ws
         .search(&SearchQuery {
             limit: Some(1000),
@@ -121,7 +121,7 @@ fn intake_fixture() -> (TempDir, Workstation, NewRequest) {
 fn search_fixture() -> (TempDir, Workstation) {
     let dir = TempDir::new().expect("temp dir");
     let mut ws = workstation(&dir);
-    ws.load_catalogue(&guichet_fixtures::generate_catalogue(10_000, 7), "bench")
+    ws.load_catalogue(&guichet_fixtures::generate_catalogue(10_000, 7))
         .expect("catalogue");
     (dir, ws)
 }
@@ -135,7 +135,7 @@ const HISTORY: usize = 1_500;
 fn list_fixture() -> (TempDir, Workstation) {
     let dir = TempDir::new().expect("temp dir");
     let mut ws = workstation(&dir);
-    ws.load_catalogue(&guichet_fixtures::demo_catalogue(), "bench")
+    ws.load_catalogue(&guichet_fixtures::demo_catalogue())
         .expect("catalogue");
     generate_history(&mut ws, HISTORY, 11).expect("history");
     (dir, ws)
@@ -159,7 +159,7 @@ fn benches(c: &mut Criterion) {
 
     let (_d1, mut ws, new) = intake_fixture();
     c.bench_function("create request (change + audit + outbox)", |b| {
-        b.iter(|| ws.create_request("bench", &new).expect("create"))
+        b.iter(|| ws.create_request(&new).expect("create"))
     });
 
     let (_d2, ws) = search_fixture();
@@ -204,7 +204,7 @@ fn summary() {
     let floor_t = sample(2_000, |_| floor.insert());
     let (_d1, mut ws, new) = intake_fixture();
     let create_t = sample(2_000, |_| {
-        ws.create_request("bench", &new).expect("create");
+        ws.create_request(&new).expect("create");
     });
     let (_d2, ws) = search_fixture();
     // Per query as well: the mix hides which words are slow, and the p99 comes from them.

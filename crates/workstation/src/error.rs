@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use guichet_domain::DomainError;
+use guichet_domain::account::{Act, Role};
 use guichet_domain::catalogue::{Channel, Depth};
 use guichet_domain::form::ValueProblem;
 use guichet_domain::message::Message;
@@ -50,6 +51,9 @@ pub enum Error {
     #[error(transparent)]
     Refused(#[from] Refused),
 
+    #[error(transparent)]
+    Access(#[from] Access),
+
     /// Refusals no clerk meets at the window: definitions typed into the CLI (lanes, counters,
     /// a waiting-time target), stored data that does not read back, a back office's answer that
     /// does not match what was sent.
@@ -95,10 +99,11 @@ pub enum Kind {
     Visit,
     Feedback,
     Holiday,
+    Clerk,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Service,
         Kind::Category,
         Kind::LifeEvent,
@@ -113,6 +118,7 @@ impl Kind {
         Kind::Visit,
         Kind::Feedback,
         Kind::Holiday,
+        Kind::Clerk,
     ];
 
     /// The name in the keys of its messages.
@@ -132,6 +138,7 @@ impl Kind {
             Kind::Visit => "visit",
             Kind::Feedback => "feedback",
             Kind::Holiday => "holiday",
+            Kind::Clerk => "clerk",
         }
     }
 }
@@ -153,6 +160,7 @@ impl std::fmt::Display for Kind {
             Kind::Visit => "visit",
             Kind::Feedback => "feedback for the visit of ticket",
             Kind::Holiday => "holiday",
+            Kind::Clerk => "clerk account",
         })
     }
 }
@@ -256,6 +264,68 @@ pub enum Refused {
     NameToSearch,
 }
 
+/// Who may act: logging in, sessions, roles and accounts.
+#[derive(Debug, thiserror::Error)]
+pub enum Access {
+    /// The same for an unknown user name and a wrong password.
+    #[error("the user name or the password is wrong")]
+    LoginFailed,
+
+    #[error("too many failed attempts: wait {seconds} s before trying again")]
+    Wait { seconds: u64 },
+
+    #[error("this account is disabled: see a supervisor or an administrator")]
+    Disabled,
+
+    #[error(
+        "this device has not reached its back office for more than {days} days, so it takes no logins: connect it to the network and sync"
+    )]
+    Stale { days: u32 },
+
+    #[error("nobody is logged in: log in first")]
+    NoSession,
+
+    #[error("the session has expired or was closed: log in again")]
+    SessionExpired,
+
+    #[error("the screen is locked: unlock it first")]
+    Locked,
+
+    #[error("only a clerk with the {needed} role may {}", act.describe())]
+    Role { needed: Role, act: Act },
+
+    #[error(
+        "the accounts of an enrolled workstation are managed at the back office (guichet-backoffice clerk ...)"
+    )]
+    ManagedByBackOffice,
+
+    #[error("this is the last active administrator: make another one first")]
+    LastAdministrator,
+
+    #[error(
+        "a standalone workstation needs its first administrator: give a user name, a full name and a password"
+    )]
+    NoAdministrator,
+}
+
+impl Access {
+    pub fn message(&self) -> Message {
+        match self {
+            Access::LoginFailed => Message::new("error.login.failed"),
+            Access::Wait { seconds } => Message::new("error.login.wait").text("seconds", seconds),
+            Access::Disabled => Message::new("error.login.disabled"),
+            Access::Stale { days } => Message::new("error.login.stale").text("days", days),
+            Access::NoSession => Message::new("error.session.none"),
+            Access::SessionExpired => Message::new("error.session.expired"),
+            Access::Locked => Message::new("error.session.locked"),
+            Access::Role { needed, .. } => Message::new("error.role").term("role", *needed),
+            Access::ManagedByBackOffice => Message::new("error.clerk.managed_by_backoffice"),
+            Access::LastAdministrator => Message::new("error.clerk.last_administrator"),
+            Access::NoAdministrator => Message::new("error.clerk.no_administrator"),
+        }
+    }
+}
+
 fn exempt_groups(groups: &[String]) -> String {
     if groups.is_empty() {
         "it has no exemptions".to_owned()
@@ -293,6 +363,7 @@ impl Error {
                 Message::new(format!("error.duplicate.{}", kind.code())).text("key", key)
             }
             Error::Refused(refused) => refused.message(),
+            Error::Access(access) => access.message(),
             Error::Invalid(_) => return None,
             Error::NewerSchema { .. }
             | Error::DataDir { .. }

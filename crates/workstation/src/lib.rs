@@ -8,6 +8,7 @@
 
 pub mod clock;
 pub mod error;
+pub mod files;
 pub mod store;
 pub mod sync;
 

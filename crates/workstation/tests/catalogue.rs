@@ -152,7 +152,7 @@ fn an_older_catalogue_is_refused_and_a_broken_one_changes_nothing() {
     old.version = held.saturating_sub(1);
     if old.version < held {
         assert!(matches!(
-            b.ws.load_catalogue(&old, "eleni"),
+            b.ws.load_catalogue(&old),
             Err(Error::StaleCatalogue { .. })
         ));
     }
@@ -160,14 +160,14 @@ fn an_older_catalogue_is_refused_and_a_broken_one_changes_nothing() {
     broken.version = held + 1;
     broken.services[0].category = "nowhere".into();
     broken.services[1].title.0.remove("fr");
-    let err = b.ws.load_catalogue(&broken, "eleni").unwrap_err();
+    let err = b.ws.load_catalogue(&broken).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("nowhere") && text.contains("'fr'"), "{text}");
     assert_eq!(b.ws.catalogue_version().unwrap(), Some(held));
     let mut newer = guichet_fixtures::demo_catalogue();
     newer.version = held + 1;
     newer.services.truncate(10);
-    let load = b.ws.load_catalogue(&newer, "eleni").unwrap();
+    let load = b.ws.load_catalogue(&newer).unwrap();
     assert_eq!(load.version, held + 1);
     assert!(load.services <= 10);
     assert_eq!(

@@ -14,25 +14,21 @@ use guichet_workstation::store::{NewRequest, OutboxState};
 fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
     let mut b = demo();
     common::enrolled(&mut b);
-    let mari = b.ws.register_citizen("eleni", &citizen(3)).unwrap();
+    let mari = b.ws.register_citizen(&citizen(3)).unwrap();
     let service = service_where(&b.ws, |s| s.fee == guichet_domain::catalogue::Fee::Free);
     let receipt =
-        b.ws.create_request(
-            "eleni",
-            &NewRequest {
-                citizen: mari.national_id,
-                service: service.code.clone(),
-                form: valid_form(&service, b.ws.today()),
-                documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
-                visit: None,
-                submit: true,
-            },
-        )
+        b.ws.create_request(&NewRequest {
+            citizen: mari.national_id,
+            service: service.code.clone(),
+            form: valid_form(&service, b.ws.today()),
+            documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
+            visit: None,
+            submit: true,
+        })
         .unwrap()
         .summary
         .receipt;
     b.ws.advance(
-        "eleni",
         &receipt,
         Action::Cancel,
         Some("the citizen changed their mind"),
@@ -40,8 +36,7 @@ fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
     .unwrap();
 
     // Nothing to resolve yet.
-    let none =
-        b.ws.resolve_conflicts("eleni", &receipt, "called the citizen");
+    let none = b.ws.resolve_conflicts(&receipt, "called the citizen");
     assert!(
         none.unwrap_err().to_string().contains("no open conflict"),
         "refused when there is no conflict"
@@ -85,12 +80,12 @@ fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
     let audit_before = b.ws.verify_audit().unwrap().result.unwrap().events;
 
     // A note is required: a blank one changes nothing.
-    let blank = b.ws.resolve_conflicts("eleni", &receipt, "   ");
+    let blank = b.ws.resolve_conflicts(&receipt, "   ");
     assert!(blank.unwrap_err().to_string().contains("say how"));
     assert_eq!(b.ws.open_conflicts().unwrap(), 1);
 
     let after =
-        b.ws.resolve_conflicts("eleni", &receipt, "citizen will collect the ready document")
+        b.ws.resolve_conflicts(&receipt, "citizen will collect the ready document")
             .unwrap();
     assert_eq!(b.ws.open_conflicts().unwrap(), 0);
     assert_eq!(after.summary.status, before.summary.status);
@@ -104,7 +99,7 @@ fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
         Some("citizen will collect the ready document")
     );
     // Resolved once: a second time there is nothing open.
-    assert!(b.ws.resolve_conflicts("eleni", &receipt, "again").is_err());
+    assert!(b.ws.resolve_conflicts(&receipt, "again").is_err());
     // The resolution is in the audit trail, which still verifies.
     let audit = b.ws.verify_audit().unwrap().result.unwrap();
     assert_eq!(audit.events, audit_before + 1);

@@ -23,9 +23,9 @@ proptest! {
         let _ = ws.request(&text);
         let _ = ws.ticket(&text);
         let _ = ws.service(&text);
-        let _ = ws.advance("eleni", &text, Action::Cancel, Some(&other));
-        let _ = ws.pay("eleni", &text, &other, PaymentMethod::Cash);
-        let _ = ws.register_citizen("eleni", &NewCitizen {
+        let _ = ws.advance(&text, Action::Cancel, Some(&other));
+        let _ = ws.pay(&text, &other, PaymentMethod::Cash);
+        let _ = ws.register_citizen(&NewCitizen {
             national_id: text.clone(),
             given_name: other.clone(),
             family_name: text.clone(),
@@ -34,7 +34,7 @@ proptest! {
             email: Some(other.clone()),
             address: None,
         });
-        let _ = ws.create_request("eleni", &NewRequest {
+        let _ = ws.create_request(&NewRequest {
             citizen: other.clone(),
             service: text.clone(),
             form: [(text.clone(), other.clone())].into_iter().collect(),

@@ -22,58 +22,43 @@ fn priority_lanes_first_then_arrival_and_only_what_the_counter_serves() {
     let ws = &mut b.ws;
     let a = service_where(ws, |_| true);
     let other = service_where(ws, |s| s.category != a.category);
-    ws.add_counter(
-        "eleni",
-        &Counter {
-            code: "W1".into(),
-            name: "Window 1".into(),
-            scope: CounterScope::All,
-        },
-    )
+    ws.add_counter(&Counter {
+        code: "W1".into(),
+        name: "Window 1".into(),
+        scope: CounterScope::All,
+    })
     .unwrap();
-    ws.add_counter(
-        "eleni",
-        &Counter {
-            code: "W2".into(),
-            name: "Window 2".into(),
-            scope: CounterScope::Listed {
-                services: vec![],
-                categories: vec![other.category.clone()],
-            },
+    ws.add_counter(&Counter {
+        code: "W2".into(),
+        name: "Window 2".into(),
+        scope: CounterScope::Listed {
+            services: vec![],
+            categories: vec![other.category.clone()],
         },
-    )
+    })
     .unwrap();
-    let first = ws
-        .issue_ticket("eleni", &ticket(&a.code, "standard"))
-        .unwrap();
-    let second = ws
-        .issue_ticket("eleni", &ticket(&other.code, "standard"))
-        .unwrap();
-    let elderly = ws
-        .issue_ticket("eleni", &ticket(&a.code, "elderly"))
-        .unwrap();
+    let first = ws.issue_ticket(&ticket(&a.code, "standard")).unwrap();
+    let second = ws.issue_ticket(&ticket(&other.code, "standard")).unwrap();
+    let elderly = ws.issue_ticket(&ticket(&a.code, "elderly")).unwrap();
     assert!(first.code.ends_with("001"), "{}", first.code);
     assert_ne!(first.code, second.code);
 
     // W2 serves only the other category: it skips the earlier and the priority tickets.
-    let w2 = ws.call_next("eleni", "W2").unwrap().unwrap();
+    let w2 = ws.call_next("W2").unwrap().unwrap();
     assert_eq!(w2.code, second.code);
-    let w1 = ws.call_next("eleni", "W1").unwrap().unwrap();
+    let w1 = ws.call_next("W1").unwrap().unwrap();
     assert_eq!(w1.code, elderly.code, "priority lane first");
-    let err = ws.call_next("eleni", "W1").unwrap_err();
+    let err = ws.call_next("W1").unwrap_err();
     assert!(err.to_string().contains("busy"), "{err}");
-    ws.no_show("eleni", &w1.code).unwrap();
-    let w1 = ws.call_next("eleni", "W1").unwrap().unwrap();
+    ws.no_show(&w1.code).unwrap();
+    let w1 = ws.call_next("W1").unwrap().unwrap();
     assert_eq!(w1.code, first.code);
-    ws.start_service("eleni", &w1.code).unwrap();
-    ws.finish_service("eleni", &w1.code).unwrap();
+    ws.start_service(&w1.code).unwrap();
+    ws.finish_service(&w1.code).unwrap();
+    assert!(ws.call_next("W1").unwrap().is_none(), "nobody else waits");
+    assert!(ws.call_next("W9").is_err(), "unknown counter");
     assert!(
-        ws.call_next("eleni", "W1").unwrap().is_none(),
-        "nobody else waits"
-    );
-    assert!(ws.call_next("eleni", "W9").is_err(), "unknown counter");
-    assert!(
-        ws.issue_ticket("eleni", &ticket(&a.code, "vip")).is_err(),
+        ws.issue_ticket(&ticket(&a.code, "vip")).is_err(),
         "unknown lane"
     );
 }
@@ -82,27 +67,24 @@ fn priority_lanes_first_then_arrival_and_only_what_the_counter_serves() {
 fn waiting_and_service_times_use_the_monotonic_clock() {
     let mut b = demo();
     let service = service_where(&b.ws, |_| true);
-    b.ws.add_counter(
-        "eleni",
-        &Counter {
-            code: "W1".into(),
-            name: "Window 1".into(),
-            scope: CounterScope::All,
-        },
-    )
+    b.ws.add_counter(&Counter {
+        code: "W1".into(),
+        name: "Window 1".into(),
+        scope: CounterScope::All,
+    })
     .unwrap();
     let t =
-        b.ws.issue_ticket("eleni", &ticket(&service.code, "standard"))
+        b.ws.issue_ticket(&ticket(&service.code, "standard"))
             .unwrap();
     b.clock.advance(Duration::minutes(12));
-    b.ws.call_next("eleni", "W1").unwrap();
+    b.ws.call_next("W1").unwrap();
     // Someone sets the wall clock back an hour while the citizen is away.
     let wall = b.ws.now().wall;
     b.clock.set_wall(wall - Duration::hours(1));
-    b.ws.no_show("eleni", &t.code).unwrap();
+    b.ws.no_show(&t.code).unwrap();
     b.clock.advance(Duration::minutes(5));
-    b.ws.recall("eleni", &t.code).unwrap();
-    let serving = b.ws.start_service("eleni", &t.code).unwrap();
+    b.ws.recall(&t.code).unwrap();
+    let serving = b.ws.start_service(&t.code).unwrap();
     // After a no-show, waiting runs to the last call: 12 + 5 minutes.
     assert_eq!(serving.waiting_ms, Some(17 * 60_000));
     assert_eq!(serving.calls, 2);
@@ -110,7 +92,7 @@ fn waiting_and_service_times_use_the_monotonic_clock() {
     let visit = serving.visit.clone().unwrap();
 
     // A request taken during the visit is linked to it.
-    let mari = b.ws.register_citizen("eleni", &citizen(9)).unwrap();
+    let mari = b.ws.register_citizen(&citizen(9)).unwrap();
     let new = NewRequest {
         citizen: mari.national_id.clone(),
         service: service.code.clone(),
@@ -119,19 +101,15 @@ fn waiting_and_service_times_use_the_monotonic_clock() {
         visit: Some(b.ws.open_visit(&t.code).unwrap()),
         submit: false,
     };
-    let r = b.ws.create_request("eleni", &new).unwrap();
+    let r = b.ws.create_request(&new).unwrap();
     assert_eq!(r.visit_id.as_deref(), Some(visit.as_str()));
 
     b.clock.advance(Duration::seconds(400));
-    let done = b.ws.finish_service("eleni", &t.code).unwrap();
+    let done = b.ws.finish_service(&t.code).unwrap();
     assert_eq!(done.service_ms, Some(400_000));
     assert_eq!(done.status, TicketStatus::Done);
-    assert!(
-        b.ws.create_request("eleni", &new).is_err(),
-        "the visit has ended"
-    );
+    assert!(b.ws.create_request(&new).is_err(), "the visit has ended");
     b.ws.record_feedback(
-        "eleni",
         &t.code,
         5,
         Some("Quick and kind"),
@@ -139,12 +117,12 @@ fn waiting_and_service_times_use_the_monotonic_clock() {
     )
     .unwrap();
     assert!(
-        b.ws.record_feedback("eleni", &t.code, 4, None, Channel::StationaryCenter)
+        b.ws.record_feedback(&t.code, 4, None, Channel::StationaryCenter)
             .is_err(),
         "one rating per visit"
     );
     assert!(
-        b.ws.record_feedback("eleni", &t.code, 6, None, Channel::StationaryCenter)
+        b.ws.record_feedback(&t.code, 6, None, Channel::StationaryCenter)
             .is_err()
     );
     assert_eq!(
@@ -159,31 +137,24 @@ fn transfers_keep_arrival_order_and_can_target_a_counter() {
     let ws = &mut b.ws;
     let service = service_where(ws, |_| true);
     for code in ["W1", "W2"] {
-        ws.add_counter(
-            "eleni",
-            &Counter {
-                code: code.into(),
-                name: code.into(),
-                scope: CounterScope::All,
-            },
-        )
+        ws.add_counter(&Counter {
+            code: code.into(),
+            name: code.into(),
+            scope: CounterScope::All,
+        })
         .unwrap();
     }
-    let t1 = ws
-        .issue_ticket("eleni", &ticket(&service.code, "standard"))
-        .unwrap();
-    let t2 = ws
-        .issue_ticket("eleni", &ticket(&service.code, "standard"))
-        .unwrap();
-    let called = ws.call_next("eleni", "W1").unwrap().unwrap();
+    let t1 = ws.issue_ticket(&ticket(&service.code, "standard")).unwrap();
+    let t2 = ws.issue_ticket(&ticket(&service.code, "standard")).unwrap();
+    let called = ws.call_next("W1").unwrap().unwrap();
     assert_eq!(called.code, t1.code);
-    ws.transfer("eleni", &t1.code, &Transfer::Counter("W2".into()))
+    ws.transfer(&t1.code, &Transfer::Counter("W2".into()))
         .unwrap();
     // W1 is free again and takes t2; t1 waits for W2 only.
-    assert_eq!(ws.call_next("eleni", "W1").unwrap().unwrap().code, t2.code);
-    assert_eq!(ws.call_next("eleni", "W2").unwrap().unwrap().code, t1.code);
+    assert_eq!(ws.call_next("W1").unwrap().unwrap().code, t2.code);
+    assert_eq!(ws.call_next("W2").unwrap().unwrap().code, t1.code);
     assert!(
-        ws.transfer("eleni", &t1.code, &Transfer::Counter("W9".into()))
+        ws.transfer(&t1.code, &Transfer::Counter("W9".into()))
             .is_err()
     );
     let list = ws.waiting_list().unwrap();
@@ -196,38 +167,28 @@ fn lanes_are_configurable() {
     let mut b = demo();
     let ws = &mut b.ws;
     let service = service_where(ws, |_| true);
-    ws.add_counter(
-        "eleni",
-        &Counter {
-            code: "W1".into(),
-            name: "Window 1".into(),
-            scope: CounterScope::All,
-        },
-    )
+    ws.add_counter(&Counter {
+        code: "W1".into(),
+        name: "Window 1".into(),
+        scope: CounterScope::All,
+    })
     .unwrap();
     let lane = guichet_domain::queue::Lane {
         code: "urgent".into(),
         name: guichet_domain::text::Text::en_fr("Urgent", "Urgent"),
         rank: 0,
     };
-    ws.set_lane("eleni", &lane).unwrap();
+    ws.set_lane(&lane).unwrap();
     assert_eq!(ws.lanes().unwrap()[0], lane);
-    let elderly = ws
-        .issue_ticket("eleni", &ticket(&service.code, "elderly"))
-        .unwrap();
-    let urgent = ws
-        .issue_ticket("eleni", &ticket(&service.code, "urgent"))
-        .unwrap();
-    assert_eq!(
-        ws.call_next("eleni", "W1").unwrap().unwrap().code,
-        urgent.code
-    );
+    let elderly = ws.issue_ticket(&ticket(&service.code, "elderly")).unwrap();
+    let urgent = ws.issue_ticket(&ticket(&service.code, "urgent")).unwrap();
+    assert_eq!(ws.call_next("W1").unwrap().unwrap().code, urgent.code);
     // Service cannot finish before it started.
-    assert!(ws.finish_service("eleni", &urgent.code).is_err());
+    assert!(ws.finish_service(&urgent.code).is_err());
     // A lane is named in both languages.
     let mut nameless = lane.clone();
     nameless.name.0.remove("fr");
-    assert!(ws.set_lane("eleni", &nameless).is_err());
+    assert!(ws.set_lane(&nameless).is_err());
     assert_eq!(
         ws.waiting_list().unwrap().last().unwrap().code,
         elderly.code

@@ -29,14 +29,14 @@ fn request_for(
 fn a_paid_request_goes_from_intake_to_delivery() {
     let mut b = demo();
     let ws = &mut b.ws;
-    let mari = ws.register_citizen("eleni", &citizen(1)).unwrap();
+    let mari = ws.register_citizen(&citizen(1)).unwrap();
     let service = service_where(ws, |s| {
         matches!(s.fee, Fee::Charged { .. }) && !s.documents.is_empty() && !s.form.is_empty()
     });
     let fee = service.fee.amount().unwrap().clone();
 
     let created = ws
-        .create_request("eleni", &request_for(ws, &service, &mari.national_id))
+        .create_request(&request_for(ws, &service, &mari.national_id))
         .unwrap();
     let receipt = created.summary.receipt.clone();
     assert_eq!(created.summary.status, RequestStatus::Draft);
@@ -44,13 +44,11 @@ fn a_paid_request_goes_from_intake_to_delivery() {
     assert!(created.summary.due_date >= ws.today());
     assert!(created.documents.iter().all(|d| d.received));
 
-    let submitted = ws.advance("eleni", &receipt, Action::Submit, None).unwrap();
+    let submitted = ws.advance(&receipt, Action::Submit, None).unwrap();
     assert_eq!(submitted.summary.status, RequestStatus::Submitted);
 
     // Dispatch waits for the fee.
-    let err = ws
-        .advance("eleni", &receipt, Action::Dispatch, None)
-        .unwrap_err();
+    let err = ws.advance(&receipt, Action::Dispatch, None).unwrap_err();
     assert!(
         matches!(
             &err,
@@ -62,7 +60,7 @@ fn a_paid_request_goes_from_intake_to_delivery() {
         "{err}"
     );
     let payment = ws
-        .pay("eleni", &receipt, &fee.decimal(), PaymentMethod::Cash)
+        .pay(&receipt, &fee.decimal(), PaymentMethod::Cash)
         .unwrap();
     assert_eq!(payment.outstanding_minor, 0);
     assert_ne!(
@@ -70,12 +68,9 @@ fn a_paid_request_goes_from_intake_to_delivery() {
         "a payment has its own receipt number"
     );
 
-    ws.advance("eleni", &receipt, Action::Dispatch, None)
-        .unwrap();
+    ws.advance(&receipt, Action::Dispatch, None).unwrap();
     // The agency's moves are not the centre's to make.
-    let err = ws
-        .advance("eleni", &receipt, Action::MarkReady, None)
-        .unwrap_err();
+    let err = ws.advance(&receipt, Action::MarkReady, None).unwrap_err();
     assert!(err.to_string().contains("only the agency"), "{err}");
 
     let detail = ws.request(&receipt).unwrap();
@@ -98,12 +93,12 @@ fn a_paid_request_goes_from_intake_to_delivery() {
 fn missing_documents_block_submission_until_received() {
     let mut b = demo();
     let ws = &mut b.ws;
-    let mari = ws.register_citizen("eleni", &citizen(2)).unwrap();
+    let mari = ws.register_citizen(&citizen(2)).unwrap();
     let service = service_where(ws, |s| s.fee == Fee::Free && !s.documents.is_empty());
     let mut new = request_for(ws, &service, &mari.national_id);
     new.documents_received.clear();
     new.submit = true;
-    let err = ws.create_request("eleni", &new).unwrap_err();
+    let err = ws.create_request(&new).unwrap_err();
     assert!(err.to_string().contains("documents are missing"), "{err}");
     assert!(
         ws.list_requests(&RequestFilter::default())
@@ -112,18 +107,16 @@ fn missing_documents_block_submission_until_received() {
     );
 
     new.submit = false;
-    let draft = ws.create_request("eleni", &new).unwrap();
+    let draft = ws.create_request(&new).unwrap();
     let receipt = draft.summary.receipt;
     for doc in &service.documents {
-        ws.mark_document("eleni", &receipt, &doc.code, true)
-            .unwrap();
+        ws.mark_document(&receipt, &doc.code, true).unwrap();
     }
-    let submitted = ws.advance("eleni", &receipt, Action::Submit, None).unwrap();
+    let submitted = ws.advance(&receipt, Action::Submit, None).unwrap();
     assert_eq!(submitted.summary.status, RequestStatus::Submitted);
     // Free: dispatch needs no payment.
-    ws.advance("eleni", &receipt, Action::Dispatch, None)
-        .unwrap();
-    let err = ws.mark_document("eleni", &receipt, &service.documents[0].code, false);
+    ws.advance(&receipt, Action::Dispatch, None).unwrap();
+    let err = ws.mark_document(&receipt, &service.documents[0].code, false);
     assert!(err.is_err(), "documents are frozen once dispatched");
 }
 
@@ -131,35 +124,32 @@ fn missing_documents_block_submission_until_received() {
 fn waivers_follow_the_exemptions_copied_at_intake() {
     let mut b = demo();
     let ws = &mut b.ws;
-    let mari = ws.register_citizen("eleni", &citizen(3)).unwrap();
+    let mari = ws.register_citizen(&citizen(3)).unwrap();
     let service = service_where(ws, |s| !s.exemptions.is_empty());
     let exempt = service.exemptions[0].clone();
     let receipt = ws
-        .create_request("eleni", &request_for(ws, &service, &mari.national_id))
+        .create_request(&request_for(ws, &service, &mari.national_id))
         .unwrap()
         .summary
         .receipt;
-    let err = ws.waive("eleni", &receipt, "not-a-group").unwrap_err();
+    let err = ws.waive(&receipt, "not-a-group").unwrap_err();
     assert!(err.to_string().contains("exempt groups"), "{err}");
-    let waived = ws.waive("eleni", &receipt, &exempt).unwrap();
+    let waived = ws.waive(&receipt, &exempt).unwrap();
     assert_eq!(
         waived.summary.waiver_ground.as_deref(),
         Some(exempt.as_str())
     );
-    let err = ws
-        .pay("eleni", &receipt, "1", PaymentMethod::Card)
-        .unwrap_err();
+    let err = ws.pay(&receipt, "1", PaymentMethod::Card).unwrap_err();
     assert!(err.to_string().contains("waived"), "{err}");
-    ws.advance("eleni", &receipt, Action::Submit, None).unwrap();
-    ws.advance("eleni", &receipt, Action::Dispatch, None)
-        .unwrap();
+    ws.advance(&receipt, Action::Submit, None).unwrap();
+    ws.advance(&receipt, Action::Dispatch, None).unwrap();
 }
 
 #[test]
 fn bad_input_changes_nothing() {
     let mut b = demo();
     let ws = &mut b.ws;
-    let mari = ws.register_citizen("eleni", &citizen(4)).unwrap();
+    let mari = ws.register_citizen(&citizen(4)).unwrap();
     let service = service_where(ws, |s| {
         matches!(s.fee, Fee::Charged { .. }) && s.form.iter().any(|f| f.required)
     });
@@ -169,25 +159,25 @@ fn bad_input_changes_nothing() {
     let mut bad_form = request_for(ws, &service, &mari.national_id);
     let required = service.form.iter().find(|f| f.required).unwrap();
     bad_form.form.remove(&required.code);
-    let err = ws.create_request("eleni", &bad_form).unwrap_err();
+    let err = ws.create_request(&bad_form).unwrap_err();
     assert!(err.to_string().contains(&required.code), "{err}");
 
     let mut unknown = request_for(ws, &service, &mari.national_id);
     unknown.service = "no-such-service".into();
     assert!(matches!(
-        ws.create_request("eleni", &unknown),
+        ws.create_request(&unknown),
         Err(Error::NotFound { .. })
     ));
     let mut stranger = request_for(ws, &service, "49403136515");
     stranger.documents_received.clear();
-    assert!(ws.create_request("eleni", &stranger).is_err());
+    assert!(ws.create_request(&stranger).is_err());
     assert!(
-        ws.register_citizen("eleni", &citizen(4)).is_err(),
+        ws.register_citizen(&citizen(4)).is_err(),
         "registered twice"
     );
 
     let receipt = ws
-        .create_request("eleni", &request_for(ws, &service, &mari.national_id))
+        .create_request(&request_for(ws, &service, &mari.national_id))
         .unwrap()
         .summary
         .receipt;
@@ -196,26 +186,16 @@ fn bad_input_changes_nothing() {
     let fee = service.fee.amount().unwrap();
     for amount in ["abc", "-1", "0", "1.234"] {
         assert!(
-            ws.pay("eleni", &receipt, amount, PaymentMethod::Cash)
-                .is_err(),
+            ws.pay(&receipt, amount, PaymentMethod::Cash).is_err(),
             "{amount}"
         );
     }
     let too_much = format!("{}", fee.minor / 100 + 1000);
+    assert!(ws.pay(&receipt, &too_much, PaymentMethod::Cash).is_err());
+    assert!(ws.advance(&receipt, Action::Deliver, None).is_err());
+    assert!(ws.advance(&receipt, Action::Cancel, Some("  ")).is_ok());
     assert!(
-        ws.pay("eleni", &receipt, &too_much, PaymentMethod::Cash)
-            .is_err()
-    );
-    assert!(
-        ws.advance("eleni", &receipt, Action::Deliver, None)
-            .is_err()
-    );
-    assert!(
-        ws.advance("eleni", &receipt, Action::Cancel, Some("  "))
-            .is_ok()
-    );
-    assert!(
-        ws.advance("eleni", &receipt, Action::Cancel, None).is_err(),
+        ws.advance(&receipt, Action::Cancel, None).is_err(),
         "already cancelled"
     );
     let mut typo = receipt.clone().into_bytes();
@@ -234,15 +214,14 @@ fn bad_input_changes_nothing() {
 #[test]
 fn filters_and_overdue() {
     let mut b = demo();
-    let mari = b.ws.register_citizen("eleni", &citizen(5)).unwrap();
+    let mari = b.ws.register_citizen(&citizen(5)).unwrap();
     let quick = service_where(&b.ws, |s| s.processing_days >= 1 && s.fee == Fee::Free);
     let receipt =
-        b.ws.create_request("eleni", &request_for(&b.ws, &quick, &mari.national_id))
+        b.ws.create_request(&request_for(&b.ws, &quick, &mari.national_id))
             .unwrap()
             .summary
             .receipt;
-    b.ws.advance("eleni", &receipt, Action::Submit, None)
-        .unwrap();
+    b.ws.advance(&receipt, Action::Submit, None).unwrap();
     let overdue = RequestFilter {
         overdue: true,
         ..RequestFilter::default()

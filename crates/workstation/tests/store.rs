@@ -136,7 +136,7 @@ fn a_database_from_a_newer_release_is_refused() {
 #[test]
 fn a_failed_write_leaves_nothing_behind() {
     let mut b = demo();
-    let mari = b.ws.register_citizen("eleni", &citizen(1)).unwrap();
+    let mari = b.ws.register_citizen(&citizen(1)).unwrap();
     let service = service_where(&b.ws, |_| true);
     let new = NewRequest {
         citizen: mari.national_id,
@@ -167,7 +167,7 @@ fn a_failed_write_leaves_nothing_behind() {
             "CREATE TRIGGER fail BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'disk full'); END;"
         ))
         .unwrap();
-        let err = b.ws.create_request("eleni", &new).unwrap_err();
+        let err = b.ws.create_request(&new).unwrap_err();
         assert!(err.to_string().contains("disk full"), "{err}");
         conn.execute_batch("DROP TRIGGER fail").unwrap();
         let after: Vec<i64> = tables.iter().map(|t| count(&conn, t)).collect();
@@ -177,7 +177,7 @@ fn a_failed_write_leaves_nothing_behind() {
             .unwrap();
         assert_eq!(seq, seq_before);
     }
-    let ok = b.ws.create_request("eleni", &new).unwrap();
+    let ok = b.ws.create_request(&new).unwrap();
     assert_eq!(ok.changes.len(), 1);
 }
 
@@ -185,7 +185,7 @@ fn a_failed_write_leaves_nothing_behind() {
 fn audit_verify_names_the_first_broken_link() {
     let mut b = demo();
     for serial in 1..=4 {
-        b.ws.register_citizen("eleni", &citizen(serial)).unwrap();
+        b.ws.register_citizen(&citizen(serial)).unwrap();
     }
     let intact = b.ws.verify_audit().unwrap().result.unwrap();
     assert!(intact.events >= 6);
@@ -209,7 +209,7 @@ fn audit_verify_names_the_first_broken_link() {
 #[test]
 fn receipts_are_unique_and_survive_reopening() {
     let mut b = demo();
-    let mari = b.ws.register_citizen("eleni", &citizen(1)).unwrap();
+    let mari = b.ws.register_citizen(&citizen(1)).unwrap();
     let service = service_where(&b.ws, |_| true);
     let new = NewRequest {
         citizen: mari.national_id,
@@ -221,11 +221,14 @@ fn receipts_are_unique_and_survive_reopening() {
     };
     let mut seen = std::collections::HashSet::new();
     for _ in 0..5 {
-        assert!(seen.insert(b.ws.create_request("eleni", &new).unwrap().summary.receipt));
+        assert!(seen.insert(b.ws.create_request(&new).unwrap().summary.receipt));
     }
     let path = b.dir.path().join("guichet.sqlite3");
     let mut reopened = Workstation::open(&path, b.clock.clone()).unwrap();
-    let r = reopened.create_request("eleni", &new).unwrap();
+    reopened
+        .login("eleni", guichet_fixtures::DEMO_PASSWORD)
+        .unwrap();
+    let r = reopened.create_request(&new).unwrap();
     assert!(r.summary.receipt.starts_with("K7XA"));
     assert!(seen.insert(r.summary.receipt));
     let stamps: Vec<String> = raw(&b)

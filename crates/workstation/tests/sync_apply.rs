@@ -25,24 +25,20 @@ fn server_stamp(ms: u64) -> HlcStamp {
 fn outcomes_decisions_and_cursor_land_together() {
     let mut b = demo();
     common::enrolled(&mut b);
-    let mari = b.ws.register_citizen("eleni", &citizen(1)).unwrap();
+    let mari = b.ws.register_citizen(&citizen(1)).unwrap();
     let service = service_where(&b.ws, |s| s.fee == guichet_domain::catalogue::Fee::Free);
     let request =
-        b.ws.create_request(
-            "eleni",
-            &NewRequest {
-                citizen: mari.national_id.clone(),
-                service: service.code.clone(),
-                form: valid_form(&service, b.ws.today()),
-                documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
-                visit: None,
-                submit: true,
-            },
-        )
+        b.ws.create_request(&NewRequest {
+            citizen: mari.national_id.clone(),
+            service: service.code.clone(),
+            form: valid_form(&service, b.ws.today()),
+            documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
+            visit: None,
+            submit: true,
+        })
         .unwrap();
     let receipt = request.summary.receipt.clone();
-    b.ws.advance("eleni", &receipt, Action::Dispatch, None)
-        .unwrap();
+    b.ws.advance(&receipt, Action::Dispatch, None).unwrap();
     let push = b.ws.pending_push(100).unwrap();
     assert_eq!(push.len(), 4, "citizen, created, submitted, dispatched");
     assert!(push.windows(2).all(|w| w[0].seq < w[1].seq));
@@ -163,7 +159,7 @@ fn outcomes_decisions_and_cursor_land_together() {
         1
     );
     // The device's clock now orders after the back office's, though its wall clock is behind.
-    let next = b.ws.register_citizen("eleni", &citizen(2)).unwrap();
+    let next = b.ws.register_citizen(&citizen(2)).unwrap();
     let stamp =
         b.ws.outbox(None, 100)
             .unwrap()

@@ -2,7 +2,7 @@
 // export (CSV, XLSX, PDF) for a day or a range, with its progress.
 
 import { api, onExportProgress, type Dashboard } from "../api";
-import type { Ctx } from "../app";
+import { working, type Ctx } from "../app";
 import { barChart, columnChart } from "../charts";
 import { field, fill, h } from "../dom";
 import { amountForCore, dayForInput, formatDate, formatDuration, formatMoney, formatNumber, formatTime, lang, t } from "../i18n";
@@ -162,7 +162,9 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
   );
 
   void load();
-  const timer = setInterval(() => void load(), REFRESH_MS);
+  const timer = setInterval(() => {
+    if (working(ctx.state)) void load();
+  }, REFRESH_MS);
   const el = h(
     "section",
     { class: "screen dashboard", "aria-labelledby": "dashboard-title" },

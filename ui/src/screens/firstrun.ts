@@ -1,10 +1,14 @@
-// First run: set the workstation up standalone (demo catalogue) or enrolled with a back office.
+// First run: set the workstation up standalone (demo catalogue), with its first administrator
+// account, or enrolled with a back office, whose accounts the centre's clerks then log in with.
 
 import { api } from "../api";
 import type { Ctx } from "../app";
 import { field, h } from "../dom";
 import { t } from "../i18n";
 import { explain } from "../messages";
+
+/** The shortest password the core accepts (guichet_domain::account::MIN_PASSWORD_CHARS). */
+export const MIN_PASSWORD_CHARS = 10;
 
 export function firstRun(ctx: Ctx): HTMLElement {
   const standaloneError = h("p", { class: "error", role: "alert" });
@@ -18,7 +22,33 @@ export function firstRun(ctx: Ctx): HTMLElement {
     ...["stationary", "mobile", "kiosk"].map((k) => h("option", { value: k }, t(`center_kind.${k}`))),
   );
   const device = h("input", { name: "device_code", value: "D1", required: true, autocomplete: "off" });
-  const clerk = h("input", { name: "clerk", value: "", required: true, autocomplete: "off" });
+  // The first administrator: who sets the workstation up, and later manages the accounts.
+  const adminUser = h("input", {
+    id: "setup-admin-username",
+    name: "admin_username",
+    required: true,
+    autocomplete: "username",
+    autocapitalize: "none",
+    spellcheck: "false",
+  });
+  const adminName = h("input", { id: "setup-admin-name", name: "admin_name", required: true, autocomplete: "name" });
+  const password = h("input", {
+    id: "setup-admin-password",
+    name: "admin_password",
+    type: "password",
+    required: true,
+    autocomplete: "new-password",
+  });
+  const password2 = h("input", {
+    id: "setup-admin-password2",
+    name: "admin_password2",
+    type: "password",
+    required: true,
+    autocomplete: "new-password",
+  });
+  const usernameHint = h("p", { class: "hint" }, t("firstrun.username_hint"));
+  const passwordRule = h("p", { class: "hint" }, t("firstrun.password_rule", { min: MIN_PASSWORD_CHARS }));
+  password2.addEventListener("input", () => password2.removeAttribute("aria-invalid"));
 
   const standalone = h(
     "form",
@@ -28,6 +58,15 @@ export function firstRun(ctx: Ctx): HTMLElement {
       "aria-labelledby": "setup-standalone-title",
       onsubmit: (e: Event) => {
         e.preventDefault();
+        // Two different passwords are refused here: the administrator would not know which
+        // one the account got.
+        if (password.value !== password2.value) {
+          standaloneError.textContent = t("firstrun.password_mismatch");
+          password2.setAttribute("aria-invalid", "true");
+          password2.value = "";
+          password2.focus();
+          return;
+        }
         void ctx.act("setup", async () => {
           standaloneError.textContent = "";
           try {
@@ -36,8 +75,12 @@ export function firstRun(ctx: Ctx): HTMLElement {
               center_name: centerName.value,
               center_kind: kind.value,
               device_code: device.value,
-              clerk: clerk.value,
+              admin_username: adminUser.value.trim(),
+              admin_name: adminName.value.trim(),
+              admin_password: password.value,
             });
+            password.value = password2.value = "";
+            // The administrator is logged in now: on to the queue.
             await ctx.refresh();
             ctx.go("queue");
           } catch (err) {
@@ -52,14 +95,22 @@ export function firstRun(ctx: Ctx): HTMLElement {
     field(t("firstrun.center_name"), centerName),
     field(t("firstrun.center_kind"), kind),
     field(t("firstrun.device_code"), device),
-    field(t("firstrun.clerk"), clerk),
+    h(
+      "fieldset",
+      { id: "setup-admin" },
+      h("legend", {}, t("firstrun.admin.title")),
+      h("p", { class: "hint" }, t("firstrun.admin.hint")),
+      field(t("firstrun.admin_username"), adminUser, usernameHint),
+      field(t("firstrun.admin_name"), adminName),
+      field(t("firstrun.admin_password"), password, passwordRule),
+      field(t("firstrun.admin_password2"), password2),
+    ),
     standaloneError,
     h("button", { type: "submit", class: "primary" }, t("firstrun.standalone.submit")),
   );
 
   const server = h("input", { name: "server", type: "url", placeholder: "https://…", autocomplete: "off" });
   const code = h("input", { name: "code", autocomplete: "off" });
-  const clerk2 = h("input", { name: "clerk", autocomplete: "off" });
   const enroll = h(
     "form",
     {
@@ -71,10 +122,11 @@ export function firstRun(ctx: Ctx): HTMLElement {
         void ctx.act("enroll", async () => {
           enrollError.textContent = t("firstrun.enroll.working");
           try {
-            await api.enroll(server.value, code.value, clerk2.value);
+            await api.enroll(server.value, code.value);
             enrollError.textContent = "";
+            // Nobody is logged in yet: the centre's clerks log in with their own accounts.
             await ctx.refresh();
-            ctx.go("queue");
+            ctx.go("login");
           } catch (err) {
             enrollError.textContent = explain(err);
           }
@@ -85,12 +137,11 @@ export function firstRun(ctx: Ctx): HTMLElement {
     h("p", {}, t("firstrun.enroll.hint")),
     field(t("firstrun.server"), server),
     field(t("firstrun.code"), code),
-    field(t("firstrun.clerk"), clerk2),
     enrollError,
     h("button", { type: "submit" }, t("firstrun.enroll.submit")),
   );
 
-  setTimeout(() => clerk.focus(), 0);
+  setTimeout(() => adminUser.focus(), 0);
   return h(
     "section",
     { class: "screen firstrun", "aria-labelledby": "firstrun-title" },

@@ -2,7 +2,7 @@
 // and finish; the waiting list with live waiting times.
 
 import { api, type Browse, type QueueTarget, type QueueView, type ServiceHit, type Ticket, type WaitingEntry } from "../api";
-import { emptyVisit, type Ctx } from "../app";
+import { emptyVisit, working, type Ctx } from "../app";
 import { field, fill, h } from "../dom";
 import { compareText, formatDuration, t, text } from "../i18n";
 import { explain } from "../messages";
@@ -297,7 +297,9 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       drawWaiting();
       void load();
       tick = window.setInterval(tickWaiting, 1000);
-      poll = window.setInterval(() => void load(), 10000);
+      poll = window.setInterval(() => {
+        if (working(ctx.state)) void load();
+      }, 10000);
     },
   };
 }

@@ -2,7 +2,7 @@
 // and what the centre can do next (deliver, cancel, resubmit, resolve a conflict).
 
 import { api, type Action, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
-import { SYNCED, type Ctx } from "../app";
+import { SYNCED, working, type Ctx } from "../app";
 import { field, fill, h } from "../dom";
 import { formatDate, formatDateTime, formatMoney, has, t, text } from "../i18n";
 import { explain } from "../messages";
@@ -221,6 +221,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
       window.removeEventListener(SYNCED, onSynced);
       return;
     }
+    if (!working(ctx.state)) return;
     void load();
     if (shown) void api.request(shown).then(drawDetail, () => undefined);
   };

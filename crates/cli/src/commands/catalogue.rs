@@ -12,7 +12,7 @@ use crate::cli::{CatalogueCommand, SearchArgs};
 use crate::error::{CliError, Result};
 use crate::output::{Report, Table, fee, fields, join_or_none, wire_name};
 
-pub fn run(ws: &mut Workstation, ctx: &Context<'_>, cmd: &CatalogueCommand) -> Result<Report> {
+pub fn run(ws: &mut Workstation, ctx: &Context, cmd: &CatalogueCommand) -> Result<Report> {
     match cmd {
         CatalogueCommand::Load { file } => {
             let text = std::fs::read_to_string(file).map_err(|source| CliError::ReadFile {
@@ -24,7 +24,7 @@ pub fn run(ws: &mut Workstation, ctx: &Context<'_>, cmd: &CatalogueCommand) -> R
                     path: file.clone(),
                     source,
                 })?;
-            let load = ws.load_catalogue(&catalogue, ctx.clerk)?;
+            let load = ws.load_catalogue(&catalogue)?;
             Report::new(&load, |out| {
                 writeln!(
                     out,
@@ -72,7 +72,7 @@ fn browse_table(entries: &[BrowseEntry], lang: &str) -> Table {
     table
 }
 
-fn search(ws: &Workstation, ctx: &Context<'_>, args: &SearchArgs) -> Result<Report> {
+fn search(ws: &Workstation, ctx: &Context, args: &SearchArgs) -> Result<Report> {
     let text = args.words.join(" ");
     let query = SearchQuery {
         text: (!text.trim().is_empty()).then_some(text),
@@ -105,7 +105,7 @@ fn search(ws: &Workstation, ctx: &Context<'_>, args: &SearchArgs) -> Result<Repo
     })
 }
 
-fn show(ws: &Workstation, ctx: &Context<'_>, code: &str) -> Result<Report> {
+fn show(ws: &Workstation, ctx: &Context, code: &str) -> Result<Report> {
     let service = ws.service(code)?;
     let channel = ws.config()?.channel;
     let depth_here = service.depth(channel);

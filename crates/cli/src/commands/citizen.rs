@@ -6,26 +6,22 @@ use guichet_domain::citizen::Citizen;
 use guichet_workstation::Workstation;
 use guichet_workstation::store::{CitizenQuery, NewCitizen};
 
-use super::Context;
 use crate::cli::CitizenCommand;
 use crate::error::{CliError, Result};
 use crate::output::{Report, Table};
 
-pub fn run(ws: &mut Workstation, ctx: &Context<'_>, cmd: &CitizenCommand) -> Result<Report> {
+pub fn run(ws: &mut Workstation, cmd: &CitizenCommand) -> Result<Report> {
     match cmd {
         CitizenCommand::Add(args) => {
-            let citizen = ws.register_citizen(
-                ctx.clerk,
-                &NewCitizen {
-                    national_id: args.id.clone(),
-                    given_name: args.given.clone(),
-                    family_name: args.family.clone(),
-                    birth_date: args.born.clone(),
-                    phone: args.phone.clone(),
-                    email: args.email.clone(),
-                    address: args.address.clone(),
-                },
-            )?;
+            let citizen = ws.register_citizen(&NewCitizen {
+                national_id: args.id.clone(),
+                given_name: args.given.clone(),
+                family_name: args.family.clone(),
+                birth_date: args.born.clone(),
+                phone: args.phone.clone(),
+                email: args.email.clone(),
+                address: args.address.clone(),
+            })?;
             Report::new(&citizen, |out| {
                 writeln!(
                     out,

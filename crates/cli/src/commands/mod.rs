@@ -6,28 +6,31 @@
 
 mod catalogue;
 mod citizen;
+mod clerk;
 mod queue;
 mod records;
 mod report;
 mod request;
+mod session;
 mod setup;
 mod sync;
 
 use std::path::Path;
 use std::process::ExitCode;
 
+use guichet_domain::account::Act;
 use guichet_workstation::Workstation;
 use guichet_workstation::store::{DATABASE_FILE, default_data_dir};
+
+use self::session::Secrets;
 
 use crate::cli::{Cli, Command};
 use crate::error::{CliError, Result};
 use crate::output::{Report, to_stderr, to_stdout};
 
-/// Who acts and how names are shown, for every command.
+/// How names are shown, for every command.
 #[derive(Debug)]
-pub struct Context<'a> {
-    /// The clerk recorded in the audit trail; empty means the workstation's default clerk.
-    pub clerk: &'a str,
+pub struct Context {
     pub lang: &'static str,
 }
 
@@ -105,24 +108,51 @@ fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
         matches!(cli.command, Command::Setup(_) | Command::Enroll(_)),
     )?;
     let ctx = Context {
-        clerk: &cli.clerk,
         lang: cli.lang.code(),
     };
+    let mut secrets = Secrets::new(cli.password_stdin);
+    // What needs no clerk: setting up, the device's own link and state, and logging in or out.
     match &cli.command {
-        Command::Setup(args) => setup::setup(&mut ws, args),
-        Command::Status => setup::status(&ws, dir),
+        Command::Setup(args) => {
+            let password = secrets.next(&format!("the password of {}", args.admin))?;
+            let report = setup::setup(&mut ws, args, password)?;
+            session::open(&mut ws, dir)?;
+            return Ok(report);
+        }
+        Command::Login(args) => return session::login(&mut ws, dir, cli, args, &mut secrets),
+        Command::Logout => return session::logout(&mut ws, dir),
+        Command::Status => return setup::status(&ws, dir),
+        Command::Enroll(args) => return sync::enroll(&mut ws, dir, args),
+        Command::Sync(args) => return sync::sync(&mut ws, dir, args, cli.json),
+        _ => session::sign_in(&mut ws, dir, cli, &mut secrets)?,
+    }
+    match &cli.command {
+        Command::Clerk(cmd) => clerk::run(&mut ws, cmd, &mut secrets),
         Command::Catalogue(cmd) => catalogue::run(&mut ws, &ctx, cmd),
-        Command::Citizen(cmd) => citizen::run(&mut ws, &ctx, cmd),
+        Command::Citizen(cmd) => citizen::run(&mut ws, cmd),
         Command::Request(cmd) => request::run(&mut ws, &ctx, cmd),
-        Command::Counter(cmd) => queue::counter(&mut ws, &ctx, cmd),
+        Command::Counter(cmd) => queue::counter(&mut ws, cmd),
         Command::Queue(cmd) => queue::queue(&mut ws, &ctx, cmd),
-        Command::Feedback(args) => queue::feedback(&mut ws, &ctx, args),
-        Command::Holiday(cmd) => records::holiday(&mut ws, &ctx, cmd),
-        Command::Audit(cmd) => records::audit(&ws, cmd),
-        Command::Outbox(args) => records::outbox(&ws, args),
-        Command::Enroll(args) => sync::enroll(&mut ws, &ctx, dir, args),
-        Command::Sync(args) => sync::sync(&mut ws, dir, args, cli.json),
-        Command::Report(cmd) => report::run(&ws, &ctx, cmd),
+        Command::Feedback(args) => queue::feedback(&mut ws, args),
+        Command::Holiday(cmd) => records::holiday(&mut ws, cmd),
+        Command::Audit(cmd) => {
+            ws.require(Act::Supervise)?;
+            records::audit(&ws, cmd)
+        }
+        Command::Outbox(args) => {
+            ws.require(Act::Counter)?;
+            records::outbox(&ws, args)
+        }
+        Command::Report(cmd) => {
+            ws.require(Act::Supervise)?;
+            report::run(&ws, &ctx, cmd)
+        }
+        Command::Setup(_)
+        | Command::Login(_)
+        | Command::Logout
+        | Command::Status
+        | Command::Enroll(_)
+        | Command::Sync(_) => unreachable!("answered above"),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::cli::{CounterCommand, FeedbackArgs, QueueCommand};
 use crate::error::{CliError, Result};
 use crate::output::{Report, Table, minutes, target, when};
 
-pub fn counter(ws: &mut Workstation, ctx: &Context<'_>, cmd: &CounterCommand) -> Result<Report> {
+pub fn counter(ws: &mut Workstation, cmd: &CounterCommand) -> Result<Report> {
     match cmd {
         CounterCommand::Add {
             code,
@@ -34,7 +34,7 @@ pub fn counter(ws: &mut Workstation, ctx: &Context<'_>, cmd: &CounterCommand) ->
                     }
                 },
             };
-            ws.add_counter(ctx.clerk, &counter)?;
+            ws.add_counter(&counter)?;
             Report::new(&counter, |out| {
                 writeln!(
                     out,
@@ -84,8 +84,7 @@ pub fn scope(scope: &CounterScope) -> String {
     }
 }
 
-pub fn queue(ws: &mut Workstation, ctx: &Context<'_>, cmd: &QueueCommand) -> Result<Report> {
-    let clerk = ctx.clerk;
+pub fn queue(ws: &mut Workstation, ctx: &Context, cmd: &QueueCommand) -> Result<Report> {
     match cmd {
         QueueCommand::Issue { target, lane } => {
             let target = match (&target.service, &target.category) {
@@ -97,13 +96,10 @@ pub fn queue(ws: &mut Workstation, ctx: &Context<'_>, cmd: &QueueCommand) -> Res
                     ));
                 }
             };
-            let ticket = ws.issue_ticket(
-                clerk,
-                &NewTicket {
-                    target,
-                    lane: lane.trim().to_owned(),
-                },
-            )?;
+            let ticket = ws.issue_ticket(&NewTicket {
+                target,
+                lane: lane.trim().to_owned(),
+            })?;
             Report::new(&ticket, |out| {
                 writeln!(out, "\n    Ticket  {}\n", ticket.code)?;
                 writeln!(
@@ -116,7 +112,7 @@ pub fn queue(ws: &mut Workstation, ctx: &Context<'_>, cmd: &QueueCommand) -> Res
             })
         }
         QueueCommand::Next { counter } => {
-            let called = ws.call_next(clerk, counter)?;
+            let called = ws.call_next(counter)?;
             let value = serde_json::json!({ "counter": counter, "called": called });
             Report::new(&value, |out| match &called {
                 Some(t) => writeln!(
@@ -129,16 +125,12 @@ pub fn queue(ws: &mut Workstation, ctx: &Context<'_>, cmd: &QueueCommand) -> Res
                 None => writeln!(out, "nobody is waiting for counter {counter}"),
             })
         }
-        QueueCommand::Recall { ticket } => ticket_report(&ws.recall(clerk, ticket)?, "recalled"),
-        QueueCommand::NoShow { ticket } => {
-            ticket_report(&ws.no_show(clerk, ticket)?, "marked no-show")
-        }
+        QueueCommand::Recall { ticket } => ticket_report(&ws.recall(ticket)?, "recalled"),
+        QueueCommand::NoShow { ticket } => ticket_report(&ws.no_show(ticket)?, "marked no-show"),
         QueueCommand::Start { ticket } => {
-            ticket_report(&ws.start_service(clerk, ticket)?, "now being served")
+            ticket_report(&ws.start_service(ticket)?, "now being served")
         }
-        QueueCommand::Finish { ticket } => {
-            ticket_report(&ws.finish_service(clerk, ticket)?, "finished")
-        }
+        QueueCommand::Finish { ticket } => ticket_report(&ws.finish_service(ticket)?, "finished"),
         QueueCommand::Transfer {
             ticket,
             service,
@@ -155,7 +147,7 @@ pub fn queue(ws: &mut Workstation, ctx: &Context<'_>, cmd: &QueueCommand) -> Res
                     ));
                 }
             };
-            ticket_report(&ws.transfer(clerk, ticket, &to)?, "transferred")
+            ticket_report(&ws.transfer(ticket, &to)?, "transferred")
         }
         QueueCommand::List => {
             let waiting = ws.waiting_list()?;
@@ -185,20 +177,17 @@ pub fn queue(ws: &mut Workstation, ctx: &Context<'_>, cmd: &QueueCommand) -> Res
             name_en,
             name_fr,
         } => {
-            ws.set_lane(
-                clerk,
-                &Lane {
-                    code: code.trim().to_owned(),
-                    name: Text::en_fr(name_en.trim(), name_fr.trim()),
-                    rank: *rank,
-                },
-            )?;
+            ws.set_lane(&Lane {
+                code: code.trim().to_owned(),
+                name: Text::en_fr(name_en.trim(), name_fr.trim()),
+                rank: *rank,
+            })?;
             lanes(ws, ctx)
         }
     }
 }
 
-fn lanes(ws: &Workstation, ctx: &Context<'_>) -> Result<Report> {
+fn lanes(ws: &Workstation, ctx: &Context) -> Result<Report> {
     let lanes = ws.lanes()?;
     Report::new(&lanes, |out| {
         let mut table = Table::new(&["LANE", "RANK", "NAME"]);
@@ -230,18 +219,12 @@ fn ticket_report(ticket: &TicketView, what: &str) -> Result<Report> {
     })
 }
 
-pub fn feedback(ws: &mut Workstation, ctx: &Context<'_>, args: &FeedbackArgs) -> Result<Report> {
+pub fn feedback(ws: &mut Workstation, args: &FeedbackArgs) -> Result<Report> {
     let channel = match args.channel {
         Some(c) => c,
         None => ws.config()?.channel,
     };
-    ws.record_feedback(
-        ctx.clerk,
-        &args.ticket,
-        args.rating,
-        args.comment.as_deref(),
-        channel,
-    )?;
+    ws.record_feedback(&args.ticket, args.rating, args.comment.as_deref(), channel)?;
     let value = serde_json::json!({
         "ticket": args.ticket.trim().to_ascii_uppercase(),
         "rating": args.rating,

@@ -4,16 +4,15 @@ use std::fmt::Write as _;
 
 use guichet_workstation::Workstation;
 
-use super::Context;
 use crate::cli::{AuditCommand, HolidayCommand, OutboxArgs};
 use crate::error::{CliError, Result};
 use crate::output::{Report, Table, when, wire_name};
 
-pub fn holiday(ws: &mut Workstation, ctx: &Context<'_>, cmd: &HolidayCommand) -> Result<Report> {
+pub fn holiday(ws: &mut Workstation, cmd: &HolidayCommand) -> Result<Report> {
     match cmd {
         HolidayCommand::Add { date, name } => {
             let name = name.join(" ");
-            ws.add_holiday(ctx.clerk, *date, &name)?;
+            ws.add_holiday(*date, &name)?;
             let value = serde_json::json!({ "date": date, "name": name.trim() });
             Report::new(&value, |out| {
                 writeln!(

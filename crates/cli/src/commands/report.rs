@@ -13,13 +13,13 @@ use crate::cli::{ReportCommand, ReportDailyArgs, ReportFormat};
 use crate::error::Result;
 use crate::output::{Report, fields};
 
-pub fn run(ws: &Workstation, ctx: &Context<'_>, cmd: &ReportCommand) -> Result<Report> {
+pub fn run(ws: &Workstation, ctx: &Context, cmd: &ReportCommand) -> Result<Report> {
     match cmd {
         ReportCommand::Daily(args) => daily(ws, ctx, args),
     }
 }
 
-fn daily(ws: &Workstation, ctx: &Context<'_>, args: &ReportDailyArgs) -> Result<Report> {
+fn daily(ws: &Workstation, ctx: &Context, args: &ReportDailyArgs) -> Result<Report> {
     let to = args.to.unwrap_or(args.date);
     check_period(args.date, to)?;
     let format = match args.format {

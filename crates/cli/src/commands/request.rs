@@ -12,7 +12,7 @@ use crate::cli::{RequestCommand, RequestCreateArgs};
 use crate::error::{CliError, Result};
 use crate::output::{Report, Table, fee_state, fields, join_or_none, when, wire_name};
 
-pub fn run(ws: &mut Workstation, ctx: &Context<'_>, cmd: &RequestCommand) -> Result<Report> {
+pub fn run(ws: &mut Workstation, ctx: &Context, cmd: &RequestCommand) -> Result<Report> {
     match cmd {
         RequestCommand::Create(args) => create(ws, ctx, args),
         RequestCommand::List(args) => {
@@ -39,7 +39,7 @@ pub fn run(ws: &mut Workstation, ctx: &Context<'_>, cmd: &RequestCommand) -> Res
             action,
             reason,
         } => {
-            let detail = ws.advance(ctx.clerk, receipt, *action, reason.as_deref())?;
+            let detail = ws.advance(receipt, *action, reason.as_deref())?;
             Report::new(&detail, |out| {
                 let from = detail
                     .timeline
@@ -61,7 +61,7 @@ pub fn run(ws: &mut Workstation, ctx: &Context<'_>, cmd: &RequestCommand) -> Res
             received,
             missing: _,
         } => {
-            let detail = ws.mark_document(ctx.clerk, receipt, code, *received)?;
+            let detail = ws.mark_document(receipt, code, *received)?;
             Report::new(&detail, |out| {
                 writeln!(
                     out,
@@ -77,7 +77,7 @@ pub fn run(ws: &mut Workstation, ctx: &Context<'_>, cmd: &RequestCommand) -> Res
             amount,
             method,
         } => {
-            let payment = ws.pay(ctx.clerk, receipt, amount, *method)?;
+            let payment = ws.pay(receipt, amount, *method)?;
             Report::new(&payment, |out| {
                 writeln!(
                     out,
@@ -101,7 +101,7 @@ pub fn run(ws: &mut Workstation, ctx: &Context<'_>, cmd: &RequestCommand) -> Res
             })
         }
         RequestCommand::Waive { receipt, ground } => {
-            let detail = ws.waive(ctx.clerk, receipt, ground)?;
+            let detail = ws.waive(receipt, ground)?;
             Report::new(&detail, |out| {
                 writeln!(out, "{}: fee waived ({ground})", detail.summary.receipt)
             })
@@ -109,7 +109,7 @@ pub fn run(ws: &mut Workstation, ctx: &Context<'_>, cmd: &RequestCommand) -> Res
     }
 }
 
-fn create(ws: &mut Workstation, ctx: &Context<'_>, args: &RequestCreateArgs) -> Result<Report> {
+fn create(ws: &mut Workstation, ctx: &Context, args: &RequestCreateArgs) -> Result<Report> {
     let mut form = BTreeMap::new();
     for (code, value) in &args.fields {
         if form.insert(code.clone(), value.clone()).is_some() {
@@ -123,17 +123,14 @@ fn create(ws: &mut Workstation, ctx: &Context<'_>, args: &RequestCreateArgs) -> 
         .as_deref()
         .map(|ticket| ws.open_visit(ticket))
         .transpose()?;
-    let detail = ws.create_request(
-        ctx.clerk,
-        &NewRequest {
-            citizen: args.citizen.clone(),
-            service: args.service.clone(),
-            form,
-            documents_received: args.documents.clone(),
-            visit,
-            submit: args.submit,
-        },
-    )?;
+    let detail = ws.create_request(&NewRequest {
+        citizen: args.citizen.clone(),
+        service: args.service.clone(),
+        form,
+        documents_received: args.documents.clone(),
+        visit,
+        submit: args.submit,
+    })?;
     Report::new(&detail, |out| {
         let s = &detail.summary;
         writeln!(

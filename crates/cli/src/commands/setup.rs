@@ -3,10 +3,11 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use guichet_domain::account::Role;
 use guichet_domain::catalogue::Catalogue;
 use guichet_domain::queue::Counter;
 use guichet_workstation::Workstation;
-use guichet_workstation::store::{CatalogueLoad, Config, OutboxState, Setup};
+use guichet_workstation::store::{CatalogueLoad, Config, NewClerk, OutboxState, Setup};
 use serde::Serialize;
 
 use crate::cli::SetupArgs;
@@ -26,7 +27,7 @@ struct Demo {
     counters: Vec<Counter>,
 }
 
-pub fn setup(ws: &mut Workstation, args: &SetupArgs) -> Result<Report> {
+pub fn setup(ws: &mut Workstation, args: &SetupArgs, password: String) -> Result<Report> {
     let setup = Setup {
         center_code: args.center.trim().to_owned(),
         center_name: args
@@ -42,12 +43,18 @@ pub fn setup(ws: &mut Workstation, args: &SetupArgs) -> Result<Report> {
         national_id_scheme: args.id_scheme.trim().to_owned(),
         currency: args.currency.clone(),
         waiting_target_min: args.waiting_target,
-        default_clerk: args
-            .clerk_default
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned),
+        administrator: Some(NewClerk {
+            username: args.admin.trim().to_owned(),
+            display_name: args
+                .admin_name
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .unwrap_or(args.admin.trim())
+                .to_owned(),
+            role: Role::Administrator,
+            password,
+        }),
     };
     let demo = if args.demo { Some(demo()?) } else { None };
     // One transaction: a refused catalogue or counter leaves the directory unset.
@@ -55,6 +62,7 @@ pub fn setup(ws: &mut Workstation, args: &SetupArgs) -> Result<Report> {
         Some(d) => ws.setup_with(setup, Some(&d.catalogue), &d.counters)?,
         None => ws.setup(setup)?,
     };
+    let administrator = args.admin.trim().to_owned();
     let done = SetupDone {
         config,
         catalogue: ws.catalogue_load()?,
@@ -77,8 +85,8 @@ pub fn setup(ws: &mut Workstation, args: &SetupArgs) -> Result<Report> {
             ("currency", c.currency.to_string()),
             ("waiting target", format!("{} min", c.waiting_target_min)),
             (
-                "default clerk",
-                c.default_clerk.clone().unwrap_or_else(|| "none".into()),
+                "administrator",
+                format!("{administrator} (logged in; `guichet clerk add` adds the clerks)"),
             ),
         ];
         if let Some(load) = &done.catalogue {

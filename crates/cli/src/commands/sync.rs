@@ -12,7 +12,6 @@ use guichet_workstation::sync::{
 };
 use serde::Serialize;
 
-use super::Context;
 use crate::cli::{EnrollArgs, SyncArgs};
 use crate::error::Result;
 use crate::output::{Report, fields, to_stderr};
@@ -20,16 +19,10 @@ use crate::output::{Report, fields, to_stderr};
 /// The time an enrolment call may take.
 const ENROLL_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub fn enroll(
-    ws: &mut Workstation,
-    ctx: &Context<'_>,
-    dir: &Path,
-    args: &EnrollArgs,
-) -> Result<Report> {
+pub fn enroll(ws: &mut Workstation, dir: &Path, args: &EnrollArgs) -> Result<Report> {
     let office = BackOffice::new(&args.server, None, ENROLL_TIMEOUT)?;
     let enrolled = runtime()?.block_on(office.enroll(&args.code, args.label.as_deref()))?;
-    let clerk = (!ctx.clerk.trim().is_empty()).then_some(ctx.clerk);
-    ws.enroll(&enrolled, office.base_url(), clerk)?;
+    ws.enroll(&enrolled, office.base_url(), &[])?;
     save_credential(
         dir,
         &Credential {
@@ -63,7 +56,12 @@ pub fn enroll(
         )?;
         writeln!(
             out,
-            "Run `guichet sync` to send waiting changes and fetch the catalogue."
+            "{} of the centre can log in here (`guichet login NAME`). Run `guichet sync` to send waiting changes and fetch the catalogue.",
+            english_plural(
+                enrolled.accounts.len() as u64,
+                "1 account",
+                &format!("{} accounts", enrolled.accounts.len())
+            )
         )
     })
 }

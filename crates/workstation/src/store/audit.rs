@@ -62,6 +62,8 @@ pub struct OutboxEntry {
     pub created_at: String,
     pub state: OutboxState,
     pub reason: Option<String>,
+    /// The clerk logged in when the change was made.
+    pub actor: String,
 }
 
 /// The result of `audit verify`.
@@ -104,7 +106,8 @@ impl Workstation {
     /// Outbox entries in device order, optionally only those in `state`.
     pub fn outbox(&self, state: Option<OutboxState>, limit: usize) -> Result<Vec<OutboxEntry>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT seq, id, hlc, kind, entity_id, payload, created_at, state, reason FROM outbox
+            "SELECT seq, id, hlc, kind, entity_id, payload, created_at, state, reason, actor
+             FROM outbox
              WHERE ?1 IS NULL OR state = ?1 ORDER BY seq LIMIT ?2",
         )?;
         let state = state.map(OutboxState::as_str);
@@ -119,11 +122,12 @@ impl Workstation {
                 r.get::<_, String>(6)?,
                 r.get::<_, String>(7)?,
                 r.get::<_, Option<String>>(8)?,
+                r.get::<_, String>(9)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (seq, id, hlc, kind, entity_id, payload, created_at, state, reason) = row?;
+            let (seq, id, hlc, kind, entity_id, payload, created_at, state, reason, actor) = row?;
             out.push(OutboxEntry {
                 seq,
                 id,
@@ -134,6 +138,7 @@ impl Workstation {
                 created_at,
                 state: OutboxState::parse(&state)?,
                 reason,
+                actor,
             });
         }
         Ok(out)

@@ -5,6 +5,7 @@
 //! tokenizer and by `text::fold` on the query side, ranked by BM25 with titles weighted most.
 
 use chrono::NaiveDate;
+use guichet_domain::account::Act;
 use guichet_domain::calendar::Holidays;
 use guichet_domain::catalogue::{Catalogue, Channel, Depth, Fee, Service};
 use guichet_domain::text::{Text, fold};
@@ -73,10 +74,12 @@ const DEFAULT_LIMIT: usize = 20;
 impl Workstation {
     /// Replaces the catalogue with `catalogue`, after checking it whole. An older version than
     /// the one held is refused; the same version is loaded again (a repaired file).
-    pub fn load_catalogue(&mut self, catalogue: &Catalogue, actor: &str) -> Result<CatalogueLoad> {
+    pub fn load_catalogue(&mut self, catalogue: &Catalogue) -> Result<CatalogueLoad> {
         catalogue.validate()?;
         let center = self.config()?.center_code;
-        self.write(actor, |change| load_into(change, catalogue, &center))
+        self.write_for(Act::Administer, |change| {
+            load_into(change, catalogue, &center)
+        })
     }
 
     /// The catalogue held here: its version and how many services it kept and skipped.
@@ -292,8 +295,8 @@ impl Workstation {
     }
 
     /// Adds a public holiday (due dates skip it from now on).
-    pub fn add_holiday(&mut self, actor: &str, day: NaiveDate, name: &str) -> Result<()> {
-        self.write(actor, |change| {
+    pub fn add_holiday(&mut self, day: NaiveDate, name: &str) -> Result<()> {
+        self.write_for(Act::Supervise, |change| {
             let added = change.tx.execute(
                 "INSERT OR IGNORE INTO holidays (day, name) VALUES (?1, ?2)",
                 params![day.to_string(), name.trim()],

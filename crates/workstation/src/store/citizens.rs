@@ -38,7 +38,7 @@ const COLUMNS: &str = "national_id, given_name, family_name, birth_date, phone, 
 
 impl Workstation {
     /// Registers a citizen after checking the id, names, dates and contact details.
-    pub fn register_citizen(&mut self, actor: &str, new: &NewCitizen) -> Result<Citizen> {
+    pub fn register_citizen(&mut self, new: &NewCitizen) -> Result<Citizen> {
         let scheme = self.national_ids()?;
         let birth =
             guichet_domain::form::parse_date(&new.birth_date).map_err(Refused::BirthDate)?;
@@ -70,7 +70,7 @@ impl Workstation {
             .map(str::trim)
             .filter(|a| !a.is_empty())
             .map(str::to_owned);
-        self.write(actor, |change| {
+        self.write(|change| {
             let exists: bool = change.tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM citizens WHERE national_id = ?1)",
                 [&citizen.national_id],

@@ -26,6 +26,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0004_conflict_resolution",
         include_str!("../../../../schema/workstation/0004_conflict_resolution.sql"),
     ),
+    (
+        "0005_clerks",
+        include_str!("../../../../schema/workstation/0005_clerks.sql"),
+    ),
 ];
 
 /// Brings the database to the latest version.

@@ -9,6 +9,7 @@
 mod audit;
 mod catalogue;
 mod citizens;
+mod clerks;
 mod migrations;
 mod queue;
 mod requests;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use guichet_domain::account::{Act, Role, Verifier};
 use guichet_domain::audit::AuditEvent;
 use guichet_domain::catalogue::{Catalogue, CenterKind, Channel, is_valid_code};
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
@@ -30,11 +32,15 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::{Deserialize, Serialize};
 
 use crate::clock::{Clock, SystemClock};
-use crate::error::{Error, Refused, Result};
+use crate::error::{Access, Error, Refused, Result};
+
+/// The author of what the device does on its own, in the audit trail.
+const DEVICE_ACTOR: &str = "sync";
 
 pub use audit::{AuditReport, OutboxEntry, OutboxState};
 pub use catalogue::{Browse, BrowseEntry, CatalogueLoad, SearchQuery, ServiceHit};
 pub use citizens::{CitizenQuery, NewCitizen};
+pub use clerks::{CLI_SESSION_HOURS, ClerkView, NewClerk, Session};
 pub use migrations::{MIGRATIONS, apply_up_to};
 pub use queue::{NewTicket, TicketView, Transfer, WaitingEntry};
 pub use requests::{
@@ -63,7 +69,11 @@ pub struct Config {
     pub national_id_scheme: String,
     pub currency: Currency,
     pub waiting_target_min: u32,
-    pub default_clerk: Option<String>,
+    /// How many days an enrolled device that has not reached its back office keeps taking
+    /// logins.
+    pub max_offline_days: u32,
+    /// Minutes without a key or a click after which the window locks itself (0: never).
+    pub idle_lock_minutes: u32,
     pub created_at: String,
 }
 
@@ -80,7 +90,9 @@ pub struct Setup {
     pub national_id_scheme: String,
     pub currency: String,
     pub waiting_target_min: u32,
-    pub default_clerk: Option<String>,
+    /// The first administrator of a standalone workstation, logged in once it is set up. An
+    /// enrolled workstation has none: its accounts come from the back office.
+    pub administrator: Option<NewClerk>,
 }
 
 /// The local replica and the clerk's actions on it.
@@ -89,20 +101,25 @@ pub struct Workstation {
     conn: Connection,
     clock: Arc<dyn Clock>,
     path: Option<PathBuf>,
+    session: Option<Session>,
 }
 
 impl Workstation {
     /// Opens (creating if needed) the database in `data_dir`, with the system clock.
     pub fn open_dir(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
+        crate::files::private_dir(data_dir).map_err(|source| Error::DataDir {
             path: data_dir.to_owned(),
             source,
         })?;
         Self::open(&data_dir.join(DATABASE_FILE), Arc::new(SystemClock))
     }
 
-    /// Opens (creating if needed) the database file at `path`.
+    /// Opens (creating if needed) the database file at `path`, readable by its user alone.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self> {
+        crate::files::private_file(path).map_err(|source| Error::DataDir {
+            path: path.to_owned(),
+            source,
+        })?;
         let conn = Connection::open(path)?;
         Self::init(conn, clock, Some(path.to_owned()))
     }
@@ -115,7 +132,12 @@ impl Workstation {
     fn init(mut conn: Connection, clock: Arc<dyn Clock>, path: Option<PathBuf>) -> Result<Self> {
         configure(&conn)?;
         migrations::apply(&mut conn, &path_label(path.as_deref()))?;
-        Ok(Workstation { conn, clock, path })
+        Ok(Workstation {
+            conn,
+            clock,
+            path,
+            session: None,
+        })
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -146,19 +168,45 @@ impl Workstation {
         self.setup_with(setup, None, &[])
     }
 
-    /// Sets up the workstation, loads a first catalogue and adds counters, all in one
-    /// transaction: a refusal of any part leaves the data directory as it was.
+    /// Sets up a standalone workstation, creates its first administrator, loads a first
+    /// catalogue and adds counters, all in one transaction: a refusal of any part leaves the
+    /// data directory as it was. The administrator is then logged in.
     pub fn setup_with(
         &mut self,
         setup: Setup,
         catalogue: Option<&Catalogue>,
         counters: &[Counter],
     ) -> Result<Config> {
+        let Some(admin) = &setup.administrator else {
+            return Err(Access::NoAdministrator.into());
+        };
+        let admin = NewClerk {
+            role: Role::Administrator,
+            ..admin.clone()
+        };
+        let verifier = clerks::new_verifier(&admin)?;
+        let config = self.set_up(&setup, catalogue, counters, Some((&admin, &verifier)))?;
+        self.session = Some(Session {
+            username: admin.username,
+            display_name: admin.display_name.trim().to_owned(),
+            role: Role::Administrator,
+            locked: false,
+        });
+        Ok(config)
+    }
+
+    fn set_up(
+        &mut self,
+        setup: &Setup,
+        catalogue: Option<&Catalogue>,
+        counters: &[Counter],
+        admin: Option<(&NewClerk, &Verifier)>,
+    ) -> Result<Config> {
         if !is_valid_code(&setup.center_code) {
-            return Err(Refused::CenterCode(setup.center_code).into());
+            return Err(Refused::CenterCode(setup.center_code.clone()).into());
         }
         if !is_valid_code(&setup.device_code) {
-            return Err(Refused::DeviceCode(setup.device_code).into());
+            return Err(Refused::DeviceCode(setup.device_code.clone()).into());
         }
         scheme_by_name(&setup.national_id_scheme)?;
         let currency = Currency::parse(&setup.currency)?;
@@ -174,12 +222,9 @@ impl Workstation {
         if let Some(catalogue) = catalogue {
             catalogue.validate()?;
         }
-        let actor = setup
-            .default_clerk
-            .clone()
-            .unwrap_or_else(|| "setup".into());
+        let actor = admin.map_or("setup", |(a, _)| a.username.as_str());
         let device = setup.device_code.clone();
-        self.write_as(&actor, Some(&device), |change| {
+        self.write_as(actor, Some(&device), |change| {
             if let Some(existing) = read_config(change.tx)? {
                 return Err(Error::AlreadySetUp {
                     center: existing.center_code,
@@ -190,8 +235,8 @@ impl Workstation {
             change.tx.execute(
                 "INSERT INTO workstation (id, center_code, center_name, center_kind, device_code,
                     receipt_prefix, channel, national_id_scheme, currency, waiting_target_min,
-                    default_clerk, created_at)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    created_at)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     setup.center_code,
                     setup.center_name,
@@ -202,7 +247,6 @@ impl Workstation {
                     setup.national_id_scheme,
                     currency.code(),
                     setup.waiting_target_min,
-                    setup.default_clerk,
                     at,
                 ],
             )?;
@@ -223,6 +267,15 @@ impl Workstation {
                     "receipt_prefix": prefix.as_str(),
                 }),
             )?;
+            if let Some((admin, verifier)) = admin {
+                clerks::insert_local(change, admin, verifier)?;
+                change.record_local(
+                    "clerk.added",
+                    "clerk",
+                    &admin.username,
+                    serde_json::json!({"role": admin.role, "display_name": admin.display_name}),
+                )?;
+            }
             if let Some(catalogue) = catalogue {
                 catalogue::load_into(change, catalogue, &setup.center_code)?;
             }
@@ -239,20 +292,48 @@ impl Workstation {
         Ok(scheme_by_name(&self.config()?.national_id_scheme)?)
     }
 
-    /// Runs one clerk action in one transaction. See the module header.
+    /// Runs one clerk action of the counter in one transaction, as the clerk logged in. See
+    /// the module header.
     pub(crate) fn write<T>(
         &mut self,
-        actor: &str,
+        action: impl FnOnce(&mut ActionTx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        self.write_for(Act::Counter, action)
+    }
+
+    /// Runs one clerk action that needs the role `act` needs, as the clerk logged in.
+    pub(crate) fn write_for<T>(
+        &mut self,
+        act: Act,
+        action: impl FnOnce(&mut ActionTx<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let actor = self.require(act)?.username.clone();
+        // An account disabled since the login (by a sync, or by an administrator on this
+        // device) acts no more: its session ends here.
+        let active: Option<bool> = self
+            .conn
+            .query_row(
+                "SELECT active FROM clerks WHERE username = ?1",
+                [&actor],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if active != Some(true) {
+            self.session = None;
+            return Err(Access::Disabled.into());
+        }
+        let config = self.config()?;
+        self.write_as(&actor, Some(&config.device_code), action)
+    }
+
+    /// Runs what the device does on its own (applying what the back office sent), in one
+    /// transaction, audited under the name `sync`.
+    pub(crate) fn write_device<T>(
+        &mut self,
         action: impl FnOnce(&mut ActionTx<'_>) -> Result<T>,
     ) -> Result<T> {
         let config = self.config()?;
-        let actor = if actor.trim().is_empty() {
-            config.default_clerk.as_deref().unwrap_or("clerk")
-        } else {
-            actor.trim()
-        }
-        .to_owned();
-        self.write_as(&actor, Some(&config.device_code), action)
+        self.write_as(DEVICE_ACTOR, Some(&config.device_code), action)
     }
 
     fn write_as<T>(
@@ -352,8 +433,8 @@ impl ActionTx<'_> {
                     r.get(0)
                 })?;
         self.tx.execute(
-            "INSERT INTO outbox (seq, id, hlc, kind, entity_id, payload, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO outbox (seq, id, hlc, kind, entity_id, payload, created_at, actor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 seq,
                 uuid::Uuid::now_v7().to_string(),
@@ -362,6 +443,7 @@ impl ActionTx<'_> {
                 entity_id,
                 serde_json::to_string(&payload)?,
                 self.at(),
+                self.actor,
             ],
         )?;
         Ok(stamp)
@@ -470,7 +552,8 @@ fn read_config(conn: &Connection) -> Result<Option<Config>> {
     let row = conn
         .query_row(
             "SELECT center_code, center_name, center_kind, device_code, receipt_prefix, channel,
-                national_id_scheme, currency, waiting_target_min, default_clerk, created_at
+                national_id_scheme, currency, waiting_target_min, max_offline_days,
+                idle_lock_minutes, created_at
              FROM workstation WHERE id = 1",
             [],
             |r| {
@@ -484,14 +567,27 @@ fn read_config(conn: &Connection) -> Result<Option<Config>> {
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
                     r.get::<_, u32>(8)?,
-                    r.get::<_, Option<String>>(9)?,
-                    r.get::<_, String>(10)?,
+                    r.get::<_, u32>(9)?,
+                    r.get::<_, u32>(10)?,
+                    r.get::<_, String>(11)?,
                 ))
             },
         )
         .optional()?;
-    let Some((center, name, kind, device, prefix, channel, scheme, currency, target, clerk, at)) =
-        row
+    let Some((
+        center,
+        name,
+        kind,
+        device,
+        prefix,
+        channel,
+        scheme,
+        currency,
+        target,
+        days,
+        idle,
+        at,
+    )) = row
     else {
         return Ok(None);
     };
@@ -505,7 +601,8 @@ fn read_config(conn: &Connection) -> Result<Option<Config>> {
         national_id_scheme: scheme,
         currency: Currency::parse(&currency)?,
         waiting_target_min: target,
-        default_clerk: clerk,
+        max_offline_days: days,
+        idle_lock_minutes: idle,
         created_at: at,
     }))
 }

@@ -4,6 +4,7 @@
 //!
 //! A ticket is named by its display code for the day ("B017"); codes restart each day.
 
+use guichet_domain::account::Act;
 use guichet_domain::catalogue::Channel;
 use guichet_domain::feedback::Feedback;
 use guichet_domain::queue::{
@@ -67,12 +68,12 @@ const TICKET_COLUMNS: &str = "t.id, t.code, t.day, t.target_kind, t.target_code,
 
 impl Workstation {
     /// Adds a counter (window) and what it serves.
-    pub fn add_counter(&mut self, actor: &str, counter: &Counter) -> Result<()> {
-        self.write(actor, |change| add_counter_in(change, counter))
+    pub fn add_counter(&mut self, counter: &Counter) -> Result<()> {
+        self.write_for(Act::Administer, |change| add_counter_in(change, counter))
     }
 
     /// Adds a priority lane or changes one (its name and rank). Lower ranks are called first.
-    pub fn set_lane(&mut self, actor: &str, lane: &Lane) -> Result<()> {
+    pub fn set_lane(&mut self, lane: &Lane) -> Result<()> {
         if !guichet_domain::catalogue::is_valid_code(&lane.code) {
             return Err(Error::Invalid(format!(
                 "lane code '{}' is not valid: use letters, digits, '-', '_' or '.'",
@@ -85,7 +86,7 @@ impl Workstation {
                 lane.code
             )));
         }
-        self.write(actor, |change| {
+        self.write_for(Act::Administer, |change| {
             change.tx.execute(
                 "INSERT INTO lanes (code, name, rank) VALUES (?1, ?2, ?3)
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name, rank = excluded.rank",
@@ -140,7 +141,7 @@ impl Workstation {
     }
 
     /// Issues a ticket for a service or a category, in a priority lane.
-    pub fn issue_ticket(&mut self, actor: &str, new: &NewTicket) -> Result<TicketView> {
+    pub fn issue_ticket(&mut self, new: &NewTicket) -> Result<TicketView> {
         let category = match &new.target {
             QueueTarget::Service(s) => self.service(s)?.category,
             QueueTarget::Category(c) => {
@@ -149,7 +150,7 @@ impl Workstation {
             }
         };
         let id = uuid::Uuid::now_v7().to_string();
-        self.write(actor, |change| {
+        self.write(|change| {
             let lane_known: bool = change.tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM lanes WHERE code = ?1)",
                 [&new.lane],
@@ -210,10 +211,10 @@ impl Workstation {
 
     /// Calls the next citizen this counter can serve: priority lanes first, then arrival.
     /// Returns None when nobody is waiting for it.
-    pub fn call_next(&mut self, actor: &str, counter: &str) -> Result<Option<TicketView>> {
+    pub fn call_next(&mut self, counter: &str) -> Result<Option<TicketView>> {
         let counter = self.counter(counter)?;
         let categories = self.service_categories()?;
-        let called = self.write(actor, |change| {
+        let called = self.write(|change| {
             busy_check(change, &counter.code)?;
             let waiting = waiting_tickets(change.tx)?;
             let Some(next) = select_next(&waiting, &counter, |s| categories.get(s).cloned()) else {
@@ -227,27 +228,27 @@ impl Workstation {
     }
 
     /// Calls the same ticket again (the citizen did not come, or came back after a no-show).
-    pub fn recall(&mut self, actor: &str, ticket: &str) -> Result<TicketView> {
-        self.ticket_action(actor, ticket, TicketAction::Recall)
+    pub fn recall(&mut self, ticket: &str) -> Result<TicketView> {
+        self.ticket_action(ticket, TicketAction::Recall)
     }
 
     /// The citizen did not come when called.
-    pub fn no_show(&mut self, actor: &str, ticket: &str) -> Result<TicketView> {
-        self.ticket_action(actor, ticket, TicketAction::NoShow)
+    pub fn no_show(&mut self, ticket: &str) -> Result<TicketView> {
+        self.ticket_action(ticket, TicketAction::NoShow)
     }
 
     /// The citizen is at the counter: service starts and a visit opens.
-    pub fn start_service(&mut self, actor: &str, ticket: &str) -> Result<TicketView> {
-        self.ticket_action(actor, ticket, TicketAction::Start)
+    pub fn start_service(&mut self, ticket: &str) -> Result<TicketView> {
+        self.ticket_action(ticket, TicketAction::Start)
     }
 
     /// Service ends and the visit closes.
-    pub fn finish_service(&mut self, actor: &str, ticket: &str) -> Result<TicketView> {
-        self.ticket_action(actor, ticket, TicketAction::Finish)
+    pub fn finish_service(&mut self, ticket: &str) -> Result<TicketView> {
+        self.ticket_action(ticket, TicketAction::Finish)
     }
 
     /// Sends a ticket to another queue or counter; it keeps its place in arrival order.
-    pub fn transfer(&mut self, actor: &str, ticket: &str, to: &Transfer) -> Result<TicketView> {
+    pub fn transfer(&mut self, ticket: &str, to: &Transfer) -> Result<TicketView> {
         match to {
             Transfer::Queue(QueueTarget::Service(s)) => {
                 self.service(s)?;
@@ -260,7 +261,7 @@ impl Workstation {
             }
         }
         let id = self.ticket_id(ticket)?;
-        self.write(actor, |change| {
+        self.write(|change| {
             let from = ticket_status(change.tx, &id)?;
             ticket_transition(ticket, from, TicketAction::Transfer)?;
             match to {
@@ -369,7 +370,6 @@ impl Workstation {
     /// Records the citizen's rating of a visit (identified by its ticket).
     pub fn record_feedback(
         &mut self,
-        actor: &str,
         ticket: &str,
         rating: u8,
         comment: Option<&str>,
@@ -380,7 +380,7 @@ impl Workstation {
         let Some(visit) = view.visit else {
             return Err(Refused::NeverServed { ticket: view.code }.into());
         };
-        self.write(actor, |change| {
+        self.write(|change| {
             let stamp = change.stamp();
             let id = uuid::Uuid::now_v7().to_string();
             let added = change.tx.execute(
@@ -411,14 +411,9 @@ impl Workstation {
         })
     }
 
-    fn ticket_action(
-        &mut self,
-        actor: &str,
-        ticket: &str,
-        action: TicketAction,
-    ) -> Result<TicketView> {
+    fn ticket_action(&mut self, ticket: &str, action: TicketAction) -> Result<TicketView> {
         let id = self.ticket_id(ticket)?;
-        self.write(actor, |change| ticket_step(change, &id, action, None))?;
+        self.write(|change| ticket_step(change, &id, action, None))?;
         self.ticket_by_id(&id)
     }
 

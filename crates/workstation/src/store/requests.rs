@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use guichet_domain::DomainError;
+use guichet_domain::account::Act;
 use guichet_domain::catalogue::DocumentKind;
 use guichet_domain::feedback::{PaymentMethod, check_payment};
 use guichet_domain::form::{FieldProblem, FormContext, FormField, validate};
@@ -156,7 +157,7 @@ impl Row {
 impl Workstation {
     /// Takes a request: checks the citizen, the service and what this channel can do with it,
     /// validates the form, copies the fee and computes the due date, then issues the receipt.
-    pub fn create_request(&mut self, actor: &str, new: &NewRequest) -> Result<RequestDetail> {
+    pub fn create_request(&mut self, new: &NewRequest) -> Result<RequestDetail> {
         let config = self.config()?;
         let citizen = self.citizen(&new.citizen)?;
         let service = self.service(&new.service)?;
@@ -191,7 +192,7 @@ impl Workstation {
         let due = holidays(self.conn())?.due_date(today, service.processing_days);
         let version = self.catalogue_version()?.ok_or(Error::NoCatalogue)?;
         let id = uuid::Uuid::now_v7().to_string();
-        self.write(actor, |change| {
+        self.write(|change| {
             if let Some(visit) = &new.visit {
                 check_visit_open(change, visit)?;
             }
@@ -306,30 +307,24 @@ impl Workstation {
     /// Moves a request one step as the centre (submit, dispatch, resubmit, deliver, cancel).
     pub fn advance(
         &mut self,
-        actor: &str,
         receipt: &str,
         action: Action,
         reason: Option<&str>,
     ) -> Result<RequestDetail> {
         let id = self.request_id(receipt)?;
-        self.write(actor, |change| move_status(change, &id, action, reason))?;
+        self.write(|change| move_status(change, &id, action, reason))?;
         self.request_by_id(&id)
     }
 
     /// Marks the request's open conflicts as resolved, with the clerk's note on how the matter
     /// was settled (the back office's decision stands; any new step is a new action).
-    pub fn resolve_conflicts(
-        &mut self,
-        actor: &str,
-        receipt: &str,
-        note: &str,
-    ) -> Result<RequestDetail> {
+    pub fn resolve_conflicts(&mut self, receipt: &str, note: &str) -> Result<RequestDetail> {
         let note = note.trim();
         if note.is_empty() {
             return Err(Refused::ConflictNote.into());
         }
         let id = self.request_id(receipt)?;
-        self.write(actor, |change| {
+        self.write_for(Act::Supervise, |change| {
             let at = change.at();
             let resolved = change.tx.execute(
                 "UPDATE outbox SET resolved_at = ?1, resolution = ?2
@@ -356,13 +351,12 @@ impl Workstation {
     /// Marks a required document as received or missing (while the application can change).
     pub fn mark_document(
         &mut self,
-        actor: &str,
         receipt: &str,
         document: &str,
         received: bool,
     ) -> Result<RequestDetail> {
         let id = self.request_id(receipt)?;
-        self.write(actor, |change| {
+        self.write(|change| {
             let row = load_row(change.tx, &id)?;
             if !matches!(
                 row.status,
@@ -398,13 +392,12 @@ impl Workstation {
     /// Records a payment towards the fee, and issues its payment receipt.
     pub fn pay(
         &mut self,
-        actor: &str,
         receipt: &str,
         amount: &str,
         method: PaymentMethod,
     ) -> Result<PaymentView> {
         let id = self.request_id(receipt)?;
-        self.write(actor, |change| {
+        self.write(|change| {
             let row = load_row(change.tx, &id)?;
             let Some(fee) = row.fee.clone() else {
                 return Err(Refused::NothingToPay {
@@ -471,9 +464,9 @@ impl Workstation {
     }
 
     /// Waives the fee on the ground that the citizen belongs to an exempt target group.
-    pub fn waive(&mut self, actor: &str, receipt: &str, ground: &str) -> Result<RequestDetail> {
+    pub fn waive(&mut self, receipt: &str, ground: &str) -> Result<RequestDetail> {
         let id = self.request_id(receipt)?;
-        self.write(actor, |change| {
+        self.write(|change| {
             let row = load_row(change.tx, &id)?;
             if row.fee.is_none() {
                 return Err(Refused::NoFeeToWaive {

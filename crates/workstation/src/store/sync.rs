@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use guichet_domain::hlc::Hlc;
+use guichet_domain::queue::Counter;
 use guichet_domain::request::Party;
 use guichet_protocol::{
     Change, EnrollResponse, ExchangeResponse, Outcome, Pulled, PulledChange, PushEntry,
@@ -50,7 +51,7 @@ impl Workstation {
         &mut self,
         enrolled: &EnrollResponse,
         server_url: &str,
-        clerk: Option<&str>,
+        counters: &[Counter],
     ) -> Result<()> {
         if let Some(config) = self.is_set_up()?.then(|| self.config()).transpose()?
             && (config.center_code != enrolled.center_code
@@ -62,7 +63,7 @@ impl Workstation {
             });
         }
         if !self.is_set_up()? {
-            self.setup(Setup {
+            let setup = Setup {
                 center_code: enrolled.center_code.clone(),
                 center_name: enrolled.center_name.clone(),
                 center_kind: enrolled.center_kind,
@@ -71,10 +72,12 @@ impl Workstation {
                 national_id_scheme: "ee-isikukood".into(),
                 currency: "EUR".into(),
                 waiting_target_min: 15,
-                default_clerk: clerk.map(str::to_owned),
-            })?;
+                administrator: None,
+            };
+            self.set_up(&setup, None, counters, None)?;
         }
-        self.write("sync", |change| {
+        self.write_device(|change| {
+            Workstation::store_accounts(change, &enrolled.accounts)?;
             change.tx.execute(
                 "UPDATE workstation SET receipt_prefix = ?1 WHERE id = 1",
                 [enrolled.receipt_prefix.as_str()],
@@ -127,6 +130,7 @@ impl Workstation {
                     id: e.id,
                     seq: e.seq,
                     hlc: e.hlc.parse()?,
+                    actor: e.actor,
                     change: serde_json::from_value(e.payload)?,
                 })
             })
@@ -162,7 +166,7 @@ impl Workstation {
                 pushed.len()
             )));
         }
-        self.write("sync", |change| {
+        self.write_device(|change| {
             let mut done = ExchangeApplied::default();
             let mut accepted = accepted_moves(change)?;
             for (entry, result) in pushed.iter().zip(&response.results) {
@@ -404,6 +408,9 @@ fn apply_pulled(
                 }),
             )?;
         }
+        Pulled::Account { account } => {
+            Workstation::store_accounts(change, std::slice::from_ref(account))?;
+        }
         Pulled::Peer {
             device,
             change: peer,
@@ -586,7 +593,8 @@ fn apply_peer(
         | Change::TicketIssued { .. }
         | Change::TicketStep { .. }
         | Change::TicketTransferred { .. }
-        | Change::FeedbackRecorded { .. } => {}
+        | Change::FeedbackRecorded { .. }
+        | Change::ClerkSession { .. } => {}
     }
     Ok(())
 }

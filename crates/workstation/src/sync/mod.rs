@@ -123,22 +123,8 @@ pub fn credential_path(data_dir: &Path) -> PathBuf {
 pub fn save_credential(data_dir: &Path, credential: &Credential) -> Result<(), SyncError> {
     let path = credential_path(data_dir);
     let text = serde_json::to_vec_pretty(credential).map_err(crate::Error::from)?;
-    let io = |source| {
-        SyncError::Store(crate::Error::DataDir {
-            path: path.clone(),
-            source,
-        })
-    };
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(&path).map_err(io)?;
-    // A file left by an earlier enrolment keeps its mode on open: tighten it as well.
-    #[cfg(unix)]
-    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .map_err(io)?;
-    std::io::Write::write_all(&mut file, &text).map_err(io)
+    crate::files::write_private(&path, &text)
+        .map_err(|source| SyncError::Store(crate::Error::DataDir { path, source }))
 }
 
 /// The credential, if this data directory was enrolled.

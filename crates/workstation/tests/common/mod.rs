@@ -37,7 +37,7 @@ pub fn setup() -> Setup {
         national_id_scheme: "ee-isikukood".into(),
         currency: "EUR".into(),
         waiting_target_min: 15,
-        default_clerk: Some("eleni".into()),
+        administrator: guichet_fixtures::administrator("eleni"),
     }
 }
 
@@ -47,7 +47,7 @@ pub fn demo() -> Bench {
     let clock = Arc::new(ManualClock::at(morning()));
     let mut ws = Workstation::open(&dir.path().join("guichet.sqlite3"), clock.clone()).unwrap();
     ws.setup(setup()).unwrap();
-    ws.load_catalogue(&guichet_fixtures::demo_catalogue(), "eleni")
+    ws.load_catalogue(&guichet_fixtures::demo_catalogue())
         .unwrap();
     Bench { dir, clock, ws }
 }
@@ -90,9 +90,10 @@ pub fn enrolled(b: &mut Bench) {
             device_code: config.device_code,
             receipt_prefix: "K7XB".parse().unwrap(),
             token: "secret".into(),
+            accounts: vec![],
         },
         "http://127.0.0.1:1",
-        None,
+        &[],
     )
     .unwrap();
 }

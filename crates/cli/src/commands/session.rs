@@ -1,0 +1,170 @@
+//! Who acts: `guichet login` and `logout`, the session they keep between commands, and the
+//! passwords read from standard input or asked on the terminal.
+//!
+//! A session is a random token in the file `session` of the data directory (0600); the
+//! workstation keeps only its digest, with its clerk and when it expires. `--user NAME`
+//! logs in for one command instead, which scripts use with `--password-stdin`.
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use guichet_workstation::Workstation;
+use guichet_workstation::error::Access;
+use guichet_workstation::files::write_private;
+use guichet_workstation::store::{CLI_SESSION_HOURS, Session};
+
+use crate::cli::{Cli, LoginArgs};
+use crate::error::{CliError, Result};
+use crate::output::{Report, fields};
+
+/// The file that holds the command line session's token.
+pub const SESSION_FILE: &str = "session";
+
+/// The most standard input may hold for passwords: a few lines.
+const MAX_STDIN_BYTES: u64 = 4096;
+
+/// The passwords of one command: from standard input, one per line, or asked on the terminal.
+#[derive(Debug)]
+pub struct Secrets {
+    from_stdin: bool,
+    lines: Option<VecDeque<String>>,
+}
+
+impl Secrets {
+    pub fn new(from_stdin: bool) -> Self {
+        Secrets {
+            from_stdin,
+            lines: None,
+        }
+    }
+
+    /// The next password; `what` says whose, for the prompt and the errors.
+    pub fn next(&mut self, what: &str) -> Result<String> {
+        if !self.from_stdin {
+            if !std::io::stdin().is_terminal() {
+                return Err(CliError::Usage(format!(
+                    "no terminal to ask {what} on: pass --password-stdin and send it on standard input, one line"
+                )));
+            }
+            return rpassword::prompt_password(format!("{what}: ")).map_err(|source| {
+                CliError::ReadFile {
+                    path: PathBuf::from("the terminal"),
+                    source,
+                }
+            });
+        }
+        let lines = match &mut self.lines {
+            Some(lines) => lines,
+            None => {
+                let mut text = String::new();
+                std::io::stdin()
+                    .take(MAX_STDIN_BYTES)
+                    .read_to_string(&mut text)
+                    .map_err(|source| CliError::ReadFile {
+                        path: PathBuf::from("standard input"),
+                        source,
+                    })?;
+                self.lines.insert(text.lines().map(str::to_owned).collect())
+            }
+        };
+        lines.pop_front().filter(|l| !l.is_empty()).ok_or_else(|| {
+            CliError::Usage(format!(
+                "standard input holds no line for {what}: --password-stdin reads each password as one line"
+            ))
+        })
+    }
+}
+
+/// Makes the clerk of this command the workstation's session: `--user` logs in for this
+/// command alone; otherwise the session `guichet login` opened is taken up.
+pub fn sign_in(ws: &mut Workstation, dir: &Path, cli: &Cli, secrets: &mut Secrets) -> Result<()> {
+    if let Some(user) = &cli.user {
+        let password = secrets.next(&format!("the password of {user}"))?;
+        ws.login(user, &password)?;
+        return Ok(());
+    }
+    let token = match std::fs::read_to_string(dir.join(SESSION_FILE)) {
+        Ok(token) => token,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(CliError::Core(Access::NoSession.into()));
+        }
+        Err(source) => {
+            return Err(CliError::ReadFile {
+                path: dir.join(SESSION_FILE),
+                source,
+            });
+        }
+    };
+    ws.resume_cli_session(token.trim())?;
+    Ok(())
+}
+
+/// `guichet login`.
+pub fn login(
+    ws: &mut Workstation,
+    dir: &Path,
+    cli: &Cli,
+    args: &LoginArgs,
+    secrets: &mut Secrets,
+) -> Result<Report> {
+    let Some(user) = args.username.as_ref().or(cli.user.as_ref()) else {
+        return Err(CliError::Usage(
+            "say who logs in: guichet login NAME (or --user NAME)".into(),
+        ));
+    };
+    let password = secrets.next(&format!("the password of {user}"))?;
+    let session = ws.login(user, &password)?;
+    open(ws, dir)?;
+    shown(&session, "Logged in")
+}
+
+/// Opens a command line session for the clerk logged in and keeps its token in the data
+/// directory.
+pub fn open(ws: &mut Workstation, dir: &Path) -> Result<()> {
+    let token = ws.open_cli_session()?;
+    let path = dir.join(SESSION_FILE);
+    write_private(&path, token.as_bytes()).map_err(|source| CliError::SessionFile { path, source })
+}
+
+/// `guichet logout`.
+pub fn logout(ws: &mut Workstation, dir: &Path) -> Result<Report> {
+    let path = dir.join(SESSION_FILE);
+    let name = match std::fs::read_to_string(&path) {
+        Ok(token) => {
+            let name = ws.resume_cli_session(token.trim()).ok().map(|s| s.username);
+            ws.close_cli_session(token.trim())?;
+            std::fs::remove_file(&path).map_err(|source| CliError::SessionFile {
+                path: path.clone(),
+                source,
+            })?;
+            name
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(source) => return Err(CliError::ReadFile { path, source }),
+    };
+    let json = serde_json::json!({ "logged_out": name });
+    Report::new(&json, |out| match &name {
+        Some(name) => writeln!(out, "Logged out: {name}"),
+        None => writeln!(out, "Nobody was logged in here."),
+    })
+}
+
+fn shown(session: &Session, what: &str) -> Result<Report> {
+    Report::new(session, |out| {
+        writeln!(
+            out,
+            "{what}: {} ({}, {})",
+            session.username, session.display_name, session.role
+        )?;
+        fields(
+            out,
+            "  ",
+            &[(
+                "session",
+                format!("until `guichet logout`, or {CLI_SESSION_HOURS} hours"),
+            )],
+        )
+    })
+}

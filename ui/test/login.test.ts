@@ -1,0 +1,184 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import type { AppState } from "../src/api";
+import { emptyVisit, working, type Ctx } from "../src/app";
+import { setLang } from "../src/i18n";
+import { CoreError } from "../src/messages";
+
+const { api } = vi.hoisted(() => ({
+  api: {
+    login: vi.fn(),
+    setupStandalone: vi.fn(),
+    enroll: vi.fn(),
+  },
+}));
+vi.mock("../src/api", () => ({ api }));
+
+const { loginScreen, typedUsername } = await import("../src/screens/login");
+const { firstRun } = await import("../src/screens/firstrun");
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
+const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+function state(over: Partial<AppState> = {}): AppState {
+  return {
+    config: null,
+    catalogue_version: null,
+    today: "2026-03-01",
+    lanes: [],
+    counters: [],
+    status: {
+      server: null,
+      phase: "offline",
+      message: null,
+      waiting: 0,
+      progress: { pushed: 0, to_push: 0, pages: 0 },
+      last_success: null,
+      refused: 0,
+      conflicts: 0,
+    },
+    session: null,
+    idle_lock_minutes: 5,
+    ...over,
+  };
+}
+
+function fakeCtx(): Ctx & { go: ReturnType<typeof vi.fn>; refresh: ReturnType<typeof vi.fn> } {
+  return {
+    state: state(),
+    counter: "",
+    visit: emptyVisit(),
+    go: vi.fn(),
+    refresh: vi.fn(async () => undefined),
+    announce: vi.fn(),
+    async act(_label, action) {
+      await action();
+    },
+  };
+}
+
+beforeEach(() => {
+  setLang("en");
+  vi.clearAllMocks();
+});
+afterEach(() => document.body.replaceChildren());
+
+describe("login screen", () => {
+  it("logs in and goes to the queue", async () => {
+    const ctx = fakeCtx();
+    const screen = loginScreen(ctx);
+    document.body.append(screen.el);
+    screen.show();
+    api.login.mockResolvedValue({ username: "eleni", display_name: "Eleni", role: "clerk", locked: false });
+    $<HTMLInputElement>("#login-username").value = "Eleni ";
+    $<HTMLInputElement>("#login-password").value = "correct horse battery";
+    $<HTMLFormElement>("#login-form").requestSubmit();
+    await settle();
+    expect(api.login).toHaveBeenCalledWith("eleni", "correct horse battery");
+    expect(ctx.refresh).toHaveBeenCalled();
+    expect(ctx.go).toHaveBeenCalledWith("queue");
+    expect($<HTMLInputElement>("#login-password").value).toBe("");
+  });
+
+  it("shows a refusal in the form, empties the password and focuses it", async () => {
+    const ctx = fakeCtx();
+    const screen = loginScreen(ctx);
+    document.body.append(screen.el);
+    screen.show();
+    await settle(); // the user name takes the focus first
+    expect(document.activeElement).toBe($("#login-username"));
+    api.login.mockRejectedValue(new CoreError("too many failed attempts", "error.login.wait", { seconds: "30" }));
+    $<HTMLInputElement>("#login-username").value = "eleni";
+    $<HTMLInputElement>("#login-password").value = "wrong";
+    $<HTMLFormElement>("#login-form").requestSubmit();
+    await settle();
+    expect($("#login-error").getAttribute("role")).toBe("alert");
+    expect($("#login-error").textContent).toBe("too many failed attempts: wait 30 s before trying again");
+    expect($<HTMLInputElement>("#login-password").value).toBe("");
+    expect($<HTMLInputElement>("#login-username").value).toBe("eleni");
+    expect(document.activeElement).toBe($("#login-password"));
+    expect(ctx.go).not.toHaveBeenCalled();
+  });
+
+  it("reads user names as the core keeps them", () => {
+    expect(typedUsername("  Eleni.P ")).toBe("eleni.p");
+  });
+});
+
+describe("first run", () => {
+  function fill(values: Record<string, string>): void {
+    for (const [id, value] of Object.entries(values)) $<HTMLInputElement>(`#${id}`).value = value;
+  }
+
+  it("creates the first administrator, who is then logged in", async () => {
+    const ctx = fakeCtx();
+    document.body.append(firstRun(ctx));
+    for (const id of ["setup-admin-username", "setup-admin-name", "setup-admin-password", "setup-admin-password2"]) {
+      expect(document.querySelector(`label[for="${id}"]`), id).not.toBeNull();
+    }
+    expect($("#setup-admin-password").getAttribute("type")).toBe("password");
+    expect($("#setup-admin-password2").getAttribute("autocomplete")).toBe("new-password");
+    fill({
+      "setup-admin-username": "admin",
+      "setup-admin-name": "Eleni Papadopoulou",
+      "setup-admin-password": "correct horse battery",
+      "setup-admin-password2": "correct horse battery",
+    });
+    api.setupStandalone.mockResolvedValue({});
+    $<HTMLFormElement>("#setup-standalone").requestSubmit();
+    await settle();
+    expect(api.setupStandalone).toHaveBeenCalledWith({
+      center_code: "ATH-01",
+      center_name: "Athens Central",
+      center_kind: "stationary",
+      device_code: "D1",
+      admin_username: "admin",
+      admin_name: "Eleni Papadopoulou",
+      admin_password: "correct horse battery",
+    });
+    expect(ctx.go).toHaveBeenCalledWith("queue");
+  });
+
+  it("refuses two different passwords before asking the core", async () => {
+    const ctx = fakeCtx();
+    document.body.append(firstRun(ctx));
+    await settle(); // the administrator's user name takes the focus first
+    expect(document.activeElement).toBe($("#setup-admin-username"));
+    fill({
+      "setup-admin-username": "admin",
+      "setup-admin-name": "Eleni Papadopoulou",
+      "setup-admin-password": "correct horse battery",
+      "setup-admin-password2": "correct horse batery",
+    });
+    $<HTMLFormElement>("#setup-standalone").requestSubmit();
+    await settle();
+    expect(api.setupStandalone).not.toHaveBeenCalled();
+    const error = $("#setup-standalone [role=alert]");
+    expect(error.textContent).toBe("The two passwords differ: type the same password in both fields.");
+    expect($("#setup-admin-password2").getAttribute("aria-invalid")).toBe("true");
+    expect(document.activeElement).toBe($("#setup-admin-password2"));
+  });
+
+  it("enrolls without a clerk, then asks for a login", async () => {
+    const ctx = fakeCtx();
+    document.body.append(firstRun(ctx));
+    expect(document.querySelector("#setup-enroll [name=clerk]")).toBeNull();
+    $<HTMLInputElement>("#setup-enroll [name=server]").value = "https://backoffice.example";
+    $<HTMLInputElement>("#setup-enroll [name=code]").value = "ABCD-1234";
+    api.enroll.mockResolvedValue({});
+    $<HTMLFormElement>("#setup-enroll").requestSubmit();
+    await settle();
+    expect(api.enroll).toHaveBeenCalledWith("https://backoffice.example", "ABCD-1234");
+    expect(ctx.go).toHaveBeenCalledWith("login");
+  });
+});
+
+describe("working", () => {
+  it("needs a set-up, a clerk and an unlocked screen", () => {
+    const config = {} as NonNullable<AppState["config"]>;
+    const session = { username: "eleni", display_name: "Eleni", role: "clerk" as const, locked: false };
+    expect(working(state())).toBe(false);
+    expect(working(state({ config }))).toBe(false);
+    expect(working(state({ config, session }))).toBe(true);
+    expect(working(state({ config, session: { ...session, locked: true } }))).toBe(false);
+  });
+});

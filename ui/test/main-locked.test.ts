@@ -1,0 +1,82 @@
+// The window opened on a session that was locked when it closed: the overlay first, and
+// nothing drawn behind it until a clerk unlocks.
+
+import { describe, expect, it, vi } from "vitest";
+import type { AppState, Config, SessionView } from "../src/api";
+
+const config: Config = {
+  center_code: "ATH-01",
+  center_name: "Athens Central",
+  center_kind: "stationary",
+  device_code: "D1",
+  receipt_prefix: "K7XA",
+  channel: "stationary",
+  currency: "EUR",
+  waiting_target_min: 15,
+};
+const eleni: SessionView = { username: "eleni", display_name: "Eleni Papadopoulou", role: "supervisor", locked: false };
+
+const shell = vi.hoisted(() => ({ session: null as SessionView | null }));
+shell.session = { username: "eleni", display_name: "Eleni Papadopoulou", role: "supervisor", locked: true };
+
+const { api } = vi.hoisted(() => ({
+  api: {
+    appState: vi.fn(),
+    queueView: vi.fn(async () => ({ waiting: [], current: null })),
+    browse: vi.fn(async () => ({ version: 1, life_events: [], target_groups: [], categories: [], agencies: [] })),
+    searchServices: vi.fn(async () => []),
+    login: vi.fn(),
+    lock: vi.fn(async () => undefined),
+    unlock: vi.fn(),
+    logout: vi.fn(async () => undefined),
+    syncNow: vi.fn(async () => undefined),
+  },
+}));
+vi.mock("../src/api", () => ({ api, onStatus: async () => () => undefined }));
+
+function appState(): AppState {
+  return {
+    config,
+    catalogue_version: 1,
+    today: "2026-03-01",
+    lanes: [{ code: "standard", name: { en: "Standard", fr: "Standard" }, rank: 0 }],
+    counters: [{ code: "C1", name: "Counter 1" }],
+    status: {
+      server: "https://backoffice.example",
+      phase: "online",
+      message: null,
+      waiting: 0,
+      progress: { pushed: 0, to_push: 0, pages: 0 },
+      last_success: null,
+      refused: 0,
+      conflicts: 0,
+    },
+    session: shell.session,
+    idle_lock_minutes: 5,
+  };
+}
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe("a window opened locked", () => {
+  it("shows the lock overlay over an empty window, then the queue after the unlock", async () => {
+    document.body.innerHTML = '<div id="app"></div><div id="print-area"></div>';
+    api.appState.mockImplementation(async () => appState());
+    await import("../src/main");
+    await settle();
+    expect($("#lock-overlay").hidden).toBe(false);
+    expect($("#lock-by").textContent).toBe("Locked by Eleni Papadopoulou (supervisor).");
+    expect($("main").hidden).toBe(true);
+    expect($("main").childElementCount).toBe(0);
+    expect(api.queueView).not.toHaveBeenCalled();
+    expect(document.activeElement).toBe($("#unlock-password"));
+    api.unlock.mockImplementation(async () => ({ ...eleni }));
+    $<HTMLInputElement>("#unlock-password").value = "correct horse battery";
+    $<HTMLFormElement>("#unlock-form").requestSubmit();
+    await settle();
+    expect($("#lock-overlay").hidden).toBe(true);
+    expect($("#queue-title")).not.toBeNull();
+    expect($("#header-clerk").textContent).toBe("Eleni Papadopoulou (supervisor)");
+  });
+});

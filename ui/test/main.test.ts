@@ -1,0 +1,185 @@
+// The whole window with a fake shell: who is at the counter, the lock and the logout. The
+// window is one module with its state, so the steps run in order in one file.
+
+import { describe, expect, it, vi } from "vitest";
+import type { AppState, Config, SessionView } from "../src/api";
+import { CoreError } from "../src/messages";
+
+const config: Config = {
+  center_code: "ATH-01",
+  center_name: "Athens Central",
+  center_kind: "stationary",
+  device_code: "D1",
+  receipt_prefix: "K7XA",
+  channel: "stationary",
+  currency: "EUR",
+  waiting_target_min: 15,
+};
+const eleni: SessionView = { username: "eleni", display_name: "Eleni Papadopoulou", role: "supervisor", locked: false };
+const nikos: SessionView = { username: "nikos", display_name: "Nikos Georgiou", role: "clerk", locked: false };
+
+const shell = vi.hoisted(() => ({ session: null as SessionView | null }));
+
+const { api } = vi.hoisted(() => ({
+  api: {
+    appState: vi.fn(),
+    queueView: vi.fn(async () => ({ waiting: [], current: null })),
+    browse: vi.fn(async () => ({ version: 1, life_events: [], target_groups: [], categories: [], agencies: [] })),
+    searchServices: vi.fn(async () => []),
+    login: vi.fn(),
+    lock: vi.fn(async () => undefined),
+    unlock: vi.fn(),
+    logout: vi.fn(async () => undefined),
+    syncNow: vi.fn(async () => undefined),
+  },
+}));
+vi.mock("../src/api", () => ({ api, onStatus: async () => () => undefined }));
+
+function appState(): AppState {
+  return {
+    config,
+    catalogue_version: 1,
+    today: "2026-03-01",
+    lanes: [{ code: "standard", name: { en: "Standard", fr: "Standard" }, rank: 0 }],
+    counters: [{ code: "C1", name: "Counter 1" }],
+    status: {
+      server: "https://backoffice.example",
+      phase: "online",
+      message: null,
+      waiting: 0,
+      progress: { pushed: 0, to_push: 0, pages: 0 },
+      last_success: null,
+      refused: 0,
+      conflicts: 0,
+    },
+    session: shell.session,
+    idle_lock_minutes: 5,
+  };
+}
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+const key = (init: KeyboardEventInit) => document.activeElement!.dispatchEvent(new KeyboardEvent("keydown", { bubbles: true, cancelable: true, ...init }));
+
+describe("the window", () => {
+  it("starts on the login screen when nobody is logged in, the header naming no clerk", async () => {
+    document.body.innerHTML = '<div id="app"></div><div id="print-area"></div>';
+    api.appState.mockImplementation(async () => appState());
+    await import("../src/main");
+    await settle();
+    expect($("#login-form")).not.toBeNull();
+    expect(document.querySelector("#header-clerk")).toBeNull();
+    expect(document.querySelector("#lock-button")).toBeNull();
+    expect(document.querySelector("nav")).toBeNull();
+    expect($("header").textContent).toContain("Athens Central · device D1");
+    expect(document.activeElement).toBe($("#login-username"));
+    // No shortcut reaches a screen before a login.
+    key({ key: "F3" });
+    expect($("#login-form")).not.toBeNull();
+  });
+
+  it("logs in to the queue, the header naming the clerk", async () => {
+    api.login.mockImplementation(async () => (shell.session = { ...eleni }));
+    $<HTMLInputElement>("#login-username").value = "eleni";
+    $<HTMLInputElement>("#login-password").value = "correct horse battery";
+    $<HTMLFormElement>("#login-form").requestSubmit();
+    await settle();
+    expect(api.login).toHaveBeenCalledWith("eleni", "correct horse battery");
+    expect(document.querySelector("#login-form")).toBeNull();
+    expect($("#queue-title")).not.toBeNull();
+    expect($("#header-clerk").textContent).toBe("Eleni Papadopoulou (supervisor)");
+    expect($("#lock-button")).not.toBeNull();
+    expect($("#logout-button")).not.toBeNull();
+  });
+
+  it("locks with Ctrl+L: everything hidden and inert, the overlay focused", async () => {
+    const counter = $<HTMLSelectElement>("#counter");
+    counter.focus();
+    key({ key: "l", code: "KeyL", ctrlKey: true });
+    await settle();
+    expect(api.lock).toHaveBeenCalledTimes(1);
+    for (const selector of ["header", "main", "footer"]) {
+      expect($(selector).hidden, selector).toBe(true);
+      expect($(selector).hasAttribute("inert"), selector).toBe(true);
+    }
+    expect($("#lock-overlay").hidden).toBe(false);
+    expect($("#lock-by").textContent).toBe("Locked by Eleni Papadopoulou (supervisor).");
+    expect(document.activeElement).toBe($("#unlock-password"));
+    // The screens are kept, not destroyed.
+    expect($("#queue-title").isConnected).toBe(true);
+    // Shortcuts do nothing while locked.
+    key({ key: "F1" });
+    expect($("#help").hidden).toBe(true);
+  });
+
+  it("unlocks the same clerk back to what was on screen, focus included", async () => {
+    api.unlock.mockImplementation(async (username: string) => {
+      if (username !== "eleni") throw new CoreError("the user name or the password is wrong", "error.login.failed");
+      return { ...eleni };
+    });
+    $<HTMLInputElement>("#unlock-password").value = "correct horse battery";
+    $<HTMLFormElement>("#unlock-form").requestSubmit();
+    await settle();
+    expect(api.unlock).toHaveBeenCalledWith("eleni", "correct horse battery");
+    expect($("#lock-overlay").hidden).toBe(true);
+    expect($("main").hidden).toBe(false);
+    expect($("main").hasAttribute("inert")).toBe(false);
+    expect(document.activeElement).toBe($("#counter"));
+  });
+
+  it("switches to another clerk at the lock, into the same screens", async () => {
+    const queueTitle = $("#queue-title");
+    $("#lock-button").click();
+    await settle();
+    expect($("#lock-overlay").hidden).toBe(false);
+    api.unlock.mockImplementation(async () => ({ ...nikos }));
+    $("#unlock-switch").click();
+    $<HTMLInputElement>("#unlock-username").value = "nikos";
+    $<HTMLInputElement>("#unlock-password").value = "another passphrase";
+    $<HTMLFormElement>("#unlock-form").requestSubmit();
+    await settle();
+    expect(api.unlock).toHaveBeenLastCalledWith("nikos", "another passphrase");
+    expect($("#header-clerk").textContent).toBe("Nikos Georgiou (clerk)");
+    expect($("#queue-title")).toBe(queueTitle);
+    expect($("#toast").textContent).toBe("Nikos Georgiou is now at the counter.");
+  });
+
+  it("shows the lock when a command says the screen is locked", async () => {
+    api.syncNow.mockRejectedValueOnce(new CoreError("the screen is locked: unlock it first", "error.session.locked"));
+    key({ key: "F5" });
+    await settle();
+    expect(api.syncNow).toHaveBeenCalled();
+    expect($("#lock-overlay").hidden).toBe(false);
+    expect($("main").hidden).toBe(true);
+    expect($("#lock-by").textContent).toBe("Locked by Nikos Georgiou (clerk).");
+    $<HTMLInputElement>("#unlock-password").value = "another passphrase";
+    $<HTMLFormElement>("#unlock-form").requestSubmit();
+    await settle();
+    expect($("#lock-overlay").hidden).toBe(true);
+  });
+
+  it("goes to the login screen when a command says nobody is logged in", async () => {
+    api.syncNow.mockRejectedValueOnce(new CoreError("nobody is logged in: log in first", "error.session.none"));
+    key({ key: "F5" });
+    await settle();
+    expect($("#login-form")).not.toBeNull();
+    expect($("#toast").textContent).toBe("nobody is logged in: log in first");
+    // Back in, for the logout.
+    api.login.mockImplementation(async () => (shell.session = { ...nikos }));
+    $<HTMLInputElement>("#login-username").value = "nikos";
+    $<HTMLInputElement>("#login-password").value = "another passphrase";
+    $<HTMLFormElement>("#login-form").requestSubmit();
+    await settle();
+    expect($("#header-clerk").textContent).toBe("Nikos Georgiou (clerk)");
+  });
+
+  it("logs out to the login screen", async () => {
+    shell.session = null;
+    $("#logout-button").click();
+    await settle();
+    expect(api.logout).toHaveBeenCalled();
+    expect($("#login-form")).not.toBeNull();
+    expect(document.querySelector("#header-clerk")).toBeNull();
+    expect(document.querySelector("#queue-title")).toBeNull();
+  });
+});
