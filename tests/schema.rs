@@ -122,9 +122,9 @@ async fn real_messages_match_the_committed_schema() {
             .await
             .unwrap();
     }
-    b.ws.advance("eleni", &receipts[1], Action::Cancel, Some("withdrew"))
+    b.ws.advance(&receipts[1], Action::Cancel, Some("withdrew"))
         .unwrap();
-    b.ws.advance("eleni", &receipts[0], Action::Cancel, Some("withdrew"))
+    b.ws.advance(&receipts[0], Action::Cancel, Some("withdrew"))
         .unwrap();
     let mut push = b.ws.pending_push(100).unwrap();
     let third = b.ws.request(&receipts[2]).unwrap().summary;
@@ -132,6 +132,7 @@ async fn real_messages_match_the_committed_schema() {
         id: request.push[0].id.clone(),
         seq: 0,
         hlc: push[0].hlc.clone(),
+        actor: push[0].actor.clone(),
         change: Change::RequestTransition {
             id: third.id,
             action: Action::Cancel,
@@ -160,7 +161,11 @@ async fn real_messages_match_the_committed_schema() {
             Outcome::Conflict { .. } => "conflict",
         })
         .collect();
-    assert_eq!(outcomes, ["refused", "applied", "conflict", "duplicate"]);
+    // The reused id, the clerk's login, the two cancellations, the retry.
+    assert_eq!(
+        outcomes,
+        ["refused", "applied", "applied", "conflict", "duplicate"]
+    );
     assert!(
         mixed
             .changes

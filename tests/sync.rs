@@ -89,10 +89,7 @@ async fn converge(clock: Arc<dyn Clock>) {
 
     // The clerk delivers the ready ones; delivery is pushed and accepted.
     for receipt in receipts.iter().step_by(2) {
-        device
-            .ws
-            .advance("eleni", receipt, Action::Deliver, None)
-            .unwrap();
+        device.ws.advance(receipt, Action::Deliver, None).unwrap();
     }
     let delivered = device.sync().await.unwrap();
     assert_eq!(delivered.applied, 6);
@@ -194,12 +191,7 @@ async fn a_losing_change_is_shown_as_a_conflict() {
     // Offline, the clerk cancels: locally allowed from dispatched.
     device
         .ws
-        .advance(
-            "eleni",
-            &receipts[0],
-            Action::Cancel,
-            Some("citizen withdrew"),
-        )
+        .advance(&receipts[0], Action::Cancel, Some("citizen withdrew"))
         .unwrap();
     let report = device.sync().await.unwrap();
     assert_eq!(report.conflicts, 1, "{report:?}");
@@ -334,7 +326,7 @@ async fn the_background_task_syncs_after_a_change_and_reports_its_state() {
 }
 
 fn offline_work_more(device: &mut Device) {
-    let who = device.ws.register_citizen("eleni", &citizen(900)).unwrap();
+    let who = device.ws.register_citizen(&citizen(900)).unwrap();
     assert!(!who.national_id.is_empty());
 }
 
@@ -358,12 +350,7 @@ async fn a_move_accepted_after_an_unseen_decision_keeps_its_status() {
     }
     device
         .ws
-        .advance(
-            "eleni",
-            &receipts[0],
-            Action::Cancel,
-            Some("citizen withdrew"),
-        )
+        .advance(&receipts[0], Action::Cancel, Some("citizen withdrew"))
         .unwrap();
     let report = device.sync().await.unwrap();
     assert_eq!(

@@ -457,10 +457,10 @@ fn template(n: u32) -> (Vec<PushEntry>, HashMap<String, u32>) {
         national_id_scheme: "ee-isikukood".into(),
         currency: "EUR".into(),
         waiting_target_min: 15,
-        default_clerk: Some("eleni".into()),
+        administrator: guichet_fixtures::administrator("eleni"),
     })
     .expect("setup");
-    ws.load_catalogue(&guichet_fixtures::demo_catalogue(), "eleni")
+    ws.load_catalogue(&guichet_fixtures::demo_catalogue())
         .expect("catalogue");
     offline_work(&mut ws, n);
     let entries = ws.pending_push(usize::MAX >> 1).expect("outbox");

@@ -9,11 +9,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use guichet_backoffice::model::NewClerk;
 use guichet_backoffice::storage::SqliteStorage;
 use guichet_backoffice::{AppState, BackOffice};
+use guichet_domain::account::Role;
 use guichet_domain::catalogue::{CenterKind, Fee};
 use guichet_domain::feedback::PaymentMethod;
 use guichet_domain::request::Action;
+use guichet_fixtures::DEMO_PASSWORD;
 use guichet_fixtures::history::{citizen, valid_form};
 use guichet_workstation::Workstation;
 use guichet_workstation::clock::Clock;
@@ -162,7 +165,13 @@ fn serve_on_own_thread(listener: std::net::TcpListener, office: BackOffice) -> R
     Running { stop, stopped }
 }
 
-/// A workstation enrolled with a server, in a temporary directory.
+/// The clerk the harness makes on the back office for each centre it enrols a device of, with
+/// the demo password: `clerk-ath-01` for ATH-01.
+pub fn clerk_of(center: &str) -> String {
+    format!("clerk-{}", center.to_lowercase())
+}
+
+/// A workstation enrolled with a server, in a temporary directory, its centre's clerk logged in.
 #[derive(Debug)]
 pub struct Device {
     pub dir: TempDir,
@@ -187,6 +196,21 @@ impl Device {
         clock: Arc<dyn Clock>,
         timeout: Duration,
     ) -> Device {
+        let clerk = clerk_of(center);
+        let known = server.office.clerks(Some(center)).await.expect("clerks");
+        if !known.iter().any(|c| c.username == clerk) {
+            server
+                .office
+                .add_clerk(&NewClerk {
+                    username: clerk.clone(),
+                    display_name: format!("Clerk of {center}"),
+                    role: Role::Clerk,
+                    centers: vec![center.to_owned()],
+                    password: DEMO_PASSWORD.to_owned(),
+                })
+                .await
+                .expect("a clerk of the centre");
+        }
         let code = server
             .office
             .issue_enrolment_code(center, chrono::Duration::hours(1))
@@ -199,8 +223,9 @@ impl Device {
             .expect("enrol");
         let dir = TempDir::new().expect("temp dir");
         let mut ws = Workstation::open(&dir.path().join("guichet.sqlite3"), clock).expect("open");
-        ws.enroll(&enrolled, url, Some("eleni"))
-            .expect("enrolled here");
+        ws.enroll(&enrolled, url, &[]).expect("enrolled here");
+        ws.login(&clerk, DEMO_PASSWORD)
+            .expect("the centre's clerk logs in");
         let token = enrolled.token;
         let office = sync::BackOffice::new(url, Some(token.clone()), timeout).expect("client");
         Device {
@@ -238,27 +263,24 @@ pub fn offline_work(ws: &mut Workstation, n: u32) -> Vec<String> {
     assert!(!services.is_empty(), "no service takes requests here");
     let mut receipts = Vec::new();
     for i in 0..n {
-        let who = ws.register_citizen("eleni", &citizen(i)).expect("citizen");
+        let who = ws.register_citizen(&citizen(i)).expect("citizen");
         let service = &services[i as usize % services.len()];
         let created = ws
-            .create_request(
-                "eleni",
-                &NewRequest {
-                    citizen: who.national_id,
-                    service: service.code.clone(),
-                    form: valid_form(service, ws.today()),
-                    documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
-                    visit: None,
-                    submit: true,
-                },
-            )
+            .create_request(&NewRequest {
+                citizen: who.national_id,
+                service: service.code.clone(),
+                form: valid_form(service, ws.today()),
+                documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
+                visit: None,
+                submit: true,
+            })
             .expect("request");
         let receipt = created.summary.receipt;
         if let Fee::Charged { amount, .. } = &service.fee {
-            ws.pay("eleni", &receipt, &amount.decimal(), PaymentMethod::Cash)
+            ws.pay(&receipt, &amount.decimal(), PaymentMethod::Cash)
                 .expect("payment");
         }
-        ws.advance("eleni", &receipt, Action::Dispatch, None)
+        ws.advance(&receipt, Action::Dispatch, None)
             .expect("dispatch");
         receipts.push(receipt);
     }

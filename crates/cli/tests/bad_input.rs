@@ -289,7 +289,7 @@ fn commands_before_setup_write_nothing() {
 #[test]
 fn setup_is_refused_cleanly() {
     let g = Guichet::new();
-    let run = g.run(&["setup", "--center", "bad code!", "--device", "D1", "--demo"]);
+    let run = g.run(&["setup", "--center", "bad code!", "--device", "D1", "--admin", "eleni", "--password-stdin", "--demo"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("centre code 'bad code!'"),
@@ -304,13 +304,13 @@ fn setup_is_refused_cleanly() {
 
     let g = Guichet::demo();
     g.refused(
-        &["setup", "--center", "ATH-02", "--device", "D2", "--demo"],
+        &["setup", "--center", "ATH-02", "--device", "D2", "--admin", "eleni", "--password-stdin", "--demo"],
         1,
         "already set up",
     );
     g.refused(
         &[
-            "setup", "--center", "ATH-02", "--device", "D2", "--kind", "boat",
+            "setup", "--center", "ATH-02", "--device", "D2", "--admin", "eleni", "--kind", "boat",
         ],
         2,
         "is not a known centre kind",

@@ -231,15 +231,16 @@ fn requests_money_feedback_clerks_and_sync() {
     let s = &r.sync;
     assert!(s.enrolled);
     assert!(!s.clean);
-    // The late visit and the last ticket happened after the last sync: five changes wait.
-    assert_eq!((s.unsent, s.refused, s.conflicts), (5, 1, 0));
+    // The late visit and the last ticket happened after the last sync: five changes wait,
+    // and the six session events of the two clerks taking turns at the device.
+    assert_eq!((s.unsent, s.refused, s.conflicts), (11, 1, 0));
     assert_eq!(s.oldest_unsent_age_s, Some(40 * 60));
     assert_eq!(
         s.last_success.map(|t| t.to_rfc3339()).as_deref(),
         Some("2026-11-30T13:00:00+00:00")
     );
     assert!(
-        s.statement.starts_with("NOT CLEAN: 5 changes not yet sent"),
+        s.statement.starts_with("NOT CLEAN: 11 changes not yet sent"),
         "{}",
         s.statement
     );
@@ -271,7 +272,7 @@ fn a_range_adds_the_days_up_and_reports_progress() {
     assert!(
         r.sync
             .statement
-            .starts_with("JOURNÉE NON PROPRE : 5 modifications non envoyées"),
+            .starts_with("JOURNÉE NON PROPRE : 11 modifications non envoyées"),
         "{}",
         r.sync.statement
     );
@@ -292,13 +293,13 @@ fn a_range_adds_the_days_up_and_reports_progress() {
 fn the_day_before_the_last_event_uses_statuses_at_its_end() {
     let mut d = common::busy_day();
     // Cancelled today: before today it was still dispatched, and overdue.
-    d.ws.advance(
-        "eleni",
-        &d.overdue_receipt,
-        guichet_domain::request::Action::Cancel,
-        Some("the citizen moved away"),
-    )
-    .unwrap();
+    common::by(&mut d.ws, "eleni")
+        .advance(
+            &d.overdue_receipt,
+            guichet_domain::request::Action::Cancel,
+            Some("the citizen moved away"),
+        )
+        .unwrap();
     let november = ReportOptions {
         from: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
         to: chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap(),
@@ -398,10 +399,10 @@ fn a_standalone_workstation_says_its_changes_stay_here() {
         national_id_scheme: "ee-isikukood".into(),
         currency: "EUR".into(),
         waiting_target_min: 15,
-        default_clerk: Some("nikos".into()),
+        administrator: guichet_fixtures::administrator("nikos"),
     })
     .unwrap();
-    ws.register_citizen("nikos", &guichet_fixtures::history::citizen(1))
+    ws.register_citizen(&guichet_fixtures::history::citizen(1))
         .unwrap();
     let r = daily_report(&ws, &options(Locale::En)).unwrap();
     assert!(!r.sync.enrolled);

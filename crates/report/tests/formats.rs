@@ -68,7 +68,7 @@ fn csv_files_follow_the_locale() {
         line_of(&summary, "Cash difference (counted - expected),"),
         "Cash difference (counted - expected),-1.00"
     );
-    assert!(line_of(&summary, "Sync,").starts_with("Sync,NOT CLEAN: 5 changes not yet sent"));
+    assert!(line_of(&summary, "Sync,").starts_with("Sync,NOT CLEAN: 11 changes not yet sent"));
     let hours = read(&en.join("queue-by-hour.csv"));
     assert_eq!(line_of(&hours, "08:00,"), "08:00,3,3,6.0,30.0,30.0,1,33.3");
     let overdue = read(&en.join("overdue.csv"));
@@ -248,7 +248,7 @@ fn pdf_is_a4_with_the_figures_and_the_charts() {
     for expected in [
         "Daily report — Athens Central",
         "Centre ATH-01 · device ATH-01-D1 · 2026-11-30 · made 2026-12-01 00:30 UTC",
-        "NOT CLEAN: 5 changes not yet sent",
+        "NOT CLEAN: 11 changes not yet sent",
         "Waiting time by hour of arrival (minutes) against the target",
         "target 15 min",
         "Requests taken, by status at the end of the period",

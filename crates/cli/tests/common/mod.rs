@@ -4,11 +4,13 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use chrono::NaiveDate;
 use guichet_domain::catalogue::{Channel, Fee, Service};
 use guichet_domain::form::FieldKind;
+use guichet_fixtures::DEMO_PASSWORD;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -52,8 +54,11 @@ impl Guichet {
             "ATH-01-W1",
             "--receipt-prefix",
             "K7XA",
-            "--clerk-default",
+            "--admin",
             "eleni",
+            "--admin-name",
+            "Eleni Papadopoulou",
+            "--password-stdin",
             "--demo",
         ]);
         g
@@ -67,16 +72,30 @@ impl Guichet {
         self.dir.path().join("guichet.sqlite3")
     }
 
-    /// Runs `guichet --data-dir DIR ARGS...` with no GUICHET_* variables from outside.
+    /// Runs `guichet --data-dir DIR ARGS...` with no GUICHET_* variables from outside, and
+    /// the demo password on standard input (read only with --password-stdin).
     pub fn run(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_guichet"))
+        self.run_with_input(args, &format!("{DEMO_PASSWORD}\n{DEMO_PASSWORD}\n"))
+    }
+
+    /// Runs the binary as `run` does, with `input` on its standard input.
+    pub fn run_with_input(&self, args: &[&str], input: &str) -> Run {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_guichet"))
             .arg("--data-dir")
             .arg(self.dir.path())
             .args(args)
             .env_remove("GUICHET_DATA_DIR")
-            .env_remove("GUICHET_CLERK")
-            .output()
+            .env_remove("GUICHET_USER")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .expect("the guichet binary runs");
+        let mut stdin = child.stdin.take().expect("a pipe");
+        // The binary may exit without reading (no --password-stdin): a closed pipe is fine.
+        let _ = stdin.write_all(input.as_bytes());
+        drop(stdin);
+        let out = child.wait_with_output().expect("the guichet binary ends");
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use guichet_domain::account::Role;
 use guichet_domain::catalogue::{CenterKind, Channel};
 use guichet_domain::feedback::PaymentMethod;
 use guichet_domain::hlc::HlcStamp;
@@ -68,12 +69,14 @@ pub fn centre(start: DateTime<Utc>) -> (Arc<ManualClock>, Workstation) {
             national_id_scheme: "ee-isikukood".into(),
             currency: "EUR".into(),
             waiting_target_min: 15,
-            default_clerk: Some("eleni".into()),
+            administrator: guichet_fixtures::administrator("eleni"),
         },
         Some(&guichet_fixtures::demo_catalogue()),
         &[counter("W1"), counter("W2")],
     )
     .unwrap();
+    ws.add_clerk(&guichet_fixtures::clerk("nikos", Role::Clerk))
+        .unwrap();
     ws.enroll(
         &EnrollResponse {
             center_code: "ATH-01".into(),
@@ -82,9 +85,10 @@ pub fn centre(start: DateTime<Utc>) -> (Arc<ManualClock>, Workstation) {
             device_code: "ATH-01-D1".into(),
             receipt_prefix: "K7XB".parse().unwrap(),
             token: "secret".into(),
+            accounts: vec![],
         },
         "http://127.0.0.1:1",
-        None,
+        &[],
     )
     .unwrap();
     (clock, ws)
@@ -97,37 +101,41 @@ fn request(
     service: &str,
     ticket: Option<&str>,
 ) -> String {
-    let citizen = ws.register_citizen(clerk, &citizen(who)).unwrap();
+    let citizen = by(ws, clerk).register_citizen(&citizen(who)).unwrap();
     let service = ws.service(service).unwrap();
     let visit = ticket.map(|t| ws.open_visit(t).unwrap());
     let today = ws.today();
-    ws.create_request(
-        clerk,
-        &NewRequest {
-            citizen: citizen.national_id,
-            service: service.code.clone(),
-            form: valid_form(&service, today),
-            documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
-            visit,
-            submit: true,
-        },
-    )
+    ws.create_request(&NewRequest {
+        citizen: citizen.national_id,
+        service: service.code.clone(),
+        form: valid_form(&service, today),
+        documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
+        visit,
+        submit: true,
+    })
     .unwrap()
     .summary
     .receipt
 }
 
+/// The workstation with `clerk` logged in: the day's two clerks take turns at one device, as
+/// at a shared counter.
+pub fn by<'a>(ws: &'a mut Workstation, clerk: &str) -> &'a mut Workstation {
+    if ws.session().is_none_or(|s| s.username != clerk) {
+        ws.login(clerk, guichet_fixtures::DEMO_PASSWORD).unwrap();
+    }
+    ws
+}
+
 /// Issues a ticket and returns its id (its code names it only on the day it was issued).
 fn ticket(ws: &mut Workstation, target: QueueTarget, lane: &str) -> String {
-    ws.issue_ticket(
-        "eleni",
-        &NewTicket {
+    by(ws, "eleni")
+        .issue_ticket(&NewTicket {
             target,
             lane: lane.into(),
-        },
-    )
-    .unwrap()
-    .id
+        })
+        .unwrap()
+        .id
 }
 
 fn service(code: &str) -> QueueTarget {
@@ -147,11 +155,31 @@ pub fn busy_day() -> Day {
     // Four weeks earlier: a one-day certificate, paid by card and dispatched, never answered.
     let ws = &mut d.ws;
     let r0 = request(ws, "eleni", 1, "tax-clearance-certificate", None);
-    ws.pay("eleni", &r0, "3.00", PaymentMethod::Card).unwrap();
-    ws.advance("eleni", &r0, Action::Dispatch, None).unwrap();
+    by(ws, "eleni")
+        .pay(&r0, "3.00", PaymentMethod::Card)
+        .unwrap();
+    by(ws, "eleni")
+        .advance(&r0, Action::Dispatch, None)
+        .unwrap();
     d.overdue_receipt = r0;
 
     d.to(at(8, 0));
+    // The device reached its back office this morning, so its clerks may log in.
+    d.ws.apply_exchange(
+        &[],
+        &ExchangeResponse {
+            results: vec![],
+            changes: vec![],
+            cursor: 0,
+            more: false,
+            server_hlc: HlcStamp {
+                wall_ms: u64::try_from(at(8, 0).timestamp_millis()).unwrap(),
+                counter: 0,
+                node: "server".into(),
+            },
+        },
+    )
+    .unwrap();
     let t1 = ticket(&mut d.ws, service("birth-certificate"), "standard");
     let t2 = ticket(&mut d.ws, service("identity-card"), "elderly");
     d.to(at(8, 2));
@@ -159,60 +187,67 @@ pub fn busy_day() -> Day {
 
     // 08:05 eleni at W1 calls the elderly lane first: a waived identity card.
     d.to(at(8, 5));
-    let called = d.ws.call_next("eleni", "W1").unwrap().unwrap();
+    let called = by(&mut d.ws, "eleni").call_next("W1").unwrap().unwrap();
     assert_eq!(called.id, t2);
-    d.ws.start_service("eleni", &t2).unwrap();
+    by(&mut d.ws, "eleni").start_service(&t2).unwrap();
     let r1 = request(&mut d.ws, "eleni", 2, "identity-card", Some(&t2));
-    d.ws.waive("eleni", &r1, "older-people").unwrap();
-    d.ws.advance("eleni", &r1, Action::Dispatch, None).unwrap();
+    by(&mut d.ws, "eleni").waive(&r1, "older-people").unwrap();
+    by(&mut d.ws, "eleni")
+        .advance(&r1, Action::Dispatch, None)
+        .unwrap();
 
     // 08:06 nikos at W2 calls the first standard ticket; nobody comes.
     d.to(at(8, 6));
-    assert_eq!(d.ws.call_next("nikos", "W2").unwrap().unwrap().id, t1);
+    assert_eq!(
+        by(&mut d.ws, "nikos").call_next("W2").unwrap().unwrap().id,
+        t1
+    );
     d.to(at(8, 8));
-    d.ws.no_show("nikos", &t1).unwrap();
-    assert_eq!(d.ws.call_next("nikos", "W2").unwrap().unwrap().id, t3);
-    d.ws.start_service("nikos", &t3).unwrap();
+    by(&mut d.ws, "nikos").no_show(&t1).unwrap();
+    assert_eq!(
+        by(&mut d.ws, "nikos").call_next("W2").unwrap().unwrap().id,
+        t3
+    );
+    by(&mut d.ws, "nikos").start_service(&t3).unwrap();
     let r2 = request(&mut d.ws, "nikos", 3, "passport", Some(&t3));
-    d.ws.pay("nikos", &r2, "86.00", PaymentMethod::Cash)
+    by(&mut d.ws, "nikos")
+        .pay(&r2, "86.00", PaymentMethod::Cash)
         .unwrap();
-    d.ws.advance("nikos", &r2, Action::Dispatch, None).unwrap();
+    by(&mut d.ws, "nikos")
+        .advance(&r2, Action::Dispatch, None)
+        .unwrap();
 
     d.to(at(8, 15));
-    d.ws.finish_service("eleni", &t2).unwrap();
+    by(&mut d.ws, "eleni").finish_service(&t2).unwrap();
     d.to(at(8, 20));
-    d.ws.finish_service("nikos", &t3).unwrap();
-    d.ws.record_feedback(
-        "nikos",
-        &t3,
-        2,
-        Some("Trop long"),
-        Channel::StationaryCenter,
-    )
-    .unwrap();
+    by(&mut d.ws, "nikos").finish_service(&t3).unwrap();
+    by(&mut d.ws, "nikos")
+        .record_feedback(&t3, 2, Some("Trop long"), Channel::StationaryCenter)
+        .unwrap();
 
     // The citizen of the no-show comes back: recalled, started, then sent to W1.
-    d.ws.recall("nikos", &t1).unwrap();
+    by(&mut d.ws, "nikos").recall(&t1).unwrap();
     d.to(at(8, 21));
-    d.ws.start_service("nikos", &t1).unwrap();
+    by(&mut d.ws, "nikos").start_service(&t1).unwrap();
     d.to(at(8, 25));
-    d.ws.transfer("nikos", &t1, &Transfer::Counter("W1".into()))
+    by(&mut d.ws, "nikos")
+        .transfer(&t1, &Transfer::Counter("W1".into()))
         .unwrap();
     d.to(at(8, 30));
-    assert_eq!(d.ws.call_next("eleni", "W1").unwrap().unwrap().id, t1);
-    d.ws.start_service("eleni", &t1).unwrap();
+    assert_eq!(
+        by(&mut d.ws, "eleni").call_next("W1").unwrap().unwrap().id,
+        t1
+    );
+    by(&mut d.ws, "eleni").start_service(&t1).unwrap();
     let r3 = request(&mut d.ws, "eleni", 4, "birth-certificate", Some(&t1));
-    d.ws.advance("eleni", &r3, Action::Dispatch, None).unwrap();
+    by(&mut d.ws, "eleni")
+        .advance(&r3, Action::Dispatch, None)
+        .unwrap();
     d.to(at(8, 40));
-    d.ws.finish_service("eleni", &t1).unwrap();
-    d.ws.record_feedback(
-        "eleni",
-        &t1,
-        5,
-        Some("Très bien, merci"),
-        Channel::StationaryCenter,
-    )
-    .unwrap();
+    by(&mut d.ws, "eleni").finish_service(&t1).unwrap();
+    by(&mut d.ws, "eleni")
+        .record_feedback(&t1, 5, Some("Très bien, merci"), Channel::StationaryCenter)
+        .unwrap();
 
     // 12:00 sync: the back office refuses the passport's payment and applies the rest.
     d.to(at(12, 0));
@@ -330,12 +365,15 @@ pub fn busy_day() -> Day {
     d.to(at(23, 50));
     let t4 = ticket(&mut d.ws, service("birth-certificate"), "standard");
     d.to(at(23, 55));
-    assert_eq!(d.ws.call_next("nikos", "W2").unwrap().unwrap().id, t4);
-    d.ws.start_service("nikos", &t4).unwrap();
+    assert_eq!(
+        by(&mut d.ws, "nikos").call_next("W2").unwrap().unwrap().id,
+        t4
+    );
+    by(&mut d.ws, "nikos").start_service(&t4).unwrap();
     d.to(at(23, 58));
     ticket(&mut d.ws, QueueTarget::Category("taxes".into()), "standard");
     d.to(at(23, 59) + Duration::minutes(11));
-    d.ws.finish_service("nikos", &t4).unwrap();
+    by(&mut d.ws, "nikos").finish_service(&t4).unwrap();
     d.to(at(23, 59) + Duration::minutes(31));
     d
 }

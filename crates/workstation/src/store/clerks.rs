@@ -90,6 +90,10 @@ impl Workstation {
     /// Logs a clerk in with their password. See the module header for what a failure does.
     pub fn login(&mut self, username: &str, password: &str) -> Result<Session> {
         let session = self.authenticate(username, password)?;
+        // Another clerk's session ends first, so the trail says when each one left.
+        if self.session.is_some() {
+            self.logout()?;
+        }
         self.session = Some(session.clone());
         self.record_session(SessionEvent::Login)?;
         Ok(session)
