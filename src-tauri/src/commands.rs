@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use guichet_domain::account::{Act, Role};
 use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
 use guichet_domain::citizen::Citizen;
 use guichet_domain::feedback::PaymentMethod;
@@ -15,14 +16,13 @@ use guichet_domain::money::Money;
 use guichet_domain::queue::{Counter, Lane, QueueTarget};
 use guichet_domain::request::Action;
 use guichet_report::{Dashboard, Format, Locale, ReportOptions};
-use guichet_domain::account::{Act, Role};
-use guichet_workstation::{Error, Workstation};
 use guichet_workstation::store::{
-    Browse, CitizenQuery, Config, NewCitizen, NewClerk, NewRequest, NewTicket, PaymentView, RequestDetail,
-    RequestFilter, RequestSummary, SearchQuery, ServiceHit, Session, Setup, TicketView, Transfer,
-    WaitingEntry,
+    Browse, CitizenQuery, Config, NewCitizen, NewClerk, NewRequest, NewTicket, PaymentView,
+    RequestDetail, RequestFilter, RequestSummary, SearchQuery, ServiceHit, Session, Setup,
+    TicketView, Transfer, WaitingEntry,
 };
 use guichet_workstation::sync::{BackOffice, Credential, save_credential};
+use guichet_workstation::{Error, Workstation};
 use serde::{Deserialize, Serialize};
 use tauri::{Emitter, State};
 
@@ -110,11 +110,7 @@ pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<Con
 
 /// Enrols this device with a back office, then starts syncing with it.
 #[tauri::command]
-pub async fn enroll(
-    shell: Shared<'_>,
-    server: String,
-    code: String,
-) -> Answer<Config> {
+pub async fn enroll(shell: Shared<'_>, server: String, code: String) -> Answer<Config> {
     let office = BackOffice::new(server.trim(), None, ENROLL_TIMEOUT)?;
     let enrolled = office.enroll(code.trim(), None).await?;
     let config = shell.act(|ws| {

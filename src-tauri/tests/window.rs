@@ -2,7 +2,9 @@
 //! WebDriver: a whole visit; offline work then a back office coming up; switching language.
 //! Each saves screenshots (see `driver::screenshot_dir`).
 
+use guichet_domain::account::Role;
 use guichet_domain::request::{Action, RequestStatus};
+use guichet_fixtures::DEMO_PASSWORD;
 use guichet_fixtures::history::citizen;
 use guichet_tests::Server;
 use guichet_tests::window::{self as driver, App, Display, keys};
@@ -19,12 +21,24 @@ static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const CENTER: &str = "ATH-01";
 
-async fn set_up_standalone(app: &App, clerk: &str) {
+/// Sets the workstation up standalone, with `username` as its first administrator, who is then
+/// logged in.
+async fn set_up_standalone(app: &App, username: &str, name: &str) {
     app.wait_for_css("#setup-standalone").await;
-    app.type_into("#setup-standalone input[name=clerk]", clerk)
-        .await;
+    app.type_into("#setup-admin-username", username).await;
+    app.type_into("#setup-admin-name", name).await;
+    app.type_into("#setup-admin-password", DEMO_PASSWORD).await;
+    app.type_into("#setup-admin-password2", DEMO_PASSWORD).await;
     app.click("#setup-standalone button[type=submit]").await;
     app.wait_for_css("#issue-ticket").await;
+    app.wait_for_text("#header-clerk", name).await;
+}
+
+/// Locks the screen with Ctrl+L: the overlay hides the work.
+async fn lock(app: &App) {
+    app.click("#lock-button").await;
+    app.wait_for_css("#lock-overlay").await;
+    app.wait_for_css("#unlock-password").await;
 }
 
 /// On the intake screen: finds ID photos by search and opens it.
@@ -126,8 +140,54 @@ async fn a_whole_visit_in_the_window() {
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
     app.screenshot("01-first-run").await;
-    set_up_standalone(&app, "Eleni").await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
     assert_voices_left_out(dir.path());
+
+    // The clerk steps away mid-search: the locked screen hides the work and keeps it.
+    app.press(keys::F3).await;
+    app.type_into("#service-search", "photos").await;
+    lock(&app).await;
+    assert!(
+        !app.wait_for_css("#service-search")
+            .await
+            .is_displayed()
+            .await
+            .unwrap(),
+        "a locked screen shows nothing of the work it hides"
+    );
+    app.wait_for_text("#lock-by", "Eleni").await;
+    app.screenshot("13-locked").await;
+    app.type_into("#unlock-password", "not the password").await;
+    app.click("#unlock-submit").await;
+    app.wait_for_text("#unlock-error", "wrong").await;
+    app.type_into("#unlock-password", DEMO_PASSWORD).await;
+    app.click("#unlock-submit").await;
+    let search = app.wait_for_css("#service-search").await;
+    assert!(search.is_displayed().await.unwrap());
+    assert_eq!(
+        search.prop("value").await.unwrap().as_deref(),
+        Some("photos"),
+        "the search typed before the lock is still there"
+    );
+    // Another clerk takes over the counter with their own password, then hands it back.
+    let mut store = open_store(dir.path());
+    store.login("eleni", DEMO_PASSWORD).unwrap();
+    store
+        .add_clerk(&guichet_fixtures::clerk("nikos", Role::Clerk))
+        .unwrap();
+    drop(store);
+    lock(&app).await;
+    app.click("#unlock-switch").await;
+    app.type_into("#unlock-username", "nikos").await;
+    app.type_into("#unlock-password", DEMO_PASSWORD).await;
+    app.click("#unlock-submit").await;
+    app.wait_for_text("#header-clerk", "Nikos").await;
+    lock(&app).await;
+    app.click("#unlock-switch").await;
+    app.type_into("#unlock-username", "eleni").await;
+    app.type_into("#unlock-password", DEMO_PASSWORD).await;
+    app.click("#unlock-submit").await;
+    app.wait_for_text("#header-clerk", "Eleni").await;
     // The page's speech synthesis still answers, with silent voices, and the page goes on.
     let spoken = app
         .client
@@ -309,6 +369,9 @@ async fn a_whole_visit_in_the_window() {
 async fn offline_work_reaches_the_back_office_and_its_decision_comes_back() {
     let _one = ONE_WINDOW.lock().await;
     let mut server = Server::start(CENTER).await;
+    server
+        .add_clerk(CENTER, "nikos", "Nikos Georgiou", Role::Clerk)
+        .await;
     let code = server
         .office
         .issue_enrolment_code(CENTER, chrono::Duration::hours(1))
@@ -321,10 +384,17 @@ async fn offline_work_reaches_the_back_office_and_its_decision_comes_back() {
         .await;
     app.type_into("#setup-enroll input[name=code]", &code.code)
         .await;
-    app.type_into("#setup-enroll input[name=clerk]", "Nikos")
-        .await;
     app.click("#setup-enroll button[type=submit]").await;
+    // The centre's accounts came with the enrolment: its clerk logs in.
+    app.wait_for_css("#login-form").await;
+    app.type_into("#login-username", "nikos").await;
+    app.type_into("#login-password", "not the password").await;
+    app.click("#login-submit").await;
+    app.wait_for_text("#login-error", "wrong").await;
+    app.type_into("#login-password", DEMO_PASSWORD).await;
+    app.click("#login-submit").await;
     app.wait_for_css("#issue-ticket").await;
+    app.wait_for_text("#header-clerk", "Nikos").await;
     app.wait_for_text("#status-state", "Online").await;
 
     // The link goes down; the clerk keeps working.
@@ -393,7 +463,7 @@ async fn the_language_switches_while_running() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "Léa").await;
+    set_up_standalone(&app, "lea", "Léa Martin").await;
     app.select("#language", "fr").await;
     app.wait_for_text("#nav-queue", "File d'attente").await;
     app.wait_for_text("#status-state", "Autonome").await;

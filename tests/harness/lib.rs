@@ -165,6 +165,22 @@ fn serve_on_own_thread(listener: std::net::TcpListener, office: BackOffice) -> R
     Running { stop, stopped }
 }
 
+impl Server {
+    /// Adds an account of `center` on the back office, with the demo password.
+    pub async fn add_clerk(&self, center: &str, username: &str, display_name: &str, role: Role) {
+        self.office
+            .add_clerk(&NewClerk {
+                username: username.to_owned(),
+                display_name: display_name.to_owned(),
+                role,
+                centers: vec![center.to_owned()],
+                password: DEMO_PASSWORD.to_owned(),
+            })
+            .await
+            .expect("an account of the centre");
+    }
+}
+
 /// The clerk the harness makes on the back office for each centre it enrols a device of, with
 /// the demo password: `clerk-ath-01` for ATH-01.
 pub fn clerk_of(center: &str) -> String {
@@ -200,16 +216,8 @@ impl Device {
         let known = server.office.clerks(Some(center)).await.expect("clerks");
         if !known.iter().any(|c| c.username == clerk) {
             server
-                .office
-                .add_clerk(&NewClerk {
-                    username: clerk.clone(),
-                    display_name: format!("Clerk of {center}"),
-                    role: Role::Clerk,
-                    centers: vec![center.to_owned()],
-                    password: DEMO_PASSWORD.to_owned(),
-                })
-                .await
-                .expect("a clerk of the centre");
+                .add_clerk(center, &clerk, &format!("Clerk of {center}"), Role::Clerk)
+                .await;
         }
         let code = server
             .office

@@ -1,17 +1,18 @@
 //! The `guichet-backoffice` command: the server, and the administration and agency steps
 //! working directly on the database. Errors are printed in words with a non-zero exit.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use guichet_domain::account::Role;
 use guichet_domain::catalogue::{Catalogue, CenterKind};
 use guichet_domain::money::Money;
 use guichet_domain::receipt::ReceiptNumber;
 
 use crate::error::{Error, Result};
 use crate::http::{AppState, agency_action, serve};
-use crate::model::ServerRequest;
+use crate::model::{Clerk, NewClerk, ServerRequest, a_role};
 use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, DEFAULT_NATIONAL_ID_SCHEME};
 
 #[derive(Debug, Parser)]
@@ -62,6 +63,56 @@ enum Command {
     /// An agency's processing of dispatched requests.
     #[command(subcommand)]
     Agency(AgencyCommand),
+    /// Accounts that log in at the centres' devices. The first administrator is added here,
+    /// on the back office's machine.
+    #[command(subcommand)]
+    Clerk(ClerkCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ClerkCommand {
+    /// Adds an account; its password is read as one line from standard input.
+    Add {
+        username: String,
+        /// The person's full name, as shown at the counter.
+        #[arg(long)]
+        name: String,
+        /// clerk, supervisor or administrator
+        #[arg(long)]
+        role: String,
+        /// A centre the account logs in at: one for a clerk, one or more for the other roles.
+        #[arg(
+            long = "centre",
+            visible_alias = "center",
+            value_name = "CODE",
+            required = true
+        )]
+        centres: Vec<String>,
+        /// Read the password as one line from standard input (the only way to give one).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// The accounts, of one centre or all, as a table (or JSON); never their verifiers.
+    List {
+        #[arg(long = "centre", visible_alias = "center", value_name = "CODE")]
+        centre: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disables an account: it can no longer log in, and changes made under it are refused.
+    Disable { username: String },
+    /// Enables a disabled account again.
+    Enable { username: String },
+    /// Gives an account a new password, read as one line from standard input.
+    ResetPassword {
+        username: String,
+        /// Read the password as one line from standard input (the only way to give one).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Changes an account's role (clerk, supervisor or administrator).
+    Role { username: String, role: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,7 +325,95 @@ async fn execute(cli: Cli) -> Result<()> {
         Command::Agency(AgencyCommand::Return(step)) => decide(&office, "return", step).await,
         Command::Agency(AgencyCommand::Ready(step)) => decide(&office, "ready", step).await,
         Command::Agency(AgencyCommand::Reject(step)) => decide(&office, "reject", step).await,
+        Command::Clerk(command) => clerk(&office, command).await,
     }
+}
+
+async fn clerk(office: &BackOffice, command: ClerkCommand) -> Result<()> {
+    match command {
+        ClerkCommand::Add {
+            username,
+            name,
+            role,
+            centres,
+            password_stdin: _,
+        } => {
+            let role = Role::parse(&role)?;
+            let password = read_password()?;
+            let clerk = office
+                .add_clerk(&NewClerk {
+                    username,
+                    display_name: name,
+                    role,
+                    centers: centres,
+                    password,
+                })
+                .await?;
+            say(&format!(
+                "{} {} ({}) added for {}",
+                clerk.role,
+                clerk.username,
+                clerk.display_name,
+                clerk.centers.join(", ")
+            ));
+        }
+        ClerkCommand::List { centre, json: true } => {
+            json(&office.clerks(centre.as_deref()).await?)?
+        }
+        ClerkCommand::List {
+            centre,
+            json: false,
+        } => {
+            let clerks = office.clerks(centre.as_deref()).await?;
+            if clerks.is_empty() {
+                say(&match centre {
+                    Some(code) => format!("no account logs in at centre {code}"),
+                    None => "no account yet: add the first administrator with \
+                             guichet-backoffice clerk add USERNAME --name \"FULL NAME\" \
+                             --role administrator --centre CODE --password-stdin"
+                        .to_owned(),
+                });
+            } else {
+                say(&clerk_table(&clerks));
+            }
+        }
+        ClerkCommand::Disable { username } => {
+            let clerk = office.disable_clerk(&username).await?;
+            say(&format!("{} is disabled", clerk.username));
+        }
+        ClerkCommand::Enable { username } => {
+            let clerk = office.enable_clerk(&username).await?;
+            say(&format!("{} is active again", clerk.username));
+        }
+        ClerkCommand::ResetPassword {
+            username,
+            password_stdin: _,
+        } => {
+            let password = read_password()?;
+            let clerk = office.reset_clerk_password(&username, &password).await?;
+            say(&format!("{} has a new password", clerk.username));
+        }
+        ClerkCommand::Role { username, role } => {
+            let clerk = office
+                .change_clerk_role(&username, Role::parse(&role)?)
+                .await?;
+            say(&format!("{} is now {}", clerk.username, a_role(clerk.role)));
+        }
+    }
+    Ok(())
+}
+
+/// A password given as one line on standard input, without its line ending.
+fn read_password() -> Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line
+        .strip_suffix('\n')
+        .map_or(line.as_str(), |l| l.strip_suffix('\r').unwrap_or(l));
+    if password.is_empty() {
+        return Err(Error::NoPassword);
+    }
+    Ok(password.to_owned())
 }
 
 async fn decide(office: &BackOffice, name: &str, step: Step) -> Result<()> {
@@ -319,13 +458,43 @@ fn agency_table(requests: &[ServerRequest]) -> String {
             ]
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &rows {
+    let mut out = aligned(header, &rows);
+    out.push(format!("{} requests", rows.len()));
+    out.join("\n")
+}
+
+/// Accounts, one line each, columns aligned; never their verifiers.
+fn clerk_table(clerks: &[Clerk]) -> String {
+    let header = ["USERNAME", "ROLE", "STATUS", "CENTRES", "NAME"];
+    let rows: Vec<[String; 5]> = clerks
+        .iter()
+        .map(|c| {
+            [
+                c.username.clone(),
+                c.role.to_string(),
+                if c.active { "active" } else { "disabled" }.to_owned(),
+                c.centers.join(","),
+                c.display_name.clone(),
+            ]
+        })
+        .collect();
+    let mut out = aligned(header, &rows);
+    out.push(match rows.len() {
+        1 => "1 account".to_owned(),
+        n => format!("{n} accounts"),
+    });
+    out.join("\n")
+}
+
+/// A header and rows as lines whose columns line up.
+fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> Vec<String> {
+    let mut widths = header.map(|h| h.chars().count());
+    for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {
             *width = (*width).max(cell.chars().count());
         }
     }
-    let line = |cells: [&str; 5]| {
+    let line = |cells: Vec<&str>| {
         cells
             .iter()
             .zip(widths)
@@ -335,12 +504,11 @@ fn agency_table(requests: &[ServerRequest]) -> String {
             .trim_end()
             .to_owned()
     };
-    let mut out = vec![line(header)];
-    for row in &rows {
-        out.push(line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+    let mut out = vec![line(header.to_vec())];
+    for row in rows {
+        out.push(line(row.iter().map(String::as_str).collect()));
     }
-    out.push(format!("{} requests", rows.len()));
-    out.join("\n")
+    out
 }
 
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.

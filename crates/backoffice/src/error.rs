@@ -32,6 +32,33 @@ pub enum Error {
     #[error(transparent)]
     Domain(#[from] DomainError),
 
+    #[error("no clerk '{username}': check the user name; `clerk list` shows every account")]
+    UnknownClerk { username: String },
+
+    #[error(
+        "clerk '{username}' already exists: choose another user name, or change that account \
+         (clerk enable, clerk role, clerk reset-password)"
+    )]
+    ClerkExists { username: String },
+
+    #[error("account '{username}' needs a centre: give the centre it works at")]
+    NoCentre { username: String },
+
+    #[error(
+        "'{username}' would be a clerk of {count} centres, but a clerk belongs to exactly one: \
+         give one centre, or make the account a supervisor or administrator"
+    )]
+    ClerkOfManyCentres { username: String, count: usize },
+
+    #[error("clerk '{username}' is already {state}: nothing was changed")]
+    AccountUnchanged { username: String, state: String },
+
+    #[error(
+        "no password on standard input: give the password as one line on standard input \
+         (there is no default password)"
+    )]
+    NoPassword,
+
     #[error("'{url}' is not a database URL: use sqlite://PATH or postgres://USER@HOST:PORT/DB")]
     DatabaseUrl { url: String },
 
@@ -72,11 +99,18 @@ impl Error {
     /// The HTTP status and stable code this error becomes at the API.
     pub fn status_and_code(&self) -> (u16, ErrorCode) {
         match self {
-            Error::NotFound { .. } => (404, ErrorCode::NotFound),
+            Error::NotFound { .. } | Error::UnknownClerk { .. } => (404, ErrorCode::NotFound),
             Error::Unauthorized(_) => (401, ErrorCode::Unauthorized),
             Error::Revoked { .. } => (403, ErrorCode::Revoked),
-            Error::Invalid(_) | Error::Domain(_) => (422, ErrorCode::Malformed),
-            Error::Conflict(_) | Error::CancelledAtCenter { .. } => (409, ErrorCode::Conflict),
+            Error::Invalid(_)
+            | Error::Domain(_)
+            | Error::NoCentre { .. }
+            | Error::ClerkOfManyCentres { .. }
+            | Error::NoPassword => (422, ErrorCode::Malformed),
+            Error::Conflict(_)
+            | Error::CancelledAtCenter { .. }
+            | Error::ClerkExists { .. }
+            | Error::AccountUnchanged { .. } => (409, ErrorCode::Conflict),
             Error::TooManyEntries { .. } => (413, ErrorCode::TooManyEntries),
             Error::DatabaseUrl { .. }
             | Error::Migration { .. }

@@ -2,7 +2,7 @@
 //!
 //! - `GET /health`
 //! - `POST /sync/v1/enroll`, `POST /sync/v1/exchange` (device `Authorization: Bearer TOKEN`)
-//! - `/admin/v1/...`: centres, catalogues, enrolment codes, devices
+//! - `/admin/v1/...`: centres, catalogues, enrolment codes, devices, clerk accounts
 //! - `/agency/v1/...`: the agencies' processing of dispatched requests
 //!
 //! The admin API takes the admin token given at start (`--admin-token` or
@@ -23,6 +23,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use guichet_domain::account::Role;
 use guichet_domain::catalogue::{Catalogue, CenterKind};
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::Action;
@@ -38,7 +39,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::Error;
-use crate::model::Device;
+use crate::model::{Device, NewClerk};
 use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS};
 
 /// How long one request may take before the server gives up on it (503).
@@ -135,13 +136,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 )
             }
         })?;
-        serde_json::from_slice(&bytes).map(Body).map_err(|e| {
-            ApiFailure::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::Malformed,
-                format!("the body is not valid JSON for this call: {e}"),
-            )
-        })
+        parse_body(&bytes).map(Body)
     }
 }
 
@@ -286,6 +281,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/admin/v1/devices", get(list_devices))
         .route("/admin/v1/devices/{device}/revoke", post(revoke_device))
+        .route("/admin/v1/clerks", get(list_clerks).post(add_clerk))
+        .route("/admin/v1/clerks/{username}/{step}", post(change_clerk))
         .route(
             "/agency/v1/agencies/{agency}/requests",
             get(agency_requests),
@@ -394,13 +391,7 @@ async fn issue_enrolment_code(
     let options: CodeOptions = if body.is_empty() {
         CodeOptions::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiFailure::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::Malformed,
-                format!("the body is not valid JSON for this call: {e}"),
-            )
-        })?
+        parse_body(&body)?
     };
     let hours = options
         .valid_hours
@@ -431,6 +422,93 @@ async fn revoke_device(
     Path(device): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.office.revoke_device(&device).await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct ClerkFilter {
+    center: Option<String>,
+}
+
+async fn list_clerks(
+    _: Admin,
+    State(state): State<AppState>,
+    Query(filter): Query<ClerkFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.clerks(filter.center.as_deref()).await?))
+}
+
+async fn add_clerk(
+    _: Admin,
+    State(state): State<AppState>,
+    Body(new): Body<NewClerk>,
+) -> ApiResult<impl IntoResponse> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.office.add_clerk(&new).await?),
+    ))
+}
+
+/// The body of `reset-password`; its `Debug` hides the password.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPassword {
+    password: String,
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword(..)")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRole {
+    role: Role,
+}
+
+/// A JSON body read from bytes already taken, with the same answers as `Body`.
+fn parse_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiFailure::new(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::Malformed,
+            format!("the body is not valid JSON for this call: {e}"),
+        )
+    })
+}
+
+/// `disable`, `enable`, `reset-password` (`{password}`) and `role` (`{role}`) on an account.
+async fn change_clerk(
+    _: Admin,
+    State(state): State<AppState>,
+    Path((username, step)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<impl IntoResponse> {
+    let office = &state.office;
+    let clerk = match step.as_str() {
+        "disable" => office.disable_clerk(&username).await?,
+        "enable" => office.enable_clerk(&username).await?,
+        "reset-password" => {
+            let NewPassword { password } = parse_body(&body)?;
+            office.reset_clerk_password(&username, &password).await?
+        }
+        "role" => {
+            let NewRole { role } = parse_body(&body)?;
+            office.change_clerk_role(&username, role).await?
+        }
+        _ => {
+            return Err(ApiFailure::new(
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                format!(
+                    "'{step}' is not a change of an account: use disable, enable, \
+                     reset-password or role"
+                ),
+            ));
+        }
+    };
+    Ok(Json(clerk))
 }
 
 async fn agency_requests(
@@ -479,13 +557,7 @@ async fn agency_step(
     let decision: Decision = if body.is_empty() {
         Decision::default()
     } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            ApiFailure::new(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::Malformed,
-                format!("the body is not valid JSON for this call: {e}"),
-            )
-        })?
+        parse_body(&body)?
     };
     if caller != AgencyCaller::Admin {
         let canonical = ReceiptNumber::parse(&receipt).map_err(|e| Error::Domain(e.into()))?;

@@ -3,12 +3,15 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
+use guichet_domain::account::{Account, Role, Verifier};
 use guichet_domain::catalogue::CenterKind;
 use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::Money;
 use guichet_domain::receipt::ReceiptPrefix;
 use guichet_domain::request::RequestStatus;
 use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Center {
@@ -90,4 +93,132 @@ pub struct PaymentRow {
     pub amount: Money,
     pub method: String,
     pub receipt: String,
+}
+
+/// An account as the back office keeps it: the copy the devices of its centres receive (with
+/// the verifier they check logins against), and those centres.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClerkAccount {
+    pub account: Account,
+    /// In code order; one for a clerk, one or more for the other roles.
+    pub centers: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What the administration shows of an account: everything but its verifier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clerk {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    #[serde(rename = "centres")]
+    pub centers: Vec<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&ClerkAccount> for Clerk {
+    fn from(stored: &ClerkAccount) -> Self {
+        Clerk {
+            username: stored.account.username.clone(),
+            display_name: stored.account.display_name.clone(),
+            role: stored.account.role,
+            active: stored.account.active,
+            centers: stored.centers.clone(),
+            created_at: stored.created_at.clone(),
+            updated_at: stored.updated_at.clone(),
+        }
+    }
+}
+
+/// A new account as an administrator asks for it, password included: it is checked, turned
+/// into a verifier, and dropped.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewClerk {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    #[serde(rename = "centres", alias = "centers")]
+    pub centers: Vec<String>,
+    pub password: String,
+}
+
+impl std::fmt::Debug for NewClerk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewClerk")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .field("centers", &self.centers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One change to an existing account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccountChange {
+    Disable,
+    Enable,
+    /// A new password's verifier.
+    Verifier(Verifier),
+    Role(Role),
+}
+
+/// A role with its article, for sentences: "a clerk", "an administrator".
+pub fn a_role(role: Role) -> String {
+    let article = if role == Role::Administrator {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {role}")
+}
+
+/// Checks the centres an account of `role` is given: at least one, and exactly one for a
+/// clerk, who works at one counter.
+pub fn check_membership(username: &str, role: Role, centers: &[String]) -> Result<()> {
+    match (role, centers.len()) {
+        (_, 0) => Err(Error::NoCentre {
+            username: username.to_owned(),
+        }),
+        (Role::Clerk, count) if count > 1 => Err(Error::ClerkOfManyCentres {
+            username: username.to_owned(),
+            count,
+        }),
+        _ => Ok(()),
+    }
+}
+
+impl ClerkAccount {
+    /// This account after `change`, stamped `at`; a change that would change nothing, or a clerk
+    /// role for an account of several centres, is refused.
+    pub fn changed(&self, change: &AccountChange, at: &str) -> Result<ClerkAccount> {
+        let mut next = self.clone();
+        let username = &self.account.username;
+        let unchanged = |state: String| Error::AccountUnchanged {
+            username: username.clone(),
+            state,
+        };
+        match change {
+            AccountChange::Disable if !self.account.active => {
+                return Err(unchanged("disabled".into()));
+            }
+            AccountChange::Enable if self.account.active => return Err(unchanged("active".into())),
+            AccountChange::Disable | AccountChange::Enable => {
+                next.account.active = matches!(change, AccountChange::Enable);
+            }
+            AccountChange::Verifier(verifier) => next.account.verifier = verifier.clone(),
+            AccountChange::Role(role) if *role == self.account.role => {
+                return Err(unchanged(a_role(*role)));
+            }
+            AccountChange::Role(role) => {
+                check_membership(username, *role, &self.centers)?;
+                next.account.role = *role;
+            }
+        }
+        next.updated_at = at.to_owned();
+        Ok(next)
+    }
 }

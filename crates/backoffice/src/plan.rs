@@ -31,9 +31,21 @@
 //! Entries are judged in `seq` order. Once an entry is refused or in conflict, every later
 //! entry of the same push about the same request (or the same citizen) is refused as
 //! `Blocked`, because it was made on top of a change the back office does not have.
+//!
+//! # Actors
+//!
+//! Every entry names the clerk who was logged in when it was made (`actor`). Before anything
+//! else the back office checks that clerk as it stands now: an account of the pushing
+//! device's centre, active, whose role allows the act the change needs ([`needed_act`]).
+//! Otherwise the entry is refused `out_of_scope` and applies nothing. The one exception is a
+//! failed login, made while nobody is logged in: it is accepted under any actor, and names an
+//! account or `(unknown)`, never the text typed. A clerk's other session events must be their
+//! own (`clerk` is the actor). Session events are kept by the back office, not logged for the
+//! other devices: their `applied` answer carries the centre log's head when they were applied.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use guichet_domain::account::{Act, Role, SessionEvent, UNKNOWN_CLERK};
 use guichet_domain::catalogue::{CenterKind, Service};
 use guichet_domain::citizen::NationalIdScheme;
 use guichet_domain::feedback::check_payment;
@@ -45,7 +57,7 @@ use guichet_domain::{DomainError, citizen::Citizen};
 use guichet_protocol::{Change, Outcome, PushEntry, PushResult, RefusalCode};
 use sha2::{Digest, Sha256};
 
-use crate::model::{PaymentRow, ServerRequest};
+use crate::model::{PaymentRow, ServerRequest, a_role};
 
 /// The authenticated device that pushes.
 #[derive(Debug, Clone, Copy)]
@@ -63,6 +75,8 @@ pub struct Wants {
     pub requests: Vec<String>,
     pub citizens: Vec<String>,
     pub services: Vec<(u32, String)>,
+    /// The user names of the actors, and of the clerks session events name.
+    pub accounts: Vec<String>,
 }
 
 impl Wants {
@@ -70,6 +84,7 @@ impl Wants {
         let mut wants = Wants::default();
         for entry in entries {
             wants.change_ids.push(entry.id.clone());
+            wants.accounts.push(entry.actor.clone());
             match &entry.change {
                 Change::CitizenRegistered { citizen } => {
                     wants.citizens.push(citizen.national_id.clone());
@@ -85,6 +100,7 @@ impl Wants {
                     wants.citizens.push(citizen.clone());
                     wants.services.push((*catalogue_version, service.clone()));
                 }
+                Change::ClerkSession { clerk, .. } => wants.accounts.push(clerk.clone()),
                 other => {
                     if let ("request", id) = other.entity() {
                         wants.requests.push(id.to_owned());
@@ -96,6 +112,7 @@ impl Wants {
             &mut wants.change_ids,
             &mut wants.requests,
             &mut wants.citizens,
+            &mut wants.accounts,
         ] {
             list.sort();
             list.dedup();
@@ -118,6 +135,17 @@ pub struct Snapshot {
     pub citizens: HashSet<String>,
     /// Services by (catalogue version, code).
     pub services: HashMap<(u32, String), Service>,
+    /// The accounts among the wanted user names, as the pushing centre sees them.
+    pub accounts: HashMap<String, AccountStanding>,
+}
+
+/// What an actor may do at the pushing centre, as the back office holds it now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountStanding {
+    pub role: Role,
+    pub active: bool,
+    /// Whether the account belongs to the pushing device's centre.
+    pub of_center: bool,
 }
 
 /// One change id the back office now holds.
@@ -127,6 +155,21 @@ pub struct AppliedChange {
     pub content_hash: String,
     pub seq: u64,
     pub kind: &'static str,
+    pub actor: String,
+    /// Its place in `Plan::results`, whose `Applied` outcome gets its place in the log.
+    pub result: usize,
+    /// Whether it goes into the centre's log (`Plan::peer_log`) or is kept apart (a session
+    /// event).
+    pub logged: bool,
+}
+
+/// A session event to keep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub change_id: String,
+    pub clerk: String,
+    pub event: SessionEvent,
+    pub hlc: HlcStamp,
 }
 
 /// What to write: the outcomes and every row that changes.
@@ -134,33 +177,46 @@ pub struct AppliedChange {
 pub struct Plan {
     /// One per entry, in the order pushed.
     pub results: Vec<PushResult>,
-    /// One per entry of `peer_log`, in the same order.
+    /// Every applied entry, in the order judged.
     pub applied: Vec<AppliedChange>,
     /// Citizens to insert or update at the pushing centre.
     pub citizens: Vec<Citizen>,
     /// The final state of every request the push created or changed.
     pub requests: Vec<ServerRequest>,
     pub payments: Vec<PaymentRow>,
-    /// The applied changes, in order, for the other devices of the centre to pull.
+    /// The applied changes that go into the centre's log, in order, for the other devices of
+    /// the centre to pull.
     pub peer_log: Vec<PeerEntry>,
+    pub sessions: Vec<SessionRow>,
 }
 
 /// One applied change on its way into the centre's log.
 #[derive(Debug, Clone)]
 pub struct PeerEntry {
-    /// Its place in `Plan::results`, whose `Applied` outcome gets the log's sequence.
-    pub result: usize,
     pub hlc: HlcStamp,
     pub change: Change,
 }
 
 impl Plan {
-    /// Gives each applied entry the sequence the centre's log assigned to it (`seqs` in the
-    /// order of `peer_log`), so the device can tell older pulled changes from newer ones.
-    pub fn logged(&mut self, seqs: &[u64]) {
-        for (entry, seq) in self.peer_log.iter().zip(seqs) {
-            self.results[entry.result].outcome = Outcome::Applied { seq: *seq };
+    /// Gives each applied entry its place in the centre's log, so the device can tell older
+    /// pulled changes from newer ones: `seqs` are the sequences the log assigned to
+    /// `peer_log`, in order, after `head`, the log's head before the push. An entry kept
+    /// apart gets the head as it stood when it was applied. Returns the places in the order of
+    /// `applied`.
+    pub fn logged(&mut self, head: u64, seqs: &[u64]) -> Vec<u64> {
+        let mut last = head;
+        let mut seqs = seqs.iter();
+        let mut places = Vec::with_capacity(self.applied.len());
+        for change in &self.applied {
+            if change.logged
+                && let Some(seq) = seqs.next()
+            {
+                last = *seq;
+            }
+            self.results[change.result].outcome = Outcome::Applied { seq: last };
+            places.push(last);
         }
+        places
     }
 }
 
@@ -216,11 +272,15 @@ pub fn plan(
                             snapshot
                                 .applied
                                 .insert(entry.id.clone(), (hash.clone(), None));
+                            let logged = !matches!(effect, Effect::Session(_));
                             plan.applied.push(AppliedChange {
                                 id: entry.id.clone(),
                                 content_hash: hash,
                                 seq: entry.seq,
                                 kind: entry.change.kind(),
+                                actor: entry.actor.clone(),
+                                result: i,
+                                logged,
                             });
                             match effect {
                                 Effect::Citizen(c) => {
@@ -231,13 +291,15 @@ pub fn plan(
                                     touched.push(id);
                                     plan.payments.push(row);
                                 }
+                                Effect::Session(row) => plan.sessions.push(row),
                                 Effect::None => {}
                             }
-                            plan.peer_log.push(PeerEntry {
-                                result: i,
-                                hlc: entry.hlc.clone(),
-                                change: entry.change.clone(),
-                            });
+                            if logged {
+                                plan.peer_log.push(PeerEntry {
+                                    hlc: entry.hlc.clone(),
+                                    change: entry.change.clone(),
+                                });
+                            }
                             // Its sequence comes when the storage appends it to the log.
                             Outcome::Applied { seq: 0 }
                         }
@@ -287,6 +349,7 @@ enum Effect {
     Citizen(Citizen),
     Request(String),
     Payment(String, PaymentRow),
+    Session(SessionRow),
     None,
 }
 
@@ -335,12 +398,82 @@ fn request_in_scope<'s>(
     Ok(request)
 }
 
+/// The act a change needs of its actor's role. Every change a device makes today is the
+/// counter's everyday work; a kind added later decides here what it needs.
+pub fn needed_act(change: &Change) -> Act {
+    match change {
+        Change::CitizenRegistered { .. }
+        | Change::RequestCreated { .. }
+        | Change::RequestTransition { .. }
+        | Change::DocumentMarked { .. }
+        | Change::PaymentRecorded { .. }
+        | Change::FeeWaived { .. }
+        | Change::CounterAdded { .. }
+        | Change::TicketIssued { .. }
+        | Change::TicketStep { .. }
+        | Change::TicketTransferred { .. }
+        | Change::FeedbackRecorded { .. }
+        | Change::ClerkSession { .. } => Act::Counter,
+    }
+}
+
+/// Checks the entry's actor as the back office holds it now (see "Actors" above).
+fn check_actor(pusher: Pusher<'_>, entry: &PushEntry, snapshot: &Snapshot) -> Result<(), Outcome> {
+    if let Change::ClerkSession {
+        clerk,
+        event: SessionEvent::LoginFailed,
+    } = &entry.change
+    {
+        // Not echoed: a name that is no account may be a password typed in the wrong field.
+        if clerk != UNKNOWN_CLERK && !snapshot.accounts.contains_key(clerk) {
+            return Err(invalid(format!(
+                "a failed login names an account or '{UNKNOWN_CLERK}', never the name as typed"
+            )));
+        }
+        return Ok(());
+    }
+    let actor = &entry.actor;
+    let center = pusher.center;
+    let not_active = |why: &str, what_to_do: &str| {
+        Err(refused(
+            RefusalCode::OutOfScope,
+            format!("'{actor}' is not an active clerk of centre {center} ({why}): {what_to_do}"),
+        ))
+    };
+    let act = needed_act(&entry.change);
+    match snapshot.accounts.get(actor) {
+        None => not_active(
+            "no account has this user name",
+            "log in as a clerk of the centre",
+        ),
+        Some(standing) if !standing.of_center => not_active(
+            "the account belongs to other centres",
+            "log in as a clerk of the centre",
+        ),
+        Some(standing) if !standing.active => not_active(
+            "the account is disabled",
+            "enable the account or log in as another clerk",
+        ),
+        Some(standing) if !standing.role.allows(act) => Err(refused(
+            RefusalCode::OutOfScope,
+            format!(
+                "'{actor}' is {} of centre {center} and may not {}: log in as {}",
+                a_role(standing.role),
+                act.describe(),
+                a_role(Role::needed_for(act))
+            ),
+        )),
+        Some(_) => Ok(()),
+    }
+}
+
 fn judge(
     pusher: Pusher<'_>,
     entry: &PushEntry,
     snapshot: &mut Snapshot,
     scheme: &dyn NationalIdScheme,
 ) -> Result<Effect, Outcome> {
+    check_actor(pusher, entry, snapshot)?;
     match &entry.change {
         Change::CitizenRegistered { citizen } => {
             let canonical = scheme
@@ -598,6 +731,21 @@ fn judge(
         | Change::TicketStep { .. }
         | Change::TicketTransferred { .. }
         | Change::FeedbackRecorded { .. } => Ok(Effect::None),
+        Change::ClerkSession { clerk, event } => {
+            if *event != SessionEvent::LoginFailed && *clerk != entry.actor {
+                return Err(invalid(format!(
+                    "this {} event is about '{clerk}' but was made by '{}': a session event is its clerk's own",
+                    event.as_str(),
+                    entry.actor
+                )));
+            }
+            Ok(Effect::Session(SessionRow {
+                change_id: entry.id.clone(),
+                clerk: clerk.clone(),
+                event: *event,
+                hlc: entry.hlc.clone(),
+            }))
+        }
     }
 }
 
@@ -669,6 +817,7 @@ mod tests {
             id: id.into(),
             seq,
             hlc: "000000000000001-000000-ws".parse().unwrap(),
+            actor: "eleni".into(),
             change: Change::RequestTransition {
                 id: "r1".into(),
                 action,
@@ -679,11 +828,35 @@ mod tests {
         }
     }
 
-    fn run(
-        server: Option<ServerRequest>,
-        applied: &[(&str, &str)],
-        entries: &[PushEntry],
-    ) -> Vec<Outcome> {
+    fn session(id: &str, seq: u64, actor: &str, clerk: &str, event: SessionEvent) -> PushEntry {
+        PushEntry {
+            id: id.into(),
+            seq,
+            hlc: "000000000000001-000000-ws".parse().unwrap(),
+            actor: actor.into(),
+            change: Change::ClerkSession {
+                clerk: clerk.into(),
+                event,
+            },
+        }
+    }
+
+    /// The accounts the back office holds, as centre ATH-01 sees them: eleni works there,
+    /// maria did (disabled), kostas supervises elsewhere.
+    fn accounts() -> HashMap<String, AccountStanding> {
+        let standing = |role, active, of_center| AccountStanding {
+            role,
+            active,
+            of_center,
+        };
+        HashMap::from([
+            ("eleni".into(), standing(Role::Clerk, true, true)),
+            ("maria".into(), standing(Role::Clerk, false, true)),
+            ("kostas".into(), standing(Role::Supervisor, true, false)),
+        ])
+    }
+
+    fn planned(snapshot: Snapshot, entries: &[PushEntry]) -> Plan {
         let prefix = ReceiptPrefix::parse("0000").unwrap();
         let pusher = Pusher {
             device: "ATH-01-0000",
@@ -691,7 +864,18 @@ mod tests {
             center_kind: CenterKind::Stationary,
             prefix: &prefix,
         };
-        let mut snapshot = Snapshot::default();
+        plan(pusher, entries, snapshot, &PlainId)
+    }
+
+    fn run(
+        server: Option<ServerRequest>,
+        applied: &[(&str, &str)],
+        entries: &[PushEntry],
+    ) -> Vec<Outcome> {
+        let mut snapshot = Snapshot {
+            accounts: accounts(),
+            ..Snapshot::default()
+        };
         if let Some(request) = server {
             snapshot.requests.insert(request.id.clone(), request);
         }
@@ -700,7 +884,7 @@ mod tests {
                 .applied
                 .insert((*id).into(), ((*hash).into(), Some(7)));
         }
-        plan(pusher, entries, snapshot, &PlainId)
+        planned(snapshot, entries)
             .results
             .into_iter()
             .map(|r| r.outcome)
@@ -846,5 +1030,124 @@ mod tests {
             RequestStatus::Rejected
         );
         assert!(agency_decision(&taken, Action::Deliver, None).is_err());
+    }
+
+    fn message(outcome: &Outcome) -> &str {
+        match outcome {
+            Outcome::Refused { message, .. } | Outcome::Conflict { message, .. } => message,
+            other => panic!("not refused: {other:?}"),
+        }
+    }
+
+    /// Who may push, one row per actor: the entry applies only under an active account of the
+    /// pushing centre, and a refused actor blocks what follows on the same request.
+    #[test]
+    fn actors_are_checked_as_the_back_office_holds_them() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("eleni", "applied", ""),
+            (
+                "nobody",
+                "refused:OutOfScope",
+                "no account has this user name",
+            ),
+            ("maria", "refused:OutOfScope", "enable the account"),
+            ("kostas", "refused:OutOfScope", "belongs to other centres"),
+            ("", "refused:OutOfScope", "no account"),
+        ];
+        for (actor, expected, why) in cases {
+            let mut cancel = step("e1", 1, Action::Cancel, RequestStatus::Ready);
+            cancel.actor = (*actor).into();
+            let then = step("e2", 2, Action::Deliver, RequestStatus::Cancelled);
+            let outcomes = run(
+                Some(request("ATH-01", RequestStatus::Ready, true)),
+                &[],
+                &[cancel, then],
+            );
+            assert_eq!(code(&outcomes[0]), *expected, "{actor}");
+            if !why.is_empty() {
+                let text = message(&outcomes[0]);
+                assert!(
+                    text.starts_with(&format!(
+                        "'{actor}' is not an active clerk of centre ATH-01 ("
+                    )) && text.contains(why),
+                    "{text}"
+                );
+                assert_eq!(code(&outcomes[1]), "refused:Blocked", "{actor}");
+            }
+        }
+        // A retry of an entry applied before the account was disabled is still a duplicate.
+        let mut cancel = step("e1", 1, Action::Cancel, RequestStatus::Ready);
+        cancel.actor = "maria".into();
+        let hash = content_hash(&cancel.change);
+        let outcomes = run(
+            Some(request("ATH-01", RequestStatus::Cancelled, true)),
+            &[("e1", &hash)],
+            &[cancel],
+        );
+        assert_eq!(code(&outcomes[0]), "duplicate");
+    }
+
+    #[test]
+    fn session_events_are_checked_and_kept_out_of_the_log() {
+        use SessionEvent::*;
+        let cases: &[(&str, &str, SessionEvent, &str)] = &[
+            ("eleni", "eleni", Login, "applied"),
+            ("(unknown)", "(unknown)", LoginFailed, "applied"),
+            ("maria", "maria", LoginFailed, "applied"),
+            ("kostas", "kostas", LoginFailed, "applied"),
+            ("eleni", "(unknown)", LoginFailed, "applied"),
+            (
+                "(unknown)",
+                "correct horse battery",
+                LoginFailed,
+                "refused:Invalid",
+            ),
+            ("maria", "maria", Login, "refused:OutOfScope"),
+            ("(unknown)", "(unknown)", Logout, "refused:OutOfScope"),
+            ("eleni", "maria", Lock, "refused:Invalid"),
+        ];
+        for (actor, clerk, event, expected) in cases {
+            let outcomes = run(None, &[], &[session("s1", 1, actor, clerk, *event)]);
+            assert_eq!(code(&outcomes[0]), *expected, "{actor} {clerk} {event:?}");
+            if *clerk == "correct horse battery" {
+                assert!(!message(&outcomes[0]).contains(clerk));
+            }
+        }
+        // Between two logged changes, a session event gets the log's head as it stood then.
+        let snapshot = Snapshot {
+            accounts: accounts(),
+            requests: HashMap::from([(
+                "r1".to_owned(),
+                request("ATH-01", RequestStatus::Ready, true),
+            )]),
+            ..Snapshot::default()
+        };
+        let mut plan = planned(
+            snapshot,
+            &[
+                session("s1", 1, "eleni", "eleni", Login),
+                step("e1", 2, Action::Deliver, RequestStatus::Ready),
+                session("s2", 3, "eleni", "eleni", Logout),
+            ],
+        );
+        assert_eq!(plan.peer_log.len(), 1);
+        assert_eq!(
+            plan.sessions
+                .iter()
+                .map(|s| (s.change_id.as_str(), s.event))
+                .collect::<Vec<_>>(),
+            vec![("s1", Login), ("s2", Logout)]
+        );
+        assert_eq!(plan.logged(40, &[41]), vec![40, 41, 41]);
+        let seqs: Vec<_> = plan
+            .results
+            .iter()
+            .map(|r| match r.outcome {
+                Outcome::Applied { seq } => seq,
+                _ => panic!("{r:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, vec![40, 41, 41]);
+        assert!(plan.applied.iter().all(|c| c.actor == "eleni"));
     }
 }

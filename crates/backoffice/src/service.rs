@@ -1,9 +1,11 @@
 //! The back office's operations over any storage: credentials (random, stored only as
-//! hashes), the server's hybrid clock, and the checks that need no database.
+//! hashes), clerk accounts (passwords checked, kept only as Argon2id verifiers), the server's
+//! hybrid clock, and the checks that need no database.
 
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
+use guichet_domain::account::{Role, Verifier, check_password, check_username};
 use guichet_domain::catalogue::{Catalogue, CenterKind, is_valid_code};
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
 use guichet_domain::hlc::Hlc;
@@ -16,7 +18,10 @@ use rand::Rng;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::model::{Center, Device, EnrolmentCode, ServerRequest, Stamp};
+use crate::model::{
+    AccountChange, Center, Clerk, Device, EnrolmentCode, NewClerk, ServerRequest, Stamp,
+    check_membership,
+};
 use crate::plan::hex;
 use crate::storage::{ExchangeContext, Storage};
 
@@ -29,6 +34,9 @@ pub const DEFAULT_CODE_VALIDITY_HOURS: i64 = 72;
 /// Symbols of enrolment codes: no 0/O or 1/I/L, so a code read over the phone survives.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
+/// The longest display name an account may have.
+const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
 #[derive(Debug, Clone)]
 pub struct BackOffice {
     storage: Arc<dyn Storage>,
@@ -39,6 +47,18 @@ pub struct BackOffice {
 /// The hash under which a credential or code is stored.
 pub fn secret_hash(secret: &str) -> String {
     hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// The verifier of a password that passed `check_password`, with a fresh random salt. Argon2id
+/// at 64 MiB takes a good part of a second: it runs on the blocking pool.
+async fn new_verifier(password: &str) -> Result<Verifier> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill(&mut salt);
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || Verifier::new(&password, salt))
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?
+        .map_err(Error::from)
 }
 
 fn normalize_code(code: &str) -> String {
@@ -166,6 +186,15 @@ impl BackOffice {
             )
             .await?;
         tracing::info!(device = %device.code, center = %center.code, "device enrolled");
+        // An account changed after this read is in the centre's log too, which the device
+        // pulls from the start.
+        let accounts = self
+            .storage
+            .accounts(Some(&center.code))
+            .await?
+            .into_iter()
+            .map(|stored| stored.account)
+            .collect();
         Ok(EnrollResponse {
             center_code: center.code,
             center_name: center.name,
@@ -173,7 +202,95 @@ impl BackOffice {
             device_code: device.code,
             receipt_prefix: device.receipt_prefix,
             token,
+            accounts,
         })
+    }
+
+    /// Adds an account after checking its user name, display name, centres and password; the
+    /// password is kept only as its verifier. The devices of its centres get it at their next
+    /// sync.
+    pub async fn add_clerk(&self, new: &NewClerk) -> Result<Clerk> {
+        check_username(&new.username)?;
+        let display_name = new.display_name.trim();
+        if display_name.is_empty() || display_name.chars().count() > MAX_DISPLAY_NAME_CHARS {
+            return Err(Error::Invalid(format!(
+                "the account needs a display name (the person's full name) of 1 to \
+                 {MAX_DISPLAY_NAME_CHARS} characters"
+            )));
+        }
+        let mut centers: Vec<String> = new.centers.iter().map(|c| c.trim().to_owned()).collect();
+        centers.sort();
+        centers.dedup();
+        check_membership(&new.username, new.role, &centers)?;
+        // Checked again when the account is written; here so that a mistyped centre is refused
+        // before the password is hashed.
+        for code in &centers {
+            self.storage.center(code).await?;
+        }
+        check_password(&new.username, &new.password)?;
+        let account = guichet_domain::account::Account {
+            username: new.username.clone(),
+            display_name: display_name.to_owned(),
+            role: new.role,
+            active: true,
+            verifier: new_verifier(&new.password).await?,
+        };
+        let stored = self
+            .storage
+            .add_account(&account, &centers, &self.stamp())
+            .await?;
+        tracing::info!(role = %stored.account.role, centres = stored.centers.len(), "account added");
+        Ok(Clerk::from(&stored))
+    }
+
+    /// The accounts of one centre, or of all, without their verifiers.
+    pub async fn clerks(&self, center: Option<&str>) -> Result<Vec<Clerk>> {
+        if let Some(code) = center {
+            self.storage.center(code).await?;
+        }
+        Ok(self
+            .storage
+            .accounts(center)
+            .await?
+            .iter()
+            .map(Clerk::from)
+            .collect())
+    }
+
+    pub async fn disable_clerk(&self, username: &str) -> Result<Clerk> {
+        self.change_clerk(username, &AccountChange::Disable).await
+    }
+
+    pub async fn enable_clerk(&self, username: &str) -> Result<Clerk> {
+        self.change_clerk(username, &AccountChange::Enable).await
+    }
+
+    /// Gives an account a new password, checked like a first one.
+    pub async fn reset_clerk_password(&self, username: &str, password: &str) -> Result<Clerk> {
+        check_password(username, password)?;
+        let verifier = new_verifier(password).await?;
+        self.change_clerk(username, &AccountChange::Verifier(verifier))
+            .await
+    }
+
+    pub async fn change_clerk_role(&self, username: &str, role: Role) -> Result<Clerk> {
+        self.change_clerk(username, &AccountChange::Role(role))
+            .await
+    }
+
+    async fn change_clerk(&self, username: &str, change: &AccountChange) -> Result<Clerk> {
+        let stored = self
+            .storage
+            .change_account(username, change, &self.stamp())
+            .await?;
+        let what = match change {
+            AccountChange::Disable => "account disabled",
+            AccountChange::Enable => "account enabled",
+            AccountChange::Verifier(_) => "account password reset",
+            AccountChange::Role(_) => "account role changed",
+        };
+        tracing::info!(role = %stored.account.role, "{what}");
+        Ok(Clerk::from(&stored))
     }
 
     /// Issues a credential for the agency API, good for `agency` only: its requests and the

@@ -7,7 +7,11 @@ use std::io::Write;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use guichet_backoffice::{AppState, BackOffice, app};
-use guichet_protocol::{ApiError, EnrollResponse, ErrorCode, ExchangeResponse, MAX_BODY_BYTES};
+use guichet_domain::account::Role;
+use guichet_fixtures::DEMO_PASSWORD;
+use guichet_protocol::{
+    ApiError, EnrollResponse, ErrorCode, ExchangeResponse, MAX_BODY_BYTES, Pulled,
+};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -360,4 +364,179 @@ async fn serve_stops_on_its_shutdown_future() {
     ));
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
+}
+
+/// Clerk accounts through the admin API: answers never hold a verifier, bad input is 4xx with
+/// a stable code and changes nothing, and every change reaches the centre's devices.
+#[tokio::test]
+async fn clerk_accounts_over_the_admin_api() {
+    let api = Api::new();
+    let device = api.enrolled().await;
+    let (status, answer) = api
+        .json(
+            "GET",
+            "/admin/v1/clerks",
+            Some("wrong"),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(error_code(&answer), ErrorCode::Unauthorized);
+
+    let new = |username: &str, role: &str, centres: &[&str], password: &str| {
+        serde_json::json!({
+            "username": username,
+            "display_name": "Eleni Papadopoulou",
+            "role": role,
+            "centres": centres,
+            "password": password,
+        })
+    };
+    let (status, added) = api
+        .json(
+            "POST",
+            "/admin/v1/clerks",
+            Some(ADMIN),
+            new("eleni", "clerk", &["ATH-01"], DEMO_PASSWORD),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    assert_eq!(added["username"], "eleni");
+    assert_eq!(added["centres"], serde_json::json!(["ATH-01"]));
+    assert_eq!(added["active"], true);
+    assert!(added.get("verifier").is_none(), "{added}");
+
+    let refusals: &[(serde_json::Value, StatusCode, ErrorCode, &str)] = &[
+        (
+            new("eleni", "clerk", &["ATH-01"], DEMO_PASSWORD),
+            StatusCode::CONFLICT,
+            ErrorCode::Conflict,
+            "already exists",
+        ),
+        (
+            new("maria", "boss", &["ATH-01"], DEMO_PASSWORD),
+            StatusCode::BAD_REQUEST,
+            ErrorCode::Malformed,
+            "unknown variant",
+        ),
+        (
+            new("maria", "clerk", &["ATH-01"], "short"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Malformed,
+            "at least 10 characters",
+        ),
+        (
+            new("Maria!", "clerk", &["ATH-01"], DEMO_PASSWORD),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Malformed,
+            "is not a user name",
+        ),
+        (
+            new("maria", "clerk", &["ATH-01", "THE-01"], DEMO_PASSWORD),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Malformed,
+            "a clerk belongs to exactly one",
+        ),
+        (
+            new("maria", "supervisor", &[], DEMO_PASSWORD),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::Malformed,
+            "needs a centre",
+        ),
+        (
+            new("maria", "clerk", &["NOPE-01"], DEMO_PASSWORD),
+            StatusCode::NOT_FOUND,
+            ErrorCode::NotFound,
+            "no centre 'NOPE-01'",
+        ),
+    ];
+    for (body, status, code, needle) in refusals {
+        let (got, answer) = api
+            .json("POST", "/admin/v1/clerks", Some(ADMIN), body.clone())
+            .await;
+        assert_eq!(got, *status, "{body}: {answer}");
+        assert_eq!(error_code(&answer), *code, "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(needle), "{message}");
+    }
+    let (status, listed) = api
+        .json(
+            "GET",
+            "/admin/v1/clerks?center=ATH-01",
+            Some(ADMIN),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert!(!listed.to_string().contains("argon2"), "{listed}");
+
+    let step = |path: &str, body: serde_json::Value| {
+        let path = format!("/admin/v1/clerks/{path}");
+        let api = &api;
+        async move { api.json("POST", &path, Some(ADMIN), body).await }
+    };
+    let (status, disabled) = step("eleni/disable", serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{disabled}");
+    assert_eq!(disabled["active"], false);
+    let (status, answer) = step("eleni/disable", serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(error_code(&answer), ErrorCode::Conflict);
+    let (status, answer) = step("ghost/enable", serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error_code(&answer), ErrorCode::NotFound);
+    let (status, answer) = step("eleni/promote", serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("reset-password")
+    );
+    let (status, answer) = step(
+        "eleni/reset-password",
+        serde_json::json!({"password": "eleni-2026-x"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("user name")
+    );
+    let (status, answer) = step("eleni/role", serde_json::json!({"rank": "supervisor"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    let (status, promoted) = step("eleni/role", serde_json::json!({"role": "supervisor"})).await;
+    assert_eq!(status, StatusCode::OK, "{promoted}");
+    assert_eq!(promoted["role"], "supervisor");
+    assert_eq!(promoted["active"], false);
+
+    // The device pulls each change once, in order.
+    let (status, answer) = api
+        .json(
+            "POST",
+            "/sync/v1/exchange",
+            Some(&device.token),
+            serde_json::json!({"cursor": 0, "limit": 100}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let answer: ExchangeResponse = serde_json::from_value(answer).unwrap();
+    let accounts: Vec<_> = answer
+        .changes
+        .iter()
+        .filter_map(|c| match &c.body {
+            Pulled::Account { account } => Some((account.active, account.role)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        accounts,
+        [
+            (true, Role::Clerk),
+            (false, Role::Clerk),
+            (false, Role::Supervisor)
+        ]
+    );
 }

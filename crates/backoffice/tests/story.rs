@@ -1,12 +1,17 @@
-//! One conformance story, run against every storage backend: centres, catalogue, enrolment,
-//! exactly-once pushes, scope, agency decisions pulled once, peers, the conflict rule, and
+//! One conformance story, run against every storage backend: centres, catalogue, clerk
+//! accounts and their log entries, enrolment, exactly-once pushes, scope, the actor of each
+//! change, session events, agency decisions pulled once, peers, the conflict rule, and
 //! revocation.
 
 mod common;
 
 use std::sync::Arc;
 
+use common::CLERK;
+use guichet_backoffice::model::NewClerk;
+use guichet_backoffice::storage::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use guichet_backoffice::{BackOffice, Error, Storage};
+use guichet_domain::account::{Role, SessionEvent, UNKNOWN_CLERK};
 use guichet_domain::catalogue::CenterKind;
 use guichet_domain::feedback::PaymentMethod;
 use guichet_domain::request::{Action, RequestStatus};
@@ -34,12 +39,30 @@ fn refusal(outcome: &Outcome) -> Option<RefusalCode> {
 
 /// A hand-made entry, the way a (possibly faulty or hostile) device could send it.
 fn crafted(id: &str, seq: u64, change: Change) -> PushEntry {
+    crafted_by(CLERK, id, seq, change)
+}
+
+fn crafted_by(actor: &str, id: &str, seq: u64, change: Change) -> PushEntry {
     PushEntry {
         id: id.into(),
         seq,
         hlc: "001773133200000-000099-crafted".parse().unwrap(),
+        actor: actor.into(),
         change,
     }
+}
+
+/// The accounts in a page of pulled changes, in log order: user name, active, role.
+fn pulled_accounts(changes: &[guichet_protocol::PulledChange]) -> Vec<(String, bool, Role)> {
+    changes
+        .iter()
+        .filter_map(|c| match &c.body {
+            Pulled::Account { account } => {
+                Some((account.username.clone(), account.active, account.role))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 async fn story(storage: Arc<dyn Storage>) {
@@ -66,6 +89,54 @@ async fn story(storage: Arc<dyn Storage>) {
         office.publish_catalogue(&catalogue).await,
         Err(Error::Conflict(_))
     ));
+
+    // Accounts: a clerk belongs to one centre, a supervisor may have several. Refusals
+    // change nothing.
+    common::add_clerk(&office, CLERK, Role::Clerk, &["ATH-01"]).await;
+    let kostas =
+        common::add_clerk(&office, "kostas", Role::Supervisor, &["THE-01", "ATH-01"]).await;
+    assert_eq!(kostas.centers, ["ATH-01", "THE-01"]);
+    common::add_clerk(&office, "nikos", Role::Clerk, &["THE-01"]).await;
+    let new_clerk = |username: &str, centers: &[&str]| NewClerk {
+        username: username.into(),
+        display_name: "Someone".into(),
+        role: Role::Clerk,
+        centers: centers.iter().map(|c| (*c).to_owned()).collect(),
+        password: guichet_fixtures::DEMO_PASSWORD.into(),
+    };
+    assert!(matches!(
+        office.add_clerk(&new_clerk("nikos", &["ATH-01"])).await,
+        Err(Error::ClerkExists { .. })
+    ));
+    assert!(matches!(
+        office.add_clerk(&new_clerk("zoe", &["NOPE-01"])).await,
+        Err(Error::NotFound { what: "centre", .. })
+    ));
+    assert!(matches!(
+        office
+            .add_clerk(&new_clerk("zoe", &["ATH-01", "THE-01"]))
+            .await,
+        Err(Error::ClerkOfManyCentres { count: 2, .. })
+    ));
+    assert!(matches!(
+        office.change_clerk_role("kostas", Role::Clerk).await,
+        Err(Error::ClerkOfManyCentres { count: 2, .. })
+    ));
+    assert!(matches!(
+        office.disable_clerk("zoe").await,
+        Err(Error::UnknownClerk { .. })
+    ));
+    let names = |clerks: Vec<guichet_backoffice::model::Clerk>| {
+        clerks.into_iter().map(|c| c.username).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(office.clerks(Some("ATH-01")).await.unwrap()),
+        [CLERK, "kostas"]
+    );
+    assert_eq!(
+        names(office.clerks(None).await.unwrap()),
+        [CLERK, "kostas", "nikos"]
+    );
 
     // Enrolment: one-time codes, unique prefixes.
     let code = office
@@ -100,60 +171,80 @@ async fn story(storage: Arc<dyn Storage>) {
     let device_a = office.authenticate(&a.token).await.unwrap();
     assert_eq!(device_a.center, "ATH-01");
 
-    // The clerk works offline on a real workstation.
+    // The enrolment answer carries the centre's accounts, with the verifiers the device checks
+    // logins against; the first pull brings the catalogue and the same accounts, in log order.
+    let enrolled: Vec<&str> = a.accounts.iter().map(|c| c.username.as_str()).collect();
+    assert_eq!(enrolled, [CLERK, "kostas"]);
+    assert!(
+        a.accounts[0]
+            .verifier
+            .matches(guichet_fixtures::DEMO_PASSWORD)
+    );
+    let first_pull = office
+        .exchange(&device_a, &exchange(Vec::new(), 0))
+        .await
+        .unwrap();
+    assert!(
+        matches!(first_pull.changes[0].body, Pulled::Catalogue { .. }),
+        "the first pull brings the catalogue"
+    );
+    assert_eq!(
+        pulled_accounts(&first_pull.changes),
+        [
+            (CLERK.to_owned(), true, Role::Clerk),
+            ("kostas".to_owned(), true, Role::Supervisor)
+        ]
+    );
+
+    // The clerk logs in and works offline on a real workstation.
     let dir = TempDir::new().unwrap();
     let mut ws = common::workstation(&dir, &a);
+    ws.apply_exchange(&[], &first_pull).unwrap();
     let service = common::paid_service("ATH-01");
-    let person = ws.register_citizen("eleni", &citizen(1)).unwrap();
+    let person = ws.register_citizen(&citizen(1)).unwrap();
     let today = ws.today();
     let request = ws
-        .create_request(
-            "eleni",
-            &NewRequest {
-                citizen: person.national_id.clone(),
-                service: service.code.clone(),
-                form: valid_form(&service, today),
-                documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
-                visit: None,
-                submit: true,
-            },
-        )
+        .create_request(&NewRequest {
+            citizen: person.national_id.clone(),
+            service: service.code.clone(),
+            form: valid_form(&service, today),
+            documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
+            visit: None,
+            submit: true,
+        })
         .unwrap();
     let receipt = request.summary.receipt.clone();
     let fee = service.fee.amount().unwrap().decimal();
-    ws.pay("eleni", &receipt, &fee, PaymentMethod::Cash)
-        .unwrap();
-    ws.advance("eleni", &receipt, Action::Dispatch, None)
-        .unwrap();
+    ws.pay(&receipt, &fee, PaymentMethod::Cash).unwrap();
+    ws.advance(&receipt, Action::Dispatch, None).unwrap();
     let batch = common::pending(&ws, 0);
     assert!(batch.len() >= 5, "{batch:?}");
+    assert!(batch.iter().all(|e| e.actor == CLERK), "{batch:?}");
+    let is_session = |e: &PushEntry| matches!(e.change, Change::ClerkSession { .. });
+    assert!(batch.iter().any(is_session), "the login travels too");
 
-    // Applied once, then every retry is a duplicate.
+    // Applied once, then every retry is a duplicate. A session event is not in the log: it
+    // gets the log's place it was applied at.
     let first = office
-        .exchange(&device_a, &exchange(batch.clone(), 0))
+        .exchange(&device_a, &exchange(batch.clone(), first_pull.cursor))
         .await
         .unwrap();
-    let mut last_seq = 0;
-    for result in &first.results {
+    let mut last_seq = first_pull.cursor;
+    for (entry, result) in batch.iter().zip(&first.results) {
         let Outcome::Applied { seq } = result.outcome else {
             panic!("{result:?}");
         };
-        assert!(seq > last_seq, "the log orders applied entries as pushed");
+        if is_session(entry) {
+            assert_eq!(seq, last_seq, "{entry:?}");
+        } else {
+            assert!(seq > last_seq, "the log orders applied entries as pushed");
+        }
         last_seq = seq;
     }
     assert!(
-        first
-            .changes
-            .iter()
-            .any(|c| matches!(c.body, Pulled::Catalogue { .. })),
-        "the first pull brings the catalogue"
-    );
-    assert!(
-        first
-            .changes
-            .iter()
-            .all(|c| !matches!(c.body, Pulled::Peer { .. })),
-        "a device's own changes are not echoed back"
+        first.changes.is_empty(),
+        "a device's own changes are not echoed back: {:?}",
+        first.changes
     );
     let mut cursor_a = first.cursor;
     let again = office
@@ -170,11 +261,13 @@ async fn story(storage: Arc<dyn Storage>) {
     cursor_a = again.cursor;
 
     // The same id with other content is refused.
-    let mut reused = batch[0].clone();
+    let mut reused = batch
+        .iter()
+        .find(|e| matches!(e.change, Change::CitizenRegistered { .. }))
+        .unwrap()
+        .clone();
     if let Change::CitizenRegistered { citizen } = &mut reused.change {
         citizen.given_name = "Someone Else".into();
-    } else {
-        panic!("the first change is the citizen: {reused:?}");
     }
     let answer = office
         .exchange(&device_a, &exchange(vec![reused], cursor_a))
@@ -217,7 +310,8 @@ async fn story(storage: Arc<dyn Storage>) {
         .unwrap();
     assert_ne!(t.receipt_prefix, a.receipt_prefix);
     let device_t = office.authenticate(&t.token).await.unwrap();
-    let meddle = crafted(
+    let meddle = crafted_by(
+        "nikos",
         "meddle-1",
         1,
         Change::RequestTransition {
@@ -287,6 +381,138 @@ async fn story(storage: Arc<dyn Storage>) {
     assert!(nothing.changes.is_empty());
     assert_eq!(nothing.cursor, cursor_a);
 
+    // An account added and disabled after enrolment. Changes pushed under an actor that is not
+    // an active clerk of the centre (unknown, disabled, of another centre) are refused and
+    // change nothing.
+    assert!(
+        common::add_clerk(&office, "maria", Role::Clerk, &["ATH-01"])
+            .await
+            .active
+    );
+    assert!(!office.disable_clerk("maria").await.unwrap().active);
+    assert!(matches!(
+        office.disable_clerk("maria").await,
+        Err(Error::AccountUnchanged { .. })
+    ));
+    for (actor, why) in [
+        ("ghost", "no account has this user name"),
+        ("maria", "enable the account"),
+        ("nikos", "belongs to other centres"),
+    ] {
+        let cancel = crafted_by(
+            actor,
+            &format!("cancel-as-{actor}"),
+            50,
+            Change::RequestTransition {
+                id: request.summary.id.clone(),
+                action: Action::Cancel,
+                from: RequestStatus::Ready,
+                to: RequestStatus::Cancelled,
+                reason: Some("the citizen withdrew".into()),
+            },
+        );
+        let answer = office
+            .exchange(&device_a, &exchange(vec![cancel], cursor_a))
+            .await
+            .unwrap();
+        match &answer.results[0].outcome {
+            Outcome::Refused {
+                code: RefusalCode::OutOfScope,
+                message,
+            } => assert!(
+                message.starts_with(&format!(
+                    "'{actor}' is not an active clerk of centre ATH-01"
+                )) && message.contains(why),
+                "{message}"
+            ),
+            other => panic!("{actor}: {other:?}"),
+        }
+    }
+    assert_eq!(
+        office
+            .storage()
+            .request_by_receipt(canonical.as_str())
+            .await
+            .unwrap()
+            .status,
+        RequestStatus::Ready
+    );
+
+    // Every change to the account reaches the device in its next pull, in log order.
+    office.enable_clerk("maria").await.unwrap();
+    office
+        .change_clerk_role("maria", Role::Supervisor)
+        .await
+        .unwrap();
+    office
+        .reset_clerk_password("maria", "another long passphrase")
+        .await
+        .unwrap();
+    office.disable_clerk("maria").await.unwrap();
+    let pulled = office
+        .exchange(&device_a, &exchange(Vec::new(), cursor_a))
+        .await
+        .unwrap();
+    let maria = |active, role| ("maria".to_owned(), active, role);
+    assert_eq!(
+        pulled_accounts(&pulled.changes),
+        [
+            maria(true, Role::Clerk),
+            maria(false, Role::Clerk),
+            maria(true, Role::Clerk),
+            maria(true, Role::Supervisor),
+            maria(true, Role::Supervisor),
+            maria(false, Role::Supervisor),
+        ]
+    );
+    assert_eq!(pulled.changes.len(), 6, "{:?}", pulled.changes);
+    let verifiers: Vec<String> = pulled
+        .changes
+        .iter()
+        .filter_map(|c| match &c.body {
+            Pulled::Account { account } => Some(account.verifier.as_str().to_owned()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(verifiers[0], verifiers[3]);
+    assert_ne!(
+        verifiers[3], verifiers[4],
+        "the reset brings a new verifier"
+    );
+    cursor_a = pulled.cursor;
+
+    // A failed login under a name that is no account is accepted whatever its actor, kept
+    // once, and not in the log.
+    let failed = crafted_by(
+        UNKNOWN_CLERK,
+        "failed-login-1",
+        60,
+        Change::ClerkSession {
+            clerk: UNKNOWN_CLERK.into(),
+            event: SessionEvent::LoginFailed,
+        },
+    );
+    let answer = office
+        .exchange(&device_a, &exchange(vec![failed.clone()], cursor_a))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.results[0].outcome,
+        Outcome::Applied { seq: cursor_a },
+        "a session event gets the log's head"
+    );
+    assert_eq!(answer.cursor, cursor_a);
+    let retry = office
+        .exchange(&device_a, &exchange(vec![failed], cursor_a))
+        .await
+        .unwrap();
+    assert_eq!(
+        retry.results[0].outcome,
+        Outcome::Duplicate {
+            seq: Some(cursor_a)
+        }
+    );
+
     // A second device of the centre sees the first's changes as peers, in pages.
     let code_b = office
         .issue_enrolment_code("ATH-01", chrono::Duration::hours(1))
@@ -300,6 +526,17 @@ async fn story(storage: Arc<dyn Storage>) {
         .await
         .unwrap();
     let device_b = office.authenticate(&b.token).await.unwrap();
+    let disabled: Vec<_> = b
+        .accounts
+        .iter()
+        .filter(|c| !c.active)
+        .map(|c| (c.username.as_str(), c.role))
+        .collect();
+    assert_eq!(
+        disabled,
+        [("maria", Role::Supervisor)],
+        "disabled accounts are enrolled too"
+    );
     let mut seen = Vec::new();
     let mut cursor_b = 0;
     loop {
@@ -328,7 +565,11 @@ async fn story(storage: Arc<dyn Storage>) {
             _ => None,
         })
         .collect();
-    assert_eq!(peers.len(), batch.len(), "{peers:?}");
+    assert_eq!(
+        peers.len(),
+        batch.iter().filter(|e| !is_session(e)).count(),
+        "session events and refused changes do not reach the peers: {peers:?}"
+    );
     assert!(peers.iter().all(|(d, _)| *d == a.device_code));
     assert_eq!(
         seen.iter()
@@ -387,23 +628,18 @@ async fn story(storage: Arc<dyn Storage>) {
 
     // A second request: the agency rejects it while the centre, offline, delivers it.
     let second = ws
-        .create_request(
-            "eleni",
-            &NewRequest {
-                citizen: person.national_id.clone(),
-                service: service.code.clone(),
-                form: valid_form(&service, today),
-                documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
-                visit: None,
-                submit: true,
-            },
-        )
+        .create_request(&NewRequest {
+            citizen: person.national_id.clone(),
+            service: service.code.clone(),
+            form: valid_form(&service, today),
+            documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
+            visit: None,
+            submit: true,
+        })
         .unwrap();
     let receipt2 = second.summary.receipt.clone();
-    ws.pay("eleni", &receipt2, &fee, PaymentMethod::Card)
-        .unwrap();
-    ws.advance("eleni", &receipt2, Action::Dispatch, None)
-        .unwrap();
+    ws.pay(&receipt2, &fee, PaymentMethod::Card).unwrap();
+    ws.advance(&receipt2, Action::Dispatch, None).unwrap();
     let last_seq = batch.last().unwrap().seq;
     let batch2 = common::pending(&ws, last_seq);
     let answer = office
@@ -533,4 +769,65 @@ async fn sqlite_migrations_apply_once_and_data_survives_reopen() {
         .await
         .unwrap();
     assert_eq!(reopened.centers().await.unwrap().len(), 1);
+}
+
+/// What a database of the release before clerk accounts holds: a centre.
+const BEFORE_ACCOUNTS: usize = 3;
+const CENTRE_OF_BEFORE: &str = "INSERT INTO centers (code, name, kind, created_at)
+    VALUES ('ATH-01', 'Athens', 'stationary', '2026-01-05T08:00:00+00:00')";
+
+/// Its centre survives the migration, and accounts can be added to it.
+async fn migrated_from_before_accounts(office: BackOffice) {
+    let centers = office.centers().await.unwrap();
+    assert_eq!(centers.len(), 1);
+    assert_eq!(centers[0].name, "Athens");
+    assert!(office.clerks(None).await.unwrap().is_empty());
+    common::add_clerk(&office, CLERK, Role::Clerk, &["ATH-01"]).await;
+    assert_eq!(office.clerks(Some("ATH-01")).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sqlite_database_of_the_previous_release_migrates_with_its_data() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("bo.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for (version, _, sql) in &SQLITE_MIGRATIONS[..BEFORE_ACCOUNTS] {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", *version as i64)
+                .unwrap();
+        }
+        conn.execute(CENTRE_OF_BEFORE, []).unwrap();
+    }
+    let office = BackOffice::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    migrated_from_before_accounts(office).await;
+}
+
+#[tokio::test]
+async fn postgres_database_of_the_previous_release_migrates_with_its_data() {
+    let db = common::PgDatabase::create().await;
+    {
+        let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
+            .await
+            .unwrap();
+        for (version, _, sql) in &POSTGRES_MIGRATIONS[..BEFORE_ACCOUNTS] {
+            client.batch_execute(sql).await.unwrap();
+            client
+                .execute(
+                    "INSERT INTO schema_version (version) VALUES ($1)",
+                    &[&(*version as i64)],
+                )
+                .await
+                .unwrap();
+        }
+        client.batch_execute(CENTRE_OF_BEFORE).await.unwrap();
+    }
+    migrated_from_before_accounts(BackOffice::new(db.storage().await)).await;
 }

@@ -289,7 +289,17 @@ fn commands_before_setup_write_nothing() {
 #[test]
 fn setup_is_refused_cleanly() {
     let g = Guichet::new();
-    let run = g.run(&["setup", "--center", "bad code!", "--device", "D1", "--admin", "eleni", "--password-stdin", "--demo"]);
+    let run = g.run(&[
+        "setup",
+        "--center",
+        "bad code!",
+        "--device",
+        "D1",
+        "--admin",
+        "eleni",
+        "--password-stdin",
+        "--demo",
+    ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
         run.stderr.contains("centre code 'bad code!'"),
@@ -304,7 +314,17 @@ fn setup_is_refused_cleanly() {
 
     let g = Guichet::demo();
     g.refused(
-        &["setup", "--center", "ATH-02", "--device", "D2", "--admin", "eleni", "--password-stdin", "--demo"],
+        &[
+            "setup",
+            "--center",
+            "ATH-02",
+            "--device",
+            "D2",
+            "--admin",
+            "eleni",
+            "--password-stdin",
+            "--demo",
+        ],
         1,
         "already set up",
     );

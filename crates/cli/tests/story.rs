@@ -267,7 +267,16 @@ fn the_counter_sees_compact_text() {
 #[test]
 fn a_catalogue_file_loads_and_holidays_move_due_dates() {
     let g = Guichet::new();
-    g.ok(&["setup", "--center", "ATH-01", "--device", "D1", "--admin", "eleni", "--password-stdin"]);
+    g.ok(&[
+        "setup",
+        "--center",
+        "ATH-01",
+        "--device",
+        "D1",
+        "--admin",
+        "eleni",
+        "--password-stdin",
+    ]);
     let file = g.data_dir().join("catalogue.json");
     std::fs::write(&file, guichet_fixtures::DEMO_CATALOGUE_JSON).expect("write the catalogue");
     let file = file.to_str().expect("a UTF-8 path");

@@ -146,7 +146,11 @@ pub fn check_password(username: &str, password: &str) -> Result<()> {
         Some(PasswordProblem::TooLong)
     } else if password.to_lowercase().contains(&username.to_lowercase()) {
         Some(PasswordProblem::HoldsUsername)
-    } else if password.chars().all(|c| Some(c) == password.chars().next()) {
+    } else if password
+        .chars()
+        .next()
+        .is_some_and(|first| password.chars().all(|c| c == first))
+    {
         Some(PasswordProblem::OneCharacter)
     } else {
         None
@@ -188,7 +192,7 @@ impl fmt::Display for PasswordProblem {
                 write!(f, "it must have at most {MAX_PASSWORD_CHARS} characters")
             }
             PasswordProblem::HoldsUsername => f.write_str("it must not contain the user name"),
-            PasswordProblem::OneCharacter => f.write_str("it must not repeat a single character"),
+            PasswordProblem::OneCharacter => f.write_str("it must not be one character repeated"),
         }
     }
 }

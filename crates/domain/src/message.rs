@@ -94,6 +94,19 @@ pub trait Term {
     fn term(&self) -> String;
 }
 
+impl Term for crate::account::Act {
+    fn term(&self) -> String {
+        format!(
+            "act.{}",
+            match self {
+                crate::account::Act::Counter => "counter",
+                crate::account::Act::Supervise => "supervise",
+                crate::account::Act::Administer => "administer",
+            }
+        )
+    }
+}
+
 impl Term for crate::account::Role {
     fn term(&self) -> String {
         format!("role.{}", self.as_str())

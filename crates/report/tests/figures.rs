@@ -240,7 +240,8 @@ fn requests_money_feedback_clerks_and_sync() {
         Some("2026-11-30T13:00:00+00:00")
     );
     assert!(
-        s.statement.starts_with("NOT CLEAN: 11 changes not yet sent"),
+        s.statement
+            .starts_with("NOT CLEAN: 11 changes not yet sent"),
         "{}",
         s.statement
     );

@@ -160,7 +160,7 @@ impl std::fmt::Display for Kind {
             Kind::Visit => "visit",
             Kind::Feedback => "feedback for the visit of ticket",
             Kind::Holiday => "holiday",
-            Kind::Clerk => "clerk account",
+            Kind::Clerk => "account",
         })
     }
 }
@@ -318,7 +318,9 @@ impl Access {
             Access::NoSession => Message::new("error.session.none"),
             Access::SessionExpired => Message::new("error.session.expired"),
             Access::Locked => Message::new("error.session.locked"),
-            Access::Role { needed, .. } => Message::new("error.role").term("role", *needed),
+            Access::Role { needed, act } => Message::new("error.role")
+                .term("role", *needed)
+                .term("act", *act),
             Access::ManagedByBackOffice => Message::new("error.clerk.managed_by_backoffice"),
             Access::LastAdministrator => Message::new("error.clerk.last_administrator"),
             Access::NoAdministrator => Message::new("error.clerk.no_administrator"),

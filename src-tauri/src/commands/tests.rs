@@ -8,6 +8,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use guichet_domain::DomainError;
+use guichet_domain::account::{Act, Role, check_password, check_username};
 use guichet_domain::catalogue::{CenterKind, Channel, Depth};
 use guichet_domain::citizen::{
     EstonianPersonalCode, NationalIdScheme, PlainId, register, scheme_by_name,
@@ -23,7 +24,7 @@ use guichet_domain::receipt::{ReceiptError, ReceiptNumber};
 use guichet_domain::request::{Action, Guards, Party, RequestStatus, transition};
 use guichet_domain::text::Text;
 use guichet_workstation::Error;
-use guichet_workstation::error::{Kind, Refused};
+use guichet_workstation::error::{Access, Kind, Refused};
 use guichet_workstation::sync::SyncError;
 
 use super::{Bound, export_day};
@@ -123,6 +124,16 @@ fn errors() -> Vec<ErrorView> {
     domain(scheme_by_name("xx").err().unwrap());
     domain(RequestStatus::parse("lost").unwrap_err());
     domain(Action::parse("fly").unwrap_err());
+    domain(Role::parse("boss").unwrap_err());
+    domain(check_username("Eleni Z").unwrap_err());
+    for password in [
+        "short",
+        &"ab".repeat(65),
+        "eleni's password",
+        "xxxxxxxxxxxx",
+    ] {
+        domain(check_password("eleni", password).unwrap_err());
+    }
 
     let born = NaiveDate::from_ymd_opt(1976, 5, 3).unwrap();
     let citizen = |id: &str, given: &str, birth| {
@@ -246,7 +257,32 @@ fn errors() -> Vec<ErrorView> {
             .into(),
         );
     }
-    for kind in [Kind::Citizen, Kind::Feedback, Kind::Counter, Kind::Holiday] {
+    out.extend(
+        [
+            Access::LoginFailed,
+            Access::Wait { seconds: 30 },
+            Access::Disabled,
+            Access::Stale { days: 14 },
+            Access::NoSession,
+            Access::SessionExpired,
+            Access::Locked,
+            Access::Role {
+                needed: Role::Supervisor,
+                act: Act::Supervise,
+            },
+            Access::ManagedByBackOffice,
+            Access::LastAdministrator,
+            Access::NoAdministrator,
+        ]
+        .map(|a| ErrorView::from(Error::from(a))),
+    );
+    for kind in [
+        Kind::Citizen,
+        Kind::Feedback,
+        Kind::Counter,
+        Kind::Holiday,
+        Kind::Clerk,
+    ] {
         out.push(
             Error::Duplicate {
                 kind,

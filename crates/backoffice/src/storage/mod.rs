@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use guichet_domain::account::Account;
 use guichet_domain::catalogue::Catalogue;
 use guichet_domain::citizen::NationalIdScheme;
 use guichet_domain::request::Action;
@@ -18,7 +19,7 @@ use guichet_protocol::{ExchangeRequest, PulledChange, PushResult};
 pub use self::postgres::PostgresStorage;
 pub use self::sqlite::SqliteStorage;
 use crate::error::{Error, Result};
-use crate::model::{Center, Device, ServerRequest, Stamp};
+use crate::model::{AccountChange, Center, ClerkAccount, Device, ServerRequest, Stamp};
 
 /// The most changes one pull returns, whatever the device asks for.
 pub const MAX_PULL: u32 = 1000;
@@ -42,6 +43,11 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         "0003_applied_log_seq.sql",
         include_str!("../../../../schema/backoffice-sqlite/0003_applied_log_seq.sql"),
     ),
+    (
+        4,
+        "0004_clerks.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0004_clerks.sql"),
+    ),
 ];
 
 pub const POSTGRES_MIGRATIONS: &[Migration] = &[
@@ -59,6 +65,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         3,
         "0003_applied_log_seq.sql",
         include_str!("../../../../schema/backoffice-postgres/0003_applied_log_seq.sql"),
+    ),
+    (
+        4,
+        "0004_clerks.sql",
+        include_str!("../../../../schema/backoffice-postgres/0004_clerks.sql"),
     ),
 ];
 
@@ -109,6 +120,25 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>>;
     async fn revoke_device(&self, code: &str) -> Result<Device>;
 
+    /// Adds an account for `centers` (each must exist; the membership rule is checked by the
+    /// caller) and queues it (`Pulled::Account`) in each of those centres' logs.
+    async fn add_account(
+        &self,
+        account: &Account,
+        centers: &[String],
+        at: &Stamp,
+    ) -> Result<ClerkAccount>;
+    /// The accounts, active and disabled, of one centre or of all, by user name.
+    async fn accounts(&self, center: Option<&str>) -> Result<Vec<ClerkAccount>>;
+    /// Changes an account (`ClerkAccount::changed` decides) and queues the new copy in the log
+    /// of each of its centres.
+    async fn change_account(
+        &self,
+        username: &str,
+        change: &AccountChange,
+        at: &Stamp,
+    ) -> Result<ClerkAccount>;
+
     /// Keeps the hash of a credential of the agency API, good for `agency` only.
     async fn add_agency_token(&self, agency: &str, token_hash: &str, at: &str) -> Result<()>;
     /// The agency an agency credential belongs to.
@@ -151,6 +181,49 @@ pub async fn open(url: &str) -> Result<Arc<dyn Storage>> {
         Err(Error::DatabaseUrl {
             url: url.to_owned(),
         })
+    }
+}
+
+/// An account's columns as stored, in `ACCOUNT_COLUMNS` order, with its centres.
+pub(crate) struct RawAccount {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub active: bool,
+    pub verifier: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub centers: Vec<String>,
+}
+
+/// The columns of `accounts` that `RawAccount` holds, with the account's centres (a JSON
+/// array on SQLite, an array on PostgreSQL) after them.
+pub(crate) const ACCOUNT_COLUMNS: &str =
+    "a.username, a.display_name, a.role, a.active, a.verifier, a.created_at, a.updated_at";
+
+impl RawAccount {
+    pub(crate) fn into_account(self) -> Result<ClerkAccount> {
+        let corrupt = |e: guichet_domain::DomainError| Error::Corrupt(e.to_string());
+        Ok(ClerkAccount {
+            account: Account {
+                role: guichet_domain::account::Role::parse(&self.role).map_err(corrupt)?,
+                verifier: guichet_domain::account::Verifier::parse(&self.verifier)
+                    .map_err(corrupt)?,
+                username: self.username,
+                display_name: self.display_name,
+                active: self.active,
+            },
+            centers: self.centers,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}
+
+/// What a centre's devices pull after an account of the centre was added or changed.
+pub(crate) fn account_entry(account: &ClerkAccount) -> guichet_protocol::Pulled {
+    guichet_protocol::Pulled::Account {
+        account: account.account.clone(),
     }
 }
 

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use guichet_domain::account::{Account, Role};
 use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
 use guichet_domain::hlc::HlcStamp;
 use guichet_domain::receipt::ReceiptPrefix;
@@ -25,12 +26,12 @@ use tokio_postgres::{Client, NoTls, Row, Statement, Transaction};
 
 use super::sqlite::{RawRequest, RequestJson};
 use super::{
-    ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, Storage, catalogue_for, check_code, decision,
-    new_device_identity, pull_limit,
+    ACCOUNT_COLUMNS, ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, RawAccount, Storage,
+    account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit,
 };
 use crate::error::{Error, Result};
-use crate::model::{Center, Device, ServerRequest, Stamp};
-use crate::plan::{Plan, Pusher, Snapshot, Wants, agency_decision, plan};
+use crate::model::{AccountChange, Center, ClerkAccount, Device, ServerRequest, Stamp};
+use crate::plan::{AccountStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan};
 
 /// How many connections the back office keeps open.
 const CONNECTIONS: usize = 8;
@@ -73,7 +74,9 @@ struct Hot {
     requests_by_id: Statement,
     citizens_known: Statement,
     services: Statement,
+    accounts_known: Statement,
     insert_applied: Statement,
+    insert_sessions: Statement,
     upsert_citizens: Statement,
     upsert_requests: Statement,
     insert_payments: Statement,
@@ -113,13 +116,31 @@ impl Hot {
                        ON s.version = w.version AND s.code = w.code",
                 )
                 .await?,
+            accounts_known: client
+                .prepare(
+                    "SELECT a.username, a.role, a.active,
+                        EXISTS (SELECT 1 FROM account_centers m
+                                WHERE m.username = a.username AND m.center = $2)
+                     FROM accounts a WHERE a.username = ANY($1::text[])",
+                )
+                .await?,
             insert_applied: client
                 .prepare(
                     "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at,
-                        log_seq)
-                     SELECT id, content_hash, $3, seq, kind, $4, log_seq
-                     FROM UNNEST($1::text[], $2::text[], $5::bigint[], $6::text[], $7::bigint[])
-                       AS t (id, content_hash, seq, kind, log_seq)",
+                        log_seq, actor)
+                     SELECT id, content_hash, $3, seq, kind, $4, log_seq, actor
+                     FROM UNNEST($1::text[], $2::text[], $5::bigint[], $6::text[], $7::bigint[],
+                        $8::text[])
+                       AS t (id, content_hash, seq, kind, log_seq, actor)",
+                )
+                .await?,
+            insert_sessions: client
+                .prepare(
+                    "INSERT INTO session_events (change_id, center, device, clerk, event, hlc,
+                        received_at)
+                     SELECT change_id, $1, $2, clerk, event, hlc, $3
+                     FROM UNNEST($4::text[], $5::text[], $6::text[], $7::text[])
+                       AS t (change_id, clerk, event, hlc)",
                 )
                 .await?,
             upsert_citizens: client
@@ -374,12 +395,14 @@ async fn load_snapshot(
     let requests_params: [&(dyn ToSql + Sync); 1] = [&wants.requests];
     let citizens_params: [&(dyn ToSql + Sync); 2] = [&center, &wants.citizens];
     let services_params: [&(dyn ToSql + Sync); 2] = [&versions, &codes];
+    let accounts_params: [&(dyn ToSql + Sync); 2] = [&wants.accounts, &center];
     // Issued together: tokio-postgres pipelines them on the connection.
-    let (applied, requests, citizens, services) = tokio::try_join!(
+    let (applied, requests, citizens, services, accounts) = tokio::try_join!(
         tx.query(&hot.applied_ids, &applied_params),
         tx.query(&hot.requests_by_id, &requests_params),
         tx.query(&hot.citizens_known, &citizens_params),
         tx.query(&hot.services, &services_params),
+        tx.query(&hot.accounts_known, &accounts_params),
     )?;
     for row in applied {
         let log_seq = row
@@ -405,7 +428,58 @@ async fn load_snapshot(
             .services
             .insert((version, row.try_get(1)?), service);
     }
+    for row in accounts {
+        let standing = AccountStanding {
+            role: Role::parse(row.try_get::<_, &str>(1)?).map_err(corrupt)?,
+            active: row.try_get(2)?,
+            of_center: row.try_get(3)?,
+        };
+        snapshot.accounts.insert(row.try_get(0)?, standing);
+    }
     Ok(snapshot)
+}
+
+/// Accounts with their centres, filtered by the SQL condition `filter` on `$1`; `lock` locks
+/// their rows until the transaction ends.
+async fn load_accounts(
+    tx: &Transaction<'_>,
+    filter: &str,
+    key: Option<&str>,
+    lock: bool,
+) -> Result<Vec<ClerkAccount>> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS},
+            ARRAY (SELECT center FROM account_centers m WHERE m.username = a.username
+                   ORDER BY center)
+         FROM accounts a WHERE {filter} ORDER BY a.username{}",
+        if lock { " FOR UPDATE OF a" } else { "" }
+    );
+    tx.query(&sql, &[&key])
+        .await?
+        .iter()
+        .map(|row| {
+            RawAccount {
+                username: row.try_get(0)?,
+                display_name: row.try_get(1)?,
+                role: row.try_get(2)?,
+                active: row.try_get(3)?,
+                verifier: row.try_get(4)?,
+                created_at: row.try_get(5)?,
+                updated_at: row.try_get(6)?,
+                centers: row.try_get(7)?,
+            }
+            .into_account()
+        })
+        .collect()
+}
+
+async fn load_account(tx: &Transaction<'_>, username: &str, lock: bool) -> Result<ClerkAccount> {
+    load_accounts(tx, "a.username = $1", Some(username), lock)
+        .await?
+        .pop()
+        .ok_or_else(|| Error::UnknownClerk {
+            username: username.to_owned(),
+        })
 }
 
 async fn upsert_request(tx: &Transaction<'_>, request: &ServerRequest) -> Result<()> {
@@ -443,53 +517,19 @@ async fn upsert_request(tx: &Transaction<'_>, request: &ServerRequest) -> Result
     Ok(())
 }
 
-/// Writes a plan, each table in one statement; returns the log sequence of each applied
-/// change, in `peer_log` order.
+/// Writes a plan, each table in one statement, and gives its applied entries their places in
+/// the centre's log.
 async fn write_plan(
     tx: &Transaction<'_>,
     hot: &Hot,
     device: &Device,
-    plan: &Plan,
+    plan: &mut Plan,
     at: &Stamp,
-) -> Result<Vec<u64>> {
-    let applied_at = at.wall.to_rfc3339();
-    let ids: Vec<&str> = plan.applied.iter().map(|c| c.id.as_str()).collect();
-    let hashes: Vec<&str> = plan
-        .applied
-        .iter()
-        .map(|c| c.content_hash.as_str())
-        .collect();
-    let seqs = plan
-        .applied
-        .iter()
-        .map(|c| i64::try_from(c.seq).map_err(corrupt))
-        .collect::<Result<Vec<i64>>>()?;
-    let kinds: Vec<&str> = plan.applied.iter().map(|c| c.kind).collect();
-
-    let national_ids: Vec<&str> = plan
-        .citizens
-        .iter()
-        .map(|c| c.national_id.as_str())
-        .collect();
-    let citizen_bodies = plan
-        .citizens
-        .iter()
-        .map(serde_json::to_string)
-        .collect::<std::result::Result<Vec<_>, _>>()?;
-
-    let requests = RequestColumns::of(&plan.requests)?;
-
-    let payment_ids: Vec<&str> = plan.payments.iter().map(|p| p.id.as_str()).collect();
-    let payment_requests: Vec<&str> = plan.payments.iter().map(|p| p.request.as_str()).collect();
-    let amounts: Vec<i64> = plan.payments.iter().map(|p| p.amount.minor).collect();
-    let currencies: Vec<&str> = plan
-        .payments
-        .iter()
-        .map(|p| p.amount.currency.code())
-        .collect();
-    let methods: Vec<&str> = plan.payments.iter().map(|p| p.method.as_str()).collect();
-    let receipts: Vec<&str> = plan.payments.iter().map(|p| p.receipt.as_str()).collect();
-
+) -> Result<()> {
+    if plan.applied.is_empty() {
+        return Ok(());
+    }
+    // The log first: each applied change keeps its place in it.
     let hlcs: Vec<String> = plan.peer_log.iter().map(|e| e.hlc.to_string()).collect();
     let bodies = plan
         .peer_log
@@ -501,11 +541,13 @@ async fn write_plan(
             })
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
-
-    // The log first: each applied change keeps its place in it.
     let count = i64::try_from(bodies.len()).map_err(corrupt)?;
-    let log_seqs: Vec<i64> = if count == 0 {
-        Vec::new()
+    let (head, log_seqs): (i64, Vec<i64>) = if count == 0 {
+        let head: i64 = tx
+            .query_one(&hot.log_head, &[&device.center])
+            .await?
+            .try_get(0)?;
+        (head, Vec::new())
     } else {
         let last: i64 = tx
             .query_one(&hot.bump_log, &[&device.center, &count])
@@ -517,24 +559,77 @@ async fn write_plan(
             &[&device.center, &device.code, &log_seqs, &hlcs, &bodies],
         )
         .await?;
-        log_seqs
+        (last - count, log_seqs)
     };
-    if !ids.is_empty() {
+    let seqs = log_seqs
+        .into_iter()
+        .map(|seq| u64::try_from(seq).map_err(corrupt))
+        .collect::<Result<Vec<u64>>>()?;
+    let places = plan
+        .logged(u64::try_from(head).map_err(corrupt)?, &seqs)
+        .into_iter()
+        .map(|place| i64::try_from(place).map_err(corrupt))
+        .collect::<Result<Vec<i64>>>()?;
+
+    let applied_at = at.wall.to_rfc3339();
+    let ids: Vec<&str> = plan.applied.iter().map(|c| c.id.as_str()).collect();
+    let hashes: Vec<&str> = plan
+        .applied
+        .iter()
+        .map(|c| c.content_hash.as_str())
+        .collect();
+    let device_seqs = plan
+        .applied
+        .iter()
+        .map(|c| i64::try_from(c.seq).map_err(corrupt))
+        .collect::<Result<Vec<i64>>>()?;
+    let kinds: Vec<&str> = plan.applied.iter().map(|c| c.kind).collect();
+    let actors: Vec<&str> = plan.applied.iter().map(|c| c.actor.as_str()).collect();
+    tx.execute(
+        &hot.insert_applied,
+        &[
+            &ids,
+            &hashes,
+            &device.code,
+            &applied_at,
+            &device_seqs,
+            &kinds,
+            &places,
+            &actors,
+        ],
+    )
+    .await?;
+
+    if !plan.sessions.is_empty() {
+        let change_ids: Vec<&str> = plan.sessions.iter().map(|e| e.change_id.as_str()).collect();
+        let clerks: Vec<&str> = plan.sessions.iter().map(|e| e.clerk.as_str()).collect();
+        let events: Vec<&str> = plan.sessions.iter().map(|e| e.event.as_str()).collect();
+        let stamps: Vec<String> = plan.sessions.iter().map(|e| e.hlc.to_string()).collect();
         tx.execute(
-            &hot.insert_applied,
+            &hot.insert_sessions,
             &[
-                &ids,
-                &hashes,
+                &device.center,
                 &device.code,
                 &applied_at,
-                &seqs,
-                &kinds,
-                &log_seqs,
+                &change_ids,
+                &clerks,
+                &events,
+                &stamps,
             ],
         )
         .await?;
     }
-    if !national_ids.is_empty() {
+    if !plan.citizens.is_empty() {
+        let national_ids: Vec<&str> = plan
+            .citizens
+            .iter()
+            .map(|c| c.national_id.as_str())
+            .collect();
+        let citizen_bodies = plan
+            .citizens
+            .iter()
+            .map(serde_json::to_string)
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         tx.execute(
             &hot.upsert_citizens,
             &[&device.center, &national_ids, &citizen_bodies],
@@ -543,9 +638,21 @@ async fn write_plan(
     }
     // Payments refer to requests: the requests go first.
     if !plan.requests.is_empty() {
+        let requests = RequestColumns::of(&plan.requests)?;
         tx.execute(&hot.upsert_requests, &requests.params()).await?;
     }
-    if !payment_ids.is_empty() {
+    if !plan.payments.is_empty() {
+        let payment_ids: Vec<&str> = plan.payments.iter().map(|p| p.id.as_str()).collect();
+        let payment_requests: Vec<&str> =
+            plan.payments.iter().map(|p| p.request.as_str()).collect();
+        let amounts: Vec<i64> = plan.payments.iter().map(|p| p.amount.minor).collect();
+        let currencies: Vec<&str> = plan
+            .payments
+            .iter()
+            .map(|p| p.amount.currency.code())
+            .collect();
+        let methods: Vec<&str> = plan.payments.iter().map(|p| p.method.as_str()).collect();
+        let receipts: Vec<&str> = plan.payments.iter().map(|p| p.receipt.as_str()).collect();
         tx.execute(
             &hot.insert_payments,
             &[
@@ -559,10 +666,7 @@ async fn write_plan(
         )
         .await?;
     }
-    log_seqs
-        .into_iter()
-        .map(|seq| u64::try_from(seq).map_err(corrupt))
-        .collect()
+    Ok(())
 }
 
 /// The requests of a plan as one array per column, for `Hot::upsert_requests`.
@@ -904,6 +1008,100 @@ impl Storage for PostgresStorage {
             .transpose()
     }
 
+    async fn add_account(
+        &self,
+        account: &Account,
+        centers: &[String],
+        at: &Stamp,
+    ) -> Result<ClerkAccount> {
+        let mut client = self.client().await;
+        let tx = client.transaction().await?;
+        let now = at.wall.to_rfc3339();
+        let inserted = tx
+            .execute(
+                "INSERT INTO accounts (username, display_name, role, active, verifier, created_at,
+                    updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6)
+                 ON CONFLICT (username) DO NOTHING",
+                &[
+                    &account.username,
+                    &account.display_name,
+                    &account.role.as_str(),
+                    &account.active,
+                    &account.verifier.as_str(),
+                    &now,
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(Error::ClerkExists {
+                username: account.username.clone(),
+            });
+        }
+        let mut in_order = centers.to_vec();
+        in_order.sort();
+        // Locked in code order, as a catalogue publication does, so the two never deadlock.
+        for center in &in_order {
+            load_center(&tx, center, true).await?;
+            tx.execute(
+                "INSERT INTO account_centers (username, center) VALUES ($1, $2)",
+                &[&account.username, center],
+            )
+            .await?;
+        }
+        let stored = load_account(&tx, &account.username, false).await?;
+        for center in &stored.centers {
+            append_log(&tx, center, "", &at.hlc, &account_entry(&stored)).await?;
+        }
+        tx.commit().await?;
+        Ok(stored)
+    }
+
+    async fn accounts(&self, center: Option<&str>) -> Result<Vec<ClerkAccount>> {
+        let mut client = self.client().await;
+        let tx = client.transaction().await?;
+        let accounts = load_accounts(
+            &tx,
+            "$1::TEXT IS NULL OR a.username IN
+                (SELECT username FROM account_centers WHERE center = $1)",
+            center,
+            false,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(accounts)
+    }
+
+    async fn change_account(
+        &self,
+        username: &str,
+        change: &AccountChange,
+        at: &Stamp,
+    ) -> Result<ClerkAccount> {
+        let mut client = self.client().await;
+        let tx = client.transaction().await?;
+        let next = load_account(&tx, username, true)
+            .await?
+            .changed(change, &at.wall.to_rfc3339())?;
+        tx.execute(
+            "UPDATE accounts SET role = $2, active = $3, verifier = $4, updated_at = $5
+             WHERE username = $1",
+            &[
+                &username,
+                &next.account.role.as_str(),
+                &next.account.active,
+                &next.account.verifier.as_str(),
+                &next.updated_at,
+            ],
+        )
+        .await?;
+        for center in &next.centers {
+            append_log(&tx, center, "", &at.hlc, &account_entry(&next)).await?;
+        }
+        tx.commit().await?;
+        Ok(next)
+    }
+
     async fn add_agency_token(&self, agency: &str, token_hash: &str, at: &str) -> Result<()> {
         let client = self.client().await;
         client
@@ -979,8 +1177,7 @@ impl Storage for PostgresStorage {
             prefix: &device.receipt_prefix,
         };
         let mut plan = plan(pusher, &request.push, snapshot, context.national_ids);
-        let seqs = write_plan(&tx, hot, device, &plan, &context.stamp).await?;
-        plan.logged(&seqs);
+        write_plan(&tx, hot, device, &mut plan, &context.stamp).await?;
         let (changes, cursor, more) = pull(&tx, hot, device, request.cursor, request.limit).await?;
         tx.commit().await?;
         Ok(Exchanged {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use guichet_domain::account::{Account, Role};
 use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
 use guichet_domain::hlc::HlcStamp;
 use guichet_domain::receipt::ReceiptPrefix;
@@ -17,12 +18,12 @@ use guichet_protocol::{ExchangeRequest, Pulled, PulledChange};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{
-    ExchangeContext, Exchanged, SQLITE_MIGRATIONS, Storage, catalogue_for, check_code, decision,
-    new_device_identity, pull_limit,
+    ACCOUNT_COLUMNS, ExchangeContext, Exchanged, RawAccount, SQLITE_MIGRATIONS, Storage,
+    account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit,
 };
 use crate::error::{Error, Result};
-use crate::model::{Center, Device, ServerRequest, Stamp};
-use crate::plan::{Plan, Pusher, Snapshot, Wants, agency_decision, plan};
+use crate::model::{AccountChange, Center, ClerkAccount, Device, ServerRequest, Stamp};
+use crate::plan::{AccountStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
@@ -276,6 +277,49 @@ fn load_request(tx: &Connection, by: &str, key: &str) -> Result<Option<ServerReq
         .transpose()
 }
 
+/// Accounts with their centres (as a JSON array), filtered by the SQL condition `filter` on
+/// `?1`.
+fn load_accounts(tx: &Connection, filter: &str, key: Option<&str>) -> Result<Vec<ClerkAccount>> {
+    let mut stmt = tx.prepare_cached(&format!(
+        "SELECT {ACCOUNT_COLUMNS},
+            (SELECT json_group_array(center) FROM
+                (SELECT center FROM account_centers m WHERE m.username = a.username
+                 ORDER BY center))
+         FROM accounts a WHERE {filter} ORDER BY a.username"
+    ))?;
+    let rows = stmt
+        .query_map([key], |r| {
+            Ok((
+                RawAccount {
+                    username: r.get(0)?,
+                    display_name: r.get(1)?,
+                    role: r.get(2)?,
+                    active: r.get(3)?,
+                    verifier: r.get(4)?,
+                    created_at: r.get(5)?,
+                    updated_at: r.get(6)?,
+                    centers: Vec::new(),
+                },
+                r.get::<_, String>(7)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    rows.into_iter()
+        .map(|(mut raw, centers)| {
+            raw.centers = serde_json::from_str(&centers)?;
+            raw.into_account()
+        })
+        .collect()
+}
+
+fn load_account(tx: &Connection, username: &str) -> Result<ClerkAccount> {
+    load_accounts(tx, "a.username = ?1", Some(username))?
+        .pop()
+        .ok_or_else(|| Error::UnknownClerk {
+            username: username.to_owned(),
+        })
+}
+
 fn load_snapshot(tx: &Connection, center: &str, wants: &Wants) -> Result<Snapshot> {
     let mut snapshot = Snapshot::default();
     let mut stmt =
@@ -309,6 +353,26 @@ fn load_snapshot(tx: &Connection, center: &str, wants: &Wants) -> Result<Snapsho
         if let Some(body) = body {
             let service: Service = serde_json::from_str(&body)?;
             snapshot.services.insert((*version, code.clone()), service);
+        }
+    }
+    let mut stmt = tx.prepare_cached(
+        "SELECT role, active,
+            EXISTS (SELECT 1 FROM account_centers m WHERE m.username = a.username AND m.center = ?2)
+         FROM accounts a WHERE username = ?1",
+    )?;
+    for username in &wants.accounts {
+        let row: Option<(String, bool, bool)> = stmt
+            .query_row(params![username, center], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .optional()?;
+        if let Some((role, active, of_center)) = row {
+            let standing = AccountStanding {
+                role: Role::parse(&role).map_err(corrupt)?,
+                active,
+                of_center,
+            };
+            snapshot.accounts.insert(username.clone(), standing);
         }
     }
     Ok(snapshot)
@@ -348,8 +412,13 @@ fn upsert_request(tx: &Transaction<'_>, request: &ServerRequest) -> Result<()> {
     Ok(())
 }
 
-/// Writes a plan; returns the log sequence of each applied change, in `peer_log` order.
-fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &Plan, at: &Stamp) -> Result<Vec<u64>> {
+/// Writes a plan, and gives its applied entries their places in the centre's log.
+fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &mut Plan, at: &Stamp) -> Result<()> {
+    let head: i64 = tx.query_row(
+        "SELECT log_seq FROM centers WHERE code = ?1",
+        [&device.center],
+        |r| r.get(0),
+    )?;
     let seqs = plan
         .peer_log
         .iter()
@@ -366,11 +435,13 @@ fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &Plan, at: &Stamp) ->
             )
         })
         .collect::<Result<Vec<u64>>>()?;
+    let places = plan.logged(u64::try_from(head).map_err(corrupt)?, &seqs);
     let applied_at = at.wall.to_rfc3339();
-    for (change, log_seq) in plan.applied.iter().zip(&seqs) {
+    for (change, log_seq) in plan.applied.iter().zip(&places) {
         tx.execute(
-            "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at, log_seq)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at, log_seq,
+                actor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 change.id,
                 change.content_hash,
@@ -379,6 +450,22 @@ fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &Plan, at: &Stamp) ->
                 change.kind,
                 applied_at,
                 i64::try_from(*log_seq).map_err(corrupt)?,
+                change.actor,
+            ],
+        )?;
+    }
+    for session in &plan.sessions {
+        tx.execute(
+            "INSERT INTO session_events (change_id, center, device, clerk, event, hlc, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                session.change_id,
+                device.center,
+                device.code,
+                session.clerk,
+                session.event.as_str(),
+                session.hlc.to_string(),
+                applied_at,
             ],
         )?;
     }
@@ -410,7 +497,7 @@ fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &Plan, at: &Stamp) ->
             ],
         )?;
     }
-    Ok(seqs)
+    Ok(())
 }
 
 /// The next page for a device: its centre's log after the cursor, without its own changes.
@@ -675,6 +762,103 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn add_account(
+        &self,
+        account: &Account,
+        centers: &[String],
+        at: &Stamp,
+    ) -> Result<ClerkAccount> {
+        let account = account.clone();
+        let centers = centers.to_vec();
+        let at = at.clone();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if tx
+                .prepare("SELECT 1 FROM accounts WHERE username = ?1")?
+                .exists([&account.username])?
+            {
+                return Err(Error::ClerkExists {
+                    username: account.username,
+                });
+            }
+            for center in &centers {
+                load_center(&tx, center)?;
+            }
+            let now = at.wall.to_rfc3339();
+            tx.execute(
+                "INSERT INTO accounts (username, display_name, role, active, verifier, created_at,
+                    updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+                params![
+                    account.username,
+                    account.display_name,
+                    account.role.as_str(),
+                    account.active,
+                    account.verifier.as_str(),
+                    now,
+                ],
+            )?;
+            for center in &centers {
+                tx.execute(
+                    "INSERT INTO account_centers (username, center) VALUES (?1, ?2)",
+                    params![account.username, center],
+                )?;
+            }
+            let stored = load_account(&tx, &account.username)?;
+            for center in &stored.centers {
+                append_log(&tx, center, "", &at.hlc, &account_entry(&stored))?;
+            }
+            tx.commit()?;
+            Ok(stored)
+        })
+        .await
+    }
+
+    async fn accounts(&self, center: Option<&str>) -> Result<Vec<ClerkAccount>> {
+        let center = center.map(str::to_owned);
+        self.run(move |conn| {
+            load_accounts(
+                conn,
+                "?1 IS NULL OR a.username IN
+                    (SELECT username FROM account_centers WHERE center = ?1)",
+                center.as_deref(),
+            )
+        })
+        .await
+    }
+
+    async fn change_account(
+        &self,
+        username: &str,
+        change: &AccountChange,
+        at: &Stamp,
+    ) -> Result<ClerkAccount> {
+        let username = username.to_owned();
+        let change = change.clone();
+        let at = at.clone();
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let next = load_account(&tx, &username)?.changed(&change, &at.wall.to_rfc3339())?;
+            tx.execute(
+                "UPDATE accounts SET role = ?2, active = ?3, verifier = ?4, updated_at = ?5
+                 WHERE username = ?1",
+                params![
+                    username,
+                    next.account.role.as_str(),
+                    next.account.active,
+                    next.account.verifier.as_str(),
+                    next.updated_at,
+                ],
+            )?;
+            for center in &next.centers {
+                append_log(&tx, center, "", &at.hlc, &account_entry(&next))?;
+            }
+            tx.commit()?;
+            Ok(next)
+        })
+        .await
+    }
+
     async fn add_agency_token(&self, agency: &str, token_hash: &str, at: &str) -> Result<()> {
         let (agency, token_hash, at) = (agency.to_owned(), token_hash.to_owned(), at.to_owned());
         self.run(move |conn| {
@@ -754,8 +938,7 @@ impl Storage for SqliteStorage {
                 prefix: &device.receipt_prefix,
             };
             let mut plan = plan(pusher, &request.push, snapshot, context.national_ids);
-            let seqs = write_plan(&tx, &device, &plan, &context.stamp)?;
-            plan.logged(&seqs);
+            write_plan(&tx, &device, &mut plan, &context.stamp)?;
             let (changes, cursor, more) = pull(&tx, &device, request.cursor, request.limit)?;
             tx.commit()?;
             Ok(Exchanged {

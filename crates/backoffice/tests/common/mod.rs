@@ -7,13 +7,16 @@ use std::io::Write;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use guichet_backoffice::Storage;
+use guichet_backoffice::model::{Clerk, NewClerk};
 use guichet_backoffice::storage::{PostgresStorage, SqliteStorage};
+use guichet_backoffice::{BackOffice, Storage};
+use guichet_domain::account::Role;
 use guichet_domain::catalogue::{Channel, Fee, Service};
+use guichet_fixtures::DEMO_PASSWORD;
 use guichet_protocol::{Change, EnrollResponse, PushEntry};
 use guichet_workstation::Workstation;
 use guichet_workstation::clock::ManualClock;
-use guichet_workstation::store::{OutboxEntry, Setup};
+use guichet_workstation::store::OutboxEntry;
 use tempfile::TempDir;
 
 pub const ADMIN_PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -107,23 +110,29 @@ pub fn clock() -> Arc<ManualClock> {
     ))
 }
 
-/// A workstation set up as the enrolled device, with the demo catalogue.
+/// The account the tests' workstations log in with.
+pub const CLERK: &str = "eleni";
+
+/// Adds an account with the demo password (each costs an Argon2id hash: add few).
+pub async fn add_clerk(office: &BackOffice, username: &str, role: Role, centers: &[&str]) -> Clerk {
+    office
+        .add_clerk(&NewClerk {
+            username: username.into(),
+            display_name: format!("{username} at the counter"),
+            role,
+            centers: centers.iter().map(|c| (*c).to_owned()).collect(),
+            password: DEMO_PASSWORD.into(),
+        })
+        .await
+        .unwrap()
+}
+
+/// A workstation enrolled as the device of `enrolled`, with the accounts it brought, and
+/// [`CLERK`] logged in. Its catalogue comes with its first pull.
 pub fn workstation(dir: &TempDir, enrolled: &EnrollResponse) -> Workstation {
     let mut ws = Workstation::open(&dir.path().join("ws.sqlite3"), clock()).unwrap();
-    ws.setup(Setup {
-        center_code: enrolled.center_code.clone(),
-        center_name: enrolled.center_name.clone(),
-        center_kind: enrolled.center_kind,
-        device_code: enrolled.device_code.clone(),
-        receipt_prefix: Some(enrolled.receipt_prefix.to_string()),
-        national_id_scheme: "ee-isikukood".into(),
-        currency: "EUR".into(),
-        waiting_target_min: 15,
-        default_clerk: Some("eleni".into()),
-    })
-    .unwrap();
-    ws.load_catalogue(&guichet_fixtures::demo_catalogue(), "eleni")
-        .unwrap();
+    ws.enroll(enrolled, "http://127.0.0.1:1", &[]).unwrap();
+    ws.login(CLERK, DEMO_PASSWORD).unwrap();
     ws
 }
 
@@ -149,6 +158,7 @@ pub fn push_entries(entries: &[OutboxEntry]) -> Vec<PushEntry> {
             id: e.id.clone(),
             seq: e.seq,
             hlc: e.hlc.parse().unwrap(),
+            actor: e.actor.clone(),
             change: serde_json::from_value::<Change>(e.payload.clone()).unwrap(),
         })
         .collect()

@@ -280,7 +280,7 @@ impl Workstation {
                 catalogue::load_into(change, catalogue, &setup.center_code)?;
             }
             for counter in counters {
-                queue::add_counter_in(change, counter)?;
+                queue::add_counter_in(change, counter, admin.is_some())?;
             }
             Ok(())
         })?;

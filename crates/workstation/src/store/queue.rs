@@ -69,7 +69,9 @@ const TICKET_COLUMNS: &str = "t.id, t.code, t.day, t.target_kind, t.target_code,
 impl Workstation {
     /// Adds a counter (window) and what it serves.
     pub fn add_counter(&mut self, counter: &Counter) -> Result<()> {
-        self.write_for(Act::Administer, |change| add_counter_in(change, counter))
+        self.write_for(Act::Administer, |change| {
+            add_counter_in(change, counter, true)
+        })
     }
 
     /// Adds a priority lane or changes one (its name and rank). Lower ranks are called first.
@@ -503,7 +505,14 @@ impl Workstation {
 
 /// Adds a counter inside an open change, checking what it serves against the catalogue held
 /// in that same transaction.
-pub(crate) fn add_counter_in(change: &mut ActionTx<'_>, counter: &Counter) -> Result<()> {
+/// Adds a counter in a change. `shared`: the change goes to the back office under the clerk's
+/// name; the counters an enrolled device gets at enrolment have no clerk yet, and stay an
+/// audited local set-up.
+pub(crate) fn add_counter_in(
+    change: &mut ActionTx<'_>,
+    counter: &Counter,
+    shared: bool,
+) -> Result<()> {
     if !guichet_domain::catalogue::is_valid_code(&counter.code) {
         return Err(Error::Invalid(format!(
             "counter code '{}' is not valid: use letters, digits, '-', '_' or '.'",
@@ -554,9 +563,19 @@ pub(crate) fn add_counter_in(change: &mut ActionTx<'_>, counter: &Counter) -> Re
             key: counter.code.clone(),
         });
     }
-    change.record(&Change::CounterAdded {
+    let added = Change::CounterAdded {
         counter: counter.clone(),
-    })?;
+    };
+    if shared {
+        change.record(&added)?;
+    } else {
+        change.record_local(
+            added.kind(),
+            "counter",
+            &counter.code,
+            serde_json::to_value(&added)?,
+        )?;
+    }
     Ok(())
 }
 

@@ -1,0 +1,356 @@
+//! The `guichet-backoffice clerk` commands, run as the real binary on a SQLite file in a
+//! temporary directory: what they print, and that every refusal says what was wrong and
+//! changes nothing.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// The result of one run of the binary.
+#[derive(Debug)]
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// A back office database of its own, removed at the end of the test.
+struct BackOffice {
+    dir: TempDir,
+}
+
+impl BackOffice {
+    /// A database with centres ATH-01 and THE-01.
+    fn with_centres() -> Self {
+        let office = BackOffice {
+            dir: TempDir::new().unwrap(),
+        };
+        for (code, name) in [("ATH-01", "Athens Central"), ("THE-01", "Thessaloniki")] {
+            office.ok(
+                &[
+                    "center",
+                    "add",
+                    code,
+                    "--name",
+                    name,
+                    "--kind",
+                    "stationary",
+                ],
+                None,
+            );
+        }
+        office
+    }
+
+    /// Runs `guichet-backoffice --database sqlite://... ARGS...` with `stdin` as its standard
+    /// input (closed when `None`).
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        let url = format!("sqlite://{}", self.dir.path().join("bo.sqlite3").display());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_guichet-backoffice"))
+            .arg("--database")
+            .arg(url)
+            .args(args)
+            .env_remove("GUICHET_DATABASE_URL")
+            .env_remove("GUICHET_ADMIN_TOKEN")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the guichet-backoffice binary runs");
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            // A command refused before it reads its input closes the pipe early.
+            if let Err(e) = input.write_all(text.as_bytes()) {
+                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+            }
+        }
+        drop(input);
+        let out = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> Run {
+        let run = self.run(args, stdin);
+        assert_eq!(
+            run.code, 0,
+            "{args:?} failed:\nstdout: {}\nstderr: {}",
+            run.stdout, run.stderr
+        );
+        run
+    }
+
+    /// Every account as `clerk list --json` prints it.
+    fn accounts(&self) -> Value {
+        let run = self.ok(&["clerk", "list", "--json"], None);
+        serde_json::from_str(&run.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", run.stdout))
+    }
+
+    /// Runs a command that must be refused with exit code `code`, mention `needle` on stderr
+    /// and leave every account as it was.
+    fn refused(&self, args: &[&str], stdin: Option<&str>, code: i32, needle: &str) {
+        let before = self.accounts();
+        let run = self.run(args, stdin);
+        assert_eq!(
+            run.code, code,
+            "{args:?} should exit {code}:\nstdout: {}\nstderr: {}",
+            run.stdout, run.stderr
+        );
+        assert!(
+            run.stderr.contains(needle),
+            "{args:?}: stderr should mention {needle:?}: {}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains(PASSWORD), "{}", run.stderr);
+        assert_eq!(self.accounts(), before, "{args:?} changed the accounts");
+    }
+}
+
+fn line(password: &str) -> String {
+    format!("{password}\n")
+}
+
+#[test]
+fn clerk_commands_add_list_and_change_accounts() {
+    let office = BackOffice::with_centres();
+    let empty = office.ok(&["clerk", "list"], None);
+    assert!(
+        empty.stdout.contains("add the first administrator"),
+        "{}",
+        empty.stdout
+    );
+
+    let added = office.ok(
+        &[
+            "clerk",
+            "add",
+            "ada",
+            "--name",
+            "Ada Lovelace",
+            "--role",
+            "administrator",
+            "--centre",
+            "THE-01",
+            "--centre",
+            "ATH-01",
+            "--password-stdin",
+        ],
+        Some(&line(PASSWORD)),
+    );
+    assert_eq!(
+        added.stdout.trim(),
+        "administrator ada (Ada Lovelace) added for ATH-01, THE-01"
+    );
+    // A line ending from Windows is not part of the password.
+    office.ok(
+        &[
+            "clerk",
+            "add",
+            "eleni",
+            "--name",
+            "Eleni Papadopoulou",
+            "--role",
+            "clerk",
+            "--center",
+            "ATH-01",
+            "--password-stdin",
+        ],
+        Some(&format!("{PASSWORD}\r\n")),
+    );
+
+    let table = office.ok(&["clerk", "list"], None).stdout;
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("USERNAME  ROLE"), "{table}");
+    assert!(lines[1].starts_with("ada  "), "{table}");
+    assert!(lines[1].contains("ATH-01,THE-01"), "{table}");
+    assert!(lines[2].starts_with("eleni"), "{table}");
+    assert!(lines[2].contains("active"), "{table}");
+    assert!(lines[2].ends_with("Eleni Papadopoulou"), "{table}");
+    assert_eq!(lines[3], "2 accounts");
+    assert!(!table.contains("argon2"), "{table}");
+
+    let json = office.accounts();
+    let text = json.to_string();
+    assert!(
+        !text.contains("argon2") && !text.contains("verifier"),
+        "{text}"
+    );
+    assert_eq!(json[1]["username"], "eleni");
+    assert_eq!(json[1]["role"], "clerk");
+    assert_eq!(json[1]["centres"], serde_json::json!(["ATH-01"]));
+
+    let thessaloniki = office.ok(&["clerk", "list", "--centre", "THE-01", "--json"], None);
+    let only: Value = serde_json::from_str(&thessaloniki.stdout).unwrap();
+    assert_eq!(only.as_array().unwrap().len(), 1);
+    assert_eq!(only[0]["username"], "ada");
+
+    let run = office.ok(&["clerk", "disable", "eleni"], None);
+    assert_eq!(run.stdout.trim(), "eleni is disabled");
+    assert_eq!(office.accounts()[1]["active"], false);
+    assert!(
+        office
+            .ok(&["clerk", "list"], None)
+            .stdout
+            .contains("disabled")
+    );
+    let run = office.ok(&["clerk", "enable", "eleni"], None);
+    assert_eq!(run.stdout.trim(), "eleni is active again");
+    assert_eq!(office.accounts()[1]["active"], true);
+
+    let run = office.ok(&["clerk", "role", "eleni", "supervisor"], None);
+    assert_eq!(run.stdout.trim(), "eleni is now a supervisor");
+    assert_eq!(office.accounts()[1]["role"], "supervisor");
+
+    let before = office.accounts();
+    let run = office.ok(
+        &["clerk", "reset-password", "eleni", "--password-stdin"],
+        Some(&line("a new and longer passphrase")),
+    );
+    assert_eq!(run.stdout.trim(), "eleni has a new password");
+    assert_ne!(
+        office.accounts()[1]["updated_at"],
+        before[1]["updated_at"],
+        "the reset is recorded"
+    );
+}
+
+#[test]
+fn clerk_commands_refuse_bad_input_and_change_nothing() {
+    let office = BackOffice::with_centres();
+    let add = |username: &'static str, role: &'static str, centres: &[&'static str]| {
+        let mut args = vec![
+            "clerk",
+            "add",
+            username,
+            "--name",
+            "Someone Else",
+            "--role",
+            role,
+        ];
+        for centre in centres {
+            args.extend(["--centre", centre]);
+        }
+        args.push("--password-stdin");
+        args
+    };
+    office.ok(&add("eleni", "clerk", &["ATH-01"]), Some(&line(PASSWORD)));
+    let password = line(PASSWORD);
+    let cases: &[(Vec<&str>, Option<&str>, i32, &str)] = &[
+        (
+            add("maria", "clerk", &["ATH-01"]),
+            None,
+            1,
+            "no password on standard input",
+        ),
+        (
+            add("maria", "clerk", &["ATH-01"]),
+            Some("\n"),
+            1,
+            "no password on standard input",
+        ),
+        (
+            add("maria", "clerk", &["ATH-01"]),
+            Some("short\n"),
+            1,
+            "at least 10 characters",
+        ),
+        (
+            add("maria", "clerk", &["ATH-01"]),
+            Some("maria's own passphrase\n"),
+            1,
+            "must not contain the user name",
+        ),
+        (
+            add("maria", "clerk", &["NOPE-01"]),
+            Some(&password),
+            1,
+            "no centre 'NOPE-01'",
+        ),
+        (
+            add("maria", "clerk", &["ATH-01", "THE-01"]),
+            Some(&password),
+            1,
+            "a clerk belongs to exactly one",
+        ),
+        (
+            add("eleni", "supervisor", &["ATH-01"]),
+            Some(&password),
+            1,
+            "clerk 'eleni' already exists",
+        ),
+        (
+            add("Maria", "clerk", &["ATH-01"]),
+            Some(&password),
+            1,
+            "'Maria' is not a user name",
+        ),
+        (
+            add("maria", "boss", &["ATH-01"]),
+            Some(&password),
+            1,
+            "clerk, supervisor, administrator",
+        ),
+        (add("maria", "clerk", &[]), Some(&password), 2, "--centre"),
+        (
+            vec![
+                "clerk", "add", "maria", "--name", "Maria", "--role", "clerk", "--centre", "ATH-01",
+            ],
+            Some(&password),
+            2,
+            "--password-stdin",
+        ),
+        (
+            vec!["clerk", "disable", "ghost"],
+            None,
+            1,
+            "no clerk 'ghost'",
+        ),
+        (
+            vec!["clerk", "enable", "eleni"],
+            None,
+            1,
+            "clerk 'eleni' is already active",
+        ),
+        (
+            vec!["clerk", "role", "eleni", "clerk"],
+            None,
+            1,
+            "already a clerk",
+        ),
+        (
+            vec!["clerk", "role", "eleni", "chief"],
+            None,
+            1,
+            "clerk, supervisor, administrator",
+        ),
+        (
+            vec!["clerk", "reset-password", "eleni", "--password-stdin"],
+            Some("short\n"),
+            1,
+            "at least 10 characters",
+        ),
+        (
+            vec!["clerk", "reset-password", "ghost", "--password-stdin"],
+            Some(&password),
+            1,
+            "no clerk 'ghost'",
+        ),
+        (
+            vec!["clerk", "list", "--centre", "NOPE-01"],
+            None,
+            1,
+            "no centre 'NOPE-01'",
+        ),
+    ];
+    for (args, stdin, code, needle) in cases {
+        office.refused(args, *stdin, *code, needle);
+    }
+}
