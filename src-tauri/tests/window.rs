@@ -162,6 +162,8 @@ async fn a_whole_visit_in_the_window() {
     app.wait_for_text("#unlock-error", "wrong").await;
     app.type_into("#unlock-password", DEMO_PASSWORD).await;
     app.click("#unlock-submit").await;
+    // The header shows again (WebDriver reads no text from a hidden element) once unlocked.
+    app.wait_for_text("#header-clerk", "Eleni").await;
     let search = app.wait_for_css("#service-search").await;
     assert!(search.is_displayed().await.unwrap());
     assert_eq!(
