@@ -190,6 +190,7 @@ async fn a_whole_visit_in_the_window() {
     app.type_into("#unlock-password", DEMO_PASSWORD).await;
     app.click("#unlock-submit").await;
     app.wait_for_text("#header-clerk", "Eleni").await;
+    app.click("#nav-queue").await;
     // The page's speech synthesis still answers, with silent voices, and the page goes on.
     let spoken = app
         .client
