@@ -133,6 +133,12 @@ impl Shell {
         f(&ws).map_err(Into::into)
     }
 
+    /// Checks that the clerk logged in, with the screen unlocked, may do `act`.
+    pub fn require(&self, act: Act) -> Result<(), ErrorView> {
+        lock(&self.ws).require(act)?;
+        Ok(())
+    }
+
     /// Runs a read that needs nobody logged in: what the first screen and the login screen
     /// show (the set-up, the session, the status bar).
     pub fn peek<T, E: Into<ErrorView>>(

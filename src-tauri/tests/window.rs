@@ -34,11 +34,22 @@ async fn set_up_standalone(app: &App, username: &str, name: &str) {
     app.wait_for_text("#header-clerk", name).await;
 }
 
-/// Locks the screen with Ctrl+L: the overlay hides the work.
+/// Locks the screen with its button: the overlay hides the work.
 async fn lock(app: &App) {
     app.click("#lock-button").await;
     app.wait_for_css("#lock-overlay").await;
     app.wait_for_css("#unlock-password").await;
+}
+
+/// Locks the screen and hands the counter to `username` with their password; the header then
+/// names them.
+async fn switch_clerk(app: &App, username: &str, name: &str) {
+    lock(app).await;
+    app.click("#unlock-switch").await;
+    app.type_into("#unlock-username", username).await;
+    app.type_into("#unlock-password", DEMO_PASSWORD).await;
+    app.click("#unlock-submit").await;
+    app.wait_for_text("#header-clerk", name).await;
 }
 
 /// On the intake screen: finds ID photos by search and opens it.
@@ -178,18 +189,8 @@ async fn a_whole_visit_in_the_window() {
         .add_clerk(&guichet_fixtures::clerk("nikos", Role::Clerk))
         .unwrap();
     drop(store);
-    lock(&app).await;
-    app.click("#unlock-switch").await;
-    app.type_into("#unlock-username", "nikos").await;
-    app.type_into("#unlock-password", DEMO_PASSWORD).await;
-    app.click("#unlock-submit").await;
-    app.wait_for_text("#header-clerk", "Nikos").await;
-    lock(&app).await;
-    app.click("#unlock-switch").await;
-    app.type_into("#unlock-username", "eleni").await;
-    app.type_into("#unlock-password", DEMO_PASSWORD).await;
-    app.click("#unlock-submit").await;
-    app.wait_for_text("#header-clerk", "Eleni").await;
+    switch_clerk(&app, "nikos", "Nikos").await;
+    switch_clerk(&app, "eleni", "Eleni").await;
     app.click("#nav-queue").await;
     // The page's speech synthesis still answers, with silent voices, and the page goes on.
     let spoken = app

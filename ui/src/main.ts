@@ -146,7 +146,7 @@ function go(next: Screen): void {
 
 // The queue, intake and feedback screens are made once (for a language and a set-up) and
 // shown again: a clerk goes through all three for every citizen, and WebKitGTK keeps part of
-// each form control a page has shown until the page goes away (README, Benchmarks).
+// each form control a page has shown until the page goes away (docs/benchmarks.md).
 const keptScreens = new Map<Screen, { madeFor: string; screen: unknown }>();
 
 function kept<S>(name: Screen, make: () => S): S {
@@ -160,7 +160,7 @@ function kept<S>(name: Screen, make: () => S): S {
 
 // The header is made again only when the language, the set-up or the clerk changes; moving
 // between screens only marks the current one. WebKitGTK keeps part of each form control a page
-// has shown until the page goes away (README, Benchmarks), and the header has eight.
+// has shown until the page goes away (docs/benchmarks.md), and the header has eight.
 let headerDrawnFor = "";
 
 function drawHeader(): void {

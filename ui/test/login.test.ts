@@ -3,6 +3,7 @@ import type { AppState } from "../src/api";
 import { emptyVisit, working, type Ctx } from "../src/app";
 import { setLang } from "../src/i18n";
 import { CoreError } from "../src/messages";
+import { appState, statusBar } from "./fixtures";
 
 const { api } = vi.hoisted(() => ({
   api: {
@@ -19,27 +20,16 @@ const { firstRun } = await import("../src/screens/firstrun");
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+/** A workstation not set up yet, but for `over`. */
 function state(over: Partial<AppState> = {}): AppState {
-  return {
+  return appState({
     config: null,
     catalogue_version: null,
-    today: "2026-03-01",
     lanes: [],
     counters: [],
-    status: {
-      server: null,
-      phase: "offline",
-      message: null,
-      waiting: 0,
-      progress: { pushed: 0, to_push: 0, pages: 0 },
-      last_success: null,
-      refused: 0,
-      conflicts: 0,
-    },
-    session: null,
-    idle_lock_minutes: 5,
+    status: statusBar({ server: null, phase: "offline" }),
     ...over,
-  };
+  });
 }
 
 function fakeCtx(): Ctx & { go: ReturnType<typeof vi.fn>; refresh: ReturnType<typeof vi.fn> } {

@@ -2,22 +2,11 @@
 // nothing drawn behind it until a clerk unlocks.
 
 import { describe, expect, it, vi } from "vitest";
-import type { AppState, Config, SessionView } from "../src/api";
-
-const config: Config = {
-  center_code: "ATH-01",
-  center_name: "Athens Central",
-  center_kind: "stationary",
-  device_code: "D1",
-  receipt_prefix: "K7XA",
-  channel: "stationary",
-  currency: "EUR",
-  waiting_target_min: 15,
-};
-const eleni: SessionView = { username: "eleni", display_name: "Eleni Papadopoulou", role: "supervisor", locked: false };
+import type { SessionView } from "../src/api";
+import { appState, eleni } from "./fixtures";
 
 const shell = vi.hoisted(() => ({ session: null as SessionView | null }));
-shell.session = { username: "eleni", display_name: "Eleni Papadopoulou", role: "supervisor", locked: true };
+shell.session = { ...eleni, locked: true };
 
 const { api } = vi.hoisted(() => ({
   api: {
@@ -34,35 +23,13 @@ const { api } = vi.hoisted(() => ({
 }));
 vi.mock("../src/api", () => ({ api, onStatus: async () => () => undefined }));
 
-function appState(): AppState {
-  return {
-    config,
-    catalogue_version: 1,
-    today: "2026-03-01",
-    lanes: [{ code: "standard", name: { en: "Standard", fr: "Standard" }, rank: 0 }],
-    counters: [{ code: "C1", name: "Counter 1" }],
-    status: {
-      server: "https://backoffice.example",
-      phase: "online",
-      message: null,
-      waiting: 0,
-      progress: { pushed: 0, to_push: 0, pages: 0 },
-      last_success: null,
-      refused: 0,
-      conflicts: 0,
-    },
-    session: shell.session,
-    idle_lock_minutes: 5,
-  };
-}
-
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe("a window opened locked", () => {
   it("shows the lock overlay over an empty window, then the queue after the unlock", async () => {
     document.body.innerHTML = '<div id="app"></div><div id="print-area"></div>';
-    api.appState.mockImplementation(async () => appState());
+    api.appState.mockImplementation(async () => appState({ session: shell.session }));
     await import("../src/main");
     await settle();
     expect($("#lock-overlay").hidden).toBe(false);

@@ -2,21 +2,9 @@
 // window is one module with its state, so the steps run in order in one file.
 
 import { describe, expect, it, vi } from "vitest";
-import type { AppState, Config, SessionView } from "../src/api";
+import type { SessionView } from "../src/api";
 import { CoreError } from "../src/messages";
-
-const config: Config = {
-  center_code: "ATH-01",
-  center_name: "Athens Central",
-  center_kind: "stationary",
-  device_code: "D1",
-  receipt_prefix: "K7XA",
-  channel: "stationary",
-  currency: "EUR",
-  waiting_target_min: 15,
-};
-const eleni: SessionView = { username: "eleni", display_name: "Eleni Papadopoulou", role: "supervisor", locked: false };
-const nikos: SessionView = { username: "nikos", display_name: "Nikos Georgiou", role: "clerk", locked: false };
+import { appState, eleni, nikos } from "./fixtures";
 
 const shell = vi.hoisted(() => ({ session: null as SessionView | null }));
 
@@ -35,28 +23,6 @@ const { api } = vi.hoisted(() => ({
 }));
 vi.mock("../src/api", () => ({ api, onStatus: async () => () => undefined }));
 
-function appState(): AppState {
-  return {
-    config,
-    catalogue_version: 1,
-    today: "2026-03-01",
-    lanes: [{ code: "standard", name: { en: "Standard", fr: "Standard" }, rank: 0 }],
-    counters: [{ code: "C1", name: "Counter 1" }],
-    status: {
-      server: "https://backoffice.example",
-      phase: "online",
-      message: null,
-      waiting: 0,
-      progress: { pushed: 0, to_push: 0, pages: 0 },
-      last_success: null,
-      refused: 0,
-      conflicts: 0,
-    },
-    session: shell.session,
-    idle_lock_minutes: 5,
-  };
-}
-
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 const key = (init: KeyboardEventInit) => document.activeElement!.dispatchEvent(new KeyboardEvent("keydown", { bubbles: true, cancelable: true, ...init }));
@@ -64,7 +30,7 @@ const key = (init: KeyboardEventInit) => document.activeElement!.dispatchEvent(n
 describe("the window", () => {
   it("starts on the login screen when nobody is logged in, the header naming no clerk", async () => {
     document.body.innerHTML = '<div id="app"></div><div id="print-area"></div>';
-    api.appState.mockImplementation(async () => appState());
+    api.appState.mockImplementation(async () => appState({ session: shell.session }));
     await import("../src/main");
     await settle();
     expect($("#login-form")).not.toBeNull();

@@ -1,27 +1,13 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { StatusBar } from "../src/api";
 import { setLang } from "../src/i18n";
 import { statusView } from "../src/status";
-
-function bar(over: Partial<StatusBar> = {}): StatusBar {
-  return {
-    server: "https://backoffice.example",
-    phase: "online",
-    message: null,
-    waiting: 0,
-    progress: { pushed: 0, to_push: 0, pages: 0 },
-    last_success: null,
-    refused: 0,
-    conflicts: 0,
-    ...over,
-  };
-}
+import { statusBar } from "./fixtures";
 
 describe("status bar", () => {
   beforeEach(() => setLang("en"));
 
   it("says standalone when no back office is configured", () => {
-    const v = statusView(bar({ server: null, phase: "offline", waiting: 4 }));
+    const v = statusView(statusBar({ server: null, phase: "offline", waiting: 4 }));
     expect(v.tone).toBe("standalone");
     expect(v.state).toBe("Standalone (no back office)");
     expect(v.waiting).toBe("4 changes kept on this device");
@@ -29,29 +15,29 @@ describe("status bar", () => {
   });
 
   it("counts changes waiting and says when all are sent", () => {
-    expect(statusView(bar({ waiting: 12 })).waiting).toBe("12 changes waiting");
-    expect(statusView(bar()).waiting).toBe("All changes sent");
-    expect(statusView(bar()).lastSync).toBe("Never synced");
+    expect(statusView(statusBar({ waiting: 12 })).waiting).toBe("12 changes waiting");
+    expect(statusView(statusBar()).waiting).toBe("All changes sent");
+    expect(statusView(statusBar()).lastSync).toBe("Never synced");
   });
 
   it("shows progress only while syncing", () => {
-    expect(statusView(bar({ phase: "syncing", progress: { pushed: 250, to_push: 1000, pages: 0 } })).progress).toBe(0.25);
-    expect(statusView(bar({ phase: "syncing" })).progress).toBe(0);
-    expect(statusView(bar({ phase: "online", progress: { pushed: 5, to_push: 5, pages: 1 } })).progress).toBeNull();
+    expect(statusView(statusBar({ phase: "syncing", progress: { pushed: 250, to_push: 1000, pages: 0 } })).progress).toBe(0.25);
+    expect(statusView(statusBar({ phase: "syncing" })).progress).toBe(0);
+    expect(statusView(statusBar({ phase: "online", progress: { pushed: 5, to_push: 5, pages: 1 } })).progress).toBeNull();
   });
 
   it("puts refusals, conflicts and the error in words", () => {
     const v = statusView(
-      bar({ phase: "offline", refused: 2, conflicts: 1, message: "the back office cannot be reached" }),
+      statusBar({ phase: "offline", refused: 2, conflicts: 1, message: "the back office cannot be reached" }),
     );
     expect(v.tone).toBe("offline");
     expect(v.state).toBe("Offline");
     expect(v.detail).toBe("2 refused · 1 in conflict · the back office cannot be reached");
-    expect(statusView(bar()).detail).toBeNull();
+    expect(statusView(statusBar()).detail).toBeNull();
   });
 
   it("says the sync task's error in the clerk's language", () => {
-    const offline = bar({
+    const offline = statusBar({
       phase: "offline",
       message: "the back office cannot be reached (timed out); changes stay here",
       translation: { key: "error.sync.offline", args: { detail: "timed out" } },
@@ -66,13 +52,13 @@ describe("status bar", () => {
   });
 
   it("does not repeat the counts in the task's own words once online", () => {
-    const v = statusView(bar({ refused: 1, message: "1 change refused and 0 in conflict: see the requests concerned" }));
+    const v = statusView(statusBar({ refused: 1, message: "1 change refused and 0 in conflict: see the requests concerned" }));
     expect(v.detail).toBe("1 refused");
   });
 
   it("speaks French too", () => {
     setLang("fr");
-    const v = statusView(bar({ phase: "error", waiting: 2 }));
+    const v = statusView(statusBar({ phase: "error", waiting: 2 }));
     expect(v.state).toBe("Erreur de synchronisation");
     expect(v.waiting).toBe("2 modifications en attente");
   });

@@ -55,7 +55,6 @@ use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
 use guichet_domain::request::{Action, Guards, Party, Refusal, RequestStatus, next_status};
 use guichet_domain::{DomainError, citizen::Citizen};
 use guichet_protocol::{Change, Outcome, PushEntry, PushResult, RefusalCode};
-use sha2::{Digest, Sha256};
 
 use crate::model::{PaymentRow, ServerRequest, a_role};
 
@@ -224,11 +223,7 @@ impl Plan {
 /// fixed by the types and whose maps are ordered.
 pub fn content_hash(change: &Change) -> String {
     let bytes = serde_json::to_vec(change).unwrap_or_default();
-    hex(&Sha256::digest(bytes))
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    guichet_domain::sha256_hex(&bytes)
 }
 
 /// Judges every entry (in `seq` order) and collects the writes.

@@ -5,24 +5,24 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
-use guichet_domain::account::{Role, Verifier, check_password, check_username};
+use guichet_domain::account::{Role, Verifier, check_new_account, check_password};
 use guichet_domain::catalogue::{Catalogue, CenterKind, is_valid_code};
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
 use guichet_domain::hlc::Hlc;
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::Action;
+use guichet_domain::{hex, sha256_hex};
 use guichet_protocol::{
     EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, MAX_PUSH,
 };
 use rand::Rng;
-use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, Center, Clerk, Device, EnrolmentCode, NewClerk, ServerRequest, Stamp,
     check_membership,
 };
-use crate::plan::hex;
+
 use crate::storage::{ExchangeContext, Storage};
 
 /// The national id rule the back office checks citizens and forms with, unless configured.
@@ -34,9 +34,6 @@ pub const DEFAULT_CODE_VALIDITY_HOURS: i64 = 72;
 /// Symbols of enrolment codes: no 0/O or 1/I/L, so a code read over the phone survives.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
-/// The longest display name an account may have.
-const MAX_DISPLAY_NAME_CHARS: usize = 100;
-
 #[derive(Debug, Clone)]
 pub struct BackOffice {
     storage: Arc<dyn Storage>,
@@ -46,7 +43,7 @@ pub struct BackOffice {
 
 /// The hash under which a credential or code is stored.
 pub fn secret_hash(secret: &str) -> String {
-    hex(&Sha256::digest(secret.as_bytes()))
+    sha256_hex(secret.as_bytes())
 }
 
 /// The verifier of a password that passed `check_password`, with a fresh random salt. Argon2id
@@ -210,14 +207,7 @@ impl BackOffice {
     /// password is kept only as its verifier. The devices of its centres get it at their next
     /// sync.
     pub async fn add_clerk(&self, new: &NewClerk) -> Result<Clerk> {
-        check_username(&new.username)?;
-        let display_name = new.display_name.trim();
-        if display_name.is_empty() || display_name.chars().count() > MAX_DISPLAY_NAME_CHARS {
-            return Err(Error::Invalid(format!(
-                "the account needs a display name (the person's full name) of 1 to \
-                 {MAX_DISPLAY_NAME_CHARS} characters"
-            )));
-        }
+        let display_name = check_new_account(&new.username, &new.display_name, &new.password)?;
         let mut centers: Vec<String> = new.centers.iter().map(|c| c.trim().to_owned()).collect();
         centers.sort();
         centers.dedup();
@@ -227,7 +217,6 @@ impl BackOffice {
         for code in &centers {
             self.storage.center(code).await?;
         }
-        check_password(&new.username, &new.password)?;
         let account = guichet_domain::account::Account {
             username: new.username.clone(),
             display_name: display_name.to_owned(),

@@ -113,6 +113,22 @@ pub enum Command {
     Report(ReportCommand),
 }
 
+impl Command {
+    /// Whether the command acts on or reads the centre's data, and so needs a clerk logged
+    /// in. Setting up, logging in or out, the device's link and its status need none.
+    pub fn needs_clerk(&self) -> bool {
+        !matches!(
+            self,
+            Command::Setup(_)
+                | Command::Login(_)
+                | Command::Logout
+                | Command::Status
+                | Command::Enroll(_)
+                | Command::Sync(_)
+        )
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ReportCommand {
     /// The daily report of this centre, for one day or a range of days: queue, requests,

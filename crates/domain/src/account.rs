@@ -137,6 +137,34 @@ pub fn check_username(name: &str) -> Result<()> {
     }
 }
 
+/// The longest full name an account may have.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
+
+/// Checks an account's full name, as colleagues and reports show it: 1 to
+/// [`MAX_DISPLAY_NAME_CHARS`] characters once trimmed. Returns it trimmed.
+pub fn check_display_name(name: &str) -> Result<&str> {
+    let trimmed = name.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > MAX_DISPLAY_NAME_CHARS {
+        return Err(DomainError::DisplayName {
+            max: MAX_DISPLAY_NAME_CHARS,
+        });
+    }
+    Ok(trimmed)
+}
+
+/// Checks what a new account is made of: its user name, its full name (returned trimmed) and
+/// its password. The back office and a standalone workstation make accounts by this one rule.
+pub fn check_new_account<'a>(
+    username: &str,
+    display_name: &'a str,
+    password: &str,
+) -> Result<&'a str> {
+    check_username(username)?;
+    let display_name = check_display_name(display_name)?;
+    check_password(username, password)?;
+    Ok(display_name)
+}
+
 /// Checks a new password against the rule: long enough, not too long, not the user name.
 pub fn check_password(username: &str, password: &str) -> Result<()> {
     let chars = password.chars().count();
@@ -215,7 +243,7 @@ impl Verifier {
     /// The verifier of `password`, salted with `salt` (16 random bytes from the caller).
     pub fn new(password: &str, salt: [u8; 16]) -> Result<Self> {
         let salt = SaltString::encode_b64(&salt).map_err(|_| DomainError::VerifierFailed)?;
-        let hash = hasher()
+        let hash = hasher()?
             .hash_password(password.as_bytes(), &salt)
             .map_err(|_| DomainError::VerifierFailed)?;
         Ok(Verifier(hash.to_string()))
@@ -237,9 +265,10 @@ impl Verifier {
 
     /// Whether `password` is the one this verifier was made from.
     pub fn matches(&self, password: &str) -> bool {
-        PasswordHash::new(&self.0)
-            .map(|hash| hasher().verify_password(password.as_bytes(), &hash).is_ok())
-            .unwrap_or(false)
+        match (PasswordHash::new(&self.0), hasher()) {
+            (Ok(hash), Ok(hasher)) => hasher.verify_password(password.as_bytes(), &hash).is_ok(),
+            _ => false,
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -260,10 +289,12 @@ impl From<Verifier> for String {
     }
 }
 
-fn hasher() -> Argon2<'static> {
+/// Argon2id at this module's cost. Never a weaker fallback: parameters it refuses are an
+/// error, not a reason to hash with the library's defaults.
+fn hasher() -> Result<Argon2<'static>> {
     let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
-        .unwrap_or_else(|_| Params::default());
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .map_err(|_| DomainError::VerifierFailed)?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
 /// How long to wait before the next login attempt after `failures` failed ones in a row: none
@@ -355,6 +386,23 @@ mod tests {
             &"a".repeat(33),
         ] {
             assert!(check_username(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn full_names_are_given_and_bounded() {
+        assert_eq!(
+            check_display_name("  Eleni Papadopoulou ").unwrap(),
+            "Eleni Papadopoulou"
+        );
+        for bad in ["", "   ", &"x".repeat(MAX_DISPLAY_NAME_CHARS + 1)] {
+            assert!(
+                matches!(
+                    check_display_name(bad),
+                    Err(DomainError::DisplayName { .. })
+                ),
+                "{bad:?} accepted"
+            );
         }
     }
 

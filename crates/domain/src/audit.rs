@@ -6,7 +6,6 @@
 //! walks the chain and names the first broken link.
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// The hash the first event links to.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -62,7 +61,7 @@ impl AuditEvent {
         // serde_json writes struct fields in declaration order and objects with sorted keys
         // (no preserve_order feature), so the bytes are canonical.
         let bytes = serde_json::to_vec(&hashed).unwrap_or_default();
-        hex(&Sha256::digest(bytes))
+        crate::sha256_hex(&bytes)
     }
 
     /// Fills `seq`, `prev_hash` and `hash` so that this event follows `previous`.
@@ -73,10 +72,6 @@ impl AuditEvent {
         self.hash = self.compute_hash();
         self
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The first place where the chain does not hold.

@@ -81,6 +81,11 @@ pub enum DomainError {
     )]
     Username { input: String },
 
+    #[error(
+        "give the account's full name, as colleagues and reports should show it: 1 to {max} characters"
+    )]
+    DisplayName { max: usize },
+
     #[error("this password cannot be used: {problem}")]
     Password { problem: PasswordProblem },
 

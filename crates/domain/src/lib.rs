@@ -22,6 +22,19 @@ pub mod text;
 
 pub use error::{DomainError, Result};
 
+use sha2::{Digest, Sha256};
+
+/// Bytes in lowercase hexadecimal: how digests and random tokens are written.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-256 digest of `bytes`, in hexadecimal: the one way digests of content, secrets and
+/// typed names are made, on the back office and on the workstation alike.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 /// The JSON Schema of a type that travels as one string matching `pattern` (receipt numbers,
 /// clock stamps, currency codes): what the sync protocol's schema says of it.
 pub(crate) fn string_schema(pattern: &str, description: &str) -> schemars::Schema {

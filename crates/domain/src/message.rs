@@ -196,6 +196,7 @@ impl DomainError {
             DomainError::Payment { request, problem } => problem.message().text("request", request),
             DomainError::Receipt(e) => return e.message(),
             DomainError::Username { input } => Message::new("error.username").text("input", input),
+            DomainError::DisplayName { max } => Message::new("error.display_name").text("max", max),
             DomainError::Password { problem } => {
                 Message::new(format!("error.password.{}", problem.key()))
                     .text("min", crate::account::MIN_PASSWORD_CHARS)

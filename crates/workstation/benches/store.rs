@@ -6,7 +6,7 @@
 //! Beside each, the floor: one plain insert and commit with the same pragmas, so that every
 //! figure can be read as a ratio to what the disk and SQLite cost anyway. Criterion measures
 //! the medians; a second pass times single calls to get the percentiles and prints the table
-//! the README quotes.
+//! docs/benchmarks.md quotes.
 
 // A bench binary reports to its terminal: the summary table is its output.
 #![allow(clippy::print_stdout)]

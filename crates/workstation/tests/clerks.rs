@@ -38,6 +38,16 @@ fn ticket() -> NewTicket {
     }
 }
 
+/// The session events in the outbox, oldest first: (clerk, event).
+fn session_events(ws: &Workstation) -> Vec<(String, String)> {
+    ws.outbox(None, 1000)
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "clerk.session")
+        .map(|e| (e.actor, e.payload["event"].as_str().unwrap().to_owned()))
+        .collect()
+}
+
 /// The bench opened again from its file: nobody is logged in.
 fn reopened(b: &common::Bench) -> Workstation {
     Workstation::open(&b.dir.path().join("guichet.sqlite3"), b.clock.clone()).unwrap()
@@ -73,13 +83,7 @@ fn every_act_names_the_clerk_logged_in_and_nobody_acts_without_one() {
         .unwrap();
     assert_eq!(actor, "nikos");
     // Logins and logouts travel like any change, under the clerk's name.
-    let sessions: Vec<(String, String)> =
-        b.ws.outbox(None, 100)
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.kind == "clerk.session")
-            .map(|e| (e.actor, e.payload["event"].as_str().unwrap().to_owned()))
-            .collect();
+    let sessions = session_events(&b.ws);
     assert_eq!(
         sessions,
         [
@@ -189,13 +193,7 @@ fn a_locked_screen_refuses_everything_until_a_clerk_unlocks_it() {
     b.ws.lock().unwrap();
     let now = b.ws.unlock("nikos", DEMO_PASSWORD).unwrap();
     assert_eq!((now.username.as_str(), now.role), ("nikos", Role::Clerk));
-    let events: Vec<(String, String)> =
-        b.ws.outbox(None, 100)
-            .unwrap()
-            .into_iter()
-            .filter(|e| e.kind == "clerk.session")
-            .map(|e| (e.actor, e.payload["event"].as_str().unwrap().to_owned()))
-            .collect();
+    let events = session_events(&b.ws);
     let expected = [
         ("eleni", "lock"),
         ("eleni", "login_failed"),
@@ -407,7 +405,10 @@ fn a_command_line_session_lasts_a_working_day_and_ends_at_logout() {
         Access::SessionExpired
     ));
     let fresh = b.ws.open_cli_session().unwrap();
-    b.ws.close_cli_session(&fresh).unwrap();
+    assert_eq!(
+        b.ws.close_cli_session(&fresh).unwrap().as_deref(),
+        Some("eleni")
+    );
     assert!(b.ws.session().is_none());
     assert!(matches!(
         access(reopened(&b).resume_cli_session(&fresh)),

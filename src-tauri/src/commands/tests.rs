@@ -8,7 +8,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use guichet_domain::DomainError;
-use guichet_domain::account::{Act, Role, check_password, check_username};
+use guichet_domain::account::{Act, Role, check_display_name, check_password, check_username};
 use guichet_domain::catalogue::{CenterKind, Channel, Depth};
 use guichet_domain::citizen::{
     EstonianPersonalCode, NationalIdScheme, PlainId, register, scheme_by_name,
@@ -126,6 +126,7 @@ fn errors() -> Vec<ErrorView> {
     domain(Action::parse("fly").unwrap_err());
     domain(Role::parse("boss").unwrap_err());
     domain(check_username("Eleni Z").unwrap_err());
+    domain(check_display_name("  ").unwrap_err());
     for password in [
         "short",
         &"ab".repeat(65),

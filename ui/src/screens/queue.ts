@@ -135,7 +135,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
 
   // The counter's panel is redrawn after every action and every poll, so its controls are
   // made once and then only updated: WebKitGTK keeps part of each form control a page has
-  // shown until the page goes away, about 1 KB a text field (README, Benchmarks).
+  // shown until the page goes away, about 1 KB a text field (docs/benchmarks.md).
   const ticketCode = (): string => view.current?.code ?? "";
   const callNextButton = button("call-next", t("queue.call_next"), () => void callNext());
   const recallButton = button("recall", t("queue.recall"), () => void run("recall", () => api.recall(ticketCode())));

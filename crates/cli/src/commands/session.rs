@@ -133,8 +133,7 @@ pub fn logout(ws: &mut Workstation, dir: &Path) -> Result<Report> {
     let path = dir.join(SESSION_FILE);
     let name = match std::fs::read_to_string(&path) {
         Ok(token) => {
-            let name = ws.resume_cli_session(token.trim()).ok().map(|s| s.username);
-            ws.close_cli_session(token.trim())?;
+            let name = ws.close_cli_session(token.trim())?;
             std::fs::remove_file(&path).map_err(|source| CliError::SessionFile {
                 path: path.clone(),
                 source,

@@ -28,6 +28,7 @@ struct Demo {
 }
 
 pub fn setup(ws: &mut Workstation, args: &SetupArgs, password: String) -> Result<Report> {
+    let administrator = args.admin.trim().to_owned();
     let setup = Setup {
         center_code: args.center.trim().to_owned(),
         center_name: args
@@ -44,13 +45,13 @@ pub fn setup(ws: &mut Workstation, args: &SetupArgs, password: String) -> Result
         currency: args.currency.clone(),
         waiting_target_min: args.waiting_target,
         administrator: Some(NewClerk {
-            username: args.admin.trim().to_owned(),
+            username: administrator.clone(),
             display_name: args
                 .admin_name
                 .as_deref()
                 .map(str::trim)
                 .filter(|n| !n.is_empty())
-                .unwrap_or(args.admin.trim())
+                .unwrap_or(&administrator)
                 .to_owned(),
             role: Role::Administrator,
             password,
@@ -62,7 +63,6 @@ pub fn setup(ws: &mut Workstation, args: &SetupArgs, password: String) -> Result
         Some(d) => ws.setup_with(setup, Some(&d.catalogue), &d.counters)?,
         None => ws.setup(setup)?,
     };
-    let administrator = args.admin.trim().to_owned();
     let done = SetupDone {
         config,
         catalogue: ws.catalogue_load()?,

@@ -44,6 +44,7 @@ pub fn enroll(ws: &mut Workstation, dir: &Path, args: &EnrollArgs) -> Result<Rep
         device: &enrolled.device_code,
         receipt_prefix: enrolled.receipt_prefix.to_string(),
     };
+    let active = enrolled.accounts.iter().filter(|a| a.active).count() as u64;
     Report::new(&shown, |out| {
         writeln!(
             out,
@@ -56,12 +57,8 @@ pub fn enroll(ws: &mut Workstation, dir: &Path, args: &EnrollArgs) -> Result<Rep
         )?;
         writeln!(
             out,
-            "{} of the centre can log in here (`guichet login NAME`). Run `guichet sync` to send waiting changes and fetch the catalogue.",
-            english_plural(
-                enrolled.accounts.len() as u64,
-                "1 account",
-                &format!("{} accounts", enrolled.accounts.len())
-            )
+            "{active} {} of the centre can log in here (`guichet login NAME`). Run `guichet sync` to send waiting changes and fetch the catalogue.",
+            english_plural(active, "account", "accounts")
         )
     })
 }

@@ -17,13 +17,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use guichet_domain::account::{
-    Account, Act, Role, SessionEvent, UNKNOWN_CLERK, Verifier, check_password, check_username,
+    Account, Act, Role, SessionEvent, UNKNOWN_CLERK, Verifier, check_new_account, check_username,
     lockout_delay,
 };
+use guichet_domain::{hex, sha256_hex as digest};
 use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::{ActionTx, Workstation};
 use crate::error::{Access, Error, Kind, Result};
@@ -61,6 +61,18 @@ pub struct Session {
     pub locked: bool,
 }
 
+impl Session {
+    /// The unlocked session of a clerk.
+    pub(crate) fn of(username: &str, display_name: &str, role: Role) -> Session {
+        Session {
+            username: username.to_owned(),
+            display_name: display_name.trim().to_owned(),
+            role,
+            locked: false,
+        }
+    }
+}
+
 /// A verifier of no password, checked against when the typed name is no account, so that an
 /// unknown name costs the same time as a wrong password.
 const DECOY_SALT: [u8; 16] = *b"guichet-no-clerk";
@@ -90,19 +102,14 @@ impl Workstation {
     /// Logs a clerk in with their password. See the module header for what a failure does.
     pub fn login(&mut self, username: &str, password: &str) -> Result<Session> {
         let session = self.authenticate(username, password)?;
-        // Another clerk's session ends first, so the trail says when each one left.
-        if self.session.is_some() {
-            self.logout()?;
-        }
-        self.session = Some(session.clone());
-        self.record_session(SessionEvent::Login)?;
+        self.take_over(session.clone())?;
         Ok(session)
     }
 
     /// Locks the screen: the session stays, but nothing can be done until a clerk unlocks it.
     pub fn lock(&mut self) -> Result<()> {
-        self.require(Act::Counter)?;
-        self.record_session(SessionEvent::Lock)?;
+        let username = self.require(Act::Counter)?.username.clone();
+        self.record_session(&username, SessionEvent::Lock)?;
         if let Some(session) = &mut self.session {
             session.locked = true;
         }
@@ -112,35 +119,28 @@ impl Workstation {
     /// Unlocks with a password: the same clerk takes up their session; another clerk of the
     /// centre takes over the counter (the first one is logged out).
     pub fn unlock(&mut self, username: &str, password: &str) -> Result<Session> {
-        let previous = self.session.clone().ok_or(Access::NoSession)?;
+        let previous = self
+            .session
+            .as_ref()
+            .ok_or(Access::NoSession)?
+            .username
+            .clone();
         let session = self.authenticate(username, password)?;
-        if session.username == previous.username {
+        if session.username == previous {
+            self.record_session(&previous, SessionEvent::Unlock)?;
             self.session = Some(session.clone());
-            self.record_session(SessionEvent::Unlock)?;
         } else {
-            self.session = Some(Session {
-                locked: false,
-                ..previous
-            });
-            self.record_session(SessionEvent::Logout)?;
-            self.session = Some(session.clone());
-            self.record_session(SessionEvent::Login)?;
+            self.take_over(session.clone())?;
         }
         Ok(session)
     }
 
     /// Logs the clerk out, locked or not.
     pub fn logout(&mut self) -> Result<()> {
-        let Some(session) = self.session.clone() else {
-            return Ok(());
-        };
-        self.session = Some(Session {
-            locked: false,
-            ..session
-        });
-        let recorded = self.record_session(SessionEvent::Logout);
-        self.session = None;
-        recorded
+        match self.session.take() {
+            Some(session) => self.record_session(&session.username, SessionEvent::Logout),
+            None => Ok(()),
+        }
     }
 
     /// Starts a command line session for the clerk logged in: a random token, of which only
@@ -154,7 +154,7 @@ impl Workstation {
         conn.execute("DELETE FROM cli_sessions WHERE expires_at < ?1", [now])?;
         conn.execute(
             "INSERT INTO cli_sessions (token_digest, username, expires_at) VALUES (?1, ?2, ?3)",
-            params![digest(&token), username, expires.to_rfc3339()],
+            params![digest(token.as_bytes()), username, expires.to_rfc3339()],
         )?;
         Ok(token)
     }
@@ -166,36 +166,32 @@ impl Workstation {
             .conn()
             .query_row(
                 "SELECT username, expires_at FROM cli_sessions WHERE token_digest = ?1",
-                [digest(token)],
+                [digest(token.as_bytes())],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
         let Some((username, expires)) = found else {
             return Err(Access::SessionExpired.into());
         };
-        let expires: DateTime<Utc> = DateTime::parse_from_rfc3339(&expires)
-            .map_err(|e| Error::Invalid(format!("a stored session does not read back: {e}")))?
-            .into();
-        if expires <= self.now().wall {
+        if stored_time(&expires)? <= self.now().wall {
             return Err(Access::SessionExpired.into());
         }
         let account = self.account(&username)?.ok_or(Access::SessionExpired)?;
-        if !account.active {
-            return Err(Access::Disabled.into());
-        }
-        self.check_not_stale()?;
-        let session = session_of(&account);
+        let session = self.admit(&account)?;
         self.session = Some(session.clone());
         Ok(session)
     }
 
-    /// Ends a command line session and logs its clerk out.
-    pub fn close_cli_session(&mut self, token: &str) -> Result<()> {
+    /// Ends a command line session and logs its clerk out; answers who that was, if the
+    /// session was still good.
+    pub fn close_cli_session(&mut self, token: &str) -> Result<Option<String>> {
+        let clerk = self.resume_cli_session(token).ok().map(|s| s.username);
         self.conn().execute(
             "DELETE FROM cli_sessions WHERE token_digest = ?1",
-            [digest(token)],
+            [digest(token.as_bytes())],
         )?;
-        self.logout()
+        self.logout()?;
+        Ok(clerk)
     }
 
     /// Every account this device holds.
@@ -230,14 +226,7 @@ impl Workstation {
         self.manage_accounts()?;
         let verifier = new_verifier(new)?;
         self.write_for(Act::Administer, |change| {
-            insert_local(change, new, &verifier)?;
-            change.record_local(
-                "clerk.added",
-                "clerk",
-                &new.username,
-                serde_json::json!({"role": new.role, "display_name": new.display_name}),
-            )?;
-            Ok(())
+            insert_local(change, new, &verifier)
         })?;
         self.clerk(&new.username)
     }
@@ -285,16 +274,18 @@ impl Workstation {
             role: before.role,
             password: password.to_owned(),
         })?;
-        self.conn().execute(
-            "DELETE FROM login_failures WHERE name_digest = ?1",
-            [digest(username)],
-        )?;
-        self.update_clerk(
+        let reset = self.update_clerk(
             username,
             "clerk.password_reset",
             "verifier = ?2",
             verifier.as_str(),
-        )
+        )?;
+        // The new password starts with no failures counted against the name.
+        self.conn().execute(
+            "DELETE FROM login_failures WHERE name_digest = ?1",
+            [digest(username.as_bytes())],
+        )?;
+        Ok(reset)
     }
 
     /// The accounts the back office sent (at enrolment or in a sync), replacing this device's
@@ -395,8 +386,7 @@ impl Workstation {
     /// event, and answers as for any failure.
     fn authenticate(&mut self, username: &str, password: &str) -> Result<Session> {
         let name = username.trim();
-        let key = digest(name);
-        let now = self.now().wall;
+        let key = digest(name.as_bytes());
         let failures: Option<(u32, String)> = self
             .conn()
             .query_row(
@@ -406,24 +396,21 @@ impl Workstation {
             )
             .optional()?;
         if let Some((count, last)) = &failures {
-            let wait = lockout_delay(*count);
-            let last: DateTime<Utc> = DateTime::parse_from_rfc3339(last)
-                .map_err(|e| Error::Invalid(format!("a stored login failure: {e}")))?
-                .into();
-            let until = last + Duration::from_std(wait).unwrap_or_else(|_| Duration::zero());
-            if until > now {
-                let seconds = (until - now).num_seconds().max(1);
+            let wait =
+                Duration::from_std(lockout_delay(*count)).unwrap_or_else(|_| Duration::zero());
+            let left = stored_time(last)? + wait - self.now().wall;
+            if left > Duration::zero() {
                 return Err(Access::Wait {
-                    seconds: seconds.unsigned_abs(),
+                    seconds: left.num_seconds().max(1).unsigned_abs(),
                 }
                 .into());
             }
         }
-        let account = match check_username(name) {
+        let known = match check_username(name) {
             Ok(()) => self.account(name)?,
             Err(_) => None,
         };
-        let matches = match &account {
+        let matches = match &known {
             Some(account) => account.verifier.matches(password),
             None => {
                 if let Some(decoy) = decoy() {
@@ -432,40 +419,53 @@ impl Workstation {
                 false
             }
         };
-        if !matches {
-            let count = failures.map_or(0, |(c, _)| c) + 1;
-            let clerk = account
-                .as_ref()
-                .map_or(UNKNOWN_CLERK.to_owned(), |a| a.username.clone());
-            let config = self.config()?;
-            self.write_as(&clerk, Some(&config.device_code), |change| {
-                change.tx.execute(
-                    "INSERT INTO login_failures (name_digest, failures, last_failed_at)
-                     VALUES (?1, ?2, ?3)
-                     ON CONFLICT (name_digest) DO UPDATE SET failures = excluded.failures,
-                        last_failed_at = excluded.last_failed_at",
-                    params![key, count, change.at()],
-                )?;
-                change.record(&Change::ClerkSession {
-                    clerk: clerk.clone(),
-                    event: SessionEvent::LoginFailed,
+        let account = match known {
+            Some(account) if matches => account,
+            known => {
+                let clerk = known.map_or_else(|| UNKNOWN_CLERK.to_owned(), |a| a.username);
+                let count = failures.map_or(0, |(c, _)| c) + 1;
+                self.session_event(&clerk, SessionEvent::LoginFailed, |change| {
+                    change.tx.execute(
+                        "INSERT INTO login_failures (name_digest, failures, last_failed_at)
+                         VALUES (?1, ?2, ?3)
+                         ON CONFLICT (name_digest) DO UPDATE SET failures = excluded.failures,
+                            last_failed_at = excluded.last_failed_at",
+                        params![key, count, change.at()],
+                    )?;
+                    Ok(())
                 })?;
-                Ok(())
-            })?;
-            return Err(Access::LoginFailed.into());
-        }
-        let Some(account) = account else {
-            return Err(Access::LoginFailed.into());
+                return Err(Access::LoginFailed.into());
+            }
         };
-        if !account.active {
-            return Err(Access::Disabled.into());
-        }
-        self.check_not_stale()?;
+        let session = self.admit(&account)?;
         if failures.is_some() {
             self.conn()
                 .execute("DELETE FROM login_failures WHERE name_digest = ?1", [key])?;
         }
-        Ok(session_of(&account))
+        Ok(session)
+    }
+
+    /// The session of an account whose password (or session token) was checked, if it may
+    /// still log in here: active, on a device not kept offline too long.
+    fn admit(&self, account: &Account) -> Result<Session> {
+        if !account.active {
+            return Err(Access::Disabled.into());
+        }
+        self.check_not_stale()?;
+        Ok(Session::of(
+            &account.username,
+            &account.display_name,
+            account.role,
+        ))
+    }
+
+    /// Ends the session there is, if any, and opens `session`.
+    fn take_over(&mut self, session: Session) -> Result<()> {
+        // The clerk leaving is logged out first, so the trail says when each one left.
+        self.logout()?;
+        self.record_session(&session.username, SessionEvent::Login)?;
+        self.session = Some(session);
+        Ok(())
     }
 
     /// Refuses logins on an enrolled device that has not reached its back office for too long.
@@ -479,22 +479,29 @@ impl Workstation {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let last: DateTime<Utc> = DateTime::parse_from_rfc3339(&last)
-            .map_err(|e| Error::Invalid(format!("the last sync time does not read back: {e}")))?
-            .into();
-        if self.now().wall - last > Duration::days(i64::from(days)) {
+        if self.now().wall - stored_time(&last)? > Duration::days(i64::from(days)) {
             return Err(Access::Stale { days }.into());
         }
         Ok(())
     }
 
-    /// Records a session event as the clerk of the session; it travels like any change.
-    fn record_session(&mut self, event: SessionEvent) -> Result<()> {
-        let session = self.session.clone().ok_or(Access::NoSession)?;
+    /// Records a session event of `clerk`; it travels like any change.
+    fn record_session(&mut self, clerk: &str, event: SessionEvent) -> Result<()> {
+        self.session_event(clerk, event, |_| Ok(()))
+    }
+
+    /// Records a session event of `clerk`, with what `also` writes in the same transaction.
+    fn session_event(
+        &mut self,
+        clerk: &str,
+        event: SessionEvent,
+        also: impl FnOnce(&mut ActionTx<'_>) -> Result<()>,
+    ) -> Result<()> {
         let config = self.config()?;
-        self.write_as(&session.username, Some(&config.device_code), |change| {
+        self.write_as(clerk, Some(&config.device_code), |change| {
+            also(change)?;
             change.record(&Change::ClerkSession {
-                clerk: session.username.clone(),
+                clerk: clerk.to_owned(),
                 event,
             })?;
             Ok(())
@@ -502,7 +509,7 @@ impl Workstation {
     }
 }
 
-/// Writes a new local account; the caller records the event.
+/// Writes a new local account and its audit event.
 pub(crate) fn insert_local(
     change: &mut ActionTx<'_>,
     new: &NewClerk,
@@ -530,29 +537,19 @@ pub(crate) fn insert_local(
             change.at(),
         ],
     )?;
+    change.record_local(
+        "clerk.added",
+        "clerk",
+        &new.username,
+        serde_json::json!({"role": new.role, "display_name": new.display_name}),
+    )?;
     Ok(())
 }
 
 /// Checks a new account's name, full name and password, and makes its verifier.
 pub(crate) fn new_verifier(new: &NewClerk) -> Result<Verifier> {
-    check_username(&new.username)?;
-    if new.display_name.trim().is_empty() {
-        return Err(Error::Invalid(format!(
-            "give the full name of '{}' as colleagues and reports should show it",
-            new.username
-        )));
-    }
-    check_password(&new.username, &new.password)?;
+    check_new_account(&new.username, &new.display_name, &new.password)?;
     Ok(Verifier::new(&new.password, rand::random())?)
-}
-
-fn session_of(account: &Account) -> Session {
-    Session {
-        username: account.username.clone(),
-        display_name: account.display_name.clone(),
-        role: account.role,
-        locked: false,
-    }
 }
 
 fn decoy() -> Option<&'static Verifier> {
@@ -563,10 +560,9 @@ fn decoy() -> Option<&'static Verifier> {
         .as_ref()
 }
 
-fn digest(text: &str) -> String {
-    hex(&Sha256::digest(text.as_bytes()))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// A stored RFC 3339 instant.
+fn stored_time(text: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::Invalid(format!("stored time '{text}' is not a time: {e}")))
 }

@@ -186,12 +186,11 @@ impl Workstation {
         };
         let verifier = clerks::new_verifier(&admin)?;
         let config = self.set_up(&setup, catalogue, counters, Some((&admin, &verifier)))?;
-        self.session = Some(Session {
-            username: admin.username,
-            display_name: admin.display_name.trim().to_owned(),
-            role: Role::Administrator,
-            locked: false,
-        });
+        self.session = Some(Session::of(
+            &admin.username,
+            &admin.display_name,
+            Role::Administrator,
+        ));
         Ok(config)
     }
 
@@ -269,12 +268,6 @@ impl Workstation {
             )?;
             if let Some((admin, verifier)) = admin {
                 clerks::insert_local(change, admin, verifier)?;
-                change.record_local(
-                    "clerk.added",
-                    "clerk",
-                    &admin.username,
-                    serde_json::json!({"role": admin.role, "display_name": admin.display_name}),
-                )?;
             }
             if let Some(catalogue) = catalogue {
                 catalogue::load_into(change, catalogue, &setup.center_code)?;

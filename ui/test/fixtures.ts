@@ -1,0 +1,48 @@
+// What the tests hand the window as the shell's answers: a centre's configuration, the
+// clerks' sessions, the status bar and the whole app state, each with what a test changes.
+
+import type { AppState, Config, SessionView, StatusBar } from "../src/api";
+
+export const config: Config = {
+  center_code: "ATH-01",
+  center_name: "Athens Central",
+  center_kind: "stationary",
+  device_code: "D1",
+  receipt_prefix: "K7XA",
+  channel: "stationary",
+  currency: "EUR",
+  waiting_target_min: 15,
+};
+
+export const eleni: SessionView = { username: "eleni", display_name: "Eleni Papadopoulou", role: "supervisor", locked: false };
+export const nikos: SessionView = { username: "nikos", display_name: "Nikos Georgiou", role: "clerk", locked: false };
+
+/** A status bar online with a back office and nothing waiting, but for `over`. */
+export function statusBar(over: Partial<StatusBar> = {}): StatusBar {
+  return {
+    server: "https://backoffice.example",
+    phase: "online",
+    message: null,
+    waiting: 0,
+    progress: { pushed: 0, to_push: 0, pages: 0 },
+    last_success: null,
+    refused: 0,
+    conflicts: 0,
+    ...over,
+  };
+}
+
+/** A set-up workstation with one lane and one counter, nobody logged in, but for `over`. */
+export function appState(over: Partial<AppState> = {}): AppState {
+  return {
+    config,
+    catalogue_version: 1,
+    today: "2026-03-01",
+    lanes: [{ code: "standard", name: { en: "Standard", fr: "Standard" }, rank: 0 }],
+    counters: [{ code: "C1", name: "Counter 1" }],
+    status: statusBar(),
+    session: null,
+    idle_lock_minutes: 5,
+    ...over,
+  };
+}
