@@ -44,7 +44,6 @@ const COMMANDS: &[&str] = &[
 
 fn main() {
     build_ui();
-    build_no_voices();
     let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("tauri build step failed: {e:#}");
@@ -74,34 +73,6 @@ fn build_ui() {
         npm(ui, &["ci", "--no-audit", "--no-fund"]);
     }
     npm(ui, &["run", "build"]);
-}
-
-/// Builds `voices/no_voices.c` into the shared library that stands in for flite in WebKit's
-/// processes (`src/voices.rs`), on Linux with glibc only.
-fn build_no_voices() {
-    println!("cargo:rerun-if-changed=voices/no_voices.c");
-    let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let target_env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
-    if target_os != "linux" || target_env != "gnu" {
-        return;
-    }
-    let out =
-        Path::new(&std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR")).join("no_voices.so");
-    let compiler = cc::Build::new().get_compiler();
-    let status = compiler
-        .to_command()
-        .args(["-shared", "-nostdlib", "-O2", "-o"])
-        .arg(&out)
-        .arg("voices/no_voices.c")
-        .status();
-    match status {
-        Ok(s) if s.success() => {}
-        Ok(s) => panic!("building voices/no_voices.c failed ({s})"),
-        Err(e) => panic!(
-            "cannot run the C compiler {:?} ({e}): install one (Debian: sudo apt-get install gcc)",
-            compiler.path()
-        ),
-    }
 }
 
 fn npm(dir: &Path, args: &[&str]) {

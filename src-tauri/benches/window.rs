@@ -69,11 +69,12 @@ async fn main() {
     let display = Display::start();
     let mut out = std::io::stdout().lock();
     if memory_only {
-        memory_figures(
+        let met = memory_figures(
             &mut out,
             requests,
             &driven_session(&display, requests).await,
         );
+        finish(met);
         return;
     }
 
@@ -87,9 +88,11 @@ async fn main() {
         app.quit().await;
     }
     let median_start = percentile(&mut starts.clone(), 50.0);
+    let start_met = median_start <= START_TARGET_MS;
     writeln!(
         out,
-        "start to the interactive login screen: median {median_start:.0} ms of {LAUNCHES} launches (target 1500 ms); all {starts:.0?}"
+        "start to the interactive login screen: median {median_start:.0} ms of {LAUNCHES} launches (target {START_TARGET_MS} ms: {}); all {starts:.0?}",
+        verdict(start_met)
     )
     .unwrap();
 
@@ -131,13 +134,15 @@ async fn main() {
     let mut labels: Vec<&str> = timings.iter().map(|(l, _)| l.as_str()).collect();
     labels.sort_unstable();
     labels.dedup();
+    let p95 = percentile(&mut all, 95.0);
+    let actions_met = p95 <= ACTION_P95_TARGET_MS;
     writeln!(
         out,
-        "clerk actions: {} timed, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms (target p95 100 ms)",
+        "clerk actions: {} timed, p50 {:.1} ms, p95 {p95:.1} ms, max {:.1} ms (target p95 {ACTION_P95_TARGET_MS} ms: {})",
         all.len(),
         percentile(&mut all, 50.0),
-        percentile(&mut all, 95.0),
-        percentile(&mut all, 100.0)
+        percentile(&mut all, 100.0),
+        verdict(actions_met)
     )
     .unwrap();
     for label in labels {
@@ -163,22 +168,49 @@ async fn main() {
         "memory after the same session under WebDriver: {pss:.0} MB PSS"
     )
     .unwrap();
-    memory_figures(
+    let memory_met = memory_figures(
         &mut out,
         requests,
         &driven_session(&display, requests).await,
     );
+    finish(start_met && actions_met && memory_met);
 }
 
-/// What the page-driven session of `requests` visits leaves: the totals and a line a process.
-fn memory_figures(out: &mut impl std::io::Write, requests: u32, memory: &[(String, u64, u64)]) {
+/// Start to an interactive first screen (issue 4).
+const START_TARGET_MS: f64 = 1500.0;
+/// Every clerk action, 95th percentile (issue 4).
+const ACTION_P95_TARGET_MS: f64 = 100.0;
+/// The app and WebKit's processes after 100 visits, with nothing of WebKit left out (issue 23).
+const MEMORY_TARGET_MB: f64 = 220.0;
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "NOT met" }
+}
+
+/// Ends the bench: non-zero when a target was missed (its line above says NOT met).
+fn finish(all_met: bool) {
+    if !all_met {
+        std::process::exit(1);
+    }
+}
+
+/// What the page-driven session of `requests` visits leaves: the totals and a line a process;
+/// whether the target is met.
+fn memory_figures(
+    out: &mut impl std::io::Write,
+    requests: u32,
+    memory: &[(String, u64, u64)],
+) -> bool {
     let (rss, pss) = totals(memory);
+    let met = pss <= MEMORY_TARGET_MB;
     writeln!(
         out,
-        "memory after {requests} requests driven in the page: {pss:.0} MB proportional (PSS, shared pages counted once), {rss:.0} MB summed RSS (target 200 MB)"
+        "memory after {requests} requests driven in the page: {pss:.0} MB proportional (PSS, shared pages counted once), {rss:.0} MB summed RSS (target {MEMORY_TARGET_MB} MB PSS: {})",
+        verdict(met)
     )
     .unwrap();
     write!(out, "{}", memory_table(memory)).unwrap();
+    met
 }
 
 /// Summed RSS and PSS, in MB.

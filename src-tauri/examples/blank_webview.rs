@@ -1,7 +1,7 @@
 //! The floor under the app's memory figure: WebKitGTK showing one line of text, tuned as the
-//! app tunes its own web view (`lean_engine`, `tune_webview`, and its speech voices left out
-//! by `restart_without_voices`), with no Tauri, no UI and no workstation. Five seconds after
-//! the page is done it prints the resident memory of its processes and quits.
+//! app tunes its own web view (`lean_engine`, `tune_webview`), with no Tauri, no UI and no
+//! workstation. Five seconds after the page is done it prints the resident memory of its
+//! processes and quits.
 //!
 //! With `TAG COUNT` (`input`, `form`, `button`, `div`...) the page first makes COUNT such
 //! elements, 40 at a time every 30 ms, each batch replacing the last in the page: what the
@@ -48,7 +48,6 @@ fn main() {
         )
     });
     guichet_app::lean_engine();
-    guichet_app::restart_without_voices(&std::env::temp_dir().join("guichet-blank-webview"));
     gtk::init().expect("no display: run this under Xvfb (xvfb-run -a) or in a desktop session");
     let window = gtk::Window::new(gtk::WindowType::Toplevel);
     window.set_default_size(1280, 800);

@@ -7,8 +7,6 @@
 
 mod commands;
 mod shell;
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-mod voices;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -26,7 +24,6 @@ pub fn run() {
     lean_engine();
     let outcome = data_dir().and_then(|dir| {
         init_logging(&dir)?;
-        restart_without_voices(&dir);
         let builder = tauri::Builder::default();
         #[cfg(feature = "bench-driver")]
         let builder = bench_driver(builder);
@@ -189,18 +186,6 @@ fn one_malloc_arena() {
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn one_malloc_arena() {}
-
-/// Starts the app again without WebKitGTK's speech voices, where it can (see `voices.rs`):
-/// about 5 MB less in each of its processes. Returns when it is already so started, or cannot
-/// be (the log says why). Call it first, before the app starts anything it would have to
-/// start again.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub fn restart_without_voices(data_dir: &std::path::Path) {
-    voices::restart_without_voices(data_dir);
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-pub fn restart_without_voices(_data_dir: &std::path::Path) {}
 
 /// The first DRM render node in `dir` (`/dev/dri/renderD128` on most machines with a GPU),
 /// or `none`.
