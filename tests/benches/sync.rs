@@ -1,5 +1,5 @@
 //! The sync benchmarks of issue 3, as a bench binary (`cargo bench -p guichet-tests --bench
-//! sync`) that prints the tables the README quotes:
+//! sync`) that prints the tables docs/benchmarks.md quotes:
 //!
 //! 1. Through the fault-injecting proxy at 300 ms each way and 32 kB/s each way: push 1,000
 //!    requests taken offline, then pull 1,000 agency decisions. Wall time, bytes each way,
