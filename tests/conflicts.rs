@@ -236,6 +236,7 @@ async fn pages_after_an_accepted_move(lose_first_answer: bool) {
                 push: push.clone(),
                 cursor,
                 limit: 1,
+                recovery_key: None,
             })
             .await
             .unwrap();
@@ -248,6 +249,7 @@ async fn pages_after_an_accepted_move(lose_first_answer: bool) {
                 push: push.clone(),
                 cursor,
                 limit: 1,
+                recovery_key: None,
             })
             .await
             .unwrap();

@@ -51,6 +51,7 @@ async fn exchange(
         push,
         cursor: device.ws.sync_point().unwrap().unwrap().cursor,
         limit: 1000,
+        recovery_key: None,
     };
     let response = device.office.exchange(&request).await.unwrap();
     device.ws.apply_exchange(&request.push, &response).unwrap();
@@ -71,11 +72,14 @@ async fn real_messages_match_the_committed_schema() {
     let enroll = EnrollRequest {
         code: code.code.clone(),
         label: Some("desk 2".into()),
+        recovery_key: Some("AAAA-BBBB-CCCC-DDDD-EEEE-FFFF-GGGG-HHHH".into()),
     };
     check(&schema, "EnrollRequest", &enroll);
     let anonymous =
         sync::BackOffice::new(&server.url, None, std::time::Duration::from_secs(10)).unwrap();
-    let enrolled = anonymous.enroll(&code.code, Some("desk 2")).await.unwrap();
+    let (enrolled, _) = sync::enroll(&anonymous, &code.code, Some("desk 2"))
+        .await
+        .unwrap();
     check(&schema, "EnrollResponse", &enrolled);
 
     // The first pull brings the catalogue; offline work is pushed and applied; another
@@ -147,6 +151,7 @@ async fn real_messages_match_the_committed_schema() {
         push,
         cursor: b.ws.sync_point().unwrap().unwrap().cursor,
         limit: 1000,
+        recovery_key: None,
     };
     let mixed = b.office.exchange(&mixed_request).await.unwrap();
     check(&schema, "ExchangeRequest", &mixed_request);

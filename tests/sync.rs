@@ -135,6 +135,7 @@ async fn a_retry_after_a_lost_answer_applies_nothing_twice() {
         push: push.clone(),
         cursor: device.ws.sync_point().unwrap().unwrap().cursor,
         limit: 100,
+        recovery_key: None,
     };
     // Sent and applied by the back office, but the answer never reaches the device.
     let lost = device.office.exchange(&request).await.unwrap();
@@ -267,7 +268,6 @@ async fn the_background_task_syncs_after_a_change_and_reports_its_state() {
     let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
     device.sync().await.unwrap();
     device.offline_work(3);
-    let database = device.ws.path().unwrap().to_owned();
     let office = BackOffice::new(
         &server.url,
         Some(device.token.clone()),
@@ -280,7 +280,7 @@ async fn the_background_task_syncs_after_a_change_and_reports_its_state() {
         min_backoff: Duration::from_millis(100),
         max_backoff: Duration::from_millis(400),
     };
-    let handle = SyncHandle::spawn(database, Arc::new(SystemClock), office, options).unwrap();
+    let handle = SyncHandle::spawn(&device.ws, office, options).unwrap();
     let mut status = handle.status();
     assert!(status.borrow().waiting > 0, "{:?}", *status.borrow());
     handle.notify_change();

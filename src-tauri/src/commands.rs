@@ -21,7 +21,7 @@ use guichet_workstation::store::{
     RequestDetail, RequestFilter, RequestSummary, SearchQuery, ServiceHit, Session, Setup,
     TicketView, Transfer, WaitingEntry,
 };
-use guichet_workstation::sync::{BackOffice, Credential, save_credential};
+use guichet_workstation::sync::{self, BackOffice};
 use guichet_workstation::{Error, Workstation};
 use serde::{Deserialize, Serialize};
 use tauri::{Emitter, State};
@@ -55,14 +55,16 @@ pub fn app_state(shell: Shared<'_>) -> Answer<AppState> {
     shell.peek(|ws| {
         let set_up = ws.is_set_up()?;
         let config = set_up.then(|| ws.config()).transpose()?;
+        // Closed (nobody logged in, or locked), the database shows nothing but the set-up.
+        let open = set_up && ws.is_open();
         Ok::<_, Error>(AppState {
             idle_lock_minutes: config.as_ref().map_or(0, |c| c.idle_lock_minutes),
             session: ws.session().cloned(),
             config,
-            catalogue_version: ws.catalogue_version()?,
+            catalogue_version: if open { ws.catalogue_version()? } else { None },
             today: ws.today().to_string(),
-            lanes: if set_up { ws.lanes()? } else { Vec::new() },
-            counters: if set_up { ws.counters()? } else { Vec::new() },
+            lanes: if open { ws.lanes()? } else { Vec::new() },
+            counters: if open { ws.counters()? } else { Vec::new() },
             status,
         })
     })
@@ -79,9 +81,17 @@ pub struct StandaloneSetup {
     pub admin_password: String,
 }
 
+/// A standalone workstation just set up, and its recovery key, shown once for the administrator
+/// to write down.
+#[derive(Debug, Serialize)]
+pub struct SetUp {
+    pub config: Config,
+    pub recovery_key: String,
+}
+
 /// Sets the workstation up on its own, with the demo catalogue and counters.
 #[tauri::command(async)]
-pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<Config> {
+pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<SetUp> {
     let catalogue: Catalogue = serde_json::from_str(guichet_fixtures::DEMO_CATALOGUE_JSON)
         .map_err(|e| {
             ErrorView::internal(format!(
@@ -105,54 +115,60 @@ pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<Con
             password: setup.admin_password,
         }),
     };
-    shell.act(|ws| ws.setup_with(setup, Some(&catalogue), &counters))
+    shell.act(|ws| {
+        let config = ws.setup_with(setup, Some(&catalogue), &counters)?;
+        let recovery_key = ws
+            .take_recovery_key()
+            .map(|k| k.written().to_string())
+            .unwrap_or_default();
+        Ok(SetUp {
+            config,
+            recovery_key,
+        })
+    })
 }
 
 /// Enrols this device with a back office, then starts syncing with it.
 #[tauri::command]
 pub async fn enroll(shell: Shared<'_>, server: String, code: String) -> Answer<Config> {
     let office = BackOffice::new(server.trim(), None, ENROLL_TIMEOUT)?;
-    let enrolled = office.enroll(code.trim(), None).await?;
-    let config = shell.act(|ws| {
+    let (enrolled, recovery) = sync::enroll(&office, code.trim(), None).await?;
+    // Nobody is logged in yet: the centre's clerks log in with their own accounts, and the
+    // sync starts with the first of them.
+    shell.act(|ws| {
         ws.enroll(
             &enrolled,
             office.base_url(),
             &[guichet_fixtures::single_window()],
+            &recovery,
         )?;
         ws.config()
-    })?;
-    save_credential(
-        shell.data_dir(),
-        &Credential {
-            server_url: office.base_url().to_owned(),
-            device_code: enrolled.device_code.clone(),
-            token: enrolled.token.clone(),
-        },
-    )?;
-    shell.start_sync_if_enrolled();
-    Ok(config)
+    })
 }
 
-#[tauri::command(async)]
-pub fn login(shell: Shared<'_>, username: String, password: String) -> Answer<Session> {
-    shell.act(|ws| ws.login(&username, &password))
+/// Logs a clerk in; their first login on this device asks the back office to vouch for them.
+#[tauri::command]
+pub async fn login(shell: Shared<'_>, username: String, password: String) -> Answer<Session> {
+    Arc::clone(&shell)
+        .sign_in(&username, &password, false)
+        .await
 }
 
 /// Locks the screen; the window hides its work until a clerk unlocks it.
 #[tauri::command(async)]
 pub fn lock(shell: Shared<'_>) -> Answer<()> {
-    shell.act(Workstation::lock)
+    shell.close(Workstation::lock)
 }
 
 /// The same clerk takes up their session; another clerk's password switches to them.
-#[tauri::command(async)]
-pub fn unlock(shell: Shared<'_>, username: String, password: String) -> Answer<Session> {
-    shell.act(|ws| ws.unlock(&username, &password))
+#[tauri::command]
+pub async fn unlock(shell: Shared<'_>, username: String, password: String) -> Answer<Session> {
+    Arc::clone(&shell).sign_in(&username, &password, true).await
 }
 
 #[tauri::command(async)]
 pub fn logout(shell: Shared<'_>) -> Answer<()> {
-    shell.act(Workstation::logout)
+    shell.close(Workstation::logout)
 }
 
 #[tauri::command(async)]

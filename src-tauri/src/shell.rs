@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use guichet_domain::account::Act;
 use guichet_domain::message::Message;
+use guichet_workstation::Error;
 use guichet_workstation::Workstation;
-use guichet_workstation::store::{DATABASE_FILE, OutboxState};
+use guichet_workstation::store::{OutboxState, Session};
 use guichet_workstation::sync::{
-    BackOffice, Phase, Progress, SyncError, SyncHandle, SyncOptions, SyncStatus, load_credential,
+    self, BackOffice, Phase, Progress, SyncError, SyncHandle, SyncOptions, SyncStatus,
 };
-use guichet_workstation::{Error, SystemClock};
 
 /// Where exported reports go when the user has no documents folder.
 const REPORTS_DIR: &str = "reports";
@@ -185,6 +185,54 @@ impl Shell {
         }
     }
 
+    /// Logs a clerk in (or unlocks the screen for them), asking the back office to vouch when
+    /// this device cannot check their password yet; then the background sync starts, since
+    /// the database is open again.
+    pub async fn sign_in(
+        self: Arc<Self>,
+        username: &str,
+        password: &str,
+        unlock: bool,
+    ) -> Result<Session, ErrorView> {
+        let (local, label) = {
+            let mut ws = lock(&self.ws);
+            let local = if unlock {
+                ws.unlock(username, password)
+            } else {
+                ws.login(username, password)
+            };
+            (local, ws.label())
+        };
+        let session = match local {
+            Ok(session) => session,
+            Err(refusal) if sync::may_vouch(&refusal) => {
+                let Some(label) = label? else {
+                    return Err(refusal.into());
+                };
+                let answer = sync::ask_vouch(&label, username, password).await;
+                sync::vouched(&mut lock(&self.ws), password, answer, refusal)?
+            }
+            Err(refusal) => return Err(refusal.into()),
+        };
+        self.start_sync_if_enrolled();
+        self.publish();
+        Ok(session)
+    }
+
+    /// Locks the screen or logs out: the sync task stops first, as it holds the database's
+    /// key, which goes with the lock.
+    pub fn close(
+        &self,
+        f: impl FnOnce(&mut Workstation) -> Result<(), Error>,
+    ) -> Result<(), ErrorView> {
+        if let Some(sync) = lock(&self.sync).take() {
+            tauri::async_runtime::spawn(sync.stop());
+        }
+        f(&mut lock(&self.ws))?;
+        self.publish();
+        Ok(())
+    }
+
     /// Starts the background sync when this device holds a back-office credential.
     pub fn start_sync_if_enrolled(self: &Arc<Self>) {
         let shell = self.clone();
@@ -200,26 +248,33 @@ impl Shell {
         });
     }
 
-    /// Must run inside the async runtime (the task is spawned on it).
+    /// Must run inside the async runtime (the task is spawned on it). Nothing to start while
+    /// the database is closed: the task starts again at the next login or unlock.
     fn start_sync(self: &Arc<Self>) -> Result<(), String> {
-        let Some(credential) = load_credential(&self.data_dir).map_err(|e| e.to_string())? else {
-            return Ok(());
+        let handle = {
+            let ws = lock(&self.ws);
+            if !ws.is_open() {
+                return Ok(());
+            }
+            let Some(credential) = ws.credential().map_err(|e| e.to_string())? else {
+                return Ok(());
+            };
+            let office =
+                BackOffice::new(&credential.server_url, Some(credential.token), CALL_TIMEOUT)
+                    .map_err(|e| e.to_string())?;
+            SyncHandle::spawn(&ws, office, SyncOptions::default()).map_err(|e| e.to_string())?
         };
-        let office = BackOffice::new(&credential.server_url, Some(credential.token), CALL_TIMEOUT)
-            .map_err(|e| e.to_string())?;
-        let handle = SyncHandle::spawn(
-            self.data_dir.join(DATABASE_FILE),
-            Arc::new(SystemClock),
-            office,
-            SyncOptions::default(),
-        )
-        .map_err(|e| e.to_string())?;
+        let server = lock(&self.ws)
+            .sync_point()
+            .ok()
+            .flatten()
+            .map(|p| p.server_url);
         let mut updates = handle.status();
         handle.sync_now();
         if let Some(old) = lock(&self.sync).replace(handle) {
             tauri::async_runtime::spawn(old.stop());
         }
-        tracing::info!(server = %credential.server_url, "background sync started");
+        tracing::info!(server = ?server, "background sync started");
         let shell = self.clone();
         tauri::async_runtime::spawn(async move {
             while updates.changed().await.is_ok() {
@@ -255,7 +310,7 @@ impl Shell {
     /// A second connection to the same database, for long reads (a report over a year) that
     /// must not hold up the clerk's actions.
     pub fn open_reader(&self) -> Result<Workstation, Error> {
-        Workstation::open(&self.data_dir.join(DATABASE_FILE), Arc::new(SystemClock))
+        lock(&self.ws).second_connection()
     }
 
     /// Where the supervisor's exports go: the user's documents folder, else the data directory.

@@ -30,6 +30,15 @@ async fn set_up_standalone(app: &App, username: &str, name: &str) {
     app.type_into("#setup-admin-password", DEMO_PASSWORD).await;
     app.type_into("#setup-admin-password2", DEMO_PASSWORD).await;
     app.click("#setup-standalone button[type=submit]").await;
+    // The recovery key, shown once, before the counter.
+    let key = app
+        .wait_for_css("#recovery-key")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(key.len(), 39, "{key}");
+    app.click("#recovery-done").await;
     app.wait_for_css("#issue-ticket").await;
     app.wait_for_text("#header-clerk", name).await;
 }
@@ -107,12 +116,17 @@ async fn take_id_photos(app: &App, n: u32, shot: Option<&str>) -> String {
     receipt
 }
 
-fn open_store(dir: &std::path::Path) -> Workstation {
-    Workstation::open(
+/// The app's database, opened beside it by `clerk`: it is encrypted, and their password opens
+/// it.
+fn open_store(dir: &std::path::Path, clerk: &str) -> Workstation {
+    let mut ws = Workstation::open(
         &dir.join(guichet_workstation::store::DATABASE_FILE),
         std::sync::Arc::new(SystemClock),
     )
-    .expect("the app's database")
+    .expect("the app's database");
+    ws.login(clerk, DEMO_PASSWORD)
+        .expect("the clerk's slot opens the database");
+    ws
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -153,8 +167,7 @@ async fn a_whole_visit_in_the_window() {
         "the search typed before the lock is still there"
     );
     // Another clerk takes over the counter with their own password, then hands it back.
-    let mut store = open_store(dir.path());
-    store.login("eleni", DEMO_PASSWORD).unwrap();
+    let mut store = open_store(dir.path(), "eleni");
     store
         .add_clerk(&guichet_fixtures::clerk("nikos", Role::Clerk))
         .unwrap();
@@ -310,7 +323,7 @@ async fn a_whole_visit_in_the_window() {
     app.quit().await;
 
     // What the window did is in the local replica.
-    let ws = open_store(dir.path());
+    let ws = open_store(dir.path(), "eleni");
     let request = ws.request(&receipt).unwrap();
     assert_eq!(request.summary.status, RequestStatus::Submitted);
     assert_eq!(request.summary.paid_minor, 600);
@@ -404,7 +417,7 @@ async fn offline_work_reaches_the_back_office_and_its_decision_comes_back() {
     app.screenshot("11-agency-decision").await;
     app.quit().await;
 
-    let ws = open_store(dir.path());
+    let ws = open_store(dir.path(), "nikos");
     assert_eq!(ws.outbox_count(OutboxState::Pending).unwrap(), 0);
     assert_eq!(
         ws.request(&receipt).unwrap().summary.status,

@@ -580,6 +580,7 @@ async fn prepare(shape: Shape, template: &[PushEntry], citizens: &HashMap<String
             .enroll(&EnrollRequest {
                 code: code.code,
                 label: Some(format!("bench {k}")),
+                recovery_key: None,
             })
             .await
             .expect("enrol");
@@ -640,6 +641,7 @@ async fn push_all(ingest: &Ingest, concurrency: usize, pull: bool) -> Pushed {
                 push: Vec::new(),
                 cursor: 0,
                 limit: MAX_PULL,
+                recovery_key: None,
             };
             let response = http
                 .post(&endpoint)
@@ -672,6 +674,7 @@ async fn push_all(ingest: &Ingest, concurrency: usize, pull: bool) -> Pushed {
                     push,
                     cursor,
                     limit: if pull { PULL_PAGE } else { 0 },
+                    recovery_key: None,
                 };
                 let t0 = Instant::now();
                 let body = gzip(&serde_json::to_vec(&request).expect("json"));
@@ -827,6 +830,7 @@ async fn below_http(
                 push: push.clone(),
                 cursor: 0,
                 limit: 0,
+                recovery_key: None,
             };
             let t0 = Instant::now();
             let answer = ingest

@@ -225,15 +225,16 @@ impl Device {
             .await
             .expect("enrolment code");
         let anonymous = sync::BackOffice::new(url, None, timeout).expect("client");
-        let enrolled = anonymous
-            .enroll(&code.code, Some("test"))
-            .await
-            .expect("enrol");
         let dir = TempDir::new().expect("temp dir");
         let mut ws = Workstation::open(&dir.path().join("guichet.sqlite3"), clock).expect("open");
-        ws.enroll(&enrolled, url, &[]).expect("enrolled here");
-        ws.login(&clerk, DEMO_PASSWORD)
-            .expect("the centre's clerk logs in");
+        let (enrolled, recovery) = sync::enroll(&anonymous, &code.code, Some("test"))
+            .await
+            .expect("enrol");
+        ws.enroll(&enrolled, url, &[], &recovery)
+            .expect("enrolled here");
+        sync::login(&mut ws, &clerk, DEMO_PASSWORD)
+            .await
+            .expect("the back office vouches for the centre's clerk at their first login");
         let token = enrolled.token;
         let office = sync::BackOffice::new(url, Some(token.clone()), timeout).expect("client");
         Device {

@@ -93,6 +93,11 @@ export interface Counter {
   code: string;
   name: string;
 }
+/** A standalone workstation just set up, with its recovery key to write down (shown once). */
+export interface SetUp {
+  config: Config;
+  recovery_key: string;
+}
 export interface AppState {
   config: Config | null;
   catalogue_version: number | null;
@@ -302,7 +307,7 @@ function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T
 export const api = {
   appState: () => call<AppState>("app_state"),
   /** Sets the workstation up and logs its first administrator in. */
-  setupStandalone: (setup: StandaloneSetup) => call<Config>("setup_standalone", { setup }),
+  setupStandalone: (setup: StandaloneSetup) => call<SetUp>("setup_standalone", { setup }),
   /** Enrolls with a back office; its accounts come from there and nobody is logged in yet. */
   enroll: (server: string, code: string) => call<Config>("enroll", { server, code }),
   login: (username: string, password: string) => call<SessionView>("login", { username, password }),

@@ -113,8 +113,13 @@ describe("first run", () => {
       "setup-admin-password": "correct horse battery",
       "setup-admin-password2": "correct horse battery",
     });
-    api.setupStandalone.mockResolvedValue({});
+    api.setupStandalone.mockResolvedValue({ config: {}, recovery_key: "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567" });
     $<HTMLFormElement>("#setup-standalone").requestSubmit();
+    await settle();
+    // The recovery key is shown once, before the queue.
+    expect($("#recovery-key").textContent).toBe("ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567");
+    expect(ctx.go).not.toHaveBeenCalled();
+    $<HTMLButtonElement>("#recovery-done").click();
     await settle();
     expect(api.setupStandalone).toHaveBeenCalledWith({
       center_code: "ATH-01",

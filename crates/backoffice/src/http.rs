@@ -28,7 +28,7 @@ use guichet_domain::catalogue::{Catalogue, CenterKind};
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::Action;
 use guichet_protocol::{
-    ApiError, EnrollRequest, ErrorBody, ErrorCode, ExchangeRequest, MAX_BODY_BYTES,
+    ApiError, EnrollRequest, ErrorBody, ErrorCode, ExchangeRequest, MAX_BODY_BYTES, VouchRequest,
 };
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -273,6 +273,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(health))
         .route("/sync/v1/enroll", post(enroll))
         .route("/sync/v1/exchange", post(exchange))
+        .route("/sync/v1/vouch", post(vouch))
         .route("/admin/v1/centers", get(list_centers).post(add_center))
         .route("/admin/v1/catalogues", post(publish_catalogue))
         .route(
@@ -329,6 +330,13 @@ async fn enroll(
     Body(request): Body<EnrollRequest>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.office.enroll(&request).await?))
+}
+
+async fn vouch(
+    State(state): State<AppState>,
+    Body(request): Body<VouchRequest>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.vouch(&request).await?))
 }
 
 async fn exchange(

@@ -9,11 +9,13 @@ use guichet_domain::account::{Role, Verifier, check_new_account, check_password}
 use guichet_domain::catalogue::{Catalogue, CenterKind, is_valid_code};
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
 use guichet_domain::hlc::Hlc;
+use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::Action;
 use guichet_domain::{hex, sha256_hex};
 use guichet_protocol::{
-    EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, MAX_PUSH,
+    EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, MAX_PUSH, VouchRequest,
+    VouchResponse,
 };
 use rand::Rng;
 
@@ -183,6 +185,9 @@ impl BackOffice {
             )
             .await?;
         tracing::info!(device = %device.code, center = %center.code, "device enrolled");
+        if let Some(recovery) = &request.recovery_key {
+            self.keep_recovery_key(&device.code, recovery).await?;
+        }
         // An account changed after this read is in the centre's log too, which the device
         // pulls from the start.
         let accounts = self
@@ -354,6 +359,9 @@ impl BackOffice {
             stamp: stamp.clone(),
             national_ids: self.national_ids,
         };
+        if let Some(recovery) = &request.recovery_key {
+            self.keep_recovery_key(&device.code, recovery).await?;
+        }
         let done = self.storage.exchange(device, request, &context).await?;
         Ok(ExchangeResponse {
             results: done.results,
@@ -361,6 +369,67 @@ impl BackOffice {
             cursor: done.cursor,
             more: done.more,
             server_hlc: stamp.hlc,
+        })
+    }
+
+    /// Keeps a device's recovery key, in its canonical written form.
+    async fn keep_recovery_key(&self, device: &str, key: &str) -> Result<()> {
+        let key = RecoveryKey::parse(key)?;
+        self.storage.set_recovery_key(device, &key.written()).await
+    }
+
+    /// Vouches for a clerk at their first login on a device: the device must be enrolled and
+    /// not revoked, the account active in the device's centre, and the password right. The
+    /// answer is the account and the device's recovery key, which opens the device. Every
+    /// failure gets the same answer, after the same Argon2id work.
+    pub async fn vouch(&self, request: &VouchRequest) -> Result<VouchResponse> {
+        let refused = || Error::Unauthorized("the user name or the password is wrong".into());
+        let device = self
+            .storage
+            .devices(None)
+            .await?
+            .into_iter()
+            .find(|d| d.code == request.device_code.trim());
+        let account = match &device {
+            Some(device) if !device.revoked => self
+                .storage
+                .accounts(Some(&device.center))
+                .await?
+                .into_iter()
+                .map(|stored| stored.account)
+                .find(|a| a.username == request.username.trim() && a.active),
+            _ => None,
+        };
+        let password = request.password.clone();
+        let checked = account.clone();
+        let matches = tokio::task::spawn_blocking(move || match &checked {
+            Some(account) => account.verifier.matches(&password),
+            None => {
+                // The same cost as a wrong password.
+                let _ = Verifier::new(&password, [0; 16]);
+                false
+            }
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))?;
+        let (Some(device), Some(account), true) = (device, account, matches) else {
+            tracing::warn!(device = %request.device_code.chars().take(40).collect::<String>(), "vouch refused");
+            return Err(refused());
+        };
+        let recovery_key = self
+            .storage
+            .recovery_key(&device.code)
+            .await?
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "device {} has not sent its recovery key yet: log in there once with an account it already knows, and let it sync",
+                    device.code
+                ))
+            })?;
+        tracing::info!(device = %device.code, "clerk vouched for");
+        Ok(VouchResponse {
+            account,
+            recovery_key,
         })
     }
 

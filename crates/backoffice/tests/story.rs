@@ -27,6 +27,7 @@ fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
         push,
         cursor,
         limit: 100,
+        recovery_key: None,
     }
 }
 
@@ -147,6 +148,7 @@ async fn story(storage: Arc<dyn Storage>) {
         .enroll(&EnrollRequest {
             code: code.code.to_lowercase(),
             label: Some("Desk 1".into()),
+            recovery_key: None,
         })
         .await
         .unwrap();
@@ -154,7 +156,8 @@ async fn story(storage: Arc<dyn Storage>) {
         office
             .enroll(&EnrollRequest {
                 code: code.code.clone(),
-                label: None
+                label: None,
+                recovery_key: None,
             })
             .await,
         Err(Error::Conflict(_))
@@ -163,7 +166,8 @@ async fn story(storage: Arc<dyn Storage>) {
         office
             .enroll(&EnrollRequest {
                 code: "NOPE-NOPE-NOPE".into(),
-                label: None
+                label: None,
+                recovery_key: None,
             })
             .await,
         Err(Error::Unauthorized(_))
@@ -305,6 +309,7 @@ async fn story(storage: Arc<dyn Storage>) {
         .enroll(&EnrollRequest {
             code: code_t.code,
             label: None,
+            recovery_key: None,
         })
         .await
         .unwrap();
@@ -522,6 +527,7 @@ async fn story(storage: Arc<dyn Storage>) {
         .enroll(&EnrollRequest {
             code: code_b.code,
             label: Some("Desk 2".into()),
+            recovery_key: None,
         })
         .await
         .unwrap();
@@ -547,6 +553,7 @@ async fn story(storage: Arc<dyn Storage>) {
                     push: Vec::new(),
                     cursor: cursor_b,
                     limit: 2,
+                    recovery_key: None,
                 },
             )
             .await

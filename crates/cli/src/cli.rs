@@ -73,6 +73,9 @@ pub enum Command {
     Login(LoginArgs),
     /// Log out: end the session `guichet login` opened.
     Logout,
+    /// Open a standalone workstation whose administrators all forgot their password, with the
+    /// recovery key printed at set-up; the account gets a new password and is logged in.
+    Recover(RecoverArgs),
     /// The clerks' accounts of a standalone workstation (an enrolled one gets its accounts from
     /// the back office).
     #[command(subcommand)]
@@ -122,9 +125,8 @@ impl Command {
             Command::Setup(_)
                 | Command::Login(_)
                 | Command::Logout
-                | Command::Status
                 | Command::Enroll(_)
-                | Command::Sync(_)
+                | Command::Recover(_)
         )
     }
 }
@@ -233,6 +235,14 @@ pub struct LoginArgs {
     pub username: Option<String>,
 }
 
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// The account that gets a new password (read after the recovery key, from standard
+    /// input with --password-stdin, or asked on the terminal).
+    #[arg(value_name = "NAME")]
+    pub username: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ClerkCommand {
     /// Add an account (administrators). Its password is read from standard input or asked.
@@ -258,6 +268,9 @@ pub enum ClerkCommand {
     },
     /// Set a new password for an account (read from standard input or asked).
     ResetPassword { username: String },
+    /// Let a clerk work on this device before their first login here reached the back office
+    /// (supervisors): the clerk types their own password, read from standard input or asked.
+    Admit { username: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -218,12 +218,15 @@ fn domain_kind(e: &DomainError) -> &'static str {
         DomainError::DisplayName { .. } => "display_name",
         DomainError::Password { .. } => "password",
         DomainError::WeakVerifier | DomainError::VerifierFailed => "verifier",
+        DomainError::SealFailed => "key_slot",
+        DomainError::RecoveryKey(_) => "recovery_key",
     }
 }
 
 fn access_kind(e: &Access) -> &'static str {
     match e {
-        Access::LoginFailed => "login_failed",
+        Access::LoginFailed | Access::LoginFailedOffline => "login_failed",
+        Access::RecoveryRefused => "recovery_key",
         Access::Wait { .. } => "login_wait",
         Access::Disabled => "account_disabled",
         Access::Stale { .. } => "device_stale",

@@ -13,7 +13,6 @@ use guichet_tests::proxy::{Faults, Proxy};
 use guichet_tests::{Device, Server};
 use guichet_workstation::SystemClock;
 use guichet_workstation::store::{OutboxState, RequestFilter};
-use guichet_workstation::sync::{Credential, save_credential};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
@@ -52,15 +51,10 @@ async fn sync_resumes_after_every_kill_and_nothing_is_lost_or_doubled() {
     guichet_fixtures::history::generate_history(&mut device.ws, REQUESTS, 5).expect("history");
     let pending = device.ws.pending_push(100_000).expect("outbox").len();
     assert!(pending > 2 * REQUESTS, "{pending} entries wait");
-    save_credential(
-        device.dir.path(),
-        &Credential {
-            server_url: proxy.url(),
-            device_code: device.ws.config().expect("config").device_code,
-            token: device.token.clone(),
-        },
-    )
-    .expect("credential");
+    // `guichet sync` runs in the clerk's command line session: the database is encrypted, and
+    // the session's token is what opens it.
+    let token = device.ws.open_cli_session().expect("session");
+    std::fs::write(device.dir.path().join("session"), token).expect("session file");
     proxy.set(Faults::bandwidth(64 * 1024));
 
     let mut rng = StdRng::seed_from_u64(20_261_126);

@@ -20,7 +20,7 @@ fn an_edited_audit_event_is_named() {
         .expect("an event count");
     assert!(events >= 3);
 
-    let conn = rusqlite::Connection::open(g.database()).expect("open the database");
+    let conn = g.raw();
     let changed = conn
         .execute(
             "UPDATE audit_events SET actor = 'mallory' WHERE seq = 2",
@@ -50,7 +50,7 @@ fn an_edited_audit_event_is_named() {
 fn a_removed_audit_event_is_named() {
     let g = Guichet::demo();
     register_mari(&g);
-    let conn = rusqlite::Connection::open(g.database()).expect("open the database");
+    let conn = g.raw();
     conn.execute("DELETE FROM audit_events WHERE seq = 3", [])
         .expect("remove one event");
     drop(conn);

@@ -291,7 +291,7 @@ impl From<Verifier> for String {
 
 /// Argon2id at this module's cost. Never a weaker fallback: parameters it refuses are an
 /// error, not a reason to hash with the library's defaults.
-fn hasher() -> Result<Argon2<'static>> {
+pub(crate) fn hasher() -> Result<Argon2<'static>> {
     let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
         .map_err(|_| DomainError::VerifierFailed)?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))

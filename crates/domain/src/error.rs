@@ -94,4 +94,13 @@ pub enum DomainError {
 
     #[error("the password could not be hashed")]
     VerifierFailed,
+
+    #[error("the key could not be sealed")]
+    SealFailed,
+
+    #[error(
+        "'{0}' is not a recovery key: it is 32 letters and digits, in groups of four \
+         (for example ABCD-EFGH-...), as printed when the device was set up"
+    )]
+    RecoveryKey(String),
 }

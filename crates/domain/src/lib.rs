@@ -13,6 +13,7 @@ pub mod error;
 pub mod feedback;
 pub mod form;
 pub mod hlc;
+pub mod keyslot;
 pub mod message;
 pub mod money;
 pub mod queue;

@@ -205,7 +205,9 @@ impl DomainError {
             DomainError::InvalidCatalogue { .. }
             | DomainError::Hlc { .. }
             | DomainError::WeakVerifier
-            | DomainError::VerifierFailed => return None,
+            | DomainError::VerifierFailed
+            | DomainError::SealFailed
+            | DomainError::RecoveryKey(_) => return None,
         })
     }
 }

@@ -3,6 +3,8 @@
 //! - `POST /sync/v1/enroll`: a one-time enrolment code for a device's credential.
 //! - `POST /sync/v1/exchange` (authenticated with `Authorization: Bearer TOKEN`): push, then
 //!   pull one page.
+//! - `POST /sync/v1/vouch`: a clerk's name and password, checked here, for their first login
+//!   on a device (whose key slots do not know them yet): the answer opens the device.
 //!
 //! Errors are a status code and an `ApiError` body with a stable machine-readable code.
 
@@ -29,6 +31,10 @@ pub struct EnrollRequest {
     /// What the operator calls this device ("Bus 3, laptop 1").
     #[serde(default)]
     pub label: Option<String>,
+    /// The device's recovery key (it opens the device's encrypted database), for the back
+    /// office to hold: it gives it back to a clerk it vouches for.
+    #[serde(default)]
+    pub recovery_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -72,6 +78,27 @@ pub struct ExchangeRequest {
     pub cursor: u64,
     /// At most this many changes in the pulled page.
     pub limit: u32,
+    /// A recovery key the back office does not hold yet (a device whose plain database was
+    /// encrypted since its enrolment): sent until an exchange succeeds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_key: Option<String>,
+}
+
+/// A clerk's first login on a device: the back office checks the password and vouches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VouchRequest {
+    pub device_code: String,
+    pub username: String,
+    pub password: String,
+}
+
+/// The back office vouches: the clerk's account as it stands, and the device's recovery key,
+/// with which the device opens its database and seals the clerk a slot of their own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct VouchResponse {
+    pub account: Account,
+    pub recovery_key: String,
 }
 
 /// What became of one pushed entry.

@@ -1,5 +1,7 @@
-//! The workstation's speed targets, on a file database in WAL mode:
-//! - create a request (change + audit + outbox in one transaction): median at most 1 ms;
+//! The workstation's speed targets, on an encrypted file database in WAL mode, each also
+//! measured on the same store over a plain file to show what encryption costs:
+//! - create a request (change + audit + outbox in one transaction): median at most 1 ms
+//!   encrypted, and at most 1.3 times the plain figure;
 //! - catalogue search over 10,000 services: p99 at most 2 ms;
 //! - list 1,000 requests with filters: at most 10 ms;
 //! - a login, Argon2id at 64 MiB: at most 1 s (its floor: one Argon2id check).
@@ -7,7 +9,8 @@
 //! Beside each, the floor: one plain insert and commit with the same pragmas, so that every
 //! figure can be read as a ratio to what the disk and SQLite cost anyway. Criterion measures
 //! the medians; a second pass times single calls to get the percentiles and prints the table
-//! docs/benchmarks.md quotes.
+//! docs/benchmarks.md quotes. Run with `--features plain-store` (the plain store exists only
+//! for this comparison).
 
 // A bench binary reports to its terminal: the summary table is its output.
 #![allow(clippy::print_stdout)]
@@ -74,9 +77,29 @@ impl Floor {
     }
 }
 
-fn workstation(dir: &TempDir) -> Workstation {
-    let mut ws = Workstation::open(&dir.path().join("guichet.sqlite3"), Arc::new(SystemClock))
-        .expect("open");
+/// Encrypted (as every workstation is) or plain (the comparison).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Store {
+    Encrypted,
+    Plain,
+}
+
+impl Store {
+    fn name(self) -> &'static str {
+        match self {
+            Store::Encrypted => "encrypted",
+            Store::Plain => "plain",
+        }
+    }
+}
+
+fn workstation(dir: &TempDir, store: Store) -> Workstation {
+    let path = dir.path().join("guichet.sqlite3");
+    let mut ws = match store {
+        Store::Encrypted => Workstation::open(&path, Arc::new(SystemClock)),
+        Store::Plain => Workstation::open_plain(&path, Arc::new(SystemClock)),
+    }
+    .expect("open");
     ws.setup(Setup {
         center_code: "ATH-01".into(),
         center_name: "Athens".into(),
@@ -93,9 +116,9 @@ fn workstation(dir: &TempDir) -> Workstation {
 }
 
 /// A workstation with the demo catalogue and a citizen, ready for intake.
-fn intake_fixture() -> (TempDir, Workstation, NewRequest) {
+fn intake_fixture(store: Store) -> (TempDir, Workstation, NewRequest) {
     let dir = TempDir::new().expect("temp dir");
-    let mut ws = workstation(&dir);
+    let mut ws = workstation(&dir, store);
     ws.load_catalogue(&guichet_fixtures::demo_catalogue())
         .expect("catalogue");
     let who = ws.register_citizen(&citizen(1)).expect("citizen");
@@ -121,9 +144,9 @@ fn intake_fixture() -> (TempDir, Workstation, NewRequest) {
 }
 
 /// 10,000 services.
-fn search_fixture() -> (TempDir, Workstation) {
+fn search_fixture(store: Store) -> (TempDir, Workstation) {
     let dir = TempDir::new().expect("temp dir");
-    let mut ws = workstation(&dir);
+    let mut ws = workstation(&dir, store);
     ws.load_catalogue(&guichet_fixtures::generate_catalogue(10_000, 7))
         .expect("catalogue");
     (dir, ws)
@@ -135,9 +158,9 @@ fn search_fixture() -> (TempDir, Workstation) {
 const HISTORY: usize = 1_500;
 
 /// A workstation with a history of [`HISTORY`] requests.
-fn list_fixture() -> (TempDir, Workstation) {
+fn list_fixture(store: Store) -> (TempDir, Workstation) {
     let dir = TempDir::new().expect("temp dir");
-    let mut ws = workstation(&dir);
+    let mut ws = workstation(&dir, store);
     ws.load_catalogue(&guichet_fixtures::demo_catalogue())
         .expect("catalogue");
     generate_history(&mut ws, HISTORY, 11).expect("history");
@@ -159,15 +182,17 @@ fn benches(c: &mut Criterion) {
     c.bench_function("floor: plain insert + commit", |b| {
         b.iter(|| floor.insert())
     });
+    for store in [Store::Encrypted, Store::Plain] {
+        let (_d1, mut ws, new) = intake_fixture(store);
+        c.bench_function(
+            &format!("create request (change + audit + outbox), {}", store.name()),
+            |b| b.iter(|| ws.create_request(&new).expect("create")),
+        );
+    }
 
-    let (_d1, mut ws, new) = intake_fixture();
-    c.bench_function("create request (change + audit + outbox)", |b| {
-        b.iter(|| ws.create_request(&new).expect("create"))
-    });
-
-    let (_d2, ws) = search_fixture();
+    let (_d2, ws) = search_fixture(Store::Encrypted);
     let mut i = 0;
-    c.bench_function("catalogue search, 10,000 services", |b| {
+    c.bench_function("catalogue search, 10,000 services, encrypted", |b| {
         b.iter(|| {
             i += 1;
             ws.search(&SearchQuery {
@@ -178,8 +203,8 @@ fn benches(c: &mut Criterion) {
         })
     });
 
-    let (_d3, ws) = list_fixture();
-    c.bench_function("list ~1,000 requests, filtered", |b| {
+    let (_d3, ws) = list_fixture(Store::Encrypted);
+    c.bench_function("list ~1,000 requests, filtered, encrypted", |b| {
         b.iter(|| ws.list_requests(&list_filter()).expect("list"))
     });
 }
@@ -201,15 +226,47 @@ fn sample(n: usize, mut op: impl FnMut(usize)) -> Vec<Duration> {
     times
 }
 
+/// The single-call timings of one store.
+struct Timings {
+    create: Vec<Duration>,
+    search: Vec<Duration>,
+    list: Vec<Duration>,
+    listed: usize,
+}
+
+fn timings(store: Store) -> Timings {
+    let (_d1, mut ws, new) = intake_fixture(store);
+    let create = sample(2_000, |_| {
+        ws.create_request(&new).expect("create");
+    });
+    let (_d2, ws) = search_fixture(store);
+    let search = sample(4_000, |i| {
+        ws.search(&SearchQuery {
+            text: Some(QUERIES[i % QUERIES.len()].to_owned()),
+            ..SearchQuery::default()
+        })
+        .expect("search");
+    });
+    let (_d3, ws) = list_fixture(store);
+    let listed = ws.list_requests(&list_filter()).expect("list").len();
+    let list = sample(300, |_| {
+        ws.list_requests(&list_filter()).expect("list");
+    });
+    Timings {
+        create,
+        search,
+        list,
+        listed,
+    }
+}
+
 /// Single-call timings, for percentiles and ratios to the floor; whether every target is met.
 fn summary() -> bool {
     let mut floor = Floor::new();
     let floor_t = sample(2_000, |_| floor.insert());
-    let (_d1, mut ws, new) = intake_fixture();
-    let create_t = sample(2_000, |_| {
-        ws.create_request(&new).expect("create");
-    });
-    let (_d2, ws) = search_fixture();
+    let sealed = timings(Store::Encrypted);
+    let plain = timings(Store::Plain);
+    let (_d2, ws) = search_fixture(Store::Encrypted);
     // Per query as well: the mix hides which words are slow, and the p99 comes from them.
     let per_query: Vec<(&str, usize, Vec<Duration>)> = QUERIES
         .iter()
@@ -225,26 +282,21 @@ fn summary() -> bool {
             (*q, hits, times)
         })
         .collect();
-    let search_t = sample(4_000, |i| {
-        ws.search(&SearchQuery {
-            text: Some(QUERIES[i % QUERIES.len()].to_owned()),
-            ..SearchQuery::default()
-        })
-        .expect("search");
-    });
-    let (_d3, ws) = list_fixture();
-    let listed = ws.list_requests(&list_filter()).expect("list").len();
-    let list_t = sample(300, |_| {
-        ws.list_requests(&list_filter()).expect("list");
-    });
-    // A login: the clerk's password checked against the account's Argon2id verifier, the
-    // failures looked up and the login event written. Its floor is the one Argon2id check at
-    // the cost the domain fixes (64 MiB, 3 passes), which no login can skip.
+    // A login: the clerk's password opens their key slot (one Argon2id derivation), the
+    // database opens with the key, and the login event is written; each starts logged out,
+    // the database closed. Its floor is the one Argon2id check at the cost the domain fixes
+    // (64 MiB, 3 passes), which no login can skip.
     let dir = TempDir::new().expect("temp dir");
-    let mut ws = workstation(&dir);
-    let login_t = sample(20, |_| {
-        ws.login("bench", DEMO_PASSWORD).expect("login");
-    });
+    let mut ws = workstation(&dir, Store::Encrypted);
+    let mut login_t: Vec<Duration> = (0..20)
+        .map(|_| {
+            ws.logout().expect("logout");
+            let t = Instant::now();
+            ws.login("bench", DEMO_PASSWORD).expect("login");
+            t.elapsed()
+        })
+        .collect();
+    login_t.sort();
     let verifier = Verifier::new(DEMO_PASSWORD, [9; 16]).expect("verifier");
     let argon_t = sample(20, |_| {
         assert!(verifier.matches(DEMO_PASSWORD));
@@ -252,44 +304,65 @@ fn summary() -> bool {
     let base = percentile(&floor_t, 0.5).as_secs_f64();
     println!("\nsummary (single calls; ratio = median / floor median)");
     println!(
-        "{:<44} {:>10} {:>10} {:>10} {:>8}",
+        "{:<48} {:>10} {:>10} {:>10} {:>8}",
         "operation", "median", "p95", "p99", "ratio"
     );
-    for (name, t) in [
-        ("floor: plain insert + commit", &floor_t),
-        ("create request (change + audit + outbox)", &create_t),
-        ("catalogue search, 10,000 services", &search_t),
-        ("list ~1,000 requests, filtered", &list_t),
-    ] {
+    let row = |name: &str, t: &[Duration]| {
         println!(
-            "{name:<44} {:>10.3?} {:>10.3?} {:>10.3?} {:>8.1}",
+            "{name:<48} {:>10.3?} {:>10.3?} {:>10.3?} {:>8.1}",
             percentile(t, 0.5),
             percentile(t, 0.95),
             percentile(t, 0.99),
             percentile(t, 0.5).as_secs_f64() / base
         );
+    };
+    row("floor: plain insert + commit", &floor_t);
+    for (store, t) in [(Store::Encrypted, &sealed), (Store::Plain, &plain)] {
+        let s = store.name();
+        row(&format!("create request, {s}"), &t.create);
+        row(
+            &format!("catalogue search, 10,000 services, {s}"),
+            &t.search,
+        );
+        row(&format!("list ~1,000 requests, filtered, {s}"), &t.list);
     }
-    println!("(the filtered list returned {listed} of {HISTORY} requests)");
     println!(
-        "{:<44} {:>10.3?} {:>10.3?} {:>10.3?} {:>8.2}",
+        "(the filtered list returned {} of {HISTORY} requests)",
+        sealed.listed
+    );
+    let cost = |a: &[Duration], b: &[Duration]| {
+        percentile(a, 0.5).as_secs_f64() / percentile(b, 0.5).as_secs_f64()
+    };
+    println!("\nencrypted / plain, medians");
+    println!(
+        "  create request   {:.2}",
+        cost(&sealed.create, &plain.create)
+    );
+    println!(
+        "  search           {:.2}",
+        cost(&sealed.search, &plain.search)
+    );
+    println!("  filtered list    {:.2}", cost(&sealed.list, &plain.list));
+    println!(
+        "\n{:<48} {:>10.3?} {:>10.3?} {:>10.3?} {:>8.2}",
         "login (ratio to one Argon2id check)",
         percentile(&login_t, 0.5),
         percentile(&login_t, 0.95),
         percentile(&login_t, 0.99),
-        percentile(&login_t, 0.5).as_secs_f64() / percentile(&argon_t, 0.5).as_secs_f64()
+        cost(&login_t, &argon_t)
     );
     println!(
-        "{:<44} {:>10.3?} (floor: Argon2id, {} KiB, {} passes, {} lane)",
+        "{:<48} {:>10.3?} (floor: Argon2id, {} KiB, {} passes, {} lane)",
         "floor: one Argon2id check",
         percentile(&argon_t, 0.5),
         ARGON2_MEMORY_KIB,
         ARGON2_PASSES,
         ARGON2_LANES
     );
-    println!("\nsearch per query (hits at the default limit of 20)");
+    println!("\nsearch per query, encrypted (hits at the default limit of 20)");
     for (query, hits, t) in &per_query {
         println!(
-            "{:<44} {:>10.3?} {:>10.3?} {:>10.3?}",
+            "{:<48} {:>10.3?} {:>10.3?} {:>10.3?}",
             format!("  \"{query}\", {hits} hits"),
             percentile(t, 0.5),
             percentile(t, 0.95),
@@ -299,16 +372,20 @@ fn summary() -> bool {
     let ms = Duration::from_millis;
     let targets = [
         (
-            "create request: median <= 1 ms",
-            percentile(&create_t, 0.5) <= ms(1),
+            "create request, encrypted: median <= 1 ms",
+            percentile(&sealed.create, 0.5) <= ms(1),
         ),
         (
-            "catalogue search: p99 <= 2 ms",
-            percentile(&search_t, 0.99) <= ms(2),
+            "create request: encrypted <= 1.3 x plain (medians)",
+            cost(&sealed.create, &plain.create) <= 1.3,
         ),
         (
-            "filtered list: median <= 10 ms",
-            percentile(&list_t, 0.5) <= ms(10),
+            "catalogue search, encrypted: p99 <= 2 ms",
+            percentile(&sealed.search, 0.99) <= ms(2),
+        ),
+        (
+            "filtered list, encrypted: median <= 10 ms",
+            percentile(&sealed.list, 0.5) <= ms(10),
         ),
         (
             "login at 64 MiB: median <= 1 s",

@@ -271,6 +271,18 @@ pub enum Access {
     #[error("the user name or the password is wrong")]
     LoginFailed,
 
+    /// On an enrolled device that could not reach its back office: a clerk's first login on
+    /// a device needs it to vouch for them.
+    #[error(
+        "the user name or the password is wrong; or this is your first login on this device (or the first since your password changed), which needs the back office: connect the device and try again"
+    )]
+    LoginFailedOffline,
+
+    #[error(
+        "this recovery key does not open this device: check it against the one printed when the device was set up"
+    )]
+    RecoveryRefused,
+
     #[error("too many failed attempts: wait {seconds} s before trying again")]
     Wait { seconds: u64 },
 
@@ -312,6 +324,8 @@ impl Access {
     pub fn message(&self) -> Message {
         match self {
             Access::LoginFailed => Message::new("error.login.failed"),
+            Access::LoginFailedOffline => Message::new("error.login.failed_offline"),
+            Access::RecoveryRefused => Message::new("error.login.recovery_refused"),
             Access::Wait { seconds } => Message::new("error.login.wait").text("seconds", seconds),
             Access::Disabled => Message::new("error.login.disabled"),
             Access::Stale { days } => Message::new("error.login.stale").text("days", days),

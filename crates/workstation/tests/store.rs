@@ -11,15 +11,14 @@ use guichet_workstation::{Error, Workstation};
 use rusqlite::Connection;
 
 fn raw(b: &common::Bench) -> Connection {
-    Connection::open(b.dir.path().join("guichet.sqlite3")).unwrap()
+    b.raw()
 }
 
 #[test]
 fn migrations_build_a_consistent_schema() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let path = dir.path().join("fresh.sqlite3");
-    drop(Workstation::open(&path, Arc::new(SystemClock)).unwrap());
-    let conn = Connection::open(&path).unwrap();
+    let b = demo();
+    let path = b.dir.path().join("guichet.sqlite3");
+    let conn = raw(&b);
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();

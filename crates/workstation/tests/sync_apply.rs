@@ -174,25 +174,24 @@ fn outcomes_decisions_and_cursor_land_together() {
 }
 
 #[test]
-fn the_credential_file_is_private() {
-    let dir = tempfile::TempDir::new().unwrap();
-    let credential = guichet_workstation::sync::Credential {
-        server_url: "http://127.0.0.1:9".into(),
-        device_code: "D1".into(),
-        token: "t0ken".into(),
-    };
-    guichet_workstation::sync::save_credential(dir.path(), &credential).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(guichet_workstation::sync::credential_path(dir.path()))
-            .unwrap()
-            .permissions()
-            .mode();
-        assert_eq!(mode & 0o777, 0o600);
+fn the_device_credential_is_kept_encrypted_with_the_data() {
+    let mut b = common::demo();
+    common::enrolled(&mut b);
+    let credential = b.ws.credential().unwrap().expect("enrolled");
+    assert_eq!(credential.token, "secret");
+    assert_eq!(credential.device_code, "ATH-01-W1");
+    // Nothing beside the database holds it, and the database's bytes do not show it.
+    let files: Vec<_> = std::fs::read_dir(b.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(!files.iter().any(|f| f.contains("credential")), "{files:?}");
+    drop(b.ws);
+    for file in &files {
+        let bytes = std::fs::read(b.dir.path().join(file)).unwrap();
+        assert!(
+            !bytes.windows(6).any(|w| w == b"secret"),
+            "{file} holds the token in clear"
+        );
     }
-    assert_eq!(
-        guichet_workstation::sync::load_credential(dir.path()).unwrap(),
-        Some(credential)
-    );
 }

@@ -70,7 +70,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
         void ctx.act("setup", async () => {
           standaloneError.textContent = "";
           try {
-            await api.setupStandalone({
+            const done = await api.setupStandalone({
               center_code: center.value,
               center_name: centerName.value,
               center_kind: kind.value,
@@ -80,9 +80,12 @@ export function firstRun(ctx: Ctx): HTMLElement {
               admin_password: password.value,
             });
             password.value = password2.value = "";
-            // The administrator is logged in now: on to the queue.
-            await ctx.refresh();
-            ctx.go("queue");
+            // The administrator is logged in now; the recovery key is shown once, then the
+            // queue.
+            showRecoveryKey(screen, done.recovery_key, async () => {
+              await ctx.refresh();
+              ctx.go("queue");
+            });
           } catch (err) {
             standaloneError.textContent = explain(err);
           }
@@ -142,11 +145,31 @@ export function firstRun(ctx: Ctx): HTMLElement {
   );
 
   setTimeout(() => adminUser.focus(), 0);
-  return h(
+  const screen = h(
     "section",
     { class: "screen firstrun", "aria-labelledby": "firstrun-title" },
     h("h1", { id: "firstrun-title" }, t("firstrun.title")),
     h("p", { class: "lead" }, t("firstrun.lead")),
     h("div", { class: "columns" }, standalone, enroll),
   );
+  return screen;
+}
+
+/** The device's recovery key, shown once after set-up for the administrator to write down:
+ * the data is encrypted, and this key opens it if every administrator forgets their password. */
+function showRecoveryKey(screen: HTMLElement, key: string, next: () => Promise<void>): void {
+  const done = h("button", { type: "button", class: "primary", id: "recovery-done" }, t("firstrun.recovery.done"));
+  done.addEventListener("click", () => void next());
+  screen.replaceChildren(
+    h(
+      "div",
+      { class: "card recovery", id: "recovery-card", role: "alertdialog", "aria-labelledby": "recovery-title", "aria-describedby": "recovery-lead" },
+      h("h1", { id: "recovery-title" }, t("firstrun.recovery.title")),
+      h("p", { id: "recovery-lead" }, t("firstrun.recovery.lead")),
+      h("p", { class: "recovery-key" }, h("code", { id: "recovery-key" }, key)),
+      h("p", { class: "hint" }, t("firstrun.recovery.hint")),
+      done,
+    ),
+  );
+  setTimeout(() => done.focus(), 0);
 }

@@ -48,6 +48,11 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         "0004_clerks.sql",
         include_str!("../../../../schema/backoffice-sqlite/0004_clerks.sql"),
     ),
+    (
+        5,
+        "0005_device_recovery.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0005_device_recovery.sql"),
+    ),
 ];
 
 pub const POSTGRES_MIGRATIONS: &[Migration] = &[
@@ -70,6 +75,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         4,
         "0004_clerks.sql",
         include_str!("../../../../schema/backoffice-postgres/0004_clerks.sql"),
+    ),
+    (
+        5,
+        "0005_device_recovery.sql",
+        include_str!("../../../../schema/backoffice-postgres/0005_device_recovery.sql"),
     ),
 ];
 
@@ -119,6 +129,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>>;
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>>;
     async fn revoke_device(&self, code: &str) -> Result<Device>;
+    /// Keeps the recovery key of a device's encrypted database.
+    async fn set_recovery_key(&self, device: &str, key: &str) -> Result<()>;
+    /// The recovery key a device sent, if any.
+    async fn recovery_key(&self, device: &str) -> Result<Option<String>>;
 
     /// Adds an account for `centers` (each must exist; the membership rule is checked by the
     /// caller) and queues it (`Pulled::Account`) in each of those centres' logs.

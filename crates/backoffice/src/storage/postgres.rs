@@ -1155,6 +1155,28 @@ impl Storage for PostgresStorage {
         to_device(&row)
     }
 
+    async fn set_recovery_key(&self, device: &str, key: &str) -> Result<()> {
+        let client = self.client().await;
+        client
+            .execute(
+                "UPDATE devices SET recovery_key = $2 WHERE code = $1",
+                &[&device, &key],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn recovery_key(&self, device: &str) -> Result<Option<String>> {
+        let client = self.client().await;
+        let row = client
+            .query_opt(
+                "SELECT recovery_key FROM devices WHERE code = $1",
+                &[&device],
+            )
+            .await?;
+        Ok(row.and_then(|r| r.get::<_, Option<String>>(0)))
+    }
+
     async fn exchange(
         &self,
         device: &Device,

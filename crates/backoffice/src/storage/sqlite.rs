@@ -918,6 +918,33 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn set_recovery_key(&self, device: &str, key: &str) -> Result<()> {
+        let (device, key) = (device.to_owned(), key.to_owned());
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE devices SET recovery_key = ?2 WHERE code = ?1",
+                [&device, &key],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn recovery_key(&self, device: &str) -> Result<Option<String>> {
+        let device = device.to_owned();
+        self.run(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT recovery_key FROM devices WHERE code = ?1",
+                    [&device],
+                    |r| r.get::<_, Option<String>>(0),
+                )
+                .optional()?
+                .flatten())
+        })
+        .await
+    }
+
     async fn exchange(
         &self,
         device: &Device,

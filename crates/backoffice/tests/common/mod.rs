@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use guichet_domain::keyslot::RecoveryKey;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -128,11 +129,19 @@ pub async fn add_clerk(office: &BackOffice, username: &str, role: Role, centers:
 }
 
 /// A workstation enrolled as the device of `enrolled`, with the accounts it brought, and
-/// [`CLERK`] logged in. Its catalogue comes with its first pull.
+/// [`CLERK`] logged in as if the back office had vouched for them (no server runs here). Its
+/// catalogue comes with its first pull.
 pub fn workstation(dir: &TempDir, enrolled: &EnrollResponse) -> Workstation {
     let mut ws = Workstation::open(&dir.path().join("ws.sqlite3"), clock()).unwrap();
-    ws.enroll(enrolled, "http://127.0.0.1:1", &[]).unwrap();
-    ws.login(CLERK, DEMO_PASSWORD).unwrap();
+    let recovery = RecoveryKey::from_bytes([7; 20]);
+    ws.enroll(enrolled, "http://127.0.0.1:1", &[], &recovery)
+        .unwrap();
+    let account = enrolled
+        .accounts
+        .iter()
+        .find(|a| a.username == CLERK)
+        .expect("the clerk's account came with the enrolment");
+    ws.login_vouched(DEMO_PASSWORD, account, &recovery).unwrap();
     ws
 }
 

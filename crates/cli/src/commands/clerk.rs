@@ -41,6 +41,13 @@ pub fn run(ws: &mut Workstation, cmd: &ClerkCommand, secrets: &mut Secrets) -> R
                 "given a new password",
             )
         }
+        ClerkCommand::Admit { username } => {
+            let password = secrets.next(&format!("the password of {username}"))?;
+            (
+                ws.admit_clerk(username, &password)?,
+                "may now log in on this device",
+            )
+        }
     };
     let (clerk, what) = changed;
     Report::new(&clerk, |out| {

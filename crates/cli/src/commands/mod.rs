@@ -123,9 +123,10 @@ fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
         }
         Command::Login(args) => session::login(&mut ws, dir, cli, args, &mut secrets),
         Command::Logout => session::logout(&mut ws, dir),
+        Command::Recover(args) => session::recover(&mut ws, dir, args, &mut secrets),
         Command::Status => setup::status(&ws, dir),
-        Command::Enroll(args) => sync::enroll(&mut ws, dir, args),
-        Command::Sync(args) => sync::sync(&mut ws, dir, args, cli.json),
+        Command::Enroll(args) => sync::enroll(&mut ws, args),
+        Command::Sync(args) => sync::sync(&mut ws, args, cli.json),
         Command::Clerk(cmd) => clerk::run(&mut ws, cmd, &mut secrets),
         Command::Catalogue(cmd) => catalogue::run(&mut ws, &ctx, cmd),
         Command::Citizen(cmd) => citizen::run(&mut ws, cmd),

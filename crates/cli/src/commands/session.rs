@@ -10,12 +10,13 @@ use std::fmt::Write as _;
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
-use guichet_workstation::Workstation;
+use guichet_domain::keyslot::RecoveryKey;
 use guichet_workstation::error::Access;
 use guichet_workstation::files::write_private;
 use guichet_workstation::store::{CLI_SESSION_HOURS, Session};
+use guichet_workstation::{Workstation, sync};
 
-use crate::cli::{Cli, LoginArgs};
+use crate::cli::{Cli, LoginArgs, RecoverArgs};
 use crate::error::{CliError, Result};
 use crate::output::{Report, fields};
 
@@ -82,7 +83,7 @@ impl Secrets {
 pub fn sign_in(ws: &mut Workstation, dir: &Path, cli: &Cli, secrets: &mut Secrets) -> Result<()> {
     if let Some(user) = &cli.user {
         let password = secrets.next(&format!("the password of {user}"))?;
-        ws.login(user, &password)?;
+        log_in(ws, user, &password)?;
         return Ok(());
     }
     let token = match std::fs::read_to_string(dir.join(SESSION_FILE)) {
@@ -115,9 +116,30 @@ pub fn login(
         ));
     };
     let password = secrets.next(&format!("the password of {user}"))?;
-    let session = ws.login(user, &password)?;
+    let session = log_in(ws, user, &password)?;
     open(ws, dir)?;
     shown(&session, "Logged in")
+}
+
+/// Logs in, with the back office vouching for a first login on this device.
+fn log_in(ws: &mut Workstation, user: &str, password: &str) -> Result<Session> {
+    Ok(super::sync::runtime()?.block_on(sync::login(ws, user, password))?)
+}
+
+/// `guichet recover`: a standalone workstation whose administrators all forgot their
+/// password, opened with the recovery key printed at set-up.
+pub fn recover(
+    ws: &mut Workstation,
+    dir: &Path,
+    args: &RecoverArgs,
+    secrets: &mut Secrets,
+) -> Result<Report> {
+    let typed = secrets.next("the recovery key printed when this workstation was set up")?;
+    let recovery = RecoveryKey::parse(&typed).map_err(guichet_workstation::Error::from)?;
+    let password = secrets.next(&format!("a new password for {}", args.username))?;
+    let session = ws.recover(&recovery, &args.username, &password)?;
+    open(ws, dir)?;
+    shown(&session, "Recovered; logged in")
 }
 
 /// Opens a command line session for the clerk logged in and keeps its token in the data

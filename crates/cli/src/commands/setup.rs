@@ -19,6 +19,8 @@ struct SetupDone {
     config: Config,
     catalogue: Option<CatalogueLoad>,
     counters: Vec<Counter>,
+    /// Shown once: the key to the workstation's recovery slot.
+    recovery_key: String,
 }
 
 /// What `--demo` adds after the setup itself.
@@ -67,6 +69,10 @@ pub fn setup(ws: &mut Workstation, args: &SetupArgs, password: String) -> Result
         config,
         catalogue: ws.catalogue_load()?,
         counters: demo.map(|d| d.counters).unwrap_or_default(),
+        recovery_key: ws
+            .take_recovery_key()
+            .map(|k| k.written().to_string())
+            .unwrap_or_default(),
     };
     Report::new(&done, |out| {
         let c = &done.config;
@@ -108,7 +114,12 @@ pub fn setup(ws: &mut Workstation, args: &SetupArgs, password: String) -> Result
                     .join(", "),
             ));
         }
-        fields(out, "  ", &lines)
+        fields(out, "  ", &lines)?;
+        writeln!(
+            out,
+            "\nRecovery key: {}\nWrite it down and keep it away from this device. Its data is encrypted: if every administrator forgets their password, `guichet recover NAME` with this key opens it. It is shown only this once.",
+            done.recovery_key
+        )
     })
 }
 

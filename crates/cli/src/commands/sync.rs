@@ -1,15 +1,11 @@
 //! `guichet enroll` and `guichet sync`: the workstation's link to its back office.
 
 use std::fmt::Write as _;
-use std::path::Path;
 use std::time::Duration;
 
 use guichet_domain::text::english_plural;
 use guichet_workstation::Workstation;
-use guichet_workstation::sync::{
-    BackOffice, Credential, Progress, SyncError, SyncReport, load_credential, save_credential,
-    sync_once,
-};
+use guichet_workstation::sync::{self, BackOffice, Progress, SyncError, SyncReport, sync_once};
 use serde::Serialize;
 
 use crate::cli::{EnrollArgs, SyncArgs};
@@ -19,18 +15,11 @@ use crate::output::{Report, fields, to_stderr};
 /// The time an enrolment call may take.
 const ENROLL_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub fn enroll(ws: &mut Workstation, dir: &Path, args: &EnrollArgs) -> Result<Report> {
+pub fn enroll(ws: &mut Workstation, args: &EnrollArgs) -> Result<Report> {
     let office = BackOffice::new(&args.server, None, ENROLL_TIMEOUT)?;
-    let enrolled = runtime()?.block_on(office.enroll(&args.code, args.label.as_deref()))?;
-    ws.enroll(&enrolled, office.base_url(), &[])?;
-    save_credential(
-        dir,
-        &Credential {
-            server_url: office.base_url().to_owned(),
-            device_code: enrolled.device_code.clone(),
-            token: enrolled.token.clone(),
-        },
-    )?;
+    let (enrolled, recovery) =
+        runtime()?.block_on(sync::enroll(&office, &args.code, args.label.as_deref()))?;
+    ws.enroll(&enrolled, office.base_url(), &[], &recovery)?;
     #[derive(Serialize)]
     struct Enrolled<'a> {
         server: &'a str,
@@ -57,14 +46,14 @@ pub fn enroll(ws: &mut Workstation, dir: &Path, args: &EnrollArgs) -> Result<Rep
         )?;
         writeln!(
             out,
-            "{active} {} of the centre can log in here (`guichet login NAME`). Run `guichet sync` to send waiting changes and fetch the catalogue.",
+            "{active} {} of the centre can log in here (`guichet login NAME`; the first login of each on this device needs the back office). Then `guichet sync` sends waiting changes and fetches the catalogue.",
             english_plural(active, "account", "accounts")
         )
     })
 }
 
-pub fn sync(ws: &mut Workstation, dir: &Path, args: &SyncArgs, json: bool) -> Result<Report> {
-    let credential = load_credential(dir)?.ok_or(SyncError::NotEnrolled)?;
+pub fn sync(ws: &mut Workstation, args: &SyncArgs, json: bool) -> Result<Report> {
+    let credential = ws.credential()?.ok_or(SyncError::NotEnrolled)?;
     let office = BackOffice::new(
         &credential.server_url,
         Some(credential.token),
@@ -134,7 +123,7 @@ fn summary(report: &SyncReport) -> String {
     line
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

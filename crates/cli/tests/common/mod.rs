@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use chrono::NaiveDate;
@@ -32,19 +32,22 @@ impl Run {
 /// One workstation: its own data directory, removed at the end of the test.
 pub struct Guichet {
     pub dir: TempDir,
+    /// The recovery key `setup` printed, once set up by `demo`.
+    recovery: Option<String>,
 }
 
 impl Guichet {
     pub fn new() -> Self {
         Guichet {
             dir: TempDir::new().expect("a temporary directory"),
+            recovery: None,
         }
     }
 
     /// A workstation set up with `--demo` for centre ATH-01, default clerk eleni.
     pub fn demo() -> Self {
-        let g = Guichet::new();
-        g.ok(&[
+        let mut g = Guichet::new();
+        let done = g.json(&[
             "setup",
             "--center",
             "ATH-01",
@@ -61,6 +64,7 @@ impl Guichet {
             "--password-stdin",
             "--demo",
         ]);
+        g.recovery = done["recovery_key"].as_str().map(str::to_owned);
         g
     }
 
@@ -68,8 +72,15 @@ impl Guichet {
         self.dir.path()
     }
 
-    pub fn database(&self) -> PathBuf {
-        self.dir.path().join("guichet.sqlite3")
+    /// A connection of the test's own to the encrypted database, opened with the recovery key
+    /// `setup` printed: what a test uses to tamper with it behind the workstation's back.
+    pub fn raw(&self) -> rusqlite::Connection {
+        let key = self.recovery.as_deref().expect("set up by Guichet::demo");
+        guichet_workstation::store::open_with_recovery_key(
+            self.dir.path(),
+            &guichet_domain::keyslot::RecoveryKey::parse(key).expect("a recovery key"),
+        )
+        .expect("the recovery key opens the database")
     }
 
     /// Runs `guichet --data-dir DIR ARGS...` with no GUICHET_* variables from outside, and

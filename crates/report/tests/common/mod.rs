@@ -6,6 +6,7 @@
 //! Each test file uses part of it.
 #![allow(dead_code)]
 
+use guichet_domain::keyslot::RecoveryKey;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -89,6 +90,7 @@ pub fn centre(start: DateTime<Utc>) -> (Arc<ManualClock>, Workstation) {
         },
         "http://127.0.0.1:1",
         &[],
+        &RecoveryKey::from_bytes([7; 20]),
     )
     .unwrap();
     (clock, ws)

@@ -75,7 +75,7 @@ pub struct AuditReport {
 impl Workstation {
     /// Checks the whole audit chain and names the first broken link, if any.
     pub fn verify_audit(&self) -> Result<AuditReport> {
-        let mut stmt = self.conn().prepare(
+        let mut stmt = self.conn()?.prepare(
             "SELECT seq, at, hlc, actor, action, entity_kind, entity_id, change, prev_hash, hash
              FROM audit_events ORDER BY seq",
         )?;
@@ -105,7 +105,7 @@ impl Workstation {
 
     /// Outbox entries in device order, optionally only those in `state`.
     pub fn outbox(&self, state: Option<OutboxState>, limit: usize) -> Result<Vec<OutboxEntry>> {
-        let mut stmt = self.conn().prepare_cached(
+        let mut stmt = self.conn()?.prepare_cached(
             "SELECT seq, id, hlc, kind, entity_id, payload, created_at, state, reason, actor
              FROM outbox
              WHERE ?1 IS NULL OR state = ?1 ORDER BY seq LIMIT ?2",
@@ -146,7 +146,7 @@ impl Workstation {
 
     /// How many changes are in `state`.
     pub fn outbox_count(&self, state: OutboxState) -> Result<u64> {
-        Ok(self.conn().query_row(
+        Ok(self.conn()?.query_row(
             "SELECT count(*) FROM outbox WHERE state = ?1",
             [state.as_str()],
             |r| r.get(0),
@@ -155,7 +155,7 @@ impl Workstation {
 
     /// Conflicts no clerk has resolved yet.
     pub fn open_conflicts(&self) -> Result<u64> {
-        Ok(self.conn().query_row(
+        Ok(self.conn()?.query_row(
             "SELECT count(*) FROM outbox WHERE state = 'conflict' AND resolved_at IS NULL",
             [],
             |r| r.get(0),
@@ -164,7 +164,7 @@ impl Workstation {
 
     /// The sync state of each change made to one entity, oldest first.
     pub(crate) fn changes_of(&self, entity_id: &str) -> Result<Vec<ChangeState>> {
-        let mut stmt = self.conn().prepare_cached(
+        let mut stmt = self.conn()?.prepare_cached(
             "SELECT kind, state, reason, created_at, resolution FROM outbox
              WHERE entity_id = ?1 ORDER BY seq",
         )?;

@@ -85,7 +85,7 @@ impl Workstation {
     /// The catalogue held here: its version and how many services it kept and skipped.
     pub fn catalogue_load(&self) -> Result<Option<CatalogueLoad>> {
         Ok(self
-            .conn()
+            .conn()?
             .query_row(
                 "SELECT version, services, skipped FROM catalogue_version WHERE id = 1",
                 [],
@@ -101,13 +101,13 @@ impl Workstation {
     }
 
     pub fn catalogue_version(&self) -> Result<Option<u32>> {
-        version(self.conn())
+        version(self.conn()?)
     }
 
     /// The service as the catalogue held here describes it.
     pub fn service(&self, code: &str) -> Result<Service> {
         let definition: Option<String> = self
-            .conn()
+            .conn()?
             .query_row(
                 "SELECT definition FROM services WHERE code = ?1",
                 [code],
@@ -128,7 +128,7 @@ impl Workstation {
     /// The category a service belongs to.
     pub fn category_of(&self, service: &str) -> Result<Option<String>> {
         Ok(self
-            .conn()
+            .conn()?
             .query_row(
                 "SELECT category FROM services WHERE code = ?1",
                 [service],
@@ -224,7 +224,7 @@ impl Workstation {
         );
         // The channel's placeholder comes first in the text, before the ranking query's.
         args.insert(0, Box::new(channel_here.as_str()));
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut stmt = self.conn()?.prepare_cached(&sql)?;
         let rows = stmt.query_map(
             rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
             |r| {
@@ -258,7 +258,7 @@ impl Workstation {
     /// The lists to browse by, with how many services each holds here.
     pub fn browse(&self) -> Result<Browse> {
         let list = |sql: &str| -> Result<Vec<BrowseEntry>> {
-            let mut stmt = self.conn().prepare(sql)?;
+            let mut stmt = self.conn()?.prepare(sql)?;
             let rows = stmt.query_map([], |r| {
                 Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
             })?;
@@ -318,11 +318,11 @@ impl Workstation {
     }
 
     pub fn holidays(&self) -> Result<Holidays> {
-        holidays(self.conn())
+        holidays(self.conn()?)
     }
 
     pub(crate) fn check_code(&self, table: &str, kind: Kind, code: &str) -> Result<()> {
-        let exists: bool = self.conn().query_row(
+        let exists: bool = self.conn()?.query_row(
             &format!("SELECT EXISTS (SELECT 1 FROM {table} WHERE code = ?1)"),
             [code],
             |r| r.get(0),

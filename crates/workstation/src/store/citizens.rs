@@ -110,7 +110,7 @@ impl Workstation {
     /// The citizen with this national id (typed in any accepted form).
     pub fn citizen(&self, national_id: &str) -> Result<Citizen> {
         let id = self.national_ids()?.normalize(national_id)?;
-        self.conn()
+        self.conn()?
             .query_row(
                 &format!("SELECT {COLUMNS} FROM citizens WHERE national_id = ?1"),
                 [&id],
@@ -142,7 +142,7 @@ impl Workstation {
                 if key.is_empty() {
                     return Err(Refused::NameToSearch.into());
                 }
-                let mut stmt = self.conn().prepare_cached(&format!(
+                let mut stmt = self.conn()?.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM citizens
                      WHERE birth_date = ?1 AND (name_key = ?2 OR name_key LIKE ?2 || ' %'
                         OR name_key LIKE '% ' || ?2)

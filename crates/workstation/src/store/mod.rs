@@ -1,4 +1,5 @@
-//! The local store: one SQLite file per workstation, in WAL mode with foreign keys on.
+//! The local store: one SQLite file per workstation, in WAL mode with foreign keys on,
+//! encrypted at rest (SQLCipher; see `vault` for its key and who may open it).
 //!
 //! `Workstation` owns the connection. Every clerk action goes through `write`, which opens one
 //! immediate transaction and hands out an `ActionTx`: the action writes its rows through it and
@@ -14,6 +15,7 @@ mod migrations;
 mod queue;
 mod requests;
 mod sync;
+mod vault;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -24,6 +26,7 @@ use guichet_domain::audit::AuditEvent;
 use guichet_domain::catalogue::{Catalogue, CenterKind, Channel, is_valid_code};
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
 use guichet_domain::hlc::{Hlc, HlcStamp};
+use guichet_domain::keyslot::{DataKey, RecoveryKey};
 use guichet_domain::money::Currency;
 use guichet_domain::queue::{Counter, Moment, default_lanes};
 use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
@@ -48,6 +51,9 @@ pub use requests::{
     RequestFilter, RequestSummary,
 };
 pub use sync::{ExchangeApplied, SyncPoint};
+pub use vault::{KEYS_FILE, Label, open_with_recovery_key};
+
+use self::vault::{FileState, Vault};
 
 /// The file name of the database inside a data directory.
 pub const DATABASE_FILE: &str = "guichet.sqlite3";
@@ -98,10 +104,32 @@ pub struct Setup {
 /// The local replica and the clerk's actions on it.
 #[derive(Debug)]
 pub struct Workstation {
-    conn: Connection,
+    /// The database, while it is open: always for a workstation in memory; for one on disk,
+    /// while a clerk is logged in and the screen unlocked.
+    conn: Option<Connection>,
     clock: Arc<dyn Clock>,
     path: Option<PathBuf>,
     session: Option<Session>,
+    vault: Vault,
+    disk: Disk,
+    /// The database's key, while it is open.
+    key: Option<DataKey>,
+    /// A recovery key made by this process (at set-up, or when a plain database was
+    /// encrypted), for the caller to show once.
+    recovery: Option<RecoveryKey>,
+}
+
+/// Where the database lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Disk {
+    /// In memory, for tests and tools: nothing at rest.
+    Memory,
+    /// A data directory not set up yet: the database stays in memory until set-up or
+    /// enrolment writes it to disk, encrypted, with the slots to open it.
+    Unsaved,
+    /// A plain database of a release before encryption, encrypted at the first login.
+    Plain,
+    Encrypted,
 }
 
 impl Workstation {
@@ -114,30 +142,117 @@ impl Workstation {
         Self::open(&data_dir.join(DATABASE_FILE), Arc::new(SystemClock))
     }
 
-    /// Opens (creating if needed) the database file at `path`, readable by its user alone.
+    /// Opens the workstation whose database is the file at `path`: closed until a clerk logs
+    /// in, unless it is not set up yet (then in memory until it is) or plain (made by a
+    /// release before encryption, encrypted at the first login).
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self> {
-        crate::files::private_file(path).map_err(|source| Error::DataDir {
-            path: path.to_owned(),
-            source,
-        })?;
-        let conn = Connection::open(path)?;
-        Self::init(conn, clock, Some(path.to_owned()))
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let mut vault = Vault::File(dir.join(KEYS_FILE));
+        let mut state = vault::file_state(path)?;
+        if state == FileState::Encrypted && vault.is_empty()? {
+            set_aside(path, clock.now().wall.timestamp())?;
+            state = FileState::Absent;
+        }
+        let (conn, disk, key) = match state {
+            FileState::Absent => {
+                if vault.label()?.is_some() || !vault.is_empty()? {
+                    vault.clear()?;
+                }
+                let conn = prepared(Connection::open_in_memory()?, ":memory:")?;
+                (
+                    Some(conn),
+                    Disk::Unsaved,
+                    Some(DataKey::from_bytes(rand::random())),
+                )
+            }
+            FileState::Plain => {
+                let conn = prepared(Connection::open(path)?, &path_label(Some(path)))?;
+                (Some(conn), Disk::Plain, None)
+            }
+            FileState::Encrypted => (None, Disk::Encrypted, None),
+        };
+        Ok(Workstation {
+            conn,
+            clock,
+            path: Some(path.to_owned()),
+            session: None,
+            vault,
+            disk,
+            key,
+            recovery: None,
+        })
     }
 
     /// A throwaway workstation in memory, for tests and tools.
     pub fn open_in_memory(clock: Arc<dyn Clock>) -> Result<Self> {
-        Self::init(Connection::open_in_memory()?, clock, None)
+        Ok(Workstation {
+            conn: Some(prepared(Connection::open_in_memory()?, ":memory:")?),
+            clock,
+            path: None,
+            session: None,
+            vault: Vault::memory(),
+            disk: Disk::Memory,
+            key: Some(DataKey::from_bytes(rand::random())),
+            recovery: None,
+        })
     }
 
-    fn init(mut conn: Connection, clock: Arc<dyn Clock>, path: Option<PathBuf>) -> Result<Self> {
-        configure(&conn)?;
-        migrations::apply(&mut conn, &path_label(path.as_deref()))?;
+    /// The same store on a plain (unencrypted) file, for benchmarks alone: what encryption
+    /// costs is read against it. Built only with the `plain-store` feature.
+    #[cfg(feature = "plain-store")]
+    pub fn open_plain(path: &Path, clock: Arc<dyn Clock>) -> Result<Self> {
+        crate::files::private_file(path).map_err(|source| Error::DataDir {
+            path: path.to_owned(),
+            source,
+        })?;
         Ok(Workstation {
-            conn,
+            conn: Some(prepared(Connection::open(path)?, &path_label(Some(path)))?),
             clock,
-            path,
+            path: Some(path.to_owned()),
             session: None,
+            vault: Vault::memory(),
+            disk: Disk::Memory,
+            key: Some(DataKey::from_bytes(rand::random())),
+            recovery: None,
         })
+    }
+
+    /// A second connection to this workstation's open database, for the background sync and
+    /// for long reads (a report over a year) that must not hold up the clerk: no clerk is
+    /// logged in on it; what it writes, the device writes.
+    pub fn second_connection(&self) -> Result<Self> {
+        let (Some(path), Some(key), Disk::Encrypted) = (&self.path, &self.key, self.disk) else {
+            return Err(self.closed());
+        };
+        let conn = prepared(vault::open_encrypted(path, key)?, &path_label(Some(path)))?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Ok(Workstation {
+            conn: Some(conn),
+            clock: self.clock.clone(),
+            path: Some(path.clone()),
+            session: None,
+            vault: Vault::File(dir.join(KEYS_FILE)),
+            disk: Disk::Encrypted,
+            key: Some(key.clone()),
+            recovery: None,
+        })
+    }
+
+    /// The recovery key made by this process, once: at set-up of a standalone workstation, or
+    /// when a plain database was encrypted. Show it to an administrator to keep on paper.
+    pub fn take_recovery_key(&mut self) -> Option<RecoveryKey> {
+        self.recovery.take()
+    }
+
+    /// What the key file says of this workstation, readable with the database closed.
+    pub fn label(&self) -> Result<Option<Label>> {
+        self.vault.label()
+    }
+
+    /// Whether the database is open (a clerk is logged in and the screen unlocked, or it is
+    /// in memory).
+    pub fn is_open(&self) -> bool {
+        self.conn.is_some()
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -154,13 +269,21 @@ impl Workstation {
         self.now().wall.date_naive()
     }
 
-    /// This workstation's configuration, or `NotSetUp`.
+    /// This workstation's configuration, or `NotSetUp`; with the database closed, as the key
+    /// file keeps it.
     pub fn config(&self) -> Result<Config> {
-        read_config(&self.conn)?.ok_or(Error::NotSetUp)
+        match &self.conn {
+            Some(conn) => read_config(conn)?.ok_or(Error::NotSetUp),
+            None => self.vault.label()?.map(|l| l.config).ok_or(Error::NotSetUp),
+        }
     }
 
+    /// Whether the workstation is set up; with the database closed, from the key file.
     pub fn is_set_up(&self) -> Result<bool> {
-        Ok(read_config(&self.conn)?.is_some())
+        match &self.conn {
+            Some(conn) => Ok(read_config(conn)?.is_some()),
+            None => Ok(self.vault.label()?.is_some()),
+        }
     }
 
     /// Sets up the workstation for one centre and device. Done once per data directory.
@@ -186,6 +309,10 @@ impl Workstation {
         };
         let verifier = clerks::new_verifier(&admin)?;
         let config = self.set_up(&setup, catalogue, counters, Some((&admin, &verifier)))?;
+        let recovery = RecoveryKey::from_bytes(rand::random());
+        self.seal_clerk(&admin.username, &admin.password, &verifier)?;
+        self.settle(&recovery, None)?;
+        self.recovery = Some(recovery);
         self.session = Some(Session::of(
             &admin.username,
             &admin.display_name,
@@ -201,6 +328,14 @@ impl Workstation {
         counters: &[Counter],
         admin: Option<(&NewClerk, &Verifier)>,
     ) -> Result<Config> {
+        // Said before anything else, even with the database closed.
+        if self.conn.is_none() && self.is_set_up()? {
+            let existing = self.config()?;
+            return Err(Error::AlreadySetUp {
+                center: existing.center_code,
+                device: existing.device_code,
+            });
+        }
         if !is_valid_code(&setup.center_code) {
             return Err(Refused::CenterCode(setup.center_code.clone()).into());
         }
@@ -304,7 +439,7 @@ impl Workstation {
         // An account disabled since the login (by a sync, or by an administrator on this
         // device) acts no more: its session ends here.
         let active: Option<bool> = self
-            .conn
+            .conn()?
             .query_row(
                 "SELECT active FROM clerks WHERE username = ?1",
                 [&actor],
@@ -336,8 +471,11 @@ impl Workstation {
         action: impl FnOnce(&mut ActionTx<'_>) -> Result<T>,
     ) -> Result<T> {
         let now = self.clock.now();
+        let closed = self.closed();
         let tx = self
             .conn
+            .as_mut()
+            .ok_or(closed)?
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let hlc = match hlc_last(&tx)? {
             Some(last) => Hlc::resume(&last),
@@ -368,8 +506,16 @@ impl Workstation {
         Ok(out)
     }
 
-    pub(crate) fn conn(&self) -> &Connection {
-        &self.conn
+    /// The open database; closed, the refusal says why (log in, or unlock).
+    pub(crate) fn conn(&self) -> Result<&Connection> {
+        self.conn.as_ref().ok_or_else(|| self.closed())
+    }
+
+    fn closed(&self) -> Error {
+        match &self.session {
+            Some(s) if s.locked => Access::Locked.into(),
+            _ => Access::NoSession.into(),
+        }
     }
 
     /// Runs read-only queries for reports and dashboards (`guichet-report`) in one read
@@ -379,7 +525,7 @@ impl Workstation {
         &self,
         read: impl FnOnce(&Connection) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {
-        let tx = self.conn.unchecked_transaction().map_err(Error::from)?;
+        let tx = self.conn()?.unchecked_transaction().map_err(Error::from)?;
         let out = read(&tx);
         tx.rollback().map_err(Error::from)?;
         out
@@ -523,6 +669,26 @@ fn configure(conn: &Connection) -> Result<()> {
 /// The pragmas above, for benchmarks that measure the floor under the same settings.
 pub fn configure_connection(conn: &Connection) -> Result<()> {
     configure(conn)
+}
+
+/// A connection with the pragmas set and the schema brought up to date.
+fn prepared(mut conn: Connection, label: &str) -> Result<Connection> {
+    configure(&conn)?;
+    migrations::apply(&mut conn, label)?;
+    Ok(conn)
+}
+
+/// Moves an encrypted database nothing can open out of the way (see `vault`), with its WAL
+/// and shared-memory files.
+fn set_aside(path: &Path, stamp: i64) -> Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let from = vault::sidecar(path, suffix);
+        if from.exists() {
+            let to = vault::sidecar(path, &format!(".unopened-{stamp}{suffix}"));
+            std::fs::rename(&from, &to).map_err(|source| Error::DataDir { path: from, source })?;
+        }
+    }
+    Ok(())
 }
 
 fn path_label(path: Option<&Path>) -> String {

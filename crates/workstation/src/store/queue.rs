@@ -102,7 +102,7 @@ impl Workstation {
     /// The priority lanes, in the order they are called.
     pub fn lanes(&self) -> Result<Vec<Lane>> {
         let mut stmt = self
-            .conn()
+            .conn()?
             .prepare("SELECT code, name, rank FROM lanes ORDER BY rank, code")?;
         let rows = stmt.query_map([], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
@@ -121,7 +121,7 @@ impl Workstation {
 
     pub fn counters(&self) -> Result<Vec<Counter>> {
         let mut stmt = self
-            .conn()
+            .conn()?
             .prepare("SELECT code, name, scope FROM counters ORDER BY code")?;
         let rows = stmt.query_map([], |r| {
             Ok((
@@ -302,7 +302,7 @@ impl Workstation {
     /// Tickets not yet served, in the order they would be called, with live waiting times.
     pub fn waiting_list(&self) -> Result<Vec<WaitingEntry>> {
         let now = self.now();
-        let mut stmt = self.conn().prepare_cached(
+        let mut stmt = self.conn()?.prepare_cached(
             "SELECT t.code, t.target_kind, t.target_code, t.lane, t.status, t.counter, t.issued
              FROM tickets t JOIN lanes l ON l.code = t.lane
              WHERE t.status IN ('waiting', 'called', 'no_show')
@@ -344,7 +344,7 @@ impl Workstation {
     /// The ticket a counter has called or is serving now, if any (the newest when several).
     pub fn counter_ticket(&self, counter: &str) -> Result<Option<TicketView>> {
         let id: Option<String> = self
-            .conn()
+            .conn()?
             .query_row(
                 "SELECT id FROM tickets WHERE counter = ?1 AND status IN ('called', 'serving')
                  ORDER BY day DESC, rowid DESC LIMIT 1",
@@ -430,7 +430,7 @@ impl Workstation {
 
     fn service_categories(&self) -> Result<std::collections::HashMap<String, String>> {
         let mut stmt = self
-            .conn()
+            .conn()?
             .prepare_cached("SELECT code, category FROM services")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
@@ -439,7 +439,7 @@ impl Workstation {
     fn ticket_id(&self, ticket: &str) -> Result<String> {
         let code = ticket.trim().to_ascii_uppercase();
         let today = self.today().to_string();
-        self.conn()
+        self.conn()?
             .query_row(
                 "SELECT id FROM tickets WHERE (day = ?1 AND code = ?2) OR id = ?3
                  ORDER BY day DESC LIMIT 1",
@@ -457,7 +457,7 @@ impl Workstation {
     }
 
     fn ticket_by_id(&self, id: &str) -> Result<TicketView> {
-        let row = self.conn().query_row(
+        let row = self.conn()?.query_row(
             &format!("SELECT {TICKET_COLUMNS} FROM tickets t WHERE t.id = ?1"),
             [id],
             |r| {

@@ -189,7 +189,7 @@ impl Workstation {
                 ));
             }
         }
-        let due = holidays(self.conn())?.due_date(today, service.processing_days);
+        let due = holidays(self.conn()?)?.due_date(today, service.processing_days);
         let version = self.catalogue_version()?.ok_or(Error::NoCatalogue)?;
         let id = uuid::Uuid::now_v7().to_string();
         self.write(|change| {
@@ -289,7 +289,7 @@ impl Workstation {
     /// The day a request for `service` taken today is due, counted in working days.
     pub fn due_date(&self, service: &str) -> Result<NaiveDate> {
         let service = self.service(service)?;
-        Ok(holidays(self.conn())?.due_date(self.today(), service.processing_days))
+        Ok(holidays(self.conn()?)?.due_date(self.today(), service.processing_days))
     }
 
     fn validate_form(
@@ -535,7 +535,7 @@ impl Workstation {
             filter.limit.unwrap_or(100).clamp(1, 100_000) as i64
         ));
         let holidays = self.holidays()?;
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut stmt = self.conn()?.prepare_cached(&sql)?;
         let rows = stmt.query_map(
             rusqlite::params_from_iter(args.iter().map(|a| a.as_ref())),
             summary_columns,
@@ -555,7 +555,7 @@ impl Workstation {
 
     fn request_id(&self, receipt: &str) -> Result<String> {
         let number = guichet_domain::receipt::ReceiptNumber::parse(receipt)?;
-        self.conn()
+        self.conn()?
             .query_row(
                 "SELECT id FROM requests WHERE receipt = ?1",
                 [number.as_str()],
@@ -572,7 +572,7 @@ impl Workstation {
     }
 
     pub(crate) fn request_by_id(&self, id: &str) -> Result<RequestDetail> {
-        let conn = self.conn();
+        let conn = self.conn()?;
         let raw = conn.query_row(
             &format!("{SUMMARY_SELECT} WHERE r.id = ?1"),
             [id],

@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use guichet_domain::hlc::Hlc;
+use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::queue::Counter;
 use guichet_domain::request::Party;
 use guichet_protocol::{
@@ -20,6 +21,7 @@ use super::audit::OutboxState;
 use super::requests::timeline_entry;
 use super::{ActionTx, Setup, Workstation};
 use crate::error::{Error, Result};
+use crate::sync::Credential;
 
 /// Where this workstation stands with its back office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,13 +47,16 @@ pub struct ExchangeApplied {
 }
 
 impl Workstation {
-    /// Sets up (or confirms) this workstation from an enrolment answer and remembers the back
-    /// office. A workstation already set up for another centre or device is refused.
+    /// Sets up (or confirms) this workstation from an enrolment answer, keeps the device's
+    /// credential (in the database, encrypted) and remembers the back office, which holds
+    /// `recovery`, the key to the device's recovery slot. A workstation already set up for
+    /// another centre or device is refused.
     pub fn enroll(
         &mut self,
         enrolled: &EnrollResponse,
         server_url: &str,
         counters: &[Counter],
+        recovery: &RecoveryKey,
     ) -> Result<()> {
         if let Some(config) = self.is_set_up()?.then(|| self.config()).transpose()?
             && (config.center_code != enrolled.center_code
@@ -83,9 +88,10 @@ impl Workstation {
                 [enrolled.receipt_prefix.as_str()],
             )?;
             change.tx.execute(
-                "INSERT INTO sync_state (id, server_url) VALUES (1, ?1)
-                 ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url",
-                [server_url],
+                "INSERT INTO sync_state (id, server_url, token) VALUES (1, ?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET server_url = excluded.server_url,
+                    token = excluded.token, recovery_key = NULL",
+                [server_url, &enrolled.token],
             )?;
             change.record_local(
                 "workstation.enrolled",
@@ -97,13 +103,51 @@ impl Workstation {
                 }),
             )?;
             Ok(())
-        })
+        })?;
+        self.settle(recovery, Some(server_url))?;
+        self.prune_slots()?;
+        if self.session.is_none() {
+            // Nobody is logged in: the database closes until a clerk of the centre logs in.
+            self.seal_away();
+        }
+        Ok(())
+    }
+
+    /// The device's credential, if it is enrolled.
+    pub fn credential(&self) -> Result<Option<Credential>> {
+        let Some(point) = self.sync_point()? else {
+            return Ok(None);
+        };
+        let token: Option<String> =
+            self.conn()?
+                .query_row("SELECT token FROM sync_state WHERE id = 1", [], |r| {
+                    r.get(0)
+                })?;
+        Ok(token.map(|token| Credential {
+            server_url: point.server_url,
+            device_code: self.config().map(|c| c.device_code).unwrap_or_default(),
+            token,
+        }))
+    }
+
+    /// A recovery key the back office does not hold yet, to send with the next exchange (the
+    /// exchange's success clears it).
+    pub fn recovery_to_escrow(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT recovery_key FROM sync_state WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten())
     }
 
     /// The back office this workstation syncs with, if any.
     pub fn sync_point(&self) -> Result<Option<SyncPoint>> {
         Ok(self
-            .conn()
+            .conn()?
             .query_row(
                 "SELECT server_url, cursor, last_attempt, last_success, last_error
                  FROM sync_state WHERE id = 1",
@@ -140,7 +184,7 @@ impl Workstation {
     /// Remembers that an exchange failed, in words, for the status bar.
     pub fn note_sync_failure(&self, error: &str) -> Result<()> {
         let now = self.now().wall.to_rfc3339();
-        self.conn().execute(
+        self.conn()?.execute(
             "UPDATE sync_state SET last_attempt = ?1, last_error = ?2 WHERE id = 1",
             params![now, error],
         )?;
@@ -224,7 +268,7 @@ impl Workstation {
             let now = change.at();
             change.tx.execute(
                 "UPDATE sync_state SET cursor = max(cursor, ?1), last_attempt = ?2,
-                    last_success = ?2, last_error = NULL WHERE id = 1",
+                    last_success = ?2, last_error = NULL, recovery_key = NULL WHERE id = 1",
                 params![response.cursor, now],
             )?;
             let wall = u64::try_from(change.now.wall.timestamp_millis()).unwrap_or(0);
@@ -245,6 +289,11 @@ impl Workstation {
                 &response.cursor.to_string(),
                 serde_json::to_value(done)?,
             )?;
+            Ok(done)
+        })
+        .and_then(|done| {
+            // Accounts disabled or reset at the back office open this device no more.
+            self.prune_slots()?;
             Ok(done)
         })
     }

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::message::Message;
 use guichet_protocol::{
     ApiError, BASE_PATH, EnrollRequest, EnrollResponse, ErrorCode, ExchangeRequest,
-    ExchangeResponse,
+    ExchangeResponse, VouchRequest, VouchResponse,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -115,20 +116,28 @@ impl BackOffice {
         &self.base
     }
 
-    /// Exchanges a one-time enrolment code for this device's credential.
+    /// Exchanges a one-time enrolment code for this device's credential; the back office
+    /// keeps the device's recovery key.
     pub async fn enroll(
         &self,
         code: &str,
         label: Option<&str>,
+        recovery: &RecoveryKey,
     ) -> Result<EnrollResponse, SyncError> {
         self.post(
             "enroll",
             &EnrollRequest {
                 code: code.trim().to_owned(),
                 label: label.map(str::to_owned),
+                recovery_key: Some(recovery.written().to_string()),
             },
         )
         .await
+    }
+
+    /// Asks the back office to vouch for a clerk logging in on this device.
+    pub async fn vouch(&self, request: &VouchRequest) -> Result<VouchResponse, SyncError> {
+        self.post("vouch", request).await
     }
 
     /// One push-then-pull exchange.

@@ -10,15 +10,16 @@
 mod client;
 mod task;
 
-use std::path::{Path, PathBuf};
-
+use guichet_domain::keyslot::RecoveryKey;
+use guichet_protocol::{VouchRequest, VouchResponse};
 use serde::{Deserialize, Serialize};
 
 pub use client::{BackOffice, SyncError};
 pub use task::{Phase, SyncHandle, SyncOptions, SyncStatus};
 
 use crate::Workstation;
-use crate::store::OutboxState;
+use crate::error::{Access, Error};
+use crate::store::{Label, OutboxState, Session};
 
 /// Entries pushed per exchange: as many as the back office takes. Over a satellite link each
 /// exchange costs a 600 ms round trip, so fewer, larger exchanges are what keeps a sync near
@@ -73,6 +74,7 @@ pub async fn sync_once(
             push: push.clone(),
             cursor,
             limit: PULL_PAGE,
+            recovery_key: ws.recovery_to_escrow()?,
         };
         let response = match office.exchange(&request).await {
             Ok(r) => r,
@@ -104,37 +106,129 @@ pub fn pending(ws: &Workstation) -> Result<u64, SyncError> {
     Ok(ws.outbox_count(OutboxState::Pending)?)
 }
 
-/// The device credential: kept in a file of its own, readable only by its owner.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The device credential: kept in the database, encrypted with the rest.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
     pub server_url: String,
     pub device_code: String,
     pub token: String,
 }
 
-/// The credential file's name in the data directory.
-pub const CREDENTIAL_FILE: &str = "credential.json";
-
-pub fn credential_path(data_dir: &Path) -> PathBuf {
-    data_dir.join(CREDENTIAL_FILE)
-}
-
-/// Writes the credential so that only the owner can read it.
-pub fn save_credential(data_dir: &Path, credential: &Credential) -> Result<(), SyncError> {
-    let path = credential_path(data_dir);
-    let text = serde_json::to_vec_pretty(credential).map_err(crate::Error::from)?;
-    crate::files::write_private(&path, &text)
-        .map_err(|source| SyncError::Store(crate::Error::DataDir { path, source }))
-}
-
-/// The credential, if this data directory was enrolled.
-pub fn load_credential(data_dir: &Path) -> Result<Option<Credential>, SyncError> {
-    let path = credential_path(data_dir);
-    match std::fs::read(&path) {
-        Ok(bytes) => Ok(Some(
-            serde_json::from_slice(&bytes).map_err(crate::Error::from)?,
-        )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(SyncError::Store(crate::Error::DataDir { path, source })),
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential")
+            .field("server_url", &self.server_url)
+            .field("device_code", &self.device_code)
+            .finish_non_exhaustive()
     }
 }
+
+/// Enrols a device with the back office `office` (a client without a token) under a one-time
+/// code: a recovery key is made for the device and handed to the back office, which vouches
+/// with it for the clerks' first logins there. Give both to `Workstation::enroll`.
+pub async fn enroll(
+    office: &BackOffice,
+    code: &str,
+    label: Option<&str>,
+) -> Result<(guichet_protocol::EnrollResponse, RecoveryKey), SyncError> {
+    let recovery = RecoveryKey::from_bytes(rand::random());
+    let enrolled = office.enroll(code, label, &recovery).await?;
+    Ok((enrolled, recovery))
+}
+
+/// Logs a clerk in, asking the back office to vouch for them when this device cannot: their
+/// first login here, the first since their password was reset, or after the device was kept
+/// offline too long. Offline, the refusal says that a first login needs the back office.
+pub async fn login(
+    ws: &mut Workstation,
+    username: &str,
+    password: &str,
+) -> Result<Session, SyncError> {
+    let local = ws.login(username, password);
+    vouched_if_needed(ws, username, password, local).await
+}
+
+/// Unlocks the screen (the same clerk, or another who takes over), as `login` does.
+pub async fn unlock(
+    ws: &mut Workstation,
+    username: &str,
+    password: &str,
+) -> Result<Session, SyncError> {
+    let local = ws.unlock(username, password);
+    vouched_if_needed(ws, username, password, local).await
+}
+
+async fn vouched_if_needed(
+    ws: &mut Workstation,
+    username: &str,
+    password: &str,
+    local: crate::Result<Session>,
+) -> Result<Session, SyncError> {
+    let refusal = match local {
+        Ok(session) => return Ok(session),
+        Err(e) if may_vouch(&e) => e,
+        Err(e) => return Err(e.into()),
+    };
+    let Some(label) = ws.label()? else {
+        return Err(refusal.into());
+    };
+    let answer = ask_vouch(&label, username, password).await;
+    vouched(ws, password, answer, refusal)
+}
+
+/// Whether the back office may open the door this refusal closed: a password this device
+/// cannot check (no slot for it), or a device kept offline too long.
+pub fn may_vouch(refusal: &Error) -> bool {
+    matches!(
+        refusal,
+        Error::Access(Access::LoginFailed | Access::Stale { .. })
+    )
+}
+
+/// Asks the back office of the device `label` names to vouch for a clerk; `None` for a
+/// standalone device.
+pub async fn ask_vouch(
+    label: &Label,
+    username: &str,
+    password: &str,
+) -> Option<Result<VouchResponse, SyncError>> {
+    let url = label.server_url.as_deref()?;
+    let office = match BackOffice::new(url, None, LOGIN_TIMEOUT) {
+        Ok(office) => office,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(
+        office
+            .vouch(&VouchRequest {
+                device_code: label.config.device_code.clone(),
+                username: username.trim().to_owned(),
+                password: password.to_owned(),
+            })
+            .await,
+    )
+}
+
+/// Logs in with the back office's answer, or gives the refusal as the clerk should read it.
+pub fn vouched(
+    ws: &mut Workstation,
+    password: &str,
+    answer: Option<Result<VouchResponse, SyncError>>,
+    refusal: Error,
+) -> Result<Session, SyncError> {
+    match answer {
+        Some(Ok(vouched)) => {
+            let recovery = RecoveryKey::parse(&vouched.recovery_key).map_err(Error::from)?;
+            Ok(ws.login_vouched(password, &vouched.account, &recovery)?)
+        }
+        Some(Err(SyncError::Offline(_))) => Err(match refusal {
+            Error::Access(Access::LoginFailed) => Error::Access(Access::LoginFailedOffline),
+            other => other,
+        }
+        .into()),
+        None | Some(Err(SyncError::Unauthorized(_))) => Err(refusal.into()),
+        Some(Err(e)) => Err(e),
+    }
+}
+
+/// How long a login waits for the back office to vouch before saying it is offline.
+const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

@@ -2,7 +2,6 @@
 //! timer, and on demand; backs off exponentially with jitter after failures; publishes its
 //! state for the status bar; stops cleanly when asked.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,7 +14,6 @@ use tokio::task::JoinHandle;
 
 use super::{BackOffice, Progress, SyncError, pending, sync_once};
 use crate::Workstation;
-use crate::clock::Clock;
 
 /// What the status bar shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,14 +75,14 @@ pub struct SyncHandle {
 }
 
 impl SyncHandle {
-    /// Starts the task on the current tokio runtime, over its own connection to `database`.
+    /// Starts the task on the current tokio runtime, over a connection of its own to the
+    /// database `open` has open (the task holds its key: stop it when the clerk locks).
     pub fn spawn(
-        database: PathBuf,
-        clock: Arc<dyn Clock>,
+        open: &Workstation,
         office: BackOffice,
         options: SyncOptions,
     ) -> Result<Self, SyncError> {
-        let ws = Workstation::open(&database, clock)?;
+        let ws = open.second_connection()?;
         let initial = SyncStatus {
             phase: Phase::Offline,
             message: None,

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use guichet_domain::keyslot::RecoveryKey;
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
@@ -20,6 +21,15 @@ pub struct Bench {
     pub dir: TempDir,
     pub clock: Arc<ManualClock>,
     pub ws: Workstation,
+    /// The recovery key set-up printed: what opens the encrypted file outside the store.
+    pub recovery: RecoveryKey,
+}
+
+impl Bench {
+    /// A connection of the test's own to the bench's database, opened with the recovery key.
+    pub fn raw(&self) -> rusqlite::Connection {
+        guichet_workstation::store::open_with_recovery_key(self.dir.path(), &self.recovery).unwrap()
+    }
 }
 
 /// Tuesday 2026-03-10, 09:00 UTC: a working day.
@@ -47,9 +57,15 @@ pub fn demo() -> Bench {
     let clock = Arc::new(ManualClock::at(morning()));
     let mut ws = Workstation::open(&dir.path().join("guichet.sqlite3"), clock.clone()).unwrap();
     ws.setup(setup()).unwrap();
+    let recovery = ws.take_recovery_key().expect("set-up makes a recovery key");
     ws.load_catalogue(&guichet_fixtures::demo_catalogue())
         .unwrap();
-    Bench { dir, clock, ws }
+    Bench {
+        dir,
+        clock,
+        ws,
+        recovery,
+    }
 }
 
 pub fn citizen(serial: u32) -> NewCitizen {
@@ -94,6 +110,12 @@ pub fn enrolled(b: &mut Bench) {
         },
         "http://127.0.0.1:1",
         &[],
+        &ENROLLED_RECOVERY,
     )
     .unwrap();
+    b.recovery = ENROLLED_RECOVERY.clone();
 }
+
+/// The recovery key `enrolled` hands to its (imaginary) back office.
+pub static ENROLLED_RECOVERY: std::sync::LazyLock<RecoveryKey> =
+    std::sync::LazyLock::new(|| RecoveryKey::from_bytes([7; 20]));
