@@ -218,12 +218,15 @@ fn domain_kind(e: &DomainError) -> &'static str {
         DomainError::DisplayName { .. } => "display_name",
         DomainError::Password { .. } => "password",
         DomainError::WeakVerifier | DomainError::VerifierFailed => "verifier",
+        DomainError::Approval { .. } => "approval",
+        DomainError::Refund { .. } => "refund",
     }
 }
 
 fn access_kind(e: &Access) -> &'static str {
     match e {
         Access::LoginFailed => "login_failed",
+        Access::ApprovalFailed => "approval_failed",
         Access::Wait { .. } => "login_wait",
         Access::Disabled => "account_disabled",
         Access::Stale { .. } => "device_stale",

@@ -2,6 +2,7 @@
 //! do about it.
 
 use crate::account::PasswordProblem;
+use crate::approval::{ApprovalProblem, ApprovedAct, RefundProblem};
 use crate::citizen::{CitizenProblem, NationalIdError};
 use crate::feedback::{FeedbackProblem, PaymentProblem};
 use crate::form::FieldProblem;
@@ -94,4 +95,16 @@ pub enum DomainError {
 
     #[error("the password could not be hashed")]
     VerifierFailed,
+
+    #[error("a supervisor must approve {act}: {problem}")]
+    Approval {
+        act: ApprovedAct,
+        problem: ApprovalProblem,
+    },
+
+    #[error("refund of payment {payment} refused: {problem}")]
+    Refund {
+        payment: String,
+        problem: RefundProblem,
+    },
 }

@@ -48,6 +48,11 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         "0004_clerks.sql",
         include_str!("../../../../schema/backoffice-sqlite/0004_clerks.sql"),
     ),
+    (
+        5,
+        "0005_refunds.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0005_refunds.sql"),
+    ),
 ];
 
 pub const POSTGRES_MIGRATIONS: &[Migration] = &[
@@ -70,6 +75,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         4,
         "0004_clerks.sql",
         include_str!("../../../../schema/backoffice-postgres/0004_clerks.sql"),
+    ),
+    (
+        5,
+        "0005_refunds.sql",
+        include_str!("../../../../schema/backoffice-postgres/0005_refunds.sql"),
     ),
 ];
 

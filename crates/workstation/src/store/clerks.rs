@@ -386,7 +386,7 @@ impl Workstation {
 
     /// Checks a user name and password; on failure counts it and records the failed-login
     /// event, and answers as for any failure.
-    fn authenticate(&mut self, username: &str, password: &str) -> Result<Session> {
+    pub(crate) fn authenticate(&mut self, username: &str, password: &str) -> Result<Session> {
         let name = username.trim();
         let key = digest(name.as_bytes());
         let failures: Option<(u32, String)> = self

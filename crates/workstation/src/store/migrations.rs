@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_clerks",
         include_str!("../../../../schema/workstation/0005_clerks.sql"),
     ),
+    (
+        "0006_refunds",
+        include_str!("../../../../schema/workstation/0006_refunds.sql"),
+    ),
 ];
 
 /// Brings the database to the latest version.
