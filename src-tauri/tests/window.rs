@@ -333,7 +333,10 @@ async fn a_whole_visit_in_the_window() {
     let ws = open_store(dir.path());
     let request = ws.request(&receipt).unwrap();
     assert_eq!(request.summary.status, RequestStatus::Submitted);
-    assert_eq!(request.summary.paid_minor, 500, "6.00 paid, 1.00 given back");
+    assert_eq!(
+        request.summary.paid_minor, 500,
+        "6.00 paid, 1.00 given back"
+    );
     assert_eq!(
         (
             request.refunds[0].clerk.as_str(),
