@@ -389,3 +389,73 @@ fn a_payment_recorded_by_mistake_is_refunded_never_edited() {
     b.ws.waive(&receipt, &ground, Some(&approval("kostas")))
         .unwrap();
 }
+
+#[test]
+fn a_refund_made_on_another_device_of_the_centre_reaches_this_one() {
+    let mut a = counter_staff();
+    let service = charged(&a.ws, |_| true);
+    let receipt = take(&mut a.ws, &service, 6);
+    let payment = a.ws.pay(&receipt, "1", PaymentMethod::Cash).unwrap();
+    a.ws.refund(
+        &receipt,
+        &NewRefund {
+            payment: payment.receipt.clone(),
+            amount: "0.40".into(),
+            reason: "rounded the wrong way".into(),
+        },
+        Some(&approval("kostas")),
+    )
+    .unwrap();
+    let made: Vec<_> =
+        a.ws.outbox(None, 10_000)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.kind != "clerk.session")
+            .map(|e| serde_json::from_value::<guichet_protocol::Change>(e.payload).unwrap())
+            .collect();
+    assert!(made.iter().any(|c| c.kind() == "payment.refunded"));
+
+    let mut b = demo();
+    common::enrolled(&mut b);
+    let changes = made
+        .into_iter()
+        .enumerate()
+        .map(|(i, change)| guichet_protocol::PulledChange {
+            seq: i as u64 + 1,
+            hlc: guichet_domain::hlc::HlcStamp {
+                wall_ms: b.ws.now().wall.timestamp_millis() as u64,
+                counter: i as u32,
+                node: "server".into(),
+            },
+            body: guichet_protocol::Pulled::Peer {
+                device: "ATH-01-W2".into(),
+                change,
+            },
+        })
+        .collect::<Vec<_>>();
+    b.ws.apply_exchange(
+        &[],
+        &guichet_protocol::ExchangeResponse {
+            results: vec![],
+            cursor: changes.len() as u64,
+            changes,
+            more: false,
+            server_hlc: guichet_domain::hlc::HlcStamp {
+                wall_ms: b.ws.now().wall.timestamp_millis() as u64,
+                counter: 99,
+                node: "server".into(),
+            },
+        },
+    )
+    .unwrap();
+    let seen = b.ws.request(&receipt).unwrap();
+    assert_eq!(seen.summary.paid_minor, 60);
+    assert_eq!(seen.payments[0].refunded_minor, 40);
+    assert_eq!(
+        (
+            seen.refunds[0].approver.as_str(),
+            seen.refunds[0].reason.as_str()
+        ),
+        ("kostas", "rounded the wrong way")
+    );
+}
