@@ -459,3 +459,27 @@ fn a_refund_made_on_another_device_of_the_centre_reaches_this_one() {
         ("kostas", "rounded the wrong way")
     );
 }
+
+#[test]
+fn a_locked_screen_answers_nothing_about_the_act_before_its_rules() {
+    let mut b = counter_staff();
+    let service = charged(&b.ws, |s| !s.exemptions.is_empty());
+    let receipt = take(&mut b.ws, &service, 7);
+    b.ws.lock().unwrap();
+    let kostas = approval("kostas");
+    let refund = NewRefund {
+        payment: receipt.clone(),
+        amount: "1".into(),
+        reason: "any".into(),
+    };
+    for err in [
+        b.ws.waive(&receipt, "not-a-group", Some(&kostas))
+            .unwrap_err(),
+        b.ws.refund(&receipt, &refund, Some(&kostas)).unwrap_err(),
+        b.ws.advance(&receipt, Action::Deliver, None, Some(&kostas))
+            .unwrap_err(),
+        b.ws.recall("A001", Some(&kostas)).unwrap_err(),
+    ] {
+        assert!(matches!(err, Error::Access(Access::Locked)), "{err}");
+    }
+}

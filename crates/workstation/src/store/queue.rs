@@ -235,6 +235,7 @@ impl Workstation {
     /// Recalling a no-show puts the citizen before those waiting, so it needs a supervisor's
     /// `approval`; a recall of a ticket still called ignores it.
     pub fn recall(&mut self, ticket: &str, approval: Option<&Approval>) -> Result<TicketView> {
+        self.require(Act::Counter)?;
         let id = self.ticket_id(ticket)?;
         let from = ticket_status(self.conn(), &id)?;
         ticket_transition(ticket, from, TicketAction::Recall)?;

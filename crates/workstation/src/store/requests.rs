@@ -349,6 +349,7 @@ impl Workstation {
         reason: Option<&str>,
         approval: Option<&Approval>,
     ) -> Result<RequestDetail> {
+        self.require(Act::Counter)?;
         let id = self.request_id(receipt)?;
         let planned = plan_move(self.conn(), &id, action, reason)?;
         let approver = match planned.needs {
@@ -515,6 +516,7 @@ impl Workstation {
         ground: &str,
         approval: Option<&Approval>,
     ) -> Result<RequestDetail> {
+        self.require(Act::Counter)?;
         let id = self.request_id(receipt)?;
         check_waiver(&load_row(self.conn(), &id)?, receipt, ground)?;
         let approver = self.approve(ApprovedAct::Waiver, approval)?;
@@ -543,6 +545,7 @@ impl Workstation {
         refund: &NewRefund,
         approval: Option<&Approval>,
     ) -> Result<RefundView> {
+        self.require(Act::Counter)?;
         let id = self.request_id(receipt)?;
         check_refund_of(self.conn(), &id, receipt, refund)?;
         let approver = self.approve(ApprovedAct::Refund, approval)?;
