@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "create_request",
     "pay",
     "waive",
+    "refund",
     "mark_document",
     "list_requests",
     "request",

@@ -102,13 +102,13 @@ async fn offline_collisions(first: First) {
     )
     .await;
     // Device A: the citizen of r0 withdraws; the citizen of r1 collects the result.
-    a.ws.advance(&r[0], Action::Cancel, Some("citizen withdrew"))
+    a.ws.advance(&r[0], Action::Cancel, Some("citizen withdrew"), None)
         .unwrap();
-    a.ws.advance(&r[1], Action::Deliver, None).unwrap();
+    a.ws.advance(&r[1], Action::Deliver, None, None).unwrap();
     // Device B: the same citizen of r1 withdraws at another counter; r2 is cancelled too.
-    b.ws.advance(&r[1], Action::Cancel, Some("changed their mind"))
+    b.ws.advance(&r[1], Action::Cancel, Some("changed their mind"), None)
         .unwrap();
-    b.ws.advance(&r[2], Action::Cancel, Some("moved abroad"))
+    b.ws.advance(&r[2], Action::Cancel, Some("moved abroad"), None)
         .unwrap();
 
     // Everyone syncs, the first device first; then once more each, to pull the other's moves.
@@ -222,7 +222,7 @@ async fn pages_after_an_accepted_move(lose_first_answer: bool) {
     decide(&server, &r[0], Action::MarkReady, None).await;
     device
         .ws
-        .advance(&r[0], Action::Cancel, Some("citizen withdrew"))
+        .advance(&r[0], Action::Cancel, Some("citizen withdrew"), None)
         .unwrap();
 
     // Pages of one change: the push and the first decision, then the second decision alone.

@@ -126,9 +126,9 @@ async fn real_messages_match_the_committed_schema() {
             .await
             .unwrap();
     }
-    b.ws.advance(&receipts[1], Action::Cancel, Some("withdrew"))
+    b.ws.advance(&receipts[1], Action::Cancel, Some("withdrew"), None)
         .unwrap();
-    b.ws.advance(&receipts[0], Action::Cancel, Some("withdrew"))
+    b.ws.advance(&receipts[0], Action::Cancel, Some("withdrew"), None)
         .unwrap();
     let mut push = b.ws.pending_push(100).unwrap();
     let third = b.ws.request(&receipts[2]).unwrap().summary;
@@ -143,6 +143,7 @@ async fn real_messages_match_the_committed_schema() {
             from: third.status,
             to: guichet_domain::request::RequestStatus::Cancelled,
             reason: Some("withdrew".into()),
+            approver: None,
         },
     };
     push.insert(0, reused);

@@ -89,7 +89,10 @@ async fn converge(clock: Arc<dyn Clock>) {
 
     // The clerk delivers the ready ones; delivery is pushed and accepted.
     for receipt in receipts.iter().step_by(2) {
-        device.ws.advance(receipt, Action::Deliver, None).unwrap();
+        device
+            .ws
+            .advance(receipt, Action::Deliver, None, None)
+            .unwrap();
     }
     let delivered = device.sync().await.unwrap();
     assert_eq!(delivered.applied, 6);
@@ -192,7 +195,7 @@ async fn a_losing_change_is_shown_as_a_conflict() {
     // Offline, the clerk cancels: locally allowed from dispatched.
     device
         .ws
-        .advance(&receipts[0], Action::Cancel, Some("citizen withdrew"))
+        .advance(&receipts[0], Action::Cancel, Some("citizen withdrew"), None)
         .unwrap();
     let report = device.sync().await.unwrap();
     assert_eq!(report.conflicts, 1, "{report:?}");
@@ -350,7 +353,7 @@ async fn a_move_accepted_after_an_unseen_decision_keeps_its_status() {
     }
     device
         .ws
-        .advance(&receipts[0], Action::Cancel, Some("citizen withdrew"))
+        .advance(&receipts[0], Action::Cancel, Some("citizen withdrew"), None)
         .unwrap();
     let report = device.sync().await.unwrap();
     assert_eq!(

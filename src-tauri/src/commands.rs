@@ -17,9 +17,9 @@ use guichet_domain::queue::{Counter, Lane, QueueTarget};
 use guichet_domain::request::Action;
 use guichet_report::{Dashboard, Format, Locale, ReportOptions};
 use guichet_workstation::store::{
-    Browse, CitizenQuery, Config, NewCitizen, NewClerk, NewRequest, NewTicket, PaymentView,
-    RequestDetail, RequestFilter, RequestSummary, SearchQuery, ServiceHit, Session, Setup,
-    TicketView, Transfer, WaitingEntry,
+    Approval, Browse, CitizenQuery, Config, NewCitizen, NewClerk, NewRefund, NewRequest, NewTicket,
+    PaymentView, RequestDetail, RequestFilter, RequestSummary, SearchQuery, ServiceHit, Session,
+    Setup, TicketView, Transfer, WaitingEntry,
 };
 use guichet_workstation::sync::{self, BackOffice};
 use guichet_workstation::{Error, Workstation};
@@ -187,9 +187,10 @@ pub fn call_next(shell: Shared<'_>, counter: String) -> Answer<Option<TicketView
     shell.act(|ws| ws.call_next(&counter))
 }
 
+/// Recalls a ticket; recalling a no-show takes a supervisor's `approval`.
 #[tauri::command(async)]
-pub fn recall(shell: Shared<'_>, ticket: String) -> Answer<TicketView> {
-    shell.act(|ws| ws.recall(&ticket))
+pub fn recall(shell: Shared<'_>, ticket: String, approval: Option<Approval>) -> Answer<TicketView> {
+    shell.act(|ws| ws.recall(&ticket, approval.as_ref()))
 }
 
 #[tauri::command(async)]
@@ -294,9 +295,30 @@ pub fn pay(
     shell.act(|ws| ws.pay(&receipt, &amount, method))
 }
 
+/// Waives the fee, with a supervisor's `approval`.
 #[tauri::command(async)]
-pub fn waive(shell: Shared<'_>, receipt: String, ground: String) -> Answer<RequestDetail> {
-    shell.act(|ws| ws.waive(&receipt, &ground))
+pub fn waive(
+    shell: Shared<'_>,
+    receipt: String,
+    ground: String,
+    approval: Option<Approval>,
+) -> Answer<RequestDetail> {
+    shell.act(|ws| ws.waive(&receipt, &ground, approval.as_ref()))
+}
+
+/// Gives back (part of) a payment, with a supervisor's `approval`; answers the request as it
+/// stands after.
+#[tauri::command(async)]
+pub fn refund(
+    shell: Shared<'_>,
+    receipt: String,
+    refund: NewRefund,
+    approval: Option<Approval>,
+) -> Answer<RequestDetail> {
+    shell.act(|ws| {
+        ws.refund(&receipt, &refund, approval.as_ref())?;
+        ws.request(&receipt)
+    })
 }
 
 #[tauri::command(async)]
@@ -325,8 +347,9 @@ pub fn advance(
     receipt: String,
     action: Action,
     reason: Option<String>,
+    approval: Option<Approval>,
 ) -> Answer<RequestDetail> {
-    shell.act(|ws| ws.advance(&receipt, action, reason.as_deref()))
+    shell.act(|ws| ws.advance(&receipt, action, reason.as_deref(), approval.as_ref()))
 }
 
 #[tauri::command(async)]

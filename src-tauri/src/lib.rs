@@ -63,6 +63,7 @@ pub fn run() {
                 commands::create_request,
                 commands::pay,
                 commands::waive,
+                commands::refund,
                 commands::mark_document,
                 commands::list_requests,
                 commands::request,

@@ -171,6 +171,9 @@ async fn a_whole_visit_in_the_window() {
     store
         .add_clerk(&guichet_fixtures::clerk("nikos", Role::Clerk))
         .unwrap();
+    store
+        .add_clerk(&guichet_fixtures::clerk("kostas", Role::Supervisor))
+        .unwrap();
     drop(store);
     switch_clerk(&app, "nikos", "Nikos").await;
     switch_clerk(&app, "eleni", "Eleni").await;
@@ -275,6 +278,23 @@ async fn a_whole_visit_in_the_window() {
     app.wait_for_text("#changes", "request taken").await;
     app.screenshot("06-requests").await;
 
+    // A payment recorded by mistake is given back, under a supervisor's eyes: without one the
+    // refusal says so and nothing changes; with kostas's name and password, typed on the same
+    // screen, the refund shows with both names.
+    app.wait_for_text("#payments", "6.00").await;
+    app.type_into("#refund-amount", "1").await;
+    app.type_into("#refund-reason", "one print too many").await;
+    app.click("#refund").await;
+    app.wait_for_text("#action-error", "a supervisor must approve a refund")
+        .await;
+    app.type_into("#refund-approval-approver", "kostas").await;
+    app.type_into("#refund-approval-approver-password", DEMO_PASSWORD)
+        .await;
+    app.click("#refund").await;
+    app.wait_for_text("#refunds", "approved by kostas").await;
+    app.wait_for_text("#payments", "1.00 given back").await;
+    app.screenshot("06b-refund").await;
+
     // The supervisor's dashboard counts the visit, and exports the day as a PDF.
     app.press(keys::ALT_4).await;
     app.wait_for_text("#dash-collected", "12.00").await;
@@ -326,7 +346,17 @@ async fn a_whole_visit_in_the_window() {
     let ws = open_store(dir.path(), "eleni");
     let request = ws.request(&receipt).unwrap();
     assert_eq!(request.summary.status, RequestStatus::Submitted);
-    assert_eq!(request.summary.paid_minor, 600);
+    assert_eq!(
+        request.summary.paid_minor, 500,
+        "6.00 paid, 1.00 given back"
+    );
+    assert_eq!(
+        (
+            request.refunds[0].clerk.as_str(),
+            request.refunds[0].approver.as_str()
+        ),
+        ("eleni", "kostas")
+    );
     assert_eq!(request.form.get("prints").map(String::as_str), Some("2"));
     assert!(request.visit_id.is_some(), "taken during the visit");
     let ticket = ws.ticket(&code).unwrap();

@@ -289,7 +289,7 @@ pub fn offline_work(ws: &mut Workstation, n: u32) -> Vec<String> {
             ws.pay(&receipt, &amount.decimal(), PaymentMethod::Cash)
                 .expect("payment");
         }
-        ws.advance(&receipt, Action::Dispatch, None)
+        ws.advance(&receipt, Action::Dispatch, None, None)
             .expect("dispatch");
         receipts.push(receipt);
     }

@@ -248,16 +248,49 @@ export interface ChangeState {
   at: string;
   resolution: string | null;
 }
+/** A supervisor's name and password, typed on the clerk's screen for an act that needs four eyes. */
+export interface Approval {
+  username: string;
+  password: string;
+}
+export interface PaymentLine {
+  receipt: string;
+  amount: Money;
+  method: PaymentMethod;
+  clerk: string;
+  at: string;
+  outstanding_minor: number;
+  refunded_minor: number;
+}
+export interface RefundLine {
+  receipt: string;
+  payment_receipt: string;
+  amount: Money;
+  method: PaymentMethod;
+  reason: string;
+  clerk: string;
+  approver: string;
+  at: string;
+}
+export interface NewRefund {
+  /** The payment's receipt number. */
+  payment: string;
+  amount: string;
+  reason: string;
+}
 export interface RequestDetail extends RequestSummary {
   agency: string;
   category: string;
   documents: { code: string; name: Text; kind: string; received: boolean }[];
   fee_exemptions: string[];
   status_reason: string | null;
-  payments: { receipt: string; amount: Money; method: PaymentMethod; at: string }[];
+  payments: PaymentLine[];
+  refunds: RefundLine[];
   timeline: RequestEvent[];
   changes: ChangeState[];
   next_actions: Action[];
+  /** Of the next actions, those a supervisor must approve now. */
+  approval_needed: Action[];
 }
 export interface RequestFilter {
   status: RequestStatus | null;
@@ -319,7 +352,8 @@ export const api = {
   syncNow: () => call<void>("sync_now"),
   issueTicket: (target: QueueTarget, lane: string) => call<Ticket>("issue_ticket", { target, lane }),
   callNext: (counter: string) => call<Ticket | null>("call_next", { counter }),
-  recall: (ticket: string) => call<Ticket>("recall", { ticket }),
+  /** Recalling a no-show takes a supervisor's approval. */
+  recall: (ticket: string, approval: Approval | null = null) => call<Ticket>("recall", { ticket, approval }),
   noShow: (ticket: string) => call<Ticket>("no_show", { ticket }),
   startService: (ticket: string) => call<Ticket>("start_service", { ticket }),
   finishService: (ticket: string) => call<Ticket>("finish_service", { ticket }),
@@ -336,13 +370,17 @@ export const api = {
   createRequest: (request: NewRequest) => call<RequestDetail>("create_request", { request }),
   pay: (receipt: string, amount: string, method: PaymentMethod) =>
     call<unknown>("pay", { receipt, amount, method }),
-  waive: (receipt: string, ground: string) => call<RequestDetail>("waive", { receipt, ground }),
+  waive: (receipt: string, ground: string, approval: Approval | null) =>
+    call<RequestDetail>("waive", { receipt, ground, approval }),
+  /** Gives back (part of) a payment; answers the request as it stands after. */
+  refund: (receipt: string, refund: NewRefund, approval: Approval | null) =>
+    call<RequestDetail>("refund", { receipt, refund, approval }),
   markDocument: (receipt: string, document: string, received: boolean) =>
     call<RequestDetail>("mark_document", { receipt, document, received }),
   listRequests: (filter: RequestFilter) => call<RequestSummary[]>("list_requests", { filter }),
   request: (receipt: string) => call<RequestDetail>("request", { receipt }),
-  advance: (receipt: string, action: Action, reason: string | null) =>
-    call<RequestDetail>("advance", { receipt, action, reason }),
+  advance: (receipt: string, action: Action, reason: string | null, approval: Approval | null = null) =>
+    call<RequestDetail>("advance", { receipt, action, reason, approval }),
   resolveConflict: (receipt: string, note: string) =>
     call<RequestDetail>("resolve_conflict", { receipt, note }),
   feedback: (ticket: string, rating: number, comment: string | null) =>

@@ -95,6 +95,20 @@ pub struct PaymentRow {
     pub receipt: String,
 }
 
+/// One refund the back office accepted: a payment (or part of it) given back, with the clerk
+/// who gave it and the supervisor who approved it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundRow {
+    pub id: String,
+    pub payment: String,
+    pub request: String,
+    pub amount: Money,
+    pub reason: String,
+    pub receipt: String,
+    pub clerk: String,
+    pub approver: String,
+}
+
 /// An account as the back office keeps it: the copy the devices of its centres receive (with
 /// the verifier they check logins against), and those centres.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -42,21 +42,39 @@
 //! account or `(unknown)`, never the text typed. A clerk's other session events must be their
 //! own (`clerk` is the actor). Session events are kept by the back office, not logged for the
 //! other devices: their `applied` answer carries the centre log's head when they were applied.
+//!
+//! # Approvers
+//!
+//! The acts where money or a decision can be bent (`guichet_domain::approval`: a waiver, a
+//! refund, a cancellation once the back office holds a payment for the request, the recall of
+//! a no-show) must name a second person, `approver`, in the change. The back office checks that
+//! name as it checks the actor's: an active account of the pushing centre, a supervisor or an
+//! administrator, and not the actor. Otherwise, or when the approver is missing, the entry is
+//! refused `out_of_scope` and applies nothing. An approver a change names when its act needs
+//! none is checked all the same: a name in the trail is a name that was checked.
+//!
+//! # Refunds
+//!
+//! A refund names the payment it reverses; the back office refuses one that names a payment it
+//! does not hold, of another request, or that gives back more than is left of it. The request's
+//! `paid_minor` is net of refunds, so a refund can leave the fee unsettled again.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use guichet_domain::account::{Act, Role, SessionEvent, UNKNOWN_CLERK};
+use guichet_domain::approval::{ApprovedAct, approver_problem, check_refund};
 use guichet_domain::catalogue::{CenterKind, Service};
 use guichet_domain::citizen::NationalIdScheme;
 use guichet_domain::feedback::check_payment;
 use guichet_domain::form::{FormContext, validate};
 use guichet_domain::hlc::HlcStamp;
+use guichet_domain::money::Money;
 use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
 use guichet_domain::request::{Action, Guards, Party, Refusal, RequestStatus, next_status};
 use guichet_domain::{DomainError, citizen::Citizen};
 use guichet_protocol::{Change, Outcome, PushEntry, PushResult, RefusalCode};
 
-use crate::model::{PaymentRow, ServerRequest, a_role};
+use crate::model::{PaymentRow, RefundRow, ServerRequest, a_role};
 
 /// The authenticated device that pushes.
 #[derive(Debug, Clone, Copy)]
@@ -74,8 +92,10 @@ pub struct Wants {
     pub requests: Vec<String>,
     pub citizens: Vec<String>,
     pub services: Vec<(u32, String)>,
-    /// The user names of the actors, and of the clerks session events name.
+    /// The user names of the actors and approvers, and of the clerks session events name.
     pub accounts: Vec<String>,
+    /// The payments refunds name.
+    pub payments: Vec<String>,
 }
 
 impl Wants {
@@ -84,6 +104,9 @@ impl Wants {
         for entry in entries {
             wants.change_ids.push(entry.id.clone());
             wants.accounts.push(entry.actor.clone());
+            if let Some(approver) = entry.change.approver() {
+                wants.accounts.push(approver.to_owned());
+            }
             match &entry.change {
                 Change::CitizenRegistered { citizen } => {
                     wants.citizens.push(citizen.national_id.clone());
@@ -100,6 +123,12 @@ impl Wants {
                     wants.services.push((*catalogue_version, service.clone()));
                 }
                 Change::ClerkSession { clerk, .. } => wants.accounts.push(clerk.clone()),
+                Change::PaymentRefunded {
+                    payment, request, ..
+                } => {
+                    wants.payments.push(payment.clone());
+                    wants.requests.push(request.clone());
+                }
                 other => {
                     if let ("request", id) = other.entity() {
                         wants.requests.push(id.to_owned());
@@ -112,6 +141,7 @@ impl Wants {
             &mut wants.requests,
             &mut wants.citizens,
             &mut wants.accounts,
+            &mut wants.payments,
         ] {
             list.sort();
             list.dedup();
@@ -136,6 +166,17 @@ pub struct Snapshot {
     pub services: HashMap<(u32, String), Service>,
     /// The accounts among the wanted user names, as the pushing centre sees them.
     pub accounts: HashMap<String, AccountStanding>,
+    /// The payments refunds name, by id.
+    pub payments: HashMap<String, PaymentStanding>,
+}
+
+/// A payment as the back office holds it, for the refunds that name it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentStanding {
+    pub request: String,
+    pub amount: Money,
+    /// How much of it was refunded already.
+    pub refunded_minor: i64,
 }
 
 /// What an actor may do at the pushing centre, as the back office holds it now.
@@ -155,6 +196,8 @@ pub struct AppliedChange {
     pub seq: u64,
     pub kind: &'static str,
     pub actor: String,
+    /// The supervisor who approved it, if it names one (checked like the actor).
+    pub approver: Option<String>,
     /// Its place in `Plan::results`, whose `Applied` outcome gets its place in the log.
     pub result: usize,
     /// Whether it goes into the centre's log (`Plan::peer_log`) or is kept apart (a session
@@ -183,6 +226,7 @@ pub struct Plan {
     /// The final state of every request the push created or changed.
     pub requests: Vec<ServerRequest>,
     pub payments: Vec<PaymentRow>,
+    pub refunds: Vec<RefundRow>,
     /// The applied changes that go into the centre's log, in order, for the other devices of
     /// the centre to pull.
     pub peer_log: Vec<PeerEntry>,
@@ -274,6 +318,7 @@ pub fn plan(
                                 seq: entry.seq,
                                 kind: entry.change.kind(),
                                 actor: entry.actor.clone(),
+                                approver: entry.change.approver().map(str::to_owned),
                                 result: i,
                                 logged,
                             });
@@ -285,6 +330,10 @@ pub fn plan(
                                 Effect::Payment(id, row) => {
                                     touched.push(id);
                                     plan.payments.push(row);
+                                }
+                                Effect::Refund(id, row) => {
+                                    touched.push(id);
+                                    plan.refunds.push(row);
                                 }
                                 Effect::Session(row) => plan.sessions.push(row),
                                 Effect::None => {}
@@ -344,6 +393,7 @@ enum Effect {
     Citizen(Citizen),
     Request(String),
     Payment(String, PaymentRow),
+    Refund(String, RefundRow),
     Session(SessionRow),
     None,
 }
@@ -402,6 +452,7 @@ pub fn needed_act(change: &Change) -> Act {
         | Change::RequestTransition { .. }
         | Change::DocumentMarked { .. }
         | Change::PaymentRecorded { .. }
+        | Change::PaymentRefunded { .. }
         | Change::FeeWaived { .. }
         | Change::CounterAdded { .. }
         | Change::TicketIssued { .. }
@@ -462,6 +513,53 @@ fn check_actor(pusher: Pusher<'_>, entry: &PushEntry, snapshot: &Snapshot) -> Re
     }
 }
 
+/// The second person's approval the change needs, as the back office sees it now.
+fn needed_approval(change: &Change, snapshot: &Snapshot) -> Option<ApprovedAct> {
+    match change {
+        Change::FeeWaived { .. } => Some(ApprovedAct::Waiver),
+        Change::PaymentRefunded { .. } => Some(ApprovedAct::Refund),
+        Change::RequestTransition { id, action, .. } => ApprovedAct::for_request_action(
+            *action,
+            snapshot.requests.get(id).map_or(0, |r| r.paid_minor),
+        ),
+        Change::TicketStep { action, from, .. } => ApprovedAct::for_ticket_step(*action, *from),
+        _ => None,
+    }
+}
+
+/// Checks the entry's approver as the back office holds it now (see "Approvers" above).
+fn check_approval(
+    pusher: Pusher<'_>,
+    entry: &PushEntry,
+    snapshot: &Snapshot,
+) -> Result<(), Outcome> {
+    let needed = needed_approval(&entry.change, snapshot);
+    let center = pusher.center;
+    let out_of_scope = |message: String| Err(refused(RefusalCode::OutOfScope, message));
+    let approver = match (needed, entry.change.approver()) {
+        (None, None) => return Ok(()),
+        (Some(act), None) => {
+            return out_of_scope(format!(
+                "{act} needs a supervisor's approval and this change names none: make it again with a supervisor of centre {center} approving it"
+            ));
+        }
+        (_, Some(approver)) => approver,
+    };
+    let what = needed.map_or("this change", ApprovedAct::describe);
+    let Some(standing) = snapshot.accounts.get(approver).filter(|s| s.of_center) else {
+        return out_of_scope(format!(
+            "'{approver}' is not a supervisor of centre {center} and may not approve {what}: ask a supervisor of the centre"
+        ));
+    };
+    match approver_problem(&entry.actor, approver, standing.role, standing.active) {
+        Some(problem) => out_of_scope(format!(
+            "'{approver}' may not approve {what} of '{}': {problem}",
+            entry.actor
+        )),
+        None => Ok(()),
+    }
+}
+
 fn judge(
     pusher: Pusher<'_>,
     entry: &PushEntry,
@@ -469,6 +567,7 @@ fn judge(
     scheme: &dyn NationalIdScheme,
 ) -> Result<Effect, Outcome> {
     check_actor(pusher, entry, snapshot)?;
+    check_approval(pusher, entry, snapshot)?;
     match &entry.change {
         Change::CitizenRegistered { citizen } => {
             let canonical = scheme
@@ -678,6 +777,15 @@ fn judge(
                 .map_err(|e| invalid(e.to_string()))?;
             request.paid_minor += amount.minor;
             request.updated_hlc = entry.hlc.to_string();
+            // A refund later in the same push finds it.
+            snapshot.payments.insert(
+                payment.clone(),
+                PaymentStanding {
+                    request: id.clone(),
+                    amount: amount.clone(),
+                    refunded_minor: 0,
+                },
+            );
             Ok(Effect::Payment(
                 id.clone(),
                 PaymentRow {
@@ -689,7 +797,57 @@ fn judge(
                 },
             ))
         }
-        Change::FeeWaived { id, ground } => {
+        Change::PaymentRefunded {
+            id: refund,
+            payment,
+            request: id,
+            amount,
+            reason,
+            receipt,
+            approver,
+        } => {
+            own_receipt(pusher, receipt)?;
+            let standing = snapshot.payments.get(payment).cloned().ok_or_else(|| {
+                refused(
+                    RefusalCode::UnknownReference,
+                    format!("the back office knows no payment {payment}"),
+                )
+            })?;
+            let request = request_in_scope(pusher, snapshot, id)?;
+            if standing.request != *id {
+                return Err(invalid(format!(
+                    "payment {payment} is not a payment of request {}",
+                    request.receipt
+                )));
+            }
+            check_refund(
+                payment,
+                &standing.amount,
+                standing.refunded_minor,
+                amount,
+                reason,
+            )
+            .map_err(|e| invalid(e.to_string()))?;
+            request.paid_minor -= amount.minor;
+            request.updated_hlc = entry.hlc.to_string();
+            if let Some(held) = snapshot.payments.get_mut(payment) {
+                held.refunded_minor += amount.minor;
+            }
+            Ok(Effect::Refund(
+                id.clone(),
+                RefundRow {
+                    id: refund.clone(),
+                    payment: payment.clone(),
+                    request: id.clone(),
+                    amount: amount.clone(),
+                    reason: reason.clone(),
+                    receipt: receipt.as_str().to_owned(),
+                    clerk: entry.actor.clone(),
+                    approver: approver.clone(),
+                },
+            ))
+        }
+        Change::FeeWaived { id, ground, .. } => {
             let request = request_in_scope(pusher, snapshot, id)?;
             if request.fee.is_none() {
                 return Err(invalid(format!(
@@ -819,6 +977,8 @@ mod tests {
                 from,
                 to: RequestStatus::Cancelled,
                 reason: None,
+                // The requests of these tests are paid: a cancellation needs a supervisor.
+                approver: (action == Action::Cancel).then(|| "sofia".into()),
             },
         }
     }
@@ -837,7 +997,8 @@ mod tests {
     }
 
     /// The accounts the back office holds, as centre ATH-01 sees them: eleni works there,
-    /// maria did (disabled), kostas supervises elsewhere.
+    /// maria did (disabled), kostas supervises elsewhere, sofia supervises there, nikos did
+    /// (disabled), and petros is a clerk there.
     fn accounts() -> HashMap<String, AccountStanding> {
         let standing = |role, active, of_center| AccountStanding {
             role,
@@ -848,6 +1009,9 @@ mod tests {
             ("eleni".into(), standing(Role::Clerk, true, true)),
             ("maria".into(), standing(Role::Clerk, false, true)),
             ("kostas".into(), standing(Role::Supervisor, true, false)),
+            ("sofia".into(), standing(Role::Supervisor, true, true)),
+            ("nikos".into(), standing(Role::Supervisor, false, true)),
+            ("petros".into(), standing(Role::Clerk, true, true)),
         ])
     }
 
@@ -1144,5 +1308,147 @@ mod tests {
             .collect();
         assert_eq!(seqs, vec![40, 41, 41]);
         assert!(plan.applied.iter().all(|c| c.actor == "eleni"));
+    }
+
+    fn entry(id: &str, seq: u64, actor: &str, change: Change) -> PushEntry {
+        PushEntry {
+            id: id.into(),
+            seq,
+            hlc: "000000000000001-000000-ws".parse().unwrap(),
+            actor: actor.into(),
+            change,
+        }
+    }
+
+    /// Who may approve, one row per approver, for each act that needs one: an active
+    /// supervisor of the pushing centre other than the actor, and nobody else.
+    #[test]
+    fn approvers_are_checked_like_actors() {
+        let waiver = |approver: Option<&str>| Change::FeeWaived {
+            id: "r1".into(),
+            ground: "older-people".into(),
+            approver: approver.map(str::to_owned),
+        };
+        let recall = |approver: Option<&str>| Change::TicketStep {
+            id: "t1".into(),
+            code: "A001".into(),
+            action: guichet_domain::queue::TicketAction::Recall,
+            from: guichet_domain::queue::TicketStatus::NoShow,
+            to: guichet_domain::queue::TicketStatus::Called,
+            counter: None,
+            approver: approver.map(str::to_owned),
+        };
+        let unpaid = || {
+            let mut r = request("ATH-01", RequestStatus::Draft, false);
+            r.exemptions = vec!["older-people".into()];
+            r
+        };
+        let cases: &[(Option<&str>, &str, &str)] = &[
+            (Some("sofia"), "applied", ""),
+            (None, "refused:OutOfScope", "names none"),
+            (Some("eleni"), "refused:OutOfScope", "their own act"),
+            (Some("petros"), "refused:OutOfScope", "may not approve"),
+            (Some("nikos"), "refused:OutOfScope", "disabled"),
+            (
+                Some("kostas"),
+                "refused:OutOfScope",
+                "not a supervisor of centre ATH-01",
+            ),
+            (
+                Some("forged"),
+                "refused:OutOfScope",
+                "not a supervisor of centre ATH-01",
+            ),
+        ];
+        for (approver, expected, why) in cases {
+            for change in [waiver(*approver), recall(*approver)] {
+                let snapshot = Snapshot {
+                    accounts: accounts(),
+                    requests: HashMap::from([("r1".to_owned(), unpaid())]),
+                    ..Snapshot::default()
+                };
+                let plan = planned(snapshot, &[entry("e1", 1, "eleni", change.clone())]);
+                let outcome = &plan.results[0].outcome;
+                assert_eq!(code(outcome), *expected, "{approver:?} {}", change.kind());
+                if why.is_empty() {
+                    assert_eq!(plan.applied[0].approver.as_deref(), Some("sofia"));
+                } else {
+                    let text = message(outcome);
+                    assert!(text.contains(why), "{text}");
+                    assert!(plan.applied.is_empty() && plan.requests.is_empty());
+                }
+            }
+        }
+        // A cancellation needs one only once the back office holds a payment.
+        let mut cancel = step("c1", 1, Action::Cancel, RequestStatus::Draft);
+        if let Change::RequestTransition { approver, .. } = &mut cancel.change {
+            *approver = None;
+        }
+        let cancel = std::slice::from_ref(&cancel);
+        let draft = |paid| Some(request("ATH-01", RequestStatus::Draft, paid));
+        assert_eq!(code(&run(draft(false), &[], cancel)[0]), "applied");
+        assert_eq!(
+            code(&run(draft(true), &[], cancel)[0]),
+            "refused:OutOfScope"
+        );
+    }
+
+    /// A refund names a payment the back office holds, of the same request, and gives back at
+    /// most what is left of it; the request's paid amount goes down by it.
+    #[test]
+    fn refunds_reverse_at_most_what_is_left_of_a_payment() {
+        let eur = Currency::parse("EUR").unwrap();
+        let pay = Change::PaymentRecorded {
+            id: "p1".into(),
+            request: "r1".into(),
+            amount: Money::new(600, eur.clone()),
+            method: guichet_domain::feedback::PaymentMethod::Cash,
+            receipt: ReceiptNumber::issue(&ReceiptPrefix::parse("0000").unwrap(), 5).unwrap(),
+        };
+        let refund = |id: &str, payment: &str, minor: i64, seq: u64| Change::PaymentRefunded {
+            id: id.into(),
+            payment: payment.into(),
+            request: "r1".into(),
+            amount: Money::new(minor, eur.clone()),
+            reason: "recorded on the wrong request".into(),
+            receipt: ReceiptNumber::issue(&ReceiptPrefix::parse("0000").unwrap(), seq).unwrap(),
+            approver: "sofia".into(),
+        };
+        let snapshot = || Snapshot {
+            accounts: accounts(),
+            requests: HashMap::from([(
+                "r1".to_owned(),
+                request("ATH-01", RequestStatus::Draft, false),
+            )]),
+            ..Snapshot::default()
+        };
+        let plan = planned(
+            snapshot(),
+            &[
+                entry("e1", 1, "eleni", pay.clone()),
+                entry("e2", 2, "eleni", refund("f1", "p1", 400, 6)),
+                entry("e3", 3, "eleni", refund("f2", "p1", 201, 7)),
+            ],
+        );
+        let codes: Vec<String> = plan.results.iter().map(|r| code(&r.outcome)).collect();
+        assert_eq!(codes, ["applied", "applied", "refused:Invalid"]);
+        assert!(message(&plan.results[2].outcome).contains("more than the"));
+        assert_eq!(plan.requests[0].paid_minor, 200);
+        assert_eq!(plan.refunds.len(), 1);
+        assert_eq!(
+            (
+                plan.refunds[0].clerk.as_str(),
+                plan.refunds[0].approver.as_str()
+            ),
+            ("eleni", "sofia")
+        );
+        let unknown = planned(
+            snapshot(),
+            &[entry("e1", 1, "eleni", refund("f1", "p9", 1, 6))],
+        );
+        assert_eq!(
+            code(&unknown.results[0].outcome),
+            "refused:UnknownReference"
+        );
     }
 }

@@ -19,7 +19,7 @@ use guichet_fixtures::history::{citizen, valid_form};
 use guichet_protocol::{
     Change, EnrollRequest, ExchangeRequest, Outcome, Pulled, PushEntry, RefusalCode,
 };
-use guichet_workstation::store::NewRequest;
+use guichet_workstation::store::{Approval, NewRefund, NewRequest};
 use tempfile::TempDir;
 
 fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
@@ -220,7 +220,7 @@ async fn story(storage: Arc<dyn Storage>) {
     let receipt = request.summary.receipt.clone();
     let fee = service.fee.amount().unwrap().decimal();
     ws.pay(&receipt, &fee, PaymentMethod::Cash).unwrap();
-    ws.advance(&receipt, Action::Dispatch, None).unwrap();
+    ws.advance(&receipt, Action::Dispatch, None, None).unwrap();
     let batch = common::pending(&ws, 0);
     assert!(batch.len() >= 5, "{batch:?}");
     assert!(batch.iter().all(|e| e.actor == CLERK), "{batch:?}");
@@ -282,6 +282,71 @@ async fn story(storage: Arc<dyn Storage>) {
         Some(RefusalCode::IdReused)
     );
 
+    // Four eyes: a refund made at the workstation with a supervisor's approval applies, the
+    // back office keeps both names; the same refund naming a forged approver (no account, a
+    // clerk of another centre, the clerk themself) is refused and changes nothing.
+    let approval = Approval {
+        username: "kostas".into(),
+        password: guichet_fixtures::DEMO_PASSWORD.into(),
+    };
+    let payment = ws.request(&receipt).unwrap().payments[0].receipt.clone();
+    let pushed_up_to = batch.iter().map(|e| e.seq).max().unwrap();
+    ws.refund(
+        &receipt,
+        &NewRefund {
+            payment,
+            amount: "0.01".into(),
+            reason: "one cent too many".into(),
+        },
+        Some(&approval),
+    )
+    .unwrap();
+    let refund = common::pending(&ws, pushed_up_to);
+    assert_eq!(refund.len(), 1, "{refund:?}");
+    let answer = office
+        .exchange(&device_a, &exchange(refund.clone(), cursor_a))
+        .await
+        .unwrap();
+    assert!(
+        matches!(answer.results[0].outcome, Outcome::Applied { .. }),
+        "{:?}",
+        answer.results[0]
+    );
+    cursor_a = answer.cursor;
+    for (forged, why) in [
+        ("ghost", "not a supervisor of centre ATH-01"),
+        ("nikos", "not a supervisor of centre ATH-01"),
+        (CLERK, "their own act"),
+    ] {
+        let mut entry = refund[0].clone();
+        entry.id = format!("forged-refund-{forged}");
+        if let Change::PaymentRefunded { id, approver, .. } = &mut entry.change {
+            *id = format!("refund-{forged}");
+            *approver = forged.into();
+        }
+        let answer = office
+            .exchange(&device_a, &exchange(vec![entry], cursor_a))
+            .await
+            .unwrap();
+        match &answer.results[0].outcome {
+            Outcome::Refused {
+                code: RefusalCode::OutOfScope,
+                message,
+            } => assert!(message.contains(why), "{forged}: {message}"),
+            other => panic!("{forged}: {other:?}"),
+        }
+    }
+    let held = office
+        .storage()
+        .request_by_receipt(
+            guichet_domain::receipt::ReceiptNumber::parse(&receipt)
+                .unwrap()
+                .as_str(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(held.paid_minor, service.fee.amount().unwrap().minor - 1);
+
     // A change claiming another centre, then another centre's device touching this request.
     let mut foreign = batch
         .iter()
@@ -325,6 +390,7 @@ async fn story(storage: Arc<dyn Storage>) {
             from: RequestStatus::Dispatched,
             to: RequestStatus::Cancelled,
             reason: None,
+            approver: None,
         },
     );
     let answer = office
@@ -414,6 +480,7 @@ async fn story(storage: Arc<dyn Storage>) {
                 from: RequestStatus::Ready,
                 to: RequestStatus::Cancelled,
                 reason: Some("the citizen withdrew".into()),
+                approver: None,
             },
         );
         let answer = office
@@ -574,7 +641,7 @@ async fn story(storage: Arc<dyn Storage>) {
         .collect();
     assert_eq!(
         peers.len(),
-        batch.iter().filter(|e| !is_session(e)).count(),
+        batch.iter().filter(|e| !is_session(e)).count() + refund.len(),
         "session events and refused changes do not reach the peers: {peers:?}"
     );
     assert!(peers.iter().all(|(d, _)| *d == a.device_code));
@@ -597,6 +664,8 @@ async fn story(storage: Arc<dyn Storage>) {
             from: RequestStatus::InProcessing,
             to: RequestStatus::Cancelled,
             reason: Some("the citizen withdrew".into()),
+            // The request is paid: its cancellation names the supervisor who approved it.
+            approver: Some("kostas".into()),
         },
     );
     let deliver_after = crafted(
@@ -608,6 +677,7 @@ async fn story(storage: Arc<dyn Storage>) {
             from: RequestStatus::Ready,
             to: RequestStatus::Delivered,
             reason: None,
+            approver: None,
         },
     );
     let answer = office
@@ -646,8 +716,8 @@ async fn story(storage: Arc<dyn Storage>) {
         .unwrap();
     let receipt2 = second.summary.receipt.clone();
     ws.pay(&receipt2, &fee, PaymentMethod::Card).unwrap();
-    ws.advance(&receipt2, Action::Dispatch, None).unwrap();
-    let last_seq = batch.last().unwrap().seq;
+    ws.advance(&receipt2, Action::Dispatch, None, None).unwrap();
+    let last_seq = refund.last().unwrap().seq;
     let batch2 = common::pending(&ws, last_seq);
     let answer = office
         .exchange(&device_a, &exchange(batch2.clone(), cursor_a))
@@ -684,6 +754,7 @@ async fn story(storage: Arc<dyn Storage>) {
             from: RequestStatus::Ready,
             to: RequestStatus::Delivered,
             reason: None,
+            approver: None,
         },
     );
     let feedback_on_it = crafted(

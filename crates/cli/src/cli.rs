@@ -36,7 +36,8 @@ pub struct Cli {
     pub user: Option<String>,
 
     /// Read passwords from standard input, one per line: the clerk's own first (for `login`,
-    /// `setup` or --user), then a new account's (for `clerk add` and `clerk reset-password`).
+    /// `setup` or --user), then a new account's (for `clerk add` and `clerk reset-password`)
+    /// or the approver's (for --approver).
     #[arg(long, global = true)]
     pub password_stdin: bool,
 
@@ -359,6 +360,10 @@ pub enum RequestCommand {
         /// Why (shown to the citizen and the agency).
         #[arg(long)]
         reason: Option<String>,
+        /// The supervisor who approves a cancellation after payment; their password is read
+        /// after the clerk's.
+        #[arg(long, value_name = "NAME")]
+        approver: Option<String>,
     },
     /// Mark a required document as received or missing.
     #[command(group(ArgGroup::new("state").required(true).args(["received", "missing"])))]
@@ -386,6 +391,25 @@ pub enum RequestCommand {
         receipt: String,
         #[arg(long, value_name = "TARGET_GROUP")]
         ground: String,
+        /// The supervisor who approves the waiver; their password is read after the clerk's.
+        #[arg(long, value_name = "NAME")]
+        approver: Option<String>,
+    },
+    /// Give back (part of) a payment recorded by mistake; a payment is never edited.
+    Refund {
+        receipt: String,
+        /// The receipt number of the payment to give back.
+        #[arg(long, value_name = "PAYMENT_RECEIPT")]
+        payment: String,
+        /// How much, in the payment's currency (such as 12.50).
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// Why the payment is given back.
+        #[arg(long)]
+        reason: String,
+        /// The supervisor who approves the refund; their password is read after the clerk's.
+        #[arg(long, value_name = "NAME")]
+        approver: Option<String>,
     },
 }
 
@@ -464,8 +488,14 @@ pub enum QueueCommand {
         #[arg(long, value_name = "CODE")]
         counter: String,
     },
-    /// Call the same ticket again.
-    Recall { ticket: String },
+    /// Call the same ticket again. Recalling a no-show needs a supervisor's approval.
+    Recall {
+        ticket: String,
+        /// The supervisor who approves recalling a no-show; their password is read after the
+        /// clerk's.
+        #[arg(long, value_name = "NAME")]
+        approver: Option<String>,
+    },
     /// The citizen did not come when called.
     NoShow { ticket: String },
     /// The citizen is at the counter: service starts.

@@ -220,6 +220,8 @@ fn domain_kind(e: &DomainError) -> &'static str {
         DomainError::WeakVerifier | DomainError::VerifierFailed => "verifier",
         DomainError::SealFailed => "key_slot",
         DomainError::RecoveryKey(_) => "recovery_key",
+        DomainError::Approval { .. } => "approval",
+        DomainError::Refund { .. } => "refund",
     }
 }
 
@@ -227,6 +229,7 @@ fn access_kind(e: &Access) -> &'static str {
     match e {
         Access::LoginFailed | Access::LoginFailedOffline => "login_failed",
         Access::RecoveryRefused => "recovery_key",
+        Access::ApprovalFailed => "approval_failed",
         Access::Wait { .. } => "login_wait",
         Access::Disabled => "account_disabled",
         Access::Stale { .. } => "device_stale",

@@ -2,6 +2,7 @@
 //! do about it.
 
 use crate::account::PasswordProblem;
+use crate::approval::{ApprovalProblem, ApprovedAct, RefundProblem};
 use crate::citizen::{CitizenProblem, NationalIdError};
 use crate::feedback::{FeedbackProblem, PaymentProblem};
 use crate::form::FieldProblem;
@@ -103,4 +104,15 @@ pub enum DomainError {
          (for example ABCD-EFGH-...), as printed when the device was set up"
     )]
     RecoveryKey(String),
+    #[error("a supervisor must approve {act}: {problem}")]
+    Approval {
+        act: ApprovedAct,
+        problem: ApprovalProblem,
+    },
+
+    #[error("refund of payment {payment} refused: {problem}")]
+    Refund {
+        payment: String,
+        problem: RefundProblem,
+    },
 }

@@ -5,6 +5,7 @@
 //! keeps every rule deterministic and testable.
 
 pub mod account;
+pub mod approval;
 pub mod audit;
 pub mod calendar;
 pub mod catalogue;

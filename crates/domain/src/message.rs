@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::approval::{ApprovalProblem, RefundProblem};
 use crate::citizen::{CitizenProblem, IdProblem, NationalIdError};
 use crate::error::DomainError;
 use crate::feedback::{FeedbackProblem, MAX_COMMENT_CHARS, PaymentProblem};
@@ -104,6 +105,13 @@ impl Term for crate::account::Act {
                 crate::account::Act::Administer => "administer",
             }
         )
+    }
+}
+
+impl Term for crate::approval::ApprovedAct {
+    /// The act in a sentence ("a waiver").
+    fn term(&self) -> String {
+        format!("approval.act.{}", self.as_str())
     }
 }
 
@@ -201,6 +209,31 @@ impl DomainError {
                 Message::new(format!("error.password.{}", problem.key()))
                     .text("min", crate::account::MIN_PASSWORD_CHARS)
                     .text("max", crate::account::MAX_PASSWORD_CHARS)
+            }
+            DomainError::Approval { act, problem } => {
+                let message =
+                    Message::new(format!("error.approval.{}", problem.key())).term("act", *act);
+                match problem {
+                    ApprovalProblem::Role { approver, role } => {
+                        message.text("approver", approver).term("role", *role)
+                    }
+                    ApprovalProblem::Disabled { approver } => message.text("approver", approver),
+                    ApprovalProblem::Missing | ApprovalProblem::OwnAct => message,
+                }
+            }
+            DomainError::Refund { payment, problem } => {
+                let message = Message::new(format!("error.refund.{}", problem.key()))
+                    .text("payment", payment);
+                match problem {
+                    RefundProblem::OtherCurrency { paid, refunded } => {
+                        message.text("paid", paid).text("refunded", refunded)
+                    }
+                    RefundProblem::TooMuch { refunded, left } => message
+                        .money("refunded", refunded.clone())
+                        .money("left", left.clone()),
+                    RefundProblem::Reason { max } => message.text("max", max),
+                    RefundProblem::NotPositive | RefundProblem::RefundedInFull => message,
+                }
             }
             DomainError::InvalidCatalogue { .. }
             | DomainError::Hlc { .. }

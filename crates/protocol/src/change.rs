@@ -47,6 +47,10 @@ pub enum Change {
         from: RequestStatus,
         to: RequestStatus,
         reason: Option<String>,
+        /// The supervisor who approved it, when the act needs one (a cancellation after
+        /// payment); absent otherwise, so changes made before four-eyes keep their content.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approver: Option<String>,
     },
 
     #[serde(rename = "request.document_marked")]
@@ -65,8 +69,30 @@ pub enum Change {
         receipt: ReceiptNumber,
     },
 
+    /// Given back (part of) a payment recorded by mistake: a payment is never edited.
+    #[serde(rename = "payment.refunded")]
+    PaymentRefunded {
+        id: String,
+        /// The payment it reverses.
+        payment: String,
+        request: String,
+        amount: Money,
+        reason: String,
+        /// The refund's own receipt number, for the slip the citizen signs.
+        receipt: ReceiptNumber,
+        /// The supervisor who approved it.
+        approver: String,
+    },
+
     #[serde(rename = "fee.waived")]
-    FeeWaived { id: String, ground: String },
+    FeeWaived {
+        id: String,
+        ground: String,
+        /// The supervisor who approved it. Waivers made before four-eyes have none, and the
+        /// back office refuses them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approver: Option<String>,
+    },
 
     #[serde(rename = "counter.added")]
     CounterAdded { counter: Counter },
@@ -87,6 +113,9 @@ pub enum Change {
         from: TicketStatus,
         to: TicketStatus,
         counter: Option<String>,
+        /// The supervisor who approved it, when the step needs one (recalling a no-show).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        approver: Option<String>,
     },
 
     #[serde(rename = "ticket.transferred")]
@@ -119,6 +148,7 @@ impl Change {
             Change::RequestTransition { .. } => "request.transition",
             Change::DocumentMarked { .. } => "request.document_marked",
             Change::PaymentRecorded { .. } => "payment.recorded",
+            Change::PaymentRefunded { .. } => "payment.refunded",
             Change::FeeWaived { .. } => "fee.waived",
             Change::CounterAdded { .. } => "counter.added",
             Change::TicketIssued { .. } => "ticket.issued",
@@ -137,13 +167,35 @@ impl Change {
             | Change::RequestTransition { id, .. }
             | Change::DocumentMarked { id, .. }
             | Change::FeeWaived { id, .. } => ("request", id),
-            Change::PaymentRecorded { request, .. } => ("request", request),
+            Change::PaymentRecorded { request, .. } | Change::PaymentRefunded { request, .. } => {
+                ("request", request)
+            }
             Change::CounterAdded { counter } => ("counter", &counter.code),
             Change::TicketIssued { id, .. }
             | Change::TicketStep { id, .. }
             | Change::TicketTransferred { id, .. } => ("ticket", id),
             Change::FeedbackRecorded { visit, .. } => ("visit", visit),
             Change::ClerkSession { clerk, .. } => ("clerk", clerk),
+        }
+    }
+
+    /// The supervisor who approved the change, if it names one (see
+    /// `guichet_domain::approval` for which acts need one).
+    pub fn approver(&self) -> Option<&str> {
+        match self {
+            Change::RequestTransition { approver, .. }
+            | Change::FeeWaived { approver, .. }
+            | Change::TicketStep { approver, .. } => approver.as_deref(),
+            Change::PaymentRefunded { approver, .. } => Some(approver),
+            Change::CitizenRegistered { .. }
+            | Change::RequestCreated { .. }
+            | Change::DocumentMarked { .. }
+            | Change::PaymentRecorded { .. }
+            | Change::CounterAdded { .. }
+            | Change::TicketIssued { .. }
+            | Change::TicketTransferred { .. }
+            | Change::FeedbackRecorded { .. }
+            | Change::ClerkSession { .. } => None,
         }
     }
 }

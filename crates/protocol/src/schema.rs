@@ -103,6 +103,7 @@ mod tests {
             "request.transition",
             "request.document_marked",
             "payment.recorded",
+            "payment.refunded",
             "fee.waived",
             "counter.added",
             "ticket.issued",

@@ -916,11 +916,13 @@ fn payments(
         });
     }
     let collected: i64 = by_method.iter().map(|m| m.amount_minor).sum();
-    let cash: i64 = by_method
+    let cash_in: i64 = by_method
         .iter()
         .filter(|m| m.method == PaymentMethod::Cash.as_str())
         .map(|m| m.amount_minor)
         .sum();
+    let (refunds, refunded, cash_out) = refunds(conn, ctx, currency)?;
+    let cash = cash_in - cash_out;
     let mut waivers: Vec<WaiverLine> = acc
         .waived
         .into_iter()
@@ -939,6 +941,9 @@ fn payments(
         requests_with_fee: acc.with_fee,
         collected_minor: collected,
         by_method,
+        refunded_minor: refunded,
+        net_collected_minor: collected - refunded,
+        refunds,
         waived_minor: waived,
         waivers,
         outstanding_minor: (acc.fees_due - waived - acc.paid_on_due).max(0),
@@ -946,6 +951,50 @@ fn payments(
         cash_counted_minor: counted,
         cash_difference_minor: counted.map(|c| c - cash),
     })
+}
+
+/// Refunds given in the period: the earliest `LIST_CAP` listed, the total, and the cash part.
+fn refunds(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    currency: &guichet_domain::money::Currency,
+) -> Result<(Vec<RefundLine>, i64, i64)> {
+    let (total, cash): (i64, i64) = conn.query_row(
+        "SELECT coalesce(sum(amount_minor), 0),
+            coalesce(sum(CASE WHEN method = ?4 THEN amount_minor ELSE 0 END), 0)
+         FROM refunds WHERE at >= ?1 AND at < ?2 AND currency = ?3",
+        params![
+            ctx.from,
+            ctx.end,
+            currency.code(),
+            PaymentMethod::Cash.as_str()
+        ],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut stmt = conn.prepare(
+        "SELECT f.receipt, p.receipt, q.receipt, f.method, f.amount_minor, f.clerk, f.approver,
+            f.reason, f.at
+         FROM refunds f JOIN payments p ON p.id = f.payment_id
+            JOIN requests q ON q.id = f.request_id
+         WHERE f.at >= ?1 AND f.at < ?2 AND f.currency = ?3
+         ORDER BY f.at, f.id LIMIT ?4",
+    )?;
+    let mut rows = stmt.query(params![ctx.from, ctx.end, currency.code(), LIST_CAP as i64])?;
+    let mut lines = Vec::new();
+    while let Some(r) = rows.next()? {
+        lines.push(RefundLine {
+            receipt: display_receipt(&r.get::<_, String>(0)?),
+            payment_receipt: display_receipt(&r.get::<_, String>(1)?),
+            request_receipt: display_receipt(&r.get::<_, String>(2)?),
+            method: method_name(&r.get::<_, String>(3)?, ctx.locale()),
+            amount_minor: r.get(4)?,
+            clerk: r.get(5)?,
+            approver: r.get(6)?,
+            reason: r.get(7)?,
+            at: parse_time(&r.get::<_, String>(8)?)?,
+        });
+    }
+    Ok((lines, total, cash))
 }
 
 #[derive(Debug, Default)]

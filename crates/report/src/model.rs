@@ -162,11 +162,18 @@ pub struct MoneySection {
     /// Payments received in the period (for requests of any day).
     pub collected_minor: i64,
     pub by_method: Vec<MethodLine>,
+    /// Payments given back in the period (of payments of any day).
+    pub refunded_minor: i64,
+    /// Collected minus refunded: the money the centre kept.
+    pub net_collected_minor: i64,
+    /// The refunds of the period, oldest first; at most `LIST_CAP`.
+    pub refunds: Vec<RefundLine>,
     pub waived_minor: i64,
     pub waivers: Vec<WaiverLine>,
     /// Of the fees due: neither paid nor waived when the report was made.
     pub outstanding_minor: i64,
-    /// Cash received in the period: what the drawer should hold above its float.
+    /// Cash received in the period, less cash given back: what the drawer should hold above
+    /// its float.
     pub cash_expected_minor: i64,
     /// What the supervisor counted, when given.
     pub cash_counted_minor: Option<i64>,
@@ -180,6 +187,20 @@ pub struct MethodLine {
     pub name: String,
     pub payments: u64,
     pub amount_minor: i64,
+}
+
+/// One payment given back, with the clerk who gave it and the supervisor who approved it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RefundLine {
+    pub receipt: String,
+    pub payment_receipt: String,
+    pub request_receipt: String,
+    pub method: String,
+    pub amount_minor: i64,
+    pub clerk: String,
+    pub approver: String,
+    pub reason: String,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -328,6 +328,39 @@ pub fn tables(report: &Report) -> Vec<Table> {
     }
     out.push(methods);
 
+    let mut refunds = Table::new(
+        "refunds",
+        tr(
+            "Refunds (each approved by a supervisor)",
+            "Remboursements (chacun approuvé par un superviseur)",
+        ),
+        &[
+            tr("Refund receipt", "Reçu du remboursement"),
+            tr("Payment receipt", "Reçu du paiement"),
+            tr("Request", "Demande"),
+            tr("Method", "Mode"),
+            tr("Amount", "Montant"),
+            tr("Clerk", "Agent"),
+            tr("Approved by", "Approuvé par"),
+            tr("Reason", "Motif"),
+            tr("At (UTC)", "Le (UTC)"),
+        ],
+    );
+    for f in &report.money.refunds {
+        refunds.rows.push(vec![
+            text(&f.receipt),
+            text(&f.payment_receipt),
+            text(&f.request_receipt),
+            text(&f.method),
+            Cell::Money(f.amount_minor),
+            text(&f.clerk),
+            text(&f.approver),
+            text(&f.reason),
+            Cell::Time(f.at),
+        ]);
+    }
+    out.push(refunds);
+
     let mut waivers = Table::new(
         "waivers",
         tr("Fees waived by ground", "Exonérations par motif"),
@@ -533,6 +566,14 @@ fn summary(report: &Report) -> Table {
     row(tr("Rejected", "Rejetées"), count(r.rejected));
     row(tr("Fees due", "Frais dus"), Cell::Money(m.fees_due_minor));
     row(tr("Collected", "Encaissé"), Cell::Money(m.collected_minor));
+    row(tr("Refunded", "Remboursé"), Cell::Money(m.refunded_minor));
+    row(
+        tr(
+            "Net collected (collected - refunded)",
+            "Encaissé net (encaissé - remboursé)",
+        ),
+        Cell::Money(m.net_collected_minor),
+    );
     row(tr("Waived", "Exonéré"), Cell::Money(m.waived_minor));
     row(
         tr("Outstanding", "Restant dû"),

@@ -299,6 +299,7 @@ fn the_day_before_the_last_event_uses_statuses_at_its_end() {
             &d.overdue_receipt,
             guichet_domain::request::Action::Cancel,
             Some("the citizen moved away"),
+            Some(&common::sofia()),
         )
         .unwrap();
     let november = ReportOptions {
@@ -322,6 +323,66 @@ fn the_day_before_the_last_event_uses_statuses_at_its_end() {
     // Due on the 3rd: not late yet at the end of the 2nd.
     assert_eq!(r.requests.overdue_count, 0);
     assert_eq!(r.money.by_method[0].method, "card");
+}
+
+#[test]
+fn a_refund_under_four_eyes_counts_in_the_cash_figures() {
+    let mut d = common::busy_day();
+    let returned = d.ws.request(&d.returned_receipt).unwrap();
+    let payment = returned.payments[0].receipt.clone();
+    // The next morning, 10.00 of the passport's cash payment is given back.
+    common::by(&mut d.ws, "nikos")
+        .refund(
+            &d.returned_receipt,
+            &guichet_workstation::store::NewRefund {
+                payment: payment.clone(),
+                amount: "10.00".into(),
+                reason: "charged the express rate by mistake".into(),
+            },
+            Some(&common::sofia()),
+        )
+        .unwrap();
+    let next = ReportOptions::day(common::day() + chrono::Days::new(1));
+    let m = daily_report(&d.ws, &next).unwrap().money;
+    assert_eq!(
+        (
+            m.collected_minor,
+            m.refunded_minor,
+            m.net_collected_minor,
+            m.cash_expected_minor
+        ),
+        (0, 1000, -1000, -1000)
+    );
+    let line = &m.refunds[0];
+    assert_eq!(
+        (
+            line.payment_receipt.as_str(),
+            line.request_receipt.as_str(),
+            line.amount_minor,
+            line.clerk.as_str(),
+            line.approver.as_str(),
+            line.method.as_str()
+        ),
+        (
+            payment.as_str(),
+            d.returned_receipt.as_str(),
+            1000,
+            "nikos",
+            "sofia",
+            "cash"
+        )
+    );
+    // The day of the payment keeps its figures; a period over both nets them.
+    let day = daily_report(&d.ws, &options(Locale::En)).unwrap().money;
+    assert_eq!((day.collected_minor, day.refunded_minor), (8600, 0));
+    assert_eq!(day.cash_difference_minor, Some(-100));
+    let both = ReportOptions {
+        from: common::day(),
+        ..next
+    };
+    let m = daily_report(&d.ws, &both).unwrap().money;
+    assert_eq!((m.collected_minor, m.net_collected_minor), (8600, 7600));
+    assert_eq!(m.cash_expected_minor, 7600);
 }
 
 #[test]

@@ -172,8 +172,13 @@ fn xlsx_opens_in_libreoffice_with_real_numbers_and_dates() {
     )
     .unwrap();
     let sheets = sheets_via_libreoffice(&path);
-    assert_eq!(sheets.len(), 19);
+    assert_eq!(sheets.len(), 20);
     let summary = sheet(&sheets, "Summary");
+    assert_eq!(line_of(summary, "Refunded,"), "Refunded,0.00");
+    assert_eq!(
+        line_of(summary, "Net collected (collected - refunded),"),
+        "Net collected (collected - refunded),86.00"
+    );
     assert_eq!(line_of(summary, "Tickets issued,"), "Tickets issued,5");
     assert_eq!(line_of(summary, "From,"), "From,2026-11-30");
     assert_eq!(line_of(summary, "Fees due,"), "Fees due,111.00");

@@ -100,10 +100,11 @@ pub enum Kind {
     Feedback,
     Holiday,
     Clerk,
+    Payment,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Service,
         Kind::Category,
         Kind::LifeEvent,
@@ -119,6 +120,7 @@ impl Kind {
         Kind::Feedback,
         Kind::Holiday,
         Kind::Clerk,
+        Kind::Payment,
     ];
 
     /// The name in the keys of its messages.
@@ -139,6 +141,7 @@ impl Kind {
             Kind::Feedback => "feedback",
             Kind::Holiday => "holiday",
             Kind::Clerk => "clerk",
+            Kind::Payment => "payment",
         }
     }
 }
@@ -161,6 +164,7 @@ impl std::fmt::Display for Kind {
             Kind::Feedback => "feedback for the visit of ticket",
             Kind::Holiday => "holiday",
             Kind::Clerk => "account",
+            Kind::Payment => "payment with receipt",
         })
     }
 }
@@ -283,6 +287,9 @@ pub enum Access {
     )]
     RecoveryRefused,
 
+    /// The same for an unknown approver and a wrong approver's password.
+    #[error("the approver's user name or password is wrong: ask them to type both again")]
+    ApprovalFailed,
     #[error("too many failed attempts: wait {seconds} s before trying again")]
     Wait { seconds: u64 },
 
@@ -326,6 +333,7 @@ impl Access {
             Access::LoginFailed => Message::new("error.login.failed"),
             Access::LoginFailedOffline => Message::new("error.login.failed_offline"),
             Access::RecoveryRefused => Message::new("error.login.recovery_refused"),
+            Access::ApprovalFailed => Message::new("error.approval.failed"),
             Access::Wait { seconds } => Message::new("error.login.wait").text("seconds", seconds),
             Access::Disabled => Message::new("error.login.disabled"),
             Access::Stale { days } => Message::new("error.login.stale").text("days", days),

@@ -32,6 +32,7 @@ fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
         &receipt,
         Action::Cancel,
         Some("the citizen changed their mind"),
+        None,
     )
     .unwrap();
 

@@ -23,7 +23,7 @@ proptest! {
         let _ = ws.request(&text);
         let _ = ws.ticket(&text);
         let _ = ws.service(&text);
-        let _ = ws.advance(&text, Action::Cancel, Some(&other));
+        let _ = ws.advance(&text, Action::Cancel, Some(&other), None);
         let _ = ws.pay(&text, &other, PaymentMethod::Cash);
         let _ = ws.register_citizen(&NewCitizen {
             national_id: text.clone(),

@@ -4,7 +4,7 @@
 mod common;
 
 use chrono::Duration;
-use common::{citizen, demo, service_where, valid_form};
+use common::{citizen, demo, service_where, supervisor, valid_form};
 use guichet_domain::catalogue::Channel;
 use guichet_domain::queue::{Counter, CounterScope, QueueTarget, TicketStatus};
 use guichet_workstation::store::{NewRequest, NewTicket, RequestFilter, Transfer};
@@ -83,7 +83,8 @@ fn waiting_and_service_times_use_the_monotonic_clock() {
     b.clock.set_wall(wall - Duration::hours(1));
     b.ws.no_show(&t.code).unwrap();
     b.clock.advance(Duration::minutes(5));
-    b.ws.recall(&t.code).unwrap();
+    let kostas = supervisor(&mut b.ws);
+    b.ws.recall(&t.code, Some(&kostas)).unwrap();
     let serving = b.ws.start_service(&t.code).unwrap();
     // After a no-show, waiting runs to the last call: 12 + 5 minutes.
     assert_eq!(serving.waiting_ms, Some(17 * 60_000));

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{citizen, demo, service_where, valid_form};
+use common::{citizen, demo, service_where, supervisor, valid_form};
 use guichet_domain::DomainError;
 use guichet_domain::catalogue::Fee;
 use guichet_domain::feedback::PaymentMethod;
@@ -44,11 +44,13 @@ fn a_paid_request_goes_from_intake_to_delivery() {
     assert!(created.summary.due_date >= ws.today());
     assert!(created.documents.iter().all(|d| d.received));
 
-    let submitted = ws.advance(&receipt, Action::Submit, None).unwrap();
+    let submitted = ws.advance(&receipt, Action::Submit, None, None).unwrap();
     assert_eq!(submitted.summary.status, RequestStatus::Submitted);
 
     // Dispatch waits for the fee.
-    let err = ws.advance(&receipt, Action::Dispatch, None).unwrap_err();
+    let err = ws
+        .advance(&receipt, Action::Dispatch, None, None)
+        .unwrap_err();
     assert!(
         matches!(
             &err,
@@ -68,9 +70,11 @@ fn a_paid_request_goes_from_intake_to_delivery() {
         "a payment has its own receipt number"
     );
 
-    ws.advance(&receipt, Action::Dispatch, None).unwrap();
+    ws.advance(&receipt, Action::Dispatch, None, None).unwrap();
     // The agency's moves are not the centre's to make.
-    let err = ws.advance(&receipt, Action::MarkReady, None).unwrap_err();
+    let err = ws
+        .advance(&receipt, Action::MarkReady, None, None)
+        .unwrap_err();
     assert!(err.to_string().contains("only the agency"), "{err}");
 
     let detail = ws.request(&receipt).unwrap();
@@ -112,10 +116,10 @@ fn missing_documents_block_submission_until_received() {
     for doc in &service.documents {
         ws.mark_document(&receipt, &doc.code, true).unwrap();
     }
-    let submitted = ws.advance(&receipt, Action::Submit, None).unwrap();
+    let submitted = ws.advance(&receipt, Action::Submit, None, None).unwrap();
     assert_eq!(submitted.summary.status, RequestStatus::Submitted);
     // Free: dispatch needs no payment.
-    ws.advance(&receipt, Action::Dispatch, None).unwrap();
+    ws.advance(&receipt, Action::Dispatch, None, None).unwrap();
     let err = ws.mark_document(&receipt, &service.documents[0].code, false);
     assert!(err.is_err(), "documents are frozen once dispatched");
 }
@@ -132,17 +136,19 @@ fn waivers_follow_the_exemptions_copied_at_intake() {
         .unwrap()
         .summary
         .receipt;
-    let err = ws.waive(&receipt, "not-a-group").unwrap_err();
+    let kostas = supervisor(ws);
+    // The ground is checked before a supervisor is asked for.
+    let err = ws.waive(&receipt, "not-a-group", None).unwrap_err();
     assert!(err.to_string().contains("exempt groups"), "{err}");
-    let waived = ws.waive(&receipt, &exempt).unwrap();
+    let waived = ws.waive(&receipt, &exempt, Some(&kostas)).unwrap();
     assert_eq!(
         waived.summary.waiver_ground.as_deref(),
         Some(exempt.as_str())
     );
     let err = ws.pay(&receipt, "1", PaymentMethod::Card).unwrap_err();
     assert!(err.to_string().contains("waived"), "{err}");
-    ws.advance(&receipt, Action::Submit, None).unwrap();
-    ws.advance(&receipt, Action::Dispatch, None).unwrap();
+    ws.advance(&receipt, Action::Submit, None, None).unwrap();
+    ws.advance(&receipt, Action::Dispatch, None, None).unwrap();
 }
 
 #[test]
@@ -192,10 +198,13 @@ fn bad_input_changes_nothing() {
     }
     let too_much = format!("{}", fee.minor / 100 + 1000);
     assert!(ws.pay(&receipt, &too_much, PaymentMethod::Cash).is_err());
-    assert!(ws.advance(&receipt, Action::Deliver, None).is_err());
-    assert!(ws.advance(&receipt, Action::Cancel, Some("  ")).is_ok());
+    assert!(ws.advance(&receipt, Action::Deliver, None, None).is_err());
     assert!(
-        ws.advance(&receipt, Action::Cancel, None).is_err(),
+        ws.advance(&receipt, Action::Cancel, Some("  "), None)
+            .is_ok()
+    );
+    assert!(
+        ws.advance(&receipt, Action::Cancel, None, None).is_err(),
         "already cancelled"
     );
     let mut typo = receipt.clone().into_bytes();
@@ -221,7 +230,7 @@ fn filters_and_overdue() {
             .unwrap()
             .summary
             .receipt;
-    b.ws.advance(&receipt, Action::Submit, None).unwrap();
+    b.ws.advance(&receipt, Action::Submit, None, None).unwrap();
     let overdue = RequestFilter {
         overdue: true,
         ..RequestFilter::default()

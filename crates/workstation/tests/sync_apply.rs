@@ -38,7 +38,8 @@ fn outcomes_decisions_and_cursor_land_together() {
         })
         .unwrap();
     let receipt = request.summary.receipt.clone();
-    b.ws.advance(&receipt, Action::Dispatch, None).unwrap();
+    b.ws.advance(&receipt, Action::Dispatch, None, None)
+        .unwrap();
     let push = b.ws.pending_push(100).unwrap();
     assert_eq!(push.len(), 4, "citizen, created, submitted, dispatched");
     assert!(push.windows(2).all(|w| w[0].seq < w[1].seq));

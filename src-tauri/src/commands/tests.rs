@@ -9,6 +9,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use guichet_domain::DomainError;
 use guichet_domain::account::{Act, Role, check_display_name, check_password, check_username};
+use guichet_domain::approval::{ApprovalProblem, ApprovedAct, check_approver, check_refund};
 use guichet_domain::catalogue::{CenterKind, Channel, Depth};
 use guichet_domain::citizen::{
     EstonianPersonalCode, NationalIdScheme, PlainId, register, scheme_by_name,
@@ -227,6 +228,26 @@ fn errors() -> Vec<ErrorView> {
     domain(check_payment("K7XA-0000-042E", &due, 0, &eur(0)).unwrap_err());
     domain(check_payment("K7XA-0000-042E", &due, 1000, &eur(1)).unwrap_err());
     domain(check_payment("K7XA-0000-042E", &due, 400, &eur(601)).unwrap_err());
+    for act in ApprovedAct::ALL {
+        domain(DomainError::Approval {
+            act,
+            problem: ApprovalProblem::Missing,
+        });
+    }
+    for (approver, role, active) in [
+        ("eleni", Role::Supervisor, true),
+        ("nikos", Role::Clerk, true),
+        ("sofia", Role::Supervisor, false),
+    ] {
+        domain(check_approver(ApprovedAct::Waiver, "eleni", approver, role, active).unwrap_err());
+    }
+    let payment = "K7XA-0000-043C";
+    let refund = |before, minor, reason| check_refund(payment, &due, before, &eur(minor), reason);
+    domain(check_refund(payment, &due, 0, &kes, "wrong currency").unwrap_err());
+    domain(refund(0, 0, "nothing").unwrap_err());
+    domain(refund(1000, 1, "again").unwrap_err());
+    domain(refund(400, 601, "too much").unwrap_err());
+    domain(refund(0, 1, " ").unwrap_err());
     for receipt in ["", "K7XA-0000-04IS", "K7XA-0000-04", "K7XA-0000-042F"] {
         domain(ReceiptNumber::parse(receipt).unwrap_err().into());
     }
@@ -261,6 +282,7 @@ fn errors() -> Vec<ErrorView> {
     out.extend(
         [
             Access::LoginFailed,
+            Access::ApprovalFailed,
             Access::Wait { seconds: 30 },
             Access::Disabled,
             Access::Stale { days: 14 },

@@ -15,6 +15,7 @@ import {
   type ServiceView,
 } from "../api";
 import { emptyVisit, type Ctx } from "../app";
+import { approvalBox } from "../approval";
 import { field, fill, h } from "../dom";
 import { amountForCore, amountForInput, formatDate, formatMoney, t, text } from "../i18n";
 import { explain, explainProblem } from "../messages";
@@ -496,6 +497,8 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     ...(["cash", "card", "mobile_money"] as PaymentMethod[]).map((m) => h("option", { value: m }, t(`payment.${m}`))),
   );
   const waiveGround = h("input", { id: "waive-ground", autocomplete: "off" });
+  // A waiver needs a supervisor's approval, typed here by the supervisor.
+  const waiveApproval = approvalBox("waive-approval");
   const feeDue = h("p", { id: "fee-due" });
   const paymentForms = h(
     "div",
@@ -520,10 +523,12 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
         id: "waive-form",
         onsubmit: (e: Event) => {
           e.preventDefault();
-          void refreshTaken((receipt) => api.waive(receipt, waiveGround.value), "waive");
+          const approval = waiveApproval.take();
+          void refreshTaken((receipt) => api.waive(receipt, waiveGround.value, approval), "waive");
         },
       },
       field(t("intake.waive.ground"), waiveGround),
+      waiveApproval.el,
       h("button", { type: "submit", id: "waive" }, t("intake.waive.submit")),
     ),
   );

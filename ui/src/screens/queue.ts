@@ -1,8 +1,10 @@
 // The queue: issue tickets, and for this counter call, recall, mark no-show, transfer, start
-// and finish; the waiting list with live waiting times.
+// and finish; recall a citizen marked no-show, with a supervisor's approval; the waiting list
+// with live waiting times.
 
 import { api, type Browse, type QueueTarget, type QueueView, type ServiceHit, type Ticket, type WaitingEntry } from "../api";
 import { emptyVisit, working, type Ctx } from "../app";
+import { approvalBox } from "../approval";
 import { field, fill, h } from "../dom";
 import { compareText, formatDuration, t, text } from "../i18n";
 import { explain } from "../messages";
@@ -162,6 +164,20 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       void run("transfer", () => api.transfer(ticketCode(), to));
     }),
   );
+  // Recalling a citizen marked no-show puts them before those waiting: a supervisor approves.
+  const noShowTicket = h("select", { id: "no-show-ticket" });
+  let noShowChoices = "";
+  const noShowApproval = approvalBox("recall-approval");
+  const noShowRow = h(
+    "div",
+    { class: "recall-no-show", hidden: true },
+    field(t("queue.no_show_ticket"), noShowTicket),
+    noShowApproval.el,
+    button("recall-no-show", t("queue.recall_no_show"), () => {
+      const approval = noShowApproval.take();
+      void run("recall", () => api.recall(noShowTicket.value, approval));
+    }),
+  );
   const counterTitle = h("h2", {});
   const ticketLine = h("div", {});
   fill(
@@ -170,6 +186,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     ticketLine,
     h("div", { class: "actions" }, callNextButton, recallButton, noShowButton, startButton, intakeButton, finishButton),
     transferRow,
+    noShowRow,
     message,
   );
 
@@ -211,6 +228,13 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   }
 
   function drawWaiting(): void {
+    const noShows = view.waiting.filter((w) => w.status === "no_show").map((w) => w.code);
+    const key = JSON.stringify(noShows);
+    if (key !== noShowChoices) {
+      noShowChoices = key;
+      fill(noShowTicket, noShows.map((code) => h("option", { value: code }, code)));
+    }
+    noShowRow.hidden = noShows.length === 0;
     fill(
       waitingBody,
       view.waiting.length === 0

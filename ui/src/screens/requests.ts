@@ -1,10 +1,12 @@
-// Requests: a filtered list and the detail of one: timeline, the sync state of each change,
-// and what the centre can do next (deliver, cancel, resubmit, resolve a conflict).
+// Requests: a filtered list and the detail of one: timeline, payments and refunds, the sync
+// state of each change, and what the centre can do next (deliver, cancel, resubmit, resolve a
+// conflict, give back a payment). The acts that need four eyes show the supervisor's box.
 
 import { api, type Action, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
 import { SYNCED, working, type Ctx } from "../app";
+import { approvalBox } from "../approval";
 import { field, fill, h } from "../dom";
-import { formatDate, formatDateTime, formatMoney, has, t, text } from "../i18n";
+import { amountForCore, formatDate, formatDateTime, formatMoney, has, t, text } from "../i18n";
 import { explain } from "../messages";
 
 const STATUSES: RequestStatus[] = [
@@ -98,6 +100,18 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     const reason = h("input", { id: "action-reason", autocomplete: "off" });
     const note = h("input", { id: "conflict-note", autocomplete: "off" });
     const actionError = h("p", { class: "error", role: "alert", id: "action-error" });
+    const actionApproval = approvalBox("action-approval");
+    const refundable = r.payments.filter((p) => p.amount.minor > p.refunded_minor);
+    const refundPayment = h(
+      "select",
+      { id: "refund-payment" },
+      refundable.map((p) =>
+        h("option", { value: p.receipt }, `${p.receipt} · ${formatMoney(p.amount.minor - p.refunded_minor, p.amount.currency)}`),
+      ),
+    );
+    const refundAmount = h("input", { id: "refund-amount", inputmode: "decimal", autocomplete: "off" });
+    const refundReason = h("input", { id: "refund-reason", autocomplete: "off" });
+    const refundApproval = approvalBox("refund-approval");
     const openConflicts = r.changes.filter((c) => c.state === "conflict" && !c.resolution);
     const centreActions = r.next_actions.filter((a) => ["submit", "resubmit", "deliver", "cancel", "dispatch"].includes(a));
 
@@ -135,6 +149,78 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
             : t("fee.free"),
         ),
       ),
+      r.payments.length ? h("h3", {}, t("requests.detail.payments")) : null,
+      r.payments.length
+        ? h(
+            "ul",
+            { class: "payments", id: "payments" },
+            r.payments.map((p) =>
+              h(
+                "li",
+                {},
+                h("time", { datetime: p.at }, formatDateTime(p.at)),
+                " ",
+                t("requests.payment.line", {
+                  amount: formatMoney(p.amount.minor, p.amount.currency),
+                  method: t(`payment.${p.method}`),
+                  receipt: p.receipt,
+                }),
+                p.refunded_minor > 0
+                  ? ` · ${t("requests.payment.refunded", { amount: formatMoney(p.refunded_minor, p.amount.currency) })}`
+                  : "",
+              ),
+            ),
+          )
+        : null,
+      r.refunds.length ? h("h3", {}, t("requests.detail.refunds")) : null,
+      r.refunds.length
+        ? h(
+            "ul",
+            { class: "refunds", id: "refunds" },
+            r.refunds.map((f) =>
+              h(
+                "li",
+                {},
+                h("time", { datetime: f.at }, formatDateTime(f.at)),
+                " ",
+                t("requests.refund.line", {
+                  amount: formatMoney(f.amount.minor, f.amount.currency),
+                  payment: f.payment_receipt,
+                  receipt: f.receipt,
+                  clerk: f.clerk,
+                  approver: f.approver,
+                  reason: f.reason,
+                }),
+              ),
+            ),
+          )
+        : null,
+      refundable.length
+        ? h(
+            "form",
+            {
+              id: "refund-form",
+              class: "refund",
+              onsubmit: (e: Event) => {
+                e.preventDefault();
+                const approval = refundApproval.take();
+                void step("refund", () =>
+                  api.refund(
+                    r.receipt,
+                    { payment: refundPayment.value, amount: amountForCore(refundAmount.value), reason: refundReason.value },
+                    approval,
+                  ),
+                );
+              },
+            },
+            h("h3", {}, t("refund.title")),
+            field(t("refund.payment"), refundPayment),
+            field(t("refund.amount"), refundAmount),
+            field(t("refund.reason"), refundReason),
+            refundApproval.el,
+            h("button", { type: "submit", id: "refund" }, t("refund.submit")),
+          )
+        : null,
       h("h3", {}, t("requests.detail.timeline")),
       h(
         "ol",
@@ -171,14 +257,17 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
             "div",
             { class: "actions" },
             centreActions.some((a) => NEEDS_REASON.includes(a)) ? field(t("requests.reason"), reason) : null,
+            centreActions.some((a) => r.approval_needed.includes(a)) ? actionApproval.el : null,
             centreActions.map((a) =>
               h(
                 "button",
                 {
                   type: "button",
                   id: `do-${a}`,
-                  onclick: () =>
-                    void step(a, () => api.advance(r.receipt, a, NEEDS_REASON.includes(a) ? reason.value : null)),
+                  onclick: () => {
+                    const approval = r.approval_needed.includes(a) ? actionApproval.take() : null;
+                    void step(a, () => api.advance(r.receipt, a, NEEDS_REASON.includes(a) ? reason.value : null, approval));
+                  },
                 },
                 t(`action.${a}`),
               ),

@@ -50,8 +50,13 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
     ),
     (
         5,
-        "0005_device_recovery.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0005_device_recovery.sql"),
+        "0005_refunds.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0005_refunds.sql"),
+    ),
+    (
+        6,
+        "0006_device_recovery.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0006_device_recovery.sql"),
     ),
 ];
 
@@ -78,8 +83,13 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
     ),
     (
         5,
-        "0005_device_recovery.sql",
-        include_str!("../../../../schema/backoffice-postgres/0005_device_recovery.sql"),
+        "0005_refunds.sql",
+        include_str!("../../../../schema/backoffice-postgres/0005_refunds.sql"),
+    ),
+    (
+        6,
+        "0006_device_recovery.sql",
+        include_str!("../../../../schema/backoffice-postgres/0006_device_recovery.sql"),
     ),
 ];
 

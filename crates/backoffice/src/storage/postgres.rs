@@ -17,6 +17,7 @@ use chrono::{DateTime, Utc};
 use guichet_domain::account::{Account, Role};
 use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
 use guichet_domain::hlc::HlcStamp;
+use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptPrefix;
 use guichet_domain::request::Action;
 use guichet_protocol::{ExchangeRequest, Pulled, PulledChange};
@@ -30,8 +31,10 @@ use super::{
     account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit,
 };
 use crate::error::{Error, Result};
-use crate::model::{AccountChange, Center, ClerkAccount, Device, ServerRequest, Stamp};
-use crate::plan::{AccountStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan};
+use crate::model::{AccountChange, Center, ClerkAccount, Device, RefundRow, ServerRequest, Stamp};
+use crate::plan::{
+    AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
+};
 
 /// How many connections the back office keeps open.
 const CONNECTIONS: usize = 8;
@@ -75,11 +78,13 @@ struct Hot {
     citizens_known: Statement,
     services: Statement,
     accounts_known: Statement,
+    payments_known: Statement,
     insert_applied: Statement,
     insert_sessions: Statement,
     upsert_citizens: Statement,
     upsert_requests: Statement,
     insert_payments: Statement,
+    insert_refunds: Statement,
     bump_log: Statement,
     insert_log: Statement,
     pull: Statement,
@@ -124,14 +129,22 @@ impl Hot {
                      FROM accounts a WHERE a.username = ANY($1::text[])",
                 )
                 .await?,
+            payments_known: client
+                .prepare(
+                    "SELECT p.id, p.request, p.amount_minor, p.currency,
+                        coalesce((SELECT sum(f.amount_minor) FROM refunds f
+                                  WHERE f.payment = p.id), 0)::bigint
+                     FROM payments p WHERE p.id = ANY($1::text[])",
+                )
+                .await?,
             insert_applied: client
                 .prepare(
                     "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at,
-                        log_seq, actor)
-                     SELECT id, content_hash, $3, seq, kind, $4, log_seq, actor
+                        log_seq, actor, approver)
+                     SELECT id, content_hash, $3, seq, kind, $4, log_seq, actor, approver
                      FROM UNNEST($1::text[], $2::text[], $5::bigint[], $6::text[], $7::bigint[],
-                        $8::text[])
-                       AS t (id, content_hash, seq, kind, log_seq, actor)",
+                        $8::text[], $9::text[])
+                       AS t (id, content_hash, seq, kind, log_seq, actor, approver)",
                 )
                 .await?,
             insert_sessions: client
@@ -169,6 +182,14 @@ impl Hot {
                     "INSERT INTO payments (id, request, amount_minor, currency, method, receipt)
                      SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[],
                         $5::text[], $6::text[])",
+                )
+                .await?,
+            insert_refunds: client
+                .prepare(
+                    "INSERT INTO refunds (id, payment, request, amount_minor, currency, reason,
+                        receipt, clerk, approver)
+                     SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[],
+                        $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])",
                 )
                 .await?,
             bump_log: client
@@ -396,13 +417,15 @@ async fn load_snapshot(
     let citizens_params: [&(dyn ToSql + Sync); 2] = [&center, &wants.citizens];
     let services_params: [&(dyn ToSql + Sync); 2] = [&versions, &codes];
     let accounts_params: [&(dyn ToSql + Sync); 2] = [&wants.accounts, &center];
+    let payments_params: [&(dyn ToSql + Sync); 1] = [&wants.payments];
     // Issued together: tokio-postgres pipelines them on the connection.
-    let (applied, requests, citizens, services, accounts) = tokio::try_join!(
+    let (applied, requests, citizens, services, accounts, payments) = tokio::try_join!(
         tx.query(&hot.applied_ids, &applied_params),
         tx.query(&hot.requests_by_id, &requests_params),
         tx.query(&hot.citizens_known, &citizens_params),
         tx.query(&hot.services, &services_params),
         tx.query(&hot.accounts_known, &accounts_params),
+        tx.query(&hot.payments_known, &payments_params),
     )?;
     for row in applied {
         let log_seq = row
@@ -435,6 +458,15 @@ async fn load_snapshot(
             of_center: row.try_get(3)?,
         };
         snapshot.accounts.insert(row.try_get(0)?, standing);
+    }
+    for row in payments {
+        let currency = Currency::parse(row.try_get::<_, &str>(3)?).map_err(corrupt)?;
+        let standing = PaymentStanding {
+            request: row.try_get(1)?,
+            amount: Money::new(row.try_get(2)?, currency),
+            refunded_minor: row.try_get(4)?,
+        };
+        snapshot.payments.insert(row.try_get(0)?, standing);
     }
     Ok(snapshot)
 }
@@ -585,6 +617,7 @@ async fn write_plan(
         .collect::<Result<Vec<i64>>>()?;
     let kinds: Vec<&str> = plan.applied.iter().map(|c| c.kind).collect();
     let actors: Vec<&str> = plan.applied.iter().map(|c| c.actor.as_str()).collect();
+    let approvers: Vec<Option<&str>> = plan.applied.iter().map(|c| c.approver.as_deref()).collect();
     tx.execute(
         &hot.insert_applied,
         &[
@@ -596,6 +629,7 @@ async fn write_plan(
             &kinds,
             &places,
             &actors,
+            &approvers,
         ],
     )
     .await?;
@@ -662,6 +696,26 @@ async fn write_plan(
                 &currencies,
                 &methods,
                 &receipts,
+            ],
+        )
+        .await?;
+    }
+    if !plan.refunds.is_empty() {
+        let column =
+            |f: fn(&RefundRow) -> &str| -> Vec<&str> { plan.refunds.iter().map(f).collect() };
+        let amounts: Vec<i64> = plan.refunds.iter().map(|r| r.amount.minor).collect();
+        tx.execute(
+            &hot.insert_refunds,
+            &[
+                &column(|r| &r.id),
+                &column(|r| &r.payment),
+                &column(|r| &r.request),
+                &amounts,
+                &column(|r| r.amount.currency.code()),
+                &column(|r| &r.reason),
+                &column(|r| &r.receipt),
+                &column(|r| &r.clerk),
+                &column(|r| &r.approver),
             ],
         )
         .await?;

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use guichet_domain::account::{Account, Role};
 use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
 use guichet_domain::hlc::HlcStamp;
+use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptPrefix;
 use guichet_domain::request::{Action, RequestStatus};
 use guichet_protocol::{ExchangeRequest, Pulled, PulledChange};
@@ -23,7 +24,9 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::model::{AccountChange, Center, ClerkAccount, Device, ServerRequest, Stamp};
-use crate::plan::{AccountStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan};
+use crate::plan::{
+    AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
+};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
@@ -375,6 +378,27 @@ fn load_snapshot(tx: &Connection, center: &str, wants: &Wants) -> Result<Snapsho
             snapshot.accounts.insert(username.clone(), standing);
         }
     }
+    let mut stmt = tx.prepare_cached(
+        "SELECT p.request, p.amount_minor, p.currency,
+            coalesce((SELECT sum(f.amount_minor) FROM refunds f WHERE f.payment = p.id), 0)
+         FROM payments p WHERE p.id = ?1",
+    )?;
+    for id in &wants.payments {
+        let row: Option<(String, i64, String, i64)> = stmt
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        if let Some((request, minor, currency, refunded_minor)) = row {
+            let currency = Currency::parse(&currency).map_err(corrupt)?;
+            snapshot.payments.insert(
+                id.clone(),
+                PaymentStanding {
+                    request,
+                    amount: Money::new(minor, currency),
+                    refunded_minor,
+                },
+            );
+        }
+    }
     Ok(snapshot)
 }
 
@@ -440,8 +464,8 @@ fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &mut Plan, at: &Stamp
     for (change, log_seq) in plan.applied.iter().zip(&places) {
         tx.execute(
             "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at, log_seq,
-                actor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                actor, approver)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 change.id,
                 change.content_hash,
@@ -451,6 +475,7 @@ fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &mut Plan, at: &Stamp
                 applied_at,
                 i64::try_from(*log_seq).map_err(corrupt)?,
                 change.actor,
+                change.approver,
             ],
         )?;
     }
@@ -494,6 +519,24 @@ fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &mut Plan, at: &Stamp
                 payment.amount.currency.code(),
                 payment.method,
                 payment.receipt,
+            ],
+        )?;
+    }
+    for refund in &plan.refunds {
+        tx.execute(
+            "INSERT INTO refunds (id, payment, request, amount_minor, currency, reason, receipt,
+                clerk, approver)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                refund.id,
+                refund.payment,
+                refund.request,
+                refund.amount.minor,
+                refund.amount.currency.code(),
+                refund.reason,
+                refund.receipt,
+                refund.clerk,
+                refund.approver,
             ],
         )?;
     }

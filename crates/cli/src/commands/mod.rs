@@ -130,9 +130,9 @@ fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
         Command::Clerk(cmd) => clerk::run(&mut ws, cmd, &mut secrets),
         Command::Catalogue(cmd) => catalogue::run(&mut ws, &ctx, cmd),
         Command::Citizen(cmd) => citizen::run(&mut ws, cmd),
-        Command::Request(cmd) => request::run(&mut ws, &ctx, cmd),
+        Command::Request(cmd) => request::run(&mut ws, &ctx, cmd, &mut secrets),
         Command::Counter(cmd) => queue::counter(&mut ws, cmd),
-        Command::Queue(cmd) => queue::queue(&mut ws, &ctx, cmd),
+        Command::Queue(cmd) => queue::queue(&mut ws, &ctx, cmd, &mut secrets),
         Command::Feedback(args) => queue::feedback(&mut ws, args),
         Command::Holiday(cmd) => records::holiday(&mut ws, cmd),
         Command::Audit(cmd) => {

@@ -9,6 +9,7 @@ use guichet_workstation::Workstation;
 use guichet_workstation::store::{NewTicket, TicketView, Transfer};
 
 use super::Context;
+use super::session::{Secrets, approval};
 use crate::cli::{CounterCommand, FeedbackArgs, QueueCommand};
 use crate::error::{CliError, Result};
 use crate::output::{Report, Table, minutes, target, when};
@@ -84,7 +85,12 @@ pub fn scope(scope: &CounterScope) -> String {
     }
 }
 
-pub fn queue(ws: &mut Workstation, ctx: &Context, cmd: &QueueCommand) -> Result<Report> {
+pub fn queue(
+    ws: &mut Workstation,
+    ctx: &Context,
+    cmd: &QueueCommand,
+    secrets: &mut Secrets,
+) -> Result<Report> {
     match cmd {
         QueueCommand::Issue { target, lane } => {
             let target = match (&target.service, &target.category) {
@@ -125,7 +131,10 @@ pub fn queue(ws: &mut Workstation, ctx: &Context, cmd: &QueueCommand) -> Result<
                 None => writeln!(out, "nobody is waiting for counter {counter}"),
             })
         }
-        QueueCommand::Recall { ticket } => ticket_report(&ws.recall(ticket)?, "recalled"),
+        QueueCommand::Recall { ticket, approver } => {
+            let approval = approval(approver.as_deref(), secrets)?;
+            ticket_report(&ws.recall(ticket, approval.as_ref())?, "recalled")
+        }
         QueueCommand::NoShow { ticket } => ticket_report(&ws.no_show(ticket)?, "marked no-show"),
         QueueCommand::Start { ticket } => {
             ticket_report(&ws.start_service(ticket)?, "now being served")

@@ -5,14 +5,22 @@ use std::fmt::Write as _;
 
 use guichet_domain::money::Money;
 use guichet_workstation::Workstation;
-use guichet_workstation::store::{NewRequest, RequestDetail, RequestFilter, RequestSummary};
+use guichet_workstation::store::{
+    NewRefund, NewRequest, RequestDetail, RequestFilter, RequestSummary,
+};
 
 use super::Context;
+use super::session::{Secrets, approval};
 use crate::cli::{RequestCommand, RequestCreateArgs};
 use crate::error::{CliError, Result};
 use crate::output::{Report, Table, fee_state, fields, join_or_none, when, wire_name};
 
-pub fn run(ws: &mut Workstation, ctx: &Context, cmd: &RequestCommand) -> Result<Report> {
+pub fn run(
+    ws: &mut Workstation,
+    ctx: &Context,
+    cmd: &RequestCommand,
+    secrets: &mut Secrets,
+) -> Result<Report> {
     match cmd {
         RequestCommand::Create(args) => create(ws, ctx, args),
         RequestCommand::List(args) => {
@@ -38,8 +46,10 @@ pub fn run(ws: &mut Workstation, ctx: &Context, cmd: &RequestCommand) -> Result<
             receipt,
             action,
             reason,
+            approver,
         } => {
-            let detail = ws.advance(receipt, *action, reason.as_deref())?;
+            let approval = approval(approver.as_deref(), secrets)?;
+            let detail = ws.advance(receipt, *action, reason.as_deref(), approval.as_ref())?;
             Report::new(&detail, |out| {
                 let from = detail
                     .timeline
@@ -100,10 +110,49 @@ pub fn run(ws: &mut Workstation, ctx: &Context, cmd: &RequestCommand) -> Result<
                 )
             })
         }
-        RequestCommand::Waive { receipt, ground } => {
-            let detail = ws.waive(receipt, ground)?;
+        RequestCommand::Waive {
+            receipt,
+            ground,
+            approver,
+        } => {
+            let approval = approval(approver.as_deref(), secrets)?;
+            let detail = ws.waive(receipt, ground, approval.as_ref())?;
             Report::new(&detail, |out| {
                 writeln!(out, "{}: fee waived ({ground})", detail.summary.receipt)
+            })
+        }
+        RequestCommand::Refund {
+            receipt,
+            payment,
+            amount,
+            reason,
+            approver,
+        } => {
+            let approval = approval(approver.as_deref(), secrets)?;
+            let refund = ws.refund(
+                receipt,
+                &NewRefund {
+                    payment: payment.clone(),
+                    amount: amount.clone(),
+                    reason: reason.clone(),
+                },
+                approval.as_ref(),
+            )?;
+            Report::new(&refund, |out| {
+                writeln!(
+                    out,
+                    "{}: refunded {} of payment {}",
+                    refund.request_receipt, refund.amount, refund.payment_receipt
+                )?;
+                fields(
+                    out,
+                    "  ",
+                    &[
+                        ("refund receipt", refund.receipt.clone()),
+                        ("approved by", refund.approver.clone()),
+                        ("reason", refund.reason.clone()),
+                    ],
+                )
             })
         }
     }
@@ -269,7 +318,15 @@ fn write_detail(out: &mut String, d: &RequestDetail, lang: &str) -> std::fmt::Re
 
     if !d.payments.is_empty() {
         writeln!(out, "\nPayments")?;
-        let mut table = Table::new(&["RECEIPT", "AMOUNT", "METHOD", "CLERK", "AT", "OWED AFTER"]);
+        let mut table = Table::new(&[
+            "RECEIPT",
+            "AMOUNT",
+            "METHOD",
+            "CLERK",
+            "AT",
+            "OWED AFTER",
+            "REFUNDED",
+        ]);
         for p in &d.payments {
             table.row(vec![
                 p.receipt.clone(),
@@ -278,6 +335,26 @@ fn write_detail(out: &mut String, d: &RequestDetail, lang: &str) -> std::fmt::Re
                 p.clerk.clone(),
                 when(&p.at),
                 Money::new(p.outstanding_minor, p.amount.currency.clone()).to_string(),
+                Money::new(p.refunded_minor, p.amount.currency.clone()).to_string(),
+            ]);
+        }
+        table.write(out, "  ")?;
+    }
+
+    if !d.refunds.is_empty() {
+        writeln!(out, "\nRefunds")?;
+        let mut table = Table::new(&[
+            "RECEIPT", "PAYMENT", "AMOUNT", "CLERK", "APPROVER", "AT", "REASON",
+        ]);
+        for r in &d.refunds {
+            table.row(vec![
+                r.receipt.clone(),
+                r.payment_receipt.clone(),
+                r.amount.to_string(),
+                r.clerk.clone(),
+                r.approver.clone(),
+                when(&r.at),
+                r.reason.clone(),
             ]);
         }
         table.write(out, "  ")?;

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use guichet_domain::keyslot::RecoveryKey;
 use guichet_workstation::error::Access;
 use guichet_workstation::files::write_private;
-use guichet_workstation::store::{CLI_SESSION_HOURS, Session};
+use guichet_workstation::store::{Approval, CLI_SESSION_HOURS, Session};
 use guichet_workstation::{Workstation, sync};
 
 use crate::cli::{Cli, LoginArgs, RecoverArgs};
@@ -76,6 +76,19 @@ impl Secrets {
             ))
         })
     }
+}
+
+/// The approval `--approver NAME` gives, if any: the approver's password is the next one read
+/// (after the clerk's on standard input), or asked on the terminal.
+pub fn approval(approver: Option<&str>, secrets: &mut Secrets) -> Result<Option<Approval>> {
+    approver
+        .map(|name| {
+            Ok(Approval {
+                username: name.to_owned(),
+                password: secrets.next(&format!("the password of the approver {name}"))?,
+            })
+        })
+        .transpose()
 }
 
 /// Makes the clerk of this command the workstation's session: `--user` logs in for this

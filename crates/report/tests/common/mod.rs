@@ -1,6 +1,6 @@
 //! A day at a centre built by hand through the clerk's real actions, on a manual clock, with
 //! every edge the report must get right: a no-show then recalled, a transfer to another
-//! counter, a waived fee, a refused change, agency decisions with reasons, an old overdue
+//! counter, a waived fee (approved by the supervisor), a refused change, agency decisions with reasons, an old overdue
 //! request, a visit that spans midnight, a ticket never served, changes left unsent.
 //!
 //! Each test file uses part of it.
@@ -22,7 +22,7 @@ use guichet_protocol::{
 };
 use guichet_workstation::Workstation;
 use guichet_workstation::clock::ManualClock;
-use guichet_workstation::store::{NewRequest, NewTicket, Setup, Transfer};
+use guichet_workstation::store::{Approval, NewRequest, NewTicket, Setup, Transfer};
 
 /// The day of the fixture: Monday 30 November 2026.
 pub fn day() -> NaiveDate {
@@ -78,6 +78,8 @@ pub fn centre(start: DateTime<Utc>) -> (Arc<ManualClock>, Workstation) {
     .unwrap();
     ws.add_clerk(&guichet_fixtures::clerk("nikos", Role::Clerk))
         .unwrap();
+    ws.add_clerk(&guichet_fixtures::clerk("sofia", Role::Supervisor))
+        .unwrap();
     ws.enroll(
         &EnrollResponse {
             center_code: "ATH-01".into(),
@@ -129,6 +131,14 @@ pub fn by<'a>(ws: &'a mut Workstation, clerk: &str) -> &'a mut Workstation {
     ws
 }
 
+/// sofia, the centre's supervisor, approving an act of a clerk at the counter.
+pub fn sofia() -> Approval {
+    Approval {
+        username: "sofia".into(),
+        password: guichet_fixtures::DEMO_PASSWORD.into(),
+    }
+}
+
 /// Issues a ticket and returns its id (its code names it only on the day it was issued).
 fn ticket(ws: &mut Workstation, target: QueueTarget, lane: &str) -> String {
     by(ws, "eleni")
@@ -161,7 +171,7 @@ pub fn busy_day() -> Day {
         .pay(&r0, "3.00", PaymentMethod::Card)
         .unwrap();
     by(ws, "eleni")
-        .advance(&r0, Action::Dispatch, None)
+        .advance(&r0, Action::Dispatch, None, None)
         .unwrap();
     d.overdue_receipt = r0;
 
@@ -193,9 +203,11 @@ pub fn busy_day() -> Day {
     assert_eq!(called.id, t2);
     by(&mut d.ws, "eleni").start_service(&t2).unwrap();
     let r1 = request(&mut d.ws, "eleni", 2, "identity-card", Some(&t2));
-    by(&mut d.ws, "eleni").waive(&r1, "older-people").unwrap();
     by(&mut d.ws, "eleni")
-        .advance(&r1, Action::Dispatch, None)
+        .waive(&r1, "older-people", Some(&sofia()))
+        .unwrap();
+    by(&mut d.ws, "eleni")
+        .advance(&r1, Action::Dispatch, None, None)
         .unwrap();
 
     // 08:06 nikos at W2 calls the first standard ticket; nobody comes.
@@ -216,7 +228,7 @@ pub fn busy_day() -> Day {
         .pay(&r2, "86.00", PaymentMethod::Cash)
         .unwrap();
     by(&mut d.ws, "nikos")
-        .advance(&r2, Action::Dispatch, None)
+        .advance(&r2, Action::Dispatch, None, None)
         .unwrap();
 
     d.to(at(8, 15));
@@ -228,7 +240,7 @@ pub fn busy_day() -> Day {
         .unwrap();
 
     // The citizen of the no-show comes back: recalled, started, then sent to W1.
-    by(&mut d.ws, "nikos").recall(&t1).unwrap();
+    by(&mut d.ws, "nikos").recall(&t1, Some(&sofia())).unwrap();
     d.to(at(8, 21));
     by(&mut d.ws, "nikos").start_service(&t1).unwrap();
     d.to(at(8, 25));
@@ -243,7 +255,7 @@ pub fn busy_day() -> Day {
     by(&mut d.ws, "eleni").start_service(&t1).unwrap();
     let r3 = request(&mut d.ws, "eleni", 4, "birth-certificate", Some(&t1));
     by(&mut d.ws, "eleni")
-        .advance(&r3, Action::Dispatch, None)
+        .advance(&r3, Action::Dispatch, None, None)
         .unwrap();
     d.to(at(8, 40));
     by(&mut d.ws, "eleni").finish_service(&t1).unwrap();

@@ -211,22 +211,9 @@ impl Workstation {
     /// the account the last sync brought, and their slot is sealed.
     pub fn admit_clerk(&mut self, username: &str, password: &str) -> Result<ClerkView> {
         let supervisor = self.require(Act::Supervise)?.username.clone();
-        let name = username.trim();
-        self.check_wait(name)?;
-        let account = match check_username(name) {
-            Ok(()) => self.account(name)?,
-            Err(_) => None,
-        };
-        let account = match account {
-            Some(a) if a.active && a.verifier.matches(password) => a,
-            Some(_) => return Err(self.failed(name)),
-            None => {
-                decoy(password);
-                return Err(self.failed(name));
-            }
-        };
+        self.check_password(username, password)?;
+        let account = self.account(username.trim())?.ok_or(Access::LoginFailed)?;
         self.seal_clerk(&account.username, password, &account.verifier)?;
-        self.vault.clear_failures(name)?;
         self.write_for(Act::Supervise, |change| {
             change.record_local(
                 "clerk.admitted",
@@ -237,6 +224,28 @@ impl Workstation {
             Ok(())
         })?;
         self.clerk(&account.username)
+    }
+
+    /// Checks another clerk's password against their account while the database is open (an
+    /// approval, an admission): failures count as a login's do; it opens no session and no
+    /// slot.
+    pub(crate) fn check_password(&mut self, username: &str, password: &str) -> Result<Session> {
+        let name = username.trim();
+        self.check_wait(name)?;
+        let known = match check_username(name) {
+            Ok(()) => self.account(name)?,
+            Err(_) => None,
+        };
+        let account = match known {
+            Some(a) if a.verifier.matches(password) => a,
+            Some(_) => return Err(self.failed(name)),
+            None => {
+                decoy(password);
+                return Err(self.failed(name));
+            }
+        };
+        self.vault.clear_failures(name)?;
+        self.admit(&account, Freshness::Checked)
     }
 
     /// Locks the screen: the session stays, but the database closes and its key is wiped

@@ -34,6 +34,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0006_sealed",
         include_str!("../../../../schema/workstation/0006_sealed.sql"),
     ),
+    (
+        "0007_refunds",
+        include_str!("../../../../schema/workstation/0007_refunds.sql"),
+    ),
 ];
 
 /// Brings the database to the latest version.

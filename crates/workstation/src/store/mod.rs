@@ -7,6 +7,7 @@
 //! appends the hash-chained audit event and the outbox entry in the same transaction. Commit
 //! makes all three durable together; any error (or a crash) before commit leaves none of them.
 
+mod approval;
 mod audit;
 mod catalogue;
 mod citizens;
@@ -40,6 +41,7 @@ use crate::error::{Access, Error, Refused, Result};
 /// The author of what the device does on its own, in the audit trail.
 const DEVICE_ACTOR: &str = "sync";
 
+pub use approval::Approval;
 pub use audit::{AuditReport, OutboxEntry, OutboxState};
 pub use catalogue::{Browse, BrowseEntry, CatalogueLoad, SearchQuery, ServiceHit};
 pub use citizens::{CitizenQuery, NewCitizen};
@@ -47,8 +49,8 @@ pub use clerks::{CLI_SESSION_HOURS, ClerkView, NewClerk, Session};
 pub use migrations::{MIGRATIONS, apply_up_to};
 pub use queue::{NewTicket, TicketView, Transfer, WaitingEntry};
 pub use requests::{
-    ChangeState, DocumentCheck, NewRequest, PaymentView, RequestDetail, RequestEvent,
-    RequestFilter, RequestSummary,
+    ChangeState, DocumentCheck, NewRefund, NewRequest, PaymentView, RefundView, RequestDetail,
+    RequestEvent, RequestFilter, RequestSummary,
 };
 pub use sync::{ExchangeApplied, SyncPoint};
 pub use vault::{KEYS_FILE, Label, open_with_recovery_key};

@@ -5,6 +5,7 @@
 //! A ticket is named by its display code for the day ("B017"); codes restart each day.
 
 use guichet_domain::account::Act;
+use guichet_domain::approval::ApprovedAct;
 use guichet_domain::catalogue::Channel;
 use guichet_domain::feedback::Feedback;
 use guichet_domain::queue::{
@@ -15,6 +16,7 @@ use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
+use super::approval::{Approval, approver_for};
 use super::{ActionTx, Workstation};
 use crate::error::{Error, Kind, Refused, Result};
 
@@ -223,15 +225,28 @@ impl Workstation {
                 return Ok(None);
             };
             let id = next.id.clone();
-            ticket_step(change, &id, TicketAction::Call, Some(&counter.code))?;
+            ticket_step(change, &id, TicketAction::Call, Some(&counter.code), None)?;
             Ok(Some(id))
         })?;
         called.map(|id| self.ticket_by_id(&id)).transpose()
     }
 
     /// Calls the same ticket again (the citizen did not come, or came back after a no-show).
-    pub fn recall(&mut self, ticket: &str) -> Result<TicketView> {
-        self.ticket_action(ticket, TicketAction::Recall)
+    /// Recalling a no-show puts the citizen before those waiting, so it needs a supervisor's
+    /// `approval`; a recall of a ticket still called ignores it.
+    pub fn recall(&mut self, ticket: &str, approval: Option<&Approval>) -> Result<TicketView> {
+        self.require(Act::Counter)?;
+        let id = self.ticket_id(ticket)?;
+        let from = ticket_status(self.conn()?, &id)?;
+        ticket_transition(ticket, from, TicketAction::Recall)?;
+        let approver = match ApprovedAct::for_ticket_step(TicketAction::Recall, from) {
+            Some(act) => Some(self.approve(act, approval)?),
+            None => None,
+        };
+        self.write(|change| {
+            ticket_step(change, &id, TicketAction::Recall, None, approver.as_deref())
+        })?;
+        self.ticket_by_id(&id)
     }
 
     /// The citizen did not come when called.
@@ -415,7 +430,7 @@ impl Workstation {
 
     fn ticket_action(&mut self, ticket: &str, action: TicketAction) -> Result<TicketView> {
         let id = self.ticket_id(ticket)?;
-        self.write(|change| ticket_step(change, &id, action, None))?;
+        self.write(|change| ticket_step(change, &id, action, None, None))?;
         self.ticket_by_id(&id)
     }
 
@@ -653,12 +668,13 @@ fn waiting_tickets(tx: &rusqlite::Connection) -> Result<Vec<Waiting>> {
 }
 
 /// Applies one ticket action: the status through the domain table, then the moments and
-/// durations it fixes.
+/// durations it fixes. `approver` is the supervisor checked for a step that needs one.
 fn ticket_step(
     change: &mut ActionTx<'_>,
     id: &str,
     action: TicketAction,
     counter: Option<&str>,
+    approver: Option<&str>,
 ) -> Result<()> {
     let (code, status, issued, first_call, last_call, started, no_shows): (
         String,
@@ -686,6 +702,7 @@ fn ticket_step(
     )?;
     let from = TicketStatus::parse(&status)?;
     let to = ticket_transition(&code, from, action)?;
+    let approver = approver_for(ApprovedAct::for_ticket_step(action, from), approver)?;
     let now = serde_json::to_string(&change.now)?;
     let tx = change.tx;
     match action {
@@ -747,6 +764,7 @@ fn ticket_step(
         from,
         to,
         counter: counter.map(str::to_owned),
+        approver,
     })?;
     Ok(())
 }

@@ -1,22 +1,30 @@
 //! Requests: intake, the checklist of documents, payment or waiver, and the centre's moves in
 //! the lifecycle. The state machine itself lives in the domain; this module feeds it the
 //! guards it needs (fee settled, documents complete) and writes what it decides.
+//!
+//! A payment is never edited: one recorded by mistake is given back by a refund, which names
+//! it. `requests.paid_minor` is what is paid net of refunds. A waiver, a cancellation after
+//! payment and a refund need a supervisor's approval (`super::approval`); the rules of the act
+//! are checked before the approver's password is asked for, and again in its transaction.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use guichet_domain::DomainError;
 use guichet_domain::account::Act;
+use guichet_domain::approval::{ApprovedAct, check_refund};
 use guichet_domain::catalogue::DocumentKind;
 use guichet_domain::feedback::{PaymentMethod, check_payment};
 use guichet_domain::form::{FieldProblem, FormContext, FormField, validate};
 use guichet_domain::money::{Currency, Money};
+use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::{Action, Guards, Party, RequestStatus, transition};
 use guichet_domain::text::Text;
 use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, ToSql, params};
 use serde::{Deserialize, Serialize};
 
+use super::approval::{Approval, approver_for};
 use super::audit::OutboxState;
 use super::catalogue::holidays;
 use super::{ActionTx, Workstation};
@@ -97,8 +105,33 @@ pub struct PaymentView {
     pub method: PaymentMethod,
     pub clerk: String,
     pub at: String,
-    /// What is still owed after this payment.
+    /// What was still owed after this payment, when it was made.
     pub outstanding_minor: i64,
+    /// How much of it was given back since.
+    pub refunded_minor: i64,
+}
+
+/// A refund the clerk asks for: which payment (its receipt number), how much, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewRefund {
+    pub payment: String,
+    pub amount: String,
+    pub reason: String,
+}
+
+/// A payment given back, in part or in full.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefundView {
+    /// The refund's own receipt number, for the slip the citizen signs.
+    pub receipt: String,
+    pub payment_receipt: String,
+    pub request_receipt: String,
+    pub amount: Money,
+    pub method: PaymentMethod,
+    pub reason: String,
+    pub clerk: String,
+    pub approver: String,
+    pub at: String,
 }
 
 /// The sync state of one change made to the request.
@@ -129,10 +162,13 @@ pub struct RequestDetail {
     pub fee_exemptions: Vec<String>,
     pub status_reason: Option<String>,
     pub payments: Vec<PaymentView>,
+    pub refunds: Vec<RefundView>,
     pub timeline: Vec<RequestEvent>,
     pub changes: Vec<ChangeState>,
     /// What the centre can do next.
     pub next_actions: Vec<Action>,
+    /// Of the next actions, those a supervisor must approve now.
+    pub approval_needed: Vec<Action>,
 }
 
 /// The columns needed to decide a transition.
@@ -265,7 +301,7 @@ impl Workstation {
                 due_date: due,
             })?;
             if new.submit {
-                move_status(change, &id, Action::Submit, None)?;
+                move_status(change, &id, Action::Submit, None, None)?;
             }
             Ok(())
         })?;
@@ -305,14 +341,22 @@ impl Workstation {
     }
 
     /// Moves a request one step as the centre (submit, dispatch, resubmit, deliver, cancel).
+    /// A cancellation after payment needs `approval`; other moves ignore it.
     pub fn advance(
         &mut self,
         receipt: &str,
         action: Action,
         reason: Option<&str>,
+        approval: Option<&Approval>,
     ) -> Result<RequestDetail> {
+        self.require(Act::Counter)?;
         let id = self.request_id(receipt)?;
-        self.write(|change| move_status(change, &id, action, reason))?;
+        let planned = plan_move(self.conn()?, &id, action, reason)?;
+        let approver = match planned.needs {
+            Some(act) => Some(self.approve(act, approval)?),
+            None => None,
+        };
+        self.write(|change| move_status(change, &id, action, reason, approver.as_deref()))?;
         self.request_by_id(&id)
     }
 
@@ -455,6 +499,7 @@ impl Workstation {
                 receipt: payment_receipt.to_string(),
                 request_receipt: receipt.to_owned(),
                 outstanding_minor: fee.minor - row.paid_minor - paid.minor,
+                refunded_minor: 0,
                 amount: paid,
                 method,
                 clerk: change.actor.clone(),
@@ -463,36 +508,20 @@ impl Workstation {
         })
     }
 
-    /// Waives the fee on the ground that the citizen belongs to an exempt target group.
-    pub fn waive(&mut self, receipt: &str, ground: &str) -> Result<RequestDetail> {
+    /// Waives the fee on the ground that the citizen belongs to an exempt target group, with
+    /// a supervisor's approval.
+    pub fn waive(
+        &mut self,
+        receipt: &str,
+        ground: &str,
+        approval: Option<&Approval>,
+    ) -> Result<RequestDetail> {
+        self.require(Act::Counter)?;
         let id = self.request_id(receipt)?;
+        check_waiver(&load_row(self.conn()?, &id)?, receipt, ground)?;
+        let approver = self.approve(ApprovedAct::Waiver, approval)?;
         self.write(|change| {
-            let row = load_row(change.tx, &id)?;
-            if row.fee.is_none() {
-                return Err(Refused::NoFeeToWaive {
-                    request: receipt.to_owned(),
-                }
-                .into());
-            }
-            if row.waiver.is_some() {
-                return Err(Refused::AlreadyWaived {
-                    request: receipt.to_owned(),
-                }
-                .into());
-            }
-            if row.paid_minor > 0 {
-                return Err(Refused::PartlyPaid {
-                    request: receipt.to_owned(),
-                }
-                .into());
-            }
-            if !row.exemptions.iter().any(|g| g == ground) {
-                return Err(Refused::NotExempt {
-                    ground: ground.to_owned(),
-                    exemptions: row.exemptions.clone(),
-                }
-                .into());
-            }
+            check_waiver(&load_row(change.tx, &id)?, receipt, ground)?;
             let stamp = change.stamp();
             change.tx.execute(
                 "UPDATE requests SET waiver_ground = ?2, updated_hlc = ?3 WHERE id = ?1",
@@ -501,10 +530,74 @@ impl Workstation {
             change.record(&Change::FeeWaived {
                 id: id.clone(),
                 ground: ground.to_owned(),
+                approver: Some(approver.clone()),
             })?;
             Ok(())
         })?;
         self.request_by_id(&id)
+    }
+
+    /// Gives back (part of) a payment of the request, with a supervisor's approval: how a
+    /// payment recorded by mistake is undone.
+    pub fn refund(
+        &mut self,
+        receipt: &str,
+        refund: &NewRefund,
+        approval: Option<&Approval>,
+    ) -> Result<RefundView> {
+        self.require(Act::Counter)?;
+        let id = self.request_id(receipt)?;
+        check_refund_of(self.conn()?, &id, receipt, refund)?;
+        let approver = self.approve(ApprovedAct::Refund, approval)?;
+        self.write(|change| {
+            let checked = check_refund_of(change.tx, &id, receipt, refund)?;
+            let refund_receipt = change.next_receipt()?;
+            let stamp = change.stamp();
+            let refund_id = uuid::Uuid::now_v7().to_string();
+            change.tx.execute(
+                "INSERT INTO refunds (id, payment_id, request_id, amount_minor, currency, method,
+                    reason, receipt, clerk, approver, at, hlc)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                params![
+                    refund_id,
+                    checked.payment_id,
+                    id,
+                    checked.amount.minor,
+                    checked.amount.currency.code(),
+                    checked.method.as_str(),
+                    checked.reason,
+                    refund_receipt.as_str(),
+                    change.actor,
+                    approver,
+                    change.at(),
+                    stamp.to_string(),
+                ],
+            )?;
+            change.tx.execute(
+                "UPDATE requests SET paid_minor = paid_minor - ?2, updated_hlc = ?3 WHERE id = ?1",
+                params![id, checked.amount.minor, stamp.to_string()],
+            )?;
+            change.record(&Change::PaymentRefunded {
+                id: refund_id,
+                payment: checked.payment_id,
+                request: id.clone(),
+                amount: checked.amount.clone(),
+                reason: checked.reason.clone(),
+                receipt: refund_receipt.clone(),
+                approver: approver.clone(),
+            })?;
+            Ok(RefundView {
+                receipt: refund_receipt.to_string(),
+                payment_receipt: checked.payment_receipt.to_string(),
+                request_receipt: receipt.to_owned(),
+                amount: checked.amount,
+                method: checked.method,
+                reason: checked.reason,
+                clerk: change.actor.clone(),
+                approver: approver.clone(),
+                at: change.at(),
+            })
+        })
     }
 
     /// Requests matching the filter, newest first.
@@ -554,7 +647,7 @@ impl Workstation {
     }
 
     fn request_id(&self, receipt: &str) -> Result<String> {
-        let number = guichet_domain::receipt::ReceiptNumber::parse(receipt)?;
+        let number = ReceiptNumber::parse(receipt)?;
         self.conn()?
             .query_row(
                 "SELECT id FROM requests WHERE receipt = ?1",
@@ -621,8 +714,9 @@ impl Workstation {
         }
         let mut payments = Vec::new();
         let mut stmt = conn.prepare_cached(
-            "SELECT receipt, amount_minor, currency, method, clerk, at FROM payments
-             WHERE request_id = ?1 ORDER BY hlc",
+            "SELECT p.receipt, p.amount_minor, p.currency, p.method, p.clerk, p.at,
+                coalesce((SELECT sum(f.amount_minor) FROM refunds f WHERE f.payment_id = p.id), 0)
+             FROM payments p WHERE p.request_id = ?1 ORDER BY p.hlc",
         )?;
         let mut paid_so_far = 0;
         for row in stmt.query_map([id], |r| {
@@ -633,18 +727,57 @@ impl Workstation {
                 r.get::<_, String>(3)?,
                 r.get::<_, String>(4)?,
                 r.get::<_, String>(5)?,
+                r.get::<_, i64>(6)?,
             ))
         })? {
-            let (receipt, minor, currency, method, clerk, at) = row?;
+            let (receipt, minor, currency, method, clerk, at, refunded_minor) = row?;
             paid_so_far += minor;
             payments.push(PaymentView {
-                receipt: guichet_domain::receipt::ReceiptNumber::parse(&receipt)?.to_string(),
+                receipt: ReceiptNumber::parse(&receipt)?.to_string(),
                 request_receipt: summary.receipt.clone(),
                 amount: Money::new(minor, Currency::parse(&currency)?),
                 method: PaymentMethod::parse(&method)?,
                 clerk,
                 at,
                 outstanding_minor: summary.fee.as_ref().map_or(0, |f| f.minor) - paid_so_far,
+                refunded_minor,
+            });
+        }
+        let mut refunds = Vec::new();
+        let mut stmt = conn.prepare_cached(
+            "SELECT f.receipt, p.receipt, f.amount_minor, f.currency, f.method, f.reason, f.clerk,
+                f.approver, f.at
+             FROM refunds f JOIN payments p ON p.id = f.payment_id
+             WHERE f.request_id = ?1 ORDER BY f.hlc, f.at",
+        )?;
+        for row in stmt.query_map([id], |r| {
+            Ok((
+                (
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                ),
+                (
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    r.get::<_, String>(8)?,
+                ),
+            ))
+        })? {
+            let ((receipt, payment, minor, currency, method), (reason, clerk, approver, at)) = row?;
+            refunds.push(RefundView {
+                receipt: ReceiptNumber::parse(&receipt)?.to_string(),
+                payment_receipt: ReceiptNumber::parse(&payment)?.to_string(),
+                request_receipt: summary.receipt.clone(),
+                amount: Money::new(minor, Currency::parse(&currency)?),
+                method: PaymentMethod::parse(&method)?,
+                reason,
+                clerk,
+                approver,
+                at,
             });
         }
         let mut timeline = Vec::new();
@@ -677,8 +810,15 @@ impl Workstation {
             });
         }
         let changes = self.changes_of(id)?;
+        let next_actions = guichet_domain::request::possible_actions(summary.status, Party::Center);
+        let approval_needed = next_actions
+            .iter()
+            .copied()
+            .filter(|a| ApprovedAct::for_request_action(*a, summary.paid_minor).is_some())
+            .collect();
         Ok(RequestDetail {
-            next_actions: guichet_domain::request::possible_actions(summary.status, Party::Center),
+            next_actions,
+            approval_needed,
             summary,
             agency: extra.agency,
             category: extra.category,
@@ -692,6 +832,7 @@ impl Workstation {
             fee_exemptions: serde_json::from_str(&extra.exemptions)?,
             status_reason: extra.reason,
             payments,
+            refunds,
             timeline,
             changes,
         })
@@ -764,7 +905,7 @@ impl RawSummary {
             _ => None,
         };
         Ok(RequestSummary {
-            receipt: guichet_domain::receipt::ReceiptNumber::parse(&self.receipt)?.to_string(),
+            receipt: ReceiptNumber::parse(&self.receipt)?.to_string(),
             id: self.id,
             service_code: self.service_code,
             service_title: serde_json::from_str(&self.service_title)?,
@@ -826,37 +967,57 @@ fn load_row(tx: &rusqlite::Connection, id: &str) -> Result<Row> {
     })
 }
 
-/// Applies one centre action through the state machine and writes it.
-fn move_status(
-    change: &mut ActionTx<'_>,
+/// A centre action the state machine allows, and the approval it needs.
+struct PlannedMove {
+    row: Row,
+    to: RequestStatus,
+    needs: Option<ApprovedAct>,
+}
+
+/// Checks one centre action through the state machine, without writing.
+fn plan_move(
+    conn: &rusqlite::Connection,
     id: &str,
     action: Action,
     reason: Option<&str>,
-) -> Result<()> {
-    let row = load_row(change.tx, id)?;
+) -> Result<PlannedMove> {
+    let row = load_row(conn, id)?;
     let receipt: String =
-        change
-            .tx
-            .query_row("SELECT receipt FROM requests WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })?;
-    let missing: i64 = change.tx.query_row(
+        conn.query_row("SELECT receipt FROM requests WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?;
+    let missing: i64 = conn.query_row(
         "SELECT count(*) FROM request_documents WHERE request_id = ?1 AND NOT received",
         [id],
         |r| r.get(0),
     )?;
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let to = transition(
-        &guichet_domain::receipt::ReceiptNumber::parse(&receipt)?.to_string(),
+        &ReceiptNumber::parse(&receipt)?.to_string(),
         row.status,
         action,
         Party::Center,
         Guards {
             fee_settled: row.fee_settled(),
-            has_reason: reason.is_some(),
+            has_reason: reason.is_some_and(|r| !r.trim().is_empty()),
             documents_complete: missing == 0,
         },
     )?;
+    let needs = ApprovedAct::for_request_action(action, row.paid_minor);
+    Ok(PlannedMove { row, to, needs })
+}
+
+/// Applies one centre action through the state machine and writes it, with the approver
+/// checked for it when it needs one.
+fn move_status(
+    change: &mut ActionTx<'_>,
+    id: &str,
+    action: Action,
+    reason: Option<&str>,
+    approver: Option<&str>,
+) -> Result<()> {
+    let PlannedMove { row, to, needs } = plan_move(change.tx, id, action, reason)?;
+    let approver = approver_for(needs, approver)?;
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let stamp = change.stamp();
     change.tx.execute(
         "UPDATE requests SET status = ?2, status_reason = coalesce(?3, status_reason),
@@ -870,8 +1031,93 @@ fn move_status(
         from: row.status,
         to,
         reason: reason.map(str::to_owned),
+        approver,
     })?;
     Ok(())
+}
+
+/// The rules of a waiver: a fee not yet waived nor paid, and a ground the service exempts.
+fn check_waiver(row: &Row, receipt: &str, ground: &str) -> Result<()> {
+    if row.fee.is_none() {
+        return Err(Refused::NoFeeToWaive {
+            request: receipt.to_owned(),
+        }
+        .into());
+    }
+    if row.waiver.is_some() {
+        return Err(Refused::AlreadyWaived {
+            request: receipt.to_owned(),
+        }
+        .into());
+    }
+    if row.paid_minor > 0 {
+        return Err(Refused::PartlyPaid {
+            request: receipt.to_owned(),
+        }
+        .into());
+    }
+    if !row.exemptions.iter().any(|g| g == ground) {
+        return Err(Refused::NotExempt {
+            ground: ground.to_owned(),
+            exemptions: row.exemptions.clone(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// A refund that passed its rules.
+struct CheckedRefund {
+    payment_id: String,
+    payment_receipt: ReceiptNumber,
+    amount: Money,
+    method: PaymentMethod,
+    reason: String,
+}
+
+/// The rules of a refund: a payment of this request, in its currency, no more than what is
+/// left of it, with a reason.
+fn check_refund_of(
+    conn: &rusqlite::Connection,
+    id: &str,
+    receipt: &str,
+    refund: &NewRefund,
+) -> Result<CheckedRefund> {
+    let number = ReceiptNumber::parse(&refund.payment)?;
+    let payment: Option<(String, i64, String, String, i64)> = conn
+        .query_row(
+            "SELECT p.id, p.amount_minor, p.currency, p.method,
+                coalesce((SELECT sum(f.amount_minor) FROM refunds f WHERE f.payment_id = p.id), 0)
+             FROM payments p WHERE p.receipt = ?1 AND p.request_id = ?2",
+            params![number.as_str(), id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let Some((payment_id, minor, currency, method, refunded)) = payment else {
+        return Err(Error::not_found(
+            Kind::Payment,
+            number.to_string(),
+            &format!(
+                " for request {receipt}; its payments are in `guichet request show {receipt}`"
+            ),
+        ));
+    };
+    let paid = Money::new(minor, Currency::parse(&currency)?);
+    let amount = Money::parse_decimal(&refund.amount, &paid.currency)?;
+    let reason = check_refund(
+        &number.to_string(),
+        &paid,
+        refunded,
+        &amount,
+        &refund.reason,
+    )?;
+    Ok(CheckedRefund {
+        payment_id,
+        payment_receipt: number,
+        amount,
+        method: PaymentMethod::parse(&method)?,
+        reason: reason.to_owned(),
+    })
 }
 
 fn timeline(

@@ -420,6 +420,7 @@ fn apply_pulled(
                     from: *from,
                     to: *to,
                     reason: reason.clone(),
+                    approver: None,
                 };
                 supersede(change, pulled, &format!("the agency ({actor})"), transition)?;
             } else if local.is_some() {
@@ -579,6 +580,7 @@ fn apply_peer(
             from,
             to,
             reason,
+            ..
         } => {
             let known = if superseded {
                 1
@@ -631,7 +633,41 @@ fn apply_peer(
                 )?;
             }
         }
-        Change::FeeWaived { id, ground } => {
+        Change::PaymentRefunded {
+            id,
+            payment,
+            request,
+            amount,
+            reason,
+            receipt,
+            approver,
+        } => {
+            let added = tx.execute(
+                "INSERT OR IGNORE INTO refunds (id, payment_id, request_id, amount_minor, currency,
+                    method, reason, receipt, clerk, approver, at, hlc)
+                 SELECT ?1, p.id, p.request_id, ?3, ?4, p.method, ?5, ?6, ?7, ?8, ?9, ''
+                 FROM payments p WHERE p.id = ?2 AND p.request_id = ?10",
+                params![
+                    id,
+                    payment,
+                    amount.minor,
+                    amount.currency.code(),
+                    reason,
+                    receipt.as_str(),
+                    device,
+                    approver,
+                    at,
+                    request,
+                ],
+            )?;
+            if added > 0 {
+                tx.execute(
+                    "UPDATE requests SET paid_minor = paid_minor - ?2 WHERE id = ?1",
+                    params![request, amount.minor],
+                )?;
+            }
+        }
+        Change::FeeWaived { id, ground, .. } => {
             tx.execute(
                 "UPDATE requests SET waiver_ground = ?2 WHERE id = ?1",
                 params![id, ground],

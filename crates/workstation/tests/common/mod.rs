@@ -119,3 +119,19 @@ pub fn enrolled(b: &mut Bench) {
 /// The recovery key `enrolled` hands to its (imaginary) back office.
 pub static ENROLLED_RECOVERY: std::sync::LazyLock<RecoveryKey> =
     std::sync::LazyLock::new(|| RecoveryKey::from_bytes([7; 20]));
+/// The supervisor who approves the acts that need a second person, added on first use (the
+/// bench's administrator is logged in).
+pub fn supervisor(ws: &mut Workstation) -> guichet_workstation::store::Approval {
+    let name = "kostas";
+    if !ws.clerks().unwrap().iter().any(|c| c.username == name) {
+        ws.add_clerk(&guichet_fixtures::clerk(
+            name,
+            guichet_domain::account::Role::Supervisor,
+        ))
+        .unwrap();
+    }
+    guichet_workstation::store::Approval {
+        username: name.into(),
+        password: guichet_fixtures::DEMO_PASSWORD.into(),
+    }
+}
