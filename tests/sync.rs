@@ -132,6 +132,7 @@ async fn a_retry_after_a_lost_answer_applies_nothing_twice() {
     let receipts = device.offline_work(3);
     let push = device.ws.pending_push(100).unwrap();
     let request = guichet_protocol::ExchangeRequest {
+        audit: device.ws.audit_claim(None).unwrap(),
         push: push.clone(),
         cursor: device.ws.sync_point().unwrap().unwrap().cursor,
         limit: 100,
@@ -400,12 +401,19 @@ async fn an_agency_credential_moves_only_its_requests() {
         .await
         .unwrap()
         .agency;
-    let own = server.office.issue_agency_token(&agency).await.unwrap();
+    let week = chrono::Duration::days(7);
+    let own = server
+        .office
+        .issue_agency_token(&agency, week)
+        .await
+        .unwrap()
+        .token;
     let other = server
         .office
-        .issue_agency_token("another-agency")
+        .issue_agency_token("another-agency", week)
         .await
-        .unwrap();
+        .unwrap()
+        .token;
     let http = reqwest::Client::new();
     let take = |token: String| {
         http.post(format!(

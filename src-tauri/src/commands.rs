@@ -21,7 +21,7 @@ use guichet_workstation::store::{
     RequestDetail, RequestFilter, RequestSummary, SearchQuery, ServiceHit, Session, Setup,
     TicketView, Transfer, WaitingEntry,
 };
-use guichet_workstation::sync::{BackOffice, Credential, save_credential};
+use guichet_workstation::sync::{BackOffice, Credential, Link, save_credential};
 use guichet_workstation::{Error, Workstation};
 use serde::{Deserialize, Serialize};
 use tauri::{Emitter, State};
@@ -127,6 +127,7 @@ pub async fn enroll(shell: Shared<'_>, server: String, code: String) -> Answer<C
             server_url: office.base_url().to_owned(),
             device_code: enrolled.device_code.clone(),
             token: enrolled.token.clone(),
+            link: Link::default(),
         },
     )?;
     shell.start_sync_if_enrolled();

@@ -10,7 +10,7 @@ use guichet_domain::message::Message;
 use guichet_workstation::Workstation;
 use guichet_workstation::store::{DATABASE_FILE, OutboxState};
 use guichet_workstation::sync::{
-    BackOffice, Phase, Progress, SyncError, SyncHandle, SyncOptions, SyncStatus, load_credential,
+    Phase, Progress, SyncError, SyncHandle, SyncOptions, SyncStatus, load_credential,
 };
 use guichet_workstation::{Error, SystemClock};
 
@@ -112,6 +112,7 @@ impl Shell {
             waiting: 0,
             progress: Progress::default(),
             last_success: ws.sync_point().ok().flatten().and_then(|p| p.last_success),
+            insecure: false,
         };
         Ok(Arc::new(Shell {
             ws: Mutex::new(ws),
@@ -205,7 +206,8 @@ impl Shell {
         let Some(credential) = load_credential(&self.data_dir).map_err(|e| e.to_string())? else {
             return Ok(());
         };
-        let office = BackOffice::new(&credential.server_url, Some(credential.token), CALL_TIMEOUT)
+        let office = credential
+            .back_office(CALL_TIMEOUT)
             .map_err(|e| e.to_string())?;
         let handle = SyncHandle::spawn(
             self.data_dir.join(DATABASE_FILE),

@@ -58,6 +58,7 @@ async fn sync_resumes_after_every_kill_and_nothing_is_lost_or_doubled() {
             server_url: proxy.url(),
             device_code: device.ws.config().expect("config").device_code,
             token: device.token.clone(),
+            link: Default::default(),
         },
     )
     .expect("credential");

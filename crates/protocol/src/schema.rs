@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     ApiError, Change, EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, Outcome,
-    Pulled,
+    Pulled, TokenRotation,
 };
 
 /// Where the committed copy lives, from the workspace root.
@@ -22,6 +22,7 @@ pub const MESSAGES: &[&str] = &[
     "EnrollResponse",
     "ExchangeRequest",
     "ExchangeResponse",
+    "TokenRotation",
     "ApiError",
 ];
 
@@ -32,6 +33,7 @@ pub fn document() -> Value {
     generator.subschema_for::<EnrollResponse>();
     generator.subschema_for::<ExchangeRequest>();
     generator.subschema_for::<ExchangeResponse>();
+    generator.subschema_for::<TokenRotation>();
     generator.subschema_for::<ApiError>();
     generator.subschema_for::<Change>();
     generator.subschema_for::<Outcome>();
@@ -43,8 +45,9 @@ pub fn document() -> Value {
         "description": format!(
             "Generated from crates/protocol (guichet_protocol::schema::document); the prose is in \
              schema/sync-protocol.md. Requests: EnrollRequest to POST {base}/enroll, \
-             ExchangeRequest to POST {base}/exchange. Answers: EnrollResponse, \
-             ExchangeResponse; every error is an ApiError.",
+             ExchangeRequest to POST {base}/exchange, an empty body to POST {base}/token. \
+             Answers: EnrollResponse, ExchangeResponse, TokenRotation; every error is an \
+             ApiError.",
             base = crate::BASE_PATH
         ),
         "$defs": definitions,

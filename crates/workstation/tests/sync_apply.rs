@@ -46,6 +46,7 @@ fn outcomes_decisions_and_cursor_land_together() {
 
     // Answers out of step with what was pushed are refused whole.
     let short = ExchangeResponse {
+        audit_anchor: None,
         results: vec![],
         changes: vec![],
         cursor: 9,
@@ -58,6 +59,7 @@ fn outcomes_decisions_and_cursor_land_together() {
 
     let ahead = b.ws.now().wall.timestamp_millis() as u64 + 6 * 3_600_000;
     let answer = ExchangeResponse {
+        audit_anchor: None,
         results: vec![
             PushResult {
                 id: push[0].id.clone(),
@@ -180,6 +182,11 @@ fn the_credential_file_is_private() {
         server_url: "http://127.0.0.1:9".into(),
         device_code: "D1".into(),
         token: "t0ken".into(),
+        // What the operator said at enrolment travels with the credential.
+        link: guichet_workstation::sync::Link {
+            allow_insecure_http: true,
+            ca_cert: Some("-----BEGIN CERTIFICATE-----\n...".into()),
+        },
     };
     guichet_workstation::sync::save_credential(dir.path(), &credential).unwrap();
     #[cfg(unix)]

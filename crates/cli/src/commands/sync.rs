@@ -7,8 +7,8 @@ use std::time::Duration;
 use guichet_domain::text::english_plural;
 use guichet_workstation::Workstation;
 use guichet_workstation::sync::{
-    BackOffice, Credential, Progress, SyncError, SyncReport, load_credential, save_credential,
-    sync_once,
+    BackOffice, Credential, Link, Progress, SyncError, SyncReport, load_credential,
+    rotate_credential, save_credential, sync_once,
 };
 use serde::Serialize;
 
@@ -16,11 +16,29 @@ use crate::cli::{EnrollArgs, SyncArgs};
 use crate::error::Result;
 use crate::output::{Report, fields, to_stderr};
 
+/// What `enroll` and `sync` say when the link is plain HTTP to another machine.
+const INSECURE_WARNING: &str = "warning: the back office is reached over plain http:// (allowed \
+     at enrolment): what crosses the network can be read on the way\n";
+
 /// The time an enrolment call may take.
 const ENROLL_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn enroll(ws: &mut Workstation, dir: &Path, args: &EnrollArgs) -> Result<Report> {
-    let office = BackOffice::new(&args.server, None, ENROLL_TIMEOUT)?;
+    let ca_cert = args
+        .ca_cert
+        .as_ref()
+        .map(|path| {
+            std::fs::read_to_string(path).map_err(|e| {
+                SyncError::CaCertificate(format!("cannot read {}: {e}", path.display()))
+            })
+        })
+        .transpose()?;
+    let link = Link {
+        allow_insecure_http: args.allow_insecure_http,
+        ca_cert,
+    };
+    // Checked before anything is written: a refused address leaves this device as it was.
+    let office = BackOffice::with_link(&args.server, None, ENROLL_TIMEOUT, &link)?;
     let enrolled = runtime()?.block_on(office.enroll(&args.code, args.label.as_deref()))?;
     ws.enroll(&enrolled, office.base_url(), &[])?;
     save_credential(
@@ -29,8 +47,12 @@ pub fn enroll(ws: &mut Workstation, dir: &Path, args: &EnrollArgs) -> Result<Rep
             server_url: office.base_url().to_owned(),
             device_code: enrolled.device_code.clone(),
             token: enrolled.token.clone(),
+            link,
         },
     )?;
+    if office.is_insecure() {
+        to_stderr(INSECURE_WARNING);
+    }
     #[derive(Serialize)]
     struct Enrolled<'a> {
         server: &'a str,
@@ -64,13 +86,16 @@ pub fn enroll(ws: &mut Workstation, dir: &Path, args: &EnrollArgs) -> Result<Rep
 }
 
 pub fn sync(ws: &mut Workstation, dir: &Path, args: &SyncArgs, json: bool) -> Result<Report> {
-    let credential = load_credential(dir)?.ok_or(SyncError::NotEnrolled)?;
-    let office = BackOffice::new(
-        &credential.server_url,
-        Some(credential.token),
-        Duration::from_secs(args.timeout.max(1)),
-    )?;
+    let mut credential = load_credential(dir)?.ok_or(SyncError::NotEnrolled)?;
+    let mut office = credential.back_office(Duration::from_secs(args.timeout.max(1)))?;
+    if office.is_insecure() {
+        to_stderr(INSECURE_WARNING);
+    }
     let rt = runtime()?;
+    if args.rotate_credential {
+        rt.block_on(rotate_credential(dir, &mut credential, &mut office))?;
+        to_stderr("this device's credential was replaced with a new one\n");
+    }
     let show = |p: Progress| {
         if !json {
             to_stderr(&format!(

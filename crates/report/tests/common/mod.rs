@@ -168,6 +168,7 @@ pub fn busy_day() -> Day {
     d.ws.apply_exchange(
         &[],
         &ExchangeResponse {
+            audit_anchor: None,
             results: vec![],
             changes: vec![],
             cursor: 0,
@@ -280,6 +281,7 @@ pub fn busy_day() -> Day {
     d.ws.apply_exchange(
         &pushed,
         &ExchangeResponse {
+            audit_anchor: None,
             results,
             changes: vec![],
             cursor: pushed.len() as u64,
@@ -313,6 +315,7 @@ pub fn busy_day() -> Day {
     d.ws.apply_exchange(
         &[],
         &ExchangeResponse {
+            audit_anchor: None,
             results: vec![],
             changes: vec![
                 decision(

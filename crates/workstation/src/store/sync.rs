@@ -11,7 +11,8 @@ use guichet_domain::hlc::Hlc;
 use guichet_domain::queue::Counter;
 use guichet_domain::request::Party;
 use guichet_protocol::{
-    Change, EnrollResponse, ExchangeResponse, Outcome, Pulled, PulledChange, PushEntry,
+    AuditClaim, AuditPoint, Change, EnrollResponse, ExchangeResponse, Outcome, Pulled,
+    PulledChange, PushEntry,
 };
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,10 @@ pub struct ExchangeApplied {
     /// Pulled moves older than a move of this device the back office accepted: shown as
     /// conflicts, their status not taken.
     pub superseded: u32,
+    /// The place in this device's audit chain the back office holds as its head after this
+    /// exchange; the next exchange shows the event there (`AuditClaim::anchor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_anchor: Option<u64>,
 }
 
 impl Workstation {
@@ -137,6 +142,53 @@ impl Workstation {
             .collect()
     }
 
+    /// The head of this device's audit chain, with its event at the place the back office
+    /// holds: `anchor_seq` when it asked for one, otherwise the place its last answer named
+    /// (kept in the `sync.exchange` audit event). `None` before any event.
+    pub fn audit_claim(&self, anchor_seq: Option<u64>) -> Result<Option<AuditClaim>> {
+        let conn = self.conn();
+        let point = |r: &rusqlite::Row<'_>| {
+            Ok(AuditPoint {
+                seq: r.get(0)?,
+                hash: r.get(1)?,
+            })
+        };
+        let Some(head) = conn
+            .query_row(
+                "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+                [],
+                point,
+            )
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let anchor_seq = match anchor_seq {
+            Some(seq) => Some(seq),
+            None => conn
+                .query_row(
+                    "SELECT json_extract(change, '$.audit_anchor') FROM audit_events
+                     WHERE action = 'sync.exchange'
+                       AND json_extract(change, '$.audit_anchor') IS NOT NULL
+                     ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| r.get::<_, u64>(0),
+                )
+                .optional()?,
+        };
+        let anchor = match anchor_seq {
+            Some(seq) if seq < head.seq => conn
+                .query_row(
+                    "SELECT seq, hash FROM audit_events WHERE seq = ?1",
+                    [seq],
+                    point,
+                )
+                .optional()?,
+            _ => None,
+        };
+        Ok(Some(AuditClaim { head, anchor }))
+    }
+
     /// Remembers that an exchange failed, in words, for the status bar.
     pub fn note_sync_failure(&self, error: &str) -> Result<()> {
         let now = self.now().wall.to_rfc3339();
@@ -167,7 +219,10 @@ impl Workstation {
             )));
         }
         self.write_device(|change| {
-            let mut done = ExchangeApplied::default();
+            let mut done = ExchangeApplied {
+                audit_anchor: response.audit_anchor,
+                ..ExchangeApplied::default()
+            };
             let mut accepted = accepted_moves(change)?;
             for (entry, result) in pushed.iter().zip(&response.results) {
                 let (state, reason) = match &result.outcome {
