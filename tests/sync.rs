@@ -437,3 +437,38 @@ async fn an_agency_credential_moves_only_its_requests() {
     );
     server.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_rotates_its_credential_and_the_old_one_is_refused_once_the_new_is_used() {
+    use guichet_workstation::sync::{
+        Credential, Link, load_credential, rotate_credential, save_credential, sync_once,
+    };
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    let dir = device.dir.path().to_owned();
+    let mut credential = Credential {
+        server_url: server.url.clone(),
+        device_code: device.ws.config().unwrap().device_code,
+        token: device.token.clone(),
+        link: Link::default(),
+    };
+    save_credential(&dir, &credential).unwrap();
+    let mut office = credential
+        .back_office(std::time::Duration::from_secs(10))
+        .unwrap();
+    rotate_credential(&dir, &mut credential, &mut office)
+        .await
+        .unwrap();
+    assert_ne!(credential.token, device.token);
+    assert_eq!(load_credential(&dir).unwrap(), Some(credential.clone()));
+
+    // Until the new credential is used, the old one still syncs (a lost answer costs nothing).
+    device.sync().await.unwrap();
+    sync_once(&mut device.ws, &office, &|_| {}).await.unwrap();
+    assert!(matches!(
+        device.sync().await,
+        Err(SyncError::Unauthorized(_))
+    ));
+    sync_once(&mut device.ws, &office, &|_| {}).await.unwrap();
+}

@@ -361,3 +361,81 @@ async fn credentials_and_audit_anchoring_on_postgres() {
     let db = common::PgDatabase::create().await;
     story(db.storage().await).await;
 }
+
+/// The release before credentials had a life: its schema and an agency credential it issued.
+const BEFORE_CREDENTIALS: usize = 4;
+const OLD_AGENCY_TOKEN: &str = "an agency credential issued by the previous release";
+
+fn old_agency_token_row() -> String {
+    format!(
+        "INSERT INTO agency_tokens (token_hash, agency, issued_at)
+         VALUES ('{}', 'civil-registry', '2026-01-05T08:00:00+00:00')",
+        secret_hash(OLD_AGENCY_TOKEN)
+    )
+}
+
+/// The credential still works, gets its id, and expires 90 days after the migration.
+async fn migrated_from_before_credentials(office: BackOffice) {
+    assert_eq!(
+        office.agency_of(OLD_AGENCY_TOKEN).await.unwrap(),
+        "civil-registry"
+    );
+    let listed = office.agency_credentials(None).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, secret_hash(OLD_AGENCY_TOKEN)[..12]);
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(listed[0].expires_at.as_deref().unwrap()).unwrap();
+    let days = (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days();
+    assert!((88..=90).contains(&days), "expires in {days} days");
+    assert_eq!(listed[0].revoked_at, None);
+}
+
+#[tokio::test]
+async fn sqlite_agency_credentials_of_the_previous_release_get_a_life() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join("bo.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for (version, _, sql) in
+            &guichet_backoffice::storage::SQLITE_MIGRATIONS[..BEFORE_CREDENTIALS]
+        {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", *version as i64)
+                .unwrap();
+        }
+        conn.execute(&old_agency_token_row(), []).unwrap();
+    }
+    let office = BackOffice::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    migrated_from_before_credentials(office).await;
+}
+
+#[tokio::test]
+async fn postgres_agency_credentials_of_the_previous_release_get_a_life() {
+    let db = common::PgDatabase::create().await;
+    {
+        let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
+            .await
+            .unwrap();
+        for (version, _, sql) in
+            &guichet_backoffice::storage::POSTGRES_MIGRATIONS[..BEFORE_CREDENTIALS]
+        {
+            client.batch_execute(sql).await.unwrap();
+            client
+                .execute(
+                    "INSERT INTO schema_version (version) VALUES ($1)",
+                    &[&(*version as i64)],
+                )
+                .await
+                .unwrap();
+        }
+        client.batch_execute(&old_agency_token_row()).await.unwrap();
+    }
+    migrated_from_before_credentials(BackOffice::open(&db.url).await.unwrap()).await;
+}
