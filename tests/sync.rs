@@ -472,3 +472,20 @@ async fn a_device_rotates_its_credential_and_the_old_one_is_refused_once_the_new
     ));
     sync_once(&mut device.ws, &office, &|_| {}).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_at_a_device_are_counted_in_the_fleets_health() {
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    assert_eq!(server.office.health().await.unwrap().failed_logins, 0);
+    let clerk = guichet_tests::clerk_of(CENTER);
+    assert!(device.ws.login(&clerk, "not the password at all").is_err());
+    let report = device.sync().await.unwrap();
+    assert_eq!(report.refused, 0, "{report:?}");
+    let health = server.office.health().await.unwrap();
+    assert_eq!(health.failed_logins, 1);
+    // A later sync does not count it again.
+    device.sync().await.unwrap();
+    assert_eq!(server.office.health().await.unwrap().failed_logins, 1);
+}

@@ -18,14 +18,6 @@ use guichet_protocol::{AuditClaim, AuditPoint};
 
 use crate::error::{Error, Result};
 
-/// What the back office holds for one device.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeldHead {
-    pub head: AuditPoint,
-    /// Why the device was flagged, if it was.
-    pub flag: Option<String>,
-}
-
 /// What to do with an exchange, given the claim it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -55,24 +47,23 @@ fn check_point(point: &AuditPoint, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// Judges a device's claim against the head held for it.
-pub fn judge(held: Option<&HeldHead>, claim: Option<&AuditClaim>) -> Result<Verdict> {
+/// Judges a device's claim against the head held for it (the last one accepted).
+pub fn judge(held: Option<&AuditPoint>, claim: Option<&AuditClaim>) -> Result<Verdict> {
     let Some(claim) = claim else {
         return Ok(match held {
             None => Verdict::Unchecked,
-            Some(held) => Verdict::NeedsAnchor { seq: held.head.seq },
+            Some(held) => Verdict::NeedsAnchor { seq: held.seq },
         });
     };
     check_point(&claim.head, "head")?;
     if let Some(anchor) = &claim.anchor {
         check_point(anchor, "anchor")?;
     }
-    let Some(held) = held else {
+    let Some(seen) = held else {
         return Ok(Verdict::Extends {
             head: claim.head.clone(),
         });
     };
-    let seen = &held.head;
     let head = &claim.head;
     if head.seq < seen.seq {
         return Ok(Verdict::Rewritten {
@@ -118,14 +109,11 @@ mod tests {
 
     #[test]
     fn every_case_of_the_claim_against_the_held_head() {
-        let held = HeldHead {
-            head: point(10, 'a'),
-            flag: None,
-        };
+        let held = point(10, 'a');
         let extends = |seq, fill| Verdict::Extends {
             head: point(seq, fill),
         };
-        let cases: Vec<(Option<&HeldHead>, Option<AuditClaim>, Verdict)> = vec![
+        let cases: Vec<(Option<&AuditPoint>, Option<AuditClaim>, Verdict)> = vec![
             (None, None, Verdict::Unchecked),
             (None, Some(claim(point(3, 'c'), None)), extends(3, 'c')),
             (Some(&held), None, Verdict::NeedsAnchor { seq: 10 }),

@@ -29,7 +29,7 @@ use super::{
     ACCOUNT_COLUMNS, ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, RawAccount, Storage,
     account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit,
 };
-use crate::anchor::{HeldHead, Verdict, judge};
+use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Device, DeviceHealth, FleetHealth,
@@ -1230,17 +1230,14 @@ impl Storage for PostgresStorage {
         .await?;
         let held = tx
             .query_opt(
-                "SELECT head_seq, head_hash, flag FROM device_audit WHERE device = $1",
+                "SELECT head_seq, head_hash FROM device_audit WHERE device = $1",
                 &[&device],
             )
             .await?
-            .map(|row| -> Result<HeldHead> {
-                Ok(HeldHead {
-                    head: AuditPoint {
-                        seq: u64::try_from(row.try_get::<_, i64>(0)?).map_err(corrupt)?,
-                        hash: row.try_get(1)?,
-                    },
-                    flag: row.try_get(2)?,
+            .map(|row| -> Result<AuditPoint> {
+                Ok(AuditPoint {
+                    seq: u64::try_from(row.try_get::<_, i64>(0)?).map_err(corrupt)?,
+                    hash: row.try_get(1)?,
                 })
             })
             .transpose()?;

@@ -21,7 +21,7 @@ use super::{
     ACCOUNT_COLUMNS, ExchangeContext, Exchanged, RawAccount, SQLITE_MIGRATIONS, Storage,
     account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit,
 };
-use crate::anchor::{HeldHead, Verdict, judge};
+use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Device, DeviceHealth, FleetHealth,
@@ -982,15 +982,12 @@ impl Storage for SqliteStorage {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let held = tx
                 .query_row(
-                    "SELECT head_seq, head_hash, flag FROM device_audit WHERE device = ?1",
+                    "SELECT head_seq, head_hash FROM device_audit WHERE device = ?1",
                     [&device],
                     |r| {
-                        Ok(HeldHead {
-                            head: AuditPoint {
-                                seq: r.get(0)?,
-                                hash: r.get(1)?,
-                            },
-                            flag: r.get(2)?,
+                        Ok(AuditPoint {
+                            seq: r.get(0)?,
+                            hash: r.get(1)?,
                         })
                     },
                 )
