@@ -12,7 +12,9 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -99,11 +101,21 @@ impl TlsFiles {
         Ok(config)
     }
 
-    /// When each file last changed, to notice a renewal.
-    fn stamps(&self) -> [Option<SystemTime>; 2] {
-        [&self.cert, &self.key].map(|path| std::fs::metadata(path).and_then(|m| m.modified()).ok())
+    /// What the files hold now, to notice a renewal. Their content, not their time: a
+    /// renewal written within the file system's time granularity still shows.
+    fn stamps(&self) -> FileStamps {
+        FileStamps([&self.cert, &self.key].map(|path| {
+            std::fs::read(path)
+                .ok()
+                .map(|bytes| Sha256::digest(bytes).into())
+        }))
     }
 }
+
+/// The content of the certificate and key files as last seen (their hashes; `None` for a
+/// file that could not be read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStamps([Option<[u8; 32]>; 2]);
 
 /// The configuration new connections get, replaced by `reload`.
 #[derive(Debug, Clone)]
@@ -133,6 +145,23 @@ impl Tls {
         Ok(())
     }
 
+    /// What the files hold now.
+    pub fn stamps(&self) -> FileStamps {
+        self.files.stamps()
+    }
+
+    /// Reloads if either file changed since `seen`, and remembers what they hold now (so a
+    /// renewal that cannot be used is reported once, not at every check). `Ok(true)` when
+    /// the new files are in use.
+    pub fn reload_if_changed(&self, seen: &mut FileStamps) -> Result<bool, TlsError> {
+        let now = self.files.stamps();
+        if now == *seen {
+            return Ok(false);
+        }
+        *seen = now;
+        self.reload().map(|()| true)
+    }
+
     fn current(&self) -> Arc<ServerConfig> {
         match self.current.read() {
             Ok(current) => current.clone(),
@@ -145,16 +174,12 @@ impl Tls {
     pub fn watch(&self, every: Duration) -> JoinHandle<()> {
         let tls = self.clone();
         tokio::spawn(async move {
-            let mut seen = tls.files.stamps();
+            let mut seen = tls.stamps();
             let mut ticks = tokio::time::interval(every);
             loop {
                 ticks.tick().await;
-                let now = tls.files.stamps();
-                if now != seen {
-                    seen = now;
-                    if let Err(error) = tls.reload() {
-                        tracing::error!(%error, "the TLS files changed but cannot be used: the previous certificate stays");
-                    }
+                if let Err(error) = tls.reload_if_changed(&mut seen) {
+                    tracing::error!(%error, "the TLS files changed but cannot be used: the previous certificate stays");
                 }
             }
         })

@@ -83,6 +83,7 @@ async fn a_workstation_enrols_and_syncs_over_https_and_the_certificate_is_replac
     let first = TestCa::new("Guichet test CA 1");
     let files = write_pair(files_dir.path(), &first.server());
     let tls = Tls::load(files.clone()).unwrap();
+    let mut seen = tls.stamps();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "https://127.0.0.1:{}",
@@ -127,10 +128,13 @@ async fn a_workstation_enrols_and_syncs_over_https_and_the_certificate_is_replac
     assert_eq!(sync::pending(&ws).unwrap(), 0);
     assert!(ws.sync_point().unwrap().unwrap().cursor > 0);
 
-    // A renewal under another CA, read again while serving: new connections get it.
+    // A renewal under another CA, noticed and read again while serving (as the server's
+    // watch does): new connections get it.
+    assert!(!tls.reload_if_changed(&mut seen).unwrap());
     let second = TestCa::new("Guichet test CA 2");
     write_pair(files_dir.path(), &second.server());
-    tls.reload().unwrap();
+    assert!(tls.reload_if_changed(&mut seen).unwrap());
+    assert!(!tls.reload_if_changed(&mut seen).unwrap());
     let renewed = credential_with(&credential, &second)
         .back_office(TIMEOUT)
         .unwrap();
@@ -147,8 +151,13 @@ async fn a_workstation_enrols_and_syncs_over_https_and_the_certificate_is_replac
         Err(SyncError::Tls(_))
     ));
 
-    // A reload of broken files is refused and the certificate in use stays.
+    // A reload of broken files is refused, once, and the certificate in use stays.
     std::fs::write(&files.cert, "not a certificate").unwrap();
+    assert!(matches!(
+        tls.reload_if_changed(&mut seen),
+        Err(TlsError::NoCertificate { .. })
+    ));
+    assert!(!tls.reload_if_changed(&mut seen).unwrap());
     assert!(matches!(tls.reload(), Err(TlsError::NoCertificate { .. })));
     sync::sync_once(&mut ws, &renewed, &|_| {}).await.unwrap();
 
