@@ -225,6 +225,7 @@ fn plain_http_is_refused_to_another_machine_unless_allowed() {
         "http://backoffice.example.org",
         "http://[2001:db8::1]:8080",
     ] {
+        assert!(sync::plain_to_another_machine(url), "{url}");
         let refused = sync::BackOffice::new(url, None, TIMEOUT);
         assert!(matches!(refused, Err(SyncError::InsecureHttp(_))), "{url}");
         let message = refused.unwrap_err().to_string();
@@ -248,6 +249,7 @@ fn plain_http_is_refused_to_another_machine_unless_allowed() {
         "http://[::1]:8080",
         "https://backoffice.example.org",
     ] {
+        assert!(!sync::plain_to_another_machine(url), "{url}");
         let client = sync::BackOffice::new(url, None, TIMEOUT).unwrap();
         assert!(!client.is_insecure(), "{url}");
     }

@@ -132,6 +132,11 @@ pub struct BackOffice {
     insecure: bool,
 }
 
+/// Whether `base` is plain `http://` to another machine than this one.
+pub fn plain_to_another_machine(base: &str) -> bool {
+    base.trim().starts_with("http://") && !is_loopback(base.trim())
+}
+
 /// Whether `base` names this machine: `localhost` or a loopback address.
 fn is_loopback(base: &str) -> bool {
     let Ok(url) = reqwest::Url::parse(base) else {
@@ -164,11 +169,12 @@ impl BackOffice {
         link: &Link,
     ) -> Result<Self, SyncError> {
         let base = base_url.trim().trim_end_matches('/').to_owned();
-        let plain = base.starts_with("http://");
-        if !(plain || base.starts_with("https://")) || reqwest::Url::parse(&base).is_err() {
+        if !(base.starts_with("http://") || base.starts_with("https://"))
+            || reqwest::Url::parse(&base).is_err()
+        {
             return Err(SyncError::Address(base_url.to_owned()));
         }
-        let insecure = plain && !is_loopback(&base);
+        let insecure = plain_to_another_machine(&base);
         if insecure && !link.allow_insecure_http {
             return Err(SyncError::InsecureHttp(base));
         }

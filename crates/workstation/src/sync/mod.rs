@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use client::{BackOffice, Link, SyncError};
+pub use client::{BackOffice, Link, SyncError, plain_to_another_machine};
 pub use task::{Phase, SyncHandle, SyncOptions, SyncStatus};
 
 use crate::Workstation;
