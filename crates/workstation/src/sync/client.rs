@@ -42,8 +42,9 @@ pub enum SyncError {
         code: ErrorCode,
         message: String,
     },
-    /// The back office wants the device's audit event at `seq` to check its trail.
-    #[error("the back office asks for this device's audit event {seq}: {message}")]
+    /// The back office wants the device's audit event at `seq` to check its trail; `sync_once`
+    /// shows it and tries again, so the clerk meets this only if that failed too.
+    #[error("the back office refused the call (409): {message}")]
     AuditAnchor { seq: u64, message: String },
     #[error(
         "'{0}' is a plain http:// address on another machine: citizens' data and the device's \
