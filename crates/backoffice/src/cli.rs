@@ -277,9 +277,9 @@ async fn execute(cli: Cli) -> Result<()> {
             state.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
             match tls {
                 Some(tls) => {
-                    tracing::info!(%address, "back office listening (HTTPS)");
                     let watch = tls.watch(TLS_WATCH_INTERVAL);
                     let hangup = reload_on_hangup(tls.clone());
+                    tracing::info!(%address, "back office listening (HTTPS)");
                     let served = serve_tls(listener, tls, state, shutdown_signal()).await;
                     watch.abort();
                     hangup.abort();
@@ -682,14 +682,15 @@ fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> Vec<Strin
 /// How often the TLS files are checked for a renewal.
 const TLS_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// Reloads the TLS files on each SIGHUP, until the returned task is aborted.
+/// Reloads the TLS files on each SIGHUP, until the returned task is aborted. The signal is
+/// taken over before this returns: a SIGHUP that comes once the server says it listens
+/// reloads, and never ends the process as SIGHUP's default would.
 fn reload_on_hangup(tls: Tls) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        #[cfg(unix)]
-        {
-            let Ok(mut hangups) =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-            else {
+    #[cfg(unix)]
+    {
+        let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+        tokio::spawn(async move {
+            let Ok(mut hangups) = hangups else {
                 tracing::warn!("SIGHUP cannot be watched: the TLS files reload when they change");
                 return;
             };
@@ -698,10 +699,13 @@ fn reload_on_hangup(tls: Tls) -> tokio::task::JoinHandle<()> {
                     tracing::error!(%error, "TLS reload refused: the previous certificate stays");
                 }
             }
-        }
-        #[cfg(not(unix))]
+        })
+    }
+    #[cfg(not(unix))]
+    {
         drop(tls);
-    })
+        tokio::spawn(async {})
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.
