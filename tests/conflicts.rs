@@ -233,6 +233,7 @@ async fn pages_after_an_accepted_move(lose_first_answer: bool) {
         device
             .office
             .exchange(&ExchangeRequest {
+                audit: device.ws.audit_claim(None).unwrap(),
                 push: push.clone(),
                 cursor,
                 limit: 1,
@@ -246,6 +247,7 @@ async fn pages_after_an_accepted_move(lose_first_answer: bool) {
         let answer = device
             .office
             .exchange(&ExchangeRequest {
+                audit: device.ws.audit_claim(None).unwrap(),
                 push: push.clone(),
                 cursor,
                 limit: 1,

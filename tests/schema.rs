@@ -48,6 +48,7 @@ async fn exchange(
     push: Vec<PushEntry>,
 ) -> (ExchangeRequest, ExchangeResponse) {
     let request = ExchangeRequest {
+        audit: device.ws.audit_claim(None).unwrap(),
         push,
         cursor: device.ws.sync_point().unwrap().unwrap().cursor,
         limit: 1000,
@@ -149,6 +150,7 @@ async fn real_messages_match_the_committed_schema() {
     push.insert(0, reused);
     push.push(request.push[0].clone());
     let mixed_request = ExchangeRequest {
+        audit: b.ws.audit_claim(None).unwrap(),
         push,
         cursor: b.ws.sync_point().unwrap().unwrap().cursor,
         limit: 1000,

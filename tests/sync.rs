@@ -135,6 +135,7 @@ async fn a_retry_after_a_lost_answer_applies_nothing_twice() {
     let receipts = device.offline_work(3);
     let push = device.ws.pending_push(100).unwrap();
     let request = guichet_protocol::ExchangeRequest {
+        audit: device.ws.audit_claim(None).unwrap(),
         push: push.clone(),
         cursor: device.ws.sync_point().unwrap().unwrap().cursor,
         limit: 100,
@@ -403,12 +404,19 @@ async fn an_agency_credential_moves_only_its_requests() {
         .await
         .unwrap()
         .agency;
-    let own = server.office.issue_agency_token(&agency).await.unwrap();
+    let week = chrono::Duration::days(7);
+    let own = server
+        .office
+        .issue_agency_token(&agency, week)
+        .await
+        .unwrap()
+        .token;
     let other = server
         .office
-        .issue_agency_token("another-agency")
+        .issue_agency_token("another-agency", week)
         .await
-        .unwrap();
+        .unwrap()
+        .token;
     let http = reqwest::Client::new();
     let take = |token: String| {
         http.post(format!(
@@ -431,4 +439,48 @@ async fn an_agency_credential_moves_only_its_requests() {
         format!("{agency}:anna")
     );
     server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_rotates_its_credential_and_the_old_one_is_refused_once_the_new_is_used() {
+    use guichet_workstation::sync::{rotate_credential, sync_once};
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    let mut credential = device.ws.credential().unwrap().expect("enrolled");
+    assert_eq!(credential.token, device.token);
+    let mut office = credential
+        .back_office(std::time::Duration::from_secs(10))
+        .unwrap();
+    rotate_credential(&mut device.ws, &mut credential, &mut office)
+        .await
+        .unwrap();
+    assert_ne!(credential.token, device.token);
+    assert_eq!(device.ws.credential().unwrap(), Some(credential.clone()));
+
+    // Until the new credential is used, the old one still syncs (a lost answer costs nothing).
+    device.sync().await.unwrap();
+    sync_once(&mut device.ws, &office, &|_| {}).await.unwrap();
+    assert!(matches!(
+        device.sync().await,
+        Err(SyncError::Unauthorized(_))
+    ));
+    sync_once(&mut device.ws, &office, &|_| {}).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_at_a_device_are_counted_in_the_fleets_health() {
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    assert_eq!(server.office.health().await.unwrap().failed_logins, 0);
+    let clerk = guichet_tests::clerk_of(CENTER);
+    assert!(device.ws.login(&clerk, "not the password at all").is_err());
+    let report = device.sync().await.unwrap();
+    assert_eq!(report.refused, 0, "{report:?}");
+    let health = server.office.health().await.unwrap();
+    assert_eq!(health.failed_logins, 1);
+    // A later sync does not count it again.
+    device.sync().await.unwrap();
+    assert_eq!(server.office.health().await.unwrap().failed_logins, 1);
 }

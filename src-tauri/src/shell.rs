@@ -11,7 +11,7 @@ use guichet_workstation::Error;
 use guichet_workstation::Workstation;
 use guichet_workstation::store::{OutboxState, Session};
 use guichet_workstation::sync::{
-    self, BackOffice, Phase, Progress, SyncError, SyncHandle, SyncOptions, SyncStatus,
+    self, Phase, Progress, SyncError, SyncHandle, SyncOptions, SyncStatus,
 };
 
 /// Where exported reports go when the user has no documents folder.
@@ -112,6 +112,7 @@ impl Shell {
             waiting: 0,
             progress: Progress::default(),
             last_success: ws.sync_point().ok().flatten().and_then(|p| p.last_success),
+            insecure: false,
         };
         Ok(Arc::new(Shell {
             ws: Mutex::new(ws),
@@ -259,9 +260,9 @@ impl Shell {
             let Some(credential) = ws.credential().map_err(|e| e.to_string())? else {
                 return Ok(());
             };
-            let office =
-                BackOffice::new(&credential.server_url, Some(credential.token), CALL_TIMEOUT)
-                    .map_err(|e| e.to_string())?;
+            let office = credential
+                .back_office(CALL_TIMEOUT)
+                .map_err(|e| e.to_string())?;
             SyncHandle::spawn(&ws, office, SyncOptions::default()).map_err(|e| e.to_string())?
         };
         let server = lock(&self.ws)

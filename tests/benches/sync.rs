@@ -638,6 +638,7 @@ async fn push_all(ingest: &Ingest, concurrency: usize, pull: bool) -> Pushed {
     for (token, _) in &ingest.devices {
         let cursor = if pull {
             let request = ExchangeRequest {
+                audit: None,
                 push: Vec::new(),
                 cursor: 0,
                 limit: MAX_PULL,
@@ -671,6 +672,7 @@ async fn push_all(ingest: &Ingest, concurrency: usize, pull: bool) -> Pushed {
             let mut cursor = cursor;
             for push in batches {
                 let request = ExchangeRequest {
+                    audit: None,
                     push,
                     cursor,
                     limit: if pull { PULL_PAGE } else { 0 },
@@ -827,6 +829,7 @@ async fn below_http(
     for ((_, batches), device) in ingest.devices.iter().zip(&ingest.models) {
         for push in batches {
             let request = ExchangeRequest {
+                audit: None,
                 push: push.clone(),
                 cursor: 0,
                 limit: 0,

@@ -4,6 +4,7 @@
 pub mod proxy;
 pub mod window;
 
+use guichet_domain::keyslot::RecoveryKey;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -195,9 +196,18 @@ pub struct Device {
     pub office: sync::BackOffice,
     /// The device's credential, for a second client (the background task).
     pub token: String,
+    /// The device's recovery key, as the back office holds it: what opens the encrypted
+    /// database behind the store's back, for tests that tamper with it.
+    pub recovery: RecoveryKey,
 }
 
 impl Device {
+    /// A connection of the test's own to the device's encrypted database.
+    pub fn raw(&self) -> rusqlite::Connection {
+        guichet_workstation::store::open_with_recovery_key(self.dir.path(), &self.recovery)
+            .expect("the recovery key opens the device's database")
+    }
+
     /// Enrols a new device of `center` through the HTTP API, as `guichet enroll` does.
     pub async fn enroll(server: &Server, center: &str, clock: Arc<dyn Clock>) -> Device {
         Device::enroll_through(server, &server.url, center, clock, Duration::from_secs(10)).await
@@ -242,6 +252,7 @@ impl Device {
             ws,
             office,
             token,
+            recovery,
         }
     }
 

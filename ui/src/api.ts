@@ -55,6 +55,8 @@ export interface StatusBar {
   last_success: string | null;
   refused: number;
   conflicts: number;
+  /** The link is plain HTTP to another machine, as allowed at enrolment. */
+  insecure?: boolean;
 }
 export interface Config {
   center_code: string;

@@ -36,6 +36,17 @@ describe("status bar", () => {
     expect(statusView(statusBar()).detail).toBeNull();
   });
 
+  it("warns of a plain HTTP link to another machine, in the clerk's language", () => {
+    const insecure = statusBar({ phase: "online", refused: 1, insecure: true });
+    expect(statusView(insecure).detail).toBe(
+      "Unencrypted link to the back office: what is sent can be read on the way · 1 refused",
+    );
+    setLang("fr");
+    expect(statusView(insecure).detail).toContain("Liaison non chiffrée");
+    setLang("en");
+    expect(statusView(statusBar({ insecure: false })).detail).toBeNull();
+  });
+
   it("says the sync task's error in the clerk's language", () => {
     const offline = statusBar({
       phase: "offline",

@@ -11,9 +11,13 @@ use guichet_domain::money::Money;
 use guichet_domain::receipt::ReceiptNumber;
 
 use crate::error::{Error, Result};
-use crate::http::{AppState, agency_action, serve};
-use crate::model::{Clerk, NewClerk, ServerRequest, a_role};
+use crate::http::{AppState, agency_action, serve, serve_tls};
+use crate::model::{
+    AgencyCredential, Clerk, DEFAULT_AGENCY_CREDENTIAL_DAYS, FleetHealth, NewClerk, Refusal,
+    ServerRequest, a_role,
+};
 use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, DEFAULT_NATIONAL_ID_SCHEME};
+use crate::tls::{Tls, TlsFiles};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -44,6 +48,20 @@ enum Command {
         /// Seconds one HTTP request may take.
         #[arg(long, default_value_t = 30)]
         request_timeout: u64,
+        /// Serve HTTPS with this certificate chain (PEM, the server's own certificate first).
+        /// Reloaded on SIGHUP and when the file changes, without dropping connections.
+        #[arg(long, requires = "tls_key", value_name = "FILE")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The private key (PEM) that goes with --tls-cert.
+        #[arg(long, requires = "tls_cert", value_name = "FILE")]
+        tls_key: Option<std::path::PathBuf>,
+    },
+    /// The fleet's health: each device's audit standing (flagged when its trail was cut short
+    /// or rewritten), refused credentials by kind, failed logins reported by the devices.
+    Health {
+        /// Print JSON instead of tables.
+        #[arg(long)]
+        json: bool,
     },
     /// Centres.
     #[command(subcommand)]
@@ -58,7 +76,7 @@ enum Command {
         valid_hours: i64,
     },
     /// Enrolled devices.
-    #[command(subcommand)]
+    #[command(subcommand, visible_alias = "device")]
     Devices(DevicesCommand),
     /// An agency's processing of dispatched requests.
     #[command(subcommand)]
@@ -155,7 +173,23 @@ enum AgencyCommand {
         json: bool,
     },
     /// Issues a credential of the agency API for AGENCY alone and prints it (shown once).
-    Token { agency: String },
+    Token {
+        agency: String,
+        /// Days it stays valid.
+        #[arg(long, default_value_t = DEFAULT_AGENCY_CREDENTIAL_DAYS)]
+        valid_days: i64,
+    },
+    /// The agency credentials (never their values): id, agency, issued, expires, revoked.
+    Credentials {
+        /// Only this agency's.
+        #[arg(long)]
+        agency: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revokes an agency credential by its id (`agency credentials` lists them).
+    Revoke { id: String },
     /// Takes a request in processing.
     Take(Step),
     /// Returns a request to the centre for correction (needs --reason).
@@ -219,6 +253,8 @@ async fn execute(cli: Cli) -> Result<()> {
             admin_token,
             national_id_scheme,
             request_timeout,
+            tls_cert,
+            tls_key,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -231,12 +267,43 @@ async fn execute(cli: Cli) -> Result<()> {
             if admin_token.is_none() {
                 tracing::warn!("no admin token: the admin and agency APIs are closed");
             }
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => Some(Tls::load(TlsFiles { cert, key })?),
+                _ => None,
+            };
             let listener = tokio::net::TcpListener::bind(&listen).await?;
-            tracing::info!(address = %listener.local_addr()?, "back office listening");
+            let address = listener.local_addr()?;
             let mut state = AppState::new(office, admin_token);
             state.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
-            serve(listener, state, shutdown_signal()).await?;
+            match tls {
+                Some(tls) => {
+                    let watch = tls.watch(TLS_WATCH_INTERVAL);
+                    let hangup = reload_on_hangup(tls.clone());
+                    tracing::info!(%address, "back office listening (HTTPS)");
+                    let served = serve_tls(listener, tls, state, shutdown_signal()).await;
+                    watch.abort();
+                    hangup.abort();
+                    served?;
+                }
+                None => {
+                    if !address.ip().is_loopback() {
+                        tracing::warn!(
+                            %address,
+                            "serving plain HTTP on a network address: credentials and citizens' \
+                             data cross the network in clear. Give --tls-cert and --tls-key, or \
+                             put a TLS reverse proxy in front"
+                        );
+                    }
+                    tracing::info!(%address, "back office listening (HTTP)");
+                    serve(listener, state, shutdown_signal()).await?;
+                }
+            }
             tracing::info!("back office stopped");
+            Ok(())
+        }
+        Command::Health { json: true } => json(&office.health().await?),
+        Command::Health { json: false } => {
+            say(&health_text(&office.health().await?));
             Ok(())
         }
         Command::Center(CenterCommand::Add { code, name, kind }) => {
@@ -316,9 +383,40 @@ async fn execute(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Agency(AgencyCommand::Token { agency }) => {
-            let token = office.issue_agency_token(&agency).await?;
-            say(&token);
+        Command::Agency(AgencyCommand::Token { agency, valid_days }) => {
+            if valid_days <= 0 {
+                return Err(Error::Invalid("--valid-days must be at least 1".into()));
+            }
+            let issued = office
+                .issue_agency_token(&agency, chrono::Duration::days(valid_days))
+                .await?;
+            say(&issued.token);
+            let _ = writeln!(
+                std::io::stderr(),
+                "credential {} for agency {} expires at {} (shown once: keep it now)",
+                issued.credential.id,
+                issued.credential.agency,
+                issued.credential.expires_at.as_deref().unwrap_or("never")
+            );
+            Ok(())
+        }
+        Command::Agency(AgencyCommand::Credentials { agency, json: true }) => {
+            json(&office.agency_credentials(agency.as_deref()).await?)
+        }
+        Command::Agency(AgencyCommand::Credentials {
+            agency,
+            json: false,
+        }) => {
+            let credentials = office.agency_credentials(agency.as_deref()).await?;
+            say(&credential_table(&credentials, chrono::Utc::now()));
+            Ok(())
+        }
+        Command::Agency(AgencyCommand::Revoke { id }) => {
+            let credential = office.revoke_agency_credential(&id).await?;
+            say(&format!(
+                "credential {} of agency {} is revoked",
+                credential.id, credential.agency
+            ));
             Ok(())
         }
         Command::Agency(AgencyCommand::Take(step)) => decide(&office, "take", step).await,
@@ -486,6 +584,76 @@ fn clerk_table(clerks: &[Clerk]) -> String {
     out.join("\n")
 }
 
+/// Agency credentials, one line each, with their state at `now`.
+fn credential_table(
+    credentials: &[AgencyCredential],
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let header = ["ID", "AGENCY", "STATE", "ISSUED", "EXPIRES"];
+    let rows: Vec<[String; 5]> = credentials
+        .iter()
+        .map(|c| {
+            [
+                c.id.clone(),
+                c.agency.clone(),
+                match c.refusal(now) {
+                    None => "valid",
+                    Some(Refusal::AgencyCredentialRevoked) => "revoked",
+                    Some(_) => "expired",
+                }
+                .to_owned(),
+                c.issued_at.clone(),
+                c.expires_at.clone().unwrap_or_else(|| "never".into()),
+            ]
+        })
+        .collect();
+    let mut out = aligned(header, &rows);
+    out.push(format!("{} credentials", rows.len()));
+    out.join("\n")
+}
+
+/// The fleet's health as tables: devices with their audit standing, then the counters.
+fn health_text(health: &FleetHealth) -> String {
+    let header = ["DEVICE", "CENTRE", "STATUS", "AUDIT HEAD", "AUDIT"];
+    let rows: Vec<[String; 5]> = health
+        .devices
+        .iter()
+        .map(|d| {
+            [
+                d.device.clone(),
+                d.center.clone(),
+                if d.revoked { "revoked" } else { "active" }.to_owned(),
+                d.audit_seq
+                    .map_or_else(|| "-".into(), |seq| seq.to_string()),
+                match (&d.flag, &d.flagged_at) {
+                    (Some(flag), Some(at)) => format!("FLAGGED at {at}: {flag}"),
+                    (Some(flag), None) => format!("FLAGGED: {flag}"),
+                    _ => "ok".to_owned(),
+                },
+            ]
+        })
+        .collect();
+    let mut out = aligned(header, &rows);
+    let flagged = health.devices.iter().filter(|d| d.flag.is_some()).count();
+    out.push(format!(
+        "{} devices, {flagged} flagged",
+        health.devices.len()
+    ));
+    out.push(String::new());
+    out.push(format!(
+        "failed logins reported by the devices: {}",
+        health.failed_logins
+    ));
+    for refusal in Refusal::ALL {
+        let counted = health.refusals.iter().find(|r| r.kind == refusal.as_str());
+        out.push(match counted {
+            Some(r) => format!("{}: {} (last at {})", r.kind, r.count, r.last_at),
+            None => format!("{}: 0", refusal.as_str()),
+        });
+    }
+    out.join("\n")
+}
+
 /// A header and rows as lines whose columns line up.
 fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> Vec<String> {
     let mut widths = header.map(|h| h.chars().count());
@@ -509,6 +677,35 @@ fn aligned<const N: usize>(header: [&str; N], rows: &[[String; N]]) -> Vec<Strin
         out.push(line(row.iter().map(String::as_str).collect()));
     }
     out
+}
+
+/// How often the TLS files are checked for a renewal.
+const TLS_WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Reloads the TLS files on each SIGHUP, until the returned task is aborted. The signal is
+/// taken over before this returns: a SIGHUP that comes once the server says it listens
+/// reloads, and never ends the process as SIGHUP's default would.
+fn reload_on_hangup(tls: Tls) -> tokio::task::JoinHandle<()> {
+    #[cfg(unix)]
+    {
+        let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
+        tokio::spawn(async move {
+            let Ok(mut hangups) = hangups else {
+                tracing::warn!("SIGHUP cannot be watched: the TLS files reload when they change");
+                return;
+            };
+            while hangups.recv().await.is_some() {
+                if let Err(error) = tls.reload() {
+                    tracing::error!(%error, "TLS reload refused: the previous certificate stays");
+                }
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    {
+        drop(tls);
+        tokio::spawn(async {})
+    }
 }
 
 /// Completes on Ctrl-C or SIGTERM, whichever comes first.

@@ -20,6 +20,25 @@ pub enum Error {
     #[error("{0}")]
     Invalid(String),
 
+    #[error(
+        "device {device} was refused: its {reason}. Nothing was applied and the device is flagged: \
+         an administrator must check it (guichet-backoffice health), then revoke it and enrol it \
+         again"
+    )]
+    AuditRewritten { device: String, reason: String },
+
+    #[error(
+        "send the device's audit event {seq} as the anchor of its audit head: the back office \
+         holds the trail up to that event"
+    )]
+    AuditAnchor { seq: u64 },
+
+    #[error("no agency credential '{id}': `guichet-backoffice agency credentials` lists them")]
+    UnknownAgencyCredential { id: String },
+
+    #[error("TLS: {0}")]
+    Tls(#[from] crate::tls::TlsError),
+
     #[error("{0}")]
     Conflict(String),
 
@@ -107,6 +126,9 @@ impl Error {
             | Error::NoCentre { .. }
             | Error::ClerkOfManyCentres { .. }
             | Error::NoPassword => (422, ErrorCode::Malformed),
+            Error::AuditRewritten { .. } => (409, ErrorCode::AuditRewritten),
+            Error::AuditAnchor { .. } => (409, ErrorCode::AuditAnchor),
+            Error::UnknownAgencyCredential { .. } => (404, ErrorCode::NotFound),
             Error::Conflict(_)
             | Error::CancelledAtCenter { .. }
             | Error::ClerkExists { .. }
@@ -119,6 +141,7 @@ impl Error {
             | Error::Postgres(_)
             | Error::Corrupt(_)
             | Error::Io(_)
+            | Error::Tls(_)
             | Error::Task(_) => (500, ErrorCode::Internal),
         }
     }

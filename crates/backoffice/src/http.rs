@@ -2,14 +2,19 @@
 //!
 //! - `GET /health`
 //! - `POST /sync/v1/enroll`, `POST /sync/v1/exchange` (device `Authorization: Bearer TOKEN`)
-//! - `/admin/v1/...`: centres, catalogues, enrolment codes, devices, clerk accounts
+//! - `POST /sync/v1/token` (device bearer): a new device credential
+//! - `/admin/v1/...`: centres, catalogues, enrolment codes, devices, clerk accounts, agency
+//!   credentials (`agency-credentials`: list, issue with an expiry, revoke), and the fleet's
+//!   health (`health`: devices' audit standing, refused credentials, failed logins)
 //! - `/agency/v1/...`: the agencies' processing of dispatched requests
 //!
 //! The admin API takes the admin token given at start (`--admin-token` or
 //! `GUICHET_ADMIN_TOKEN`); without one it answers 403. The agency API takes either the admin
 //! token (any agency) or an agency's own credential (`guichet-backoffice agency token AGENCY`),
-//! which reaches only that agency's requests: another agency's list or request is 403. Bodies may come gzip- or zstd-compressed and answers are compressed when the
-//! client accepts it. Every error is a status and an `ApiError` with a stable code; server
+//! which reaches only that agency's requests: another agency's list or request is 403; a
+//! revoked or expired one is 401. Every refused credential is logged (never its value) and
+//! counted in the fleet's health. Bodies may come gzip- or zstd-compressed and answers are
+//! compressed when the client accepts it. Every error is a status and an `ApiError` with a stable code; server
 //! faults are logged and hidden from the client.
 
 use std::future::Future;
@@ -39,7 +44,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::Error;
-use crate::model::{Device, NewClerk};
+use crate::model::{DEFAULT_AGENCY_CREDENTIAL_DAYS, Device, NewClerk, Refusal};
 use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS};
 
 /// How long one request may take before the server gives up on it (503).
@@ -70,6 +75,7 @@ pub struct ApiFailure {
     status: StatusCode,
     code: ErrorCode,
     message: String,
+    audit_anchor: Option<u64>,
 }
 
 impl ApiFailure {
@@ -78,6 +84,7 @@ impl ApiFailure {
             status,
             code,
             message: message.into(),
+            audit_anchor: None,
         }
     }
 }
@@ -94,7 +101,14 @@ impl From<Error> for ApiFailure {
                 "the back office failed to handle this; try again later",
             );
         }
-        Self::new(status, code, error.to_string())
+        let audit_anchor = match &error {
+            Error::AuditAnchor { seq } => Some(*seq),
+            _ => None,
+        };
+        Self {
+            audit_anchor,
+            ..Self::new(status, code, error.to_string())
+        }
     }
 }
 
@@ -104,6 +118,7 @@ impl IntoResponse for ApiFailure {
             error: ErrorBody {
                 code: self.code,
                 message: self.message,
+                audit_anchor: self.audit_anchor,
             },
         };
         (self.status, Json(body)).into_response()
@@ -194,6 +209,10 @@ impl FromRequestParts<AppState> for Admin {
         })?;
         // Comparing hashes keeps the comparison's time independent of where the tokens differ.
         if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+            state
+                .office
+                .refused(Refusal::AdminCredentialWrong, None)
+                .await;
             return Err(ApiFailure::new(
                 StatusCode::UNAUTHORIZED,
                 ErrorCode::Unauthorized,
@@ -254,15 +273,7 @@ impl FromRequestParts<AppState> for AgencyCaller {
         {
             return Ok(AgencyCaller::Admin);
         }
-        match state.office.agency_of(given).await? {
-            Some(agency) => Ok(AgencyCaller::Agency(agency)),
-            None => Err(ApiFailure::new(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthorized,
-                "unknown agency credential: ask the administrator for one \
-                 (guichet-backoffice agency token AGENCY)",
-            )),
-        }
+        Ok(AgencyCaller::Agency(state.office.agency_of(given).await?))
     }
 }
 
@@ -274,6 +285,16 @@ pub fn app(state: AppState) -> Router {
         .route("/sync/v1/enroll", post(enroll))
         .route("/sync/v1/exchange", post(exchange))
         .route("/sync/v1/vouch", post(vouch))
+        .route("/sync/v1/token", post(rotate_token))
+        .route("/admin/v1/health", get(health_report))
+        .route(
+            "/admin/v1/agency-credentials",
+            get(list_agency_credentials).post(issue_agency_credential),
+        )
+        .route(
+            "/admin/v1/agency-credentials/{id}/revoke",
+            post(revoke_agency_credential),
+        )
         .route("/admin/v1/centers", get(list_centers).post(add_center))
         .route("/admin/v1/catalogues", post(publish_catalogue))
         .route(
@@ -313,6 +334,19 @@ pub async fn serve(
         .await
 }
 
+/// Serves HTTPS on an already-bound listener until `shutdown` completes, then lets the
+/// requests in flight finish. `tls` may be reloaded while it serves.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: crate::tls::Tls,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(crate::tls::TlsListener::new(listener, tls)?, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
 async fn not_found() -> ApiFailure {
     ApiFailure::new(
         StatusCode::NOT_FOUND,
@@ -345,6 +379,67 @@ async fn exchange(
     Body(request): Body<ExchangeRequest>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.office.exchange(&device, &request).await?))
+}
+
+async fn rotate_token(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.rotate_device_token(&device).await?))
+}
+
+async fn health_report(_: Admin, State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.health().await?))
+}
+
+#[derive(Debug, Deserialize)]
+struct AgencyFilter {
+    agency: Option<String>,
+}
+
+async fn list_agency_credentials(
+    _: Admin,
+    State(state): State<AppState>,
+    Query(filter): Query<AgencyFilter>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(
+        state
+            .office
+            .agency_credentials(filter.agency.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewAgencyCredential {
+    agency: String,
+    /// Days it stays valid; `DEFAULT_AGENCY_CREDENTIAL_DAYS` when absent.
+    #[serde(default)]
+    valid_days: Option<u32>,
+}
+
+async fn issue_agency_credential(
+    _: Admin,
+    State(state): State<AppState>,
+    Body(new): Body<NewAgencyCredential>,
+) -> ApiResult<impl IntoResponse> {
+    let days = new
+        .valid_days
+        .map_or(DEFAULT_AGENCY_CREDENTIAL_DAYS, i64::from);
+    let issued = state
+        .office
+        .issue_agency_token(&new.agency, chrono::Duration::days(days))
+        .await?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+async fn revoke_agency_credential(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.revoke_agency_credential(&id).await?))
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,6 +6,7 @@
 //! a push is judged by a pure plan (`plan`) with the shared domain rules, then written in one
 //! transaction. The HTTP layer (`http`) only translates.
 
+pub mod anchor;
 pub mod cli;
 pub mod error;
 pub mod http;
@@ -13,8 +14,9 @@ pub mod model;
 pub mod plan;
 pub mod service;
 pub mod storage;
+pub mod tls;
 
 pub use error::{Error, Result};
-pub use http::{AppState, app, serve};
+pub use http::{AppState, app, serve, serve_tls};
 pub use service::BackOffice;
 pub use storage::Storage;

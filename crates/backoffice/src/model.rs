@@ -236,3 +236,120 @@ impl ClerkAccount {
         Ok(next)
     }
 }
+
+/// How long an agency credential stays valid unless told otherwise.
+pub const DEFAULT_AGENCY_CREDENTIAL_DAYS: i64 = 90;
+
+/// An agency credential as the administration lists it: never the credential itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgencyCredential {
+    /// The first 12 hex digits of the credential's hash: names it without revealing it.
+    pub id: String,
+    pub agency: String,
+    pub issued_at: String,
+    /// `None` only for a credential that never expires (none is issued so).
+    pub expires_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl AgencyCredential {
+    /// Why this credential is no good at `now`, if it is not.
+    pub fn refusal(&self, now: DateTime<Utc>) -> Option<Refusal> {
+        if self.revoked_at.is_some() {
+            return Some(Refusal::AgencyCredentialRevoked);
+        }
+        let expires = self
+            .expires_at
+            .as_deref()
+            .and_then(|at| DateTime::parse_from_rfc3339(at).ok());
+        match (self.expires_at.is_some(), expires) {
+            (true, None) => Some(Refusal::AgencyCredentialExpired),
+            (_, Some(at)) if at <= now => Some(Refusal::AgencyCredentialExpired),
+            _ => None,
+        }
+    }
+}
+
+/// A credential just issued: shown once, with its listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedAgencyCredential {
+    #[serde(flatten)]
+    pub credential: AgencyCredential,
+    pub token: String,
+}
+
+/// A refusal the fleet's health counts. The credential that was refused is never kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// A device credential the back office does not know (or a rotated one).
+    DeviceCredentialUnknown,
+    /// A revoked device called.
+    DeviceRevoked,
+    AgencyCredentialUnknown,
+    AgencyCredentialRevoked,
+    AgencyCredentialExpired,
+    /// A wrong admin token.
+    AdminCredentialWrong,
+    /// An unknown, used or expired enrolment code.
+    EnrolmentCodeRefused,
+    /// A device whose audit trail no longer extends the head the back office held.
+    AuditRewritten,
+}
+
+impl Refusal {
+    pub const ALL: [Refusal; 8] = [
+        Refusal::DeviceCredentialUnknown,
+        Refusal::DeviceRevoked,
+        Refusal::AgencyCredentialUnknown,
+        Refusal::AgencyCredentialRevoked,
+        Refusal::AgencyCredentialExpired,
+        Refusal::AdminCredentialWrong,
+        Refusal::EnrolmentCodeRefused,
+        Refusal::AuditRewritten,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::DeviceCredentialUnknown => "device_credential_unknown",
+            Refusal::DeviceRevoked => "device_revoked",
+            Refusal::AgencyCredentialUnknown => "agency_credential_unknown",
+            Refusal::AgencyCredentialRevoked => "agency_credential_revoked",
+            Refusal::AgencyCredentialExpired => "agency_credential_expired",
+            Refusal::AdminCredentialWrong => "admin_credential_wrong",
+            Refusal::EnrolmentCodeRefused => "enrolment_code_refused",
+            Refusal::AuditRewritten => "audit_rewritten",
+        }
+    }
+}
+
+/// How many times one kind of refusal happened, and the last time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusalCount {
+    pub kind: String,
+    pub count: u64,
+    pub last_at: String,
+}
+
+/// One device as the fleet's health shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceHealth {
+    pub device: String,
+    pub center: String,
+    pub revoked: bool,
+    /// The place of the last audit head the back office accepted from it.
+    pub audit_seq: Option<u64>,
+    pub audit_seen_at: Option<String>,
+    /// Why its audit trail was flagged, and when.
+    pub flag: Option<String>,
+    pub flagged_at: Option<String>,
+}
+
+/// What an administrator checks: every device's audit standing, the refusals counted, and the
+/// failed logins the devices reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetHealth {
+    pub devices: Vec<DeviceHealth>,
+    pub refusals: Vec<RefusalCount>,
+    pub failed_logins: u64,
+}

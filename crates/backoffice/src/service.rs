@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
+use guichet_domain::account::SessionEvent;
 use guichet_domain::account::{Role, Verifier, check_new_account, check_password};
 use guichet_domain::catalogue::{Catalogue, CenterKind, is_valid_code};
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
@@ -14,15 +15,16 @@ use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::Action;
 use guichet_domain::{hex, sha256_hex};
 use guichet_protocol::{
-    EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, MAX_PUSH, VouchRequest,
-    VouchResponse,
+    Change, EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, MAX_PUSH, Outcome,
+    TokenRotation, VouchRequest, VouchResponse,
 };
 use rand::Rng;
 
+use crate::anchor::Verdict;
 use crate::error::{Error, Result};
 use crate::model::{
-    AccountChange, Center, Clerk, Device, EnrolmentCode, NewClerk, ServerRequest, Stamp,
-    check_membership,
+    AccountChange, AgencyCredential, Center, Clerk, Device, EnrolmentCode, FleetHealth,
+    IssuedAgencyCredential, NewClerk, Refusal, ServerRequest, Stamp, check_membership,
 };
 
 use crate::storage::{ExchangeContext, Storage};
@@ -175,7 +177,7 @@ impl BackOffice {
             .as_deref()
             .map(str::trim)
             .filter(|l| !l.is_empty());
-        let (center, device) = self
+        let enrolled = self
             .storage
             .enroll(
                 &secret_hash(&normalize_code(&request.code)),
@@ -183,7 +185,11 @@ impl BackOffice {
                 label,
                 Utc::now(),
             )
-            .await?;
+            .await;
+        if let Err(Error::Unauthorized(_) | Error::Conflict(_)) = &enrolled {
+            self.refused(Refusal::EnrolmentCodeRefused, None).await;
+        }
+        let (center, device) = enrolled?;
         tracing::info!(device = %device.code, center = %center.code, "device enrolled");
         if let Some(recovery) = &request.recovery_key {
             self.keep_recovery_key(&device.code, recovery).await?;
@@ -287,46 +293,151 @@ impl BackOffice {
         Ok(Clerk::from(&stored))
     }
 
-    /// Issues a credential for the agency API, good for `agency` only: its requests and the
-    /// steps on them. The back office keeps only its hash; it is shown once.
-    pub async fn issue_agency_token(&self, agency: &str) -> Result<String> {
+    /// Issues a credential for the agency API, good for `agency` only (its requests and the
+    /// steps on them) for `valid_for`. The back office keeps only its hash; it is shown once.
+    pub async fn issue_agency_token(
+        &self,
+        agency: &str,
+        valid_for: Duration,
+    ) -> Result<IssuedAgencyCredential> {
         if !is_valid_code(agency) {
             return Err(Error::Invalid(format!(
                 "'{agency}' is not an agency code: use the code of the catalogue"
             )));
         }
+        if valid_for <= Duration::zero() {
+            return Err(Error::Invalid(
+                "an agency credential must be valid for at least one day".into(),
+            ));
+        }
         let mut bytes = [0u8; 32];
         rand::rng().fill(&mut bytes);
         let token = hex(&bytes);
-        self.storage
-            .add_agency_token(agency, &secret_hash(&token), &Utc::now().to_rfc3339())
-            .await?;
-        tracing::info!(agency, "agency credential issued");
-        Ok(token)
+        let hash = secret_hash(&token);
+        let now = Utc::now();
+        let credential = AgencyCredential {
+            id: hash[..12].to_owned(),
+            agency: agency.to_owned(),
+            issued_at: now.to_rfc3339(),
+            expires_at: Some((now + valid_for).to_rfc3339()),
+            revoked_at: None,
+        };
+        self.storage.add_agency_token(&credential, &hash).await?;
+        tracing::info!(agency, credential = %credential.id, "agency credential issued");
+        Ok(IssuedAgencyCredential { credential, token })
     }
 
-    /// The agency an agency credential belongs to.
-    pub async fn agency_of(&self, token: &str) -> Result<Option<String>> {
-        self.storage
+    /// The agency an agency credential is good for; an unknown, revoked or expired one is
+    /// refused, logged (by its id, never its value) and counted.
+    pub async fn agency_of(&self, token: &str) -> Result<String> {
+        let now = Utc::now();
+        let Some(credential) = self
+            .storage
             .agency_by_token(&secret_hash(token.trim()))
+            .await?
+        else {
+            self.refused(Refusal::AgencyCredentialUnknown, None).await;
+            return Err(Error::Unauthorized(
+                "unknown agency credential: ask the administrator for one \
+                 (guichet-backoffice agency token AGENCY)"
+                    .into(),
+            ));
+        };
+        match credential.refusal(now) {
+            None => Ok(credential.agency),
+            Some(refusal) => {
+                self.refused(refusal, Some(&credential.id)).await;
+                let when = match refusal {
+                    Refusal::AgencyCredentialRevoked => format!(
+                        "was revoked at {}",
+                        credential.revoked_at.as_deref().unwrap_or("?")
+                    ),
+                    _ => format!(
+                        "expired at {}",
+                        credential.expires_at.as_deref().unwrap_or("?")
+                    ),
+                };
+                Err(Error::Unauthorized(format!(
+                    "agency credential {} of {} {when}: ask the administrator for a new one \
+                     (guichet-backoffice agency token {})",
+                    credential.id, credential.agency, credential.agency
+                )))
+            }
+        }
+    }
+
+    /// The agency credentials, of one agency or all, newest first; never their values.
+    pub async fn agency_credentials(&self, agency: Option<&str>) -> Result<Vec<AgencyCredential>> {
+        self.storage.agency_credentials(agency).await
+    }
+
+    /// Revokes an agency credential by its id: it is refused from now on.
+    pub async fn revoke_agency_credential(&self, id: &str) -> Result<AgencyCredential> {
+        let credential = self
+            .storage
+            .revoke_agency_credential(id.trim(), &Utc::now().to_rfc3339())
+            .await?;
+        tracing::info!(credential = %credential.id, agency = %credential.agency, "agency credential revoked");
+        Ok(credential)
+    }
+
+    /// Logs and counts a refused credential; `id` names it when it is known (never its value).
+    /// Counting must not hide the refusal: a failure to count is logged and the refusal stands.
+    pub async fn refused(&self, refusal: Refusal, id: Option<&str>) {
+        tracing::warn!(
+            refusal = refusal.as_str(),
+            credential = id.unwrap_or("-"),
+            "credential refused"
+        );
+        if let Err(error) = self
+            .storage
+            .count_refusal(refusal, &Utc::now().to_rfc3339())
             .await
+        {
+            tracing::error!(%error, "the refusal could not be counted");
+        }
     }
 
     /// The device a bearer token belongs to; a revoked device is refused with its own error.
     pub async fn authenticate(&self, token: &str) -> Result<Device> {
-        let device = self
+        let Some(device) = self
             .storage
             .device_by_token(&secret_hash(token.trim()))
             .await?
-            .ok_or_else(|| {
-                Error::Unauthorized("unknown device credential: enrol the device".into())
-            })?;
+        else {
+            self.refused(Refusal::DeviceCredentialUnknown, None).await;
+            return Err(Error::Unauthorized(
+                "unknown device credential (or one replaced by a rotation): enrol the device"
+                    .into(),
+            ));
+        };
         if device.revoked {
+            self.refused(Refusal::DeviceRevoked, Some(&device.code))
+                .await;
             return Err(Error::Revoked {
                 device: device.code,
             });
         }
         Ok(device)
+    }
+
+    /// A new credential for an authenticated device. Its current one keeps working until the
+    /// new one is first used, so an answer lost on the way leaves the device able to sync and
+    /// to ask again.
+    pub async fn rotate_device_token(&self, device: &Device) -> Result<TokenRotation> {
+        let mut bytes = [0u8; 32];
+        rand::rng().fill(&mut bytes);
+        let token = hex(&bytes);
+        self.storage
+            .rotate_device_token(&device.code, &secret_hash(&token))
+            .await?;
+        tracing::info!(device = %device.code, "device credential rotated");
+        Ok(TokenRotation { token })
+    }
+
+    /// Every device's audit standing, the refusals counted and the failed logins reported.
+    pub async fn health(&self) -> Result<FleetHealth> {
+        self.storage.health().await
     }
 
     pub async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>> {
@@ -351,6 +462,27 @@ impl BackOffice {
                 max: MAX_PUSH,
             });
         }
+        let verdict = self
+            .storage
+            .anchor_audit(
+                &device.code,
+                request.audit.as_ref(),
+                &Utc::now().to_rfc3339(),
+            )
+            .await?;
+        let audit_anchor = match verdict {
+            Verdict::Unchecked => None,
+            Verdict::Extends { head } => Some(head.seq),
+            Verdict::NeedsAnchor { seq } => return Err(Error::AuditAnchor { seq }),
+            Verdict::Rewritten { reason } => {
+                self.refused(Refusal::AuditRewritten, Some(&device.code))
+                    .await;
+                return Err(Error::AuditRewritten {
+                    device: device.code.clone(),
+                    reason,
+                });
+            }
+        };
         if let Some(latest) = request.push.iter().map(|e| &e.hlc).max() {
             self.observe(latest);
         }
@@ -363,7 +495,26 @@ impl BackOffice {
             self.keep_recovery_key(&device.code, recovery).await?;
         }
         let done = self.storage.exchange(device, request, &context).await?;
+        let failed_logins = request
+            .push
+            .iter()
+            .zip(&done.results)
+            .filter(|(entry, result)| {
+                matches!(result.outcome, Outcome::Applied { .. })
+                    && matches!(
+                        entry.change,
+                        Change::ClerkSession {
+                            event: SessionEvent::LoginFailed,
+                            ..
+                        }
+                    )
+            })
+            .count();
+        if failed_logins > 0 {
+            tracing::warn!(device = %device.code, failed_logins, "failed logins reported by a device");
+        }
         Ok(ExchangeResponse {
+            audit_anchor,
             results: done.results,
             changes: done.changes,
             cursor: done.cursor,

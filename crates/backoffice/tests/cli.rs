@@ -1,6 +1,6 @@
-//! The `guichet-backoffice clerk` commands, run as the real binary on a SQLite file in a
-//! temporary directory: what they print, and that every refusal says what was wrong and
-//! changes nothing.
+//! The `guichet-backoffice` commands (clerk accounts, agency credentials, the fleet's health,
+//! serve's TLS files), run as the real binary on a SQLite file in a temporary directory: what
+//! they print, and that every refusal says what was wrong and changes nothing.
 
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -353,4 +353,90 @@ fn clerk_commands_refuse_bad_input_and_change_nothing() {
     for (args, stdin, code, needle) in cases {
         office.refused(args, *stdin, *code, needle);
     }
+}
+
+#[test]
+fn agency_credentials_are_listed_revoked_and_counted_in_the_health() {
+    let office = BackOffice::with_centres();
+    let issued = office.ok(
+        &["agency", "token", "civil-registry", "--valid-days", "30"],
+        None,
+    );
+    let token = issued.stdout.trim().to_owned();
+    assert_eq!(token.len(), 64, "{}", issued.stdout);
+    assert!(issued.stderr.contains("expires at"), "{}", issued.stderr);
+
+    let listed = office.ok(&["agency", "credentials"], None);
+    assert!(!listed.stdout.contains(&token), "{}", listed.stdout);
+    let lines: Vec<&str> = listed.stdout.lines().collect();
+    assert!(lines[0].starts_with("ID"), "{}", listed.stdout);
+    assert!(lines[1].contains("civil-registry"), "{}", listed.stdout);
+    assert!(lines[1].contains("valid"), "{}", listed.stdout);
+    let id = lines[1].split_whitespace().next().unwrap().to_owned();
+
+    let revoked = office.ok(&["agency", "revoke", &id], None);
+    assert!(revoked.stdout.contains("is revoked"), "{}", revoked.stdout);
+    let json = office.ok(&["agency", "credentials", "--json"], None);
+    let value: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert!(value[0]["revoked_at"].is_string(), "{value}");
+    let table = office.ok(&["agency", "credentials"], None);
+    assert!(table.stdout.contains("revoked"), "{}", table.stdout);
+
+    let unknown = office.run(&["agency", "revoke", "nope"], None);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown.stderr.contains("no agency credential 'nope'"),
+        "{}",
+        unknown.stderr
+    );
+    let zero = office.run(
+        &["agency", "token", "civil-registry", "--valid-days", "0"],
+        None,
+    );
+    assert_eq!(zero.code, 1);
+    assert!(zero.stderr.contains("--valid-days"), "{}", zero.stderr);
+
+    let health = office.ok(&["health"], None);
+    assert!(
+        health.stdout.contains("0 devices, 0 flagged"),
+        "{}",
+        health.stdout
+    );
+    assert!(
+        health.stdout.contains("agency_credential_revoked: 0"),
+        "{}",
+        health.stdout
+    );
+    let health = office.ok(&["health", "--json"], None);
+    let value: Value = serde_json::from_str(&health.stdout).unwrap();
+    assert_eq!(value["failed_logins"], 0);
+}
+
+#[test]
+fn serve_refuses_tls_files_it_cannot_use_with_the_reason() {
+    let office = BackOffice::with_centres();
+    let missing = office.dir.path().join("absent.crt");
+    let run = office.run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--tls-cert",
+            missing.to_str().unwrap(),
+            "--tls-key",
+            missing.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read the TLS certificate file")
+            && run.stderr.contains("absent.crt"),
+        "{}",
+        run.stderr
+    );
+    // A certificate without its key is a usage error.
+    let run = office.run(&["serve", "--tls-cert", missing.to_str().unwrap()], None);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--tls-key"), "{}", run.stderr);
 }

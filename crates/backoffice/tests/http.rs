@@ -303,9 +303,10 @@ async fn an_agency_credential_reaches_its_own_agency_only() {
     let token = api
         .state
         .office
-        .issue_agency_token("civil-registry")
+        .issue_agency_token("civil-registry", chrono::Duration::days(1))
         .await
-        .unwrap();
+        .unwrap()
+        .token;
     let list = |agency: &str, token: &str| {
         let path = format!("/agency/v1/agencies/{agency}/requests");
         let token = token.to_owned();
@@ -344,7 +345,7 @@ async fn an_agency_credential_reaches_its_own_agency_only() {
     assert!(
         api.state
             .office
-            .issue_agency_token("no such agency")
+            .issue_agency_token("no such agency", chrono::Duration::days(1))
             .await
             .is_err()
     );

@@ -24,6 +24,7 @@ use tempfile::TempDir;
 
 fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
     ExchangeRequest {
+        audit: None,
         push,
         cursor,
         limit: 100,
@@ -617,6 +618,7 @@ async fn story(storage: Arc<dyn Storage>) {
             .exchange(
                 &device_b,
                 &ExchangeRequest {
+                    audit: None,
                     push: Vec::new(),
                     cursor: cursor_b,
                     limit: 2,

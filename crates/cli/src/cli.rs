@@ -177,6 +177,14 @@ pub struct EnrollArgs {
     /// What to call this device on the back office.
     #[arg(long, value_name = "TEXT")]
     pub label: Option<String>,
+    /// Accept a plain http:// back office on another machine (what crosses the network can
+    /// be read on the way). Remembered; the status then warns. Loopback needs no flag.
+    #[arg(long)]
+    pub allow_insecure_http: bool,
+    /// Trust this CA certificate (PEM) for the back office's HTTPS certificate, on top of the
+    /// system's roots: for a back office with a private or self-signed certificate. Remembered.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -190,6 +198,10 @@ pub struct SyncArgs {
     /// Seconds before a call to the back office is given up.
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
+    /// First replace this device's credential with a new one from the back office (kept in
+    /// the credential file; the old one stops working once the new one is used).
+    #[arg(long)]
+    pub rotate_credential: bool,
 }
 
 #[derive(Debug, Args)]

@@ -90,7 +90,13 @@ impl CliError {
             | CliError::AuditBroken(_)
             | CliError::NoDataDir
             | CliError::Render(_) => 1,
-            CliError::Sync(SyncError::Protocol(_) | SyncError::Address(_)) => 2,
+            CliError::Sync(
+                SyncError::Protocol(_)
+                | SyncError::Address(_)
+                | SyncError::InsecureHttp(_)
+                | SyncError::CaCertificate(_)
+                | SyncError::Tls(_),
+            ) => 2,
             CliError::Sync(_) => 1,
             CliError::Report(e) => report_exit(e),
         }
@@ -175,8 +181,11 @@ fn sync_kind(e: &SyncError) -> &'static str {
         SyncError::Offline(_) => "offline",
         SyncError::Revoked(_) => "revoked",
         SyncError::Unauthorized(_) => "unauthorized",
-        SyncError::Refused { .. } => "refused",
+        SyncError::Refused { .. } | SyncError::AuditAnchor { .. } => "refused",
         SyncError::Protocol(_) | SyncError::Address(_) => "protocol",
+        SyncError::InsecureHttp(_) => "insecure_http",
+        SyncError::CaCertificate(_) => "ca_certificate",
+        SyncError::Tls(_) => "tls",
         SyncError::Store(e) => core_kind(e),
     }
 }

@@ -443,3 +443,41 @@ fn ticket_moves_out_of_order() {
         "not being served",
     );
 }
+
+#[test]
+fn plain_http_to_another_machine_is_refused_and_nothing_is_written() {
+    let g = Guichet::demo();
+    let run = g.refused(
+        &[
+            "enroll",
+            "--server",
+            "http://192.0.2.10:8080",
+            "--code",
+            "ABCD-EFGH-JKMN",
+        ],
+        2,
+        "plain http://",
+    );
+    assert!(
+        run.stderr.contains("--allow-insecure-http"),
+        "{}",
+        run.stderr
+    );
+    assert!(!g.data_dir().join("credential.json").exists());
+    // A CA certificate file that cannot be read is refused before any call, too.
+    let absent = g.data_dir().join("absent-ca.pem");
+    g.refused(
+        &[
+            "enroll",
+            "--server",
+            "https://192.0.2.10",
+            "--code",
+            "ABCD-EFGH-JKMN",
+            "--ca-cert",
+            absent.to_str().unwrap(),
+        ],
+        2,
+        "CA certificate",
+    );
+    assert!(!g.data_dir().join("credential.json").exists());
+}

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::{
     ApiError, Change, EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, Outcome,
-    Pulled, VouchRequest, VouchResponse,
+    Pulled, TokenRotation, VouchRequest, VouchResponse,
 };
 
 /// Where the committed copy lives, from the workspace root.
@@ -24,6 +24,7 @@ pub const MESSAGES: &[&str] = &[
     "ExchangeResponse",
     "VouchRequest",
     "VouchResponse",
+    "TokenRotation",
     "ApiError",
 ];
 
@@ -36,6 +37,7 @@ pub fn document() -> Value {
     generator.subschema_for::<ExchangeResponse>();
     generator.subschema_for::<VouchRequest>();
     generator.subschema_for::<VouchResponse>();
+    generator.subschema_for::<TokenRotation>();
     generator.subschema_for::<ApiError>();
     generator.subschema_for::<Change>();
     generator.subschema_for::<Outcome>();
@@ -47,8 +49,9 @@ pub fn document() -> Value {
         "description": format!(
             "Generated from crates/protocol (guichet_protocol::schema::document); the prose is in \
              schema/sync-protocol.md. Requests: EnrollRequest to POST {base}/enroll, \
-             ExchangeRequest to POST {base}/exchange, VouchRequest to POST {base}/vouch. Answers: \
-             EnrollResponse, ExchangeResponse, VouchResponse; every error is an ApiError.",
+             ExchangeRequest to POST {base}/exchange, VouchRequest to POST {base}/vouch, an \
+             empty body to POST {base}/token. Answers: EnrollResponse, ExchangeResponse, \
+             VouchResponse, TokenRotation; every error is an ApiError.",
             base = crate::BASE_PATH
         ),
         "$defs": definitions,

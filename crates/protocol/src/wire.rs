@@ -5,6 +5,7 @@
 //!   pull one page.
 //! - `POST /sync/v1/vouch`: a clerk's name and password, checked here, for their first login
 //!   on a device (whose key slots do not know them yet): the answer opens the device.
+//! - `POST /sync/v1/token` (authenticated): a new credential for the device (`TokenRotation`).
 //!
 //! Errors are a status code and an `ApiError` body with a stable machine-readable code.
 
@@ -82,6 +83,10 @@ pub struct ExchangeRequest {
     /// encrypted since its enrolment): sent until an exchange succeeds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovery_key: Option<String>,
+    /// The head of the device's audit chain, so that the back office can tell when a trail it
+    /// saw was cut short or rewritten. Devices before this field send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditClaim>,
 }
 
 /// A clerk's first login on a device: the back office checks the password and vouches.
@@ -99,6 +104,34 @@ pub struct VouchRequest {
 pub struct VouchResponse {
     pub account: Account,
     pub recovery_key: String,
+}
+
+/// One event of a device's audit chain, named by its place and its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditPoint {
+    /// The event's place in the device's chain, from 1.
+    pub seq: u64,
+    /// The event's SHA-256 hash, 64 lowercase hex digits.
+    pub hash: String,
+}
+
+/// What a device says of its audit chain with each exchange.
+///
+/// The back office keeps the last head it accepted from each device. A head with a lower `seq`
+/// than that one, or the same `seq` with another hash, is a trail cut short or rewritten. A
+/// head beyond it must come with `anchor`: the device's event at the `seq` the back office
+/// holds (`ExchangeResponse::audit_anchor`, or `ErrorBody::audit_anchor` when it asks again),
+/// whose hash must be the one it saw. Since every event's hash covers the one before, an equal
+/// hash there proves the whole trail up to it is the one the back office saw.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditClaim {
+    /// The device's last audit event.
+    pub head: AuditPoint,
+    /// The device's event at the place the back office last acknowledged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<AuditPoint>,
 }
 
 /// What became of one pushed entry.
@@ -188,6 +221,18 @@ pub struct ExchangeResponse {
     pub more: bool,
     /// The back office's clock, so the device's clock can order after it.
     pub server_hlc: HlcStamp,
+    /// The place in the device's audit chain the back office now holds as its head: the
+    /// device sends its event at this place as `AuditClaim::anchor` next time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_anchor: Option<u64>,
+}
+
+/// A new device credential, answered by `POST /sync/v1/token`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TokenRotation {
+    /// The device's new credential. The old one stays valid until the new one is first used,
+    /// so an answer lost on the way costs nothing; from then on the old one is refused.
+    pub token: String,
 }
 
 /// The body of every error response.
@@ -200,6 +245,10 @@ pub struct ApiError {
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
+    /// With `audit_anchor`: the place in the device's audit chain whose event the back office
+    /// wants to see (as `AuditClaim::anchor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_anchor: Option<u64>,
 }
 
 /// Stable codes: clients decide on these, never on the message.
@@ -223,6 +272,12 @@ pub enum ErrorCode {
     Conflict,
     /// The server failed; the client retries later.
     Internal,
+    /// The device's audit trail no longer extends the one the back office saw (cut short or
+    /// rewritten): nothing is applied, and the device is flagged for the administrators.
+    AuditRewritten,
+    /// The device's audit head goes beyond the one the back office holds but did not show the
+    /// event at that place (`ErrorBody::audit_anchor`): the device sends it and tries again.
+    AuditAnchor,
 }
 
 #[cfg(test)]

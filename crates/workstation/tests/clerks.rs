@@ -340,6 +340,7 @@ fn an_enrolled_device_takes_its_accounts_from_the_back_office() {
     b.ws.apply_exchange(
         &[],
         &ExchangeResponse {
+            audit_anchor: None,
             results: vec![],
             changes: vec![pulled(1, account("nikos", Role::Clerk, true))],
             cursor: 1,
@@ -369,6 +370,7 @@ fn an_enrolled_device_takes_its_accounts_from_the_back_office() {
     b.ws.apply_exchange(
         &[],
         &ExchangeResponse {
+            audit_anchor: None,
             results: vec![],
             changes: vec![pulled(2, account("nikos", Role::Clerk, false))],
             cursor: 2,

@@ -64,6 +64,7 @@ fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
     b.ws.apply_exchange(
         &push,
         &ExchangeResponse {
+            audit_anchor: None,
             results,
             changes: vec![],
             cursor: last as u64 + 1,

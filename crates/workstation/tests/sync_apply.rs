@@ -47,6 +47,7 @@ fn outcomes_decisions_and_cursor_land_together() {
 
     // Answers out of step with what was pushed are refused whole.
     let short = ExchangeResponse {
+        audit_anchor: None,
         results: vec![],
         changes: vec![],
         cursor: 9,
@@ -59,6 +60,7 @@ fn outcomes_decisions_and_cursor_land_together() {
 
     let ahead = b.ws.now().wall.timestamp_millis() as u64 + 6 * 3_600_000;
     let answer = ExchangeResponse {
+        audit_anchor: None,
         results: vec![
             PushResult {
                 id: push[0].id.clone(),
@@ -182,12 +184,12 @@ fn the_device_credential_is_kept_encrypted_with_the_data() {
     assert_eq!(credential.token, "secret");
     assert_eq!(credential.device_code, "ATH-01-W1");
     // Nothing beside the database holds it, and the database's bytes do not show it.
+    drop(b.ws);
     let files: Vec<_> = std::fs::read_dir(b.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert!(!files.iter().any(|f| f.contains("credential")), "{files:?}");
-    drop(b.ws);
     for file in &files {
         let bytes = std::fs::read(b.dir.path().join(file)).unwrap();
         assert!(

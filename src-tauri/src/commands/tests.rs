@@ -393,6 +393,13 @@ fn errors() -> Vec<ErrorView> {
             },
             SyncError::Protocol("expected value at line 1".into()),
             SyncError::Address("localhost:8080".into()),
+            SyncError::AuditAnchor {
+                seq: 42,
+                message: "send the device's audit event 42".into(),
+            },
+            SyncError::InsecureHttp("http://192.0.2.10:8080".into()),
+            SyncError::CaCertificate("no certificate in it".into()),
+            SyncError::Tls("invalid peer certificate: UnknownIssuer".into()),
         ]
         .map(ErrorView::from),
     );

@@ -14,12 +14,16 @@ use guichet_domain::account::Account;
 use guichet_domain::catalogue::Catalogue;
 use guichet_domain::citizen::NationalIdScheme;
 use guichet_domain::request::Action;
-use guichet_protocol::{ExchangeRequest, PulledChange, PushResult};
+use guichet_protocol::{AuditClaim, ExchangeRequest, PulledChange, PushResult};
 
 pub use self::postgres::PostgresStorage;
 pub use self::sqlite::SqliteStorage;
+use crate::anchor::Verdict;
 use crate::error::{Error, Result};
-use crate::model::{AccountChange, Center, ClerkAccount, Device, ServerRequest, Stamp};
+use crate::model::{
+    AccountChange, AgencyCredential, Center, ClerkAccount, Device, FleetHealth, Refusal,
+    ServerRequest, Stamp,
+};
 
 /// The most changes one pull returns, whatever the device asks for.
 pub const MAX_PULL: u32 = 1000;
@@ -58,6 +62,11 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         "0006_device_recovery.sql",
         include_str!("../../../../schema/backoffice-sqlite/0006_device_recovery.sql"),
     ),
+    (
+        7,
+        "0007_credentials_and_audit_heads.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0007_credentials_and_audit_heads.sql"),
+    ),
 ];
 
 pub const POSTGRES_MIGRATIONS: &[Migration] = &[
@@ -90,6 +99,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         6,
         "0006_device_recovery.sql",
         include_str!("../../../../schema/backoffice-postgres/0006_device_recovery.sql"),
+    ),
+    (
+        7,
+        "0007_credentials_and_audit_heads.sql",
+        include_str!("../../../../schema/backoffice-postgres/0007_credentials_and_audit_heads.sql"),
     ),
 ];
 
@@ -136,6 +150,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         label: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(Center, Device)>;
+    /// The device holding this credential: its current one, or the one before a rotation
+    /// until the new one is first used.
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>>;
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>>;
     async fn revoke_device(&self, code: &str) -> Result<Device>;
@@ -163,10 +179,34 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         at: &Stamp,
     ) -> Result<ClerkAccount>;
 
-    /// Keeps the hash of a credential of the agency API, good for `agency` only.
-    async fn add_agency_token(&self, agency: &str, token_hash: &str, at: &str) -> Result<()>;
-    /// The agency an agency credential belongs to.
-    async fn agency_by_token(&self, token_hash: &str) -> Result<Option<String>>;
+    /// Keeps the hash of a credential of the agency API, good for its agency only.
+    async fn add_agency_token(&self, credential: &AgencyCredential, token_hash: &str)
+    -> Result<()>;
+    /// The agency credential with this hash, revoked or expired ones included.
+    async fn agency_by_token(&self, token_hash: &str) -> Result<Option<AgencyCredential>>;
+    /// The agency credentials, of one agency or all, newest first.
+    async fn agency_credentials(&self, agency: Option<&str>) -> Result<Vec<AgencyCredential>>;
+    /// Revokes an agency credential by its id; revoking it again keeps the first date.
+    async fn revoke_agency_credential(&self, id: &str, at: &str) -> Result<AgencyCredential>;
+
+    /// Gives a device a new credential. The one it holds now stays valid until the new one is
+    /// first used (`device_by_token` then forgets it); one rotated before that is dropped.
+    async fn rotate_device_token(&self, device: &str, token_hash: &str) -> Result<()>;
+
+    /// Judges a device's audit claim against the head held for it (`anchor::judge`) and, in
+    /// the same transaction, keeps the new head when it extends, or flags the device when it
+    /// does not.
+    async fn anchor_audit(
+        &self,
+        device: &str,
+        claim: Option<&AuditClaim>,
+        at: &str,
+    ) -> Result<Verdict>;
+
+    /// Counts one refusal of `kind`.
+    async fn count_refusal(&self, kind: Refusal, at: &str) -> Result<()>;
+    /// Every device's audit standing, the refusals counted, the failed logins reported.
+    async fn health(&self) -> Result<FleetHealth>;
 
     /// Applies a push and returns the next page for the device's centre, in one transaction.
     async fn exchange(

@@ -20,7 +20,7 @@ use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptPrefix;
 use guichet_domain::request::Action;
-use guichet_protocol::{ExchangeRequest, Pulled, PulledChange};
+use guichet_protocol::{AuditClaim, AuditPoint, ExchangeRequest, Pulled, PulledChange};
 use tokio::sync::Mutex;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement, Transaction};
@@ -30,8 +30,12 @@ use super::{
     ACCOUNT_COLUMNS, ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, RawAccount, Storage,
     account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit,
 };
+use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
-use crate::model::{AccountChange, Center, ClerkAccount, Device, RefundRow, ServerRequest, Stamp};
+use crate::model::{
+    AccountChange, AgencyCredential, Center, ClerkAccount, Device, DeviceHealth, FleetHealth,
+    RefundRow, Refusal, RefusalCount, ServerRequest, Stamp,
+};
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
 };
@@ -319,6 +323,18 @@ fn to_device(row: &Row) -> Result<Device> {
         label: row.try_get(3)?,
         revoked: row.try_get(4)?,
         enrolled_at: row.try_get(5)?,
+    })
+}
+
+const AGENCY_CREDENTIAL_COLUMNS: &str = "id, agency, issued_at, expires_at, revoked_at";
+
+fn to_agency_credential(row: &Row) -> Result<AgencyCredential> {
+    Ok(AgencyCredential {
+        id: row.try_get(0)?,
+        agency: row.try_get(1)?,
+        issued_at: row.try_get(2)?,
+        expires_at: row.try_get(3)?,
+        revoked_at: row.try_get(4)?,
     })
 }
 
@@ -1053,7 +1069,17 @@ impl Storage for PostgresStorage {
         let client = self.client().await;
         client
             .query_opt(
-                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = $1"),
+                // The new credential in use: the one before the rotation is no longer needed.
+                // The SELECT sees the rows as they were before the UPDATE, which is all it needs.
+                &format!(
+                    "WITH settled AS (
+                        UPDATE devices SET previous_token_hash = NULL
+                        WHERE token_hash = $1 AND previous_token_hash IS NOT NULL
+                        RETURNING code
+                     )
+                     SELECT {DEVICE_COLUMNS} FROM devices
+                     WHERE token_hash = $1 OR previous_token_hash = $1"
+                ),
                 &[&token_hash],
             )
             .await?
@@ -1156,27 +1182,214 @@ impl Storage for PostgresStorage {
         Ok(next)
     }
 
-    async fn add_agency_token(&self, agency: &str, token_hash: &str, at: &str) -> Result<()> {
+    async fn add_agency_token(
+        &self,
+        credential: &AgencyCredential,
+        token_hash: &str,
+    ) -> Result<()> {
         let client = self.client().await;
         client
             .execute(
-                "INSERT INTO agency_tokens (token_hash, agency, issued_at) VALUES ($1, $2, $3)",
-                &[&token_hash, &agency, &at],
+                "INSERT INTO agency_tokens (token_hash, agency, issued_at, id, expires_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &token_hash,
+                    &credential.agency,
+                    &credential.issued_at,
+                    &credential.id,
+                    &credential.expires_at,
+                ],
             )
             .await?;
         Ok(())
     }
 
-    async fn agency_by_token(&self, token_hash: &str) -> Result<Option<String>> {
+    async fn agency_by_token(&self, token_hash: &str) -> Result<Option<AgencyCredential>> {
         let client = self.client().await;
-        Ok(client
+        client
             .query_opt(
-                "SELECT agency FROM agency_tokens WHERE token_hash = $1",
+                &format!(
+                    "SELECT {AGENCY_CREDENTIAL_COLUMNS} FROM agency_tokens WHERE token_hash = $1"
+                ),
                 &[&token_hash],
             )
             .await?
-            .map(|row| row.try_get(0))
-            .transpose()?)
+            .as_ref()
+            .map(to_agency_credential)
+            .transpose()
+    }
+
+    async fn agency_credentials(&self, agency: Option<&str>) -> Result<Vec<AgencyCredential>> {
+        let client = self.client().await;
+        client
+            .query(
+                &format!(
+                    "SELECT {AGENCY_CREDENTIAL_COLUMNS} FROM agency_tokens
+                     WHERE $1::TEXT IS NULL OR agency = $1 ORDER BY issued_at DESC, id"
+                ),
+                &[&agency],
+            )
+            .await?
+            .iter()
+            .map(to_agency_credential)
+            .collect()
+    }
+
+    async fn revoke_agency_credential(&self, id: &str, at: &str) -> Result<AgencyCredential> {
+        let client = self.client().await;
+        client
+            .query_opt(
+                &format!(
+                    "UPDATE agency_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1
+                     RETURNING {AGENCY_CREDENTIAL_COLUMNS}"
+                ),
+                &[&id, &at],
+            )
+            .await?
+            .as_ref()
+            .map(to_agency_credential)
+            .transpose()?
+            .ok_or_else(|| Error::UnknownAgencyCredential { id: id.to_owned() })
+    }
+
+    async fn rotate_device_token(&self, device: &str, token_hash: &str) -> Result<()> {
+        let client = self.client().await;
+        let updated = client
+            .execute(
+                "UPDATE devices SET previous_token_hash = coalesce(previous_token_hash, token_hash),
+                    token_hash = $2
+                 WHERE code = $1",
+                &[&device, &token_hash],
+            )
+            .await?;
+        if updated == 0 {
+            return Err(Error::not_found("device", device));
+        }
+        Ok(())
+    }
+
+    async fn anchor_audit(
+        &self,
+        device: &str,
+        claim: Option<&AuditClaim>,
+        at: &str,
+    ) -> Result<Verdict> {
+        let mut client = self.client().await;
+        let tx = client.transaction().await?;
+        // The device's row is the lock: two exchanges of one device are judged one by one.
+        tx.execute(
+            "SELECT 1 FROM devices WHERE code = $1 FOR UPDATE",
+            &[&device],
+        )
+        .await?;
+        let held = tx
+            .query_opt(
+                "SELECT head_seq, head_hash FROM device_audit WHERE device = $1",
+                &[&device],
+            )
+            .await?
+            .map(|row| -> Result<AuditPoint> {
+                Ok(AuditPoint {
+                    seq: u64::try_from(row.try_get::<_, i64>(0)?).map_err(corrupt)?,
+                    hash: row.try_get(1)?,
+                })
+            })
+            .transpose()?;
+        let verdict = judge(held.as_ref(), claim)?;
+        match &verdict {
+            Verdict::Extends { head } => {
+                let seq = i64::try_from(head.seq)
+                    .map_err(|_| Error::Invalid("the audit head's place is out of range".into()))?;
+                tx.execute(
+                    "INSERT INTO device_audit (device, head_seq, head_hash, seen_at)
+                     VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (device) DO UPDATE SET head_seq = excluded.head_seq,
+                        head_hash = excluded.head_hash, seen_at = excluded.seen_at",
+                    &[&device, &seq, &head.hash, &at],
+                )
+                .await?;
+            }
+            Verdict::Rewritten { reason } => {
+                tx.execute(
+                    "UPDATE device_audit SET flagged_at = coalesce(flagged_at, $2),
+                        flag = coalesce(flag, $3)
+                     WHERE device = $1",
+                    &[&device, &at, reason],
+                )
+                .await?;
+            }
+            Verdict::Unchecked | Verdict::NeedsAnchor { .. } => {}
+        }
+        tx.commit().await?;
+        Ok(verdict)
+    }
+
+    async fn count_refusal(&self, kind: Refusal, at: &str) -> Result<()> {
+        let client = self.client().await;
+        client
+            .execute(
+                "INSERT INTO security_refusals (kind, count, last_at) VALUES ($1, 1, $2)
+                 ON CONFLICT (kind) DO UPDATE SET count = security_refusals.count + 1,
+                    last_at = excluded.last_at",
+                &[&kind.as_str(), &at],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn health(&self) -> Result<FleetHealth> {
+        let client = self.client().await;
+        let count = |value: i64| u64::try_from(value).map_err(corrupt);
+        let devices = client
+            .query(
+                "SELECT d.code, d.center, d.revoked, a.head_seq, a.seen_at, a.flag, a.flagged_at
+                 FROM devices d LEFT JOIN device_audit a ON a.device = d.code
+                 ORDER BY d.center, d.code",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(DeviceHealth {
+                    device: row.try_get(0)?,
+                    center: row.try_get(1)?,
+                    revoked: row.try_get(2)?,
+                    audit_seq: row.try_get::<_, Option<i64>>(3)?.map(count).transpose()?,
+                    audit_seen_at: row.try_get(4)?,
+                    flag: row.try_get(5)?,
+                    flagged_at: row.try_get(6)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let refusals = client
+            .query(
+                "SELECT kind, count, last_at FROM security_refusals ORDER BY kind",
+                &[],
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(RefusalCount {
+                    kind: row.try_get(0)?,
+                    count: count(row.try_get(1)?)?,
+                    last_at: row.try_get(2)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let failed_logins = count(
+            client
+                .query_one(
+                    "SELECT count(*) FROM session_events WHERE event = 'login_failed'",
+                    &[],
+                )
+                .await?
+                .try_get(0)?,
+        )?;
+        Ok(FleetHealth {
+            devices,
+            refusals,
+            failed_logins,
+        })
     }
 
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>> {

@@ -15,15 +15,19 @@ use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptPrefix;
 use guichet_domain::request::{Action, RequestStatus};
-use guichet_protocol::{ExchangeRequest, Pulled, PulledChange};
+use guichet_protocol::{AuditClaim, AuditPoint, ExchangeRequest, Pulled, PulledChange};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{
     ACCOUNT_COLUMNS, ExchangeContext, Exchanged, RawAccount, SQLITE_MIGRATIONS, Storage,
     account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit,
 };
+use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
-use crate::model::{AccountChange, Center, ClerkAccount, Device, ServerRequest, Stamp};
+use crate::model::{
+    AccountChange, AgencyCredential, Center, ClerkAccount, Device, DeviceHealth, FleetHealth,
+    Refusal, RefusalCount, ServerRequest, Stamp,
+};
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
 };
@@ -131,6 +135,18 @@ fn to_device((code, center, prefix, label, revoked, enrolled_at): DeviceRow) -> 
         label,
         revoked,
         enrolled_at,
+    })
+}
+
+const AGENCY_CREDENTIAL_COLUMNS: &str = "id, agency, issued_at, expires_at, revoked_at";
+
+fn agency_credential_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgencyCredential> {
+    Ok(AgencyCredential {
+        id: r.get(0)?,
+        agency: r.get(1)?,
+        issued_at: r.get(2)?,
+        expires_at: r.get(3)?,
+        revoked_at: r.get(4)?,
     })
 }
 
@@ -793,8 +809,17 @@ impl Storage for SqliteStorage {
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>> {
         let token_hash = token_hash.to_owned();
         self.run(move |conn| {
+            // The new credential in use: the one before the rotation is no longer needed.
+            conn.execute(
+                "UPDATE devices SET previous_token_hash = NULL
+                 WHERE token_hash = ?1 AND previous_token_hash IS NOT NULL",
+                [&token_hash],
+            )?;
             conn.query_row(
-                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE token_hash = ?1"),
+                &format!(
+                    "SELECT {DEVICE_COLUMNS} FROM devices
+                     WHERE token_hash = ?1 OR previous_token_hash = ?1"
+                ),
                 [&token_hash],
                 device_row,
             )
@@ -902,28 +927,195 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn add_agency_token(&self, agency: &str, token_hash: &str, at: &str) -> Result<()> {
-        let (agency, token_hash, at) = (agency.to_owned(), token_hash.to_owned(), at.to_owned());
+    async fn add_agency_token(
+        &self,
+        credential: &AgencyCredential,
+        token_hash: &str,
+    ) -> Result<()> {
+        let (credential, token_hash) = (credential.clone(), token_hash.to_owned());
         self.run(move |conn| {
             conn.execute(
-                "INSERT INTO agency_tokens (token_hash, agency, issued_at) VALUES (?1, ?2, ?3)",
-                params![token_hash, agency, at],
+                "INSERT INTO agency_tokens (token_hash, agency, issued_at, id, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    token_hash,
+                    credential.agency,
+                    credential.issued_at,
+                    credential.id,
+                    credential.expires_at
+                ],
             )?;
             Ok(())
         })
         .await
     }
 
-    async fn agency_by_token(&self, token_hash: &str) -> Result<Option<String>> {
+    async fn agency_by_token(&self, token_hash: &str) -> Result<Option<AgencyCredential>> {
         let token_hash = token_hash.to_owned();
         self.run(move |conn| {
             Ok(conn
                 .query_row(
-                    "SELECT agency FROM agency_tokens WHERE token_hash = ?1",
+                    &format!("SELECT {AGENCY_CREDENTIAL_COLUMNS} FROM agency_tokens WHERE token_hash = ?1"),
                     [&token_hash],
-                    |r| r.get(0),
+                    agency_credential_row,
                 )
                 .optional()?)
+        })
+        .await
+    }
+
+    async fn agency_credentials(&self, agency: Option<&str>) -> Result<Vec<AgencyCredential>> {
+        let agency = agency.map(str::to_owned);
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {AGENCY_CREDENTIAL_COLUMNS} FROM agency_tokens
+                 WHERE ?1 IS NULL OR agency = ?1 ORDER BY issued_at DESC, id"
+            ))?;
+            let rows = stmt
+                .query_map([&agency], agency_credential_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(rows)
+        })
+        .await
+    }
+
+    async fn revoke_agency_credential(&self, id: &str, at: &str) -> Result<AgencyCredential> {
+        let (id, at) = (id.to_owned(), at.to_owned());
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE agency_tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
+                params![id, at],
+            )?;
+            conn.query_row(
+                &format!("SELECT {AGENCY_CREDENTIAL_COLUMNS} FROM agency_tokens WHERE id = ?1"),
+                [&id],
+                agency_credential_row,
+            )
+            .optional()?
+            .ok_or(Error::UnknownAgencyCredential { id })
+        })
+        .await
+    }
+
+    async fn rotate_device_token(&self, device: &str, token_hash: &str) -> Result<()> {
+        let (device, token_hash) = (device.to_owned(), token_hash.to_owned());
+        self.run(move |conn| {
+            let updated = conn.execute(
+                "UPDATE devices SET previous_token_hash = coalesce(previous_token_hash, token_hash),
+                    token_hash = ?2
+                 WHERE code = ?1",
+                params![device, token_hash],
+            )?;
+            if updated == 0 {
+                return Err(Error::not_found("device", device));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn anchor_audit(
+        &self,
+        device: &str,
+        claim: Option<&AuditClaim>,
+        at: &str,
+    ) -> Result<Verdict> {
+        let (device, claim, at) = (device.to_owned(), claim.cloned(), at.to_owned());
+        self.run(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let held = tx
+                .query_row(
+                    "SELECT head_seq, head_hash FROM device_audit WHERE device = ?1",
+                    [&device],
+                    |r| {
+                        Ok(AuditPoint {
+                            seq: r.get(0)?,
+                            hash: r.get(1)?,
+                        })
+                    },
+                )
+                .optional()?;
+            let verdict = judge(held.as_ref(), claim.as_ref())?;
+            match &verdict {
+                Verdict::Extends { head } => {
+                    tx.execute(
+                        "INSERT INTO device_audit (device, head_seq, head_hash, seen_at)
+                         VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (device) DO UPDATE SET head_seq = excluded.head_seq,
+                            head_hash = excluded.head_hash, seen_at = excluded.seen_at",
+                        params![device, head.seq, head.hash, at],
+                    )?;
+                }
+                Verdict::Rewritten { reason } => {
+                    tx.execute(
+                        "UPDATE device_audit SET flagged_at = coalesce(flagged_at, ?2),
+                            flag = coalesce(flag, ?3)
+                         WHERE device = ?1",
+                        params![device, at, reason],
+                    )?;
+                }
+                Verdict::Unchecked | Verdict::NeedsAnchor { .. } => {}
+            }
+            tx.commit()?;
+            Ok(verdict)
+        })
+        .await
+    }
+
+    async fn count_refusal(&self, kind: Refusal, at: &str) -> Result<()> {
+        let at = at.to_owned();
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO security_refusals (kind, count, last_at) VALUES (?1, 1, ?2)
+                 ON CONFLICT (kind) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
+                params![kind.as_str(), at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn health(&self) -> Result<FleetHealth> {
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT d.code, d.center, d.revoked, a.head_seq, a.seen_at, a.flag, a.flagged_at
+                 FROM devices d LEFT JOIN device_audit a ON a.device = d.code
+                 ORDER BY d.center, d.code",
+            )?;
+            let devices = stmt
+                .query_map([], |r| {
+                    Ok(DeviceHealth {
+                        device: r.get(0)?,
+                        center: r.get(1)?,
+                        revoked: r.get(2)?,
+                        audit_seq: r.get(3)?,
+                        audit_seen_at: r.get(4)?,
+                        flag: r.get(5)?,
+                        flagged_at: r.get(6)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut stmt =
+                conn.prepare("SELECT kind, count, last_at FROM security_refusals ORDER BY kind")?;
+            let refusals = stmt
+                .query_map([], |r| {
+                    Ok(RefusalCount {
+                        kind: r.get(0)?,
+                        count: r.get(1)?,
+                        last_at: r.get(2)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let failed_logins = conn.query_row(
+                "SELECT count(*) FROM session_events WHERE event = 'login_failed'",
+                [],
+                |r| r.get(0),
+            )?;
+            Ok(FleetHealth {
+                devices,
+                refusals,
+                failed_logins,
+            })
         })
         .await
     }

@@ -8,6 +8,7 @@ use guichet_domain::catalogue::Catalogue;
 use guichet_domain::queue::Counter;
 use guichet_workstation::Workstation;
 use guichet_workstation::store::{CatalogueLoad, Config, NewClerk, OutboxState, Setup};
+use guichet_workstation::sync::plain_to_another_machine;
 use serde::Serialize;
 
 use crate::cli::SetupArgs;
@@ -159,6 +160,8 @@ struct SyncStatus {
     server: Option<String>,
     last_success: Option<String>,
     last_error: Option<String>,
+    /// Plain http:// to another machine, as allowed at enrolment.
+    insecure: bool,
     message: String,
 }
 
@@ -180,16 +183,23 @@ pub fn status(ws: &Workstation, dir: &Path) -> Result<Report> {
                 server: None,
                 last_success: None,
                 last_error: None,
+                insecure: false,
                 message: "no back office configured (standalone)".into(),
             },
             Some(p) => SyncStatus {
                 configured: true,
+                insecure: plain_to_another_machine(&p.server_url),
                 message: match (&p.last_error, &p.last_success) {
                     (Some(e), _) => format!("{}: last attempt failed: {e}", p.server_url),
                     (None, Some(at)) => format!("{}: last synced {at}", p.server_url),
                     (None, None) => {
                         format!("{}: never synced yet; run `guichet sync`", p.server_url)
                     }
+                } + if plain_to_another_machine(&p.server_url) {
+                    " (warning: plain http:// to another machine, what crosses the network can \
+                     be read on the way)"
+                } else {
+                    ""
                 },
                 server: Some(p.server_url),
                 last_success: p.last_success,

@@ -5,21 +5,45 @@ use std::time::Duration;
 
 use guichet_domain::text::english_plural;
 use guichet_workstation::Workstation;
-use guichet_workstation::sync::{self, BackOffice, Progress, SyncError, SyncReport, sync_once};
+use guichet_workstation::sync::{
+    self, BackOffice, Link, Progress, SyncError, SyncReport, rotate_credential, sync_once,
+};
 use serde::Serialize;
 
 use crate::cli::{EnrollArgs, SyncArgs};
 use crate::error::Result;
 use crate::output::{Report, fields, to_stderr};
 
+/// What `enroll` and `sync` say when the link is plain HTTP to another machine.
+const INSECURE_WARNING: &str = "warning: the back office is reached over plain http:// (allowed \
+     at enrolment): what crosses the network can be read on the way\n";
+
 /// The time an enrolment call may take.
 const ENROLL_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn enroll(ws: &mut Workstation, args: &EnrollArgs) -> Result<Report> {
-    let office = BackOffice::new(&args.server, None, ENROLL_TIMEOUT)?;
+    let ca_cert = args
+        .ca_cert
+        .as_ref()
+        .map(|path| {
+            std::fs::read_to_string(path).map_err(|e| {
+                SyncError::CaCertificate(format!("cannot read {}: {e}", path.display()))
+            })
+        })
+        .transpose()?;
+    let link = Link {
+        allow_insecure_http: args.allow_insecure_http,
+        ca_cert,
+    };
+    // Checked before anything is written: a refused address leaves this device as it was.
+    let office = BackOffice::with_link(&args.server, None, ENROLL_TIMEOUT, &link)?;
     let (enrolled, recovery) =
         runtime()?.block_on(sync::enroll(&office, &args.code, args.label.as_deref()))?;
     ws.enroll(&enrolled, office.base_url(), &[], &recovery)?;
+    ws.set_link(&link)?;
+    if office.is_insecure() {
+        to_stderr(INSECURE_WARNING);
+    }
     #[derive(Serialize)]
     struct Enrolled<'a> {
         server: &'a str,
@@ -53,13 +77,16 @@ pub fn enroll(ws: &mut Workstation, args: &EnrollArgs) -> Result<Report> {
 }
 
 pub fn sync(ws: &mut Workstation, args: &SyncArgs, json: bool) -> Result<Report> {
-    let credential = ws.credential()?.ok_or(SyncError::NotEnrolled)?;
-    let office = BackOffice::new(
-        &credential.server_url,
-        Some(credential.token),
-        Duration::from_secs(args.timeout.max(1)),
-    )?;
+    let mut credential = ws.credential()?.ok_or(SyncError::NotEnrolled)?;
+    let mut office = credential.back_office(Duration::from_secs(args.timeout.max(1)))?;
+    if office.is_insecure() {
+        to_stderr(INSECURE_WARNING);
+    }
     let rt = runtime()?;
+    if args.rotate_credential {
+        rt.block_on(rotate_credential(ws, &mut credential, &mut office))?;
+        to_stderr("this device's credential was replaced with a new one\n");
+    }
     let show = |p: Progress| {
         if !json {
             to_stderr(&format!(

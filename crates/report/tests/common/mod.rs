@@ -180,6 +180,7 @@ pub fn busy_day() -> Day {
     d.ws.apply_exchange(
         &[],
         &ExchangeResponse {
+            audit_anchor: None,
             results: vec![],
             changes: vec![],
             cursor: 0,
@@ -294,6 +295,7 @@ pub fn busy_day() -> Day {
     d.ws.apply_exchange(
         &pushed,
         &ExchangeResponse {
+            audit_anchor: None,
             results,
             changes: vec![],
             cursor: pushed.len() as u64,
@@ -327,6 +329,7 @@ pub fn busy_day() -> Day {
     d.ws.apply_exchange(
         &[],
         &ExchangeResponse {
+            audit_anchor: None,
             results: vec![],
             changes: vec![
                 decision(

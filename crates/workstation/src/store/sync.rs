@@ -12,7 +12,8 @@ use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::queue::Counter;
 use guichet_domain::request::Party;
 use guichet_protocol::{
-    Change, EnrollResponse, ExchangeResponse, Outcome, Pulled, PulledChange, PushEntry,
+    AuditClaim, AuditPoint, Change, EnrollResponse, ExchangeResponse, Outcome, Pulled,
+    PulledChange, PushEntry,
 };
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -21,7 +22,7 @@ use super::audit::OutboxState;
 use super::requests::timeline_entry;
 use super::{ActionTx, Setup, Workstation};
 use crate::error::{Error, Result};
-use crate::sync::Credential;
+use crate::sync::{Credential, Link};
 
 /// Where this workstation stands with its back office.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +45,10 @@ pub struct ExchangeApplied {
     /// Pulled moves older than a move of this device the back office accepted: shown as
     /// conflicts, their status not taken.
     pub superseded: u32,
+    /// The place in this device's audit chain the back office holds as its head after this
+    /// exchange; the next exchange shows the event there (`AuditClaim::anchor`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_anchor: Option<u64>,
 }
 
 impl Workstation {
@@ -123,11 +128,27 @@ impl Workstation {
                 .query_row("SELECT token FROM sync_state WHERE id = 1", [], |r| {
                     r.get(0)
                 })?;
+        let link = self.vault.label()?.map(|l| l.link).unwrap_or_default();
         Ok(token.map(|token| Credential {
             server_url: point.server_url,
             device_code: self.config().map(|c| c.device_code).unwrap_or_default(),
             token,
+            link,
         }))
+    }
+
+    /// Remembers how this device reaches its back office (said at enrolment).
+    pub fn set_link(&mut self, link: &Link) -> Result<()> {
+        let mut label = self.vault.label()?.ok_or(Error::NotSetUp)?;
+        label.link = link.clone();
+        self.vault.set_label(label)
+    }
+
+    /// Keeps a new device credential (after a rotation).
+    pub fn set_token(&mut self, token: &str) -> Result<()> {
+        self.conn()?
+            .execute("UPDATE sync_state SET token = ?1 WHERE id = 1", [token])?;
+        Ok(())
     }
 
     /// A recovery key the back office does not hold yet, to send with the next exchange (the
@@ -181,6 +202,53 @@ impl Workstation {
             .collect()
     }
 
+    /// The head of this device's audit chain, with its event at the place the back office
+    /// holds: `anchor_seq` when it asked for one, otherwise the place its last answer named
+    /// (kept in the `sync.exchange` audit event). `None` before any event.
+    pub fn audit_claim(&self, anchor_seq: Option<u64>) -> Result<Option<AuditClaim>> {
+        let conn = self.conn()?;
+        let point = |r: &rusqlite::Row<'_>| {
+            Ok(AuditPoint {
+                seq: r.get(0)?,
+                hash: r.get(1)?,
+            })
+        };
+        let Some(head) = conn
+            .query_row(
+                "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1",
+                [],
+                point,
+            )
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        let anchor_seq = match anchor_seq {
+            Some(seq) => Some(seq),
+            None => conn
+                .query_row(
+                    "SELECT json_extract(change, '$.audit_anchor') FROM audit_events
+                     WHERE action = 'sync.exchange'
+                       AND json_extract(change, '$.audit_anchor') IS NOT NULL
+                     ORDER BY seq DESC LIMIT 1",
+                    [],
+                    |r| r.get::<_, u64>(0),
+                )
+                .optional()?,
+        };
+        let anchor = match anchor_seq {
+            Some(seq) if seq < head.seq => conn
+                .query_row(
+                    "SELECT seq, hash FROM audit_events WHERE seq = ?1",
+                    [seq],
+                    point,
+                )
+                .optional()?,
+            _ => None,
+        };
+        Ok(Some(AuditClaim { head, anchor }))
+    }
+
     /// Remembers that an exchange failed, in words, for the status bar.
     pub fn note_sync_failure(&self, error: &str) -> Result<()> {
         let now = self.now().wall.to_rfc3339();
@@ -211,7 +279,10 @@ impl Workstation {
             )));
         }
         self.write_device(|change| {
-            let mut done = ExchangeApplied::default();
+            let mut done = ExchangeApplied {
+                audit_anchor: response.audit_anchor,
+                ..ExchangeApplied::default()
+            };
             let mut accepted = accepted_moves(change)?;
             for (entry, result) in pushed.iter().zip(&response.results) {
                 let (state, reason) = match &result.outcome {

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Config, Disk, Workstation, path_label, prepared};
 use crate::error::{Error, Result};
+use crate::sync::Link;
 
 /// The file beside the database that holds its key's slots.
 pub const KEYS_FILE: &str = "keys.json";
@@ -48,6 +49,10 @@ pub struct Label {
     /// The back office of an enrolled device.
     #[serde(default)]
     pub server_url: Option<String>,
+    /// How the device reaches it beyond the URL, as the operator said at enrolment (nothing
+    /// secret: a choice, and a public CA certificate).
+    #[serde(default)]
+    pub link: Link,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -447,9 +452,11 @@ impl Workstation {
                 now,
             },
         )?;
+        let link = self.vault.label()?.map(|l| l.link).unwrap_or_default();
         self.vault.set_label(Label {
             config,
             server_url: server_url.map(str::to_owned),
+            link,
         })?;
         if self.disk != Disk::Unsaved {
             return Ok(());

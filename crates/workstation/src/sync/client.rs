@@ -1,7 +1,14 @@
 //! The HTTP client of the sync API: gzip-compressed JSON bodies, a timeout on every call, and
 //! errors sorted into what the status bar must say: offline, refused, or broken.
+//!
+//! The link is HTTPS. Plain `http://` is accepted only to a loopback address (127.0.0.0/8,
+//! `::1`, `localhost`: the back office on this machine), or when the operator said so at
+//! enrolment (`Link::allow_insecure_http`, remembered with the credential), and the status
+//! bar then warns. A CA certificate given at enrolment (`Link::ca_cert`, for a back office
+//! with a self-signed or private certificate) is trusted on top of the system's roots.
 
 use std::io::Write as _;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use flate2::Compression;
@@ -10,10 +17,10 @@ use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::message::Message;
 use guichet_protocol::{
     ApiError, BASE_PATH, EnrollRequest, EnrollResponse, ErrorCode, ExchangeRequest,
-    ExchangeResponse, VouchRequest, VouchResponse,
+    ExchangeResponse, TokenRotation, VouchRequest, VouchResponse,
 };
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 /// Why a sync call did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +43,23 @@ pub enum SyncError {
         code: ErrorCode,
         message: String,
     },
+    /// The back office wants the device's audit event at `seq` to check its trail; `sync_once`
+    /// shows it and tries again, so the clerk meets this only if that failed too.
+    #[error("the back office refused the call (409): {message}")]
+    AuditAnchor { seq: u64, message: String },
+    #[error(
+        "'{0}' is a plain http:// address on another machine: citizens' data and the device's \
+         credential would cross the network in clear. Use https://, or enrol with \
+         --allow-insecure-http if this network is trusted; nothing was changed"
+    )]
+    InsecureHttp(String),
+    #[error("the CA certificate given cannot be used: {0}. Give a PEM certificate file")]
+    CaCertificate(String),
+    #[error(
+        "the back office's HTTPS certificate is not trusted or the TLS handshake failed ({0}): \
+         enrol with --ca-cert FILE naming the CA that signed it, or have its certificate fixed"
+    )]
+    Tls(String),
     #[error("the back office answered something this workstation cannot read: {0}")]
     Protocol(String),
     #[error(
@@ -75,9 +99,30 @@ impl SyncError {
                 Message::new("error.sync.protocol").text("detail", detail)
             }
             SyncError::Address(input) => Message::new("error.sync.address").text("input", input),
+            SyncError::AuditAnchor { message, .. } => Message::new("error.sync.refused")
+                .text("status", 409)
+                .text("detail", message),
+            SyncError::InsecureHttp(input) => {
+                Message::new("error.sync.insecure_http").text("input", input)
+            }
+            SyncError::CaCertificate(detail) => {
+                Message::new("error.sync.ca_certificate").text("detail", detail)
+            }
+            SyncError::Tls(detail) => Message::new("error.sync.tls").text("detail", detail),
             SyncError::Store(e) => return e.message(),
         })
     }
+}
+
+/// How this device reaches its back office beyond the URL; remembered with the credential.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Link {
+    /// The operator allowed plain `http://` to a back office on another machine.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_insecure_http: bool,
+    /// A CA certificate (PEM) trusted on top of the system's roots.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<String>,
 }
 
 /// A back office at one base URL.
@@ -86,6 +131,23 @@ pub struct BackOffice {
     http: reqwest::Client,
     base: String,
     token: Option<String>,
+    insecure: bool,
+}
+
+/// Whether `base` is plain `http://` to another machine than this one.
+pub fn plain_to_another_machine(base: &str) -> bool {
+    base.trim().starts_with("http://") && !is_loopback(base.trim())
+}
+
+/// Whether `base` names this machine: `localhost` or a loopback address.
+fn is_loopback(base: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(base) else {
+        return false;
+    };
+    let host = url.host_str().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl BackOffice {
@@ -98,18 +160,53 @@ impl BackOffice {
         token: Option<String>,
         timeout: Duration,
     ) -> Result<Self, SyncError> {
+        Self::with_link(base_url, token, timeout, &Link::default())
+    }
+
+    /// As `new`, with what the operator said at enrolment about the link.
+    pub fn with_link(
+        base_url: &str,
+        token: Option<String>,
+        timeout: Duration,
+        link: &Link,
+    ) -> Result<Self, SyncError> {
         let base = base_url.trim().trim_end_matches('/').to_owned();
-        if !(base.starts_with("http://") || base.starts_with("https://")) {
+        if !(base.starts_with("http://") || base.starts_with("https://"))
+            || reqwest::Url::parse(&base).is_err()
+        {
             return Err(SyncError::Address(base_url.to_owned()));
         }
-        let http = reqwest::Client::builder()
+        let insecure = plain_to_another_machine(&base);
+        if insecure && !link.allow_insecure_http {
+            return Err(SyncError::InsecureHttp(base));
+        }
+        let mut builder = reqwest::Client::builder()
             .read_timeout(timeout)
             .timeout(timeout.saturating_mul(20))
             .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .gzip(true)
+            .gzip(true);
+        if let Some(pem) = &link.ca_cert {
+            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| SyncError::CaCertificate(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(SyncError::CaCertificate("no certificate in it".into()));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let http = builder
             .build()
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
-        Ok(BackOffice { http, base, token })
+        Ok(BackOffice {
+            http,
+            base,
+            token,
+            insecure,
+        })
+    }
+
+    /// The link is plain HTTP to another machine (allowed at enrolment): the status bar warns.
+    pub fn is_insecure(&self) -> bool {
+        self.insecure
     }
 
     pub fn base_url(&self) -> &str {
@@ -145,6 +242,15 @@ impl BackOffice {
         self.post("exchange", request).await
     }
 
+    /// Asks for a new device credential and uses it from now on. The caller keeps it (in the
+    /// credential file) before anything else: the old one stops working once the new one is
+    /// used. If the answer is lost, the old one still works and the call can be made again.
+    pub async fn rotate_token(&mut self) -> Result<String, SyncError> {
+        let rotation: TokenRotation = self.post("token", &serde_json::json!({})).await?;
+        self.token = Some(rotation.token.clone());
+        Ok(rotation.token)
+    }
+
     async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,
@@ -173,6 +279,18 @@ impl BackOffice {
             return serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()));
         }
         let (code, message) = match serde_json::from_slice::<ApiError>(&bytes) {
+            Ok(ApiError { error }) if error.code == ErrorCode::AuditAnchor => {
+                return Err(match error.audit_anchor {
+                    Some(seq) => SyncError::AuditAnchor {
+                        seq,
+                        message: error.message,
+                    },
+                    None => SyncError::Protocol(format!(
+                        "an audit_anchor answer without its place: {}",
+                        error.message
+                    )),
+                });
+            }
             Ok(e) => (e.error.code, e.error.message),
             Err(_) if status.is_server_error() => (
                 ErrorCode::Internal,
@@ -196,8 +314,15 @@ impl BackOffice {
     }
 }
 
-/// Connection failures, timeouts and cut bodies all mean the same to the clerk: offline.
+/// Connection failures, timeouts and cut bodies all mean the same to the clerk: offline. A
+/// failed TLS handshake (rustls reports it as invalid data under the connect error) is not:
+/// retrying will not help, someone must fix the certificate or give its CA.
 fn offline(e: reqwest::Error) -> SyncError {
+    if e.is_connect()
+        && let Some(detail) = tls_failure(&e)
+    {
+        return SyncError::Tls(detail);
+    }
     let what = if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
@@ -206,4 +331,28 @@ fn offline(e: reqwest::Error) -> SyncError {
         "connection lost"
     };
     SyncError::Offline(what.to_owned())
+}
+
+/// The TLS failure under a connect error, in words: rustls's error travels as an
+/// `InvalidData` I/O error, possibly wrapped in other I/O errors (whose `source` skips the
+/// wrapped error, so they are opened with `get_ref`).
+fn tls_failure(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let mut io = cause.downcast_ref::<std::io::Error>();
+        while let Some(error) = io {
+            if error.kind() == std::io::ErrorKind::InvalidData {
+                return Some(
+                    error
+                        .get_ref()
+                        .map_or_else(|| error.to_string(), ToString::to_string),
+                );
+            }
+            io = error
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<std::io::Error>());
+        }
+        source = cause.source();
+    }
+    None
 }

@@ -14,7 +14,7 @@ use guichet_domain::keyslot::RecoveryKey;
 use guichet_protocol::{VouchRequest, VouchResponse};
 use serde::{Deserialize, Serialize};
 
-pub use client::{BackOffice, SyncError};
+pub use client::{BackOffice, Link, SyncError, plain_to_another_machine};
 pub use task::{Phase, SyncHandle, SyncOptions, SyncStatus};
 
 use crate::Workstation;
@@ -70,13 +70,21 @@ pub async fn sync_once(
     loop {
         let push = ws.pending_push(PUSH_BATCH)?;
         let cursor = ws.sync_point()?.map_or(0, |p| p.cursor);
-        let request = guichet_protocol::ExchangeRequest {
+        let mut request = guichet_protocol::ExchangeRequest {
             push: push.clone(),
             cursor,
             limit: PULL_PAGE,
             recovery_key: ws.recovery_to_escrow()?,
+            audit: ws.audit_claim(None)?,
         };
-        let response = match office.exchange(&request).await {
+        let mut answer = office.exchange(&request).await;
+        // The back office holds a later head than this device knows it acknowledged (its
+        // answer was lost): show it the event at that place, once.
+        if let Err(SyncError::AuditAnchor { seq, .. }) = &answer {
+            request.audit = ws.audit_claim(Some(*seq))?;
+            answer = office.exchange(&request).await;
+        }
+        let response = match answer {
             Ok(r) => r,
             Err(e) => {
                 ws.note_sync_failure(&e.to_string())?;
@@ -106,12 +114,41 @@ pub fn pending(ws: &Workstation) -> Result<u64, SyncError> {
     Ok(ws.outbox_count(OutboxState::Pending)?)
 }
 
-/// The device credential: kept in the database, encrypted with the rest.
+/// The device credential, with what the operator said about the link at enrolment: kept in
+/// the database, encrypted with the rest.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
     pub server_url: String,
     pub device_code: String,
     pub token: String,
+    #[serde(flatten)]
+    pub link: Link,
+}
+
+impl Credential {
+    /// The back office this credential reaches, over the link it was enrolled with.
+    pub fn back_office(&self, timeout: std::time::Duration) -> Result<BackOffice, SyncError> {
+        BackOffice::with_link(
+            &self.server_url,
+            Some(self.token.clone()),
+            timeout,
+            &self.link,
+        )
+    }
+}
+
+/// Rotates the device credential: asks the back office for a new one, keeps it in the
+/// database, and uses it from now on. The old one stays valid at the back office until the new
+/// one is first used, so a crash or a lost answer at any point leaves a credential that works.
+pub async fn rotate_credential(
+    ws: &mut Workstation,
+    credential: &mut Credential,
+    office: &mut BackOffice,
+) -> Result<(), SyncError> {
+    let token = office.rotate_token().await?;
+    ws.set_token(&token)?;
+    credential.token = token;
+    Ok(())
 }
 
 impl std::fmt::Debug for Credential {
@@ -193,7 +230,7 @@ pub async fn ask_vouch(
     password: &str,
 ) -> Option<Result<VouchResponse, SyncError>> {
     let url = label.server_url.as_deref()?;
-    let office = match BackOffice::new(url, None, LOGIN_TIMEOUT) {
+    let office = match BackOffice::with_link(url, None, LOGIN_TIMEOUT, &label.link) {
         Ok(office) => office,
         Err(e) => return Some(Err(e)),
     };

@@ -40,6 +40,10 @@ pub struct SyncStatus {
     pub waiting: u64,
     pub progress: Progress,
     pub last_success: Option<String>,
+    /// The link is plain HTTP to another machine, as allowed at enrolment: the status bar
+    /// warns that what crosses the network can be read on the way.
+    #[serde(default)]
+    pub insecure: bool,
 }
 
 /// Timings of the task.
@@ -90,6 +94,7 @@ impl SyncHandle {
             waiting: pending(&ws)?,
             progress: Progress::default(),
             last_success: ws.sync_point()?.and_then(|p| p.last_success),
+            insecure: office.is_insecure(),
         };
         let (tx, rx) = watch::channel(initial);
         let wake = Arc::new(Notify::new());
