@@ -447,8 +447,15 @@ async fn offline_work_reaches_the_back_office_and_its_decision_comes_back() {
     app.screenshot("11-agency-decision").await;
     app.quit().await;
 
+    // Nothing waits but the login this check itself made to open the database.
     let ws = open_store(dir.path(), "nikos");
-    assert_eq!(ws.outbox_count(OutboxState::Pending).unwrap(), 0);
+    let waiting: Vec<String> = ws
+        .outbox(Some(OutboxState::Pending), 10)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(waiting, ["clerk.session"]);
     assert_eq!(
         ws.request(&receipt).unwrap().summary.status,
         RequestStatus::Ready

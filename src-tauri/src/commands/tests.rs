@@ -282,6 +282,8 @@ fn errors() -> Vec<ErrorView> {
     out.extend(
         [
             Access::LoginFailed,
+            Access::LoginFailedOffline,
+            Access::RecoveryRefused,
             Access::ApprovalFailed,
             Access::Wait { seconds: 30 },
             Access::Disabled,
