@@ -42,6 +42,9 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    #[error("the back office is busy checking other logins: try again in a moment")]
+    Busy,
+
     #[error("request {receipt} was cancelled at the centre: the agency can no longer {action} it")]
     CancelledAtCenter { receipt: String, action: String },
 
@@ -134,6 +137,7 @@ impl Error {
             | Error::ClerkExists { .. }
             | Error::AccountUnchanged { .. } => (409, ErrorCode::Conflict),
             Error::TooManyEntries { .. } => (413, ErrorCode::TooManyEntries),
+            Error::Busy => (503, ErrorCode::Internal),
             Error::DatabaseUrl { .. }
             | Error::Migration { .. }
             | Error::SchemaTooNew { .. }

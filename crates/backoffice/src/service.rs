@@ -43,7 +43,14 @@ pub struct BackOffice {
     storage: Arc<dyn Storage>,
     clock: Arc<Mutex<Hlc>>,
     national_ids: &'static dyn NationalIdScheme,
+    /// Password checks asked for by anyone on the network (a vouch) take 64 MiB and a core
+    /// each: at most this many at once, so a flood cannot exhaust the machine's memory.
+    vouching: Arc<tokio::sync::Semaphore>,
 }
+
+/// Vouches checked at once, and how long one waits for its turn before the answer is "busy".
+const VOUCHES_AT_ONCE: usize = 2;
+const VOUCH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The hash under which a credential or code is stored.
 pub fn secret_hash(secret: &str) -> String {
@@ -76,6 +83,7 @@ impl BackOffice {
             clock: Arc::new(Mutex::new(Hlc::new("backoffice"))),
             national_ids: scheme_by_name(DEFAULT_NATIONAL_ID_SCHEME)
                 .unwrap_or(&guichet_domain::citizen::PlainId),
+            vouching: Arc::new(tokio::sync::Semaphore::new(VOUCHES_AT_ONCE)),
         }
     }
 
@@ -551,6 +559,10 @@ impl BackOffice {
                 .find(|a| a.username == request.username.trim() && a.active),
             _ => None,
         };
+        let _turn = tokio::time::timeout(VOUCH_QUEUE_WAIT, self.vouching.acquire())
+            .await
+            .map_err(|_| Error::Busy)?
+            .map_err(|_| Error::Busy)?;
         let password = request.password.clone();
         let checked = account.clone();
         let matches = tokio::task::spawn_blocking(move || match &checked {
