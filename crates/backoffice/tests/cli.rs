@@ -440,3 +440,24 @@ fn serve_refuses_tls_files_it_cannot_use_with_the_reason() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--tls-key"), "{}", run.stderr);
 }
+
+#[cfg(unix)]
+#[test]
+fn the_database_file_is_its_users_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let office = BackOffice::with_centres();
+    let file = office.dir.path().join("bo.sqlite3");
+    assert_eq!(mode(&file), 0o600);
+    // A file left readable by others (an earlier release, a copy) is made private at open.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    office.ok(&["center", "list"], None);
+    assert_eq!(mode(&file), 0o600);
+    for sidecar in ["bo.sqlite3-wal", "bo.sqlite3-shm"] {
+        let path = office.dir.path().join(sidecar);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{sidecar}");
+        }
+    }
+}

@@ -38,11 +38,13 @@ pub struct SqliteStorage {
 }
 
 impl SqliteStorage {
-    /// Opens (creating if absent) and migrates the database file.
+    /// Opens (creating if absent) and migrates the database file, readable by its user alone
+    /// (SQLite gives its WAL and shared-memory files the database file's mode).
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
+        private(path)?;
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
@@ -69,6 +71,19 @@ impl SqliteStorage {
         .await
         .map_err(|e| Error::Task(e.to_string()))?
     }
+}
+
+/// Creates the file empty if it is not there, and makes it its user's alone before SQLite
+/// opens it, so it is never readable by others, even for a moment.
+fn private(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    drop(options.open(path)?);
+    #[cfg(unix)]
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(())
 }
 
 /// Applies the embedded migrations above `PRAGMA user_version`, all in one transaction.
