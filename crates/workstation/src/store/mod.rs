@@ -226,7 +226,7 @@ impl Workstation {
         let (Some(path), Some(key), Disk::Encrypted) = (&self.path, &self.key, self.disk) else {
             return Err(self.closed());
         };
-        let conn = prepared(vault::open_encrypted(path, key)?, &path_label(Some(path)))?;
+        let conn = vault::open_sealed(path, key)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         Ok(Workstation {
             conn: Some(conn),

@@ -397,17 +397,8 @@ pub(crate) fn open_encrypted(path: &Path, key: &DataKey) -> Result<Connection> {
 
 /// Writes everything `conn` holds into a new encrypted database at `dest` under `key`.
 pub(crate) fn export_encrypted(conn: &Connection, dest: &Path, key: &DataKey) -> Result<()> {
-    for stale in [dest.to_owned(), sidecar(dest, "-journal")] {
-        match std::fs::remove_file(&stale) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::DataDir {
-                    path: stale,
-                    source: e,
-                });
-            }
-            _ => {}
-        }
-    }
+    remove_stale(dest)?;
+    remove_stale(&sidecar(dest, "-journal"))?;
     crate::files::private_file(dest).map_err(|source| Error::DataDir {
         path: dest.to_owned(),
         source,
@@ -424,6 +415,22 @@ pub(crate) fn export_encrypted(conn: &Connection, dest: &Path, key: &DataKey) ->
     conn.execute("DETACH DATABASE sealed", [])?;
     exported?;
     Ok(())
+}
+
+/// Removes a file left by an earlier attempt, if there is one.
+fn remove_stale(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::DataDir {
+            path: path.to_owned(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The encrypted database at `path`, opened with `key`, with the store's pragmas and schema.
+pub(crate) fn open_sealed(path: &Path, key: &DataKey) -> Result<Connection> {
+    prepared(open_encrypted(path, key)?, &path_label(Some(path)))
 }
 
 /// The file SQLite keeps beside a database under `suffix` (`-wal`, `-shm`, `-journal`).
@@ -484,17 +491,27 @@ impl Workstation {
         if self.disk != Disk::Unsaved {
             return Ok(());
         }
+        self.replace_with_encrypted(&key)
+    }
+
+    /// Writes what the open database holds into an encrypted file under `key`, which then
+    /// takes the database file's place: the copy is whole before the rename, the WAL of a
+    /// plain file is emptied into it first and its leftovers removed (the encrypted file must
+    /// not meet the plain file's WAL), and the encrypted file is opened in its stead.
+    fn replace_with_encrypted(&mut self, key: &DataKey) -> Result<()> {
         let path = self.path.clone().ok_or_else(|| self.closed())?;
+        let conn = self.conn()?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         let fresh = sidecar(&path, ".sealing");
-        export_encrypted(self.conn()?, &fresh, &key)?;
+        export_encrypted(conn, &fresh, key)?;
+        self.conn = None;
+        remove_stale(&sidecar(&path, "-wal"))?;
+        remove_stale(&sidecar(&path, "-shm"))?;
         std::fs::rename(&fresh, &path).map_err(|source| Error::DataDir {
             path: path.clone(),
             source,
         })?;
-        self.conn = Some(prepared(
-            open_encrypted(&path, &key)?,
-            &path_label(Some(&path)),
-        )?);
+        self.conn = Some(open_sealed(&path, key)?);
         self.disk = Disk::Encrypted;
         Ok(())
     }
@@ -504,10 +521,7 @@ impl Workstation {
     pub(crate) fn unseal(&mut self, key: DataKey) -> Result<()> {
         if self.conn.is_none() {
             let path = self.path.clone().ok_or_else(|| self.closed())?;
-            self.conn = Some(prepared(
-                open_encrypted(&path, &key)?,
-                &path_label(Some(&path)),
-            )?);
+            self.conn = Some(open_sealed(&path, &key)?);
         }
         self.key = Some(key);
         self.record_failures()
@@ -552,32 +566,7 @@ impl Workstation {
         }
         self.import_credential_file(&path)?;
         self.settle(&recovery, enrolled.as_deref())?;
-        let conn = self.conn()?;
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        let fresh = sidecar(&path, ".sealing");
-        export_encrypted(conn, &fresh, &key)?;
-        self.conn = None;
-        for suffix in ["-wal", "-shm"] {
-            let stale = sidecar(&path, suffix);
-            match std::fs::remove_file(&stale) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(Error::DataDir {
-                        path: stale,
-                        source: e,
-                    });
-                }
-                _ => {}
-            }
-        }
-        std::fs::rename(&fresh, &path).map_err(|source| Error::DataDir {
-            path: path.clone(),
-            source,
-        })?;
-        self.conn = Some(prepared(
-            open_encrypted(&path, &key)?,
-            &path_label(Some(&path)),
-        )?);
-        self.disk = Disk::Encrypted;
+        self.replace_with_encrypted(&key)?;
         if enrolled.is_none() {
             self.recovery = Some(recovery);
         }
@@ -595,8 +584,7 @@ impl Workstation {
         };
         let credential: serde_json::Value = serde_json::from_slice(&bytes)?;
         if let Some(token) = credential.get("token").and_then(|t| t.as_str()) {
-            self.conn()?
-                .execute("UPDATE sync_state SET token = ?1 WHERE id = 1", [token])?;
+            self.set_token(token)?;
         }
         std::fs::remove_file(&file).map_err(|source| Error::DataDir { path: file, source })
     }
