@@ -41,6 +41,7 @@ const COMMANDS: &[&str] = &[
     "feedback",
     "dashboard",
     "export_report",
+    "set_rules",
 ];
 
 fn main() {

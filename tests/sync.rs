@@ -225,7 +225,11 @@ async fn a_revoked_device_is_told_so_and_keeps_its_changes() {
     device.sync().await.unwrap();
     device.offline_work(1);
     let device_code = device.ws.config().unwrap().device_code;
-    server.office.revoke_device(&device_code).await.unwrap();
+    server
+        .office
+        .revoke_device(&device_code, false)
+        .await
+        .unwrap();
     let err = device.sync().await.unwrap_err();
     assert!(matches!(err, SyncError::Revoked(_)), "{err}");
     assert!(
@@ -243,6 +247,103 @@ async fn a_revoked_device_is_told_so_and_keeps_its_changes() {
             .len(),
         1
     );
+    server.shutdown().await;
+}
+
+/// Revoked with a wipe: the background task delivers what waits and stops, saying so; the
+/// device then delivers what came since, erases its data (nothing of it is left but a note
+/// without anything personal) and tells the back office, which forgets its recovery key and
+/// closes it for good. A decision made after the revocation is not sent to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_revoked_with_a_wipe_delivers_what_waits_then_erases_its_data() {
+    use guichet_workstation::Workstation;
+    use guichet_workstation::store::{ERASED_FILE, erased_note};
+    use guichet_workstation::sync::{self, BackOffice, Phase, SyncHandle, SyncOptions};
+    use std::time::Duration;
+
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    let synced = device.offline_work(1);
+    device.sync().await.unwrap();
+    let mut receipts = device.offline_work(3);
+    let code = device.ws.config().unwrap().device_code;
+    let revoked = server.office.revoke_device(&code, true).await.unwrap();
+    assert!(revoked.wipe_pending());
+    server
+        .office
+        .agency_decide(&synced[0], Action::TakeInProcessing, None, "agency:anna")
+        .await
+        .unwrap();
+
+    let office = BackOffice::new(
+        &server.url,
+        Some(device.token.clone()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    let options = SyncOptions {
+        debounce: Duration::from_millis(50),
+        ..SyncOptions::default()
+    };
+    let handle = SyncHandle::spawn(&device.ws, office, options).unwrap();
+    let mut status = handle.status();
+    handle.sync_now();
+    let wipe = tokio::time::timeout(
+        Duration::from_secs(20),
+        status.wait_for(|s| s.phase == Phase::Wipe),
+    )
+    .await
+    .expect("the task heard of the wipe within 20 s")
+    .unwrap()
+    .clone();
+    assert_eq!(wipe.waiting, 0, "{wipe:?}");
+    tokio::time::timeout(Duration::from_secs(10), handle.stop())
+        .await
+        .expect("the task has stopped");
+
+    // Work done after the task's last exchange is delivered before anything is erased.
+    receipts.extend(device.offline_work(1));
+    assert!(!device.ws.pending_push(10).unwrap().is_empty());
+    let decided = device.ws.request(&synced[0]).unwrap();
+    assert_eq!(
+        decided.summary.status,
+        RequestStatus::Dispatched,
+        "sent nothing"
+    );
+    let erased = sync::complete_wipe(&mut device.ws, &device.office)
+        .await
+        .unwrap()
+        .expect("the back office asked for the wipe");
+    assert!(erased.confirmed);
+    assert_eq!(erased.device_code, code);
+
+    let storage = server.office.storage();
+    for receipt in &receipts {
+        let on_server = storage.request_by_receipt(&canonical(receipt)).await;
+        assert!(on_server.is_ok(), "{receipt} reached the back office");
+    }
+    let files: Vec<String> = std::fs::read_dir(device.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, [ERASED_FILE], "nothing but the note is left");
+    let note: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(device.dir.path().join(ERASED_FILE)).unwrap())
+            .unwrap();
+    let mut fields: Vec<_> = note.as_object().unwrap().keys().cloned().collect();
+    fields.sort();
+    assert_eq!(fields, ["at", "center_code", "confirmed", "device_code"]);
+    assert!(device.ws.list_requests(&RequestFilter::default()).is_err());
+    let fresh = Workstation::open_dir(device.dir.path()).unwrap();
+    assert!(!fresh.is_set_up().unwrap());
+    assert_eq!(erased_note(device.dir.path()), Some(erased));
+
+    let gone = &server.office.devices(Some(CENTER)).await.unwrap()[0];
+    assert_eq!(gone.standing(), "wiped");
+    assert_eq!(storage.recovery_key(&code).await.unwrap(), None);
+    let err = device.office.confirm_wiped().await.unwrap_err();
+    assert!(matches!(err, SyncError::Revoked(_)), "{err}");
     server.shutdown().await;
 }
 

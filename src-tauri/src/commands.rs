@@ -17,9 +17,9 @@ use guichet_domain::queue::{Counter, Lane, QueueTarget};
 use guichet_domain::request::Action;
 use guichet_report::{Dashboard, Format, Locale, ReportOptions};
 use guichet_workstation::store::{
-    Approval, Browse, CitizenQuery, Config, NewCitizen, NewClerk, NewRefund, NewRequest, NewTicket,
-    PaymentView, RequestDetail, RequestFilter, RequestSummary, SearchQuery, ServiceHit, Session,
-    Setup, TicketView, Transfer, WaitingEntry,
+    Approval, Browse, CitizenQuery, Config, Erased, NewCitizen, NewClerk, NewRefund, NewRequest,
+    NewTicket, PaymentView, RequestDetail, RequestFilter, RequestSummary, Rules, SearchQuery,
+    ServiceHit, Session, Setup, TicketView, Transfer, WaitingEntry, erased_note,
 };
 use guichet_workstation::sync::{self, BackOffice};
 use guichet_workstation::{Error, Workstation};
@@ -47,6 +47,9 @@ pub struct AppState {
     pub session: Option<Session>,
     /// Minutes without a key or a click after which the window locks itself (0: never).
     pub idle_lock_minutes: u32,
+    /// This computer's data was erased at the back office's request, and it was not set up
+    /// again since: the first screen says so.
+    pub erased: Option<Erased>,
 }
 
 #[tauri::command(async)]
@@ -66,6 +69,11 @@ pub fn app_state(shell: Shared<'_>) -> Answer<AppState> {
             lanes: if open { ws.lanes()? } else { Vec::new() },
             counters: if open { ws.counters()? } else { Vec::new() },
             status,
+            erased: if set_up {
+                None
+            } else {
+                erased_note(shell.data_dir())
+            },
         })
     })
 }
@@ -128,10 +136,33 @@ pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<Set
     })
 }
 
-/// Enrols this device with a back office, then starts syncing with it.
+/// How the operator says this device reaches its back office beyond the address.
+#[derive(Debug, Default, Deserialize)]
+pub struct EnrolLink {
+    /// Plain `http://` to another machine, on a network the operator trusts.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
+    /// The PEM text of the CA that signed the back office's certificate (a private CA).
+    #[serde(default)]
+    pub ca_cert: Option<String>,
+}
+
+/// Enrols this device with a back office, then starts syncing with it. A plain `http://`
+/// address to another machine is refused unless the operator allowed it; an unusable CA
+/// certificate is refused before anything is sent.
 #[tauri::command]
-pub async fn enroll(shell: Shared<'_>, server: String, code: String) -> Answer<Config> {
-    let office = BackOffice::new(server.trim(), None, ENROLL_TIMEOUT)?;
+pub async fn enroll(
+    shell: Shared<'_>,
+    server: String,
+    code: String,
+    link: Option<EnrolLink>,
+) -> Answer<Config> {
+    let link = link.unwrap_or_default();
+    let link = sync::Link {
+        allow_insecure_http: link.allow_insecure_http,
+        ca_cert: link.ca_cert.filter(|pem| !pem.trim().is_empty()),
+    };
+    let office = BackOffice::with_link(server.trim(), None, ENROLL_TIMEOUT, &link)?;
     let (enrolled, recovery) = sync::enroll(&office, code.trim(), None).await?;
     // Nobody is logged in yet: the centre's clerks log in with their own accounts, and the
     // sync starts with the first of them.
@@ -142,6 +173,7 @@ pub async fn enroll(shell: Shared<'_>, server: String, code: String) -> Answer<C
             &[guichet_fixtures::single_window()],
             &recovery,
         )?;
+        ws.set_link(&link)?;
         ws.config()
     })
 }
@@ -498,3 +530,10 @@ pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported
 
 #[cfg(test)]
 mod tests;
+
+/// Changes the workstation's local rules (an administrator): the idle lock's minutes and how
+/// long an enrolled device takes logins without reaching its back office.
+#[tauri::command(async)]
+pub fn set_rules(shell: Shared<'_>, rules: Rules) -> Answer<Config> {
+    shell.act(|ws| ws.set_rules(&rules))
+}

@@ -72,6 +72,7 @@ pub fn run() {
                 commands::feedback,
                 commands::dashboard,
                 commands::export_report,
+                commands::set_rules,
             ])
             .build(tauri::generate_context!())
             .map_err(|e| format!("cannot start the window: {e}"))?;
@@ -240,9 +241,12 @@ fn data_dir() -> Result<PathBuf, String> {
 }
 
 fn init_logging(dir: &std::path::Path) -> Result<(), String> {
-    std::fs::create_dir_all(dir)
+    guichet_workstation::files::private_dir(dir)
         .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
     let path = dir.join(LOG_FILE);
+    // Readable by its user alone, like everything in the data directory.
+    guichet_workstation::files::private_file(&path)
+        .map_err(|e| format!("cannot open the log file {}: {e}", path.display()))?;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

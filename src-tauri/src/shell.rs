@@ -280,11 +280,91 @@ impl Shell {
         tauri::async_runtime::spawn(async move {
             while updates.changed().await.is_ok() {
                 let status = updates.borrow_and_update().clone();
+                let wipe = status.phase == Phase::Wipe;
                 *lock(&shell.last) = status;
                 shell.publish();
+                if wipe {
+                    shell.complete_wipe().await;
+                    return;
+                }
             }
         });
         Ok(())
+    }
+
+    /// The back office revoked this device with a wipe (the task has stopped): the database is
+    /// taken from the window, so that nothing more is written, what is left is delivered, and
+    /// the data erased; the window then says so. If the link drops half-way, the database is
+    /// put back and the task started again: the back office asks again at the next contact.
+    async fn complete_wipe(self: Arc<Self>) {
+        let task = lock(&self.sync).take();
+        if let Some(sync) = task {
+            sync.stop().await;
+        }
+        let closed = match Workstation::open_dir(&self.data_dir) {
+            Ok(closed) => closed,
+            Err(e) => return self.wipe_failed(e.into()),
+        };
+        let mut open = std::mem::replace(&mut *lock(&self.ws), closed);
+        let office = match open.credential() {
+            Ok(Some(credential)) => credential.back_office(CALL_TIMEOUT),
+            Ok(None) => Err(SyncError::NotEnrolled),
+            Err(e) => Err(e.into()),
+        };
+        let outcome = match office {
+            Ok(office) => sync::complete_wipe(&mut open, &office).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(Some(erased)) => {
+                drop(open);
+                if erased.confirmed {
+                    tracing::info!(device = %erased.device_code, "data erased at the back office's request");
+                } else {
+                    tracing::warn!(device = %erased.device_code, "data erased at the back office's request; the back office did not hear it");
+                }
+                // A report exported here when the user has no documents folder goes too.
+                let reports = self.data_dir.join(REPORTS_DIR);
+                if let Err(e) = std::fs::remove_dir_all(&reports)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::error!("the reports kept with the data could not be removed: {e}");
+                }
+                match Workstation::open_dir(&self.data_dir) {
+                    Ok(fresh) => *lock(&self.ws) = fresh,
+                    Err(e) => tracing::error!("the data directory cannot be opened again: {e}"),
+                }
+                let mut last = lock(&self.last);
+                last.phase = Phase::Wiped;
+                last.message = None;
+                last.translation = None;
+                last.waiting = 0;
+                drop(last);
+                self.publish();
+            }
+            Ok(None) => {
+                *lock(&self.ws) = open;
+                self.start_sync_if_enrolled();
+            }
+            Err(e) => {
+                *lock(&self.ws) = open;
+                self.wipe_failed(e.into());
+                self.start_sync_if_enrolled();
+            }
+        }
+    }
+
+    fn wipe_failed(&self, error: ErrorView) {
+        tracing::error!(
+            "the device's data could not be erased yet: {}",
+            error.message
+        );
+        let mut last = lock(&self.last);
+        last.phase = Phase::Error;
+        last.message = Some(error.message);
+        last.translation = error.translation;
+        drop(last);
+        self.publish();
     }
 
     /// Asks the task to sync now, skipping its debounce and backoff.

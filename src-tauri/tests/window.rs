@@ -364,10 +364,9 @@ async fn a_whole_visit_in_the_window() {
     assert!(ws.verify_audit().unwrap().result.is_ok());
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn offline_work_reaches_the_back_office_and_its_decision_comes_back() {
-    let _one = ONE_WINDOW.lock().await;
-    let mut server = Server::start(CENTER).await;
+/// The app over `dir`, enrolled through its first screen with `server`, whose centre gets the
+/// clerk nikos; the login screen is up.
+async fn enrolled_app(server: &Server, display: &Display, dir: &std::path::Path) -> App {
     server
         .add_clerk(CENTER, "nikos", "Nikos Georgiou", Role::Clerk)
         .await;
@@ -376,16 +375,24 @@ async fn offline_work_reaches_the_back_office_and_its_decision_comes_back() {
         .issue_enrolment_code(CENTER, chrono::Duration::hours(1))
         .await
         .unwrap();
-    let display = Display::start();
-    let dir = TempDir::new().unwrap();
-    let app = App::launch(app_binary(), &display, dir.path()).await;
+    let app = App::launch(app_binary(), display, dir).await;
     app.type_into("#setup-enroll input[name=server]", &server.url)
         .await;
     app.type_into("#setup-enroll input[name=code]", &code.code)
         .await;
     app.click("#setup-enroll button[type=submit]").await;
-    // The centre's accounts came with the enrolment: its clerk logs in.
     app.wait_for_css("#login-form").await;
+    app
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offline_work_reaches_the_back_office_and_its_decision_comes_back() {
+    let _one = ONE_WINDOW.lock().await;
+    let mut server = Server::start(CENTER).await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = enrolled_app(&server, &display, dir.path()).await;
+    // The centre's accounts came with the enrolment: its clerk logs in.
     app.type_into("#login-username", "nikos").await;
     app.type_into("#login-password", "not the password").await;
     app.click("#login-submit").await;
@@ -460,6 +467,47 @@ async fn offline_work_reaches_the_back_office_and_its_decision_comes_back() {
         ws.request(&receipt).unwrap().summary.status,
         RequestStatus::Ready
     );
+    server.shutdown().await;
+}
+
+/// The laptop is reported stolen: revoked with a wipe. At its next contact the window delivers
+/// what waits, erases the data, and says so; the first screen follows, saying what happened.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_device_revoked_with_a_wipe_erases_its_data_and_says_so() {
+    let _one = ONE_WINDOW.lock().await;
+    let server = Server::start(CENTER).await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = enrolled_app(&server, &display, dir.path()).await;
+    app.type_into("#login-username", "nikos").await;
+    app.type_into("#login-password", DEMO_PASSWORD).await;
+    app.click("#login-submit").await;
+    app.wait_for_css("#issue-ticket").await;
+    app.wait_for_text("#status-state", "Online").await;
+    let device = server.office.devices(Some(CENTER)).await.unwrap()[0]
+        .code
+        .clone();
+    server.office.revoke_device(&device, true).await.unwrap();
+    app.press(keys::F5).await;
+    app.wait_for_css("#withdrawn[data-phase=wiped]").await;
+    app.wait_for_text("#withdrawn-text", "was delivered").await;
+    app.click("#withdrawn-continue").await;
+    app.wait_for_text("#erased-note", &device).await;
+    app.wait_for_css("#setup-standalone").await;
+    app.quit().await;
+    let left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !left
+            .iter()
+            .any(|n| n.starts_with("guichet.sqlite3") || n == "keys.json"),
+        "{left:?}"
+    );
+    assert!(left.iter().any(|n| n == "erased.json"), "{left:?}");
+    let gone = &server.office.devices(Some(CENTER)).await.unwrap()[0];
+    assert_eq!(gone.standing(), "wiped");
     server.shutdown().await;
 }
 

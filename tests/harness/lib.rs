@@ -267,8 +267,9 @@ impl Device {
     }
 }
 
-/// Takes `n` requests offline on any workstation set up with a catalogue (each paid if charged, submitted and dispatched), cycling
-/// through the services this centre takes requests for, and returns their receipts.
+/// Takes `n` requests offline on any workstation set up with a catalogue (each paid if charged,
+/// submitted and dispatched) for as many new citizens, cycling through the services this centre
+/// takes requests for, and returns their receipts.
 pub fn offline_work(ws: &mut Workstation, n: u32) -> Vec<String> {
     let services: Vec<_> = ws
         .search(&SearchQuery {
@@ -281,9 +282,18 @@ pub fn offline_work(ws: &mut Workstation, n: u32) -> Vec<String> {
         .map(|h| ws.service(&h.code).expect("service"))
         .collect();
     assert!(!services.is_empty(), "no service takes requests here");
+    // Citizens registered by an earlier call keep their numbers: new ones follow them.
+    let registered: u32 = ws
+        .read(|c| {
+            c.query_row("SELECT count(*) FROM citizens", [], |r| r.get(0))
+                .map_err(guichet_workstation::Error::from)
+        })
+        .expect("count the citizens");
     let mut receipts = Vec::new();
     for i in 0..n {
-        let who = ws.register_citizen(&citizen(i)).expect("citizen");
+        let who = ws
+            .register_citizen(&citizen(registered + i))
+            .expect("citizen");
         let service = &services[i as usize % services.len()];
         let created = ws
             .create_request(&NewRequest {

@@ -13,7 +13,7 @@ export interface Money {
 }
 export type Fee = { kind: "free" } | { kind: "charged"; amount: Money; tier: string };
 export type Depth = "information_only" | "partial" | "complete";
-export type Phase = "online" | "offline" | "syncing" | "error";
+export type Phase = "online" | "offline" | "syncing" | "error" | "wipe" | "wiped";
 export type QueueTarget = { kind: "service" | "category"; code: string };
 export type TicketStatus = "waiting" | "called" | "no_show" | "serving" | "done";
 export type RequestStatus =
@@ -67,6 +67,15 @@ export interface Config {
   channel: string;
   currency: string;
   waiting_target_min: number;
+  /** Days an enrolled device keeps taking logins without reaching its back office. */
+  max_offline_days: number;
+  /** Minutes without a key or a click before the screen locks itself. */
+  idle_lock_minutes: number;
+}
+/** The local rules an administrator changes. */
+export interface Rules {
+  idle_lock_minutes: number;
+  max_offline_days: number;
 }
 export type Role = "clerk" | "supervisor" | "administrator";
 /** Who is logged in at this workstation, and whether the screen is locked. */
@@ -111,6 +120,23 @@ export interface AppState {
   session: SessionView | null;
   /** Minutes without activity before the screen locks itself; 0 never. */
   idle_lock_minutes: number;
+  /** This computer's data was erased at the back office's request (not set up again since). */
+  erased: Erased | null;
+}
+/** How the device reaches its back office beyond the address, as the operator says at enrolment. */
+export interface EnrolLink {
+  /** Plain http:// to another machine, on a network the operator trusts. */
+  allow_insecure_http: boolean;
+  /** The PEM text of the CA that signed the back office's certificate. */
+  ca_cert: string | null;
+}
+/** What was erased when the back office revoked this device with a wipe. */
+export interface Erased {
+  at: string;
+  center_code: string;
+  device_code: string;
+  /** Whether the back office heard that the erasure was done. */
+  confirmed: boolean;
 }
 export interface Ticket {
   id: string;
@@ -323,6 +349,9 @@ export interface Dashboard {
   overdue: { receipt: string; service_name: string; due_date: string; days_overdue: number }[];
   currency: string;
   collected_minor: number;
+  refunded_minor: number;
+  /** Collected minus refunded: the money the centre kept today. */
+  net_collected_minor: number;
   collected_by_method: { method: string; name: string; payments: number; amount_minor: number }[];
   feedback: { count: number; average: number | null; distribution: number[] };
   sync: { clean: boolean; statement: string; unsent: number; refused: number; conflicts: number };
@@ -344,7 +373,7 @@ export const api = {
   /** Sets the workstation up and logs its first administrator in. */
   setupStandalone: (setup: StandaloneSetup) => call<SetUp>("setup_standalone", { setup }),
   /** Enrolls with a back office; its accounts come from there and nobody is logged in yet. */
-  enroll: (server: string, code: string) => call<Config>("enroll", { server, code }),
+  enroll: (server: string, code: string, link: EnrolLink) => call<Config>("enroll", { server, code, link }),
   login: (username: string, password: string) => call<SessionView>("login", { username, password }),
   /** Locks the screen: the session stays, and every command but unlock is refused. */
   lock: () => call<void>("lock"),
@@ -390,6 +419,7 @@ export const api = {
   dashboard: (lang: string) => call<Dashboard>("dashboard", { lang }),
   exportReport: (exp: { from: string; to: string; format: string; lang: string; cash_counted: string | null }) =>
     call<Exported>("export_report", { export: exp }),
+  setRules: (rules: Rules) => call<Config>("set_rules", { rules }),
 };
 
 export function onExportProgress(handler: (p: { step: number; of: number }) => void): Promise<() => void> {

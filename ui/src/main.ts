@@ -95,6 +95,7 @@ function announce(message: string, tone: "info" | "error" = "info"): void {
 }
 
 function go(next: Screen): void {
+  if (withdrawing) return;
   if (!ctx.state.config) next = "firstrun";
   else if (!ctx.state.session) next = "login";
   else if (next === "firstrun" || next === "login") next = "queue";
@@ -241,6 +242,7 @@ function drawHeader(): void {
 }
 
 function drawStatus(status: StatusBar): void {
+  if (status.phase === "wipe" || (status.phase === "wiped" && !withdrawalSeen)) withdrawn(status.phase);
   if (lastStatus && status.last_success && status.last_success !== lastStatus.last_success) {
     window.dispatchEvent(new Event(SYNCED));
   }
@@ -260,6 +262,53 @@ function drawStatus(status: StatusBar): void {
       ? h("button", { type: "button", id: "sync-now", "aria-keyshortcuts": "F5", onclick: () => void syncNow() }, t("status.sync_now"))
       : null,
   );
+}
+
+/** The withdrawal notice is shown: no screen may take its place until the clerk goes on. */
+let withdrawing = false;
+/** The clerk read that the data was erased: the shell keeps saying so until the next set-up. */
+let withdrawalSeen = false;
+
+/** The back office revoked this device with a wipe: the screen's work goes at once (the core
+ * has closed the database) and the notice takes its place, saying what happens, then what
+ * happened; once the data is erased, "Continue" leads to the first screen, to set the computer
+ * up again. The header and the status bar are out of reach meanwhile. */
+function withdrawn(phase: "wipe" | "wiped"): void {
+  idle.stop();
+  if (locked()) {
+    lockUi().hide();
+    hideContent(false);
+  }
+  queue?.stop();
+  dashboard?.stop();
+  conceal(true, [header, statusBar], [toast, help], [toast, announcer]);
+  const done = phase === "wiped";
+  const notice = h(
+    "section",
+    { class: "screen", id: "withdrawn", role: "alert", "aria-labelledby": "withdrawn-title", "data-phase": phase },
+    h(
+      "div",
+      { class: "card" },
+      h("h1", { id: "withdrawn-title", tabindex: -1 }, t(done ? "withdrawn.done_title" : "withdrawn.title")),
+      h("p", { id: "withdrawn-text" }, t(done ? "withdrawn.done" : "withdrawn.underway")),
+      done
+        ? h("button", { type: "button", class: "primary", id: "withdrawn-continue", onclick: () => void afterWithdrawal() }, t("withdrawn.continue"))
+        : null,
+    ),
+  );
+  fill(main, notice);
+  withdrawing = true;
+  notice.querySelector<HTMLElement>(done ? "#withdrawn-continue" : "#withdrawn-title")?.focus();
+}
+
+async function afterWithdrawal(): Promise<void> {
+  withdrawalSeen = true;
+  withdrawing = false;
+  keptScreens.clear();
+  ctx.visit = emptyVisit();
+  await refresh();
+  conceal(false, [header, statusBar]);
+  go("firstrun");
 }
 
 async function syncNow(): Promise<void> {

@@ -12,6 +12,8 @@ export const config: Config = {
   channel: "stationary",
   currency: "EUR",
   waiting_target_min: 15,
+  max_offline_days: 14,
+  idle_lock_minutes: 5,
 };
 
 export const eleni: SessionView = { username: "eleni", display_name: "Eleni Papadopoulou", role: "supervisor", locked: false };
@@ -43,6 +45,7 @@ export function appState(over: Partial<AppState> = {}): AppState {
     status: statusBar(),
     session: null,
     idle_lock_minutes: 5,
+    erased: null,
     ...over,
   };
 }

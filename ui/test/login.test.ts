@@ -162,7 +162,7 @@ describe("first run", () => {
     api.enroll.mockResolvedValue({});
     $<HTMLFormElement>("#setup-enroll").requestSubmit();
     await settle();
-    expect(api.enroll).toHaveBeenCalledWith("https://backoffice.example", "ABCD-1234");
+    expect(api.enroll).toHaveBeenCalledWith("https://backoffice.example", "ABCD-1234", { allow_insecure_http: false, ca_cert: null });
     expect(ctx.go).toHaveBeenCalledWith("login");
   });
 });

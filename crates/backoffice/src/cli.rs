@@ -158,8 +158,12 @@ enum DevicesCommand {
         #[arg(long)]
         center: Option<String>,
     },
+    /// Refuses the device's credential from now on. With --wipe, the device delivers what
+    /// waits on it at its next contact, then erases its data and says so on its screen.
     Revoke {
         device: String,
+        #[arg(long)]
+        wipe: bool,
     },
 }
 
@@ -357,15 +361,28 @@ async fn execute(cli: Cli) -> Result<()> {
                     d.code,
                     d.center,
                     d.receipt_prefix,
-                    if d.revoked { "revoked" } else { "active" },
+                    d.standing(),
                     d.label.unwrap_or_default()
                 ));
             }
             Ok(())
         }
-        Command::Devices(DevicesCommand::Revoke { device }) => {
-            let device = office.revoke_device(&device).await?;
-            say(&format!("device {} revoked", device.code));
+        Command::Devices(DevicesCommand::Revoke { device, wipe }) => {
+            let device = office.revoke_device(&device, wipe).await?;
+            if device.wiped_at.is_some() {
+                say(&format!(
+                    "device {} is revoked; it erased its data",
+                    device.code
+                ));
+            } else if device.wipe_pending() {
+                say(&format!(
+                    "device {} revoked: at its next contact it delivers what waits on it, then \
+                     erases its data",
+                    device.code
+                ));
+            } else {
+                say(&format!("device {} revoked", device.code));
+            }
             Ok(())
         }
         Command::Agency(AgencyCommand::List { agency, json: true }) => {

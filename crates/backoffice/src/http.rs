@@ -3,6 +3,7 @@
 //! - `GET /health`
 //! - `POST /sync/v1/enroll`, `POST /sync/v1/exchange` (device `Authorization: Bearer TOKEN`)
 //! - `POST /sync/v1/token` (device bearer): a new device credential
+//! - `POST /sync/v1/wiped` (device bearer): a device revoked with a wipe says it erased its data
 //! - `/admin/v1/...`: centres, catalogues, enrolment codes, devices, clerk accounts, agency
 //!   credentials (`agency-credentials`: list, issue with an expiry, revoke), and the fleet's
 //!   health (`health`: devices' audit standing, refused credentials, failed logins)
@@ -286,6 +287,7 @@ pub fn app(state: AppState) -> Router {
         .route("/sync/v1/exchange", post(exchange))
         .route("/sync/v1/vouch", post(vouch))
         .route("/sync/v1/token", post(rotate_token))
+        .route("/sync/v1/wiped", post(confirm_wiped))
         .route("/admin/v1/health", get(health_report))
         .route(
             "/admin/v1/agency-credentials",
@@ -386,6 +388,13 @@ async fn rotate_token(
     DeviceAuth(device): DeviceAuth,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.office.rotate_device_token(&device).await?))
+}
+
+async fn confirm_wiped(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.confirm_wiped(&device).await?))
 }
 
 async fn health_report(_: Admin, State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
@@ -519,12 +528,22 @@ async fn list_devices(
     Ok(Json(state.office.devices(filter.center.as_deref()).await?))
 }
 
+/// `?wipe=true` also asks the device to erase its data at its next contact.
+#[derive(Debug, Deserialize)]
+struct RevokeOptions {
+    #[serde(default)]
+    wipe: bool,
+}
+
 async fn revoke_device(
     _: Admin,
     State(state): State<AppState>,
     Path(device): Path<String>,
+    Query(options): Query<RevokeOptions>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(state.office.revoke_device(&device).await?))
+    Ok(Json(
+        state.office.revoke_device(&device, options.wipe).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]

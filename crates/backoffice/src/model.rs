@@ -28,6 +28,30 @@ pub struct Device {
     pub label: Option<String>,
     pub revoked: bool,
     pub enrolled_at: String,
+    /// When an administrator asked for the device's data to be erased (with its revocation).
+    #[serde(default)]
+    pub wipe_requested_at: Option<String>,
+    /// When the device confirmed it erased its data.
+    #[serde(default)]
+    pub wiped_at: Option<String>,
+}
+
+impl Device {
+    /// Revoked with a wipe it has not confirmed yet: it may still push what waits on it, and
+    /// is told to erase its data.
+    pub fn wipe_pending(&self) -> bool {
+        self.revoked && self.wipe_requested_at.is_some() && self.wiped_at.is_none()
+    }
+
+    /// Its standing, in a word: `active`, `revoked`, `wipe requested` or `wiped`.
+    pub fn standing(&self) -> &'static str {
+        match (self.revoked, &self.wipe_requested_at, &self.wiped_at) {
+            (false, _, _) => "active",
+            (true, _, Some(_)) => "wiped",
+            (true, Some(_), None) => "wipe requested",
+            (true, None, None) => "revoked",
+        }
+    }
 }
 
 /// A one-time enrolment code as handed to the operator; the back office keeps only its hash.

@@ -419,7 +419,7 @@ impl BackOffice {
                     .into(),
             ));
         };
-        if device.revoked {
+        if device.revoked && !device.wipe_pending() {
             self.refused(Refusal::DeviceRevoked, Some(&device.code))
                 .await;
             return Err(Error::Revoked {
@@ -429,10 +429,22 @@ impl BackOffice {
         Ok(device)
     }
 
+    /// Refuses a device revoked with a wipe pending anything but its last exchanges and its
+    /// confirmation.
+    fn active(&self, device: &Device) -> Result<()> {
+        if device.revoked {
+            return Err(Error::Revoked {
+                device: device.code.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// A new credential for an authenticated device. Its current one keeps working until the
     /// new one is first used, so an answer lost on the way leaves the device able to sync and
     /// to ask again.
     pub async fn rotate_device_token(&self, device: &Device) -> Result<TokenRotation> {
+        self.active(device)?;
         let mut bytes = [0u8; 32];
         rand::rng().fill(&mut bytes);
         let token = hex(&bytes);
@@ -452,9 +464,34 @@ impl BackOffice {
         self.storage.devices(center).await
     }
 
-    pub async fn revoke_device(&self, code: &str) -> Result<Device> {
-        let device = self.storage.revoke_device(code).await?;
-        tracing::info!(device = %device.code, "device revoked");
+    /// Revokes a device: its credential is refused from now on. With `wipe`, the device may
+    /// still push what waits on it at its next contact, is sent nothing, and is told to erase
+    /// its data; its confirmation (`confirm_wiped`) closes it for good.
+    pub async fn revoke_device(&self, code: &str, wipe: bool) -> Result<Device> {
+        let at = wipe.then(|| Utc::now().to_rfc3339());
+        let device = self
+            .storage
+            .revoke_device(code.trim(), at.as_deref())
+            .await?;
+        tracing::info!(device = %device.code, wipe, "device revoked");
+        Ok(device)
+    }
+
+    /// A device revoked with a wipe says it erased its data: it is closed for good and its
+    /// recovery key forgotten.
+    pub async fn confirm_wiped(&self, device: &Device) -> Result<Device> {
+        if !device.wipe_pending() {
+            return Err(Error::Conflict(format!(
+                "device {} was not asked to erase its data: only a device revoked with --wipe \
+                 confirms a wipe",
+                device.code
+            )));
+        }
+        let device = self
+            .storage
+            .device_wiped(&device.code, &Utc::now().to_rfc3339())
+            .await?;
+        tracing::info!(device = %device.code, "device erased its data");
         Ok(device)
     }
 
@@ -499,10 +536,21 @@ impl BackOffice {
             stamp: stamp.clone(),
             national_ids: self.national_ids,
         };
-        if let Some(recovery) = &request.recovery_key {
-            self.keep_recovery_key(&device.code, recovery).await?;
-        }
-        let done = self.storage.exchange(device, request, &context).await?;
+        let wipe = device.wipe_pending();
+        let done = if wipe {
+            // What waits on the device is taken; nothing more of the centre's is sent to it.
+            let last = ExchangeRequest {
+                limit: 0,
+                recovery_key: None,
+                ..request.clone()
+            };
+            self.storage.exchange(device, &last, &context).await?
+        } else {
+            if let Some(recovery) = &request.recovery_key {
+                self.keep_recovery_key(&device.code, recovery).await?;
+            }
+            self.storage.exchange(device, request, &context).await?
+        };
         let failed_logins = request
             .push
             .iter()
@@ -525,9 +573,10 @@ impl BackOffice {
             audit_anchor,
             results: done.results,
             changes: done.changes,
-            cursor: done.cursor,
-            more: done.more,
+            cursor: if wipe { request.cursor } else { done.cursor },
+            more: done.more && !wipe,
             server_hlc: stamp.hlc,
+            wipe,
         })
     }
 

@@ -172,6 +172,102 @@ async fn revoked_device_is_403_with_a_message_saying_so() {
     );
 }
 
+/// Revoked with a wipe: the device may still push but is sent nothing and told to erase; its
+/// confirmation closes it for good, and nothing else is open to it meanwhile.
+#[tokio::test]
+async fn a_device_revoked_with_a_wipe_may_push_is_sent_nothing_and_confirms() {
+    let api = Api::new();
+    let device = api.enrolled().await;
+    let pull = serde_json::json!({"cursor": 0, "limit": 10});
+    let (status, _) = api
+        .json(
+            "POST",
+            &format!("/admin/v1/devices/{}/revoke?wipe=true", device.device_code),
+            Some(ADMIN),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, answer) = api
+        .json(
+            "GET",
+            "/admin/v1/devices",
+            Some(ADMIN),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(answer[0]["wipe_requested_at"].is_string(), "{answer}");
+    assert!(answer[0]["wiped_at"].is_null(), "{answer}");
+
+    // The catalogue waits for it, but a device to be erased is sent nothing.
+    let (status, answer) = api
+        .json(
+            "POST",
+            "/sync/v1/exchange",
+            Some(&device.token),
+            pull.clone(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let answer: ExchangeResponse = serde_json::from_value(answer).unwrap();
+    assert!(answer.wipe);
+    assert!(answer.changes.is_empty() && !answer.more && answer.cursor == 0);
+
+    // Nothing else: no new credential for it.
+    let (status, answer) = api
+        .json(
+            "POST",
+            "/sync/v1/token",
+            Some(&device.token),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(error_code(&answer), ErrorCode::Revoked);
+
+    let (status, answer) = api
+        .json(
+            "POST",
+            "/sync/v1/wiped",
+            Some(&device.token),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert!(answer["wiped_at"].is_string(), "{answer}");
+    for path in ["/sync/v1/exchange", "/sync/v1/wiped"] {
+        let (status, answer) = api
+            .json("POST", path, Some(&device.token), pull.clone())
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}: {answer}");
+        assert_eq!(error_code(&answer), ErrorCode::Revoked);
+    }
+}
+
+/// A device that was not asked to erase its data cannot say it did.
+#[tokio::test]
+async fn an_active_device_cannot_confirm_a_wipe() {
+    let api = Api::new();
+    let device = api.enrolled().await;
+    let (status, answer) = api
+        .json(
+            "POST",
+            "/sync/v1/wiped",
+            Some(&device.token),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("was not asked to erase its data"),
+        "{answer}"
+    );
+}
+
 #[tokio::test]
 async fn admin_api_needs_the_admin_token() {
     let api = Api::new();

@@ -807,7 +807,7 @@ async fn story(storage: Arc<dyn Storage>) {
     );
 
     // Revocation: the device is refused with a message saying so.
-    office.revoke_device(&device_b.code).await.unwrap();
+    office.revoke_device(&device_b.code, false).await.unwrap();
     match office.authenticate(&b.token).await {
         Err(e @ Error::Revoked { .. }) => assert!(e.to_string().contains("revoked")),
         other => panic!("expected revoked, got {other:?}"),

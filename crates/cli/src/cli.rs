@@ -83,6 +83,8 @@ pub enum Command {
     Clerk(ClerkCommand),
     /// Show the centre, device, catalogue version and what waits in the outbox.
     Status,
+    /// Show this workstation's local rules, or change them (an administrator).
+    Settings(SettingsArgs),
     /// Load, search and browse the service catalogue.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
@@ -130,6 +132,17 @@ impl Command {
                 | Command::Recover(_)
         )
     }
+}
+
+#[derive(Debug, Args)]
+pub struct SettingsArgs {
+    /// Minutes without a key or a click after which the window locks itself (1 to 240).
+    #[arg(long, value_name = "MINUTES")]
+    pub idle_lock_minutes: Option<u32>,
+    /// Days an enrolled device that has not reached its back office keeps taking logins
+    /// (1 to 90).
+    #[arg(long, value_name = "DAYS")]
+    pub max_offline_days: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]

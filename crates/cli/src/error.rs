@@ -116,10 +116,22 @@ impl CliError {
     /// A line the CLI can add because it knows where the clerk is (the data directory).
     pub fn hint(&self, data_dir: Option<&Path>) -> Option<String> {
         match (self, data_dir) {
-            (CliError::Core(CoreError::NotSetUp), Some(dir)) => Some(format!(
-                "the data directory is {}; pass --data-dir DIR or set GUICHET_DATA_DIR if the workstation is elsewhere",
-                dir.display()
-            )),
+            (CliError::Core(CoreError::NotSetUp), Some(dir)) => {
+                Some(match guichet_workstation::store::erased_note(dir) {
+                    Some(erased) => format!(
+                        "the data of device {} (centre {}) in {} was erased on {} at the back \
+                         office's request; set the workstation up or enrol it again",
+                        erased.device_code,
+                        erased.center_code,
+                        dir.display(),
+                        erased.at.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                    None => format!(
+                        "the data directory is {}; pass --data-dir DIR or set GUICHET_DATA_DIR if the workstation is elsewhere",
+                        dir.display()
+                    ),
+                })
+            }
             (
                 CliError::Core(CoreError::Access(Access::NoSession | Access::SessionExpired)),
                 _,
@@ -186,6 +198,7 @@ fn sync_kind(e: &SyncError) -> &'static str {
         SyncError::InsecureHttp(_) => "insecure_http",
         SyncError::CaCertificate(_) => "ca_certificate",
         SyncError::Tls(_) => "tls",
+        SyncError::WipeBlocked { .. } => "wipe_blocked",
         SyncError::Store(e) => core_kind(e),
     }
 }

@@ -4,8 +4,10 @@
 mod common;
 
 use common::{
-    Guichet, MARI, charged_service, create_args, register_mari, strs, today, valid_fields,
+    Guichet, MARI, add_kostas, charged_service, create_args, register_mari, strs, today,
+    valid_fields,
 };
+use guichet_fixtures::DEMO_PASSWORD;
 
 /// A workstation with Mari registered and one draft request for a charged service; returns
 /// the request's receipt.
@@ -480,4 +482,51 @@ fn plain_http_to_another_machine_is_refused_and_nothing_is_written() {
         "CA certificate",
     );
     assert!(!g.data_dir().join("credential.json").exists());
+}
+
+/// The local rules: shown to anyone logged in, bounded, changed by an administrator, and a
+/// refused value changes nothing.
+#[test]
+fn settings_are_bounded_and_kept() {
+    let g = Guichet::demo();
+    let shown = g.json(&["settings"]);
+    assert_eq!(shown["idle_lock_minutes"], 5, "{shown}");
+    assert_eq!(shown["max_offline_days"], 14, "{shown}");
+    g.refused(
+        &["settings", "--idle-lock-minutes", "0"],
+        2,
+        "between 1 and 240 minutes, not 0",
+    );
+    g.refused(
+        &["settings", "--max-offline-days", "365"],
+        2,
+        "1 to 90 days, not 365",
+    );
+    let changed = g.json(&[
+        "settings",
+        "--idle-lock-minutes",
+        "2",
+        "--max-offline-days",
+        "30",
+    ]);
+    assert_eq!(changed["changed"], true, "{changed}");
+    let shown = g.json(&["settings"]);
+    assert_eq!(shown["idle_lock_minutes"], 2, "{shown}");
+    assert_eq!(shown["max_offline_days"], 30, "{shown}");
+    let text = g.ok(&["settings"]).stdout;
+    assert!(
+        text.contains("after 2 minutes without a key or a click"),
+        "{text}"
+    );
+
+    // A supervisor reads them but does not change them.
+    add_kostas(&g);
+    let login = g.run_with_input(&["login", "kostas", "--password-stdin"], DEMO_PASSWORD);
+    assert_eq!(login.code, 0, "{}", login.stderr);
+    assert_eq!(g.json(&["settings"])["idle_lock_minutes"], 2);
+    g.refused(
+        &["settings", "--idle-lock-minutes", "60"],
+        2,
+        "only a clerk with the administrator role may",
+    );
 }

@@ -3,22 +3,13 @@
 
 mod common;
 
-use common::{Guichet, charged_service, create_args, register_mari, strs, today};
+use common::{Guichet, add_kostas, charged_service, create_args, register_mari, strs, today};
 use guichet_fixtures::DEMO_PASSWORD;
 
 /// A demo workstation with kostas, a supervisor, and a paid request; answers its receipt and
 /// its payment's receipt.
 fn paid_request(g: &Guichet) -> (String, String) {
-    g.ok(&[
-        "clerk",
-        "add",
-        "kostas",
-        "--name",
-        "Kostas Georgiou",
-        "--role",
-        "supervisor",
-        "--password-stdin",
-    ]);
+    add_kostas(g);
     register_mari(g);
     let service = charged_service();
     let created = g.json(&strs(&create_args(&service, today())));

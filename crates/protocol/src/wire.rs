@@ -225,6 +225,12 @@ pub struct ExchangeResponse {
     /// device sends its event at this place as `AuditClaim::anchor` next time.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_anchor: Option<u64>,
+    /// An administrator revoked this device and asked for its data to be erased: the back
+    /// office took the pushed entries but sends nothing more. The device pushes whatever still
+    /// waits, erases its local replica once nothing does, and confirms with
+    /// `POST /sync/v1/wiped`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wipe: bool,
 }
 
 /// A new device credential, answered by `POST /sync/v1/token`.

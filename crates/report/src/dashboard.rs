@@ -34,7 +34,12 @@ pub struct Dashboard {
     /// The most overdue first, at most `DASHBOARD_OVERDUE`.
     pub overdue: Vec<OverdueLine>,
     pub currency: Currency,
+    /// Payments taken today.
     pub collected_minor: i64,
+    /// Refunds given today (of payments of any day).
+    pub refunded_minor: i64,
+    /// Collected minus refunded: the money the centre kept today.
+    pub net_collected_minor: i64,
     pub collected_by_method: Vec<MethodLine>,
     pub feedback: FeedbackSection,
     pub sync: SyncHealth,
@@ -81,6 +86,8 @@ pub fn dashboard(ws: &Workstation, locale: Locale) -> Result<Dashboard> {
         overdue,
         currency: report.money.currency,
         collected_minor: report.money.collected_minor,
+        refunded_minor: report.money.refunded_minor,
+        net_collected_minor: report.money.net_collected_minor,
         collected_by_method: report.money.by_method,
         feedback: report.feedback,
         sync: report.sync,

@@ -353,6 +353,17 @@ fn a_refund_under_four_eyes_counts_in_the_cash_figures() {
         ),
         (0, 1000, -1000, -1000)
     );
+    // That morning's dashboard shows the money kept, net of the refund.
+    let live = dashboard(&d.ws, Locale::En).unwrap();
+    assert_eq!(live.day, common::day() + chrono::Days::new(1));
+    assert_eq!(
+        (
+            live.collected_minor,
+            live.refunded_minor,
+            live.net_collected_minor
+        ),
+        (0, 1000, -1000)
+    );
     let line = &m.refunds[0];
     assert_eq!(
         (

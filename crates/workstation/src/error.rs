@@ -191,6 +191,18 @@ pub enum Refused {
         channel: Channel,
     },
 
+    #[error(
+        "the idle lock must be between {min} and {max} minutes, not {given}: a screen left \
+         open must lock itself"
+    )]
+    IdleLockMinutes { given: u32, min: u32, max: u32 },
+
+    #[error(
+        "a device that has not reached its back office may take logins for {min} to {max} days, \
+         not {given}"
+    )]
+    MaxOfflineDays { given: u32, min: u32, max: u32 },
+
     #[error("say how the conflict was settled (a short note), then resolve it")]
     ConflictNote,
 
@@ -407,6 +419,14 @@ impl Refused {
                 None => "error.not_offered",
             })
             .text("service", service),
+            Refused::IdleLockMinutes { given, min, max } => Message::new("error.idle_lock_minutes")
+                .text("given", given)
+                .text("min", min)
+                .text("max", max),
+            Refused::MaxOfflineDays { given, min, max } => Message::new("error.max_offline_days")
+                .text("given", given)
+                .text("min", min)
+                .text("max", max),
             Refused::ConflictNote => Message::new("error.conflict_note"),
             Refused::NoOpenConflict { request } => {
                 Message::new("error.no_open_conflict").text("request", request)

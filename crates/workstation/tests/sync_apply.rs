@@ -48,6 +48,7 @@ fn outcomes_decisions_and_cursor_land_together() {
     // Answers out of step with what was pushed are refused whole.
     let short = ExchangeResponse {
         audit_anchor: None,
+        wipe: false,
         results: vec![],
         changes: vec![],
         cursor: 9,
@@ -61,6 +62,7 @@ fn outcomes_decisions_and_cursor_land_together() {
     let ahead = b.ws.now().wall.timestamp_millis() as u64 + 6 * 3_600_000;
     let answer = ExchangeResponse {
         audit_anchor: None,
+        wipe: false,
         results: vec![
             PushResult {
                 id: push[0].id.clone(),

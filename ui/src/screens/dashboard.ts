@@ -7,6 +7,7 @@ import { barChart, columnChart } from "../charts";
 import { field, fill, h } from "../dom";
 import { amountForCore, dayForInput, formatDate, formatDuration, formatMoney, formatNumber, formatTime, lang, t } from "../i18n";
 import { explain } from "../messages";
+import { settingsCard } from "./settings";
 
 /** How often the figures refresh while the screen is shown. */
 const REFRESH_MS = 5000;
@@ -42,7 +43,14 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
         "div",
         { class: "tiles" },
         tile("dash-waiting", t("dashboard.waiting_now"), formatNumber(d.waiting_now), d.longest_wait_now_s !== null ? t("dashboard.longest", { time: formatDuration(d.longest_wait_now_s * 1000) }) : undefined),
-        tile("dash-collected", t("dashboard.collected"), formatMoney(d.collected_minor, d.currency)),
+        tile(
+          "dash-collected",
+          t("dashboard.collected"),
+          formatMoney(d.net_collected_minor, d.currency),
+          d.refunded_minor > 0
+            ? t("dashboard.refunded", { collected: formatMoney(d.collected_minor, d.currency), refunded: formatMoney(d.refunded_minor, d.currency) })
+            : undefined,
+        ),
         tile("dash-overdue", t("dashboard.overdue"), formatNumber(d.overdue_count)),
         tile(
           "dash-feedback",
@@ -172,6 +180,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
     error,
     figures,
     exportForm,
+    settingsCard(ctx),
   );
   return { el, stop: () => clearInterval(timer) };
 }

@@ -4,7 +4,7 @@
 import { api } from "../api";
 import type { Ctx } from "../app";
 import { field, h } from "../dom";
-import { t } from "../i18n";
+import { formatDateTime, t } from "../i18n";
 import { explain } from "../messages";
 
 /** The shortest password the core accepts (guichet_domain::account::MIN_PASSWORD_CHARS). */
@@ -114,6 +114,10 @@ export function firstRun(ctx: Ctx): HTMLElement {
 
   const server = h("input", { name: "server", type: "url", placeholder: "https://…", autocomplete: "off" });
   const code = h("input", { name: "code", autocomplete: "off" });
+  // Only for a back office on a trusted network without HTTPS: the status bar warns afterwards.
+  const allowHttp = h("input", { type: "checkbox", id: "enroll-allow-http", name: "allow_insecure_http" });
+  // The CA of a back office whose certificate a private authority signed.
+  const caCert = h("input", { type: "file", id: "enroll-ca-cert", name: "ca_cert", accept: ".pem,.crt,.cer" });
   const enroll = h(
     "form",
     {
@@ -125,7 +129,11 @@ export function firstRun(ctx: Ctx): HTMLElement {
         void ctx.act("enroll", async () => {
           enrollError.textContent = t("firstrun.enroll.working");
           try {
-            await api.enroll(server.value, code.value);
+            const file = caCert.files?.[0];
+            await api.enroll(server.value, code.value, {
+              allow_insecure_http: allowHttp.checked,
+              ca_cert: file ? await file.text() : null,
+            });
             enrollError.textContent = "";
             // Nobody is logged in yet: the centre's clerks log in with their own accounts.
             await ctx.refresh();
@@ -140,6 +148,14 @@ export function firstRun(ctx: Ctx): HTMLElement {
     h("p", {}, t("firstrun.enroll.hint")),
     field(t("firstrun.server"), server),
     field(t("firstrun.code"), code),
+    h(
+      "details",
+      { id: "enroll-link" },
+      h("summary", {}, t("firstrun.enroll.link")),
+      h("label", { class: "field inline" }, allowHttp, t("firstrun.enroll.allow_http")),
+      h("p", { class: "hint" }, t("firstrun.enroll.allow_http_hint")),
+      field(t("firstrun.enroll.ca_cert"), caCert, h("p", { class: "hint" }, t("firstrun.enroll.ca_cert_hint"))),
+    ),
     enrollError,
     h("button", { type: "submit" }, t("firstrun.enroll.submit")),
   );
@@ -149,6 +165,17 @@ export function firstRun(ctx: Ctx): HTMLElement {
     "section",
     { class: "screen firstrun", "aria-labelledby": "firstrun-title" },
     h("h1", { id: "firstrun-title" }, t("firstrun.title")),
+    ctx.state.erased
+      ? h(
+          "p",
+          { class: "notice", id: "erased-note", role: "note" },
+          t("firstrun.erased", {
+            device: ctx.state.erased.device_code,
+            center: ctx.state.erased.center_code,
+            at: formatDateTime(ctx.state.erased.at),
+          }),
+        )
+      : null,
     h("p", { class: "lead" }, t("firstrun.lead")),
     h("div", { class: "columns" }, standalone, enroll),
   );

@@ -67,6 +67,11 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         "0007_credentials_and_audit_heads.sql",
         include_str!("../../../../schema/backoffice-sqlite/0007_credentials_and_audit_heads.sql"),
     ),
+    (
+        8,
+        "0008_device_wipe.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0008_device_wipe.sql"),
+    ),
 ];
 
 pub const POSTGRES_MIGRATIONS: &[Migration] = &[
@@ -104,6 +109,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         7,
         "0007_credentials_and_audit_heads.sql",
         include_str!("../../../../schema/backoffice-postgres/0007_credentials_and_audit_heads.sql"),
+    ),
+    (
+        8,
+        "0008_device_wipe.sql",
+        include_str!("../../../../schema/backoffice-postgres/0008_device_wipe.sql"),
     ),
 ];
 
@@ -154,7 +164,11 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// until the new one is first used.
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>>;
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>>;
-    async fn revoke_device(&self, code: &str) -> Result<Device>;
+    /// Revokes a device; with `wipe_at`, also asks it to erase its data (kept from the first
+    /// time it was asked).
+    async fn revoke_device(&self, code: &str, wipe_at: Option<&str>) -> Result<Device>;
+    /// Records that a device erased its data, and forgets its recovery key.
+    async fn device_wiped(&self, code: &str, at: &str) -> Result<Device>;
     /// Keeps the recovery key of a device's encrypted database.
     async fn set_recovery_key(&self, device: &str, key: &str) -> Result<()>;
     /// The recovery key a device sent, if any.

@@ -313,7 +313,8 @@ fn to_center(row: &Row) -> Result<Center> {
     })
 }
 
-const DEVICE_COLUMNS: &str = "code, center, receipt_prefix, label, revoked, enrolled_at";
+const DEVICE_COLUMNS: &str =
+    "code, center, receipt_prefix, label, revoked, enrolled_at, wipe_requested_at, wiped_at";
 
 fn to_device(row: &Row) -> Result<Device> {
     Ok(Device {
@@ -323,6 +324,8 @@ fn to_device(row: &Row) -> Result<Device> {
         label: row.try_get(3)?,
         revoked: row.try_get(4)?,
         enrolled_at: row.try_get(5)?,
+        wipe_requested_at: row.try_get(6)?,
+        wiped_at: row.try_get(7)?,
     })
 }
 
@@ -1061,6 +1064,8 @@ impl Storage for PostgresStorage {
                 label: label.map(str::to_owned),
                 revoked: false,
                 enrolled_at,
+                wipe_requested_at: None,
+                wiped_at: None,
             },
         ))
     }
@@ -1408,14 +1413,31 @@ impl Storage for PostgresStorage {
             .collect()
     }
 
-    async fn revoke_device(&self, code: &str) -> Result<Device> {
+    async fn revoke_device(&self, code: &str, wipe_at: Option<&str>) -> Result<Device> {
         let client = self.client().await;
         let row = client
             .query_opt(
                 &format!(
-                    "UPDATE devices SET revoked = TRUE WHERE code = $1 RETURNING {DEVICE_COLUMNS}"
+                    "UPDATE devices SET revoked = TRUE,
+                        wipe_requested_at = coalesce(wipe_requested_at, $2)
+                     WHERE code = $1 RETURNING {DEVICE_COLUMNS}"
                 ),
-                &[&code],
+                &[&code, &wipe_at],
+            )
+            .await?
+            .ok_or_else(|| Error::not_found("device", code))?;
+        to_device(&row)
+    }
+
+    async fn device_wiped(&self, code: &str, at: &str) -> Result<Device> {
+        let client = self.client().await;
+        let row = client
+            .query_opt(
+                &format!(
+                    "UPDATE devices SET wiped_at = coalesce(wiped_at, $2), recovery_key = NULL
+                     WHERE code = $1 RETURNING {DEVICE_COLUMNS}"
+                ),
+                &[&code, &at],
             )
             .await?
             .ok_or_else(|| Error::not_found("device", code))?;

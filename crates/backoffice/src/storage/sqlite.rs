@@ -127,9 +127,20 @@ fn to_center((code, name, kind): (String, String, String)) -> Result<Center> {
     })
 }
 
-const DEVICE_COLUMNS: &str = "code, center, receipt_prefix, label, revoked, enrolled_at";
+const DEVICE_COLUMNS: &str =
+    "code, center, receipt_prefix, label, revoked, enrolled_at, wipe_requested_at, wiped_at";
 
-type DeviceRow = (String, String, String, Option<String>, bool, String);
+/// A device's columns as read, its receipt prefix not parsed yet.
+type DeviceRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    bool,
+    String,
+    Option<String>,
+    Option<String>,
+);
 
 fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
     Ok((
@@ -139,10 +150,14 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
     ))
 }
 
-fn to_device((code, center, prefix, label, revoked, enrolled_at): DeviceRow) -> Result<Device> {
+fn to_device(
+    (code, center, prefix, label, revoked, enrolled_at, wipe_requested_at, wiped_at): DeviceRow,
+) -> Result<Device> {
     Ok(Device {
         code,
         center,
@@ -150,7 +165,21 @@ fn to_device((code, center, prefix, label, revoked, enrolled_at): DeviceRow) -> 
         label,
         revoked,
         enrolled_at,
+        wipe_requested_at,
+        wiped_at,
     })
+}
+
+fn device_by_code(conn: &Connection, code: &str) -> Result<Device> {
+    let row = conn
+        .query_row(
+            &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE code = ?1"),
+            [code],
+            device_row,
+        )
+        .optional()?
+        .ok_or_else(|| Error::not_found("device", code))?;
+    to_device(row)
 }
 
 const AGENCY_CREDENTIAL_COLUMNS: &str = "id, agency, issued_at, expires_at, revoked_at";
@@ -815,6 +844,8 @@ impl Storage for SqliteStorage {
                     label,
                     revoked: false,
                     enrolled_at,
+                    wipe_requested_at: None,
+                    wiped_at: None,
                 },
             ))
         })
@@ -1150,20 +1181,32 @@ impl Storage for SqliteStorage {
         .await
     }
 
-    async fn revoke_device(&self, code: &str) -> Result<Device> {
-        let code = code.to_owned();
+    async fn revoke_device(&self, code: &str, wipe_at: Option<&str>) -> Result<Device> {
+        let (code, wipe_at) = (code.to_owned(), wipe_at.map(str::to_owned));
         self.run(move |conn| {
-            let updated =
-                conn.execute("UPDATE devices SET revoked = 1 WHERE code = ?1", [&code])?;
+            let updated = conn.execute(
+                "UPDATE devices SET revoked = 1,
+                    wipe_requested_at = coalesce(wipe_requested_at, ?2)
+                 WHERE code = ?1",
+                params![code, wipe_at],
+            )?;
             if updated == 0 {
                 return Err(Error::not_found("device", code));
             }
-            let row = conn.query_row(
-                &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE code = ?1"),
-                [&code],
-                device_row,
+            device_by_code(conn, &code)
+        })
+        .await
+    }
+
+    async fn device_wiped(&self, code: &str, at: &str) -> Result<Device> {
+        let (code, at) = (code.to_owned(), at.to_owned());
+        self.run(move |conn| {
+            conn.execute(
+                "UPDATE devices SET wiped_at = coalesce(wiped_at, ?2), recovery_key = NULL
+                 WHERE code = ?1",
+                [&code, &at],
             )?;
-            to_device(row)
+            device_by_code(conn, &code)
         })
         .await
     }

@@ -163,6 +163,18 @@ pub fn open(ws: &mut Workstation, dir: &Path) -> Result<()> {
     write_private(&path, token.as_bytes()).map_err(|source| CliError::SessionFile { path, source })
 }
 
+/// Removes the command line session's token file, if there is one (the workstation's data was
+/// erased: the session cannot open it again).
+pub fn forget_session(dir: &Path) -> Result<()> {
+    let path = dir.join(SESSION_FILE);
+    match std::fs::remove_file(&path) {
+        Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
+            Err(CliError::SessionFile { path, source })
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `guichet logout`.
 pub fn logout(ws: &mut Workstation, dir: &Path) -> Result<Report> {
     let path = dir.join(SESSION_FILE);

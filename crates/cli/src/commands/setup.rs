@@ -6,12 +6,13 @@ use std::path::Path;
 use guichet_domain::account::Role;
 use guichet_domain::catalogue::Catalogue;
 use guichet_domain::queue::Counter;
+use guichet_domain::text::english_plural;
 use guichet_workstation::Workstation;
-use guichet_workstation::store::{CatalogueLoad, Config, NewClerk, OutboxState, Setup};
+use guichet_workstation::store::{CatalogueLoad, Config, NewClerk, OutboxState, Rules, Setup};
 use guichet_workstation::sync::plain_to_another_machine;
 use serde::Serialize;
 
-use crate::cli::SetupArgs;
+use crate::cli::{SettingsArgs, SetupArgs};
 use crate::error::{CliError, Result};
 use crate::output::{Report, fields};
 
@@ -246,6 +247,58 @@ pub fn status(ws: &Workstation, dir: &Path) -> Result<Report> {
                 ),
                 ("sync", status.sync.message.clone()),
                 ("database", status.database.clone()),
+            ],
+        )
+    })
+}
+
+/// `guichet settings`: shows the local rules; with a flag, an administrator changes them.
+pub fn settings(ws: &mut Workstation, args: &SettingsArgs) -> Result<Report> {
+    let rules = Rules {
+        idle_lock_minutes: args.idle_lock_minutes,
+        max_offline_days: args.max_offline_days,
+    };
+    let changed = rules != Rules::default();
+    let config = if changed {
+        ws.set_rules(&rules)?
+    } else {
+        ws.config()?
+    };
+    #[derive(Serialize)]
+    struct Settings {
+        idle_lock_minutes: u32,
+        max_offline_days: u32,
+        changed: bool,
+    }
+    let shown = Settings {
+        idle_lock_minutes: config.idle_lock_minutes,
+        max_offline_days: config.max_offline_days,
+        changed,
+    };
+    Report::new(&shown, |out| {
+        if changed {
+            writeln!(out, "Settings changed.")?;
+        }
+        fields(
+            out,
+            "",
+            &[
+                (
+                    "idle lock",
+                    format!(
+                        "after {} {} without a key or a click",
+                        shown.idle_lock_minutes,
+                        english_plural(u64::from(shown.idle_lock_minutes), "minute", "minutes")
+                    ),
+                ),
+                (
+                    "offline logins",
+                    format!(
+                        "for {} {} after the last sync with the back office",
+                        shown.max_offline_days,
+                        english_plural(u64::from(shown.max_offline_days), "day", "days")
+                    ),
+                ),
             ],
         )
     })

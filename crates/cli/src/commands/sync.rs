@@ -1,15 +1,18 @@
 //! `guichet enroll` and `guichet sync`: the workstation's link to its back office.
 
 use std::fmt::Write as _;
+use std::path::Path;
 use std::time::Duration;
 
 use guichet_domain::text::english_plural;
 use guichet_workstation::Workstation;
+use guichet_workstation::store::Erased;
 use guichet_workstation::sync::{
     self, BackOffice, Link, Progress, SyncError, SyncReport, rotate_credential, sync_once,
 };
 use serde::Serialize;
 
+use super::session::forget_session;
 use crate::cli::{EnrollArgs, SyncArgs};
 use crate::error::Result;
 use crate::output::{Report, fields, to_stderr};
@@ -76,7 +79,7 @@ pub fn enroll(ws: &mut Workstation, args: &EnrollArgs) -> Result<Report> {
     })
 }
 
-pub fn sync(ws: &mut Workstation, args: &SyncArgs, json: bool) -> Result<Report> {
+pub fn sync(ws: &mut Workstation, dir: &Path, args: &SyncArgs, json: bool) -> Result<Report> {
     let mut credential = ws.credential()?.ok_or(SyncError::NotEnrolled)?;
     let mut office = credential.back_office(Duration::from_secs(args.timeout.max(1)))?;
     if office.is_insecure() {
@@ -103,10 +106,11 @@ pub fn sync(ws: &mut Workstation, args: &SyncArgs, json: bool) -> Result<Report>
         if !json {
             to_stderr("\n");
         }
-        return render(&report?);
+        return finish(ws, dir, &office, &rt, report?);
     }
     loop {
         match rt.block_on(sync_once(ws, &office, &show)) {
+            Ok(report) if report.wipe => return finish(ws, dir, &office, &rt, report),
             Ok(report) => to_stderr(&format!("\n{}\n", summary(&report))),
             Err(e) if e.is_transient() => to_stderr(&format!("\n{e}\n")),
             Err(e) => return Err(e.into()),
@@ -115,8 +119,58 @@ pub fn sync(ws: &mut Workstation, args: &SyncArgs, json: bool) -> Result<Report>
     }
 }
 
-fn render(report: &SyncReport) -> Result<Report> {
-    Report::new(report, |out| {
+/// What `sync` did, and whether the device's data was erased at the back office's request.
+#[derive(Debug, Serialize)]
+struct Synced<'a> {
+    #[serde(flatten)]
+    report: &'a SyncReport,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    erased: Option<Erased>,
+}
+
+/// Renders a sync run; when the back office revoked this device with a wipe, first delivers
+/// what is left and erases the device's data, the command line session with it.
+fn finish(
+    ws: &mut Workstation,
+    dir: &Path,
+    office: &BackOffice,
+    rt: &tokio::runtime::Runtime,
+    report: SyncReport,
+) -> Result<Report> {
+    let erased = if report.wipe {
+        let erased = rt.block_on(sync::complete_wipe(ws, office))?;
+        if erased.is_some() {
+            forget_session(dir)?;
+        }
+        erased
+    } else {
+        None
+    };
+    render(&Synced {
+        report: &report,
+        erased,
+    })
+}
+
+fn render(synced: &Synced<'_>) -> Result<Report> {
+    let report = synced.report;
+    Report::new(synced, |out| {
+        if let Some(erased) = &synced.erased {
+            writeln!(
+                out,
+                "This device ({}, centre {}) was withdrawn by its back office: what waited on it \
+                 was delivered, then its data was erased from this computer. Set it up or enrol \
+                 it again to use it.",
+                erased.device_code, erased.center_code
+            )?;
+            if !erased.confirmed {
+                writeln!(
+                    out,
+                    "The back office has not heard yet that the data is erased: tell its \
+                     administrator."
+                )?;
+            }
+        }
         writeln!(out, "{}", summary(report))?;
         fields(
             out,

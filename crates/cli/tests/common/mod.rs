@@ -170,6 +170,20 @@ impl Guichet {
     }
 }
 
+/// Adds kostas, a supervisor, with the demo password.
+pub fn add_kostas(g: &Guichet) {
+    g.ok(&[
+        "clerk",
+        "add",
+        "kostas",
+        "--name",
+        "Kostas Georgiou",
+        "--role",
+        "supervisor",
+        "--password-stdin",
+    ]);
+}
+
 /// Mari Tamm, born 1976-05-03.
 pub const MARI: &str = "37605030299";
 

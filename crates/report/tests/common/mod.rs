@@ -181,6 +181,7 @@ pub fn busy_day() -> Day {
         &[],
         &ExchangeResponse {
             audit_anchor: None,
+            wipe: false,
             results: vec![],
             changes: vec![],
             cursor: 0,
@@ -296,6 +297,7 @@ pub fn busy_day() -> Day {
         &pushed,
         &ExchangeResponse {
             audit_anchor: None,
+            wipe: false,
             results,
             changes: vec![],
             cursor: pushed.len() as u64,
@@ -330,6 +332,7 @@ pub fn busy_day() -> Day {
         &[],
         &ExchangeResponse {
             audit_anchor: None,
+            wipe: false,
             results: vec![],
             changes: vec![
                 decision(

@@ -12,6 +12,7 @@ mod audit;
 mod catalogue;
 mod citizens;
 mod clerks;
+mod erase;
 mod migrations;
 mod queue;
 mod requests;
@@ -46,6 +47,7 @@ pub use audit::{AuditReport, OutboxEntry, OutboxState};
 pub use catalogue::{Browse, BrowseEntry, CatalogueLoad, SearchQuery, ServiceHit};
 pub use citizens::{CitizenQuery, NewCitizen};
 pub use clerks::{CLI_SESSION_HOURS, ClerkView, NewClerk, Session};
+pub use erase::{ERASED_FILE, Erased, erased_note, note_erased};
 pub use migrations::{MIGRATIONS, apply_up_to};
 pub use queue::{NewTicket, TicketView, Transfer, WaitingEntry};
 pub use requests::{
@@ -80,9 +82,25 @@ pub struct Config {
     /// How many days an enrolled device that has not reached its back office keeps taking
     /// logins.
     pub max_offline_days: u32,
-    /// Minutes without a key or a click after which the window locks itself (0: never).
+    /// Minutes without a key or a click after which the window locks itself
+    /// (`IDLE_LOCK_MINUTES`; 5 unless an administrator changed it).
     pub idle_lock_minutes: u32,
     pub created_at: String,
+}
+
+/// The minutes an administrator may set for the idle lock: never off.
+pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=240;
+
+/// The days an enrolled device that has not reached its back office may keep taking logins.
+pub const MAX_OFFLINE_DAYS: std::ops::RangeInclusive<u32> = 1..=90;
+
+/// The local rules an administrator changes; `None` leaves one as it is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rules {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idle_lock_minutes: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_offline_days: Option<u32>,
 }
 
 /// What a workstation is set up with.
@@ -286,6 +304,55 @@ impl Workstation {
             Some(conn) => Ok(read_config(conn)?.is_some()),
             None => Ok(self.vault.label()?.is_some()),
         }
+    }
+
+    /// Changes the local rules an administrator sets (each left as it is when `None`), kept in
+    /// the database and in the key file (the login screen reads them there). Recorded in the
+    /// audit trail.
+    pub fn set_rules(&mut self, rules: &Rules) -> Result<Config> {
+        if let Some(given) = rules.idle_lock_minutes
+            && !IDLE_LOCK_MINUTES.contains(&given)
+        {
+            return Err(Refused::IdleLockMinutes {
+                given,
+                min: *IDLE_LOCK_MINUTES.start(),
+                max: *IDLE_LOCK_MINUTES.end(),
+            }
+            .into());
+        }
+        if let Some(given) = rules.max_offline_days
+            && !MAX_OFFLINE_DAYS.contains(&given)
+        {
+            return Err(Refused::MaxOfflineDays {
+                given,
+                min: *MAX_OFFLINE_DAYS.start(),
+                max: *MAX_OFFLINE_DAYS.end(),
+            }
+            .into());
+        }
+        let device = self.config()?.device_code;
+        self.write_for(Act::Administer, |change| {
+            change.tx.execute(
+                "UPDATE workstation SET
+                    idle_lock_minutes = coalesce(?1, idle_lock_minutes),
+                    max_offline_days = coalesce(?2, max_offline_days)
+                 WHERE id = 1",
+                params![rules.idle_lock_minutes, rules.max_offline_days],
+            )?;
+            change.record_local(
+                "workstation.rules",
+                "workstation",
+                &device,
+                serde_json::to_value(rules)?,
+            )?;
+            Ok(())
+        })?;
+        let config = self.config()?;
+        if let Some(mut label) = self.vault.label()? {
+            label.config = config.clone();
+            self.vault.set_label(label)?;
+        }
+        Ok(config)
     }
 
     /// Sets up the workstation for one centre and device. Done once per data directory.

@@ -491,7 +491,9 @@ impl Workstation {
         if self.disk != Disk::Unsaved {
             return Ok(());
         }
-        self.replace_with_encrypted(&key)
+        self.replace_with_encrypted(&key)?;
+        let path = self.path.clone().ok_or_else(|| self.closed())?;
+        super::erase::forget_erasure(path.parent().unwrap_or(Path::new(".")))
     }
 
     /// Writes what the open database holds into an encrypted file under `key`, which then
@@ -610,4 +612,4 @@ impl Workstation {
 }
 
 /// The file a release before encryption kept the device credential in.
-const LEGACY_CREDENTIAL_FILE: &str = "credential.json";
+pub(crate) const LEGACY_CREDENTIAL_FILE: &str = "credential.json";

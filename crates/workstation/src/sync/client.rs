@@ -66,6 +66,11 @@ pub enum SyncError {
         "the back office answered something this workstation cannot read: '{0}' is not a back-office address: it should start with http:// or https://"
     )]
     Address(String),
+    #[error(
+        "the back office asked this device to erase its data, but {waiting} changes still wait \
+         to be delivered: they go first, and the data is erased at the next sync"
+    )]
+    WipeBlocked { waiting: u64 },
     #[error(transparent)]
     Store(#[from] crate::Error),
 }
@@ -109,6 +114,9 @@ impl SyncError {
                 Message::new("error.sync.ca_certificate").text("detail", detail)
             }
             SyncError::Tls(detail) => Message::new("error.sync.tls").text("detail", detail),
+            SyncError::WipeBlocked { waiting } => {
+                Message::new("error.sync.wipe_blocked").text("count", waiting)
+            }
             SyncError::Store(e) => return e.message(),
         })
     }
@@ -249,6 +257,12 @@ impl BackOffice {
         let rotation: TokenRotation = self.post("token", &serde_json::json!({})).await?;
         self.token = Some(rotation.token.clone());
         Ok(rotation.token)
+    }
+
+    /// Tells the back office that this device, revoked with a wipe, erased its data.
+    pub async fn confirm_wiped(&self) -> Result<(), SyncError> {
+        let _: serde::de::IgnoredAny = self.post("wiped", &serde_json::json!({})).await?;
+        Ok(())
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(

@@ -10,6 +10,8 @@
 mod client;
 mod task;
 
+use std::path::Path;
+
 use guichet_domain::keyslot::RecoveryKey;
 use guichet_protocol::{VouchRequest, VouchResponse};
 use serde::{Deserialize, Serialize};
@@ -39,6 +41,10 @@ pub struct SyncReport {
     pub refused: u32,
     pub conflicts: u32,
     pub pulled: u32,
+    /// The back office revoked this device and asks it to erase its data
+    /// (`complete_wipe`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wipe: bool,
 }
 
 /// Progress of a run in flight, for the status bar.
@@ -99,6 +105,7 @@ pub async fn sync_once(
         report.refused += done.refused;
         report.conflicts += done.conflicts + done.superseded;
         report.pulled += done.pulled;
+        report.wipe |= response.wipe;
         now.pushed += push.len() as u64;
         now.pages += 1;
         progress(now);
@@ -107,6 +114,36 @@ pub async fn sync_once(
             return Ok(report);
         }
     }
+}
+
+/// Ends a device the back office revoked with a wipe: delivers what still waits, erases the
+/// local data once nothing does (`Workstation::erase`), and tells the back office. `None` if
+/// the back office no longer asks for it (nothing is erased then). The caller must hold the
+/// only open connection, so that nothing is written between the last delivery and the
+/// erasure.
+pub async fn complete_wipe(
+    ws: &mut Workstation,
+    office: &BackOffice,
+) -> Result<Option<crate::store::Erased>, SyncError> {
+    let last = sync_once(ws, office, &|_| {}).await?;
+    if !last.wipe {
+        return Ok(None);
+    }
+    let waiting = pending(ws)?;
+    if waiting > 0 {
+        return Err(SyncError::WipeBlocked { waiting });
+    }
+    let data_dir = ws.path().and_then(|p| p.parent()).map(Path::to_owned);
+    let mut erased = ws.erase()?;
+    // The data is gone whatever the answer: a confirmation lost on the way leaves the back
+    // office showing the wipe as requested, and the note says it was not heard.
+    if office.confirm_wiped().await.is_ok() {
+        erased.confirmed = true;
+        if let Some(dir) = data_dir {
+            crate::store::note_erased(&dir, &erased)?;
+        }
+    }
+    Ok(Some(erased))
 }
 
 /// How many changes wait to be sent.

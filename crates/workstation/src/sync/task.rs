@@ -26,6 +26,11 @@ pub enum Phase {
     Syncing,
     /// The back office refused; someone must act (the message says what).
     Error,
+    /// The back office revoked this device with a wipe: the task has stopped, and the owner of
+    /// the database delivers what is left and erases it (`sync::complete_wipe`).
+    Wipe,
+    /// The device's data was erased.
+    Wiped,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -164,6 +169,15 @@ async fn run(
         let waiting = pending(&ws).unwrap_or(0);
         let last_success = ws.sync_point().ok().flatten().and_then(|p| p.last_success);
         match outcome {
+            Ok(report) if report.wipe => {
+                status.send_modify(|s| {
+                    s.phase = Phase::Wipe;
+                    s.message = None;
+                    s.translation = None;
+                    s.waiting = waiting;
+                });
+                return;
+            }
             Ok(report) => {
                 failures = 0;
                 delay = options.interval;

@@ -1,0 +1,68 @@
+// The workstation's local rules, for an administrator: the idle lock's minutes and how long an
+// enrolled device keeps taking logins without reaching its back office.
+
+import { api } from "../api";
+import type { Ctx } from "../app";
+import { field, h } from "../dom";
+import { t } from "../i18n";
+import { explain } from "../messages";
+
+/** A whole number typed in a rule's field, or null when it is not one. */
+export function wholeNumber(typed: string): number | null {
+  const s = typed.trim();
+  return /^\d{1,4}$/.test(s) ? Number(s) : null;
+}
+
+export function settingsCard(ctx: Ctx): HTMLElement | null {
+  const config = ctx.state.config;
+  if (!config || ctx.state.session?.role !== "administrator") return null;
+  const idle = h("input", { id: "settings-idle", inputmode: "numeric", value: String(ctx.state.idle_lock_minutes), autocomplete: "off" });
+  const offline = h("input", { id: "settings-offline", inputmode: "numeric", value: String(config.max_offline_days), autocomplete: "off" });
+  const result = h("p", { id: "settings-result", "aria-live": "polite" });
+  const form = h(
+    "form",
+    {
+      class: "card",
+      id: "settings-form",
+      "aria-labelledby": "settings-title",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const minutes = wholeNumber(idle.value);
+        const days = wholeNumber(offline.value);
+        for (const [input, value] of [
+          [idle, minutes],
+          [offline, days],
+        ] as const) {
+          input.toggleAttribute("aria-invalid", value === null);
+        }
+        if (minutes === null || days === null) {
+          result.className = "error";
+          result.textContent = t("settings.whole_number");
+          (minutes === null ? idle : offline).focus();
+          return;
+        }
+        void ctx.act("settings", async () => {
+          try {
+            const saved = await api.setRules({ idle_lock_minutes: minutes, max_offline_days: days });
+            await ctx.refresh();
+            result.className = "";
+            result.textContent = t("settings.saved", { minutes: saved.idle_lock_minutes, days: saved.max_offline_days });
+          } catch (err) {
+            result.className = "error";
+            result.textContent = explain(err);
+          }
+        });
+      },
+    },
+    h("h2", { id: "settings-title" }, t("settings.title")),
+    h(
+      "div",
+      { class: "toolbar" },
+      field(t("settings.idle"), idle, h("p", { class: "hint" }, t("settings.idle_hint"))),
+      field(t("settings.offline"), offline, h("p", { class: "hint" }, t("settings.offline_hint"))),
+    ),
+    h("button", { type: "submit", id: "settings-save" }, t("settings.save")),
+    result,
+  );
+  return form;
+}
