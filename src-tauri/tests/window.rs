@@ -116,6 +116,40 @@ async fn take_id_photos(app: &App, n: u32, shot: Option<&str>) -> String {
     receipt
 }
 
+/// On the intake screen: finds the resident parking permit by search, opens it and fills its
+/// form (a request with two required documents and a fee of 45.00).
+async fn open_parking_permit(app: &App) {
+    app.type_into("#service-search", "parking").await;
+    app.click("#service-results button[data-code='resident-parking-permit']")
+        .await;
+    app.wait_for_text("#detail-fee", "45").await;
+    app.type_into("#form-plate", "AB-123-CD").await;
+    app.select("#form-zone", "2").await;
+}
+
+/// Takes the request whose form is filled, and returns its receipt number.
+async fn take_request(app: &App) -> String {
+    app.click("#take-request").await;
+    let receipt = app
+        .wait_for_css("#receipt-number")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(receipt.len(), 14, "a receipt number: {receipt}");
+    receipt
+}
+
+/// Ticks a document of the request taken, and waits until the core has it received.
+async fn tick_document(app: &App, code: &str) {
+    app.click(&format!("#taken-documents input[data-document='{code}']"))
+        .await;
+    app.wait_for_css(&format!(
+        "#taken-documents li.received input[data-document='{code}']"
+    ))
+    .await;
+}
+
 /// The app's database, opened beside it by `clerk`: it is encrypted, and their password opens
 /// it.
 fn open_store(dir: &std::path::Path, clerk: &str) -> Workstation {
@@ -490,4 +524,53 @@ async fn the_language_switches_while_running() {
     app.select("#language", "en").await;
     app.wait_for_text("#nav-queue", "Queue").await;
     app.quit().await;
+}
+
+/// A document the citizen hands in after the request was taken is ticked on the request itself;
+/// until then the submission is refused with the names of the documents still missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_brought_late_is_ticked_on_the_request() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.click("#nav-intake").await;
+    app.find_or_register(&citizen(21)).await;
+    open_parking_permit(&app).await;
+    let receipt = take_request(&app).await;
+    app.wait_for_text("#request-status", "draft").await;
+
+    app.click("#submit-request").await;
+    let refusal = app
+        .wait_for_text("#submit-error", "Vehicle registration certificate")
+        .await;
+    assert!(refusal.contains("Proof of address"), "{refusal}");
+    app.wait_for_text("#taken-documents-missing", "2 documents not received")
+        .await;
+    app.screenshot("14-documents-missing").await;
+
+    tick_document(&app, "vehicle-registration").await;
+    assert_eq!(app.text("#submit-error").await, "", "cleared by the tick");
+    app.click("#submit-request").await;
+    let refusal = app.wait_for_text("#submit-error", "Proof of address").await;
+    assert!(!refusal.contains("Vehicle registration"), "{refusal}");
+
+    tick_document(&app, "proof-of-address").await;
+    app.click("#submit-request").await;
+    app.wait_for_text("#request-status", "submitted").await;
+    assert!(
+        !app.wait_for_css("#taken-documents-vehicle-registration")
+            .await
+            .is_enabled()
+            .await
+            .unwrap(),
+        "a submitted request's documents are fixed"
+    );
+    app.quit().await;
+
+    let ws = open_store(dir.path(), "eleni");
+    let request = ws.request(&receipt).unwrap();
+    assert_eq!(request.summary.status, RequestStatus::Submitted);
+    assert!(request.documents.iter().all(|d| d.received));
 }

@@ -3,12 +3,13 @@
 // guichet_domain::message); the window shows the template in the current language, or the
 // English words when the current language has no template for a key it needs.
 
-import type { FieldProblem, Money } from "./api";
-import { formatMoney, has, t } from "./i18n";
+import type { FieldProblem, Money, Text } from "./api";
+import { formatMoney, has, t, text } from "./i18n";
 
 /** A value a message quotes: text as it is, words the window translates (locale keys, read as a
- * list), an amount, or a message inside the message. */
-export type Arg = string | string[] | Money | Message;
+ * list), catalogue names in every language (read as a list), an amount, or a message inside the
+ * message. */
+export type Arg = string | string[] | Text[] | Money | Message;
 
 export interface Message {
   key: string;
@@ -54,7 +55,13 @@ export function say(message: Message): string | null {
 
 function argText(arg: Arg): string | null {
   if (typeof arg === "string") return arg;
-  if (Array.isArray(arg)) return arg.every((key) => has(key)) ? arg.map((key) => t(key)).join(", ") : null;
+  if (Array.isArray(arg)) {
+    const items: (string | Text)[] = arg;
+    const names = items.filter((item): item is Text => typeof item !== "string");
+    if (names.length > 0) return names.map((name) => text(name)).join(", ");
+    const keys = items.filter((item): item is string => typeof item === "string");
+    return keys.every((key) => has(key)) ? keys.map((key) => t(key)).join(", ") : null;
+  }
   if ("minor" in arg) return formatMoney(arg.minor, arg.currency);
   return say(arg);
 }

@@ -70,6 +70,24 @@ describe("the core's messages", () => {
     );
   });
 
+  it("name the documents a submission waits for in the window's language", () => {
+    const missing = fromShell({
+      message: "request K7XA-0000-042E: submit waits for these documents to be marked received: Birth certificate, Proof of address; tick each one as the citizen hands it in",
+      key: "error.documents_missing",
+      args: {
+        request: "K7XA-0000-042E",
+        action: ["action.submit"],
+        documents: [
+          { en: "Birth certificate", fr: "Acte de naissance" },
+          { en: "Proof of address", fr: "Justificatif de domicile" },
+        ],
+      },
+    });
+    expect(explain(missing)).toContain("marked received: Birth certificate, Proof of address;");
+    setLang("fr");
+    expect(explain(missing)).toContain("marquées reçues : Acte de naissance, Justificatif de domicile ;");
+  });
+
   it("fall back to the core's English for a key the window does not know", () => {
     setLang("fr");
     const unknown = fromShell({ message: "something new went wrong", key: "error.not_in_any_locale", args: {} });

@@ -16,6 +16,7 @@ import {
 } from "../api";
 import { emptyVisit, type Ctx } from "../app";
 import { approvalBox } from "../approval";
+import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
 import { amountForCore, amountForInput, formatDate, formatMoney, t, text } from "../i18n";
 import { explain, explainProblem } from "../messages";
@@ -490,6 +491,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   // just taken.
   let taken: RequestDetail | null = null;
   const payError = h("p", { class: "error", role: "alert", id: "payment-error" });
+  const submitError = h("p", { class: "error", role: "alert", id: "submit-error" });
   const payAmount = h("input", { id: "pay-amount", inputmode: "decimal", autocomplete: "off" });
   const payMethod = h(
     "select",
@@ -533,29 +535,39 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     ),
   );
 
-  /** Runs a step on the request taken (given its receipt), then shows it as the core has it now. */
-  async function refreshTaken(step: (receipt: string) => Promise<unknown>, label: string): Promise<void> {
+  /** Runs a step on the request taken (given its receipt), then shows it as the core has it
+   * now; a refusal shows in `shown` (the payment's place unless said otherwise). */
+  async function refreshTaken(
+    step: (receipt: string) => Promise<unknown>,
+    label: string,
+    shown: HTMLElement = payError,
+  ): Promise<void> {
     const receipt = taken?.receipt;
     if (!receipt) return;
     await ctx.act(label, async () => {
       try {
         await step(receipt);
-        const fresh = await api.request(receipt);
-        ctx.visit = {
-          ...ctx.visit,
-          requests: ctx.visit.requests.map((r) => (r.receipt === fresh.receipt ? fresh : r)),
-        };
-        drawTaken(fresh);
-        drawVisit();
+        showTaken(await api.request(receipt));
       } catch (err) {
-        payError.textContent = explain(err);
+        shown.textContent = explain(err);
       }
     });
+  }
+
+  /** Shows the request taken as the core has it now, in its place and in the visit. */
+  function showTaken(fresh: RequestDetail): void {
+    ctx.visit = {
+      ...ctx.visit,
+      requests: ctx.visit.requests.map((r) => (r.receipt === fresh.receipt ? fresh : r)),
+    };
+    drawTaken(fresh);
+    drawVisit();
   }
 
   function drawTaken(request: RequestDetail): void {
     taken = request;
     payError.textContent = "";
+    submitError.textContent = "";
     const owed = request.fee ? Math.max(0, request.fee.minor - request.paid_minor) : 0;
     const settled = !request.fee || owed === 0 || request.waiver_ground !== null;
     if (!settled) {
@@ -584,6 +596,8 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       h("p", { id: "request-status" }, t(`request.status.${request.status}`)),
       payment,
       payError,
+      documentChecklist("taken-documents", request, ctx.act, showTaken),
+      submitError,
       h(
         "div",
         { class: "actions" },
@@ -594,7 +608,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
                 type: "button",
                 id: "submit-request",
                 class: "primary",
-                onclick: () => void refreshTaken((receipt) => api.advance(receipt, "submit", null), "submit"),
+                onclick: () => void refreshTaken((receipt) => api.advance(receipt, "submit", null), "submit", submitError),
               },
               t("intake.submit"),
             )

@@ -5,6 +5,7 @@
 import { api, type Action, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
 import { SYNCED, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
+import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
 import { amountForCore, formatDate, formatDateTime, formatMoney, has, t, text } from "../i18n";
 import { explain } from "../messages";
@@ -149,6 +150,10 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
             : t("fee.free"),
         ),
       ),
+      documentChecklist("request-documents", r, ctx.act, (fresh) => {
+        drawDetail(fresh);
+        void load();
+      }),
       r.payments.length ? h("h3", {}, t("requests.detail.payments")) : null,
       r.payments.length
         ? h(

@@ -18,7 +18,7 @@ use guichet_domain::feedback::{PaymentMethod, check_payment};
 use guichet_domain::form::{FieldProblem, FormContext, FormField, validate};
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptNumber;
-use guichet_domain::request::{Action, Guards, Party, RequestStatus, transition};
+use guichet_domain::request::{Action, Guards, Party, Refusal, RequestStatus, transition};
 use guichet_domain::text::Text;
 use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, ToSql, params};
@@ -986,22 +986,38 @@ fn plan_move(
         conn.query_row("SELECT receipt FROM requests WHERE id = ?1", [id], |r| {
             r.get(0)
         })?;
-    let missing: i64 = conn.query_row(
-        "SELECT count(*) FROM request_documents WHERE request_id = ?1 AND NOT received",
-        [id],
-        |r| r.get(0),
-    )?;
+    let missing = conn
+        .prepare(
+            "SELECT name FROM request_documents WHERE request_id = ?1 AND NOT received
+             ORDER BY position",
+        )?
+        .query_map([id], |r| r.get::<_, String>(0))?
+        .map(|name| Ok(serde_json::from_str::<Text>(&name?)?))
+        .collect::<Result<Vec<Text>>>()?;
+    let receipt = ReceiptNumber::parse(&receipt)?.to_string();
     let to = transition(
-        &ReceiptNumber::parse(&receipt)?.to_string(),
+        &receipt,
         row.status,
         action,
         Party::Center,
         Guards {
             fee_settled: row.fee_settled(),
             has_reason: reason.is_some_and(|r| !r.trim().is_empty()),
-            documents_complete: missing == 0,
+            documents_complete: missing.is_empty(),
         },
-    )?;
+    )
+    .map_err(|e| match e {
+        // The clerk is told which documents, to mark them on the request's screen.
+        DomainError::Transition {
+            refusal: Refusal::DocumentsMissing { action },
+            ..
+        } => Error::from(Refused::DocumentsMissing {
+            request: receipt,
+            action,
+            documents: missing,
+        }),
+        other => other.into(),
+    })?;
     let needs = ApprovedAct::for_request_action(action, row.paid_minor);
     Ok(PlannedMove { row, to, needs })
 }
