@@ -574,3 +574,65 @@ async fn a_document_brought_late_is_ticked_on_the_request() {
     assert_eq!(request.summary.status, RequestStatus::Submitted);
     assert!(request.documents.iter().all(|d| d.received));
 }
+
+/// Cancelling a request once submitted and paid is never one click: it asks why, says what
+/// becomes of the money, and takes a supervisor's approval; without a reason nothing changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paid_request_is_cancelled_only_with_a_reason_and_a_confirmation() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    let mut store = open_store(dir.path(), "eleni");
+    store
+        .add_clerk(&guichet_fixtures::clerk("kostas", Role::Supervisor))
+        .unwrap();
+    drop(store);
+    app.click("#nav-intake").await;
+    let receipt = take_id_photos(&app, 22, None).await;
+    app.click("#nav-requests").await;
+    app.click(&format!("button[data-receipt='{receipt}']"))
+        .await;
+    app.wait_for_text("#detail-status", "submitted").await;
+
+    // The button only opens the confirmation; "Keep the request" closes it.
+    app.click("#do-cancel").await;
+    let money = app.wait_for_text("#cancel-money", "€6.00 was paid").await;
+    assert!(money.contains("does not give it back"), "{money}");
+    app.click("#keep-request").await;
+    assert!(
+        !app.wait_for_css("#cancel-form")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    app.click("#do-cancel").await;
+    app.click("#confirm-cancel").await;
+    app.wait_for_text("#cancel-error", "needs a reason").await;
+    assert_eq!(app.text("#detail-status").await, "submitted");
+    app.type_into("#cancel-reason", "the citizen moved abroad")
+        .await;
+    app.click("#confirm-cancel").await;
+    app.wait_for_text("#cancel-error", "a supervisor must approve")
+        .await;
+    assert_eq!(app.text("#detail-status").await, "submitted");
+    app.type_into("#cancel-approval-approver", "kostas").await;
+    app.type_into("#cancel-approval-approver-password", DEMO_PASSWORD)
+        .await;
+    app.screenshot("15-cancel-confirmation").await;
+    app.click("#confirm-cancel").await;
+    app.wait_for_text("#detail-status", "cancelled").await;
+    app.wait_for_text("#detail-status", "the citizen moved abroad")
+        .await;
+    // The money is still there, and can be given back.
+    app.wait_for_text("#payments", "6.00").await;
+    app.wait_for_css("#refund-form").await;
+    app.quit().await;
+
+    let ws = open_store(dir.path(), "eleni");
+    let request = ws.request(&receipt).unwrap();
+    assert_eq!(request.summary.status, RequestStatus::Cancelled);
+    assert_eq!(request.summary.paid_minor, 600);
+}

@@ -22,8 +22,15 @@ const STATUSES: RequestStatus[] = [
   "cancelled",
 ];
 
-/** Actions whose step needs a reason from the clerk. */
-const NEEDS_REASON: Action[] = ["cancel", "return_for_correction", "reject"];
+/** The centre's moves forward, each one click; cancelling goes through its confirmation. */
+const FORWARD: Action[] = ["submit", "resubmit", "deliver", "dispatch"];
+
+/** What becomes of the money when the request is cancelled, in the clerk's words: a payment
+ * stays recorded until a refund gives it back. */
+export function cancellationMoney(r: RequestDetail): string {
+  if (r.fee && r.paid_minor > 0) return t("cancel.money.paid", { amount: formatMoney(r.paid_minor, r.fee.currency) });
+  return t("cancel.money.none");
+}
 
 export interface RequestsScreen {
   el: HTMLElement;
@@ -98,10 +105,11 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   }
 
   function drawDetail(r: RequestDetail): void {
-    const reason = h("input", { id: "action-reason", autocomplete: "off" });
     const note = h("input", { id: "conflict-note", autocomplete: "off" });
     const actionError = h("p", { class: "error", role: "alert", id: "action-error" });
-    const actionApproval = approvalBox("action-approval");
+    const cancelReason = h("input", { id: "cancel-reason", autocomplete: "off" });
+    const cancelError = h("p", { class: "error", role: "alert", id: "cancel-error" });
+    const cancelApproval = approvalBox("cancel-approval");
     const refundable = r.payments.filter((p) => p.amount.minor > p.refunded_minor);
     const refundPayment = h(
       "select",
@@ -114,18 +122,61 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     const refundReason = h("input", { id: "refund-reason", autocomplete: "off" });
     const refundApproval = approvalBox("refund-approval");
     const openConflicts = r.changes.filter((c) => c.state === "conflict" && !c.resolution);
-    const centreActions = r.next_actions.filter((a) => ["submit", "resubmit", "deliver", "cancel", "dispatch"].includes(a));
+    const forward = r.next_actions.filter((a) => FORWARD.includes(a));
+    const cancellable = r.next_actions.includes("cancel");
+    const cancelApproved = r.approval_needed.includes("cancel");
 
-    async function step(label: string, run: () => Promise<RequestDetail>): Promise<void> {
+    /** Runs a step on the request; a refusal shows in `shown` and changes nothing. */
+    async function step(label: string, run: () => Promise<RequestDetail>, shown: HTMLElement = actionError): Promise<void> {
       await ctx.act(label, async () => {
         try {
           drawDetail(await run());
           await load();
         } catch (err) {
-          actionError.textContent = explain(err);
+          shown.textContent = explain(err);
         }
       });
     }
+
+    // Cancelling is never one click: the clerk says why, reads what becomes of the money,
+    // and confirms; after a payment a supervisor approves on the same form.
+    const cancelForm = h(
+      "form",
+      {
+        id: "cancel-form",
+        class: "confirm",
+        hidden: true,
+        "aria-labelledby": "cancel-title",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          const approval = cancelApproved ? cancelApproval.take() : null;
+          void step("cancel", () => api.advance(r.receipt, "cancel", cancelReason.value, approval), cancelError);
+        },
+      },
+      h("h3", { id: "cancel-title" }, t("cancel.title", { receipt: r.receipt })),
+      h("p", { id: "cancel-money", class: "notice" }, cancellationMoney(r)),
+      field(t("cancel.reason"), cancelReason),
+      cancelApproved ? cancelApproval.el : null,
+      cancelError,
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit", id: "confirm-cancel", class: "danger" }, t("cancel.confirm")),
+        h(
+          "button",
+          {
+            type: "button",
+            id: "keep-request",
+            onclick: () => {
+              cancelForm.hidden = true;
+              cancelError.textContent = "";
+              (detail.querySelector("#do-cancel") as HTMLElement | null)?.focus();
+            },
+          },
+          t("cancel.keep"),
+        ),
+      ),
+    );
 
     fill(
       detail,
@@ -257,28 +308,33 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
           ),
         ),
       ),
-      centreActions.length
+      forward.length || cancellable
         ? h(
             "div",
             { class: "actions" },
-            centreActions.some((a) => NEEDS_REASON.includes(a)) ? field(t("requests.reason"), reason) : null,
-            centreActions.some((a) => r.approval_needed.includes(a)) ? actionApproval.el : null,
-            centreActions.map((a) =>
-              h(
-                "button",
-                {
-                  type: "button",
-                  id: `do-${a}`,
-                  onclick: () => {
-                    const approval = r.approval_needed.includes(a) ? actionApproval.take() : null;
-                    void step(a, () => api.advance(r.receipt, a, NEEDS_REASON.includes(a) ? reason.value : null, approval));
-                  },
-                },
-                t(`action.${a}`),
-              ),
+            forward.map((a) =>
+              h("button", { type: "button", id: `do-${a}`, onclick: () => void step(a, () => api.advance(r.receipt, a, null)) }, t(`action.${a}`)),
             ),
+            cancellable
+              ? h(
+                  "button",
+                  {
+                    type: "button",
+                    id: "do-cancel",
+                    class: "danger",
+                    "aria-expanded": "false",
+                    onclick: (e: Event) => {
+                      cancelForm.hidden = false;
+                      (e.currentTarget as HTMLElement).setAttribute("aria-expanded", "true");
+                      cancelReason.focus();
+                    },
+                  },
+                  t("action.cancel"),
+                )
+              : null,
           )
         : null,
+      cancellable ? cancelForm : null,
       openConflicts.length
         ? h(
             "form",

@@ -18,7 +18,9 @@ use guichet_domain::feedback::{PaymentMethod, check_payment};
 use guichet_domain::form::{FieldProblem, FormContext, FormField, validate};
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptNumber;
-use guichet_domain::request::{Action, Guards, Party, Refusal, RequestStatus, transition};
+use guichet_domain::request::{
+    Action, Guards, Party, Refusal, RequestStatus, cancel_needs_reason, transition,
+};
 use guichet_domain::text::Text;
 use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, ToSql, params};
@@ -995,6 +997,17 @@ fn plan_move(
         .map(|name| Ok(serde_json::from_str::<Text>(&name?)?))
         .collect::<Result<Vec<Text>>>()?;
     let receipt = ReceiptNumber::parse(&receipt)?.to_string();
+    let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
+    if action == Action::Cancel && !has_reason && cancel_needs_reason(row.status, row.paid_minor) {
+        return Err(DomainError::Transition {
+            request: receipt,
+            from: row.status,
+            action,
+            by: Party::Center,
+            refusal: Refusal::ReasonRequired { action },
+        }
+        .into());
+    }
     let to = transition(
         &receipt,
         row.status,
@@ -1002,7 +1015,7 @@ fn plan_move(
         Party::Center,
         Guards {
             fee_settled: row.fee_settled(),
-            has_reason: reason.is_some_and(|r| !r.trim().is_empty()),
+            has_reason,
             documents_complete: missing.is_empty(),
         },
     )

@@ -1,0 +1,47 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import type { RequestDetail } from "../src/api";
+import { setLang } from "../src/i18n";
+import { cancellationMoney } from "../src/screens/requests";
+
+function request(over: Partial<RequestDetail>): RequestDetail {
+  return {
+    id: "r1",
+    receipt: "K7XA-0000-042E",
+    service_code: "resident-parking-permit",
+    service_title: { en: "Resident parking permit", fr: "Carte de stationnement résident" },
+    citizen_id: "38001085718",
+    citizen_name: "Mari Tamm",
+    status: "submitted",
+    intake_date: "2026-03-10",
+    due_date: "2026-03-12",
+    days_overdue: 0,
+    fee: { minor: 4500, currency: "EUR" },
+    paid_minor: 4500,
+    waiver_ground: null,
+    agency: "city",
+    category: "transport",
+    documents: [],
+    fee_exemptions: [],
+    status_reason: null,
+    payments: [],
+    refunds: [],
+    timeline: [],
+    changes: [],
+    next_actions: [],
+    approval_needed: [],
+    ...over,
+  };
+}
+
+describe("the counter's cancellation", () => {
+  beforeEach(() => setLang("en"));
+
+  it("say what becomes of the money when a request is cancelled", () => {
+    expect(cancellationMoney(request({}))).toBe(
+      "€45.00 was paid for this request. Cancelling does not give it back: the payment stays recorded until a refund on this screen returns it to the citizen.",
+    );
+    expect(cancellationMoney(request({ paid_minor: 0 }))).toBe("No money was taken for this request: there is nothing to give back.");
+    setLang("fr");
+    expect(cancellationMoney(request({})).replace(/\s/g, " ")).toContain("45,00 € ont été payés");
+  });
+});
