@@ -150,6 +150,12 @@ async fn tick_document(app: &App, code: &str) {
     .await;
 }
 
+/// The amount the intake screen shows as due, as it shows it ("€45.00").
+async fn amount_due(app: &App) -> String {
+    let due = app.wait_for_text("#fee-due", "€").await;
+    due.rsplit(' ').next().unwrap().to_owned()
+}
+
 /// The app's database, opened beside it by `clerk`: it is encrypted, and their password opens
 /// it.
 fn open_store(dir: &std::path::Path, clerk: &str) -> Workstation {
@@ -635,4 +641,86 @@ async fn a_paid_request_is_cancelled_only_with_a_reason_and_a_confirmation() {
     let request = ws.request(&receipt).unwrap();
     assert_eq!(request.summary.status, RequestStatus::Cancelled);
     assert_eq!(request.summary.paid_minor, 600);
+}
+
+/// Amounts are read as the window's language writes them: an amount that reads two ways is
+/// refused and nothing is recorded; the amount due, typed as shown, is taken; each payment is
+/// confirmed with its amount and listed on the request.
+#[tokio::test(flavor = "multi_thread")]
+async fn money_is_read_in_the_clerks_language_and_every_payment_is_confirmed() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.click("#nav-intake").await;
+    app.find_or_register(&citizen(23)).await;
+    open_parking_permit(&app).await;
+    let english = take_request(&app).await;
+    assert_eq!(amount_due(&app).await, "€45.00");
+
+    app.type_into("#pay-amount", "4,5").await;
+    app.click("#pay").await;
+    let refusal = app
+        .wait_for_text("#payment-error", "can be read two ways")
+        .await;
+    assert!(
+        refusal.contains("4.50") && refusal.contains("45"),
+        "{refusal}"
+    );
+    app.screenshot("16-ambiguous-amount").await;
+    assert_eq!(amount_due(&app).await, "€45.00", "nothing was recorded");
+    app.type_into("#pay-amount", "20").await;
+    assert_eq!(
+        app.text("#payment-error").await,
+        "",
+        "cleared as the clerk types"
+    );
+    app.click("#pay").await;
+    app.wait_for_text("#payment-recorded", "€20.00 recorded")
+        .await;
+    let due = amount_due(&app).await;
+    assert_eq!(due, "€25.00");
+    app.type_into("#pay-amount", &due).await;
+    app.click("#pay").await;
+    app.wait_for_text("#payment-recorded", "€25.00 recorded")
+        .await;
+    app.wait_for_text("#fee-settled", "€45.00").await;
+    let payments = app.text("#taken-payments").await;
+    assert!(
+        payments.contains("€20.00") && payments.contains("€25.00"),
+        "{payments}"
+    );
+    app.screenshot("17-payments-confirmed").await;
+
+    // In French the comma is the decimal mark: "45.00" reads two ways, "45,00 €" is taken.
+    app.select("#language", "fr").await;
+    app.wait_for_text("#nav-queue", "File d'attente").await;
+    app.click("#nav-intake").await;
+    app.wait_for_css("#citizen-chosen").await;
+    open_parking_permit(&app).await;
+    let french = take_request(&app).await;
+    app.type_into("#pay-amount", "45.00").await;
+    app.click("#pay").await;
+    app.wait_for_text("#payment-error", "peut se lire de deux façons")
+        .await;
+    let due = app.wait_for_text("#fee-due", "€").await;
+    let due = due.split_once(": ").unwrap().1.to_owned();
+    app.type_into("#pay-amount", &due).await;
+    app.click("#pay").await;
+    app.wait_for_text("#payment-recorded", "enregistrés").await;
+    app.wait_for_text("#taken-payments", "45,00").await;
+    app.quit().await;
+
+    let ws = open_store(dir.path(), "eleni");
+    let paid = |receipt: &str| {
+        ws.request(receipt)
+            .unwrap()
+            .payments
+            .iter()
+            .map(|p| p.amount.minor)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(paid(&english), [2000, 2500]);
+    assert_eq!(paid(&french), [4500]);
 }

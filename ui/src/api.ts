@@ -370,8 +370,9 @@ export const api = {
   findCitizens: (query: CitizenQuery) => call<Citizen[]>("find_citizens", { query }),
   registerCitizen: (citizen: NewCitizen) => call<Citizen>("register_citizen", { citizen }),
   createRequest: (request: NewRequest) => call<RequestDetail>("create_request", { request }),
+  /** Records a payment; answers it, with its own receipt number. */
   pay: (receipt: string, amount: string, method: PaymentMethod) =>
-    call<unknown>("pay", { receipt, amount, method }),
+    call<PaymentLine>("pay", { receipt, amount, method }),
   waive: (receipt: string, ground: string, approval: Approval | null) =>
     call<RequestDetail>("waive", { receipt, ground, approval }),
   /** Gives back (part of) a payment; answers the request as it stands after. */

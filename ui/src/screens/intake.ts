@@ -18,7 +18,7 @@ import { emptyVisit, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
-import { amountForCore, amountForInput, formatDate, formatMoney, t, text } from "../i18n";
+import { amountForInput, formatDate, formatDateTime, formatMoney, readAmount, t, text } from "../i18n";
 import { explain, explainProblem } from "../messages";
 import { catalogueIndex } from "./queue";
 
@@ -490,9 +490,16 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   // The payment and the waiver: made once, like the citizen forms, and filled for the request
   // just taken.
   let taken: RequestDetail | null = null;
+  /** The confirmation of the payment just recorded, shown until the next request is drawn. */
+  let recorded = "";
   const payError = h("p", { class: "error", role: "alert", id: "payment-error" });
   const submitError = h("p", { class: "error", role: "alert", id: "submit-error" });
   const payAmount = h("input", { id: "pay-amount", inputmode: "decimal", autocomplete: "off" });
+  // Typing again clears the refusal of the amount typed before.
+  payAmount.addEventListener("input", () => {
+    payAmount.removeAttribute("aria-invalid");
+    payError.textContent = "";
+  });
   const payMethod = h(
     "select",
     { id: "pay-method" },
@@ -512,7 +519,24 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
         id: "pay-form",
         onsubmit: (e: Event) => {
           e.preventDefault();
-          void refreshTaken((receipt) => api.pay(receipt, amountForCore(payAmount.value), payMethod.value as PaymentMethod), "pay");
+          const fee = taken?.fee;
+          if (!fee) return;
+          // An amount that cannot be read for sure is refused here, before anything is written.
+          const amount = readAmount(payAmount.value, fee.currency);
+          if (!amount.ok) {
+            payError.textContent = amount.problem;
+            payAmount.setAttribute("aria-invalid", "true");
+            payAmount.focus();
+            return;
+          }
+          void refreshTaken(async (receipt) => {
+            const payment = await api.pay(receipt, amount.amount, payMethod.value as PaymentMethod);
+            recorded = t("intake.pay.recorded", {
+              amount: formatMoney(payment.amount.minor, payment.amount.currency),
+              receipt: payment.receipt,
+            });
+            ctx.announce(recorded);
+          }, "pay");
         },
       },
       field(t("intake.pay.amount"), payAmount),
@@ -565,9 +589,11 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   }
 
   function drawTaken(request: RequestDetail): void {
+    if (taken?.receipt !== request.receipt) recorded = "";
     taken = request;
     payError.textContent = "";
     submitError.textContent = "";
+    payAmount.removeAttribute("aria-invalid");
     const owed = request.fee ? Math.max(0, request.fee.minor - request.paid_minor) : 0;
     const settled = !request.fee || owed === 0 || request.waiver_ground !== null;
     if (!settled) {
@@ -594,8 +620,28 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       h("p", { class: "muted" }, text(request.service_title)),
       h("p", { class: "receipt-number", id: "receipt-number", "aria-label": t("intake.taken.receipt") }, request.receipt),
       h("p", { id: "request-status" }, t(`request.status.${request.status}`)),
+      recorded ? h("p", { id: "payment-recorded", class: "confirmed", role: "status" }, recorded) : null,
       payment,
       payError,
+      request.payments.length
+        ? h(
+            "ul",
+            { class: "payments", id: "taken-payments", "aria-label": t("requests.detail.payments") },
+            request.payments.map((p) =>
+              h(
+                "li",
+                {},
+                h("time", { datetime: p.at }, formatDateTime(p.at)),
+                " ",
+                t("requests.payment.line", {
+                  amount: formatMoney(p.amount.minor, p.amount.currency),
+                  method: t(`payment.${p.method}`),
+                  receipt: p.receipt,
+                }),
+              ),
+            ),
+          )
+        : null,
       documentChecklist("taken-documents", request, ctx.act, showTaken),
       submitError,
       h(

@@ -7,7 +7,7 @@ import { SYNCED, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
-import { amountForCore, formatDate, formatDateTime, formatMoney, has, t, text } from "../i18n";
+import { formatDate, formatDateTime, formatMoney, has, readAmount, t, text } from "../i18n";
 import { explain } from "../messages";
 
 const STATUSES: RequestStatus[] = [
@@ -259,13 +259,15 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
               class: "refund",
               onsubmit: (e: Event) => {
                 e.preventDefault();
+                const amount = readAmount(refundAmount.value, refundable[0].amount.currency);
+                if (!amount.ok) {
+                  actionError.textContent = amount.problem;
+                  refundAmount.focus();
+                  return;
+                }
                 const approval = refundApproval.take();
                 void step("refund", () =>
-                  api.refund(
-                    r.receipt,
-                    { payment: refundPayment.value, amount: amountForCore(refundAmount.value), reason: refundReason.value },
-                    approval,
-                  ),
+                  api.refund(r.receipt, { payment: refundPayment.value, amount: amount.amount, reason: refundReason.value }, approval),
                 );
               },
             },
