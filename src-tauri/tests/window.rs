@@ -150,6 +150,22 @@ async fn tick_document(app: &App, code: &str) {
     .await;
 }
 
+/// On the queue screen: issues a ticket for the counter services in the standard lane, calls it
+/// at this counter and starts serving it. Returns its code.
+async fn serve_a_ticket(app: &App) -> String {
+    app.select("#ticket-target", "category:counter-services")
+        .await;
+    app.click("#issue-ticket").await;
+    let issued = app.wait_for_text("#issued-ticket", "Ticket").await;
+    let code = issued.trim_start_matches("Ticket").trim().to_owned();
+    app.wait_for_text("#waiting-rows", &code).await;
+    app.click("#call-next").await;
+    app.wait_for_text("#current-status", "called").await;
+    app.click("#start").await;
+    app.wait_for_text("#current-status", "being served").await;
+    code
+}
+
 /// The amount the intake screen shows as due, as it shows it ("€45.00").
 async fn amount_due(app: &App) -> String {
     let due = app.wait_for_text("#fee-due", "€").await;
@@ -272,6 +288,8 @@ async fn a_whole_visit_in_the_window() {
     app.click("#pay").await;
     app.wait_for_text("#fee-settled", "6.00").await;
     assert_eq!(app.text("#payment-error").await, "");
+    app.click("#submit-request").await;
+    app.wait_for_text("#request-status", "submitted").await;
     app.wait_for_text("#visit-requests", &second).await;
 
     app.click("#end-visit").await;
@@ -723,4 +741,48 @@ async fn money_is_read_in_the_clerks_language_and_every_payment_is_confirmed() {
     };
     assert_eq!(paid(&english), [2000, 2500]);
     assert_eq!(paid(&french), [4500]);
+}
+
+/// Ending a visit with a request left as a draft or unpaid names each and asks first.
+#[tokio::test(flavor = "multi_thread")]
+async fn ending_a_visit_with_unfinished_requests_asks_first() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    let code = serve_a_ticket(&app).await;
+    app.click("#intake").await;
+    app.find_or_register(&citizen(24)).await;
+    open_parking_permit(&app).await;
+    let receipt = take_request(&app).await;
+
+    app.click("#end-visit").await;
+    let warning = app
+        .wait_for_text(
+            "#end-visit-warning",
+            "1 request of this visit is not finished",
+        )
+        .await;
+    assert!(warning.contains(&receipt), "{warning}");
+    assert!(warning.contains("still a draft"), "{warning}");
+    assert!(warning.contains("€45.00 still to pay"), "{warning}");
+    app.screenshot("18-end-visit-warning").await;
+    // Going back keeps the visit, with the request on screen to finish.
+    app.click("#end-visit-back").await;
+    app.wait_for_text("#receipt-number", &receipt).await;
+    assert!(
+        !app.wait_for_css("#end-visit-warning")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    app.click("#end-visit").await;
+    app.click("#end-visit-anyway").await;
+    app.wait_for_css("#rate-5").await;
+    app.quit().await;
+
+    let ws = open_store(dir.path(), "eleni");
+    assert_eq!(ws.ticket(&code).unwrap().status.as_str(), "done");
 }

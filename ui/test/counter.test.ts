@@ -1,5 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import type { RequestDetail } from "../src/api";
+import { unfinishedRequests } from "../src/app";
 import { setLang } from "../src/i18n";
 import { cancellationMoney } from "../src/screens/requests";
 
@@ -33,8 +34,23 @@ function request(over: Partial<RequestDetail>): RequestDetail {
   };
 }
 
-describe("the counter's cancellation", () => {
+describe("the counter's defaults and warnings", () => {
   beforeEach(() => setLang("en"));
+
+  it("warn of drafts and of money owed when the visit ends, not of what is settled or closed", () => {
+    const draft = request({ receipt: "A", status: "draft", paid_minor: 0 });
+    const unpaid = request({ receipt: "B", paid_minor: 1000 });
+    const settled = request({ receipt: "C" });
+    const waived = request({ receipt: "D", paid_minor: 0, waiver_ground: "pensioners" });
+    const free = request({ receipt: "E", fee: null, paid_minor: 0 });
+    const cancelled = request({ receipt: "F", status: "cancelled", paid_minor: 0 });
+    const left = unfinishedRequests([draft, unpaid, settled, waived, free, cancelled]);
+    expect(left.map((u) => [u.request.receipt, u.draft, u.owed])).toEqual([
+      ["A", true, 4500],
+      ["B", false, 3500],
+    ]);
+    expect(unfinishedRequests([settled, free])).toEqual([]);
+  });
 
   it("say what becomes of the money when a request is cancelled", () => {
     expect(cancellationMoney(request({}))).toBe(

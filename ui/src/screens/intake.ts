@@ -14,7 +14,7 @@ import {
   type ServiceHit,
   type ServiceView,
 } from "../api";
-import { emptyVisit, type Ctx } from "../app";
+import { emptyVisit, unfinishedRequests, type Ctx, type Unfinished } from "../app";
 import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
@@ -720,22 +720,83 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
           id: "end-visit",
           onclick: () =>
             void ctx.act("end_visit", async () => {
-              const ticket = ctx.visit.ticket;
-              if (ticket?.status === "serving") {
-                const done = await api.finishService(ticket.code);
-                ctx.visit = { ...ctx.visit, ticket: done };
-                ctx.go("feedback");
-              } else {
-                // A walk-in (or a ticket already finished): no feedback to ask for, since it
-                // is kept per ticket; the next intake starts with nobody chosen.
-                ctx.visit = emptyVisit();
-                ctx.go("queue");
-              }
+              // As the core has them now: a request may have moved on the requests screen.
+              const fresh = await Promise.all(ctx.visit.requests.map((r) => api.request(r.receipt)));
+              ctx.visit = { ...ctx.visit, requests: fresh };
+              const left = unfinishedRequests(fresh);
+              if (left.length === 0) await endVisit();
+              else drawEndWarning(left);
             }),
         },
         t("intake.visit.end"),
       ),
+      endWarning,
     );
+  }
+
+  // Ending a visit with a request left as a draft or unpaid asks first, naming each.
+  const endWarning = h("div", { id: "end-visit-warning", class: "confirm", role: "alertdialog", "aria-labelledby": "end-visit-warning-title", hidden: true });
+
+  function drawEndWarning(left: Unfinished[]): void {
+    fill(
+      endWarning,
+      h("p", { id: "end-visit-warning-title", class: "strong" }, t("intake.visit.unfinished", { count: left.length })),
+      h(
+        "ul",
+        {},
+        left.map((u) =>
+          h(
+            "li",
+            {},
+            h("span", { class: "code" }, u.request.receipt),
+            " ",
+            text(u.request.service_title),
+            " · ",
+            [
+              u.draft ? t("intake.visit.still_draft") : null,
+              u.owed > 0 && u.request.fee ? t("intake.visit.still_owed", { amount: formatMoney(u.owed, u.request.fee.currency) }) : null,
+            ]
+              .filter((why) => why !== null)
+              .join(" · "),
+          ),
+        ),
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        h(
+          "button",
+          {
+            type: "button",
+            id: "end-visit-back",
+            class: "primary",
+            onclick: () => {
+              endWarning.hidden = true;
+              drawTaken(left[0].request);
+            },
+          },
+          t("intake.visit.back"),
+        ),
+        h("button", { type: "button", id: "end-visit-anyway", class: "danger", onclick: () => void ctx.act("end_visit", endVisit) }, t("intake.visit.end_anyway")),
+      ),
+    );
+    endWarning.hidden = false;
+    (endWarning.querySelector("#end-visit-back") as HTMLElement | null)?.focus();
+  }
+
+  async function endVisit(): Promise<void> {
+    endWarning.hidden = true;
+    const ticket = ctx.visit.ticket;
+    if (ticket?.status === "serving") {
+      const done = await api.finishService(ticket.code);
+      ctx.visit = { ...ctx.visit, ticket: done };
+      ctx.go("feedback");
+    } else {
+      // A walk-in (or a ticket already finished): no feedback to ask for, since it is kept
+      // per ticket; the next intake starts with nobody chosen.
+      ctx.visit = emptyVisit();
+      ctx.go("queue");
+    }
   }
 
   void catalogueIndex().then((b) => {
@@ -757,6 +818,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       search.value = "";
       fill(results);
       fill(detailBox);
+      endWarning.hidden = true;
       drawCitizen();
       drawVisit();
     },
