@@ -786,3 +786,45 @@ async fn ending_a_visit_with_unfinished_requests_asks_first() {
     let ws = open_store(dir.path(), "eleni");
     assert_eq!(ws.ticket(&code).unwrap().status.as_str(), "done");
 }
+
+/// A new ticket is in the standard lane and for nothing until the clerk chooses: issuing it
+/// without a choice says so beside the field and issues nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_ticket_starts_in_the_standard_lane_for_nothing_chosen() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    let chosen = "return [document.querySelector('#ticket-target').value, \
+                  document.querySelector('#ticket-lane').value]";
+    // The catalogue's categories arrive after the screen is drawn.
+    app.wait_for_css("#ticket-target optgroup").await;
+    assert_eq!(
+        app.script(chosen).await,
+        serde_json::json!(["", "standard"])
+    );
+    app.click("#issue-ticket").await;
+    app.wait_for_text("#ticket-target-error", "Choose what the citizen comes for")
+        .await;
+    assert_eq!(app.text("#issued-ticket").await, "");
+    app.wait_for_text("#waiting-rows", "Nobody").await;
+    app.screenshot("19-ticket-target-needed").await;
+
+    app.select("#ticket-target", "category:counter-services")
+        .await;
+    assert_eq!(
+        app.text("#ticket-target-error").await,
+        "",
+        "cleared by the choice"
+    );
+    app.select("#ticket-lane", "elderly").await;
+    app.click("#issue-ticket").await;
+    app.wait_for_text("#issued-ticket", "Ticket").await;
+    // The next ticket starts afresh: the priority was for that citizen only.
+    assert_eq!(
+        app.script(chosen).await,
+        serde_json::json!(["", "standard"])
+    );
+    app.quit().await;
+}

@@ -1,7 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { RequestDetail } from "../src/api";
+import type { Lane, RequestDetail } from "../src/api";
 import { unfinishedRequests } from "../src/app";
 import { setLang } from "../src/i18n";
+import { standardLane } from "../src/screens/queue";
 import { cancellationMoney } from "../src/screens/requests";
 
 function request(over: Partial<RequestDetail>): RequestDetail {
@@ -34,8 +35,16 @@ function request(over: Partial<RequestDetail>): RequestDetail {
   };
 }
 
+const lane = (code: string, rank: number): Lane => ({ code, name: { en: code, fr: code }, rank });
+
 describe("the counter's defaults and warnings", () => {
   beforeEach(() => setLang("en"));
+
+  it("start a ticket in the standard lane, whatever order the lanes come in", () => {
+    expect(standardLane([lane("disability", 1), lane("elderly", 1), lane("standard", 9), lane("pregnancy", 1)])).toBe("standard");
+    expect(standardLane([lane("walk-in", 5), lane("priority", 0)])).toBe("walk-in");
+    expect(standardLane([])).toBe("");
+  });
 
   it("warn of drafts and of money owed when the visit ends, not of what is settled or closed", () => {
     const draft = request({ receipt: "A", status: "draft", paid_minor: 0 });
