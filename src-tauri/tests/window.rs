@@ -828,3 +828,38 @@ async fn a_new_ticket_starts_in_the_standard_lane_for_nothing_chosen() {
     );
     app.quit().await;
 }
+
+/// The app closed mid-visit and opened again: the counter's visit is taken up with its ticket,
+/// citizen and requests, and ending it closes the ticket.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visit_survives_a_restart() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    let code = serve_a_ticket(&app).await;
+    app.click("#intake").await;
+    let receipt = take_id_photos(&app, 25, None).await;
+    app.quit().await;
+
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    app.type_into("#login-username", "eleni").await;
+    app.type_into("#login-password", DEMO_PASSWORD).await;
+    app.click("#login-submit").await;
+    app.wait_for_text("#header-clerk", "Eleni").await;
+    app.click("#nav-intake").await;
+    app.wait_for_text("#visit-box", &format!("Ticket {code}"))
+        .await;
+    app.wait_for_text("#visit-requests", &receipt).await;
+    app.wait_for_text("#citizen-chosen", &citizen(25).family_name)
+        .await;
+    app.screenshot("20-visit-after-restart").await;
+    app.click("#end-visit").await;
+    app.wait_for_css("#rate-5").await;
+    app.quit().await;
+
+    let ws = open_store(dir.path(), "eleni");
+    assert_eq!(ws.ticket(&code).unwrap().status.as_str(), "done");
+    assert!(ws.request(&receipt).unwrap().visit_id.is_some());
+}

@@ -300,6 +300,8 @@ export interface RequestFilter {
   citizen: string | null;
   overdue: boolean;
   limit: number | null;
+  /** Only the requests taken during this visit (a ticket's `visit`). */
+  visit?: string | null;
 }
 
 export interface WaitSummary {

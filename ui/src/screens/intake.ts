@@ -810,6 +810,28 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     h("h1", { id: "intake-title", class: "visually-hidden" }, t("nav.intake")),
     h("div", { class: "intake-grid" }, citizenBox, serviceBox, detailBox, visitBox),
   );
+  /**
+   * Takes up the visit at this counter when the window knows none (after a restart, or
+   * another clerk's session): the ticket being served, the requests taken during it and their
+   * citizen, as the core has them.
+   */
+  async function resumeVisit(): Promise<void> {
+    const v = ctx.visit;
+    if (v.ticket || v.citizen || v.requests.length) return;
+    const { current } = await api.queueView(ctx.counter);
+    if (current?.status !== "serving" || !current.visit) return;
+    const listed = await api.listRequests({ status: null, service: null, citizen: null, overdue: false, limit: null, visit: current.visit });
+    // The list is newest first; the visit shows them in the order they were taken.
+    const requests = await Promise.all(listed.reverse().map((r) => api.request(r.receipt)));
+    const first = requests[0];
+    const citizen = first ? (await api.findCitizens({ NationalId: first.citizen_id }))[0] ?? null : null;
+    // Unless the clerk started something else meanwhile.
+    if (ctx.visit !== v) return;
+    ctx.visit = { ticket: current, citizen, requests };
+    if (citizen) drawCitizen();
+    drawVisit();
+  }
+
   return {
     el,
     show() {
@@ -821,6 +843,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       endWarning.hidden = true;
       drawCitizen();
       drawVisit();
+      void ctx.act("resume_visit", resumeVisit);
     },
     focusSearch() {
       search.focus();

@@ -56,6 +56,9 @@ pub struct RequestFilter {
     pub overdue: bool,
     /// At most this many, newest first (default 100).
     pub limit: Option<usize>,
+    /// Only the requests taken during this visit (a ticket's `visit`).
+    #[serde(default)]
+    pub visit: Option<String>,
 }
 
 /// One line of the request list.
@@ -618,6 +621,10 @@ impl Workstation {
         if let Some(citizen) = &filter.citizen {
             sql.push_str(" AND r.citizen_id = ?");
             args.push(Box::new(self.national_ids()?.normalize(citizen)?));
+        }
+        if let Some(visit) = &filter.visit {
+            sql.push_str(" AND r.visit_id = ?");
+            args.push(Box::new(visit.clone()));
         }
         if filter.overdue {
             sql.push_str(
