@@ -863,3 +863,73 @@ async fn a_visit_survives_a_restart() {
     assert_eq!(ws.ticket(&code).unwrap().status.as_str(), "done");
     assert!(ws.request(&receipt).unwrap().visit_id.is_some());
 }
+
+/// Errors appear beside what caused them, in the window's words and formats, and go when the
+/// cause is fixed.
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_sit_beside_their_cause_and_go_when_it_is_fixed() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    // Enrolment: an empty address is said beside the field; a back office that does not
+    // answer is said as such, with nothing about changes waiting (none are).
+    app.click("#setup-enroll button[type=submit]").await;
+    app.wait_for_text("#enroll-server-error", "Type the back office's address")
+        .await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    app.type_into("#setup-enroll input[name=server]", &address)
+        .await;
+    assert_eq!(
+        app.text("#enroll-server-error").await,
+        "",
+        "cleared as typed"
+    );
+    app.type_into("#setup-enroll input[name=code]", "ABCD-EFGH")
+        .await;
+    app.click("#setup-enroll button[type=submit]").await;
+    let said = app
+        .wait_for_text("#setup-enroll p.error", "does not answer")
+        .await;
+    assert!(
+        said.contains(&address) && !said.contains("link is back"),
+        "{said}"
+    );
+    app.screenshot("22-enrol-unreachable").await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+
+    // A date is quoted back as the window writes dates, not as the core stores them.
+    app.click("#nav-intake").await;
+    let who = citizen(28);
+    app.type_into("#citizen-id", &who.national_id).await;
+    app.click("#find-citizen").await;
+    app.type_into("#reg-given", &who.given_name).await;
+    app.type_into("#reg-family", &who.family_name).await;
+    app.type_into("#reg-born", "01/01/2099").await;
+    app.click("#register-citizen").await;
+    let said = app.wait_for_text("#register-error", "1 Jan 2099").await;
+    assert!(!said.contains("2099-01-01"), "{said}");
+    app.type_into("#reg-born", &who.birth_date).await;
+    app.click("#register-citizen").await;
+    app.wait_for_text("#citizen-chosen", &who.family_name).await;
+
+    // The count of the form's problems follows the fields as they are corrected.
+    app.type_into("#service-search", "parking").await;
+    app.click("#service-results button[data-code='resident-parking-permit']")
+        .await;
+    app.click("#take-request").await;
+    app.wait_for_text("#intake-error", "2 fields to correct")
+        .await;
+    app.type_into("#form-plate", "AB-123-CD").await;
+    app.wait_for_text("#intake-error", "1 field to correct")
+        .await;
+    app.select("#form-zone", "2").await;
+    let deadline = std::time::Instant::now() + driver::WAIT;
+    while !app.text("#intake-error").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the count stayed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    app.quit().await;
+}

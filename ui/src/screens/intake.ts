@@ -146,7 +146,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   const regBorn = h("input", { id: "reg-born", placeholder: t("date.hint"), autocomplete: "off" });
   const regPhone = h("input", { id: "reg-phone", type: "tel", autocomplete: "off" });
   const regEmail = h("input", { id: "reg-email", type: "email", autocomplete: "off" });
-  const regError = h("p", { class: "error", role: "alert" });
+  const regError = h("p", { class: "error", role: "alert", id: "register-error" });
   const regForm = h(
     "form",
     {
@@ -366,9 +366,17 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       }
     }
 
+    // Once a take was refused for the form's problems, their count is shown and follows the
+    // fields as the clerk corrects them, going when none is left.
+    let counted = false;
+
     async function check(all = false): Promise<FieldProblem[]> {
       const problems = await api.checkForm(service.code, values);
-      showProblems(problems, all);
+      showProblems(problems, all || counted);
+      if (counted) {
+        counted = problems.length > 0;
+        error.textContent = counted ? t("intake.form_problems", { count: problems.length }) : "";
+      }
       return problems;
     }
 
@@ -463,7 +471,8 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
           return;
         }
         const problems = await check(true);
-        if (problems.length) {
+        counted = problems.length > 0;
+        if (counted) {
           error.textContent = t("intake.form_problems", { count: problems.length });
           inputs.get(problems[0].field)?.focus();
           return;
