@@ -864,6 +864,64 @@ async fn a_visit_survives_a_restart() {
     assert!(ws.request(&receipt).unwrap().visit_id.is_some());
 }
 
+/// Waits until the requests screen lists exactly the requests `expected` (by receipt number).
+async fn rows_become(app: &App, expected: &[&str]) {
+    let deadline = std::time::Instant::now() + driver::WAIT;
+    let mut expected: Vec<&str> = expected.to_vec();
+    expected.sort_unstable();
+    loop {
+        let listed = app
+            .script(
+                "return [...document.querySelectorAll('#request-rows button[data-receipt]')] \
+                 .map((b) => b.dataset.receipt).sort()",
+            )
+            .await;
+        if listed == serde_json::json!(expected) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the list shows {listed}, not {expected:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The requests screen finds a request as a clerk is asked for it: by its receipt number as
+/// read aloud, by the citizen's name or national id, or by the service's name.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_requests_screen_finds_by_receipt_citizen_or_service() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.click("#nav-intake").await;
+    let photos = take_id_photos(&app, 26, None).await;
+    app.click("#change-citizen").await;
+    let other = citizen(27);
+    app.find_or_register(&other).await;
+    open_parking_permit(&app).await;
+    let permit = take_request(&app).await;
+
+    app.click("#nav-requests").await;
+    rows_become(&app, &[&photos, &permit]).await;
+    app.type_into("#filter-text", "parking").await;
+    rows_become(&app, &[&permit]).await;
+    app.screenshot("21-find-by-service").await;
+    app.type_into("#filter-text", &citizen(26).family_name)
+        .await;
+    rows_become(&app, &[&photos]).await;
+    app.type_into("#filter-text", &other.national_id).await;
+    rows_become(&app, &[&permit]).await;
+    app.type_into("#filter-text", &photos.replace('-', "").to_lowercase())
+        .await;
+    rows_become(&app, &[&photos]).await;
+    app.type_into("#filter-text", "nobody by that name").await;
+    rows_become(&app, &[]).await;
+    app.quit().await;
+}
+
 /// Errors appear beside what caused them, in the window's words and formats, and go when the
 /// cause is fixed.
 #[tokio::test(flavor = "multi_thread")]

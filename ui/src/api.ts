@@ -302,6 +302,8 @@ export interface RequestFilter {
   limit: number | null;
   /** Only the requests taken during this visit (a ticket's `visit`). */
   visit?: string | null;
+  /** A receipt number, a citizen's national id or names, or words of a service's title. */
+  text?: string | null;
 }
 
 export interface WaitSummary {

@@ -44,7 +44,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     h("option", { value: "" }, t("requests.filter.any_status")),
     ...STATUSES.map((s) => h("option", { value: s }, t(`request.status.${s}`))),
   );
-  const service = h("input", { id: "filter-service", type: "search", autocomplete: "off", placeholder: t("requests.filter.service_hint") });
+  const find = h("input", { id: "filter-text", type: "search", autocomplete: "off", placeholder: t("requests.filter.find_hint") });
   const overdue = h("input", { id: "filter-overdue", type: "checkbox" });
   const rows = h("tbody", { id: "request-rows" });
   const detail = h("div", { class: "card", id: "request-detail", "aria-live": "polite" });
@@ -53,8 +53,9 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   async function load(): Promise<void> {
     const filter: RequestFilter = {
       status: (status.value || null) as RequestStatus | null,
-      service: service.value.trim() || null,
+      service: null,
       citizen: null,
+      text: find.value.trim() || null,
       overdue: overdue.checked,
       limit: 200,
     };
@@ -358,7 +359,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   }
 
   let timer: ReturnType<typeof setTimeout> | undefined;
-  service.addEventListener("input", () => {
+  find.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(() => void ctx.act("filter_requests", load), 150);
   });
@@ -387,7 +388,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
       "div",
       { class: "toolbar" },
       field(t("requests.filter.status"), status),
-      field(t("requests.filter.service"), service),
+      field(t("requests.filter.find"), find),
       h("div", { class: "field inline" }, overdue, h("label", { for: overdue.id }, t("requests.filter.overdue"))),
     ),
     error,
@@ -421,7 +422,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   return {
     el,
     focusSearch() {
-      service.focus();
+      find.focus();
     },
   };
 }

@@ -31,6 +31,7 @@ pub fn run(
                 overdue: args.overdue,
                 limit: args.limit,
                 visit: None,
+                text: None,
             })?;
             Report::new(&list, |out| {
                 if list.is_empty() {
