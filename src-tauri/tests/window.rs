@@ -116,6 +116,62 @@ async fn take_id_photos(app: &App, n: u32, shot: Option<&str>) -> String {
     receipt
 }
 
+/// On the intake screen: finds the resident parking permit by search, opens it and fills its
+/// form (a request with two required documents and a fee of 45.00).
+async fn open_parking_permit(app: &App) {
+    app.type_into("#service-search", "parking").await;
+    app.click("#service-results button[data-code='resident-parking-permit']")
+        .await;
+    app.wait_for_text("#detail-fee", "45").await;
+    app.type_into("#form-plate", "AB-123-CD").await;
+    app.select("#form-zone", "2").await;
+}
+
+/// Takes the request whose form is filled, and returns its receipt number.
+async fn take_request(app: &App) -> String {
+    app.click("#take-request").await;
+    let receipt = app
+        .wait_for_css("#receipt-number")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(receipt.len(), 14, "a receipt number: {receipt}");
+    receipt
+}
+
+/// Ticks a document of the request taken, and waits until the core has it received.
+async fn tick_document(app: &App, code: &str) {
+    app.click(&format!("#taken-documents input[data-document='{code}']"))
+        .await;
+    app.wait_for_css(&format!(
+        "#taken-documents li.received input[data-document='{code}']"
+    ))
+    .await;
+}
+
+/// On the queue screen: issues a ticket for the counter services in the standard lane, calls it
+/// at this counter and starts serving it. Returns its code.
+async fn serve_a_ticket(app: &App) -> String {
+    app.select("#ticket-target", "category:counter-services")
+        .await;
+    app.click("#issue-ticket").await;
+    let issued = app.wait_for_text("#issued-ticket", "Ticket").await;
+    let code = issued.trim_start_matches("Ticket").trim().to_owned();
+    app.wait_for_text("#waiting-rows", &code).await;
+    app.click("#call-next").await;
+    app.wait_for_text("#current-status", "called").await;
+    app.click("#start").await;
+    app.wait_for_text("#current-status", "being served").await;
+    code
+}
+
+/// The amount the intake screen shows as due, as it shows it ("€45.00").
+async fn amount_due(app: &App) -> String {
+    let due = app.wait_for_text("#fee-due", "€").await;
+    due.rsplit(' ').next().unwrap().to_owned()
+}
+
 /// The app's database, opened beside it by `clerk`: it is encrypted, and their password opens
 /// it.
 fn open_store(dir: &std::path::Path, clerk: &str) -> Workstation {
@@ -232,6 +288,8 @@ async fn a_whole_visit_in_the_window() {
     app.click("#pay").await;
     app.wait_for_text("#fee-settled", "6.00").await;
     assert_eq!(app.text("#payment-error").await, "");
+    app.click("#submit-request").await;
+    app.wait_for_text("#request-status", "submitted").await;
     app.wait_for_text("#visit-requests", &second).await;
 
     app.click("#end-visit").await;
@@ -537,5 +595,447 @@ async fn the_language_switches_while_running() {
     app.screenshot("12-french").await;
     app.select("#language", "en").await;
     app.wait_for_text("#nav-queue", "Queue").await;
+    app.quit().await;
+}
+
+/// A document the citizen hands in after the request was taken is ticked on the request itself;
+/// until then the submission is refused with the names of the documents still missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_brought_late_is_ticked_on_the_request() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.click("#nav-intake").await;
+    app.find_or_register(&citizen(21)).await;
+    open_parking_permit(&app).await;
+    let receipt = take_request(&app).await;
+    app.wait_for_text("#request-status", "draft").await;
+
+    app.click("#submit-request").await;
+    let refusal = app
+        .wait_for_text("#submit-error", "Vehicle registration certificate")
+        .await;
+    assert!(refusal.contains("Proof of address"), "{refusal}");
+    app.wait_for_text("#taken-documents-missing", "2 documents not received")
+        .await;
+    app.screenshot("14-documents-missing").await;
+
+    tick_document(&app, "vehicle-registration").await;
+    assert_eq!(app.text("#submit-error").await, "", "cleared by the tick");
+    app.click("#submit-request").await;
+    let refusal = app.wait_for_text("#submit-error", "Proof of address").await;
+    assert!(!refusal.contains("Vehicle registration"), "{refusal}");
+
+    tick_document(&app, "proof-of-address").await;
+    app.click("#submit-request").await;
+    app.wait_for_text("#request-status", "submitted").await;
+    assert!(
+        !app.wait_for_css("#taken-documents-vehicle-registration")
+            .await
+            .is_enabled()
+            .await
+            .unwrap(),
+        "a submitted request's documents are fixed"
+    );
+    app.quit().await;
+
+    let ws = open_store(dir.path(), "eleni");
+    let request = ws.request(&receipt).unwrap();
+    assert_eq!(request.summary.status, RequestStatus::Submitted);
+    assert!(request.documents.iter().all(|d| d.received));
+}
+
+/// Cancelling a request once submitted and paid is never one click: it asks why, says what
+/// becomes of the money, and takes a supervisor's approval; without a reason nothing changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paid_request_is_cancelled_only_with_a_reason_and_a_confirmation() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    let mut store = open_store(dir.path(), "eleni");
+    store
+        .add_clerk(&guichet_fixtures::clerk("kostas", Role::Supervisor))
+        .unwrap();
+    drop(store);
+    app.click("#nav-intake").await;
+    let receipt = take_id_photos(&app, 22, None).await;
+    app.click("#nav-requests").await;
+    app.click(&format!("button[data-receipt='{receipt}']"))
+        .await;
+    app.wait_for_text("#detail-status", "submitted").await;
+
+    // The button only opens the confirmation; "Keep the request" closes it.
+    app.click("#do-cancel").await;
+    let money = app.wait_for_text("#cancel-money", "€6.00 was paid").await;
+    assert!(money.contains("does not give it back"), "{money}");
+    app.click("#keep-request").await;
+    assert!(
+        !app.wait_for_css("#cancel-form")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    app.click("#do-cancel").await;
+    app.click("#confirm-cancel").await;
+    app.wait_for_text("#cancel-error", "needs a reason").await;
+    assert_eq!(app.text("#detail-status").await, "submitted");
+    app.type_into("#cancel-reason", "the citizen moved abroad")
+        .await;
+    app.click("#confirm-cancel").await;
+    app.wait_for_text("#cancel-error", "a supervisor must approve")
+        .await;
+    assert_eq!(app.text("#detail-status").await, "submitted");
+    app.type_into("#cancel-approval-approver", "kostas").await;
+    app.type_into("#cancel-approval-approver-password", DEMO_PASSWORD)
+        .await;
+    app.screenshot("15-cancel-confirmation").await;
+    app.click("#confirm-cancel").await;
+    app.wait_for_text("#detail-status", "cancelled").await;
+    app.wait_for_text("#detail-status", "the citizen moved abroad")
+        .await;
+    // The money is still there, and can be given back.
+    app.wait_for_text("#payments", "6.00").await;
+    app.wait_for_css("#refund-form").await;
+    app.quit().await;
+
+    let ws = open_store(dir.path(), "eleni");
+    let request = ws.request(&receipt).unwrap();
+    assert_eq!(request.summary.status, RequestStatus::Cancelled);
+    assert_eq!(request.summary.paid_minor, 600);
+}
+
+/// Amounts are read as the window's language writes them: an amount that reads two ways is
+/// refused and nothing is recorded; the amount due, typed as shown, is taken; each payment is
+/// confirmed with its amount and listed on the request.
+#[tokio::test(flavor = "multi_thread")]
+async fn money_is_read_in_the_clerks_language_and_every_payment_is_confirmed() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.click("#nav-intake").await;
+    app.find_or_register(&citizen(23)).await;
+    open_parking_permit(&app).await;
+    let english = take_request(&app).await;
+    assert_eq!(amount_due(&app).await, "€45.00");
+
+    app.type_into("#pay-amount", "4,5").await;
+    app.click("#pay").await;
+    let refusal = app
+        .wait_for_text("#payment-error", "can be read two ways")
+        .await;
+    assert!(
+        refusal.contains("4.50") && refusal.contains("45"),
+        "{refusal}"
+    );
+    app.screenshot("16-ambiguous-amount").await;
+    assert_eq!(amount_due(&app).await, "€45.00", "nothing was recorded");
+    app.type_into("#pay-amount", "20").await;
+    assert_eq!(
+        app.text("#payment-error").await,
+        "",
+        "cleared as the clerk types"
+    );
+    app.click("#pay").await;
+    app.wait_for_text("#payment-recorded", "€20.00 recorded")
+        .await;
+    let due = amount_due(&app).await;
+    assert_eq!(due, "€25.00");
+    app.type_into("#pay-amount", &due).await;
+    app.click("#pay").await;
+    app.wait_for_text("#payment-recorded", "€25.00 recorded")
+        .await;
+    app.wait_for_text("#fee-settled", "€45.00").await;
+    let payments = app.text("#taken-payments").await;
+    assert!(
+        payments.contains("€20.00") && payments.contains("€25.00"),
+        "{payments}"
+    );
+    app.screenshot("17-payments-confirmed").await;
+
+    // In French the comma is the decimal mark: "45.00" reads two ways, "45,00 €" is taken.
+    app.select("#language", "fr").await;
+    app.wait_for_text("#nav-queue", "File d'attente").await;
+    app.click("#nav-intake").await;
+    app.wait_for_css("#citizen-chosen").await;
+    open_parking_permit(&app).await;
+    let french = take_request(&app).await;
+    app.type_into("#pay-amount", "45.00").await;
+    app.click("#pay").await;
+    app.wait_for_text("#payment-error", "peut se lire de deux façons")
+        .await;
+    let due = app.wait_for_text("#fee-due", "€").await;
+    let due = due.split_once(": ").unwrap().1.to_owned();
+    app.type_into("#pay-amount", &due).await;
+    app.click("#pay").await;
+    app.wait_for_text("#payment-recorded", "enregistrés").await;
+    app.wait_for_text("#taken-payments", "45,00").await;
+    app.quit().await;
+
+    let ws = open_store(dir.path(), "eleni");
+    let paid = |receipt: &str| {
+        ws.request(receipt)
+            .unwrap()
+            .payments
+            .iter()
+            .map(|p| p.amount.minor)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(paid(&english), [2000, 2500]);
+    assert_eq!(paid(&french), [4500]);
+}
+
+/// Ending a visit with a request left as a draft or unpaid names each and asks first.
+#[tokio::test(flavor = "multi_thread")]
+async fn ending_a_visit_with_unfinished_requests_asks_first() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    let code = serve_a_ticket(&app).await;
+    app.click("#intake").await;
+    app.find_or_register(&citizen(24)).await;
+    open_parking_permit(&app).await;
+    let receipt = take_request(&app).await;
+
+    app.click("#end-visit").await;
+    let warning = app
+        .wait_for_text(
+            "#end-visit-warning",
+            "1 request of this visit is not finished",
+        )
+        .await;
+    assert!(warning.contains(&receipt), "{warning}");
+    assert!(warning.contains("still a draft"), "{warning}");
+    assert!(warning.contains("€45.00 still to pay"), "{warning}");
+    app.screenshot("18-end-visit-warning").await;
+    // Going back keeps the visit, with the request on screen to finish.
+    app.click("#end-visit-back").await;
+    app.wait_for_text("#receipt-number", &receipt).await;
+    assert!(
+        !app.wait_for_css("#end-visit-warning")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    app.click("#end-visit").await;
+    app.click("#end-visit-anyway").await;
+    app.wait_for_css("#rate-5").await;
+    app.quit().await;
+
+    let ws = open_store(dir.path(), "eleni");
+    assert_eq!(ws.ticket(&code).unwrap().status.as_str(), "done");
+}
+
+/// A new ticket is in the standard lane and for nothing until the clerk chooses: issuing it
+/// without a choice says so beside the field and issues nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_ticket_starts_in_the_standard_lane_for_nothing_chosen() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    let chosen = "return [document.querySelector('#ticket-target').value, \
+                  document.querySelector('#ticket-lane').value]";
+    // The catalogue's categories arrive after the screen is drawn.
+    app.wait_for_css("#ticket-target optgroup").await;
+    assert_eq!(
+        app.script(chosen).await,
+        serde_json::json!(["", "standard"])
+    );
+    app.click("#issue-ticket").await;
+    app.wait_for_text("#ticket-target-error", "Choose what the citizen comes for")
+        .await;
+    assert_eq!(app.text("#issued-ticket").await, "");
+    app.wait_for_text("#waiting-rows", "Nobody").await;
+    app.screenshot("19-ticket-target-needed").await;
+
+    app.select("#ticket-target", "category:counter-services")
+        .await;
+    assert_eq!(
+        app.text("#ticket-target-error").await,
+        "",
+        "cleared by the choice"
+    );
+    app.select("#ticket-lane", "elderly").await;
+    app.click("#issue-ticket").await;
+    app.wait_for_text("#issued-ticket", "Ticket").await;
+    // The next ticket starts afresh: the priority was for that citizen only.
+    assert_eq!(
+        app.script(chosen).await,
+        serde_json::json!(["", "standard"])
+    );
+    app.quit().await;
+}
+
+/// The app closed mid-visit and opened again: the counter's visit is taken up with its ticket,
+/// citizen and requests, and ending it closes the ticket.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_visit_survives_a_restart() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    let code = serve_a_ticket(&app).await;
+    app.click("#intake").await;
+    let receipt = take_id_photos(&app, 25, None).await;
+    app.quit().await;
+
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    app.type_into("#login-username", "eleni").await;
+    app.type_into("#login-password", DEMO_PASSWORD).await;
+    app.click("#login-submit").await;
+    app.wait_for_text("#header-clerk", "Eleni").await;
+    app.click("#nav-intake").await;
+    app.wait_for_text("#visit-box", &format!("Ticket {code}"))
+        .await;
+    app.wait_for_text("#visit-requests", &receipt).await;
+    app.wait_for_text("#citizen-chosen", &citizen(25).family_name)
+        .await;
+    app.screenshot("20-visit-after-restart").await;
+    app.click("#end-visit").await;
+    app.wait_for_css("#rate-5").await;
+    app.quit().await;
+
+    let ws = open_store(dir.path(), "eleni");
+    assert_eq!(ws.ticket(&code).unwrap().status.as_str(), "done");
+    assert!(ws.request(&receipt).unwrap().visit_id.is_some());
+}
+
+/// Waits until the requests screen lists exactly the requests `expected` (by receipt number).
+async fn rows_become(app: &App, expected: &[&str]) {
+    let deadline = std::time::Instant::now() + driver::WAIT;
+    let mut expected: Vec<&str> = expected.to_vec();
+    expected.sort_unstable();
+    loop {
+        let listed = app
+            .script(
+                "return [...document.querySelectorAll('#request-rows button[data-receipt]')] \
+                 .map((b) => b.dataset.receipt).sort()",
+            )
+            .await;
+        if listed == serde_json::json!(expected) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the list shows {listed}, not {expected:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The requests screen finds a request as a clerk is asked for it: by its receipt number as
+/// read aloud, by the citizen's name or national id, or by the service's name.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_requests_screen_finds_by_receipt_citizen_or_service() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.click("#nav-intake").await;
+    let photos = take_id_photos(&app, 26, None).await;
+    app.click("#change-citizen").await;
+    let other = citizen(27);
+    app.find_or_register(&other).await;
+    open_parking_permit(&app).await;
+    let permit = take_request(&app).await;
+
+    app.click("#nav-requests").await;
+    rows_become(&app, &[&photos, &permit]).await;
+    app.type_into("#filter-text", "parking").await;
+    rows_become(&app, &[&permit]).await;
+    app.screenshot("21-find-by-service").await;
+    app.type_into("#filter-text", &citizen(26).family_name)
+        .await;
+    rows_become(&app, &[&photos]).await;
+    app.type_into("#filter-text", &other.national_id).await;
+    rows_become(&app, &[&permit]).await;
+    app.type_into("#filter-text", &photos.replace('-', "").to_lowercase())
+        .await;
+    rows_become(&app, &[&photos]).await;
+    app.type_into("#filter-text", "nobody by that name").await;
+    rows_become(&app, &[]).await;
+    app.quit().await;
+}
+
+/// Errors appear beside what caused them, in the window's words and formats, and go when the
+/// cause is fixed.
+#[tokio::test(flavor = "multi_thread")]
+async fn errors_sit_beside_their_cause_and_go_when_it_is_fixed() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    // Enrolment: an empty address is said beside the field; a back office that does not
+    // answer is said as such, with nothing about changes waiting (none are).
+    app.click("#setup-enroll button[type=submit]").await;
+    app.wait_for_text("#enroll-server-error", "Type the back office's address")
+        .await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    app.type_into("#setup-enroll input[name=server]", &address)
+        .await;
+    assert_eq!(
+        app.text("#enroll-server-error").await,
+        "",
+        "cleared as typed"
+    );
+    app.type_into("#setup-enroll input[name=code]", "ABCD-EFGH")
+        .await;
+    app.click("#setup-enroll button[type=submit]").await;
+    let said = app
+        .wait_for_text("#setup-enroll p.error", "does not answer")
+        .await;
+    assert!(
+        said.contains(&address) && !said.contains("link is back"),
+        "{said}"
+    );
+    app.screenshot("22-enrol-unreachable").await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+
+    // A date is quoted back as the window writes dates, not as the core stores them.
+    app.click("#nav-intake").await;
+    let who = citizen(28);
+    app.type_into("#citizen-id", &who.national_id).await;
+    app.click("#find-citizen").await;
+    app.type_into("#reg-given", &who.given_name).await;
+    app.type_into("#reg-family", &who.family_name).await;
+    app.type_into("#reg-born", "01/01/2099").await;
+    app.click("#register-citizen").await;
+    let said = app.wait_for_text("#register-error", "1 Jan 2099").await;
+    assert!(!said.contains("2099-01-01"), "{said}");
+    app.type_into("#reg-born", &who.birth_date).await;
+    app.click("#register-citizen").await;
+    app.wait_for_text("#citizen-chosen", &who.family_name).await;
+
+    // The count of the form's problems follows the fields as they are corrected.
+    app.type_into("#service-search", "parking").await;
+    app.click("#service-results button[data-code='resident-parking-permit']")
+        .await;
+    app.click("#take-request").await;
+    app.wait_for_text("#intake-error", "2 fields to correct")
+        .await;
+    app.type_into("#form-plate", "AB-123-CD").await;
+    app.wait_for_text("#intake-error", "1 field to correct")
+        .await;
+    app.select("#form-zone", "2").await;
+    let deadline = std::time::Instant::now() + driver::WAIT;
+    while !app.text("#intake-error").await.is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the count stayed");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
     app.quit().await;
 }

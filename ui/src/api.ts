@@ -326,6 +326,10 @@ export interface RequestFilter {
   citizen: string | null;
   overdue: boolean;
   limit: number | null;
+  /** Only the requests taken during this visit (a ticket's `visit`). */
+  visit?: string | null;
+  /** A receipt number, a citizen's national id or names, or words of a service's title. */
+  text?: string | null;
 }
 
 export interface WaitSummary {
@@ -399,8 +403,9 @@ export const api = {
   findCitizens: (query: CitizenQuery) => call<Citizen[]>("find_citizens", { query }),
   registerCitizen: (citizen: NewCitizen) => call<Citizen>("register_citizen", { citizen }),
   createRequest: (request: NewRequest) => call<RequestDetail>("create_request", { request }),
+  /** Records a payment; answers it, with its own receipt number. */
   pay: (receipt: string, amount: string, method: PaymentMethod) =>
-    call<unknown>("pay", { receipt, amount, method }),
+    call<PaymentLine>("pay", { receipt, amount, method }),
   waive: (receipt: string, ground: string, approval: Approval | null) =>
     call<RequestDetail>("waive", { receipt, ground, approval }),
   /** Gives back (part of) a payment; answers the request as it stands after. */

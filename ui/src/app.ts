@@ -33,6 +33,29 @@ export function working(state: AppState): boolean {
   return Boolean(state.config && state.session && !state.session.locked);
 }
 
+/** What is left undone on a request of the visit: still a draft, or money still owed. */
+export interface Unfinished {
+  request: RequestDetail;
+  draft: boolean;
+  /** Minor units still to pay (0 when paid, waived, free, or the request is closed). */
+  owed: number;
+}
+
+/** The visit's requests a clerk would not want to leave behind when the citizen goes. */
+export function unfinishedRequests(requests: RequestDetail[]): Unfinished[] {
+  const closed: RequestDetail["status"][] = ["cancelled", "rejected", "delivered"];
+  return requests
+    .map((request) => ({
+      request,
+      draft: request.status === "draft",
+      owed:
+        request.fee && request.waiver_ground === null && !closed.includes(request.status)
+          ? Math.max(0, request.fee.minor - request.paid_minor)
+          : 0,
+    }))
+    .filter((u) => u.draft || u.owed > 0);
+}
+
 export function emptyVisit(): Visit {
   return { ticket: null, citizen: null, requests: [] };
 }

@@ -125,9 +125,49 @@ export function compareText(a: string, b: string, l: Lang = current): number {
   return memo(collators, locales[l], {}, () => new Intl.Collator(locales[l])).compare(a, b);
 }
 
-/** An amount as typed by the clerk (either decimal mark) in the form the core reads: 12.50. */
-export function amountForCore(typed: string): string {
-  return typed.trim().replace(/\s/g, "").replace(",", ".");
+/** An amount typed by the clerk, read, or what was wrong with it in the clerk's words. */
+export type AmountReading = { ok: true; amount: string } | { ok: false; problem: string };
+
+/** The decimal mark of each language, and the marks it may put between thousands. */
+const marks: Record<Lang, { decimal: string; groups: string[] }> = {
+  en: { decimal: ".", groups: [","] },
+  fr: { decimal: ",", groups: ["."] },
+};
+
+const escape = (mark: string): string => mark.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/**
+ * An amount of `currency` as the clerk typed it, read as language `l` writes numbers, in the form
+ * the core reads (12.50). Spaces, the currency's sign and its code may be typed, so the amount
+ * due as the screen shows it ("€77.40", "77,40 €") is taken back as it is. The other language's
+ * decimal mark is taken only between groups of three digits ("1,234.50" in English); anywhere
+ * else ("8,6" in English) the amount could be read two ways, and it is refused rather than
+ * guessed.
+ */
+export function readAmount(typed: string, currency: string, l: Lang = current): AmountReading {
+  const sign = numberFormat(locales[l], { style: "currency", currency })
+    .formatToParts(0)
+    .find((p) => p.type === "currency")?.value;
+  let plain = typed.replace(/\s/g, "");
+  for (const mark of [sign, currency, currency.toLowerCase()]) if (mark) plain = plain.split(mark).join("");
+  if (plain === "") return { ok: false, problem: t("amount.empty", { example: amountForInput(1250, currency, l) }, l) };
+  const { decimal, groups } = marks[l];
+  const group = `(?:${groups.map(escape).join("|")})`;
+  const grouped = new RegExp(`^\\d{1,3}(?:${group}\\d{3})+(?:${escape(decimal)}\\d+)?$`);
+  const simple = new RegExp(`^\\d+(?:${escape(decimal)}\\d+)?$`);
+  if (simple.test(plain) || grouped.test(plain)) {
+    const amount = plain.split(new RegExp(group)).join("").replace(decimal, ".");
+    return { ok: true, amount };
+  }
+  const other = new RegExp(`^\\d+${group}\\d+$`);
+  if (other.test(plain)) {
+    const [whole, cents] = plain.split(new RegExp(group));
+    return {
+      ok: false,
+      problem: t("amount.ambiguous", { typed: typed.trim(), decimal: `${whole}${decimal}${cents.padEnd(currencyDigits(currency), "0")}`, whole: `${whole}${cents}` }, l),
+    };
+  }
+  return { ok: false, problem: t("amount.not_a_number", { typed: typed.trim(), example: amountForInput(1250, currency, l) }, l) };
 }
 
 /** An amount in minor units as the clerk would type it in this locale (12,50 in French). */

@@ -3,12 +3,13 @@
 // guichet_domain::message); the window shows the template in the current language, or the
 // English words when the current language has no template for a key it needs.
 
-import type { FieldProblem, Money } from "./api";
-import { formatMoney, has, t } from "./i18n";
+import type { FieldProblem, Money, Text } from "./api";
+import { formatDate, formatMoney, has, t, text } from "./i18n";
 
 /** A value a message quotes: text as it is, words the window translates (locale keys, read as a
- * list), an amount, or a message inside the message. */
-export type Arg = string | string[] | Money | Message;
+ * list), catalogue names in every language (read as a list), an amount, or a message inside the
+ * message. */
+export type Arg = string | string[] | Text[] | Money | Message;
 
 export interface Message {
   key: string;
@@ -52,9 +53,26 @@ export function say(message: Message): string | null {
   return t(message.key, values);
 }
 
+/** Whether `value` is a calendar day as the core quotes one (2020-01-01), not merely shaped
+ * like one (what a clerk typed, 2020-02-31, is quoted as typed). */
+function isDay(value: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
+}
+
 function argText(arg: Arg): string | null {
-  if (typeof arg === "string") return arg;
-  if (Array.isArray(arg)) return arg.every((key) => has(key)) ? arg.map((key) => t(key)).join(", ") : null;
+  // The window writes a day its own way, not as the core quotes it.
+  if (typeof arg === "string") return isDay(arg) ? formatDate(arg) : arg;
+  if (Array.isArray(arg)) {
+    const items: (string | Text)[] = arg;
+    const names = items.filter((item): item is Text => typeof item !== "string");
+    if (names.length > 0) return names.map((name) => text(name)).join(", ");
+    const keys = items.filter((item): item is string => typeof item === "string");
+    return keys.every((key) => has(key)) ? keys.map((key) => t(key)).join(", ") : null;
+  }
   if ("minor" in arg) return formatMoney(arg.minor, arg.currency);
   return say(arg);
 }

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import en from "../locales/en.json";
 import fr from "../locales/fr.json";
 import {
-  amountForCore,
   amountForInput,
+  readAmount,
   compareText,
   dayForInput,
   formatDate,
@@ -120,9 +120,39 @@ describe("locale formats", () => {
     expect([...titles].sort()).not.toEqual(["Eau", "école", "État civil", "Zone"]);
   });
 
-  it("take amounts typed with either decimal mark", () => {
-    expect(amountForCore(" 12,50 ")).toBe("12.50");
-    expect(amountForCore("1 234.5")).toBe("1234.5");
+  it("read amounts as the clerk's language writes them, the amount due as shown included", () => {
+    expect(readAmount(" 12.50 ", "EUR", "en")).toEqual({ ok: true, amount: "12.50" });
+    expect(readAmount("1,234.5", "EUR", "en")).toEqual({ ok: true, amount: "1234.5" });
+    expect(readAmount("1 234.5", "EUR", "en")).toEqual({ ok: true, amount: "1234.5" });
+    expect(readAmount("12,50", "EUR", "fr")).toEqual({ ok: true, amount: "12.50" });
+    expect(readAmount("1\u202f234,50", "EUR", "fr")).toEqual({ ok: true, amount: "1234.50" });
+    expect(readAmount("86", "EUR", "fr")).toEqual({ ok: true, amount: "86" });
+    for (const l of ["en", "fr"] as const) {
+      const shown = formatMoney(7740, "EUR", l);
+      expect(readAmount(shown, "EUR", l)).toEqual({ ok: true, amount: "77.40" });
+      expect(readAmount("EUR 77", "EUR", l)).toEqual({ ok: true, amount: "77" });
+    }
+  });
+
+  it("refuse an amount that reads two ways, saying both, rather than guess", () => {
+    expect(readAmount("8,6", "EUR", "en")).toEqual({
+      ok: false,
+      problem: "“8,6” can be read two ways: type 8.60 (the cents after a point) or 86; nothing was recorded",
+    });
+    expect(readAmount("77.40", "EUR", "fr")).toEqual({
+      ok: false,
+      problem: "« 77.40 » peut se lire de deux façons : tapez 77,40 (les centimes après une virgule) ou 7740 ; rien n'a été enregistré",
+    });
+    expect(readAmount("12,5", "EUR", "en").ok).toBe(false);
+    expect(readAmount("twelve", "EUR", "en")).toEqual({
+      ok: false,
+      problem: "“twelve” is not an amount: type digits, the cents after a point, e.g. 12.50; nothing was recorded",
+    });
+    expect(readAmount("-5", "EUR", "en").ok).toBe(false);
+    expect(readAmount("  ", "EUR", "fr")).toEqual({ ok: false, problem: "Tapez le montant, par exemple 12,50" });
+  });
+
+  it("write an amount for a field as the clerk would type it", () => {
     expect(amountForInput(1250, "EUR", "fr")).toBe("12,50");
     expect(amountForInput(1250, "EUR", "en")).toBe("12.50");
   });

@@ -70,6 +70,44 @@ describe("the core's messages", () => {
     );
   });
 
+  it("name the documents a submission waits for in the window's language", () => {
+    const missing = fromShell({
+      message: "request K7XA-0000-042E: submit waits for these documents to be marked received: Birth certificate, Proof of address; tick each one as the citizen hands it in",
+      key: "error.documents_missing",
+      args: {
+        request: "K7XA-0000-042E",
+        action: ["action.submit"],
+        documents: [
+          { en: "Birth certificate", fr: "Acte de naissance" },
+          { en: "Proof of address", fr: "Justificatif de domicile" },
+        ],
+      },
+    });
+    expect(explain(missing)).toContain("marked received: Birth certificate, Proof of address;");
+    setLang("fr");
+    expect(explain(missing)).toContain("marquées reçues : Acte de naissance, Justificatif de domicile ;");
+  });
+
+  it("quote a day as the window writes days, not as the core does", () => {
+    const past: FieldProblem = {
+      field: "test-date",
+      problem: "2020-01-01 is in the past; enter today or a later date",
+      key: "form.problem.in_the_past",
+      args: { date: "2020-01-01" },
+    };
+    expect(explainProblem(past)).toBe("1 Jan 2020 is in the past; enter today or a later date");
+    setLang("fr");
+    expect(explainProblem(past)).toBe("le 1 janv. 2020 est dans le passé ; saisissez la date du jour ou une date ultérieure");
+    setLang("en");
+    const typed: FieldProblem = {
+      field: "test-date",
+      problem: "'2020-02-31' is not a date",
+      key: "form.problem.not_a_date",
+      args: { input: "2020-02-31" },
+    };
+    expect(explainProblem(typed)).toContain("2020-02-31");
+  });
+
   it("fall back to the core's English for a key the window does not know", () => {
     setLang("fr");
     const unknown = fromShell({ message: "something new went wrong", key: "error.not_in_any_locale", args: {} });

@@ -23,6 +23,7 @@ use crate::money::Money;
 use crate::queue::{TicketAction, TicketStatus};
 use crate::receipt::ReceiptError;
 use crate::request::{Action, Party, Refusal, RequestStatus};
+use crate::text::Text;
 
 /// A locale key and the named values its template quotes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -40,6 +41,9 @@ pub enum Arg {
     /// Words the window has its own translation of (a status, an action), as locale keys;
     /// several read as a list.
     Terms(Vec<String>),
+    /// Names from the catalogue (a document, a service), each in every language it has; the
+    /// window shows them in its own, several read as a list.
+    Names(Vec<Text>),
     /// An amount, which the window writes as the clerk's language writes money.
     Money(Money),
     /// A message inside another: why a transition was refused, what is wrong with a value.
@@ -75,6 +79,12 @@ impl Message {
     ) -> Self {
         let keys = values.into_iter().map(|v| v.term()).collect();
         self.args.insert(name, Arg::Terms(keys));
+        self
+    }
+
+    pub fn names(mut self, name: &'static str, values: impl IntoIterator<Item = Text>) -> Self {
+        self.args
+            .insert(name, Arg::Names(values.into_iter().collect()));
         self
     }
 

@@ -278,6 +278,14 @@ pub fn next_status(
     Ok(to)
 }
 
+/// Whether the centre must give a reason to cancel a request in `from` with `paid_minor` taken:
+/// once it was submitted or money was taken, the citizen and the supervisor read why. The
+/// workstation asks for it; the back office does not, so that cancellations made before this
+/// rule still apply when they arrive.
+pub fn cancel_needs_reason(from: RequestStatus, paid_minor: i64) -> bool {
+    from != RequestStatus::Draft || paid_minor > 0
+}
+
 /// The actions `by` may take from `from`, in table order.
 pub fn possible_actions(from: RequestStatus, by: Party) -> Vec<Action> {
     TRANSITIONS

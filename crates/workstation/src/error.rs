@@ -9,7 +9,8 @@ use guichet_domain::catalogue::{Channel, Depth};
 use guichet_domain::form::ValueProblem;
 use guichet_domain::message::Message;
 use guichet_domain::queue::TicketStatus;
-use guichet_domain::request::RequestStatus;
+use guichet_domain::request::{Action, RequestStatus};
+use guichet_domain::text::Text;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -217,6 +218,16 @@ pub enum Refused {
         status: RequestStatus,
     },
 
+    #[error(
+        "request {request}: {action} waits for these documents to be marked received: {}; tick each one as the citizen hands it in",
+        english_names(documents)
+    )]
+    DocumentsMissing {
+        request: String,
+        action: Action,
+        documents: Vec<Text>,
+    },
+
     #[error("request {request} is for a free service: there is nothing to pay")]
     NothingToPay { request: String },
 
@@ -370,6 +381,15 @@ fn exempt_groups(groups: &[String]) -> String {
     }
 }
 
+/// Catalogue names as the CLI and the logs read them: in English, as a list.
+fn english_names(names: &[Text]) -> String {
+    names
+        .iter()
+        .map(|n| n.get("en"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 impl Error {
     pub(crate) fn not_found(kind: Kind, key: impl Into<String>, hint: &str) -> Self {
         Error::NotFound {
@@ -434,6 +454,14 @@ impl Refused {
             Refused::DocumentsFixed { request, status } => Message::new("error.documents_fixed")
                 .text("request", request)
                 .term("status", *status),
+            Refused::DocumentsMissing {
+                request,
+                action,
+                documents,
+            } => Message::new("error.documents_missing")
+                .text("request", request)
+                .term("action", *action)
+                .names("documents", documents.iter().cloned()),
             Refused::NothingToPay { request } => {
                 Message::new("error.nothing_to_pay").text("request", request)
             }

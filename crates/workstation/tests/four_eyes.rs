@@ -223,6 +223,14 @@ fn a_cancellation_after_payment_needs_a_supervisor() {
     let detail = b.ws.request(&paid).unwrap();
     assert_eq!(detail.approval_needed, [Action::Cancel]);
     let before = footprint(&b, &paid);
+    // The reason comes first: without one nothing is written and no supervisor is asked.
+    for blank in [None, Some("  ")] {
+        let err =
+            b.ws.advance(&paid, Action::Cancel, blank, Some(&approval("kostas")))
+                .unwrap_err();
+        assert!(err.to_string().contains("cancel needs a reason"), "{err}");
+        assert_eq!(footprint(&b, &paid), before);
+    }
     let err =
         b.ws.advance(&paid, Action::Cancel, Some("withdrew"), None)
             .unwrap_err();

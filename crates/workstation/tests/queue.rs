@@ -104,6 +104,25 @@ fn waiting_and_service_times_use_the_monotonic_clock() {
     };
     let r = b.ws.create_request(&new).unwrap();
     assert_eq!(r.visit_id.as_deref(), Some(visit.as_str()));
+    // A walk-in's request, taken meanwhile, is not the visit's: the window finds the visit's
+    // requests again after a restart by the ticket's visit.
+    b.ws.create_request(&NewRequest {
+        visit: None,
+        ..new.clone()
+    })
+    .unwrap();
+    let of_visit = |visit: &str| {
+        b.ws.list_requests(&RequestFilter {
+            visit: Some(visit.to_owned()),
+            ..RequestFilter::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|r| r.receipt)
+        .collect::<Vec<_>>()
+    };
+    assert_eq!(of_visit(&visit), std::slice::from_ref(&r.summary.receipt));
+    assert!(of_visit("another visit").is_empty());
 
     b.clock.advance(Duration::seconds(400));
     let done = b.ws.finish_service(&t.code).unwrap();
@@ -128,7 +147,7 @@ fn waiting_and_service_times_use_the_monotonic_clock() {
     );
     assert_eq!(
         b.ws.list_requests(&RequestFilter::default()).unwrap().len(),
-        1
+        2
     );
 }
 

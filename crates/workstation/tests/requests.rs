@@ -103,7 +103,10 @@ fn missing_documents_block_submission_until_received() {
     new.documents_received.clear();
     new.submit = true;
     let err = ws.create_request(&new).unwrap_err();
-    assert!(err.to_string().contains("documents are missing"), "{err}");
+    // The refusal names each document missing, for the clerk to mark it.
+    for doc in &service.documents {
+        assert!(err.to_string().contains(doc.name.get("en")), "{err}");
+    }
     assert!(
         ws.list_requests(&RequestFilter::default())
             .unwrap()
@@ -113,7 +116,15 @@ fn missing_documents_block_submission_until_received() {
     new.submit = false;
     let draft = ws.create_request(&new).unwrap();
     let receipt = draft.summary.receipt;
-    for doc in &service.documents {
+    let (first, rest) = service.documents.split_first().unwrap();
+    ws.mark_document(&receipt, &first.code, true).unwrap();
+    for doc in rest {
+        let err = ws
+            .advance(&receipt, Action::Submit, None, None)
+            .unwrap_err();
+        let said = err.to_string();
+        assert!(said.contains(doc.name.get("en")), "{said}");
+        assert!(!said.contains(first.name.get("en")), "{said}");
         ws.mark_document(&receipt, &doc.code, true).unwrap();
     }
     let submitted = ws.advance(&receipt, Action::Submit, None, None).unwrap();
@@ -254,4 +265,57 @@ fn filters_and_overdue() {
         ..RequestFilter::default()
     };
     assert!(b.ws.list_requests(&other).unwrap().is_empty());
+}
+
+#[test]
+fn a_request_is_found_by_receipt_citizen_or_service_name() {
+    let mut b = demo();
+    let ws = &mut b.ws;
+    let mari = ws.register_citizen(&citizen(4)).unwrap();
+    let mut juri = citizen(5);
+    juri.given_name = "Jüri".into();
+    let juri = ws.register_citizen(&juri).unwrap();
+    let parking = service_where(ws, |s| s.code == "resident-parking-permit");
+    let copy = service_where(ws, |s| s.code == "certified-copy");
+    let mut take = |service, who: &str| {
+        ws.create_request(&request_for(ws, service, who))
+            .unwrap()
+            .summary
+            .receipt
+    };
+    let maris_permit = take(&parking, &mari.national_id);
+    let maris_copy = take(&copy, &mari.national_id);
+    let juris_permit = take(&parking, &juri.national_id);
+    let found = |text: &str| {
+        let mut receipts: Vec<String> = ws
+            .list_requests(&RequestFilter {
+                text: Some(text.to_owned()),
+                ..RequestFilter::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|r| r.receipt)
+            .collect();
+        receipts.sort();
+        receipts
+    };
+    let sorted = |mut r: Vec<&String>| {
+        r.sort();
+        r.into_iter().cloned().collect::<Vec<_>>()
+    };
+    // The receipt number as read aloud: lower case, without dashes.
+    let spoken = maris_copy.replace('-', "").to_lowercase();
+    assert_eq!(found(&spoken), sorted(vec![&maris_copy]));
+    assert_eq!(
+        found(&mari.national_id),
+        sorted(vec![&maris_permit, &maris_copy])
+    );
+    // Names in any order, any case, without their accents.
+    assert_eq!(found("tamm-5 juri"), sorted(vec![&juris_permit]));
+    assert_eq!(found("mari"), sorted(vec![&maris_permit, &maris_copy]));
+    // A service by words of its title, in English or French.
+    assert_eq!(found("parking"), sorted(vec![&maris_permit, &juris_permit]));
+    assert_eq!(found("copie certifiée"), sorted(vec![&maris_copy]));
+    assert!(found("nobody here").is_empty());
+    assert!(found("--").is_empty());
 }

@@ -337,6 +337,14 @@ fn errors() -> Vec<ErrorView> {
                 request: request(),
                 status: RequestStatus::Submitted,
             },
+            Refused::DocumentsMissing {
+                request: request(),
+                action: Action::Submit,
+                documents: vec![
+                    Text::en_fr("Passport photo", "Photo d'identité"),
+                    Text::en_fr("Proof of address", "Justificatif de domicile"),
+                ],
+            },
             Refused::NothingToPay { request: request() },
             Refused::FeeWaived {
                 request: request(),
@@ -467,7 +475,7 @@ fn keys(message: &Message, out: &mut BTreeSet<String>) {
         match arg {
             Arg::Terms(terms) => out.extend(terms.iter().cloned()),
             Arg::Message(inner) => keys(inner, out),
-            Arg::Text(_) | Arg::Money(_) => {}
+            Arg::Text(_) | Arg::Money(_) | Arg::Names(_) => {}
         }
     }
 }
@@ -484,6 +492,11 @@ fn english(message: &Message, en: &Catalog) -> Option<String> {
             Arg::Text(text) => text.clone(),
             Arg::Money(money) => money.to_string(),
             Arg::Message(inner) => english(inner, en)?,
+            Arg::Names(names) => names
+                .iter()
+                .map(|n| n.get("en"))
+                .collect::<Vec<_>>()
+                .join(", "),
             Arg::Terms(_) => return None,
         };
         out = out.replace(&format!("{{{name}}}"), &value);

@@ -5,7 +5,7 @@ import { api, onExportProgress, type Dashboard } from "../api";
 import { working, type Ctx } from "../app";
 import { barChart, columnChart } from "../charts";
 import { field, fill, h } from "../dom";
-import { amountForCore, dayForInput, formatDate, formatDuration, formatMoney, formatNumber, formatTime, lang, t } from "../i18n";
+import { dayForInput, formatDate, formatDuration, formatMoney, formatNumber, formatTime, lang, readAmount, t } from "../i18n";
 import { explain } from "../messages";
 import { settingsCard } from "./settings";
 
@@ -142,13 +142,20 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
       onsubmit: (e: Event) => {
         e.preventDefault();
         void ctx.act("export", async () => {
+          const counted = cash.value.trim() && ctx.state.config ? readAmount(cash.value, ctx.state.config.currency) : null;
+          if (counted && !counted.ok) {
+            result.textContent = counted.problem;
+            result.className = "error";
+            cash.focus();
+            return;
+          }
           progress.hidden = false;
           progress.value = 0;
           result.className = "";
           result.textContent = t("dashboard.exporting");
           const unlisten = await onExportProgress((p) => (progress.value = p.step / p.of));
           try {
-            const done = await api.exportReport({ from: from.value, to: to.value || from.value, format: format.value, lang: lang(), cash_counted: cash.value.trim() ? amountForCore(cash.value) : null });
+            const done = await api.exportReport({ from: from.value, to: to.value || from.value, format: format.value, lang: lang(), cash_counted: counted ? counted.amount : null });
             progress.value = 1;
             result.textContent = `${t("dashboard.exported", { path: done.path })} ${done.sync}`;
             result.className = done.clean ? "" : "error";

@@ -5,7 +5,7 @@ import { api } from "../api";
 import type { Ctx } from "../app";
 import { field, h } from "../dom";
 import { formatDateTime, t } from "../i18n";
-import { explain } from "../messages";
+import { CoreError, explain } from "../messages";
 
 /** The shortest password the core accepts (guichet_domain::account::MIN_PASSWORD_CHARS). */
 export const MIN_PASSWORD_CHARS = 10;
@@ -118,6 +118,16 @@ export function firstRun(ctx: Ctx): HTMLElement {
   const allowHttp = h("input", { type: "checkbox", id: "enroll-allow-http", name: "allow_insecure_http" });
   // The CA of a back office whose certificate a private authority signed.
   const caCert = h("input", { type: "file", id: "enroll-ca-cert", name: "ca_cert", accept: ".pem,.crt,.cer" });
+  const serverError = h("span", { class: "field-error", id: "enroll-server-error" });
+  const codeError = h("span", { class: "field-error", id: "enroll-code-error" });
+  /** Shows `message` beside `input` (none clears it). */
+  const mark = (input: HTMLInputElement, at: HTMLElement, message = ""): void => {
+    at.textContent = message;
+    if (message) input.setAttribute("aria-invalid", "true");
+    else input.removeAttribute("aria-invalid");
+  };
+  server.addEventListener("input", () => mark(server, serverError));
+  code.addEventListener("input", () => mark(code, codeError));
   const enroll = h(
     "form",
     {
@@ -127,6 +137,13 @@ export function firstRun(ctx: Ctx): HTMLElement {
       onsubmit: (e: Event) => {
         e.preventDefault();
         void ctx.act("enroll", async () => {
+          mark(server, serverError, server.value.trim() ? "" : t("firstrun.enroll.server_needed"));
+          mark(code, codeError, code.value.trim() ? "" : t("firstrun.enroll.code_needed"));
+          if (!server.value.trim() || !code.value.trim()) {
+            enrollError.textContent = "";
+            (server.value.trim() ? code : server).focus();
+            return;
+          }
           enrollError.textContent = t("firstrun.enroll.working");
           try {
             const file = caCert.files?.[0];
@@ -139,15 +156,25 @@ export function firstRun(ctx: Ctx): HTMLElement {
             await ctx.refresh();
             ctx.go("login");
           } catch (err) {
-            enrollError.textContent = explain(err);
+            const key = err instanceof CoreError ? err.key : null;
+            // Nothing waits to be sent before enrolment: an unreachable back office is said as such.
+            if (key === "error.sync.offline") {
+              enrollError.textContent = t("firstrun.enroll.unreachable", { server: server.value.trim() });
+            } else if (key === "error.sync.address") {
+              enrollError.textContent = "";
+              mark(server, serverError, explain(err));
+              server.focus();
+            } else {
+              enrollError.textContent = explain(err);
+            }
           }
         });
       },
     },
     h("h2", { id: "setup-enroll-title" }, t("firstrun.enroll.title")),
     h("p", {}, t("firstrun.enroll.hint")),
-    field(t("firstrun.server"), server),
-    field(t("firstrun.code"), code),
+    field(t("firstrun.server"), server, serverError),
+    field(t("firstrun.code"), code, codeError),
     h(
       "details",
       { id: "enroll-link" },

@@ -14,10 +14,11 @@ import {
   type ServiceHit,
   type ServiceView,
 } from "../api";
-import { emptyVisit, type Ctx } from "../app";
+import { emptyVisit, unfinishedRequests, type Ctx, type Unfinished } from "../app";
 import { approvalBox } from "../approval";
+import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
-import { amountForCore, amountForInput, formatDate, formatMoney, t, text } from "../i18n";
+import { amountForInput, formatDate, formatDateTime, formatMoney, readAmount, t, text } from "../i18n";
 import { explain, explainProblem } from "../messages";
 import { catalogueIndex } from "./queue";
 
@@ -145,7 +146,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   const regBorn = h("input", { id: "reg-born", placeholder: t("date.hint"), autocomplete: "off" });
   const regPhone = h("input", { id: "reg-phone", type: "tel", autocomplete: "off" });
   const regEmail = h("input", { id: "reg-email", type: "email", autocomplete: "off" });
-  const regError = h("p", { class: "error", role: "alert" });
+  const regError = h("p", { class: "error", role: "alert", id: "register-error" });
   const regForm = h(
     "form",
     {
@@ -365,9 +366,17 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       }
     }
 
+    // Once a take was refused for the form's problems, their count is shown and follows the
+    // fields as the clerk corrects them, going when none is left.
+    let counted = false;
+
     async function check(all = false): Promise<FieldProblem[]> {
       const problems = await api.checkForm(service.code, values);
-      showProblems(problems, all);
+      showProblems(problems, all || counted);
+      if (counted) {
+        counted = problems.length > 0;
+        error.textContent = counted ? t("intake.form_problems", { count: problems.length }) : "";
+      }
       return problems;
     }
 
@@ -462,7 +471,8 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
           return;
         }
         const problems = await check(true);
-        if (problems.length) {
+        counted = problems.length > 0;
+        if (counted) {
           error.textContent = t("intake.form_problems", { count: problems.length });
           inputs.get(problems[0].field)?.focus();
           return;
@@ -489,8 +499,16 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   // The payment and the waiver: made once, like the citizen forms, and filled for the request
   // just taken.
   let taken: RequestDetail | null = null;
+  /** The confirmation of the payment just recorded, shown until the next request is drawn. */
+  let recorded = "";
   const payError = h("p", { class: "error", role: "alert", id: "payment-error" });
+  const submitError = h("p", { class: "error", role: "alert", id: "submit-error" });
   const payAmount = h("input", { id: "pay-amount", inputmode: "decimal", autocomplete: "off" });
+  // Typing again clears the refusal of the amount typed before.
+  payAmount.addEventListener("input", () => {
+    payAmount.removeAttribute("aria-invalid");
+    payError.textContent = "";
+  });
   const payMethod = h(
     "select",
     { id: "pay-method" },
@@ -510,7 +528,24 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
         id: "pay-form",
         onsubmit: (e: Event) => {
           e.preventDefault();
-          void refreshTaken((receipt) => api.pay(receipt, amountForCore(payAmount.value), payMethod.value as PaymentMethod), "pay");
+          const fee = taken?.fee;
+          if (!fee) return;
+          // An amount that cannot be read for sure is refused here, before anything is written.
+          const amount = readAmount(payAmount.value, fee.currency);
+          if (!amount.ok) {
+            payError.textContent = amount.problem;
+            payAmount.setAttribute("aria-invalid", "true");
+            payAmount.focus();
+            return;
+          }
+          void refreshTaken(async (receipt) => {
+            const payment = await api.pay(receipt, amount.amount, payMethod.value as PaymentMethod);
+            recorded = t("intake.pay.recorded", {
+              amount: formatMoney(payment.amount.minor, payment.amount.currency),
+              receipt: payment.receipt,
+            });
+            ctx.announce(recorded);
+          }, "pay");
         },
       },
       field(t("intake.pay.amount"), payAmount),
@@ -533,29 +568,41 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     ),
   );
 
-  /** Runs a step on the request taken (given its receipt), then shows it as the core has it now. */
-  async function refreshTaken(step: (receipt: string) => Promise<unknown>, label: string): Promise<void> {
+  /** Runs a step on the request taken (given its receipt), then shows it as the core has it
+   * now; a refusal shows in `shown` (the payment's place unless said otherwise). */
+  async function refreshTaken(
+    step: (receipt: string) => Promise<unknown>,
+    label: string,
+    shown: HTMLElement = payError,
+  ): Promise<void> {
     const receipt = taken?.receipt;
     if (!receipt) return;
     await ctx.act(label, async () => {
       try {
         await step(receipt);
-        const fresh = await api.request(receipt);
-        ctx.visit = {
-          ...ctx.visit,
-          requests: ctx.visit.requests.map((r) => (r.receipt === fresh.receipt ? fresh : r)),
-        };
-        drawTaken(fresh);
-        drawVisit();
+        showTaken(await api.request(receipt));
       } catch (err) {
-        payError.textContent = explain(err);
+        shown.textContent = explain(err);
       }
     });
   }
 
+  /** Shows the request taken as the core has it now, in its place and in the visit. */
+  function showTaken(fresh: RequestDetail): void {
+    ctx.visit = {
+      ...ctx.visit,
+      requests: ctx.visit.requests.map((r) => (r.receipt === fresh.receipt ? fresh : r)),
+    };
+    drawTaken(fresh);
+    drawVisit();
+  }
+
   function drawTaken(request: RequestDetail): void {
+    if (taken?.receipt !== request.receipt) recorded = "";
     taken = request;
     payError.textContent = "";
+    submitError.textContent = "";
+    payAmount.removeAttribute("aria-invalid");
     const owed = request.fee ? Math.max(0, request.fee.minor - request.paid_minor) : 0;
     const settled = !request.fee || owed === 0 || request.waiver_ground !== null;
     if (!settled) {
@@ -582,8 +629,30 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       h("p", { class: "muted" }, text(request.service_title)),
       h("p", { class: "receipt-number", id: "receipt-number", "aria-label": t("intake.taken.receipt") }, request.receipt),
       h("p", { id: "request-status" }, t(`request.status.${request.status}`)),
+      recorded ? h("p", { id: "payment-recorded", class: "confirmed", role: "status" }, recorded) : null,
       payment,
       payError,
+      request.payments.length
+        ? h(
+            "ul",
+            { class: "payments", id: "taken-payments", "aria-label": t("requests.detail.payments") },
+            request.payments.map((p) =>
+              h(
+                "li",
+                {},
+                h("time", { datetime: p.at }, formatDateTime(p.at)),
+                " ",
+                t("requests.payment.line", {
+                  amount: formatMoney(p.amount.minor, p.amount.currency),
+                  method: t(`payment.${p.method}`),
+                  receipt: p.receipt,
+                }),
+              ),
+            ),
+          )
+        : null,
+      documentChecklist("taken-documents", request, ctx.act, showTaken),
+      submitError,
       h(
         "div",
         { class: "actions" },
@@ -594,7 +663,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
                 type: "button",
                 id: "submit-request",
                 class: "primary",
-                onclick: () => void refreshTaken((receipt) => api.advance(receipt, "submit", null), "submit"),
+                onclick: () => void refreshTaken((receipt) => api.advance(receipt, "submit", null), "submit", submitError),
               },
               t("intake.submit"),
             )
@@ -660,22 +729,83 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
           id: "end-visit",
           onclick: () =>
             void ctx.act("end_visit", async () => {
-              const ticket = ctx.visit.ticket;
-              if (ticket?.status === "serving") {
-                const done = await api.finishService(ticket.code);
-                ctx.visit = { ...ctx.visit, ticket: done };
-                ctx.go("feedback");
-              } else {
-                // A walk-in (or a ticket already finished): no feedback to ask for, since it
-                // is kept per ticket; the next intake starts with nobody chosen.
-                ctx.visit = emptyVisit();
-                ctx.go("queue");
-              }
+              // As the core has them now: a request may have moved on the requests screen.
+              const fresh = await Promise.all(ctx.visit.requests.map((r) => api.request(r.receipt)));
+              ctx.visit = { ...ctx.visit, requests: fresh };
+              const left = unfinishedRequests(fresh);
+              if (left.length === 0) await endVisit();
+              else drawEndWarning(left);
             }),
         },
         t("intake.visit.end"),
       ),
+      endWarning,
     );
+  }
+
+  // Ending a visit with a request left as a draft or unpaid asks first, naming each.
+  const endWarning = h("div", { id: "end-visit-warning", class: "confirm", role: "alertdialog", "aria-labelledby": "end-visit-warning-title", hidden: true });
+
+  function drawEndWarning(left: Unfinished[]): void {
+    fill(
+      endWarning,
+      h("p", { id: "end-visit-warning-title", class: "strong" }, t("intake.visit.unfinished", { count: left.length })),
+      h(
+        "ul",
+        {},
+        left.map((u) =>
+          h(
+            "li",
+            {},
+            h("span", { class: "code" }, u.request.receipt),
+            " ",
+            text(u.request.service_title),
+            " · ",
+            [
+              u.draft ? t("intake.visit.still_draft") : null,
+              u.owed > 0 && u.request.fee ? t("intake.visit.still_owed", { amount: formatMoney(u.owed, u.request.fee.currency) }) : null,
+            ]
+              .filter((why) => why !== null)
+              .join(" · "),
+          ),
+        ),
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        h(
+          "button",
+          {
+            type: "button",
+            id: "end-visit-back",
+            class: "primary",
+            onclick: () => {
+              endWarning.hidden = true;
+              drawTaken(left[0].request);
+            },
+          },
+          t("intake.visit.back"),
+        ),
+        h("button", { type: "button", id: "end-visit-anyway", class: "danger", onclick: () => void ctx.act("end_visit", endVisit) }, t("intake.visit.end_anyway")),
+      ),
+    );
+    endWarning.hidden = false;
+    (endWarning.querySelector("#end-visit-back") as HTMLElement | null)?.focus();
+  }
+
+  async function endVisit(): Promise<void> {
+    endWarning.hidden = true;
+    const ticket = ctx.visit.ticket;
+    if (ticket?.status === "serving") {
+      const done = await api.finishService(ticket.code);
+      ctx.visit = { ...ctx.visit, ticket: done };
+      ctx.go("feedback");
+    } else {
+      // A walk-in (or a ticket already finished): no feedback to ask for, since it is kept
+      // per ticket; the next intake starts with nobody chosen.
+      ctx.visit = emptyVisit();
+      ctx.go("queue");
+    }
   }
 
   void catalogueIndex().then((b) => {
@@ -689,6 +819,28 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     h("h1", { id: "intake-title", class: "visually-hidden" }, t("nav.intake")),
     h("div", { class: "intake-grid" }, citizenBox, serviceBox, detailBox, visitBox),
   );
+  /**
+   * Takes up the visit at this counter when the window knows none (after a restart, or
+   * another clerk's session): the ticket being served, the requests taken during it and their
+   * citizen, as the core has them.
+   */
+  async function resumeVisit(): Promise<void> {
+    const v = ctx.visit;
+    if (v.ticket || v.citizen || v.requests.length) return;
+    const { current } = await api.queueView(ctx.counter);
+    if (current?.status !== "serving" || !current.visit) return;
+    const listed = await api.listRequests({ status: null, service: null, citizen: null, overdue: false, limit: null, visit: current.visit });
+    // The list is newest first; the visit shows them in the order they were taken.
+    const requests = await Promise.all(listed.reverse().map((r) => api.request(r.receipt)));
+    const first = requests[0];
+    const citizen = first ? (await api.findCitizens({ NationalId: first.citizen_id }))[0] ?? null : null;
+    // Unless the clerk started something else meanwhile.
+    if (ctx.visit !== v) return;
+    ctx.visit = { ticket: current, citizen, requests };
+    if (citizen) drawCitizen();
+    drawVisit();
+  }
+
   return {
     el,
     show() {
@@ -697,8 +849,10 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       search.value = "";
       fill(results);
       fill(detailBox);
+      endWarning.hidden = true;
       drawCitizen();
       drawVisit();
+      void ctx.act("resume_visit", resumeVisit);
     },
     focusSearch() {
       search.focus();

@@ -2,7 +2,7 @@
 // and finish; recall a citizen marked no-show, with a supervisor's approval; the waiting list
 // with live waiting times.
 
-import { api, type Browse, type QueueTarget, type QueueView, type ServiceHit, type Ticket, type WaitingEntry } from "../api";
+import { api, type Browse, type Lane, type QueueTarget, type QueueView, type ServiceHit, type Ticket, type WaitingEntry } from "../api";
 import { emptyVisit, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { field, fill, h } from "../dom";
@@ -32,6 +32,11 @@ export function targetName(target: QueueTarget, browse: Browse | null): string {
   }
   const service = servicesCache?.find((x) => x.code === target.code);
   return service ? text(service.title) : target.code;
+}
+
+/** The lane a new ticket starts in: the one called last (the standard lane, not a priority). */
+export function standardLane(lanes: Lane[]): string {
+  return lanes.reduce<Lane | null>((last, l) => (last === null || l.rank > last.rank ? l : last), null)?.code ?? "";
 }
 
 export interface QueueScreen {
@@ -69,6 +74,20 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     ...ctx.state.lanes.map((l) => h("option", { value: l.code }, text(l.name))),
   );
   const issued = h("p", { id: "issued-ticket", class: "ticket-code", "aria-live": "polite" });
+  const targetError = h("span", { class: "field-error", id: "ticket-target-error" });
+  const issueError = h("p", { class: "error", role: "alert", id: "issue-error" });
+  // Every ticket starts for nothing chosen, in the standard lane: a priority is given on
+  // purpose, and what the citizen comes for is asked, never assumed.
+  function resetIssue(): void {
+    target.value = "";
+    lane.value = standardLane(ctx.state.lanes);
+    target.removeAttribute("aria-invalid");
+    targetError.textContent = "";
+  }
+  target.addEventListener("change", () => {
+    target.removeAttribute("aria-invalid");
+    targetError.textContent = "";
+  });
   const issueForm = h(
     "form",
     {
@@ -77,21 +96,31 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       onsubmit: (e: Event) => {
         e.preventDefault();
         void ctx.act("issue_ticket", async () => {
+          issueError.textContent = "";
+          if (!target.value) {
+            issued.textContent = "";
+            target.setAttribute("aria-invalid", "true");
+            targetError.textContent = t("queue.issue.choose_target");
+            target.focus();
+            return;
+          }
           try {
             const [kind, code] = target.value.split(":");
             const ticket = await api.issueTicket({ kind: kind === "service" ? "service" : "category", code }, lane.value);
             issued.textContent = t("queue.issued", { code: ticket.code });
-            message.textContent = "";
+            resetIssue();
             await load();
           } catch (err) {
-            message.textContent = explain(err);
+            issued.textContent = "";
+            issueError.textContent = explain(err);
           }
         });
       },
     },
     h("h2", { id: "issue-title" }, t("queue.issue.title")),
-    field(t("queue.issue.target"), target),
+    field(t("queue.issue.target"), target, targetError),
     field(t("queue.issue.lane"), lane),
+    issueError,
     h("button", { type: "submit", id: "issue-ticket" }, t("queue.issue.submit")),
     issued,
   );
@@ -279,6 +308,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     browse = b;
     fill(
       target,
+      h("option", { value: "" }, t("queue.issue.choose")),
       h(
         "optgroup",
         { label: t("queue.issue.categories") },
@@ -290,6 +320,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
         services.map((s) => h("option", { value: `service:${s.code}` }, text(s.title))),
       ),
     );
+    resetIssue();
     drawCurrent();
     drawWaiting();
   });
@@ -315,6 +346,8 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       stop();
       issued.textContent = "";
       message.textContent = "";
+      issueError.textContent = "";
+      resetIssue();
       counter.value = ctx.counter;
       view = { waiting: [], current: null };
       drawCurrent();

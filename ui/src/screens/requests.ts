@@ -5,8 +5,9 @@
 import { api, type Action, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
 import { SYNCED, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
+import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
-import { amountForCore, formatDate, formatDateTime, formatMoney, has, t, text } from "../i18n";
+import { formatDate, formatDateTime, formatMoney, has, readAmount, t, text } from "../i18n";
 import { explain } from "../messages";
 
 const STATUSES: RequestStatus[] = [
@@ -21,8 +22,15 @@ const STATUSES: RequestStatus[] = [
   "cancelled",
 ];
 
-/** Actions whose step needs a reason from the clerk. */
-const NEEDS_REASON: Action[] = ["cancel", "return_for_correction", "reject"];
+/** The centre's moves forward, each one click; cancelling goes through its confirmation. */
+const FORWARD: Action[] = ["submit", "resubmit", "deliver", "dispatch"];
+
+/** What becomes of the money when the request is cancelled, in the clerk's words: a payment
+ * stays recorded until a refund gives it back. */
+export function cancellationMoney(r: RequestDetail): string {
+  if (r.fee && r.paid_minor > 0) return t("cancel.money.paid", { amount: formatMoney(r.paid_minor, r.fee.currency) });
+  return t("cancel.money.none");
+}
 
 export interface RequestsScreen {
   el: HTMLElement;
@@ -36,7 +44,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     h("option", { value: "" }, t("requests.filter.any_status")),
     ...STATUSES.map((s) => h("option", { value: s }, t(`request.status.${s}`))),
   );
-  const service = h("input", { id: "filter-service", type: "search", autocomplete: "off", placeholder: t("requests.filter.service_hint") });
+  const find = h("input", { id: "filter-text", type: "search", autocomplete: "off", placeholder: t("requests.filter.find_hint") });
   const overdue = h("input", { id: "filter-overdue", type: "checkbox" });
   const rows = h("tbody", { id: "request-rows" });
   const detail = h("div", { class: "card", id: "request-detail", "aria-live": "polite" });
@@ -45,8 +53,9 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   async function load(): Promise<void> {
     const filter: RequestFilter = {
       status: (status.value || null) as RequestStatus | null,
-      service: service.value.trim() || null,
+      service: null,
       citizen: null,
+      text: find.value.trim() || null,
       overdue: overdue.checked,
       limit: 200,
     };
@@ -97,10 +106,11 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   }
 
   function drawDetail(r: RequestDetail): void {
-    const reason = h("input", { id: "action-reason", autocomplete: "off" });
     const note = h("input", { id: "conflict-note", autocomplete: "off" });
     const actionError = h("p", { class: "error", role: "alert", id: "action-error" });
-    const actionApproval = approvalBox("action-approval");
+    const cancelReason = h("input", { id: "cancel-reason", autocomplete: "off" });
+    const cancelError = h("p", { class: "error", role: "alert", id: "cancel-error" });
+    const cancelApproval = approvalBox("cancel-approval");
     const refundable = r.payments.filter((p) => p.amount.minor > p.refunded_minor);
     const refundPayment = h(
       "select",
@@ -113,18 +123,61 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     const refundReason = h("input", { id: "refund-reason", autocomplete: "off" });
     const refundApproval = approvalBox("refund-approval");
     const openConflicts = r.changes.filter((c) => c.state === "conflict" && !c.resolution);
-    const centreActions = r.next_actions.filter((a) => ["submit", "resubmit", "deliver", "cancel", "dispatch"].includes(a));
+    const forward = r.next_actions.filter((a) => FORWARD.includes(a));
+    const cancellable = r.next_actions.includes("cancel");
+    const cancelApproved = r.approval_needed.includes("cancel");
 
-    async function step(label: string, run: () => Promise<RequestDetail>): Promise<void> {
+    /** Runs a step on the request; a refusal shows in `shown` and changes nothing. */
+    async function step(label: string, run: () => Promise<RequestDetail>, shown: HTMLElement = actionError): Promise<void> {
       await ctx.act(label, async () => {
         try {
           drawDetail(await run());
           await load();
         } catch (err) {
-          actionError.textContent = explain(err);
+          shown.textContent = explain(err);
         }
       });
     }
+
+    // Cancelling is never one click: the clerk says why, reads what becomes of the money,
+    // and confirms; after a payment a supervisor approves on the same form.
+    const cancelForm = h(
+      "form",
+      {
+        id: "cancel-form",
+        class: "confirm",
+        hidden: true,
+        "aria-labelledby": "cancel-title",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          const approval = cancelApproved ? cancelApproval.take() : null;
+          void step("cancel", () => api.advance(r.receipt, "cancel", cancelReason.value, approval), cancelError);
+        },
+      },
+      h("h3", { id: "cancel-title" }, t("cancel.title", { receipt: r.receipt })),
+      h("p", { id: "cancel-money", class: "notice" }, cancellationMoney(r)),
+      field(t("cancel.reason"), cancelReason),
+      cancelApproved ? cancelApproval.el : null,
+      cancelError,
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit", id: "confirm-cancel", class: "danger" }, t("cancel.confirm")),
+        h(
+          "button",
+          {
+            type: "button",
+            id: "keep-request",
+            onclick: () => {
+              cancelForm.hidden = true;
+              cancelError.textContent = "";
+              (detail.querySelector("#do-cancel") as HTMLElement | null)?.focus();
+            },
+          },
+          t("cancel.keep"),
+        ),
+      ),
+    );
 
     fill(
       detail,
@@ -149,6 +202,10 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
             : t("fee.free"),
         ),
       ),
+      documentChecklist("request-documents", r, ctx.act, (fresh) => {
+        drawDetail(fresh);
+        void load();
+      }),
       r.payments.length ? h("h3", {}, t("requests.detail.payments")) : null,
       r.payments.length
         ? h(
@@ -203,13 +260,15 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
               class: "refund",
               onsubmit: (e: Event) => {
                 e.preventDefault();
+                const amount = readAmount(refundAmount.value, refundable[0].amount.currency);
+                if (!amount.ok) {
+                  actionError.textContent = amount.problem;
+                  refundAmount.focus();
+                  return;
+                }
                 const approval = refundApproval.take();
                 void step("refund", () =>
-                  api.refund(
-                    r.receipt,
-                    { payment: refundPayment.value, amount: amountForCore(refundAmount.value), reason: refundReason.value },
-                    approval,
-                  ),
+                  api.refund(r.receipt, { payment: refundPayment.value, amount: amount.amount, reason: refundReason.value }, approval),
                 );
               },
             },
@@ -252,28 +311,33 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
           ),
         ),
       ),
-      centreActions.length
+      forward.length || cancellable
         ? h(
             "div",
             { class: "actions" },
-            centreActions.some((a) => NEEDS_REASON.includes(a)) ? field(t("requests.reason"), reason) : null,
-            centreActions.some((a) => r.approval_needed.includes(a)) ? actionApproval.el : null,
-            centreActions.map((a) =>
-              h(
-                "button",
-                {
-                  type: "button",
-                  id: `do-${a}`,
-                  onclick: () => {
-                    const approval = r.approval_needed.includes(a) ? actionApproval.take() : null;
-                    void step(a, () => api.advance(r.receipt, a, NEEDS_REASON.includes(a) ? reason.value : null, approval));
-                  },
-                },
-                t(`action.${a}`),
-              ),
+            forward.map((a) =>
+              h("button", { type: "button", id: `do-${a}`, onclick: () => void step(a, () => api.advance(r.receipt, a, null)) }, t(`action.${a}`)),
             ),
+            cancellable
+              ? h(
+                  "button",
+                  {
+                    type: "button",
+                    id: "do-cancel",
+                    class: "danger",
+                    "aria-expanded": "false",
+                    onclick: (e: Event) => {
+                      cancelForm.hidden = false;
+                      (e.currentTarget as HTMLElement).setAttribute("aria-expanded", "true");
+                      cancelReason.focus();
+                    },
+                  },
+                  t("action.cancel"),
+                )
+              : null,
           )
         : null,
+      cancellable ? cancelForm : null,
       openConflicts.length
         ? h(
             "form",
@@ -295,7 +359,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   }
 
   let timer: ReturnType<typeof setTimeout> | undefined;
-  service.addEventListener("input", () => {
+  find.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(() => void ctx.act("filter_requests", load), 150);
   });
@@ -324,7 +388,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
       "div",
       { class: "toolbar" },
       field(t("requests.filter.status"), status),
-      field(t("requests.filter.service"), service),
+      field(t("requests.filter.find"), find),
       h("div", { class: "field inline" }, overdue, h("label", { for: overdue.id }, t("requests.filter.overdue"))),
     ),
     error,
@@ -358,7 +422,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   return {
     el,
     focusSearch() {
-      service.focus();
+      find.focus();
     },
   };
 }

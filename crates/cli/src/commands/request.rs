@@ -30,6 +30,8 @@ pub fn run(
                 citizen: args.citizen.clone(),
                 overdue: args.overdue,
                 limit: args.limit,
+                visit: None,
+                text: None,
             })?;
             Report::new(&list, |out| {
                 if list.is_empty() {

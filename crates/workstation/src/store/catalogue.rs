@@ -370,7 +370,7 @@ pub(crate) fn parse_depth(text: &str) -> Result<Depth> {
 
 /// Turns what the clerk typed into an FTS5 query: every word must match, as a prefix, so that
 /// results narrow as they type. Quoting each word keeps FTS5 operators out of user input.
-fn match_expression(text: &str) -> Option<String> {
+pub(crate) fn match_expression(text: &str) -> Option<String> {
     let words: Vec<String> = fold(text)
         .split_whitespace()
         .map(|w| format!("\"{w}\"*"))

@@ -18,15 +18,17 @@ use guichet_domain::feedback::{PaymentMethod, check_payment};
 use guichet_domain::form::{FieldProblem, FormContext, FormField, validate};
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptNumber;
-use guichet_domain::request::{Action, Guards, Party, RequestStatus, transition};
-use guichet_domain::text::Text;
+use guichet_domain::request::{
+    Action, Guards, Party, Refusal, RequestStatus, cancel_needs_reason, transition,
+};
+use guichet_domain::text::{Text, fold};
 use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, ToSql, params};
 use serde::{Deserialize, Serialize};
 
 use super::approval::{Approval, approver_for};
 use super::audit::OutboxState;
-use super::catalogue::holidays;
+use super::catalogue::{holidays, match_expression};
 use super::{ActionTx, Workstation};
 use crate::error::{Error, Kind, Refused, Result};
 
@@ -54,6 +56,14 @@ pub struct RequestFilter {
     pub overdue: bool,
     /// At most this many, newest first (default 100).
     pub limit: Option<usize>,
+    /// Only the requests taken during this visit (a ticket's `visit`).
+    #[serde(default)]
+    pub visit: Option<String>,
+    /// What a clerk types to find a request: its receipt number (as read aloud: any case, O
+    /// for 0), or the citizen's national id or names, or words of the service's title in any
+    /// language.
+    #[serde(default)]
+    pub text: Option<String>,
 }
 
 /// One line of the request list.
@@ -617,6 +627,18 @@ impl Workstation {
             sql.push_str(" AND r.citizen_id = ?");
             args.push(Box::new(self.national_ids()?.normalize(citizen)?));
         }
+        if let Some(visit) = &filter.visit {
+            sql.push_str(" AND r.visit_id = ?");
+            args.push(Box::new(visit.clone()));
+        }
+        if let Some(text) = filter
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            self.find_text(text, &mut sql, &mut args)?;
+        }
         if filter.overdue {
             sql.push_str(
                 " AND r.due_date < ? AND r.status NOT IN ('ready', 'delivered', 'rejected', 'cancelled')",
@@ -638,6 +660,48 @@ impl Workstation {
             out.push(row?.into_summary(&holidays, today)?);
         }
         Ok(out)
+    }
+
+    /// Narrows the request list to what `text` names: the request whose receipt number it is,
+    /// else the requests of a citizen (national id, or every word in their names) or of a
+    /// service (words of its title, keywords or description, by the catalogue's search).
+    fn find_text(
+        &self,
+        text: &str,
+        sql: &mut String,
+        args: &mut Vec<Box<dyn ToSql>>,
+    ) -> Result<()> {
+        if let Ok(receipt) = ReceiptNumber::parse(text) {
+            sql.push_str(" AND r.receipt = ?");
+            args.push(Box::new(receipt.as_str().to_owned()));
+            return Ok(());
+        }
+        let mut any: Vec<String> = Vec::new();
+        if let Ok(id) = self.national_ids()?.normalize(text) {
+            any.push("r.citizen_id = ?".into());
+            args.push(Box::new(id));
+        }
+        let words: Vec<String> = fold(text).split_whitespace().map(str::to_owned).collect();
+        if !words.is_empty() {
+            any.push(vec!["c.name_key LIKE ?"; words.len()].join(" AND "));
+            for word in &words {
+                args.push(Box::new(format!("%{word}%")));
+            }
+        }
+        if let Some(terms) = match_expression(text) {
+            any.push(
+                "r.service_code IN (SELECT s.code FROM service_search f
+                    JOIN services s ON s.id = f.rowid WHERE service_search MATCH ?)"
+                    .into(),
+            );
+            args.push(Box::new(terms));
+        }
+        if any.is_empty() {
+            // Nothing in it to search by (only punctuation): nothing matches.
+            any.push("0".into());
+        }
+        sql.push_str(&format!(" AND ({})", any.join(" OR ")));
+        Ok(())
     }
 
     /// Everything about the request with this receipt number.
@@ -986,22 +1050,49 @@ fn plan_move(
         conn.query_row("SELECT receipt FROM requests WHERE id = ?1", [id], |r| {
             r.get(0)
         })?;
-    let missing: i64 = conn.query_row(
-        "SELECT count(*) FROM request_documents WHERE request_id = ?1 AND NOT received",
-        [id],
-        |r| r.get(0),
-    )?;
+    let missing = conn
+        .prepare(
+            "SELECT name FROM request_documents WHERE request_id = ?1 AND NOT received
+             ORDER BY position",
+        )?
+        .query_map([id], |r| r.get::<_, String>(0))?
+        .map(|name| Ok(serde_json::from_str::<Text>(&name?)?))
+        .collect::<Result<Vec<Text>>>()?;
+    let receipt = ReceiptNumber::parse(&receipt)?.to_string();
+    let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
+    if action == Action::Cancel && !has_reason && cancel_needs_reason(row.status, row.paid_minor) {
+        return Err(DomainError::Transition {
+            request: receipt,
+            from: row.status,
+            action,
+            by: Party::Center,
+            refusal: Refusal::ReasonRequired { action },
+        }
+        .into());
+    }
     let to = transition(
-        &ReceiptNumber::parse(&receipt)?.to_string(),
+        &receipt,
         row.status,
         action,
         Party::Center,
         Guards {
             fee_settled: row.fee_settled(),
-            has_reason: reason.is_some_and(|r| !r.trim().is_empty()),
-            documents_complete: missing == 0,
+            has_reason,
+            documents_complete: missing.is_empty(),
         },
-    )?;
+    )
+    .map_err(|e| match e {
+        // The clerk is told which documents, to mark them on the request's screen.
+        DomainError::Transition {
+            refusal: Refusal::DocumentsMissing { action },
+            ..
+        } => Error::from(Refused::DocumentsMissing {
+            request: receipt,
+            action,
+            documents: missing,
+        }),
+        other => other.into(),
+    })?;
     let needs = ApprovedAct::for_request_action(action, row.paid_minor);
     Ok(PlannedMove { row, to, needs })
 }
