@@ -1039,3 +1039,50 @@ async fn errors_sit_beside_their_cause_and_go_when_it_is_fixed() {
     }
     app.quit().await;
 }
+
+/// The idle lock, set by the administrator to one minute: a minute without a key or a click
+/// locks the screen, the work kept behind it; the password takes it up again.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_screen_locks_itself_after_the_idle_minutes_set() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.click("#nav-dashboard").await;
+    app.type_into("#settings-idle", "1").await;
+    app.click("#settings-save").await;
+    app.wait_for_text("#settings-result", "after 1 min").await;
+    app.click("#nav-intake").await;
+    app.type_into("#service-search", "photos").await;
+    let idle_from = std::time::Instant::now();
+    let shown = "const o = document.querySelector('#lock-overlay'); return !!o && !o.hidden;";
+    loop {
+        if app.script(shown).await == serde_json::json!(true) {
+            break;
+        }
+        assert!(
+            idle_from.elapsed() < std::time::Duration::from_secs(100),
+            "the screen did not lock itself"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    let waited = idle_from.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_secs(50),
+        "locked after {waited:?}, before the minute set"
+    );
+    app.wait_for_text("#lock-by", "Eleni Papadopoulou").await;
+    app.type_into("#unlock-password", DEMO_PASSWORD).await;
+    app.click("#unlock-submit").await;
+    app.wait_for_text("#header-clerk", "Eleni").await;
+    let kept = app
+        .script("return document.querySelector('#service-search').value;")
+        .await;
+    assert_eq!(
+        kept,
+        serde_json::json!("photos"),
+        "the work stayed behind the lock"
+    );
+    app.quit().await;
+}

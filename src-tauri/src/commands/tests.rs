@@ -332,6 +332,16 @@ fn errors() -> Vec<ErrorView> {
                 channel: Channel::Kiosk,
             },
             Refused::ConflictNote,
+            Refused::IdleLockMinutes {
+                given: 0,
+                min: 1,
+                max: 240,
+            },
+            Refused::MaxOfflineDays {
+                given: 365,
+                min: 1,
+                max: 90,
+            },
             Refused::NoOpenConflict { request: request() },
             Refused::DocumentsFixed {
                 request: request(),
@@ -410,6 +420,8 @@ fn errors() -> Vec<ErrorView> {
             SyncError::InsecureHttp("http://192.0.2.10:8080".into()),
             SyncError::CaCertificate("no certificate in it".into()),
             SyncError::Tls("invalid peer certificate: UnknownIssuer".into()),
+            SyncError::WipeBlocked { waiting: 3 },
+            SyncError::WipeBlocked { waiting: 1 },
         ]
         .map(ErrorView::from),
     );

@@ -67,12 +67,23 @@ pub enum SyncError {
     )]
     Address(String),
     #[error(
-        "the back office asked this device to erase its data, but {waiting} changes still wait \
-         to be delivered: they go first, and the data is erased at the next sync"
+        "the back office asked this device to erase its data, but {}: {} first, and the data is \
+         erased at the next sync",
+        still_waiting(*waiting),
+        if *waiting == 1 { "it goes" } else { "they go" }
     )]
     WipeBlocked { waiting: u64 },
     #[error(transparent)]
     Store(#[from] crate::Error),
+}
+
+/// "1 change still waits to be delivered", "3 changes still wait to be delivered".
+fn still_waiting(n: u64) -> String {
+    if n == 1 {
+        format!("{n} change still waits to be delivered")
+    } else {
+        format!("{n} changes still wait to be delivered")
+    }
 }
 
 impl SyncError {
