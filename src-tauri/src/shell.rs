@@ -9,6 +9,7 @@ use guichet_domain::account::Act;
 use guichet_domain::message::Message;
 use guichet_workstation::Error;
 use guichet_workstation::Workstation;
+use guichet_workstation::files;
 use guichet_workstation::store::{OutboxState, Session};
 use guichet_workstation::sync::{
     self, Phase, Progress, SyncError, SyncHandle, SyncOptions, SyncStatus,
@@ -35,6 +36,8 @@ pub struct StatusBar {
     /// Changes the back office refused or decided otherwise, for the clerk to look at.
     pub refused: u64,
     pub conflicts: u64,
+    /// The bytes left on the data directory's disk, when so few that writes may soon fail.
+    pub low_disk: Option<u64>,
 }
 
 /// An error as the window receives it: `{ message, key?, args? }`, the core's English and,
@@ -177,6 +180,7 @@ impl Shell {
             refused: count(OutboxState::Refused),
             conflicts: ws.open_conflicts().unwrap_or(0),
             server,
+            low_disk: files::low_disk(files::free_bytes(&self.data_dir)),
         }
     }
 

@@ -57,6 +57,8 @@ export interface StatusBar {
   conflicts: number;
   /** The link is plain HTTP to another machine, as allowed at enrolment. */
   insecure?: boolean;
+  /** The bytes left on the data directory's disk, when so few that writes may soon fail. */
+  low_disk?: number | null;
 }
 export interface Config {
   center_code: string;

@@ -35,6 +35,7 @@ export function statusView(s: StatusBar): StatusView {
     progress = s.progress.to_push > 0 ? Math.min(1, s.progress.pushed / s.progress.to_push) : 0;
   }
   const problems: string[] = [];
+  if (typeof s.low_disk === "number") problems.push(t("status.low_disk", { mb: Math.floor(s.low_disk / (1024 * 1024)) }));
   if (s.insecure) problems.push(t("status.insecure"));
   if (s.refused > 0) problems.push(t("status.refused", { count: s.refused }));
   if (s.conflicts > 0) problems.push(t("status.conflicts", { count: s.conflicts }));

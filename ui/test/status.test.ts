@@ -67,6 +67,14 @@ describe("status bar", () => {
     expect(v.detail).toBe("1 refused");
   });
 
+  it("warns of a nearly full disk, in either language, and not of a roomy one", () => {
+    const low = statusBar({ low_disk: 150 * 1024 * 1024 + 10 });
+    expect(statusView(low).detail).toBe("Only 150 MB left on this computer's disk: free some space, or work can no longer be saved");
+    expect(statusView(statusBar({ low_disk: null })).detail).toBeNull();
+    setLang("fr");
+    expect(statusView(low).detail).toContain("Plus que 150 Mo libres");
+  });
+
   it("speaks French too", () => {
     setLang("fr");
     const v = statusView(statusBar({ phase: "error", waiting: 2 }));

@@ -40,6 +40,28 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::rename(&fresh, path)
 }
 
+/// Below this many free bytes on the data directory's disk, the status bar warns: the
+/// database, its WAL and an export need room to grow, and a write that finds none fails.
+pub const LOW_DISK_BYTES: u64 = 500 * 1024 * 1024;
+
+/// The bytes this user may still write on the disk holding `path`, if the system says.
+#[cfg(target_os = "linux")]
+pub fn free_bytes(path: &Path) -> Option<u64> {
+    let stat = rustix::fs::statvfs(path).ok()?;
+    Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+}
+
+/// Elsewhere the disk is not watched.
+#[cfg(not(target_os = "linux"))]
+pub fn free_bytes(_: &Path) -> Option<u64> {
+    None
+}
+
+/// The free bytes worth a warning: those below `LOW_DISK_BYTES`.
+pub fn low_disk(free: Option<u64>) -> Option<u64> {
+    free.filter(|bytes| *bytes < LOW_DISK_BYTES)
+}
+
 #[cfg(unix)]
 fn restrict(path: &Path, mode: u32) -> io::Result<()> {
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(mode))
@@ -76,5 +98,15 @@ mod tests {
         private_file(&db).unwrap();
         assert_eq!(mode(&db), 0o600);
         assert_eq!(std::fs::read(&db).unwrap(), b"");
+    }
+
+    #[test]
+    fn a_nearly_full_disk_is_told_and_a_roomy_one_is_not() {
+        assert_eq!(low_disk(Some(100 * 1024 * 1024)), Some(100 * 1024 * 1024));
+        assert_eq!(low_disk(Some(LOW_DISK_BYTES)), None);
+        assert_eq!(low_disk(None), None);
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(free_bytes(tmp.path()).is_some_and(|b| b > 0));
+        assert_eq!(free_bytes(&tmp.path().join("no such place")), None);
     }
 }
