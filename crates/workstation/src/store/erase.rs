@@ -15,7 +15,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::vault::{KEYS_FILE, LEGACY_CREDENTIAL_FILE};
+use super::vault::{KEYS_FILE, LEGACY_CREDENTIAL_FILE, remove_stale};
 use super::{DATABASE_FILE, Disk, Workstation};
 use crate::error::{Error, Result};
 
@@ -92,13 +92,7 @@ pub fn erased_note(data_dir: &Path) -> Option<Erased> {
 
 /// Forgets the note of an erasure: the data directory is set up again.
 pub(crate) fn forget_erasure(data_dir: &Path) -> Result<()> {
-    let path = data_dir.join(ERASED_FILE);
-    match std::fs::remove_file(&path) {
-        Err(source) if source.kind() != std::io::ErrorKind::NotFound => {
-            Err(Error::DataDir { path, source })
-        }
-        _ => Ok(()),
-    }
+    remove_stale(&data_dir.join(ERASED_FILE))
 }
 
 /// Overwrites a file with zeros, then removes it. On a disk that writes in place the old

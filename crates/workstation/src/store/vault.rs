@@ -417,8 +417,9 @@ pub(crate) fn export_encrypted(conn: &Connection, dest: &Path, key: &DataKey) ->
     Ok(())
 }
 
-/// Removes a file left by an earlier attempt, if there is one.
-fn remove_stale(path: &Path) -> Result<()> {
+/// Removes a file left by an earlier attempt (or any file that may be gone already), if there
+/// is one.
+pub(crate) fn remove_stale(path: &Path) -> Result<()> {
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::DataDir {
             path: path.to_owned(),
