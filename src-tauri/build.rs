@@ -7,6 +7,10 @@ use std::process::Command;
 
 /// Every command of `src/commands.rs`; `capabilities/main.json` grants them to the window.
 const COMMANDS: &[&str] = &[
+    "start_problem",
+    "retry_start",
+    "keep_aside",
+    "quit",
     "app_state",
     "setup_standalone",
     "enroll",

@@ -17,16 +17,18 @@ use guichet_domain::queue::{Counter, Lane, QueueTarget};
 use guichet_domain::request::Action;
 use guichet_report::{Dashboard, Format, Locale, ReportOptions};
 use guichet_workstation::store::{
-    Approval, Browse, CitizenQuery, Config, Erased, NewCitizen, NewClerk, NewRefund, NewRequest,
-    NewTicket, PaymentView, RequestDetail, RequestFilter, RequestSummary, Rules, SearchQuery,
-    ServiceHit, Session, Setup, TicketView, Transfer, WaitingEntry, erased_note,
+    Approval, Browse, CitizenQuery, Config, Erased, KeptAside, NewCitizen, NewClerk, NewRefund,
+    NewRequest, NewTicket, PaymentView, RequestDetail, RequestFilter, RequestSummary, Rules,
+    SearchQuery, ServiceHit, Session, Setup, TicketView, Transfer, WaitingEntry, erased_note,
+    kept_aside,
 };
 use guichet_workstation::sync::{self, BackOffice};
 use guichet_workstation::{Error, Workstation};
 use serde::{Deserialize, Serialize};
-use tauri::{Emitter, State};
+use tauri::{AppHandle, Emitter, State};
 
 use crate::shell::{ErrorView, Shell, StatusBar};
+use crate::trouble::{self, StartProblem};
 
 type Shared<'a> = State<'a, Arc<Shell>>;
 type Answer<T> = Result<T, ErrorView>;
@@ -50,6 +52,33 @@ pub struct AppState {
     /// This computer's data was erased at the back office's request, and it was not set up
     /// again since: the first screen says so.
     pub erased: Option<Erased>,
+    /// Damaged databases kept aside here, the latest first, while it is not set up again.
+    pub kept_aside: Vec<KeptAside>,
+}
+
+/// What the window must show instead of its screens, if anything: asked first, before any
+/// other command (which cannot run when the start failed).
+#[tauri::command]
+pub fn start_problem(app: AppHandle) -> Option<StartProblem> {
+    trouble::current(&app)
+}
+
+/// Tries the start again once the cause is fixed: nothing when Guichet runs now.
+#[tauri::command(async)]
+pub fn retry_start(app: AppHandle) -> Option<StartProblem> {
+    trouble::retry(&app)
+}
+
+/// Keeps the damaged database aside and starts on an empty data directory.
+#[tauri::command(async)]
+pub fn keep_aside(app: AppHandle) -> Answer<Option<StartProblem>> {
+    trouble::keep_aside(&app)
+}
+
+/// Closes the app (from the trouble screen, which has nothing else to offer).
+#[tauri::command]
+pub fn quit(app: AppHandle) {
+    app.exit(0);
 }
 
 #[tauri::command(async)]
@@ -73,6 +102,11 @@ pub fn app_state(shell: Shared<'_>) -> Answer<AppState> {
                 None
             } else {
                 erased_note(shell.data_dir())
+            },
+            kept_aside: if set_up {
+                Vec::new()
+            } else {
+                kept_aside(shell.data_dir())
             },
         })
     })

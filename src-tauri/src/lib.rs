@@ -7,6 +7,7 @@
 
 mod commands;
 mod shell;
+mod trouble;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -15,82 +16,107 @@ use std::sync::Arc;
 use tauri::Manager;
 
 pub use shell::{Shell, StatusBar};
+use trouble::StartProblem;
 
 /// The log file inside the data directory.
 pub const LOG_FILE: &str = "guichet-app.log";
 
-/// Runs the app until its window is closed.
+/// Runs the app until its window is closed. A start that fails (a data directory that cannot
+/// be written, a damaged database) still opens the window, which says what is wrong and what
+/// to do (`trouble`); only a window that cannot open at all is told on the terminal.
 pub fn run() {
     lean_engine();
-    let outcome = data_dir().and_then(|dir| {
-        init_logging(&dir)?;
-        let builder = tauri::Builder::default();
-        #[cfg(feature = "bench-driver")]
-        let builder = bench_driver(builder);
-        let app = builder
-            .setup(move |app| {
-                if let Some(window) = app.get_webview_window("main") {
-                    window.with_webview(lean_webview)?;
-                }
-                let shell = Shell::open(dir.clone(), app.handle().clone())?;
-                shell.start_sync_if_enrolled();
-                app.manage(shell);
-                Ok(())
-            })
-            .invoke_handler(tauri::generate_handler![
-                commands::app_state,
-                commands::setup_standalone,
-                commands::enroll,
-                commands::login,
-                commands::lock,
-                commands::unlock,
-                commands::logout,
-                commands::sync_now,
-                commands::issue_ticket,
-                commands::call_next,
-                commands::recall,
-                commands::no_show,
-                commands::start_service,
-                commands::finish_service,
-                commands::transfer,
-                commands::queue_view,
-                commands::browse,
-                commands::search_services,
-                commands::service,
-                commands::check_form,
-                commands::find_citizens,
-                commands::register_citizen,
-                commands::create_request,
-                commands::pay,
-                commands::waive,
-                commands::refund,
-                commands::mark_document,
-                commands::list_requests,
-                commands::request,
-                commands::advance,
-                commands::resolve_conflict,
-                commands::feedback,
-                commands::dashboard,
-                commands::export_report,
-                commands::set_rules,
-            ])
-            .build(tauri::generate_context!())
-            .map_err(|e| format!("cannot start the window: {e}"))?;
-        app.run(|handle, event| {
-            if let tauri::RunEvent::Exit = event
-                && let Some(shell) = handle.try_state::<Arc<Shell>>()
-            {
-                shell.stop_sync();
-            }
-        });
-        Ok(())
-    });
-    if let Err(message) = outcome {
-        tracing::error!("{message}");
-        // The window could not open: the terminal is the only place left to say why.
-        let _ = writeln!(std::io::stderr(), "guichet-app: {message}");
-        std::process::exit(1);
+    let dir = data_dir();
+    let ready = match &dir {
+        Ok(dir) => data_dir_ready(dir).and_then(|()| init_logging(dir)),
+        Err(problem) => Err(problem.clone()),
+    };
+    if let Err(problem) = &ready {
+        // No log file to write to: the terminal, if any, hears why.
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(std::io::stderr)
+            .init();
+        tracing::error!(detail = %problem.detail, "Guichet cannot use its data directory");
     }
+    let dir = dir.ok();
+    let builder = tauri::Builder::default();
+    #[cfg(feature = "bench-driver")]
+    let builder = bench_driver(builder);
+    let built = builder
+        .setup(move |app| {
+            if let Some(window) = app.get_webview_window("main") {
+                window.with_webview(lean_webview)?;
+            }
+            let problem = match (&dir, ready) {
+                (Some(dir), Ok(())) => trouble::start(app.handle(), dir).err(),
+                (_, Err(problem)) => Some(problem),
+                (None, Ok(())) => None,
+            };
+            app.manage(trouble::Trouble::new(dir.clone(), problem));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::start_problem,
+            commands::retry_start,
+            commands::keep_aside,
+            commands::quit,
+            commands::app_state,
+            commands::setup_standalone,
+            commands::enroll,
+            commands::login,
+            commands::lock,
+            commands::unlock,
+            commands::logout,
+            commands::sync_now,
+            commands::issue_ticket,
+            commands::call_next,
+            commands::recall,
+            commands::no_show,
+            commands::start_service,
+            commands::finish_service,
+            commands::transfer,
+            commands::queue_view,
+            commands::browse,
+            commands::search_services,
+            commands::service,
+            commands::check_form,
+            commands::find_citizens,
+            commands::register_citizen,
+            commands::create_request,
+            commands::pay,
+            commands::waive,
+            commands::refund,
+            commands::mark_document,
+            commands::list_requests,
+            commands::request,
+            commands::advance,
+            commands::resolve_conflict,
+            commands::feedback,
+            commands::dashboard,
+            commands::export_report,
+            commands::set_rules,
+        ])
+        .build(tauri::generate_context!());
+    let app = match built {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!("cannot start the window: {e}");
+            // The window could not open: the terminal is the only place left to say why.
+            let _ = writeln!(
+                std::io::stderr(),
+                "guichet-app: cannot start the window: {e}"
+            );
+            std::process::exit(1);
+        }
+    };
+    app.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event
+            && let Some(shell) = handle.try_state::<Arc<Shell>>()
+        {
+            shell.stop_sync();
+        }
+    });
 }
 
 /// The window benchmark's driver (feature `bench-driver`, never in a release): the script in
@@ -231,27 +257,40 @@ pub fn tune_webview(view: &webkit2gtk::WebView) {
 
 /// `GUICHET_DATA_DIR` when set (tests, several devices on one machine), else the platform's
 /// per-user data directory.
-fn data_dir() -> Result<PathBuf, String> {
+fn data_dir() -> Result<PathBuf, StartProblem> {
     match std::env::var_os("GUICHET_DATA_DIR") {
         Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
         _ => guichet_workstation::store::default_data_dir().ok_or_else(|| {
-            "no home directory to keep the data in: set GUICHET_DATA_DIR to a directory".into()
+            StartProblem::data_dir(
+                None,
+                "no home directory to keep the data in: set GUICHET_DATA_DIR to a directory",
+            )
         }),
     }
 }
 
-fn init_logging(dir: &std::path::Path) -> Result<(), String> {
-    guichet_workstation::files::private_dir(dir)
-        .map_err(|e| format!("cannot create the data directory {}: {e}", dir.display()))?;
+/// Makes the data directory (readable by its user alone) and checks that files can be
+/// written in it: a read-only or full disk is found at the start, not at the first save.
+pub(crate) fn data_dir_ready(dir: &std::path::Path) -> Result<(), StartProblem> {
+    let refused = |e: std::io::Error| StartProblem::data_dir(Some(dir), e);
+    guichet_workstation::files::private_dir(dir).map_err(refused)?;
+    let probe = dir.join(".guichet-write-check");
+    guichet_workstation::files::write_private(&probe, b"ok").map_err(refused)?;
+    std::fs::remove_file(&probe).map_err(refused)
+}
+
+fn init_logging(dir: &std::path::Path) -> Result<(), StartProblem> {
     let path = dir.join(LOG_FILE);
+    let refused = |e: std::io::Error| {
+        StartProblem::data_dir(Some(dir), format!("the log file {}: {e}", path.display()))
+    };
     // Readable by its user alone, like everything in the data directory.
-    guichet_workstation::files::private_file(&path)
-        .map_err(|e| format!("cannot open the log file {}: {e}", path.display()))?;
+    guichet_workstation::files::private_file(&path).map_err(refused)?;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(&path)
-        .map_err(|e| format!("cannot open the log file {}: {e}", path.display()))?;
+        .map_err(refused)?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("GUICHET_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -103,27 +103,64 @@ pub struct Shell {
     sync: Mutex<Option<SyncHandle>>,
     /// The task's latest state; local counts are refreshed on top of it after each action.
     last: Mutex<SyncStatus>,
+    /// The database was found damaged (SQLite's words): the window shows the trouble screen.
+    damaged: Mutex<Option<String>>,
 }
 
 impl Shell {
-    pub fn open(data_dir: PathBuf, app: AppHandle) -> Result<Arc<Shell>, String> {
-        let ws = Workstation::open_dir(&data_dir).map_err(|e| e.to_string())?;
-        let last = SyncStatus {
-            phase: Phase::Offline,
-            message: None,
-            translation: None,
-            waiting: 0,
-            progress: Progress::default(),
-            last_success: ws.sync_point().ok().flatten().and_then(|p| p.last_success),
-            insecure: false,
-        };
+    pub fn open(data_dir: PathBuf, app: AppHandle) -> Result<Arc<Shell>, Error> {
+        let ws = Workstation::open_dir(&data_dir)?;
+        let last = idle_status(ws.sync_point().ok().flatten().and_then(|p| p.last_success));
         Ok(Arc::new(Shell {
             ws: Mutex::new(ws),
             data_dir,
             app,
             sync: Mutex::new(None),
             last: Mutex::new(last),
+            damaged: Mutex::new(None),
         }))
+    }
+
+    /// Notes a damaged database in an error on its way to the window.
+    fn noticed(&self, e: ErrorView) -> ErrorView {
+        if let Some(Message { key, args }) = &e.translation
+            && key == "error.damaged"
+        {
+            let detail = match args.get("detail") {
+                Some(guichet_domain::message::Arg::Text(detail)) => detail.clone(),
+                _ => e.message.clone(),
+            };
+            tracing::error!("the database is damaged: {detail}");
+            *lock(&self.damaged) = Some(detail);
+        }
+        e
+    }
+
+    /// SQLite's words, when the database was found damaged.
+    pub fn damaged(&self) -> Option<String> {
+        lock(&self.damaged).clone()
+    }
+
+    /// Keeps the damaged database aside (see `store::keep_aside_damaged`) and opens the empty
+    /// data directory in its place, for the first screen to set it up or enrol it again.
+    pub fn keep_damaged_aside(&self, at: chrono::DateTime<chrono::Utc>) -> Result<(), ErrorView> {
+        if self.damaged().is_none() {
+            return Err(ErrorView::internal(
+                "there is no damaged database to keep aside: nothing was changed",
+            ));
+        }
+        if let Some(sync) = lock(&self.sync).take() {
+            tauri::async_runtime::spawn(sync.stop());
+        }
+        let mut ws = lock(&self.ws);
+        let kept = guichet_workstation::store::keep_aside_damaged(&self.data_dir, at)?;
+        tracing::warn!(file = %kept.file, "the damaged database was kept aside");
+        *ws = Workstation::open_dir(&self.data_dir)?;
+        drop(ws);
+        *lock(&self.damaged) = None;
+        *lock(&self.last) = idle_status(None);
+        self.publish();
+        Ok(())
     }
 
     /// Runs a read on the workstation for the clerk logged in (refused when nobody is, or the
@@ -134,7 +171,7 @@ impl Shell {
     ) -> Result<T, ErrorView> {
         let ws = lock(&self.ws);
         ws.require(Act::Counter)?;
-        f(&ws).map_err(Into::into)
+        f(&ws).map_err(|e| self.noticed(e.into()))
     }
 
     /// Checks that the clerk logged in, with the screen unlocked, may do `act`.
@@ -149,7 +186,7 @@ impl Shell {
         &self,
         f: impl FnOnce(&Workstation) -> Result<T, E>,
     ) -> Result<T, ErrorView> {
-        f(&lock(&self.ws)).map_err(Into::into)
+        f(&lock(&self.ws)).map_err(|e| self.noticed(e.into()))
     }
 
     /// Runs a clerk action; after it, the sync task hears of the change and the status bar
@@ -158,7 +195,7 @@ impl Shell {
         &self,
         f: impl FnOnce(&mut Workstation) -> Result<T, Error>,
     ) -> Result<T, ErrorView> {
-        let out = f(&mut lock(&self.ws))?;
+        let out = f(&mut lock(&self.ws)).map_err(|e| self.noticed(e.into()))?;
         if let Some(sync) = lock(&self.sync).as_ref() {
             sync.notify_change();
         }
@@ -217,7 +254,7 @@ impl Shell {
                 let answer = sync::ask_vouch(&label, username, password).await;
                 sync::vouched(&mut lock(&self.ws), password, answer, refusal)?
             }
-            Err(refusal) => return Err(refusal.into()),
+            Err(refusal) => return Err(self.noticed(refusal.into())),
         };
         self.start_sync_if_enrolled();
         self.publish();
@@ -407,6 +444,19 @@ impl Shell {
 
     pub fn app(&self) -> &AppHandle {
         &self.app
+    }
+}
+
+/// The status before the sync task said anything: offline, nothing known to wait.
+fn idle_status(last_success: Option<String>) -> SyncStatus {
+    SyncStatus {
+        phase: Phase::Offline,
+        message: None,
+        translation: None,
+        waiting: 0,
+        progress: Progress::default(),
+        last_success,
+        insecure: false,
     }
 }
 

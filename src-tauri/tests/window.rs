@@ -8,7 +8,7 @@ use guichet_fixtures::DEMO_PASSWORD;
 use guichet_fixtures::history::citizen;
 use guichet_tests::Server;
 use guichet_tests::window::{self as driver, App, Display, keys};
-use guichet_workstation::store::OutboxState;
+use guichet_workstation::store::{DATABASE_FILE, OutboxState};
 use guichet_workstation::{SystemClock, Workstation};
 use tempfile::TempDir;
 
@@ -549,6 +549,7 @@ async fn a_device_revoked_with_a_wipe_erases_its_data_and_says_so() {
     app.press(keys::F5).await;
     app.wait_for_css("#withdrawn[data-phase=wiped]").await;
     app.wait_for_text("#withdrawn-text", "was delivered").await;
+    app.screenshot("28-withdrawn").await;
     app.click("#withdrawn-continue").await;
     app.wait_for_text("#erased-note", &device).await;
     app.wait_for_css("#setup-standalone").await;
@@ -1015,9 +1016,25 @@ async fn errors_sit_beside_their_cause_and_go_when_it_is_fixed() {
     app.type_into("#reg-family", &who.family_name).await;
     app.type_into("#reg-born", "01/01/2099").await;
     app.click("#register-citizen").await;
-    let said = app.wait_for_text("#register-error", "1 Jan 2099").await;
+    // Beside the birth date, tied to it for screen readers.
+    let said = app.wait_for_text("#reg-born-error", "1 Jan 2099").await;
     assert!(!said.contains("2099-01-01"), "{said}");
+    let born = app.wait_for_css("#reg-born").await;
+    assert_eq!(
+        born.attr("aria-invalid").await.unwrap().as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        born.attr("aria-describedby").await.unwrap().as_deref(),
+        Some("reg-born-error")
+    );
+    assert_eq!(app.text("#register-error").await, "");
     app.type_into("#reg-born", &who.birth_date).await;
+    assert_eq!(
+        app.text("#reg-born-error").await,
+        "",
+        "the message goes as the field is retyped"
+    );
     app.click("#register-citizen").await;
     app.wait_for_text("#citizen-chosen", &who.family_name).await;
 
@@ -1084,5 +1101,286 @@ async fn the_screen_locks_itself_after_the_idle_minutes_set() {
         serde_json::json!("photos"),
         "the work stayed behind the lock"
     );
+    app.quit().await;
+}
+
+/// Whether the element `css` is whole in the window, between the sticky header and the status
+/// bar (what the clerk sees without scrolling).
+async fn in_view(app: &App, css: &str) -> bool {
+    let js = format!(
+        "const el = document.querySelector({css:?});
+         if (!el) return false;
+         const r = el.getBoundingClientRect();
+         const top = document.querySelector('header.top').getBoundingClientRect().bottom;
+         const bottom = document.querySelector('#status-bar').getBoundingClientRect().top;
+         return r.width > 0 && r.top >= top && r.bottom <= bottom;"
+    );
+    app.script(&js).await.as_bool().unwrap_or(false)
+}
+
+/// A number the page's script computes.
+async fn measure(app: &App, js: &str) -> f64 {
+    app.script(js)
+        .await
+        .as_f64()
+        .unwrap_or_else(|| panic!("`{js}` is not a number"))
+}
+
+/// On a 1366×768 laptop in French, the header stays one line and in view, the counter's panel
+/// keeps its width, and the button a clerk presses next is on screen without scrolling: on the
+/// queue, on the register form and under a service's long form.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_counter_fits_1366_by_768_in_french_with_its_main_button_in_view() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    app.client
+        .set_window_size(1366, 768)
+        .await
+        .expect("the window takes the laptop's size");
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    serve_a_ticket(&app).await;
+    app.select("#language", "fr").await;
+    app.wait_for_text("#nav-queue", "File d'attente").await;
+    assert_eq!(
+        measure(&app, "return window.innerWidth;").await,
+        1366.0,
+        "the window's width"
+    );
+    let header = measure(
+        &app,
+        "return document.querySelector('header.top').getBoundingClientRect().height;",
+    )
+    .await;
+    assert!(header < 60.0, "the header takes one line: {header} px");
+    let panel = measure(
+        &app,
+        "return document.querySelector('#current-ticket').closest('.card').getBoundingClientRect().width;",
+    )
+    .await;
+    assert!(panel >= 300.0, "the counter's panel is {panel} px wide");
+    assert!(
+        in_view(&app, "#intake.primary").await,
+        "« Prendre une demande » is marked and in view"
+    );
+    app.screenshot("23-french-1366-queue").await;
+
+    app.click("#intake").await;
+    let who = citizen(31);
+    app.type_into("#citizen-id", &who.national_id).await;
+    app.click("#find-citizen").await;
+    app.wait_for_css("#register-form").await;
+    assert!(
+        in_view(&app, "#register-citizen.primary").await,
+        "« Enregistrer » is in view"
+    );
+    app.type_into("#reg-given", &who.given_name).await;
+    app.type_into("#reg-family", &who.family_name).await;
+    app.type_into("#reg-born", &who.birth_date).await;
+    app.click("#register-citizen").await;
+    app.wait_for_text("#citizen-chosen", &who.family_name).await;
+    app.type_into("#service-search", "stationnement").await;
+    app.click("#service-results button[data-code='resident-parking-permit']")
+        .await;
+    app.wait_for_css("#take-request").await;
+    // The page scrolled down to the form: the button is in view.
+    assert!(
+        in_view(&app, "#take-request").await,
+        "« Prendre la demande » is in view"
+    );
+    let scrolled = measure(
+        &app,
+        "window.scrollTo(0, document.body.scrollHeight); return window.scrollY;",
+    )
+    .await;
+    assert!(
+        in_view(&app, "#take-request").await,
+        "still in view scrolled down by {scrolled} px"
+    );
+    assert_eq!(
+        measure(
+            &app,
+            "return document.querySelector('header.top').getBoundingClientRect().top;"
+        )
+        .await,
+        0.0,
+        "the header stays at the top"
+    );
+    app.screenshot("24-french-1366-intake").await;
+    app.quit().await;
+}
+
+/// Overwrites part of a database's first page, as a failing disk would; what the WAL held of
+/// it goes too.
+fn damage(database: &std::path::Path) {
+    use std::io::{Seek, SeekFrom, Write};
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(database)
+        .unwrap();
+    file.seek(SeekFrom::Start(200)).unwrap();
+    file.write_all(&[0x5a; 512]).unwrap();
+    file.sync_all().unwrap();
+}
+
+/// A start that cannot write its data directory opens a window that says so and what to do,
+/// and goes on once the cause is gone, without a restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_start_that_cannot_write_its_data_says_so_and_goes_on_once_fixed() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let root = TempDir::new().unwrap();
+    // A file where the data directory's parent should be: the directory cannot be made, for
+    // root as well (CI runs as root, whom a read-only mode would not stop).
+    let blocker = root.path().join("not-a-folder");
+    std::fs::write(&blocker, "").unwrap();
+    let data = blocker.join("guichet");
+    let app = App::launch_with_home(app_binary(), &display, &data, &root.path().join("home")).await;
+    app.wait_for_css("#start-problem[data-kind='data_dir']")
+        .await;
+    app.wait_for_text("#trouble-what", data.to_str().unwrap())
+        .await;
+    app.wait_for_text("#trouble-detail", "Not a directory")
+        .await;
+    app.wait_for_text("#trouble-todo", "Try again").await;
+    app.screenshot("25-cannot-start").await;
+    app.click("#trouble-retry").await;
+    app.wait_for_text("#trouble-error", "Still not possible")
+        .await;
+
+    std::fs::remove_file(&blocker).unwrap();
+    app.click("#trouble-retry").await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.quit().await;
+    assert!(data.join(DATABASE_FILE).exists());
+}
+
+/// A database found damaged at the login is kept aside, whole, and the computer is set up
+/// again; the first screen says where the file went.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_database_is_kept_aside_and_the_computer_set_up_again() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.quit().await;
+    damage(&dir.path().join(DATABASE_FILE));
+
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    app.type_into("#login-username", "eleni").await;
+    app.type_into("#login-password", DEMO_PASSWORD).await;
+    app.click("#login-submit").await;
+    app.wait_for_css("#start-problem[data-kind='damaged']")
+        .await;
+    app.wait_for_text("#trouble-todo", "set this computer up again")
+        .await;
+    app.screenshot("26-database-damaged").await;
+    app.click("#trouble-keep-aside").await;
+    let note = app
+        .wait_for_text("#kept-aside-note", "guichet.sqlite3.damaged-")
+        .await;
+    assert!(note.contains("Set this computer up again"), "{note}");
+    app.screenshot("27-kept-aside").await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.quit().await;
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("guichet.sqlite3.damaged-")),
+        "{names:?}"
+    );
+    assert!(names.iter().any(|n| n == DATABASE_FILE), "{names:?}");
+}
+
+/// The id of the focused element, or its tag when it has none ("BODY" when focus was lost).
+async fn focused(app: &App) -> String {
+    app.script("const el = document.activeElement; return el ? (el.id || el.tagName) : 'none';")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Waits until focus is on the element `id`.
+async fn focus_reaches(app: &App, id: &str) {
+    let deadline = std::time::Instant::now() + driver::WAIT;
+    loop {
+        let now = focused(app).await;
+        if now == id {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "focus is on `{now}`, not on `{id}`"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// After each step focus is where the clerk goes on, never on the page's body: after the
+/// set-up, calling, starting, the feedback; the help keeps focus inside until it closes, then
+/// gives it back; the rating key rates and types nothing into the comment.
+#[tokio::test(flavor = "multi_thread")]
+async fn focus_follows_each_step_and_the_help_keeps_it() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    focus_reaches(&app, "call-next").await;
+
+    app.select("#ticket-target", "category:counter-services")
+        .await;
+    app.click("#issue-ticket").await;
+    app.wait_for_text("#issued-ticket", "Ticket").await;
+    app.click("#call-next").await;
+    app.wait_for_text("#current-status", "called").await;
+    focus_reaches(&app, "start").await;
+    app.click("#start").await;
+    app.wait_for_text("#current-status", "being served").await;
+    focus_reaches(&app, "intake").await;
+
+    app.press(keys::F1).await;
+    focus_reaches(&app, "close-help").await;
+    app.press(keys::TAB).await;
+    focus_reaches(&app, "close-help").await;
+    app.press(keys::SHIFT_TAB).await;
+    focus_reaches(&app, "close-help").await;
+    app.press(keys::ESCAPE).await;
+    focus_reaches(&app, "intake").await;
+
+    app.click("#finish").await;
+    app.wait_for_css("#rate-5").await;
+    focus_reaches(&app, "rate-5").await;
+    app.press("4").await;
+    focus_reaches(&app, "feedback-comment").await;
+    assert_eq!(
+        app.wait_for_css("#rate-4")
+            .await
+            .attr("aria-pressed")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        app.script("return document.querySelector('#feedback-comment').value;")
+            .await
+            .as_str(),
+        Some(""),
+        "the rating key typed nothing into the comment"
+    );
+    app.click("#send-feedback").await;
+    app.wait_for_css("#issue-ticket").await;
+    focus_reaches(&app, "call-next").await;
     app.quit().await;
 }

@@ -87,7 +87,8 @@ impl Display {
             .expect("a free X display number");
         let name = format!(":{number}");
         let child = Command::new("Xvfb")
-            .args([&name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            // Larger than any window size a test asks for (1366×768 at most).
+            .args([&name, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -115,8 +116,20 @@ pub struct App {
 }
 
 impl App {
-    /// Launches the app `binary` on `display` over the data directory `data_dir`.
+    /// Launches the app `binary` on `display` over the data directory `data_dir`, with its
+    /// home (WebKit's caches, the exported reports) inside it.
     pub async fn launch(binary: &Path, display: &Display, data_dir: &Path) -> App {
+        App::launch_with_home(binary, display, data_dir, &data_dir.join("home")).await
+    }
+
+    /// Launches the app as `launch` does, with the home directory `home`: for a data directory
+    /// that cannot hold one.
+    pub async fn launch_with_home(
+        binary: &Path,
+        display: &Display,
+        data_dir: &Path,
+        home: &Path,
+    ) -> App {
         require(
             "tauri-driver",
             "cargo install tauri-driver --version ^2 --locked",
@@ -126,8 +139,7 @@ impl App {
         let native = free_port();
         // A home of its own: WebKit's caches and the exported reports stay in the test's
         // directory.
-        let home = data_dir.join("home");
-        std::fs::create_dir_all(&home).expect("home directory");
+        std::fs::create_dir_all(home).expect("home directory");
         let driver = Command::new("tauri-driver")
             .args([
                 "--port",
@@ -137,7 +149,7 @@ impl App {
             ])
             .env("DISPLAY", &display.name)
             .env("GUICHET_DATA_DIR", data_dir)
-            .env("HOME", &home)
+            .env("HOME", home)
             .env("GUICHET_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -287,16 +299,30 @@ impl App {
 
     /// Saves what the window shows as `NAME.png` in the screenshot directory.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
-        // Let WebKit paint what the last step changed: two animation frames.
+        // Let WebKit paint what the last step changed: two animation frames. WebKit then takes
+        // the picture after the page's next presentation update, which a still page (nothing
+        // ticking, like a notice alone on screen) never makes: a pixel that cannot be seen
+        // (transparent to 1%) changes for a moment, so that there is one.
         self.client
             .execute_async(
                 "const done = arguments[0];
+                 const dot = document.createElement('div');
+                 dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;';
+                 document.body.append(dot);
+                 let n = 0;
+                 const tick = setInterval(() => {
+                   dot.style.background = `rgba(0,0,0,${(n++ % 2) / 100})`;
+                 }, 40);
+                 setTimeout(() => { clearInterval(tick); dot.remove(); }, 3000);
                  requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
                 Vec::new(),
             )
             .await
             .expect("a painted frame");
-        let png = self.client.screenshot().await.expect("screenshot");
+        let png = tokio::time::timeout(WAIT, self.client.screenshot())
+            .await
+            .expect("the screenshot within the timeout")
+            .expect("screenshot");
         std::fs::create_dir_all(&self.shots).expect("screenshot directory");
         let path = self.shots.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write screenshot");
@@ -438,6 +464,9 @@ pub mod keys {
     pub const F4: &str = "\u{E034}";
     pub const F5: &str = "\u{E035}";
     pub const ESCAPE: &str = "\u{E00C}";
+    pub const TAB: &str = "\u{E004}";
+    /// Shift held while Tab is pressed, then released (the null key).
+    pub const SHIFT_TAB: &str = "\u{E008}\u{E004}\u{E000}";
     /// Alt held while 4 is pressed, then released (the null key).
     pub const ALT_4: &str = "\u{E00A}4\u{E000}";
 }

@@ -124,6 +124,28 @@ export interface AppState {
   idle_lock_minutes: number;
   /** This computer's data was erased at the back office's request (not set up again since). */
   erased: Erased | null;
+  /** Damaged databases kept aside here, the latest first (while not set up again). */
+  kept_aside: KeptAside[];
+}
+/** The workstation a database belongs to, as its slots file says. */
+export interface Owner {
+  center_code: string | null;
+  device_code: string | null;
+  /** Its back office, when it was enrolled. */
+  server: string | null;
+}
+/** A damaged database kept aside: its file name in the data directory, and when. */
+export interface KeptAside extends Owner {
+  file: string;
+  at: string;
+}
+/** Why Guichet could not start, or found its database damaged. */
+export interface StartProblem {
+  kind: "data_dir" | "damaged" | "newer" | "other";
+  data_dir: string | null;
+  /** The system's or the core's words. */
+  detail: string;
+  owner: Owner;
 }
 /** How the device reaches its back office beyond the address, as the operator says at enrolment. */
 export interface EnrolLink {
@@ -375,6 +397,13 @@ function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T
 }
 
 export const api = {
+  /** Asked first: what the window must show instead of its screens, if anything. */
+  startProblem: () => call<StartProblem | null>("start_problem"),
+  /** Tries the start again: null when Guichet runs now. */
+  retryStart: () => call<StartProblem | null>("retry_start"),
+  /** Keeps the damaged database aside and starts on an empty data directory. */
+  keepAside: () => call<StartProblem | null>("keep_aside"),
+  quit: () => call<void>("quit"),
   appState: () => call<AppState>("app_state"),
   /** Sets the workstation up and logs its first administrator in. */
   setupStandalone: (setup: StandaloneSetup) => call<SetUp>("setup_standalone", { setup }),

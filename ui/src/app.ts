@@ -1,6 +1,7 @@
 // The app's shared state and the services screens use: navigation, announcements, timing.
 
 import type { AppState, Citizen, RequestDetail, Ticket } from "./api";
+import { CoreError } from "./messages";
 
 export type Screen = "firstrun" | "login" | "queue" | "intake" | "requests" | "feedback" | "dashboard";
 
@@ -21,6 +22,14 @@ export interface Ctx {
   announce(message: string, tone?: "info" | "error"): void;
   /** Runs a clerk action and records how long it took until the screen was updated. */
   act(label: string, action: () => Promise<void>): Promise<void>;
+}
+
+/** The database was found damaged: the window starts again (reloads), on the trouble screen
+ * that offers to keep it aside. */
+export function damaged(err: unknown): boolean {
+  if (!(err instanceof CoreError) || err.key !== "error.damaged") return false;
+  location.reload();
+  return true;
 }
 
 /** Sent on `window` after a sync run that succeeded, for screens to reload what they show. */

@@ -56,3 +56,25 @@ export function field(label: string, input: HTMLElement, message?: HTMLElement):
   }
   return h("div", { class: "field" }, h("label", { for: id }, label), input, message ?? null);
 }
+
+/** Keeps Tab and Shift+Tab inside `dialog`: they go round the controls `controls()` lists (first
+ * to last and back), and a Tab from anywhere else comes back to the first. */
+export function trapFocus(dialog: HTMLElement, controls: () => HTMLElement[]): void {
+  dialog.addEventListener("keydown", (e) => {
+    if (e.key !== "Tab") return;
+    const list = controls();
+    if (list.length === 0) return;
+    const first = list[0];
+    const last = list[list.length - 1];
+    if (e.shiftKey && document.activeElement === first) {
+      e.preventDefault();
+      last.focus();
+    } else if (!e.shiftKey && document.activeElement === last) {
+      e.preventDefault();
+      first.focus();
+    } else if (!dialog.contains(document.activeElement)) {
+      e.preventDefault();
+      first.focus();
+    }
+  });
+}

@@ -3,7 +3,7 @@
 // and password to switch the counter to them.
 
 import type { SessionView } from "./api";
-import { field, h } from "./dom";
+import { field, h, trapFocus } from "./dom";
 import { t } from "./i18n";
 import { explain } from "./messages";
 import { typedUsername } from "./screens/login";
@@ -129,22 +129,12 @@ export function lockOverlay(unlock: (username: string, password: string) => Prom
 
   // Focus stays in the dialog: Tab and Shift+Tab go round its controls, and focus that lands
   // anywhere else comes back to the password.
-  el.addEventListener("keydown", (e) => {
-    if (e.key !== "Tab") return;
-    const controls = [...el.querySelectorAll<HTMLElement>("input, button")].filter(
+  trapFocus(el, () =>
+    [...el.querySelectorAll<HTMLElement>("input, button")].filter(
       (c) => !c.closest("[hidden]") && !(c as HTMLButtonElement).disabled,
-    );
-    if (controls.length === 0) return;
-    const first = controls[0];
-    const last = controls[controls.length - 1];
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    }
-  });
+    ),
+  );
+
   const keepFocus = (e: FocusEvent): void => {
     if (e.target instanceof Node && !el.contains(e.target)) password.focus();
   };

@@ -46,6 +46,7 @@ export function appState(over: Partial<AppState> = {}): AppState {
     session: null,
     idle_lock_minutes: 5,
     erased: null,
+    kept_aside: [],
     ...over,
   };
 }

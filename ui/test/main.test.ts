@@ -10,6 +10,7 @@ const shell = vi.hoisted(() => ({ session: null as SessionView | null }));
 
 const { api } = vi.hoisted(() => ({
   api: {
+    startProblem: vi.fn(async () => null),
     appState: vi.fn(),
     queueView: vi.fn(async () => ({ waiting: [], current: null })),
     browse: vi.fn(async () => ({ version: 1, life_events: [], target_groups: [], categories: [], agencies: [] })),

@@ -83,6 +83,9 @@ pub enum Command {
     Clerk(ClerkCommand),
     /// Show the centre, device, catalogue version and what waits in the outbox.
     Status,
+    /// Keep a damaged database aside (renamed with its key's slots, never deleted), so that
+    /// the workstation can be set up or enrolled again.
+    KeepAside,
     /// Show this workstation's local rules, or change them (an administrator).
     Settings(SettingsArgs),
     /// Load, search and browse the service catalogue.
@@ -130,6 +133,7 @@ impl Command {
                 | Command::Logout
                 | Command::Enroll(_)
                 | Command::Recover(_)
+                | Command::KeepAside
         )
     }
 }

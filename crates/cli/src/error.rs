@@ -117,7 +117,14 @@ impl CliError {
     pub fn hint(&self, data_dir: Option<&Path>) -> Option<String> {
         match (self, data_dir) {
             (CliError::Core(CoreError::NotSetUp), Some(dir)) => {
+                let kept = guichet_workstation::store::kept_aside(dir);
                 Some(match guichet_workstation::store::erased_note(dir) {
+                    None if !kept.is_empty() => format!(
+                        "the damaged database of this workstation was kept aside as {} in {}; \
+                         set the workstation up, or enrol it again to get the centre's data back",
+                        kept[0].file,
+                        dir.display()
+                    ),
                     Some(erased) => format!(
                         "the data of device {} (centre {}) in {} was erased on {} at the back \
                          office's request; set the workstation up or enrol it again",
@@ -132,6 +139,13 @@ impl CliError {
                     ),
                 })
             }
+            (
+                CliError::Core(CoreError::Damaged { .. })
+                | CliError::Sync(SyncError::Store(CoreError::Damaged { .. })),
+                _,
+            ) => Some(
+                "run `guichet keep-aside`, then set the workstation up or enrol it again".into(),
+            ),
             (
                 CliError::Core(CoreError::Access(Access::NoSession | Access::SessionExpired)),
                 _,
@@ -150,6 +164,7 @@ fn core_exit(e: &CoreError) -> u8 {
         | CoreError::NoCatalogue
         | CoreError::NewerSchema { .. }
         | CoreError::DataDir { .. }
+        | CoreError::Damaged { .. }
         | CoreError::Sqlite(_)
         | CoreError::Json(_) => 1,
         CoreError::Domain(_)
@@ -216,6 +231,7 @@ fn core_kind(e: &CoreError) -> &'static str {
         CoreError::Access(a) => access_kind(a),
         CoreError::NewerSchema { .. } => "newer_schema",
         CoreError::DataDir { .. } => "data_dir",
+        CoreError::Damaged { .. } => "damaged",
         CoreError::Sqlite(_) => "database",
         CoreError::Json(_) => "stored_data",
     }

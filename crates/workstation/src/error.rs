@@ -76,8 +76,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The database cannot be read: a disk that failed, a write cut off. It is kept aside
+    /// (`store::keep_aside_damaged`) and the workstation set up again.
+    #[error(
+        "the local database is damaged and cannot be read ({detail}): keep it aside (the file is renamed, not deleted), then set this workstation up again"
+    )]
+    Damaged { detail: String },
+
     #[error("the local database failed: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
 
     #[error("stored data could not be read back: {0}")]
     Json(#[from] serde_json::Error),
@@ -421,6 +428,7 @@ impl Error {
             Error::Refused(refused) => refused.message(),
             Error::Access(access) => access.message(),
             Error::Invalid(_) => return None,
+            Error::Damaged { detail } => Message::new("error.damaged").text("detail", detail),
             Error::NewerSchema { .. }
             | Error::DataDir { .. }
             | Error::Sqlite(_)
@@ -506,6 +514,21 @@ impl Refused {
             }
             Refused::Email(email) => Message::new("error.email").text("email", email),
             Refused::NameToSearch => Message::new("error.name_to_search"),
+        }
+    }
+}
+
+/// SQLite's word that the file is not a database, or a damaged one, is said as such: the
+/// clerk can do something about it (keep it aside), not about a failure in general.
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+                Error::Damaged {
+                    detail: e.to_string(),
+                }
+            }
+            _ => Error::Sqlite(e),
         }
     }
 }

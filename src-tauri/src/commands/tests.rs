@@ -266,6 +266,9 @@ fn errors() -> Vec<ErrorView> {
                 offered: 2,
             },
             Error::Json(serde_json::from_str::<u8>("x").unwrap_err()),
+            Error::Damaged {
+                detail: "file is not a database".into(),
+            },
         ]
         .map(ErrorView::from),
     );

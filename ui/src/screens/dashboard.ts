@@ -18,16 +18,27 @@ export interface DashboardScreen {
 }
 
 export function dashboardScreen(ctx: Ctx): DashboardScreen {
-  const figures = h("div", { id: "dashboard-figures", class: "dashboard-grid", "aria-live": "polite" });
+  // Not a live region: the figures refresh every few seconds, and a screen reader would read
+  // them all again each time. The supervisor reads them when they choose to.
+  const figures = h("div", { id: "dashboard-figures", class: "dashboard-grid" });
   const error = h("p", { class: "error", role: "alert" });
+  /** What was drawn last: figures that did not change are not drawn again. */
+  let drawnFrom = "";
 
   async function load(): Promise<void> {
+    let message = "";
     try {
-      draw(await api.dashboard(lang()));
-      error.textContent = "";
+      const d = await api.dashboard(lang());
+      const from = JSON.stringify(d);
+      if (from !== drawnFrom) {
+        drawnFrom = from;
+        draw(d);
+      }
     } catch (err) {
-      error.textContent = explain(err);
+      message = explain(err);
     }
+    // The same refusal is not said again at every refresh.
+    if (error.textContent !== message) error.textContent = message;
   }
 
   function tile(id: string, label: string, value: string, note?: string): HTMLElement {

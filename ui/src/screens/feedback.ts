@@ -55,7 +55,11 @@ export function feedbackScreen(ctx: Ctx): FeedbackScreen {
         "aria-label": t("feedback.scale"),
         onkeydown: (e: Event) => {
           const key = (e as KeyboardEvent).key;
-          if (/^[1-5]$/.test(key)) pick(Number(key));
+          // The key picks the rating and is spent: the comment, focused next, does not get it.
+          if (/^[1-5]$/.test(key)) {
+            e.preventDefault();
+            pick(Number(key));
+          }
         },
       },
       stars,

@@ -203,10 +203,26 @@ export function firstRun(ctx: Ctx): HTMLElement {
           }),
         )
       : null,
+    keptAsideNote(ctx),
     h("p", { class: "lead" }, t("firstrun.lead")),
     h("div", { class: "columns" }, standalone, enroll),
   );
   return screen;
+}
+
+/** A damaged database was kept aside here: what to do now that the computer is empty. */
+function keptAsideNote(ctx: Ctx): HTMLElement | null {
+  const kept = ctx.state.kept_aside[0];
+  if (!kept) return null;
+  return h(
+    "p",
+    { class: "notice", id: "kept-aside-note", role: "note" },
+    t("firstrun.kept_aside", { file: kept.file, at: formatDateTime(kept.at) }),
+    " ",
+    kept.server
+      ? t("firstrun.kept_aside_enrolled", { server: kept.server, device: kept.device_code ?? "?" })
+      : t("firstrun.kept_aside_standalone"),
+  );
 }
 
 /** The device's recovery key, shown once after set-up for the administrator to write down:

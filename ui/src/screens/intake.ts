@@ -19,7 +19,8 @@ import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
 import { amountForInput, formatDate, formatDateTime, formatMoney, readAmount, t, text } from "../i18n";
-import { explain, explainProblem } from "../messages";
+import { CoreError, explain, explainProblem } from "../messages";
+import { registerFieldsOf, type RegisterField } from "../register";
 import { catalogueIndex } from "./queue";
 
 export interface IntakeScreen {
@@ -147,6 +148,44 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
   const regPhone = h("input", { id: "reg-phone", type: "tel", autocomplete: "off" });
   const regEmail = h("input", { id: "reg-email", type: "email", autocomplete: "off" });
   const regError = h("p", { class: "error", role: "alert", id: "register-error" });
+  // Each field has its own message, tied to it (aria-describedby), cleared as it is retyped.
+  const regFields: Record<RegisterField, HTMLInputElement> = {
+    id: regId,
+    given: regGiven,
+    family: regFamily,
+    born: regBorn,
+    phone: regPhone,
+    email: regEmail,
+  };
+  const regMessages = new Map<RegisterField, HTMLElement>();
+  for (const [name, input] of Object.entries(regFields) as [RegisterField, HTMLInputElement][]) {
+    const message = h("span", { class: "field-error", id: `reg-${name}-error` });
+    regMessages.set(name, message);
+    input.addEventListener("input", () => markRegister(name, ""));
+  }
+  function markRegister(name: RegisterField, message: string): void {
+    regMessages.get(name)!.textContent = message;
+    if (message) regFields[name].setAttribute("aria-invalid", "true");
+    else regFields[name].removeAttribute("aria-invalid");
+  }
+  function clearRegister(): void {
+    regError.textContent = "";
+    for (const name of regMessages.keys()) markRegister(name, "");
+  }
+  /** Shows the core's refusal beside the field it is about, or below the form. */
+  function registerRefused(err: unknown): void {
+    clearRegister();
+    const typed = Object.fromEntries(
+      Object.entries(regFields).map(([name, input]) => [name, input.value.trim()]),
+    ) as Record<RegisterField, string>;
+    const names = registerFieldsOf(err instanceof CoreError ? err.key : null, typed);
+    if (names.length === 0) {
+      regError.textContent = explain(err);
+      return;
+    }
+    for (const name of names) markRegister(name, explain(err));
+    regFields[names[0]].focus();
+  }
   const regForm = h(
     "form",
     {
@@ -164,22 +203,23 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
               email: regEmail.value.trim() || null,
               address: null,
             });
+            clearRegister();
             choose(c);
           } catch (err) {
-            regError.textContent = explain(err);
+            registerRefused(err);
           }
         });
       },
     },
     h("h3", {}, t("intake.citizen.register")),
-    field(t("intake.citizen.id"), regId),
-    field(t("intake.citizen.given"), regGiven),
-    field(t("intake.citizen.family"), regFamily),
-    field(t("intake.citizen.born"), regBorn),
-    field(t("intake.citizen.phone"), regPhone),
-    field(t("intake.citizen.email"), regEmail),
+    field(t("intake.citizen.id"), regId, regMessages.get("id")),
+    field(t("intake.citizen.given"), regGiven, regMessages.get("given")),
+    field(t("intake.citizen.family"), regFamily, regMessages.get("family")),
+    field(t("intake.citizen.born"), regBorn, regMessages.get("born")),
+    field(t("intake.citizen.phone"), regPhone, regMessages.get("phone")),
+    field(t("intake.citizen.email"), regEmail, regMessages.get("email")),
     regError,
-    h("button", { type: "submit", id: "register-citizen" }, t("intake.citizen.register_submit")),
+    h("div", { class: "sticky-actions" }, h("button", { type: "submit", id: "register-citizen", class: "primary" }, t("intake.citizen.register_submit"))),
   );
 
   /** The register form, emptied, with what the clerk searched by already in. */
@@ -187,7 +227,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     for (const input of [regGiven, regFamily, regPhone, regEmail]) input.value = "";
     regId.value = nationalId;
     regBorn.value = birth;
-    regError.textContent = "";
+    clearRegister();
     return regForm;
   }
 
@@ -425,7 +465,11 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
           { id: "detail-fee" },
           feeText(fee),
           service.exemptions.length
-            ? ` · ${t("intake.detail.exempt", { groups: service.exemptions.join(", ") })}`
+            ? ` · ${t("intake.detail.exempt", {
+                groups: service.exemptions
+                  .map((code) => text(browse?.target_groups.find((g) => g.code === code)?.name) || code)
+                  .join(", "),
+              })}`
             : "",
         ),
         h("dt", {}, t("intake.detail.processing")),
@@ -456,7 +500,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
             },
             h("fieldset", {}, h("legend", {}, t("intake.detail.form")), fields),
             error,
-            h("button", { type: "submit", id: "take-request", class: "primary" }, t("intake.take")),
+            h("div", { class: "sticky-actions" }, h("button", { type: "submit", id: "take-request", class: "primary" }, t("intake.take"))),
           )
         : h("p", { class: "notice", id: "information-only" }, t("intake.information_only")),
     );

@@ -1,7 +1,7 @@
 // Login: every act at the counter is made by a clerk who logged in with their own account.
 
 import { api } from "../api";
-import type { Ctx } from "../app";
+import { damaged, type Ctx } from "../app";
 import { field, h } from "../dom";
 import { t } from "../i18n";
 import { explain } from "../messages";
@@ -54,6 +54,7 @@ export function loginScreen(ctx: Ctx): LoginScreen {
             await ctx.refresh();
             ctx.go("queue");
           } catch (err) {
+            if (damaged(err)) return;
             // The same answer for a wrong password and an unknown clerk; the clerk types the
             // password again, the name stays.
             error.textContent = explain(err);

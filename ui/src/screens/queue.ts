@@ -237,6 +237,19 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     callNextButton.disabled = Boolean(ticket);
     recallButton.disabled = noShowButton.disabled = startButton.disabled = status !== "called";
     intakeButton.disabled = finishButton.disabled = status !== "serving";
+    // The step a clerk takes next is marked, and is where focus lands after an action.
+    const next = !ticket
+      ? callNextButton
+      : status === "called"
+        ? startButton
+        : status === "serving"
+          ? ctx.visit.requests.length > 0
+            ? finishButton
+            : intakeButton
+          : null;
+    for (const b of [callNextButton, recallButton, noShowButton, startButton, intakeButton, finishButton]) {
+      b.classList.toggle("primary", b === next);
+    }
     const choices: [string, string][] = [
       ...(browse?.categories ?? []).map((c): [string, string] => [`category:${c.code}`, text(c.name)]),
       ...ctx.state.counters

@@ -79,7 +79,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
               {},
               h(
                 "td",
-                {},
+                { class: "receipt" },
                 h("button", { type: "button", class: "link code", "data-receipt": r.receipt, onclick: () => void show(r.receipt) }, r.receipt),
               ),
               h("td", {}, text(r.service_title)),
@@ -394,7 +394,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     error,
     h(
       "div",
-      { class: "columns" },
+      { class: "columns requests-columns" },
       h(
         "div",
         { class: "card" },

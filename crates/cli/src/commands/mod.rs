@@ -103,6 +103,10 @@ fn pretty(value: &serde_json::Value) -> String {
 }
 
 fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
+    // A damaged database may not even open: it is kept aside without opening it.
+    if let Command::KeepAside = cli.command {
+        return setup::keep_aside(dir);
+    }
     let mut ws = open(
         dir,
         matches!(cli.command, Command::Setup(_) | Command::Enroll(_)),
@@ -125,6 +129,7 @@ fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
         Command::Logout => session::logout(&mut ws, dir),
         Command::Recover(args) => session::recover(&mut ws, dir, args, &mut secrets),
         Command::Status => setup::status(&ws, dir),
+        Command::KeepAside => setup::keep_aside(dir),
         Command::Settings(args) => setup::settings(&mut ws, args),
         Command::Enroll(args) => sync::enroll(&mut ws, args),
         Command::Sync(args) => sync::sync(&mut ws, dir, args, cli.json),

@@ -166,6 +166,35 @@ struct SyncStatus {
     message: String,
 }
 
+/// Keeps the damaged database of `dir` aside, and says what to do next.
+pub fn keep_aside(dir: &Path) -> Result<Report> {
+    let kept = guichet_workstation::store::keep_aside_damaged(dir, chrono::Utc::now())?;
+    Report::new(&kept, |out| {
+        writeln!(
+            out,
+            "the damaged database is kept aside as {} in {} (with its key's slots: a clerk's \
+             password or the recovery key still opens it)",
+            kept.file,
+            dir.display()
+        )?;
+        match (&kept.owner.server, &kept.owner.device_code) {
+            (Some(server), device) => writeln!(
+                out,
+                "enrol this workstation again with a new code from {server} \
+                 (`guichet enroll`): the centre's data comes back at the first sync; what it \
+                 had not sent is in the file kept aside{}",
+                device.as_ref().map_or(String::new(), |d| format!(
+                    "; ask the administrator to revoke device {d}"
+                ))
+            ),
+            (None, _) => writeln!(
+                out,
+                "set this workstation up again (`guichet setup`); its data is in the file kept aside"
+            ),
+        }
+    })
+}
+
 pub fn status(ws: &Workstation, dir: &Path) -> Result<Report> {
     let config = ws.config()?;
     let outbox = OutboxCounts {

@@ -61,7 +61,11 @@ impl Workstation {
             })?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            if name.starts_with(DATABASE_FILE) || name == LEGACY_CREDENTIAL_FILE {
+            // Databases kept aside as damaged go too, with their slots files.
+            if name.starts_with(DATABASE_FILE)
+                || name.starts_with(KEYS_FILE)
+                || name.starts_with(LEGACY_CREDENTIAL_FILE)
+            {
                 shred(&entry.path())?;
             }
         }

@@ -27,7 +27,7 @@ use chrono::{DateTime, Utc};
 use guichet_domain::account::Verifier;
 use guichet_domain::keyslot::{DataKey, RecoveryKey, SealedKey, Secret};
 use guichet_domain::sha256_hex as digest;
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Config, Disk, Workstation, path_label, prepared};
@@ -370,6 +370,10 @@ const CIPHER_PAGE_SIZE: i64 = 1024;
 const CIPHER_HMAC: &str = "HMAC_SHA256";
 
 fn cipher_layout(conn: &Connection, keyed: bool) -> Result<()> {
+    // SQLCipher's own log goes to standard error, where a CLI user sees it mixed with the
+    // answer: a page that fails its check is said as `Error::Damaged` instead.
+    conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
+        .optional()?;
     conn.pragma_update(None, "cipher_default_page_size", CIPHER_PAGE_SIZE)?;
     conn.pragma_update(None, "cipher_default_hmac_algorithm", CIPHER_HMAC)?;
     if keyed {
@@ -385,12 +389,11 @@ pub(crate) fn open_encrypted(path: &Path, key: &DataKey) -> Result<Connection> {
     cipher_layout(&conn, false)?;
     conn.pragma_update(None, "key", &*key.sqlcipher_pragma())?;
     cipher_layout(&conn, true)?;
+    // The key came from a slot that opened with the clerk's secret: it is the database's
+    // own, so a database it does not open is damaged (or not this workstation's any more).
     conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(()))
-        .map_err(|_| {
-            Error::Invalid(format!(
-                "the key does not open {}: the key file does not belong to this database",
-                path.display()
-            ))
+        .map_err(|e| Error::Damaged {
+            detail: e.to_string(),
         })?;
     Ok(conn)
 }

@@ -1,0 +1,28 @@
+// Which field of the register form a refusal of the core is about, so that the message sits
+// beside that field (tied to it for screen readers) rather than below the form.
+
+export type RegisterField = "id" | "given" | "family" | "born" | "phone" | "email";
+
+/** The fields the refusal `key` names, given what the clerk typed (`typed`, trimmed): both
+ * names are required, so only the empty ones are marked. Empty when the refusal is about no
+ * field in particular. */
+export function registerFieldsOf(key: string | null, typed: Record<RegisterField, string>): RegisterField[] {
+  if (key === null) return [];
+  if (key.startsWith("national_id.") || key === "error.duplicate.citizen") return ["id"];
+  switch (key) {
+    case "error.birth_date":
+    case "error.citizen.born_in_the_future":
+    case "error.citizen.birth_date_mismatch":
+      return ["born"];
+    case "error.phone":
+      return ["phone"];
+    case "error.email":
+      return ["email"];
+    case "error.citizen.names_required": {
+      const empty = (["given", "family"] as const).filter((f) => typed[f] === "");
+      return empty.length ? [...empty] : ["given", "family"];
+    }
+    default:
+      return [];
+  }
+}
