@@ -100,6 +100,10 @@ pub enum Error {
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] tokio_postgres::Error),
 
+    /// No connection to the database within the wait: it is down, restarting or overloaded.
+    #[error("the database cannot be reached just now ({0}): try again in a moment")]
+    DatabaseUnavailable(String),
+
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
 
@@ -137,7 +141,10 @@ impl Error {
             | Error::ClerkExists { .. }
             | Error::AccountUnchanged { .. } => (409, ErrorCode::Conflict),
             Error::TooManyEntries { .. } => (413, ErrorCode::TooManyEntries),
-            Error::Busy => (503, ErrorCode::Internal),
+            Error::Busy | Error::DatabaseUnavailable(_) => (503, ErrorCode::Internal),
+            // A connection that died under the request (the database restarted): the next one
+            // gets a fresh connection, so the caller should try again.
+            Error::Postgres(e) if database_went_away(e) => (503, ErrorCode::Internal),
             Error::DatabaseUrl { .. }
             | Error::Migration { .. }
             | Error::SchemaTooNew { .. }
@@ -149,6 +156,21 @@ impl Error {
             | Error::Task(_) => (500, ErrorCode::Internal),
         }
     }
+}
+
+/// A connection that closed under a request, or a server shutting down or starting up: the
+/// database went away for a while, not a fault of the request.
+fn database_went_away(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    e.is_closed()
+        || e.code().is_some_and(|code| {
+            [
+                SqlState::ADMIN_SHUTDOWN,
+                SqlState::CRASH_SHUTDOWN,
+                SqlState::CANNOT_CONNECT_NOW,
+            ]
+            .contains(code)
+        })
 }
 
 impl From<serde_json::Error> for Error {

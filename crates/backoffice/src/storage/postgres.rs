@@ -4,16 +4,21 @@
 //! exchanges of one centre and the agency decisions on its requests are serialised, so the
 //! plan sees the state it is written to, and the centre's log sequence (bumped on that same
 //! row) becomes visible in order, so a pull cursor never skips a change committed late.
-//! Different centres proceed in parallel on a small set of connections. An exchange sends a
-//! fixed dozen statements whatever its size, prepared once per connection: the snapshot's reads
+//! Different centres proceed in parallel on a pool of connections (deadpool-postgres) that
+//! heals: a connection that died (the database restarted, the network dropped it) is found
+//! closed when it is next taken and replaced, so the back office serves again as soon as the
+//! database does, without a restart; meanwhile a request waits a bounded time and is answered
+//! 503. An exchange sends a fixed dozen statements whatever its size, prepared once per
+//! connection (each connection's statement cache): the snapshot's reads
 //! together, then one multi-row write per table from arrays (`UNNEST`), the centre's log
 //! counter bumped once by the number of rows. TLS is not set up: the database is expected on
 //! the same host or a private network.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use guichet_domain::account::{Account, Role};
 use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
 use guichet_domain::hlc::HlcStamp;
@@ -21,7 +26,6 @@ use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptPrefix;
 use guichet_domain::request::Action;
 use guichet_protocol::{AuditClaim, AuditPoint, ExchangeRequest, Pulled, PulledChange};
-use tokio::sync::Mutex;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement, Transaction};
 
@@ -40,36 +44,20 @@ use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
 };
 
-/// How many connections the back office keeps open.
+/// How many connections the back office keeps open at most.
 const CONNECTIONS: usize = 8;
+
+/// How long a request waits for a free connection, and for a new one to open: a database
+/// that is down gets the request a 503 after this, not a hang.
+const POOL_WAIT: Duration = Duration::from_secs(10);
+const CONNECT_WAIT: Duration = Duration::from_secs(5);
 
 /// Any number, as long as every build uses the same one: it names the migration lock.
 const MIGRATION_LOCK: i64 = 0x0067_7569_6368_6574;
 
 #[derive(Debug)]
 pub struct PostgresStorage {
-    clients: Vec<Mutex<Conn>>,
-    next: AtomicUsize,
-}
-
-/// One connection and the statements of the exchange path, prepared on it once.
-#[derive(Debug)]
-struct Conn {
-    client: Client,
-    hot: Hot,
-}
-
-impl std::ops::Deref for Conn {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        &self.client
-    }
-}
-
-impl std::ops::DerefMut for Conn {
-    fn deref_mut(&mut self) -> &mut Client {
-        &mut self.client
-    }
+    pool: Pool,
 }
 
 /// The statements every exchange runs. Each writes all its rows at once from arrays
@@ -96,37 +84,38 @@ struct Hot {
 }
 
 impl Hot {
-    async fn prepare(client: &Client) -> Result<Self> {
+    /// The statements, from the connection's cache: prepared on its first exchange only.
+    async fn prepare(client: &ClientWrapper) -> Result<Self> {
         Ok(Hot {
             lock_center: client
-                .prepare("SELECT code, name, kind FROM centers WHERE code = $1 FOR UPDATE")
+                .prepare_cached("SELECT code, name, kind FROM centers WHERE code = $1 FOR UPDATE")
                 .await?,
             applied_ids: client
-                .prepare(
+                .prepare_cached(
                     "SELECT id, content_hash, log_seq FROM applied_changes
                      WHERE id = ANY($1::text[])",
                 )
                 .await?,
             requests_by_id: client
-                .prepare(&format!(
+                .prepare_cached(&format!(
                     "SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ANY($1::text[])"
                 ))
                 .await?,
             citizens_known: client
-                .prepare(
+                .prepare_cached(
                     "SELECT national_id FROM citizens
                      WHERE center = $1 AND national_id = ANY($2::text[])",
                 )
                 .await?,
             services: client
-                .prepare(
+                .prepare_cached(
                     "SELECT s.version, s.code, s.body FROM catalogue_services s
                      JOIN UNNEST($1::bigint[], $2::text[]) AS w (version, code)
                        ON s.version = w.version AND s.code = w.code",
                 )
                 .await?,
             accounts_known: client
-                .prepare(
+                .prepare_cached(
                     "SELECT a.username, a.role, a.active,
                         EXISTS (SELECT 1 FROM account_centers m
                                 WHERE m.username = a.username AND m.center = $2)
@@ -134,7 +123,7 @@ impl Hot {
                 )
                 .await?,
             payments_known: client
-                .prepare(
+                .prepare_cached(
                     "SELECT p.id, p.request, p.amount_minor, p.currency,
                         coalesce((SELECT sum(f.amount_minor) FROM refunds f
                                   WHERE f.payment = p.id), 0)::bigint
@@ -142,7 +131,7 @@ impl Hot {
                 )
                 .await?,
             insert_applied: client
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO applied_changes (id, content_hash, device, seq, kind, applied_at,
                         log_seq, actor, approver)
                      SELECT id, content_hash, $3, seq, kind, $4, log_seq, actor, approver
@@ -152,7 +141,7 @@ impl Hot {
                 )
                 .await?,
             insert_sessions: client
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO session_events (change_id, center, device, clerk, event, hlc,
                         received_at)
                      SELECT change_id, $1, $2, clerk, event, hlc, $3
@@ -161,7 +150,7 @@ impl Hot {
                 )
                 .await?,
             upsert_citizens: client
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO citizens (center, national_id, body)
                      SELECT $1, national_id, body FROM UNNEST($2::text[], $3::text[])
                        AS t (national_id, body)
@@ -169,7 +158,7 @@ impl Hot {
                 )
                 .await?,
             upsert_requests: client
-                .prepare(&format!(
+                .prepare_cached(&format!(
                     "INSERT INTO requests ({REQUEST_COLUMNS})
                      SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[],
                         $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[],
@@ -182,14 +171,14 @@ impl Hot {
                 ))
                 .await?,
             insert_payments: client
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO payments (id, request, amount_minor, currency, method, receipt)
                      SELECT * FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[],
                         $5::text[], $6::text[])",
                 )
                 .await?,
             insert_refunds: client
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO refunds (id, payment, request, amount_minor, currency, reason,
                         receipt, clerk, approver)
                      SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[],
@@ -197,32 +186,32 @@ impl Hot {
                 )
                 .await?,
             bump_log: client
-                .prepare(
+                .prepare_cached(
                     "UPDATE centers SET log_seq = log_seq + $2 WHERE code = $1 RETURNING log_seq",
                 )
                 .await?,
             insert_log: client
-                .prepare(
+                .prepare_cached(
                     "INSERT INTO change_log (center, seq, origin_device, hlc, body)
                      SELECT $1, seq, $2, hlc, body FROM UNNEST($3::bigint[], $4::text[], $5::text[])
                        AS t (seq, hlc, body)",
                 )
                 .await?,
             pull: client
-                .prepare(
+                .prepare_cached(
                     "SELECT seq, hlc, body FROM change_log
                      WHERE center = $1 AND seq > $2 AND origin_device <> $3 ORDER BY seq LIMIT $4",
                 )
                 .await?,
             log_head: client
-                .prepare("SELECT log_seq FROM centers WHERE code = $1")
+                .prepare_cached("SELECT log_seq FROM centers WHERE code = $1")
                 .await?,
         })
     }
 }
 
-async fn connect_one(url: &str) -> Result<Client> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+async fn connect_one(config: &tokio_postgres::Config) -> Result<Client> {
+    let (client, connection) = config.connect(NoTls).await?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::warn!(error = %e, "PostgreSQL connection closed");
@@ -231,35 +220,51 @@ async fn connect_one(url: &str) -> Result<Client> {
     Ok(client)
 }
 
-async fn open_conn(client: Client) -> Result<Mutex<Conn>> {
-    let hot = Hot::prepare(&client).await?;
-    Ok(Mutex::new(Conn { client, hot }))
-}
-
 impl PostgresStorage {
-    /// Connects, migrates, and opens the connection set.
+    /// Connects, migrates, and opens the pool (one connection at once, so that a wrong URL or a
+    /// database that is down fails the start with its reason).
     pub async fn connect(url: &str) -> Result<Self> {
-        let mut first = connect_one(url).await?;
-        migrate(&mut first).await?;
-        let mut clients = vec![open_conn(first).await?];
-        for _ in 1..CONNECTIONS {
-            clients.push(open_conn(connect_one(url).await?).await?);
+        let mut config: tokio_postgres::Config = url.parse()?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_WAIT);
         }
-        Ok(Self {
-            clients,
-            next: AtomicUsize::new(0),
-        })
+        let mut first = connect_one(&config).await?;
+        migrate(&mut first).await?;
+        drop(first);
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                // A closed connection is dropped when taken; a live one is used at once.
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(CONNECTIONS)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .wait_timeout(Some(POOL_WAIT))
+            .create_timeout(Some(CONNECT_WAIT))
+            .recycle_timeout(Some(CONNECT_WAIT))
+            .build()
+            .map_err(|e| Error::Task(format!("the PostgreSQL pool: {e}")))?;
+        let storage = Self { pool };
+        drop(storage.client().await?);
+        Ok(storage)
     }
 
-    /// A connection, taken in turn; a caller waits only if all are busy with its turn's one.
-    async fn client(&self) -> tokio::sync::MutexGuard<'_, Conn> {
-        for client in &self.clients {
-            if let Ok(guard) = client.try_lock() {
-                return guard;
-            }
-        }
-        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len();
-        self.clients[i].lock().await
+    /// A connection from the pool: a new one if the one taken had died.
+    async fn client(&self) -> Result<Object> {
+        self.pool.get().await.map_err(unavailable)
+    }
+}
+
+/// The pool could not give a connection in time: the database is down, restarting or
+/// overloaded. What the database itself refused (a wrong password, a missing database) stays
+/// a PostgreSQL error: trying again will not help.
+fn unavailable(e: deadpool_postgres::PoolError) -> Error {
+    match e {
+        deadpool_postgres::PoolError::Backend(e) if e.as_db_error().is_some() => Error::Postgres(e),
+        other => Error::DatabaseUnavailable(other.to_string()),
     }
 }
 
@@ -876,7 +881,7 @@ async fn pull(
 #[async_trait]
 impl Storage for PostgresStorage {
     async fn add_center(&self, center: &Center, at: &Stamp) -> Result<()> {
-        let mut client = self.client().await;
+        let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let inserted = tx
             .execute(
@@ -907,7 +912,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn centers(&self) -> Result<Vec<Center>> {
-        let client = self.client().await;
+        let client = self.client().await?;
         client
             .query("SELECT code, name, kind FROM centers ORDER BY code", &[])
             .await?
@@ -917,7 +922,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn center(&self, code: &str) -> Result<Center> {
-        let client = self.client().await;
+        let client = self.client().await?;
         let row = client
             .query_opt(
                 "SELECT code, name, kind FROM centers WHERE code = $1",
@@ -929,7 +934,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn publish_catalogue(&self, catalogue: &Catalogue, at: &Stamp) -> Result<()> {
-        let mut client = self.client().await;
+        let mut client = self.client().await?;
         let tx = client.transaction().await?;
         // Locking every centre in code order serialises publications with each other and
         // with the centres' exchanges, without a chance of deadlock.
@@ -977,7 +982,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn latest_catalogue_version(&self) -> Result<Option<u32>> {
-        let client = self.client().await;
+        let client = self.client().await?;
         let latest: Option<i64> = client
             .query_one("SELECT MAX(version) FROM catalogue_versions", &[])
             .await?
@@ -993,7 +998,7 @@ impl Storage for PostgresStorage {
         code_hash: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
-        let mut client = self.client().await;
+        let mut client = self.client().await?;
         let tx = client.transaction().await?;
         load_center(&tx, center, false).await?;
         tx.execute(
@@ -1012,7 +1017,7 @@ impl Storage for PostgresStorage {
         label: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(Center, Device)> {
-        let mut client = self.client().await;
+        let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let row = tx
             .query_opt(
@@ -1071,7 +1076,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>> {
-        let client = self.client().await;
+        let client = self.client().await?;
         client
             .query_opt(
                 // The new credential in use: the one before the rotation is no longer needed.
@@ -1099,7 +1104,7 @@ impl Storage for PostgresStorage {
         centers: &[String],
         at: &Stamp,
     ) -> Result<ClerkAccount> {
-        let mut client = self.client().await;
+        let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let now = at.wall.to_rfc3339();
         let inserted = tx
@@ -1143,7 +1148,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn accounts(&self, center: Option<&str>) -> Result<Vec<ClerkAccount>> {
-        let mut client = self.client().await;
+        let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let accounts = load_accounts(
             &tx,
@@ -1163,7 +1168,7 @@ impl Storage for PostgresStorage {
         change: &AccountChange,
         at: &Stamp,
     ) -> Result<ClerkAccount> {
-        let mut client = self.client().await;
+        let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let next = load_account(&tx, username, true)
             .await?
@@ -1192,7 +1197,7 @@ impl Storage for PostgresStorage {
         credential: &AgencyCredential,
         token_hash: &str,
     ) -> Result<()> {
-        let client = self.client().await;
+        let client = self.client().await?;
         client
             .execute(
                 "INSERT INTO agency_tokens (token_hash, agency, issued_at, id, expires_at)
@@ -1210,7 +1215,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn agency_by_token(&self, token_hash: &str) -> Result<Option<AgencyCredential>> {
-        let client = self.client().await;
+        let client = self.client().await?;
         client
             .query_opt(
                 &format!(
@@ -1225,7 +1230,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn agency_credentials(&self, agency: Option<&str>) -> Result<Vec<AgencyCredential>> {
-        let client = self.client().await;
+        let client = self.client().await?;
         client
             .query(
                 &format!(
@@ -1241,7 +1246,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn revoke_agency_credential(&self, id: &str, at: &str) -> Result<AgencyCredential> {
-        let client = self.client().await;
+        let client = self.client().await?;
         client
             .query_opt(
                 &format!(
@@ -1258,7 +1263,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn rotate_device_token(&self, device: &str, token_hash: &str) -> Result<()> {
-        let client = self.client().await;
+        let client = self.client().await?;
         let updated = client
             .execute(
                 "UPDATE devices SET previous_token_hash = coalesce(previous_token_hash, token_hash),
@@ -1279,7 +1284,7 @@ impl Storage for PostgresStorage {
         claim: Option<&AuditClaim>,
         at: &str,
     ) -> Result<Verdict> {
-        let mut client = self.client().await;
+        let mut client = self.client().await?;
         let tx = client.transaction().await?;
         // The device's row is the lock: two exchanges of one device are judged one by one.
         tx.execute(
@@ -1330,7 +1335,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn count_refusal(&self, kind: Refusal, at: &str) -> Result<()> {
-        let client = self.client().await;
+        let client = self.client().await?;
         client
             .execute(
                 "INSERT INTO security_refusals (kind, count, last_at) VALUES ($1, 1, $2)
@@ -1343,7 +1348,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn health(&self) -> Result<FleetHealth> {
-        let client = self.client().await;
+        let client = self.client().await?;
         let count = |value: i64| u64::try_from(value).map_err(corrupt);
         let devices = client
             .query(
@@ -1398,7 +1403,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>> {
-        let client = self.client().await;
+        let client = self.client().await?;
         client
             .query(
                 &format!(
@@ -1414,7 +1419,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn revoke_device(&self, code: &str, wipe_at: Option<&str>) -> Result<Device> {
-        let client = self.client().await;
+        let client = self.client().await?;
         let row = client
             .query_opt(
                 &format!(
@@ -1430,7 +1435,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn device_wiped(&self, code: &str, at: &str) -> Result<Device> {
-        let client = self.client().await;
+        let client = self.client().await?;
         let row = client
             .query_opt(
                 &format!(
@@ -1445,7 +1450,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn set_recovery_key(&self, device: &str, key: &str) -> Result<()> {
-        let client = self.client().await;
+        let client = self.client().await?;
         client
             .execute(
                 "UPDATE devices SET recovery_key = $2 WHERE code = $1",
@@ -1456,7 +1461,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn recovery_key(&self, device: &str) -> Result<Option<String>> {
-        let client = self.client().await;
+        let client = self.client().await?;
         let row = client
             .query_opt(
                 "SELECT recovery_key FROM devices WHERE code = $1",
@@ -1472,8 +1477,8 @@ impl Storage for PostgresStorage {
         request: &ExchangeRequest,
         context: &ExchangeContext,
     ) -> Result<Exchanged> {
-        let mut guard = self.client().await;
-        let Conn { client, hot } = &mut *guard;
+        let mut client = self.client().await?;
+        let hot = &Hot::prepare(&client).await?;
         let tx = client.transaction().await?;
         let row = tx
             .query_opt(&hot.lock_center, &[&device.center])
@@ -1500,7 +1505,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn agency_requests(&self, agency: &str) -> Result<Vec<ServerRequest>> {
-        let client = self.client().await;
+        let client = self.client().await?;
         client
             .query(
                 &format!(
@@ -1517,7 +1522,7 @@ impl Storage for PostgresStorage {
     }
 
     async fn request_by_receipt(&self, receipt: &str) -> Result<ServerRequest> {
-        let mut client = self.client().await;
+        let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let request = load_request(&tx, "receipt", receipt)
             .await?
@@ -1534,7 +1539,7 @@ impl Storage for PostgresStorage {
         actor: &str,
         at: &Stamp,
     ) -> Result<ServerRequest> {
-        let mut client = self.client().await;
+        let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let center = load_request(&tx, "receipt", receipt)
             .await?

@@ -128,6 +128,22 @@ pub async fn add_clerk(office: &BackOffice, username: &str, role: Role, centers:
         .unwrap()
 }
 
+/// Enrols a new device of `center` with a fresh one-time code.
+pub async fn enrol(office: &BackOffice, center: &str) -> EnrollResponse {
+    let code = office
+        .issue_enrolment_code(center, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    office
+        .enroll(&guichet_protocol::EnrollRequest {
+            code: code.code,
+            label: None,
+            recovery_key: None,
+        })
+        .await
+        .unwrap()
+}
+
 /// A workstation enrolled as the device of `enrolled`, with the accounts it brought, and
 /// [`CLERK`] logged in as if the back office had vouched for them (no server runs here). Its
 /// catalogue comes with its first pull.

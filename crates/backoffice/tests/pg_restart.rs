@@ -1,0 +1,407 @@
+//! The back office on a PostgreSQL of its own (`initdb` and `pg_ctl` in a temporary directory,
+//! not the shared server) serves again within seconds after the database restarts under
+//! traffic, without a restart of its own, and nothing pushed is lost or applied twice.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::CLERK;
+use guichet_backoffice::storage::PostgresStorage;
+use guichet_backoffice::{BackOffice, Error};
+use guichet_domain::account::Role;
+use guichet_domain::catalogue::CenterKind;
+use guichet_fixtures::history::citizen;
+use guichet_protocol::{ExchangeRequest, Outcome, PushEntry};
+use guichet_workstation::store::OutboxState;
+use tempfile::TempDir;
+
+/// How soon the back office must serve again once the database is back.
+const HEALED_WITHIN: Duration = Duration::from_secs(10);
+
+/// A PostgreSQL cluster in a temporary directory, on a port of its own, stopped on drop.
+struct Cluster {
+    dir: TempDir,
+    bin: PathBuf,
+    port: u16,
+    /// PostgreSQL refuses to run as root: as root, its tools run as the `postgres` user.
+    as_postgres: bool,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let bin = server_binaries();
+        let dir = TempDir::new().unwrap();
+        let as_postgres = running_as_root();
+        if as_postgres {
+            let (uid, gid) = postgres_user();
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cluster = Cluster {
+            dir,
+            bin,
+            port,
+            as_postgres,
+        };
+        let data = cluster.data();
+        cluster.run(
+            "initdb",
+            &["-D", &data, "-U", "postgres", "-A", "trust", "--no-sync"],
+        );
+        cluster.pg_ctl("start");
+        cluster
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// `pg_ctl ACTION`, waiting until it is done: the server listens on 127.0.0.1 only, its
+    /// socket in the cluster's directory.
+    fn pg_ctl(&self, action: &str) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("server.log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-o",
+                &options,
+                "-m",
+                "fast",
+                "-w",
+                action,
+            ],
+        );
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let program = self.bin.join(tool);
+        let mut command = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(&program);
+            c
+        } else {
+            Command::new(&program)
+        };
+        let out = command
+            .args(args)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
+        assert!(
+            out.status.success(),
+            "{tool} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new(self.bin.join("pg_ctl"))
+            .args(["-D", &self.data(), "-m", "immediate", "stop"])
+            .output();
+        if self.as_postgres {
+            let _ = Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(self.bin.join("pg_ctl"))
+                .args(["-D", &self.data(), "-m", "immediate", "stop"])
+                .output();
+        }
+    }
+}
+
+/// The directory of `initdb` and `pg_ctl`: Debian keeps them out of PATH, under
+/// /usr/lib/postgresql/VERSION/bin (the newest is taken).
+fn server_binaries() -> PathBuf {
+    let debian = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path().join("bin"))
+        .filter(|bin| bin.join("initdb").is_file())
+        .max_by_key(|bin| {
+            bin.parent()
+                .and_then(Path::file_name)
+                .and_then(|v| v.to_str())
+                .and_then(|v| v.parse::<u32>().ok())
+                .unwrap_or(0)
+        });
+    let on_path = || {
+        std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths).find(|dir| dir.join("initdb").is_file())
+        })
+    };
+    debian.or_else(on_path).expect(
+        "PostgreSQL's server tools (initdb, pg_ctl) are not installed, and this test runs a \
+         database of its own: `apt-get install postgresql` (or run `bash .ci/test` as root). \
+         This test never skips.",
+    )
+}
+
+fn running_as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
+
+/// The uid and gid of the `postgres` user (made by Debian's postgresql package).
+fn postgres_user() -> (u32, u32) {
+    let id = |flag: &str| -> u32 {
+        let out = Command::new("id")
+            .args([flag, "postgres"])
+            .output()
+            .expect("run id");
+        assert!(
+            out.status.success(),
+            "running as root, the test runs PostgreSQL as the `postgres` user, which does not \
+             exist: `apt-get install postgresql` makes it"
+        );
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    (id("-u"), id("-g"))
+}
+
+fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
+    ExchangeRequest {
+        audit: None,
+        push,
+        cursor,
+        limit: 1000,
+        recovery_key: None,
+    }
+}
+
+/// Counts the rows of `table` on the cluster, on a connection of the test's own.
+async fn count(url: &str, table: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+/// A back office on `cluster`, with the centre ATH-01.
+async fn office_with_a_centre(cluster: &Cluster) -> BackOffice {
+    let storage = PostgresStorage::connect(&cluster.url()).await.unwrap();
+    let office = BackOffice::new(Arc::new(storage));
+    office
+        .add_center("ATH-01", "Athens Central", CenterKind::Stationary)
+        .await
+        .unwrap();
+    office
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_back_office_serves_again_after_its_database_restarts_with_nothing_lost_or_doubled() {
+    let cluster = Cluster::start();
+    let office = office_with_a_centre(&cluster).await;
+    office
+        .publish_catalogue(&guichet_fixtures::demo_catalogue())
+        .await
+        .unwrap();
+    common::add_clerk(&office, CLERK, Role::Clerk, &["ATH-01"]).await;
+    let enrolled = common::enrol(&office, "ATH-01").await;
+    let device = office.authenticate(&enrolled.token).await.unwrap();
+    let dir = TempDir::new().unwrap();
+    let mut ws = common::workstation(&dir, &enrolled);
+    let first = office
+        .exchange(&device, &exchange(Vec::new(), 0))
+        .await
+        .unwrap();
+    ws.apply_exchange(&[], &first).unwrap();
+
+    // Traffic before the restart: citizens registered and pushed.
+    let mut pushed = 0;
+    for n in 1..=20 {
+        ws.register_citizen(&citizen(n)).unwrap();
+    }
+    let batch = common::pending(&ws, 0);
+    let answer = office
+        .exchange(&device, &exchange(batch.clone(), first.cursor))
+        .await
+        .unwrap();
+    assert!(
+        answer
+            .results
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Applied { .. }))
+    );
+    ws.apply_exchange(&batch, &answer).unwrap();
+    let cursor = answer.cursor;
+    pushed += batch.len();
+
+    // The database restarts under traffic (the device pulling over and over): every
+    // connection the back office holds dies; a request caught by it is a 503, never a hang.
+    let data_seq = batch.last().map_or(0, |e| e.seq);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let traffic = tokio::spawn({
+        let (office, device, stop) = (office.clone(), device.clone(), stop.clone());
+        async move {
+            let mut refused = Vec::new();
+            let mut served = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let asked = Instant::now();
+                match office
+                    .exchange(&device, &exchange(Vec::new(), cursor))
+                    .await
+                {
+                    Ok(_) => served += 1,
+                    Err(e) => refused.push((e.status_and_code().0, e.to_string())),
+                }
+                assert!(asked.elapsed() < Duration::from_secs(20), "a request hung");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            (served, refused)
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let restart = tokio::task::spawn_blocking(move || {
+        cluster.pg_ctl("restart");
+        cluster
+    });
+    for n in 21..=40 {
+        ws.register_citizen(&citizen(n)).unwrap();
+    }
+    let cluster = restart.await.unwrap();
+    let back = Instant::now();
+    let batch = common::pending(&ws, data_seq);
+    let answer = loop {
+        match office
+            .exchange(&device, &exchange(batch.clone(), cursor))
+            .await
+        {
+            Ok(answer) => break answer,
+            Err(e) => {
+                let (status, _) = e.status_and_code();
+                assert_eq!(
+                    status, 503,
+                    "a database that restarted is a 503 to try again: {e}"
+                );
+                assert!(
+                    back.elapsed() < HEALED_WITHIN,
+                    "still failing {:?} after the database came back: {e}",
+                    back.elapsed()
+                );
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    let healed_in = back.elapsed();
+    assert!(healed_in < HEALED_WITHIN, "{healed_in:?}");
+    assert!(
+        answer
+            .results
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Applied { .. })),
+        "{:?}",
+        answer.results
+    );
+    ws.apply_exchange(&batch, &answer).unwrap();
+    pushed += batch.len();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (served, refused) = traffic.await.unwrap();
+    assert!(served > 0, "the other device was served around the restart");
+    assert!(
+        refused.iter().all(|(status, _)| *status == 503),
+        "what the restart caught is a 503 to try again: {refused:?}"
+    );
+
+    // Nothing lost, nothing twice: everything pushed again is a duplicate, and the back office
+    // holds each change once.
+    assert_eq!(
+        ws.outbox_count(OutboxState::Pending).unwrap(),
+        0,
+        "nothing waits on the device"
+    );
+    let all = common::pending(&ws, 0);
+    assert_eq!(all.len(), pushed);
+    let again = office
+        .exchange(&device, &exchange(all.clone(), 0))
+        .await
+        .unwrap();
+    assert!(
+        again
+            .results
+            .iter()
+            .all(|r| matches!(r.outcome, Outcome::Duplicate { .. })),
+        "{:?}",
+        again.results
+    );
+    assert_eq!(
+        count(&cluster.url(), "applied_changes").await,
+        pushed as i64
+    );
+    assert_eq!(count(&cluster.url(), "citizens").await, 40);
+    drop(office);
+    drop(cluster);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_back_office_whose_database_is_down_answers_503_in_bounded_time() {
+    let cluster = Cluster::start();
+    let office = office_with_a_centre(&cluster).await;
+    let cluster = tokio::task::spawn_blocking(move || {
+        cluster.pg_ctl("stop");
+        cluster
+    })
+    .await
+    .unwrap();
+    let asked = Instant::now();
+    let refused = office.clerks(None).await.unwrap_err();
+    assert!(
+        matches!(refused, Error::DatabaseUnavailable(_) | Error::Postgres(_)),
+        "{refused:?}"
+    );
+    assert_eq!(refused.status_and_code().0, 503, "{refused}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        asked.elapsed()
+    );
+    // Back up: served again.
+    let cluster = tokio::task::spawn_blocking(move || {
+        cluster.pg_ctl("start");
+        cluster
+    })
+    .await
+    .unwrap();
+    let back = Instant::now();
+    loop {
+        match office.clerks(None).await {
+            Ok(_) => break,
+            Err(e) => {
+                assert!(back.elapsed() < HEALED_WITHIN, "{e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    drop(cluster);
+}
