@@ -5,55 +5,55 @@
 use std::path::Path;
 use std::process::Command;
 
-/// Every command of `src/commands.rs`; `capabilities/main.json` grants them to the window.
-const COMMANDS: &[&str] = &[
-    "start_problem",
-    "retry_start",
-    "keep_aside",
-    "quit",
-    "app_state",
-    "setup_standalone",
-    "enroll",
-    "login",
-    "lock",
-    "unlock",
-    "logout",
-    "sync_now",
-    "issue_ticket",
-    "call_next",
-    "recall",
-    "no_show",
-    "start_service",
-    "finish_service",
-    "transfer",
-    "queue_view",
-    "browse",
-    "search_services",
-    "service",
-    "check_form",
-    "find_citizens",
-    "register_citizen",
-    "create_request",
-    "pay",
-    "waive",
-    "refund",
-    "mark_document",
-    "list_requests",
-    "request",
-    "advance",
-    "resolve_conflict",
-    "feedback",
-    "dashboard",
-    "export_report",
-    "set_rules",
-];
+include!("src/command_list.rs");
+
+macro_rules! names {
+    ($($name:ident),* $(,)?) => {
+        &[$(stringify!($name)),*]
+    };
+}
+
+/// Every command of `src/commands.rs`, from `src/command_list.rs`.
+const COMMANDS: &[&str] = with_commands!(names);
+
+/// What the window may do besides calling the commands: hear the status events.
+const CORE_PERMISSIONS: &[&str] = &["core:event:allow-listen", "core:event:allow-unlisten"];
 
 fn main() {
     build_ui();
+    check_capability();
     let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
     if let Err(e) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)) {
         panic!("tauri build step failed: {e:#}");
     }
+}
+
+/// The capability grants the window exactly the commands and the core permissions: one more is
+/// a door nobody meant to open, one fewer a command the window cannot call.
+fn check_capability() {
+    println!("cargo:rerun-if-changed=capabilities/main.json");
+    println!("cargo:rerun-if-changed=src/command_list.rs");
+    let text = std::fs::read_to_string("capabilities/main.json")
+        .unwrap_or_else(|e| panic!("cannot read capabilities/main.json: {e}"));
+    let granted: std::collections::BTreeSet<String> = text
+        .lines()
+        .filter_map(|line| line.trim().trim_end_matches(',').strip_prefix('"'))
+        .filter_map(|rest| rest.strip_suffix('"'))
+        .filter(|p| p.starts_with("allow-") || p.starts_with("core:"))
+        .map(str::to_owned)
+        .collect();
+    let wanted: std::collections::BTreeSet<String> = COMMANDS
+        .iter()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
+        .chain(CORE_PERMISSIONS.iter().map(|p| (*p).to_owned()))
+        .collect();
+    let missing: Vec<_> = wanted.difference(&granted).collect();
+    let extra: Vec<_> = granted.difference(&wanted).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "capabilities/main.json does not grant exactly the commands of src/command_list.rs: \
+         missing {missing:?}, not a command {extra:?}"
+    );
 }
 
 /// Runs `npm ci` (first time) and `npm run build` in `ui/`, so that `cargo build` alone gives

@@ -5,9 +5,19 @@
 //! Commands (`commands.rs`) are short adapters: they call the core and return what it says;
 //! the rules live in the core. The sync task's state reaches the window as `status` events.
 
+// Before the modules: the commands' list is a macro, which `commands`' tests use too.
+include!("command_list.rs");
+
 mod commands;
 mod shell;
 mod trouble;
+
+/// Registers the functions of `commands.rs` named in `command_list.rs`.
+macro_rules! handler {
+    ($($name:ident),* $(,)?) => {
+        tauri::generate_handler![$(commands::$name),*]
+    };
+}
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -56,47 +66,7 @@ pub fn run() {
             app.manage(trouble::Trouble::new(dir.clone(), problem));
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::start_problem,
-            commands::retry_start,
-            commands::keep_aside,
-            commands::quit,
-            commands::app_state,
-            commands::setup_standalone,
-            commands::enroll,
-            commands::login,
-            commands::lock,
-            commands::unlock,
-            commands::logout,
-            commands::sync_now,
-            commands::issue_ticket,
-            commands::call_next,
-            commands::recall,
-            commands::no_show,
-            commands::start_service,
-            commands::finish_service,
-            commands::transfer,
-            commands::queue_view,
-            commands::browse,
-            commands::search_services,
-            commands::service,
-            commands::check_form,
-            commands::find_citizens,
-            commands::register_citizen,
-            commands::create_request,
-            commands::pay,
-            commands::waive,
-            commands::refund,
-            commands::mark_document,
-            commands::list_requests,
-            commands::request,
-            commands::advance,
-            commands::resolve_conflict,
-            commands::feedback,
-            commands::dashboard,
-            commands::export_report,
-            commands::set_rules,
-        ])
+        .invoke_handler(with_commands!(handler))
         .build(tauri::generate_context!());
     let app = match built {
         Ok(app) => app,

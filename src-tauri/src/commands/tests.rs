@@ -636,3 +636,42 @@ fn every_change_kind_has_a_name_in_the_window() {
         }
     }
 }
+
+/// The commands `ui/src/api.ts` calls (`call<T>("name", ...)`).
+fn called_by_the_window() -> BTreeSet<String> {
+    let api = include_str!("../../../ui/src/api.ts");
+    api.split("call<")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("(\""))
+        .filter_map(|(_, name)| name.split_once('"'))
+        .map(|(name, _)| name.to_owned())
+        .collect()
+}
+
+#[test]
+fn the_window_calls_every_command_and_no_other() {
+    macro_rules! names {
+        ($($name:ident),* $(,)?) => {
+            [$(stringify!($name)),*]
+        };
+    }
+    let declared: BTreeSet<String> = with_commands!(names)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let called = called_by_the_window();
+    assert!(
+        called.len() > 30,
+        "the calls were not found in api.ts: {called:?}"
+    );
+    assert_eq!(
+        declared.difference(&called).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "declared in src/command_list.rs but never called by ui/src/api.ts"
+    );
+    assert_eq!(
+        called.difference(&declared).collect::<Vec<_>>(),
+        Vec::<&String>::new(),
+        "called by ui/src/api.ts but not declared in src/command_list.rs"
+    );
+}
