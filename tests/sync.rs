@@ -528,8 +528,33 @@ async fn an_agency_credential_moves_only_its_requests() {
         .json(&serde_json::json!({"actor": "anna"}))
         .send()
     };
-    let refused = take(other).await.unwrap();
-    assert_eq!(refused.status().as_u16(), 403);
+    // Another agency's request answers as a receipt that does not exist: the same status and
+    // the same words, so a credential cannot tell which receipts exist.
+    let refused = take(other.clone()).await.unwrap();
+    assert_eq!(refused.status().as_u16(), 404);
+    let said = refused.json::<serde_json::Value>().await.unwrap();
+    let missing = http
+        .post(format!(
+            "{}/agency/v1/requests/K7XA-0000-042E/take",
+            server.url
+        ))
+        .bearer_auth(other)
+        .json(&serde_json::json!({"actor": "anna"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status().as_u16(), 404);
+    let missing = missing.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(
+        said["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace(&receipts[0], "RECEIPT"),
+        missing["error"]["message"]
+            .as_str()
+            .unwrap()
+            .replace("K7XA-0000-042E", "RECEIPT")
+    );
     let taken = take(own).await.unwrap();
     assert_eq!(taken.status().as_u16(), 200);
     device.sync().await.unwrap();

@@ -16,7 +16,9 @@ use crate::model::{
     AgencyCredential, Clerk, DEFAULT_AGENCY_CREDENTIAL_DAYS, FleetHealth, NewClerk, Refusal,
     ServerRequest, a_role,
 };
-use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, DEFAULT_NATIONAL_ID_SCHEME};
+use crate::service::{
+    BackOffice, DEFAULT_CODE_VALIDITY_HOURS, DEFAULT_NATIONAL_ID_SCHEME, code_validity,
+};
 use crate::tls::{Tls, TlsFiles};
 
 #[derive(Debug, Parser)]
@@ -39,8 +41,13 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
-        /// Protects the admin and agency APIs; without it they are closed.
-        #[arg(long, env = "GUICHET_ADMIN_TOKEN", hide_env_values = true)]
+        /// A file whose first line is the token that protects the admin and agency APIs
+        /// (readable by this user alone), or the token in GUICHET_ADMIN_TOKEN; without either
+        /// the APIs are closed. Never on the command line: `ps` shows it to every user.
+        #[arg(long, value_name = "FILE")]
+        admin_token_file: Option<std::path::PathBuf>,
+        /// Refused, with what to do instead (see --admin-token-file).
+        #[arg(long, hide = true)]
         admin_token: Option<String>,
         /// How national ids are checked (the scheme the workstations use).
         #[arg(long, default_value = DEFAULT_NATIONAL_ID_SCHEME)]
@@ -254,6 +261,7 @@ async fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve {
             listen,
+            admin_token_file,
             admin_token,
             national_id_scheme,
             request_timeout,
@@ -261,13 +269,24 @@ async fn execute(cli: Cli) -> Result<()> {
             tls_key,
         } => {
             tracing_subscriber::fmt()
-                .with_env_filter(
-                    tracing_subscriber::EnvFilter::try_from_default_env()
-                        .unwrap_or_else(|_| "info,tower_http=info".into()),
-                )
+                .with_env_filter(log_filter(std::env::var("RUST_LOG").ok().as_deref()))
                 .with_writer(std::io::stderr)
                 .init();
             let office = office.with_national_ids(&national_id_scheme)?;
+            if admin_token.is_some() {
+                return Err(Error::Invalid(
+                    "--admin-token would show the token to every user of this machine (in \
+                     `ps`): put it in GUICHET_ADMIN_TOKEN, or in a file readable by this user \
+                     alone and give --admin-token-file FILE"
+                        .into(),
+                ));
+            }
+            let admin_token = match admin_token_file {
+                Some(path) => Some(read_admin_token(&path)?),
+                None => std::env::var("GUICHET_ADMIN_TOKEN")
+                    .ok()
+                    .filter(|t| !t.trim().is_empty()),
+            };
             if admin_token.is_none() {
                 tracing::warn!("no admin token: the admin and agency APIs are closed");
             }
@@ -345,11 +364,8 @@ async fn execute(cli: Cli) -> Result<()> {
             center,
             valid_hours,
         } => {
-            if valid_hours <= 0 {
-                return Err(Error::Invalid("--valid-hours must be at least 1".into()));
-            }
             let code = office
-                .issue_enrolment_code(&center, chrono::Duration::hours(valid_hours))
+                .issue_enrolment_code(&center, code_validity(valid_hours)?)
                 .await?;
             say(&code.code);
             Ok(())
@@ -749,9 +765,61 @@ async fn shutdown_signal() {
     }
 }
 
+/// The admin token from the first line of `path`, a file that must be readable by its user
+/// alone (as an SSH key must).
+fn read_admin_token(path: &std::path::Path) -> Result<String> {
+    let unreadable = |e: std::io::Error| {
+        Error::Invalid(format!(
+            "cannot read the admin token file {}: {e}",
+            path.display()
+        ))
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(unreadable)?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(Error::Invalid(format!(
+                "the admin token file {} can be read by other users (mode {:o}): run `chmod 600 {}` first",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            )));
+        }
+    }
+    let text = std::fs::read_to_string(path).map_err(unreadable)?;
+    let token = text.lines().next().unwrap_or_default().trim().to_owned();
+    if token.is_empty() {
+        return Err(Error::Invalid(format!(
+            "the admin token file {} is empty: write the token on its first line",
+            path.display()
+        )));
+    }
+    Ok(token)
+}
+
+/// The log's filter: `RUST_LOG`'s directives (`info` when unset or unreadable), with the
+/// PostgreSQL driver held at `info` whatever they say. At `debug` it writes every statement's
+/// parameters (national ids, names, token hashes), and the log never carries personal data or
+/// secrets, at any level.
+fn log_filter(directives: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let filter = directives
+        .and_then(|d| tracing_subscriber::EnvFilter::try_new(d).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    filter.add_directive(
+        "tokio_postgres=info"
+            .parse()
+            .expect("a constant directive that parses"),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
 
     use guichet_domain::money::{Currency, Money};
     use guichet_domain::request::RequestStatus;
@@ -795,5 +863,48 @@ mod tests {
         assert!(lines[2].ends_with("free"), "{table}");
         assert_eq!(lines[3], "2 requests");
         assert_eq!(display_receipt("not a receipt"), "not a receipt");
+    }
+
+    /// What a log writes, kept for the test to read.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// With `RUST_LOG` asking for everything, a real statement's parameter (a national id)
+    /// still never reaches the log, while the back office's own debug lines do.
+    #[tokio::test]
+    async fn the_log_never_holds_a_statements_parameters_even_at_debug() {
+        let _ = tracing_log::LogTracer::init();
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_env_filter(log_filter(Some("trace,tokio_postgres=trace")))
+            .with_writer(move || writer.clone())
+            .finish();
+        let _default = tracing::subscriber::set_default(subscriber);
+        let url = std::env::var("GUICHET_TEST_PG_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("PostgreSQL at {url}: {e} (this test never skips)"));
+        tokio::spawn(connection);
+        let row = client
+            .query_one("SELECT $1::text", &[&"38001085718"])
+            .await
+            .unwrap();
+        assert_eq!(row.get::<_, String>(0), "38001085718");
+        tracing::debug!("the back office's own debug line");
+        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        assert!(log.contains("the back office's own debug line"), "{log}");
+        assert!(!log.contains("38001085718"), "{log}");
     }
 }

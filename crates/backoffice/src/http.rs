@@ -9,10 +9,11 @@
 //!   health (`health`: devices' audit standing, refused credentials, failed logins)
 //! - `/agency/v1/...`: the agencies' processing of dispatched requests
 //!
-//! The admin API takes the admin token given at start (`--admin-token` or
+//! The admin API takes the admin token given at start (`--admin-token-file` or
 //! `GUICHET_ADMIN_TOKEN`); without one it answers 403. The agency API takes either the admin
 //! token (any agency) or an agency's own credential (`guichet-backoffice agency token AGENCY`),
-//! which reaches only that agency's requests: another agency's list or request is 403; a
+//! which reaches only that agency's requests: another agency's list is 403, another agency's
+//! request is 404 as a receipt that does not exist (the answer tells nothing of it); a
 //! revoked or expired one is 401. Every refused credential is logged (never its value) and
 //! counted in the fleet's health. Bodies may come gzip- or zstd-compressed and answers are
 //! compressed when the client accepts it. Every error is a status and an `ApiError` with a stable code; server
@@ -46,7 +47,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::error::Error;
 use crate::model::{DEFAULT_AGENCY_CREDENTIAL_DAYS, Device, NewClerk, Refusal};
-use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS};
+use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, code_validity};
 
 /// How long one request may take before the server gives up on it (503).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -198,7 +199,7 @@ impl FromRequestParts<AppState> for Admin {
             return Err(ApiFailure::new(
                 StatusCode::FORBIDDEN,
                 ErrorCode::Forbidden,
-                "the admin API is closed: start the server with --admin-token",
+                "the admin API is closed: start the server with --admin-token-file FILE or GUICHET_ADMIN_TOKEN",
             ));
         };
         let given = bearer(parts).ok_or_else(|| {
@@ -508,9 +509,13 @@ async fn issue_enrolment_code(
     let hours = options
         .valid_hours
         .map_or(DEFAULT_CODE_VALIDITY_HOURS, i64::from);
+    // Out of range is a malformed call (400), refused before anything is computed from it.
+    let valid_for = code_validity(hours).map_err(|e| {
+        ApiFailure::new(StatusCode::BAD_REQUEST, ErrorCode::Malformed, e.to_string())
+    })?;
     let code = state
         .office
-        .issue_enrolment_code(&center, chrono::Duration::hours(hours))
+        .issue_enrolment_code(&center, valid_for)
         .await?;
     Ok((StatusCode::CREATED, Json(code)))
 }
@@ -681,16 +686,26 @@ async fn agency_step(
     } else {
         parse_body(&body)?
     };
-    if caller != AgencyCaller::Admin {
+    if let AgencyCaller::Agency(own) = &caller {
+        // Another agency's request and no request at all get the same answer: an agency's
+        // credential cannot tell which receipt numbers exist.
         let canonical = ReceiptNumber::parse(&receipt).map_err(|e| Error::Domain(e.into()))?;
-        let request = state
+        match state
             .office
             .storage()
             .request_by_receipt(canonical.as_str())
-            .await?;
-        caller.check(&request.agency, || {
-            format!("request {canonical} is not dispatched to it")
-        })?;
+            .await
+        {
+            Ok(request) if &request.agency == own => {}
+            Ok(_) | Err(Error::NotFound { .. }) => {
+                return Err(ApiFailure::new(
+                    StatusCode::NOT_FOUND,
+                    ErrorCode::NotFound,
+                    format!("no request {canonical} is dispatched to agency {own}"),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
     let actor = caller.actor(decision.actor.as_deref());
     let request = state

@@ -34,6 +34,25 @@ pub const DEFAULT_NATIONAL_ID_SCHEME: &str = "ee-isikukood";
 
 /// How long an enrolment code stays usable unless told otherwise.
 pub const DEFAULT_CODE_VALIDITY_HOURS: i64 = 72;
+/// The longest an enrolment code may stay valid: 30 days, time to reach a bus on tour.
+pub const MAX_CODE_VALIDITY_HOURS: i64 = 30 * 24;
+
+/// How long an enrolment code asked to be valid `hours` stays so; refused outside 1 hour to
+/// 30 days (a code valid for ever is a standing key to the centre).
+pub fn code_validity(hours: i64) -> Result<Duration> {
+    if (1..=MAX_CODE_VALIDITY_HOURS).contains(&hours) {
+        Ok(Duration::hours(hours))
+    } else {
+        Err(validity_refused(&format!("{hours} hours")))
+    }
+}
+
+fn validity_refused(asked: &str) -> Error {
+    Error::Invalid(format!(
+        "an enrolment code is valid for 1 to {MAX_CODE_VALIDITY_HOURS} hours (30 days), not \
+         {asked}: nothing was issued"
+    ))
+}
 
 /// Symbols of enrolment codes: no 0/O or 1/I/L, so a code read over the phone survives.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -150,12 +169,19 @@ impl BackOffice {
         Ok(catalogue.version)
     }
 
-    /// A new one-time enrolment code for a device of `center`.
+    /// A new one-time enrolment code for a device of `center`, valid for `valid_for` (at most
+    /// `MAX_CODE_VALIDITY_HOURS`, see `code_validity`).
     pub async fn issue_enrolment_code(
         &self,
         center: &str,
         valid_for: Duration,
     ) -> Result<EnrolmentCode> {
+        if valid_for < Duration::hours(1) || valid_for > Duration::hours(MAX_CODE_VALIDITY_HOURS) {
+            return Err(validity_refused(&format!(
+                "{} minutes",
+                valid_for.num_minutes()
+            )));
+        }
         // The thread's generator is not Send: it must be gone before the first await.
         let symbols: String = {
             let mut rng = rand::rng();

@@ -441,6 +441,54 @@ fn serve_refuses_tls_files_it_cannot_use_with_the_reason() {
     assert!(run.stderr.contains("--tls-key"), "{}", run.stderr);
 }
 
+/// The admin token never goes on the command line (`ps` shows it), and a token file others
+/// can read is refused; an enrolment code valid for more than 30 days is refused too.
+#[cfg(unix)]
+#[test]
+fn serve_refuses_an_admin_token_others_can_see_and_codes_valid_too_long() {
+    use std::os::unix::fs::PermissionsExt;
+    let office = BackOffice::with_centres();
+    let run = office.run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-token",
+            "s3cret",
+        ],
+        None,
+    );
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("GUICHET_ADMIN_TOKEN") && run.stderr.contains("--admin-token-file"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+    let file = office.dir.path().join("admin-token");
+    std::fs::write(&file, "s3cret\n").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let run = office.run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-token-file",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+
+    for hours in ["0", "721", "100000000"] {
+        let run = office.run(&["enroll-code", "ATH-01", "--valid-hours", hours], None);
+        assert_ne!(run.code, 0, "{hours}: {}", run.stdout);
+        assert!(run.stderr.contains("30 days"), "{hours}: {}", run.stderr);
+    }
+}
+
 #[cfg(unix)]
 #[test]
 fn the_database_file_is_its_users_alone() {

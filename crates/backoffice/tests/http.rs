@@ -637,3 +637,37 @@ async fn clerk_accounts_over_the_admin_api() {
         ]
     );
 }
+
+#[tokio::test]
+async fn an_enrolment_code_valid_out_of_range_is_refused_with_400() {
+    let api = Api::new();
+    api.enrolled().await;
+    for hours in [0_u64, 721, 100_000_000, u64::from(u32::MAX)] {
+        let (status, answer) = api
+            .json(
+                "POST",
+                "/admin/v1/centers/ATH-01/enrolment-codes",
+                Some(ADMIN),
+                serde_json::json!({ "valid_hours": hours }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{hours}: {answer}");
+        assert_eq!(error_code(&answer), ErrorCode::Malformed);
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("1 to 720 hours (30 days)"),
+            "{answer}"
+        );
+    }
+    let (status, _) = api
+        .json(
+            "POST",
+            "/admin/v1/centers/ATH-01/enrolment-codes",
+            Some(ADMIN),
+            serde_json::json!({ "valid_hours": 720 }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+}
