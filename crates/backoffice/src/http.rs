@@ -52,6 +52,16 @@ use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, code_validity};
 /// How long one request may take before the server gives up on it (503).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a connection may take to send a request's headers, and may stay idle between two
+/// requests, before it is closed: a client that sends nothing, or a byte at a time, does not
+/// keep its socket. Headers are small; a satellite link sends them in well under a second.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once. Further ones wait in the system's queue, not in a descriptor of
+/// the process, whose limit is often 1,024: the back office keeps room for its database and
+/// files.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 768;
+
 /// What the handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -59,6 +69,10 @@ pub struct AppState {
     /// The token of the admin and agency APIs; `None` closes them.
     pub admin_token: Option<Arc<str>>,
     pub request_timeout: Duration,
+    /// See `DEFAULT_HEADER_TIMEOUT`.
+    pub header_timeout: Duration,
+    /// See `DEFAULT_MAX_CONNECTIONS`.
+    pub max_connections: usize,
 }
 
 impl AppState {
@@ -67,6 +81,8 @@ impl AppState {
             office,
             admin_token: admin_token.filter(|t| !t.is_empty()).map(Arc::from),
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -332,9 +348,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_connections(listener, state, shutdown).await
 }
 
 /// Serves HTTPS on an already-bound listener until `shutdown` completes, then lets the
@@ -345,9 +359,58 @@ pub async fn serve_tls(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(crate::tls::TlsListener::new(listener, tls)?, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    serve_connections(
+        crate::tls::TlsListener::new(listener, tls)?,
+        state,
+        shutdown,
+    )
+    .await
+}
+
+/// The accept loop: at most `state.max_connections` connections at once, each closed when it
+/// takes longer than `state.header_timeout` to send a request's headers (from the moment it
+/// opens) or stays idle that long between requests. HTTP/1.1 only, as the TLS set-up offers:
+/// detecting HTTP/2 would wait for a silent client's first bytes without a limit.
+async fn serve_connections<L>(
+    mut listener: L,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+{
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(state.header_timeout);
+    let slots = Arc::new(tokio::sync::Semaphore::new(state.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let service = TowerToHyperService::new(app(state));
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot,
+            () = &mut shutdown => break,
+        };
+        let Ok(slot) = slot else { break };
+        let (io, _peer) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let connection = builder.serve_connection(TokioIo::new(io), service.clone());
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that went away or timed out: nothing to tell anyone.
+            let _closed = connection.await;
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 async fn not_found() -> ApiFailure {

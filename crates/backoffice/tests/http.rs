@@ -671,3 +671,92 @@ async fn an_enrolment_code_valid_out_of_range_is_refused_with_400() {
         .await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+/// Whether the server closed `stream` within `within`: a read ends (EOF or reset) instead of
+/// waiting.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buffer = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            // An answer (to a request sent before): keep reading until the close.
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// A client that sends nothing, or its headers a byte at a time, or stays idle after a
+/// request, loses its connection after the header timeout; connections beyond the cap wait in
+/// the system's queue and are served once a slot frees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_and_idle_connections_are_closed_and_their_number_is_capped() {
+    use std::time::{Duration, Instant};
+    use tokio::io::AsyncWriteExt;
+    use tokio::net::TcpStream;
+
+    let api = Api::new();
+    let mut state = api.state.clone();
+    state.header_timeout = Duration::from_secs(1);
+    state.max_connections = 2;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(guichet_backoffice::serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+
+    // Both slots taken: one client silent, one sending its headers a byte every 300 ms.
+    let mut silent = TcpStream::connect(address).await.unwrap();
+    let mut slow = TcpStream::connect(address).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        for byte in b"GET /health HTTP/1.1\r\nHost: guichet\r\nX-Slow: yes\r\n" {
+            if slow.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        closed_within(&mut slow, Duration::from_secs(3)).await
+    });
+    // A real client waits for a slot, then is served.
+    let asked = Instant::now();
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        reqwest::get(format!("http://{address}/health")),
+    )
+    .await
+    .expect("served once a slot freed")
+    .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert!(
+        asked.elapsed() >= Duration::from_millis(500),
+        "served at once ({:?}): the cap of two connections did not hold",
+        asked.elapsed()
+    );
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(3)).await,
+        "a silent connection stayed open"
+    );
+    assert!(trickle.await.unwrap(), "a trickling connection stayed open");
+
+    // Idle after a request: closed too.
+    let mut idle = TcpStream::connect(address).await.unwrap();
+    idle.write_all(b"GET /health HTTP/1.1\r\nHost: guichet\r\n\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(4)).await,
+        "an idle keep-alive connection stayed open"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(800),
+        "{:?}",
+        started.elapsed()
+    );
+
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

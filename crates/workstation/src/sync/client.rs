@@ -203,6 +203,9 @@ impl BackOffice {
             .read_timeout(timeout)
             .timeout(timeout.saturating_mul(20))
             .connect_timeout(timeout.min(Duration::from_secs(10)))
+            // The back office closes a connection idle for 10 s: one idle for 5 s is not
+            // reused, so a request never races the server's close.
+            .pool_idle_timeout(Duration::from_secs(5))
             .gzip(true);
         if let Some(pem) = &link.ca_cert {
             let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
