@@ -29,7 +29,7 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Extension, Json, Router};
 use guichet_domain::account::Role;
 use guichet_domain::catalogue::{Catalogue, CenterKind};
 use guichet_domain::receipt::ReceiptNumber;
@@ -46,6 +46,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::Error;
+use crate::limit::{EnrolmentGuard, Wait};
 use crate::model::{DEFAULT_AGENCY_CREDENTIAL_DAYS, Device, NewClerk, Refusal};
 use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, code_validity};
 
@@ -73,7 +74,13 @@ pub struct AppState {
     pub header_timeout: Duration,
     /// See `DEFAULT_MAX_CONNECTIONS`.
     pub max_connections: usize,
+    /// Wrong enrolment codes lately, by address (see `limit`).
+    pub enrolments: Arc<EnrolmentGuard>,
 }
+
+/// The address a request came from, as the accept loop saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::IpAddr);
 
 impl AppState {
     pub fn new(office: BackOffice, admin_token: Option<String>) -> Self {
@@ -83,6 +90,7 @@ impl AppState {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            enrolments: Arc::default(),
         }
     }
 }
@@ -377,7 +385,7 @@ async fn serve_connections<L>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
-    L: axum::serve::Listener,
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
 {
     use hyper_util::rt::{TokioIo, TokioTimer};
     use hyper_util::service::TowerToHyperService;
@@ -388,7 +396,7 @@ where
         .header_read_timeout(state.header_timeout);
     let slots = Arc::new(tokio::sync::Semaphore::new(state.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let service = TowerToHyperService::new(app(state));
+    let app = app(state);
     tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -396,11 +404,13 @@ where
             () = &mut shutdown => break,
         };
         let Ok(slot) = slot else { break };
-        let (io, _peer) = tokio::select! {
+        let (io, peer) = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let connection = builder.serve_connection(TokioIo::new(io), service.clone());
+        // Each request knows the address it came from (the enrolment's limit counts by it).
+        let service = TowerToHyperService::new(app.clone().layer(Extension(Peer(peer.ip()))));
+        let connection = builder.serve_connection(TokioIo::new(io), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             // A client that went away or timed out: nothing to tell anyone.
@@ -425,11 +435,36 @@ async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
+/// Enrolment with a one-time code; an address (or everyone) that sent too many wrong codes
+/// lately waits (429) before trying again (see `limit`).
 async fn enroll(
     State(state): State<AppState>,
+    peer: Option<Extension<Peer>>,
     Body(request): Body<EnrollRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(state.office.enroll(&request).await?))
+    let peer = peer.map(|Extension(Peer(ip))| ip);
+    if let Err(wait) = state.enrolments.check(peer, std::time::Instant::now()) {
+        let (whom, minutes) = match wait {
+            Wait::Address(left) => ("from this address", left.as_secs().div_ceil(60)),
+            Wait::Everyone(left) => ("from everywhere", left.as_secs().div_ceil(60)),
+        };
+        tracing::warn!(peer = ?peer, "enrolment refused: too many wrong codes {whom}");
+        return Err(ApiFailure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyAttempts,
+            format!(
+                "too many wrong enrolment codes {whom} lately: wait {minutes} minutes, then type \
+                 the code again (check it with the administrator who gave it)"
+            ),
+        ));
+    }
+    match state.office.enroll(&request).await {
+        Err(e @ Error::Unauthorized(_)) => {
+            state.enrolments.wrong(peer, std::time::Instant::now());
+            Err(e.into())
+        }
+        enrolled => Ok(Json(enrolled?)),
+    }
 }
 
 async fn vouch(

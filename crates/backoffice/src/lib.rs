@@ -10,6 +10,7 @@ pub mod anchor;
 pub mod cli;
 pub mod error;
 pub mod http;
+pub mod limit;
 pub mod model;
 pub mod plan;
 pub mod service;

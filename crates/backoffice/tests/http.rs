@@ -760,3 +760,44 @@ async fn slow_and_idle_connections_are_closed_and_their_number_is_capped() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+/// Wrong enrolment codes from one address: after ten, that address waits (429, with how
+/// long), whatever it sends; each wrong code is logged and counted as a refused credential.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_that_guesses_enrolment_codes_is_made_to_wait() {
+    let api = Api::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(guichet_backoffice::serve(
+        listener,
+        api.state.clone(),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let http = reqwest::Client::new();
+    let enrol = |code: String| {
+        http.post(format!("http://{address}/sync/v1/enroll"))
+            .json(&serde_json::json!({ "code": code }))
+            .send()
+    };
+    for n in 0..guichet_backoffice::limit::PER_ADDRESS {
+        let answer = enrol(format!("WRNG-CODE-{n:04}")).await.unwrap();
+        assert_eq!(answer.status(), 401, "wrong code {n}");
+    }
+    let answer = enrol("WRNG-CODE-LAST".into()).await.unwrap();
+    assert_eq!(answer.status(), 429);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(error_code(&body), ErrorCode::TooManyAttempts);
+    let said = body["error"]["message"].as_str().unwrap();
+    assert!(
+        said.contains("from this address") && said.contains("wait 10 minutes"),
+        "{said}"
+    );
+    let health = api.state.office.health().await.unwrap();
+    let counted = serde_json::to_string(&health).unwrap();
+    assert!(counted.contains("enrolment"), "{counted}");
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

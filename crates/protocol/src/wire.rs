@@ -273,6 +273,9 @@ pub enum ErrorCode {
     TooLarge,
     /// Too many entries in one push.
     TooManyEntries,
+    /// Too many wrong enrolment codes from one address, or from everywhere, lately: the
+    /// message says how long to wait.
+    TooManyAttempts,
     NotFound,
     /// The request conflicts with the state (an enrolment code used twice).
     Conflict,
