@@ -101,6 +101,35 @@ impl Api {
     }
 }
 
+/// A back office serving `state` on a free loopback port until the server is stopped.
+struct Served {
+    address: std::net::SocketAddr,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    async fn start(state: AppState) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(guichet_backoffice::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Served {
+            address,
+            stop,
+            server,
+        }
+    }
+
+    /// Stops it, and checks that it stopped cleanly.
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.server.await.unwrap().unwrap();
+    }
+}
+
 fn error_code(body: &serde_json::Value) -> ErrorCode {
     serde_json::from_value::<ApiError>(body.clone())
         .unwrap_or_else(|e| panic!("not an ApiError ({e}): {body}"))
@@ -450,17 +479,7 @@ async fn an_agency_credential_reaches_its_own_agency_only() {
 #[tokio::test]
 async fn serve_stops_on_its_shutdown_future() {
     let api = Api::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(guichet_backoffice::serve(
-        listener,
-        api.state.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    Served::start(api.state.clone()).await.stop().await;
 }
 
 /// Clerk accounts through the admin API: answers never hold a verifier, bad input is 4xx with
@@ -701,12 +720,8 @@ async fn slow_and_idle_connections_are_closed_and_their_number_is_capped() {
     let mut state = api.state.clone();
     state.header_timeout = Duration::from_secs(1);
     state.max_connections = 2;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(guichet_backoffice::serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
+    let served = Served::start(state).await;
+    let address = served.address;
 
     // Both slots taken: one client silent, one sending its headers a byte every 300 ms.
     let mut silent = TcpStream::connect(address).await.unwrap();
@@ -757,8 +772,7 @@ async fn slow_and_idle_connections_are_closed_and_their_number_is_capped() {
         started.elapsed()
     );
 
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    served.stop().await;
 }
 
 /// Wrong enrolment codes from one address: after ten, that address waits (429, with how
@@ -766,16 +780,8 @@ async fn slow_and_idle_connections_are_closed_and_their_number_is_capped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_that_guesses_enrolment_codes_is_made_to_wait() {
     let api = Api::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(guichet_backoffice::serve(
-        listener,
-        api.state.clone(),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let served = Served::start(api.state.clone()).await;
+    let address = served.address;
     let http = reqwest::Client::new();
     let enrol = |code: String| {
         http.post(format!("http://{address}/sync/v1/enroll"))
@@ -798,6 +804,5 @@ async fn an_address_that_guesses_enrolment_codes_is_made_to_wait() {
     let health = api.state.office.health().await.unwrap();
     let counted = serde_json::to_string(&health).unwrap();
     assert!(counted.contains("enrolment"), "{counted}");
-    stop.send(()).unwrap();
-    server.await.unwrap().unwrap();
+    served.stop().await;
 }
