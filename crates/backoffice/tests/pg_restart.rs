@@ -9,11 +9,8 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::CLERK;
 use guichet_backoffice::storage::PostgresStorage;
 use guichet_backoffice::{BackOffice, Error};
-use guichet_domain::account::Role;
-use guichet_domain::catalogue::CenterKind;
 use guichet_fixtures::history::citizen;
 use guichet_protocol::{ExchangeRequest, Outcome, PushEntry};
 use guichet_workstation::store::OutboxState;
@@ -208,26 +205,16 @@ async fn count(url: &str, table: &str) -> i64 {
         .get(0)
 }
 
-/// A back office on `cluster`, with the centre ATH-01.
-async fn office_with_a_centre(cluster: &Cluster) -> BackOffice {
+/// A back office on `cluster` (see `common::athens`).
+async fn office_on(cluster: &Cluster) -> BackOffice {
     let storage = PostgresStorage::connect(&cluster.url()).await.unwrap();
-    let office = BackOffice::new(Arc::new(storage));
-    office
-        .add_center("ATH-01", "Athens Central", CenterKind::Stationary)
-        .await
-        .unwrap();
-    office
+    common::athens(Arc::new(storage)).await
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_back_office_serves_again_after_its_database_restarts_with_nothing_lost_or_doubled() {
     let cluster = Cluster::start();
-    let office = office_with_a_centre(&cluster).await;
-    office
-        .publish_catalogue(&guichet_fixtures::demo_catalogue())
-        .await
-        .unwrap();
-    common::add_clerk(&office, CLERK, Role::Clerk, &["ATH-01"]).await;
+    let office = office_on(&cluster).await;
     let enrolled = common::enrol(&office, "ATH-01").await;
     let device = office.authenticate(&enrolled.token).await.unwrap();
     let dir = TempDir::new().unwrap();
@@ -367,7 +354,7 @@ async fn the_back_office_serves_again_after_its_database_restarts_with_nothing_l
 #[tokio::test(flavor = "multi_thread")]
 async fn a_back_office_whose_database_is_down_answers_503_in_bounded_time() {
     let cluster = Cluster::start();
-    let office = office_with_a_centre(&cluster).await;
+    let office = office_on(&cluster).await;
     let cluster = tokio::task::spawn_blocking(move || {
         cluster.pg_ctl("stop");
         cluster

@@ -25,6 +25,15 @@ pub const MAX_PUSH: usize = 500;
 /// The largest request body accepted, after decompression.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 
+/// The most bytes of changes one pull page carries: a page ends before the change that would
+/// pass it (it always holds at least one, which a push body bounds), so that one device's large
+/// changes cannot make the centre's pulls grow without end.
+pub const MAX_PULL_BYTES: usize = 4 * 1024 * 1024;
+
+/// The largest answer a device reads (after decompression): a full pull page and one more
+/// change of the largest size a push allows, with room to spare.
+pub const MAX_ANSWER_BYTES: usize = MAX_PULL_BYTES + 2 * MAX_BODY_BYTES;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrollRequest {

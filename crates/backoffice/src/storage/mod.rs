@@ -310,6 +310,33 @@ pub(crate) fn pull_limit(asked: u32) -> u32 {
     asked.min(MAX_PULL)
 }
 
+/// A pull page from log rows (seq, hlc, body) read in order, `limit + 1` at most: at most
+/// `limit` changes and `MAX_PULL_BYTES` of bodies (but always the first change); and whether
+/// more follow.
+pub(crate) fn pull_page(
+    rows: impl IntoIterator<Item = Result<(i64, String, String)>>,
+    limit: u32,
+) -> Result<(Vec<PulledChange>, bool)> {
+    let mut changes = Vec::new();
+    let mut bytes = 0;
+    for row in rows {
+        let (seq, hlc, body) = row?;
+        if changes.len() >= limit as usize
+            || (!changes.is_empty() && bytes + body.len() > guichet_protocol::MAX_PULL_BYTES)
+        {
+            return Ok((changes, true));
+        }
+        bytes += body.len();
+        changes.push(PulledChange {
+            seq: u64::try_from(seq)
+                .map_err(|_| Error::Corrupt(format!("log sequence {seq} is negative")))?,
+            hlc: hlc.parse()?,
+            body: serde_json::from_str(&body)?,
+        });
+    }
+    Ok((changes, false))
+}
+
 /// A catalogue version as one centre sees it: only the services offered there.
 pub(crate) fn catalogue_for(catalogue: &Catalogue, center: &str) -> Catalogue {
     Catalogue {

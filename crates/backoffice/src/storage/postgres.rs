@@ -32,7 +32,7 @@ use tokio_postgres::{Client, NoTls, Row, Statement, Transaction};
 use super::sqlite::{RawRequest, RequestJson};
 use super::{
     ACCOUNT_COLUMNS, ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, RawAccount, Storage,
-    account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit,
+    account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit, pull_page,
 };
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
@@ -856,16 +856,16 @@ async fn pull(
             ],
         )
         .await?;
-    let mut changes = Vec::new();
-    for row in rows {
-        changes.push(PulledChange {
-            seq: u64::try_from(row.try_get::<_, i64>(0)?).map_err(corrupt)?,
-            hlc: row.try_get::<_, &str>(1)?.parse()?,
-            body: serde_json::from_str(row.try_get::<_, &str>(2)?)?,
-        });
-    }
-    let more = changes.len() > limit as usize;
-    changes.truncate(limit as usize);
+    let (changes, more) = pull_page(
+        rows.iter().map(|row| {
+            Ok((
+                row.try_get::<_, i64>(0)?,
+                row.try_get::<_, String>(1)?,
+                row.try_get::<_, String>(2)?,
+            ))
+        }),
+        limit,
+    )?;
     let next = if more {
         changes.last().map_or(cursor, |c| c.seq)
     } else {

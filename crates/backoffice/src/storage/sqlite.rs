@@ -20,7 +20,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 
 use super::{
     ACCOUNT_COLUMNS, ExchangeContext, Exchanged, RawAccount, SQLITE_MIGRATIONS, Storage,
-    account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit,
+    account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit, pull_page,
 };
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
@@ -630,17 +630,7 @@ fn pull(
             ))
         },
     )?;
-    let mut changes = Vec::new();
-    for row in rows {
-        let (seq, hlc, body) = row?;
-        changes.push(PulledChange {
-            seq: u64::try_from(seq).map_err(corrupt)?,
-            hlc: hlc.parse()?,
-            body: serde_json::from_str(&body)?,
-        });
-    }
-    let more = changes.len() > limit as usize;
-    changes.truncate(limit as usize);
+    let (changes, more) = pull_page(rows.map(|row| row.map_err(Error::from)), limit)?;
     let next = if more {
         changes.last().map_or(cursor, |c| c.seq)
     } else {

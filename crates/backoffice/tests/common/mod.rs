@@ -128,6 +128,26 @@ pub async fn add_clerk(office: &BackOffice, username: &str, role: Role, centers:
         .unwrap()
 }
 
+/// A back office on `storage` with the centre ATH-01, the demo catalogue and [`CLERK`]'s
+/// account there.
+pub async fn athens(storage: Arc<dyn Storage>) -> BackOffice {
+    let office = BackOffice::new(storage);
+    office
+        .add_center(
+            "ATH-01",
+            "Athens Central",
+            guichet_domain::catalogue::CenterKind::Stationary,
+        )
+        .await
+        .unwrap();
+    office
+        .publish_catalogue(&guichet_fixtures::demo_catalogue())
+        .await
+        .unwrap();
+    add_clerk(&office, CLERK, Role::Clerk, &["ATH-01"]).await;
+    office
+}
+
 /// Enrols a new device of `center` with a fresh one-time code.
 pub async fn enrol(office: &BackOffice, center: &str) -> EnrollResponse {
     let code = office

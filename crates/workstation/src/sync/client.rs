@@ -17,7 +17,7 @@ use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::message::Message;
 use guichet_protocol::{
     ApiError, BASE_PATH, EnrollRequest, EnrollResponse, ErrorCode, ExchangeRequest,
-    ExchangeResponse, TokenRotation, VouchRequest, VouchResponse,
+    ExchangeResponse, MAX_ANSWER_BYTES, TokenRotation, VouchRequest, VouchResponse,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -300,9 +300,20 @@ impl BackOffice {
         if let Some(token) = &self.token {
             call = call.bearer_auth(token);
         }
-        let response = call.send().await.map_err(offline)?;
+        let mut response = call.send().await.map_err(offline)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(offline)?;
+        // Read in pieces, up to the largest answer a back office sends: a larger one (a
+        // faulty or hostile server) is refused before it fills the memory.
+        let mut bytes = Vec::new();
+        while let Some(piece) = response.chunk().await.map_err(offline)? {
+            if bytes.len() + piece.len() > MAX_ANSWER_BYTES {
+                return Err(SyncError::Protocol(format!(
+                    "the back office's answer is larger than {} MiB: refused",
+                    MAX_ANSWER_BYTES >> 20
+                )));
+            }
+            bytes.extend_from_slice(&piece);
+        }
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()));
         }
