@@ -6,8 +6,19 @@ export type RegisterField = "id" | "given" | "family" | "born" | "phone" | "emai
 /** The fields the refusal `key` names, given what the clerk typed (`typed`, trimmed): both
  * names are required, so only the empty ones are marked. Empty when the refusal is about no
  * field in particular. */
-export function registerFieldsOf(key: string | null, typed: Record<RegisterField, string>): RegisterField[] {
+export function registerFieldsOf(
+  key: string | null,
+  typed: Record<RegisterField, string>,
+  field: unknown = null,
+): RegisterField[] {
   if (key === null) return [];
+  // A rule on a name's length or characters names its field as a term.
+  if (key === "error.citizen.too_long" || key === "error.citizen.hidden_character") {
+    const term = Array.isArray(field) ? field[0] : field;
+    if (term === "citizen.field.given_name") return ["given"];
+    if (term === "citizen.field.family_name") return ["family"];
+    return [];
+  }
   if (key.startsWith("national_id.") || key === "error.duplicate.citizen") return ["id"];
   switch (key) {
     case "error.birth_date":

@@ -22,6 +22,12 @@ describe("the register form's refusals", () => {
     expect(registerFieldsOf("error.email", typed())).toEqual(["email"]);
   });
 
+  it("name the field a rule on length or characters is about", () => {
+    expect(registerFieldsOf("error.citizen.too_long", typed(), ["citizen.field.family_name"])).toEqual(["family"]);
+    expect(registerFieldsOf("error.citizen.hidden_character", typed(), ["citizen.field.given_name"])).toEqual(["given"]);
+    expect(registerFieldsOf("error.citizen.too_long", typed(), ["citizen.field.address"])).toEqual([]);
+  });
+
   it("mark only the names left empty", () => {
     expect(registerFieldsOf("error.citizen.names_required", typed({ given: "" }))).toEqual(["given"]);
     expect(registerFieldsOf("error.citizen.names_required", typed({ given: "", family: "" }))).toEqual(["given", "family"]);

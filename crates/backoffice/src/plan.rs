@@ -579,6 +579,7 @@ fn judge(
                     citizen.national_id
                 )));
             }
+            guichet_domain::citizen::check_texts(citizen).map_err(|e| invalid(e.to_string()))?;
             snapshot.citizens.insert(canonical);
             Ok(Effect::Citizen(citizen.clone()))
         }

@@ -34,6 +34,28 @@ pub const DEFAULT_NATIONAL_ID_SCHEME: &str = "ee-isikukood";
 
 /// How long an enrolment code stays usable unless told otherwise.
 pub const DEFAULT_CODE_VALIDITY_HOURS: i64 = 72;
+/// The longest reason an agency gives for a decision, in characters: the centre's clerk reads
+/// it to the citizen.
+pub const MAX_REASON_CHARS: usize = 1000;
+/// The longest name of who decided at an agency, in characters.
+pub const MAX_ACTOR_CHARS: usize = 100;
+
+/// Refuses a text longer than `max` characters or holding a control character.
+fn bounded(what: &str, text: &str, max: usize) -> Result<()> {
+    let len = text.chars().count();
+    if len > max {
+        return Err(Error::Invalid(format!(
+            "{what} has {len} characters: at most {max}; nothing was changed"
+        )));
+    }
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(Error::Invalid(format!(
+            "{what} holds a control character: type it again without it; nothing was changed"
+        )));
+    }
+    Ok(())
+}
+
 /// The longest an enrolment code may stay valid: 30 days, time to reach a bus on tour.
 pub const MAX_CODE_VALIDITY_HOURS: i64 = 30 * 24;
 
@@ -685,6 +707,8 @@ impl BackOffice {
     ) -> Result<ServerRequest> {
         let receipt = ReceiptNumber::parse(receipt).map_err(guichet_domain::DomainError::from)?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+        bounded("the reason", reason.unwrap_or_default(), MAX_REASON_CHARS)?;
+        bounded("the actor", actor, MAX_ACTOR_CHARS)?;
         let request = self
             .storage
             .agency_decide(receipt.as_str(), action, reason, actor, &self.stamp())

@@ -414,6 +414,37 @@ async fn story(storage: Arc<dyn Storage>) {
     let listed = office.agency_requests(&service.agency).await.unwrap();
     let canonical = guichet_domain::receipt::ReceiptNumber::parse(&receipt).unwrap();
     assert!(listed.iter().any(|r| r.receipt == canonical.as_str()));
+    // An actor or a reason of megabytes would travel to every device of the centre: refused,
+    // and nothing changes.
+    for (reason, actor) in [
+        (Some("x".repeat(7 << 20)), "clerk@agency".to_owned()),
+        (None, "a".repeat(7 << 20)),
+        (
+            Some("bad\u{202E}reason\u{7}".to_owned()),
+            "clerk@agency".to_owned(),
+        ),
+    ] {
+        assert!(matches!(
+            office
+                .agency_decide(
+                    &receipt,
+                    Action::TakeInProcessing,
+                    reason.as_deref(),
+                    &actor
+                )
+                .await,
+            Err(Error::Invalid(_))
+        ));
+    }
+    assert_eq!(
+        office
+            .storage()
+            .request_by_receipt(canonical.as_str())
+            .await
+            .unwrap()
+            .status,
+        RequestStatus::Dispatched
+    );
     office
         .agency_decide(&receipt, Action::TakeInProcessing, None, "clerk@agency")
         .await

@@ -530,3 +530,62 @@ fn settings_are_bounded_and_kept() {
         "only a clerk with the administrator role may",
     );
 }
+
+/// Names as a new user might type them: an empty counter or holiday name, a 10 kB family name
+/// and a right-to-left override inside a name are refused with what was wrong; a name in
+/// another script, with accents and an emoji, is taken.
+#[test]
+fn names_empty_overlong_or_with_hidden_characters_are_refused() {
+    let g = Guichet::demo();
+    g.refused(
+        &["counter", "add", "W3", "--name", "  ", "--all"],
+        2,
+        "needs a name",
+    );
+    g.refused(&["holiday", "add", "2026-12-24", " "], 2, "needs a name");
+    let long = "Tamm".repeat(2_500);
+    g.refused(
+        &[
+            "citizen",
+            "add",
+            "--id",
+            "37605030299",
+            "--given",
+            "Mari",
+            "--family",
+            &long,
+            "--born",
+            "1976-05-03",
+        ],
+        2,
+        "family name: at most 100 characters, not 10000",
+    );
+    g.refused(
+        &[
+            "citizen",
+            "add",
+            "--id",
+            "37605030299",
+            "--given",
+            "Ma\u{202E}ri",
+            "--family",
+            "Tamm",
+            "--born",
+            "1976-05-03",
+        ],
+        2,
+        "invisible character U+202E",
+    );
+    g.ok(&[
+        "citizen",
+        "add",
+        "--id",
+        "37605030299",
+        "--given",
+        "Ελένη 🌻",
+        "--family",
+        "Müller-Lüdenscheidt",
+        "--born",
+        "1976-05-03",
+    ]);
+}

@@ -51,11 +51,65 @@ pub enum IdProblem {
     Plain,
 }
 
+/// The longest name (given or family) a citizen may have, in characters: the longest names
+/// in civil registers run to about 60.
+pub const MAX_NAME_CHARS: usize = 100;
+/// The longest address, in characters.
+pub const MAX_ADDRESS_CHARS: usize = 300;
+
+/// A text of a citizen's record that the rules on its length and characters apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CitizenField {
+    GivenName,
+    FamilyName,
+    Address,
+}
+
+impl CitizenField {
+    pub fn code(self) -> &'static str {
+        match self {
+            CitizenField::GivenName => "given_name",
+            CitizenField::FamilyName => "family_name",
+            CitizenField::Address => "address",
+        }
+    }
+
+    fn max(self) -> usize {
+        match self {
+            CitizenField::GivenName | CitizenField::FamilyName => MAX_NAME_CHARS,
+            CitizenField::Address => MAX_ADDRESS_CHARS,
+        }
+    }
+}
+
+impl std::fmt::Display for CitizenField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            CitizenField::GivenName => "given name",
+            CitizenField::FamilyName => "family name",
+            CitizenField::Address => "address",
+        })
+    }
+}
+
 /// Why a citizen cannot be registered as typed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CitizenProblem {
     #[error("both the given name and the family name are required")]
     NamesRequired,
+    #[error("{field}: at most {max} characters, not {len}; shorten it")]
+    TooLong {
+        field: CitizenField,
+        max: usize,
+        len: usize,
+    },
+    #[error(
+        "{field} holds the invisible character {character}, which can hide or reorder what the screen shows: type it again without it"
+    )]
+    HiddenCharacter {
+        field: CitizenField,
+        character: String,
+    },
     #[error("birth date {birth_date} is in the future")]
     BornInTheFuture { birth_date: NaiveDate },
     #[error("national id {id} encodes the birth date {encoded}, not {birth_date}; check both")]
@@ -187,6 +241,47 @@ pub fn scheme_by_name(name: &str) -> Result<&'static dyn NationalIdScheme> {
 }
 
 /// Builds the canonical citizen record, checking the id and that names and dates make sense.
+/// Checks a text of a citizen's record: at most its field's length, and no control character
+/// or bidirectional override (which can make a name read otherwise than it is stored). Names
+/// in any script, with accents or emoji, pass.
+pub fn check_text(field: CitizenField, value: &str) -> Result<()> {
+    let len = value.chars().count();
+    if len > field.max() {
+        return Err(DomainError::Citizen {
+            problem: CitizenProblem::TooLong {
+                field,
+                max: field.max(),
+                len,
+            },
+        });
+    }
+    let hidden = |c: &char| {
+        c.is_control()
+            || ('\u{202A}'..='\u{202E}').contains(c)
+            || ('\u{2066}'..='\u{2069}').contains(c)
+    };
+    if let Some(c) = value.chars().find(hidden) {
+        return Err(DomainError::Citizen {
+            problem: CitizenProblem::HiddenCharacter {
+                field,
+                character: format!("U+{:04X}", u32::from(c)),
+            },
+        });
+    }
+    Ok(())
+}
+
+/// Checks the texts of a citizen's record (as `check_text`): what the back office applies to
+/// a citizen a device pushes, as the device did when the clerk typed it.
+pub fn check_texts(citizen: &Citizen) -> Result<()> {
+    check_text(CitizenField::GivenName, &citizen.given_name)?;
+    check_text(CitizenField::FamilyName, &citizen.family_name)?;
+    if let Some(address) = &citizen.address {
+        check_text(CitizenField::Address, address)?;
+    }
+    Ok(())
+}
+
 pub fn register(
     scheme: &dyn NationalIdScheme,
     national_id: &str,
@@ -203,6 +298,8 @@ pub fn register(
             problem: CitizenProblem::NamesRequired,
         });
     }
+    check_text(CitizenField::GivenName, given_name)?;
+    check_text(CitizenField::FamilyName, family_name)?;
     if birth_date > today {
         return Err(DomainError::Citizen {
             problem: CitizenProblem::BornInTheFuture { birth_date },
@@ -233,6 +330,52 @@ pub fn register(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_in_any_script_pass_and_hidden_characters_or_excess_do_not() {
+        for name in [
+            "Ελένη",
+            "José-María",
+            "محمد",
+            "李小龍",
+            "Zoë 🌻",
+            "O'Brien",
+            "N'Dour",
+        ] {
+            assert_eq!(check_text(CitizenField::GivenName, name), Ok(()), "{name}");
+        }
+        assert_eq!(
+            check_text(CitizenField::FamilyName, &"é".repeat(MAX_NAME_CHARS)),
+            Ok(())
+        );
+        let refused = |field, value: &str| match check_text(field, value) {
+            Err(DomainError::Citizen { problem }) => problem,
+            other => panic!("{value:?} passed: {other:?}"),
+        };
+        assert_eq!(
+            refused(CitizenField::FamilyName, &"x".repeat(10_000)),
+            CitizenProblem::TooLong {
+                field: CitizenField::FamilyName,
+                max: MAX_NAME_CHARS,
+                len: 10_000
+            }
+        );
+        for (value, code) in [
+            ("Mari\u{202E}mmaT", "U+202E"),
+            ("Ma\u{2066}ri", "U+2066"),
+            ("Ma\nri", "U+000A"),
+            ("Ma\u{0}ri", "U+0000"),
+        ] {
+            assert_eq!(
+                refused(CitizenField::GivenName, value),
+                CitizenProblem::HiddenCharacter {
+                    field: CitizenField::GivenName,
+                    character: code.into()
+                }
+            );
+        }
+        assert!(check_text(CitizenField::Address, &"a".repeat(MAX_ADDRESS_CHARS + 1)).is_err());
+    }
 
     #[test]
     fn estonian_codes() {

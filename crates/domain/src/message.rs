@@ -105,6 +105,12 @@ pub trait Term {
     fn term(&self) -> String;
 }
 
+impl Term for crate::citizen::CitizenField {
+    fn term(&self) -> String {
+        format!("citizen.field.{}", self.code())
+    }
+}
+
 impl Term for crate::account::Act {
     fn term(&self) -> String {
         format!(
@@ -336,6 +342,15 @@ impl CitizenProblem {
     pub fn message(&self) -> Message {
         match self {
             CitizenProblem::NamesRequired => Message::new("error.citizen.names_required"),
+            CitizenProblem::TooLong { field, max, len } => Message::new("error.citizen.too_long")
+                .term("field", *field)
+                .text("max", max)
+                .text("len", len),
+            CitizenProblem::HiddenCharacter { field, character } => {
+                Message::new("error.citizen.hidden_character")
+                    .term("field", *field)
+                    .text("character", character)
+            }
             CitizenProblem::BornInTheFuture { birth_date } => {
                 Message::new("error.citizen.born_in_the_future").text("birth_date", birth_date)
             }

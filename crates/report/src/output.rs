@@ -78,6 +78,19 @@ pub fn check_destination(format: Format, out: &Path) -> Result<()> {
                     ),
                 });
             }
+            // The report takes the place of what is there: only an ordinary file may be
+            // replaced (not a device, a socket or a pipe, and not through a link).
+            if let Ok(meta) = std::fs::symlink_metadata(out)
+                && !meta.is_file()
+            {
+                return Err(Error::Write {
+                    path: out.to_owned(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        "it is not an ordinary file (a device, a link or a pipe) and would be replaced: give the name of a new file such as report.pdf",
+                    ),
+                });
+            }
         }
     }
     Ok(())
@@ -133,4 +146,31 @@ pub fn write(report: &Report, format: Format, out: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_replaces_an_ordinary_file_only() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let file = dir.path().join("report.pdf");
+        assert!(check_destination(Format::Pdf, &file).is_ok(), "a new file");
+        std::fs::write(&file, b"older").unwrap();
+        assert!(
+            check_destination(Format::Pdf, &file).is_ok(),
+            "an older report"
+        );
+        let link = dir.path().join("link.pdf");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let device = Path::new("/dev/null");
+        for refused in [link.as_path(), device] {
+            let said = check_destination(Format::Xlsx, refused)
+                .unwrap_err()
+                .to_string();
+            assert!(said.contains("not an ordinary file"), "{refused:?}: {said}");
+        }
+        assert_eq!(std::fs::read(&file).unwrap(), b"older");
+    }
 }

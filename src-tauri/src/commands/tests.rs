@@ -142,6 +142,8 @@ fn errors() -> Vec<ErrorView> {
         register(&EstonianPersonalCode, id, given, "Tamm", birth, today()).unwrap_err()
     };
     domain(citizen("37605030299", " ", born));
+    domain(citizen("37605030299", &"Mari".repeat(26), born));
+    domain(citizen("37605030299", "Ma\u{202E}ri", born));
     domain(citizen(
         "37605030299",
         "Mari",

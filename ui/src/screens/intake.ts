@@ -178,7 +178,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
     const typed = Object.fromEntries(
       Object.entries(regFields).map(([name, input]) => [name, input.value.trim()]),
     ) as Record<RegisterField, string>;
-    const names = registerFieldsOf(err instanceof CoreError ? err.key : null, typed);
+    const names = registerFieldsOf(err instanceof CoreError ? err.key : null, typed, err instanceof CoreError ? err.args.field : null);
     if (names.length === 0) {
       regError.textContent = explain(err);
       return;

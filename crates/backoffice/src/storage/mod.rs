@@ -407,3 +407,55 @@ pub(crate) fn new_device_identity(
         .map_err(|e| Error::Conflict(e.to_string()))?;
     Ok((format!("{center}-{prefix}"), prefix))
 }
+
+#[cfg(test)]
+mod page_tests {
+    use guichet_domain::receipt::ReceiptNumber;
+    use guichet_domain::request::{Action, RequestStatus};
+    use guichet_protocol::{MAX_PULL_BYTES, Pulled};
+
+    use super::pull_page;
+    use crate::error::Result;
+
+    /// Log rows whose bodies are decisions with a reason of `reason_bytes`.
+    fn rows(count: i64, reason_bytes: usize) -> Vec<Result<(i64, String, String)>> {
+        (1..=count)
+            .map(|seq| {
+                let body = Pulled::Decision {
+                    request: format!("r{seq}"),
+                    receipt: ReceiptNumber::parse("K7XA-0000-042E").unwrap(),
+                    action: Action::Reject,
+                    from: RequestStatus::Dispatched,
+                    to: RequestStatus::Rejected,
+                    reason: Some("x".repeat(reason_bytes)),
+                    actor: "civil-registry".into(),
+                };
+                Ok((
+                    seq,
+                    "001773133200000-000001-bo".into(),
+                    serde_json::to_string(&body).unwrap(),
+                ))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_ends_before_the_change_that_would_pass_its_bytes() {
+        let (page, more) = pull_page(rows(9, 1024 * 1024), 1000).unwrap();
+        assert!(more);
+        assert_eq!(
+            page.len(),
+            3,
+            "three 1 MiB changes fit under 4 MiB, not four"
+        );
+        assert_eq!(page.last().unwrap().seq, 3);
+        // One change larger than the cap still makes a page of one: paging goes on.
+        let (page, more) = pull_page(rows(2, MAX_PULL_BYTES + 10), 1000).unwrap();
+        assert_eq!((page.len(), more), (1, true));
+        // Small changes stop at the count.
+        let (page, more) = pull_page(rows(11, 10), 10).unwrap();
+        assert_eq!((page.len(), more), (10, true));
+        let (page, more) = pull_page(rows(10, 10), 10).unwrap();
+        assert_eq!((page.len(), more), (10, false));
+    }
+}

@@ -296,6 +296,7 @@ impl Workstation {
 
     /// Adds a public holiday (due dates skip it from now on).
     pub fn add_holiday(&mut self, day: NaiveDate, name: &str) -> Result<()> {
+        super::queue::check_label("holiday", &day.to_string(), name)?;
         self.write_for(Act::Supervise, |change| {
             let added = change.tx.execute(
                 "INSERT OR IGNORE INTO holidays (day, name) VALUES (?1, ?2)",

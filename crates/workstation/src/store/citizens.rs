@@ -70,6 +70,7 @@ impl Workstation {
             .map(str::trim)
             .filter(|a| !a.is_empty())
             .map(str::to_owned);
+        guichet_domain::citizen::check_texts(&citizen)?;
         self.write(|change| {
             let exists: bool = change.tx.query_row(
                 "SELECT EXISTS (SELECT 1 FROM citizens WHERE national_id = ?1)",

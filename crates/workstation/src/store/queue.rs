@@ -534,6 +534,7 @@ pub(crate) fn add_counter_in(
             counter.code
         )));
     }
+    check_label("counter", &counter.code, &counter.name)?;
     if let CounterScope::Listed {
         services,
         categories,
@@ -774,5 +775,31 @@ fn close_visit(change: &ActionTx<'_>, ticket_id: &str) -> Result<()> {
         "UPDATE visits SET ended_at = ?2 WHERE ticket_id = ?1 AND ended_at IS NULL",
         params![ticket_id, change.at()],
     )?;
+    Ok(())
+}
+
+/// The longest name of a counter or a holiday, in characters.
+pub(crate) const MAX_LABEL_CHARS: usize = 80;
+
+/// A counter's or a holiday's name: said on screens and tickets, so not empty, not too long,
+/// and without control characters.
+pub(crate) fn check_label(kind: &str, key: &str, name: &str) -> Result<()> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::Invalid(format!(
+            "{kind} '{key}' needs a name, which the screens and tickets show: nothing was added"
+        )));
+    }
+    let len = name.chars().count();
+    if len > MAX_LABEL_CHARS {
+        return Err(Error::Invalid(format!(
+            "the name of {kind} '{key}' has {len} characters: at most {MAX_LABEL_CHARS}"
+        )));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::Invalid(format!(
+            "the name of {kind} '{key}' holds a control character: type it again without it"
+        )));
+    }
     Ok(())
 }
