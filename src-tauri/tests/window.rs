@@ -549,7 +549,7 @@ async fn a_device_revoked_with_a_wipe_erases_its_data_and_says_so() {
     app.press(keys::F5).await;
     app.wait_for_css("#withdrawn[data-phase=wiped]").await;
     app.wait_for_text("#withdrawn-text", "was delivered").await;
-    app.screenshot("28-withdrawn").await;
+    app.screenshot("29-withdrawn").await;
     app.click("#withdrawn-continue").await;
     app.wait_for_text("#erased-note", &device).await;
     app.wait_for_css("#setup-standalone").await;
@@ -1130,7 +1130,7 @@ async fn measure(app: &App, js: &str) -> f64 {
 /// keeps its width, and the button a clerk presses next is on screen without scrolling: on the
 /// queue, on the register form and under a service's long form.
 #[tokio::test(flavor = "multi_thread")]
-async fn the_counter_fits_1366_by_768_in_french_with_its_main_button_in_view() {
+async fn the_counter_fits_1366_by_768_and_1280_by_800_in_french_with_its_main_button_in_view() {
     let _one = ONE_WINDOW.lock().await;
     let display = Display::start();
     let dir = TempDir::new().unwrap();
@@ -1208,6 +1208,44 @@ async fn the_counter_fits_1366_by_768_in_french_with_its_main_button_in_view() {
         "the header stays at the top"
     );
     app.screenshot("24-french-1366-intake").await;
+
+    // At 1280×800 too, the French header holds on one line with nothing cut off at its end.
+    app.client
+        .set_window_size(1280, 800)
+        .await
+        .expect("the window takes the smaller size");
+    let overflow = measure(
+        &app,
+        "const h = document.querySelector('header.top'); return h.scrollWidth - h.clientWidth;",
+    )
+    .await;
+    assert!(
+        overflow <= 0.0,
+        "the header overflows by {overflow} px at 1280"
+    );
+    let help_right = measure(
+        &app,
+        "return document.querySelector('#help-button').getBoundingClientRect().right;",
+    )
+    .await;
+    assert!(
+        help_right <= 1280.0,
+        "the help button ends at {help_right} px"
+    );
+    let header = measure(
+        &app,
+        "return document.querySelector('header.top').getBoundingClientRect().height;",
+    )
+    .await;
+    assert!(
+        header < 60.0,
+        "the header takes one line at 1280: {header} px"
+    );
+    assert!(
+        in_view(&app, "#take-request").await,
+        "« Prendre la demande » is in view at 1280×800"
+    );
+    app.screenshot("25-french-1280-intake").await;
     app.quit().await;
 }
 
@@ -1247,7 +1285,7 @@ async fn a_start_that_cannot_write_its_data_says_so_and_goes_on_once_fixed() {
     app.wait_for_text("#trouble-detail", "Not a directory")
         .await;
     app.wait_for_text("#trouble-todo", "Try again").await;
-    app.screenshot("25-cannot-start").await;
+    app.screenshot("26-cannot-start").await;
     app.click("#trouble-retry").await;
     app.wait_for_text("#trouble-error", "Still not possible")
         .await;
@@ -1279,13 +1317,13 @@ async fn a_damaged_database_is_kept_aside_and_the_computer_set_up_again() {
         .await;
     app.wait_for_text("#trouble-todo", "set this computer up again")
         .await;
-    app.screenshot("26-database-damaged").await;
+    app.screenshot("27-database-damaged").await;
     app.click("#trouble-keep-aside").await;
     let note = app
         .wait_for_text("#kept-aside-note", "guichet.sqlite3.damaged-")
         .await;
     assert!(note.contains("Set this computer up again"), "{note}");
-    app.screenshot("27-kept-aside").await;
+    app.screenshot("28-kept-aside").await;
     set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
     app.quit().await;
     let names: Vec<String> = std::fs::read_dir(dir.path())
