@@ -141,20 +141,15 @@ impl Shell {
         lock(&self.damaged).clone()
     }
 
-    /// Keeps the damaged database aside (see `store::keep_aside_damaged`) and opens the empty
-    /// data directory in its place, for the first screen to set it up or enrol it again.
+    /// Keeps the damaged database aside (see `trouble::keep_aside`, which checks that it was
+    /// found damaged) and opens the empty data directory in its place, for the first screen to
+    /// set it up or enrol it again.
     pub fn keep_damaged_aside(&self, at: chrono::DateTime<chrono::Utc>) -> Result<(), ErrorView> {
-        if self.damaged().is_none() {
-            return Err(ErrorView::internal(
-                "there is no damaged database to keep aside: nothing was changed",
-            ));
-        }
         if let Some(sync) = lock(&self.sync).take() {
             tauri::async_runtime::spawn(sync.stop());
         }
         let mut ws = lock(&self.ws);
-        let kept = guichet_workstation::store::keep_aside_damaged(&self.data_dir, at)?;
-        tracing::warn!(file = %kept.file, "the damaged database was kept aside");
+        crate::trouble::keep_aside_in(&self.data_dir, at)?;
         *ws = Workstation::open_dir(&self.data_dir)?;
         drop(ws);
         *lock(&self.damaged) = None;

@@ -145,27 +145,32 @@ pub fn retry(app: &AppHandle) -> Option<StartProblem> {
 /// Keeps the damaged database aside and starts again on an empty data directory, which the
 /// first screen then offers to set up or enrol.
 pub fn keep_aside(app: &AppHandle) -> Result<Option<StartProblem>, ErrorView> {
+    if !matches!(
+        current(app),
+        Some(StartProblem {
+            kind: ProblemKind::Damaged,
+            ..
+        })
+    ) {
+        return Err(ErrorView::internal(
+            "there is no damaged database to keep aside: nothing was changed",
+        ));
+    }
     let at = chrono::Utc::now();
     if let Some(shell) = app.try_state::<Arc<Shell>>() {
         shell.keep_damaged_aside(at)?;
         return Ok(current(app));
     }
-    let trouble = app.state::<Trouble>();
-    match trouble.get() {
-        Some(StartProblem {
-            kind: ProblemKind::Damaged,
-            ..
-        }) => {}
-        _ => {
-            return Err(ErrorView::internal(
-                "there is no damaged database to keep aside: nothing was changed",
-            ));
-        }
-    }
-    let Some(dir) = trouble.dir.clone() else {
-        return Ok(trouble.get());
+    let Some(dir) = app.state::<Trouble>().dir.clone() else {
+        return Ok(current(app));
     };
-    let kept = keep_aside_damaged(&dir, at)?;
-    tracing::warn!(file = %kept.file, "the damaged database was kept aside");
+    keep_aside_in(&dir, at)?;
     Ok(retry(app))
+}
+
+/// Keeps the damaged database of `dir` aside (`store::keep_aside_damaged`), and logs it.
+pub fn keep_aside_in(dir: &Path, at: chrono::DateTime<chrono::Utc>) -> Result<(), Error> {
+    let kept = keep_aside_damaged(dir, at)?;
+    tracing::warn!(file = %kept.file, "the damaged database was kept aside");
+    Ok(())
 }

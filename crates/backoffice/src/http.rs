@@ -409,7 +409,14 @@ where
             () = &mut shutdown => break,
         };
         // Each request knows the address it came from (the enrolment's limit counts by it).
-        let service = TowerToHyperService::new(app.clone().layer(Extension(Peer(peer.ip()))));
+        let ip = peer.ip();
+        let service = TowerToHyperService::new(tower::ServiceExt::map_request(
+            app.clone(),
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(Peer(ip));
+                request
+            },
+        ));
         let connection = builder.serve_connection(TokioIo::new(io), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {

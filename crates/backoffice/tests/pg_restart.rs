@@ -235,12 +235,7 @@ async fn the_back_office_serves_again_after_its_database_restarts_with_nothing_l
         .exchange(&device, &exchange(batch.clone(), first.cursor))
         .await
         .unwrap();
-    assert!(
-        answer
-            .results
-            .iter()
-            .all(|r| matches!(r.outcome, Outcome::Applied { .. }))
-    );
+    common::assert_every_outcome(&answer, |o| matches!(o, Outcome::Applied { .. }));
     ws.apply_exchange(&batch, &answer).unwrap();
     let cursor = answer.cursor;
     pushed += batch.len();
@@ -303,14 +298,7 @@ async fn the_back_office_serves_again_after_its_database_restarts_with_nothing_l
     };
     let healed_in = back.elapsed();
     assert!(healed_in < HEALED_WITHIN, "{healed_in:?}");
-    assert!(
-        answer
-            .results
-            .iter()
-            .all(|r| matches!(r.outcome, Outcome::Applied { .. })),
-        "{:?}",
-        answer.results
-    );
+    common::assert_every_outcome(&answer, |o| matches!(o, Outcome::Applied { .. }));
     ws.apply_exchange(&batch, &answer).unwrap();
     pushed += batch.len();
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -334,14 +322,7 @@ async fn the_back_office_serves_again_after_its_database_restarts_with_nothing_l
         .exchange(&device, &exchange(all.clone(), 0))
         .await
         .unwrap();
-    assert!(
-        again
-            .results
-            .iter()
-            .all(|r| matches!(r.outcome, Outcome::Duplicate { .. })),
-        "{:?}",
-        again.results
-    );
+    common::assert_every_outcome(&again, |o| matches!(o, Outcome::Duplicate { .. }));
     assert_eq!(
         count(&cluster.url(), "applied_changes").await,
         pushed as i64

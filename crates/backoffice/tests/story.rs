@@ -67,6 +67,19 @@ fn pulled_accounts(changes: &[guichet_protocol::PulledChange]) -> Vec<(String, b
         .collect()
 }
 
+/// The back office's status of the request with the receipt number `receipt`.
+async fn status_of(
+    office: &BackOffice,
+    receipt: &guichet_domain::receipt::ReceiptNumber,
+) -> RequestStatus {
+    office
+        .storage()
+        .request_by_receipt(receipt.as_str())
+        .await
+        .unwrap()
+        .status
+}
+
 async fn story(storage: Arc<dyn Storage>) {
     let office = BackOffice::new(storage);
 
@@ -256,12 +269,7 @@ async fn story(storage: Arc<dyn Storage>) {
         .exchange(&device_a, &exchange(batch.clone(), cursor_a))
         .await
         .unwrap();
-    assert!(
-        again
-            .results
-            .iter()
-            .all(|r| matches!(r.outcome, Outcome::Duplicate { seq: Some(_) }))
-    );
+    common::assert_every_outcome(&again, |o| matches!(o, Outcome::Duplicate { seq: Some(_) }));
     assert!(again.changes.is_empty());
     cursor_a = again.cursor;
 
@@ -437,12 +445,7 @@ async fn story(storage: Arc<dyn Storage>) {
         ));
     }
     assert_eq!(
-        office
-            .storage()
-            .request_by_receipt(canonical.as_str())
-            .await
-            .unwrap()
-            .status,
+        status_of(&office, &canonical).await,
         RequestStatus::Dispatched
     );
     office
@@ -532,15 +535,7 @@ async fn story(storage: Arc<dyn Storage>) {
             other => panic!("{actor}: {other:?}"),
         }
     }
-    assert_eq!(
-        office
-            .storage()
-            .request_by_receipt(canonical.as_str())
-            .await
-            .unwrap()
-            .status,
-        RequestStatus::Ready
-    );
+    assert_eq!(status_of(&office, &canonical).await, RequestStatus::Ready);
 
     // Every change to the account reaches the device in its next pull, in log order.
     office.enable_clerk("maria").await.unwrap();
@@ -756,14 +751,7 @@ async fn story(storage: Arc<dyn Storage>) {
         .exchange(&device_a, &exchange(batch2.clone(), cursor_a))
         .await
         .unwrap();
-    assert!(
-        answer
-            .results
-            .iter()
-            .all(|r| matches!(r.outcome, Outcome::Applied { .. })),
-        "{:?}",
-        answer.results
-    );
+    common::assert_every_outcome(&answer, |o| matches!(o, Outcome::Applied { .. }));
     cursor_a = answer.cursor;
     office
         .agency_decide(&receipt2, Action::TakeInProcessing, None, "clerk@agency")

@@ -148,6 +148,18 @@ pub async fn athens(storage: Arc<dyn Storage>) -> BackOffice {
     office
 }
 
+/// Asserts that every pushed entry of `answer` had an outcome `pass` accepts.
+pub fn assert_every_outcome(
+    answer: &guichet_protocol::ExchangeResponse,
+    pass: impl Fn(&guichet_protocol::Outcome) -> bool,
+) {
+    assert!(
+        answer.results.iter().all(|r| pass(&r.outcome)),
+        "{:?}",
+        answer.results
+    );
+}
+
 /// Enrols a new device of `center` with a fresh one-time code.
 pub async fn enrol(office: &BackOffice, center: &str) -> EnrollResponse {
     let code = office
