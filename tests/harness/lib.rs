@@ -14,14 +14,10 @@ use guichet_backoffice::model::NewClerk;
 use guichet_backoffice::storage::SqliteStorage;
 use guichet_backoffice::{AppState, BackOffice};
 use guichet_domain::account::Role;
-use guichet_domain::catalogue::{CenterKind, Fee};
-use guichet_domain::feedback::PaymentMethod;
-use guichet_domain::request::Action;
+use guichet_domain::catalogue::CenterKind;
 use guichet_fixtures::DEMO_PASSWORD;
-use guichet_fixtures::history::{citizen, valid_form};
 use guichet_workstation::Workstation;
 use guichet_workstation::clock::Clock;
-use guichet_workstation::store::{NewRequest, SearchQuery};
 use guichet_workstation::sync::{self, SyncError, SyncReport};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -271,17 +267,6 @@ impl Device {
 /// submitted and dispatched) for as many new citizens, cycling through the services this centre
 /// takes requests for, and returns their receipts.
 pub fn offline_work(ws: &mut Workstation, n: u32) -> Vec<String> {
-    let services: Vec<_> = ws
-        .search(&SearchQuery {
-            limit: Some(1000),
-            ..SearchQuery::default()
-        })
-        .expect("search")
-        .into_iter()
-        .filter(|h| h.depth_here.is_some_and(|d| d.takes_requests()))
-        .map(|h| ws.service(&h.code).expect("service"))
-        .collect();
-    assert!(!services.is_empty(), "no service takes requests here");
     // Citizens registered by an earlier call keep their numbers: new ones follow them.
     let registered: u32 = ws
         .read(|c| {
@@ -289,30 +274,5 @@ pub fn offline_work(ws: &mut Workstation, n: u32) -> Vec<String> {
                 .map_err(guichet_workstation::Error::from)
         })
         .expect("count the citizens");
-    let mut receipts = Vec::new();
-    for i in 0..n {
-        let who = ws
-            .register_citizen(&citizen(registered + i))
-            .expect("citizen");
-        let service = &services[i as usize % services.len()];
-        let created = ws
-            .create_request(&NewRequest {
-                citizen: who.national_id,
-                service: service.code.clone(),
-                form: valid_form(service, ws.today()),
-                documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
-                visit: None,
-                submit: true,
-            })
-            .expect("request");
-        let receipt = created.summary.receipt;
-        if let Fee::Charged { amount, .. } = &service.fee {
-            ws.pay(&receipt, &amount.decimal(), PaymentMethod::Cash)
-                .expect("payment");
-        }
-        ws.advance(&receipt, Action::Dispatch, None, None)
-            .expect("dispatch");
-        receipts.push(receipt);
-    }
-    receipts
+    guichet_fixtures::history::take_requests(ws, registered, n).expect("requests")
 }

@@ -62,6 +62,11 @@ enum Command {
         /// The private key (PEM) that goes with --tls-cert.
         #[arg(long, requires = "tls_cert", value_name = "FILE")]
         tls_key: Option<std::path::PathBuf>,
+        /// The address of a load balancer or reverse proxy in front of this server (repeat for
+        /// several): a request from it counts as coming from the client address it appends to
+        /// X-Forwarded-For, so that the enrolment's limits apply per client, not to the proxy.
+        #[arg(long = "trusted-proxy", value_name = "IP")]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// The fleet's health: each device's audit standing (flagged when its trail was cut short
     /// or rewritten), refused credentials by kind, failed logins reported by the devices.
@@ -267,6 +272,7 @@ async fn execute(cli: Cli) -> Result<()> {
             request_timeout,
             tls_cert,
             tls_key,
+            trusted_proxies,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(log_filter(std::env::var("RUST_LOG").ok().as_deref()))
@@ -298,6 +304,7 @@ async fn execute(cli: Cli) -> Result<()> {
             let address = listener.local_addr()?;
             let mut state = AppState::new(office, admin_token);
             state.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+            state.trusted_proxies = trusted_proxies.into();
             match tls {
                 Some(tls) => {
                     let watch = tls.watch(TLS_WATCH_INTERVAL);

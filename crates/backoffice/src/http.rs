@@ -76,6 +76,9 @@ pub struct AppState {
     pub max_connections: usize,
     /// Wrong enrolment codes lately, by address (see `limit`).
     pub enrolments: Arc<EnrolmentGuard>,
+    /// Load balancers or reverse proxies in front of this server: a request from one of them
+    /// is counted by the address it names last in `X-Forwarded-For` (see `client_address`).
+    pub trusted_proxies: Arc<[std::net::IpAddr]>,
 }
 
 /// The address a request came from, as the accept loop saw it.
@@ -91,8 +94,31 @@ impl AppState {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             enrolments: Arc::default(),
+            trusted_proxies: Arc::from([]),
         }
     }
+}
+
+/// The address a request comes from: the connection's peer, or, when that peer is a trusted
+/// proxy, the last address of `X-Forwarded-For`, which that proxy appended (the entries before
+/// it are whatever the client sent, and prove nothing). A trusted proxy that names no valid
+/// address leaves its own.
+pub fn client_address(
+    peer: std::net::IpAddr,
+    trusted: &[std::net::IpAddr],
+    headers: &axum::http::HeaderMap,
+) -> std::net::IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .next_back()
+        .and_then(|value| value.to_str().ok())
+        .and_then(|list| list.rsplit(',').next())
+        .and_then(|last| last.trim().parse().ok())
+        .unwrap_or(peer)
 }
 
 /// An error as the API answers it.
@@ -396,6 +422,7 @@ where
         .header_read_timeout(state.header_timeout);
     let slots = Arc::new(tokio::sync::Semaphore::new(state.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let trusted = state.trusted_proxies.clone();
     let app = app(state);
     tokio::pin!(shutdown);
     loop {
@@ -410,10 +437,12 @@ where
         };
         // Each request knows the address it came from (the enrolment's limit counts by it).
         let ip = peer.ip();
+        let trusted = trusted.clone();
         let service = TowerToHyperService::new(tower::ServiceExt::map_request(
             app.clone(),
             move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request.extensions_mut().insert(Peer(ip));
+                let client = client_address(ip, &trusted, request.headers());
+                request.extensions_mut().insert(Peer(client));
                 request
             },
         ));

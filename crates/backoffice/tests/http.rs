@@ -806,3 +806,69 @@ async fn an_address_that_guesses_enrolment_codes_is_made_to_wait() {
     assert!(counted.contains("enrolment"), "{counted}");
     served.stop().await;
 }
+
+/// Behind a trusted load balancer, wrong codes count against the client it names last in
+/// `X-Forwarded-For`, not against the balancer: one guessing client waits, another client
+/// behind the same balancer does not, and a client cannot pass for another by sending the
+/// header itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_wrong_codes_count_against_the_forwarded_client() {
+    let mut api = Api::new();
+    api.state.trusted_proxies = std::sync::Arc::from([std::net::IpAddr::from([127, 0, 0, 1])]);
+    let served = Served::start(api.state.clone()).await;
+    let address = served.address;
+    let http = reqwest::Client::new();
+    let enrol = |forwarded: &'static str, code: String| {
+        http.post(format!("http://{address}/sync/v1/enroll"))
+            .header("x-forwarded-for", forwarded)
+            .json(&serde_json::json!({ "code": code }))
+            .send()
+    };
+    // What the guesser sends first is its own claim; the balancer appends the real address.
+    for n in 0..guichet_backoffice::limit::PER_ADDRESS {
+        let answer = enrol("192.0.2.99, 198.51.100.7", format!("WRNG-CODE-{n:04}"))
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 401, "wrong code {n}");
+    }
+    let answer = enrol("198.51.100.7", "WRNG-CODE-LAST".into())
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 429, "the guessing client waits");
+    let answer = enrol("198.51.100.8", "WRNG-CODE-NEXT".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.status(),
+        401,
+        "another client behind the same balancer is still heard"
+    );
+    let answer = enrol("192.0.2.99", "WRNG-CODE-MINE".into()).await.unwrap();
+    assert_eq!(
+        answer.status(),
+        401,
+        "the address the guesser claimed first"
+    );
+    served.stop().await;
+}
+
+#[test]
+fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
+    use axum::http::HeaderMap;
+    use guichet_backoffice::http::client_address;
+    use std::net::IpAddr;
+    let proxy = IpAddr::from([10, 0, 0, 2]);
+    let client = IpAddr::from([203, 0, 113, 5]);
+    let mut headers = HeaderMap::new();
+    headers.insert("x-forwarded-for", "192.0.2.1, 203.0.113.5".parse().unwrap());
+    assert_eq!(client_address(proxy, &[proxy], &headers), client);
+    assert_eq!(
+        client_address(client, &[proxy], &headers),
+        client,
+        "an untrusted peer is counted by its own address"
+    );
+    assert_eq!(client_address(proxy, &[], &headers), proxy);
+    headers.insert("x-forwarded-for", "not an address".parse().unwrap());
+    assert_eq!(client_address(proxy, &[proxy], &headers), proxy);
+    assert_eq!(client_address(proxy, &[proxy], &HeaderMap::new()), proxy);
+}

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod processes;
+
 use guichet_domain::keyslot::RecoveryKey;
 use std::io::Write;
 use std::sync::Arc;

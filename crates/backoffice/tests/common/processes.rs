@@ -1,0 +1,234 @@
+//! Real server processes for the tests that run the back office as an operator would: the
+//! `guichet-backoffice serve` binary as a child process (killed with SIGKILL where a test says
+//! so), and nginx from the system's packages as the load balancer in front of several.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
+
+/// How long a process may take to answer its first request.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
+/// A free port on 127.0.0.1 (the system's choice; free when this returns).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Waits until `http://127.0.0.1:PORT/health` answers 200, or panics with `log`'s text.
+pub async fn wait_healthy(port: u16, what: &str, log: &Path) {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("client");
+    let started = Instant::now();
+    loop {
+        let answer = http.get(format!("http://127.0.0.1:{port}/health")).send();
+        if answer.await.is_ok_and(|a| a.status().is_success()) {
+            return;
+        }
+        assert!(
+            started.elapsed() < READY_WITHIN,
+            "{what} did not answer on port {port} within {READY_WITHIN:?}; its log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// One `guichet-backoffice serve` process on 127.0.0.1, its log in a file; killed on drop.
+pub struct Replica {
+    pub port: u16,
+    database: String,
+    child: Option<Child>,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Replica {
+    /// Starts a server on `database` and waits until it answers. Requests from 127.0.0.1 come
+    /// through a trusted proxy (see `--trusted-proxy`).
+    pub async fn start(database: &str) -> Replica {
+        let dir = TempDir::new().expect("temp dir");
+        let mut replica = Replica {
+            port: free_port(),
+            database: database.to_owned(),
+            child: None,
+            log: dir.path().join("serve.log"),
+            _dir: dir,
+        };
+        replica.spawn().await;
+        replica
+    }
+
+    async fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("log file");
+        let child = Command::new(env!("CARGO_BIN_EXE_guichet-backoffice"))
+            .args(["--database", &self.database, "serve", "--listen"])
+            .arg(format!("127.0.0.1:{}", self.port))
+            .args(["--trusted-proxy", "127.0.0.1"])
+            .env_remove("GUICHET_ADMIN_TOKEN")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start guichet-backoffice serve");
+        self.child = Some(child);
+        wait_healthy(self.port, "guichet-backoffice serve", &self.log).await;
+    }
+
+    /// SIGKILL, as a crash or an operator's `kill -9` would: nothing in flight is finished.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill the server");
+            child.wait().expect("reap the server");
+        }
+    }
+
+    /// Starts the server again on the same port and database, as a restarted process.
+    pub async fn restart(&mut self) {
+        self.kill();
+        self.spawn().await;
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// nginx (from the system's packages) balancing round-robin over servers on 127.0.0.1, as an
+/// operator would put it in front of several replicas; stopped on drop.
+pub struct Balancer {
+    pub port: u16,
+    child: Child,
+    dir: TempDir,
+}
+
+impl Balancer {
+    /// Starts nginx in front of `upstreams` (ports on 127.0.0.1) and waits until it answers.
+    pub async fn start(upstreams: &[u16]) -> Balancer {
+        let dir = TempDir::new().expect("temp dir");
+        let port = free_port();
+        let root = dir.path().display();
+        let servers: String = upstreams
+            .iter()
+            .map(|p| format!("    server 127.0.0.1:{p};\n"))
+            .collect();
+        // One process in the foreground (no master, no switch of user), every file in the
+        // temporary directory. The body limit is above the back office's 8 MiB, so that the
+        // back office itself refuses what is too large, with its own error.
+        let config = format!(
+            "daemon off;
+master_process off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 512; }}
+http {{
+  client_body_temp_path {root}/body;
+  proxy_temp_path {root}/proxy;
+  fastcgi_temp_path {root}/fastcgi;
+  uwsgi_temp_path {root}/uwsgi;
+  scgi_temp_path {root}/scgi;
+  log_format upstreams '$request_method $uri $status $upstream_addr';
+  access_log {root}/access.log upstreams;
+  upstream backoffice {{
+{servers}    keepalive 16;
+  }}
+  server {{
+    listen 127.0.0.1:{port};
+    client_max_body_size 9m;
+    location / {{
+      proxy_pass http://backoffice;
+      proxy_http_version 1.1;
+      proxy_set_header Connection \"\";
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_read_timeout 60s;
+    }}
+  }}
+}}
+"
+        );
+        let path = dir.path().join("nginx.conf");
+        std::fs::write(&path, config).expect("nginx.conf");
+        let child = Command::new(nginx())
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&path)
+            .arg("-e")
+            .arg(dir.path().join("error.log"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nginx");
+        let balancer = Balancer { port, child, dir };
+        wait_healthy(port, "nginx", &balancer.dir.path().join("error.log")).await;
+        balancer
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// For the requests to `uri` so far: how many each upstream answered with each status
+    /// (`upstream -> status -> count`); a request nginx tried on two upstreams counts for both.
+    pub fn answered(&self, uri: &str) -> BTreeMap<String, BTreeMap<String, usize>> {
+        let log = std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default();
+        let mut answered: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+        for line in log.lines() {
+            let fields: Vec<&str> = line.splitn(4, ' ').collect();
+            if let [_, path, status, upstreams] = fields[..]
+                && path == uri
+            {
+                for upstream in upstreams.split(", ") {
+                    *answered
+                        .entry(upstream.to_owned())
+                        .or_default()
+                        .entry(status.to_owned())
+                        .or_default() += 1;
+                }
+            }
+        }
+        answered
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The nginx binary: on PATH, or where Debian puts it (/usr/sbin, not on a user's PATH).
+fn nginx() -> PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("nginx"))
+            .find(|p| p.is_file())
+    });
+    on_path
+        .or_else(|| Some(PathBuf::from("/usr/sbin/nginx")).filter(|p| p.is_file()))
+        .expect(
+            "nginx is not installed, and this test runs the back office behind it: \
+             `apt-get install nginx` (or run `bash .ci/test` as root). This test never skips.",
+        )
+}
