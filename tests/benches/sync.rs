@@ -40,6 +40,7 @@ use guichet_domain::catalogue::CenterKind;
 use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
 use guichet_domain::request::Action;
 use guichet_fixtures::history::citizen;
+use guichet_fixtures::pg::TestDatabase;
 use guichet_protocol::{
     Change, EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, MAX_PUSH, Outcome,
     PushEntry,
@@ -59,7 +60,6 @@ const LATENCY_EACH_WAY: Duration = Duration::from_millis(300);
 const BANDWIDTH: u64 = 32_000;
 const ROUND_TRIP_S: f64 = 0.6;
 const IDLE_SYNCS: usize = 5;
-const ADMIN_PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 fn env_u32(name: &str, default: u32) -> u32 {
     std::env::var(name)
@@ -372,67 +372,6 @@ struct Shape {
     requests: u32,
 }
 
-/// A database of its own on the local PostgreSQL, dropped with this.
-#[derive(Debug)]
-struct PgDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl PgDatabase {
-    async fn create() -> PgDatabase {
-        let admin_url =
-            std::env::var("GUICHET_TEST_PG_URL").unwrap_or_else(|_| ADMIN_PG_DEFAULT.into());
-        let (client, connection) = tokio_postgres::connect(&admin_url, tokio_postgres::NoTls)
-            .await
-            .unwrap_or_else(|e| {
-                panic!("PostgreSQL is not reachable at {admin_url} ({e}); set GUICHET_TEST_PG_URL")
-            });
-        tokio::spawn(connection);
-        let name = format!("guichet_bench_{}", Uuid::new_v4().simple());
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create the bench database");
-        let base = admin_url
-            .split_once('?')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let (server, _) = base.rsplit_once('/').expect("a database in the URL");
-        let url = format!("{server}/{name}");
-        PgDatabase {
-            admin_url,
-            name,
-            url,
-        }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        let done = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                let (client, connection) =
-                    tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await?;
-                tokio::spawn(connection);
-                client
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-            })
-        })
-        .join();
-        if !matches!(done, Ok(Ok(()))) {
-            println!("could not drop bench database {}: {done:?}", self.name);
-        }
-    }
-}
-
 fn center_code(i: u32) -> String {
     format!("BEN-{i:02}")
 }
@@ -545,7 +484,7 @@ fn gzip(json: &[u8]) -> Vec<u8> {
 /// A back office on a fresh database, its centres and catalogue, its devices enrolled, and
 /// each device's batches.
 struct Ingest {
-    db: PgDatabase,
+    db: TestDatabase,
     office: BackOffice,
     url: String,
     devices: Vec<(String, Vec<Vec<PushEntry>>)>,
@@ -555,7 +494,7 @@ struct Ingest {
 }
 
 async fn prepare(shape: Shape, template: &[PushEntry], citizens: &HashMap<String, u32>) -> Ingest {
-    let db = PgDatabase::create().await;
+    let db = TestDatabase::create().await;
     let storage = PostgresStorage::connect(&db.url).await.expect("connect");
     let office = BackOffice::new(Arc::new(storage));
     for c in 0..shape.centers {

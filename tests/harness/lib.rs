@@ -1,5 +1,6 @@
 //! The harness of the cross-crate tests: a real back office serving HTTP on a loopback port of
-//! its own, over a fresh SQLite file, and workstations in temporary directories enrolled with it.
+//! its own, over a fresh SQLite file (or a fresh PostgreSQL database when
+//! `GUICHET_TEST_BACKEND=postgres`), and workstations in temporary directories enrolled with it.
 
 pub mod proxy;
 pub mod window;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use guichet_backoffice::model::NewClerk;
-use guichet_backoffice::storage::SqliteStorage;
+use guichet_backoffice::storage::{PostgresStorage, SqliteStorage};
 use guichet_backoffice::{AppState, BackOffice};
 use guichet_domain::account::Role;
 use guichet_domain::catalogue::CenterKind;
@@ -32,7 +33,7 @@ pub struct Server {
     pub office: BackOffice,
     pub url: String,
     pub addr: SocketAddr,
-    path: PathBuf,
+    data: Data,
     running: Option<Running>,
     _dir: TempDir,
 }
@@ -57,8 +58,8 @@ impl Server {
     /// Starts a back office with one centre and the demo catalogue published.
     pub async fn start(center: &str) -> Server {
         let dir = TempDir::new().expect("temp dir");
-        let path = dir.path().join("backoffice.sqlite3");
-        let office = open_office(&path);
+        let data = Data::new(dir.path()).await;
+        let office = open_office(&data).await;
         office
             .add_center(center, "Athens Central", CenterKind::Stationary)
             .await
@@ -74,7 +75,7 @@ impl Server {
             office,
             url: format!("http://{addr}"),
             addr,
-            path,
+            data,
             running: Some(running),
             _dir: dir,
         }
@@ -96,7 +97,7 @@ impl Server {
     /// would; crashes first if still running.
     pub async fn restart(&mut self) {
         self.crash().await;
-        self.office = open_office(&self.path);
+        self.office = open_office(&self.data).await;
         // The standard library sets SO_REUSEADDR on Unix, so the port is free again at once
         // even with the old connections in TIME_WAIT.
         let listener = std::net::TcpListener::bind(self.addr).expect("bind the same port again");
@@ -119,9 +120,36 @@ impl Drop for Server {
     }
 }
 
-fn open_office(path: &Path) -> BackOffice {
-    let storage = SqliteStorage::open(path).expect("back-office store");
-    BackOffice::new(Arc::new(storage))
+/// Where a test back office keeps its data.
+#[derive(Debug)]
+enum Data {
+    Sqlite(PathBuf),
+    Postgres(guichet_fixtures::pg::TestDatabase),
+}
+
+impl Data {
+    /// A SQLite file in `dir`, or a PostgreSQL database of its own when
+    /// `GUICHET_TEST_BACKEND=postgres` (`.ci/test` runs the cross-crate suites both ways).
+    async fn new(dir: &Path) -> Data {
+        match std::env::var("GUICHET_TEST_BACKEND").as_deref() {
+            Err(_) | Ok("" | "sqlite") => Data::Sqlite(dir.join("backoffice.sqlite3")),
+            Ok("postgres") => Data::Postgres(guichet_fixtures::pg::TestDatabase::create().await),
+            Ok(other) => panic!("GUICHET_TEST_BACKEND={other}: give sqlite or postgres"),
+        }
+    }
+}
+
+/// Opens the back office's storage, as a new process would.
+async fn open_office(data: &Data) -> BackOffice {
+    let storage: Arc<dyn guichet_backoffice::Storage> = match data {
+        Data::Sqlite(path) => Arc::new(SqliteStorage::open(path).expect("back-office store")),
+        Data::Postgres(db) => Arc::new(
+            PostgresStorage::connect(&db.url)
+                .await
+                .expect("back-office store"),
+        ),
+    };
+    BackOffice::new(storage)
 }
 
 fn serve_on_own_thread(listener: std::net::TcpListener, office: BackOffice) -> Running {
@@ -163,6 +191,29 @@ fn serve_on_own_thread(listener: std::net::TcpListener, office: BackOffice) -> R
 }
 
 impl Server {
+    /// The ids of the changes the back office applied, read from its database directly.
+    pub async fn applied_change_ids(&self) -> std::collections::HashSet<String> {
+        const SQL: &str = "SELECT id FROM applied_changes";
+        match &self.data {
+            Data::Sqlite(path) => {
+                let db = rusqlite::Connection::open(path).expect("the back office's database");
+                let mut stmt = db.prepare(SQL).expect("applied changes");
+                stmt.query_map([], |row| row.get(0))
+                    .expect("applied changes")
+                    .collect::<Result<_, _>>()
+                    .expect("applied changes")
+            }
+            Data::Postgres(db) => {
+                let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+                    .await
+                    .expect("the back office's database");
+                tokio::spawn(connection);
+                let rows = client.query(SQL, &[]).await.expect("applied changes");
+                rows.iter().map(|row| row.get(0)).collect()
+            }
+        }
+    }
+
     /// Adds an account of `center` on the back office, with the demo password.
     pub async fn add_clerk(&self, center: &str, username: &str, display_name: &str, role: Role) {
         self.office

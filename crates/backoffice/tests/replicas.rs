@@ -7,54 +7,16 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use common::processes::{Balancer, Replica};
-use guichet_fixtures::DEMO_PASSWORD;
+use common::processes::{Balancer, Bus, Replica};
 use guichet_protocol::{ExchangeRequest, Outcome};
 use guichet_workstation::store::{OutboxState, RequestFilter};
 use guichet_workstation::sync::{self, SyncError};
-use guichet_workstation::{SystemClock, Workstation};
-use tempfile::TempDir;
 
 const DEVICES: u32 = 6;
 const ROUNDS: u32 = 4;
 const PER_ROUND: u32 = 6;
-
-/// A device of ATH-01 enrolled through the balancer, its clerk logged in.
-struct Bus {
-    ws: Workstation,
-    client: sync::BackOffice,
-    token: String,
-    _dir: TempDir,
-}
-
-async fn enrol(office: &guichet_backoffice::BackOffice, url: &str, n: u32) -> Bus {
-    let code = office
-        .issue_enrolment_code("ATH-01", chrono::Duration::hours(1))
-        .await
-        .unwrap();
-    let timeout = Duration::from_secs(20);
-    let anonymous = sync::BackOffice::new(url, None, timeout).unwrap();
-    let (enrolled, recovery) = sync::enroll(&anonymous, &code.code, Some(&format!("bus {n}")))
-        .await
-        .unwrap();
-    let dir = TempDir::new().unwrap();
-    let mut ws =
-        Workstation::open(&dir.path().join("guichet.sqlite3"), Arc::new(SystemClock)).unwrap();
-    ws.enroll(&enrolled, url, &[], &recovery).unwrap();
-    sync::login(&mut ws, common::CLERK, DEMO_PASSWORD)
-        .await
-        .unwrap();
-    let client = sync::BackOffice::new(url, Some(enrolled.token.clone()), timeout).unwrap();
-    Bus {
-        ws,
-        client,
-        token: enrolled.token,
-        _dir: dir,
-    }
-}
 
 /// Every device syncs at once, each on a task of its own; what failed is returned, not hidden.
 async fn sync_all(buses: Vec<Bus>) -> (Vec<Bus>, Vec<SyncError>) {
@@ -105,7 +67,7 @@ async fn three_replicas_behind_nginx_apply_each_change_once_in_one_order_through
 
     let mut buses = Vec::new();
     for n in 0..DEVICES {
-        buses.push(enrol(&office, &url, n).await);
+        buses.push(Bus::enrol(&office, &url, &format!("bus {n}")).await);
     }
     let (mut buses, failed) = sync_all(buses).await;
     assert!(failed.is_empty(), "first syncs: {failed:?}");

@@ -1,6 +1,7 @@
 //! `guichet sync` killed with SIGKILL at random moments while it sends 1,000 requests over a
 //! slow link: every restart resumes, and at the end the back office holds every request once,
-//! as the workstation has it, and nothing waits or was refused.
+//! as the workstation has it, each change of its outbox applied once, and nothing waits or was
+//! refused.
 
 #![cfg(unix)]
 
@@ -123,6 +124,15 @@ async fn sync_resumes_after_every_kill_and_nothing_is_lost_or_doubled() {
         })
         .expect("requests");
     assert_eq!(requests.len(), REQUESTS);
+    // Each change of the outbox applied once on the back office, and nothing else.
+    let outbox: std::collections::HashSet<String> = ws
+        .outbox(None, 100_000)
+        .expect("outbox")
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert!(outbox.len() > 2 * REQUESTS, "{}", outbox.len());
+    assert_eq!(server.applied_change_ids().await, outbox);
     let storage = server.office.storage();
     for r in &requests {
         let canonical = guichet_domain::receipt::ReceiptNumber::parse(&r.receipt).expect("receipt");

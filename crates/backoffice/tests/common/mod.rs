@@ -6,7 +6,6 @@
 pub mod processes;
 
 use guichet_domain::keyslot::RecoveryKey;
-use std::io::Write;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
@@ -22,8 +21,6 @@ use guichet_workstation::clock::ManualClock;
 use guichet_workstation::store::OutboxEntry;
 use tempfile::TempDir;
 
-pub const ADMIN_PG_DEFAULT: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-
 /// A SQLite back office in a temporary directory (removed on drop).
 pub fn sqlite() -> (Arc<dyn Storage>, TempDir) {
     let dir = TempDir::new().unwrap();
@@ -31,78 +28,23 @@ pub fn sqlite() -> (Arc<dyn Storage>, TempDir) {
     (Arc::new(storage), dir)
 }
 
-/// A database of its own on the local PostgreSQL, dropped when this goes out of scope.
-pub struct PgDatabase {
-    admin_url: String,
-    pub name: String,
-    pub url: String,
+/// A database of its own on the tests' PostgreSQL, dropped on drop.
+pub struct PgDatabase(guichet_fixtures::pg::TestDatabase);
+
+impl std::ops::Deref for PgDatabase {
+    type Target = guichet_fixtures::pg::TestDatabase;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 impl PgDatabase {
     pub async fn create() -> Self {
-        let admin_url =
-            std::env::var("GUICHET_TEST_PG_URL").unwrap_or_else(|_| ADMIN_PG_DEFAULT.into());
-        let (client, connection) =
-            match tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await {
-                Ok(pair) => pair,
-                Err(e) => panic!(
-                    "PostgreSQL is not reachable at {admin_url} ({e}). Start it (on Debian: \
-                 `apt-get install -y postgresql && service postgresql start`, with trust auth \
-                 for user postgres on 127.0.0.1) or point GUICHET_TEST_PG_URL at a server where \
-                 this user may create databases. This test never skips."
-                ),
-            };
-        tokio::spawn(connection);
-        let name = format!("guichet_test_{}", uuid::Uuid::new_v4().simple());
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let base = admin_url
-            .split_once('?')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        let (server, _) = base.rsplit_once('/').unwrap();
-        let url = format!("{server}/{name}");
-        PgDatabase {
-            admin_url,
-            name,
-            url,
-        }
+        PgDatabase(guichet_fixtures::pg::TestDatabase::create().await)
     }
 
     pub async fn storage(&self) -> Arc<dyn Storage> {
-        Arc::new(PostgresStorage::connect(&self.url).await.unwrap())
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let admin_url = self.admin_url.clone();
-        let name = self.name.clone();
-        // Drop runs outside async: a thread with its own runtime does the cleanup.
-        let done = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let (client, connection) =
-                    tokio_postgres::connect(&admin_url, tokio_postgres::NoTls).await?;
-                tokio::spawn(connection);
-                client
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await
-            })
-        })
-        .join();
-        if !matches!(done, Ok(Ok(()))) {
-            // Not a panic: this may run while a failed test unwinds.
-            let _ = writeln!(
-                std::io::stderr(),
-                "could not drop test database {}: {done:?}",
-                self.name
-            );
-        }
+        Arc::new(PostgresStorage::connect(&self.0.url).await.unwrap())
     }
 }
 

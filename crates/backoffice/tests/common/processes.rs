@@ -5,8 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use guichet_fixtures::DEMO_PASSWORD;
+use guichet_workstation::sync;
+use guichet_workstation::{SystemClock, Workstation};
 use tempfile::TempDir;
 
 /// How long a process may take to answer its first request.
@@ -231,4 +235,41 @@ fn nginx() -> PathBuf {
             "nginx is not installed, and this test runs the back office behind it: \
              `apt-get install nginx` (or run `bash .ci/test` as root). This test never skips.",
         )
+}
+
+/// A device of ATH-01 enrolled over HTTP, [`super::CLERK`] logged in.
+pub struct Bus {
+    pub ws: Workstation,
+    pub client: sync::BackOffice,
+    pub token: String,
+    _dir: TempDir,
+}
+
+impl Bus {
+    /// Enrols a device through the server (or balancer) at `url`, with a code `office` issues.
+    pub async fn enrol(office: &guichet_backoffice::BackOffice, url: &str, label: &str) -> Bus {
+        let code = office
+            .issue_enrolment_code("ATH-01", chrono::Duration::hours(1))
+            .await
+            .unwrap();
+        let timeout = Duration::from_secs(20);
+        let anonymous = sync::BackOffice::new(url, None, timeout).unwrap();
+        let (enrolled, recovery) = sync::enroll(&anonymous, &code.code, Some(label))
+            .await
+            .unwrap();
+        let dir = TempDir::new().unwrap();
+        let mut ws =
+            Workstation::open(&dir.path().join("guichet.sqlite3"), Arc::new(SystemClock)).unwrap();
+        ws.enroll(&enrolled, url, &[], &recovery).unwrap();
+        sync::login(&mut ws, super::CLERK, DEMO_PASSWORD)
+            .await
+            .unwrap();
+        let client = sync::BackOffice::new(url, Some(enrolled.token.clone()), timeout).unwrap();
+        Bus {
+            ws,
+            client,
+            token: enrolled.token,
+            _dir: dir,
+        }
+    }
 }
