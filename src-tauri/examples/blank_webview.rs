@@ -1,5 +1,5 @@
 //! The floor under the app's memory figure: WebKitGTK showing one line of text, tuned as the
-//! app tunes its own web view (`lean_engine`, `tune_webview`), with no Tauri, no UI and no
+//! app tunes its own web view (`lean_allocator`, `tune_webview`), with no Tauri, no UI and no
 //! workstation. Five seconds after the page is done it prints the resident memory of its
 //! processes and quits.
 //!
@@ -47,7 +47,7 @@ fn main() {
              </script>"
         )
     });
-    guichet_app::lean_engine();
+    guichet_app::lean_allocator();
     gtk::init().expect("no display: run this under Xvfb (xvfb-run -a) or in a desktop session");
     let window = gtk::Window::new(gtk::WindowType::Toplevel);
     window.set_default_size(1280, 800);

@@ -35,7 +35,7 @@ pub const LOG_FILE: &str = "guichet-app.log";
 /// be written, a damaged database) still opens the window, which says what is wrong and what
 /// to do (`trouble`); only a window that cannot open at all is told on the terminal.
 pub fn run() {
-    lean_engine();
+    lean_allocator();
     let dir = data_dir();
     let ready = match &dir {
         Ok(dir) => data_dir_ready(dir).and_then(|()| init_logging(dir)),
@@ -114,92 +114,27 @@ fn bench_driver<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder
     })
 }
 
-/// Settings of WebKit's processes that keep memory down, read from the environment they
-/// inherit (so this runs before they start); a value already in the environment wins.
-/// Figures after 40 visits on a machine without a GPU:
-/// - the window's scripts are small and run on a clerk's click: JavaScriptCore's interpreter
-///   serves them within the action target, and its JIT (compiled code and the profiles that
-///   feed it) cost about 17 MB more in the web process;
-/// - the view draws in software (`tune_webview`), so handing frames to the UI process as
-///   DMA-BUF buffers brings nothing, and it cost 9 MB more than shared memory;
-/// - JavaScriptCore keeps the bytecode of every script it evaluated, keyed by its text, to
-///   serve the same text again (up to 2,000 scripts). The window's bundle runs once, and the
-///   status bar's events come as scripts that each carry their own payload, so none is ever
-///   served again: with the cache off, 211 MB after 100 visits against 213 to 215 MB.
+/// The app's own allocator, set through glibc's `mallopt` before any other thread exists:
+/// - one arena: each thread that allocates (the async runtime's workers, the sync task, GTK's
+///   and WebKit's threads in this process) would otherwise get an arena of its own, up to
+///   eight per core, each keeping about 1 MB of free memory apart;
+/// - a fixed trim threshold of 128 KiB: glibc raises it each time a large block is freed,
+///   up to 64 MiB, and the heap then stays at its high-water mark.
 ///
-/// The window's own process then draws nothing with OpenGL either, yet two probes load the
-/// system's GL driver into it (with Mesa, its LLVM too: 17 MB of the empty page's 179 MB PSS):
-/// GTK looks for GL visuals when it opens the display, unless `GDK_GL=disable`; WebKit asks
-/// EGL for the GPU's render node to tell the web process, unless it is named in
-/// `WEBKIT_WEB_RENDER_DEVICE_FILE`. It is named here: the first render node, or `none`
-/// where there is none. The web process only uses it to share buffers with the GPU, which
-/// the shared-memory frames above never do. The web process still loads the driver: WebKit
-/// composites the page with it.
-///
-/// glibc's malloc gives the top of its heap back to the system once 128 KiB are free there,
-/// but raises that threshold each time a large block is freed, up to 64 MiB; the web process
-/// (fonts, ICU, GLib) then kept its heap at its high-water mark, 7 MB after 100 visits where
-/// a fixed threshold (`GLIBC_TUNABLES`) leaves 3.4 MB. It also gives each thread that
-/// allocates an arena of its own, up to eight per core, each keeping its free memory apart;
-/// these processes allocate little outside WebKit's own allocator, so one arena serves them
-/// all (here and in the app's process, by `one_malloc_arena`).
-pub fn lean_engine() {
-    one_malloc_arena();
-    let render_node = first_render_node(std::path::Path::new("/dev/dri"));
-    let settings = [
-        (
-            "GLIBC_TUNABLES",
-            "glibc.malloc.trim_threshold=131072:glibc.malloc.arena_max=1",
-        ),
-        ("JSC_useJIT", "0"),
-        ("JSC_useCodeCache", "0"),
-        ("WEBKIT_DISABLE_DMABUF_RENDERER", "1"),
-        ("GDK_GL", "disable"),
-        ("WEBKIT_WEB_RENDER_DEVICE_FILE", render_node.as_str()),
-    ];
-    for (name, value) in settings {
-        if std::env::var_os(name).is_none() {
-            // SAFETY: callers run this first thing in `main` (`run` does), before anything
-            // starts a thread, so no other thread can read the environment while it is written.
-            #[allow(unsafe_code)]
-            unsafe {
-                std::env::set_var(name, value);
-            }
-        }
-    }
-}
-
-/// One malloc arena for the app's own process: its threads (the async runtime's workers, the
-/// sync task, WebKit's and GTK's) hold about 1 MB each of their arenas otherwise. Set here as
-/// glibc reads `GLIBC_TUNABLES` only when a process starts.
+/// WebKit's own processes are not touched: nothing is set in the environment they inherit.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-fn one_malloc_arena() {
-    // SAFETY: `mallopt` only sets a parameter of the allocator; it runs before any thread
-    // other than `main` exists (see `lean_engine`).
+pub fn lean_allocator() {
+    // SAFETY: `mallopt` only sets parameters of the allocator; `run` calls this first, before
+    // any thread other than `main` exists.
     #[allow(unsafe_code)]
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
     }
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn one_malloc_arena() {}
-
-/// The first DRM render node in `dir` (`/dev/dri/renderD128` on most machines with a GPU),
-/// or `none`.
-fn first_render_node(dir: &std::path::Path) -> String {
-    let nodes = std::fs::read_dir(dir).into_iter().flatten().flatten();
-    nodes
-        .map(|entry| entry.path())
-        .filter(|path| {
-            path.file_name()
-                .and_then(|name| name.to_str())
-                .is_some_and(|name| name.starts_with("renderD"))
-        })
-        .min()
-        .and_then(|path| path.to_str().map(str::to_owned))
-        .unwrap_or_else(|| "none".to_owned())
-}
+pub fn lean_allocator() {}
 
 #[cfg(target_os = "linux")]
 fn lean_webview(webview: tauri::webview::PlatformWebview) {
@@ -270,23 +205,4 @@ fn init_logging(dir: &std::path::Path) -> Result<(), StartProblem> {
         .init();
     tracing::info!(data_dir = %dir.display(), "Guichet starting");
     Ok(())
-}
-
-#[cfg(test)]
-mod render_node_tests {
-    use super::first_render_node;
-
-    #[test]
-    fn the_first_render_node_is_named_and_none_without_one() {
-        let dir = tempfile::TempDir::new().unwrap();
-        assert_eq!(first_render_node(dir.path()), "none");
-        assert_eq!(first_render_node(&dir.path().join("missing")), "none");
-        for name in ["card0", "renderD129", "renderD128", "by-path"] {
-            std::fs::write(dir.path().join(name), "").unwrap();
-        }
-        assert_eq!(
-            first_render_node(dir.path()),
-            dir.path().join("renderD128").to_str().unwrap()
-        );
-    }
 }

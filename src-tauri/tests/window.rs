@@ -21,28 +21,6 @@ static ONE_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const CENTER: &str = "ATH-01";
 
-/// Sets the workstation up standalone, with `username` as its first administrator, who is then
-/// logged in.
-async fn set_up_standalone(app: &App, username: &str, name: &str) {
-    app.wait_for_css("#setup-standalone").await;
-    app.type_into("#setup-admin-username", username).await;
-    app.type_into("#setup-admin-name", name).await;
-    app.type_into("#setup-admin-password", DEMO_PASSWORD).await;
-    app.type_into("#setup-admin-password2", DEMO_PASSWORD).await;
-    app.click("#setup-standalone button[type=submit]").await;
-    // The recovery key, shown once, before the counter.
-    let key = app
-        .wait_for_css("#recovery-key")
-        .await
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(key.len(), 39, "{key}");
-    app.click("#recovery-done").await;
-    app.wait_for_css("#issue-ticket").await;
-    app.wait_for_text("#header-clerk", name).await;
-}
-
 /// Locks the screen with its button: the overlay hides the work.
 async fn lock(app: &App) {
     app.click("#lock-button").await;
@@ -192,7 +170,7 @@ async fn a_whole_visit_in_the_window() {
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
     app.screenshot("01-first-run").await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
 
     // The clerk steps away mid-search: the locked screen hides the work and keeps it.
     app.press(keys::F3).await;
@@ -576,7 +554,7 @@ async fn the_language_switches_while_running() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "lea", "Léa Martin").await;
+    app.set_up_standalone("lea", "Léa Martin").await;
     app.select("#language", "fr").await;
     app.wait_for_text("#nav-queue", "File d'attente").await;
     app.wait_for_text("#status-state", "Autonome").await;
@@ -607,7 +585,7 @@ async fn a_document_brought_late_is_ticked_on_the_request() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     app.click("#nav-intake").await;
     app.find_or_register(&citizen(21)).await;
     open_parking_permit(&app).await;
@@ -656,7 +634,7 @@ async fn a_paid_request_is_cancelled_only_with_a_reason_and_a_confirmation() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     let mut store = open_store(dir.path(), "eleni");
     store
         .add_clerk(&guichet_fixtures::clerk("kostas", Role::Supervisor))
@@ -719,7 +697,7 @@ async fn money_is_read_in_the_clerks_language_and_every_payment_is_confirmed() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     app.click("#nav-intake").await;
     app.find_or_register(&citizen(23)).await;
     open_parking_permit(&app).await;
@@ -799,7 +777,7 @@ async fn ending_a_visit_with_unfinished_requests_asks_first() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     let code = serve_a_ticket(&app).await;
     app.click("#intake").await;
     app.find_or_register(&citizen(24)).await;
@@ -844,7 +822,7 @@ async fn a_new_ticket_starts_in_the_standard_lane_for_nothing_chosen() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     let chosen = "return [document.querySelector('#ticket-target').value, \
                   document.querySelector('#ticket-lane').value]";
     // The catalogue's categories arrive after the screen is drawn.
@@ -886,7 +864,7 @@ async fn a_visit_survives_a_restart() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     let code = serve_a_ticket(&app).await;
     app.click("#intake").await;
     let receipt = take_id_photos(&app, 25, None).await;
@@ -944,7 +922,7 @@ async fn the_requests_screen_finds_by_receipt_citizen_or_service() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     app.click("#nav-intake").await;
     let photos = take_id_photos(&app, 26, None).await;
     app.click("#change-citizen").await;
@@ -1005,7 +983,7 @@ async fn errors_sit_beside_their_cause_and_go_when_it_is_fixed() {
         "{said}"
     );
     app.screenshot("22-enrol-unreachable").await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
 
     // A date is quoted back as the window writes dates, not as the core stores them.
     app.click("#nav-intake").await;
@@ -1065,7 +1043,7 @@ async fn the_screen_locks_itself_after_the_idle_minutes_set() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     app.click("#nav-dashboard").await;
     app.type_into("#settings-idle", "1").await;
     app.click("#settings-save").await;
@@ -1139,7 +1117,7 @@ async fn the_counter_fits_1366_by_768_and_1280_by_800_in_french_with_its_main_bu
         .set_window_size(1366, 768)
         .await
         .expect("the window takes the laptop's size");
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     serve_a_ticket(&app).await;
     app.select("#language", "fr").await;
     app.wait_for_text("#nav-queue", "File d'attente").await;
@@ -1292,7 +1270,7 @@ async fn a_start_that_cannot_write_its_data_says_so_and_goes_on_once_fixed() {
 
     std::fs::remove_file(&blocker).unwrap();
     app.click("#trouble-retry").await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     app.quit().await;
     assert!(data.join(DATABASE_FILE).exists());
 }
@@ -1305,7 +1283,7 @@ async fn a_damaged_database_is_kept_aside_and_the_computer_set_up_again() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     app.quit().await;
     damage(&dir.path().join(DATABASE_FILE));
 
@@ -1324,7 +1302,7 @@ async fn a_damaged_database_is_kept_aside_and_the_computer_set_up_again() {
         .await;
     assert!(note.contains("Set this computer up again"), "{note}");
     app.screenshot("28-kept-aside").await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     app.quit().await;
     let names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
@@ -1373,7 +1351,7 @@ async fn focus_follows_each_step_and_the_help_keeps_it() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = App::launch(app_binary(), &display, dir.path()).await;
-    set_up_standalone(&app, "eleni", "Eleni Papadopoulou").await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
     focus_reaches(&app, "call-next").await;
 
     app.select("#ticket-target", "category:counter-services")

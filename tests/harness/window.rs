@@ -116,6 +116,30 @@ pub struct App {
 }
 
 impl App {
+    /// Sets the workstation up standalone, with `username` as its first administrator, who
+    /// is then logged in: the recovery key is shown once, then the counter. Returns the key.
+    pub async fn set_up_standalone(&self, username: &str, name: &str) -> String {
+        self.wait_for_css("#setup-standalone").await;
+        self.type_into("#setup-admin-username", username).await;
+        self.type_into("#setup-admin-name", name).await;
+        self.type_into("#setup-admin-password", guichet_fixtures::DEMO_PASSWORD)
+            .await;
+        self.type_into("#setup-admin-password2", guichet_fixtures::DEMO_PASSWORD)
+            .await;
+        self.click("#setup-standalone button[type=submit]").await;
+        let key = self
+            .wait_for_css("#recovery-key")
+            .await
+            .text()
+            .await
+            .expect("the recovery key's text");
+        assert_eq!(key.len(), 39, "{key}");
+        self.click("#recovery-done").await;
+        self.wait_for_css("#issue-ticket").await;
+        self.wait_for_text("#header-clerk", name).await;
+        key
+    }
+
     /// Launches the app `binary` on `display` over the data directory `data_dir`, with its
     /// home (WebKit's caches, the exported reports) inside it.
     pub async fn launch(binary: &Path, display: &Display, data_dir: &Path) -> App {
