@@ -3,15 +3,19 @@
 //! the back office judges each move against its current status, in the order moves reach it;
 //! a cancellation at the counter still wins over an agency's undelivered decision; between two
 //! devices, the first move to reach the back office wins. Every losing change is a conflict on
-//! a workstation, and both devices end with the back office's statuses.
+//! a workstation, and both devices end with the back office's statuses. The same holds with
+//! the devices' clocks six hours ahead and six hours behind: wall clocks decide nothing, and
+//! each request's history is in causal order (hybrid logical clocks), not in the order of the
+//! devices' wall times.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use guichet_domain::hlc::HlcStamp;
 use guichet_domain::request::{Action, RequestStatus};
 use guichet_protocol::{Change, ExchangeRequest, Outcome};
 use guichet_tests::{Device, Server};
-use guichet_workstation::clock::SystemClock;
+use guichet_workstation::clock::{Clock, SkewedClock, SystemClock};
 use guichet_workstation::store::{OutboxEntry, OutboxState};
 
 const CENTER: &str = "ATH-01";
@@ -69,11 +73,31 @@ enum First {
     B,
 }
 
-async fn offline_collisions(first: First) {
+/// A clock `hours` off the true time.
+fn skewed(hours: i64) -> Arc<dyn Clock> {
+    Arc::new(SkewedClock {
+        offset: chrono::Duration::hours(hours),
+    })
+}
+
+/// In `device`'s history of `receipt`: the clock stamp of the first event of `action`.
+fn event(device: &Device, receipt: &str, action: &str) -> HlcStamp {
+    let detail = device.ws.request(receipt).unwrap();
+    let found = detail
+        .timeline
+        .iter()
+        .find(|e| e.action == action)
+        .unwrap_or_else(|| panic!("no {action} in {:?}", detail.timeline));
+    found.hlc.parse().unwrap()
+}
+
+async fn offline_collisions(first: First, clock_a: Arc<dyn Clock>, clock_b: Arc<dyn Clock>) {
     use RequestStatus::*;
+    let b_behind = clock_b.now().wall < SystemClock.now().wall - chrono::Duration::hours(1);
+    let b_clock = clock_b.clone();
     let server = Server::start(CENTER).await;
-    let mut a = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
-    let mut b = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    let mut a = Device::enroll(&server, CENTER, clock_a).await;
+    let mut b = Device::enroll(&server, CENTER, clock_b).await;
     a.sync().await.unwrap();
     b.sync().await.unwrap();
 
@@ -176,6 +200,37 @@ async fn offline_collisions(first: First) {
     assert_eq!(a.ws.pending_push(10).unwrap().len(), 0);
     assert_eq!(b.ws.pending_push(10).unwrap().len(), 0);
 
+    // Each history is in causal order whatever the clocks said: A submitted r2, the agency
+    // took it in processing, then B, having seen both, cancelled it; in that order of clock
+    // stamps, even when A's clock ran twelve hours ahead of B's. B's stamps then run ahead of
+    // its own wall clock, past what it has seen.
+    let created = event(&b, &r[2], "submit");
+    let taken = event(&b, &r[2], "take_in_processing");
+    let cancelled = event(&b, &r[2], "cancel");
+    assert!(
+        created < taken && taken < cancelled,
+        "{created} then {taken} then {cancelled}"
+    );
+    if b_behind {
+        let b_wall = u64::try_from(b_clock.now().wall.timestamp_millis()).unwrap();
+        assert!(
+            created.wall_ms > b_wall + 11 * 3_600_000,
+            "A's clock is twelve hours ahead of B's: {created}"
+        );
+        assert!(cancelled.wall_ms > created.wall_ms, "{cancelled}");
+    }
+    for (device, receipt) in [(&a, &r[0]), (&a, &r[1]), (&b, &r[1]), (&b, &r[2])] {
+        let stamps: Vec<HlcStamp> = device
+            .ws
+            .request(receipt)
+            .unwrap()
+            .timeline
+            .iter()
+            .map(|e| e.hlc.parse().unwrap())
+            .collect();
+        assert!(stamps.is_sorted(), "{receipt}: {stamps:?}");
+    }
+
     // Once the centre's cancellation is in, the agency is told at once.
     let late = server
         .office
@@ -188,12 +243,24 @@ async fn offline_collisions(first: First) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_devices_and_the_agency_device_a_first() {
-    offline_collisions(First::A).await;
+    offline_collisions(First::A, Arc::new(SystemClock), Arc::new(SystemClock)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_devices_and_the_agency_device_b_first() {
-    offline_collisions(First::B).await;
+    offline_collisions(First::B, Arc::new(SystemClock), Arc::new(SystemClock)).await;
+}
+
+/// Device A's clock six hours ahead, B's six hours behind: the same outcome, A first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_twelve_hours_apart_device_a_first() {
+    offline_collisions(First::A, skewed(6), skewed(-6)).await;
+}
+
+/// The same, B first: the device behind wins r1 because it reached the back office first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_twelve_hours_apart_device_b_first() {
+    offline_collisions(First::B, skewed(6), skewed(-6)).await;
 }
 
 /// The back office accepts a cancellation after two agency decisions the device had not seen,

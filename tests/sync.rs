@@ -125,6 +125,118 @@ async fn a_clock_six_hours_behind_changes_nothing() {
     .await;
 }
 
+/// A clock whose offset from the true time can be changed while it runs, as when an operator
+/// or NTP sets a bus's clock in the middle of a sync.
+#[derive(Debug, Default)]
+struct JumpingClock {
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl JumpingClock {
+    fn jump_to(&self, offset: chrono::Duration) {
+        self.offset_ms.store(
+            offset.num_milliseconds(),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+}
+
+impl Clock for JumpingClock {
+    fn now(&self) -> guichet_domain::queue::Moment {
+        let mut moment = SystemClock.now();
+        moment.wall += chrono::Duration::milliseconds(
+            self.offset_ms.load(std::sync::atomic::Ordering::SeqCst),
+        );
+        moment
+    }
+}
+
+/// The stamps of the device's outbox entries, in the order it made them.
+fn outbox_stamps(device: &Device) -> Vec<guichet_domain::hlc::HlcStamp> {
+    device
+        .ws
+        .outbox(None, 100_000)
+        .unwrap()
+        .iter()
+        .map(|e| e.hlc.parse().unwrap())
+        .collect()
+}
+
+/// The device's wall clock jumps two hours back in the middle of a sync over a slow link,
+/// then three hours forward: the sync finishes, nothing is refused, and every change made
+/// after a jump still comes after every change made before it, in the device's order and
+/// in clock-stamp order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wall_clock_that_jumps_during_a_sync_breaks_no_order() {
+    let server = Server::start(CENTER).await;
+    let proxy = guichet_tests::proxy::Proxy::start(server.addr)
+        .await
+        .unwrap();
+    let clock = Arc::new(JumpingClock::default());
+    let mut device = Device::enroll_through(
+        &server,
+        &proxy.url(),
+        CENTER,
+        clock.clone(),
+        std::time::Duration::from_secs(20),
+    )
+    .await;
+    device.sync().await.unwrap();
+    let mut receipts = device.offline_work(40);
+    proxy.set(guichet_tests::proxy::Faults::bandwidth(16 * 1024));
+    let jump = tokio::spawn({
+        let clock = clock.clone();
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            clock.jump_to(chrono::Duration::hours(-2));
+        }
+    });
+    let started = std::time::Instant::now();
+    let report = device.sync().await.unwrap();
+    jump.await.unwrap();
+    assert!(
+        started.elapsed() > std::time::Duration::from_millis(300),
+        "the jump came after the sync ended: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(report.refused + report.conflicts, 0, "{report:?}");
+    proxy.clear();
+
+    receipts.extend(device.offline_work(5));
+    clock.jump_to(chrono::Duration::hours(1));
+    receipts.extend(device.offline_work(5));
+    let report = device.sync().await.unwrap();
+    assert_eq!(report.refused + report.conflicts, 0, "{report:?}");
+    assert!(device.ws.pending_push(10).unwrap().is_empty());
+
+    let stamps = outbox_stamps(&device);
+    assert!(stamps.len() >= 50 * 4, "{}", stamps.len());
+    assert!(
+        stamps.windows(2).all(|pair| pair[0] < pair[1]),
+        "the device's changes are stamped in the order it made them"
+    );
+    let storage = server.office.storage();
+    for receipt in &receipts {
+        let there = storage
+            .request_by_receipt(&canonical(receipt))
+            .await
+            .unwrap();
+        assert_eq!(there.status, RequestStatus::Dispatched, "{receipt}");
+        let detail = device.ws.request(receipt).unwrap();
+        let order: Vec<guichet_domain::hlc::HlcStamp> = detail
+            .timeline
+            .iter()
+            .map(|e| e.hlc.parse().unwrap())
+            .collect();
+        assert!(order.is_sorted(), "{receipt}: {order:?}");
+        assert_eq!(
+            detail.timeline.last().map(|e| e.to),
+            Some(RequestStatus::Dispatched)
+        );
+    }
+    server.shutdown().await;
+}
+
 /// The answer to a push is lost (a timeout after the back office applied it): the entries stay
 /// pending, go out again under the same ids, and are acknowledged as duplicates.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

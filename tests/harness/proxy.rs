@@ -368,11 +368,13 @@ async fn deliver(
             let bandwidth = faults.borrow().link(direction).bandwidth;
             if let Some(rate) = bandwidth {
                 let rate = rate.max(1);
-                // Slices of 1/20 s keep the pacing smooth at any rate, down to one byte.
+                // Slices of 1/20 s keep the pacing smooth at any rate, down to one byte. A
+                // slice goes out once the link has had the time to carry it, the first of a
+                // burst too: every byte is charged.
                 len = len.min(usize::try_from(rate / 20).unwrap_or(usize::MAX).max(1));
                 let start = next_slot.max(Instant::now());
-                tokio::time::sleep_until(start).await;
                 next_slot = start + Duration::from_secs_f64(len as f64 / rate as f64);
+                tokio::time::sleep_until(next_slot).await;
             }
             if len > 0 {
                 if to.write_all(&data[..len]).await.is_err() {

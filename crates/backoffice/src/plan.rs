@@ -560,12 +560,41 @@ fn check_approval(
     }
 }
 
+/// The bounds on texts that no rule of a change kind checks otherwise: the whole change, a
+/// transition's reason, a ticket's lane (see `guichet_protocol::MAX_CHANGE_BYTES`).
+fn check_size(entry: &PushEntry) -> Result<(), Outcome> {
+    let size = guichet_protocol::json_len(&entry.change);
+    if size > guichet_protocol::MAX_CHANGE_BYTES {
+        return Err(invalid(format!(
+            "this {} is {size} bytes: a change carries at most {} bytes",
+            entry.change.kind(),
+            guichet_protocol::MAX_CHANGE_BYTES
+        )));
+    }
+    let (what, text, max) = match &entry.change {
+        Change::RequestTransition {
+            reason: Some(reason),
+            ..
+        } => ("reason", reason, guichet_protocol::MAX_REASON_CHARS),
+        Change::TicketIssued { lane, .. } => ("lane", lane, guichet_protocol::MAX_LANE_CHARS),
+        _ => return Ok(()),
+    };
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(invalid(format!(
+            "the {what} has {chars} characters: at most {max}"
+        )));
+    }
+    Ok(())
+}
+
 fn judge(
     pusher: Pusher<'_>,
     entry: &PushEntry,
     snapshot: &mut Snapshot,
     scheme: &dyn NationalIdScheme,
 ) -> Result<Effect, Outcome> {
+    check_size(entry)?;
     check_actor(pusher, entry, snapshot)?;
     check_approval(pusher, entry, snapshot)?;
     match &entry.change {

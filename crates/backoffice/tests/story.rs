@@ -930,3 +930,87 @@ async fn postgres_database_of_the_previous_release_migrates_with_its_data() {
     }
     migrated_from_before_accounts(BackOffice::new(db.storage().await)).await;
 }
+
+/// A device cannot poison its centre's log with oversized texts: a change larger than
+/// `MAX_CHANGE_BYTES` (here a counter's name), a reason over `MAX_REASON_CHARS` and a lane
+/// over `MAX_LANE_CHARS` are refused as invalid, and nothing of them is logged for the others.
+async fn oversized_texts_are_refused(storage: Arc<dyn Storage>) {
+    use guichet_domain::queue::{Counter, CounterScope, QueueTarget};
+    let office = common::athens(storage).await;
+    let enrolled = common::enrol(&office, "ATH-01").await;
+    let device = office.authenticate(&enrolled.token).await.unwrap();
+    let first = office
+        .exchange(&device, &exchange(Vec::new(), 0))
+        .await
+        .unwrap();
+    let push = vec![
+        crafted(
+            "big-counter",
+            1,
+            Change::CounterAdded {
+                counter: Counter {
+                    code: "W9".into(),
+                    name: "W".repeat(guichet_protocol::MAX_CHANGE_BYTES),
+                    scope: CounterScope::All,
+                },
+            },
+        ),
+        crafted(
+            "long-reason",
+            2,
+            Change::RequestTransition {
+                id: "no-such-request".into(),
+                action: Action::Cancel,
+                from: RequestStatus::Submitted,
+                to: RequestStatus::Cancelled,
+                reason: Some("r".repeat(guichet_protocol::MAX_REASON_CHARS + 1)),
+                approver: None,
+            },
+        ),
+        crafted(
+            "long-lane",
+            3,
+            Change::TicketIssued {
+                id: "t-1".into(),
+                code: "A001".into(),
+                target: QueueTarget::Category("counter-services".into()),
+                lane: "l".repeat(guichet_protocol::MAX_LANE_CHARS + 1),
+            },
+        ),
+    ];
+    let answer = office
+        .exchange(&device, &exchange(push, first.cursor))
+        .await
+        .unwrap();
+    let said: Vec<_> = answer
+        .results
+        .iter()
+        .map(|r| match &r.outcome {
+            Outcome::Refused {
+                code: RefusalCode::Invalid,
+                message,
+            } => message.clone(),
+            other => panic!("{}: {other:?}", r.id),
+        })
+        .collect();
+    assert!(said[0].contains("at most 65536 bytes"), "{}", said[0]);
+    assert!(
+        said[1].contains("reason has 1001 characters"),
+        "{}",
+        said[1]
+    );
+    assert!(said[2].contains("lane has 81 characters"), "{}", said[2]);
+    assert_eq!(answer.cursor, first.cursor, "nothing was logged");
+}
+
+#[tokio::test]
+async fn oversized_texts_are_refused_on_sqlite() {
+    let (storage, _dir) = common::sqlite();
+    oversized_texts_are_refused(storage).await;
+}
+
+#[tokio::test]
+async fn oversized_texts_are_refused_on_postgres() {
+    let database = common::PgDatabase::create().await;
+    oversized_texts_are_refused(database.storage().await).await;
+}

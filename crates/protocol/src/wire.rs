@@ -20,10 +20,49 @@ use serde::{Deserialize, Serialize};
 use crate::change::Change;
 
 /// The most entries one exchange may push; the workstation sends larger outboxes in batches.
-pub const MAX_PUSH: usize = 500;
+/// A day of a busy centre (about 4,000 entries) fits one exchange: over a satellite link each
+/// exchange costs a round trip of 600 ms or more, which is what a batch saves.
+pub const MAX_PUSH: usize = 5000;
+
+/// The most bytes of entries (as JSON, before compression) a workstation puts in one push:
+/// half the body limit, so that a batch always fits it, and about 150 kB on the wire, which
+/// a link of 32 kB/s carries in five seconds, well within the device's silence timeout.
+pub const PUSH_JSON_BYTES: usize = MAX_BODY_BYTES / 2;
 
 /// The largest request body accepted, after decompression.
 pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The largest change one entry may carry, as JSON: every text in it together (a form's
+/// fields, a comment, a reason, a ticket's lane). Far above any real change (a request with a
+/// long form is a few kilobytes), far below what would let one device fill its centre's pulls.
+/// A workstation refuses to record a larger change, and the back office refuses to apply one.
+pub const MAX_CHANGE_BYTES: usize = 64 * 1024;
+
+/// The longest reason a request's transition may carry (a cancellation's, a rejection's), in
+/// characters.
+pub const MAX_REASON_CHARS: usize = 1000;
+
+/// The longest name of a ticket's lane, in characters.
+pub const MAX_LANE_CHARS: usize = 80;
+
+/// The length of `value` as JSON, without keeping the text.
+pub fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
+    struct Counted(usize);
+    impl std::io::Write for Counted {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counted = Counted(0);
+    // Writing to a counter fails only if `value` cannot be serialised at all; what was
+    // counted until then is the answer.
+    let _ = serde_json::to_writer(&mut counted, value);
+    counted.0
+}
 
 /// The most bytes of changes one pull page carries: a page ends before the change that would
 /// pass it (it always holds at least one, which a push body bounds), so that one device's large

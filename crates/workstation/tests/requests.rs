@@ -210,6 +210,14 @@ fn bad_input_changes_nothing() {
     let too_much = format!("{}", fee.minor / 100 + 1000);
     assert!(ws.pay(&receipt, &too_much, PaymentMethod::Cash).is_err());
     assert!(ws.advance(&receipt, Action::Deliver, None, None).is_err());
+    let long = "r".repeat(guichet_protocol::MAX_REASON_CHARS + 1);
+    let err = ws
+        .advance(&receipt, Action::Cancel, Some(&long), None)
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("1001 characters: at most 1000"),
+        "{err}"
+    );
     assert!(
         ws.advance(&receipt, Action::Cancel, Some("  "), None)
             .is_ok()

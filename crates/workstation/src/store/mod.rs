@@ -634,6 +634,17 @@ impl ActionTx<'_> {
     /// Records what this change did: its audit event and its outbox entry (the change the
     /// back office will receive), in this transaction.
     pub fn record(&mut self, change: &Change) -> Result<HlcStamp> {
+        let size = guichet_protocol::json_len(change);
+        if size > guichet_protocol::MAX_CHANGE_BYTES {
+            return Err(Error::Invalid(format!(
+                "this {} holds {} kB of text, more than the {} kB one change may carry: \
+                 shorten what was typed (a field of the form, a comment, a reason); nothing \
+                 was saved",
+                change.kind(),
+                size.div_ceil(1024),
+                guichet_protocol::MAX_CHANGE_BYTES / 1024
+            )));
+        }
         let payload = serde_json::to_value(change)?;
         let (entity_kind, entity_id) = change.entity();
         let stamp = self.record_local(change.kind(), entity_kind, entity_id, payload.clone())?;

@@ -1059,6 +1059,14 @@ fn plan_move(
         .map(|name| Ok(serde_json::from_str::<Text>(&name?)?))
         .collect::<Result<Vec<Text>>>()?;
     let receipt = ReceiptNumber::parse(&receipt)?.to_string();
+    if let Some(long) = reason.map(|r| r.chars().count())
+        && long > guichet_protocol::MAX_REASON_CHARS
+    {
+        return Err(Error::Invalid(format!(
+            "the reason has {long} characters: at most {}; shorten it, nothing was changed",
+            guichet_protocol::MAX_REASON_CHARS
+        )));
+    }
     let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
     if action == Action::Cancel && !has_reason && cancel_needs_reason(row.status, row.paid_minor) {
         return Err(DomainError::Transition {

@@ -23,9 +23,10 @@ use crate::Workstation;
 use crate::error::{Access, Error};
 use crate::store::{Label, OutboxState, Session};
 
-/// Entries pushed per exchange: as many as the back office takes. Over a satellite link each
-/// exchange costs a 600 ms round trip, so fewer, larger exchanges are what keeps a sync near
-/// the link's floor; a full batch is about 22 kB compressed, well within the silence timeout.
+/// Entries pushed per exchange: as many as the back office takes, within
+/// `PUSH_JSON_BYTES`. Over a satellite link each exchange costs a 600 ms round trip that
+/// nothing else can use (an exchange must be answered before the next: its entries may depend
+/// on the ones before), so a sync is near the link's floor only with few, large exchanges.
 pub const PUSH_BATCH: usize = guichet_protocol::MAX_PUSH;
 
 /// Changes pulled per exchange (the back office caps a page at 1,000).
@@ -74,7 +75,10 @@ pub async fn sync_once(
     };
     progress(now);
     loop {
-        let push = ws.pending_push(PUSH_BATCH)?;
+        let (push, cut) = within_bytes(
+            ws.pending_push(PUSH_BATCH)?,
+            guichet_protocol::PUSH_JSON_BYTES,
+        );
         let cursor = ws.sync_point()?.map_or(0, |p| p.cursor);
         let mut request = guichet_protocol::ExchangeRequest {
             push: push.clone(),
@@ -110,10 +114,28 @@ pub async fn sync_once(
         now.pages += 1;
         progress(now);
         // A batch that was not full took everything that waited: no empty exchange after it.
-        if push.len() < PUSH_BATCH && !response.more {
+        if push.len() < PUSH_BATCH && !cut && !response.more {
             return Ok(report);
         }
     }
+}
+
+/// The first of `entries` whose JSON fits in `budget` bytes, at least one (the back office
+/// refuses, and says why, an entry larger than its body limit), and whether any were left
+/// for the next exchange.
+fn within_bytes<T: Serialize>(mut entries: Vec<T>, budget: usize) -> (Vec<T>, bool) {
+    let mut used = 0;
+    let mut keep = entries.len();
+    for (i, entry) in entries.iter().enumerate() {
+        used += guichet_protocol::json_len(entry) + 1;
+        if i > 0 && used > budget {
+            keep = i;
+            break;
+        }
+    }
+    let cut = keep < entries.len();
+    entries.truncate(keep);
+    (entries, cut)
 }
 
 /// Ends a device the back office revoked with a wipe: delivers what still waits, erases the
@@ -306,3 +328,28 @@ pub fn vouched(
 
 /// How long a login waits for the back office to vouch before saying it is offline.
 const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+#[cfg(test)]
+mod tests {
+    use super::within_bytes;
+
+    #[test]
+    fn a_push_takes_the_entries_that_fit_its_bytes_and_always_one() {
+        // Each counts 12 bytes of JSON ("aaaaaaaaaa") and one for the comma.
+        let entries = vec!["a".repeat(10); 5];
+        assert_eq!(
+            within_bytes(entries.clone(), 30),
+            (entries[..2].to_vec(), true)
+        );
+        assert_eq!(within_bytes(entries.clone(), 65), (entries.clone(), false));
+        assert_eq!(
+            within_bytes(entries.clone(), 5),
+            (entries[..1].to_vec(), true)
+        );
+        assert_eq!(
+            within_bytes(entries[..1].to_vec(), 5),
+            (entries[..1].to_vec(), false)
+        );
+        assert_eq!(within_bytes(Vec::<String>::new(), 5), (Vec::new(), false));
+    }
+}
