@@ -3,14 +3,16 @@
 //!
 //! 1. Through the fault-injecting proxy at 300 ms each way and 32 kB/s each way: push 1,000
 //!    requests taken offline, then pull 1,000 agency decisions. Wall time, bytes each way,
-//!    exchanges and connections, against the link's floor: bytes / bandwidth in each direction
-//!    plus the exchanges the protocol cannot avoid (its caps: `MAX_PUSH` entries per push,
-//!    `MAX_PULL` changes per page) times the 600 ms round trip. Targets: wall at most 1.5 times
-//!    the floor, at most 400 bytes on the wire per request pushed.
+//!    exchanges and connections, against the link's floor, which counts nothing of Guichet's
+//!    design: (bytes up + bytes down) / bandwidth + one 600 ms round trip. Targets: push and
+//!    pull each at most 1.2 times the floor, at most 160 bytes up per request pushed.
 //! 2. A sync with nothing to do: one round trip, under 1 kB.
 //! 3. Back-office ingest on PostgreSQL: 200 devices of 20 centres pushing at once over HTTP to
-//!    a real server on loopback. Changes applied per second and push latency percentiles.
-//!    Target: at least 3,000 changes per second.
+//!    real servers on loopback, each push with a pull page as devices sync, on a database that
+//!    already holds 5 million changes (`GUICHET_BENCH_HISTORY`), through one server and
+//!    through two replicas. Changes applied per second and push latency percentiles. Target:
+//!    at least 5,000 changes per second. The same on an empty database, and push only, for
+//!    comparison.
 //!
 //! The entries the 200 devices push are made once by a real workstation (a template device)
 //! and rewritten for each device: fresh entry, request and payment ids, receipts reissued
@@ -21,6 +23,7 @@
 //! Environment: `GUICHET_BENCH_RUNS` (runs of the link bench, default 3),
 //! `GUICHET_BENCH_ONLY` (`link` or `ingest`), `GUICHET_BENCH_DEVICES` (default 200),
 //! `GUICHET_BENCH_CENTERS` (default 20), `GUICHET_BENCH_REQUESTS_PER_DEVICE` (default 60),
+//! `GUICHET_BENCH_HISTORY` (changes already held, default 5,000,000),
 //! `GUICHET_TEST_PG_URL` (the admin URL, as the back office's tests take it).
 
 // A bench binary reports to its terminal: the tables are its output.
@@ -34,7 +37,7 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDate;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use guichet_backoffice::storage::{MAX_PULL, PostgresStorage};
+use guichet_backoffice::storage::PostgresStorage;
 use guichet_backoffice::{AppState, BackOffice};
 use guichet_domain::catalogue::CenterKind;
 use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
@@ -42,8 +45,7 @@ use guichet_domain::request::Action;
 use guichet_fixtures::history::citizen;
 use guichet_fixtures::pg::TestDatabase;
 use guichet_protocol::{
-    Change, EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, MAX_PUSH, Outcome,
-    PushEntry,
+    Change, EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, Outcome, PushEntry,
 };
 use guichet_tests::proxy::{Faults, Link, Proxy, Stats};
 use guichet_tests::{Device, Server, offline_work};
@@ -60,8 +62,11 @@ const LATENCY_EACH_WAY: Duration = Duration::from_millis(300);
 const BANDWIDTH: u64 = 32_000;
 const ROUND_TRIP_S: f64 = 0.6;
 const IDLE_SYNCS: usize = 5;
+/// The account that makes the template device's entries, on the workstation and on the back
+/// office alike.
+const TEMPLATE_CLERK: &str = "eleni";
 
-fn env_u32(name: &str, default: u32) -> u32 {
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
@@ -77,16 +82,20 @@ fn main() {
         .expect("runtime");
     machine();
     if only.is_empty() || only == "link" {
-        let runs = env_u32("GUICHET_BENCH_RUNS", 3).max(1);
+        let runs = env_or::<u32>("GUICHET_BENCH_RUNS", 3).max(1);
         runtime.block_on(link_bench(runs));
     }
     if only.is_empty() || only == "ingest" {
         let shape = Shape {
-            devices: env_u32("GUICHET_BENCH_DEVICES", 200).max(1),
-            centers: env_u32("GUICHET_BENCH_CENTERS", 20).max(1),
-            requests: env_u32("GUICHET_BENCH_REQUESTS_PER_DEVICE", 60).max(1),
+            devices: env_or::<u32>("GUICHET_BENCH_DEVICES", 200).max(1),
+            centers: env_or::<u32>("GUICHET_BENCH_CENTERS", 20).max(1),
+            requests: env_or::<u32>("GUICHET_BENCH_REQUESTS_PER_DEVICE", 60).max(1),
         };
         runtime.block_on(ingest_bench(shape));
+    }
+    if MISSED.load(std::sync::atomic::Ordering::Relaxed) {
+        println!("\nat least one target NOT met");
+        std::process::exit(1);
     }
 }
 
@@ -136,22 +145,29 @@ struct Phase {
     down: u64,
     exchanges: u32,
     connections: u64,
-    /// The exchanges the protocol's caps make unavoidable.
-    min_exchanges: u32,
 }
 
 impl Phase {
+    /// What the link itself costs: every byte at its bandwidth, and one round trip.
     fn floor(&self) -> f64 {
-        (self.up + self.down) as f64 / BANDWIDTH as f64
-            + f64::from(self.min_exchanges) * ROUND_TRIP_S
+        (self.up + self.down) as f64 / BANDWIDTH as f64 + ROUND_TRIP_S
     }
 }
 
-async fn measured_sync(
-    proxy: &Proxy,
-    device: &mut Device,
-    min_exchanges: u32,
-) -> (Phase, SyncReport) {
+/// Whether a target was missed: the bench then exits non-zero.
+static MISSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// "met", or "NOT met" with the miss recorded.
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        MISSED.store(true, std::sync::atomic::Ordering::Relaxed);
+        "NOT met"
+    }
+}
+
+async fn measured_sync(proxy: &Proxy, device: &mut Device) -> (Phase, SyncReport) {
     let before: Stats = proxy.stats();
     let start = Instant::now();
     let report = device
@@ -167,7 +183,6 @@ async fn measured_sync(
             down: after.down - before.down,
             exchanges: report.exchanges,
             connections: after.connections - before.connections,
-            min_exchanges,
         },
         report,
     )
@@ -198,8 +213,7 @@ async fn link_run() -> LinkRun {
 
     let receipts = device.offline_work(REQUESTS);
     let entries = sync::pending(&device.ws).expect("pending");
-    let push_exchanges = u32::try_from(entries.div_ceil(MAX_PUSH as u64)).unwrap_or(u32::MAX);
-    let (push, report) = measured_sync(&proxy, &mut device, push_exchanges).await;
+    let (push, report) = measured_sync(&proxy, &mut device).await;
     assert_eq!(u64::from(report.applied), entries, "{report:?}");
 
     for receipt in &receipts {
@@ -209,13 +223,12 @@ async fn link_run() -> LinkRun {
             .await
             .expect("agency decision");
     }
-    let pull_exchanges = REQUESTS.div_ceil(MAX_PULL);
-    let (pull, report) = measured_sync(&proxy, &mut device, pull_exchanges).await;
+    let (pull, report) = measured_sync(&proxy, &mut device).await;
     assert_eq!(report.pulled, REQUESTS, "{report:?}");
 
     let mut idle = Vec::new();
     for _ in 0..IDLE_SYNCS {
-        let (phase, report) = measured_sync(&proxy, &mut device, 1).await;
+        let (phase, report) = measured_sync(&proxy, &mut device).await;
         assert_eq!(report.pushed + report.pulled, 0, "{report:?}");
         idle.push(phase);
     }
@@ -233,12 +246,11 @@ fn phase_row(name: &str, p: &Phase, per: &[(&str, f64)]) {
         .map(|(what, n)| format!("{:.0} B/{what}", (p.up + p.down) as f64 / n))
         .collect();
     println!(
-        "| {name:<13} | {:>8.2} s | {:>9} | {:>9} | {:>3} ({:>1}) | {:>3} | {:>8.2} s | {:>5.2}x | {} |",
+        "| {name:<13} | {:>8.2} s | {:>9} | {:>9} | {:>4} | {:>3} | {:>8.2} s | {:>5.2}x | {} |",
         p.wall,
         p.up,
         p.down,
         p.exchanges,
-        p.min_exchanges,
         p.connections,
         p.floor(),
         p.wall / p.floor(),
@@ -257,7 +269,6 @@ fn median_phase(phases: &[Phase]) -> Phase {
         down: pick(&|p| p.down as f64) as u64,
         exchanges: pick(&|p| f64::from(p.exchanges)) as u32,
         connections: pick(&|p| p.connections as f64) as u64,
-        min_exchanges: phases[0].min_exchanges,
     }
 }
 
@@ -281,7 +292,7 @@ async fn link_bench(runs: u32) {
         all.push(result);
     }
     let entries = all[0].entries;
-    let header = "| phase         |      wall |  bytes up | bytes down | exch (min) | conn |     floor | wall/floor | bytes per |";
+    let header = "| phase         |      wall |  bytes up | bytes down | exchanges | conn |     floor | wall/floor | bytes per |";
     println!("\nper run");
     println!("{header}");
     println!("|---|---|---|---|---|---|---|---|---|");
@@ -309,10 +320,9 @@ async fn link_bench(runs: u32) {
         down: push.down + pull.down,
         exchanges: push.exchanges + pull.exchanges,
         connections: push.connections + pull.connections,
-        min_exchanges: push.min_exchanges + pull.min_exchanges,
     };
     println!(
-        "\nmedian of {runs} runs ({entries} outbox entries for {REQUESTS} requests; floor = (up + down) / {BANDWIDTH} B/s + minimum exchanges x 600 ms)"
+        "\nmedian of {runs} runs ({entries} outbox entries for {REQUESTS} requests; floor = (up + down) / {BANDWIDTH} B/s + one 600 ms round trip)"
     );
     println!("{header}");
     println!("|---|---|---|---|---|---|---|---|---|");
@@ -330,25 +340,18 @@ async fn link_bench(runs: u32) {
         push.up as f64 / entries as f64,
         (push.up + push.down) as f64 / f64::from(REQUESTS),
     );
-    let verdict = |ok: bool| match ok {
-        true => "met",
-        false => "NOT met",
-    };
     println!(
-        "target wall <= 1.5 x floor: push {:.2}x {}, pull {:.2}x {}, both {:.2}x {}",
+        "target wall <= 1.2 x floor: push {:.2}x {}, pull {:.2}x {} (both {:.2}x)",
         push.wall / push.floor(),
-        verdict(push.wall <= 1.5 * push.floor()),
+        verdict(push.wall <= 1.2 * push.floor()),
         pull.wall / pull.floor(),
-        verdict(pull.wall <= 1.5 * pull.floor()),
+        verdict(pull.wall <= 1.2 * pull.floor()),
         both.wall / both.floor(),
-        verdict(both.wall <= 1.5 * both.floor()),
     );
     println!(
-        "target <= 400 B on the wire per request pushed: {:.0} B (up) {}, {:.0} B (both ways) {}",
+        "target <= 160 B up per request pushed: {:.0} B {}",
         push.up as f64 / f64::from(REQUESTS),
-        verdict(push.up <= 400 * u64::from(REQUESTS)),
-        (push.up + push.down) as f64 / f64::from(REQUESTS),
-        verdict(push.up + push.down <= 400 * u64::from(REQUESTS)),
+        verdict(push.up <= 160 * u64::from(REQUESTS)),
     );
     let idle_all: Vec<Phase> = all.iter().flat_map(|r| r.idle.clone()).collect();
     let max_exchanges = idle_all.iter().map(|p| p.exchanges).max().unwrap_or(0);
@@ -370,6 +373,83 @@ struct Shape {
     devices: u32,
     centers: u32,
     requests: u32,
+}
+
+/// Fills the database with `changes` applied changes spread over the centres, as years of
+/// devices' pushes would leave them (the log and the applied ids, with their indexes), then
+/// returns each centre's log head. The log's bodies are one real change, repeated.
+async fn preload(
+    url: &str,
+    centers: u32,
+    changes: u64,
+    template: &[PushEntry],
+) -> HashMap<String, u64> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    let body = serde_json::to_string(&guichet_protocol::Pulled::Peer {
+        device: "ARCHIVE".into(),
+        change: template[template.len() / 2].change.clone(),
+    })
+    .expect("json");
+    let started = Instant::now();
+    let each = i64::try_from(changes / u64::from(centers.max(1))).expect("count");
+    for c in 0..centers {
+        let center = center_code(c);
+        if each == 0 {
+            break;
+        }
+        let head: i64 = client
+            .query_one("SELECT log_seq FROM centers WHERE code = $1", &[&center])
+            .await
+            .expect("head")
+            .get(0);
+        client
+            .execute(
+                "INSERT INTO change_log (center, seq, origin_device, hlc, body)
+                 SELECT $1, s, 'ARCHIVE-' || $1, lpad(s::text, 15, '0') || '-000000-ARCHIVE', $2
+                 FROM generate_series($3::bigint + 1, $3::bigint + $4::bigint) AS s",
+                &[&center, &body, &head, &each],
+            )
+            .await
+            .expect("history: log");
+        client
+            .execute(
+                "INSERT INTO applied_changes
+                   (id, content_hash, device, seq, kind, applied_at, log_seq, actor, approver)
+                 SELECT 'archive-' || $1 || '-' || s, md5(s::text), 'ARCHIVE-' || $1, s,
+                        'request.transition', '2025-01-01T00:00:00Z', s, 'archive', NULL
+                 FROM generate_series($2::bigint + 1, $2::bigint + $3::bigint) AS s",
+                &[&center, &head, &each],
+            )
+            .await
+            .expect("history: applied");
+        client
+            .execute(
+                "UPDATE centers SET log_seq = log_seq + $2 WHERE code = $1",
+                &[&center, &each],
+            )
+            .await
+            .expect("history: head");
+    }
+    if changes > 0 {
+        client.batch_execute("ANALYZE").await.expect("analyze");
+        println!(
+            "history: {changes} changes already held, loaded in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    client
+        .query("SELECT code, log_seq FROM centers", &[])
+        .await
+        .expect("heads")
+        .iter()
+        .map(|row| {
+            let head: i64 = row.get(1);
+            (row.get(0), u64::try_from(head).expect("head"))
+        })
+        .collect()
 }
 
 fn center_code(i: u32) -> String {
@@ -396,7 +476,7 @@ fn template(n: u32) -> (Vec<PushEntry>, HashMap<String, u32>) {
         national_id_scheme: "ee-isikukood".into(),
         currency: "EUR".into(),
         waiting_target_min: 15,
-        administrator: guichet_fixtures::administrator("eleni"),
+        administrator: guichet_fixtures::administrator(TEMPLATE_CLERK),
     })
     .expect("setup");
     ws.load_catalogue(&guichet_fixtures::demo_catalogue())
@@ -486,14 +566,29 @@ fn gzip(json: &[u8]) -> Vec<u8> {
 struct Ingest {
     db: TestDatabase,
     office: BackOffice,
-    url: String,
+    /// The replicas' addresses; device `k` talks to `urls[k % urls.len()]`.
+    urls: Vec<String>,
+    /// Each centre's log head once prepared: where a device that has caught up stands.
+    heads: HashMap<String, u64>,
     devices: Vec<(String, Vec<Vec<PushEntry>>)>,
     changes: u64,
     /// The model devices, for calls below HTTP.
     models: Vec<guichet_backoffice::model::Device>,
 }
 
-async fn prepare(shape: Shape, template: &[PushEntry], citizens: &HashMap<String, u32>) -> Ingest {
+/// The history a prepared back office already holds, and how many replicas serve it.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    changes: u64,
+    replicas: usize,
+}
+
+async fn prepare(
+    shape: Shape,
+    template: &[PushEntry],
+    citizens: &HashMap<String, u32>,
+    held: Held,
+) -> Ingest {
     let db = TestDatabase::create().await;
     let storage = PostgresStorage::connect(&db.url).await.expect("connect");
     let office = BackOffice::new(Arc::new(storage));
@@ -507,6 +602,17 @@ async fn prepare(shape: Shape, template: &[PushEntry], citizens: &HashMap<String
         .publish_catalogue(&guichet_fixtures::demo_catalogue())
         .await
         .expect("catalogue");
+    // The template's entries are made by this account: a supervisor of every centre.
+    office
+        .add_clerk(&guichet_backoffice::model::NewClerk {
+            username: TEMPLATE_CLERK.into(),
+            display_name: "Bench supervisor".into(),
+            role: guichet_domain::account::Role::Supervisor,
+            centers: (0..shape.centers).map(center_code).collect(),
+            password: guichet_fixtures::DEMO_PASSWORD.into(),
+        })
+        .await
+        .expect("the template's clerk");
     let mut devices = Vec::new();
     let mut models = Vec::new();
     let mut changes = 0;
@@ -529,20 +635,31 @@ async fn prepare(shape: Shape, template: &[PushEntry], citizens: &HashMap<String
         let batches = entries.chunks(PUSH_BATCH).map(<[_]>::to_vec).collect();
         devices.push((enrolled.token, batches));
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    let state = AppState::new(office.clone(), None);
-    tokio::spawn(guichet_backoffice::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
+    let heads = preload(&db.url, shape.centers, held.changes, template).await;
+    // Each replica is a back office of its own on the same database: its own pool, as a
+    // separate `serve` process would have.
+    let mut urls = Vec::new();
+    for _ in 0..held.replicas.max(1) {
+        let storage = PostgresStorage::connect(&db.url).await.expect("connect");
+        let replica = BackOffice::new(Arc::new(storage));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        urls.push(format!(
+            "http://{}",
+            listener.local_addr().expect("address")
+        ));
+        tokio::spawn(guichet_backoffice::serve(
+            listener,
+            AppState::new(replica, None),
+            std::future::pending(),
+        ));
+    }
     Ingest {
         db,
         office,
-        url,
+        urls,
+        heads,
         devices,
         changes,
         models,
@@ -570,40 +687,33 @@ async fn push_all(ingest: &Ingest, concurrency: usize, pull: bool) -> Pushed {
         .timeout(Duration::from_secs(300))
         .build()
         .expect("client");
-    let endpoint = format!("{}/sync/v1/exchange", ingest.url);
     let gate = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    // With pulls, each device first catches up (the catalogue), as an enrolled device has.
-    let mut cursors = Vec::new();
-    for (token, _) in &ingest.devices {
-        let cursor = if pull {
-            let request = ExchangeRequest {
-                audit: None,
-                push: Vec::new(),
-                cursor: 0,
-                limit: MAX_PULL,
-                recovery_key: None,
-            };
-            let response = http
-                .post(&endpoint)
-                .header("content-type", "application/json")
-                .bearer_auth(token)
-                .json(&request)
-                .send()
-                .await
-                .expect("catch up");
-            let answer: ExchangeResponse = response.json().await.expect("catch-up answer");
-            assert!(!answer.more);
-            answer.cursor
-        } else {
-            0
-        };
-        cursors.push(cursor);
-    }
+    // With pulls, each device stands at its centre's log head, as one that has caught up:
+    // what it pulls is what the others push meanwhile. Devices take the replicas in turn.
+    let cursors: Vec<u64> = ingest
+        .models
+        .iter()
+        .map(|device| {
+            if pull {
+                ingest.heads[&device.center]
+            } else {
+                0
+            }
+        })
+        .collect();
+    let endpoints: Vec<String> = (0..ingest.devices.len())
+        .map(|k| format!("{}/sync/v1/exchange", ingest.urls[k % ingest.urls.len()]))
+        .collect();
     let start = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    for ((token, batches), cursor) in ingest.devices.clone().into_iter().zip(cursors) {
+    for (((token, batches), cursor), endpoint) in ingest
+        .devices
+        .clone()
+        .into_iter()
+        .zip(cursors)
+        .zip(endpoints)
+    {
         let http = http.clone();
-        let endpoint = endpoint.clone();
         let gate = Arc::clone(&gate);
         tasks.spawn(async move {
             let _turn = gate.acquire_owned().await.expect("gate");
@@ -702,20 +812,40 @@ async fn ingest_bench(shape: Shape) {
 
     let header = "| run                                          | applied |      wall | changes/s |  p50 push |  p99 push |  max push | pulled |";
     let mut rows = Vec::new();
-    for (name, concurrency, pull) in [
+    let fresh = Held {
+        changes: 0,
+        replicas: 1,
+    };
+    let history = env_or::<u64>("GUICHET_BENCH_HISTORY", 5_000_000);
+    let held = Held {
+        changes: history,
+        replicas: 1,
+    };
+    let held_by_two = Held {
+        replicas: 2,
+        ..held
+    };
+    let all = shape.devices as usize;
+    let runs: [(&str, usize, bool, Held); 5] = [
+        // The headline: the mode devices use, on a database with a national history.
         (
-            "all devices at once, push only",
-            shape.devices as usize,
-            false,
-        ),
-        (
-            "all devices at once, push + pull page",
-            shape.devices as usize,
+            "all at once, push + pull page, history held",
+            all,
             true,
+            held,
         ),
-        ("one device at a time, push only", 1, false),
-    ] {
-        let ingest = prepare(shape, &template, &citizens).await;
+        ("the same, two replicas", all, true, held_by_two),
+        ("all at once, push only, empty database", all, false, fresh),
+        (
+            "all at once, push + pull page, empty database",
+            all,
+            true,
+            fresh,
+        ),
+        ("one device at a time, push only, empty", 1, false, fresh),
+    ];
+    for (name, concurrency, pull, held) in runs {
+        let ingest = prepare(shape, &template, &citizens, held).await;
         let sampler = Sampler::start(&ingest.db.url).await;
         let before = Cpu::now();
         let pushed = push_all(&ingest, concurrency, pull).await;
@@ -745,14 +875,14 @@ async fn ingest_bench(shape: Shape) {
         ingest_row(name, pushed);
     }
     ingest_row("one device at a time, storage call (no HTTP)", &direct);
-    let headline = &rows[0].1;
-    let rate = headline.applied as f64 / headline.wall;
-    println!(
-        "target >= 3000 changes/s with {} devices pushing at once: {:.0} changes/s {}",
-        shape.devices,
-        rate,
-        if rate >= 3000.0 { "met" } else { "NOT met" }
-    );
+    for (name, pushed) in &rows[..2] {
+        let rate = pushed.applied as f64 / pushed.wall;
+        println!(
+            "target >= 5000 changes/s, {} devices pushing with a pull page on {history} changes held ({name}): {rate:.0} changes/s {}",
+            shape.devices,
+            verdict(rate >= 5000.0)
+        );
+    }
 }
 
 /// The same pushes one at a time straight into `BackOffice::exchange`: the storage and plan's
@@ -762,7 +892,16 @@ async fn below_http(
     template: &[PushEntry],
     citizens: &HashMap<String, u32>,
 ) -> Pushed {
-    let ingest = prepare(shape, template, citizens).await;
+    let ingest = prepare(
+        shape,
+        template,
+        citizens,
+        Held {
+            changes: 0,
+            replicas: 1,
+        },
+    )
+    .await;
     let mut seen = Pushed::default();
     let start = Instant::now();
     for ((_, batches), device) in ingest.devices.iter().zip(&ingest.models) {
@@ -904,6 +1043,14 @@ async fn anatomy(ingest: &Ingest, template: &[PushEntry]) {
                 .insert((*version, code.clone()), service.clone());
         }
     }
+    snapshot.accounts.insert(
+        TEMPLATE_CLERK.into(),
+        guichet_backoffice::plan::AccountStanding {
+            role: guichet_domain::account::Role::Supervisor,
+            active: true,
+            of_center: true,
+        },
+    );
     let scheme = guichet_domain::citizen::scheme_by_name("ee-isikukood").expect("scheme");
     let pusher = Pusher {
         device: "TEMPLATE",

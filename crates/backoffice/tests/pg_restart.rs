@@ -4,183 +4,19 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use guichet_backoffice::storage::PostgresStorage;
 use guichet_backoffice::{BackOffice, Error};
 use guichet_fixtures::history::citizen;
+use guichet_fixtures::pg::Cluster;
 use guichet_protocol::{ExchangeRequest, Outcome, PushEntry};
 use guichet_workstation::store::OutboxState;
 use tempfile::TempDir;
 
 /// How soon the back office must serve again once the database is back.
 const HEALED_WITHIN: Duration = Duration::from_secs(10);
-
-/// A PostgreSQL cluster in a temporary directory, on a port of its own, stopped on drop.
-struct Cluster {
-    dir: TempDir,
-    bin: PathBuf,
-    port: u16,
-    /// PostgreSQL refuses to run as root: as root, its tools run as the `postgres` user.
-    as_postgres: bool,
-}
-
-impl Cluster {
-    fn start() -> Cluster {
-        let bin = server_binaries();
-        let dir = TempDir::new().unwrap();
-        let as_postgres = running_as_root();
-        if as_postgres {
-            let (uid, gid) = postgres_user();
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).unwrap();
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let cluster = Cluster {
-            dir,
-            bin,
-            port,
-            as_postgres,
-        };
-        let data = cluster.data();
-        cluster.run(
-            "initdb",
-            &["-D", &data, "-U", "postgres", "-A", "trust", "--no-sync"],
-        );
-        cluster.pg_ctl("start");
-        cluster
-    }
-
-    fn data(&self) -> String {
-        self.dir.path().join("data").display().to_string()
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    /// `pg_ctl ACTION`, waiting until it is done: the server listens on 127.0.0.1 only, its
-    /// socket in the cluster's directory.
-    fn pg_ctl(&self, action: &str) {
-        let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            self.port,
-            self.dir.path().display()
-        );
-        let log = self.dir.path().join("server.log").display().to_string();
-        self.run(
-            "pg_ctl",
-            &[
-                "-D",
-                &self.data(),
-                "-l",
-                &log,
-                "-o",
-                &options,
-                "-m",
-                "fast",
-                "-w",
-                action,
-            ],
-        );
-    }
-
-    fn run(&self, tool: &str, args: &[&str]) {
-        let program = self.bin.join(tool);
-        let mut command = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(&program);
-            c
-        } else {
-            Command::new(&program)
-        };
-        let out = command
-            .args(args)
-            .current_dir(self.dir.path())
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run {}: {e}", program.display()));
-        assert!(
-            out.status.success(),
-            "{tool} {args:?} failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let _ = Command::new(self.bin.join("pg_ctl"))
-            .args(["-D", &self.data(), "-m", "immediate", "stop"])
-            .output();
-        if self.as_postgres {
-            let _ = Command::new("runuser")
-                .args(["-u", "postgres", "--"])
-                .arg(self.bin.join("pg_ctl"))
-                .args(["-D", &self.data(), "-m", "immediate", "stop"])
-                .output();
-        }
-    }
-}
-
-/// The directory of `initdb` and `pg_ctl`: Debian keeps them out of PATH, under
-/// /usr/lib/postgresql/VERSION/bin (the newest is taken).
-fn server_binaries() -> PathBuf {
-    let debian = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| e.path().join("bin"))
-        .filter(|bin| bin.join("initdb").is_file())
-        .max_by_key(|bin| {
-            bin.parent()
-                .and_then(Path::file_name)
-                .and_then(|v| v.to_str())
-                .and_then(|v| v.parse::<u32>().ok())
-                .unwrap_or(0)
-        });
-    let on_path = || {
-        std::env::var_os("PATH").and_then(|paths| {
-            std::env::split_paths(&paths).find(|dir| dir.join("initdb").is_file())
-        })
-    };
-    debian.or_else(on_path).expect(
-        "PostgreSQL's server tools (initdb, pg_ctl) are not installed, and this test runs a \
-         database of its own: `apt-get install postgresql` (or run `bash .ci/test` as root). \
-         This test never skips.",
-    )
-}
-
-fn running_as_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// The uid and gid of the `postgres` user (made by Debian's postgresql package).
-fn postgres_user() -> (u32, u32) {
-    let id = |flag: &str| -> u32 {
-        let out = Command::new("id")
-            .args([flag, "postgres"])
-            .output()
-            .expect("run id");
-        assert!(
-            out.status.success(),
-            "running as root, the test runs PostgreSQL as the `postgres` user, which does not \
-             exist: `apt-get install postgresql` makes it"
-        );
-        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
-    };
-    (id("-u"), id("-g"))
-}
 
 fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
     ExchangeRequest {

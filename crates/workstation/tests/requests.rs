@@ -327,3 +327,41 @@ fn a_request_is_found_by_receipt_citizen_or_service_name() {
     assert!(found("nobody here").is_empty());
     assert!(found("--").is_empty());
 }
+
+/// A request taken one second before midnight belongs to that day, one taken a second after
+/// to the next, and each is due that many working days after its own intake day: Thursday
+/// 23:59:59 is due on Friday for a one-day service, Friday 00:00:01 on Monday. (Days are UTC
+/// days until centres have a time zone of their own.)
+#[test]
+fn due_dates_follow_the_intake_day_on_either_side_of_midnight() {
+    use chrono::{NaiveDate, TimeZone, Utc};
+    let mut b = demo();
+    let quick = service_where(&b.ws, |s| s.processing_days >= 1 && s.fee == Fee::Free);
+    let days = quick.processing_days;
+    let take = |b: &mut common::Bench, serial: u32| {
+        let who = b.ws.register_citizen(&citizen(serial)).unwrap();
+        b.ws.create_request(&request_for(&b.ws, &quick, &who.national_id))
+            .unwrap()
+            .summary
+    };
+    b.clock
+        .set_wall(Utc.with_ymd_and_hms(2026, 3, 12, 23, 59, 59).unwrap());
+    let before = take(&mut b, 6);
+    b.clock
+        .set_wall(Utc.with_ymd_and_hms(2026, 3, 13, 0, 0, 1).unwrap());
+    let after = take(&mut b, 7);
+    let thursday = NaiveDate::from_ymd_opt(2026, 3, 12).unwrap();
+    let friday = NaiveDate::from_ymd_opt(2026, 3, 13).unwrap();
+    assert_eq!((before.intake_date, after.intake_date), (thursday, friday));
+    let calendar = guichet_domain::calendar::Holidays::default();
+    assert_eq!(before.due_date, calendar.due_date(thursday, days));
+    assert_eq!(after.due_date, calendar.due_date(friday, days));
+    assert!(after.due_date > before.due_date);
+    if days == 1 {
+        assert_eq!(before.due_date, friday);
+        assert_eq!(
+            after.due_date,
+            NaiveDate::from_ymd_opt(2026, 3, 16).unwrap()
+        );
+    }
+}
