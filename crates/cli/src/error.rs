@@ -11,7 +11,7 @@ use guichet_domain::DomainError;
 use guichet_domain::audit::BrokenLink;
 use guichet_report::Error as ReportError;
 use guichet_workstation::Error as CoreError;
-use guichet_workstation::error::Access;
+use guichet_workstation::error::{Access, Kind};
 use guichet_workstation::sync::SyncError;
 
 pub type Result<T, E = CliError> = std::result::Result<T, E>;
@@ -134,11 +134,20 @@ impl CliError {
                         erased.at.format("%Y-%m-%d %H:%M UTC")
                     ),
                     None => format!(
-                        "the data directory is {}; pass --data-dir DIR or set GUICHET_DATA_DIR if the workstation is elsewhere",
+                        "run `guichet setup --center CODE --device CODE` or `guichet enroll \
+                         --server URL --code CODE`; the data directory is {}; pass --data-dir \
+                         DIR or set GUICHET_DATA_DIR if the workstation is elsewhere",
                         dir.display()
                     ),
                 })
             }
+            (CliError::Core(CoreError::NoCatalogue), _) => {
+                Some("run `guichet catalogue load FILE` (or `guichet setup --demo`)".into())
+            }
+            (CliError::Sync(SyncError::NotEnrolled), _) => {
+                Some("run `guichet enroll --server URL --code CODE`".into())
+            }
+            (CliError::Core(CoreError::NotFound { kind, .. }), _) => not_found_hint(*kind),
             (
                 CliError::Core(CoreError::Damaged { .. })
                 | CliError::Sync(SyncError::Store(CoreError::Damaged { .. })),
@@ -155,6 +164,25 @@ impl CliError {
             _ => None,
         }
     }
+}
+
+/// The command that shows or makes what was not found, where there is one.
+fn not_found_hint(kind: Kind) -> Option<String> {
+    let command: &str = match kind {
+        Kind::Service => "`guichet catalogue search WORDS`",
+        Kind::Category | Kind::LifeEvent | Kind::TargetGroup | Kind::Agency => {
+            "`guichet catalogue browse`"
+        }
+        Kind::Citizen => "`guichet citizen find` or `guichet citizen add`",
+        Kind::Counter => "`guichet counter list` or `guichet counter add`",
+        Kind::Ticket => "`guichet queue list`",
+        Kind::Request => "`guichet request list`",
+        Kind::Document | Kind::Payment => "`guichet request show RECEIPT`",
+        Kind::Visit => "`guichet queue start TICKET`",
+        Kind::Clerk => "`guichet clerk list`",
+        Kind::Lane | Kind::Feedback | Kind::Holiday => return None,
+    };
+    Some(format!("see {command}"))
 }
 
 fn core_exit(e: &CoreError) -> u8 {

@@ -38,7 +38,16 @@ fn unknown_service() {
         2,
         "no service 'no-such-service'",
     );
-    g.refused(&["catalogue", "show", "no-such-service"], 2, "no service");
+    let run = g.refused(&["catalogue", "show", "no-such-service"], 2, "no service");
+    // The core says what to do in words; the command line adds its command.
+    assert!(
+        run.stderr.contains("search the catalogue for it")
+            && run
+                .stderr
+                .contains("hint: see `guichet catalogue search WORDS`"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -272,7 +281,9 @@ fn commands_before_setup_write_nothing() {
             run.stderr
         );
         assert!(
-            run.stderr.contains("hint: the data directory is"),
+            run.stderr
+                .contains("hint: run `guichet setup --center CODE --device CODE`")
+                && run.stderr.contains("the data directory is"),
             "{}",
             run.stderr
         );

@@ -20,7 +20,7 @@ pub enum Error {
     Domain(#[from] DomainError),
 
     #[error(
-        "this workstation is not set up yet: run `guichet setup --center CODE --device CODE` first"
+        "this workstation is not set up yet: set it up for its centre and device first, or enrol it with a back office"
     )]
     NotSetUp,
 
@@ -29,9 +29,7 @@ pub enum Error {
     )]
     AlreadySetUp { center: String, device: String },
 
-    #[error(
-        "no catalogue is loaded yet: run `guichet catalogue load FILE` (or `guichet setup --demo`)"
-    )]
+    #[error("no catalogue is loaded yet: load the centre's catalogue (or the demo one) first")]
     NoCatalogue,
 
     #[error(

@@ -120,7 +120,7 @@ impl Workstation {
             None => Err(Error::not_found(
                 Kind::Service,
                 code,
-                " (not in the catalogue, or not offered at this centre); search with `guichet catalogue search WORDS`",
+                " (not in the catalogue, or not offered at this centre); search the catalogue for it",
             )),
         }
     }
@@ -331,11 +331,7 @@ impl Workstation {
         if exists {
             Ok(())
         } else {
-            Err(Error::not_found(
-                kind,
-                code,
-                "; list them with `guichet catalogue browse`",
-            ))
+            Err(Error::not_found(kind, code, "; the catalogue lists them"))
         }
     }
 }

@@ -118,13 +118,7 @@ impl Workstation {
                 citizen_from_row,
             )
             .optional()?
-            .ok_or_else(|| {
-                Error::not_found(
-                    Kind::Citizen,
-                    id,
-                    "; register them with `guichet citizen add`",
-                )
-            })
+            .ok_or_else(|| Error::not_found(Kind::Citizen, id, "; register them first"))
     }
 
     /// Citizens matching a query; by name, the family name (and given name if typed) must

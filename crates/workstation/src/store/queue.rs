@@ -376,10 +376,9 @@ impl Workstation {
         match (view.status, view.visit) {
             (TicketStatus::Serving, Some(visit)) => Ok(visit),
             _ => Err(Error::Invalid(format!(
-                "ticket {} is {}, not being served: start serving it with `guichet queue start {}`",
+                "ticket {} is {}, not being served: start serving it first",
                 view.code,
-                view.status.as_str(),
-                view.code
+                view.status.as_str()
             ))),
         }
     }
@@ -438,9 +437,7 @@ impl Workstation {
         self.counters()?
             .into_iter()
             .find(|c| c.code == code)
-            .ok_or_else(|| {
-                Error::not_found(Kind::Counter, code, "; add one with `guichet counter add`")
-            })
+            .ok_or_else(|| Error::not_found(Kind::Counter, code, "; add the counter first"))
     }
 
     fn service_categories(&self) -> Result<std::collections::HashMap<String, String>> {
@@ -466,7 +463,7 @@ impl Workstation {
                 Error::not_found(
                     Kind::Ticket,
                     ticket.trim(),
-                    " today; see the waiting list with `guichet queue list`",
+                    " today; check its code in the waiting list",
                 )
             })
     }
@@ -559,7 +556,7 @@ pub(crate) fn add_counter_in(
                     return Err(Error::not_found(
                         kind,
                         code.clone(),
-                        "; list them with `guichet catalogue browse`",
+                        "; the catalogue lists them",
                     ));
                 }
             }

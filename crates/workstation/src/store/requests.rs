@@ -430,7 +430,7 @@ impl Workstation {
                 return Err(Error::not_found(
                     Kind::Document,
                     document,
-                    &format!(" on request {receipt}; see `guichet request show {receipt}`"),
+                    &format!(" on request {receipt}; its documents are listed with the request"),
                 ));
             }
             change.record(&Change::DocumentMarked {
@@ -723,7 +723,7 @@ impl Workstation {
                 Error::not_found(
                     Kind::Request,
                     number.to_string(),
-                    "; list requests with `guichet request list`",
+                    "; check the receipt number, or find the request by its citizen or service",
                 )
             })
     }
@@ -1196,9 +1196,7 @@ fn check_refund_of(
         return Err(Error::not_found(
             Kind::Payment,
             number.to_string(),
-            &format!(
-                " for request {receipt}; its payments are in `guichet request show {receipt}`"
-            ),
+            &format!(" for request {receipt}; its payments are listed with the request"),
         ));
     };
     let paid = Money::new(minor, Currency::parse(&currency)?);
@@ -1283,7 +1281,7 @@ fn check_visit_open(change: &ActionTx<'_>, visit: &str) -> Result<()> {
         None => Err(Error::not_found(
             Kind::Visit,
             visit,
-            "; start serving a ticket with `guichet queue start` to open one",
+            "; a visit opens when a ticket is being served",
         )),
         Some(Some(_)) => Err(Refused::VisitEnded {
             visit: visit.to_owned(),

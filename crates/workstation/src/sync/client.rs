@@ -29,7 +29,7 @@ const BODY_COMPRESSION_LEVEL: i32 = 9;
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error(
-        "this workstation is not enrolled with a back office: run `guichet enroll --server URL --code CODE`"
+        "this workstation is not enrolled with a back office: enrol it with the back office's address and a one-time code from an administrator"
     )]
     NotEnrolled,
     #[error(
