@@ -121,6 +121,12 @@ pub struct StandaloneSetup {
     pub admin_username: String,
     pub admin_name: String,
     pub admin_password: String,
+    /// How national ids are checked: `ee-isikukood` or `plain`.
+    pub national_id_scheme: String,
+    /// The currency fees are paid in (three letters, such as EUR or KES).
+    pub currency: String,
+    /// The waiting-time target, in minutes.
+    pub waiting_target_min: u32,
 }
 
 /// A standalone workstation just set up, and its recovery key, shown once for the administrator
@@ -147,9 +153,9 @@ pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<Set
         center_kind: setup.center_kind,
         device_code: setup.device_code.trim().to_owned(),
         receipt_prefix: None,
-        national_id_scheme: "ee-isikukood".into(),
-        currency: "EUR".into(),
-        waiting_target_min: 15,
+        national_id_scheme: setup.national_id_scheme.trim().to_owned(),
+        currency: setup.currency.trim().to_uppercase(),
+        waiting_target_min: setup.waiting_target_min,
         administrator: Some(NewClerk {
             username: setup.admin_username.trim().to_owned(),
             display_name: setup.admin_name.trim().to_owned(),

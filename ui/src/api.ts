@@ -96,6 +96,11 @@ export interface StandaloneSetup {
   admin_username: string;
   admin_name: string;
   admin_password: string;
+  /** How national ids are checked: `ee-isikukood` or `plain`. */
+  national_id_scheme: string;
+  /** Three letters, such as EUR or KES. */
+  currency: string;
+  waiting_target_min: number;
 }
 export interface Lane {
   code: string;

@@ -112,7 +112,14 @@ describe("first run", () => {
       "setup-admin-name": "Eleni Papadopoulou",
       "setup-admin-password": "correct horse battery",
       "setup-admin-password2": "correct horse battery",
+      // The centre's rules, as a centre in Kenya would set them.
+      "setup-id-scheme": "plain",
+      "setup-currency": " kes ",
+      "setup-waiting-target": "20",
     });
+    for (const id of ["setup-id-scheme", "setup-currency", "setup-waiting-target"]) {
+      expect(document.querySelector(`label[for="${id}"]`), id).not.toBeNull();
+    }
     api.setupStandalone.mockResolvedValue({ config: {}, recovery_key: "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567" });
     $<HTMLFormElement>("#setup-standalone").requestSubmit();
     await settle();
@@ -129,6 +136,9 @@ describe("first run", () => {
       admin_username: "admin",
       admin_name: "Eleni Papadopoulou",
       admin_password: "correct horse battery",
+      national_id_scheme: "plain",
+      currency: "KES",
+      waiting_target_min: 20,
     });
     expect(ctx.go).toHaveBeenCalledWith("queue");
   });

@@ -239,13 +239,13 @@ pub struct SetupArgs {
     #[arg(long, value_name = "XXXX")]
     pub receipt_prefix: Option<String>,
     /// The national id rule: ee-isikukood or plain.
-    #[arg(long, value_name = "SCHEME", default_value = "ee-isikukood")]
+    #[arg(long, value_name = "SCHEME", default_value = guichet_workstation::store::DEFAULT_ID_SCHEME)]
     pub id_scheme: String,
     /// The currency fees are paid in.
-    #[arg(long, value_name = "CODE", default_value = "EUR")]
+    #[arg(long, value_name = "CODE", default_value = guichet_workstation::store::DEFAULT_CURRENCY)]
     pub currency: String,
     /// The waiting-time target, in minutes.
-    #[arg(long, value_name = "MIN", default_value_t = 15)]
+    #[arg(long, value_name = "MIN", default_value_t = guichet_workstation::store::DEFAULT_WAITING_TARGET_MIN)]
     pub waiting_target: u32,
     /// The user name of the workstation's first administrator.
     #[arg(long, value_name = "NAME")]

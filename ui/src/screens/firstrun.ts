@@ -22,6 +22,32 @@ export function firstRun(ctx: Ctx): HTMLElement {
     ...["stationary", "mobile", "kiosk"].map((k) => h("option", { value: k }, t(`center_kind.${k}`))),
   );
   const device = h("input", { name: "device_code", value: "D1", required: true, autocomplete: "off" });
+  // The centre's rules: how national ids are checked, the currency fees are paid in, and the
+  // waiting time the dashboard and reports hold the queue to.
+  const idScheme = h(
+    "select",
+    { id: "setup-id-scheme", name: "national_id_scheme" },
+    ...["ee-isikukood", "plain"].map((s) => h("option", { value: s }, t(`firstrun.id_scheme.${s}`))),
+  );
+  const currency = h("input", {
+    id: "setup-currency",
+    name: "currency",
+    value: "EUR",
+    required: true,
+    maxlength: "3",
+    autocomplete: "off",
+    autocapitalize: "characters",
+    spellcheck: "false",
+  });
+  const waitingTarget = h("input", {
+    id: "setup-waiting-target",
+    name: "waiting_target_min",
+    type: "number",
+    min: "1",
+    max: "600",
+    value: "15",
+    required: true,
+  });
   // The first administrator: who sets the workstation up, and later manages the accounts.
   const adminUser = h("input", {
     id: "setup-admin-username",
@@ -78,6 +104,9 @@ export function firstRun(ctx: Ctx): HTMLElement {
               admin_username: adminUser.value.trim(),
               admin_name: adminName.value.trim(),
               admin_password: password.value,
+              national_id_scheme: idScheme.value,
+              currency: currency.value.trim().toUpperCase(),
+              waiting_target_min: Number(waitingTarget.value),
             });
             password.value = password2.value = "";
             // The administrator is logged in now; the recovery key is shown once, then the
@@ -98,6 +127,9 @@ export function firstRun(ctx: Ctx): HTMLElement {
     field(t("firstrun.center_name"), centerName),
     field(t("firstrun.center_kind"), kind),
     field(t("firstrun.device_code"), device),
+    field(t("firstrun.id_scheme"), idScheme),
+    field(t("firstrun.currency"), currency, h("p", { class: "hint" }, t("firstrun.currency_hint"))),
+    field(t("firstrun.waiting_target"), waitingTarget),
     h(
       "fieldset",
       { id: "setup-admin" },

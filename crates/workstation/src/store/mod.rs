@@ -105,6 +105,13 @@ pub struct Rules {
     pub max_offline_days: Option<u32>,
 }
 
+/// The national id rule a new standalone workstation offers first (the demo centre's).
+pub const DEFAULT_ID_SCHEME: &str = "ee-isikukood";
+/// The currency a new standalone workstation offers first.
+pub const DEFAULT_CURRENCY: &str = "EUR";
+/// The waiting-time target a new standalone workstation offers first, in minutes.
+pub const DEFAULT_WAITING_TARGET_MIN: u32 = 15;
+
 /// What a workstation is set up with.
 #[derive(Debug, Clone)]
 pub struct Setup {
