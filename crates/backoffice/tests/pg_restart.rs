@@ -28,19 +28,6 @@ fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
     }
 }
 
-/// Counts the rows of `table` on the cluster, on a connection of the test's own.
-async fn count(url: &str, table: &str) -> i64 {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
-        .await
-        .unwrap()
-        .get(0)
-}
-
 /// A back office on `cluster` (see `common::athens`).
 async fn office_on(cluster: &Cluster) -> BackOffice {
     let storage = PostgresStorage::connect(&cluster.url()).await.unwrap();
@@ -160,10 +147,13 @@ async fn the_back_office_serves_again_after_its_database_restarts_with_nothing_l
         .unwrap();
     common::assert_every_outcome(&again, |o| matches!(o, Outcome::Duplicate { .. }));
     assert_eq!(
-        count(&cluster.url(), "applied_changes").await,
-        pushed as i64
+        common::column::<i64>(&cluster.url(), "SELECT count(*) FROM applied_changes").await,
+        [pushed as i64]
     );
-    assert_eq!(count(&cluster.url(), "citizens").await, 40);
+    assert_eq!(
+        common::column::<i64>(&cluster.url(), "SELECT count(*) FROM citizens").await,
+        [40]
+    );
     drop(office);
     drop(cluster);
 }

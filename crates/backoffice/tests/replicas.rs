@@ -48,20 +48,6 @@ async fn sync_all(buses: Vec<Bus>) -> (Vec<Bus>, Vec<SyncError>) {
     (buses, failed)
 }
 
-async fn query_i64s(url: &str, sql: &str) -> Vec<i64> {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    client
-        .query(sql, &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| row.get(0))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_behind_nginx_apply_each_change_once_in_one_order_through_a_crash() {
     let database = common::PgDatabase::create().await;
@@ -147,9 +133,10 @@ async fn three_replicas_behind_nginx_apply_each_change_once_in_one_order_through
     }
 
     // Each change once on the back office; the centre's log numbered 1..=N without a gap.
-    let applied = query_i64s(&database.url, "SELECT count(*) FROM applied_changes").await;
+    let applied =
+        common::column::<i64>(&database.url, "SELECT count(*) FROM applied_changes").await;
     assert_eq!(applied, [outboxes as i64]);
-    let log = query_i64s(
+    let log = common::column::<i64>(
         &database.url,
         "SELECT seq FROM change_log WHERE center = 'ATH-01' ORDER BY seq",
     )
@@ -157,7 +144,7 @@ async fn three_replicas_behind_nginx_apply_each_change_once_in_one_order_through
     assert_eq!(log, (1..=log.len() as i64).collect::<Vec<_>>());
     // What peers must see is logged (a clerk's login on one device is not), and every entry
     // a device sent is the place of a change applied from it.
-    let orphans = query_i64s(
+    let orphans = common::column::<i64>(
         &database.url,
         "SELECT count(*) FROM change_log l
          WHERE l.origin_device IN (SELECT device FROM applied_changes)
@@ -167,14 +154,14 @@ async fn three_replicas_behind_nginx_apply_each_change_once_in_one_order_through
     .await;
     assert_eq!(orphans, [0]);
     assert!(log.len() >= 4 * requests, "{} logged", log.len());
-    let origins = query_i64s(
+    let origins = common::column::<i64>(
         &database.url,
         "SELECT count(DISTINCT origin_device) FROM change_log
          WHERE origin_device IN (SELECT device FROM applied_changes)",
     )
     .await;
     assert_eq!(origins, [i64::from(DEVICES)]);
-    let citizens = query_i64s(&database.url, "SELECT count(*) FROM citizens").await;
+    let citizens = common::column::<i64>(&database.url, "SELECT count(*) FROM citizens").await;
     assert_eq!(citizens, [requests as i64]);
 
     // Pushed again, whole, everything is a duplicate.

@@ -34,38 +34,17 @@ enum Landing {
     Recorded,
 }
 
-/// The one text column `sql` selects, row by row, read from the back office's database
-/// directly (SQLite or PostgreSQL by the URL).
-async fn texts(url: &str, sql: &str) -> Vec<String> {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let db = rusqlite::Connection::open(path).unwrap();
-        let mut stmt = db.prepare(sql).unwrap();
-        stmt.query_map([], |row| row.get::<_, String>(0))
-            .unwrap()
-            .map(Result::unwrap)
-            .collect()
-    } else {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        let rows = client.query(sql, &[]).await.unwrap();
-        rows.iter().map(|row| row.get(0)).collect()
-    }
-}
-
 /// The ids of the changes the back office applied.
 async fn applied_ids(url: &str) -> HashSet<String> {
-    texts(url, "SELECT id FROM applied_changes")
+    common::column::<String>(url, "SELECT id FROM applied_changes")
         .await
         .into_iter()
         .collect()
 }
 
 /// How many changes the back office applied: a cheap query, polled while a push is in flight.
-async fn applied_count(url: &str) -> u64 {
-    let count = texts(url, "SELECT CAST(count(*) AS TEXT) FROM applied_changes").await;
-    count[0].parse().unwrap()
+async fn applied_count(url: &str) -> i64 {
+    common::column(url, "SELECT count(*) FROM applied_changes").await[0]
 }
 
 fn pending_ids(bus: &Bus) -> HashSet<String> {

@@ -10,9 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use guichet_backoffice::tls::{Tls, TlsError, TlsFiles};
-use guichet_backoffice::{AppState, BackOffice, serve_tls};
-use guichet_domain::account::Role;
-use guichet_domain::catalogue::CenterKind;
+use guichet_backoffice::{AppState, serve_tls};
 use guichet_workstation::sync::{self, Link, SyncError};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use tempfile::TempDir;
@@ -69,16 +67,7 @@ fn trusting(ca: &TestCa) -> Link {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workstation_enrols_and_syncs_over_https_and_the_certificate_is_replaced_live() {
     let (storage, _db) = common::sqlite();
-    let office = BackOffice::new(storage);
-    office
-        .add_center("ATH-01", "Athens", CenterKind::Stationary)
-        .await
-        .unwrap();
-    office
-        .publish_catalogue(&guichet_fixtures::demo_catalogue())
-        .await
-        .unwrap();
-    common::add_clerk(&office, common::CLERK, Role::Clerk, &["ATH-01"]).await;
+    let office = common::athens(storage).await;
 
     let files_dir = TempDir::new().unwrap();
     let first = TestCa::new("Guichet test CA 1");

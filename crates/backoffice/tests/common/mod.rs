@@ -48,6 +48,30 @@ impl PgDatabase {
     }
 }
 
+/// The one column `sql` selects, row by row, read from a back office's database directly, on a
+/// connection of the test's own: SQLite or PostgreSQL by the URL (`sqlite://PATH`,
+/// `postgres://...`).
+pub async fn column<T>(url: &str, sql: &str) -> Vec<T>
+where
+    T: rusqlite::types::FromSql + for<'a> tokio_postgres::types::FromSql<'a>,
+{
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        let db = rusqlite::Connection::open(path).unwrap();
+        let mut stmt = db.prepare(sql).unwrap();
+        stmt.query_map([], |row| row.get::<_, T>(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    } else {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        let rows = client.query(sql, &[]).await.unwrap();
+        rows.iter().map(|row| row.get(0)).collect()
+    }
+}
+
 /// Tuesday 2026-03-10, 09:00 UTC.
 pub fn clock() -> Arc<ManualClock> {
     Arc::new(ManualClock::at(

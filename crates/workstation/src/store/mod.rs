@@ -641,7 +641,9 @@ impl ActionTx<'_> {
     /// Records what this change did: its audit event and its outbox entry (the change the
     /// back office will receive), in this transaction.
     pub fn record(&mut self, change: &Change) -> Result<HlcStamp> {
-        let size = guichet_protocol::json_len(change);
+        let payload = serde_json::to_value(change)?;
+        let text = serde_json::to_string(&payload)?;
+        let size = text.len();
         if size > guichet_protocol::MAX_CHANGE_BYTES {
             return Err(Error::Invalid(format!(
                 "this {} holds {} kB of text, more than the {} kB one change may carry: \
@@ -652,9 +654,8 @@ impl ActionTx<'_> {
                 guichet_protocol::MAX_CHANGE_BYTES / 1024
             )));
         }
-        let payload = serde_json::to_value(change)?;
         let (entity_kind, entity_id) = change.entity();
-        let stamp = self.record_local(change.kind(), entity_kind, entity_id, payload.clone())?;
+        let stamp = self.record_local(change.kind(), entity_kind, entity_id, payload)?;
         let seq: i64 =
             self.tx
                 .query_row("SELECT coalesce(max(seq), 0) + 1 FROM outbox", [], |r| {
@@ -669,7 +670,7 @@ impl ActionTx<'_> {
                 stamp.to_string(),
                 change.kind(),
                 entity_id,
-                serde_json::to_string(&payload)?,
+                text,
                 self.at(),
                 self.actor,
             ],
