@@ -127,6 +127,8 @@ pub struct StandaloneSetup {
     pub currency: String,
     /// The waiting-time target, in minutes.
     pub waiting_target_min: u32,
+    /// The centre's IANA time zone (Europe/Athens, Africa/Dakar).
+    pub time_zone: String,
 }
 
 /// A standalone workstation just set up, and its recovery key, shown once for the administrator
@@ -156,6 +158,7 @@ pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<Set
         national_id_scheme: setup.national_id_scheme.trim().to_owned(),
         currency: setup.currency.trim().to_uppercase(),
         waiting_target_min: setup.waiting_target_min,
+        time_zone: setup.time_zone.trim().to_owned(),
         administrator: Some(NewClerk {
             username: setup.admin_username.trim().to_owned(),
             display_name: setup.admin_name.trim().to_owned(),

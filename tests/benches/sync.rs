@@ -476,6 +476,7 @@ fn template(n: u32) -> (Vec<PushEntry>, HashMap<String, u32>) {
         national_id_scheme: "ee-isikukood".into(),
         currency: "EUR".into(),
         waiting_target_min: 15,
+        time_zone: "Europe/Athens".into(),
         administrator: guichet_fixtures::administrator(TEMPLATE_CLERK),
     })
     .expect("setup");
@@ -594,7 +595,12 @@ async fn prepare(
     let office = BackOffice::new(Arc::new(storage));
     for c in 0..shape.centers {
         office
-            .add_center(&center_code(c), "Bench centre", CenterKind::Stationary)
+            .add_center(
+                &center_code(c),
+                "Bench centre",
+                CenterKind::Stationary,
+                "Europe/Athens",
+            )
             .await
             .expect("centre");
     }

@@ -61,7 +61,12 @@ impl Server {
         let data = Data::new(dir.path()).await;
         let office = open_office(&data).await;
         office
-            .add_center(center, "Athens Central", CenterKind::Stationary)
+            .add_center(
+                center,
+                "Athens Central",
+                CenterKind::Stationary,
+                "Europe/Athens",
+            )
             .await
             .expect("centre");
         office

@@ -69,6 +69,8 @@ export interface Config {
   channel: string;
   currency: string;
   waiting_target_min: number;
+  /** The centre's IANA time zone: its days and hours are counted in it. */
+  time_zone: string;
   /** Days an enrolled device keeps taking logins without reaching its back office. */
   max_offline_days: number;
   /** Minutes without a key or a click before the screen locks itself. */
@@ -101,6 +103,8 @@ export interface StandaloneSetup {
   /** Three letters, such as EUR or KES. */
   currency: string;
   waiting_target_min: number;
+  /** An IANA time zone, such as Europe/Athens or Africa/Dakar. */
+  time_zone: string;
 }
 export interface Lane {
   code: string;

@@ -190,18 +190,31 @@ export function dayForInput(day: string): string {
   return m ? `${m[3]}/${m[2]}/${m[1]}` : day;
 }
 
-/** A moment (RFC 3339) as a local date and time. */
+/** The centre's time zone (an IANA name): moments are shown in it, whatever the machine's. */
+let centreZone: string | undefined;
+
+/** Shows moments in the centre's time zone from now on (the machine's when none is given). */
+export function setTimeZone(zone: string | undefined): void {
+  centreZone = zone;
+}
+
+/** The machine's own time zone, which a new standalone centre is offered first. */
+export function machineTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+}
+
+/** A moment (RFC 3339) as a date and time in the centre's time zone. */
 export function formatDateTime(at: string, l: Lang = current): string {
   const date = new Date(at);
   if (Number.isNaN(date.getTime())) return at;
-  return dateFormat(l, { dateStyle: "short", timeStyle: "short" }).format(date);
+  return dateFormat(l, { dateStyle: "short", timeStyle: "short", timeZone: centreZone }).format(date);
 }
 
-/** A moment (RFC 3339) as a local time of day. */
+/** A moment (RFC 3339) as a time of day in the centre's time zone. */
 export function formatTime(at: string, l: Lang = current): string {
   const date = new Date(at);
   if (Number.isNaN(date.getTime())) return at;
-  return dateFormat(l, { timeStyle: "short" }).format(date);
+  return dateFormat(l, { timeStyle: "short", timeZone: centreZone }).format(date);
 }
 
 /** A duration as m:ss, or h:mm:ss from an hour on. */

@@ -5,7 +5,7 @@
 import { api, onStatus, type SessionView, type StatusBar } from "./api";
 import { SYNCED, damaged, emptyVisit, painted, record, timings, working, type Ctx, type Screen } from "./app";
 import { fill, h, trapFocus } from "./dom";
-import { LANGS, isLang, lang, onLangChange, setLang, t } from "./i18n";
+import { LANGS, isLang, lang, onLangChange, setLang, setTimeZone, t } from "./i18n";
 import { IdleLock, browserClock, watchActivity } from "./idle";
 import { conceal, lockOverlay, type LockOverlay } from "./lock";
 import { CoreError, explain } from "./messages";
@@ -67,11 +67,13 @@ const ctx: Ctx = {
     record(label, performance.now() - started);
   },
 };
+setTimeZone(ctx.state.config?.time_zone);
 pickCounter();
 lastStatus = ctx.state.status;
 
 async function refresh(): Promise<void> {
   ctx.state = await api.appState();
+  setTimeZone(ctx.state.config?.time_zone);
   pickCounter();
   drawStatus(ctx.state.status);
   followSession();

@@ -12,6 +12,7 @@ export const config: Config = {
   channel: "stationary",
   currency: "EUR",
   waiting_target_min: 15,
+  time_zone: "Europe/Athens",
   max_offline_days: 14,
   idle_lock_minutes: 5,
 };

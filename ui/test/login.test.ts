@@ -116,8 +116,9 @@ describe("first run", () => {
       "setup-id-scheme": "plain",
       "setup-currency": " kes ",
       "setup-waiting-target": "20",
+      "setup-time-zone": " Africa/Nairobi ",
     });
-    for (const id of ["setup-id-scheme", "setup-currency", "setup-waiting-target"]) {
+    for (const id of ["setup-id-scheme", "setup-currency", "setup-waiting-target", "setup-time-zone"]) {
       expect(document.querySelector(`label[for="${id}"]`), id).not.toBeNull();
     }
     api.setupStandalone.mockResolvedValue({ config: {}, recovery_key: "ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567" });
@@ -139,6 +140,7 @@ describe("first run", () => {
       national_id_scheme: "plain",
       currency: "KES",
       waiting_target_min: 20,
+      time_zone: "Africa/Nairobi",
     });
     expect(ctx.go).toHaveBeenCalledWith("queue");
   });

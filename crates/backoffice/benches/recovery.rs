@@ -53,7 +53,12 @@ async fn main() {
         .expect("the back office on the cluster");
     let office = BackOffice::new(Arc::new(storage));
     office
-        .add_center("ATH-01", "Athens Central", CenterKind::Stationary)
+        .add_center(
+            "ATH-01",
+            "Athens Central",
+            CenterKind::Stationary,
+            "Europe/Athens",
+        )
         .await
         .expect("centre");
     let code = office

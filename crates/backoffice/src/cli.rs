@@ -154,6 +154,10 @@ enum CenterCommand {
         /// stationary, mobile or kiosk
         #[arg(long)]
         kind: String,
+        /// The centre's IANA time zone (Europe/Athens, Africa/Dakar, Asia/Baku): its devices
+        /// count days and hours in it.
+        #[arg(long, value_name = "ZONE")]
+        time_zone: String,
     },
     List,
 }
@@ -336,21 +340,33 @@ async fn execute(cli: Cli) -> Result<()> {
             say(&health_text(&office.health().await?));
             Ok(())
         }
-        Command::Center(CenterCommand::Add { code, name, kind }) => {
+        Command::Center(CenterCommand::Add {
+            code,
+            name,
+            kind,
+            time_zone,
+        }) => {
             let center = office
-                .add_center(&code, &name, CenterKind::parse(&kind)?)
+                .add_center(&code, &name, CenterKind::parse(&kind)?, &time_zone)
                 .await?;
             say(&format!(
-                "centre {} ({}, {}) added",
+                "centre {} ({}, {}, {}) added",
                 center.code,
                 center.name,
-                center.kind.as_str()
+                center.kind.as_str(),
+                center.time_zone
             ));
             Ok(())
         }
         Command::Center(CenterCommand::List) => {
             for c in office.centers().await? {
-                say(&format!("{}\t{}\t{}", c.code, c.kind.as_str(), c.name));
+                say(&format!(
+                    "{}\t{}\t{}\t{}",
+                    c.code,
+                    c.kind.as_str(),
+                    c.time_zone,
+                    c.name
+                ));
             }
             Ok(())
         }

@@ -592,6 +592,8 @@ struct NewCenter {
     code: String,
     name: String,
     kind: CenterKind,
+    /// Its IANA time zone ("Europe/Athens").
+    time_zone: String,
 }
 
 async fn add_center(
@@ -601,7 +603,7 @@ async fn add_center(
 ) -> ApiResult<impl IntoResponse> {
     let center = state
         .office
-        .add_center(&new.code, &new.name, new.kind)
+        .add_center(&new.code, &new.name, new.kind, &new.time_zone)
         .await?;
     Ok((StatusCode::CREATED, Json(center)))
 }

@@ -9,6 +9,7 @@ use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::Money;
 use guichet_domain::receipt::ReceiptPrefix;
 use guichet_domain::request::RequestStatus;
+use guichet_domain::zone::{UnknownZone, Zone};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -18,6 +19,14 @@ pub struct Center {
     pub code: String,
     pub name: String,
     pub kind: CenterKind,
+    /// Its devices count days and hours in it.
+    pub time_zone: Zone,
+}
+
+/// A time zone read back from the database.
+pub(crate) fn parse_zone(name: &str) -> Result<Zone> {
+    name.parse()
+        .map_err(|e: UnknownZone| Error::Invalid(format!("stored {e}")))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

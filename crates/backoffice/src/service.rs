@@ -13,6 +13,7 @@ use guichet_domain::hlc::Hlc;
 use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::Action;
+use guichet_domain::zone::UnknownZone;
 use guichet_domain::{hex, sha256_hex};
 use guichet_protocol::{
     Change, EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, MAX_PUSH, Outcome,
@@ -160,7 +161,13 @@ impl BackOffice {
         };
     }
 
-    pub async fn add_center(&self, code: &str, name: &str, kind: CenterKind) -> Result<Center> {
+    pub async fn add_center(
+        &self,
+        code: &str,
+        name: &str,
+        kind: CenterKind,
+        time_zone: &str,
+    ) -> Result<Center> {
         if !is_valid_code(code) {
             return Err(Error::Invalid(format!(
                 "centre code '{code}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.'"
@@ -169,10 +176,14 @@ impl BackOffice {
         if name.trim().is_empty() {
             return Err(Error::Invalid("the centre needs a name".into()));
         }
+        let time_zone = time_zone
+            .parse()
+            .map_err(|e: UnknownZone| Error::Invalid(e.to_string()))?;
         let center = Center {
             code: code.to_owned(),
             name: name.trim().to_owned(),
             kind,
+            time_zone,
         };
         self.storage.add_center(&center, &self.stamp()).await?;
         Ok(center)
@@ -263,6 +274,7 @@ impl BackOffice {
             center_code: center.code,
             center_name: center.name,
             center_kind: center.kind,
+            time_zone: center.time_zone.name().to_owned(),
             device_code: device.code,
             receipt_prefix: device.receipt_prefix,
             token,

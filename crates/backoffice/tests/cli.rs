@@ -39,6 +39,8 @@ impl BackOffice {
                     name,
                     "--kind",
                     "stationary",
+                    "--time-zone",
+                    "Europe/Athens",
                 ],
                 None,
             );
@@ -508,4 +510,42 @@ fn the_database_file_is_its_users_alone() {
             assert_eq!(mode(&path), 0o600, "{sidecar}");
         }
     }
+}
+
+#[test]
+fn a_centre_has_a_time_zone_and_an_unknown_one_is_refused() {
+    let office = BackOffice::with_centres();
+    let listed = office.ok(&["center", "list"], None).stdout;
+    assert!(
+        listed.contains("ATH-01\tstationary\tEurope/Athens\tAthens Central"),
+        "{listed}"
+    );
+    let add = |zone| {
+        [
+            "center",
+            "add",
+            "BAK-01",
+            "--name",
+            "Baku",
+            "--kind",
+            "mobile",
+            "--time-zone",
+            zone,
+        ]
+    };
+    let run = office.run(&add("Asia/Bakou"), None);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("'Asia/Bakou' is not a time zone: give its IANA name"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(office.ok(&["center", "list"], None).stdout, listed);
+    let added = office.ok(&add("Asia/Baku"), None);
+    assert!(
+        added.stdout.contains("(Baku, mobile, Asia/Baku) added"),
+        "{}",
+        added.stdout
+    );
 }

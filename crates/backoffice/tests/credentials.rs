@@ -329,7 +329,7 @@ async fn audit_anchoring(office: &BackOffice, token: &str) {
 async fn story(storage: Arc<dyn Storage>) {
     let office = BackOffice::new(storage.clone());
     office
-        .add_center("ATH-01", "Athens", CenterKind::Stationary)
+        .add_center("ATH-01", "Athens", CenterKind::Stationary, "Europe/Athens")
         .await
         .unwrap();
     let state = AppState::new(office.clone(), Some(ADMIN.into()));

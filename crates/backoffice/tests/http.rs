@@ -70,7 +70,8 @@ impl Api {
                 "POST",
                 "/admin/v1/centers",
                 Some(ADMIN),
-                serde_json::json!({"code": "ATH-01", "name": "Athens", "kind": "stationary"}),
+                serde_json::json!({"code": "ATH-01", "name": "Athens", "kind": "stationary",
+                    "time_zone": "Europe/Athens"}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED);

@@ -85,16 +85,26 @@ async fn story(storage: Arc<dyn Storage>) {
 
     // Centres and the catalogue; a version must go up.
     office
-        .add_center("ATH-01", "Athens Central", CenterKind::Stationary)
+        .add_center(
+            "ATH-01",
+            "Athens Central",
+            CenterKind::Stationary,
+            "Europe/Athens",
+        )
         .await
         .unwrap();
     office
-        .add_center("THE-01", "Thessaloniki", CenterKind::Stationary)
+        .add_center(
+            "THE-01",
+            "Thessaloniki",
+            CenterKind::Stationary,
+            "Europe/Athens",
+        )
         .await
         .unwrap();
     assert!(matches!(
         office
-            .add_center("ATH-01", "Again", CenterKind::Mobile)
+            .add_center("ATH-01", "Again", CenterKind::Mobile, "Europe/Athens")
             .await,
         Err(Error::Conflict(_))
     ));
@@ -860,7 +870,7 @@ async fn sqlite_migrations_apply_once_and_data_survives_reopen() {
         guichet_backoffice::storage::SqliteStorage::open(&path).unwrap(),
     ));
     office
-        .add_center("ATH-01", "Athens", CenterKind::Kiosk)
+        .add_center("ATH-01", "Athens", CenterKind::Kiosk, "Europe/Athens")
         .await
         .unwrap();
     drop(office);

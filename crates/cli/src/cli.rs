@@ -247,6 +247,10 @@ pub struct SetupArgs {
     /// The waiting-time target, in minutes.
     #[arg(long, value_name = "MIN", default_value_t = guichet_workstation::store::DEFAULT_WAITING_TARGET_MIN)]
     pub waiting_target: u32,
+    /// The centre's IANA time zone (Europe/Athens, Africa/Dakar, Asia/Baku): its days and
+    /// hours are counted in it (default: this machine's).
+    #[arg(long, value_name = "ZONE")]
+    pub time_zone: Option<String>,
     /// The user name of the workstation's first administrator.
     #[arg(long, value_name = "NAME")]
     pub admin: String,

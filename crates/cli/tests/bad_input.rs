@@ -351,6 +351,40 @@ fn setup_is_refused_cleanly() {
 }
 
 #[test]
+fn an_unknown_time_zone_is_refused_and_the_machine_s_is_the_default() {
+    let g = Guichet::new();
+    fn setup(zone: Option<&str>) -> Vec<&str> {
+        let mut args = vec![
+            "setup", "--center", "BAK-01", "--device", "D1", "--admin", "eleni",
+        ];
+        if let Some(zone) = zone {
+            args.extend(["--time-zone", zone]);
+        }
+        args.push("--password-stdin");
+        args
+    }
+    let refused = g.run(&setup(Some("Asia/Bakou")));
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    assert!(
+        refused.stderr.starts_with(
+            "error: 'Asia/Bakou' is not a time zone: give its IANA name, such as Europe/Paris"
+        ),
+        "{}",
+        refused.stderr
+    );
+    let status = g.run(&["status"]);
+    assert_ne!(status.code, 0, "still not set up: {}", status.stdout);
+    let done = g.ok(&setup(Some(" Asia/Baku ")));
+    assert!(done.stdout.contains("time zone"), "{}", done.stdout);
+    assert!(done.stdout.contains("Asia/Baku"), "{}", done.stdout);
+    // Without the option, the machine's own zone (UTC where it names none).
+    let other = Guichet::new();
+    let done = other.json(&setup(None));
+    let expected = guichet_workstation::store::default_time_zone().to_string();
+    assert_eq!(done["config"]["time_zone"], expected.as_str());
+}
+
+#[test]
 fn bad_dates() {
     let g = Guichet::demo();
     g.refused(

@@ -21,6 +21,7 @@ pub mod queue;
 pub mod receipt;
 pub mod request;
 pub mod text;
+pub mod zone;
 
 pub use error::{DomainError, Result};
 

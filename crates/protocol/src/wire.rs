@@ -91,6 +91,9 @@ pub struct EnrollResponse {
     pub center_code: String,
     pub center_name: String,
     pub center_kind: CenterKind,
+    /// The centre's IANA time zone: its days and hours are counted in it.
+    #[serde(default = "utc")]
+    pub time_zone: String,
     pub device_code: String,
     /// Unique across every device: the back office hands them out from one counter.
     pub receipt_prefix: ReceiptPrefix,
@@ -100,6 +103,10 @@ pub struct EnrollResponse {
     /// the device is enrolled. Later changes to them come in the centre's log
     /// (`Pulled::Account`).
     pub accounts: Vec<Account>,
+}
+
+fn utc() -> String {
+    "UTC".to_owned()
 }
 
 /// One outbox entry on its way to the back office.

@@ -296,6 +296,7 @@ fn generate(path: &Path, days: u64, requests: usize) {
                 national_id_scheme: "ee-isikukood".into(),
                 currency: "EUR".into(),
                 waiting_target_min: 15,
+                time_zone: "Europe/Paris".into(),
                 administrator: guichet_fixtures::administrator("eleni"),
             },
             Some(&catalogue),

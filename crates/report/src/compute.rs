@@ -6,18 +6,20 @@
 //! not grow with the number of rows. Lists (overdue requests, decisions, comments, refused
 //! changes) keep at most `LIST_CAP` lines; their totals are always exact.
 //!
-//! Days are the device's wall-clock days (UTC), as on tickets and receipts. The status "at the
+//! Days are the centre's local days, in its time zone, as on tickets and receipts; a timestamp
+//! (stored in UTC) belongs to the local day it falls on there. The status "at the
 //! end of the period" is the status of the request's last event before the end; for a period
 //! that ends today or later it is the current status.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use guichet_domain::calendar::Holidays;
 use guichet_domain::feedback::PaymentMethod;
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::RequestStatus;
 use guichet_domain::text::Text;
+use guichet_domain::zone::Zone;
 use guichet_workstation::Workstation;
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
@@ -106,23 +108,25 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         currency: config.currency.clone(),
         waiting_target_min: config.waiting_target_min,
         locale: options.locale,
+        time_zone: config.time_zone,
     };
+    let zone = config.time_zone;
     let ctx = Ctx {
         options,
         from: options.from.to_string(),
         to: options.to.to_string(),
-        end: String::new(),
+        start: zone.start_of(options.from).to_rfc3339(),
+        end: zone.end_of(options.to).to_rfc3339(),
+        zone,
         end_status: EndStatus::Current,
         target_ms: u64::from(config.waiting_target_min) * 60_000,
         now,
         holidays,
     };
     ws.read(|conn| {
-        let current = options.to >= now.date_naive();
-        let end = (options.to + Days::new(1)).to_string();
+        let current = options.to >= zone.day_of(now);
         let ctx = Ctx {
-            end_status: EndStatus::read(conn, current, &end)?,
-            end,
+            end_status: EndStatus::read(conn, current, &ctx.end)?,
             ..ctx
         };
         let names = Names::load(conn, options.locale)?;
@@ -247,10 +251,15 @@ fn slot<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut V
 /// What every stage needs to know.
 struct Ctx<'a> {
     options: &'a ReportOptions<'a>,
+    /// The first and last day of the period, as stored dates are written.
     from: String,
     to: String,
-    /// The day after the period, as text: timestamps before it are in or before the period.
+    /// The first instant of the period and the first after it, in the centre's time zone,
+    /// as stored times are written (RFC 3339, UTC): times from `start` and before `end` are
+    /// in the period.
+    start: String,
     end: String,
+    zone: Zone,
     end_status: EndStatus,
     target_ms: u64,
     now: DateTime<Utc>,
@@ -589,11 +598,7 @@ fn queue(
         if let Some(w) = wait_ms {
             all.add(w, ctx.target_ms);
         }
-        let hour = issued_at
-            .get(11..13)
-            .and_then(|h| h.parse::<usize>().ok())
-            .filter(|h| *h < 24)
-            .unwrap_or(0);
+        let hour = ctx.zone.hour_of(parse_time(issued_at)?) as usize;
         hours[hour].add(&t);
         let category = if for_category {
             slot(&mut category_tickets, code).add(&t);
@@ -852,7 +857,7 @@ fn decisions(conn: &Connection, ctx: &Ctx<'_>, section: &mut RequestSection) -> 
         "SELECT id, request_id, to_status, reason, at FROM request_events
          WHERE at >= ?1 AND at < ?2 AND to_status IN ('returned_for_correction', 'rejected')",
     )?;
-    let mut rows = stmt.query(params![ctx.from, ctx.end])?;
+    let mut rows = stmt.query(params![ctx.start, ctx.end])?;
     let mut earliest: Vec<(String, i64, String, RequestStatus, String)> = Vec::new();
     let mut n = 0;
     while let Some(r) = rows.next()? {
@@ -904,7 +909,7 @@ fn payments(
         "SELECT method, count(*), sum(amount_minor) FROM payments
          WHERE at >= ?1 AND at < ?2 AND currency = ?3 GROUP BY method ORDER BY method",
     )?;
-    let mut rows = stmt.query(params![ctx.from, ctx.end, currency.code()])?;
+    let mut rows = stmt.query(params![ctx.start, ctx.end, currency.code()])?;
     let mut by_method = Vec::new();
     while let Some(r) = rows.next()? {
         let method: String = r.get(0)?;
@@ -964,7 +969,7 @@ fn refunds(
             coalesce(sum(CASE WHEN method = ?4 THEN amount_minor ELSE 0 END), 0)
          FROM refunds WHERE at >= ?1 AND at < ?2 AND currency = ?3",
         params![
-            ctx.from,
+            ctx.start,
             ctx.end,
             currency.code(),
             PaymentMethod::Cash.as_str()
@@ -979,7 +984,12 @@ fn refunds(
          WHERE f.at >= ?1 AND f.at < ?2 AND f.currency = ?3
          ORDER BY f.at, f.id LIMIT ?4",
     )?;
-    let mut rows = stmt.query(params![ctx.from, ctx.end, currency.code(), LIST_CAP as i64])?;
+    let mut rows = stmt.query(params![
+        ctx.start,
+        ctx.end,
+        currency.code(),
+        LIST_CAP as i64
+    ])?;
     let mut lines = Vec::new();
     while let Some(r) = rows.next()? {
         lines.push(RefundLine {
@@ -1021,7 +1031,7 @@ fn feedback(conn: &Connection, ctx: &Ctx<'_>, names: &Names) -> Result<FeedbackS
          LEFT JOIN tickets t ON t.id = v.ticket_id
          WHERE f.at >= ?1 AND f.at < ?2 ORDER BY f.at, f.id",
     )?;
-    let mut rows = stmt.query(params![ctx.from, ctx.end])?;
+    let mut rows = stmt.query(params![ctx.start, ctx.end])?;
     let mut section = FeedbackSection::default();
     let mut all = RatingAcc::default();
     let mut services: HashMap<(String, String), RatingAcc> = HashMap::new();

@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use guichet_domain::money::Currency;
 use guichet_domain::request::RequestStatus;
+use guichet_domain::zone::Zone;
 use serde::Serialize;
 
 use crate::locale::Locale;
@@ -29,10 +30,12 @@ pub struct Header {
     pub center_code: String,
     pub center_name: String,
     pub device_code: String,
-    /// First and last day of the period, both included (device wall-clock days, UTC).
+    /// First and last day of the period, both included: the centre's local days.
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub made_at: DateTime<Utc>,
+    /// The centre's time zone: days, hours and the times shown are local to it.
+    pub time_zone: Zone,
     pub catalogue_version: Option<u32>,
     pub currency: Currency,
     pub waiting_target_min: u32,

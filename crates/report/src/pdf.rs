@@ -441,17 +441,19 @@ fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
         .map_or_else(|| "–".to_owned(), |v| v.to_string());
     let facts = match l {
         Locale::En => format!(
-            "Centre {} · device {} · {period} · made {} UTC · catalogue version {version} · waiting target {} min",
+            "Centre {} · device {} · {period} · made {} {} · catalogue version {version} · waiting target {} min",
             h.center_code,
             h.device_code,
-            h.made_at.format("%Y-%m-%d %H:%M"),
+            h.time_zone.local(h.made_at).format("%Y-%m-%d %H:%M"),
+            h.time_zone,
             h.waiting_target_min
         ),
         Locale::Fr => format!(
-            "Centre {} · poste {} · {period} · établi le {} UTC · version du catalogue {version} · objectif d'attente {} min",
+            "Centre {} · poste {} · {period} · établi le {} {} · version du catalogue {version} · objectif d'attente {} min",
             h.center_code,
             h.device_code,
-            h.made_at.format("%Y-%m-%d %H:%M"),
+            h.time_zone.local(h.made_at).format("%Y-%m-%d %H:%M"),
+            h.time_zone,
             h.waiting_target_min
         ),
     };

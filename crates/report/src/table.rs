@@ -2,7 +2,7 @@
 //! PDF. Cells keep their kind (count, money, minutes, share, date, time), so each format can
 //! write real numbers and dates and format them for the locale.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 
 use crate::compute::status_name;
 use crate::locale::Locale;
@@ -24,7 +24,8 @@ pub enum Cell {
     /// A number with this many decimals.
     Decimal(f64, usize),
     Date(NaiveDate),
-    Time(DateTime<Utc>),
+    /// A local date and time, in the centre's time zone.
+    Time(NaiveDateTime),
     Empty,
 }
 
@@ -82,6 +83,7 @@ fn wait_cells(w: &WaitSummary) -> [Cell; 5] {
 
 /// The tables of a report, in the order they are shown.
 pub fn tables(report: &Report) -> Vec<Table> {
+    let zone = report.header.time_zone;
     let l = report.header.locale;
     let tr = |en, fr| l.tr(en, fr);
     let wait_cols = [
@@ -275,7 +277,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
             text(&d.service_code),
             text(status_name(d.status, l)),
             text(&d.reason),
-            Cell::Time(d.at),
+            Cell::Time(zone.local(d.at)),
         ]);
     }
     out.push(decisions);
@@ -356,7 +358,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
             text(&f.clerk),
             text(&f.approver),
             text(&f.reason),
-            Cell::Time(f.at),
+            Cell::Time(zone.local(f.at)),
         ]);
     }
     out.push(refunds);
@@ -440,7 +442,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
     );
     for c in &report.feedback.comments {
         comments.rows.push(vec![
-            Cell::Time(c.at),
+            Cell::Time(zone.local(c.at)),
             count(u64::from(c.rating)),
             text(&c.service),
             text(&c.clerk),
@@ -471,7 +473,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
             text(&p.kind),
             text(&p.entity_id),
             text(&p.reason),
-            Cell::Time(p.at),
+            Cell::Time(zone.local(p.at)),
         ]);
     }
     out.push(problems);
@@ -480,6 +482,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
 /// The first table: who, when, and the headline figures, one per line.
 fn summary(report: &Report) -> Table {
+    let zone = report.header.time_zone;
     let l: Locale = report.header.locale;
     let tr = |en, fr| l.tr(en, fr);
     let h = &report.header;
@@ -499,8 +502,8 @@ fn summary(report: &Report) -> Table {
     row(tr("From", "Du"), Cell::Date(h.from));
     row(tr("To", "Au"), Cell::Date(h.to));
     row(
-        tr("Made at (UTC)", "Établi le (UTC)"),
-        Cell::Time(h.made_at),
+        tr("Made at", "Établi le"),
+        Cell::Time(zone.local(h.made_at)),
     );
     row(
         tr("Catalogue version", "Version du catalogue"),
@@ -611,7 +614,10 @@ fn summary(report: &Report) -> Table {
             "Oldest unsent change (UTC)",
             "Plus ancienne non envoyée (UTC)",
         ),
-        report.sync.oldest_unsent_at.map_or(Cell::Empty, Cell::Time),
+        report
+            .sync
+            .oldest_unsent_at
+            .map_or(Cell::Empty, |t| Cell::Time(zone.local(t))),
     );
     row(
         tr("Refused changes", "Modifications refusées"),
@@ -627,7 +633,7 @@ fn summary(report: &Report) -> Table {
             "Dernière synchronisation réussie (UTC)",
         ),
         match report.sync.last_success {
-            Some(t) => Cell::Time(t),
+            Some(t) => Cell::Time(zone.local(t)),
             None if report.sync.enrolled => text(tr("never", "jamais")),
             None => text(tr(
                 "never: not enrolled with a back office",

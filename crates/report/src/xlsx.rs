@@ -71,7 +71,7 @@ pub fn xlsx_bytes(report: &Report) -> Result<Vec<u8>> {
                         10
                     }
                     Cell::Time(t) => {
-                        sheet.write_datetime_with_format(r, c, t.naive_utc(), &time)?;
+                        sheet.write_datetime_with_format(r, c, t, &time)?;
                         16
                     }
                     Cell::Empty => 0,

@@ -472,6 +472,7 @@ fn a_standalone_workstation_says_its_changes_stay_here() {
         national_id_scheme: "ee-isikukood".into(),
         currency: "EUR".into(),
         waiting_target_min: 15,
+        time_zone: "UTC".into(),
         administrator: guichet_fixtures::administrator("nikos"),
     })
     .unwrap();

@@ -9,6 +9,7 @@
 pub mod clock;
 pub mod error;
 pub mod files;
+pub mod search;
 pub mod store;
 pub mod sync;
 

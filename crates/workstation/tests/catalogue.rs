@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::io::Write;
+
 use common::demo;
 use guichet_domain::catalogue::{Channel, Depth};
 use guichet_domain::text::fold;
@@ -179,4 +181,69 @@ fn an_older_catalogue_is_refused_and_a_broken_one_changes_nothing() {
         .len(),
         load.services
     );
+}
+
+/// The clerk queries kept in `fixtures/search-queries.tsv`: misspelt, in another word form, or
+/// as written, in English and French. Each names the service it means; at least 95% of them
+/// must find it among the first three results.
+#[test]
+fn clerk_queries_find_what_they_mean_despite_typos_and_word_forms() {
+    let b = demo();
+    let cases: Vec<(&str, &str)> = include_str!("../../../fixtures/search-queries.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let mut columns = l.split('\t');
+            let query = columns.next().expect("a query");
+            let expected = columns.next().expect("a service code");
+            (query, expected)
+        })
+        .collect();
+    assert!(cases.len() >= 60, "the set holds {} queries", cases.len());
+    let mut missed = Vec::new();
+    for (query, expected) in &cases {
+        b.ws.service(expected)
+            .expect("the expected service is in the demo");
+        let hits = b.ws.search(&search(query)).unwrap();
+        let top: Vec<&str> = hits.iter().take(3).map(|h| h.code.as_str()).collect();
+        if !top.contains(expected) {
+            missed.push(format!("{query:?} wants {expected}, got {top:?}"));
+        }
+    }
+    let recall = 1.0 - missed.len() as f64 / cases.len() as f64;
+    writeln!(
+        std::io::stderr(),
+        "recall at 3: {:.1}% of {} queries; missed:\n{}",
+        recall * 100.0,
+        cases.len(),
+        missed.join("\n")
+    )
+    .unwrap();
+    assert!(recall >= 0.95, "recall at 3 is {:.1}%", recall * 100.0);
+}
+
+#[test]
+fn exact_matches_rank_above_forgiven_ones() {
+    let b = demo();
+    // "permis" is a word of many titles; a typo of it comes after them all.
+    let exact = b.ws.search(&search("passport")).unwrap();
+    assert_eq!(exact[0].code, "passport");
+    let typo = b.ws.search(&search("pasport")).unwrap();
+    assert!(
+        typo.iter().take(3).any(|h| h.code == "passport"),
+        "{typo:?}"
+    );
+    // A service holding the words as typed comes before one that only resembles them.
+    let hits = b.ws.search(&search("permis de conduire")).unwrap();
+    let exact_ones = hits
+        .iter()
+        .take_while(|h| {
+            let t = fold(&h.title.all());
+            t.contains("permis") && t.contains("conduire")
+        })
+        .count();
+    assert!(exact_ones >= 2, "{hits:?}");
+    // A word the catalogue does not know at all does not hide the others.
+    let hits = b.ws.search(&search("passport xqzw")).unwrap();
+    assert!(hits.iter().any(|h| h.code == "passport"), "{hits:?}");
 }

@@ -4,7 +4,7 @@
 import { api } from "../api";
 import type { Ctx } from "../app";
 import { field, h } from "../dom";
-import { formatDateTime, t } from "../i18n";
+import { formatDateTime, machineTimeZone, t } from "../i18n";
 import { CoreError, explain } from "../messages";
 
 /** The shortest password the core accepts (guichet_domain::account::MIN_PASSWORD_CHARS). */
@@ -47,6 +47,24 @@ export function firstRun(ctx: Ctx): HTMLElement {
     max: "600",
     value: "15",
     required: true,
+  });
+  // The centre's time zone: its days (reports, due dates, the queue's day) and hours. The
+  // machine's own is offered first; the list holds every zone this window knows.
+  const zones = h(
+    "datalist",
+    { id: "setup-time-zones" },
+    ...(typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : []).map((z) =>
+      h("option", { value: z }),
+    ),
+  );
+  const timeZone = h("input", {
+    id: "setup-time-zone",
+    name: "time_zone",
+    value: machineTimeZone(),
+    required: true,
+    list: "setup-time-zones",
+    autocomplete: "off",
+    spellcheck: "false",
   });
   // The first administrator: who sets the workstation up, and later manages the accounts.
   const adminUser = h("input", {
@@ -107,6 +125,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
               national_id_scheme: idScheme.value,
               currency: currency.value.trim().toUpperCase(),
               waiting_target_min: Number(waitingTarget.value),
+              time_zone: timeZone.value.trim(),
             });
             password.value = password2.value = "";
             // The administrator is logged in now; the recovery key is shown once, then the
@@ -130,6 +149,8 @@ export function firstRun(ctx: Ctx): HTMLElement {
     field(t("firstrun.id_scheme"), idScheme),
     field(t("firstrun.currency"), currency, h("p", { class: "hint" }, t("firstrun.currency_hint"))),
     field(t("firstrun.waiting_target"), waitingTarget),
+    field(t("firstrun.time_zone"), timeZone, h("p", { class: "hint" }, t("firstrun.time_zone_hint"))),
+    zones,
     h(
       "fieldset",
       { id: "setup-admin" },

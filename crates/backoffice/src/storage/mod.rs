@@ -72,6 +72,11 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         "0008_device_wipe.sql",
         include_str!("../../../../schema/backoffice-sqlite/0008_device_wipe.sql"),
     ),
+    (
+        9,
+        "0009_center_time_zone.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0009_center_time_zone.sql"),
+    ),
 ];
 
 pub const POSTGRES_MIGRATIONS: &[Migration] = &[
@@ -114,6 +119,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         8,
         "0008_device_wipe.sql",
         include_str!("../../../../schema/backoffice-postgres/0008_device_wipe.sql"),
+    ),
+    (
+        9,
+        "0009_center_time_zone.sql",
+        include_str!("../../../../schema/backoffice-postgres/0009_center_time_zone.sql"),
     ),
 ];
 

@@ -38,7 +38,7 @@ use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Device, DeviceHealth, FleetHealth,
-    RefundRow, Refusal, RefusalCount, ServerRequest, Stamp,
+    RefundRow, Refusal, RefusalCount, ServerRequest, Stamp, parse_zone,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
@@ -88,7 +88,9 @@ impl Hot {
     async fn prepare(client: &ClientWrapper) -> Result<Self> {
         Ok(Hot {
             lock_center: client
-                .prepare_cached("SELECT code, name, kind FROM centers WHERE code = $1 FOR UPDATE")
+                .prepare_cached(
+                    "SELECT code, name, kind, time_zone FROM centers WHERE code = $1 FOR UPDATE",
+                )
                 .await?,
             applied_ids: client
                 .prepare_cached(
@@ -315,6 +317,7 @@ fn to_center(row: &Row) -> Result<Center> {
         code: row.try_get(0)?,
         name: row.try_get(1)?,
         kind: CenterKind::parse(row.try_get::<_, &str>(2)?)?,
+        time_zone: parse_zone(row.try_get::<_, &str>(3)?)?,
     })
 }
 
@@ -374,9 +377,9 @@ fn to_request(row: &Row) -> Result<ServerRequest> {
 
 async fn load_center(tx: &Transaction<'_>, code: &str, lock: bool) -> Result<Center> {
     let sql = if lock {
-        "SELECT code, name, kind FROM centers WHERE code = $1 FOR UPDATE"
+        "SELECT code, name, kind, time_zone FROM centers WHERE code = $1 FOR UPDATE"
     } else {
-        "SELECT code, name, kind FROM centers WHERE code = $1"
+        "SELECT code, name, kind, time_zone FROM centers WHERE code = $1"
     };
     let row = tx
         .query_opt(sql, &[&code])
@@ -885,12 +888,14 @@ impl Storage for PostgresStorage {
         let tx = client.transaction().await?;
         let inserted = tx
             .execute(
-                "INSERT INTO centers (code, name, kind, created_at) VALUES ($1, $2, $3, $4)
+                "INSERT INTO centers (code, name, kind, time_zone, created_at)
+                 VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (code) DO NOTHING",
                 &[
                     &center.code,
                     &center.name,
                     &center.kind.as_str(),
+                    &center.time_zone.name(),
                     &at.wall.to_rfc3339(),
                 ],
             )
@@ -914,7 +919,10 @@ impl Storage for PostgresStorage {
     async fn centers(&self) -> Result<Vec<Center>> {
         let client = self.client().await?;
         client
-            .query("SELECT code, name, kind FROM centers ORDER BY code", &[])
+            .query(
+                "SELECT code, name, kind, time_zone FROM centers ORDER BY code",
+                &[],
+            )
             .await?
             .iter()
             .map(to_center)
@@ -925,7 +933,7 @@ impl Storage for PostgresStorage {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT code, name, kind FROM centers WHERE code = $1",
+                "SELECT code, name, kind, time_zone FROM centers WHERE code = $1",
                 &[&code],
             )
             .await?

@@ -26,7 +26,7 @@ use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Device, DeviceHealth, FleetHealth,
-    Refusal, RefusalCount, ServerRequest, Stamp,
+    Refusal, RefusalCount, ServerRequest, Stamp, parse_zone,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
@@ -115,15 +115,18 @@ fn corrupt(e: impl std::fmt::Display) -> Error {
     Error::Corrupt(e.to_string())
 }
 
-fn center_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+type CenterRow = (String, String, String, String);
+
+fn center_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CenterRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
-fn to_center((code, name, kind): (String, String, String)) -> Result<Center> {
+fn to_center((code, name, kind, zone): CenterRow) -> Result<Center> {
     Ok(Center {
         code,
         name,
         kind: CenterKind::parse(&kind)?,
+        time_zone: parse_zone(&zone)?,
     })
 }
 
@@ -291,7 +294,7 @@ impl RequestJson {
 fn load_center(tx: &Connection, code: &str) -> Result<Center> {
     let row = tx
         .query_row(
-            "SELECT code, name, kind FROM centers WHERE code = ?1",
+            "SELECT code, name, kind, time_zone FROM centers WHERE code = ?1",
             [code],
             center_row,
         )
@@ -665,11 +668,13 @@ impl Storage for SqliteStorage {
                 )));
             }
             tx.execute(
-                "INSERT INTO centers (code, name, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO centers (code, name, kind, time_zone, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![
                     center.code,
                     center.name,
                     center.kind.as_str(),
+                    center.time_zone.name(),
                     at.wall.to_rfc3339()
                 ],
             )?;
@@ -687,7 +692,8 @@ impl Storage for SqliteStorage {
 
     async fn centers(&self) -> Result<Vec<Center>> {
         self.run(|conn| {
-            let mut stmt = conn.prepare("SELECT code, name, kind FROM centers ORDER BY code")?;
+            let mut stmt =
+                conn.prepare("SELECT code, name, kind, time_zone FROM centers ORDER BY code")?;
             let rows = stmt
                 .query_map([], center_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

@@ -105,6 +105,7 @@ pub async fn athens(storage: Arc<dyn Storage>) -> BackOffice {
             "ATH-01",
             "Athens Central",
             guichet_domain::catalogue::CenterKind::Stationary,
+            "Europe/Athens",
         )
         .await
         .unwrap();

@@ -48,6 +48,10 @@ pub fn setup(ws: &mut Workstation, args: &SetupArgs, password: String) -> Result
         national_id_scheme: args.id_scheme.trim().to_owned(),
         currency: args.currency.clone(),
         waiting_target_min: args.waiting_target,
+        time_zone: args.time_zone.as_deref().map_or_else(
+            || guichet_workstation::store::default_time_zone().to_string(),
+            |z| z.trim().to_owned(),
+        ),
         administrator: Some(NewClerk {
             username: administrator.clone(),
             display_name: args
@@ -91,6 +95,7 @@ pub fn setup(ws: &mut Workstation, args: &SetupArgs, password: String) -> Result
             ("channel", c.channel.as_str().to_owned()),
             ("national ids", c.national_id_scheme.clone()),
             ("currency", c.currency.to_string()),
+            ("time zone", c.time_zone.to_string()),
             ("waiting target", format!("{} min", c.waiting_target_min)),
             (
                 "administrator",

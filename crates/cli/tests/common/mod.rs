@@ -61,6 +61,8 @@ impl Guichet {
             "eleni",
             "--admin-name",
             "Eleni Papadopoulou",
+            "--time-zone",
+            "UTC",
             "--password-stdin",
             "--demo",
         ]);

@@ -1,8 +1,12 @@
 //! The catalogue replica: loading a version, searching and browsing it.
 //!
 //! Only the services offered at this workstation's centre are kept. Search is FTS5 over the
-//! titles, keywords and descriptions in every language, with diacritics removed by the
-//! tokenizer and by `text::fold` on the query side, ranked by BM25 with titles weighted most.
+//! titles, keywords and descriptions in every language, folded by `text::fold` on both sides
+//! (lowercase, no diacritics), ranked by BM25 with titles weighted most, and widened to the
+//! catalogue's own words when what was typed is misspelt or in another form.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use chrono::NaiveDate;
 use guichet_domain::account::Act;
@@ -14,6 +18,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{ActionTx, Workstation};
 use crate::error::{Error, Kind, Result};
+use crate::search::Vocabulary;
+
+/// The vocabulary of the catalogue held, with the version and load time it was built from.
+pub(crate) type VocabularyCache = Mutex<Option<(String, Arc<Vocabulary>)>>;
 
 /// What loading a catalogue did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,10 +146,15 @@ impl Workstation {
     }
 
     /// Searches the catalogue held here.
+    ///
+    /// Text is searched in tiers, each ranked by BM25 and shown after the one before: the
+    /// words typed as one phrase, then every word as a prefix anywhere, then the same with each
+    /// word widened to the catalogue words it may stand for (other forms, typos; see
+    /// [`crate::search`]) and the words the catalogue does not know at all left out.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<ServiceHit>> {
-        if self.catalogue_version()?.is_none() {
+        let Some(loaded) = self.catalogue_stamp()? else {
             return Err(Error::NoCatalogue);
-        }
+        };
         for (table, kind, value) in [
             ("life_events", Kind::LifeEvent, &query.life_event),
             ("target_groups", Kind::TargetGroup, &query.target_group),
@@ -152,8 +165,123 @@ impl Workstation {
                 self.check_code(table, kind, code)?;
             }
         }
+        let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, 1000);
+        let words: Vec<String> = fold(query.text.as_deref().unwrap_or(""))
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if words.is_empty() {
+            return self.ranked(query, None, limit);
+        }
+        let mut hits: Vec<ServiceHit> = Vec::new();
+        let mut tried: Vec<String> = Vec::new();
+        let phrase = (words.len() > 1).then(|| format!("\"{}\"*", words.join(" ")));
+        let strict = words
+            .iter()
+            .map(|w| format!("\"{w}\"*"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        for tier in 0..3 {
+            if hits.len() >= limit {
+                break;
+            }
+            let expression = match tier {
+                0 => phrase.clone(),
+                1 => Some(strict.clone()),
+                _ => self.forgiving(&loaded, &words)?,
+            };
+            let Some(expression) = expression.filter(|e| !tried.contains(e)) else {
+                continue;
+            };
+            for hit in self.ranked(query, Some(&expression), limit)? {
+                if hits.len() < limit && !hits.iter().any(|h| h.code == hit.code) {
+                    hits.push(hit);
+                }
+            }
+            tried.push(expression);
+        }
+        Ok(hits)
+    }
+
+    /// The catalogue's version and when it was loaded: what the vocabulary was built from.
+    fn catalogue_stamp(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn()?
+            .query_row(
+                "SELECT version || '@' || loaded_at FROM catalogue_version WHERE id = 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The full-text expression with each word widened to what it may stand for, or None when
+    /// no word is known at all.
+    fn forgiving(&self, loaded: &str, words: &[String]) -> Result<Option<String>> {
+        let vocabulary = self.vocabulary(loaded)?;
+        let groups: Vec<String> = words
+            .iter()
+            .filter_map(|w| {
+                let alternatives = vocabulary.alternatives(w);
+                if alternatives.is_unknown() {
+                    return None;
+                }
+                let mut terms = vec![format!("\"{w}\"*")];
+                terms.extend(alternatives.words.iter().map(|t| format!("\"{t}\"")));
+                Some(format!("({})", terms.join(" OR ")))
+            })
+            .collect();
+        Ok((!groups.is_empty()).then(|| groups.join(" AND ")))
+    }
+
+    /// The vocabulary of the catalogue held, built once per catalogue loaded.
+    fn vocabulary(&self, loaded: &str) -> Result<Arc<Vocabulary>> {
+        let mut cache = self
+            .vocabulary
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((stamp, vocabulary)) = cache.as_ref()
+            && stamp == loaded
+        {
+            return Ok(vocabulary.clone());
+        }
+        let mut stmt = self.conn()?.prepare(
+            "SELECT json_extract(definition, '$.title'), json_extract(definition, '$.keywords'),
+                    json_extract(definition, '$.description')
+             FROM services",
+        )?;
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let title: Text = serde_json::from_str(&row.get::<_, String>(0)?)?;
+            let keywords: BTreeMap<String, Vec<String>> =
+                serde_json::from_str(&row.get::<_, String>(1)?)?;
+            let description: Text = serde_json::from_str(&row.get::<_, String>(2)?)?;
+            texts.extend(title.0);
+            texts.extend(description.0);
+            texts.extend(
+                keywords
+                    .into_iter()
+                    .flat_map(|(lang, words)| words.into_iter().map(move |w| (lang.clone(), w))),
+            );
+        }
+        let vocabulary = Arc::new(Vocabulary::build(
+            texts.iter().map(|(l, t)| (l.as_str(), t.as_str())),
+        ));
+        *cache = Some((loaded.to_owned(), vocabulary.clone()));
+        Ok(vocabulary)
+    }
+
+    /// One tier of a search: the services that match `expression` (all of them when None)
+    /// and the filters, best first.
+    fn ranked(
+        &self,
+        query: &SearchQuery,
+        expression: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ServiceHit>> {
         let channel_here = self.config()?.channel;
-        let terms = match_expression(query.text.as_deref().unwrap_or(""));
+        let terms = expression.map(str::to_owned);
         // Rank and cut first, over ids only; the columns a hit shows (the fee out of the
         // definition's JSON, the depth here) are read for the few rows kept. A common word
         // matches thousands of services: a text search therefore ranks inside the full-text
@@ -212,7 +340,6 @@ impl Workstation {
             &query.channel.map(|c| c.as_str().to_owned()),
         );
         sql.push_str(" ORDER BY score, tie LIMIT ?");
-        let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, 1000);
         args.push(Box::new(limit as i64));
         let sql = format!(
             "SELECT s.code, s.title, s.category, s.agency, json_extract(s.definition, '$.fee'),
@@ -493,7 +620,12 @@ fn replace(
             .cloned()
             .collect::<Vec<_>>()
             .join(" ");
-        insert_search.execute(params![id, s.title.all(), keywords, s.description.all()])?;
+        insert_search.execute(params![
+            id,
+            fold(&s.title.all()),
+            fold(&keywords),
+            fold(&s.description.all())
+        ])?;
         for g in &s.target_groups {
             insert_group.execute(params![id, g])?;
         }

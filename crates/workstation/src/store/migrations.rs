@@ -38,6 +38,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_refunds",
         include_str!("../../../../schema/workstation/0007_refunds.sql"),
     ),
+    (
+        "0008_time_zone",
+        include_str!("../../../../schema/workstation/0008_time_zone.sql"),
+    ),
 ];
 
 /// Brings the database to the latest version.

@@ -33,6 +33,7 @@ use guichet_domain::keyslot::{DataKey, RecoveryKey};
 use guichet_domain::money::Currency;
 use guichet_domain::queue::{Counter, Moment, default_lanes};
 use guichet_domain::receipt::{ReceiptNumber, ReceiptPrefix};
+use guichet_domain::zone::{UnknownZone, Zone};
 use guichet_protocol::Change;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -81,6 +82,9 @@ pub struct Config {
     pub national_id_scheme: String,
     pub currency: Currency,
     pub waiting_target_min: u32,
+    /// The centre's time zone: its days and hours are counted in it.
+    #[serde(default)]
+    pub time_zone: Zone,
     /// How many days an enrolled device that has not reached its back office keeps taking
     /// logins.
     pub max_offline_days: u32,
@@ -112,6 +116,15 @@ pub const DEFAULT_CURRENCY: &str = "EUR";
 /// The waiting-time target a new standalone workstation offers first, in minutes.
 pub const DEFAULT_WAITING_TARGET_MIN: u32 = 15;
 
+/// The time zone a new standalone workstation offers first: the machine's own, or UTC when
+/// the machine names none that the IANA database knows.
+pub fn default_time_zone() -> Zone {
+    iana_time_zone::get_timezone()
+        .ok()
+        .and_then(|name| name.parse().ok())
+        .unwrap_or_default()
+}
+
 /// What a workstation is set up with.
 #[derive(Debug, Clone)]
 pub struct Setup {
@@ -125,6 +138,8 @@ pub struct Setup {
     pub national_id_scheme: String,
     pub currency: String,
     pub waiting_target_min: u32,
+    /// The centre's IANA time zone ("Europe/Paris"); see [`default_time_zone`].
+    pub time_zone: String,
     /// The first administrator of a standalone workstation, logged in once it is set up. An
     /// enrolled workstation has none: its accounts come from the back office.
     pub administrator: Option<NewClerk>,
@@ -146,6 +161,9 @@ pub struct Workstation {
     /// A recovery key made by this process (at set-up, or when a plain database was
     /// encrypted), for the caller to show once.
     recovery: Option<RecoveryKey>,
+    /// The words of the catalogue held, for a search that forgives typos: built at the first
+    /// search after a catalogue is loaded.
+    vocabulary: catalogue::VocabularyCache,
 }
 
 /// Where the database lives.
@@ -209,6 +227,7 @@ impl Workstation {
             disk,
             key,
             recovery: None,
+            vocabulary: Default::default(),
         })
     }
 
@@ -223,6 +242,7 @@ impl Workstation {
             disk: Disk::Memory,
             key: Some(DataKey::from_bytes(rand::random())),
             recovery: None,
+            vocabulary: Default::default(),
         })
     }
 
@@ -243,6 +263,7 @@ impl Workstation {
             disk: Disk::Memory,
             key: Some(DataKey::from_bytes(rand::random())),
             recovery: None,
+            vocabulary: Default::default(),
         })
     }
 
@@ -264,6 +285,7 @@ impl Workstation {
             disk: Disk::Encrypted,
             key: Some(key.clone()),
             recovery: None,
+            vocabulary: Default::default(),
         })
     }
 
@@ -292,10 +314,15 @@ impl Workstation {
         self.clock.now()
     }
 
-    /// The local calendar day now, by the device's wall clock (what the clerk sees on the
-    /// screen and on the receipt).
+    /// The local calendar day now: the device's wall clock in the centre's time zone (what
+    /// the clerk sees on the screen and on the receipt).
     pub fn today(&self) -> NaiveDate {
-        self.now().wall.date_naive()
+        self.zone().day_of(self.now().wall)
+    }
+
+    /// The centre's time zone; UTC before set-up.
+    pub fn zone(&self) -> Zone {
+        self.config().map(|c| c.time_zone).unwrap_or_default()
     }
 
     /// This workstation's configuration, or `NotSetUp`; with the database closed, as the key
@@ -431,6 +458,10 @@ impl Workstation {
                 "the waiting-time target must be at least 1 minute".into(),
             ));
         }
+        let zone: Zone = setup
+            .time_zone
+            .parse()
+            .map_err(|e: UnknownZone| Error::Invalid(e.to_string()))?;
         if let Some(catalogue) = catalogue {
             catalogue.validate()?;
         }
@@ -447,8 +478,8 @@ impl Workstation {
             change.tx.execute(
                 "INSERT INTO workstation (id, center_code, center_name, center_kind, device_code,
                     receipt_prefix, channel, national_id_scheme, currency, waiting_target_min,
-                    created_at)
-                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    time_zone, created_at)
+                 VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     setup.center_code,
                     setup.center_name,
@@ -459,6 +490,7 @@ impl Workstation {
                     setup.national_id_scheme,
                     currency.code(),
                     setup.waiting_target_min,
+                    zone.name(),
                     at,
                 ],
             )?;
@@ -797,12 +829,12 @@ fn hlc_last(conn: &Connection) -> Result<Option<HlcStamp>> {
     })
 }
 
-fn read_config(conn: &Connection) -> Result<Option<Config>> {
+pub(crate) fn read_config(conn: &Connection) -> Result<Option<Config>> {
     let row = conn
         .query_row(
             "SELECT center_code, center_name, center_kind, device_code, receipt_prefix, channel,
                 national_id_scheme, currency, waiting_target_min, max_offline_days,
-                idle_lock_minutes, created_at
+                idle_lock_minutes, created_at, time_zone
              FROM workstation WHERE id = 1",
             [],
             |r| {
@@ -819,6 +851,7 @@ fn read_config(conn: &Connection) -> Result<Option<Config>> {
                     r.get::<_, u32>(9)?,
                     r.get::<_, u32>(10)?,
                     r.get::<_, String>(11)?,
+                    r.get::<_, String>(12)?,
                 ))
             },
         )
@@ -836,6 +869,7 @@ fn read_config(conn: &Connection) -> Result<Option<Config>> {
         days,
         idle,
         at,
+        zone,
     )) = row
     else {
         return Ok(None);
@@ -850,6 +884,9 @@ fn read_config(conn: &Connection) -> Result<Option<Config>> {
         national_id_scheme: scheme,
         currency: Currency::parse(&currency)?,
         waiting_target_min: target,
+        time_zone: zone
+            .parse()
+            .map_err(|e: UnknownZone| Error::Invalid(format!("stored {e}")))?,
         max_offline_days: days,
         idle_lock_minutes: idle,
         created_at: at,

@@ -17,7 +17,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::approval::{Approval, approver_for};
-use super::{ActionTx, Workstation};
+use super::{ActionTx, Workstation, read_config};
 use crate::error::{Error, Kind, Refused, Result};
 
 /// A ticket to issue.
@@ -177,7 +177,11 @@ impl Workstation {
                 [&category],
                 |r| r.get(0),
             )?;
-            let day = change.now.wall.date_naive().to_string();
+            let day = read_config(change.tx)?
+                .map(|c| c.time_zone)
+                .unwrap_or_default()
+                .day_of(change.now.wall)
+                .to_string();
             let number: u32 = change.tx.query_row(
                 "INSERT INTO ticket_numbers (day, letter, last) VALUES (?1, ?2, 1)
                  ON CONFLICT (day, letter) DO UPDATE SET last = last + 1

@@ -82,6 +82,7 @@ impl Workstation {
                 national_id_scheme: "ee-isikukood".into(),
                 currency: "EUR".into(),
                 waiting_target_min: 15,
+                time_zone: enrolled.time_zone.clone(),
                 administrator: None,
             };
             self.set_up(&setup, None, counters, None)?;

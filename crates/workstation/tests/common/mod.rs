@@ -47,6 +47,7 @@ pub fn setup() -> Setup {
         national_id_scheme: "ee-isikukood".into(),
         currency: "EUR".into(),
         waiting_target_min: 15,
+        time_zone: "UTC".into(),
         administrator: guichet_fixtures::administrator("eleni"),
     }
 }
@@ -103,6 +104,7 @@ pub fn enrolled(b: &mut Bench) {
             center_code: config.center_code,
             center_name: config.center_name,
             center_kind: config.center_kind,
+            time_zone: config.time_zone.to_string(),
             device_code: config.device_code,
             receipt_prefix: "K7XB".parse().unwrap(),
             token: "secret".into(),
