@@ -17,7 +17,7 @@ use crate::model::{
     ServerRequest, a_role,
 };
 use crate::service::{
-    BackOffice, DEFAULT_CODE_VALIDITY_HOURS, DEFAULT_NATIONAL_ID_SCHEME, code_validity,
+    BackOffice, DEFAULT_CODE_VALIDITY_HOURS, DEFAULT_NATIONAL_ID_SCHEME, Published, code_validity,
 };
 use crate::tls::{Tls, TlsFiles};
 
@@ -166,6 +166,41 @@ enum CenterCommand {
 enum CatalogueCommand {
     /// Publishes a catalogue file (the fixture JSON format) as a new version.
     Publish { file: std::path::PathBuf },
+    /// Imports a CPSV-AP file (Turtle or JSON-LD) and publishes it as the next version,
+    /// unless it says what the latest version says already. Prints, service by service, what
+    /// was mapped, what was filled by a default and what could not be mapped.
+    Import {
+        file: std::path::PathBuf,
+        /// turtle or jsonld (default: from the file's name, else its content)
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<String>,
+        /// The language of texts the file does not tag, where a service names none
+        #[arg(long, value_name = "LANG", default_value = "en")]
+        language: String,
+        /// The currency of a cost that names none (three letters)
+        #[arg(long, value_name = "CODE")]
+        currency: Option<String>,
+        /// Working days assumed where a service gives no processing time
+        #[arg(long, value_name = "DAYS", default_value_t = guichet_cpsv::DEFAULT_PROCESSING_DAYS)]
+        processing_days: u32,
+        /// Reads the file and reports, publishing nothing
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Writes the latest catalogue as CPSV-AP Turtle (or Guichet's JSON).
+    Export {
+        /// cpsv-ap or json
+        #[arg(long, value_name = "FORMAT", default_value = "cpsv-ap")]
+        format: String,
+        /// The file to write (default: the standard output)
+        #[arg(long, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+        /// The IRI prefix of the exported nodes
+        #[arg(long, value_name = "IRI", default_value = guichet_cpsv::DEFAULT_BASE)]
+        base: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -248,6 +283,65 @@ pub fn run() -> ExitCode {
 fn fail(error: &Error) -> ExitCode {
     let _ = writeln!(std::io::stderr(), "error: {error}");
     ExitCode::FAILURE
+}
+
+/// The largest catalogue file read: a national catalogue of a few thousand services is a
+/// few megabytes.
+const MAX_CATALOGUE_FILE: u64 = 64 * 1024 * 1024;
+
+/// Reads a whole file of at most `max` bytes.
+fn read_bounded(path: &std::path::Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let cannot = |e: std::io::Error| Error::Invalid(format!("cannot read {}: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > max {
+        return Err(Error::Invalid(format!(
+            "{} is larger than {} MiB: split the catalogue",
+            path.display(),
+            max / (1024 * 1024)
+        )));
+    }
+    Ok(bytes)
+}
+
+/// What an import mapped, defaulted and left out, service by service, then what it published.
+fn import_text(
+    file: &std::path::Path,
+    imported: &guichet_cpsv::Imported,
+    published: Option<Published>,
+) -> String {
+    let mut out = format!(
+        "{} ({}): {} services\n",
+        file.display(),
+        imported.report.syntax,
+        imported.report.services.len()
+    );
+    for s in &imported.report.services {
+        out.push_str(&format!("\n{} <{}>\n", s.code, s.node));
+        for (what, lines) in [
+            ("mapped", &s.mapped),
+            ("defaulted", &s.defaulted),
+            ("not mapped", &s.not_mapped),
+        ] {
+            for line in lines {
+                out.push_str(&format!("  {what}: {line}\n"));
+            }
+        }
+    }
+    out.push('\n');
+    out.push_str(&match published {
+        Some(Published::New(v)) => format!(
+            "catalogue version {v} published ({} services)",
+            imported.catalogue.services.len()
+        ),
+        Some(Published::Unchanged(v)) => {
+            format!("unchanged: version {v} already says this; nothing published")
+        }
+        None => "dry run: nothing published".to_owned(),
+    });
+    out
 }
 
 fn say(text: &str) {
@@ -367,6 +461,103 @@ async fn execute(cli: Cli) -> Result<()> {
                     c.time_zone,
                     c.name
                 ));
+            }
+            Ok(())
+        }
+        Command::Catalogue(CatalogueCommand::Import {
+            file,
+            format,
+            language,
+            currency,
+            processing_days,
+            dry_run,
+            json: as_json,
+        }) => {
+            let syntax = match format.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None => guichet_cpsv::Syntax::from_name(&file.to_string_lossy()),
+                Some("turtle" | "ttl") => Some(guichet_cpsv::Syntax::Turtle),
+                Some("jsonld" | "json-ld") => Some(guichet_cpsv::Syntax::JsonLd),
+                Some(other) => {
+                    return Err(Error::Invalid(format!(
+                        "'{other}' is not a catalogue format: use turtle or jsonld"
+                    )));
+                }
+            };
+            let bytes = read_bounded(&file, MAX_CATALOGUE_FILE)?;
+            let options = guichet_cpsv::Options {
+                version: 1,
+                language,
+                currency,
+                processing_days,
+            };
+            let imported = guichet_cpsv::import(&bytes, syntax, &options).map_err(|e| {
+                Error::Invalid(format!(
+                    "{} is not imported: {e}; nothing was published",
+                    file.display()
+                ))
+            })?;
+            let published = if dry_run {
+                None
+            } else {
+                Some(
+                    office
+                        .publish_if_changed(imported.catalogue.clone())
+                        .await?,
+                )
+            };
+            if as_json {
+                let (version, new) = match published {
+                    Some(Published::New(v)) => (Some(v), true),
+                    Some(Published::Unchanged(v)) => (Some(v), false),
+                    None => (None, false),
+                };
+                return json(&serde_json::json!({
+                    "report": imported.report,
+                    "version": version,
+                    "published": new,
+                }));
+            }
+            say(&import_text(&file, &imported, published));
+            Ok(())
+        }
+        Command::Catalogue(CatalogueCommand::Export {
+            format,
+            output,
+            base,
+        }) => {
+            let Some(catalogue) = office.latest_catalogue().await? else {
+                return Err(Error::Invalid(
+                    "no catalogue is published yet: publish or import one first".into(),
+                ));
+            };
+            let bytes = match format.to_ascii_lowercase().as_str() {
+                "cpsv-ap" | "cpsv" | "turtle" => guichet_cpsv::export(&catalogue, &base)
+                    .map_err(|e| Error::Invalid(e.to_string()))?,
+                "json" => serde_json::to_vec_pretty(&catalogue)?,
+                other => {
+                    return Err(Error::Invalid(format!(
+                        "'{other}' is not an export format: use cpsv-ap or json"
+                    )));
+                }
+            };
+            match output {
+                Some(path) => {
+                    std::fs::write(&path, &bytes).map_err(|e| {
+                        Error::Invalid(format!("cannot write {}: {e}", path.display()))
+                    })?;
+                    say(&format!(
+                        "catalogue version {} written to {} ({} services)",
+                        catalogue.version,
+                        path.display(),
+                        catalogue.services.len()
+                    ));
+                }
+                None => {
+                    use std::io::Write as _;
+                    std::io::stdout()
+                        .write_all(&bytes)
+                        .map_err(|e| Error::Invalid(format!("cannot write the export: {e}")))?;
+                }
             }
             Ok(())
         }

@@ -80,6 +80,14 @@ fn validity_refused(asked: &str) -> Error {
 /// Symbols of enrolment codes: no 0/O or 1/I/L, so a code read over the phone survives.
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
+/// What publishing an imported catalogue did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    New(u32),
+    /// The latest version says the same: nothing was published.
+    Unchanged(u32),
+}
+
 #[derive(Debug, Clone)]
 pub struct BackOffice {
     storage: Arc<dyn Storage>,
@@ -194,6 +202,26 @@ impl BackOffice {
     }
 
     /// Validates and publishes a catalogue; its version must be above every published one.
+    /// The catalogue last published, whole.
+    pub async fn latest_catalogue(&self) -> Result<Option<Catalogue>> {
+        self.storage.latest_catalogue().await
+    }
+
+    /// Publishes `catalogue` as the next version, unless it says what the latest version
+    /// says already: then nothing is published (an unchanged file imported again).
+    pub async fn publish_if_changed(&self, mut catalogue: Catalogue) -> Result<Published> {
+        let latest = self.storage.latest_catalogue().await?;
+        if let Some(latest) = &latest {
+            catalogue.version = latest.version;
+            if *latest == catalogue {
+                return Ok(Published::Unchanged(latest.version));
+            }
+        }
+        catalogue.version = latest.map_or(1, |l| l.version + 1);
+        self.publish_catalogue(&catalogue).await?;
+        Ok(Published::New(catalogue.version))
+    }
+
     pub async fn publish_catalogue(&self, catalogue: &Catalogue) -> Result<u32> {
         catalogue.validate()?;
         self.storage

@@ -549,3 +549,98 @@ fn a_centre_has_a_time_zone_and_an_unknown_one_is_refused() {
         added.stdout
     );
 }
+
+#[test]
+fn a_cpsv_ap_file_is_imported_reported_and_published_once() {
+    let office = BackOffice::with_centres();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/cpsv-ap/");
+    let norway = format!("{fixtures}NO_cpsv-ap-no_all_classes_example.ttl");
+    let run = office.ok(&["catalogue", "import", &norway], None);
+    assert!(
+        run.stdout.contains("(Turtle): 1 services"),
+        "{}",
+        run.stdout
+    );
+    for needle in [
+        "  mapped: fee 0.51 NOK",
+        "  defaulted: form: none",
+        "  not mapped: cpsv:produces: 4 value(s)",
+        "catalogue version 1 published (1 services)",
+    ] {
+        assert!(run.stdout.contains(needle), "{needle}: {}", run.stdout);
+    }
+    let again = office.ok(&["catalogue", "import", &norway, "--json"], None);
+    let doc: Value = serde_json::from_str(&again.stdout).unwrap();
+    assert_eq!(doc["version"], 1);
+    assert_eq!(doc["published"], false);
+    assert_eq!(
+        doc["report"]["services"][0]["code"],
+        "exOffentligTjeneste.ttl"
+    );
+
+    // An export imports back as the same catalogue: nothing new.
+    let dir = TempDir::new().unwrap();
+    let out = dir.path().join("out.ttl");
+    office.ok(
+        &["catalogue", "export", "--output", out.to_str().unwrap()],
+        None,
+    );
+    let back = office.ok(&["catalogue", "import", out.to_str().unwrap()], None);
+    assert!(
+        back.stdout
+            .ends_with("unchanged: version 1 already says this; nothing published\n"),
+        "{}",
+        back.stdout
+    );
+
+    // Broken files are refused whole, with where it failed; nothing is published.
+    let broken = dir.path().join("broken.ttl");
+    std::fs::write(
+        &broken,
+        "@prefix cpsv: <http://purl.org/vocab/cpsv#> .\n<http://x/s> a cpsv:PublicService ;\n  <http://purl.org/dc/terms/title> \"open\n",
+    )
+    .unwrap();
+    let untitled = dir.path().join("untitled.jsonld");
+    std::fs::write(
+        &untitled,
+        r#"{"@context": {"cpsv": "http://purl.org/vocab/cpsv#"}, "@id": "http://x/untitled", "@type": "cpsv:PublicService"}"#,
+    )
+    .unwrap();
+    let remote = dir.path().join("remote.jsonld");
+    std::fs::write(
+        &remote,
+        r#"{"@context": "https://example.org/context.jsonld", "@id": "http://x/s"}"#,
+    )
+    .unwrap();
+    for (file, needle) in [
+        (&broken, "is not valid Turtle at line 3"),
+        (
+            &untitled,
+            "the public service <http://x/untitled> has no title",
+        ),
+        (&remote, "fetches nothing from the network"),
+    ] {
+        let run = office.run(&["catalogue", "import", file.to_str().unwrap()], None);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("nothing was published"),
+            "{}",
+            run.stderr
+        );
+    }
+    let export = office.ok(&["catalogue", "export", "--format", "json"], None);
+    let latest: Value = serde_json::from_str(&export.stdout).unwrap();
+    assert_eq!(latest["version"], 1);
+    let refused = office.run(
+        &["catalogue", "import", &norway, "--format", "rdfxml"],
+        None,
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("'rdfxml' is not a catalogue format: use turtle or jsonld"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -154,6 +154,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// filtered to the services each centre offers, for every centre's devices.
     async fn publish_catalogue(&self, catalogue: &Catalogue, at: &Stamp) -> Result<()>;
     async fn latest_catalogue_version(&self) -> Result<Option<u32>>;
+    /// The catalogue last published, whole.
+    async fn latest_catalogue(&self) -> Result<Option<Catalogue>>;
 
     async fn add_enrolment_code(
         &self,

@@ -989,6 +989,14 @@ impl Storage for PostgresStorage {
         Ok(())
     }
 
+    async fn latest_catalogue(&self) -> Result<Option<Catalogue>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let catalogue = latest_catalogue(&tx).await?;
+        tx.commit().await?;
+        Ok(catalogue)
+    }
+
     async fn latest_catalogue_version(&self) -> Result<Option<u32>> {
         let client = self.client().await?;
         let latest: Option<i64> = client

@@ -756,6 +756,10 @@ impl Storage for SqliteStorage {
         .await
     }
 
+    async fn latest_catalogue(&self) -> Result<Option<Catalogue>> {
+        self.run(|conn| latest_catalogue(conn)).await
+    }
+
     async fn latest_catalogue_version(&self) -> Result<Option<u32>> {
         self.run(|conn| {
             let latest: Option<i64> =
