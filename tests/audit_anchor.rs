@@ -189,6 +189,7 @@ async fn an_answer_lost_on_the_way_is_no_tampering() {
         limit: 1,
         recovery_key: None,
         audit: device.ws.audit_claim(None).unwrap(),
+        state: None,
     };
     let answer = device.office.exchange(&lost).await.unwrap();
     let held = answer.audit_anchor.unwrap();

@@ -305,6 +305,7 @@ async fn pages_after_an_accepted_move(lose_first_answer: bool) {
                 cursor,
                 limit: 1,
                 recovery_key: None,
+                state: None,
             })
             .await
             .unwrap();
@@ -319,6 +320,7 @@ async fn pages_after_an_accepted_move(lose_first_answer: bool) {
                 cursor,
                 limit: 1,
                 recovery_key: None,
+                state: None,
             })
             .await
             .unwrap();

@@ -53,6 +53,7 @@ async fn exchange(
         cursor: device.ws.sync_point().unwrap().unwrap().cursor,
         limit: 1000,
         recovery_key: None,
+        state: None,
     };
     let response = device.office.exchange(&request).await.unwrap();
     device.ws.apply_exchange(&request.push, &response).unwrap();
@@ -155,6 +156,7 @@ async fn real_messages_match_the_committed_schema() {
         cursor: b.ws.sync_point().unwrap().unwrap().cursor,
         limit: 1000,
         recovery_key: None,
+        state: None,
     };
     let mixed = b.office.exchange(&mixed_request).await.unwrap();
     check(&schema, "ExchangeRequest", &mixed_request);

@@ -252,6 +252,7 @@ async fn a_retry_after_a_lost_answer_applies_nothing_twice() {
         cursor: device.ws.sync_point().unwrap().unwrap().cursor,
         limit: 100,
         recovery_key: None,
+        state: None,
     };
     // Sent and applied by the back office, but the answer never reaches the device.
     let lost = device.office.exchange(&request).await.unwrap();
@@ -721,4 +722,82 @@ async fn failed_logins_at_a_device_are_counted_in_the_fleets_health() {
     // A later sync does not count it again.
     device.sync().await.unwrap();
     assert_eq!(server.office.health().await.unwrap().failed_logins, 1);
+}
+
+/// The fleet at a glance: what each device reported at its last exchange (its release, what
+/// waits and what was refused, its clock's offset), and the device that never synced. A report
+/// that cannot be true is refused, and the push it came with is not applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_exchange_reports_the_device_for_the_fleet_view() {
+    let server = Server::start(CENTER).await;
+    let two_hours_ahead = Arc::new(SkewedClock {
+        offset: chrono::Duration::hours(2),
+    });
+    let mut bus = Device::enroll(&server, CENTER, two_hours_ahead).await;
+    let quiet = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    bus.sync().await.unwrap();
+    bus.offline_work(2);
+    bus.sync().await.unwrap();
+
+    let fleet = server.office.fleet(Some(CENTER)).await.unwrap();
+    assert_eq!(fleet.len(), 2);
+    let line = |code: &str| {
+        fleet
+            .iter()
+            .find(|l| l.device.code == code)
+            .unwrap()
+            .clone()
+    };
+    let seen = line(&bus.ws.config().unwrap().device_code)
+        .last_contact
+        .expect("the bus reported at its exchange");
+    assert_eq!(seen.app_version, guichet_workstation::VERSION);
+    assert_eq!((seen.waiting, seen.refused), (0, 0));
+    let offset_s = seen.clock_offset_ms / 1000;
+    assert!((7_100..=7_300).contains(&offset_s), "{seen:?}");
+    assert_eq!(
+        line(&quiet.ws.config().unwrap().device_code).last_contact,
+        None
+    );
+    assert_eq!(
+        line(&quiet.ws.config().unwrap().device_code).standing,
+        "active"
+    );
+
+    // A report that cannot be true: refused, and the entries with it are not applied.
+    let receipts = bus.offline_work(1);
+    let request = guichet_protocol::ExchangeRequest {
+        audit: bus.ws.audit_claim(None).unwrap(),
+        push: bus.ws.pending_push(100).unwrap(),
+        cursor: bus.ws.sync_point().unwrap().unwrap().cursor,
+        limit: 100,
+        recovery_key: None,
+        state: Some(guichet_protocol::DeviceState {
+            app_version: "9".repeat(41),
+            waiting: 0,
+            refused: 0,
+            clock: chrono::Utc::now(),
+        }),
+    };
+    let refused = bus.office.exchange(&request).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("the reported app version has 41 characters; it must have 1 to 40"),
+        "{refused}"
+    );
+    assert!(
+        server
+            .office
+            .storage()
+            .request_by_receipt(&canonical(&receipts[0]))
+            .await
+            .is_err(),
+        "the request pushed with the refused report is not on the back office"
+    );
+    assert_eq!(
+        server.office.fleet(Some(CENTER)).await.unwrap(),
+        fleet,
+        "a refused exchange changes nothing"
+    );
 }

@@ -732,6 +732,7 @@ async fn push_all(ingest: &Ingest, concurrency: usize, pull: bool) -> Pushed {
                     cursor,
                     limit: if pull { PULL_PAGE } else { 0 },
                     recovery_key: None,
+                    state: None,
                 };
                 let t0 = Instant::now();
                 let body = gzip(&serde_json::to_vec(&request).expect("json"));
@@ -918,6 +919,7 @@ async fn below_http(
                 cursor: 0,
                 limit: 0,
                 recovery_key: None,
+                state: None,
             };
             let t0 = Instant::now();
             let answer = ingest

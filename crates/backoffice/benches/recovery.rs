@@ -80,6 +80,7 @@ async fn main() {
         cursor: 0,
         limit: 10,
         recovery_key: None,
+        state: None,
     };
     office.exchange(&device, &ask).await.expect("served before");
 

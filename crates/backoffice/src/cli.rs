@@ -12,6 +12,7 @@ use guichet_domain::receipt::ReceiptNumber;
 
 use crate::error::{Error, Result};
 use crate::http::{AppState, agency_action, serve, serve_tls};
+use crate::model::FleetLine;
 use crate::model::{
     AgencyCredential, Clerk, DEFAULT_AGENCY_CREDENTIAL_DAYS, FleetHealth, NewClerk, Refusal,
     ServerRequest, a_role,
@@ -205,9 +206,13 @@ enum CatalogueCommand {
 
 #[derive(Debug, Subcommand)]
 enum DevicesCommand {
+    /// The fleet at a glance: each device's centre, standing, app version, last contact,
+    /// changes waiting and refused as it last reported, and its clock's offset.
     List {
         #[arg(long)]
         center: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     /// Refuses the device's credential from now on. With --wipe, the device delivers what
     /// waits on it at its next contact, then erases its data and says so on its screen.
@@ -342,6 +347,102 @@ fn import_text(
         None => "dry run: nothing published".to_owned(),
     });
     out
+}
+
+/// The fleet as a table an operator reads: the device that has not synced for days, the old
+/// release, the clock that is off.
+fn fleet_table(lines: &[FleetLine], now: chrono::DateTime<chrono::Utc>) -> String {
+    let mut rows = vec![
+        [
+            "DEVICE",
+            "CENTRE",
+            "STANDING",
+            "VERSION",
+            "LAST CONTACT",
+            "WAITING",
+            "REFUSED",
+            "CLOCK",
+            "LABEL",
+        ]
+        .map(str::to_owned),
+    ];
+    for l in lines {
+        let d = &l.device;
+        let (version, contact, waiting, refused, clock) = match &l.last_contact {
+            Some(c) => (
+                c.app_version.clone(),
+                chrono::DateTime::parse_from_rfc3339(&c.at)
+                    .map_or_else(|_| c.at.clone(), |at| ago(now - at.to_utc())),
+                c.waiting.to_string(),
+                c.refused.to_string(),
+                offset(c.clock_offset_ms),
+            ),
+            None => (
+                "-".into(),
+                "never".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+            ),
+        };
+        rows.push([
+            d.code.clone(),
+            d.center.clone(),
+            l.standing.clone(),
+            version,
+            contact,
+            waiting,
+            refused,
+            clock,
+            d.label.clone().unwrap_or_default(),
+        ]);
+    }
+    let widths: Vec<usize> = (0..9)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in &rows {
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell:<w$}"))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "{} {}",
+        lines.len(),
+        guichet_domain::text::english_plural(lines.len() as u64, "device", "devices")
+    ));
+    out
+}
+
+/// How long ago, as an operator reads it: "3 min ago", "5 h ago", "4 days ago".
+fn ago(elapsed: chrono::Duration) -> String {
+    let minutes = elapsed.num_minutes().max(0);
+    if minutes < 1 {
+        "just now".into()
+    } else if minutes < 60 {
+        format!("{minutes} min ago")
+    } else if minutes < 48 * 60 {
+        format!("{} h ago", minutes / 60)
+    } else {
+        format!("{} days ago", minutes / (24 * 60))
+    }
+}
+
+/// A clock's offset: "+0 s", "-3 min", "+2 h 5 min".
+fn offset(ms: i64) -> String {
+    let sign = if ms < 0 { '-' } else { '+' };
+    let s = ms.unsigned_abs() / 1000;
+    if s < 120 {
+        format!("{sign}{s} s")
+    } else if s < 3600 {
+        format!("{sign}{} min", s / 60)
+    } else {
+        format!("{sign}{} h {} min", s / 3600, s % 3600 / 60)
+    }
 }
 
 fn say(text: &str) {
@@ -584,17 +685,17 @@ async fn execute(cli: Cli) -> Result<()> {
             say(&code.code);
             Ok(())
         }
-        Command::Devices(DevicesCommand::List { center }) => {
-            for d in office.devices(center.as_deref()).await? {
-                say(&format!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    d.code,
-                    d.center,
-                    d.receipt_prefix,
-                    d.standing(),
-                    d.label.unwrap_or_default()
-                ));
-            }
+        Command::Devices(DevicesCommand::List { center, json: true }) => {
+            json(&office.fleet(center.as_deref()).await?)
+        }
+        Command::Devices(DevicesCommand::List {
+            center,
+            json: false,
+        }) => {
+            say(&fleet_table(
+                &office.fleet(center.as_deref()).await?,
+                chrono::Utc::now(),
+            ));
             Ok(())
         }
         Command::Devices(DevicesCommand::Revoke { device, wipe }) => {
@@ -1120,5 +1221,55 @@ mod tests {
         let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         assert!(log.contains("the back office's own debug line"), "{log}");
         assert!(!log.contains("38001085718"), "{log}");
+    }
+
+    #[test]
+    fn the_fleet_table_shows_who_has_not_synced_and_whose_clock_is_off() {
+        let now: chrono::DateTime<chrono::Utc> = "2026-12-05T12:00:00Z".parse().unwrap();
+        let device = |code: &str| crate::model::Device {
+            code: code.into(),
+            center: "BUS-01".into(),
+            receipt_prefix: "K7XA".parse().unwrap(),
+            label: Some("Bus 1, laptop".into()),
+            revoked: false,
+            enrolled_at: "2026-11-01T08:00:00Z".into(),
+            wipe_requested_at: None,
+            wiped_at: None,
+        };
+        let lines = [
+            FleetLine {
+                device: device("BUS-01-D1"),
+                standing: "active".into(),
+                last_contact: Some(crate::model::Contact {
+                    device: "BUS-01-D1".into(),
+                    app_version: "0.1.0".into(),
+                    at: "2026-12-01T09:00:00Z".into(),
+                    waiting: 412,
+                    refused: 2,
+                    clock_offset_ms: -7_500_000,
+                }),
+            },
+            FleetLine {
+                device: device("BUS-01-D2"),
+                standing: "active".into(),
+                last_contact: None,
+            },
+        ];
+        let table = fleet_table(&lines, now);
+        let rows: Vec<&str> = table.lines().collect();
+        assert!(
+            rows[0].starts_with("DEVICE     CENTRE  STANDING  VERSION"),
+            "{table}"
+        );
+        assert!(rows[1].contains("4 days ago"), "{table}");
+        assert!(rows[1].contains("412"), "{table}");
+        assert!(rows[1].contains("-2 h 5 min"), "{table}");
+        assert!(rows[2].contains("never"), "{table}");
+        assert_eq!(rows[3], "2 devices");
+        assert_eq!(ago(chrono::Duration::seconds(30)), "just now");
+        assert_eq!(ago(chrono::Duration::minutes(7)), "7 min ago");
+        assert_eq!(ago(chrono::Duration::hours(30)), "30 h ago");
+        assert_eq!(offset(1_500), "+1 s");
+        assert_eq!(offset(-600_000), "-10 min");
     }
 }

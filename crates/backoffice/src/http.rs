@@ -666,7 +666,7 @@ async fn list_devices(
     State(state): State<AppState>,
     Query(filter): Query<DeviceFilter>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(state.office.devices(filter.center.as_deref()).await?))
+    Ok(Json(state.office.fleet(filter.center.as_deref()).await?))
 }
 
 /// `?wipe=true` also asks the device to erase its data at its next contact.

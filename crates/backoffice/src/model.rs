@@ -45,6 +45,31 @@ pub struct Device {
     pub wiped_at: Option<String>,
 }
 
+/// What a device reported of itself at its last successful exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub device: String,
+    pub app_version: String,
+    /// When the exchange arrived (the back office's clock).
+    pub at: String,
+    /// Changes that still waited on it beyond that exchange.
+    pub waiting: u64,
+    /// Changes the back office had refused that it held.
+    pub refused: u64,
+    /// Its clock minus the back office's, in milliseconds: positive when it runs ahead.
+    pub clock_offset_ms: i64,
+}
+
+/// A device as the fleet view shows it: its standing and what it last reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FleetLine {
+    #[serde(flatten)]
+    pub device: Device,
+    pub standing: String,
+    /// None: it never completed an exchange.
+    pub last_contact: Option<Contact>,
+}
+
 impl Device {
     /// Revoked with a wipe it has not confirmed yet: it may still push what waits on it, and
     /// is told to erase its data.

@@ -16,16 +16,16 @@ use guichet_domain::request::Action;
 use guichet_domain::zone::UnknownZone;
 use guichet_domain::{hex, sha256_hex};
 use guichet_protocol::{
-    Change, EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse, MAX_PUSH, Outcome,
-    TokenRotation, VouchRequest, VouchResponse,
+    Change, DeviceState, EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse,
+    MAX_PUSH, Outcome, TokenRotation, VouchRequest, VouchResponse,
 };
 use rand::Rng;
 
 use crate::anchor::Verdict;
 use crate::error::{Error, Result};
 use crate::model::{
-    AccountChange, AgencyCredential, Center, Clerk, Device, EnrolmentCode, FleetHealth,
-    IssuedAgencyCredential, NewClerk, Refusal, ServerRequest, Stamp, check_membership,
+    AccountChange, AgencyCredential, Center, Clerk, Contact, Device, EnrolmentCode, FleetHealth,
+    FleetLine, IssuedAgencyCredential, NewClerk, Refusal, ServerRequest, Stamp, check_membership,
 };
 
 use crate::storage::{ExchangeContext, Storage};
@@ -548,6 +548,29 @@ impl BackOffice {
         self.storage.health().await
     }
 
+    /// The fleet at a glance: each device (of `center`, or all) with its standing and what it
+    /// reported at its last successful exchange.
+    pub async fn fleet(&self, center: Option<&str>) -> Result<Vec<FleetLine>> {
+        let mut contacts: std::collections::HashMap<String, Contact> = self
+            .storage
+            .contacts(center)
+            .await?
+            .into_iter()
+            .map(|c| (c.device.clone(), c))
+            .collect();
+        Ok(self
+            .storage
+            .devices(center)
+            .await?
+            .into_iter()
+            .map(|device| FleetLine {
+                standing: device.standing().to_owned(),
+                last_contact: contacts.remove(&device.code),
+                device,
+            })
+            .collect())
+    }
+
     pub async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>> {
         self.storage.devices(center).await
     }
@@ -616,6 +639,10 @@ impl BackOffice {
                 });
             }
         };
+        if let Some(problem) = request.state.as_ref().and_then(DeviceState::problem) {
+            return Err(Error::Invalid(problem));
+        }
+        let arrived = Utc::now();
         if let Some(latest) = request.push.iter().map(|e| &e.hlc).max() {
             self.observe(latest);
         }
@@ -656,6 +683,18 @@ impl BackOffice {
             .count();
         if failed_logins > 0 {
             tracing::warn!(device = %device.code, failed_logins, "failed logins reported by a device");
+        }
+        if let Some(state) = &request.state {
+            self.storage
+                .note_contact(&Contact {
+                    device: device.code.clone(),
+                    app_version: state.app_version.clone(),
+                    at: arrived.to_rfc3339(),
+                    waiting: state.waiting,
+                    refused: state.refused,
+                    clock_offset_ms: (state.clock - arrived).num_milliseconds(),
+                })
+                .await?;
         }
         Ok(ExchangeResponse {
             audit_anchor,

@@ -57,6 +57,7 @@ fn empty_exchange() -> serde_json::Value {
         limit: 10,
         recovery_key: None,
         audit: None,
+        state: None,
     })
     .unwrap()
 }
@@ -249,6 +250,7 @@ async fn audit_anchoring(office: &BackOffice, token: &str) {
         limit: 10,
         recovery_key: None,
         audit,
+        state: None,
     };
     let claim = |head, anchor| Some(AuditClaim { head, anchor });
     let sent: ExchangeResponse = office

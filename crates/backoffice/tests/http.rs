@@ -229,6 +229,9 @@ async fn a_device_revoked_with_a_wipe_may_push_is_sent_nothing_and_confirms() {
     assert_eq!(status, StatusCode::OK);
     assert!(answer[0]["wipe_requested_at"].is_string(), "{answer}");
     assert!(answer[0]["wiped_at"].is_null(), "{answer}");
+    // The fleet view's line: the device, its standing, what it last reported (nothing yet).
+    assert_eq!(answer[0]["standing"], "wipe requested", "{answer}");
+    assert!(answer[0]["last_contact"].is_null(), "{answer}");
 
     // The catalogue waits for it, but a device to be erased is sent nothing.
     let (status, answer) = api

@@ -25,6 +25,7 @@ fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
         cursor,
         limit: 1000,
         recovery_key: None,
+        state: None,
     }
 }
 

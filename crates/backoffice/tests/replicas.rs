@@ -176,6 +176,7 @@ async fn three_replicas_behind_nginx_apply_each_change_once_in_one_order_through
                 cursor: 0,
                 limit: 1,
                 recovery_key: None,
+                state: None,
             },
         )
         .await

@@ -146,6 +146,7 @@ async fn killed_many_times(url: &str, office: guichet_backoffice::BackOffice, se
                 cursor: bus.ws.sync_point().unwrap().map_or(0, |p| p.cursor),
                 limit: 1,
                 recovery_key: None,
+                state: None,
             };
             let answer = match bus.client.exchange(&request).await {
                 Err(sync::SyncError::AuditAnchor { seq, .. }) => {

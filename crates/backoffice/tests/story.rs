@@ -29,6 +29,7 @@ fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
         cursor,
         limit: 100,
         recovery_key: None,
+        state: None,
     }
 }
 
@@ -659,6 +660,7 @@ async fn story(storage: Arc<dyn Storage>) {
                     cursor: cursor_b,
                     limit: 2,
                     recovery_key: None,
+                    state: None,
                 },
             )
             .await

@@ -45,6 +45,9 @@ pub const MAX_REASON_CHARS: usize = 1000;
 /// The longest name of a ticket's lane, in characters.
 pub const MAX_LANE_CHARS: usize = 80;
 
+/// The longest app version a device may report ("0.1.0", "1.4.2-rc.1").
+pub const MAX_VERSION_CHARS: usize = 40;
+
 /// The length of `value` as JSON, without keeping the text.
 pub fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
     struct Counted(usize);
@@ -142,6 +145,41 @@ pub struct ExchangeRequest {
     /// saw was cut short or rewritten. Devices before this field send none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit: Option<AuditClaim>,
+    /// How the device stands, for the operators' view of the fleet. Devices before this
+    /// field send none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<DeviceState>,
+}
+
+/// What a device reports of itself at every exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceState {
+    /// The Guichet release it runs (at most `MAX_VERSION_CHARS`).
+    pub app_version: String,
+    /// Changes that still wait on it beyond this exchange's push.
+    pub waiting: u64,
+    /// Changes the back office refused that it holds, for a clerk to look at.
+    pub refused: u64,
+    /// Its wall clock when it sent the exchange: the back office reads its offset.
+    pub clock: chrono::DateTime<chrono::Utc>,
+}
+
+impl DeviceState {
+    /// What is wrong with a report, if anything: a version too long or with control
+    /// characters.
+    pub fn problem(&self) -> Option<String> {
+        let chars = self.app_version.chars().count();
+        if chars == 0 || chars > MAX_VERSION_CHARS {
+            return Some(format!(
+                "the reported app version has {chars} characters; it must have 1 to {MAX_VERSION_CHARS}"
+            ));
+        }
+        self.app_version
+            .chars()
+            .any(char::is_control)
+            .then(|| "the reported app version holds control characters".to_owned())
+    }
 }
 
 /// A clerk's first login on a device: the back office checks the password and vouches.

@@ -13,6 +13,9 @@ pub mod search;
 pub mod store;
 pub mod sync;
 
+/// The Guichet release this is, as a device reports it to its back office.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
 pub use clock::{Clock, SystemClock};
 pub use error::{Error, Result};
 pub use store::Workstation;

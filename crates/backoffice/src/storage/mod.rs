@@ -21,7 +21,7 @@ pub use self::sqlite::SqliteStorage;
 use crate::anchor::Verdict;
 use crate::error::{Error, Result};
 use crate::model::{
-    AccountChange, AgencyCredential, Center, ClerkAccount, Device, FleetHealth, Refusal,
+    AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, FleetHealth, Refusal,
     ServerRequest, Stamp,
 };
 
@@ -77,6 +77,11 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         "0009_center_time_zone.sql",
         include_str!("../../../../schema/backoffice-sqlite/0009_center_time_zone.sql"),
     ),
+    (
+        10,
+        "0010_device_contacts.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0010_device_contacts.sql"),
+    ),
 ];
 
 pub const POSTGRES_MIGRATIONS: &[Migration] = &[
@@ -124,6 +129,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         9,
         "0009_center_time_zone.sql",
         include_str!("../../../../schema/backoffice-postgres/0009_center_time_zone.sql"),
+    ),
+    (
+        10,
+        "0010_device_contacts.sql",
+        include_str!("../../../../schema/backoffice-postgres/0010_device_contacts.sql"),
     ),
 ];
 
@@ -176,6 +186,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// until the new one is first used.
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>>;
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>>;
+    /// Keeps what a device reported at its last successful exchange.
+    async fn note_contact(&self, contact: &Contact) -> Result<()>;
+    /// What each device (of `center`, or all) last reported, by device code.
+    async fn contacts(&self, center: Option<&str>) -> Result<Vec<Contact>>;
     /// Revokes a device; with `wipe_at`, also asks it to erase its data (kept from the first
     /// time it was asked).
     async fn revoke_device(&self, code: &str, wipe_at: Option<&str>) -> Result<Device>;

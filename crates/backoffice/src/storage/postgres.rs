@@ -37,8 +37,8 @@ use super::{
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
-    AccountChange, AgencyCredential, Center, ClerkAccount, Device, DeviceHealth, FleetHealth,
-    RefundRow, Refusal, RefusalCount, ServerRequest, Stamp, parse_zone,
+    AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, DeviceHealth,
+    FleetHealth, RefundRow, Refusal, RefusalCount, ServerRequest, Stamp, parse_zone,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
@@ -1431,6 +1431,54 @@ impl Storage for PostgresStorage {
             .await?
             .iter()
             .map(to_device)
+            .collect()
+    }
+
+    async fn note_contact(&self, contact: &Contact) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(
+                "INSERT INTO device_contacts
+                    (device, app_version, contact_at, waiting, refused, clock_offset_ms)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (device) DO UPDATE SET app_version = excluded.app_version,
+                    contact_at = excluded.contact_at, waiting = excluded.waiting,
+                    refused = excluded.refused, clock_offset_ms = excluded.clock_offset_ms",
+                &[
+                    &contact.device,
+                    &contact.app_version,
+                    &contact.at,
+                    &(contact.waiting as i64),
+                    &(contact.refused as i64),
+                    &contact.clock_offset_ms,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn contacts(&self, center: Option<&str>) -> Result<Vec<Contact>> {
+        let client = self.client().await?;
+        client
+            .query(
+                "SELECT c.device, c.app_version, c.contact_at, c.waiting, c.refused,
+                        c.clock_offset_ms
+                 FROM device_contacts c JOIN devices d ON d.code = c.device
+                 WHERE $1::TEXT IS NULL OR d.center = $1 ORDER BY c.device",
+                &[&center],
+            )
+            .await?
+            .iter()
+            .map(|r| -> Result<Contact> {
+                Ok(Contact {
+                    device: r.try_get(0)?,
+                    app_version: r.try_get(1)?,
+                    at: r.try_get(2)?,
+                    waiting: r.try_get::<_, i64>(3)?.max(0) as u64,
+                    refused: r.try_get::<_, i64>(4)?.max(0) as u64,
+                    clock_offset_ms: r.try_get(5)?,
+                })
+            })
             .collect()
     }
 

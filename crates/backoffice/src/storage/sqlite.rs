@@ -25,8 +25,8 @@ use super::{
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
-    AccountChange, AgencyCredential, Center, ClerkAccount, Device, DeviceHealth, FleetHealth,
-    Refusal, RefusalCount, ServerRequest, Stamp, parse_zone,
+    AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, DeviceHealth,
+    FleetHealth, Refusal, RefusalCount, ServerRequest, Stamp, parse_zone,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
@@ -1177,6 +1177,54 @@ impl Storage for SqliteStorage {
                 .query_map([&center], device_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             rows.into_iter().map(to_device).collect()
+        })
+        .await
+    }
+
+    async fn note_contact(&self, contact: &Contact) -> Result<()> {
+        let c = contact.clone();
+        self.run(move |conn| {
+            conn.execute(
+                "INSERT INTO device_contacts
+                    (device, app_version, contact_at, waiting, refused, clock_offset_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT (device) DO UPDATE SET app_version = excluded.app_version,
+                    contact_at = excluded.contact_at, waiting = excluded.waiting,
+                    refused = excluded.refused, clock_offset_ms = excluded.clock_offset_ms",
+                params![
+                    c.device,
+                    c.app_version,
+                    c.at,
+                    c.waiting as i64,
+                    c.refused as i64,
+                    c.clock_offset_ms
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn contacts(&self, center: Option<&str>) -> Result<Vec<Contact>> {
+        let center = center.map(str::to_owned);
+        self.run(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT c.device, c.app_version, c.contact_at, c.waiting, c.refused,
+                        c.clock_offset_ms
+                 FROM device_contacts c JOIN devices d ON d.code = c.device
+                 WHERE ?1 IS NULL OR d.center = ?1 ORDER BY c.device",
+            )?;
+            let rows = stmt.query_map([&center], |r| {
+                Ok(Contact {
+                    device: r.get(0)?,
+                    app_version: r.get(1)?,
+                    at: r.get(2)?,
+                    waiting: r.get::<_, i64>(3)?.max(0) as u64,
+                    refused: r.get::<_, i64>(4)?.max(0) as u64,
+                    clock_offset_ms: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }

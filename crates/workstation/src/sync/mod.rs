@@ -86,6 +86,14 @@ pub async fn sync_once(
             limit: PULL_PAGE,
             recovery_key: ws.recovery_to_escrow()?,
             audit: ws.audit_claim(None)?,
+            state: Some(guichet_protocol::DeviceState {
+                app_version: crate::VERSION.to_owned(),
+                waiting: ws
+                    .outbox_count(OutboxState::Pending)?
+                    .saturating_sub(push.len() as u64),
+                refused: ws.outbox_count(OutboxState::Refused)?,
+                clock: ws.now().wall,
+            }),
         };
         let mut answer = office.exchange(&request).await;
         // The back office holds a later head than this device knows it acknowledged (its
