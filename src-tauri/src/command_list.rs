@@ -46,6 +46,7 @@ macro_rules! with_commands {
             feedback,
             dashboard,
             export_report,
+            print_slip,
             set_rules,
         }
     };

@@ -15,6 +15,7 @@ use guichet_domain::message::Message;
 use guichet_domain::money::Money;
 use guichet_domain::queue::{Counter, Lane, QueueTarget};
 use guichet_domain::request::Action;
+use guichet_report::slip::Paper;
 use guichet_report::{Dashboard, Format, Locale, ReportOptions};
 use guichet_workstation::store::{
     Approval, Browse, CitizenQuery, Config, Erased, KeptAside, NewCitizen, NewClerk, NewRefund,
@@ -579,4 +580,104 @@ mod tests;
 #[tauri::command(async)]
 pub fn set_rules(shell: Shared<'_>, rules: Rules) -> Answer<Config> {
     shell.act(|ws| ws.set_rules(&rules))
+}
+
+/// Which slip to print, on what, in which language.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlipRequest {
+    /// `ticket` (`key`: its id or today's code) or `receipt` (`key`: the receipt number).
+    pub kind: String,
+    pub key: String,
+    pub paper: Paper,
+    pub lang: String,
+}
+
+/// What the printing system said when it took the slip.
+#[derive(Debug, Serialize)]
+pub struct Printed {
+    pub job: String,
+}
+
+/// How long the printing system may take to accept a slip.
+const PRINT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Prints a queue ticket or a receipt through the printing system (`lp`, CUPS): an 80 mm roll
+/// or A4, in the clerk's language. The PDF goes to the printer's spool on `lp`'s standard
+/// input and is never written to the data directory. A failure says why; the window keeps the
+/// slip's buttons, to print again.
+#[tauri::command(async)]
+pub fn print_slip(shell: Shared<'_>, slip: SlipRequest) -> Answer<Printed> {
+    let locale = Locale::parse(&slip.lang)?;
+    let made = shell.read(|ws| match slip.kind.as_str() {
+        "ticket" => guichet_report::slip::ticket(ws, &slip.key, locale),
+        "receipt" => guichet_report::slip::receipt(ws, &slip.key, locale),
+        other => Err(guichet_report::Error::Stored(format!(
+            "'{other}' is not a slip: ticket or receipt"
+        ))),
+    })?;
+    let pdf = guichet_report::slip::pdf(&made, slip.paper)?;
+    send_to_printer(&pdf, &made.title)
+}
+
+/// Hands a PDF to `lp` on its standard input; its default printer (or `$PRINTER`) takes it.
+fn send_to_printer(pdf: &[u8], title: &str) -> Answer<Printed> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let failed = |detail: String| {
+        ErrorView::new(
+            format!(
+                "the printer did not take the slip ({detail}); check the printer and print again"
+            ),
+            Some(Message::new("error.print.failed").text("detail", &detail)),
+        )
+    };
+    let mut child = Command::new("lp")
+        .args(["-t", title, "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                ErrorView::new(
+                    "this computer has no printing system: install CUPS (apt-get install cups \
+                     cups-client) and set a default printer, then print again",
+                    Some(Message::new("error.print.no_system")),
+                )
+            } else {
+                failed(e.to_string())
+            }
+        })?;
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(pdf).map_err(|e| failed(e.to_string()))?;
+    }
+    let deadline = std::time::Instant::now() + PRINT_TIMEOUT;
+    loop {
+        match child.try_wait().map_err(|e| failed(e.to_string()))? {
+            Some(_) => break,
+            None if std::time::Instant::now() > deadline => {
+                let _ = child.kill();
+                return Err(failed(format!(
+                    "no answer within {} s",
+                    PRINT_TIMEOUT.as_secs()
+                )));
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    let out = child
+        .wait_with_output()
+        .map_err(|e| failed(e.to_string()))?;
+    if !out.status.success() {
+        let said = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+        return Err(failed(if said.is_empty() {
+            format!("lp ended with {}", out.status)
+        } else {
+            said
+        }));
+    }
+    Ok(Printed {
+        job: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+    })
 }

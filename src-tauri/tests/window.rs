@@ -220,6 +220,17 @@ async fn a_whole_visit_in_the_window() {
     let issued = app.wait_for_text("#issued-ticket", "Ticket").await;
     let code = issued.trim_start_matches("Ticket").trim().to_owned();
     app.wait_for_text("#waiting-rows", &code).await;
+    // The printer fails (there is none here): the clerk is told why, and the ticket's button
+    // stays to print again.
+    app.click("#print-ticket").await;
+    app.wait_for_text("#print-status", "print again").await;
+    assert!(
+        app.wait_for_css("#print-ticket")
+            .await
+            .is_displayed()
+            .await
+            .unwrap()
+    );
     app.press(keys::F2).await;
     app.wait_for_text("#current-status", "called").await;
     assert_eq!(app.text("#current-code").await, code);
@@ -230,6 +241,8 @@ async fn a_whole_visit_in_the_window() {
     app.click("#intake").await;
     let receipt = take_id_photos(&app, 7, Some("03-intake-form-error")).await;
     app.wait_for_text("#visit-requests", &receipt).await;
+    app.click("#print-receipt-a4").await;
+    app.wait_for_text("#print-status", "print again").await;
     app.screenshot("04-receipt").await;
 
     // A second request in the same visit, for the same service: its form comes back empty

@@ -175,6 +175,10 @@ impl App {
             .env("GUICHET_DATA_DIR", data_dir)
             .env("HOME", home)
             .env("GUICHET_LOG", "info")
+            // No slip reaches a real printer from a test: `lp` (where installed) is sent to a
+            // destination that does not exist, and fails as a printer that is off would.
+            .env("PRINTER", "guichet-test-no-such-printer")
+            .env("LPDEST", "guichet-test-no-such-printer")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -465,7 +465,12 @@ export const api = {
   exportReport: (exp: { from: string; to: string; format: string; lang: string; cash_counted: string | null }) =>
     call<Exported>("export_report", { export: exp }),
   setRules: (rules: Rules) => call<Config>("set_rules", { rules }),
+  printSlip: (slip: { kind: "ticket" | "receipt"; key: string; paper: Paper; lang: string }) =>
+    call<{ job: string }>("print_slip", { slip }),
 };
+
+/** What a slip is printed on: an 80 mm thermal roll, or A4. */
+export type Paper = "roll80" | "a4";
 
 export function onExportProgress(handler: (p: { step: number; of: number }) => void): Promise<() => void> {
   return listen<{ step: number; of: number }>("export-progress", (event) => handler(event.payload));

@@ -40,7 +40,7 @@ const ticket = (status: string) => ({
 
 describe("focus in the window", () => {
   it("lands on the counter's next step, never on the page's body", async () => {
-    document.body.innerHTML = '<div id="app"></div><div id="print-area"></div>';
+    document.body.innerHTML = '<div id="app"></div>';
     api.appState.mockImplementation(async () => appState({ session: { ...eleni } }));
     await import("../src/main");
     await settle();

@@ -29,7 +29,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe("a window opened locked", () => {
   it("shows the lock overlay over an empty window, then the queue after the unlock", async () => {
-    document.body.innerHTML = '<div id="app"></div><div id="print-area"></div>';
+    document.body.innerHTML = '<div id="app"></div>';
     api.appState.mockImplementation(async () => appState({ session: shell.session }));
     await import("../src/main");
     await settle();

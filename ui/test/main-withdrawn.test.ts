@@ -34,7 +34,7 @@ const server = "https://backoffice.example";
 
 describe("a device withdrawn by its back office", () => {
   it("hides the work, says the data is being erased, then leads to set-up", async () => {
-    document.body.innerHTML = '<div id="app"></div><div id="print-area"></div>';
+    document.body.innerHTML = '<div id="app"></div>';
     shell.state = appState({ session: { ...eleni }, status: statusBar({ server, phase: "online" }) });
     api.appState.mockImplementation(async () => shell.state);
     await import("../src/main");

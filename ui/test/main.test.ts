@@ -30,7 +30,7 @@ const key = (init: KeyboardEventInit) => document.activeElement!.dispatchEvent(n
 
 describe("the window", () => {
   it("starts on the login screen when nobody is logged in, the header naming no clerk", async () => {
-    document.body.innerHTML = '<div id="app"></div><div id="print-area"></div>';
+    document.body.innerHTML = '<div id="app"></div>';
     api.appState.mockImplementation(async () => appState({ session: shell.session }));
     await import("../src/main");
     await settle();

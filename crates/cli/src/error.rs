@@ -213,6 +213,7 @@ fn report_kind(e: &ReportError) -> &'static str {
         ReportError::UnknownLocale(_) => "usage",
         ReportError::Write { .. } | ReportError::OutputNotEmpty { .. } => "file",
         ReportError::Stored(_) => "stored_data",
+        ReportError::DraftHasNoReceipt { .. } => "refused",
         ReportError::Xlsx(_) | ReportError::Pdf(_) => "output",
     }
 }
@@ -225,6 +226,7 @@ fn report_exit(e: &ReportError) -> u8 {
         | ReportError::PeriodTooLong { .. }
         | ReportError::UnknownLocale(_)
         | ReportError::Write { .. }
+        | ReportError::DraftHasNoReceipt { .. }
         | ReportError::OutputNotEmpty { .. } => 2,
         ReportError::Stored(_) | ReportError::Xlsx(_) | ReportError::Pdf(_) => 1,
     }

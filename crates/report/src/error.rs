@@ -32,6 +32,9 @@ pub enum Error {
     #[error("stored data could not be read: {0}")]
     Stored(String),
 
+    #[error("request {receipt} is a draft and has no receipt yet: submit it first")]
+    DraftHasNoReceipt { receipt: String },
+
     #[error("cannot write the report to {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -65,6 +68,9 @@ impl Error {
             Error::Write { path, source } => Message::new("error.report.write")
                 .text("path", path.display())
                 .text("detail", source),
+            Error::DraftHasNoReceipt { receipt } => {
+                Message::new("error.slip.draft").text("receipt", receipt)
+            }
             Error::Stored(_) | Error::Xlsx(_) | Error::Pdf(_) => Message::internal(self),
             Error::UnknownLocale(_) | Error::OutputNotEmpty { .. } => return None,
         })

@@ -20,6 +20,7 @@ mod locale;
 mod model;
 mod output;
 mod pdf;
+pub mod slip;
 mod stats;
 mod table;
 mod xlsx;

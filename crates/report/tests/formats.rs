@@ -354,3 +354,137 @@ fn a_bad_destination_is_refused_and_leaves_nothing() {
     assert_eq!(left, vec!["full".to_owned()]);
     assert_eq!(std::fs::read_dir(&full).unwrap().count(), 1);
 }
+
+/// The queue ticket and the receipt, printed on an 80 mm roll and on A4, in both languages,
+/// read back from the PDF.
+#[test]
+fn slips_on_a_roll_and_on_a4_in_the_clerks_language() {
+    use chrono::TimeZone;
+    use guichet_domain::feedback::PaymentMethod;
+    use guichet_domain::queue::QueueTarget;
+    use guichet_fixtures::history::{citizen, valid_form};
+    use guichet_report::slip::{self, Paper};
+    use guichet_workstation::store::{NewRequest, NewTicket};
+
+    let start = chrono::Utc
+        .with_ymd_and_hms(2026, 11, 30, 7, 30, 0)
+        .unwrap();
+    let (_clock, mut ws) = common::centre(start);
+    let ticket = |ws: &mut guichet_workstation::Workstation| {
+        ws.issue_ticket(&NewTicket {
+            target: QueueTarget::Category("civil-status".into()),
+            lane: "standard".into(),
+        })
+        .unwrap()
+    };
+    ticket(&mut ws);
+    ticket(&mut ws);
+    let third = ticket(&mut ws);
+
+    let who = ws.register_citizen(&citizen(3)).unwrap();
+    let service = ws.service("sole-trader-registration").unwrap();
+    let new = NewRequest {
+        citizen: who.national_id.clone(),
+        service: service.code.clone(),
+        form: valid_form(&service, ws.today()),
+        documents_received: service.documents.iter().map(|d| d.code.clone()).collect(),
+        visit: None,
+        submit: false,
+    };
+    let draft = ws.create_request(&new).unwrap().summary.receipt;
+    // A draft was never handed in: it has no receipt.
+    let refused = slip::receipt(&ws, &draft, Locale::En).unwrap_err();
+    assert_eq!(
+        refused.to_string(),
+        format!("request {draft} is a draft and has no receipt yet: submit it first")
+    );
+    let receipt = ws
+        .create_request(&NewRequest {
+            submit: true,
+            ..new
+        })
+        .unwrap()
+        .summary
+        .receipt;
+    ws.pay(&receipt, "25.00", PaymentMethod::Cash).unwrap();
+
+    let dir = tempfile::TempDir::new().unwrap();
+    let read = |name: &str, bytes: Vec<u8>| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let text = pdf_text(&path);
+        let info = Command::new(require("pdfinfo", "poppler-utils"))
+            .arg(&path)
+            .output()
+            .unwrap();
+        (text, String::from_utf8(info.stdout).unwrap())
+    };
+
+    let t = slip::ticket(&ws, &third.id, Locale::En).unwrap();
+    let (text, info) = read("ticket-80.pdf", slip::pdf(&t, Paper::Roll80).unwrap());
+    for needle in [
+        "Athens Central",
+        "Your number",
+        &third.code,
+        "Civil status",
+        "Issued: 2026-11-30 07:30",
+        "People ahead of you: 2",
+        "Please wait until your number is shown",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} not on the ticket:\n{text}"
+        );
+    }
+    // 80 mm is 226.77 points wide.
+    assert!(info.contains("Page size:       226.77"), "{info}");
+
+    let t = slip::ticket(&ws, &third.code, Locale::Fr).unwrap();
+    let (text, info) = read("ticket-a4.pdf", slip::pdf(&t, Paper::A4).unwrap());
+    for needle in ["Votre numéro", "État civil", "Personnes avant vous : 2"] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} not on the ticket:\n{text}"
+        );
+    }
+    assert!(info.contains("pts (A4)"), "{info}");
+
+    let r = slip::receipt(&ws, &receipt, Locale::En).unwrap();
+    let (text, _) = read("receipt-80.pdf", slip::pdf(&r, Paper::Roll80).unwrap());
+    let document = service.documents[0].name.get("en");
+    let other = service.documents[1].name.get("en");
+    for needle in [
+        "Receipt",
+        receipt.as_str(),
+        "Registering a sole proprietorship",
+        "Documents received:",
+        "Fee: 25.00",
+        "Paid: 25.00",
+        "Expected by:",
+        "Keep this receipt.",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} not on the receipt:\n{text}"
+        );
+    }
+    // Document names may wrap on the roll: read them without line ends.
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains(document), "{document:?}:\n{text}");
+    assert!(flat.contains(other), "{other:?}:\n{text}");
+
+    let r = slip::receipt(&ws, &receipt, Locale::Fr).unwrap();
+    let (text, info) = read("receipt-a4.pdf", slip::pdf(&r, Paper::A4).unwrap());
+    for needle in [
+        "Récépissé",
+        "Pièces reçues",
+        "Frais : 25,00",
+        "Conservez ce récépissé.",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle:?} not on the receipt:\n{text}"
+        );
+    }
+    assert!(info.contains("(A4)"), "{info}");
+}

@@ -9,6 +9,7 @@ import {
   type Citizen,
   type FieldProblem,
   type FormField,
+  type Paper,
   type PaymentMethod,
   type RequestDetail,
   type ServiceHit,
@@ -18,7 +19,7 @@ import { emptyVisit, unfinishedRequests, type Ctx, type Unfinished } from "../ap
 import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
-import { amountForInput, formatDate, formatDateTime, formatMoney, readAmount, t, text } from "../i18n";
+import { amountForInput, formatDate, formatDateTime, formatMoney, lang, readAmount, t, text } from "../i18n";
 import { CoreError, explain, explainProblem } from "../messages";
 import { registerFieldsOf, type RegisterField } from "../register";
 import { catalogueIndex } from "./queue";
@@ -666,6 +667,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
               : t("intake.paid", { amount: formatMoney(request.paid_minor, request.fee.currency) }),
         )
       : paymentForms;
+    const printStatus = h("p", { id: "print-status", role: "status" });
 
     fill(
       detailBox,
@@ -712,7 +714,13 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
               t("intake.submit"),
             )
           : null,
-        h("button", { type: "button", id: "print-receipt", onclick: () => printReceipt(request) }, t("intake.print")),
+        // A draft was never handed in: it has no receipt to print.
+        request.status === "draft"
+          ? null
+          : h("button", { type: "button", id: "print-receipt", onclick: () => printReceipt(request, "roll80", printStatus) }, t("intake.print")),
+        request.status === "draft"
+          ? null
+          : h("button", { type: "button", id: "print-receipt-a4", onclick: () => printReceipt(request, "a4", printStatus) }, t("intake.print_a4")),
         h(
           "button",
           {
@@ -728,27 +736,24 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
         ),
       ),
     );
+    detailBox.append(printStatus);
     (detailBox.querySelector("#submit-request, #pay-amount, #print-receipt") as HTMLElement | null)?.focus();
   }
 
-  function printReceipt(request: RequestDetail): void {
-    const area = document.getElementById("print-area");
-    if (!area) return;
-    const config = ctx.state.config;
-    fill(
-      area,
-      h("h1", {}, config ? `${config.center_name} (${config.center_code})` : "Guichet"),
-      h("p", { class: "receipt-number" }, request.receipt),
-      h("p", {}, text(request.service_title)),
-      h("p", {}, `${request.citizen_name} · ${request.citizen_id}`),
-      h("p", {}, t("print.taken", { day: formatDate(request.intake_date) })),
-      h("p", {}, t("print.due", { day: formatDate(request.due_date) })),
-      request.fee
-        ? h("p", {}, t("print.fee", { fee: formatMoney(request.fee.minor, request.fee.currency), paid: formatMoney(request.paid_minor, request.fee.currency) }))
-        : null,
-      h("p", {}, t("print.keep")),
-    );
-    window.print();
+  /** Prints the receipt on the counter's roll or on A4; a failure says why, and the buttons
+   * stay to print again. */
+  function printReceipt(request: RequestDetail, paper: Paper, status: HTMLElement): void {
+    void ctx.act("print_receipt", async () => {
+      status.textContent = "";
+      try {
+        await api.printSlip({ kind: "receipt", key: request.receipt, paper, lang: lang() });
+        status.className = "notice";
+        status.textContent = t("print.sent");
+      } catch (err) {
+        status.className = "error";
+        status.textContent = explain(err);
+      }
+    });
   }
 
   function drawVisit(): void {

@@ -6,7 +6,7 @@ import { api, type Browse, type Lane, type QueueTarget, type QueueView, type Ser
 import { emptyVisit, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { field, fill, h } from "../dom";
-import { compareText, formatDuration, t, text } from "../i18n";
+import { compareText, formatDuration, lang, t, text } from "../i18n";
 import { explain } from "../messages";
 
 let browseCache: Browse | null = null;
@@ -88,6 +88,24 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     target.removeAttribute("aria-invalid");
     targetError.textContent = "";
   });
+  // The citizen's ticket, printed on the counter's roll; a failure says why and the button
+  // stays to print again.
+  const printStatus = h("span", { id: "print-status", role: "status" });
+  const issuedActions = h("p", { id: "issued-actions" });
+  function printTicket(id: string): void {
+    void ctx.act("print_ticket", async () => {
+      printStatus.textContent = "";
+      try {
+        await api.printSlip({ kind: "ticket", key: id, paper: "roll80", lang: lang() });
+        printStatus.className = "notice";
+        printStatus.textContent = t("print.sent");
+      } catch (err) {
+        printStatus.className = "error";
+        printStatus.textContent = explain(err);
+      }
+    });
+  }
+
   const issueForm = h(
     "form",
     {
@@ -99,6 +117,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
           issueError.textContent = "";
           if (!target.value) {
             issued.textContent = "";
+            fill(issuedActions);
             target.setAttribute("aria-invalid", "true");
             targetError.textContent = t("queue.issue.choose_target");
             target.focus();
@@ -108,10 +127,18 @@ export function queueScreen(ctx: Ctx): QueueScreen {
             const [kind, code] = target.value.split(":");
             const ticket = await api.issueTicket({ kind: kind === "service" ? "service" : "category", code }, lane.value);
             issued.textContent = t("queue.issued", { code: ticket.code });
+            printStatus.textContent = "";
+            fill(
+              issuedActions,
+              h("button", { type: "button", id: "print-ticket", onclick: () => printTicket(ticket.id) }, t("queue.print_ticket")),
+              " ",
+              printStatus,
+            );
             resetIssue();
             await load();
           } catch (err) {
             issued.textContent = "";
+            fill(issuedActions);
             issueError.textContent = explain(err);
           }
         });
@@ -123,6 +150,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     issueError,
     h("button", { type: "submit", id: "issue-ticket" }, t("queue.issue.submit")),
     issued,
+    issuedActions,
   );
 
   // This counter
@@ -358,6 +386,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     show() {
       stop();
       issued.textContent = "";
+      fill(issuedActions);
       message.textContent = "";
       issueError.textContent = "";
       resetIssue();
