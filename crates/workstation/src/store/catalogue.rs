@@ -150,7 +150,8 @@ impl Workstation {
     /// Text is searched in tiers, each ranked by BM25 and shown after the one before: the
     /// words typed as one phrase, then every word as a prefix anywhere, then the same with each
     /// word widened to the catalogue words it may stand for (other forms, typos; see
-    /// [`crate::search`]) and the words the catalogue does not know at all left out.
+    /// [`crate::search`]), the words the catalogue does not know at all left out, and those of
+    /// one or two letters too when longer ones remain.
     pub fn search(&self, query: &SearchQuery) -> Result<Vec<ServiceHit>> {
         let Some(loaded) = self.catalogue_stamp()? else {
             return Err(Error::NoCatalogue);
@@ -219,8 +220,16 @@ impl Workstation {
     /// no word is known at all.
     fn forgiving(&self, loaded: &str, words: &[String]) -> Result<Option<String>> {
         let vocabulary = self.vocabulary(loaded)?;
-        let groups: Vec<String> = words
-            .iter()
+        // Words of one or two letters (de, a, l', id) match most of a catalogue as prefixes and
+        // were tried as typed already: this tier leaves them out when longer words remain.
+        let long: Vec<&String> = words.iter().filter(|w| w.chars().count() > 2).collect();
+        let kept: Vec<&String> = if long.is_empty() {
+            words.iter().collect()
+        } else {
+            long
+        };
+        let groups: Vec<String> = kept
+            .into_iter()
             .filter_map(|w| {
                 let alternatives = vocabulary.alternatives(w);
                 if alternatives.is_unknown() {

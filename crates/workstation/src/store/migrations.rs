@@ -42,6 +42,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_time_zone",
         include_str!("../../../../schema/workstation/0008_time_zone.sql"),
     ),
+    (
+        "0009_report_indexes",
+        include_str!("../../../../schema/workstation/0009_report_indexes.sql"),
+    ),
 ];
 
 /// Brings the database to the latest version.
