@@ -1413,3 +1413,61 @@ async fn focus_follows_each_step_and_the_help_keeps_it() {
     focus_reaches(&app, "call-next").await;
     app.quit().await;
 }
+
+/// Every screen, in both languages, has no violation of WCAG 2.1 A and AA that axe-core can
+/// find: the first run, the login, the queue, intake, requests, the dashboard, the lock.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_screen_passes_axe_in_both_languages() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    let mut found = Vec::new();
+    let mut check = |screen: String, violations: Vec<String>| {
+        found.extend(violations.into_iter().map(|v| format!("{screen}: {v}")));
+    };
+    app.wait_for_css("#setup-standalone").await;
+    // axe-core does see a violation when there is one: an image without a text alternative.
+    app.script("const i = document.createElement('img'); i.id = 'axe-probe'; i.src = 'data:,'; document.body.append(i);")
+        .await;
+    let probe = app.accessibility_violations().await;
+    assert!(
+        probe
+            .iter()
+            .any(|v| v.starts_with("image-alt") && v.contains("#axe-probe")),
+        "{probe:?}"
+    );
+    app.script("document.getElementById('axe-probe').remove();")
+        .await;
+    check("first run".into(), app.accessibility_violations().await);
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
+    for (lang, queue) in [("en", "Queue"), ("fr", "File d'attente")] {
+        app.select("#language", lang).await;
+        app.wait_for_text("#nav-queue", queue).await;
+        for screen in ["queue", "intake", "requests", "dashboard"] {
+            app.click(&format!("#nav-{screen}")).await;
+            app.wait_for_css(&format!("#nav-{screen}[aria-current='page']"))
+                .await;
+            check(
+                format!("{screen} ({lang})"),
+                app.accessibility_violations().await,
+            );
+        }
+        lock(&app).await;
+        check(
+            format!("lock ({lang})"),
+            app.accessibility_violations().await,
+        );
+        app.type_into("#unlock-password", DEMO_PASSWORD).await;
+        app.click("#unlock-submit").await;
+        app.wait_for_text("#header-clerk", "Eleni").await;
+    }
+    app.click("#logout-button").await;
+    app.wait_for_css("#login-username").await;
+    check("login (fr)".into(), app.accessibility_violations().await);
+    app.select("#language", "en").await;
+    app.wait_for_css("#login-username").await;
+    check("login (en)".into(), app.accessibility_violations().await);
+    assert!(found.is_empty(), "axe-core finds:\n{}", found.join("\n"));
+    app.quit().await;
+}

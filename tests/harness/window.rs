@@ -301,6 +301,40 @@ impl App {
         self.client.execute(js, Vec::new()).await.expect("script")
     }
 
+    /// What axe-core (from the UI's npm packages) finds against WCAG 2.0 and 2.1, levels A and
+    /// AA, on the screen as it is: one line per rule broken, with the elements that break it.
+    pub async fn accessibility_violations(&self) -> Vec<String> {
+        let axe =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/node_modules/axe-core/axe.min.js");
+        let source = std::fs::read_to_string(&axe).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; install the UI's packages with `cd ui && npm ci`",
+                axe.display()
+            )
+        });
+        self.client
+            .execute(
+                &format!("if (!window.axe) {{ {source} }} return true;"),
+                Vec::new(),
+            )
+            .await
+            .expect("axe-core loads in the window");
+        let found = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag',
+                     values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                   .then((r) => done(r.violations.map((v) => `${v.id} (${v.impact}): ${v.help}: `
+                       + v.nodes.map((n) => n.target.join(' ')).join(', '))))
+                   .catch((e) => done([`axe failed: ${e}`]));",
+                Vec::new(),
+            )
+            .await
+            .expect("axe-core runs");
+        serde_json::from_value(found).expect("a list of violations")
+    }
+
     /// On the intake screen: finds the citizen by national id, registering them first if
     /// they are new, and waits until they are the visit's citizen.
     pub async fn find_or_register(&self, who: &NewCitizen) {
