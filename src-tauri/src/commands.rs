@@ -12,11 +12,10 @@ use guichet_domain::citizen::Citizen;
 use guichet_domain::feedback::PaymentMethod;
 use guichet_domain::form::FieldProblem;
 use guichet_domain::message::Message;
-use guichet_domain::money::Money;
 use guichet_domain::queue::{Counter, Lane, QueueTarget};
 use guichet_domain::request::Action;
 use guichet_report::slip::Paper;
-use guichet_report::{Dashboard, Format, Locale, ReportOptions};
+use guichet_report::{Dashboard, Format, Locale};
 use guichet_workstation::store::{
     Approval, Browse, CitizenQuery, Config, Erased, KeptAside, NewCitizen, NewClerk, NewRefund,
     NewRequest, NewTicket, PaymentView, RequestDetail, RequestFilter, RequestSummary, Rules,
@@ -517,51 +516,35 @@ pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported
     tauri::async_runtime::spawn_blocking(move || {
         let ws = shell.open_reader()?;
         let config = ws.config()?;
-        let cash_counted_minor = export
-            .cash_counted
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(|c| Money::parse_decimal(c, &config.currency).map(|m| m.minor))
-            .transpose()
-            .map_err(Error::from)?;
         let dir = shell.reports_dir();
         std::fs::create_dir_all(&dir).map_err(|e| {
             ErrorView::internal(format!("cannot create the folder {}: {e}", dir.display()))
         })?;
-        let name = if from == to {
-            format!("guichet-{}-{from}", config.center_code)
-        } else {
-            format!("guichet-{}-{from}_{to}", config.center_code)
-        };
-        let out = match format {
-            Format::Csv => dir.join(name),
-            _ => dir.join(format!("{name}.{}", format.as_str())),
-        };
+        let out = dir.join(guichet_report::file_name(
+            &config.center_code,
+            from,
+            to,
+            format,
+        ));
         let progress = |p: guichet_report::Progress| {
             let _ = shell.app().emit(
                 EXPORT_PROGRESS,
                 serde_json::json!({ "step": p.step, "of": guichet_report::Stage::COUNT }),
             );
         };
-        let report = guichet_report::daily_report(
+        let report = guichet_report::export(
             &ws,
-            &ReportOptions {
+            &guichet_report::ExportRequest {
                 from,
                 to,
+                format,
                 locale,
-                cash_counted_minor,
+                cash_counted: export.cash_counted.as_deref(),
+                out: &out,
+                replace: true,
                 progress: Some(&progress),
             },
         )?;
-        // `write` replaces a PDF or XLSX file whole; a CSV directory from an earlier export of
-        // the same days must go first, as it takes only an empty one.
-        if format == Format::Csv && out.is_dir() {
-            std::fs::remove_dir_all(&out).map_err(|e| {
-                ErrorView::internal(format!("cannot replace {}: {e}", out.display()))
-            })?;
-        }
-        guichet_report::write(&report, format, &out)?;
         Ok(Exported {
             path: out.display().to_string(),
             clean: report.sync.clean,
@@ -620,18 +603,28 @@ pub fn print_slip(shell: Shared<'_>, slip: SlipRequest) -> Answer<Printed> {
     send_to_printer(&pdf, &made.title)
 }
 
+/// The printer refused or did not answer.
+fn print_failed(detail: String) -> ErrorView {
+    ErrorView::new(
+        format!("the printer did not take the slip ({detail}); check the printer and print again"),
+        Some(Message::new("error.print.failed").text("detail", &detail)),
+    )
+}
+
+/// No `lp` on this computer.
+fn no_printing_system() -> ErrorView {
+    ErrorView::new(
+        "this computer has no printing system: install CUPS (apt-get install cups cups-client) \
+         and set a default printer, then print again",
+        Some(Message::new("error.print.no_system")),
+    )
+}
+
 /// Hands a PDF to `lp` on its standard input; its default printer (or `$PRINTER`) takes it.
 fn send_to_printer(pdf: &[u8], title: &str) -> Answer<Printed> {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
-    let failed = |detail: String| {
-        ErrorView::new(
-            format!(
-                "the printer did not take the slip ({detail}); check the printer and print again"
-            ),
-            Some(Message::new("error.print.failed").text("detail", &detail)),
-        )
-    };
+    let failed = print_failed;
     let mut child = Command::new("lp")
         .args(["-t", title, "-"])
         .stdin(Stdio::piped())
@@ -640,11 +633,7 @@ fn send_to_printer(pdf: &[u8], title: &str) -> Answer<Printed> {
         .spawn()
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                ErrorView::new(
-                    "this computer has no printing system: install CUPS (apt-get install cups \
-                     cups-client) and set a default printer, then print again",
-                    Some(Message::new("error.print.no_system")),
-                )
+                no_printing_system()
             } else {
                 failed(e.to_string())
             }

@@ -28,7 +28,7 @@ use guichet_workstation::Error;
 use guichet_workstation::error::{Access, Kind, Refused};
 use guichet_workstation::sync::SyncError;
 
-use super::{Bound, export_day};
+use super::{Bound, export_day, no_printing_system, print_failed};
 use crate::shell::ErrorView;
 
 type Catalog = BTreeMap<String, String>;
@@ -46,6 +46,7 @@ fn catalog(lang: &str) -> Catalog {
 const WINDOW_WORDING: &[&str] = &[
     "error.information_only",
     "error.not_offered",
+    "error.print.no_system",
     "error.sync.address",
 ];
 
@@ -446,10 +447,17 @@ fn errors() -> Vec<ErrorView> {
                 path: "/reports/day.pdf".into(),
                 source: std::io::Error::other("disk full"),
             },
+            guichet_report::Error::DraftHasNoReceipt {
+                receipt: "K7XA-0000-042E".into(),
+            },
         ]
         .map(ErrorView::from),
     );
     out.push(ErrorView::standalone());
+    out.push(print_failed(
+        "lp: Error - The printer or class does not exist.".into(),
+    ));
+    out.push(no_printing_system());
     out.push(ErrorView::internal(
         "cannot create the folder /reports: denied",
     ));

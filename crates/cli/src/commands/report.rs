@@ -4,8 +4,7 @@
 
 use std::fmt::Write as _;
 
-use guichet_domain::money::Money;
-use guichet_report::{Format, Locale, ReportOptions, check_destination, check_period};
+use guichet_report::{ExportRequest, Format, Locale};
 use guichet_workstation::Workstation;
 
 use super::Context;
@@ -21,32 +20,25 @@ pub fn run(ws: &Workstation, ctx: &Context, cmd: &ReportCommand) -> Result<Repor
 
 fn daily(ws: &Workstation, ctx: &Context, args: &ReportDailyArgs) -> Result<Report> {
     let to = args.to.unwrap_or(args.date);
-    check_period(args.date, to)?;
     let format = match args.format {
         ReportFormat::Csv => Format::Csv,
         ReportFormat::Xlsx => Format::Xlsx,
         ReportFormat::Pdf => Format::Pdf,
     };
-    let currency = ws.config()?.currency;
-    let cash_counted_minor = args
-        .cash_counted
-        .as_deref()
-        .map(|amount| Money::parse_decimal(amount, &currency).map(|m| m.minor))
-        .transpose()
-        .map_err(guichet_workstation::Error::from)?;
-    check_destination(format, &args.out)?;
     let locale = Locale::parse(ctx.lang)?;
-    let report = guichet_report::daily_report(
+    let report = guichet_report::export(
         ws,
-        &ReportOptions {
+        &ExportRequest {
             from: args.date,
             to,
+            format,
             locale,
-            cash_counted_minor,
+            cash_counted: args.cash_counted.as_deref(),
+            out: &args.out,
+            replace: false,
             progress: None,
         },
     )?;
-    guichet_report::write(&report, format, &args.out)?;
     let money = |minor: i64| locale.money(minor, &report.money.currency);
     let value = serde_json::json!({
         "format": format,
