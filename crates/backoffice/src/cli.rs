@@ -184,6 +184,11 @@ enum CatalogueCommand {
         /// Working days assumed where a service gives no processing time
         #[arg(long, value_name = "DAYS", default_value_t = guichet_cpsv::DEFAULT_PROCESSING_DAYS)]
         processing_days: u32,
+        /// A JSON file giving what CPSV-AP does not say (depth per channel, form, fee tier,
+        /// exemptions, availability, processing days, document kind), for every service or by
+        /// service code (docs/catalogues.md)
+        #[arg(long, value_name = "FILE")]
+        companion: Option<std::path::PathBuf>,
         /// Reads the file and reports, publishing nothing
         #[arg(long)]
         dry_run: bool,
@@ -571,6 +576,7 @@ async fn execute(cli: Cli) -> Result<()> {
             language,
             currency,
             processing_days,
+            companion,
             dry_run,
             json: as_json,
         }) => {
@@ -585,11 +591,24 @@ async fn execute(cli: Cli) -> Result<()> {
                 }
             };
             let bytes = read_bounded(&file, MAX_CATALOGUE_FILE)?;
+            let companion = match companion {
+                None => guichet_cpsv::Companion::default(),
+                Some(path) => {
+                    let bytes = read_bounded(&path, MAX_CATALOGUE_FILE)?;
+                    serde_json::from_slice(&bytes).map_err(|e| {
+                        Error::Invalid(format!(
+                            "{} is not a companion file: {e}; nothing was published",
+                            path.display()
+                        ))
+                    })?
+                }
+            };
             let options = guichet_cpsv::Options {
                 version: 1,
                 language,
                 currency,
                 processing_days,
+                companion,
             };
             let imported = guichet_cpsv::import(&bytes, syntax, &options).map_err(|e| {
                 Error::Invalid(format!(

@@ -644,3 +644,65 @@ fn a_cpsv_ap_file_is_imported_reported_and_published_once() {
         refused.stderr
     );
 }
+
+#[test]
+fn a_companion_file_fills_what_cpsv_ap_lacks_and_a_broken_one_publishes_nothing() {
+    let office = BackOffice::with_centres();
+    let dir = TempDir::new().unwrap();
+    let semic = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/cpsv-ap/EU_semic_cpsv-ap-3.2.0_example.ttl"
+    );
+    let broken = dir.path().join("broken.json");
+    std::fs::write(&broken, r#"{ "defaults": { "fee_tier": "luxury" } }"#).unwrap();
+    let run = office.run(
+        &[
+            "catalogue",
+            "import",
+            semic,
+            "--companion",
+            broken.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("is not a companion file"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("nothing was published"),
+        "{}",
+        run.stderr
+    );
+    let none = office.run(&["catalogue", "export"], None);
+    assert!(
+        none.stderr.contains("no catalogue is published yet"),
+        "{}",
+        none.stderr
+    );
+
+    let good = dir.path().join("companion.json");
+    std::fs::write(
+        &good,
+        r#"{ "services": { "Tax-on-web": { "processing_days": 3 } } }"#,
+    )
+    .unwrap();
+    let run = office.ok(
+        &[
+            "catalogue",
+            "import",
+            semic,
+            "--companion",
+            good.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(
+        run.stdout
+            .contains("mapped: processing time: 3 days (companion file)"),
+        "{}",
+        run.stdout
+    );
+}

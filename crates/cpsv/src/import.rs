@@ -54,6 +54,56 @@ pub struct Options {
     pub currency: Option<String>,
     /// Working days from intake to result where the file gives no processing time.
     pub processing_days: u32,
+    /// What CPSV-AP does not say, given by the programme for all services or some.
+    pub companion: Companion,
+}
+
+/// A companion file: what CPSV-AP does not say about services (the depth per channel, the
+/// form, the fee tier...), for every service (`defaults`) or by service code (`services`).
+/// What the catalogue file says in Guichet's own words comes first, then the service's entry,
+/// then the defaults, then Guichet's documented defaults.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Companion {
+    #[serde(default)]
+    pub defaults: Fill,
+    #[serde(default)]
+    pub services: BTreeMap<String, Fill>,
+}
+
+/// What a companion file gives for a service; each part optional.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fill {
+    pub channels: Option<BTreeMap<Channel, Depth>>,
+    pub form: Option<Vec<FormField>>,
+    pub fee_tier: Option<FeeTier>,
+    pub exemptions: Option<Vec<String>>,
+    pub availability: Option<Availability>,
+    pub processing_days: Option<u32>,
+    /// Whether the documents to bring are originals or copies.
+    pub document_kind: Option<DocumentKind>,
+}
+
+impl Fill {
+    /// This fill, with what it lacks taken from `defaults`.
+    fn over(&self, defaults: &Fill) -> Fill {
+        Fill {
+            channels: self.channels.clone().or_else(|| defaults.channels.clone()),
+            form: self.form.clone().or_else(|| defaults.form.clone()),
+            fee_tier: self.fee_tier.or(defaults.fee_tier),
+            exemptions: self
+                .exemptions
+                .clone()
+                .or_else(|| defaults.exemptions.clone()),
+            availability: self
+                .availability
+                .clone()
+                .or_else(|| defaults.availability.clone()),
+            processing_days: self.processing_days.or(defaults.processing_days),
+            document_kind: self.document_kind.or(defaults.document_kind),
+        }
+    }
 }
 
 /// The processing time assumed where a file gives none: a month of working days.
@@ -66,6 +116,7 @@ impl Default for Options {
             language: "en".into(),
             currency: None,
             processing_days: DEFAULT_PROCESSING_DAYS,
+            companion: Companion::default(),
         }
     }
 }
@@ -136,6 +187,16 @@ pub fn import(bytes: &[u8], syntax: Option<Syntax>, options: &Options) -> Result
         let (service, report) = b.service(node)?;
         services.push(service);
         reports.push(report);
+    }
+    if let Some(unknown) = options
+        .companion
+        .services
+        .keys()
+        .find(|code| !b.codes.contains(*code))
+    {
+        return Err(Error::Companion(format!(
+            "it gives service '{unknown}', which the catalogue file does not hold"
+        )));
     }
     b.unreferenced();
     let categories = b.categories()?;
@@ -257,22 +318,44 @@ impl Builder<'_> {
             r.mapped.push(format!("{n} keywords"));
         }
 
+        let fill = self.options.companion.services.get(&code).map_or_else(
+            || self.options.companion.defaults.clone(),
+            |f| f.over(&self.options.companion.defaults),
+        );
         let agency = self.agency(node, &untagged, &mut r);
         let category = self.category(node, &untagged, &mut r);
         let target_groups = self.target_groups(node, &untagged, &mut r);
         let life_events = self.life_events(node, &untagged, &mut r);
-        let documents = self.documents(node, &untagged, &mut r);
-        let fee = self.fee(node, &mut r);
-        let processing_days = self.processing_days(node, &mut r);
+        let documents = self.documents(node, &untagged, fill.document_kind, &mut r);
+        let fee = self.fee(node, fill.fee_tier, &mut r);
+        let processing_days = self.processing_days(node, fill.processing_days, &mut r);
 
-        let form: Vec<FormField> = self.extension(node, "form", &mut r)?.unwrap_or_else(|| {
-            r.defaulted
-                .push("form: none (CPSV-AP describes no form fields)".into());
-            Vec::new()
-        });
-        let exemptions: Vec<String> = self
-            .extension(node, "exemptions", &mut r)?
-            .unwrap_or_default();
+        let form: Vec<FormField> = match self.extension(node, "form", &mut r)? {
+            Some(form) => form,
+            None => match fill.form {
+                Some(form) => {
+                    r.mapped
+                        .push(format!("form: {} field(s) (companion file)", form.len()));
+                    form
+                }
+                None => {
+                    r.defaulted
+                        .push("form: none (CPSV-AP describes no form fields)".into());
+                    Vec::new()
+                }
+            },
+        };
+        let exemptions: Vec<String> = match self.extension(node, "exemptions", &mut r)? {
+            Some(e) => e,
+            None => fill
+                .exemptions
+                .clone()
+                .inspect(|e| {
+                    r.mapped
+                        .push(format!("{} fee exemption(s) (companion file)", e.len()));
+                })
+                .unwrap_or_default(),
+        };
         let given = g.nodes(node, &iri(CV, "hasChannel")).len();
         let channels: BTreeMap<Channel, Depth> = match self.extension(node, "channels", &mut r)? {
             Some(channels) => {
@@ -283,21 +366,36 @@ impl Builder<'_> {
                 }
                 channels
             }
-            None => {
-                r.defaulted.push(format!(
-                    "depth per channel: partial at stationary and mobile centres, information \
-                     only at kiosks, call centres and on the web (CPSV-AP has no depth; the \
-                     file's {given} channel(s) are not mapped)"
-                ));
-                default_channels()
-            }
+            None => match fill.channels {
+                Some(channels) => {
+                    r.mapped
+                        .push("depth per channel (companion file)".to_owned());
+                    channels
+                }
+                None => {
+                    r.defaulted.push(format!(
+                        "depth per channel: partial at stationary and mobile centres, information \
+                         only at kiosks, call centres and on the web (CPSV-AP has no depth; the \
+                         file's {given} channel(s) are not mapped)"
+                    ));
+                    default_channels()
+                }
+            },
         };
-        let availability: Availability = self
-            .extension(node, "availability", &mut r)?
-            .unwrap_or_else(|| {
-                r.defaulted.push("offered at every centre".into());
-                Availability::Everywhere
-            });
+        let availability: Availability = match self.extension(node, "availability", &mut r)? {
+            Some(a) => a,
+            None => match fill.availability {
+                Some(a) => {
+                    r.mapped
+                        .push("where it is offered (companion file)".to_owned());
+                    a
+                }
+                None => {
+                    r.defaulted.push("offered at every centre".into());
+                    Availability::Everywhere
+                }
+            },
+        };
 
         let handled = handled();
         let mut others: BTreeMap<String, usize> = BTreeMap::new();
@@ -531,6 +629,7 @@ impl Builder<'_> {
         &mut self,
         node: &str,
         untagged: &str,
+        kind_given: Option<DocumentKind>,
         r: &mut ServiceReport,
     ) -> Vec<DocumentRequirement> {
         let g = self.graph;
@@ -565,10 +664,13 @@ impl Builder<'_> {
             let kind = match g.value(evidence, &iri(GX, "documentKind")) {
                 Some("copy") => DocumentKind::Copy,
                 Some("original") => DocumentKind::Original,
-                _ => {
-                    kinds_defaulted += 1;
-                    DocumentKind::Original
-                }
+                _ => match kind_given {
+                    Some(kind) => kind,
+                    None => {
+                        kinds_defaulted += 1;
+                        DocumentKind::Original
+                    }
+                },
             };
             let rank = g
                 .value(evidence, &iri(GX, "rank"))
@@ -595,7 +697,7 @@ impl Builder<'_> {
         ranked.into_iter().map(|(_, d)| d).collect()
     }
 
-    fn fee(&self, node: &str, r: &mut ServiceReport) -> Fee {
+    fn fee(&self, node: &str, tier_given: Option<FeeTier>, r: &mut ServiceReport) -> Fee {
         let g = self.graph;
         let costs = g.nodes(node, &iri(CV, "hasCost"));
         let mut fee: Option<Fee> = None;
@@ -636,12 +738,15 @@ impl Builder<'_> {
                 Some("subsidized") => FeeTier::Subsidized,
                 Some("commercial") => FeeTier::Commercial,
                 Some("standard") => FeeTier::Standard,
-                _ => {
-                    if amount.minor > 0 {
-                        r.defaulted.push("fee tier: standard".into());
+                _ => match tier_given {
+                    Some(tier) => tier,
+                    None => {
+                        if amount.minor > 0 {
+                            r.defaulted.push("fee tier: standard".into());
+                        }
+                        FeeTier::Standard
                     }
-                    FeeTier::Standard
-                }
+                },
             };
             r.mapped.push(format!("fee {amount}"));
             fee = Some(if amount.minor == 0 {
@@ -660,7 +765,7 @@ impl Builder<'_> {
         })
     }
 
-    fn processing_days(&self, node: &str, r: &mut ServiceReport) -> u32 {
+    fn processing_days(&self, node: &str, given: Option<u32>, r: &mut ServiceReport) -> u32 {
         let g = self.graph;
         if let Some(days) = g
             .value(node, &iri(GX, "processingDays"))
@@ -677,20 +782,27 @@ impl Builder<'_> {
                     days
                 }
                 None => {
+                    let days = given.unwrap_or(self.options.processing_days);
                     r.defaulted.push(format!(
-                        "processing time: {} days ('{text}' is not a duration such as P10D)",
+                        "processing time: {days} days ('{text}' is not a duration such as P10D)"
+                    ));
+                    days
+                }
+            },
+            None => match given {
+                Some(days) => {
+                    r.mapped
+                        .push(format!("processing time: {days} days (companion file)"));
+                    days
+                }
+                None => {
+                    r.defaulted.push(format!(
+                        "processing time: {} days (none in the file)",
                         self.options.processing_days
                     ));
                     self.options.processing_days
                 }
             },
-            None => {
-                r.defaulted.push(format!(
-                    "processing time: {} days (none in the file)",
-                    self.options.processing_days
-                ));
-                self.options.processing_days
-            }
         }
     }
 

@@ -15,7 +15,8 @@ pub mod vocab;
 pub use export::{DEFAULT_BASE, export};
 pub use graph::Syntax;
 pub use import::{
-    DEFAULT_PROCESSING_DAYS, Imported, Options, Report, ServiceReport, default_channels, import,
+    Companion, DEFAULT_PROCESSING_DAYS, Fill, Imported, Options, Report, ServiceReport,
+    default_channels, import,
 };
 
 /// Why a file is not imported; nothing is published then.
@@ -45,6 +46,8 @@ pub enum Error {
         "the file has {count} categories (thematic areas), and queue tickets tell categories apart by one letter, A to Z: group them into at most 26"
     )]
     TooManyCategories { count: usize },
+    #[error("the companion file cannot be used: {0}")]
+    Companion(String),
     #[error("the imported catalogue is not valid: {0}")]
     Invalid(String),
     #[error("the catalogue cannot be written as Turtle: {0}")]

@@ -203,3 +203,72 @@ fn broken_files_are_refused_with_the_line_or_node_named() {
     assert!(matches!(refused(nothing, None), Error::NoService));
     assert!(matches!(refused(b"", None), Error::NoService));
 }
+
+#[test]
+fn a_companion_file_gives_what_cpsv_ap_does_not_say() {
+    let companion: guichet_cpsv::Companion = serde_json::from_str(
+        r#"{
+            "defaults": { "fee_tier": "subsidized", "document_kind": "copy" },
+            "services": {
+                "Tax-on-web": {
+                    "channels": { "stationary_center": "complete", "web": "complete" },
+                    "form": [{ "code": "tax-year", "label": { "en": "Tax year", "fr": "Année fiscale" },
+                               "required": true, "type": "number", "min": 2000, "max": 2100 }],
+                    "processing_days": 3,
+                    "document_kind": "original"
+                }
+            }
+        }"#,
+    )
+    .unwrap();
+    let imported = import(
+        SEMIC,
+        None,
+        &Options {
+            companion,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let s = &imported.catalogue.services[0];
+    assert_eq!(s.form.len(), 1);
+    assert_eq!(s.processing_days, 3);
+    assert_eq!(s.channels.len(), 2);
+    assert_eq!(
+        s.documents[0].kind,
+        guichet_domain::catalogue::DocumentKind::Original,
+        "the service's entry comes before the defaults"
+    );
+    let r = &imported.report.services[0];
+    for needle in [
+        "form: 1 field(s) (companion file)",
+        "processing time: 3 days (companion file)",
+        "depth per channel (companion file)",
+    ] {
+        assert!(r.mapped.iter().any(|m| m == needle), "{needle}: {r:?}");
+    }
+    assert!(!r.defaulted.iter().any(|d| d.starts_with("form:")), "{r:?}");
+
+    // A companion naming a service the file does not hold is refused.
+    let stray: guichet_cpsv::Companion =
+        serde_json::from_str(r#"{ "services": { "no-such-service": { "processing_days": 1 } } }"#)
+            .unwrap();
+    let e = import(
+        SEMIC,
+        None,
+        &Options {
+            companion: stray,
+            ..Options::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the companion file cannot be used: it gives service 'no-such-service', which the catalogue file does not hold"
+    );
+    // Unknown words are refused by the reader.
+    assert!(
+        serde_json::from_str::<guichet_cpsv::Companion>(r#"{ "defaults": { "depth": "full" } }"#)
+            .is_err()
+    );
+}
