@@ -1415,7 +1415,8 @@ async fn focus_follows_each_step_and_the_help_keeps_it() {
 }
 
 /// Every screen, in both languages, has no violation of WCAG 2.1 A and AA that axe-core can
-/// find: the first run, the login, the queue, intake, requests, the dashboard, the lock.
+/// find: the first run, the login, the queue, intake (empty, and with a request taken),
+/// requests, the dashboard, the help, the lock.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_screen_passes_axe_in_both_languages() {
     let _one = ONE_WINDOW.lock().await;
@@ -1450,6 +1451,23 @@ async fn every_screen_passes_axe_in_both_languages() {
                 .await;
             check(
                 format!("{screen} ({lang})"),
+                app.accessibility_violations().await,
+            );
+        }
+        // The help, and a request taken with its receipt, its payment and its form.
+        app.press(keys::F1).await;
+        app.wait_for_css("#help:not([hidden])").await;
+        check(
+            format!("help ({lang})"),
+            app.accessibility_violations().await,
+        );
+        app.press(keys::ESCAPE).await;
+        if lang == "en" {
+            app.click("#nav-intake").await;
+            take_id_photos(&app, 31, None).await;
+            app.wait_for_css("#print-receipt").await;
+            check(
+                "intake, a request taken (en)".into(),
                 app.accessibility_violations().await,
             );
         }
