@@ -171,6 +171,7 @@ pub fn import(bytes: &[u8], syntax: Option<Syntax>, options: &Options) -> Result
         graph: &graph,
         options,
         gx_categories: BTreeMap::new(),
+        handled: handled(),
         categories: BTreeMap::new(),
         agencies: BTreeMap::new(),
         target_groups: BTreeMap::new(),
@@ -227,6 +228,8 @@ struct Builder<'g> {
     options: &'g Options,
     /// The categories an export of Guichet describes, by code.
     gx_categories: BTreeMap<String, &'g str>,
+    /// The predicates of a service the import reads, for what it reports as not mapped.
+    handled: BTreeSet<String>,
     /// Category code to its name and the queue letter the file gave, if any.
     categories: BTreeMap<String, (Text, Option<char>)>,
     agencies: BTreeMap<String, Agency>,
@@ -245,6 +248,8 @@ fn handled() -> BTreeSet<String> {
         (DCT, "audience"),
         (DCAT, "keyword"),
         (CV, "hasCompetentAuthority"),
+        // Reported with the depth per channel, which they do not give.
+        (CV, "hasChannel"),
         (CV, "thematicArea"),
         (CV, "sector"),
         (CPSV, "isGroupedBy"),
@@ -397,10 +402,9 @@ impl Builder<'_> {
             },
         };
 
-        let handled = handled();
         let mut others: BTreeMap<String, usize> = BTreeMap::new();
         for (p, _) in g.about(node) {
-            if p != RDF_TYPE && !handled.contains(p) && p != &iri(CV, "hasChannel") {
+            if p != RDF_TYPE && !self.handled.contains(p) {
                 *others.entry(short(p)).or_default() += 1;
             }
         }

@@ -18,8 +18,8 @@ use crate::locale::Locale;
 use crate::model::Report;
 use crate::table::{Cell, Table, tables};
 
-const REGULAR: &[u8] = include_bytes!("../fonts/LiberationSans-Regular.ttf");
-const BOLD: &[u8] = include_bytes!("../fonts/LiberationSans-Bold.ttf");
+pub(crate) const REGULAR: &[u8] = include_bytes!("../fonts/LiberationSans-Regular.ttf");
+pub(crate) const BOLD: &[u8] = include_bytes!("../fonts/LiberationSans-Bold.ttf");
 
 const PAGE_W: f32 = 210.0;
 const PAGE_H: f32 = 297.0;

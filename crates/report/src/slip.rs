@@ -14,9 +14,7 @@ use printpdf::{IndirectFontRef, Mm, PdfDocument};
 
 use crate::error::{Error, Result};
 use crate::locale::Locale;
-
-const REGULAR: &[u8] = include_bytes!("../fonts/LiberationSans-Regular.ttf");
-const BOLD: &[u8] = include_bytes!("../fonts/LiberationSans-Bold.ttf");
+use crate::pdf::{BOLD, REGULAR};
 
 /// What a slip is printed on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -171,8 +171,9 @@ impl Workstation {
             .split_whitespace()
             .map(str::to_owned)
             .collect();
+        let channel = self.config()?.channel;
         if words.is_empty() {
-            return self.ranked(query, None, limit);
+            return self.ranked(query, channel, None, limit);
         }
         let mut hits: Vec<ServiceHit> = Vec::new();
         let mut tried: Vec<String> = Vec::new();
@@ -194,7 +195,7 @@ impl Workstation {
             let Some(expression) = expression.filter(|e| !tried.contains(e)) else {
                 continue;
             };
-            for hit in self.ranked(query, Some(&expression), limit)? {
+            for hit in self.ranked(query, channel, Some(&expression), limit)? {
                 if hits.len() < limit && !hits.iter().any(|h| h.code == hit.code) {
                     hits.push(hit);
                 }
@@ -286,10 +287,10 @@ impl Workstation {
     fn ranked(
         &self,
         query: &SearchQuery,
+        channel_here: Channel,
         expression: Option<&str>,
         limit: usize,
     ) -> Result<Vec<ServiceHit>> {
-        let channel_here = self.config()?.channel;
         let terms = expression.map(str::to_owned);
         // Rank and cut first, over ids only; the columns a hit shows (the fee out of the
         // definition's JSON, the depth here) are read for the few rows kept. A common word
