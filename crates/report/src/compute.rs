@@ -11,6 +11,7 @@
 //! end of the period" is the status of the request's last event before the end; for a period
 //! that ends today or later it is the current status.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -118,35 +119,45 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         start: zone.start_of(options.from).to_rfc3339(),
         end: zone.end_of(options.to).to_rfc3339(),
         zone,
-        end_status: EndStatus::Current,
         target_ms: u64::from(config.waiting_target_min) * 60_000,
         now,
         holidays,
+        finished: Cell::new(0),
     };
     ws.read(|conn| {
         let current = options.to >= zone.day_of(now);
-        let ctx = Ctx {
-            end_status: EndStatus::read(conn, current, &ctx.end)?,
-            ..ctx
-        };
+        let end = EndStatus::read(conn, current, &ctx.end)?;
         let names = Names::load(conn, options.locale)?;
         let mut clerks = ClerkBook::default();
-        ctx.progress(Stage::Queue, 0, 0);
+        ctx.begin(Stage::Queue);
         let queue = queue(conn, &ctx, &names, &mut clerks)?;
-        ctx.progress(Stage::Requests, 1, 0);
+        ctx.done();
+        ctx.begin(Stage::Requests);
         let mut money = MoneyAcc::default();
-        let mut requests = taken(conn, &ctx, &names, &mut clerks, &mut money)?;
-        ctx.progress(Stage::Overdue, 2, 0);
-        (requests.overdue_count, requests.overdue) = overdue(conn, &ctx, &names)?;
-        ctx.progress(Stage::Decisions, 3, 0);
-        decisions(conn, &ctx, &mut requests)?;
-        ctx.progress(Stage::Money, 4, 0);
+        let (mut requests, seen) = taken(conn, &ctx, &end, &names, &mut clerks, &mut money)?;
+        ctx.done();
+        ctx.begin(Stage::Overdue);
+        (requests.overdue_count, requests.overdue) = match seen {
+            Some(seen) => seen.finish(),
+            None => overdue(conn, &ctx, &end, &names)?,
+        };
+        ctx.done();
+        ctx.begin(Stage::Decisions);
+        let decisions = decisions(conn, &ctx)?;
+        requests.rejected = decisions.rejected;
+        requests.returned_for_correction = decisions.returned;
+        requests.decisions = decisions.lines;
+        ctx.done();
+        ctx.begin(Stage::Money);
         let money = payments(conn, &ctx, money, &config.currency)?;
-        ctx.progress(Stage::Feedback, 5, 0);
+        ctx.done();
+        ctx.begin(Stage::Feedback);
         let feedback = feedback(conn, &ctx, &names)?;
-        ctx.progress(Stage::Sync, 6, 0);
+        ctx.done();
+        ctx.begin(Stage::Sync);
         let sync = sync_health(conn, &ctx)?;
-        ctx.progress(Stage::Done, Stage::COUNT, 0);
+        ctx.done();
+        ctx.begin(Stage::Done);
         let empty = queue.issued == 0
             && requests.taken == 0
             && money.by_method.is_empty()
@@ -218,6 +229,14 @@ impl EndStatus {
         }
     }
 
+    /// `named` plus `:end` when the status column uses it.
+    fn bind<'p>(&self, ctx: &'p Ctx<'_>, mut named: Vec<Named<'p>>) -> Vec<Named<'p>> {
+        if matches!(self, EndStatus::Lookup) {
+            named.push((":end", &ctx.end));
+        }
+        named
+    }
+
     /// The status at the end, from the row's id, current status and looked-up column.
     fn of<'r>(&'r self, id: &str, current: &'r str, looked_up: Option<&'r str>) -> &'r str {
         match self {
@@ -263,42 +282,52 @@ struct Ctx<'a> {
     start: String,
     end: String,
     zone: Zone,
-    end_status: EndStatus,
     target_ms: u64,
     now: DateTime<Utc>,
     holidays: Holidays,
+    /// Stages finished so far.
+    finished: Cell<u32>,
 }
 
 impl Ctx<'_> {
-    fn progress(&self, stage: Stage, step: u32, rows: u64) {
+    fn progress(&self, stage: Stage, rows: u64) {
         if let Some(report) = self.options.progress {
+            let step = self.finished.get();
             report(Progress { stage, step, rows });
         }
     }
 
-    fn tick(&self, stage: Stage, step: u32, rows: u64) {
+    /// A stage starts.
+    fn begin(&self, stage: Stage) {
+        self.progress(stage, 0);
+    }
+
+    /// A stage has read `rows` rows so far.
+    fn tick(&self, stage: Stage, rows: u64) {
         if rows.is_multiple_of(PROGRESS_EVERY) {
-            self.progress(stage, step, rows);
+            self.progress(stage, rows);
         }
+    }
+
+    /// A stage is finished.
+    fn done(&self) {
+        self.finished.set(self.finished.get() + 1);
     }
 
     fn locale(&self) -> Locale {
         self.options.locale
     }
 
-    /// `named` plus `:end` when the status column of `end_status` uses it.
-    fn bind<'p>(&'p self, mut named: Vec<Named<'p>>) -> Vec<Named<'p>> {
-        if matches!(self.end_status, EndStatus::Lookup) {
-            named.push((":end", &self.end));
-        }
-        named
+    /// Whether the period is long enough to be read by scanning tables.
+    fn long(&self) -> bool {
+        (self.options.to - self.options.from).num_days() >= LONG_PERIOD_DAYS
     }
 
     /// `column` for a range condition: as it is for a short period, so that SQLite reads its
     /// index; with a unary plus for a long one, so that it reads the table straight through
     /// instead of jumping from the index to each row.
     fn scan(&self, column: &str) -> String {
-        if (self.options.to - self.options.from).num_days() >= LONG_PERIOD_DAYS {
+        if self.long() {
             format!("+{column}")
         } else {
             column.to_owned()
@@ -572,7 +601,7 @@ fn queue(
     let mut n = 0;
     while let Some(r) = rows.next()? {
         n += 1;
-        ctx.tick(Stage::Queue, 0, n);
+        ctx.tick(Stage::Queue, n);
         let day = text(r, 0)?;
         let for_category = text(r, 1)? == "category";
         let code = text(r, 2)?;
@@ -691,25 +720,41 @@ fn finish_groups(
 }
 
 /// The requests taken in the period: by service, category, agency and status at the end; the
-/// fees they carry; who took them.
+/// fees they carry; who took them. A long past period is read in one pass with the overdue
+/// requests, which are then returned too: both would read the whole table.
 fn taken(
     conn: &Connection,
     ctx: &Ctx<'_>,
+    end: &EndStatus,
     names: &Names,
     clerks: &mut ClerkBook,
     money: &mut MoneyAcc,
-) -> Result<RequestSection> {
-    let sql = format!(
-        "SELECT r.id, r.status, {}, r.service_code, r.category, r.agency, r.fee_minor,
-            r.waiver_ground, r.paid_minor, r.clerk, v.counter
-         FROM requests r LEFT JOIN visits v ON v.id = r.visit_id
-         WHERE {intake} >= :from AND {intake} <= :to",
-        ctx.end_status.column(),
-        intake = ctx.scan("r.intake_date"),
-    );
+) -> Result<(RequestSection, Option<OverdueAcc>)> {
+    let with_overdue = ctx.long() && !matches!(end, EndStatus::Current);
+    let sql = if with_overdue {
+        format!(
+            "SELECT r.id, r.status, {}, r.service_code, r.category, r.agency, r.fee_minor,
+                r.waiver_ground, r.paid_minor, r.clerk,
+                CASE WHEN r.intake_date >= :from
+                    THEN (SELECT v.counter FROM visits v WHERE v.id = r.visit_id) END,
+                r.intake_date, r.due_date, r.receipt
+             FROM requests r WHERE +r.intake_date <= :to",
+            end.column(),
+        )
+    } else {
+        format!(
+            "SELECT r.id, r.status, {}, r.service_code, r.category, r.agency, r.fee_minor,
+                r.waiver_ground, r.paid_minor, r.clerk, v.counter
+             FROM requests r LEFT JOIN visits v ON v.id = r.visit_id
+             WHERE {intake} >= :from AND {intake} <= :to",
+            end.column(),
+            intake = ctx.scan("r.intake_date"),
+        )
+    };
     let mut stmt = conn.prepare(&sql)?;
-    let named = ctx.bind(vec![(":from", &ctx.from), (":to", &ctx.to)]);
+    let named = end.bind(ctx, vec![(":from", &ctx.from), (":to", &ctx.to)]);
     let mut rows = stmt.query(named.as_slice())?;
+    let mut seen = with_overdue.then(OverdueAcc::default);
     let mut section = RequestSection::default();
     let mut services = HashMap::new();
     let mut categories = HashMap::new();
@@ -718,8 +763,25 @@ fn taken(
     let mut n = 0;
     while let Some(r) = rows.next()? {
         n += 1;
-        ctx.tick(Stage::Requests, 1, n);
-        let status = ctx.end_status.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?);
+        ctx.tick(Stage::Requests, n);
+        let status = end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?);
+        if let Some(seen) = &mut seen {
+            let due = text(r, 12)?;
+            if due < ctx.to.as_str() {
+                seen.add(
+                    ctx,
+                    names,
+                    status,
+                    text(r, 13)?,
+                    text(r, 3)?,
+                    text(r, 11)?,
+                    due,
+                )?;
+            }
+            if text(r, 11)? < ctx.from.as_str() {
+                continue;
+            }
+        }
         let fee: Option<i64> = r.get(6)?;
         let fee_minor = fee.unwrap_or(0);
         section.taken += 1;
@@ -754,7 +816,7 @@ fn taken(
         }
     }
     section.by_status = by_status;
-    Ok(section)
+    Ok((section, seen))
 }
 
 /// A service's name: from the catalogue, or as it was when a request was taken for it.
@@ -775,8 +837,13 @@ fn service_name(conn: &Connection, names: &Names, code: &str) -> String {
 }
 
 /// Open requests past their due date at the end of the period, most overdue first.
-fn overdue(conn: &Connection, ctx: &Ctx<'_>, names: &Names) -> Result<(u64, Vec<OverdueLine>)> {
-    let sql = match ctx.end_status {
+fn overdue(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    end: &EndStatus,
+    names: &Names,
+) -> Result<(u64, Vec<OverdueLine>)> {
+    let sql = match end {
         EndStatus::Current => "SELECT r.id, r.status, NULL, r.receipt, r.service_code,
                 r.intake_date, r.due_date
              FROM requests r
@@ -787,61 +854,88 @@ fn overdue(conn: &Connection, ctx: &Ctx<'_>, names: &Names) -> Result<(u64, Vec<
         _ => format!(
             "SELECT r.id, r.status, {}, r.receipt, r.service_code, r.intake_date, r.due_date
              FROM requests r WHERE r.intake_date <= :to AND r.due_date < :to",
-            ctx.end_status.column()
+            end.column()
         ),
     };
     let mut stmt = conn.prepare(&sql)?;
-    let named = ctx.bind(vec![(":to", &ctx.to)]);
+    let named = end.bind(ctx, vec![(":to", &ctx.to)]);
     let mut rows = stmt.query(named.as_slice())?;
-    let mut late_by_due: HashMap<String, u32> = HashMap::new();
-    let mut count = 0;
-    let mut list: Vec<OverdueLine> = Vec::new();
-    // Once the list is full, a line less overdue than its last one cannot enter it.
-    let mut floor = 0;
+    let mut seen = OverdueAcc::default();
     let mut n = 0;
     while let Some(r) = rows.next()? {
         n += 1;
-        ctx.tick(Stage::Overdue, 2, n);
-        let status =
-            RequestStatus::parse(ctx.end_status.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?))?;
+        ctx.tick(Stage::Overdue, n);
+        let status = end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?);
+        let (receipt, service, intake, due) = (text(r, 3)?, text(r, 4)?, text(r, 5)?, text(r, 6)?);
+        seen.add(ctx, names, status, receipt, service, intake, due)?;
+    }
+    Ok(seen.finish())
+}
+
+/// The overdue requests as they are read: counted, and the most overdue kept.
+#[derive(Default)]
+struct OverdueAcc {
+    late_by_due: HashMap<String, u32>,
+    count: u64,
+    list: Vec<OverdueLine>,
+    /// Once the list is full, a line less overdue than its last one cannot enter it.
+    floor: u32,
+}
+
+impl OverdueAcc {
+    /// A request due before the end of the period, with its status at the end.
+    #[allow(clippy::too_many_arguments)]
+    fn add(
+        &mut self,
+        ctx: &Ctx<'_>,
+        names: &Names,
+        status: &str,
+        receipt: &str,
+        service_code: &str,
+        intake: &str,
+        due: &str,
+    ) -> Result<()> {
+        let status = RequestStatus::parse(status)?;
         if !status.is_open() {
-            continue;
+            return Ok(());
         }
-        let due = text(r, 6)?;
-        let days = match late_by_due.get(due) {
+        let days = match self.late_by_due.get(due) {
             Some(d) => *d,
             None => {
                 let d = ctx
                     .holidays
                     .working_days_late(parse_day(due)?, ctx.options.to);
-                late_by_due.insert(due.to_owned(), d);
+                self.late_by_due.insert(due.to_owned(), d);
                 d
             }
         };
         if days == 0 {
-            continue;
+            return Ok(());
         }
-        count += 1;
-        if days < floor {
-            continue;
+        self.count += 1;
+        if days < self.floor {
+            return Ok(());
         }
-        let service_code = text(r, 4)?;
-        list.push(OverdueLine {
-            receipt: display_receipt(text(r, 3)?),
+        self.list.push(OverdueLine {
+            receipt: display_receipt(receipt),
             service_name: names.service(service_code),
             service_code: service_code.to_owned(),
             status,
-            intake_date: parse_day(text(r, 5)?)?,
+            intake_date: parse_day(intake)?,
             due_date: parse_day(due)?,
             days_overdue: days,
         });
-        if list.len() >= 2 * LIST_CAP {
-            sort_overdue(&mut list);
-            floor = list.last().map_or(0, |l| l.days_overdue);
+        if self.list.len() >= 2 * LIST_CAP {
+            sort_overdue(&mut self.list);
+            self.floor = self.list.last().map_or(0, |l| l.days_overdue);
         }
+        Ok(())
     }
-    sort_overdue(&mut list);
-    Ok((count, list))
+
+    fn finish(mut self) -> (u64, Vec<OverdueLine>) {
+        sort_overdue(&mut self.list);
+        (self.count, self.list)
+    }
 }
 
 fn sort_overdue(list: &mut Vec<OverdueLine>) {
@@ -855,7 +949,8 @@ fn sort_overdue(list: &mut Vec<OverdueLine>) {
 
 /// Returns for correction and rejections decided in the period: counted in one pass over the
 /// timeline, the earliest `LIST_CAP` listed with their receipts.
-fn decisions(conn: &Connection, ctx: &Ctx<'_>, section: &mut RequestSection) -> Result<()> {
+fn decisions(conn: &Connection, ctx: &Ctx<'_>) -> Result<Decisions> {
+    let mut section = Decisions::default();
     let mut stmt = conn.prepare(
         "SELECT id, request_id, to_status, reason, at FROM request_events
          WHERE at >= ?1 AND at < ?2 AND to_status IN ('returned_for_correction', 'rejected')",
@@ -865,12 +960,12 @@ fn decisions(conn: &Connection, ctx: &Ctx<'_>, section: &mut RequestSection) -> 
     let mut n = 0;
     while let Some(r) = rows.next()? {
         n += 1;
-        ctx.tick(Stage::Decisions, 3, n);
+        ctx.tick(Stage::Decisions, n);
         let status = RequestStatus::parse(text(r, 2)?)?;
         if status == RequestStatus::Rejected {
             section.rejected += 1;
         } else {
-            section.returned_for_correction += 1;
+            section.returned += 1;
         }
         earliest.push((
             text(r, 4)?.to_owned(),
@@ -890,7 +985,7 @@ fn decisions(conn: &Connection, ctx: &Ctx<'_>, section: &mut RequestSection) -> 
     for (at, _, id, status, reason) in earliest {
         let (receipt, service_code): (String, String) =
             request.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        section.decisions.push(DecisionLine {
+        section.lines.push(DecisionLine {
             receipt: display_receipt(&receipt),
             service_code,
             status,
@@ -898,7 +993,15 @@ fn decisions(conn: &Connection, ctx: &Ctx<'_>, section: &mut RequestSection) -> 
             at: parse_time(&at)?,
         });
     }
-    Ok(())
+    Ok(section)
+}
+
+/// The returns for correction and rejections of the period.
+#[derive(Default)]
+struct Decisions {
+    rejected: u64,
+    returned: u64,
+    lines: Vec<DecisionLine>,
 }
 
 /// Payments received in the period, and the money figures of the requests taken.

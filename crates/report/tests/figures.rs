@@ -501,3 +501,37 @@ fn a_standalone_workstation_says_its_changes_stay_here() {
         "Poste autonome, sans back-office : 1 modification conservée sur ce poste seulement."
     );
 }
+
+/// A long period that has ended reads its requests and the overdue ones in one pass: the same
+/// figures as the two reads of a shorter period with the same requests and the same end.
+#[test]
+fn a_long_past_period_reads_requests_and_overdue_in_one_pass() {
+    let d = common::busy_day();
+    assert!(d.ws.today() > common::day(), "the period has ended");
+    let from = |days| common::day() - chrono::Days::new(days);
+    let long = daily_report(
+        &d.ws,
+        &ReportOptions {
+            from: from(120),
+            ..options(Locale::En)
+        },
+    )
+    .unwrap();
+    let short = daily_report(
+        &d.ws,
+        &ReportOptions {
+            from: from(30),
+            ..options(Locale::En)
+        },
+    )
+    .unwrap();
+    assert_eq!(long.requests.overdue_count, 1);
+    assert_eq!(long.requests.overdue[0].receipt, d.overdue_receipt);
+    assert_eq!(json(&long.requests), json(&short.requests));
+    assert_eq!(json(&long.clerks), json(&short.clerks));
+    assert_eq!(json(&long.money), json(&short.money));
+}
+
+fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap()
+}
