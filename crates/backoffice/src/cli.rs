@@ -206,6 +206,10 @@ enum CatalogueCommand {
         /// The IRI prefix of the exported nodes
         #[arg(long, value_name = "IRI", default_value = guichet_cpsv::DEFAULT_BASE)]
         base: String,
+        /// The area the competent authorities serve (dct:spatial, required by CPSV-AP), e.g.
+        /// http://publications.europa.eu/resource/authority/country/GRC
+        #[arg(long, value_name = "IRI")]
+        area: Option<String>,
     },
 }
 
@@ -454,6 +458,11 @@ fn say(text: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
+/// A note for the operator, on the standard error: the standard output may be the export.
+fn note(text: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "note: {text}");
+}
+
 fn json(value: &impl serde::Serialize) -> Result<()> {
     say(&serde_json::to_string_pretty(value)?);
     Ok(())
@@ -644,6 +653,7 @@ async fn execute(cli: Cli) -> Result<()> {
             format,
             output,
             base,
+            area,
         }) => {
             let Some(catalogue) = office.latest_catalogue().await? else {
                 return Err(Error::Invalid(
@@ -651,8 +661,23 @@ async fn execute(cli: Cli) -> Result<()> {
                 ));
             };
             let bytes = match format.to_ascii_lowercase().as_str() {
-                "cpsv-ap" | "cpsv" | "turtle" => guichet_cpsv::export(&catalogue, &base)
-                    .map_err(|e| Error::Invalid(e.to_string()))?,
+                "cpsv-ap" | "cpsv" | "turtle" => {
+                    let options = guichet_cpsv::ExportOptions {
+                        base: &base,
+                        area: area.as_deref(),
+                    };
+                    let bytes = guichet_cpsv::export(&catalogue, &options)
+                        .map_err(|e| Error::Invalid(e.to_string()))?;
+                    if area.is_none() {
+                        note(
+                            "CPSV-AP requires the area each competent authority serves: give it \
+                             with --area IRI (for example \
+                             http://publications.europa.eu/resource/authority/country/GRC); \
+                             this export leaves it out",
+                        );
+                    }
+                    bytes
+                }
                 "json" => serde_json::to_vec_pretty(&catalogue)?,
                 other => {
                     return Err(Error::Invalid(format!(

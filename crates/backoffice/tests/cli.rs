@@ -581,9 +581,37 @@ fn a_cpsv_ap_file_is_imported_reported_and_published_once() {
     // An export imports back as the same catalogue: nothing new.
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("out.ttl");
-    office.ok(
+    // Without the authorities' area, which CPSV-AP requires, the export says it left it out.
+    let plain = office.ok(
         &["catalogue", "export", "--output", out.to_str().unwrap()],
         None,
+    );
+    assert!(
+        plain
+            .stderr
+            .contains("CPSV-AP requires the area each competent authority serves"),
+        "{}",
+        plain.stderr
+    );
+    let greece = "http://publications.europa.eu/resource/authority/country/GRC";
+    let placed = office.ok(
+        &[
+            "catalogue",
+            "export",
+            "--output",
+            out.to_str().unwrap(),
+            "--area",
+            greece,
+        ],
+        None,
+    );
+    assert!(placed.stderr.is_empty(), "{}", placed.stderr);
+    assert!(std::fs::read_to_string(&out).unwrap().contains(greece));
+    let refused = office.run(&["catalogue", "export", "--area", "Greece"], None);
+    assert!(
+        refused.stderr.contains("the area 'Greece' is not an IRI"),
+        "{}",
+        refused.stderr
     );
     let back = office.ok(&["catalogue", "import", out.to_str().unwrap()], None);
     assert!(

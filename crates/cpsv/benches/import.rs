@@ -11,7 +11,7 @@
 
 use std::time::{Duration, Instant};
 
-use guichet_cpsv::{DEFAULT_BASE, Options, Syntax, export, import};
+use guichet_cpsv::{DEFAULT_BASE, ExportOptions, Options, Syntax, export, import};
 use oxrdfio::{RdfFormat, RdfParser};
 
 const SERVICES: usize = 2_000;
@@ -25,7 +25,14 @@ fn median(mut times: Vec<Duration>) -> Duration {
 
 fn main() {
     let catalogue = guichet_fixtures::generate_catalogue(SERVICES, 7);
-    let turtle = export(&catalogue, DEFAULT_BASE).expect("export");
+    let turtle = export(
+        &catalogue,
+        &ExportOptions {
+            base: DEFAULT_BASE,
+            area: None,
+        },
+    )
+    .expect("export");
     let mut triples = 0;
     let floor = median(
         (0..RUNS)

@@ -12,7 +12,7 @@ mod graph;
 mod import;
 pub mod vocab;
 
-pub use export::{DEFAULT_BASE, export};
+pub use export::{DEFAULT_BASE, ExportOptions, export};
 pub use graph::Syntax;
 pub use import::{
     Companion, DEFAULT_PROCESSING_DAYS, Fill, Imported, Options, Report, ServiceReport,

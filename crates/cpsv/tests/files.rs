@@ -3,7 +3,12 @@
 
 use std::io::Write;
 
-use guichet_cpsv::{DEFAULT_BASE, Error, Imported, Options, Syntax, export, import};
+use guichet_cpsv::{DEFAULT_BASE, Error, ExportOptions, Imported, Options, Syntax, export, import};
+
+const PLAIN: ExportOptions<'static> = ExportOptions {
+    base: DEFAULT_BASE,
+    area: None,
+};
 use guichet_domain::catalogue::{Catalogue, Fee};
 
 const TRENTO: &[u8] = include_bytes!("../../../fixtures/cpsv-ap/IT_trento_services_cpsvap.jsonld");
@@ -143,7 +148,7 @@ fn sorted(mut c: Catalogue) -> Catalogue {
 #[test]
 fn an_export_imports_back_as_the_same_catalogue() {
     let demo = guichet_fixtures::demo_catalogue();
-    let turtle = export(&demo, DEFAULT_BASE).unwrap();
+    let turtle = export(&demo, &PLAIN).unwrap();
     let text = String::from_utf8(turtle.clone()).unwrap();
     assert!(text.contains("cpsv:PublicService"), "{}", &text[..500]);
     let back = import(
@@ -157,10 +162,10 @@ fn an_export_imports_back_as_the_same_catalogue() {
     .unwrap();
     assert_eq!(back.catalogue, sorted(demo.clone()));
     // The same file again gives the same catalogue, byte for byte once exported.
-    let again = export(&back.catalogue, DEFAULT_BASE).unwrap();
+    let again = export(&back.catalogue, &PLAIN).unwrap();
     let third = import(&again, None, &Options::default()).unwrap();
     assert_eq!(
-        export(&third.catalogue, DEFAULT_BASE).unwrap(),
+        export(&third.catalogue, &PLAIN).unwrap(),
         again,
         "an export is deterministic"
     );
