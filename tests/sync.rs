@@ -801,3 +801,31 @@ async fn each_exchange_reports_the_device_for_the_fleet_view() {
         "a refused exchange changes nothing"
     );
 }
+
+/// A device enrolled at a centre outside the eurozone counts in its currency and its waiting
+/// target, and checks national ids with the back office's scheme, as the back office does.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_enrolled_device_takes_its_centres_currency_target_and_id_scheme() {
+    let server = Server::start(CENTER).await;
+    server
+        .office
+        .add_center(&guichet_backoffice::NewCenter {
+            code: "BAK-01",
+            name: "Baku Bus",
+            kind: guichet_domain::catalogue::CenterKind::Mobile,
+            time_zone: "Asia/Baku",
+            currency: "AZN",
+            waiting_target_min: 20,
+        })
+        .await
+        .unwrap();
+    let device = Device::enroll(&server, "BAK-01", Arc::new(SystemClock)).await;
+    let config = device.ws.config().unwrap();
+    assert_eq!(config.currency.code(), "AZN");
+    assert_eq!(config.waiting_target_min, 20);
+    assert_eq!(config.time_zone.name(), "Asia/Baku");
+    assert_eq!(
+        config.national_id_scheme,
+        server.office.national_id_scheme().name()
+    );
+}

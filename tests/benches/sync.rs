@@ -595,12 +595,14 @@ async fn prepare(
     let office = BackOffice::new(Arc::new(storage));
     for c in 0..shape.centers {
         office
-            .add_center(
-                &center_code(c),
-                "Bench centre",
-                CenterKind::Stationary,
-                "Europe/Athens",
-            )
+            .add_center(&guichet_backoffice::NewCenter {
+                code: &center_code(c),
+                name: "Bench centre",
+                kind: CenterKind::Stationary,
+                time_zone: "Europe/Athens",
+                currency: "EUR",
+                waiting_target_min: 15,
+            })
             .await
             .expect("centre");
     }

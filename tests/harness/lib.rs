@@ -61,12 +61,14 @@ impl Server {
         let data = Data::new(dir.path()).await;
         let office = open_office(&data).await;
         office
-            .add_center(
-                center,
-                "Athens Central",
-                CenterKind::Stationary,
-                "Europe/Athens",
-            )
+            .add_center(&guichet_backoffice::NewCenter {
+                code: center,
+                name: "Athens Central",
+                kind: CenterKind::Stationary,
+                time_zone: "Europe/Athens",
+                currency: "EUR",
+                waiting_target_min: 15,
+            })
             .await
             .expect("centre");
         office

@@ -53,12 +53,14 @@ async fn main() {
         .expect("the back office on the cluster");
     let office = BackOffice::new(Arc::new(storage));
     office
-        .add_center(
-            "ATH-01",
-            "Athens Central",
-            CenterKind::Stationary,
-            "Europe/Athens",
-        )
+        .add_center(&guichet_backoffice::NewCenter {
+            code: "ATH-01",
+            name: "Athens Central",
+            kind: CenterKind::Stationary,
+            time_zone: "Europe/Athens",
+            currency: "EUR",
+            waiting_target_min: 15,
+        })
         .await
         .expect("centre");
     let code = office

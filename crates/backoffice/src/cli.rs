@@ -159,6 +159,12 @@ enum CenterCommand {
         /// count days and hours in it.
         #[arg(long, value_name = "ZONE")]
         time_zone: String,
+        /// The currency its fees are paid in (EUR, AZN, XOF)
+        #[arg(long, value_name = "CODE")]
+        currency: String,
+        /// The waiting time its queue aims to stay under, in minutes
+        #[arg(long, value_name = "MINUTES", default_value_t = crate::DEFAULT_WAITING_TARGET_MIN)]
+        waiting_target: u32,
     },
     List,
 }
@@ -554,26 +560,39 @@ async fn execute(cli: Cli) -> Result<()> {
             name,
             kind,
             time_zone,
+            currency,
+            waiting_target,
         }) => {
             let center = office
-                .add_center(&code, &name, CenterKind::parse(&kind)?, &time_zone)
+                .add_center(&crate::NewCenter {
+                    code: &code,
+                    name: &name,
+                    kind: CenterKind::parse(&kind)?,
+                    time_zone: &time_zone,
+                    currency: &currency,
+                    waiting_target_min: waiting_target,
+                })
                 .await?;
             say(&format!(
-                "centre {} ({}, {}, {}) added",
+                "centre {} ({}, {}, {}, {}, waiting target {} min) added",
                 center.code,
                 center.name,
                 center.kind.as_str(),
-                center.time_zone
+                center.time_zone,
+                center.currency.code(),
+                center.waiting_target_min
             ));
             Ok(())
         }
         Command::Center(CenterCommand::List) => {
             for c in office.centers().await? {
                 say(&format!(
-                    "{}\t{}\t{}\t{}",
+                    "{}\t{}\t{}\t{}\t{} min\t{}",
                     c.code,
                     c.kind.as_str(),
                     c.time_zone,
+                    c.currency.code(),
+                    c.waiting_target_min,
                     c.name
                 ));
             }

@@ -594,6 +594,15 @@ struct NewCenter {
     kind: CenterKind,
     /// Its IANA time zone ("Europe/Athens").
     time_zone: String,
+    /// Its currency ("EUR", "AZN").
+    currency: String,
+    /// Its waiting-time target in minutes (15 when not given).
+    #[serde(default = "default_waiting_target")]
+    waiting_target_min: u32,
+}
+
+fn default_waiting_target() -> u32 {
+    crate::DEFAULT_WAITING_TARGET_MIN
 }
 
 async fn add_center(
@@ -603,7 +612,14 @@ async fn add_center(
 ) -> ApiResult<impl IntoResponse> {
     let center = state
         .office
-        .add_center(&new.code, &new.name, new.kind, &new.time_zone)
+        .add_center(&crate::NewCenter {
+            code: &new.code,
+            name: &new.name,
+            kind: new.kind,
+            time_zone: &new.time_zone,
+            currency: &new.currency,
+            waiting_target_min: new.waiting_target_min,
+        })
         .await?;
     Ok((StatusCode::CREATED, Json(center)))
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use guichet_domain::account::{Account, Role, Verifier};
 use guichet_domain::catalogue::CenterKind;
 use guichet_domain::hlc::HlcStamp;
-use guichet_domain::money::Money;
+use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptPrefix;
 use guichet_domain::request::RequestStatus;
 use guichet_domain::zone::{UnknownZone, Zone};
@@ -21,6 +21,15 @@ pub struct Center {
     pub kind: CenterKind,
     /// Its devices count days and hours in it.
     pub time_zone: Zone,
+    /// The currency its fees are paid in, and its reports count.
+    pub currency: Currency,
+    /// The waiting time its queue aims to stay under, in minutes.
+    pub waiting_target_min: u32,
+}
+
+/// A currency read back from the database.
+pub(crate) fn parse_currency(code: &str) -> Result<Currency> {
+    Currency::parse(code).map_err(|e| Error::Invalid(format!("stored currency: {e}")))
 }
 
 /// A time zone read back from the database.

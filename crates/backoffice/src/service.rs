@@ -11,6 +11,7 @@ use guichet_domain::catalogue::{Catalogue, CenterKind, is_valid_code};
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
 use guichet_domain::hlc::Hlc;
 use guichet_domain::keyslot::RecoveryKey;
+use guichet_domain::money::Currency;
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::Action;
 use guichet_domain::zone::UnknownZone;
@@ -88,6 +89,23 @@ pub enum Published {
     Unchanged(u32),
 }
 
+/// A centre to add: its code, name, kind, IANA time zone, currency and waiting-time target.
+#[derive(Debug, Clone, Copy)]
+pub struct NewCenter<'a> {
+    pub code: &'a str,
+    pub name: &'a str,
+    pub kind: CenterKind,
+    pub time_zone: &'a str,
+    pub currency: &'a str,
+    pub waiting_target_min: u32,
+}
+
+/// The waiting-time target a centre gets when none is given, in minutes.
+pub const DEFAULT_WAITING_TARGET_MIN: u32 = 15;
+
+/// The longest waiting-time target a centre may set, in minutes (a working day).
+pub const MAX_WAITING_TARGET_MIN: u32 = 600;
+
 #[derive(Debug, Clone)]
 pub struct BackOffice {
     storage: Arc<dyn Storage>,
@@ -138,6 +156,11 @@ impl BackOffice {
     }
 
     /// Uses another national id scheme (by the name the workstations are set up with).
+    /// The scheme national ids are checked with, here and on the devices.
+    pub fn national_id_scheme(&self) -> &'static dyn NationalIdScheme {
+        self.national_ids
+    }
+
     pub fn with_national_ids(mut self, scheme: &str) -> Result<Self> {
         self.national_ids = scheme_by_name(scheme)?;
         Ok(self)
@@ -169,13 +192,15 @@ impl BackOffice {
         };
     }
 
-    pub async fn add_center(
-        &self,
-        code: &str,
-        name: &str,
-        kind: CenterKind,
-        time_zone: &str,
-    ) -> Result<Center> {
+    pub async fn add_center(&self, new: &NewCenter<'_>) -> Result<Center> {
+        let NewCenter {
+            code,
+            name,
+            kind,
+            time_zone,
+            currency,
+            waiting_target_min,
+        } = *new;
         if !is_valid_code(code) {
             return Err(Error::Invalid(format!(
                 "centre code '{code}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.'"
@@ -187,11 +212,19 @@ impl BackOffice {
         let time_zone = time_zone
             .parse()
             .map_err(|e: UnknownZone| Error::Invalid(e.to_string()))?;
+        let currency = Currency::parse(currency).map_err(|e| Error::Invalid(e.to_string()))?;
+        if !(1..=MAX_WAITING_TARGET_MIN).contains(&waiting_target_min) {
+            return Err(Error::Invalid(format!(
+                "a waiting-time target of {waiting_target_min} minutes is not valid: give 1 to {MAX_WAITING_TARGET_MIN}"
+            )));
+        }
         let center = Center {
             code: code.to_owned(),
             name: name.trim().to_owned(),
             kind,
             time_zone,
+            currency,
+            waiting_target_min,
         };
         self.storage.add_center(&center, &self.stamp()).await?;
         Ok(center)
@@ -303,6 +336,9 @@ impl BackOffice {
             center_name: center.name,
             center_kind: center.kind,
             time_zone: center.time_zone.name().to_owned(),
+            national_id_scheme: self.national_ids.name().to_owned(),
+            currency: center.currency.code().to_owned(),
+            waiting_target_min: center.waiting_target_min,
             device_code: device.code,
             receipt_prefix: device.receipt_prefix,
             token,

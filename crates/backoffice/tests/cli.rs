@@ -41,6 +41,8 @@ impl BackOffice {
                     "stationary",
                     "--time-zone",
                     "Europe/Athens",
+                    "--currency",
+                    "EUR",
                 ],
                 None,
             );
@@ -513,14 +515,14 @@ fn the_database_file_is_its_users_alone() {
 }
 
 #[test]
-fn a_centre_has_a_time_zone_and_an_unknown_one_is_refused() {
+fn a_centre_has_a_time_zone_currency_and_target_and_bad_ones_are_refused() {
     let office = BackOffice::with_centres();
     let listed = office.ok(&["center", "list"], None).stdout;
     assert!(
-        listed.contains("ATH-01\tstationary\tEurope/Athens\tAthens Central"),
+        listed.contains("ATH-01\tstationary\tEurope/Athens\tEUR\t15 min\tAthens Central"),
         "{listed}"
     );
-    let add = |zone| {
+    let add = |zone: &'static str, currency: &'static str, target: &'static str| {
         [
             "center",
             "add",
@@ -531,20 +533,33 @@ fn a_centre_has_a_time_zone_and_an_unknown_one_is_refused() {
             "mobile",
             "--time-zone",
             zone,
+            "--currency",
+            currency,
+            "--waiting-target",
+            target,
         ]
     };
-    let run = office.run(&add("Asia/Bakou"), None);
-    assert_ne!(run.code, 0, "{}", run.stdout);
+    for (args, says) in [
+        (
+            add("Asia/Bakou", "AZN", "20"),
+            "'Asia/Bakou' is not a time zone: give its IANA name",
+        ),
+        (add("Asia/Baku", "manat", "20"), "'manat'"),
+        (
+            add("Asia/Baku", "AZN", "0"),
+            "a waiting-time target of 0 minutes is not valid: give 1 to 600",
+        ),
+    ] {
+        let run = office.run(&args, None);
+        assert_ne!(run.code, 0, "{}", run.stdout);
+        assert!(run.stderr.contains(says), "{says}: {}", run.stderr);
+        assert_eq!(office.ok(&["center", "list"], None).stdout, listed);
+    }
+    let added = office.ok(&add("Asia/Baku", "AZN", "20"), None);
     assert!(
-        run.stderr
-            .contains("'Asia/Bakou' is not a time zone: give its IANA name"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(office.ok(&["center", "list"], None).stdout, listed);
-    let added = office.ok(&add("Asia/Baku"), None);
-    assert!(
-        added.stdout.contains("(Baku, mobile, Asia/Baku) added"),
+        added
+            .stdout
+            .contains("(Baku, mobile, Asia/Baku, AZN, waiting target 20 min) added"),
         "{}",
         added.stdout
     );

@@ -331,7 +331,14 @@ async fn audit_anchoring(office: &BackOffice, token: &str) {
 async fn story(storage: Arc<dyn Storage>) {
     let office = BackOffice::new(storage.clone());
     office
-        .add_center("ATH-01", "Athens", CenterKind::Stationary, "Europe/Athens")
+        .add_center(&guichet_backoffice::NewCenter {
+            code: "ATH-01",
+            name: "Athens",
+            kind: CenterKind::Stationary,
+            time_zone: "Europe/Athens",
+            currency: "EUR",
+            waiting_target_min: 15,
+        })
         .await
         .unwrap();
     let state = AppState::new(office.clone(), Some(ADMIN.into()));

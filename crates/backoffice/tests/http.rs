@@ -71,7 +71,7 @@ impl Api {
                 "/admin/v1/centers",
                 Some(ADMIN),
                 serde_json::json!({"code": "ATH-01", "name": "Athens", "kind": "stationary",
-                    "time_zone": "Europe/Athens"}),
+                    "time_zone": "Europe/Athens", "currency": "EUR"}),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED);

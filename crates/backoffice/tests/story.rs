@@ -86,26 +86,37 @@ async fn story(storage: Arc<dyn Storage>) {
 
     // Centres and the catalogue; a version must go up.
     office
-        .add_center(
-            "ATH-01",
-            "Athens Central",
-            CenterKind::Stationary,
-            "Europe/Athens",
-        )
+        .add_center(&guichet_backoffice::NewCenter {
+            code: "ATH-01",
+            name: "Athens Central",
+            kind: CenterKind::Stationary,
+            time_zone: "Europe/Athens",
+            currency: "EUR",
+            waiting_target_min: 15,
+        })
         .await
         .unwrap();
     office
-        .add_center(
-            "THE-01",
-            "Thessaloniki",
-            CenterKind::Stationary,
-            "Europe/Athens",
-        )
+        .add_center(&guichet_backoffice::NewCenter {
+            code: "THE-01",
+            name: "Thessaloniki",
+            kind: CenterKind::Stationary,
+            time_zone: "Europe/Athens",
+            currency: "EUR",
+            waiting_target_min: 15,
+        })
         .await
         .unwrap();
     assert!(matches!(
         office
-            .add_center("ATH-01", "Again", CenterKind::Mobile, "Europe/Athens")
+            .add_center(&guichet_backoffice::NewCenter {
+                code: "ATH-01",
+                name: "Again",
+                kind: CenterKind::Mobile,
+                time_zone: "Europe/Athens",
+                currency: "EUR",
+                waiting_target_min: 15
+            })
             .await,
         Err(Error::Conflict(_))
     ));
@@ -864,6 +875,47 @@ async fn story_on_postgres() {
     story(db.storage().await).await;
 }
 
+/// A centre outside the eurozone keeps its currency and waiting target, and its devices get
+/// them at enrolment with the back office's national id scheme.
+async fn centre_terms(storage: Arc<dyn Storage>) {
+    let office = BackOffice::new(storage).with_national_ids("plain").unwrap();
+    office
+        .add_center(&guichet_backoffice::NewCenter {
+            code: "BAK-01",
+            name: "Baku Bus",
+            kind: CenterKind::Mobile,
+            time_zone: "Asia/Baku",
+            currency: "AZN",
+            waiting_target_min: 20,
+        })
+        .await
+        .unwrap();
+    let baku = &office.centers().await.unwrap()[0];
+    assert_eq!((baku.currency.code(), baku.waiting_target_min), ("AZN", 20));
+    let enrolled = common::enrol(&office, "BAK-01").await;
+    assert_eq!(
+        (
+            enrolled.currency.as_str(),
+            enrolled.waiting_target_min,
+            enrolled.national_id_scheme.as_str(),
+            enrolled.time_zone.as_str()
+        ),
+        ("AZN", 20, "plain", "Asia/Baku")
+    );
+}
+
+#[tokio::test]
+async fn centre_terms_on_sqlite() {
+    let (storage, _dir) = common::sqlite();
+    centre_terms(storage).await;
+}
+
+#[tokio::test]
+async fn centre_terms_on_postgres() {
+    let db = common::PgDatabase::create().await;
+    centre_terms(db.storage().await).await;
+}
+
 #[tokio::test]
 async fn sqlite_migrations_apply_once_and_data_survives_reopen() {
     let dir = TempDir::new().unwrap();
@@ -872,7 +924,14 @@ async fn sqlite_migrations_apply_once_and_data_survives_reopen() {
         guichet_backoffice::storage::SqliteStorage::open(&path).unwrap(),
     ));
     office
-        .add_center("ATH-01", "Athens", CenterKind::Kiosk, "Europe/Athens")
+        .add_center(&guichet_backoffice::NewCenter {
+            code: "ATH-01",
+            name: "Athens",
+            kind: CenterKind::Kiosk,
+            time_zone: "Europe/Athens",
+            currency: "EUR",
+            waiting_target_min: 15,
+        })
         .await
         .unwrap();
     drop(office);

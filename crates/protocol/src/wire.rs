@@ -97,6 +97,16 @@ pub struct EnrollResponse {
     /// The centre's IANA time zone: its days and hours are counted in it.
     #[serde(default = "utc")]
     pub time_zone: String,
+    /// The national id scheme the back office checks citizens' ids with; the device checks
+    /// them the same way. A back office of a release before it assumed Estonia's.
+    #[serde(default = "estonian_ids")]
+    pub national_id_scheme: String,
+    /// The centre's currency (euros from a back office of a release before it).
+    #[serde(default = "euro")]
+    pub currency: String,
+    /// The centre's waiting-time target in minutes (15 from an older back office).
+    #[serde(default = "fifteen_minutes")]
+    pub waiting_target_min: u32,
     pub device_code: String,
     /// Unique across every device: the back office hands them out from one counter.
     pub receipt_prefix: ReceiptPrefix,
@@ -110,6 +120,18 @@ pub struct EnrollResponse {
 
 fn utc() -> String {
     "UTC".to_owned()
+}
+
+fn estonian_ids() -> String {
+    "ee-isikukood".to_owned()
+}
+
+fn euro() -> String {
+    "EUR".to_owned()
+}
+
+fn fifteen_minutes() -> u32 {
+    15
 }
 
 /// One outbox entry on its way to the back office.

@@ -82,7 +82,20 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &[
         "0010_device_contacts.sql",
         include_str!("../../../../schema/backoffice-sqlite/0010_device_contacts.sql"),
     ),
+    (
+        11,
+        "0011_center_terms.sql",
+        include_str!("../../../../schema/backoffice-sqlite/0011_center_terms.sql"),
+    ),
 ];
+
+/// The columns a centre is read from, in the order both backends map them.
+macro_rules! center_columns {
+    () => {
+        "code, name, kind, time_zone, currency, waiting_target_min"
+    };
+}
+pub(crate) use center_columns;
 
 pub const POSTGRES_MIGRATIONS: &[Migration] = &[
     (
@@ -134,6 +147,11 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &[
         10,
         "0010_device_contacts.sql",
         include_str!("../../../../schema/backoffice-postgres/0010_device_contacts.sql"),
+    ),
+    (
+        11,
+        "0011_center_terms.sql",
+        include_str!("../../../../schema/backoffice-postgres/0011_center_terms.sql"),
     ),
 ];
 

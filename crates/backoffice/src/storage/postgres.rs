@@ -38,11 +38,13 @@ use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, DeviceHealth,
-    FleetHealth, RefundRow, Refusal, RefusalCount, ServerRequest, Stamp, parse_zone,
+    FleetHealth, RefundRow, Refusal, RefusalCount, ServerRequest, Stamp, parse_currency,
+    parse_zone,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
 };
+use crate::storage::center_columns;
 
 /// How many connections the back office keeps open at most.
 const CONNECTIONS: usize = 8;
@@ -88,9 +90,11 @@ impl Hot {
     async fn prepare(client: &ClientWrapper) -> Result<Self> {
         Ok(Hot {
             lock_center: client
-                .prepare_cached(
-                    "SELECT code, name, kind, time_zone FROM centers WHERE code = $1 FOR UPDATE",
-                )
+                .prepare_cached(concat!(
+                    "SELECT ",
+                    center_columns!(),
+                    " FROM centers WHERE code = $1 FOR UPDATE"
+                ))
                 .await?,
             applied_ids: client
                 .prepare_cached(
@@ -318,6 +322,8 @@ fn to_center(row: &Row) -> Result<Center> {
         name: row.try_get(1)?,
         kind: CenterKind::parse(row.try_get::<_, &str>(2)?)?,
         time_zone: parse_zone(row.try_get::<_, &str>(3)?)?,
+        currency: parse_currency(row.try_get::<_, &str>(4)?)?,
+        waiting_target_min: u32::try_from(row.try_get::<_, i32>(5)?).map_err(corrupt)?,
     })
 }
 
@@ -377,9 +383,17 @@ fn to_request(row: &Row) -> Result<ServerRequest> {
 
 async fn load_center(tx: &Transaction<'_>, code: &str, lock: bool) -> Result<Center> {
     let sql = if lock {
-        "SELECT code, name, kind, time_zone FROM centers WHERE code = $1 FOR UPDATE"
+        concat!(
+            "SELECT ",
+            center_columns!(),
+            " FROM centers WHERE code = $1 FOR UPDATE"
+        )
     } else {
-        "SELECT code, name, kind, time_zone FROM centers WHERE code = $1"
+        concat!(
+            "SELECT ",
+            center_columns!(),
+            " FROM centers WHERE code = $1"
+        )
     };
     let row = tx
         .query_opt(sql, &[&code])
@@ -888,14 +902,17 @@ impl Storage for PostgresStorage {
         let tx = client.transaction().await?;
         let inserted = tx
             .execute(
-                "INSERT INTO centers (code, name, kind, time_zone, created_at)
-                 VALUES ($1, $2, $3, $4, $5)
+                "INSERT INTO centers (code, name, kind, time_zone, currency, waiting_target_min,
+                    created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (code) DO NOTHING",
                 &[
                     &center.code,
                     &center.name,
                     &center.kind.as_str(),
                     &center.time_zone.name(),
+                    &center.currency.code(),
+                    &i32::try_from(center.waiting_target_min).map_err(corrupt)?,
                     &at.wall.to_rfc3339(),
                 ],
             )
@@ -920,7 +937,7 @@ impl Storage for PostgresStorage {
         let client = self.client().await?;
         client
             .query(
-                "SELECT code, name, kind, time_zone FROM centers ORDER BY code",
+                concat!("SELECT ", center_columns!(), " FROM centers ORDER BY code"),
                 &[],
             )
             .await?
@@ -933,7 +950,11 @@ impl Storage for PostgresStorage {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT code, name, kind, time_zone FROM centers WHERE code = $1",
+                concat!(
+                    "SELECT ",
+                    center_columns!(),
+                    " FROM centers WHERE code = $1"
+                ),
                 &[&code],
             )
             .await?

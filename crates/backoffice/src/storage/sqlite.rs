@@ -26,11 +26,12 @@ use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, DeviceHealth,
-    FleetHealth, Refusal, RefusalCount, ServerRequest, Stamp, parse_zone,
+    FleetHealth, Refusal, RefusalCount, ServerRequest, Stamp, parse_currency, parse_zone,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
 };
+use crate::storage::center_columns;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
@@ -115,18 +116,27 @@ fn corrupt(e: impl std::fmt::Display) -> Error {
     Error::Corrupt(e.to_string())
 }
 
-type CenterRow = (String, String, String, String);
+type CenterRow = (String, String, String, String, String, u32);
 
 fn center_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CenterRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
-fn to_center((code, name, kind, zone): CenterRow) -> Result<Center> {
+fn to_center((code, name, kind, zone, currency, target): CenterRow) -> Result<Center> {
     Ok(Center {
         code,
         name,
         kind: CenterKind::parse(&kind)?,
         time_zone: parse_zone(&zone)?,
+        currency: parse_currency(&currency)?,
+        waiting_target_min: target,
     })
 }
 
@@ -294,7 +304,11 @@ impl RequestJson {
 fn load_center(tx: &Connection, code: &str) -> Result<Center> {
     let row = tx
         .query_row(
-            "SELECT code, name, kind, time_zone FROM centers WHERE code = ?1",
+            concat!(
+                "SELECT ",
+                center_columns!(),
+                " FROM centers WHERE code = ?1"
+            ),
             [code],
             center_row,
         )
@@ -668,13 +682,16 @@ impl Storage for SqliteStorage {
                 )));
             }
             tx.execute(
-                "INSERT INTO centers (code, name, kind, time_zone, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO centers (code, name, kind, time_zone, currency, waiting_target_min,
+                    created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     center.code,
                     center.name,
                     center.kind.as_str(),
                     center.time_zone.name(),
+                    center.currency.code(),
+                    center.waiting_target_min,
                     at.wall.to_rfc3339()
                 ],
             )?;
@@ -692,8 +709,11 @@ impl Storage for SqliteStorage {
 
     async fn centers(&self) -> Result<Vec<Center>> {
         self.run(|conn| {
-            let mut stmt =
-                conn.prepare("SELECT code, name, kind, time_zone FROM centers ORDER BY code")?;
+            let mut stmt = conn.prepare(concat!(
+                "SELECT ",
+                center_columns!(),
+                " FROM centers ORDER BY code"
+            ))?;
             let rows = stmt
                 .query_map([], center_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;

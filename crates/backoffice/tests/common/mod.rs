@@ -101,12 +101,14 @@ pub async fn add_clerk(office: &BackOffice, username: &str, role: Role, centers:
 pub async fn athens(storage: Arc<dyn Storage>) -> BackOffice {
     let office = BackOffice::new(storage);
     office
-        .add_center(
-            "ATH-01",
-            "Athens Central",
-            guichet_domain::catalogue::CenterKind::Stationary,
-            "Europe/Athens",
-        )
+        .add_center(&guichet_backoffice::NewCenter {
+            code: "ATH-01",
+            name: "Athens Central",
+            kind: guichet_domain::catalogue::CenterKind::Stationary,
+            time_zone: "Europe/Athens",
+            currency: "EUR",
+            waiting_target_min: 15,
+        })
         .await
         .unwrap();
     office

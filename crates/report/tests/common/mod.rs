@@ -84,6 +84,9 @@ pub fn centre(start: DateTime<Utc>) -> (Arc<ManualClock>, Workstation) {
     ws.enroll(
         &EnrollResponse {
             center_code: "ATH-01".into(),
+            national_id_scheme: "ee-isikukood".into(),
+            currency: "EUR".into(),
+            waiting_target_min: 15,
             center_name: "Athens Central".into(),
             center_kind: CenterKind::Stationary,
             time_zone: "UTC".into(),

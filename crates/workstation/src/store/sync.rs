@@ -79,9 +79,9 @@ impl Workstation {
                 center_kind: enrolled.center_kind,
                 device_code: enrolled.device_code.clone(),
                 receipt_prefix: Some(enrolled.receipt_prefix.to_string()),
-                national_id_scheme: "ee-isikukood".into(),
-                currency: "EUR".into(),
-                waiting_target_min: 15,
+                national_id_scheme: enrolled.national_id_scheme.clone(),
+                currency: enrolled.currency.clone(),
+                waiting_target_min: enrolled.waiting_target_min,
                 time_zone: enrolled.time_zone.clone(),
                 administrator: None,
             };

@@ -102,6 +102,9 @@ pub fn enrolled(b: &mut Bench) {
     b.ws.enroll(
         &EnrollResponse {
             center_code: config.center_code,
+            national_id_scheme: "ee-isikukood".into(),
+            currency: "EUR".into(),
+            waiting_target_min: 15,
             center_name: config.center_name,
             center_kind: config.center_kind,
             time_zone: config.time_zone.to_string(),
