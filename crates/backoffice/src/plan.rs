@@ -588,6 +588,8 @@ fn check_size(entry: &PushEntry) -> Result<(), Outcome> {
     Ok(())
 }
 
+/// Whether a pushed change may be applied, and what applying it writes: its size, its actor
+/// and any approval first, then the rules of its kind, one function each.
 fn judge(
     pusher: Pusher<'_>,
     entry: &PushEntry,
@@ -598,315 +600,23 @@ fn judge(
     check_actor(pusher, entry, snapshot)?;
     check_approval(pusher, entry, snapshot)?;
     match &entry.change {
-        Change::CitizenRegistered { citizen } => {
-            let canonical = scheme
-                .normalize(&citizen.national_id)
-                .map_err(|e| invalid(e.to_string()))?;
-            if canonical != citizen.national_id {
-                return Err(invalid(format!(
-                    "national id '{}' is not in its canonical form '{canonical}'",
-                    citizen.national_id
-                )));
-            }
-            guichet_domain::citizen::check_texts(citizen).map_err(|e| invalid(e.to_string()))?;
-            snapshot.citizens.insert(canonical);
-            Ok(Effect::Citizen(citizen.clone()))
-        }
-        Change::RequestCreated {
-            id,
-            receipt,
-            service,
-            catalogue_version,
-            citizen,
-            center,
-            device,
-            form,
-            documents_received,
-            fee,
-            intake_date,
-            ..
-        } => {
-            if center != pusher.center || device != pusher.device {
-                return Err(refused(
-                    RefusalCode::OutOfScope,
-                    format!(
-                        "the request claims centre {center} and device {device}, but this is device {} of centre {}",
-                        pusher.device, pusher.center
-                    ),
-                ));
-            }
-            own_receipt(pusher, receipt)?;
-            if snapshot.requests.contains_key(id) {
-                return Err(invalid(format!("request {id} already exists")));
-            }
-            if !snapshot.citizens.contains(citizen) {
-                return Err(refused(
-                    RefusalCode::UnknownReference,
-                    format!("citizen {citizen} is not registered at centre {center}"),
-                ));
-            }
-            let svc = snapshot
-                .services
-                .get(&(*catalogue_version, service.clone()))
-                .ok_or_else(|| {
-                    refused(
-                        RefusalCode::UnknownReference,
-                        format!("catalogue version {catalogue_version} has no service '{service}'"),
-                    )
-                })?;
-            let channel = pusher.center_kind.channel();
-            if !svc.availability.offered_at(center)
-                || !svc.depth(channel).is_some_and(|d| d.takes_requests())
-            {
-                return Err(invalid(format!(
-                    "service '{service}' takes no requests at centre {center} ({})",
-                    channel.as_str()
-                )));
-            }
-            if fee != &svc.fee {
-                return Err(invalid(format!(
-                    "the fee of the request differs from the fee of service '{service}' in catalogue version {catalogue_version}"
-                )));
-            }
-            let checked = validate(
-                &svc.form,
-                form,
-                &FormContext {
-                    today: *intake_date,
-                    national_ids: scheme,
-                },
-            )
-            .map_err(|problems| invalid(DomainError::Form { problems }.to_string()))?;
-            if let Some(unknown) = documents_received
-                .iter()
-                .find(|d| !svc.documents.iter().any(|r| &&r.code == d))
-            {
-                return Err(invalid(format!(
-                    "'{unknown}' is not a required document of service '{service}'"
-                )));
-            }
-            let request = ServerRequest {
-                id: id.clone(),
-                receipt: receipt.as_str().to_owned(),
-                center: center.clone(),
-                device: device.clone(),
-                service: service.clone(),
-                agency: svc.agency.clone(),
-                catalogue_version: *catalogue_version,
-                citizen: citizen.clone(),
-                status: RequestStatus::Draft,
-                fee: fee.amount().cloned(),
-                paid_minor: 0,
-                waiver: None,
-                exemptions: svc.exemptions.clone(),
-                form: checked,
-                documents: svc
-                    .documents
-                    .iter()
-                    .map(|d| (d.code.clone(), documents_received.contains(&d.code)))
-                    .collect(),
-                reason: None,
-                updated_hlc: entry.hlc.to_string(),
-            };
-            snapshot.requests.insert(id.clone(), request);
-            Ok(Effect::Request(id.clone()))
-        }
+        Change::CitizenRegistered { citizen } => judge_citizen(snapshot, scheme, citizen),
+        Change::RequestCreated { .. } => judge_new_request(pusher, entry, snapshot, scheme),
         Change::RequestTransition {
             id,
             action,
             from,
             reason,
             ..
-        } => {
-            let request = request_in_scope(pusher, snapshot, id)?;
-            let server = request.status;
-            let guards = Guards {
-                fee_settled: request.fee_settled(),
-                has_reason: reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
-                documents_complete: request.documents_complete(),
-            };
-            match next_status(server, *action, Party::Center, guards) {
-                Ok(to) => {
-                    request.status = to;
-                    if reason.is_some() {
-                        request.reason = reason.clone();
-                    }
-                    request.updated_hlc = entry.hlc.to_string();
-                    Ok(Effect::Request(id.clone()))
-                }
-                Err(Refusal::NotAllowed { .. }) if server != *from => Err(Outcome::Conflict {
-                    message: format!(
-                        "request {} is now {server} at the back office (it was {from} on this device): {action} is no longer possible",
-                        request.receipt
-                    ),
-                    server_status: Some(server),
-                }),
-                Err(refusal) => Err(refused(
-                    RefusalCode::Transition,
-                    DomainError::Transition {
-                        request: request.receipt.clone(),
-                        from: server,
-                        action: *action,
-                        by: Party::Center,
-                        refusal,
-                    }
-                    .to_string(),
-                )),
-            }
-        }
+        } => judge_transition(pusher, entry, snapshot, id, action, from, reason),
         Change::DocumentMarked {
             id,
             document,
             received,
-        } => {
-            let request = request_in_scope(pusher, snapshot, id)?;
-            if !matches!(
-                request.status,
-                RequestStatus::Draft | RequestStatus::ReturnedForCorrection
-            ) {
-                return Err(refused(
-                    RefusalCode::Transition,
-                    format!(
-                        "request {} is {}: its documents can change only while it is a draft or returned for correction",
-                        request.receipt, request.status
-                    ),
-                ));
-            }
-            let Some(slot) = request.documents.get_mut(document) else {
-                return Err(invalid(format!(
-                    "'{document}' is not a required document of request {}",
-                    request.receipt
-                )));
-            };
-            *slot = *received;
-            request.updated_hlc = entry.hlc.to_string();
-            Ok(Effect::Request(id.clone()))
-        }
-        Change::PaymentRecorded {
-            id: payment,
-            request: id,
-            amount,
-            method,
-            receipt,
-        } => {
-            own_receipt(pusher, receipt)?;
-            let request = request_in_scope(pusher, snapshot, id)?;
-            let Some(fee) = request.fee.clone() else {
-                return Err(invalid(format!(
-                    "request {} is for a free service: there is nothing to pay",
-                    request.receipt
-                )));
-            };
-            if let Some(ground) = &request.waiver {
-                return Err(invalid(format!(
-                    "the fee of request {} is waived ({ground}): there is nothing to pay",
-                    request.receipt
-                )));
-            }
-            check_payment(&request.receipt, &fee, request.paid_minor, amount)
-                .map_err(|e| invalid(e.to_string()))?;
-            request.paid_minor += amount.minor;
-            request.updated_hlc = entry.hlc.to_string();
-            // A refund later in the same push finds it.
-            snapshot.payments.insert(
-                payment.clone(),
-                PaymentStanding {
-                    request: id.clone(),
-                    amount: amount.clone(),
-                    refunded_minor: 0,
-                },
-            );
-            Ok(Effect::Payment(
-                id.clone(),
-                PaymentRow {
-                    id: payment.clone(),
-                    request: id.clone(),
-                    amount: amount.clone(),
-                    method: method.as_str().to_owned(),
-                    receipt: receipt.as_str().to_owned(),
-                },
-            ))
-        }
-        Change::PaymentRefunded {
-            id: refund,
-            payment,
-            request: id,
-            amount,
-            reason,
-            receipt,
-            approver,
-        } => {
-            own_receipt(pusher, receipt)?;
-            let standing = snapshot.payments.get(payment).cloned().ok_or_else(|| {
-                refused(
-                    RefusalCode::UnknownReference,
-                    format!("the back office knows no payment {payment}"),
-                )
-            })?;
-            let request = request_in_scope(pusher, snapshot, id)?;
-            if standing.request != *id {
-                return Err(invalid(format!(
-                    "payment {payment} is not a payment of request {}",
-                    request.receipt
-                )));
-            }
-            check_refund(
-                payment,
-                &standing.amount,
-                standing.refunded_minor,
-                amount,
-                reason,
-            )
-            .map_err(|e| invalid(e.to_string()))?;
-            request.paid_minor -= amount.minor;
-            request.updated_hlc = entry.hlc.to_string();
-            if let Some(held) = snapshot.payments.get_mut(payment) {
-                held.refunded_minor += amount.minor;
-            }
-            Ok(Effect::Refund(
-                id.clone(),
-                RefundRow {
-                    id: refund.clone(),
-                    payment: payment.clone(),
-                    request: id.clone(),
-                    amount: amount.clone(),
-                    reason: reason.clone(),
-                    receipt: receipt.as_str().to_owned(),
-                    clerk: entry.actor.clone(),
-                    approver: approver.clone(),
-                },
-            ))
-        }
-        Change::FeeWaived { id, ground, .. } => {
-            let request = request_in_scope(pusher, snapshot, id)?;
-            if request.fee.is_none() {
-                return Err(invalid(format!(
-                    "request {} is for a free service: there is no fee to waive",
-                    request.receipt
-                )));
-            }
-            if request.waiver.is_some() {
-                return Err(invalid(format!(
-                    "the fee of request {} is already waived",
-                    request.receipt
-                )));
-            }
-            if request.paid_minor > 0 {
-                return Err(invalid(format!(
-                    "request {} is already partly paid: a waiver covers the whole fee",
-                    request.receipt
-                )));
-            }
-            if !request.exemptions.iter().any(|g| g == ground) {
-                return Err(invalid(format!(
-                    "'{ground}' is not an exemption ground of request {}",
-                    request.receipt
-                )));
-            }
-            request.waiver = Some(ground.clone());
-            request.updated_hlc = entry.hlc.to_string();
-            Ok(Effect::Request(id.clone()))
-        }
+        } => judge_document(pusher, entry, snapshot, id, document, received),
+        Change::PaymentRecorded { .. } => judge_payment(pusher, entry, snapshot),
+        Change::PaymentRefunded { .. } => judge_refund(pusher, entry, snapshot),
+        Change::FeeWaived { id, ground, .. } => judge_waiver(pusher, entry, snapshot, id, ground),
         // The queue, counters and feedback are the centre's own business: the back office
         // keeps them for the other devices and the reports, with no rule of its own to check.
         Change::CounterAdded { .. }
@@ -914,22 +624,399 @@ fn judge(
         | Change::TicketStep { .. }
         | Change::TicketTransferred { .. }
         | Change::FeedbackRecorded { .. } => Ok(Effect::None),
-        Change::ClerkSession { clerk, event } => {
-            if *event != SessionEvent::LoginFailed && *clerk != entry.actor {
-                return Err(invalid(format!(
-                    "this {} event is about '{clerk}' but was made by '{}': a session event is its clerk's own",
-                    event.as_str(),
-                    entry.actor
-                )));
-            }
-            Ok(Effect::Session(SessionRow {
-                change_id: entry.id.clone(),
-                clerk: clerk.clone(),
-                event: *event,
-                hlc: entry.hlc.clone(),
-            }))
-        }
+        Change::ClerkSession { clerk, event } => judge_session(entry, clerk, event),
     }
+}
+
+/// A citizen registered at the device: the id in its canonical form, the texts within
+/// bounds.
+fn judge_citizen(
+    snapshot: &mut Snapshot,
+    scheme: &dyn NationalIdScheme,
+    citizen: &Citizen,
+) -> Result<Effect, Outcome> {
+    let canonical = scheme
+        .normalize(&citizen.national_id)
+        .map_err(|e| invalid(e.to_string()))?;
+    if canonical != citizen.national_id {
+        return Err(invalid(format!(
+            "national id '{}' is not in its canonical form '{canonical}'",
+            citizen.national_id
+        )));
+    }
+    guichet_domain::citizen::check_texts(citizen).map_err(|e| invalid(e.to_string()))?;
+    snapshot.citizens.insert(canonical);
+    Ok(Effect::Citizen(citizen.clone()))
+}
+
+/// A new request: the centre's own, for a registered citizen and a service this centre takes
+/// requests for in that catalogue version, at its fee, with a valid form.
+fn judge_new_request(
+    pusher: Pusher<'_>,
+    entry: &PushEntry,
+    snapshot: &mut Snapshot,
+    scheme: &dyn NationalIdScheme,
+) -> Result<Effect, Outcome> {
+    let Change::RequestCreated {
+        id,
+        receipt,
+        service,
+        catalogue_version,
+        citizen,
+        center,
+        device,
+        form,
+        documents_received,
+        fee,
+        intake_date,
+        ..
+    } = &entry.change
+    else {
+        return Err(invalid(format!(
+            "this {} is not a new request",
+            entry.change.kind()
+        )));
+    };
+    if center != pusher.center || device != pusher.device {
+        return Err(refused(
+            RefusalCode::OutOfScope,
+            format!(
+                "the request claims centre {center} and device {device}, but this is device {} of centre {}",
+                pusher.device, pusher.center
+            ),
+        ));
+    }
+    own_receipt(pusher, receipt)?;
+    if snapshot.requests.contains_key(id) {
+        return Err(invalid(format!("request {id} already exists")));
+    }
+    if !snapshot.citizens.contains(citizen) {
+        return Err(refused(
+            RefusalCode::UnknownReference,
+            format!("citizen {citizen} is not registered at centre {center}"),
+        ));
+    }
+    let svc = snapshot
+        .services
+        .get(&(*catalogue_version, service.clone()))
+        .ok_or_else(|| {
+            refused(
+                RefusalCode::UnknownReference,
+                format!("catalogue version {catalogue_version} has no service '{service}'"),
+            )
+        })?;
+    let channel = pusher.center_kind.channel();
+    if !svc.availability.offered_at(center)
+        || !svc.depth(channel).is_some_and(|d| d.takes_requests())
+    {
+        return Err(invalid(format!(
+            "service '{service}' takes no requests at centre {center} ({})",
+            channel.as_str()
+        )));
+    }
+    if fee != &svc.fee {
+        return Err(invalid(format!(
+            "the fee of the request differs from the fee of service '{service}' in catalogue version {catalogue_version}"
+        )));
+    }
+    let checked = validate(
+        &svc.form,
+        form,
+        &FormContext {
+            today: *intake_date,
+            national_ids: scheme,
+        },
+    )
+    .map_err(|problems| invalid(DomainError::Form { problems }.to_string()))?;
+    if let Some(unknown) = documents_received
+        .iter()
+        .find(|d| !svc.documents.iter().any(|r| &&r.code == d))
+    {
+        return Err(invalid(format!(
+            "'{unknown}' is not a required document of service '{service}'"
+        )));
+    }
+    let request = ServerRequest {
+        id: id.clone(),
+        receipt: receipt.as_str().to_owned(),
+        center: center.clone(),
+        device: device.clone(),
+        service: service.clone(),
+        agency: svc.agency.clone(),
+        catalogue_version: *catalogue_version,
+        citizen: citizen.clone(),
+        status: RequestStatus::Draft,
+        fee: fee.amount().cloned(),
+        paid_minor: 0,
+        waiver: None,
+        exemptions: svc.exemptions.clone(),
+        form: checked,
+        documents: svc
+            .documents
+            .iter()
+            .map(|d| (d.code.clone(), documents_received.contains(&d.code)))
+            .collect(),
+        reason: None,
+        updated_hlc: entry.hlc.to_string(),
+    };
+    snapshot.requests.insert(id.clone(), request);
+    Ok(Effect::Request(id.clone()))
+}
+
+/// A move of a request the centre owns, from the status the back office holds.
+fn judge_transition(
+    pusher: Pusher<'_>,
+    entry: &PushEntry,
+    snapshot: &mut Snapshot,
+    id: &str,
+    action: &Action,
+    from: &RequestStatus,
+    reason: &Option<String>,
+) -> Result<Effect, Outcome> {
+    let request = request_in_scope(pusher, snapshot, id)?;
+    let server = request.status;
+    let guards = Guards {
+        fee_settled: request.fee_settled(),
+        has_reason: reason.as_deref().is_some_and(|r| !r.trim().is_empty()),
+        documents_complete: request.documents_complete(),
+    };
+    match next_status(server, *action, Party::Center, guards) {
+        Ok(to) => {
+            request.status = to;
+            if reason.is_some() {
+                request.reason = reason.clone();
+            }
+            request.updated_hlc = entry.hlc.to_string();
+            Ok(Effect::Request(id.to_owned()))
+        }
+        Err(Refusal::NotAllowed { .. }) if server != *from => Err(Outcome::Conflict {
+            message: format!(
+                "request {} is now {server} at the back office (it was {from} on this device): {action} is no longer possible",
+                request.receipt
+            ),
+            server_status: Some(server),
+        }),
+        Err(refusal) => Err(refused(
+            RefusalCode::Transition,
+            DomainError::Transition {
+                request: request.receipt.clone(),
+                from: server,
+                action: *action,
+                by: Party::Center,
+                refusal,
+            }
+            .to_string(),
+        )),
+    }
+}
+
+/// A document marked received or not, while its request may still change.
+fn judge_document(
+    pusher: Pusher<'_>,
+    entry: &PushEntry,
+    snapshot: &mut Snapshot,
+    id: &str,
+    document: &str,
+    received: &bool,
+) -> Result<Effect, Outcome> {
+    let request = request_in_scope(pusher, snapshot, id)?;
+    if !matches!(
+        request.status,
+        RequestStatus::Draft | RequestStatus::ReturnedForCorrection
+    ) {
+        return Err(refused(
+            RefusalCode::Transition,
+            format!(
+                "request {} is {}: its documents can change only while it is a draft or returned for correction",
+                request.receipt, request.status
+            ),
+        ));
+    }
+    let Some(slot) = request.documents.get_mut(document) else {
+        return Err(invalid(format!(
+            "'{document}' is not a required document of request {}",
+            request.receipt
+        )));
+    };
+    *slot = *received;
+    request.updated_hlc = entry.hlc.to_string();
+    Ok(Effect::Request(id.to_owned()))
+}
+
+/// A payment towards a request's fee, under one of the device's receipts.
+fn judge_payment(
+    pusher: Pusher<'_>,
+    entry: &PushEntry,
+    snapshot: &mut Snapshot,
+) -> Result<Effect, Outcome> {
+    let Change::PaymentRecorded {
+        id: payment,
+        request: id,
+        amount,
+        method,
+        receipt,
+    } = &entry.change
+    else {
+        return Err(invalid(format!(
+            "this {} is not a payment",
+            entry.change.kind()
+        )));
+    };
+    own_receipt(pusher, receipt)?;
+    let request = request_in_scope(pusher, snapshot, id)?;
+    let Some(fee) = request.fee.clone() else {
+        return Err(invalid(format!(
+            "request {} is for a free service: there is nothing to pay",
+            request.receipt
+        )));
+    };
+    if let Some(ground) = &request.waiver {
+        return Err(invalid(format!(
+            "the fee of request {} is waived ({ground}): there is nothing to pay",
+            request.receipt
+        )));
+    }
+    check_payment(&request.receipt, &fee, request.paid_minor, amount)
+        .map_err(|e| invalid(e.to_string()))?;
+    request.paid_minor += amount.minor;
+    request.updated_hlc = entry.hlc.to_string();
+    // A refund later in the same push finds it.
+    snapshot.payments.insert(
+        payment.clone(),
+        PaymentStanding {
+            request: id.clone(),
+            amount: amount.clone(),
+            refunded_minor: 0,
+        },
+    );
+    Ok(Effect::Payment(
+        id.clone(),
+        PaymentRow {
+            id: payment.clone(),
+            request: id.clone(),
+            amount: amount.clone(),
+            method: method.as_str().to_owned(),
+            receipt: receipt.as_str().to_owned(),
+        },
+    ))
+}
+
+/// A refund of one of a request's payments, within what was paid.
+fn judge_refund(
+    pusher: Pusher<'_>,
+    entry: &PushEntry,
+    snapshot: &mut Snapshot,
+) -> Result<Effect, Outcome> {
+    let Change::PaymentRefunded {
+        id: refund,
+        payment,
+        request: id,
+        amount,
+        reason,
+        receipt,
+        approver,
+    } = &entry.change
+    else {
+        return Err(invalid(format!(
+            "this {} is not a refund",
+            entry.change.kind()
+        )));
+    };
+    own_receipt(pusher, receipt)?;
+    let standing = snapshot.payments.get(payment).cloned().ok_or_else(|| {
+        refused(
+            RefusalCode::UnknownReference,
+            format!("the back office knows no payment {payment}"),
+        )
+    })?;
+    let request = request_in_scope(pusher, snapshot, id)?;
+    if standing.request != *id {
+        return Err(invalid(format!(
+            "payment {payment} is not a payment of request {}",
+            request.receipt
+        )));
+    }
+    check_refund(
+        payment,
+        &standing.amount,
+        standing.refunded_minor,
+        amount,
+        reason,
+    )
+    .map_err(|e| invalid(e.to_string()))?;
+    request.paid_minor -= amount.minor;
+    request.updated_hlc = entry.hlc.to_string();
+    if let Some(held) = snapshot.payments.get_mut(payment) {
+        held.refunded_minor += amount.minor;
+    }
+    Ok(Effect::Refund(
+        id.clone(),
+        RefundRow {
+            id: refund.clone(),
+            payment: payment.clone(),
+            request: id.clone(),
+            amount: amount.clone(),
+            reason: reason.clone(),
+            receipt: receipt.as_str().to_owned(),
+            clerk: entry.actor.clone(),
+            approver: approver.clone(),
+        },
+    ))
+}
+
+/// A fee waived on one of its request's exemption grounds, before anything is paid.
+fn judge_waiver(
+    pusher: Pusher<'_>,
+    entry: &PushEntry,
+    snapshot: &mut Snapshot,
+    id: &str,
+    ground: &str,
+) -> Result<Effect, Outcome> {
+    let request = request_in_scope(pusher, snapshot, id)?;
+    if request.fee.is_none() {
+        return Err(invalid(format!(
+            "request {} is for a free service: there is no fee to waive",
+            request.receipt
+        )));
+    }
+    if request.waiver.is_some() {
+        return Err(invalid(format!(
+            "the fee of request {} is already waived",
+            request.receipt
+        )));
+    }
+    if request.paid_minor > 0 {
+        return Err(invalid(format!(
+            "request {} is already partly paid: a waiver covers the whole fee",
+            request.receipt
+        )));
+    }
+    if !request.exemptions.iter().any(|g| g == ground) {
+        return Err(invalid(format!(
+            "'{ground}' is not an exemption ground of request {}",
+            request.receipt
+        )));
+    }
+    request.waiver = Some(ground.to_owned());
+    request.updated_hlc = entry.hlc.to_string();
+    Ok(Effect::Request(id.to_owned()))
+}
+
+/// A session event (a login, a lock, a logout), its clerk's own.
+fn judge_session(entry: &PushEntry, clerk: &str, event: &SessionEvent) -> Result<Effect, Outcome> {
+    if *event != SessionEvent::LoginFailed && *clerk != entry.actor {
+        return Err(invalid(format!(
+            "this {} event is about '{clerk}' but was made by '{}': a session event is its clerk's own",
+            event.as_str(),
+            entry.actor
+        )));
+    }
+    Ok(Effect::Session(SessionRow {
+        change_id: entry.id.to_owned(),
+        clerk: clerk.to_owned(),
+        event: *event,
+        hlc: entry.hlc.clone(),
+    }))
 }
 
 /// The status an agency action leads to, or why it is refused. A request the centre already
