@@ -155,12 +155,12 @@ impl BackOffice {
         }
     }
 
-    /// Uses another national id scheme (by the name the workstations are set up with).
     /// The scheme national ids are checked with, here and on the devices.
     pub fn national_id_scheme(&self) -> &'static dyn NationalIdScheme {
         self.national_ids
     }
 
+    /// Uses another national id scheme (by the name the workstations are set up with).
     pub fn with_national_ids(mut self, scheme: &str) -> Result<Self> {
         self.national_ids = scheme_by_name(scheme)?;
         Ok(self)

@@ -1,12 +1,12 @@
 //! From Guichet's catalogue to CPSV-AP 3.2 in Turtle.
 //!
-//! Each service is a `cpsv:PublicService` with its identifier, titles, descriptions and
-//! keywords in every language, its competent authority (`cv:PublicOrganisation`), its category
-//! as a thematic area (`skos:Concept`), target groups as its audience, life events it is
-//! grouped by, the documents to bring as requirements with their supporting evidence, its fee
-//! as a `cv:Cost` and its processing time as an `xsd:duration`; with an area, the authorities'
-//! `dct:spatial`. `tests/shacl.rs` checks exports against CPSV-AP's constraints. What CPSV-AP does not describe
-//! is written in Guichet's own words (`vocab::GX`), so that importing an export gives the same
+//! Each service is a `cpsv:PublicService` with its identifier, titles, descriptions and keywords in
+//! every language, its competent authority (`cv:PublicOrganisation`), its category as a thematic
+//! area (`skos:Concept`), target groups as its audience, life events it is grouped by, the
+//! documents to bring as requirements with their supporting evidence, its fee as a `cv:Cost` and
+//! its processing time as an `xsd:duration`; with an area, the authorities' `dct:spatial`.
+//! `tests/shacl.rs` checks exports against CPSV-AP's constraints. What CPSV-AP does not describe is
+//! written in Guichet's own words (`vocab::GX`), so that importing an export gives the same
 //! catalogue back.
 
 use std::collections::BTreeSet;

@@ -4,12 +4,13 @@
 use std::io::Write;
 
 use guichet_cpsv::{DEFAULT_BASE, Error, ExportOptions, Imported, Options, Syntax, export, import};
+use guichet_domain::catalogue::{Catalogue, Fee};
 
+/// An export under the default base, without the authorities' area.
 const PLAIN: ExportOptions<'static> = ExportOptions {
     base: DEFAULT_BASE,
     area: None,
 };
-use guichet_domain::catalogue::{Catalogue, Fee};
 
 const TRENTO: &[u8] = include_bytes!("../../../fixtures/cpsv-ap/IT_trento_services_cpsvap.jsonld");
 const SEMIC: &[u8] = include_bytes!("../../../fixtures/cpsv-ap/EU_semic_cpsv-ap-3.2.0_example.ttl");

@@ -532,6 +532,41 @@ fn a_long_past_period_reads_requests_and_overdue_in_one_pass() {
     assert_eq!(json(&long.money), json(&short.money));
 }
 
+/// A request taken long before a long past period and still overdue at its end: counted
+/// overdue, not taken, in the one pass as in the two reads of a short period.
+#[test]
+fn a_long_past_period_counts_a_request_overdue_since_before_it() {
+    use chrono::TimeZone;
+    let (clock, mut ws) =
+        common::centre(chrono::Utc.with_ymd_and_hms(2026, 5, 4, 9, 0, 0).unwrap());
+    let old = common::request(&mut ws, "eleni", 1, "tax-clearance-certificate", None);
+    common::by(&mut ws, "eleni")
+        .pay(&old, "3.00", guichet_domain::feedback::PaymentMethod::Card)
+        .unwrap();
+    common::by(&mut ws, "eleni")
+        .advance(&old, guichet_domain::request::Action::Dispatch, None, None)
+        .unwrap();
+    clock.advance(chrono::Duration::days(220));
+    let end = common::day();
+    let report = |days| {
+        daily_report(
+            &ws,
+            &ReportOptions {
+                from: end - chrono::Days::new(days),
+                ..options(Locale::En)
+            },
+        )
+        .unwrap()
+    };
+    let (long, short) = (report(120), report(30));
+    for r in [&long, &short] {
+        assert_eq!(r.requests.taken, 0);
+        assert_eq!(r.requests.overdue_count, 1);
+        assert_eq!(r.requests.overdue[0].receipt, old);
+    }
+    assert_eq!(json(&long.requests), json(&short.requests));
+}
+
 fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap()
 }

@@ -6,12 +6,12 @@
 //! - list 1,000 requests with filters: at most 10 ms;
 //! - a login, Argon2id at 64 MiB: at most 1 s (its floor: one Argon2id check).
 //!
-//! Beside each, the floor: one plain insert and commit with the same pragmas, so that every
-//! figure can be read as a ratio to what the disk and SQLite cost anyway. Criterion measures
-//! the medians; a second pass times single calls to get the percentiles and prints the table
-//! docs/benchmarks.md quotes. In that pass, requests are created on the two stores in
-//! alternating blocks, so that a noisy neighbour slows both alike rather than one. Run with `--features plain-store` (the plain store exists only
-//! for this comparison).
+//! Beside each, the floor: one plain insert and commit with the same pragmas, so that every figure
+//! can be read as a ratio to what the disk and SQLite cost anyway. Criterion measures the medians;
+//! a second pass times single calls to get the percentiles and prints the table docs/benchmarks.md
+//! quotes. In that pass, requests are created on the two stores in alternating blocks, so that a
+//! noisy neighbour slows both alike rather than one. Run with `--features plain-store` (the plain
+//! store exists only for this comparison).
 
 // A bench binary reports to its terminal: the summary table is its output.
 #![allow(clippy::print_stdout)]

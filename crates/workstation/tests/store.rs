@@ -241,3 +241,39 @@ fn receipts_are_unique_and_survive_reopening() {
     sorted.sort();
     assert_eq!(stamps, sorted, "clock stamps follow the order of events");
 }
+
+/// A device set up by its enrolment takes its centre's terms from the back office's answer:
+/// the national id scheme, the currency, the waiting target and the time zone.
+#[test]
+fn an_enrolment_sets_the_device_up_with_its_centres_terms() {
+    let mut ws = Workstation::open_in_memory(Arc::new(SystemClock)).unwrap();
+    ws.enroll(
+        &guichet_protocol::EnrollResponse {
+            center_code: "BAK-01".into(),
+            center_name: "Baku Bus".into(),
+            center_kind: guichet_domain::catalogue::CenterKind::Mobile,
+            time_zone: "Asia/Baku".into(),
+            national_id_scheme: "plain".into(),
+            currency: "AZN".into(),
+            waiting_target_min: 20,
+            device_code: "BAK-01-0001".into(),
+            receipt_prefix: "K7XC".parse().unwrap(),
+            token: "secret".into(),
+            accounts: vec![],
+        },
+        "http://127.0.0.1:1",
+        &[],
+        &guichet_domain::keyslot::RecoveryKey::from_bytes([7; 20]),
+    )
+    .unwrap();
+    let config = ws.config().unwrap();
+    assert_eq!(
+        (
+            config.national_id_scheme.as_str(),
+            config.currency.code(),
+            config.waiting_target_min,
+            config.time_zone.name()
+        ),
+        ("plain", "AZN", 20, "Asia/Baku")
+    );
+}

@@ -103,7 +103,9 @@ pub fn centre(start: DateTime<Utc>) -> (Arc<ManualClock>, Workstation) {
     (clock, ws)
 }
 
-fn request(
+/// A request of citizen `who` for `service`, taken by `clerk` (in the visit of `ticket`, if
+/// any), submitted.
+pub fn request(
     ws: &mut Workstation,
     clerk: &str,
     who: u32,
