@@ -1,6 +1,8 @@
 //! The desktop app's figures, measured in the real window under Xvfb: time from launch to an
 //! interactive first screen, resident memory after a session of 100 requests, and the time
-//! of every clerk action (event to updated screen, through the core) at p50 and p95.
+//! of every clerk action at p50 and p95, by kind: from the key, click or choice that started
+//! it (a search's or a check's pause after the last key included) to the updated screen
+//! painted, through the core.
 //!
 //! Start and actions are measured through WebDriver. Memory is measured on a second session
 //! driven from inside the page (feature `bench-driver`), so the figure is the app's and not
@@ -130,29 +132,30 @@ async fn main() {
     let mut labels: Vec<&str> = timings.iter().map(|(l, _)| l.as_str()).collect();
     labels.sort_unstable();
     labels.dedup();
-    let p95 = percentile(&mut all, 95.0);
-    let actions_met = p95 <= ACTION_P95_TARGET_MS;
     writeln!(
         out,
-        "clerk actions: {} timed, p50 {:.1} ms, p95 {p95:.1} ms, max {:.1} ms (target p95 {ACTION_P95_TARGET_MS} ms: {})",
+        "clerk actions, from the key or click to the screen painted (debounce included): {} timed, p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; target p95 {ACTION_P95_TARGET_MS} ms for each kind:",
         all.len(),
         percentile(&mut all, 50.0),
+        percentile(&mut all, 95.0),
         percentile(&mut all, 100.0),
-        verdict(actions_met)
     )
     .unwrap();
+    let mut actions_met = true;
     for label in labels {
         let mut samples: Vec<f64> = timings
             .iter()
             .filter(|(l, _)| l == label)
             .map(|(_, ms)| *ms)
             .collect();
+        let p95 = percentile(&mut samples, 95.0);
+        actions_met &= p95 <= ACTION_P95_TARGET_MS;
         writeln!(
             out,
-            "  {label:<16} n={:<4} p50 {:>6.1} ms  p95 {:>6.1} ms",
+            "  {label:<16} n={:<4} p50 {:>6.1} ms  p95 {p95:>6.1} ms  {}",
             samples.len(),
             percentile(&mut samples, 50.0),
-            percentile(&mut samples, 95.0)
+            verdict(p95 <= ACTION_P95_TARGET_MS)
         )
         .unwrap();
     }
@@ -174,7 +177,7 @@ async fn main() {
 
 /// Start to an interactive first screen (issue 4).
 const START_TARGET_MS: f64 = 1500.0;
-/// Every clerk action, 95th percentile (issue 4).
+/// Each kind of clerk action, 95th percentile from its input (issues 4 and 23).
 const ACTION_P95_TARGET_MS: f64 = 100.0;
 /// The app and WebKit's processes after 100 visits, with nothing of WebKit left out (issue 23).
 const MEMORY_TARGET_MB: f64 = 220.0;

@@ -76,6 +76,28 @@ export function record(label: string, ms: number): void {
   (timings[label] ??= []).push(ms);
 }
 
+/** An input older than this did not start the action that follows it. */
+const INPUT_REACH_MS = 2000;
+
+let pendingInput: number | null = null;
+
+/** Notes the clerk's key, click or choice (its event's time), for the action it may start. */
+export function noteInput(event: Event): void {
+  pendingInput = event.timeStamp;
+}
+
+/** What an action starting at `now` is timed from: the input that led to it (a key typed
+ * before a search's pause, a click), so that the time includes any debounce; else `now`.
+ * The input is claimed: a later action does not count from it again. */
+export function actionStart(now: number): number {
+  const input = pendingInput;
+  pendingInput = null;
+  return input !== null && input <= now && now - input < INPUT_REACH_MS ? input : now;
+}
+
+/** The pause after the last key before a search or a check runs, in milliseconds. */
+export const TYPING_PAUSE_MS = 50;
+
 export function percentile(samples: number[], p: number): number {
   if (samples.length === 0) return 0;
   const sorted = [...samples].sort((a, b) => a - b);

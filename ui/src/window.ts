@@ -3,7 +3,7 @@
 // by main.ts once Guichet started.
 
 import { api, onStatus, type SessionView, type StatusBar } from "./api";
-import { SYNCED, damaged, emptyVisit, painted, record, timings, working, type Ctx, type Screen } from "./app";
+import { SYNCED, actionStart, damaged, emptyVisit, noteInput, painted, record, timings, working, type Ctx, type Screen } from "./app";
 import { fill, h, trapFocus } from "./dom";
 import { LANGS, isLang, lang, onLangChange, setLang, setTimeZone, t } from "./i18n";
 import { IdleLock, browserClock, watchActivity } from "./idle";
@@ -57,7 +57,7 @@ const ctx: Ctx = {
   refresh,
   announce,
   async act(label, action) {
-    const started = performance.now();
+    const started = actionStart(performance.now());
     try {
       await action();
     } catch (err) {
@@ -70,6 +70,8 @@ const ctx: Ctx = {
 setTimeZone(ctx.state.config?.time_zone);
 pickCounter();
 lastStatus = ctx.state.status;
+// Each action is timed from the key, click or choice that started it.
+for (const type of ["keydown", "click", "change"]) document.addEventListener(type, noteInput, { capture: true });
 
 async function refresh(): Promise<void> {
   ctx.state = await api.appState();
@@ -511,7 +513,7 @@ function showLock(session: SessionView): void {
 async function lockNow(label: string): Promise<void> {
   const session = ctx.state.session;
   if (!session || session.locked || !ctx.state.config) return;
-  const started = performance.now();
+  const started = actionStart(performance.now());
   session.locked = true;
   showLock(session);
   try {
@@ -529,7 +531,7 @@ async function lockNow(label: string): Promise<void> {
 /** The lock overlay's unlock: the same clerk, or another one, who then holds the session.
  * Throws the core's refusal for the overlay to show. */
 async function unlock(username: string, password: string): Promise<void> {
-  const started = performance.now();
+  const started = actionStart(performance.now());
   const before = ctx.state.session;
   let session: SessionView;
   try {

@@ -15,7 +15,7 @@ import {
   type ServiceHit,
   type ServiceView,
 } from "../api";
-import { emptyVisit, unfinishedRequests, type Ctx, type Unfinished } from "../app";
+import { TYPING_PAUSE_MS, emptyVisit, unfinishedRequests, type Ctx, type Unfinished } from "../app";
 import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
@@ -319,7 +319,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
 
   search.addEventListener("input", () => {
     clearTimeout(searchTimer);
-    searchTimer = setTimeout(() => void runSearch(), 120);
+    searchTimer = setTimeout(() => void runSearch(), TYPING_PAUSE_MS);
   });
   search.addEventListener("keydown", (e) => {
     if (e.key === "Enter") {
@@ -432,7 +432,7 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
         values[f.code] = el.value;
         if (el.value.trim() === "") delete values[f.code];
         clearTimeout(checkTimer);
-        checkTimer = setTimeout(() => void ctx.act("validate", async () => void (await check())), 100);
+        checkTimer = setTimeout(() => void ctx.act("validate", async () => void (await check())), TYPING_PAUSE_MS);
       };
       return field(`${text(f.label)}${f.required ? " *" : ""}`, el, msg);
     });

@@ -3,7 +3,7 @@
 // conflict, give back a payment). The acts that need four eyes show the supervisor's box.
 
 import { api, type Action, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
-import { SYNCED, working, type Ctx } from "../app";
+import { SYNCED, TYPING_PAUSE_MS, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
@@ -361,7 +361,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   let timer: ReturnType<typeof setTimeout> | undefined;
   find.addEventListener("input", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => void ctx.act("filter_requests", load), 150);
+    timer = setTimeout(() => void ctx.act("filter_requests", load), TYPING_PAUSE_MS);
   });
   status.addEventListener("change", () => void ctx.act("filter_requests", load));
   overdue.addEventListener("change", () => void ctx.act("filter_requests", load));
