@@ -722,14 +722,14 @@ fn finish_groups(
 /// The requests taken in the period: by service, category, agency and status at the end; the
 /// fees they carry; who took them. A long past period is read in one pass with the overdue
 /// requests, which are then returned too: both would read the whole table.
-fn taken(
+fn taken<'a>(
     conn: &Connection,
-    ctx: &Ctx<'_>,
+    ctx: &'a Ctx<'a>,
     end: &EndStatus,
-    names: &Names,
+    names: &'a Names,
     clerks: &mut ClerkBook,
     money: &mut MoneyAcc,
-) -> Result<(RequestSection, Option<OverdueAcc>)> {
+) -> Result<(RequestSection, Option<OverdueAcc<'a>>)> {
     let with_overdue = ctx.long() && !matches!(end, EndStatus::Current);
     let sql = if with_overdue {
         format!(
@@ -754,7 +754,7 @@ fn taken(
     let mut stmt = conn.prepare(&sql)?;
     let named = end.bind(ctx, vec![(":from", &ctx.from), (":to", &ctx.to)]);
     let mut rows = stmt.query(named.as_slice())?;
-    let mut seen = with_overdue.then(OverdueAcc::default);
+    let mut seen = with_overdue.then(|| OverdueAcc::new(ctx, names));
     let mut section = RequestSection::default();
     let mut services = HashMap::new();
     let mut categories = HashMap::new();
@@ -766,19 +766,11 @@ fn taken(
         ctx.tick(Stage::Requests, n);
         let status = end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?);
         if let Some(seen) = &mut seen {
-            let due = text(r, 12)?;
+            let (intake, due) = (text(r, 11)?, text(r, 12)?);
             if due < ctx.to.as_str() {
-                seen.add(
-                    ctx,
-                    names,
-                    status,
-                    text(r, 13)?,
-                    text(r, 3)?,
-                    text(r, 11)?,
-                    due,
-                )?;
+                seen.add(status, text(r, 13)?, text(r, 3)?, intake, due)?;
             }
-            if text(r, 11)? < ctx.from.as_str() {
+            if intake < ctx.from.as_str() {
                 continue;
             }
         }
@@ -837,11 +829,11 @@ fn service_name(conn: &Connection, names: &Names, code: &str) -> String {
 }
 
 /// Open requests past their due date at the end of the period, most overdue first.
-fn overdue(
+fn overdue<'a>(
     conn: &Connection,
-    ctx: &Ctx<'_>,
+    ctx: &'a Ctx<'a>,
     end: &EndStatus,
-    names: &Names,
+    names: &'a Names,
 ) -> Result<(u64, Vec<OverdueLine>)> {
     let sql = match end {
         EndStatus::Current => "SELECT r.id, r.status, NULL, r.receipt, r.service_code,
@@ -860,21 +852,22 @@ fn overdue(
     let mut stmt = conn.prepare(&sql)?;
     let named = end.bind(ctx, vec![(":to", &ctx.to)]);
     let mut rows = stmt.query(named.as_slice())?;
-    let mut seen = OverdueAcc::default();
+    let mut seen = OverdueAcc::new(ctx, names);
     let mut n = 0;
     while let Some(r) = rows.next()? {
         n += 1;
         ctx.tick(Stage::Overdue, n);
         let status = end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?);
         let (receipt, service, intake, due) = (text(r, 3)?, text(r, 4)?, text(r, 5)?, text(r, 6)?);
-        seen.add(ctx, names, status, receipt, service, intake, due)?;
+        seen.add(status, receipt, service, intake, due)?;
     }
     Ok(seen.finish())
 }
 
 /// The overdue requests as they are read: counted, and the most overdue kept.
-#[derive(Default)]
-struct OverdueAcc {
+struct OverdueAcc<'a> {
+    ctx: &'a Ctx<'a>,
+    names: &'a Names,
     late_by_due: HashMap<String, u32>,
     count: u64,
     list: Vec<OverdueLine>,
@@ -882,13 +875,21 @@ struct OverdueAcc {
     floor: u32,
 }
 
-impl OverdueAcc {
+impl<'a> OverdueAcc<'a> {
+    fn new(ctx: &'a Ctx<'a>, names: &'a Names) -> Self {
+        OverdueAcc {
+            ctx,
+            names,
+            late_by_due: HashMap::new(),
+            count: 0,
+            list: Vec::new(),
+            floor: 0,
+        }
+    }
+
     /// A request due before the end of the period, with its status at the end.
-    #[allow(clippy::too_many_arguments)]
     fn add(
         &mut self,
-        ctx: &Ctx<'_>,
-        names: &Names,
         status: &str,
         receipt: &str,
         service_code: &str,
@@ -902,9 +903,10 @@ impl OverdueAcc {
         let days = match self.late_by_due.get(due) {
             Some(d) => *d,
             None => {
-                let d = ctx
+                let d = self
+                    .ctx
                     .holidays
-                    .working_days_late(parse_day(due)?, ctx.options.to);
+                    .working_days_late(parse_day(due)?, self.ctx.options.to);
                 self.late_by_due.insert(due.to_owned(), d);
                 d
             }
@@ -918,7 +920,7 @@ impl OverdueAcc {
         }
         self.list.push(OverdueLine {
             receipt: display_receipt(receipt),
-            service_name: names.service(service_code),
+            service_name: self.names.service(service_code),
             service_code: service_code.to_owned(),
             status,
             intake_date: parse_day(intake)?,
