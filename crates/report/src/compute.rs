@@ -12,7 +12,7 @@
 //! that ends today or later it is the current status.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use guichet_domain::calendar::Holidays;
@@ -24,6 +24,7 @@ use guichet_domain::zone::Zone;
 use guichet_workstation::Workstation;
 use rusqlite::{Connection, OptionalExtension, ToSql, params};
 
+use crate::days::{ClerkDay, DayBook, Group, Rating, SEP, Taken, Ticket, entry};
 use crate::error::{Error, Result};
 use crate::locale::Locale;
 use crate::model::*;
@@ -124,23 +125,41 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         holidays,
         finished: Cell::new(0),
     };
-    ws.read(|conn| {
-        let current = options.to >= zone.day_of(now);
+    let today = zone.day_of(now);
+    let (report, keep) = ws.read(|conn| {
+        let current = options.to >= today;
         let end = EndStatus::read(conn, current, &ctx.end)?;
         let names = Names::load(conn, options.locale)?;
-        let mut clerks = ClerkBook::default();
+        let basis = format!("{} {}", zone.name(), ctx.target_ms);
         ctx.begin(Stage::Queue);
-        let queue = queue(conn, &ctx, &names, &mut clerks)?;
+        let mut book = DayBook::load(conn, options.from, options.to, basis)?;
+        let runs = book.unread();
+        let mut n = 0;
+        for run in &runs {
+            queue_days(conn, &ctx, *run, &mut book, &mut n)?;
+        }
         ctx.done();
         ctx.begin(Stage::Requests);
-        let mut money = MoneyAcc::default();
-        let (mut requests, seen) = taken(conn, &ctx, &end, &names, &mut clerks, &mut money)?;
+        let mut n = 0;
+        for run in &runs {
+            request_days(conn, &ctx, *run, &mut book, &mut n)?;
+        }
+        ctx.done();
+        ctx.begin(Stage::Feedback);
+        let mut n = 0;
+        for run in &runs {
+            feedback_days(conn, &ctx, *run, &mut book, &mut n)?;
+        }
+        book.seal()?;
+        let mut feedback = feedback_section(&book, &names);
+        feedback.comments = comments(conn, &ctx)?;
         ctx.done();
         ctx.begin(Stage::Overdue);
-        (requests.overdue_count, requests.overdue) = match seen {
-            Some(seen) => seen.finish(),
-            None => overdue(conn, &ctx, &end, &names)?,
-        };
+        let mut taken = TakenAcc::merge(&book);
+        let (overdue_count, overdue) = at_end(conn, &ctx, &end, &names, &mut taken.statuses)?;
+        let (mut requests, money) = taken.finish(conn, &ctx, &names);
+        requests.overdue_count = overdue_count;
+        requests.overdue = overdue;
         ctx.done();
         ctx.begin(Stage::Decisions);
         let decisions = decisions(conn, &ctx)?;
@@ -151,29 +170,29 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         ctx.begin(Stage::Money);
         let money = payments(conn, &ctx, money, &config.currency)?;
         ctx.done();
-        ctx.begin(Stage::Feedback);
-        let feedback = feedback(conn, &ctx, &names)?;
-        ctx.done();
         ctx.begin(Stage::Sync);
         let sync = sync_health(conn, &ctx)?;
         ctx.done();
-        ctx.begin(Stage::Done);
-        let empty = queue.issued == 0
+        let empty = queue_empty(&book)
             && requests.taken == 0
             && money.by_method.is_empty()
             && feedback.count == 0
             && requests.decisions.is_empty();
-        Ok(Report {
+        let report = Report {
             header,
             empty,
-            queue,
+            queue: queue_section(&book, &names),
             requests,
-            clerks: clerks.lines()?,
+            clerks: clerk_lines(&book),
             money,
             feedback,
             sync,
-        })
-    })
+        };
+        Ok::<_, Error>((report, book.to_keep(today)?))
+    })?;
+    ctx.begin(Stage::Done);
+    ws.keep_report_days(&keep)?;
+    Ok(report)
 }
 
 type Named<'p> = (&'static str, &'p dyn ToSql);
@@ -317,22 +336,6 @@ impl Ctx<'_> {
     fn locale(&self) -> Locale {
         self.options.locale
     }
-
-    /// Whether the period is long enough to be read by scanning tables.
-    fn long(&self) -> bool {
-        (self.options.to - self.options.from).num_days() >= LONG_PERIOD_DAYS
-    }
-
-    /// `column` for a range condition: as it is for a short period, so that SQLite reads its
-    /// index; with a unary plus for a long one, so that it reads the table straight through
-    /// instead of jumping from the index to each row.
-    fn scan(&self, column: &str) -> String {
-        if self.long() {
-            format!("+{column}")
-        } else {
-            column.to_owned()
-        }
-    }
 }
 
 /// From this many days on, a period is read by scanning tables rather than their indexes.
@@ -396,13 +399,13 @@ fn stored(e: impl std::fmt::Display) -> Error {
     Error::Stored(e.to_string())
 }
 
-fn parse_time(text: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| Error::Stored(format!("stored time '{text}' is not a time: {e}")))
 }
 
-fn parse_day(text: &str) -> Result<NaiveDate> {
+pub(crate) fn parse_day(text: &str) -> Result<NaiveDate> {
     text.parse()
         .map_err(|_| Error::Stored(format!("stored date '{text}' is not a date")))
 }
@@ -435,6 +438,7 @@ fn method_name(method: &str, locale: Locale) -> String {
     }
 }
 
+/// Tickets of a group over the period, as the days add up.
 #[derive(Debug, Default)]
 struct GroupAcc {
     issued: u64,
@@ -444,23 +448,13 @@ struct GroupAcc {
     waits: WaitHistogram,
 }
 
-struct Ticket {
-    served: bool,
-    no_show: bool,
-    transferred: bool,
-    wait_ms: Option<u64>,
-    target_ms: u64,
-}
-
 impl GroupAcc {
-    fn add(&mut self, t: &Ticket) {
-        self.issued += 1;
-        self.served += u64::from(t.served);
-        self.no_shows += u64::from(t.no_show);
-        self.transferred += u64::from(t.transferred);
-        if let Some(w) = t.wait_ms {
-            self.waits.add(w, t.target_ms);
-        }
+    fn merge(&mut self, g: &Group) {
+        self.issued += g.issued;
+        self.served += g.served;
+        self.no_shows += g.no_shows;
+        self.transferred += g.transferred;
+        self.waits.merge(&g.waits);
     }
 
     fn line(&self, kind: &str, code: String, name: String) -> QueueGroup {
@@ -477,94 +471,6 @@ impl GroupAcc {
     }
 }
 
-/// Separates the parts of a clerk key: clerk, counter (empty for none), day.
-const SEP: char = '\u{1f}';
-
-/// Per clerk and counter: the queue's figures, requests taken and open spans per day. Keys
-/// are "clerk SEP counter" and "clerk SEP counter SEP day", built in one buffer per row.
-#[derive(Debug, Default)]
-struct ClerkBook {
-    lines: HashMap<String, ClerkAcc>,
-    /// The first and last queue event of a clerk at a counter on a day, as stored (UTC
-    /// RFC 3339 text, which sorts as time does).
-    spans: HashMap<String, (String, String)>,
-    key: String,
-}
-
-#[derive(Debug, Default)]
-struct ClerkAcc {
-    served: u64,
-    finished: u64,
-    service_ms: u64,
-    requests: u64,
-}
-
-impl ClerkBook {
-    fn line(&mut self, clerk: &str, counter: Option<&str>) -> &mut ClerkAcc {
-        self.key.clear();
-        self.key.push_str(clerk);
-        self.key.push(SEP);
-        self.key.push_str(counter.unwrap_or(""));
-        slot(&mut self.lines, &self.key)
-    }
-
-    fn span(&mut self, clerk: &str, counter: Option<&str>, day: &str, first: &str, last: &str) {
-        self.key.clear();
-        self.key.push_str(clerk);
-        self.key.push(SEP);
-        self.key.push_str(counter.unwrap_or(""));
-        self.key.push(SEP);
-        self.key.push_str(day);
-        match self.spans.get_mut(&self.key) {
-            Some(span) => {
-                if first < span.0.as_str() {
-                    first.clone_into(&mut span.0);
-                }
-                if last > span.1.as_str() {
-                    last.clone_into(&mut span.1);
-                }
-            }
-            None => {
-                self.spans
-                    .insert(self.key.clone(), (first.to_owned(), last.to_owned()));
-            }
-        }
-    }
-
-    fn lines(self) -> Result<Vec<ClerkLine>> {
-        let mut open: HashMap<String, u64> = HashMap::new();
-        for (key, (first, last)) in self.spans {
-            let line = key.rsplit_once(SEP).map_or(key.as_str(), |(l, _)| l);
-            let span = (parse_time(&last)? - parse_time(&first)?).num_seconds();
-            *slot(&mut open, line) += u64::try_from(span).unwrap_or(0);
-        }
-        let mut out: Vec<ClerkLine> = self
-            .lines
-            .into_iter()
-            .map(|(key, acc)| {
-                let open_s = open.get(&key).copied();
-                let (clerk, counter) = key.split_once(SEP).unwrap_or((key.as_str(), ""));
-                let busy_s = acc.service_ms / 1000;
-                ClerkLine {
-                    clerk: clerk.to_owned(),
-                    counter: (!counter.is_empty()).then(|| counter.to_owned()),
-                    served: acc.served,
-                    avg_service_s: (acc.finished > 0)
-                        .then(|| acc.service_ms as f64 / acc.finished as f64 / 1000.0),
-                    requests_taken: acc.requests,
-                    open_s: open_s.unwrap_or(0),
-                    busy_s,
-                    idle_share: open_s
-                        .filter(|o| *o > 0)
-                        .map(|o| (1.0 - busy_s as f64 / o as f64).clamp(0.0, 1.0)),
-                }
-            })
-            .collect();
-        out.sort_by(|a, b| (&a.clerk, &a.counter).cmp(&(&b.clerk, &b.counter)));
-        Ok(out)
-    }
-}
-
 fn sorted_groups(
     map: HashMap<String, GroupAcc>,
     mut line: impl FnMut(String, &GroupAcc) -> QueueGroup,
@@ -574,12 +480,38 @@ fn sorted_groups(
     groups.into_iter().map(|(k, acc)| line(k, &acc)).collect()
 }
 
-fn queue(
+/// Whether a run of days is long enough to be read by scanning tables.
+fn long(run: (NaiveDate, NaiveDate)) -> bool {
+    (run.1 - run.0).num_days() >= LONG_PERIOD_DAYS
+}
+
+/// `column` for a range condition: as it is for a short run of days, so that SQLite reads its
+/// index; with a unary plus for a long one, so that it reads the table straight through
+/// instead of jumping from the index to each row.
+fn scan(column: &str, run: (NaiveDate, NaiveDate)) -> String {
+    if long(run) {
+        format!("+{column}")
+    } else {
+        column.to_owned()
+    }
+}
+
+/// "first SEP second" (such as clerk and counter), in `key`.
+fn pair_key(key: &mut String, first: &str, second: Option<&str>) {
+    key.clear();
+    key.push_str(first);
+    key.push(SEP);
+    key.push_str(second.unwrap_or(""));
+}
+
+/// Reads the tickets of a run of days into their days.
+fn queue_days(
     conn: &Connection,
     ctx: &Ctx<'_>,
-    names: &Names,
-    clerks: &mut ClerkBook,
-) -> Result<QueueSection> {
+    run: (NaiveDate, NaiveDate),
+    book: &mut DayBook,
+    n: &mut u64,
+) -> Result<()> {
     let mut stmt = conn.prepare(&format!(
         "SELECT day, target_kind, target_code, lane, status, counter, clerk, no_shows, transfers,
             waiting_ms, service_ms, issued_at,
@@ -588,32 +520,22 @@ fn queue(
                 THEN coalesce(json_extract(ended, '$.wall'), json_extract(last_call, '$.wall'))
             END
          FROM tickets WHERE {day} >= ?1 AND {day} <= ?2",
-        day = ctx.scan("day")
+        day = scan("day", run)
     ))?;
-    let mut rows = stmt.query(params![ctx.from, ctx.to])?;
-    let mut section = QueueSection::default();
-    let mut all = WaitHistogram::default();
-    let mut hours: Vec<GroupAcc> = (0..24).map(|_| GroupAcc::default()).collect();
-    let mut services: HashMap<String, GroupAcc> = HashMap::new();
-    let mut category_tickets: HashMap<String, GroupAcc> = HashMap::new();
-    let mut categories: HashMap<String, GroupAcc> = HashMap::new();
-    let mut lanes: HashMap<String, GroupAcc> = HashMap::new();
-    let mut n = 0;
+    let mut rows = stmt.query(params![run.0.to_string(), run.1.to_string()])?;
+    let mut key = String::new();
     while let Some(r) = rows.next()? {
-        n += 1;
-        ctx.tick(Stage::Queue, n);
-        let day = text(r, 0)?;
+        *n += 1;
+        ctx.tick(Stage::Queue, *n);
+        let Some(day) = book.on(text(r, 0)?)? else {
+            continue;
+        };
         let for_category = text(r, 1)? == "category";
         let code = text(r, 2)?;
-        let lane = text(r, 3)?;
         let status = text(r, 4)?;
-        let counter = opt_text(r, 5)?;
-        let clerk = opt_text(r, 6)?;
         let no_shows: u32 = r.get(7)?;
         let transfers: u32 = r.get(8)?;
         let wait_ms: Option<u64> = r.get(9)?;
-        let service_ms: Option<u64> = r.get(10)?;
-        let issued_at = text(r, 11)?;
         let t = Ticket {
             served: wait_ms.is_some(),
             no_show: status == "no_show",
@@ -621,39 +543,80 @@ fn queue(
             wait_ms,
             target_ms: ctx.target_ms,
         };
-        section.issued += 1;
-        section.served += u64::from(t.served);
-        section.no_shows += u64::from(t.no_show);
-        section.served_after_no_show += u64::from(t.served && no_shows > 0);
-        section.transferred += u64::from(t.transferred);
-        section.not_served += u64::from(status == "waiting" || status == "called");
+        let q = &mut day.figures.queue;
+        q.issued += 1;
+        q.served += u64::from(t.served);
+        q.no_shows += u64::from(t.no_show);
+        q.served_after_no_show += u64::from(t.served && no_shows > 0);
+        q.transferred += u64::from(t.transferred);
+        q.not_served += u64::from(status == "waiting" || status == "called");
         if let Some(w) = wait_ms {
-            all.add(w, ctx.target_ms);
+            q.waits.add(w, ctx.target_ms);
         }
-        let hour = ctx.zone.hour_of(parse_time(issued_at)?) as usize;
-        hours[hour].add(&t);
-        let category = if for_category {
-            slot(&mut category_tickets, code).add(&t);
-            Some(code)
+        let hour = ctx.zone.hour_of(parse_time(text(r, 11)?)?) as u8;
+        q.hours.entry(hour).or_default().add(&t);
+        let targets = if for_category {
+            &mut q.categories
         } else {
-            slot(&mut services, code).add(&t);
-            names.category_of(code)
+            &mut q.services
         };
-        if let Some(category) = category {
-            slot(&mut categories, category).add(&t);
-        }
-        slot(&mut lanes, lane).add(&t);
-        if let Some(clerk) = clerk {
-            let acc = clerks.line(clerk, counter);
+        entry(targets, code).add(&t);
+        entry(&mut q.lanes, text(r, 3)?).add(&t);
+        if let Some(clerk) = opt_text(r, 6)? {
+            pair_key(&mut key, clerk, opt_text(r, 5)?);
+            let acc = entry(&mut day.figures.clerks, &key);
             acc.served += u64::from(t.served);
-            if let Some(s) = service_ms {
+            if let Some(s) = r.get::<_, Option<u64>>(10)? {
                 acc.finished += 1;
                 acc.service_ms += s;
             }
             if let Some(first) = opt_text(r, 12)? {
                 let last = opt_text(r, 13)?.unwrap_or(first);
-                clerks.span(clerk, counter, day, first, last);
+                day.span(&key, first, last);
             }
+        }
+    }
+    Ok(())
+}
+
+fn queue_empty(book: &DayBook) -> bool {
+    book.figures().all(|f| f.queue.issued == 0)
+}
+
+/// The queue's figures of the period, from its days.
+fn queue_section(book: &DayBook, names: &Names) -> QueueSection {
+    let mut section = QueueSection::default();
+    let mut all = WaitHistogram::default();
+    let mut hours: Vec<GroupAcc> = (0..24).map(|_| GroupAcc::default()).collect();
+    let mut services: HashMap<String, GroupAcc> = HashMap::new();
+    let mut category_tickets: HashMap<String, GroupAcc> = HashMap::new();
+    let mut categories: HashMap<String, GroupAcc> = HashMap::new();
+    let mut lanes: HashMap<String, GroupAcc> = HashMap::new();
+    for q in book.figures().map(|f| &f.queue) {
+        section.issued += q.issued;
+        section.served += q.served;
+        section.no_shows += q.no_shows;
+        section.served_after_no_show += q.served_after_no_show;
+        section.transferred += q.transferred;
+        section.not_served += q.not_served;
+        all.merge(&q.waits);
+        for (hour, g) in &q.hours {
+            if let Some(acc) = hours.get_mut(usize::from(*hour)) {
+                acc.merge(g);
+            }
+        }
+        for (code, g) in &q.services {
+            slot(&mut services, code).merge(g);
+            if let Some(category) = names.category_of(code) {
+                slot(&mut categories, category).merge(g);
+            }
+        }
+        for (code, g) in &q.categories {
+            slot(&mut category_tickets, code).merge(g);
+            slot(&mut categories, code).merge(g);
+        }
+        for (code, g) in &q.lanes {
+            slot(&mut lanes, code).merge(g);
         }
     }
     section.waiting = all.summary();
@@ -686,7 +649,45 @@ fn queue(
         let name = Names::of(&names.lanes, &code);
         acc.line("lane", code, name)
     });
-    Ok(section)
+    section
+}
+
+/// Per clerk and counter, from the period's days.
+fn clerk_lines(book: &DayBook) -> Vec<ClerkLine> {
+    let mut lines: HashMap<&str, ClerkDay> = HashMap::new();
+    for (key, c) in book.figures().flat_map(|f| &f.clerks) {
+        let acc = lines.entry(key.as_str()).or_default();
+        acc.served += c.served;
+        acc.finished += c.finished;
+        acc.service_ms += c.service_ms;
+        acc.requests += c.requests;
+        if let Some(open) = c.open_s {
+            acc.open_s = Some(acc.open_s.unwrap_or(0) + open);
+        }
+    }
+    let mut out: Vec<ClerkLine> = lines
+        .into_iter()
+        .map(|(key, acc)| {
+            let (clerk, counter) = key.split_once(SEP).unwrap_or((key, ""));
+            let busy_s = acc.service_ms / 1000;
+            ClerkLine {
+                clerk: clerk.to_owned(),
+                counter: (!counter.is_empty()).then(|| counter.to_owned()),
+                served: acc.served,
+                avg_service_s: (acc.finished > 0)
+                    .then(|| acc.service_ms as f64 / acc.finished as f64 / 1000.0),
+                requests_taken: acc.requests,
+                open_s: acc.open_s.unwrap_or(0),
+                busy_s,
+                idle_share: acc
+                    .open_s
+                    .filter(|o| *o > 0)
+                    .map(|o| (1.0 - busy_s as f64 / o as f64).clamp(0.0, 1.0)),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (&a.clerk, &a.counter).cmp(&(&b.clerk, &b.counter)));
+    out
 }
 
 #[derive(Debug, Default)]
@@ -697,118 +698,140 @@ struct MoneyAcc {
     paid_on_due: i64,
 }
 
-fn add_group(map: &mut HashMap<String, RequestGroup>, code: &str, fee: i64) {
-    let g = slot(map, code);
+fn add_taken(map: &mut BTreeMap<String, Taken>, code: &str, fee: i64) {
+    let g = entry(map, code);
     g.taken += 1;
     g.fees_due_minor += fee;
 }
 
-fn finish_groups(
-    map: HashMap<String, RequestGroup>,
-    name: impl Fn(&str) -> String,
-) -> Vec<RequestGroup> {
-    let mut out: Vec<RequestGroup> = map
-        .into_iter()
-        .map(|(code, mut g)| {
-            g.name = name(&code);
-            g.code = code;
-            g
-        })
-        .collect();
-    out.sort_by(|a, b| b.taken.cmp(&a.taken).then_with(|| a.code.cmp(&b.code)));
-    out
-}
-
-/// The requests taken in the period: by service, category, agency and status at the end; the
-/// fees they carry; who took them. A long past period is read in one pass with the overdue
-/// requests, which are then returned too: both would read the whole table.
-fn taken<'a>(
+/// Reads the requests taken on a run of days into their days.
+fn request_days(
     conn: &Connection,
-    ctx: &'a Ctx<'a>,
-    end: &EndStatus,
-    names: &'a Names,
-    clerks: &mut ClerkBook,
-    money: &mut MoneyAcc,
-) -> Result<(RequestSection, Option<OverdueAcc<'a>>)> {
-    let with_overdue = ctx.long() && !matches!(end, EndStatus::Current);
-    let sql = if with_overdue {
-        format!(
-            "SELECT r.id, r.status, {}, r.service_code, r.category, r.agency, r.fee_minor,
-                r.waiver_ground, r.paid_minor, r.clerk,
-                CASE WHEN r.intake_date >= :from
-                    THEN (SELECT v.counter FROM visits v WHERE v.id = r.visit_id) END,
-                r.intake_date, r.due_date, r.receipt
-             FROM requests r WHERE +r.intake_date <= :to",
-            end.column(),
-        )
-    } else {
-        format!(
-            "SELECT r.id, r.status, {}, r.service_code, r.category, r.agency, r.fee_minor,
-                r.waiver_ground, r.paid_minor, r.clerk, v.counter
-             FROM requests r LEFT JOIN visits v ON v.id = r.visit_id
-             WHERE {intake} >= :from AND {intake} <= :to",
-            end.column(),
-            intake = ctx.scan("r.intake_date"),
-        )
-    };
-    let mut stmt = conn.prepare(&sql)?;
-    let named = end.bind(ctx, vec![(":from", &ctx.from), (":to", &ctx.to)]);
-    let mut rows = stmt.query(named.as_slice())?;
-    let mut seen = with_overdue.then(|| OverdueAcc::new(ctx, names));
-    let mut section = RequestSection::default();
-    let mut services = HashMap::new();
-    let mut categories = HashMap::new();
-    let mut agencies = HashMap::new();
-    let mut statuses: HashMap<String, u64> = HashMap::new();
-    let mut n = 0;
+    ctx: &Ctx<'_>,
+    run: (NaiveDate, NaiveDate),
+    book: &mut DayBook,
+    n: &mut u64,
+) -> Result<()> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT r.intake_date, r.status, r.service_code, r.category, r.agency, r.fee_minor,
+            r.waiver_ground, r.paid_minor, r.clerk, v.counter
+         FROM requests r LEFT JOIN visits v ON v.id = r.visit_id
+         WHERE {intake} >= ?1 AND {intake} <= ?2",
+        intake = scan("r.intake_date", run),
+    ))?;
+    let mut rows = stmt.query(params![run.0.to_string(), run.1.to_string()])?;
+    let mut key = String::new();
     while let Some(r) = rows.next()? {
-        n += 1;
-        ctx.tick(Stage::Requests, n);
-        let status = end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?);
-        if let Some(seen) = &mut seen {
-            let (intake, due) = (text(r, 11)?, text(r, 12)?);
-            if due < ctx.to.as_str() {
-                seen.add(status, text(r, 13)?, text(r, 3)?, intake, due)?;
-            }
-            if intake < ctx.from.as_str() {
-                continue;
-            }
-        }
-        let fee: Option<i64> = r.get(6)?;
+        *n += 1;
+        ctx.tick(Stage::Requests, *n);
+        let Some(day) = book.on(text(r, 0)?)? else {
+            continue;
+        };
+        let fee: Option<i64> = r.get(5)?;
         let fee_minor = fee.unwrap_or(0);
-        section.taken += 1;
-        add_group(&mut services, text(r, 3)?, fee_minor);
-        add_group(&mut categories, text(r, 4)?, fee_minor);
-        add_group(&mut agencies, text(r, 5)?, fee_minor);
-        *slot(&mut statuses, status) += 1;
+        let f = &mut day.figures.requests;
+        f.taken += 1;
+        add_taken(&mut f.services, text(r, 2)?, fee_minor);
+        add_taken(&mut f.categories, text(r, 3)?, fee_minor);
+        add_taken(&mut f.agencies, text(r, 4)?, fee_minor);
+        *entry(&mut f.statuses, text(r, 1)?) += 1;
         if let Some(fee) = fee {
-            money.fees_due += fee;
-            money.with_fee += 1;
-            money.paid_on_due += r.get::<_, i64>(8)?.min(fee);
-            if let Some(ground) = opt_text(r, 7)? {
-                let w = slot(&mut money.waived, ground);
+            f.fees_due_minor += fee;
+            f.with_fee += 1;
+            f.paid_on_due_minor += r.get::<_, i64>(7)?.min(fee);
+            if let Some(ground) = opt_text(r, 6)? {
+                let w = entry(&mut f.waived, ground);
                 w.0 += 1;
                 w.1 += fee;
             }
         }
-        clerks.line(text(r, 9)?, opt_text(r, 10)?).requests += 1;
+        pair_key(&mut key, text(r, 8)?, opt_text(r, 9)?);
+        entry(&mut day.figures.clerks, &key).requests += 1;
     }
-    drop(rows);
-    section.by_service = finish_groups(services, |code| service_name(conn, names, code));
-    section.by_category = finish_groups(categories, |c| Names::of(&names.categories, c));
-    section.by_agency = finish_groups(agencies, |c| Names::of(&names.agencies, c));
-    let mut by_status = Vec::new();
-    for status in RequestStatus::ALL {
-        if let Some(count) = statuses.get(status.as_str()) {
-            by_status.push(StatusCount {
-                status,
-                name: status_name(status, ctx.locale()).to_owned(),
-                count: *count,
-            });
+    Ok(())
+}
+
+/// The requests taken in the period, as its days add up; statuses are the current ones until
+/// `at_end` makes them the statuses at the end.
+struct TakenAcc {
+    taken: u64,
+    services: BTreeMap<String, Taken>,
+    categories: BTreeMap<String, Taken>,
+    agencies: BTreeMap<String, Taken>,
+    statuses: HashMap<String, i64>,
+    money: MoneyAcc,
+}
+
+impl TakenAcc {
+    fn merge(book: &DayBook) -> Self {
+        let mut acc = TakenAcc {
+            taken: 0,
+            services: BTreeMap::new(),
+            categories: BTreeMap::new(),
+            agencies: BTreeMap::new(),
+            statuses: HashMap::new(),
+            money: MoneyAcc::default(),
+        };
+        let add = |to: &mut BTreeMap<String, Taken>, from: &BTreeMap<String, Taken>| {
+            for (code, t) in from {
+                let g = entry(to, code);
+                g.taken += t.taken;
+                g.fees_due_minor += t.fees_due_minor;
+            }
+        };
+        for f in book.figures().map(|f| &f.requests) {
+            acc.taken += f.taken;
+            add(&mut acc.services, &f.services);
+            add(&mut acc.categories, &f.categories);
+            add(&mut acc.agencies, &f.agencies);
+            for (status, count) in &f.statuses {
+                *slot(&mut acc.statuses, status) += i64::try_from(*count).unwrap_or(i64::MAX);
+            }
+            acc.money.fees_due += f.fees_due_minor;
+            acc.money.with_fee += f.with_fee;
+            acc.money.paid_on_due += f.paid_on_due_minor;
+            for (ground, (requests, amount)) in &f.waived {
+                let w = slot(&mut acc.money.waived, ground);
+                w.0 += requests;
+                w.1 += amount;
+            }
         }
+        acc
     }
-    section.by_status = by_status;
-    Ok((section, seen))
+
+    /// The section (without the overdue and decisions) and the money figures it carries.
+    fn finish(self, conn: &Connection, ctx: &Ctx<'_>, names: &Names) -> (RequestSection, MoneyAcc) {
+        let groups = |map: BTreeMap<String, Taken>, name: &dyn Fn(&str) -> String| {
+            let mut out: Vec<RequestGroup> = map
+                .into_iter()
+                .map(|(code, t)| RequestGroup {
+                    name: name(&code),
+                    code,
+                    taken: t.taken,
+                    fees_due_minor: t.fees_due_minor,
+                })
+                .collect();
+            out.sort_by(|a, b| b.taken.cmp(&a.taken).then_with(|| a.code.cmp(&b.code)));
+            out
+        };
+        let mut section = RequestSection {
+            taken: self.taken,
+            by_service: groups(self.services, &|code| service_name(conn, names, code)),
+            by_category: groups(self.categories, &|c| Names::of(&names.categories, c)),
+            by_agency: groups(self.agencies, &|c| Names::of(&names.agencies, c)),
+            ..RequestSection::default()
+        };
+        for status in RequestStatus::ALL {
+            if let Some(count) = self.statuses.get(status.as_str()).filter(|c| **c > 0) {
+                section.by_status.push(StatusCount {
+                    status,
+                    name: status_name(status, ctx.locale()).to_owned(),
+                    count: u64::try_from(*count).unwrap_or(0),
+                });
+            }
+        }
+        (section, self.money)
+    }
 }
 
 /// A service's name: from the catalogue, or as it was when a request was taken for it.
@@ -828,40 +851,102 @@ fn service_name(conn: &Connection, names: &Names, code: &str) -> String {
     .map_or_else(|| code.to_owned(), |t| t.get("en").to_owned())
 }
 
-/// Open requests past their due date at the end of the period, most overdue first.
-fn overdue<'a>(
+/// The statuses that keep a request's processing clock running, as SQL.
+const OPEN_STATUSES: &str =
+    "('draft', 'submitted', 'dispatched', 'in_processing', 'returned_for_correction')";
+
+/// What depends on the statuses at the end of the period: the overdue requests (open at the
+/// end and past their due date, most overdue first), and `statuses`, the requests taken by
+/// current status, made the statuses at the end. Open requests are read through their index;
+/// a request moved since a past period's end is looked up, or, when too many have moved, every
+/// request's status at the end is looked up in its timeline.
+fn at_end(
     conn: &Connection,
-    ctx: &'a Ctx<'a>,
+    ctx: &Ctx<'_>,
     end: &EndStatus,
-    names: &'a Names,
+    names: &Names,
+    statuses: &mut HashMap<String, i64>,
 ) -> Result<(u64, Vec<OverdueLine>)> {
-    let sql = match end {
-        EndStatus::Current => "SELECT r.id, r.status, NULL, r.receipt, r.service_code,
-                r.intake_date, r.due_date
-             FROM requests r
-             WHERE r.status IN ('draft', 'submitted', 'dispatched', 'in_processing',
-                'returned_for_correction')
-               AND r.due_date < :to"
-            .to_owned(),
-        _ => format!(
+    let mut seen = OverdueAcc::new(ctx, names);
+    let mut n = 0;
+    if let EndStatus::Lookup = end {
+        *statuses = statuses_at_end(conn, ctx, end)?;
+        let mut stmt = conn.prepare(&format!(
             "SELECT r.id, r.status, {}, r.receipt, r.service_code, r.intake_date, r.due_date
              FROM requests r WHERE r.intake_date <= :to AND r.due_date < :to",
             end.column()
-        ),
-    };
-    let mut stmt = conn.prepare(&sql)?;
-    let named = end.bind(ctx, vec![(":to", &ctx.to)]);
-    let mut rows = stmt.query(named.as_slice())?;
-    let mut seen = OverdueAcc::new(ctx, names);
-    let mut n = 0;
+        ))?;
+        let named = end.bind(ctx, vec![(":to", &ctx.to)]);
+        let mut rows = stmt.query(named.as_slice())?;
+        while let Some(r) = rows.next()? {
+            n += 1;
+            ctx.tick(Stage::Overdue, n);
+            let status = end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?);
+            seen.add(status, text(r, 3)?, text(r, 4)?, text(r, 5)?, text(r, 6)?)?;
+        }
+        return Ok(seen.finish());
+    }
+    let mut stmt = conn.prepare(&format!(
+        "SELECT id, status, receipt, service_code, intake_date, due_date FROM requests
+         WHERE status IN {OPEN_STATUSES} AND due_date < ?1 AND intake_date <= ?1"
+    ))?;
+    let mut rows = stmt.query([&ctx.to])?;
     while let Some(r) = rows.next()? {
         n += 1;
         ctx.tick(Stage::Overdue, n);
-        let status = end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?);
-        let (receipt, service, intake, due) = (text(r, 3)?, text(r, 4)?, text(r, 5)?, text(r, 6)?);
-        seen.add(status, receipt, service, intake, due)?;
+        let status = end.of(text(r, 0)?, text(r, 1)?, None);
+        seen.add(status, text(r, 2)?, text(r, 3)?, text(r, 4)?, text(r, 5)?)?;
+    }
+    if let EndStatus::Moved(moved) = end {
+        let mut request = conn.prepare(
+            "SELECT status, receipt, service_code, intake_date, due_date FROM requests
+             WHERE id = ?1",
+        )?;
+        for id in moved.keys() {
+            let mut rows = request.query([id])?;
+            let Some(r) = rows.next()? else {
+                continue;
+            };
+            let current = text(r, 0)?;
+            let status = end.of(id, current, None);
+            let intake = text(r, 3)?;
+            if intake >= ctx.from.as_str() && intake <= ctx.to.as_str() && status != current {
+                *slot(statuses, current) -= 1;
+                *slot(statuses, status) += 1;
+            }
+            let due = text(r, 4)?;
+            let open_now = RequestStatus::parse(current)?.is_open();
+            if !open_now && intake <= ctx.to.as_str() && due < ctx.to.as_str() {
+                seen.add(status, text(r, 1)?, text(r, 2)?, intake, due)?;
+            }
+        }
     }
     Ok(seen.finish())
+}
+
+/// The requests taken in the period by status at its end, each looked up in its timeline.
+fn statuses_at_end(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    end: &EndStatus,
+) -> Result<HashMap<String, i64>> {
+    let run = (ctx.options.from, ctx.options.to);
+    let mut stmt = conn.prepare(&format!(
+        "SELECT r.id, r.status, {} FROM requests r
+         WHERE {intake} >= :from AND {intake} <= :to",
+        end.column(),
+        intake = scan("r.intake_date", run),
+    ))?;
+    let named = end.bind(ctx, vec![(":from", &ctx.from), (":to", &ctx.to)]);
+    let mut rows = stmt.query(named.as_slice())?;
+    let mut statuses = HashMap::new();
+    while let Some(r) = rows.next()? {
+        *slot(
+            &mut statuses,
+            end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?),
+        ) += 1;
+    }
+    Ok(statuses)
 }
 
 /// The overdue requests as they are read: counted, and the most overdue kept.
@@ -1115,92 +1200,124 @@ fn refunds(
     Ok((lines, total, cash))
 }
 
-#[derive(Debug, Default)]
-struct RatingAcc {
-    count: u64,
-    sum: u64,
-}
-
-impl RatingAcc {
-    fn add(&mut self, rating: u8) {
-        self.count += 1;
-        self.sum += u64::from(rating);
-    }
-
-    fn average(&self) -> Option<f64> {
-        (self.count > 0).then(|| self.sum as f64 / self.count as f64)
-    }
-}
-
-fn feedback(conn: &Connection, ctx: &Ctx<'_>, names: &Names) -> Result<FeedbackSection> {
-    let mut stmt = conn.prepare(
-        "SELECT f.rating, f.comment, f.at, v.clerk, t.target_kind, t.target_code
+/// Reads the feedback given on a run of days into their days.
+fn feedback_days(
+    conn: &Connection,
+    ctx: &Ctx<'_>,
+    run: (NaiveDate, NaiveDate),
+    book: &mut DayBook,
+    n: &mut u64,
+) -> Result<()> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT f.rating, f.at, v.clerk, t.target_kind, t.target_code
          FROM feedback f JOIN visits v ON v.id = f.visit_id
          LEFT JOIN tickets t ON t.id = v.ticket_id
-         WHERE f.at >= ?1 AND f.at < ?2 ORDER BY f.at, f.id",
-    )?;
-    let mut rows = stmt.query(params![ctx.start, ctx.end])?;
-    let mut section = FeedbackSection::default();
-    let mut all = RatingAcc::default();
-    let mut services: HashMap<(String, String), RatingAcc> = HashMap::new();
-    let mut clerks: HashMap<String, RatingAcc> = HashMap::new();
+         WHERE {at} >= ?1 AND {at} < ?2",
+        at = scan("f.at", run)
+    ))?;
+    let start = ctx.zone.start_of(run.0).to_rfc3339();
+    let end = ctx.zone.end_of(run.1).to_rfc3339();
+    let mut rows = stmt.query(params![start, end])?;
+    let mut key = String::new();
     while let Some(r) = rows.next()? {
+        *n += 1;
+        ctx.tick(Stage::Feedback, *n);
+        let Some(day) = book.at(ctx.zone.day_of(parse_time(text(r, 1)?)?)) else {
+            continue;
+        };
         let rating: u8 = r.get(0)?;
-        let comment: Option<String> = r.get(1)?;
-        let clerk: String = r.get(3)?;
-        let kind: Option<String> = r.get(4)?;
-        let code: Option<String> = r.get(5)?;
-        let (kind, code) = (kind.unwrap_or_default(), code.unwrap_or_default());
-        all.add(rating);
+        let f = &mut day.figures.feedback;
+        f.all.add(rating);
         if (1..=5).contains(&rating) {
-            section.distribution[usize::from(rating - 1)] += 1;
+            f.distribution[usize::from(rating - 1)] += 1;
         }
-        services
-            .entry((kind.clone(), code.clone()))
-            .or_default()
-            .add(rating);
-        clerks.entry(clerk.clone()).or_default().add(rating);
-        if let Some(comment) = comment.filter(|c| !c.trim().is_empty())
-            && section.comments.len() < LIST_CAP
-        {
-            section.comments.push(CommentLine {
-                at: parse_time(&r.get::<_, String>(2)?)?,
-                rating,
-                service: code,
-                clerk,
-                comment,
-            });
+        pair_key(&mut key, opt_text(r, 3)?.unwrap_or(""), opt_text(r, 4)?);
+        entry(&mut f.targets, &key).add(rating);
+        entry(&mut f.clerks, text(r, 2)?).add(rating);
+    }
+    Ok(())
+}
+
+/// The feedback of the period, from its days (without the comments).
+fn feedback_section(book: &DayBook, names: &Names) -> FeedbackSection {
+    let mut section = FeedbackSection::default();
+    let mut all = Rating::default();
+    let mut targets: HashMap<&str, Rating> = HashMap::new();
+    let mut clerks: HashMap<&str, Rating> = HashMap::new();
+    for f in book.figures().map(|f| &f.feedback) {
+        all.merge(f.all);
+        for (sum, n) in section.distribution.iter_mut().zip(f.distribution) {
+            *sum += n;
+        }
+        for (key, r) in &f.targets {
+            targets.entry(key).or_default().merge(*r);
+        }
+        for (clerk, r) in &f.clerks {
+            clerks.entry(clerk).or_default().merge(*r);
         }
     }
     section.count = all.count;
     section.average = all.average();
-    let mut by_service: Vec<FeedbackGroup> = services
+    let mut by_service: Vec<FeedbackGroup> = targets
         .into_iter()
-        .map(|((kind, code), acc)| FeedbackGroup {
-            name: if kind == "category" {
-                Names::of(&names.categories, &code)
-            } else {
-                names.service(&code)
-            },
-            code,
-            count: acc.count,
-            average: acc.average(),
+        .map(|(key, r)| {
+            let (kind, code) = key.split_once(SEP).unwrap_or(("", key));
+            FeedbackGroup {
+                name: if kind == "category" {
+                    Names::of(&names.categories, code)
+                } else {
+                    names.service(code)
+                },
+                code: code.to_owned(),
+                count: r.count,
+                average: r.average(),
+            }
         })
         .collect();
     by_service.sort_by(|a, b| a.code.cmp(&b.code));
     let mut by_clerk: Vec<FeedbackGroup> = clerks
         .into_iter()
-        .map(|(clerk, acc)| FeedbackGroup {
-            name: clerk.clone(),
-            code: clerk,
-            count: acc.count,
-            average: acc.average(),
+        .map(|(clerk, r)| FeedbackGroup {
+            name: clerk.to_owned(),
+            code: clerk.to_owned(),
+            count: r.count,
+            average: r.average(),
         })
         .collect();
     by_clerk.sort_by(|a, b| a.code.cmp(&b.code));
     section.by_service = by_service;
     section.by_clerk = by_clerk;
-    Ok(section)
+    section
+}
+
+/// The earliest `LIST_CAP` comments of the period, through the index of the feedback that has
+/// one.
+fn comments(conn: &Connection, ctx: &Ctx<'_>) -> Result<Vec<CommentLine>> {
+    let mut stmt = conn.prepare(
+        "SELECT f.rating, f.comment, f.at, v.clerk, t.target_code
+         FROM feedback f JOIN visits v ON v.id = f.visit_id
+         LEFT JOIN tickets t ON t.id = v.ticket_id
+         WHERE f.at >= ?1 AND f.at < ?2 AND trim(coalesce(f.comment, '')) <> ''
+         ORDER BY f.at, f.id",
+    )?;
+    let mut rows = stmt.query(params![ctx.start, ctx.end])?;
+    let mut lines = Vec::new();
+    while lines.len() < LIST_CAP
+        && let Some(r) = rows.next()?
+    {
+        let comment = text(r, 1)?;
+        if comment.trim().is_empty() {
+            continue;
+        }
+        lines.push(CommentLine {
+            at: parse_time(text(r, 2)?)?,
+            rating: r.get(0)?,
+            service: opt_text(r, 4)?.unwrap_or_default().to_owned(),
+            clerk: text(r, 3)?.to_owned(),
+            comment: comment.to_owned(),
+        });
+    }
+    Ok(lines)
 }
 
 /// The outbox and the last exchange, as they are when the report is made.

@@ -15,6 +15,7 @@
 mod compute;
 mod csv;
 mod dashboard;
+mod days;
 mod error;
 mod export;
 mod locale;

@@ -8,7 +8,7 @@
 //! The maximum and the mean are exact. A histogram holds one counter per bucket up to the
 //! longest wait it has seen: at most 9,960 counters (40 kB), whatever the number of tickets.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const SECOND_BUCKETS: u64 = 2 * 3600;
 const MINUTE_BUCKETS: u64 = 46 * 60;
@@ -25,21 +25,6 @@ pub struct WaitHistogram {
 }
 
 impl WaitHistogram {
-    /// Adds one wait; `target_ms` is the centre's waiting-time target.
-    pub fn add(&mut self, wait_ms: u64, target_ms: u64) {
-        self.count += 1;
-        self.sum_ms += wait_ms;
-        self.max_ms = self.max_ms.max(wait_ms);
-        if wait_ms > target_ms {
-            self.above_target += 1;
-        }
-        let key = bucket(wait_ms / 1000);
-        if key >= self.buckets.len() {
-            self.buckets.resize(key + 1, 0);
-        }
-        self.buckets[key] = self.buckets[key].saturating_add(1);
-    }
-
     /// The p-th percentile in seconds (p in 0..=100), nearest rank; None when empty.
     pub fn percentile_s(&self, p: u32) -> Option<u64> {
         if self.count == 0 {
@@ -67,6 +52,84 @@ impl WaitHistogram {
             share_above_target: (self.count > 0)
                 .then(|| self.above_target as f64 / self.count as f64),
         }
+    }
+}
+
+impl WaitHistogram {
+    /// Adds the waits of a sketch (a day's, kept or just read).
+    pub fn merge(&mut self, sketch: &Sketch) {
+        self.count += sketch.count;
+        self.sum_ms += sketch.sum_ms;
+        self.max_ms = self.max_ms.max(sketch.max_ms);
+        self.above_target += sketch.above_target;
+        let mut key = 0usize;
+        for pair in sketch.runs.chunks_exact(2) {
+            key += pair[0] as usize;
+            if key >= self.buckets.len() {
+                self.buckets.resize(key + 1, 0);
+            }
+            self.buckets[key] = self.buckets[key].saturating_add(pair[1]);
+        }
+    }
+}
+
+/// The waits of one group on one day, small enough to keep: the same buckets as a
+/// histogram's, but only those that hold a wait. While a day is read its buckets are listed
+/// as they come; `seal` sorts and counts them into runs, the form that is kept.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Sketch {
+    count: u64,
+    sum_ms: u64,
+    max_ms: u64,
+    above_target: u64,
+    /// Pairs of numbers: the gap from the previous bucket that holds waits (from bucket 0 for
+    /// the first), and how many waits it holds.
+    runs: Vec<u32>,
+    /// The bucket of each wait added since the last seal.
+    #[serde(skip)]
+    added: Vec<u32>,
+}
+
+impl Sketch {
+    /// Adds one wait; `target_ms` is the centre's waiting-time target.
+    pub fn add(&mut self, wait_ms: u64, target_ms: u64) {
+        self.count += 1;
+        self.sum_ms += wait_ms;
+        self.max_ms = self.max_ms.max(wait_ms);
+        if wait_ms > target_ms {
+            self.above_target += 1;
+        }
+        self.added.push(bucket(wait_ms / 1000) as u32);
+    }
+
+    /// Counts the waits added into runs.
+    pub fn seal(&mut self) {
+        if self.added.is_empty() {
+            return;
+        }
+        let mut counts: Vec<(u32, u32)> = Vec::new();
+        let mut key = 0u32;
+        for pair in self.runs.chunks_exact(2) {
+            key += pair[0];
+            counts.push((key, pair[1]));
+        }
+        counts.extend(self.added.drain(..).map(|k| (k, 1)));
+        counts.sort_unstable_by_key(|c| c.0);
+        self.runs.clear();
+        let mut previous = 0u32;
+        let mut iter = counts.into_iter().peekable();
+        while let Some((key, mut n)) = iter.next() {
+            while let Some(&(next, more)) = iter.peek()
+                && next == key
+            {
+                n = n.saturating_add(more);
+                iter.next();
+            }
+            self.runs.push(key - previous);
+            self.runs.push(n);
+            previous = key;
+        }
+        self.added = Vec::new();
     }
 }
 
@@ -107,32 +170,57 @@ pub struct WaitSummary {
 mod tests {
     use super::*;
 
+    /// The histogram of `waits`, in seconds, with a target of 15 minutes.
+    fn histogram(waits: impl IntoIterator<Item = u64>) -> WaitHistogram {
+        let mut sketch = Sketch::default();
+        for s in waits {
+            sketch.add(s * 1000, 900_000);
+        }
+        sketch.seal();
+        let mut h = WaitHistogram::default();
+        h.merge(&sketch);
+        h
+    }
+
     #[test]
     fn nearest_rank_percentiles() {
-        let mut h = WaitHistogram::default();
-        for s in [60, 120, 180, 240, 1200] {
-            h.add(s * 1000, 900_000);
-        }
-        let s = h.summary();
+        let s = histogram([60, 120, 180, 240, 1200]).summary();
         assert_eq!(s.median_s, Some(180));
         assert_eq!(s.p90_s, Some(1200));
         assert_eq!(s.max_s, Some(1200));
         assert_eq!(s.above_target, 1);
         assert_eq!(s.share_above_target, Some(0.2));
-        let mut even = WaitHistogram::default();
-        for s in [10, 20, 30, 40] {
-            even.add(s * 1000, 900_000);
-        }
-        assert_eq!(even.percentile_s(50), Some(20));
+        assert_eq!(histogram([10, 20, 30, 40]).percentile_s(50), Some(20));
         assert_eq!(WaitHistogram::default().summary().median_s, None);
+    }
+
+    /// Days added up from their sketches give the histogram of the whole period, exactly.
+    #[test]
+    fn sketches_add_up_to_the_histogram_of_all_their_waits() {
+        let wait = |day: u64, i: u64| (i * 7919 + day * 104_729) % 9_000;
+        let whole = histogram((0..3).flat_map(|day| (0..500).map(move |i| wait(day, i))));
+        let mut merged = WaitHistogram::default();
+        for day in 0..3u64 {
+            let mut sketch = Sketch::default();
+            for i in 0..500u64 {
+                sketch.add(wait(day, i) * 1000, 900_000);
+                if i == 250 {
+                    sketch.seal();
+                }
+            }
+            sketch.seal();
+            let kept: Sketch =
+                serde_json::from_str(&serde_json::to_string(&sketch).unwrap()).unwrap();
+            merged.merge(&kept);
+        }
+        assert_eq!(merged.summary(), whole.summary());
+        assert_eq!(merged.buckets, whole.buckets);
+        assert_eq!(merged.percentile_s(99), whole.percentile_s(99));
     }
 
     #[test]
     fn long_waits_keep_bounded_buckets() {
-        let mut h = WaitHistogram::default();
-        for s in 0..200_000u64 {
-            h.add(s * 1000, 900_000);
-        }
+        let h = histogram(0..200_000u64);
         assert!(h.buckets.len() <= (SECOND_BUCKETS + MINUTE_BUCKETS) as usize);
         assert_eq!(h.summary().max_s, Some(199_999));
         assert_eq!(h.percentile_s(1), Some(1999));

@@ -311,6 +311,10 @@ fn the_day_before_the_last_event_uses_statuses_at_its_end() {
     assert_eq!(r.requests.overdue_count, 1);
     assert_eq!(r.requests.overdue[0].status, RequestStatus::Dispatched);
     assert_eq!(r.requests.overdue[0].days_overdue, 18);
+    // Read again from the days it kept, whose statuses are the current ones: the same.
+    let kept = daily_report(&d.ws, &november).unwrap();
+    assert_eq!(json(&kept.requests), json(&r.requests));
+    assert_eq!(json(&kept.queue), json(&r.queue));
     let today = daily_report(
         &d.ws,
         &ReportOptions::day(common::day() + chrono::Days::new(1)),
@@ -569,4 +573,113 @@ fn a_long_past_period_counts_a_request_overdue_since_before_it() {
 
 fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap()
+}
+
+/// The figures of the day as kept: its basis, mark and figures.
+fn kept(ws: &guichet_workstation::Workstation) -> Vec<(String, i64, String)> {
+    ws.read(|conn| -> Result<_, guichet_workstation::Error> {
+        let mut stmt = conn
+            .prepare("SELECT basis, mark, figures FROM report_days WHERE day = ?1")
+            .unwrap();
+        let rows = stmt
+            .query_map([common::day().to_string()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .unwrap();
+        Ok(rows.map(Result::unwrap).collect())
+    })
+    .unwrap()
+}
+
+/// A finished day's figures are kept by the first report that reads it and read back by the
+/// next; a change to the day makes the next report read its rows again; and figures read
+/// before a change are not kept after it.
+#[test]
+fn kept_figures_are_used_only_while_their_day_is_unchanged() {
+    let mut d = common::busy_day();
+    assert!(kept(&d.ws).is_empty());
+    let first = daily_report(&d.ws, &options(Locale::En)).unwrap();
+    let [(basis, mark, figures)] = <[_; 1]>::try_from(kept(&d.ws)).unwrap();
+    assert_eq!(basis, "UTC 900000");
+    let again = daily_report(&d.ws, &options(Locale::Fr)).unwrap();
+    assert_eq!(json(&again.queue.by_hour), json(&first.queue.by_hour));
+    assert_eq!(json(&again.clerks), json(&first.clerks));
+    assert_eq!(again.requests.taken, first.requests.taken);
+    assert!(
+        again
+            .queue
+            .by_target
+            .iter()
+            .any(|g| g.name == "Acte de naissance"),
+        "names come in the report's language"
+    );
+
+    // Figures kept at the day's mark are what the report shows: it reads them, not the rows.
+    let mut doctored: serde_json::Value = serde_json::from_str(&figures).unwrap();
+    doctored["queue"]["issued"] = 999.into();
+    let keep = |mark, figures: &serde_json::Value| guichet_workstation::store::KeptDay {
+        day: common::day(),
+        basis: basis.clone(),
+        mark,
+        figures: figures.to_string(),
+    };
+    assert_eq!(d.ws.keep_report_days(&[keep(mark, &doctored)]).unwrap(), 1);
+    assert_eq!(
+        daily_report(&d.ws, &options(Locale::En))
+            .unwrap()
+            .queue
+            .issued,
+        999
+    );
+
+    // A request of the day moves: the day's rows are read again, and kept again.
+    common::by(&mut d.ws, "eleni")
+        .advance(
+            &d.returned_receipt,
+            guichet_domain::request::Action::Cancel,
+            Some("the citizen gave up"),
+            Some(&common::sofia()),
+        )
+        .unwrap();
+    let after = daily_report(&d.ws, &options(Locale::En)).unwrap();
+    assert_eq!(after.queue.issued, first.queue.issued);
+    let [(_, moved, _)] = <[_; 1]>::try_from(kept(&d.ws)).unwrap();
+    assert!(moved > mark, "the day's mark moved: {mark} then {moved}");
+    // Figures read at the old mark are not kept over the new one.
+    assert_eq!(d.ws.keep_report_days(&[keep(mark, &doctored)]).unwrap(), 0);
+    assert_eq!(
+        daily_report(&d.ws, &options(Locale::En))
+            .unwrap()
+            .queue
+            .issued,
+        first.queue.issued
+    );
+}
+
+/// Today's figures are kept too (the report at closing time keeps the day), and the next
+/// ticket of the day is counted all the same.
+#[test]
+fn a_day_kept_before_it_ends_still_counts_what_comes_after() {
+    let mut d = common::busy_day();
+    let today = ReportOptions::day(d.ws.today());
+    let before = daily_report(&d.ws, &today).unwrap().queue.issued;
+    let days = |ws: &guichet_workstation::Workstation| -> Vec<String> {
+        ws.read(|conn| -> Result<_, guichet_workstation::Error> {
+            let mut stmt = conn.prepare("SELECT day FROM report_days").unwrap();
+            let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+            Ok(rows.map(Result::unwrap).collect())
+        })
+        .unwrap()
+    };
+    assert_eq!(days(&d.ws), vec![d.ws.today().to_string()]);
+    common::by(&mut d.ws, "eleni")
+        .issue_ticket(&guichet_workstation::store::NewTicket {
+            target: guichet_domain::queue::QueueTarget::Service("passport".into()),
+            lane: "standard".into(),
+        })
+        .unwrap();
+    assert_eq!(
+        daily_report(&d.ws, &today).unwrap().queue.issued,
+        before + 1
+    );
 }

@@ -46,6 +46,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0009_report_indexes",
         include_str!("../../../../schema/workstation/0009_report_indexes.sql"),
     ),
+    (
+        "0010_report_days",
+        include_str!("../../../../schema/workstation/0010_report_days.sql"),
+    ),
 ];
 
 /// Brings the database to the latest version.

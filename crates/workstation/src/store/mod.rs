@@ -16,6 +16,7 @@ mod damaged;
 mod erase;
 mod migrations;
 mod queue;
+mod report_days;
 mod requests;
 mod sync;
 mod vault;
@@ -53,6 +54,7 @@ pub use damaged::{KeptAside, Owner, keep_aside_damaged, kept_aside, owner};
 pub use erase::{ERASED_FILE, Erased, erased_note, note_erased};
 pub use migrations::{MIGRATIONS, apply_up_to};
 pub use queue::{NewTicket, TicketView, Transfer, WaitingEntry};
+pub use report_days::KeptDay;
 pub use requests::{
     ChangeState, DocumentCheck, NewRefund, NewRequest, PaymentView, RefundView, RequestDetail,
     RequestEvent, RequestFilter, RequestSummary,
