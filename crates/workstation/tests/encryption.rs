@@ -138,6 +138,14 @@ fn lock_and_logout_close_the_database_and_a_password_opens_it_again() {
     assert!(again.is_set_up().unwrap());
     again.login("eleni", DEMO_PASSWORD).unwrap();
     assert_eq!(again.list_requests(&Default::default()).unwrap().len(), 2);
+    // Opened again after every encrypted connection had closed, still through the store's
+    // page cipher (SQLCipher falls back to OpenSSL's unless it is registered again).
+    let provider: String = again
+        .read(|conn| -> Result<String, Error> {
+            Ok(conn.query_row("PRAGMA cipher_provider", [], |r| r.get(0))?)
+        })
+        .unwrap();
+    assert_eq!(provider, guichet_workstation::store::PROVIDER_NAME);
 }
 
 #[test]

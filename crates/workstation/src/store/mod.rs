@@ -15,6 +15,7 @@ mod clerks;
 mod damaged;
 mod erase;
 mod migrations;
+mod page_cipher;
 mod queue;
 mod report_days;
 mod requests;
@@ -53,6 +54,7 @@ pub use clerks::{CLI_SESSION_HOURS, ClerkView, NewClerk, Session};
 pub use damaged::{KeptAside, Owner, keep_aside_damaged, kept_aside, owner};
 pub use erase::{ERASED_FILE, Erased, erased_note, note_erased};
 pub use migrations::{MIGRATIONS, apply_up_to};
+pub use page_cipher::{PROVIDER_NAME, register as register_page_cipher};
 pub use queue::{NewTicket, TicketView, Transfer, WaitingEntry};
 pub use report_days::KeptDay;
 pub use requests::{

@@ -385,6 +385,7 @@ fn cipher_layout(conn: &Connection, keyed: bool) -> Result<()> {
 
 /// Opens the encrypted database at `path` with `key`, checking that the key is the right one.
 pub(crate) fn open_encrypted(path: &Path, key: &DataKey) -> Result<Connection> {
+    super::page_cipher::register();
     let conn = Connection::open(path)?;
     cipher_layout(&conn, false)?;
     conn.pragma_update(None, "key", &*key.sqlcipher_pragma())?;
@@ -407,6 +408,7 @@ pub(crate) fn export_encrypted(conn: &Connection, dest: &Path, key: &DataKey) ->
         source,
     })?;
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    super::page_cipher::register();
     cipher_layout(conn, false)?;
     conn.execute(
         "ATTACH DATABASE ?1 AS sealed KEY ?2",
