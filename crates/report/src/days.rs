@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use guichet_workstation::store::KeptDay;
+use guichet_workstation::store::{KeptDay, report_days};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
@@ -223,35 +223,21 @@ impl DayBook {
                 spans: HashMap::new(),
             })
             .collect();
-        let (first, last) = (from.to_string(), to.to_string());
-        let mut marks =
-            conn.prepare("SELECT day, mark FROM report_day_marks WHERE day >= ?1 AND day <= ?2")?;
-        let mut rows = marks.query([&first, &last])?;
-        while let Some(r) = rows.next()? {
-            let day: String = r.get(0)?;
-            if let Some(i) = index(&days, from, &day)? {
-                days[i].mark = r.get(1)?;
-            }
-        }
-        let mut kept = conn.prepare(
-            "SELECT day, mark, figures FROM report_days
-             WHERE day >= ?1 AND day <= ?2 AND basis = ?3",
-        )?;
-        let mut rows = kept.query([&first, &last, &basis])?;
-        while let Some(r) = rows.next()? {
-            let day: String = r.get(0)?;
-            let mark: i64 = r.get(1)?;
-            let Some(i) = index(&days, from, &day)? else {
+        for kept in report_days(conn, from, to, &basis)? {
+            let Some(i) = index(&days, from, crate::compute::parse_day(&kept.day)?) else {
                 continue;
             };
-            if days[i].mark != mark {
-                continue;
+            let day = &mut days[i];
+            day.mark = kept.mark;
+            if let Some(figures) = kept.figures {
+                day.figures = serde_json::from_str(&figures).map_err(|e| {
+                    Error::Stored(format!(
+                        "the kept report figures of {} do not read: {e}",
+                        kept.day
+                    ))
+                })?;
+                day.kept = true;
             }
-            let figures = r.get_ref(2)?.as_str().map_err(stored)?;
-            days[i].figures = serde_json::from_str(figures).map_err(|e| {
-                Error::Stored(format!("the kept report figures of {day} do not read: {e}"))
-            })?;
-            days[i].kept = true;
         }
         Ok(DayBook {
             days,
@@ -278,18 +264,17 @@ impl DayBook {
             Some(self.last)
         } else {
             let from = self.days.first().map(|d| d.date).unwrap_or_default();
-            index(&self.days, from, day)?
+            index(&self.days, from, crate::compute::parse_day(day)?)
         };
         Ok(self.read(i))
     }
 
     /// The day `date`, if it is one whose rows are read.
     pub fn at(&mut self, date: NaiveDate) -> Option<&mut Day> {
-        let i = self.days.first().and_then(|first| {
-            usize::try_from((date - first.date).num_days())
-                .ok()
-                .filter(|i| *i < self.days.len())
-        });
+        let i = self
+            .days
+            .first()
+            .and_then(|first| index(&self.days, first.date, date));
         self.read(i)
     }
 
@@ -347,12 +332,11 @@ impl DayBook {
     }
 }
 
-/// The position of the day named `day` in the period starting `from`, if it is in it.
-fn index(days: &[Day], from: NaiveDate, day: &str) -> Result<Option<usize>> {
-    let date = crate::compute::parse_day(day)?;
-    Ok(usize::try_from((date - from).num_days())
+/// The position of `date` in the period starting `from`, if it is in it.
+fn index(days: &[Day], from: NaiveDate, date: NaiveDate) -> Option<usize> {
+    usize::try_from((date - from).num_days())
         .ok()
-        .filter(|i| *i < days.len()))
+        .filter(|i| *i < days.len())
 }
 
 fn stored(e: impl std::fmt::Display) -> Error {

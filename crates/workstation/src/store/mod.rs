@@ -56,7 +56,7 @@ pub use erase::{ERASED_FILE, Erased, erased_note, note_erased};
 pub use migrations::{MIGRATIONS, apply_up_to};
 pub use page_cipher::{PROVIDER_NAME, register as register_page_cipher};
 pub use queue::{NewTicket, TicketView, Transfer, WaitingEntry};
-pub use report_days::KeptDay;
+pub use report_days::{DayMark, KeptDay, report_days};
 pub use requests::{
     ChangeState, DocumentCheck, NewRefund, NewRequest, PaymentView, RefundView, RequestDetail,
     RequestEvent, RequestFilter, RequestSummary,

@@ -121,6 +121,13 @@ pub fn register() {
     if conn.pragma_update(None, "key", ANCHOR_KEY).is_err() {
         return;
     }
+    // The provider table is SQLCipher 4's; another major version keeps its own provider.
+    let version: Option<String> = conn
+        .query_row("PRAGMA cipher_version", [], |r| r.get(0))
+        .ok();
+    if !version.is_some_and(|v| v.starts_with("4.")) {
+        return;
+    }
     // SAFETY: SQLCipher is active (the anchor's codec), so its mutexes are allocated. The
     // table is allocated with SQLCipher's allocator (SQLCipher frees a provider it replaces
     // with it) and fully written before SQLCipher sees it; SQLCipher only reads it from then
