@@ -173,7 +173,8 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         ctx.begin(Stage::Sync);
         let sync = sync_health(conn, &ctx)?;
         ctx.done();
-        let empty = queue_empty(&book)
+        let queue = queue_section(&book, &names);
+        let empty = queue.issued == 0
             && requests.taken == 0
             && money.by_method.is_empty()
             && feedback.count == 0
@@ -181,7 +182,7 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         let report = Report {
             header,
             empty,
-            queue: queue_section(&book, &names),
+            queue,
             requests,
             clerks: clerk_lines(&book),
             money,
@@ -277,16 +278,6 @@ fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str> {
 /// A nullable text column, borrowed from the row.
 fn opt_text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>> {
     row.get_ref(i)?.as_str_or_null().map_err(stored)
-}
-
-/// The value under `key`, made with its default the first time: no key is allocated for a
-/// row whose group is already there.
-fn slot<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut V {
-    if !map.contains_key(key) {
-        map.insert(key.to_owned(), V::default());
-    }
-    map.get_mut(key)
-        .unwrap_or_else(|| unreachable!("inserted just above"))
 }
 
 /// What every stage needs to know.
@@ -395,7 +386,7 @@ impl Names {
     }
 }
 
-fn stored(e: impl std::fmt::Display) -> Error {
+pub(crate) fn stored(e: impl std::fmt::Display) -> Error {
     Error::Stored(e.to_string())
 }
 
@@ -471,13 +462,12 @@ impl GroupAcc {
     }
 }
 
+/// The lines of groups, in the order of their codes.
 fn sorted_groups(
-    map: HashMap<String, GroupAcc>,
+    map: BTreeMap<String, GroupAcc>,
     mut line: impl FnMut(String, &GroupAcc) -> QueueGroup,
 ) -> Vec<QueueGroup> {
-    let mut groups: Vec<(String, GroupAcc)> = map.into_iter().collect();
-    groups.sort_by(|a, b| a.0.cmp(&b.0));
-    groups.into_iter().map(|(k, acc)| line(k, &acc)).collect()
+    map.into_iter().map(|(k, acc)| line(k, &acc)).collect()
 }
 
 /// Whether a run of days is long enough to be read by scanning tables.
@@ -579,19 +569,15 @@ fn queue_days(
     Ok(())
 }
 
-fn queue_empty(book: &DayBook) -> bool {
-    book.figures().all(|f| f.queue.issued == 0)
-}
-
 /// The queue's figures of the period, from its days.
 fn queue_section(book: &DayBook, names: &Names) -> QueueSection {
     let mut section = QueueSection::default();
     let mut all = WaitHistogram::default();
     let mut hours: Vec<GroupAcc> = (0..24).map(|_| GroupAcc::default()).collect();
-    let mut services: HashMap<String, GroupAcc> = HashMap::new();
-    let mut category_tickets: HashMap<String, GroupAcc> = HashMap::new();
-    let mut categories: HashMap<String, GroupAcc> = HashMap::new();
-    let mut lanes: HashMap<String, GroupAcc> = HashMap::new();
+    let mut services: BTreeMap<String, GroupAcc> = BTreeMap::new();
+    let mut category_tickets: BTreeMap<String, GroupAcc> = BTreeMap::new();
+    let mut categories: BTreeMap<String, GroupAcc> = BTreeMap::new();
+    let mut lanes: BTreeMap<String, GroupAcc> = BTreeMap::new();
     for q in book.figures().map(|f| &f.queue) {
         section.issued += q.issued;
         section.served += q.served;
@@ -606,17 +592,17 @@ fn queue_section(book: &DayBook, names: &Names) -> QueueSection {
             }
         }
         for (code, g) in &q.services {
-            slot(&mut services, code).merge(g);
+            entry(&mut services, code).merge(g);
             if let Some(category) = names.category_of(code) {
-                slot(&mut categories, category).merge(g);
+                entry(&mut categories, category).merge(g);
             }
         }
         for (code, g) in &q.categories {
-            slot(&mut category_tickets, code).merge(g);
-            slot(&mut categories, code).merge(g);
+            entry(&mut category_tickets, code).merge(g);
+            entry(&mut categories, code).merge(g);
         }
         for (code, g) in &q.lanes {
-            slot(&mut lanes, code).merge(g);
+            entry(&mut lanes, code).merge(g);
         }
     }
     section.waiting = all.summary();
@@ -694,7 +680,7 @@ fn clerk_lines(book: &DayBook) -> Vec<ClerkLine> {
 struct MoneyAcc {
     fees_due: i64,
     with_fee: u64,
-    waived: HashMap<String, (u64, i64)>,
+    waived: BTreeMap<String, (u64, i64)>,
     paid_on_due: i64,
 }
 
@@ -758,7 +744,7 @@ struct TakenAcc {
     services: BTreeMap<String, Taken>,
     categories: BTreeMap<String, Taken>,
     agencies: BTreeMap<String, Taken>,
-    statuses: HashMap<String, i64>,
+    statuses: BTreeMap<String, i64>,
     money: MoneyAcc,
 }
 
@@ -769,7 +755,7 @@ impl TakenAcc {
             services: BTreeMap::new(),
             categories: BTreeMap::new(),
             agencies: BTreeMap::new(),
-            statuses: HashMap::new(),
+            statuses: BTreeMap::new(),
             money: MoneyAcc::default(),
         };
         let add = |to: &mut BTreeMap<String, Taken>, from: &BTreeMap<String, Taken>| {
@@ -785,13 +771,13 @@ impl TakenAcc {
             add(&mut acc.categories, &f.categories);
             add(&mut acc.agencies, &f.agencies);
             for (status, count) in &f.statuses {
-                *slot(&mut acc.statuses, status) += i64::try_from(*count).unwrap_or(i64::MAX);
+                *entry(&mut acc.statuses, status) += i64::try_from(*count).unwrap_or(i64::MAX);
             }
             acc.money.fees_due += f.fees_due_minor;
             acc.money.with_fee += f.with_fee;
             acc.money.paid_on_due += f.paid_on_due_minor;
             for (ground, (requests, amount)) in &f.waived {
-                let w = slot(&mut acc.money.waived, ground);
+                let w = entry(&mut acc.money.waived, ground);
                 w.0 += requests;
                 w.1 += amount;
             }
@@ -865,7 +851,7 @@ fn at_end(
     ctx: &Ctx<'_>,
     end: &EndStatus,
     names: &Names,
-    statuses: &mut HashMap<String, i64>,
+    statuses: &mut BTreeMap<String, i64>,
 ) -> Result<(u64, Vec<OverdueLine>)> {
     let mut seen = OverdueAcc::new(ctx, names);
     let mut n = 0;
@@ -911,8 +897,8 @@ fn at_end(
             let status = end.of(id, current, None);
             let intake = text(r, 3)?;
             if intake >= ctx.from.as_str() && intake <= ctx.to.as_str() && status != current {
-                *slot(statuses, current) -= 1;
-                *slot(statuses, status) += 1;
+                *entry(statuses, current) -= 1;
+                *entry(statuses, status) += 1;
             }
             let due = text(r, 4)?;
             let open_now = RequestStatus::parse(current)?.is_open();
@@ -929,7 +915,7 @@ fn statuses_at_end(
     conn: &Connection,
     ctx: &Ctx<'_>,
     end: &EndStatus,
-) -> Result<HashMap<String, i64>> {
+) -> Result<BTreeMap<String, i64>> {
     let run = (ctx.options.from, ctx.options.to);
     let mut stmt = conn.prepare(&format!(
         "SELECT r.id, r.status, {} FROM requests r
@@ -939,9 +925,9 @@ fn statuses_at_end(
     ))?;
     let named = end.bind(ctx, vec![(":from", &ctx.from), (":to", &ctx.to)]);
     let mut rows = stmt.query(named.as_slice())?;
-    let mut statuses = HashMap::new();
+    let mut statuses = BTreeMap::new();
     while let Some(r) = rows.next()? {
-        *slot(
+        *entry(
             &mut statuses,
             end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?),
         ) += 1;
@@ -1121,7 +1107,7 @@ fn payments(
         .sum();
     let (refunds, refunded, cash_out) = refunds(conn, ctx, currency)?;
     let cash = cash_in - cash_out;
-    let mut waivers: Vec<WaiverLine> = acc
+    let waivers: Vec<WaiverLine> = acc
         .waived
         .into_iter()
         .map(|(ground, (requests, amount_minor))| WaiverLine {
@@ -1130,7 +1116,6 @@ fn payments(
             amount_minor,
         })
         .collect();
-    waivers.sort_by(|a, b| a.ground.cmp(&b.ground));
     let waived: i64 = waivers.iter().map(|w| w.amount_minor).sum();
     let counted = ctx.options.cash_counted_minor;
     Ok(MoneySection {

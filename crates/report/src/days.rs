@@ -20,6 +20,7 @@ use guichet_workstation::store::{KeptDay, report_days};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
+use crate::compute::{parse_day, parse_time, stored};
 use crate::error::{Error, Result};
 use crate::stats::Sketch;
 
@@ -224,7 +225,7 @@ impl DayBook {
             })
             .collect();
         for kept in report_days(conn, from, to, &basis)? {
-            let Some(i) = index(&days, from, crate::compute::parse_day(&kept.day)?) else {
+            let Some(i) = index(&days, parse_day(&kept.day)?) else {
                 continue;
             };
             let day = &mut days[i];
@@ -263,18 +264,14 @@ impl DayBook {
         let i = if self.days.get(self.last).is_some_and(|d| d.name == day) {
             Some(self.last)
         } else {
-            let from = self.days.first().map(|d| d.date).unwrap_or_default();
-            index(&self.days, from, crate::compute::parse_day(day)?)
+            index(&self.days, parse_day(day)?)
         };
         Ok(self.read(i))
     }
 
     /// The day `date`, if it is one whose rows are read.
     pub fn at(&mut self, date: NaiveDate) -> Option<&mut Day> {
-        let i = self
-            .days
-            .first()
-            .and_then(|first| index(&self.days, first.date, date));
+        let i = index(&self.days, date);
         self.read(i)
     }
 
@@ -299,11 +296,9 @@ impl DayBook {
                 }
             }
             for (key, (first, last)) in std::mem::take(&mut day.spans) {
-                let span = (crate::compute::parse_time(&last)?
-                    - crate::compute::parse_time(&first)?)
-                .num_seconds();
-                let open = &mut entry(&mut day.figures.clerks, &key).open_s;
-                *open = Some(open.unwrap_or(0) + u64::try_from(span).unwrap_or(0));
+                let span = (parse_time(&last)? - parse_time(&first)?).num_seconds();
+                entry(&mut day.figures.clerks, &key).open_s =
+                    Some(u64::try_from(span).unwrap_or(0));
             }
         }
         Ok(())
@@ -332,13 +327,9 @@ impl DayBook {
     }
 }
 
-/// The position of `date` in the period starting `from`, if it is in it.
-fn index(days: &[Day], from: NaiveDate, date: NaiveDate) -> Option<usize> {
-    usize::try_from((date - from).num_days())
+/// The position of `date` among the period's `days`, if it is one of them.
+fn index(days: &[Day], date: NaiveDate) -> Option<usize> {
+    usize::try_from((date - days.first()?.date).num_days())
         .ok()
         .filter(|i| *i < days.len())
-}
-
-fn stored(e: impl std::fmt::Display) -> Error {
-    Error::Stored(e.to_string())
 }
