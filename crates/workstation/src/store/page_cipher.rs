@@ -244,6 +244,11 @@ unsafe extern "C" fn block_size(_: *mut c_void) -> c_int {
 }
 
 unsafe extern "C" fn hmac_size(_: *mut c_void, algorithm: c_int) -> c_int {
+    mac_size(algorithm)
+}
+
+/// The size of an HMAC with `algorithm`, 0 for one not offered.
+fn mac_size(algorithm: c_int) -> c_int {
     match algorithm {
         HMAC_SHA256 => 32,
         HMAC_SHA512 => 64,
@@ -314,29 +319,31 @@ unsafe extern "C" fn hmac(
             } else {
                 Some(bytes(input2, input2_sz)?)
             };
+            let out = bytes_mut(out, mac_size(algorithm))?;
             match algorithm {
-                HMAC_SHA256 => {
-                    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).ok()?;
-                    mac.update(input);
-                    if let Some(more) = input2 {
-                        mac.update(more);
-                    }
-                    bytes_mut(out, 32)?.copy_from_slice(&mac.finalize().into_bytes());
-                }
-                HMAC_SHA512 => {
-                    let mut mac = <Hmac<Sha512> as Mac>::new_from_slice(key).ok()?;
-                    mac.update(input);
-                    if let Some(more) = input2 {
-                        mac.update(more);
-                    }
-                    bytes_mut(out, 64)?.copy_from_slice(&mac.finalize().into_bytes());
-                }
-                _ => return None,
+                HMAC_SHA256 => sign::<Hmac<Sha256>>(key, input, input2, out),
+                HMAC_SHA512 => sign::<Hmac<Sha512>>(key, input, input2, out),
+                _ => None,
             }
-            Some(())
         })()
     };
     status(done)
+}
+
+/// The HMAC of `input` then `more` under `key`, into `out` (the HMAC's size).
+fn sign<M: Mac + KeyInit>(
+    key: &[u8],
+    input: &[u8],
+    more: Option<&[u8]>,
+    out: &mut [u8],
+) -> Option<()> {
+    let mut mac = <M as Mac>::new_from_slice(key).ok()?;
+    mac.update(input);
+    if let Some(more) = more {
+        mac.update(more);
+    }
+    out.copy_from_slice(&mac.finalize().into_bytes());
+    Some(())
 }
 
 unsafe extern "C" fn kdf(
