@@ -408,23 +408,23 @@ fn display_receipt(stored: &str) -> String {
 pub(crate) fn status_name(status: RequestStatus, locale: Locale) -> &'static str {
     use RequestStatus as S;
     match status {
-        S::Draft => locale.tr("draft", "brouillon"),
-        S::Submitted => locale.tr("submitted", "déposée"),
-        S::Dispatched => locale.tr("dispatched", "transmise"),
-        S::InProcessing => locale.tr("in processing", "en traitement"),
-        S::ReturnedForCorrection => locale.tr("returned for correction", "à corriger"),
-        S::Ready => locale.tr("ready", "prête"),
-        S::Delivered => locale.tr("delivered", "remise"),
-        S::Rejected => locale.tr("rejected", "rejetée"),
-        S::Cancelled => locale.tr("cancelled", "annulée"),
+        S::Draft => locale.t("status.draft"),
+        S::Submitted => locale.t("status.submitted"),
+        S::Dispatched => locale.t("status.dispatched"),
+        S::InProcessing => locale.t("status.processing"),
+        S::ReturnedForCorrection => locale.t("status.returned_correction"),
+        S::Ready => locale.t("status.ready"),
+        S::Delivered => locale.t("status.delivered"),
+        S::Rejected => locale.t("status.rejected"),
+        S::Cancelled => locale.t("status.cancelled"),
     }
 }
 
 fn method_name(method: &str, locale: Locale) -> String {
     match PaymentMethod::parse(method) {
-        Ok(PaymentMethod::Cash) => locale.tr("cash", "espèces").to_owned(),
-        Ok(PaymentMethod::Card) => locale.tr("card", "carte").to_owned(),
-        Ok(PaymentMethod::MobileMoney) => locale.tr("mobile money", "paiement mobile").to_owned(),
+        Ok(PaymentMethod::Cash) => locale.t("payment.cash").to_owned(),
+        Ok(PaymentMethod::Card) => locale.t("payment.card").to_owned(),
+        Ok(PaymentMethod::MobileMoney) => locale.t("payment.mobile_money").to_owned(),
         Err(_) => method.to_owned(),
     }
 }
@@ -1364,22 +1364,7 @@ fn sync_health(conn: &Connection, ctx: &Ctx<'_>) -> Result<SyncHealth> {
     let statement = if enrolled {
         sync_statement(ctx.locale(), unsent, age, refused, conflicts)
     } else {
-        let locale = ctx.locale();
-        let kept = counted(
-            locale,
-            unsent,
-            ["change kept", "changes kept", "on this device only"],
-            [
-                "modification conservée",
-                "modifications conservées",
-                "sur ce poste seulement",
-            ],
-        );
-        let standalone = locale.tr(
-            "Standalone workstation, no back office:",
-            "Poste autonome, sans back-office :",
-        );
-        format!("{standalone} {kept}.")
+        ctx.locale().counted("sync.standalone", unsent, &[])
     };
     Ok(SyncHealth {
         enrolled,
@@ -1396,16 +1381,6 @@ fn sync_health(conn: &Connection, ctx: &Ctx<'_>) -> Result<SyncHealth> {
     })
 }
 
-/// "{n} {thing or things} {the rest}" in the report's language, from the singular, the plural
-/// and the rest in English and in French.
-fn counted(locale: Locale, n: u64, en: [&str; 3], fr: [&str; 3]) -> String {
-    let [one, other, rest] = match locale {
-        Locale::En => en,
-        Locale::Fr => fr,
-    };
-    format!("{n} {} {rest}", locale.plural(n, one, other))
-}
-
 fn sync_statement(
     locale: Locale,
     unsent: u64,
@@ -1414,55 +1389,21 @@ fn sync_statement(
     conflicts: u64,
 ) -> String {
     if unsent == 0 && refused == 0 && conflicts == 0 {
-        return locale
-            .tr(
-                "Clean: every change of this device has reached the back office.",
-                "Journée propre : toutes les modifications de ce poste sont parvenues au back-office.",
-            )
-            .to_owned();
+        return locale.t("sync.clean").to_owned();
     }
     let mut why = Vec::new();
     if unsent > 0 {
         let age = age_s.map(duration_words).unwrap_or_default();
-        why.push(counted(
-            locale,
-            unsent,
-            [
-                "change not yet sent",
-                "changes not yet sent",
-                &format!("(the oldest waits for {age})"),
-            ],
-            [
-                "modification non envoyée",
-                "modifications non envoyées",
-                &format!("(la plus ancienne attend depuis {age})"),
-            ],
-        ));
+        why.push(locale.counted("sync.not_sent", unsent, &[("age", &age)]));
     }
     if refused > 0 {
-        why.push(counted(
-            locale,
-            refused,
-            ["change refused", "changes refused", "by the back office"],
-            [
-                "modification refusée",
-                "modifications refusées",
-                "par le back-office",
-            ],
-        ));
+        why.push(locale.counted("sync.refused", refused, &[]));
     }
     if conflicts > 0 {
-        why.push(counted(
-            locale,
-            conflicts,
-            ["conflict", "conflicts", "to resolve"],
-            ["conflit", "conflits", "à résoudre"],
-        ));
+        why.push(locale.counted("sync.conflicts", conflicts, &[]));
     }
-    match locale {
-        Locale::En => format!("NOT CLEAN: {}.", why.join("; ")),
-        Locale::Fr => format!("JOURNÉE NON PROPRE : {}.", why.join(" ; ")),
-    }
+    let why = why.join(locale.t("sync.list_separator"));
+    locale.fill("sync.not_clean", &[("why", &why)])
 }
 
 /// "2 h 05 min", "12 min", "40 s".

@@ -38,7 +38,7 @@ const GREY: (f32, f32, f32) = (0.6, 0.6, 0.6);
 /// The report as a PDF document.
 pub fn pdf_bytes(report: &Report) -> Result<Vec<u8>> {
     let l = report.header.locale;
-    let title = l.tr("Daily report", "Rapport journalier");
+    let title = l.t("pdf.daily_report");
     let (doc, page, layer) = PdfDocument::new(title, Mm(PAGE_W), Mm(PAGE_H), "report");
     let regular = doc.add_external_font(REGULAR).map_err(pdf_error)?;
     let bold = doc.add_external_font(BOLD).map_err(pdf_error)?;
@@ -182,7 +182,7 @@ impl Writer {
         let row_h = size * PT_MM * 1.6;
         self.heading(&table.title, row_h * 3.0);
         if table.rows.is_empty() {
-            let none = self.locale.tr("Nothing to show.", "Rien à signaler.");
+            let none = self.locale.t("pdf.nothing_to_show");
             self.say(8.0, false, GREY, none);
             return;
         }
@@ -281,10 +281,7 @@ impl Writer {
         }
         if table.rows.len() > PDF_LIST_ROWS {
             let more = table.rows.len() - PDF_LIST_ROWS;
-            let note = match self.locale {
-                Locale::En => format!("… and {more} more lines: see the CSV or XLSX report."),
-                Locale::Fr => format!("… et {more} lignes de plus : voir le rapport CSV ou XLSX."),
-            };
+            let note = self.locale.counted("pdf.more_lines", more as u64, &[]);
             self.say(7.0, false, GREY, &note);
         }
     }
@@ -298,7 +295,7 @@ impl Writer {
             .iter()
             .all(|b| b.values.iter().all(|v| *v <= 0.0))
         {
-            let none = self.locale.tr("Nothing to show.", "Rien à signaler.");
+            let none = self.locale.t("pdf.nothing_to_show");
             self.say(8.0, false, GREY, none);
             return;
         }
@@ -431,49 +428,33 @@ fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
     let period = if h.from == h.to {
         h.from.to_string()
     } else {
-        match l {
-            Locale::En => format!("{} to {}", h.from, h.to),
-            Locale::Fr => format!("du {} au {}", h.from, h.to),
-        }
+        l.fill("pdf.period", &[("from", &h.from), ("to", &h.to)])
     };
     let version = h
         .catalogue_version
         .map_or_else(|| "–".to_owned(), |v| v.to_string());
-    let facts = match l {
-        Locale::En => format!(
-            "Centre {} · device {} · {period} · made {} {} · catalogue version {version} · waiting target {} min",
-            h.center_code,
-            h.device_code,
-            h.time_zone.local(h.made_at).format("%Y-%m-%d %H:%M"),
-            h.time_zone,
-            h.waiting_target_min
-        ),
-        Locale::Fr => format!(
-            "Centre {} · poste {} · {period} · établi le {} {} · version du catalogue {version} · objectif d'attente {} min",
-            h.center_code,
-            h.device_code,
-            h.time_zone.local(h.made_at).format("%Y-%m-%d %H:%M"),
-            h.time_zone,
-            h.waiting_target_min
-        ),
-    };
+    let made = h.time_zone.local(h.made_at).format("%Y-%m-%d %H:%M");
+    let facts = l.fill(
+        "pdf.facts",
+        &[
+            ("centre", &h.center_code),
+            ("device", &h.device_code),
+            ("period", &period),
+            ("made", &made),
+            ("zone", &h.time_zone),
+            ("version", &version),
+            ("target", &h.waiting_target_min),
+        ],
+    );
     pdf.say(9.0, false, INK, &facts);
     pdf.y -= 2.0;
     let sync_color = if report.sync.clean { GREEN } else { RED };
     pdf.say(10.0, true, sync_color, &report.sync.statement);
     if report.empty {
-        pdf.say(
-            10.0,
-            true,
-            INK,
-            l.tr(
-                "No activity: nothing was recorded in this period (no ticket, request, payment, decision or rating).",
-                "Aucune activité : rien n'a été enregistré sur cette période (ni ticket, ni demande, ni paiement, ni décision, ni avis).",
-            ),
-        );
+        pdf.say(10.0, true, INK, l.t("pdf.no_activity"));
     }
     let summary = &tables(report)[0];
-    pdf.heading(l.tr("Key figures", "Chiffres clés"), 40.0);
+    pdf.heading(l.t("pdf.key_figures"), 40.0);
     // The first rows are the header, already above; the last one explains open time.
     let rows: Vec<&Vec<Cell>> = summary
         .rows
@@ -500,15 +481,10 @@ fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
     let q = &report.queue;
     let minutes = |s: Option<u64>| s.map_or(0.0, |s| s as f64 / 60.0);
     pdf.bar_chart(&BarChart {
-        title: l
-            .tr(
-                "Waiting time by hour of arrival (minutes) against the target",
-                "Attente par heure d'arrivée (minutes) face à l'objectif",
-            )
-            .to_owned(),
+        title: l.t("pdf.waiting_by_hour").to_owned(),
         series: vec![
-            l.tr("median", "médiane").to_owned(),
-            l.tr("90th percentile", "9e décile").to_owned(),
+            l.t("pdf.median").to_owned(),
+            l.t("pdf.90th_percentile").to_owned(),
         ],
         bars: q
             .by_hour
@@ -519,20 +495,12 @@ fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
             })
             .collect(),
         target: Some(f64::from(h.waiting_target_min)),
-        target_label: Some(match l {
-            Locale::En => format!("target {} min", h.waiting_target_min),
-            Locale::Fr => format!("objectif {} min", h.waiting_target_min),
-        }),
+        target_label: Some(l.fill("pdf.target", &[("target", &h.waiting_target_min)])),
         digits: 1,
     });
     pdf.bar_chart(&BarChart {
-        title: l
-            .tr(
-                "Requests taken, by status at the end of the period",
-                "Demandes reçues, par statut en fin de période",
-            )
-            .to_owned(),
-        series: vec![l.tr("requests", "demandes").to_owned()],
+        title: l.t("pdf.requests_by_status_at_end").to_owned(),
+        series: vec![l.t("pdf.requests").to_owned()],
         bars: report
             .requests
             .by_status
@@ -548,11 +516,8 @@ fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
     });
     let scale = 10f64.powi(h.currency.exponent() as i32);
     pdf.bar_chart(&BarChart {
-        title: match l {
-            Locale::En => format!("Fees collected by method ({})", h.currency),
-            Locale::Fr => format!("Frais encaissés par mode ({})", h.currency),
-        },
-        series: vec![l.tr("collected", "encaissé").to_owned()],
+        title: l.fill("pdf.fees_by_method", &[("currency", &h.currency)]),
+        series: vec![l.t("pdf.collected").to_owned()],
         bars: report
             .money
             .by_method
@@ -567,10 +532,8 @@ fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
         digits: h.currency.exponent() as usize,
     });
     pdf.bar_chart(&BarChart {
-        title: l
-            .tr("Citizen ratings (1 to 5)", "Notes des usagers (1 à 5)")
-            .to_owned(),
-        series: vec![l.tr("ratings", "notes").to_owned()],
+        title: l.t("pdf.citizen_ratings").to_owned(),
+        series: vec![l.t("pdf.ratings").to_owned()],
         bars: report
             .feedback
             .distribution

@@ -94,30 +94,21 @@ pub fn ticket(ws: &Workstation, ticket: &str, l: Locale) -> Result<Slip> {
         .map(|at| config.time_zone.local(at.to_utc()))
         .map_err(|e| Error::Stored(format!("stored time '{}': {e}", t.issued_at)))?;
     Ok(Slip {
-        colon: l.tr(": ", " : "),
-        title: l.tr("Queue ticket", "Ticket d'attente").to_owned(),
+        colon: l.t("slip.colon"),
+        title: l.t("slip.queue_ticket").to_owned(),
         lines: vec![
             Line::Heading(config.center_name),
-            Line::Text(l.tr("Your number", "Votre numéro").to_owned()),
+            Line::Text(l.t("slip.your_number").to_owned()),
             Line::Big(t.code),
             Line::Text(waits_for),
-            Line::Pair(l.tr("Queue", "File").to_owned(), lane),
+            Line::Pair(l.t("slip.queue").to_owned(), lane),
             Line::Pair(
-                l.tr("Issued", "Émis").to_owned(),
+                l.t("slip.issued").to_owned(),
                 issued.format("%Y-%m-%d %H:%M").to_string(),
             ),
-            Line::Pair(
-                l.tr("People ahead of you", "Personnes avant vous").to_owned(),
-                ahead.to_string(),
-            ),
+            Line::Pair(l.t("slip.people_ahead").to_owned(), ahead.to_string()),
             Line::Gap,
-            Line::Text(
-                l.tr(
-                    "Please wait until your number is shown and called to a counter.",
-                    "Veuillez patienter jusqu'à ce que votre numéro soit affiché et appelé à un guichet.",
-                )
-                .to_owned(),
-            ),
+            Line::Text(l.t("slip.please_wait").to_owned()),
         ],
     })
 }
@@ -137,18 +128,12 @@ pub fn receipt(ws: &Workstation, receipt: &str, l: Locale) -> Result<Slip> {
     let s = &r.summary;
     let mut lines = vec![
         Line::Heading(format!("{} ({})", config.center_name, config.center_code)),
-        Line::Text(l.tr("Receipt", "Récépissé").to_owned()),
+        Line::Text(l.t("slip.receipt").to_owned()),
         Line::Big(s.receipt.clone()),
         Line::Text(s.service_title.get(lang).to_owned()),
-        Line::Pair(l.tr("For", "Pour").to_owned(), s.citizen_name.clone()),
-        Line::Pair(
-            l.tr("Taken on", "Déposée le").to_owned(),
-            s.intake_date.to_string(),
-        ),
-        Line::Pair(
-            l.tr("Expected by", "Prévue pour le").to_owned(),
-            s.due_date.to_string(),
-        ),
+        Line::Pair(l.t("slip.for").to_owned(), s.citizen_name.clone()),
+        Line::Pair(l.t("slip.taken_on").to_owned(), s.intake_date.to_string()),
+        Line::Pair(l.t("slip.expected_by").to_owned(), s.due_date.to_string()),
     ];
     let received: Vec<String> = r
         .documents
@@ -164,41 +149,35 @@ pub fn receipt(ws: &Workstation, receipt: &str, l: Locale) -> Result<Slip> {
         .collect();
     if !received.is_empty() {
         lines.push(Line::Gap);
-        lines.push(Line::Text(
-            l.tr("Documents received:", "Pièces reçues :").to_owned(),
-        ));
+        lines.push(Line::Text(l.t("slip.documents_received").to_owned()));
         lines.extend(received.into_iter().map(|d| Line::Text(format!("- {d}"))));
     }
     if !missing.is_empty() {
-        lines.push(Line::Text(
-            l.tr("Still to bring:", "Pièces à apporter :").to_owned(),
-        ));
+        lines.push(Line::Text(l.t("slip.still_to_bring").to_owned()));
         lines.extend(missing.into_iter().map(|d| Line::Text(format!("- {d}"))));
     }
     lines.push(Line::Gap);
     match &s.fee {
         None => lines.push(Line::Pair(
-            l.tr("Fee", "Frais").to_owned(),
-            l.tr("free", "gratuit").to_owned(),
+            l.t("slip.fee").to_owned(),
+            l.t("slip.free").to_owned(),
         )),
         Some(fee) => {
             lines.push(Line::Pair(
-                l.tr("Fee", "Frais").to_owned(),
+                l.t("slip.fee").to_owned(),
                 l.money(fee.minor, &fee.currency),
             ));
             if s.waiver_ground.is_some() {
-                lines.push(Line::Text(
-                    l.tr("Fee waived.", "Frais exonérés.").to_owned(),
-                ));
+                lines.push(Line::Text(l.t("slip.fee_waived").to_owned()));
             } else {
                 lines.push(Line::Pair(
-                    l.tr("Paid", "Payé").to_owned(),
+                    l.t("slip.paid").to_owned(),
                     l.money(s.paid_minor, &fee.currency),
                 ));
                 let due = Money::new(fee.minor - s.paid_minor, fee.currency.clone());
                 if due.minor > 0 {
                     lines.push(Line::Pair(
-                        l.tr("Still to pay", "Reste à payer").to_owned(),
+                        l.t("slip.still_to_pay").to_owned(),
                         l.money(due.minor, &due.currency),
                     ));
                 }
@@ -206,17 +185,11 @@ pub fn receipt(ws: &Workstation, receipt: &str, l: Locale) -> Result<Slip> {
         }
     }
     lines.push(Line::Gap);
-    lines.push(Line::Text(
-        l.tr(
-            "Keep this receipt. To follow your request, give its number at any centre, or call the centre.",
-            "Conservez ce récépissé. Pour suivre votre demande, donnez son numéro dans un centre, ou appelez le centre.",
-        )
-        .to_owned(),
-    ));
+    lines.push(Line::Text(l.t("slip.keep_receipt").to_owned()));
     Ok(Slip {
-        title: l.tr("Receipt", "Récépissé").to_owned(),
+        title: l.t("slip.receipt").to_owned(),
         lines,
-        colon: l.tr(": ", " : "),
+        colon: l.t("slip.colon"),
     })
 }
 

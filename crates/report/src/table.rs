@@ -85,25 +85,20 @@ fn wait_cells(w: &WaitSummary) -> [Cell; 5] {
 pub fn tables(report: &Report) -> Vec<Table> {
     let zone = report.header.time_zone;
     let l = report.header.locale;
-    let tr = |en, fr| l.tr(en, fr);
     let wait_cols = [
-        tr("Median wait (min)", "Attente médiane (min)"),
-        tr("90th pct wait (min)", "Attente 9e décile (min)"),
-        tr("Longest wait (min)", "Attente max. (min)"),
-        tr("Above target", "Au-delà de l'objectif"),
-        tr("Share above target (%)", "Part au-delà de l'objectif (%)"),
+        l.t("table.median_wait_min"),
+        l.t("table.90th_pct_wait_min"),
+        l.t("table.longest_wait_min"),
+        l.t("table.above_target"),
+        l.t("table.share_above_target"),
     ];
     let mut out = vec![summary(report)];
 
     let mut hours = Table::new(
         "queue-by-hour",
-        tr("Queue by hour", "File par heure"),
+        l.t("table.queue_hour"),
         &[
-            &[
-                tr("Hour", "Heure"),
-                tr("Issued", "Émis"),
-                tr("Served", "Servis"),
-            ][..],
+            &[l.t("table.hour"), l.t("table.issued"), l.t("table.served")][..],
             &wait_cols[..],
         ]
         .concat(),
@@ -123,10 +118,10 @@ pub fn tables(report: &Report) -> Vec<Table> {
         [
             first,
             &[
-                tr("Issued", "Émis"),
-                tr("Served", "Servis"),
-                tr("No-shows", "Absents"),
-                tr("Transferred", "Transférés"),
+                l.t("table.issued"),
+                l.t("table.served"),
+                l.t("table.no_shows"),
+                l.t("table.transferred"),
             ][..],
             &wait_cols[..],
         ]
@@ -135,35 +130,35 @@ pub fn tables(report: &Report) -> Vec<Table> {
     for (id, title, groups, with_kind) in [
         (
             "queue-by-service",
-            tr("Queue by service", "File par service"),
+            l.t("table.queue_service"),
             &report.queue.by_target,
             true,
         ),
         (
             "queue-by-category",
-            tr("Queue by category", "File par catégorie"),
+            l.t("table.queue_category"),
             &report.queue.by_category,
             false,
         ),
         (
             "queue-by-lane",
-            tr("Queue by priority lane", "File par voie prioritaire"),
+            l.t("table.queue_priority_lane"),
             &report.queue.by_lane,
             false,
         ),
     ] {
         let first: Vec<&'static str> = if with_kind {
-            vec![tr("Kind", "Type"), tr("Code", "Code"), tr("Name", "Nom")]
+            vec![l.t("table.kind"), l.t("table.code"), l.t("table.name")]
         } else {
-            vec![tr("Code", "Code"), tr("Name", "Nom")]
+            vec![l.t("table.code"), l.t("table.name")]
         };
         let mut t = Table::new(id, title, &group_cols(&first));
         for g in groups {
             let mut row = Vec::new();
             if with_kind {
                 row.push(text(match g.kind.as_str() {
-                    "category" => tr("category", "catégorie"),
-                    _ => tr("service", "service"),
+                    "category" => l.t("table.kind_category"),
+                    _ => l.t("table.kind_service"),
                 }));
             }
             row.extend([
@@ -183,17 +178,17 @@ pub fn tables(report: &Report) -> Vec<Table> {
     for (id, title, groups) in [
         (
             "requests-by-service",
-            tr("Requests by service", "Demandes par service"),
+            l.t("table.requests_service"),
             &report.requests.by_service,
         ),
         (
             "requests-by-category",
-            tr("Requests by category", "Demandes par catégorie"),
+            l.t("table.requests_category"),
             &report.requests.by_category,
         ),
         (
             "requests-by-agency",
-            tr("Requests by agency", "Demandes par organisme"),
+            l.t("table.requests_agency"),
             &report.requests.by_agency,
         ),
     ] {
@@ -201,10 +196,10 @@ pub fn tables(report: &Report) -> Vec<Table> {
             id,
             title,
             &[
-                tr("Code", "Code"),
-                tr("Name", "Nom"),
-                tr("Taken", "Reçues"),
-                tr("Fees due", "Frais dus"),
+                l.t("table.code"),
+                l.t("table.name"),
+                l.t("table.taken"),
+                l.t("table.fees_due"),
             ],
         );
         for g in groups {
@@ -220,11 +215,11 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut status = Table::new(
         "requests-by-status",
-        tr("Requests by status", "Demandes par statut"),
+        l.t("table.requests_status"),
         &[
-            tr("Status", "Statut"),
-            tr("Name", "Nom"),
-            tr("Requests", "Demandes"),
+            l.t("table.status"),
+            l.t("table.name"),
+            l.t("table.requests"),
         ],
     );
     for s in &report.requests.by_status {
@@ -236,15 +231,15 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut overdue = Table::new(
         "overdue",
-        tr("Overdue requests", "Demandes en retard"),
+        l.t("table.overdue_requests"),
         &[
-            tr("Receipt", "Récépissé"),
-            tr("Service", "Service"),
-            tr("Name", "Nom"),
-            tr("Status", "Statut"),
-            tr("Taken on", "Reçue le"),
-            tr("Due on", "Due le"),
-            tr("Working days overdue", "Jours ouvrés de retard"),
+            l.t("table.receipt"),
+            l.t("table.service"),
+            l.t("table.name"),
+            l.t("table.status"),
+            l.t("table.taken_on"),
+            l.t("table.due_on"),
+            l.t("table.working_days_overdue"),
         ],
     );
     for o in &report.requests.overdue {
@@ -262,13 +257,13 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut decisions = Table::new(
         "returned-rejected",
-        tr("Returned and rejected", "Renvoyées et rejetées"),
+        l.t("table.returned_rejected"),
         &[
-            tr("Receipt", "Récépissé"),
-            tr("Service", "Service"),
-            tr("Decision", "Décision"),
-            tr("Reason", "Motif"),
-            tr("At (UTC)", "Le (UTC)"),
+            l.t("table.receipt"),
+            l.t("table.service"),
+            l.t("table.decision"),
+            l.t("table.reason"),
+            l.t("table.at_utc"),
         ],
     );
     for d in &report.requests.decisions {
@@ -284,16 +279,16 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut clerks = Table::new(
         "clerks",
-        tr("Clerks", "Agents"),
+        l.t("table.clerks"),
         &[
-            tr("Clerk", "Agent"),
-            tr("Counter", "Guichet"),
-            tr("Served", "Servis"),
-            tr("Avg service (min)", "Service moyen (min)"),
-            tr("Requests taken", "Demandes reçues"),
-            tr("Open (h)", "Ouvert (h)"),
-            tr("Busy (h)", "Occupé (h)"),
-            tr("Idle share (%)", "Part inactive (%)"),
+            l.t("table.clerk"),
+            l.t("table.counter"),
+            l.t("table.served"),
+            l.t("table.avg_service_min"),
+            l.t("table.requests_taken"),
+            l.t("table.open_h"),
+            l.t("table.busy_h"),
+            l.t("table.idle_share"),
         ],
     );
     for c in &report.clerks {
@@ -312,12 +307,12 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut methods = Table::new(
         "payments",
-        tr("Payments by method", "Paiements par mode"),
+        l.t("table.payments_method"),
         &[
-            tr("Method", "Mode"),
-            tr("Name", "Nom"),
-            tr("Payments", "Paiements"),
-            tr("Amount", "Montant"),
+            l.t("table.method"),
+            l.t("table.name"),
+            l.t("table.payments"),
+            l.t("table.amount"),
         ],
     );
     for m in &report.money.by_method {
@@ -332,20 +327,17 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut refunds = Table::new(
         "refunds",
-        tr(
-            "Refunds (each approved by a supervisor)",
-            "Remboursements (chacun approuvé par un superviseur)",
-        ),
+        l.t("table.refunds"),
         &[
-            tr("Refund receipt", "Reçu du remboursement"),
-            tr("Payment receipt", "Reçu du paiement"),
-            tr("Request", "Demande"),
-            tr("Method", "Mode"),
-            tr("Amount", "Montant"),
-            tr("Clerk", "Agent"),
-            tr("Approved by", "Approuvé par"),
-            tr("Reason", "Motif"),
-            tr("At (UTC)", "Le (UTC)"),
+            l.t("table.refund_receipt"),
+            l.t("table.payment_receipt"),
+            l.t("table.request"),
+            l.t("table.method"),
+            l.t("table.amount"),
+            l.t("table.clerk"),
+            l.t("table.approved_by"),
+            l.t("table.reason"),
+            l.t("table.at_utc"),
         ],
     );
     for f in &report.money.refunds {
@@ -365,11 +357,11 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut waivers = Table::new(
         "waivers",
-        tr("Fees waived by ground", "Exonérations par motif"),
+        l.t("table.fees_waived_ground"),
         &[
-            tr("Ground", "Motif"),
-            tr("Requests", "Demandes"),
-            tr("Amount", "Montant"),
+            l.t("table.ground"),
+            l.t("table.requests"),
+            l.t("table.amount"),
         ],
     );
     for w in &report.money.waivers {
@@ -383,8 +375,8 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut ratings = Table::new(
         "feedback-ratings",
-        tr("Feedback ratings", "Notes des usagers"),
-        &[tr("Rating", "Note"), tr("Count", "Nombre")],
+        l.t("table.feedback_ratings"),
+        &[l.t("table.rating"), l.t("table.count")],
     );
     for (i, n) in report.feedback.distribution.iter().enumerate() {
         ratings.rows.push(vec![count(i as u64 + 1), count(*n)]);
@@ -393,12 +385,12 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut by_service = Table::new(
         "feedback-by-service",
-        tr("Feedback by service", "Avis par service"),
+        l.t("table.feedback_service"),
         &[
-            tr("Code", "Code"),
-            tr("Name", "Nom"),
-            tr("Ratings", "Notes"),
-            tr("Average", "Moyenne"),
+            l.t("table.code"),
+            l.t("table.name"),
+            l.t("table.ratings"),
+            l.t("table.average"),
         ],
     );
     for g in &report.feedback.by_service {
@@ -413,11 +405,11 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut by_clerk = Table::new(
         "feedback-by-clerk",
-        tr("Feedback by clerk", "Avis par agent"),
+        l.t("table.feedback_clerk"),
         &[
-            tr("Clerk", "Agent"),
-            tr("Ratings", "Notes"),
-            tr("Average", "Moyenne"),
+            l.t("table.clerk"),
+            l.t("table.ratings"),
+            l.t("table.average"),
         ],
     );
     for g in &report.feedback.by_clerk {
@@ -431,13 +423,13 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut comments = Table::new(
         "comments",
-        tr("Comments", "Commentaires"),
+        l.t("table.comments"),
         &[
-            tr("At (UTC)", "Le (UTC)"),
-            tr("Rating", "Note"),
-            tr("Service", "Service"),
-            tr("Clerk", "Agent"),
-            tr("Comment", "Commentaire"),
+            l.t("table.at_utc"),
+            l.t("table.rating"),
+            l.t("table.service"),
+            l.t("table.clerk"),
+            l.t("table.comment"),
         ],
     );
     for c in &report.feedback.comments {
@@ -453,22 +445,22 @@ pub fn tables(report: &Report) -> Vec<Table> {
 
     let mut problems = Table::new(
         "sync-problems",
-        tr("Refused and conflicts", "Refus et conflits"),
+        l.t("table.refused_conflicts"),
         &[
-            tr("Change no.", "N° de modification"),
-            tr("State", "État"),
-            tr("Change", "Modification"),
-            tr("Entity", "Objet"),
-            tr("Reason", "Motif"),
-            tr("Made at (UTC)", "Faite le (UTC)"),
+            l.t("table.change_no"),
+            l.t("table.state"),
+            l.t("table.change"),
+            l.t("table.entity"),
+            l.t("table.reason"),
+            l.t("table.made_at_utc"),
         ],
     );
     for p in &report.sync.problems {
         problems.rows.push(vec![
             count(p.seq),
             text(match p.state.as_str() {
-                "refused" => tr("refused", "refusée"),
-                _ => tr("conflict", "conflit"),
+                "refused" => l.t("table.refused"),
+                _ => l.t("table.conflict"),
             }),
             text(&p.kind),
             text(&p.entity_id),
@@ -484,169 +476,120 @@ pub fn tables(report: &Report) -> Vec<Table> {
 fn summary(report: &Report) -> Table {
     let zone = report.header.time_zone;
     let l: Locale = report.header.locale;
-    let tr = |en, fr| l.tr(en, fr);
     let h = &report.header;
     let q = &report.queue;
     let m = &report.money;
     let mut t = Table::new(
         "summary",
-        tr("Summary", "Synthèse"),
-        &[tr("Item", "Rubrique"), tr("Value", "Valeur")],
+        l.t("table.summary"),
+        &[l.t("table.item"), l.t("table.value")],
     );
     let mut row = |label: &str, cell: Cell| t.rows.push(vec![text(label), cell]);
     row(
-        tr("Centre", "Centre"),
+        l.t("table.centre"),
         text(format!("{} ({})", h.center_name, h.center_code)),
     );
-    row(tr("Device", "Poste"), text(&h.device_code));
-    row(tr("From", "Du"), Cell::Date(h.from));
-    row(tr("To", "Au"), Cell::Date(h.to));
+    row(l.t("table.device"), text(&h.device_code));
+    row(l.t("table.from"), Cell::Date(h.from));
+    row(l.t("table.to"), Cell::Date(h.to));
+    row(l.t("table.made_at"), Cell::Time(zone.local(h.made_at)));
     row(
-        tr("Made at", "Établi le"),
-        Cell::Time(zone.local(h.made_at)),
-    );
-    row(
-        tr("Catalogue version", "Version du catalogue"),
+        l.t("table.catalogue_version"),
         h.catalogue_version
             .map_or(Cell::Empty, |v| count(u64::from(v))),
     );
-    row(tr("Currency", "Devise"), text(h.currency.code()));
+    row(l.t("table.currency"), text(h.currency.code()));
     row(
-        tr("Waiting-time target (min)", "Objectif d'attente (min)"),
+        l.t("table.waiting_time_target_min"),
         count(u64::from(h.waiting_target_min)),
     );
     row(
-        tr("Activity", "Activité"),
+        l.t("table.activity"),
         text(if report.empty {
-            tr(
-                "None: nothing was recorded in this period.",
-                "Aucune : rien n'a été enregistré sur cette période.",
-            )
+            l.t("table.nothing_recorded")
         } else {
-            tr("Recorded", "Enregistrée")
+            l.t("table.recorded")
         }),
     );
-    row(tr("Sync", "Synchronisation"), text(&report.sync.statement));
-    row(tr("Tickets issued", "Tickets émis"), count(q.issued));
-    row(tr("Tickets served", "Tickets servis"), count(q.served));
-    row(tr("No-shows", "Absents"), count(q.no_shows));
+    row(l.t("table.sync"), text(&report.sync.statement));
+    row(l.t("table.tickets_issued"), count(q.issued));
+    row(l.t("table.tickets_served"), count(q.served));
+    row(l.t("table.no_shows"), count(q.no_shows));
     row(
-        tr("Served after a no-show", "Servis après une absence"),
+        l.t("table.served_after_no_show"),
         count(q.served_after_no_show),
     );
-    row(tr("Transferred", "Transférés"), count(q.transferred));
-    row(tr("Not served", "Non servis"), count(q.not_served));
+    row(l.t("table.transferred"), count(q.transferred));
+    row(l.t("table.not_served"), count(q.not_served));
     row(
-        tr("Median wait (min)", "Attente médiane (min)"),
+        l.t("table.median_wait_min"),
         opt_minutes(q.waiting.median_s),
     );
+    row(l.t("table.90th_pct_wait_min"), opt_minutes(q.waiting.p90_s));
+    row(l.t("table.longest_wait_min"), opt_minutes(q.waiting.max_s));
     row(
-        tr("90th pct wait (min)", "Attente 9e décile (min)"),
-        opt_minutes(q.waiting.p90_s),
-    );
-    row(
-        tr("Longest wait (min)", "Attente max. (min)"),
-        opt_minutes(q.waiting.max_s),
-    );
-    row(
-        tr("Waited above target", "Attente au-delà de l'objectif"),
+        l.t("table.waited_above_target"),
         count(q.waiting.above_target),
     );
     row(
-        tr("Share above target (%)", "Part au-delà de l'objectif (%)"),
+        l.t("table.share_above_target"),
         opt_share(q.waiting.share_above_target),
     );
     let r = &report.requests;
-    row(tr("Requests taken", "Demandes reçues"), count(r.taken));
+    row(l.t("table.requests_taken"), count(r.taken));
+    row(l.t("table.overdue_requests"), count(r.overdue_count));
     row(
-        tr("Overdue requests", "Demandes en retard"),
-        count(r.overdue_count),
-    );
-    row(
-        tr("Returned for correction", "Renvoyées pour correction"),
+        l.t("table.returned_correction"),
         count(r.returned_for_correction),
     );
-    row(tr("Rejected", "Rejetées"), count(r.rejected));
-    row(tr("Fees due", "Frais dus"), Cell::Money(m.fees_due_minor));
-    row(tr("Collected", "Encaissé"), Cell::Money(m.collected_minor));
-    row(tr("Refunded", "Remboursé"), Cell::Money(m.refunded_minor));
+    row(l.t("table.rejected"), count(r.rejected));
+    row(l.t("table.fees_due"), Cell::Money(m.fees_due_minor));
+    row(l.t("table.collected"), Cell::Money(m.collected_minor));
+    row(l.t("table.refunded"), Cell::Money(m.refunded_minor));
     row(
-        tr(
-            "Net collected (collected - refunded)",
-            "Encaissé net (encaissé - remboursé)",
-        ),
+        l.t("table.net_collected"),
         Cell::Money(m.net_collected_minor),
     );
-    row(tr("Waived", "Exonéré"), Cell::Money(m.waived_minor));
+    row(l.t("table.waived"), Cell::Money(m.waived_minor));
+    row(l.t("table.outstanding"), Cell::Money(m.outstanding_minor));
     row(
-        tr("Outstanding", "Restant dû"),
-        Cell::Money(m.outstanding_minor),
-    );
-    row(
-        tr("Cash expected in drawer", "Espèces attendues en caisse"),
+        l.t("table.cash_expected_drawer"),
         Cell::Money(m.cash_expected_minor),
     );
     row(
-        tr("Cash counted", "Espèces comptées"),
+        l.t("table.cash_counted"),
         m.cash_counted_minor.map_or(Cell::Empty, Cell::Money),
     );
     row(
-        tr(
-            "Cash difference (counted - expected)",
-            "Écart de caisse (compté - attendu)",
-        ),
+        l.t("table.cash_difference"),
         m.cash_difference_minor.map_or(Cell::Empty, Cell::Money),
     );
+    row(l.t("table.ratings_received"), count(report.feedback.count));
     row(
-        tr("Feedback ratings", "Avis reçus"),
-        count(report.feedback.count),
-    );
-    row(
-        tr("Average rating (1-5)", "Note moyenne (1-5)"),
+        l.t("table.average_rating_1_5"),
         opt_decimal(report.feedback.average, 2),
     );
+    row(l.t("table.changes_not_sent"), count(report.sync.unsent));
     row(
-        tr("Changes not sent", "Modifications non envoyées"),
-        count(report.sync.unsent),
-    );
-    row(
-        tr(
-            "Oldest unsent change (UTC)",
-            "Plus ancienne non envoyée (UTC)",
-        ),
+        l.t("table.oldest_unsent_change_utc"),
         report
             .sync
             .oldest_unsent_at
             .map_or(Cell::Empty, |t| Cell::Time(zone.local(t))),
     );
+    row(l.t("table.refused_changes"), count(report.sync.refused));
+    row(l.t("table.open_conflicts"), count(report.sync.conflicts));
     row(
-        tr("Refused changes", "Modifications refusées"),
-        count(report.sync.refused),
-    );
-    row(
-        tr("Open conflicts", "Conflits ouverts"),
-        count(report.sync.conflicts),
-    );
-    row(
-        tr(
-            "Last successful sync (UTC)",
-            "Dernière synchronisation réussie (UTC)",
-        ),
+        l.t("table.last_successful_sync_utc"),
         match report.sync.last_success {
             Some(t) => Cell::Time(zone.local(t)),
-            None if report.sync.enrolled => text(tr("never", "jamais")),
-            None => text(tr(
-                "never: not enrolled with a back office",
-                "jamais : poste non inscrit auprès d'un back-office",
-            )),
+            None if report.sync.enrolled => text(l.t("table.never")),
+            None => text(l.t("table.never_enrolled")),
         },
     );
     row(
-        tr("Open time (clerks)", "Temps d'ouverture (agents)"),
-        text(tr(
-            "from each clerk's first call to the last finish at the counter, per day",
-            "du premier appel au dernier service de l'agent au guichet, par jour",
-        )),
+        l.t("table.open_time_clerks"),
+        text(l.t("table.open_time_note")),
     );
     t
 }

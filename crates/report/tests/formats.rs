@@ -293,12 +293,19 @@ fn pdf_is_a4_with_the_figures_and_the_charts() {
         "JOURNÉE NON PROPRE",
         "111,00 EUR",
         "Demandes en retard",
+        "version du catalogue",
+        "modifications non envoyées",
     ] {
         assert!(
             text.contains(expected),
             "{expected:?} is not in the French PDF:\n{text}"
         );
     }
+    // Every place of the words filled.
+    assert!(
+        !text.contains('{') && !text.contains('}'),
+        "a word's place left unfilled in the French PDF:\n{text}"
+    );
 }
 
 #[test]
