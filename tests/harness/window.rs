@@ -542,3 +542,35 @@ pub fn percentile(samples: &mut [f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
     samples[rank.clamp(1, samples.len()) - 1]
 }
+
+/// Where the app's Debian package puts its desktop entry.
+pub const DESKTOP_ENTRY: &str = "/usr/share/applications/Guichet.desktop";
+
+/// The installed app's desktop entry and the program its `Exec` line starts, found on `PATH`
+/// as a desktop would. Fails with how to install the package when it is not installed.
+pub fn installed_app() -> (String, PathBuf) {
+    let entry = std::fs::read_to_string(DESKTOP_ENTRY).unwrap_or_else(|e| {
+        panic!(
+            "{DESKTOP_ENTRY}: {e}; install the app's package first: \
+             bash package-app && sudo apt-get install ./target/release/bundle/deb/Guichet_*.deb"
+        )
+    });
+    let exec = entry
+        .lines()
+        .find_map(|line| line.strip_prefix("Exec="))
+        .unwrap_or_else(|| panic!("{DESKTOP_ENTRY} has no Exec line:\n{entry}"));
+    let program = exec
+        .split_whitespace()
+        .next()
+        .unwrap_or_else(|| panic!("{DESKTOP_ENTRY}'s Exec line is empty"));
+    let binary = if Path::new(program).is_absolute() {
+        PathBuf::from(program)
+    } else {
+        let path = std::env::var_os("PATH").expect("a PATH");
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(program))
+            .find(|candidate| candidate.is_file())
+            .unwrap_or_else(|| panic!("`{program}` of {DESKTOP_ENTRY} is not on PATH"))
+    };
+    (entry, binary)
+}
