@@ -200,3 +200,101 @@ fn the_device_credential_is_kept_encrypted_with_the_data() {
         );
     }
 }
+
+/// A request taken on another device of the centre, pulled here, reads as it does there: its
+/// service, form, checklist with the documents marked since, fee, payment and status. Both
+/// devices write its rows through the same functions.
+#[test]
+fn a_request_of_another_device_reads_here_as_it_does_there() {
+    let mut there = demo();
+    let mut here = demo();
+    common::enrolled(&mut here);
+    let mari = there.ws.register_citizen(&citizen(1)).unwrap();
+    let service = service_where(&there.ws, |s| {
+        s.fee.amount().is_some() && s.documents.len() >= 2
+    });
+    let request = there
+        .ws
+        .create_request(&NewRequest {
+            citizen: mari.national_id.clone(),
+            service: service.code.clone(),
+            form: valid_form(&service, there.ws.today()),
+            documents_received: vec![service.documents[0].code.clone()],
+            visit: None,
+            submit: false,
+        })
+        .unwrap();
+    let receipt = request.summary.receipt.clone();
+    for later in &service.documents[1..] {
+        there.ws.mark_document(&receipt, &later.code, true).unwrap();
+    }
+    let fee = service.fee.amount().unwrap().decimal();
+    there
+        .ws
+        .pay(
+            &receipt,
+            &fee,
+            guichet_domain::feedback::PaymentMethod::Card,
+        )
+        .unwrap();
+    there
+        .ws
+        .advance(&receipt, Action::Submit, None, None)
+        .unwrap();
+    let made = there.ws.pending_push(100).unwrap();
+    assert_eq!(
+        made.len(),
+        service.documents.len() + 3,
+        "citizen, created, each document marked, paid, submitted"
+    );
+
+    let changes: Vec<PulledChange> = made
+        .iter()
+        .zip(1..)
+        .map(|(entry, seq)| PulledChange {
+            seq,
+            hlc: server_stamp(1_000 + seq),
+            body: Pulled::Peer {
+                device: "ATH-01-W2".into(),
+                change: entry.change.clone(),
+            },
+        })
+        .collect();
+    let answer = ExchangeResponse {
+        audit_anchor: None,
+        wipe: false,
+        results: vec![],
+        cursor: changes.len() as u64,
+        changes,
+        more: false,
+        server_hlc: server_stamp(2_000),
+    };
+    assert_eq!(
+        here.ws.apply_exchange(&[], &answer).unwrap().pulled,
+        made.len() as u32
+    );
+    // The same answer delivered twice: the cursor has passed its changes, nothing doubles.
+    assert_eq!(here.ws.apply_exchange(&[], &answer).unwrap().pulled, 0);
+
+    let (a, b) = (
+        there.ws.request(&receipt).unwrap(),
+        here.ws.request(&receipt).unwrap(),
+    );
+    assert_eq!(b.summary.status, RequestStatus::Submitted);
+    assert_eq!(b.summary.service_title, a.summary.service_title);
+    assert_eq!(b.summary.fee, a.summary.fee);
+    assert_eq!(b.summary.paid_minor, a.summary.paid_minor);
+    assert_eq!((&b.category, &b.agency), (&a.category, &a.agency));
+    assert_eq!(b.form, a.form);
+    assert_eq!(b.fee_exemptions, a.fee_exemptions);
+    assert_eq!(b.documents, a.documents);
+    assert_eq!(b.documents.len(), service.documents.len());
+    assert!(b.documents.iter().all(|d| d.received), "{:?}", b.documents);
+    assert_eq!(b.payments.len(), 1);
+    assert_eq!(b.payments[0].amount, a.payments[0].amount);
+    assert_eq!(b.payments[0].receipt, a.payments[0].receipt);
+    assert_eq!(
+        b.timeline.iter().map(|e| e.to).collect::<Vec<_>>(),
+        a.timeline.iter().map(|e| e.to).collect::<Vec<_>>()
+    );
+}

@@ -9,6 +9,7 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
 use super::Workstation;
+use super::rows::{self, Origin};
 use crate::error::{Error, Kind, Refused, Result};
 
 /// What the clerk types to register a citizen.
@@ -83,24 +84,7 @@ impl Workstation {
                     key: citizen.national_id.clone(),
                 });
             }
-            let stamp = change.stamp();
-            change.tx.execute(
-                "INSERT INTO citizens (national_id, given_name, family_name, name_key, birth_date,
-                    phone, email, address, created_at, hlc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    citizen.national_id,
-                    citizen.given_name,
-                    citizen.family_name,
-                    name_key(&citizen.family_name, &citizen.given_name),
-                    citizen.birth_date.to_string(),
-                    citizen.phone,
-                    citizen.email,
-                    citizen.address,
-                    change.at(),
-                    stamp.to_string(),
-                ],
-            )?;
+            rows::citizen_registered(change, &citizen, Origin::Here)?;
             change.record(&Change::CitizenRegistered {
                 citizen: citizen.clone(),
             })?;

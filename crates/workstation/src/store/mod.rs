@@ -19,6 +19,7 @@ mod page_cipher;
 mod queue;
 mod report_days;
 mod requests;
+mod rows;
 mod sync;
 mod vault;
 

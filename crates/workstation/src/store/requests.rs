@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use super::approval::{Approval, approver_for};
 use super::audit::OutboxState;
 use super::catalogue::{holidays, match_expression};
+use super::rows::{self, CreatedRequest, Origin, Refund};
 use super::{ActionTx, Workstation};
 use crate::error::{Error, Kind, Refused, Result};
 
@@ -243,57 +244,28 @@ impl Workstation {
                 check_visit_open(change, visit)?;
             }
             let receipt = change.next_receipt()?;
-            let stamp = change.stamp();
-            let (fee_minor, fee_currency) = match service.fee.amount() {
-                Some(m) => (Some(m.minor), Some(m.currency.code().to_owned())),
-                None => (None, None),
-            };
-            change.tx.execute(
-                "INSERT INTO requests (id, receipt, service_code, service_title, category, agency,
-                    catalogue_version, citizen_id, center_code, device_code, clerk, visit_id, form,
-                    fee_minor, fee_currency, fee_tier, fee_exemptions, status, intake_date,
-                    due_date, created_at, created_hlc, updated_hlc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
-                    ?17, 'draft', ?18, ?19, ?20, ?21, ?21)",
-                params![
-                    id,
-                    receipt.as_str(),
-                    service.code,
-                    serde_json::to_string(&service.title)?,
-                    service.category,
-                    service.agency,
-                    version,
-                    citizen.national_id,
-                    config.center_code,
-                    config.device_code,
-                    change.actor,
-                    new.visit,
-                    serde_json::to_string(&form)?,
-                    fee_minor,
-                    fee_currency,
-                    service.fee.tier().map(|t| t.as_str()),
-                    serde_json::to_string(&service.exemptions)?,
-                    today.to_string(),
-                    due.to_string(),
-                    change.at(),
-                    stamp.to_string(),
-                ],
+            let clerk = change.actor.clone();
+            rows::request_created(
+                change,
+                &CreatedRequest {
+                    id: &id,
+                    receipt: &receipt,
+                    service: &service.code,
+                    catalogue_version: version,
+                    citizen: &citizen.national_id,
+                    center: &config.center_code,
+                    device: &config.device_code,
+                    clerk: &clerk,
+                    visit: new.visit.as_deref(),
+                    form: &form,
+                    documents_received: &new.documents_received,
+                    fee: &service.fee,
+                    intake_date: today,
+                    due_date: due,
+                },
+                Some(&service),
+                Origin::Here,
             )?;
-            for (position, doc) in service.documents.iter().enumerate() {
-                change.tx.execute(
-                    "INSERT INTO request_documents (request_id, code, position, name, kind, received)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        id,
-                        doc.code,
-                        position,
-                        serde_json::to_string(&doc.name)?,
-                        doc.kind.as_str(),
-                        new.documents_received.contains(&doc.code),
-                    ],
-                )?;
-            }
-            timeline(change, &id, "create", None, RequestStatus::Draft, None)?;
             change.record(&Change::RequestCreated {
                 id: id.clone(),
                 receipt,
@@ -302,7 +274,7 @@ impl Workstation {
                 citizen: citizen.national_id.clone(),
                 center: config.center_code.clone(),
                 device: config.device_code.clone(),
-                clerk: change.actor.clone(),
+                clerk,
                 visit: new.visit.clone(),
                 form: form.clone(),
                 documents_received: new.documents_received.clone(),
@@ -422,11 +394,7 @@ impl Workstation {
                 }
                 .into());
             }
-            let updated = change.tx.execute(
-                "UPDATE request_documents SET received = ?3 WHERE request_id = ?1 AND code = ?2",
-                params![id, document, received],
-            )?;
-            if updated == 0 {
+            if !rows::document_marked(change, &id, document, received)? {
                 return Err(Error::not_found(
                     Kind::Document,
                     document,
@@ -476,27 +444,14 @@ impl Workstation {
             let paid = Money::parse_decimal(amount, &fee.currency)?;
             check_payment(receipt, &fee, row.paid_minor, &paid)?;
             let payment_receipt = change.next_receipt()?;
-            let stamp = change.stamp();
             let payment_id = uuid::Uuid::now_v7().to_string();
-            change.tx.execute(
-                "INSERT INTO payments (id, request_id, amount_minor, currency, method, receipt,
-                    clerk, at, hlc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    payment_id,
-                    id,
-                    paid.minor,
-                    paid.currency.code(),
-                    method.as_str(),
-                    payment_receipt.as_str(),
-                    change.actor,
-                    change.at(),
-                    stamp.to_string(),
-                ],
-            )?;
-            change.tx.execute(
-                "UPDATE requests SET paid_minor = paid_minor + ?2, updated_hlc = ?3 WHERE id = ?1",
-                params![id, paid.minor, stamp.to_string()],
+            rows::payment_recorded(
+                change,
+                (&payment_id, &id),
+                &paid,
+                method,
+                &payment_receipt,
+                Origin::Here,
             )?;
             change.record(&Change::PaymentRecorded {
                 id: payment_id,
@@ -532,11 +487,7 @@ impl Workstation {
         let approver = self.approve(ApprovedAct::Waiver, approval)?;
         self.write(|change| {
             check_waiver(&load_row(change.tx, &id)?, receipt, ground)?;
-            let stamp = change.stamp();
-            change.tx.execute(
-                "UPDATE requests SET waiver_ground = ?2, updated_hlc = ?3 WHERE id = ?1",
-                params![id, ground, stamp.to_string()],
-            )?;
+            rows::fee_waived(change, &id, ground, Origin::Here)?;
             change.record(&Change::FeeWaived {
                 id: id.clone(),
                 ground: ground.to_owned(),
@@ -562,30 +513,19 @@ impl Workstation {
         self.write(|change| {
             let checked = check_refund_of(change.tx, &id, receipt, refund)?;
             let refund_receipt = change.next_receipt()?;
-            let stamp = change.stamp();
             let refund_id = uuid::Uuid::now_v7().to_string();
-            change.tx.execute(
-                "INSERT INTO refunds (id, payment_id, request_id, amount_minor, currency, method,
-                    reason, receipt, clerk, approver, at, hlc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-                params![
-                    refund_id,
-                    checked.payment_id,
-                    id,
-                    checked.amount.minor,
-                    checked.amount.currency.code(),
-                    checked.method.as_str(),
-                    checked.reason,
-                    refund_receipt.as_str(),
-                    change.actor,
-                    approver,
-                    change.at(),
-                    stamp.to_string(),
-                ],
-            )?;
-            change.tx.execute(
-                "UPDATE requests SET paid_minor = paid_minor - ?2, updated_hlc = ?3 WHERE id = ?1",
-                params![id, checked.amount.minor, stamp.to_string()],
+            rows::payment_refunded(
+                change,
+                &Refund {
+                    id: &refund_id,
+                    payment: &checked.payment_id,
+                    request: &id,
+                    amount: &checked.amount,
+                    reason: &checked.reason,
+                    receipt: &refund_receipt,
+                    approver: &approver,
+                },
+                Origin::Here,
             )?;
             change.record(&Change::PaymentRefunded {
                 id: refund_id,
@@ -1117,12 +1057,7 @@ fn move_status(
     let PlannedMove { row, to, needs } = plan_move(change.tx, id, action, reason)?;
     let approver = approver_for(needs, approver)?;
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
-    let stamp = change.stamp();
-    change.tx.execute(
-        "UPDATE requests SET status = ?2, status_reason = coalesce(?3, status_reason),
-            updated_hlc = ?4 WHERE id = ?1",
-        params![row.id, to.as_str(), reason, stamp.to_string()],
-    )?;
+    rows::status_moved(change, &row.id, to, reason, Origin::Here)?;
     timeline(change, id, action.as_str(), Some(row.status), to, reason)?;
     change.record(&Change::RequestTransition {
         id: id.to_owned(),

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::OutboxState;
 use super::requests::timeline_entry;
+use super::rows::{self, CreatedRequest, Origin, Refund};
 use super::{ActionTx, Setup, Workstation};
 use crate::error::{Error, Result};
 use crate::sync::{Credential, Link};
@@ -333,7 +334,17 @@ impl Workstation {
                     params![result.id, state.as_str(), reason],
                 )?;
             }
-            for pulled in &response.changes {
+            // A change the cursor has passed was applied by an earlier exchange (an answer
+            // delivered twice): it is not applied again.
+            let cursor: i64 = change
+                .tx
+                .query_row("SELECT cursor FROM sync_state WHERE id = 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()?
+                .unwrap_or(0);
+            let cursor = u64::try_from(cursor).unwrap_or(0);
+            for pulled in response.changes.iter().filter(|p| p.seq > cursor) {
                 done.superseded += u32::from(apply_pulled(change, &accepted, pulled)?);
                 done.pulled += 1;
             }
@@ -496,10 +507,12 @@ fn apply_pulled(
                 };
                 supersede(change, pulled, &format!("the agency ({actor})"), transition)?;
             } else if local.is_some() {
-                change.tx.execute(
-                    "UPDATE requests SET status = ?2, status_reason = coalesce(?3, status_reason)
-                     WHERE id = ?1",
-                    params![request, to.as_str(), reason],
+                rows::status_moved(
+                    change,
+                    request,
+                    *to,
+                    reason.as_deref(),
+                    Origin::Pulled { device: actor },
                 )?;
             }
             if local.is_some() {
@@ -558,35 +571,20 @@ fn apply_pulled(
     Ok(superseded)
 }
 
-/// Another device of this centre made a change: keep the citizens and requests it concerns, so
-/// that any clerk of the centre can find them. The queue stays per device. A `superseded`
-/// transition goes into the timeline without moving the request.
+/// Another device of this centre made a change: keep the citizens and requests it concerns,
+/// written as that device wrote them, so that any clerk of the centre can find them. The queue
+/// stays per device. A `superseded` transition goes into the timeline without moving the
+/// request.
 fn apply_peer(
     change: &mut ActionTx<'_>,
     device: &str,
     peer: &Change,
     superseded: bool,
 ) -> Result<()> {
-    let tx = change.tx;
-    let at = change.at();
+    let origin = Origin::Pulled { device };
     match peer {
         Change::CitizenRegistered { citizen } => {
-            tx.execute(
-                "INSERT OR IGNORE INTO citizens (national_id, given_name, family_name, name_key,
-                    birth_date, phone, email, address, created_at, hlc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, '')",
-                params![
-                    citizen.national_id,
-                    citizen.given_name,
-                    citizen.family_name,
-                    super::citizens::name_key(&citizen.family_name, &citizen.given_name),
-                    citizen.birth_date.to_string(),
-                    citizen.phone,
-                    citizen.email,
-                    citizen.address,
-                    at,
-                ],
-            )?;
+            rows::citizen_registered(change, citizen, origin)?;
         }
         Change::RequestCreated {
             id,
@@ -595,55 +593,36 @@ fn apply_peer(
             catalogue_version,
             citizen,
             center,
-            device: origin,
+            device: made_on,
             clerk,
+            visit,
             form,
+            documents_received,
             fee,
             intake_date,
             due_date,
-            ..
         } => {
-            let (title, category, agency): (String, String, String) = tx
-                .query_row(
-                    "SELECT title, category, agency FROM services WHERE code = ?1",
-                    [service],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?
-                .unwrap_or_else(|| {
-                    (
-                        serde_json::json!({"en": service, "fr": service}).to_string(),
-                        String::new(),
-                        String::new(),
-                    )
-                });
-            tx.execute(
-                "INSERT OR IGNORE INTO requests (id, receipt, service_code, service_title, category,
-                    agency, catalogue_version, citizen_id, center_code, device_code, clerk, form,
-                    fee_minor, fee_currency, fee_tier, fee_exemptions, status, intake_date,
-                    due_date, created_at, created_hlc, updated_hlc)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, '[]',
-                    'draft', ?16, ?17, ?18, '', '')",
-                params![
+            let described = rows::service_here(change, service)?;
+            rows::request_created(
+                change,
+                &CreatedRequest {
                     id,
-                    receipt.as_str(),
+                    receipt,
                     service,
-                    title,
-                    category,
-                    agency,
-                    catalogue_version,
+                    catalogue_version: *catalogue_version,
                     citizen,
                     center,
-                    origin,
+                    device: made_on,
                     clerk,
-                    serde_json::to_string(form)?,
-                    fee.amount().map(|m| m.minor),
-                    fee.amount().map(|m| m.currency.code().to_owned()),
-                    fee.tier().map(|t| t.as_str()),
-                    intake_date.to_string(),
-                    due_date.to_string(),
-                    at,
-                ],
+                    visit: visit.as_deref(),
+                    form,
+                    documents_received,
+                    fee,
+                    intake_date: *intake_date,
+                    due_date: *due_date,
+                },
+                described.as_ref(),
+                origin,
             )?;
         }
         Change::RequestTransition {
@@ -654,16 +633,9 @@ fn apply_peer(
             reason,
             ..
         } => {
-            let known = if superseded {
-                1
-            } else {
-                tx.execute(
-                    "UPDATE requests SET status = ?2, status_reason = coalesce(?3, status_reason)
-                     WHERE id = ?1",
-                    params![id, to.as_str(), reason],
-                )?
-            };
-            if known > 0 {
+            let known =
+                superseded || rows::status_moved(change, id, *to, reason.as_deref(), origin)?;
+            if known {
                 timeline_entry(
                     change,
                     id,
@@ -675,6 +647,13 @@ fn apply_peer(
                 )?;
             }
         }
+        Change::DocumentMarked {
+            id,
+            document,
+            received,
+        } => {
+            rows::document_marked(change, id, document, *received)?;
+        }
         Change::PaymentRecorded {
             id,
             request,
@@ -682,28 +661,7 @@ fn apply_peer(
             method,
             receipt,
         } => {
-            let added = tx.execute(
-                "INSERT OR IGNORE INTO payments (id, request_id, amount_minor, currency, method,
-                    receipt, clerk, at, hlc)
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, '' WHERE EXISTS
-                    (SELECT 1 FROM requests WHERE id = ?2)",
-                params![
-                    id,
-                    request,
-                    amount.minor,
-                    amount.currency.code(),
-                    method.as_str(),
-                    receipt.as_str(),
-                    device,
-                    at,
-                ],
-            )?;
-            if added > 0 {
-                tx.execute(
-                    "UPDATE requests SET paid_minor = paid_minor + ?2 WHERE id = ?1",
-                    params![request, amount.minor],
-                )?;
-            }
+            rows::payment_recorded(change, (id, request), amount, *method, receipt, origin)?;
         }
         Change::PaymentRefunded {
             id,
@@ -714,39 +672,24 @@ fn apply_peer(
             receipt,
             approver,
         } => {
-            let added = tx.execute(
-                "INSERT OR IGNORE INTO refunds (id, payment_id, request_id, amount_minor, currency,
-                    method, reason, receipt, clerk, approver, at, hlc)
-                 SELECT ?1, p.id, p.request_id, ?3, ?4, p.method, ?5, ?6, ?7, ?8, ?9, ''
-                 FROM payments p WHERE p.id = ?2 AND p.request_id = ?10",
-                params![
+            rows::payment_refunded(
+                change,
+                &Refund {
                     id,
                     payment,
-                    amount.minor,
-                    amount.currency.code(),
-                    reason,
-                    receipt.as_str(),
-                    device,
-                    approver,
-                    at,
                     request,
-                ],
+                    amount,
+                    reason,
+                    receipt,
+                    approver,
+                },
+                origin,
             )?;
-            if added > 0 {
-                tx.execute(
-                    "UPDATE requests SET paid_minor = paid_minor - ?2 WHERE id = ?1",
-                    params![request, amount.minor],
-                )?;
-            }
         }
         Change::FeeWaived { id, ground, .. } => {
-            tx.execute(
-                "UPDATE requests SET waiver_ground = ?2 WHERE id = ?1",
-                params![id, ground],
-            )?;
+            rows::fee_waived(change, id, ground, origin)?;
         }
-        Change::DocumentMarked { .. }
-        | Change::CounterAdded { .. }
+        Change::CounterAdded { .. }
         | Change::TicketIssued { .. }
         | Change::TicketStep { .. }
         | Change::TicketTransferred { .. }
