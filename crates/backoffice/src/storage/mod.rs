@@ -11,7 +11,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use guichet_domain::account::Account;
-use guichet_domain::catalogue::Catalogue;
+use guichet_domain::catalogue::{Catalogue, CenterKind};
 use guichet_domain::citizen::NationalIdScheme;
 use guichet_domain::request::Action;
 use guichet_protocol::{AuditClaim, ExchangeRequest, PulledChange, PushResult};
@@ -22,7 +22,7 @@ use crate::anchor::Verdict;
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, FleetHealth, Refusal,
-    ServerRequest, Stamp,
+    ServerRequest, Stamp, parse_currency, parse_zone,
 };
 
 /// The most changes one pull returns, whatever the device asks for.
@@ -96,6 +96,64 @@ macro_rules! center_columns {
     };
 }
 pub(crate) use center_columns;
+
+/// A centre's columns as stored, in `center_columns!` order: each backend reads them, one
+/// mapping makes the centre.
+pub(crate) struct RawCenter {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub time_zone: String,
+    pub currency: String,
+    pub waiting_target_min: i64,
+}
+
+impl RawCenter {
+    pub(crate) fn into_center(self) -> Result<Center> {
+        Ok(Center {
+            kind: CenterKind::parse(&self.kind)?,
+            time_zone: parse_zone(&self.time_zone)?,
+            currency: parse_currency(&self.currency)?,
+            waiting_target_min: u32::try_from(self.waiting_target_min)
+                .map_err(|e| Error::Corrupt(format!("stored waiting target: {e}")))?,
+            code: self.code,
+            name: self.name,
+        })
+    }
+}
+
+/// What each device of a centre (`$1` or `?1`; NULL for all) last reported, by device code:
+/// the columns of `RawContact`, in order.
+pub(crate) fn contacts_query(center: &str) -> String {
+    format!(
+        "SELECT c.device, c.app_version, c.contact_at, c.waiting, c.refused, c.clock_offset_ms
+         FROM device_contacts c JOIN devices d ON d.code = c.device
+         WHERE {center} IS NULL OR d.center = {center} ORDER BY c.device"
+    )
+}
+
+/// A device's last report as stored (`contacts_query`'s columns).
+pub(crate) struct RawContact {
+    pub device: String,
+    pub app_version: String,
+    pub at: String,
+    pub waiting: i64,
+    pub refused: i64,
+    pub clock_offset_ms: i64,
+}
+
+impl RawContact {
+    pub(crate) fn into_contact(self) -> Contact {
+        Contact {
+            device: self.device,
+            app_version: self.app_version,
+            at: self.at,
+            waiting: u64::try_from(self.waiting).unwrap_or(0),
+            refused: u64::try_from(self.refused).unwrap_or(0),
+            clock_offset_ms: self.clock_offset_ms,
+        }
+    }
+}
 
 pub const POSTGRES_MIGRATIONS: &[Migration] = &[
     (

@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{ClientWrapper, Manager, ManagerConfig, Object, Pool, RecyclingMethod};
 use guichet_domain::account::{Account, Role};
-use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
+use guichet_domain::catalogue::{Catalogue, Service};
 use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptPrefix;
@@ -31,15 +31,15 @@ use tokio_postgres::{Client, NoTls, Row, Statement, Transaction};
 
 use super::sqlite::{RawRequest, RequestJson};
 use super::{
-    ACCOUNT_COLUMNS, ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, RawAccount, Storage,
-    account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit, pull_page,
+    ACCOUNT_COLUMNS, ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, RawAccount, RawCenter,
+    RawContact, Storage, account_entry, catalogue_for, check_code, contacts_query, decision,
+    new_device_identity, pull_limit, pull_page,
 };
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, DeviceHealth,
-    FleetHealth, RefundRow, Refusal, RefusalCount, ServerRequest, Stamp, parse_currency,
-    parse_zone,
+    FleetHealth, RefundRow, Refusal, RefusalCount, ServerRequest, Stamp,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
@@ -317,14 +317,15 @@ fn corrupt(e: impl std::fmt::Display) -> Error {
 }
 
 fn to_center(row: &Row) -> Result<Center> {
-    Ok(Center {
+    RawCenter {
         code: row.try_get(0)?,
         name: row.try_get(1)?,
-        kind: CenterKind::parse(row.try_get::<_, &str>(2)?)?,
-        time_zone: parse_zone(row.try_get::<_, &str>(3)?)?,
-        currency: parse_currency(row.try_get::<_, &str>(4)?)?,
-        waiting_target_min: u32::try_from(row.try_get::<_, i32>(5)?).map_err(corrupt)?,
-    })
+        kind: row.try_get(2)?,
+        time_zone: row.try_get(3)?,
+        currency: row.try_get(4)?,
+        waiting_target_min: row.try_get::<_, i32>(5)?.into(),
+    }
+    .into_center()
 }
 
 const DEVICE_COLUMNS: &str =
@@ -1481,24 +1482,19 @@ impl Storage for PostgresStorage {
     async fn contacts(&self, center: Option<&str>) -> Result<Vec<Contact>> {
         let client = self.client().await?;
         client
-            .query(
-                "SELECT c.device, c.app_version, c.contact_at, c.waiting, c.refused,
-                        c.clock_offset_ms
-                 FROM device_contacts c JOIN devices d ON d.code = c.device
-                 WHERE $1::TEXT IS NULL OR d.center = $1 ORDER BY c.device",
-                &[&center],
-            )
+            .query(&contacts_query("$1::TEXT"), &[&center])
             .await?
             .iter()
             .map(|r| -> Result<Contact> {
-                Ok(Contact {
+                Ok(RawContact {
                     device: r.try_get(0)?,
                     app_version: r.try_get(1)?,
                     at: r.try_get(2)?,
-                    waiting: r.try_get::<_, i64>(3)?.max(0) as u64,
-                    refused: r.try_get::<_, i64>(4)?.max(0) as u64,
+                    waiting: r.try_get(3)?,
+                    refused: r.try_get(4)?,
                     clock_offset_ms: r.try_get(5)?,
-                })
+                }
+                .into_contact())
             })
             .collect()
     }

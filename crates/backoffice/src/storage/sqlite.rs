@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use guichet_domain::account::{Account, Role};
-use guichet_domain::catalogue::{Catalogue, CenterKind, Service};
+use guichet_domain::catalogue::{Catalogue, Service};
 use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptPrefix;
@@ -19,14 +19,15 @@ use guichet_protocol::{AuditClaim, AuditPoint, ExchangeRequest, Pulled, PulledCh
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::{
-    ACCOUNT_COLUMNS, ExchangeContext, Exchanged, RawAccount, SQLITE_MIGRATIONS, Storage,
-    account_entry, catalogue_for, check_code, decision, new_device_identity, pull_limit, pull_page,
+    ACCOUNT_COLUMNS, ExchangeContext, Exchanged, RawAccount, RawCenter, RawContact,
+    SQLITE_MIGRATIONS, Storage, account_entry, catalogue_for, check_code, contacts_query, decision,
+    new_device_identity, pull_limit, pull_page,
 };
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, DeviceHealth,
-    FleetHealth, Refusal, RefusalCount, ServerRequest, Stamp, parse_currency, parse_zone,
+    FleetHealth, Refusal, RefusalCount, ServerRequest, Stamp,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
@@ -116,27 +117,14 @@ fn corrupt(e: impl std::fmt::Display) -> Error {
     Error::Corrupt(e.to_string())
 }
 
-type CenterRow = (String, String, String, String, String, u32);
-
-fn center_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CenterRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-    ))
-}
-
-fn to_center((code, name, kind, zone, currency, target): CenterRow) -> Result<Center> {
-    Ok(Center {
-        code,
-        name,
-        kind: CenterKind::parse(&kind)?,
-        time_zone: parse_zone(&zone)?,
-        currency: parse_currency(&currency)?,
-        waiting_target_min: target,
+fn center_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCenter> {
+    Ok(RawCenter {
+        code: r.get(0)?,
+        name: r.get(1)?,
+        kind: r.get(2)?,
+        time_zone: r.get(3)?,
+        currency: r.get(4)?,
+        waiting_target_min: r.get(5)?,
     })
 }
 
@@ -314,7 +302,7 @@ fn load_center(tx: &Connection, code: &str) -> Result<Center> {
         )
         .optional()?
         .ok_or_else(|| Error::not_found("centre", code))?;
-    to_center(row)
+    row.into_center()
 }
 
 fn latest_catalogue(tx: &Connection) -> Result<Option<Catalogue>> {
@@ -717,7 +705,7 @@ impl Storage for SqliteStorage {
             let rows = stmt
                 .query_map([], center_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            rows.into_iter().map(to_center).collect()
+            rows.into_iter().map(RawCenter::into_center).collect()
         })
         .await
     }
@@ -1228,23 +1216,20 @@ impl Storage for SqliteStorage {
     async fn contacts(&self, center: Option<&str>) -> Result<Vec<Contact>> {
         let center = center.map(str::to_owned);
         self.run(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT c.device, c.app_version, c.contact_at, c.waiting, c.refused,
-                        c.clock_offset_ms
-                 FROM device_contacts c JOIN devices d ON d.code = c.device
-                 WHERE ?1 IS NULL OR d.center = ?1 ORDER BY c.device",
-            )?;
+            let mut stmt = conn.prepare(&contacts_query("?1"))?;
             let rows = stmt.query_map([&center], |r| {
-                Ok(Contact {
+                Ok(RawContact {
                     device: r.get(0)?,
                     app_version: r.get(1)?,
                     at: r.get(2)?,
-                    waiting: r.get::<_, i64>(3)?.max(0) as u64,
-                    refused: r.get::<_, i64>(4)?.max(0) as u64,
+                    waiting: r.get(3)?,
+                    refused: r.get(4)?,
                     clock_offset_ms: r.get(5)?,
                 })
             })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+            Ok(rows
+                .map(|row| row.map(RawContact::into_contact))
+                .collect::<rusqlite::Result<Vec<_>>>()?)
         })
         .await
     }
