@@ -273,12 +273,13 @@ impl App {
         el.send_keys(text).await.expect("type");
     }
 
+    /// Chooses the option `value` of the list `css`, finding the list again if the screen
+    /// re-drew it in between (the queue screen re-draws its lists as the status comes in).
     pub async fn select(&self, css: &str, value: &str) {
-        self.wait_for_css(css)
-            .await
-            .select_by_value(value)
-            .await
-            .unwrap_or_else(|e| panic!("cannot choose {value} in `{css}`: {e}"));
+        self.on_element(css, &format!("choose {value} in"), |el| async move {
+            el.select_by_value(value).await
+        })
+        .await;
     }
 
     /// Sends a key (a WebDriver key code such as F2 = "\u{E032}") to the focused element.
