@@ -114,16 +114,8 @@ impl Workstation {
 
     /// The service as the catalogue held here describes it.
     pub fn service(&self, code: &str) -> Result<Service> {
-        let definition: Option<String> = self
-            .conn()?
-            .query_row(
-                "SELECT definition FROM services WHERE code = ?1",
-                [code],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match definition {
-            Some(d) => Ok(serde_json::from_str(&d)?),
+        match service_here(self.conn()?, code)? {
+            Some(service) => Ok(service),
             None if self.catalogue_version()?.is_none() => Err(Error::NoCatalogue),
             None => Err(Error::not_found(
                 Kind::Service,
@@ -486,6 +478,18 @@ pub(crate) fn holidays(conn: &rusqlite::Connection) -> Result<Holidays> {
         );
     }
     Ok(Holidays(set))
+}
+
+/// The service as the catalogue held here describes it, if it has it.
+pub(super) fn service_here(conn: &rusqlite::Connection, code: &str) -> Result<Option<Service>> {
+    let definition: Option<String> = conn
+        .query_row(
+            "SELECT definition FROM services WHERE code = ?1",
+            [code],
+            |r| r.get(0),
+        )
+        .optional()?;
+    Ok(definition.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
 fn version(conn: &rusqlite::Connection) -> Result<Option<u32>> {

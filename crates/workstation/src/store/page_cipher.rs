@@ -175,6 +175,22 @@ struct Context {
     decrypt: Option<(Zeroizing<[u8; KEY_SIZE]>, aes::Aes256Dec)>,
 }
 
+/// A copy of the AES schedule kept in `slot` for `key`; made and kept there first when the
+/// slot is empty or holds another key's.
+fn kept_schedule<C>(slot: &mut Option<(Zeroizing<[u8; KEY_SIZE]>, C)>, key: &[u8; KEY_SIZE]) -> C
+where
+    C: KeyInit<KeySize = aes::cipher::consts::U32> + Clone,
+{
+    match slot {
+        Some((kept, schedule)) if kept.as_slice() == key => schedule.clone(),
+        _ => {
+            let schedule = C::new(key.into());
+            *slot = Some((Zeroizing::new(*key), schedule.clone()));
+            schedule
+        }
+    }
+}
+
 /// The bytes behind a pointer and a length SQLCipher passes, or None.
 ///
 /// # Safety
@@ -394,26 +410,12 @@ unsafe extern "C" fn cipher(
             let input = bytes(input, input_sz)?;
             let out = bytes_mut(out, input_sz)?;
             if mode == CIPHER_ENCRYPT {
-                let schedule = match &context.encrypt {
-                    Some((k, s)) if k.as_slice() == key => s.clone(),
-                    _ => {
-                        let s = aes::Aes256Enc::new(key.into());
-                        context.encrypt = Some((Zeroizing::new(*key), s.clone()));
-                        s
-                    }
-                };
+                let schedule = kept_schedule(&mut context.encrypt, key);
                 cbc::Encryptor::<aes::Aes256Enc>::inner_iv_init(schedule, iv.into())
                     .encrypt_padded_b2b_mut::<NoPadding>(input, out)
                     .ok()?;
             } else {
-                let schedule = match &context.decrypt {
-                    Some((k, s)) if k.as_slice() == key => s.clone(),
-                    _ => {
-                        let s = aes::Aes256Dec::new(key.into());
-                        context.decrypt = Some((Zeroizing::new(*key), s.clone()));
-                        s
-                    }
-                };
+                let schedule = kept_schedule(&mut context.decrypt, key);
                 cbc::Decryptor::<aes::Aes256Dec>::inner_iv_init(schedule, iv.into())
                     .decrypt_padded_b2b_mut::<NoPadding>(input, out)
                     .ok()?;

@@ -11,7 +11,7 @@ use guichet_domain::feedback::PaymentMethod;
 use guichet_domain::money::Money;
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::{Party, RequestStatus};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::ActionTx;
 use super::citizens::name_key;
@@ -211,20 +211,6 @@ pub(super) fn document_marked(
         params![id, document, received],
     )?;
     Ok(updated > 0)
-}
-
-/// The service as the catalogue held here describes it, if it has it: for a request pulled
-/// from another device.
-pub(super) fn service_here(change: &ActionTx<'_>, code: &str) -> Result<Option<Service>> {
-    let definition: Option<String> = change
-        .tx
-        .query_row(
-            "SELECT definition FROM services WHERE code = ?1",
-            [code],
-            |r| r.get(0),
-        )
-        .optional()?;
-    Ok(definition.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
 /// The request's status after `Change::RequestTransition` (or an agency's decision), with its

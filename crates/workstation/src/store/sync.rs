@@ -19,6 +19,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::audit::OutboxState;
+use super::catalogue::service_here;
 use super::requests::timeline_entry;
 use super::rows::{self, CreatedRequest, Origin, Refund};
 use super::{ActionTx, Setup, Workstation};
@@ -336,14 +337,13 @@ impl Workstation {
             }
             // A change the cursor has passed was applied by an earlier exchange (an answer
             // delivered twice): it is not applied again.
-            let cursor: i64 = change
+            let cursor: u64 = change
                 .tx
                 .query_row("SELECT cursor FROM sync_state WHERE id = 1", [], |r| {
                     r.get(0)
                 })
                 .optional()?
                 .unwrap_or(0);
-            let cursor = u64::try_from(cursor).unwrap_or(0);
             for pulled in response.changes.iter().filter(|p| p.seq > cursor) {
                 done.superseded += u32::from(apply_pulled(change, &accepted, pulled)?);
                 done.pulled += 1;
@@ -602,7 +602,7 @@ fn apply_peer(
             intake_date,
             due_date,
         } => {
-            let described = rows::service_here(change, service)?;
+            let described = service_here(change.tx, service)?;
             rows::request_created(
                 change,
                 &CreatedRequest {
