@@ -327,7 +327,7 @@ impl Device {
 pub fn offline_work(ws: &mut Workstation, n: u32) -> Vec<String> {
     // Citizens registered by an earlier call keep their numbers: new ones follow them.
     let registered: u32 = ws
-        .read(|c| {
+        .inspect(|c| {
             c.query_row("SELECT count(*) FROM citizens", [], |r| r.get(0))
                 .map_err(guichet_workstation::Error::from)
         })

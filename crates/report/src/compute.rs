@@ -1,7 +1,7 @@
 //! Computing a report from the workstation's local replica, so that it works offline.
 //!
-//! Every query runs in one read transaction (`Workstation::read`), so the figures agree with
-//! each other even while clerks keep working. Rows are streamed and folded into counters and
+//! Every read runs in one read transaction of the store (`Workstation::report_read`), so the
+//! figures agree with each other even while clerks keep working. Rows are streamed and folded into counters and
 //! bounded histograms as they come: a year of a busy centre is summarised in memory that does
 //! not grow with the number of rows. Lists (overdue requests, decisions, comments, refused
 //! changes) keep at most `LIST_CAP` lines; their totals are always exact.
@@ -13,6 +13,7 @@
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
+use std::ops::ControlFlow;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use guichet_domain::calendar::Holidays;
@@ -22,7 +23,7 @@ use guichet_domain::request::RequestStatus;
 use guichet_domain::text::Text;
 use guichet_domain::zone::Zone;
 use guichet_workstation::Workstation;
-use rusqlite::{Connection, OptionalExtension, ToSql, params};
+use guichet_workstation::store::{DueRow, ReportRead};
 
 use crate::days::{ClerkDay, DayBook, Group, Rating, SEP, Taken, Ticket, entry};
 use crate::error::{Error, Result};
@@ -117,8 +118,8 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         options,
         from: options.from.to_string(),
         to: options.to.to_string(),
-        start: zone.start_of(options.from).to_rfc3339(),
-        end: zone.end_of(options.to).to_rfc3339(),
+        start: zone.start_of(options.from),
+        end: zone.end_of(options.to),
         zone,
         target_ms: u64::from(config.waiting_target_min) * 60_000,
         now,
@@ -126,9 +127,9 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         finished: Cell::new(0),
     };
     let today = zone.day_of(now);
-    let (report, keep) = ws.read(|conn| {
+    let (report, keep) = ws.report_read(|conn| {
         let current = options.to >= today;
-        let end = EndStatus::read(conn, current, &ctx.end)?;
+        let end = EndStatus::read(conn, current, ctx.end)?;
         let names = Names::load(conn, options.locale)?;
         let basis = format!("{} {}", zone.name(), ctx.target_ms);
         ctx.begin(Stage::Queue);
@@ -196,8 +197,6 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
     Ok(report)
 }
 
-type Named<'p> = (&'static str, &'p dyn ToSql);
-
 /// Requests moved after the end of the period, in memory, at most this many; beyond it each
 /// request's status at the end is looked up in its timeline.
 const MOVED_CAP: usize = 200_000;
@@ -214,50 +213,31 @@ enum EndStatus {
 }
 
 impl EndStatus {
-    fn read(conn: &Connection, current: bool, end: &str) -> Result<Self> {
+    fn read(conn: &ReportRead<'_>, current: bool, end: DateTime<Utc>) -> Result<Self> {
         if current {
             return Ok(EndStatus::Current);
         }
         let mut moved: HashMap<String, Option<String>> = HashMap::new();
-        let mut stmt = conn.prepare(
-            // By its time index: ordered by id, the planner would rather read every event of
-            // every year in id order than sort the few that follow the period.
-            "SELECT request_id, from_status FROM request_events INDEXED BY request_events_by_time
-             WHERE at >= ?1 ORDER BY id",
-        )?;
-        let mut rows = stmt.query([end])?;
-        while let Some(r) = rows.next()? {
-            let id = text(r, 0)?;
+        let mut too_many = false;
+        conn.moves_since(end, |id, from| -> Result<_> {
             if !moved.contains_key(id) {
                 if moved.len() >= MOVED_CAP {
-                    return Ok(EndStatus::Lookup);
+                    too_many = true;
+                    return Ok(ControlFlow::Break(()));
                 }
-                moved.insert(id.to_owned(), r.get(1)?);
+                moved.insert(id.to_owned(), from.map(str::to_owned));
             }
-        }
-        Ok(EndStatus::Moved(moved))
+            Ok(ControlFlow::Continue(()))
+        })?;
+        Ok(if too_many {
+            EndStatus::Lookup
+        } else {
+            EndStatus::Moved(moved)
+        })
     }
 
-    /// The SQL of the looked-up status column (it binds `:end`), or NULL.
-    fn column(&self) -> &'static str {
-        match self {
-            EndStatus::Lookup => {
-                "(SELECT e.to_status FROM request_events e
-                  WHERE e.request_id = r.id AND e.at < :end ORDER BY e.id DESC LIMIT 1)"
-            }
-            _ => "NULL",
-        }
-    }
-
-    /// `named` plus `:end` when the status column uses it.
-    fn bind<'p>(&self, ctx: &'p Ctx<'_>, mut named: Vec<Named<'p>>) -> Vec<Named<'p>> {
-        if matches!(self, EndStatus::Lookup) {
-            named.push((":end", &ctx.end));
-        }
-        named
-    }
-
-    /// The status at the end, from the row's id, current status and looked-up column.
+    /// The status at the end, from the row's id, current status and status then, as the
+    /// store looked it up.
     fn of<'r>(&'r self, id: &str, current: &'r str, looked_up: Option<&'r str>) -> &'r str {
         match self {
             EndStatus::Current => current,
@@ -270,27 +250,16 @@ impl EndStatus {
     }
 }
 
-/// A text column, borrowed from the row.
-fn text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<&'r str> {
-    row.get_ref(i)?.as_str().map_err(stored)
-}
-
-/// A nullable text column, borrowed from the row.
-fn opt_text<'r>(row: &'r rusqlite::Row<'_>, i: usize) -> Result<Option<&'r str>> {
-    row.get_ref(i)?.as_str_or_null().map_err(stored)
-}
-
 /// What every stage needs to know.
 struct Ctx<'a> {
     options: &'a ReportOptions<'a>,
     /// The first and last day of the period, as stored dates are written.
     from: String,
     to: String,
-    /// The first instant of the period and the first after it, in the centre's time zone,
-    /// as stored times are written (RFC 3339, UTC): times from `start` and before `end` are
-    /// in the period.
-    start: String,
-    end: String,
+    /// The first instant of the period and the first after it, in the centre's time zone:
+    /// times from `start` and before `end` are in the period.
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
     zone: Zone,
     target_ms: u64,
     now: DateTime<Utc>,
@@ -329,9 +298,6 @@ impl Ctx<'_> {
     }
 }
 
-/// From this many days on, a period is read by scanning tables rather than their indexes.
-const LONG_PERIOD_DAYS: i64 = 60;
-
 /// Names of the catalogue's codes, in the report's language.
 struct Names {
     services: HashMap<String, (String, String, String)>,
@@ -341,33 +307,24 @@ struct Names {
 }
 
 impl Names {
-    fn load(conn: &Connection, locale: Locale) -> Result<Self> {
-        let text = |json: &str| -> Result<String> {
-            let text: Text = serde_json::from_str(json).map_err(stored)?;
-            Ok(text.get(locale.code()).to_owned())
-        };
-        let mut services = HashMap::new();
-        let mut stmt = conn.prepare("SELECT code, title, category, agency FROM services")?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let title: String = r.get(1)?;
-            services.insert(r.get(0)?, (text(&title)?, r.get(2)?, r.get(3)?));
-        }
-        let simple = |table: &str| -> Result<HashMap<String, String>> {
-            let mut out = HashMap::new();
-            let mut stmt = conn.prepare(&format!("SELECT code, name FROM {table}"))?;
-            let mut rows = stmt.query([])?;
-            while let Some(r) = rows.next()? {
-                let name: String = r.get(1)?;
-                out.insert(r.get(0)?, text(&name).unwrap_or(name));
-            }
-            Ok(out)
+    fn load(conn: &ReportRead<'_>, locale: Locale) -> Result<Self> {
+        let names = conn.catalogue_names()?;
+        let lang = locale.code();
+        let simple = |named: Vec<(String, Text)>| -> HashMap<String, String> {
+            named
+                .into_iter()
+                .map(|(code, name)| (code, name.get(lang).to_owned()))
+                .collect()
         };
         Ok(Names {
-            categories: simple("categories")?,
-            agencies: simple("agencies")?,
-            lanes: simple("lanes")?,
-            services,
+            services: names
+                .services
+                .into_iter()
+                .map(|s| (s.code, (s.title.get(lang).to_owned(), s.category, s.agency)))
+                .collect(),
+            categories: simple(names.categories),
+            agencies: simple(names.agencies),
+            lanes: simple(names.lanes),
         })
     }
 
@@ -470,22 +427,6 @@ fn sorted_groups(
     map.into_iter().map(|(k, acc)| line(k, &acc)).collect()
 }
 
-/// Whether a run of days is long enough to be read by scanning tables.
-fn long(run: (NaiveDate, NaiveDate)) -> bool {
-    (run.1 - run.0).num_days() >= LONG_PERIOD_DAYS
-}
-
-/// `column` for a range condition: as it is for a short run of days, so that SQLite reads its
-/// index; with a unary plus for a long one, so that it reads the table straight through
-/// instead of jumping from the index to each row.
-fn scan(column: &str, run: (NaiveDate, NaiveDate)) -> String {
-    if long(run) {
-        format!("+{column}")
-    } else {
-        column.to_owned()
-    }
-}
-
 /// "first SEP second" (such as clerk and counter), in `key`.
 fn pair_key(key: &mut String, first: &str, second: Option<&str>) {
     key.clear();
@@ -496,77 +437,59 @@ fn pair_key(key: &mut String, first: &str, second: Option<&str>) {
 
 /// Reads the tickets of a run of days into their days.
 fn queue_days(
-    conn: &Connection,
+    conn: &ReportRead<'_>,
     ctx: &Ctx<'_>,
     run: (NaiveDate, NaiveDate),
     book: &mut DayBook,
     n: &mut u64,
 ) -> Result<()> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT day, target_kind, target_code, lane, status, counter, clerk, no_shows, transfers,
-            waiting_ms, service_ms, issued_at,
-            CASE WHEN clerk IS NOT NULL THEN json_extract(first_call, '$.wall') END,
-            CASE WHEN clerk IS NOT NULL
-                THEN coalesce(json_extract(ended, '$.wall'), json_extract(last_call, '$.wall'))
-            END
-         FROM tickets WHERE {day} >= ?1 AND {day} <= ?2",
-        day = scan("day", run)
-    ))?;
-    let mut rows = stmt.query(params![run.0.to_string(), run.1.to_string()])?;
     let mut key = String::new();
-    while let Some(r) = rows.next()? {
+    conn.tickets(run, |r| -> Result<()> {
         *n += 1;
         ctx.tick(Stage::Queue, *n);
-        let Some(day) = book.on(text(r, 0)?)? else {
-            continue;
+        let Some(day) = book.on(r.day)? else {
+            return Ok(());
         };
-        let for_category = text(r, 1)? == "category";
-        let code = text(r, 2)?;
-        let status = text(r, 4)?;
-        let no_shows: u32 = r.get(7)?;
-        let transfers: u32 = r.get(8)?;
-        let wait_ms: Option<u64> = r.get(9)?;
         let t = Ticket {
-            served: wait_ms.is_some(),
-            no_show: status == "no_show",
-            transferred: transfers > 0,
-            wait_ms,
+            served: r.waiting_ms.is_some(),
+            no_show: r.status == "no_show",
+            transferred: r.transfers > 0,
+            wait_ms: r.waiting_ms,
             target_ms: ctx.target_ms,
         };
         let q = &mut day.figures.queue;
         q.issued += 1;
         q.served += u64::from(t.served);
         q.no_shows += u64::from(t.no_show);
-        q.served_after_no_show += u64::from(t.served && no_shows > 0);
+        q.served_after_no_show += u64::from(t.served && r.no_shows > 0);
         q.transferred += u64::from(t.transferred);
-        q.not_served += u64::from(status == "waiting" || status == "called");
-        if let Some(w) = wait_ms {
+        q.not_served += u64::from(r.status == "waiting" || r.status == "called");
+        if let Some(w) = r.waiting_ms {
             q.waits.add(w, ctx.target_ms);
         }
-        let hour = ctx.zone.hour_of(parse_time(text(r, 11)?)?) as u8;
+        let hour = ctx.zone.hour_of(parse_time(r.issued_at)?) as u8;
         q.hours.entry(hour).or_default().add(&t);
-        let targets = if for_category {
+        let targets = if r.for_category {
             &mut q.categories
         } else {
             &mut q.services
         };
-        entry(targets, code).add(&t);
-        entry(&mut q.lanes, text(r, 3)?).add(&t);
-        if let Some(clerk) = opt_text(r, 6)? {
-            pair_key(&mut key, clerk, opt_text(r, 5)?);
+        entry(targets, r.target_code).add(&t);
+        entry(&mut q.lanes, r.lane).add(&t);
+        if let Some(clerk) = r.clerk {
+            pair_key(&mut key, clerk, r.counter);
             let acc = entry(&mut day.figures.clerks, &key);
             acc.served += u64::from(t.served);
-            if let Some(s) = r.get::<_, Option<u64>>(10)? {
+            if let Some(s) = r.service_ms {
                 acc.finished += 1;
                 acc.service_ms += s;
             }
-            if let Some(first) = opt_text(r, 12)? {
-                let last = opt_text(r, 13)?.unwrap_or(first);
-                day.span(&key, first, last);
+            if let Some(first) = r.first_call {
+                day.span(&key, first, r.last_call.unwrap_or(first));
             }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The queue's figures of the period, from its days.
@@ -692,49 +615,40 @@ fn add_taken(map: &mut BTreeMap<String, Taken>, code: &str, fee: i64) {
 
 /// Reads the requests taken on a run of days into their days.
 fn request_days(
-    conn: &Connection,
+    conn: &ReportRead<'_>,
     ctx: &Ctx<'_>,
     run: (NaiveDate, NaiveDate),
     book: &mut DayBook,
     n: &mut u64,
 ) -> Result<()> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT r.intake_date, r.status, r.service_code, r.category, r.agency, r.fee_minor,
-            r.waiver_ground, r.paid_minor, r.clerk, v.counter
-         FROM requests r LEFT JOIN visits v ON v.id = r.visit_id
-         WHERE {intake} >= ?1 AND {intake} <= ?2",
-        intake = scan("r.intake_date", run),
-    ))?;
-    let mut rows = stmt.query(params![run.0.to_string(), run.1.to_string()])?;
     let mut key = String::new();
-    while let Some(r) = rows.next()? {
+    conn.requests_taken(run, |r| -> Result<()> {
         *n += 1;
         ctx.tick(Stage::Requests, *n);
-        let Some(day) = book.on(text(r, 0)?)? else {
-            continue;
+        let Some(day) = book.on(r.intake_date)? else {
+            return Ok(());
         };
-        let fee: Option<i64> = r.get(5)?;
-        let fee_minor = fee.unwrap_or(0);
+        let fee_minor = r.fee_minor.unwrap_or(0);
         let f = &mut day.figures.requests;
         f.taken += 1;
-        add_taken(&mut f.services, text(r, 2)?, fee_minor);
-        add_taken(&mut f.categories, text(r, 3)?, fee_minor);
-        add_taken(&mut f.agencies, text(r, 4)?, fee_minor);
-        *entry(&mut f.statuses, text(r, 1)?) += 1;
-        if let Some(fee) = fee {
+        add_taken(&mut f.services, r.service_code, fee_minor);
+        add_taken(&mut f.categories, r.category, fee_minor);
+        add_taken(&mut f.agencies, r.agency, fee_minor);
+        *entry(&mut f.statuses, r.status) += 1;
+        if let Some(fee) = r.fee_minor {
             f.fees_due_minor += fee;
             f.with_fee += 1;
-            f.paid_on_due_minor += r.get::<_, i64>(7)?.min(fee);
-            if let Some(ground) = opt_text(r, 6)? {
+            f.paid_on_due_minor += r.paid_minor.min(fee);
+            if let Some(ground) = r.waiver_ground {
                 let w = entry(&mut f.waived, ground);
                 w.0 += 1;
                 w.1 += fee;
             }
         }
-        pair_key(&mut key, text(r, 8)?, opt_text(r, 9)?);
+        pair_key(&mut key, r.clerk, r.counter);
         entry(&mut day.figures.clerks, &key).requests += 1;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// The requests taken in the period, as its days add up; statuses are the current ones until
@@ -786,7 +700,12 @@ impl TakenAcc {
     }
 
     /// The section (without the overdue and decisions) and the money figures it carries.
-    fn finish(self, conn: &Connection, ctx: &Ctx<'_>, names: &Names) -> (RequestSection, MoneyAcc) {
+    fn finish(
+        self,
+        conn: &ReportRead<'_>,
+        ctx: &Ctx<'_>,
+        names: &Names,
+    ) -> (RequestSection, MoneyAcc) {
         let groups = |map: BTreeMap<String, Taken>, name: &dyn Fn(&str) -> String| {
             let mut out: Vec<RequestGroup> = map
                 .into_iter()
@@ -802,7 +721,9 @@ impl TakenAcc {
         };
         let mut section = RequestSection {
             taken: self.taken,
-            by_service: groups(self.services, &|code| service_name(conn, names, code)),
+            by_service: groups(self.services, &|code| {
+                service_name(conn, names, code, ctx.locale())
+            }),
             by_category: groups(self.categories, &|c| Names::of(&names.categories, c)),
             by_agency: groups(self.agencies, &|c| Names::of(&names.agencies, c)),
             ..RequestSection::default()
@@ -821,33 +742,19 @@ impl TakenAcc {
 }
 
 /// A service's name: from the catalogue, or as it was when a request was taken for it.
-fn service_name(conn: &Connection, names: &Names, code: &str) -> String {
+/// A service's name; for one no longer in the catalogue, its title as a request kept it.
+fn service_name(conn: &ReportRead<'_>, names: &Names, code: &str, locale: Locale) -> String {
     if names.services.contains_key(code) {
         return names.service(code);
     }
-    conn.query_row(
-        "SELECT service_title FROM requests WHERE service_code = ?1 LIMIT 1",
-        [code],
-        |r| r.get::<_, String>(0),
-    )
-    .optional()
-    .ok()
-    .flatten()
-    .and_then(|json| serde_json::from_str::<Text>(&json).ok())
-    .map_or_else(|| code.to_owned(), |t| t.get("en").to_owned())
+    conn.former_service_title(code)
+        .ok()
+        .flatten()
+        .map_or_else(|| code.to_owned(), |t| t.get(locale.code()).to_owned())
 }
 
-/// The statuses that keep a request's processing clock running, as SQL.
-const OPEN_STATUSES: &str =
-    "('draft', 'submitted', 'dispatched', 'in_processing', 'returned_for_correction')";
-
-/// What depends on the statuses at the end of the period: the overdue requests (open at the
-/// end and past their due date, most overdue first), and `statuses`, the requests taken by
-/// current status, made the statuses at the end. Open requests are read through their index;
-/// a request moved since a past period's end is looked up, or, when too many have moved, every
-/// request's status at the end is looked up in its timeline.
 fn at_end(
-    conn: &Connection,
+    conn: &ReportRead<'_>,
     ctx: &Ctx<'_>,
     end: &EndStatus,
     names: &Names,
@@ -855,87 +762,55 @@ fn at_end(
 ) -> Result<(u64, Vec<OverdueLine>)> {
     let mut seen = OverdueAcc::new(ctx, names);
     let mut n = 0;
-    if let EndStatus::Lookup = end {
-        *statuses = statuses_at_end(conn, ctx, end)?;
-        let mut stmt = conn.prepare(&format!(
-            "SELECT r.id, r.status, {}, r.receipt, r.service_code, r.intake_date, r.due_date
-             FROM requests r WHERE r.intake_date <= :to AND r.due_date < :to",
-            end.column()
-        ))?;
-        let named = end.bind(ctx, vec![(":to", &ctx.to)]);
-        let mut rows = stmt.query(named.as_slice())?;
-        while let Some(r) = rows.next()? {
-            n += 1;
-            ctx.tick(Stage::Overdue, n);
-            let status = end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?);
-            seen.add(status, text(r, 3)?, text(r, 4)?, text(r, 5)?, text(r, 6)?)?;
-        }
-        return Ok(seen.finish());
-    }
-    let mut stmt = conn.prepare(&format!(
-        "SELECT id, status, receipt, service_code, intake_date, due_date FROM requests
-         WHERE status IN {OPEN_STATUSES} AND due_date < ?1 AND intake_date <= ?1"
-    ))?;
-    let mut rows = stmt.query([&ctx.to])?;
-    while let Some(r) = rows.next()? {
+    let mut add = |r: DueRow<'_>| -> Result<()> {
         n += 1;
         ctx.tick(Stage::Overdue, n);
-        let status = end.of(text(r, 0)?, text(r, 1)?, None);
-        seen.add(status, text(r, 2)?, text(r, 3)?, text(r, 4)?, text(r, 5)?)?;
+        let status = end.of(r.id, r.status, r.status_then);
+        seen.add(status, &r)
+    };
+    if let EndStatus::Lookup = end {
+        *statuses = statuses_at_end(conn, ctx, end)?;
+        conn.due_before_then(ctx.options.to, ctx.end, &mut add)?;
+        return Ok(seen.finish());
     }
+    conn.open_due_before(ctx.options.to, &mut add)?;
     if let EndStatus::Moved(moved) = end {
-        let mut request = conn.prepare(
-            "SELECT status, receipt, service_code, intake_date, due_date FROM requests
-             WHERE id = ?1",
-        )?;
         for id in moved.keys() {
-            let mut rows = request.query([id])?;
-            let Some(r) = rows.next()? else {
-                continue;
-            };
-            let current = text(r, 0)?;
-            let status = end.of(id, current, None);
-            let intake = text(r, 3)?;
-            if intake >= ctx.from.as_str() && intake <= ctx.to.as_str() && status != current {
-                *entry(statuses, current) -= 1;
-                *entry(statuses, status) += 1;
-            }
-            let due = text(r, 4)?;
-            let open_now = RequestStatus::parse(current)?.is_open();
-            if !open_now && intake <= ctx.to.as_str() && due < ctx.to.as_str() {
-                seen.add(status, text(r, 1)?, text(r, 2)?, intake, due)?;
-            }
+            conn.due(id, |r| -> Result<()> {
+                let status = end.of(id, r.status, None);
+                let intake = r.intake_date;
+                if intake >= ctx.from.as_str() && intake <= ctx.to.as_str() && status != r.status {
+                    *entry(statuses, r.status) -= 1;
+                    *entry(statuses, status) += 1;
+                }
+                let open_now = RequestStatus::parse(r.status)?.is_open();
+                if !open_now && intake <= ctx.to.as_str() && r.due_date < ctx.to.as_str() {
+                    seen.add(status, &r)?;
+                }
+                Ok(())
+            })?;
         }
     }
     Ok(seen.finish())
 }
 
-/// The requests taken in the period by status at its end, each looked up in its timeline.
 fn statuses_at_end(
-    conn: &Connection,
+    conn: &ReportRead<'_>,
     ctx: &Ctx<'_>,
     end: &EndStatus,
 ) -> Result<BTreeMap<String, i64>> {
-    let run = (ctx.options.from, ctx.options.to);
-    let mut stmt = conn.prepare(&format!(
-        "SELECT r.id, r.status, {} FROM requests r
-         WHERE {intake} >= :from AND {intake} <= :to",
-        end.column(),
-        intake = scan("r.intake_date", run),
-    ))?;
-    let named = end.bind(ctx, vec![(":from", &ctx.from), (":to", &ctx.to)]);
-    let mut rows = stmt.query(named.as_slice())?;
     let mut statuses = BTreeMap::new();
-    while let Some(r) = rows.next()? {
-        *entry(
-            &mut statuses,
-            end.of(text(r, 0)?, text(r, 1)?, opt_text(r, 2)?),
-        ) += 1;
-    }
+    conn.statuses_then(
+        (ctx.options.from, ctx.options.to),
+        ctx.end,
+        |r| -> Result<()> {
+            *entry(&mut statuses, end.of(r.id, r.status, r.status_then)) += 1;
+            Ok(())
+        },
+    )?;
     Ok(statuses)
 }
 
-/// The overdue requests as they are read: counted, and the most overdue kept.
 struct OverdueAcc<'a> {
     ctx: &'a Ctx<'a>,
     names: &'a Names,
@@ -959,14 +834,9 @@ impl<'a> OverdueAcc<'a> {
     }
 
     /// A request due before the end of the period, with its status at the end.
-    fn add(
-        &mut self,
-        status: &str,
-        receipt: &str,
-        service_code: &str,
-        intake: &str,
-        due: &str,
-    ) -> Result<()> {
+    /// Counts the request, in `status` at the end, if it was open then and late.
+    fn add(&mut self, status: &str, r: &DueRow<'_>) -> Result<()> {
+        let due = r.due_date;
         let status = RequestStatus::parse(status)?;
         if !status.is_open() {
             return Ok(());
@@ -990,11 +860,11 @@ impl<'a> OverdueAcc<'a> {
             return Ok(());
         }
         self.list.push(OverdueLine {
-            receipt: display_receipt(receipt),
-            service_name: self.names.service(service_code),
-            service_code: service_code.to_owned(),
+            receipt: display_receipt(r.receipt),
+            service_name: self.names.service(r.service_code),
+            service_code: r.service_code.to_owned(),
             status,
-            intake_date: parse_day(intake)?,
+            intake_date: parse_day(r.intake_date)?,
             due_date: parse_day(due)?,
             days_overdue: days,
         });
@@ -1022,42 +892,36 @@ fn sort_overdue(list: &mut Vec<OverdueLine>) {
 
 /// Returns for correction and rejections decided in the period: counted in one pass over the
 /// timeline, the earliest `LIST_CAP` listed with their receipts.
-fn decisions(conn: &Connection, ctx: &Ctx<'_>) -> Result<Decisions> {
+fn decisions(conn: &ReportRead<'_>, ctx: &Ctx<'_>) -> Result<Decisions> {
     let mut section = Decisions::default();
-    let mut stmt = conn.prepare(
-        "SELECT id, request_id, to_status, reason, at FROM request_events
-         WHERE at >= ?1 AND at < ?2 AND to_status IN ('returned_for_correction', 'rejected')",
-    )?;
-    let mut rows = stmt.query(params![ctx.start, ctx.end])?;
     let mut earliest: Vec<(String, i64, String, RequestStatus, String)> = Vec::new();
     let mut n = 0;
-    while let Some(r) = rows.next()? {
+    conn.decisions(ctx.start, ctx.end, |r| -> Result<()> {
         n += 1;
         ctx.tick(Stage::Decisions, n);
-        let status = RequestStatus::parse(text(r, 2)?)?;
+        let status = RequestStatus::parse(r.to_status)?;
         if status == RequestStatus::Rejected {
             section.rejected += 1;
         } else {
             section.returned += 1;
         }
         earliest.push((
-            text(r, 4)?.to_owned(),
-            r.get(0)?,
-            text(r, 1)?.to_owned(),
+            r.at.to_owned(),
+            r.event,
+            r.request_id.to_owned(),
             status,
-            opt_text(r, 3)?.unwrap_or_default().to_owned(),
+            r.reason.unwrap_or_default().to_owned(),
         ));
         if earliest.len() >= 2 * LIST_CAP {
             earliest.sort();
             earliest.truncate(LIST_CAP);
         }
-    }
+        Ok(())
+    })?;
     earliest.sort();
     earliest.truncate(LIST_CAP);
-    let mut request = conn.prepare("SELECT receipt, service_code FROM requests WHERE id = ?1")?;
     for (at, _, id, status, reason) in earliest {
-        let (receipt, service_code): (String, String) =
-            request.query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (receipt, service_code) = conn.receipt_and_service(&id)?;
         section.lines.push(DecisionLine {
             receipt: display_receipt(&receipt),
             service_code,
@@ -1069,7 +933,6 @@ fn decisions(conn: &Connection, ctx: &Ctx<'_>) -> Result<Decisions> {
     Ok(section)
 }
 
-/// The returns for correction and rejections of the period.
 #[derive(Default)]
 struct Decisions {
     rejected: u64,
@@ -1079,26 +942,21 @@ struct Decisions {
 
 /// Payments received in the period, and the money figures of the requests taken.
 fn payments(
-    conn: &Connection,
+    conn: &ReportRead<'_>,
     ctx: &Ctx<'_>,
     acc: MoneyAcc,
     currency: &guichet_domain::money::Currency,
 ) -> Result<MoneySection> {
-    let mut stmt = conn.prepare(
-        "SELECT method, count(*), sum(amount_minor) FROM payments
-         WHERE at >= ?1 AND at < ?2 AND currency = ?3 GROUP BY method ORDER BY method",
-    )?;
-    let mut rows = stmt.query(params![ctx.start, ctx.end, currency.code()])?;
-    let mut by_method = Vec::new();
-    while let Some(r) = rows.next()? {
-        let method: String = r.get(0)?;
-        by_method.push(MethodLine {
-            name: method_name(&method, ctx.locale()),
-            method,
-            payments: r.get(1)?,
-            amount_minor: r.get(2)?,
-        });
-    }
+    let by_method: Vec<MethodLine> = conn
+        .payments_by_method(ctx.start, ctx.end, currency)?
+        .into_iter()
+        .map(|m| MethodLine {
+            name: method_name(&m.method, ctx.locale()),
+            method: m.method,
+            payments: m.payments,
+            amount_minor: m.amount_minor,
+        })
+        .collect();
     let collected: i64 = by_method.iter().map(|m| m.amount_minor).sum();
     let cash_in: i64 = by_method
         .iter()
@@ -1138,92 +996,56 @@ fn payments(
 
 /// Refunds given in the period: the earliest `LIST_CAP` listed, the total, and the cash part.
 fn refunds(
-    conn: &Connection,
+    conn: &ReportRead<'_>,
     ctx: &Ctx<'_>,
     currency: &guichet_domain::money::Currency,
 ) -> Result<(Vec<RefundLine>, i64, i64)> {
-    let (total, cash): (i64, i64) = conn.query_row(
-        "SELECT coalesce(sum(amount_minor), 0),
-            coalesce(sum(CASE WHEN method = ?4 THEN amount_minor ELSE 0 END), 0)
-         FROM refunds WHERE at >= ?1 AND at < ?2 AND currency = ?3",
-        params![
-            ctx.start,
-            ctx.end,
-            currency.code(),
-            PaymentMethod::Cash.as_str()
-        ],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
-    let mut stmt = conn.prepare(
-        "SELECT f.receipt, p.receipt, q.receipt, f.method, f.amount_minor, f.clerk, f.approver,
-            f.reason, f.at
-         FROM refunds f JOIN payments p ON p.id = f.payment_id
-            JOIN requests q ON q.id = f.request_id
-         WHERE f.at >= ?1 AND f.at < ?2 AND f.currency = ?3
-         ORDER BY f.at, f.id LIMIT ?4",
-    )?;
-    let mut rows = stmt.query(params![
-        ctx.start,
-        ctx.end,
-        currency.code(),
-        LIST_CAP as i64
-    ])?;
-    let mut lines = Vec::new();
-    while let Some(r) = rows.next()? {
+    let (totals, rows) = conn.refunds(ctx.start, ctx.end, currency, LIST_CAP)?;
+    let mut lines = Vec::with_capacity(rows.len());
+    for r in rows {
         lines.push(RefundLine {
-            receipt: display_receipt(&r.get::<_, String>(0)?),
-            payment_receipt: display_receipt(&r.get::<_, String>(1)?),
-            request_receipt: display_receipt(&r.get::<_, String>(2)?),
-            method: method_name(&r.get::<_, String>(3)?, ctx.locale()),
-            amount_minor: r.get(4)?,
-            clerk: r.get(5)?,
-            approver: r.get(6)?,
-            reason: r.get(7)?,
-            at: parse_time(&r.get::<_, String>(8)?)?,
+            receipt: display_receipt(&r.receipt),
+            payment_receipt: display_receipt(&r.payment_receipt),
+            request_receipt: display_receipt(&r.request_receipt),
+            method: method_name(&r.method, ctx.locale()),
+            amount_minor: r.amount_minor,
+            clerk: r.clerk,
+            approver: r.approver,
+            reason: r.reason,
+            at: parse_time(&r.at)?,
         });
     }
-    Ok((lines, total, cash))
+    Ok((lines, totals.amount_minor, totals.cash_minor))
 }
 
-/// Reads the feedback given on a run of days into their days.
 fn feedback_days(
-    conn: &Connection,
+    conn: &ReportRead<'_>,
     ctx: &Ctx<'_>,
     run: (NaiveDate, NaiveDate),
     book: &mut DayBook,
     n: &mut u64,
 ) -> Result<()> {
-    let mut stmt = conn.prepare(&format!(
-        "SELECT f.rating, f.at, v.clerk, t.target_kind, t.target_code
-         FROM feedback f JOIN visits v ON v.id = f.visit_id
-         LEFT JOIN tickets t ON t.id = v.ticket_id
-         WHERE {at} >= ?1 AND {at} < ?2",
-        at = scan("f.at", run)
-    ))?;
-    let start = ctx.zone.start_of(run.0).to_rfc3339();
-    let end = ctx.zone.end_of(run.1).to_rfc3339();
-    let mut rows = stmt.query(params![start, end])?;
+    let start = ctx.zone.start_of(run.0);
+    let end = ctx.zone.end_of(run.1);
     let mut key = String::new();
-    while let Some(r) = rows.next()? {
+    conn.ratings(run, start, end, |r| -> Result<()> {
         *n += 1;
         ctx.tick(Stage::Feedback, *n);
-        let Some(day) = book.at(ctx.zone.day_of(parse_time(text(r, 1)?)?)) else {
-            continue;
+        let Some(day) = book.at(ctx.zone.day_of(parse_time(r.at)?)) else {
+            return Ok(());
         };
-        let rating: u8 = r.get(0)?;
         let f = &mut day.figures.feedback;
-        f.all.add(rating);
-        if (1..=5).contains(&rating) {
-            f.distribution[usize::from(rating - 1)] += 1;
+        f.all.add(r.rating);
+        if (1..=5).contains(&r.rating) {
+            f.distribution[usize::from(r.rating - 1)] += 1;
         }
-        pair_key(&mut key, opt_text(r, 3)?.unwrap_or(""), opt_text(r, 4)?);
-        entry(&mut f.targets, &key).add(rating);
-        entry(&mut f.clerks, text(r, 2)?).add(rating);
-    }
-    Ok(())
+        pair_key(&mut key, r.target_kind.unwrap_or(""), r.target_code);
+        entry(&mut f.targets, &key).add(r.rating);
+        entry(&mut f.clerks, r.clerk).add(r.rating);
+        Ok(())
+    })
 }
 
-/// The feedback of the period, from its days (without the comments).
 fn feedback_section(book: &DayBook, names: &Names) -> FeedbackSection {
     let mut section = FeedbackSection::default();
     let mut all = Rating::default();
@@ -1277,89 +1099,43 @@ fn feedback_section(book: &DayBook, names: &Names) -> FeedbackSection {
 
 /// The earliest `LIST_CAP` comments of the period, through the index of the feedback that has
 /// one.
-fn comments(conn: &Connection, ctx: &Ctx<'_>) -> Result<Vec<CommentLine>> {
-    let mut stmt = conn.prepare(
-        "SELECT f.rating, f.comment, f.at, v.clerk, t.target_code
-         FROM feedback f JOIN visits v ON v.id = f.visit_id
-         LEFT JOIN tickets t ON t.id = v.ticket_id
-         WHERE f.at >= ?1 AND f.at < ?2 AND trim(coalesce(f.comment, '')) <> ''
-         ORDER BY f.at, f.id",
-    )?;
-    let mut rows = stmt.query(params![ctx.start, ctx.end])?;
-    let mut lines = Vec::new();
-    while lines.len() < LIST_CAP
-        && let Some(r) = rows.next()?
-    {
-        let comment = text(r, 1)?;
-        if comment.trim().is_empty() {
-            continue;
-        }
-        lines.push(CommentLine {
-            at: parse_time(text(r, 2)?)?,
-            rating: r.get(0)?,
-            service: opt_text(r, 4)?.unwrap_or_default().to_owned(),
-            clerk: text(r, 3)?.to_owned(),
-            comment: comment.to_owned(),
-        });
-    }
-    Ok(lines)
+fn comments(conn: &ReportRead<'_>, ctx: &Ctx<'_>) -> Result<Vec<CommentLine>> {
+    conn.comments(ctx.start, ctx.end, LIST_CAP)?
+        .into_iter()
+        .map(|c| {
+            Ok(CommentLine {
+                at: parse_time(&c.at)?,
+                rating: c.rating,
+                service: c.service.unwrap_or_default(),
+                clerk: c.clerk,
+                comment: c.comment,
+            })
+        })
+        .collect()
 }
 
-/// The outbox and the last exchange, as they are when the report is made.
-fn sync_health(conn: &Connection, ctx: &Ctx<'_>) -> Result<SyncHealth> {
-    let count = |state: &str| -> Result<u64> {
-        Ok(conn.query_row(
-            "SELECT count(*) FROM outbox WHERE state = ?1",
-            [state],
-            |r| r.get(0),
-        )?)
-    };
-    let unsent = count("pending")?;
-    let refused = count("refused")?;
-    // A conflict a clerk has resolved (with a note) no longer keeps the day from being clean.
-    let conflicts: u64 = conn.query_row(
-        "SELECT count(*) FROM outbox WHERE state = 'conflict' AND resolved_at IS NULL",
-        [],
-        |r| r.get(0),
-    )?;
-    let oldest: Option<String> = conn
-        .query_row(
-            "SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let oldest = oldest.as_deref().map(parse_time).transpose()?;
-    let point: Option<(Option<String>, Option<String>)> = conn
-        .query_row(
-            "SELECT last_success, last_error FROM sync_state WHERE id = 1",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    let enrolled = point.is_some();
-    let (last_success, last_error) = point.unwrap_or((None, None));
-    let last_success = last_success.as_deref().map(parse_time).transpose()?;
-    let mut problems = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT seq, state, kind, entity_id, coalesce(reason, ''), created_at FROM outbox
-         WHERE state = 'refused' OR (state = 'conflict' AND resolved_at IS NULL)
-         ORDER BY seq LIMIT ?1",
-    )?;
-    let mut rows = stmt.query([LIST_CAP as i64])?;
-    while let Some(r) = rows.next()? {
+fn sync_health(conn: &ReportRead<'_>, ctx: &Ctx<'_>) -> Result<SyncHealth> {
+    let health = conn.outbox_health(LIST_CAP)?;
+    let (unsent, refused, conflicts) = (health.unsent, health.refused, health.conflicts);
+    let oldest = health
+        .oldest_unsent_at
+        .as_deref()
+        .map(parse_time)
+        .transpose()?;
+    let last_success = health.last_success.as_deref().map(parse_time).transpose()?;
+    let mut problems = Vec::with_capacity(health.problems.len());
+    for p in health.problems {
         problems.push(ChangeLine {
-            seq: r.get(0)?,
-            state: r.get(1)?,
-            kind: r.get(2)?,
-            entity_id: r.get(3)?,
-            reason: r.get(4)?,
-            at: parse_time(&r.get::<_, String>(5)?)?,
+            seq: p.seq,
+            state: p.state,
+            kind: p.kind,
+            entity_id: p.entity_id,
+            reason: p.reason,
+            at: parse_time(&p.created_at)?,
         });
     }
     let age = oldest.map(|t| u64::try_from((ctx.now - t).num_seconds()).unwrap_or(0));
-    // A standalone workstation has no back office to send to: its day is complete as it is,
-    // and the report says so rather than counting changes as late.
+    let enrolled = health.enrolled;
     let clean = !enrolled || (unsent == 0 && refused == 0 && conflicts == 0);
     let statement = if enrolled {
         sync_statement(ctx.locale(), unsent, age, refused, conflicts)
@@ -1374,7 +1150,7 @@ fn sync_health(conn: &Connection, ctx: &Ctx<'_>) -> Result<SyncHealth> {
         refused,
         conflicts,
         last_success,
-        last_error,
+        last_error: health.last_error,
         clean,
         statement,
         problems,

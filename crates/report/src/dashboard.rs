@@ -56,21 +56,16 @@ pub fn dashboard(ws: &Workstation, locale: Locale) -> Result<Dashboard> {
         },
     )?;
     let waiting = ws.waiting_list()?;
-    let requests_by_status = ws.read(|conn| -> Result<Vec<StatusCount>> {
-        let mut stmt = conn.prepare("SELECT status, count(*) FROM requests GROUP BY status")?;
-        let mut rows = stmt.query([])?;
-        let mut counts = Vec::new();
-        while let Some(r) = rows.next()? {
-            let status = RequestStatus::parse(&r.get::<_, String>(0)?)?;
-            counts.push(StatusCount {
-                status,
-                name: status_name(status, locale).to_owned(),
-                count: r.get(1)?,
-            });
-        }
-        counts.sort_by_key(|c| RequestStatus::ALL.iter().position(|s| *s == c.status));
-        Ok(counts)
-    })?;
+    let mut requests_by_status = Vec::new();
+    for (status, count) in ws.report_read(|conn| conn.requests_by_status())? {
+        let status = RequestStatus::parse(&status)?;
+        requests_by_status.push(StatusCount {
+            status,
+            name: status_name(status, locale).to_owned(),
+            count,
+        });
+    }
+    requests_by_status.sort_by_key(|c| RequestStatus::ALL.iter().position(|s| *s == c.status));
     let mut overdue = report.requests.overdue;
     overdue.truncate(DASHBOARD_OVERDUE);
     Ok(Dashboard {

@@ -16,8 +16,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use guichet_workstation::store::{KeptDay, report_days};
-use rusqlite::Connection;
+use guichet_workstation::store::{KeptDay, ReportRead};
 use serde::{Deserialize, Serialize};
 
 use crate::compute::{parse_day, parse_time, stored};
@@ -211,7 +210,12 @@ pub(crate) struct DayBook {
 impl DayBook {
     /// The period's days, with the figures kept of the basis `basis` whose mark is still the
     /// day's.
-    pub fn load(conn: &Connection, from: NaiveDate, to: NaiveDate, basis: String) -> Result<Self> {
+    pub fn load(
+        conn: &ReportRead<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+        basis: String,
+    ) -> Result<Self> {
         let mut days: Vec<Day> = from
             .iter_days()
             .take_while(|d| *d <= to)
@@ -224,7 +228,7 @@ impl DayBook {
                 spans: HashMap::new(),
             })
             .collect();
-        for kept in report_days(conn, from, to, &basis)? {
+        for kept in conn.day_marks(from, to, &basis)? {
             let Some(i) = index(&days, parse_day(&kept.day)?) else {
                 continue;
             };

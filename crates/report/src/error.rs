@@ -76,9 +76,3 @@ impl Error {
         })
     }
 }
-
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        Error::Store(guichet_workstation::Error::from(e))
-    }
-}

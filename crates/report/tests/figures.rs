@@ -577,7 +577,7 @@ fn json<T: serde::Serialize>(value: &T) -> serde_json::Value {
 
 /// The figures of the day as kept: its basis, mark and figures.
 fn kept(ws: &guichet_workstation::Workstation) -> Vec<(String, i64, String)> {
-    ws.read(|conn| -> Result<_, guichet_workstation::Error> {
+    ws.inspect(|conn| -> Result<_, guichet_workstation::Error> {
         let mut stmt = conn
             .prepare("SELECT basis, mark, figures FROM report_days WHERE day = ?1")
             .unwrap();
@@ -664,7 +664,7 @@ fn a_day_kept_before_it_ends_still_counts_what_comes_after() {
     let today = ReportOptions::day(d.ws.today());
     let before = daily_report(&d.ws, &today).unwrap().queue.issued;
     let days = |ws: &guichet_workstation::Workstation| -> Vec<String> {
-        ws.read(|conn| -> Result<_, guichet_workstation::Error> {
+        ws.inspect(|conn| -> Result<_, guichet_workstation::Error> {
             let mut stmt = conn.prepare("SELECT day FROM report_days").unwrap();
             let rows = stmt.query_map([], |r| r.get(0)).unwrap();
             Ok(rows.map(Result::unwrap).collect())

@@ -141,7 +141,7 @@ fn lock_and_logout_close_the_database_and_a_password_opens_it_again() {
     // Opened again after every encrypted connection had closed, still through the store's
     // page cipher (SQLCipher falls back to OpenSSL's unless it is registered again).
     let provider: String = again
-        .read(|conn| -> Result<String, Error> {
+        .inspect(|conn| -> Result<String, Error> {
             Ok(conn.query_row("PRAGMA cipher_provider", [], |r| r.get(0))?)
         })
         .unwrap();

@@ -18,6 +18,7 @@ mod migrations;
 mod page_cipher;
 mod queue;
 mod report_days;
+mod report_read;
 mod requests;
 mod rows;
 mod sync;
@@ -57,7 +58,11 @@ pub use erase::{ERASED_FILE, Erased, erased_note, note_erased};
 pub use migrations::{MIGRATIONS, apply_up_to};
 pub use page_cipher::{PROVIDER_NAME, register as register_page_cipher};
 pub use queue::{NewTicket, TicketView, Transfer, WaitingEntry};
-pub use report_days::{DayMark, KeptDay, report_days};
+pub use report_days::{DayMark, KeptDay};
+pub use report_read::{
+    CatalogueNames, CommentRow, DecisionRow, DueRow, MethodTotal, OutboxHealth, ProblemRow,
+    RatingRow, RefundRow, RefundTotals, ReportRead, ServiceNames, StatusRow, TakenRow, TicketRow,
+};
 pub use requests::{
     ChangeState, DocumentCheck, NewRefund, NewRequest, PaymentView, RefundView, RequestDetail,
     RequestEvent, RequestFilter, RequestSummary,
@@ -633,10 +638,11 @@ impl Workstation {
         }
     }
 
-    /// Runs read-only queries for reports and dashboards (`guichet-report`) in one read
-    /// transaction, so that every query sees the same snapshot while clerks keep working.
-    /// The transaction is rolled back at the end: nothing written through it is kept.
-    pub fn read<T, E: From<Error>>(
+    /// Runs `read` on the open database in a transaction that is rolled back: for tests and
+    /// fixtures that check what the tables hold. The application reads through the typed
+    /// methods of the store.
+    #[cfg(feature = "inspect")]
+    pub fn inspect<T, E: From<Error>>(
         &self,
         read: impl FnOnce(&Connection) -> std::result::Result<T, E>,
     ) -> std::result::Result<T, E> {

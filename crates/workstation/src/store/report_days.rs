@@ -4,7 +4,7 @@
 //! were read at, so that figures never hide a change committed after they were read.
 
 use chrono::NaiveDate;
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{Transaction, TransactionBehavior, params};
 
 use super::Workstation;
 use crate::error::Result;
@@ -27,35 +27,6 @@ pub struct DayMark {
     pub day: String,
     pub mark: i64,
     pub figures: Option<String>,
-}
-
-/// The days from `from` to `to` that have a mark or kept figures, in the caller's read
-/// transaction (`Workstation::read`): a day with neither has mark 0 and nothing kept.
-pub fn report_days(
-    conn: &Connection,
-    from: NaiveDate,
-    to: NaiveDate,
-    basis: &str,
-) -> Result<Vec<DayMark>> {
-    let mut stmt = conn.prepare(
-        "SELECT m.day, m.mark, k.figures FROM report_day_marks m
-            LEFT JOIN report_days k ON k.day = m.day AND k.basis = ?3 AND k.mark = m.mark
-         WHERE m.day >= ?1 AND m.day <= ?2
-         UNION ALL
-         SELECT k.day, 0, k.figures FROM report_days k
-         WHERE k.day >= ?1 AND k.day <= ?2 AND k.basis = ?3 AND k.mark = 0
-           AND NOT EXISTS (SELECT 1 FROM report_day_marks m WHERE m.day = k.day)",
-    )?;
-    let mut rows = stmt.query(params![from.to_string(), to.to_string(), basis])?;
-    let mut days = Vec::new();
-    while let Some(r) = rows.next()? {
-        days.push(DayMark {
-            day: r.get(0)?,
-            mark: r.get(1)?,
-            figures: r.get(2)?,
-        });
-    }
-    Ok(days)
 }
 
 impl Workstation {

@@ -1,0 +1,765 @@
+//! What reports and dashboards read (`guichet-report`), as typed rows, in one read
+//! transaction: every read of a report sees the same snapshot while clerks keep working, and
+//! only the store knows the tables.
+//!
+//! The long reads stream: each row is handed to the caller as it comes, its text borrowed from
+//! the row, so that a year of a busy centre is folded into figures without being held in
+//! memory. Texts are as stored: days `YYYY-MM-DD`, times RFC 3339 in UTC, codes and statuses
+//! as the domain writes them.
+
+use std::ops::ControlFlow;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use guichet_domain::feedback::PaymentMethod;
+use guichet_domain::money::Currency;
+use guichet_domain::text::Text;
+use rusqlite::types::Type;
+use rusqlite::{Connection, OptionalExtension, Params, Row, Statement, ToSql, params};
+
+use super::Workstation;
+use super::report_days::DayMark;
+use crate::error::{Error, Result};
+
+/// From this many days on, a period is read by scanning tables rather than their indexes.
+const LONG_PERIOD_DAYS: i64 = 60;
+
+/// A report's view of the replica, open for one read transaction (`Workstation::report_read`).
+#[derive(Debug)]
+pub struct ReportRead<'c> {
+    conn: &'c Connection,
+}
+
+/// The names of the catalogue's codes, in every language they are written in.
+#[derive(Debug, Default)]
+pub struct CatalogueNames {
+    pub services: Vec<ServiceNames>,
+    pub categories: Vec<(String, Text)>,
+    pub agencies: Vec<(String, Text)>,
+    pub lanes: Vec<(String, Text)>,
+}
+
+#[derive(Debug)]
+pub struct ServiceNames {
+    pub code: String,
+    pub title: Text,
+    pub category: String,
+    pub agency: String,
+}
+
+/// A ticket issued on one of the days read.
+#[derive(Debug)]
+pub struct TicketRow<'r> {
+    pub day: &'r str,
+    /// Issued for a category (the clerk chose the service at the counter), not a service.
+    pub for_category: bool,
+    pub target_code: &'r str,
+    pub lane: &'r str,
+    pub status: &'r str,
+    pub counter: Option<&'r str>,
+    pub clerk: Option<&'r str>,
+    pub no_shows: u32,
+    pub transfers: u32,
+    /// From issue to first call; none for a ticket never called.
+    pub waiting_ms: Option<u64>,
+    /// From first call to the end of service; none while it lasts.
+    pub service_ms: Option<u64>,
+    pub issued_at: &'r str,
+    /// For a ticket a clerk took: when it was first called, and last called or ended.
+    pub first_call: Option<&'r str>,
+    pub last_call: Option<&'r str>,
+}
+
+/// A request taken on one of the days read, with the counter of its visit.
+#[derive(Debug)]
+pub struct TakenRow<'r> {
+    pub intake_date: &'r str,
+    pub status: &'r str,
+    pub service_code: &'r str,
+    pub category: &'r str,
+    pub agency: &'r str,
+    pub fee_minor: Option<i64>,
+    pub waiver_ground: Option<&'r str>,
+    pub paid_minor: i64,
+    pub clerk: &'r str,
+    pub counter: Option<&'r str>,
+}
+
+/// A request as the overdue list reads it.
+#[derive(Debug)]
+pub struct DueRow<'r> {
+    pub id: &'r str,
+    /// The current status.
+    pub status: &'r str,
+    /// The status of the last move before the instant asked for, if it moved before it.
+    pub status_then: Option<&'r str>,
+    pub receipt: &'r str,
+    pub service_code: &'r str,
+    pub intake_date: &'r str,
+    pub due_date: &'r str,
+}
+
+/// A request's current status and, if it moved before the instant asked for, its status then.
+#[derive(Debug)]
+pub struct StatusRow<'r> {
+    pub id: &'r str,
+    pub status: &'r str,
+    pub status_then: Option<&'r str>,
+}
+
+/// A request returned for correction or rejected.
+#[derive(Debug)]
+pub struct DecisionRow<'r> {
+    /// The timeline event's number: decisions at the same instant keep their order.
+    pub event: i64,
+    pub request_id: &'r str,
+    pub to_status: &'r str,
+    pub reason: Option<&'r str>,
+    pub at: &'r str,
+}
+
+/// A citizen's rating, with the visit's clerk and the ticket's target.
+#[derive(Debug)]
+pub struct RatingRow<'r> {
+    pub rating: u8,
+    pub at: &'r str,
+    pub clerk: &'r str,
+    pub target_kind: Option<&'r str>,
+    pub target_code: Option<&'r str>,
+}
+
+/// A citizen's written comment.
+#[derive(Debug)]
+pub struct CommentRow {
+    pub rating: u8,
+    pub comment: String,
+    pub at: String,
+    pub clerk: String,
+    pub service: Option<String>,
+}
+
+/// The payments of one method.
+#[derive(Debug)]
+pub struct MethodTotal {
+    pub method: String,
+    pub payments: u64,
+    pub amount_minor: i64,
+}
+
+/// Refunds: their sum, and the part paid back in cash.
+#[derive(Debug, Clone, Copy)]
+pub struct RefundTotals {
+    pub amount_minor: i64,
+    pub cash_minor: i64,
+}
+
+/// A refund, with the receipts of its payment and its request.
+#[derive(Debug)]
+pub struct RefundRow {
+    pub receipt: String,
+    pub payment_receipt: String,
+    pub request_receipt: String,
+    pub method: String,
+    pub amount_minor: i64,
+    pub clerk: String,
+    pub approver: String,
+    pub reason: String,
+    pub at: String,
+}
+
+/// Changes not yet accepted by the back office, and the last exchange.
+#[derive(Debug)]
+pub struct OutboxHealth {
+    pub unsent: u64,
+    pub refused: u64,
+    /// Conflicts no clerk has resolved yet.
+    pub conflicts: u64,
+    pub oldest_unsent_at: Option<String>,
+    /// Whether the device is enrolled with a back office (it has a sync state).
+    pub enrolled: bool,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+    /// Refused changes and open conflicts, oldest first, at most the limit asked for.
+    pub problems: Vec<ProblemRow>,
+}
+
+/// A change the back office refused, or a conflict left open.
+#[derive(Debug)]
+pub struct ProblemRow {
+    pub seq: u64,
+    pub state: String,
+    pub kind: String,
+    pub entity_id: String,
+    pub reason: String,
+    pub created_at: String,
+}
+
+impl Workstation {
+    /// Runs a report's reads in one read transaction, so that every read sees the same
+    /// snapshot while clerks keep working. Nothing is written through it.
+    pub fn report_read<T, E: From<Error>>(
+        &self,
+        read: impl FnOnce(&ReportRead<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        let tx = self.conn()?.unchecked_transaction().map_err(Error::from)?;
+        let out = read(&ReportRead { conn: &tx });
+        tx.rollback().map_err(Error::from)?;
+        out
+    }
+}
+
+impl<'c> ReportRead<'c> {
+    fn statement(&self, sql: &str) -> Result<Statement<'c>> {
+        Ok(self.conn.prepare(sql)?)
+    }
+
+    /// The names of services, categories, agencies and lanes. A name stored before names had
+    /// languages is read as its text in every language.
+    pub fn catalogue_names(&self) -> Result<CatalogueNames> {
+        let mut names = CatalogueNames::default();
+        let mut stmt = self.statement("SELECT code, title, category, agency FROM services")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            names.services.push(ServiceNames {
+                code: r.get(0)?,
+                title: serde_json::from_str(text(r, 1)?)?,
+                category: r.get(2)?,
+                agency: r.get(3)?,
+            });
+        }
+        let named = |table: &str| -> Result<Vec<(String, Text)>> {
+            let mut stmt = self.statement(&format!("SELECT code, name FROM {table}"))?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let name = text(r, 1)?;
+                let name = serde_json::from_str(name).unwrap_or_else(|_| plain(name));
+                out.push((r.get(0)?, name));
+            }
+            Ok(out)
+        };
+        names.categories = named("categories")?;
+        names.agencies = named("agencies")?;
+        names.lanes = named("lanes")?;
+        Ok(names)
+    }
+
+    /// The title of a service no longer in the catalogue, as a request taken for it keeps it.
+    pub fn former_service_title(&self, code: &str) -> Result<Option<Text>> {
+        let title: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT service_title FROM requests WHERE service_code = ?1 LIMIT 1",
+                [code],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(title.and_then(|json| serde_json::from_str(&json).ok()))
+    }
+
+    /// The tickets issued on the days from `days.0` to `days.1`.
+    pub fn tickets<E: From<Error>>(
+        &self,
+        days: (NaiveDate, NaiveDate),
+        mut each: impl FnMut(TicketRow<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self.statement(&format!(
+            "SELECT day, target_kind, target_code, lane, status, counter, clerk, no_shows,
+                transfers, waiting_ms, service_ms, issued_at,
+                CASE WHEN clerk IS NOT NULL THEN json_extract(first_call, '$.wall') END,
+                CASE WHEN clerk IS NOT NULL
+                    THEN coalesce(json_extract(ended, '$.wall'), json_extract(last_call, '$.wall'))
+                END
+             FROM tickets WHERE {day} >= ?1 AND {day} <= ?2",
+            day = scan("day", days)
+        ))?;
+        stream(
+            &mut stmt,
+            params![days.0.to_string(), days.1.to_string()],
+            |r| each(ticket_row(r)?),
+        )
+    }
+
+    /// The requests taken on the days from `days.0` to `days.1`.
+    pub fn requests_taken<E: From<Error>>(
+        &self,
+        days: (NaiveDate, NaiveDate),
+        mut each: impl FnMut(TakenRow<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self.statement(&format!(
+            "SELECT r.intake_date, r.status, r.service_code, r.category, r.agency, r.fee_minor,
+                r.waiver_ground, r.paid_minor, r.clerk, v.counter
+             FROM requests r LEFT JOIN visits v ON v.id = r.visit_id
+             WHERE {intake} >= ?1 AND {intake} <= ?2",
+            intake = scan("r.intake_date", days),
+        ))?;
+        stream(
+            &mut stmt,
+            params![days.0.to_string(), days.1.to_string()],
+            |r| each(taken_row(r)?),
+        )
+    }
+
+    /// The requests that moved at or after `since`, in the order of their moves: each
+    /// request's id and the status it left (none for its creation). Stops when `each` breaks.
+    pub fn moves_since<E: From<Error>>(
+        &self,
+        since: DateTime<Utc>,
+        mut each: impl FnMut(&str, Option<&str>) -> std::result::Result<ControlFlow<()>, E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self.statement(
+            // By its time index: ordered by id, the planner would rather read every event of
+            // every year in id order than sort the few that follow the period.
+            "SELECT request_id, from_status FROM request_events INDEXED BY request_events_by_time
+             WHERE at >= ?1 ORDER BY id",
+        )?;
+        let mut rows = stmt.query([since.to_rfc3339()]).map_err(Error::from)?;
+        while let Some(r) = rows.next().map_err(Error::from)? {
+            if each(text(r, 0)?, opt_text(r, 1)?)?.is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The requests taken from `days.0` to `days.1`, with their status just before `then`.
+    pub fn statuses_then<E: From<Error>>(
+        &self,
+        days: (NaiveDate, NaiveDate),
+        then: DateTime<Utc>,
+        mut each: impl FnMut(StatusRow<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self.statement(&format!(
+            "SELECT r.id, r.status, {STATUS_THEN} FROM requests r
+             WHERE {intake} >= :from AND {intake} <= :to",
+            intake = scan("r.intake_date", days),
+        ))?;
+        let (from, to, then) = (days.0.to_string(), days.1.to_string(), then.to_rfc3339());
+        let named: [(&str, &dyn ToSql); 3] = [(":from", &from), (":to", &to), (":then", &then)];
+        stream(&mut stmt, named.as_slice(), |r| {
+            each(StatusRow {
+                id: text(r, 0)?,
+                status: text(r, 1)?,
+                status_then: opt_text(r, 2)?,
+            })
+        })
+    }
+
+    /// The requests taken by `day` and due before it, with their status just before `then`:
+    /// the candidates for the overdue list of a period in the past.
+    pub fn due_before_then<E: From<Error>>(
+        &self,
+        day: NaiveDate,
+        then: DateTime<Utc>,
+        mut each: impl FnMut(DueRow<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self.statement(&format!(
+            "SELECT r.id, r.status, {STATUS_THEN}, r.receipt, r.service_code, r.intake_date,
+                r.due_date
+             FROM requests r WHERE r.intake_date <= :to AND r.due_date < :to"
+        ))?;
+        let (to, then) = (day.to_string(), then.to_rfc3339());
+        let named: [(&str, &dyn ToSql); 2] = [(":to", &to), (":then", &then)];
+        stream(&mut stmt, named.as_slice(), |r| each(due_row(r, Some(2))?))
+    }
+
+    /// The requests open now, taken by `day` and due before it.
+    pub fn open_due_before<E: From<Error>>(
+        &self,
+        day: NaiveDate,
+        mut each: impl FnMut(DueRow<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self.statement(
+            "SELECT id, status, receipt, service_code, intake_date, due_date FROM requests
+             WHERE status IN ('draft', 'submitted', 'dispatched', 'in_processing',
+                'returned_for_correction')
+               AND due_date < ?1 AND intake_date <= ?1",
+        )?;
+        stream(&mut stmt, [day.to_string()], |r| each(due_row(r, None)?))
+    }
+
+    /// One request as the overdue list reads it, handed to `read`; none if there is no such
+    /// request.
+    pub fn due<T, E: From<Error>>(
+        &self,
+        id: &str,
+        read: impl FnOnce(DueRow<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<Option<T>, E> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, status, receipt, service_code, intake_date, due_date FROM requests
+                 WHERE id = ?1",
+            )
+            .map_err(Error::from)?;
+        let mut rows = stmt.query([id]).map_err(Error::from)?;
+        match rows.next().map_err(Error::from)? {
+            Some(r) => read(due_row(r, None)?).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Requests returned for correction or rejected from `start` to before `end`.
+    pub fn decisions<E: From<Error>>(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        mut each: impl FnMut(DecisionRow<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self.statement(
+            "SELECT id, request_id, to_status, reason, at FROM request_events
+             WHERE at >= ?1 AND at < ?2 AND to_status IN ('returned_for_correction', 'rejected')",
+        )?;
+        stream(
+            &mut stmt,
+            params![start.to_rfc3339(), end.to_rfc3339()],
+            |r| each(decision_row(r)?),
+        )
+    }
+
+    /// A request's receipt number (as stored) and service code.
+    pub fn receipt_and_service(&self, request_id: &str) -> Result<(String, String)> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT receipt, service_code FROM requests WHERE id = ?1")?
+            .query_row([request_id], |r| Ok((r.get(0)?, r.get(1)?)))?)
+    }
+
+    /// Ratings given from `start` to before `end`; `days` are the local days they fall on,
+    /// which tell how to read them.
+    pub fn ratings<E: From<Error>>(
+        &self,
+        days: (NaiveDate, NaiveDate),
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        mut each: impl FnMut(RatingRow<'_>) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self.statement(&format!(
+            "SELECT f.rating, f.at, v.clerk, t.target_kind, t.target_code
+             FROM feedback f JOIN visits v ON v.id = f.visit_id
+             LEFT JOIN tickets t ON t.id = v.ticket_id
+             WHERE {at} >= ?1 AND {at} < ?2",
+            at = scan("f.at", days)
+        ))?;
+        stream(
+            &mut stmt,
+            params![start.to_rfc3339(), end.to_rfc3339()],
+            |r| each(rating_row(r)?),
+        )
+    }
+
+    /// The first `limit` comments written from `start` to before `end`, oldest first;
+    /// blank ones are left out.
+    pub fn comments(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<CommentRow>> {
+        let mut stmt = self.statement(
+            "SELECT f.rating, f.comment, f.at, v.clerk, t.target_code
+             FROM feedback f JOIN visits v ON v.id = f.visit_id
+             LEFT JOIN tickets t ON t.id = v.ticket_id
+             WHERE f.at >= ?1 AND f.at < ?2 AND trim(coalesce(f.comment, '')) <> ''
+             ORDER BY f.at, f.id",
+        )?;
+        let mut rows = stmt.query(params![start.to_rfc3339(), end.to_rfc3339()])?;
+        let mut lines = Vec::new();
+        while lines.len() < limit
+            && let Some(r) = rows.next()?
+        {
+            let comment = text(r, 1)?;
+            if comment.trim().is_empty() {
+                continue;
+            }
+            lines.push(CommentRow {
+                rating: r.get(0)?,
+                comment: comment.to_owned(),
+                at: r.get(2)?,
+                clerk: r.get(3)?,
+                service: r.get(4)?,
+            });
+        }
+        Ok(lines)
+    }
+
+    /// Payments in `currency` from `start` to before `end`, by method, in the order of the
+    /// methods' names.
+    pub fn payments_by_method(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        currency: &Currency,
+    ) -> Result<Vec<MethodTotal>> {
+        let mut stmt = self.statement(
+            "SELECT method, count(*), sum(amount_minor) FROM payments
+             WHERE at >= ?1 AND at < ?2 AND currency = ?3 GROUP BY method ORDER BY method",
+        )?;
+        let rows = stmt.query_map(
+            params![start.to_rfc3339(), end.to_rfc3339(), currency.code()],
+            |r| {
+                Ok(MethodTotal {
+                    method: r.get(0)?,
+                    payments: r.get(1)?,
+                    amount_minor: r.get(2)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The refunds in `currency` from `start` to before `end`: their totals, and the first
+    /// `limit` of them.
+    pub fn refunds(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        currency: &Currency,
+        limit: usize,
+    ) -> Result<(RefundTotals, Vec<RefundRow>)> {
+        let (start, end) = (start.to_rfc3339(), end.to_rfc3339());
+        let totals = self.conn.query_row(
+            "SELECT coalesce(sum(amount_minor), 0),
+                coalesce(sum(CASE WHEN method = ?4 THEN amount_minor ELSE 0 END), 0)
+             FROM refunds WHERE at >= ?1 AND at < ?2 AND currency = ?3",
+            params![start, end, currency.code(), PaymentMethod::Cash.as_str()],
+            |r| {
+                Ok(RefundTotals {
+                    amount_minor: r.get(0)?,
+                    cash_minor: r.get(1)?,
+                })
+            },
+        )?;
+        let mut stmt = self.statement(
+            "SELECT f.receipt, p.receipt, q.receipt, f.method, f.amount_minor, f.clerk,
+                f.approver, f.reason, f.at
+             FROM refunds f JOIN payments p ON p.id = f.payment_id
+                JOIN requests q ON q.id = f.request_id
+             WHERE f.at >= ?1 AND f.at < ?2 AND f.currency = ?3
+             ORDER BY f.at, f.id LIMIT ?4",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![start, end, currency.code(), limit], |r| {
+            Ok(RefundRow {
+                receipt: r.get(0)?,
+                payment_receipt: r.get(1)?,
+                request_receipt: r.get(2)?,
+                method: r.get(3)?,
+                amount_minor: r.get(4)?,
+                clerk: r.get(5)?,
+                approver: r.get(6)?,
+                reason: r.get(7)?,
+                at: r.get(8)?,
+            })
+        })?;
+        Ok((totals, rows.collect::<rusqlite::Result<_>>()?))
+    }
+
+    /// What waits to be sent, what was refused, and the last exchange; at most `limit`
+    /// problems listed.
+    pub fn outbox_health(&self, limit: usize) -> Result<OutboxHealth> {
+        let count = |state: &str| -> Result<u64> {
+            Ok(self.conn.query_row(
+                "SELECT count(*) FROM outbox WHERE state = ?1",
+                [state],
+                |r| r.get(0),
+            )?)
+        };
+        let conflicts: u64 = self.conn.query_row(
+            "SELECT count(*) FROM outbox WHERE state = 'conflict' AND resolved_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        let oldest_unsent_at: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT created_at FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let point: Option<(Option<String>, Option<String>)> = self
+            .conn
+            .query_row(
+                "SELECT last_success, last_error FROM sync_state WHERE id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let enrolled = point.is_some();
+        let (last_success, last_error) = point.unwrap_or((None, None));
+        let mut stmt = self.statement(
+            "SELECT seq, state, kind, entity_id, coalesce(reason, ''), created_at FROM outbox
+             WHERE state = 'refused' OR (state = 'conflict' AND resolved_at IS NULL)
+             ORDER BY seq LIMIT ?1",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let problems = stmt
+            .query_map([limit], |r| {
+                Ok(ProblemRow {
+                    seq: r.get(0)?,
+                    state: r.get(1)?,
+                    kind: r.get(2)?,
+                    entity_id: r.get(3)?,
+                    reason: r.get(4)?,
+                    created_at: r.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(OutboxHealth {
+            unsent: count("pending")?,
+            refused: count("refused")?,
+            conflicts,
+            oldest_unsent_at,
+            enrolled,
+            last_success,
+            last_error,
+            problems,
+        })
+    }
+
+    /// How many requests are in each status now (statuses with none left out).
+    pub fn requests_by_status(&self) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.statement("SELECT status, count(*) FROM requests GROUP BY status")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The days from `from` to `to` that have a mark or kept figures: a day with neither has
+    /// mark 0 and nothing kept (see `report_days`).
+    pub fn day_marks(&self, from: NaiveDate, to: NaiveDate, basis: &str) -> Result<Vec<DayMark>> {
+        let mut stmt = self.statement(
+            "SELECT m.day, m.mark, k.figures FROM report_day_marks m
+                LEFT JOIN report_days k ON k.day = m.day AND k.basis = ?3 AND k.mark = m.mark
+             WHERE m.day >= ?1 AND m.day <= ?2
+             UNION ALL
+             SELECT k.day, 0, k.figures FROM report_days k
+             WHERE k.day >= ?1 AND k.day <= ?2 AND k.basis = ?3 AND k.mark = 0
+               AND NOT EXISTS (SELECT 1 FROM report_day_marks m WHERE m.day = k.day)",
+        )?;
+        let rows = stmt.query_map(params![from.to_string(), to.to_string(), basis], |r| {
+            Ok(DayMark {
+                day: r.get(0)?,
+                mark: r.get(1)?,
+                figures: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// The status of a request's last move before `:then`, from its timeline.
+const STATUS_THEN: &str = "(SELECT e.to_status FROM request_events e
+    WHERE e.request_id = r.id AND e.at < :then ORDER BY e.id DESC LIMIT 1)";
+
+fn ticket_row<'r>(r: &'r Row<'_>) -> Result<TicketRow<'r>> {
+    Ok(TicketRow {
+        day: text(r, 0)?,
+        for_category: text(r, 1)? == "category",
+        target_code: text(r, 2)?,
+        lane: text(r, 3)?,
+        status: text(r, 4)?,
+        counter: opt_text(r, 5)?,
+        clerk: opt_text(r, 6)?,
+        no_shows: r.get(7)?,
+        transfers: r.get(8)?,
+        waiting_ms: r.get(9)?,
+        service_ms: r.get(10)?,
+        issued_at: text(r, 11)?,
+        first_call: opt_text(r, 12)?,
+        last_call: opt_text(r, 13)?,
+    })
+}
+
+fn taken_row<'r>(r: &'r Row<'_>) -> Result<TakenRow<'r>> {
+    Ok(TakenRow {
+        intake_date: text(r, 0)?,
+        status: text(r, 1)?,
+        service_code: text(r, 2)?,
+        category: text(r, 3)?,
+        agency: text(r, 4)?,
+        fee_minor: r.get(5)?,
+        waiver_ground: opt_text(r, 6)?,
+        paid_minor: r.get(7)?,
+        clerk: text(r, 8)?,
+        counter: opt_text(r, 9)?,
+    })
+}
+
+fn decision_row<'r>(r: &'r Row<'_>) -> Result<DecisionRow<'r>> {
+    Ok(DecisionRow {
+        event: r.get(0)?,
+        request_id: text(r, 1)?,
+        to_status: text(r, 2)?,
+        reason: opt_text(r, 3)?,
+        at: text(r, 4)?,
+    })
+}
+
+fn rating_row<'r>(r: &'r Row<'_>) -> Result<RatingRow<'r>> {
+    Ok(RatingRow {
+        rating: r.get(0)?,
+        at: text(r, 1)?,
+        clerk: text(r, 2)?,
+        target_kind: opt_text(r, 3)?,
+        target_code: opt_text(r, 4)?,
+    })
+}
+
+fn due_row<'r>(r: &'r Row<'_>, status_then: Option<usize>) -> Result<DueRow<'r>> {
+    // With the status then, its column comes third and the others one further.
+    let at = |i: usize| if status_then.is_some() { i + 1 } else { i };
+    Ok(DueRow {
+        id: text(r, 0)?,
+        status: text(r, 1)?,
+        status_then: status_then.map(|i| opt_text(r, i)).transpose()?.flatten(),
+        receipt: text(r, at(2))?,
+        service_code: text(r, at(3))?,
+        intake_date: text(r, at(4))?,
+        due_date: text(r, at(5))?,
+    })
+}
+
+/// Hands each row of `stmt` to `each`, as it comes.
+fn stream<E: From<Error>>(
+    stmt: &mut Statement<'_>,
+    params: impl Params,
+    mut each: impl FnMut(&Row<'_>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let mut rows = stmt.query(params).map_err(Error::from)?;
+    while let Some(r) = rows.next().map_err(Error::from)? {
+        each(r)?;
+    }
+    Ok(())
+}
+
+/// A text column, borrowed from the row.
+fn text<'r>(r: &'r Row<'_>, i: usize) -> Result<&'r str> {
+    r.get_ref(i)?
+        .as_str()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)).into())
+}
+
+/// A nullable text column, borrowed from the row.
+fn opt_text<'r>(r: &'r Row<'_>, i: usize) -> Result<Option<&'r str>> {
+    r.get_ref(i)?
+        .as_str_or_null()
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, Type::Text, Box::new(e)).into())
+}
+
+/// A name written before names had languages, the same in every language.
+fn plain(name: &str) -> Text {
+    let mut text = Text::default();
+    text.0.insert("en".to_owned(), name.to_owned());
+    text
+}
+
+/// `column` for a range condition: as it is for a short run of days, so that SQLite reads its
+/// index; with a unary plus for a long one, so that it reads the table straight through
+/// instead of jumping from the index to each row.
+fn scan(column: &str, days: (NaiveDate, NaiveDate)) -> String {
+    if (days.1 - days.0).num_days() >= LONG_PERIOD_DAYS {
+        format!("+{column}")
+    } else {
+        column.to_owned()
+    }
+}
