@@ -1,0 +1,169 @@
+// Intake's payment, for the request just taken: the amount due paid at the counter, or waived
+// with a supervisor's approval; then what was paid, waived or free, and the payments made.
+
+import { api, type PaymentMethod, type RequestDetail } from "../../api";
+import type { Ctx } from "../../app";
+import { approvalBox } from "../../approval";
+import { field, h } from "../../dom";
+import { amountForInput, formatDateTime, formatMoney, readAmount, t } from "../../i18n";
+
+export interface PaymentHooks {
+  /** The request taken, whose payment this is. */
+  taken(): RequestDetail | null;
+  /** Runs a step on the request taken (given its receipt), then shows it as the core has it
+   * now; a refusal shows in `shown`. */
+  refresh(step: (receipt: string) => Promise<unknown>, label: string, shown: HTMLElement): Promise<void>;
+}
+
+export interface PaymentStep {
+  /** The payment's part of `request`'s view, in order; `again` when it is the request shown
+   * before, redrawn. */
+  draw(request: RequestDetail, again: boolean): (HTMLElement | null)[];
+}
+
+export function paymentStep(ctx: Ctx, hooks: PaymentHooks): PaymentStep {
+  // The payment and the waiver: made once, like the citizen forms, and filled for the request
+  // just taken.
+  /** The confirmation of the payment just recorded, shown until the next request is drawn. */
+  let recorded = "";
+  const payError = h("p", { class: "error", role: "alert", id: "payment-error" });
+  const payAmount = h("input", { id: "pay-amount", inputmode: "decimal", autocomplete: "off" });
+  // Typing again clears the refusal of the amount typed before.
+  payAmount.addEventListener("input", () => {
+    payAmount.removeAttribute("aria-invalid");
+    payError.textContent = "";
+  });
+  const payMethod = h(
+    "select",
+    { id: "pay-method" },
+    ...(["cash", "card", "mobile_money"] as PaymentMethod[]).map((m) => h("option", { value: m }, t(`payment.${m}`))),
+  );
+  const waive = waiveForm(hooks, payError);
+  const feeDue = h("p", { id: "fee-due" });
+
+  function pay(): void {
+    const fee = hooks.taken()?.fee;
+    if (!fee) return;
+    // An amount that cannot be read for sure is refused here, before anything is written.
+    const amount = readAmount(payAmount.value, fee.currency);
+    if (!amount.ok) {
+      payError.textContent = amount.problem;
+      payAmount.setAttribute("aria-invalid", "true");
+      payAmount.focus();
+      return;
+    }
+    void hooks.refresh(async (receipt) => {
+      const payment = await api.pay(receipt, amount.amount, payMethod.value as PaymentMethod);
+      recorded = t("intake.pay.recorded", {
+        amount: formatMoney(payment.amount.minor, payment.amount.currency),
+        receipt: payment.receipt,
+      });
+      ctx.announce(recorded);
+    }, "pay", payError);
+  }
+
+  const paymentForms = h(
+    "div",
+    { class: "payment" },
+    feeDue,
+    h(
+      "form",
+      {
+        id: "pay-form",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          pay();
+        },
+      },
+      field(t("intake.pay.amount"), payAmount),
+      field(t("intake.pay.method"), payMethod),
+      h("button", { type: "submit", id: "pay" }, t("intake.pay.submit")),
+    ),
+    waive.el,
+  );
+
+  return {
+    draw(request, again) {
+      if (!again) recorded = "";
+      payError.textContent = "";
+      payAmount.removeAttribute("aria-invalid");
+      const owed = request.fee ? Math.max(0, request.fee.minor - request.paid_minor) : 0;
+      const settled = !request.fee || owed === 0 || request.waiver_ground !== null;
+      if (!settled) {
+        feeDue.textContent = t("intake.due_now", { amount: formatMoney(owed, request.fee!.currency) });
+        payAmount.value = amountForInput(owed, request.fee!.currency);
+        payMethod.value = "cash";
+        waive.empty();
+      }
+      return [
+        recorded ? h("p", { id: "payment-recorded", class: "confirmed", role: "status" }, recorded) : null,
+        settled ? settledText(request) : paymentForms,
+        payError,
+        paymentsList(request),
+      ];
+    },
+  };
+}
+
+/** The form that waives the fee, its refusal shown in `error`. */
+function waiveForm(hooks: PaymentHooks, error: HTMLElement): { el: HTMLElement; empty(): void } {
+  const waiveGround = h("input", { id: "waive-ground", autocomplete: "off" });
+  // A waiver needs a supervisor's approval, typed here by the supervisor.
+  const waiveApproval = approvalBox("waive-approval");
+  const el = h(
+    "form",
+    {
+      id: "waive-form",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const approval = waiveApproval.take();
+        void hooks.refresh((receipt) => api.waive(receipt, waiveGround.value, approval), "waive", error);
+      },
+    },
+    field(t("intake.waive.ground"), waiveGround),
+    waiveApproval.el,
+    h("button", { type: "submit", id: "waive" }, t("intake.waive.submit")),
+  );
+  return {
+    el,
+    empty() {
+      waiveGround.value = "";
+    },
+  };
+}
+
+/** Why nothing is left to pay: free, waived, or paid. */
+function settledText(request: RequestDetail): HTMLElement {
+  return h(
+    "p",
+    { id: "fee-settled" },
+    !request.fee
+      ? t("fee.free")
+      : request.waiver_ground
+        ? t("intake.waived", { ground: request.waiver_ground })
+        : t("intake.paid", { amount: formatMoney(request.paid_minor, request.fee.currency) }),
+  );
+}
+
+/** The payments made for `request`, or null when there is none. */
+function paymentsList(request: RequestDetail): HTMLElement | null {
+  return request.payments.length
+    ? h(
+        "ul",
+        { class: "payments", id: "taken-payments", "aria-label": t("requests.detail.payments") },
+        request.payments.map((p) =>
+          h(
+            "li",
+            {},
+            h("time", { datetime: p.at }, formatDateTime(p.at)),
+            " ",
+            t("requests.payment.line", {
+              amount: formatMoney(p.amount.minor, p.amount.currency),
+              method: t(`payment.${p.method}`),
+              receipt: p.receipt,
+            }),
+          ),
+        ),
+      )
+    : null;
+}
