@@ -122,6 +122,18 @@ impl Error {
         }
     }
 
+    /// A migration the database refused.
+    pub(crate) fn migration(
+        migration: &guichet_migrations::Migration,
+        reason: impl std::fmt::Display,
+    ) -> Self {
+        Error::Migration {
+            version: migration.version,
+            name: migration.name,
+            reason: reason.to_string(),
+        }
+    }
+
     /// The HTTP status and stable code this error becomes at the API.
     pub fn status_and_code(&self) -> (u16, ErrorCode) {
         match self {
@@ -176,5 +188,14 @@ fn database_went_away(e: &tokio_postgres::Error) -> bool {
 impl From<serde_json::Error> for Error {
     fn from(value: serde_json::Error) -> Self {
         Error::Corrupt(value.to_string())
+    }
+}
+
+impl From<guichet_migrations::TooNew> for Error {
+    fn from(e: guichet_migrations::TooNew) -> Self {
+        Error::SchemaTooNew {
+            found: e.found,
+            known: e.known,
+        }
     }
 }

@@ -409,11 +409,9 @@ async fn sqlite_agency_credentials_of_the_previous_release_get_a_life() {
     let path = dir.path().join("bo.sqlite3");
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        for (version, _, sql) in
-            &guichet_backoffice::storage::SQLITE_MIGRATIONS[..BEFORE_CREDENTIALS]
-        {
-            conn.execute_batch(sql).unwrap();
-            conn.pragma_update(None, "user_version", *version as i64)
+        for migration in &guichet_backoffice::storage::SQLITE_MIGRATIONS[..BEFORE_CREDENTIALS] {
+            conn.execute_batch(migration.sql).unwrap();
+            conn.pragma_update(None, "user_version", migration.version as i64)
                 .unwrap();
         }
         conn.execute(&old_agency_token_row(), []).unwrap();
@@ -436,14 +434,12 @@ async fn postgres_agency_credentials_of_the_previous_release_get_a_life() {
             .batch_execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
             .await
             .unwrap();
-        for (version, _, sql) in
-            &guichet_backoffice::storage::POSTGRES_MIGRATIONS[..BEFORE_CREDENTIALS]
-        {
-            client.batch_execute(sql).await.unwrap();
+        for migration in &guichet_backoffice::storage::POSTGRES_MIGRATIONS[..BEFORE_CREDENTIALS] {
+            client.batch_execute(migration.sql).await.unwrap();
             client
                 .execute(
                     "INSERT INTO schema_version (version) VALUES ($1)",
-                    &[&(*version as i64)],
+                    &[&(migration.version as i64)],
                 )
                 .await
                 .unwrap();

@@ -861,6 +861,22 @@ async fn story(storage: Arc<dyn Storage>) {
     let devices = office.devices(Some("ATH-01")).await.unwrap();
     assert_eq!(devices.len(), 2);
     assert!(devices.iter().any(|d| d.code == device_b.code && d.revoked));
+    // A device that does not exist is named as such, whatever is asked of it.
+    let storage = office.storage();
+    let at = "2026-03-10T09:00:00+00:00";
+    for refused in [
+        storage.revoke_device("ATH-01-NOPE", Some(at)).await.err(),
+        storage.device_wiped("ATH-01-NOPE", at).await.err(),
+        storage
+            .rotate_device_token("ATH-01-NOPE", "hash")
+            .await
+            .err(),
+    ] {
+        assert!(
+            matches!(refused, Some(Error::NotFound { what: "device", .. })),
+            "{refused:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -962,9 +978,9 @@ async fn sqlite_database_of_the_previous_release_migrates_with_its_data() {
     let path = dir.path().join("bo.sqlite3");
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        for (version, _, sql) in &SQLITE_MIGRATIONS[..BEFORE_ACCOUNTS] {
-            conn.execute_batch(sql).unwrap();
-            conn.pragma_update(None, "user_version", *version as i64)
+        for migration in &SQLITE_MIGRATIONS[..BEFORE_ACCOUNTS] {
+            conn.execute_batch(migration.sql).unwrap();
+            conn.pragma_update(None, "user_version", migration.version as i64)
                 .unwrap();
         }
         conn.execute(CENTRE_OF_BEFORE, []).unwrap();
@@ -987,12 +1003,12 @@ async fn postgres_database_of_the_previous_release_migrates_with_its_data() {
             .batch_execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
             .await
             .unwrap();
-        for (version, _, sql) in &POSTGRES_MIGRATIONS[..BEFORE_ACCOUNTS] {
-            client.batch_execute(sql).await.unwrap();
+        for migration in &POSTGRES_MIGRATIONS[..BEFORE_ACCOUNTS] {
+            client.batch_execute(migration.sql).await.unwrap();
             client
                 .execute(
                     "INSERT INTO schema_version (version) VALUES ($1)",
-                    &[&(*version as i64)],
+                    &[&(migration.version as i64)],
                 )
                 .await
                 .unwrap();
@@ -1000,6 +1016,55 @@ async fn postgres_database_of_the_previous_release_migrates_with_its_data() {
         client.batch_execute(CENTRE_OF_BEFORE).await.unwrap();
     }
     migrated_from_before_accounts(BackOffice::new(db.storage().await)).await;
+}
+
+/// A database a newer release migrated is refused, with the version it records and the
+/// number this build knows.
+#[tokio::test]
+async fn sqlite_database_of_a_newer_release_is_refused() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("bo.sqlite3");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 99)
+        .unwrap();
+    let err = BackOffice::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::SchemaTooNew { found: 99, known } if known == SQLITE_MIGRATIONS.len()),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the database holds schema version 99, newer than this build knows ({})",
+            SQLITE_MIGRATIONS.len()
+        )
+    );
+}
+
+#[tokio::test]
+async fn postgres_database_of_a_newer_release_is_refused() {
+    let db = common::PgDatabase::create().await;
+    {
+        let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .batch_execute(
+                "CREATE TABLE schema_version (version BIGINT NOT NULL);
+                 INSERT INTO schema_version (version) VALUES (99);",
+            )
+            .await
+            .unwrap();
+    }
+    let err = BackOffice::open(&db.url).await.unwrap_err();
+    assert!(
+        matches!(err, Error::SchemaTooNew { found: 99, known } if known == POSTGRES_MIGRATIONS.len()),
+        "{err}"
+    );
 }
 
 /// A device cannot poison its centre's log with oversized texts: a change larger than

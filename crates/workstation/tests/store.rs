@@ -43,7 +43,8 @@ fn migrations_build_a_consistent_schema() {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     assert_eq!(again, version);
-    for (name, sql) in MIGRATIONS {
+    for migration in MIGRATIONS {
+        let (name, sql) = (migration.name, migration.sql);
         assert!(!sql.trim().is_empty(), "{name}");
         assert!(
             !sql.to_uppercase().contains("BEGIN TRANSACTION"),

@@ -1,9 +1,13 @@
 //! Storage behind one trait, with a backend per database: SQLite (the embedded default, one
 //! file) and PostgreSQL (production, many centres on one database). Both run the same plan
-//! (`crate::plan`) inside one transaction per exchange; only the SQL differs. One conformance
-//! story (`tests/story.rs`) runs against both.
+//! (`crate::plan`) inside one transaction per exchange. The statements they run alike are
+//! written once (`sql`), and so are the rows they read (`rows`); each backend keeps what
+//! really differs: its types, its transactions and locks, and how it reads and writes an
+//! exchange's rows. One conformance story (`tests/story.rs`) runs against both.
 
 mod postgres;
+mod rows;
+mod sql;
 mod sqlite;
 
 use std::sync::Arc;
@@ -11,10 +15,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use guichet_domain::account::Account;
-use guichet_domain::catalogue::{Catalogue, CenterKind};
+use guichet_domain::catalogue::Catalogue;
 use guichet_domain::citizen::NationalIdScheme;
 use guichet_domain::request::Action;
 use guichet_protocol::{AuditClaim, ExchangeRequest, PulledChange, PushResult};
+
+pub use guichet_migrations::Migration;
 
 pub use self::postgres::PostgresStorage;
 pub use self::sqlite::SqliteStorage;
@@ -22,196 +28,47 @@ use crate::anchor::Verdict;
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, FleetHealth, Refusal,
-    ServerRequest, Stamp, parse_currency, parse_zone,
+    ServerRequest, Stamp,
 };
 
 /// The most changes one pull returns, whatever the device asks for.
 pub const MAX_PULL: u32 = 1000;
 
-/// A migration: its number (from 1), its file name, its SQL.
-pub type Migration = (usize, &'static str, &'static str);
-
-pub const SQLITE_MIGRATIONS: &[Migration] = &[
-    (
-        1,
+/// The migrations of the back office on SQLite, in order. Only ever append.
+pub const SQLITE_MIGRATIONS: &[Migration] = &guichet_migrations::embed!(
+    "../../../../schema/backoffice-sqlite",
+    [
         "0001_initial.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0001_initial.sql"),
-    ),
-    (
-        2,
         "0002_agency_tokens.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0002_agency_tokens.sql"),
-    ),
-    (
-        3,
         "0003_applied_log_seq.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0003_applied_log_seq.sql"),
-    ),
-    (
-        4,
         "0004_clerks.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0004_clerks.sql"),
-    ),
-    (
-        5,
         "0005_refunds.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0005_refunds.sql"),
-    ),
-    (
-        6,
         "0006_device_recovery.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0006_device_recovery.sql"),
-    ),
-    (
-        7,
         "0007_credentials_and_audit_heads.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0007_credentials_and_audit_heads.sql"),
-    ),
-    (
-        8,
         "0008_device_wipe.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0008_device_wipe.sql"),
-    ),
-    (
-        9,
         "0009_center_time_zone.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0009_center_time_zone.sql"),
-    ),
-    (
-        10,
         "0010_device_contacts.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0010_device_contacts.sql"),
-    ),
-    (
-        11,
         "0011_center_terms.sql",
-        include_str!("../../../../schema/backoffice-sqlite/0011_center_terms.sql"),
-    ),
-];
+    ]
+);
 
-/// The columns a centre is read from, in the order both backends map them.
-macro_rules! center_columns {
-    () => {
-        "code, name, kind, time_zone, currency, waiting_target_min"
-    };
-}
-pub(crate) use center_columns;
-
-/// A centre's columns as stored, in `center_columns!` order: each backend reads them, one
-/// mapping makes the centre.
-pub(crate) struct RawCenter {
-    pub code: String,
-    pub name: String,
-    pub kind: String,
-    pub time_zone: String,
-    pub currency: String,
-    pub waiting_target_min: i64,
-}
-
-impl RawCenter {
-    pub(crate) fn into_center(self) -> Result<Center> {
-        Ok(Center {
-            kind: CenterKind::parse(&self.kind)?,
-            time_zone: parse_zone(&self.time_zone)?,
-            currency: parse_currency(&self.currency)?,
-            waiting_target_min: u32::try_from(self.waiting_target_min)
-                .map_err(|e| Error::Corrupt(format!("stored waiting target: {e}")))?,
-            code: self.code,
-            name: self.name,
-        })
-    }
-}
-
-/// What each device of a centre (`$1` or `?1`; NULL for all) last reported, by device code:
-/// the columns of `RawContact`, in order.
-pub(crate) fn contacts_query(center: &str) -> String {
-    format!(
-        "SELECT c.device, c.app_version, c.contact_at, c.waiting, c.refused, c.clock_offset_ms
-         FROM device_contacts c JOIN devices d ON d.code = c.device
-         WHERE {center} IS NULL OR d.center = {center} ORDER BY c.device"
-    )
-}
-
-/// A device's last report as stored (`contacts_query`'s columns).
-pub(crate) struct RawContact {
-    pub device: String,
-    pub app_version: String,
-    pub at: String,
-    pub waiting: i64,
-    pub refused: i64,
-    pub clock_offset_ms: i64,
-}
-
-impl RawContact {
-    pub(crate) fn into_contact(self) -> Contact {
-        Contact {
-            device: self.device,
-            app_version: self.app_version,
-            at: self.at,
-            waiting: u64::try_from(self.waiting).unwrap_or(0),
-            refused: u64::try_from(self.refused).unwrap_or(0),
-            clock_offset_ms: self.clock_offset_ms,
-        }
-    }
-}
-
-pub const POSTGRES_MIGRATIONS: &[Migration] = &[
-    (
-        1,
+/// The migrations of the back office on PostgreSQL, in order. Only ever append.
+pub const POSTGRES_MIGRATIONS: &[Migration] = &guichet_migrations::embed!(
+    "../../../../schema/backoffice-postgres",
+    [
         "0001_initial.sql",
-        include_str!("../../../../schema/backoffice-postgres/0001_initial.sql"),
-    ),
-    (
-        2,
         "0002_agency_tokens.sql",
-        include_str!("../../../../schema/backoffice-postgres/0002_agency_tokens.sql"),
-    ),
-    (
-        3,
         "0003_applied_log_seq.sql",
-        include_str!("../../../../schema/backoffice-postgres/0003_applied_log_seq.sql"),
-    ),
-    (
-        4,
         "0004_clerks.sql",
-        include_str!("../../../../schema/backoffice-postgres/0004_clerks.sql"),
-    ),
-    (
-        5,
         "0005_refunds.sql",
-        include_str!("../../../../schema/backoffice-postgres/0005_refunds.sql"),
-    ),
-    (
-        6,
         "0006_device_recovery.sql",
-        include_str!("../../../../schema/backoffice-postgres/0006_device_recovery.sql"),
-    ),
-    (
-        7,
         "0007_credentials_and_audit_heads.sql",
-        include_str!("../../../../schema/backoffice-postgres/0007_credentials_and_audit_heads.sql"),
-    ),
-    (
-        8,
         "0008_device_wipe.sql",
-        include_str!("../../../../schema/backoffice-postgres/0008_device_wipe.sql"),
-    ),
-    (
-        9,
         "0009_center_time_zone.sql",
-        include_str!("../../../../schema/backoffice-postgres/0009_center_time_zone.sql"),
-    ),
-    (
-        10,
         "0010_device_contacts.sql",
-        include_str!("../../../../schema/backoffice-postgres/0010_device_contacts.sql"),
-    ),
-    (
-        11,
         "0011_center_terms.sql",
-        include_str!("../../../../schema/backoffice-postgres/0011_center_terms.sql"),
-    ),
-];
+    ]
+);
 
 /// What one exchange hands to the storage beyond the request.
 #[derive(Debug, Clone)]
@@ -364,40 +221,9 @@ pub async fn open(url: &str) -> Result<Arc<dyn Storage>> {
     }
 }
 
-/// An account's columns as stored, in `ACCOUNT_COLUMNS` order, with its centres.
-pub(crate) struct RawAccount {
-    pub username: String,
-    pub display_name: String,
-    pub role: String,
-    pub active: bool,
-    pub verifier: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub centers: Vec<String>,
-}
-
-/// The columns of `accounts` that `RawAccount` holds, with the account's centres (a JSON
-/// array on SQLite, an array on PostgreSQL) after them.
-pub(crate) const ACCOUNT_COLUMNS: &str =
-    "a.username, a.display_name, a.role, a.active, a.verifier, a.created_at, a.updated_at";
-
-impl RawAccount {
-    pub(crate) fn into_account(self) -> Result<ClerkAccount> {
-        let corrupt = |e: guichet_domain::DomainError| Error::Corrupt(e.to_string());
-        Ok(ClerkAccount {
-            account: Account {
-                role: guichet_domain::account::Role::parse(&self.role).map_err(corrupt)?,
-                verifier: guichet_domain::account::Verifier::parse(&self.verifier)
-                    .map_err(corrupt)?,
-                username: self.username,
-                display_name: self.display_name,
-                active: self.active,
-            },
-            centers: self.centers,
-            created_at: self.created_at,
-            updated_at: self.updated_at,
-        })
-    }
+/// A stored value that does not read back.
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> Error {
+    Error::Corrupt(e.to_string())
 }
 
 /// What a centre's devices pull after an account of the centre was added or changed.
@@ -462,7 +288,7 @@ pub(crate) fn decision(
     Ok(guichet_protocol::Pulled::Decision {
         request: request.id.clone(),
         receipt: guichet_domain::receipt::ReceiptNumber::parse(&request.receipt)
-            .map_err(|e| Error::Corrupt(e.to_string()))?,
+            .map_err(corrupt)?,
         action,
         from,
         to: request.status,
@@ -487,7 +313,7 @@ pub(crate) fn check_code(
         ));
     }
     let expires = DateTime::parse_from_rfc3339(&expires_at)
-        .map_err(|e| Error::Corrupt(e.to_string()))?
+        .map_err(corrupt)?
         .with_timezone(&Utc);
     if expires <= now {
         return Err(Error::Unauthorized(format!(
@@ -508,6 +334,30 @@ pub(crate) fn new_device_identity(
     let prefix = guichet_domain::receipt::ReceiptPrefix::from_index(index)
         .map_err(|e| Error::Conflict(e.to_string()))?;
     Ok((format!("{center}-{prefix}"), prefix))
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use std::path::Path;
+
+    use super::{Migration, POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
+
+    fn check(folder: &str, migrations: &[Migration]) {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../schema")
+            .join(folder);
+        guichet_migrations::check_folder(&dir, migrations).unwrap();
+    }
+
+    #[test]
+    fn every_file_of_the_sqlite_schema_folder_is_listed_in_order() {
+        check("backoffice-sqlite", SQLITE_MIGRATIONS);
+    }
+
+    #[test]
+    fn every_file_of_the_postgres_schema_folder_is_listed_in_order() {
+        check("backoffice-postgres", POSTGRES_MIGRATIONS);
+    }
 }
 
 #[cfg(test)]

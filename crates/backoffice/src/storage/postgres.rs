@@ -14,6 +14,7 @@
 //! counter bumped once by the number of rows. TLS is not set up: the database is expected on
 //! the same host or a private network.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -23,17 +24,20 @@ use guichet_domain::account::{Account, Role};
 use guichet_domain::catalogue::{Catalogue, Service};
 use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::{Currency, Money};
-use guichet_domain::receipt::ReceiptPrefix;
 use guichet_domain::request::Action;
 use guichet_protocol::{AuditClaim, AuditPoint, ExchangeRequest, Pulled, PulledChange};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement, Transaction};
 
-use super::sqlite::{RawRequest, RequestJson};
+use super::rows::{RawAccount, RawCenter, RawContact, RawDevice, RawRequest, RequestJson};
+use super::sql::{
+    ACCOUNT_COLUMNS, CENTER_CODES, DEVICE_HEALTH, Dialect, FAILED_LOGINS, LATEST_CATALOGUE,
+    LATEST_CATALOGUE_VERSION, REFUSALS, REQUEST_COLUMNS, REQUEST_UPSERT, Statements,
+    TAKE_PREFIX_INDEX,
+};
 use super::{
-    ACCOUNT_COLUMNS, ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, RawAccount, RawCenter,
-    RawContact, Storage, account_entry, catalogue_for, check_code, contacts_query, decision,
-    new_device_identity, pull_limit, pull_page,
+    ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, Storage, account_entry, catalogue_for,
+    check_code, corrupt, decision, new_device_identity, pull_limit, pull_page,
 };
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
@@ -44,7 +48,31 @@ use crate::model::{
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
 };
-use crate::storage::center_columns;
+
+static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new(Dialect::Postgres));
+
+/// The shared statements that also lock the rows they read until the transaction ends:
+/// PostgreSQL runs writers side by side, where SQLite has one at a time.
+struct Locking {
+    center: String,
+    center_codes: String,
+    enrolment_code: String,
+}
+
+static LOCKING: LazyLock<Locking> = LazyLock::new(|| Locking {
+    center: format!("{} FOR UPDATE", SQL.center),
+    center_codes: format!("{CENTER_CODES} FOR UPDATE"),
+    enrolment_code: format!("{} FOR UPDATE", SQL.enrolment_code),
+});
+
+/// The device holding a credential, settling a rotation in the same statement. The SELECT
+/// sees the rows as they were before the UPDATE, which is all it needs.
+static SETTLE_AND_FIND_DEVICE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH settled AS ({} RETURNING code) {}",
+        SQL.settle_token, SQL.device_by_token
+    )
+});
 
 /// How many connections the back office keeps open at most.
 const CONNECTIONS: usize = 8;
@@ -89,13 +117,7 @@ impl Hot {
     /// The statements, from the connection's cache: prepared on its first exchange only.
     async fn prepare(client: &ClientWrapper) -> Result<Self> {
         Ok(Hot {
-            lock_center: client
-                .prepare_cached(concat!(
-                    "SELECT ",
-                    center_columns!(),
-                    " FROM centers WHERE code = $1 FOR UPDATE"
-                ))
-                .await?,
+            lock_center: client.prepare_cached(&LOCKING.center).await?,
             applied_ids: client
                 .prepare_cached(
                     "SELECT id, content_hash, log_seq FROM applied_changes
@@ -170,10 +192,7 @@ impl Hot {
                         $5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[],
                         $11::bigint[], $12::text[], $13::text[], $14::text[], $15::text[],
                         $16::text[], $17::text[])
-                     ON CONFLICT (id) DO UPDATE SET status = excluded.status, fee = excluded.fee,
-                        paid_minor = excluded.paid_minor, waiver = excluded.waiver,
-                        documents = excluded.documents, reason = excluded.reason,
-                        updated_hlc = excluded.updated_hlc"
+                     {REQUEST_UPSERT}"
                 ))
                 .await?,
             insert_payments: client
@@ -203,15 +222,8 @@ impl Hot {
                        AS t (seq, hlc, body)",
                 )
                 .await?,
-            pull: client
-                .prepare_cached(
-                    "SELECT seq, hlc, body FROM change_log
-                     WHERE center = $1 AND seq > $2 AND origin_device <> $3 ORDER BY seq LIMIT $4",
-                )
-                .await?,
-            log_head: client
-                .prepare_cached("SELECT log_seq FROM centers WHERE code = $1")
-                .await?,
+            pull: client.prepare_cached(&SQL.pull).await?,
+            log_head: client.prepare_cached(&SQL.log_head).await?,
         })
     }
 }
@@ -282,38 +294,22 @@ async fn migrate(client: &mut Client) -> Result<()> {
         .await?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
         .await?;
-    let current: Option<i64> = tx
+    let found: Option<i64> = tx
         .query_one("SELECT MAX(version) FROM schema_version", &[])
         .await?
         .try_get(0)?;
-    let current = current.unwrap_or(0);
-    if current > POSTGRES_MIGRATIONS.len() as i64 {
-        return Err(Error::SchemaTooNew {
-            found: current,
-            known: POSTGRES_MIGRATIONS.len(),
-        });
-    }
-    for (version, name, sql) in POSTGRES_MIGRATIONS {
-        if (*version as i64) <= current {
-            continue;
-        }
-        tx.batch_execute(sql).await.map_err(|e| Error::Migration {
-            version: *version,
-            name,
-            reason: e.to_string(),
-        })?;
+    for migration in guichet_migrations::pending(POSTGRES_MIGRATIONS, found.unwrap_or(0))? {
+        tx.batch_execute(migration.sql)
+            .await
+            .map_err(|e| Error::migration(migration, e))?;
         tx.execute(
             "INSERT INTO schema_version (version) VALUES ($1)",
-            &[&(*version as i64)],
+            &[&(migration.version as i64)],
         )
         .await?;
     }
     tx.commit().await?;
     Ok(())
-}
-
-fn corrupt(e: impl std::fmt::Display) -> Error {
-    Error::Corrupt(e.to_string())
 }
 
 fn to_center(row: &Row) -> Result<Center> {
@@ -328,23 +324,19 @@ fn to_center(row: &Row) -> Result<Center> {
     .into_center()
 }
 
-const DEVICE_COLUMNS: &str =
-    "code, center, receipt_prefix, label, revoked, enrolled_at, wipe_requested_at, wiped_at";
-
 fn to_device(row: &Row) -> Result<Device> {
-    Ok(Device {
+    RawDevice {
         code: row.try_get(0)?,
         center: row.try_get(1)?,
-        receipt_prefix: ReceiptPrefix::parse(row.try_get::<_, &str>(2)?).map_err(corrupt)?,
+        receipt_prefix: row.try_get(2)?,
         label: row.try_get(3)?,
         revoked: row.try_get(4)?,
         enrolled_at: row.try_get(5)?,
         wipe_requested_at: row.try_get(6)?,
         wiped_at: row.try_get(7)?,
-    })
+    }
+    .into_device()
 }
-
-const AGENCY_CREDENTIAL_COLUMNS: &str = "id, agency, issued_at, expires_at, revoked_at";
 
 fn to_agency_credential(row: &Row) -> Result<AgencyCredential> {
     Ok(AgencyCredential {
@@ -355,9 +347,6 @@ fn to_agency_credential(row: &Row) -> Result<AgencyCredential> {
         revoked_at: row.try_get(4)?,
     })
 }
-
-const REQUEST_COLUMNS: &str = "id, receipt, center, device, service, agency, catalogue_version,
-    citizen, status, fee, paid_minor, waiver, exemptions, form, documents, reason, updated_hlc";
 
 fn to_request(row: &Row) -> Result<ServerRequest> {
     RawRequest {
@@ -383,19 +372,7 @@ fn to_request(row: &Row) -> Result<ServerRequest> {
 }
 
 async fn load_center(tx: &Transaction<'_>, code: &str, lock: bool) -> Result<Center> {
-    let sql = if lock {
-        concat!(
-            "SELECT ",
-            center_columns!(),
-            " FROM centers WHERE code = $1 FOR UPDATE"
-        )
-    } else {
-        concat!(
-            "SELECT ",
-            center_columns!(),
-            " FROM centers WHERE code = $1"
-        )
-    };
+    let sql = if lock { &LOCKING.center } else { &SQL.center };
     let row = tx
         .query_opt(sql, &[&code])
         .await?
@@ -404,12 +381,7 @@ async fn load_center(tx: &Transaction<'_>, code: &str, lock: bool) -> Result<Cen
 }
 
 async fn latest_catalogue(tx: &Transaction<'_>) -> Result<Option<Catalogue>> {
-    let row = tx
-        .query_opt(
-            "SELECT body FROM catalogue_versions ORDER BY version DESC LIMIT 1",
-            &[],
-        )
-        .await?;
+    let row = tx.query_opt(LATEST_CATALOGUE, &[]).await?;
     row.map(|r| -> Result<Catalogue> { Ok(serde_json::from_str(r.try_get::<_, &str>(0)?)?) })
         .transpose()
 }
@@ -422,23 +394,25 @@ async fn append_log(
     body: &Pulled,
 ) -> Result<u64> {
     let seq: i64 = tx
-        .query_one(
-            "UPDATE centers SET log_seq = log_seq + 1 WHERE code = $1 RETURNING log_seq",
-            &[&center],
-        )
+        .query_one(&SQL.next_log_seq, &[&center])
         .await?
         .try_get(0)?;
     tx.execute(
-        "INSERT INTO change_log (center, seq, origin_device, hlc, body) VALUES ($1, $2, $3, $4, $5)",
-        &[&center, &seq, &origin, &hlc.to_string(), &serde_json::to_string(body)?],
+        &SQL.insert_log,
+        &[
+            &center,
+            &seq,
+            &origin,
+            &hlc.to_string(),
+            &serde_json::to_string(body)?,
+        ],
     )
     .await?;
     u64::try_from(seq).map_err(corrupt)
 }
 
-async fn load_request(tx: &Transaction<'_>, by: &str, key: &str) -> Result<Option<ServerRequest>> {
-    let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE {by} = $1");
-    tx.query_opt(&sql, &[&key])
+async fn load_request(tx: &Transaction<'_>, receipt: &str) -> Result<Option<ServerRequest>> {
+    tx.query_opt(&SQL.request_by_receipt, &[&receipt])
         .await?
         .as_ref()
         .map(to_request)
@@ -559,14 +533,7 @@ async fn load_account(tx: &Transaction<'_>, username: &str, lock: bool) -> Resul
 async fn upsert_request(tx: &Transaction<'_>, request: &ServerRequest) -> Result<()> {
     let json = RequestJson::of(request)?;
     tx.execute(
-        &format!(
-            "INSERT INTO requests ({REQUEST_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, fee = excluded.fee,
-                paid_minor = excluded.paid_minor, waiver = excluded.waiver,
-                documents = excluded.documents, reason = excluded.reason,
-                updated_hlc = excluded.updated_hlc"
-        ),
+        &SQL.upsert_request,
         &[
             &request.id,
             &request.receipt,
@@ -903,10 +870,7 @@ impl Storage for PostgresStorage {
         let tx = client.transaction().await?;
         let inserted = tx
             .execute(
-                "INSERT INTO centers (code, name, kind, time_zone, currency, waiting_target_min,
-                    created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (code) DO NOTHING",
+                &SQL.insert_center,
                 &[
                     &center.code,
                     &center.name,
@@ -937,10 +901,7 @@ impl Storage for PostgresStorage {
     async fn centers(&self) -> Result<Vec<Center>> {
         let client = self.client().await?;
         client
-            .query(
-                concat!("SELECT ", center_columns!(), " FROM centers ORDER BY code"),
-                &[],
-            )
+            .query(&SQL.centers, &[])
             .await?
             .iter()
             .map(to_center)
@@ -950,14 +911,7 @@ impl Storage for PostgresStorage {
     async fn center(&self, code: &str) -> Result<Center> {
         let client = self.client().await?;
         let row = client
-            .query_opt(
-                concat!(
-                    "SELECT ",
-                    center_columns!(),
-                    " FROM centers WHERE code = $1"
-                ),
-                &[&code],
-            )
+            .query_opt(&SQL.center, &[&code])
             .await?
             .ok_or_else(|| Error::not_found("centre", code))?;
         to_center(&row)
@@ -969,13 +923,13 @@ impl Storage for PostgresStorage {
         // Locking every centre in code order serialises publications with each other and
         // with the centres' exchanges, without a chance of deadlock.
         let codes: Vec<String> = tx
-            .query("SELECT code FROM centers ORDER BY code FOR UPDATE", &[])
+            .query(&LOCKING.center_codes, &[])
             .await?
             .iter()
             .map(|r| r.try_get(0))
             .collect::<std::result::Result<_, _>>()?;
         let latest: Option<i64> = tx
-            .query_one("SELECT MAX(version) FROM catalogue_versions", &[])
+            .query_one(LATEST_CATALOGUE_VERSION, &[])
             .await?
             .try_get(0)?;
         if let Some(latest) = latest.filter(|l| *l >= i64::from(catalogue.version)) {
@@ -986,7 +940,7 @@ impl Storage for PostgresStorage {
         }
         let version = i64::from(catalogue.version);
         tx.execute(
-            "INSERT INTO catalogue_versions (version, body, published_at) VALUES ($1, $2, $3)",
+            &SQL.insert_catalogue_version,
             &[
                 &version,
                 &serde_json::to_string(catalogue)?,
@@ -996,7 +950,7 @@ impl Storage for PostgresStorage {
         .await?;
         for service in &catalogue.services {
             tx.execute(
-                "INSERT INTO catalogue_services (version, code, body) VALUES ($1, $2, $3)",
+                &SQL.insert_catalogue_service,
                 &[&version, &service.code, &serde_json::to_string(service)?],
             )
             .await?;
@@ -1022,7 +976,7 @@ impl Storage for PostgresStorage {
     async fn latest_catalogue_version(&self) -> Result<Option<u32>> {
         let client = self.client().await?;
         let latest: Option<i64> = client
-            .query_one("SELECT MAX(version) FROM catalogue_versions", &[])
+            .query_one(LATEST_CATALOGUE_VERSION, &[])
             .await?
             .try_get(0)?;
         latest
@@ -1040,7 +994,7 @@ impl Storage for PostgresStorage {
         let tx = client.transaction().await?;
         load_center(&tx, center, false).await?;
         tx.execute(
-            "INSERT INTO enrolment_codes (code_hash, center, expires_at) VALUES ($1, $2, $3)",
+            &SQL.insert_enrolment_code,
             &[&code_hash, &center, &expires_at.to_rfc3339()],
         )
         .await?;
@@ -1058,30 +1012,18 @@ impl Storage for PostgresStorage {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let row = tx
-            .query_opt(
-                "SELECT center, expires_at, used_at FROM enrolment_codes
-                 WHERE code_hash = $1 FOR UPDATE",
-                &[&code_hash],
-            )
+            .query_opt(&LOCKING.enrolment_code, &[&code_hash])
             .await?
             .map(|r| -> Result<(String, String, Option<String>)> {
                 Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))
             })
             .transpose()?;
         let center = load_center(&tx, &check_code(row, now)?, false).await?;
-        let index: i64 = tx
-            .query_one(
-                "UPDATE prefix_counter SET next_index = next_index + 1 WHERE id = 1
-                 RETURNING next_index - 1",
-                &[],
-            )
-            .await?
-            .try_get(0)?;
+        let index: i64 = tx.query_one(TAKE_PREFIX_INDEX, &[]).await?.try_get(0)?;
         let (code, prefix) = new_device_identity(&center.code, index)?;
         let enrolled_at = now.to_rfc3339();
         tx.execute(
-            "INSERT INTO devices (code, center, receipt_prefix, token_hash, label, enrolled_at)
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            &SQL.insert_device,
             &[
                 &code,
                 &center.code,
@@ -1092,11 +1034,8 @@ impl Storage for PostgresStorage {
             ],
         )
         .await?;
-        tx.execute(
-            "UPDATE enrolment_codes SET used_at = $2, device = $3 WHERE code_hash = $1",
-            &[&code_hash, &enrolled_at, &code],
-        )
-        .await?;
+        tx.execute(&SQL.use_enrolment_code, &[&code_hash, &enrolled_at, &code])
+            .await?;
         tx.commit().await?;
         Ok((
             center.clone(),
@@ -1116,20 +1055,7 @@ impl Storage for PostgresStorage {
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>> {
         let client = self.client().await?;
         client
-            .query_opt(
-                // The new credential in use: the one before the rotation is no longer needed.
-                // The SELECT sees the rows as they were before the UPDATE, which is all it needs.
-                &format!(
-                    "WITH settled AS (
-                        UPDATE devices SET previous_token_hash = NULL
-                        WHERE token_hash = $1 AND previous_token_hash IS NOT NULL
-                        RETURNING code
-                     )
-                     SELECT {DEVICE_COLUMNS} FROM devices
-                     WHERE token_hash = $1 OR previous_token_hash = $1"
-                ),
-                &[&token_hash],
-            )
+            .query_opt(&*SETTLE_AND_FIND_DEVICE, &[&token_hash])
             .await?
             .as_ref()
             .map(to_device)
@@ -1147,10 +1073,7 @@ impl Storage for PostgresStorage {
         let now = at.wall.to_rfc3339();
         let inserted = tx
             .execute(
-                "INSERT INTO accounts (username, display_name, role, active, verifier, created_at,
-                    updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)
-                 ON CONFLICT (username) DO NOTHING",
+                &SQL.insert_account,
                 &[
                     &account.username,
                     &account.display_name,
@@ -1171,11 +1094,8 @@ impl Storage for PostgresStorage {
         // Locked in code order, as a catalogue publication does, so the two never deadlock.
         for center in &in_order {
             load_center(&tx, center, true).await?;
-            tx.execute(
-                "INSERT INTO account_centers (username, center) VALUES ($1, $2)",
-                &[&account.username, center],
-            )
-            .await?;
+            tx.execute(&SQL.insert_account_center, &[&account.username, center])
+                .await?;
         }
         let stored = load_account(&tx, &account.username, false).await?;
         for center in &stored.centers {
@@ -1188,14 +1108,7 @@ impl Storage for PostgresStorage {
     async fn accounts(&self, center: Option<&str>) -> Result<Vec<ClerkAccount>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let accounts = load_accounts(
-            &tx,
-            "$1::TEXT IS NULL OR a.username IN
-                (SELECT username FROM account_centers WHERE center = $1)",
-            center,
-            false,
-        )
-        .await?;
+        let accounts = load_accounts(&tx, &SQL.accounts_of_center, center, false).await?;
         tx.commit().await?;
         Ok(accounts)
     }
@@ -1212,8 +1125,7 @@ impl Storage for PostgresStorage {
             .await?
             .changed(change, &at.wall.to_rfc3339())?;
         tx.execute(
-            "UPDATE accounts SET role = $2, active = $3, verifier = $4, updated_at = $5
-             WHERE username = $1",
+            &SQL.change_account,
             &[
                 &username,
                 &next.account.role.as_str(),
@@ -1238,8 +1150,7 @@ impl Storage for PostgresStorage {
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO agency_tokens (token_hash, agency, issued_at, id, expires_at)
-                 VALUES ($1, $2, $3, $4, $5)",
+                &SQL.insert_agency_token,
                 &[
                     &token_hash,
                     &credential.agency,
@@ -1255,12 +1166,7 @@ impl Storage for PostgresStorage {
     async fn agency_by_token(&self, token_hash: &str) -> Result<Option<AgencyCredential>> {
         let client = self.client().await?;
         client
-            .query_opt(
-                &format!(
-                    "SELECT {AGENCY_CREDENTIAL_COLUMNS} FROM agency_tokens WHERE token_hash = $1"
-                ),
-                &[&token_hash],
-            )
+            .query_opt(&SQL.agency_by_token, &[&token_hash])
             .await?
             .as_ref()
             .map(to_agency_credential)
@@ -1270,13 +1176,7 @@ impl Storage for PostgresStorage {
     async fn agency_credentials(&self, agency: Option<&str>) -> Result<Vec<AgencyCredential>> {
         let client = self.client().await?;
         client
-            .query(
-                &format!(
-                    "SELECT {AGENCY_CREDENTIAL_COLUMNS} FROM agency_tokens
-                     WHERE $1::TEXT IS NULL OR agency = $1 ORDER BY issued_at DESC, id"
-                ),
-                &[&agency],
-            )
+            .query(&SQL.agency_credentials, &[&agency])
             .await?
             .iter()
             .map(to_agency_credential)
@@ -1286,13 +1186,7 @@ impl Storage for PostgresStorage {
     async fn revoke_agency_credential(&self, id: &str, at: &str) -> Result<AgencyCredential> {
         let client = self.client().await?;
         client
-            .query_opt(
-                &format!(
-                    "UPDATE agency_tokens SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1
-                     RETURNING {AGENCY_CREDENTIAL_COLUMNS}"
-                ),
-                &[&id, &at],
-            )
+            .query_opt(&SQL.revoke_agency_credential, &[&id, &at])
             .await?
             .as_ref()
             .map(to_agency_credential)
@@ -1303,12 +1197,7 @@ impl Storage for PostgresStorage {
     async fn rotate_device_token(&self, device: &str, token_hash: &str) -> Result<()> {
         let client = self.client().await?;
         let updated = client
-            .execute(
-                "UPDATE devices SET previous_token_hash = coalesce(previous_token_hash, token_hash),
-                    token_hash = $2
-                 WHERE code = $1",
-                &[&device, &token_hash],
-            )
+            .execute(&SQL.rotate_token, &[&device, &token_hash])
             .await?;
         if updated == 0 {
             return Err(Error::not_found("device", device));
@@ -1331,10 +1220,7 @@ impl Storage for PostgresStorage {
         )
         .await?;
         let held = tx
-            .query_opt(
-                "SELECT head_seq, head_hash FROM device_audit WHERE device = $1",
-                &[&device],
-            )
+            .query_opt(&SQL.audit_head, &[&device])
             .await?
             .map(|row| -> Result<AuditPoint> {
                 Ok(AuditPoint {
@@ -1348,23 +1234,11 @@ impl Storage for PostgresStorage {
             Verdict::Extends { head } => {
                 let seq = i64::try_from(head.seq)
                     .map_err(|_| Error::Invalid("the audit head's place is out of range".into()))?;
-                tx.execute(
-                    "INSERT INTO device_audit (device, head_seq, head_hash, seen_at)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (device) DO UPDATE SET head_seq = excluded.head_seq,
-                        head_hash = excluded.head_hash, seen_at = excluded.seen_at",
-                    &[&device, &seq, &head.hash, &at],
-                )
-                .await?;
+                tx.execute(&SQL.keep_audit_head, &[&device, &seq, &head.hash, &at])
+                    .await?;
             }
             Verdict::Rewritten { reason } => {
-                tx.execute(
-                    "UPDATE device_audit SET flagged_at = coalesce(flagged_at, $2),
-                        flag = coalesce(flag, $3)
-                     WHERE device = $1",
-                    &[&device, &at, reason],
-                )
-                .await?;
+                tx.execute(&SQL.flag_audit, &[&device, &at, reason]).await?;
             }
             Verdict::Unchecked | Verdict::NeedsAnchor { .. } => {}
         }
@@ -1375,12 +1249,7 @@ impl Storage for PostgresStorage {
     async fn count_refusal(&self, kind: Refusal, at: &str) -> Result<()> {
         let client = self.client().await?;
         client
-            .execute(
-                "INSERT INTO security_refusals (kind, count, last_at) VALUES ($1, 1, $2)
-                 ON CONFLICT (kind) DO UPDATE SET count = security_refusals.count + 1,
-                    last_at = excluded.last_at",
-                &[&kind.as_str(), &at],
-            )
+            .execute(&SQL.count_refusal, &[&kind.as_str(), &at])
             .await?;
         Ok(())
     }
@@ -1389,12 +1258,7 @@ impl Storage for PostgresStorage {
         let client = self.client().await?;
         let count = |value: i64| u64::try_from(value).map_err(corrupt);
         let devices = client
-            .query(
-                "SELECT d.code, d.center, d.revoked, a.head_seq, a.seen_at, a.flag, a.flagged_at
-                 FROM devices d LEFT JOIN device_audit a ON a.device = d.code
-                 ORDER BY d.center, d.code",
-                &[],
-            )
+            .query(DEVICE_HEALTH, &[])
             .await?
             .iter()
             .map(|row| {
@@ -1410,10 +1274,7 @@ impl Storage for PostgresStorage {
             })
             .collect::<Result<Vec<_>>>()?;
         let refusals = client
-            .query(
-                "SELECT kind, count, last_at FROM security_refusals ORDER BY kind",
-                &[],
-            )
+            .query(REFUSALS, &[])
             .await?
             .iter()
             .map(|row| {
@@ -1424,15 +1285,7 @@ impl Storage for PostgresStorage {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let failed_logins = count(
-            client
-                .query_one(
-                    "SELECT count(*) FROM session_events WHERE event = 'login_failed'",
-                    &[],
-                )
-                .await?
-                .try_get(0)?,
-        )?;
+        let failed_logins = count(client.query_one(FAILED_LOGINS, &[]).await?.try_get(0)?)?;
         Ok(FleetHealth {
             devices,
             refusals,
@@ -1443,13 +1296,7 @@ impl Storage for PostgresStorage {
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>> {
         let client = self.client().await?;
         client
-            .query(
-                &format!(
-                    "SELECT {DEVICE_COLUMNS} FROM devices
-                     WHERE $1::TEXT IS NULL OR center = $1 ORDER BY center, code"
-                ),
-                &[&center],
-            )
+            .query(&SQL.devices, &[&center])
             .await?
             .iter()
             .map(to_device)
@@ -1460,12 +1307,7 @@ impl Storage for PostgresStorage {
         let client = self.client().await?;
         client
             .execute(
-                "INSERT INTO device_contacts
-                    (device, app_version, contact_at, waiting, refused, clock_offset_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (device) DO UPDATE SET app_version = excluded.app_version,
-                    contact_at = excluded.contact_at, waiting = excluded.waiting,
-                    refused = excluded.refused, clock_offset_ms = excluded.clock_offset_ms",
+                &SQL.note_contact,
                 &[
                     &contact.device,
                     &contact.app_version,
@@ -1482,7 +1324,7 @@ impl Storage for PostgresStorage {
     async fn contacts(&self, center: Option<&str>) -> Result<Vec<Contact>> {
         let client = self.client().await?;
         client
-            .query(&contacts_query("$1::TEXT"), &[&center])
+            .query(&SQL.contacts, &[&center])
             .await?
             .iter()
             .map(|r| -> Result<Contact> {
@@ -1502,14 +1344,7 @@ impl Storage for PostgresStorage {
     async fn revoke_device(&self, code: &str, wipe_at: Option<&str>) -> Result<Device> {
         let client = self.client().await?;
         let row = client
-            .query_opt(
-                &format!(
-                    "UPDATE devices SET revoked = TRUE,
-                        wipe_requested_at = coalesce(wipe_requested_at, $2)
-                     WHERE code = $1 RETURNING {DEVICE_COLUMNS}"
-                ),
-                &[&code, &wipe_at],
-            )
+            .query_opt(&SQL.revoke_device, &[&code, &wipe_at])
             .await?
             .ok_or_else(|| Error::not_found("device", code))?;
         to_device(&row)
@@ -1518,13 +1353,7 @@ impl Storage for PostgresStorage {
     async fn device_wiped(&self, code: &str, at: &str) -> Result<Device> {
         let client = self.client().await?;
         let row = client
-            .query_opt(
-                &format!(
-                    "UPDATE devices SET wiped_at = coalesce(wiped_at, $2), recovery_key = NULL
-                     WHERE code = $1 RETURNING {DEVICE_COLUMNS}"
-                ),
-                &[&code, &at],
-            )
+            .query_opt(&SQL.device_wiped, &[&code, &at])
             .await?
             .ok_or_else(|| Error::not_found("device", code))?;
         to_device(&row)
@@ -1533,22 +1362,14 @@ impl Storage for PostgresStorage {
     async fn set_recovery_key(&self, device: &str, key: &str) -> Result<()> {
         let client = self.client().await?;
         client
-            .execute(
-                "UPDATE devices SET recovery_key = $2 WHERE code = $1",
-                &[&device, &key],
-            )
+            .execute(&SQL.set_recovery_key, &[&device, &key])
             .await?;
         Ok(())
     }
 
     async fn recovery_key(&self, device: &str) -> Result<Option<String>> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT recovery_key FROM devices WHERE code = $1",
-                &[&device],
-            )
-            .await?;
+        let row = client.query_opt(&SQL.recovery_key, &[&device]).await?;
         Ok(row.and_then(|r| r.get::<_, Option<String>>(0)))
     }
 
@@ -1588,14 +1409,7 @@ impl Storage for PostgresStorage {
     async fn agency_requests(&self, agency: &str) -> Result<Vec<ServerRequest>> {
         let client = self.client().await?;
         client
-            .query(
-                &format!(
-                    "SELECT {REQUEST_COLUMNS} FROM requests
-                     WHERE agency = $1 AND status IN ('dispatched', 'in_processing')
-                     ORDER BY updated_hlc, receipt"
-                ),
-                &[&agency],
-            )
+            .query(&SQL.agency_requests, &[&agency])
             .await?
             .iter()
             .map(to_request)
@@ -1605,7 +1419,7 @@ impl Storage for PostgresStorage {
     async fn request_by_receipt(&self, receipt: &str) -> Result<ServerRequest> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let request = load_request(&tx, "receipt", receipt)
+        let request = load_request(&tx, receipt)
             .await?
             .ok_or_else(|| Error::not_found("request with receipt", receipt))?;
         tx.commit().await?;
@@ -1622,12 +1436,12 @@ impl Storage for PostgresStorage {
     ) -> Result<ServerRequest> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let center = load_request(&tx, "receipt", receipt)
+        let center = load_request(&tx, receipt)
             .await?
             .ok_or_else(|| Error::not_found("request with receipt", receipt))?
             .center;
         load_center(&tx, &center, true).await?;
-        let mut request = load_request(&tx, "receipt", receipt)
+        let mut request = load_request(&tx, receipt)
             .await?
             .ok_or_else(|| Error::not_found("request with receipt", receipt))?;
         let from = request.status;

@@ -3,9 +3,8 @@
 //! exactly the state it is written to. Work runs on the blocking pool so the server's async
 //! threads never wait on the disk.
 
-use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,15 +12,18 @@ use guichet_domain::account::{Account, Role};
 use guichet_domain::catalogue::{Catalogue, Service};
 use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::{Currency, Money};
-use guichet_domain::receipt::ReceiptPrefix;
-use guichet_domain::request::{Action, RequestStatus};
+use guichet_domain::request::Action;
 use guichet_protocol::{AuditClaim, AuditPoint, ExchangeRequest, Pulled, PulledChange};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use super::rows::{RawAccount, RawCenter, RawContact, RawDevice, RawRequest, RequestJson};
+use super::sql::{
+    ACCOUNT_COLUMNS, CENTER_CODES, DEVICE_HEALTH, Dialect, FAILED_LOGINS, LATEST_CATALOGUE,
+    LATEST_CATALOGUE_VERSION, REFUSALS, REQUEST_COLUMNS, Statements, TAKE_PREFIX_INDEX,
+};
 use super::{
-    ACCOUNT_COLUMNS, ExchangeContext, Exchanged, RawAccount, RawCenter, RawContact,
-    SQLITE_MIGRATIONS, Storage, account_entry, catalogue_for, check_code, contacts_query, decision,
-    new_device_identity, pull_limit, pull_page,
+    ExchangeContext, Exchanged, SQLITE_MIGRATIONS, Storage, account_entry, catalogue_for,
+    check_code, corrupt, decision, new_device_identity, pull_limit, pull_page,
 };
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
@@ -32,7 +34,8 @@ use crate::model::{
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
 };
-use crate::storage::center_columns;
+
+static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new(Dialect::Sqlite));
 
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
@@ -91,30 +94,14 @@ fn private(path: &Path) -> Result<()> {
 /// Applies the embedded migrations above `PRAGMA user_version`, all in one transaction.
 fn migrate(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
-    let current: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    if current > SQLITE_MIGRATIONS.len() as i64 {
-        return Err(Error::SchemaTooNew {
-            found: current,
-            known: SQLITE_MIGRATIONS.len(),
-        });
-    }
-    for (version, name, sql) in SQLITE_MIGRATIONS {
-        if (*version as i64) <= current {
-            continue;
-        }
-        tx.execute_batch(sql).map_err(|e| Error::Migration {
-            version: *version,
-            name,
-            reason: e.to_string(),
-        })?;
-        tx.pragma_update(None, "user_version", *version as i64)?;
+    let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for migration in guichet_migrations::pending(SQLITE_MIGRATIONS, found)? {
+        tx.execute_batch(migration.sql)
+            .map_err(|e| Error::migration(migration, e))?;
+        tx.pragma_update(None, "user_version", migration.version as i64)?;
     }
     tx.commit()?;
     Ok(())
-}
-
-fn corrupt(e: impl std::fmt::Display) -> Error {
-    Error::Corrupt(e.to_string())
 }
 
 fn center_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCenter> {
@@ -128,62 +115,18 @@ fn center_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawCenter> {
     })
 }
 
-const DEVICE_COLUMNS: &str =
-    "code, center, receipt_prefix, label, revoked, enrolled_at, wipe_requested_at, wiped_at";
-
-/// A device's columns as read, its receipt prefix not parsed yet.
-type DeviceRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    bool,
-    String,
-    Option<String>,
-    Option<String>,
-);
-
-fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<DeviceRow> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-    ))
-}
-
-fn to_device(
-    (code, center, prefix, label, revoked, enrolled_at, wipe_requested_at, wiped_at): DeviceRow,
-) -> Result<Device> {
-    Ok(Device {
-        code,
-        center,
-        receipt_prefix: ReceiptPrefix::parse(&prefix).map_err(corrupt)?,
-        label,
-        revoked,
-        enrolled_at,
-        wipe_requested_at,
-        wiped_at,
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawDevice> {
+    Ok(RawDevice {
+        code: r.get(0)?,
+        center: r.get(1)?,
+        receipt_prefix: r.get(2)?,
+        label: r.get(3)?,
+        revoked: r.get(4)?,
+        enrolled_at: r.get(5)?,
+        wipe_requested_at: r.get(6)?,
+        wiped_at: r.get(7)?,
     })
 }
-
-fn device_by_code(conn: &Connection, code: &str) -> Result<Device> {
-    let row = conn
-        .query_row(
-            &format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE code = ?1"),
-            [code],
-            device_row,
-        )
-        .optional()?
-        .ok_or_else(|| Error::not_found("device", code))?;
-    to_device(row)
-}
-
-const AGENCY_CREDENTIAL_COLUMNS: &str = "id, agency, issued_at, expires_at, revoked_at";
 
 fn agency_credential_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgencyCredential> {
     Ok(AgencyCredential {
@@ -194,9 +137,6 @@ fn agency_credential_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AgencyCreden
         revoked_at: r.get(4)?,
     })
 }
-
-const REQUEST_COLUMNS: &str = "id, receipt, center, device, service, agency, catalogue_version,
-    citizen, status, fee, paid_minor, waiver, exemptions, form, documents, reason, updated_hlc";
 
 fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRequest> {
     Ok(RawRequest {
@@ -220,86 +160,9 @@ fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRequest> {
     })
 }
 
-/// A request's columns as stored; shared with the PostgreSQL backend, whose columns are the
-/// same.
-pub(crate) struct RawRequest {
-    pub id: String,
-    pub receipt: String,
-    pub center: String,
-    pub device: String,
-    pub service: String,
-    pub agency: String,
-    pub catalogue_version: i64,
-    pub citizen: String,
-    pub status: String,
-    pub fee: Option<String>,
-    pub paid_minor: i64,
-    pub waiver: Option<String>,
-    pub exemptions: String,
-    pub form: String,
-    pub documents: String,
-    pub reason: Option<String>,
-    pub updated_hlc: String,
-}
-
-impl RawRequest {
-    pub(crate) fn into_request(self) -> Result<ServerRequest> {
-        Ok(ServerRequest {
-            id: self.id,
-            receipt: self.receipt,
-            center: self.center,
-            device: self.device,
-            service: self.service,
-            agency: self.agency,
-            catalogue_version: u32::try_from(self.catalogue_version).map_err(corrupt)?,
-            citizen: self.citizen,
-            status: RequestStatus::parse(&self.status)?,
-            fee: self.fee.as_deref().map(serde_json::from_str).transpose()?,
-            paid_minor: self.paid_minor,
-            waiver: self.waiver,
-            exemptions: serde_json::from_str(&self.exemptions)?,
-            form: serde_json::from_str::<BTreeMap<String, String>>(&self.form)?,
-            documents: serde_json::from_str(&self.documents)?,
-            reason: self.reason,
-            updated_hlc: self.updated_hlc,
-        })
-    }
-}
-
-/// The JSON columns of a request, in `REQUEST_COLUMNS` order from `fee`.
-pub(crate) struct RequestJson {
-    pub fee: Option<String>,
-    pub exemptions: String,
-    pub form: String,
-    pub documents: String,
-}
-
-impl RequestJson {
-    pub(crate) fn of(request: &ServerRequest) -> Result<Self> {
-        Ok(Self {
-            fee: request
-                .fee
-                .as_ref()
-                .map(serde_json::to_string)
-                .transpose()?,
-            exemptions: serde_json::to_string(&request.exemptions)?,
-            form: serde_json::to_string(&request.form)?,
-            documents: serde_json::to_string(&request.documents)?,
-        })
-    }
-}
-
 fn load_center(tx: &Connection, code: &str) -> Result<Center> {
     let row = tx
-        .query_row(
-            concat!(
-                "SELECT ",
-                center_columns!(),
-                " FROM centers WHERE code = ?1"
-            ),
-            [code],
-            center_row,
-        )
+        .query_row(&SQL.center, [code], center_row)
         .optional()?
         .ok_or_else(|| Error::not_found("centre", code))?;
     row.into_center()
@@ -307,17 +170,12 @@ fn load_center(tx: &Connection, code: &str) -> Result<Center> {
 
 fn latest_catalogue(tx: &Connection) -> Result<Option<Catalogue>> {
     let body: Option<String> = tx
-        .query_row(
-            "SELECT body FROM catalogue_versions ORDER BY version DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+        .query_row(LATEST_CATALOGUE, [], |r| r.get(0))
         .optional()?;
     Ok(body.as_deref().map(serde_json::from_str).transpose()?)
 }
 
-/// Appends to a centre's log. Bumping the centre's counter takes the write lock, so the
-/// sequence numbers of a centre become visible in order.
+/// Appends to a centre's log.
 fn append_log(
     tx: &Transaction<'_>,
     center: &str,
@@ -325,21 +183,26 @@ fn append_log(
     hlc: &HlcStamp,
     body: &Pulled,
 ) -> Result<u64> {
-    let seq: i64 = tx.query_row(
-        "UPDATE centers SET log_seq = log_seq + 1 WHERE code = ?1 RETURNING log_seq",
-        [center],
-        |r| r.get(0),
-    )?;
+    let seq: i64 = tx.query_row(&SQL.next_log_seq, [center], |r| r.get(0))?;
     tx.execute(
-        "INSERT INTO change_log (center, seq, origin_device, hlc, body) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![center, seq, origin, hlc.to_string(), serde_json::to_string(body)?],
+        &SQL.insert_log,
+        params![
+            center,
+            seq,
+            origin,
+            hlc.to_string(),
+            serde_json::to_string(body)?
+        ],
     )?;
     u64::try_from(seq).map_err(corrupt)
 }
 
-fn load_request(tx: &Connection, by: &str, key: &str) -> Result<Option<ServerRequest>> {
-    let sql = format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE {by} = ?1");
-    tx.query_row(&sql, [key], request_row)
+/// The snapshot reads the requests a push names one by one.
+static REQUEST_BY_ID: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE id = ?1"));
+
+fn load_request(tx: &Connection, sql: &str, key: &str) -> Result<Option<ServerRequest>> {
+    tx.query_row(sql, [key], request_row)
         .optional()?
         .map(RawRequest::into_request)
         .transpose()
@@ -401,7 +264,7 @@ fn load_snapshot(tx: &Connection, center: &str, wants: &Wants) -> Result<Snapsho
         }
     }
     for id in &wants.requests {
-        if let Some(request) = load_request(tx, "id", id)? {
+        if let Some(request) = load_request(tx, &REQUEST_BY_ID, id)? {
             snapshot.requests.insert(id.clone(), request);
         }
     }
@@ -470,14 +333,7 @@ fn load_snapshot(tx: &Connection, center: &str, wants: &Wants) -> Result<Snapsho
 fn upsert_request(tx: &Transaction<'_>, request: &ServerRequest) -> Result<()> {
     let json = RequestJson::of(request)?;
     tx.execute(
-        &format!(
-            "INSERT INTO requests ({REQUEST_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-             ON CONFLICT (id) DO UPDATE SET status = excluded.status, fee = excluded.fee,
-                paid_minor = excluded.paid_minor, waiver = excluded.waiver,
-                documents = excluded.documents, reason = excluded.reason,
-                updated_hlc = excluded.updated_hlc"
-        ),
+        &SQL.upsert_request,
         params![
             request.id,
             request.receipt,
@@ -503,11 +359,7 @@ fn upsert_request(tx: &Transaction<'_>, request: &ServerRequest) -> Result<()> {
 
 /// Writes a plan, and gives its applied entries their places in the centre's log.
 fn write_plan(tx: &Transaction<'_>, device: &Device, plan: &mut Plan, at: &Stamp) -> Result<()> {
-    let head: i64 = tx.query_row(
-        "SELECT log_seq FROM centers WHERE code = ?1",
-        [&device.center],
-        |r| r.get(0),
-    )?;
+    let head: i64 = tx.query_row(&SQL.log_head, [&device.center], |r| r.get(0))?;
     let seqs = plan
         .peer_log
         .iter()
@@ -616,10 +468,7 @@ fn pull(
     limit: u32,
 ) -> Result<(Vec<PulledChange>, u64, bool)> {
     let limit = pull_limit(limit);
-    let mut stmt = tx.prepare_cached(
-        "SELECT seq, hlc, body FROM change_log
-         WHERE center = ?1 AND seq > ?2 AND origin_device <> ?3 ORDER BY seq LIMIT ?4",
-    )?;
+    let mut stmt = tx.prepare_cached(&SQL.pull)?;
     let rows = stmt.query_map(
         params![
             device.center,
@@ -639,11 +488,7 @@ fn pull(
     let next = if more {
         changes.last().map_or(cursor, |c| c.seq)
     } else {
-        let head: i64 = tx.query_row(
-            "SELECT log_seq FROM centers WHERE code = ?1",
-            [&device.center],
-            |r| r.get(0),
-        )?;
+        let head: i64 = tx.query_row(&SQL.log_head, [&device.center], |r| r.get(0))?;
         u64::try_from(head).map_err(corrupt)?
     };
     Ok((changes, next, more))
@@ -656,23 +501,8 @@ impl Storage for SqliteStorage {
         let at = at.clone();
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let exists = tx
-                .query_row(
-                    "SELECT 1 FROM centers WHERE code = ?1",
-                    [&center.code],
-                    |_| Ok(()),
-                )
-                .optional()?;
-            if exists.is_some() {
-                return Err(Error::Conflict(format!(
-                    "centre {} already exists",
-                    center.code
-                )));
-            }
-            tx.execute(
-                "INSERT INTO centers (code, name, kind, time_zone, currency, waiting_target_min,
-                    created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            let inserted = tx.execute(
+                &SQL.insert_center,
                 params![
                     center.code,
                     center.name,
@@ -683,6 +513,12 @@ impl Storage for SqliteStorage {
                     at.wall.to_rfc3339()
                 ],
             )?;
+            if inserted == 0 {
+                return Err(Error::Conflict(format!(
+                    "centre {} already exists",
+                    center.code
+                )));
+            }
             if let Some(catalogue) = latest_catalogue(&tx)? {
                 let body = Pulled::Catalogue {
                     catalogue: catalogue_for(&catalogue, &center.code),
@@ -697,11 +533,7 @@ impl Storage for SqliteStorage {
 
     async fn centers(&self) -> Result<Vec<Center>> {
         self.run(|conn| {
-            let mut stmt = conn.prepare(concat!(
-                "SELECT ",
-                center_columns!(),
-                " FROM centers ORDER BY code"
-            ))?;
+            let mut stmt = conn.prepare(&SQL.centers)?;
             let rows = stmt
                 .query_map([], center_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -720,10 +552,7 @@ impl Storage for SqliteStorage {
         let at = at.clone();
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let latest: Option<i64> =
-                tx.query_row("SELECT MAX(version) FROM catalogue_versions", [], |r| {
-                    r.get(0)
-                })?;
+            let latest: Option<i64> = tx.query_row(LATEST_CATALOGUE_VERSION, [], |r| r.get(0))?;
             if let Some(latest) = latest.filter(|l| *l >= i64::from(catalogue.version)) {
                 return Err(Error::Conflict(format!(
                     "catalogue version {} is not above the published version {latest}",
@@ -731,7 +560,7 @@ impl Storage for SqliteStorage {
                 )));
             }
             tx.execute(
-                "INSERT INTO catalogue_versions (version, body, published_at) VALUES (?1, ?2, ?3)",
+                &SQL.insert_catalogue_version,
                 params![
                     catalogue.version,
                     serde_json::to_string(&catalogue)?,
@@ -740,7 +569,7 @@ impl Storage for SqliteStorage {
             )?;
             for service in &catalogue.services {
                 tx.execute(
-                    "INSERT INTO catalogue_services (version, code, body) VALUES (?1, ?2, ?3)",
+                    &SQL.insert_catalogue_service,
                     params![
                         catalogue.version,
                         service.code,
@@ -749,7 +578,7 @@ impl Storage for SqliteStorage {
                 )?;
             }
             let codes: Vec<String> = tx
-                .prepare("SELECT code FROM centers ORDER BY code")?
+                .prepare(CENTER_CODES)?
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             for code in codes {
@@ -770,10 +599,7 @@ impl Storage for SqliteStorage {
 
     async fn latest_catalogue_version(&self) -> Result<Option<u32>> {
         self.run(|conn| {
-            let latest: Option<i64> =
-                conn.query_row("SELECT MAX(version) FROM catalogue_versions", [], |r| {
-                    r.get(0)
-                })?;
+            let latest: Option<i64> = conn.query_row(LATEST_CATALOGUE_VERSION, [], |r| r.get(0))?;
             latest
                 .map(|v| u32::try_from(v).map_err(corrupt))
                 .transpose()
@@ -791,7 +617,7 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             load_center(conn, &center)?;
             conn.execute(
-                "INSERT INTO enrolment_codes (code_hash, center, expires_at) VALUES (?1, ?2, ?3)",
+                &SQL.insert_enrolment_code,
                 params![code_hash, center, expires_at.to_rfc3339()],
             )?;
             Ok(())
@@ -811,24 +637,16 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let row = tx
-                .query_row(
-                    "SELECT center, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?1",
-                    [&code_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
+                .query_row(&SQL.enrolment_code, [&code_hash], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
                 .optional()?;
             let center = load_center(&tx, &check_code(row, now)?)?;
-            let index: i64 = tx.query_row(
-                "UPDATE prefix_counter SET next_index = next_index + 1 WHERE id = 1
-                 RETURNING next_index - 1",
-                [],
-                |r| r.get(0),
-            )?;
+            let index: i64 = tx.query_row(TAKE_PREFIX_INDEX, [], |r| r.get(0))?;
             let (code, prefix) = new_device_identity(&center.code, index)?;
             let enrolled_at = now.to_rfc3339();
             tx.execute(
-                "INSERT INTO devices (code, center, receipt_prefix, token_hash, label, enrolled_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                &SQL.insert_device,
                 params![
                     code,
                     center.code,
@@ -839,7 +657,7 @@ impl Storage for SqliteStorage {
                 ],
             )?;
             tx.execute(
-                "UPDATE enrolment_codes SET used_at = ?2, device = ?3 WHERE code_hash = ?1",
+                &SQL.use_enrolment_code,
                 params![code_hash, enrolled_at, code],
             )?;
             tx.commit()?;
@@ -864,22 +682,11 @@ impl Storage for SqliteStorage {
         let token_hash = token_hash.to_owned();
         self.run(move |conn| {
             // The new credential in use: the one before the rotation is no longer needed.
-            conn.execute(
-                "UPDATE devices SET previous_token_hash = NULL
-                 WHERE token_hash = ?1 AND previous_token_hash IS NOT NULL",
-                [&token_hash],
-            )?;
-            conn.query_row(
-                &format!(
-                    "SELECT {DEVICE_COLUMNS} FROM devices
-                     WHERE token_hash = ?1 OR previous_token_hash = ?1"
-                ),
-                [&token_hash],
-                device_row,
-            )
-            .optional()?
-            .map(to_device)
-            .transpose()
+            conn.execute(&SQL.settle_token, [&token_hash])?;
+            conn.query_row(&SQL.device_by_token, [&token_hash], device_row)
+                .optional()?
+                .map(RawDevice::into_device)
+                .transpose()
         })
         .await
     }
@@ -895,34 +702,26 @@ impl Storage for SqliteStorage {
         let at = at.clone();
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if tx
-                .prepare("SELECT 1 FROM accounts WHERE username = ?1")?
-                .exists([&account.username])?
-            {
-                return Err(Error::ClerkExists {
-                    username: account.username,
-                });
-            }
-            for center in &centers {
-                load_center(&tx, center)?;
-            }
-            let now = at.wall.to_rfc3339();
-            tx.execute(
-                "INSERT INTO accounts (username, display_name, role, active, verifier, created_at,
-                    updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            let inserted = tx.execute(
+                &SQL.insert_account,
                 params![
                     account.username,
                     account.display_name,
                     account.role.as_str(),
                     account.active,
                     account.verifier.as_str(),
-                    now,
+                    at.wall.to_rfc3339(),
                 ],
             )?;
+            if inserted == 0 {
+                return Err(Error::ClerkExists {
+                    username: account.username,
+                });
+            }
             for center in &centers {
+                load_center(&tx, center)?;
                 tx.execute(
-                    "INSERT INTO account_centers (username, center) VALUES (?1, ?2)",
+                    &SQL.insert_account_center,
                     params![account.username, center],
                 )?;
             }
@@ -938,15 +737,8 @@ impl Storage for SqliteStorage {
 
     async fn accounts(&self, center: Option<&str>) -> Result<Vec<ClerkAccount>> {
         let center = center.map(str::to_owned);
-        self.run(move |conn| {
-            load_accounts(
-                conn,
-                "?1 IS NULL OR a.username IN
-                    (SELECT username FROM account_centers WHERE center = ?1)",
-                center.as_deref(),
-            )
-        })
-        .await
+        self.run(move |conn| load_accounts(conn, &SQL.accounts_of_center, center.as_deref()))
+            .await
     }
 
     async fn change_account(
@@ -962,8 +754,7 @@ impl Storage for SqliteStorage {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let next = load_account(&tx, &username)?.changed(&change, &at.wall.to_rfc3339())?;
             tx.execute(
-                "UPDATE accounts SET role = ?2, active = ?3, verifier = ?4, updated_at = ?5
-                 WHERE username = ?1",
+                &SQL.change_account,
                 params![
                     username,
                     next.account.role.as_str(),
@@ -989,8 +780,7 @@ impl Storage for SqliteStorage {
         let (credential, token_hash) = (credential.clone(), token_hash.to_owned());
         self.run(move |conn| {
             conn.execute(
-                "INSERT INTO agency_tokens (token_hash, agency, issued_at, id, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                &SQL.insert_agency_token,
                 params![
                     token_hash,
                     credential.agency,
@@ -1008,11 +798,7 @@ impl Storage for SqliteStorage {
         let token_hash = token_hash.to_owned();
         self.run(move |conn| {
             Ok(conn
-                .query_row(
-                    &format!("SELECT {AGENCY_CREDENTIAL_COLUMNS} FROM agency_tokens WHERE token_hash = ?1"),
-                    [&token_hash],
-                    agency_credential_row,
-                )
+                .query_row(&SQL.agency_by_token, [&token_hash], agency_credential_row)
                 .optional()?)
         })
         .await
@@ -1021,10 +807,7 @@ impl Storage for SqliteStorage {
     async fn agency_credentials(&self, agency: Option<&str>) -> Result<Vec<AgencyCredential>> {
         let agency = agency.map(str::to_owned);
         self.run(move |conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {AGENCY_CREDENTIAL_COLUMNS} FROM agency_tokens
-                 WHERE ?1 IS NULL OR agency = ?1 ORDER BY issued_at DESC, id"
-            ))?;
+            let mut stmt = conn.prepare(&SQL.agency_credentials)?;
             let rows = stmt
                 .query_map([&agency], agency_credential_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -1036,13 +819,9 @@ impl Storage for SqliteStorage {
     async fn revoke_agency_credential(&self, id: &str, at: &str) -> Result<AgencyCredential> {
         let (id, at) = (id.to_owned(), at.to_owned());
         self.run(move |conn| {
-            conn.execute(
-                "UPDATE agency_tokens SET revoked_at = coalesce(revoked_at, ?2) WHERE id = ?1",
-                params![id, at],
-            )?;
             conn.query_row(
-                &format!("SELECT {AGENCY_CREDENTIAL_COLUMNS} FROM agency_tokens WHERE id = ?1"),
-                [&id],
+                &SQL.revoke_agency_credential,
+                params![id, at],
                 agency_credential_row,
             )
             .optional()?
@@ -1054,12 +833,7 @@ impl Storage for SqliteStorage {
     async fn rotate_device_token(&self, device: &str, token_hash: &str) -> Result<()> {
         let (device, token_hash) = (device.to_owned(), token_hash.to_owned());
         self.run(move |conn| {
-            let updated = conn.execute(
-                "UPDATE devices SET previous_token_hash = coalesce(previous_token_hash, token_hash),
-                    token_hash = ?2
-                 WHERE code = ?1",
-                params![device, token_hash],
-            )?;
+            let updated = conn.execute(&SQL.rotate_token, params![device, token_hash])?;
             if updated == 0 {
                 return Err(Error::not_found("device", device));
             }
@@ -1078,35 +852,23 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let held = tx
-                .query_row(
-                    "SELECT head_seq, head_hash FROM device_audit WHERE device = ?1",
-                    [&device],
-                    |r| {
-                        Ok(AuditPoint {
-                            seq: r.get(0)?,
-                            hash: r.get(1)?,
-                        })
-                    },
-                )
+                .query_row(&SQL.audit_head, [&device], |r| {
+                    Ok(AuditPoint {
+                        seq: r.get(0)?,
+                        hash: r.get(1)?,
+                    })
+                })
                 .optional()?;
             let verdict = judge(held.as_ref(), claim.as_ref())?;
             match &verdict {
                 Verdict::Extends { head } => {
                     tx.execute(
-                        "INSERT INTO device_audit (device, head_seq, head_hash, seen_at)
-                         VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT (device) DO UPDATE SET head_seq = excluded.head_seq,
-                            head_hash = excluded.head_hash, seen_at = excluded.seen_at",
+                        &SQL.keep_audit_head,
                         params![device, head.seq, head.hash, at],
                     )?;
                 }
                 Verdict::Rewritten { reason } => {
-                    tx.execute(
-                        "UPDATE device_audit SET flagged_at = coalesce(flagged_at, ?2),
-                            flag = coalesce(flag, ?3)
-                         WHERE device = ?1",
-                        params![device, at, reason],
-                    )?;
+                    tx.execute(&SQL.flag_audit, params![device, at, reason])?;
                 }
                 Verdict::Unchecked | Verdict::NeedsAnchor { .. } => {}
             }
@@ -1119,11 +881,7 @@ impl Storage for SqliteStorage {
     async fn count_refusal(&self, kind: Refusal, at: &str) -> Result<()> {
         let at = at.to_owned();
         self.run(move |conn| {
-            conn.execute(
-                "INSERT INTO security_refusals (kind, count, last_at) VALUES (?1, 1, ?2)
-                 ON CONFLICT (kind) DO UPDATE SET count = count + 1, last_at = excluded.last_at",
-                params![kind.as_str(), at],
-            )?;
+            conn.execute(&SQL.count_refusal, params![kind.as_str(), at])?;
             Ok(())
         })
         .await
@@ -1131,11 +889,7 @@ impl Storage for SqliteStorage {
 
     async fn health(&self) -> Result<FleetHealth> {
         self.run(move |conn| {
-            let mut stmt = conn.prepare(
-                "SELECT d.code, d.center, d.revoked, a.head_seq, a.seen_at, a.flag, a.flagged_at
-                 FROM devices d LEFT JOIN device_audit a ON a.device = d.code
-                 ORDER BY d.center, d.code",
-            )?;
+            let mut stmt = conn.prepare(DEVICE_HEALTH)?;
             let devices = stmt
                 .query_map([], |r| {
                     Ok(DeviceHealth {
@@ -1149,8 +903,7 @@ impl Storage for SqliteStorage {
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let mut stmt =
-                conn.prepare("SELECT kind, count, last_at FROM security_refusals ORDER BY kind")?;
+            let mut stmt = conn.prepare(REFUSALS)?;
             let refusals = stmt
                 .query_map([], |r| {
                     Ok(RefusalCount {
@@ -1160,11 +913,7 @@ impl Storage for SqliteStorage {
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let failed_logins = conn.query_row(
-                "SELECT count(*) FROM session_events WHERE event = 'login_failed'",
-                [],
-                |r| r.get(0),
-            )?;
+            let failed_logins = conn.query_row(FAILED_LOGINS, [], |r| r.get(0))?;
             Ok(FleetHealth {
                 devices,
                 refusals,
@@ -1177,14 +926,11 @@ impl Storage for SqliteStorage {
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>> {
         let center = center.map(str::to_owned);
         self.run(move |conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {DEVICE_COLUMNS} FROM devices WHERE ?1 IS NULL OR center = ?1
-                 ORDER BY center, code"
-            ))?;
+            let mut stmt = conn.prepare(&SQL.devices)?;
             let rows = stmt
                 .query_map([&center], device_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            rows.into_iter().map(to_device).collect()
+            rows.into_iter().map(RawDevice::into_device).collect()
         })
         .await
     }
@@ -1193,12 +939,7 @@ impl Storage for SqliteStorage {
         let c = contact.clone();
         self.run(move |conn| {
             conn.execute(
-                "INSERT INTO device_contacts
-                    (device, app_version, contact_at, waiting, refused, clock_offset_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (device) DO UPDATE SET app_version = excluded.app_version,
-                    contact_at = excluded.contact_at, waiting = excluded.waiting,
-                    refused = excluded.refused, clock_offset_ms = excluded.clock_offset_ms",
+                &SQL.note_contact,
                 params![
                     c.device,
                     c.app_version,
@@ -1216,7 +957,7 @@ impl Storage for SqliteStorage {
     async fn contacts(&self, center: Option<&str>) -> Result<Vec<Contact>> {
         let center = center.map(str::to_owned);
         self.run(move |conn| {
-            let mut stmt = conn.prepare(&contacts_query("?1"))?;
+            let mut stmt = conn.prepare(&SQL.contacts)?;
             let rows = stmt.query_map([&center], |r| {
                 Ok(RawContact {
                     device: r.get(0)?,
@@ -1237,16 +978,10 @@ impl Storage for SqliteStorage {
     async fn revoke_device(&self, code: &str, wipe_at: Option<&str>) -> Result<Device> {
         let (code, wipe_at) = (code.to_owned(), wipe_at.map(str::to_owned));
         self.run(move |conn| {
-            let updated = conn.execute(
-                "UPDATE devices SET revoked = 1,
-                    wipe_requested_at = coalesce(wipe_requested_at, ?2)
-                 WHERE code = ?1",
-                params![code, wipe_at],
-            )?;
-            if updated == 0 {
-                return Err(Error::not_found("device", code));
-            }
-            device_by_code(conn, &code)
+            conn.query_row(&SQL.revoke_device, params![code, wipe_at], device_row)
+                .optional()?
+                .ok_or_else(|| Error::not_found("device", code))?
+                .into_device()
         })
         .await
     }
@@ -1254,12 +989,10 @@ impl Storage for SqliteStorage {
     async fn device_wiped(&self, code: &str, at: &str) -> Result<Device> {
         let (code, at) = (code.to_owned(), at.to_owned());
         self.run(move |conn| {
-            conn.execute(
-                "UPDATE devices SET wiped_at = coalesce(wiped_at, ?2), recovery_key = NULL
-                 WHERE code = ?1",
-                [&code, &at],
-            )?;
-            device_by_code(conn, &code)
+            conn.query_row(&SQL.device_wiped, [&code, &at], device_row)
+                .optional()?
+                .ok_or_else(|| Error::not_found("device", code))?
+                .into_device()
         })
         .await
     }
@@ -1267,10 +1000,7 @@ impl Storage for SqliteStorage {
     async fn set_recovery_key(&self, device: &str, key: &str) -> Result<()> {
         let (device, key) = (device.to_owned(), key.to_owned());
         self.run(move |conn| {
-            conn.execute(
-                "UPDATE devices SET recovery_key = ?2 WHERE code = ?1",
-                [&device, &key],
-            )?;
+            conn.execute(&SQL.set_recovery_key, [&device, &key])?;
             Ok(())
         })
         .await
@@ -1280,11 +1010,9 @@ impl Storage for SqliteStorage {
         let device = device.to_owned();
         self.run(move |conn| {
             Ok(conn
-                .query_row(
-                    "SELECT recovery_key FROM devices WHERE code = ?1",
-                    [&device],
-                    |r| r.get::<_, Option<String>>(0),
-                )
+                .query_row(&SQL.recovery_key, [&device], |r| {
+                    r.get::<_, Option<String>>(0)
+                })
                 .optional()?
                 .flatten())
         })
@@ -1327,11 +1055,7 @@ impl Storage for SqliteStorage {
     async fn agency_requests(&self, agency: &str) -> Result<Vec<ServerRequest>> {
         let agency = agency.to_owned();
         self.run(move |conn| {
-            let mut stmt = conn.prepare(&format!(
-                "SELECT {REQUEST_COLUMNS} FROM requests
-                 WHERE agency = ?1 AND status IN ('dispatched', 'in_processing')
-                 ORDER BY updated_hlc, receipt"
-            ))?;
+            let mut stmt = conn.prepare(&SQL.agency_requests)?;
             let rows = stmt
                 .query_map([&agency], request_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -1343,7 +1067,7 @@ impl Storage for SqliteStorage {
     async fn request_by_receipt(&self, receipt: &str) -> Result<ServerRequest> {
         let receipt = receipt.to_owned();
         self.run(move |conn| {
-            load_request(conn, "receipt", &receipt)?
+            load_request(conn, &SQL.request_by_receipt, &receipt)?
                 .ok_or_else(|| Error::not_found("request with receipt", receipt))
         })
         .await
@@ -1362,7 +1086,7 @@ impl Storage for SqliteStorage {
         let at = at.clone();
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut request = load_request(&tx, "receipt", &receipt)?
+            let mut request = load_request(&tx, &SQL.request_by_receipt, &receipt)?
                 .ok_or_else(|| Error::not_found("request with receipt", receipt.clone()))?;
             let from = request.status;
             request.status = agency_decision(&request, action, reason.as_deref())?;
