@@ -37,7 +37,7 @@ type Answer<T> = Result<T, ErrorView>;
 const ENROLL_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Everything the window needs to draw its first screen.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct AppState {
     pub config: Option<Config>,
     pub catalogue_version: Option<u32>,
@@ -112,7 +112,7 @@ pub fn app_state(shell: Shared<'_>) -> Answer<AppState> {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct StandaloneSetup {
     pub center_code: String,
     pub center_name: String,
@@ -133,7 +133,7 @@ pub struct StandaloneSetup {
 
 /// A standalone workstation just set up, and its recovery key, shown once for the administrator
 /// to write down.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct SetUp {
     pub config: Config,
     pub recovery_key: String,
@@ -180,7 +180,7 @@ pub fn setup_standalone(shell: Shared<'_>, setup: StandaloneSetup) -> Answer<Set
 }
 
 /// How the operator says this device reaches its back office beyond the address.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct EnrolLink {
     /// Plain `http://` to another machine, on a network the operator trusts.
     #[serde(default)]
@@ -289,7 +289,7 @@ pub fn transfer(shell: Shared<'_>, ticket: String, to: Transfer) -> Answer<Ticke
 }
 
 /// The waiting list and what this counter has called or is serving.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct QueueView {
     pub waiting: Vec<WaitingEntry>,
     pub current: Option<TicketView>,
@@ -316,7 +316,7 @@ pub fn search_services(shell: Shared<'_>, query: SearchQuery) -> Answer<Vec<Serv
 }
 
 /// A service with what intake shows about it here.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ServiceView {
     #[serde(flatten)]
     pub service: Service,
@@ -452,7 +452,7 @@ pub fn dashboard(shell: Shared<'_>, lang: String) -> Answer<Dashboard> {
     shell.read(|ws| guichet_report::dashboard(ws, locale))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct Export {
     pub from: String,
     pub to: String,
@@ -462,7 +462,7 @@ pub struct Export {
     pub cash_counted: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Exported {
     pub path: String,
     pub clean: bool,
@@ -489,8 +489,15 @@ fn export_day(text: &str, bound: Bound) -> Result<chrono::NaiveDate, ErrorView> 
     })
 }
 
-/// The event that carries an export's progress: `{ step, of }`.
+/// The event that carries an export's progress (`ExportProgress`).
 pub const EXPORT_PROGRESS: &str = "export-progress";
+
+/// How far an export has gone: `step` stages done of `of`.
+#[derive(Debug, Clone, Copy, Serialize, schemars::JsonSchema)]
+pub struct ExportProgress {
+    pub step: u32,
+    pub of: u32,
+}
 
 /// Writes the report for a day or a range into the reports folder, on a connection of its own
 /// so that the counter keeps working meanwhile; progress goes to the window as events.
@@ -529,7 +536,10 @@ pub async fn export_report(shell: Shared<'_>, export: Export) -> Answer<Exported
         let progress = |p: guichet_report::Progress| {
             let _ = shell.app().emit(
                 EXPORT_PROGRESS,
-                serde_json::json!({ "step": p.step, "of": guichet_report::Stage::COUNT }),
+                ExportProgress {
+                    step: p.step,
+                    of: guichet_report::Stage::COUNT,
+                },
             );
         };
         let report = guichet_report::export(
@@ -566,7 +576,7 @@ pub fn set_rules(shell: Shared<'_>, rules: Rules) -> Answer<Config> {
 }
 
 /// Which slip to print, on what, in which language.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SlipRequest {
     /// `ticket` (`key`: its id or today's code) or `receipt` (`key`: the receipt number).
@@ -577,7 +587,7 @@ pub struct SlipRequest {
 }
 
 /// What the printing system said when it took the slip.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Printed {
     pub job: String,
 }

@@ -8,6 +8,8 @@
 // Before the modules: the commands' list is a macro, which `commands`' tests use too.
 include!("command_list.rs");
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod shell;
 mod trouble;

@@ -27,7 +27,7 @@ pub const STATUS_EVENT: &str = "status";
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What the status bar shows, on every screen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct StatusBar {
     /// The back office this device syncs with; `None` when standalone.
     pub server: Option<String>,

@@ -17,7 +17,7 @@ use tauri::{AppHandle, Manager};
 use crate::shell::{ErrorView, Shell};
 
 /// What went wrong, for the window to say in the clerk's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProblemKind {
     /// The data directory cannot be made or written (read-only, full, not a directory).
@@ -31,7 +31,7 @@ pub enum ProblemKind {
 }
 
 /// A start that failed, or a database found damaged, as the window shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StartProblem {
     pub kind: ProblemKind,
     /// Where the data is kept (none when there is no home directory to keep it in).

@@ -9,12 +9,14 @@ export const config: Config = {
   center_kind: "stationary",
   device_code: "D1",
   receipt_prefix: "K7XA",
-  channel: "stationary",
+  channel: "stationary_center",
   currency: "EUR",
   waiting_target_min: 15,
   time_zone: "Europe/Athens",
   max_offline_days: 14,
   idle_lock_minutes: 5,
+  national_id_scheme: "ee-isikukood",
+  created_at: "2026-03-01T08:00:00Z",
 };
 
 export const eleni: SessionView = { username: "eleni", display_name: "Eleni Papadopoulou", role: "supervisor", locked: false };
@@ -31,6 +33,8 @@ export function statusBar(over: Partial<StatusBar> = {}): StatusBar {
     last_success: null,
     refused: 0,
     conflicts: 0,
+    insecure: false,
+    low_disk: null,
     ...over,
   };
 }
@@ -42,7 +46,7 @@ export function appState(over: Partial<AppState> = {}): AppState {
     catalogue_version: 1,
     today: "2026-03-01",
     lanes: [{ code: "standard", name: { en: "Standard", fr: "Standard" }, rank: 0 }],
-    counters: [{ code: "C1", name: "Counter 1" }],
+    counters: [{ code: "C1", name: "Counter 1", scope: { kind: "all" } }],
     status: statusBar(),
     session: null,
     idle_lock_minutes: 5,

@@ -94,6 +94,27 @@ impl Serialize for FieldProblem {
     }
 }
 
+impl JsonSchema for FieldProblem {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "FieldProblem".into()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        let args = generator.subschema_for::<BTreeMap<String, crate::message::Arg>>();
+        schemars::json_schema!({
+            "description": "One field that did not pass: the problem in English words, and the key and values the window translates it from.",
+            "type": "object",
+            "properties": {
+                "field": { "type": "string" },
+                "problem": { "type": "string" },
+                "key": { "type": "string" },
+                "args": args,
+            },
+            "required": ["field", "problem", "key", "args"],
+        })
+    }
+}
+
 /// Why a value does not fit its field, in words a clerk can act on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ValueProblem {

@@ -26,14 +26,14 @@ use crate::request::{Action, Party, Refusal, RequestStatus};
 use crate::text::Text;
 
 /// A locale key and the named values its template quotes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Message {
     pub key: String,
     pub args: BTreeMap<&'static str, Arg>,
 }
 
 /// A value a message quotes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Arg {
     /// Quoted as it is: what was typed, a code, a number, a date.

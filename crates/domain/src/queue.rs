@@ -14,7 +14,7 @@ use crate::error::{DomainError, Result};
 use crate::text::Text;
 
 /// A priority lane. Lower rank is called first; equal ranks go by arrival.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Lane {
     pub code: String,
     pub name: Text,

@@ -107,6 +107,19 @@ impl<'de> Deserialize<'de> for Zone {
     }
 }
 
+impl schemars::JsonSchema for Zone {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Zone".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "An IANA time zone, such as Europe/Athens or Africa/Dakar.",
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

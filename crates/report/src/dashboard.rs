@@ -16,7 +16,7 @@ use crate::model::{FeedbackSection, HourLine, MethodLine, OverdueLine, StatusCou
 /// Lines of the overdue list on the dashboard.
 pub const DASHBOARD_OVERDUE: usize = 20;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct Dashboard {
     pub day: NaiveDate,
     pub made_at: DateTime<Utc>,

@@ -64,7 +64,7 @@ pub struct QueueSection {
 }
 
 /// Tickets issued in one hour of the day (0 to 23), all days of the period together.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct HourLine {
     pub hour: u8,
     pub issued: u64,
@@ -112,14 +112,14 @@ pub struct RequestGroup {
     pub fees_due_minor: i64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StatusCount {
     pub status: RequestStatus,
     pub name: String,
     pub count: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct OverdueLine {
     pub receipt: String,
     pub service_code: String,
@@ -184,7 +184,7 @@ pub struct MoneySection {
     pub cash_difference_minor: Option<i64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MethodLine {
     pub method: String,
     pub name: String,
@@ -213,7 +213,7 @@ pub struct WaiverLine {
     pub amount_minor: i64,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct FeedbackSection {
     pub count: u64,
     pub average: Option<f64>,
@@ -225,7 +225,7 @@ pub struct FeedbackSection {
     pub comments: Vec<CommentLine>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
 pub struct FeedbackGroup {
     pub code: String,
     pub name: String,
@@ -233,7 +233,7 @@ pub struct FeedbackGroup {
     pub average: Option<f64>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct CommentLine {
     pub at: DateTime<Utc>,
     pub rating: u8,
@@ -243,7 +243,7 @@ pub struct CommentLine {
 }
 
 /// Where the device stands with the back office when the report is made.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct SyncHealth {
     pub enrolled: bool,
     pub unsent: u64,
@@ -261,7 +261,7 @@ pub struct SyncHealth {
     pub problems: Vec<ChangeLine>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ChangeLine {
     pub seq: u64,
     pub state: String,

@@ -17,7 +17,9 @@ use crate::locale::Locale;
 use crate::pdf::{BOLD, REGULAR};
 
 /// What a slip is printed on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Paper {
     /// An 80 mm thermal roll: 72 mm printable, as long as the slip needs.

@@ -152,7 +152,7 @@ fn bucket_value(key: usize) -> u64 {
 }
 
 /// Waiting times of a group of served tickets, in whole seconds.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct WaitSummary {
     /// Tickets whose waiting time is known (the citizen came to the counter).
     pub count: u64,

@@ -685,3 +685,72 @@ fn the_window_calls_every_command_and_no_other() {
         "called by ui/src/api.ts but not declared in src/command_list.rs"
     );
 }
+
+/// Each command's argument names as `commands.rs` takes them (what Tauri injects left out).
+fn taken_by_the_shell() -> BTreeMap<String, Vec<String>> {
+    let source = include_str!("../commands.rs");
+    let mut taken = BTreeMap::new();
+    for item in source.split("#[tauri::command").skip(1) {
+        let Some((_, signature)) = item.split_once("fn ") else {
+            continue;
+        };
+        let Some((name, rest)) = signature.split_once('(') else {
+            continue;
+        };
+        let parameters = rest.split_once(')').map_or("", |(p, _)| p);
+        let names = parameters
+            .split(',')
+            .filter_map(|p| p.split_once(':'))
+            .map(|(name, _)| name.trim().to_owned())
+            .filter(|name| !["shell", "app"].contains(&name.as_str()))
+            .collect();
+        taken.insert(name.trim().to_owned(), names);
+    }
+    taken
+}
+
+/// Each command's argument names as `ui/src/api.ts` sends them (`call<T>("name", { a, b })`).
+fn sent_by_the_window() -> BTreeMap<String, Vec<String>> {
+    let api = include_str!("../../../ui/src/api.ts");
+    let mut sent = BTreeMap::new();
+    for call in api.split("call<").skip(1) {
+        let Some((_, rest)) = call.split_once("(\"") else {
+            continue;
+        };
+        let Some((name, rest)) = rest.split_once('"') else {
+            continue;
+        };
+        let names = match rest.trim_start().strip_prefix(", {") {
+            Some(args) => args
+                .split_once('}')
+                .map_or("", |(a, _)| a)
+                .split(',')
+                .map(|a| a.split(':').next().unwrap_or(a).trim().to_owned())
+                .filter(|a| !a.is_empty())
+                .collect(),
+            None => Vec::new(),
+        };
+        sent.insert(name.to_owned(), names);
+    }
+    sent
+}
+
+#[test]
+fn the_window_sends_each_command_the_arguments_it_takes() {
+    let taken = taken_by_the_shell();
+    let sent = sent_by_the_window();
+    assert!(taken.len() > 30, "the commands were not found: {taken:?}");
+    assert_eq!(taken["export_report"], ["export"]);
+    assert_eq!(sent["advance"], ["receipt", "action", "reason", "approval"]);
+    let differ: Vec<String> = taken
+        .iter()
+        .filter(|(name, args)| sent.get(*name) != Some(args))
+        .map(|(name, args)| {
+            format!(
+                "{name}: takes {args:?}, ui/src/api.ts sends {:?}",
+                sent.get(name)
+            )
+        })
+        .collect();
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}

@@ -1,7 +1,7 @@
 // First run: set the workstation up standalone (demo catalogue), with its first administrator
 // account, or enrolled with a back office, whose accounts the centre's clerks then log in with.
 
-import { api } from "../api";
+import { api, type CenterKind } from "../api";
 import type { Ctx } from "../app";
 import { field, h } from "../dom";
 import { formatDateTime, machineTimeZone, t } from "../i18n";
@@ -117,7 +117,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
             const done = await api.setupStandalone({
               center_code: center.value,
               center_name: centerName.value,
-              center_kind: kind.value,
+              center_kind: kind.value as CenterKind,
               device_code: device.value,
               admin_username: adminUser.value.trim(),
               admin_name: adminName.value.trim(),

@@ -21,7 +21,7 @@ use super::Workstation;
 use crate::error::{Access, Error, Result};
 
 /// A supervisor's user name and password, typed for an act of the clerk logged in.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 pub struct Approval {
     pub username: String,
     pub password: String,

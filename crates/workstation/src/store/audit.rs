@@ -8,7 +8,7 @@ use super::requests::ChangeState;
 use crate::error::Result;
 
 /// Where a change stands on its way to the back office.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxState {
     /// Waiting to be sent.

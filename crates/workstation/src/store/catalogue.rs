@@ -34,7 +34,7 @@ pub struct CatalogueLoad {
 }
 
 /// A catalogue search: free text and filters, all optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SearchQuery {
     pub text: Option<String>,
     pub life_event: Option<String>,
@@ -47,7 +47,7 @@ pub struct SearchQuery {
 }
 
 /// One service in a result list, with what the clerk needs to choose it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServiceHit {
     pub code: String,
     pub title: Text,
@@ -60,7 +60,7 @@ pub struct ServiceHit {
 }
 
 /// One entry of a browsing list with how many services it holds here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct BrowseEntry {
     pub code: String,
     pub name: Text,
@@ -68,7 +68,7 @@ pub struct BrowseEntry {
 }
 
 /// The ways to browse the catalogue: by life event, target group, category, agency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Browse {
     pub version: Option<u32>,
     pub life_events: Vec<BrowseEntry>,

@@ -13,7 +13,7 @@ use super::rows::{self, Origin};
 use crate::error::{Error, Kind, Refused, Result};
 
 /// What the clerk types to register a citizen.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewCitizen {
     pub national_id: String,
     pub given_name: String,
@@ -25,7 +25,7 @@ pub struct NewCitizen {
 }
 
 /// How to find a citizen again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum CitizenQuery {
     NationalId(String),
     /// Family name (and optionally given name), with the birth date.

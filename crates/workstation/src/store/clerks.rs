@@ -54,7 +54,7 @@ pub struct ClerkView {
 }
 
 /// Who is logged in at this workstation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Session {
     pub username: String,
     pub display_name: String,

@@ -24,7 +24,7 @@ const DAMAGED: &str = ".damaged-";
 const STAMP: &str = "%Y%m%dT%H%M%SZ";
 
 /// A database kept aside: shown on the first screen until the workstation is set up again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct KeptAside {
     /// The name of the database file kept aside, in the data directory.
     pub file: String,
@@ -35,7 +35,7 @@ pub struct KeptAside {
 
 /// The workstation a database belongs to, as its slots file says in clear (nothing secret):
 /// what a clerk is told when the database itself cannot be read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Owner {
     pub center_code: Option<String>,
     pub device_code: Option<String>,

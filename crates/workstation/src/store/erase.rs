@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 pub const ERASED_FILE: &str = "erased.json";
 
 /// What was erased, and when: shown on screen, and kept for the next start.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Erased {
     pub at: DateTime<Utc>,
     pub center_code: String,

@@ -81,7 +81,7 @@ pub fn default_data_dir() -> Option<PathBuf> {
 }
 
 /// Which centre and device this workstation is, and its local rules.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Config {
     pub center_code: String,
     pub center_name: String,
@@ -111,7 +111,9 @@ pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=240;
 pub const MAX_OFFLINE_DAYS: std::ops::RangeInclusive<u32> = 1..=90;
 
 /// The local rules an administrator changes; `None` leaves one as it is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Rules {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_lock_minutes: Option<u32>,

@@ -28,7 +28,7 @@ pub struct NewTicket {
 }
 
 /// Where a transferred ticket goes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub enum Transfer {
     /// Back in line, for another service or category.
     Queue(QueueTarget),
@@ -36,7 +36,7 @@ pub enum Transfer {
     Counter(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct TicketView {
     pub id: String,
     pub code: String,
@@ -54,7 +54,7 @@ pub struct TicketView {
 }
 
 /// A line of the waiting list, with how long the citizen has waited so far.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct WaitingEntry {
     pub code: String,
     pub target: QueueTarget,

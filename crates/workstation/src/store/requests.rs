@@ -34,7 +34,7 @@ use super::{ActionTx, Workstation};
 use crate::error::{Error, Kind, Refused, Result};
 
 /// What the clerk fills in at intake.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewRequest {
     pub citizen: String,
     pub service: String,
@@ -48,7 +48,7 @@ pub struct NewRequest {
 }
 
 /// Filters for the request list; all optional.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestFilter {
     pub status: Option<RequestStatus>,
     pub service: Option<String>,
@@ -68,7 +68,7 @@ pub struct RequestFilter {
 }
 
 /// One line of the request list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestSummary {
     pub id: String,
     pub receipt: String,
@@ -87,7 +87,7 @@ pub struct RequestSummary {
 }
 
 /// A received-or-missing line of the checklist.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DocumentCheck {
     pub code: String,
     pub name: Text,
@@ -96,7 +96,7 @@ pub struct DocumentCheck {
 }
 
 /// One status change in the timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestEvent {
     pub action: String,
     pub from: Option<RequestStatus>,
@@ -108,7 +108,7 @@ pub struct RequestEvent {
     pub hlc: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PaymentView {
     pub receipt: String,
     pub request_receipt: String,
@@ -123,7 +123,7 @@ pub struct PaymentView {
 }
 
 /// A refund the clerk asks for: which payment (its receipt number), how much, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct NewRefund {
     pub payment: String,
     pub amount: String,
@@ -131,7 +131,7 @@ pub struct NewRefund {
 }
 
 /// A payment given back, in part or in full.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RefundView {
     /// The refund's own receipt number, for the slip the citizen signs.
     pub receipt: String,
@@ -146,7 +146,7 @@ pub struct RefundView {
 }
 
 /// The sync state of one change made to the request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ChangeState {
     pub kind: String,
     pub state: OutboxState,
@@ -157,7 +157,7 @@ pub struct ChangeState {
 }
 
 /// Everything about one request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RequestDetail {
     #[serde(flatten)]
     pub summary: RequestSummary,

@@ -49,7 +49,9 @@ pub struct SyncReport {
 }
 
 /// Progress of a run in flight, for the status bar.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
+)]
 pub struct Progress {
     pub pushed: u64,
     pub to_push: u64,

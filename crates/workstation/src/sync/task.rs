@@ -16,7 +16,7 @@ use super::{BackOffice, Progress, SyncError, pending, sync_once};
 use crate::Workstation;
 
 /// What the status bar shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     /// The last run succeeded.
@@ -33,7 +33,7 @@ pub enum Phase {
     Wiped,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SyncStatus {
     pub phase: Phase,
     /// In words, for the clerk.
