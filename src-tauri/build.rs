@@ -19,6 +19,15 @@ const COMMANDS: &[&str] = with_commands!(names);
 /// What the window may do besides calling the commands: hear the status events.
 const CORE_PERMISSIONS: &[&str] = &["core:event:allow-listen", "core:event:allow-unlisten"];
 
+/// The commands only the waiting room's display calls: the clerk's window is not granted them.
+const DISPLAY_COMMANDS: &[&str] = &["calling_board"];
+
+/// What the display may do besides: go full screen on the wall.
+const DISPLAY_PERMISSIONS: &[&str] = &[
+    "core:window:allow-is-fullscreen",
+    "core:window:allow-set-fullscreen",
+];
+
 fn main() {
     build_ui();
     check_capability();
@@ -28,13 +37,20 @@ fn main() {
     }
 }
 
-/// The capability grants the window exactly the commands and the core permissions: one more is
-/// a door nobody meant to open, one fewer a command the window cannot call.
+/// Each capability grants its window exactly its commands and core permissions: one more is a
+/// door nobody meant to open, one fewer a command the window cannot call. The clerk's window
+/// gets every command but the display's; the display, its own only.
 fn check_capability() {
-    println!("cargo:rerun-if-changed=capabilities/main.json");
     println!("cargo:rerun-if-changed=src/command_list.rs");
-    let text = std::fs::read_to_string("capabilities/main.json")
-        .unwrap_or_else(|e| panic!("cannot read capabilities/main.json: {e}"));
+    let clerk = COMMANDS.iter().filter(|c| !DISPLAY_COMMANDS.contains(c));
+    check_grants("main", clerk, CORE_PERMISSIONS);
+    check_grants("display", DISPLAY_COMMANDS.iter(), DISPLAY_PERMISSIONS);
+}
+
+fn check_grants<'a>(name: &str, commands: impl Iterator<Item = &'a &'a str>, core: &[&str]) {
+    let path = format!("capabilities/{name}.json");
+    println!("cargo:rerun-if-changed={path}");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
     let granted: std::collections::BTreeSet<String> = text
         .lines()
         .filter_map(|line| line.trim().trim_end_matches(',').strip_prefix('"'))
@@ -42,17 +58,16 @@ fn check_capability() {
         .filter(|p| p.starts_with("allow-") || p.starts_with("core:"))
         .map(str::to_owned)
         .collect();
-    let wanted: std::collections::BTreeSet<String> = COMMANDS
-        .iter()
+    let wanted: std::collections::BTreeSet<String> = commands
         .map(|c| format!("allow-{}", c.replace('_', "-")))
-        .chain(CORE_PERMISSIONS.iter().map(|p| (*p).to_owned()))
+        .chain(core.iter().map(|p| (*p).to_owned()))
         .collect();
     let missing: Vec<_> = wanted.difference(&granted).collect();
     let extra: Vec<_> = granted.difference(&wanted).collect();
     assert!(
         missing.is_empty() && extra.is_empty(),
-        "capabilities/main.json does not grant exactly the commands of src/command_list.rs: \
-         missing {missing:?}, not a command {extra:?}"
+        "{path} does not grant exactly what src/command_list.rs and build.rs give it: \
+         missing {missing:?}, not its own {extra:?}"
     );
 }
 

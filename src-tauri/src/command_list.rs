@@ -28,6 +28,8 @@ macro_rules! with_commands {
             finish_service,
             transfer,
             queue_view,
+            calling_board,
+            open_calling_display,
             browse,
             search_services,
             service,

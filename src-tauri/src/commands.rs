@@ -17,15 +17,15 @@ use guichet_domain::request::Action;
 use guichet_report::slip::Paper;
 use guichet_report::{Dashboard, Format, Locale};
 use guichet_workstation::store::{
-    Approval, Browse, CitizenQuery, Config, Erased, KeptAside, NewCitizen, NewClerk, NewRefund,
-    NewRequest, NewTicket, PaymentView, RequestDetail, RequestFilter, RequestSummary, Rules,
-    SearchQuery, ServiceHit, Session, Setup, TicketView, Transfer, WaitingEntry, erased_note,
-    kept_aside,
+    Approval, Browse, CallingBoard, CitizenQuery, Config, Erased, KeptAside, NewCitizen, NewClerk,
+    NewRefund, NewRequest, NewTicket, PaymentView, RequestDetail, RequestFilter, RequestSummary,
+    Rules, SearchQuery, ServiceHit, Session, Setup, TicketView, Transfer, WaitingEntry,
+    erased_note, kept_aside,
 };
 use guichet_workstation::sync::{self, BackOffice};
 use guichet_workstation::{Error, Workstation};
 use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Emitter, State};
+use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::shell::{ErrorView, Shell, StatusBar};
 use crate::trouble::{self, StartProblem};
@@ -303,6 +303,41 @@ pub fn queue_view(shell: Shared<'_>, counter: String) -> Answer<QueueView> {
             current: ws.counter_ticket(&counter)?,
         })
     })
+}
+
+/// How many of the day's calls the waiting room's display lists.
+const BOARD_CALLS: usize = 6;
+
+/// The label of the waiting room's display window (`capabilities/display.json`).
+pub const DISPLAY_WINDOW: &str = "display";
+
+/// The waiting room's display: the day's latest calls, whenever a clerk has the workstation
+/// open here. Only the display window is granted it.
+#[tauri::command(async)]
+pub fn calling_board(shell: Shared<'_>) -> Answer<CallingBoard> {
+    shell.peek(|ws| ws.calling_board(BOARD_CALLS))
+}
+
+/// Opens the waiting room's display in a window of its own, for a wall screen, or brings it
+/// forward when it is open already.
+#[tauri::command]
+pub async fn open_calling_display(shell: Shared<'_>, app: AppHandle) -> Answer<()> {
+    shell.require(Act::Counter)?;
+    let shown = |e: tauri::Error| ErrorView::internal(format!("the display did not open: {e}"));
+    if let Some(window) = app.get_webview_window(DISPLAY_WINDOW) {
+        window.unminimize().map_err(shown)?;
+        return window.set_focus().map_err(shown);
+    }
+    tauri::WebviewWindowBuilder::new(
+        &app,
+        DISPLAY_WINDOW,
+        tauri::WebviewUrl::App("index.html#display".into()),
+    )
+    .title("Guichet")
+    .inner_size(1280.0, 720.0)
+    .build()
+    .map_err(shown)?;
+    Ok(())
 }
 
 #[tauri::command(async)]

@@ -1414,6 +1414,61 @@ async fn focus_follows_each_step_and_the_help_keeps_it() {
     app.quit().await;
 }
 
+/// The waiting room's display opens from the queue in a window of its own, shows each call big
+/// with its counter and the calls before, in both languages, is granted nothing of the
+/// clerk's, and passes axe-core.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_waiting_room_display_shows_each_call() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
+    app.wait_for_css("#issue-ticket").await;
+    let first = serve_a_ticket(&app).await;
+    app.click("#open-display").await;
+    let clerk = app.drive_new_window().await;
+    app.wait_for_text("#display-now-code", &first).await;
+    let go = app.text(".display-go").await;
+    assert!(
+        go.contains(&format!("Ticket {first}, please go to")),
+        "{go}"
+    );
+    assert!(
+        go.contains(&format!("Numéro {first}, présentez-vous au")),
+        "{go}"
+    );
+    let violations = app.accessibility_violations().await;
+    assert!(
+        violations.is_empty(),
+        "axe-core finds:\n{}",
+        violations.join("\n")
+    );
+    // The display may read the calls, nothing of the clerk's.
+    let refused = app
+        .script(
+            "return window.__TAURI_INTERNALS__.invoke('app_state').then(() => 'answered', (e) => String(e));",
+        )
+        .await;
+    assert!(
+        refused.as_str().is_some_and(|e| e.contains("not allowed")),
+        "{refused}"
+    );
+
+    // The next call comes on top, the first one goes to the list of calls before.
+    app.drive(clerk).await;
+    app.click("#finish").await;
+    app.wait_for_css("#rate-5").await;
+    app.click("#nav-queue").await;
+    app.wait_for_css("#issue-ticket").await;
+    let second = serve_a_ticket(&app).await;
+    app.drive_new_window().await;
+    app.wait_for_text("#display-now-code", &second).await;
+    app.wait_for_text("#display-calls", &first).await;
+    app.screenshot("waiting-room-display").await;
+    app.quit().await;
+}
+
 /// Every screen, in both languages, has no violation of WCAG 2.1 A and AA that axe-core can
 /// find: the first run, the login, the queue, intake (empty, and with a request taken),
 /// requests, the dashboard, the help, the lock.

@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
+use fantoccini::wd::WindowHandle;
 use fantoccini::{Client, ClientBuilder, Locator};
 use guichet_workstation::store::NewCitizen;
 use serde_json::{Value, json};
@@ -296,6 +297,33 @@ impl App {
     pub async fn text(&self, css: &str) -> String {
         self.on_element(css, "read", |el| async move { el.text().await })
             .await
+    }
+
+    /// Waits for a window other than the one driven now to open, and drives it instead;
+    /// returns the window left, to come back to with `drive`.
+    pub async fn drive_new_window(&self) -> WindowHandle {
+        let left = self.client.window().await.expect("the window driven now");
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let windows = self.client.windows().await.expect("the app's windows");
+            if let Some(new) = windows.into_iter().find(|w| *w != left) {
+                self.drive(new).await;
+                return left;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for a new window"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Drives `window` from now on.
+    pub async fn drive(&self, window: WindowHandle) {
+        self.client
+            .switch_to_window(window)
+            .await
+            .expect("switch windows");
     }
 
     pub async fn script(&self, js: &str) -> Value {

@@ -11,6 +11,7 @@ import type {
   AppState,
   Approval,
   Browse,
+  CallingBoard,
   Citizen,
   CitizenQuery,
   Config,
@@ -90,6 +91,10 @@ export const api = {
   transfer: (ticket: string, to: Transfer) =>
     call<Ticket>("transfer", { ticket, to }),
   queueView: (counter: string) => call<QueueView>("queue_view", { counter }),
+  /** The day's latest calls, for the waiting room's display (its window only). */
+  callingBoard: () => call<CallingBoard>("calling_board"),
+  /** Opens the waiting room's display in a window of its own, or brings it forward. */
+  openCallingDisplay: () => call<void>("open_calling_display"),
   browse: () => call<Browse>("browse"),
   searchServices: (query: SearchQuery) => call<ServiceHit[]>("search_services", { query }),
   service: (code: string) => call<ServiceView>("service", { code }),

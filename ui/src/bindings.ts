@@ -57,6 +57,36 @@ export type BrowseEntry = {
   services: number;
 };
 
+/**
+ * A ticket called to a counter, as the waiting room's display shows it: no name, only the
+ * code printed on the citizen's ticket.
+ */
+export type Call = {
+  /** When it was last called (RFC 3339). */
+  at: string;
+  /** How many times it was called: a recall is a new call. */
+  calls: number;
+  code: string;
+  counter: string;
+  /** The counter as the centre names it. */
+  counter_name: string;
+  /** Called and not yet at the counter: the citizen is expected there now. */
+  expected: boolean;
+};
+
+/**
+ * What the waiting room's display shows: the day's latest calls, newest first, and how
+ * many wait.
+ */
+export type CallingBoard = {
+  calls: Call[];
+  center_name: string;
+  day: string;
+  /** The centre's time zone, which the times of the calls are shown in. */
+  time_zone: Zone;
+  waiting: number;
+};
+
 /** What kind of place a centre is; it decides the channel its workstations serve on. */
 export type CenterKind = "stationary" | "mobile" | "kiosk";
 

@@ -214,3 +214,65 @@ fn lanes_are_configurable() {
         elderly.code
     );
 }
+
+/// The waiting room's display: the day's calls, newest first, to which counter, which one the
+/// citizen is expected at now, a recall counted as a new call; yesterday's calls gone.
+#[test]
+fn the_calling_board_shows_the_days_calls_newest_first() {
+    let mut b = demo();
+    let service = service_where(&b.ws, |_| true);
+    for (code, name) in [("W1", "Window 1"), ("W2", "Window 2")] {
+        b.ws.add_counter(&Counter {
+            code: code.into(),
+            name: name.into(),
+            scope: CounterScope::All,
+        })
+        .unwrap();
+    }
+    let empty = b.ws.calling_board(5).unwrap();
+    assert!(empty.calls.is_empty());
+    assert_eq!(empty.day, b.ws.today().to_string());
+    assert!(!empty.center_name.is_empty());
+    let tickets: Vec<_> = (0..3)
+        .map(|_| {
+            b.ws.issue_ticket(&ticket(&service.code, "standard"))
+                .unwrap()
+        })
+        .collect();
+    let first = b.ws.call_next("W1").unwrap().unwrap();
+    b.clock.advance(Duration::seconds(30));
+    let second = b.ws.call_next("W2").unwrap().unwrap();
+    b.clock.advance(Duration::seconds(30));
+    b.ws.start_service(&first.code).unwrap();
+    let board = b.ws.calling_board(5).unwrap();
+    assert_eq!(board.waiting, 1);
+    let shown: Vec<_> = board
+        .calls
+        .iter()
+        .map(|c| (c.code.as_str(), c.counter_name.as_str(), c.expected))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (second.code.as_str(), "Window 2", true),
+            (first.code.as_str(), "Window 1", false),
+        ]
+    );
+    assert_eq!(first.code, tickets[0].code);
+
+    // Called again: first on the board once more, as a second call.
+    b.clock.advance(Duration::seconds(30));
+    b.ws.start_service(&second.code).unwrap();
+    b.ws.finish_service(&first.code).unwrap();
+    b.ws.call_next("W1").unwrap().unwrap();
+    b.clock.advance(Duration::seconds(30));
+    let third = b.ws.recall(&tickets[2].code, None).unwrap();
+    let board = b.ws.calling_board(1).unwrap();
+    assert_eq!(board.calls.len(), 1, "at most the calls asked for");
+    assert_eq!(board.calls[0].code, third.code);
+    assert_eq!(board.calls[0].calls, 2);
+
+    // The next day starts with an empty board.
+    b.clock.advance(Duration::days(1));
+    assert!(b.ws.calling_board(5).unwrap().calls.is_empty());
+}

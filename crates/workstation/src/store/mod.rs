@@ -57,7 +57,7 @@ pub use damaged::{KeptAside, Owner, keep_aside_damaged, kept_aside, owner};
 pub use erase::{ERASED_FILE, Erased, erased_note, note_erased};
 pub use migrations::{MIGRATIONS, apply_up_to};
 pub use page_cipher::{PROVIDER_NAME, register as register_page_cipher};
-pub use queue::{NewTicket, TicketView, Transfer, WaitingEntry};
+pub use queue::{Call, CallingBoard, NewTicket, TicketView, Transfer, WaitingEntry};
 pub use report_days::{DayMark, KeptDay};
 pub use report_read::{
     CatalogueNames, CommentRow, DecisionRow, DueRow, MethodTotal, OutboxHealth, ProblemRow,

@@ -12,6 +12,7 @@ use guichet_domain::queue::{
     Counter, CounterScope, Lane, Moment, QueueTarget, TicketAction, TicketStatus, Waiting,
     display_code, elapsed_ms, select_next, ticket_transition, waiting_ms,
 };
+use guichet_domain::zone::Zone;
 use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,34 @@ pub struct WaitingEntry {
     pub status: TicketStatus,
     pub counter: Option<String>,
     pub waited_ms: u64,
+}
+
+/// A ticket called to a counter, as the waiting room's display shows it: no name, only the
+/// code printed on the citizen's ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct Call {
+    pub code: String,
+    pub counter: String,
+    /// The counter as the centre names it.
+    pub counter_name: String,
+    /// How many times it was called: a recall is a new call.
+    pub calls: u32,
+    /// When it was last called (RFC 3339).
+    pub at: String,
+    /// Called and not yet at the counter: the citizen is expected there now.
+    pub expected: bool,
+}
+
+/// What the waiting room's display shows: the day's latest calls, newest first, and how
+/// many wait.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct CallingBoard {
+    pub center_name: String,
+    /// The centre's time zone, which the times of the calls are shown in.
+    pub time_zone: Zone,
+    pub day: String,
+    pub calls: Vec<Call>,
+    pub waiting: u64,
 }
 
 const TICKET_COLUMNS: &str = "t.id, t.code, t.day, t.target_kind, t.target_code, t.lane, t.status,
@@ -352,6 +381,49 @@ impl Workstation {
             });
         }
         Ok(out)
+    }
+
+    /// The waiting room's display: the last `last` calls of the day, newest first. It needs
+    /// the database open (a clerk logged in here), not a session of its own: it shows codes
+    /// and counters, nothing about anyone.
+    pub fn calling_board(&self, last: usize) -> Result<CallingBoard> {
+        let day = self.today().to_string();
+        let conn = self.conn()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT t.code, t.counter, c.name, t.calls, json_extract(t.last_call, '$.wall'),
+                t.status
+             FROM tickets t JOIN counters c ON c.code = t.counter
+             WHERE t.day = ?1 AND t.last_call IS NOT NULL
+             ORDER BY json_extract(t.last_call, '$.wall') DESC, t.arrival DESC LIMIT ?2",
+        )?;
+        let last = i64::try_from(last).unwrap_or(i64::MAX);
+        let calls = stmt
+            .query_map(params![day, last], |r| {
+                Ok(Call {
+                    code: r.get(0)?,
+                    counter: r.get(1)?,
+                    counter_name: r.get(2)?,
+                    calls: r.get(3)?,
+                    at: r.get(4)?,
+                    expected: r.get::<_, String>(5)? == TicketStatus::Called.as_str(),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let waiting = conn.query_row(
+            "SELECT count(*) FROM tickets WHERE day = ?1 AND status = 'waiting'",
+            [&day],
+            |r| r.get(0),
+        )?;
+        let center_name = read_config(conn)?
+            .map(|c| c.center_name)
+            .unwrap_or_default();
+        Ok(CallingBoard {
+            center_name,
+            time_zone: self.zone(),
+            day,
+            calls,
+            waiting,
+        })
     }
 
     /// The ticket with this display code today (or this id).
