@@ -19,13 +19,17 @@ const COMMANDS: &[&str] = with_commands!(names);
 /// What the window may do besides calling the commands: hear the status events.
 const CORE_PERMISSIONS: &[&str] = &["core:event:allow-listen", "core:event:allow-unlisten"];
 
-/// The commands only the waiting room's display calls: the clerk's window is not granted them.
-const DISPLAY_COMMANDS: &[&str] = &["calling_board"];
-
-/// What the display may do besides: go full screen on the wall.
-const DISPLAY_PERMISSIONS: &[&str] = &[
+/// What the public windows may do besides their commands: go full screen.
+const FULL_SCREEN: &[&str] = &[
     "core:window:allow-is-fullscreen",
     "core:window:allow-set-fullscreen",
+];
+
+/// The public windows (the waiting room's display, the ticket kiosk), each with the only
+/// commands it may call: the clerk's window is not granted them.
+const PUBLIC_WINDOWS: &[(&str, &[&str])] = &[
+    ("display", &["calling_board"]),
+    ("kiosk", &["kiosk_menu", "kiosk_ticket", "kiosk_reprint"]),
 ];
 
 fn main() {
@@ -39,12 +43,24 @@ fn main() {
 
 /// Each capability grants its window exactly its commands and core permissions: one more is a
 /// door nobody meant to open, one fewer a command the window cannot call. The clerk's window
-/// gets every command but the display's; the display, its own only.
+/// gets every command but the public windows'; each public window, its own only.
 fn check_capability() {
     println!("cargo:rerun-if-changed=src/command_list.rs");
-    let clerk = COMMANDS.iter().filter(|c| !DISPLAY_COMMANDS.contains(c));
-    check_grants("main", clerk, CORE_PERMISSIONS);
-    check_grants("display", DISPLAY_COMMANDS.iter(), DISPLAY_PERMISSIONS);
+    let public = |c: &&&str| PUBLIC_WINDOWS.iter().any(|(_, own)| own.contains(c));
+    check_grants(
+        "main",
+        COMMANDS.iter().filter(|c| !public(c)),
+        CORE_PERMISSIONS,
+    );
+    for (window, own) in PUBLIC_WINDOWS {
+        for command in *own {
+            assert!(
+                COMMANDS.contains(command),
+                "{command} is not in src/command_list.rs"
+            );
+        }
+        check_grants(window, own.iter(), FULL_SCREEN);
+    }
 }
 
 fn check_grants<'a>(name: &str, commands: impl Iterator<Item = &'a &'a str>, core: &[&str]) {

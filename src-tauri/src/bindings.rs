@@ -33,6 +33,8 @@ macro_rules! answers {
         $generator.subschema_for::<TicketView>();
         $generator.subschema_for::<crate::commands::QueueView>();
         $generator.subschema_for::<guichet_workstation::store::CallingBoard>();
+        $generator.subschema_for::<crate::commands::KioskMenu>();
+        $generator.subschema_for::<crate::commands::KioskTicket>();
         $generator.subschema_for::<Browse>();
         $generator.subschema_for::<ServiceHit>();
         $generator.subschema_for::<crate::commands::ServiceView>();

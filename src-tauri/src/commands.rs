@@ -17,10 +17,10 @@ use guichet_domain::request::Action;
 use guichet_report::slip::Paper;
 use guichet_report::{Dashboard, Format, Locale};
 use guichet_workstation::store::{
-    Approval, Browse, CallingBoard, CitizenQuery, Config, Erased, KeptAside, NewCitizen, NewClerk,
-    NewRefund, NewRequest, NewTicket, PaymentView, RequestDetail, RequestFilter, RequestSummary,
-    Rules, SearchQuery, ServiceHit, Session, Setup, TicketView, Transfer, WaitingEntry,
-    erased_note, kept_aside,
+    Approval, Browse, BrowseEntry, CallingBoard, CitizenQuery, Config, Erased, KeptAside,
+    NewCitizen, NewClerk, NewRefund, NewRequest, NewTicket, PaymentView, RequestDetail,
+    RequestFilter, RequestSummary, Rules, SearchQuery, ServiceHit, Session, Setup, TicketView,
+    Transfer, WaitingEntry, erased_note, kept_aside,
 };
 use guichet_workstation::sync::{self, BackOffice};
 use guichet_workstation::{Error, Workstation};
@@ -323,21 +323,112 @@ pub fn calling_board(shell: Shared<'_>) -> Answer<CallingBoard> {
 #[tauri::command]
 pub async fn open_calling_display(shell: Shared<'_>, app: AppHandle) -> Answer<()> {
     shell.require(Act::Counter)?;
-    let shown = |e: tauri::Error| ErrorView::internal(format!("the display did not open: {e}"));
-    if let Some(window) = app.get_webview_window(DISPLAY_WINDOW) {
+    open_window(&app, DISPLAY_WINDOW, "index.html#display")
+}
+
+/// The label of the ticket kiosk's window (`capabilities/kiosk.json`).
+pub const KIOSK_WINDOW: &str = "kiosk";
+
+/// Opens the ticket kiosk in a window of its own, for the touch screen at the entrance, or
+/// brings it forward. It gives tickets while a clerk has the workstation open here.
+#[tauri::command]
+pub async fn open_ticket_kiosk(shell: Shared<'_>, app: AppHandle) -> Answer<()> {
+    shell.require(Act::Counter)?;
+    open_window(&app, KIOSK_WINDOW, "index.html#kiosk")
+}
+
+/// Opens the app's page `url` in the window `label`, or brings that window forward.
+fn open_window(app: &AppHandle, label: &str, url: &str) -> Answer<()> {
+    let shown = |e: tauri::Error| ErrorView::internal(format!("the {label} did not open: {e}"));
+    if let Some(window) = app.get_webview_window(label) {
         window.unminimize().map_err(shown)?;
         return window.set_focus().map_err(shown);
     }
-    tauri::WebviewWindowBuilder::new(
-        &app,
-        DISPLAY_WINDOW,
-        tauri::WebviewUrl::App("index.html#display".into()),
-    )
-    .title("Guichet")
-    .inner_size(1280.0, 720.0)
-    .build()
-    .map_err(shown)?;
+    tauri::WebviewWindowBuilder::new(app, label, tauri::WebviewUrl::App(url.into()))
+        .title("Guichet")
+        .inner_size(1280.0, 720.0)
+        .build()
+        .map_err(shown)?;
     Ok(())
+}
+
+/// What the ticket kiosk offers: the categories served here and the queue's lanes.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct KioskMenu {
+    pub center_name: String,
+    pub categories: Vec<BrowseEntry>,
+    pub lanes: Vec<Lane>,
+}
+
+#[tauri::command(async)]
+pub fn kiosk_menu(shell: Shared<'_>) -> Answer<KioskMenu> {
+    shell.read(|ws| {
+        let mut categories = ws.browse()?.categories;
+        categories.retain(|c| c.services > 0);
+        Ok::<_, Error>(KioskMenu {
+            center_name: ws.config()?.center_name,
+            categories,
+            lanes: ws.lanes()?,
+        })
+    })
+}
+
+/// A ticket the kiosk gave: its code, how many wait before it, and whether it printed.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct KioskTicket {
+    pub id: String,
+    pub code: String,
+    pub ahead: usize,
+    pub printed: bool,
+}
+
+/// Gives a ticket for a category in a lane and prints it on the kiosk's roll, in the
+/// citizen's language. A printer that fails does not take the ticket back: the kiosk shows
+/// its number and offers to print again.
+#[tauri::command(async)]
+pub fn kiosk_ticket(
+    shell: Shared<'_>,
+    category: String,
+    lane: String,
+    lang: String,
+) -> Answer<KioskTicket> {
+    let locale = Locale::parse(&lang)?;
+    let ticket = shell.act(|ws| {
+        ws.issue_ticket(&NewTicket {
+            target: QueueTarget::Category(category),
+            lane,
+        })
+    })?;
+    let ahead = shell.read(|ws| {
+        let waiting = ws.waiting_list()?;
+        Ok::<_, Error>(
+            waiting
+                .iter()
+                .position(|w| w.code == ticket.code)
+                .unwrap_or(waiting.len()),
+        )
+    })?;
+    let printed = print_ticket(&shell, &ticket.id, locale)
+        .inspect_err(|e| tracing::warn!(problem = %e.message, "a kiosk ticket did not print"))
+        .is_ok();
+    Ok(KioskTicket {
+        id: ticket.id,
+        code: ticket.code,
+        ahead,
+        printed,
+    })
+}
+
+/// Prints a ticket the kiosk gave again: tickets only, never a receipt.
+#[tauri::command(async)]
+pub fn kiosk_reprint(shell: Shared<'_>, ticket: String, lang: String) -> Answer<Printed> {
+    print_ticket(&shell, &ticket, Locale::parse(&lang)?)
+}
+
+fn print_ticket(shell: &Shell, ticket: &str, locale: Locale) -> Answer<Printed> {
+    let made = shell.read(|ws| guichet_report::slip::ticket(ws, ticket, locale))?;
+    let pdf = guichet_report::slip::pdf(&made, Paper::Roll80)?;
+    send_to_printer(&pdf, &made.title)
 }
 
 #[tauri::command(async)]

@@ -1414,6 +1414,19 @@ async fn focus_follows_each_step_and_the_help_keeps_it() {
     app.quit().await;
 }
 
+/// The window driven now is refused a command of the clerk's window (`app_state`).
+async fn refuses_the_clerks_commands(app: &App) {
+    let refused = app
+        .script(
+            "return window.__TAURI_INTERNALS__.invoke('app_state').then(() => 'answered', (e) => String(e));",
+        )
+        .await;
+    assert!(
+        refused.as_str().is_some_and(|e| e.contains("not allowed")),
+        "{refused}"
+    );
+}
+
 /// The waiting room's display opens from the queue in a window of its own, shows each call big
 /// with its counter and the calls before, in both languages, is granted nothing of the
 /// clerk's, and passes axe-core.
@@ -1445,15 +1458,7 @@ async fn the_waiting_room_display_shows_each_call() {
         violations.join("\n")
     );
     // The display may read the calls, nothing of the clerk's.
-    let refused = app
-        .script(
-            "return window.__TAURI_INTERNALS__.invoke('app_state').then(() => 'answered', (e) => String(e));",
-        )
-        .await;
-    assert!(
-        refused.as_str().is_some_and(|e| e.contains("not allowed")),
-        "{refused}"
-    );
+    refuses_the_clerks_commands(&app).await;
 
     // The next call comes on top, the first one goes to the list of calls before.
     app.drive(clerk).await;
@@ -1466,6 +1471,49 @@ async fn the_waiting_room_display_shows_each_call() {
     app.wait_for_text("#display-now-code", &second).await;
     app.wait_for_text("#display-calls", &first).await;
     app.screenshot("waiting-room-display").await;
+    app.quit().await;
+}
+
+/// The ticket kiosk opens from the queue in a window of its own; a citizen chooses a category
+/// and a priority in their language and gets a number that the counter's queue shows; a
+/// printer that fails leaves the number on the screen and a button to print again; the kiosk
+/// is granted nothing of the clerk's, and each of its screens passes axe-core.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ticket_kiosk_gives_a_number_to_the_counters_queue() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    app.set_up_standalone("eleni", "Eleni Papadopoulou").await;
+    app.wait_for_css("#issue-ticket").await;
+    app.click("#open-kiosk").await;
+    let clerk = app.drive_new_window().await;
+    let mut found = Vec::new();
+    app.wait_for_text("#kiosk-question", "What do you come for?")
+        .await;
+    found.extend(app.accessibility_violations().await);
+    app.screenshot("ticket-kiosk-choose").await;
+    app.click("#kiosk-lang-fr").await;
+    app.wait_for_text("#kiosk-question", "Pour quoi venez-vous")
+        .await;
+    app.click(".kiosk-choices button").await;
+    app.wait_for_text("#kiosk-question", "priorité").await;
+    found.extend(app.accessibility_violations().await);
+    app.click(".kiosk-choices button").await;
+    let code = app.wait_for_css("#kiosk-code").await.text().await.unwrap();
+    // The tests' printer does not exist: the number stays, with a button to print again.
+    app.wait_for_text("#kiosk-print-state", "ne s'est pas imprimé")
+        .await;
+    app.wait_for_css("#kiosk-reprint").await;
+    found.extend(app.accessibility_violations().await);
+    assert!(found.is_empty(), "axe-core finds:\n{}", found.join("\n"));
+    app.screenshot("ticket-kiosk").await;
+    refuses_the_clerks_commands(&app).await;
+
+    app.drive(clerk).await;
+    app.click("#nav-intake").await;
+    app.click("#nav-queue").await;
+    app.wait_for_text("#waiting-rows", &code).await;
     app.quit().await;
 }
 

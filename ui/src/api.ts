@@ -21,6 +21,8 @@ import type {
   ExportProgress,
   Exported,
   FieldProblem,
+  KioskMenu,
+  KioskTicket,
   NewCitizen,
   NewRefund,
   NewRequest,
@@ -95,6 +97,14 @@ export const api = {
   callingBoard: () => call<CallingBoard>("calling_board"),
   /** Opens the waiting room's display in a window of its own, or brings it forward. */
   openCallingDisplay: () => call<void>("open_calling_display"),
+  /** Opens the ticket kiosk in a window of its own, or brings it forward. */
+  openTicketKiosk: () => call<void>("open_ticket_kiosk"),
+  /** The kiosk's choices: the categories served here and the lanes (its window only). */
+  kioskMenu: () => call<KioskMenu>("kiosk_menu"),
+  /** Gives a ticket for a category in a lane and prints it in the citizen's language. */
+  kioskTicket: (category: string, lane: string, lang: string) =>
+    call<KioskTicket>("kiosk_ticket", { category, lane, lang }),
+  kioskReprint: (ticket: string, lang: string) => call<Printed>("kiosk_reprint", { ticket, lang }),
   browse: () => call<Browse>("browse"),
   searchServices: (query: SearchQuery) => call<ServiceHit[]>("search_services", { query }),
   service: (code: string) => call<ServiceView>("service", { code }),

@@ -368,6 +368,21 @@ export type KeptAside = {
   server: string | null;
 };
 
+/** What the ticket kiosk offers: the categories served here and the queue's lanes. */
+export type KioskMenu = {
+  categories: BrowseEntry[];
+  center_name: string;
+  lanes: Lane[];
+};
+
+/** A ticket the kiosk gave: its code, how many wait before it, and whether it printed. */
+export type KioskTicket = {
+  ahead: number;
+  code: string;
+  id: string;
+  printed: boolean;
+};
+
 /** A priority lane. Lower rank is called first; equal ranks go by arrival. */
 export type Lane = {
   code: string;

@@ -4,9 +4,9 @@
 // from this workstation's queue every second, so it works offline; while nobody has Guichet
 // open here it says the counters are closed and keeps the last calls dimmed.
 
-import { getCurrentWindow } from "@tauri-apps/api/window";
 import { api, type Call, type CallingBoard } from "./api";
 import { fill, h } from "./dom";
+import { fullScreenButton } from "./fullscreen";
 import { LANGS, formatTime, setTimeZone, t } from "./i18n";
 
 /** How often the board is read again. */
@@ -64,20 +64,7 @@ export function displayParts(root: HTMLElement): DisplayParts {
   const state = h("p", { id: "display-state", class: "display-state", role: "status" });
   // What a screen reader says at each call; the big card is drawn for the eyes.
   const announce = h("p", { class: "visually-hidden", "aria-live": "assertive", id: "display-announce" });
-  const full = h(
-    "button",
-    {
-      type: "button",
-      id: "display-full-screen",
-      class: "display-full",
-      onclick: () =>
-        void (async () => {
-          const window = getCurrentWindow();
-          await window.setFullscreen(!(await window.isFullscreen()));
-        })(),
-    },
-    t("display.full_screen"),
-  );
+  const full = fullScreenButton("display-full-screen", "display-full", t("display.full_screen"));
   fill(
     root,
     h(

@@ -372,31 +372,35 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     clearInterval(poll);
   }
 
-  // The waiting room's display, on a wall screen: a window of its own, fed by this queue.
+  // The waiting room's display (on a wall screen) and the ticket kiosk (a touch screen at the
+  // entrance): windows of their own, fed by this queue.
   const displayError = h("span", { class: "error", role: "alert", id: "display-error" });
-  const displayButton = h(
-    "button",
-    {
-      type: "button",
-      id: "open-display",
-      onclick: () =>
-        void ctx.act("open_display", async () => {
-          displayError.textContent = "";
-          try {
-            await api.openCallingDisplay();
-          } catch (err) {
-            displayError.textContent = explain(err);
-          }
-        }),
-    },
-    t("queue.open_display"),
-  );
+  const opener = (id: string, label: string, open: () => Promise<void>) =>
+    h(
+      "button",
+      {
+        type: "button",
+        id,
+        onclick: () =>
+          void ctx.act(id, async () => {
+            displayError.textContent = "";
+            try {
+              await open();
+            } catch (err) {
+              displayError.textContent = explain(err);
+            }
+          }),
+      },
+      label,
+    );
+  const displayButton = opener("open-display", t("queue.open_display"), api.openCallingDisplay);
+  const kioskButton = opener("open-kiosk", t("queue.open_kiosk"), api.openTicketKiosk);
 
   const el = h(
     "section",
     { class: "screen queue", "aria-labelledby": "queue-title" },
     h("h1", { id: "queue-title", class: "visually-hidden" }, t("nav.queue")),
-    h("div", { class: "toolbar" }, field(t("queue.counter"), counter), displayButton, displayError),
+    h("div", { class: "toolbar" }, field(t("queue.counter"), counter), displayButton, kioskButton, displayError),
     h("div", { class: "columns three" }, issueForm, h("div", { class: "card" }, current), h("div", { class: "card" }, waitingTable)),
   );
   return {
