@@ -15,10 +15,12 @@ use crate::http::{AppState, agency_action, serve, serve_tls};
 use crate::model::FleetLine;
 use crate::model::{
     AgencyCredential, Clerk, DEFAULT_AGENCY_CREDENTIAL_DAYS, FleetHealth, NewClerk, Refusal,
-    ServerRequest, a_role,
+    Release, ServerRequest, a_role,
 };
+use crate::release::{MAX_KEY_FILE_BYTES, MAX_PACKAGE_BYTES};
 use crate::service::{
-    BackOffice, DEFAULT_CODE_VALIDITY_HOURS, DEFAULT_NATIONAL_ID_SCHEME, Published, code_validity,
+    BackOffice, DEFAULT_CODE_VALIDITY_HOURS, DEFAULT_NATIONAL_ID_SCHEME, NewRelease, Published,
+    code_validity,
 };
 use crate::tls::{Tls, TlsFiles};
 
@@ -98,6 +100,49 @@ enum Command {
     /// on the back office's machine.
     #[command(subcommand)]
     Clerk(ClerkCommand),
+    /// Releases of the app, which the devices' updater downloads from the back office.
+    #[command(subcommand)]
+    Release(ReleaseCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ReleaseCommand {
+    /// Sets the public half of the key releases are signed with: the KEY.pub file that
+    /// `tauri signer generate` wrote. Its private half stays off this machine and the devices.
+    Key {
+        /// The KEY.pub file
+        file: std::path::PathBuf,
+    },
+    /// Publishes the app's package (the .deb) for the devices' updater, once its signature
+    /// (`tauri signer sign`) verifies against the release key. A release is never edited:
+    /// publish a new version instead.
+    Publish {
+        /// The package, as `bash package-app` built it
+        file: std::path::PathBuf,
+        /// The app's version in the package, MAJOR.MINOR.PATCH
+        #[arg(long, value_name = "VERSION")]
+        version: String,
+        /// The .sig file that `tauri signer sign` wrote beside the package
+        #[arg(long, value_name = "FILE")]
+        signature: std::path::PathBuf,
+        /// The centres it is offered to, separated by commas (default: every centre)
+        #[arg(
+            long,
+            visible_alias = "centers",
+            value_name = "CODES",
+            value_delimiter = ','
+        )]
+        centres: Option<Vec<String>>,
+        /// What the release brings, shown with the update
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        notes: String,
+    },
+    /// The releases published, newest first, as a table (or JSON).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,8 +354,8 @@ fn fail(error: &Error) -> ExitCode {
 /// few megabytes.
 const MAX_CATALOGUE_FILE: u64 = 64 * 1024 * 1024;
 
-/// Reads a whole file of at most `max` bytes.
-fn read_bounded(path: &std::path::Path, max: u64) -> Result<Vec<u8>> {
+/// Reads a whole file of at most `max` bytes; `advice` says what to do with a larger one.
+fn read_bounded(path: &std::path::Path, max: u64, advice: &str) -> Result<Vec<u8>> {
     use std::io::Read as _;
     let cannot = |e: std::io::Error| Error::Invalid(format!("cannot read {}: {e}", path.display()));
     let file = std::fs::File::open(path).map_err(cannot)?;
@@ -318,9 +363,9 @@ fn read_bounded(path: &std::path::Path, max: u64) -> Result<Vec<u8>> {
     file.take(max + 1).read_to_end(&mut bytes).map_err(cannot)?;
     if bytes.len() as u64 > max {
         return Err(Error::Invalid(format!(
-            "{} is larger than {} MiB: split the catalogue",
+            "{} is larger than {}: {advice}",
             path.display(),
-            max / (1024 * 1024)
+            size_text(max)
         )));
     }
     Ok(bytes)
@@ -618,11 +663,11 @@ async fn execute(cli: Cli) -> Result<()> {
                     )));
                 }
             };
-            let bytes = read_bounded(&file, MAX_CATALOGUE_FILE)?;
+            let bytes = read_bounded(&file, MAX_CATALOGUE_FILE, "split the catalogue")?;
             let companion = match companion {
                 None => guichet_cpsv::Companion::default(),
                 Some(path) => {
-                    let bytes = read_bounded(&path, MAX_CATALOGUE_FILE)?;
+                    let bytes = read_bounded(&path, MAX_CATALOGUE_FILE, "split the catalogue")?;
                     serde_json::from_slice(&bytes).map_err(|e| {
                         Error::Invalid(format!(
                             "{} is not a companion file: {e}; nothing was published",
@@ -835,7 +880,132 @@ async fn execute(cli: Cli) -> Result<()> {
         Command::Agency(AgencyCommand::Ready(step)) => decide(&office, "ready", step).await,
         Command::Agency(AgencyCommand::Reject(step)) => decide(&office, "reject", step).await,
         Command::Clerk(command) => clerk(&office, command).await,
+        Command::Release(command) => release(&office, command).await,
     }
+}
+
+async fn release(office: &BackOffice, command: ReleaseCommand) -> Result<()> {
+    match command {
+        ReleaseCommand::Key { file } => {
+            let advice = "give the KEY.pub file that `tauri signer generate` wrote";
+            let bytes = read_bounded(&file, MAX_KEY_FILE_BYTES as u64, advice)?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                Error::Invalid(format!("{} is not a text file: {advice}", file.display()))
+            })?;
+            let (key, replaced) = office.set_release_key(&text).await?;
+            say(&match replaced.filter(|old| old.id() != key.id()) {
+                Some(old) => format!(
+                    "release key {} set in place of {}: releases are published from now on only \
+                     signed with its private half",
+                    key.id(),
+                    old.id()
+                ),
+                None => format!(
+                    "release key {} set: releases are published only signed with its private half",
+                    key.id()
+                ),
+            });
+        }
+        ReleaseCommand::Publish {
+            file,
+            version,
+            signature,
+            centres,
+            notes,
+        } => {
+            let package = read_bounded(
+                &file,
+                MAX_PACKAGE_BYTES as u64,
+                "is it the app's .deb? nothing was published",
+            )?;
+            let advice = "give the .sig file that `tauri signer sign` wrote beside the package";
+            let signature_text =
+                String::from_utf8(read_bounded(&signature, MAX_KEY_FILE_BYTES as u64, advice)?)
+                    .map_err(|_| {
+                        Error::Invalid(format!(
+                            "{} is not a .sig file: {advice}",
+                            signature.display()
+                        ))
+                    })?;
+            let release = office
+                .publish_release(NewRelease {
+                    version,
+                    file_name: file
+                        .file_name()
+                        .map(|name| name.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    package,
+                    signature: signature_text,
+                    centres,
+                    notes,
+                })
+                .await?;
+            say(&format!(
+                "release {} published ({}, {}, sha256 {}) for {}",
+                release.version,
+                release.file_name,
+                size_text(release.size),
+                &release.sha256[..12],
+                centres_text(release.centres.as_deref())
+            ));
+        }
+        ReleaseCommand::List { json: true } => json(&office.releases().await?)?,
+        ReleaseCommand::List { json: false } => {
+            let releases = office.releases().await?;
+            if releases.is_empty() {
+                say(
+                    "no release is published yet: publish one with guichet-backoffice release \
+                     publish FILE --version VERSION --signature FILE.sig",
+                );
+            } else {
+                say(&release_table(&releases));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The centres a release is offered to, as an operator reads them.
+fn centres_text(centres: Option<&[String]>) -> String {
+    centres.map_or_else(|| "every centre".to_owned(), |codes| codes.join(", "))
+}
+
+/// A size in bytes as an operator reads it: "812 B", "3.1 KiB", "12.4 MiB".
+fn size_text(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        b if b < KIB => format!("{b} B"),
+        b if b < KIB * KIB => format!("{:.1} KiB", b as f64 / KIB as f64),
+        b if b % (KIB * KIB) == 0 => format!("{} MiB", b / (KIB * KIB)),
+        b => format!("{:.1} MiB", b as f64 / (KIB * KIB) as f64),
+    }
+}
+
+/// Releases, one line each, newest first.
+fn release_table(releases: &[Release]) -> String {
+    let header = ["VERSION", "FILE", "SIZE", "SHA256", "CENTRES", "PUBLISHED"];
+    let rows: Vec<[String; 6]> = releases
+        .iter()
+        .map(|r| {
+            [
+                r.version.clone(),
+                r.file_name.clone(),
+                size_text(r.size),
+                r.sha256.chars().take(12).collect(),
+                r.centres
+                    .as_ref()
+                    .map_or_else(|| "all".to_owned(), |codes| codes.join(",")),
+                r.published_at.clone(),
+            ]
+        })
+        .collect();
+    let mut out = aligned(header, &rows);
+    out.push(format!(
+        "{} {}",
+        rows.len(),
+        guichet_domain::text::english_plural(rows.len() as u64, "release", "releases")
+    ));
+    out.join("\n")
 }
 
 async fn clerk(office: &BackOffice, command: ClerkCommand) -> Result<()> {

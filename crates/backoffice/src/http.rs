@@ -4,9 +4,16 @@
 //! - `POST /sync/v1/enroll`, `POST /sync/v1/exchange` (device `Authorization: Bearer TOKEN`)
 //! - `POST /sync/v1/token` (device bearer): a new device credential
 //! - `POST /sync/v1/wiped` (device bearer): a device revoked with a wipe says it erased its data
+//! - `GET /sync/v1/update?current_version=X.Y.Z` (device bearer): the newest release for the
+//!   device's centre above its version, as Tauri's updater reads a dynamic update server's
+//!   answer, or 204 when there is none
+//! - `GET /sync/v1/releases/{version}/package` (device bearer): that release's package, if it
+//!   is offered to the device's centre
 //! - `/admin/v1/...`: centres, catalogues, enrolment codes, devices, clerk accounts, agency
-//!   credentials (`agency-credentials`: list, issue with an expiry, revoke), and the fleet's
-//!   health (`health`: devices' audit standing, refused credentials, failed logins)
+//!   credentials (`agency-credentials`: list, issue with an expiry, revoke), the fleet's
+//!   health (`health`: devices' audit standing, refused credentials, failed logins), and
+//!   releases (`release-key`; `releases`: list; `releases/{version}`: publish, the package
+//!   as the body, up to 300 MiB within 10 minutes)
 //! - `/agency/v1/...`: the agencies' processing of dispatched requests
 //!
 //! The admin API takes the admin token given at start (`--admin-token-file` or
@@ -20,13 +27,17 @@
 //! faults are logged and hidden from the client.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::uri::Authority;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
@@ -37,10 +48,11 @@ use guichet_domain::request::Action;
 use guichet_protocol::{
     ApiError, EnrollRequest, ErrorBody, ErrorCode, ExchangeRequest, MAX_BODY_BYTES, VouchRequest,
 };
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -48,7 +60,9 @@ use tower_http::trace::TraceLayer;
 use crate::error::Error;
 use crate::limit::{EnrolmentGuard, Wait};
 use crate::model::{DEFAULT_AGENCY_CREDENTIAL_DAYS, Device, NewClerk, Refusal};
-use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, code_validity};
+use crate::release::{MAX_PACKAGE_BYTES, PACKAGE_MEDIA_TYPE, Version};
+use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, NewRelease, code_validity};
+use crate::storage::Storage;
 
 /// How long one request may take before the server gives up on it (503).
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -62,6 +76,13 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// the process, whose limit is often 1,024: the back office keeps room for its database and
 /// files.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 768;
+
+/// How long publishing a release over the admin API may take, its package's upload included:
+/// 300 MiB in 10 minutes is 4 Mbit/s.
+pub const RELEASE_UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// How much of a package a download reads from the database at a time, and holds in memory.
+pub const DEFAULT_PACKAGE_CHUNK: usize = 1024 * 1024;
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
@@ -79,6 +100,13 @@ pub struct AppState {
     /// Load balancers or reverse proxies in front of this server: a request from one of them
     /// is counted by the address it names last in `X-Forwarded-For` (see `client_address`).
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
+    /// Whether this server serves HTTPS itself (`serve_tls`): the scheme of the addresses it
+    /// hands out, unless a proxy in front says otherwise (see `public_base`).
+    pub https: bool,
+    /// See `DEFAULT_PACKAGE_CHUNK`.
+    pub package_chunk: usize,
+    /// One release upload at a time: each holds its package in memory.
+    pub release_uploads: Arc<tokio::sync::Semaphore>,
 }
 
 /// The address a request came from, as the accept loop saw it.
@@ -95,6 +123,9 @@ impl AppState {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             enrolments: Arc::default(),
             trusted_proxies: Arc::from([]),
+            https: false,
+            package_chunk: DEFAULT_PACKAGE_CHUNK,
+            release_uploads: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
 }
@@ -119,6 +150,28 @@ pub fn client_address(
         .and_then(|list| list.rsplit(',').next())
         .and_then(|last| last.trim().parse().ok())
         .unwrap_or(peer)
+}
+
+/// The scheme and authority a client reached this server by, for the absolute addresses that
+/// Tauri's updater needs: the scheme a proxy in front says (`X-Forwarded-Proto`), else this
+/// server's own; the authority from `Host`. `None` without a valid `Host`. A client that sends
+/// these headers itself misleads only itself: the answer goes back to it alone.
+pub fn public_base(headers: &HeaderMap, https: bool) -> Option<String> {
+    let forwarded = headers
+        .get("x-forwarded-proto")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|list| list.split(',').next())
+        .map(|scheme| scheme.trim().to_ascii_lowercase());
+    let scheme = match forwarded.as_deref() {
+        Some(scheme @ ("http" | "https")) => scheme,
+        _ if https => "https",
+        _ => "http",
+    };
+    let authority: Authority = headers.get(header::HOST)?.to_str().ok()?.parse().ok()?;
+    if authority.as_str().contains('@') {
+        return None;
+    }
+    Some(format!("{scheme}://{authority}"))
 }
 
 /// An error as the API answers it.
@@ -332,6 +385,13 @@ impl FromRequestParts<AppState> for AgencyCaller {
 /// The whole API with its layers.
 pub fn app(state: AppState) -> Router {
     let timeout = state.request_timeout;
+    // A package takes longer to arrive than any other body: its route has bounds of its own.
+    let uploads = Router::new()
+        .route("/admin/v1/releases/{version}", post(publish_release))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            RELEASE_UPLOAD_TIMEOUT,
+        ));
     Router::new()
         .route("/health", get(health))
         .route("/sync/v1/enroll", post(enroll))
@@ -339,6 +399,8 @@ pub fn app(state: AppState) -> Router {
         .route("/sync/v1/vouch", post(vouch))
         .route("/sync/v1/token", post(rotate_token))
         .route("/sync/v1/wiped", post(confirm_wiped))
+        .route("/sync/v1/update", get(update))
+        .route("/sync/v1/releases/{version}/package", get(release_package))
         .route("/admin/v1/health", get(health_report))
         .route(
             "/admin/v1/agency-credentials",
@@ -350,6 +412,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/admin/v1/centers", get(list_centers).post(add_center))
         .route("/admin/v1/catalogues", post(publish_catalogue))
+        .route("/admin/v1/release-key", post(set_release_key))
+        .route("/admin/v1/releases", get(list_releases))
         .route(
             "/admin/v1/centers/{center}/enrolment-codes",
             post(issue_enrolment_code),
@@ -364,13 +428,20 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/agency/v1/requests/{receipt}/{step}", post(agency_step))
         .fallback(not_found)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestDecompressionLayer::new())
-        .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
+        .merge(uploads)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestDecompressionLayer::new())
+        // A package is compressed already, and its length is what the updater counts on.
+        .layer(
+            CompressionLayer::new().compress_when(
+                tower_http::compression::DefaultPredicate::new()
+                    .and(NotForContentType::const_new(PACKAGE_MEDIA_TYPE)),
+            ),
+        )
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -395,7 +466,10 @@ pub async fn serve_tls(
 ) -> std::io::Result<()> {
     serve_connections(
         crate::tls::TlsListener::new(listener, tls)?,
-        state,
+        AppState {
+            https: true,
+            ..state
+        },
         shutdown,
     )
     .await
@@ -530,6 +604,246 @@ async fn confirm_wiped(
     DeviceAuth(device): DeviceAuth,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.office.confirm_wiped(&device).await?))
+}
+
+/// A 400 `malformed` with what was wrong.
+fn malformed(message: impl Into<String>) -> ApiFailure {
+    ApiFailure::new(StatusCode::BAD_REQUEST, ErrorCode::Malformed, message)
+}
+
+#[derive(Debug, Deserialize)]
+struct UpdateQuery {
+    current_version: Option<String>,
+}
+
+/// An update as Tauri's updater reads it from a dynamic update server.
+#[derive(Debug, Serialize)]
+struct UpdateOffer {
+    version: String,
+    pub_date: String,
+    /// Where the package is downloaded, absolute.
+    url: String,
+    /// The `.sig` file's content, which the updater verifies the package against.
+    signature: String,
+    notes: String,
+}
+
+/// The newest release above the device's version for its centre, or 204 when there is none.
+async fn update(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    headers: HeaderMap,
+    query: Result<Query<UpdateQuery>, QueryRejection>,
+) -> ApiResult<Response> {
+    let Query(query) =
+        query.map_err(|e| malformed(format!("the query could not be read: {}", e.body_text())))?;
+    let current = query.current_version.ok_or_else(|| {
+        malformed("say which version the device runs: ?current_version=MAJOR.MINOR.PATCH")
+    })?;
+    let current = Version::parse(&current).map_err(|e| malformed(e.to_string()))?;
+    let Some(release) = state.office.offer_update(&device, current).await? else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    let base = public_base(&headers, state.https)
+        .ok_or_else(|| malformed("the request has no valid Host header: send one"))?;
+    Ok(Json(UpdateOffer {
+        url: format!("{base}/sync/v1/releases/{}/package", release.version),
+        version: release.version,
+        pub_date: release.published_at,
+        signature: release.signature,
+        notes: release.notes,
+    })
+    .into_response())
+}
+
+/// A release's package, if the release is offered to the device's centre.
+async fn release_package(
+    State(state): State<AppState>,
+    DeviceAuth(device): DeviceAuth,
+    Path(version): Path<String>,
+) -> ApiResult<Response> {
+    let release = state.office.release_for_device(&device, &version).await?;
+    let body = PackageBody {
+        storage: state.office.storage().clone(),
+        version: release.version,
+        size: release.size,
+        sent: 0,
+        chunk: state.package_chunk.max(1),
+        reading: None,
+    };
+    let headers = [
+        (header::CONTENT_TYPE, PACKAGE_MEDIA_TYPE.to_owned()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", release.file_name),
+        ),
+    ];
+    Ok((headers, axum::body::Body::new(body)).into_response())
+}
+
+/// The next piece of a package being read.
+type Reading = Pin<Box<dyn Future<Output = crate::Result<Vec<u8>>> + Send>>;
+
+/// A release's package, read from the database a piece at a time as the connection takes it:
+/// a download holds one piece in memory, however large the package and slow the link. Its
+/// exact size goes out as `Content-Length`.
+struct PackageBody {
+    storage: Arc<dyn Storage>,
+    version: String,
+    size: u64,
+    sent: u64,
+    chunk: usize,
+    reading: Option<Reading>,
+}
+
+impl hyper::body::Body for PackageBody {
+    type Data = Bytes;
+    type Error = Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Error>>> {
+        let this = self.get_mut();
+        if this.sent >= this.size {
+            return Poll::Ready(None);
+        }
+        let reading = this.reading.get_or_insert_with(|| {
+            let (storage, version) = (this.storage.clone(), this.version.clone());
+            let (offset, chunk) = (this.sent, this.chunk);
+            Box::pin(async move { storage.package_chunk(&version, offset, chunk).await })
+        });
+        let read = std::task::ready!(reading.as_mut().poll(cx));
+        this.reading = None;
+        let piece = match read {
+            Ok(piece) if !piece.is_empty() => piece,
+            Ok(_) => {
+                let short = Error::Corrupt(format!(
+                    "release {}'s package ends at {} bytes of {}",
+                    this.version, this.sent, this.size
+                ));
+                return Poll::Ready(Some(Err(log_cut_download(&this.version, short))));
+            }
+            Err(e) => return Poll::Ready(Some(Err(log_cut_download(&this.version, e)))),
+        };
+        this.sent += piece.len() as u64;
+        Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from(piece)))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.sent >= self.size
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::SizeHint::with_exact(self.size.saturating_sub(self.sent))
+    }
+}
+
+/// A download cut short by the database: the device's updater finds the package incomplete,
+/// refuses it and asks again later.
+fn log_cut_download(version: &str, error: Error) -> Error {
+    tracing::error!(%error, version, "a release package download was cut short");
+    error
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewReleaseKey {
+    /// The content of the `KEY.pub` file that `tauri signer generate` wrote.
+    public_key: String,
+}
+
+async fn set_release_key(
+    _: Admin,
+    State(state): State<AppState>,
+    Body(new): Body<NewReleaseKey>,
+) -> ApiResult<impl IntoResponse> {
+    let (key, replaced) = state.office.set_release_key(&new.public_key).await?;
+    Ok(Json(serde_json::json!({
+        "key_id": key.id(),
+        "replaced_key_id": replaced.as_ref().map(|k| k.id()),
+    })))
+}
+
+async fn list_releases(_: Admin, State(state): State<AppState>) -> ApiResult<impl IntoResponse> {
+    Ok(Json(state.office.releases().await?))
+}
+
+/// What goes with a package published over the admin API (the package is the body).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReleaseQuery {
+    file_name: String,
+    /// The `.sig` file's content.
+    signature: String,
+    /// Centre codes separated by commas; every centre when absent.
+    #[serde(default)]
+    centres: Option<String>,
+    #[serde(default)]
+    notes: Option<String>,
+}
+
+/// Publishes a release whose package is the body (at most `MAX_PACKAGE_BYTES`), one upload at
+/// a time.
+async fn publish_release(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+    query: Result<Query<ReleaseQuery>, QueryRejection>,
+    body: axum::body::Body,
+) -> ApiResult<impl IntoResponse> {
+    let Query(query) = query.map_err(|e| {
+        malformed(format!(
+            "the query could not be read: {}; give file_name and signature, and centres and \
+             notes if wanted",
+            e.body_text()
+        ))
+    })?;
+    let _upload = state
+        .release_uploads
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| {
+            ApiFailure::new(
+                StatusCode::CONFLICT,
+                ErrorCode::Conflict,
+                "another release is being uploaded: send this one once it is stored",
+            )
+        })?;
+    let package =
+        http_body_util::BodyExt::collect(http_body_util::Limited::new(body, MAX_PACKAGE_BYTES))
+            .await
+            .map_err(unreadable_package)?
+            .to_bytes();
+    let release = state
+        .office
+        .publish_release(NewRelease {
+            version,
+            file_name: query.file_name,
+            package: package.into(),
+            signature: query.signature,
+            centres: query
+                .centres
+                .map(|list| list.split(',').map(str::to_owned).collect()),
+            notes: query.notes.unwrap_or_default(),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(release)))
+}
+
+/// A package upload that could not be read: 413 past its limit.
+fn unreadable_package(error: axum::BoxError) -> ApiFailure {
+    if error.is::<http_body_util::LengthLimitError>() {
+        return ApiFailure::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge,
+            format!(
+                "the package is larger than {} MiB (after decompression); nothing was published",
+                MAX_PACKAGE_BYTES / (1024 * 1024)
+            ),
+        );
+    }
+    malformed(format!("the package could not be read: {error}"))
 }
 
 async fn health_report(_: Admin, State(state): State<AppState>) -> ApiResult<impl IntoResponse> {

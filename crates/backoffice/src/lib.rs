@@ -1,6 +1,6 @@
 //! The Guichet back office: the sync server the workstations exchange changes with, the
-//! administration of centres, catalogues, devices and clerk accounts, and the agencies'
-//! processing.
+//! administration of centres, catalogues, devices and clerk accounts, the releases of the app
+//! it serves to the devices' updater, and the agencies' processing.
 //!
 //! Storage sits behind one trait (`storage::Storage`) with a SQLite and a PostgreSQL backend;
 //! a push is judged by a pure plan (`plan`) with the shared domain rules, then written in one
@@ -13,6 +13,7 @@ pub mod http;
 pub mod limit;
 pub mod model;
 pub mod plan;
+pub mod release;
 pub mod service;
 pub mod storage;
 pub mod tls;

@@ -420,3 +420,22 @@ pub struct FleetHealth {
     pub refusals: Vec<RefusalCount>,
     pub failed_logins: u64,
 }
+
+/// A release of the app, as the back office lists and offers it; its package stays in the
+/// database until a device downloads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    /// `MAJOR.MINOR.PATCH`.
+    pub version: String,
+    pub file_name: String,
+    /// The package's size in bytes.
+    pub size: u64,
+    /// Hex SHA-256 of the package.
+    pub sha256: String,
+    /// The `.sig` file's content as Tauri's signer wrote it: what the devices verify.
+    pub signature: String,
+    pub notes: String,
+    /// The centres it is offered to; `None` for every centre.
+    pub centres: Option<Vec<String>>,
+    pub published_at: String,
+}

@@ -26,7 +26,11 @@ use crate::anchor::Verdict;
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, Clerk, Contact, Device, EnrolmentCode, FleetHealth,
-    FleetLine, IssuedAgencyCredential, NewClerk, Refusal, ServerRequest, Stamp, check_membership,
+    FleetLine, IssuedAgencyCredential, NewClerk, Refusal, Release, ServerRequest, Stamp,
+    check_membership,
+};
+use crate::release::{
+    MAX_FILE_NAME_CHARS, MAX_NOTES_CHARS, MAX_PACKAGE_BYTES, ReleaseKey, Version, check_signature,
 };
 
 use crate::storage::{ExchangeContext, Storage};
@@ -76,6 +80,48 @@ fn validity_refused(asked: &str) -> Error {
         "an enrolment code is valid for 1 to {MAX_CODE_VALIDITY_HOURS} hours (30 days), not \
          {asked}: nothing was issued"
     ))
+}
+
+/// A release as an administrator gives it: the package, its `.sig` file's content, and for whom.
+#[derive(Clone)]
+pub struct NewRelease {
+    /// `MAJOR.MINOR.PATCH`.
+    pub version: String,
+    pub file_name: String,
+    pub package: Vec<u8>,
+    pub signature: String,
+    /// The centres it is offered to; `None` for every centre.
+    pub centres: Option<Vec<String>>,
+    pub notes: String,
+}
+
+impl std::fmt::Debug for NewRelease {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewRelease")
+            .field("version", &self.version)
+            .field("file_name", &self.file_name)
+            .field("package_bytes", &self.package.len())
+            .field("centres", &self.centres)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Refuses a package file name that is not a plain Debian one: it is shown to operators and
+/// sent to devices in a header.
+fn check_file_name(name: &str) -> Result<()> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "._+~-".contains(c);
+    if name.is_empty()
+        || name.starts_with('.')
+        || name.chars().count() > MAX_FILE_NAME_CHARS
+        || !name.chars().all(plain)
+    {
+        let shown: String = name.chars().take(MAX_FILE_NAME_CHARS).collect();
+        return Err(Error::Invalid(format!(
+            "'{shown}' is not a package file name: use at most {MAX_FILE_NAME_CHARS} letters, \
+             digits, '.', '_', '+', '~' or '-' (as guichet_1.4.0_amd64.deb); nothing was published"
+        )));
+    }
+    Ok(())
 }
 
 /// Symbols of enrolment codes: no 0/O or 1/I/L, so a code read over the phone survives.
@@ -830,5 +876,159 @@ impl BackOffice {
             .await?;
         tracing::info!(receipt = %request.receipt, action = %action, to = %request.status, "agency decision");
         Ok(request)
+    }
+
+    /// Keeps the public half of the release key (a `KEY.pub` of `tauri signer generate`):
+    /// releases are published from now on only signed with its private half. Answers the key
+    /// and the one it replaced.
+    pub async fn set_release_key(&self, written: &str) -> Result<(ReleaseKey, Option<ReleaseKey>)> {
+        if written.len() > crate::release::MAX_KEY_FILE_BYTES {
+            return Err(Error::Invalid(format!(
+                "a public key is a few hundred bytes, not {}: give the KEY.pub file that \
+                 `tauri signer generate` wrote",
+                written.len()
+            )));
+        }
+        let key = ReleaseKey::parse(written)?;
+        let before = self.current_release_key().await?;
+        self.storage
+            .set_release_key(key.written(), &Utc::now().to_rfc3339())
+            .await?;
+        tracing::info!(key = key.id(), "release key set");
+        Ok((key, before))
+    }
+
+    /// The release key held, if one was set.
+    pub async fn current_release_key(&self) -> Result<Option<ReleaseKey>> {
+        self.storage
+            .release_key()
+            .await?
+            .map(|written| ReleaseKey::parse(&written).map_err(|e| Error::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    /// Publishes a release after checking what is given, and that its signature verifies
+    /// against the release key, as the devices will check it. Refused, nothing is stored.
+    pub async fn publish_release(&self, new: NewRelease) -> Result<Release> {
+        let version = Version::parse(new.version.trim())?;
+        check_file_name(&new.file_name)?;
+        if new.package.is_empty() {
+            return Err(Error::Invalid(
+                "the package is empty: give the .deb that `bash package-app` built; nothing was \
+                 published"
+                    .into(),
+            ));
+        }
+        if new.package.len() > MAX_PACKAGE_BYTES {
+            return Err(Error::Invalid(format!(
+                "the package has {} bytes: at most {} MiB are accepted; nothing was published",
+                new.package.len(),
+                MAX_PACKAGE_BYTES / (1024 * 1024)
+            )));
+        }
+        let notes = new.notes.trim().to_owned();
+        bounded("the notes' text", &notes, MAX_NOTES_CHARS)?;
+        let centres = match new.centres {
+            None => None,
+            Some(given) => {
+                let mut codes: Vec<String> = given
+                    .iter()
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                codes.sort();
+                codes.dedup();
+                if codes.is_empty() {
+                    return Err(Error::Invalid(
+                        "no centre given: name the centres to offer it to, or none to offer it \
+                         to every centre; nothing was published"
+                            .into(),
+                    ));
+                }
+                for code in &codes {
+                    self.storage.center(code).await?;
+                }
+                Some(codes)
+            }
+        };
+        let key = self.current_release_key().await?.ok_or_else(|| {
+            Error::Conflict(
+                "no release key: set it first with `guichet-backoffice release key KEY.pub`; \
+                 nothing was published"
+                    .into(),
+            )
+        })?;
+        let NewRelease {
+            package, signature, ..
+        } = new;
+        // A package of hundreds of megabytes takes a while to verify and hash: not on the
+        // server's async threads.
+        let (signature, sha256, package) = tokio::task::spawn_blocking(move || {
+            let signature = check_signature(&key, &signature, &package, version)?;
+            let sha256 = guichet_domain::sha256_hex(&package);
+            Ok::<_, Error>((signature, sha256, package))
+        })
+        .await
+        .map_err(|e| Error::Task(e.to_string()))??;
+        let release = Release {
+            version: version.to_string(),
+            file_name: new.file_name,
+            size: package.len() as u64,
+            sha256,
+            signature,
+            notes,
+            centres,
+            published_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        };
+        self.storage.publish_release(&release, package).await?;
+        tracing::info!(
+            version = %release.version,
+            size = release.size,
+            centres = ?release.centres,
+            "release published"
+        );
+        Ok(release)
+    }
+
+    /// Every release, newest first, without their packages.
+    pub async fn releases(&self) -> Result<Vec<Release>> {
+        self.storage.releases().await
+    }
+
+    /// The newest release above `current` for a device's centre, if there is one; not for a
+    /// device revoked with a wipe pending.
+    pub async fn offer_update(&self, device: &Device, current: Version) -> Result<Option<Release>> {
+        self.active(device)?;
+        let offered = self.storage.newest_release(&device.center, current).await?;
+        if let Some(release) = &offered {
+            tracing::info!(
+                device = %device.code,
+                current = %current,
+                offered = %release.version,
+                "update offered"
+            );
+        }
+        Ok(offered)
+    }
+
+    /// Release `version` for a device to download, if it is offered to its centre; for
+    /// another centre it is not found, as a version never published.
+    pub async fn release_for_device(&self, device: &Device, version: &str) -> Result<Release> {
+        self.active(device)?;
+        let not_found =
+            || Error::not_found("release", version.chars().take(40).collect::<String>());
+        let version = Version::parse(version).map_err(|_| not_found())?;
+        let release = self
+            .storage
+            .release_for(&version.to_string(), &device.center)
+            .await?
+            .ok_or_else(not_found)?;
+        tracing::info!(
+            device = %device.code,
+            version = %release.version,
+            size = release.size,
+            "release package served"
+        );
+        Ok(release)
     }
 }

@@ -749,3 +749,143 @@ fn a_companion_file_fills_what_cpsv_ap_lacks_and_a_broken_one_publishes_nothing(
         run.stdout
     );
 }
+
+#[test]
+fn releases_are_published_listed_and_bad_ones_refused_changing_nothing() {
+    let office = BackOffice::with_centres();
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/release");
+    let path = |name: &str| fixtures.join(name).to_string_lossy().into_owned();
+    let (old, old_sig) = (
+        path("guichet_0.9.0_amd64.deb"),
+        path("guichet_0.9.0_amd64.deb.sig"),
+    );
+    let (new, new_sig) = (
+        path("guichet_0.10.0_amd64.deb"),
+        path("guichet_0.10.0_amd64.deb.sig"),
+    );
+    let publish = |file: &str, version: &str, signature: &str, centres: Option<&str>| {
+        let mut args = vec![
+            "release".to_owned(),
+            "publish".to_owned(),
+            file.to_owned(),
+            "--version".to_owned(),
+            version.to_owned(),
+            "--signature".to_owned(),
+            signature.to_owned(),
+        ];
+        if let Some(centres) = centres {
+            args.extend(["--centres".to_owned(), centres.to_owned()]);
+        }
+        args
+    };
+    let releases = || office.ok(&["release", "list", "--json"], None).stdout;
+    let refused = |args: &[String], says: &str| {
+        let before = releases();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let run = office.run(&args, None);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stdout);
+        assert!(run.stderr.contains(says), "{says}: {}", run.stderr);
+        assert_eq!(releases(), before, "{args:?} changed the releases");
+    };
+
+    let none = office.ok(&["release", "list"], None);
+    assert!(
+        none.stdout.contains("no release is published yet"),
+        "{}",
+        none.stdout
+    );
+    refused(
+        &publish(&old, "0.9.0", &old_sig, None),
+        "no release key: set it first with `guichet-backoffice release key KEY.pub`",
+    );
+    let set = office.ok(&["release", "key", &path("other.pub")], None);
+    assert!(
+        set.stdout.contains("release key CB3E061FC30D128C set"),
+        "{}",
+        set.stdout
+    );
+    refused(
+        &publish(&old, "0.9.0", &old_sig, None),
+        "the package is not signed with this back office's release key",
+    );
+    let set = office.ok(&["release", "key", &path("good.pub")], None);
+    assert!(
+        set.stdout
+            .contains("release key 2EB3A4F39F463AE3 set in place of CB3E061FC30D128C"),
+        "{}",
+        set.stdout
+    );
+    let dir = TempDir::new().unwrap();
+    let empty = dir.path().join("guichet_0.9.0_amd64.deb");
+    std::fs::write(&empty, b"").unwrap();
+    for (args, says) in [
+        (
+            publish(&old, "0.9", &old_sig, None),
+            "'0.9' is not a version: it needs three numbers separated by dots; write \
+             MAJOR.MINOR.PATCH",
+        ),
+        (
+            publish(&old, "0.9.0", &old_sig, Some("ATH-01,NOPE-01")),
+            "no centre 'NOPE-01'",
+        ),
+        (
+            publish(&old, "0.9.0", &new_sig, None),
+            "the signature does not match the package",
+        ),
+        (
+            publish(&old, "0.9.0", &path("good.pub"), None),
+            "the signature does not parse",
+        ),
+        (
+            publish(&path("missing.deb"), "0.9.0", &old_sig, None),
+            "cannot read",
+        ),
+        (
+            publish(&empty.to_string_lossy(), "0.9.0", &old_sig, None),
+            "the package is empty",
+        ),
+        (
+            vec!["release".into(), "key".into(), old.clone()],
+            "this is not a public key as `tauri signer generate` writes it",
+        ),
+    ] {
+        refused(&args, says);
+    }
+
+    let args = publish(&old, "0.9.0", &old_sig, None);
+    let published = office.ok(&args.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    assert!(
+        published.stdout.starts_with(
+            "release 0.9.0 published (guichet_0.9.0_amd64.deb, 3.1 KiB, sha256 081825dc06d0) \
+             for every centre"
+        ),
+        "{}",
+        published.stdout
+    );
+    let args = publish(&new, "0.10.0", &new_sig, Some("ATH-01"));
+    let published = office.ok(&args.iter().map(String::as_str).collect::<Vec<_>>(), None);
+    assert!(
+        published.stdout.ends_with("for ATH-01\n"),
+        "{}",
+        published.stdout
+    );
+    refused(
+        &publish(&old, "0.9.0", &old_sig, None),
+        "version 0.9.0 is published already: publish a new version",
+    );
+
+    let table = office.ok(&["release", "list"], None).stdout;
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("VERSION  FILE") && lines[0].contains("SHA256"),
+        "{table}"
+    );
+    assert!(lines[1].starts_with("0.10.0 "), "{table}");
+    assert!(lines[1].contains(" ATH-01 "), "{table}");
+    assert!(lines[2].starts_with("0.9.0 "), "{table}");
+    assert!(lines[2].contains("081825dc06d0  all "), "{table}");
+    assert_eq!(lines[3], "2 releases");
+    let listed: Value = serde_json::from_str(&releases()).unwrap();
+    assert_eq!(listed[1]["size"], 3168);
+    assert_eq!(listed[1]["centres"], Value::Null);
+}

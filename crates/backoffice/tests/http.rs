@@ -876,3 +876,45 @@ fn a_forwarded_address_counts_only_from_a_trusted_proxy() {
     assert_eq!(client_address(proxy, &[proxy], &headers), proxy);
     assert_eq!(client_address(proxy, &[proxy], &HeaderMap::new()), proxy);
 }
+
+#[test]
+fn the_address_handed_to_the_updater_follows_the_proxy_or_the_servers_own_tls() {
+    use axum::http::HeaderMap;
+    use guichet_backoffice::http::public_base;
+    let headers = |pairs: &[(&'static str, &'static str)]| {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, value.parse().unwrap());
+        }
+        headers
+    };
+    let host = [("host", "guichet.example:8443")];
+    assert_eq!(
+        public_base(&headers(&host), false).as_deref(),
+        Some("http://guichet.example:8443")
+    );
+    assert_eq!(
+        public_base(&headers(&host), true).as_deref(),
+        Some("https://guichet.example:8443")
+    );
+    for (proto, https, scheme) in [
+        ("https", false, "https"),
+        ("HTTPS, http", false, "https"),
+        ("http", true, "http"),
+        ("gopher", true, "https"),
+    ] {
+        let given = headers(&[host[0], ("x-forwarded-proto", proto)]);
+        assert_eq!(
+            public_base(&given, https),
+            Some(format!("{scheme}://guichet.example:8443")),
+            "{proto}"
+        );
+    }
+    for bad in [
+        &[][..],
+        &[("host", "evil@guichet.example")],
+        &[("host", "a b")],
+    ] {
+        assert_eq!(public_base(&headers(bad), false), None, "{bad:?}");
+    }
+}

@@ -28,8 +28,9 @@ use crate::anchor::Verdict;
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, FleetHealth, Refusal,
-    ServerRequest, Stamp,
+    Release, ServerRequest, Stamp,
 };
+use crate::release::Version;
 
 /// The most changes one pull returns, whatever the device asks for.
 pub const MAX_PULL: u32 = 1000;
@@ -49,6 +50,7 @@ pub const SQLITE_MIGRATIONS: &[Migration] = &guichet_migrations::embed!(
         "0009_center_time_zone.sql",
         "0010_device_contacts.sql",
         "0011_center_terms.sql",
+        "0012_releases.sql",
     ]
 );
 
@@ -67,6 +69,7 @@ pub const POSTGRES_MIGRATIONS: &[Migration] = &guichet_migrations::embed!(
         "0009_center_time_zone.sql",
         "0010_device_contacts.sql",
         "0011_center_terms.sql",
+        "0012_releases.sql",
     ]
 );
 
@@ -201,6 +204,24 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         actor: &str,
         at: &Stamp,
     ) -> Result<ServerRequest>;
+
+    /// Keeps the public half of the release key (as `tauri signer generate` wrote it),
+    /// replacing the one held.
+    async fn set_release_key(&self, public_key: &str, at: &str) -> Result<()>;
+    async fn release_key(&self) -> Result<Option<String>>;
+    /// Stores a release (whose `size` is its package's) with its package. A version published
+    /// already is refused: releases are never edited.
+    async fn publish_release(&self, release: &Release, package: Vec<u8>) -> Result<()>;
+    /// Every release, newest first, without their packages.
+    async fn releases(&self) -> Result<Vec<Release>>;
+    /// The newest release above `above` that is offered to `center`.
+    async fn newest_release(&self, center: &str, above: Version) -> Result<Option<Release>>;
+    /// Release `version` if it is offered to `center`; one for other centres is `None`, as a
+    /// version never published is.
+    async fn release_for(&self, version: &str, center: &str) -> Result<Option<Release>>;
+    /// At most `len` bytes of release `version`'s package from `offset`, fewer at its end:
+    /// a download reads it a piece at a time, never whole.
+    async fn package_chunk(&self, version: &str, offset: u64, len: usize) -> Result<Vec<u8>>;
 }
 
 /// Opens the database a URL names, creating it (SQLite) and migrating it.
@@ -231,6 +252,26 @@ pub(crate) fn account_entry(account: &ClerkAccount) -> guichet_protocol::Pulled 
     guichet_protocol::Pulled::Account {
         account: account.account.clone(),
     }
+}
+
+/// What both backends write of a release beyond its plain columns: its version's numbers, and
+/// its centres as a JSON array (none for every centre).
+pub(crate) fn release_row(release: &Release) -> Result<([i64; 3], Option<String>)> {
+    let version = Version::parse(&release.version)?;
+    let numbers = [version.major, version.minor, version.patch].map(i64::from);
+    let centres = release
+        .centres
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    Ok((numbers, centres))
+}
+
+/// The refusal of a version published already.
+pub(crate) fn already_published(version: &str) -> Error {
+    Error::Conflict(format!(
+        "version {version} is published already: publish a new version"
+    ))
 }
 
 /// How many changes a pull may return.

@@ -29,25 +29,29 @@ use guichet_protocol::{AuditClaim, AuditPoint, ExchangeRequest, Pulled, PulledCh
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement, Transaction};
 
-use super::rows::{RawAccount, RawCenter, RawContact, RawDevice, RawRequest, RequestJson};
+use super::rows::{
+    RawAccount, RawCenter, RawContact, RawDevice, RawRelease, RawRequest, RequestJson,
+};
 use super::sql::{
     ACCOUNT_COLUMNS, CENTER_CODES, DEVICE_HEALTH, Dialect, FAILED_LOGINS, LATEST_CATALOGUE,
-    LATEST_CATALOGUE_VERSION, REFUSALS, REQUEST_COLUMNS, REQUEST_UPSERT, Statements,
+    LATEST_CATALOGUE_VERSION, REFUSALS, RELEASE_KEY, REQUEST_COLUMNS, REQUEST_UPSERT, Statements,
     TAKE_PREFIX_INDEX,
 };
 use super::{
-    ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, Storage, account_entry, catalogue_for,
-    check_code, corrupt, decision, new_device_identity, pull_limit, pull_page,
+    ExchangeContext, Exchanged, POSTGRES_MIGRATIONS, Storage, account_entry, already_published,
+    catalogue_for, check_code, corrupt, decision, new_device_identity, pull_limit, pull_page,
+    release_row,
 };
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, DeviceHealth,
-    FleetHealth, RefundRow, Refusal, RefusalCount, ServerRequest, Stamp,
+    FleetHealth, RefundRow, Refusal, RefusalCount, Release, ServerRequest, Stamp,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
 };
+use crate::release::Version;
 
 static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new(Dialect::Postgres));
 
@@ -369,6 +373,20 @@ fn to_request(row: &Row) -> Result<ServerRequest> {
         updated_hlc: row.try_get(16)?,
     }
     .into_request()
+}
+
+fn to_release(row: &Row) -> Result<Release> {
+    RawRelease {
+        version: row.try_get(0)?,
+        file_name: row.try_get(1)?,
+        size: row.try_get(2)?,
+        sha256: row.try_get(3)?,
+        signature: row.try_get(4)?,
+        notes: row.try_get(5)?,
+        centres: row.try_get(6)?,
+        published_at: row.try_get(7)?,
+    }
+    .into_release()
 }
 
 async fn load_center(tx: &Transaction<'_>, code: &str, lock: bool) -> Result<Center> {
@@ -1455,5 +1473,93 @@ impl Storage for PostgresStorage {
         append_log(&tx, &request.center, "", &at.hlc, &body).await?;
         tx.commit().await?;
         Ok(request)
+    }
+
+    async fn set_release_key(&self, public_key: &str, at: &str) -> Result<()> {
+        let client = self.client().await?;
+        client
+            .execute(&SQL.set_release_key, &[&public_key, &at])
+            .await?;
+        Ok(())
+    }
+
+    async fn release_key(&self) -> Result<Option<String>> {
+        let client = self.client().await?;
+        let row = client.query_opt(RELEASE_KEY, &[]).await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    async fn publish_release(&self, release: &Release, package: Vec<u8>) -> Result<()> {
+        let ([major, minor, patch], centres) = release_row(release)?;
+        let client = self.client().await?;
+        let inserted = client
+            .execute(
+                &SQL.insert_release,
+                &[
+                    &release.version,
+                    &major,
+                    &minor,
+                    &patch,
+                    &release.file_name,
+                    &release.sha256,
+                    &release.signature,
+                    &release.notes,
+                    &centres,
+                    &release.published_at,
+                    &package,
+                ],
+            )
+            .await?;
+        if inserted == 0 {
+            return Err(already_published(&release.version));
+        }
+        Ok(())
+    }
+
+    async fn releases(&self) -> Result<Vec<Release>> {
+        let client = self.client().await?;
+        client
+            .query(&SQL.releases, &[])
+            .await?
+            .iter()
+            .map(to_release)
+            .collect()
+    }
+
+    async fn newest_release(&self, center: &str, above: Version) -> Result<Option<Release>> {
+        let client = self.client().await?;
+        let [major, minor, patch] = [above.major, above.minor, above.patch].map(i64::from);
+        client
+            .query_opt(&SQL.newest_release, &[&major, &minor, &patch, &center])
+            .await?
+            .as_ref()
+            .map(to_release)
+            .transpose()
+    }
+
+    async fn release_for(&self, version: &str, center: &str) -> Result<Option<Release>> {
+        let client = self.client().await?;
+        client
+            .query_opt(&SQL.release_for, &[&version, &center])
+            .await?
+            .as_ref()
+            .map(to_release)
+            .transpose()
+    }
+
+    async fn package_chunk(&self, version: &str, offset: u64, len: usize) -> Result<Vec<u8>> {
+        // A package is at most `MAX_PACKAGE_BYTES`, far below what `substring` counts in.
+        let out_of_range = |_| Error::Invalid(format!("no piece of {version} at {offset}"));
+        let from = i32::try_from(offset.saturating_add(1)).map_err(out_of_range)?;
+        let count = i32::try_from(len).map_err(out_of_range)?;
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT substring(package FROM $2 FOR $3) FROM releases WHERE version = $1",
+                &[&version, &from, &count],
+            )
+            .await?
+            .ok_or_else(|| Error::not_found("release", version))?;
+        Ok(row.try_get(0)?)
     }
 }

@@ -11,7 +11,7 @@ use guichet_domain::request::RequestStatus;
 use super::corrupt;
 use crate::error::{Error, Result};
 use crate::model::{
-    Center, ClerkAccount, Contact, Device, ServerRequest, parse_currency, parse_zone,
+    Center, ClerkAccount, Contact, Device, Release, ServerRequest, parse_currency, parse_zone,
 };
 
 /// A centre's columns as stored, in `CENTER_COLUMNS` order.
@@ -181,6 +181,37 @@ impl RequestJson {
             exemptions: serde_json::to_string(&request.exemptions)?,
             form: serde_json::to_string(&request.form)?,
             documents: serde_json::to_string(&request.documents)?,
+        })
+    }
+}
+
+/// A release's columns as stored, in `RELEASE_COLUMNS` order.
+pub(crate) struct RawRelease {
+    pub version: String,
+    pub file_name: String,
+    pub size: i64,
+    pub sha256: String,
+    pub signature: String,
+    pub notes: String,
+    pub centres: Option<String>,
+    pub published_at: String,
+}
+
+impl RawRelease {
+    pub(crate) fn into_release(self) -> Result<Release> {
+        Ok(Release {
+            size: u64::try_from(self.size).map_err(corrupt)?,
+            centres: self
+                .centres
+                .as_deref()
+                .map(serde_json::from_str)
+                .transpose()?,
+            version: self.version,
+            file_name: self.file_name,
+            sha256: self.sha256,
+            signature: self.signature,
+            notes: self.notes,
+            published_at: self.published_at,
         })
     }
 }

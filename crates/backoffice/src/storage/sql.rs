@@ -32,6 +32,14 @@ pub(crate) const REQUEST_UPSERT: &str =
         documents = excluded.documents, reason = excluded.reason,
         updated_hlc = excluded.updated_hlc";
 
+/// The columns a release is read from, in `RawRelease`'s order: never its package, only the
+/// package's size (which both databases read without the package).
+pub(crate) const RELEASE_COLUMNS: &str =
+    "version, file_name, CAST(length(package) AS BIGINT), sha256, signature, notes, centres,
+    published_at";
+
+pub(crate) const RELEASE_KEY: &str = "SELECT public_key FROM release_key WHERE id = 1";
+
 pub(crate) const CENTER_CODES: &str = "SELECT code FROM centers ORDER BY code";
 
 pub(crate) const LATEST_CATALOGUE: &str =
@@ -142,6 +150,18 @@ pub(crate) struct Statements {
     pub flag_audit: String,
     /// `(kind, at)`.
     pub count_refusal: String,
+    /// `(public_key, set_at)`: the one release key, replaced if there was one.
+    pub set_release_key: String,
+    /// `(version, major, minor, patch, file_name, sha256, signature, notes, centres,
+    /// published_at, package)`; no row is inserted when the version is published already.
+    pub insert_release: String,
+    /// Every release, newest first.
+    pub releases: String,
+    /// `(major, minor, patch, centre)`: the newest release above that version offered to
+    /// the centre.
+    pub newest_release: String,
+    /// `(version, centre)`: the release if it is offered to the centre.
+    pub release_for: String,
 }
 
 impl Statements {
@@ -151,6 +171,17 @@ impl Statements {
         let (p, text) = match dialect {
             Dialect::Sqlite => ('?', ""),
             Dialect::Postgres => ('$', "::TEXT"),
+        };
+        // The codes in a release's `centres` (a JSON array in text), as rows whose column is
+        // `value`.
+        let centre_codes = match dialect {
+            Dialect::Sqlite => "json_each(centres)",
+            Dialect::Postgres => "json_array_elements_text(centres::json)",
+        };
+        let offered_to = |centre: u8| {
+            format!(
+                "(centres IS NULL OR EXISTS (SELECT 1 FROM {centre_codes} WHERE value = {p}{centre}))"
+            )
         };
         Statements {
             center: format!("SELECT {CENTER_COLUMNS} FROM centers WHERE code = {p}1"),
@@ -299,6 +330,30 @@ impl Statements {
                 "INSERT INTO security_refusals (kind, count, last_at) VALUES ({p}1, 1, {p}2)
                  ON CONFLICT (kind) DO UPDATE SET count = security_refusals.count + 1,
                     last_at = excluded.last_at"
+            ),
+            set_release_key: format!(
+                "INSERT INTO release_key (id, public_key, set_at) VALUES (1, {p}1, {p}2)
+                 ON CONFLICT (id) DO UPDATE SET public_key = excluded.public_key,
+                    set_at = excluded.set_at"
+            ),
+            insert_release: format!(
+                "INSERT INTO releases (version, major, minor, patch, file_name, sha256, signature,
+                    notes, centres, published_at, package)
+                 VALUES ({p}1, {p}2, {p}3, {p}4, {p}5, {p}6, {p}7, {p}8, {p}9, {p}10, {p}11)
+                 ON CONFLICT (version) DO NOTHING"
+            ),
+            releases: format!(
+                "SELECT {RELEASE_COLUMNS} FROM releases ORDER BY major DESC, minor DESC, patch DESC"
+            ),
+            newest_release: format!(
+                "SELECT {RELEASE_COLUMNS} FROM releases
+                 WHERE (major, minor, patch) > ({p}1, {p}2, {p}3) AND {}
+                 ORDER BY major DESC, minor DESC, patch DESC LIMIT 1",
+                offered_to(4)
+            ),
+            release_for: format!(
+                "SELECT {RELEASE_COLUMNS} FROM releases WHERE version = {p}1 AND {}",
+                offered_to(2)
             ),
         }
     }

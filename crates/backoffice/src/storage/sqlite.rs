@@ -16,24 +16,29 @@ use guichet_domain::request::Action;
 use guichet_protocol::{AuditClaim, AuditPoint, ExchangeRequest, Pulled, PulledChange};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
-use super::rows::{RawAccount, RawCenter, RawContact, RawDevice, RawRequest, RequestJson};
+use super::rows::{
+    RawAccount, RawCenter, RawContact, RawDevice, RawRelease, RawRequest, RequestJson,
+};
 use super::sql::{
     ACCOUNT_COLUMNS, CENTER_CODES, DEVICE_HEALTH, Dialect, FAILED_LOGINS, LATEST_CATALOGUE,
-    LATEST_CATALOGUE_VERSION, REFUSALS, REQUEST_COLUMNS, Statements, TAKE_PREFIX_INDEX,
+    LATEST_CATALOGUE_VERSION, REFUSALS, RELEASE_KEY, REQUEST_COLUMNS, Statements,
+    TAKE_PREFIX_INDEX,
 };
 use super::{
-    ExchangeContext, Exchanged, SQLITE_MIGRATIONS, Storage, account_entry, catalogue_for,
-    check_code, corrupt, decision, new_device_identity, pull_limit, pull_page,
+    ExchangeContext, Exchanged, SQLITE_MIGRATIONS, Storage, account_entry, already_published,
+    catalogue_for, check_code, corrupt, decision, new_device_identity, pull_limit, pull_page,
+    release_row,
 };
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, DeviceHealth,
-    FleetHealth, Refusal, RefusalCount, ServerRequest, Stamp,
+    FleetHealth, Refusal, RefusalCount, Release, ServerRequest, Stamp,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
 };
+use crate::release::Version;
 
 static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new(Dialect::Sqlite));
 
@@ -157,6 +162,19 @@ fn request_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRequest> {
         documents: r.get(14)?,
         reason: r.get(15)?,
         updated_hlc: r.get(16)?,
+    })
+}
+
+fn release_row_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRelease> {
+    Ok(RawRelease {
+        version: r.get(0)?,
+        file_name: r.get(1)?,
+        size: r.get(2)?,
+        sha256: r.get(3)?,
+        signature: r.get(4)?,
+        notes: r.get(5)?,
+        centres: r.get(6)?,
+        published_at: r.get(7)?,
     })
 }
 
@@ -1099,6 +1117,109 @@ impl Storage for SqliteStorage {
             append_log(&tx, &request.center, "", &at.hlc, &body)?;
             tx.commit()?;
             Ok(request)
+        })
+        .await
+    }
+
+    async fn set_release_key(&self, public_key: &str, at: &str) -> Result<()> {
+        let (public_key, at) = (public_key.to_owned(), at.to_owned());
+        self.run(move |conn| {
+            conn.execute(&SQL.set_release_key, params![public_key, at])?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn release_key(&self) -> Result<Option<String>> {
+        self.run(|conn| Ok(conn.query_row(RELEASE_KEY, [], |r| r.get(0)).optional()?))
+            .await
+    }
+
+    async fn publish_release(&self, release: &Release, package: Vec<u8>) -> Result<()> {
+        let release = release.clone();
+        self.run(move |conn| {
+            let ([major, minor, patch], centres) = release_row(&release)?;
+            let inserted = conn.execute(
+                &SQL.insert_release,
+                params![
+                    release.version,
+                    major,
+                    minor,
+                    patch,
+                    release.file_name,
+                    release.sha256,
+                    release.signature,
+                    release.notes,
+                    centres,
+                    release.published_at,
+                    package,
+                ],
+            )?;
+            if inserted == 0 {
+                return Err(already_published(&release.version));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn releases(&self) -> Result<Vec<Release>> {
+        self.run(|conn| {
+            let mut stmt = conn.prepare(&SQL.releases)?;
+            let rows = stmt
+                .query_map([], release_row_of)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            rows.into_iter().map(RawRelease::into_release).collect()
+        })
+        .await
+    }
+
+    async fn newest_release(&self, center: &str, above: Version) -> Result<Option<Release>> {
+        let center = center.to_owned();
+        self.run(move |conn| {
+            conn.query_row(
+                &SQL.newest_release,
+                params![above.major, above.minor, above.patch, center],
+                release_row_of,
+            )
+            .optional()?
+            .map(RawRelease::into_release)
+            .transpose()
+        })
+        .await
+    }
+
+    async fn release_for(&self, version: &str, center: &str) -> Result<Option<Release>> {
+        let (version, center) = (version.to_owned(), center.to_owned());
+        self.run(move |conn| {
+            conn.query_row(&SQL.release_for, params![version, center], release_row_of)
+                .optional()?
+                .map(RawRelease::into_release)
+                .transpose()
+        })
+        .await
+    }
+
+    async fn package_chunk(&self, version: &str, offset: u64, len: usize) -> Result<Vec<u8>> {
+        let version = version.to_owned();
+        self.run(move |conn| {
+            let row: i64 = conn
+                .query_row(
+                    "SELECT rowid FROM releases WHERE version = ?1",
+                    [&version],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .ok_or_else(|| Error::not_found("release", version))?;
+            // Incremental I/O reads the pages of this piece only, where a query would read
+            // the whole package for each piece.
+            let package = conn.blob_open(rusqlite::MAIN_DB, c"releases", c"package", row, true)?;
+            let start = usize::try_from(offset)
+                .unwrap_or(usize::MAX)
+                .min(package.len());
+            let mut piece = vec![0; len.min(package.len() - start)];
+            package.read_at_exact(&mut piece, start)?;
+            Ok(piece)
         })
         .await
     }
