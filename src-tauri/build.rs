@@ -43,9 +43,11 @@ fn main() {
 
 /// Each capability grants its window exactly its commands and core permissions: one more is a
 /// door nobody meant to open, one fewer a command the window cannot call. The clerk's window
-/// gets every command but the public windows'; each public window, its own only.
+/// gets every command but the public windows'; each public window, its own only. Tauri loads
+/// every file of `capabilities/`, so there are these files and no other, each for its window.
 fn check_capability() {
     println!("cargo:rerun-if-changed=src/command_list.rs");
+    println!("cargo:rerun-if-changed=capabilities");
     let public = |c: &&&str| PUBLIC_WINDOWS.iter().any(|(_, own)| own.contains(c));
     check_grants(
         "main",
@@ -61,18 +63,55 @@ fn check_capability() {
         }
         check_grants(window, own.iter(), FULL_SCREEN);
     }
+    let mut files: Vec<String> = std::fs::read_dir("capabilities")
+        .expect("the capabilities folder")
+        .map(|f| {
+            f.expect("a capability file")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    files.sort();
+    let mut wanted: Vec<String> = std::iter::once("main")
+        .chain(PUBLIC_WINDOWS.iter().map(|(w, _)| *w))
+        .map(|w| format!("{w}.json"))
+        .collect();
+    wanted.sort();
+    assert_eq!(
+        files, wanted,
+        "capabilities/ should hold one file per window, no other"
+    );
 }
 
-fn check_grants<'a>(name: &str, commands: impl Iterator<Item = &'a &'a str>, core: &[&str]) {
-    let path = format!("capabilities/{name}.json");
+/// Checks that `capabilities/{window}.json` is for the window `window` alone and grants
+/// exactly `commands` and `core`.
+fn check_grants<'a>(window: &str, commands: impl Iterator<Item = &'a &'a str>, core: &[&str]) {
+    let path = format!("capabilities/{window}.json");
     println!("cargo:rerun-if-changed={path}");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {path}: {e}"));
-    let granted: std::collections::BTreeSet<String> = text
-        .lines()
-        .filter_map(|line| line.trim().trim_end_matches(',').strip_prefix('"'))
-        .filter_map(|rest| rest.strip_suffix('"'))
-        .filter(|p| p.starts_with("allow-") || p.starts_with("core:"))
-        .map(str::to_owned)
+    let file: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"));
+    assert_eq!(
+        file["windows"],
+        serde_json::json!([window]),
+        "{path} should be for the window {window} alone"
+    );
+    for key in ["webviews", "remote", "platforms"] {
+        assert!(
+            file.get(key).is_none(),
+            "{path} should not say {key:?}: one window, local only"
+        );
+    }
+    let granted: std::collections::BTreeSet<String> = file["permissions"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{path} has no list of permissions"))
+        .iter()
+        .map(|p| {
+            p.as_str()
+                .unwrap_or_else(|| panic!("{path}: a permission with a scope: {p}"))
+                .to_owned()
+        })
         .collect();
     let wanted: std::collections::BTreeSet<String> = commands
         .map(|c| format!("allow-{}", c.replace('_', "-")))

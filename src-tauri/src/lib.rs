@@ -69,6 +69,14 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(with_commands!(handler))
+        // The waiting room's display and the ticket kiosk live while the clerk's window does:
+        // closing it quits Guichet, so no public window is left giving tickets in the name of
+        // a clerk whose session nobody can see nor lock any more.
+        .on_window_event(|window, event| {
+            if window.label() == "main" && matches!(event, tauri::WindowEvent::Destroyed) {
+                window.app_handle().exit(0);
+            }
+        })
         .build(tauri::generate_context!());
     let app = match built {
         Ok(app) => app,

@@ -138,6 +138,10 @@ export function callingDisplay(root: HTMLElement): void {
     }
     document.body.dataset.ready = "true";
   }
-  void read();
-  window.setInterval(() => void read(), BOARD_EVERY_MS);
+  // The next read is asked a second after the last one answered, never while it waits.
+  const loop = async (): Promise<void> => {
+    await read();
+    window.setTimeout(() => void loop(), BOARD_EVERY_MS);
+  };
+  void loop();
 }

@@ -49,9 +49,11 @@ export function ticketKiosk(root: HTMLElement): Kiosk {
           type: "button",
           id: `kiosk-lang-${l}`,
           lang: l,
-          // The citizen's choice, for their ticket only: the clerk's window keeps its own.
+          // The citizen's choice, for their ticket only: the clerk's window keeps its own,
+          // and the next citizen finds the kiosk's own after a minute without a touch.
           onclick: () => {
             setLang(l);
+            later(IDLE_MS);
             draw();
           },
         },

@@ -11,7 +11,7 @@ const { api } = vi.hoisted(() => ({
 }));
 vi.mock("../src/api", () => ({ api }));
 
-const { lanesOffered, ticketKiosk, TICKET_SHOWN_MS } = await import("../src/kiosk");
+const { IDLE_MS, lanesOffered, ticketKiosk, TICKET_SHOWN_MS } = await import("../src/kiosk");
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -82,6 +82,16 @@ describe("the ticket kiosk", () => {
     // The next citizen starts in the kiosk's own language.
     $("#kiosk-done").click();
     await settle();
+    expect(lang()).toBe("en");
+    expect($("#kiosk-question").textContent).toBe("What do you come for?");
+  });
+
+  it("goes back to its own language a minute after a citizen chose another and left", async () => {
+    vi.useFakeTimers();
+    await ticketKiosk($("#app")).restart();
+    $("#kiosk-lang-fr").click();
+    expect($("#kiosk-question").textContent).toBe("Pour quoi venez-vous ?");
+    await vi.advanceTimersByTimeAsync(IDLE_MS);
     expect(lang()).toBe("en");
     expect($("#kiosk-question").textContent).toBe("What do you come for?");
   });
