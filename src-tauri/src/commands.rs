@@ -399,15 +399,7 @@ pub fn kiosk_ticket(
             lane,
         })
     })?;
-    let ahead = shell.read(|ws| {
-        let waiting = ws.waiting_list()?;
-        Ok::<_, Error>(
-            waiting
-                .iter()
-                .position(|w| w.code == ticket.code)
-                .unwrap_or(waiting.len()),
-        )
-    })?;
+    let ahead = shell.read(|ws| ws.people_ahead(&ticket.code))?;
     let printed = print_ticket(&shell, &ticket.id, locale)
         .inspect_err(|e| tracing::warn!(problem = %e.message, "a kiosk ticket did not print"))
         .is_ok();
@@ -426,8 +418,19 @@ pub fn kiosk_reprint(shell: Shared<'_>, ticket: String, lang: String) -> Answer<
 }
 
 fn print_ticket(shell: &Shell, ticket: &str, locale: Locale) -> Answer<Printed> {
-    let made = shell.read(|ws| guichet_report::slip::ticket(ws, ticket, locale))?;
-    let pdf = guichet_report::slip::pdf(&made, Paper::Roll80)?;
+    print_on(shell, Paper::Roll80, |ws| {
+        guichet_report::slip::ticket(ws, ticket, locale)
+    })
+}
+
+/// Lays out the slip `make` reads, on `paper`, and hands it to the printing system.
+fn print_on(
+    shell: &Shell,
+    paper: Paper,
+    make: impl FnOnce(&Workstation) -> guichet_report::Result<guichet_report::slip::Slip>,
+) -> Answer<Printed> {
+    let made = shell.read(make)?;
+    let pdf = guichet_report::slip::pdf(&made, paper)?;
     send_to_printer(&pdf, &made.title)
 }
 
@@ -728,15 +731,13 @@ const PRINT_TIMEOUT: Duration = Duration::from_secs(20);
 #[tauri::command(async)]
 pub fn print_slip(shell: Shared<'_>, slip: SlipRequest) -> Answer<Printed> {
     let locale = Locale::parse(&slip.lang)?;
-    let made = shell.read(|ws| match slip.kind.as_str() {
+    print_on(&shell, slip.paper, |ws| match slip.kind.as_str() {
         "ticket" => guichet_report::slip::ticket(ws, &slip.key, locale),
         "receipt" => guichet_report::slip::receipt(ws, &slip.key, locale),
         other => Err(guichet_report::Error::Stored(format!(
             "'{other}' is not a slip: ticket or receipt"
         ))),
-    })?;
-    let pdf = guichet_report::slip::pdf(&made, slip.paper)?;
-    send_to_printer(&pdf, &made.title)
+    })
 }
 
 /// The printer refused or did not answer.

@@ -426,10 +426,7 @@ async fn sqlite_agency_credentials_of_the_previous_release_get_a_life() {
 async fn postgres_agency_credentials_of_the_previous_release_get_a_life() {
     let db = common::PgDatabase::create().await;
     {
-        let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
+        let client = common::pg_client(&db.url).await;
         client
             .batch_execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
             .await

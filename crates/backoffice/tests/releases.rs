@@ -12,7 +12,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use guichet_backoffice::{AppState, BackOffice, Storage};
-use guichet_domain::catalogue::CenterKind;
 use guichet_domain::sha256_hex;
 use reqwest::StatusCode;
 
@@ -177,24 +176,10 @@ impl Device<'_> {
     }
 }
 
-async fn add_centre(office: &BackOffice, code: &str) {
-    office
-        .add_center(&guichet_backoffice::NewCenter {
-            code,
-            name: code,
-            kind: CenterKind::Stationary,
-            time_zone: "Europe/Athens",
-            currency: "EUR",
-            waiting_target_min: 15,
-        })
-        .await
-        .unwrap();
-}
-
 async fn story(storage: Arc<dyn Storage>) {
     let office = BackOffice::new(storage);
-    add_centre(&office, "ATH-01").await;
-    add_centre(&office, "THE-01").await;
+    common::add_center(&office, "ATH-01", "ATH-01").await;
+    common::add_center(&office, "THE-01", "THE-01").await;
     let mut state = AppState::new(office.clone(), Some(ADMIN.into()));
     // Pieces much smaller than the packages: a download takes several.
     state.package_chunk = 1000;
@@ -512,7 +497,7 @@ async fn an_update_from_a_back_office_serving_https_points_to_https() {
 
     let (storage, _db) = common::sqlite();
     let office = BackOffice::new(storage);
-    add_centre(&office, "ATH-01").await;
+    common::add_center(&office, "ATH-01", "ATH-01").await;
     office
         .set_release_key(&fixture_text("good.pub"))
         .await

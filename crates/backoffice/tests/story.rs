@@ -995,10 +995,7 @@ async fn sqlite_database_of_the_previous_release_migrates_with_its_data() {
 async fn postgres_database_of_the_previous_release_migrates_with_its_data() {
     let db = common::PgDatabase::create().await;
     {
-        let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
+        let client = common::pg_client(&db.url).await;
         client
             .batch_execute("CREATE TABLE schema_version (version BIGINT NOT NULL)")
             .await
@@ -1048,10 +1045,7 @@ async fn sqlite_database_of_a_newer_release_is_refused() {
 async fn postgres_database_of_a_newer_release_is_refused() {
     let db = common::PgDatabase::create().await;
     {
-        let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
+        let client = common::pg_client(&db.url).await;
         client
             .batch_execute(
                 "CREATE TABLE schema_version (version BIGINT NOT NULL);

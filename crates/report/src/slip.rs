@@ -87,11 +87,7 @@ pub fn ticket(ws: &Workstation, ticket: &str, l: Locale) -> Result<Slip> {
         .into_iter()
         .find(|x| x.code == t.lane)
         .map_or_else(|| t.lane.clone(), |x| x.name.get(lang).to_owned());
-    let waiting = ws.waiting_list()?;
-    let ahead = waiting
-        .iter()
-        .position(|w| w.code == t.code)
-        .unwrap_or(waiting.len());
+    let ahead = ws.people_ahead(&t.code)?;
     let issued = DateTime::parse_from_rfc3339(&t.issued_at)
         .map(|at| config.time_zone.local(at.to_utc()))
         .map_err(|e| Error::Stored(format!("stored time '{}': {e}", t.issued_at)))?;

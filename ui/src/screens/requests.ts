@@ -9,6 +9,7 @@ import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
 import { formatDate, formatDateTime, formatMoney, has, readAmount, t, text } from "../i18n";
 import { explain } from "../messages";
+import { paymentLine } from "../payments";
 
 const STATUSES: RequestStatus[] = [
   "draft",
@@ -215,13 +216,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
               h(
                 "li",
                 {},
-                h("time", { datetime: p.at }, formatDateTime(p.at)),
-                " ",
-                t("requests.payment.line", {
-                  amount: formatMoney(p.amount.minor, p.amount.currency),
-                  method: t(`payment.${p.method}`),
-                  receipt: p.receipt,
-                }),
+                ...paymentLine(p),
                 p.refunded_minor > 0
                   ? ` · ${t("requests.payment.refunded", { amount: formatMoney(p.refunded_minor, p.amount.currency) })}`
                   : "",

@@ -63,13 +63,18 @@ where
             .map(Result::unwrap)
             .collect()
     } else {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        tokio::spawn(connection);
-        let rows = client.query(sql, &[]).await.unwrap();
+        let rows = pg_client(url).await.query(sql, &[]).await.unwrap();
         rows.iter().map(|row| row.get(0)).collect()
     }
+}
+
+/// A connection of the test's own to the PostgreSQL database at `url`.
+pub async fn pg_client(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    client
 }
 
 /// Tuesday 2026-03-10, 09:00 UTC.
@@ -96,14 +101,12 @@ pub async fn add_clerk(office: &BackOffice, username: &str, role: Role, centers:
         .unwrap()
 }
 
-/// A back office on `storage` with the centre ATH-01, the demo catalogue and [`CLERK`]'s
-/// account there.
-pub async fn athens(storage: Arc<dyn Storage>) -> BackOffice {
-    let office = BackOffice::new(storage);
+/// Adds a stationary centre in Athens' time zone, counting euros, with a 15-minute target.
+pub async fn add_center(office: &BackOffice, code: &str, name: &str) {
     office
         .add_center(&guichet_backoffice::NewCenter {
-            code: "ATH-01",
-            name: "Athens Central",
+            code,
+            name,
             kind: guichet_domain::catalogue::CenterKind::Stationary,
             time_zone: "Europe/Athens",
             currency: "EUR",
@@ -111,6 +114,13 @@ pub async fn athens(storage: Arc<dyn Storage>) -> BackOffice {
         })
         .await
         .unwrap();
+}
+
+/// A back office on `storage` with the centre ATH-01, the demo catalogue and [`CLERK`]'s
+/// account there.
+pub async fn athens(storage: Arc<dyn Storage>) -> BackOffice {
+    let office = BackOffice::new(storage);
+    add_center(&office, "ATH-01", "Athens Central").await;
     office
         .publish_catalogue(&guichet_fixtures::demo_catalogue())
         .await

@@ -426,6 +426,16 @@ impl Workstation {
         })
     }
 
+    /// How many wait before the ticket with this display code today, in the order they would
+    /// be called (all who wait, when it is not waiting).
+    pub fn people_ahead(&self, code: &str) -> Result<usize> {
+        let waiting = self.waiting_list()?;
+        Ok(waiting
+            .iter()
+            .position(|w| w.code == code)
+            .unwrap_or(waiting.len()))
+    }
+
     /// The ticket with this display code today (or this id).
     pub fn ticket(&self, ticket: &str) -> Result<TicketView> {
         let id = self.ticket_id(ticket)?;

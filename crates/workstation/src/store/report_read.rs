@@ -359,7 +359,7 @@ impl<'c> ReportRead<'c> {
         ))?;
         let (to, then) = (day.to_string(), then.to_rfc3339());
         let named: [(&str, &dyn ToSql); 2] = [(":to", &to), (":then", &then)];
-        stream(&mut stmt, named.as_slice(), |r| each(due_row(r, Some(2))?))
+        stream(&mut stmt, named.as_slice(), |r| each(due_row(r, true)?))
     }
 
     /// The requests open now, taken by `day` and due before it.
@@ -374,7 +374,7 @@ impl<'c> ReportRead<'c> {
                 'returned_for_correction')
                AND due_date < ?1 AND intake_date <= ?1",
         )?;
-        stream(&mut stmt, [day.to_string()], |r| each(due_row(r, None)?))
+        stream(&mut stmt, [day.to_string()], |r| each(due_row(r, false)?))
     }
 
     /// One request as the overdue list reads it, handed to `read`; none if there is no such
@@ -393,7 +393,7 @@ impl<'c> ReportRead<'c> {
             .map_err(Error::from)?;
         let mut rows = stmt.query([id]).map_err(Error::from)?;
         match rows.next().map_err(Error::from)? {
-            Some(r) => read(due_row(r, None)?).map(Some),
+            Some(r) => read(due_row(r, false)?).map(Some),
             None => Ok(None),
         }
     }
@@ -705,13 +705,18 @@ fn rating_row<'r>(r: &'r Row<'_>) -> Result<RatingRow<'r>> {
     })
 }
 
-fn due_row<'r>(r: &'r Row<'_>, status_then: Option<usize>) -> Result<DueRow<'r>> {
+/// A `DueRow` from `id, status, [status then,] receipt, service_code, intake_date, due_date`.
+fn due_row<'r>(r: &'r Row<'_>, with_status_then: bool) -> Result<DueRow<'r>> {
     // With the status then, its column comes third and the others one further.
-    let at = |i: usize| if status_then.is_some() { i + 1 } else { i };
+    let at = |i: usize| if with_status_then { i + 1 } else { i };
     Ok(DueRow {
         id: text(r, 0)?,
         status: text(r, 1)?,
-        status_then: status_then.map(|i| opt_text(r, i)).transpose()?.flatten(),
+        status_then: if with_status_then {
+            opt_text(r, 2)?
+        } else {
+            None
+        },
         receipt: text(r, at(2))?,
         service_code: text(r, at(3))?,
         intake_date: text(r, at(4))?,

@@ -5,7 +5,8 @@ import { api, type PaymentMethod, type RequestDetail } from "../../api";
 import type { Ctx } from "../../app";
 import { approvalBox } from "../../approval";
 import { field, h } from "../../dom";
-import { amountForInput, formatDateTime, formatMoney, readAmount, t } from "../../i18n";
+import { amountForInput, formatMoney, readAmount, t } from "../../i18n";
+import { paymentLine } from "../../payments";
 
 export interface PaymentHooks {
   /** The request taken, whose payment this is. */
@@ -151,19 +152,7 @@ function paymentsList(request: RequestDetail): HTMLElement | null {
     ? h(
         "ul",
         { class: "payments", id: "taken-payments", "aria-label": t("requests.detail.payments") },
-        request.payments.map((p) =>
-          h(
-            "li",
-            {},
-            h("time", { datetime: p.at }, formatDateTime(p.at)),
-            " ",
-            t("requests.payment.line", {
-              amount: formatMoney(p.amount.minor, p.amount.currency),
-              method: t(`payment.${p.method}`),
-              receipt: p.receipt,
-            }),
-          ),
-        ),
+        request.payments.map((p) => h("li", {}, ...paymentLine(p))),
       )
     : null;
 }
