@@ -7,7 +7,9 @@
 //!   offline against the copy the last sync brought.
 //! - The cost is fixed here, once ([`ARGON2_MEMORY_KIB`] and the rest): at least 64 MiB of
 //!   memory, so a stolen verifier is slow to attack on a GPU. A verifier made with a lower
-//!   cost is refused where it is received.
+//!   cost is refused where it is received. The lanes are not part of that cost (a guess costs
+//!   the same work over one lane or four): verifiers made over one lane, before
+//!   [`ARGON2_LANES`] was four, stay valid, each checked at the parameters it carries.
 //! - The answer to a wrong password and to an unknown clerk is the same, and a run of failures
 //!   makes every next attempt wait longer ([`lockout_delay`]).
 //!
@@ -16,8 +18,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -27,8 +28,12 @@ use crate::error::{DomainError, Result};
 pub const ARGON2_MEMORY_KIB: u32 = 64 * 1024;
 /// Argon2id's passes over that memory.
 pub const ARGON2_PASSES: u32 = 3;
-/// Argon2id's lanes: one, as a login runs on one core while the counter keeps working.
-pub const ARGON2_LANES: u32 = 1;
+/// Argon2id's lanes: four, RFC 9106's second recommended option (§4: Argon2id, t=3, p=4,
+/// m=64 MiB). The lanes are computed in parallel, so on a workstation's two cores a derivation
+/// takes about two thirds of the time it takes over one lane (`docs/benchmarks.md`), with the
+/// same memory and passes: a guesser's work per guess does not change, a clerk's wait at login
+/// does.
+pub const ARGON2_LANES: u32 = 4;
 
 /// The shortest password accepted: a passphrase, not a PIN. Ten characters of a passphrase
 /// behind Argon2id at 64 MiB, with the growing delay of [`lockout_delay`], put guessing out of
@@ -225,7 +230,7 @@ impl fmt::Display for PasswordProblem {
     }
 }
 
-/// A password's Argon2id verifier, as a PHC string (`$argon2id$v=19$m=65536,t=3,p=1$...`).
+/// A password's Argon2id verifier, as a PHC string (`$argon2id$v=19$m=65536,t=3,p=4$...`).
 /// It holds the salt and the cost, never the password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "String", into = "String")]
@@ -242,14 +247,14 @@ impl fmt::Debug for Verifier {
 impl Verifier {
     /// The verifier of `password`, salted with `salt` (16 random bytes from the caller).
     pub fn new(password: &str, salt: [u8; 16]) -> Result<Self> {
-        let salt = SaltString::encode_b64(&salt).map_err(|_| DomainError::VerifierFailed)?;
-        let hash = hasher()?
-            .hash_password(password.as_bytes(), &salt)
+        let hash = hasher(ARGON2_LANES)?
+            .hash_password_with_salt(password.as_bytes(), &salt)
             .map_err(|_| DomainError::VerifierFailed)?;
         Ok(Verifier(hash.to_string()))
     }
 
-    /// A stored or received verifier: an Argon2id PHC string of at least this module's cost.
+    /// A stored or received verifier: an Argon2id PHC string of at least this module's memory
+    /// and passes, over any number of lanes.
     pub fn parse(text: &str) -> Result<Self> {
         let weak = || DomainError::WeakVerifier;
         let hash = PasswordHash::new(text).map_err(|_| weak())?;
@@ -263,9 +268,11 @@ impl Verifier {
         Ok(Verifier(text.to_owned()))
     }
 
-    /// Whether `password` is the one this verifier was made from.
+    /// Whether `password` is the one this verifier was made from. The check runs at the
+    /// parameters the verifier carries, not at the hasher's: one made over one lane is checked
+    /// over one lane.
     pub fn matches(&self, password: &str) -> bool {
-        match (PasswordHash::new(&self.0), hasher()) {
+        match (PasswordHash::new(&self.0), hasher(ARGON2_LANES)) {
             (Ok(hash), Ok(hasher)) => hasher.verify_password(password.as_bytes(), &hash).is_ok(),
             _ => false,
         }
@@ -289,10 +296,11 @@ impl From<Verifier> for String {
     }
 }
 
-/// Argon2id at this module's cost. Never a weaker fallback: parameters it refuses are an
-/// error, not a reason to hash with the library's defaults.
-pub(crate) fn hasher() -> Result<Argon2<'static>> {
-    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, ARGON2_LANES, None)
+/// Argon2id at this module's memory and passes, over `lanes` lanes: [`ARGON2_LANES`] for
+/// anything made now, one to open what was made before. Never a weaker fallback: parameters
+/// it refuses are an error, not a reason to hash with the library's defaults.
+pub(crate) fn hasher(lanes: u32) -> Result<Argon2<'static>> {
+    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, lanes, None)
         .map_err(|_| DomainError::VerifierFailed)?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
@@ -428,12 +436,28 @@ mod tests {
     #[test]
     fn a_verifier_matches_its_password_only() {
         let v = Verifier::new("correct horse battery", [7; 16]).unwrap();
-        assert!(v.as_str().starts_with("$argon2id$v=19$m=65536,t=3,p=1$"));
+        assert!(v.as_str().starts_with("$argon2id$v=19$m=65536,t=3,p=4$"));
         assert!(v.matches("correct horse battery"));
         assert!(!v.matches("correct horse batterY"));
         assert!(!v.matches(""));
         assert_eq!(Verifier::parse(v.as_str()).unwrap(), v);
         assert_eq!(format!("{v:?}"), "Verifier(..)");
+    }
+
+    #[test]
+    fn a_verifier_made_over_one_lane_still_matches() {
+        // Made by the release that hashed over one lane (argon2 0.5, m=65536, t=3, p=1): the
+        // back office and the devices hold such verifiers until the password changes.
+        let old = Verifier::parse(
+            "$argon2id$v=19$m=65536,t=3,p=1$AwMDAwMDAwMDAwMDAwMDAw$y5RMv4rqzyesnB0mNQaEdTwQsTOA8VyHLTYjaY+CQoE",
+        )
+        .unwrap();
+        assert!(old.matches("correct horse battery"));
+        assert!(!old.matches("correct horse batterY"));
+        assert_ne!(
+            Verifier::new("correct horse battery", [3; 16]).unwrap(),
+            old
+        );
     }
 
     #[test]
@@ -443,11 +467,13 @@ mod tests {
             Version::V0x13,
             Params::new(1024, 1, 1, None).unwrap(),
         )
-        .hash_password(b"pw", &SaltString::encode_b64(&[1; 16]).unwrap())
+        .hash_password_with_salt(b"pw", &[1; 16])
         .unwrap()
         .to_string();
         for bad in [
             weak.as_str(),
+            "$argon2id$v=19$m=32768,t=3,p=4$AwMDAwMDAwMDAwMDAwMDAw$y5RMv4rqzyesnB0mNQaEdTwQsTOA8VyHLTYjaY+CQoE",
+            "$argon2id$v=19$m=65536,t=2,p=4$AwMDAwMDAwMDAwMDAwMDAw$y5RMv4rqzyesnB0mNQaEdTwQsTOA8VyHLTYjaY+CQoE",
             "plain",
             "$argon2i$v=19$m=65536,t=3,p=1$AAAA$AAAA",
         ] {

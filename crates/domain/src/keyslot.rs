@@ -8,6 +8,9 @@
 //! - A password is stretched with Argon2id at the verifiers' cost (`account`), so a stolen
 //!   slot costs a guesser as much as a stolen verifier. A random secret (a token, a recovery
 //!   key) has the entropy already and goes through HKDF-SHA256 alone.
+//! - A slot records the lanes its password was stretched over, and opens with those: slots
+//!   sealed over one lane by an earlier release keep opening. It opens only with one lane or
+//!   [`ARGON2_LANES`], so a tampered file cannot choose what a login computes.
 //! - A slot is sealed with ChaCha20-Poly1305 and binds its name as associated data: a slot
 //!   copied under another clerk's name does not open, and a tampered one does not either.
 //!
@@ -22,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::account::hasher;
+use crate::account::{ARGON2_LANES, hasher};
 use crate::error::{DomainError, Result};
 use crate::hex;
 
@@ -79,6 +82,14 @@ pub struct SealedKey {
     salt: String,
     nonce: String,
     sealed: String,
+    /// The lanes of the Argon2id that stretched the password (a random secret does not use
+    /// it). Slots sealed before it was recorded have none: they were stretched over one lane.
+    #[serde(default = "one_lane")]
+    lanes: u32,
+}
+
+fn one_lane() -> u32 {
+    1
 }
 
 impl SealedKey {
@@ -91,7 +102,7 @@ impl SealedKey {
         salt: [u8; 16],
         nonce: [u8; 12],
     ) -> Result<Self> {
-        let cipher = cipher(secret, &salt)?;
+        let cipher = cipher(secret, &salt, ARGON2_LANES)?;
         let sealed = cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
@@ -105,6 +116,7 @@ impl SealedKey {
             salt: hex(&salt),
             nonce: hex(&nonce),
             sealed: hex(&sealed),
+            lanes: ARGON2_LANES,
         })
     }
 
@@ -113,10 +125,10 @@ impl SealedKey {
         let salt = unhex(&self.salt)?;
         let nonce = unhex(&self.nonce)?;
         let sealed = unhex(&self.sealed)?;
-        if nonce.len() != 12 {
+        if nonce.len() != 12 || ![1, ARGON2_LANES].contains(&self.lanes) {
             return None;
         }
-        let cipher = cipher(secret, &salt).ok()?;
+        let cipher = cipher(secret, &salt, self.lanes).ok()?;
         let plain = Zeroizing::new(
             cipher
                 .decrypt(
@@ -131,13 +143,20 @@ impl SealedKey {
         let bytes: [u8; 32] = plain.as_slice().try_into().ok()?;
         Some(DataKey::from_bytes(bytes))
     }
+
+    /// Whether the slot was sealed over fewer lanes than a new one is: its password takes
+    /// longer to stretch at every login than it would in a slot sealed now.
+    pub fn is_outdated(&self) -> bool {
+        self.lanes != ARGON2_LANES
+    }
 }
 
-/// The cipher of a slot: its key stretched from a password, or expanded from a random secret.
-fn cipher(secret: Secret<'_>, salt: &[u8]) -> Result<ChaCha20Poly1305> {
+/// The cipher of a slot: its key stretched from a password over `lanes` lanes, or expanded
+/// from a random secret.
+fn cipher(secret: Secret<'_>, salt: &[u8], lanes: u32) -> Result<ChaCha20Poly1305> {
     let mut wrapping = Zeroizing::new([0u8; 32]);
     match secret {
-        Secret::Password(password) => hasher()?
+        Secret::Password(password) => hasher(lanes)?
             .hash_password_into(password.as_bytes(), salt, &mut *wrapping)
             .map_err(|_| DomainError::SealFailed)?,
         Secret::Random(bytes) => Hkdf::<Sha256>::new(Some(salt), bytes)
@@ -259,16 +278,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_password_slot_is_stretched() {
-        let slot = SealedKey::seal(
+    /// A slot sealed now under "a long passphrase" for "clerk:x".
+    fn password_slot() -> SealedKey {
+        SealedKey::seal(
             &key(),
             Secret::Password("a long passphrase"),
             "clerk:x",
             [4; 16],
             [5; 12],
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn a_password_slot_is_stretched() {
+        let slot = password_slot();
         assert!(
             slot.open(Secret::Password("a long passphrase"), "clerk:x")
                 .is_some()
@@ -278,6 +302,47 @@ mod tests {
                 .is_none()
         );
         assert!(!slot.sealed.contains(&hex(key().bytes())));
+        assert_eq!(slot.lanes, ARGON2_LANES);
+        assert!(!slot.is_outdated());
+        let read: SealedKey = serde_json::from_str(&serde_json::to_string(&slot).unwrap()).unwrap();
+        assert_eq!(read, slot);
+    }
+
+    #[test]
+    fn a_slot_sealed_over_one_lane_still_opens() {
+        // Written by the release that stretched passwords over one lane (argon2 0.5, p=1),
+        // before slots recorded their lanes.
+        let old: SealedKey = serde_json::from_str(
+            r#"{"salt":"04040404040404040404040404040404","nonce":"050505050505050505050505","sealed":"638765b6fbceb60823faa7aefb1aa0696b55dcfa8663df62db1db5c01db955177710526fb4941271ae2d6a780e1e8d1b"}"#,
+        )
+        .unwrap();
+        assert!(old.is_outdated());
+        let opened = old
+            .open(Secret::Password("a long passphrase"), "clerk:x")
+            .unwrap();
+        assert_eq!(opened.bytes(), key().bytes());
+        assert!(
+            old.open(Secret::Password("a long passphrasE"), "clerk:x")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_slot_claiming_other_lanes_does_not_open() {
+        let slot = password_slot();
+        // One lane is let through (the slots of earlier releases), but stretches another key.
+        for lanes in [0, 1, 2, 8, 4096, u32::MAX] {
+            let tampered = SealedKey {
+                lanes,
+                ..slot.clone()
+            };
+            assert!(
+                tampered
+                    .open(Secret::Password("a long passphrase"), "clerk:x")
+                    .is_none(),
+                "{lanes} lanes"
+            );
+        }
     }
 
     #[test]

@@ -318,7 +318,7 @@ fn summary() -> bool {
     // A login: the clerk's password opens their key slot (one Argon2id derivation), the
     // database opens with the key, and the login event is written; each starts logged out,
     // the database closed. Its floor is the one Argon2id check at the cost the domain fixes
-    // (64 MiB, 3 passes), which no login can skip.
+    // (64 MiB, 3 passes, 4 lanes computed in parallel), which no login can skip.
     let dir = TempDir::new().expect("temp dir");
     let mut ws = workstation(&dir, Store::Encrypted);
     let mut login_t: Vec<Duration> = (0..20)
@@ -385,7 +385,7 @@ fn summary() -> bool {
         cost(&login_t, &argon_t)
     );
     println!(
-        "{:<48} {:>10.3?} (floor: Argon2id, {} KiB, {} passes, {} lane)",
+        "{:<48} {:>10.3?} (floor: Argon2id, {} KiB, {} passes, {} lanes)",
         "floor: one Argon2id check",
         percentile(&argon_t, 0.5),
         ARGON2_MEMORY_KIB,

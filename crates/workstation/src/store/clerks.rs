@@ -78,8 +78,10 @@ impl Session {
 /// The verifier of a random password nobody kept, checked against when the typed name is no
 /// account, so that an unknown name costs one Argon2id check, as a wrong password does. It is
 /// written here rather than made at run time: making it would cost a second check, and the
-/// difference would tell which names are accounts.
-const DECOY: &str = "$argon2id$v=19$m=65536,t=3,p=1$hVV+pQrXJ6ENVw+FWVs34g$+nfohSVZDZTQ+xZlRJWtXqdzgdliCpazd3U+4wqbtTE";
+/// difference would tell which names are accounts. Its cost is a slot's sealed now: a slot an
+/// earlier release sealed over one lane takes longer to open, until its clerk's next login
+/// seals it anew (`Vault::open_clerk`).
+const DECOY: &str = "$argon2id$v=19$m=65536,t=3,p=4$FLQYof/jKibMnWKN7JtIbg$50G0AcquQP1UqfV40rgiByCVibL6VEXpPN/00MER9kg";
 
 impl Workstation {
     /// The clerk logged in, if any.
@@ -586,7 +588,7 @@ impl Workstation {
         let now = self.now().wall;
         let slot = clerk_slot(name);
         let key = if valid && self.vault.has(&slot)? {
-            self.vault.open(&slot, Secret::Password(password), now)?
+            self.vault.open_clerk(&slot, password, now)?
         } else {
             decoy(password);
             None
@@ -804,12 +806,19 @@ fn stored_time(text: &str) -> Result<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
+    use guichet_domain::account::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES};
+
     use super::*;
 
     #[test]
     fn the_decoy_is_a_verifier_at_full_cost() {
-        // Were it refused, an unknown name would skip the check and answer faster.
+        // Were it refused, an unknown name would skip the check and answer faster; were it
+        // made at another cost than a new slot's (its lanes too), it would answer at another
+        // speed than a known name.
         let decoy = Verifier::parse(DECOY).expect("an Argon2id verifier at the module's cost");
         assert!(!decoy.matches(""));
+        let cost =
+            format!("$argon2id$v=19$m={ARGON2_MEMORY_KIB},t={ARGON2_PASSES},p={ARGON2_LANES}$");
+        assert!(DECOY.starts_with(&cost), "{DECOY} is not at {cost}");
     }
 }

@@ -87,6 +87,15 @@ pub(crate) struct KeysFile {
     failures: Vec<Failures>,
 }
 
+impl KeysFile {
+    /// The slot `name`, if it is there and has not expired.
+    fn live_slot(&self, name: &str, now: DateTime<Utc>) -> Option<&Slot> {
+        self.slots
+            .iter()
+            .find(|s| s.name == name && s.expires_at.is_none_or(|at| at > now))
+    }
+}
+
 /// The slots of one workstation: in its data directory, or in memory for a workstation in
 /// memory.
 #[derive(Debug)]
@@ -182,10 +191,50 @@ impl Vault {
     ) -> Result<Option<DataKey>> {
         Ok(self
             .read()?
-            .slots
-            .iter()
-            .find(|s| s.name == name && s.expires_at.is_none_or(|at| at > now))
+            .live_slot(name, now)
             .and_then(|s| s.key.open(secret, name)))
+    }
+
+    /// The key from the clerk's slot `name`, as [`Vault::open`] gives it under their
+    /// password. A slot an earlier release sealed over fewer lanes is sealed anew, with the
+    /// same password, verifier and expiry, while the key and the password are in hand: this
+    /// login pays one derivation more, and the next ones cost what a new slot's (and an
+    /// unknown name's) do.
+    pub fn open_clerk(
+        &mut self,
+        name: &str,
+        password: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DataKey>> {
+        let file = self.read()?;
+        let Some(slot) = file.live_slot(name, now) else {
+            return Ok(None);
+        };
+        let Some(key) = slot.key.open(Secret::Password(password), name) else {
+            return Ok(None);
+        };
+        if slot.key.is_outdated() {
+            let opened = slot.key.clone();
+            let renewed = SealedKey::seal(
+                &key,
+                Secret::Password(password),
+                name,
+                rand::random(),
+                rand::random(),
+            )?;
+            // The file is read afresh: only the slot that was opened is replaced, not one
+            // sealed meanwhile by another connection (under a new password, say).
+            self.update(|file| {
+                if let Some(s) = file
+                    .slots
+                    .iter_mut()
+                    .find(|s| s.name == name && s.key == opened)
+                {
+                    s.key = renewed;
+                }
+            })?;
+        }
+        Ok(Some(key))
     }
 
     /// Seals `key` into the slot `name` (replacing it), and drops the expired slots.
@@ -619,3 +668,57 @@ impl Workstation {
 
 /// The file a release before encryption kept the device credential in.
 pub(crate) const LEGACY_CREDENTIAL_FILE: &str = "credential.json";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clerk_slot_sealed_over_one_lane_is_sealed_anew_when_it_opens() {
+        // Written by the release that stretched passwords over one lane: the key [7; 32] under
+        // "a long passphrase", for the slot "clerk:x".
+        let old: SealedKey = serde_json::from_str(
+            r#"{"salt":"04040404040404040404040404040404","nonce":"050505050505050505050505","sealed":"638765b6fbceb60823faa7aefb1aa0696b55dcfa8663df62db1db5c01db955177710526fb4941271ae2d6a780e1e8d1b"}"#,
+        )
+        .unwrap();
+        let mut vault = Vault::memory();
+        vault
+            .update(|file| {
+                file.slots.push(Slot {
+                    name: "clerk:x".into(),
+                    expires_at: None,
+                    verifier: Some("digest of the verifier".into()),
+                    key: old.clone(),
+                })
+            })
+            .unwrap();
+        let slot = |vault: &Vault| vault.read().unwrap().slots.remove(0);
+        let now = Utc::now();
+        let want = DataKey::from_bytes([7; 32]).sqlcipher_pragma();
+
+        let refused = vault
+            .open_clerk("clerk:x", "a long passphrasE", now)
+            .unwrap();
+        assert!(refused.is_none());
+        assert_eq!(slot(&vault).key, old, "a wrong password changed the slot");
+
+        let key = vault
+            .open_clerk("clerk:x", "a long passphrase", now)
+            .unwrap();
+        assert_eq!(*key.unwrap().sqlcipher_pragma(), *want);
+        let renewed = slot(&vault);
+        assert!(!renewed.key.is_outdated());
+        assert_eq!(renewed.verifier.as_deref(), Some("digest of the verifier"));
+        assert_eq!(renewed.expires_at, None);
+
+        let key = vault
+            .open_clerk("clerk:x", "a long passphrase", now)
+            .unwrap();
+        assert_eq!(*key.unwrap().sqlcipher_pragma(), *want);
+        assert_eq!(
+            slot(&vault).key,
+            renewed.key,
+            "a current slot was sealed again"
+        );
+    }
+}
