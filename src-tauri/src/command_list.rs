@@ -20,6 +20,7 @@ macro_rules! with_commands {
             unlock,
             logout,
             sync_now,
+            install_update,
             issue_ticket,
             call_next,
             recall,

@@ -252,6 +252,13 @@ pub fn sync_now(shell: Shared<'_>) -> Answer<()> {
     shell.sync_now()
 }
 
+/// Installs the update the back office offered and the app verified, then starts again on it.
+#[tauri::command]
+pub async fn install_update(shell: Shared<'_>) -> Answer<()> {
+    shell.require(Act::Counter)?;
+    Arc::clone(&shell).install_update().await
+}
+
 #[tauri::command(async)]
 pub fn issue_ticket(shell: Shared<'_>, target: QueueTarget, lane: String) -> Answer<TicketView> {
     shell.act(|ws| ws.issue_ticket(&NewTicket { target, lane }))

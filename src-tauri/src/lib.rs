@@ -13,6 +13,7 @@ mod bindings;
 mod commands;
 mod shell;
 mod trouble;
+mod update;
 
 /// Registers the functions of `commands.rs` named in `command_list.rs`.
 macro_rules! handler {
@@ -52,7 +53,13 @@ pub fn run() {
         tracing::error!(detail = %problem.detail, "Guichet cannot use its data directory");
     }
     let dir = dir.ok();
-    let builder = tauri::Builder::default();
+    let context = tauri::generate_context!();
+    tracing::info!(version = %context.package_info().version, "Guichet starts");
+    let mut builder = tauri::Builder::default();
+    // Only a package built with the release key has the updater (see `update.rs`).
+    if context.config().plugins.0.contains_key("updater") {
+        builder = builder.plugin(tauri_plugin_updater::Builder::new().build());
+    }
     #[cfg(feature = "bench-driver")]
     let builder = bench_driver(builder);
     let built = builder
@@ -71,13 +78,17 @@ pub fn run() {
         .invoke_handler(with_commands!(handler))
         // The waiting room's display and the ticket kiosk live while the clerk's window does:
         // closing it quits Guichet, so no public window is left giving tickets in the name of
-        // a clerk whose session nobody can see nor lock any more.
+        // a clerk whose session nobody can see nor lock any more. (Not while it stops to start
+        // again on an update: the restart is what happens next.)
         .on_window_event(|window, event| {
-            if window.label() == "main" && matches!(event, tauri::WindowEvent::Destroyed) {
+            if window.label() == "main"
+                && matches!(event, tauri::WindowEvent::Destroyed)
+                && !update::RESTARTING.load(std::sync::atomic::Ordering::SeqCst)
+            {
                 window.app_handle().exit(0);
             }
         })
-        .build(tauri::generate_context!());
+        .build(context);
     let app = match built {
         Ok(app) => app,
         Err(e) => {

@@ -20,6 +20,8 @@ const REPORTS_DIR: &str = "reports";
 use serde::Serialize;
 use tauri::{AppHandle, Emitter};
 
+use crate::update::{RESTARTING, UpdateState, Updates};
+
 /// The event that carries a new `StatusBar` to the window.
 pub const STATUS_EVENT: &str = "status";
 
@@ -38,6 +40,8 @@ pub struct StatusBar {
     pub conflicts: u64,
     /// The bytes left on the data directory's disk, when so few that writes may soon fail.
     pub low_disk: Option<u64>,
+    /// An update of the app offered by the back office, once one is.
+    pub update: Option<UpdateState>,
 }
 
 /// An error as the window receives it: `{ message, key?, args? }`, the core's English and,
@@ -63,6 +67,33 @@ impl ErrorView {
         ErrorView::new(
             "this workstation works standalone: enroll it with a back office to sync",
             Some(Message::new("error.standalone")),
+        )
+    }
+
+    /// Installing the update is refused while a sync runs: nothing is stopped mid-way.
+    pub fn update_while_syncing() -> Self {
+        ErrorView::new(
+            "a sync is under way: install the update once it has finished",
+            Some(Message::new("error.update_while_syncing")),
+        )
+    }
+
+    /// Installing was asked with no verified update at hand.
+    pub fn no_update() -> Self {
+        ErrorView::new(
+            "no update is ready to install",
+            Some(Message::new("error.no_update")),
+        )
+    }
+
+    /// The update's install failed (dpkg, or the administrator's prompt): the app goes on.
+    pub fn update_failed(reason: &str) -> Self {
+        ErrorView::new(
+            format!(
+                "the update could not be installed ({reason}): this version goes on working; \
+                 try again, or tell your IT officer"
+            ),
+            Some(Message::new("error.update_failed").text("reason", reason)),
         )
     }
 
@@ -105,15 +136,18 @@ pub struct Shell {
     last: Mutex<SyncStatus>,
     /// The database was found damaged (SQLite's words): the window shows the trouble screen.
     damaged: Mutex<Option<String>>,
+    updates: Updates,
 }
 
 impl Shell {
     pub fn open(data_dir: PathBuf, app: AppHandle) -> Result<Arc<Shell>, Error> {
         let ws = Workstation::open_dir(&data_dir)?;
         let last = idle_status(ws.sync_point().ok().flatten().and_then(|p| p.last_success));
+        let updates = Updates::new(&app);
         Ok(Arc::new(Shell {
             ws: Mutex::new(ws),
             data_dir,
+            updates,
             app,
             sync: Mutex::new(None),
             last: Mutex::new(last),
@@ -213,6 +247,7 @@ impl Shell {
             conflicts: ws.open_conflicts().unwrap_or(0),
             server,
             low_disk: files::low_disk(files::free_bytes(&self.data_dir)),
+            update: self.updates.state(),
         }
     }
 
@@ -296,9 +331,7 @@ impl Shell {
             let Some(credential) = ws.credential().map_err(|e| e.to_string())? else {
                 return Ok(());
             };
-            let office = credential
-                .back_office(CALL_TIMEOUT)
-                .map_err(|e| e.to_string())?;
+            let office = self.office(&credential).map_err(|e| e.to_string())?;
             SyncHandle::spawn(&ws, office, SyncOptions::default()).map_err(|e| e.to_string())?
         };
         let server = lock(&self.ws)
@@ -317,15 +350,89 @@ impl Shell {
             while updates.changed().await.is_ok() {
                 let status = updates.borrow_and_update().clone();
                 let wipe = status.phase == Phase::Wipe;
+                let went_through = {
+                    let before = lock(&shell.last);
+                    status.phase == Phase::Online
+                        && (before.phase != Phase::Online
+                            || before.last_success != status.last_success)
+                };
                 *lock(&shell.last) = status;
                 shell.publish();
                 if wipe {
                     shell.complete_wipe().await;
                     return;
                 }
+                if went_through {
+                    shell.look_for_update();
+                }
             }
         });
         Ok(())
+    }
+
+    /// The back office a credential reaches, told this app's release at each exchange.
+    fn office(&self, credential: &sync::Credential) -> Result<sync::BackOffice, SyncError> {
+        Ok(credential
+            .back_office(CALL_TIMEOUT)?
+            .with_app_version(self.app.package_info().version.to_string()))
+    }
+
+    /// After a sync that went through: asks the back office for an update of the app, when
+    /// one is due (see `update.rs`), in the background.
+    fn look_for_update(self: &Arc<Self>) {
+        let credential = match lock(&self.ws).credential() {
+            Ok(Some(credential)) => credential,
+            _ => return,
+        };
+        if !self.updates.due() {
+            return;
+        }
+        let shell = self.clone();
+        tauri::async_runtime::spawn(async move {
+            shell
+                .updates
+                .look(&shell.app, &credential, || shell.publish())
+                .await;
+        });
+    }
+
+    /// Installs the update offered, with the sync stopped so that nothing is mid-way; then the
+    /// app starts again on the new version. If the install fails, this version goes on (the
+    /// sync too) and the status bar says why.
+    pub async fn install_update(self: Arc<Self>) -> Result<(), ErrorView> {
+        if lock(&self.last).phase == Phase::Syncing {
+            return Err(ErrorView::update_while_syncing());
+        }
+        let task = lock(&self.sync).take();
+        if let Some(task) = task {
+            task.stop().await;
+        }
+        let Some((update, package)) = self.updates.begin_install() else {
+            self.start_sync_if_enrolled();
+            return Err(ErrorView::no_update());
+        };
+        self.publish();
+        // dpkg runs, and may ask for an administrator's password: not on the async threads.
+        let (update, package, outcome) = tauri::async_runtime::spawn_blocking(move || {
+            let outcome = update.install(&package).map_err(|e| e.to_string());
+            (update, package, outcome)
+        })
+        .await
+        .map_err(|e| ErrorView::internal(format!("the install stopped: {e}")))?;
+        match outcome {
+            Ok(()) => {
+                tracing::info!(version = %update.version, "update installed; starting again on it");
+                RESTARTING.store(true, std::sync::atomic::Ordering::SeqCst);
+                self.app.request_restart();
+                Ok(())
+            }
+            Err(reason) => {
+                self.updates.install_failed(update, package, &reason);
+                self.start_sync_if_enrolled();
+                self.publish();
+                Err(ErrorView::update_failed(&reason))
+            }
+        }
     }
 
     /// The back office revoked this device with a wipe (the task has stopped): the database is
@@ -343,7 +450,7 @@ impl Shell {
         };
         let mut open = std::mem::replace(&mut *lock(&self.ws), closed);
         let office = match open.credential() {
-            Ok(Some(credential)) => credential.back_office(CALL_TIMEOUT),
+            Ok(Some(credential)) => self.office(&credential),
             Ok(None) => Err(SyncError::NotEnrolled),
             Err(e) => Err(e.into()),
         };
@@ -407,6 +514,7 @@ impl Shell {
     pub fn sync_now(&self) -> Result<(), ErrorView> {
         match lock(&self.sync).as_ref() {
             Some(sync) => {
+                self.updates.asked();
                 sync.sync_now();
                 Ok(())
             }

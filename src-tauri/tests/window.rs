@@ -425,12 +425,7 @@ async fn enrolled_app(server: &Server, display: &Display, dir: &std::path::Path)
         .await
         .unwrap();
     let app = App::launch(app_binary(), display, dir).await;
-    app.type_into("#setup-enroll input[name=server]", &server.url)
-        .await;
-    app.type_into("#setup-enroll input[name=code]", &code.code)
-        .await;
-    app.click("#setup-enroll button[type=submit]").await;
-    app.wait_for_css("#login-form").await;
+    app.enrol(&server.url, &code.code).await;
     app
 }
 
@@ -528,10 +523,7 @@ async fn a_device_revoked_with_a_wipe_erases_its_data_and_says_so() {
     let display = Display::start();
     let dir = TempDir::new().unwrap();
     let app = enrolled_app(&server, &display, dir.path()).await;
-    app.type_into("#login-username", "nikos").await;
-    app.type_into("#login-password", DEMO_PASSWORD).await;
-    app.click("#login-submit").await;
-    app.wait_for_css("#issue-ticket").await;
+    app.log_in("nikos", DEMO_PASSWORD).await;
     app.wait_for_text("#status-state", "Online").await;
     let device = server.office.devices(Some(CENTER)).await.unwrap()[0]
         .code

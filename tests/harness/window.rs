@@ -141,6 +141,24 @@ impl App {
         key
     }
 
+    /// Enrols the workstation through its first screen with the back office at `server_url`,
+    /// with the enrolment code `code`; the login screen is up after.
+    pub async fn enrol(&self, server_url: &str, code: &str) {
+        self.type_into("#setup-enroll input[name=server]", server_url)
+            .await;
+        self.type_into("#setup-enroll input[name=code]", code).await;
+        self.click("#setup-enroll button[type=submit]").await;
+        self.wait_for_css("#login-form").await;
+    }
+
+    /// Logs `username` in from the login screen; the counter is up after.
+    pub async fn log_in(&self, username: &str, password: &str) {
+        self.type_into("#login-username", username).await;
+        self.type_into("#login-password", password).await;
+        self.click("#login-submit").await;
+        self.wait_for_css("#issue-ticket").await;
+    }
+
     /// Launches the app `binary` on `display` over the data directory `data_dir`, with its
     /// home (WebKit's caches, the exported reports) inside it.
     pub async fn launch(binary: &Path, display: &Display, data_dir: &Path) -> App {

@@ -83,6 +83,8 @@ export const api = {
   unlock: (username: string, password: string) => call<SessionView>("unlock", { username, password }),
   logout: () => call<void>("logout"),
   syncNow: () => call<void>("sync_now"),
+  /** Installs the update offered (verified against the release key); the app starts again on it. */
+  installUpdate: () => call<void>("install_update"),
   issueTicket: (target: QueueTarget, lane: string) => call<Ticket>("issue_ticket", { target, lane }),
   callNext: (counter: string) => call<Ticket | null>("call_next", { counter }),
   /** Recalling a no-show takes a supervisor's approval. */

@@ -775,6 +775,8 @@ export type StatusBar = {
    * only the task's own errors have one.
    */
   translation?: Message | null;
+  /** An update of the app offered by the back office, once one is. */
+  update: UpdateState | null;
   waiting: number;
 };
 
@@ -828,6 +830,27 @@ export type Transfer = {
   Queue: QueueTarget;
 } | {
   Counter: string;
+};
+
+/** Where an update offered by the back office stands, as the window shows it. */
+export type UpdateState = {
+  state: "downloading";
+  version: string;
+} | {
+  notes: string;
+  state: "ready";
+  version: string;
+} | {
+  state: "installing";
+  version: string;
+} | {
+  reason: string;
+  state: "refused";
+  version: string;
+} | {
+  reason: string;
+  state: "failed";
+  version: string;
 };
 
 /** Waiting times of a group of served tickets, in whole seconds. */

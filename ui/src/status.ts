@@ -39,6 +39,7 @@ export function statusView(s: StatusBar): StatusView {
   if (s.insecure) problems.push(t("status.insecure"));
   if (s.refused > 0) problems.push(t("status.refused", { count: s.refused }));
   if (s.conflicts > 0) problems.push(t("status.conflicts", { count: s.conflicts }));
+  if (s.update?.state === "refused") problems.push(t("update.refused", { version: s.update.version }));
   // Online, the task's message only repeats the refused and conflict counts said above.
   if (s.message && s.phase !== "online") problems.push((s.translation && say(s.translation)) || s.message);
   return {

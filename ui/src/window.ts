@@ -3,6 +3,7 @@
 // by main.ts once Guichet started.
 
 import { api, onStatus, type SessionView, type StatusBar } from "./api";
+import { STATUS } from "./update";
 import { SYNCED, actionStart, damaged, emptyVisit, noteInput, painted, record, timings, working, type Ctx, type Screen } from "./app";
 import { fill, h, trapFocus } from "./dom";
 import { LANGS, isLang, lang, onLangChange, setLang, setTimeZone, t } from "./i18n";
@@ -284,6 +285,7 @@ function drawStatus(status: StatusBar): void {
     window.dispatchEvent(new Event(SYNCED));
   }
   lastStatus = status;
+  window.dispatchEvent(new CustomEvent(STATUS, { detail: status }));
   const v = statusView(status);
   const spoken = [v.state, v.detail].filter(Boolean).join(". ");
   if (statusLive.textContent !== spoken) statusLive.textContent = spoken;

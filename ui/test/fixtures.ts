@@ -35,6 +35,7 @@ export function statusBar(over: Partial<StatusBar> = {}): StatusBar {
     conflicts: 0,
     insecure: false,
     low_disk: null,
+    update: null,
     ...over,
   };
 }

@@ -454,6 +454,9 @@ fn errors() -> Vec<ErrorView> {
         .map(ErrorView::from),
     );
     out.push(ErrorView::standalone());
+    out.push(ErrorView::update_while_syncing());
+    out.push(ErrorView::no_update());
+    out.push(ErrorView::update_failed("Failed to install package"));
     out.push(print_failed(
         "lp: Error - The printer or class does not exist.".into(),
     ));

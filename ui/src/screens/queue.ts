@@ -2,12 +2,13 @@
 // and finish; recall a citizen marked no-show, with a supervisor's approval; the waiting list
 // with live waiting times.
 
-import { api, type Browse, type Lane, type QueueTarget, type QueueView, type ServiceHit, type Ticket, type WaitingEntry } from "../api";
-import { emptyVisit, working, type Ctx } from "../app";
+import { api, type Browse, type Lane, type QueueTarget, type QueueView, type ServiceHit, type StatusBar, type Ticket, type WaitingEntry } from "../api";
+import { SYNCED, emptyVisit, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { field, fill, h } from "../dom";
 import { compareText, formatDuration, lang, t, text } from "../i18n";
 import { explain } from "../messages";
+import { STATUS, updateOffer } from "../update";
 
 let browseCache: Browse | null = null;
 let servicesCache: ServiceHit[] | null = null;
@@ -53,6 +54,14 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   let fetchedAt = performance.now();
   let browse: Browse | null = browseCache;
   const message = h("p", { class: "error", role: "alert", id: "queue-error" });
+
+  // An update of the app, offered while nobody is at this counter.
+  const offer = updateOffer();
+  let lastStatus: StatusBar | null = ctx.state.status;
+  window.addEventListener(STATUS, (e) => {
+    lastStatus = (e as CustomEvent<StatusBar>).detail;
+    offer.draw(lastStatus, Boolean(view.current));
+  });
 
   const counter = h(
     "select",
@@ -290,6 +299,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       fill(transferTo, choices.map(([value, label]) => h("option", { value }, label)));
     }
     transferRow.hidden = !ticket || status === "serving";
+    offer.draw(lastStatus, Boolean(ticket));
   }
 
   /** How long `w` has waited by now: the queue's figure plus the time since it was read. */
@@ -345,25 +355,43 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     });
   }
 
-  void Promise.all([catalogueIndex(), servicesHere()]).then(([b, services]) => {
-    browse = b;
-    fill(
-      target,
-      h("option", { value: "" }, t("queue.issue.choose")),
-      h(
-        "optgroup",
-        { label: t("queue.issue.categories") },
-        b.categories.map((c) => h("option", { value: `category:${c.code}` }, text(c.name))),
-      ),
-      h(
-        "optgroup",
-        { label: t("queue.issue.services") },
-        services.map((s) => h("option", { value: `service:${s.code}` }, text(s.title))),
-      ),
-    );
-    resetIssue();
-    drawCurrent();
-    drawWaiting();
+  // What a ticket can be for: the catalogue as this device holds it, read again after each
+  // sync (a device enrolled a moment ago gets its catalogue at its first sync).
+  let targetsKey: string | null = null;
+  function loadTargets(): void {
+    void Promise.all([catalogueIndex(), servicesHere()]).then(([b, services]) => {
+      browse = b;
+      const key = JSON.stringify([b.categories.map((c) => c.code), services.map((s) => s.code)]);
+      if (key === targetsKey) return;
+      const first = targetsKey === null;
+      targetsKey = key;
+      const chosen = target.value;
+      fill(
+        target,
+        h("option", { value: "" }, t("queue.issue.choose")),
+        h(
+          "optgroup",
+          { label: t("queue.issue.categories") },
+          b.categories.map((c) => h("option", { value: `category:${c.code}` }, text(c.name))),
+        ),
+        h(
+          "optgroup",
+          { label: t("queue.issue.services") },
+          services.map((s) => h("option", { value: `service:${s.code}` }, text(s.title))),
+        ),
+      );
+      if (first) resetIssue();
+      else target.value = chosen;
+      drawCurrent();
+      drawWaiting();
+    });
+  }
+  loadTargets();
+  window.addEventListener(SYNCED, () => {
+    if (!working(ctx.state)) return;
+    browseCache = null;
+    servicesCache = null;
+    loadTargets();
   });
   let tick = 0;
   let poll = 0;
@@ -401,6 +429,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     { class: "screen queue", "aria-labelledby": "queue-title" },
     h("h1", { id: "queue-title", class: "visually-hidden" }, t("nav.queue")),
     h("div", { class: "toolbar" }, field(t("queue.counter"), counter), displayButton, kioskButton, displayError),
+    offer.el,
     h("div", { class: "columns three" }, issueForm, h("div", { class: "card" }, current), h("div", { class: "card" }, waitingTable)),
   );
   return {

@@ -154,6 +154,8 @@ pub struct BackOffice {
     base: String,
     token: Option<String>,
     insecure: bool,
+    /// The release this program reports at each exchange.
+    app_version: String,
 }
 
 /// Whether `base` is plain `http://` to another machine than this one.
@@ -227,7 +229,19 @@ impl BackOffice {
             base,
             token,
             insecure,
+            app_version: crate::VERSION.to_owned(),
         })
+    }
+
+    /// Reports `version` at each exchange rather than this crate's: the desktop app reports the
+    /// release its package was built as, which is what the back office offers updates against.
+    pub fn with_app_version(mut self, version: impl Into<String>) -> Self {
+        self.app_version = version.into();
+        self
+    }
+
+    pub fn app_version(&self) -> &str {
+        &self.app_version
     }
 
     /// The link is plain HTTP to another machine (allowed at enrolment): the status bar warns.

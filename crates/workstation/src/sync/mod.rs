@@ -89,7 +89,7 @@ pub async fn sync_once(
             recovery_key: ws.recovery_to_escrow()?,
             audit: ws.audit_claim(None)?,
             state: Some(guichet_protocol::DeviceState {
-                app_version: crate::VERSION.to_owned(),
+                app_version: office.app_version().to_owned(),
                 waiting: ws
                     .outbox_count(OutboxState::Pending)?
                     .saturating_sub(push.len() as u64),
