@@ -188,6 +188,7 @@ impl Shell {
         drop(ws);
         *lock(&self.damaged) = None;
         *lock(&self.last) = idle_status(None);
+        self.updates.reset();
         self.publish();
         Ok(())
     }
@@ -323,6 +324,9 @@ impl Shell {
     /// Must run inside the async runtime (the task is spawned on it). Nothing to start while
     /// the database is closed: the task starts again at the next login or unlock.
     fn start_sync(self: &Arc<Self>) -> Result<(), String> {
+        if matches!(self.updates.state(), Some(UpdateState::Installing { .. })) {
+            return Ok(());
+        }
         let handle = {
             let ws = lock(&self.ws);
             if !ws.is_open() {
@@ -400,25 +404,36 @@ impl Shell {
     /// app starts again on the new version. If the install fails, this version goes on (the
     /// sync too) and the status bar says why.
     pub async fn install_update(self: Arc<Self>) -> Result<(), ErrorView> {
-        if lock(&self.last).phase == Phase::Syncing {
+        if matches!(lock(&self.last).phase, Phase::Syncing | Phase::Wipe) {
             return Err(ErrorView::update_while_syncing());
         }
+        // From here the state says "installing", and the sync does not start again (a login
+        // while the administrator's prompt is up) until the install is over.
+        let Some((update, package)) = self.updates.begin_install() else {
+            return Err(ErrorView::no_update());
+        };
         let task = lock(&self.sync).take();
         if let Some(task) = task {
             task.stop().await;
         }
-        let Some((update, package)) = self.updates.begin_install() else {
-            self.start_sync_if_enrolled();
-            return Err(ErrorView::no_update());
-        };
         self.publish();
+        let version = update.version.clone();
         // dpkg runs, and may ask for an administrator's password: not on the async threads.
-        let (update, package, outcome) = tauri::async_runtime::spawn_blocking(move || {
+        let installed = tauri::async_runtime::spawn_blocking(move || {
             let outcome = update.install(&package).map_err(|e| e.to_string());
             (update, package, outcome)
         })
-        .await
-        .map_err(|e| ErrorView::internal(format!("the install stopped: {e}")))?;
+        .await;
+        let (update, package, outcome) = match installed {
+            Ok(done) => done,
+            Err(e) => {
+                let reason = format!("the install stopped: {e}");
+                self.updates.install_lost(&version, &reason);
+                self.start_sync_if_enrolled();
+                self.publish();
+                return Err(ErrorView::update_failed(&reason));
+            }
+        };
         match outcome {
             Ok(()) => {
                 tracing::info!(version = %update.version, "update installed; starting again on it");
@@ -473,6 +488,7 @@ impl Shell {
                 {
                     tracing::error!("the reports kept with the data could not be removed: {e}");
                 }
+                self.updates.reset();
                 match Workstation::open_dir(&self.data_dir) {
                     Ok(fresh) => *lock(&self.ws) = fresh,
                     Err(e) => tracing::error!("the data directory cannot be opened again: {e}"),

@@ -1,12 +1,14 @@
 //! Updates from the back office, through Tauri's updater plugin.
 //!
 //! The back office offers each device the newest release published for its centre
-//! (`GET /sync/v1/update`). The app asks after a sync that went through: after the first one of
-//! a session, after each one the clerk asked for, and otherwise at most once an hour. It
-//! downloads the package in the background and the plugin checks its signature against the
-//! release key built into the app when it was packaged (`plugins.updater.pubkey`; the private
-//! half is never on a device). A package that does not verify is refused, and the status bar
-//! says so until a newer one is offered. A verified one is offered to the clerk at a quiet
+//! (`GET /sync/v1/update`). The app asks after a sync that went through: after the first one
+//! since it started, after each one the clerk asked for, and otherwise at most once an hour.
+//! It downloads the package in the background from the back office it syncs with (no other
+//! host is sent the device's token), and the plugin checks its signature against the release
+//! key built into the app when it was packaged (`plugins.updater.pubkey`; the private half is
+//! never on a device); the signature must also name the version the package is offered as, so
+//! that an old signed package cannot be passed off as a new one. A package that fails either
+//! check is refused, and the status bar says so until another version is offered. A verified one is offered to the clerk at a quiet
 //! moment: the window shows it on the queue screen while no citizen is at the counter and no
 //! sync runs. Installing it stops the sync, runs dpkg through pkexec or sudo (the plugin's
 //! way), and starts the app again on the new version; the clerk logs in again, on the same
@@ -118,7 +120,11 @@ impl Updates {
     /// Whether to look now, after a sync that went through; if so, the caller must look and
     /// then call `looked`.
     pub fn due(&self) -> bool {
-        if self.off.is_some() || lock(&self.ready).is_some() {
+        let waiting = matches!(
+            self.state(),
+            Some(UpdateState::Ready { .. } | UpdateState::Installing { .. })
+        );
+        if self.off.is_some() || waiting || self.busy.load(Ordering::Acquire) {
             return false;
         }
         let asked = self.asked.swap(false, Ordering::Relaxed);
@@ -126,12 +132,26 @@ impl Updates {
         (asked || stale) && !self.busy.swap(true, Ordering::AcqRel)
     }
 
+    /// Forgets everything about updates: the device was wiped or set up again.
+    pub fn reset(&self) {
+        *lock(&self.state) = None;
+        *lock(&self.ready) = None;
+        *lock(&self.last_check) = None;
+    }
+
     /// Asks the back office for an update and, if there is one, downloads and verifies it;
     /// `publish` is called each time the state changes.
     pub async fn look(&self, app: &AppHandle, credential: &Credential, publish: impl Fn()) {
+        // Whatever happens to this look, even a panic, the next one may run.
+        struct Done<'a>(&'a AtomicBool);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, Ordering::Release);
+            }
+        }
+        let _done = Done(&self.busy);
         *lock(&self.last_check) = Some(Instant::now());
         let outcome = self.fetch(app, credential, &publish).await;
-        self.busy.store(false, Ordering::Release);
         let new = match outcome {
             Ok(None) => {
                 if matches!(self.state(), Some(UpdateState::Downloading { .. })) {
@@ -149,7 +169,7 @@ impl Updates {
                 Some(ready)
             }
             Err(Fetch::Refused { version, reason }) => {
-                tracing::warn!(%version, %reason, "update refused: its signature does not verify against the release key");
+                tracing::warn!(%version, %reason, "update refused");
                 Some(UpdateState::Refused { version, reason })
             }
             Err(Fetch::Failed(e)) => {
@@ -177,6 +197,7 @@ impl Updates {
         let base = credential.server_url.trim_end_matches('/');
         let endpoint = Url::parse(&format!("{base}/sync/v1/update?current_version={current}"))
             .map_err(|e| failed(&e))?;
+        let endpoint_origin = endpoint.origin();
         let certs = match &credential.link.ca_cert {
             Some(pem) => reqwest::Certificate::from_pem_bundle(pem.as_bytes())
                 .map_err(|e| failed(&format!("the enrolment's CA certificate: {e}")))?,
@@ -198,6 +219,17 @@ impl Updates {
         let Some(mut update) = updater.check().await.map_err(|e| failed(&e))? else {
             return Ok(None);
         };
+        // The device's token goes to its back office only: a package offered from another
+        // address (a proxy that rewrote the address, plain HTTP where the link is HTTPS) is
+        // not fetched.
+        if update.download_url.origin() != endpoint_origin {
+            return Err(failed(&format!(
+                "the back office offered the package from {}, not from itself ({}): check the \
+                 Host and X-Forwarded-Proto headers its proxy passes on",
+                update.download_url.origin().ascii_serialization(),
+                endpoint_origin.ascii_serialization()
+            )));
+        }
         if let Some(UpdateState::Refused { version, .. }) = self.state()
             && version == update.version
         {
@@ -209,8 +241,20 @@ impl Updates {
         publish();
         update.timeout = Some(DOWNLOAD_TIMEOUT);
         let version = update.version.clone();
-        match bounded_download(&update).await {
-            Ok(package) => Ok(Some((update, package))),
+        let downloaded = bounded_download(&update).await;
+        // The package is kept until the clerk installs it; the token need not be.
+        update.headers.clear();
+        match downloaded {
+            Ok(package) => match signed_for(&update.signature) {
+                Some(signed) if signed == version => Ok(Some((update, package))),
+                signed => Err(Fetch::Refused {
+                    version: version.clone(),
+                    reason: format!(
+                        "the signature is for {}, not for the version {version} it is offered as",
+                        signed.as_deref().unwrap_or("no version")
+                    ),
+                }),
+            },
             Err(
                 e @ (tauri_plugin_updater::Error::Minisign(_)
                 | tauri_plugin_updater::Error::Base64(_)
@@ -232,6 +276,16 @@ impl Updates {
         Some(ready)
     }
 
+    /// The install stopped without an answer (its thread panicked): the package went with it,
+    /// and the next look fetches it again.
+    pub fn install_lost(&self, version: &str, reason: &str) {
+        tracing::error!(%version, %reason, "the update could not be installed; this version goes on");
+        *lock(&self.state) = Some(UpdateState::Failed {
+            version: version.to_owned(),
+            reason: reason.to_owned(),
+        });
+    }
+
     /// The install failed: this version goes on, and the package stays offered.
     pub fn install_failed(&self, update: Update, package: Vec<u8>, reason: &str) {
         tracing::error!(version = %update.version, %reason, "the update could not be installed; this version goes on");
@@ -241,6 +295,21 @@ impl Updates {
         });
         *lock(&self.ready) = Some((update, package));
     }
+}
+
+/// The version a package's signature was made for (`tauri signer sign --app-version`), from
+/// its trusted comment, which the signature covers: read once the plugin has verified it.
+fn signed_for(signature: &str) -> Option<String> {
+    use base64::Engine as _;
+    let text = base64::engine::general_purpose::STANDARD
+        .decode(signature.trim())
+        .ok()?;
+    let parsed = minisign_verify::Signature::decode(std::str::from_utf8(&text).ok()?).ok()?;
+    parsed
+        .trusted_comment()
+        .split('\t')
+        .find_map(|field| field.strip_prefix("version:"))
+        .map(str::to_owned)
 }
 
 enum Fetch {
@@ -276,4 +345,33 @@ async fn bounded_download(update: &Update) -> Result<Vec<u8>, tauri_plugin_updat
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+
+    use super::signed_for;
+
+    const SIGNED: &str =
+        include_str!("../../crates/backoffice/tests/fixtures/release/guichet_0.9.0_amd64.deb.sig");
+
+    #[test]
+    fn the_version_a_package_was_signed_for_is_read_from_its_trusted_comment() {
+        assert_eq!(signed_for(SIGNED).as_deref(), Some("0.9.0"));
+        // The same signature with a trusted comment naming no version: none, so refused.
+        let text = String::from_utf8(STANDARD.decode(SIGNED.trim()).unwrap()).unwrap();
+        let unversioned: String = text
+            .lines()
+            .map(|line| match line.strip_prefix("trusted comment: ") {
+                Some(comment) => {
+                    format!("trusted comment: {}\n", comment.split('\t').next().unwrap())
+                }
+                None => format!("{line}\n"),
+            })
+            .collect();
+        assert_eq!(signed_for(&STANDARD.encode(unversioned)), None);
+        assert_eq!(signed_for("not base64 at all"), None);
+    }
 }

@@ -56,8 +56,13 @@ export function updateOffer(): { el: HTMLElement; draw(status: StatusBar | null,
     el,
     draw(status, citizenAtCounter) {
       const view = status ? offerView(status, citizenAtCounter) : null;
+      // A refusal of the last attempt stays in sight, but nothing is installed while a
+      // citizen is at the counter.
       el.hidden = view === null && !error.textContent;
-      if (!view) return;
+      if (!view) {
+        install.hidden = true;
+        return;
+      }
       if (text.textContent !== view.text) text.textContent = view.text;
       install.hidden = !view.install && !installing;
       install.disabled = installing || !view.install;

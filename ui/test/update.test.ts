@@ -45,4 +45,24 @@ describe("the update the back office offers", () => {
     panel.draw(statusBar({ update: ready }), true);
     expect(panel.el.hidden).toBe(true);
   });
+
+  it("never leaves the install button in reach while a citizen is at the counter", async () => {
+    const panel = updateOffer();
+    panel.draw(statusBar({ update: ready }), false);
+    const install = panel.el.querySelector<HTMLButtonElement>("#update-install")!;
+    // The install is refused (a sync began): the refusal stays in sight.
+    const { api } = await import("../src/api");
+    const refused = new Error("a sync is under way");
+    const original = api.installUpdate;
+    api.installUpdate = () => Promise.reject(refused);
+    install.click();
+    await new Promise((r) => setTimeout(r, 0));
+    api.installUpdate = original;
+    expect(panel.el.querySelector("#update-error")?.textContent).not.toBe("");
+    panel.draw(statusBar({ update: ready }), true);
+    expect(panel.el.hidden).toBe(false);
+    expect(install.hidden).toBe(true);
+    panel.draw(statusBar({ update: ready }), false);
+    expect(install.hidden).toBe(false);
+  });
 });

@@ -116,10 +116,10 @@ impl ReleaseKey {
 }
 
 /// Checks that `signature` (a `.sig` file's content, as Tauri's signer writes it) signs
-/// `package` with `key`, and, when the signature names the version it was made for (`tauri
-/// build` and `tauri signer sign --app-version` do), that it is `version`: an updater that
-/// requires it refuses a package announced under another version. Answers the signature as
-/// the devices are to be given it.
+/// `package` with `key`, and names `version` as the version it was made for (`tauri signer
+/// sign --app-version`): the devices refuse a package offered under another version than it
+/// was signed for, so that an old signed package cannot be passed off as a new one. Answers
+/// the signature as the devices are to be given it.
 pub fn check_signature(
     key: &ReleaseKey,
     signature: &str,
@@ -168,11 +168,21 @@ pub fn check_signature(
         .trusted_comment()
         .split('\t')
         .find_map(|field| field.strip_prefix("version:"));
-    if let Some(signed_for) = signed_for.filter(|v| *v != version.to_string()) {
-        return Err(Error::Invalid(format!(
-            "the signature was made for version {signed_for}, not {version}: publish it as \
-             {signed_for}, or sign the package again with --app-version {version}"
-        )));
+    match signed_for {
+        Some(signed_for) if signed_for == version.to_string() => {}
+        Some(signed_for) => {
+            return Err(Error::Invalid(format!(
+                "the signature was made for version {signed_for}, not {version}: publish it as \
+                 {signed_for}, or sign the package again with --app-version {version}"
+            )));
+        }
+        None => {
+            return Err(Error::Invalid(format!(
+                "the signature does not name the version it was made for, and the devices \
+                 install only a package signed for the version it is offered as: sign it again \
+                 with --app-version {version}"
+            )));
+        }
     }
     Ok(written.to_owned())
 }

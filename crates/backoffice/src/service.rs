@@ -157,9 +157,8 @@ pub struct BackOffice {
     storage: Arc<dyn Storage>,
     clock: Arc<Mutex<Hlc>>,
     national_ids: &'static dyn NationalIdScheme,
-    /// Password checks asked for by anyone on the network (a vouch) take 64 MiB each, and
-    /// their lanes share the machine's cores: at most this many at once, so a flood cannot
-    /// exhaust the machine's memory.
+    /// Password checks asked for by anyone on the network (a vouch) take 64 MiB and a core
+    /// each: at most this many at once, so a flood cannot exhaust the machine's memory.
     vouching: Arc<tokio::sync::Semaphore>,
 }
 
@@ -827,8 +826,7 @@ impl BackOffice {
         let matches = tokio::task::spawn_blocking(move || match &checked {
             Some(account) => account.verifier.matches(&password),
             None => {
-                // The same cost as a wrong password against a verifier made now (one made
-                // over a single lane, by an earlier release, takes longer to check).
+                // The same cost as a wrong password.
                 let _ = Verifier::new(&password, [0; 16]);
                 false
             }

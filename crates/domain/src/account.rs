@@ -7,9 +7,10 @@
 //!   offline against the copy the last sync brought.
 //! - The cost is fixed here, once ([`ARGON2_MEMORY_KIB`] and the rest): at least 64 MiB of
 //!   memory, so a stolen verifier is slow to attack on a GPU. A verifier made with a lower
-//!   cost is refused where it is received. The lanes are not part of that cost (a guess costs
-//!   the same work over one lane or four): verifiers made over one lane, before
-//!   [`ARGON2_LANES`] was four, stay valid, each checked at the parameters it carries.
+//!   cost is refused where it is received. Verifiers are made over one lane
+//!   ([`ARGON2_LANES`]), every one of them, so that checking any account's password (at a
+//!   login, an approval, the back office's vouching) costs what an unknown name's decoy
+//!   costs. A verifier carries its parameters and is checked at those.
 //! - The answer to a wrong password and to an unknown clerk is the same, and a run of failures
 //!   makes every next attempt wait longer ([`lockout_delay`]).
 //!
@@ -28,12 +29,16 @@ use crate::error::{DomainError, Result};
 pub const ARGON2_MEMORY_KIB: u32 = 64 * 1024;
 /// Argon2id's passes over that memory.
 pub const ARGON2_PASSES: u32 = 3;
-/// Argon2id's lanes: four, RFC 9106's second recommended option (§4: Argon2id, t=3, p=4,
-/// m=64 MiB). The lanes are computed in parallel, so on a workstation's two cores a derivation
-/// takes about two thirds of the time it takes over one lane (`docs/benchmarks.md`), with the
-/// same memory and passes: a guesser's work per guess does not change, a clerk's wait at login
-/// does.
-pub const ARGON2_LANES: u32 = 4;
+/// The verifiers' lanes: one, as every verifier held on the back office and on the devices
+/// was made. Four lanes would check faster, but an account whose verifier predates them would
+/// then answer slower than an unknown name, and tell it exists.
+pub const ARGON2_LANES: u32 = 1;
+/// The lanes a clerk's password is stretched over to seal their key slot (`keyslot`), which a
+/// login opens: four, RFC 9106's second recommended option (§4: Argon2id, t=3, p=4,
+/// m=64 MiB), the lanes computed in parallel. On a workstation's two cores a derivation takes
+/// about two thirds of the time it takes over one lane (`docs/benchmarks.md`), with the same
+/// memory and passes: a guesser's work per guess does not change, a clerk's wait at login does.
+pub const SLOT_LANES: u32 = 4;
 
 /// The shortest password accepted: a passphrase, not a PIN. Ten characters of a passphrase
 /// behind Argon2id at 64 MiB, with the growing delay of [`lockout_delay`], put guessing out of
@@ -230,7 +235,7 @@ impl fmt::Display for PasswordProblem {
     }
 }
 
-/// A password's Argon2id verifier, as a PHC string (`$argon2id$v=19$m=65536,t=3,p=4$...`).
+/// A password's Argon2id verifier, as a PHC string (`$argon2id$v=19$m=65536,t=3,p=1$...`).
 /// It holds the salt and the cost, never the password.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(try_from = "String", into = "String")]
@@ -296,8 +301,8 @@ impl From<Verifier> for String {
     }
 }
 
-/// Argon2id at this module's memory and passes, over `lanes` lanes: [`ARGON2_LANES`] for
-/// anything made now, one to open what was made before. Never a weaker fallback: parameters
+/// Argon2id at this module's memory and passes, over `lanes` lanes: [`ARGON2_LANES`] for a
+/// verifier, [`SLOT_LANES`] for a key slot sealed now, one to open a slot sealed before. Never a weaker fallback: parameters
 /// it refuses are an error, not a reason to hash with the library's defaults.
 pub(crate) fn hasher(lanes: u32) -> Result<Argon2<'static>> {
     let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, lanes, None)
@@ -436,7 +441,7 @@ mod tests {
     #[test]
     fn a_verifier_matches_its_password_only() {
         let v = Verifier::new("correct horse battery", [7; 16]).unwrap();
-        assert!(v.as_str().starts_with("$argon2id$v=19$m=65536,t=3,p=4$"));
+        assert!(v.as_str().starts_with("$argon2id$v=19$m=65536,t=3,p=1$"));
         assert!(v.matches("correct horse battery"));
         assert!(!v.matches("correct horse batterY"));
         assert!(!v.matches(""));
@@ -445,16 +450,16 @@ mod tests {
     }
 
     #[test]
-    fn a_verifier_made_over_one_lane_still_matches() {
-        // Made by the release that hashed over one lane (argon2 0.5, m=65536, t=3, p=1): the
-        // back office and the devices hold such verifiers until the password changes.
+    fn a_verifier_made_by_the_earlier_library_still_matches() {
+        // Made by a release built with argon2 0.5 (m=65536, t=3, p=1), as the back office and
+        // the devices hold them: it still matches, and argon2 0.6 makes the same one.
         let old = Verifier::parse(
             "$argon2id$v=19$m=65536,t=3,p=1$AwMDAwMDAwMDAwMDAwMDAw$y5RMv4rqzyesnB0mNQaEdTwQsTOA8VyHLTYjaY+CQoE",
         )
         .unwrap();
         assert!(old.matches("correct horse battery"));
         assert!(!old.matches("correct horse batterY"));
-        assert_ne!(
+        assert_eq!(
             Verifier::new("correct horse battery", [3; 16]).unwrap(),
             old
         );

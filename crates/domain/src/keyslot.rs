@@ -10,7 +10,7 @@
 //!   key) has the entropy already and goes through HKDF-SHA256 alone.
 //! - A slot records the lanes its password was stretched over, and opens with those: slots
 //!   sealed over one lane by an earlier release keep opening. It opens only with one lane or
-//!   [`ARGON2_LANES`], so a tampered file cannot choose what a login computes.
+//!   [`SLOT_LANES`], so a tampered file cannot choose what a login computes.
 //! - A slot is sealed with ChaCha20-Poly1305 and binds its name as associated data: a slot
 //!   copied under another clerk's name does not open, and a tampered one does not either.
 //!
@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::account::{ARGON2_LANES, hasher};
+use crate::account::{SLOT_LANES, hasher};
 use crate::error::{DomainError, Result};
 use crate::hex;
 
@@ -102,7 +102,7 @@ impl SealedKey {
         salt: [u8; 16],
         nonce: [u8; 12],
     ) -> Result<Self> {
-        let cipher = cipher(secret, &salt, ARGON2_LANES)?;
+        let cipher = cipher(secret, &salt, SLOT_LANES)?;
         let sealed = cipher
             .encrypt(
                 Nonce::from_slice(&nonce),
@@ -116,7 +116,7 @@ impl SealedKey {
             salt: hex(&salt),
             nonce: hex(&nonce),
             sealed: hex(&sealed),
-            lanes: ARGON2_LANES,
+            lanes: SLOT_LANES,
         })
     }
 
@@ -125,7 +125,7 @@ impl SealedKey {
         let salt = unhex(&self.salt)?;
         let nonce = unhex(&self.nonce)?;
         let sealed = unhex(&self.sealed)?;
-        if nonce.len() != 12 || ![1, ARGON2_LANES].contains(&self.lanes) {
+        if nonce.len() != 12 || ![1, SLOT_LANES].contains(&self.lanes) {
             return None;
         }
         let cipher = cipher(secret, &salt, self.lanes).ok()?;
@@ -147,7 +147,7 @@ impl SealedKey {
     /// Whether the slot was sealed over fewer lanes than a new one is: its password takes
     /// longer to stretch at every login than it would in a slot sealed now.
     pub fn is_outdated(&self) -> bool {
-        self.lanes != ARGON2_LANES
+        self.lanes != SLOT_LANES
     }
 }
 
@@ -302,7 +302,7 @@ mod tests {
                 .is_none()
         );
         assert!(!slot.sealed.contains(&hex(key().bytes())));
-        assert_eq!(slot.lanes, ARGON2_LANES);
+        assert_eq!(slot.lanes, SLOT_LANES);
         assert!(!slot.is_outdated());
         let read: SealedKey = serde_json::from_str(&serde_json::to_string(&slot).unwrap()).unwrap();
         assert_eq!(read, slot);

@@ -20,7 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use guichet_domain::account::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES, Verifier};
+use guichet_domain::account::{ARGON2_MEMORY_KIB, ARGON2_PASSES, SLOT_LANES, Verifier};
 use guichet_domain::catalogue::CenterKind;
 use guichet_domain::request::RequestStatus;
 use guichet_fixtures::DEMO_PASSWORD;
@@ -390,7 +390,7 @@ fn summary() -> bool {
         percentile(&argon_t, 0.5),
         ARGON2_MEMORY_KIB,
         ARGON2_PASSES,
-        ARGON2_LANES
+        SLOT_LANES
     );
     println!("\nsearch per query, encrypted (hits at the default limit of 20)");
     for (query, hits, t) in &per_query {

@@ -49,6 +49,26 @@ export interface QueueScreen {
   stop(): void;
 }
 
+// The window's status and syncs reach the queue screen shown, if any, through one listener
+// each: a screen made for another language or clerk is dropped without listeners holding it.
+interface Shown {
+  status(): void;
+  synced(): void;
+}
+let shown: Shown | null = null;
+let latestStatus: StatusBar | null = null;
+window.addEventListener(STATUS, (e) => {
+  latestStatus = (e as CustomEvent<StatusBar>).detail;
+  shown?.status();
+});
+// What a ticket can be for is read again after each sync (a device enrolled a moment ago gets
+// its catalogue at its first sync).
+window.addEventListener(SYNCED, () => {
+  browseCache = null;
+  servicesCache = null;
+  shown?.synced();
+});
+
 export function queueScreen(ctx: Ctx): QueueScreen {
   let view: QueueView = { waiting: [], current: null };
   let fetchedAt = performance.now();
@@ -57,11 +77,6 @@ export function queueScreen(ctx: Ctx): QueueScreen {
 
   // An update of the app, offered while nobody is at this counter.
   const offer = updateOffer();
-  let lastStatus: StatusBar | null = ctx.state.status;
-  window.addEventListener(STATUS, (e) => {
-    lastStatus = (e as CustomEvent<StatusBar>).detail;
-    offer.draw(lastStatus, Boolean(view.current));
-  });
 
   const counter = h(
     "select",
@@ -299,7 +314,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       fill(transferTo, choices.map(([value, label]) => h("option", { value }, label)));
     }
     transferRow.hidden = !ticket || status === "serving";
-    offer.draw(lastStatus, Boolean(ticket));
+    offer.draw(latestStatus ?? ctx.state.status, Boolean(ticket));
   }
 
   /** How long `w` has waited by now: the queue's figure plus the time since it was read. */
@@ -355,8 +370,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     });
   }
 
-  // What a ticket can be for: the catalogue as this device holds it, read again after each
-  // sync (a device enrolled a moment ago gets its catalogue at its first sync).
+  // What a ticket can be for: the catalogue as this device holds it.
   let targetsKey: string | null = null;
   function loadTargets(): void {
     void Promise.all([catalogueIndex(), servicesHere()]).then(([b, services]) => {
@@ -387,17 +401,18 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     });
   }
   loadTargets();
-  window.addEventListener(SYNCED, () => {
-    if (!working(ctx.state)) return;
-    browseCache = null;
-    servicesCache = null;
-    loadTargets();
-  });
+  const listening: Shown = {
+    status: () => offer.draw(latestStatus ?? ctx.state.status, Boolean(view.current)),
+    synced: () => {
+      if (working(ctx.state)) loadTargets();
+    },
+  };
   let tick = 0;
   let poll = 0;
   function stop(): void {
     clearInterval(tick);
     clearInterval(poll);
+    if (shown === listening) shown = null;
   }
 
   // The waiting room's display (on a wall screen) and the ticket kiosk (a touch screen at the
@@ -438,6 +453,8 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     stop,
     show() {
       stop();
+      shown = listening;
+      loadTargets();
       issued.textContent = "";
       fill(issuedActions);
       message.textContent = "";

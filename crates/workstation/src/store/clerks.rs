@@ -75,13 +75,16 @@ impl Session {
     }
 }
 
-/// The verifier of a random password nobody kept, checked against when the typed name is no
-/// account, so that an unknown name costs one Argon2id check, as a wrong password does. It is
-/// written here rather than made at run time: making it would cost a second check, and the
-/// difference would tell which names are accounts. Its cost is a slot's sealed now: a slot an
-/// earlier release sealed over one lane takes longer to open, until its clerk's next login
-/// seals it anew (`Vault::open_clerk`).
-const DECOY: &str = "$argon2id$v=19$m=65536,t=3,p=4$FLQYof/jKibMnWKN7JtIbg$50G0AcquQP1UqfV40rgiByCVibL6VEXpPN/00MER9kg";
+/// Verifiers of random passwords nobody kept, checked against when the typed name is no
+/// account, so that an unknown name costs one Argon2id check, as a wrong password does: at a
+/// verifier's cost where a verifier is checked (an approval, a plain database of an earlier
+/// release), at a key slot's where a login opens the clerk's slot. They are written here
+/// rather than made at run time: making one would cost a second check, and the difference
+/// would tell which names are accounts. A slot an earlier release sealed over one lane takes
+/// longer to open than the slot decoy, until its clerk's next login seals it anew
+/// (`Vault::open_clerk`).
+const DECOY: &str = "$argon2id$v=19$m=65536,t=3,p=1$hVV+pQrXJ6ENVw+FWVs34g$+nfohSVZDZTQ+xZlRJWtXqdzgdliCpazd3U+4wqbtTE";
+const SLOT_DECOY: &str = "$argon2id$v=19$m=65536,t=3,p=4$FLQYof/jKibMnWKN7JtIbg$50G0AcquQP1UqfV40rgiByCVibL6VEXpPN/00MER9kg";
 
 impl Workstation {
     /// The clerk logged in, if any.
@@ -590,7 +593,7 @@ impl Workstation {
         let key = if valid && self.vault.has(&slot)? {
             self.vault.open_clerk(&slot, password, now)?
         } else {
-            decoy(password);
+            check_decoy(SLOT_DECOY, password);
             None
         };
         let Some(key) = key else {
@@ -789,10 +792,14 @@ enum Freshness {
     Vouched,
 }
 
-/// One Argon2id check whose answer is false: what an unknown name costs, as a wrong password
-/// does.
+/// One Argon2id check at a verifier's cost whose answer is false: what an unknown name costs,
+/// as a wrong password does.
 fn decoy(password: &str) {
-    if let Ok(decoy) = Verifier::parse(DECOY) {
+    check_decoy(DECOY, password);
+}
+
+fn check_decoy(verifier: &str, password: &str) {
+    if let Ok(decoy) = Verifier::parse(verifier) {
         decoy.matches(password);
     }
 }
@@ -806,19 +813,20 @@ fn stored_time(text: &str) -> Result<DateTime<Utc>> {
 
 #[cfg(test)]
 mod tests {
-    use guichet_domain::account::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES};
+    use guichet_domain::account::{ARGON2_LANES, ARGON2_MEMORY_KIB, ARGON2_PASSES, SLOT_LANES};
 
     use super::*;
 
     #[test]
-    fn the_decoy_is_a_verifier_at_full_cost() {
-        // Were it refused, an unknown name would skip the check and answer faster; were it
-        // made at another cost than a new slot's (its lanes too), it would answer at another
-        // speed than a known name.
-        let decoy = Verifier::parse(DECOY).expect("an Argon2id verifier at the module's cost");
-        assert!(!decoy.matches(""));
-        let cost =
-            format!("$argon2id$v=19$m={ARGON2_MEMORY_KIB},t={ARGON2_PASSES},p={ARGON2_LANES}$");
-        assert!(DECOY.starts_with(&cost), "{DECOY} is not at {cost}");
+    fn the_decoys_are_verifiers_at_full_cost() {
+        // Were one refused, an unknown name would skip the check and answer faster; were one
+        // made at another cost than a verifier's or a new slot's (its lanes too), it would
+        // answer at another speed than a known name.
+        for (decoy, lanes) in [(DECOY, ARGON2_LANES), (SLOT_DECOY, SLOT_LANES)] {
+            let verifier = Verifier::parse(decoy).expect("an Argon2id verifier at full cost");
+            assert!(!verifier.matches(""));
+            let cost = format!("$argon2id$v=19$m={ARGON2_MEMORY_KIB},t={ARGON2_PASSES},p={lanes}$");
+            assert!(decoy.starts_with(&cost), "{decoy} is not at {cost}");
+        }
     }
 }

@@ -215,24 +215,34 @@ impl Vault {
         };
         if slot.key.is_outdated() {
             let opened = slot.key.clone();
+            // Only a speed-up: a slot that cannot be sealed anew (a full or read-only disk)
+            // still let the clerk in, and is tried again at the next login.
             let renewed = SealedKey::seal(
                 &key,
                 Secret::Password(password),
                 name,
                 rand::random(),
                 rand::random(),
-            )?;
-            // The file is read afresh: only the slot that was opened is replaced, not one
-            // sealed meanwhile by another connection (under a new password, say).
-            self.update(|file| {
-                if let Some(s) = file
-                    .slots
-                    .iter_mut()
-                    .find(|s| s.name == name && s.key == opened)
-                {
-                    s.key = renewed;
-                }
-            })?;
+            )
+            .map_err(Error::from)
+            .and_then(|renewed| {
+                // The file is read afresh: only the slot that was opened is replaced, not one
+                // sealed meanwhile by another connection (under a new password, say).
+                self.update(|file| {
+                    if let Some(s) = file
+                        .slots
+                        .iter_mut()
+                        .find(|s| s.name == name && s.key == opened)
+                    {
+                        s.key = renewed;
+                    }
+                })
+            });
+            if let Err(e) = renewed {
+                tracing::warn!(
+                    "a key slot sealed by an earlier release could not be sealed anew: {e}"
+                );
+            }
         }
         Ok(Some(key))
     }
