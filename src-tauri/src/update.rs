@@ -198,11 +198,7 @@ impl Updates {
         let endpoint = Url::parse(&format!("{base}/sync/v1/update?current_version={current}"))
             .map_err(|e| failed(&e))?;
         let endpoint_origin = endpoint.origin();
-        let certs = match &credential.link.ca_cert {
-            Some(pem) => reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-                .map_err(|e| failed(&format!("the enrolment's CA certificate: {e}")))?,
-            None => Vec::new(),
-        };
+        let certs = credential.link.ca_certificates().map_err(|e| failed(&e))?;
         let updater = app
             .updater_builder()
             .endpoints(vec![endpoint])

@@ -147,6 +147,22 @@ pub struct Link {
     pub ca_cert: Option<String>,
 }
 
+impl Link {
+    /// The certificates of `ca_cert`, for a client that trusts them on top of the system's
+    /// roots (the sync's, the app's updater's); none when no CA certificate was given.
+    pub fn ca_certificates(&self) -> Result<Vec<reqwest::Certificate>, SyncError> {
+        let Some(pem) = &self.ca_cert else {
+            return Ok(Vec::new());
+        };
+        let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+            .map_err(|e| SyncError::CaCertificate(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(SyncError::CaCertificate("no certificate in it".into()));
+        }
+        Ok(certs)
+    }
+}
+
 /// A back office at one base URL.
 #[derive(Debug, Clone)]
 pub struct BackOffice {
@@ -213,12 +229,8 @@ impl BackOffice {
             .pool_idle_timeout(Duration::from_secs(5))
             .gzip(true)
             .zstd(true);
-        if let Some(pem) = &link.ca_cert {
-            let certs = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
-                .map_err(|e| SyncError::CaCertificate(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(SyncError::CaCertificate("no certificate in it".into()));
-            }
+        let certs = link.ca_certificates()?;
+        if !certs.is_empty() {
             builder = builder.tls_certs_merge(certs);
         }
         let http = builder
