@@ -581,6 +581,6 @@ fn idle_status(last_success: Option<String>) -> SyncStatus {
 
 /// A poisoned lock means a command panicked half-way; the database itself rolled back, so the
 /// state behind the lock is still the committed one and work can go on.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }

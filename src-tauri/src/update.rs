@@ -18,7 +18,7 @@
 //! that was not installed from the Debian package, as the plugin installs only packages.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use guichet_workstation::sync::Credential;
@@ -26,6 +26,8 @@ use serde::Serialize;
 use tauri::{AppHandle, Url};
 use tauri_plugin_updater::{Update, UpdaterExt};
 use tokio::sync::Notify;
+
+use crate::shell::lock;
 
 /// The least time between two checks that nobody asked for.
 const CHECK_EVERY: Duration = Duration::from_secs(60 * 60);
@@ -153,12 +155,7 @@ impl Updates {
         *lock(&self.last_check) = Some(Instant::now());
         let outcome = self.fetch(app, credential, &publish).await;
         let new = match outcome {
-            Ok(None) => {
-                if matches!(self.state(), Some(UpdateState::Downloading { .. })) {
-                    *lock(&self.state) = None;
-                }
-                None
-            }
+            Ok(None) => None,
             Ok(Some((update, package))) => {
                 tracing::info!(version = %update.version, "update downloaded and verified");
                 let ready = UpdateState::Ready {
@@ -174,15 +171,17 @@ impl Updates {
             }
             Err(Fetch::Failed(e)) => {
                 tracing::warn!("no update: {e}");
-                if matches!(self.state(), Some(UpdateState::Downloading { .. })) {
-                    *lock(&self.state) = None;
-                }
                 None
             }
         };
-        if let Some(new) = new {
-            *lock(&self.state) = Some(new);
+        let mut state = lock(&self.state);
+        match new {
+            Some(new) => *state = Some(new),
+            // Nothing came of it: a download under way is no longer.
+            None if matches!(*state, Some(UpdateState::Downloading { .. })) => *state = None,
+            None => {}
         }
+        drop(state);
         publish();
     }
 
@@ -337,10 +336,6 @@ async fn bounded_download(update: &Update) -> Result<Vec<u8>, tauri_plugin_updat
             MAX_PACKAGE_BYTES / (1024 * 1024)
         ))),
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 #[cfg(test)]

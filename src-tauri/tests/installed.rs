@@ -12,8 +12,17 @@ use guichet_backoffice::service::NewRelease;
 use guichet_domain::account::Role;
 use guichet_fixtures::DEMO_PASSWORD;
 use guichet_tests::Server;
-use guichet_tests::window::{App, DESKTOP_ENTRY, Display, WAIT, installed_app, keys};
+use guichet_tests::window::{
+    App, DESKTOP_ENTRY, Display, WAIT, installed_app, keys, wait_until_within,
+};
 use tempfile::TempDir;
+
+/// How long an install and the app's start again may take.
+const INSTALL_WAIT: std::time::Duration = std::time::Duration::from_secs(180);
+
+fn wait(what: &str, ready: impl FnMut() -> bool) {
+    wait_until_within(INSTALL_WAIT, what, ready);
+}
 
 const CENTER: &str = "ATH-01";
 
@@ -144,9 +153,9 @@ async fn the_installed_app_refuses_a_foreign_update_and_installs_a_signed_one() 
     app.wait_for_css("#update-install:not([disabled])").await;
     app.screenshot("30-update-offered").await;
     app.click("#update-install").await;
-    wait_for("the new version installed", || installed_version() == next);
+    wait("the new version installed", || installed_version() == next);
     let log = data.path().join(guichet_app::LOG_FILE);
-    wait_for("the app started again on the new version", || {
+    wait("the app started again on the new version", || {
         std::fs::read_to_string(&log).is_ok_and(|text| {
             text.lines()
                 .any(|l| l.contains("Guichet starts") && l.contains(&format!("version={next}")))
@@ -224,17 +233,6 @@ impl Drop for Restarted {
     }
 }
 
-fn wait_for(what: &str, done: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "waited in vain for {what}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(250));
-    }
-}
-
 /// The installed app's process running over `data` (the one the update started, which no
 /// WebDriver session holds).
 fn wait_for_process(data: &std::path::Path) -> u32 {
@@ -252,6 +250,6 @@ fn wait_for_process(data: &std::path::Path) -> u32 {
                 ours.then_some(pid)
             })
     };
-    wait_for("the restarted app's process", || find().is_some());
+    wait("the restarted app's process", || find().is_some());
     find().expect("the restarted app's process")
 }

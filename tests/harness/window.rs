@@ -37,8 +37,13 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
-fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
+fn wait_until(what: &str, ready: impl FnMut() -> bool) {
+    wait_until_within(WAIT, what, ready);
+}
+
+/// Waits up to `within` for `ready`, failing with `what` was waited for.
+pub fn wait_until_within(within: Duration, what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
     while !ready() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(50));
