@@ -76,7 +76,7 @@ export const api = {
   setupStandalone: (setup: StandaloneSetup) => call<SetUp>("setup_standalone", { setup }),
   /** Enrolls with a back office; its accounts come from there and nobody is logged in yet. */
   enroll: (server: string, code: string, link: EnrolLink) => call<Config>("enroll", { server, code, link }),
-  login: (username: string, password: string) => call<SessionView>("login", { username, password }),
+  login: (username: string, password: string) => call<AppState>("login", { username, password }),
   /** Locks the screen: the session stays, and every command but unlock is refused. */
   lock: () => call<void>("lock"),
   /** The same clerk unlocks; another clerk's credentials switch the session to them. */

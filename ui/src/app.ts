@@ -17,7 +17,9 @@ export interface Ctx {
   counter: string;
   visit: Visit;
   go(screen: Screen, focus?: string): void;
-  refresh(): Promise<void>;
+  /** Reads the app's state again (or takes `state`, just answered by the core) and redraws
+   * what depends on it. */
+  refresh(state?: AppState): Promise<void>;
   /** Says something to the clerk (and to screen readers) without moving focus. */
   announce(message: string, tone?: "info" | "error"): void;
   /** Runs a clerk action and records how long it took until the screen was updated. */

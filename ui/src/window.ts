@@ -2,7 +2,7 @@
 // the status bar, the help overlay, the lock overlay; global shortcuts; the idle lock. Loaded
 // by main.ts once Guichet started.
 
-import { api, onStatus, type SessionView, type StatusBar } from "./api";
+import { api, onStatus, type AppState, type SessionView, type StatusBar } from "./api";
 import { STATUS } from "./update";
 import { SYNCED, actionStart, damaged, emptyVisit, noteInput, painted, record, timings, working, type Ctx, type Screen } from "./app";
 import { fill, h, trapFocus } from "./dom";
@@ -74,8 +74,8 @@ lastStatus = ctx.state.status;
 // Each action is timed from the key, click or choice that started it.
 for (const type of ["keydown", "click", "change"]) document.addEventListener(type, noteInput, { capture: true });
 
-async function refresh(): Promise<void> {
-  ctx.state = await api.appState();
+async function refresh(state?: AppState): Promise<void> {
+  ctx.state = state ?? (await api.appState());
   setTimeZone(ctx.state.config?.time_zone);
   pickCounter();
   drawStatus(ctx.state.status);

@@ -58,13 +58,15 @@ describe("login screen", () => {
     const screen = loginScreen(ctx);
     document.body.append(screen.el);
     screen.show();
-    api.login.mockResolvedValue({ username: "eleni", display_name: "Eleni", role: "clerk", locked: false });
+    const state = appState({ session: { username: "eleni", display_name: "Eleni", role: "clerk", locked: false } });
+    api.login.mockResolvedValue(state);
     $<HTMLInputElement>("#login-username").value = "Eleni ";
     $<HTMLInputElement>("#login-password").value = "correct horse battery";
     $<HTMLFormElement>("#login-form").requestSubmit();
     await settle();
     expect(api.login).toHaveBeenCalledWith("eleni", "correct horse battery");
-    expect(ctx.refresh).toHaveBeenCalled();
+    // The state the login answered with is drawn as it is: no second call to the core.
+    expect(ctx.refresh).toHaveBeenCalledWith(state);
     expect(ctx.go).toHaveBeenCalledWith("queue");
     expect($<HTMLInputElement>("#login-password").value).toBe("");
   });

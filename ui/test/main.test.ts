@@ -46,7 +46,7 @@ describe("the window", () => {
   });
 
   it("logs in to the queue, the header naming the clerk", async () => {
-    api.login.mockImplementation(async () => (shell.session = { ...eleni }));
+    api.login.mockImplementation(async () => appState({ session: (shell.session = { ...eleni }) }));
     $<HTMLInputElement>("#login-username").value = "eleni";
     $<HTMLInputElement>("#login-password").value = "correct horse battery";
     $<HTMLFormElement>("#login-form").requestSubmit();
@@ -132,7 +132,7 @@ describe("the window", () => {
     expect($("#login-form")).not.toBeNull();
     expect($("#toast").textContent).toBe("nobody is logged in: log in first");
     // Back in, for the logout.
-    api.login.mockImplementation(async () => (shell.session = { ...nikos }));
+    api.login.mockImplementation(async () => appState({ session: (shell.session = { ...nikos }) }));
     $<HTMLInputElement>("#login-username").value = "nikos";
     $<HTMLInputElement>("#login-password").value = "another passphrase";
     $<HTMLFormElement>("#login-form").requestSubmit();

@@ -19,11 +19,13 @@
 use std::fmt;
 use std::time::Duration;
 
-use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::password_hash::phc::Output;
+use argon2::{Algorithm, Argon2, Params, PasswordHash, PasswordHasher, Version};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DomainError, Result};
+use crate::stretch::stretch;
 
 /// Argon2id's memory cost, in KiB: 64 MiB.
 pub const ARGON2_MEMORY_KIB: u32 = 64 * 1024;
@@ -277,10 +279,22 @@ impl Verifier {
     /// parameters the verifier carries, not at the hasher's: one made over one lane is checked
     /// over one lane.
     pub fn matches(&self, password: &str) -> bool {
-        match (PasswordHash::new(&self.0), hasher(ARGON2_LANES)) {
-            (Ok(hash), Ok(hasher)) => hasher.verify_password(password.as_bytes(), &hash).is_ok(),
-            _ => false,
-        }
+        let Ok(hash) = PasswordHash::new(&self.0) else {
+            return false;
+        };
+        let (Some(salt), Some(expected), Ok(params)) =
+            (&hash.salt, &hash.hash, Params::try_from(&hash))
+        else {
+            return false;
+        };
+        let Ok(version) = hash.version.map_or(Ok(Version::V0x13), Version::try_from) else {
+            return false;
+        };
+        let mut computed = vec![0u8; expected.len()];
+        let argon2 = Argon2::new(Algorithm::Argon2id, version, params);
+        // `Output`'s comparison takes the same time wherever the two differ.
+        stretch(&argon2, password.as_bytes(), salt.as_ref(), &mut computed).is_ok()
+            && Output::new(&computed).is_ok_and(|computed| computed == *expected)
     }
 
     pub fn as_str(&self) -> &str {

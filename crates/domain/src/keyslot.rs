@@ -28,6 +28,7 @@ use zeroize::Zeroizing;
 use crate::account::{SLOT_LANES, hasher};
 use crate::error::{DomainError, Result};
 use crate::hex;
+use crate::stretch::stretch;
 
 /// The database's key: 256 random bits, in memory only.
 pub struct DataKey(Zeroizing<[u8; 32]>);
@@ -156,9 +157,9 @@ impl SealedKey {
 fn cipher(secret: Secret<'_>, salt: &[u8], lanes: u32) -> Result<ChaCha20Poly1305> {
     let mut wrapping = Zeroizing::new([0u8; 32]);
     match secret {
-        Secret::Password(password) => hasher(lanes)?
-            .hash_password_into(password.as_bytes(), salt, &mut *wrapping)
-            .map_err(|_| DomainError::SealFailed)?,
+        Secret::Password(password) => {
+            stretch(&hasher(lanes)?, password.as_bytes(), salt, &mut *wrapping)?;
+        }
         Secret::Random(bytes) => Hkdf::<Sha256>::new(Some(salt), bytes)
             .expand(b"guichet key slot", &mut *wrapping)
             .map_err(|_| DomainError::SealFailed)?,

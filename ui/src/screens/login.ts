@@ -49,9 +49,9 @@ export function loginScreen(ctx: Ctx): LoginScreen {
           error.textContent = "";
           submit.disabled = true;
           try {
-            await api.login(typedUsername(username.value), password.value);
+            const state = await api.login(typedUsername(username.value), password.value);
             password.value = "";
-            await ctx.refresh();
+            await ctx.refresh(state);
             ctx.go("queue");
           } catch (err) {
             if (damaged(err)) return;
