@@ -126,6 +126,19 @@ impl From<guichet_report::Error> for ErrorView {
     }
 }
 
+/// Makes the memory of the next login's Argon2id derivation ready while the login or lock
+/// screen waits for the password, on a thread of its own (`guichet_domain::stretch`): the
+/// derivation after the click then does not wait for the kernel to find and zero 64 MiB. It
+/// holds those 64 MiB until a login, a lock's unlock or a set-up uses them.
+fn ready_for_login() {
+    let made = std::thread::Builder::new()
+        .name("login-memory".into())
+        .spawn(guichet_domain::stretch::prepare);
+    if let Err(e) = made {
+        tracing::warn!("the next login's memory is not made ready beforehand: {e}");
+    }
+}
+
 #[derive(Debug)]
 pub struct Shell {
     ws: Mutex<Workstation>,
@@ -144,6 +157,8 @@ impl Shell {
         let ws = Workstation::open_dir(&data_dir)?;
         let last = idle_status(ws.sync_point().ok().flatten().and_then(|p| p.last_success));
         let updates = Updates::new(&app);
+        // The window opens on the set-up or the login screen: both end in a derivation.
+        ready_for_login();
         Ok(Arc::new(Shell {
             ws: Mutex::new(ws),
             data_dir,
@@ -267,6 +282,20 @@ impl Shell {
         password: &str,
         unlock: bool,
     ) -> Result<Session, ErrorView> {
+        let signed_in = self.try_sign_in(username, password, unlock).await;
+        if signed_in.is_err() {
+            // The refused attempt used the memory made ready; the screen waits for the next.
+            ready_for_login();
+        }
+        signed_in
+    }
+
+    async fn try_sign_in(
+        self: Arc<Self>,
+        username: &str,
+        password: &str,
+        unlock: bool,
+    ) -> Result<Session, ErrorView> {
         let (local, label) = {
             let mut ws = lock(&self.ws);
             let local = if unlock {
@@ -302,6 +331,7 @@ impl Shell {
             tauri::async_runtime::spawn(sync.stop());
         }
         f(&mut lock(&self.ws))?;
+        ready_for_login();
         self.publish();
         Ok(())
     }

@@ -20,7 +20,7 @@ pub mod money;
 pub mod queue;
 pub mod receipt;
 pub mod request;
-mod stretch;
+pub mod stretch;
 pub mod text;
 pub mod zone;
 

@@ -12,6 +12,12 @@
 //!
 //! Every derivation goes through here, so a decoy checked for an unknown name costs what an
 //! account's check costs.
+//!
+//! A login's memory can be made ready beforehand ([`prepare`]): mapped and touched while the
+//! login screen waits for the clerk's password, so the derivation after the click does not
+//! wait for the kernel to find and zero 64 MiB. It serves one derivation, whichever comes
+//! first (a slot, a verifier, a decoy: they cost the same), and goes back to the kernel after
+//! it like any other; until then it holds 64 MiB of zeros and nothing else.
 
 use argon2::Argon2;
 #[cfg(target_os = "linux")]
@@ -27,7 +33,10 @@ pub(crate) fn stretch(
     out: &mut [u8],
 ) -> Result<()> {
     #[cfg(target_os = "linux")]
-    if let Some(mut memory) = WorkMemory::map(argon2.params().block_count()) {
+    if let Some(mut memory) = READY
+        .take(argon2.params().block_count())
+        .or_else(|| WorkMemory::map(argon2.params().block_count()))
+    {
         return argon2
             .hash_password_into_with_memory(password, salt, out, memory.blocks())
             .map_err(|_| DomainError::SealFailed);
@@ -37,9 +46,72 @@ pub(crate) fn stretch(
         .map_err(|_| DomainError::SealFailed)
 }
 
+/// Makes the memory of the next derivation at Guichet's cost ready: for the app to call, on a
+/// thread of its own, when its login screen or lock screen shows. Nothing is done if memory is
+/// ready already, or where there is no such memory to make (not Linux).
+pub fn prepare() {
+    #[cfg(target_os = "linux")]
+    if let Ok(argon2) = crate::account::hasher(crate::account::SLOT_LANES) {
+        READY.prepare(argon2.params().block_count());
+    }
+    warm_up();
+}
+
+/// One derivation over the slot's lanes in the least memory Argon2 allows (32 KiB, one pass):
+/// the threads that compute lanes in parallel are started, and Argon2's code read in from the
+/// program's file, before the login rather than during it. It costs well under a millisecond.
+fn warm_up() {
+    let lanes = crate::account::SLOT_LANES;
+    if let Ok(params) = argon2::Params::new(8 * lanes, 1, lanes, None) {
+        let argon2 = Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let mut out = [0u8; 32];
+        let _ = argon2.hash_password_into(b"warm up", b"sixteen byte salt", &mut out);
+    }
+}
+
+/// The memory made ready for the next derivation, if any.
+#[cfg(target_os = "linux")]
+static READY: Ready = Ready(std::sync::Mutex::new(None));
+
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+struct Ready(std::sync::Mutex<Option<WorkMemory>>);
+
+#[cfg(target_os = "linux")]
+impl Ready {
+    fn prepare(&self, blocks: usize) {
+        if self.slot().as_ref().is_some_and(|m| m.blocks == blocks) {
+            return;
+        }
+        // Mapped and touched outside the lock: a derivation meanwhile maps its own.
+        let Some(mut memory) = WorkMemory::map(blocks) else {
+            return;
+        };
+        // One write a 4 KiB page (every fourth block) faults each page in, huge or not.
+        for block in memory.blocks().iter_mut().step_by(4) {
+            block.as_mut()[0] = 0;
+        }
+        std::hint::black_box(memory.blocks());
+        *self.slot() = Some(memory);
+    }
+
+    /// The ready memory, if there is some of `blocks` blocks; it is no longer ready after.
+    fn take(&self, blocks: usize) -> Option<WorkMemory> {
+        self.slot().take().filter(|m| m.blocks == blocks)
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<WorkMemory>> {
+        // Memory of zeros cannot be left half-made by a panic: a poisoned lock is still good.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// Anonymous memory mapped for one derivation and unmapped after it; the kernel zeroes its
 /// pages before they serve anything else.
 #[cfg(target_os = "linux")]
+#[derive(Debug)]
 struct WorkMemory {
     /// The whole mapping, as `mmap` gave it.
     map: *mut libc::c_void,
@@ -48,6 +120,13 @@ struct WorkMemory {
     start: *mut Block,
     blocks: usize,
 }
+
+// SAFETY: a `WorkMemory` is the only owner of its mapping, which nothing else points into;
+// moving it to another thread (the ready memory, made on one thread and used on another)
+// moves that ownership.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+unsafe impl Send for WorkMemory {}
 
 #[cfg(target_os = "linux")]
 impl WorkMemory {
@@ -135,6 +214,45 @@ mod tests {
             assert_eq!(ours, theirs);
             assert_ne!(ours, [0u8; 32]);
         }
+    }
+
+    /// Ready memory serves the next derivation of its size, once, and gives its hash.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn ready_memory_serves_one_derivation_of_its_size() {
+        let ready = Ready(std::sync::Mutex::new(None));
+        ready.prepare(4096);
+        assert!(
+            ready.take(8192).is_none(),
+            "memory of another size is not taken"
+        );
+        assert!(ready.take(4096).is_none(), "a refused take drops it");
+        ready.prepare(4096);
+        ready.prepare(4096);
+        let mut memory = ready.take(4096).expect("made ready");
+        assert!(ready.take(4096).is_none(), "it serves once");
+        assert!(
+            memory
+                .blocks()
+                .iter()
+                .all(|b| b.as_ref().iter().all(|w| *w == 0))
+        );
+
+        let params = Params::new(4096, 3, 4, None).unwrap();
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let (mut ours, mut theirs) = ([0u8; 32], [0u8; 32]);
+        argon2
+            .hash_password_into_with_memory(
+                b"a long passphrase",
+                b"sixteen byte salt",
+                &mut ours,
+                memory.blocks(),
+            )
+            .unwrap();
+        argon2
+            .hash_password_into(b"a long passphrase", b"sixteen byte salt", &mut theirs)
+            .unwrap();
+        assert_eq!(ours, theirs);
     }
 
     #[cfg(target_os = "linux")]
