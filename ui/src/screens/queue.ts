@@ -370,7 +370,8 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     });
   }
 
-  // What a ticket can be for: the catalogue as this device holds it.
+  // What a ticket can be for: the catalogue as this device holds it, read at each `show()`
+  // (which follows the screen's making) and after each sync.
   let targetsKey: string | null = null;
   function loadTargets(): void {
     void Promise.all([catalogueIndex(), servicesHere()]).then(([b, services]) => {
@@ -400,7 +401,6 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       drawWaiting();
     });
   }
-  loadTargets();
   const listening: Shown = {
     status: () => offer.draw(latestStatus ?? ctx.state.status, Boolean(view.current)),
     synced: () => {
