@@ -78,3 +78,31 @@ export function trapFocus(dialog: HTMLElement, controls: () => HTMLElement[]): v
     }
   });
 }
+
+/** How long a press waits before its button shows it is busy. A login or an unlock stretches
+ * the password on every core and usually answers sooner: nothing is drawn meanwhile, as a frame
+ * drawn then would take the cores from it. */
+export const BUSY_SHOWN_AFTER_MS = 150;
+
+const busyButtons = new WeakSet<HTMLButtonElement>();
+
+/** Whether `button`'s work is still running (a second press is refused). */
+export function isBusy(button: HTMLButtonElement): boolean {
+  return busyButtons.has(button);
+}
+
+/** Runs `work` for `button`'s press: busy at once, shown disabled only if it takes longer
+ * than {@link BUSY_SHOWN_AFTER_MS}, enabled again when it ends either way. */
+export async function whileBusy<T>(button: HTMLButtonElement, work: () => Promise<T>): Promise<T> {
+  busyButtons.add(button);
+  const shown = setTimeout(() => {
+    button.disabled = true;
+  }, BUSY_SHOWN_AFTER_MS);
+  try {
+    return await work();
+  } finally {
+    clearTimeout(shown);
+    busyButtons.delete(button);
+    button.disabled = false;
+  }
+}

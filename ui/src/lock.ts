@@ -3,7 +3,7 @@
 // and password to switch the counter to them.
 
 import type { SessionView } from "./api";
-import { field, h, trapFocus } from "./dom";
+import { field, h, isBusy, trapFocus, whileBusy } from "./dom";
 import { t } from "./i18n";
 import { explain } from "./messages";
 import { typedUsername } from "./screens/login";
@@ -87,21 +87,14 @@ export function lockOverlay(unlock: (username: string, password: string) => Prom
       id: "unlock-form",
       onsubmit: (e: Event) => {
         e.preventDefault();
-        if (!session || submit.disabled) return;
+        if (!session || isBusy(submit)) return;
         const name = another ? typedUsername(username.value) : session.username;
-        error.textContent = "";
-        submit.disabled = true;
-        unlock(name, password.value).then(
-          () => {
-            submit.disabled = false;
-          },
-          (err: unknown) => {
-            submit.disabled = false;
-            error.textContent = explain(err);
-            password.value = "";
-            password.focus();
-          },
-        );
+        if (error.textContent) error.textContent = "";
+        whileBusy(submit, () => unlock(name, password.value)).catch((err: unknown) => {
+          error.textContent = explain(err);
+          password.value = "";
+          password.focus();
+        });
       },
     },
     h("h2", { id: "lock-title" }, t("lock.title")),

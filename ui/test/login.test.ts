@@ -16,6 +16,7 @@ vi.mock("../src/api", () => ({ api }));
 
 const { loginScreen, typedUsername } = await import("../src/screens/login");
 const { firstRun } = await import("../src/screens/firstrun");
+const { BUSY_SHOWN_AFTER_MS } = await import("../src/dom");
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -69,6 +70,35 @@ describe("login screen", () => {
     expect(ctx.refresh).toHaveBeenCalledWith(state);
     expect(ctx.go).toHaveBeenCalledWith("queue");
     expect($<HTMLInputElement>("#login-password").value).toBe("");
+  });
+
+  it("refuses a second press while the login runs, and shows the button busy only after a pause", async () => {
+    vi.useFakeTimers();
+    try {
+      const ctx = fakeCtx();
+      const screen = loginScreen(ctx);
+      document.body.append(screen.el);
+      screen.show();
+      let answer: (s: AppState) => void = () => undefined;
+      api.login.mockImplementation(() => new Promise<AppState>((resolve) => (answer = resolve)));
+      $<HTMLInputElement>("#login-username").value = "eleni";
+      $<HTMLInputElement>("#login-password").value = "correct horse battery";
+      const submit = $<HTMLButtonElement>("#login-submit");
+      $<HTMLFormElement>("#login-form").requestSubmit();
+      $<HTMLFormElement>("#login-form").requestSubmit();
+      expect(api.login).toHaveBeenCalledTimes(1);
+      // Nothing is drawn while the password is stretched, unless it takes long.
+      await vi.advanceTimersByTimeAsync(BUSY_SHOWN_AFTER_MS - 1);
+      expect(submit.disabled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(submit.disabled).toBe(true);
+      answer(appState({ session: { username: "eleni", display_name: "Eleni", role: "clerk", locked: false } }));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(submit.disabled).toBe(false);
+      expect(ctx.go).toHaveBeenCalledWith("queue");
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("shows a refusal in the form, empties the password and focuses it", async () => {

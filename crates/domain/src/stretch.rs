@@ -17,7 +17,8 @@
 //! login screen waits for the clerk's password, so the derivation after the click does not
 //! wait for the kernel to find and zero 64 MiB. It serves one derivation, whichever comes
 //! first (a slot, a verifier, a decoy: they cost the same), and goes back to the kernel after
-//! it like any other; until then it holds 64 MiB of zeros and nothing else.
+//! it like any other; until then it holds 64 MiB of zeros and nothing else. Memory still being
+//! made when a derivation begins is dropped, not kept for a login that has already happened.
 
 use argon2::Argon2;
 #[cfg(target_os = "linux")]
@@ -70,36 +71,70 @@ fn warm_up() {
 
 /// The memory made ready for the next derivation, if any.
 #[cfg(target_os = "linux")]
-static READY: Ready = Ready(std::sync::Mutex::new(None));
+static READY: Ready = Ready(std::sync::Mutex::new(Slot {
+    memory: None,
+    begun: 0,
+}));
 
 #[cfg(target_os = "linux")]
 #[derive(Debug)]
-struct Ready(std::sync::Mutex<Option<WorkMemory>>);
+struct Ready(std::sync::Mutex<Slot>);
+
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+struct Slot {
+    memory: Option<WorkMemory>,
+    /// Derivations begun so far. Memory made while one began is not kept: the login it was
+    /// made for has passed, and it would hold 64 MiB through the session that login opened.
+    begun: u64,
+}
 
 #[cfg(target_os = "linux")]
 impl Ready {
     fn prepare(&self, blocks: usize) {
-        if self.slot().as_ref().is_some_and(|m| m.blocks == blocks) {
-            return;
+        if let Some((begun, memory)) = self.make(blocks) {
+            self.keep(begun, memory);
         }
-        // Mapped and touched outside the lock: a derivation meanwhile maps its own.
-        let Some(mut memory) = WorkMemory::map(blocks) else {
-            return;
+    }
+
+    /// Memory of `blocks` blocks, mapped and touched, with the count of derivations begun
+    /// when it was asked for; `None` if memory of that size is ready already or cannot be
+    /// mapped.
+    fn make(&self, blocks: usize) -> Option<(u64, WorkMemory)> {
+        let begun = {
+            let slot = self.slot();
+            if slot.memory.as_ref().is_some_and(|m| m.blocks == blocks) {
+                return None;
+            }
+            slot.begun
         };
+        // Mapped and touched outside the lock: a derivation meanwhile maps its own.
+        let mut memory = WorkMemory::map(blocks)?;
         // One write a 4 KiB page (every fourth block) faults each page in, huge or not.
         for block in memory.blocks().iter_mut().step_by(4) {
             block.as_mut()[0] = 0;
         }
         std::hint::black_box(memory.blocks());
-        *self.slot() = Some(memory);
+        Some((begun, memory))
+    }
+
+    /// Keeps `memory` for the next derivation, unless one began since it was asked for.
+    fn keep(&self, begun: u64, memory: WorkMemory) {
+        let mut slot = self.slot();
+        if slot.begun == begun {
+            slot.memory = Some(memory);
+        }
     }
 
     /// The ready memory, if there is some of `blocks` blocks; it is no longer ready after.
+    /// Called as a derivation begins.
     fn take(&self, blocks: usize) -> Option<WorkMemory> {
-        self.slot().take().filter(|m| m.blocks == blocks)
+        let mut slot = self.slot();
+        slot.begun += 1;
+        slot.memory.take().filter(|m| m.blocks == blocks)
     }
 
-    fn slot(&self) -> std::sync::MutexGuard<'_, Option<WorkMemory>> {
+    fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
         // Memory of zeros cannot be left half-made by a panic: a poisoned lock is still good.
         self.0
             .lock()
@@ -220,7 +255,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[test]
     fn ready_memory_serves_one_derivation_of_its_size() {
-        let ready = Ready(std::sync::Mutex::new(None));
+        let ready = fresh();
         ready.prepare(4096);
         assert!(
             ready.take(8192).is_none(),
@@ -245,6 +280,28 @@ mod tests {
             .hash_password_into_with_memory(PASSWORD, SALT, &mut ours, memory.blocks())
             .unwrap();
         assert_eq!(ours, argon2s_own_hash(&argon2));
+    }
+
+    /// Memory asked for before a derivation began and made after is not kept: that
+    /// derivation mapped its own, and the session it opened does not carry 64 MiB.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn memory_made_while_a_derivation_began_is_not_kept() {
+        let ready = fresh();
+        let (begun, memory) = ready.make(4096).expect("made");
+        assert!(ready.take(4096).is_none(), "a derivation began meanwhile");
+        ready.keep(begun, memory);
+        assert!(ready.slot().memory.is_none(), "not kept");
+        ready.prepare(4096);
+        assert!(ready.take(4096).is_some(), "memory made after it is kept");
+    }
+
+    #[cfg(target_os = "linux")]
+    fn fresh() -> Ready {
+        Ready(std::sync::Mutex::new(Slot {
+            memory: None,
+            begun: 0,
+        }))
     }
 
     #[cfg(target_os = "linux")]

@@ -2,7 +2,7 @@
 
 import { api } from "../api";
 import { damaged, type Ctx } from "../app";
-import { field, h } from "../dom";
+import { field, h, isBusy, whileBusy } from "../dom";
 import { t } from "../i18n";
 import { explain } from "../messages";
 
@@ -44,26 +44,25 @@ export function loginScreen(ctx: Ctx): LoginScreen {
       "aria-labelledby": "login-title",
       onsubmit: (e: Event) => {
         e.preventDefault();
-        if (submit.disabled) return;
-        void ctx.act("login", async () => {
-          error.textContent = "";
-          submit.disabled = true;
-          try {
-            const state = await api.login(typedUsername(username.value), password.value);
-            password.value = "";
-            await ctx.refresh(state);
-            ctx.go("queue");
-          } catch (err) {
-            if (damaged(err)) return;
-            // The same answer for a wrong password and an unknown clerk; the clerk types the
-            // password again, the name stays.
-            error.textContent = explain(err);
-            password.value = "";
-            password.focus();
-          } finally {
-            submit.disabled = false;
-          }
-        });
+        if (isBusy(submit)) return;
+        void ctx.act("login", () =>
+          whileBusy(submit, async () => {
+            if (error.textContent) error.textContent = "";
+            try {
+              const state = await api.login(typedUsername(username.value), password.value);
+              password.value = "";
+              await ctx.refresh(state);
+              ctx.go("queue");
+            } catch (err) {
+              if (damaged(err)) return;
+              // The same answer for a wrong password and an unknown clerk; the clerk types the
+              // password again, the name stays.
+              error.textContent = explain(err);
+              password.value = "";
+              password.focus();
+            }
+          }),
+        );
       },
     },
     h("h1", { id: "login-title" }, t("login.title")),
