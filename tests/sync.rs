@@ -829,3 +829,61 @@ async fn an_enrolled_device_takes_its_centres_currency_target_and_id_scheme() {
         server.office.national_id_scheme().name()
     );
 }
+
+/// An operator corrects a centre's name, time zone and waiting target after its devices
+/// enrolled: a device takes them at its next sync (not before), keeps them in its key file for
+/// the login screen, and records once what they were; its currency stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_takes_its_centres_new_terms_at_its_next_sync() {
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    let before = device.ws.config().unwrap();
+    assert_eq!(before.time_zone.name(), "Europe/Athens");
+    server
+        .office
+        .update_center(
+            CENTER,
+            &guichet_backoffice::CenterChange {
+                name: Some("Athens, Kypseli"),
+                time_zone: Some("Europe/Nicosia"),
+                waiting_target_min: Some(25),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        device.ws.config().unwrap(),
+        before,
+        "nothing changes before a sync"
+    );
+    device.sync().await.unwrap();
+    let after = device.ws.config().unwrap();
+    assert_eq!(
+        (
+            after.center_name.as_str(),
+            after.time_zone.name(),
+            after.waiting_target_min
+        ),
+        ("Athens, Kypseli", "Europe/Nicosia", 25)
+    );
+    assert_eq!(
+        (&after.currency, &after.center_code, &after.device_code),
+        (&before.currency, &before.center_code, &before.device_code)
+    );
+    assert_eq!(device.ws.label().unwrap().unwrap().config, after);
+    device.sync().await.unwrap();
+    let recorded: Vec<String> = device
+        .raw()
+        .prepare("SELECT change FROM audit_events WHERE action = 'workstation.center_terms'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(recorded.len(), 1, "recorded once: {recorded:?}");
+    let change: serde_json::Value = serde_json::from_str(&recorded[0]).unwrap();
+    assert_eq!(change["from"]["time_zone"], "Europe/Athens");
+    assert_eq!(change["to"]["time_zone"], "Europe/Nicosia");
+    assert_eq!(change["kept"], serde_json::json!([]));
+}

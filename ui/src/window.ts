@@ -279,10 +279,23 @@ function drawHeader(): void {
   if (focusedId) document.getElementById(focusedId)?.focus();
 }
 
+/** A sync may bring the centre's terms changed on the back office (its name, time zone,
+ * waiting target): the window follows them at once. Should the core not answer, the next sync
+ * or login brings them. */
+async function followTerms(): Promise<void> {
+  if (!ctx.state.session || ctx.state.session.locked) return;
+  const state = await api.appState().catch(() => null);
+  if (!state?.config || JSON.stringify(state.config) === JSON.stringify(ctx.state.config)) return;
+  ctx.state.config = state.config;
+  setTimeZone(state.config.time_zone);
+  drawHeader();
+}
+
 function drawStatus(status: StatusBar): void {
   if (status.phase === "wipe" || (status.phase === "wiped" && !withdrawalSeen)) withdrawn(status.phase);
   if (lastStatus && status.last_success && status.last_success !== lastStatus.last_success) {
     window.dispatchEvent(new Event(SYNCED));
+    void followTerms();
   }
   lastStatus = status;
   window.dispatchEvent(new CustomEvent(STATUS, { detail: status }));

@@ -2,11 +2,14 @@
 // window is one module with its state, so the steps run in order in one file.
 
 import { describe, expect, it, vi } from "vitest";
-import type { SessionView } from "../src/api";
+import type { SessionView, StatusBar } from "../src/api";
 import { CoreError } from "../src/messages";
-import { appState, eleni, nikos } from "./fixtures";
+import { appState, config, eleni, nikos, statusBar } from "./fixtures";
 
-const shell = vi.hoisted(() => ({ session: null as SessionView | null }));
+const shell = vi.hoisted(() => ({
+  session: null as SessionView | null,
+  status: (_: StatusBar) => undefined as void,
+}));
 
 const { api } = vi.hoisted(() => ({
   api: {
@@ -22,7 +25,13 @@ const { api } = vi.hoisted(() => ({
     syncNow: vi.fn(async () => undefined),
   },
 }));
-vi.mock("../src/api", () => ({ api, onStatus: async () => () => undefined }));
+vi.mock("../src/api", () => ({
+  api,
+  onStatus: async (f: (s: StatusBar) => void) => {
+    shell.status = f;
+    return () => undefined;
+  },
+}));
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
@@ -57,6 +66,18 @@ describe("the window", () => {
     expect($("#header-clerk").textContent).toBe("Eleni Papadopoulou (supervisor)");
     expect($("#lock-button")).not.toBeNull();
     expect($("#logout-button")).not.toBeNull();
+  });
+
+  it("follows the centre's terms a sync brought: its new name in the header", async () => {
+    shell.status(statusBar({ last_success: "2026-03-01T08:00:00Z" }));
+    api.appState.mockImplementation(async () =>
+      appState({ session: shell.session, config: { ...config, center_name: "Athens, Kypseli", time_zone: "Europe/Nicosia" } }),
+    );
+    shell.status(statusBar({ last_success: "2026-03-01T08:05:00Z" }));
+    await settle();
+    expect($("header").textContent).toContain("Athens, Kypseli · device D1");
+    expect($("#queue-title")).not.toBeNull();
+    api.appState.mockImplementation(async () => appState({ session: shell.session }));
   });
 
   it("locks with Ctrl+L: everything hidden and inert, the overlay focused", async () => {

@@ -211,6 +211,21 @@ enum CenterCommand {
         #[arg(long, value_name = "MINUTES", default_value_t = crate::DEFAULT_WAITING_TARGET_MIN)]
         waiting_target: u32,
     },
+    /// Changes a centre's name, time zone or waiting-time target; its devices take the new
+    /// terms at their next sync. Its currency stays: the fees its devices took were counted
+    /// in it.
+    Update {
+        code: String,
+        /// The name its devices and reports show
+        #[arg(long)]
+        name: Option<String>,
+        /// The centre's IANA time zone (Europe/Athens, Africa/Dakar, Asia/Baku)
+        #[arg(long, value_name = "ZONE")]
+        time_zone: Option<String>,
+        /// The waiting time its queue aims to stay under, in minutes
+        #[arg(long, value_name = "MINUTES")]
+        waiting_target: Option<u32>,
+    },
     List,
 }
 
@@ -618,14 +633,28 @@ async fn execute(cli: Cli) -> Result<()> {
                     waiting_target_min: waiting_target,
                 })
                 .await?;
+            say(&format!("centre {} added", center_text(&center)));
+            Ok(())
+        }
+        Command::Center(CenterCommand::Update {
+            code,
+            name,
+            time_zone,
+            waiting_target,
+        }) => {
+            let center = office
+                .update_center(
+                    &code,
+                    &crate::CenterChange {
+                        name: name.as_deref(),
+                        time_zone: time_zone.as_deref(),
+                        waiting_target_min: waiting_target,
+                    },
+                )
+                .await?;
             say(&format!(
-                "centre {} ({}, {}, {}, {}, waiting target {} min) added",
-                center.code,
-                center.name,
-                center.kind.as_str(),
-                center.time_zone,
-                center.currency.code(),
-                center.waiting_target_min
+                "centre {} updated; its devices take it at their next sync",
+                center_text(&center)
             ));
             Ok(())
         }
@@ -966,6 +995,19 @@ async fn release(office: &BackOffice, command: ReleaseCommand) -> Result<()> {
 }
 
 /// The centres a release is offered to, as an operator reads them.
+/// "ATH-01 (Athens Central, stationary, Europe/Athens, EUR, waiting target 15 min)"
+fn center_text(center: &crate::model::Center) -> String {
+    format!(
+        "{} ({}, {}, {}, {}, waiting target {} min)",
+        center.code,
+        center.name,
+        center.kind.as_str(),
+        center.time_zone,
+        center.currency.code(),
+        center.waiting_target_min
+    )
+}
+
 fn centres_text(centres: Option<&[String]>) -> String {
     centres.map_or_else(|| "every centre".to_owned(), |codes| codes.join(", "))
 }

@@ -39,7 +39,7 @@ use axum::http::request::Parts;
 use axum::http::uri::Authority;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Extension, Json, Router};
 use guichet_domain::account::Role;
 use guichet_domain::catalogue::{Catalogue, CenterKind};
@@ -411,6 +411,7 @@ pub fn app(state: AppState) -> Router {
             post(revoke_agency_credential),
         )
         .route("/admin/v1/centers", get(list_centers).post(add_center))
+        .route("/admin/v1/centers/{center}", patch(update_center))
         .route("/admin/v1/catalogues", post(publish_catalogue))
         .route("/admin/v1/release-key", post(set_release_key))
         .route("/admin/v1/releases", get(list_releases))
@@ -936,6 +937,38 @@ async fn add_center(
         })
         .await?;
     Ok((StatusCode::CREATED, Json(center)))
+}
+
+/// What to change of a centre: each field given is changed, the others stay.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CenterUpdate {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    time_zone: Option<String>,
+    #[serde(default)]
+    waiting_target_min: Option<u32>,
+}
+
+async fn update_center(
+    _: Admin,
+    State(state): State<AppState>,
+    Path(center): Path<String>,
+    Body(change): Body<CenterUpdate>,
+) -> ApiResult<impl IntoResponse> {
+    let center = state
+        .office
+        .update_center(
+            &center,
+            &crate::CenterChange {
+                name: change.name.as_deref(),
+                time_zone: change.time_zone.as_deref(),
+                waiting_target_min: change.waiting_target_min,
+            },
+        )
+        .await?;
+    Ok(Json(center))
 }
 
 async fn list_centers(_: Admin, State(state): State<AppState>) -> ApiResult<impl IntoResponse> {

@@ -20,5 +20,5 @@ pub mod tls;
 
 pub use error::{Error, Result};
 pub use http::{AppState, app, serve, serve_tls};
-pub use service::{BackOffice, DEFAULT_WAITING_TARGET_MIN, NewCenter};
+pub use service::{BackOffice, CenterChange, DEFAULT_WAITING_TARGET_MIN, NewCenter};
 pub use storage::Storage;

@@ -14,11 +14,11 @@ use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::money::Currency;
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::Action;
-use guichet_domain::zone::UnknownZone;
+use guichet_domain::zone::{UnknownZone, Zone};
 use guichet_domain::{hex, sha256_hex};
 use guichet_protocol::{
-    Change, DeviceState, EnrollRequest, EnrollResponse, ExchangeRequest, ExchangeResponse,
-    MAX_PUSH, Outcome, TokenRotation, VouchRequest, VouchResponse,
+    CenterTerms, Change, DeviceState, EnrollRequest, EnrollResponse, ExchangeRequest,
+    ExchangeResponse, MAX_PUSH, Outcome, TokenRotation, VouchRequest, VouchResponse,
 };
 use rand::Rng;
 
@@ -146,6 +146,36 @@ pub struct NewCenter<'a> {
     pub waiting_target_min: u32,
 }
 
+/// What to change of a centre; `None` leaves it as it is.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CenterChange<'a> {
+    pub name: Option<&'a str>,
+    pub time_zone: Option<&'a str>,
+    pub waiting_target_min: Option<u32>,
+}
+
+fn center_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(Error::Invalid("the centre needs a name".into()));
+    }
+    Ok(name.to_owned())
+}
+
+fn center_zone(zone: &str) -> Result<Zone> {
+    zone.parse()
+        .map_err(|e: UnknownZone| Error::Invalid(e.to_string()))
+}
+
+fn waiting_target(minutes: u32) -> Result<u32> {
+    if !(1..=MAX_WAITING_TARGET_MIN).contains(&minutes) {
+        return Err(Error::Invalid(format!(
+            "a waiting-time target of {minutes} minutes is not valid: give 1 to {MAX_WAITING_TARGET_MIN}"
+        )));
+    }
+    Ok(minutes)
+}
+
 /// The waiting-time target a centre gets when none is given, in minutes.
 pub const DEFAULT_WAITING_TARGET_MIN: u32 = 15;
 
@@ -252,27 +282,46 @@ impl BackOffice {
                 "centre code '{code}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.'"
             )));
         }
-        if name.trim().is_empty() {
-            return Err(Error::Invalid("the centre needs a name".into()));
-        }
-        let time_zone = time_zone
-            .parse()
-            .map_err(|e: UnknownZone| Error::Invalid(e.to_string()))?;
-        let currency = Currency::parse(currency).map_err(|e| Error::Invalid(e.to_string()))?;
-        if !(1..=MAX_WAITING_TARGET_MIN).contains(&waiting_target_min) {
-            return Err(Error::Invalid(format!(
-                "a waiting-time target of {waiting_target_min} minutes is not valid: give 1 to {MAX_WAITING_TARGET_MIN}"
-            )));
-        }
         let center = Center {
             code: code.to_owned(),
-            name: name.trim().to_owned(),
+            name: center_name(name)?,
             kind,
-            time_zone,
-            currency,
-            waiting_target_min,
+            time_zone: center_zone(time_zone)?,
+            currency: Currency::parse(currency).map_err(|e| Error::Invalid(e.to_string()))?,
+            waiting_target_min: waiting_target(waiting_target_min)?,
         };
         self.storage.add_center(&center, &self.stamp()).await?;
+        Ok(center)
+    }
+
+    /// Changes what `change` gives of a centre (its name, time zone, waiting-time target),
+    /// all checked before any is written; its devices take the new terms at their next
+    /// exchange. Its code, kind and currency stay: the fees its devices took were counted in
+    /// that currency.
+    pub async fn update_center(&self, code: &str, change: &CenterChange<'_>) -> Result<Center> {
+        let CenterChange {
+            name,
+            time_zone,
+            waiting_target_min,
+        } = *change;
+        if name.is_none() && time_zone.is_none() && waiting_target_min.is_none() {
+            return Err(Error::Invalid(
+                "nothing to change: give the centre's new name, time zone or waiting-time target"
+                    .into(),
+            ));
+        }
+        let mut center = self.storage.center(code).await?;
+        if let Some(name) = name {
+            center.name = center_name(name)?;
+        }
+        if let Some(zone) = time_zone {
+            center.time_zone = center_zone(zone)?;
+        }
+        if let Some(target) = waiting_target_min {
+            center.waiting_target_min = waiting_target(target)?;
+        }
+        self.storage.update_center(&center).await?;
+        tracing::info!(center = %center.code, "centre's terms changed");
         Ok(center)
     }
 
@@ -778,7 +827,18 @@ impl BackOffice {
                 })
                 .await?;
         }
+        let center = if wipe {
+            None
+        } else {
+            let center = self.storage.center(&device.center).await?;
+            Some(CenterTerms {
+                name: center.name,
+                time_zone: center.time_zone.name().to_owned(),
+                waiting_target_min: center.waiting_target_min,
+            })
+        };
         Ok(ExchangeResponse {
+            center,
             audit_anchor,
             results: done.results,
             changes: done.changes,

@@ -563,6 +563,65 @@ fn a_centre_has_a_time_zone_currency_and_target_and_bad_ones_are_refused() {
         "{}",
         added.stdout
     );
+
+    // Corrected later: a bad term is refused with what to give, and nothing changes.
+    let listed = office.ok(&["center", "list"], None).stdout;
+    for (args, says) in [
+        (
+            &["center", "update", "BAK-01"][..],
+            "nothing to change: give the centre's new name, time zone or waiting-time target",
+        ),
+        (
+            &[
+                "center",
+                "update",
+                "BAK-01",
+                "--time-zone",
+                "Asia/Tiflis",
+                "--waiting-target",
+                "25",
+            ],
+            "'Asia/Tiflis' is not a time zone: give its IANA name",
+        ),
+        (
+            &["center", "update", "BAK-01", "--waiting-target", "601"],
+            "a waiting-time target of 601 minutes is not valid: give 1 to 600",
+        ),
+        (
+            &["center", "update", "BAK-09", "--waiting-target", "25"],
+            "BAK-09",
+        ),
+    ] {
+        let run = office.run(args, None);
+        assert_ne!(run.code, 0, "{}", run.stdout);
+        assert!(run.stderr.contains(says), "{says}: {}", run.stderr);
+        assert_eq!(office.ok(&["center", "list"], None).stdout, listed);
+    }
+    let updated = office.ok(
+        &[
+            "center",
+            "update",
+            "BAK-01",
+            "--time-zone",
+            "Asia/Tbilisi",
+            "--waiting-target",
+            "25",
+        ],
+        None,
+    );
+    assert!(
+        updated.stdout.contains(
+            "(Baku, mobile, Asia/Tbilisi, AZN, waiting target 25 min) updated; its devices take it at their next sync"
+        ),
+        "{}",
+        updated.stdout
+    );
+    assert!(
+        office
+            .ok(&["center", "list"], None)
+            .stdout
+            .contains("BAK-01\tmobile\tAsia/Tbilisi\tAZN\t25 min\tBaku")
+    );
 }
 
 #[test]

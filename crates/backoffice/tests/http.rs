@@ -918,3 +918,77 @@ fn the_address_handed_to_the_updater_follows_the_proxy_or_the_servers_own_tls() 
         assert_eq!(public_base(&headers(bad), false), None, "{bad:?}");
     }
 }
+
+/// An operator changes a centre's terms over the admin API; every exchange's answer carries
+/// them as they are now. A body with a field it does not know, or a zone that is none, is
+/// refused with why, and changes nothing.
+#[tokio::test]
+async fn a_centres_terms_are_changed_by_the_admin_api_and_sent_with_each_exchange() {
+    let api = Api::new();
+    let device = api.enrolled().await;
+    let exchange = || async {
+        let (status, answer) = api
+            .json(
+                "POST",
+                "/sync/v1/exchange",
+                Some(&device.token),
+                serde_json::json!({"cursor": 0, "limit": 1}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        answer["center"].clone()
+    };
+    assert_eq!(
+        exchange().await,
+        serde_json::json!({"name": "Athens", "time_zone": "Europe/Athens", "waiting_target_min": 15})
+    );
+    for (body, status, says) in [
+        (
+            serde_json::json!({"currency": "AZN"}),
+            StatusCode::BAD_REQUEST,
+            "unknown field `currency`",
+        ),
+        (
+            serde_json::json!({"time_zone": "Europe/Athen", "waiting_target_min": 20}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "'Europe/Athen' is not a time zone",
+        ),
+        (
+            serde_json::json!({}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nothing to change",
+        ),
+    ] {
+        let (got, answer) = api
+            .json("PATCH", "/admin/v1/centers/ATH-01", Some(ADMIN), body)
+            .await;
+        assert_eq!(got, status, "{answer}");
+        assert!(
+            answer["error"]["message"].as_str().unwrap().contains(says),
+            "{says}: {answer}"
+        );
+    }
+    let (status, _) = api
+        .json(
+            "PATCH",
+            "/admin/v1/centers/ATH-02",
+            Some(ADMIN),
+            serde_json::json!({"waiting_target_min": 20}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, changed) = api
+        .json(
+            "PATCH",
+            "/admin/v1/centers/ATH-01",
+            Some(ADMIN),
+            serde_json::json!({"time_zone": "Europe/Nicosia", "waiting_target_min": 20}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(changed["currency"], "EUR");
+    assert_eq!(
+        exchange().await,
+        serde_json::json!({"name": "Athens", "time_zone": "Europe/Nicosia", "waiting_target_min": 20})
+    );
+}

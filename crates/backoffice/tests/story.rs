@@ -10,7 +10,7 @@ use std::sync::Arc;
 use common::CLERK;
 use guichet_backoffice::model::NewClerk;
 use guichet_backoffice::storage::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
-use guichet_backoffice::{BackOffice, Error, Storage};
+use guichet_backoffice::{BackOffice, CenterChange, Error, Storage};
 use guichet_domain::account::{Role, SessionEvent, UNKNOWN_CLERK};
 use guichet_domain::catalogue::CenterKind;
 use guichet_domain::feedback::PaymentMethod;
@@ -917,6 +917,52 @@ async fn centre_terms(storage: Arc<dyn Storage>) {
             enrolled.time_zone.as_str()
         ),
         ("AZN", 20, "plain", "Asia/Baku")
+    );
+
+    // Its operator corrects its terms later; bad ones are refused whole, changing nothing.
+    let change = |name, time_zone, waiting_target_min| CenterChange {
+        name,
+        time_zone,
+        waiting_target_min,
+    };
+    for (bad, says) in [
+        (change(None, None, None), "nothing to change"),
+        (
+            change(Some("Baku Bus 2"), Some("Asia/Bakou"), Some(25)),
+            "'Asia/Bakou' is not a time zone",
+        ),
+        (
+            change(Some(" "), Some("Asia/Tbilisi"), None),
+            "needs a name",
+        ),
+        (
+            change(None, Some("Asia/Tbilisi"), Some(0)),
+            "a waiting-time target of 0 minutes is not valid",
+        ),
+    ] {
+        let refused = office.update_center("BAK-01", &bad).await.unwrap_err();
+        assert!(refused.to_string().contains(says), "{says}: {refused}");
+        assert_eq!(&office.centers().await.unwrap()[0], baku, "{says}");
+    }
+    assert!(matches!(
+        office
+            .update_center("BAK-02", &change(None, None, Some(25)))
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+    let changed = office
+        .update_center("BAK-01", &change(None, Some("Asia/Tbilisi"), Some(25)))
+        .await
+        .unwrap();
+    assert_eq!(&office.centers().await.unwrap()[0], &changed);
+    assert_eq!(
+        (
+            changed.name.as_str(),
+            changed.time_zone.name(),
+            changed.currency.code(),
+            changed.waiting_target_min
+        ),
+        ("Baku Bus", "Asia/Tbilisi", "AZN", 25)
     );
 }
 

@@ -346,6 +346,23 @@ pub struct ExchangeResponse {
     /// `POST /sync/v1/wiped`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub wipe: bool,
+    /// The centre's terms as the back office holds them now, which the device follows from
+    /// this answer on: an operator may correct them after the centre's devices enrolled
+    /// (`center update`). Sent with every answer but a wipe's; a back office of a release
+    /// before it sends none, and the device keeps what it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub center: Option<CenterTerms>,
+}
+
+/// What of a centre its operator may change after its devices enrolled. Its currency is not
+/// among them: the fees its devices took were counted in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct CenterTerms {
+    pub name: String,
+    /// Its IANA time zone: its days and hours are counted in it.
+    pub time_zone: String,
+    /// The waiting time its queue aims to stay under, in minutes.
+    pub waiting_target_min: u32,
 }
 
 /// A new device credential, answered by `POST /sync/v1/token`.

@@ -342,6 +342,7 @@ fn an_enrolled_device_takes_its_accounts_from_the_back_office() {
         &ExchangeResponse {
             audit_anchor: None,
             wipe: false,
+            center: None,
             results: vec![],
             changes: vec![pulled(1, account("nikos", Role::Clerk, true))],
             cursor: 1,
@@ -373,6 +374,7 @@ fn an_enrolled_device_takes_its_accounts_from_the_back_office() {
         &ExchangeResponse {
             audit_anchor: None,
             wipe: false,
+            center: None,
             results: vec![],
             changes: vec![pulled(2, account("nikos", Role::Clerk, false))],
             cursor: 2,

@@ -66,6 +66,7 @@ fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
         &ExchangeResponse {
             audit_anchor: None,
             wipe: false,
+            center: None,
             results,
             changes: vec![],
             cursor: last as u64 + 1,

@@ -450,6 +450,7 @@ fn a_refund_made_on_another_device_of_the_centre_reaches_this_one() {
             more: false,
             audit_anchor: None,
             wipe: false,
+            center: None,
             server_hlc: guichet_domain::hlc::HlcStamp {
                 wall_ms: b.ws.now().wall.timestamp_millis() as u64,
                 counter: 99,

@@ -9,7 +9,7 @@ use guichet_domain::hlc::HlcStamp;
 use guichet_domain::request::{Action, Party, RequestStatus};
 use guichet_fixtures::history::valid_form;
 use guichet_protocol::{
-    Change, ExchangeResponse, Outcome, Pulled, PulledChange, PushResult, RefusalCode,
+    CenterTerms, Change, ExchangeResponse, Outcome, Pulled, PulledChange, PushResult, RefusalCode,
 };
 use guichet_workstation::store::{NewRequest, OutboxState};
 
@@ -49,6 +49,7 @@ fn outcomes_decisions_and_cursor_land_together() {
     let short = ExchangeResponse {
         audit_anchor: None,
         wipe: false,
+        center: None,
         results: vec![],
         changes: vec![],
         cursor: 9,
@@ -63,6 +64,7 @@ fn outcomes_decisions_and_cursor_land_together() {
     let answer = ExchangeResponse {
         audit_anchor: None,
         wipe: false,
+        center: None,
         results: vec![
             PushResult {
                 id: push[0].id.clone(),
@@ -263,6 +265,7 @@ fn a_request_of_another_device_reads_here_as_it_does_there() {
     let answer = ExchangeResponse {
         audit_anchor: None,
         wipe: false,
+        center: None,
         results: vec![],
         cursor: changes.len() as u64,
         changes,
@@ -296,5 +299,54 @@ fn a_request_of_another_device_reads_here_as_it_does_there() {
     assert_eq!(
         b.timeline.iter().map(|e| e.to).collect::<Vec<_>>(),
         a.timeline.iter().map(|e| e.to).collect::<Vec<_>>()
+    );
+}
+
+/// Terms this device cannot use are not taken (a time zone its zone database does not know,
+/// an empty name, a target of no minutes) while the others are; an answer without terms (a
+/// back office of an earlier release) leaves the device's as they are.
+#[test]
+fn centre_terms_it_cannot_use_are_kept_and_the_others_taken() {
+    let mut b = demo();
+    common::enrolled(&mut b);
+    let before = b.ws.config().unwrap();
+    let answer = |center: Option<CenterTerms>| ExchangeResponse {
+        audit_anchor: None,
+        wipe: false,
+        center,
+        results: vec![],
+        changes: vec![],
+        cursor: 0,
+        more: false,
+        server_hlc: server_stamp(1),
+    };
+    b.ws.apply_exchange(&[], &answer(None)).unwrap();
+    assert_eq!(b.ws.config().unwrap(), before);
+
+    let sent = CenterTerms {
+        name: "  ".into(),
+        time_zone: "Mars/Olympus_Mons".into(),
+        waiting_target_min: 30,
+    };
+    b.ws.apply_exchange(&[], &answer(Some(sent))).unwrap();
+    let after = b.ws.config().unwrap();
+    assert_eq!(after.waiting_target_min, 30);
+    assert_eq!(
+        (&after.center_name, after.time_zone.name()),
+        (&before.center_name, before.time_zone.name()),
+        "the name and zone it cannot use are kept"
+    );
+    assert_eq!(b.ws.label().unwrap().unwrap().config, after);
+
+    let unusable = CenterTerms {
+        name: after.center_name.clone(),
+        time_zone: "Mars/Olympus_Mons".into(),
+        waiting_target_min: 0,
+    };
+    b.ws.apply_exchange(&[], &answer(Some(unusable))).unwrap();
+    assert_eq!(
+        b.ws.config().unwrap(),
+        after,
+        "nothing it can use: nothing changes"
     );
 }

@@ -935,6 +935,25 @@ impl Storage for PostgresStorage {
         to_center(&row)
     }
 
+    async fn update_center(&self, center: &Center) -> Result<()> {
+        let client = self.client().await?;
+        let updated = client
+            .execute(
+                &SQL.update_center,
+                &[
+                    &center.code,
+                    &center.name,
+                    &center.time_zone.name(),
+                    &i32::try_from(center.waiting_target_min).map_err(corrupt)?,
+                ],
+            )
+            .await?;
+        if updated == 0 {
+            return Err(Error::not_found("centre", &center.code));
+        }
+        Ok(())
+    }
+
     async fn publish_catalogue(&self, catalogue: &Catalogue, at: &Stamp) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;

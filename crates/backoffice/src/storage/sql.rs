@@ -81,6 +81,8 @@ pub(crate) struct Statements {
     /// `(code, name, kind, time_zone, currency, waiting_target_min, created_at)`; no row is
     /// inserted when the code is taken.
     pub insert_center: String,
+    /// `(code, name, time_zone, waiting_target_min)`.
+    pub update_center: String,
     /// The last place in a centre's log.
     pub log_head: String,
     /// Takes the next place in a centre's log: bumping the centre's counter takes the row's
@@ -191,6 +193,10 @@ impl Statements {
                     created_at)
                  VALUES ({p}1, {p}2, {p}3, {p}4, {p}5, {p}6, {p}7)
                  ON CONFLICT (code) DO NOTHING"
+            ),
+            update_center: format!(
+                "UPDATE centers SET name = {p}2, time_zone = {p}3, waiting_target_min = {p}4
+                 WHERE code = {p}1"
             ),
             log_head: format!("SELECT log_seq FROM centers WHERE code = {p}1"),
             next_log_seq: format!(

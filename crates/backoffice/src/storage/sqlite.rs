@@ -565,6 +565,26 @@ impl Storage for SqliteStorage {
         self.run(move |conn| load_center(conn, &code)).await
     }
 
+    async fn update_center(&self, center: &Center) -> Result<()> {
+        let center = center.clone();
+        self.run(move |conn| {
+            let updated = conn.execute(
+                &SQL.update_center,
+                params![
+                    center.code,
+                    center.name,
+                    center.time_zone.name(),
+                    center.waiting_target_min
+                ],
+            )?;
+            if updated == 0 {
+                return Err(Error::not_found("centre", center.code));
+            }
+            Ok(())
+        })
+        .await
+    }
+
     async fn publish_catalogue(&self, catalogue: &Catalogue, at: &Stamp) -> Result<()> {
         let catalogue = catalogue.clone();
         let at = at.clone();

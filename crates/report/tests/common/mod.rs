@@ -189,6 +189,7 @@ pub fn busy_day() -> Day {
         &ExchangeResponse {
             audit_anchor: None,
             wipe: false,
+            center: None,
             results: vec![],
             changes: vec![],
             cursor: 0,
@@ -305,6 +306,7 @@ pub fn busy_day() -> Day {
         &ExchangeResponse {
             audit_anchor: None,
             wipe: false,
+            center: None,
             results,
             changes: vec![],
             cursor: pushed.len() as u64,
@@ -340,6 +342,7 @@ pub fn busy_day() -> Day {
         &ExchangeResponse {
             audit_anchor: None,
             wipe: false,
+            center: None,
             results: vec![],
             changes: vec![
                 decision(

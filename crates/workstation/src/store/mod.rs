@@ -395,8 +395,16 @@ impl Workstation {
             )?;
             Ok(())
         })?;
+        self.relabel()
+    }
+
+    /// Copies the centre's terms and the local rules into the key file's label, which the
+    /// login screen reads while the database is closed, where they differ.
+    pub(crate) fn relabel(&mut self) -> Result<Config> {
         let config = self.config()?;
-        if let Some(mut label) = self.vault.label()? {
+        if let Some(mut label) = self.vault.label()?
+            && label.config != config
+        {
             label.config = config.clone();
             self.vault.set_label(label)?;
         }

@@ -11,8 +11,9 @@ use guichet_domain::hlc::Hlc;
 use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::queue::Counter;
 use guichet_domain::request::Party;
+use guichet_domain::zone::Zone;
 use guichet_protocol::{
-    AuditClaim, AuditPoint, Change, EnrollResponse, ExchangeResponse, Outcome, Pulled,
+    AuditClaim, AuditPoint, CenterTerms, Change, EnrollResponse, ExchangeResponse, Outcome, Pulled,
     PulledChange, PushEntry,
 };
 use rusqlite::{OptionalExtension, params};
@@ -348,6 +349,9 @@ impl Workstation {
                 done.superseded += u32::from(apply_pulled(change, &accepted, pulled)?);
                 done.pulled += 1;
             }
+            if let Some(terms) = &response.center {
+                take_terms(change, terms)?;
+            }
             let now = change.at();
             change.tx.execute(
                 "UPDATE sync_state SET cursor = max(cursor, ?1), last_attempt = ?2,
@@ -377,9 +381,71 @@ impl Workstation {
         .and_then(|done| {
             // Accounts disabled or reset at the back office open this device no more.
             self.prune_slots()?;
+            // The login screen reads the centre's terms from the key file.
+            self.relabel()?;
             Ok(done)
         })
     }
+}
+
+/// Takes the centre's terms the back office holds now where they differ from this device's,
+/// and records in the audit trail what they were and what they became. A term this device
+/// cannot use (a time zone its zone database does not know yet, an empty name, a target of no
+/// minutes) is left as it is here, and the record (or the log, if nothing else changed) says
+/// so; the others are taken.
+fn take_terms(change: &mut ActionTx<'_>, terms: &CenterTerms) -> Result<()> {
+    let (center, name, zone, target): (String, String, String, u32) = change.tx.query_row(
+        "SELECT center_code, center_name, time_zone, waiting_target_min FROM workstation
+         WHERE id = 1",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    let mut kept = Vec::new();
+    let new_name = match terms.name.trim() {
+        "" => {
+            kept.push("name");
+            name.as_str()
+        }
+        given => given,
+    };
+    let new_zone = if terms.time_zone.parse::<Zone>().is_ok() {
+        terms.time_zone.as_str()
+    } else {
+        kept.push("time_zone");
+        zone.as_str()
+    };
+    let new_target = if terms.waiting_target_min == 0 {
+        kept.push("waiting_target_min");
+        target
+    } else {
+        terms.waiting_target_min
+    };
+    if (new_name, new_zone, new_target) == (name.as_str(), zone.as_str(), target) {
+        if !kept.is_empty() {
+            tracing::warn!(
+                ?kept,
+                "the back office sent centre terms this device cannot use; it keeps its own"
+            );
+        }
+        return Ok(());
+    }
+    change.tx.execute(
+        "UPDATE workstation SET center_name = ?1, time_zone = ?2, waiting_target_min = ?3
+         WHERE id = 1",
+        params![new_name, new_zone, new_target],
+    )?;
+    change.record_local(
+        "workstation.center_terms",
+        "workstation",
+        &center,
+        serde_json::json!({
+            "from": {"name": name, "time_zone": zone, "waiting_target_min": target},
+            "to": {"name": new_name, "time_zone": new_zone, "waiting_target_min": new_target},
+            "sent": terms,
+            "kept": kept,
+        }),
+    )?;
+    Ok(())
 }
 
 /// The server sequence of this device's last accepted move, per request, for the moves the
