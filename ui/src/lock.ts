@@ -141,7 +141,6 @@ export function lockOverlay(unlock: (username: string, password: string) => Prom
       session = who;
       by.textContent = t("lock.by", { name: who.display_name, role: t(`role.${who.role}`) });
       password.value = "";
-      submit.disabled = false;
       setAnother(false);
       el.hidden = false;
       document.addEventListener("focusin", keepFocus);

@@ -282,9 +282,13 @@ function drawHeader(): void {
 /** A sync may bring the centre's terms changed on the back office (its name, time zone,
  * waiting target): the window follows them at once. Should the core not answer, the next sync
  * or login brings them. */
+let termsAsked = 0;
 async function followTerms(): Promise<void> {
   if (!ctx.state.session || ctx.state.session.locked) return;
+  const asked = ++termsAsked;
   const state = await api.appState().catch(() => null);
+  // Only the latest question's answer counts: an earlier one may come back later.
+  if (asked !== termsAsked) return;
   if (!state?.config || JSON.stringify(state.config) === JSON.stringify(ctx.state.config)) return;
   ctx.state.config = state.config;
   setTimeZone(state.config.time_zone);

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { SessionView } from "../src/api";
 import { setLang } from "../src/i18n";
+import { BUSY_SHOWN_AFTER_MS } from "../src/dom";
 import { conceal, lockOverlay } from "../src/lock";
 import { CoreError } from "../src/messages";
 
@@ -43,6 +44,32 @@ describe("lock overlay", () => {
     $<HTMLFormElement>("#unlock-form").requestSubmit();
     await Promise.resolve();
     expect(unlock).toHaveBeenCalledWith("eleni", "correct horse");
+  });
+
+  it("refuses a second press while the unlock runs, and shows the button busy only after a pause", async () => {
+    vi.useFakeTimers();
+    try {
+      let answer: () => void = () => undefined;
+      const unlock = vi.fn(() => new Promise<void>((resolve) => (answer = resolve)));
+      const overlay = mount(unlock);
+      overlay.show(eleni);
+      const submit = $<HTMLButtonElement>("#unlock-submit");
+      $<HTMLInputElement>("#unlock-password").value = "correct horse";
+      $<HTMLFormElement>("#unlock-form").requestSubmit();
+      $<HTMLFormElement>("#unlock-form").requestSubmit();
+      expect(unlock).toHaveBeenCalledTimes(1);
+      await vi.advanceTimersByTimeAsync(BUSY_SHOWN_AFTER_MS - 1);
+      expect(submit.disabled).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(submit.disabled).toBe(true);
+      answer();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(submit.disabled).toBe(false);
+      $<HTMLFormElement>("#unlock-form").requestSubmit();
+      expect(unlock).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("takes another clerk's user name to switch", async () => {

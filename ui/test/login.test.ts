@@ -49,7 +49,7 @@ function fakeCtx(): Ctx & { go: ReturnType<typeof vi.fn>; refresh: ReturnType<ty
 
 beforeEach(() => {
   setLang("en");
-  vi.clearAllMocks();
+  vi.resetAllMocks();
 });
 afterEach(() => document.body.replaceChildren());
 

@@ -36,6 +36,9 @@ pub enum Error {
     #[error("no agency credential '{id}': `guichet-backoffice agency credentials` lists them")]
     UnknownAgencyCredential { id: String },
 
+    #[error("no centre '{code}': `guichet-backoffice center list` lists them")]
+    UnknownCentre { code: String },
+
     #[error("TLS: {0}")]
     Tls(#[from] crate::tls::TlsError),
 
@@ -147,7 +150,9 @@ impl Error {
             | Error::NoPassword => (422, ErrorCode::Malformed),
             Error::AuditRewritten { .. } => (409, ErrorCode::AuditRewritten),
             Error::AuditAnchor { .. } => (409, ErrorCode::AuditAnchor),
-            Error::UnknownAgencyCredential { .. } => (404, ErrorCode::NotFound),
+            Error::UnknownAgencyCredential { .. } | Error::UnknownCentre { .. } => {
+                (404, ErrorCode::NotFound)
+            }
             Error::Conflict(_)
             | Error::CancelledAtCenter { .. }
             | Error::ClerkExists { .. }

@@ -27,6 +27,14 @@ pub struct Center {
     pub waiting_target_min: u32,
 }
 
+/// What to change of a centre, checked: `None` leaves it as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CenterUpdate {
+    pub name: Option<String>,
+    pub time_zone: Option<Zone>,
+    pub waiting_target_min: Option<u32>,
+}
+
 /// A currency read back from the database.
 pub(crate) fn parse_currency(code: &str) -> Result<Currency> {
     Currency::parse(code).map_err(|e| Error::Invalid(format!("stored currency: {e}")))

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{Duration, Utc};
 use guichet_domain::account::SessionEvent;
 use guichet_domain::account::{Role, Verifier, check_new_account, check_password};
-use guichet_domain::catalogue::{Catalogue, CenterKind, is_valid_code};
+use guichet_domain::catalogue::{self, Catalogue, CenterKind, is_valid_code};
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
 use guichet_domain::hlc::Hlc;
 use guichet_domain::keyslot::RecoveryKey;
@@ -25,9 +25,9 @@ use rand::Rng;
 use crate::anchor::Verdict;
 use crate::error::{Error, Result};
 use crate::model::{
-    AccountChange, AgencyCredential, Center, Clerk, Contact, Device, EnrolmentCode, FleetHealth,
-    FleetLine, IssuedAgencyCredential, NewClerk, Refusal, Release, ServerRequest, Stamp,
-    check_membership,
+    AccountChange, AgencyCredential, Center, CenterUpdate, Clerk, Contact, Device, EnrolmentCode,
+    FleetHealth, FleetLine, IssuedAgencyCredential, NewClerk, Refusal, Release, ServerRequest,
+    Stamp, check_membership,
 };
 use crate::release::{
     MAX_FILE_NAME_CHARS, MAX_NOTES_CHARS, MAX_PACKAGE_BYTES, ReleaseKey, Version, check_signature,
@@ -155,11 +155,9 @@ pub struct CenterChange<'a> {
 }
 
 fn center_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(Error::Invalid("the centre needs a name".into()));
-    }
-    Ok(name.to_owned())
+    catalogue::center_name(name)
+        .map(str::to_owned)
+        .map_err(Error::Invalid)
 }
 
 fn center_zone(zone: &str) -> Result<Zone> {
@@ -168,19 +166,11 @@ fn center_zone(zone: &str) -> Result<Zone> {
 }
 
 fn waiting_target(minutes: u32) -> Result<u32> {
-    if !(1..=MAX_WAITING_TARGET_MIN).contains(&minutes) {
-        return Err(Error::Invalid(format!(
-            "a waiting-time target of {minutes} minutes is not valid: give 1 to {MAX_WAITING_TARGET_MIN}"
-        )));
-    }
-    Ok(minutes)
+    catalogue::waiting_target(minutes).map_err(Error::Invalid)
 }
 
 /// The waiting-time target a centre gets when none is given, in minutes.
 pub const DEFAULT_WAITING_TARGET_MIN: u32 = 15;
-
-/// The longest waiting-time target a centre may set, in minutes (a working day).
-pub const MAX_WAITING_TARGET_MIN: u32 = 600;
 
 #[derive(Debug, Clone)]
 pub struct BackOffice {
@@ -310,17 +300,21 @@ impl BackOffice {
                     .into(),
             ));
         }
-        let mut center = self.storage.center(code).await?;
-        if let Some(name) = name {
-            center.name = center_name(name)?;
-        }
-        if let Some(zone) = time_zone {
-            center.time_zone = center_zone(zone)?;
-        }
-        if let Some(target) = waiting_target_min {
-            center.waiting_target_min = waiting_target(target)?;
-        }
-        self.storage.update_center(&center).await?;
+        let update = CenterUpdate {
+            name: name.map(center_name).transpose()?,
+            time_zone: time_zone.map(center_zone).transpose()?,
+            waiting_target_min: waiting_target_min.map(waiting_target).transpose()?,
+        };
+        let center = self
+            .storage
+            .update_center(code, &update)
+            .await
+            .map_err(|e| match e {
+                Error::NotFound { .. } => Error::UnknownCentre {
+                    code: code.to_owned(),
+                },
+                e => e,
+            })?;
         tracing::info!(center = %center.code, "centre's terms changed");
         Ok(center)
     }

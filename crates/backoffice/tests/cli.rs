@@ -589,7 +589,7 @@ fn a_centre_has_a_time_zone_currency_and_target_and_bad_ones_are_refused() {
         ),
         (
             &["center", "update", "BAK-09", "--waiting-target", "25"],
-            "BAK-09",
+            "no centre 'BAK-09': `guichet-backoffice center list` lists them",
         ),
     ] {
         let run = office.run(args, None);

@@ -920,6 +920,7 @@ async fn centre_terms(storage: Arc<dyn Storage>) {
     );
 
     // Its operator corrects its terms later; bad ones are refused whole, changing nothing.
+    let long_name = "B".repeat(121);
     let change = |name, time_zone, waiting_target_min| CenterChange {
         name,
         time_zone,
@@ -936,6 +937,14 @@ async fn centre_terms(storage: Arc<dyn Storage>) {
             "needs a name",
         ),
         (
+            change(Some("Baku\u{7}Bus"), None, None),
+            "holds control characters",
+        ),
+        (
+            change(Some(&long_name), None, None),
+            "has 121 characters: give at most 120",
+        ),
+        (
             change(None, Some("Asia/Tbilisi"), Some(0)),
             "a waiting-time target of 0 minutes is not valid",
         ),
@@ -948,7 +957,7 @@ async fn centre_terms(storage: Arc<dyn Storage>) {
         office
             .update_center("BAK-02", &change(None, None, Some(25)))
             .await,
-        Err(Error::NotFound { .. })
+        Err(Error::UnknownCentre { .. })
     ));
     let changed = office
         .update_center("BAK-01", &change(None, Some("Asia/Tbilisi"), Some(25)))

@@ -209,6 +209,42 @@ impl Channel {
     }
 }
 
+/// The longest waiting-time target a centre may set, in minutes (a working day).
+pub const MAX_WAITING_TARGET_MIN: u32 = 600;
+
+/// The most characters a centre's name may have.
+pub const MAX_CENTER_NAME_CHARS: usize = 120;
+
+/// A centre's name, trimmed, or what is wrong with it: empty, longer than
+/// [`MAX_CENTER_NAME_CHARS`], or holding control characters (it is shown in every window's
+/// header and written into reports).
+pub fn center_name(name: &str) -> std::result::Result<&str, String> {
+    let name = name.trim();
+    let chars = name.chars().count();
+    if chars == 0 {
+        return Err("the centre needs a name".into());
+    }
+    if chars > MAX_CENTER_NAME_CHARS {
+        return Err(format!(
+            "the centre's name has {chars} characters: give at most {MAX_CENTER_NAME_CHARS}"
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("the centre's name holds control characters: give it as plain text".into());
+    }
+    Ok(name)
+}
+
+/// A centre's waiting-time target, or what is wrong with it.
+pub fn waiting_target(minutes: u32) -> std::result::Result<u32, String> {
+    if !(1..=MAX_WAITING_TARGET_MIN).contains(&minutes) {
+        return Err(format!(
+            "a waiting-time target of {minutes} minutes is not valid: give 1 to {MAX_WAITING_TARGET_MIN}"
+        ));
+    }
+    Ok(minutes)
+}
+
 /// What kind of place a centre is; it decides the channel its workstations serve on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -36,7 +36,9 @@ pub(crate) fn stretch(
     #[cfg(target_os = "linux")]
     let blocks = argon2.params().block_count();
     #[cfg(target_os = "linux")]
-    if let Some(mut memory) = READY.take(blocks).or_else(|| WorkMemory::map(blocks)) {
+    let (ready, _running) = READY.begin(blocks);
+    #[cfg(target_os = "linux")]
+    if let Some(mut memory) = ready.or_else(|| WorkMemory::map(blocks)) {
         return argon2
             .hash_password_into_with_memory(password, salt, out, memory.blocks())
             .map_err(|_| DomainError::SealFailed);
@@ -74,6 +76,7 @@ fn warm_up() {
 static READY: Ready = Ready(std::sync::Mutex::new(Slot {
     memory: None,
     begun: 0,
+    running: 0,
 }));
 
 #[cfg(target_os = "linux")]
@@ -84,9 +87,24 @@ struct Ready(std::sync::Mutex<Slot>);
 #[derive(Debug)]
 struct Slot {
     memory: Option<WorkMemory>,
-    /// Derivations begun so far. Memory made while one began is not kept: the login it was
-    /// made for has passed, and it would hold 64 MiB through the session that login opened.
+    /// Derivations begun so far, and those still running. No memory is made while one runs,
+    /// nor kept if one began while it was made: the login it was made for has passed, and it
+    /// would hold 64 MiB through the session that login opened.
     begun: u64,
+    running: u32,
+}
+
+/// A derivation running, from [`Ready::begin`] until it is dropped.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+struct Running<'a>(&'a Ready);
+
+#[cfg(target_os = "linux")]
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut slot = self.0.slot();
+        slot.running = slot.running.saturating_sub(1);
+    }
 }
 
 #[cfg(target_os = "linux")]
@@ -98,12 +116,12 @@ impl Ready {
     }
 
     /// Memory of `blocks` blocks, mapped and touched, with the count of derivations begun
-    /// when it was asked for; `None` if memory of that size is ready already or cannot be
-    /// mapped.
+    /// when it was asked for; `None` if memory of that size is ready already, a derivation
+    /// is running, or it cannot be mapped.
     fn make(&self, blocks: usize) -> Option<(u64, WorkMemory)> {
         let begun = {
             let slot = self.slot();
-            if slot.memory.as_ref().is_some_and(|m| m.blocks == blocks) {
+            if slot.running > 0 || slot.memory.as_ref().is_some_and(|m| m.blocks == blocks) {
                 return None;
             }
             slot.begun
@@ -126,12 +144,15 @@ impl Ready {
         }
     }
 
-    /// The ready memory, if there is some of `blocks` blocks; it is no longer ready after.
-    /// Called as a derivation begins.
-    fn take(&self, blocks: usize) -> Option<WorkMemory> {
+    /// A derivation of `blocks` blocks begins: the ready memory, if there is some of that
+    /// size (it is no longer ready after), and the derivation counted as running until the
+    /// second value is dropped.
+    fn begin(&self, blocks: usize) -> (Option<WorkMemory>, Running<'_>) {
         let mut slot = self.slot();
         slot.begun += 1;
-        slot.memory.take().filter(|m| m.blocks == blocks)
+        slot.running += 1;
+        let memory = slot.memory.take().filter(|m| m.blocks == blocks);
+        (memory, Running(self))
     }
 
     fn slot(&self) -> std::sync::MutexGuard<'_, Slot> {
@@ -258,14 +279,14 @@ mod tests {
         let ready = fresh();
         ready.prepare(4096);
         assert!(
-            ready.take(8192).is_none(),
+            ready.begin(8192).0.is_none(),
             "memory of another size is not taken"
         );
-        assert!(ready.take(4096).is_none(), "a refused take drops it");
+        assert!(ready.begin(4096).0.is_none(), "a refused take drops it");
         ready.prepare(4096);
         ready.prepare(4096);
-        let mut memory = ready.take(4096).expect("made ready");
-        assert!(ready.take(4096).is_none(), "it serves once");
+        let mut memory = ready.begin(4096).0.expect("made ready");
+        assert!(ready.begin(4096).0.is_none(), "it serves once");
         assert!(
             memory
                 .blocks()
@@ -289,11 +310,32 @@ mod tests {
     fn memory_made_while_a_derivation_began_is_not_kept() {
         let ready = fresh();
         let (begun, memory) = ready.make(4096).expect("made");
-        assert!(ready.take(4096).is_none(), "a derivation began meanwhile");
+        assert!(
+            ready.begin(4096).0.is_none(),
+            "a derivation began meanwhile"
+        );
         ready.keep(begun, memory);
         assert!(ready.slot().memory.is_none(), "not kept");
         ready.prepare(4096);
-        assert!(ready.take(4096).is_some(), "memory made after it is kept");
+        assert!(
+            ready.begin(4096).0.is_some(),
+            "memory made after it is kept"
+        );
+    }
+
+    /// Nothing is made while a derivation runs (a login that began before the memory was
+    /// asked for would leave it to the session it opens); once it ends, memory is made.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn no_memory_is_made_while_a_derivation_runs() {
+        let ready = fresh();
+        let (_, running) = ready.begin(4096);
+        ready.prepare(4096);
+        assert!(ready.slot().memory.is_none(), "not made while one runs");
+        drop(running);
+        ready.prepare(4096);
+        assert!(ready.begin(4096).0.is_some(), "made once it ended");
+        assert_eq!(ready.slot().running, 0);
     }
 
     #[cfg(target_os = "linux")]
@@ -301,6 +343,7 @@ mod tests {
         Ready(std::sync::Mutex::new(Slot {
             memory: None,
             begun: 0,
+            running: 0,
         }))
     }
 

@@ -10,11 +10,11 @@ use guichet_domain::account::Role;
 use guichet_domain::approval::{ApprovalProblem, ApprovedAct, RefundProblem};
 use guichet_domain::catalogue::{Fee, Service};
 use guichet_domain::feedback::PaymentMethod;
-use guichet_domain::queue::{Counter, CounterScope, QueueTarget, TicketStatus};
+use guichet_domain::queue::{Counter, CounterScope, TicketStatus};
 use guichet_domain::request::{Action, RequestStatus};
 use guichet_fixtures::{DEMO_PASSWORD, clerk};
 use guichet_workstation::error::Access;
-use guichet_workstation::store::{Approval, NewRefund, NewRequest, NewTicket};
+use guichet_workstation::store::{Approval, NewRefund, NewRequest};
 use guichet_workstation::{Error, Workstation};
 use rusqlite::Connection;
 
@@ -266,13 +266,7 @@ fn recalling_a_no_show_needs_a_supervisor() {
     })
     .unwrap();
     b.ws.login("nikos", DEMO_PASSWORD).unwrap();
-    let service = service_where(&b.ws, |_| true);
-    let ticket =
-        b.ws.issue_ticket(&NewTicket {
-            target: QueueTarget::Service(service.code.clone()),
-            lane: "standard".into(),
-        })
-        .unwrap();
+    let ticket = common::any_ticket(&mut b.ws);
     b.ws.call_next("W1").unwrap();
     // Calling again a citizen still called is the counter's everyday work.
     b.ws.recall(&ticket.code, None).unwrap();

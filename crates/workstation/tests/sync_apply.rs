@@ -6,6 +6,7 @@ mod common;
 
 use common::{citizen, demo, service_where};
 use guichet_domain::hlc::HlcStamp;
+use guichet_domain::queue::{Counter, CounterScope};
 use guichet_domain::request::{Action, Party, RequestStatus};
 use guichet_fixtures::history::valid_form;
 use guichet_protocol::{
@@ -349,4 +350,57 @@ fn centre_terms_it_cannot_use_are_kept_and_the_others_taken() {
         after,
         "nothing it can use: nothing changes"
     );
+}
+
+/// A new time zone waits while a ticket of the local day is open: tickets are kept by their
+/// local day, which the zone decides. The waiting target is taken at once; the zone at the
+/// first answer after the last ticket is done.
+#[test]
+fn a_new_time_zone_waits_until_no_ticket_is_open() {
+    let mut b = demo();
+    common::enrolled(&mut b);
+    let before = b.ws.config().unwrap();
+    let far = if before.time_zone.name() == "Pacific/Kiritimati" {
+        "Pacific/Pago_Pago"
+    } else {
+        "Pacific/Kiritimati"
+    };
+    b.ws.add_counter(&Counter {
+        code: "W1".into(),
+        name: "Window 1".into(),
+        scope: CounterScope::All,
+    })
+    .unwrap();
+    let ticket = common::any_ticket(&mut b.ws);
+    let answer = ExchangeResponse {
+        audit_anchor: None,
+        wipe: false,
+        center: Some(CenterTerms {
+            name: before.center_name.clone(),
+            time_zone: far.into(),
+            waiting_target_min: 40,
+        }),
+        results: vec![],
+        changes: vec![],
+        cursor: 0,
+        more: false,
+        server_hlc: server_stamp(1),
+    };
+    b.ws.apply_exchange(&[], &answer).unwrap();
+    let during = b.ws.config().unwrap();
+    assert_eq!(during.waiting_target_min, 40);
+    assert_eq!(during.time_zone, before.time_zone, "a ticket waits");
+
+    let called = b.ws.call_next("W1").unwrap().unwrap();
+    assert_eq!(called.code, ticket.code);
+    b.ws.start_service(&called.code).unwrap();
+    b.ws.apply_exchange(&[], &answer).unwrap();
+    assert_eq!(
+        b.ws.config().unwrap().time_zone,
+        before.time_zone,
+        "being served"
+    );
+    b.ws.finish_service(&called.code).unwrap();
+    b.ws.apply_exchange(&[], &answer).unwrap();
+    assert_eq!(b.ws.config().unwrap().time_zone.name(), far);
 }

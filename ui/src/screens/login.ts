@@ -80,7 +80,6 @@ export function loginScreen(ctx: Ctx): LoginScreen {
       error.textContent = "";
       username.value = "";
       password.value = "";
-      submit.disabled = false;
       setTimeout(() => username.focus(), 0);
     },
   };

@@ -27,8 +27,8 @@ pub use self::sqlite::SqliteStorage;
 use crate::anchor::Verdict;
 use crate::error::{Error, Result};
 use crate::model::{
-    AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, FleetHealth, Refusal,
-    Release, ServerRequest, Stamp,
+    AccountChange, AgencyCredential, Center, CenterUpdate, ClerkAccount, Contact, Device,
+    FleetHealth, Refusal, Release, ServerRequest, Stamp,
 };
 use crate::release::Version;
 
@@ -95,9 +95,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     async fn add_center(&self, center: &Center, at: &Stamp) -> Result<()>;
     async fn centers(&self) -> Result<Vec<Center>>;
     async fn center(&self, code: &str) -> Result<Center>;
-    /// Writes a centre's name, time zone and waiting-time target (its code, kind and
-    /// currency stay); `NotFound` if there is no such centre.
-    async fn update_center(&self, center: &Center) -> Result<()>;
+    /// Changes what `update` gives of a centre (its code, kind and currency stay) and returns
+    /// the centre; `NotFound` if there is no such centre.
+    async fn update_center(&self, code: &str, update: &CenterUpdate) -> Result<Center>;
 
     /// Stores a validated catalogue whose version is above every stored one, and queues it,
     /// filtered to the services each centre offers, for every centre's devices.

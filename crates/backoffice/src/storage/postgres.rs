@@ -45,8 +45,8 @@ use super::{
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
-    AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, DeviceHealth,
-    FleetHealth, RefundRow, Refusal, RefusalCount, Release, ServerRequest, Stamp,
+    AccountChange, AgencyCredential, Center, CenterUpdate, ClerkAccount, Contact, Device,
+    DeviceHealth, FleetHealth, RefundRow, Refusal, RefusalCount, Release, ServerRequest, Stamp,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
@@ -935,23 +935,29 @@ impl Storage for PostgresStorage {
         to_center(&row)
     }
 
-    async fn update_center(&self, center: &Center) -> Result<()> {
+    async fn update_center(&self, code: &str, update: &CenterUpdate) -> Result<Center> {
         let client = self.client().await?;
-        let updated = client
-            .execute(
+        let target = update
+            .waiting_target_min
+            .map(i32::try_from)
+            .transpose()
+            .map_err(corrupt)?;
+        let row = client
+            .query_opt(
                 &SQL.update_center,
                 &[
-                    &center.code,
-                    &center.name,
-                    &center.time_zone.name(),
-                    &i32::try_from(center.waiting_target_min).map_err(corrupt)?,
+                    &code,
+                    &update.name,
+                    &update
+                        .time_zone
+                        .as_ref()
+                        .map(guichet_domain::zone::Zone::name),
+                    &target,
                 ],
             )
-            .await?;
-        if updated == 0 {
-            return Err(Error::not_found("centre", &center.code));
-        }
-        Ok(())
+            .await?
+            .ok_or_else(|| Error::not_found("centre", code))?;
+        to_center(&row)
     }
 
     async fn publish_catalogue(&self, catalogue: &Catalogue, at: &Stamp) -> Result<()> {

@@ -81,7 +81,9 @@ pub(crate) struct Statements {
     /// `(code, name, kind, time_zone, currency, waiting_target_min, created_at)`; no row is
     /// inserted when the code is taken.
     pub insert_center: String,
-    /// `(code, name, time_zone, waiting_target_min)`.
+    /// `(code, name, time_zone, waiting_target_min)`, each NULL to leave it; returns the
+    /// centre's columns. One statement, so that two operators' changes to different terms
+    /// do not undo each other.
     pub update_center: String,
     /// The last place in a centre's log.
     pub log_head: String,
@@ -195,8 +197,10 @@ impl Statements {
                  ON CONFLICT (code) DO NOTHING"
             ),
             update_center: format!(
-                "UPDATE centers SET name = {p}2, time_zone = {p}3, waiting_target_min = {p}4
-                 WHERE code = {p}1"
+                "UPDATE centers SET name = coalesce({p}2, name),
+                    time_zone = coalesce({p}3, time_zone),
+                    waiting_target_min = coalesce({p}4, waiting_target_min)
+                 WHERE code = {p}1 RETURNING {CENTER_COLUMNS}"
             ),
             log_head: format!("SELECT log_seq FROM centers WHERE code = {p}1"),
             next_log_seq: format!(

@@ -32,8 +32,8 @@ use super::{
 use crate::anchor::{Verdict, judge};
 use crate::error::{Error, Result};
 use crate::model::{
-    AccountChange, AgencyCredential, Center, ClerkAccount, Contact, Device, DeviceHealth,
-    FleetHealth, Refusal, RefusalCount, Release, ServerRequest, Stamp,
+    AccountChange, AgencyCredential, Center, CenterUpdate, ClerkAccount, Contact, Device,
+    DeviceHealth, FleetHealth, Refusal, RefusalCount, Release, ServerRequest, Stamp,
 };
 use crate::plan::{
     AccountStanding, PaymentStanding, Plan, Pusher, Snapshot, Wants, agency_decision, plan,
@@ -565,22 +565,26 @@ impl Storage for SqliteStorage {
         self.run(move |conn| load_center(conn, &code)).await
     }
 
-    async fn update_center(&self, center: &Center) -> Result<()> {
-        let center = center.clone();
+    async fn update_center(&self, code: &str, update: &CenterUpdate) -> Result<Center> {
+        let code = code.to_owned();
+        let update = update.clone();
         self.run(move |conn| {
-            let updated = conn.execute(
+            conn.query_row(
                 &SQL.update_center,
                 params![
-                    center.code,
-                    center.name,
-                    center.time_zone.name(),
-                    center.waiting_target_min
+                    code,
+                    update.name,
+                    update
+                        .time_zone
+                        .as_ref()
+                        .map(guichet_domain::zone::Zone::name),
+                    update.waiting_target_min
                 ],
-            )?;
-            if updated == 0 {
-                return Err(Error::not_found("centre", center.code));
-            }
-            Ok(())
+                center_row,
+            )
+            .optional()?
+            .ok_or_else(|| Error::not_found("centre", code))?
+            .into_center()
         })
         .await
     }

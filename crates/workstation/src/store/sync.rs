@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 
+use guichet_domain::catalogue;
 use guichet_domain::hlc::Hlc;
 use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::queue::Counter;
@@ -390,9 +391,13 @@ impl Workstation {
 
 /// Takes the centre's terms the back office holds now where they differ from this device's,
 /// and records in the audit trail what they were and what they became. A term this device
-/// cannot use (a time zone its zone database does not know yet, an empty name, a target of no
-/// minutes) is left as it is here, and the record (or the log, if nothing else changed) says
-/// so; the others are taken.
+/// cannot use (a time zone its zone database does not know yet, a name or a target the
+/// domain's rules refuse) is left as it is here, and the record (or the log, if nothing else
+/// changed) says so; the others are taken. A new time zone waits while a ticket of the local
+/// day is still open (waiting, called, being served, or missed and callable): tickets are
+/// kept by their local day, and a day that changes under them would drop them from the
+/// queue. Every answer carries the terms again, so the zone is taken at the first sync after
+/// the queue empties.
 fn take_terms(change: &mut ActionTx<'_>, terms: &CenterTerms) -> Result<()> {
     let (center, name, zone, target): (String, String, String, u32) = change.tx.query_row(
         "SELECT center_code, center_name, time_zone, waiting_target_min FROM workstation
@@ -401,30 +406,31 @@ fn take_terms(change: &mut ActionTx<'_>, terms: &CenterTerms) -> Result<()> {
         |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
     )?;
     let mut kept = Vec::new();
-    let new_name = match terms.name.trim() {
-        "" => {
-            kept.push("name");
-            name.as_str()
-        }
-        given => given,
-    };
-    let new_zone = if terms.time_zone.parse::<Zone>().is_ok() {
-        terms.time_zone.as_str()
-    } else {
-        kept.push("time_zone");
-        zone.as_str()
-    };
-    let new_target = if terms.waiting_target_min == 0 {
+    let new_name = catalogue::center_name(&terms.name).unwrap_or_else(|_| {
+        kept.push("name");
+        &name
+    });
+    let new_target = catalogue::waiting_target(terms.waiting_target_min).unwrap_or_else(|_| {
         kept.push("waiting_target_min");
         target
-    } else {
-        terms.waiting_target_min
+    });
+    let new_zone = match terms.time_zone.parse::<Zone>() {
+        Err(_) => {
+            kept.push("time_zone");
+            zone.clone()
+        }
+        Ok(sent) if sent.name() == zone => zone.clone(),
+        Ok(_) if queue_open(change, &zone)? => {
+            kept.push("time_zone_while_tickets_are_open");
+            zone.clone()
+        }
+        Ok(sent) => sent.name().to_owned(),
     };
-    if (new_name, new_zone, new_target) == (name.as_str(), zone.as_str(), target) {
+    if (new_name, new_zone.as_str(), new_target) == (name.as_str(), zone.as_str(), target) {
         if !kept.is_empty() {
             tracing::warn!(
                 ?kept,
-                "the back office sent centre terms this device cannot use; it keeps its own"
+                "centre terms from the back office not taken (yet); this device keeps its own"
             );
         }
         return Ok(());
@@ -446,6 +452,21 @@ fn take_terms(change: &mut ActionTx<'_>, terms: &CenterTerms) -> Result<()> {
         }),
     )?;
     Ok(())
+}
+
+/// Whether a ticket of the local day (in `zone`) is still open in the queue.
+fn queue_open(change: &ActionTx<'_>, zone: &str) -> Result<bool> {
+    let today = zone
+        .parse::<Zone>()
+        .unwrap_or_default()
+        .day_of(change.now.wall)
+        .to_string();
+    Ok(change.tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM tickets WHERE day = ?1
+            AND status IN ('waiting', 'called', 'serving', 'no_show'))",
+        [today],
+        |r| r.get(0),
+    )?)
 }
 
 /// The server sequence of this device's last accepted move, per request, for the moves the

@@ -95,6 +95,16 @@ pub fn service_where(ws: &Workstation, pick: impl Fn(&Service) -> bool) -> Servi
         .expect("the demo catalogue has such a service")
 }
 
+/// A ticket in the standard lane for the first service of the catalogue.
+pub fn any_ticket(ws: &mut Workstation) -> guichet_workstation::store::TicketView {
+    let service = service_where(ws, |_| true);
+    ws.issue_ticket(&guichet_workstation::store::NewTicket {
+        target: guichet_domain::queue::QueueTarget::Service(service.code),
+        lane: "standard".into(),
+    })
+    .expect("a ticket")
+}
+
 /// Enrols the bench's workstation with a back office that is never called: what applying an
 /// exchange's answer needs.
 pub fn enrolled(b: &mut Bench) {
