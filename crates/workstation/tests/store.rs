@@ -278,3 +278,42 @@ fn an_enrolment_sets_the_device_up_with_its_centres_terms() {
         ("plain", "AZN", 20, "Asia/Baku")
     );
 }
+
+/// A standalone centre is held to the rules the back office holds a centre to: a name of 1 to
+/// 120 characters without control characters, a waiting target of 1 to 600 minutes. A set-up
+/// refused for either leaves the directory not set up; the name is kept trimmed.
+#[test]
+fn a_set_up_refuses_a_centre_the_back_office_would_refuse() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut ws =
+        Workstation::open(&dir.path().join("guichet.sqlite3"), Arc::new(SystemClock)).unwrap();
+    let long = "A".repeat(121);
+    for (name, target, says) in [
+        ("  ", 15, "the centre needs a name"),
+        (long.as_str(), 15, "has 121 characters: give at most 120"),
+        ("Athens\nCentral", 15, "holds control characters"),
+        ("Athens Central", 0, "give 1 to 600"),
+        (
+            "Athens Central",
+            601,
+            "a waiting-time target of 601 minutes is not valid",
+        ),
+    ] {
+        let refused = ws
+            .setup(guichet_workstation::store::Setup {
+                center_name: name.into(),
+                waiting_target_min: target,
+                ..common::setup()
+            })
+            .unwrap_err();
+        assert!(refused.to_string().contains(says), "{says}: {refused}");
+        assert!(!ws.is_set_up().unwrap(), "{says}");
+    }
+    let config = ws
+        .setup(guichet_workstation::store::Setup {
+            center_name: " Athens Central ".into(),
+            ..common::setup()
+        })
+        .unwrap();
+    assert_eq!(config.center_name, "Athens Central");
+}

@@ -30,7 +30,9 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use guichet_domain::account::{Act, Role, Verifier};
 use guichet_domain::audit::AuditEvent;
-use guichet_domain::catalogue::{Catalogue, CenterKind, Channel, is_valid_code};
+use guichet_domain::catalogue::{
+    Catalogue, CenterKind, Channel, center_name, is_valid_code, waiting_target,
+};
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
 use guichet_domain::hlc::{Hlc, HlcStamp};
 use guichet_domain::keyslot::{DataKey, RecoveryKey};
@@ -473,11 +475,10 @@ impl Workstation {
             Some(p) => ReceiptPrefix::parse(p)?,
             None => derived_prefix(&setup.center_code, &setup.device_code)?,
         };
-        if setup.waiting_target_min == 0 {
-            return Err(Error::Invalid(
-                "the waiting-time target must be at least 1 minute".into(),
-            ));
-        }
+        // The rules the back office holds a centre to, so that a standalone centre could be
+        // enrolled as it is.
+        let name = center_name(&setup.center_name).map_err(Error::Invalid)?;
+        waiting_target(setup.waiting_target_min).map_err(Error::Invalid)?;
         let zone: Zone = setup
             .time_zone
             .parse()
@@ -502,7 +503,7 @@ impl Workstation {
                  VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                 params![
                     setup.center_code,
-                    setup.center_name,
+                    name,
                     setup.center_kind.as_str(),
                     setup.device_code,
                     prefix.as_str(),
