@@ -245,7 +245,13 @@ pub fn lock(shell: Shared<'_>) -> Answer<()> {
 /// The same clerk takes up their session; another clerk's password switches to them.
 #[tauri::command]
 pub async fn unlock(shell: Shared<'_>, username: String, password: String) -> Answer<Session> {
-    Arc::clone(&shell).sign_in(&username, &password, true).await
+    let session = Arc::clone(&shell)
+        .sign_in(&username, &password, true)
+        .await?;
+    // The answer is the session alone: the status reaches the window as an event. A login's
+    // answer is the app's state, the status in it.
+    shell.publish();
+    Ok(session)
 }
 
 #[tauri::command(async)]

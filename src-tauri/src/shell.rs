@@ -317,11 +317,6 @@ impl Shell {
             Err(refusal) => return Err(self.noticed(refusal.into())),
         };
         self.start_sync_if_enrolled();
-        // A login answers with the app's state, the status in it, which the window draws; an
-        // unlock answers with the session alone.
-        if unlock {
-            self.publish();
-        }
         Ok(session)
     }
 

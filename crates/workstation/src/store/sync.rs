@@ -24,7 +24,7 @@ use super::audit::OutboxState;
 use super::catalogue::service_here;
 use super::requests::timeline_entry;
 use super::rows::{self, CreatedRequest, Origin, Refund};
-use super::{ActionTx, Setup, Workstation};
+use super::{ActionTx, Setup, Workstation, read_config};
 use crate::error::{Error, Result};
 use crate::sync::{Credential, Link};
 
@@ -399,34 +399,35 @@ impl Workstation {
 /// queue. Every answer carries the terms again, so the zone is taken at the first sync after
 /// the queue empties.
 fn take_terms(change: &mut ActionTx<'_>, terms: &CenterTerms) -> Result<()> {
-    let (center, name, zone, target): (String, String, String, u32) = change.tx.query_row(
-        "SELECT center_code, center_name, time_zone, waiting_target_min FROM workstation
-         WHERE id = 1",
-        [],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
+    let config = read_config(change.tx)?.ok_or(Error::NotSetUp)?;
+    let (name, zone, target) = (
+        config.center_name.as_str(),
+        config.time_zone.name(),
+        config.waiting_target_min,
+    );
     let mut kept = Vec::new();
     let new_name = catalogue::center_name(&terms.name).unwrap_or_else(|_| {
         kept.push("name");
-        &name
+        name
     });
     let new_target = catalogue::waiting_target(terms.waiting_target_min).unwrap_or_else(|_| {
         kept.push("waiting_target_min");
         target
     });
-    let new_zone = match terms.time_zone.parse::<Zone>() {
+    let sent_zone = terms.time_zone.parse::<Zone>();
+    let new_zone = match &sent_zone {
         Err(_) => {
             kept.push("time_zone");
-            zone.clone()
+            zone
         }
-        Ok(sent) if sent.name() == zone => zone.clone(),
-        Ok(_) if queue_open(change, &zone)? => {
+        Ok(sent) if sent.name() == zone => zone,
+        Ok(_) if queue_open(change, &config.time_zone)? => {
             kept.push("time_zone_while_tickets_are_open");
-            zone.clone()
+            zone
         }
-        Ok(sent) => sent.name().to_owned(),
+        Ok(sent) => sent.name(),
     };
-    if (new_name, new_zone.as_str(), new_target) == (name.as_str(), zone.as_str(), target) {
+    if (new_name, new_zone, new_target) == (name, zone, target) {
         if !kept.is_empty() {
             tracing::warn!(
                 ?kept,
@@ -443,7 +444,7 @@ fn take_terms(change: &mut ActionTx<'_>, terms: &CenterTerms) -> Result<()> {
     change.record_local(
         "workstation.center_terms",
         "workstation",
-        &center,
+        &config.center_code,
         serde_json::json!({
             "from": {"name": name, "time_zone": zone, "waiting_target_min": target},
             "to": {"name": new_name, "time_zone": new_zone, "waiting_target_min": new_target},
@@ -455,12 +456,8 @@ fn take_terms(change: &mut ActionTx<'_>, terms: &CenterTerms) -> Result<()> {
 }
 
 /// Whether a ticket of the local day (in `zone`) is still open in the queue.
-fn queue_open(change: &ActionTx<'_>, zone: &str) -> Result<bool> {
-    let today = zone
-        .parse::<Zone>()
-        .unwrap_or_default()
-        .day_of(change.now.wall)
-        .to_string();
+fn queue_open(change: &ActionTx<'_>, zone: &Zone) -> Result<bool> {
+    let today = zone.day_of(change.now.wall).to_string();
     Ok(change.tx.query_row(
         "SELECT EXISTS (SELECT 1 FROM tickets WHERE day = ?1
             AND status IN ('waiting', 'called', 'serving', 'no_show'))",
