@@ -216,7 +216,7 @@ pub struct SyncArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 60)]
     pub timeout: u64,
     /// First replace this device's credential with a new one from the back office (kept in
-    /// the credential file; the old one stops working once the new one is used).
+    /// the encrypted database; the old one stops working once the new one is used).
     #[arg(long)]
     pub rotate_credential: bool,
 }

@@ -295,7 +295,7 @@ impl BackOffice {
     }
 
     /// Asks for a new device credential and uses it from now on. The caller keeps it (in the
-    /// credential file) before anything else: the old one stops working once the new one is
+    /// encrypted database) before anything else: the old one stops working once the new one is
     /// used. If the answer is lost, the old one still works and the call can be made again.
     pub async fn rotate_token(&mut self) -> Result<String, SyncError> {
         let rotation: TokenRotation = self.post("token", &serde_json::json!({})).await?;
