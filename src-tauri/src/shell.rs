@@ -78,6 +78,19 @@ impl ErrorView {
         )
     }
 
+    /// Installing is refused while a citizen is at a counter of this workstation: the app
+    /// would close in the middle of the visit.
+    pub fn update_during_visit(tickets: &[String]) -> Self {
+        let tickets = tickets.join(", ");
+        ErrorView::new(
+            format!(
+                "a citizen is at a counter (ticket {tickets}): install the update once the visit \
+                 is over"
+            ),
+            Some(Message::new("error.update_during_visit").text("tickets", &tickets)),
+        )
+    }
+
     /// Installing was asked with no verified update at hand.
     pub fn no_update() -> Self {
         ErrorView::new(
@@ -430,11 +443,16 @@ impl Shell {
     }
 
     /// Installs the update offered, with the sync stopped so that nothing is mid-way; then the
-    /// app starts again on the new version. If the install fails, this version goes on (the
-    /// sync too) and the status bar says why.
+    /// app starts again on the new version. Refused while a sync runs or a citizen is at one
+    /// of this workstation's counters, whatever the window shows. If the install fails, this
+    /// version goes on (the sync too) and the status bar says why.
     pub async fn install_update(self: Arc<Self>) -> Result<(), ErrorView> {
         if matches!(lock(&self.last).phase, Phase::Syncing | Phase::Wipe) {
             return Err(ErrorView::update_while_syncing());
+        }
+        let at_counters = self.read(|ws| ws.tickets_at_counters())?;
+        if !at_counters.is_empty() {
+            return Err(ErrorView::update_during_visit(&at_counters));
         }
         // From here the state says "installing", and the sync does not start again (a login
         // while the administrator's prompt is up) until the install is over.

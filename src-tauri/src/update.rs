@@ -53,8 +53,14 @@ pub enum UpdateState {
     /// Its signature does not verify against the release key built into this app: it is not
     /// installed, and not downloaded again.
     Refused { version: String, reason: String },
-    /// The install failed: this version goes on working, and the clerk may try again.
-    Failed { version: String, reason: String },
+    /// The install failed: this version goes on working. With `again`, the verified package
+    /// is still at hand and the clerk may try again; without, it was lost with the install,
+    /// and the next look downloads it again.
+    Failed {
+        version: String,
+        reason: String,
+        again: bool,
+    },
 }
 
 /// The update's state and the verified package waiting to be installed.
@@ -119,13 +125,13 @@ impl Updates {
         self.asked.store(true, Ordering::Relaxed);
     }
 
-    /// Whether to look now, after a sync that went through; if so, the caller must look and
-    /// then call `looked`.
+    /// Whether to look now, after a sync that went through; if so, the caller must `look`.
+    /// Not while a verified package waits to be installed (offered, or
+    /// offered again after a failed install) or is being installed: a look would download it
+    /// again, and hide the offer meanwhile.
     pub fn due(&self) -> bool {
-        let waiting = matches!(
-            self.state(),
-            Some(UpdateState::Ready { .. } | UpdateState::Installing { .. })
-        );
+        let waiting = lock(&self.ready).is_some()
+            || matches!(self.state(), Some(UpdateState::Installing { .. }));
         if self.off.is_some() || waiting || self.busy.load(Ordering::Acquire) {
             return false;
         }
@@ -278,17 +284,20 @@ impl Updates {
         *lock(&self.state) = Some(UpdateState::Failed {
             version: version.to_owned(),
             reason: reason.to_owned(),
+            again: false,
         });
     }
 
     /// The install failed: this version goes on, and the package stays offered.
     pub fn install_failed(&self, update: Update, package: Vec<u8>, reason: &str) {
         tracing::error!(version = %update.version, %reason, "the update could not be installed; this version goes on");
-        *lock(&self.state) = Some(UpdateState::Failed {
-            version: update.version.clone(),
-            reason: reason.to_owned(),
-        });
+        let update_version = update.version.clone();
         *lock(&self.ready) = Some((update, package));
+        *lock(&self.state) = Some(UpdateState::Failed {
+            version: update_version,
+            reason: reason.to_owned(),
+            again: true,
+        });
     }
 }
 

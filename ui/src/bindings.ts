@@ -848,6 +848,7 @@ export type UpdateState = {
   state: "refused";
   version: string;
 } | {
+  again: boolean;
   reason: string;
   state: "failed";
   version: string;

@@ -18,7 +18,11 @@ export function offerView(status: StatusBar, citizenAtCounter: boolean): { text:
     case "ready":
       return { text: t("update.ready", { version: u.version }), install: status.phase !== "syncing" };
     case "failed":
-      return { text: t("update.failed", { version: u.version, reason: u.reason }), install: status.phase !== "syncing" };
+      // Without the package (the install lost it), there is nothing to try again with: it is
+      // downloaded again at the next sync, then offered.
+      return u.again
+        ? { text: t("update.failed", { version: u.version, reason: u.reason }), install: status.phase !== "syncing" }
+        : { text: t("update.failed_lost", { version: u.version, reason: u.reason }), install: false };
     case "installing":
       return { text: t("update.installing", { version: u.version }), install: false };
     default:

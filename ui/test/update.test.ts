@@ -22,10 +22,22 @@ describe("the update the back office offers", () => {
   });
 
   it("says why an install failed and lets the clerk try again", () => {
-    const failed = offerView(statusBar({ update: { state: "failed", version: "0.2.0", reason: "dpkg failed" } }), false);
+    const failed = offerView(
+      statusBar({ update: { state: "failed", version: "0.2.0", reason: "dpkg failed", again: true } }),
+      false,
+    );
     expect(failed?.text).toContain("dpkg failed");
     expect(failed?.text).toContain("this version goes on working");
     expect(failed?.install).toBe(true);
+  });
+
+  it("offers no install when the failed install lost the package, and says it comes again", () => {
+    const lost = offerView(
+      statusBar({ update: { state: "failed", version: "0.2.0", reason: "the install stopped", again: false } }),
+      false,
+    );
+    expect(lost?.install).toBe(false);
+    expect(lost?.text).toContain("downloaded again at the next sync");
   });
 
   it("puts a refused update in the status bar, in the clerk's language", () => {

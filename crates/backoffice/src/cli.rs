@@ -652,8 +652,13 @@ async fn execute(cli: Cli) -> Result<()> {
                     },
                 )
                 .await?;
+            let zone_note = if time_zone.is_some() {
+                " (a new time zone once no ticket of their day is open)"
+            } else {
+                ""
+            };
             say(&format!(
-                "centre {} updated; its devices take it at their next sync",
+                "centre {} updated; its devices take it at their next sync{zone_note}",
                 center_text(&center)
             ));
             Ok(())

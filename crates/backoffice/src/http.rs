@@ -54,7 +54,6 @@ use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::decompression::RequestDecompressionLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::Error;
@@ -84,6 +83,16 @@ pub const RELEASE_UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
 /// How much of a package a download reads from the database at a time, and holds in memory.
 pub const DEFAULT_PACKAGE_CHUNK: usize = 1024 * 1024;
 
+/// How long a connection may leave the server's answer unread before it is closed: a device
+/// that asks for a package and stops reading does not keep its connection, nor the piece of
+/// the package in memory. A satellite link that drops for a minute loses its download, which
+/// the device's updater asks for again later.
+pub const DEFAULT_WRITE_STALL: Duration = Duration::from_secs(60);
+
+/// How long one download of a package may take: 300 MiB in 30 minutes is 1.4 Mbit/s, and the
+/// device's updater gives up at the same time.
+pub const DEFAULT_PACKAGE_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
 /// What the handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -105,6 +114,10 @@ pub struct AppState {
     pub https: bool,
     /// See `DEFAULT_PACKAGE_CHUNK`.
     pub package_chunk: usize,
+    /// See `DEFAULT_WRITE_STALL`.
+    pub write_stall: Duration,
+    /// See `DEFAULT_PACKAGE_DEADLINE`.
+    pub package_deadline: Duration,
     /// One release upload at a time: each holds its package in memory.
     pub release_uploads: Arc<tokio::sync::Semaphore>,
 }
@@ -125,6 +138,8 @@ impl AppState {
             trusted_proxies: Arc::from([]),
             https: false,
             package_chunk: DEFAULT_PACKAGE_CHUNK,
+            write_stall: DEFAULT_WRITE_STALL,
+            package_deadline: DEFAULT_PACKAGE_DEADLINE,
             release_uploads: Arc::new(tokio::sync::Semaphore::new(1)),
         }
     }
@@ -260,6 +275,22 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
+/// A query string read into `T`: what cannot be read (a parameter `T` does not take, a value
+/// of the wrong kind) is refused with the API's own error, which names what was wrong.
+#[derive(Debug)]
+pub struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(params)| Params(params))
+            .map_err(|e| malformed(format!("the query could not be read: {}", e.body_text())))
+    }
+}
+
 fn bearer(parts: &Parts) -> Option<&str> {
     parts
         .headers
@@ -388,9 +419,13 @@ pub fn app(state: AppState) -> Router {
     // A package takes longer to arrive than any other body: its route has bounds of its own.
     let uploads = Router::new()
         .route("/admin/v1/releases/{version}", post(publish_release))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            RELEASE_UPLOAD_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
+            TimeLimit {
+                limit: RELEASE_UPLOAD_TIMEOUT,
+                after: "it may have been published all the same: `guichet-backoffice release \
+                        list` (GET /admin/v1/releases) shows whether it was",
+            },
+            give_up_after,
         ));
     Router::new()
         .route("/health", get(health))
@@ -429,9 +464,12 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/agency/v1/requests/{receipt}/{step}", post(agency_step))
         .fallback(not_found)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
+        .layer(axum::middleware::from_fn_with_state(
+            TimeLimit {
+                limit: timeout,
+                after: "try again (an exchange sent again is applied once)",
+            },
+            give_up_after,
         ))
         .merge(uploads)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -444,7 +482,37 @@ pub fn app(state: AppState) -> Router {
             ),
         )
         .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(note_arrival))
         .with_state(state)
+}
+
+/// How long the requests of a route may take, and what the refusal adds when one took longer.
+#[derive(Debug, Clone, Copy)]
+struct TimeLimit {
+    limit: Duration,
+    after: &'static str,
+}
+
+/// Runs the request, or gives up on it after its route's limit with the API's own error (503),
+/// which says what became of it.
+async fn give_up_after(
+    State(time): State<TimeLimit>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(time.limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiFailure::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal,
+            format!(
+                "the back office gave up on the request after {} s; {}",
+                time.limit.as_secs(),
+                time.after
+            ),
+        )
+        .into_response(),
+    }
 }
 
 /// Serves on an already-bound listener until `shutdown` completes, then lets the requests in
@@ -478,7 +546,10 @@ pub async fn serve_tls(
 
 /// The accept loop: at most `state.max_connections` connections at once, each closed when it
 /// takes longer than `state.header_timeout` to send a request's headers (from the moment it
-/// opens) or stays idle that long between requests. HTTP/1.1 only, as the TLS set-up offers:
+/// opens) or stays idle that long between requests, or leaves an answer unread for
+/// `state.write_stall`. Once `shutdown` completes, the requests in flight have
+/// `state.request_timeout` to finish; a download still going then is cut (the device asks
+/// again). HTTP/1.1 only, as the TLS set-up offers:
 /// detecting HTTP/2 would wait for a silent client's first bytes without a limit.
 async fn serve_connections<L>(
     mut listener: L,
@@ -498,6 +569,7 @@ where
     let slots = Arc::new(tokio::sync::Semaphore::new(state.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let trusted = state.trusted_proxies.clone();
+    let (write_stall, grace) = (state.write_stall, state.request_timeout);
     let app = app(state);
     tokio::pin!(shutdown);
     loop {
@@ -521,6 +593,7 @@ where
                 request
             },
         ));
+        let io = crate::stall::WriteStall::new(io, write_stall);
         let connection = builder.serve_connection(TokioIo::new(io), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
@@ -530,7 +603,15 @@ where
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_s = grace.as_secs(),
+            "stopped with requests still in flight (package downloads, most likely): they were cut"
+        );
+    }
     Ok(())
 }
 
@@ -587,10 +668,26 @@ async fn vouch(
 
 async fn exchange(
     State(state): State<AppState>,
+    Extension(Arrived(arrived)): Extension<Arrived>,
     DeviceAuth(device): DeviceAuth,
     Body(request): Body<ExchangeRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(state.office.exchange(&device, &request).await?))
+    Ok(Json(
+        state
+            .office
+            .exchange_arrived(&device, &request, arrived)
+            .await?,
+    ))
+}
+
+/// When a request's headers arrived, before its body was read.
+#[derive(Debug, Clone, Copy)]
+struct Arrived(chrono::DateTime<chrono::Utc>);
+
+/// Notes when the request arrived (see `Arrived`).
+async fn note_arrival(mut request: Request, next: axum::middleware::Next) -> Response {
+    request.extensions_mut().insert(Arrived(chrono::Utc::now()));
+    next.run(request).await
 }
 
 async fn rotate_token(
@@ -671,6 +768,8 @@ async fn release_package(
         sent: 0,
         chunk: state.package_chunk.max(1),
         reading: None,
+        deadline: tokio::time::Instant::now() + state.package_deadline,
+        limit: state.package_deadline,
     };
     let headers = [
         (header::CONTENT_TYPE, PACKAGE_MEDIA_TYPE.to_owned()),
@@ -695,6 +794,9 @@ struct PackageBody {
     sent: u64,
     chunk: usize,
     reading: Option<Reading>,
+    /// When the download is cut, however it is going (see `DEFAULT_PACKAGE_DEADLINE`).
+    deadline: tokio::time::Instant,
+    limit: Duration,
 }
 
 impl hyper::body::Body for PackageBody {
@@ -708,6 +810,18 @@ impl hyper::body::Body for PackageBody {
         let this = self.get_mut();
         if this.sent >= this.size {
             return Poll::Ready(None);
+        }
+        if tokio::time::Instant::now() >= this.deadline {
+            let late = Error::Io(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "the download took longer than {} s, at {} bytes of {}",
+                    this.limit.as_secs(),
+                    this.sent,
+                    this.size
+                ),
+            ));
+            return Poll::Ready(Some(Err(log_cut_download(&this.version, late))));
         }
         let reading = this.reading.get_or_insert_with(|| {
             let (storage, version) = (this.storage.clone(), this.version.clone());
@@ -852,6 +966,7 @@ async fn health_report(_: Admin, State(state): State<AppState>) -> ApiResult<imp
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct AgencyFilter {
     agency: Option<String>,
 }
@@ -859,7 +974,7 @@ struct AgencyFilter {
 async fn list_agency_credentials(
     _: Admin,
     State(state): State<AppState>,
-    Query(filter): Query<AgencyFilter>,
+    Params(filter): Params<AgencyFilter>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(
         state
@@ -1020,6 +1135,7 @@ async fn issue_enrolment_code(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct DeviceFilter {
     center: Option<String>,
 }
@@ -1027,13 +1143,14 @@ struct DeviceFilter {
 async fn list_devices(
     _: Admin,
     State(state): State<AppState>,
-    Query(filter): Query<DeviceFilter>,
+    Params(filter): Params<DeviceFilter>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.office.fleet(filter.center.as_deref()).await?))
 }
 
 /// `?wipe=true` also asks the device to erase its data at its next contact.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RevokeOptions {
     #[serde(default)]
     wipe: bool,
@@ -1043,7 +1160,7 @@ async fn revoke_device(
     _: Admin,
     State(state): State<AppState>,
     Path(device): Path<String>,
-    Query(options): Query<RevokeOptions>,
+    Params(options): Params<RevokeOptions>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(
         state.office.revoke_device(&device, options.wipe).await?,
@@ -1051,6 +1168,7 @@ async fn revoke_device(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ClerkFilter {
     center: Option<String>,
 }
@@ -1058,7 +1176,7 @@ struct ClerkFilter {
 async fn list_clerks(
     _: Admin,
     State(state): State<AppState>,
-    Query(filter): Query<ClerkFilter>,
+    Params(filter): Params<ClerkFilter>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.office.clerks(filter.center.as_deref()).await?))
 }

@@ -15,6 +15,7 @@ pub mod model;
 pub mod plan;
 pub mod release;
 pub mod service;
+mod stall;
 pub mod storage;
 pub mod tls;
 

@@ -309,18 +309,21 @@ impl BackOffice {
             .storage
             .update_center(code, &update)
             .await
-            .map_err(|e| match e {
-                Error::NotFound { .. } => Error::UnknownCentre {
-                    code: code.to_owned(),
-                },
-                e => e,
-            })?;
+            .map_err(|e| unknown_centre(code, e))?;
         tracing::info!(center = %center.code, "centre's terms changed");
         Ok(center)
     }
 
     pub async fn centers(&self) -> Result<Vec<Center>> {
         self.storage.centers().await
+    }
+
+    /// The centre `code`, or a refusal that says where the centres are listed.
+    async fn known_centre(&self, code: &str) -> Result<Center> {
+        self.storage
+            .center(code)
+            .await
+            .map_err(|e| unknown_centre(code, e))
     }
 
     /// Validates and publishes a catalogue; its version must be above every published one.
@@ -389,11 +392,7 @@ impl BackOffice {
         let mut bytes = [0u8; 32];
         rand::rng().fill(&mut bytes);
         let token = hex(&bytes);
-        let label = request
-            .label
-            .as_deref()
-            .map(str::trim)
-            .filter(|l| !l.is_empty());
+        let label = device_label(request.label.as_deref())?;
         let enrolled = self
             .storage
             .enroll(
@@ -447,7 +446,7 @@ impl BackOffice {
         // Checked again when the account is written; here so that a mistyped centre is refused
         // before the password is hashed.
         for code in &centers {
-            self.storage.center(code).await?;
+            self.known_centre(code).await?;
         }
         let account = guichet_domain::account::Account {
             username: new.username.clone(),
@@ -467,7 +466,7 @@ impl BackOffice {
     /// The accounts of one centre, or of all, without their verifiers.
     pub async fn clerks(&self, center: Option<&str>) -> Result<Vec<Clerk>> {
         if let Some(code) = center {
-            self.storage.center(code).await?;
+            self.known_centre(code).await?;
         }
         Ok(self
             .storage
@@ -676,6 +675,9 @@ impl BackOffice {
     /// The fleet at a glance: each device (of `center`, or all) with its standing and what it
     /// reported at its last successful exchange.
     pub async fn fleet(&self, center: Option<&str>) -> Result<Vec<FleetLine>> {
+        if let Some(code) = center {
+            self.known_centre(code).await?;
+        }
         let mut contacts: std::collections::HashMap<String, Contact> = self
             .storage
             .contacts(center)
@@ -731,11 +733,24 @@ impl BackOffice {
         Ok(device)
     }
 
-    /// Push then pull, for an authenticated device.
+    /// Push then pull, for an authenticated device, the request taken as arrived now.
     pub async fn exchange(
         &self,
         device: &Device,
         request: &ExchangeRequest,
+    ) -> Result<ExchangeResponse> {
+        self.exchange_arrived(device, request, Utc::now()).await
+    }
+
+    /// Push then pull, for an authenticated device, the request's headers having arrived at
+    /// `arrived`: the device's clock, which it read as it sent them, is compared with that time,
+    /// so that neither the upload of a large push over a slow link nor the checks before the
+    /// push count as its clock's offset.
+    pub async fn exchange_arrived(
+        &self,
+        device: &Device,
+        request: &ExchangeRequest,
+        arrived: chrono::DateTime<Utc>,
     ) -> Result<ExchangeResponse> {
         if request.push.len() > MAX_PUSH {
             return Err(Error::TooManyEntries {
@@ -767,7 +782,6 @@ impl BackOffice {
         if let Some(problem) = request.state.as_ref().and_then(DeviceState::problem) {
             return Err(Error::Invalid(problem));
         }
-        let arrived = Utc::now();
         if let Some(latest) = request.push.iter().map(|e| &e.hlc).max() {
             self.observe(latest);
         }
@@ -1000,7 +1014,7 @@ impl BackOffice {
                     ));
                 }
                 for code in &codes {
-                    self.storage.center(code).await?;
+                    self.known_centre(code).await?;
                 }
                 Some(codes)
             }
@@ -1085,4 +1099,40 @@ impl BackOffice {
         );
         Ok(release)
     }
+}
+
+/// A storage's "not found" for the centre `code`, told as an unknown centre.
+fn unknown_centre(code: &str, error: Error) -> Error {
+    match error {
+        Error::NotFound { .. } => Error::UnknownCentre {
+            code: code.to_owned(),
+        },
+        e => e,
+    }
+}
+
+/// The most characters a device's label may have: it is shown in the fleet's lines.
+pub const MAX_DEVICE_LABEL_CHARS: usize = 80;
+
+/// A device's label, trimmed (`None` when empty), or why it is refused: it is printed in the
+/// operator's terminal by `devices list`, where a control character could rewrite the screen.
+fn device_label(label: Option<&str>) -> Result<Option<&str>> {
+    let Some(label) = label.map(str::trim).filter(|l| !l.is_empty()) else {
+        return Ok(None);
+    };
+    let chars = label.chars().count();
+    if chars > MAX_DEVICE_LABEL_CHARS {
+        return Err(Error::Invalid(format!(
+            "the device's label has {chars} characters: give at most {MAX_DEVICE_LABEL_CHARS}; \
+             the enrolment code was not used"
+        )));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(Error::Invalid(
+            "the device's label holds control characters: give it as plain text; the \
+             enrolment code was not used"
+                .into(),
+        ));
+    }
+    Ok(Some(label))
 }

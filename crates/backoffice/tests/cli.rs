@@ -591,6 +591,10 @@ fn a_centre_has_a_time_zone_currency_and_target_and_bad_ones_are_refused() {
             &["center", "update", "BAK-09", "--waiting-target", "25"],
             "no centre 'BAK-09': `guichet-backoffice center list` lists them",
         ),
+        (
+            &["devices", "list", "--center", "BAK-09"],
+            "no centre 'BAK-09': `guichet-backoffice center list` lists them",
+        ),
     ] {
         let run = office.run(args, None);
         assert_ne!(run.code, 0, "{}", run.stdout);
@@ -611,7 +615,7 @@ fn a_centre_has_a_time_zone_currency_and_target_and_bad_ones_are_refused() {
     );
     assert!(
         updated.stdout.contains(
-            "(Baku, mobile, Asia/Tbilisi, AZN, waiting target 25 min) updated; its devices take it at their next sync"
+            "(Baku, mobile, Asia/Tbilisi, AZN, waiting target 25 min) updated; its devices take it at their next sync (a new time zone once no ticket of their day is open)"
         ),
         "{}",
         updated.stdout

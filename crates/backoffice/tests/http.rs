@@ -80,6 +80,29 @@ impl Api {
             .json("POST", "/admin/v1/catalogues", Some(ADMIN), catalogue)
             .await;
         assert_eq!(status, StatusCode::CREATED);
+        let code = self.enrolment_code().await;
+        let (status, enrolled) = self.enroll(&code, "Desk 1").await;
+        assert_eq!(status, StatusCode::OK, "{enrolled}");
+        serde_json::from_value(enrolled).unwrap()
+    }
+
+    /// A device enrolling with `code` (as the admin API gave it) under `label`.
+    async fn enroll(
+        &self,
+        code: &serde_json::Value,
+        label: &str,
+    ) -> (StatusCode, serde_json::Value) {
+        self.json(
+            "POST",
+            "/sync/v1/enroll",
+            None,
+            serde_json::json!({"code": code["code"], "label": label}),
+        )
+        .await
+    }
+
+    /// A new enrolment code for ATH-01, as the admin API answers it.
+    async fn enrolment_code(&self) -> serde_json::Value {
         let (status, code) = self
             .json(
                 "POST",
@@ -89,16 +112,7 @@ impl Api {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{code}");
-        let (status, enrolled) = self
-            .json(
-                "POST",
-                "/sync/v1/enroll",
-                None,
-                serde_json::json!({"code": code["code"], "label": "Desk 1"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{enrolled}");
-        serde_json::from_value(enrolled).unwrap()
+        code
     }
 }
 
@@ -324,6 +338,142 @@ async fn admin_api_needs_the_admin_token() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(answer, serde_json::json!([]));
+}
+
+/// A request past its time limit is given up with the API's own error, which says to try
+/// again, not with an empty answer: here a body announced and never sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_past_its_time_limit_gets_an_error_that_says_so() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let api = Api::new();
+    let mut state = api.state.clone();
+    state.request_timeout = std::time::Duration::from_secs(1);
+    let served = Served::start(state).await;
+    let mut stream = tokio::net::TcpStream::connect(served.address)
+        .await
+        .unwrap();
+    stream
+        .write_all(
+            format!(
+                "POST /admin/v1/catalogues HTTP/1.1\r\nHost: guichet\r\n\
+                 Authorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\n\
+                 Content-Length: 100\r\nConnection: close\r\n\r\n{{"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_string(&mut answer),
+    )
+    .await
+    .expect("an answer within the time limit")
+    .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains(
+            "the back office gave up on the request after 1 s; try again (an exchange sent \
+             again is applied once)"
+        ),
+        "{answer}"
+    );
+    served.stop().await;
+}
+
+/// A device's label with control characters (printed in the operator's terminal) or too long
+/// is refused before the code is looked at, and the code still enrols the device after.
+#[tokio::test]
+async fn a_device_label_that_could_rewrite_a_terminal_is_refused() {
+    let api = Api::new();
+    api.enrolled().await;
+    let code = api.enrolment_code().await;
+    let long = "x".repeat(81);
+    for (label, says) in [
+        (
+            "Bus 3\u{1b}[2J",
+            "holds control characters: give it as plain text",
+        ),
+        (long.as_str(), "has 81 characters: give at most 80"),
+    ] {
+        let (status, answer) = api.enroll(&code, label).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{message}");
+        assert!(
+            message.contains("the enrolment code was not used"),
+            "{message}"
+        );
+    }
+    let (status, enrolled) = api.enroll(&code, "  Bus 3, laptop 1 ").await;
+    assert_eq!(status, StatusCode::OK, "{enrolled}");
+    let (_, devices) = api
+        .json(
+            "GET",
+            "/admin/v1/devices",
+            Some(ADMIN),
+            serde_json::json!({}),
+        )
+        .await;
+    assert!(
+        devices
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["label"] == "Bus 3, laptop 1"),
+        "{devices}"
+    );
+}
+
+/// A listing's filter misspelt, or naming a centre that does not exist, is refused with what
+/// to give: never every centre's lines, nor none, as if the filter had held.
+#[tokio::test]
+async fn a_listing_filter_that_cannot_hold_is_refused() {
+    let api = Api::new();
+    api.enrolled().await;
+    let misspelt = "unknown field `centre`, expected `center`";
+    let unknown = "no centre 'NOPE-01': `guichet-backoffice center list` lists them";
+    for (path, status_wanted, words) in [
+        (
+            "/admin/v1/devices?centre=ATH-01",
+            StatusCode::BAD_REQUEST,
+            misspelt,
+        ),
+        (
+            "/admin/v1/clerks?centre=ATH-01",
+            StatusCode::BAD_REQUEST,
+            misspelt,
+        ),
+        (
+            "/admin/v1/devices?center=NOPE-01",
+            StatusCode::NOT_FOUND,
+            unknown,
+        ),
+        (
+            "/admin/v1/clerks?center=NOPE-01",
+            StatusCode::NOT_FOUND,
+            unknown,
+        ),
+    ] {
+        let (status, answer) = api
+            .json("GET", path, Some(ADMIN), serde_json::json!({}))
+            .await;
+        assert_eq!(status, status_wanted, "{path}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(words), "{path}: {message}");
+    }
+    let (status, answer) = api
+        .json(
+            "GET",
+            "/admin/v1/devices?center=ATH-01",
+            Some(ADMIN),
+            serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    assert_eq!(answer.as_array().unwrap().len(), 1, "{answer}");
 }
 
 #[tokio::test]

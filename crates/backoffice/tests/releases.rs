@@ -567,3 +567,90 @@ async fn an_update_from_a_back_office_serving_https_points_to_https() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+/// A download is bounded in time: a device that stops reading loses its connection after the
+/// write stall, and one that takes longer than the deadline is cut; either way the device gets
+/// less than the package, which its updater refuses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_left_unread_or_too_slow_is_cut() {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (storage, _db) = common::sqlite();
+    let office = BackOffice::new(storage.clone());
+    common::add_center(&office, "ATH-01", "ATH-01").await;
+    // Larger than any socket's buffers, so that a client that reads nothing stalls the server.
+    let package = vec![7u8; 24 * 1024 * 1024];
+    let release = guichet_backoffice::model::Release {
+        version: "0.9.0".into(),
+        file_name: "guichet_0.9.0_amd64.deb".into(),
+        size: package.len() as u64,
+        sha256: sha256_hex(&package),
+        signature: fixture_text("guichet_0.9.0_amd64.deb.sig"),
+        notes: String::new(),
+        centres: None,
+        published_at: "2026-12-06T10:00:00Z".into(),
+    };
+    storage
+        .publish_release(&release, package.clone())
+        .await
+        .unwrap();
+    let device = common::enrol(&office, "ATH-01").await;
+
+    // Left unread: the connection is closed once nothing could be written for the stall.
+    let mut state = AppState::new(office.clone(), None);
+    state.write_stall = Duration::from_secs(1);
+    let served = Served::start(state).await;
+    let address = served.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "GET /sync/v1/releases/0.9.0/package HTTP/1.1\r\nHost: guichet\r\n\
+                 Authorization: Bearer {}\r\n\r\n",
+                device.token
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut received = 0usize;
+    let mut buffer = vec![0u8; 64 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read(&mut buffer)).await {
+            Err(_) => panic!("the connection stayed open after {received} bytes"),
+            Ok(Ok(0) | Err(_)) => break,
+            Ok(Ok(n)) => received += n,
+        }
+    }
+    assert!(
+        received > 0 && received < package.len(),
+        "{received} bytes of {} arrived: the stalled download was not cut",
+        package.len()
+    );
+    served.stop().await;
+
+    // Past its deadline: cut before the package is whole (here before its first piece, so
+    // the answer itself is cut short).
+    let mut state = AppState::new(office.clone(), None);
+    state.package_deadline = Duration::ZERO;
+    let served = Served::start(state).await;
+    let http = reqwest::Client::new();
+    let whole = match http
+        .get(format!("{}/sync/v1/releases/0.9.0/package", served.base))
+        .bearer_auth(&device.token)
+        .send()
+        .await
+    {
+        Ok(response) => response
+            .bytes()
+            .await
+            .is_ok_and(|b| b.len() == package.len()),
+        Err(_) => false,
+    };
+    assert!(!whole, "a download past its deadline came whole");
+    served.stop().await;
+}

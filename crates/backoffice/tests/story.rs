@@ -147,7 +147,7 @@ async fn story(storage: Arc<dyn Storage>) {
     ));
     assert!(matches!(
         office.add_clerk(&new_clerk("zoe", &["NOPE-01"])).await,
-        Err(Error::NotFound { what: "centre", .. })
+        Err(Error::UnknownCentre { .. })
     ));
     assert!(matches!(
         office

@@ -42,12 +42,19 @@ fn priority_lanes_first_then_arrival_and_only_what_the_counter_serves() {
     let elderly = ws.issue_ticket(&ticket(&a.code, "elderly")).unwrap();
     assert!(first.code.ends_with("001"), "{}", first.code);
     assert_ne!(first.code, second.code);
+    assert!(
+        ws.tickets_at_counters().unwrap().is_empty(),
+        "nobody called yet"
+    );
 
     // W2 serves only the other category: it skips the earlier and the priority tickets.
     let w2 = ws.call_next("W2").unwrap().unwrap();
     assert_eq!(w2.code, second.code);
     let w1 = ws.call_next("W1").unwrap().unwrap();
     assert_eq!(w1.code, elderly.code, "priority lane first");
+    let mut at_counters = vec![second.code.clone(), elderly.code.clone()];
+    at_counters.sort();
+    assert_eq!(ws.tickets_at_counters().unwrap(), at_counters);
     let err = ws.call_next("W1").unwrap_err();
     assert!(err.to_string().contains("busy"), "{err}");
     ws.no_show(&w1.code).unwrap();
@@ -55,6 +62,11 @@ fn priority_lanes_first_then_arrival_and_only_what_the_counter_serves() {
     assert_eq!(w1.code, first.code);
     ws.start_service(&w1.code).unwrap();
     ws.finish_service(&w1.code).unwrap();
+    assert_eq!(
+        ws.tickets_at_counters().unwrap(),
+        [second.code.as_str()],
+        "W2's citizen is still called; W1's visit is over"
+    );
     assert!(ws.call_next("W1").unwrap().is_none(), "nobody else waits");
     assert!(ws.call_next("W9").is_err(), "unknown counter");
     assert!(

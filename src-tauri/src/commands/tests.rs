@@ -455,6 +455,7 @@ fn errors() -> Vec<ErrorView> {
     );
     out.push(ErrorView::standalone());
     out.push(ErrorView::update_while_syncing());
+    out.push(ErrorView::update_during_visit(&["A-004".to_owned()]));
     out.push(ErrorView::no_update());
     out.push(ErrorView::update_failed("Failed to install package"));
     out.push(print_failed(

@@ -456,6 +456,19 @@ impl Workstation {
         id.map(|id| self.ticket_by_id(&id)).transpose()
     }
 
+    /// The tickets of the local day that a counter has called or is serving: citizens at a
+    /// counter of this workstation now (an update waits for them).
+    pub fn tickets_at_counters(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn()?.prepare(
+            "SELECT code FROM tickets WHERE day = ?1 AND status IN ('called', 'serving')
+             ORDER BY code",
+        )?;
+        let codes = stmt
+            .query_map([self.today().to_string()], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(codes)
+    }
+
     /// The open visit of a ticket being served, for linking requests to it.
     pub fn open_visit(&self, ticket: &str) -> Result<String> {
         let view = self.ticket(ticket)?;

@@ -102,6 +102,9 @@ pub async fn sync_once(
         // answer was lost): show it the event at that place, once.
         if let Err(SyncError::AuditAnchor { seq, .. }) = &answer {
             request.audit = ws.audit_claim(Some(*seq))?;
+            if let Some(state) = request.state.as_mut() {
+                state.clock = ws.now().wall;
+            }
             answer = office.exchange(&request).await;
         }
         let response = match answer {
