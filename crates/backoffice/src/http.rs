@@ -60,7 +60,7 @@ use crate::error::Error;
 use crate::limit::{EnrolmentGuard, Wait};
 use crate::model::{DEFAULT_AGENCY_CREDENTIAL_DAYS, Device, NewClerk, Refusal};
 use crate::release::{MAX_PACKAGE_BYTES, PACKAGE_MEDIA_TYPE, Version};
-use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, NewRelease, code_validity};
+use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, code_validity};
 use crate::storage::Storage;
 
 /// How long one request may take before the server gives up on it (503).
@@ -925,6 +925,18 @@ async fn publish_release(
                 "another release is being uploaded: send this one once it is stored",
             )
         })?;
+    // Everything but the package is checked before the package is read.
+    let terms = state
+        .office
+        .release_terms(
+            &version,
+            &query.file_name,
+            query.notes.as_deref().unwrap_or_default(),
+            query
+                .centres
+                .map(|list| list.split(',').map(str::to_owned).collect()),
+        )
+        .await?;
     let package =
         http_body_util::BodyExt::collect(http_body_util::Limited::new(body, MAX_PACKAGE_BYTES))
             .await
@@ -932,16 +944,7 @@ async fn publish_release(
             .to_bytes();
     let release = state
         .office
-        .publish_release(NewRelease {
-            version,
-            file_name: query.file_name,
-            package: package.into(),
-            signature: query.signature,
-            centres: query
-                .centres
-                .map(|list| list.split(',').map(str::to_owned).collect()),
-            notes: query.notes.unwrap_or_default(),
-        })
+        .publish_with_terms(terms, package.into(), query.signature)
         .await?;
     Ok((StatusCode::CREATED, Json(release)))
 }

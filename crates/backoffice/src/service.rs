@@ -95,6 +95,17 @@ pub struct NewRelease {
     pub notes: String,
 }
 
+/// A release's terms, checked (`BackOffice::release_terms`): what is left to check is its
+/// package and signature.
+#[derive(Debug)]
+pub struct ReleaseTerms {
+    version: Version,
+    file_name: String,
+    notes: String,
+    centres: Option<Vec<String>>,
+    key: ReleaseKey,
+}
+
 impl std::fmt::Debug for NewRelease {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("NewRelease")
@@ -978,25 +989,28 @@ impl BackOffice {
     /// Publishes a release after checking what is given, and that its signature verifies
     /// against the release key, as the devices will check it. Refused, nothing is stored.
     pub async fn publish_release(&self, new: NewRelease) -> Result<Release> {
-        let version = Version::parse(new.version.trim())?;
-        check_file_name(&new.file_name)?;
-        if new.package.is_empty() {
-            return Err(Error::Invalid(
-                "the package is empty: give the .deb that `bash package-app` built; nothing was \
-                 published"
-                    .into(),
-            ));
-        }
-        if new.package.len() > MAX_PACKAGE_BYTES {
-            return Err(Error::Invalid(format!(
-                "the package has {} bytes: at most {} MiB are accepted; nothing was published",
-                new.package.len(),
-                MAX_PACKAGE_BYTES / (1024 * 1024)
-            )));
-        }
-        let notes = new.notes.trim().to_owned();
+        let terms = self
+            .release_terms(&new.version, &new.file_name, &new.notes, new.centres)
+            .await?;
+        self.publish_with_terms(terms, new.package, new.signature)
+            .await
+    }
+
+    /// What a release is published with, checked before its package is read: an upload of
+    /// hundreds of megabytes is not made to learn that the version is taken or mistyped, a
+    /// centre unknown or no release key set.
+    pub async fn release_terms(
+        &self,
+        version: &str,
+        file_name: &str,
+        notes: &str,
+        centres: Option<Vec<String>>,
+    ) -> Result<ReleaseTerms> {
+        let version = Version::parse(version.trim())?;
+        check_file_name(file_name)?;
+        let notes = notes.trim().to_owned();
         bounded("the notes' text", &notes, MAX_NOTES_CHARS)?;
-        let centres = match new.centres {
+        let centres = match centres {
             None => None,
             Some(given) => {
                 let mut codes: Vec<String> = given
@@ -1026,9 +1040,55 @@ impl BackOffice {
                     .into(),
             )
         })?;
-        let NewRelease {
-            package, signature, ..
-        } = new;
+        let version_text = version.to_string();
+        if self
+            .storage
+            .releases()
+            .await?
+            .iter()
+            .any(|r| r.version == version_text)
+        {
+            return Err(crate::storage::already_published(&version_text));
+        }
+        Ok(ReleaseTerms {
+            version,
+            file_name: file_name.to_owned(),
+            notes,
+            centres,
+            key,
+        })
+    }
+
+    /// Publishes `package` on `terms`, once its signature is checked against the release key
+    /// (and names the version). Two publications of one version race to the storage, which
+    /// keeps the first.
+    pub async fn publish_with_terms(
+        &self,
+        terms: ReleaseTerms,
+        package: Vec<u8>,
+        signature: String,
+    ) -> Result<Release> {
+        if package.is_empty() {
+            return Err(Error::Invalid(
+                "the package is empty: give the .deb that `bash package-app` built; nothing was \
+                 published"
+                    .into(),
+            ));
+        }
+        if package.len() > MAX_PACKAGE_BYTES {
+            return Err(Error::Invalid(format!(
+                "the package has {} bytes: at most {} MiB are accepted; nothing was published",
+                package.len(),
+                MAX_PACKAGE_BYTES / (1024 * 1024)
+            )));
+        }
+        let ReleaseTerms {
+            version,
+            file_name,
+            notes,
+            centres,
+            key,
+        } = terms;
         // A package of hundreds of megabytes takes a while to verify and hash: not on the
         // server's async threads.
         let (signature, sha256, package) = tokio::task::spawn_blocking(move || {
@@ -1040,7 +1100,7 @@ impl BackOffice {
         .map_err(|e| Error::Task(e.to_string()))??;
         let release = Release {
             version: version.to_string(),
-            file_name: new.file_name,
+            file_name,
             size: package.len() as u64,
             sha256,
             signature,

@@ -344,34 +344,19 @@ async fn admin_api_needs_the_admin_token() {
 /// again, not with an empty answer: here a body announced and never sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_past_its_time_limit_gets_an_error_that_says_so() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
     let api = Api::new();
     let mut state = api.state.clone();
     state.request_timeout = std::time::Duration::from_secs(1);
     let served = Served::start(state).await;
-    let mut stream = tokio::net::TcpStream::connect(served.address)
-        .await
-        .unwrap();
-    stream
-        .write_all(
-            format!(
-                "POST /admin/v1/catalogues HTTP/1.1\r\nHost: guichet\r\n\
-                 Authorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\n\
-                 Content-Length: 100\r\nConnection: close\r\n\r\n{{"
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        stream.read_to_string(&mut answer),
+    let answer = common::raw_request(
+        &served.address.to_string(),
+        &format!(
+            "POST /admin/v1/catalogues HTTP/1.1\r\nHost: guichet\r\n\
+             Authorization: Bearer {ADMIN}\r\nContent-Type: application/json\r\n\
+             Content-Length: 100\r\nConnection: close\r\n\r\n{{"
+        ),
     )
-    .await
-    .expect("an answer within the time limit")
-    .unwrap();
+    .await;
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(
         answer.contains(

@@ -289,6 +289,28 @@ async fn story(storage: Arc<dyn Storage>) {
         "conflict",
         "version 0.9.0 is published already: publish a new version",
     );
+    // Refused before the package is read: an upload announced at 300 MiB, of which nothing
+    // is sent, is answered at once.
+    let url = with_query(
+        &format!("{}/admin/v1/releases/0.9.0", served.base),
+        &[
+            ("file_name", "guichet_0.9.0_amd64.deb".into()),
+            ("signature", old_sig.clone()),
+        ],
+    );
+    let early = common::raw_request(
+        served.base.trim_start_matches("http://"),
+        &format!(
+            "POST {}?{} HTTP/1.1\r\nHost: guichet\r\nAuthorization: Bearer {ADMIN}\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            url.path(),
+            url.query().unwrap(),
+            300 * 1024 * 1024
+        ),
+    )
+    .await;
+    assert!(early.starts_with("HTTP/1.1 409"), "{early}");
+    assert!(early.contains("is published already"), "{early}");
     let listed = admin.releases().await;
     let versions: Vec<&str> = listed
         .as_array()

@@ -211,3 +211,20 @@ pub fn pending(ws: &Workstation, after_seq: u64) -> Vec<PushEntry> {
             .collect::<Vec<_>>(),
     )
 }
+
+/// Sends `request` as it is to the server at `address` (`HOST:PORT`) and reads its answer
+/// until the server closes; fails if that takes more than 10 s.
+pub async fn raw_request(address: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .expect("an answer within 10 s")
+    .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
