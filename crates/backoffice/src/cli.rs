@@ -284,7 +284,7 @@ enum DevicesCommand {
     /// The fleet at a glance: each device's centre, standing, app version, last contact,
     /// changes waiting and refused as it last reported, and its clock's offset.
     List {
-        #[arg(long)]
+        #[arg(long, visible_alias = "centre", value_name = "CODE")]
         center: Option<String>,
         #[arg(long)]
         json: bool,
