@@ -194,9 +194,10 @@ pub struct EnrolLink {
     pub ca_cert: Option<String>,
 }
 
-/// Enrols this device with a back office, then starts syncing with it. A plain `http://`
-/// address to another machine is refused unless the operator allowed it; an unusable CA
-/// certificate is refused before anything is sent.
+/// Enrols this device with a back office, then starts syncing with it: on a workstation not
+/// set up yet only (the first-run screen), refused before the code is sent otherwise. A plain
+/// `http://` address to another machine is refused unless the operator allowed it; an
+/// unusable CA certificate is refused before anything is sent.
 #[tauri::command]
 pub async fn enroll(
     shell: Shared<'_>,
@@ -204,6 +205,7 @@ pub async fn enroll(
     code: String,
     link: Option<EnrolLink>,
 ) -> Answer<Config> {
+    shell.peek(|ws| ws.refuse_if_set_up())?;
     let link = link.unwrap_or_default();
     let link = sync::Link {
         allow_insecure_http: link.allow_insecure_http,
@@ -594,10 +596,12 @@ pub fn feedback(
     })
 }
 
-/// Today's figures for the supervisor's dashboard, names in `lang`.
+/// Today's figures for the supervisor's dashboard, names in `lang`: a supervisor's (the money
+/// taken, each clerk's figures and the citizens' comments), as the report is.
 #[tauri::command(async)]
 pub fn dashboard(shell: Shared<'_>, lang: String) -> Answer<Dashboard> {
     let locale = Locale::parse(&lang)?;
+    shell.require(Act::Supervise)?;
     shell.read(|ws| guichet_report::dashboard(ws, locale))
 }
 

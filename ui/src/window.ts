@@ -100,11 +100,18 @@ function announce(message: string, tone: "info" | "error" = "info"): void {
   }, 4000);
 }
 
+/** Whether the clerk logged in may see the supervisor's dashboard. */
+function supervises(): boolean {
+  const role = ctx.state.session?.role;
+  return role === "supervisor" || role === "administrator";
+}
+
 function go(next: Screen): void {
   if (withdrawing) return;
   if (!ctx.state.config) next = "firstrun";
   else if (!ctx.state.session) next = "login";
   else if (next === "firstrun" || next === "login") next = "queue";
+  else if (next === "dashboard" && !supervises()) next = "queue";
   queue?.stop();
   dashboard?.stop();
   queue = intake = requests = dashboard = null;
@@ -224,7 +231,8 @@ function drawHeader(): void {
     ["queue", t("nav.queue"), "Alt+1"],
     ["intake", t("nav.intake"), "Alt+2"],
     ["requests", t("nav.requests"), "Alt+3"],
-    ["dashboard", t("nav.dashboard"), "Alt+4"],
+    // The day's money, each clerk's figures and the citizens' comments: a supervisor's.
+    ...(supervises() ? [["dashboard", t("nav.dashboard"), "Alt+4"] as [Screen, string, string]] : []),
   ];
   const language = h(
     "select",
@@ -440,10 +448,13 @@ function runCommand(command: Command): boolean {
         intake?.focusSearch();
       }
       return true;
+    case "screen_dashboard":
+      if (!ready || !supervises()) return false;
+      go("dashboard");
+      return true;
     case "screen_queue":
     case "screen_intake":
     case "screen_requests":
-    case "screen_dashboard":
       if (!ready) return false;
       go(command.slice(7) as Screen);
       return true;

@@ -66,6 +66,7 @@ describe("the window", () => {
     expect($("#header-clerk").textContent).toBe("Eleni Papadopoulou (supervisor)");
     expect($("#lock-button")).not.toBeNull();
     expect($("#logout-button")).not.toBeNull();
+    expect($("#nav-dashboard")).not.toBeNull();
   });
 
   it("follows the centre's terms a sync brought: its new name in the header", async () => {
@@ -130,6 +131,12 @@ describe("the window", () => {
     expect($("#header-clerk").textContent).toBe("Nikos Georgiou (clerk)");
     expect($("#queue-title")).toBe(queueTitle);
     expect($("#toast").textContent).toBe("Nikos Georgiou is now at the counter.");
+    // The supervisor's dashboard is not a clerk's: not offered, and its shortcut stays here.
+    expect(document.querySelector("#nav-dashboard")).toBeNull();
+    $<HTMLSelectElement>("#counter").focus();
+    key({ key: "4", code: "Digit4", altKey: true });
+    await settle();
+    expect($("#queue-title")).toBe(queueTitle);
   });
 
   it("shows the lock when a command says the screen is locked", async () => {

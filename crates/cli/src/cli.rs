@@ -209,11 +209,13 @@ pub struct SyncArgs {
     /// Keep running: sync after a timer and show progress, until interrupted.
     #[arg(long)]
     pub watch: bool,
-    /// Seconds between runs with --watch.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    /// Seconds between runs with --watch (1 to 86400).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub interval: u64,
-    /// Seconds before a call to the back office is given up.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    /// Seconds before a call to the back office is given up (1 to 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub timeout: u64,
     /// First replace this device's credential with a new one from the back office (kept in
     /// the encrypted database; the old one stops working once the new one is used).
@@ -334,7 +336,8 @@ pub struct SearchArgs {
     /// Only services offered on this channel.
     #[arg(long, value_parser = parse_channel)]
     pub channel: Option<Channel>,
-    #[arg(long, value_name = "N")]
+    /// At most N services (1 to 1000).
+    #[arg(long, value_name = "N", value_parser = limit_up_to::<1000>)]
     pub limit: Option<usize>,
 }
 
@@ -480,7 +483,8 @@ pub struct RequestListArgs {
     /// Only open requests past their due date.
     #[arg(long)]
     pub overdue: bool,
-    #[arg(long, value_name = "N")]
+    /// At most N requests (1 to 100000).
+    #[arg(long, value_name = "N", value_parser = limit_up_to::<100_000>)]
     pub limit: Option<usize>,
 }
 
@@ -610,7 +614,8 @@ pub enum AuditCommand {
 pub struct OutboxArgs {
     #[arg(long, value_enum)]
     pub state: Option<OutboxStateArg>,
-    #[arg(long, value_name = "N", default_value_t = 1000)]
+    /// At most N entries (1 to 100000).
+    #[arg(long, value_name = "N", default_value_t = 1000, value_parser = limit_up_to::<100_000>)]
     pub limit: usize,
 }
 
@@ -651,6 +656,16 @@ fn parse_status(input: &str) -> Result<RequestStatus, String> {
 
 fn parse_payment_method(input: &str) -> Result<PaymentMethod, String> {
     PaymentMethod::parse(input).map_err(|e| e.to_string())
+}
+
+/// A count of rows to show: 1 to `MAX` (0 would show nothing, as if there were nothing).
+fn limit_up_to<const MAX: usize>(input: &str) -> Result<usize, String> {
+    match input.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "'{input}' is not a limit: give a number from 1 to {MAX}"
+        )),
+    }
 }
 
 fn parse_date(input: &str) -> Result<NaiveDate, String> {

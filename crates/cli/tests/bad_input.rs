@@ -493,8 +493,8 @@ fn ticket_moves_out_of_order() {
 
 #[test]
 fn plain_http_to_another_machine_is_refused_and_nothing_is_written() {
-    let g = Guichet::demo();
-    let run = g.refused(
+    let g = Guichet::new();
+    let run = g.refused_saying(
         &[
             "enroll",
             "--server",
@@ -513,7 +513,7 @@ fn plain_http_to_another_machine_is_refused_and_nothing_is_written() {
     assert!(!g.data_dir().join("credential.json").exists());
     // A CA certificate file that cannot be read is refused before any call, too.
     let absent = g.data_dir().join("absent-ca.pem");
-    g.refused(
+    g.refused_saying(
         &[
             "enroll",
             "--server",
@@ -527,6 +527,81 @@ fn plain_http_to_another_machine_is_refused_and_nothing_is_written() {
         "CA certificate",
     );
     assert!(!g.data_dir().join("credential.json").exists());
+    g.refused_saying(&["status"], 1, "this workstation is not set up yet");
+}
+
+/// A set-up whose session cannot be kept (here a folder stands where the session file goes)
+/// still shows the recovery key, the only moment it is shown, and says how to log in.
+#[test]
+fn a_set_up_whose_session_cannot_be_kept_still_shows_its_recovery_key() {
+    let g = Guichet::new();
+    std::fs::create_dir_all(g.data_dir().join("session").join("in-the-way")).unwrap();
+    let mut args = vec!["--json"];
+    args.extend(common::SETUP);
+    let run = g.ok(&args);
+    let done = run.json();
+    assert!(
+        done["recovery_key"].as_str().is_some_and(|k| !k.is_empty()),
+        "{done}"
+    );
+    assert!(
+        run.stderr
+            .contains("the workstation is set up, but its administrator stays logged out"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("log in with `guichet login`"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A limit of 0 would show nothing as if there were nothing; a timer of 0 would spin: both
+/// refused with the range to give.
+#[test]
+fn limits_and_timers_out_of_range_are_refused() {
+    let g = Guichet::demo();
+    for (args, says) in [
+        (
+            &["outbox", "--limit", "0"][..],
+            "give a number from 1 to 100000",
+        ),
+        (
+            &["request", "list", "--limit", "0"][..],
+            "give a number from 1 to 100000",
+        ),
+        (
+            &["catalogue", "search", "photo", "--limit", "1001"][..],
+            "give a number from 1 to 1000",
+        ),
+        (&["sync", "--timeout", "0"][..], "0 is not in 1..=3600"),
+        (
+            &["sync", "--watch", "--interval", "0"][..],
+            "0 is not in 1..=86400",
+        ),
+    ] {
+        g.refused(args, 2, says);
+    }
+}
+
+/// A workstation set up already is not enrolled: refused before the code reaches the back
+/// office (which would use it up and issue a device this one cannot become). The address here
+/// answers nothing: an attempt to reach it would fail otherwise.
+#[test]
+fn a_workstation_set_up_already_is_refused_enrolment_before_any_call() {
+    let g = Guichet::demo();
+    g.refused(
+        &[
+            "enroll",
+            "--server",
+            "http://127.0.0.1:9",
+            "--code",
+            "ABCD-EFGH-JKMN",
+        ],
+        1,
+        "this workstation is already set up for centre",
+    );
 }
 
 /// The local rules: shown to anyone logged in, bounded, changed by an administrator, and a

@@ -203,6 +203,9 @@ pub enum Refused {
     )]
     IdleLockMinutes { given: u32, min: u32, max: u32 },
 
+    #[error("the search is {chars} characters long: type at most {max}")]
+    SearchTooLong { chars: usize, max: usize },
+
     #[error(
         "a device that has not reached its back office may take logins for {min} to {max} days, \
          not {given}"
@@ -448,6 +451,9 @@ impl Refused {
             Refused::IdleLockMinutes { given, min, max } => Message::new("error.idle_lock_minutes")
                 .text("given", given)
                 .text("min", min)
+                .text("max", max),
+            Refused::SearchTooLong { chars, max } => Message::new("error.search_too_long")
+                .text("chars", chars)
                 .text("max", max),
             Refused::MaxOfflineDays { given, min, max } => Message::new("error.max_offline_days")
                 .text("given", given)

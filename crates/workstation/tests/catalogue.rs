@@ -17,6 +17,25 @@ fn search(text: &str) -> SearchQuery {
     }
 }
 
+/// A search text beyond a few sentences (a page pasted into the field) is refused with the
+/// length to keep to; one at the limit is searched.
+#[test]
+fn a_search_longer_than_the_limit_is_refused() {
+    let b = demo();
+    let max = guichet_workstation::store::MAX_SEARCH_CHARS;
+    let long = "photo ".repeat(1000);
+    let refused = b.ws.search(&search(&long)).unwrap_err();
+    assert!(
+        refused.to_string().contains(&format!(
+            "the search is 6000 characters long: type at most {max}"
+        )),
+        "{refused}"
+    );
+    assert!(matches!(refused, Error::Refused(_)), "{refused:?}");
+    let at_limit: String = "photo ".repeat(max / 6 + 1).chars().take(max).collect();
+    assert!(b.ws.search(&search(&at_limit)).is_ok());
+}
+
 #[test]
 fn search_ignores_case_and_diacritics_in_every_language() {
     let b = demo();

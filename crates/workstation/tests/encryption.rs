@@ -152,7 +152,19 @@ fn lock_and_logout_close_the_database_and_a_password_opens_it_again() {
 fn a_standalone_device_whose_administrators_forgot_is_opened_with_its_recovery_key() {
     let mut b = demo();
     a_day_of_work(&mut b, 1);
+    b.ws.add_clerk(&guichet_fixtures::clerk(
+        "sofia",
+        guichet_domain::account::Role::Administrator,
+    ))
+    .unwrap();
+    b.ws.set_clerk_active("sofia", false).unwrap();
     b.ws.logout().unwrap();
+    // A disabled account is refused, and keeps its password: nothing is written.
+    assert!(matches!(
+        b.ws.recover(&b.recovery.clone(), "sofia", "a brand new passphrase"),
+        Err(Error::Access(Access::Disabled))
+    ));
+    assert!(!b.ws.is_open());
     let forged = guichet_domain::keyslot::RecoveryKey::from_bytes([2; 20]);
     assert!(matches!(
         b.ws.recover(&forged, "eleni", "a brand new passphrase"),
@@ -171,6 +183,18 @@ fn a_standalone_device_whose_administrators_forgot_is_opened_with_its_recovery_k
     ));
     b.ws.login("eleni", "a brand new passphrase").unwrap();
     assert!(b.ws.verify_audit().unwrap().result.is_ok());
+    // The refusal for sofia wrote nothing: her password was not changed.
+    let sofia: i64 =
+        b.ws.inspect(|conn| -> Result<i64, Error> {
+            Ok(conn.query_row(
+                "SELECT count(*) FROM audit_events WHERE action = 'clerk.recovered'
+                 AND entity_id = 'sofia'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .unwrap();
+    assert_eq!(sofia, 0);
 }
 
 /// The tables whose rows must all survive the encryption of a plain database.

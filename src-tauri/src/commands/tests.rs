@@ -348,6 +348,10 @@ fn errors() -> Vec<ErrorView> {
                 min: 1,
                 max: 90,
             },
+            Refused::SearchTooLong {
+                chars: 5000,
+                max: 200,
+            },
             Refused::NoOpenConflict { request: request() },
             Refused::DocumentsFixed {
                 request: request(),

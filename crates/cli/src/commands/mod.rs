@@ -122,7 +122,14 @@ fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
         Command::Setup(args) => {
             let password = secrets.next(&format!("the password of {}", args.admin))?;
             let report = setup::setup(&mut ws, args, password)?;
-            session::open(&mut ws, dir)?;
+            // The workstation is set up: its recovery key, in the report, is shown whatever
+            // becomes of the session.
+            if let Err(e) = session::open(&mut ws, dir) {
+                to_stderr(&format!(
+                    "warning: the workstation is set up, but its administrator stays logged out \
+                     ({e}): log in with `guichet login`\n"
+                ));
+            }
             Ok(report)
         }
         Command::Login(args) => session::login(&mut ws, dir, cli, args, &mut secrets),

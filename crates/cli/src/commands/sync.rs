@@ -25,6 +25,8 @@ const INSECURE_WARNING: &str = "warning: the back office is reached over plain h
 const ENROLL_TIMEOUT: Duration = Duration::from_secs(60);
 
 pub fn enroll(ws: &mut Workstation, args: &EnrollArgs) -> Result<Report> {
+    // Before the code is sent: a back office uses it up whatever this device does next.
+    ws.refuse_if_set_up()?;
     let ca_cert = args
         .ca_cert
         .as_ref()

@@ -36,6 +36,27 @@ pub struct Guichet {
     recovery: Option<String>,
 }
 
+/// `guichet setup` for centre ATH-01, device ATH-01-W1, administrator eleni (her password on
+/// standard input).
+pub const SETUP: [&str; 16] = [
+    "setup",
+    "--center",
+    "ATH-01",
+    "--center-name",
+    "Athens Central",
+    "--device",
+    "ATH-01-W1",
+    "--receipt-prefix",
+    "K7XA",
+    "--admin",
+    "eleni",
+    "--admin-name",
+    "Eleni Papadopoulou",
+    "--time-zone",
+    "UTC",
+    "--password-stdin",
+];
+
 impl Guichet {
     pub fn new() -> Self {
         Guichet {
@@ -47,25 +68,9 @@ impl Guichet {
     /// A workstation set up with `--demo` for centre ATH-01, default clerk eleni.
     pub fn demo() -> Self {
         let mut g = Guichet::new();
-        let done = g.json(&[
-            "setup",
-            "--center",
-            "ATH-01",
-            "--center-name",
-            "Athens Central",
-            "--device",
-            "ATH-01-W1",
-            "--receipt-prefix",
-            "K7XA",
-            "--admin",
-            "eleni",
-            "--admin-name",
-            "Eleni Papadopoulou",
-            "--time-zone",
-            "UTC",
-            "--password-stdin",
-            "--demo",
-        ]);
+        let mut args = SETUP.to_vec();
+        args.push("--demo");
+        let done = g.json(&args);
         g.recovery = done["recovery_key"].as_str().map(str::to_owned);
         g
     }
@@ -147,6 +152,18 @@ impl Guichet {
     /// nothing; returns its run.
     pub fn refused(&self, args: &[&str], code: i32, needle: &str) -> Run {
         let before = self.state();
+        let run = self.refused_saying(args, code, needle);
+        assert_eq!(
+            self.state(),
+            before,
+            "guichet {args:?} changed the database"
+        );
+        run
+    }
+
+    /// Runs a command that must be refused with `code` and say `needle` on stderr (for a
+    /// workstation with no database to compare: one not set up).
+    pub fn refused_saying(&self, args: &[&str], code: i32, needle: &str) -> Run {
         let run = self.run(args);
         assert_eq!(
             run.code, code,
@@ -162,11 +179,6 @@ impl Guichet {
             run.stderr.contains(needle),
             "guichet {args:?}: stderr should mention {needle:?}: {}",
             run.stderr
-        );
-        assert_eq!(
-            self.state(),
-            before,
-            "guichet {args:?} changed the database"
         );
         run
     }

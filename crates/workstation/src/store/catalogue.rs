@@ -17,7 +17,7 @@ use rusqlite::{OptionalExtension, ToSql, params};
 use serde::{Deserialize, Serialize};
 
 use super::{ActionTx, Workstation};
-use crate::error::{Error, Kind, Result};
+use crate::error::{Error, Kind, Refused, Result};
 use crate::search::Vocabulary;
 
 /// The vocabulary of the catalogue held, with the version and load time it was built from.
@@ -78,6 +78,9 @@ pub struct Browse {
 }
 
 const DEFAULT_LIMIT: usize = 20;
+
+/// The longest search text taken, in characters: a few sentences.
+pub const MAX_SEARCH_CHARS: usize = 200;
 
 impl Workstation {
     /// Replaces the catalogue with `catalogue`, after checking it whole. An older version than
@@ -159,6 +162,16 @@ impl Workstation {
             }
         }
         let limit = query.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, 1000);
+        // Each word is matched against the whole catalogue's vocabulary: a pasted page would
+        // hold the workstation for every other command.
+        let chars = query.text.as_deref().map_or(0, |t| t.chars().count());
+        if chars > MAX_SEARCH_CHARS {
+            return Err(Refused::SearchTooLong {
+                chars,
+                max: MAX_SEARCH_CHARS,
+            }
+            .into());
+        }
         let words: Vec<String> = fold(query.text.as_deref().unwrap_or(""))
             .split_whitespace()
             .map(str::to_owned)

@@ -190,6 +190,10 @@ impl Workstation {
         let account = self
             .account(username)?
             .ok_or_else(|| Error::not_found(Kind::Clerk, username, ""))?;
+        // Refused before anything is written: a disabled account keeps its password.
+        if !account.active {
+            return Err(Access::Disabled.into());
+        }
         let verifier = new_verifier(&NewClerk {
             username: account.username.clone(),
             display_name: account.display_name.clone(),

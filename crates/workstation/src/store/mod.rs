@@ -52,7 +52,9 @@ const DEVICE_ACTOR: &str = "sync";
 
 pub use approval::Approval;
 pub use audit::{AuditReport, OutboxEntry, OutboxState};
-pub use catalogue::{Browse, BrowseEntry, CatalogueLoad, SearchQuery, ServiceHit};
+pub use catalogue::{
+    Browse, BrowseEntry, CatalogueLoad, MAX_SEARCH_CHARS, SearchQuery, ServiceHit,
+};
 pub use citizens::{CitizenQuery, NewCitizen};
 pub use clerks::{CLI_SESSION_HOURS, ClerkView, NewClerk, Session};
 pub use damaged::{KeptAside, Owner, keep_aside_damaged, kept_aside, owner};
@@ -349,6 +351,23 @@ impl Workstation {
     }
 
     /// Whether the workstation is set up; with the database closed, from the key file.
+    /// Refuses to enrol a workstation set up already, before anything is asked of a back
+    /// office: a code is used once and answered with a new device, which a workstation set up
+    /// for a centre and device cannot become.
+    pub fn refuse_if_set_up(&self) -> Result<()> {
+        let config = match &self.conn {
+            Some(conn) => read_config(conn)?,
+            None => self.vault.label()?.map(|label| label.config),
+        };
+        match config {
+            Some(config) => Err(Error::AlreadySetUp {
+                center: config.center_code,
+                device: config.device_code,
+            }),
+            None => Ok(()),
+        }
+    }
+
     pub fn is_set_up(&self) -> Result<bool> {
         match &self.conn {
             Some(conn) => Ok(read_config(conn)?.is_some()),

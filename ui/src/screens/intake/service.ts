@@ -37,6 +37,7 @@ export function serviceStep(ctx: Ctx, hooks: ServiceHooks): ServiceStep {
     id: "service-search",
     type: "search",
     autocomplete: "off",
+    maxlength: "200",
     placeholder: t("intake.service.search_hint"),
   });
   const browseBy = h(
