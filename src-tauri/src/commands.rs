@@ -116,7 +116,7 @@ fn state_of(shell: &Shell) -> Answer<AppState> {
     })
 }
 
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[derive(Deserialize, schemars::JsonSchema)]
 pub struct StandaloneSetup {
     pub center_code: String,
     pub center_name: String,
@@ -133,6 +133,17 @@ pub struct StandaloneSetup {
     pub waiting_target_min: u32,
     /// The centre's IANA time zone (Europe/Athens, Africa/Dakar).
     pub time_zone: String,
+}
+
+/// Without the administrator's password: no log line can hold it by formatting the whole.
+impl std::fmt::Debug for StandaloneSetup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StandaloneSetup")
+            .field("center_code", &self.center_code)
+            .field("device_code", &self.device_code)
+            .field("admin_username", &self.admin_username)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A standalone workstation just set up, and its recovery key, shown once for the administrator

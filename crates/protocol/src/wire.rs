@@ -89,7 +89,7 @@ pub struct EnrollRequest {
     pub recovery_key: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct EnrollResponse {
     pub center_code: String,
     pub center_name: String,
@@ -205,7 +205,7 @@ impl DeviceState {
 }
 
 /// A clerk's first login on a device: the back office checks the password and vouches.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VouchRequest {
     pub device_code: String,
@@ -213,9 +213,39 @@ pub struct VouchRequest {
     pub password: String,
 }
 
+// The secrets these carry (a device's credential, a password, a recovery key) are left out
+// of their `{:?}`, so that no log line can hold one by formatting the whole.
+impl std::fmt::Debug for EnrollResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollResponse")
+            .field("center_code", &self.center_code)
+            .field("device_code", &self.device_code)
+            .field("receipt_prefix", &self.receipt_prefix)
+            .field("accounts", &self.accounts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for VouchRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VouchRequest")
+            .field("device_code", &self.device_code)
+            .field("username", &self.username)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for VouchResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VouchResponse")
+            .field("account", &self.account.username)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The back office vouches: the clerk's account as it stands, and the device's recovery key,
 /// with which the device opens its database and seals the clerk a slot of their own.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct VouchResponse {
     pub account: Account,
     pub recovery_key: String,
@@ -424,6 +454,21 @@ pub enum ErrorCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A password or a recovery key formatted with `{:?}` (as a log line would) is not shown.
+    #[test]
+    fn secrets_are_left_out_of_debug() {
+        let vouch = VouchRequest {
+            device_code: "ATH-01-0001".into(),
+            username: "nikos".into(),
+            password: "correct horse battery".into(),
+        };
+        let shown = format!("{vouch:?}");
+        assert!(
+            shown.contains("nikos") && !shown.contains("horse"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn messages_round_trip_and_refuse_unknown_fields() {

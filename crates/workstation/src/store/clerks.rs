@@ -34,12 +34,22 @@ use crate::error::{Access, Error, Kind, Result};
 pub const CLI_SESSION_HOURS: i64 = 10;
 
 /// A new account on a standalone workstation, or its first administrator at set-up.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NewClerk {
     pub username: String,
     pub display_name: String,
     pub role: Role,
     pub password: String,
+}
+
+/// Without the password: no log line can hold it by formatting the whole.
+impl std::fmt::Debug for NewClerk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewClerk")
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish_non_exhaustive()
+    }
 }
 
 /// An account as the screens and the CLI show it: never its verifier.

@@ -164,7 +164,7 @@ impl Link {
 }
 
 /// A back office at one base URL.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BackOffice {
     http: reqwest::Client,
     base: String,
@@ -172,6 +172,17 @@ pub struct BackOffice {
     insecure: bool,
     /// The release this program reports at each exchange.
     app_version: String,
+}
+
+/// Without the device's credential: no log line can hold it by formatting the whole.
+impl std::fmt::Debug for BackOffice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BackOffice")
+            .field("base", &self.base)
+            .field("insecure", &self.insecure)
+            .field("app_version", &self.app_version)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Whether `base` is plain `http://` to another machine than this one.
