@@ -397,7 +397,14 @@ function toggleHelp(open: boolean): void {
         h(
           "table",
           { class: "list" },
-          h("tbody", {}, SHORTCUTS.map((s) => h("tr", {}, h("th", { scope: "row" }, h("kbd", {}, s.keys)), h("td", {}, t(`shortcut.${s.command}`))))),
+          h(
+            "tbody",
+            {},
+            // A clerk is not shown the dashboard's key: it is a supervisor's screen.
+            SHORTCUTS.filter((s) => s.command !== "screen_dashboard" || supervises()).map((s) =>
+              h("tr", {}, h("th", { scope: "row" }, h("kbd", {}, s.keys)), h("td", {}, t(`shortcut.${s.command}`))),
+            ),
+          ),
         ),
         h("p", {}, t("help.feedback_keys")),
         h("button", { type: "button", id: "close-help", onclick: () => toggleHelp(false) }, t("help.close")),

@@ -131,8 +131,15 @@ describe("the window", () => {
     expect($("#header-clerk").textContent).toBe("Nikos Georgiou (clerk)");
     expect($("#queue-title")).toBe(queueTitle);
     expect($("#toast").textContent).toBe("Nikos Georgiou is now at the counter.");
-    // The supervisor's dashboard is not a clerk's: not offered, and its shortcut stays here.
+    // The supervisor's dashboard is not a clerk's: not offered, not in the help's keys, and
+    // its shortcut stays here.
     expect(document.querySelector("#nav-dashboard")).toBeNull();
+    $<HTMLSelectElement>("#counter").focus();
+    key({ key: "F1" });
+    expect($("#help").hidden).toBe(false);
+    expect($("#help").textContent).toContain("Alt+3");
+    expect($("#help").textContent).not.toContain("Alt+4");
+    $("#close-help").click();
     $<HTMLSelectElement>("#counter").focus();
     key({ key: "4", code: "Digit4", altKey: true });
     await settle();
