@@ -731,10 +731,8 @@ async fn update(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
     headers: HeaderMap,
-    query: Result<Query<UpdateQuery>, QueryRejection>,
+    Params(query): Params<UpdateQuery>,
 ) -> ApiResult<Response> {
-    let Query(query) =
-        query.map_err(|e| malformed(format!("the query could not be read: {}", e.body_text())))?;
     let current = query.current_version.ok_or_else(|| {
         malformed("say which version the device runs: ?current_version=MAJOR.MINOR.PATCH")
     })?;
