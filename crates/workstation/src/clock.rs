@@ -93,6 +93,14 @@ impl ManualClock {
         m.mono_ms += u64::try_from(by.num_milliseconds()).unwrap_or(0);
     }
 
+    /// Restarts the machine: a new boot, whose monotonic clock counts again from near zero;
+    /// the wall clock goes on.
+    pub fn restart(&self) {
+        let mut m = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        m.boot = format!("{} restarted", m.boot);
+        m.mono_ms = 1_000;
+    }
+
     /// Moves only the wall clock, as when someone resets it.
     pub fn set_wall(&self, wall: DateTime<Utc>) {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).wall = wall;

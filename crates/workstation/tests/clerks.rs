@@ -5,10 +5,10 @@ mod common;
 
 use chrono::Duration;
 use guichet_domain::account::{Account, FREE_FAILURES, Role, Verifier};
-use guichet_domain::hlc::HlcStamp;
 use guichet_domain::queue::QueueTarget;
 use guichet_fixtures::{DEMO_PASSWORD, clerk};
-use guichet_protocol::{ExchangeResponse, Pulled, PulledChange};
+use guichet_protocol::{Pulled, PulledChange};
+use guichet_workstation::clock::Clock;
 use guichet_workstation::error::Access;
 use guichet_workstation::store::{NewTicket, OutboxState};
 use guichet_workstation::{Error, Workstation};
@@ -327,28 +327,14 @@ fn an_enrolled_device_takes_its_accounts_from_the_back_office() {
         access(b.ws.add_clerk(&clerk("nikos", Role::Clerk))),
         Access::ManagedByBackOffice
     ));
-    let stamp = HlcStamp {
-        wall_ms: 1,
-        counter: 0,
-        node: "server".into(),
-    };
     let pulled = |seq, account| PulledChange {
         seq,
-        hlc: stamp.clone(),
+        hlc: common::server_stamp(),
         body: Pulled::Account { account },
     };
     b.ws.apply_exchange(
         &[],
-        &ExchangeResponse {
-            audit_anchor: None,
-            wipe: false,
-            center: None,
-            results: vec![],
-            changes: vec![pulled(1, account("nikos", Role::Clerk, true))],
-            cursor: 1,
-            more: false,
-            server_hlc: stamp.clone(),
-        },
+        &common::answer(vec![pulled(1, account("nikos", Role::Clerk, true))], 1),
     )
     .unwrap();
     b.ws.logout().unwrap();
@@ -371,16 +357,7 @@ fn an_enrolled_device_takes_its_accounts_from_the_back_office() {
     b.ws.login("eleni", DEMO_PASSWORD).unwrap();
     b.ws.apply_exchange(
         &[],
-        &ExchangeResponse {
-            audit_anchor: None,
-            wipe: false,
-            center: None,
-            results: vec![],
-            changes: vec![pulled(2, account("nikos", Role::Clerk, false))],
-            cursor: 2,
-            more: false,
-            server_hlc: stamp,
-        },
+        &common::answer(vec![pulled(2, account("nikos", Role::Clerk, false))], 2),
     )
     .unwrap();
     b.ws.logout().unwrap();
@@ -436,6 +413,61 @@ fn a_command_line_session_lasts_a_working_day_and_ends_at_logout() {
     assert!(matches!(
         access(reopened(&b).resume_cli_session(&fresh)),
         Access::SessionExpired
+    ));
+}
+
+#[test]
+fn a_clock_set_back_or_a_restart_does_not_stretch_a_command_line_session() {
+    let mut b = common::demo();
+    let opened = b.clock.now().wall;
+    let token = b.ws.open_cli_session().unwrap();
+    // Its ten hours pass, and someone sets the clock back to when it was opened.
+    b.clock.advance(Duration::hours(10) + Duration::seconds(1));
+    b.clock.set_wall(opened);
+    assert!(matches!(
+        access(reopened(&b).resume_cli_session(&token)),
+        Access::SessionExpired
+    ));
+    // A restart of the machine ends a session however young.
+    let young = b.ws.open_cli_session().unwrap();
+    assert_eq!(
+        reopened(&b).resume_cli_session(&young).unwrap().username,
+        "eleni"
+    );
+    b.clock.restart();
+    assert!(matches!(
+        access(reopened(&b).resume_cli_session(&young)),
+        Access::SessionExpired
+    ));
+}
+
+#[test]
+fn a_clock_set_back_does_not_give_an_offline_device_its_days_back() {
+    let mut b = common::demo();
+    common::enrolled(&mut b);
+    let reached = b.clock.now().wall;
+    b.ws.apply_exchange(&[], &common::answer(vec![], 0))
+        .unwrap();
+    let days = b.ws.config().unwrap().max_offline_days;
+    let past_limit = reached + Duration::days(i64::from(days)) + Duration::hours(1);
+    // The days pass and the clock is set back to the last exchange: without a restart, the
+    // monotonic clock counts them.
+    b.clock.advance(past_limit - reached);
+    b.clock.set_wall(reached);
+    assert!(matches!(
+        access(reopened(&b).login("eleni", DEMO_PASSWORD)),
+        Access::Stale { days: d } if d == days
+    ));
+    // The session opened before goes on, and writes a change.
+    b.clock.set_wall(past_limit);
+    b.ws.issue_ticket(&ticket()).unwrap();
+    b.ws.logout().unwrap();
+    // After a restart the wall clock counts, but not from before the last change written.
+    b.clock.restart();
+    b.clock.set_wall(reached + Duration::days(1));
+    assert!(matches!(
+        access(b.ws.login("eleni", DEMO_PASSWORD)),
+        Access::Stale { days: d } if d == days
     ));
 }
 

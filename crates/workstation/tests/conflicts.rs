@@ -4,7 +4,6 @@
 mod common;
 
 use common::{citizen, demo, service_where};
-use guichet_domain::hlc::HlcStamp;
 use guichet_domain::request::{Action, RequestStatus};
 use guichet_fixtures::history::valid_form;
 use guichet_protocol::{ExchangeResponse, Outcome, PushResult};
@@ -71,11 +70,7 @@ fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
             changes: vec![],
             cursor: last as u64 + 1,
             more: false,
-            server_hlc: HlcStamp {
-                wall_ms: 1,
-                counter: 0,
-                node: "server".into(),
-            },
+            server_hlc: common::server_stamp(),
         },
     )
     .unwrap();

@@ -209,7 +209,7 @@ fn shown(session: &Session, what: &str) -> Result<Report> {
             "  ",
             &[(
                 "session",
-                format!("until `guichet logout`, or {CLI_SESSION_HOURS} hours"),
+                format!("until `guichet logout`, {CLI_SESSION_HOURS} hours, or a restart"),
             )],
         )
     })

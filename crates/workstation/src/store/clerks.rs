@@ -21,6 +21,7 @@ use guichet_domain::account::{
     lockout_delay,
 };
 use guichet_domain::keyslot::{RecoveryKey, Secret};
+use guichet_domain::queue::Moment;
 use guichet_domain::{hex, sha256_hex as digest};
 use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, params};
@@ -312,7 +313,8 @@ impl Workstation {
         let username = self.require(Act::Counter)?.username.clone();
         let key = self.key.clone().ok_or_else(|| self.closed())?;
         let token = hex(&rand::random::<[u8; 32]>());
-        let now = self.now().wall;
+        let moment = self.now();
+        let now = moment.wall;
         let expires = now + Duration::hours(CLI_SESSION_HOURS);
         self.vault.seal(
             &session_slot(&token),
@@ -330,16 +332,26 @@ impl Workstation {
             [now.to_rfc3339()],
         )?;
         conn.execute(
-            "INSERT INTO cli_sessions (token_digest, username, expires_at) VALUES (?1, ?2, ?3)",
-            params![digest(token.as_bytes()), username, expires.to_rfc3339()],
+            "INSERT INTO cli_sessions (token_digest, username, expires_at, boot, mono_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                digest(token.as_bytes()),
+                username,
+                expires.to_rfc3339(),
+                moment.boot,
+                i64::try_from(moment.mono_ms).unwrap_or(i64::MAX)
+            ],
         )?;
         Ok(token)
     }
 
     /// Takes up a command line session from its token, if it has not expired and its clerk may
-    /// still log in.
+    /// still log in. Its hours are counted on the monotonic clock, which nobody sets back, so
+    /// a restart of the machine ends it (as it ends the terminal it was opened in); the wall
+    /// clock may end it sooner, never later.
     pub fn resume_cli_session(&mut self, token: &str) -> Result<Session> {
-        let now = self.now().wall;
+        let moment = self.now();
+        let now = moment.wall;
         let key = self
             .vault
             .open(&session_slot(token), Secret::Random(token.as_bytes()), now)?;
@@ -348,16 +360,27 @@ impl Workstation {
             None if self.disk == super::Disk::Memory => {}
             None => return Err(Access::SessionExpired.into()),
         }
-        let found: Option<(String, String)> = self
+        let found: Option<(String, String, String, i64)> = self
             .conn()?
             .query_row(
-                "SELECT username, expires_at FROM cli_sessions WHERE token_digest = ?1",
+                "SELECT username, expires_at, boot, mono_ms FROM cli_sessions
+                 WHERE token_digest = ?1",
                 [digest(token.as_bytes())],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
+        let lasts = |expires: &str, boot: &str, mono_ms: i64| -> Result<bool> {
+            let hours = u64::try_from(CLI_SESSION_HOURS).unwrap_or(0) * 3_600_000;
+            let opened = u64::try_from(mono_ms).unwrap_or(u64::MAX);
+            Ok(stored_time(expires)? > now
+                && boot == moment.boot
+                && moment
+                    .mono_ms
+                    .checked_sub(opened)
+                    .is_some_and(|ms| ms < hours))
+        };
         let admitted = match found {
-            Some((username, expires)) if stored_time(&expires)? > now => self
+            Some((username, expires, boot, mono_ms)) if lasts(&expires, &boot, mono_ms)? => self
                 .account(&username)?
                 .ok_or(Access::SessionExpired.into())
                 .and_then(|account| self.admit(&account, Freshness::Checked)),
@@ -718,13 +741,21 @@ impl Workstation {
         if self.sync_point()?.is_none() {
             return Ok(());
         }
-        let (days, last): (u32, String) = self.conn()?.query_row(
-            "SELECT w.max_offline_days, coalesce(s.last_success, w.created_at)
+        type Row = (u32, String, Option<String>, Option<i64>, Option<String>);
+        let (days, last, boot, mono_ms, seen): Row = self.conn()?.query_row(
+            "SELECT w.max_offline_days, coalesce(s.last_success, w.created_at),
+                    s.success_boot, s.success_mono_ms, w.wall_seen
              FROM workstation w, sync_state s WHERE w.id = 1 AND s.id = 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )?;
-        if self.now().wall - stored_time(&last)? > Duration::days(i64::from(days)) {
+        let reached = Moment {
+            wall: stored_time(&last)?,
+            mono_ms: mono_ms.and_then(|ms| u64::try_from(ms).ok()).unwrap_or(0),
+            boot: boot.unwrap_or_default(),
+        };
+        let seen = seen.as_deref().map(stored_time).transpose()?;
+        if offline_for(&reached, &self.now(), seen) > Duration::days(i64::from(days)) {
             return Err(Access::Stale { days }.into());
         }
         Ok(())
@@ -819,6 +850,19 @@ fn check_decoy(verifier: &str, password: &str) {
 }
 
 /// A stored RFC 3339 instant.
+/// How long the workstation has gone without its back office since it last `reached` it: on
+/// the monotonic clock when the machine has not restarted since; otherwise on the wall clock,
+/// read as no earlier than the latest wall time a change was written at here (`seen`), so that
+/// a clock set back does not give back days already spent offline.
+fn offline_for(reached: &Moment, now: &Moment, seen: Option<DateTime<Utc>>) -> Duration {
+    if reached.boot == now.boot {
+        return Duration::milliseconds(
+            i64::try_from(now.mono_ms.saturating_sub(reached.mono_ms)).unwrap_or(i64::MAX),
+        );
+    }
+    seen.map_or(now.wall, |seen| seen.max(now.wall)) - reached.wall
+}
+
 fn stored_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))

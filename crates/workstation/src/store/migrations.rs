@@ -24,6 +24,7 @@ pub const MIGRATIONS: &[Migration] = &guichet_migrations::embed!(
         "0008_time_zone.sql",
         "0009_report_indexes.sql",
         "0010_report_days.sql",
+        "0011_monotonic_limits.sql",
     ]
 );
 

@@ -27,7 +27,7 @@ mod vault;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use guichet_domain::account::{Act, Role, Verifier};
 use guichet_domain::audit::AuditEvent;
 use guichet_domain::catalogue::{
@@ -621,6 +621,7 @@ impl Workstation {
         action: impl FnOnce(&mut ActionTx<'_>) -> Result<T>,
     ) -> Result<T> {
         let now = self.clock.now();
+        let now_wall = now.wall;
         let closed = self.closed();
         let tx = self
             .conn
@@ -647,9 +648,13 @@ impl Workstation {
             tx.rollback()?;
             return Ok(out);
         };
+        // The latest wall time a change was written at: a clock set back later does not take
+        // the workstation back before it (see `check_not_stale`).
         tx.execute(
-            "UPDATE workstation SET hlc_last = ?1 WHERE id = 1",
-            params![last.to_string()],
+            "UPDATE workstation SET hlc_last = ?1,
+                wall_seen = CASE WHEN wall_seen IS NULL OR wall_seen < ?2 THEN ?2 ELSE wall_seen END
+             WHERE id = 1",
+            params![last.to_string(), wall_mark(now_wall)],
         )?;
         drop(change);
         tx.commit()?;
@@ -818,6 +823,12 @@ impl ActionTx<'_> {
 
 fn wall_ms(m: &Moment) -> u64 {
     u64::try_from(m.wall.timestamp_millis()).unwrap_or(0)
+}
+
+/// A wall time as `workstation.wall_seen` keeps it: one fixed width, so that the text sorts as
+/// the time does.
+fn wall_mark(wall: DateTime<Utc>) -> String {
+    wall.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// The page cache of each connection, in KiB (negative: SQLite's unit for a size in KiB).

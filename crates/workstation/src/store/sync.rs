@@ -356,8 +356,14 @@ impl Workstation {
             let now = change.at();
             change.tx.execute(
                 "UPDATE sync_state SET cursor = max(cursor, ?1), last_attempt = ?2,
-                    last_success = ?2, last_error = NULL, recovery_key = NULL WHERE id = 1",
-                params![response.cursor, now],
+                    last_success = ?2, last_error = NULL, recovery_key = NULL,
+                    success_boot = ?3, success_mono_ms = ?4 WHERE id = 1",
+                params![
+                    response.cursor,
+                    now,
+                    change.now.boot,
+                    i64::try_from(change.now.mono_ms).unwrap_or(i64::MAX)
+                ],
             )?;
             let wall = u64::try_from(change.now.wall.timestamp_millis()).unwrap_or(0);
             let last: Option<String> =

@@ -9,9 +9,10 @@ use std::sync::Arc;
 use chrono::{NaiveDate, TimeZone, Utc};
 use guichet_domain::catalogue::{CenterKind, Channel, Service};
 // Re-exported so the test files take every helper from here; not every file uses both.
+use guichet_domain::hlc::HlcStamp;
 #[allow(unused_imports)]
 pub use guichet_fixtures::history::{personal_code, valid_form};
-use guichet_protocol::EnrollResponse;
+use guichet_protocol::{EnrollResponse, ExchangeResponse, PulledChange};
 use guichet_workstation::Workstation;
 use guichet_workstation::clock::ManualClock;
 use guichet_workstation::store::{NewCitizen, Setup};
@@ -148,5 +149,28 @@ pub fn supervisor(ws: &mut Workstation) -> guichet_workstation::store::Approval 
     guichet_workstation::store::Approval {
         username: name.into(),
         password: guichet_fixtures::DEMO_PASSWORD.into(),
+    }
+}
+
+/// The server's clock stamp in the back office's answers played here.
+pub fn server_stamp() -> HlcStamp {
+    HlcStamp {
+        wall_ms: 1,
+        counter: 0,
+        node: "server".into(),
+    }
+}
+
+/// The back office's answer to an exchange: `changes` pulled, up to `cursor`; nothing else.
+pub fn answer(changes: Vec<PulledChange>, cursor: u64) -> ExchangeResponse {
+    ExchangeResponse {
+        audit_anchor: None,
+        wipe: false,
+        center: None,
+        results: vec![],
+        changes,
+        cursor,
+        more: false,
+        server_hlc: server_stamp(),
     }
 }
