@@ -41,6 +41,15 @@ impl fmt::Display for HlcStamp {
     }
 }
 
+/// The largest counter a stamp's text holds (six digits). A clock whose counter would pass it
+/// moves its wall part on by a millisecond instead, so that its stamps still sort as text: it
+/// happens only when the wall part runs ahead of every clock for a million events, as after a
+/// device stamped with a clock set years ahead.
+const MAX_COUNTER: u32 = 999_999;
+
+/// The largest wall part a stamp's text holds (fifteen digits: the year 33658).
+const MAX_WALL_MS: u64 = 999_999_999_999_999;
+
 impl FromStr for HlcStamp {
     type Err = DomainError;
     fn from_str(s: &str) -> Result<Self, DomainError> {
@@ -48,8 +57,11 @@ impl FromStr for HlcStamp {
             input: s.to_owned(),
         };
         let mut parts = s.splitn(3, '-');
-        let wall_ms = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
-        let counter = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+        let wall_ms: u64 = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+        let counter: u32 = parts.next().ok_or_else(bad)?.parse().map_err(|_| bad())?;
+        if wall_ms > MAX_WALL_MS || counter > MAX_COUNTER {
+            return Err(bad());
+        }
         let node = parts.next().filter(|n| !n.is_empty()).ok_or_else(bad)?;
         Ok(HlcStamp {
             wall_ms,
@@ -104,8 +116,9 @@ impl Hlc {
             self.wall_ms = now_ms;
             self.counter = 0;
         } else {
-            self.counter += 1;
+            self.counter = self.counter.saturating_add(1);
         }
+        self.carry();
         self.stamp()
     }
 
@@ -113,16 +126,25 @@ impl Hlc {
     pub fn observe(&mut self, remote: &HlcStamp, now_ms: u64) -> HlcStamp {
         let wall = now_ms.max(self.wall_ms).max(remote.wall_ms);
         self.counter = if wall == self.wall_ms && wall == remote.wall_ms {
-            self.counter.max(remote.counter) + 1
+            self.counter.max(remote.counter).saturating_add(1)
         } else if wall == self.wall_ms {
-            self.counter + 1
+            self.counter.saturating_add(1)
         } else if wall == remote.wall_ms {
-            remote.counter + 1
+            remote.counter.saturating_add(1)
         } else {
             0
         };
         self.wall_ms = wall;
+        self.carry();
         self.stamp()
+    }
+
+    /// Keeps the counter within its six digits (see `MAX_COUNTER`).
+    fn carry(&mut self) {
+        if self.counter > MAX_COUNTER {
+            self.wall_ms += 1;
+            self.counter = 0;
+        }
     }
 
     fn stamp(&self) -> HlcStamp {
@@ -170,6 +192,30 @@ mod tests {
     }
 
     #[test]
+    fn a_counter_past_its_six_digits_moves_the_wall_part_on() {
+        // The fleet's clocks were dragged years ahead by one device: the wall clock stays
+        // behind, and only the counter moves, a million events and more.
+        let ahead = HlcStamp {
+            wall_ms: 2_000_000_000_000,
+            counter: MAX_COUNTER - 1,
+            node: "server".into(),
+        };
+        let mut c = Hlc::new("bus");
+        let seen = c.observe(&ahead, 1_800_000_000_000);
+        assert_eq!(
+            (seen.wall_ms, seen.counter),
+            (2_000_000_000_000, MAX_COUNTER)
+        );
+        let next = c.tick(1_800_000_000_000);
+        assert_eq!((next.wall_ms, next.counter), (2_000_000_000_001, 0));
+        let last = c.tick(1_800_000_000_000);
+        assert!(ahead < seen && seen < next && next < last);
+        let texts = [&ahead, &seen, &next, &last].map(ToString::to_string);
+        assert!(texts.is_sorted(), "{texts:?}");
+        assert!(texts.iter().all(|t| t.parse::<HlcStamp>().is_ok()));
+    }
+
+    #[test]
     fn text_form_round_trips_and_sorts() {
         let a = HlcStamp {
             wall_ms: 9,
@@ -185,5 +231,7 @@ mod tests {
         assert!(a.to_string() < b.to_string());
         assert!("12-x".parse::<HlcStamp>().is_err());
         assert!("12-3-".parse::<HlcStamp>().is_err());
+        assert!("12-1000000-dev-a".parse::<HlcStamp>().is_err());
+        assert!("1000000000000000-0-dev-a".parse::<HlcStamp>().is_err());
     }
 }
