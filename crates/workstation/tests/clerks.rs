@@ -133,6 +133,20 @@ fn a_wrong_password_and_an_unknown_name_get_the_same_answer_and_a_growing_wait()
         "{wait:?}"
     );
     assert_eq!(count(&b, "audit_events"), written);
+    // Moving the clock on does not end the wait, and putting it back does not lengthen it.
+    let now = b.clock.now().wall;
+    b.clock.set_wall(now + Duration::hours(1));
+    assert!(matches!(
+        access(b.ws.login("eleni", DEMO_PASSWORD)),
+        Access::Wait { .. }
+    ));
+    b.clock.set_wall(now - Duration::hours(1));
+    let back = access(b.ws.login("eleni", DEMO_PASSWORD));
+    assert!(
+        matches!(back, Access::Wait { seconds } if seconds <= 30),
+        "{back:?}"
+    );
+    b.clock.set_wall(now);
     b.clock.advance(Duration::seconds(31));
     assert!(matches!(
         access(b.ws.login("eleni", "wrong again")),

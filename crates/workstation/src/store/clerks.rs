@@ -21,7 +21,7 @@ use guichet_domain::account::{
     lockout_delay,
 };
 use guichet_domain::keyslot::{RecoveryKey, Secret};
-use guichet_domain::queue::Moment;
+use guichet_domain::queue::{Moment, elapsed_ms};
 use guichet_domain::{hex, sha256_hex as digest};
 use guichet_protocol::Change;
 use rusqlite::{OptionalExtension, params};
@@ -648,12 +648,16 @@ impl Workstation {
         admitted
     }
 
-    /// Refuses an attempt under `name` while its run of failures makes it wait.
+    /// Refuses an attempt under `name` while its run of failures makes it wait. The wait is
+    /// measured on the monotonic clock until the machine restarts, then on the wall clock,
+    /// never longer than the delay itself: moving the clock on does not shorten it, and a
+    /// clock put back does not make a clerk wait for hours.
     fn check_wait(&self, name: &str) -> Result<()> {
         if let Some(failures) = self.vault.failures(name)? {
             let wait = Duration::from_std(lockout_delay(failures.count))
                 .unwrap_or_else(|_| Duration::zero());
-            let left = failures.last_failed_at + wait - self.now().wall;
+            let since = elapsed_ms(&failures.last_failure(), &self.now());
+            let left = wait - Duration::milliseconds(i64::try_from(since).unwrap_or(i64::MAX));
             if left > Duration::zero() {
                 return Err(Access::Wait {
                     seconds: left.num_seconds().max(1).unsigned_abs(),
@@ -667,10 +671,10 @@ impl Workstation {
     /// Counts a failed attempt under `name`, writes its event if the trail is open (else at the
     /// next login), and gives the one answer every failure gets.
     fn failed(&mut self, name: &str) -> Error {
-        let now = self.now().wall;
+        let now = self.now();
         let counted = self
             .vault
-            .count_failure(name, now)
+            .count_failure(name, &now)
             .and_then(|()| match self.conn {
                 Some(_) => self.record_failures(),
                 None => Ok(()),

@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use guichet_domain::account::Verifier;
 use guichet_domain::keyslot::{DataKey, RecoveryKey, SealedKey, Secret};
+use guichet_domain::queue::Moment;
 use guichet_domain::sha256_hex as digest;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -73,8 +74,25 @@ pub(crate) struct Failures {
     name: String,
     pub count: u32,
     pub last_failed_at: DateTime<Utc>,
+    /// The boot and monotonic reading of the last failure, which measure the wait while the
+    /// machine has not restarted (absent from files written before they were kept).
+    #[serde(default)]
+    pub boot: String,
+    #[serde(default)]
+    pub mono_ms: u64,
     /// Failures whose event is not in the audit trail yet (it was closed when they happened).
     pub unrecorded: u32,
+}
+
+impl Failures {
+    /// When the last failure happened.
+    pub fn last_failure(&self) -> Moment {
+        Moment {
+            wall: self.last_failed_at,
+            mono_ms: self.mono_ms,
+            boot: self.boot.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -303,23 +321,24 @@ impl Vault {
     }
 
     /// Counts one more failed login under `name`; its event is written at the next login.
-    pub fn count_failure(&mut self, name: &str, at: DateTime<Utc>) -> Result<()> {
+    pub fn count_failure(&mut self, name: &str, at: &Moment) -> Result<()> {
         let key = digest(name.as_bytes());
-        self.update(
-            |file| match file.failures.iter_mut().find(|f| f.name == key) {
-                Some(f) => {
-                    f.count += 1;
-                    f.unrecorded += 1;
-                    f.last_failed_at = at;
-                }
-                None => file.failures.push(Failures {
-                    name: key,
-                    count: 1,
-                    last_failed_at: at,
-                    unrecorded: 1,
-                }),
-            },
-        )
+        self.update(|file| {
+            let (count, unrecorded) = file
+                .failures
+                .iter()
+                .find(|f| f.name == key)
+                .map_or((0, 0), |f| (f.count, f.unrecorded));
+            file.failures.retain(|f| f.name != key);
+            file.failures.push(Failures {
+                name: key,
+                count: count + 1,
+                last_failed_at: at.wall,
+                boot: at.boot.clone(),
+                mono_ms: at.mono_ms,
+                unrecorded: unrecorded + 1,
+            });
+        })
     }
 
     /// The last failure counted under `name` was not one: the back office vouched for the
