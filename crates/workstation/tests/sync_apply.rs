@@ -12,7 +12,7 @@ use guichet_fixtures::history::valid_form;
 use guichet_protocol::{
     CenterTerms, Change, ExchangeResponse, Outcome, Pulled, PulledChange, PushResult, RefusalCode,
 };
-use guichet_workstation::store::{NewRequest, OutboxState};
+use guichet_workstation::store::{NewRequest, OutboxState, RequestDetail};
 
 fn server_stamp(ms: u64) -> HlcStamp {
     HlcStamp {
@@ -22,10 +22,10 @@ fn server_stamp(ms: u64) -> HlcStamp {
     }
 }
 
-#[test]
-fn outcomes_decisions_and_cursor_land_together() {
-    let mut b = demo();
-    common::enrolled(&mut b);
+/// An enrolled workstation's free request, taken, submitted and dispatched at the counter;
+/// its receipt beside it.
+fn dispatched(b: &mut common::Bench) -> (RequestDetail, String) {
+    common::enrolled(b);
     let mari = b.ws.register_citizen(&citizen(1)).unwrap();
     let service = service_where(&b.ws, |s| s.fee == guichet_domain::catalogue::Fee::Free);
     let request =
@@ -41,6 +41,30 @@ fn outcomes_decisions_and_cursor_land_together() {
     let receipt = request.summary.receipt.clone();
     b.ws.advance(&receipt, Action::Dispatch, None, None)
         .unwrap();
+    (request, receipt)
+}
+
+/// The agency's taking `request` in processing, pulled at `seq`, stamped at `ms`.
+fn taken_in_processing(request: &RequestDetail, seq: u64, ms: u64) -> PulledChange {
+    PulledChange {
+        seq,
+        hlc: server_stamp(ms),
+        body: Pulled::Decision {
+            request: request.summary.id.clone(),
+            receipt: request.summary.receipt.parse().unwrap(),
+            action: Action::TakeInProcessing,
+            from: RequestStatus::Dispatched,
+            to: RequestStatus::InProcessing,
+            reason: None,
+            actor: "civil-registry:anna".into(),
+        },
+    }
+}
+
+#[test]
+fn outcomes_decisions_and_cursor_land_together() {
+    let mut b = demo();
+    let (request, receipt) = dispatched(&mut b);
     let push = b.ws.pending_push(100).unwrap();
     assert_eq!(push.len(), 4, "citizen, created, submitted, dispatched");
     assert!(push.windows(2).all(|w| w[0].seq < w[1].seq));
@@ -89,19 +113,7 @@ fn outcomes_decisions_and_cursor_land_together() {
             },
         ],
         changes: vec![
-            PulledChange {
-                seq: 41,
-                hlc: server_stamp(ahead),
-                body: Pulled::Decision {
-                    request: request.summary.id.clone(),
-                    receipt: receipt.parse().unwrap(),
-                    action: Action::TakeInProcessing,
-                    from: RequestStatus::Dispatched,
-                    to: RequestStatus::InProcessing,
-                    reason: None,
-                    actor: "civil-registry:anna".into(),
-                },
-            },
+            taken_in_processing(&request, 41, ahead),
             PulledChange {
                 seq: 42,
                 hlc: server_stamp(ahead),
@@ -403,4 +415,64 @@ fn a_new_time_zone_waits_until_no_ticket_is_open() {
     b.ws.finish_service(&called.code).unwrap();
     b.ws.apply_exchange(&[], &answer).unwrap();
     assert_eq!(b.ws.config().unwrap().time_zone.name(), far);
+}
+
+#[test]
+fn a_pulled_move_does_not_undo_a_move_of_this_centre_not_sent_yet() {
+    let mut b = demo();
+    let (request, receipt) = dispatched(&mut b);
+    let push = b.ws.pending_push(100).unwrap();
+    let results = push
+        .iter()
+        .zip(1..)
+        .map(|(p, seq)| PushResult {
+            id: p.id.clone(),
+            outcome: Outcome::Applied { seq },
+        })
+        .collect();
+    let mut answer = common::answer(vec![], push.len() as u64);
+    answer.results = results;
+    b.ws.apply_exchange(&push, &answer).unwrap();
+
+    // The citizen withdraws at the counter while the next exchange is on its way; that
+    // exchange brings the agency's taking the request in processing.
+    b.ws.advance(&receipt, Action::Cancel, Some("the citizen withdrew"), None)
+        .unwrap();
+    let pulled = taken_in_processing(&request, 10, 1);
+    b.ws.apply_exchange(&[], &common::answer(vec![pulled], 10))
+        .unwrap();
+
+    // The request stays as the clerk left it, the agency's move is in its timeline, the
+    // cancellation still goes to the back office, and the clerk sees the crossing.
+    let detail = b.ws.request(&receipt).unwrap();
+    assert_eq!(detail.summary.status, RequestStatus::Cancelled);
+    assert!(
+        detail
+            .timeline
+            .iter()
+            .any(|e| e.party == Party::Agency && e.actor == "civil-registry:anna")
+    );
+    let waiting = b.ws.pending_push(100).unwrap();
+    assert!(
+        waiting.iter().any(|p| matches!(
+            p.change,
+            Change::RequestTransition {
+                action: Action::Cancel,
+                ..
+            }
+        )),
+        "{waiting:?}"
+    );
+    let conflicts = b.ws.outbox(Some(OutboxState::Conflict), 10).unwrap();
+    assert_eq!(conflicts.len(), 1);
+    assert!(
+        conflicts[0]
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("had not reached the back office"),
+        "{:?}",
+        conflicts[0].reason
+    );
+    assert!(b.ws.verify_audit().unwrap().result.is_ok());
 }

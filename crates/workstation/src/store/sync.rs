@@ -508,14 +508,24 @@ fn note_accepted(
     Ok(())
 }
 
-/// A pulled move of a request that this device moved later, as the back office ordered them:
-/// it stays in the timeline, its status is not taken, and it is kept as a conflict for the
-/// clerk (the citizen cancelled at the counter while the agency marked the request ready, say).
+/// How this device's own move of a request came after a pulled move of it.
+#[derive(Debug, Clone, Copy)]
+enum Overtaken {
+    /// The back office accepted this device's move after the pulled one, in its order.
+    Accepted,
+    /// This device's move has not reached the back office yet.
+    Unsent,
+}
+
+/// A pulled move of a request that this device moved later: it stays in the timeline, its
+/// status is not taken, and it is kept as a conflict for the clerk (the citizen cancelled at
+/// the counter while the agency marked the request ready, say).
 fn supersede(
     change: &mut ActionTx<'_>,
     pulled: &PulledChange,
     by: &str,
     transition: Change,
+    overtaken: Overtaken,
 ) -> Result<()> {
     let Change::RequestTransition { id, action, to, .. } = &transition else {
         return Ok(());
@@ -526,10 +536,18 @@ fn supersede(
             .query_row("SELECT status FROM requests WHERE id = ?1", [id], |r| {
                 r.get(0)
             })?;
-    let reason = format!(
-        "{by} moved the request to {to} ({action}) before this centre's later move reached the \
-         back office; the back office ordered that move after it, so the request stays {status}"
-    );
+    let reason = match overtaken {
+        Overtaken::Accepted => format!(
+            "{by} moved the request to {to} ({action}) before this centre's later move reached \
+             the back office; the back office ordered that move after it, so the request stays \
+             {status}"
+        ),
+        Overtaken::Unsent => format!(
+            "{by} moved the request to {to} ({action}) while this centre's own later move had \
+             not reached the back office; the request stays {status} here, and the back office \
+             judges that move when it arrives"
+        ),
+    };
     let stamp = change.stamp();
     change.tx.execute(
         "INSERT OR IGNORE INTO outbox (seq, id, hlc, kind, entity_id, payload, created_at, state,
@@ -557,7 +575,22 @@ fn apply_pulled(
     accepted: &Accepted,
     pulled: &PulledChange,
 ) -> Result<bool> {
-    let newer_here = |request: &str| accepted.get(request).is_some_and(|&seq| seq > pulled.seq);
+    // This device moved the request after the pulled move: the back office accepted its move
+    // later in its order, or the move has not reached the back office yet (a later batch, or
+    // made while this exchange was on its way), and will be judged there against the pulled
+    // one. Either way the request keeps the status this device gave it.
+    let moved_here = |request: &str| -> Result<Option<Overtaken>> {
+        if accepted.get(request).is_some_and(|&seq| seq > pulled.seq) {
+            return Ok(Some(Overtaken::Accepted));
+        }
+        let unsent: bool = change.tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE entity_id = ?1 AND kind = ?2
+                AND state = 'pending')",
+            params![request, "request.transition"],
+            |r| r.get(0),
+        )?;
+        Ok(unsent.then_some(Overtaken::Unsent))
+    };
     let mut superseded = false;
     match &pulled.body {
         Pulled::Catalogue { catalogue } => {
@@ -585,8 +618,12 @@ fn apply_pulled(
                     |r| r.get(0),
                 )
                 .optional()?;
-            superseded = local.is_some() && newer_here(request);
-            if superseded {
+            let overtaken = match local {
+                Some(_) => moved_here(request)?,
+                None => None,
+            };
+            superseded = overtaken.is_some();
+            if let Some(overtaken) = overtaken {
                 let transition = Change::RequestTransition {
                     id: request.clone(),
                     action: *action,
@@ -595,7 +632,8 @@ fn apply_pulled(
                     reason: reason.clone(),
                     approver: None,
                 };
-                supersede(change, pulled, &format!("the agency ({actor})"), transition)?;
+                let by = format!("the agency ({actor})");
+                supersede(change, pulled, &by, transition, overtaken)?;
             } else if local.is_some() {
                 rows::status_moved(
                     change,
@@ -640,14 +678,14 @@ fn apply_pulled(
             device,
             change: peer,
         } => {
-            superseded = matches!(peer, Change::RequestTransition { id, .. } if newer_here(id));
-            if superseded {
-                supersede(
-                    change,
-                    pulled,
-                    &format!("device {device} of this centre"),
-                    peer.clone(),
-                )?;
+            let overtaken = match peer {
+                Change::RequestTransition { id, .. } => moved_here(id)?,
+                _ => None,
+            };
+            superseded = overtaken.is_some();
+            if let Some(overtaken) = overtaken {
+                let by = format!("device {device} of this centre");
+                supersede(change, pulled, &by, peer.clone(), overtaken)?;
             }
             apply_peer(change, device, peer, superseded)?;
             change.record_local(
