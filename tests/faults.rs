@@ -620,3 +620,86 @@ async fn converges_after_the_server_restarts_mid_sync() {
     })
     .await;
 }
+
+/// A back office that answers every exchange with `answer` (as JSON), counting the calls.
+async fn parrot(answer: Vec<u8>) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = calls.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let answer = answer.clone();
+            let counted = counted.clone();
+            tokio::spawn(async move {
+                // The request's head, then its body by its length, read and dropped.
+                let mut seen = Vec::new();
+                let mut buf = [0u8; 4096];
+                let head_end = loop {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                    if let Some(at) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break at + 4;
+                    }
+                };
+                let head = String::from_utf8_lossy(&seen[..head_end]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                while seen.len() < head_end + length {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => seen.extend_from_slice(&buf[..n]),
+                    }
+                }
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    answer.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                let _ = socket.write_all(&answer).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    (url, calls)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_that_promises_more_and_sends_nothing_stops_the_sync() {
+    bounded(Duration::from_secs(60), async {
+        let (_server, _proxy, mut device) = setup().await;
+        let cursor = device.ws.sync_point().unwrap().unwrap().cursor;
+        let answer = serde_json::to_vec(&guichet_protocol::ExchangeResponse {
+            audit_anchor: None,
+            wipe: false,
+            center: None,
+            results: vec![],
+            changes: vec![],
+            cursor,
+            more: true,
+            server_hlc: "000000000000001-000000-server".parse().unwrap(),
+        })
+        .unwrap();
+        let (url, calls) = parrot(answer).await;
+        device.office = guichet_workstation::sync::BackOffice::new(
+            &url,
+            Some(device.token.clone()),
+            CALL_TIMEOUT,
+        )
+        .unwrap();
+        let e = device.sync().await.unwrap_err();
+        assert!(matches!(e, SyncError::Protocol(_)), "{e}");
+        assert!(e.to_string().contains("sent none"), "{e}");
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let point = device.ws.sync_point().unwrap().unwrap();
+        assert_eq!(point.cursor, cursor);
+        assert!(point.last_error.unwrap().contains("sent none"));
+    })
+    .await;
+}

@@ -150,7 +150,7 @@ pub struct PushEntry {
     pub change: Change,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExchangeRequest {
     #[serde(default)]
@@ -223,6 +223,27 @@ impl std::fmt::Debug for EnrollResponse {
             .field("receipt_prefix", &self.receipt_prefix)
             .field("accounts", &self.accounts.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// The changes pushed carry citizens' records, and the recovery key opens the device's
+/// database: `{:?}` shows how many changes and whether a key is there.
+impl std::fmt::Debug for ExchangeRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExchangeRequest")
+            .field("push", &self.push.len())
+            .field("cursor", &self.cursor)
+            .field("limit", &self.limit)
+            .field("recovery_key", &self.recovery_key.is_some())
+            .field("audit", &self.audit)
+            .field("state", &self.state)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TokenRotation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRotation").finish_non_exhaustive()
     }
 }
 
@@ -396,7 +417,7 @@ pub struct CenterTerms {
 }
 
 /// A new device credential, answered by `POST /sync/v1/token`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TokenRotation {
     /// The device's new credential. The old one stays valid until the new one is first used,
     /// so an answer lost on the way costs nothing; from then on the old one is refused.
@@ -466,6 +487,24 @@ mod tests {
         let shown = format!("{vouch:?}");
         assert!(
             shown.contains("nikos") && !shown.contains("horse"),
+            "{shown}"
+        );
+        let rotation = TokenRotation {
+            token: "gdt_secret-token".into(),
+        };
+        let shown = format!("{rotation:?}");
+        assert!(!shown.contains("secret-token"), "{shown}");
+        let exchange = ExchangeRequest {
+            push: vec![],
+            cursor: 7,
+            limit: 500,
+            recovery_key: Some("RK-secret-key".into()),
+            audit: None,
+            state: None,
+        };
+        let shown = format!("{exchange:?}");
+        assert!(
+            shown.contains("cursor: 7") && !shown.contains("secret-key"),
             "{shown}"
         );
     }

@@ -359,19 +359,18 @@ impl BackOffice {
                 return Err(match error.audit_anchor {
                     Some(seq) => SyncError::AuditAnchor {
                         seq,
-                        message: error.message,
+                        message: shown(&error.message),
                     },
                     None => SyncError::Protocol(format!(
                         "an audit_anchor answer without its place: {}",
-                        error.message
+                        shown(&error.message)
                     )),
                 });
             }
-            Ok(e) => (e.error.code, e.error.message),
-            Err(_) if status.is_server_error() => (
-                ErrorCode::Internal,
-                String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-            ),
+            Ok(e) => (e.error.code, shown(&e.error.message)),
+            Err(_) if status.is_server_error() => {
+                (ErrorCode::Internal, shown(&String::from_utf8_lossy(&bytes)))
+            }
             Err(_) => {
                 return Err(SyncError::Protocol(format!(
                     "status {status} without an error body"
@@ -393,6 +392,23 @@ impl BackOffice {
 /// Connection failures, timeouts and cut bodies all mean the same to the clerk: offline. A
 /// failed TLS handshake (rustls reports it as invalid data under the connect error) is not:
 /// retrying will not help, someone must fix the certificate or give its CA.
+/// The most of a back office's error message that is kept and shown (the status bar, the
+/// sync state, the log): a faulty or hostile server's message may be megabytes long.
+const MAX_SHOWN_MESSAGE_CHARS: usize = 300;
+
+/// A back office's error message as it is kept and shown: control characters as spaces, cut
+/// at `MAX_SHOWN_MESSAGE_CHARS` with an ellipsis.
+fn shown(message: &str) -> String {
+    let mut chars = message
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c });
+    let mut out: String = chars.by_ref().take(MAX_SHOWN_MESSAGE_CHARS).collect();
+    if chars.next().is_some() {
+        out.push('…');
+    }
+    out
+}
+
 fn offline(e: reqwest::Error) -> SyncError {
     if e.is_connect()
         && let Some(detail) = tls_failure(&e)
@@ -431,4 +447,21 @@ fn tls_failure(e: &reqwest::Error) -> Option<String> {
         source = cause.source();
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{MAX_SHOWN_MESSAGE_CHARS, shown};
+
+    #[test]
+    fn a_long_error_message_is_cut_and_its_control_characters_blanked() {
+        let long = format!("bad\nthing{}", "x".repeat(10_000));
+        let kept = shown(&long);
+        assert_eq!(kept.chars().count(), MAX_SHOWN_MESSAGE_CHARS + 1);
+        assert!(
+            kept.starts_with("bad thing") && kept.ends_with('…'),
+            "{kept}"
+        );
+        assert_eq!(shown("the device is revoked"), "the device is revoked");
+    }
 }

@@ -114,6 +114,16 @@ pub async fn sync_once(
                 return Err(e);
             }
         };
+        // An answer that says more is waiting but neither took a change nor moved the cursor
+        // would be asked again for ever.
+        if response.more && push.is_empty() && response.cursor <= cursor {
+            let problem = format!(
+                "the back office says more changes wait after {cursor} but sent none: the \
+                 exchange stops here and is tried again later"
+            );
+            ws.note_sync_failure(&problem)?;
+            return Err(SyncError::Protocol(problem));
+        }
         let done = ws.apply_exchange(&push, &response)?;
         report.exchanges += 1;
         report.pushed += push.len() as u32;
