@@ -1,22 +1,12 @@
 import { describe, expect, it, vi } from "vitest";
-import { emptyVisit, type Ctx } from "../src/app";
-import { appState, eleni } from "./fixtures";
+import { screenCtx } from "./fixtures";
 
 vi.mock("../src/api", () => ({ api: { feedback: vi.fn() } }));
 const { feedbackScreen } = await import("../src/screens/feedback");
 
 describe("the feedback screen", () => {
   it("spends a rating key on the rating: the comment, focused next, does not get it", () => {
-    const ctx: Ctx = {
-      state: appState({ session: { ...eleni } }),
-      counter: "C1",
-      visit: emptyVisit(),
-      go: vi.fn(),
-      refresh: vi.fn(async () => undefined),
-      announce: vi.fn(),
-      act: async (_label, action) => action(),
-    };
-    const screen = feedbackScreen(ctx);
+    const screen = feedbackScreen(screenCtx());
     document.body.replaceChildren(screen.el);
     screen.show();
     const star = document.querySelector<HTMLButtonElement>("#rate-5")!;

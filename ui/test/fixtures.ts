@@ -1,7 +1,9 @@
 // What the tests hand the window as the shell's answers: a centre's configuration, the
 // clerks' sessions, the status bar and the whole app state, each with what a test changes.
 
+import { vi } from "vitest";
 import type { AppState, Config, SessionView, StatusBar } from "../src/api";
+import { emptyVisit, type Ctx } from "../src/app";
 
 export const config: Config = {
   center_code: "ATH-01",
@@ -54,5 +56,19 @@ export function appState(over: Partial<AppState> = {}): AppState {
     erased: null,
     kept_aside: [],
     ...over,
+  };
+}
+
+/** The window as one screen's test sees it: Eleni at counter C1 with an empty visit; an action
+ * runs at once. */
+export function screenCtx(): Ctx {
+  return {
+    state: appState({ session: { ...eleni } }),
+    counter: "C1",
+    visit: emptyVisit(),
+    go: vi.fn(),
+    refresh: vi.fn(async () => undefined),
+    announce: vi.fn(),
+    act: async (_label, action) => action(),
   };
 }

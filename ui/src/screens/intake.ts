@@ -36,7 +36,11 @@ export function intakeScreen(ctx: Ctx): IntakeScreen {
       visit.draw();
     },
   });
-  const receipt = receiptStep(ctx, detailBox, { changed: () => visit.draw(), another: () => service.again() });
+  const receipt = receiptStep(ctx, detailBox, {
+    changed: () => visit.draw(),
+    another: () => service.again(),
+    targetGroup: (code) => service.targetGroup(code),
+  });
   const visit = visitStep(ctx, { back: (request) => receipt.draw(request), citizen: () => citizen.draw() });
 
   const el = h(

@@ -2,10 +2,10 @@
 // and finish; recall a citizen marked no-show, with a supervisor's approval; the waiting list
 // with live waiting times.
 
-import { api, type Browse, type Lane, type QueueTarget, type QueueView, type ServiceHit, type StatusBar, type Ticket, type WaitingEntry } from "../api";
-import { SYNCED, emptyVisit, working, type Ctx } from "../app";
+import { api, type Browse, type Channel, type Lane, type QueueTarget, type QueueView, type ServiceHit, type StatusBar, type Ticket, type WaitingEntry } from "../api";
+import { SYNCED, emptyVisit, unfinishedRequests, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
-import { field, fill, h } from "../dom";
+import { field, fill, h, isBusy, whileBusy } from "../dom";
 import { compareText, formatDuration, lang, t, text } from "../i18n";
 import { explain } from "../messages";
 import { STATUS, updateOffer } from "../update";
@@ -18,9 +18,10 @@ export async function catalogueIndex(): Promise<Browse> {
   return browseCache;
 }
 
-/** The services a citizen can queue for here, by title. */
-async function servicesHere(): Promise<ServiceHit[]> {
-  servicesCache ??= (await api.searchServices({ limit: 1000 }))
+/** The services a citizen can queue for here (offered on this workstation's `channel`), by
+ * title. The core filters them, before its limit of 1,000 hits. */
+async function servicesHere(channel: Channel | null): Promise<ServiceHit[]> {
+  servicesCache ??= (await api.searchServices({ limit: 1000, channel }))
     .filter((s) => s.depth_here !== null)
     .sort((a, b) => compareText(text(a.title), text(b.title)));
   return servicesCache;
@@ -130,6 +131,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     });
   }
 
+  const issueButton = h("button", { type: "submit", id: "issue-ticket" }, t("queue.issue.submit"));
   const issueForm = h(
     "form",
     {
@@ -137,7 +139,9 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       "aria-labelledby": "issue-title",
       onsubmit: (e: Event) => {
         e.preventDefault();
-        void ctx.act("issue_ticket", async () => {
+        // A second Enter or click while the ticket is being issued issues no second ticket.
+        if (isBusy(issueButton)) return;
+        void whileBusy(issueButton, () => ctx.act("issue_ticket", async () => {
           issueError.textContent = "";
           if (!target.value) {
             issued.textContent = "";
@@ -165,14 +169,14 @@ export function queueScreen(ctx: Ctx): QueueScreen {
             fill(issuedActions);
             issueError.textContent = explain(err);
           }
-        });
+        }));
       },
     },
     h("h2", { id: "issue-title" }, t("queue.issue.title")),
     field(t("queue.issue.target"), target, targetError),
     field(t("queue.issue.lane"), lane),
     issueError,
-    h("button", { type: "submit", id: "issue-ticket" }, t("queue.issue.submit")),
+    issueButton,
     issued,
     issuedActions,
   );
@@ -229,6 +233,12 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   }));
   const intakeButton = button("intake", t("queue.take_request"), () => ctx.go("intake"));
   const finishButton = button("finish", t("queue.finish"), () => void run("finish", async () => {
+    // A request of the visit left a draft or unpaid is not left behind from here: the clerk
+    // finishes it, or ends the visit anyway, from the visit (as the core has its requests now).
+    const fresh = await Promise.all(ctx.visit.requests.map((r) => api.request(r.receipt)));
+    ctx.visit = { ...ctx.visit, requests: fresh };
+    const left = unfinishedRequests(fresh).length;
+    if (left > 0) throw new Error(t("queue.finish_unfinished", { count: left }));
     const done = await api.finishService(ticketCode());
     ctx.visit = { ...ctx.visit, ticket: done };
     ctx.go("feedback");
@@ -373,8 +383,12 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   // What a ticket can be for: the catalogue as this device holds it, read at each `show()`
   // (which follows the screen's making) and after each sync.
   let targetsKey: string | null = null;
+  /** Why the choice could not be read, while it shows. */
+  let targetsProblem = "";
   function loadTargets(): void {
-    void Promise.all([catalogueIndex(), servicesHere()]).then(([b, services]) => {
+    void Promise.all([catalogueIndex(), servicesHere(ctx.state.config?.channel ?? null)]).then(([b, services]) => {
+      if (targetsProblem && issueError.textContent === targetsProblem) issueError.textContent = "";
+      targetsProblem = "";
       browse = b;
       const key = JSON.stringify([b.categories.map((c) => c.code), services.map((s) => s.code)]);
       if (key === targetsKey) return;
@@ -399,6 +413,11 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       else target.value = chosen;
       drawCurrent();
       drawWaiting();
+    }).catch((err: unknown) => {
+      // A catalogue that cannot be read (none yet on a device enrolled a moment ago) leaves
+      // the choice empty: the clerk is told why, and it is read again at the next sync.
+      targetsProblem = explain(err);
+      issueError.textContent = targetsProblem;
     });
   }
   const listening: Shown = {

@@ -109,7 +109,8 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   function drawDetail(r: RequestDetail): void {
     const note = h("input", { id: "conflict-note", autocomplete: "off" });
     const actionError = h("p", { class: "error", role: "alert", id: "action-error" });
-    const cancelReason = h("input", { id: "cancel-reason", autocomplete: "off" });
+    // At most what the core takes (1,000 characters for a reason, 500 for a refund's).
+    const cancelReason = h("input", { id: "cancel-reason", autocomplete: "off", maxlength: 1000 });
     const cancelError = h("p", { class: "error", role: "alert", id: "cancel-error" });
     const cancelApproval = approvalBox("cancel-approval");
     const refundable = r.payments.filter((p) => p.amount.minor > p.refunded_minor);
@@ -121,7 +122,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
       ),
     );
     const refundAmount = h("input", { id: "refund-amount", inputmode: "decimal", autocomplete: "off" });
-    const refundReason = h("input", { id: "refund-reason", autocomplete: "off" });
+    const refundReason = h("input", { id: "refund-reason", autocomplete: "off", maxlength: 500 });
     const refundApproval = approvalBox("refund-approval");
     const openConflicts = r.changes.filter((c) => c.state === "conflict" && !c.resolution);
     const forward = r.next_actions.filter((a) => FORWARD.includes(a));

@@ -4,7 +4,7 @@
 
 import { api, type FieldProblem, type FormField, type RequestDetail, type ServiceView } from "../../api";
 import { TYPING_PAUSE_MS, type Ctx } from "../../app";
-import { field, fill, h } from "../../dom";
+import { field, fill, h, isBusy, whileBusy } from "../../dom";
 import { formatDate, t, text } from "../../i18n";
 import { explain, explainProblem } from "../../messages";
 import { feeText } from "./service";
@@ -41,6 +41,7 @@ export function formStep(ctx: Ctx, place: HTMLElement, hooks: FormHooks): FormSt
     const form = serviceForm(ctx, service, control);
     const documents = documentBoxes(service, control);
     const canTake = service.depth_here === "partial" || service.depth_here === "complete";
+    const takeButton = h("button", { type: "submit", id: "take-request", class: "primary" }, t("intake.take"));
     fill(
       place,
       h("h2", { id: "detail-title" }, text(service.title)),
@@ -55,12 +56,14 @@ export function formStep(ctx: Ctx, place: HTMLElement, hooks: FormHooks): FormSt
               novalidate: true,
               onsubmit: (e: Event) => {
                 e.preventDefault();
-                void take(service, form, documents.received);
+                // A second Enter or click while the request is being taken takes no second one.
+                if (isBusy(takeButton)) return;
+                void whileBusy(takeButton, () => take(service, form, documents.received));
               },
             },
             h("fieldset", {}, h("legend", {}, t("intake.detail.form")), form.fields),
             form.error,
-            h("div", { class: "sticky-actions" }, h("button", { type: "submit", id: "take-request", class: "primary" }, t("intake.take"))),
+            h("div", { class: "sticky-actions" }, takeButton),
           )
         : h("p", { class: "notice", id: "information-only" }, t("intake.information_only")),
     );

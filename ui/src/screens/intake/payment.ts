@@ -4,7 +4,7 @@
 import { api, type PaymentMethod, type RequestDetail } from "../../api";
 import type { Ctx } from "../../app";
 import { approvalBox } from "../../approval";
-import { field, h } from "../../dom";
+import { field, fill, h } from "../../dom";
 import { amountForInput, formatMoney, readAmount, t } from "../../i18n";
 import { paymentLine } from "../../payments";
 
@@ -14,6 +14,8 @@ export interface PaymentHooks {
   /** Runs a step on the request taken (given its receipt), then shows it as the core has it
    * now; a refusal shows in `shown`. */
   refresh(step: (receipt: string) => Promise<unknown>, label: string, shown: HTMLElement): Promise<void>;
+  /** The name of the target group `code`, in the clerk's language. */
+  targetGroup(code: string): string;
 }
 
 export interface PaymentStep {
@@ -94,11 +96,11 @@ export function paymentStep(ctx: Ctx, hooks: PaymentHooks): PaymentStep {
         feeDue.textContent = t("intake.due_now", { amount: formatMoney(owed, request.fee!.currency) });
         payAmount.value = amountForInput(owed, request.fee!.currency);
         payMethod.value = "cash";
-        waive.empty();
+        waive.fill(request);
       }
       return [
         recorded ? h("p", { id: "payment-recorded", class: "confirmed", role: "status" }, recorded) : null,
-        settled ? settledText(request) : paymentForms,
+        settled ? settledText(request, hooks.targetGroup) : paymentForms,
         payError,
         paymentsList(request),
       ];
@@ -106,9 +108,14 @@ export function paymentStep(ctx: Ctx, hooks: PaymentHooks): PaymentStep {
   };
 }
 
-/** The form that waives the fee, its refusal shown in `error`. */
-function waiveForm(hooks: PaymentHooks, error: HTMLElement): { el: HTMLElement; empty(): void } {
-  const waiveGround = h("input", { id: "waive-ground", autocomplete: "off" });
+/** The form that waives the fee on one of the groups the service exempts, its refusal shown in
+ * `error`; not shown for a service that exempts nobody. */
+function waiveForm(hooks: PaymentHooks, error: HTMLElement): { el: HTMLElement; fill(request: RequestDetail): void } {
+  const waiveGround = h("select", { id: "waive-ground" });
+  waiveGround.addEventListener("change", () => {
+    waiveGround.removeAttribute("aria-invalid");
+    error.textContent = "";
+  });
   // A waiver needs a supervisor's approval, typed here by the supervisor.
   const waiveApproval = approvalBox("waive-approval");
   const el = h(
@@ -117,6 +124,12 @@ function waiveForm(hooks: PaymentHooks, error: HTMLElement): { el: HTMLElement; 
       id: "waive-form",
       onsubmit: (e: Event) => {
         e.preventDefault();
+        if (!waiveGround.value) {
+          error.textContent = t("intake.waive.choose");
+          waiveGround.setAttribute("aria-invalid", "true");
+          waiveGround.focus();
+          return;
+        }
         const approval = waiveApproval.take();
         void hooks.refresh((receipt) => api.waive(receipt, waiveGround.value, approval), "waive", error);
       },
@@ -127,21 +140,30 @@ function waiveForm(hooks: PaymentHooks, error: HTMLElement): { el: HTMLElement; 
   );
   return {
     el,
-    empty() {
+    fill(request) {
+      const groups = request.fee_exemptions;
+      fill(
+        waiveGround,
+        h("option", { value: "" }, t("intake.waive.none")),
+        ...groups.map((code) => h("option", { value: code }, hooks.targetGroup(code))),
+      );
       waiveGround.value = "";
+      waiveGround.removeAttribute("aria-invalid");
+      el.hidden = groups.length === 0;
     },
   };
 }
 
-/** Why nothing is left to pay: free, waived, or paid. */
-function settledText(request: RequestDetail): HTMLElement {
+/** Why nothing is left to pay: free, waived (on the group named in the clerk's language), or
+ * paid. */
+function settledText(request: RequestDetail, targetGroup: (code: string) => string): HTMLElement {
   return h(
     "p",
     { id: "fee-settled" },
     !request.fee
       ? t("fee.free")
       : request.waiver_ground
-        ? t("intake.waived", { ground: request.waiver_ground })
+        ? t("intake.waived", { ground: targetGroup(request.waiver_ground) })
         : t("intake.paid", { amount: formatMoney(request.paid_minor, request.fee.currency) }),
   );
 }

@@ -15,6 +15,8 @@ export interface ReceiptHooks {
   changed(): void;
   /** The clerk goes on to another service; the detail's place was emptied. */
   another(): void;
+  /** The name of the target group `code`, in the clerk's language. */
+  targetGroup(code: string): string;
 }
 
 export interface ReceiptStep {
@@ -25,7 +27,7 @@ export interface ReceiptStep {
 export function receiptStep(ctx: Ctx, place: HTMLElement, hooks: ReceiptHooks): ReceiptStep {
   let taken: RequestDetail | null = null;
   const submitError = h("p", { class: "error", role: "alert", id: "submit-error" });
-  const payment = paymentStep(ctx, { taken: () => taken, refresh: refreshTaken });
+  const payment = paymentStep(ctx, { taken: () => taken, refresh: refreshTaken, targetGroup: hooks.targetGroup });
 
   /** Runs a step on the request taken (given its receipt), then shows it as the core has it
    * now; a refusal shows in `shown`. */
