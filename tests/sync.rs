@@ -887,3 +887,66 @@ async fn a_device_takes_its_centres_new_terms_at_its_next_sync() {
     assert_eq!(change["to"]["time_zone"], "Europe/Nicosia");
     assert_eq!(change["kept"], serde_json::json!([]));
 }
+
+/// After a failed run, the clerk's changes wait for the backoff instead of each trying the
+/// failing back office again; the clerk's "sync now" does not wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_failure_changes_wait_for_the_backoff_and_sync_now_does_not() {
+    use guichet_workstation::sync::{BackOffice, SyncHandle, SyncOptions};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::time::Duration;
+
+    let server = Server::start(CENTER).await;
+    let device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    // A back office that takes each connection and drops it: every run fails as offline.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counted = calls.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(socket);
+        }
+    });
+    let office = BackOffice::new(&url, Some(device.token.clone()), Duration::from_secs(2)).unwrap();
+    let options = SyncOptions {
+        debounce: Duration::from_millis(10),
+        interval: Duration::from_secs(600),
+        min_backoff: Duration::from_secs(600),
+        max_backoff: Duration::from_secs(600),
+    };
+    let handle = SyncHandle::spawn(&device.ws, office, options).unwrap();
+    let settled = |at_least: usize| {
+        let calls = calls.clone();
+        async move {
+            tokio::time::timeout(Duration::from_secs(10), async {
+                while calls.load(Ordering::SeqCst) < at_least {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+            })
+            .await
+            .expect("the task tried the back office");
+            // The run ends and the task goes back to waiting.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            calls.load(Ordering::SeqCst)
+        }
+    };
+    handle.sync_now();
+    let first = settled(1).await;
+    for _ in 0..5 {
+        handle.notify_change();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        first,
+        "a change tried again during the backoff"
+    );
+    handle.sync_now();
+    assert!(settled(first + 1).await > first);
+    tokio::time::timeout(Duration::from_secs(10), handle.stop())
+        .await
+        .expect("the task has stopped");
+}

@@ -79,6 +79,7 @@ impl Default for SyncOptions {
 pub struct SyncHandle {
     status: watch::Receiver<SyncStatus>,
     wake: Arc<Notify>,
+    now: Arc<Notify>,
     stop: Arc<Notify>,
     task: JoinHandle<()>,
 }
@@ -103,11 +104,18 @@ impl SyncHandle {
         };
         let (tx, rx) = watch::channel(initial);
         let wake = Arc::new(Notify::new());
+        let now = Arc::new(Notify::new());
         let stop = Arc::new(Notify::new());
-        let task = tokio::spawn(run(ws, office, options, tx, wake.clone(), stop.clone()));
+        let signals = Signals {
+            wake: wake.clone(),
+            now: now.clone(),
+            stop: stop.clone(),
+        };
+        let task = tokio::spawn(run(ws, office, options, tx, signals));
         Ok(SyncHandle {
             status: rx,
             wake,
+            now,
             stop,
             task,
         })
@@ -118,14 +126,16 @@ impl SyncHandle {
         self.status.clone()
     }
 
-    /// A local change happened: sync soon (after the debounce).
+    /// A local change happened: sync soon (after the debounce), or, after a failure, when its
+    /// backoff ends: twenty clerks acting every few seconds do not hammer a back office that
+    /// is failing.
     pub fn notify_change(&self) {
         self.wake.notify_one();
     }
 
-    /// Sync now, skipping the debounce and any backoff.
+    /// Sync now, skipping the debounce and any backoff: the clerk asked.
     pub fn sync_now(&self) {
-        self.wake.notify_one();
+        self.now.notify_one();
     }
 
     /// Stops the task after the exchange in flight, if any, and waits for it.
@@ -135,21 +145,30 @@ impl SyncHandle {
     }
 }
 
+/// What wakes the task: a local change, the clerk's "sync now", or the order to stop.
+struct Signals {
+    wake: Arc<Notify>,
+    now: Arc<Notify>,
+    stop: Arc<Notify>,
+}
+
 async fn run(
     mut ws: Workstation,
     office: BackOffice,
     options: SyncOptions,
     status: watch::Sender<SyncStatus>,
-    wake: Arc<Notify>,
-    stop: Arc<Notify>,
+    signals: Signals,
 ) {
+    let Signals { wake, now, stop } = signals;
     let mut failures: u32 = 0;
     let mut delay = Duration::ZERO;
     loop {
         tokio::select! {
             () = stop.notified() => return,
             () = tokio::time::sleep(delay) => {}
-            () = wake.notified() => {
+            () = now.notified() => {}
+            // After a failure, a change waits for the backoff (it is sent with the next run).
+            () = wake.notified(), if failures == 0 => {
                 // Let a burst of clerk actions settle into one run.
                 tokio::select! {
                     () = stop.notified() => return,
@@ -198,7 +217,13 @@ async fn run(
             }
             Err(e) => {
                 failures = failures.saturating_add(1);
-                delay = backoff(&options, failures);
+                // A refusal that trying again will not mend (a revoked device, a credential
+                // refused) is tried again only as often as the longest backoff, or when asked.
+                delay = if e.is_transient() {
+                    backoff(&options, failures)
+                } else {
+                    options.max_backoff
+                };
                 let phase = if e.is_transient() {
                     Phase::Offline
                 } else {
