@@ -4,7 +4,7 @@
 import { api, onExportProgress, type Dashboard } from "../api";
 import { working, type Ctx } from "../app";
 import { barChart, columnChart } from "../charts";
-import { field, fill, h } from "../dom";
+import { field, fill, h, isBusy, whileBusy } from "../dom";
 import { dayForInput, formatDate, formatDuration, formatMoney, formatNumber, formatTime, lang, readAmount, t } from "../i18n";
 import { explain } from "../messages";
 import { settingsCard } from "./settings";
@@ -145,6 +145,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
   const cash = h("input", { id: "export-cash", inputmode: "decimal", autocomplete: "off" });
   const progress = h("progress", { id: "export-progress", max: 1, value: 0, hidden: true, "aria-label": t("dashboard.export_progress") });
   const result = h("p", { id: "export-result", "aria-live": "polite" });
+  const exportButton = h("button", { type: "submit", id: "export", class: "primary" }, t("dashboard.export_button"));
   const exportForm = h(
     "form",
     {
@@ -152,7 +153,9 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
       id: "export-form",
       onsubmit: (e: Event) => {
         e.preventDefault();
-        void ctx.act("export", async () => {
+        // One export at a time: a second press while one runs starts nothing.
+        if (isBusy(exportButton)) return;
+        void whileBusy(exportButton, () => ctx.act("export", async () => {
           const counted = cash.value.trim() && ctx.state.config ? readAmount(cash.value, ctx.state.config.currency) : null;
           if (counted && !counted.ok) {
             result.textContent = counted.problem;
@@ -164,8 +167,9 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
           progress.value = 0;
           result.className = "";
           result.textContent = t("dashboard.exporting");
-          const unlisten = await onExportProgress((p) => (progress.value = p.step / p.of));
+          let unlisten: (() => void) | null = null;
           try {
+            unlisten = await onExportProgress((p) => (progress.value = p.step / p.of));
             const done = await api.exportReport({ from: from.value, to: to.value || from.value, format: format.value, lang: lang(), cash_counted: counted ? counted.amount : null });
             progress.value = 1;
             result.textContent = `${t("dashboard.exported", { path: done.path })} ${done.sync}`;
@@ -175,14 +179,14 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
             result.className = "error";
             progress.hidden = true;
           } finally {
-            unlisten();
+            unlisten?.();
           }
-        });
+        }));
       },
     },
     h("h2", {}, t("dashboard.export")),
     h("div", { class: "toolbar" }, field(t("dashboard.from"), from), field(t("dashboard.to"), to), field(t("dashboard.format"), format), field(t("dashboard.cash"), cash)),
-    h("button", { type: "submit", id: "export", class: "primary" }, t("dashboard.export_button")),
+    exportButton,
     progress,
     result,
   );

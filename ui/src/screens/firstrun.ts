@@ -282,7 +282,14 @@ function keptAsideNote(ctx: Ctx): HTMLElement | null {
  * the data is encrypted, and this key opens it if every administrator forgets their password. */
 function showRecoveryKey(screen: HTMLElement, key: string, next: () => Promise<void>): void {
   const done = h("button", { type: "button", class: "primary", id: "recovery-done" }, t("firstrun.recovery.done"));
-  done.addEventListener("click", () => void next());
+  // Going on can fail (the window's state cannot be read): the key stays shown, and why.
+  const problem = h("p", { class: "error", role: "alert", id: "recovery-error" });
+  done.addEventListener("click", () => {
+    problem.textContent = "";
+    next().catch((err: unknown) => {
+      problem.textContent = explain(err);
+    });
+  });
   screen.replaceChildren(
     h(
       "div",
@@ -291,6 +298,7 @@ function showRecoveryKey(screen: HTMLElement, key: string, next: () => Promise<v
       h("p", { id: "recovery-lead" }, t("firstrun.recovery.lead")),
       h("p", { class: "recovery-key" }, h("code", { id: "recovery-key" }, key)),
       h("p", { class: "hint" }, t("firstrun.recovery.hint")),
+      problem,
       done,
     ),
   );

@@ -366,8 +366,20 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     });
   }
 
+  /** Why the queue could not be read, while it shows. */
+  let loadProblem = "";
+  /** Reads the queue again; a failure (on a refresh nobody asked for, too) says why where the
+   * counter's refusals show, and the next refresh that works clears it. */
   async function load(): Promise<void> {
-    view = await api.queueView(ctx.counter);
+    try {
+      view = await api.queueView(ctx.counter);
+    } catch (err) {
+      loadProblem = explain(err);
+      message.textContent = loadProblem;
+      return;
+    }
+    if (loadProblem && message.textContent === loadProblem) message.textContent = "";
+    loadProblem = "";
     fetchedAt = performance.now();
     drawCurrent();
     drawWaiting();

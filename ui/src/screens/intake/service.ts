@@ -5,6 +5,7 @@ import { api, type Browse, type BrowseEntry, type ServiceHit, type ServiceView }
 import { TYPING_PAUSE_MS, type Ctx } from "../../app";
 import { field, fill, h } from "../../dom";
 import { formatMoney, t, text } from "../../i18n";
+import { explain } from "../../messages";
 import { catalogueIndex } from "../queue";
 
 type BrowseBy = "life_events" | "target_groups" | "categories";
@@ -91,10 +92,22 @@ export function serviceStep(ctx: Ctx, hooks: ServiceHooks): ServiceStep {
     browseList,
   );
 
-  void catalogueIndex().then((b) => {
-    browse = b;
-    drawBrowse();
-  });
+  /** Reads what to browse: when the screen is made and each time it is shown again, so that
+   * a catalogue that came with a sync since (a device enrolled a moment ago) is offered; one
+   * that cannot be read says why in its place. */
+  function readBrowse(): void {
+    void catalogueIndex()
+      .then((b) => {
+        if (b === browse) return;
+        browse = b;
+        drawBrowse();
+      })
+      .catch((err: unknown) => {
+        browse = null;
+        fill(browseList, h("li", { class: "error", id: "browse-error" }, explain(err)));
+      });
+  }
+  readBrowse();
 
   return {
     el: serviceBox,
@@ -102,6 +115,7 @@ export function serviceStep(ctx: Ctx, hooks: ServiceHooks): ServiceStep {
     reset() {
       search.value = "";
       fill(results);
+      readBrowse();
     },
     again() {
       search.value = "";
