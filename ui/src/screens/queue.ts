@@ -27,6 +27,22 @@ async function servicesHere(channel: Channel | null): Promise<ServiceHit[]> {
   return servicesCache;
 }
 
+/** A failure of a read nobody asked for, shown in `el` until the next read that works clears
+ * it; a message shown there since (a refusal of the clerk's action) is left alone. */
+function standingProblem(el: HTMLElement): { show(err: unknown): void; clear(): void } {
+  let shown = "";
+  return {
+    show(err) {
+      shown = explain(err);
+      el.textContent = shown;
+    },
+    clear() {
+      if (shown && el.textContent === shown) el.textContent = "";
+      shown = "";
+    },
+  };
+}
+
 export function targetName(target: QueueTarget, browse: Browse | null): string {
   if (target.kind === "category") {
     const c = browse?.categories.find((x) => x.code === target.code);
@@ -366,20 +382,17 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     });
   }
 
-  /** Why the queue could not be read, while it shows. */
-  let loadProblem = "";
+  const loadProblem = standingProblem(message);
   /** Reads the queue again; a failure (on a refresh nobody asked for, too) says why where the
    * counter's refusals show, and the next refresh that works clears it. */
   async function load(): Promise<void> {
     try {
       view = await api.queueView(ctx.counter);
     } catch (err) {
-      loadProblem = explain(err);
-      message.textContent = loadProblem;
+      loadProblem.show(err);
       return;
     }
-    if (loadProblem && message.textContent === loadProblem) message.textContent = "";
-    loadProblem = "";
+    loadProblem.clear();
     fetchedAt = performance.now();
     drawCurrent();
     drawWaiting();
@@ -395,12 +408,10 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   // What a ticket can be for: the catalogue as this device holds it, read at each `show()`
   // (which follows the screen's making) and after each sync.
   let targetsKey: string | null = null;
-  /** Why the choice could not be read, while it shows. */
-  let targetsProblem = "";
+  const targetsProblem = standingProblem(issueError);
   function loadTargets(): void {
     void Promise.all([catalogueIndex(), servicesHere(ctx.state.config?.channel ?? null)]).then(([b, services]) => {
-      if (targetsProblem && issueError.textContent === targetsProblem) issueError.textContent = "";
-      targetsProblem = "";
+      targetsProblem.clear();
       browse = b;
       const key = JSON.stringify([b.categories.map((c) => c.code), services.map((s) => s.code)]);
       if (key === targetsKey) return;
@@ -428,8 +439,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     }).catch((err: unknown) => {
       // A catalogue that cannot be read (none yet on a device enrolled a moment ago) leaves
       // the choice empty: the clerk is told why, and it is read again at the next sync.
-      targetsProblem = explain(err);
-      issueError.textContent = targetsProblem;
+      targetsProblem.show(err);
     });
   }
   const listening: Shown = {

@@ -853,20 +853,18 @@ fn check_decoy(verifier: &str, password: &str) {
     }
 }
 
-/// A stored RFC 3339 instant.
 /// How long the workstation has gone without its back office since it last `reached` it: on
 /// the monotonic clock when the machine has not restarted since; otherwise on the wall clock,
 /// read as no earlier than the latest wall time a change was written at here (`seen`), so that
 /// a clock set back does not give back days already spent offline.
 fn offline_for(reached: &Moment, now: &Moment, seen: Option<DateTime<Utc>>) -> Duration {
     if reached.boot == now.boot {
-        return Duration::milliseconds(
-            i64::try_from(now.mono_ms.saturating_sub(reached.mono_ms)).unwrap_or(i64::MAX),
-        );
+        return Duration::milliseconds(i64::try_from(elapsed_ms(reached, now)).unwrap_or(i64::MAX));
     }
     seen.map_or(now.wall, |seen| seen.max(now.wall)) - reached.wall
 }
 
+/// A stored RFC 3339 instant.
 fn stored_time(text: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))

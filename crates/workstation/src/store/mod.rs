@@ -344,22 +344,23 @@ impl Workstation {
     /// This workstation's configuration, or `NotSetUp`; with the database closed, as the key
     /// file keeps it.
     pub fn config(&self) -> Result<Config> {
+        self.set_up_as()?.ok_or(Error::NotSetUp)
+    }
+
+    /// The configuration, if the workstation is set up; with the database closed, from the
+    /// key file.
+    fn set_up_as(&self) -> Result<Option<Config>> {
         match &self.conn {
-            Some(conn) => read_config(conn)?.ok_or(Error::NotSetUp),
-            None => self.vault.label()?.map(|l| l.config).ok_or(Error::NotSetUp),
+            Some(conn) => read_config(conn),
+            None => Ok(self.vault.label()?.map(|label| label.config)),
         }
     }
 
-    /// Whether the workstation is set up; with the database closed, from the key file.
     /// Refuses to enrol a workstation set up already, before anything is asked of a back
     /// office: a code is used once and answered with a new device, which a workstation set up
     /// for a centre and device cannot become.
     pub fn refuse_if_set_up(&self) -> Result<()> {
-        let config = match &self.conn {
-            Some(conn) => read_config(conn)?,
-            None => self.vault.label()?.map(|label| label.config),
-        };
-        match config {
+        match self.set_up_as()? {
             Some(config) => Err(Error::AlreadySetUp {
                 center: config.center_code,
                 device: config.device_code,
@@ -368,11 +369,9 @@ impl Workstation {
         }
     }
 
+    /// Whether the workstation is set up; with the database closed, from the key file.
     pub fn is_set_up(&self) -> Result<bool> {
-        match &self.conn {
-            Some(conn) => Ok(read_config(conn)?.is_some()),
-            None => Ok(self.vault.label()?.is_some()),
-        }
+        Ok(self.set_up_as()?.is_some())
     }
 
     /// Changes the local rules an administrator sets (each left as it is when `None`), kept in
@@ -621,7 +620,6 @@ impl Workstation {
         action: impl FnOnce(&mut ActionTx<'_>) -> Result<T>,
     ) -> Result<T> {
         let now = self.clock.now();
-        let now_wall = now.wall;
         let closed = self.closed();
         let tx = self
             .conn
@@ -654,7 +652,7 @@ impl Workstation {
             "UPDATE workstation SET hlc_last = ?1,
                 wall_seen = CASE WHEN wall_seen IS NULL OR wall_seen < ?2 THEN ?2 ELSE wall_seen END
              WHERE id = 1",
-            params![last.to_string(), wall_mark(now_wall)],
+            params![last.to_string(), wall_mark(change.now.wall)],
         )?;
         drop(change);
         tx.commit()?;

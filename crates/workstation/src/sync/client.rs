@@ -389,9 +389,6 @@ impl BackOffice {
     }
 }
 
-/// Connection failures, timeouts and cut bodies all mean the same to the clerk: offline. A
-/// failed TLS handshake (rustls reports it as invalid data under the connect error) is not:
-/// retrying will not help, someone must fix the certificate or give its CA.
 /// The most of a back office's error message that is kept and shown (the status bar, the
 /// sync state, the log): a faulty or hostile server's message may be megabytes long.
 const MAX_SHOWN_MESSAGE_CHARS: usize = 300;
@@ -409,6 +406,9 @@ fn shown(message: &str) -> String {
     out
 }
 
+/// Connection failures, timeouts and cut bodies all mean the same to the clerk: offline. A
+/// failed TLS handshake (rustls reports it as invalid data under the connect error) is not:
+/// retrying will not help, someone must fix the certificate or give its CA.
 fn offline(e: reqwest::Error) -> SyncError {
     if e.is_connect()
         && let Some(detail) = tls_failure(&e)

@@ -78,9 +78,7 @@ impl Default for SyncOptions {
 #[derive(Debug)]
 pub struct SyncHandle {
     status: watch::Receiver<SyncStatus>,
-    wake: Arc<Notify>,
-    now: Arc<Notify>,
-    stop: Arc<Notify>,
+    signals: Arc<Signals>,
     task: JoinHandle<()>,
 }
 
@@ -103,20 +101,11 @@ impl SyncHandle {
             insecure: office.is_insecure(),
         };
         let (tx, rx) = watch::channel(initial);
-        let wake = Arc::new(Notify::new());
-        let now = Arc::new(Notify::new());
-        let stop = Arc::new(Notify::new());
-        let signals = Signals {
-            wake: wake.clone(),
-            now: now.clone(),
-            stop: stop.clone(),
-        };
-        let task = tokio::spawn(run(ws, office, options, tx, signals));
+        let signals = Arc::new(Signals::default());
+        let task = tokio::spawn(run(ws, office, options, tx, signals.clone()));
         Ok(SyncHandle {
             status: rx,
-            wake,
-            now,
-            stop,
+            signals,
             task,
         })
     }
@@ -130,26 +119,27 @@ impl SyncHandle {
     /// backoff ends: twenty clerks acting every few seconds do not hammer a back office that
     /// is failing.
     pub fn notify_change(&self) {
-        self.wake.notify_one();
+        self.signals.wake.notify_one();
     }
 
     /// Sync now, skipping the debounce and any backoff: the clerk asked.
     pub fn sync_now(&self) {
-        self.now.notify_one();
+        self.signals.now.notify_one();
     }
 
     /// Stops the task after the exchange in flight, if any, and waits for it.
     pub async fn stop(self) {
-        self.stop.notify_one();
+        self.signals.stop.notify_one();
         let _ = self.task.await;
     }
 }
 
 /// What wakes the task: a local change, the clerk's "sync now", or the order to stop.
+#[derive(Debug, Default)]
 struct Signals {
-    wake: Arc<Notify>,
-    now: Arc<Notify>,
-    stop: Arc<Notify>,
+    wake: Notify,
+    now: Notify,
+    stop: Notify,
 }
 
 async fn run(
@@ -157,9 +147,9 @@ async fn run(
     office: BackOffice,
     options: SyncOptions,
     status: watch::Sender<SyncStatus>,
-    signals: Signals,
+    signals: Arc<Signals>,
 ) {
-    let Signals { wake, now, stop } = signals;
+    let Signals { wake, now, stop } = &*signals;
     let mut failures: u32 = 0;
     let mut delay = Duration::ZERO;
     loop {
@@ -219,16 +209,12 @@ async fn run(
                 failures = failures.saturating_add(1);
                 // A refusal that trying again will not mend (a revoked device, a credential
                 // refused) is tried again only as often as the longest backoff, or when asked.
-                delay = if e.is_transient() {
-                    backoff(&options, failures)
+                let (phase, next) = if e.is_transient() {
+                    (Phase::Offline, backoff(&options, failures))
                 } else {
-                    options.max_backoff
+                    (Phase::Error, options.max_backoff)
                 };
-                let phase = if e.is_transient() {
-                    Phase::Offline
-                } else {
-                    Phase::Error
-                };
+                delay = next;
                 status.send_modify(|s| {
                     s.phase = phase;
                     s.message = Some(e.to_string());
