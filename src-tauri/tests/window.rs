@@ -334,7 +334,7 @@ async fn a_whole_visit_in_the_window() {
     app.type_into("#refund-amount", "1").await;
     app.type_into("#refund-reason", "one print too many").await;
     app.click("#refund").await;
-    app.wait_for_text("#action-error", "a supervisor must approve a refund")
+    app.wait_for_text("#refund-error", "a supervisor must approve a refund")
         .await;
     app.type_into("#refund-approval-approver", "kostas").await;
     app.type_into("#refund-approval-approver-password", DEMO_PASSWORD)

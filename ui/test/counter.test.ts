@@ -1,45 +1,10 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import type { Lane, RequestDetail } from "../src/api";
+import type { Lane } from "../src/api";
 import { unfinishedRequests } from "../src/app";
 import { setLang } from "../src/i18n";
 import { standardLane } from "../src/screens/queue";
 import { cancellationMoney } from "../src/screens/requests";
-
-function request(over: Partial<RequestDetail>): RequestDetail {
-  return {
-    id: "r1",
-    receipt: "K7XA-0000-042E",
-    service_code: "resident-parking-permit",
-    service_title: { en: "Resident parking permit", fr: "Carte de stationnement résident" },
-    citizen_id: "38001085718",
-    citizen_name: "Mari Tamm",
-    status: "submitted",
-    intake_date: "2026-03-10",
-    due_date: "2026-03-12",
-    days_overdue: 0,
-    fee: { minor: 4500, currency: "EUR" },
-    paid_minor: 4500,
-    waiver_ground: null,
-    agency: "city",
-    category: "transport",
-    catalogue_version: 1,
-    center_code: "ATH-01",
-    device_code: "D1",
-    clerk: "eleni",
-    form: {},
-    visit_id: null,
-    documents: [],
-    fee_exemptions: [],
-    status_reason: null,
-    payments: [],
-    refunds: [],
-    timeline: [],
-    changes: [],
-    next_actions: [],
-    approval_needed: [],
-    ...over,
-  };
-}
+import { request } from "./fixtures";
 
 const lane = (code: string, rank: number): Lane => ({ code, name: { en: code, fr: code }, rank });
 

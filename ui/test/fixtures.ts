@@ -2,7 +2,7 @@
 // clerks' sessions, the status bar and the whole app state, each with what a test changes.
 
 import { vi } from "vitest";
-import type { AppState, Config, SessionView, StatusBar } from "../src/api";
+import type { AppState, Config, RequestDetail, SessionView, StatusBar } from "../src/api";
 import { emptyVisit, type Ctx } from "../src/app";
 
 export const config: Config = {
@@ -70,5 +70,42 @@ export function screenCtx(): Ctx {
     refresh: vi.fn(async () => undefined),
     announce: vi.fn(),
     act: async (_label, action) => action(),
+  };
+}
+
+/** A submitted request for a resident parking permit, its fee of 45.00 paid, but for `over`. */
+export function request(over: Partial<RequestDetail>): RequestDetail {
+  return {
+    id: "r1",
+    receipt: "K7XA-0000-042E",
+    service_code: "resident-parking-permit",
+    service_title: { en: "Resident parking permit", fr: "Carte de stationnement résident" },
+    citizen_id: "38001085718",
+    citizen_name: "Mari Tamm",
+    status: "submitted",
+    intake_date: "2026-03-10",
+    due_date: "2026-03-12",
+    days_overdue: 0,
+    fee: { minor: 4500, currency: "EUR" },
+    paid_minor: 4500,
+    waiver_ground: null,
+    agency: "city",
+    category: "transport",
+    catalogue_version: 1,
+    center_code: "ATH-01",
+    device_code: "D1",
+    clerk: "eleni",
+    form: {},
+    visit_id: null,
+    documents: [],
+    fee_exemptions: [],
+    status_reason: null,
+    payments: [],
+    refunds: [],
+    timeline: [],
+    changes: [],
+    next_actions: [],
+    approval_needed: [],
+    ...over,
   };
 }

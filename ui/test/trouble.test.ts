@@ -56,7 +56,18 @@ describe("the trouble screen", () => {
     troubleScreen(root, problem({ kind: "damaged", detail: "file is not a database" }));
     expect(root.querySelector("#trouble-retry")).toBeNull();
     expect(document.activeElement).toBe(root.querySelector("#trouble-keep-aside"));
+    api.quit.mockResolvedValueOnce(undefined);
     root.querySelector<HTMLButtonElement>("#trouble-quit")!.click();
     expect(api.quit).toHaveBeenCalled();
+  });
+
+  it("says why when the window cannot close", async () => {
+    const root = document.createElement("div");
+    document.body.replaceChildren(root);
+    troubleScreen(root, problem({}));
+    api.quit.mockRejectedValueOnce(new Error("the window could not be closed"));
+    root.querySelector<HTMLButtonElement>("#trouble-quit")!.click();
+    await settle();
+    expect(root.querySelector("#trouble-error")!.textContent).toContain("the window could not be closed");
   });
 });

@@ -124,16 +124,22 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     const refundAmount = h("input", { id: "refund-amount", inputmode: "decimal", autocomplete: "off" });
     const refundReason = h("input", { id: "refund-reason", autocomplete: "off", maxlength: 500 });
     const refundApproval = approvalBox("refund-approval");
+    const refundError = h("p", { class: "error", role: "alert", id: "refund-error" });
     const openConflicts = r.changes.filter((c) => c.state === "conflict" && !c.resolution);
     const forward = r.next_actions.filter((a) => FORWARD.includes(a));
     const cancellable = r.next_actions.includes("cancel");
     const cancelApproved = r.approval_needed.includes("cancel");
 
-    /** Runs a step on the request; a refusal shows in `shown` and changes nothing. */
+    /** Runs a step on the request; a refusal shows in `shown` and changes nothing. After the
+     * step the detail is drawn again, and the focus goes back to the control that had it, or
+     * to the detail's heading when that control is gone (the form of a refund paid in full). */
     async function step(label: string, run: () => Promise<RequestDetail>, shown: HTMLElement = actionError): Promise<void> {
       await ctx.act(label, async () => {
         try {
+          const focused = document.activeElement?.id;
           drawDetail(await run());
+          const again = focused ? document.getElementById(focused) : null;
+          (again && detail.contains(again) ? again : detail.querySelector<HTMLElement>("#detail-heading"))?.focus();
           await load();
         } catch (err) {
           shown.textContent = explain(err);
@@ -183,7 +189,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
 
     fill(
       detail,
-      h("h2", {}, h("span", { class: "code", id: "detail-receipt" }, r.receipt), " · ", text(r.service_title)),
+      h("h2", { id: "detail-heading", tabindex: -1 }, h("span", { class: "code", id: "detail-receipt" }, r.receipt), " · ", text(r.service_title)),
       h(
         "dl",
         { class: "facts" },
@@ -258,13 +264,16 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
                 e.preventDefault();
                 const amount = readAmount(refundAmount.value, refundable[0].amount.currency);
                 if (!amount.ok) {
-                  actionError.textContent = amount.problem;
+                  refundError.textContent = amount.problem;
                   refundAmount.focus();
                   return;
                 }
+                refundError.textContent = "";
                 const approval = refundApproval.take();
-                void step("refund", () =>
-                  api.refund(r.receipt, { payment: refundPayment.value, amount: amount.amount, reason: refundReason.value }, approval),
+                void step(
+                  "refund",
+                  () => api.refund(r.receipt, { payment: refundPayment.value, amount: amount.amount, reason: refundReason.value }, approval),
+                  refundError,
                 );
               },
             },
@@ -273,6 +282,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
             field(t("refund.amount"), refundAmount),
             field(t("refund.reason"), refundReason),
             refundApproval.el,
+            refundError,
             h("button", { type: "submit", id: "refund" }, t("refund.submit")),
           )
         : null,

@@ -65,7 +65,12 @@ function draw(main: HTMLElement, problem: StartProblem, again: boolean): void {
   } else {
     buttons.push(h("button", { type: "button", class: "primary", id: "trouble-retry", onclick: attempt(api.retryStart) }, t("trouble.retry")));
   }
-  buttons.push(h("button", { type: "button", id: "trouble-quit", onclick: () => void api.quit() }, t("trouble.quit")));
+  const quit = (): void => {
+    api.quit().catch((err: unknown) => {
+      error.textContent = explain(err);
+    });
+  };
+  buttons.push(h("button", { type: "button", id: "trouble-quit", onclick: quit }, t("trouble.quit")));
   fill(
     main,
     h(
