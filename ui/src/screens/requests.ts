@@ -282,8 +282,8 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
             field(t("refund.amount"), refundAmount),
             field(t("refund.reason"), refundReason),
             refundApproval.el,
-            refundError,
-            h("button", { type: "submit", id: "refund" }, t("refund.submit")),
+            // The refusal and the button stay in view together while the form scrolls.
+            h("div", { class: "sticky-actions" }, refundError, h("button", { type: "submit", id: "refund" }, t("refund.submit"))),
           )
         : null,
       h("h3", {}, t("requests.detail.timeline")),
