@@ -166,23 +166,27 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
       h("p", { id: "cancel-money", class: "notice" }, cancellationMoney(r)),
       field(t("cancel.reason"), cancelReason),
       cancelApproved ? cancelApproval.el : null,
-      cancelError,
       h(
         "div",
-        { class: "actions" },
-        h("button", { type: "submit", id: "confirm-cancel", class: "danger" }, t("cancel.confirm")),
+        { class: "sticky-actions" },
+        cancelError,
         h(
-          "button",
-          {
-            type: "button",
-            id: "keep-request",
-            onclick: () => {
-              cancelForm.hidden = true;
-              cancelError.textContent = "";
-              (detail.querySelector("#do-cancel") as HTMLElement | null)?.focus();
+          "div",
+          { class: "actions" },
+          h("button", { type: "submit", id: "confirm-cancel", class: "danger" }, t("cancel.confirm")),
+          h(
+            "button",
+            {
+              type: "button",
+              id: "keep-request",
+              onclick: () => {
+                cancelForm.hidden = true;
+                cancelError.textContent = "";
+                (detail.querySelector("#do-cancel") as HTMLElement | null)?.focus();
+              },
             },
-          },
-          t("cancel.keep"),
+            t("cancel.keep"),
+          ),
         ),
       ),
     );
