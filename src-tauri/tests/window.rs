@@ -612,7 +612,13 @@ async fn a_document_brought_late_is_ticked_on_the_request() {
     let refusal = app.wait_for_text("#submit-error", "Proof of address").await;
     assert!(!refusal.contains("Vehicle registration"), "{refusal}");
 
-    tick_document(&app, "proof-of-address").await;
+    // The last one ticked from the keyboard: the list is drawn again, the focus stays on it.
+    app.script("document.querySelector('#taken-documents-proof-of-address').focus();")
+        .await;
+    app.press(keys::SPACE).await;
+    app.wait_for_css("#taken-documents li.received input[data-document='proof-of-address']")
+        .await;
+    focus_reaches(&app, "taken-documents-proof-of-address").await;
     app.click("#submit-request").await;
     app.wait_for_text("#request-status", "submitted").await;
     assert!(

@@ -579,6 +579,7 @@ pub mod keys {
     pub const F5: &str = "\u{E035}";
     pub const ESCAPE: &str = "\u{E00C}";
     pub const TAB: &str = "\u{E004}";
+    pub const SPACE: &str = "\u{E00D}";
     /// Shift held while Tab is pressed, then released (the null key).
     pub const SHIFT_TAB: &str = "\u{E008}\u{E004}\u{E000}";
     /// Alt held while 4 is pressed, then released (the null key).

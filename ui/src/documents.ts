@@ -18,7 +18,8 @@ export function documentsOpen(request: RequestDetail): boolean {
 
 /**
  * The checklist of `request` (null when it needs no document), with the id `id`. A tick calls
- * `marked` with the request as it stands after; a refusal shows under the list and leaves the
+ * `marked` with the request as it stands after, and a box ticked from the keyboard keeps the
+ * focus once `marked` has drawn the list again; a refusal shows under the list and leaves the
  * box as it was.
  */
 export function documentChecklist(
@@ -49,9 +50,12 @@ export function documentChecklist(
         });
         box.addEventListener("change", () => {
           const received = box.checked;
+          const focused = document.activeElement === box;
           void run("mark_document", async () => {
             try {
               marked(await api.markDocument(request.receipt, d.code, received));
+              // The list drawn again, the clerk ticks the next box from this one.
+              if (focused) document.getElementById(box.id)?.focus();
             } catch (err) {
               box.checked = !received;
               error.textContent = explain(err);

@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import type { RequestDetail } from "../src/api";
+import type { RequestDetail, RequestSummary } from "../src/api";
+import { SYNCED } from "../src/app";
 import { t } from "../src/i18n";
 import { request, screenCtx } from "./fixtures";
 
@@ -25,14 +26,40 @@ function paid(over: Partial<RequestDetail> = {}): RequestDetail {
 }
 
 const refund = vi.fn();
+const detail = vi.fn(async () => paid());
+const markDocument = vi.fn();
+const listRequests = vi.fn(async (): Promise<RequestSummary[]> => []);
 vi.mock("../src/api", () => ({
   api: {
-    listRequests: vi.fn(async () => []),
-    request: vi.fn(async () => paid()),
+    listRequests,
+    request: detail,
     refund,
+    markDocument,
+    advance: vi.fn(async () => {
+      throw new Error("request K7XA-0000-042E: submit waits for these documents to be marked received: Birth certificate");
+    }),
   },
 }));
 const { requestsScreen } = await import("../src/screens/requests");
+
+/** A draft paid 6.00 that waits for a birth certificate: it can be submitted once the
+ * certificate is ticked, and the payment given back. */
+function waiting(received: boolean): RequestDetail {
+  return paid({
+    status: "draft",
+    next_actions: received ? ["submit", "cancel"] : ["cancel"],
+    documents: [{ code: "birth-cert", kind: "original", name: { en: "Birth certificate", fr: "Acte de naissance" }, received }],
+  });
+}
+
+/** Types into the field `id` as the clerk would, the caret after the second character. */
+function typeInto(id: string, value: string): HTMLInputElement {
+  const input = document.querySelector<HTMLInputElement>(`#${id}`)!;
+  input.value = value;
+  input.focus();
+  input.setSelectionRange(2, 2);
+  return input;
+}
 
 /** The requests screen with the paid request open. */
 async function opened(): Promise<void> {
@@ -78,5 +105,90 @@ describe("giving back a payment from the request's detail", () => {
     submitRefund("5");
     await vi.waitFor(() => expect(document.querySelector("#refund-form")).toBeNull());
     expect(document.activeElement?.id).toBe("detail-heading");
+  });
+});
+
+describe("drawing the request's detail again while the clerk works in it", () => {
+  it("keeps a refund half typed, its refusal and the caret when a sync brings news", async () => {
+    await opened();
+    submitRefund("six");
+    typeInto("refund-reason", "one print too many");
+    typeInto("refund-amount", "2.50");
+
+    detail.mockResolvedValueOnce(paid({ status: "ready" }));
+    window.dispatchEvent(new Event(SYNCED));
+    await vi.waitFor(() => expect(document.querySelector("#detail-status")!.textContent).toBe(t("request.status.ready")));
+
+    const amount = document.querySelector<HTMLInputElement>("#refund-amount")!;
+    expect(amount.value).toBe("2.50");
+    expect(document.querySelector<HTMLInputElement>("#refund-reason")!.value).toBe("one print too many");
+    expect(document.querySelector("#refund-error")!.textContent).toBe(t("amount.not_a_number", { typed: "six", example: "12.50" }));
+    expect(document.activeElement).toBe(amount);
+    expect([amount.selectionStart, amount.selectionEnd]).toEqual([2, 2]);
+  });
+
+  it("keeps an open cancellation and its reason when a sync brings news", async () => {
+    detail.mockResolvedValueOnce(paid({ next_actions: ["cancel"] }));
+    await opened();
+    document.querySelector<HTMLButtonElement>("#do-cancel")!.click();
+    typeInto("cancel-reason", "the citizen moved away");
+
+    detail.mockResolvedValueOnce(paid({ next_actions: ["cancel"], status: "in_processing" }));
+    window.dispatchEvent(new Event(SYNCED));
+    await vi.waitFor(() => expect(document.querySelector("#detail-status")!.textContent).toBe(t("request.status.in_processing")));
+
+    expect(document.querySelector<HTMLFormElement>("#cancel-form")!.hidden).toBe(false);
+    expect(document.querySelector("#do-cancel")!.getAttribute("aria-expanded")).toBe("true");
+    expect(document.querySelector<HTMLInputElement>("#cancel-reason")!.value).toBe("the citizen moved away");
+    expect(document.activeElement?.id).toBe("cancel-reason");
+  });
+
+  it("keeps the focus on a document's box once it is ticked, and the refund typed beside it", async () => {
+    detail.mockResolvedValueOnce(waiting(false));
+    await opened();
+    document.querySelector<HTMLButtonElement>("#do-cancel")!.click();
+    typeInto("refund-amount", "1");
+    const box = document.querySelector<HTMLInputElement>("#request-documents-birth-cert")!;
+    box.focus();
+    markDocument.mockResolvedValueOnce(waiting(true));
+    box.click();
+    await vi.waitFor(() => expect(document.querySelector("#do-submit")).not.toBeNull());
+
+    expect(document.activeElement?.id).toBe("request-documents-birth-cert");
+    expect(document.querySelector<HTMLInputElement>("#request-documents-birth-cert")!.checked).toBe(true);
+    expect(document.querySelector<HTMLInputElement>("#refund-amount")!.value).toBe("1");
+    expect(document.querySelector<HTMLFormElement>("#cancel-form")!.hidden).toBe(false);
+  });
+
+  it("says a step's refusal no more once a tick has drawn the detail again", async () => {
+    detail.mockResolvedValueOnce(paid({ ...waiting(false), next_actions: ["submit"] }));
+    await opened();
+    document.querySelector<HTMLButtonElement>("#do-submit")!.click();
+    await vi.waitFor(() => expect(document.querySelector("#action-error")!.textContent).toContain("Birth certificate"));
+    markDocument.mockResolvedValueOnce(waiting(true));
+    document.querySelector<HTMLInputElement>("#request-documents-birth-cert")!.click();
+    await vi.waitFor(() => expect(document.querySelector<HTMLInputElement>("#request-documents-birth-cert")!.checked).toBe(true));
+    expect(document.querySelector("#action-error")!.textContent).toBe("");
+  });
+
+  it("does not draw a sync's news of a request over the one the clerk opened since", async () => {
+    const other = paid({ receipt: "K7XA-0000-043C", status: "ready" });
+    listRequests.mockResolvedValue([other]);
+    await opened();
+    await vi.waitFor(() => expect(document.querySelector(`[data-receipt="${other.receipt}"]`)).not.toBeNull());
+    let answer: (r: RequestDetail) => void = () => undefined;
+    detail.mockClear();
+    detail.mockImplementationOnce(() => new Promise((resolve) => (answer = resolve)));
+    window.dispatchEvent(new Event(SYNCED));
+    await vi.waitFor(() => expect(detail).toHaveBeenCalledOnce());
+
+    detail.mockResolvedValueOnce(other);
+    document.querySelector<HTMLButtonElement>(`[data-receipt="${other.receipt}"]`)!.click();
+    await vi.waitFor(() => expect(document.querySelector("#detail-receipt")!.textContent).toBe(other.receipt));
+    answer(paid({ status: "rejected" }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(document.querySelector("#detail-receipt")!.textContent).toBe(other.receipt);
+    expect(document.querySelector("#detail-status")!.textContent).toBe(t("request.status.ready"));
+    listRequests.mockResolvedValue([]);
   });
 });

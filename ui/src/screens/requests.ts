@@ -106,6 +106,71 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     });
   }
 
+  /**
+   * Draws the detail again with `r`, the request as the store has it now. A control of the
+   * detail that had the focus gets it back, or the detail's heading does when that control is
+   * gone (the form of a refund paid in full). With `typed`, what the clerk was typing in the
+   * detail's forms stays, and so does an open cancellation: ticking a document or a sync that
+   * brought news must not wipe a refund half typed. With `refusals`, what the detail last
+   * refused stays said too. The checklist always shows the store's ticks.
+   */
+  function redraw(r: RequestDetail, keep: { typed?: boolean; refusals?: boolean }): void {
+    const had = document.activeElement instanceof HTMLElement && detail.contains(document.activeElement) ? document.activeElement : null;
+    const caret = had instanceof HTMLInputElement && had.type !== "checkbox" ? [had.selectionStart, had.selectionEnd] : null;
+    const same = detail.querySelector("#detail-receipt")?.textContent === r.receipt;
+    const kept = same ? keptState(keep) : [];
+    drawDetail(r);
+    for (const restore of kept) restore();
+    if (!had) return;
+    const again = had.id ? document.getElementById(had.id) : null;
+    (again && detail.contains(again) ? again : detail.querySelector<HTMLElement>("#detail-heading"))?.focus();
+    if (again instanceof HTMLInputElement && caret && caret[0] !== null) again.setSelectionRange(caret[0], caret[1]);
+  }
+
+  /** What of the detail on screen `redraw` puts back after drawing it again, as the acts that
+   * put each piece back on the new detail, found by id. */
+  function keptState(keep: { typed?: boolean; refusals?: boolean }): (() => void)[] {
+    const outside = (e: Element): boolean => e.id !== "" && e.closest(".checklist") === null;
+    const again = (e: Element): HTMLElement | null => {
+      const to = document.getElementById(e.id);
+      return to && detail.contains(to) ? to : null;
+    };
+    const kept: (() => void)[] = [];
+    if (keep.typed) {
+      for (const e of detail.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input:not([type=checkbox]), select")) {
+        if (!outside(e) || e.value === "") continue;
+        const { value } = e;
+        kept.push(() => {
+          const to = again(e);
+          if (to instanceof HTMLSelectElement && [...to.options].some((o) => o.value === value)) to.value = value;
+          if (to instanceof HTMLInputElement) to.value = value;
+        });
+      }
+      for (const e of detail.querySelectorAll<HTMLElement>("form, [aria-expanded]")) {
+        if (!outside(e)) continue;
+        const hidden = e.hidden;
+        const expanded = e.getAttribute("aria-expanded");
+        kept.push(() => {
+          const to = again(e);
+          if (!to) return;
+          to.hidden = hidden;
+          if (expanded !== null) to.setAttribute("aria-expanded", expanded);
+        });
+      }
+    }
+    if (keep.refusals) {
+      for (const e of detail.querySelectorAll<HTMLElement>("[role=alert]")) {
+        if (!outside(e) || !e.textContent) continue;
+        const said = e.textContent;
+        kept.push(() => {
+          const to = again(e);
+          if (to) to.textContent = said;
+        });
+      }
+    }
+    return kept;
+  }
+
   function drawDetail(r: RequestDetail): void {
     const note = h("input", { id: "conflict-note", autocomplete: "off" });
     const actionError = h("p", { class: "error", role: "alert", id: "action-error" });
@@ -130,19 +195,15 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     const cancellable = r.next_actions.includes("cancel");
     const cancelApproved = r.approval_needed.includes("cancel");
 
-    /** Runs a step on the request; a refusal shows in `shown` and changes nothing. After the
-     * step the detail is drawn again, and the focus goes back to the control that had it, or
-     * to the detail's heading when that control is gone (the form of a refund paid in full). */
-    async function step(label: string, run: () => Promise<RequestDetail>, shown: HTMLElement = actionError): Promise<void> {
+    /** Runs a step on the request; a refusal shows in `said` and changes nothing. After the
+     * step the detail is drawn again with its forms empty. */
+    async function step(label: string, run: () => Promise<RequestDetail>, said: HTMLElement = actionError): Promise<void> {
       await ctx.act(label, async () => {
         try {
-          const focused = document.activeElement?.id;
-          drawDetail(await run());
-          const again = focused ? document.getElementById(focused) : null;
-          (again && detail.contains(again) ? again : detail.querySelector<HTMLElement>("#detail-heading"))?.focus();
+          redraw(await run(), {});
           await load();
         } catch (err) {
-          shown.textContent = explain(err);
+          said.textContent = explain(err);
         }
       });
     }
@@ -215,7 +276,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
         ),
       ),
       documentChecklist("request-documents", r, ctx.act, (fresh) => {
-        drawDetail(fresh);
+        redraw(fresh, { typed: true });
         void load();
       }),
       r.payments.length ? h("h3", {}, t("requests.detail.payments")) : null,
@@ -386,7 +447,14 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     }
     if (!working(ctx.state)) return;
     void load();
-    if (shown) void api.request(shown).then(drawDetail, () => undefined);
+    const receipt = shown;
+    if (receipt)
+      void api.request(receipt).then(
+        (fresh) => {
+          if (shown === receipt) redraw(fresh, { typed: true, refusals: true });
+        },
+        () => undefined,
+      );
   };
   window.addEventListener(SYNCED, onSynced);
 
