@@ -893,6 +893,12 @@ async fn a_visit_survives_a_restart() {
     app.wait_for_text("#citizen-chosen", &citizen(25).family_name)
         .await;
     app.screenshot("20-visit-after-restart").await;
+    // The request taken before opens again from the visit, to pay or submit it.
+    app.click(&format!(
+        "#visit-requests button[data-visit-request='{receipt}']"
+    ))
+    .await;
+    app.wait_for_text("#receipt-number", &receipt).await;
     app.click("#end-visit").await;
     app.wait_for_css("#rate-5").await;
     app.quit().await;

@@ -114,6 +114,7 @@ function go(next: Screen): void {
   else if (next === "dashboard" && !supervises()) next = "queue";
   queue?.stop();
   dashboard?.stop();
+  requests?.stop();
   queue = intake = requests = dashboard = null;
   screen = next;
   drawHeader();
@@ -315,6 +316,8 @@ function drawStatus(status: StatusBar): void {
   const spoken = [v.state, v.detail].filter(Boolean).join(". ");
   if (statusLive.textContent !== spoken) statusLive.textContent = spoken;
   statusBar.className = `status ${v.tone}`;
+  // "Sync now" made again under the keyboard's focus keeps it (every phase of a sync redraws).
+  const focusedSync = document.activeElement?.id === "sync-now";
   fill(
     statusBar,
     h("span", { class: "state", id: "status-state" }, v.state),
@@ -328,6 +331,7 @@ function drawStatus(status: StatusBar): void {
       ? h("button", { type: "button", id: "sync-now", "aria-keyshortcuts": "F5", onclick: () => void syncNow() }, t("status.sync_now"))
       : null,
   );
+  if (focusedSync) statusBar.querySelector<HTMLElement>("#sync-now")?.focus();
 }
 
 /** The withdrawal notice is shown: no screen may take its place until the clerk goes on. */
@@ -480,7 +484,13 @@ document.addEventListener("keydown", (e) => {
   // Locked, keys are for the lock overlay's fields only.
   if (locked()) return;
   const command = commandFor(e);
-  if (command && runCommand(command)) e.preventDefault();
+  if (!command) return;
+  // A key held down runs its command once: F2 held a moment too long calls one citizen.
+  if (e.repeat && command !== "close") {
+    e.preventDefault();
+    return;
+  }
+  if (runCommand(command)) e.preventDefault();
 });
 
 onLangChange(() => {

@@ -159,6 +159,13 @@ describe("first run", () => {
     // The recovery key is shown once, before the queue.
     expect($("#recovery-key").textContent).toBe("ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567");
     expect(ctx.go).not.toHaveBeenCalled();
+    // The language changed while the key is shown: the screen made again in French shows it
+    // still, the core giving it only once.
+    setLang("fr");
+    document.body.replaceChildren(firstRun(ctx));
+    expect($("#recovery-key").textContent).toBe("ABCD-EFGH-IJKL-MNOP-QRST-UVWX-YZ23-4567");
+    expect(document.querySelector("#setup-standalone")).toBeNull();
+    setLang("en");
     $<HTMLButtonElement>("#recovery-done").click();
     await settle();
     expect(api.setupStandalone).toHaveBeenCalledWith({
@@ -175,6 +182,9 @@ describe("first run", () => {
       time_zone: "Africa/Nairobi",
     });
     expect(ctx.go).toHaveBeenCalledWith("queue");
+    // Gone on from it, the key is not shown again.
+    document.body.replaceChildren(firstRun(ctx));
+    expect(document.querySelector("#recovery-key")).toBeNull();
   });
 
   it("refuses two different passwords before asking the core", async () => {

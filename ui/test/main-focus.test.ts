@@ -97,4 +97,21 @@ describe("focus in the window", () => {
     await settle();
     expect(said).toEqual(["Offline"]);
   });
+
+  it("keeps the focus on \"Sync now\" while the status bar is drawn again", () => {
+    $("#sync-now").focus();
+    status.listener!(statusBar({ waiting: 4 }));
+    expect($("#status-waiting").textContent).toContain("4");
+    expect(document.activeElement).toBe($("#sync-now"));
+  });
+
+  it("runs a shortcut once for a key held down", async () => {
+    api.callNext.mockClear();
+    press({ key: "F2", repeat: true });
+    await settle();
+    expect(api.callNext).not.toHaveBeenCalled();
+    press({ key: "F2" });
+    await settle();
+    expect(api.callNext).toHaveBeenCalledOnce();
+  });
 });

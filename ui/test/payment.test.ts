@@ -4,7 +4,8 @@ import { t } from "../src/i18n";
 import { screenCtx } from "./fixtures";
 
 const waive = vi.fn(async () => undefined);
-vi.mock("../src/api", () => ({ api: { waive, pay: vi.fn() } }));
+const pay = vi.fn();
+vi.mock("../src/api", () => ({ api: { waive, pay } }));
 const { paymentStep } = await import("../src/screens/intake/payment");
 
 const GROUPS: Record<string, string> = { "older-people": "Older people", "people-with-disability": "People with disability" };
@@ -27,8 +28,10 @@ function step(request: RequestDetail) {
     await run(request.receipt);
   });
   const payment = paymentStep(ctx, { taken: () => request, refresh, targetGroup: (code) => GROUPS[code] ?? code });
-  document.body.replaceChildren(...payment.draw(request, false).filter((e): e is HTMLElement => e !== null));
-  return { refresh };
+  const draw = (r: RequestDetail, again: boolean): void =>
+    document.body.replaceChildren(...payment.draw(r, again).filter((e): e is HTMLElement => e !== null));
+  draw(request, false);
+  return { refresh, draw };
 }
 
 describe("waiving a fee at intake", () => {
@@ -59,5 +62,36 @@ describe("waiving a fee at intake", () => {
   it("offers no waiver for a service that exempts nobody", () => {
     step(unpaid([]));
     expect(document.querySelector<HTMLFormElement>("#waive-form")!.hidden).toBe(true);
+  });
+});
+
+describe("paying at intake", () => {
+  it("records one payment for a press made twice while the first is recorded", async () => {
+    step(unpaid([]));
+    let recorded: (p: unknown) => void = () => undefined;
+    pay.mockImplementationOnce(() => new Promise((resolve) => (recorded = resolve)));
+    document.querySelector<HTMLInputElement>("#pay-amount")!.value = "10";
+    const form = document.querySelector<HTMLFormElement>("#pay-form")!;
+    form.requestSubmit();
+    form.requestSubmit();
+    recorded({ amount: { minor: 1000, currency: "EUR" }, receipt: "K7XA-0002" });
+    await vi.waitFor(() => expect(document.querySelector<HTMLButtonElement>("#pay")!.disabled).toBe(false));
+    expect(pay).toHaveBeenCalledOnce();
+  });
+
+  it("keeps the amount, the method and the ground typed when the request is drawn again owing the same", () => {
+    const request = unpaid(["older-people"]);
+    const { draw } = step(request);
+    document.querySelector<HTMLInputElement>("#pay-amount")!.value = "20";
+    document.querySelector<HTMLSelectElement>("#pay-method")!.value = "card";
+    document.querySelector<HTMLSelectElement>("#waive-ground")!.value = "older-people";
+    draw({ ...request, documents: [] } as RequestDetail, true);
+    expect(document.querySelector<HTMLInputElement>("#pay-amount")!.value).toBe("20");
+    expect(document.querySelector<HTMLSelectElement>("#pay-method")!.value).toBe("card");
+    expect(document.querySelector<HTMLSelectElement>("#waive-ground")!.value).toBe("older-people");
+
+    draw({ ...request, paid_minor: 2000 } as RequestDetail, true);
+    expect(document.querySelector<HTMLInputElement>("#pay-amount")!.value).toBe("5.00");
+    expect(document.querySelector<HTMLSelectElement>("#pay-method")!.value).toBe("cash");
   });
 });

@@ -62,8 +62,11 @@ function typeInto(id: string, value: string): HTMLInputElement {
 }
 
 /** The requests screen with the paid request open. */
+let screen: ReturnType<typeof requestsScreen> | null = null;
 async function opened(): Promise<void> {
-  document.body.replaceChildren(requestsScreen(screenCtx(), "K7XA-0001").el);
+  screen?.stop();
+  screen = requestsScreen(screenCtx(), "K7XA-0001");
+  document.body.replaceChildren(screen.el);
   await vi.waitFor(() => expect(document.querySelector("#refund-form")).not.toBeNull());
 }
 
@@ -190,5 +193,16 @@ describe("drawing the request's detail again while the clerk works in it", () =>
     expect(document.querySelector("#detail-receipt")!.textContent).toBe(other.receipt);
     expect(document.querySelector("#detail-status")!.textContent).toBe(t("request.status.ready"));
     listRequests.mockResolvedValue([]);
+  });
+
+  it("reads nothing more at a sync once the clerk has left the screen", async () => {
+    await opened();
+    screen!.stop();
+    detail.mockClear();
+    listRequests.mockClear();
+    window.dispatchEvent(new Event(SYNCED));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(detail).not.toHaveBeenCalled();
+    expect(listRequests).not.toHaveBeenCalled();
   });
 });

@@ -10,7 +10,18 @@ import { CoreError, explain } from "../messages";
 /** The shortest password the core accepts (guichet_domain::account::MIN_PASSWORD_CHARS). */
 export const MIN_PASSWORD_CHARS = 10;
 
+/** The recovery key the core handed out at set-up, until the administrator goes on from it:
+ * the screen made again in another language shows it again, as the core gives it only once. */
+let recoveryKey: string | null = null;
+
 export function firstRun(ctx: Ctx): HTMLElement {
+  /** From the recovery key to the queue, the administrator logged in. */
+  async function onward(): Promise<void> {
+    await ctx.refresh();
+    recoveryKey = null;
+    ctx.go("queue");
+  }
+
   const standaloneError = h("p", { class: "error", role: "alert" });
   const enrollError = h("p", { class: "error", role: "alert" });
 
@@ -130,10 +141,8 @@ export function firstRun(ctx: Ctx): HTMLElement {
             password.value = password2.value = "";
             // The administrator is logged in now; the recovery key is shown once, then the
             // queue.
-            showRecoveryKey(screen, done.recovery_key, async () => {
-              await ctx.refresh();
-              ctx.go("queue");
-            });
+            recoveryKey = done.recovery_key;
+            showRecoveryKey(screen, recoveryKey, onward);
           } catch (err) {
             standaloneError.textContent = explain(err);
           }
@@ -260,6 +269,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
     h("p", { class: "lead" }, t("firstrun.lead")),
     h("div", { class: "columns" }, standalone, enroll),
   );
+  if (recoveryKey) showRecoveryKey(screen, recoveryKey, onward);
   return screen;
 }
 

@@ -220,7 +220,15 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     waitingBody,
   );
 
+  /** Whether an action of the counter's panel is under way, until the queue is read after it. */
+  let running = false;
+
+  /** Runs an action of the counter's panel. A press while another is under way (a double
+   * click, a key held down) is not run: its refusal would come after the first one's answer
+   * and say what is not so ("counter C1 is busy with A012"). */
   async function run(label: string, step: () => Promise<Ticket | null | void>): Promise<void> {
+    if (running) return;
+    running = true;
     await ctx.act(label, async () => {
       try {
         await step();
@@ -228,7 +236,13 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       } catch (err) {
         message.textContent = explain(err);
       }
-      await load();
+      try {
+        await load();
+      } finally {
+        // Free once the panel shows the answer, not a frame later: the next step's button
+        // has the focus by then.
+        running = false;
+      }
     });
   }
 
@@ -337,7 +351,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     const key = JSON.stringify(choices);
     if (key !== transferChoices) {
       transferChoices = key;
-      fill(transferTo, choices.map(([value, label]) => h("option", { value }, label)));
+      refill(transferTo, choices);
     }
     transferRow.hidden = !ticket || status === "serving";
     offer.draw(latestStatus ?? ctx.state.status, Boolean(ticket));
@@ -353,7 +367,7 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     const key = JSON.stringify(noShows);
     if (key !== noShowChoices) {
       noShowChoices = key;
-      fill(noShowTicket, noShows.map((code) => h("option", { value: code }, code)));
+      refill(noShowTicket, noShows.map((code) => [code, code]));
     }
     noShowRow.hidden = noShows.length === 0;
     fill(
@@ -512,4 +526,13 @@ export function queueScreen(ctx: Ctx): QueueScreen {
       }, 10000);
     },
   };
+}
+
+/** Fills `select` with `choices` (value, label) and keeps the one chosen before where it is
+ * still there: a poll that brings one more no-show must not change whom the supervisor
+ * recalls, nor a sync where the ticket is transferred. */
+function refill(select: HTMLSelectElement, choices: [string, string][]): void {
+  const chosen = select.value;
+  fill(select, choices.map(([value, label]) => h("option", { value }, label)));
+  if (choices.some(([value]) => value === chosen)) select.value = chosen;
 }

@@ -36,6 +36,8 @@ export function cancellationMoney(r: RequestDetail): string {
 export interface RequestsScreen {
   el: HTMLElement;
   focusSearch(): void;
+  /** Stops listening for syncs: the screen is left, and made anew when the clerk comes back. */
+  stop(): void;
 }
 
 export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
@@ -441,10 +443,6 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
 
   // What a sync brought in (agency decisions, other devices' changes) shows without a click.
   const onSynced = (): void => {
-    if (!el.isConnected) {
-      window.removeEventListener(SYNCED, onSynced);
-      return;
-    }
     if (!working(ctx.state)) return;
     void load();
     const receipt = shown;
@@ -501,6 +499,10 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     el,
     focusSearch() {
       find.focus();
+    },
+    stop() {
+      window.removeEventListener(SYNCED, onSynced);
+      clearTimeout(timer);
     },
   };
 }

@@ -4,7 +4,7 @@
 import { api, type PaymentMethod, type RequestDetail } from "../../api";
 import type { Ctx } from "../../app";
 import { approvalBox } from "../../approval";
-import { field, fill, h } from "../../dom";
+import { field, fill, h, isBusy, whileBusy } from "../../dom";
 import { amountForInput, formatMoney, readAmount, t } from "../../i18n";
 import { paymentLine } from "../../payments";
 
@@ -43,10 +43,16 @@ export function paymentStep(ctx: Ctx, hooks: PaymentHooks): PaymentStep {
   );
   const waive = waiveForm(hooks, payError);
   const feeDue = h("p", { id: "fee-due" });
+  const payButton = h("button", { type: "submit", id: "pay" }, t("intake.pay.submit"));
+  /** What was owed when the form was last filled: the form is filled anew only when it
+   * changes (a payment, a waiver, another request), not when a tick draws the request again. */
+  let owedFilled: number | null = null;
 
   function pay(): void {
     const fee = hooks.taken()?.fee;
-    if (!fee) return;
+    // A second Enter or click while the payment is recorded records no second one: a part
+    // payment pressed twice would be taken twice.
+    if (!fee || isBusy(payButton)) return;
     // An amount that cannot be read for sure is refused here, before anything is written.
     const amount = readAmount(payAmount.value, fee.currency);
     if (!amount.ok) {
@@ -55,14 +61,16 @@ export function paymentStep(ctx: Ctx, hooks: PaymentHooks): PaymentStep {
       payAmount.focus();
       return;
     }
-    void hooks.refresh(async (receipt) => {
-      const payment = await api.pay(receipt, amount.amount, payMethod.value as PaymentMethod);
-      recorded = t("intake.pay.recorded", {
-        amount: formatMoney(payment.amount.minor, payment.amount.currency),
-        receipt: payment.receipt,
-      });
-      ctx.announce(recorded);
-    }, "pay", payError);
+    void whileBusy(payButton, () =>
+      hooks.refresh(async (receipt) => {
+        const payment = await api.pay(receipt, amount.amount, payMethod.value as PaymentMethod);
+        recorded = t("intake.pay.recorded", {
+          amount: formatMoney(payment.amount.minor, payment.amount.currency),
+          receipt: payment.receipt,
+        });
+        ctx.announce(recorded);
+      }, "pay", payError),
+    );
   }
 
   const paymentForms = h(
@@ -80,7 +88,7 @@ export function paymentStep(ctx: Ctx, hooks: PaymentHooks): PaymentStep {
       },
       field(t("intake.pay.amount"), payAmount),
       field(t("intake.pay.method"), payMethod),
-      h("button", { type: "submit", id: "pay" }, t("intake.pay.submit")),
+      payButton,
     ),
     waive.el,
   );
@@ -88,11 +96,17 @@ export function paymentStep(ctx: Ctx, hooks: PaymentHooks): PaymentStep {
   return {
     draw(request, again) {
       if (!again) recorded = "";
-      payError.textContent = "";
-      payAmount.removeAttribute("aria-invalid");
       const owed = request.fee ? Math.max(0, request.fee.minor - request.paid_minor) : 0;
       const settled = !request.fee || owed === 0 || request.waiver_ground !== null;
-      if (!settled) {
+      // Drawn again with nothing owed changed (a document ticked, a submission): the amount,
+      // the method, the ground and a refusal the clerk has not acted on stay as they are.
+      const anew = !again || owed !== owedFilled;
+      owedFilled = owed;
+      if (anew) {
+        payError.textContent = "";
+        payAmount.removeAttribute("aria-invalid");
+      }
+      if (!settled && anew) {
         feeDue.textContent = t("intake.due_now", { amount: formatMoney(owed, request.fee!.currency) });
         payAmount.value = amountForInput(owed, request.fee!.currency);
         payMethod.value = "cash";

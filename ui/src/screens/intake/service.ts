@@ -62,8 +62,13 @@ export function serviceStep(ctx: Ctx, hooks: ServiceHooks): ServiceStep {
 
   async function runSearch(filters: Record<string, string> = {}): Promise<void> {
     await ctx.act("search", async () => {
-      const hits = await api.searchServices({ text: search.value.trim() || null, ...filters, limit: 20 });
-      fill(results, hitItems(hits, hooks.open));
+      try {
+        const hits = await api.searchServices({ text: search.value.trim() || null, ...filters, limit: 20 });
+        fill(results, hitItems(hits, hooks.open));
+      } catch (err) {
+        // In the hits' place: the hits of the search before are not this one's.
+        fill(results, h("li", { class: "error", id: "search-error", role: "alert" }, explain(err)));
+      }
     });
   }
 

@@ -6,6 +6,7 @@ import { api, type RequestDetail } from "../../api";
 import { emptyVisit, unfinishedRequests, type Ctx, type Unfinished, type Visit } from "../../app";
 import { fill, h } from "../../dom";
 import { formatMoney, t, text } from "../../i18n";
+import { explain } from "../../messages";
 
 export interface VisitHooks {
   /** Goes back to a request left unfinished, to finish it. */
@@ -27,6 +28,18 @@ export function visitStep(ctx: Ctx, hooks: VisitHooks): VisitStep {
   const visitBox = h("aside", { class: "card", id: "visit-box", "aria-labelledby": "visit-title" });
   // Ending a visit with a request left as a draft or unpaid asks first, naming each.
   const endWarning = h("div", { id: "end-visit-warning", class: "confirm", role: "alertdialog", "aria-labelledby": "end-visit-warning-title", hidden: true });
+  // Why the visit could not end, beside its button (the toast goes after a few seconds).
+  const visitError = h("p", { class: "error", role: "alert", id: "visit-error" });
+  /** Runs a step of ending the visit; a refusal shows in the visit's box. */
+  const ending = (step: () => Promise<void>) =>
+    ctx.act("end_visit", async () => {
+      visitError.textContent = "";
+      try {
+        await step();
+      } catch (err) {
+        visitError.textContent = explain(err);
+      }
+    });
   const end = () => endVisit(ctx, endWarning);
 
   function drawVisit(): void {
@@ -35,14 +48,19 @@ export function visitStep(ctx: Ctx, hooks: VisitHooks): VisitStep {
       visitBox,
       h("h2", { id: "visit-title" }, t("intake.visit.title")),
       v.ticket ? h("p", {}, t("intake.visit.ticket", { code: v.ticket.code })) : h("p", { class: "muted" }, t("intake.visit.no_ticket")),
-      visitRequests(v),
+      visitRequests(v, (receipt) =>
+        void ctx.act("open_request", async () => {
+          // As the core has it now: it may have moved on the requests screen.
+          hooks.back(await api.request(receipt));
+        }),
+      ),
       h(
         "button",
         {
           type: "button",
           id: "end-visit",
           onclick: () =>
-            void ctx.act("end_visit", async () => {
+            void ending(async () => {
               // As the core has them now: a request may have moved on the requests screen.
               const fresh = await Promise.all(ctx.visit.requests.map((r) => api.request(r.receipt)));
               ctx.visit = { ...ctx.visit, requests: fresh };
@@ -53,6 +71,7 @@ export function visitStep(ctx: Ctx, hooks: VisitHooks): VisitStep {
         },
         t("intake.visit.end"),
       ),
+      visitError,
       endWarning,
     );
   }
@@ -78,7 +97,7 @@ export function visitStep(ctx: Ctx, hooks: VisitHooks): VisitStep {
           },
           t("intake.visit.back"),
         ),
-        h("button", { type: "button", id: "end-visit-anyway", class: "danger", onclick: () => void ctx.act("end_visit", end) }, t("intake.visit.end_anyway")),
+        h("button", { type: "button", id: "end-visit-anyway", class: "danger", onclick: () => void ending(end) }, t("intake.visit.end_anyway")),
       ),
     );
     endWarning.hidden = false;
@@ -112,14 +131,24 @@ async function endVisit(ctx: Ctx, warning: HTMLElement): Promise<void> {
   }
 }
 
-/** The requests taken during the visit, each with its receipt number and status. */
-function visitRequests(v: Visit): HTMLElement {
+/** The requests taken during the visit, each with its receipt number and status; the number
+ * opens it again in the detail's place, to pay, tick a document or submit it, after the clerk
+ * went to another screen and back. */
+function visitRequests(v: Visit, open: (receipt: string) => void): HTMLElement {
   return v.requests.length
     ? h(
         "ul",
         { id: "visit-requests" },
         v.requests.map((r) =>
-          h("li", {}, h("span", { class: "code" }, r.receipt), " ", text(r.service_title), " · ", t(`request.status.${r.status}`)),
+          h(
+            "li",
+            {},
+            h("button", { type: "button", class: "link code", "data-visit-request": r.receipt, onclick: () => open(r.receipt) }, r.receipt),
+            " ",
+            text(r.service_title),
+            " · ",
+            t(`request.status.${r.status}`),
+          ),
         ),
       )
     : h("p", { class: "muted" }, t("intake.visit.none"));

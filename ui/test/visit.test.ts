@@ -1,0 +1,35 @@
+import { describe, expect, it, vi } from "vitest";
+import type { Ticket } from "../src/api";
+import { request, screenCtx } from "./fixtures";
+
+const fresh = request({ status: "draft", paid_minor: 0 });
+const { api } = vi.hoisted(() => ({ api: { request: vi.fn(), finishService: vi.fn() } }));
+vi.mock("../src/api", () => ({ api }));
+const { visitStep } = await import("../src/screens/intake/visit");
+
+describe("the visit's requests", () => {
+  it("open one again, as the core has it now, to finish it after the clerk went elsewhere", async () => {
+    const ctx = screenCtx();
+    ctx.visit = { ...ctx.visit, requests: [request({ status: "draft" })] };
+    const back = vi.fn();
+    const visit = visitStep(ctx, { back, citizen: vi.fn() });
+    document.body.replaceChildren(visit.el);
+    visit.draw();
+    api.request.mockResolvedValueOnce(fresh);
+    document.querySelector<HTMLButtonElement>(`#visit-requests button[data-visit-request="${fresh.receipt}"]`)!.click();
+    await vi.waitFor(() => expect(back).toHaveBeenCalledWith(fresh));
+    expect(api.request).toHaveBeenCalledWith(fresh.receipt);
+  });
+
+  it("say beside its button why the visit could not end, and stay", async () => {
+    const ctx = screenCtx();
+    ctx.visit = { ...ctx.visit, ticket: { code: "A012", status: "serving" } as Ticket };
+    const visit = visitStep(ctx, { back: vi.fn(), citizen: vi.fn() });
+    document.body.replaceChildren(visit.el);
+    visit.draw();
+    api.finishService.mockRejectedValueOnce(new Error("ticket A012 is not being served at counter C1"));
+    document.querySelector<HTMLButtonElement>("#end-visit")!.click();
+    await vi.waitFor(() => expect(document.querySelector("#visit-error")!.textContent).toBe("ticket A012 is not being served at counter C1"));
+    expect(ctx.go).not.toHaveBeenCalled();
+  });
+});
