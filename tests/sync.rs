@@ -764,28 +764,39 @@ async fn each_exchange_reports_the_device_for_the_fleet_view() {
         "active"
     );
 
-    // A report that cannot be true: refused, and the entries with it are not applied.
+    // Reports that cannot be true: refused, and the entries with them are not applied.
     let receipts = bus.offline_work(1);
-    let request = guichet_protocol::ExchangeRequest {
-        audit: bus.ws.audit_claim(None).unwrap(),
-        push: bus.ws.pending_push(100).unwrap(),
-        cursor: bus.ws.sync_point().unwrap().unwrap().cursor,
-        limit: 100,
-        recovery_key: None,
-        state: Some(guichet_protocol::DeviceState {
-            app_version: "9".repeat(41),
-            waiting: 0,
-            refused: 0,
-            clock: chrono::Utc::now(),
-        }),
+    let report = |app_version: &str, waiting: u64| guichet_protocol::DeviceState {
+        app_version: app_version.to_owned(),
+        waiting,
+        refused: 0,
+        clock: chrono::Utc::now(),
     };
-    let refused = bus.office.exchange(&request).await.unwrap_err();
-    assert!(
-        refused
-            .to_string()
-            .contains("the reported app version has 41 characters; it must have 1 to 40"),
-        "{refused}"
-    );
+    for (state, says) in [
+        (
+            report(&"9".repeat(41), 0),
+            "the reported app version has 41 characters; it must have 1 to 40",
+        ),
+        (
+            report("0.1.0", u64::MAX),
+            "the report says 18446744073709551615 changes waiting: a device holds at most",
+        ),
+        (
+            report("0.1.0\u{202E}", 0),
+            "the reported app version holds control characters",
+        ),
+    ] {
+        let request = guichet_protocol::ExchangeRequest {
+            audit: bus.ws.audit_claim(None).unwrap(),
+            push: bus.ws.pending_push(100).unwrap(),
+            cursor: bus.ws.sync_point().unwrap().unwrap().cursor,
+            limit: 100,
+            recovery_key: None,
+            state: Some(state),
+        };
+        let refused = bus.office.exchange(&request).await.unwrap_err();
+        assert!(refused.to_string().contains(says), "{refused}");
+    }
     assert!(
         server
             .office

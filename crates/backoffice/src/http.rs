@@ -93,6 +93,74 @@ pub const DEFAULT_WRITE_STALL: Duration = Duration::from_secs(60);
 /// device's updater gives up at the same time.
 pub const DEFAULT_PACKAGE_DEADLINE: Duration = Duration::from_secs(30 * 60);
 
+/// How many package downloads run at once, over all devices: each holds a connection (for as
+/// long as `DEFAULT_PACKAGE_DEADLINE`) and a piece of the package in memory, and the exchanges
+/// of every centre need connections too. One device downloads one package at a time.
+pub const DEFAULT_MAX_DOWNLOADS: usize = 64;
+
+/// The downloads of packages under way: how many more may start, and by which devices.
+#[derive(Debug)]
+pub struct Downloads {
+    free: Arc<tokio::sync::Semaphore>,
+    devices: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+impl Downloads {
+    pub fn new(max: usize) -> Self {
+        Self {
+            free: Arc::new(tokio::sync::Semaphore::new(max)),
+            devices: Arc::default(),
+        }
+    }
+
+    /// A place for `device`'s download, held until the download ends however it ends; none
+    /// while that device downloads already or all places are taken.
+    fn start(&self, device: &str) -> Result<DownloadSlot, ApiFailure> {
+        let mut devices = self
+            .devices
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if devices.contains(device) {
+            return Err(ApiFailure::new(
+                StatusCode::CONFLICT,
+                ErrorCode::Conflict,
+                "this device is downloading the package already: one download at a time; the \
+                 updater asks again at its next look",
+            ));
+        }
+        let permit = self.free.clone().try_acquire_owned().map_err(|_| {
+            ApiFailure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Internal,
+                "too many devices are downloading an update at once: the updater asks again at \
+                 its next look",
+            )
+        })?;
+        devices.insert(device.to_owned());
+        Ok(DownloadSlot {
+            _permit: permit,
+            device: device.to_owned(),
+            devices: self.devices.clone(),
+        })
+    }
+}
+
+/// One download's place (see `Downloads`), given back when the download's body is dropped.
+struct DownloadSlot {
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    device: String,
+    devices: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+}
+
+impl Drop for DownloadSlot {
+    fn drop(&mut self) {
+        self.devices
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.device);
+    }
+}
+
 /// What the handlers share.
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -120,6 +188,8 @@ pub struct AppState {
     pub package_deadline: Duration,
     /// One release upload at a time: each holds its package in memory.
     pub release_uploads: Arc<tokio::sync::Semaphore>,
+    /// See `DEFAULT_MAX_DOWNLOADS`.
+    pub downloads: Arc<Downloads>,
 }
 
 /// The address a request came from, as the accept loop saw it.
@@ -141,6 +211,7 @@ impl AppState {
             write_stall: DEFAULT_WRITE_STALL,
             package_deadline: DEFAULT_PACKAGE_DEADLINE,
             release_uploads: Arc::new(tokio::sync::Semaphore::new(1)),
+            downloads: Arc::new(Downloads::new(DEFAULT_MAX_DOWNLOADS)),
         }
     }
 }
@@ -759,7 +830,9 @@ async fn release_package(
     Path(version): Path<String>,
 ) -> ApiResult<Response> {
     let release = state.office.release_for_device(&device, &version).await?;
+    let slot = state.downloads.start(&device.code)?;
     let body = PackageBody {
+        _slot: slot,
         storage: state.office.storage().clone(),
         version: release.version,
         size: release.size,
@@ -786,6 +859,8 @@ type Reading = Pin<Box<dyn Future<Output = crate::Result<Vec<u8>>> + Send>>;
 /// a download holds one piece in memory, however large the package and slow the link. Its
 /// exact size goes out as `Content-Length`.
 struct PackageBody {
+    /// Given back when the body is dropped: sent whole, cut, or the connection gone.
+    _slot: DownloadSlot,
     storage: Arc<dyn Storage>,
     version: String,
     size: u64,

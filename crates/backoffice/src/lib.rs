@@ -20,6 +20,6 @@ pub mod storage;
 pub mod tls;
 
 pub use error::{Error, Result};
-pub use http::{AppState, app, serve, serve_tls};
+pub use http::{AppState, Downloads, app, serve, serve_tls};
 pub use service::{BackOffice, CenterChange, DEFAULT_WAITING_TARGET_MIN, NewCenter};
 pub use storage::Storage;

@@ -30,6 +30,10 @@ pub const MAX_FILE_NAME_CHARS: usize = 200;
 /// The media type of a Debian package, as the devices are sent it.
 pub const PACKAGE_MEDIA_TYPE: &str = "application/vnd.debian.binary-package";
 
+/// How every Debian package begins: an `ar` archive whose first member is `debian-binary`.
+/// The devices' updater installs nothing else, so nothing else is published.
+pub const DEB_MAGIC: &[u8] = b"!<arch>\ndebian-binary";
+
 /// A release's version, `MAJOR.MINOR.PATCH`: compared as numbers, so 0.10.0 is above 0.9.0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Version {
@@ -109,7 +113,7 @@ impl ReleaseKey {
         &self.written
     }
 
-    /// The key's id, as minisign shows it (`2EB3A4F39F463AE3`).
+    /// The key's id, as minisign shows it (`D02F4EADC9A02CC7`).
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -242,7 +246,7 @@ mod tests {
     fn a_key_that_is_not_tauris_is_refused_and_a_good_one_shows_its_id() {
         let good = include_str!("../tests/fixtures/release/good.pub");
         let key = ReleaseKey::parse(&format!("{good}\n")).unwrap();
-        assert_eq!(key.id(), "2EB3A4F39F463AE3");
+        assert_eq!(key.id(), "D02F4EADC9A02CC7");
         assert_eq!(key.written(), good.trim());
         let minisign_own = String::from_utf8(STANDARD.decode(good).unwrap()).unwrap();
         for bad in [

@@ -30,7 +30,8 @@ use crate::model::{
     Stamp, check_membership,
 };
 use crate::release::{
-    MAX_FILE_NAME_CHARS, MAX_NOTES_CHARS, MAX_PACKAGE_BYTES, ReleaseKey, Version, check_signature,
+    DEB_MAGIC, MAX_FILE_NAME_CHARS, MAX_NOTES_CHARS, MAX_PACKAGE_BYTES, ReleaseKey, Version,
+    check_signature,
 };
 
 use crate::storage::{ExchangeContext, Storage};
@@ -769,6 +770,11 @@ impl BackOffice {
                 max: MAX_PUSH,
             });
         }
+        // Before anything is written (the audit's head below): a refused exchange changes
+        // nothing.
+        if let Some(problem) = request.state.as_ref().and_then(DeviceState::problem) {
+            return Err(Error::Invalid(problem));
+        }
         let verdict = self
             .storage
             .anchor_audit(
@@ -790,9 +796,6 @@ impl BackOffice {
                 });
             }
         };
-        if let Some(problem) = request.state.as_ref().and_then(DeviceState::problem) {
-            return Err(Error::Invalid(problem));
-        }
         if let Some(latest) = request.push.iter().map(|e| &e.hlc).max() {
             self.observe(latest);
         }
@@ -1081,6 +1084,12 @@ impl BackOffice {
                 package.len(),
                 MAX_PACKAGE_BYTES / (1024 * 1024)
             )));
+        }
+        if !package.starts_with(DEB_MAGIC) {
+            return Err(Error::Invalid(
+                "this is not a Debian package, which is all the devices install: give the .deb                  that `bash package-app` built (under target/release/bundle/deb/); nothing was                  published"
+                    .into(),
+            ));
         }
         let ReleaseTerms {
             version,

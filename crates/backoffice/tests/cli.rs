@@ -874,7 +874,7 @@ fn releases_are_published_listed_and_bad_ones_refused_changing_nothing() {
     let set = office.ok(&["release", "key", &path("good.pub")], None);
     assert!(
         set.stdout
-            .contains("release key 2EB3A4F39F463AE3 set in place of CB3E061FC30D128C"),
+            .contains("release key D02F4EADC9A02CC7 set in place of CB3E061FC30D128C"),
         "{}",
         set.stdout
     );
@@ -907,6 +907,16 @@ fn releases_are_published_listed_and_bad_ones_refused_changing_nothing() {
             publish(&empty.to_string_lossy(), "0.9.0", &old_sig, None),
             "the package is empty",
         ),
+        // The devices' updater installs a Debian package only: anything else is refused here.
+        (
+            publish(
+                &path("guichet_0.9.0_amd64.deb.sig"),
+                "0.9.0",
+                &old_sig,
+                None,
+            ),
+            "this is not a Debian package",
+        ),
         (
             vec!["release".into(), "key".into(), old.clone()],
             "this is not a public key as `tauri signer generate` writes it",
@@ -919,7 +929,7 @@ fn releases_are_published_listed_and_bad_ones_refused_changing_nothing() {
     let published = office.ok(&args.iter().map(String::as_str).collect::<Vec<_>>(), None);
     assert!(
         published.stdout.starts_with(
-            "release 0.9.0 published (guichet_0.9.0_amd64.deb, 3.1 KiB, sha256 081825dc06d0) \
+            "release 0.9.0 published (guichet_0.9.0_amd64.deb, 3.0 KiB, sha256 ad63db17ca2c) \
              for every centre"
         ),
         "{}",
@@ -946,9 +956,9 @@ fn releases_are_published_listed_and_bad_ones_refused_changing_nothing() {
     assert!(lines[1].starts_with("0.10.0 "), "{table}");
     assert!(lines[1].contains(" ATH-01 "), "{table}");
     assert!(lines[2].starts_with("0.9.0 "), "{table}");
-    assert!(lines[2].contains("081825dc06d0  all "), "{table}");
+    assert!(lines[2].contains("ad63db17ca2c  all "), "{table}");
     assert_eq!(lines[3], "2 releases");
     let listed: Value = serde_json::from_str(&releases()).unwrap();
-    assert_eq!(listed[1]["size"], 3168);
+    assert_eq!(listed[1]["size"], 3074);
     assert_eq!(listed[1]["centres"], Value::Null);
 }

@@ -11,7 +11,7 @@ mod common;
 use std::path::Path;
 use std::sync::Arc;
 
-use guichet_backoffice::{AppState, BackOffice, Storage};
+use guichet_backoffice::{AppState, BackOffice, Downloads, Storage};
 use guichet_domain::sha256_hex;
 use reqwest::StatusCode;
 
@@ -22,6 +22,13 @@ fn fixture(name: &str) -> Vec<u8> {
         .join("tests/fixtures/release")
         .join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A package of 9 MiB that begins as `package` does (a Debian package's first member).
+fn large(package: &[u8]) -> Vec<u8> {
+    let mut large = package[..72].to_vec();
+    large.resize(9 * 1024 * 1024, 7);
+    large
 }
 
 fn fixture_text(name: &str) -> String {
@@ -210,7 +217,7 @@ async fn story(storage: Arc<dyn Storage>) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "malformed",
         "the package is not signed with this back office's release key (it was signed with \
-         key 2EB3A4F39F463AE3",
+         key D02F4EADC9A02CC7",
     );
     refused(
         &admin.set_key("not a key").await,
@@ -220,7 +227,7 @@ async fn story(storage: Arc<dyn Storage>) {
     );
     let (status, set) = admin.set_key(&fixture_text("good.pub")).await;
     assert_eq!(status, StatusCode::OK, "{set}");
-    assert_eq!(set["key_id"], "2EB3A4F39F463AE3");
+    assert_eq!(set["key_id"], "D02F4EADC9A02CC7");
     assert_eq!(set["replaced_key_id"], "CB3E061FC30D128C");
 
     // Refused: what is given is wrong.
@@ -251,11 +258,15 @@ async fn story(storage: Arc<dyn Storage>) {
             admin.publish("0.9.0", Vec::new(), &old_sig, None).await,
             "the package is empty",
         ),
-        // Past the 8 MiB of the other routes' bodies, a package still reaches the check.
         (
             admin
-                .publish("0.9.0", vec![7; 9 * 1024 * 1024], &old_sig, None)
+                .publish("0.9.0", b"#!/bin/sh\n".to_vec(), &old_sig, None)
                 .await,
+            "this is not a Debian package",
+        ),
+        // Past the 8 MiB of the other routes' bodies, a package still reaches the check.
+        (
+            admin.publish("0.9.0", large(&old), &old_sig, None).await,
             "the signature does not match the package",
         ),
     ];
@@ -596,46 +607,16 @@ async fn an_update_from_a_back_office_serving_https_points_to_https() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_download_left_unread_or_too_slow_is_cut() {
     use std::time::{Duration, Instant};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncReadExt;
 
-    let (storage, _db) = common::sqlite();
-    let office = BackOffice::new(storage.clone());
-    common::add_center(&office, "ATH-01", "ATH-01").await;
-    // Larger than any socket's buffers, so that a client that reads nothing stalls the server.
-    let package = vec![7u8; 24 * 1024 * 1024];
-    let release = guichet_backoffice::model::Release {
-        version: "0.9.0".into(),
-        file_name: "guichet_0.9.0_amd64.deb".into(),
-        size: package.len() as u64,
-        sha256: sha256_hex(&package),
-        signature: fixture_text("guichet_0.9.0_amd64.deb.sig"),
-        notes: String::new(),
-        centres: None,
-        published_at: "2026-12-06T10:00:00Z".into(),
-    };
-    storage
-        .publish_release(&release, package.clone())
-        .await
-        .unwrap();
+    let (office, package, _db) = large_release().await;
     let device = common::enrol(&office, "ATH-01").await;
 
     // Left unread: the connection is closed once nothing could be written for the stall.
     let mut state = AppState::new(office.clone(), None);
     state.write_stall = Duration::from_secs(1);
     let served = Served::start(state).await;
-    let address = served.base.trim_start_matches("http://").to_owned();
-    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
-    stream
-        .write_all(
-            format!(
-                "GET /sync/v1/releases/0.9.0/package HTTP/1.1\r\nHost: guichet\r\n\
-                 Authorization: Bearer {}\r\n\r\n",
-                device.token
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
+    let mut stream = ask_and_read_nothing(&served.base, &device.token).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mut received = 0usize;
     let mut buffer = vec![0u8; 64 * 1024];
@@ -675,4 +656,108 @@ async fn a_download_left_unread_or_too_slow_is_cut() {
     };
     assert!(!whole, "a download past its deadline came whole");
     served.stop().await;
+}
+
+/// Downloads are bounded in number: one at a time for a device, and over all devices no more
+/// than the server allows at once; a download's place is given back when it ends, here when
+/// the device that stopped reading goes away.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_at_once_are_bounded_and_their_places_given_back() {
+    use std::time::{Duration, Instant};
+
+    let (office, package, _db) = large_release().await;
+    let (first, second) = (
+        common::enrol(&office, "ATH-01").await,
+        common::enrol(&office, "ATH-01").await,
+    );
+    let mut state = AppState::new(office.clone(), None);
+    state.downloads = Arc::new(Downloads::new(1));
+    let served = Served::start(state).await;
+    let url = format!("{}/sync/v1/releases/0.9.0/package", served.base);
+    let http = reqwest::Client::new();
+    let download = |token: String| {
+        let (http, url) = (http.clone(), url.clone());
+        async move { http.get(&url).bearer_auth(token).send().await.unwrap() }
+    };
+
+    // The first device asks and reads nothing.
+    let stream = ask_and_read_nothing(&served.base, &first.token).await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let again = loop {
+        let again = download(first.token.clone()).await;
+        if again.status() == StatusCode::CONFLICT || Instant::now() > deadline {
+            break again;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    let said = again.text().await.unwrap();
+    assert!(
+        said.contains("this device is downloading the package already"),
+        "{said}"
+    );
+    let other = download(second.token.clone()).await;
+    assert_eq!(other.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let said = other.text().await.unwrap();
+    assert!(
+        said.contains("too many devices are downloading an update at once"),
+        "{said}"
+    );
+
+    // Gone: its place is free for the other device, which gets the whole package.
+    drop(stream);
+    let got = loop {
+        let got = download(second.token.clone()).await;
+        if got.status() == StatusCode::OK || Instant::now() > deadline {
+            break got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.unwrap().len(), package.len());
+    served.stop().await;
+}
+
+/// A back office on SQLite with the centre ATH-01 and release 0.9.0, whose package of 24 MiB is
+/// larger than any socket's buffers: a client that reads nothing holds its download. Returns
+/// the back office, the package and the directory of its database.
+async fn large_release() -> (BackOffice, Vec<u8>, tempfile::TempDir) {
+    let (storage, db) = common::sqlite();
+    let office = BackOffice::new(storage.clone());
+    common::add_center(&office, "ATH-01", "ATH-01").await;
+    let package = vec![7u8; 24 * 1024 * 1024];
+    let release = guichet_backoffice::model::Release {
+        version: "0.9.0".into(),
+        file_name: "guichet_0.9.0_amd64.deb".into(),
+        size: package.len() as u64,
+        sha256: sha256_hex(&package),
+        signature: fixture_text("guichet_0.9.0_amd64.deb.sig"),
+        notes: String::new(),
+        centres: None,
+        published_at: "2026-12-06T10:00:00Z".into(),
+    };
+    storage
+        .publish_release(&release, package.clone())
+        .await
+        .unwrap();
+    (office, package, db)
+}
+
+/// Asks the server at `base` for release 0.9.0's package with `token`, on a connection of its
+/// own that reads nothing yet.
+async fn ask_and_read_nothing(base: &str, token: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let address = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    stream
+        .write_all(
+            format!(
+                "GET /sync/v1/releases/0.9.0/package HTTP/1.1\r\nHost: guichet\r\n\
+                 Authorization: Bearer {token}\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    stream
 }

@@ -48,6 +48,10 @@ pub const MAX_LANE_CHARS: usize = 80;
 /// The longest app version a device may report ("0.1.0", "1.4.2-rc.1").
 pub const MAX_VERSION_CHARS: usize = 40;
 
+/// The most changes a device may report waiting or refused: far more than a workstation's
+/// database holds, and what the back office's columns keep exactly.
+pub const MAX_REPORTED_CHANGES: u64 = 1_000_000_000;
+
 /// The length of `value` as JSON, without keeping the text.
 pub fn json_len<T: Serialize + ?Sized>(value: &T) -> usize {
     struct Counted(usize);
@@ -189,17 +193,25 @@ pub struct DeviceState {
 
 impl DeviceState {
     /// What is wrong with a report, if anything: a version too long or with control
-    /// characters.
+    /// characters, or a count of changes no device holds.
     pub fn problem(&self) -> Option<String> {
+        for (what, count) in [("waiting", self.waiting), ("refused", self.refused)] {
+            if count > MAX_REPORTED_CHANGES {
+                return Some(format!(
+                    "the report says {count} changes {what}: a device holds at most                      {MAX_REPORTED_CHANGES}"
+                ));
+            }
+        }
         let chars = self.app_version.chars().count();
         if chars == 0 || chars > MAX_VERSION_CHARS {
             return Some(format!(
                 "the reported app version has {chars} characters; it must have 1 to {MAX_VERSION_CHARS}"
             ));
         }
+        // Bidirectional controls would reorder the operators' table of the fleet.
         self.app_version
             .chars()
-            .any(char::is_control)
+            .any(|c| c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
             .then(|| "the reported app version holds control characters".to_owned())
     }
 }
