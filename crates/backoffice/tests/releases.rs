@@ -675,28 +675,40 @@ async fn downloads_at_once_are_bounded_and_their_places_given_back() {
     let served = Served::start(state).await;
     let url = format!("{}/sync/v1/releases/0.9.0/package", served.base);
     let http = reqwest::Client::new();
-    let download = |token: String| {
+    // A device's download asked for until its answer has `status`, for ten seconds at most:
+    // the server takes a moment to see a download start, or its connection go.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let download = |token: String, status: StatusCode| {
         let (http, url) = (http.clone(), url.clone());
-        async move { http.get(&url).bearer_auth(token).send().await.unwrap() }
+        async move {
+            loop {
+                let got = http.get(&url).bearer_auth(&token).send().await.unwrap();
+                if got.status() == status || Instant::now() > deadline {
+                    assert_eq!(got.status(), status);
+                    return got;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     };
 
     // The first device asks and reads nothing.
     let stream = ask_and_read_nothing(&served.base, &first.token).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let again = loop {
-        let again = download(first.token.clone()).await;
-        if again.status() == StatusCode::CONFLICT || Instant::now() > deadline {
-            break again;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(again.status(), StatusCode::CONFLICT);
-    let said = again.text().await.unwrap();
+    let said = download(first.token.clone(), StatusCode::CONFLICT)
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(
         said.contains("this device is downloading the package already"),
         "{said}"
     );
-    let other = download(second.token.clone()).await;
+    let other = http
+        .get(&url)
+        .bearer_auth(&second.token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(other.status(), StatusCode::SERVICE_UNAVAILABLE);
     let said = other.text().await.unwrap();
     assert!(
@@ -706,14 +718,7 @@ async fn downloads_at_once_are_bounded_and_their_places_given_back() {
 
     // Gone: its place is free for the other device, which gets the whole package.
     drop(stream);
-    let got = loop {
-        let got = download(second.token.clone()).await;
-        if got.status() == StatusCode::OK || Instant::now() > deadline {
-            break got;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(got.status(), StatusCode::OK);
+    let got = download(second.token.clone(), StatusCode::OK).await;
     assert_eq!(got.bytes().await.unwrap().len(), package.len());
     served.stop().await;
 }
