@@ -1044,14 +1044,37 @@ impl BackOffice {
             )
         })?;
         let version_text = version.to_string();
-        if self
-            .storage
-            .releases()
-            .await?
-            .iter()
-            .any(|r| r.version == version_text)
-        {
+        let published = self.storage.releases().await?;
+        if published.iter().any(|r| r.version == version_text) {
             return Err(crate::storage::already_published(&version_text));
+        }
+        // A device is offered the newest release for its centre: one below the releases
+        // already offered to each centre it names would never reach a device.
+        let above: Vec<(Version, &Option<Vec<String>>)> = published
+            .iter()
+            .filter_map(|r| Version::parse(&r.version).ok().map(|v| (v, &r.centres)))
+            .filter(|(v, _)| *v > version)
+            .collect();
+        let offered_above = |centre: &str| {
+            above.iter().any(|(_, to)| {
+                to.as_ref()
+                    .is_none_or(|codes| codes.iter().any(|c| c == centre))
+            })
+        };
+        let shadowed = match &centres {
+            None => above.iter().any(|(_, to)| to.is_none()),
+            Some(codes) => codes.iter().all(|c| offered_above(c)),
+        };
+        if let Some(newest) = above.iter().map(|(v, _)| *v).max().filter(|_| shadowed) {
+            return Err(Error::Conflict(format!(
+                "version {version_text} would never be offered: each centre it is for ({}) is \
+                 offered a newer release already, and a device takes the newest for its centre; \
+                 publish a version above {newest}; nothing was published",
+                match &centres {
+                    None => "every centre".to_owned(),
+                    Some(codes) => codes.join(", "),
+                }
+            )));
         }
         Ok(ReleaseTerms {
             version,

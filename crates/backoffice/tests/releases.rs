@@ -300,6 +300,20 @@ async fn story(storage: Arc<dyn Storage>) {
         "conflict",
         "version 0.9.0 is published already: publish a new version",
     );
+    // Below what every centre it names is offered already: it would reach no device.
+    for (version, centres) in [("0.8.0", None), ("0.9.5", Some("ATH-01"))] {
+        refused(
+            &admin.publish(version, old.clone(), &old_sig, centres).await,
+            StatusCode::CONFLICT,
+            "conflict",
+            &format!(
+                "version {version} would never be offered: each centre it is for ({}) is \
+                 offered a newer release already, and a device takes the newest for its \
+                 centre; publish a version above 0.10.0",
+                centres.unwrap_or("every centre")
+            ),
+        );
+    }
     // Refused before the package is read: an upload announced at 300 MiB, of which nothing
     // is sent, is answered at once.
     let url = with_query(
