@@ -987,7 +987,7 @@ async fn publish_release(
             e.body_text()
         ))
     })?;
-    let _upload = state
+    let upload = state
         .release_uploads
         .clone()
         .try_acquire_owned()
@@ -1015,10 +1015,18 @@ async fn publish_release(
             .await
             .map_err(unreadable_package)?
             .to_bytes();
-    let release = state
-        .office
-        .publish_with_terms(terms, package.into(), query.signature)
-        .await?;
+    // Once read, the package is published to the end by a task that holds the upload's
+    // place: a request given up at its time limit meanwhile (hundreds of MiB being verified)
+    // neither stops it halfway nor lets a second package into memory beside it.
+    let office = state.office.clone();
+    let release = tokio::spawn(async move {
+        let _upload = upload;
+        office
+            .publish_with_terms(terms, package.into(), query.signature)
+            .await
+    })
+    .await
+    .map_err(|e| Error::Task(e.to_string()))??;
     Ok((StatusCode::CREATED, Json(release)))
 }
 
