@@ -351,8 +351,11 @@ function withdrawn(phase: "wipe" | "wiped"): void {
   }
   queue?.stop();
   dashboard?.stop();
+  requests?.stop();
   conceal(true, [header, statusBar], [toast, help], [toast, announcer]);
   const done = phase === "wiped";
+  // Going on can fail (the window's state cannot be read): the notice stays, and says why.
+  const problem = h("p", { class: "error", role: "alert", id: "withdrawn-error" });
   const notice = h(
     "section",
     { class: "screen", id: "withdrawn", role: "alert", "aria-labelledby": "withdrawn-title", "data-phase": phase },
@@ -361,8 +364,9 @@ function withdrawn(phase: "wipe" | "wiped"): void {
       { class: "card" },
       h("h1", { id: "withdrawn-title", tabindex: -1 }, t(done ? "withdrawn.done_title" : "withdrawn.title")),
       h("p", { id: "withdrawn-text" }, t(done ? "withdrawn.done" : "withdrawn.underway")),
+      problem,
       done
-        ? h("button", { type: "button", class: "primary", id: "withdrawn-continue", onclick: () => void afterWithdrawal() }, t("withdrawn.continue"))
+        ? h("button", { type: "button", class: "primary", id: "withdrawn-continue", onclick: () => void afterWithdrawal(problem) }, t("withdrawn.continue"))
         : null,
     ),
   );
@@ -371,12 +375,18 @@ function withdrawn(phase: "wipe" | "wiped"): void {
   notice.querySelector<HTMLElement>(done ? "#withdrawn-continue" : "#withdrawn-title")?.focus();
 }
 
-async function afterWithdrawal(): Promise<void> {
+async function afterWithdrawal(problem: HTMLElement): Promise<void> {
+  problem.textContent = "";
   withdrawalSeen = true;
+  try {
+    await refresh();
+  } catch (err) {
+    problem.textContent = explain(err);
+    return;
+  }
   withdrawing = false;
   keptScreens.clear();
   ctx.visit = emptyVisit();
-  await refresh();
   conceal(false, [header, statusBar]);
   go("firstrun");
 }

@@ -60,6 +60,13 @@ describe("a device withdrawn by its back office", () => {
     expect($("#withdrawn-text").textContent).toContain("was delivered, then the citizens' data");
     expect(document.activeElement).toBe($("#withdrawn-continue"));
 
+    // The window's state cannot be read: the notice stays and says why, and Continue again.
+    api.appState.mockRejectedValueOnce(new Error("the data directory cannot be read: permission denied"));
+    $("#withdrawn-continue").click();
+    await settle();
+    expect($("#withdrawn-error").textContent).toBe("the data directory cannot be read: permission denied");
+    expect($("header").hasAttribute("inert")).toBe(true);
+
     $("#withdrawn-continue").click();
     await settle();
     expect(document.querySelector("#withdrawn")).toBeNull();
