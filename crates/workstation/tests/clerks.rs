@@ -456,6 +456,34 @@ fn a_clock_set_back_or_a_restart_does_not_stretch_a_command_line_session() {
 }
 
 #[test]
+fn an_unlock_refused_after_the_password_leaves_the_data_closed() {
+    let mut b = common::demo();
+    common::enrolled(&mut b);
+    b.ws.apply_exchange(&[], &common::answer(vec![], 0))
+        .unwrap();
+    b.ws.calling_board(5).unwrap();
+    let days = b.ws.config().unwrap().max_offline_days;
+    b.ws.lock().unwrap();
+    assert!(
+        b.ws.calling_board(5).is_err(),
+        "locked, the database is closed"
+    );
+    // Past the days a device may stay offline, the right password opens the clerk's slot,
+    // and the unlock is refused all the same: the database is closed again.
+    b.clock
+        .advance(Duration::days(i64::from(days)) + Duration::minutes(1));
+    assert!(matches!(
+        access(b.ws.unlock("eleni", DEMO_PASSWORD)),
+        Access::Stale { days: d } if d == days
+    ));
+    assert!(
+        b.ws.calling_board(5).is_err(),
+        "the refused unlock left the database open behind the locked screen"
+    );
+    assert!(b.ws.session().unwrap().locked);
+}
+
+#[test]
 fn a_clock_set_back_does_not_give_an_offline_device_its_days_back() {
     let mut b = common::demo();
     common::enrolled(&mut b);

@@ -272,12 +272,14 @@ impl Workstation {
     /// until a clerk unlocks it.
     pub fn lock(&mut self) -> Result<()> {
         let username = self.require(Act::Counter)?.username.clone();
-        self.record_session(&username, SessionEvent::Lock)?;
+        // Locked whatever becomes of the record: a full disk or a busy database must not leave
+        // the data open behind the lock's overlay. A record that failed is said after.
+        let recorded = self.record_session(&username, SessionEvent::Lock);
         if let Some(session) = &mut self.session {
             session.locked = true;
         }
         self.seal_away();
-        Ok(())
+        recorded
     }
 
     /// Unlocks with a password: the same clerk takes up their session; another clerk of the
@@ -290,13 +292,16 @@ impl Workstation {
             .username
             .clone();
         let session = self.authenticate(username, password)?;
-        if session.username == previous {
-            self.record_session(&previous, SessionEvent::Unlock)?;
-            self.session = Some(session.clone());
+        let taken = if session.username == previous {
+            self.record_session(&previous, SessionEvent::Unlock)
+                .map(|()| self.session = Some(session.clone()))
         } else {
-            self.take_over(session.clone())?;
+            self.take_over(session.clone())
+        };
+        if taken.is_err() {
+            self.reseal();
         }
-        Ok(session)
+        taken.map(|()| session)
     }
 
     /// Logs the clerk out, locked or not: the database closes and its key is wiped.
@@ -637,15 +642,25 @@ impl Workstation {
             return Err(self.failed(name));
         };
         self.unseal(key)?;
-        self.vault.clear_failures(name)?;
         let admitted = self
-            .account(name)?
-            .ok_or(Access::LoginFailed.into())
+            .vault
+            .clear_failures(name)
+            .and_then(|()| self.account(name))
+            .and_then(|account| account.ok_or(Access::LoginFailed.into()))
             .and_then(|account| self.admit(&account, Freshness::Checked));
-        if admitted.is_err() && self.session.is_none() {
-            self.seal_away();
+        if admitted.is_err() {
+            self.reseal();
         }
         admitted
+    }
+
+    /// Closes the database again after a login or an unlock that opened it and then failed,
+    /// unless a clerk works on it (an unlocked session): a locked screen, or none, keeps it
+    /// closed.
+    fn reseal(&mut self) {
+        if self.session.as_ref().is_none_or(|s| s.locked) {
+            self.seal_away();
+        }
     }
 
     /// Refuses an attempt under `name` while its run of failures makes it wait. The wait is
