@@ -426,13 +426,16 @@ pub fn kiosk_ticket(
     lang: String,
 ) -> Answer<KioskTicket> {
     let locale = Locale::parse(&lang)?;
-    let ticket = shell.act(|ws| {
-        ws.issue_ticket(&NewTicket {
+    // Counted in the same hold of the workstation as the ticket is issued: a lock of the
+    // clerk's screen landing between would leave a ticket issued and its number unsaid.
+    let (ticket, ahead) = shell.act(|ws| {
+        let ticket = ws.issue_ticket(&NewTicket {
             target: QueueTarget::Category(category),
             lane,
-        })
+        })?;
+        let ahead = ws.people_ahead(&ticket.code)?;
+        Ok((ticket, ahead))
     })?;
-    let ahead = shell.read(|ws| ws.people_ahead(&ticket.code))?;
     let printed = print_ticket(&shell, &ticket.id, locale)
         .inspect_err(|e| tracing::warn!(problem = %e.message, "a kiosk ticket did not print"))
         .is_ok();

@@ -82,6 +82,14 @@ fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
     let blank = b.ws.resolve_conflicts(&receipt, "   ");
     assert!(blank.unwrap_err().to_string().contains("say how"));
     assert_eq!(b.ws.open_conflicts().unwrap(), 1);
+    // A pasted page is no note: refused, nothing written.
+    let long = b.ws.resolve_conflicts(&receipt, &"settled ".repeat(200));
+    assert!(
+        long.unwrap_err()
+            .to_string()
+            .contains("the note has 1599 characters: at most 1000"),
+    );
+    assert_eq!(b.ws.open_conflicts().unwrap(), 1);
 
     let after =
         b.ws.resolve_conflicts(&receipt, "citizen will collect the ready document")

@@ -273,6 +273,17 @@ fn filters_and_overdue() {
         ..RequestFilter::default()
     };
     assert!(b.ws.list_requests(&other).unwrap().is_empty());
+    // A pasted page is no search: refused, as the catalogue's is.
+    let pasted = RequestFilter {
+        text: Some("permit ".repeat(40)),
+        ..RequestFilter::default()
+    };
+    assert!(
+        b.ws.list_requests(&pasted)
+            .unwrap_err()
+            .to_string()
+            .contains("the search is 279 characters long: type at most 200"),
+    );
 }
 
 #[test]

@@ -47,7 +47,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     h("option", { value: "" }, t("requests.filter.any_status")),
     ...STATUSES.map((s) => h("option", { value: s }, t(`request.status.${s}`))),
   );
-  const find = h("input", { id: "filter-text", type: "search", autocomplete: "off", placeholder: t("requests.filter.find_hint") });
+  const find = h("input", { id: "filter-text", type: "search", autocomplete: "off", maxlength: 200, placeholder: t("requests.filter.find_hint") });
   const overdue = h("input", { id: "filter-overdue", type: "checkbox" });
   const rows = h("tbody", { id: "request-rows" });
   const detail = h("div", { class: "card", id: "request-detail", "aria-live": "polite" });
@@ -174,7 +174,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   }
 
   function drawDetail(r: RequestDetail): void {
-    const note = h("input", { id: "conflict-note", autocomplete: "off" });
+    const note = h("input", { id: "conflict-note", autocomplete: "off", maxlength: 1000 });
     const actionError = h("p", { class: "error", role: "alert", id: "action-error" });
     // At most what the core takes (1,000 characters for a reason, 500 for a refund's).
     const cancelReason = h("input", { id: "cancel-reason", autocomplete: "off", maxlength: 1000 });

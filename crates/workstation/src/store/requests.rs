@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use super::approval::{Approval, approver_for};
 use super::audit::OutboxState;
-use super::catalogue::{holidays, match_expression};
+use super::catalogue::{MAX_SEARCH_CHARS, holidays, match_expression};
 use super::rows::{self, CreatedRequest, Origin, Refund};
 use super::{ActionTx, Workstation};
 use crate::error::{Error, Kind, Refused, Result};
@@ -349,6 +349,15 @@ impl Workstation {
         if note.is_empty() {
             return Err(Refused::ConflictNote.into());
         }
+        // Kept in the audit trail and shown with the request from then on: as long as a
+        // reason may be.
+        let long = note.chars().count();
+        if long > guichet_protocol::MAX_REASON_CHARS {
+            return Err(Error::Invalid(format!(
+                "the note has {long} characters: at most {}; shorten it, nothing was changed",
+                guichet_protocol::MAX_REASON_CHARS
+            )));
+        }
         let id = self.request_id(receipt)?;
         self.write_for(Act::Supervise, |change| {
             let at = change.at();
@@ -577,6 +586,16 @@ impl Workstation {
             .map(str::trim)
             .filter(|t| !t.is_empty())
         {
+            // As the catalogue's search: each word is looked for in every name and title, and
+            // a pasted page would hold the workstation for every other command.
+            let chars = text.chars().count();
+            if chars > MAX_SEARCH_CHARS {
+                return Err(Refused::SearchTooLong {
+                    chars,
+                    max: MAX_SEARCH_CHARS,
+                }
+                .into());
+            }
             self.find_text(text, &mut sql, &mut args)?;
         }
         if filter.overdue {
