@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::http::{AppState, agency_action, serve, serve_tls};
 use crate::model::FleetLine;
 use crate::model::{
-    AgencyCredential, Clerk, DEFAULT_AGENCY_CREDENTIAL_DAYS, FleetHealth, NewClerk, Refusal,
-    Release, ServerRequest, a_role,
+    AgencyCredential, Clerk, DEFAULT_AGENCY_CREDENTIAL_DAYS, FleetHealth,
+    MAX_AGENCY_CREDENTIAL_DAYS, NewClerk, Refusal, Release, ServerRequest, a_role,
 };
 use crate::release::{MAX_KEY_FILE_BYTES, MAX_PACKAGE_BYTES};
 use crate::service::{
@@ -874,8 +874,10 @@ async fn execute(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Agency(AgencyCommand::Token { agency, valid_days }) => {
-            if valid_days <= 0 {
-                return Err(Error::Invalid("--valid-days must be at least 1".into()));
+            if !(1..=MAX_AGENCY_CREDENTIAL_DAYS).contains(&valid_days) {
+                return Err(Error::Invalid(format!(
+                    "--valid-days must be 1 to {MAX_AGENCY_CREDENTIAL_DAYS}; nothing was issued"
+                )));
             }
             let issued = office
                 .issue_agency_token(&agency, chrono::Duration::days(valid_days))

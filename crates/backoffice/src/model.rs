@@ -315,6 +315,10 @@ impl ClerkAccount {
 /// How long an agency credential stays valid unless told otherwise.
 pub const DEFAULT_AGENCY_CREDENTIAL_DAYS: i64 = 90;
 
+/// The longest an agency credential may be valid: ten years. Longer is a credential nobody
+/// will remember to revoke (and past the calendar's end, no date at all).
+pub const MAX_AGENCY_CREDENTIAL_DAYS: i64 = 3650;
+
 /// An agency credential as the administration lists it: never the credential itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AgencyCredential {

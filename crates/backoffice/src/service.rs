@@ -26,8 +26,8 @@ use crate::anchor::Verdict;
 use crate::error::{Error, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, CenterUpdate, Clerk, Contact, Device, EnrolmentCode,
-    FleetHealth, FleetLine, IssuedAgencyCredential, NewClerk, Refusal, Release, ServerRequest,
-    Stamp, check_membership,
+    FleetHealth, FleetLine, IssuedAgencyCredential, MAX_AGENCY_CREDENTIAL_DAYS, NewClerk, Refusal,
+    Release, ServerRequest, Stamp, check_membership,
 };
 use crate::release::{
     DEB_MAGIC, MAX_FILE_NAME_CHARS, MAX_NOTES_CHARS, MAX_PACKAGE_BYTES, ReleaseKey, Version,
@@ -537,10 +537,11 @@ impl BackOffice {
                 "'{agency}' is not an agency code: use the code of the catalogue"
             )));
         }
-        if valid_for <= Duration::zero() {
-            return Err(Error::Invalid(
-                "an agency credential must be valid for at least one day".into(),
-            ));
+        if valid_for <= Duration::zero() || valid_for > Duration::days(MAX_AGENCY_CREDENTIAL_DAYS) {
+            return Err(Error::Invalid(format!(
+                "an agency credential is valid for 1 to {MAX_AGENCY_CREDENTIAL_DAYS} days: give \
+                 a validity in that range; nothing was issued"
+            )));
         }
         let mut bytes = [0u8; 32];
         rand::rng().fill(&mut bytes);
@@ -1110,7 +1111,9 @@ impl BackOffice {
         }
         if !package.starts_with(DEB_MAGIC) {
             return Err(Error::Invalid(
-                "this is not a Debian package, which is all the devices install: give the .deb                  that `bash package-app` built (under target/release/bundle/deb/); nothing was                  published"
+                "this is not a Debian package, which is all the devices install: give the .deb \
+                 that `bash package-app` built (under target/release/bundle/deb/); nothing was \
+                 published"
                     .into(),
             ));
         }

@@ -393,12 +393,21 @@ fn agency_credentials_are_listed_revoked_and_counted_in_the_health() {
         "{}",
         unknown.stderr
     );
-    let zero = office.run(
-        &["agency", "token", "civil-registry", "--valid-days", "0"],
-        None,
-    );
-    assert_eq!(zero.code, 1);
-    assert!(zero.stderr.contains("--valid-days"), "{}", zero.stderr);
+    // No validity of none, nor one past the calendar's end (which crashed the command).
+    for days in ["0", "99999999999"] {
+        let refused = office.run(
+            &["agency", "token", "civil-registry", "--valid-days", days],
+            None,
+        );
+        assert_eq!(refused.code, 1, "{}", refused.stderr);
+        assert!(
+            refused
+                .stderr
+                .contains("--valid-days must be 1 to 3650; nothing was issued"),
+            "{}",
+            refused.stderr
+        );
+    }
 
     let health = office.ok(&["health"], None);
     assert!(

@@ -167,6 +167,15 @@ async fn agency_credentials(office: &BackOffice, storage: &Arc<dyn Storage>, sta
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, body) = call(
+        state,
+        "POST",
+        "/admin/v1/agency-credentials",
+        ADMIN,
+        Some(serde_json::json!({"agency": "civil-registry", "valid_days": 4_000_000_000u32})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
 
     // Unknown credential and wrong admin token.
     assert_eq!(

@@ -262,7 +262,8 @@ async fn story(storage: Arc<dyn Storage>) {
             admin
                 .publish("0.9.0", b"#!/bin/sh\n".to_vec(), &old_sig, None)
                 .await,
-            "this is not a Debian package",
+            "this is not a Debian package, which is all the devices install: give the .deb \
+             that `bash package-app` built",
         ),
         // Past the 8 MiB of the other routes' bodies, a package still reaches the check.
         (

@@ -99,9 +99,11 @@ pub enum DomainError {
     #[error("the key could not be sealed")]
     SealFailed,
 
+    /// What is wrong with a typed recovery key, never the key: it is a secret, and a typo
+    /// leaves most of it right.
     #[error(
-        "'{0}' is not a recovery key: it is 32 letters and digits, in groups of four \
-         (for example ABCD-EFGH-...), as printed when the device was set up"
+        "this is not a recovery key: {0}; a recovery key is 32 letters and digits, in groups \
+         of four (for example ABCD-EFGH-...), as printed when the device was set up"
     )]
     RecoveryKey(String),
     #[error("a supervisor must approve {act}: {problem}")]

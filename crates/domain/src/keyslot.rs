@@ -201,11 +201,22 @@ impl RecoveryKey {
 
     /// A typed recovery key: case, spaces and dashes do not matter.
     pub fn parse(text: &str) -> Result<Self> {
-        let wrong = || DomainError::RecoveryKey(text.chars().take(64).collect());
+        let typed = text.chars().filter(|c| !c.is_whitespace() && *c != '-');
+        if typed.clone().count() != 32 {
+            return Err(DomainError::RecoveryKey(format!(
+                "it has {} letters and digits",
+                typed.count()
+            )));
+        }
+        let wrong = || {
+            DomainError::RecoveryKey(
+                "it holds a character that no recovery key has (they use A to Z and 2 to 7)".into(),
+            )
+        };
         let mut bits: u64 = 0;
         let mut held = 0;
         let mut bytes = Vec::with_capacity(20);
-        for c in text.chars().filter(|c| !c.is_whitespace() && *c != '-') {
+        for c in typed {
             let up = c.to_ascii_uppercase() as u8;
             let value = BASE32.iter().position(|&b| b == up).ok_or_else(wrong)?;
             bits = (bits << 5) | value as u64;
@@ -355,8 +366,17 @@ mod tests {
         assert_eq!(RecoveryKey::parse(&written).unwrap(), recovery);
         let sloppy = written.to_lowercase().replace('-', " ");
         assert_eq!(RecoveryKey::parse(&sloppy).unwrap(), recovery);
-        assert!(RecoveryKey::parse("ABCD-EFGH").is_err());
+        // A refusal says what is wrong, never the key typed: most of it is right.
+        let short = RecoveryKey::parse(&written[..38]).unwrap_err().to_string();
+        assert!(short.contains("it has 31 letters and digits"), "{short}");
         let mistyped = format!("1{}", &written[1..]);
-        assert!(RecoveryKey::parse(&mistyped).is_err());
+        let wrong = RecoveryKey::parse(&mistyped).unwrap_err().to_string();
+        assert!(
+            wrong.contains("a character that no recovery key has"),
+            "{wrong}"
+        );
+        for said in [short, wrong] {
+            assert!(!said.contains(&written[5..9]), "{said}");
+        }
     }
 }
