@@ -524,6 +524,22 @@ fn say(text: &str) {
     let _ = writeln!(std::io::stdout().lock(), "{text}");
 }
 
+/// Whether an export that begins as `export` does may take the place of what is at `path`:
+/// nothing, an empty file, or an earlier export of the same kind (JSON begins with `{`, Turtle
+/// with `@prefix`). A path typed wrong must not replace the back office's database.
+fn replaceable(path: &std::path::Path, export: &[u8]) -> bool {
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return !path.exists();
+    };
+    let mut head = [0u8; 64];
+    let read = std::io::Read::read(&mut file, &mut head).unwrap_or(0);
+    let first = |bytes: &[u8]| bytes.trim_ascii_start().first().copied();
+    match first(&head[..read]) {
+        None => true,
+        existing => existing == first(export),
+    }
+}
+
 /// A note for the operator, on the standard error: the standard output may be the export.
 fn note(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "note: {text}");
@@ -785,6 +801,14 @@ async fn execute(cli: Cli) -> Result<()> {
             };
             match output {
                 Some(path) => {
+                    if !replaceable(&path, &bytes) {
+                        return Err(Error::Invalid(format!(
+                            "{} is a file of another kind, which the export would replace: give \
+                             the name of a new file, or of an earlier export to replace; nothing \
+                             was written",
+                            path.display()
+                        )));
+                    }
                     std::fs::write(&path, &bytes).map_err(|e| {
                         Error::Invalid(format!("cannot write {}: {e}", path.display()))
                     })?;

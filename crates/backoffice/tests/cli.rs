@@ -694,6 +694,27 @@ fn a_cpsv_ap_file_is_imported_reported_and_published_once() {
     );
     assert!(placed.stderr.is_empty(), "{}", placed.stderr);
     assert!(std::fs::read_to_string(&out).unwrap().contains(greece));
+    // A path typed wrong does not replace the back office's own database.
+    let database = office.dir.path().join("bo.sqlite3");
+    let over = office.run(
+        &[
+            "catalogue",
+            "export",
+            "--format",
+            "json",
+            "--output",
+            database.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(over.code, 1, "{}", over.stderr);
+    assert!(
+        over.stderr
+            .contains("is a file of another kind, which the export would replace"),
+        "{}",
+        over.stderr
+    );
+    office.ok(&["devices", "list"], None);
     let refused = office.run(&["catalogue", "export", "--area", "Greece"], None);
     assert!(
         refused.stderr.contains("the area 'Greece' is not an IRI"),

@@ -20,7 +20,13 @@ pub fn write_csv_dir(report: &Report, dir: &Path) -> Result<()> {
     for table in tables(report) {
         let path = dir.join(format!("{}.csv", table.id));
         let bytes = csv_bytes(&table, locale, &report.header.currency);
-        std::fs::File::create(&path)
+        // Names, refund reasons and citizens' comments: readable by their user alone.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(&path)
             .and_then(|mut f| {
                 f.write_all(BOM.as_bytes())
                     .and_then(|()| f.write_all(&bytes))

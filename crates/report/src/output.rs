@@ -79,21 +79,49 @@ pub fn check_destination(format: Format, out: &Path) -> Result<()> {
                 });
             }
             // The report takes the place of what is there: only an ordinary file may be
-            // replaced (not a device, a socket or a pipe, and not through a link).
-            if let Ok(meta) = std::fs::symlink_metadata(out)
-                && !meta.is_file()
-            {
-                return Err(Error::Write {
-                    path: out.to_owned(),
-                    source: std::io::Error::new(
-                        std::io::ErrorKind::InvalidInput,
-                        "it is not an ordinary file (a device, a link or a pipe) and would be replaced: give the name of a new file such as report.pdf",
-                    ),
-                });
+            // replaced (not a device, a socket or a pipe, and not through a link), and only
+            // one that is already a document of the format (an earlier report): a path typed
+            // wrong must not replace the workstation's database or its key file.
+            if let Ok(meta) = std::fs::symlink_metadata(out) {
+                let problem = if !meta.is_file() {
+                    Some(
+                        "it is not an ordinary file (a device, a link or a pipe) and would be \
+                         replaced: give the name of a new file such as report.pdf",
+                    )
+                } else if !begins_as(out, format) {
+                    Some(
+                        "it is a file of another kind, which the report would replace: give the \
+                         name of a new file, or of an earlier report to replace",
+                    )
+                } else {
+                    None
+                };
+                if let Some(problem) = problem {
+                    return Err(Error::Write {
+                        path: out.to_owned(),
+                        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, problem),
+                    });
+                }
             }
         }
     }
     Ok(())
+}
+
+/// Whether the file at `path` begins as a document in `format` does: an earlier report it may
+/// replace. A workbook is a ZIP archive; an empty file holds nothing to lose.
+fn begins_as(path: &Path, format: Format) -> bool {
+    let magic: &[u8] = match format {
+        Format::Pdf => b"%PDF-",
+        Format::Xlsx => b"PK\x03\x04",
+        Format::Csv => return true,
+    };
+    let mut head = [0u8; 5];
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let read = std::io::Read::read(&mut file, &mut head).unwrap_or(0);
+    read == 0 || head[..read].starts_with(magic)
 }
 
 fn is_empty_dir(path: &Path) -> bool {
@@ -125,6 +153,13 @@ pub fn write(report: &Report, format: Format, out: &Path) -> Result<()> {
                 .prefix(".guichet-report-")
                 .tempdir_in(&parent)
                 .map_err(failed)?;
+            // The directory the files are read through: its user's alone, as they are.
+            #[cfg(unix)]
+            std::fs::set_permissions(
+                staging.path(),
+                std::os::unix::fs::PermissionsExt::from_mode(0o700),
+            )
+            .map_err(failed)?;
             write_csv_dir(report, staging.path())?;
             if out.exists() {
                 std::fs::remove_dir(out).map_err(failed)?;
@@ -157,11 +192,29 @@ mod tests {
         let dir = tempfile::TempDir::new().unwrap();
         let file = dir.path().join("report.pdf");
         assert!(check_destination(Format::Pdf, &file).is_ok(), "a new file");
-        std::fs::write(&file, b"older").unwrap();
+        std::fs::write(&file, b"%PDF-1.7 older").unwrap();
         assert!(
             check_destination(Format::Pdf, &file).is_ok(),
             "an older report"
         );
+        // Not a report of the format: the workstation's database, its key file, a PDF given
+        // as a workbook. Refused, and left as it was.
+        let database = dir.path().join("guichet.sqlite3");
+        std::fs::write(&database, b"SQLite format 3\0").unwrap();
+        let keys = dir.path().join("keys.json");
+        std::fs::write(&keys, b"{\"slots\": []}").unwrap();
+        for (format, refused) in [
+            (Format::Pdf, &database),
+            (Format::Xlsx, &keys),
+            (Format::Xlsx, &file),
+        ] {
+            let said = check_destination(format, refused).unwrap_err().to_string();
+            assert!(
+                said.contains("a file of another kind"),
+                "{refused:?}: {said}"
+            );
+        }
+        assert_eq!(std::fs::read(&database).unwrap(), b"SQLite format 3\0");
         let link = dir.path().join("link.pdf");
         std::os::unix::fs::symlink(&file, &link).unwrap();
         let device = Path::new("/dev/null");
@@ -171,6 +224,6 @@ mod tests {
                 .to_string();
             assert!(said.contains("not an ordinary file"), "{refused:?}: {said}");
         }
-        assert_eq!(std::fs::read(&file).unwrap(), b"older");
+        assert_eq!(std::fs::read(&file).unwrap(), b"%PDF-1.7 older");
     }
 }

@@ -52,6 +52,16 @@ fn csv_files_follow_the_locale() {
         &en,
     )
     .unwrap();
+    // Names, refund reasons and comments: the directory and its files are their user's alone.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&en), 0o700);
+        for file in std::fs::read_dir(&en).unwrap() {
+            assert_eq!(mode(&file.unwrap().path()), 0o600);
+        }
+    }
     let summary = read(&en.join("summary.csv"));
     assert_eq!(summary.lines().next(), Some("Item,Value"));
     assert_eq!(line_of(&summary, "Tickets issued,"), "Tickets issued,5");
