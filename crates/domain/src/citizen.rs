@@ -255,12 +255,7 @@ pub fn check_text(field: CitizenField, value: &str) -> Result<()> {
             },
         });
     }
-    let hidden = |c: &char| {
-        c.is_control()
-            || ('\u{202A}'..='\u{202E}').contains(c)
-            || ('\u{2066}'..='\u{2069}').contains(c)
-    };
-    if let Some(c) = value.chars().find(hidden) {
+    if let Some(c) = crate::text::hidden_character(value, false) {
         return Err(DomainError::Citizen {
             problem: CitizenProblem::HiddenCharacter {
                 field,

@@ -11,6 +11,17 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 
+/// The first character of `value` that a screen or a terminal does not show as it is: a
+/// control character (line breaks and tabs pass where `lines` says a text has lines) or a
+/// bidirectional control, which makes a text read otherwise than it is stored.
+pub fn hidden_character(value: &str, lines: bool) -> Option<char> {
+    value.chars().find(|&c| {
+        (c.is_control() && !(lines && matches!(c, '\n' | '\r' | '\t')))
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    })
+}
+
 /// The languages every catalogue entry must carry.
 pub const REQUIRED_LANGUAGES: [&str; 2] = ["en", "fr"];
 

@@ -231,6 +231,23 @@ fn a_cancellation_after_payment_needs_a_supervisor() {
         assert!(err.to_string().contains("cancel needs a reason"), "{err}");
         assert_eq!(footprint(&b, &paid), before);
     }
+    // A reason that would rewrite a terminal, or read backwards, is no reason.
+    for hidden in ["withdrew\u{1b}[2J", "withdrew \u{202E}werdhtiw"] {
+        let err =
+            b.ws.advance(
+                &paid,
+                Action::Cancel,
+                Some(hidden),
+                Some(&approval("kostas")),
+            )
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the reason holds a character that is not shown as it is"),
+            "{err}"
+        );
+        assert_eq!(footprint(&b, &paid), before);
+    }
     let err =
         b.ws.advance(&paid, Action::Cancel, Some("withdrew"), None)
             .unwrap_err();
@@ -347,6 +364,16 @@ fn a_payment_recorded_by_mistake_is_refunded_never_edited() {
     assert!(
         b.ws.refund(&receipt, &no_reason, Some(&approval("kostas")))
             .is_err()
+    );
+    let hidden = NewRefund {
+        reason: "printed twice\u{1b}]0;".into(),
+        ..refund("0.01")
+    };
+    assert!(
+        b.ws.refund(&receipt, &hidden, Some(&approval("kostas")))
+            .unwrap_err()
+            .to_string()
+            .contains("the refund's reason holds a character that is not shown as it is (U+001B)")
     );
     let other_payment = NewRefund {
         payment: receipt.clone(),

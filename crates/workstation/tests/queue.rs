@@ -141,10 +141,23 @@ fn waiting_and_service_times_use_the_monotonic_clock() {
     assert_eq!(done.service_ms, Some(400_000));
     assert_eq!(done.status, TicketStatus::Done);
     assert!(b.ws.create_request(&new).is_err(), "the visit has ended");
+    // An escape that would rewrite a terminal showing the report is refused; lines are not.
+    let refused = b.ws.record_feedback(
+        &t.code,
+        5,
+        Some("Quick\u{1b}[31m and kind"),
+        Channel::StationaryCenter,
+    );
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("the comment holds a character that is not shown as it is (U+001B)")
+    );
     b.ws.record_feedback(
         &t.code,
         5,
-        Some("Quick and kind"),
+        Some("Quick\r\nand kind"),
         Channel::StationaryCenter,
     )
     .unwrap();

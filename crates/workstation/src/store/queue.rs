@@ -490,6 +490,9 @@ impl Workstation {
         comment: Option<&str>,
         channel: Channel,
     ) -> Result<()> {
+        if let Some(comment) = comment {
+            super::requests::plain_text("the comment", comment, true)?;
+        }
         let feedback = Feedback::new(rating, comment, channel)?;
         let view = self.ticket(ticket)?;
         let Some(visit) = view.visit else {

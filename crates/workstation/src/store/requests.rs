@@ -358,6 +358,7 @@ impl Workstation {
                 guichet_protocol::MAX_REASON_CHARS
             )));
         }
+        plain_text("the note", note, false)?;
         let id = self.request_id(receipt)?;
         self.write_for(Act::Supervise, |change| {
             let at = change.at();
@@ -516,6 +517,7 @@ impl Workstation {
         approval: Option<&Approval>,
     ) -> Result<RefundView> {
         self.require(Act::Counter)?;
+        plain_text("the refund's reason", &refund.reason, false)?;
         let id = self.request_id(receipt)?;
         check_refund_of(self.conn()?, &id, receipt, refund)?;
         let approver = self.approve(ApprovedAct::Refund, approval)?;
@@ -1026,6 +1028,9 @@ fn plan_move(
             guichet_protocol::MAX_REASON_CHARS
         )));
     }
+    if let Some(reason) = reason {
+        plain_text("the reason", reason, false)?;
+    }
     let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
     if action == Action::Cancel && !has_reason && cancel_needs_reason(row.status, row.paid_minor) {
         return Err(DomainError::Transition {
@@ -1126,6 +1131,20 @@ struct CheckedRefund {
     amount: Money,
     method: PaymentMethod,
     reason: String,
+}
+
+/// Refuses `text` (`what` names it: "the reason") when it holds a character no screen or
+/// terminal shows as it is: an escape that rewrites a terminal, a bidirectional override that
+/// makes a reason read otherwise than it is stored. A line break passes where `lines` says so.
+pub(crate) fn plain_text(what: &str, text: &str, lines: bool) -> Result<()> {
+    match guichet_domain::text::hidden_character(text, lines) {
+        Some(c) => Err(Error::Invalid(format!(
+            "{what} holds a character that is not shown as it is (U+{:04X}): type it again \
+             without it; nothing was changed",
+            u32::from(c)
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The rules of a refund: a payment of this request, in its currency, no more than what is
