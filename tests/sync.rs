@@ -961,3 +961,40 @@ async fn after_a_failure_changes_wait_for_the_backoff_and_sync_now_does_not() {
         .await
         .expect("the task has stopped");
 }
+
+/// An enrolment that fails says what it means before the device has a credential or anything
+/// to send: a code the back office does not take, a back office out of reach.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_enrolment_says_what_to_do() {
+    let server = Server::start(CENTER).await;
+    let timeout = std::time::Duration::from_secs(10);
+    let anonymous = guichet_workstation::sync::BackOffice::new(&server.url, None, timeout).unwrap();
+    let wrong = guichet_workstation::sync::enroll(&anonymous, "WRONG-CODE", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong, SyncError::EnrolmentCode(_)), "{wrong:?}");
+    assert!(
+        wrong
+            .to_string()
+            .contains("it may be mistyped, used already or expired; ask an administrator"),
+        "{wrong}"
+    );
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let away = guichet_workstation::sync::BackOffice::new(&url, None, timeout).unwrap();
+    let unreachable = guichet_workstation::sync::enroll(&away, "WRONG-CODE", None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unreachable, SyncError::EnrolOffline(_)),
+        "{unreachable:?}"
+    );
+    assert!(
+        unreachable
+            .to_string()
+            .contains("check its address and the link, then enrol again"),
+        "{unreachable}"
+    );
+}

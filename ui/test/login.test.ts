@@ -207,6 +207,23 @@ describe("first run", () => {
     expect(document.activeElement).toBe($("#setup-admin-password2"));
   });
 
+  it("says beside the code that the back office does not take it", async () => {
+    const ctx = fakeCtx();
+    document.body.append(firstRun(ctx));
+    await settle(); // the administrator's user name takes the focus first
+    $<HTMLInputElement>("#setup-enroll [name=server]").value = "https://backoffice.example";
+    $<HTMLInputElement>("#setup-enroll [name=code]").value = "ABCD-1234";
+    const said = "the back office does not take this enrolment code (unknown enrolment code): it may be mistyped, used already or expired; ask an administrator for a new one. Nothing was changed";
+    api.enroll.mockRejectedValueOnce(new CoreError(said, "error.sync.enrolment_code", { detail: "unknown enrolment code" }));
+    $<HTMLFormElement>("#setup-enroll").requestSubmit();
+    await settle();
+    const code = $<HTMLInputElement>("#setup-enroll [name=code]");
+    expect(code.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById(code.getAttribute("aria-describedby") ?? "")?.textContent).toContain("ask an administrator for a new one");
+    expect(document.activeElement).toBe(code);
+    expect(ctx.go).not.toHaveBeenCalled();
+  });
+
   it("enrolls without a clerk, then asks for a login", async () => {
     const ctx = fakeCtx();
     document.body.append(firstRun(ctx));

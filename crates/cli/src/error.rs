@@ -8,7 +8,9 @@
 use std::path::{Path, PathBuf};
 
 use guichet_domain::DomainError;
+use guichet_domain::approval::ApprovalProblem;
 use guichet_domain::audit::BrokenLink;
+use guichet_domain::request::Refusal;
 use guichet_report::Error as ReportError;
 use guichet_workstation::Error as CoreError;
 use guichet_workstation::error::{Access, Kind};
@@ -95,7 +97,8 @@ impl CliError {
                 | SyncError::Address(_)
                 | SyncError::InsecureHttp(_)
                 | SyncError::CaCertificate(_)
-                | SyncError::Tls(_),
+                | SyncError::Tls(_)
+                | SyncError::EnrolmentCode(_),
             ) => 2,
             CliError::Sync(_) => 1,
             CliError::Report(e) => report_exit(e),
@@ -154,6 +157,30 @@ impl CliError {
                 _,
             ) => Some(
                 "run `guichet keep-aside`, then set the workstation up or enrol it again".into(),
+            ),
+            // The core's refusals say what is missing; the CLI says which option gives it.
+            (
+                CliError::Core(CoreError::Domain(DomainError::Approval {
+                    problem: ApprovalProblem::Missing,
+                    ..
+                })),
+                _,
+            ) => Some(
+                "give the supervisor's user name with --approver NAME; their password is asked \
+                 after yours (or read from the next line of standard input with --password-stdin)"
+                    .into(),
+            ),
+            (
+                CliError::Core(CoreError::Domain(DomainError::Transition {
+                    refusal: Refusal::ReasonRequired { .. },
+                    ..
+                })),
+                _,
+            ) => Some("give it with --reason TEXT".into()),
+            (CliError::Core(CoreError::Domain(DomainError::Form { .. })), _) => Some(
+                "give each field as --field CODE=VALUE; `guichet catalogue show SERVICE` lists \
+                 the service's fields"
+                    .into(),
             ),
             (
                 CliError::Core(CoreError::Access(Access::NoSession | Access::SessionExpired)),
@@ -235,9 +262,10 @@ fn report_exit(e: &ReportError) -> u8 {
 fn sync_kind(e: &SyncError) -> &'static str {
     match e {
         SyncError::NotEnrolled => "not_enrolled",
-        SyncError::Offline(_) => "offline",
+        SyncError::Offline(_) | SyncError::EnrolOffline(_) => "offline",
         SyncError::Revoked(_) => "revoked",
         SyncError::Unauthorized(_) => "unauthorized",
+        SyncError::EnrolmentCode(_) => "enrolment_code",
         SyncError::Refused { .. } | SyncError::AuditAnchor { .. } => "refused",
         SyncError::Protocol(_) | SyncError::Address(_) => "protocol",
         SyncError::InsecureHttp(_) => "insecure_http",

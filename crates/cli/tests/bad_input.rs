@@ -101,6 +101,11 @@ fn form_field_errors() {
         }
     }
     g.refused(&strs(&args_missing), 2, &required.code);
+    g.refused(
+        &strs(&args_missing),
+        2,
+        "hint: give each field as --field CODE=VALUE; `guichet catalogue show SERVICE` lists",
+    );
 
     // A field the form does not have.
     let mut args = create_args(&service, today());

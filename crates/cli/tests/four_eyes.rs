@@ -39,6 +39,12 @@ fn a_refund_needs_an_approver_and_names_both() {
         2,
         "a supervisor must approve a refund: ask one to enter their name and password",
     );
+    // The refusal names the option that gives the approver.
+    g.refused(
+        &refund,
+        2,
+        "hint: give the supervisor's user name with --approver NAME",
+    );
     let mut with_approver = refund.to_vec();
     with_approver.extend(["--approver", "kostas", "--password-stdin"]);
     // A wrong approver password is refused like a wrong login, and nothing is refunded.
@@ -79,6 +85,12 @@ fn a_refund_needs_an_approver_and_names_both() {
 fn a_cancellation_after_payment_takes_the_approver_on_the_command_line() {
     let g = Guichet::demo();
     let (receipt, _) = paid_request(&g);
+    // Without a reason, the refusal names the option that gives one.
+    g.refused(
+        &["request", "advance", &receipt, "cancel"],
+        2,
+        "hint: give it with --reason TEXT",
+    );
     let cancel = [
         "request", "advance", &receipt, "cancel", "--reason", "withdrew",
     ];

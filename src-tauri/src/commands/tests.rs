@@ -414,7 +414,9 @@ fn errors() -> Vec<ErrorView> {
             SyncError::NotEnrolled,
             SyncError::Offline("no connection".into()),
             SyncError::Revoked("revoked on 2026-03-01".into()),
-            SyncError::Unauthorized("unknown enrolment code".into()),
+            SyncError::Unauthorized("unknown credential".into()),
+            SyncError::EnrolmentCode("unknown enrolment code".into()),
+            SyncError::EnrolOffline("no connection".into()),
             SyncError::Refused {
                 status: 409,
                 // The protocol's code by its wire name: the app does not depend on the crate.

@@ -220,12 +220,17 @@ export function firstRun(ctx: Ctx): HTMLElement {
           } catch (err) {
             const key = err instanceof CoreError ? err.key : null;
             // Nothing waits to be sent before enrolment: an unreachable back office is said as such.
-            if (key === "error.sync.offline") {
+            if (key === "error.sync.enrol_offline") {
               enrollError.textContent = t("firstrun.enroll.unreachable", { server: server.value.trim() });
             } else if (key === "error.sync.address") {
               enrollError.textContent = "";
               mark(server, serverError, explain(err));
               server.focus();
+            } else if (key === "error.sync.enrolment_code") {
+              // A code the back office does not take is said beside the code.
+              enrollError.textContent = "";
+              mark(code, codeError, explain(err));
+              code.focus();
             } else {
               enrollError.textContent = explain(err);
             }

@@ -19,8 +19,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use guichet_domain::account::Act;
-use guichet_workstation::Workstation;
+use guichet_workstation::error::Access;
 use guichet_workstation::store::{DATABASE_FILE, default_data_dir};
+use guichet_workstation::{Error as CoreError, Workstation};
 
 use self::session::Secrets;
 
@@ -103,8 +104,10 @@ fn pretty(value: &serde_json::Value) -> String {
 }
 
 fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
-    // A damaged database may not even open: it is kept aside without opening it.
+    // A damaged database may not even open: it is kept aside without opening it, once it is
+    // known not to be sound.
     if let Command::KeepAside = cli.command {
+        refuse_if_sound(cli, dir)?;
         return setup::keep_aside(dir);
     }
     let mut ws = open(
@@ -157,6 +160,38 @@ fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
             ws.require(Act::Supervise)?;
             report::run(&ws, &ctx, cmd)
         }
+    }
+}
+
+/// Refuses to keep aside a database that is sound: one that opens, lets a clerk in (the session
+/// of `guichet login`, or --user) and reads whole is not damaged, and keeping it aside would
+/// take a working workstation out of service. One that fails on the way is damaged.
+fn refuse_if_sound(cli: &Cli, dir: &Path) -> Result<()> {
+    let mut ws = match open(dir, false) {
+        Ok(ws) => ws,
+        Err(CliError::Core(
+            CoreError::Damaged { .. } | CoreError::Invalid(_) | CoreError::NotSetUp,
+        )) => return Ok(()),
+        Err(other) => return Err(other),
+    };
+    let read = session::sign_in(&mut ws, dir, cli, &mut Secrets::new(cli.password_stdin))
+        .and_then(|()| Ok(ws.check_readable()?));
+    match read {
+        Err(CliError::Core(CoreError::Damaged { .. })) => Ok(()),
+        Err(CliError::Core(CoreError::Access(Access::NoSession | Access::SessionExpired))) => {
+            Err(CliError::Usage(
+                "the database opens: whether it can be read is known once a clerk logs in, so \
+                 run keep-aside with --user NAME; it is kept aside only if it cannot be read. \
+                 Nothing was changed"
+                    .into(),
+            ))
+        }
+        Err(other) => Err(other),
+        Ok(()) => Err(CliError::Usage(
+            "the database of this workstation opens and reads: it is not damaged, and keeping \
+             it aside would take the workstation out of service. Nothing was changed"
+                .into(),
+        )),
     }
 }
 

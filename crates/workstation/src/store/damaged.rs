@@ -96,6 +96,25 @@ pub fn keep_aside_damaged(data_dir: &Path, at: DateTime<Utc>) -> Result<KeptAsid
     Ok(kept)
 }
 
+impl super::Workstation {
+    /// Reads every page of the database as SQLite's quick check does: `Error::Damaged` when a
+    /// page cannot be read (one the disk spoiled, one no longer under this device's key) or
+    /// the tables do not hold together. Needs the database open (a clerk logged in).
+    pub fn check_readable(&self) -> Result<()> {
+        let said: Vec<String> = self
+            .conn()?
+            .prepare("PRAGMA quick_check")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        if said == ["ok"] {
+            return Ok(());
+        }
+        Err(Error::Damaged {
+            detail: said.into_iter().take(3).collect::<Vec<_>>().join("; "),
+        })
+    }
+}
+
 /// The databases kept aside in `data_dir`, the latest first.
 pub fn kept_aside(data_dir: &Path) -> Vec<KeptAside> {
     let prefix = format!("{DATABASE_FILE}{DAMAGED}");

@@ -40,6 +40,18 @@ pub enum SyncError {
     Revoked(String),
     #[error("the back office does not know this device's credential: {0}. Enrol it again")]
     Unauthorized(String),
+    /// At enrolment: the one-time code is not one the back office takes.
+    #[error(
+        "the back office does not take this enrolment code ({0}): it may be mistyped, used \
+         already or expired; ask an administrator for a new one. Nothing was changed"
+    )]
+    EnrolmentCode(String),
+    /// At enrolment: nothing was sent, nothing waits to go.
+    #[error(
+        "the back office cannot be reached ({0}): check its address and the link, then enrol \
+         again. Nothing was changed"
+    )]
+    EnrolOffline(String),
     #[error("the back office refused the call ({status}): {message}")]
     Refused {
         status: u16,
@@ -65,9 +77,7 @@ pub enum SyncError {
     Tls(String),
     #[error("the back office answered something this workstation cannot read: {0}")]
     Protocol(String),
-    #[error(
-        "the back office answered something this workstation cannot read: '{0}' is not a back-office address: it should start with http:// or https://"
-    )]
+    #[error("'{0}' is not a back-office address: it should start with http:// or https://")]
     Address(String),
     #[error(
         "the back office asked this device to erase its data, but {}: {} first, and the data is \
@@ -108,6 +118,12 @@ impl SyncError {
             SyncError::Revoked(detail) => Message::new("error.sync.revoked").text("detail", detail),
             SyncError::Unauthorized(detail) => {
                 Message::new("error.sync.unauthorized").text("detail", detail)
+            }
+            SyncError::EnrolmentCode(detail) => {
+                Message::new("error.sync.enrolment_code").text("detail", detail)
+            }
+            SyncError::EnrolOffline(detail) => {
+                Message::new("error.sync.enrol_offline").text("detail", detail)
             }
             SyncError::Refused {
                 status, message, ..
@@ -293,6 +309,12 @@ impl BackOffice {
             },
         )
         .await
+        // Said as what they mean before the device has a credential or anything to send.
+        .map_err(|e| match e {
+            SyncError::Unauthorized(detail) => SyncError::EnrolmentCode(detail),
+            SyncError::Offline(detail) => SyncError::EnrolOffline(detail),
+            other => other,
+        })
     }
 
     /// Asks the back office to vouch for a clerk logging in on this device.
