@@ -797,10 +797,22 @@ fn no_printing_system() -> ErrorView {
 
 /// Hands a PDF to `lp` on its standard input; its default printer (or `$PRINTER`) takes it.
 fn send_to_printer(pdf: &[u8], title: &str) -> Answer<Printed> {
+    print_with(std::path::Path::new("lp"), pdf, title, PRINT_TIMEOUT)
+}
+
+/// Hands a PDF to the printing command `lp` (a program with lp's arguments) and waits for it
+/// at most `timeout`, the PDF's writing included: a printing system that stops reading is
+/// stopped. A refusal is lp's own words (not the broken pipe of a PDF it did not read).
+pub(crate) fn print_with(
+    lp: &std::path::Path,
+    pdf: &[u8],
+    title: &str,
+    timeout: Duration,
+) -> Answer<Printed> {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
     let failed = print_failed;
-    let mut child = Command::new("lp")
+    let mut child = Command::new(lp)
         .args(["-t", title, "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -813,19 +825,20 @@ fn send_to_printer(pdf: &[u8], title: &str) -> Answer<Printed> {
                 failed(e.to_string())
             }
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(pdf).map_err(|e| failed(e.to_string()))?;
-    }
-    let deadline = std::time::Instant::now() + PRINT_TIMEOUT;
+    // Written beside the wait, so that the deadline holds while lp reads, or does not.
+    let writer = child.stdin.take().map(|mut stdin| {
+        let pdf = pdf.to_vec();
+        std::thread::spawn(move || stdin.write_all(&pdf))
+    });
+    let deadline = std::time::Instant::now() + timeout;
     loop {
         match child.try_wait().map_err(|e| failed(e.to_string()))? {
             Some(_) => break,
             None if std::time::Instant::now() > deadline => {
+                // Stopped and reaped: its pipe closes, and the writing ends with it.
                 let _ = child.kill();
-                return Err(failed(format!(
-                    "no answer within {} s",
-                    PRINT_TIMEOUT.as_secs()
-                )));
+                let _ = child.wait();
+                return Err(failed(format!("no answer within {} s", timeout.as_secs())));
             }
             None => std::thread::sleep(Duration::from_millis(50)),
         }
@@ -833,6 +846,7 @@ fn send_to_printer(pdf: &[u8], title: &str) -> Answer<Printed> {
     let out = child
         .wait_with_output()
         .map_err(|e| failed(e.to_string()))?;
+    let written = writer.map(|w| w.join());
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stderr).trim().to_owned();
         return Err(failed(if said.is_empty() {
@@ -840,6 +854,9 @@ fn send_to_printer(pdf: &[u8], title: &str) -> Answer<Printed> {
         } else {
             said
         }));
+    }
+    if let Some(Ok(Err(e))) = written {
+        return Err(failed(format!("lp did not take the whole slip: {e}")));
     }
     Ok(Printed {
         job: String::from_utf8_lossy(&out.stdout).trim().to_owned(),

@@ -28,7 +28,7 @@ use guichet_workstation::Error;
 use guichet_workstation::error::{Access, Kind, Refused};
 use guichet_workstation::sync::SyncError;
 
-use super::{Bound, export_day, no_printing_system, print_failed};
+use super::{Bound, export_day, no_printing_system, print_failed, print_with};
 use crate::shell::ErrorView;
 
 type Catalog = BTreeMap<String, String>;
@@ -42,12 +42,11 @@ fn catalog(lang: &str) -> Catalog {
 }
 
 /// Keys whose English in the window is worded for the window rather than cut from the core's:
-/// the core names a channel by its code and quotes a bad address as the back office's answer.
+/// the core names a channel by its code.
 const WINDOW_WORDING: &[&str] = &[
     "error.information_only",
     "error.not_offered",
     "error.print.no_system",
-    "error.sync.address",
 ];
 
 fn today() -> NaiveDate {
@@ -763,4 +762,40 @@ fn the_window_sends_each_command_the_arguments_it_takes() {
         })
         .collect();
     assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+/// A printing system that refuses says why in its own words, even when it refused before
+/// reading the slip; one that never answers is stopped at the deadline, the slip's writing
+/// included.
+#[cfg(unix)]
+#[test]
+fn a_printer_that_refuses_says_why_and_one_that_hangs_is_stopped() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::TempDir::new().unwrap();
+    let script = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    };
+    // Larger than a pipe holds: the writing blocks until lp reads, or goes.
+    let pdf = vec![b'%'; 4 * 1024 * 1024];
+    let refusing = script(
+        "refusing",
+        "echo 'lp: Error - no default destination available.' >&2; exit 1",
+    );
+    let refused = print_with(&refusing, &pdf, "slip", std::time::Duration::from_secs(20))
+        .unwrap_err()
+        .message;
+    assert!(
+        refused.contains("no default destination available"),
+        "{refused}"
+    );
+    let hung = script("hung", "exec sleep 60");
+    let started = std::time::Instant::now();
+    let late = print_with(&hung, &pdf, "slip", std::time::Duration::from_secs(1))
+        .unwrap_err()
+        .message;
+    assert!(late.contains("no answer within 1 s"), "{late}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
