@@ -540,6 +540,24 @@ fn replaceable(path: &std::path::Path, export: &[u8]) -> bool {
     }
 }
 
+impl Command {
+    /// Whether the command may make a new SQLite database: serving, or setting a back office
+    /// up (its first centre, catalogue, release key or account). The others read or change
+    /// one that exists.
+    fn may_create(&self) -> bool {
+        matches!(
+            self,
+            Command::Serve { .. }
+                | Command::Center(CenterCommand::Add { .. })
+                | Command::Catalogue(
+                    CatalogueCommand::Publish { .. } | CatalogueCommand::Import { .. }
+                )
+                | Command::Release(ReleaseCommand::Key { .. })
+                | Command::Clerk(ClerkCommand::Add { .. })
+        )
+    }
+}
+
 /// A note for the operator, on the standard error: the standard output may be the export.
 fn note(text: &str) {
     let _ = writeln!(std::io::stderr().lock(), "note: {text}");
@@ -557,6 +575,19 @@ async fn execute(cli: Cli) -> Result<()> {
                 .into(),
         )
     })?;
+    // A path typed wrong must not show an empty back office as if it were the one: only the
+    // commands that start one make its SQLite file.
+    if let Some(path) = url.strip_prefix("sqlite://")
+        && !path.is_empty()
+        && !std::path::Path::new(path).exists()
+        && !cli.command.may_create()
+    {
+        return Err(Error::Invalid(format!(
+            "there is no back-office database at {path}: check --database (or \
+             GUICHET_DATABASE_URL); a new one is made by `serve` or by the first `center add`. \
+             Nothing was created"
+        )));
+    }
     let office = BackOffice::open(&url).await?;
     match cli.command {
         Command::Serve {

@@ -523,6 +523,45 @@ fn the_database_file_is_its_users_alone() {
     }
 }
 
+/// A database path typed wrong is not taken for an empty back office: a command that reads
+/// says there is none and makes none; the first centre added makes it.
+#[test]
+fn a_database_that_is_not_there_is_made_only_by_what_starts_one() {
+    let office = BackOffice {
+        dir: TempDir::new().unwrap(),
+    };
+    let file = office.dir.path().join("bo.sqlite3");
+    for args in [&["devices", "list"][..], &["center", "list"], &["health"]] {
+        let run = office.run(args, None);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("there is no back-office database at")
+                && run.stderr.contains("Nothing was created"),
+            "{}",
+            run.stderr
+        );
+        assert!(!file.exists(), "{args:?} made the database");
+    }
+    office.ok(
+        &[
+            "center",
+            "add",
+            "ATH-01",
+            "--name",
+            "Athens Central",
+            "--kind",
+            "stationary",
+            "--time-zone",
+            "Europe/Athens",
+            "--currency",
+            "EUR",
+        ],
+        None,
+    );
+    assert!(file.exists());
+    office.ok(&["devices", "list"], None);
+}
+
 #[test]
 fn a_centre_has_a_time_zone_currency_and_target_and_bad_ones_are_refused() {
     let office = BackOffice::with_centres();
