@@ -30,24 +30,29 @@ impl BackOffice {
             dir: TempDir::new().unwrap(),
         };
         for (code, name) in [("ATH-01", "Athens Central"), ("THE-01", "Thessaloniki")] {
-            office.ok(
-                &[
-                    "center",
-                    "add",
-                    code,
-                    "--name",
-                    name,
-                    "--kind",
-                    "stationary",
-                    "--time-zone",
-                    "Europe/Athens",
-                    "--currency",
-                    "EUR",
-                ],
-                None,
-            );
+            office.add_centre(code, name);
         }
         office
+    }
+
+    /// Adds a stationary centre in Athens' time zone that counts in euros.
+    fn add_centre(&self, code: &str, name: &str) {
+        self.ok(
+            &[
+                "center",
+                "add",
+                code,
+                "--name",
+                name,
+                "--kind",
+                "stationary",
+                "--time-zone",
+                "Europe/Athens",
+                "--currency",
+                "EUR",
+            ],
+            None,
+        );
     }
 
     /// Runs `guichet-backoffice --database sqlite://... ARGS...` with `stdin` as its standard
@@ -542,22 +547,7 @@ fn a_database_that_is_not_there_is_made_only_by_what_starts_one() {
         );
         assert!(!file.exists(), "{args:?} made the database");
     }
-    office.ok(
-        &[
-            "center",
-            "add",
-            "ATH-01",
-            "--name",
-            "Athens Central",
-            "--kind",
-            "stationary",
-            "--time-zone",
-            "Europe/Athens",
-            "--currency",
-            "EUR",
-        ],
-        None,
-    );
+    office.add_centre("ATH-01", "Athens Central");
     assert!(file.exists());
     office.ok(&["devices", "list"], None);
 }
