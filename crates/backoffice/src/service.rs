@@ -289,7 +289,7 @@ impl BackOffice {
             name: center_name(name)?,
             kind,
             time_zone: center_zone(time_zone)?,
-            currency: Currency::parse(currency).map_err(|e| Error::Invalid(e.to_string()))?,
+            currency: Currency::choose(currency).map_err(|e| Error::Invalid(e.to_string()))?,
             waiting_target_min: waiting_target(waiting_target_min)?,
         };
         self.storage.add_center(&center, &self.stamp()).await?;

@@ -377,6 +377,18 @@ fn an_unknown_time_zone_is_refused_and_the_machine_s_is_the_default() {
         "{}",
         refused.stderr
     );
+    // Three letters that are no currency's: kept for good, every fee would be counted in it.
+    let mut typo = setup(Some("Asia/Baku"));
+    typo.extend(["--currency", "AZM"]);
+    let refused = g.run(&typo);
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    assert!(
+        refused
+            .stderr
+            .starts_with("error: 'AZM' is not a currency code"),
+        "{}",
+        refused.stderr
+    );
     let status = g.run(&["status"]);
     assert_ne!(status.code, 0, "still not set up: {}", status.stdout);
     let done = g.ok(&setup(Some(" Asia/Baku ")));

@@ -448,6 +448,9 @@ impl Workstation {
         let Some(admin) = &setup.administrator else {
             return Err(Access::NoAdministrator.into());
         };
+        // Chosen here for good: a currency of ISO 4217's (an enrolled device takes its
+        // centre's as the back office chose it).
+        Currency::choose(&setup.currency)?;
         let admin = NewClerk {
             role: Role::Administrator,
             ..admin.clone()
