@@ -227,6 +227,10 @@ pub async fn enroll(
     // Nobody is logged in yet: the centre's clerks log in with their own accounts, and the
     // sync starts with the first of them.
     shell.act(|ws| {
+        // Asked again in the same hold as the enrolment: a set-up finished while the back
+        // office answered would otherwise become an enrolled device with an account the back
+        // office does not know.
+        ws.refuse_if_set_up()?;
         ws.enroll(
             &enrolled,
             office.base_url(),
