@@ -148,10 +148,19 @@ impl std::fmt::Debug for StandaloneSetup {
 
 /// A standalone workstation just set up, and its recovery key, shown once for the administrator
 /// to write down.
-#[derive(Debug, Serialize, schemars::JsonSchema)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct SetUp {
     pub config: Config,
     pub recovery_key: String,
+}
+
+// The recovery key opens the database: no log line may hold it by formatting the whole.
+impl std::fmt::Debug for SetUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SetUp")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Sets the workstation up on its own, with the demo catalogue and counters.

@@ -150,6 +150,14 @@ impl CliError {
             (CliError::Sync(SyncError::NotEnrolled), _) => {
                 Some("run `guichet enroll --server URL --code CODE`".into())
             }
+            // Enrolling again takes a data directory of its own: this one stays as it is, its
+            // device revoked.
+            (CliError::Sync(SyncError::Revoked(_)), Some(dir)) => Some(format!(
+                "{} stays as it is; to use this computer again, enrol it in a new data \
+                 directory with a new code: `guichet --data-dir NEW_DIR enroll --server URL \
+                 --code CODE`",
+                dir.display()
+            )),
             (CliError::Core(CoreError::NotFound { kind, .. }), _) => not_found_hint(*kind),
             (
                 CliError::Core(CoreError::Damaged { .. })
