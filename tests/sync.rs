@@ -779,7 +779,8 @@ async fn each_exchange_reports_the_device_for_the_fleet_view() {
         ),
         (
             report("0.1.0", u64::MAX),
-            "the report says 18446744073709551615 changes waiting: a device holds at most",
+            "the report says 18446744073709551615 changes waiting: a device holds at most \
+             1000000000",
         ),
         (
             report("0.1.0\u{202E}", 0),

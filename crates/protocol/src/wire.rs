@@ -198,7 +198,8 @@ impl DeviceState {
         for (what, count) in [("waiting", self.waiting), ("refused", self.refused)] {
             if count > MAX_REPORTED_CHANGES {
                 return Some(format!(
-                    "the report says {count} changes {what}: a device holds at most                      {MAX_REPORTED_CHANGES}"
+                    "the report says {count} changes {what}: a device holds at most \
+                     {MAX_REPORTED_CHANGES}"
                 ));
             }
         }
@@ -208,11 +209,12 @@ impl DeviceState {
                 "the reported app version has {chars} characters; it must have 1 to {MAX_VERSION_CHARS}"
             ));
         }
-        // Bidirectional controls would reorder the operators' table of the fleet.
-        self.app_version
-            .chars()
-            .any(|c| c.is_control() || matches!(c, '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'))
-            .then(|| "the reported app version holds control characters".to_owned())
+        // Bidirectional controls, and the marks that steer them, would reorder the operators'
+        // table of the fleet.
+        let version = &self.app_version;
+        (guichet_domain::text::hidden_character(version, false).is_some()
+            || version.contains(['\u{200E}', '\u{200F}', '\u{061C}']))
+        .then(|| "the reported app version holds control characters".to_owned())
     }
 }
 

@@ -124,19 +124,22 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     drawDetail(r);
     for (const restore of kept) restore();
     if (!had) return;
-    const again = had.id ? document.getElementById(had.id) : null;
-    (again && detail.contains(again) ? again : detail.querySelector<HTMLElement>("#detail-heading"))?.focus();
+    const again = inDetail(had.id);
+    (again ?? detail.querySelector<HTMLElement>("#detail-heading"))?.focus();
     if (again instanceof HTMLInputElement && caret && caret[0] !== null) again.setSelectionRange(caret[0], caret[1]);
+  }
+
+  /** The element of the detail on screen whose id is `id`, if there is one. */
+  function inDetail(id: string): HTMLElement | null {
+    const found = id ? document.getElementById(id) : null;
+    return found && detail.contains(found) ? found : null;
   }
 
   /** What of the detail on screen `redraw` puts back after drawing it again, as the acts that
    * put each piece back on the new detail, found by id. */
   function keptState(keep: { typed?: boolean; refusals?: boolean }): (() => void)[] {
     const outside = (e: Element): boolean => e.id !== "" && e.closest(".checklist") === null;
-    const again = (e: Element): HTMLElement | null => {
-      const to = document.getElementById(e.id);
-      return to && detail.contains(to) ? to : null;
-    };
+    const again = (e: Element): HTMLElement | null => inDetail(e.id);
     const kept: (() => void)[] = [];
     if (keep.typed) {
       for (const e of detail.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input:not([type=checkbox]), select")) {

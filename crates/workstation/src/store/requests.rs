@@ -349,16 +349,8 @@ impl Workstation {
         if note.is_empty() {
             return Err(Refused::ConflictNote.into());
         }
-        // Kept in the audit trail and shown with the request from then on: as long as a
-        // reason may be.
-        let long = note.chars().count();
-        if long > guichet_protocol::MAX_REASON_CHARS {
-            return Err(Error::Invalid(format!(
-                "the note has {long} characters: at most {}; shorten it, nothing was changed",
-                guichet_protocol::MAX_REASON_CHARS
-            )));
-        }
-        plain_text("the note", note, false)?;
+        // Kept in the audit trail and shown with the request from then on: as a reason is.
+        reason_text("the note", note)?;
         let id = self.request_id(receipt)?;
         self.write_for(Act::Supervise, |change| {
             let at = change.at();
@@ -1020,16 +1012,8 @@ fn plan_move(
         .map(|name| Ok(serde_json::from_str::<Text>(&name?)?))
         .collect::<Result<Vec<Text>>>()?;
     let receipt = ReceiptNumber::parse(&receipt)?.to_string();
-    if let Some(long) = reason.map(|r| r.chars().count())
-        && long > guichet_protocol::MAX_REASON_CHARS
-    {
-        return Err(Error::Invalid(format!(
-            "the reason has {long} characters: at most {}; shorten it, nothing was changed",
-            guichet_protocol::MAX_REASON_CHARS
-        )));
-    }
     if let Some(reason) = reason {
-        plain_text("the reason", reason, false)?;
+        reason_text("the reason", reason)?;
     }
     let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
     if action == Action::Cancel && !has_reason && cancel_needs_reason(row.status, row.paid_minor) {
@@ -1131,6 +1115,19 @@ struct CheckedRefund {
     amount: Money,
     method: PaymentMethod,
     reason: String,
+}
+
+/// Refuses a reason given for a step, or a note (`what` names it), longer than a reason may be
+/// (`MAX_REASON_CHARS`) or holding a character no screen shows as it is (`plain_text`).
+fn reason_text(what: &str, text: &str) -> Result<()> {
+    let long = text.chars().count();
+    if long > guichet_protocol::MAX_REASON_CHARS {
+        return Err(Error::Invalid(format!(
+            "{what} has {long} characters: at most {}; shorten it, nothing was changed",
+            guichet_protocol::MAX_REASON_CHARS
+        )));
+    }
+    plain_text(what, text, false)
 }
 
 /// Refuses `text` (`what` names it: "the reason") when it holds a character no screen or
