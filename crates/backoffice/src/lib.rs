@@ -21,5 +21,7 @@ pub mod tls;
 
 pub use error::{Error, Result};
 pub use http::{AppState, Downloads, app, serve, serve_tls};
-pub use service::{BackOffice, CenterChange, DEFAULT_WAITING_TARGET_MIN, NewCenter};
+pub use service::{
+    BackOffice, CenterChange, DEFAULT_WAITING_TARGET_MIN, MAX_CLOCK_AHEAD_MS, NewCenter,
+};
 pub use storage::Storage;

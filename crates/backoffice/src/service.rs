@@ -184,6 +184,10 @@ fn waiting_target(minutes: u32) -> Result<u32> {
 /// The waiting-time target a centre gets when none is given, in minutes.
 pub const DEFAULT_WAITING_TARGET_MIN: u32 = 15;
 
+/// How far past its own time the back office's clock follows a device's stamps: five minutes,
+/// more than two honest clocks differ by, far less than a clock set on the wrong day.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 5 * 60_000;
+
 #[derive(Debug, Clone)]
 pub struct BackOffice {
     storage: Arc<dyn Storage>,
@@ -262,12 +266,28 @@ impl BackOffice {
         Stamp { hlc, wall }
     }
 
-    fn observe(&self, remote: &guichet_domain::hlc::HlcStamp) {
+    /// Takes in a device's latest stamp, but never further than `MAX_CLOCK_AHEAD_MS` past the
+    /// back office's own clock: a bus whose clock is set a year ahead would otherwise carry
+    /// this clock there, and every device after it at its next sync.
+    fn observe(&self, device: &str, remote: &guichet_domain::hlc::HlcStamp) {
         let now_ms = u64::try_from(Utc::now().timestamp_millis()).unwrap_or(0);
-        match self.clock.lock() {
-            Ok(mut clock) => clock.observe(remote, now_ms),
-            Err(poisoned) => poisoned.into_inner().observe(remote, now_ms),
+        let (_, held) = match self.clock.lock() {
+            Ok(mut clock) => clock.observe_at_most(remote, now_ms, MAX_CLOCK_AHEAD_MS),
+            Err(poisoned) => {
+                poisoned
+                    .into_inner()
+                    .observe_at_most(remote, now_ms, MAX_CLOCK_AHEAD_MS)
+            }
         };
+        if held {
+            let ahead_s = remote.wall_ms.saturating_sub(now_ms) / 1000;
+            tracing::warn!(
+                device,
+                ahead_s,
+                "a device's changes are stamped ahead of the back office's clock: its clock is \
+                 wrong; the back office's clock keeps to its own time"
+            );
+        }
     }
 
     pub async fn add_center(&self, new: &NewCenter<'_>) -> Result<Center> {
@@ -798,7 +818,7 @@ impl BackOffice {
             }
         };
         if let Some(latest) = request.push.iter().map(|e| &e.hlc).max() {
-            self.observe(latest);
+            self.observe(&device.code, latest);
         }
         let stamp = self.stamp();
         let context = ExchangeContext {

@@ -1199,3 +1199,42 @@ async fn oversized_texts_are_refused_on_postgres() {
     let database = common::PgDatabase::create().await;
     oversized_texts_are_refused(database.storage().await).await;
 }
+
+/// A bus whose clock is set years ahead has its changes taken, but the back office's clock,
+/// and through it every other device's, keeps to its own time.
+#[tokio::test]
+async fn a_device_clock_years_ahead_does_not_carry_the_back_office_clock() {
+    use guichet_domain::queue::{Counter, CounterScope};
+    let (storage, _dir) = common::sqlite();
+    let office = common::athens(storage).await;
+    let bus = common::enrol(&office, "ATH-01").await;
+    let bus = office.authenticate(&bus.token).await.unwrap();
+    let other = common::enrol(&office, "ATH-01").await;
+    let other = office.authenticate(&other.token).await.unwrap();
+    let mut entry = crafted(
+        "from-the-future",
+        1,
+        Change::CounterAdded {
+            counter: Counter {
+                code: "C9".into(),
+                name: "Counter 9".into(),
+                scope: CounterScope::All,
+            },
+        },
+    );
+    entry.hlc = "004102444800000-000000-bus".parse().unwrap();
+    let answer = office
+        .exchange(&bus, &exchange(vec![entry], 0))
+        .await
+        .unwrap();
+    common::assert_every_outcome(&answer, |o| matches!(o, Outcome::Applied { .. }));
+    let now_ms = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap();
+    let limit = now_ms + guichet_backoffice::MAX_CLOCK_AHEAD_MS;
+    assert!(answer.server_hlc.wall_ms <= limit, "{}", answer.server_hlc);
+    let seen = office
+        .exchange(&other, &exchange(Vec::new(), 0))
+        .await
+        .unwrap();
+    assert!(seen.server_hlc.wall_ms <= limit, "{}", seen.server_hlc);
+    assert!(seen.server_hlc > answer.server_hlc);
+}

@@ -139,6 +139,28 @@ impl Hlc {
         self.stamp()
     }
 
+    /// Takes in a stamp from a clock that may be set wrong, counting its wall part only up to
+    /// `max_ahead_ms` past this clock's wall time: one device whose clock is set years ahead
+    /// would otherwise carry this clock there for good, and with it every clock that observes
+    /// this one. Returns the stamp and whether the remote one was held back.
+    pub fn observe_at_most(
+        &mut self,
+        remote: &HlcStamp,
+        now_ms: u64,
+        max_ahead_ms: u64,
+    ) -> (HlcStamp, bool) {
+        let limit = now_ms.saturating_add(max_ahead_ms);
+        if remote.wall_ms <= limit {
+            return (self.observe(remote, now_ms), false);
+        }
+        let held = HlcStamp {
+            wall_ms: limit,
+            counter: 0,
+            node: remote.node.clone(),
+        };
+        (self.observe(&held, now_ms), true)
+    }
+
     /// Keeps the counter within its six digits (see `MAX_COUNTER`).
     fn carry(&mut self) {
         if self.counter > MAX_COUNTER {
@@ -189,6 +211,29 @@ mod tests {
         let seen = behind.observe(&server, 50_000_000 - six_hours);
         assert!(seen > server);
         assert!(behind.tick(50_000_000 - six_hours) > server);
+    }
+
+    #[test]
+    fn a_stamp_far_ahead_moves_the_clock_only_as_far_as_allowed() {
+        let now = 1_800_000_000_000;
+        let minute = 60_000;
+        let mut c = Hlc::new("backoffice");
+        let near = HlcStamp {
+            wall_ms: now + minute / 2,
+            counter: 7,
+            node: "bus".into(),
+        };
+        let (seen, held) = c.observe_at_most(&near, now, minute);
+        assert!(!held && seen > near);
+        let years = HlcStamp {
+            wall_ms: now + 3 * 365 * 24 * 3_600_000,
+            counter: 0,
+            node: "bus".into(),
+        };
+        let (seen, held) = c.observe_at_most(&years, now, minute);
+        assert!(held);
+        assert_eq!((seen.wall_ms, seen.counter), (now + minute, 1));
+        assert!(c.tick(now) < years);
     }
 
     #[test]
