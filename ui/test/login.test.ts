@@ -224,6 +224,28 @@ describe("first run", () => {
     expect(ctx.go).not.toHaveBeenCalled();
   });
 
+  it("says a set-up made meanwhile by the command line, and leads to its login", async () => {
+    const ctx = fakeCtx();
+    document.body.append(firstRun(ctx));
+    await settle();
+    $<HTMLInputElement>("#setup-standalone [name=admin_username]").value = "kostas";
+    $<HTMLInputElement>("#setup-standalone [name=admin_name]").value = "Kostas";
+    $<HTMLInputElement>("#setup-standalone [name=admin_password]").value = "a long passphrase";
+    $<HTMLInputElement>("#setup-standalone [name=admin_password2]").value = "a long passphrase";
+    const said = "this workstation is already set up for centre ATH-01, device W1; use a new data directory for another device";
+    api.setupStandalone.mockRejectedValueOnce(new CoreError(said, "error.already_set_up", { center: "ATH-01", device: "W1" }));
+    $<HTMLFormElement>("#setup-standalone").requestSubmit();
+    await settle();
+    const onward = $<HTMLButtonElement>("#to-login");
+    expect(onward.parentElement?.textContent).toContain("already set up for centre ATH-01");
+    expect(document.activeElement).toBe(onward);
+    expect(ctx.go).not.toHaveBeenCalled();
+    onward.click();
+    await settle();
+    expect(ctx.refresh).toHaveBeenCalled();
+    expect(ctx.go).toHaveBeenCalledWith("login");
+  });
+
   it("enrolls without a clerk, then asks for a login", async () => {
     const ctx = fakeCtx();
     document.body.append(firstRun(ctx));

@@ -40,6 +40,28 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::rename(&fresh, path)
 }
 
+/// An exclusive hold on a lock file, for what two processes on one data directory (the window
+/// and the command line, say) must not do at once; given back when dropped. The file is
+/// created readable by its user alone and stays: removing it would let two holders lock two
+/// different files.
+#[derive(Debug)]
+pub struct Lock {
+    _held: std::fs::File,
+}
+
+impl Lock {
+    /// Waits for the lock on `path` and takes it.
+    pub fn exclusive(path: &Path) -> io::Result<Lock> {
+        let mut options = std::fs::OpenOptions::new();
+        options.append(true).create(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path)?;
+        file.lock()?;
+        Ok(Lock { _held: file })
+    }
+}
+
 /// Below this many free bytes on the data directory's disk, the status bar warns: the
 /// database, its WAL and an export need room to grow, and a write that finds none fails.
 pub const LOW_DISK_BYTES: u64 = 500 * 1024 * 1024;
@@ -98,6 +120,21 @@ mod tests {
         private_file(&db).unwrap();
         assert_eq!(mode(&db), 0o600);
         assert_eq!(std::fs::read(&db).unwrap(), b"");
+    }
+
+    #[test]
+    fn a_lock_is_held_by_one_at_a_time_and_given_back_when_dropped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        let held = Lock::exclusive(&path).unwrap();
+        assert_eq!(mode(&path), 0o600);
+        let other = std::fs::File::open(&path).unwrap();
+        assert!(matches!(
+            other.try_lock(),
+            Err(std::fs::TryLockError::WouldBlock)
+        ));
+        drop(held);
+        other.try_lock().unwrap();
     }
 
     #[test]

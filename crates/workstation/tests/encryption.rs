@@ -148,6 +148,44 @@ fn lock_and_logout_close_the_database_and_a_password_opens_it_again() {
     assert_eq!(provider, guichet_workstation::store::PROVIDER_NAME);
 }
 
+/// The window's first-run screen open on a data directory while the command line sets it up:
+/// the window's set-up, made in memory since, must not write its slots and database over the
+/// one on disk (the administrator of the first would find a key file that opens neither).
+#[test]
+fn a_set_up_over_one_made_meanwhile_by_another_process_is_refused_and_keeps_it() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    let clock = Arc::new(guichet_workstation::clock::ManualClock::at(
+        common::morning(),
+    ));
+    let mut window = Workstation::open(&path, clock.clone()).unwrap();
+    let mut terminal = Workstation::open(&path, clock.clone()).unwrap();
+    terminal.setup(common::setup()).unwrap();
+    let recovery = terminal.take_recovery_key().unwrap();
+    drop(terminal);
+
+    let mut other = common::setup();
+    other.center_code = "THE-01".into();
+    other.device_code = "THE-01-W1".into();
+    other.receipt_prefix = None;
+    other.administrator = guichet_fixtures::administrator("kostas");
+    let refused = window.setup(other).unwrap_err();
+    assert!(
+        matches!(&refused, Error::AlreadySetUp { center, device }
+            if center == "ATH-01" && device == "ATH-01-W1"),
+        "{refused:?}"
+    );
+    // The window now holds the workstation on disk, closed until a clerk logs in.
+    assert!(!window.is_open());
+    assert_eq!(window.config().unwrap().center_code, "ATH-01");
+    window.login("eleni", DEMO_PASSWORD).unwrap();
+    assert!(matches!(
+        window.login("kostas", DEMO_PASSWORD),
+        Err(Error::Access(_))
+    ));
+    open_with_recovery_key(dir.path(), &recovery).unwrap();
+}
+
 #[test]
 fn a_standalone_device_whose_administrators_forgot_is_opened_with_its_recovery_key() {
     let mut b = demo();

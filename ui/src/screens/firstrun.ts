@@ -22,6 +22,25 @@ export function firstRun(ctx: Ctx): HTMLElement {
     ctx.go("queue");
   }
 
+  /** Another program (the command line) set this data directory up while this screen was
+   * open: the core now holds that workstation, so the refusal is said with the way on to its
+   * login screen. */
+  function setUpMeanwhile(box: HTMLElement, err: unknown): boolean {
+    if (!(err instanceof CoreError) || err.key !== "error.already_set_up") return false;
+    const onward = h("button", { type: "button", id: "to-login" }, t("firstrun.to_login"));
+    onward.addEventListener("click", () => {
+      ctx
+        .refresh()
+        .then(() => ctx.go("login"))
+        .catch((problem: unknown) => {
+          box.replaceChildren(explain(problem), " ", onward);
+        });
+    });
+    box.replaceChildren(explain(err), " ", onward);
+    onward.focus();
+    return true;
+  }
+
   const standaloneError = h("p", { class: "error", role: "alert" });
   const enrollError = h("p", { class: "error", role: "alert" });
 
@@ -144,7 +163,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
             recoveryKey = done.recovery_key;
             showRecoveryKey(screen, recoveryKey, onward);
           } catch (err) {
-            standaloneError.textContent = explain(err);
+            if (!setUpMeanwhile(standaloneError, err)) standaloneError.textContent = explain(err);
           }
         });
       },
@@ -231,7 +250,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
               enrollError.textContent = "";
               mark(code, codeError, explain(err));
               code.focus();
-            } else {
+            } else if (!setUpMeanwhile(enrollError, err)) {
               enrollError.textContent = explain(err);
             }
           }

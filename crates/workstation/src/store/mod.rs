@@ -219,6 +219,12 @@ impl Workstation {
         let (conn, disk, key) = match state {
             FileState::Absent => {
                 if vault.label()?.is_some() || !vault.is_empty()? {
+                    // Left by a set-up that stopped half-way, or written this moment by one
+                    // in another process: its lock tells them apart.
+                    let _claim = vault::take_setup_lock(path)?;
+                    if vault::file_state(path)? != FileState::Absent {
+                        return Workstation::open(path, clock);
+                    }
                     vault.clear()?;
                 }
                 let conn = prepared(Connection::open_in_memory()?, ":memory:")?;
@@ -458,6 +464,7 @@ impl Workstation {
         let verifier = clerks::new_verifier(&admin)?;
         let config = self.set_up(&setup, catalogue, counters, Some((&admin, &verifier)))?;
         let recovery = RecoveryKey::from_bytes(rand::random());
+        let _claim = self.claim_data_dir()?;
         self.seal_clerk(&admin.username, &admin.password, &verifier)?;
         self.settle(&recovery, None)?;
         self.recovery = Some(recovery);

@@ -114,7 +114,9 @@ impl Workstation {
             )?;
             Ok(())
         })?;
+        let claim = self.claim_data_dir()?;
         self.settle(recovery, Some(server_url))?;
+        drop(claim);
         self.prune_slots()?;
         if self.session.is_none() {
             // Nobody is logged in: the database closes until a clerk of the centre logs in.

@@ -38,6 +38,15 @@ use crate::sync::Link;
 /// The file beside the database that holds its key's slots.
 pub const KEYS_FILE: &str = "keys.json";
 
+/// The lock file held while the key file is read and written back (`Vault::update`); not
+/// named after the key file, which an erasure removes with every file whose name it begins.
+const KEYS_LOCK: &str = "keys.lock";
+
+/// The lock file held while a data directory is taken by a set-up or an enrolment, from the
+/// check that it holds no workstation to the encrypted database in place
+/// (`Workstation::claim_data_dir`), and while a set-up's leftovers are cleared at open.
+pub(crate) const SETUP_LOCK: &str = "setup.lock";
+
 /// The slot of the recovery key.
 pub(crate) const RECOVERY_SLOT: &str = "recovery";
 
@@ -167,7 +176,21 @@ impl Vault {
         }
     }
 
+    /// Reads the key file, changes it and writes it back, holding `KEYS_LOCK` from the read to
+    /// the write: a login in the window and another on the command line would otherwise each
+    /// write back what it read, and the one written last would drop the other's slot or
+    /// failed login.
     fn update<T>(&mut self, change: impl FnOnce(&mut KeysFile) -> T) -> Result<T> {
+        let _held = match self {
+            Vault::Memory(_) => None,
+            Vault::File(path) => {
+                let lock = path.with_file_name(KEYS_LOCK);
+                Some(
+                    crate::files::Lock::exclusive(&lock)
+                        .map_err(|source| Error::DataDir { path: lock, source })?,
+                )
+            }
+        };
         let mut file = self.read()?;
         let out = change(&mut file);
         match self {
@@ -518,6 +541,12 @@ pub(crate) fn open_sealed(path: &Path, key: &DataKey) -> Result<Connection> {
 }
 
 /// The file SQLite keeps beside a database under `suffix` (`-wal`, `-shm`, `-journal`).
+/// Waits for `SETUP_LOCK` beside the database at `path` and takes it.
+pub(crate) fn take_setup_lock(path: &Path) -> Result<crate::files::Lock> {
+    let lock = path.with_file_name(SETUP_LOCK);
+    crate::files::Lock::exclusive(&lock).map_err(|source| Error::DataDir { path: lock, source })
+}
+
 pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
@@ -544,6 +573,32 @@ impl Workstation {
                 now,
             },
         )
+    }
+
+    /// Takes the data directory for a set-up or an enrolment made in memory, before its first
+    /// slot is written: holds `SETUP_LOCK` and checks that no other process (the command line
+    /// beside the window's first-run screen, say) has set a workstation up there since this
+    /// one was opened, which its slots and database would otherwise overwrite. If one has,
+    /// this workstation becomes that one, as opened from disk, and the refusal names it. A
+    /// workstation already on disk, or in memory, has nothing to claim.
+    pub(crate) fn claim_data_dir(&mut self) -> Result<Option<crate::files::Lock>> {
+        if self.disk != Disk::Unsaved {
+            return Ok(None);
+        }
+        let path = self.path.clone().ok_or_else(|| self.closed())?;
+        let lock = take_setup_lock(&path)?;
+        if file_state(&path)? != FileState::Absent {
+            *self = Workstation::open(&path, std::sync::Arc::clone(&self.clock))?;
+            self.refuse_if_set_up()?;
+            return Err(Error::Invalid(
+                "the data directory changed while this set-up ran: start it again".into(),
+            ));
+        }
+        // A set-up that stopped half-way in another process since this one was opened.
+        if self.vault.label()?.is_some() || !self.vault.is_empty()? {
+            self.vault.clear()?;
+        }
+        Ok(Some(lock))
     }
 
     /// Writes a database set up in memory to disk, encrypted, once the slots that open it are
@@ -701,6 +756,36 @@ pub(crate) const LEGACY_CREDENTIAL_FILE: &str = "credential.json";
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn two_writers_of_one_key_file_lose_nothing_of_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(KEYS_FILE);
+        let moment = Moment {
+            wall: Utc::now(),
+            mono_ms: 0,
+            boot: "boot".into(),
+        };
+        let writers: Vec<_> = ["window", "terminal"]
+            .into_iter()
+            .map(|name| {
+                let mut vault = Vault::File(path.clone());
+                let moment = moment.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..60 {
+                        vault.count_failure(name, &moment).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let vault = Vault::File(path);
+        for name in ["window", "terminal"] {
+            assert_eq!(vault.failures(name).unwrap().unwrap().count, 60, "{name}");
+        }
+    }
 
     #[test]
     fn a_clerk_slot_sealed_over_one_lane_is_sealed_anew_when_it_opens() {
