@@ -319,7 +319,9 @@ fn domain_kind(e: &DomainError) -> &'static str {
         DomainError::Payment { .. } => "payment",
         DomainError::Receipt(_) => "receipt",
         DomainError::Username { .. } => "username",
-        DomainError::DisplayName { .. } => "display_name",
+        DomainError::DisplayName { .. } | DomainError::DisplayNameCharacter { .. } => {
+            "display_name"
+        }
         DomainError::Password { .. } => "password",
         DomainError::WeakVerifier | DomainError::VerifierFailed => "verifier",
         DomainError::SealFailed => "key_slot",

@@ -153,12 +153,18 @@ pub fn check_username(name: &str) -> Result<()> {
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 
 /// Checks an account's full name, as colleagues and reports show it: 1 to
-/// [`MAX_DISPLAY_NAME_CHARS`] characters once trimmed. Returns it trimmed.
+/// [`MAX_DISPLAY_NAME_CHARS`] characters once trimmed, none of them hidden
+/// ([`crate::text::hidden_character`]). Returns it trimmed.
 pub fn check_display_name(name: &str) -> Result<&str> {
     let trimmed = name.trim();
     if trimmed.is_empty() || trimmed.chars().count() > MAX_DISPLAY_NAME_CHARS {
         return Err(DomainError::DisplayName {
             max: MAX_DISPLAY_NAME_CHARS,
+        });
+    }
+    if let Some(c) = crate::text::hidden_character(trimmed, false) {
+        return Err(DomainError::DisplayNameCharacter {
+            character: crate::text::code_point(c),
         });
     }
     Ok(trimmed)
@@ -429,6 +435,14 @@ mod tests {
                     Err(DomainError::DisplayName { .. })
                 ),
                 "{bad:?} accepted"
+            );
+        }
+        for (bad, code) in [("Eleni\u{7}", "U+0007"), ("Ele\u{202E}ni", "U+202E")] {
+            assert_eq!(
+                check_display_name(bad).unwrap_err(),
+                DomainError::DisplayNameCharacter {
+                    character: code.into()
+                },
             );
         }
     }

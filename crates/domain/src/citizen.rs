@@ -259,7 +259,7 @@ pub fn check_text(field: CitizenField, value: &str) -> Result<()> {
         return Err(DomainError::Citizen {
             problem: CitizenProblem::HiddenCharacter {
                 field,
-                character: format!("U+{:04X}", u32::from(c)),
+                character: crate::text::code_point(c),
             },
         });
     }

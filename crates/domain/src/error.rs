@@ -87,6 +87,11 @@ pub enum DomainError {
     )]
     DisplayName { max: usize },
 
+    #[error(
+        "the account's full name holds the invisible character {character}, which can hide or reorder what the screen shows: type it again without it"
+    )]
+    DisplayNameCharacter { character: String },
+
     #[error("this password cannot be used: {problem}")]
     Password { problem: PasswordProblem },
 

@@ -124,6 +124,10 @@ pub enum ValueProblem {
     TooShort { min: u32, len: u32 },
     #[error("must have at most {max} characters (has {len})")]
     TooLong { max: u32, len: u32 },
+    #[error(
+        "holds the invisible character {character}, which can hide or reorder what the screen shows: type it again without it"
+    )]
+    HiddenCharacter { character: String },
     #[error("'{input}' is not a date; write it as YYYY-MM-DD or DD/MM/YYYY")]
     NotADate { input: String },
     #[error("{date} is in the future; enter a date up to today")]
@@ -226,6 +230,11 @@ impl FormField {
                     && len > *max
                 {
                     return Err(ValueProblem::TooLong { max: *max, len });
+                }
+                if let Some(c) = crate::text::hidden_character(value, false) {
+                    return Err(ValueProblem::HiddenCharacter {
+                        character: crate::text::code_point(c),
+                    });
                 }
                 Ok(value.to_owned())
             }
@@ -458,6 +467,19 @@ mod tests {
         assert_eq!(out["born"], "1990-01-31");
         assert_eq!(out["kind"], "first");
         assert_eq!(out["phone"], "+37251234567");
+    }
+
+    #[test]
+    fn a_text_with_a_hidden_character_is_refused() {
+        let name = &form()[0];
+        for (typed, code) in [("A\u{202E}na", "U+202E"), ("An\u{0}", "U+0000")] {
+            assert_eq!(
+                name.check(typed, &ctx()),
+                Err(ValueProblem::HiddenCharacter {
+                    character: code.into()
+                })
+            );
+        }
     }
 
     #[test]

@@ -221,6 +221,9 @@ impl DomainError {
             DomainError::Receipt(e) => return e.message(),
             DomainError::Username { input } => Message::new("error.username").text("input", input),
             DomainError::DisplayName { max } => Message::new("error.display_name").text("max", max),
+            DomainError::DisplayNameCharacter { character } => {
+                Message::new("error.display_name_character").text("character", character)
+            }
             DomainError::Password { problem } => {
                 Message::new(format!("error.password.{}", problem.key()))
                     .text("min", crate::account::MIN_PASSWORD_CHARS)
@@ -305,6 +308,9 @@ impl ValueProblem {
                 key("too_short").text("min", min).text("len", len)
             }
             ValueProblem::TooLong { max, len } => key("too_long").text("max", max).text("len", len),
+            ValueProblem::HiddenCharacter { character } => {
+                key("hidden_character").text("character", character)
+            }
             ValueProblem::NotADate { input } => key("not_a_date").text("input", input),
             ValueProblem::InTheFuture { date } => key("in_the_future").text("date", date),
             ValueProblem::InThePast { date } => key("in_the_past").text("date", date),

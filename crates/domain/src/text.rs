@@ -22,6 +22,11 @@ pub fn hidden_character(value: &str, lines: bool) -> Option<char> {
     })
 }
 
+/// A character as a refusal names it, when it cannot be shown: "U+202E".
+pub fn code_point(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
 /// The languages every catalogue entry must carry.
 pub const REQUIRED_LANGUAGES: [&str; 2] = ["en", "fr"];
 

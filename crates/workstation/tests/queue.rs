@@ -234,6 +234,18 @@ fn lanes_are_configurable() {
     let mut nameless = lane.clone();
     nameless.name.0.remove("fr");
     assert!(ws.set_lane(&nameless).is_err());
+    // Its names are said on screens and tickets: bounded, and shown as they are stored.
+    for (bad, said) in [
+        ("U\u{202E}rgent", "invisible character U+202E"),
+        ("Urgent\u{1b}[2J", "invisible character U+001B"),
+        (&"U".repeat(81), "81 characters: at most 80"),
+    ] {
+        let mut named = lane.clone();
+        named.name.0.insert("fr".into(), bad.to_owned());
+        let refused = ws.set_lane(&named).unwrap_err().to_string();
+        assert!(refused.contains(said), "{refused}");
+    }
+    assert_eq!(ws.lanes().unwrap()[0], lane);
     assert_eq!(
         ws.waiting_list().unwrap().last().unwrap().code,
         elderly.code

@@ -92,6 +92,7 @@ fn value_problems() -> Vec<ValueProblem> {
     problems.extend([
         check(text(Some(2), None), "A"),
         check(text(None, Some(2)), "Anna"),
+        check(text(None, None), "An\u{7}na"),
         check(date(false, false), "31/02/2026"),
         check(date(true, false), "2027-01-01"),
         check(date(false, true), "2020-01-01"),
@@ -128,6 +129,7 @@ fn errors() -> Vec<ErrorView> {
     domain(Role::parse("boss").unwrap_err());
     domain(check_username("Eleni Z").unwrap_err());
     domain(check_display_name("  ").unwrap_err());
+    domain(check_display_name("Eleni\u{202E}").unwrap_err());
     for password in [
         "short",
         &"ab".repeat(65),

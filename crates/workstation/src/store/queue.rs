@@ -119,6 +119,9 @@ impl Workstation {
                 lane.code
             )));
         }
+        for name in lane.name.0.values() {
+            check_label("lane", &lane.code, name)?;
+        }
         self.write_for(Act::Administer, |change| {
             change.tx.execute(
                 "INSERT INTO lanes (code, name, rank) VALUES (?1, ?2, ?3)
@@ -880,8 +883,8 @@ fn close_visit(change: &ActionTx<'_>, ticket_id: &str) -> Result<()> {
 /// The longest name of a counter or a holiday, in characters.
 pub(crate) const MAX_LABEL_CHARS: usize = 80;
 
-/// A counter's or a holiday's name: said on screens and tickets, so not empty, not too long,
-/// and without control characters.
+/// A counter's, a holiday's or a lane's name: said on screens and tickets, so not empty, not
+/// too long, and without a character the screen would not show as it is.
 pub(crate) fn check_label(kind: &str, key: &str, name: &str) -> Result<()> {
     let name = name.trim();
     if name.is_empty() {
@@ -895,9 +898,11 @@ pub(crate) fn check_label(kind: &str, key: &str, name: &str) -> Result<()> {
             "the name of {kind} '{key}' has {len} characters: at most {MAX_LABEL_CHARS}"
         )));
     }
-    if name.chars().any(char::is_control) {
+    if let Some(c) = guichet_domain::text::hidden_character(name, false) {
+        let c = guichet_domain::text::code_point(c);
         return Err(Error::Invalid(format!(
-            "the name of {kind} '{key}' holds a control character: type it again without it"
+            "the name of {kind} '{key}' holds the invisible character {c}, which can hide or \
+             reorder what the screen shows: type it again without it"
         )));
     }
     Ok(())
