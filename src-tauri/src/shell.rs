@@ -38,10 +38,23 @@ pub struct StatusBar {
     /// Changes the back office refused or decided otherwise, for the clerk to look at.
     pub refused: u64,
     pub conflicts: u64,
+    /// Whether `waiting`, `refused` and `conflicts` were counted: false while the database has
+    /// been closed since the app started (the login screen), when the window says that they
+    /// are known once a clerk logs in rather than "all changes sent". Once counted, a closed
+    /// database (a locked screen) keeps the last counts, which nothing changes while it is.
+    pub counted: bool,
     /// The bytes left on the data directory's disk, when so few that writes may soon fail.
     pub low_disk: Option<u64>,
     /// An update of the app offered by the back office, once one is.
     pub update: Option<UpdateState>,
+}
+
+/// The status bar's local counts, as read from the open database.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counts {
+    waiting: u64,
+    refused: u64,
+    conflicts: u64,
 }
 
 /// An error as the window receives it: `{ message, key?, args? }`, the core's English and,
@@ -160,6 +173,8 @@ pub struct Shell {
     sync: Mutex<Option<SyncHandle>>,
     /// The task's latest state; local counts are refreshed on top of it after each action.
     last: Mutex<SyncStatus>,
+    /// The local counts as last read from the open database (see `StatusBar::counted`).
+    counts: Mutex<Option<Counts>>,
     /// The database was found damaged (SQLite's words): the window shows the trouble screen.
     damaged: Mutex<Option<String>>,
     updates: Updates,
@@ -179,6 +194,7 @@ impl Shell {
             app,
             sync: Mutex::new(None),
             last: Mutex::new(last),
+            counts: Mutex::new(None),
             damaged: Mutex::new(None),
         }))
     }
@@ -265,15 +281,30 @@ impl Shell {
     pub fn status(&self) -> StatusBar {
         let sync = lock(&self.last).clone();
         let ws = lock(&self.ws);
-        let count = |state| ws.outbox_count(state).unwrap_or(0);
+        let read = || -> guichet_workstation::Result<Counts> {
+            Ok(Counts {
+                waiting: ws.outbox_count(OutboxState::Pending)?,
+                refused: ws.outbox_count(OutboxState::Refused)?,
+                conflicts: ws.open_conflicts()?,
+            })
+        };
+        let counts = {
+            let mut known = lock(&self.counts);
+            if let Ok(now) = read() {
+                *known = Some(now);
+            }
+            *known
+        };
         let server = ws.sync_point().ok().flatten().map(|p| p.server_url);
+        let shown = counts.unwrap_or_default();
         StatusBar {
             sync: SyncStatus {
-                waiting: count(OutboxState::Pending),
+                waiting: shown.waiting,
                 ..sync
             },
-            refused: count(OutboxState::Refused),
-            conflicts: ws.open_conflicts().unwrap_or(0),
+            refused: shown.refused,
+            conflicts: shown.conflicts,
+            counted: counts.is_some(),
             server,
             low_disk: files::low_disk(files::free_bytes(&self.data_dir)),
             update: self.updates.state(),

@@ -882,10 +882,15 @@ async fn a_visit_survives_a_restart() {
     app.quit().await;
 
     let app = App::launch(app_binary(), &display, dir.path()).await;
+    // The database is closed until a clerk logs in: its changes are not counted as none.
+    app.wait_for_text("#status-waiting", "counted once a clerk logs in")
+        .await;
     app.type_into("#login-username", "eleni").await;
     app.type_into("#login-password", DEMO_PASSWORD).await;
     app.click("#login-submit").await;
     app.wait_for_text("#header-clerk", "Eleni").await;
+    app.wait_for_text("#status-waiting", "kept on this device")
+        .await;
     app.click("#nav-intake").await;
     app.wait_for_text("#visit-box", &format!("Ticket {code}"))
         .await;

@@ -755,6 +755,13 @@ export type StartProblem = {
 export type StatusBar = {
   conflicts: number;
   /**
+   * Whether `waiting`, `refused` and `conflicts` were counted: false while the database has
+   * been closed since the app started (the login screen), when the window says that they
+   * are known once a clerk logs in rather than "all changes sent". Once counted, a closed
+   * database (a locked screen) keeps the last counts, which nothing changes while it is.
+   */
+  counted: boolean;
+  /**
    * The link is plain HTTP to another machine, as allowed at enrolment: the status bar
    * warns that what crosses the network can be read on the way.
    */

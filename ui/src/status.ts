@@ -18,8 +18,11 @@ export interface StatusView {
 export function statusView(s: StatusBar): StatusView {
   const tone = s.server === null ? "standalone" : s.phase;
   const state = s.server === null ? t("status.standalone") : t(`status.phase.${s.phase}`);
-  const waiting =
-    s.server === null
+  // Before a clerk first opens the database, nothing could be counted: "all changes sent"
+  // would be a guess.
+  const waiting = !s.counted
+    ? t("status.not_counted")
+    : s.server === null
       ? t("status.kept_here", { count: s.waiting })
       : s.waiting === 0
         ? t("status.nothing_waiting")

@@ -35,6 +35,7 @@ export function statusBar(over: Partial<StatusBar> = {}): StatusBar {
     last_success: null,
     refused: 0,
     conflicts: 0,
+    counted: true,
     insecure: false,
     low_disk: null,
     update: null,

@@ -20,6 +20,15 @@ describe("status bar", () => {
     expect(statusView(statusBar()).lastSync).toBe("Never synced");
   });
 
+  it("says the counts are not known before a clerk opens the database", () => {
+    for (const server of ["https://backoffice.example", null]) {
+      const v = statusView(statusBar({ server, counted: false }));
+      expect(v.waiting).toBe("Changes waiting: counted once a clerk logs in");
+    }
+    setLang("fr");
+    expect(statusView(statusBar({ counted: false })).waiting).toBe("Modifications en attente : comptées après la connexion d'un agent");
+  });
+
   it("shows progress only while syncing", () => {
     expect(statusView(statusBar({ phase: "syncing", progress: { pushed: 250, to_push: 1000, pages: 0 } })).progress).toBe(0.25);
     expect(statusView(statusBar({ phase: "syncing" })).progress).toBe(0);
