@@ -625,9 +625,16 @@ async fn an_agency_credential_moves_only_its_requests() {
         .await
         .unwrap()
         .token;
+    let catalogue = server.office.latest_catalogue().await.unwrap().unwrap();
+    let another = catalogue
+        .agencies
+        .iter()
+        .map(|a| a.code.as_str())
+        .find(|code| *code != agency)
+        .unwrap();
     let other = server
         .office
-        .issue_agency_token("another-agency", week)
+        .issue_agency_token(another, week)
         .await
         .unwrap()
         .token;

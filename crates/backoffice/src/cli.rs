@@ -11,12 +11,13 @@ use guichet_domain::money::Money;
 use guichet_domain::receipt::ReceiptNumber;
 
 use crate::error::{Error, Result};
-use crate::http::{AppState, agency_action, serve, serve_tls};
+use crate::http::{AppState, serve, serve_tls};
 use crate::model::FleetLine;
 use crate::model::{
     AgencyCredential, Clerk, DEFAULT_AGENCY_CREDENTIAL_DAYS, FleetHealth,
     MAX_AGENCY_CREDENTIAL_DAYS, NewClerk, Refusal, Release, ServerRequest, a_role,
 };
+use crate::plan::agency_action;
 use crate::release::{MAX_KEY_FILE_BYTES, MAX_PACKAGE_BYTES};
 use crate::service::{
     BackOffice, DEFAULT_CODE_VALIDITY_HOURS, DEFAULT_NATIONAL_ID_SCHEME, NewRelease, Published,

@@ -44,7 +44,6 @@ use axum::{Extension, Json, Router};
 use guichet_domain::account::Role;
 use guichet_domain::catalogue::{Catalogue, CenterKind};
 use guichet_domain::receipt::ReceiptNumber;
-use guichet_domain::request::Action;
 use guichet_protocol::{
     ApiError, EnrollRequest, ErrorBody, ErrorCode, ExchangeRequest, MAX_BODY_BYTES, VouchRequest,
 };
@@ -59,6 +58,7 @@ use tower_http::trace::TraceLayer;
 use crate::error::Error;
 use crate::limit::{EnrolmentGuard, Wait};
 use crate::model::{DEFAULT_AGENCY_CREDENTIAL_DAYS, Device, NewClerk, Refusal};
+use crate::plan::agency_action;
 use crate::release::{MAX_PACKAGE_BYTES, PACKAGE_MEDIA_TYPE, Version};
 use crate::service::{BackOffice, DEFAULT_CODE_VALIDITY_HOURS, code_validity};
 use crate::storage::Storage;
@@ -1356,17 +1356,6 @@ struct Decision {
     /// Who at the agency decided, for the centre's timeline.
     #[serde(default)]
     actor: Option<String>,
-}
-
-/// The agency's steps by their path name.
-pub fn agency_action(step: &str) -> Option<Action> {
-    match step {
-        "take" => Some(Action::TakeInProcessing),
-        "return" => Some(Action::ReturnForCorrection),
-        "ready" => Some(Action::MarkReady),
-        "reject" => Some(Action::Reject),
-        _ => None,
-    }
 }
 
 async fn agency_step(

@@ -1044,14 +1044,58 @@ pub fn agency_decision(
         documents_complete: true,
     };
     next_status(request.status, action, Party::Agency, guards).map_err(|refusal| {
-        crate::Error::Domain(DomainError::Transition {
-            request: request.receipt.clone(),
-            from: request.status,
-            action,
-            by: Party::Agency,
-            refusal,
-        })
+        let step = step_name(action);
+        match refusal {
+            Refusal::NotAllowed { from, possible, .. } => {
+                let receipt = ReceiptNumber::parse(&request.receipt)
+                    .map_or_else(|_| request.receipt.clone(), |r| r.to_string());
+                let possible: Vec<&str> = possible.into_iter().map(step_name).collect();
+                let next = if possible.is_empty() {
+                    "no step of the agency's applies to it now".to_owned()
+                } else {
+                    format!("the agency's possible steps now: {}", possible.join(", "))
+                };
+                crate::Error::Conflict(format!(
+                    "request {receipt} is {from}: it cannot be given the step '{step}'; {next}"
+                ))
+            }
+            Refusal::ReasonRequired { .. } => crate::Error::Invalid(format!(
+                "the step '{step}' needs a reason, which the centre and the citizen will read: \
+                 give one; nothing was changed"
+            )),
+            refusal => crate::Error::Domain(DomainError::Transition {
+                request: request.receipt.clone(),
+                from: request.status,
+                action,
+                by: Party::Agency,
+                refusal,
+            }),
+        }
     })
+}
+
+/// The agency's steps, by the names its API and its command line give them.
+pub const AGENCY_STEPS: [(&str, Action); 4] = [
+    ("take", Action::TakeInProcessing),
+    ("return", Action::ReturnForCorrection),
+    ("ready", Action::MarkReady),
+    ("reject", Action::Reject),
+];
+
+/// An agency's step by its name (`take`, `return`, `ready`, `reject`).
+pub fn agency_action(step: &str) -> Option<Action> {
+    AGENCY_STEPS
+        .iter()
+        .find(|(name, _)| *name == step)
+        .map(|(_, action)| *action)
+}
+
+/// The name of an agency's step, as `agency_action` reads it.
+fn step_name(action: Action) -> &'static str {
+    AGENCY_STEPS
+        .iter()
+        .find(|(_, a)| *a == action)
+        .map_or(action.as_str(), |(name, _)| name)
 }
 
 #[cfg(test)]
@@ -1306,6 +1350,34 @@ mod tests {
             RequestStatus::Rejected
         );
         assert!(agency_decision(&taken, Action::Deliver, None).is_err());
+    }
+
+    #[test]
+    fn agency_refusals_name_its_steps_as_it_types_them() {
+        let said = |status, action, reason| {
+            agency_decision(&request("ATH-01", status, true), action, reason)
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            said(RequestStatus::Dispatched, Action::MarkReady, None),
+            "request 0000-0000-0011 is dispatched: it cannot be given the step 'ready'; the \
+             agency's possible steps now: take, return, reject"
+        );
+        assert_eq!(
+            said(RequestStatus::Submitted, Action::TakeInProcessing, None),
+            "request 0000-0000-0011 is submitted: it cannot be given the step 'take'; no step \
+             of the agency's applies to it now"
+        );
+        assert!(
+            said(RequestStatus::InProcessing, Action::Reject, None)
+                .starts_with("the step 'reject' needs a reason")
+        );
+        for (name, action) in AGENCY_STEPS {
+            assert_eq!(agency_action(name), Some(action));
+            assert_eq!(step_name(action), name);
+        }
+        assert_eq!(agency_action("approve"), None);
     }
 
     fn message(outcome: &Outcome) -> &str {

@@ -184,9 +184,23 @@ fn waiting_target(minutes: u32) -> Result<u32> {
 /// The waiting-time target a centre gets when none is given, in minutes.
 pub const DEFAULT_WAITING_TARGET_MIN: u32 = 15;
 
-/// How far past its own time the back office's clock follows a device's stamps: five minutes,
-/// more than two honest clocks differ by, far less than a clock set on the wrong day.
-pub const MAX_CLOCK_AHEAD_MS: u64 = 5 * 60_000;
+/// Up to ten codes for a refusal to list, and how many more there are.
+fn some_codes<'a>(codes: impl ExactSizeIterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 10;
+    let more = codes.len().saturating_sub(SHOWN);
+    let listed: Vec<&str> = codes.take(SHOWN).collect();
+    match (listed.is_empty(), more) {
+        (true, _) => "none".to_owned(),
+        (false, 0) => listed.join(", "),
+        (false, more) => format!("{} and {more} more", listed.join(", ")),
+    }
+}
+
+/// How far past its own time the back office's clock follows a device's stamps: two days. A
+/// bus whose clock is set in the wrong time zone or on the wrong day still has its changes
+/// ordered before what the back office stamps after them (an agency's decision); a clock set
+/// in the wrong year, a stamp no change can honestly carry, does not drag every clock along.
+pub const MAX_CLOCK_AHEAD_MS: u64 = 48 * 3_600_000;
 
 #[derive(Debug, Clone)]
 pub struct BackOffice {
@@ -561,6 +575,22 @@ impl BackOffice {
             return Err(Error::Invalid(format!(
                 "an agency credential is valid for 1 to {MAX_AGENCY_CREDENTIAL_DAYS} days: give \
                  a validity in that range; nothing was issued"
+            )));
+        }
+        // A credential for an agency no catalogue names would reach no request, for as long
+        // as it is valid, with nothing to say why.
+        let Some(catalogue) = self.storage.latest_catalogue().await? else {
+            return Err(Error::Invalid(format!(
+                "no catalogue is published yet: publish the one that lists agency '{agency}' \
+                 first; nothing was issued"
+            )));
+        };
+        if !catalogue.agencies.iter().any(|a| a.code == agency) {
+            return Err(Error::Invalid(format!(
+                "agency '{agency}' is not in the catalogue (version {}); its agencies are {}: \
+                 give one of these codes; nothing was issued",
+                catalogue.version,
+                some_codes(catalogue.agencies.iter().map(|a| a.code.as_str()))
             )));
         }
         let mut bytes = [0u8; 32];

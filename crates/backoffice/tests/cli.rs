@@ -367,6 +367,30 @@ fn clerk_commands_refuse_bad_input_and_change_nothing() {
 #[test]
 fn agency_credentials_are_listed_revoked_and_counted_in_the_health() {
     let office = BackOffice::with_centres();
+    // Only for an agency of the published catalogue.
+    let catalogue = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/demo-catalogue.json"
+    );
+    let early = office.run(&["agency", "token", "civil-registry"], None);
+    assert_eq!(early.code, 1);
+    assert!(
+        early.stderr.contains("no catalogue is published yet"),
+        "{}",
+        early.stderr
+    );
+    office.ok(&["catalogue", "publish", catalogue], None);
+    let unknown = office.run(&["agency", "token", "civil-registr"], None);
+    assert_eq!(unknown.code, 1);
+    assert!(
+        unknown
+            .stderr
+            .contains("agency 'civil-registr' is not in the catalogue (version 1)"),
+        "{}",
+        unknown.stderr
+    );
+    let none = office.ok(&["agency", "credentials"], None);
+    assert!(none.stdout.contains("0 credentials"), "{}", none.stdout);
     let issued = office.ok(
         &["agency", "token", "civil-registry", "--valid-days", "30"],
         None,

@@ -350,6 +350,10 @@ async fn story(storage: Arc<dyn Storage>) {
         })
         .await
         .unwrap();
+    office
+        .publish_catalogue(&guichet_fixtures::demo_catalogue())
+        .await
+        .unwrap();
     let state = AppState::new(office.clone(), Some(ADMIN.into()));
 
     agency_credentials(&office, &storage, &state).await;

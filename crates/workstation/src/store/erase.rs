@@ -15,7 +15,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::vault::{KEYS_FILE, LEGACY_CREDENTIAL_FILE, remove_stale};
+use super::vault::{KEYS_FILE, KEYS_LOCK, LEGACY_CREDENTIAL_FILE, SETUP_LOCK, remove_stale};
 use super::{DATABASE_FILE, Disk, Workstation};
 use crate::error::{Error, Result};
 
@@ -61,10 +61,12 @@ impl Workstation {
             })?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            // Databases kept aside as damaged go too, with their slots files.
+            // Databases kept aside as damaged go too, with their slots files; and the empty
+            // lock files, so that the directory is left as a new computer's.
             if name.starts_with(DATABASE_FILE)
                 || name.starts_with(KEYS_FILE)
                 || name.starts_with(LEGACY_CREDENTIAL_FILE)
+                || [SETUP_LOCK, KEYS_LOCK].contains(&&*name)
             {
                 shred(&entry.path())?;
             }

@@ -40,7 +40,7 @@ pub const KEYS_FILE: &str = "keys.json";
 
 /// The lock file held while the key file is read and written back (`Vault::update`); not
 /// named after the key file, which an erasure removes with every file whose name it begins.
-const KEYS_LOCK: &str = "keys.lock";
+pub(crate) const KEYS_LOCK: &str = "keys.lock";
 
 /// The lock file held while a data directory is taken by a set-up or an enrolment, from the
 /// check that it holds no workstation to the encrypted database in place
