@@ -112,6 +112,15 @@ impl ErrorView {
         )
     }
 
+    /// The back office's wipe is under way: the database is being delivered and erased.
+    pub fn wiping() -> Self {
+        ErrorView::new(
+            "this computer's data is being erased at the back office's request: nothing can be \
+             done on it until that is finished",
+            Some(Message::new("error.wiping")),
+        )
+    }
+
     /// The update's install failed (dpkg, or the administrator's prompt): the app goes on.
     pub fn update_failed(reason: &str) -> Self {
         ErrorView::new(
@@ -177,6 +186,9 @@ pub struct Shell {
     counts: Mutex<Option<Counts>>,
     /// The database was found damaged (SQLite's words): the window shows the trouble screen.
     damaged: Mutex<Option<String>>,
+    /// A wipe is under way (`complete_wipe`): the workstation the shell holds meanwhile is the
+    /// data directory opened again, closed, which a login or a set-up must not enter.
+    wiping: std::sync::atomic::AtomicBool,
     updates: Updates,
 }
 
@@ -196,6 +208,7 @@ impl Shell {
             last: Mutex::new(last),
             counts: Mutex::new(None),
             damaged: Mutex::new(None),
+            wiping: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -269,6 +282,7 @@ impl Shell {
         &self,
         f: impl FnOnce(&mut Workstation) -> Result<T, Error>,
     ) -> Result<T, ErrorView> {
+        self.refuse_while_wiping()?;
         let out = f(&mut lock(&self.ws)).map_err(|e| self.noticed(e.into()))?;
         if let Some(sync) = lock(&self.sync).as_ref() {
             sync.notify_change();
@@ -340,6 +354,7 @@ impl Shell {
         password: &str,
         unlock: bool,
     ) -> Result<Session, ErrorView> {
+        self.refuse_while_wiping()?;
         let (local, label) = {
             let mut ws = lock(&self.ws);
             let local = if unlock {
@@ -362,6 +377,13 @@ impl Shell {
         };
         self.start_sync_if_enrolled();
         Ok(session)
+    }
+
+    fn refuse_while_wiping(&self) -> Result<(), ErrorView> {
+        if self.wiping.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ErrorView::wiping());
+        }
+        Ok(())
     }
 
     /// Locks the screen or logs out: the sync task stops first, as it holds the database's
@@ -533,6 +555,19 @@ impl Shell {
     /// the data erased; the window then says so. If the link drops half-way, the database is
     /// put back and the task started again: the back office asks again at the next contact.
     async fn complete_wipe(self: Arc<Self>) {
+        /// Lets logins in again however the wipe ends.
+        struct Done<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Done<'_> {
+            fn drop(&mut self) {
+                self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        self.wiping.store(true, std::sync::atomic::Ordering::SeqCst);
+        let _done = Done(&self.wiping);
+        self.clone().wipe().await;
+    }
+
+    async fn wipe(self: Arc<Self>) {
         let task = lock(&self.sync).take();
         if let Some(sync) = task {
             sync.stop().await;

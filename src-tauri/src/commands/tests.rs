@@ -465,6 +465,7 @@ fn errors() -> Vec<ErrorView> {
     out.push(ErrorView::update_during_visit(&["A-004".to_owned()]));
     out.push(ErrorView::no_update());
     out.push(ErrorView::update_failed("Failed to install package"));
+    out.push(ErrorView::wiping());
     out.push(print_failed(
         "lp: Error - The printer or class does not exist.".into(),
     ));
