@@ -513,6 +513,26 @@ fn a_clock_set_back_does_not_give_an_offline_device_its_days_back() {
     ));
 }
 
+/// A bus's clock ran a year ahead while a change was written, and was set right: once the back
+/// office is reached again, a restart does not count the year as days offline.
+#[test]
+fn a_clock_that_ran_ahead_and_was_set_right_locks_nobody_out_after_the_next_sync() {
+    let mut b = common::demo();
+    common::enrolled(&mut b);
+    let right = b.clock.now().wall;
+    b.ws.apply_exchange(&[], &common::answer(vec![], 0))
+        .unwrap();
+    b.clock.set_wall(right + Duration::days(365));
+    b.ws.issue_ticket(&ticket()).unwrap();
+    b.clock.set_wall(right + Duration::minutes(5));
+    b.ws.apply_exchange(&[], &common::answer(vec![], 0))
+        .unwrap();
+    b.ws.logout().unwrap();
+    b.clock.restart();
+    b.clock.set_wall(right + Duration::hours(1));
+    b.ws.login("eleni", DEMO_PASSWORD).unwrap();
+}
+
 #[test]
 fn a_database_of_the_previous_release_keeps_every_change_and_its_author() {
     let dir = tempfile::TempDir::new().unwrap();

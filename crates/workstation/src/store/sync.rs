@@ -367,6 +367,13 @@ impl Workstation {
                     i64::try_from(change.now.mono_ms).unwrap_or(i64::MAX)
                 ],
             )?;
+            // The back office was reached now: the offline days count from here, and a wall
+            // time written before (by a clock that ran ahead, set right since) no longer
+            // stands for now after a restart (see `check_not_stale`).
+            change.tx.execute(
+                "UPDATE workstation SET wall_seen = ?1 WHERE id = 1",
+                [super::wall_mark(change.now.wall)],
+            )?;
             let wall = u64::try_from(change.now.wall.timestamp_millis()).unwrap_or(0);
             let last: Option<String> =
                 change
