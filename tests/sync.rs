@@ -436,11 +436,24 @@ async fn a_device_revoked_with_a_wipe_delivers_what_waits_then_erases_its_data()
         let on_server = storage.request_by_receipt(&canonical(receipt)).await;
         assert!(on_server.is_ok(), "{receipt} reached the back office");
     }
-    let files: Vec<String> = std::fs::read_dir(device.dir.path())
+    let mut files: Vec<String> = std::fs::read_dir(device.dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(files, [ERASED_FILE], "nothing but the note is left");
+    files.sort();
+    assert_eq!(
+        files,
+        [ERASED_FILE, "keys.lock", "setup.lock"],
+        "nothing but the note and the empty lock files is left"
+    );
+    for lock in ["keys.lock", "setup.lock"] {
+        assert_eq!(
+            std::fs::metadata(device.dir.path().join(lock))
+                .unwrap()
+                .len(),
+            0
+        );
+    }
     let note: serde_json::Value =
         serde_json::from_slice(&std::fs::read(device.dir.path().join(ERASED_FILE)).unwrap())
             .unwrap();

@@ -39,9 +39,11 @@ pub struct StatusBar {
     pub refused: u64,
     pub conflicts: u64,
     /// Whether `waiting`, `refused` and `conflicts` were counted: false while the database has
-    /// been closed since the app started (the login screen), when the window says that they
-    /// are known once a clerk logs in rather than "all changes sent". Once counted, a closed
-    /// database (a locked screen) keeps the last counts, which nothing changes while it is.
+    /// been closed since the app started (the login screen) or since an action left it closed
+    /// (an enrolment), when the window says that they are known once a clerk logs in rather
+    /// than "all changes sent". A locked screen keeps the counts read before the lock: the
+    /// window changes nothing while its database is closed (a `guichet sync` on the command
+    /// line meanwhile is counted at the unlock).
     pub counted: bool,
     /// The bytes left on the data directory's disk, when so few that writes may soon fail.
     pub low_disk: Option<u64>,
@@ -283,7 +285,17 @@ impl Shell {
         f: impl FnOnce(&mut Workstation) -> Result<T, Error>,
     ) -> Result<T, ErrorView> {
         self.refuse_while_wiping()?;
-        let out = f(&mut lock(&self.ws)).map_err(|e| self.noticed(e.into()))?;
+        let out = {
+            let mut ws = lock(&self.ws);
+            let was_open = ws.is_open();
+            let out = f(&mut ws).map_err(|e| self.noticed(e.into()));
+            if was_open && !ws.is_open() {
+                // Another workstation may have taken this one's place (a set-up made meanwhile
+                // by the command line): its counts are not known until a clerk opens it.
+                *lock(&self.counts) = None;
+            }
+            out?
+        };
         if let Some(sync) = lock(&self.sync).as_ref() {
             sync.notify_change();
         }
@@ -392,6 +404,9 @@ impl Shell {
         &self,
         f: impl FnOnce(&mut Workstation) -> Result<(), Error>,
     ) -> Result<(), ErrorView> {
+        // The session is on the workstation the wipe took: it ends with the erasure, or the
+        // workstation comes back as it was if the wipe fails.
+        self.refuse_while_wiping()?;
         if let Some(sync) = lock(&self.sync).take() {
             tauri::async_runtime::spawn(sync.stop());
         }

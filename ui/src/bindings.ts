@@ -756,9 +756,11 @@ export type StatusBar = {
   conflicts: number;
   /**
    * Whether `waiting`, `refused` and `conflicts` were counted: false while the database has
-   * been closed since the app started (the login screen), when the window says that they
-   * are known once a clerk logs in rather than "all changes sent". Once counted, a closed
-   * database (a locked screen) keeps the last counts, which nothing changes while it is.
+   * been closed since the app started (the login screen) or since an action left it closed
+   * (an enrolment), when the window says that they are known once a clerk logs in rather
+   * than "all changes sent". A locked screen keeps the counts read before the lock: the
+   * window changes nothing while its database is closed (a `guichet sync` on the command
+   * line meanwhile is counted at the unlock).
    */
   counted: boolean;
   /**

@@ -1055,6 +1055,7 @@ pub fn agency_decision(
                 } else {
                     format!("the agency's possible steps now: {}", possible.join(", "))
                 };
+                let from = from.as_str().replace('_', " ");
                 crate::Error::Conflict(format!(
                     "request {receipt} is {from}: it cannot be given the step '{step}'; {next}"
                 ))
@@ -1372,6 +1373,11 @@ mod tests {
         assert!(
             said(RequestStatus::InProcessing, Action::Reject, None)
                 .starts_with("the step 'reject' needs a reason")
+        );
+        assert!(
+            said(RequestStatus::InProcessing, Action::TakeInProcessing, None).starts_with(
+                "request 0000-0000-0011 is in processing: it cannot be given the step 'take'"
+            )
         );
         for (name, action) in AGENCY_STEPS {
             assert_eq!(agency_action(name), Some(action));

@@ -47,7 +47,8 @@ pub const MAX_REASON_CHARS: usize = 1000;
 /// The longest name of who decided at an agency, in characters.
 pub const MAX_ACTOR_CHARS: usize = 100;
 
-/// Refuses a text longer than `max` characters or holding a control character.
+/// Refuses a text longer than `max` characters or holding a character a screen would not show
+/// as it is (line breaks pass).
 fn bounded(what: &str, text: &str, max: usize) -> Result<()> {
     let len = text.chars().count();
     if len > max {
@@ -55,9 +56,11 @@ fn bounded(what: &str, text: &str, max: usize) -> Result<()> {
             "{what} has {len} characters: at most {max}; nothing was changed"
         )));
     }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
+    if let Some(c) = guichet_domain::text::hidden_character(text, true) {
         return Err(Error::Invalid(format!(
-            "{what} holds a control character: type it again without it; nothing was changed"
+            "{what} holds the invisible character {}, which can hide or reorder what the \
+             screen shows: type it again without it; nothing was changed",
+            guichet_domain::text::code_point(c)
         )));
     }
     Ok(())
@@ -1272,12 +1275,12 @@ fn device_label(label: Option<&str>) -> Result<Option<&str>> {
              the enrolment code was not used"
         )));
     }
-    if label.chars().any(char::is_control) {
-        return Err(Error::Invalid(
-            "the device's label holds control characters: give it as plain text; the \
-             enrolment code was not used"
-                .into(),
-        ));
+    if let Some(c) = guichet_domain::text::hidden_character(label, false) {
+        return Err(Error::Invalid(format!(
+            "the device's label holds the invisible character {}, which can hide or reorder \
+             what the screen shows: give it as plain text; the enrolment code was not used",
+            guichet_domain::text::code_point(c)
+        )));
     }
     Ok(Some(label))
 }

@@ -379,7 +379,7 @@ async fn a_device_label_that_could_rewrite_a_terminal_is_refused() {
     for (label, says) in [
         (
             "Bus 3\u{1b}[2J",
-            "holds control characters: give it as plain text",
+            "holds the invisible character U+001B, which can hide or reorder what the screen shows: give it as plain text",
         ),
         (long.as_str(), "has 81 characters: give at most 80"),
     ] {

@@ -938,7 +938,7 @@ async fn centre_terms(storage: Arc<dyn Storage>) {
         ),
         (
             change(Some("Baku\u{7}Bus"), None, None),
-            "holds control characters",
+            "holds the invisible character U+0007",
         ),
         (
             change(Some(&long_name), None, None),

@@ -229,8 +229,12 @@ pub fn center_name(name: &str) -> std::result::Result<&str, String> {
             "the centre's name has {chars} characters: give at most {MAX_CENTER_NAME_CHARS}"
         ));
     }
-    if name.chars().any(char::is_control) {
-        return Err("the centre's name holds control characters: give it as plain text".into());
+    if let Some(c) = crate::text::hidden_character(name, false) {
+        return Err(format!(
+            "the centre's name holds the invisible character {}, which can hide or reorder \
+             what the screen shows: give it as plain text",
+            crate::text::code_point(c)
+        ));
     }
     Ok(name)
 }

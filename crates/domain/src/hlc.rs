@@ -140,7 +140,7 @@ impl Hlc {
     }
 
     /// Takes in a stamp from a clock that may be set wrong, counting its wall part only up to
-    /// `max_ahead_ms` past this clock's wall time: one device whose clock is set years ahead
+    /// `max_ahead_ms` past `now_ms`, this node's wall clock: one device whose clock is set years ahead
     /// would otherwise carry this clock there for good, and with it every clock that observes
     /// this one. Returns the stamp and whether the remote one was held back.
     pub fn observe_at_most(

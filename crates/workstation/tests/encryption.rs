@@ -163,6 +163,11 @@ fn a_set_up_over_one_made_meanwhile_by_another_process_is_refused_and_keeps_it()
     terminal.setup(common::setup()).unwrap();
     let recovery = terminal.take_recovery_key().unwrap();
     drop(terminal);
+    // Asked before an enrolment code is sent, the window already sees it.
+    assert!(matches!(
+        window.refuse_if_set_up(),
+        Err(Error::AlreadySetUp { center, .. }) if center == "ATH-01"
+    ));
 
     let mut other = common::setup();
     other.center_code = "THE-01".into();
@@ -184,6 +189,27 @@ fn a_set_up_over_one_made_meanwhile_by_another_process_is_refused_and_keeps_it()
         Err(Error::Access(_))
     ));
     open_with_recovery_key(dir.path(), &recovery).unwrap();
+}
+
+/// A set-up that the disk refused half-way (here the key file cannot be written) leaves
+/// nothing behind, in memory either: once the disk is mended, the next attempt sets it up.
+#[test]
+fn a_set_up_the_disk_refused_can_be_made_again() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let path = dir.path().join(DATABASE_FILE);
+    let clock = Arc::new(guichet_workstation::clock::ManualClock::at(
+        common::morning(),
+    ));
+    let mut ws = Workstation::open(&path, clock).unwrap();
+    let in_the_way = dir.path().join(KEYS_FILE);
+    std::fs::create_dir(&in_the_way).unwrap();
+    assert!(matches!(
+        ws.setup(common::setup()),
+        Err(Error::DataDir { .. })
+    ));
+    std::fs::remove_dir(&in_the_way).unwrap();
+    ws.setup(common::setup()).unwrap();
+    assert!(ws.take_recovery_key().is_some());
 }
 
 #[test]

@@ -291,7 +291,16 @@ fn a_set_up_refuses_a_centre_the_back_office_would_refuse() {
     for (name, target, says) in [
         ("  ", 15, "the centre needs a name"),
         (long.as_str(), 15, "has 121 characters: give at most 120"),
-        ("Athens\nCentral", 15, "holds control characters"),
+        (
+            "Athens\nCentral",
+            15,
+            "holds the invisible character U+000A",
+        ),
+        (
+            "Athens\u{2067}Central",
+            15,
+            "holds the invisible character U+2067",
+        ),
         ("Athens Central", 0, "give 1 to 600"),
         (
             "Athens Central",

@@ -16,7 +16,7 @@ use guichet_domain::citizen::{
 };
 use guichet_domain::feedback::{Feedback, MAX_COMMENT_CHARS, PaymentMethod, check_payment};
 use guichet_domain::form::{
-    FieldKind, FieldProblem, FormContext, FormField, ValueProblem, validate,
+    FieldKind, FieldProblem, FormContext, FormField, ValueProblem, validate, validate_at_entry,
 };
 use guichet_domain::message::{Arg, Message};
 use guichet_domain::money::{Currency, Money};
@@ -89,10 +89,16 @@ fn value_problems() -> Vec<ValueProblem> {
         .into_iter()
         .map(|p| p.problem)
         .collect();
+    let hidden = BTreeMap::from([("f".to_owned(), "An\u{7}na".to_owned())]);
+    problems.extend(
+        validate_at_entry(&[field(text(None, None))], &hidden, &ctx)
+            .unwrap_err()
+            .into_iter()
+            .map(|p| p.problem),
+    );
     problems.extend([
         check(text(Some(2), None), "A"),
         check(text(None, Some(2)), "Anna"),
-        check(text(None, None), "An\u{7}na"),
         check(date(false, false), "31/02/2026"),
         check(date(true, false), "2027-01-01"),
         check(date(false, true), "2020-01-01"),

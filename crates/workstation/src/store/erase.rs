@@ -15,7 +15,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::vault::{KEYS_FILE, KEYS_LOCK, LEGACY_CREDENTIAL_FILE, SETUP_LOCK, remove_stale};
+use super::vault::{KEYS_FILE, KEYS_LOCK, LEGACY_CREDENTIAL_FILE, remove_stale};
 use super::{DATABASE_FILE, Disk, Workstation};
 use crate::error::{Error, Result};
 
@@ -49,7 +49,15 @@ impl Workstation {
         self.session = None;
         self.disk = Disk::Unsaved;
         let dir = path.parent().unwrap_or(Path::new("."));
+        // Under the key file's lock: a program that read it just before (a failed login on
+        // the command line) would otherwise write its slots back after the erasure.
+        let keys_lock = dir.join(KEYS_LOCK);
+        let held = crate::files::Lock::exclusive(&keys_lock).map_err(|source| Error::DataDir {
+            path: keys_lock,
+            source,
+        })?;
         shred(&dir.join(KEYS_FILE))?;
+        drop(held);
         let entries = std::fs::read_dir(dir).map_err(|source| Error::DataDir {
             path: dir.to_owned(),
             source,
@@ -61,12 +69,12 @@ impl Workstation {
             })?;
             let name = entry.file_name();
             let name = name.to_string_lossy();
-            // Databases kept aside as damaged go too, with their slots files; and the empty
-            // lock files, so that the directory is left as a new computer's.
+            // Databases kept aside as damaged go too, with their slots files. The lock files
+            // stay: they hold nothing, and a program waiting on one removed would take it
+            // beside a newcomer on a new one.
             if name.starts_with(DATABASE_FILE)
                 || name.starts_with(KEYS_FILE)
                 || name.starts_with(LEGACY_CREDENTIAL_FILE)
-                || [SETUP_LOCK, KEYS_LOCK].contains(&&*name)
             {
                 shred(&entry.path())?;
             }

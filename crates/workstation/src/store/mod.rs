@@ -221,8 +221,9 @@ impl Workstation {
                 if vault.label()?.is_some() || !vault.is_empty()? {
                     // Left by a set-up that stopped half-way, or written this moment by one
                     // in another process: its lock tells them apart.
-                    let _claim = vault::take_setup_lock(path)?;
+                    let claim = vault::take_setup_lock(path)?;
                     if vault::file_state(path)? != FileState::Absent {
+                        drop(claim);
                         return Workstation::open(path, clock);
                     }
                     vault.clear()?;
@@ -366,7 +367,13 @@ impl Workstation {
     /// office: a code is used once and answered with a new device, which a workstation set up
     /// for a centre and device cannot become.
     pub fn refuse_if_set_up(&self) -> Result<()> {
-        match self.set_up_as()? {
+        // Not set up here, but perhaps on disk since this one was opened, by another program:
+        // its key file says so.
+        let on_disk = match self.disk {
+            Disk::Unsaved => self.vault.label()?.map(|label| label.config),
+            _ => None,
+        };
+        match on_disk.map_or_else(|| self.set_up_as(), |config| Ok(Some(config)))? {
             Some(config) => Err(Error::AlreadySetUp {
                 center: config.center_code,
                 device: config.device_code,
@@ -446,6 +453,39 @@ impl Workstation {
     /// catalogue and adds counters, all in one transaction: a refusal of any part leaves the
     /// data directory as it was. The administrator is then logged in.
     pub fn setup_with(
+        &mut self,
+        setup: Setup,
+        catalogue: Option<&Catalogue>,
+        counters: &[Counter],
+    ) -> Result<Config> {
+        let done = self.try_setup_with(setup, catalogue, counters);
+        self.forget_unsaved_on(done)
+    }
+
+    /// After a set-up or an enrolment that failed half-way (a refusal, a disk that would not
+    /// take the files), what it made in memory goes: the data directory is opened again as it
+    /// is on disk, so that the next attempt is not told that this workstation is set up.
+    pub(crate) fn forget_unsaved_on<T>(&mut self, done: Result<T>) -> Result<T> {
+        if done.is_err()
+            && self.disk == Disk::Unsaved
+            && let Some(path) = self.path.clone()
+        {
+            match Workstation::open(&path, Arc::clone(&self.clock)) {
+                Ok(on_disk) => *self = on_disk,
+                // The disk cannot be read either: what was made in memory goes all the same.
+                Err(_) => {
+                    self.conn = Some(prepared(Connection::open_in_memory()?, ":memory:")?);
+                    self.key = Some(DataKey::from_bytes(rand::random()));
+                    self.session = None;
+                    self.recovery = None;
+                    self.vocabulary = Default::default();
+                }
+            }
+        }
+        done
+    }
+
+    fn try_setup_with(
         &mut self,
         setup: Setup,
         catalogue: Option<&Catalogue>,

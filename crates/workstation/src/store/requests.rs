@@ -15,7 +15,7 @@ use guichet_domain::account::Act;
 use guichet_domain::approval::{ApprovedAct, check_refund};
 use guichet_domain::catalogue::DocumentKind;
 use guichet_domain::feedback::{PaymentMethod, check_payment};
-use guichet_domain::form::{FieldProblem, FormContext, FormField, validate};
+use guichet_domain::form::{FieldProblem, FormContext, FormField, validate_at_entry};
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::{
@@ -319,7 +319,7 @@ impl Workstation {
             today: self.today(),
             national_ids: self.national_ids()?,
         };
-        Ok(validate(fields, values, &ctx))
+        Ok(validate_at_entry(fields, values, &ctx))
     }
 
     /// Moves a request one step as the centre (submit, dispatch, resubmit, deliver, cancel).

@@ -67,6 +67,17 @@ impl Workstation {
         counters: &[Counter],
         recovery: &RecoveryKey,
     ) -> Result<()> {
+        let done = self.try_enroll(enrolled, server_url, counters, recovery);
+        self.forget_unsaved_on(done)
+    }
+
+    fn try_enroll(
+        &mut self,
+        enrolled: &EnrollResponse,
+        server_url: &str,
+        counters: &[Counter],
+        recovery: &RecoveryKey,
+    ) -> Result<()> {
         if let Some(config) = self.is_set_up()?.then(|| self.config()).transpose()?
             && (config.center_code != enrolled.center_code
                 || config.device_code != enrolled.device_code)

@@ -540,13 +540,13 @@ pub(crate) fn open_sealed(path: &Path, key: &DataKey) -> Result<Connection> {
     prepared(open_encrypted(path, key)?, &path_label(Some(path)))
 }
 
-/// The file SQLite keeps beside a database under `suffix` (`-wal`, `-shm`, `-journal`).
 /// Waits for `SETUP_LOCK` beside the database at `path` and takes it.
 pub(crate) fn take_setup_lock(path: &Path) -> Result<crate::files::Lock> {
     let lock = path.with_file_name(SETUP_LOCK);
     crate::files::Lock::exclusive(&lock).map_err(|source| Error::DataDir { path: lock, source })
 }
 
+/// The file SQLite keeps beside a database under `suffix` (`-wal`, `-shm`, `-journal`).
 pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
