@@ -707,8 +707,15 @@ async fn downloads_at_once_are_bounded_and_their_places_given_back() {
         }
     };
 
-    // The first device asks and reads nothing.
-    let stream = ask_and_read_nothing(&served.base, &first.token).await;
+    // The first device asks and reads nothing past its answer's first line: from then on the
+    // server holds its download (before, a second ask of the device could take the place
+    // first, on a busy machine, and the one that reads nothing be the one refused).
+    let mut stream = ask_and_read_nothing(&served.base, &first.token).await;
+    let mut head = [0u8; 12];
+    tokio::io::AsyncReadExt::read_exact(&mut stream, &mut head)
+        .await
+        .unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
     let said = download(first.token.clone(), StatusCode::CONFLICT)
         .await
         .text()

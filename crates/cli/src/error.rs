@@ -244,7 +244,9 @@ fn report_kind(e: &ReportError) -> &'static str {
     match e {
         ReportError::Store(e) => core_kind(e),
         ReportError::Domain(e) => domain_kind(e),
-        ReportError::Period { .. } | ReportError::PeriodTooLong { .. } => "period",
+        ReportError::Period { .. }
+        | ReportError::PeriodTooLong { .. }
+        | ReportError::PeriodAhead { .. } => "period",
         ReportError::UnknownLocale(_) => "usage",
         ReportError::Write { .. } | ReportError::OutputNotEmpty { .. } => "file",
         ReportError::Stored(_) => "stored_data",
@@ -259,6 +261,7 @@ fn report_exit(e: &ReportError) -> u8 {
         ReportError::Domain(_)
         | ReportError::Period { .. }
         | ReportError::PeriodTooLong { .. }
+        | ReportError::PeriodAhead { .. }
         | ReportError::UnknownLocale(_)
         | ReportError::Write { .. }
         | ReportError::DraftHasNoReceipt { .. }

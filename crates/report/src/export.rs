@@ -61,6 +61,16 @@ pub fn file_name(center: &str, from: NaiveDate, to: NaiveDate, format: Format) -
 /// Checks everything asked before anything is computed, then writes the report whole.
 pub fn export(ws: &Workstation, request: &ExportRequest<'_>) -> Result<Report> {
     check_period(request.from, request.to)?;
+    // The centre's today: on a bus whose clock is read in UTC, tomorrow's date would give an
+    // empty report that looks like a quiet day.
+    let today = ws.today();
+    if request.to > today {
+        return Err(Error::PeriodAhead {
+            to: request.to,
+            today,
+            zone: ws.zone().name().to_owned(),
+        });
+    }
     let currency = ws.config()?.currency;
     let cash_counted_minor = request
         .cash_counted

@@ -59,7 +59,25 @@ fn parent_of(out: &Path) -> Result<PathBuf> {
 
 /// Checks that `out` can take a report in `format` before anything is computed.
 pub fn check_destination(format: Format, out: &Path) -> Result<()> {
-    parent_of(out)?;
+    let parent = parent_of(out)?;
+    // A folder that takes no file is said now, in these words, rather than after the report
+    // is computed, naming the temporary file the report is written to first.
+    if let Err(e) = tempfile::Builder::new()
+        .prefix(".guichet-probe-")
+        .tempfile_in(&parent)
+    {
+        return Err(Error::Write {
+            path: out.to_owned(),
+            source: std::io::Error::new(
+                e.kind(),
+                format!(
+                    "the folder {} cannot be written to ({}): choose another folder",
+                    parent.display(),
+                    std::io::Error::from(e.kind())
+                ),
+            ),
+        });
+    }
     match format {
         Format::Csv => {
             if out.exists() && !is_empty_dir(out) {

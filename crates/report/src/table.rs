@@ -263,7 +263,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
             l.t("table.service"),
             l.t("table.decision"),
             l.t("table.reason"),
-            l.t("table.at_utc"),
+            l.t("table.at_local"),
         ],
     );
     for d in &report.requests.decisions {
@@ -337,7 +337,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
             l.t("table.clerk"),
             l.t("table.approved_by"),
             l.t("table.reason"),
-            l.t("table.at_utc"),
+            l.t("table.at_local"),
         ],
     );
     for f in &report.money.refunds {
@@ -425,7 +425,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
         "comments",
         l.t("table.comments"),
         &[
-            l.t("table.at_utc"),
+            l.t("table.at_local"),
             l.t("table.rating"),
             l.t("table.service"),
             l.t("table.clerk"),
@@ -452,7 +452,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
             l.t("table.change"),
             l.t("table.entity"),
             l.t("table.reason"),
-            l.t("table.made_at_utc"),
+            l.t("table.made_at_local"),
         ],
     );
     for p in &report.sync.problems {
@@ -571,7 +571,7 @@ fn summary(report: &Report) -> Table {
     );
     row(l.t("table.changes_not_sent"), count(report.sync.unsent));
     row(
-        l.t("table.oldest_unsent_change_utc"),
+        l.t("table.oldest_unsent_change_local"),
         report
             .sync
             .oldest_unsent_at
@@ -580,7 +580,7 @@ fn summary(report: &Report) -> Table {
     row(l.t("table.refused_changes"), count(report.sync.refused));
     row(l.t("table.open_conflicts"), count(report.sync.conflicts));
     row(
-        l.t("table.last_successful_sync_utc"),
+        l.t("table.last_successful_sync_local"),
         match report.sync.last_success {
             Some(t) => Cell::Time(zone.local(t)),
             None if report.sync.enrolled => text(l.t("table.never")),

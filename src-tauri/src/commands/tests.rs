@@ -456,6 +456,11 @@ fn errors() -> Vec<ErrorView> {
                 days: 4000,
                 max: 3700,
             },
+            guichet_report::Error::PeriodAhead {
+                to: from.succ_opt().unwrap(),
+                today: from,
+                zone: "America/Anchorage".into(),
+            },
             guichet_report::Error::Write {
                 path: "/reports/day.pdf".into(),
                 source: std::io::Error::other("disk full"),

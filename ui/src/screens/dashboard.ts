@@ -34,6 +34,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
         drawnFrom = from;
         draw(d);
       }
+      if (d.day !== shownDay) turnOfDay(d.day);
     } catch (err) {
       message = explain(err);
     }
@@ -136,6 +137,15 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
 
   // Export ---------------------------------------------------------------------------------
   const today = ctx.state.today;
+  /** The centre's day the title and the export's days show: the figures' own once midnight
+   * has passed with the screen open. */
+  let shownDay = today;
+  function turnOfDay(day: string): void {
+    title.textContent = t("dashboard.title", { day: formatDate(day) });
+    // A day the supervisor typed stays; the default follows the day.
+    for (const field of [from, to]) if (field.value === dayForInput(shownDay)) field.value = dayForInput(day);
+    shownDay = day;
+  }
   // Days are typed as every date field of the window takes them (DD/MM/YYYY), not in a date
   // picker that writes them as the system's locale does, whatever the clerk's language.
   const dayField = (id: string) => h("input", { id, value: dayForInput(today), placeholder: t("date.hint"), autocomplete: "off" });
@@ -191,6 +201,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
     result,
   );
 
+  const title = h("h1", { id: "dashboard-title" }, t("dashboard.title", { day: formatDate(today) }));
   void load();
   const timer = setInterval(() => {
     if (working(ctx.state)) void load();
@@ -198,7 +209,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
   const el = h(
     "section",
     { class: "screen dashboard", "aria-labelledby": "dashboard-title" },
-    h("h1", { id: "dashboard-title" }, t("dashboard.title", { day: formatDate(today) })),
+    title,
     error,
     figures,
     exportForm,
