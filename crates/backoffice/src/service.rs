@@ -56,11 +56,9 @@ fn bounded(what: &str, text: &str, max: usize) -> Result<()> {
             "{what} has {len} characters: at most {max}; nothing was changed"
         )));
     }
-    if let Some(c) = guichet_domain::text::hidden_character(text, true) {
+    if let Some(problem) = guichet_domain::text::hidden_problem(text, true) {
         return Err(Error::Invalid(format!(
-            "{what} holds the invisible character {}, which can hide or reorder what the \
-             screen shows: type it again without it; nothing was changed",
-            guichet_domain::text::code_point(c)
+            "{what} {problem}: type it again without it; nothing was changed"
         )));
     }
     Ok(())
@@ -1275,11 +1273,10 @@ fn device_label(label: Option<&str>) -> Result<Option<&str>> {
              the enrolment code was not used"
         )));
     }
-    if let Some(c) = guichet_domain::text::hidden_character(label, false) {
+    if let Some(problem) = guichet_domain::text::hidden_problem(label, false) {
         return Err(Error::Invalid(format!(
-            "the device's label holds the invisible character {}, which can hide or reorder \
-             what the screen shows: give it as plain text; the enrolment code was not used",
-            guichet_domain::text::code_point(c)
+            "the device's label {problem}: give it as plain text; the enrolment code was not \
+             used"
         )));
     }
     Ok(Some(label))

@@ -372,22 +372,18 @@ fn agency_credentials_are_listed_revoked_and_counted_in_the_health() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../fixtures/demo-catalogue.json"
     );
-    let early = office.run(&["agency", "token", "civil-registry"], None);
-    assert_eq!(early.code, 1);
-    assert!(
-        early.stderr.contains("no catalogue is published yet"),
-        "{}",
-        early.stderr
+    office.refused(
+        &["agency", "token", "civil-registry"],
+        None,
+        1,
+        "no catalogue is published yet",
     );
     office.ok(&["catalogue", "publish", catalogue], None);
-    let unknown = office.run(&["agency", "token", "civil-registr"], None);
-    assert_eq!(unknown.code, 1);
-    assert!(
-        unknown
-            .stderr
-            .contains("agency 'civil-registr' is not in the catalogue (version 1)"),
-        "{}",
-        unknown.stderr
+    office.refused(
+        &["agency", "token", "civil-registr"],
+        None,
+        1,
+        "agency 'civil-registr' is not in the catalogue (version 1)",
     );
     let none = office.ok(&["agency", "credentials"], None);
     assert!(none.stdout.contains("0 credentials"), "{}", none.stdout);

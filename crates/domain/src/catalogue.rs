@@ -229,11 +229,9 @@ pub fn center_name(name: &str) -> std::result::Result<&str, String> {
             "the centre's name has {chars} characters: give at most {MAX_CENTER_NAME_CHARS}"
         ));
     }
-    if let Some(c) = crate::text::hidden_character(name, false) {
+    if let Some(problem) = crate::text::hidden_problem(name, false) {
         return Err(format!(
-            "the centre's name holds the invisible character {}, which can hide or reorder \
-             what the screen shows: give it as plain text",
-            crate::text::code_point(c)
+            "the centre's name {problem}: give it as plain text"
         ));
     }
     Ok(name)

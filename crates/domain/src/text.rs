@@ -27,6 +27,18 @@ pub fn code_point(c: char) -> String {
     format!("U+{:04X}", u32::from(c))
 }
 
+/// What a refusal says of `value`'s first hidden character (`hidden_character`), if it has
+/// one: "holds the invisible character U+202E, which can hide or reorder what the screen
+/// shows".
+pub fn hidden_problem(value: &str, lines: bool) -> Option<String> {
+    hidden_character(value, lines).map(|c| {
+        format!(
+            "holds the invisible character {}, which can hide or reorder what the screen shows",
+            code_point(c)
+        )
+    })
+}
+
 /// The languages every catalogue entry must carry.
 pub const REQUIRED_LANGUAGES: [&str; 2] = ["en", "fr"];
 

@@ -15,7 +15,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::vault::{KEYS_FILE, KEYS_LOCK, LEGACY_CREDENTIAL_FILE, remove_stale};
+use super::vault::{KEYS_FILE, KEYS_LOCK, LEGACY_CREDENTIAL_FILE, lock_beside, remove_stale};
 use super::{DATABASE_FILE, Disk, Workstation};
 use crate::error::{Error, Result};
 
@@ -51,12 +51,9 @@ impl Workstation {
         let dir = path.parent().unwrap_or(Path::new("."));
         // Under the key file's lock: a program that read it just before (a failed login on
         // the command line) would otherwise write its slots back after the erasure.
-        let keys_lock = dir.join(KEYS_LOCK);
-        let held = crate::files::Lock::exclusive(&keys_lock).map_err(|source| Error::DataDir {
-            path: keys_lock,
-            source,
-        })?;
-        shred(&dir.join(KEYS_FILE))?;
+        let keys = dir.join(KEYS_FILE);
+        let held = lock_beside(&keys, KEYS_LOCK)?;
+        shred(&keys)?;
         drop(held);
         let entries = std::fs::read_dir(dir).map_err(|source| Error::DataDir {
             path: dir.to_owned(),

@@ -898,11 +898,9 @@ pub(crate) fn check_label(kind: &str, key: &str, name: &str) -> Result<()> {
             "the name of {kind} '{key}' has {len} characters: at most {MAX_LABEL_CHARS}"
         )));
     }
-    if let Some(c) = guichet_domain::text::hidden_character(name, false) {
-        let c = guichet_domain::text::code_point(c);
+    if let Some(problem) = guichet_domain::text::hidden_problem(name, false) {
         return Err(Error::Invalid(format!(
-            "the name of {kind} '{key}' holds the invisible character {c}, which can hide or \
-             reorder what the screen shows: type it again without it"
+            "the name of {kind} '{key}' {problem}: type it again without it"
         )));
     }
     Ok(())

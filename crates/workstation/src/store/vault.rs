@@ -183,13 +183,7 @@ impl Vault {
     fn update<T>(&mut self, change: impl FnOnce(&mut KeysFile) -> T) -> Result<T> {
         let _held = match self {
             Vault::Memory(_) => None,
-            Vault::File(path) => {
-                let lock = path.with_file_name(KEYS_LOCK);
-                Some(
-                    crate::files::Lock::exclusive(&lock)
-                        .map_err(|source| Error::DataDir { path: lock, source })?,
-                )
-            }
+            Vault::File(path) => Some(lock_beside(path, KEYS_LOCK)?),
         };
         let mut file = self.read()?;
         let out = change(&mut file);
@@ -542,7 +536,12 @@ pub(crate) fn open_sealed(path: &Path, key: &DataKey) -> Result<Connection> {
 
 /// Waits for `SETUP_LOCK` beside the database at `path` and takes it.
 pub(crate) fn take_setup_lock(path: &Path) -> Result<crate::files::Lock> {
-    let lock = path.with_file_name(SETUP_LOCK);
+    lock_beside(path, SETUP_LOCK)
+}
+
+/// Waits for the lock file `name` in the directory of `file` and takes it.
+pub(crate) fn lock_beside(file: &Path, name: &str) -> Result<crate::files::Lock> {
+    let lock = file.with_file_name(name);
     crate::files::Lock::exclusive(&lock).map_err(|source| Error::DataDir { path: lock, source })
 }
 
