@@ -169,7 +169,7 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         requests.decisions = decisions.lines;
         ctx.done();
         ctx.begin(Stage::Money);
-        let money = payments(conn, &ctx, money, &config.currency)?;
+        let money = payments(conn, &ctx, money, &config.currency, &names)?;
         ctx.done();
         ctx.begin(Stage::Sync);
         let sync = sync_health(conn, &ctx)?;
@@ -304,6 +304,7 @@ struct Names {
     categories: HashMap<String, String>,
     agencies: HashMap<String, String>,
     lanes: HashMap<String, String>,
+    groups: HashMap<String, String>,
 }
 
 impl Names {
@@ -325,6 +326,7 @@ impl Names {
             categories: simple(names.categories),
             agencies: simple(names.agencies),
             lanes: simple(names.lanes),
+            groups: simple(names.target_groups),
         })
     }
 
@@ -946,6 +948,7 @@ fn payments(
     ctx: &Ctx<'_>,
     acc: MoneyAcc,
     currency: &guichet_domain::money::Currency,
+    names: &Names,
 ) -> Result<MoneySection> {
     let by_method: Vec<MethodLine> = conn
         .payments_by_method(ctx.start, ctx.end, currency)?
@@ -969,6 +972,7 @@ fn payments(
         .waived
         .into_iter()
         .map(|(ground, (requests, amount_minor))| WaiverLine {
+            name: Names::of(&names.groups, &ground),
             ground,
             requests,
             amount_minor,

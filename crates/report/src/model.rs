@@ -208,7 +208,10 @@ pub struct RefundLine {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct WaiverLine {
+    /// The target group exempt from the fee, by its catalogue code.
     pub ground: String,
+    /// Its name in the report's language (the code, for a group no longer in the catalogue).
+    pub name: String,
     pub requests: u64,
     pub amount_minor: i64,
 }

@@ -38,7 +38,12 @@ const GREY: (f32, f32, f32) = (0.6, 0.6, 0.6);
 /// The report as a PDF document.
 pub fn pdf_bytes(report: &Report) -> Result<Vec<u8>> {
     let l = report.header.locale;
-    let title = l.t("pdf.daily_report");
+    let h = &report.header;
+    let title = if h.from == h.to {
+        l.t("pdf.daily_report")
+    } else {
+        l.t("pdf.period_report")
+    };
     let (doc, page, layer) = PdfDocument::new(title, Mm(PAGE_W), Mm(PAGE_H), "report");
     let regular = doc.add_external_font(REGULAR).map_err(pdf_error)?;
     let bold = doc.add_external_font(BOLD).map_err(pdf_error)?;
@@ -202,44 +207,42 @@ impl Writer {
                 })
             })
             .collect();
-        // Headers wrap on two lines: a column needs its longest word and half its title.
-        let mut widths: Vec<f32> = table
-            .columns
-            .iter()
-            .map(|c| {
-                let word = c
-                    .split(' ')
-                    .map(|w| text_width(w, size))
-                    .fold(0.0, f32::max);
-                word.max(text_width(c, size) / 2.0).min(28.0)
-            })
-            .collect();
+        let mut content = vec![0.0_f32; table.columns.len()];
         for row in &shown {
             for (i, text) in row.iter().enumerate() {
-                if let Some(w) = widths.get_mut(i) {
+                if let Some(w) = content.get_mut(i) {
                     *w = w.max(text_width(text, size).min(70.0));
                 }
             }
         }
         let gap = 2.5;
-        let total: f32 = widths.iter().sum::<f32>() + gap * widths.len() as f32;
         let avail = PAGE_W - 2.0 * MARGIN;
+        let spaced = |widths: &[f32]| widths.iter().sum::<f32>() + gap * widths.len() as f32;
+        // Headers wrap on two lines, or three where two leave the table too wide for the page.
+        let sized = |lines: usize| -> Vec<f32> {
+            table
+                .columns
+                .iter()
+                .zip(&content)
+                .map(|(c, content)| title_width(c, size, lines).min(28.0).max(*content))
+                .collect()
+        };
+        let mut header_lines = 2;
+        let mut widths = sized(header_lines);
+        if spaced(&widths) > avail {
+            header_lines = 3;
+            widths = sized(header_lines);
+        }
+        let total = spaced(&widths);
         if total > avail {
             let scale = (avail - gap * widths.len() as f32) / (total - gap * widths.len() as f32);
             widths.iter_mut().for_each(|w| *w *= scale);
         }
         let header = |w: &mut Writer| {
-            w.room(row_h * 3.0);
+            w.room(row_h * (header_lines as f32 + 1.0));
             let mut x = MARGIN;
             for (i, title) in table.columns.iter().enumerate() {
-                let lines = wrap(title, size, widths[i]);
-                let lines = match lines.as_slice() {
-                    [one] => vec![String::new(), one.clone()],
-                    [first, rest @ ..] => {
-                        vec![first.clone(), fit(&rest.join(" "), size, widths[i])]
-                    }
-                    [] => vec![],
-                };
+                let lines = header_title(title, size, widths[i], header_lines);
                 for (n, line) in lines.iter().enumerate() {
                     let dx = if numeric[i] {
                         widths[i] - text_width(line, size)
@@ -257,7 +260,7 @@ impl Writer {
                 }
                 x += widths[i] + gap;
             }
-            w.y -= row_h * 2.0;
+            w.y -= row_h * header_lines as f32;
             w.line((MARGIN, w.y - 1.0), (PAGE_W - MARGIN, w.y - 1.0), 0.4, GREY);
         };
         header(self);
@@ -309,13 +312,18 @@ impl Writer {
             .flat_map(|b| b.values.iter().copied())
             .chain(chart.target)
             .fold(0.0_f64, f64::max);
-        let max = nice_ceiling(max * 1.1);
+        // Four steps up the axis; a count's steps are whole numbers.
+        let mut step = nice_ceiling(max * 1.1 / 4.0);
+        if chart.digits == 0 {
+            step = step.ceil();
+        }
+        let max = step * 4.0;
         let to_y = |v: f64| bottom + (v / max) as f32 * height;
-        for step in 0..=4 {
-            let v = max / 4.0 * f64::from(step);
+        for n in 0..=4 {
+            let v = step * f64::from(n);
             let y = to_y(v);
             self.line((left, y), (left + width, y), 0.2, (0.88, 0.88, 0.88));
-            let label = self.locale.plain(v, if max < 4.0 { 1 } else { 0 });
+            let label = self.locale.plain(v, usize::from(step.fract() != 0.0));
             self.text(MARGIN, y - 1.0, 6.0, false, GREY, &label);
         }
         let n = chart.bars.len().max(1) as f32;
@@ -421,6 +429,40 @@ fn wrap(text: &str, size: f32, width: f32) -> Vec<String> {
     lines
 }
 
+/// The narrowest width at which `title` wraps on at most `lines` lines, no word cut.
+fn title_width(title: &str, size: f32, lines: usize) -> f32 {
+    let word = title
+        .split(' ')
+        .map(|w| text_width(w, size))
+        .fold(0.0, f32::max);
+    if wrap(title, size, word).len() <= lines {
+        return word;
+    }
+    let (mut narrow, mut wide) = (word, text_width(title, size));
+    while wide - narrow > 0.2 {
+        let mid = (narrow + wide) / 2.0;
+        if wrap(title, size, mid).len() <= lines {
+            wide = mid;
+        } else {
+            narrow = mid;
+        }
+    }
+    wide
+}
+
+/// A column's title on exactly `lines` lines, set at their foot: the last line takes what
+/// does not fit above, cut with an ellipsis where the column is narrower than its words.
+fn header_title(title: &str, size: f32, width: f32, lines: usize) -> Vec<String> {
+    let mut wrapped = wrap(title, size, width);
+    if wrapped.len() > lines {
+        let rest = wrapped.split_off(lines - 1).join(" ");
+        wrapped.push(rest);
+    }
+    let mut out = vec![String::new(); lines - wrapped.len()];
+    out.extend(wrapped.iter().map(|l| fit(l, size, width)));
+    out
+}
+
 fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
     let l = pdf.locale;
     let h = &report.header;
@@ -466,17 +508,28 @@ fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
     let col_w = (PAGE_W - 2.0 * MARGIN) / 2.0;
     let row_h = 8.0 * PT_MM * 1.5;
     let top = pdf.y;
-    for (i, row) in rows.iter().enumerate() {
-        let (col, line) = (i / half, i % half);
+    let mut foot = top;
+    // Two columns of label and value; a label or value too long for its place wraps.
+    for (col, items) in rows.chunks(half.max(1)).enumerate() {
         let x = MARGIN + col_w * col as f32;
-        let y = top - row_h * (line as f32 + 1.0);
-        if let (Some(Cell::Text(label)), Some(value)) = (row.first(), row.get(1)) {
-            pdf.text(x, y, 8.0, false, INK, &fit(label, 8.0, col_w * 0.55));
-            let value = fit(&pdf.cell(value), 8.0, col_w * 0.44);
-            pdf.text(x + col_w * 0.55, y, 8.0, true, INK, &value);
+        let mut y = top;
+        for row in items {
+            if let (Some(Cell::Text(label)), Some(value)) = (row.first(), row.get(1)) {
+                let labels = wrap(label, 8.0, col_w * 0.55 - 2.0);
+                let values = wrap(&pdf.cell(value), 8.0, col_w * 0.44);
+                for (n, line) in labels.iter().enumerate() {
+                    pdf.text(x, y - row_h * (n as f32 + 1.0), 8.0, false, INK, line);
+                }
+                for (n, line) in values.iter().enumerate() {
+                    let at = y - row_h * (n as f32 + 1.0);
+                    pdf.text(x + col_w * 0.55, at, 8.0, true, INK, line);
+                }
+                y -= row_h * labels.len().max(values.len()) as f32;
+            }
         }
+        foot = foot.min(y);
     }
-    pdf.y = top - row_h * (half as f32 + 0.5);
+    pdf.y = foot - row_h * 0.5;
 
     let q = &report.queue;
     let minutes = |s: Option<u64>| s.map_or(0.0, |s| s as f64 / 60.0);

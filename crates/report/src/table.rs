@@ -359,6 +359,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
         "waivers",
         l.t("table.fees_waived_ground"),
         &[
+            l.t("table.code"),
             l.t("table.ground"),
             l.t("table.requests"),
             l.t("table.amount"),
@@ -367,6 +368,7 @@ pub fn tables(report: &Report) -> Vec<Table> {
     for w in &report.money.waivers {
         waivers.rows.push(vec![
             text(&w.ground),
+            text(&w.name),
             count(w.requests),
             Cell::Money(w.amount_minor),
         ]);

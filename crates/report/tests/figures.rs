@@ -174,8 +174,12 @@ fn requests_money_feedback_clerks_and_sync() {
     assert_eq!(methods, vec![("cash", 1, 8600)]);
     assert_eq!(m.waived_minor, 2500);
     assert_eq!(
-        (m.waivers[0].ground.as_str(), m.waivers[0].requests),
-        ("older-people", 1)
+        (
+            m.waivers[0].ground.as_str(),
+            m.waivers[0].name.as_str(),
+            m.waivers[0].requests
+        ),
+        ("older-people", "Older people", 1)
     );
     assert_eq!(m.outstanding_minor, 0);
     assert_eq!(m.cash_expected_minor, 8600);

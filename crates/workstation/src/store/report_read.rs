@@ -36,6 +36,7 @@ pub struct CatalogueNames {
     pub categories: Vec<(String, Text)>,
     pub agencies: Vec<(String, Text)>,
     pub lanes: Vec<(String, Text)>,
+    pub target_groups: Vec<(String, Text)>,
 }
 
 #[derive(Debug)]
@@ -240,6 +241,7 @@ impl<'c> ReportRead<'c> {
         names.categories = named("categories")?;
         names.agencies = named("agencies")?;
         names.lanes = named("lanes")?;
+        names.target_groups = named("target_groups")?;
         Ok(names)
     }
 
