@@ -16,6 +16,9 @@ export interface Ctx {
   state: AppState;
   counter: string;
   visit: Visit;
+  /** The ticket whose visit just ended, for the citizen's feedback; the visit itself is over,
+   * so a next intake starts with nobody chosen. */
+  rated: Ticket | null;
   go(screen: Screen, focus?: string): void;
   /** Reads the app's state again (or takes `state`, just answered by the core) and redraws
    * what depends on it. */
@@ -65,6 +68,12 @@ export function unfinishedRequests(requests: RequestDetail[]): Unfinished[] {
           : 0,
     }))
     .filter((u) => u.draft || u.owed > 0);
+}
+
+/** Whether the clerk logged in has a supervisor's rights (an administrator has them too). */
+export function supervises(state: AppState): boolean {
+  const role = state.session?.role;
+  return role === "supervisor" || role === "administrator";
 }
 
 export function emptyVisit(): Visit {

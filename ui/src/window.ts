@@ -4,7 +4,7 @@
 
 import { api, onStatus, type AppState, type SessionView, type StatusBar } from "./api";
 import { STATUS } from "./update";
-import { SYNCED, actionStart, damaged, emptyVisit, noteInput, painted, record, timings, working, type Ctx, type Screen } from "./app";
+import { SYNCED, actionStart, damaged, emptyVisit, noteInput, painted, record, supervises, timings, working, type Ctx, type Screen } from "./app";
 import { fill, h, trapFocus } from "./dom";
 import { LANGS, isLang, lang, onLangChange, setLang, setTimeZone, t } from "./i18n";
 import { IdleLock, browserClock, watchActivity } from "./idle";
@@ -54,6 +54,7 @@ const ctx: Ctx = {
   state: await api.appState(),
   counter: "",
   visit: emptyVisit(),
+  rated: null,
   go,
   refresh,
   announce,
@@ -100,18 +101,12 @@ function announce(message: string, tone: "info" | "error" = "info"): void {
   }, 4000);
 }
 
-/** Whether the clerk logged in may see the supervisor's dashboard. */
-function supervises(): boolean {
-  const role = ctx.state.session?.role;
-  return role === "supervisor" || role === "administrator";
-}
-
 function go(next: Screen): void {
   if (withdrawing) return;
   if (!ctx.state.config) next = "firstrun";
   else if (!ctx.state.session) next = "login";
   else if (next === "firstrun" || next === "login") next = "queue";
-  else if (next === "dashboard" && !supervises()) next = "queue";
+  else if (next === "dashboard" && !supervises(ctx.state)) next = "queue";
   queue?.stop();
   dashboard?.stop();
   requests?.stop();
@@ -233,7 +228,7 @@ function drawHeader(): void {
     ["intake", t("nav.intake"), "Alt+2"],
     ["requests", t("nav.requests"), "Alt+3"],
     // The day's money, each clerk's figures and the citizens' comments: a supervisor's.
-    ...(supervises() ? [["dashboard", t("nav.dashboard"), "Alt+4"] as [Screen, string, string]] : []),
+    ...(supervises(ctx.state) ? [["dashboard", t("nav.dashboard"), "Alt+4"] as [Screen, string, string]] : []),
   ];
   const language = h(
     "select",
@@ -415,7 +410,7 @@ function toggleHelp(open: boolean): void {
             "tbody",
             {},
             // A clerk is not shown the dashboard's key: it is a supervisor's screen.
-            SHORTCUTS.filter((s) => s.command !== "screen_dashboard" || supervises()).map((s) =>
+            SHORTCUTS.filter((s) => s.command !== "screen_dashboard" || supervises(ctx.state)).map((s) =>
               h("tr", {}, h("th", { scope: "row" }, h("kbd", {}, s.keys)), h("td", {}, t(`shortcut.${s.command}`))),
             ),
           ),
@@ -470,7 +465,7 @@ function runCommand(command: Command): boolean {
       }
       return true;
     case "screen_dashboard":
-      if (!ready || !supervises()) return false;
+      if (!ready || !supervises(ctx.state)) return false;
       go("dashboard");
       return true;
     case "screen_queue":
@@ -629,6 +624,7 @@ function endSession(): void {
   dashboard?.stop();
   for (const name of VISIT_SCREENS) keptScreens.delete(name);
   ctx.visit = emptyVisit();
+  ctx.rated = null;
   go("login");
 }
 

@@ -67,6 +67,7 @@ export function screenCtx(): Ctx {
     state: appState({ session: { ...eleni } }),
     counter: "C1",
     visit: emptyVisit(),
+    rated: null,
     go: vi.fn(),
     refresh: vi.fn(async () => undefined),
     announce: vi.fn(),

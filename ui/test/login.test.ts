@@ -38,6 +38,7 @@ function fakeCtx(): Ctx & { go: ReturnType<typeof vi.fn>; refresh: ReturnType<ty
     state: state(),
     counter: "",
     visit: emptyVisit(),
+    rated: null,
     go: vi.fn(),
     refresh: vi.fn(async () => undefined),
     announce: vi.fn(),

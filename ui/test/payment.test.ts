@@ -94,4 +94,27 @@ describe("paying at intake", () => {
     expect(document.querySelector<HTMLInputElement>("#pay-amount")!.value).toBe("5.00");
     expect(document.querySelector<HTMLSelectElement>("#pay-method")!.value).toBe("cash");
   });
+
+  it("says to refund first once part of the fee is paid, as a waiver covers the whole fee", () => {
+    step({ ...unpaid(["older-people"]), paid_minor: 1000 });
+    expect(document.querySelector<HTMLFormElement>("#waive-form")!.hidden).toBe(true);
+    const advice = document.querySelector<HTMLElement>("#waive-refund-first")!;
+    expect(advice.hidden).toBe(false);
+    expect(advice.textContent).toBe(t("intake.waive.refund_first"));
+  });
+
+  it("sends one waiver however often it is pressed while the approver's password is checked", async () => {
+    let answer: () => void = () => undefined;
+    waive.mockClear();
+    waive.mockImplementationOnce(() => new Promise<undefined>((done) => (answer = () => done(undefined))));
+    step(unpaid(["older-people"]));
+    document.querySelector<HTMLSelectElement>("#waive-ground")!.value = "older-people";
+    const form = document.querySelector<HTMLFormElement>("#waive-form")!;
+    form.requestSubmit();
+    form.requestSubmit();
+    answer();
+    await vi.waitFor(() => expect(waive).toHaveBeenCalledTimes(1));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(waive).toHaveBeenCalledTimes(1);
+  });
 });

@@ -29,9 +29,12 @@ const refund = vi.fn();
 const detail = vi.fn(async () => paid());
 const markDocument = vi.fn();
 const listRequests = vi.fn(async (): Promise<RequestSummary[]> => []);
+const pay = vi.fn(async () => ({ receipt: "K7XA-0003", amount: { minor: 4500, currency: "EUR" } }));
 vi.mock("../src/api", () => ({
   api: {
     listRequests,
+    pay,
+    browse: async () => ({ target_groups: [{ code: "older-people", name: { en: "Older people", fr: "Personnes âgées" }, services: 1 }] }),
     request: detail,
     refund,
     markDocument,
@@ -195,6 +198,23 @@ describe("drawing the request's detail again while the clerk works in it", () =>
     listRequests.mockResolvedValue([]);
   });
 
+  it("says when a sync moved the request on, and nothing when it did not", async () => {
+    screen?.stop();
+    const ctx = screenCtx();
+    detail.mockResolvedValue(paid());
+    screen = requestsScreen(ctx, "K7XA-0001");
+    document.body.replaceChildren(screen.el);
+    await vi.waitFor(() => expect(document.querySelector("#detail-status")).not.toBeNull());
+    expect(document.activeElement?.id).toBe("detail-heading");
+    window.dispatchEvent(new Event(SYNCED));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(ctx.announce).not.toHaveBeenCalled();
+    detail.mockResolvedValue(paid({ status: "dispatched" }));
+    window.dispatchEvent(new Event(SYNCED));
+    await vi.waitFor(() => expect(ctx.announce).toHaveBeenCalledWith(t("requests.now", { receipt: "K7XA-0000-042E", status: t("request.status.dispatched") })));
+    detail.mockResolvedValue(paid());
+  });
+
   it("reads nothing more at a sync once the clerk has left the screen", async () => {
     await opened();
     screen!.stop();
@@ -204,5 +224,36 @@ describe("drawing the request's detail again while the clerk works in it", () =>
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(detail).not.toHaveBeenCalled();
     expect(listRequests).not.toHaveBeenCalled();
+  });
+});
+
+describe("money still owed once the visit is over", () => {
+  const owed = request({ status: "submitted", paid_minor: 0, next_actions: ["dispatch", "cancel"], fee_exemptions: ["older-people"] });
+
+  it("is taken on the request's detail, and dispatching waits for it", async () => {
+    detail.mockResolvedValue(owed);
+    const screen = requestsScreen(screenCtx(), owed.receipt);
+    document.body.replaceChildren(screen.el);
+    await vi.waitFor(() => expect(document.querySelector("#pay-form")).not.toBeNull());
+    expect(document.querySelector("#do-dispatch")).toBeNull();
+    expect(document.querySelector("#fee-due")!.textContent).toBe(t("intake.due_now", { amount: "€45.00" }));
+    // Its receipt can be printed again for the citizen who came back.
+    expect(document.querySelector("#print-receipt")).not.toBeNull();
+
+    detail.mockResolvedValue({ ...owed, paid_minor: 4500 });
+    document.querySelector<HTMLFormElement>("#pay-form")!.requestSubmit();
+    await vi.waitFor(() => expect(document.querySelector("#do-dispatch")).not.toBeNull());
+    expect(pay).toHaveBeenCalledWith(owed.receipt, "45.00", "cash");
+    expect(document.querySelector("#pay-form")).toBeNull();
+    screen.stop();
+  });
+
+  it("names the group a fee was waived for, as intake does", async () => {
+    detail.mockResolvedValue({ ...owed, waiver_ground: "older-people" });
+    const screen = requestsScreen(screenCtx(), owed.receipt);
+    document.body.replaceChildren(screen.el);
+    await vi.waitFor(() => expect(document.body.textContent).toContain(t("intake.waived", { ground: "Older people" })));
+    expect(document.querySelector("#pay-form")).toBeNull();
+    screen.stop();
   });
 });

@@ -16,6 +16,7 @@ function ctxOf(role: "administrator" | "supervisor" | "clerk"): Ctx {
     state: appState({ session }),
     counter: "C1",
     visit: emptyVisit(),
+    rated: null,
     go: vi.fn(),
     refresh: vi.fn(async () => undefined),
     announce: vi.fn(),

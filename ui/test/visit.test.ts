@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import type { Ticket } from "../src/api";
+import type { Citizen, Ticket } from "../src/api";
+import { emptyVisit } from "../src/app";
 import { request, screenCtx } from "./fixtures";
 
 const fresh = request({ status: "draft", paid_minor: 0 });
@@ -31,5 +32,25 @@ describe("the visit's requests", () => {
     document.querySelector<HTMLButtonElement>("#end-visit")!.click();
     await vi.waitFor(() => expect(document.querySelector("#visit-error")!.textContent).toBe("ticket A012 is not being served at counter C1"));
     expect(ctx.go).not.toHaveBeenCalled();
+  });
+
+  it("end with the citizen and the requests gone: only the ticket stays, for the feedback", async () => {
+    const ctx = screenCtx();
+    const taken = request({ status: "submitted" });
+    ctx.visit = {
+      ticket: { code: "A012", status: "serving" } as Ticket,
+      citizen: { national_id: "37605030299" } as Citizen,
+      requests: [taken],
+    };
+    const visit = visitStep(ctx, { back: vi.fn(), citizen: vi.fn() });
+    document.body.replaceChildren(visit.el);
+    visit.draw();
+    api.request.mockResolvedValueOnce(taken);
+    api.finishService.mockResolvedValueOnce({ code: "A012", status: "done" } as Ticket);
+    document.querySelector<HTMLButtonElement>("#end-visit")!.click();
+    await vi.waitFor(() => expect(ctx.go).toHaveBeenCalledWith("feedback"));
+    // Whatever screen the clerk goes to next, a new intake starts with nobody chosen.
+    expect(ctx.visit).toEqual(emptyVisit());
+    expect(ctx.rated).toEqual({ code: "A012", status: "done" });
   });
 });

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::sync::LazyLock;
 
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use guichet_domain::money::Currency;
 use serde::Serialize;
 
@@ -93,6 +94,30 @@ impl Locale {
     /// every key the code asks for is in every language; a missing one would read as the key.
     pub fn t(self, key: &'static str) -> &'static str {
         self.words().get(key).map_or(key, String::as_str)
+    }
+
+    /// A calendar day as a citizen reads it: "7 December 2026", "7 décembre 2026".
+    pub fn date(self, day: NaiveDate) -> String {
+        let month = self
+            .t("date.months")
+            .split(',')
+            .nth(day.month0() as usize)
+            .unwrap_or_default();
+        self.fill(
+            "date.day",
+            &[
+                ("day", &day.day()),
+                ("month", &month),
+                ("year", &day.year()),
+            ],
+        )
+    }
+
+    /// A day and a time of day: "7 December 2026, 10:30", "7 décembre 2026 à 10:30".
+    pub fn date_time(self, at: NaiveDateTime) -> String {
+        let date = self.date(at.date());
+        let time = at.format("%H:%M");
+        self.fill("date.at", &[("date", &date), ("time", &time)])
     }
 
     /// The text of `key` with each `{name}` replaced by its value.

@@ -100,10 +100,7 @@ pub fn ticket(ws: &Workstation, ticket: &str, l: Locale) -> Result<Slip> {
             Line::Big(t.code),
             Line::Text(waits_for),
             Line::Pair(l.t("slip.queue").to_owned(), lane),
-            Line::Pair(
-                l.t("slip.issued").to_owned(),
-                issued.format("%Y-%m-%d %H:%M").to_string(),
-            ),
+            Line::Pair(l.t("slip.issued").to_owned(), l.date_time(issued)),
             Line::Pair(l.t("slip.people_ahead").to_owned(), ahead.to_string()),
             Line::Gap,
             Line::Text(l.t("slip.please_wait").to_owned()),
@@ -130,8 +127,8 @@ pub fn receipt(ws: &Workstation, receipt: &str, l: Locale) -> Result<Slip> {
         Line::Big(s.receipt.clone()),
         Line::Text(s.service_title.get(lang).to_owned()),
         Line::Pair(l.t("slip.for").to_owned(), s.citizen_name.clone()),
-        Line::Pair(l.t("slip.taken_on").to_owned(), s.intake_date.to_string()),
-        Line::Pair(l.t("slip.expected_by").to_owned(), s.due_date.to_string()),
+        Line::Pair(l.t("slip.taken_on").to_owned(), l.date(s.intake_date)),
+        Line::Pair(l.t("slip.expected_by").to_owned(), l.date(s.due_date)),
     ];
     let received: Vec<String> = r
         .documents

@@ -444,7 +444,7 @@ fn slips_on_a_roll_and_on_a4_in_the_clerks_language() {
         "Your number",
         &third.code,
         "Civil status",
-        "Issued: 2026-11-30 07:30",
+        "Issued: 30 November 2026, 07:30",
         "People ahead of you: 2",
         "Please wait until your number is shown",
     ] {
@@ -477,6 +477,7 @@ fn slips_on_a_roll_and_on_a4_in_the_clerks_language() {
         "Documents received:",
         "Fee: 25.00",
         "Paid: 25.00",
+        "Taken on: 30 November 2026",
         "Expected by:",
         "Keep this receipt.",
     ] {
@@ -496,6 +497,7 @@ fn slips_on_a_roll_and_on_a4_in_the_clerks_language() {
         "Récépissé",
         "Pièces reçues",
         "Frais : 25,00",
+        "Déposée le : 30 novembre 2026",
         "Conservez ce récépissé.",
     ] {
         assert!(

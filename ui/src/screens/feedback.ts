@@ -2,7 +2,7 @@
 // (keys 1-5 work too) and may leave a comment.
 
 import { api } from "../api";
-import { emptyVisit, type Ctx } from "../app";
+import type { Ctx } from "../app";
 import { field, h } from "../dom";
 import { t } from "../i18n";
 import { explain } from "../messages";
@@ -38,7 +38,7 @@ export function feedbackScreen(ctx: Ctx): FeedbackScreen {
   }
 
   function done(): void {
-    ctx.visit = emptyVisit();
+    ctx.rated = null;
     ctx.go("queue");
   }
 
@@ -78,7 +78,7 @@ export function feedbackScreen(ctx: Ctx): FeedbackScreen {
           class: "primary",
           onclick: () =>
             void ctx.act("feedback", async () => {
-              const ticket = ctx.visit.ticket;
+              const ticket = ctx.rated;
               if (!ticket) return done();
               if (rating === 0) {
                 error.textContent = t("feedback.pick");

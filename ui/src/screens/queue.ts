@@ -8,6 +8,7 @@ import { approvalBox } from "../approval";
 import { field, fill, h, isBusy, whileBusy } from "../dom";
 import { compareText, formatDuration, lang, t, text } from "../i18n";
 import { explain } from "../messages";
+import { printFrom } from "../printing";
 import { STATUS, updateOffer } from "../update";
 
 let browseCache: Browse | null = null;
@@ -133,20 +134,6 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   // stays to print again.
   const printStatus = h("span", { id: "print-status", role: "status" });
   const issuedActions = h("p", { id: "issued-actions" });
-  function printTicket(id: string): void {
-    void ctx.act("print_ticket", async () => {
-      printStatus.textContent = "";
-      try {
-        await api.printSlip({ kind: "ticket", key: id, paper: "roll80", lang: lang() });
-        printStatus.className = "notice";
-        printStatus.textContent = t("print.sent");
-      } catch (err) {
-        printStatus.className = "error";
-        printStatus.textContent = explain(err);
-      }
-    });
-  }
-
   const issueButton = h("button", { type: "submit", id: "issue-ticket" }, t("queue.issue.submit"));
   const issueForm = h(
     "form",
@@ -174,7 +161,16 @@ export function queueScreen(ctx: Ctx): QueueScreen {
             printStatus.textContent = "";
             fill(
               issuedActions,
-              h("button", { type: "button", id: "print-ticket", onclick: () => printTicket(ticket.id) }, t("queue.print_ticket")),
+              h(
+                "button",
+                {
+                  type: "button",
+                  id: "print-ticket",
+                  onclick: (e: Event) =>
+                    printFrom(ctx, e.currentTarget as HTMLButtonElement, "print_ticket", { kind: "ticket", key: ticket.id, paper: "roll80", lang: lang() }, printStatus),
+                },
+                t("queue.print_ticket"),
+              ),
               " ",
               printStatus,
             );
@@ -198,7 +194,9 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   );
 
   // This counter
-  const current = h("div", { id: "current-ticket", "aria-live": "polite" });
+  // Only the ticket's line speaks, and only when it changes: the panel is drawn again at every
+  // poll, and a screen reader would read the counter out every ten seconds.
+  const current = h("div", { id: "current-ticket" });
   const waitingBody = h("tbody", { id: "waiting-rows" });
   const waitingTable = h(
     "table",
@@ -269,8 +267,8 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     ctx.visit = { ...ctx.visit, requests: fresh };
     const left = unfinishedRequests(fresh).length;
     if (left > 0) throw new Error(t("queue.finish_unfinished", { count: left }));
-    const done = await api.finishService(ticketCode());
-    ctx.visit = { ...ctx.visit, ticket: done };
+    ctx.rated = await api.finishService(ticketCode());
+    ctx.visit = emptyVisit();
     ctx.go("feedback");
   }));
   const transferTo = h("select", { id: "transfer-to", "aria-label": t("queue.transfer.to") });
@@ -300,7 +298,9 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     }),
   );
   const counterTitle = h("h2", {});
-  const ticketLine = h("div", {});
+  const ticketLine = h("div", { "aria-live": "polite" });
+  /** What the ticket's line says now, to draw it again only when that changes. */
+  let lineShown: string | null = null;
   fill(
     current,
     counterTitle,
@@ -314,18 +314,18 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   function drawCurrent(): void {
     const ticket = view.current;
     const status = ticket?.status;
-    counterTitle.textContent = t("queue.counter.title", { counter: ctx.counter });
-    fill(
-      ticketLine,
-      ticket
-        ? h(
-            "div",
-            {},
-            h("p", { class: "ticket-code", id: "current-code" }, ticket.code),
-            h("p", { id: "current-status" }, t(`ticket.status.${ticket.status}`), " · ", targetName(ticket.target, browse)),
-          )
-        : h("p", { class: "muted" }, t("queue.counter.idle")),
-    );
+    const title = t("queue.counter.title", { counter: ctx.counter });
+    if (counterTitle.textContent !== title) counterTitle.textContent = title;
+    const line = ticket ? [ticket.code, t(`ticket.status.${ticket.status}`), targetName(ticket.target, browse)] : [];
+    if (line.join("\n") !== lineShown) {
+      lineShown = line.join("\n");
+      fill(
+        ticketLine,
+        ticket
+          ? h("div", {}, h("p", { class: "ticket-code", id: "current-code" }, line[0]), h("p", { id: "current-status" }, line[1], " · ", line[2]))
+          : h("p", { class: "muted" }, t("queue.counter.idle")),
+      );
+    }
     callNextButton.disabled = Boolean(ticket);
     recallButton.disabled = noShowButton.disabled = startButton.disabled = status !== "called";
     intakeButton.disabled = finishButton.disabled = status !== "serving";

@@ -2,14 +2,18 @@
 // state of each change, and what the centre can do next (deliver, cancel, resubmit, resolve a
 // conflict, give back a payment). The acts that need four eyes show the supervisor's box.
 
-import { api, type Action, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
-import { SYNCED, TYPING_PAUSE_MS, working, type Ctx } from "../app";
+import { api, type Action, type Browse, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
+import { SYNCED, TYPING_PAUSE_MS, supervises, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
-import { formatDate, formatDateTime, formatMoney, has, readAmount, t, text } from "../i18n";
+import { formatDate, formatDateTime, formatMoney, has, lang, readAmount, t, text } from "../i18n";
 import { explain } from "../messages";
 import { paymentLine } from "../payments";
+import { printFrom } from "../printing";
+import { paymentStep } from "./intake/payment";
+import { printButtons } from "./intake/receipt";
+import { catalogueIndex } from "./queue";
 
 const STATUSES: RequestStatus[] = [
   "draft",
@@ -25,6 +29,14 @@ const STATUSES: RequestStatus[] = [
 
 /** The centre's moves forward, each one click; cancelling goes through its confirmation. */
 const FORWARD: Action[] = ["submit", "resubmit", "deliver", "dispatch"];
+
+/** The statuses after which no payment is taken. */
+const CLOSED: RequestStatus[] = ["delivered", "rejected", "cancelled"];
+
+/** What `r` still owes, in minor units: nothing when free, waived or paid. */
+function owing(r: RequestDetail): number {
+  return r.fee && !r.waiver_ground ? Math.max(0, r.fee.minor - r.paid_minor) : 0;
+}
 
 /** What becomes of the money when the request is cancelled, in the clerk's words: a payment
  * stays recorded until a refund gives it back. */
@@ -50,7 +62,10 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   const find = h("input", { id: "filter-text", type: "search", autocomplete: "off", maxlength: 200, placeholder: t("requests.filter.find_hint") });
   const overdue = h("input", { id: "filter-overdue", type: "checkbox" });
   const rows = h("tbody", { id: "request-rows" });
-  const detail = h("div", { class: "card", id: "request-detail", "aria-live": "polite" });
+  // Not a live region: a sync draws the detail again every half minute, and a screen reader
+  // would read the whole request out each time. Opening one moves the focus to its heading; a
+  // sync that moves it on says so.
+  const detail = h("div", { class: "card", id: "request-detail" });
   const error = h("p", { class: "error", role: "alert" });
 
   async function load(): Promise<void> {
@@ -96,12 +111,43 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   }
 
   let shown: string | null = null;
+  /** The request the detail shows, as last drawn. */
+  let current: RequestDetail | null = null;
+  let browse: Browse | null = null;
+  void catalogueIndex().then(
+    (b) => {
+      browse = b;
+    },
+    () => undefined,
+  );
+  const targetGroup = (code: string): string => text(browse?.target_groups.find((g) => g.code === code)?.name) || code;
+  // Money still owed once the visit is over (the citizen comes back to pay, or a supervisor
+  // comes to approve a waiver) is taken here, as at intake.
+  const payment = paymentStep(ctx, {
+    taken: () => current,
+    refresh: async (run, label, said) => {
+      const receipt = current?.receipt;
+      if (!receipt) return;
+      await ctx.act(label, async () => {
+        try {
+          await run(receipt);
+          redraw(await api.request(receipt), {});
+          await load();
+        } catch (err) {
+          said.textContent = explain(err);
+        }
+      });
+    },
+    targetGroup,
+  });
+  const printStatus = h("p", { id: "print-status", role: "status" });
 
   async function show(receipt: string): Promise<void> {
     await ctx.act("open_request", async () => {
       try {
         shown = receipt;
         drawDetail(await api.request(receipt));
+        detail.querySelector<HTMLElement>("#detail-heading")?.focus();
       } catch (err) {
         error.textContent = explain(err);
       }
@@ -177,6 +223,10 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   }
 
   function drawDetail(r: RequestDetail): void {
+    const again = current?.receipt === r.receipt;
+    current = r;
+    if (!again) printStatus.textContent = "";
+    const owed = owing(r);
     const note = h("input", { id: "conflict-note", autocomplete: "off", maxlength: 1000 });
     const actionError = h("p", { class: "error", role: "alert", id: "action-error" });
     // At most what the core takes (1,000 characters for a reason, 500 for a refund's).
@@ -196,7 +246,8 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     const refundApproval = approvalBox("refund-approval");
     const refundError = h("p", { class: "error", role: "alert", id: "refund-error" });
     const openConflicts = r.changes.filter((c) => c.state === "conflict" && !c.resolution);
-    const forward = r.next_actions.filter((a) => FORWARD.includes(a));
+    // Dispatching waits for the fee: the payment's form is above it until then.
+    const forward = r.next_actions.filter((a) => FORWARD.includes(a) && !(a === "dispatch" && owed > 0));
     const cancellable = r.next_actions.includes("cancel");
     const cancelApproved = r.approval_needed.includes("cancel");
 
@@ -275,11 +326,12 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
           {},
           r.fee
             ? r.waiver_ground
-              ? t("intake.waived", { ground: r.waiver_ground })
+              ? t("intake.waived", { ground: targetGroup(r.waiver_ground) })
               : `${formatMoney(r.paid_minor, r.fee.currency)} / ${formatMoney(r.fee.minor, r.fee.currency)}`
             : t("fee.free"),
         ),
       ),
+      ...(owed > 0 && !CLOSED.includes(r.status) ? payment.owed(r, again) : []),
       documentChecklist("request-documents", r, ctx.act, (fresh) => {
         redraw(fresh, { typed: true });
         void load();
@@ -387,7 +439,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
           ),
         ),
       ),
-      forward.length || cancellable
+      forward.length || cancellable || r.status !== "draft"
         ? h(
             "div",
             { class: "actions" },
@@ -411,8 +463,10 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
                   t("action.cancel"),
                 )
               : null,
+            printButtons(r, (button, paper) => printFrom(ctx, button, "print_receipt", { kind: "receipt", key: r.receipt, paper, lang: lang() }, printStatus)),
           )
         : null,
+      printStatus,
       cancellable ? cancelForm : null,
       openConflicts.length
         ? h(
@@ -426,8 +480,9 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
               },
             },
             h("p", {}, t("requests.conflict_explain", { count: openConflicts.length })),
-            field(t("requests.conflict_note"), note),
-            h("button", { type: "submit", id: "resolve-conflict" }, t("requests.resolve")),
+            // Noting how it was settled is a supervisor's: a clerk is told who can.
+            supervises(ctx.state) ? field(t("requests.conflict_note"), note) : h("p", { id: "conflict-supervisor" }, t("requests.conflict_supervisor")),
+            supervises(ctx.state) ? h("button", { type: "submit", id: "resolve-conflict" }, t("requests.resolve")) : null,
           )
         : null,
       actionError,
@@ -452,7 +507,10 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     if (receipt)
       void api.request(receipt).then(
         (fresh) => {
-          if (shown === receipt) redraw(fresh, { typed: true, refusals: true });
+          if (shown !== receipt) return;
+          if (current && current.status !== fresh.status)
+            ctx.announce(t("requests.now", { receipt: fresh.receipt, status: t(`request.status.${fresh.status}`) }));
+          redraw(fresh, { typed: true, refusals: true });
         },
         () => undefined,
       );

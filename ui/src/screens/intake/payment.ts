@@ -22,6 +22,9 @@ export interface PaymentStep {
   /** The payment's part of `request`'s view, in order; `again` when it is the request shown
    * before, redrawn. */
   draw(request: RequestDetail, again: boolean): (HTMLElement | null)[];
+  /** Only what takes the money still owed on `request`, nothing once it is settled: for a view
+   * that shows the fee and the payments itself. */
+  owed(request: RequestDetail, again: boolean): (HTMLElement | null)[];
 }
 
 export function paymentStep(ctx: Ctx, hooks: PaymentHooks): PaymentStep {
@@ -93,37 +96,46 @@ export function paymentStep(ctx: Ctx, hooks: PaymentHooks): PaymentStep {
     waive.el,
   );
 
+  /** Fills the forms for `request`, anew only when what it owes changed; whether nothing is
+   * left to pay. */
+  function prepare(request: RequestDetail, again: boolean): boolean {
+    if (!again) recorded = "";
+    const owed = request.fee ? Math.max(0, request.fee.minor - request.paid_minor) : 0;
+    const settled = !request.fee || owed === 0 || request.waiver_ground !== null;
+    // Drawn again with nothing owed changed (a document ticked, a submission): the amount,
+    // the method, the ground and a refusal the clerk has not acted on stay as they are.
+    const anew = !again || owed !== owedFilled;
+    owedFilled = owed;
+    if (anew) {
+      payError.textContent = "";
+      payAmount.removeAttribute("aria-invalid");
+    }
+    if (!settled && anew) {
+      feeDue.textContent = t("intake.due_now", { amount: formatMoney(owed, request.fee!.currency) });
+      payAmount.value = amountForInput(owed, request.fee!.currency);
+      payMethod.value = "cash";
+      waive.fill(request);
+    }
+    return settled;
+  }
+
+  const recordedLine = () => (recorded ? h("p", { id: "payment-recorded", class: "confirmed", role: "status" }, recorded) : null);
+
   return {
     draw(request, again) {
-      if (!again) recorded = "";
-      const owed = request.fee ? Math.max(0, request.fee.minor - request.paid_minor) : 0;
-      const settled = !request.fee || owed === 0 || request.waiver_ground !== null;
-      // Drawn again with nothing owed changed (a document ticked, a submission): the amount,
-      // the method, the ground and a refusal the clerk has not acted on stay as they are.
-      const anew = !again || owed !== owedFilled;
-      owedFilled = owed;
-      if (anew) {
-        payError.textContent = "";
-        payAmount.removeAttribute("aria-invalid");
-      }
-      if (!settled && anew) {
-        feeDue.textContent = t("intake.due_now", { amount: formatMoney(owed, request.fee!.currency) });
-        payAmount.value = amountForInput(owed, request.fee!.currency);
-        payMethod.value = "cash";
-        waive.fill(request);
-      }
-      return [
-        recorded ? h("p", { id: "payment-recorded", class: "confirmed", role: "status" }, recorded) : null,
-        settled ? settledText(request, hooks.targetGroup) : paymentForms,
-        payError,
-        paymentsList(request),
-      ];
+      const settled = prepare(request, again);
+      return [recordedLine(), settled ? settledText(request, hooks.targetGroup) : paymentForms, payError, paymentsList(request)];
+    },
+    owed(request, again) {
+      const settled = prepare(request, again);
+      return [recordedLine(), settled ? null : paymentForms, payError];
     },
   };
 }
 
 /** The form that waives the fee on one of the groups the service exempts, its refusal shown in
- * `error`; not shown for a service that exempts nobody. */
+ * `error`; not shown for a service that exempts nobody, and in its place what to do first once
+ * part of the fee is paid (a waiver covers the whole fee). */
 function waiveForm(hooks: PaymentHooks, error: HTMLElement): { el: HTMLElement; fill(request: RequestDetail): void } {
   const waiveGround = h("select", { id: "waive-ground" });
   waiveGround.addEventListener("change", () => {
@@ -132,12 +144,15 @@ function waiveForm(hooks: PaymentHooks, error: HTMLElement): { el: HTMLElement; 
   });
   // A waiver needs a supervisor's approval, typed here by the supervisor.
   const waiveApproval = approvalBox("waive-approval");
-  const el = h(
+  const waiveButton = h("button", { type: "submit", id: "waive" }, t("intake.waive.submit"));
+  const form = h(
     "form",
     {
       id: "waive-form",
       onsubmit: (e: Event) => {
         e.preventDefault();
+        // The approver's password takes a moment to check: a second press waives nothing more.
+        if (isBusy(waiveButton)) return;
         if (!waiveGround.value) {
           error.textContent = t("intake.waive.choose");
           waiveGround.setAttribute("aria-invalid", "true");
@@ -145,15 +160,16 @@ function waiveForm(hooks: PaymentHooks, error: HTMLElement): { el: HTMLElement; 
           return;
         }
         const approval = waiveApproval.take();
-        void hooks.refresh((receipt) => api.waive(receipt, waiveGround.value, approval), "waive", error);
+        void whileBusy(waiveButton, () => hooks.refresh((receipt) => api.waive(receipt, waiveGround.value, approval), "waive", error));
       },
     },
     field(t("intake.waive.ground"), waiveGround),
     waiveApproval.el,
-    h("button", { type: "submit", id: "waive" }, t("intake.waive.submit")),
+    waiveButton,
   );
+  const refundFirst = h("p", { id: "waive-refund-first", class: "muted" });
   return {
-    el,
+    el: h("div", { class: "waiver" }, form, refundFirst),
     fill(request) {
       const groups = request.fee_exemptions;
       fill(
@@ -163,7 +179,10 @@ function waiveForm(hooks: PaymentHooks, error: HTMLElement): { el: HTMLElement; 
       );
       waiveGround.value = "";
       waiveGround.removeAttribute("aria-invalid");
-      el.hidden = groups.length === 0;
+      const partlyPaid = request.paid_minor > 0;
+      form.hidden = groups.length === 0 || partlyPaid;
+      refundFirst.hidden = groups.length === 0 || !partlyPaid;
+      refundFirst.textContent = partlyPaid ? t("intake.waive.refund_first") : "";
     },
   };
 }

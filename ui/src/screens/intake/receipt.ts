@@ -8,6 +8,7 @@ import { documentChecklist } from "../../documents";
 import { fill, h } from "../../dom";
 import { lang, t, text } from "../../i18n";
 import { explain } from "../../messages";
+import { printFrom } from "../../printing";
 import { paymentStep } from "./payment";
 
 export interface ReceiptHooks {
@@ -72,7 +73,7 @@ export function receiptStep(ctx: Ctx, place: HTMLElement, hooks: ReceiptHooks): 
       submitError,
       takenActions(request, {
         submit: () => void refreshTaken((receipt) => api.advance(receipt, "submit", null), "submit", submitError),
-        print: (paper) => printReceipt(ctx, request, paper, printStatus),
+        print: (button, paper) => printFrom(ctx, button, "print_receipt", { kind: "receipt", key: request.receipt, paper, lang: lang() }, printStatus),
         another: () => {
           fill(place);
           hooks.another();
@@ -88,7 +89,7 @@ export function receiptStep(ctx: Ctx, place: HTMLElement, hooks: ReceiptHooks): 
 
 interface TakenActions {
   submit(): void;
-  print(paper: Paper): void;
+  print(button: HTMLButtonElement, paper: Paper): void;
   another(): void;
 }
 
@@ -102,24 +103,16 @@ function takenActions(request: RequestDetail, on: TakenActions): HTMLElement {
       ? h("button", { type: "button", id: "submit-request", class: "primary", onclick: () => on.submit() }, t("intake.submit"))
       : null,
     // A draft was never handed in: it has no receipt to print.
-    request.status === "draft" ? null : h("button", { type: "button", id: "print-receipt", onclick: () => on.print("roll80") }, t("intake.print")),
-    request.status === "draft" ? null : h("button", { type: "button", id: "print-receipt-a4", onclick: () => on.print("a4") }, t("intake.print_a4")),
+    ...printButtons(request, on.print),
     h("button", { type: "button", id: "another-service", onclick: () => on.another() }, t("intake.another")),
   );
 }
 
-/** Prints the receipt on the counter's roll or on A4; a failure says why, and the buttons
- * stay to print again. */
-function printReceipt(ctx: Ctx, request: RequestDetail, paper: Paper, status: HTMLElement): void {
-  void ctx.act("print_receipt", async () => {
-    status.textContent = "";
-    try {
-      await api.printSlip({ kind: "receipt", key: request.receipt, paper, lang: lang() });
-      status.className = "notice";
-      status.textContent = t("print.sent");
-    } catch (err) {
-      status.className = "error";
-      status.textContent = explain(err);
-    }
-  });
+/** The buttons that print `request`'s receipt on the counter's roll and on A4; none for a
+ * draft, which was never handed in and has no receipt to print. */
+export function printButtons(request: RequestDetail, print: (button: HTMLButtonElement, paper: Paper) => void): HTMLElement[] {
+  if (request.status === "draft") return [];
+  const button = (id: string, paper: Paper, label: string) =>
+    h("button", { type: "button", id, onclick: (e: Event) => print(e.currentTarget as HTMLButtonElement, paper) }, label);
+  return [button("print-receipt", "roll80", t("intake.print")), button("print-receipt-a4", "a4", t("intake.print_a4"))];
 }

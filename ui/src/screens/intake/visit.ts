@@ -120,8 +120,8 @@ async function endVisit(ctx: Ctx, warning: HTMLElement): Promise<void> {
   warning.hidden = true;
   const ticket = ctx.visit.ticket;
   if (ticket?.status === "serving") {
-    const done = await api.finishService(ticket.code);
-    ctx.visit = { ...ctx.visit, ticket: done };
+    ctx.rated = await api.finishService(ticket.code);
+    ctx.visit = emptyVisit();
     ctx.go("feedback");
   } else {
     // A walk-in (or a ticket already finished): no feedback to ask for, since it is kept
