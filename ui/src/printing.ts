@@ -3,8 +3,8 @@
 
 import { api, type SlipRequest } from "./api";
 import type { Ctx } from "./app";
-import { isBusy, whileBusy } from "./dom";
-import { t } from "./i18n";
+import { field, h, isBusy, whileBusy } from "./dom";
+import { LANGS, isLang, lang, t, type Lang } from "./i18n";
 import { explain } from "./messages";
 
 /** Prints `slip` for `button`'s press, saying in `status` that it prints, then that it was
@@ -24,4 +24,16 @@ export function printFrom(ctx: Ctx, button: HTMLButtonElement, label: string, sl
       }
     }),
   );
+}
+
+/** The language a slip is printed in, chosen beside its buttons: the window's by default, the
+ * citizen's when the clerk picks it, without switching the window and losing the work on it. */
+export function slipLanguage(id: string): { el: HTMLElement; value(): Lang } {
+  const select = h("select", { id }, ...LANGS.map((l) => h("option", { value: l, selected: l === lang() }, t(`language.${l}`))));
+  const el = field(t("print.language"), select);
+  el.classList.add("inline");
+  return {
+    el,
+    value: () => (isLang(select.value) ? select.value : lang()),
+  };
 }

@@ -6,9 +6,9 @@ import { api, type Browse, type Channel, type Lane, type QueueTarget, type Queue
 import { SYNCED, emptyVisit, unfinishedRequests, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { field, fill, h, isBusy, whileBusy } from "../dom";
-import { compareText, formatDuration, lang, t, text } from "../i18n";
+import { compareText, formatDuration, t, text } from "../i18n";
 import { explain } from "../messages";
-import { printFrom } from "../printing";
+import { printFrom, slipLanguage } from "../printing";
 import { STATUS, updateOffer } from "../update";
 
 let browseCache: Browse | null = null;
@@ -133,7 +133,8 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   // The citizen's ticket, printed on the counter's roll; a failure says why and the button
   // stays to print again.
   const printStatus = h("span", { id: "print-status", role: "status" });
-  const issuedActions = h("p", { id: "issued-actions" });
+  const issuedActions = h("div", { id: "issued-actions", class: "actions" });
+  const ticketLanguage = slipLanguage("ticket-lang");
   const issueButton = h("button", { type: "submit", id: "issue-ticket" }, t("queue.issue.submit"));
   const issueForm = h(
     "form",
@@ -161,13 +162,14 @@ export function queueScreen(ctx: Ctx): QueueScreen {
             printStatus.textContent = "";
             fill(
               issuedActions,
+              ticketLanguage.el,
               h(
                 "button",
                 {
                   type: "button",
                   id: "print-ticket",
                   onclick: (e: Event) =>
-                    printFrom(ctx, e.currentTarget as HTMLButtonElement, "print_ticket", { kind: "ticket", key: ticket.id, paper: "roll80", lang: lang() }, printStatus),
+                    printFrom(ctx, e.currentTarget as HTMLButtonElement, "print_ticket", { kind: "ticket", key: ticket.id, paper: "roll80", lang: ticketLanguage.value() }, printStatus),
                 },
                 t("queue.print_ticket"),
               ),

@@ -7,7 +7,7 @@ import { SYNCED, TYPING_PAUSE_MS, supervises, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
-import { formatDate, formatDateTime, formatMoney, has, lang, readAmount, t, text } from "../i18n";
+import { formatDate, formatDateTime, formatMoney, has, readAmount, t, text } from "../i18n";
 import { explain } from "../messages";
 import { paymentLine } from "../payments";
 import { printFrom } from "../printing";
@@ -463,7 +463,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
                   t("action.cancel"),
                 )
               : null,
-            printButtons(r, (button, paper) => printFrom(ctx, button, "print_receipt", { kind: "receipt", key: r.receipt, paper, lang: lang() }, printStatus)),
+            printButtons(r, (button, paper, lang) => printFrom(ctx, button, "print_receipt", { kind: "receipt", key: r.receipt, paper, lang }, printStatus)),
           )
         : null,
       printStatus,

@@ -6,9 +6,9 @@ import { api, type Paper, type RequestDetail } from "../../api";
 import type { Ctx } from "../../app";
 import { documentChecklist } from "../../documents";
 import { fill, h } from "../../dom";
-import { lang, t, text } from "../../i18n";
+import { t, text, type Lang } from "../../i18n";
 import { explain } from "../../messages";
-import { printFrom } from "../../printing";
+import { printFrom, slipLanguage } from "../../printing";
 import { paymentStep } from "./payment";
 
 export interface ReceiptHooks {
@@ -73,7 +73,7 @@ export function receiptStep(ctx: Ctx, place: HTMLElement, hooks: ReceiptHooks): 
       submitError,
       takenActions(request, {
         submit: () => void refreshTaken((receipt) => api.advance(receipt, "submit", null), "submit", submitError),
-        print: (button, paper) => printFrom(ctx, button, "print_receipt", { kind: "receipt", key: request.receipt, paper, lang: lang() }, printStatus),
+        print: (button, paper, lang) => printFrom(ctx, button, "print_receipt", { kind: "receipt", key: request.receipt, paper, lang }, printStatus),
         another: () => {
           fill(place);
           hooks.another();
@@ -89,7 +89,7 @@ export function receiptStep(ctx: Ctx, place: HTMLElement, hooks: ReceiptHooks): 
 
 interface TakenActions {
   submit(): void;
-  print(button: HTMLButtonElement, paper: Paper): void;
+  print(button: HTMLButtonElement, paper: Paper, lang: Lang): void;
   another(): void;
 }
 
@@ -108,11 +108,12 @@ function takenActions(request: RequestDetail, on: TakenActions): HTMLElement {
   );
 }
 
-/** The buttons that print `request`'s receipt on the counter's roll and on A4; none for a
- * draft, which was never handed in and has no receipt to print. */
-export function printButtons(request: RequestDetail, print: (button: HTMLButtonElement, paper: Paper) => void): HTMLElement[] {
+/** The buttons that print `request`'s receipt on the counter's roll and on A4, in the language
+ * chosen beside them; none for a draft, which was never handed in and has no receipt. */
+export function printButtons(request: RequestDetail, print: (button: HTMLButtonElement, paper: Paper, lang: Lang) => void): HTMLElement[] {
   if (request.status === "draft") return [];
+  const language = slipLanguage("receipt-lang");
   const button = (id: string, paper: Paper, label: string) =>
-    h("button", { type: "button", id, onclick: (e: Event) => print(e.currentTarget as HTMLButtonElement, paper) }, label);
-  return [button("print-receipt", "roll80", t("intake.print")), button("print-receipt-a4", "a4", t("intake.print_a4"))];
+    h("button", { type: "button", id, onclick: (e: Event) => print(e.currentTarget as HTMLButtonElement, paper, language.value()) }, label);
+  return [language.el, button("print-receipt", "roll80", t("intake.print")), button("print-receipt-a4", "a4", t("intake.print_a4"))];
 }
