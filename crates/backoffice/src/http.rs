@@ -56,7 +56,7 @@ use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::Error;
-use crate::limit::{EnrolmentGuard, Wait};
+use crate::limit::{EnrolmentGuard, VouchGuard, VouchWait, Wait};
 use crate::model::{DEFAULT_AGENCY_CREDENTIAL_DAYS, Device, NewClerk, Refusal};
 use crate::plan::agency_action;
 use crate::release::{MAX_PACKAGE_BYTES, PACKAGE_MEDIA_TYPE, Version};
@@ -174,6 +174,8 @@ pub struct AppState {
     pub max_connections: usize,
     /// Wrong enrolment codes lately, by address (see `limit`).
     pub enrolments: Arc<EnrolmentGuard>,
+    /// Wrong passwords of first logins lately, by address and by login (see `limit`).
+    pub vouches: Arc<VouchGuard>,
     /// Load balancers or reverse proxies in front of this server: a request from one of them
     /// is counted by the address it names last in `X-Forwarded-For` (see `client_address`).
     pub trusted_proxies: Arc<[std::net::IpAddr]>,
@@ -205,6 +207,7 @@ impl AppState {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             enrolments: Arc::default(),
+            vouches: Arc::default(),
             trusted_proxies: Arc::from([]),
             https: false,
             package_chunk: DEFAULT_PACKAGE_CHUNK,
@@ -730,11 +733,46 @@ async fn enroll(
     }
 }
 
+/// A clerk's first login on a device; an address that sent too many wrong passwords lately,
+/// or a user name on a device that was given too many, waits (429) before trying again (see
+/// `limit`).
 async fn vouch(
     State(state): State<AppState>,
+    peer: Option<Extension<Peer>>,
     Body(request): Body<VouchRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    Ok(Json(state.office.vouch(&request).await?))
+    let peer = peer.map(|Extension(Peer(ip))| ip);
+    let (device, username) = (&request.device_code, &request.username);
+    if let Err(wait) = state
+        .vouches
+        .check(peer, device, username, std::time::Instant::now())
+    {
+        let (whom, minutes) = match wait {
+            VouchWait::Address(left) => ("from this address", left.as_secs().div_ceil(60)),
+            VouchWait::Login(left) => (
+                "for this user name on this device",
+                left.as_secs().div_ceil(60),
+            ),
+        };
+        tracing::warn!(peer = ?peer, "first login refused: too many wrong passwords {whom}");
+        return Err(ApiFailure::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooManyAttempts,
+            format!(
+                "too many wrong passwords {whom} lately: wait {minutes} minutes, then log in \
+                 again (a supervisor can reset the password with `clerk reset-password`)"
+            ),
+        ));
+    }
+    match state.office.vouch(&request).await {
+        Err(e @ Error::Unauthorized(_)) => {
+            state
+                .vouches
+                .wrong(peer, device, username, std::time::Instant::now());
+            Err(e.into())
+        }
+        vouched => Ok(Json(vouched?)),
+    }
 }
 
 async fn exchange(

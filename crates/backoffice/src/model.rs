@@ -374,10 +374,13 @@ pub enum Refusal {
     EnrolmentCodeRefused,
     /// A device whose audit trail no longer extends the head the back office held.
     AuditRewritten,
+    /// A clerk's first login on a device the back office would not vouch for: an unknown
+    /// device or user name, or a wrong password.
+    VouchRefused,
 }
 
 impl Refusal {
-    pub const ALL: [Refusal; 8] = [
+    pub const ALL: [Refusal; 9] = [
         Refusal::DeviceCredentialUnknown,
         Refusal::DeviceRevoked,
         Refusal::AgencyCredentialUnknown,
@@ -386,6 +389,7 @@ impl Refusal {
         Refusal::AdminCredentialWrong,
         Refusal::EnrolmentCodeRefused,
         Refusal::AuditRewritten,
+        Refusal::VouchRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -398,6 +402,7 @@ impl Refusal {
             Refusal::AdminCredentialWrong => "admin_credential_wrong",
             Refusal::EnrolmentCodeRefused => "enrolment_code_refused",
             Refusal::AuditRewritten => "audit_rewritten",
+            Refusal::VouchRefused => "vouch_refused",
         }
     }
 }

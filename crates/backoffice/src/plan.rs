@@ -94,8 +94,12 @@ pub struct Wants {
     pub services: Vec<(u32, String)>,
     /// The user names of the actors and approvers, and of the clerks session events name.
     pub accounts: Vec<String>,
-    /// The payments refunds name.
+    /// The payments refunds name, and the ids of new payments.
     pub payments: Vec<String>,
+    /// The receipt numbers of new requests.
+    pub receipts: Vec<String>,
+    /// The ids of new refunds.
+    pub refunds: Vec<String>,
 }
 
 impl Wants {
@@ -113,19 +117,33 @@ impl Wants {
                 }
                 Change::RequestCreated {
                     id,
+                    receipt,
                     citizen,
                     service,
                     catalogue_version,
                     ..
                 } => {
                     wants.requests.push(id.clone());
+                    wants.receipts.push(receipt.as_str().to_owned());
                     wants.citizens.push(citizen.clone());
                     wants.services.push((*catalogue_version, service.clone()));
                 }
                 Change::ClerkSession { clerk, .. } => wants.accounts.push(clerk.clone()),
-                Change::PaymentRefunded {
-                    payment, request, ..
+                Change::PaymentRecorded {
+                    id: payment,
+                    request,
+                    ..
                 } => {
+                    wants.payments.push(payment.clone());
+                    wants.requests.push(request.clone());
+                }
+                Change::PaymentRefunded {
+                    id: refund,
+                    payment,
+                    request,
+                    ..
+                } => {
+                    wants.refunds.push(refund.clone());
                     wants.payments.push(payment.clone());
                     wants.requests.push(request.clone());
                 }
@@ -142,6 +160,8 @@ impl Wants {
             &mut wants.citizens,
             &mut wants.accounts,
             &mut wants.payments,
+            &mut wants.receipts,
+            &mut wants.refunds,
         ] {
             list.sort();
             list.dedup();
@@ -166,8 +186,13 @@ pub struct Snapshot {
     pub services: HashMap<(u32, String), Service>,
     /// The accounts among the wanted user names, as the pushing centre sees them.
     pub accounts: HashMap<String, AccountStanding>,
-    /// The payments refunds name, by id.
+    /// The payments among the wanted ids (those refunds name, and new payments' ids, which
+    /// must be new), of any centre.
     pub payments: HashMap<String, PaymentStanding>,
+    /// The wanted receipt numbers that a stored request holds already.
+    pub receipts: HashSet<String>,
+    /// The wanted refund ids that a stored refund holds already.
+    pub refunds: HashSet<String>,
 }
 
 /// A payment as the back office holds it, for the refunds that name it.
@@ -560,6 +585,41 @@ fn check_approval(
     }
 }
 
+/// The most characters of an entry's id: the devices use UUIDs (36 characters).
+pub const MAX_CHANGE_ID_CHARS: usize = 64;
+
+/// The most characters of the node of an entry's clock stamp: the devices use their device
+/// code, a centre code (at most 64 characters), a dash and a receipt prefix (4). The stamp is
+/// kept in the centre's log and sent with each change the other devices pull.
+pub const MAX_HLC_NODE_CHARS: usize = 80;
+
+/// The bounds of what comes with a change: its id, its clock stamp's node, and its sequence,
+/// which the back office keeps as a signed 64-bit number.
+fn check_envelope(entry: &PushEntry) -> Result<(), Outcome> {
+    let id_chars = entry.id.chars().count();
+    if id_chars > MAX_CHANGE_ID_CHARS {
+        return Err(invalid(format!(
+            "this entry's id has {id_chars} characters: a change id has at most \
+             {MAX_CHANGE_ID_CHARS} (the device makes a UUID)"
+        )));
+    }
+    let node_chars = entry.hlc.node.chars().count();
+    if node_chars > MAX_HLC_NODE_CHARS {
+        return Err(invalid(format!(
+            "this entry's clock stamp names a node of {node_chars} characters: at most \
+             {MAX_HLC_NODE_CHARS} (the device's code)"
+        )));
+    }
+    if i64::try_from(entry.seq).is_err() {
+        return Err(invalid(format!(
+            "this entry's sequence {} is above {}: a device numbers its changes from 1",
+            entry.seq,
+            i64::MAX
+        )));
+    }
+    Ok(())
+}
+
 /// The bounds on texts that no rule of a change kind checks otherwise: the whole change, a
 /// transition's reason, a ticket's lane (see `guichet_protocol::MAX_CHANGE_BYTES`).
 fn check_size(entry: &PushEntry) -> Result<(), Outcome> {
@@ -588,14 +648,15 @@ fn check_size(entry: &PushEntry) -> Result<(), Outcome> {
     Ok(())
 }
 
-/// Whether a pushed change may be applied, and what applying it writes: its size, its actor
-/// and any approval first, then the rules of its kind, one function each.
+/// Whether a pushed change may be applied, and what applying it writes: its id, stamp and
+/// size, its actor and any approval first, then the rules of its kind, one function each.
 fn judge(
     pusher: Pusher<'_>,
     entry: &PushEntry,
     snapshot: &mut Snapshot,
     scheme: &dyn NationalIdScheme,
 ) -> Result<Effect, Outcome> {
+    check_envelope(entry)?;
     check_size(entry)?;
     check_actor(pusher, entry, snapshot)?;
     check_approval(pusher, entry, snapshot)?;
@@ -690,6 +751,12 @@ fn judge_new_request(
     if snapshot.requests.contains_key(id) {
         return Err(invalid(format!("request {id} already exists")));
     }
+    if snapshot.receipts.contains(receipt.as_str()) {
+        return Err(invalid(format!(
+            "receipt {receipt} is the number of another request already: the device issues \
+             each receipt number once"
+        )));
+    }
     if !snapshot.citizens.contains(citizen) {
         return Err(refused(
             RefusalCode::UnknownReference,
@@ -760,6 +827,7 @@ fn judge_new_request(
         updated_hlc: entry.hlc.to_string(),
     };
     snapshot.requests.insert(id.clone(), request);
+    snapshot.receipts.insert(receipt.as_str().to_owned());
     Ok(Effect::Request(id.clone()))
 }
 
@@ -863,6 +931,11 @@ fn judge_payment(
         )));
     };
     own_receipt(pusher, receipt)?;
+    if snapshot.payments.contains_key(payment) {
+        return Err(invalid(format!(
+            "payment {payment} exists already: a payment id is used once"
+        )));
+    }
     let request = request_in_scope(pusher, snapshot, id)?;
     let Some(fee) = request.fee.clone() else {
         return Err(invalid(format!(
@@ -923,6 +996,11 @@ fn judge_refund(
         )));
     };
     own_receipt(pusher, receipt)?;
+    if snapshot.refunds.contains(refund) {
+        return Err(invalid(format!(
+            "refund {refund} exists already: a refund id is used once"
+        )));
+    }
     let standing = snapshot.payments.get(payment).cloned().ok_or_else(|| {
         refused(
             RefusalCode::UnknownReference,
@@ -949,6 +1027,7 @@ fn judge_refund(
     if let Some(held) = snapshot.payments.get_mut(payment) {
         held.refunded_minor += amount.minor;
     }
+    snapshot.refunds.insert(refund.clone());
     Ok(Effect::Refund(
         id.clone(),
         RefundRow {

@@ -935,12 +935,7 @@ impl BackOffice {
     /// failure gets the same answer, after the same Argon2id work.
     pub async fn vouch(&self, request: &VouchRequest) -> Result<VouchResponse> {
         let refused = || Error::Unauthorized("the user name or the password is wrong".into());
-        let device = self
-            .storage
-            .devices(None)
-            .await?
-            .into_iter()
-            .find(|d| d.code == request.device_code.trim());
+        let device = self.storage.device(request.device_code.trim()).await?;
         let account = match &device {
             Some(device) if !device.revoked => self
                 .storage
@@ -968,7 +963,8 @@ impl BackOffice {
         .await
         .map_err(|e| Error::Task(e.to_string()))?;
         let (Some(device), Some(account), true) = (device, account, matches) else {
-            tracing::warn!(device = %request.device_code.chars().take(40).collect::<String>(), "vouch refused");
+            let shown: String = request.device_code.trim().chars().take(40).collect();
+            self.refused(Refusal::VouchRefused, Some(&shown)).await;
             return Err(refused());
         };
         let recovery_key = self

@@ -946,6 +946,59 @@ async fn an_address_that_guesses_enrolment_codes_is_made_to_wait() {
     served.stop().await;
 }
 
+/// Wrong passwords at first logins: after five for one user name on one device, that login
+/// waits (429, with how long) even with the right password; after ten from one address, that
+/// address waits whatever login it tries. Each wrong password is counted in the fleet's
+/// health.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_logins_that_guess_passwords_are_made_to_wait() {
+    use guichet_backoffice::limit::{VOUCH_PER_ADDRESS, VOUCH_PER_LOGIN};
+    let api = Api::new();
+    let enrolled = api.enrolled().await;
+    common::add_clerk(&api.state.office, "eleni", Role::Clerk, &["ATH-01"]).await;
+    let served = Served::start(api.state.clone()).await;
+    let address = served.address;
+    let http = reqwest::Client::new();
+    let device = enrolled.device_code.clone();
+    let vouch = |username: String, password: &str| {
+        http.post(format!("http://{address}/sync/v1/vouch"))
+            .json(&serde_json::json!({
+                "device_code": device, "username": username, "password": password
+            }))
+            .send()
+    };
+    for n in 0..VOUCH_PER_LOGIN {
+        let answer = vouch("eleni".into(), "wrong-password").await.unwrap();
+        assert_eq!(answer.status(), 401, "wrong password {n}");
+    }
+    let answer = vouch("eleni".into(), DEMO_PASSWORD).await.unwrap();
+    assert_eq!(answer.status(), 429, "the right password waits too");
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(error_code(&body), ErrorCode::TooManyAttempts);
+    let said = body["error"]["message"].as_str().unwrap();
+    assert!(
+        said.contains("for this user name on this device") && said.contains("wait 10 minutes"),
+        "{said}"
+    );
+    for n in VOUCH_PER_LOGIN..VOUCH_PER_ADDRESS {
+        let answer = vouch(format!("clerk{n}"), "wrong-password").await.unwrap();
+        assert_eq!(answer.status(), 401, "wrong password {n}");
+    }
+    let answer = vouch("someone".into(), "wrong-password").await.unwrap();
+    assert_eq!(answer.status(), 429);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    let said = body["error"]["message"].as_str().unwrap();
+    assert!(said.contains("from this address"), "{said}");
+    let health = api.state.office.health().await.unwrap();
+    let counted = health
+        .refusals
+        .iter()
+        .find(|r| r.kind == "vouch_refused")
+        .map(|r| r.count);
+    assert_eq!(counted, Some(u64::from(VOUCH_PER_ADDRESS)));
+    served.stop().await;
+}
+
 /// Behind a trusted load balancer, wrong codes count against the client it names last in
 /// `X-Forwarded-For`, not against the balancer: one guessing client waits, another client
 /// behind the same balancer does not, and a client cannot pass for another by sending the

@@ -1200,6 +1200,172 @@ async fn oversized_texts_are_refused_on_postgres() {
     oversized_texts_are_refused(database.storage().await).await;
 }
 
+/// One bad entry is refused alone, as `invalid`, and the rest of its push goes on: a new
+/// request under a receipt number another request holds, a payment or a refund under an id
+/// that exists, a sequence the back office cannot keep, an id or a clock stamp's node too long
+/// to keep in the log.
+async fn a_bad_entry_is_refused_alone(storage: Arc<dyn Storage>) {
+    use guichet_domain::queue::{Counter, CounterScope};
+    let office = common::athens(storage).await;
+    common::add_clerk(&office, "kostas", Role::Supervisor, &["ATH-01"]).await;
+    let enrolled = common::enrol(&office, "ATH-01").await;
+    let device = office.authenticate(&enrolled.token).await.unwrap();
+    let first = office
+        .exchange(&device, &exchange(Vec::new(), 0))
+        .await
+        .unwrap();
+    let dir = TempDir::new().unwrap();
+    let mut ws = common::workstation(&dir, &enrolled);
+    ws.apply_exchange(&[], &first).unwrap();
+    let service = common::paid_service("ATH-01");
+    let person = ws.register_citizen(&citizen(1)).unwrap();
+    let today = ws.today();
+    let request = ws
+        .create_request(&NewRequest {
+            citizen: person.national_id.clone(),
+            service: service.code.clone(),
+            form: valid_form(&service, today),
+            documents_received: Vec::new(),
+            visit: None,
+            submit: false,
+        })
+        .unwrap();
+    let receipt = request.summary.receipt.clone();
+    ws.pay(&receipt, "0.02", PaymentMethod::Cash).unwrap();
+    let payment = ws.request(&receipt).unwrap().payments[0].receipt.clone();
+    ws.refund(
+        &receipt,
+        &NewRefund {
+            payment,
+            amount: "0.01".into(),
+            reason: "one cent too many".into(),
+        },
+        Some(&Approval {
+            username: "kostas".into(),
+            password: guichet_fixtures::DEMO_PASSWORD.into(),
+        }),
+    )
+    .unwrap();
+    let batch = common::pending(&ws, 0);
+    let applied = office
+        .exchange(&device, &exchange(batch.clone(), first.cursor))
+        .await
+        .unwrap();
+    common::assert_every_outcome(&applied, |o| matches!(o, Outcome::Applied { .. }));
+    let again = |kind: fn(&Change) -> bool, id: &str| {
+        let mut entry = batch.iter().find(|e| kind(&e.change)).unwrap().clone();
+        entry.id = id.into();
+        entry
+    };
+    let mut copy = again(
+        |c| matches!(c, Change::RequestCreated { .. }),
+        "same-receipt",
+    );
+    if let Change::RequestCreated { id, .. } = &mut copy.change {
+        *id = "another-request".into();
+    }
+    let counter = |id: &str, seq: u64| {
+        crafted(
+            id,
+            seq,
+            Change::CounterAdded {
+                counter: Counter {
+                    code: format!("C{seq}"),
+                    name: "Counter".into(),
+                    scope: CounterScope::All,
+                },
+            },
+        )
+    };
+    let mut far_node = counter("far-node", 104);
+    far_node.hlc = format!("001773133200000-000001-{}", "n".repeat(81))
+        .parse()
+        .unwrap();
+    let push = vec![
+        copy,
+        again(
+            |c| matches!(c, Change::PaymentRecorded { .. }),
+            "same-payment",
+        ),
+        counter("good-counter", 101),
+        counter("seq-too-high", u64::MAX),
+        counter(&"i".repeat(65), 103),
+        far_node,
+    ];
+    let answer = office
+        .exchange(&device, &exchange(push, applied.cursor))
+        .await
+        .unwrap();
+    let outcome = |id: &str| {
+        &answer
+            .results
+            .iter()
+            .find(|r| r.id == id)
+            .unwrap_or_else(|| panic!("no answer for {id}"))
+            .outcome
+    };
+    assert!(
+        matches!(outcome("good-counter"), Outcome::Applied { .. }),
+        "{:?}",
+        answer.results
+    );
+    for (id, said) in [
+        ("same-receipt", "is the number of another request already"),
+        ("same-payment", "exists already"),
+        ("seq-too-high", "sequence 18446744073709551615 is above"),
+        (&"i".repeat(65), "id has 65 characters"),
+        ("far-node", "node of 81 characters"),
+    ] {
+        match outcome(id) {
+            Outcome::Refused {
+                code: RefusalCode::Invalid,
+                message,
+            } => assert!(message.contains(said), "{id}: {message}"),
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    let refund = again(
+        |c| matches!(c, Change::PaymentRefunded { .. }),
+        "same-refund",
+    );
+    let answer = office
+        .exchange(&device, &exchange(vec![refund], answer.cursor))
+        .await
+        .unwrap();
+    match &answer.results[0].outcome {
+        Outcome::Refused {
+            code: RefusalCode::Invalid,
+            message,
+        } => assert!(message.contains("exists already"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    let held = office
+        .storage()
+        .request_by_receipt(
+            guichet_domain::receipt::ReceiptNumber::parse(&receipt)
+                .unwrap()
+                .as_str(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        held.paid_minor, 1,
+        "the refused payment and refund changed nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_entry_is_refused_alone_on_sqlite() {
+    let (storage, _dir) = common::sqlite();
+    a_bad_entry_is_refused_alone(storage).await;
+}
+
+#[tokio::test]
+async fn a_bad_entry_is_refused_alone_on_postgres() {
+    let database = common::PgDatabase::create().await;
+    a_bad_entry_is_refused_alone(database.storage().await).await;
+}
+
 /// A bus whose clock is set years ahead has its changes taken, but the back office's clock,
 /// and through it every other device's, keeps to its own time.
 #[tokio::test]

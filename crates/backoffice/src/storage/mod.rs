@@ -125,6 +125,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// until the new one is first used.
     async fn device_by_token(&self, token_hash: &str) -> Result<Option<Device>>;
     async fn devices(&self, center: Option<&str>) -> Result<Vec<Device>>;
+    /// The device `code`, if there is one.
+    async fn device(&self, code: &str) -> Result<Option<Device>>;
     /// Keeps what a device reported at its last successful exchange.
     async fn note_contact(&self, contact: &Contact) -> Result<()>;
     /// What each device (of `center`, or all) last reported, by device code.
@@ -283,8 +285,8 @@ pub(crate) fn pull_limit(asked: u32) -> u32 {
 }
 
 /// A pull page from log rows (seq, hlc, body) read in order, `limit + 1` at most: at most
-/// `limit` changes and `MAX_PULL_BYTES` of bodies (but always the first change); and whether
-/// more follow.
+/// `limit` changes and `MAX_PULL_BYTES` of stamps and bodies (but always the first change);
+/// and whether more follow.
 pub(crate) fn pull_page(
     rows: impl IntoIterator<Item = Result<(i64, String, String)>>,
     limit: u32,
@@ -293,12 +295,13 @@ pub(crate) fn pull_page(
     let mut bytes = 0;
     for row in rows {
         let (seq, hlc, body) = row?;
+        let size = hlc.len() + body.len();
         if changes.len() >= limit as usize
-            || (!changes.is_empty() && bytes + body.len() > guichet_protocol::MAX_PULL_BYTES)
+            || (!changes.is_empty() && bytes + size > guichet_protocol::MAX_PULL_BYTES)
         {
             return Ok((changes, true));
         }
-        bytes += body.len();
+        bytes += size;
         changes.push(PulledChange {
             seq: u64::try_from(seq)
                 .map_err(|_| Error::Corrupt(format!("log sequence {seq} is negative")))?,
@@ -453,5 +456,24 @@ mod page_tests {
         assert_eq!((page.len(), more), (10, true));
         let (page, more) = pull_page(rows(10, 10), 10).unwrap();
         assert_eq!((page.len(), more), (10, false));
+    }
+
+    /// Stamps count towards a page's bytes as much as bodies: a few changes stamped with a
+    /// huge node (kept before pushes bounded it) do not make a page larger than a device reads.
+    #[test]
+    fn a_pages_bytes_count_the_stamps_too() {
+        let node = "n".repeat(1024 * 1024);
+        let rows: Vec<Result<(i64, String, String)>> = rows(9, 10)
+            .into_iter()
+            .map(|row| {
+                row.map(|(seq, _, body)| (seq, format!("001773133200000-000001-{node}"), body))
+            })
+            .collect();
+        let (page, more) = pull_page(rows, 1000).unwrap();
+        assert_eq!(
+            (page.len(), more),
+            (3, true),
+            "three changes stamped with 1 MiB fit under 4 MiB, not four"
+        );
     }
 }

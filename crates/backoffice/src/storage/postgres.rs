@@ -105,6 +105,8 @@ struct Hot {
     services: Statement,
     accounts_known: Statement,
     payments_known: Statement,
+    receipts_taken: Statement,
+    refunds_known: Statement,
     insert_applied: Statement,
     insert_sessions: Statement,
     upsert_citizens: Statement,
@@ -161,6 +163,12 @@ impl Hot {
                                   WHERE f.payment = p.id), 0)::bigint
                      FROM payments p WHERE p.id = ANY($1::text[])",
                 )
+                .await?,
+            receipts_taken: client
+                .prepare_cached("SELECT receipt FROM requests WHERE receipt = ANY($1::text[])")
+                .await?,
+            refunds_known: client
+                .prepare_cached("SELECT id FROM refunds WHERE id = ANY($1::text[])")
                 .await?,
             insert_applied: client
                 .prepare_cached(
@@ -452,14 +460,18 @@ async fn load_snapshot(
     let services_params: [&(dyn ToSql + Sync); 2] = [&versions, &codes];
     let accounts_params: [&(dyn ToSql + Sync); 2] = [&wants.accounts, &center];
     let payments_params: [&(dyn ToSql + Sync); 1] = [&wants.payments];
+    let receipts_params: [&(dyn ToSql + Sync); 1] = [&wants.receipts];
+    let refunds_params: [&(dyn ToSql + Sync); 1] = [&wants.refunds];
     // Issued together: tokio-postgres pipelines them on the connection.
-    let (applied, requests, citizens, services, accounts, payments) = tokio::try_join!(
+    let (applied, requests, citizens, services, accounts, payments, receipts, refunds) = tokio::try_join!(
         tx.query(&hot.applied_ids, &applied_params),
         tx.query(&hot.requests_by_id, &requests_params),
         tx.query(&hot.citizens_known, &citizens_params),
         tx.query(&hot.services, &services_params),
         tx.query(&hot.accounts_known, &accounts_params),
         tx.query(&hot.payments_known, &payments_params),
+        tx.query(&hot.receipts_taken, &receipts_params),
+        tx.query(&hot.refunds_known, &refunds_params),
     )?;
     for row in applied {
         let log_seq = row
@@ -501,6 +513,12 @@ async fn load_snapshot(
             refunded_minor: row.try_get(4)?,
         };
         snapshot.payments.insert(row.try_get(0)?, standing);
+    }
+    for row in receipts {
+        snapshot.receipts.insert(row.try_get(0)?);
+    }
+    for row in refunds {
+        snapshot.refunds.insert(row.try_get(0)?);
     }
     Ok(snapshot)
 }
@@ -1344,6 +1362,16 @@ impl Storage for PostgresStorage {
             .iter()
             .map(to_device)
             .collect()
+    }
+
+    async fn device(&self, code: &str) -> Result<Option<Device>> {
+        let client = self.client().await?;
+        client
+            .query_opt(&SQL.device, &[&code])
+            .await?
+            .as_ref()
+            .map(to_device)
+            .transpose()
     }
 
     async fn note_contact(&self, contact: &Contact) -> Result<()> {

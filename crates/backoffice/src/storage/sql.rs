@@ -113,6 +113,8 @@ pub(crate) struct Statements {
     pub insert_device: String,
     /// The devices of a centre, or all (NULL).
     pub devices: String,
+    /// A device by code.
+    pub device: String,
     /// Forgets the credential before a rotation once the new one is in use.
     pub settle_token: String,
     /// The device holding a credential, the one before a rotation included.
@@ -254,6 +256,7 @@ impl Statements {
                 "SELECT {DEVICE_COLUMNS} FROM devices
                  WHERE {p}1{text} IS NULL OR center = {p}1 ORDER BY center, code"
             ),
+            device: format!("SELECT {DEVICE_COLUMNS} FROM devices WHERE code = {p}1"),
             settle_token: format!(
                 "UPDATE devices SET previous_token_hash = NULL
                  WHERE token_hash = {p}1 AND previous_token_hash IS NOT NULL"

@@ -345,6 +345,18 @@ fn load_snapshot(tx: &Connection, center: &str, wants: &Wants) -> Result<Snapsho
             );
         }
     }
+    let mut stmt = tx.prepare_cached("SELECT 1 FROM requests WHERE receipt = ?1")?;
+    for receipt in &wants.receipts {
+        if stmt.exists([receipt])? {
+            snapshot.receipts.insert(receipt.clone());
+        }
+    }
+    let mut stmt = tx.prepare_cached("SELECT 1 FROM refunds WHERE id = ?1")?;
+    for id in &wants.refunds {
+        if stmt.exists([id])? {
+            snapshot.refunds.insert(id.clone());
+        }
+    }
     Ok(snapshot)
 }
 
@@ -973,6 +985,17 @@ impl Storage for SqliteStorage {
                 .query_map([&center], device_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             rows.into_iter().map(RawDevice::into_device).collect()
+        })
+        .await
+    }
+
+    async fn device(&self, code: &str) -> Result<Option<Device>> {
+        let code = code.to_owned();
+        self.run(move |conn| {
+            conn.query_row(&SQL.device, [&code], device_row)
+                .optional()?
+                .map(RawDevice::into_device)
+                .transpose()
         })
         .await
     }
