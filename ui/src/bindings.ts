@@ -103,9 +103,14 @@ export type ChangeLine = {
 export type ChangeState = {
   at: string;
   kind: string;
+  /** The back office's sentence, in English. */
   reason: string | null;
+  /** Why the back office refused it, for the window to say in the clerk's language. */
+  refusal_code: RefusalCode | null;
   /** For a conflict a clerk has resolved: their note. */
   resolution: string | null;
+  /** For a conflict: the request's status at the back office. */
+  server_status: RequestStatus | null;
   state: OutboxState;
 };
 
@@ -535,6 +540,8 @@ export type RefundView = {
   receipt: string;
   request_receipt: string;
 };
+
+export type RefusalCode = "id_reused" | "out_of_scope" | "unknown_reference" | "transition" | "invalid" | "blocked";
 
 /** Everything about one request. */
 export type RequestDetail = {

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { RequestDetail, RequestSummary } from "../src/api";
 import { SYNCED } from "../src/app";
-import { t } from "../src/i18n";
+import { setLang, t } from "../src/i18n";
 import { request, screenCtx } from "./fixtures";
 
 /** A request paid 6.00 by card, none of it given back yet, but for `over`. */
@@ -255,5 +255,30 @@ describe("money still owed once the visit is over", () => {
     await vi.waitFor(() => expect(document.body.textContent).toContain(t("intake.waived", { ground: "Older people" })));
     expect(document.querySelector("#pay-form")).toBeNull();
     screen.stop();
+  });
+});
+
+describe("the back office's refusals and conflicts", () => {
+  it("are said in the clerk's language, a refusal with the back office's own sentence beside", async () => {
+    setLang("fr");
+    const change = { kind: "request.transition", at: "2026-03-01T09:00:00Z", resolution: null };
+    detail.mockResolvedValue(
+      request({
+        changes: [
+          { ...change, state: "refused", refusal_code: "transition", server_status: null, reason: "dispatch is not possible (transition)" },
+          { ...change, state: "conflict", refusal_code: null, server_status: "in_processing", reason: "cancel is no longer possible" },
+        ],
+      }),
+    );
+    const screen = requestsScreen(screenCtx(), "K7XA-0000-042E");
+    document.body.replaceChildren(screen.el);
+    await vi.waitFor(() => expect(document.querySelectorAll("#changes li")).toHaveLength(2));
+    const [refused, conflict] = [...document.querySelectorAll("#changes li")].map((li) => li.textContent ?? "");
+    expect(refused).toContain(t("change.why.transition"));
+    expect(refused).toContain("dispatch is not possible (transition)");
+    expect(conflict).toContain(t("change.why.conflict", { status: t("request.status.in_processing") }));
+    expect(conflict).not.toContain("cancel is no longer possible");
+    screen.stop();
+    setLang("en");
   });
 });

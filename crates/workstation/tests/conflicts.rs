@@ -105,6 +105,11 @@ fn a_conflict_is_resolved_with_a_note_and_nothing_else_moves() {
         conflict.resolution.as_deref(),
         Some("citizen will collect the ready document")
     );
+    // The window says why in the clerk's language, from the status the back office holds.
+    assert_eq!(
+        (conflict.server_status, conflict.refusal_code),
+        (Some(RequestStatus::Ready), None)
+    );
     // Resolved once: a second time there is nothing open.
     assert!(b.ws.resolve_conflicts(&receipt, "again").is_err());
     // The resolution is in the audit trail, which still verifies.

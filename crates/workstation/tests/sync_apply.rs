@@ -160,6 +160,15 @@ fn outcomes_decisions_and_cursor_land_together() {
 
     let detail = b.ws.request(&receipt).unwrap();
     assert_eq!(detail.summary.status, RequestStatus::InProcessing);
+    // The refusal's code is kept beside the back office's sentence, for the window to say it
+    // in the clerk's language.
+    let codes: Vec<_> = detail
+        .changes
+        .iter()
+        .filter(|c| c.state == OutboxState::Refused)
+        .map(|c| (c.refusal_code, c.server_status))
+        .collect();
+    assert_eq!(codes, vec![(Some(RefusalCode::Transition), None)]);
     let last = detail.timeline.last().unwrap();
     assert_eq!(last.party, Party::Agency);
     assert_eq!(last.actor, "civil-registry:anna");

@@ -2,7 +2,7 @@
 // state of each change, and what the centre can do next (deliver, cancel, resubmit, resolve a
 // conflict, give back a payment). The acts that need four eyes show the supervisor's box.
 
-import { api, type Action, type Browse, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
+import { api, type Action, type Browse, type ChangeState, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
 import { SYNCED, TYPING_PAUSE_MS, supervises, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
@@ -43,6 +43,20 @@ function owing(r: RequestDetail): number {
 export function cancellationMoney(r: RequestDetail): string {
   if (r.fee && r.paid_minor > 0) return t("cancel.money.paid", { amount: formatMoney(r.paid_minor, r.fee.currency) });
   return t("cancel.money.none");
+}
+
+/** Why the back office refused or overruled a change, in the clerk's language; a refusal keeps
+ * the back office's own sentence beside it, in English, for support. */
+function changeWhy(c: ChangeState): (string | HTMLElement)[] {
+  const why =
+    c.state === "conflict" && c.server_status
+      ? t("change.why.conflict", { status: t(`request.status.${c.server_status}`) })
+      : c.state === "refused" && c.refusal_code
+        ? t(`change.why.${c.refusal_code}`)
+        : null;
+  if (!why) return c.reason ? [` · ${c.reason}`] : [];
+  const said = c.state === "refused" && c.reason ? [" ", h("span", { class: "muted", lang: "en" }, t("change.said", { message: c.reason }))] : [];
+  return [` · ${why}`, ...said];
 }
 
 export interface RequestsScreen {
@@ -434,7 +448,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
             { class: `change ${c.state}` },
             h("span", { class: "badge" }, t(`change.${c.state}`)),
             ` ${has(`change.kind.${c.kind}`) ? t(`change.kind.${c.kind}`) : c.kind} · ${formatDateTime(c.at)}`,
-            c.reason ? ` · ${c.reason}` : "",
+            ...changeWhy(c),
             c.resolution ? ` · ${t("requests.resolved", { note: c.resolution })}` : "",
           ),
         ),

@@ -1,6 +1,7 @@
 //! The audit trail check and the outbox as the clerk sees it.
 
 use guichet_domain::audit::{AuditEvent, BrokenLink, ChainSummary, verify};
+use guichet_domain::request::RequestStatus;
 use serde::{Deserialize, Serialize};
 
 use super::Workstation;
@@ -165,8 +166,8 @@ impl Workstation {
     /// The sync state of each change made to one entity, oldest first.
     pub(crate) fn changes_of(&self, entity_id: &str) -> Result<Vec<ChangeState>> {
         let mut stmt = self.conn()?.prepare_cached(
-            "SELECT kind, state, reason, created_at, resolution FROM outbox
-             WHERE entity_id = ?1 ORDER BY seq",
+            "SELECT kind, state, reason, created_at, resolution, refusal_code, server_status
+             FROM outbox WHERE entity_id = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([entity_id], |r| {
             Ok((
@@ -175,15 +176,20 @@ impl Workstation {
                 r.get::<_, Option<String>>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (kind, state, reason, at, resolution) = row?;
+            let (kind, state, reason, at, resolution, code, server) = row?;
             out.push(ChangeState {
                 kind,
                 state: OutboxState::parse(&state)?,
                 reason,
+                // A code or a status a later release wrote is left to the sentence.
+                refusal_code: code.and_then(|c| serde_json::from_value(c.into()).ok()),
+                server_status: server.and_then(|s| RequestStatus::parse(&s).ok()),
                 at,
                 resolution,
             });

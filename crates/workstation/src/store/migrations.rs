@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[Migration] = &guichet_migrations::embed!(
         "0009_report_indexes.sql",
         "0010_report_days.sql",
         "0011_monotonic_limits.sql",
+        "0012_change_reasons.sql",
     ]
 );
 

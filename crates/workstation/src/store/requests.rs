@@ -150,7 +150,12 @@ pub struct RefundView {
 pub struct ChangeState {
     pub kind: String,
     pub state: OutboxState,
+    /// The back office's sentence, in English.
     pub reason: Option<String>,
+    /// Why the back office refused it, for the window to say in the clerk's language.
+    pub refusal_code: Option<guichet_protocol::wire::RefusalCode>,
+    /// For a conflict: the request's status at the back office.
+    pub server_status: Option<RequestStatus>,
     pub at: String,
     /// For a conflict a clerk has resolved: their note.
     pub resolution: Option<String>,

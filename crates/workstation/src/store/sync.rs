@@ -303,13 +303,13 @@ impl Workstation {
             };
             let mut accepted = accepted_moves(change)?;
             for (entry, result) in pushed.iter().zip(&response.results) {
-                let (state, reason) = match &result.outcome {
+                let (state, reason, code, server) = match &result.outcome {
                     Outcome::Applied { seq } => {
                         done.applied += 1;
                         if let Change::RequestTransition { id, .. } = &entry.change {
                             note_accepted(change, &mut accepted, id, &entry.id, *seq)?;
                         }
-                        (OutboxState::Sent, None)
+                        (OutboxState::Sent, None, None, None)
                     }
                     Outcome::Duplicate { seq } => {
                         done.duplicates += 1;
@@ -319,16 +319,16 @@ impl Workstation {
                         {
                             note_accepted(change, &mut accepted, id, &entry.id, *seq)?;
                         }
-                        (OutboxState::Sent, None)
+                        (OutboxState::Sent, None, None, None)
                     }
                     Outcome::Refused { code, message } => {
                         done.refused += 1;
+                        let code = serde_json::to_string(code)?.trim_matches('"').to_owned();
                         (
                             OutboxState::Refused,
-                            Some(format!(
-                                "{message} ({})",
-                                serde_json::to_string(code)?.trim_matches('"')
-                            )),
+                            Some(format!("{message} ({code})")),
+                            Some(code),
+                            None,
                         )
                     }
                     Outcome::Conflict {
@@ -342,12 +342,15 @@ impl Workstation {
                                 Some(s) => format!("{message} (the back office has it as {s})"),
                                 None => message.clone(),
                             }),
+                            None,
+                            server_status.map(|s| s.as_str()),
                         )
                     }
                 };
                 change.tx.execute(
-                    "UPDATE outbox SET state = ?2, reason = ?3 WHERE id = ?1 AND state = 'pending'",
-                    params![result.id, state.as_str(), reason],
+                    "UPDATE outbox SET state = ?2, reason = ?3, refusal_code = ?4, server_status = ?5
+                     WHERE id = ?1 AND state = 'pending'",
+                    params![result.id, state.as_str(), reason, code, server],
                 )?;
             }
             // A change the cursor has passed was applied by an earlier exchange (an answer
