@@ -21,6 +21,15 @@ export interface Bar {
   shown: string;
   /** Drawn in the warning colour (above a target, say). */
   alert?: boolean;
+  /** How a screen reader says the label, where the label is drawn rather than written. */
+  spoken?: string;
+}
+
+/** The chart's values in words, its description for screen readers: a bar's label and value,
+ * one after the other, and what the chart is measured against. */
+function described(bars: Bar[], against?: string): SVGDescElement {
+  const values = bars.map((b) => `${b.spoken ?? b.label}: ${b.shown}`).join("; ");
+  return svg("desc", {}, against ? `${values}. ${against}` : values);
 }
 
 /** A vertical bar chart with an optional target line. */
@@ -34,7 +43,7 @@ export function columnChart(title: string, bars: Bar[], target?: { value: number
   const plot = height - bottom - top;
   const step = (width - left) / Math.max(1, bars.length);
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart" });
-  root.append(svg("title", {}, title));
+  root.append(svg("title", {}, title), described(bars, target?.label));
   const y = (v: number) => top + plot - (v / max) * plot;
   root.append(svg("line", { x1: left, x2: width, y1: y(0), y2: y(0), stroke: "#4a5560" }));
   bars.forEach((b, i) => {
@@ -65,7 +74,7 @@ export function barChart(title: string, bars: Bar[]): SVGSVGElement {
   const height = Math.max(1, bars.length) * row + 8;
   const max = Math.max(1, ...bars.map((b) => b.value));
   const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", class: "chart" });
-  root.append(svg("title", {}, title));
+  root.append(svg("title", {}, title), described(bars));
   bars.forEach((b, i) => {
     const y = 4 + i * row;
     const w = ((width - labelWidth - 60) * b.value) / max;

@@ -114,7 +114,7 @@ export function dashboardScreen(ctx: Ctx): DashboardScreen {
         h("h2", {}, t("dashboard.feedback_dist")),
         barChart(
           t("dashboard.feedback_dist"),
-          d.feedback.distribution.map((n, i) => ({ label: "★".repeat(i + 1), value: n, shown: formatNumber(n) })),
+          d.feedback.distribution.map((n, i) => ({ label: "★".repeat(i + 1), spoken: t("dashboard.stars", { count: i + 1 }), value: n, shown: formatNumber(n) })),
         ),
       ),
       h(
