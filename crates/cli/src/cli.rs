@@ -113,7 +113,8 @@ pub enum Command {
     Audit(AuditCommand),
     /// Changes waiting to leave (or that left) this device.
     Outbox(OutboxArgs),
-    /// Enrol this device with a back office, using a one-time code from an administrator.
+    /// Enrol this device with a back office, using a one-time code from an administrator
+    /// (asked on the terminal, or read from standard input with --code-stdin).
     Enroll(EnrollArgs),
     /// Push waiting changes to the back office and pull what is new.
     Sync(SyncArgs),
@@ -188,9 +189,11 @@ pub struct EnrollArgs {
     /// The back office's address, e.g. https://backoffice.example.org
     #[arg(long, value_name = "URL")]
     pub server: String,
-    /// The one-time enrolment code.
-    #[arg(long, value_name = "CODE")]
-    pub code: String,
+    /// Read the one-time enrolment code from standard input, one line (for scripts).
+    /// Without it the code is asked on the terminal and not shown as it is typed: it never
+    /// goes on the command line, where other users' `ps` and the shell's history would see it.
+    #[arg(long)]
+    pub code_stdin: bool,
     /// What to call this device on the back office.
     #[arg(long, value_name = "TEXT")]
     pub label: Option<String>,
@@ -678,7 +681,7 @@ fn parse_field(input: &str) -> Result<(String, String), String> {
             Ok((code.trim().to_owned(), value.to_owned()))
         }
         _ => Err(format!(
-            "'{input}' is not a form field: write it as code=value, such as --field birth_date=2001-02-03"
+            "'{input}' is not a form field: write it as code=value, such as --field birth-date=2001-02-03"
         )),
     }
 }

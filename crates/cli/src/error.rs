@@ -33,6 +33,10 @@ pub enum CliError {
         source: std::io::Error,
     },
 
+    /// A file `catalogue load` will not parse: too large, or not text.
+    #[error("{} {problem}: is this the catalogue JSON? Nothing was loaded", path.display())]
+    NotCatalogue { path: PathBuf, problem: String },
+
     #[error("{} is not a catalogue in the fixture format: {source}", path.display())]
     CatalogueFile {
         path: PathBuf,
@@ -73,7 +77,7 @@ impl CliError {
             CliError::Core(e) => core_kind(e),
             CliError::Usage(_) => "usage",
             CliError::ReadFile { .. } | CliError::SessionFile { .. } => "file",
-            CliError::CatalogueFile { .. } => "catalogue_file",
+            CliError::CatalogueFile { .. } | CliError::NotCatalogue { .. } => "catalogue_file",
             CliError::DemoCatalogue(_) => "demo_catalogue",
             CliError::AuditBroken(_) => "audit_broken",
             CliError::NoDataDir => "data_dir",
@@ -86,7 +90,10 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Core(e) | CliError::Sync(SyncError::Store(e)) => core_exit(e),
-            CliError::Usage(_) | CliError::ReadFile { .. } | CliError::CatalogueFile { .. } => 2,
+            CliError::Usage(_)
+            | CliError::ReadFile { .. }
+            | CliError::CatalogueFile { .. }
+            | CliError::NotCatalogue { .. } => 2,
             CliError::DemoCatalogue(_)
             | CliError::SessionFile { .. }
             | CliError::AuditBroken(_)
@@ -138,8 +145,9 @@ impl CliError {
                     ),
                     None => format!(
                         "run `guichet setup --center CODE --device CODE` or `guichet enroll \
-                         --server URL --code CODE`; the data directory is {}; pass --data-dir \
-                         DIR or set GUICHET_DATA_DIR if the workstation is elsewhere",
+                         --server URL` (it asks for the enrolment code); the data directory is \
+                         {}; pass --data-dir DIR or set GUICHET_DATA_DIR if the workstation is \
+                         elsewhere",
                         dir.display()
                     ),
                 })
@@ -148,14 +156,17 @@ impl CliError {
                 Some("run `guichet catalogue load FILE` (or `guichet setup --demo`)".into())
             }
             (CliError::Sync(SyncError::NotEnrolled), _) => {
-                Some("run `guichet enroll --server URL --code CODE`".into())
+                Some(
+                    "run `guichet enroll --server URL`: it asks for the one-time code the back \
+                     office's administrator gives"
+                        .into(),
+                )
             }
             // Enrolling again takes a data directory of its own: this one stays as it is, its
             // device revoked.
             (CliError::Sync(SyncError::Revoked(_)), Some(dir)) => Some(format!(
                 "{} stays as it is; to use this computer again, enrol it in a new data \
-                 directory with a new code: `guichet --data-dir NEW_DIR enroll --server URL \
-                 --code CODE`",
+                 directory with a new code: `guichet --data-dir NEW_DIR enroll --server URL`",
                 dir.display()
             )),
             (CliError::Core(CoreError::NotFound { kind, .. }), _) => not_found_hint(*kind),

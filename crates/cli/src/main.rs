@@ -10,6 +10,7 @@
 mod cli;
 mod commands;
 mod error;
+mod input;
 mod output;
 
 use std::process::ExitCode;

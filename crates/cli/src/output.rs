@@ -36,11 +36,16 @@ impl Report {
     }
 }
 
-/// Writes to stdout. A reader that went away (a closed pipe) is not an error worth a panic or
-/// a message: the command already did its work.
-pub fn to_stdout(text: &str) {
+/// Writes to stdout. A reader that went away (a closed pipe, `guichet request list | head`)
+/// is not an error worth a message: it read what it wanted. Any other failure, such as a full
+/// disk under `> file`, is returned: what was written is cut short, and a script must not take
+/// it for the whole output.
+pub fn to_stdout(text: &str) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    let _ignored = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written,
+    }
 }
 
 /// Writes to stderr; if even that fails there is nowhere left to say so.

@@ -512,13 +512,7 @@ fn ticket_moves_out_of_order() {
 fn plain_http_to_another_machine_is_refused_and_nothing_is_written() {
     let g = Guichet::new();
     let run = g.refused_saying(
-        &[
-            "enroll",
-            "--server",
-            "http://192.0.2.10:8080",
-            "--code",
-            "ABCD-EFGH-JKMN",
-        ],
+        &["enroll", "--server", "http://192.0.2.10:8080"],
         2,
         "plain http://",
     );
@@ -535,8 +529,6 @@ fn plain_http_to_another_machine_is_refused_and_nothing_is_written() {
             "enroll",
             "--server",
             "https://192.0.2.10",
-            "--code",
-            "ABCD-EFGH-JKMN",
             "--ca-cert",
             absent.to_str().unwrap(),
         ],
@@ -602,20 +594,15 @@ fn limits_and_timers_out_of_range_are_refused() {
     }
 }
 
-/// A workstation set up already is not enrolled: refused before the code reaches the back
-/// office (which would use it up and issue a device this one cannot become). The address here
-/// answers nothing: an attempt to reach it would fail otherwise.
+/// A workstation set up already is not enrolled: refused before the code is asked for, and so
+/// before it reaches the back office (which would use it up and issue a device this one cannot
+/// become). The address here answers nothing: an attempt to reach it would fail otherwise, and
+/// standard input holds no code: asking for one would fail too.
 #[test]
 fn a_workstation_set_up_already_is_refused_enrolment_before_any_call() {
     let g = Guichet::demo();
     g.refused(
-        &[
-            "enroll",
-            "--server",
-            "http://127.0.0.1:9",
-            "--code",
-            "ABCD-EFGH-JKMN",
-        ],
+        &["enroll", "--server", "http://127.0.0.1:9"],
         1,
         "this workstation is already set up for centre",
     );
@@ -725,4 +712,217 @@ fn names_empty_overlong_or_with_hidden_characters_are_refused() {
         "--born",
         "1976-05-03",
     ]);
+}
+
+/// The enrolment code never goes on the command line, where `ps` and the shell's history show
+/// it to others: `--code` is refused, pointing at `--code-stdin`; without a terminal to ask it
+/// on, the refusal says to pass `--code-stdin`; and with it, the code is read from standard
+/// input once the address has passed its checks.
+#[test]
+fn the_enrolment_code_is_asked_or_read_from_standard_input_never_typed_as_an_argument() {
+    let g = Guichet::new();
+    let run = g.run(&[
+        "enroll",
+        "--server",
+        "http://127.0.0.1:9",
+        "--code",
+        "ABCD-EFGH-JKMN",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("'--code-stdin'"), "{}", run.stderr);
+    g.refused_saying(
+        &["enroll", "--server", "http://127.0.0.1:9"],
+        2,
+        "no terminal to ask the one-time enrolment code on: pass --code-stdin",
+    );
+    let run = g.run_with_input(
+        &["enroll", "--server", "http://127.0.0.1:9", "--code-stdin"],
+        "",
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "standard input holds no line for the one-time enrolment code: --code-stdin reads \
+             the code as one line"
+        ),
+        "{}",
+        run.stderr
+    );
+    // Read, then sent to an address that answers nothing: said as the back office unreachable.
+    let run = g.run_with_input(
+        &[
+            "enroll",
+            "--server",
+            "http://127.0.0.1:9",
+            "--code-stdin",
+            "--label",
+            "bus 1",
+        ],
+        "ABCD-EFGH-JKMN\n",
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("ABCD-EFGH-JKMN"), "{}", run.stderr);
+    assert!(!g.data_dir().join("credential.json").exists());
+}
+
+/// A CA certificate file is read up to a bound: a wrong path is refused, not read whole.
+#[test]
+fn a_ca_certificate_file_past_its_bound_is_refused() {
+    let g = Guichet::new();
+    let large = g.data_dir().join("large.pem");
+    std::fs::write(&large, vec![b'-'; 2 << 20]).unwrap();
+    g.refused_saying(
+        &[
+            "enroll",
+            "--server",
+            "https://192.0.2.10",
+            "--ca-cert",
+            large.to_str().unwrap(),
+        ],
+        2,
+        "is larger than 1 MiB",
+    );
+}
+
+/// The example in the refusal of a malformed --field is a field the catalogue has, written as
+/// field codes are (with hyphens).
+#[test]
+fn a_malformed_field_is_refused_with_an_example_the_catalogue_has() {
+    let g = Guichet::demo();
+    register_mari(&g);
+    let mut args = create_args(&charged_service(), today());
+    args.extend(["--field".into(), "just-a-value".into()]);
+    g.refused(&strs(&args), 2, "such as --field birth-date=2001-02-03");
+    assert!(
+        guichet_fixtures::demo_catalogue()
+            .services
+            .iter()
+            .flat_map(|s| &s.form)
+            .any(|f| f.code == "birth-date"),
+        "the example names a field of the demo catalogue"
+    );
+}
+
+/// A service code the catalogue held here does not know, on no request either (a typo), is
+/// refused with how to find the codes, rather than listed as no request matching; a known one
+/// with no request says so, and one a newer catalogue dropped still lists its requests.
+#[test]
+fn request_list_for_an_unknown_service_is_refused() {
+    let g = Guichet::demo();
+    let run = g.refused(
+        &["request", "list", "--service", "birth-certificat"],
+        2,
+        "no service 'birth-certificat' here (not in the catalogue",
+    );
+    assert!(
+        run.stderr.contains("hint: see `guichet catalogue search"),
+        "{}",
+        run.stderr
+    );
+    let run = g.run(&["--json", "request", "list", "--service", "birth-certificat"]);
+    assert_eq!(run.json()["error"]["kind"], "not_found", "{}", run.stdout);
+
+    let service = charged_service();
+    let run = g.ok(&["request", "list", "--service", &service.code]);
+    assert_eq!(run.stdout, "no request matches\n");
+
+    with_draft(&g);
+    let mut catalogue: serde_json::Value =
+        serde_json::from_str(guichet_fixtures::DEMO_CATALOGUE_JSON).unwrap();
+    catalogue["version"] = serde_json::json!(catalogue["version"].as_u64().unwrap() + 1);
+    catalogue["services"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|s| s["code"] != service.code.as_str());
+    let newer = g.data_dir().join("newer-catalogue.json");
+    std::fs::write(&newer, catalogue.to_string()).unwrap();
+    g.ok(&["catalogue", "load", newer.to_str().unwrap()]);
+    let listed = g.json(&["request", "list", "--service", &service.code]);
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
+    let run = g.ok(&[
+        "request",
+        "list",
+        "--service",
+        &service.code,
+        "--status",
+        "cancelled",
+    ]);
+    assert_eq!(run.stdout, "no request matches\n");
+}
+
+/// `catalogue load` reads its file up to a bound and says when it is not the catalogue: a
+/// stream without end, a file too large, a binary, and nothing is loaded.
+#[test]
+fn a_file_that_is_not_the_catalogue_is_refused_before_it_is_read_whole() {
+    let g = Guichet::demo();
+    let version = g.json(&["status"])["catalogue_version"].clone();
+    let large = g.data_dir().join("large.json");
+    std::fs::write(&large, vec![b' '; (64 << 20) + 1]).unwrap();
+    let binary = g.data_dir().join("package.deb");
+    std::fs::write(&binary, b"!<arch>\ndebian-binary\x00\xff\xfe").unwrap();
+    for (file, says) in [
+        ("/dev/zero", "/dev/zero is larger than 64 MiB"),
+        (large.to_str().unwrap(), "is larger than 64 MiB"),
+        (
+            binary.to_str().unwrap(),
+            "is not text (its byte 22 is not UTF-8)",
+        ),
+    ] {
+        let run = g.refused(&["catalogue", "load", file], 2, says);
+        assert!(
+            run.stderr
+                .contains(": is this the catalogue JSON? Nothing was loaded"),
+            "{}",
+            run.stderr
+        );
+        let run = g.run(&["--json", "catalogue", "load", file]);
+        assert_eq!(
+            run.json()["error"]["kind"],
+            "catalogue_file",
+            "{}",
+            run.stdout
+        );
+    }
+    assert_eq!(g.json(&["status"])["catalogue_version"], version);
+}
+
+/// Passwords on standard input are read up to a bound, as text: more, or bytes that are not
+/// text, are refused rather than cut or garbled, and nobody is logged in.
+#[test]
+fn passwords_on_standard_input_are_bounded_and_text() {
+    let g = Guichet::demo();
+    g.ok(&["logout"]);
+    let login = ["login", "eleni", "--password-stdin"];
+    let long = format!("{DEMO_PASSWORD}\n{}\n", "x".repeat(5000));
+    let run = g.run_with_input(&login, &long);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "error: standard input holds more than 4 KiB: --password-stdin reads each password \
+             as one line, and nothing else"
+        ),
+        "{}",
+        run.stderr
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_guichet"))
+        .arg("--data-dir")
+        .arg(g.data_dir())
+        .args(login)
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"pass\xffword\n").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(
+        said.contains("standard input is not text (its byte 4 is not UTF-8)"),
+        "{said}"
+    );
+    g.refused_saying(&["request", "list"], 2, "nobody is logged in");
 }

@@ -1,6 +1,8 @@
 //! `guichet catalogue`: load a catalogue file, search, browse, show one service.
 
 use std::fmt::Write as _;
+use std::fs::File;
+use std::path::Path;
 
 use guichet_domain::catalogue::{Availability, Catalogue, Fee, FeeTier};
 use guichet_domain::form::{FieldKind, FormField};
@@ -10,15 +12,13 @@ use guichet_workstation::store::{BrowseEntry, SearchQuery};
 use super::Context;
 use crate::cli::{CatalogueCommand, SearchArgs};
 use crate::error::{CliError, Result};
+use crate::input::{Bounded, read_bounded, size};
 use crate::output::{Report, Table, fee, fields, join_or_none, wire_name};
 
 pub fn run(ws: &mut Workstation, ctx: &Context, cmd: &CatalogueCommand) -> Result<Report> {
     match cmd {
         CatalogueCommand::Load { file } => {
-            let text = std::fs::read_to_string(file).map_err(|source| CliError::ReadFile {
-                path: file.clone(),
-                source,
-            })?;
+            let text = read_catalogue(file)?;
             let catalogue: Catalogue =
                 serde_json::from_str(&text).map_err(|source| CliError::CatalogueFile {
                     path: file.clone(),
@@ -57,6 +57,36 @@ pub fn run(ws: &mut Workstation, ctx: &Context, cmd: &CatalogueCommand) -> Resul
             })
         }
         CatalogueCommand::Show { code } => show(ws, ctx, code),
+    }
+}
+
+/// The most a catalogue file may hold. The demo catalogue takes about 2.7 kB a service
+/// (330 kB for 121): this holds over 20,000 such services, beyond the few thousand of a whole
+/// country, and stops a wrong file (a package, a disk image, `/dev/zero`) before it is read
+/// whole.
+const MAX_CATALOGUE_BYTES: u64 = 64 << 20;
+
+/// The text of a catalogue file, refused if it is too large or not text.
+fn read_catalogue(path: &Path) -> Result<String> {
+    let not_catalogue = |problem: String| CliError::NotCatalogue {
+        path: path.to_owned(),
+        problem,
+    };
+    let read = File::open(path)
+        .and_then(|file| read_bounded(file, MAX_CATALOGUE_BYTES))
+        .map_err(|source| CliError::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+    match read {
+        Bounded::Text(text) => Ok(text),
+        Bounded::TooLarge => Err(not_catalogue(format!(
+            "is larger than {}, more than a catalogue of thousands of services takes",
+            size(MAX_CATALOGUE_BYTES)
+        ))),
+        Bounded::NotText { at } => Err(not_catalogue(format!(
+            "is not text (its byte {at} is not UTF-8)"
+        ))),
     }
 }
 

@@ -43,12 +43,18 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(report) => {
-            if cli.json {
-                to_stdout(&format!("{}\n", pretty(&report.json)));
+            let shown = if cli.json {
+                format!("{}\n", pretty(&report.json))
             } else {
-                to_stdout(&report.human);
+                report.human
+            };
+            match to_stdout(&shown) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    output_lost(&e, true);
+                    ExitCode::FAILURE
+                }
             }
-            ExitCode::SUCCESS
         }
         Err(error) => {
             to_stderr(&format!("error: {error}\n"));
@@ -63,10 +69,10 @@ pub fn run(cli: Cli) -> ExitCode {
                 if let (Some(details), Some(map)) = (error.details(), body.as_object_mut()) {
                     map.insert("details".to_owned(), details);
                 }
-                to_stdout(&format!(
-                    "{}\n",
-                    pretty(&serde_json::json!({ "error": body }))
-                ));
+                let shown = format!("{}\n", pretty(&serde_json::json!({ "error": body })));
+                if let Err(e) = to_stdout(&shown) {
+                    output_lost(&e, false);
+                }
             }
             ExitCode::from(error.exit_code())
         }
@@ -91,12 +97,32 @@ pub fn usage_error(error: &clap::Error) -> ExitCode {
             .collect::<Vec<_>>()
             .join(" ");
         let message = message.strip_prefix("error: ").unwrap_or(&message);
-        to_stdout(&format!(
+        let shown = format!(
             "{}\n",
             pretty(&serde_json::json!({ "error": { "kind": "usage", "message": message } }))
-        ));
+        );
+        if let Err(e) = to_stdout(&shown) {
+            output_lost(&e, false);
+        }
     }
     ExitCode::from(u8::try_from(code).unwrap_or(2))
+}
+
+/// Says on stderr that standard output failed (a full disk, a device error): what a script
+/// reads there is cut short. `done` says whether the command itself was carried out, so that
+/// one that changed data is not repeated for its output.
+fn output_lost(error: &std::io::Error, done: bool) {
+    to_stderr(&format!(
+        "error: the output could not be written to standard output ({error}): what was written \
+         there is cut short\n"
+    ));
+    if done {
+        to_stderr(
+            "hint: the command itself was carried out, so do not repeat one that changes data; \
+             make room or send the output elsewhere, and see the result with a command that only \
+             shows, such as `guichet request list` or `guichet outbox`\n",
+        );
+    }
 }
 
 fn pretty(value: &serde_json::Value) -> String {
@@ -117,7 +143,7 @@ fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
     let ctx = Context {
         lang: cli.lang.code(),
     };
-    let mut secrets = Secrets::new(cli.password_stdin);
+    let mut secrets = Secrets::passwords(cli.password_stdin);
     if cli.command.needs_clerk() {
         session::sign_in(&mut ws, dir, cli, &mut secrets)?;
     }
@@ -141,7 +167,9 @@ fn execute(cli: &Cli, dir: &Path) -> Result<Report> {
         Command::Status => setup::status(&ws, dir),
         Command::KeepAside => setup::keep_aside(dir),
         Command::Settings(args) => setup::settings(&mut ws, args),
-        Command::Enroll(args) => sync::enroll(&mut ws, args),
+        Command::Enroll(args) => {
+            sync::enroll(&mut ws, args, &mut Secrets::enrolment_code(args.code_stdin))
+        }
         Command::Sync(args) => sync::sync(&mut ws, dir, args, cli.json),
         Command::Clerk(cmd) => clerk::run(&mut ws, cmd, &mut secrets),
         Command::Catalogue(cmd) => catalogue::run(&mut ws, &ctx, cmd),
@@ -174,8 +202,13 @@ fn refuse_if_sound(cli: &Cli, dir: &Path) -> Result<()> {
         )) => return Ok(()),
         Err(other) => return Err(other),
     };
-    let read = session::sign_in(&mut ws, dir, cli, &mut Secrets::new(cli.password_stdin))
-        .and_then(|()| Ok(ws.check_readable()?));
+    let read = session::sign_in(
+        &mut ws,
+        dir,
+        cli,
+        &mut Secrets::passwords(cli.password_stdin),
+    )
+    .and_then(|()| Ok(ws.check_readable()?));
     match read {
         Err(CliError::Core(CoreError::Damaged { .. })) => Ok(()),
         Err(CliError::Core(CoreError::Access(Access::NoSession | Access::SessionExpired))) => {

@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use guichet_domain::money::Money;
-use guichet_workstation::Workstation;
 use guichet_workstation::store::{
     NewRefund, NewRequest, RequestDetail, RequestFilter, RequestSummary,
 };
+use guichet_workstation::{Error as CoreError, Workstation};
 
 use super::Context;
 use super::session::{Secrets, approval};
@@ -33,6 +33,9 @@ pub fn run(
                 visit: None,
                 text: None,
             })?;
+            if let (true, Some(service)) = (list.is_empty(), &args.service) {
+                known_service(ws, service)?;
+            }
             Report::new(&list, |out| {
                 if list.is_empty() {
                     return writeln!(out, "no request matches");
@@ -230,6 +233,27 @@ fn next_actions(detail: &RequestDetail) -> String {
             .map(|a| a.as_str().to_owned())
             .collect::<Vec<_>>(),
     )
+}
+
+/// Refuses a service code that is neither in the catalogue held here nor on any request (a
+/// typo), rather than saying that no request matches it. A service a newer catalogue dropped
+/// still lists the requests taken for it.
+fn known_service(ws: &Workstation, code: &str) -> Result<()> {
+    let unknown = match ws.service(code) {
+        Ok(_) => return Ok(()),
+        Err(e @ (CoreError::NotFound { .. } | CoreError::NoCatalogue)) => e,
+        Err(other) => return Err(other.into()),
+    };
+    let taken = ws.list_requests(&RequestFilter {
+        service: Some(code.to_owned()),
+        limit: Some(1),
+        ..RequestFilter::default()
+    })?;
+    if taken.is_empty() {
+        Err(unknown.into())
+    } else {
+        Ok(())
+    }
 }
 
 fn list_table(list: &[RequestSummary], lang: &str) -> Table {

@@ -7,7 +7,7 @@
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use guichet_domain::keyslot::RecoveryKey;
@@ -18,35 +18,54 @@ use guichet_workstation::{Workstation, sync};
 
 use crate::cli::{Cli, LoginArgs, RecoverArgs};
 use crate::error::{CliError, Result};
+use crate::input::{Bounded, read_bounded, size};
 use crate::output::{Report, fields};
 
 /// The file that holds the command line session's token.
 pub const SESSION_FILE: &str = "session";
 
-/// The most standard input may hold for passwords: a few lines.
+/// The most standard input may hold for secrets: a few lines.
 const MAX_STDIN_BYTES: u64 = 4096;
 
-/// The passwords of one command: from standard input, one per line, or asked on the terminal.
+/// The secrets of one command (passwords, an enrolment code): from standard input, one per
+/// line, or asked on the terminal without showing what is typed.
 #[derive(Debug)]
 pub struct Secrets {
     from_stdin: bool,
+    /// The flag that reads them from standard input, and how, for the errors.
+    flag: &'static str,
+    reads: &'static str,
     lines: Option<VecDeque<String>>,
 }
 
 impl Secrets {
-    pub fn new(from_stdin: bool) -> Self {
+    /// Passwords, from standard input with --password-stdin.
+    pub fn passwords(from_stdin: bool) -> Self {
         Secrets {
             from_stdin,
+            flag: "--password-stdin",
+            reads: "each password as one line",
             lines: None,
         }
     }
 
-    /// The next password; `what` says whose, for the prompt and the errors.
+    /// The enrolment code, from standard input with --code-stdin.
+    pub fn enrolment_code(from_stdin: bool) -> Self {
+        Secrets {
+            from_stdin,
+            flag: "--code-stdin",
+            reads: "the code as one line",
+            lines: None,
+        }
+    }
+
+    /// The next secret; `what` says which, for the prompt and the errors.
     pub fn next(&mut self, what: &str) -> Result<String> {
+        let (flag, reads) = (self.flag, self.reads);
         if !self.from_stdin {
             if !std::io::stdin().is_terminal() {
                 return Err(CliError::Usage(format!(
-                    "no terminal to ask {what} on: pass --password-stdin and send it on standard input, one line"
+                    "no terminal to ask {what} on: pass {flag} and send it on standard input, one line"
                 )));
             }
             return rpassword::prompt_password(format!("{what}: ")).map_err(|source| {
@@ -59,20 +78,35 @@ impl Secrets {
         let lines = match &mut self.lines {
             Some(lines) => lines,
             None => {
-                let mut text = String::new();
-                std::io::stdin()
-                    .take(MAX_STDIN_BYTES)
-                    .read_to_string(&mut text)
-                    .map_err(|source| CliError::ReadFile {
-                        path: PathBuf::from("standard input"),
-                        source,
+                let read =
+                    read_bounded(std::io::stdin().lock(), MAX_STDIN_BYTES).map_err(|source| {
+                        CliError::ReadFile {
+                            path: PathBuf::from("standard input"),
+                            source,
+                        }
                     })?;
+                let text = match read {
+                    Bounded::Text(text) => text,
+                    Bounded::TooLarge => {
+                        return Err(CliError::Usage(format!(
+                            "standard input holds more than {}: {flag} reads {reads}, and \
+                             nothing else",
+                            size(MAX_STDIN_BYTES)
+                        )));
+                    }
+                    Bounded::NotText { at } => {
+                        return Err(CliError::Usage(format!(
+                            "standard input is not text (its byte {at} is not UTF-8): {flag} \
+                             reads {reads}"
+                        )));
+                    }
+                };
                 self.lines.insert(text.lines().map(str::to_owned).collect())
             }
         };
         lines.pop_front().filter(|l| !l.is_empty()).ok_or_else(|| {
             CliError::Usage(format!(
-                "standard input holds no line for {what}: --password-stdin reads each password as one line"
+                "standard input holds no line for {what}: {flag} reads {reads}"
             ))
         })
     }

@@ -1,6 +1,7 @@
 //! `guichet enroll` and `guichet sync`: the workstation's link to its back office.
 
 use std::fmt::Write as _;
+use std::fs::File;
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,9 +13,10 @@ use guichet_workstation::sync::{
 };
 use serde::Serialize;
 
-use super::session::forget_session;
+use super::session::{Secrets, forget_session};
 use crate::cli::{EnrollArgs, SyncArgs};
 use crate::error::Result;
+use crate::input::{Bounded, read_bounded, size};
 use crate::output::{Report, fields, to_stderr};
 
 /// What `enroll` and `sync` say when the link is plain HTTP to another machine.
@@ -24,26 +26,21 @@ const INSECURE_WARNING: &str = "warning: the back office is reached over plain h
 /// The time an enrolment call may take.
 const ENROLL_TIMEOUT: Duration = Duration::from_secs(60);
 
-pub fn enroll(ws: &mut Workstation, args: &EnrollArgs) -> Result<Report> {
+/// Enrols this device; the code is read from `secrets` once every check that needs no back
+/// office has passed, so that nobody types it for a command refused anyway.
+pub fn enroll(ws: &mut Workstation, args: &EnrollArgs, secrets: &mut Secrets) -> Result<Report> {
     // Before the code is sent: a back office uses it up whatever this device does next.
     ws.refuse_if_set_up()?;
-    let ca_cert = args
-        .ca_cert
-        .as_ref()
-        .map(|path| {
-            std::fs::read_to_string(path).map_err(|e| {
-                SyncError::CaCertificate(format!("cannot read {}: {e}", path.display()))
-            })
-        })
-        .transpose()?;
+    let ca_cert = args.ca_cert.as_deref().map(read_ca_cert).transpose()?;
     let link = Link {
         allow_insecure_http: args.allow_insecure_http,
         ca_cert,
     };
     // Checked before anything is written: a refused address leaves this device as it was.
     let office = BackOffice::with_link(&args.server, None, ENROLL_TIMEOUT, &link)?;
+    let code = secrets.next("the one-time enrolment code")?;
     let (enrolled, recovery) =
-        runtime()?.block_on(sync::enroll(&office, &args.code, args.label.as_deref()))?;
+        runtime()?.block_on(sync::enroll(&office, &code, args.label.as_deref()))?;
     ws.enroll(&enrolled, office.base_url(), &[], &recovery)?;
     ws.set_link(&link)?;
     if office.is_insecure() {
@@ -79,6 +76,31 @@ pub fn enroll(ws: &mut Workstation, args: &EnrollArgs) -> Result<Report> {
             english_plural(active, "account", "accounts")
         )
     })
+}
+
+/// The most a CA certificate file may hold: a whole system bundle of roots takes a few hundred
+/// KiB.
+const MAX_CA_CERT_BYTES: u64 = 1 << 20;
+
+/// The text of the CA certificate file given with --ca-cert, refused if it is too large or not
+/// text.
+fn read_ca_cert(path: &Path) -> Result<String, SyncError> {
+    let refused =
+        |problem: String| SyncError::CaCertificate(format!("{} {problem}", path.display()));
+    match File::open(path).and_then(|file| read_bounded(file, MAX_CA_CERT_BYTES)) {
+        Ok(Bounded::Text(pem)) => Ok(pem),
+        Ok(Bounded::TooLarge) => Err(refused(format!(
+            "is larger than {}, more than a bundle of certificates takes",
+            size(MAX_CA_CERT_BYTES)
+        ))),
+        Ok(Bounded::NotText { at }) => {
+            Err(refused(format!("is not text (its byte {at} is not UTF-8)")))
+        }
+        Err(e) => Err(SyncError::CaCertificate(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
 }
 
 pub fn sync(ws: &mut Workstation, dir: &Path, args: &SyncArgs, json: bool) -> Result<Report> {
