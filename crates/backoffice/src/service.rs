@@ -434,18 +434,32 @@ impl BackOffice {
         })
     }
 
-    /// Exchanges a one-time code for a device credential.
+    /// Exchanges a one-time code for a device credential. What the device sends is checked
+    /// first, so that a refused enrolment leaves its code unused.
     pub async fn enroll(&self, request: &EnrollRequest) -> Result<EnrollResponse> {
+        let label = device_label(request.label.as_deref())?;
+        let recovery = request
+            .recovery_key
+            .as_deref()
+            .map(RecoveryKey::parse)
+            .transpose()
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "the device's recovery key was refused ({e}); the enrolment code was not \
+                     used, so the device may enrol with it again"
+                ))
+            })?;
+        let written = recovery.as_ref().map(RecoveryKey::written);
         let mut bytes = [0u8; 32];
         rand::rng().fill(&mut bytes);
         let token = hex(&bytes);
-        let label = device_label(request.label.as_deref())?;
         let enrolled = self
             .storage
             .enroll(
                 &secret_hash(&normalize_code(&request.code)),
                 &secret_hash(&token),
                 label,
+                written.as_deref().map(String::as_str),
                 Utc::now(),
             )
             .await;
@@ -454,9 +468,6 @@ impl BackOffice {
         }
         let (center, device) = enrolled?;
         tracing::info!(device = %device.code, center = %center.code, "device enrolled");
-        if let Some(recovery) = &request.recovery_key {
-            self.keep_recovery_key(&device.code, recovery).await?;
-        }
         // An account changed after this read is in the centre's log too, which the device
         // pulls from the start.
         let accounts = self
@@ -827,6 +838,17 @@ impl BackOffice {
         if let Some(problem) = request.state.as_ref().and_then(DeviceState::problem) {
             return Err(Error::Invalid(problem));
         }
+        let recovery = request
+            .recovery_key
+            .as_deref()
+            .map(RecoveryKey::parse)
+            .transpose()
+            .map_err(|e| {
+                Error::Invalid(format!(
+                    "the device's recovery key was refused ({e}); nothing of the exchange was \
+                     applied"
+                ))
+            })?;
         let verdict = self
             .storage
             .anchor_audit(
@@ -866,8 +888,10 @@ impl BackOffice {
             };
             self.storage.exchange(device, &last, &context).await?
         } else {
-            if let Some(recovery) = &request.recovery_key {
-                self.keep_recovery_key(&device.code, recovery).await?;
+            if let Some(recovery) = &recovery {
+                self.storage
+                    .set_recovery_key(&device.code, &recovery.written())
+                    .await?;
             }
             self.storage.exchange(device, request, &context).await?
         };
@@ -921,12 +945,6 @@ impl BackOffice {
             server_hlc: stamp.hlc,
             wipe,
         })
-    }
-
-    /// Keeps a device's recovery key, in its canonical written form.
-    async fn keep_recovery_key(&self, device: &str, key: &str) -> Result<()> {
-        let key = RecoveryKey::parse(key)?;
-        self.storage.set_recovery_key(device, &key.written()).await
     }
 
     /// Vouches for a clerk at their first login on a device: the device must be enrolled and

@@ -1366,6 +1366,78 @@ async fn a_bad_entry_is_refused_alone_on_postgres() {
     a_bad_entry_is_refused_alone(database.storage().await).await;
 }
 
+/// An enrolment or an exchange refused for what the device sent changes nothing: a
+/// malformed recovery key leaves the enrolment code unused, and the device's audit head as
+/// the back office held it.
+async fn a_refused_enrolment_or_exchange_changes_nothing(storage: Arc<dyn Storage>) {
+    use guichet_domain::keyslot::RecoveryKey;
+    use guichet_protocol::{AuditClaim, AuditPoint};
+    let office = common::athens(storage).await;
+    let code = office
+        .issue_enrolment_code("ATH-01", chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    let enrol = |recovery_key: &str| EnrollRequest {
+        code: code.code.clone(),
+        label: Some("Desk 1".into()),
+        recovery_key: Some(recovery_key.into()),
+    };
+    match office.enroll(&enrol("not-a-key")).await {
+        Err(Error::Invalid(said)) => {
+            assert!(said.contains("the enrolment code was not used"), "{said}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(office.devices(None).await.unwrap().is_empty());
+    let key = RecoveryKey::from_bytes([7; 20]);
+    let enrolled = office.enroll(&enrol(&key.written())).await.unwrap();
+    assert_eq!(
+        office
+            .storage()
+            .recovery_key(&enrolled.device_code)
+            .await
+            .unwrap(),
+        Some(key.written().to_string())
+    );
+
+    let device = office.authenticate(&enrolled.token).await.unwrap();
+    let mut request = exchange(Vec::new(), 0);
+    request.audit = Some(AuditClaim {
+        head: AuditPoint {
+            seq: 3,
+            hash: "a".repeat(64),
+        },
+        anchor: None,
+    });
+    request.recovery_key = Some("not-a-key".into());
+    match office.exchange(&device, &request).await {
+        Err(Error::Invalid(said)) => {
+            assert!(
+                said.contains("nothing of the exchange was applied"),
+                "{said}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let health = office.health().await.unwrap();
+    assert_eq!(
+        health.devices[0].audit_seq, None,
+        "the refused exchange anchored no audit head"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_enrolment_or_exchange_changes_nothing_on_sqlite() {
+    let (storage, _dir) = common::sqlite();
+    a_refused_enrolment_or_exchange_changes_nothing(storage).await;
+}
+
+#[tokio::test]
+async fn a_refused_enrolment_or_exchange_changes_nothing_on_postgres() {
+    let database = common::PgDatabase::create().await;
+    a_refused_enrolment_or_exchange_changes_nothing(database.storage().await).await;
+}
+
 /// A bus whose clock is set years ahead has its changes taken, but the back office's clock,
 /// and through it every other device's, keeps to its own time.
 #[tokio::test]

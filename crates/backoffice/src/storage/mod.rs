@@ -113,12 +113,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         expires_at: DateTime<Utc>,
     ) -> Result<()>;
     /// Uses a one-time code (once, before it expires) and creates the device with the next
-    /// receipt prefix of the global counter.
+    /// receipt prefix of the global counter, and its recovery key (in its written form) if
+    /// given, all in one transaction.
     async fn enroll(
         &self,
         code_hash: &str,
         token_hash: &str,
         label: Option<&str>,
+        recovery_key: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(Center, Device)>;
     /// The device holding this credential: its current one, or the one before a rotation

@@ -86,6 +86,19 @@ const CONNECTIONS: usize = 8;
 const POOL_WAIT: Duration = Duration::from_secs(10);
 const CONNECT_WAIT: Duration = Duration::from_secs(5);
 
+/// What the pool's connections give up after, below the HTTP request limit
+/// (`crate::http::DEFAULT_REQUEST_TIMEOUT`, 30 s), so that a stuck statement, a lock that is
+/// not released or a transaction left open does not keep a pooled connection busy after its
+/// request was answered: a statement that runs 20 s, a wait of 10 s for a lock, a transaction
+/// idle for 20 s. A URL's own `options` come after these, so an operator's choice wins. The
+/// migrations at start run on a connection of their own, without these limits.
+const SESSION_LIMITS: &str = "-c statement_timeout=20s -c lock_timeout=10s \
+     -c idle_in_transaction_session_timeout=20s";
+
+/// How long the one statement that stores a release's package may run: as long as its
+/// upload may take (`crate::http::RELEASE_UPLOAD_TIMEOUT`), as it writes up to 300 MiB.
+const PACKAGE_STATEMENT_TIMEOUT: &str = "SET LOCAL statement_timeout = '600s'";
+
 /// Any number, as long as every build uses the same one: it names the migration lock.
 const MIGRATION_LOCK: i64 = 0x0067_7569_6368_6574;
 
@@ -261,6 +274,11 @@ impl PostgresStorage {
         let mut first = connect_one(&config).await?;
         migrate(&mut first).await?;
         drop(first);
+        let options = match config.get_options() {
+            Some(own) => format!("{SESSION_LIMITS} {own}"),
+            None => SESSION_LIMITS.to_owned(),
+        };
+        config.options(options);
         let manager = Manager::from_config(
             config,
             NoTls,
@@ -1068,6 +1086,7 @@ impl Storage for PostgresStorage {
         code_hash: &str,
         token_hash: &str,
         label: Option<&str>,
+        recovery_key: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(Center, Device)> {
         let mut client = self.client().await?;
@@ -1095,6 +1114,9 @@ impl Storage for PostgresStorage {
             ],
         )
         .await?;
+        if let Some(key) = recovery_key {
+            tx.execute(&SQL.set_recovery_key, &[&code, &key]).await?;
+        }
         tx.execute(&SQL.use_enrolment_code, &[&code_hash, &enrolled_at, &code])
             .await?;
         tx.commit().await?;
@@ -1544,8 +1566,10 @@ impl Storage for PostgresStorage {
 
     async fn publish_release(&self, release: &Release, package: Vec<u8>) -> Result<()> {
         let ([major, minor, patch], centres) = release_row(release)?;
-        let client = self.client().await?;
-        let inserted = client
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        tx.batch_execute(PACKAGE_STATEMENT_TIMEOUT).await?;
+        let inserted = tx
             .execute(
                 &SQL.insert_release,
                 &[
@@ -1566,6 +1590,7 @@ impl Storage for PostgresStorage {
         if inserted == 0 {
             return Err(already_published(&release.version));
         }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1614,5 +1639,34 @@ impl Storage for PostgresStorage {
             .await?
             .ok_or_else(|| Error::not_found("release", version))?;
         Ok(row.try_get(0)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pooled connection gives up on a stuck statement, lock or open transaction before the
+    /// request it serves does; the options a URL gives itself still apply.
+    #[tokio::test]
+    async fn pooled_connections_give_up_before_their_request_does() {
+        let database = guichet_fixtures::pg::TestDatabase::create().await;
+        let url = format!("{}?options=-c%20work_mem%3D8MB", database.url);
+        let storage = PostgresStorage::connect(&url).await.unwrap();
+        let client = storage.client().await.unwrap();
+        let mut shown = Vec::new();
+        for setting in [
+            "statement_timeout",
+            "lock_timeout",
+            "idle_in_transaction_session_timeout",
+            "work_mem",
+        ] {
+            let row = client
+                .query_one(&format!("SHOW {setting}"), &[])
+                .await
+                .unwrap();
+            shown.push(row.get::<_, String>(0));
+        }
+        assert_eq!(shown, ["20s", "10s", "20s", "8MB"]);
     }
 }

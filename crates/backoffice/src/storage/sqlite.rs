@@ -684,10 +684,11 @@ impl Storage for SqliteStorage {
         code_hash: &str,
         token_hash: &str,
         label: Option<&str>,
+        recovery_key: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(Center, Device)> {
         let (code_hash, token_hash) = (code_hash.to_owned(), token_hash.to_owned());
-        let label = label.map(str::to_owned);
+        let (label, recovery_key) = (label.map(str::to_owned), recovery_key.map(str::to_owned));
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let row = tx
@@ -710,6 +711,9 @@ impl Storage for SqliteStorage {
                     enrolled_at
                 ],
             )?;
+            if let Some(key) = &recovery_key {
+                tx.execute(&SQL.set_recovery_key, params![code, key])?;
+            }
             tx.execute(
                 &SQL.use_enrolment_code,
                 params![code_hash, enrolled_at, code],
