@@ -435,11 +435,14 @@ impl Workstation {
     /// login screen reads while the database is closed, where they differ.
     pub(crate) fn relabel(&mut self) -> Result<Config> {
         let config = self.config()?;
-        if let Some(mut label) = self.vault.label()?
-            && label.config != config
+        // Written only when it changed, and then under the key file's lock.
+        if self
+            .vault
+            .label()?
+            .is_some_and(|label| label.config != config)
         {
-            label.config = config.clone();
-            self.vault.set_label(label)?;
+            self.vault
+                .change_label(|label| label.config = config.clone())?;
         }
         Ok(config)
     }

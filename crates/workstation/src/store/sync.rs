@@ -157,9 +157,9 @@ impl Workstation {
 
     /// Remembers how this device reaches its back office (said at enrolment).
     pub fn set_link(&mut self, link: &Link) -> Result<()> {
-        let mut label = self.vault.label()?.ok_or(Error::NotSetUp)?;
-        label.link = link.clone();
-        self.vault.set_label(label)
+        self.vault
+            .change_label(|label| label.link = link.clone())?
+            .ok_or(Error::NotSetUp)
     }
 
     /// Keeps a new device credential (after a rotation).

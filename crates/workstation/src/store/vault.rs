@@ -204,6 +204,13 @@ impl Vault {
         Ok(self.read()?.label)
     }
 
+    /// Changes the label as the key file holds it now, read and written back under its lock:
+    /// another program on the same directory may have changed the file since it was read.
+    /// `None` when the directory has no label (it is not set up).
+    pub fn change_label<T>(&mut self, change: impl FnOnce(&mut Label) -> T) -> Result<Option<T>> {
+        self.update(|file| file.label.as_mut().map(change))
+    }
+
     pub fn set_label(&mut self, label: Label) -> Result<()> {
         self.update(|file| file.label = Some(label))
     }
