@@ -365,6 +365,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Params<T> {
     }
 }
 
+/// The path's parameters read into `T`: a part that cannot be read (not UTF-8 once
+/// percent-decoded) is refused with the API's own error, which says which.
+#[derive(Debug)]
+pub struct Segments<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Segments<T> {
+    type Rejection = ApiFailure;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(segments)| Segments(segments))
+            .map_err(|e| {
+                malformed(format!(
+                    "the path could not be read: {}; write each part of it as percent-encoded \
+                     UTF-8",
+                    e.body_text()
+                ))
+            })
+    }
+}
+
 fn bearer(parts: &Parts) -> Option<&str> {
     parts
         .headers
@@ -493,6 +515,7 @@ pub fn app(state: AppState) -> Router {
     // A package takes longer to arrive than any other body: its route has bounds of its own.
     let uploads = Router::new()
         .route("/admin/v1/releases/{version}", post(publish_release))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(
             TimeLimit {
                 limit: RELEASE_UPLOAD_TIMEOUT,
@@ -537,6 +560,7 @@ pub fn app(state: AppState) -> Router {
             get(agency_requests),
         )
         .route("/agency/v1/requests/{receipt}/{step}", post(agency_step))
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             TimeLimit {
@@ -548,6 +572,7 @@ pub fn app(state: AppState) -> Router {
         .merge(uploads)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(RequestDecompressionLayer::new())
+        .layer(axum::middleware::from_fn(unreadable_encoding))
         // A package is compressed already, and its length is what the updater counts on.
         .layer(
             CompressionLayer::new().compress_when(
@@ -687,6 +712,42 @@ where
         );
     }
     Ok(())
+}
+
+/// A path the API has, called with a method it does not take: the API's own error, beside the
+/// `Allow` header that lists the methods it takes.
+async fn method_not_allowed(method: axum::http::Method) -> ApiFailure {
+    ApiFailure::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::Malformed,
+        format!("this path does not take {method}: send it with a method its Allow header names"),
+    )
+}
+
+/// A body in a compression the back office does not read, which the decompression layer
+/// answers with an empty 415: the API's own error instead, beside the `Accept-Encoding`
+/// header that lists the ones it reads.
+async fn unreadable_encoding(request: Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() != StatusCode::UNSUPPORTED_MEDIA_TYPE
+        || response.headers().contains_key(header::CONTENT_TYPE)
+    {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let mut answer = ApiFailure::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::Malformed,
+        "the body's Content-Encoding is not one the back office reads: send it uncompressed, \
+         or compressed with gzip or zstd",
+    )
+    .into_response();
+    if let Some(accepted) = parts.headers.get(header::ACCEPT_ENCODING) {
+        answer
+            .headers_mut()
+            .insert(header::ACCEPT_ENCODING, accepted.clone());
+    }
+    answer
 }
 
 async fn not_found() -> ApiFailure {
@@ -865,7 +926,7 @@ async fn update(
 async fn release_package(
     State(state): State<AppState>,
     DeviceAuth(device): DeviceAuth,
-    Path(version): Path<String>,
+    Segments(version): Segments<String>,
 ) -> ApiResult<Response> {
     let release = state.office.release_for_device(&device, &version).await?;
     let slot = state.downloads.start(&device.code)?;
@@ -1014,7 +1075,7 @@ struct ReleaseQuery {
 async fn publish_release(
     _: Admin,
     State(state): State<AppState>,
-    Path(version): Path<String>,
+    Segments(version): Segments<String>,
     query: Result<Query<ReleaseQuery>, QueryRejection>,
     body: axum::body::Body,
 ) -> ApiResult<impl IntoResponse> {
@@ -1133,7 +1194,7 @@ async fn issue_agency_credential(
 async fn revoke_agency_credential(
     _: Admin,
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Segments(id): Segments<String>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(state.office.revoke_agency_credential(&id).await?))
 }
@@ -1191,7 +1252,7 @@ struct CenterUpdate {
 async fn update_center(
     _: Admin,
     State(state): State<AppState>,
-    Path(center): Path<String>,
+    Segments(center): Segments<String>,
     Body(change): Body<CenterUpdate>,
 ) -> ApiResult<impl IntoResponse> {
     let center = state
@@ -1234,7 +1295,7 @@ struct CodeOptions {
 async fn issue_enrolment_code(
     _: Admin,
     State(state): State<AppState>,
-    Path(center): Path<String>,
+    Segments(center): Segments<String>,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     let options: CodeOptions = if body.is_empty() {
@@ -1281,7 +1342,7 @@ struct RevokeOptions {
 async fn revoke_device(
     _: Admin,
     State(state): State<AppState>,
-    Path(device): Path<String>,
+    Segments(device): Segments<String>,
     Params(options): Params<RevokeOptions>,
 ) -> ApiResult<impl IntoResponse> {
     Ok(Json(
@@ -1348,7 +1409,7 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
 async fn change_clerk(
     _: Admin,
     State(state): State<AppState>,
-    Path((username, step)): Path<(String, String)>,
+    Segments((username, step)): Segments<(String, String)>,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     let office = &state.office;
@@ -1380,7 +1441,7 @@ async fn change_clerk(
 async fn agency_requests(
     caller: AgencyCaller,
     State(state): State<AppState>,
-    Path(agency): Path<String>,
+    Segments(agency): Segments<String>,
 ) -> ApiResult<impl IntoResponse> {
     caller.check(&agency, || format!("not for agency {agency}'s requests"))?;
     Ok(Json(state.office.agency_requests(&agency).await?))
@@ -1399,7 +1460,7 @@ struct Decision {
 async fn agency_step(
     caller: AgencyCaller,
     State(state): State<AppState>,
-    Path((receipt, step)): Path<(String, String)>,
+    Segments((receipt, step)): Segments<(String, String)>,
     body: Bytes,
 ) -> ApiResult<impl IntoResponse> {
     let action = agency_action(&step).ok_or_else(|| {

@@ -484,6 +484,68 @@ async fn malformed_json_is_400_with_serdes_words() {
     );
 }
 
+/// What the framework would answer itself (a method a path does not take, a path part that
+/// is not UTF-8, a compression the back office does not read) is answered as every other
+/// refusal: an `ApiError` that says what was wrong and what to do.
+#[tokio::test]
+async fn refusals_of_the_framework_are_api_errors() {
+    let api = Api::new();
+    let refusal = |status: StatusCode, bytes: &[u8]| -> String {
+        let body: serde_json::Value = serde_json::from_slice(bytes)
+            .unwrap_or_else(|e| panic!("{status}: not JSON ({e}): {bytes:?}"));
+        assert_eq!(error_code(&body), ErrorCode::Malformed, "{body}");
+        body["error"]["message"].as_str().unwrap().to_owned()
+    };
+
+    let response = app(api.state.clone())
+        .oneshot(
+            Request::builder()
+                .method("PUT")
+                .uri("/sync/v1/exchange")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()[header::ALLOW], "POST");
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let said = refusal(StatusCode::METHOD_NOT_ALLOWED, &bytes);
+    assert!(said.contains("does not take PUT"), "{said}");
+
+    let (status, bytes) = api
+        .call(
+            Request::builder()
+                .method("POST")
+                .uri("/admin/v1/centers/%FF%FE/enrolment-codes")
+                .header(header::AUTHORIZATION, format!("Bearer {ADMIN}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let said = refusal(status, &bytes);
+    assert!(said.contains("percent-encoded UTF-8"), "{said}");
+
+    let response = app(api.state.clone())
+        .oneshot(
+            Request::builder()
+                .method("POST")
+                .uri("/sync/v1/enroll")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::CONTENT_ENCODING, "br")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(response.headers().contains_key(header::ACCEPT_ENCODING));
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let said = refusal(StatusCode::UNSUPPORTED_MEDIA_TYPE, &bytes);
+    assert!(said.contains("gzip or zstd"), "{said}");
+}
+
 #[tokio::test]
 async fn oversized_body_is_413_too_large() {
     let api = Api::new();
