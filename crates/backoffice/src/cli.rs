@@ -1,7 +1,7 @@
 //! The `guichet-backoffice` command: the server, and the administration and agency steps
 //! working directly on the database. Errors are printed in words with a non-zero exit.
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -56,8 +56,13 @@ enum Command {
         /// How national ids are checked (the scheme the workstations use).
         #[arg(long, default_value = DEFAULT_NATIONAL_ID_SCHEME)]
         national_id_scheme: String,
-        /// Seconds one HTTP request may take.
-        #[arg(long, default_value_t = 30)]
+        /// Seconds one HTTP request may take, 5 to 600.
+        #[arg(
+            long,
+            value_name = "SECONDS",
+            default_value_t = 30,
+            value_parser = clap::value_parser!(u64).range(5..=600)
+        )]
         request_timeout: u64,
         /// Serve HTTPS with this certificate chain (PEM, the server's own certificate first).
         /// Reloaded on SIGHUP and when the file changes, without dropping connections.
@@ -630,7 +635,7 @@ async fn execute(cli: Cli) -> Result<()> {
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             let address = listener.local_addr()?;
             let mut state = AppState::new(office, admin_token);
-            state.request_timeout = std::time::Duration::from_secs(request_timeout.max(1));
+            state.request_timeout = std::time::Duration::from_secs(request_timeout);
             state.trusted_proxies = trusted_proxies.into();
             match tls {
                 Some(tls) => {
@@ -861,9 +866,8 @@ async fn execute(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Catalogue(CatalogueCommand::Publish { file }) => {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| Error::Invalid(format!("cannot read {}: {e}", file.display())))?;
-            let catalogue: Catalogue = serde_json::from_str(&text).map_err(|e| {
+            let bytes = read_bounded(&file, MAX_CATALOGUE_FILE, "split the catalogue")?;
+            let catalogue: Catalogue = serde_json::from_slice(&bytes).map_err(|e| {
                 Error::Invalid(format!("{} is not a catalogue: {e}", file.display()))
             })?;
             let version = office.publish_catalogue(&catalogue).await?;
@@ -1187,8 +1191,19 @@ async fn clerk(office: &BackOffice, command: ClerkCommand) -> Result<()> {
     Ok(())
 }
 
-/// A password given as one line on standard input, without its line ending.
+/// A password given as one line on standard input, without its line ending. Typed at a
+/// terminal it would show on the screen (and stay in its scrollback): refused, with how to
+/// give it unseen.
 fn read_password() -> Result<String> {
+    if std::io::stdin().is_terminal() {
+        return Err(Error::Invalid(
+            "--password-stdin reads the password from standard input, which is this terminal: \
+             the password would show as it is typed. Read it unseen first, then send it: \
+             `read -rs PASSWORD; printf '%s\\n' \"$PASSWORD\" | guichet-backoffice clerk ... \
+             --password-stdin`; nothing was changed"
+                .into(),
+        ));
+    }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     let password = line

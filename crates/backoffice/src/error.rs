@@ -8,8 +8,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("no {what} '{key}'")]
-    NotFound { what: &'static str, key: String },
+    #[error("no {what} '{key}': {}", what.where_listed())]
+    NotFound { what: Missing, key: String },
 
     #[error("{0}")]
     Unauthorized(String),
@@ -84,8 +84,9 @@ pub enum Error {
     )]
     NoPassword,
 
-    #[error("'{url}' is not a database URL: use sqlite://PATH or postgres://USER@HOST:PORT/DB")]
-    DatabaseUrl { url: String },
+    /// `shown` is the URL without its user and password.
+    #[error("'{shown}' is not a database URL: use sqlite://PATH or postgres://USER@HOST:PORT/DB")]
+    DatabaseUrl { shown: String },
 
     #[error("migration {version} ({name}) failed: {reason}")]
     Migration {
@@ -117,8 +118,52 @@ pub enum Error {
     Task(String),
 }
 
+/// What was looked for and not found, and where the ones that exist are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Centre,
+    Device,
+    Request,
+    Release,
+}
+
+impl Missing {
+    /// The next step of a refusal: where to see what there is.
+    fn where_listed(self) -> &'static str {
+        match self {
+            Missing::Centre => {
+                "check the code; `guichet-backoffice center list` (GET /admin/v1/centers) shows \
+                 them"
+            }
+            Missing::Device => {
+                "check the code; `guichet-backoffice devices list` (GET /admin/v1/devices) shows \
+                 them"
+            }
+            Missing::Request => {
+                "check the number on the citizen's slip; `guichet-backoffice agency list AGENCY` \
+                 shows an agency's requests"
+            }
+            Missing::Release => {
+                "check the version; `guichet-backoffice release list` (GET /admin/v1/releases) \
+                 shows them"
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Missing::Centre => "centre",
+            Missing::Device => "device",
+            Missing::Request => "request with receipt",
+            Missing::Release => "release",
+        })
+    }
+}
+
 impl Error {
-    pub fn not_found(what: &'static str, key: impl Into<String>) -> Self {
+    pub fn not_found(what: Missing, key: impl Into<String>) -> Self {
         Error::NotFound {
             what,
             key: key.into(),

@@ -23,7 +23,7 @@ use guichet_protocol::{
 use rand::Rng;
 
 use crate::anchor::Verdict;
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, CenterUpdate, Clerk, Contact, Device, EnrolmentCode,
     FleetHealth, FleetLine, IssuedAgencyCredential, MAX_AGENCY_CREDENTIAL_DAYS, NewClerk, Refusal,
@@ -591,20 +591,8 @@ impl BackOffice {
         }
         // A credential for an agency no catalogue names would reach no request, for as long
         // as it is valid, with nothing to say why.
-        let Some(catalogue) = self.storage.latest_catalogue().await? else {
-            return Err(Error::Invalid(format!(
-                "no catalogue is published yet: publish the one that lists agency '{agency}' \
-                 first; nothing was issued"
-            )));
-        };
-        if !catalogue.agencies.iter().any(|a| a.code == agency) {
-            return Err(Error::Invalid(format!(
-                "agency '{agency}' is not in the catalogue (version {}); its agencies are {}: \
-                 give one of these codes; nothing was issued",
-                catalogue.version,
-                some_codes(catalogue.agencies.iter().map(|a| a.code.as_str()))
-            )));
-        }
+        self.catalogue_agency(agency, "; nothing was issued")
+            .await?;
         let mut bytes = [0u8; 32];
         rand::rng().fill(&mut bytes);
         let token = hex(&bytes);
@@ -662,8 +650,36 @@ impl BackOffice {
     }
 
     /// The agency credentials, of one agency or all, newest first; never their values.
+    /// The agency credentials, of one agency or all. An agency with none that the catalogue
+    /// does not name either is refused: a mistyped code must not read as "no credential".
     pub async fn agency_credentials(&self, agency: Option<&str>) -> Result<Vec<AgencyCredential>> {
-        self.storage.agency_credentials(agency).await
+        let credentials = self.storage.agency_credentials(agency).await?;
+        if let Some(agency) = agency
+            && credentials.is_empty()
+        {
+            self.catalogue_agency(agency, "").await?;
+        }
+        Ok(credentials)
+    }
+
+    /// Refuses an agency the latest catalogue does not name, listing those it does; `after`
+    /// ends the refusal (what was not done).
+    async fn catalogue_agency(&self, agency: &str, after: &str) -> Result<()> {
+        let Some(catalogue) = self.storage.latest_catalogue().await? else {
+            return Err(Error::Invalid(format!(
+                "no catalogue is published yet: publish the one that lists agency '{agency}' \
+                 first{after}"
+            )));
+        };
+        if !catalogue.agencies.iter().any(|a| a.code == agency) {
+            return Err(Error::Invalid(format!(
+                "agency '{agency}' is not in the catalogue (version {}); its agencies are {}: \
+                 give one of these codes{after}",
+                catalogue.version,
+                some_codes(catalogue.agencies.iter().map(|a| a.code.as_str()))
+            )));
+        }
+        Ok(())
     }
 
     /// Revokes an agency credential by its id: it is refused from now on.
@@ -1002,8 +1018,15 @@ impl BackOffice {
         })
     }
 
+    /// The requests dispatched to `agency` or in its processing. An agency with none that
+    /// the catalogue does not name either is refused: a mistyped code must not read as "no
+    /// request waits".
     pub async fn agency_requests(&self, agency: &str) -> Result<Vec<ServerRequest>> {
-        self.storage.agency_requests(agency).await
+        let requests = self.storage.agency_requests(agency).await?;
+        if requests.is_empty() {
+            self.catalogue_agency(agency, "").await?;
+        }
+        Ok(requests)
     }
 
     /// An agency's decision on a request, by its receipt number (typed forgivingly).
@@ -1017,6 +1040,14 @@ impl BackOffice {
         let receipt = ReceiptNumber::parse(receipt).map_err(guichet_domain::DomainError::from)?;
         let reason = reason.map(str::trim).filter(|r| !r.is_empty());
         bounded("the reason", reason.unwrap_or_default(), MAX_REASON_CHARS)?;
+        let actor = actor.trim();
+        if actor.is_empty() {
+            return Err(Error::Invalid(
+                "the actor is blank: give who decided at the agency (--actor NAME, or \"actor\" \
+                 in the body); nothing was changed"
+                    .into(),
+            ));
+        }
         bounded("the actor", actor, MAX_ACTOR_CHARS)?;
         let request = self
             .storage
@@ -1243,8 +1274,12 @@ impl BackOffice {
     /// another centre it is not found, as a version never published.
     pub async fn release_for_device(&self, device: &Device, version: &str) -> Result<Release> {
         self.active(device)?;
-        let not_found =
-            || Error::not_found("release", version.chars().take(40).collect::<String>());
+        let not_found = || {
+            Error::not_found(
+                Missing::Release,
+                version.chars().take(40).collect::<String>(),
+            )
+        };
         let version = Version::parse(version).map_err(|_| not_found())?;
         let release = self
             .storage

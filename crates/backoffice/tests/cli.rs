@@ -1046,3 +1046,131 @@ fn releases_are_published_listed_and_bad_ones_refused_changing_nothing() {
     assert_eq!(listed[1]["size"], 3074);
     assert_eq!(listed[1]["centres"], Value::Null);
 }
+
+/// `--password-stdin` at a terminal would show the password as it is typed: refused, with how
+/// to give it unseen, and no account is added. The terminal is a pseudo-terminal that
+/// `script` (util-linux) opens for the command.
+#[test]
+fn a_password_is_not_read_from_a_terminal_where_it_would_show() {
+    let office = BackOffice::with_centres();
+    let url = format!(
+        "sqlite://{}",
+        office.dir.path().join("bo.sqlite3").display()
+    );
+    let command = format!(
+        "'{}' --database '{url}' clerk add maria --name 'Maria P' --role clerk --centre ATH-01 \
+         --password-stdin",
+        env!("CARGO_BIN_EXE_guichet-backoffice")
+    );
+    let mut script = Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .env_remove("GUICHET_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    // What a person would type; a command refused first closes the terminal early.
+    let mut typed = script.stdin.take().unwrap();
+    if let Err(e) = typed.write_all(line(PASSWORD).as_bytes()) {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
+    let out = script.wait_with_output().unwrap();
+    drop(typed);
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{shown}");
+    assert!(
+        shown.contains("which is this terminal") && shown.contains("read -rs PASSWORD"),
+        "{shown}"
+    );
+    assert_eq!(office.accounts(), serde_json::json!([]));
+}
+
+/// A database URL with a mistyped scheme is refused without showing its user and password.
+#[test]
+fn a_mistyped_database_url_is_refused_without_its_password() {
+    let run = Command::new(env!("CARGO_BIN_EXE_guichet-backoffice"))
+        .args([
+            "--database",
+            "postgress://guichet:s3cret-pw@db.example:5432/guichet?password=other-pw",
+            "center",
+            "list",
+        ])
+        .env_remove("GUICHET_DATABASE_URL")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("'postgress://db.example:5432/guichet' is not a database URL"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("s3cret-pw") && !said.contains("other-pw") && !said.contains("guichet:"),
+        "{said}"
+    );
+}
+
+/// An agency's steps refuse a blank actor; its listings refuse a code that the catalogue does
+/// not name, where they would say "nothing" as if it were right; a device that is not there
+/// is refused with where the devices are listed.
+#[test]
+fn agency_and_device_commands_refuse_what_is_not_there() {
+    let office = BackOffice::with_centres();
+    let catalogue = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/demo-catalogue.json"
+    );
+    office.ok(&["catalogue", "publish", catalogue], None);
+    let unknown = "agency 'civil-registr' is not in the catalogue (version 1)";
+    office.refused(&["agency", "list", "civil-registr"], None, 1, unknown);
+    office.refused(
+        &["agency", "credentials", "--agency", "civil-registr"],
+        None,
+        1,
+        unknown,
+    );
+    let none = office.ok(&["agency", "list", "civil-registry"], None);
+    assert!(none.stdout.contains("no request waits"), "{}", none.stdout);
+    office.refused(
+        &["agency", "take", "K7XA-0000-042E", "--actor", "  "],
+        None,
+        1,
+        "the actor is blank",
+    );
+    office.refused(
+        &["devices", "revoke", "ATH-01-NOPE"],
+        None,
+        1,
+        "no device 'ATH-01-NOPE': check the code; `guichet-backoffice devices list`",
+    );
+    office.refused(
+        &["agency", "take", "K7XA-0000-042E", "--actor", "Maria"],
+        None,
+        1,
+        "`guichet-backoffice agency list AGENCY` shows an agency's requests",
+    );
+}
+
+/// `serve --request-timeout` out of its range is refused by the command line, not bent into
+/// it; `catalogue publish` reads at most what `catalogue import` reads.
+#[test]
+fn a_request_timeout_out_of_range_and_a_catalogue_too_large_are_refused() {
+    let office = BackOffice::with_centres();
+    for seconds in ["0", "4", "601"] {
+        let run = office.run(&["serve", "--request-timeout", seconds], None);
+        assert_eq!(run.code, 2, "{seconds}: {}", run.stderr);
+        assert!(run.stderr.contains("5..=600"), "{}", run.stderr);
+    }
+    let huge = office.dir.path().join("huge.json");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(64 * 1024 * 1024 + 1)
+        .unwrap();
+    office.refused(
+        &["catalogue", "publish", huge.to_str().unwrap()],
+        None,
+        1,
+        "is larger than 64 MiB: split the catalogue",
+    );
+}

@@ -617,6 +617,20 @@ async fn agency_steps_over_http() {
             serde_json::json!({}),
         )
         .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
+    let said = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        said.contains("agency 'nobody' is not in the catalogue"),
+        "{said}"
+    );
+    let (status, answer) = api
+        .json(
+            "GET",
+            "/agency/v1/agencies/civil-registry/requests",
+            Some(ADMIN),
+            serde_json::json!({}),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(answer, serde_json::json!([]));
 }

@@ -873,7 +873,13 @@ async fn story(storage: Arc<dyn Storage>) {
             .err(),
     ] {
         assert!(
-            matches!(refused, Some(Error::NotFound { what: "device", .. })),
+            matches!(
+                refused,
+                Some(Error::NotFound {
+                    what: guichet_backoffice::error::Missing::Device,
+                    ..
+                })
+            ),
             "{refused:?}"
         );
     }

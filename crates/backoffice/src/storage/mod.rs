@@ -236,7 +236,7 @@ pub async fn open(url: &str) -> Result<Arc<dyn Storage>> {
     if let Some(path) = url.strip_prefix("sqlite://") {
         if path.is_empty() {
             return Err(Error::DatabaseUrl {
-                url: url.to_owned(),
+                shown: without_credentials(url),
             });
         }
         Ok(Arc::new(SqliteStorage::open(std::path::Path::new(path))?))
@@ -244,9 +244,24 @@ pub async fn open(url: &str) -> Result<Arc<dyn Storage>> {
         Ok(Arc::new(PostgresStorage::connect(url).await?))
     } else {
         Err(Error::DatabaseUrl {
-            url: url.to_owned(),
+            shown: without_credentials(url),
         })
     }
+}
+
+/// A database URL as a refusal may show it: without the user and password before `@`, nor
+/// the parameters after `?` (a password may be one). Text with no scheme may be a connection
+/// string whose parts hold a password: none of it is shown.
+fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return "(a text with no scheme://)".to_owned();
+    };
+    let rest = rest.split_once('?').map_or(rest, |(before, _)| before);
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    format!("{scheme}://{host}{path}")
 }
 
 /// A stored value that does not read back.

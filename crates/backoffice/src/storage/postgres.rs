@@ -43,7 +43,7 @@ use super::{
     release_row,
 };
 use crate::anchor::{Verdict, judge};
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, CenterUpdate, ClerkAccount, Contact, Device,
     DeviceHealth, FleetHealth, RefundRow, Refusal, RefusalCount, Release, ServerRequest, Stamp,
@@ -420,7 +420,7 @@ async fn load_center(tx: &Transaction<'_>, code: &str, lock: bool) -> Result<Cen
     let row = tx
         .query_opt(sql, &[&code])
         .await?
-        .ok_or_else(|| Error::not_found("centre", code))?;
+        .ok_or_else(|| Error::not_found(Missing::Centre, code))?;
     to_center(&row)
 }
 
@@ -967,7 +967,7 @@ impl Storage for PostgresStorage {
         let row = client
             .query_opt(&SQL.center, &[&code])
             .await?
-            .ok_or_else(|| Error::not_found("centre", code))?;
+            .ok_or_else(|| Error::not_found(Missing::Centre, code))?;
         to_center(&row)
     }
 
@@ -992,7 +992,7 @@ impl Storage for PostgresStorage {
                 ],
             )
             .await?
-            .ok_or_else(|| Error::not_found("centre", code))?;
+            .ok_or_else(|| Error::not_found(Missing::Centre, code))?;
         to_center(&row)
     }
 
@@ -1283,7 +1283,7 @@ impl Storage for PostgresStorage {
             .execute(&SQL.rotate_token, &[&device, &token_hash])
             .await?;
         if updated == 0 {
-            return Err(Error::not_found("device", device));
+            return Err(Error::not_found(Missing::Device, device));
         }
         Ok(())
     }
@@ -1439,7 +1439,7 @@ impl Storage for PostgresStorage {
         let row = client
             .query_opt(&SQL.revoke_device, &[&code, &wipe_at])
             .await?
-            .ok_or_else(|| Error::not_found("device", code))?;
+            .ok_or_else(|| Error::not_found(Missing::Device, code))?;
         to_device(&row)
     }
 
@@ -1448,7 +1448,7 @@ impl Storage for PostgresStorage {
         let row = client
             .query_opt(&SQL.device_wiped, &[&code, &at])
             .await?
-            .ok_or_else(|| Error::not_found("device", code))?;
+            .ok_or_else(|| Error::not_found(Missing::Device, code))?;
         to_device(&row)
     }
 
@@ -1478,7 +1478,7 @@ impl Storage for PostgresStorage {
         let row = tx
             .query_opt(&hot.lock_center, &[&device.center])
             .await?
-            .ok_or_else(|| Error::not_found("centre", &device.center))?;
+            .ok_or_else(|| Error::not_found(Missing::Centre, &device.center))?;
         let center = to_center(&row)?;
         let snapshot = load_snapshot(&tx, hot, &center.code, &Wants::of(&request.push)).await?;
         let pusher = Pusher {
@@ -1514,7 +1514,7 @@ impl Storage for PostgresStorage {
         let tx = client.transaction().await?;
         let request = load_request(&tx, receipt)
             .await?
-            .ok_or_else(|| Error::not_found("request with receipt", receipt))?;
+            .ok_or_else(|| Error::not_found(Missing::Request, receipt))?;
         tx.commit().await?;
         Ok(request)
     }
@@ -1531,12 +1531,12 @@ impl Storage for PostgresStorage {
         let tx = client.transaction().await?;
         let center = load_request(&tx, receipt)
             .await?
-            .ok_or_else(|| Error::not_found("request with receipt", receipt))?
+            .ok_or_else(|| Error::not_found(Missing::Request, receipt))?
             .center;
         load_center(&tx, &center, true).await?;
         let mut request = load_request(&tx, receipt)
             .await?
-            .ok_or_else(|| Error::not_found("request with receipt", receipt))?;
+            .ok_or_else(|| Error::not_found(Missing::Request, receipt))?;
         let from = request.status;
         request.status = agency_decision(&request, action, reason)?;
         if let Some(reason) = reason {
@@ -1637,7 +1637,7 @@ impl Storage for PostgresStorage {
                 &[&version, &from, &count],
             )
             .await?
-            .ok_or_else(|| Error::not_found("release", version))?;
+            .ok_or_else(|| Error::not_found(Missing::Release, version))?;
         Ok(row.try_get(0)?)
     }
 }

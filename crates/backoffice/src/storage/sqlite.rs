@@ -30,7 +30,7 @@ use super::{
     release_row,
 };
 use crate::anchor::{Verdict, judge};
-use crate::error::{Error, Result};
+use crate::error::{Error, Missing, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, CenterUpdate, ClerkAccount, Contact, Device,
     DeviceHealth, FleetHealth, Refusal, RefusalCount, Release, ServerRequest, Stamp,
@@ -182,7 +182,7 @@ fn load_center(tx: &Connection, code: &str) -> Result<Center> {
     let row = tx
         .query_row(&SQL.center, [code], center_row)
         .optional()?
-        .ok_or_else(|| Error::not_found("centre", code))?;
+        .ok_or_else(|| Error::not_found(Missing::Centre, code))?;
     row.into_center()
 }
 
@@ -595,7 +595,7 @@ impl Storage for SqliteStorage {
                 center_row,
             )
             .optional()?
-            .ok_or_else(|| Error::not_found("centre", code))?
+            .ok_or_else(|| Error::not_found(Missing::Centre, code))?
             .into_center()
         })
         .await
@@ -893,7 +893,7 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             let updated = conn.execute(&SQL.rotate_token, params![device, token_hash])?;
             if updated == 0 {
-                return Err(Error::not_found("device", device));
+                return Err(Error::not_found(Missing::Device, device));
             }
             Ok(())
         })
@@ -1049,7 +1049,7 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             conn.query_row(&SQL.revoke_device, params![code, wipe_at], device_row)
                 .optional()?
-                .ok_or_else(|| Error::not_found("device", code))?
+                .ok_or_else(|| Error::not_found(Missing::Device, code))?
                 .into_device()
         })
         .await
@@ -1060,7 +1060,7 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             conn.query_row(&SQL.device_wiped, [&code, &at], device_row)
                 .optional()?
-                .ok_or_else(|| Error::not_found("device", code))?
+                .ok_or_else(|| Error::not_found(Missing::Device, code))?
                 .into_device()
         })
         .await
@@ -1137,7 +1137,7 @@ impl Storage for SqliteStorage {
         let receipt = receipt.to_owned();
         self.run(move |conn| {
             load_request(conn, &SQL.request_by_receipt, &receipt)?
-                .ok_or_else(|| Error::not_found("request with receipt", receipt))
+                .ok_or_else(|| Error::not_found(Missing::Request, receipt))
         })
         .await
     }
@@ -1156,7 +1156,7 @@ impl Storage for SqliteStorage {
         self.run(move |conn| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut request = load_request(&tx, &SQL.request_by_receipt, &receipt)?
-                .ok_or_else(|| Error::not_found("request with receipt", receipt.clone()))?;
+                .ok_or_else(|| Error::not_found(Missing::Request, receipt.clone()))?;
             let from = request.status;
             request.status = agency_decision(&request, action, reason.as_deref())?;
             if reason.is_some() {
@@ -1261,7 +1261,7 @@ impl Storage for SqliteStorage {
                     |r| r.get(0),
                 )
                 .optional()?
-                .ok_or_else(|| Error::not_found("release", version))?;
+                .ok_or_else(|| Error::not_found(Missing::Release, version))?;
             // Incremental I/O reads the pages of this piece only, where a query would read
             // the whole package for each piece.
             let package = conn.blob_open(rusqlite::MAIN_DB, c"releases", c"package", row, true)?;
