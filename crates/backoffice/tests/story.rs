@@ -474,8 +474,9 @@ async fn story(storage: Arc<dyn Storage>) {
         .agency_decide(&receipt, Action::TakeInProcessing, None, "clerk@agency")
         .await
         .unwrap();
+    // Who decided is kept trimmed, as the centre's timeline shows it.
     let ready = office
-        .agency_decide(&receipt, Action::MarkReady, None, "clerk@agency")
+        .agency_decide(&receipt, Action::MarkReady, None, "  clerk@agency \n")
         .await
         .unwrap();
     assert_eq!(ready.status, RequestStatus::Ready);
@@ -489,15 +490,21 @@ async fn story(storage: Arc<dyn Storage>) {
         .changes
         .iter()
         .filter_map(|c| match &c.body {
-            Pulled::Decision { action, to, .. } => Some((*action, *to)),
+            Pulled::Decision {
+                action, to, actor, ..
+            } => Some((*action, *to, actor.as_str())),
             _ => None,
         })
         .collect();
     assert_eq!(
         decisions,
         vec![
-            (Action::TakeInProcessing, RequestStatus::InProcessing),
-            (Action::MarkReady, RequestStatus::Ready)
+            (
+                Action::TakeInProcessing,
+                RequestStatus::InProcessing,
+                "clerk@agency"
+            ),
+            (Action::MarkReady, RequestStatus::Ready, "clerk@agency")
         ]
     );
     assert!(!pulled.more);
