@@ -19,17 +19,23 @@ const COMMANDS: &[&str] = with_commands!(names);
 /// What the window may do besides calling the commands: hear the status events.
 const CORE_PERMISSIONS: &[&str] = &["core:event:allow-listen", "core:event:allow-unlisten"];
 
-/// What the public windows may do besides their commands: go full screen.
+/// What the waiting room's display may do besides its command: go full screen, and back.
 const FULL_SCREEN: &[&str] = &[
     "core:window:allow-is-fullscreen",
     "core:window:allow-set-fullscreen",
 ];
 
 /// The public windows (the waiting room's display, the ticket kiosk), each with the only
-/// commands it may call: the clerk's window is not granted them.
-const PUBLIC_WINDOWS: &[(&str, &[&str])] = &[
-    ("display", &["calling_board"]),
-    ("kiosk", &["kiosk_menu", "kiosk_ticket", "kiosk_reprint"]),
+/// commands it may call (the clerk's window is not granted them) and its core permissions.
+/// The kiosk has none: on its touch screen, it is full screen from the start, and only the
+/// clerk's window ends it.
+const PUBLIC_WINDOWS: &[(&str, &[&str], &[&str])] = &[
+    ("display", &["calling_board"], FULL_SCREEN),
+    (
+        "kiosk",
+        &["kiosk_menu", "kiosk_ticket", "kiosk_reprint"],
+        &[],
+    ),
 ];
 
 fn main() {
@@ -48,20 +54,20 @@ fn main() {
 fn check_capability() {
     println!("cargo:rerun-if-changed=src/command_list.rs");
     println!("cargo:rerun-if-changed=capabilities");
-    let public = |c: &&&str| PUBLIC_WINDOWS.iter().any(|(_, own)| own.contains(c));
+    let public = |c: &&&str| PUBLIC_WINDOWS.iter().any(|(_, own, _)| own.contains(c));
     check_grants(
         "main",
         COMMANDS.iter().filter(|c| !public(c)),
         CORE_PERMISSIONS,
     );
-    for (window, own) in PUBLIC_WINDOWS {
+    for (window, own, core) in PUBLIC_WINDOWS {
         for command in *own {
             assert!(
                 COMMANDS.contains(command),
                 "{command} is not in src/command_list.rs"
             );
         }
-        check_grants(window, own.iter(), FULL_SCREEN);
+        check_grants(window, own.iter(), core);
     }
     let mut files: Vec<String> = std::fs::read_dir("capabilities")
         .expect("the capabilities folder")
@@ -74,7 +80,7 @@ fn check_capability() {
         .collect();
     files.sort();
     let mut wanted: Vec<String> = std::iter::once("main")
-        .chain(PUBLIC_WINDOWS.iter().map(|(w, _)| *w))
+        .chain(PUBLIC_WINDOWS.iter().map(|(w, _, _)| *w))
         .map(|w| format!("{w}.json"))
         .collect();
     wanted.sort();

@@ -32,6 +32,7 @@ macro_rules! with_commands {
             calling_board,
             open_calling_display,
             open_ticket_kiosk,
+            close_ticket_kiosk,
             kiosk_menu,
             kiosk_ticket,
             kiosk_reprint,

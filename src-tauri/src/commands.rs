@@ -18,7 +18,7 @@ use guichet_report::slip::Paper;
 use guichet_report::{Dashboard, Format, Locale};
 use guichet_workstation::store::{
     Approval, Browse, BrowseEntry, CallingBoard, CitizenQuery, Config, Erased, KeptAside,
-    NewCitizen, NewClerk, NewRefund, NewRequest, NewTicket, PaymentView, RequestDetail,
+    NewCitizen, NewClerk, NewRefund, NewRequest, NewTicket, PaymentView, Printers, RequestDetail,
     RequestFilter, RequestSummary, Rules, SearchQuery, ServiceHit, Session, Setup, TicketView,
     Transfer, WaitingEntry, erased_note, kept_aside,
 };
@@ -54,6 +54,8 @@ pub struct AppState {
     pub erased: Option<Erased>,
     /// Damaged databases kept aside here, the latest first, while it is not set up again.
     pub kept_aside: Vec<KeptAside>,
+    /// The printers the slips go to, while a clerk has the workstation open.
+    pub printers: Option<Printers>,
 }
 
 /// What the window must show instead of its screens, if anything: asked first, before any
@@ -101,6 +103,7 @@ fn state_of(shell: &Shell) -> Answer<AppState> {
             today: ws.today().to_string(),
             lanes: if open { ws.lanes()? } else { Vec::new() },
             counters: if open { ws.counters()? } else { Vec::new() },
+            printers: if open { Some(ws.printers()?) } else { None },
             status,
             erased: if set_up {
                 None
@@ -375,13 +378,66 @@ pub async fn open_calling_display(shell: Shared<'_>, app: AppHandle) -> Answer<(
 /// The label of the ticket kiosk's window (`capabilities/kiosk.json`).
 pub const KIOSK_WINDOW: &str = "kiosk";
 
-/// Opens the ticket kiosk in a window of its own, for the touch screen at the entrance, or
-/// brings it forward. It gives tickets while a clerk has the workstation open here.
+/// Opens the ticket kiosk in a window of its own, or brings it forward. It gives tickets while
+/// a clerk has the workstation open here.
+///
+/// On a screen other than the clerk's (the touch screen at the entrance), it fills that screen
+/// with no frame, cannot be closed, resized or taken out of full screen from there, and stays
+/// above anything else: a citizen touching it reaches nothing but the kiosk. Only the clerk's
+/// window closes it (`close_ticket_kiosk`). With one screen, the clerk's own, where the public
+/// does not reach, it opens as a plain window, to try it.
 #[tauri::command]
 pub async fn open_ticket_kiosk(shell: Shared<'_>, app: AppHandle) -> Answer<()> {
     shell.require(Act::Counter)?;
-    open_window(&app, KIOSK_WINDOW, "index.html#kiosk")
+    let shown = |e: tauri::Error| ErrorView::internal(format!("the kiosk did not open: {e}"));
+    if app.get_webview_window(KIOSK_WINDOW).is_some() {
+        return open_window(&app, KIOSK_WINDOW, "index.html#kiosk");
+    }
+    let clerks = app
+        .get_webview_window(MAIN_WINDOW)
+        .and_then(|w| w.current_monitor().ok().flatten())
+        .map(|m| *m.position());
+    let entrance = app
+        .available_monitors()
+        .map_err(shown)?
+        .into_iter()
+        .find(|m| Some(*m.position()) != clerks);
+    let Some(screen) = entrance else {
+        return open_window(&app, KIOSK_WINDOW, "index.html#kiosk");
+    };
+    let at = screen.position().to_logical::<f64>(screen.scale_factor());
+    tauri::WebviewWindowBuilder::new(
+        &app,
+        KIOSK_WINDOW,
+        tauri::WebviewUrl::App("index.html#kiosk".into()),
+    )
+    .title("Guichet")
+    .position(at.x, at.y)
+    .fullscreen(true)
+    .decorations(false)
+    .resizable(false)
+    .closable(false)
+    .minimizable(false)
+    .always_on_top(true)
+    .build()
+    .map_err(shown)?;
+    Ok(())
 }
+
+/// Closes the ticket kiosk, from the clerk's window.
+#[tauri::command]
+pub async fn close_ticket_kiosk(shell: Shared<'_>, app: AppHandle) -> Answer<()> {
+    shell.require(Act::Counter)?;
+    if let Some(window) = app.get_webview_window(KIOSK_WINDOW) {
+        window
+            .destroy()
+            .map_err(|e| ErrorView::internal(format!("the kiosk did not close: {e}")))?;
+    }
+    Ok(())
+}
+
+/// The label of the clerk's window (`tauri.conf.json`, `capabilities/main.json`).
+pub const MAIN_WINDOW: &str = "main";
 
 /// Opens the app's page `url` in the window `label`, or brings that window forward.
 fn open_window(app: &AppHandle, label: &str, url: &str) -> Answer<()> {
@@ -439,6 +495,8 @@ pub fn kiosk_ticket(
     lang: String,
 ) -> Answer<KioskTicket> {
     let locale = Locale::parse(&lang)?;
+    let now = std::time::Instant::now();
+    shell.kiosk().take(now).map_err(kiosk_refused)?;
     // Counted in the same hold of the workstation as the ticket is issued: a lock of the
     // clerk's screen landing between would leave a ticket issued and its number unsaid.
     let (ticket, ahead) = shell.act(|ws| {
@@ -452,6 +510,7 @@ pub fn kiosk_ticket(
     let printed = print_ticket(&shell, &ticket.id, locale)
         .inspect_err(|e| tracing::warn!(problem = %e.message, "a kiosk ticket did not print"))
         .is_ok();
+    shell.kiosk().gave(&ticket.id, now, printed);
     Ok(KioskTicket {
         id: ticket.id,
         code: ticket.code,
@@ -460,27 +519,57 @@ pub fn kiosk_ticket(
     })
 }
 
-/// Prints a ticket the kiosk gave again: tickets only, never a receipt.
+/// Prints again a ticket the kiosk gave moments ago whose slip did not come out: tickets only,
+/// never a receipt, nor a ticket given at the counter.
 #[tauri::command(async)]
 pub fn kiosk_reprint(shell: Shared<'_>, ticket: String, lang: String) -> Answer<Printed> {
-    print_ticket(&shell, &ticket, Locale::parse(&lang)?)
+    let locale = Locale::parse(&lang)?;
+    shell
+        .kiosk()
+        .reprint(&ticket, std::time::Instant::now())
+        .map_err(kiosk_refused)?;
+    let printed = print_ticket(&shell, &ticket, locale)?;
+    shell.kiosk().printed(&ticket);
+    Ok(printed)
+}
+
+fn kiosk_refused(refused: crate::kiosk::Refused) -> ErrorView {
+    match refused {
+        crate::kiosk::Refused::Busy(wait) => ErrorView::kiosk_busy(wait),
+        crate::kiosk::Refused::NotReprintable => ErrorView::kiosk_not_reprintable(),
+    }
 }
 
 fn print_ticket(shell: &Shell, ticket: &str, locale: Locale) -> Answer<Printed> {
-    print_on(shell, Paper::Roll80, |ws| {
+    print_on(shell, Paper::Roll80, Printer::Kiosk, |ws| {
         guichet_report::slip::ticket(ws, ticket, locale)
     })
 }
 
 /// Lays out the slip `make` reads, on `paper`, and hands it to the printing system.
+/// Which of the workstation's printers a slip goes to.
+#[derive(Clone, Copy)]
+enum Printer {
+    Counter,
+    Kiosk,
+}
+
 fn print_on(
     shell: &Shell,
     paper: Paper,
+    printer: Printer,
     make: impl FnOnce(&Workstation) -> guichet_report::Result<guichet_report::slip::Slip>,
 ) -> Answer<Printed> {
-    let made = shell.read(make)?;
+    let (made, printers) = shell.read(|ws| {
+        let made = make(ws)?;
+        Ok::<_, ErrorView>((made, ws.printers()?))
+    })?;
     let pdf = guichet_report::slip::pdf(&made, paper)?;
-    send_to_printer(&pdf, &made.title)
+    let name = match printer {
+        Printer::Counter => printers.counter,
+        Printer::Kiosk => printers.kiosk,
+    };
+    send_to_printer(&pdf, &made.title, &name)
 }
 
 #[tauri::command(async)]
@@ -782,12 +871,14 @@ const PRINT_TIMEOUT: Duration = Duration::from_secs(20);
 #[tauri::command(async)]
 pub fn print_slip(shell: Shared<'_>, slip: SlipRequest) -> Answer<Printed> {
     let locale = Locale::parse(&slip.lang)?;
-    print_on(&shell, slip.paper, |ws| match slip.kind.as_str() {
-        "ticket" => guichet_report::slip::ticket(ws, &slip.key, locale),
-        "receipt" => guichet_report::slip::receipt(ws, &slip.key, locale),
-        other => Err(guichet_report::Error::Stored(format!(
-            "'{other}' is not a slip: ticket or receipt"
-        ))),
+    print_on(&shell, slip.paper, Printer::Counter, |ws| {
+        match slip.kind.as_str() {
+            "ticket" => guichet_report::slip::ticket(ws, &slip.key, locale),
+            "receipt" => guichet_report::slip::receipt(ws, &slip.key, locale),
+            other => Err(guichet_report::Error::Stored(format!(
+                "'{other}' is not a slip: ticket or receipt"
+            ))),
+        }
     })
 }
 
@@ -809,23 +900,33 @@ fn no_printing_system() -> ErrorView {
 }
 
 /// Hands a PDF to `lp` on its standard input; its default printer (or `$PRINTER`) takes it.
-fn send_to_printer(pdf: &[u8], title: &str) -> Answer<Printed> {
-    print_with(std::path::Path::new("lp"), pdf, title, PRINT_TIMEOUT)
+fn send_to_printer(pdf: &[u8], title: &str, printer: &str) -> Answer<Printed> {
+    print_with(
+        std::path::Path::new("lp"),
+        pdf,
+        title,
+        printer,
+        PRINT_TIMEOUT,
+    )
 }
 
-/// Hands a PDF to the printing command `lp` (a program with lp's arguments) and waits for it
-/// at most `timeout`, the PDF's writing included: a printing system that stops reading is
-/// stopped. A refusal is lp's own words (not the broken pipe of a PDF it did not read).
+/// Hands a PDF to the printing command `lp` (a program with lp's arguments), for `printer`
+/// (its name, checked when it was set; empty: the default printer), and waits for it at most
+/// `timeout`, the PDF's writing included: a printing system that stops reading is stopped. A
+/// refusal is lp's own words (not the broken pipe of a PDF it did not read).
 pub(crate) fn print_with(
     lp: &std::path::Path,
     pdf: &[u8],
     title: &str,
+    printer: &str,
     timeout: Duration,
 ) -> Answer<Printed> {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
     let failed = print_failed;
+    let named = (!printer.is_empty()).then_some(["-d", printer]);
     let mut child = Command::new(lp)
+        .args(named.iter().flatten())
         .args(["-t", title, "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -11,6 +11,7 @@ include!("command_list.rs");
 #[cfg(test)]
 mod bindings;
 mod commands;
+mod kiosk;
 mod shell;
 mod trouble;
 mod update;
@@ -64,7 +65,7 @@ pub fn run() {
     let builder = bench_driver(builder);
     let built = builder
         .setup(move |app| {
-            if let Some(window) = app.get_webview_window("main") {
+            if let Some(window) = app.get_webview_window(commands::MAIN_WINDOW) {
                 window.with_webview(lean_webview)?;
             }
             let problem = match (&dir, ready) {
@@ -81,7 +82,7 @@ pub fn run() {
         // a clerk whose session nobody can see nor lock any more. (Not while it stops to start
         // again on an update: the restart is what happens next.)
         .on_window_event(|window, event| {
-            if window.label() == "main"
+            if window.label() == commands::MAIN_WINDOW
                 && matches!(event, tauri::WindowEvent::Destroyed)
                 && !update::RESTARTING.load(std::sync::atomic::Ordering::SeqCst)
             {

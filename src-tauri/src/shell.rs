@@ -114,6 +114,23 @@ impl ErrorView {
         )
     }
 
+    /// The ticket kiosk was touched again too soon, or too often this minute.
+    pub fn kiosk_busy(wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs() + 1;
+        ErrorView::new(
+            format!("the kiosk gives one ticket at a time: touch again in {seconds} s"),
+            Some(Message::new("error.kiosk_busy").text("seconds", seconds)),
+        )
+    }
+
+    /// The kiosk asked to print again a ticket it may not print again.
+    pub fn kiosk_not_reprintable() -> Self {
+        ErrorView::new(
+            "this ticket cannot be printed again here: show its number at the counter",
+            Some(Message::new("error.kiosk_not_reprintable")),
+        )
+    }
+
     /// The back office's wipe is under way: the database is being delivered and erased.
     pub fn wiping() -> Self {
         ErrorView::new(
@@ -192,6 +209,8 @@ pub struct Shell {
     /// data directory opened again, closed, which a login or a set-up must not enter.
     wiping: std::sync::atomic::AtomicBool,
     updates: Updates,
+    /// What the ticket kiosk has given lately (see `kiosk`).
+    kiosk: Mutex<crate::kiosk::Guard>,
 }
 
 impl Shell {
@@ -211,6 +230,7 @@ impl Shell {
             counts: Mutex::new(None),
             damaged: Mutex::new(None),
             wiping: std::sync::atomic::AtomicBool::new(false),
+            kiosk: Mutex::new(crate::kiosk::Guard::default()),
         }))
     }
 
@@ -267,6 +287,11 @@ impl Shell {
     pub fn require(&self, act: Act) -> Result<(), ErrorView> {
         lock(&self.ws).require(act)?;
         Ok(())
+    }
+
+    /// What the ticket kiosk has given lately, to check what it asks for next.
+    pub fn kiosk(&self) -> MutexGuard<'_, crate::kiosk::Guard> {
+        lock(&self.kiosk)
     }
 
     /// Runs a read that needs nobody logged in: what the first screen and the login screen
@@ -367,6 +392,13 @@ impl Shell {
         unlock: bool,
     ) -> Result<Session, ErrorView> {
         self.refuse_while_wiping()?;
+        // No account has a longer password, nor a user name longer than a password: the same
+        // answer as a wrong one, before anything is derived here or sent to the back office to
+        // vouch.
+        let max = guichet_domain::account::MAX_PASSWORD_CHARS;
+        if password.chars().count() > max || username.chars().count() > max {
+            return Err(Error::from(guichet_workstation::error::Access::LoginFailed).into());
+        }
         let (local, label) = {
             let mut ws = lock(&self.ws);
             let local = if unlock {
@@ -609,12 +641,15 @@ impl Shell {
                 } else {
                     tracing::warn!(device = %erased.device_code, "data erased at the back office's request; the back office did not hear it");
                 }
-                // A report exported here when the user has no documents folder goes too.
-                let reports = self.data_dir.join(REPORTS_DIR);
-                if let Err(e) = std::fs::remove_dir_all(&reports)
-                    && e.kind() != std::io::ErrorKind::NotFound
-                {
-                    tracing::error!("the reports kept with the data could not be removed: {e}");
+                // The reports exported here go too (they name clerks and hold the citizens'
+                // comments and the reasons of refunds): the window's reports folder, and the
+                // one in the data directory where the user has no documents folder.
+                for reports in [self.reports_dir(), self.data_dir.join(REPORTS_DIR)] {
+                    if let Err(e) = std::fs::remove_dir_all(&reports)
+                        && e.kind() != std::io::ErrorKind::NotFound
+                    {
+                        tracing::error!(folder = %reports.display(), "the exported reports could not be removed: {e}");
+                    }
                 }
                 self.updates.reset();
                 match Workstation::open_dir(&self.data_dir) {

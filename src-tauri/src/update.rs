@@ -166,7 +166,7 @@ impl Updates {
                 tracing::info!(version = %update.version, "update downloaded and verified");
                 let ready = UpdateState::Ready {
                     version: update.version.clone(),
-                    notes: update.body.clone().unwrap_or_default(),
+                    notes: shown_notes(update.body.as_deref().unwrap_or_default()),
                 };
                 *lock(&self.ready) = Some((update, package));
                 Some(ready)
@@ -347,6 +347,18 @@ async fn bounded_download(update: &Update) -> Result<Vec<u8>, tauri_plugin_updat
     }
 }
 
+/// At most this much of a release's notes goes to the window, in every status event.
+const MAX_NOTES_CHARS: usize = 2000;
+
+/// A release's notes as the clerk's window shows them: cut, with an ellipsis, where the back
+/// office published more than the window has room for.
+fn shown_notes(notes: &str) -> String {
+    match notes.char_indices().nth(MAX_NOTES_CHARS) {
+        Some((cut, _)) => format!("{}…", &notes[..cut]),
+        None => notes.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use base64::Engine as _;
@@ -373,5 +385,17 @@ mod tests {
             .collect();
         assert_eq!(signed_for(&STANDARD.encode(unversioned)), None);
         assert_eq!(signed_for("not base64 at all"), None);
+    }
+
+    #[test]
+    fn a_release_s_notes_reach_the_window_cut_to_what_it_shows() {
+        assert_eq!(
+            super::shown_notes("Fixes the receipt."),
+            "Fixes the receipt."
+        );
+        let long = "é".repeat(super::MAX_NOTES_CHARS + 500);
+        let shown = super::shown_notes(&long);
+        assert_eq!(shown.chars().count(), super::MAX_NOTES_CHARS + 1);
+        assert!(shown.ends_with("é…"));
     }
 }

@@ -1425,15 +1425,17 @@ async fn focus_follows_each_step_and_the_help_keeps_it() {
 
 /// The window driven now is refused a command of the clerk's window (`app_state`).
 async fn refuses_the_clerks_commands(app: &App) {
-    let refused = app
-        .script(
-            "return window.__TAURI_INTERNALS__.invoke('app_state').then(() => 'answered', (e) => String(e));",
-        )
-        .await;
-    assert!(
-        refused.as_str().is_some_and(|e| e.contains("not allowed")),
-        "{refused}"
-    );
+    for command in ["app_state", "close_ticket_kiosk"] {
+        let refused = app
+            .script(&format!(
+                "return window.__TAURI_INTERNALS__.invoke('{command}').then(() => 'answered', (e) => String(e));"
+            ))
+            .await;
+        assert!(
+            refused.as_str().is_some_and(|e| e.contains("not allowed")),
+            "{command}: {refused}"
+        );
+    }
 }
 
 /// The waiting room's display opens from the queue in a window of its own, shows each call big
@@ -1518,11 +1520,24 @@ async fn the_ticket_kiosk_gives_a_number_to_the_counters_queue() {
     assert!(found.is_empty(), "axe-core finds:\n{}", found.join("\n"));
     app.screenshot("ticket-kiosk").await;
     refuses_the_clerks_commands(&app).await;
+    // Nor can it leave full screen: the citizen reaches nothing but the kiosk.
+    let refused = app
+        .script(
+            "return window.__TAURI_INTERNALS__.invoke('plugin:window|set_fullscreen', { label: 'kiosk', value: false }).then(() => 'answered', (e) => String(e));",
+        )
+        .await;
+    assert!(
+        refused.as_str().is_some_and(|e| e.contains("not allowed")),
+        "{refused}"
+    );
 
     app.drive(clerk).await;
     app.click("#nav-intake").await;
     app.click("#nav-queue").await;
     app.wait_for_text("#waiting-rows", &code).await;
+    // The clerk's window closes the kiosk, which has no way out of its own.
+    app.click("#close-kiosk").await;
+    app.wait_for_windows(1).await;
     app.quit().await;
 }
 

@@ -341,6 +341,23 @@ impl App {
         }
     }
 
+    /// Waits until the app has `count` windows.
+    pub async fn wait_for_windows(&self, count: usize) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let windows = self.client.windows().await.expect("the app's windows");
+            if windows.len() == count {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {count} windows: {} open",
+                windows.len()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Drives `window` from now on.
     pub async fn drive(&self, window: WindowHandle) {
         self.client

@@ -101,6 +101,7 @@ export const api = {
   openCallingDisplay: () => call<void>("open_calling_display"),
   /** Opens the ticket kiosk in a window of its own, or brings it forward. */
   openTicketKiosk: () => call<void>("open_ticket_kiosk"),
+  closeTicketKiosk: () => call<void>("close_ticket_kiosk"),
   /** The kiosk's choices: the categories served here and the lanes (its window only). */
   kioskMenu: () => call<KioskMenu>("kiosk_menu"),
   /** Gives a ticket for a category in a lane and prints it in the citizen's language. */

@@ -18,6 +18,8 @@ export type AppState = {
   /** Damaged databases kept aside here, the latest first, while it is not set up again. */
   kept_aside: KeptAside[];
   lanes: Lane[];
+  /** The printers the slips go to, while a clerk has the workstation open. */
+  printers: Printers | null;
   /** Who is logged in, and whether the screen is locked; `None`: the login screen. */
   session: Session | null;
   status: StatusBar;
@@ -499,6 +501,17 @@ export type Printed = {
   job: string;
 };
 
+/**
+ * The printers this workstation sends its slips to, by their names in the printing system
+ * (CUPS); empty: the system's default printer.
+ */
+export type Printers = {
+  /** The counter's slips: tickets given there and the citizens' receipts. */
+  counter: string;
+  /** The ticket kiosk's tickets, and nothing else. */
+  kiosk: string;
+};
+
 /** What went wrong, for the window to say in the clerk's language. */
 export type ProblemKind = "data_dir" | "damaged" | "newer" | "other";
 
@@ -636,7 +649,11 @@ export type Role = "clerk" | "supervisor" | "administrator";
 
 /** The local rules an administrator changes; `None` leaves one as it is. */
 export type Rules = {
+  /** The counter's printer, by its name in the printing system; empty: the default printer. */
+  counter_printer?: string | null;
   idle_lock_minutes?: number | null;
+  /** The ticket kiosk's printer, likewise. */
+  kiosk_printer?: string | null;
   max_offline_days?: number | null;
 };
 

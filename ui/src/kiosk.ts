@@ -7,14 +7,17 @@
 
 import { api, type KioskMenu, type KioskTicket, type Lane } from "./api";
 import { fill, h } from "./dom";
-import { fullScreenButton } from "./fullscreen";
 import { LANGS, compareText, lang, setLang, t, text } from "./i18n";
+import { CoreError, explain } from "./messages";
 
 /** How long the ticket stays on the screen before the kiosk starts again. */
 export const TICKET_SHOWN_MS = 15_000;
 
 /** How long a half-made choice waits for the next touch. */
 export const IDLE_MS = 60_000;
+
+/** How long the kiosk asks a citizen who touched again too soon to wait. */
+export const BUSY_SHOWN_MS = 4_000;
 
 /** How often a closed kiosk asks again whether it may give tickets. */
 export const RETRY_MS = 5_000;
@@ -61,8 +64,9 @@ export function ticketKiosk(root: HTMLElement): Kiosk {
       ),
     ),
   );
-  const full = fullScreenButton("kiosk-full-screen", "kiosk-full", t("kiosk.full_screen"));
-  fill(root, h("main", { class: "kiosk", "aria-labelledby": "kiosk-centre" }, h("header", { class: "kiosk-head" }, title, languages, full), body));
+  // No way out of the kiosk from its own screen: it opens full screen on the touch screen at
+  // the entrance, and the clerk's window closes it.
+  fill(root, h("main", { class: "kiosk", "aria-labelledby": "kiosk-centre" }, h("header", { class: "kiosk-head" }, title, languages), body));
 
   /** Starts again after `ms` without a touch. */
   function later(ms: number): void {
@@ -75,7 +79,6 @@ export function ticketKiosk(root: HTMLElement): Kiosk {
   }
 
   function draw(): void {
-    full.textContent = t("kiosk.full_screen");
     languages.setAttribute("aria-label", t("kiosk.language"));
     for (const l of LANGS) {
       document.getElementById(`kiosk-lang-${l}`)?.setAttribute("aria-pressed", String(l === lang()));
@@ -122,31 +125,41 @@ export function ticketKiosk(root: HTMLElement): Kiosk {
     fill(body, h("p", { class: "kiosk-wait" }, t("kiosk.printing")));
     try {
       shown(await api.kioskTicket(category, laneCode, lang()));
-    } catch {
-      closed();
+    } catch (err) {
+      // Touched again too soon: the citizen waits a moment and starts again.
+      if (err instanceof CoreError && err.key === "error.kiosk_busy") {
+        fill(body, h("p", { id: "kiosk-busy", class: "kiosk-wait", role: "status" }, explain(err)));
+        later(BUSY_SHOWN_MS);
+      } else closed();
     }
   }
 
   function shown(ticket: KioskTicket): void {
     const reprinted = h("p", { id: "kiosk-print-state", role: "status" }, ticket.printed ? t("kiosk.take_ticket") : t("kiosk.not_printed"));
+    // One print at a time, and none once the slip came out or may not come out any more.
+    const reprint = big("kiosk-reprint", t("kiosk.print_again"), () => {
+      if (reprint.disabled) return;
+      reprint.disabled = true;
+      void api.kioskReprint(ticket.id, lang()).then(
+        () => {
+          reprinted.textContent = t("kiosk.take_ticket");
+          reprint.remove();
+        },
+        (err: unknown) => {
+          const last = err instanceof CoreError && err.key === "error.kiosk_not_reprintable";
+          reprinted.textContent = last ? explain(err) : t("kiosk.not_printed");
+          if (last) reprint.remove();
+          else reprint.disabled = false;
+        },
+      );
+    });
     fill(
       body,
       h("h2", { id: "kiosk-question" }, t("kiosk.your_number")),
       h("p", { id: "kiosk-code", class: "kiosk-code" }, ticket.code),
       h("p", { id: "kiosk-ahead", class: "kiosk-ahead" }, t("kiosk.ahead", { count: ticket.ahead })),
       reprinted,
-      ticket.printed
-        ? null
-        : big("kiosk-reprint", t("kiosk.print_again"), () =>
-            void api.kioskReprint(ticket.id, lang()).then(
-              () => {
-                reprinted.textContent = t("kiosk.take_ticket");
-              },
-              () => {
-                reprinted.textContent = t("kiosk.not_printed");
-              },
-            ),
-          ),
+      ticket.printed ? null : reprint,
       big("kiosk-done", t("kiosk.done"), () => void kiosk.restart(), "back"),
     );
     later(TICKET_SHOWN_MS);

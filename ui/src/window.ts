@@ -196,6 +196,14 @@ function kept<S>(name: Screen, make: () => S): S {
   return screen;
 }
 
+/** The feedback screen is turned to the citizen: the header's navigation is hidden and the
+ * window's shortcuts, but the lock, do nothing there (see `runCommand`), so that nothing but
+ * the rating is in reach. The clerk ends it with its Send or Skip. */
+function citizenFacing(): void {
+  const nav = header.querySelector<HTMLElement>("nav");
+  if (nav) nav.hidden = screen === "feedback";
+}
+
 // The header is made again only when the language, the set-up or the clerk changes; moving
 // between screens only marks the current one. WebKitGTK keeps part of each form control a page
 // has shown until the page goes away (docs/benchmarks.md), and the header has eight.
@@ -217,6 +225,7 @@ function drawHeader(): void {
       if (button.id === `nav-${screen}`) button.setAttribute("aria-current", "page");
       else button.removeAttribute("aria-current");
     }
+    citizenFacing();
     return;
   }
   headerDrawnFor = drawnFor;
@@ -281,6 +290,7 @@ function drawHeader(): void {
     h("button", { type: "button", id: "help-button", "aria-keyshortcuts": "F1", onclick: () => toggleHelp(true) }, t("header.help"), h("kbd", {}, "F1")),
   );
   if (focusedId) document.getElementById(focusedId)?.focus();
+  citizenFacing();
 }
 
 /** A sync may bring the centre's terms changed on the back office (its name, time zone,
@@ -436,6 +446,8 @@ function toggleHelp(open: boolean): void {
 trapFocus(help, () => [...help.querySelectorAll<HTMLElement>("button, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])")]);
 
 function runCommand(command: Command): boolean {
+  // The feedback screen faces the citizen: only the lock, besides its own keys 1 to 5.
+  if (screen === "feedback" && command !== "lock") return false;
   const ready = working(ctx.state);
   switch (command) {
     case "help":

@@ -56,6 +56,7 @@ export function appState(over: Partial<AppState> = {}): AppState {
     idle_lock_minutes: 5,
     erased: null,
     kept_aside: [],
+    printers: null,
     ...over,
   };
 }

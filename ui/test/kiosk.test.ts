@@ -11,7 +11,8 @@ const { api } = vi.hoisted(() => ({
 }));
 vi.mock("../src/api", () => ({ api }));
 
-const { IDLE_MS, lanesOffered, ticketKiosk, TICKET_SHOWN_MS } = await import("../src/kiosk");
+const { BUSY_SHOWN_MS, IDLE_MS, lanesOffered, ticketKiosk, TICKET_SHOWN_MS } = await import("../src/kiosk");
+const { CoreError } = await import("../src/messages");
 
 const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>(selector)!;
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -79,6 +80,8 @@ describe("the ticket kiosk", () => {
     await settle();
     expect(api.kioskReprint).toHaveBeenCalledWith("t2", "fr");
     expect($("#kiosk-print-state").textContent).toContain("Prenez votre ticket");
+    // Printed: no second slip of the same number.
+    expect(document.querySelector("#kiosk-reprint")).toBeNull();
     // The next citizen starts in the kiosk's own language.
     $("#kiosk-done").click();
     await settle();
@@ -109,6 +112,20 @@ describe("the ticket kiosk", () => {
     expect($("#kiosk-closed").textContent).toContain("go to the counter");
     api.kioskMenu.mockResolvedValue(menu);
     await vi.advanceTimersByTimeAsync(5_000);
+    expect($("#kiosk-question").textContent).toBe("What do you come for?");
+  });
+
+  it("asks a citizen who touched again too soon to wait a moment, then starts again", async () => {
+    vi.useFakeTimers();
+    api.kioskTicket.mockRejectedValue(
+      new CoreError("the kiosk gives one ticket at a time: touch again in 3 s", "error.kiosk_busy", { seconds: "3" }),
+    );
+    await ticketKiosk($("#app")).restart();
+    $("#kiosk-category-documents").click();
+    $("#kiosk-lane-standard").click();
+    await vi.advanceTimersByTimeAsync(0);
+    expect($("#kiosk-busy").textContent).toContain("Touch again in 3 s");
+    await vi.advanceTimersByTimeAsync(BUSY_SHOWN_MS);
     expect($("#kiosk-question").textContent).toBe("What do you come for?");
   });
 });

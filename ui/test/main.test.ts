@@ -2,7 +2,7 @@
 // window is one module with its state, so the steps run in order in one file.
 
 import { describe, expect, it, vi } from "vitest";
-import type { SessionView, StatusBar } from "../src/api";
+import type { SessionView, StatusBar, TicketView } from "../src/api";
 import { CoreError } from "../src/messages";
 import { appState, config, eleni, nikos, statusBar } from "./fixtures";
 
@@ -11,11 +11,27 @@ const shell = vi.hoisted(() => ({
   status: (_: StatusBar) => undefined as void,
 }));
 
+const serving: TicketView = {
+  id: "t1",
+  code: "A001",
+  status: "serving",
+  counter: "C1",
+  day: "2026-03-01",
+  issued_at: "2026-03-01T08:00:00Z",
+  lane: "standard",
+  target: { kind: "category", code: "documents" },
+  visit: null,
+  calls: 1,
+  no_shows: 0,
+  service_ms: null,
+  waiting_ms: 60000,
+};
+
 const { api } = vi.hoisted(() => ({
   api: {
     startProblem: vi.fn(async () => null),
     appState: vi.fn(),
-    queueView: vi.fn(async () => ({ waiting: [], current: null })),
+    queueView: vi.fn(async (): Promise<{ waiting: never[]; current: TicketView | null }> => ({ waiting: [], current: null })),
     browse: vi.fn(async () => ({ version: 1, life_events: [], target_groups: [], categories: [], agencies: [] })),
     searchServices: vi.fn(async () => []),
     login: vi.fn(),
@@ -23,6 +39,7 @@ const { api } = vi.hoisted(() => ({
     unlock: vi.fn(),
     logout: vi.fn(async () => undefined),
     syncNow: vi.fn(async () => undefined),
+    finishService: vi.fn(async () => ({ ...serving, status: "done" })),
   },
 }));
 vi.mock("../src/api", () => ({
@@ -79,6 +96,26 @@ describe("the window", () => {
     expect($("header").textContent).toContain("Athens, Kypseli · device D1");
     expect($("#queue-title")).not.toBeNull();
     api.appState.mockImplementation(async () => appState({ session: shell.session }));
+  });
+
+  it("turns the feedback screen to the citizen: no navigation, no shortcut but the lock", async () => {
+    api.queueView.mockImplementation(async () => ({ waiting: [], current: serving }));
+    key({ key: "3", altKey: true, code: "Digit3" });
+    key({ key: "1", altKey: true, code: "Digit1" });
+    await settle();
+    $("#finish").click();
+    await settle();
+    expect($("#feedback-title")).not.toBeNull();
+    expect($("nav").hidden).toBe(true);
+    key({ key: "3", altKey: true, code: "Digit3" });
+    key({ key: "F3" });
+    await settle();
+    expect($("#feedback-title")).not.toBeNull();
+    $("#skip-feedback").click();
+    api.queueView.mockImplementation(async () => ({ waiting: [], current: null }));
+    await settle();
+    expect($("#queue-title")).not.toBeNull();
+    expect($("nav").hidden).toBe(false);
   });
 
   it("locks with Ctrl+L: everything hidden and inert, the overlay focused", async () => {

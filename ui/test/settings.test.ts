@@ -66,10 +66,11 @@ describe("the workstation's settings", () => {
 
     idle.value = "2";
     offline.value = "30";
+    card.querySelector<HTMLInputElement>("#settings-kiosk-printer")!.value = "Kiosk_Roll";
     api.setRules.mockResolvedValueOnce({ ...config, idle_lock_minutes: 2, max_offline_days: 30 });
     (card as HTMLFormElement).requestSubmit();
     await settle();
-    expect(api.setRules).toHaveBeenLastCalledWith({ idle_lock_minutes: 2, max_offline_days: 30 });
+    expect(api.setRules).toHaveBeenLastCalledWith({ idle_lock_minutes: 2, max_offline_days: 30, counter_printer: "", kiosk_printer: "Kiosk_Roll" });
     expect(idle.hasAttribute("aria-invalid")).toBe(false);
     expect(card.querySelector("#settings-result")!.textContent).toBe(
       "Saved: the screen locks after 2 min without activity; logins are taken for 30 days without the back office.",

@@ -203,6 +203,12 @@ pub enum Refused {
     )]
     IdleLockMinutes { given: u32, min: u32, max: u32 },
 
+    #[error(
+        "'{name}' is not a printer's name: write it as the printing system lists it (`lpstat \
+         -e`), without spaces, or leave it empty for the default printer"
+    )]
+    PrinterName { name: String },
+
     #[error("the search is {chars} characters long: type at most {max}")]
     SearchTooLong { chars: usize, max: usize },
 
@@ -452,6 +458,7 @@ impl Refused {
                 .text("given", given)
                 .text("min", min)
                 .text("max", max),
+            Refused::PrinterName { name } => Message::new("error.printer_name").text("name", name),
             Refused::SearchTooLong { chars, max } => Message::new("error.search_too_long")
                 .text("chars", chars)
                 .text("max", max),

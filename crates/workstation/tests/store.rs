@@ -326,3 +326,47 @@ fn a_set_up_refuses_a_centre_the_back_office_would_refuse() {
         .unwrap();
     assert_eq!(config.center_name, "Athens Central");
 }
+
+/// The slips go to the printers named as the printing system names them, or to its default:
+/// a name `lp` would read as an option, or that no printer can have, is refused and changes
+/// nothing, the other rules asked beside it included.
+#[test]
+fn printers_are_named_as_the_printing_system_names_them_or_left_to_its_default() {
+    use guichet_workstation::store::{Printers, Rules};
+    let mut b = demo();
+    assert_eq!(b.ws.printers().unwrap(), Printers::default());
+    b.ws.set_rules(&Rules {
+        counter_printer: Some(" Counter_Roll ".into()),
+        kiosk_printer: Some("Kiosk-80mm@entrance".into()),
+        ..Rules::default()
+    })
+    .unwrap();
+    let named = Printers {
+        counter: "Counter_Roll".into(),
+        kiosk: "Kiosk-80mm@entrance".into(),
+    };
+    assert_eq!(b.ws.printers().unwrap(), named);
+    let long = "p".repeat(128);
+    for bad in ["-oraw", "Kiosk roll", "a/b", "q#1", long.as_str()] {
+        let refused =
+            b.ws.set_rules(&Rules {
+                kiosk_printer: Some(bad.into()),
+                idle_lock_minutes: Some(9),
+                ..Rules::default()
+            })
+            .unwrap_err();
+        assert!(
+            refused.to_string().contains("is not a printer's name"),
+            "{bad}: {refused}"
+        );
+    }
+    assert_eq!(b.ws.printers().unwrap(), named);
+    assert_eq!(b.ws.config().unwrap().idle_lock_minutes, 5);
+    // Empty: the default printer again.
+    b.ws.set_rules(&Rules {
+        kiosk_printer: Some(String::new()),
+        ..Rules::default()
+    })
+    .unwrap();
+    assert_eq!(b.ws.printers().unwrap().kiosk, "");
+}

@@ -42,9 +42,11 @@ fn catalog(lang: &str) -> Catalog {
 }
 
 /// Keys whose English in the window is worded for the window rather than cut from the core's:
-/// the core names a channel by its code.
+/// the core names a channel by its code; the kiosk speaks to a citizen, in sentences.
 const WINDOW_WORDING: &[&str] = &[
     "error.information_only",
+    "error.kiosk_busy",
+    "error.kiosk_not_reprintable",
     "error.not_offered",
     "error.print.no_system",
 ];
@@ -477,6 +479,15 @@ fn errors() -> Vec<ErrorView> {
     out.push(ErrorView::no_update());
     out.push(ErrorView::update_failed("Failed to install package"));
     out.push(ErrorView::wiping());
+    out.push(ErrorView::kiosk_busy(std::time::Duration::from_millis(
+        2500,
+    )));
+    out.push(ErrorView::kiosk_not_reprintable());
+    out.push(ErrorView::from(Error::from(
+        guichet_workstation::error::Refused::PrinterName {
+            name: "-oraw".into(),
+        },
+    )));
     out.push(print_failed(
         "lp: Error - The printer or class does not exist.".into(),
     ));
@@ -798,18 +809,31 @@ fn a_printer_that_refuses_says_why_and_one_that_hangs_is_stopped() {
         "refusing",
         "echo 'lp: Error - no default destination available.' >&2; exit 1",
     );
-    let refused = print_with(&refusing, &pdf, "slip", std::time::Duration::from_secs(20))
-        .unwrap_err()
-        .message;
+    let refused = print_with(
+        &refusing,
+        &pdf,
+        "slip",
+        "",
+        std::time::Duration::from_secs(20),
+    )
+    .unwrap_err()
+    .message;
     assert!(
         refused.contains("no default destination available"),
         "{refused}"
     );
     let hung = script("hung", "exec sleep 60");
     let started = std::time::Instant::now();
-    let late = print_with(&hung, &pdf, "slip", std::time::Duration::from_secs(1))
+    let late = print_with(&hung, &pdf, "slip", "", std::time::Duration::from_secs(1))
         .unwrap_err()
         .message;
     assert!(late.contains("no answer within 1 s"), "{late}");
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    // A printer named goes to lp as its destination; none, lp's default.
+    let echoing = script("echoing", "cat > /dev/null; echo \"$@\"");
+    let timeout = std::time::Duration::from_secs(20);
+    let named = print_with(&echoing, b"%PDF", "slip", "Kiosk_Roll", timeout).unwrap();
+    assert_eq!(named.job, "-d Kiosk_Roll -t slip -");
+    let default = print_with(&echoing, b"%PDF", "slip", "", timeout).unwrap();
+    assert_eq!(default.job, "-t slip -");
 }

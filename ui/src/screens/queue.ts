@@ -495,12 +495,13 @@ export function queueScreen(ctx: Ctx): QueueScreen {
     );
   const displayButton = opener("open-display", t("queue.open_display"), api.openCallingDisplay);
   const kioskButton = opener("open-kiosk", t("queue.open_kiosk"), api.openTicketKiosk);
+  const closeKioskButton = opener("close-kiosk", t("queue.close_kiosk"), api.closeTicketKiosk);
 
   const el = h(
     "section",
     { class: "screen queue", "aria-labelledby": "queue-title" },
     h("h1", { id: "queue-title", class: "visually-hidden" }, t("nav.queue")),
-    h("div", { class: "toolbar" }, field(t("queue.counter"), counter), displayButton, kioskButton, displayError),
+    h("div", { class: "toolbar" }, field(t("queue.counter"), counter), displayButton, kioskButton, closeKioskButton, displayError),
     offer.el,
     h("div", { class: "columns three" }, issueForm, h("div", { class: "card" }, current), h("div", { class: "card" }, waitingTable)),
   );

@@ -18,6 +18,10 @@ export function settingsCard(ctx: Ctx): HTMLElement | null {
   if (!config || ctx.state.session?.role !== "administrator") return null;
   const idle = h("input", { id: "settings-idle", inputmode: "numeric", value: String(ctx.state.idle_lock_minutes), autocomplete: "off" });
   const offline = h("input", { id: "settings-offline", inputmode: "numeric", value: String(config.max_offline_days), autocomplete: "off" });
+  // At most what the printing system takes; the core checks the rest.
+  const printer = (id: string, name: string | undefined) => h("input", { id, value: name ?? "", autocomplete: "off", spellcheck: "false", maxlength: 127 });
+  const counterPrinter = printer("settings-counter-printer", ctx.state.printers?.counter);
+  const kioskPrinter = printer("settings-kiosk-printer", ctx.state.printers?.kiosk);
   const result = h("p", { id: "settings-result", "aria-live": "polite" });
   const form = h(
     "form",
@@ -43,7 +47,12 @@ export function settingsCard(ctx: Ctx): HTMLElement | null {
         }
         void ctx.act("settings", async () => {
           try {
-            const saved = await api.setRules({ idle_lock_minutes: minutes, max_offline_days: days });
+            const saved = await api.setRules({
+              idle_lock_minutes: minutes,
+              max_offline_days: days,
+              counter_printer: counterPrinter.value,
+              kiosk_printer: kioskPrinter.value,
+            });
             await ctx.refresh();
             result.className = "";
             result.textContent = t("settings.saved", { minutes: saved.idle_lock_minutes, days: saved.max_offline_days });
@@ -60,6 +69,12 @@ export function settingsCard(ctx: Ctx): HTMLElement | null {
       { class: "toolbar" },
       field(t("settings.idle"), idle, h("p", { class: "hint" }, t("settings.idle_hint"))),
       field(t("settings.offline"), offline, h("p", { class: "hint" }, t("settings.offline_hint"))),
+    ),
+    h(
+      "div",
+      { class: "toolbar" },
+      field(t("settings.counter_printer"), counterPrinter),
+      field(t("settings.kiosk_printer"), kioskPrinter, h("p", { class: "hint" }, t("settings.printer_hint"))),
     ),
     h("button", { type: "submit", id: "settings-save" }, t("settings.save")),
     result,

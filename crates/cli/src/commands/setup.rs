@@ -291,6 +291,7 @@ pub fn settings(ws: &mut Workstation, args: &SettingsArgs) -> Result<Report> {
     let rules = Rules {
         idle_lock_minutes: args.idle_lock_minutes,
         max_offline_days: args.max_offline_days,
+        ..Rules::default()
     };
     let changed = rules != Rules::default();
     let config = if changed {

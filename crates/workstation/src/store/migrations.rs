@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[Migration] = &guichet_migrations::embed!(
         "0010_report_days.sql",
         "0011_monotonic_limits.sql",
         "0012_change_reasons.sql",
+        "0013_printers.sql",
     ]
 );
 

@@ -115,14 +115,51 @@ pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=240;
 pub const MAX_OFFLINE_DAYS: std::ops::RangeInclusive<u32> = 1..=90;
 
 /// The local rules an administrator changes; `None` leaves one as it is.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Rules {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub idle_lock_minutes: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_offline_days: Option<u32>,
+    /// The counter's printer, by its name in the printing system; empty: the default printer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counter_printer: Option<String>,
+    /// The ticket kiosk's printer, likewise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kiosk_printer: Option<String>,
+}
+
+/// The printers this workstation sends its slips to, by their names in the printing system
+/// (CUPS); empty: the system's default printer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Printers {
+    /// The counter's slips: tickets given there and the citizens' receipts.
+    pub counter: String,
+    /// The ticket kiosk's tickets, and nothing else.
+    pub kiosk: String,
+}
+
+/// The longest printer name the printing system takes (CUPS).
+pub const MAX_PRINTER_NAME: usize = 127;
+
+/// Whether `name` can be a printer's name in the printing system: empty (the default
+/// printer), or up to 127 printable characters without a space, '/', '#' or ',' (CUPS's
+/// rule), not starting with '-' (it would reach `lp` as an option).
+fn check_printer(name: &str) -> Result<()> {
+    let fits = name.is_empty()
+        || (name.chars().count() <= MAX_PRINTER_NAME
+            && !name.starts_with('-')
+            && name
+                .chars()
+                .all(|c| c.is_ascii_graphic() && !matches!(c, '/' | '#' | ',')));
+    if fits {
+        Ok(())
+    } else {
+        Err(Refused::PrinterName {
+            name: name.chars().take(MAX_PRINTER_NAME).collect(),
+        }
+        .into())
+    }
 }
 
 /// The national id rule a new standalone workstation offers first (the demo centre's).
@@ -411,14 +448,29 @@ impl Workstation {
             }
             .into());
         }
+        for name in [&rules.counter_printer, &rules.kiosk_printer]
+            .into_iter()
+            .flatten()
+        {
+            check_printer(name.trim())?;
+        }
+        let counter = rules.counter_printer.as_deref().map(str::trim);
+        let kiosk = rules.kiosk_printer.as_deref().map(str::trim);
         let device = self.config()?.device_code;
         self.write_for(Act::Administer, |change| {
             change.tx.execute(
                 "UPDATE workstation SET
                     idle_lock_minutes = coalesce(?1, idle_lock_minutes),
-                    max_offline_days = coalesce(?2, max_offline_days)
+                    max_offline_days = coalesce(?2, max_offline_days),
+                    counter_printer = coalesce(?3, counter_printer),
+                    kiosk_printer = coalesce(?4, kiosk_printer)
                  WHERE id = 1",
-                params![rules.idle_lock_minutes, rules.max_offline_days],
+                params![
+                    rules.idle_lock_minutes,
+                    rules.max_offline_days,
+                    counter,
+                    kiosk
+                ],
             )?;
             change.record_local(
                 "workstation.rules",
@@ -429,6 +481,20 @@ impl Workstation {
             Ok(())
         })?;
         self.relabel()
+    }
+
+    /// The printers the slips go to (see `Printers`).
+    pub fn printers(&self) -> Result<Printers> {
+        Ok(self.conn()?.query_row(
+            "SELECT counter_printer, kiosk_printer FROM workstation WHERE id = 1",
+            [],
+            |r| {
+                Ok(Printers {
+                    counter: r.get(0)?,
+                    kiosk: r.get(1)?,
+                })
+            },
+        )?)
     }
 
     /// Copies the centre's terms and the local rules into the key file's label, which the
