@@ -170,7 +170,8 @@ enum ClerkCommand {
             required = true
         )]
         centres: Vec<String>,
-        /// Read the password as one line from standard input (the only way to give one).
+        /// Read the password as one line from standard input; at a terminal, it is asked twice,
+        /// unseen.
         #[arg(long, required = true)]
         password_stdin: bool,
     },
@@ -189,7 +190,8 @@ enum ClerkCommand {
     /// Gives an account a new password, read as one line from standard input.
     ResetPassword {
         username: String,
-        /// Read the password as one line from standard input (the only way to give one).
+        /// Read the password as one line from standard input; at a terminal, it is asked twice,
+        /// unseen.
         #[arg(long, required = true)]
         password_stdin: bool,
     },
@@ -625,6 +627,9 @@ async fn execute(cli: Cli) -> Result<()> {
                     .ok()
                     .filter(|t| !t.trim().is_empty()),
             };
+            if let Some(token) = &admin_token {
+                check_admin_token(token)?;
+            }
             if admin_token.is_none() {
                 tracing::warn!("no admin token: the admin and agency APIs are closed");
             }
@@ -1127,7 +1132,7 @@ async fn clerk(office: &BackOffice, command: ClerkCommand) -> Result<()> {
             password_stdin: _,
         } => {
             let role = Role::parse(&role)?;
-            let password = read_password()?;
+            let password = read_password(&username)?;
             let clerk = office
                 .add_clerk(&NewClerk {
                     username,
@@ -1177,7 +1182,7 @@ async fn clerk(office: &BackOffice, command: ClerkCommand) -> Result<()> {
             username,
             password_stdin: _,
         } => {
-            let password = read_password()?;
+            let password = read_password(&username)?;
             let clerk = office.reset_clerk_password(&username, &password).await?;
             say(&format!("{} has a new password", clerk.username));
         }
@@ -1191,18 +1196,22 @@ async fn clerk(office: &BackOffice, command: ClerkCommand) -> Result<()> {
     Ok(())
 }
 
-/// A password given as one line on standard input, without its line ending. Typed at a
-/// terminal it would show on the screen (and stay in its scrollback): refused, with how to
-/// give it unseen.
-fn read_password() -> Result<String> {
+/// `username`'s new password: one line on standard input, without its line ending; at a
+/// terminal, asked twice without showing it (typed in the open it would stay on the screen and
+/// in its scrollback).
+fn read_password(username: &str) -> Result<String> {
     if std::io::stdin().is_terminal() {
-        return Err(Error::Invalid(
-            "--password-stdin reads the password from standard input, which is this terminal: \
-             the password would show as it is typed. Read it unseen first, then send it: \
-             `read -rs PASSWORD; printf '%s\\n' \"$PASSWORD\" | guichet-backoffice clerk ... \
-             --password-stdin`; nothing was changed"
-                .into(),
-        ));
+        let first = rpassword::prompt_password(format!("New password for {username}: "))?;
+        let again = rpassword::prompt_password("The same password again: ")?;
+        if first != again {
+            return Err(Error::Invalid(
+                "the two passwords typed differ: nothing was changed; run the command again".into(),
+            ));
+        }
+        if first.is_empty() {
+            return Err(Error::NoPassword);
+        }
+        return Ok(first);
     }
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
@@ -1435,6 +1444,23 @@ async fn shutdown_signal() {
 
 /// The admin token from the first line of `path`, a file that must be readable by its user
 /// alone (as an SSH key must).
+/// The fewest characters an admin token may have: it opens every centre's accounts and
+/// enrolments to whoever guesses it.
+const MIN_ADMIN_TOKEN_CHARS: usize = 24;
+
+/// Refuses an admin token short enough to guess, saying how to make one.
+fn check_admin_token(token: &str) -> Result<()> {
+    let chars = token.trim().chars().count();
+    if chars < MIN_ADMIN_TOKEN_CHARS {
+        return Err(Error::Invalid(format!(
+            "the admin token has {chars} characters: it opens every centre's accounts to whoever \
+             guesses it, so use at least {MIN_ADMIN_TOKEN_CHARS} random ones (`openssl rand -hex \
+             16` makes one)"
+        )));
+    }
+    Ok(())
+}
+
 fn read_admin_token(path: &std::path::Path) -> Result<String> {
     let unreadable = |e: std::io::Error| {
         Error::Invalid(format!(

@@ -519,6 +519,26 @@ fn serve_refuses_an_admin_token_others_can_see_and_codes_valid_too_long() {
     assert_ne!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
     assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
+    // Private, but short enough to guess: refused too, in a file or in the environment.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let run = office.run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-token-file",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the admin token has 6 characters")
+            && run.stderr.contains("openssl rand -hex 16"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
 
     for hours in ["0", "721", "100000000"] {
         let run = office.run(&["enroll-code", "ATH-01", "--valid-hours", hours], None);
@@ -1047,11 +1067,11 @@ fn releases_are_published_listed_and_bad_ones_refused_changing_nothing() {
     assert_eq!(listed[1]["centres"], Value::Null);
 }
 
-/// `--password-stdin` at a terminal would show the password as it is typed: refused, with how
-/// to give it unseen, and no account is added. The terminal is a pseudo-terminal that
-/// `script` (util-linux) opens for the command.
+/// `--password-stdin` at a terminal asks the password twice without showing it; two that
+/// differ add no account. The terminal is a pseudo-terminal that `script` (util-linux) opens
+/// for the command.
 #[test]
-fn a_password_is_not_read_from_a_terminal_where_it_would_show() {
+fn a_password_typed_at_a_terminal_is_asked_twice_unseen() {
     let office = BackOffice::with_centres();
     let url = format!(
         "sqlite://{}",
@@ -1062,28 +1082,63 @@ fn a_password_is_not_read_from_a_terminal_where_it_would_show() {
          --password-stdin",
         env!("CARGO_BIN_EXE_guichet-backoffice")
     );
-    let mut script = Command::new("script")
-        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
-        .env_remove("GUICHET_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script (util-linux) runs");
-    // What a person would type; a command refused first closes the terminal early.
-    let mut typed = script.stdin.take().unwrap();
-    if let Err(e) = typed.write_all(line(PASSWORD).as_bytes()) {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-    }
-    let out = script.wait_with_output().unwrap();
-    drop(typed);
-    let shown = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{shown}");
-    assert!(
-        shown.contains("which is this terminal") && shown.contains("read -rs PASSWORD"),
-        "{shown}"
-    );
+    // A person types each password once its question is on the screen: typed before, the
+    // terminal would show it, as it shows anything typed while nothing reads unseen.
+    let at_terminal = |answers: [&str; 2]| {
+        let mut script = Command::new("script")
+            .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+            .env_remove("GUICHET_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script (util-linux) runs");
+        let screen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut out = script.stdout.take().unwrap();
+        let reader = {
+            let screen = screen.clone();
+            std::thread::spawn(move || {
+                let mut chunk = [0u8; 256];
+                while let Ok(n @ 1..) = std::io::Read::read(&mut out, &mut chunk) {
+                    screen.lock().unwrap().extend_from_slice(&chunk[..n]);
+                }
+            })
+        };
+        let shown = || String::from_utf8_lossy(&screen.lock().unwrap()).into_owned();
+        let mut keys = script.stdin.take().unwrap();
+        for (question, answer) in ["New password for maria: ", "The same password again: "]
+            .into_iter()
+            .zip(answers)
+        {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while !shown().contains(question) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "no {question:?}: {}",
+                    shown()
+                );
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            // The question is written just before the terminal stops showing what is typed:
+            // a person takes longer than this to start typing.
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            keys.write_all(line(answer).as_bytes()).unwrap();
+        }
+        let status = script.wait().unwrap();
+        drop(keys);
+        reader.join().unwrap();
+        (status.code(), shown())
+    };
+    let (code, shown) = at_terminal([PASSWORD, "another one entirely"]);
+    assert_eq!(code, Some(1), "{shown}");
+    assert!(shown.contains("the two passwords typed differ"), "{shown}");
     assert_eq!(office.accounts(), serde_json::json!([]));
+
+    let (code, shown) = at_terminal([PASSWORD, PASSWORD]);
+    assert_eq!(code, Some(0), "{shown}");
+    assert!(shown.contains("New password for maria"), "{shown}");
+    assert!(!shown.contains(PASSWORD), "the password showed: {shown}");
+    assert_eq!(office.accounts()[0]["username"], "maria");
 }
 
 /// A database URL with a mistyped scheme is refused without showing its user and password.
