@@ -480,22 +480,20 @@ fn serve_refuses_tls_files_it_cannot_use_with_the_reason() {
 }
 
 /// The admin token never goes on the command line (`ps` shows it), and a token file others
-/// can read is refused; an enrolment code valid for more than 30 days is refused too.
+/// can read, or a token short enough to guess, is refused; an enrolment code valid for more
+/// than 30 days is refused too.
 #[cfg(unix)]
 #[test]
 fn serve_refuses_an_admin_token_others_can_see_and_codes_valid_too_long() {
     use std::os::unix::fs::PermissionsExt;
     let office = BackOffice::with_centres();
-    let run = office.run(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-token",
-            "s3cret",
-        ],
-        None,
-    );
+    let serve = |more: &[&str]| {
+        office.run(
+            &[&["serve", "--listen", "127.0.0.1:0"], more].concat(),
+            None,
+        )
+    };
+    let run = serve(&["--admin-token", "s3cret"]);
     assert_ne!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr.contains("GUICHET_ADMIN_TOKEN") && run.stderr.contains("--admin-token-file"),
@@ -506,31 +504,14 @@ fn serve_refuses_an_admin_token_others_can_see_and_codes_valid_too_long() {
     let file = office.dir.path().join("admin-token");
     std::fs::write(&file, "s3cret\n").unwrap();
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let run = office.run(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-token-file",
-            file.to_str().unwrap(),
-        ],
-        None,
-    );
+    let from_file = ["--admin-token-file", file.to_str().unwrap()];
+    let run = serve(&from_file);
     assert_ne!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("chmod 600"), "{}", run.stderr);
     assert!(!run.stderr.contains("s3cret"), "{}", run.stderr);
-    // Private, but short enough to guess: refused too, in a file or in the environment.
+    // Private, but short enough to guess: refused too.
     std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let run = office.run(
-        &[
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--admin-token-file",
-            file.to_str().unwrap(),
-        ],
-        None,
-    );
+    let run = serve(&from_file);
     assert_ne!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stderr.contains("the admin token has 6 characters")
