@@ -393,20 +393,23 @@ pub async fn open_ticket_kiosk(shell: Shared<'_>, app: AppHandle) -> Answer<()> 
     if app.get_webview_window(KIOSK_WINDOW).is_some() {
         return open_window(&app, KIOSK_WINDOW, "index.html#kiosk");
     }
-    let clerks = app
-        .get_webview_window(MAIN_WINDOW)
-        .and_then(|w| w.current_monitor().ok().flatten())
-        .map(|m| *m.position());
+    // The screens taken: the clerk's, and the waiting room's display's. Unknown, none is free.
+    let taken: Option<Vec<_>> = [MAIN_WINDOW, DISPLAY_WINDOW]
+        .into_iter()
+        .filter_map(|label| app.get_webview_window(label))
+        .map(|w| w.current_monitor().ok().flatten().map(|m| *m.position()))
+        .collect();
+    let free = |m: &tauri::Monitor| taken.as_ref().is_some_and(|t| !t.contains(m.position()));
     let entrance = app
         .available_monitors()
         .map_err(shown)?
         .into_iter()
-        .find(|m| Some(*m.position()) != clerks);
+        .find(free);
     let Some(screen) = entrance else {
         return open_window(&app, KIOSK_WINDOW, "index.html#kiosk");
     };
     let at = screen.position().to_logical::<f64>(screen.scale_factor());
-    tauri::WebviewWindowBuilder::new(
+    let kiosk = tauri::WebviewWindowBuilder::new(
         &app,
         KIOSK_WINDOW,
         tauri::WebviewUrl::App("index.html#kiosk".into()),
@@ -419,8 +422,23 @@ pub async fn open_ticket_kiosk(shell: Shared<'_>, app: AppHandle) -> Answer<()> 
     .closable(false)
     .minimizable(false)
     .always_on_top(true)
+    .focused(false)
     .build()
     .map_err(shown)?;
+    // Where the desktop does not let an app place its windows (Wayland), the kiosk may have
+    // landed on a screen taken: there it becomes a plain window, which the clerk moves.
+    let landed = kiosk.current_monitor().ok().flatten();
+    if !landed.is_some_and(|m| free(&m)) {
+        kiosk.set_always_on_top(false).map_err(shown)?;
+        kiosk.set_fullscreen(false).map_err(shown)?;
+        kiosk.set_decorations(true).map_err(shown)?;
+        kiosk.set_resizable(true).map_err(shown)?;
+        kiosk.set_closable(true).map_err(shown)?;
+        kiosk.set_minimizable(true).map_err(shown)?;
+        kiosk
+            .set_size(tauri::LogicalSize::new(1280.0, 720.0))
+            .map_err(shown)?;
+    }
     Ok(())
 }
 
@@ -496,7 +514,9 @@ pub fn kiosk_ticket(
 ) -> Answer<KioskTicket> {
     let locale = Locale::parse(&lang)?;
     let now = std::time::Instant::now();
-    shell.kiosk().take(now).map_err(kiosk_refused)?;
+    // Held while the ticket is given: two touches landing together do not both pass.
+    let mut kiosk = shell.kiosk();
+    kiosk.may_give(now).map_err(kiosk_refused)?;
     // Counted in the same hold of the workstation as the ticket is issued: a lock of the
     // clerk's screen landing between would leave a ticket issued and its number unsaid.
     let (ticket, ahead) = shell.act(|ws| {
@@ -507,10 +527,12 @@ pub fn kiosk_ticket(
         let ahead = ws.people_ahead(&ticket.code)?;
         Ok((ticket, ahead))
     })?;
+    kiosk.given(now);
+    drop(kiosk);
     let printed = print_ticket(&shell, &ticket.id, locale)
         .inspect_err(|e| tracing::warn!(problem = %e.message, "a kiosk ticket did not print"))
         .is_ok();
-    shell.kiosk().gave(&ticket.id, now, printed);
+    shell.kiosk().printed_at_first(&ticket.id, now, printed);
     Ok(KioskTicket {
         id: ticket.id,
         code: ticket.code,

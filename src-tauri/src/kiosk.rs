@@ -34,10 +34,10 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// Takes the kiosk's turn to give a ticket at `now`, if it has one; the caller gives it,
-    /// then says with `gave` whether it printed. Checked and taken at once, so that two
-    /// touches landing together do not both pass.
-    pub fn take(&mut self, now: Instant) -> Result<(), Refused> {
+    /// Whether the kiosk may give a ticket at `now`. The caller holds the guard while it gives
+    /// it, and counts it with `given` once it is given (a ticket refused, for a screen locked
+    /// meanwhile say, does not count), so that two touches landing together do not both pass.
+    pub fn may_give(&mut self, now: Instant) -> Result<(), Refused> {
         while self
             .given
             .front()
@@ -56,12 +56,17 @@ impl Guard {
         {
             return Err(Refused::Busy(WINDOW - now.duration_since(*first)));
         }
-        self.given.push_back(now);
         Ok(())
     }
 
-    /// A ticket was given at `now`; `printed` says whether its slip came out.
-    pub fn gave(&mut self, ticket: &str, now: Instant, printed: bool) {
+    /// A ticket was given at `now`.
+    pub fn given(&mut self, now: Instant) {
+        self.given.push_back(now);
+    }
+
+    /// Whether the slip of `ticket`, given at `now`, came out: one that did not may be
+    /// printed again for a while.
+    pub fn printed_at_first(&mut self, ticket: &str, now: Instant, printed: bool) {
         self.forget_old(now);
         if !printed {
             self.printable.push_back((ticket.to_owned(), now, REPRINTS));
@@ -104,31 +109,35 @@ mod tests {
     fn a_double_touch_gives_one_ticket_and_a_stream_of_touches_a_few() {
         let start = Instant::now();
         let mut guard = Guard::default();
-        assert_eq!(guard.take(start), Ok(()));
-        guard.gave("t1", start, true);
+        assert_eq!(guard.may_give(start), Ok(()));
+        guard.given(start);
         let soon = start + Duration::from_millis(400);
         assert_eq!(
-            guard.take(soon),
+            guard.may_give(soon),
             Err(Refused::Busy(MIN_GAP - Duration::from_millis(400)))
         );
         // One every three seconds: twelve, then the first must be a minute old.
         let mut at = start;
         for n in 2..=PER_WINDOW {
             at += MIN_GAP;
-            assert_eq!(guard.take(at), Ok(()), "ticket {n}");
-            guard.gave(&format!("t{n}"), at, true);
+            assert_eq!(guard.may_give(at), Ok(()), "ticket {n}");
+            guard.given(at);
         }
         at += MIN_GAP;
-        assert!(matches!(guard.take(at), Err(Refused::Busy(_))));
-        assert_eq!(guard.take(start + WINDOW + MIN_GAP), Ok(()));
+        assert!(matches!(guard.may_give(at), Err(Refused::Busy(_))));
+        assert_eq!(guard.may_give(start + WINDOW + MIN_GAP), Ok(()));
+        // A ticket asked for but not given (refused) does not count.
+        let mut refused = Guard::default();
+        assert_eq!(refused.may_give(start), Ok(()));
+        assert_eq!(refused.may_give(start + Duration::from_millis(400)), Ok(()));
     }
 
     #[test]
     fn only_a_ticket_just_given_and_not_printed_prints_again_a_few_times() {
         let start = Instant::now();
         let mut guard = Guard::default();
-        guard.gave("printed", start, true);
-        guard.gave("jammed", start, false);
+        guard.printed_at_first("printed", start, true);
+        guard.printed_at_first("jammed", start, false);
         // A ticket given at the counter, or one whose slip came out, is not the kiosk's to print.
         assert_eq!(
             guard.reprint("counter", start),
@@ -143,10 +152,10 @@ mod tests {
         }
         assert_eq!(guard.reprint("jammed", start), Err(Refused::NotReprintable));
 
-        guard.gave("late", start, false);
+        guard.printed_at_first("late", start, false);
         guard.printed("late");
         assert_eq!(guard.reprint("late", start), Err(Refused::NotReprintable));
-        guard.gave("old", start, false);
+        guard.printed_at_first("old", start, false);
         assert_eq!(
             guard.reprint("old", start + REPRINT_FOR),
             Err(Refused::NotReprintable)

@@ -105,13 +105,21 @@ export type ChangeLine = {
 export type ChangeState = {
   at: string;
   kind: string;
+  /**
+   * For a move pulled from the back office that this centre's later move overtook: who
+   * made it.
+   */
+  overtaken_by: string | null;
   /** The back office's sentence, in English. */
   reason: string | null;
   /** Why the back office refused it, for the window to say in the clerk's language. */
   refusal_code: RefusalCode | null;
   /** For a conflict a clerk has resolved: their note. */
   resolution: string | null;
-  /** For a conflict: the request's status at the back office. */
+  /**
+   * For a conflict: the request's status at the back office, or the status another party's
+   * move, overtaken by this centre's, gave it.
+   */
   server_status: RequestStatus | null;
   state: OutboxState;
 };

@@ -28,7 +28,12 @@ export function printFrom(ctx: Ctx, button: HTMLButtonElement, label: string, sl
 
 /** The language a slip is printed in, chosen beside its buttons: the window's by default, the
  * citizen's when the clerk picks it, without switching the window and losing the work on it. */
-export function slipLanguage(id: string): { el: HTMLElement; value(): Lang } {
+export interface SlipLanguage {
+  el: HTMLElement;
+  value(): Lang;
+}
+
+export function slipLanguage(id: string): SlipLanguage {
   const select = h("select", { id }, ...LANGS.map((l) => h("option", { value: l, selected: l === lang() }, t(`language.${l}`))));
   const el = field(t("print.language"), select);
   el.classList.add("inline");

@@ -101,6 +101,9 @@ function announce(message: string, tone: "info" | "error" = "info"): void {
   }, 4000);
 }
 
+/** The request the Requests screen opens when it is made again for another clerk. */
+let reopen: string | null = null;
+
 function go(next: Screen): void {
   if (withdrawing) return;
   if (!ctx.state.config) next = "firstrun";
@@ -135,7 +138,7 @@ function go(next: Screen): void {
       el = intake.el;
       break;
     case "requests":
-      requests = requestsScreen(ctx);
+      requests = requestsScreen(ctx, reopen ?? undefined);
       el = requests.el;
       break;
     case "dashboard":
@@ -196,12 +199,14 @@ function kept<S>(name: Screen, make: () => S): S {
   return screen;
 }
 
-/** The feedback screen is turned to the citizen: the header's navigation is hidden and the
- * window's shortcuts, but the lock, do nothing there (see `runCommand`), so that nothing but
- * the rating is in reach. The clerk ends it with its Send or Skip. */
+/** The feedback screen is turned to the citizen: the header's controls but the lock are
+ * hidden, and the window's shortcuts but the lock and Escape do nothing there (see
+ * `runCommand`), so that nothing but the rating is in reach. The clerk ends it with its Send
+ * or Skip. */
 function citizenFacing(): void {
-  const nav = header.querySelector<HTMLElement>("nav");
-  if (nav) nav.hidden = screen === "feedback";
+  for (const control of header.querySelectorAll<HTMLElement>("nav, #logout-button, #language, #help-button")) {
+    control.hidden = screen === "feedback";
+  }
 }
 
 // The header is made again only when the language, the set-up or the clerk changes; moving
@@ -446,8 +451,8 @@ function toggleHelp(open: boolean): void {
 trapFocus(help, () => [...help.querySelectorAll<HTMLElement>("button, [href], input, select, textarea, [tabindex]:not([tabindex='-1'])")]);
 
 function runCommand(command: Command): boolean {
-  // The feedback screen faces the citizen: only the lock, besides its own keys 1 to 5.
-  if (screen === "feedback" && command !== "lock") return false;
+  // The feedback screen faces the citizen: only the lock and Escape, besides its keys 1 to 5.
+  if (screen === "feedback" && command !== "lock" && command !== "close") return false;
   const ready = working(ctx.state);
   switch (command) {
     case "help":
@@ -609,18 +614,28 @@ async function unlock(username: string, password: string): Promise<void> {
     if (damaged(err)) return;
     throw err;
   }
+  // What a closed database did not tell (the printers, the lanes of a window that opened
+  // locked), now that it is open again; the session is the one the unlock answered.
+  await refresh().catch(() => undefined);
   ctx.state.session = session;
   lockUi().hide();
   hideContent(false);
   drawHeader();
+  const switched = before !== null && before.username !== session.username;
   if (!drawn) go("queue");
-  else if (focusBeforeLock?.isConnected) focusBeforeLock.focus();
+  else if (switched && (screen === "requests" || screen === "dashboard")) {
+    // Drawn for the clerk who left: what the new one may do there (resolve a conflict, see
+    // the dashboard at all) follows their role.
+    reopen = requests?.shown() ?? null;
+    go(screen);
+    reopen = null;
+  } else if (focusBeforeLock?.isConnected) focusBeforeLock.focus();
   else main.focus();
   focusBeforeLock = null;
   followSession();
-  if (before && before.username !== session.username) announce(t("lock.switched", { name: session.display_name }));
+  if (switched) announce(t("lock.switched", { name: session.display_name }));
   await painted();
-  record(before && before.username !== session.username ? "switch_clerk" : "unlock", performance.now() - started);
+  record(switched ? "switch_clerk" : "unlock", performance.now() - started);
 }
 
 /** Nobody is logged in any more: the visit's screens go, the login screen comes. */

@@ -107,6 +107,8 @@ describe("the window", () => {
     await settle();
     expect($("#feedback-title")).not.toBeNull();
     expect($("nav").hidden).toBe(true);
+    expect($("#logout-button").hidden).toBe(true);
+    expect($("#lock-button").hidden).toBe(false);
     key({ key: "3", altKey: true, code: "Digit3" });
     key({ key: "F3" });
     await settle();

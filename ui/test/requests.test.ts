@@ -261,23 +261,27 @@ describe("money still owed once the visit is over", () => {
 describe("the back office's refusals and conflicts", () => {
   it("are said in the clerk's language, a refusal with the back office's own sentence beside", async () => {
     setLang("fr");
-    const change = { kind: "request.transition", at: "2026-03-01T09:00:00Z", resolution: null };
+    const change = { kind: "request.transition", at: "2026-03-01T09:00:00Z", resolution: null, overtaken_by: null };
     detail.mockResolvedValue(
       request({
         changes: [
           { ...change, state: "refused", refusal_code: "transition", server_status: null, reason: "dispatch is not possible (transition)" },
           { ...change, state: "conflict", refusal_code: null, server_status: "in_processing", reason: "cancel is no longer possible" },
+          { ...change, state: "conflict", refusal_code: null, server_status: "ready", overtaken_by: "civil-registry:anna", reason: "civil-registry:anna moved the request" },
         ],
       }),
     );
     const screen = requestsScreen(screenCtx(), "K7XA-0000-042E");
     document.body.replaceChildren(screen.el);
-    await vi.waitFor(() => expect(document.querySelectorAll("#changes li")).toHaveLength(2));
-    const [refused, conflict] = [...document.querySelectorAll("#changes li")].map((li) => li.textContent ?? "");
+    await vi.waitFor(() => expect(document.querySelectorAll("#changes li")).toHaveLength(3));
+    const [refused, conflict, overtaken] = [...document.querySelectorAll("#changes li")].map((li) => li.textContent ?? "");
     expect(refused).toContain(t("change.why.transition"));
     expect(refused).toContain("dispatch is not possible (transition)");
     expect(conflict).toContain(t("change.why.conflict", { status: t("request.status.in_processing") }));
     expect(conflict).not.toContain("cancel is no longer possible");
+    expect(overtaken).toContain(t("change.why.overtaken", { by: "civil-registry:anna", status: t("request.status.ready") }));
+    // Only the back office's own words are marked English.
+    expect(document.querySelector("#changes [lang=en]")!.textContent).toBe("dispatch is not possible (transition)");
     screen.stop();
     setLang("en");
   });

@@ -13,7 +13,7 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 function ctxOf(role: "administrator" | "supervisor" | "clerk"): Ctx {
   const session = role === "clerk" ? { ...nikos } : { ...eleni, role };
   return {
-    state: appState({ session }),
+    state: appState({ session, printers: { counter: "", kiosk: "" } }),
     counter: "C1",
     visit: emptyVisit(),
     rated: null,
@@ -70,10 +70,22 @@ describe("the workstation's settings", () => {
     api.setRules.mockResolvedValueOnce({ ...config, idle_lock_minutes: 2, max_offline_days: 30 });
     (card as HTMLFormElement).requestSubmit();
     await settle();
-    expect(api.setRules).toHaveBeenLastCalledWith({ idle_lock_minutes: 2, max_offline_days: 30, counter_printer: "", kiosk_printer: "Kiosk_Roll" });
+    expect(api.setRules).toHaveBeenLastCalledWith({ idle_lock_minutes: 2, max_offline_days: 30, counter_printer: undefined, kiosk_printer: "Kiosk_Roll" });
     expect(idle.hasAttribute("aria-invalid")).toBe(false);
     expect(card.querySelector("#settings-result")!.textContent).toBe(
       "Saved: the screen locks after 2 min without activity; logins are taken for 30 days without the back office.",
     );
+  });
+
+  it("sends no printer it could not read: the ones set stay as they are", async () => {
+    const ctx = ctxOf("administrator");
+    ctx.state = { ...ctx.state, printers: null };
+    const card = settingsCard(ctx)!;
+    document.body.replaceChildren(card);
+    expect(card.querySelector("#settings-kiosk-printer")).toBeNull();
+    api.setRules.mockResolvedValueOnce({ ...config });
+    (card as HTMLFormElement).requestSubmit();
+    await settle();
+    expect(api.setRules).toHaveBeenLastCalledWith({ idle_lock_minutes: 5, max_offline_days: 14, counter_printer: undefined, kiosk_printer: undefined });
   });
 });

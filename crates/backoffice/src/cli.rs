@@ -1442,8 +1442,6 @@ async fn shutdown_signal() {
     }
 }
 
-/// The admin token from the first line of `path`, a file that must be readable by its user
-/// alone (as an SSH key must).
 /// The fewest characters an admin token may have: it opens every centre's accounts and
 /// enrolments to whoever guesses it.
 const MIN_ADMIN_TOKEN_CHARS: usize = 24;
@@ -1461,6 +1459,8 @@ fn check_admin_token(token: &str) -> Result<()> {
     Ok(())
 }
 
+/// The admin token from the first line of `path`, a file that must be readable by its user
+/// alone (as an SSH key must).
 fn read_admin_token(path: &std::path::Path) -> Result<String> {
     let unreadable = |e: std::io::Error| {
         Error::Invalid(format!(

@@ -22,8 +22,11 @@ use sha2::{Digest, Sha256};
 pub const WINDOW: Duration = Duration::from_secs(10 * 60);
 /// Wrong codes one address may send in a window.
 pub const PER_ADDRESS: u32 = 10;
-/// Wrong passwords one address may send in a window, over every device and user name.
-pub const VOUCH_PER_ADDRESS: u32 = 10;
+/// Wrong passwords one address may send in a window, over every device and user name. A
+/// centre's clerks, or a fleet of buses, reach the back office from one address (a NAT, a
+/// satellite operator's), and a device asks for every mistyped password (the back office may
+/// hold a new one): the limit on one user name of one device below is what slows a guesser.
+pub const VOUCH_PER_ADDRESS: u32 = 60;
 /// Wrong passwords for one user name on one device in a window, from every address.
 pub const VOUCH_PER_LOGIN: u32 = 5;
 /// Wrong codes all addresses together may send in a window.

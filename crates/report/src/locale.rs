@@ -103,13 +103,14 @@ impl Locale {
             .split(',')
             .nth(day.month0() as usize)
             .unwrap_or_default();
+        // French writes the first of the month "1er".
+        let number = match day.day() {
+            1 => self.t("date.first").to_owned(),
+            n => n.to_string(),
+        };
         self.fill(
             "date.day",
-            &[
-                ("day", &day.day()),
-                ("month", &month),
-                ("year", &day.year()),
-            ],
+            &[("day", &number), ("month", &month), ("year", &day.year())],
         )
     }
 
@@ -261,6 +262,18 @@ mod tests {
         assert_eq!(say(Locale::Fr, 0), "0 conflit à résoudre");
         assert_eq!(say(Locale::Fr, 1), "1 conflit à résoudre");
         assert_eq!(say(Locale::Fr, 2), "2 conflits à résoudre");
+    }
+
+    #[test]
+    fn dates_read_as_a_citizen_writes_them() {
+        let first = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let later = NaiveDate::from_ymd_opt(2026, 8, 17).unwrap();
+        assert_eq!(Locale::En.date(first), "1 December 2026");
+        assert_eq!(Locale::Fr.date(first), "1er décembre 2026");
+        assert_eq!(Locale::Fr.date(later), "17 août 2026");
+        let at = later.and_hms_opt(9, 5, 0).unwrap();
+        assert_eq!(Locale::En.date_time(at), "17 August 2026, 09:05");
+        assert_eq!(Locale::Fr.date_time(at), "17 août 2026 à 09:05");
     }
 
     #[test]

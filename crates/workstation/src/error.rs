@@ -209,6 +209,12 @@ pub enum Refused {
     )]
     PrinterName { name: String },
 
+    #[error(
+        "the kiosk prints on '{kiosk}': name the counter's printer too, another one, so that no \
+         citizen's receipt comes out at the kiosk"
+    )]
+    PrintersApart { kiosk: String },
+
     #[error("the search is {chars} characters long: type at most {max}")]
     SearchTooLong { chars: usize, max: usize },
 
@@ -459,6 +465,9 @@ impl Refused {
                 .text("min", min)
                 .text("max", max),
             Refused::PrinterName { name } => Message::new("error.printer_name").text("name", name),
+            Refused::PrintersApart { kiosk } => {
+                Message::new("error.printers_apart").text("kiosk", kiosk)
+            }
             Refused::SearchTooLong { chars, max } => Message::new("error.search_too_long")
                 .text("chars", chars)
                 .text("max", max),

@@ -335,6 +335,12 @@ fn printers_are_named_as_the_printing_system_names_them_or_left_to_its_default()
     use guichet_workstation::store::{Printers, Rules};
     let mut b = demo();
     assert_eq!(b.ws.printers().unwrap(), Printers::default());
+    // The kiosk's printer alone is refused; with the counter's, it is taken.
+    let kiosk_alone = b.ws.set_rules(&Rules {
+        kiosk_printer: Some("Kiosk-80mm@entrance".into()),
+        ..Rules::default()
+    });
+    assert!(kiosk_alone.is_err());
     b.ws.set_rules(&Rules {
         counter_printer: Some(" Counter_Roll ".into()),
         kiosk_printer: Some("Kiosk-80mm@entrance".into()),
@@ -362,6 +368,28 @@ fn printers_are_named_as_the_printing_system_names_them_or_left_to_its_default()
     }
     assert_eq!(b.ws.printers().unwrap(), named);
     assert_eq!(b.ws.config().unwrap().idle_lock_minutes, 5);
+    // A receipt never comes out at the kiosk: the kiosk's printer is not the counter's, nor
+    // the counter's left to the default (which may be the kiosk's).
+    for (counter, kiosk) in [
+        ("Kiosk-80mm@entrance", None),
+        ("", None),
+        ("Roll", Some("Roll")),
+    ] {
+        let refused =
+            b.ws.set_rules(&Rules {
+                counter_printer: Some(counter.into()),
+                kiosk_printer: kiosk.map(str::to_owned),
+                ..Rules::default()
+            })
+            .unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("name the counter's printer too"),
+            "{counter}: {refused}"
+        );
+    }
+    assert_eq!(b.ws.printers().unwrap(), named);
     // Empty: the default printer again.
     b.ws.set_rules(&Rules {
         kiosk_printer: Some(String::new()),

@@ -461,6 +461,20 @@ fn a_pulled_move_does_not_undo_a_move_of_this_centre_not_sent_yet() {
             .iter()
             .any(|e| e.party == Party::Agency && e.actor == "civil-registry:anna")
     );
+    // Who moved it first, and to what, for the window to say in the clerk's language.
+    let overtaken: Vec<_> = detail
+        .changes
+        .iter()
+        .filter(|c| c.state == OutboxState::Conflict)
+        .map(|c| (c.overtaken_by.as_deref(), c.server_status))
+        .collect();
+    assert_eq!(
+        overtaken,
+        vec![(
+            Some("civil-registry:anna"),
+            Some(RequestStatus::InProcessing)
+        )]
+    );
     let waiting = b.ws.pending_push(100).unwrap();
     assert!(
         waiting.iter().any(|p| matches!(

@@ -488,6 +488,11 @@ fn errors() -> Vec<ErrorView> {
             name: "-oraw".into(),
         },
     )));
+    out.push(ErrorView::from(Error::from(
+        guichet_workstation::error::Refused::PrintersApart {
+            kiosk: "Kiosk".into(),
+        },
+    )));
     out.push(print_failed(
         "lp: Error - The printer or class does not exist.".into(),
     ));

@@ -10,7 +10,7 @@ import { field, fill, h } from "../dom";
 import { formatDate, formatDateTime, formatMoney, has, readAmount, t, text } from "../i18n";
 import { explain } from "../messages";
 import { paymentLine } from "../payments";
-import { printFrom } from "../printing";
+import { printFrom, slipLanguage } from "../printing";
 import { paymentStep } from "./intake/payment";
 import { printButtons } from "./intake/receipt";
 import { catalogueIndex } from "./queue";
@@ -48,20 +48,27 @@ export function cancellationMoney(r: RequestDetail): string {
 /** Why the back office refused or overruled a change, in the clerk's language; a refusal keeps
  * the back office's own sentence beside it, in English, for support. */
 function changeWhy(c: ChangeState): (string | HTMLElement)[] {
+  const status = c.server_status ? t(`request.status.${c.server_status}`) : "";
   const why =
-    c.state === "conflict" && c.server_status
-      ? t("change.why.conflict", { status: t(`request.status.${c.server_status}`) })
-      : c.state === "refused" && c.refusal_code
-        ? t(`change.why.${c.refusal_code}`)
-        : null;
+    c.state === "conflict" && c.overtaken_by && c.server_status
+      ? t("change.why.overtaken", { by: c.overtaken_by, status })
+      : c.state === "conflict" && c.server_status
+        ? t("change.why.conflict", { status })
+        : c.state === "refused" && c.refusal_code
+          ? t(`change.why.${c.refusal_code}`)
+          : null;
   if (!why) return c.reason ? [` · ${c.reason}`] : [];
-  const said = c.state === "refused" && c.reason ? [" ", h("span", { class: "muted", lang: "en" }, t("change.said", { message: c.reason }))] : [];
-  return [` · ${why}`, ...said];
+  if (c.state !== "refused" || !c.reason) return [` · ${why}`];
+  // The back office's own words are English, whatever the window's language.
+  const [before, after] = t("change.said", { message: "\u0000" }).split("\u0000");
+  return [` · ${why} `, h("span", { class: "muted" }, before, h("span", { lang: "en" }, c.reason), after)];
 }
 
 export interface RequestsScreen {
   el: HTMLElement;
   focusSearch(): void;
+  /** The receipt of the request the detail shows, if any. */
+  shown(): string | null;
   /** Stops listening for syncs: the screen is left, and made anew when the clerk comes back. */
   stop(): void;
 }
@@ -155,6 +162,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     targetGroup,
   });
   const printStatus = h("p", { id: "print-status", role: "status" });
+  const slipLang = slipLanguage("receipt-lang");
 
   async function show(receipt: string): Promise<void> {
     await ctx.act("open_request", async () => {
@@ -477,7 +485,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
                   t("action.cancel"),
                 )
               : null,
-            printButtons(r, (button, paper, lang) => printFrom(ctx, button, "print_receipt", { kind: "receipt", key: r.receipt, paper, lang }, printStatus)),
+            printButtons(r, slipLang, (button, paper, lang) => printFrom(ctx, button, "print_receipt", { kind: "receipt", key: r.receipt, paper, lang }, printStatus)),
           )
         : null,
       printStatus,
@@ -575,6 +583,7 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     focusSearch() {
       find.focus();
     },
+    shown: () => shown,
     stop() {
       window.removeEventListener(SYNCED, onSynced);
       clearTimeout(timer);

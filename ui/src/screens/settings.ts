@@ -47,11 +47,16 @@ export function settingsCard(ctx: Ctx): HTMLElement | null {
         }
         void ctx.act("settings", async () => {
           try {
+            // A printer goes with the rules only when it was changed here: one the card could
+            // not read (the workstation was closed when the window learnt its state) is kept.
+            const known = ctx.state.printers;
+            const changed = (input: HTMLInputElement, was: string | undefined) =>
+              known && input.value.trim() !== was ? input.value : undefined;
             const saved = await api.setRules({
               idle_lock_minutes: minutes,
               max_offline_days: days,
-              counter_printer: counterPrinter.value,
-              kiosk_printer: kioskPrinter.value,
+              counter_printer: changed(counterPrinter, known?.counter),
+              kiosk_printer: changed(kioskPrinter, known?.kiosk),
             });
             await ctx.refresh();
             result.className = "";
@@ -70,12 +75,14 @@ export function settingsCard(ctx: Ctx): HTMLElement | null {
       field(t("settings.idle"), idle, h("p", { class: "hint" }, t("settings.idle_hint"))),
       field(t("settings.offline"), offline, h("p", { class: "hint" }, t("settings.offline_hint"))),
     ),
-    h(
-      "div",
-      { class: "toolbar" },
-      field(t("settings.counter_printer"), counterPrinter),
-      field(t("settings.kiosk_printer"), kioskPrinter, h("p", { class: "hint" }, t("settings.printer_hint"))),
-    ),
+    ctx.state.printers
+      ? h(
+          "div",
+          { class: "toolbar" },
+          field(t("settings.counter_printer"), counterPrinter),
+          field(t("settings.kiosk_printer"), kioskPrinter, h("p", { class: "hint" }, t("settings.printer_hint"))),
+        )
+      : null,
     h("button", { type: "submit", id: "settings-save" }, t("settings.save")),
     result,
   );

@@ -166,7 +166,8 @@ impl Workstation {
     /// The sync state of each change made to one entity, oldest first.
     pub(crate) fn changes_of(&self, entity_id: &str) -> Result<Vec<ChangeState>> {
         let mut stmt = self.conn()?.prepare_cached(
-            "SELECT kind, state, reason, created_at, resolution, refusal_code, server_status
+            "SELECT kind, state, reason, created_at, resolution, refusal_code, server_status,
+                overtaken_by
              FROM outbox WHERE entity_id = ?1 ORDER BY seq",
         )?;
         let rows = stmt.query_map([entity_id], |r| {
@@ -178,11 +179,12 @@ impl Workstation {
                 r.get::<_, Option<String>>(4)?,
                 r.get::<_, Option<String>>(5)?,
                 r.get::<_, Option<String>>(6)?,
+                r.get::<_, Option<String>>(7)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (kind, state, reason, at, resolution, code, server) = row?;
+            let (kind, state, reason, at, resolution, code, server, overtaken_by) = row?;
             out.push(ChangeState {
                 kind,
                 state: OutboxState::parse(&state)?,
@@ -190,6 +192,7 @@ impl Workstation {
                 // A code or a status a later release wrote is left to the sentence.
                 refusal_code: code.and_then(|c| serde_json::from_value(c.into()).ok()),
                 server_status: server.and_then(|s| RequestStatus::parse(&s).ok()),
+                overtaken_by,
                 at,
                 resolution,
             });

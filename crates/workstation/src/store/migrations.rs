@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[Migration] = &guichet_migrations::embed!(
         "0011_monotonic_limits.sql",
         "0012_change_reasons.sql",
         "0013_printers.sql",
+        "0014_overtaken.sql",
     ]
 );
 

@@ -139,6 +139,22 @@ pub struct Printers {
     pub kiosk: String,
 }
 
+/// A citizen's receipt never comes out of the kiosk's printer, at the entrance: once the kiosk
+/// has a printer of its own, the counter's is named too (the default printer may be the
+/// kiosk's), and is another one.
+fn check_apart(counter: &str, kiosk: &str) -> Result<()> {
+    if kiosk.is_empty() {
+        return Ok(());
+    }
+    if counter.is_empty() || counter == kiosk {
+        return Err(Refused::PrintersApart {
+            kiosk: kiosk.to_owned(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// The longest printer name the printing system takes (CUPS).
 pub const MAX_PRINTER_NAME: usize = 127;
 
@@ -456,6 +472,10 @@ impl Workstation {
         }
         let counter = rules.counter_printer.as_deref().map(str::trim);
         let kiosk = rules.kiosk_printer.as_deref().map(str::trim);
+        if counter.is_some() || kiosk.is_some() {
+            let now = self.printers()?;
+            check_apart(counter.unwrap_or(&now.counter), kiosk.unwrap_or(&now.kiosk))?;
+        }
         let device = self.config()?.device_code;
         self.write_for(Act::Administer, |change| {
             change.tx.execute(

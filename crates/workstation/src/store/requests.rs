@@ -154,8 +154,12 @@ pub struct ChangeState {
     pub reason: Option<String>,
     /// Why the back office refused it, for the window to say in the clerk's language.
     pub refusal_code: Option<guichet_protocol::wire::RefusalCode>,
-    /// For a conflict: the request's status at the back office.
+    /// For a conflict: the request's status at the back office, or the status another party's
+    /// move, overtaken by this centre's, gave it.
     pub server_status: Option<RequestStatus>,
+    /// For a move pulled from the back office that this centre's later move overtook: who
+    /// made it.
+    pub overtaken_by: Option<String>,
     pub at: String,
     /// For a conflict a clerk has resolved: their note.
     pub resolution: Option<String>,

@@ -543,10 +543,12 @@ enum Overtaken {
 /// A pulled move of a request that this device moved later: it stays in the timeline, its
 /// status is not taken, and it is kept as a conflict for the clerk (the citizen cancelled at
 /// the counter while the agency marked the request ready, say).
+/// `by` says who moved it first, in a sentence and as the name the window shows (an agency's
+/// actor, a device's code).
 fn supersede(
     change: &mut ActionTx<'_>,
     pulled: &PulledChange,
-    by: &str,
+    (by, who): (&str, &str),
     transition: Change,
     overtaken: Overtaken,
 ) -> Result<()> {
@@ -574,8 +576,9 @@ fn supersede(
     let stamp = change.stamp();
     change.tx.execute(
         "INSERT OR IGNORE INTO outbox (seq, id, hlc, kind, entity_id, payload, created_at, state,
-            reason)
-         SELECT coalesce(max(seq), 0) + 1, ?1, ?2, ?3, ?4, ?5, ?6, 'conflict', ?7 FROM outbox",
+            reason, server_status, overtaken_by)
+         SELECT coalesce(max(seq), 0) + 1, ?1, ?2, ?3, ?4, ?5, ?6, 'conflict', ?7, ?8, ?9
+         FROM outbox",
         params![
             format!("server-{}", pulled.seq),
             stamp.to_string(),
@@ -584,6 +587,8 @@ fn supersede(
             serde_json::to_string(&transition)?,
             change.at(),
             reason,
+            to.as_str(),
+            who,
         ],
     )?;
     Ok(())
@@ -656,7 +661,7 @@ fn apply_pulled(
                     approver: None,
                 };
                 let by = format!("the agency ({actor})");
-                supersede(change, pulled, &by, transition, overtaken)?;
+                supersede(change, pulled, (&by, actor), transition, overtaken)?;
             } else if local.is_some() {
                 rows::status_moved(
                     change,
@@ -708,7 +713,7 @@ fn apply_pulled(
             superseded = overtaken.is_some();
             if let Some(overtaken) = overtaken {
                 let by = format!("device {device} of this centre");
-                supersede(change, pulled, &by, peer.clone(), overtaken)?;
+                supersede(change, pulled, (&by, device), peer.clone(), overtaken)?;
             }
             apply_peer(change, device, peer, superseded)?;
             change.record_local(

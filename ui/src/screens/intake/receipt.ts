@@ -8,7 +8,7 @@ import { documentChecklist } from "../../documents";
 import { fill, h } from "../../dom";
 import { t, text, type Lang } from "../../i18n";
 import { explain } from "../../messages";
-import { printFrom, slipLanguage } from "../../printing";
+import { printFrom, slipLanguage, type SlipLanguage } from "../../printing";
 import { paymentStep } from "./payment";
 
 export interface ReceiptHooks {
@@ -29,6 +29,7 @@ export function receiptStep(ctx: Ctx, place: HTMLElement, hooks: ReceiptHooks): 
   let taken: RequestDetail | null = null;
   const submitError = h("p", { class: "error", role: "alert", id: "submit-error" });
   const payment = paymentStep(ctx, { taken: () => taken, refresh: refreshTaken, targetGroup: hooks.targetGroup });
+  const language = slipLanguage("receipt-lang");
 
   /** Runs a step on the request taken (given its receipt), then shows it as the core has it
    * now; a refusal shows in `shown`. */
@@ -71,7 +72,7 @@ export function receiptStep(ctx: Ctx, place: HTMLElement, hooks: ReceiptHooks): 
       paid,
       documentChecklist("taken-documents", request, ctx.act, showTaken),
       submitError,
-      takenActions(request, {
+      takenActions(request, language, {
         submit: () => void refreshTaken((receipt) => api.advance(receipt, "submit", null), "submit", submitError),
         print: (button, paper, lang) => printFrom(ctx, button, "print_receipt", { kind: "receipt", key: request.receipt, paper, lang }, printStatus),
         another: () => {
@@ -95,7 +96,7 @@ interface TakenActions {
 
 /** What the clerk does next with the request taken: submit it, print its receipt, or go on to
  * another service. */
-function takenActions(request: RequestDetail, on: TakenActions): HTMLElement {
+function takenActions(request: RequestDetail, language: SlipLanguage, on: TakenActions): HTMLElement {
   return h(
     "div",
     { class: "actions" },
@@ -103,16 +104,20 @@ function takenActions(request: RequestDetail, on: TakenActions): HTMLElement {
       ? h("button", { type: "button", id: "submit-request", class: "primary", onclick: () => on.submit() }, t("intake.submit"))
       : null,
     // A draft was never handed in: it has no receipt to print.
-    ...printButtons(request, on.print),
+    ...printButtons(request, language, on.print),
     h("button", { type: "button", id: "another-service", onclick: () => on.another() }, t("intake.another")),
   );
 }
 
 /** The buttons that print `request`'s receipt on the counter's roll and on A4, in the language
- * chosen beside them; none for a draft, which was never handed in and has no receipt. */
-export function printButtons(request: RequestDetail, print: (button: HTMLButtonElement, paper: Paper, lang: Lang) => void): HTMLElement[] {
+ * chosen beside them (`language`, made once by the screen, so that a redraw keeps the choice);
+ * none for a draft, which was never handed in and has no receipt. */
+export function printButtons(
+  request: RequestDetail,
+  language: SlipLanguage,
+  print: (button: HTMLButtonElement, paper: Paper, lang: Lang) => void,
+): HTMLElement[] {
   if (request.status === "draft") return [];
-  const language = slipLanguage("receipt-lang");
   const button = (id: string, paper: Paper, label: string) =>
     h("button", { type: "button", id, onclick: (e: Event) => print(e.currentTarget as HTMLButtonElement, paper, language.value()) }, label);
   return [language.el, button("print-receipt", "roll80", t("intake.print")), button("print-receipt-a4", "a4", t("intake.print_a4"))];
