@@ -148,6 +148,12 @@ pub struct SettingsArgs {
     /// (1 to 90).
     #[arg(long, value_name = "DAYS")]
     pub max_offline_days: Option<u32>,
+    /// The counter's printer, as `lpstat -e` lists it ("" for the default printer).
+    #[arg(long, value_name = "NAME")]
+    pub counter_printer: Option<String>,
+    /// The ticket kiosk's printer, likewise; once set, the counter's is named too, another one.
+    #[arg(long, value_name = "NAME")]
+    pub kiosk_printer: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -642,6 +642,30 @@ fn settings_are_bounded_and_kept() {
         text.contains("after 2 minutes without a key or a click"),
         "{text}"
     );
+    // The printers: a name lp would read as an option is refused, and the kiosk's never
+    // stands alone beside a counter's left to the default.
+    g.refused(
+        &["settings", "--kiosk-printer=-oraw"],
+        2,
+        "is not a printer's name",
+    );
+    g.refused(
+        &["settings", "--kiosk-printer", "Kiosk"],
+        2,
+        "name the counter's printer too",
+    );
+    let printers = g.json(&[
+        "settings",
+        "--counter-printer",
+        "Counter_Roll",
+        "--kiosk-printer",
+        "Kiosk",
+    ]);
+    assert_eq!(printers["printers"]["kiosk"], "Kiosk", "{printers}");
+    assert!(
+        g.ok(&["settings"]).stdout.contains("Counter_Roll"),
+        "the counter's printer is shown"
+    );
 
     // A supervisor reads them but does not change them.
     add_kostas(&g);

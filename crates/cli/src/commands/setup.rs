@@ -8,7 +8,9 @@ use guichet_domain::catalogue::Catalogue;
 use guichet_domain::queue::Counter;
 use guichet_domain::text::english_plural;
 use guichet_workstation::Workstation;
-use guichet_workstation::store::{CatalogueLoad, Config, NewClerk, OutboxState, Rules, Setup};
+use guichet_workstation::store::{
+    CatalogueLoad, Config, NewClerk, OutboxState, Printers, Rules, Setup,
+};
 use guichet_workstation::sync::plain_to_another_machine;
 use serde::Serialize;
 
@@ -291,7 +293,8 @@ pub fn settings(ws: &mut Workstation, args: &SettingsArgs) -> Result<Report> {
     let rules = Rules {
         idle_lock_minutes: args.idle_lock_minutes,
         max_offline_days: args.max_offline_days,
-        ..Rules::default()
+        counter_printer: args.counter_printer.clone(),
+        kiosk_printer: args.kiosk_printer.clone(),
     };
     let changed = rules != Rules::default();
     let config = if changed {
@@ -303,12 +306,21 @@ pub fn settings(ws: &mut Workstation, args: &SettingsArgs) -> Result<Report> {
     struct Settings {
         idle_lock_minutes: u32,
         max_offline_days: u32,
+        printers: Printers,
         changed: bool,
     }
     let shown = Settings {
         idle_lock_minutes: config.idle_lock_minutes,
         max_offline_days: config.max_offline_days,
+        printers: ws.printers()?,
         changed,
+    };
+    let printer = |name: &str| {
+        if name.is_empty() {
+            "the default printer".to_owned()
+        } else {
+            name.to_owned()
+        }
     };
     Report::new(&shown, |out| {
         if changed {
@@ -334,6 +346,8 @@ pub fn settings(ws: &mut Workstation, args: &SettingsArgs) -> Result<Report> {
                         english_plural(u64::from(shown.max_offline_days), "day", "days")
                     ),
                 ),
+                ("counter printer", printer(&shown.printers.counter)),
+                ("kiosk printer", printer(&shown.printers.kiosk)),
             ],
         )
     })
