@@ -56,6 +56,9 @@ pub struct AppState {
     pub kept_aside: Vec<KeptAside>,
     /// The printers the slips go to, while a clerk has the workstation open.
     pub printers: Option<Printers>,
+    /// A recovery key the login just made (the first login of a standalone workstation of an
+    /// earlier release encrypts its data): shown once, for an administrator to write down.
+    pub recovery_key: Option<String>,
 }
 
 /// What the window must show instead of its screens, if anything: asked first, before any
@@ -104,6 +107,7 @@ fn state_of(shell: &Shell) -> Answer<AppState> {
             lanes: if open { ws.lanes()? } else { Vec::new() },
             counters: if open { ws.counters()? } else { Vec::new() },
             printers: if open { Some(ws.printers()?) } else { None },
+            recovery_key: None,
             status,
             erased: if set_up {
                 None
@@ -262,7 +266,11 @@ pub async fn login(shell: Shared<'_>, username: String, password: String) -> Ans
     Arc::clone(&shell)
         .sign_in(&username, &password, false)
         .await?;
-    state_of(&shell)
+    let recovery_key = shell.act(|ws| Ok(ws.take_recovery_key()))?;
+    Ok(AppState {
+        recovery_key: recovery_key.map(|k| k.written().to_string()),
+        ..state_of(&shell)?
+    })
 }
 
 /// Locks the screen; the window hides its work until a clerk unlocks it.

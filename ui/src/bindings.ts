@@ -20,6 +20,11 @@ export type AppState = {
   lanes: Lane[];
   /** The printers the slips go to, while a clerk has the workstation open. */
   printers: Printers | null;
+  /**
+   * A recovery key the login just made (the first login of a standalone workstation of an
+   * earlier release encrypts its data): shown once, for an administrator to write down.
+   */
+  recovery_key: string | null;
   /** Who is logged in, and whether the screen is locked; `None`: the login screen. */
   session: Session | null;
   status: StatusBar;

@@ -337,7 +337,8 @@ function drawStatus(status: StatusBar): void {
       ? h("progress", { id: "status-progress", max: 1, value: v.progress, "aria-label": t("status.progress") })
       : null,
     v.detail ? h("span", { class: "detail", id: "status-detail" }, v.detail) : null,
-    status.server
+    // A sync runs for a clerk logged in: on the login screen, logging in starts it.
+    status.server && working(ctx.state)
       ? h("button", { type: "button", id: "sync-now", "aria-keyshortcuts": "F5", onclick: () => void syncNow() }, t("status.sync_now"))
       : null,
   );
@@ -492,7 +493,7 @@ function runCommand(command: Command): boolean {
       go(command.slice(7) as Screen);
       return true;
     case "sync_now":
-      if (!lastStatus?.server) return false;
+      if (!lastStatus?.server || !ready) return false;
       void syncNow();
       return true;
     case "lock":

@@ -57,6 +57,7 @@ export function appState(over: Partial<AppState> = {}): AppState {
     erased: null,
     kept_aside: [],
     printers: null,
+    recovery_key: null,
     ...over,
   };
 }

@@ -73,6 +73,27 @@ describe("login screen", () => {
     expect($<HTMLInputElement>("#login-password").value).toBe("");
   });
 
+  it("shows the recovery key a first login made, once, before the queue", async () => {
+    const ctx = fakeCtx();
+    const screen = loginScreen(ctx);
+    document.body.replaceChildren(screen.el);
+    screen.show();
+    const session = { username: "eleni", display_name: "Eleni", role: "administrator" as const, locked: false };
+    api.login.mockResolvedValue(appState({ session, recovery_key: "WTWW-FQJ2-2AEY-IBUG" }));
+    $<HTMLInputElement>("#login-username").value = "eleni";
+    $<HTMLInputElement>("#login-password").value = "correct horse battery";
+    $<HTMLFormElement>("#login-form").requestSubmit();
+    await settle();
+    expect($("#recovery-key").textContent).toBe("WTWW-FQJ2-2AEY-IBUG");
+    expect(ctx.go).not.toHaveBeenCalled();
+    // The window's state does not keep it.
+    expect(ctx.refresh).toHaveBeenCalledWith(expect.objectContaining({ recovery_key: null }));
+    $("#recovery-done").click();
+    await settle();
+    expect(ctx.go).toHaveBeenCalledWith("queue");
+    expect(document.querySelector("#recovery-key")).toBeNull();
+  });
+
   it("refuses a second press while the login runs, and shows the button busy only after a pause", async () => {
     vi.useFakeTimers();
     try {

@@ -340,7 +340,7 @@ pub enum Access {
     Disabled,
 
     #[error(
-        "this device has not reached its back office for more than {days} days, so it takes no logins: connect it to the network and sync"
+        "this device has not reached its back office for more than {days} days, so it takes no logins on its own: connect it to the network, then log in again (the back office checks the password)"
     )]
     Stale { days: u32 },
 

@@ -312,9 +312,10 @@ function keptAsideNote(ctx: Ctx): HTMLElement | null {
   );
 }
 
-/** The device's recovery key, shown once after set-up for the administrator to write down:
+/** The device's recovery key, shown once after set-up (or after the login that encrypted the
+ * data of an earlier release) for the administrator to write down:
  * the data is encrypted, and this key opens it if every administrator forgets their password. */
-function showRecoveryKey(screen: HTMLElement, key: string, next: () => Promise<void>): void {
+export function showRecoveryKey(screen: HTMLElement, key: string, next: () => Promise<void>): void {
   const done = h("button", { type: "button", class: "primary", id: "recovery-done" }, t("firstrun.recovery.done"));
   // Going on can fail (the window's state cannot be read): the key stays shown, and why.
   const problem = h("p", { class: "error", role: "alert", id: "recovery-error" });

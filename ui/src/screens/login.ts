@@ -5,6 +5,7 @@ import { damaged, type Ctx } from "../app";
 import { field, h, isBusy, whileBusy } from "../dom";
 import { t } from "../i18n";
 import { explain } from "../messages";
+import { showRecoveryKey } from "./firstrun";
 
 export interface LoginScreen {
   el: HTMLElement;
@@ -51,8 +52,16 @@ export function loginScreen(ctx: Ctx): LoginScreen {
             try {
               const state = await api.login(typedUsername(username.value), password.value);
               password.value = "";
-              await ctx.refresh(state);
-              ctx.go("queue");
+              // The first login of a standalone workstation of an earlier release encrypted
+              // its data: its recovery key is shown once, before anything else.
+              const key = state.recovery_key;
+              await ctx.refresh({ ...state, recovery_key: null });
+              if (key)
+                showRecoveryKey(el, key, async () => {
+                  el.replaceChildren(form);
+                  ctx.go("queue");
+                });
+              else ctx.go("queue");
             } catch (err) {
               if (damaged(err)) return;
               // The same answer for a wrong password and an unknown clerk; the clerk types the
@@ -77,6 +86,7 @@ export function loginScreen(ctx: Ctx): LoginScreen {
   return {
     el,
     show() {
+      el.replaceChildren(form);
       error.textContent = "";
       username.value = "";
       password.value = "";
