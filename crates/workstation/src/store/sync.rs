@@ -162,6 +162,29 @@ impl Workstation {
             .ok_or(Error::NotSetUp)
     }
 
+    /// Makes everything committed here durable before it leaves the device. The store commits
+    /// with `synchronous=NORMAL` (a clerk's action does not wait for the disk), and such a
+    /// commit can be undone by a power cut until the log reaches the disk. The back office must
+    /// never hold a change, or an audit head, that this device could lose: it would take the
+    /// device's audit trail for one cut short, and refuse it for good. A full checkpoint writes
+    /// the log to the disk first; one that other connections keep from finishing is tried again
+    /// with the next exchange.
+    pub fn make_durable(&self) -> Result<()> {
+        let (busy, log, done): (i64, i64, i64) =
+            self.conn()?
+                .query_row("PRAGMA wal_checkpoint(FULL)", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+        if busy != 0 || done < log {
+            return Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                Some("the local database is busy: what waits is sent at the next exchange".into()),
+            )
+            .into());
+        }
+        Ok(())
+    }
+
     /// Keeps a new device credential (after a rotation).
     pub fn set_token(&mut self, token: &str) -> Result<()> {
         self.conn()?

@@ -97,6 +97,8 @@ pub async fn sync_once(
                 clock: ws.now().wall,
             }),
         };
+        // Nothing leaves the device that a power cut could still take back here.
+        ws.make_durable()?;
         let mut answer = office.exchange(&request).await;
         // The back office holds a later head than this device knows it acknowledged (its
         // answer was lost): show it the event at that place, once.
