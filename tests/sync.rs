@@ -1000,6 +1000,19 @@ async fn a_failed_enrolment_says_what_to_do() {
             .contains("it may be mistyped, used already or expired; ask an administrator"),
         "{wrong}"
     );
+    // A code used already (the back office answers 409) is said as the code's too.
+    let code = server
+        .office
+        .issue_enrolment_code(CENTER, chrono::Duration::hours(1))
+        .await
+        .unwrap();
+    guichet_workstation::sync::enroll(&anonymous, &code.code, None)
+        .await
+        .unwrap();
+    let again = guichet_workstation::sync::enroll(&anonymous, &code.code, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(again, SyncError::EnrolmentCode(_)), "{again:?}");
     // A port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", closed.local_addr().unwrap());

@@ -346,7 +346,14 @@ impl Shell {
             }
             *known
         };
-        let server = ws.sync_point().ok().flatten().map(|p| p.server_url);
+        // Closed (nobody logged in), the database does not say where the back office is; the
+        // key file's label does: an enrolled device is not shown as standalone at its login.
+        let server = ws
+            .sync_point()
+            .ok()
+            .flatten()
+            .map(|p| p.server_url)
+            .or_else(|| ws.label().ok().flatten().and_then(|l| l.server_url));
         let shown = counts.unwrap_or_default();
         StatusBar {
             sync: SyncStatus {

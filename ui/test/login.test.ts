@@ -246,6 +246,23 @@ describe("first run", () => {
     expect(ctx.go).not.toHaveBeenCalled();
   });
 
+  it("sends the code once however often Enrol is pressed while the back office answers", async () => {
+    const ctx = fakeCtx();
+    document.body.replaceChildren(firstRun(ctx));
+    await settle();
+    $<HTMLInputElement>("#setup-enroll [name=server]").value = "https://backoffice.example";
+    $<HTMLInputElement>("#setup-enroll [name=code]").value = "ABCD-1234";
+    let answer: () => void = () => undefined;
+    api.enroll.mockReset();
+    api.enroll.mockImplementationOnce(() => new Promise((done) => (answer = () => done(null))));
+    $<HTMLFormElement>("#setup-enroll").requestSubmit();
+    $<HTMLFormElement>("#setup-enroll").requestSubmit();
+    answer();
+    await settle();
+    await settle();
+    expect(api.enroll).toHaveBeenCalledTimes(1);
+  });
+
   it("says a set-up made meanwhile by the command line, and leads to its login", async () => {
     const ctx = fakeCtx();
     document.body.append(firstRun(ctx));

@@ -3,7 +3,7 @@
 
 import { api, type CenterKind } from "../api";
 import type { Ctx } from "../app";
-import { field, h } from "../dom";
+import { field, h, isBusy, whileBusy } from "../dom";
 import { formatDateTime, machineTimeZone, t } from "../i18n";
 import { CoreError, explain } from "../messages";
 
@@ -209,6 +209,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
   };
   server.addEventListener("input", () => mark(server, serverError));
   code.addEventListener("input", () => mark(code, codeError));
+  const enrollButton = h("button", { type: "submit", id: "enroll-submit" }, t("firstrun.enroll.submit"));
   const enroll = h(
     "form",
     {
@@ -217,7 +218,10 @@ export function firstRun(ctx: Ctx): HTMLElement {
       "aria-labelledby": "setup-enroll-title",
       onsubmit: (e: Event) => {
         e.preventDefault();
-        void ctx.act("enroll", async () => {
+        // The back office may take a while to answer over a slow link: a second press sends
+        // the code no second time.
+        if (isBusy(enrollButton)) return;
+        void whileBusy(enrollButton, () => ctx.act("enroll", async () => {
           mark(server, serverError, server.value.trim() ? "" : t("firstrun.enroll.server_needed"));
           mark(code, codeError, code.value.trim() ? "" : t("firstrun.enroll.code_needed"));
           if (!server.value.trim() || !code.value.trim()) {
@@ -254,7 +258,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
               enrollError.textContent = explain(err);
             }
           }
-        });
+        }));
       },
     },
     h("h2", { id: "setup-enroll-title" }, t("firstrun.enroll.title")),
@@ -270,7 +274,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
       field(t("firstrun.enroll.ca_cert"), caCert, h("p", { class: "hint" }, t("firstrun.enroll.ca_cert_hint"))),
     ),
     enrollError,
-    h("button", { type: "submit" }, t("firstrun.enroll.submit")),
+    enrollButton,
   );
 
   setTimeout(() => adminUser.focus(), 0);

@@ -100,6 +100,11 @@ fn still_waiting(n: u64) -> String {
 }
 
 impl SyncError {
+    /// Whether the link went silent for too long (rather than dropped or refused).
+    pub fn timed_out(&self) -> bool {
+        matches!(self, SyncError::Offline(what) if what == TIMED_OUT)
+    }
+
     /// Failures worth retrying later without anyone doing anything.
     pub fn is_transient(&self) -> bool {
         match self {
@@ -310,8 +315,15 @@ impl BackOffice {
         )
         .await
         // Said as what they mean before the device has a credential or anything to send.
+        // A code used already (409) or too many wrong ones from here (429) is about the code
+        // too: said beside it, with the back office's words on what to do.
         .map_err(|e| match e {
             SyncError::Unauthorized(detail) => SyncError::EnrolmentCode(detail),
+            SyncError::Refused {
+                code: ErrorCode::Conflict | ErrorCode::TooManyAttempts,
+                message,
+                ..
+            } => SyncError::EnrolmentCode(message),
             SyncError::Offline(detail) => SyncError::EnrolOffline(detail),
             other => other,
         })
@@ -428,6 +440,9 @@ fn shown(message: &str) -> String {
     out
 }
 
+/// What an offline error says when the link went silent for too long.
+const TIMED_OUT: &str = "timed out";
+
 /// Connection failures, timeouts and cut bodies all mean the same to the clerk: offline. A
 /// failed TLS handshake (rustls reports it as invalid data under the connect error) is not:
 /// retrying will not help, someone must fix the certificate or give its CA.
@@ -438,7 +453,7 @@ fn offline(e: reqwest::Error) -> SyncError {
         return SyncError::Tls(detail);
     }
     let what = if e.is_timeout() {
-        "timed out"
+        TIMED_OUT
     } else if e.is_connect() {
         "no connection"
     } else {

@@ -29,6 +29,27 @@ use crate::store::{Label, OutboxState, Session};
 /// on the ones before), so a sync is near the link's floor only with few, large exchanges.
 pub const PUSH_BATCH: usize = guichet_protocol::MAX_PUSH;
 
+/// The fewest entries an exchange pushes while the link times out on larger pushes.
+pub const MIN_PUSH_BATCH: usize = 50;
+
+/// Entries the next exchange pushes at most: `PUSH_BATCH`, less on a link that timed out
+/// (see `next_push_limit`). Kept for the process, as the link is.
+static PUSH_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(PUSH_BATCH);
+
+/// The push limit after an exchange that pushed `pushed` entries under `limit`. A whole push
+/// must reach the back office before its answer starts, within the call's time: on a slow
+/// uplink (a satellite link shared by a bus's laptops) a large one times out every time, and
+/// the same batch would be sent again for ever. An exchange that timed out halves the limit,
+/// down to `MIN_PUSH_BATCH`; one that went through doubles it back, up to `PUSH_BATCH`.
+/// A small push that timed out says nothing of the uplink (the link is down): the limit stays.
+fn next_push_limit(limit: usize, pushed: usize, timed_out: bool) -> usize {
+    match (timed_out, pushed > MIN_PUSH_BATCH) {
+        (true, true) => (pushed / 2).max(MIN_PUSH_BATCH).min(limit),
+        (true, false) => limit,
+        (false, _) => limit.saturating_mul(2).min(PUSH_BATCH),
+    }
+}
+
 /// Changes pulled per exchange (the back office caps a page at 1,000).
 pub const PULL_PAGE: u32 = 1000;
 
@@ -77,10 +98,8 @@ pub async fn sync_once(
     };
     progress(now);
     loop {
-        let (push, cut) = within_bytes(
-            ws.pending_push(PUSH_BATCH)?,
-            guichet_protocol::PUSH_JSON_BYTES,
-        );
+        let limit = PUSH_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+        let (push, cut) = within_bytes(ws.pending_push(limit)?, guichet_protocol::PUSH_JSON_BYTES);
         let cursor = ws.sync_point()?.map_or(0, |p| p.cursor);
         let mut request = guichet_protocol::ExchangeRequest {
             push: push.clone(),
@@ -109,6 +128,11 @@ pub async fn sync_once(
             }
             answer = office.exchange(&request).await;
         }
+        let timed_out = matches!(&answer, Err(e) if e.timed_out());
+        PUSH_LIMIT.store(
+            next_push_limit(limit, push.len(), timed_out),
+            std::sync::atomic::Ordering::Relaxed,
+        );
         let response = match answer {
             Ok(r) => r,
             Err(e) => {
@@ -139,7 +163,7 @@ pub async fn sync_once(
         now.pages += 1;
         progress(now);
         // A batch that was not full took everything that waited: no empty exchange after it.
-        if push.len() < PUSH_BATCH && !cut && !response.more {
+        if push.len() < limit && !cut && !response.more {
             return Ok(report);
         }
     }
@@ -356,7 +380,20 @@ const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {
-    use super::within_bytes;
+    use super::{MIN_PUSH_BATCH, PUSH_BATCH, next_push_limit, within_bytes};
+
+    #[test]
+    fn a_push_that_times_out_is_halved_and_grows_back_once_the_link_carries_it() {
+        let slow = next_push_limit(PUSH_BATCH, 4_000, true);
+        assert_eq!(slow, 2_000);
+        assert_eq!(next_push_limit(slow, 2_000, true), 1_000);
+        // Never below the floor, never above what the back office takes.
+        assert_eq!(next_push_limit(60, 60, true), MIN_PUSH_BATCH);
+        assert_eq!(next_push_limit(1_000, 300, false), 2_000);
+        assert_eq!(next_push_limit(PUSH_BATCH, 10, false), PUSH_BATCH);
+        // A small push that timed out says nothing of the uplink: the limit stays.
+        assert_eq!(next_push_limit(1_000, 10, true), 1_000);
+    }
 
     #[test]
     fn a_push_takes_the_entries_that_fit_its_bytes_and_always_one() {

@@ -58,7 +58,9 @@ pub struct SyncOptions {
     pub debounce: Duration,
     /// Sync at least this often.
     pub interval: Duration,
-    /// Backoff after a failure starts here and doubles up to `max_backoff`.
+    /// Backoff after a failure starts here and doubles up to `max_backoff`. A bus's link comes
+    /// and goes every few minutes: a longer cap would miss the moments it is up (an exchange
+    /// with nothing to do costs under 1 kB).
     pub min_backoff: Duration,
     pub max_backoff: Duration,
 }
@@ -69,7 +71,7 @@ impl Default for SyncOptions {
             debounce: Duration::from_millis(500),
             interval: Duration::from_secs(30),
             min_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(300),
+            max_backoff: Duration::from_secs(60),
         }
     }
 }
@@ -166,9 +168,12 @@ async fn run(
                 }
             }
         }
+        // A run starting says nothing more of the last one's failure.
         status.send_modify(|s| {
             s.phase = Phase::Syncing;
             s.progress = Progress::default();
+            s.message = None;
+            s.translation = None;
         });
         let publish = |p: Progress| status.send_modify(|s| s.progress = p);
         let outcome = tokio::select! {
