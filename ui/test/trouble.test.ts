@@ -61,6 +61,16 @@ describe("the trouble screen", () => {
     expect(api.quit).toHaveBeenCalled();
   });
 
+  it("offers only to quit where trying again cannot help: a newer release's data, no home folder", () => {
+    for (const kind of [problem({ kind: "newer" }), problem({ data_dir: null })]) {
+      const root = document.createElement("div");
+      document.body.replaceChildren(root);
+      troubleScreen(root, kind);
+      expect(root.querySelector("#trouble-retry")).toBeNull();
+      expect(root.querySelector("#trouble-quit")!.classList.contains("primary")).toBe(true);
+    }
+  });
+
   it("says why when the window cannot close", async () => {
     const root = document.createElement("div");
     document.body.replaceChildren(root);

@@ -58,11 +58,15 @@ function draw(main: HTMLElement, problem: StartProblem, again: boolean): void {
     }
   };
   const damaged = problem.kind === "damaged";
+  // A database of a newer release, or no home folder to keep the data in: nothing changes
+  // until Guichet is started again (updated, or told where to keep its data), so there is
+  // no trying again, only quitting.
+  const restartOnly = problem.kind === "newer" || (problem.kind === "data_dir" && !problem.data_dir);
   if (damaged) {
     buttons.push(
       h("button", { type: "button", class: "primary", id: "trouble-keep-aside", onclick: attempt(api.keepAside) }, t("trouble.keep_aside")),
     );
-  } else {
+  } else if (!restartOnly) {
     buttons.push(h("button", { type: "button", class: "primary", id: "trouble-retry", onclick: attempt(api.retryStart) }, t("trouble.retry")));
   }
   const quit = (): void => {
@@ -70,7 +74,7 @@ function draw(main: HTMLElement, problem: StartProblem, again: boolean): void {
       error.textContent = explain(err);
     });
   };
-  buttons.push(h("button", { type: "button", id: "trouble-quit", onclick: quit }, t("trouble.quit")));
+  buttons.push(h("button", { type: "button", id: "trouble-quit", class: restartOnly ? "primary" : null, onclick: quit }, t("trouble.quit")));
   fill(
     main,
     h(
