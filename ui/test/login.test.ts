@@ -263,6 +263,24 @@ describe("first run", () => {
     expect(api.enroll).toHaveBeenCalledTimes(1);
   });
 
+  it("opens the network options at the control a TLS or plain-http refusal needs", async () => {
+    const ctx = fakeCtx();
+    document.body.replaceChildren(firstRun(ctx));
+    await settle();
+    $<HTMLInputElement>("#setup-enroll [name=server]").value = "https://backoffice.example";
+    $<HTMLInputElement>("#setup-enroll [name=code]").value = "ABCD-1234";
+    api.enroll.mockReset();
+    api.enroll.mockRejectedValueOnce(new CoreError("... enrol with --ca-cert FILE ...", "error.sync.tls", { detail: "invalid peer certificate: UnknownIssuer" }));
+    $<HTMLFormElement>("#setup-enroll").requestSubmit();
+    await settle();
+    expect($<HTMLDetailsElement>("#enroll-link").open).toBe(true);
+    expect(document.activeElement).toBe($("#enroll-ca-cert"));
+    const said = $("#setup-enroll [role=alert]").textContent ?? "";
+    expect(said).toContain("under Network options");
+    expect(said).toContain("UnknownIssuer");
+    expect(said).not.toContain("--ca-cert");
+  });
+
   it("says a set-up made meanwhile by the command line, and leads to its login", async () => {
     const ctx = fakeCtx();
     document.body.append(firstRun(ctx));

@@ -249,6 +249,14 @@ export function firstRun(ctx: Ctx): HTMLElement {
               enrollError.textContent = "";
               mark(server, serverError, explain(err));
               server.focus();
+            } else if (key === "error.sync.tls" || key === "error.sync.insecure_http") {
+              // The core's words name the command line's flags: here, the network options
+              // open at the control that mends it.
+              const tls = key === "error.sync.tls";
+              const detail = err instanceof CoreError && typeof err.args.detail === "string" ? err.args.detail : "";
+              enrollError.textContent = tls ? t("firstrun.enroll.tls", { detail }) : t("firstrun.enroll.insecure_http", { server: server.value.trim() });
+              (screen.querySelector("#enroll-link") as HTMLDetailsElement | null)?.setAttribute("open", "");
+              (tls ? caCert : allowHttp).focus();
             } else if (key === "error.sync.enrolment_code") {
               // A code the back office does not take is said beside the code.
               enrollError.textContent = "";
