@@ -27,6 +27,9 @@ export interface Ctx {
   announce(message: string, tone?: "info" | "error"): void;
   /** Runs a clerk action and records how long it took until the screen was updated. */
   act(label: string, action: () => Promise<void>): Promise<void>;
+  /** Shows the device's recovery key, once, in place of every screen until the administrator
+   * says it is written down; the idle lock and a change of language keep it. */
+  showRecoveryKey(key: string): void;
 }
 
 /** The database was found damaged: the window starts again (reloads), on the trouble screen

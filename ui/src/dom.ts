@@ -106,3 +106,51 @@ export async function whileBusy<T>(button: HTMLButtonElement, work: () => Promis
     button.disabled = false;
   }
 }
+
+type Typed = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+
+/** A field's name for `typedIn` and `typeAgain`: its form's id and its own name (a radio
+ * button's with its value), else its id when it has no name (`field` gives each unnamed
+ * control an id of its own, made anew with the screen). */
+function typedKey(field: Typed): string | null {
+  if (!field.name) return field.id ? `#${field.id}` : null;
+  const name = field instanceof HTMLInputElement && field.type === "radio" ? `${field.name}=${field.value}` : field.name;
+  return `${field.form?.id ?? ""} ${name}`;
+}
+
+function ticks(field: Typed): field is HTMLInputElement {
+  return field instanceof HTMLInputElement && (field.type === "checkbox" || field.type === "radio");
+}
+
+/** What was typed or chosen in the fields inside `within`, by field (a chosen file cannot be
+ * put back, and is left out). */
+export function typedIn(within: HTMLElement): Map<string, string | boolean> {
+  const typed = new Map<string, string | boolean>();
+  for (const field of within.querySelectorAll<Typed>("input, select, textarea")) {
+    const key = typedKey(field);
+    if (key === null || (field instanceof HTMLInputElement && field.type === "file")) continue;
+    typed.set(key, ticks(field) ? field.checked : field.value);
+  }
+  return typed;
+}
+
+/** Puts `typed` (from `typedIn`) back into the same fields of a screen made again, in another
+ * language, as if typed there: each field that takes it hears its input or change, so the
+ * screen follows (a search runs, a mark of a wrong value goes). */
+export function typeAgain(within: HTMLElement, typed: Map<string, string | boolean>): void {
+  for (const field of within.querySelectorAll<Typed>("input, select, textarea")) {
+    const key = typedKey(field);
+    const was = key === null ? undefined : typed.get(key);
+    if (was === undefined) continue;
+    if (ticks(field)) {
+      if (typeof was !== "boolean" || field.checked === was) continue;
+      field.checked = was;
+    } else {
+      if (typeof was !== "string" || field.value === was) continue;
+      field.value = was;
+      if (field.value !== was) continue;
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+    field.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+}

@@ -5,12 +5,12 @@
 import { api, onStatus, type AppState, type SessionView, type StatusBar } from "./api";
 import { STATUS } from "./update";
 import { SYNCED, actionStart, damaged, emptyVisit, noteInput, painted, record, supervises, timings, working, type Ctx, type Screen } from "./app";
-import { fill, h, trapFocus } from "./dom";
+import { fill, h, trapFocus, typeAgain, typedIn } from "./dom";
 import { LANGS, isLang, lang, onLangChange, setLang, setTimeZone, t } from "./i18n";
 import { IdleLock, browserClock, watchActivity } from "./idle";
 import { conceal, lockOverlay, type LockOverlay } from "./lock";
 import { CoreError, explain } from "./messages";
-import { firstRun } from "./screens/firstrun";
+import { firstRun, recoveryCard } from "./screens/firstrun";
 import { loginScreen, type LoginScreen } from "./screens/login";
 import { dashboardScreen, type DashboardScreen } from "./screens/dashboard";
 import { feedbackScreen } from "./screens/feedback";
@@ -49,6 +49,9 @@ let dashboard: DashboardScreen | null = null;
 let lastStatus: StatusBar | null = null;
 /** Whether a screen was put in `main` since the window opened (not when it opened locked). */
 let drawn = false;
+/** The recovery key the core handed out once (set-up, or the login that encrypted an earlier
+ * release's data), shown in place of any screen until the administrator goes on from it. */
+let recoveryKey: string | null = null;
 
 const ctx: Ctx = {
   state: await api.appState(),
@@ -58,6 +61,10 @@ const ctx: Ctx = {
   go,
   refresh,
   announce,
+  showRecoveryKey(key) {
+    recoveryKey = key;
+    go(screen);
+  },
   async act(label, action) {
     const started = actionStart(performance.now());
     try {
@@ -116,46 +123,50 @@ function go(next: Screen): void {
   queue = intake = requests = dashboard = null;
   screen = next;
   drawHeader();
-  let el: HTMLElement;
+  // The recovery key, while it is to be written down, stands in for every screen.
+  const el =
+    recoveryKey && ctx.state.session
+      ? recoveryCard(recoveryKey, async () => {
+          recoveryKey = null;
+          go("queue");
+        })
+      : made(next);
+  fill(main, el);
+  drawn = true;
+  landFocus();
+}
+
+/** Makes screen `next`, or shows again the one kept for it. */
+function made(next: Screen): HTMLElement {
   switch (next) {
     case "firstrun":
-      el = firstRun(ctx);
-      break;
+      return firstRun(ctx);
     case "login": {
       const login = kept<LoginScreen>("login", () => loginScreen(ctx));
       login.show();
-      el = login.el;
-      break;
+      return login.el;
     }
     case "queue":
       queue = kept("queue", () => queueScreen(ctx));
       queue.show();
-      el = queue.el;
-      break;
+      return queue.el;
     case "intake":
       intake = kept("intake", () => intakeScreen(ctx));
       intake.show();
-      el = intake.el;
-      break;
+      return intake.el;
     case "requests":
       requests = requestsScreen(ctx, reopen ?? undefined);
-      el = requests.el;
-      break;
+      return requests.el;
     case "dashboard":
       dashboard = dashboardScreen(ctx);
-      el = dashboard.el;
-      break;
+      return dashboard.el;
     case "feedback":
     default: {
       const feedback = kept("feedback", () => feedbackScreen(ctx));
       feedback.show();
-      el = feedback.el;
-      break;
+      return feedback.el;
     }
   }
-  fill(main, el);
-  drawn = true;
-  landFocus();
 }
 
 /** After a screen is drawn, focus is where the clerk goes on: the screen's own choice (a
@@ -517,7 +528,10 @@ document.addEventListener("keydown", (e) => {
 });
 
 onLangChange(() => {
+  // The screen is made again in the new language, with what was typed on it.
+  const typed = typedIn(main);
   go(screen);
+  typeAgain(main, typed);
   if (lastStatus) drawStatus(lastStatus);
 });
 
@@ -643,6 +657,7 @@ async function unlock(username: string, password: string): Promise<void> {
 function endSession(): void {
   idle.stop();
   ctx.state.session = null;
+  recoveryKey = null;
   if (locked()) {
     lockUi().hide();
     hideContent(false);

@@ -73,6 +73,7 @@ export function screenCtx(): Ctx {
     go: vi.fn(),
     refresh: vi.fn(async () => undefined),
     announce: vi.fn(),
+    showRecoveryKey: vi.fn(),
     act: async (_label, action) => action(),
   };
 }

@@ -20,6 +20,7 @@ function ctxOf(role: "administrator" | "supervisor" | "clerk"): Ctx {
     go: vi.fn(),
     refresh: vi.fn(async () => undefined),
     announce: vi.fn(),
+    showRecoveryKey: vi.fn(),
     async act(_label, action) {
       await action();
     },

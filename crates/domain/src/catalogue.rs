@@ -215,24 +215,40 @@ pub const MAX_WAITING_TARGET_MIN: u32 = 600;
 /// The most characters a centre's name may have.
 pub const MAX_CENTER_NAME_CHARS: usize = 120;
 
+/// What is wrong with a centre's name (see [`center_name`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CenterNameProblem {
+    #[error("the centre needs a name")]
+    Empty,
+    #[error("the centre's name has {chars} characters: give at most {MAX_CENTER_NAME_CHARS}")]
+    TooLong { chars: usize },
+    #[error(
+        "the centre's name holds the invisible character {}, which can hide or reorder what \
+         the screen shows: give it as plain text",
+        crate::text::code_point(*.0)
+    )]
+    Hidden(char),
+}
+
 /// A centre's name, trimmed, or what is wrong with it: empty, longer than
 /// [`MAX_CENTER_NAME_CHARS`], or holding control characters (it is shown in every window's
 /// header and written into reports).
 pub fn center_name(name: &str) -> std::result::Result<&str, String> {
+    checked_center_name(name).map_err(|problem| problem.to_string())
+}
+
+/// [`center_name`], with what is wrong said as a [`CenterNameProblem`].
+pub fn checked_center_name(name: &str) -> std::result::Result<&str, CenterNameProblem> {
     let name = name.trim();
     let chars = name.chars().count();
     if chars == 0 {
-        return Err("the centre needs a name".into());
+        return Err(CenterNameProblem::Empty);
     }
     if chars > MAX_CENTER_NAME_CHARS {
-        return Err(format!(
-            "the centre's name has {chars} characters: give at most {MAX_CENTER_NAME_CHARS}"
-        ));
+        return Err(CenterNameProblem::TooLong { chars });
     }
-    if let Some(problem) = crate::text::hidden_problem(name, false) {
-        return Err(format!(
-            "the centre's name {problem}: give it as plain text"
-        ));
+    if let Some(c) = crate::text::hidden_character(name, false) {
+        return Err(CenterNameProblem::Hidden(c));
     }
     Ok(name)
 }

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use guichet_domain::DomainError;
 use guichet_domain::account::{Act, Role};
-use guichet_domain::catalogue::{Channel, Depth};
+use guichet_domain::catalogue::{CenterNameProblem, Channel, Depth, MAX_CENTER_NAME_CHARS};
 use guichet_domain::form::ValueProblem;
 use guichet_domain::message::Message;
 use guichet_domain::queue::TicketStatus;
 use guichet_domain::request::{Action, RequestStatus};
-use guichet_domain::text::Text;
+use guichet_domain::text::{Text, code_point};
+use guichet_domain::zone::UnknownZone;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -184,6 +185,15 @@ pub enum Refused {
 
     #[error("device code '{0}' is not valid: use 1 to 64 letters, digits, '-', '_' or '.'")]
     DeviceCode(String),
+
+    #[error(transparent)]
+    CenterName(#[from] CenterNameProblem),
+
+    #[error("a waiting-time target of {given} minutes is not valid: give 1 to {max}")]
+    WaitingTarget { given: u32, max: u32 },
+
+    #[error(transparent)]
+    TimeZone(#[from] UnknownZone),
 
     #[error(
         "service '{service}' is {} on this channel ({}): give the citizen the information; no request can be taken here",
@@ -455,6 +465,23 @@ impl Refused {
         match self {
             Refused::CenterCode(code) => Message::new("error.center_code").text("code", code),
             Refused::DeviceCode(code) => Message::new("error.device_code").text("code", code),
+            Refused::CenterName(CenterNameProblem::Empty) => {
+                Message::new("error.center_name_empty")
+            }
+            Refused::CenterName(CenterNameProblem::TooLong { chars }) => {
+                Message::new("error.center_name_long")
+                    .text("chars", chars)
+                    .text("max", MAX_CENTER_NAME_CHARS)
+            }
+            Refused::CenterName(CenterNameProblem::Hidden(c)) => {
+                Message::new("error.center_name_hidden").text("character", code_point(*c))
+            }
+            Refused::WaitingTarget { given, max } => Message::new("error.waiting_target")
+                .text("given", given)
+                .text("max", max),
+            Refused::TimeZone(UnknownZone(name)) => {
+                Message::new("error.time_zone").text("name", name)
+            }
             Refused::NotTakenHere { service, depth, .. } => Message::new(match depth {
                 Some(_) => "error.information_only",
                 None => "error.not_offered",

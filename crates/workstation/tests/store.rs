@@ -281,41 +281,79 @@ fn an_enrolment_sets_the_device_up_with_its_centres_terms() {
 
 /// A standalone centre is held to the rules the back office holds a centre to: a name of 1 to
 /// 120 characters without control characters, a waiting target of 1 to 600 minutes. A set-up
-/// refused for either leaves the directory not set up; the name is kept trimmed.
+/// refused for either leaves the directory not set up; the name is kept trimmed. Each refusal
+/// has its key, for the first screen to say it in the clerk's language.
 #[test]
 fn a_set_up_refuses_a_centre_the_back_office_would_refuse() {
     let dir = tempfile::TempDir::new().unwrap();
     let mut ws =
         Workstation::open(&dir.path().join("guichet.sqlite3"), Arc::new(SystemClock)).unwrap();
     let long = "A".repeat(121);
-    for (name, target, says) in [
-        ("  ", 15, "the centre needs a name"),
-        (long.as_str(), 15, "has 121 characters: give at most 120"),
+    for (name, target, zone, says, key) in [
+        (
+            "  ",
+            15,
+            "UTC",
+            "the centre needs a name",
+            "error.center_name_empty",
+        ),
+        (
+            long.as_str(),
+            15,
+            "UTC",
+            "has 121 characters: give at most 120",
+            "error.center_name_long",
+        ),
         (
             "Athens\nCentral",
             15,
+            "UTC",
             "holds the invisible character U+000A",
+            "error.center_name_hidden",
         ),
         (
             "Athens\u{2067}Central",
             15,
+            "UTC",
             "holds the invisible character U+2067",
+            "error.center_name_hidden",
         ),
-        ("Athens Central", 0, "give 1 to 600"),
+        (
+            "Athens Central",
+            0,
+            "UTC",
+            "give 1 to 600",
+            "error.waiting_target",
+        ),
         (
             "Athens Central",
             601,
+            "UTC",
             "a waiting-time target of 601 minutes is not valid",
+            "error.waiting_target",
+        ),
+        (
+            "Athens Central",
+            15,
+            "Europe/Atlantis",
+            "'Europe/Atlantis' is not a time zone",
+            "error.time_zone",
         ),
     ] {
         let refused = ws
             .setup(guichet_workstation::store::Setup {
                 center_name: name.into(),
                 waiting_target_min: target,
+                time_zone: zone.into(),
                 ..common::setup()
             })
             .unwrap_err();
         assert!(refused.to_string().contains(says), "{says}: {refused}");
+        assert_eq!(
+            refused.message().map(|m| m.key),
+            Some(key.to_owned()),
+            "{says}"
+        );
         assert!(!ws.is_set_up().unwrap(), "{says}");
     }
     let config = ws

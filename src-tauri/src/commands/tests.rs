@@ -10,7 +10,9 @@ use chrono::NaiveDate;
 use guichet_domain::DomainError;
 use guichet_domain::account::{Act, Role, check_display_name, check_password, check_username};
 use guichet_domain::approval::{ApprovalProblem, ApprovedAct, check_approver, check_refund};
-use guichet_domain::catalogue::{CenterKind, Channel, Depth};
+use guichet_domain::catalogue::{
+    CenterKind, CenterNameProblem, Channel, Depth, MAX_WAITING_TARGET_MIN,
+};
 use guichet_domain::citizen::{
     EstonianPersonalCode, NationalIdScheme, PlainId, register, scheme_by_name,
 };
@@ -24,6 +26,7 @@ use guichet_domain::queue::{TicketAction, TicketStatus};
 use guichet_domain::receipt::{ReceiptError, ReceiptNumber};
 use guichet_domain::request::{Action, Guards, Party, RequestStatus, transition};
 use guichet_domain::text::Text;
+use guichet_domain::zone::Zone;
 use guichet_workstation::Error;
 use guichet_workstation::error::{Access, Kind, Refused};
 use guichet_workstation::sync::SyncError;
@@ -336,6 +339,14 @@ fn errors() -> Vec<ErrorView> {
         [
             Refused::CenterCode("ATH 01".into()),
             Refused::DeviceCode("D 1".into()),
+            Refused::CenterName(CenterNameProblem::Empty),
+            Refused::CenterName(CenterNameProblem::TooLong { chars: 121 }),
+            Refused::CenterName(CenterNameProblem::Hidden('\u{202E}')),
+            Refused::WaitingTarget {
+                given: 0,
+                max: MAX_WAITING_TARGET_MIN,
+            },
+            Refused::TimeZone("Europe/Atlantis".parse::<Zone>().unwrap_err()),
             Refused::NotTakenHere {
                 service: "tax-advice".into(),
                 depth: Some(Depth::InformationOnly),

@@ -10,18 +10,7 @@ import { CoreError, explain } from "../messages";
 /** The shortest password the core accepts (guichet_domain::account::MIN_PASSWORD_CHARS). */
 export const MIN_PASSWORD_CHARS = 10;
 
-/** The recovery key the core handed out at set-up, until the administrator goes on from it:
- * the screen made again in another language shows it again, as the core gives it only once. */
-let recoveryKey: string | null = null;
-
 export function firstRun(ctx: Ctx): HTMLElement {
-  /** From the recovery key to the queue, the administrator logged in. */
-  async function onward(): Promise<void> {
-    await ctx.refresh();
-    recoveryKey = null;
-    ctx.go("queue");
-  }
-
   /** Another program (the command line) set this data directory up while this screen was
    * open: the core now holds that workstation, so the refusal is said with the way on to its
    * login screen. */
@@ -158,10 +147,10 @@ export function firstRun(ctx: Ctx): HTMLElement {
               time_zone: timeZone.value.trim(),
             });
             password.value = password2.value = "";
-            // The administrator is logged in now; the recovery key is shown once, then the
-            // queue.
-            recoveryKey = done.recovery_key;
-            showRecoveryKey(screen, recoveryKey, onward);
+            // The administrator is logged in now (the idle lock counts from here); the
+            // recovery key is shown once, then the queue.
+            await ctx.refresh();
+            ctx.showRecoveryKey(done.recovery_key);
           } catch (err) {
             if (!setUpMeanwhile(standaloneError, err)) standaloneError.textContent = explain(err);
           }
@@ -305,7 +294,6 @@ export function firstRun(ctx: Ctx): HTMLElement {
     h("p", { class: "lead" }, t("firstrun.lead")),
     h("div", { class: "columns" }, standalone, enroll),
   );
-  if (recoveryKey) showRecoveryKey(screen, recoveryKey, onward);
   return screen;
 }
 
@@ -325,9 +313,9 @@ function keptAsideNote(ctx: Ctx): HTMLElement | null {
 }
 
 /** The device's recovery key, shown once after set-up (or after the login that encrypted the
- * data of an earlier release) for the administrator to write down:
- * the data is encrypted, and this key opens it if every administrator forgets their password. */
-export function showRecoveryKey(screen: HTMLElement, key: string, next: () => Promise<void>): void {
+ * data of an earlier release) for the administrator to write down: the data is encrypted,
+ * and this key opens it if every administrator forgets their password. `next` goes on. */
+export function recoveryCard(key: string, next: () => Promise<void>): HTMLElement {
   const done = h("button", { type: "button", class: "primary", id: "recovery-done" }, t("firstrun.recovery.done"));
   // Going on can fail (the window's state cannot be read): the key stays shown, and why.
   const problem = h("p", { class: "error", role: "alert", id: "recovery-error" });
@@ -337,7 +325,10 @@ export function showRecoveryKey(screen: HTMLElement, key: string, next: () => Pr
       problem.textContent = explain(err);
     });
   });
-  screen.replaceChildren(
+  setTimeout(() => done.focus(), 0);
+  return h(
+    "section",
+    { class: "screen firstrun", "aria-labelledby": "recovery-title" },
     h(
       "div",
       { class: "card recovery", id: "recovery-card", role: "alertdialog", "aria-labelledby": "recovery-title", "aria-describedby": "recovery-lead" },
@@ -349,5 +340,4 @@ export function showRecoveryKey(screen: HTMLElement, key: string, next: () => Pr
       done,
     ),
   );
-  setTimeout(() => done.focus(), 0);
 }

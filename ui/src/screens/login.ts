@@ -5,7 +5,6 @@ import { damaged, type Ctx } from "../app";
 import { field, h, isBusy, whileBusy } from "../dom";
 import { t } from "../i18n";
 import { explain } from "../messages";
-import { showRecoveryKey } from "./firstrun";
 
 export interface LoginScreen {
   el: HTMLElement;
@@ -56,11 +55,7 @@ export function loginScreen(ctx: Ctx): LoginScreen {
               // its data: its recovery key is shown once, before anything else.
               const key = state.recovery_key;
               await ctx.refresh({ ...state, recovery_key: null });
-              if (key)
-                showRecoveryKey(el, key, async () => {
-                  el.replaceChildren(form);
-                  ctx.go("queue");
-                });
+              if (key) ctx.showRecoveryKey(key);
               else ctx.go("queue");
             } catch (err) {
               if (damaged(err)) return;

@@ -31,7 +31,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use guichet_domain::account::{Act, Role, Verifier};
 use guichet_domain::audit::AuditEvent;
 use guichet_domain::catalogue::{
-    Catalogue, CenterKind, Channel, center_name, is_valid_code, waiting_target,
+    Catalogue, CenterKind, Channel, MAX_WAITING_TARGET_MIN, checked_center_name, is_valid_code,
+    waiting_target,
 };
 use guichet_domain::citizen::{NationalIdScheme, scheme_by_name};
 use guichet_domain::hlc::{Hlc, HlcStamp};
@@ -634,12 +635,12 @@ impl Workstation {
         };
         // The rules the back office holds a centre to, so that a standalone centre could be
         // enrolled as it is.
-        let name = center_name(&setup.center_name).map_err(Error::Invalid)?;
-        waiting_target(setup.waiting_target_min).map_err(Error::Invalid)?;
-        let zone: Zone = setup
-            .time_zone
-            .parse()
-            .map_err(|e: UnknownZone| Error::Invalid(e.to_string()))?;
+        let name = checked_center_name(&setup.center_name).map_err(Refused::CenterName)?;
+        waiting_target(setup.waiting_target_min).map_err(|_| Refused::WaitingTarget {
+            given: setup.waiting_target_min,
+            max: MAX_WAITING_TARGET_MIN,
+        })?;
+        let zone: Zone = setup.time_zone.parse().map_err(Refused::TimeZone)?;
         if let Some(catalogue) = catalogue {
             catalogue.validate()?;
         }
