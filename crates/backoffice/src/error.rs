@@ -102,7 +102,12 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
 
     #[error("PostgreSQL: {0}")]
-    Postgres(#[from] tokio_postgres::Error),
+    Postgres(tokio_postgres::Error),
+
+    /// The database gave up on a statement, or no connection came free, within the limits
+    /// `crate::storage::PostgresStorage` sets: it is busy or slow for now.
+    #[error("the database is busy or slow just now ({0}): try again in a few seconds")]
+    DatabaseBusy(Overrun),
 
     /// No connection to the database within the wait: it is down, restarting or overloaded.
     #[error("the database cannot be reached just now ({0}): try again in a moment")]
@@ -117,6 +122,30 @@ pub enum Error {
     #[error("a storage task stopped: {0}")]
     Task(String),
 }
+
+/// Which of the database's limits a request ran past.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overrun {
+    /// `statement_timeout`, or an administrator cancelled the statement.
+    Statement,
+    /// `lock_timeout`: another transaction held the rows too long.
+    Lock,
+    /// Every connection of the pool stayed busy for as long as a request waits for one.
+    Pool,
+}
+
+impl std::fmt::Display for Overrun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Overrun::Statement => "a statement ran past its time limit or was cancelled",
+            Overrun::Lock => "a wait for rows another request held ran past its time limit",
+            Overrun::Pool => "no connection to it came free in time",
+        })
+    }
+}
+
+/// How long a caller told to try again (a 503) is asked to wait first.
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What was looked for and not found, and where the ones that exist are listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,6 +211,12 @@ impl Error {
         }
     }
 
+    /// How long the caller waits before trying again: for every 503, a condition that passes
+    /// by itself; `None` when the same request would fail the same way.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        (self.status_and_code().0 == 503).then_some(RETRY_AFTER)
+    }
+
     /// The HTTP status and stable code this error becomes at the API.
     pub fn status_and_code(&self) -> (u16, ErrorCode) {
         match self {
@@ -203,7 +238,11 @@ impl Error {
             | Error::ClerkExists { .. }
             | Error::AccountUnchanged { .. } => (409, ErrorCode::Conflict),
             Error::TooManyEntries { .. } => (413, ErrorCode::TooManyEntries),
-            Error::Busy | Error::DatabaseUnavailable(_) => (503, ErrorCode::Internal),
+            // A condition that passes by itself: the caller tries again (a device's sync client
+            // retries on `Internal`).
+            Error::Busy | Error::DatabaseUnavailable(_) | Error::DatabaseBusy(_) => {
+                (503, ErrorCode::Internal)
+            }
             // A connection that died under the request (the database restarted): the next one
             // gets a fresh connection, so the caller should try again.
             Error::Postgres(e) if database_went_away(e) => (503, ErrorCode::Internal),
@@ -233,6 +272,19 @@ fn database_went_away(e: &tokio_postgres::Error) -> bool {
             ]
             .contains(code)
         })
+}
+
+/// A statement the database gave up on at one of the connection's time limits is the database
+/// being busy; any other failure is kept as PostgreSQL reported it.
+impl From<tokio_postgres::Error> for Error {
+    fn from(e: tokio_postgres::Error) -> Self {
+        use tokio_postgres::error::SqlState;
+        match e.code() {
+            Some(&SqlState::QUERY_CANCELED) => Error::DatabaseBusy(Overrun::Statement),
+            Some(&SqlState::LOCK_NOT_AVAILABLE) => Error::DatabaseBusy(Overrun::Lock),
+            _ => Error::Postgres(e),
+        }
+    }
 }
 
 impl From<serde_json::Error> for Error {

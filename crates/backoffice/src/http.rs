@@ -270,6 +270,8 @@ pub struct ApiFailure {
     code: ErrorCode,
     message: String,
     audit_anchor: Option<u64>,
+    /// Sent as `Retry-After`, in seconds.
+    retry_after: Option<Duration>,
 }
 
 impl ApiFailure {
@@ -279,6 +281,7 @@ impl ApiFailure {
             code,
             message: message.into(),
             audit_anchor: None,
+            retry_after: None,
         }
     }
 }
@@ -287,13 +290,29 @@ impl From<Error> for ApiFailure {
     fn from(error: Error) -> Self {
         let (status, code) = error.status_and_code();
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = error.retry_after();
+        if let Error::DatabaseBusy(overrun) = &error {
+            // Load, not a fault: a warning for the operator, with nothing of the request in it.
+            tracing::warn!(
+                %overrun,
+                "a request was answered 503: the database is busy or slow; if this lasts, look \
+                 for long statements and held locks (pg_stat_activity) or raise the limits"
+            );
+            return Self {
+                retry_after,
+                ..Self::new(status, code, error.to_string())
+            };
+        }
         if status.is_server_error() {
             tracing::error!(%error, "request failed");
-            return Self::new(
-                status,
-                code,
-                "the back office failed to handle this; try again later",
-            );
+            return Self {
+                retry_after,
+                ..Self::new(
+                    status,
+                    code,
+                    "the back office failed to handle this; try again later",
+                )
+            };
         }
         let audit_anchor = match &error {
             Error::AuditAnchor { seq } => Some(*seq),
@@ -315,7 +334,14 @@ impl IntoResponse for ApiFailure {
                 audit_anchor: self.audit_anchor,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(wait) = self.retry_after {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from(wait.as_secs()),
+            );
+        }
+        response
     }
 }
 

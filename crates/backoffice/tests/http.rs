@@ -3,9 +3,12 @@
 mod common;
 
 use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use guichet_backoffice::storage::PostgresStorage;
 use guichet_backoffice::{AppState, BackOffice, app};
 use guichet_domain::account::Role;
 use guichet_fixtures::DEMO_PASSWORD;
@@ -365,6 +368,72 @@ async fn a_request_past_its_time_limit_gets_an_error_that_says_so() {
         ),
         "{answer}"
     );
+    served.stop().await;
+}
+
+/// A statement the database gives up on at its time limit (here, waiting for the centre's row
+/// that another transaction holds, as a stuck exchange of the centre would) is a 503 to try
+/// again shortly, with `Retry-After` and words that say so; the device's sync client takes it
+/// as passing, and the next exchange once the row is free is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_too_busy_to_answer_in_time_is_a_503_to_try_again_shortly() {
+    let db = common::PgDatabase::create().await;
+    let office = common::athens(db.storage().await).await;
+    let enrolled = common::enrol(&office, "ATH-01").await;
+    drop(office);
+    // The operator's own limit in the URL wins over the back office's 20 s.
+    let url = format!("{}?options=-c%20statement_timeout%3D300ms", db.url);
+    let storage = PostgresStorage::connect(&url).await.unwrap();
+    let state = AppState::new(BackOffice::new(Arc::new(storage)), Some(ADMIN.into()));
+    let mut holder = common::pg_client(&db.url).await;
+    let held = holder.transaction().await.unwrap();
+    held.execute(
+        "SELECT code FROM centers WHERE code = 'ATH-01' FOR UPDATE",
+        &[],
+    )
+    .await
+    .unwrap();
+
+    let request = common::exchange(Vec::new(), 0);
+    let response = app(state.clone())
+        .oneshot(
+            Request::post("/sync/v1/exchange")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, format!("Bearer {}", enrolled.token))
+                .body(Body::from(serde_json::to_vec(&request).unwrap()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.as_bytes()),
+        Some(&b"5"[..])
+    );
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    let refusal: ApiError = serde_json::from_slice(&body).unwrap();
+    assert_eq!(refusal.error.code, ErrorCode::Internal);
+    assert_eq!(
+        refusal.error.message,
+        "the database is busy or slow just now (a statement ran past its time limit or was \
+         cancelled): try again in a few seconds"
+    );
+
+    let served = Served::start(state).await;
+    let device = guichet_workstation::sync::BackOffice::new(
+        &format!("http://{}", served.address),
+        Some(enrolled.token.clone()),
+        Duration::from_secs(20),
+    )
+    .unwrap();
+    let refused = device.exchange(&request).await.unwrap_err();
+    assert!(refused.is_transient(), "{refused:?}");
+    held.rollback().await.unwrap();
+    let answer = device.exchange(&request).await.unwrap();
+    assert!(!answer.changes.is_empty(), "the catalogue comes first");
     served.stop().await;
 }
 

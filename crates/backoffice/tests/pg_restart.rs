@@ -7,27 +7,17 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::exchange;
 use guichet_backoffice::storage::PostgresStorage;
 use guichet_backoffice::{BackOffice, Error};
 use guichet_fixtures::history::citizen;
 use guichet_fixtures::pg::Cluster;
-use guichet_protocol::{ExchangeRequest, Outcome, PushEntry};
+use guichet_protocol::Outcome;
 use guichet_workstation::store::OutboxState;
 use tempfile::TempDir;
 
 /// How soon the back office must serve again once the database is back.
 const HEALED_WITHIN: Duration = Duration::from_secs(10);
-
-fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
-    ExchangeRequest {
-        audit: None,
-        push,
-        cursor,
-        limit: 1000,
-        recovery_key: None,
-        state: None,
-    }
-}
 
 /// A back office on `cluster` (see `common::athens`).
 async fn office_on(cluster: &Cluster) -> BackOffice {

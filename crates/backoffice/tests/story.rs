@@ -7,7 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::CLERK;
+use common::{CLERK, exchange};
 use guichet_backoffice::model::NewClerk;
 use guichet_backoffice::storage::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 use guichet_backoffice::{BackOffice, CenterChange, Error, Storage};
@@ -21,17 +21,6 @@ use guichet_protocol::{
 };
 use guichet_workstation::store::{Approval, NewRefund, NewRequest};
 use tempfile::TempDir;
-
-fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
-    ExchangeRequest {
-        audit: None,
-        push,
-        cursor,
-        limit: 100,
-        recovery_key: None,
-        state: None,
-    }
-}
 
 fn refusal(outcome: &Outcome) -> Option<RefusalCode> {
     match outcome {

@@ -8,7 +8,9 @@
 //! heals: a connection that died (the database restarted, the network dropped it) is found
 //! closed when it is next taken and replaced, so the back office serves again as soon as the
 //! database does, without a restart; meanwhile a request waits a bounded time and is answered
-//! 503. An exchange sends a fixed dozen statements whatever its size, prepared once per
+//! 503. A statement past the connections' time limits (`SESSION_LIMITS`) or a wait for a free
+//! connection past `POOL_WAIT` is the database being busy: a 503 to try again too
+//! (`Error::DatabaseBusy`). An exchange sends a fixed dozen statements whatever its size, prepared once per
 //! connection (each connection's statement cache): the snapshot's reads
 //! together, then one multi-row write per table from arrays (`UNNEST`), the centre's log
 //! counter bumped once by the number of rows. TLS is not set up: the database is expected on
@@ -43,7 +45,7 @@ use super::{
     release_row,
 };
 use crate::anchor::{Verdict, judge};
-use crate::error::{Error, Missing, Result};
+use crate::error::{Error, Missing, Overrun, Result};
 use crate::model::{
     AccountChange, AgencyCredential, Center, CenterUpdate, ClerkAccount, Contact, Device,
     DeviceHealth, FleetHealth, RefundRow, Refusal, RefusalCount, Release, ServerRequest, Stamp,
@@ -306,11 +308,15 @@ impl PostgresStorage {
     }
 }
 
-/// The pool could not give a connection in time: the database is down, restarting or
-/// overloaded. What the database itself refused (a wrong password, a missing database) stays
-/// a PostgreSQL error: trying again will not help.
+/// The pool could not give a connection in time: every one stayed busy (the database is
+/// slow), or a new one could not be opened (it is down or restarting). What the database itself
+/// refused (a wrong password, a missing database) stays a PostgreSQL error: trying again will
+/// not help.
 fn unavailable(e: deadpool_postgres::PoolError) -> Error {
     match e {
+        deadpool_postgres::PoolError::Timeout(deadpool_postgres::TimeoutType::Wait) => {
+            Error::DatabaseBusy(Overrun::Pool)
+        }
         deadpool_postgres::PoolError::Backend(e) if e.as_db_error().is_some() => Error::Postgres(e),
         other => Error::DatabaseUnavailable(other.to_string()),
     }
@@ -1668,5 +1674,38 @@ mod tests {
             shown.push(row.get::<_, String>(0));
         }
         assert_eq!(shown, ["20s", "10s", "20s", "8MB"]);
+    }
+
+    /// A wait for a lock past `lock_timeout`, and a wait for a connection past `POOL_WAIT`, are
+    /// the database being busy: a 503 to try again shortly, not a fault.
+    #[tokio::test]
+    async fn a_lock_or_a_connection_not_had_in_time_is_the_database_busy() {
+        let database = guichet_fixtures::pg::TestDatabase::create().await;
+        let url = format!("{}?options=-c%20lock_timeout%3D100ms", database.url);
+        let storage = PostgresStorage::connect(&url).await.unwrap();
+        let mut holder = storage.client().await.unwrap();
+        let held = holder.transaction().await.unwrap();
+        held.batch_execute("LOCK TABLE centers").await.unwrap();
+        let waiter = storage.client().await.unwrap();
+        let refused = Error::from(
+            waiter
+                .query("SELECT code FROM centers", &[])
+                .await
+                .unwrap_err(),
+        );
+        assert!(
+            matches!(refused, Error::DatabaseBusy(Overrun::Lock)),
+            "{refused:?}"
+        );
+        assert_eq!(refused.retry_after(), Some(crate::error::RETRY_AFTER));
+
+        let no_connection = unavailable(deadpool_postgres::PoolError::Timeout(
+            deadpool_postgres::TimeoutType::Wait,
+        ));
+        assert!(
+            matches!(no_connection, Error::DatabaseBusy(Overrun::Pool)),
+            "{no_connection:?}"
+        );
+        assert_eq!(no_connection.status_and_code().0, 503);
     }
 }

@@ -15,7 +15,7 @@ use guichet_backoffice::{BackOffice, Storage};
 use guichet_domain::account::Role;
 use guichet_domain::catalogue::{Channel, Fee, Service};
 use guichet_fixtures::DEMO_PASSWORD;
-use guichet_protocol::{Change, EnrollResponse, PushEntry};
+use guichet_protocol::{Change, EnrollResponse, ExchangeRequest, PushEntry};
 use guichet_workstation::Workstation;
 use guichet_workstation::clock::ManualClock;
 use guichet_workstation::store::OutboxEntry;
@@ -127,6 +127,18 @@ pub async fn athens(storage: Arc<dyn Storage>) -> BackOffice {
         .unwrap();
     add_clerk(&office, CLERK, Role::Clerk, &["ATH-01"]).await;
     office
+}
+
+/// An exchange that pushes `push` and pulls from `cursor`, up to 100 changes.
+pub fn exchange(push: Vec<PushEntry>, cursor: u64) -> ExchangeRequest {
+    ExchangeRequest {
+        audit: None,
+        push,
+        cursor,
+        limit: 100,
+        recovery_key: None,
+        state: None,
+    }
 }
 
 /// Asserts that every pushed entry of `answer` had an outcome `pass` accepts.
