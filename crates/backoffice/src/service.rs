@@ -438,17 +438,10 @@ impl BackOffice {
     /// first, so that a refused enrolment leaves its code unused.
     pub async fn enroll(&self, request: &EnrollRequest) -> Result<EnrollResponse> {
         let label = device_label(request.label.as_deref())?;
-        let recovery = request
-            .recovery_key
-            .as_deref()
-            .map(RecoveryKey::parse)
-            .transpose()
-            .map_err(|e| {
-                Error::Invalid(format!(
-                    "the device's recovery key was refused ({e}); the enrolment code was not \
-                     used, so the device may enrol with it again"
-                ))
-            })?;
+        let recovery = sent_recovery_key(
+            request.recovery_key.as_deref(),
+            "the enrolment code was not used, so the device may enrol with it again",
+        )?;
         let written = recovery.as_ref().map(RecoveryKey::written);
         let mut bytes = [0u8; 32];
         rand::rng().fill(&mut bytes);
@@ -854,17 +847,10 @@ impl BackOffice {
         if let Some(problem) = request.state.as_ref().and_then(DeviceState::problem) {
             return Err(Error::Invalid(problem));
         }
-        let recovery = request
-            .recovery_key
-            .as_deref()
-            .map(RecoveryKey::parse)
-            .transpose()
-            .map_err(|e| {
-                Error::Invalid(format!(
-                    "the device's recovery key was refused ({e}); nothing of the exchange was \
-                     applied"
-                ))
-            })?;
+        let recovery = sent_recovery_key(
+            request.recovery_key.as_deref(),
+            "nothing of the exchange was applied",
+        )?;
         let verdict = self
             .storage
             .anchor_audit(
@@ -1304,6 +1290,16 @@ fn unknown_centre(code: &str, error: Error) -> Error {
         },
         e => e,
     }
+}
+
+/// The recovery key a device sent, if it sent one, or why it is refused; `unchanged` says what
+/// the refusal left as it was.
+fn sent_recovery_key(sent: Option<&str>, unchanged: &str) -> Result<Option<RecoveryKey>> {
+    sent.map(RecoveryKey::parse).transpose().map_err(|e| {
+        Error::Invalid(format!(
+            "the device's recovery key was refused ({e}); {unchanged}"
+        ))
+    })
 }
 
 /// The most characters a device's label may have: it is shown in the fleet's lines.
