@@ -727,6 +727,70 @@ async fn a_device_rotates_its_credential_and_the_old_one_is_refused_once_the_new
     sync_once(&mut device.ws, &office, &|_| {}).await.unwrap();
 }
 
+/// The command line on a device rotates its credential while the window's background task
+/// holds the old one: once the new one is used the back office refuses the old, and the task
+/// takes the one the database holds and goes on syncing, never saying to enrol again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_background_task_follows_a_credential_rotated_by_another_program() {
+    use guichet_workstation::sync::{Phase, SyncHandle, SyncOptions, rotate_credential, sync_once};
+    use std::time::Duration;
+
+    let server = Server::start(CENTER).await;
+    let mut device = Device::enroll(&server, CENTER, Arc::new(SystemClock)).await;
+    device.sync().await.unwrap();
+    let held = device.ws.credential().unwrap().expect("enrolled");
+    let options = SyncOptions {
+        debounce: Duration::from_millis(50),
+        interval: Duration::from_secs(3600),
+        min_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_millis(400),
+    };
+    let handle = SyncHandle::spawn(
+        &device.ws,
+        held.back_office(Duration::from_secs(10)).unwrap(),
+        options,
+    )
+    .unwrap();
+    let mut status = handle.status();
+    // The task's first run, with nothing to send.
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        status.wait_for(|s| s.phase == Phase::Online),
+    )
+    .await
+    .expect("the task synced within 20 s")
+    .unwrap();
+
+    // Another program rotates the credential and uses the new one: the old one is refused.
+    let mut credential = held.clone();
+    let mut office = credential.back_office(Duration::from_secs(10)).unwrap();
+    rotate_credential(&mut device.ws, &mut credential, &mut office)
+        .await
+        .unwrap();
+    sync_once(&mut device.ws, &office, &|_| {}).await.unwrap();
+    let old = held.back_office(Duration::from_secs(10)).unwrap();
+    assert!(matches!(
+        sync_once(&mut device.ws, &old, &|_| {}).await,
+        Err(SyncError::Unauthorized(_))
+    ));
+
+    device.offline_work(2);
+    handle.notify_change();
+    let online = tokio::time::timeout(
+        Duration::from_secs(20),
+        status.wait_for(|s| s.phase == Phase::Online && s.progress.pushed > 0 && s.waiting == 0),
+    )
+    .await
+    .expect("the task synced within 20 s")
+    .unwrap()
+    .clone();
+    assert!(online.message.is_none(), "{online:?}");
+    tokio::time::timeout(Duration::from_secs(10), handle.stop())
+        .await
+        .expect("the task stops when asked");
+    server.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_logins_at_a_device_are_counted_in_the_fleets_health() {
     let server = Server::start(CENTER).await;

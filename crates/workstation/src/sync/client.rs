@@ -223,6 +223,16 @@ fn is_loopback(base: &str) -> bool {
 }
 
 impl BackOffice {
+    /// Takes the device credential the database holds now when it is not the one this client
+    /// sends (another program on this device rotated it): whether it changed.
+    pub fn take_token(&mut self, stored: Option<String>) -> bool {
+        if stored.is_none() || stored == self.token {
+            return false;
+        }
+        self.token = stored;
+        true
+    }
+
     /// `timeout` is how long the link may stay silent: connecting, or waiting for the next
     /// bytes of an answer. A whole call may take longer as long as bytes keep coming, because
     /// a large page over a slow satellite link takes minutes and must not be cut and retried

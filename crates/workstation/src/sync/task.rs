@@ -129,7 +129,10 @@ impl SyncHandle {
         self.signals.now.notify_one();
     }
 
-    /// Stops the task after the exchange in flight, if any, and waits for it.
+    /// Stops the task and waits for it to end. An exchange in flight is dropped where it
+    /// stands rather than waited for (a lock must not wait on a slow link with the database's
+    /// key still open): what it pushed goes again with the next run, which the back office,
+    /// applying each change once, answers as already applied.
     pub async fn stop(self) {
         self.signals.stop.notify_one();
         let _ = self.task.await;
@@ -146,7 +149,7 @@ struct Signals {
 
 async fn run(
     mut ws: Workstation,
-    office: BackOffice,
+    mut office: BackOffice,
     options: SyncOptions,
     status: watch::Sender<SyncStatus>,
     signals: Arc<Signals>,
@@ -209,6 +212,14 @@ async fn run(
                     s.waiting = waiting;
                     s.last_success = last_success;
                 });
+            }
+            // The command line on this device rotated the credential while this task held the
+            // old one, which the back office stops taking once the new one is used: the one
+            // the database holds now is taken, and the run made again at once.
+            Err(SyncError::Unauthorized(_))
+                if office.take_token(ws.credential().ok().flatten().map(|c| c.token)) =>
+            {
+                delay = Duration::ZERO;
             }
             Err(e) => {
                 failures = failures.saturating_add(1);
