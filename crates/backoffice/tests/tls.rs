@@ -267,84 +267,26 @@ fn plain_http_is_refused_to_another_machine_unless_allowed() {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_speaks_https_and_reloads_its_certificate_on_sighup() {
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
-    use std::sync::mpsc;
+    use common::processes::{Replica, client_trusting};
 
     let dir = TempDir::new().unwrap();
     let first = TestCa::new("Guichet test CA 1");
     let files = write_pair(dir.path(), &first.server());
     let database = format!("sqlite://{}", dir.path().join("bo.sqlite3").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guichet-backoffice"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
-        .arg("--tls-cert")
-        .arg(&files.cert)
-        .arg("--tls-key")
-        .arg(&files.key)
-        .env("NO_COLOR", "1")
-        .env("RUST_LOG", "info")
-        .env_remove("GUICHET_ADMIN_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines, logged) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if lines.send(line).is_err() {
-                return;
-            }
-        }
-    });
-    // Each wait is bounded: the line comes, or the test fails naming what it waited for.
-    let wait_for = |needle: &str| -> String {
-        loop {
-            match logged.recv_timeout(TIMEOUT) {
-                Ok(line) if line.contains(needle) => return line,
-                Ok(_) => {}
-                Err(e) => panic!("no log line with {needle:?}: {e}"),
-            }
-        }
-    };
-    let listening = wait_for("back office listening (HTTPS)");
-    let address = listening
-        .split("address=")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {listening:?}"))
-        .to_owned();
-    let health = format!("https://{address}/health");
-    let trusting = |ca: &TestCa| {
-        reqwest::Client::builder()
-            .tls_certs_only(reqwest::Certificate::from_pem_bundle(ca.pem.as_bytes()).unwrap())
-            .timeout(TIMEOUT)
-            .build()
-            .unwrap()
-    };
+    // Answering means the server took SIGHUP over: it does so before it serves.
+    let server = Replica::start_https(&database, &files.cert, &files.key, &first.pem).await;
+    let health = format!("{}/health", server.url());
+    let trusting = |ca: &TestCa| client_trusting(&ca.pem, TIMEOUT);
     let answer = trusting(&first).get(&health).send().await.unwrap();
     assert_eq!(answer.status(), reqwest::StatusCode::OK);
 
     let second = TestCa::new("Guichet test CA 2");
     write_pair(dir.path(), &second.server());
-    let hup = Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(hup.success());
-    wait_for("TLS certificate reloaded");
+    server.signal("HUP");
+    server.wait_logged("TLS certificate reloaded").await;
     let answer = trusting(&second).get(&health).send().await.unwrap();
     assert_eq!(answer.status(), reqwest::StatusCode::OK);
     assert!(trusting(&first).get(&health).send().await.is_err());
 
-    let term = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    assert!(child.wait().unwrap().success());
+    server.terminate();
 }

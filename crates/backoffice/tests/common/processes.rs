@@ -1,8 +1,10 @@
 //! Real server processes for the tests that run the back office as an operator would: the
-//! `guichet-backoffice serve` binary as a child process (killed with SIGKILL where a test says
-//! so), and nginx from the system's packages as the load balancer in front of several.
+//! `guichet-backoffice serve` binary as a child process, over HTTP or HTTPS (signalled, or
+//! killed with SIGKILL, where a test says so), and nginx from the system's packages as the load
+//! balancer in front of several.
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -24,31 +26,54 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-/// Waits until `http://127.0.0.1:PORT/health` answers 200, or panics with `log`'s text.
-pub async fn wait_healthy(port: u16, what: &str, log: &Path) {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
+/// How long a health check waits for its answer.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A client that trusts the certificates signed by the CA in `ca_pem` alone, and gives up on a
+/// request after `timeout`.
+pub fn client_trusting(ca_pem: &str, timeout: Duration) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem_bundle(ca_pem.as_bytes()).expect("a PEM CA");
+    reqwest::Client::builder()
+        .tls_certs_only(ca)
+        .timeout(timeout)
         .build()
-        .expect("client");
+        .expect("client")
+}
+
+/// Waits until `BASE/health` answers 200 to `http`, or panics with `log`'s text.
+pub async fn wait_healthy(http: &reqwest::Client, base: &str, what: &str, log: &Path) {
     let started = Instant::now();
     loop {
-        let answer = http.get(format!("http://127.0.0.1:{port}/health")).send();
+        let answer = http.get(format!("{base}/health")).send();
         if answer.await.is_ok_and(|a| a.status().is_success()) {
             return;
         }
         assert!(
             started.elapsed() < READY_WITHIN,
-            "{what} did not answer on port {port} within {READY_WITHIN:?}; its log:\n{}",
+            "{what} did not answer at {base} within {READY_WITHIN:?}; its log:\n{}",
             std::fs::read_to_string(log).unwrap_or_default()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
+/// A client for the health checks of plain HTTP.
+fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(HEALTH_TIMEOUT)
+        .build()
+        .expect("client")
+}
+
 /// One `guichet-backoffice serve` process on 127.0.0.1, its log in a file; killed on drop.
 pub struct Replica {
     pub port: u16,
     database: String,
+    /// The arguments of `serve` beyond its database, address and trusted proxy.
+    more: Vec<OsString>,
+    /// `http` or `https`, and the client that checks the server answers.
+    scheme: &'static str,
+    health: reqwest::Client,
     child: Option<Child>,
     log: PathBuf,
     _dir: TempDir,
@@ -58,10 +83,35 @@ impl Replica {
     /// Starts a server on `database` and waits until it answers. Requests from 127.0.0.1 come
     /// through a trusted proxy (see `--trusted-proxy`).
     pub async fn start(database: &str) -> Replica {
+        Self::start_with(database, Vec::new(), "http", plain_client()).await
+    }
+
+    /// Starts a server on `database` that speaks HTTPS with the certificate and key in the
+    /// files `cert` and `key`, and waits until it answers a client that trusts `ca_pem` alone.
+    pub async fn start_https(database: &str, cert: &Path, key: &Path, ca_pem: &str) -> Replica {
+        let more = vec![
+            "--tls-cert".into(),
+            cert.into(),
+            "--tls-key".into(),
+            key.into(),
+        ];
+        let health = client_trusting(ca_pem, HEALTH_TIMEOUT);
+        Self::start_with(database, more, "https", health).await
+    }
+
+    async fn start_with(
+        database: &str,
+        more: Vec<OsString>,
+        scheme: &'static str,
+        health: reqwest::Client,
+    ) -> Replica {
         let dir = TempDir::new().expect("temp dir");
         let mut replica = Replica {
             port: free_port(),
             database: database.to_owned(),
+            more,
+            scheme,
+            health,
             child: None,
             log: dir.path().join("serve.log"),
             _dir: dir,
@@ -80,15 +130,57 @@ impl Replica {
             .args(["--database", &self.database, "serve", "--listen"])
             .arg(format!("127.0.0.1:{}", self.port))
             .args(["--trusted-proxy", "127.0.0.1"])
+            .args(&self.more)
             .env_remove("GUICHET_ADMIN_TOKEN")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
             .spawn()
             .expect("start guichet-backoffice serve");
         self.child = Some(child);
-        wait_healthy(self.port, "guichet-backoffice serve", &self.log).await;
+        let what = "guichet-backoffice serve";
+        wait_healthy(&self.health, &self.url(), what, &self.log).await;
+    }
+
+    /// Sends the process the signal `name` (`HUP`, `TERM`), as an operator's `kill` would.
+    pub fn signal(&self, name: &str) {
+        let child = self.child.as_ref().expect("the server runs");
+        let sent = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -{name} failed");
+    }
+
+    /// Waits until the server's log holds `needle`, or panics with the log.
+    pub async fn wait_logged(&self, needle: &str) {
+        let started = Instant::now();
+        loop {
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if log.contains(needle) {
+                return;
+            }
+            assert!(
+                started.elapsed() < READY_WITHIN,
+                "no {needle:?} in the server's log within {READY_WITHIN:?}; its log:\n{log}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Stops the server with SIGTERM, as an operator would, and checks that it exits cleanly.
+    pub fn terminate(mut self) {
+        self.signal("TERM");
+        let mut child = self.child.take().expect("the server runs");
+        let exit = child.wait().expect("reap the server");
+        assert!(
+            exit.success(),
+            "serve ended with {exit} after SIGTERM; its log:\n{}",
+            std::fs::read_to_string(&self.log).unwrap_or_default()
+        );
     }
 
     /// SIGKILL, as a crash or an operator's `kill -9` would: nothing in flight is finished.
@@ -106,7 +198,7 @@ impl Replica {
     }
 
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("{}://127.0.0.1:{}", self.scheme, self.port)
     }
 }
 
@@ -184,7 +276,8 @@ http {{
             .spawn()
             .expect("start nginx");
         let balancer = Balancer { port, child, dir };
-        wait_healthy(port, "nginx", &balancer.dir.path().join("error.log")).await;
+        let log = balancer.dir.path().join("error.log");
+        wait_healthy(&plain_client(), &balancer.url(), "nginx", &log).await;
         balancer
     }
 
