@@ -9,7 +9,9 @@
 //! Days are the centre's local days, in its time zone, as on tickets and receipts; a timestamp
 //! (stored in UTC) belongs to the local day it falls on there. The status "at the
 //! end of the period" is the status of the request's last event before the end; for a period
-//! that ends today or later it is the current status.
+//! that ends today or later it is the current status. So are the money figures of the
+//! requests taken in the period (paid, waived, still owed): for a period that has ended, what
+//! was paid, refunded or waived after its end is taken back out of them.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -127,9 +129,9 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         finished: Cell::new(0),
     };
     let today = zone.day_of(now);
+    let ended = header.ended();
     let (report, keep) = ws.report_read(|conn| {
-        let current = options.to >= today;
-        let end = EndStatus::read(conn, current, ctx.end)?;
+        let end = EndStatus::read(conn, !ended, ctx.end)?;
         let names = Names::load(conn, options.locale)?;
         let basis = format!("{} {}", zone.name(), ctx.target_ms);
         ctx.begin(Stage::Queue);
@@ -158,7 +160,7 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         ctx.begin(Stage::Overdue);
         let mut taken = TakenAcc::merge(&book);
         let (overdue_count, overdue) = at_end(conn, &ctx, &end, &names, &mut taken.statuses)?;
-        let (mut requests, money) = taken.finish(conn, &ctx, &names);
+        let (mut requests, mut money) = taken.finish(conn, &ctx, &names);
         requests.overdue_count = overdue_count;
         requests.overdue = overdue;
         ctx.done();
@@ -169,6 +171,9 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         requests.decisions = decisions.lines;
         ctx.done();
         ctx.begin(Stage::Money);
+        if ended {
+            money.as_at_end(conn, &ctx)?;
+        }
         let money = payments(conn, &ctx, money, &config.currency, &names)?;
         ctx.done();
         ctx.begin(Stage::Sync);
@@ -607,6 +612,29 @@ struct MoneyAcc {
     with_fee: u64,
     waived: BTreeMap<String, (u64, i64)>,
     paid_on_due: i64,
+}
+
+impl MoneyAcc {
+    /// Takes back what was paid, refunded and waived after the end of the period, for one
+    /// that has ended: its money is then as it stood at its end, the same whenever the report
+    /// is made.
+    fn as_at_end(&mut self, conn: &ReportRead<'_>, ctx: &Ctx<'_>) -> Result<()> {
+        let days = (ctx.options.from, ctx.options.to);
+        conn.paid_since(days, ctx.end, |fee, paid, since| -> Result<()> {
+            self.paid_on_due += (paid - since).min(fee) - paid.min(fee);
+            Ok(())
+        })?;
+        conn.waived_since(days, ctx.end, |ground, fee| -> Result<()> {
+            if let Some(w) = self.waived.get_mut(ground) {
+                w.0 = w.0.saturating_sub(1);
+                w.1 -= fee;
+                if w.0 == 0 {
+                    self.waived.remove(ground);
+                }
+            }
+            Ok(())
+        })
+    }
 }
 
 fn add_taken(map: &mut BTreeMap<String, Taken>, code: &str, fee: i64) {

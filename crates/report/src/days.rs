@@ -6,10 +6,10 @@
 //!
 //! A day's figures are counts, sums and sparse waiting-time sketches by code (service,
 //! category, agency, lane, clerk), never names: names are found in the report's language
-//! when the days are added up, from the catalogue as it is then. The statuses are the
-//! requests' current ones: a request that moves moves its day's mark, so kept figures hold
-//! the statuses of the snapshot that reads them, and the report turns them into the statuses
-//! at the end of its period as it would turn the rows'. Days are the centre's local days, and
+//! when the days are added up, from the catalogue as it is then. The statuses, and what the
+//! requests are paid and waived, are the requests' current ones: a request that moves, is paid
+//! or waived moves its day's mark, so kept figures hold those of the snapshot that reads them,
+//! and the report turns them into those at the end of its period as it would turn the rows'. Days are the centre's local days, and
 //! hours and waits above the target depend on the zone and the target: both are the figures'
 //! basis, and figures of another basis are read again.
 

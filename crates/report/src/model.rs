@@ -42,6 +42,14 @@ pub struct Header {
     pub locale: Locale,
 }
 
+impl Header {
+    /// Whether the period had ended when the report was made: its statuses and the money of
+    /// its requests are then as they stood at its end.
+    pub fn ended(&self) -> bool {
+        self.time_zone.day_of(self.made_at) > self.to
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct QueueSection {
     pub issued: u64,
@@ -171,9 +179,12 @@ pub struct MoneySection {
     pub net_collected_minor: i64,
     /// The refunds of the period, oldest first; at most `LIST_CAP`.
     pub refunds: Vec<RefundLine>,
+    /// The fees of the requests taken in the period waived by its end (by the time the
+    /// report was made, for a period that has not ended).
     pub waived_minor: i64,
     pub waivers: Vec<WaiverLine>,
-    /// Of the fees due: neither paid nor waived when the report was made.
+    /// Of the fees due: neither paid (net of refunds) nor waived at the end of the period
+    /// (when the report was made, for a period that has not ended).
     pub outstanding_minor: i64,
     /// Cash received in the period, less cash given back: what the drawer should hold above
     /// its float.

@@ -553,7 +553,12 @@ fn summary(report: &Report) -> Table {
         Cell::Money(m.net_collected_minor),
     );
     row(l.t("table.waived"), Cell::Money(m.waived_minor));
-    row(l.t("table.outstanding"), Cell::Money(m.outstanding_minor));
+    let owed = if h.ended() {
+        l.fill("table.outstanding_at_end", &[("date", &l.date(h.to))])
+    } else {
+        l.t("table.outstanding").to_owned()
+    };
+    row(&owed, Cell::Money(m.outstanding_minor));
     row(
         l.t("table.cash_expected_drawer"),
         Cell::Money(m.cash_expected_minor),

@@ -687,3 +687,93 @@ fn a_day_kept_before_it_ends_still_counts_what_comes_after() {
         before + 1
     );
 }
+
+/// A period that has ended shows the money of its requests as it stood at its end: a request
+/// paid after it is still owed in it, a fee waived after it is not waived in it, a payment
+/// refunded after it is paid in it; and the report made again later says the same. A period
+/// not ended yet shows them as they are.
+#[test]
+fn a_past_period_shows_what_was_owed_at_its_end() {
+    use guichet_domain::feedback::PaymentMethod;
+
+    let mut d = common::busy_day();
+    let monday = d.ws.today();
+    let ws = &mut d.ws;
+    let paid_later = common::request(ws, "eleni", 11, "passport", None);
+    let waived_later = common::request(ws, "eleni", 12, "identity-card", None);
+    let refunded_later = common::request(ws, "eleni", 13, "tax-clearance-certificate", None);
+    let payment = common::by(ws, "eleni")
+        .pay(&refunded_later, "3.00", PaymentMethod::Card)
+        .unwrap();
+    let period = ReportOptions::day(monday);
+
+    // The next morning, before anything else: the day as it ended.
+    d.clock.advance(chrono::Duration::hours(32));
+    let at_close = daily_report(&d.ws, &period).unwrap();
+    let m = &at_close.money;
+    assert_eq!((m.fees_due_minor, m.requests_with_fee), (11_400, 3));
+    assert_eq!((m.collected_minor, m.waived_minor), (300, 0));
+    assert!(m.waivers.is_empty());
+    assert_eq!(m.outstanding_minor, 11_100);
+
+    // That morning the passport is paid, the identity card's fee waived and the certificate's
+    // payment given back.
+    let ws = &mut d.ws;
+    common::by(ws, "eleni")
+        .pay(&paid_later, "86.00", PaymentMethod::Cash)
+        .unwrap();
+    common::by(ws, "eleni")
+        .waive(&waived_later, "older-people", Some(&common::sofia()))
+        .unwrap();
+    common::by(ws, "eleni")
+        .refund(
+            &refunded_later,
+            &guichet_workstation::store::NewRefund {
+                payment: payment.receipt,
+                amount: "3.00".into(),
+                reason: "the citizen needed no certificate".into(),
+            },
+            Some(&common::sofia()),
+        )
+        .unwrap();
+    let later = daily_report(&d.ws, &period).unwrap();
+    assert_eq!(json(&later.money), json(&at_close.money));
+    // A week on, from the figures that report kept: the same again.
+    d.clock.advance(chrono::Duration::days(7));
+    let week_on = daily_report(&d.ws, &period).unwrap();
+    assert_eq!(json(&week_on.money), json(&at_close.money));
+
+    let owed = |report: &guichet_report::Report| -> String {
+        let summary = &guichet_report::tables(report)[0];
+        let row = summary
+            .rows
+            .iter()
+            .find(|r| matches!(&r[1], guichet_report::Cell::Money(11_100)))
+            .unwrap();
+        match &row[0] {
+            guichet_report::Cell::Text(label) => label.clone(),
+            other => panic!("a label, not {other:?}"),
+        }
+    };
+    assert_eq!(
+        owed(&week_on),
+        "Still owed at the end of 1 December 2026 (requests taken in the period)"
+    );
+    let french = ReportOptions {
+        locale: Locale::Fr,
+        ..period
+    };
+    assert_eq!(
+        owed(&daily_report(&d.ws, &french).unwrap()),
+        "Reste dû à la fin du 1er décembre 2026 (demandes prises sur la période)"
+    );
+
+    // A period that reaches today shows the money as it is now.
+    let to_today = ReportOptions {
+        to: d.ws.today(),
+        ..period
+    };
+    let m = daily_report(&d.ws, &to_today).unwrap().money;
+    assert_eq!((m.waived_minor, m.outstanding_minor), (2500, 300));
+    assert_eq!(m.waivers[0].ground, "older-people");
+}

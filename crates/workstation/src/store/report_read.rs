@@ -7,10 +7,12 @@
 //! memory. Texts are as stored: days `YYYY-MM-DD`, times RFC 3339 in UTC, codes and statuses
 //! as the domain writes them.
 
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use guichet_domain::feedback::PaymentMethod;
+use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::Currency;
 use guichet_domain::text::Text;
 use rusqlite::types::Type;
@@ -319,6 +321,85 @@ impl<'c> ReportRead<'c> {
             if each(text(r, 0)?, opt_text(r, 1)?)?.is_break() {
                 break;
             }
+        }
+        Ok(())
+    }
+
+    /// The requests with a fee taken from `days.0` to `days.1` that were paid or refunded at
+    /// or after `since`: for each, its fee, what it is paid now net of refunds, and the part of
+    /// that paid from `since` on, less what was refunded from then on.
+    pub fn paid_since<E: From<Error>>(
+        &self,
+        days: (NaiveDate, NaiveDate),
+        since: DateTime<Utc>,
+        mut each: impl FnMut(i64, i64, i64) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let mut stmt = self.statement(
+            "SELECT r.fee_minor, r.paid_minor, m.minor
+             FROM (SELECT request_id, sum(minor) AS minor
+                   FROM (SELECT request_id, amount_minor AS minor FROM payments WHERE at >= :since
+                         UNION ALL
+                         SELECT request_id, -amount_minor FROM refunds WHERE at >= :since)
+                   GROUP BY request_id) m
+                JOIN requests r ON r.id = m.request_id
+             WHERE r.intake_date >= :from AND r.intake_date <= :to AND r.fee_minor IS NOT NULL",
+        )?;
+        let (from, to, since) = (days.0.to_string(), days.1.to_string(), since.to_rfc3339());
+        let named: [(&str, &dyn ToSql); 3] = [(":from", &from), (":to", &to), (":since", &since)];
+        stream(&mut stmt, named.as_slice(), |r| {
+            each(
+                r.get(0).map_err(Error::from)?,
+                r.get(1).map_err(Error::from)?,
+                r.get(2).map_err(Error::from)?,
+            )
+        })
+    }
+
+    /// The requests with a fee taken from `days.0` to `days.1` whose fee was waived at or
+    /// after `since`: for each, the waiver's ground and the fee. A waiver's time is kept only
+    /// in the audit trail (here or, for another device's, as the change arrived). The trail is
+    /// read newest first, down to the first event stamped before `since`: its stamps only grow
+    /// with its order (one writer at a time, each stamp past the last), and a stamp is never
+    /// before the time written beside it, so every event from `since` on is above that one.
+    pub fn waived_since<E: From<Error>>(
+        &self,
+        days: (NaiveDate, NaiveDate),
+        since: DateTime<Utc>,
+        mut each: impl FnMut(&str, i64) -> std::result::Result<(), E>,
+    ) -> std::result::Result<(), E> {
+        let since_ms = u64::try_from(since.timestamp_millis()).unwrap_or(0);
+        let since_text = since.to_rfc3339();
+        let mut waived: HashSet<String> = HashSet::new();
+        let mut stmt = self.statement(
+            "SELECT hlc, at, entity_id,
+                action = 'fee.waived' OR (action = 'peer.change'
+                    AND json_extract(change, '$.change.kind') IS 'fee.waived')
+             FROM audit_events ORDER BY seq DESC",
+        )?;
+        let mut rows = stmt.query([]).map_err(Error::from)?;
+        while let Some(r) = rows.next().map_err(Error::from)? {
+            if text(r, 0)?
+                .parse::<HlcStamp>()
+                .map_err(Error::from)?
+                .wall_ms
+                < since_ms
+            {
+                break;
+            }
+            if r.get(3).map_err(Error::from)? && text(r, 1)? >= since_text.as_str() {
+                waived.insert(text(r, 2)?.to_owned());
+            }
+        }
+        let mut request = self.statement(
+            "SELECT waiver_ground, fee_minor FROM requests
+             WHERE id = ?1 AND intake_date >= ?2 AND intake_date <= ?3
+               AND waiver_ground IS NOT NULL AND fee_minor IS NOT NULL",
+        )?;
+        let (from, to) = (days.0.to_string(), days.1.to_string());
+        for id in &waived {
+            stream(&mut request, params![id, from, to], |r| {
+                each(text(r, 0)?, r.get(1).map_err(Error::from)?)
+            })?;
         }
         Ok(())
     }
