@@ -576,7 +576,6 @@ fn print_ticket(shell: &Shell, ticket: &str, locale: Locale) -> Answer<Printed> 
     })
 }
 
-/// Lays out the slip `make` reads, on `paper`, and hands it to the printing system.
 /// Which of the workstation's printers a slip goes to.
 #[derive(Clone, Copy)]
 enum Printer {
@@ -584,6 +583,7 @@ enum Printer {
     Kiosk,
 }
 
+/// Lays out the slip `make` reads, on `paper`, and hands it to `printer`.
 fn print_on(
     shell: &Shell,
     paper: Paper,

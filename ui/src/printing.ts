@@ -33,8 +33,13 @@ export interface SlipLanguage {
   value(): Lang;
 }
 
+/** One option for each language the window speaks, the current one chosen. */
+export function languageOptions(): HTMLOptionElement[] {
+  return LANGS.map((l) => h("option", { value: l, selected: l === lang() }, t(`language.${l}`)));
+}
+
 export function slipLanguage(id: string): SlipLanguage {
-  const select = h("select", { id }, ...LANGS.map((l) => h("option", { value: l, selected: l === lang() }, t(`language.${l}`))));
+  const select = h("select", { id }, ...languageOptions());
   const el = field(t("print.language"), select);
   el.classList.add("inline");
   return {

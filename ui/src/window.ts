@@ -6,10 +6,11 @@ import { api, onStatus, type AppState, type SessionView, type StatusBar } from "
 import { STATUS } from "./update";
 import { SYNCED, actionStart, damaged, emptyVisit, noteInput, painted, record, supervises, timings, working, type Ctx, type Screen } from "./app";
 import { fill, h, trapFocus, typeAgain, typedIn } from "./dom";
-import { LANGS, isLang, lang, onLangChange, setLang, setTimeZone, t } from "./i18n";
+import { isLang, lang, onLangChange, setLang, setTimeZone, t } from "./i18n";
 import { IdleLock, browserClock, watchActivity } from "./idle";
 import { conceal, lockOverlay, type LockOverlay } from "./lock";
 import { CoreError, explain } from "./messages";
+import { languageOptions } from "./printing";
 import { firstRun, recoveryCard } from "./screens/firstrun";
 import { loginScreen, type LoginScreen } from "./screens/login";
 import { dashboardScreen, type DashboardScreen } from "./screens/dashboard";
@@ -258,7 +259,7 @@ function drawHeader(): void {
   const language = h(
     "select",
     { id: "language", "aria-label": t("header.language") },
-    ...LANGS.map((l) => h("option", { value: l, selected: l === lang() }, t(`language.${l}`))),
+    ...languageOptions(),
   );
   language.addEventListener("change", () => {
     if (isLang(language.value)) {
@@ -637,7 +638,11 @@ async function unlock(username: string, password: string): Promise<void> {
   hideContent(false);
   drawHeader();
   const switched = before !== null && before.username !== session.username;
-  if (!drawn) go("queue");
+  // Another clerk took the session over: the recovery key was the administrator's to see,
+  // and goes with their session, as at a logout.
+  const keyGone = switched && recoveryKey !== null;
+  if (switched) recoveryKey = null;
+  if (!drawn || keyGone) go("queue");
   else if (switched && (screen === "requests" || screen === "dashboard")) {
     // Drawn for the clerk who left: what the new one may do there (resolve a conflict, see
     // the dashboard at all) follows their role.

@@ -5,7 +5,7 @@
 import { describe, expect, it, vi } from "vitest";
 import type { AppState, SessionView } from "../src/api";
 import { setLang } from "../src/i18n";
-import { appState, config } from "./fixtures";
+import { appState, config, nikos } from "./fixtures";
 
 const admin: SessionView = { username: "lea", display_name: "Léa Martin", role: "administrator", locked: false };
 const shell = vi.hoisted(() => ({ state: null as AppState | null }));
@@ -18,6 +18,7 @@ const { api } = vi.hoisted(() => ({
     queueView: vi.fn(async () => ({ waiting: [], current: null })),
     browse: vi.fn(async () => ({ version: 1, life_events: [], target_groups: [], categories: [], agencies: [] })),
     searchServices: vi.fn(async () => []),
+    login: vi.fn(),
     lock: vi.fn(async () => undefined),
     unlock: vi.fn(),
     logout: vi.fn(async () => undefined),
@@ -111,5 +112,34 @@ describe("a new workstation's first screens", () => {
     await settle();
     expect(document.querySelector("#recovery-key")).toBeNull();
     expect($("#queue-title")).not.toBeNull();
+  });
+
+  it("does not show the key to another clerk who takes the session over at the lock", async () => {
+    // A login that encrypted an earlier release's data hands out a key too.
+    $<HTMLButtonElement>("#logout-button").click();
+    await settle();
+    shell.state = appState({ config: { ...config }, session: null });
+    api.login.mockImplementation(async () => {
+      shell.state = appState({ config: { ...config }, session: { ...admin } });
+      return { ...shell.state, recovery_key: KEY };
+    });
+    $<HTMLInputElement>("#login-username").value = "lea";
+    $<HTMLInputElement>("#login-password").value = "correct horse battery";
+    $<HTMLFormElement>("#login-form").requestSubmit();
+    await settle();
+    expect($("#recovery-key").textContent).toBe(KEY);
+
+    document.activeElement!.dispatchEvent(new KeyboardEvent("keydown", { key: "l", ctrlKey: true, bubbles: true, cancelable: true }));
+    await settle();
+    api.unlock.mockImplementation(async () => ({ ...nikos }));
+    $<HTMLButtonElement>("#unlock-switch").click();
+    $<HTMLInputElement>("#unlock-username").value = "nikos";
+    $<HTMLInputElement>("#unlock-password").value = "another good password";
+    $<HTMLFormElement>("#unlock-form").requestSubmit();
+    await settle();
+    expect($("main").hidden).toBe(false);
+    expect(document.querySelector("#recovery-key")).toBeNull();
+    expect($("#queue-title")).not.toBeNull();
+    expect(document.body.textContent).not.toContain(KEY);
   });
 });
