@@ -122,11 +122,22 @@ function ticks(field: Typed): field is HTMLInputElement {
   return field instanceof HTMLInputElement && (field.type === "checkbox" || field.type === "radio");
 }
 
-/** What was typed or chosen in the fields inside `within`, by field (a chosen file cannot be
- * put back, and is left out). */
+/** The forms whose fields a screen made again (in another language) takes back as they were
+ * typed: forms that only hold what is typed until they are sent, whose fields act on nothing
+ * as they change (not an amount read in the language's own way, not a box that records a
+ * document). */
+export const KEEP_TYPED = "data-keep-typed";
+
+/** The fields of the forms marked `KEEP_TYPED` inside `within`. */
+function keptFields(within: HTMLElement): NodeListOf<Typed> {
+  return within.querySelectorAll<Typed>(`form[${KEEP_TYPED}] :is(input, select, textarea)`);
+}
+
+/** What was typed or chosen in the fields of `within`'s forms marked `KEEP_TYPED`, by field
+ * (a chosen file cannot be put back, and is left out). */
 export function typedIn(within: HTMLElement): Map<string, string | boolean> {
   const typed = new Map<string, string | boolean>();
-  for (const field of within.querySelectorAll<Typed>("input, select, textarea")) {
+  for (const field of keptFields(within)) {
     const key = typedKey(field);
     if (key === null || (field instanceof HTMLInputElement && field.type === "file")) continue;
     typed.set(key, ticks(field) ? field.checked : field.value);
@@ -138,7 +149,7 @@ export function typedIn(within: HTMLElement): Map<string, string | boolean> {
  * language, as if typed there: each field that takes it hears its input or change, so the
  * screen follows (a search runs, a mark of a wrong value goes). */
 export function typeAgain(within: HTMLElement, typed: Map<string, string | boolean>): void {
-  for (const field of within.querySelectorAll<Typed>("input, select, textarea")) {
+  for (const field of keptFields(within)) {
     const key = typedKey(field);
     const was = key === null ? undefined : typed.get(key);
     if (was === undefined) continue;

@@ -51,8 +51,15 @@ let lastStatus: StatusBar | null = null;
 /** Whether a screen was put in `main` since the window opened (not when it opened locked). */
 let drawn = false;
 /** The recovery key the core handed out once (set-up, or the login that encrypted an earlier
- * release's data), shown in place of any screen until the administrator goes on from it. */
-let recoveryKey: string | null = null;
+ * release's data), and the clerk it was handed to (none when the window's state could not be
+ * read after the set-up): shown in place of any screen, to that clerk only, until they go on
+ * from it. */
+let recovery: { key: string; for: string | null } | null = null;
+
+/** Whether the recovery key stands in for the screen now. */
+function keyShown(): boolean {
+  return recovery !== null && (recovery.for === null || recovery.for === ctx.state.session?.username);
+}
 
 const ctx: Ctx = {
   state: await api.appState(),
@@ -63,7 +70,7 @@ const ctx: Ctx = {
   refresh,
   announce,
   showRecoveryKey(key) {
-    recoveryKey = key;
+    recovery = { key, for: ctx.state.session?.username ?? null };
     go(screen);
   },
   async act(label, action) {
@@ -124,11 +131,14 @@ function go(next: Screen): void {
   queue = intake = requests = dashboard = null;
   screen = next;
   drawHeader();
-  // The recovery key, while it is to be written down, stands in for every screen.
+  // The recovery key, while it is to be written down, stands in for every screen. Going on
+  // reads the window's state (it may not have been read after the set-up): if that fails,
+  // the key stays shown, and why.
   const el =
-    recoveryKey && ctx.state.session
-      ? recoveryCard(recoveryKey, async () => {
-          recoveryKey = null;
+    recovery && keyShown()
+      ? recoveryCard(recovery.key, async () => {
+          await refresh();
+          recovery = null;
           go("queue");
         })
       : made(next);
@@ -214,10 +224,13 @@ function kept<S>(name: Screen, make: () => S): S {
 /** The feedback screen is turned to the citizen: the header's controls but the lock are
  * hidden, and the window's shortcuts but the lock and Escape do nothing there (see
  * `runCommand`), so that nothing but the rating is in reach. The clerk ends it with its Send
- * or Skip. */
+ * or Skip. The recovery key hides the navigation and the logout, which would lose it: the
+ * administrator goes on from it with its own button. */
 function citizenFacing(): void {
+  const key = keyShown();
   for (const control of header.querySelectorAll<HTMLElement>("nav, #logout-button, #language, #help-button")) {
-    control.hidden = screen === "feedback";
+    const mayLoseKey = control.matches("nav, #logout-button");
+    control.hidden = screen === "feedback" || (key && mayLoseKey);
   }
 }
 
@@ -529,7 +542,8 @@ document.addEventListener("keydown", (e) => {
 });
 
 onLangChange(() => {
-  // The screen is made again in the new language, with what was typed on it.
+  // The screen is made again in the new language, with what was typed in its forms that
+  // keep it (`KEEP_TYPED`).
   const typed = typedIn(main);
   go(screen);
   typeAgain(main, typed);
@@ -638,11 +652,9 @@ async function unlock(username: string, password: string): Promise<void> {
   hideContent(false);
   drawHeader();
   const switched = before !== null && before.username !== session.username;
-  // Another clerk took the session over: the recovery key was the administrator's to see,
-  // and goes with their session, as at a logout.
-  const keyGone = switched && recoveryKey !== null;
-  if (switched) recoveryKey = null;
-  if (!drawn || keyGone) go("queue");
+  // Another clerk took the session over: the recovery key is kept from them, for the
+  // administrator it was handed to, whom it waits for.
+  if (!drawn || (switched && recovery !== null)) go("queue");
   else if (switched && (screen === "requests" || screen === "dashboard")) {
     // Drawn for the clerk who left: what the new one may do there (resolve a conflict, see
     // the dashboard at all) follows their role.
@@ -662,7 +674,7 @@ async function unlock(username: string, password: string): Promise<void> {
 function endSession(): void {
   idle.stop();
   ctx.state.session = null;
-  recoveryKey = null;
+  recovery = null;
   if (locked()) {
     lockUi().hide();
     hideContent(false);

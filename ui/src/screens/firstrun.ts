@@ -3,7 +3,7 @@
 
 import { api, type CenterKind } from "../api";
 import type { Ctx } from "../app";
-import { field, h, isBusy, whileBusy } from "../dom";
+import { KEEP_TYPED, field, h, isBusy, whileBusy } from "../dom";
 import { formatDateTime, machineTimeZone, t } from "../i18n";
 import { CoreError, explain } from "../messages";
 
@@ -118,6 +118,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
     {
       class: "card",
       id: "setup-standalone",
+      [KEEP_TYPED]: true,
       "aria-labelledby": "setup-standalone-title",
       onsubmit: (e: Event) => {
         e.preventDefault();
@@ -147,10 +148,14 @@ export function firstRun(ctx: Ctx): HTMLElement {
               time_zone: timeZone.value.trim(),
             });
             password.value = password2.value = "";
-            // The administrator is logged in now (the idle lock counts from here); the
-            // recovery key is shown once, then the queue.
-            await ctx.refresh();
-            ctx.showRecoveryKey(done.recovery_key);
+            // The administrator is logged in now: the window's state is read again, so that
+            // the idle lock counts from here; the recovery key is shown once, then the queue,
+            // whether that read worked or not (the core hands the key out only once).
+            try {
+              await ctx.refresh();
+            } finally {
+              ctx.showRecoveryKey(done.recovery_key);
+            }
           } catch (err) {
             if (!setUpMeanwhile(standaloneError, err)) standaloneError.textContent = explain(err);
           }
@@ -199,11 +204,24 @@ export function firstRun(ctx: Ctx): HTMLElement {
   server.addEventListener("input", () => mark(server, serverError));
   code.addEventListener("input", () => mark(code, codeError));
   const enrollButton = h("button", { type: "submit", id: "enroll-submit" }, t("firstrun.enroll.submit"));
+  // The link's options; a box ticked before a change of language is shown ticked, open.
+  const link = h(
+    "details",
+    { id: "enroll-link" },
+    h("summary", {}, t("firstrun.enroll.link")),
+    h("label", { class: "field inline" }, allowHttp, t("firstrun.enroll.allow_http")),
+    h("p", { class: "hint" }, t("firstrun.enroll.allow_http_hint")),
+    field(t("firstrun.enroll.ca_cert"), caCert, h("p", { class: "hint" }, t("firstrun.enroll.ca_cert_hint"))),
+  );
+  allowHttp.addEventListener("change", () => {
+    if (allowHttp.checked) link.open = true;
+  });
   const enroll = h(
     "form",
     {
       class: "card",
       id: "setup-enroll",
+      [KEEP_TYPED]: true,
       "aria-labelledby": "setup-enroll-title",
       onsubmit: (e: Event) => {
         e.preventDefault();
@@ -244,7 +262,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
               const tls = key === "error.sync.tls";
               const detail = err instanceof CoreError && typeof err.args.detail === "string" ? err.args.detail : "";
               enrollError.textContent = tls ? t("firstrun.enroll.tls", { detail }) : t("firstrun.enroll.insecure_http", { server: server.value.trim() });
-              (screen.querySelector("#enroll-link") as HTMLDetailsElement | null)?.setAttribute("open", "");
+              link.open = true;
               (tls ? caCert : allowHttp).focus();
             } else if (key === "error.sync.enrolment_code") {
               // A code the back office does not take is said beside the code.
@@ -262,14 +280,7 @@ export function firstRun(ctx: Ctx): HTMLElement {
     h("p", {}, t("firstrun.enroll.hint")),
     field(t("firstrun.server"), server, serverError),
     field(t("firstrun.code"), code, codeError),
-    h(
-      "details",
-      { id: "enroll-link" },
-      h("summary", {}, t("firstrun.enroll.link")),
-      h("label", { class: "field inline" }, allowHttp, t("firstrun.enroll.allow_http")),
-      h("p", { class: "hint" }, t("firstrun.enroll.allow_http_hint")),
-      field(t("firstrun.enroll.ca_cert"), caCert, h("p", { class: "hint" }, t("firstrun.enroll.ca_cert_hint"))),
-    ),
+    link,
     enrollError,
     enrollButton,
   );
