@@ -1513,12 +1513,12 @@ fn log_filter(directives: Option<&str>) -> tracing_subscriber::EnvFilter {
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::sync::{Arc, Mutex};
 
     use guichet_domain::money::{Currency, Money};
     use guichet_domain::request::RequestStatus;
 
     use super::*;
+    use crate::captured_log::Captured;
 
     fn request(receipt: &str, fee: Option<i64>, paid: i64) -> ServerRequest {
         ServerRequest {
@@ -1559,32 +1559,15 @@ mod tests {
         assert_eq!(display_receipt("not a receipt"), "not a receipt");
     }
 
-    /// What a log writes, kept for the test to read.
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     /// With `RUST_LOG` asking for everything, a real statement's parameter (a national id)
     /// still never reaches the log, while the back office's own debug lines do.
     #[tokio::test]
     async fn the_log_never_holds_a_statements_parameters_even_at_debug() {
         let _ = tracing_log::LogTracer::init();
         let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_env_filter(log_filter(Some("trace,tokio_postgres=trace")))
-            .with_writer(move || writer.clone())
-            .finish();
-        let _default = tracing::subscriber::set_default(subscriber);
+        let _default = tracing::subscriber::set_default(
+            captured.subscriber(log_filter(Some("trace,tokio_postgres=trace"))),
+        );
         let url = std::env::var("GUICHET_TEST_PG_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
@@ -1597,7 +1580,7 @@ mod tests {
             .unwrap();
         assert_eq!(row.get::<_, String>(0), "38001085718");
         tracing::debug!("the back office's own debug line");
-        let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let log = captured.text();
         assert!(log.contains("the back office's own debug line"), "{log}");
         assert!(!log.contains("38001085718"), "{log}");
     }

@@ -99,13 +99,14 @@ pub enum Error {
     SchemaTooNew { found: i64, known: usize },
 
     #[error("SQLite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
 
     #[error("PostgreSQL: {0}")]
     Postgres(tokio_postgres::Error),
 
     /// The database gave up on a statement, or no connection came free, within the limits
-    /// `crate::storage::PostgresStorage` sets: it is busy or slow for now.
+    /// `crate::storage::PostgresStorage` sets, or the SQLite file stayed locked past
+    /// `crate::storage::SqliteStorage`'s busy timeout: it is busy or slow for now.
     #[error("the database is busy or slow just now ({0}): try again in a few seconds")]
     DatabaseBusy(Overrun),
 
@@ -132,6 +133,23 @@ pub enum Overrun {
     Lock,
     /// Every connection of the pool stayed busy for as long as a request waits for one.
     Pool,
+    /// SQLite's busy timeout: another connection kept a write transaction open on the file.
+    FileLock,
+}
+
+impl Overrun {
+    /// What the operator looks at when the warnings go on.
+    pub fn remedy(self) -> &'static str {
+        match self {
+            Overrun::Statement | Overrun::Lock | Overrun::Pool => {
+                "look for long statements and held locks (pg_stat_activity) or raise the limits"
+            }
+            Overrun::FileLock => {
+                "look for another program that keeps a write transaction open on the SQLite file \
+                 (an sqlite3 shell, a script)"
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for Overrun {
@@ -140,6 +158,7 @@ impl std::fmt::Display for Overrun {
             Overrun::Statement => "a statement ran past its time limit or was cancelled",
             Overrun::Lock => "a wait for rows another request held ran past its time limit",
             Overrun::Pool => "no connection to it came free in time",
+            Overrun::FileLock => "another connection kept its file locked past the wait",
         })
     }
 }
@@ -283,6 +302,17 @@ impl From<tokio_postgres::Error> for Error {
             Some(&SqlState::QUERY_CANCELED) => Error::DatabaseBusy(Overrun::Statement),
             Some(&SqlState::LOCK_NOT_AVAILABLE) => Error::DatabaseBusy(Overrun::Lock),
             _ => Error::Postgres(e),
+        }
+    }
+}
+
+/// A file another connection kept locked past the busy timeout (`SQLITE_BUSY`, "database is
+/// locked") is the database being busy; any other failure is kept as SQLite reported it.
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::DatabaseBusy) => Error::DatabaseBusy(Overrun::FileLock),
+            _ => Error::Sqlite(e),
         }
     }
 }

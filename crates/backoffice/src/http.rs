@@ -55,7 +55,7 @@ use tower_http::compression::predicate::{NotForContentType, Predicate};
 use tower_http::decompression::RequestDecompressionLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::error::Error;
+use crate::error::{Error, RETRY_AFTER};
 use crate::limit::{EnrolmentGuard, VouchGuard, VouchWait, Wait};
 use crate::model::{DEFAULT_AGENCY_CREDENTIAL_DAYS, Device, NewClerk, Refusal};
 use crate::plan::agency_action;
@@ -295,8 +295,8 @@ impl From<Error> for ApiFailure {
             // Load, not a fault: a warning for the operator, with nothing of the request in it.
             tracing::warn!(
                 %overrun,
-                "a request was answered 503: the database is busy or slow; if this lasts, look \
-                 for long statements and held locks (pg_stat_activity) or raise the limits"
+                "a request was answered 503: the database is busy or slow; if this lasts, {}",
+                overrun.remedy()
             );
             return Self {
                 retry_after,
@@ -304,7 +304,16 @@ impl From<Error> for ApiFailure {
             };
         }
         if status.is_server_error() {
-            tracing::error!(%error, "request failed");
+            match &error {
+                // Load, not a fault: a warning, with nothing of the login (no user name, no
+                // password) in it.
+                Error::Busy => tracing::warn!(
+                    "a first login on a device was answered 503: no password check came free \
+                     for it in time; if this lasts, many clerks log in at once or someone is \
+                     guessing passwords (`guichet-backoffice health` counts vouch_refused)"
+                ),
+                _ => tracing::error!(%error, "request failed"),
+            }
             return Self {
                 retry_after,
                 ..Self::new(
@@ -627,15 +636,18 @@ async fn give_up_after(
 ) -> Response {
     match tokio::time::timeout(time.limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => ApiFailure::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Internal,
-            format!(
-                "the back office gave up on the request after {} s; {}",
-                time.limit.as_secs(),
-                time.after
-            ),
-        )
+        Err(_) => ApiFailure {
+            retry_after: Some(RETRY_AFTER),
+            ..ApiFailure::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Internal,
+                format!(
+                    "the back office gave up on the request after {} s; {}",
+                    time.limit.as_secs(),
+                    time.after
+                ),
+            )
+        }
         .into_response(),
     }
 }
@@ -1528,4 +1540,42 @@ async fn agency_step(
         .agency_decide(&receipt, action, decision.reason.as_deref(), &actor)
         .await?;
     Ok(Json(request))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::captured_log::Captured;
+
+    /// A first login that waited too long for a password check is load, not a fault: a warning
+    /// in words of its own, nothing of the login in it, and the answer it always was, a 503
+    /// with `Retry-After`.
+    #[test]
+    fn logins_too_many_to_check_in_time_are_a_warning_of_their_own() {
+        let captured = Captured::default();
+        let failure = tracing::subscriber::with_default(
+            captured.subscriber(tracing_subscriber::EnvFilter::new("info")),
+            || ApiFailure::from(Error::Busy),
+        );
+        let log = captured.text();
+        assert!(
+            log.contains(" WARN ") && log.contains("a first login on a device was answered 503"),
+            "{log}"
+        );
+        assert!(!log.contains("ERROR"), "{log}");
+        assert_eq!(
+            (
+                failure.status,
+                failure.code,
+                failure.message.as_str(),
+                failure.retry_after
+            ),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Internal,
+                "the back office failed to handle this; try again later",
+                Some(RETRY_AFTER)
+            )
+        );
+    }
 }

@@ -7,6 +7,8 @@
 //! transaction. The HTTP layer (`http`) only translates.
 
 pub mod anchor;
+#[cfg(test)]
+mod captured_log;
 pub mod cli;
 pub mod error;
 pub mod http;

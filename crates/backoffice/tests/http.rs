@@ -344,7 +344,8 @@ async fn admin_api_needs_the_admin_token() {
 }
 
 /// A request past its time limit is given up with the API's own error, which says to try
-/// again, not with an empty answer: here a body announced and never sent.
+/// again and when (`Retry-After`), not with an empty answer: here a body announced and never
+/// sent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_past_its_time_limit_gets_an_error_that_says_so() {
     let api = Api::new();
@@ -361,6 +362,7 @@ async fn a_request_past_its_time_limit_gets_an_error_that_says_so() {
     )
     .await;
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\r\nretry-after: 5\r\n"), "{answer}");
     assert!(
         answer.contains(
             "the back office gave up on the request after 1 s; try again (an exchange sent \

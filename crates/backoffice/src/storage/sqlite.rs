@@ -1,7 +1,9 @@
 //! The SQLite backend: one file, one connection behind a mutex. SQLite has one writer at a
 //! time anyway, and each exchange is one `BEGIN IMMEDIATE` transaction, so the plan sees
 //! exactly the state it is written to. Work runs on the blocking pool so the server's async
-//! threads never wait on the disk.
+//! threads never wait on the disk. A write that finds the file locked by another connection
+//! (a command run beside the server) waits up to `BUSY_TIMEOUT`, then is the database being
+//! busy: a 503 to try again (`Error::DatabaseBusy`).
 
 use std::path::Path;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -42,6 +44,9 @@ use crate::release::Version;
 
 static SQL: LazyLock<Statements> = LazyLock::new(|| Statements::new(Dialect::Sqlite));
 
+/// How long a statement waits for a lock another connection holds on the file.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 #[derive(Debug, Clone)]
 pub struct SqliteStorage {
     conn: Arc<Mutex<Connection>>,
@@ -59,7 +64,7 @@ impl SqliteStorage {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -1273,5 +1278,72 @@ impl Storage for SqliteStorage {
             Ok(piece)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::http::{AppState, app};
+    use crate::service::BackOffice;
+
+    /// A write that finds the file locked past the busy timeout (another connection keeps a
+    /// write transaction open) is the database busy: a 503 to try again shortly, with
+    /// `Retry-After` and words that say so; once the file is free, the same write is served.
+    #[tokio::test]
+    async fn a_file_locked_past_the_busy_timeout_is_a_503_to_try_again_shortly() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("bo.sqlite3");
+        let storage = SqliteStorage::open(&path).unwrap();
+        // The back office's own connection waits 100 ms instead of `BUSY_TIMEOUT`.
+        storage
+            .conn
+            .lock()
+            .unwrap()
+            .busy_timeout(std::time::Duration::from_millis(100))
+            .unwrap();
+        let state = AppState::new(BackOffice::new(Arc::new(storage)), Some("admin".into()));
+        let mut holder = Connection::open(&path).unwrap();
+        let held = holder
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .unwrap();
+        let add_center = || {
+            Request::post("/admin/v1/centers")
+                .header(header::CONTENT_TYPE, "application/json")
+                .header(header::AUTHORIZATION, "Bearer admin")
+                .body(Body::from(
+                    serde_json::json!({"code": "ATH-01", "name": "Athens", "kind": "stationary",
+                        "time_zone": "Europe/Athens", "currency": "EUR"})
+                    .to_string(),
+                ))
+                .unwrap()
+        };
+
+        let response = app(state.clone()).oneshot(add_center()).await.unwrap();
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await.unwrap().to_bytes();
+        assert_eq!(
+            (
+                parts.status,
+                parts.headers.get(header::RETRY_AFTER).cloned(),
+                serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            ),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(header::HeaderValue::from_static("5")),
+                serde_json::json!({"error": {"code": "internal", "message":
+                    "the database is busy or slow just now (another connection kept its file \
+                     locked past the wait): try again in a few seconds"}}),
+            )
+        );
+
+        held.rollback().unwrap();
+        let response = app(state).oneshot(add_center()).await.unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
     }
 }
