@@ -553,6 +553,70 @@ async fn a_device_revoked_with_a_wipe_erases_its_data_and_says_so() {
     server.shutdown().await;
 }
 
+/// A new centre set up in French: what was typed in English is still there after the switch,
+/// a time zone the window does not know is refused in French, and the recovery key is shown
+/// in French until it is written down.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_first_screen_keeps_what_was_typed_and_refuses_in_french() {
+    let _one = ONE_WINDOW.lock().await;
+    let display = Display::start();
+    let dir = TempDir::new().unwrap();
+    let app = App::launch(app_binary(), &display, dir.path()).await;
+    app.wait_for_css("#setup-standalone").await;
+    app.type_into("#setup-admin-username", "lea").await;
+    app.type_into("#setup-admin-name", "Léa Martin").await;
+    app.type_into("#setup-admin-password", DEMO_PASSWORD).await;
+    app.type_into("#setup-admin-password2", DEMO_PASSWORD).await;
+    // The list of zones the field suggests closes as the focus moves on.
+    app.type_into("#setup-time-zone", "Europe/Atlantis").await;
+    app.press(keys::TAB).await;
+    app.select("#language", "fr").await;
+    app.wait_for_text("#firstrun-title", "Configurer ce poste")
+        .await;
+    for (field, typed) in [
+        ("#setup-admin-username", "lea"),
+        ("#setup-admin-name", "Léa Martin"),
+        ("#setup-admin-password", DEMO_PASSWORD),
+        ("#setup-time-zone", "Europe/Atlantis"),
+    ] {
+        let value = app
+            .wait_for_css(field)
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert_eq!(value, typed, "{field} after the switch to French");
+    }
+    app.click("#setup-standalone button[type=submit]").await;
+    app.wait_for_text(
+        "#setup-standalone .error",
+        "« Europe/Atlantis » n'est pas un fuseau horaire",
+    )
+    .await;
+    app.screenshot("00-first-run-french-refused").await;
+    app.type_into("#setup-time-zone", "Europe/Paris").await;
+    app.press(keys::TAB).await;
+    app.click("#setup-standalone button[type=submit]").await;
+    app.wait_for_text("#recovery-title", "Notez la clé de secours")
+        .await;
+    // The navigation and the logout, which would lose the key, are not shown.
+    for control in ["#nav-queue", "#logout-button"] {
+        let shown = app
+            .wait_for_css(control)
+            .await
+            .is_displayed()
+            .await
+            .unwrap();
+        assert!(!shown, "{control} is shown beside the recovery key");
+    }
+    app.screenshot("00-recovery-key-french").await;
+    app.click("#recovery-done").await;
+    app.wait_for_css("#issue-ticket").await;
+    app.wait_for_text("#header-clerk", "Léa Martin").await;
+    app.quit().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_language_switches_while_running() {
     let _one = ONE_WINDOW.lock().await;
