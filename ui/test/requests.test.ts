@@ -198,6 +198,26 @@ describe("drawing the request's detail again while the clerk works in it", () =>
     listRequests.mockResolvedValue([]);
   });
 
+  it("draws the list of the latest filter when an earlier list answers after it", async () => {
+    const late = paid({ receipt: "K7XA-0000-050A", status: "ready" });
+    const overdueOne = paid({ receipt: "K7XA-0000-051B", status: "submitted" });
+    await opened();
+    let answerFirst: (list: RequestSummary[]) => void = () => undefined;
+    listRequests.mockImplementationOnce(() => new Promise((resolve) => (answerFirst = resolve)));
+    listRequests.mockResolvedValueOnce([overdueOne]);
+    const overdue = document.querySelector<HTMLInputElement>("#filter-overdue")!;
+    overdue.checked = false;
+    overdue.dispatchEvent(new Event("change", { bubbles: true }));
+    overdue.checked = true;
+    overdue.dispatchEvent(new Event("change", { bubbles: true }));
+    await vi.waitFor(() => expect(document.querySelector(`[data-receipt="${overdueOne.receipt}"]`)).not.toBeNull());
+    answerFirst([late]);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(document.querySelector(`[data-receipt="${late.receipt}"]`)).toBeNull();
+    expect(document.querySelector(`[data-receipt="${overdueOne.receipt}"]`)).not.toBeNull();
+    listRequests.mockResolvedValue([]);
+  });
+
   it("says when a sync moved the request on, and nothing when it did not", async () => {
     screen?.stop();
     const ctx = screenCtx();

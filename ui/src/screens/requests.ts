@@ -89,7 +89,12 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   const detail = h("div", { class: "card", id: "request-detail" });
   const error = h("p", { class: "error", role: "alert" });
 
+  /** The lists asked so far: only the latest one's answer is drawn, whatever order the answers
+   * come back in (a filter changed while the list before it was still being read). */
+  let asked = 0;
+
   async function load(): Promise<void> {
+    const mine = ++asked;
     const filter: RequestFilter = {
       status: (status.value || null) as RequestStatus | null,
       service: null,
@@ -100,10 +105,11 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     };
     try {
       const list = await api.listRequests(filter);
+      if (mine !== asked) return;
       error.textContent = "";
       drawList(list);
     } catch (err) {
-      error.textContent = explain(err);
+      if (mine === asked) error.textContent = explain(err);
     }
   }
 

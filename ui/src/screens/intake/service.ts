@@ -60,14 +60,19 @@ export function serviceStep(ctx: Ctx, hooks: ServiceHooks): ServiceStep {
   }
   browseBy.addEventListener("change", drawBrowse);
 
+  /** The searches asked so far: only the latest one's answer is shown, whatever order the
+   * answers come back in (a slow machine answering "pho" after "photos"). */
+  let asked = 0;
+
   async function runSearch(filters: Record<string, string> = {}): Promise<void> {
+    const mine = ++asked;
     await ctx.act("search", async () => {
       try {
         const hits = await api.searchServices({ text: search.value.trim() || null, ...filters, limit: 20 });
-        fill(results, hitItems(hits, hooks.open));
+        if (mine === asked) fill(results, hitItems(hits, hooks.open));
       } catch (err) {
         // In the hits' place: the hits of the search before are not this one's.
-        fill(results, h("li", { class: "error", id: "search-error", role: "alert" }, explain(err)));
+        if (mine === asked) fill(results, h("li", { class: "error", id: "search-error", role: "alert" }, explain(err)));
       }
     });
   }
