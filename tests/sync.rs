@@ -1096,3 +1096,40 @@ async fn a_failed_enrolment_says_what_to_do() {
         "{unreachable}"
     );
 }
+
+/// A proxy in front of the back office answers with its own page while the back office cannot
+/// (nginx's 502 while replicas restart): the device says the back office is busy, in words it
+/// translates, never the page, waits as long as it was asked to, and keeps trying by itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxys_error_page_is_said_as_busy_and_its_pause_is_kept() {
+    use guichet_workstation::sync::BackOffice;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let proxy = tokio::spawn(async move {
+        let (mut peer, _) = listener.accept().await.unwrap();
+        let mut asked = [0u8; 8192];
+        let _ = peer.read(&mut asked).await.unwrap();
+        let page = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+        let answer = format!(
+            "HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nRetry-After: 7\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{page}",
+            page.len()
+        );
+        peer.write_all(answer.as_bytes()).await.unwrap();
+    });
+    let office = BackOffice::new(&url, Some("a-token".into()), Duration::from_secs(5)).unwrap();
+    let err = office.confirm_wiped().await.unwrap_err();
+    proxy.await.unwrap();
+
+    assert!(
+        matches!(err, SyncError::Busy { status: 502, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_transient() && err.too_slow(), "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    assert!(!err.to_string().contains("<html>"), "{err}");
+    assert_eq!(err.message().unwrap().key, "error.sync.busy");
+}

@@ -448,6 +448,13 @@ impl Shell {
         self.refuse_while_wiping()?;
         if let Some(sync) = lock(&self.sync).take() {
             tauri::async_runtime::spawn(sync.stop());
+            // A run cut short says no more that it syncs: the task starts again at the next
+            // login or unlock, as when the app starts.
+            let mut last = lock(&self.last);
+            if last.phase == Phase::Syncing {
+                last.phase = Phase::Offline;
+                last.progress = Default::default();
+            }
         }
         f(&mut lock(&self.ws))?;
         ready_for_login();

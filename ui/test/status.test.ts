@@ -60,14 +60,14 @@ describe("status bar", () => {
     const offline = statusBar({
       phase: "offline",
       message: "the back office cannot be reached (timed out); changes stay here",
-      translation: { key: "error.sync.offline", args: { detail: "timed out" } },
+      translation: { key: "error.sync.offline", args: { detail: ["sync.link.timed_out"] } },
     });
     expect(statusView(offline).detail).toBe(
       "the back office cannot be reached (timed out); changes stay here and go out when the link is back",
     );
     setLang("fr");
     expect(statusView(offline).detail).toBe(
-      "le back-office est injoignable (timed out) ; les modifications restent ici et partiront quand la liaison reviendra",
+      "le back-office est injoignable (délai dépassé) ; les modifications restent ici et partiront quand la liaison reviendra",
     );
   });
 

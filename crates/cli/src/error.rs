@@ -63,6 +63,9 @@ pub enum CliError {
     #[error("the output could not be formatted")]
     Render(#[from] std::fmt::Error),
 
+    #[error("cannot start the network runtime: {0}")]
+    Runtime(std::io::Error),
+
     #[error(transparent)]
     Sync(#[from] guichet_workstation::sync::SyncError),
 
@@ -82,6 +85,7 @@ impl CliError {
             CliError::AuditBroken(_) => "audit_broken",
             CliError::NoDataDir => "data_dir",
             CliError::Render(_) => "output",
+            CliError::Runtime(_) => "runtime",
             CliError::Sync(e) => sync_kind(e),
             CliError::Report(e) => report_kind(e),
         }
@@ -98,7 +102,8 @@ impl CliError {
             | CliError::SessionFile { .. }
             | CliError::AuditBroken(_)
             | CliError::NoDataDir
-            | CliError::Render(_) => 1,
+            | CliError::Render(_)
+            | CliError::Runtime(_) => 1,
             CliError::Sync(
                 SyncError::Protocol(_)
                 | SyncError::Address(_)
@@ -288,6 +293,7 @@ fn sync_kind(e: &SyncError) -> &'static str {
         SyncError::Revoked(_) => "revoked",
         SyncError::Unauthorized(_) => "unauthorized",
         SyncError::EnrolmentCode(_) => "enrolment_code",
+        SyncError::Busy { .. } => "busy",
         SyncError::Refused { .. } | SyncError::AuditAnchor { .. } => "refused",
         SyncError::Protocol(_) | SyncError::Address(_) => "protocol",
         SyncError::InsecureHttp(_) => "insecure_http",

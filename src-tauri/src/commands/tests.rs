@@ -29,7 +29,7 @@ use guichet_domain::text::Text;
 use guichet_domain::zone::Zone;
 use guichet_workstation::Error;
 use guichet_workstation::error::{Access, Kind, Refused};
-use guichet_workstation::sync::SyncError;
+use guichet_workstation::sync::{LinkDrop, SyncError};
 
 use super::{Bound, export_day, no_printing_system, print_failed, print_with};
 use crate::shell::ErrorView;
@@ -432,11 +432,18 @@ fn errors() -> Vec<ErrorView> {
     out.extend(
         [
             SyncError::NotEnrolled,
-            SyncError::Offline("no connection".into()),
+            SyncError::Offline(LinkDrop::NoConnection),
+            SyncError::Offline(LinkDrop::TimedOut),
+            SyncError::Offline(LinkDrop::Lost),
             SyncError::Revoked("revoked on 2026-03-01".into()),
             SyncError::Unauthorized("unknown credential".into()),
             SyncError::EnrolmentCode("unknown enrolment code".into()),
-            SyncError::EnrolOffline("no connection".into()),
+            SyncError::EnrolOffline(LinkDrop::NoConnection),
+            SyncError::Busy {
+                status: 503,
+                detail: "the database is busy or slow just now".into(),
+                retry_after: Some(std::time::Duration::from_secs(5)),
+            },
             SyncError::Refused {
                 status: 409,
                 // The protocol's code by its wire name: the app does not depend on the crate.
@@ -532,6 +539,9 @@ fn samples() -> Vec<(String, Message)> {
             .iter()
             .map(|p| (p.to_string(), p.message())),
     );
+    // The status bar's words for a certificate refused while the device works.
+    let (words, message) = SyncError::Tls("invalid peer certificate: Expired".into()).in_session();
+    out.push((words, message.expect("a key for the status bar")));
     out
 }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::session::{Secrets, forget_session};
 use crate::cli::{EnrollArgs, SyncArgs};
-use crate::error::Result;
+use crate::error::{CliError, Result};
 use crate::input::{Bounded, read_bounded, size};
 use crate::output::{Report, fields, to_stderr};
 
@@ -232,5 +232,5 @@ pub(super) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| SyncError::Offline(format!("cannot start the network runtime: {e}")).into())
+        .map_err(CliError::Runtime)
 }

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use guichet_domain::keyslot::RecoveryKey;
-use guichet_domain::message::Message;
+use guichet_domain::message::{Message, Term};
 use guichet_protocol::{
     ApiError, BASE_PATH, EnrollRequest, EnrollResponse, ErrorCode, ExchangeRequest,
     ExchangeResponse, MAX_ANSWER_BYTES, TokenRotation, VouchRequest, VouchResponse,
@@ -35,7 +35,7 @@ pub enum SyncError {
     #[error(
         "the back office cannot be reached ({0}); changes stay here and go out when the link is back"
     )]
-    Offline(String),
+    Offline(LinkDrop),
     #[error("the back office refused this device: {0}. Ask an administrator to enrol it again")]
     Revoked(String),
     #[error("the back office does not know this device's credential: {0}. Enrol it again")]
@@ -51,7 +51,19 @@ pub enum SyncError {
         "the back office cannot be reached ({0}): check its address and the link, then enrol \
          again. Nothing was changed"
     )]
-    EnrolOffline(String),
+    EnrolOffline(LinkDrop),
+    /// The back office, or a proxy in front of it, cannot answer just now (a 5xx): a busy
+    /// database, a replica restarting. Tried again by itself, no sooner than `retry_after`
+    /// when the back office said so.
+    #[error(
+        "the back office cannot answer just now; changes stay here and go out by themselves \
+         (status {status}: {detail})"
+    )]
+    Busy {
+        status: u16,
+        detail: String,
+        retry_after: Option<Duration>,
+    },
     #[error("the back office refused the call ({status}): {message}")]
     Refused {
         status: u16,
@@ -99,18 +111,84 @@ fn still_waiting(n: u64) -> String {
     }
 }
 
+/// Why the link to the back office failed, in the clerk's words (the window translates them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkDrop {
+    /// The link went silent for too long.
+    TimedOut,
+    /// No connection could be made (no network, no route, nothing listening).
+    NoConnection,
+    /// The connection broke mid-call.
+    Lost,
+}
+
+impl LinkDrop {
+    fn code(self) -> &'static str {
+        match self {
+            LinkDrop::TimedOut => "timed_out",
+            LinkDrop::NoConnection => "no_connection",
+            LinkDrop::Lost => "lost",
+        }
+    }
+}
+
+impl std::fmt::Display for LinkDrop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LinkDrop::TimedOut => "timed out",
+            LinkDrop::NoConnection => "no connection",
+            LinkDrop::Lost => "connection lost",
+        })
+    }
+}
+
+impl Term for LinkDrop {
+    fn term(&self) -> String {
+        format!("sync.link.{}", self.code())
+    }
+}
+
 impl SyncError {
-    /// Whether the link went silent for too long (rather than dropped or refused).
-    pub fn timed_out(&self) -> bool {
-        matches!(self, SyncError::Offline(what) if what == TIMED_OUT)
+    /// Whether the exchange was too much for the link or the back office in the time it had:
+    /// the link went silent for too long, or the back office gave up or was too busy (a
+    /// smaller push may go through).
+    pub fn too_slow(&self) -> bool {
+        matches!(
+            self,
+            SyncError::Offline(LinkDrop::TimedOut) | SyncError::Busy { .. }
+        )
     }
 
     /// Failures worth retrying later without anyone doing anything.
     pub fn is_transient(&self) -> bool {
         match self {
-            SyncError::Offline(_) => true,
+            SyncError::Offline(_) | SyncError::Busy { .. } => true,
             SyncError::Refused { code, .. } => *code == ErrorCode::Internal,
             _ => false,
+        }
+    }
+
+    /// How long the back office asked to be left alone before the next call, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SyncError::Busy { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// The error as the status bar says it while the device works (in English, and as the
+    /// window translates it): a certificate refused then is no matter of enrolment any more.
+    pub fn in_session(&self) -> (String, Option<Message>) {
+        match self {
+            SyncError::Tls(detail) => (
+                format!(
+                    "the back office's certificate is refused, or the connection to it is \
+                     intercepted ({detail}): check this computer's date and time, or tell IT; \
+                     changes stay here"
+                ),
+                Some(Message::new("error.sync.tls_session").text("detail", detail)),
+            ),
+            other => (other.to_string(), other.message()),
         }
     }
 
@@ -119,7 +197,7 @@ impl SyncError {
     pub fn message(&self) -> Option<Message> {
         Some(match self {
             SyncError::NotEnrolled => Message::new("error.sync.not_enrolled"),
-            SyncError::Offline(detail) => Message::new("error.sync.offline").text("detail", detail),
+            SyncError::Offline(drop) => Message::new("error.sync.offline").term("detail", *drop),
             SyncError::Revoked(detail) => Message::new("error.sync.revoked").text("detail", detail),
             SyncError::Unauthorized(detail) => {
                 Message::new("error.sync.unauthorized").text("detail", detail)
@@ -127,9 +205,10 @@ impl SyncError {
             SyncError::EnrolmentCode(detail) => {
                 Message::new("error.sync.enrolment_code").text("detail", detail)
             }
-            SyncError::EnrolOffline(detail) => {
-                Message::new("error.sync.enrol_offline").text("detail", detail)
+            SyncError::EnrolOffline(drop) => {
+                Message::new("error.sync.enrol_offline").term("detail", *drop)
             }
+            SyncError::Busy { .. } => Message::new("error.sync.busy"),
             SyncError::Refused {
                 status, message, ..
             } => Message::new("error.sync.refused")
@@ -383,6 +462,7 @@ impl BackOffice {
         }
         let mut response = call.send().await.map_err(offline)?;
         let status = response.status();
+        let retry_after = retry_after(response.headers());
         // Read in pieces, up to the largest answer a back office sends: a larger one (a
         // faulty or hostile server) is refused before it fills the memory.
         let mut bytes = Vec::new();
@@ -412,9 +492,11 @@ impl BackOffice {
                 });
             }
             Ok(e) => (e.error.code, shown(&e.error.message)),
-            Err(_) if status.is_server_error() => {
-                (ErrorCode::Internal, shown(&String::from_utf8_lossy(&bytes)))
-            }
+            // A proxy's page (an nginx 502 while replicas restart) is no message to show.
+            Err(_) if status.is_server_error() => (
+                ErrorCode::Internal,
+                status.canonical_reason().unwrap_or_default().to_owned(),
+            ),
             Err(_) => {
                 return Err(SyncError::Protocol(format!(
                     "status {status} without an error body"
@@ -424,6 +506,11 @@ impl BackOffice {
         Err(match code {
             ErrorCode::Revoked => SyncError::Revoked(message),
             ErrorCode::Unauthorized => SyncError::Unauthorized(message),
+            ErrorCode::Internal if status.is_server_error() => SyncError::Busy {
+                status: status.as_u16(),
+                detail: message,
+                retry_after,
+            },
             _ => SyncError::Refused {
                 status: status.as_u16(),
                 code,
@@ -450,8 +537,21 @@ fn shown(message: &str) -> String {
     out
 }
 
-/// What an offline error says when the link went silent for too long.
-const TIMED_OUT: &str = "timed out";
+/// The longest wait a back office's `Retry-After` is taken for: a faulty or hostile one does
+/// not stall the device.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// The wait a `Retry-After` header asks for, in seconds (its date form is not used here).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER))
+}
 
 /// Connection failures, timeouts and cut bodies all mean the same to the clerk: offline. A
 /// failed TLS handshake (rustls reports it as invalid data under the connect error) is not:
@@ -462,14 +562,13 @@ fn offline(e: reqwest::Error) -> SyncError {
     {
         return SyncError::Tls(detail);
     }
-    let what = if e.is_timeout() {
-        TIMED_OUT
+    SyncError::Offline(if e.is_timeout() {
+        LinkDrop::TimedOut
     } else if e.is_connect() {
-        "no connection"
+        LinkDrop::NoConnection
     } else {
-        "connection lost"
-    };
-    SyncError::Offline(what.to_owned())
+        LinkDrop::Lost
+    })
 }
 
 /// The TLS failure under a connect error, in words: rustls's error travels as an

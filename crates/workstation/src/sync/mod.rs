@@ -16,7 +16,7 @@ use guichet_domain::keyslot::RecoveryKey;
 use guichet_protocol::{VouchRequest, VouchResponse};
 use serde::{Deserialize, Serialize};
 
-pub use client::{BackOffice, Link, SyncError, plain_to_another_machine};
+pub use client::{BackOffice, Link, LinkDrop, SyncError, plain_to_another_machine};
 pub use task::{Phase, SyncHandle, SyncOptions, SyncStatus};
 
 use crate::Workstation;
@@ -39,11 +39,13 @@ static PUSH_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsi
 /// The push limit after an exchange that pushed `pushed` entries under `limit`. A whole push
 /// must reach the back office before its answer starts, within the call's time: on a slow
 /// uplink (a satellite link shared by a bus's laptops) a large one times out every time, and
-/// the same batch would be sent again for ever. An exchange that timed out halves the limit,
-/// down to `MIN_PUSH_BATCH`; one that went through doubles it back, up to `PUSH_BATCH`.
-/// A small push that timed out says nothing of the uplink (the link is down): the limit stays.
-fn next_push_limit(limit: usize, pushed: usize, timed_out: bool) -> usize {
-    match (timed_out, pushed > MIN_PUSH_BATCH) {
+/// the same batch would be sent again for ever; so too where the back office gives up on a
+/// large push within its own time (`SyncError::too_slow`). An exchange that was too slow
+/// halves the limit, down to `MIN_PUSH_BATCH`; one that went through doubles it back, up to
+/// `PUSH_BATCH`. A small push that was too slow says nothing of the uplink (the link is down,
+/// the back office busy): the limit stays.
+fn next_push_limit(limit: usize, pushed: usize, too_slow: bool) -> usize {
+    match (too_slow, pushed > MIN_PUSH_BATCH) {
         (true, true) => (pushed / 2).max(MIN_PUSH_BATCH).min(limit),
         (true, false) => limit,
         (false, _) => limit.saturating_mul(2).min(PUSH_BATCH),
@@ -128,9 +130,9 @@ pub async fn sync_once(
             }
             answer = office.exchange(&request).await;
         }
-        let timed_out = matches!(&answer, Err(e) if e.timed_out());
+        let too_slow = matches!(&answer, Err(e) if e.too_slow());
         PUSH_LIMIT.store(
-            next_push_limit(limit, push.len(), timed_out),
+            next_push_limit(limit, push.len(), too_slow),
             std::sync::atomic::Ordering::Relaxed,
         );
         let response = match answer {
@@ -365,7 +367,8 @@ pub fn vouched(
             let recovery = RecoveryKey::parse(&vouched.recovery_key).map_err(Error::from)?;
             Ok(ws.login_vouched(password, &vouched.account, &recovery)?)
         }
-        Some(Err(SyncError::Offline(_))) => Err(match refusal {
+        // A back office too busy to vouch just now is, to the clerk, one not reached.
+        Some(Err(SyncError::Offline(_) | SyncError::Busy { .. })) => Err(match refusal {
             Error::Access(Access::LoginFailed) => Error::Access(Access::LoginFailedOffline),
             other => other,
         }

@@ -225,16 +225,22 @@ async fn run(
                 failures = failures.saturating_add(1);
                 // A refusal that trying again will not mend (a revoked device, a credential
                 // refused) is tried again only as often as the longest backoff, or when asked.
+                // A back office that asked for a pause gets it, up to the longest backoff.
                 let (phase, next) = if e.is_transient() {
-                    (Phase::Offline, backoff(&options, failures))
+                    let asked = e.retry_after().unwrap_or_default();
+                    (
+                        Phase::Offline,
+                        backoff(&options, failures).max(asked.min(options.max_backoff)),
+                    )
                 } else {
                     (Phase::Error, options.max_backoff)
                 };
                 delay = next;
+                let (words, translation) = e.in_session();
                 status.send_modify(|s| {
                     s.phase = phase;
-                    s.message = Some(e.to_string());
-                    s.translation = e.message();
+                    s.message = Some(words);
+                    s.translation = translation;
                     s.waiting = waiting;
                     s.last_success = last_success;
                 });
