@@ -617,14 +617,25 @@ struct MoneyAcc {
 impl MoneyAcc {
     /// Takes back what was paid, refunded and waived after the end of the period, for one
     /// that has ended: its money is then as it stood at its end, the same whenever the report
-    /// is made.
+    /// is made. A waiver can be taken back only from a fee waived now: with none, the audit
+    /// trail is not read.
     fn as_at_end(&mut self, conn: &ReportRead<'_>, ctx: &Ctx<'_>) -> Result<()> {
         let days = (ctx.options.from, ctx.options.to);
+        let mut n = 0;
         conn.paid_since(days, ctx.end, |fee, paid, since| -> Result<()> {
+            n += 1;
+            ctx.tick(Stage::Money, n);
             self.paid_on_due += (paid - since).min(fee) - paid.min(fee);
             Ok(())
         })?;
-        conn.waived_since(days, ctx.end, |ground, fee| -> Result<()> {
+        if self.waived.is_empty() {
+            return Ok(());
+        }
+        let read = |events| -> Result<()> {
+            ctx.tick(Stage::Money, n + events);
+            Ok(())
+        };
+        conn.waived_since(days, ctx.end, read, |ground, fee| -> Result<()> {
             if let Some(w) = self.waived.get_mut(ground) {
                 w.0 = w.0.saturating_sub(1);
                 w.1 -= fee;

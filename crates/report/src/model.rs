@@ -48,6 +48,12 @@ impl Header {
     pub fn ended(&self) -> bool {
         self.time_zone.day_of(self.made_at) > self.to
     }
+
+    /// The day what the period's requests are paid, waived and still owed is as at: its last
+    /// day, at its end, for a period that has ended; the day the report was made otherwise.
+    pub fn as_at(&self) -> NaiveDate {
+        self.time_zone.day_of(self.made_at).min(self.to)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -554,11 +554,12 @@ fn summary(report: &Report) -> Table {
     );
     row(l.t("table.waived"), Cell::Money(m.waived_minor));
     let owed = if h.ended() {
-        l.fill("table.outstanding_at_end", &[("date", &l.date(h.to))])
+        l.t("table.outstanding_at_end")
     } else {
-        l.t("table.outstanding").to_owned()
+        l.t("table.outstanding")
     };
-    row(&owed, Cell::Money(m.outstanding_minor));
+    row(owed, Cell::Money(m.outstanding_minor));
+    row(l.t("table.as_at"), Cell::Date(h.as_at()));
     row(
         l.t("table.cash_expected_drawer"),
         Cell::Money(m.cash_expected_minor),

@@ -743,29 +743,31 @@ fn a_past_period_shows_what_was_owed_at_its_end() {
     let week_on = daily_report(&d.ws, &period).unwrap();
     assert_eq!(json(&week_on.money), json(&at_close.money));
 
-    let owed = |report: &guichet_report::Report| -> String {
-        let summary = &guichet_report::tables(report)[0];
-        let row = summary
-            .rows
-            .iter()
-            .find(|r| matches!(&r[1], guichet_report::Cell::Money(11_100)))
-            .unwrap();
-        match &row[0] {
-            guichet_report::Cell::Text(label) => label.clone(),
-            other => panic!("a label, not {other:?}"),
-        }
+    // The row of what is still owed keeps its label whatever the period, and the next row
+    // says the day its figures are as at, as a date.
+    let label = |text: &str| guichet_report::Cell::Text(text.to_owned());
+    let owed = |report: &guichet_report::Report, as_at: &str| {
+        let rows = &guichet_report::tables(report)[0].rows;
+        let at = rows.iter().position(|r| r[0] == label(as_at)).unwrap();
+        (rows[at - 1][0].clone(), rows[at][1].clone())
     };
     assert_eq!(
-        owed(&week_on),
-        "Still owed at the end of 1 December 2026 (requests taken in the period)"
+        owed(&week_on, "As at"),
+        (
+            label("Still owed at the end of the period (requests taken in the period)"),
+            guichet_report::Cell::Date(monday)
+        )
     );
     let french = ReportOptions {
         locale: Locale::Fr,
         ..period
     };
     assert_eq!(
-        owed(&daily_report(&d.ws, &french).unwrap()),
-        "Reste dû à la fin du 1er décembre 2026 (demandes prises sur la période)"
+        owed(&daily_report(&d.ws, &french).unwrap(), "Arrêté au"),
+        (
+            label("Reste dû à la fin de la période (demandes prises sur la période)"),
+            guichet_report::Cell::Date(monday)
+        )
     );
 
     // A period that reaches today shows the money as it is now.
@@ -773,7 +775,15 @@ fn a_past_period_shows_what_was_owed_at_its_end() {
         to: d.ws.today(),
         ..period
     };
-    let m = daily_report(&d.ws, &to_today).unwrap().money;
+    let now = daily_report(&d.ws, &to_today).unwrap();
+    let m = &now.money;
     assert_eq!((m.waived_minor, m.outstanding_minor), (2500, 300));
     assert_eq!(m.waivers[0].ground, "older-people");
+    assert_eq!(
+        owed(&now, "As at"),
+        (
+            label("Still owed today (requests taken in the period)"),
+            guichet_report::Cell::Date(d.ws.today())
+        )
+    );
 }

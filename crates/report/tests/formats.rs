@@ -79,6 +79,11 @@ fn csv_files_follow_the_locale() {
         "Cash difference (counted - expected),-1.00"
     );
     assert!(line_of(&summary, "Sync,").starts_with("Sync,NOT CLEAN: 11 changes not yet sent"));
+    // The day is over: what is still owed is as at its end, under a label of every month.
+    assert!(
+        summary.contains("\nStill owed at the end of the period (requests taken in the period),")
+    );
+    assert_eq!(line_of(&summary, "As at,"), "As at,2026-11-30");
     let hours = read(&en.join("queue-by-hour.csv"));
     assert_eq!(line_of(&hours, "08:00,"), "08:00,3,3,6.0,30.0,30.0,1,33.3");
     let overdue = read(&en.join("overdue.csv"));
@@ -102,6 +107,10 @@ fn csv_files_follow_the_locale() {
         line_of(&summary, "Attente médiane (min);"),
         "Attente médiane (min);5,0"
     );
+    assert!(
+        summary.contains("\nReste dû à la fin de la période (demandes prises sur la période);")
+    );
+    assert_eq!(line_of(&summary, "Arrêté au;"), "Arrêté au;2026-11-30");
     let comments = read(&fr.join("comments.csv"));
     assert!(comments.contains(";Très bien, merci"));
     let stream = String::from_utf8(
@@ -191,6 +200,7 @@ fn xlsx_opens_in_libreoffice_with_real_numbers_and_dates() {
     );
     assert_eq!(line_of(summary, "Tickets issued,"), "Tickets issued,5");
     assert_eq!(line_of(summary, "From,"), "From,2026-11-30");
+    assert_eq!(line_of(summary, "As at,"), "As at,2026-11-30");
     assert_eq!(line_of(summary, "Fees due,"), "Fees due,111.00");
     assert_eq!(
         line_of(summary, "Share above target (%),"),
@@ -283,6 +293,12 @@ fn pdf_is_a4_with_the_figures_and_the_charts() {
         .find(|l| l.contains("Tickets issued"))
         .expect("the key figures");
     assert!(key.contains('5'), "{key}");
+    // The day what is still owed is as at is among the key figures.
+    let as_at = text
+        .lines()
+        .find(|l| l.contains("As at"))
+        .expect("the day the money is as at");
+    assert!(as_at.contains("2026-11-30"), "{as_at}");
     // A4 portrait.
     let info = String::from_utf8_lossy(&bytes);
     assert!(

@@ -327,7 +327,9 @@ impl<'c> ReportRead<'c> {
 
     /// The requests with a fee taken from `days.0` to `days.1` that were paid or refunded at
     /// or after `since`: for each, its fee, what it is paid now net of refunds, and the part of
-    /// that paid from `since` on, less what was refunded from then on.
+    /// that paid from `since` on, less what was refunded from then on. A payment or a refund is
+    /// from `since` on when it was recorded here from then on and, if another device made it,
+    /// made there from then on too, by the stamp it came with (`made_since`).
     pub fn paid_since<E: From<Error>>(
         &self,
         days: (NaiveDate, NaiveDate),
@@ -337,15 +339,23 @@ impl<'c> ReportRead<'c> {
         let mut stmt = self.statement(
             "SELECT r.fee_minor, r.paid_minor, m.minor
              FROM (SELECT request_id, sum(minor) AS minor
-                   FROM (SELECT request_id, amount_minor AS minor FROM payments WHERE at >= :since
+                   FROM (SELECT request_id, amount_minor AS minor FROM payments
+                         WHERE at >= :since AND (hlc = '' OR hlc >= :made)
                          UNION ALL
-                         SELECT request_id, -amount_minor FROM refunds WHERE at >= :since)
+                         SELECT request_id, -amount_minor FROM refunds
+                         WHERE at >= :since AND (hlc = '' OR hlc >= :made))
                    GROUP BY request_id) m
                 JOIN requests r ON r.id = m.request_id
              WHERE r.intake_date >= :from AND r.intake_date <= :to AND r.fee_minor IS NOT NULL",
         )?;
-        let (from, to, since) = (days.0.to_string(), days.1.to_string(), since.to_rfc3339());
-        let named: [(&str, &dyn ToSql); 3] = [(":from", &from), (":to", &to), (":since", &since)];
+        let (from, to) = (days.0.to_string(), days.1.to_string());
+        let (made, since) = (made_since(since), since.to_rfc3339());
+        let named: [(&str, &dyn ToSql); 4] = [
+            (":from", &from),
+            (":to", &to),
+            (":since", &since),
+            (":made", &made),
+        ];
         stream(&mut stmt, named.as_slice(), |r| {
             each(
                 r.get(0).map_err(Error::from)?,
@@ -357,27 +367,35 @@ impl<'c> ReportRead<'c> {
 
     /// The requests with a fee taken from `days.0` to `days.1` whose fee was waived at or
     /// after `since`: for each, the waiver's ground and the fee. A waiver's time is kept only
-    /// in the audit trail (here or, for another device's, as the change arrived). The trail is
-    /// read newest first, down to the first event stamped before `since`: its stamps only grow
-    /// with its order (one writer at a time, each stamp past the last), and a stamp is never
-    /// before the time written beside it, so every event from `since` on is above that one.
+    /// in the audit trail: a `fee.waived` event, or a `peer.change` event carrying another
+    /// device's waiver, from `since` on when the stamp it came with (`hlc`, in events written
+    /// since it is kept) is from then on too (`made_since`). The trail is read newest first,
+    /// down to the first event stamped before `since`: its stamps only grow with its order
+    /// (one writer at a time, each stamp past the last), and a stamp is never before the time
+    /// written beside it, so every event from `since` on is above that one. `read` is told
+    /// how many events have been read so far, as they are read.
     pub fn waived_since<E: From<Error>>(
         &self,
         days: (NaiveDate, NaiveDate),
         since: DateTime<Utc>,
+        mut read: impl FnMut(u64) -> std::result::Result<(), E>,
         mut each: impl FnMut(&str, i64) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let since_ms = u64::try_from(since.timestamp_millis()).unwrap_or(0);
-        let since_text = since.to_rfc3339();
+        let (made, since_text) = (made_since(since), since.to_rfc3339());
         let mut waived: HashSet<String> = HashSet::new();
         let mut stmt = self.statement(
             "SELECT hlc, at, entity_id,
                 action = 'fee.waived' OR (action = 'peer.change'
-                    AND json_extract(change, '$.change.kind') IS 'fee.waived')
+                    AND json_extract(change, '$.change.kind') IS 'fee.waived'),
+                CASE WHEN action = 'peer.change' THEN json_extract(change, '$.hlc') END
              FROM audit_events ORDER BY seq DESC",
         )?;
         let mut rows = stmt.query([]).map_err(Error::from)?;
+        let mut n = 0;
         while let Some(r) = rows.next().map_err(Error::from)? {
+            n += 1;
+            read(n)?;
             if text(r, 0)?
                 .parse::<HlcStamp>()
                 .map_err(Error::from)?
@@ -386,7 +404,10 @@ impl<'c> ReportRead<'c> {
             {
                 break;
             }
-            if r.get(3).map_err(Error::from)? && text(r, 1)? >= since_text.as_str() {
+            if r.get(3).map_err(Error::from)?
+                && text(r, 1)? >= since_text.as_str()
+                && opt_text(r, 4)?.is_none_or(|stamp| stamp >= made.as_str())
+            {
                 waived.insert(text(r, 2)?.to_owned());
             }
         }
@@ -805,6 +826,19 @@ fn due_row<'r>(r: &'r Row<'_>, with_status_then: bool) -> Result<DueRow<'r>> {
         intake_date: text(r, at(4))?,
         due_date: text(r, at(5))?,
     })
+}
+
+/// The least text of a stamp made at or after `since`: a stamp's text begins with its wall
+/// part, so one made from `since` on sorts at or after this one, and one made before sorts
+/// before it. A payment or refund pulled before stamps were kept with it has none (`''`):
+/// when it came is all that is known of it.
+fn made_since(since: DateTime<Utc>) -> String {
+    HlcStamp {
+        wall_ms: u64::try_from(since.timestamp_millis()).unwrap_or(0),
+        counter: 0,
+        node: String::new(),
+    }
+    .to_string()
 }
 
 /// Hands each row of `stmt` to `each`, as it comes.

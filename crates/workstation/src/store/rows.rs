@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use guichet_domain::catalogue::{Fee, Service};
 use guichet_domain::citizen::Citizen;
 use guichet_domain::feedback::PaymentMethod;
+use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::Money;
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::{Party, RequestStatus};
@@ -26,8 +27,9 @@ pub(super) enum Origin<'a> {
     Here,
     /// Device `device` of this centre, pulled from the back office: applied once (a row
     /// already there is kept as it is), with no stamp of this device's clock, and the device
-    /// named where a clerk would be.
-    Pulled { device: &'a str },
+    /// named where a clerk would be. `made` is the stamp the change came with: of the clock
+    /// of the device that made it (the back office's, for an agency's decision).
+    Pulled { device: &'a str, made: &'a HlcStamp },
 }
 
 impl Origin<'_> {
@@ -46,11 +48,20 @@ impl Origin<'_> {
         }
     }
 
+    /// The stamp a payment or a refund keeps: when it was made, by the clock of the device
+    /// that made it (this one's `stamp`, or the pulled change's), not when it arrived here.
+    fn made(self, stamp: Option<&str>) -> String {
+        match self {
+            Origin::Here => stamp.unwrap_or_default().to_owned(),
+            Origin::Pulled { made, .. } => made.to_string(),
+        }
+    }
+
     /// Who the rows name as having done it.
     fn author(self, change: &ActionTx<'_>) -> String {
         match self {
             Origin::Here => change.actor.clone(),
-            Origin::Pulled { device } => device.to_owned(),
+            Origin::Pulled { device, .. } => device.to_owned(),
         }
     }
 }
@@ -261,7 +272,7 @@ pub(super) fn payment_recorded(
             receipt.as_str(),
             clerk,
             change.at(),
-            stamp.as_deref().unwrap_or_default(),
+            origin.made(stamp.as_deref()),
         ],
     )?;
     if added > 0 {
@@ -324,7 +335,7 @@ pub(super) fn payment_refunded(
             clerk,
             refund.approver,
             change.at(),
-            stamp.as_deref().unwrap_or_default(),
+            origin.made(stamp.as_deref()),
             refund.request,
         ],
     )?;

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use guichet_domain::catalogue;
-use guichet_domain::hlc::Hlc;
+use guichet_domain::hlc::{Hlc, HlcStamp};
 use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::queue::Counter;
 use guichet_domain::request::Party;
@@ -691,7 +691,10 @@ fn apply_pulled(
                     request,
                     *to,
                     reason.as_deref(),
-                    Origin::Pulled { device: actor },
+                    Origin::Pulled {
+                        device: actor,
+                        made: &pulled.hlc,
+                    },
                 )?;
             }
             if local.is_some() {
@@ -738,29 +741,36 @@ fn apply_pulled(
                 let by = format!("device {device} of this centre");
                 supersede(change, pulled, (&by, device), peer.clone(), overtaken)?;
             }
-            apply_peer(change, device, peer, superseded)?;
+            apply_peer(change, (device, &pulled.hlc), peer, superseded)?;
+            // The event's own time and stamp are when the change arrived here; `hlc` is when
+            // it was made, by the clock of the device that made it.
             change.record_local(
                 "peer.change",
                 peer.entity().0,
                 peer.entity().1,
-                serde_json::json!({"device": device, "change": peer, "server_seq": pulled.seq}),
+                serde_json::json!({
+                    "device": device,
+                    "change": peer,
+                    "server_seq": pulled.seq,
+                    "hlc": pulled.hlc,
+                }),
             )?;
         }
     }
     Ok(superseded)
 }
 
-/// Another device of this centre made a change: keep the citizens and requests it concerns,
-/// written as that device wrote them, so that any clerk of the centre can find them. The queue
-/// stays per device. A `superseded` transition goes into the timeline without moving the
-/// request.
+/// Another device of this centre made a change, stamped `made` by its clock: keep the
+/// citizens and requests it concerns, written as that device wrote them, so that any clerk of
+/// the centre can find them. The queue stays per device. A `superseded` transition goes into
+/// the timeline without moving the request.
 fn apply_peer(
     change: &mut ActionTx<'_>,
-    device: &str,
+    (device, made): (&str, &HlcStamp),
     peer: &Change,
     superseded: bool,
 ) -> Result<()> {
-    let origin = Origin::Pulled { device };
+    let origin = Origin::Pulled { device, made };
     match peer {
         Change::CitizenRegistered { citizen } => {
             rows::citizen_registered(change, citizen, origin)?;
