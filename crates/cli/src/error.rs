@@ -244,6 +244,7 @@ fn core_exit(e: &CoreError) -> u8 {
         | CoreError::NewerSchema { .. }
         | CoreError::DataDir { .. }
         | CoreError::Damaged { .. }
+        | CoreError::DiskFull(_)
         | CoreError::Sqlite(_)
         | CoreError::Json(_) => 1,
         CoreError::Domain(_)
@@ -318,6 +319,7 @@ fn core_kind(e: &CoreError) -> &'static str {
         CoreError::NewerSchema { .. } => "newer_schema",
         CoreError::DataDir { .. } => "data_dir",
         CoreError::Damaged { .. } => "damaged",
+        CoreError::DiskFull(_) => "disk_full",
         CoreError::Sqlite(_) => "database",
         CoreError::Json(_) => "stored_data",
     }

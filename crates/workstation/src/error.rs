@@ -82,6 +82,14 @@ pub enum Error {
     )]
     Damaged { detail: String },
 
+    /// The disk holding the data directory is full (SQLite's SQLITE_FULL): nothing more can be
+    /// written until space is freed; what was saved is kept.
+    #[error(
+        "this computer's disk is full: nothing more can be saved until space is freed (ask IT \
+         to free some); what was saved before is kept ({0})"
+    )]
+    DiskFull(rusqlite::Error),
+
     #[error("the local database failed: {0}")]
     Sqlite(rusqlite::Error),
 
@@ -452,6 +460,7 @@ impl Error {
             Error::Access(access) => access.message(),
             Error::Invalid(_) => return None,
             Error::Damaged { detail } => Message::new("error.damaged").text("detail", detail),
+            Error::DiskFull(_) => Message::new("error.disk_full"),
             Error::NewerSchema { .. }
             | Error::DataDir { .. }
             | Error::Sqlite(_)
@@ -575,6 +584,7 @@ impl From<rusqlite::Error> for Error {
                     detail: e.to_string(),
                 }
             }
+            Some(rusqlite::ErrorCode::DiskFull) => Error::DiskFull(e),
             _ => Error::Sqlite(e),
         }
     }
@@ -589,5 +599,32 @@ impl From<guichet_domain::citizen::NationalIdError> for Error {
 impl From<guichet_domain::receipt::ReceiptError> for Error {
     fn from(e: guichet_domain::receipt::ReceiptError) -> Self {
         Error::Domain(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Error;
+
+    /// SQLite's answer when the disk is full, met for real: a database allowed no more pages
+    /// than it has refuses the next write as the disk being full.
+    #[test]
+    fn a_full_disk_is_said_as_such_for_the_window_to_translate() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x BLOB); PRAGMA max_page_count = 2;")
+            .unwrap();
+        let full = (0..100)
+            .find_map(|_| {
+                conn.execute("INSERT INTO t VALUES (zeroblob(4096))", [])
+                    .err()
+            })
+            .expect("the write the full database refuses");
+        let e = Error::from(full);
+        assert!(matches!(e, Error::DiskFull(_)), "{e:?}");
+        assert!(
+            e.to_string().starts_with("this computer's disk is full"),
+            "{e}"
+        );
+        assert_eq!(e.message().unwrap().key, "error.disk_full");
     }
 }

@@ -284,6 +284,10 @@ fn errors() -> Vec<ErrorView> {
             Error::Damaged {
                 detail: "file is not a database".into(),
             },
+            Error::from(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_FULL),
+                None,
+            )),
         ]
         .map(ErrorView::from),
     );
