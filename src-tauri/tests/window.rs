@@ -1539,7 +1539,15 @@ async fn the_waiting_room_display_shows_each_call() {
     app.drive(clerk).await;
     app.click("#finish").await;
     app.wait_for_css("#rate-5").await;
-    app.click("#nav-queue").await;
+    // The feedback screen faces the citizen: no navigation in sight; the clerk skips it.
+    let nav = app
+        .wait_for_css("#nav-queue")
+        .await
+        .is_displayed()
+        .await
+        .unwrap();
+    assert!(!nav, "the navigation is shown to the citizen");
+    app.click("#skip-feedback").await;
     app.wait_for_css("#issue-ticket").await;
     let second = serve_a_ticket(&app).await;
     app.drive_new_window().await;
