@@ -40,6 +40,18 @@ export function damaged(err: unknown): boolean {
   return true;
 }
 
+/** Numbers what a screen asks the core again and again (a search as it is typed, a list as its
+ * filter changes), so that only the latest question's answer is used: an earlier one may come
+ * back later. Each call of the function returned asks anew and gives back whether that
+ * question is still the latest. */
+export function latestOnly(): () => () => boolean {
+  let asked = 0;
+  return () => {
+    const mine = ++asked;
+    return () => mine === asked;
+  };
+}
+
 /** Sent on `window` after a sync run that succeeded, for screens to reload what they show. */
 export const SYNCED = "guichet:synced";
 

@@ -4,7 +4,7 @@
 
 import { api, onStatus, type AppState, type SessionView, type StatusBar } from "./api";
 import { STATUS } from "./update";
-import { SYNCED, actionStart, damaged, emptyVisit, noteInput, painted, record, supervises, timings, working, type Ctx, type Screen } from "./app";
+import { SYNCED, actionStart, damaged, emptyVisit, latestOnly, noteInput, painted, record, supervises, timings, working, type Ctx, type Screen } from "./app";
 import { fill, h, trapFocus, typeAgain, typedIn } from "./dom";
 import { isLang, lang, onLangChange, setLang, setTimeZone, t } from "./i18n";
 import { IdleLock, browserClock, watchActivity } from "./idle";
@@ -326,13 +326,12 @@ function drawHeader(): void {
 /** A sync may bring the centre's terms changed on the back office (its name, time zone,
  * waiting target): the window follows them at once. Should the core not answer, the next sync
  * or login brings them. */
-let termsAsked = 0;
+const askTerms = latestOnly();
 async function followTerms(): Promise<void> {
   if (!ctx.state.session || ctx.state.session.locked) return;
-  const asked = ++termsAsked;
+  const latest = askTerms();
   const state = await api.appState().catch(() => null);
-  // Only the latest question's answer counts: an earlier one may come back later.
-  if (asked !== termsAsked) return;
+  if (!latest()) return;
   if (!state?.config || JSON.stringify(state.config) === JSON.stringify(ctx.state.config)) return;
   ctx.state.config = state.config;
   setTimeZone(state.config.time_zone);

@@ -3,7 +3,7 @@
 // conflict, give back a payment). The acts that need four eyes show the supervisor's box.
 
 import { api, type Action, type Browse, type ChangeState, type RequestDetail, type RequestFilter, type RequestStatus, type RequestSummary } from "../api";
-import { SYNCED, TYPING_PAUSE_MS, supervises, working, type Ctx } from "../app";
+import { SYNCED, TYPING_PAUSE_MS, latestOnly, supervises, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { documentChecklist } from "../documents";
 import { field, fill, h } from "../dom";
@@ -89,12 +89,11 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
   const detail = h("div", { class: "card", id: "request-detail" });
   const error = h("p", { class: "error", role: "alert" });
 
-  /** The lists asked so far: only the latest one's answer is drawn, whatever order the answers
-   * come back in (a filter changed while the list before it was still being read). */
-  let asked = 0;
+  // Only the latest list is drawn: a filter may change while the list before it is read.
+  const askList = latestOnly();
 
   async function load(): Promise<void> {
-    const mine = ++asked;
+    const latest = askList();
     const filter: RequestFilter = {
       status: (status.value || null) as RequestStatus | null,
       service: null,
@@ -105,11 +104,11 @@ export function requestsScreen(ctx: Ctx, open?: string): RequestsScreen {
     };
     try {
       const list = await api.listRequests(filter);
-      if (mine !== asked) return;
+      if (!latest()) return;
       error.textContent = "";
       drawList(list);
     } catch (err) {
-      if (mine === asked) error.textContent = explain(err);
+      if (latest()) error.textContent = explain(err);
     }
   }
 

@@ -2,7 +2,7 @@
 // event, target group or category. A hit opens the service (form.ts).
 
 import { api, type Browse, type BrowseEntry, type ServiceHit, type ServiceView } from "../../api";
-import { TYPING_PAUSE_MS, type Ctx } from "../../app";
+import { TYPING_PAUSE_MS, latestOnly, type Ctx } from "../../app";
 import { field, fill, h } from "../../dom";
 import { formatMoney, t, text } from "../../i18n";
 import { explain } from "../../messages";
@@ -60,19 +60,18 @@ export function serviceStep(ctx: Ctx, hooks: ServiceHooks): ServiceStep {
   }
   browseBy.addEventListener("change", drawBrowse);
 
-  /** The searches asked so far: only the latest one's answer is shown, whatever order the
-   * answers come back in (a slow machine answering "pho" after "photos"). */
-  let asked = 0;
+  // Only the latest search's hits are shown: a slow machine may answer "pho" after "photos".
+  const askSearch = latestOnly();
 
   async function runSearch(filters: Record<string, string> = {}): Promise<void> {
-    const mine = ++asked;
+    const latest = askSearch();
     await ctx.act("search", async () => {
       try {
         const hits = await api.searchServices({ text: search.value.trim() || null, ...filters, limit: 20 });
-        if (mine === asked) fill(results, hitItems(hits, hooks.open));
+        if (latest()) fill(results, hitItems(hits, hooks.open));
       } catch (err) {
         // In the hits' place: the hits of the search before are not this one's.
-        if (mine === asked) fill(results, h("li", { class: "error", id: "search-error", role: "alert" }, explain(err)));
+        if (latest()) fill(results, h("li", { class: "error", id: "search-error", role: "alert" }, explain(err)));
       }
     });
   }
