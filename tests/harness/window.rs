@@ -50,11 +50,26 @@ pub fn wait_until_within(within: Duration, what: &str, mut ready: impl FnMut() -
     }
 }
 
-/// A click or read that missed because the element was re-drawn is retried; say so in the
-/// output of a failing test.
-fn note_retry(css: &str, error: &fantoccini::error::CmdError) {
-    let _ = writeln!(std::io::stderr(), "retrying a click on `{css}`: {error}");
+/// What WebDriver answered, with its error code: WebKit's WebDriver often leaves the message
+/// empty (an element "not interactable" or a click "intercepted" says nothing more).
+fn described(error: &fantoccini::error::CmdError) -> String {
+    match error {
+        fantoccini::error::CmdError::Standard(e) => format!("{} ({})", e.error, e.message),
+        other => other.to_string(),
+    }
 }
+
+/// What a click can miss on: the element's box, whether it is shown, and what the page has at
+/// its centre (another element drawn over it, or nothing in view).
+const WHAT_IS_THERE: &str = "const el = document.querySelector(arguments[0]);
+if (!el) return 'no such element';
+const r = el.getBoundingClientRect();
+const x = r.left + r.width / 2, y = r.top + r.height / 2;
+const top = document.elementFromPoint(x, y);
+const name = (e) => e ? e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + String(e.className).split(' ').join('.') : '') : 'nothing';
+return `box ${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x${Math.round(r.height)} in ${innerWidth}x${innerHeight}; `
+  + `visible ${el.checkVisibility ? el.checkVisibility() : '?'}; disabled ${!!el.disabled}; at its centre ${name(top)}; `
+  + `focus on ${name(document.activeElement)}; screen ${document.querySelector('main section:not([hidden])')?.id ?? '?'}`;";
 
 /// Asks a child process to stop with SIGTERM and waits for it (killing it only if it hangs).
 fn terminate(child: &mut Child) {
@@ -264,28 +279,50 @@ impl App {
         }
     }
 
-    /// Clicks the element, finding it again if the screen re-drew it in between.
+    /// Clicks the element, finding it again if the screen re-drew it in between. A click
+    /// WebDriver answered with an error while the page went on to hide the element (a form
+    /// sent, its screen replaced by the next) was made: the test's next wait says so.
     pub async fn click(&self, css: &str) {
-        self.on_element(css, "click", |el| async move { el.click().await })
+        let _ = self
+            .on_element(css, "click", |el| async move { el.click().await })
             .await;
     }
 
     /// Runs `act` on the element `css`, finding the element again and retrying while the
     /// screen re-draws it under the driver (WebDriver then answers that the node is gone).
-    async fn on_element<T, F, Fut>(&self, css: &str, what: &str, act: F) -> T
+    /// None when, after an error, no such element is in sight any more.
+    async fn on_element<T, F, Fut>(&self, css: &str, what: &str, act: F) -> Option<T>
     where
         F: Fn(Element) -> Fut,
         Fut: std::future::Future<Output = Result<T, fantoccini::error::CmdError>>,
     {
         let deadline = Instant::now() + WAIT;
+        // Each different answer is said once in the output of a failing test.
+        let mut said = String::new();
         loop {
             match act(self.wait_for_css(css).await).await {
-                Ok(out) => return out,
-                Err(e) if Instant::now() < deadline => {
-                    note_retry(css, &e);
+                Ok(out) => return Some(out),
+                Err(e) => {
+                    let answer = described(&e);
+                    if answer != said {
+                        let _ = writeln!(std::io::stderr(), "retrying to {what} `{css}`: {answer}");
+                        said = answer;
+                    }
+                    if !self.in_sight(css).await {
+                        let _ = writeln!(std::io::stderr(), "`{css}` is out of sight now");
+                        return None;
+                    }
+                    if Instant::now() >= deadline {
+                        let there = self
+                            .client
+                            .execute(WHAT_IS_THERE, vec![json!(css)])
+                            .await
+                            .map(|v| v.as_str().unwrap_or_default().to_owned())
+                            .unwrap_or_else(|e| described(&e));
+                        panic!("cannot {what} `{css}`: {said}; {there}");
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
-                Err(e) => panic!("cannot {what} `{css}`: {e}"),
             }
         }
     }
@@ -303,7 +340,8 @@ impl App {
         self.on_element(css, &format!("choose {value} in"), |el| async move {
             el.select_by_value(value).await
         })
-        .await;
+        .await
+        .unwrap_or_else(|| panic!("`{css}` went out of sight before {value} was chosen"));
     }
 
     /// Sends a key (a WebDriver key code such as F2 = "\u{E032}") to the focused element.
@@ -320,6 +358,22 @@ impl App {
     pub async fn text(&self, css: &str) -> String {
         self.on_element(css, "read", |el| async move { el.text().await })
             .await
+            .unwrap_or_else(|| panic!("`{css}` went out of sight before it was read"))
+    }
+
+    /// Whether an element `css` is on the page and shown.
+    async fn in_sight(&self, css: &str) -> bool {
+        for el in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_default()
+        {
+            if el.is_displayed().await.unwrap_or(false) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Waits for a window other than the one driven now to open, and drives it instead;
