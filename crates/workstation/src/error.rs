@@ -7,7 +7,7 @@ use guichet_domain::DomainError;
 use guichet_domain::account::{Act, Role};
 use guichet_domain::catalogue::{CenterNameProblem, Channel, Depth, MAX_CENTER_NAME_CHARS};
 use guichet_domain::form::ValueProblem;
-use guichet_domain::message::Message;
+use guichet_domain::message::{Message, Term};
 use guichet_domain::queue::TicketStatus;
 use guichet_domain::request::{Action, RequestStatus};
 use guichet_domain::text::{Text, code_point};
@@ -54,6 +54,10 @@ pub enum Error {
     #[error(transparent)]
     Access(#[from] Access),
 
+    /// A note, a reason or a comment refused as it was typed.
+    #[error("{what} {problem}; nothing was changed")]
+    Text { what: TextOf, problem: TextProblem },
+
     /// Refusals no clerk meets at the window: definitions typed into the CLI (lanes, counters,
     /// a waiting-time target), stored data that does not read back, a back office's answer that
     /// does not match what was sent.
@@ -95,6 +99,81 @@ pub enum Error {
 
     #[error("stored data could not be read back: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+/// A text typed with an act, as a refusal names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextOf {
+    /// A note on a request.
+    Note,
+    /// Why a step was taken (a cancellation, a refusal, a waiver).
+    Reason,
+    /// Why a payment is given back.
+    RefundReason,
+    /// The citizen's comment on a visit.
+    Comment,
+}
+
+impl TextOf {
+    pub const ALL: [TextOf; 4] = [
+        TextOf::Note,
+        TextOf::Reason,
+        TextOf::RefundReason,
+        TextOf::Comment,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            TextOf::Note => "note",
+            TextOf::Reason => "reason",
+            TextOf::RefundReason => "refund_reason",
+            TextOf::Comment => "comment",
+        }
+    }
+}
+
+impl std::fmt::Display for TextOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TextOf::Note => "the note",
+            TextOf::Reason => "the reason",
+            TextOf::RefundReason => "the refund's reason",
+            TextOf::Comment => "the comment",
+        })
+    }
+}
+
+impl Term for TextOf {
+    fn term(&self) -> String {
+        format!("text_of.{}", self.code())
+    }
+}
+
+/// What is wrong with a typed text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextProblem {
+    TooLong {
+        len: usize,
+        max: usize,
+    },
+    /// A character no screen or terminal shows as it is (an escape that rewrites a terminal, a
+    /// bidirectional override that makes a text read otherwise than it is stored).
+    HiddenCharacter(char),
+}
+
+impl std::fmt::Display for TextProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TextProblem::TooLong { len, max } => {
+                write!(f, "has {len} characters: at most {max}; shorten it")
+            }
+            TextProblem::HiddenCharacter(c) => write!(
+                f,
+                "holds a character that is not shown as it is ({}): type it again without it",
+                code_point(*c)
+            ),
+        }
+    }
 }
 
 /// What was looked for, or is there already.
@@ -458,6 +537,15 @@ impl Error {
             }
             Error::Refused(refused) => refused.message(),
             Error::Access(access) => access.message(),
+            Error::Text { what, problem } => match problem {
+                TextProblem::TooLong { len, max } => Message::new("error.text.too_long")
+                    .term("what", *what)
+                    .text("len", len)
+                    .text("max", max),
+                TextProblem::HiddenCharacter(c) => Message::new("error.text.hidden_character")
+                    .term("what", *what)
+                    .text("character", guichet_domain::text::code_point(*c)),
+            },
             Error::Invalid(_) => return None,
             Error::Damaged { detail } => Message::new("error.damaged").text("detail", detail),
             Error::DiskFull(_) => Message::new("error.disk_full"),

@@ -28,7 +28,7 @@ use guichet_domain::request::{Action, Guards, Party, RequestStatus, transition};
 use guichet_domain::text::Text;
 use guichet_domain::zone::Zone;
 use guichet_workstation::Error;
-use guichet_workstation::error::{Access, Kind, Refused};
+use guichet_workstation::error::{Access, Kind, Refused, TextOf, TextProblem};
 use guichet_workstation::sync::{LinkDrop, SyncError};
 
 use super::{Bound, export_day, no_printing_system, print_failed, print_with};
@@ -495,6 +495,25 @@ fn errors() -> Vec<ErrorView> {
         ]
         .map(ErrorView::from),
     );
+    for what in TextOf::ALL {
+        out.push(
+            Error::Text {
+                what,
+                problem: TextProblem::TooLong {
+                    len: 1001,
+                    max: 1000,
+                },
+            }
+            .into(),
+        );
+        out.push(
+            Error::Text {
+                what,
+                problem: TextProblem::HiddenCharacter('\u{202E}'),
+            }
+            .into(),
+        );
+    }
     out.push(ErrorView::standalone());
     out.push(ErrorView::update_while_syncing());
     out.push(ErrorView::update_during_visit(&["A-004".to_owned()]));

@@ -494,7 +494,7 @@ impl Workstation {
         channel: Channel,
     ) -> Result<()> {
         if let Some(comment) = comment {
-            super::requests::plain_text("the comment", comment, true)?;
+            super::requests::plain_text(crate::error::TextOf::Comment, comment, true)?;
         }
         let feedback = Feedback::new(rating, comment, channel)?;
         let view = self.ticket(ticket)?;

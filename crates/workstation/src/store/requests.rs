@@ -31,7 +31,7 @@ use super::audit::OutboxState;
 use super::catalogue::{MAX_SEARCH_CHARS, holidays, match_expression};
 use super::rows::{self, CreatedRequest, Origin, Refund};
 use super::{ActionTx, Workstation};
-use crate::error::{Error, Kind, Refused, Result};
+use crate::error::{Error, Kind, Refused, Result, TextOf, TextProblem};
 
 /// What the clerk fills in at intake.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -359,7 +359,7 @@ impl Workstation {
             return Err(Refused::ConflictNote.into());
         }
         // Kept in the audit trail and shown with the request from then on: as a reason is.
-        reason_text("the note", note)?;
+        reason_text(TextOf::Note, note)?;
         let id = self.request_id(receipt)?;
         self.write_for(Act::Supervise, |change| {
             let at = change.at();
@@ -518,7 +518,7 @@ impl Workstation {
         approval: Option<&Approval>,
     ) -> Result<RefundView> {
         self.require(Act::Counter)?;
-        plain_text("the refund's reason", &refund.reason, false)?;
+        plain_text(TextOf::RefundReason, &refund.reason, false)?;
         let id = self.request_id(receipt)?;
         check_refund_of(self.conn()?, &id, receipt, refund)?;
         let approver = self.approve(ApprovedAct::Refund, approval)?;
@@ -1022,7 +1022,7 @@ fn plan_move(
         .collect::<Result<Vec<Text>>>()?;
     let receipt = ReceiptNumber::parse(&receipt)?.to_string();
     if let Some(reason) = reason {
-        reason_text("the reason", reason)?;
+        reason_text(TextOf::Reason, reason)?;
     }
     let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
     if action == Action::Cancel && !has_reason && cancel_needs_reason(row.status, row.paid_minor) {
@@ -1128,27 +1128,27 @@ struct CheckedRefund {
 
 /// Refuses a reason given for a step, or a note (`what` names it), longer than a reason may be
 /// (`MAX_REASON_CHARS`) or holding a character no screen shows as it is (`plain_text`).
-fn reason_text(what: &str, text: &str) -> Result<()> {
-    let long = text.chars().count();
-    if long > guichet_protocol::MAX_REASON_CHARS {
-        return Err(Error::Invalid(format!(
-            "{what} has {long} characters: at most {}; shorten it, nothing was changed",
-            guichet_protocol::MAX_REASON_CHARS
-        )));
+fn reason_text(what: TextOf, text: &str) -> Result<()> {
+    let len = text.chars().count();
+    let max = guichet_protocol::MAX_REASON_CHARS;
+    if len > max {
+        return Err(Error::Text {
+            what,
+            problem: TextProblem::TooLong { len, max },
+        });
     }
     plain_text(what, text, false)
 }
 
-/// Refuses `text` (`what` names it: "the reason") when it holds a character no screen or
-/// terminal shows as it is: an escape that rewrites a terminal, a bidirectional override that
-/// makes a reason read otherwise than it is stored. A line break passes where `lines` says so.
-pub(crate) fn plain_text(what: &str, text: &str, lines: bool) -> Result<()> {
+/// Refuses `text` (`what` names it) when it holds a character no screen or terminal shows as
+/// it is: an escape that rewrites a terminal, a bidirectional override that makes a reason read
+/// otherwise than it is stored. A line break passes where `lines` says so.
+pub(crate) fn plain_text(what: TextOf, text: &str, lines: bool) -> Result<()> {
     match guichet_domain::text::hidden_character(text, lines) {
-        Some(c) => Err(Error::Invalid(format!(
-            "{what} holds a character that is not shown as it is (U+{:04X}): type it again \
-             without it; nothing was changed",
-            u32::from(c)
-        ))),
+        Some(c) => Err(Error::Text {
+            what,
+            problem: TextProblem::HiddenCharacter(c),
+        }),
         None => Ok(()),
     }
 }
