@@ -27,6 +27,26 @@ pub const STATUS_EVENT: &str = "status";
 
 /// The longest one sync call may take before it counts as failed.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// The wait before a background sync that failed to start is tried again, doubled after each
+/// failure up to the longest: a moment's trouble passes unseen, a lasting one costs little.
+const RESTART_FIRST: Duration = Duration::from_secs(15);
+const RESTART_MOST: Duration = Duration::from_secs(300);
+
+/// Calls `start` until it succeeds, while `current` says this try is still the one wanted,
+/// waiting `first` after the first failure and twice as long after each next one, at most
+/// `most`.
+async fn retry_start(
+    mut start: impl FnMut() -> Result<(), ()>,
+    current: impl Fn() -> bool,
+    first: Duration,
+    most: Duration,
+) {
+    let mut wait = first;
+    while current() && start().is_err() {
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(most);
+    }
+}
 
 /// What the status bar shows, on every screen.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
@@ -62,7 +82,7 @@ struct Counts {
 /// An error as the window receives it: `{ message, key?, args? }`, the core's English and,
 /// where the core has one, the key and values the window translates it from (see
 /// `guichet_domain::message`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ErrorView {
     pub message: String,
     #[serde(flatten)]
@@ -211,6 +231,9 @@ pub struct Shell {
     updates: Updates,
     /// What the ticket kiosk has given lately (see `kiosk`).
     kiosk: Mutex<crate::kiosk::Guard>,
+    /// How many times the background sync was asked to start: a start that failed is tried
+    /// again only while no later one was asked for.
+    starts: std::sync::atomic::AtomicU64,
 }
 
 impl Shell {
@@ -231,6 +254,7 @@ impl Shell {
             damaged: Mutex::new(None),
             wiping: std::sync::atomic::AtomicBool::new(false),
             kiosk: Mutex::new(crate::kiosk::Guard::default()),
+            starts: std::sync::atomic::AtomicU64::new(0),
         }))
     }
 
@@ -462,24 +486,47 @@ impl Shell {
         Ok(())
     }
 
-    /// Starts the background sync when this device holds a back-office credential.
+    /// Starts the background sync when this device holds a back-office credential. A start
+    /// that fails (the database busy a moment, the credential unreadable) is said in the status
+    /// bar and tried again, sooner first (`RESTART_FIRST`, doubling up to `RESTART_MOST`), until
+    /// it starts, the database closes, or a later call takes over.
     pub fn start_sync_if_enrolled(self: &Arc<Self>) {
         let shell = self.clone();
+        let starts = self
+            .starts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
         tauri::async_runtime::spawn(async move {
-            if let Err(e) = shell.start_sync() {
-                tracing::error!("background sync not started: {e}");
-                let mut last = lock(&shell.last);
-                last.message = Some(e);
-                last.translation = None;
-                drop(last);
-                shell.publish();
-            }
+            let current = || shell.starts.load(std::sync::atomic::Ordering::SeqCst) == starts;
+            retry_start(
+                || match shell.start_sync() {
+                    Ok(()) => Ok(()),
+                    Err(e) => {
+                        shell.not_started(e);
+                        Err(())
+                    }
+                },
+                current,
+                RESTART_FIRST,
+                RESTART_MOST,
+            )
+            .await;
         });
+    }
+
+    /// Says in the status bar why the background sync did not start.
+    fn not_started(&self, error: ErrorView) {
+        tracing::error!("background sync not started: {}", error.message);
+        let mut last = lock(&self.last);
+        last.message = Some(error.message);
+        last.translation = error.translation;
+        drop(last);
+        self.publish();
     }
 
     /// Must run inside the async runtime (the task is spawned on it). Nothing to start while
     /// the database is closed: the task starts again at the next login or unlock.
-    fn start_sync(self: &Arc<Self>) -> Result<(), String> {
+    fn start_sync(self: &Arc<Self>) -> Result<(), ErrorView> {
         if matches!(self.updates.state(), Some(UpdateState::Installing { .. })) {
             return Ok(());
         }
@@ -488,11 +535,11 @@ impl Shell {
             if !ws.is_open() {
                 return Ok(());
             }
-            let Some(credential) = ws.credential().map_err(|e| e.to_string())? else {
+            let Some(credential) = ws.credential()? else {
                 return Ok(());
             };
-            let office = self.office(&credential).map_err(|e| e.to_string())?;
-            SyncHandle::spawn(&ws, office, SyncOptions::default()).map_err(|e| e.to_string())?
+            let office = self.office(&credential)?;
+            SyncHandle::spawn(&ws, office, SyncOptions::default())?
         };
         let server = lock(&self.ws)
             .sync_point()
@@ -703,16 +750,23 @@ impl Shell {
         self.publish();
     }
 
-    /// Asks the task to sync now, skipping its debounce and backoff.
-    pub fn sync_now(&self) -> Result<(), ErrorView> {
-        match lock(&self.sync).as_ref() {
-            Some(sync) => {
-                self.updates.asked();
-                sync.sync_now();
-                Ok(())
-            }
-            None => Err(ErrorView::standalone()),
+    /// Asks the task to sync now, skipping its debounce and backoff. An enrolled device whose
+    /// task did not start starts it now (it syncs at once), or says why it cannot.
+    pub fn sync_now(self: &Arc<Self>) -> Result<(), ErrorView> {
+        if let Some(sync) = lock(&self.sync).as_ref() {
+            self.updates.asked();
+            sync.sync_now();
+            return Ok(());
         }
+        if lock(&self.ws).credential()?.is_none() {
+            return Err(ErrorView::standalone());
+        }
+        // This start takes over from the tries of an earlier one that failed.
+        self.starts
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.updates.asked();
+        self.start_sync()
+            .inspect_err(|e| self.not_started(e.clone()))
     }
 
     pub fn stop_sync(&self) {
@@ -760,4 +814,58 @@ fn idle_status(last_success: Option<String>) -> SyncStatus {
 /// state behind the lock is still the committed one and work can go on.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::Cell;
+    use std::time::Instant;
+
+    const FIRST: Duration = Duration::from_millis(20);
+    const MOST: Duration = Duration::from_millis(40);
+
+    /// A start that fails three times is tried a fourth time, each wait twice the one before
+    /// up to the longest, and not again once it started.
+    #[tokio::test]
+    async fn a_failed_start_is_tried_again_until_it_starts() {
+        let tried = std::cell::RefCell::new(Vec::new());
+        retry_start(
+            || {
+                tried.borrow_mut().push(Instant::now());
+                if tried.borrow().len() < 4 {
+                    Err(())
+                } else {
+                    Ok(())
+                }
+            },
+            || true,
+            FIRST,
+            MOST,
+        )
+        .await;
+        let tried = tried.into_inner();
+        assert_eq!(tried.len(), 4, "three failures, then the start");
+        let waits: Vec<Duration> = tried.windows(2).map(|w| w[1] - w[0]).collect();
+        for (wait, at_least) in waits.iter().zip([FIRST, FIRST * 2, MOST]) {
+            assert!(*wait >= at_least, "waited {wait:?}, less than {at_least:?}");
+        }
+    }
+
+    /// A later start (a login, "Sync now") takes over: the earlier one's tries stop.
+    #[tokio::test]
+    async fn a_later_start_ends_the_tries_of_an_earlier_one() {
+        let tried = Cell::new(0);
+        retry_start(
+            || {
+                tried.set(tried.get() + 1);
+                Err(())
+            },
+            || tried.get() < 2,
+            FIRST,
+            MOST,
+        )
+        .await;
+        assert_eq!(tried.get(), 2);
+    }
 }
