@@ -312,6 +312,15 @@ impl App {
                         let _ = writeln!(std::io::stderr(), "`{css}` is out of sight now");
                         return None;
                     }
+                    // As the clerk would, the page is scrolled to bring it to the middle of
+                    // the window, clear of the sticky header and of the status bar.
+                    let _ = self
+                        .client
+                        .execute(
+                            "document.querySelector(arguments[0])?.scrollIntoView({block: 'center'});",
+                            vec![json!(css)],
+                        )
+                        .await;
                     if Instant::now() >= deadline {
                         let there = self
                             .client
