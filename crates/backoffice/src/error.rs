@@ -257,14 +257,13 @@ impl Error {
             | Error::ClerkExists { .. }
             | Error::AccountUnchanged { .. } => (409, ErrorCode::Conflict),
             Error::TooManyEntries { .. } => (413, ErrorCode::TooManyEntries),
-            // A condition that passes by itself: the caller tries again (a device's sync client
-            // retries on `Internal`).
+            // A condition that passes by itself: the caller tries again, after `Retry-After`.
             Error::Busy | Error::DatabaseUnavailable(_) | Error::DatabaseBusy(_) => {
-                (503, ErrorCode::Internal)
+                (503, ErrorCode::Unavailable)
             }
             // A connection that died under the request (the database restarted): the next one
             // gets a fresh connection, so the caller should try again.
-            Error::Postgres(e) if database_went_away(e) => (503, ErrorCode::Internal),
+            Error::Postgres(e) if database_went_away(e) => (503, ErrorCode::Unavailable),
             Error::DatabaseUrl { .. }
             | Error::Migration { .. }
             | Error::SchemaTooNew { .. }

@@ -131,7 +131,7 @@ impl Downloads {
         let permit = self.free.clone().try_acquire_owned().map_err(|_| {
             ApiFailure::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Internal,
+                ErrorCode::Unavailable,
                 "too many devices are downloading an update at once: the updater asks again at \
                  its next look",
             )
@@ -640,7 +640,7 @@ async fn give_up_after(
             retry_after: Some(RETRY_AFTER),
             ..ApiFailure::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Internal,
+                ErrorCode::Unavailable,
                 format!(
                     "the back office gave up on the request after {} s; {}",
                     time.limit.as_secs(),
@@ -1572,7 +1572,7 @@ mod tests {
             ),
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                ErrorCode::Internal,
+                ErrorCode::Unavailable,
                 "the back office failed to handle this; try again later",
                 Some(RETRY_AFTER)
             )

@@ -119,35 +119,6 @@ impl Api {
     }
 }
 
-/// A back office serving `state` on a free loopback port until the server is stopped.
-struct Served {
-    address: std::net::SocketAddr,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Served {
-    async fn start(state: AppState) -> Served {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(guichet_backoffice::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
-        Served {
-            address,
-            stop,
-            server,
-        }
-    }
-
-    /// Stops it, and checks that it stopped cleanly.
-    async fn stop(self) {
-        self.stop.send(()).unwrap();
-        self.server.await.unwrap().unwrap();
-    }
-}
-
 fn error_code(body: &serde_json::Value) -> ErrorCode {
     serde_json::from_value::<ApiError>(body.clone())
         .unwrap_or_else(|e| panic!("not an ApiError ({e}): {body}"))
@@ -351,7 +322,7 @@ async fn a_request_past_its_time_limit_gets_an_error_that_says_so() {
     let api = Api::new();
     let mut state = api.state.clone();
     state.request_timeout = std::time::Duration::from_secs(1);
-    let served = Served::start(state).await;
+    let served = common::Served::start(state).await;
     let answer = common::raw_request(
         &served.address.to_string(),
         &format!(
@@ -417,14 +388,14 @@ async fn a_database_too_busy_to_answer_in_time_is_a_503_to_try_again_shortly() {
     );
     let body = response.into_body().collect().await.unwrap().to_bytes();
     let refusal: ApiError = serde_json::from_slice(&body).unwrap();
-    assert_eq!(refusal.error.code, ErrorCode::Internal);
+    assert_eq!(refusal.error.code, ErrorCode::Unavailable);
     assert_eq!(
         refusal.error.message,
         "the database is busy or slow just now (a statement ran past its time limit or was \
          cancelled): try again in a few seconds"
     );
 
-    let served = Served::start(state).await;
+    let served = common::Served::start(state).await;
     let device = guichet_workstation::sync::BackOffice::new(
         &format!("http://{}", served.address),
         Some(enrolled.token.clone()),
@@ -433,6 +404,15 @@ async fn a_database_too_busy_to_answer_in_time_is_a_503_to_try_again_shortly() {
     .unwrap();
     let refused = device.exchange(&request).await.unwrap_err();
     assert!(refused.is_transient(), "{refused:?}");
+    assert!(
+        matches!(
+            &refused,
+            guichet_workstation::sync::SyncError::Busy { status: 503, detail, retry_after }
+                if detail.starts_with("the database is busy or slow just now")
+                    && *retry_after == Some(Duration::from_secs(5))
+        ),
+        "{refused:?}"
+    );
     held.rollback().await.unwrap();
     let answer = device.exchange(&request).await.unwrap();
     assert!(!answer.changes.is_empty(), "the catalogue comes first");
@@ -765,7 +745,7 @@ async fn an_agency_credential_reaches_its_own_agency_only() {
 #[tokio::test]
 async fn serve_stops_on_its_shutdown_future() {
     let api = Api::new();
-    Served::start(api.state.clone()).await.stop().await;
+    common::Served::start(api.state.clone()).await.stop().await;
 }
 
 /// Clerk accounts through the admin API: answers never hold a verifier, bad input is 4xx with
@@ -1006,7 +986,7 @@ async fn slow_and_idle_connections_are_closed_and_their_number_is_capped() {
     let mut state = api.state.clone();
     state.header_timeout = Duration::from_secs(1);
     state.max_connections = 2;
-    let served = Served::start(state).await;
+    let served = common::Served::start(state).await;
     let address = served.address;
 
     // Both slots taken: one client silent, one sending its headers a byte every 300 ms.
@@ -1066,7 +1046,7 @@ async fn slow_and_idle_connections_are_closed_and_their_number_is_capped() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_address_that_guesses_enrolment_codes_is_made_to_wait() {
     let api = Api::new();
-    let served = Served::start(api.state.clone()).await;
+    let served = common::Served::start(api.state.clone()).await;
     let address = served.address;
     let http = reqwest::Client::new();
     let enrol = |code: String| {
@@ -1103,7 +1083,7 @@ async fn first_logins_that_guess_passwords_are_made_to_wait() {
     let api = Api::new();
     let enrolled = api.enrolled().await;
     common::add_clerk(&api.state.office, "eleni", Role::Clerk, &["ATH-01"]).await;
-    let served = Served::start(api.state.clone()).await;
+    let served = common::Served::start(api.state.clone()).await;
     let address = served.address;
     let http = reqwest::Client::new();
     let device = enrolled.device_code.clone();
@@ -1154,7 +1134,7 @@ async fn first_logins_that_guess_passwords_are_made_to_wait() {
 async fn behind_a_trusted_proxy_wrong_codes_count_against_the_forwarded_client() {
     let mut api = Api::new();
     api.state.trusted_proxies = std::sync::Arc::from([std::net::IpAddr::from([127, 0, 0, 1])]);
-    let served = Served::start(api.state.clone()).await;
+    let served = common::Served::start(api.state.clone()).await;
     let address = served.address;
     let http = reqwest::Client::new();
     let enrol = |forwarded: &'static str, code: String| {

@@ -35,30 +35,6 @@ fn fixture_text(name: &str) -> String {
     String::from_utf8(fixture(name)).unwrap()
 }
 
-/// A back office serving `state` on a free loopback port until stopped.
-struct Served {
-    base: String,
-    stop: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-impl Served {
-    async fn start(state: AppState) -> Served {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(guichet_backoffice::serve(listener, state, async move {
-            let _ = stopped.await;
-        }));
-        Served { base, stop, server }
-    }
-
-    async fn stop(self) {
-        self.stop.send(()).unwrap();
-        self.server.await.unwrap().unwrap();
-    }
-}
-
 /// `url` with `pairs` as its query, encoded.
 fn with_query(url: &str, pairs: &[(&str, String)]) -> reqwest::Url {
     let mut url = reqwest::Url::parse(url).unwrap();
@@ -190,7 +166,7 @@ async fn story(storage: Arc<dyn Storage>) {
     let mut state = AppState::new(office.clone(), Some(ADMIN.into()));
     // Pieces much smaller than the packages: a download takes several.
     state.package_chunk = 1000;
-    let served = Served::start(state).await;
+    let served = common::Served::start(state).await;
     let http = reqwest::Client::new();
     let admin = Admin {
         http: &http,
@@ -630,7 +606,7 @@ async fn a_download_left_unread_or_too_slow_is_cut() {
     // Left unread: the connection is closed once nothing could be written for the stall.
     let mut state = AppState::new(office.clone(), None);
     state.write_stall = Duration::from_secs(1);
-    let served = Served::start(state).await;
+    let served = common::Served::start(state).await;
     let mut stream = ask_and_read_nothing(&served.base, &device.token).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mut received = 0usize;
@@ -655,7 +631,7 @@ async fn a_download_left_unread_or_too_slow_is_cut() {
     // the answer itself is cut short).
     let mut state = AppState::new(office.clone(), None);
     state.package_deadline = Duration::ZERO;
-    let served = Served::start(state).await;
+    let served = common::Served::start(state).await;
     let http = reqwest::Client::new();
     let whole = match http
         .get(format!("{}/sync/v1/releases/0.9.0/package", served.base))
@@ -687,7 +663,7 @@ async fn downloads_at_once_are_bounded_and_their_places_given_back() {
     );
     let mut state = AppState::new(office.clone(), None);
     state.downloads = Arc::new(Downloads::new(1));
-    let served = Served::start(state).await;
+    let served = common::Served::start(state).await;
     let url = format!("{}/sync/v1/releases/0.9.0/package", served.base);
     let http = reqwest::Client::new();
     // A device's download asked for until its answer has `status`, for ten seconds at most:

@@ -454,7 +454,8 @@ pub struct ErrorBody {
     pub audit_anchor: Option<u64>,
 }
 
-/// Stable codes: clients decide on these, never on the message.
+/// Stable codes: clients decide on these, never on the message. A later release may add codes;
+/// a client reads one it does not know by the answer's HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -478,6 +479,11 @@ pub enum ErrorCode {
     Conflict,
     /// The server failed; the client retries later.
     Internal,
+    /// The back office cannot answer just now (its database busy or restarting, too many
+    /// password checks or downloads at once, a request past its time limit): sent with 503 and
+    /// `Retry-After`, and the client tries again by itself, no sooner than that. A client of a
+    /// release before this code reads it by its status, as any 5xx: busy, try again.
+    Unavailable,
     /// The device's audit trail no longer extends the one the back office saw (cut short or
     /// rewritten): nothing is applied, and the device is flagged for the administrators.
     AuditRewritten,

@@ -1336,7 +1336,7 @@ mod tests {
             (
                 StatusCode::SERVICE_UNAVAILABLE,
                 Some(header::HeaderValue::from_static("5")),
-                serde_json::json!({"error": {"code": "internal", "message":
+                serde_json::json!({"error": {"code": "unavailable", "message":
                     "the database is busy or slow just now (another connection kept its file \
                      locked past the wait): try again in a few seconds"}}),
             )

@@ -224,6 +224,38 @@ pub fn pending(ws: &Workstation, after_seq: u64) -> Vec<PushEntry> {
     )
 }
 
+/// A back office serving `state` on a free loopback port until stopped.
+pub struct Served {
+    pub address: std::net::SocketAddr,
+    /// `http://` and the address.
+    pub base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Served {
+    pub async fn start(state: guichet_backoffice::AppState) -> Served {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(guichet_backoffice::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Served {
+            address,
+            base: format!("http://{address}"),
+            stop,
+            server,
+        }
+    }
+
+    /// Stops it, and checks that it stopped cleanly.
+    pub async fn stop(self) {
+        self.stop.send(()).unwrap();
+        self.server.await.unwrap().unwrap();
+    }
+}
+
 /// Sends `request` as it is to the server at `address` (`HOST:PORT`) and reads its answer
 /// until the server closes; fails if that takes more than 10 s.
 pub async fn raw_request(address: &str, request: &str) -> String {

@@ -13,9 +13,10 @@ use std::time::Duration;
 use guichet_domain::keyslot::RecoveryKey;
 use guichet_domain::message::{Message, Term};
 use guichet_protocol::{
-    ApiError, BASE_PATH, EnrollRequest, EnrollResponse, ErrorCode, ExchangeRequest,
-    ExchangeResponse, MAX_ANSWER_BYTES, TokenRotation, VouchRequest, VouchResponse,
+    BASE_PATH, EnrollRequest, EnrollResponse, ErrorCode, ExchangeRequest, ExchangeResponse,
+    MAX_ANSWER_BYTES, TokenRotation, VouchRequest, VouchResponse,
 };
+use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -163,7 +164,9 @@ impl SyncError {
     pub fn is_transient(&self) -> bool {
         match self {
             SyncError::Offline(_) | SyncError::Busy { .. } => true,
-            SyncError::Refused { code, .. } => *code == ErrorCode::Internal,
+            SyncError::Refused { code, .. } => {
+                matches!(code, ErrorCode::Internal | ErrorCode::Unavailable)
+            }
             _ => false,
         }
     }
@@ -478,45 +481,95 @@ impl BackOffice {
         if status.is_success() {
             return serde_json::from_slice(&bytes).map_err(|e| SyncError::Protocol(e.to_string()));
         }
-        let (code, message) = match serde_json::from_slice::<ApiError>(&bytes) {
-            Ok(ApiError { error }) if error.code == ErrorCode::AuditAnchor => {
-                return Err(match error.audit_anchor {
-                    Some(seq) => SyncError::AuditAnchor {
-                        seq,
-                        message: shown(&error.message),
-                    },
-                    None => SyncError::Protocol(format!(
-                        "an audit_anchor answer without its place: {}",
-                        shown(&error.message)
-                    )),
-                });
-            }
-            Ok(e) => (e.error.code, shown(&e.error.message)),
-            // A proxy's page (an nginx 502 while replicas restart) is no message to show.
-            Err(_) if status.is_server_error() => (
-                ErrorCode::Internal,
-                status.canonical_reason().unwrap_or_default().to_owned(),
-            ),
-            Err(_) => {
-                return Err(SyncError::Protocol(format!(
-                    "status {status} without an error body"
-                )));
-            }
-        };
-        Err(match code {
-            ErrorCode::Revoked => SyncError::Revoked(message),
-            ErrorCode::Unauthorized => SyncError::Unauthorized(message),
-            ErrorCode::Internal if status.is_server_error() => SyncError::Busy {
+        Err(refusal(status, retry_after, &bytes))
+    }
+}
+
+/// An error body as this device reads it: the code as written, so that a code this release
+/// does not know (a later back office's) still leaves the back office's words to show.
+#[derive(Deserialize)]
+struct ErrorAnswer {
+    error: ErrorWords,
+}
+
+#[derive(Deserialize)]
+struct ErrorWords {
+    code: String,
+    message: String,
+    #[serde(default)]
+    audit_anchor: Option<u64>,
+}
+
+/// What an error answer means to this device: the back office's code decides. An answer
+/// without a code this release knows (a proxy's page, a code added by a later release) is read
+/// by its status (`by_status`).
+fn refusal(status: StatusCode, retry_after: Option<Duration>, bytes: &[u8]) -> SyncError {
+    let Ok(ErrorAnswer { error }) = serde_json::from_slice(bytes) else {
+        return by_status(status, retry_after, None);
+    };
+    let message = shown(&error.message);
+    let Ok(code) = serde_json::from_value::<ErrorCode>(serde_json::Value::String(error.code))
+    else {
+        return by_status(status, retry_after, Some(message));
+    };
+    match code {
+        ErrorCode::AuditAnchor => match error.audit_anchor {
+            Some(seq) => SyncError::AuditAnchor { seq, message },
+            None => SyncError::Protocol(format!(
+                "an audit_anchor answer without its place: {message}"
+            )),
+        },
+        ErrorCode::Revoked => SyncError::Revoked(message),
+        ErrorCode::Unauthorized => SyncError::Unauthorized(message),
+        ErrorCode::Internal | ErrorCode::Unavailable if status.is_server_error() => {
+            SyncError::Busy {
                 status: status.as_u16(),
                 detail: message,
                 retry_after,
-            },
-            _ => SyncError::Refused {
-                status: status.as_u16(),
-                code,
-                message,
-            },
-        })
+            }
+        }
+        code => SyncError::Refused {
+            status: status.as_u16(),
+            code,
+            message,
+        },
+    }
+}
+
+/// An error answer read by its status alone, with the back office's words when it wrote some.
+/// A 5xx is a back office that cannot answer just now (a proxy's 502 while replicas restart,
+/// a later release's code for a pause): busy, tried again by itself. A 401 refuses the
+/// credential; another refusal in words is named by its status, any other 4xx as a 400 (as
+/// HTTP reads a status it does not know by its class); one without words (a proxy's page of a
+/// wrong address) is no answer this device can read.
+fn by_status(
+    status: StatusCode,
+    retry_after: Option<Duration>,
+    words: Option<String>,
+) -> SyncError {
+    if status.is_server_error() {
+        return SyncError::Busy {
+            status: status.as_u16(),
+            // A proxy's page is no message to show.
+            detail: words
+                .unwrap_or_else(|| status.canonical_reason().unwrap_or_default().to_owned()),
+            retry_after,
+        };
+    }
+    let Some(message) = words else {
+        return SyncError::Protocol(format!("status {status} without an error body"));
+    };
+    let code = match status {
+        StatusCode::UNAUTHORIZED => return SyncError::Unauthorized(message),
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::CONFLICT => ErrorCode::Conflict,
+        _ => ErrorCode::Malformed,
+    };
+    SyncError::Refused {
+        status: status.as_u16(),
+        code,
+        message,
     }
 }
 

@@ -1,0 +1,193 @@
+//! The device's sync client against what may answer in the back office's place: a back office
+//! of a later release with error codes this one does not know. Every server here is a real one
+//! on a free loopback port.
+
+mod common;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::Response;
+use guichet_protocol::ErrorCode;
+use guichet_workstation::sync::{BackOffice, SyncError};
+
+/// What the proxy answers in the back office's place.
+#[derive(Clone)]
+struct Answer {
+    status: StatusCode,
+    retry_after: Option<&'static str>,
+    content_type: &'static str,
+    body: String,
+}
+
+impl Answer {
+    /// An error body in the back office's shape, with `code` as written.
+    fn error(status: StatusCode, code: &str, message: &str) -> Answer {
+        Answer {
+            status,
+            retry_after: None,
+            content_type: "application/json",
+            body: serde_json::json!({"error": {"code": code, "message": message}}).to_string(),
+        }
+    }
+
+    fn into_response(self) -> Response {
+        let mut answer = Response::builder()
+            .status(self.status)
+            .header(header::CONTENT_TYPE, self.content_type);
+        if let Some(wait) = self.retry_after {
+            answer = answer.header(header::RETRY_AFTER, wait);
+        }
+        answer.body(Body::from(self.body)).unwrap()
+    }
+}
+
+/// A reverse proxy in front of a back office: it gives the answers it was handed, one per
+/// request, then passes requests on as they came.
+struct Proxy {
+    base: String,
+    ahead: Arc<Mutex<VecDeque<Answer>>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Clone)]
+struct Front {
+    ahead: Arc<Mutex<VecDeque<Answer>>>,
+    upstream: String,
+    http: reqwest::Client,
+}
+
+impl Proxy {
+    async fn start(upstream: &str) -> Proxy {
+        let ahead = Arc::new(Mutex::new(VecDeque::new()));
+        let front = Front {
+            ahead: ahead.clone(),
+            upstream: upstream.to_owned(),
+            // The bodies go through as they are, compressed or not.
+            http: reqwest::Client::builder()
+                .no_gzip()
+                .no_zstd()
+                .build()
+                .unwrap(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = axum::Router::new().fallback(pass_on).with_state(front);
+        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        Proxy {
+            base,
+            ahead,
+            server,
+        }
+    }
+
+    /// Answers the next requests with `answers`, in order, before passing any on.
+    fn answer_first(&self, answers: impl IntoIterator<Item = Answer>) {
+        self.ahead.lock().unwrap().extend(answers);
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn pass_on(State(front): State<Front>, request: Request) -> Response {
+    let answer = front.ahead.lock().unwrap().pop_front();
+    if let Some(answer) = answer {
+        return answer.into_response();
+    }
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let mut call = front
+        .http
+        .request(parts.method, format!("{}{}", front.upstream, parts.uri));
+    for name in [
+        header::AUTHORIZATION,
+        header::CONTENT_TYPE,
+        header::CONTENT_ENCODING,
+        header::ACCEPT_ENCODING,
+    ] {
+        if let Some(value) = parts.headers.get(&name) {
+            call = call.header(name, value);
+        }
+    }
+    let answered = call.body(body).send().await.unwrap();
+    let mut response = Response::builder().status(answered.status());
+    for name in [
+        header::CONTENT_TYPE,
+        header::CONTENT_ENCODING,
+        header::RETRY_AFTER,
+    ] {
+        if let Some(value) = answered.headers().get(&name) {
+            response = response.header(name, value);
+        }
+    }
+    response
+        .body(Body::from(answered.bytes().await.unwrap()))
+        .unwrap()
+}
+
+/// A back office of a later release may answer with an error code this one does not know: the
+/// device reads its status then, as it would read a proxy's, and keeps the back office's
+/// words. A 5xx is the back office busy (as a device of the release before `unavailable`
+/// reads that code), a 401 a credential refused, another 4xx a refusal with the code of its
+/// status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_codes_of_a_later_release_are_read_by_their_status() {
+    let later = "a_code_of_a_later_release";
+    let proxy = Proxy::start("http://127.0.0.1:9").await;
+    proxy.answer_first([
+        Answer {
+            retry_after: Some("7"),
+            ..Answer::error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                later,
+                "the archive is moving",
+            )
+        },
+        Answer::error(StatusCode::CONFLICT, later, "this request moved on"),
+        Answer::error(StatusCode::UNAUTHORIZED, later, "this credential expired"),
+        Answer::error(StatusCode::GONE, later, "this centre closed"),
+    ]);
+    let device = BackOffice::new(
+        &proxy.base,
+        Some("gdt_token".into()),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+
+    let busy = device.confirm_wiped().await.unwrap_err();
+    assert!(
+        matches!(&busy, SyncError::Busy { status: 503, detail, .. } if detail == "the archive is moving"),
+        "{busy:?}"
+    );
+    assert_eq!(busy.retry_after(), Some(Duration::from_secs(7)));
+    assert!(busy.is_transient(), "{busy:?}");
+
+    let refused = device.confirm_wiped().await.unwrap_err();
+    assert!(
+        matches!(&refused, SyncError::Refused { status: 409, code: ErrorCode::Conflict, message }
+            if message == "this request moved on"),
+        "{refused:?}"
+    );
+    assert!(!refused.is_transient(), "{refused:?}");
+
+    let unknown = device.confirm_wiped().await.unwrap_err();
+    assert!(
+        matches!(&unknown, SyncError::Unauthorized(message) if message == "this credential expired"),
+        "{unknown:?}"
+    );
+
+    let gone = device.confirm_wiped().await.unwrap_err();
+    assert!(
+        matches!(&gone, SyncError::Refused { status: 410, code: ErrorCode::Malformed, message }
+            if message == "this centre closed"),
+        "{gone:?}"
+    );
+}
