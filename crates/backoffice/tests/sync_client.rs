@@ -1,6 +1,7 @@
-//! The device's sync client against what may answer in the back office's place: a back office
-//! of a later release with error codes this one does not know. Every server here is a real one
-//! on a free loopback port.
+//! The device's sync client against a real back office, and against what may answer in its
+//! place: a proxy in front (429 or 413 with a page of its own), a back office of a later release
+//! with error codes this one does not know. Every server here is a real one on a free loopback
+//! port.
 
 mod common;
 
@@ -12,8 +13,10 @@ use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
+use guichet_backoffice::AppState;
 use guichet_protocol::ErrorCode;
-use guichet_workstation::sync::{BackOffice, SyncError};
+use guichet_workstation::sync::{self, BackOffice, SyncError};
+use tempfile::TempDir;
 
 /// What the proxy answers in the back office's place.
 #[derive(Clone)]
@@ -25,6 +28,24 @@ struct Answer {
 }
 
 impl Answer {
+    /// A page of the proxy's own, as nginx writes one.
+    fn page(status: StatusCode, retry_after: Option<&'static str>) -> Answer {
+        let title = format!(
+            "{} {}",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or_default()
+        );
+        Answer {
+            status,
+            retry_after,
+            content_type: "text/html",
+            body: format!(
+                "<html><head><title>{title}</title></head><body><center><h1>{title}</h1>\
+                 </center><hr><center>nginx</center></body></html>"
+            ),
+        }
+    }
+
     /// An error body in the back office's shape, with `code` as written.
     fn error(status: StatusCode, code: &str, message: &str) -> Answer {
         Answer {
@@ -131,6 +152,91 @@ async fn pass_on(State(front): State<Front>, request: Request) -> Response {
     response
         .body(Body::from(answered.bytes().await.unwrap()))
         .unwrap()
+}
+
+/// A back office on SQLite with the centre ATH-01 and its clerk, served over HTTP, and the
+/// answer of a device enrolled there.
+async fn served_athens() -> (common::Served, guichet_protocol::EnrollResponse, TempDir) {
+    let (storage, dir) = common::sqlite();
+    let office = common::athens(storage).await;
+    let enrolled = common::enrol(&office, "ATH-01").await;
+    let served = common::Served::start(AppState::new(office, None)).await;
+    (served, enrolled, dir)
+}
+
+/// A device's client of the back office at `base`, with its credential.
+fn client(base: &str, enrolled: &guichet_protocol::EnrollResponse) -> BackOffice {
+    BackOffice::new(base, Some(enrolled.token.clone()), Duration::from_secs(10)).unwrap()
+}
+
+/// A proxy's 429, with or without `Retry-After`, is the back office busy: the device tries
+/// again by itself, no sooner than it was asked and no later than the longest wait it takes
+/// from anyone, and says so in words it translates, never the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxys_429_is_a_busy_back_office_whose_pause_is_kept_within_bounds() {
+    let (served, enrolled, _dir) = served_athens().await;
+    let proxy = Proxy::start(&served.base).await;
+    let too_many = StatusCode::TOO_MANY_REQUESTS;
+    proxy.answer_first([
+        Answer::page(too_many, Some("7")),
+        Answer::page(too_many, None),
+        Answer::page(too_many, Some("86400")),
+    ]);
+    let device = client(&proxy.base, &enrolled);
+    let request = common::exchange(Vec::new(), 0);
+
+    for asked in [Some(7), None, Some(300)] {
+        let busy = device.exchange(&request).await.unwrap_err();
+        assert!(
+            matches!(busy, SyncError::Busy { status: 429, .. }),
+            "{busy:?}"
+        );
+        assert!(busy.is_transient(), "{busy:?}");
+        assert_eq!(busy.retry_after(), asked.map(Duration::from_secs));
+        assert!(!busy.to_string().contains("<html>"), "{busy}");
+        assert_eq!(busy.message().unwrap().key, "error.sync.busy");
+    }
+    let answer = device.exchange(&request).await.unwrap();
+    assert!(!answer.changes.is_empty(), "the catalogue comes through");
+    served.stop().await;
+}
+
+/// A proxy's 413 page (a body limit of its own, below the back office's) is no fault of the
+/// protocol: the device tries again by itself with half the push, and everything goes through
+/// the proxy in smaller pushes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxys_413_page_makes_the_next_push_smaller() {
+    let (served, enrolled, _dir) = served_athens().await;
+    let proxy = Proxy::start(&served.base).await;
+    let device = client(&proxy.base, &enrolled);
+    let dir = TempDir::new().unwrap();
+    let mut ws = common::workstation(&dir, &enrolled);
+    // The catalogue first, then a morning's work offline.
+    sync::sync_once(&mut ws, &device, &|_| {}).await.unwrap();
+    guichet_fixtures::history::take_requests(&mut ws, 0, 40).unwrap();
+    let waiting = sync::pending(&ws).unwrap();
+    assert!(waiting > 2 * sync::MIN_PUSH_BATCH as u64, "{waiting}");
+
+    proxy.answer_first([Answer::page(StatusCode::PAYLOAD_TOO_LARGE, None)]);
+    let refused = sync::sync_once(&mut ws, &device, &|_| {})
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, SyncError::Busy { status: 413, .. }),
+        "{refused:?}"
+    );
+    assert!(refused.is_transient() && refused.too_slow(), "{refused:?}");
+    assert!(!refused.to_string().contains("<html>"), "{refused}");
+    assert_eq!(sync::pending(&ws).unwrap(), waiting, "nothing was taken");
+
+    // Half of them, then the rest: two pushes where one was refused.
+    let report = sync::sync_once(&mut ws, &device, &|_| {}).await.unwrap();
+    assert_eq!(
+        (report.exchanges, u64::from(report.pushed), report.applied),
+        (2, waiting, report.pushed)
+    );
+    assert_eq!(sync::pending(&ws).unwrap(), 0);
+    served.stop().await;
 }
 
 /// A back office of a later release may answer with an error code this one does not know: the

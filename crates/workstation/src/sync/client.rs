@@ -54,8 +54,9 @@ pub enum SyncError {
     )]
     EnrolOffline(LinkDrop),
     /// The back office, or a proxy in front of it, cannot answer just now (a 5xx): a busy
-    /// database, a replica restarting. Tried again by itself, no sooner than `retry_after`
-    /// when the back office said so.
+    /// database, a replica restarting; or a proxy on the way turned the call back (a 429 for
+    /// too many calls, a 413 for a body larger than it takes, which a smaller push passes).
+    /// Tried again by itself, no sooner than `retry_after` when the answer said so.
     #[error(
         "the back office cannot answer just now; changes stay here and go out by themselves \
          (status {status}: {detail})"
@@ -151,8 +152,8 @@ impl Term for LinkDrop {
 
 impl SyncError {
     /// Whether the exchange was too much for the link or the back office in the time it had:
-    /// the link went silent for too long, or the back office gave up or was too busy (a
-    /// smaller push may go through).
+    /// the link went silent for too long, or the back office gave up or was too busy, or a
+    /// proxy on the way refused a body that large (a smaller push may go through).
     pub fn too_slow(&self) -> bool {
         matches!(
             self,
@@ -538,16 +539,21 @@ fn refusal(status: StatusCode, retry_after: Option<Duration>, bytes: &[u8]) -> S
 
 /// An error answer read by its status alone, with the back office's words when it wrote some.
 /// A 5xx is a back office that cannot answer just now (a proxy's 502 while replicas restart,
-/// a later release's code for a pause): busy, tried again by itself. A 401 refuses the
-/// credential; another refusal in words is named by its status, any other 4xx as a 400 (as
-/// HTTP reads a status it does not know by its class); one without words (a proxy's page of a
-/// wrong address) is no answer this device can read.
+/// a later release's code for a pause); so is a 429 (a proxy limiting the rate); and a 413 is
+/// a proxy whose body limit is below the back office's, which a smaller push passes: all are
+/// busy, tried again by themselves. A 401 refuses the credential; another refusal in words
+/// is named by its status, any other 4xx as a 400 (as HTTP reads a status it does not know by
+/// its class); one without words (a proxy's page of a wrong address) is no answer this device
+/// can read.
 fn by_status(
     status: StatusCode,
     retry_after: Option<Duration>,
     words: Option<String>,
 ) -> SyncError {
-    if status.is_server_error() {
+    if status.is_server_error()
+        || status == StatusCode::TOO_MANY_REQUESTS
+        || status == StatusCode::PAYLOAD_TOO_LARGE
+    {
         return SyncError::Busy {
             status: status.as_u16(),
             // A proxy's page is no message to show.
