@@ -1,7 +1,7 @@
-//! The device's sync client against a real back office, and against what may answer in its
-//! place: a proxy in front (429 or 413 with a page of its own), a back office of a later release
-//! with error codes this one does not know. Every server here is a real one on a free loopback
-//! port.
+//! The device's sync client against a real back office, and against what may stand between
+//! them: a proxy that answers in its place (429 or 413 with a page of its own), a back office
+//! of a later release with error codes this one does not know, a link that goes silent or
+//! trickles. Every server here is a real one on a free loopback port.
 
 mod common;
 
@@ -14,7 +14,11 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::Response;
 use guichet_backoffice::AppState;
+use guichet_domain::keyslot::RecoveryKey;
+use guichet_fixtures::DEMO_PASSWORD;
 use guichet_protocol::ErrorCode;
+use guichet_workstation::Workstation;
+use guichet_workstation::error::{Access, Error};
 use guichet_workstation::sync::{self, BackOffice, SyncError};
 use tempfile::TempDir;
 
@@ -284,10 +288,10 @@ async fn error_codes_of_a_later_release_are_read_by_their_status() {
     );
     assert!(!refused.is_transient(), "{refused:?}");
 
-    let unknown = device.confirm_wiped().await.unwrap_err();
+    let expired = device.confirm_wiped().await.unwrap_err();
     assert!(
-        matches!(&unknown, SyncError::Unauthorized(message) if message == "this credential expired"),
-        "{unknown:?}"
+        matches!(&expired, SyncError::Unauthorized(message) if message == "this credential expired"),
+        "{expired:?}"
     );
 
     let gone = device.confirm_wiped().await.unwrap_err();
@@ -296,4 +300,80 @@ async fn error_codes_of_a_later_release_are_read_by_their_status() {
             if message == "this centre closed"),
         "{gone:?}"
     );
+}
+
+/// The first login of ATH-01's clerk on a device of the centre whose back office is now
+/// reached at `base`: not logged in there yet, they need the back office to vouch. Checks that
+/// they are told it cannot be reached, well before three times the vouch's deadline (so that
+/// a wait beyond any a clerk would accept fails the test rather than hangs it).
+async fn first_login_is_told_offline(base: &str) {
+    let (storage, _office_dir) = common::sqlite();
+    let office = common::athens(storage).await;
+    let enrolled = common::enrol(&office, "ATH-01").await;
+    let dir = TempDir::new().unwrap();
+    let mut ws = Workstation::open(&dir.path().join("ws.sqlite3"), common::clock()).unwrap();
+    ws.enroll(&enrolled, base, &[], &RecoveryKey::from_bytes([7; 20]))
+        .unwrap();
+
+    let refused = tokio::time::timeout(
+        BackOffice::VOUCH_DEADLINE * 3,
+        sync::login(&mut ws, common::CLERK, DEMO_PASSWORD),
+    )
+    .await
+    .expect("the clerk is answered well before three times the vouch's deadline")
+    .unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            SyncError::Store(Error::Access(Access::LoginFailedOffline))
+        ),
+        "{refused:?}"
+    );
+}
+
+/// A back office that takes the connection and never answers: the clerk is told that a first
+/// login needs the back office, which cannot be reached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_login_on_a_silent_link_says_the_back_office_is_not_reached() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        loop {
+            held.push(listener.accept().await.unwrap().0);
+        }
+    });
+    first_login_is_told_offline(&base).await;
+    silent.abort();
+}
+
+/// A link that trickles the answer (a byte now and then, each just before the link would count
+/// as silent) cannot keep a clerk at the counter past the vouch's deadline: they are told the
+/// back office is not reached while the answer is still coming.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_login_on_a_trickling_link_ends_at_the_vouchs_deadline() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let trickle = tokio::spawn(async move {
+        let (mut peer, _) = listener.accept().await.unwrap();
+        let mut asked = [0u8; 8192];
+        let _ = peer.read(&mut asked).await.unwrap();
+        // Ten minutes of answer, a byte every 5 s: each renews the link's silence timeout.
+        peer.write_all(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 120\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        for _ in 0..120 {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            if peer.write_all(b" ").await.is_err() {
+                return;
+            }
+        }
+    });
+    first_login_is_told_offline(&base).await;
+    assert!(!trickle.is_finished(), "the answer was still coming");
+    trickle.abort();
 }

@@ -422,9 +422,21 @@ impl BackOffice {
         })
     }
 
-    /// Asks the back office to vouch for a clerk logging in on this device.
+    /// The longest a clerk at the counter waits for the back office to vouch for their first
+    /// login, whatever the link does: a link that trickles the answer, each piece just before
+    /// it would count as silent, would otherwise hold them for twenty times the silence
+    /// timeout. The back office itself answers within about 10 s (it waits that long for a
+    /// password check to come free, then says it is busy), and a satellite link adds about
+    /// 3 s of round trips: 20 s lets every answer it gives arrive, and is as long as a citizen
+    /// at the counter should watch the clerk wait before being told to log in later.
+    pub const VOUCH_DEADLINE: Duration = Duration::from_secs(20);
+
+    /// Asks the back office to vouch for a clerk logging in on this device, for at most
+    /// `VOUCH_DEADLINE` in all: past it, the link counts as timed out.
     pub async fn vouch(&self, request: &VouchRequest) -> Result<VouchResponse, SyncError> {
-        self.post("vouch", request).await
+        tokio::time::timeout(Self::VOUCH_DEADLINE, self.post("vouch", request))
+            .await
+            .unwrap_or(Err(SyncError::Offline(LinkDrop::TimedOut)))
     }
 
     /// One push-then-pull exchange.
