@@ -253,6 +253,7 @@ fn core_exit(e: &CoreError) -> u8 {
         | CoreError::Duplicate { .. }
         | CoreError::Refused(_)
         | CoreError::Access(_)
+        | CoreError::Text { .. }
         | CoreError::Invalid(_) => 2,
     }
 }
@@ -314,7 +315,7 @@ fn core_kind(e: &CoreError) -> &'static str {
         CoreError::StaleCatalogue { .. } => "stale_catalogue",
         CoreError::NotFound { .. } => "not_found",
         CoreError::Duplicate { .. } => "duplicate",
-        CoreError::Refused(_) | CoreError::Invalid(_) => "invalid",
+        CoreError::Refused(_) | CoreError::Text { .. } | CoreError::Invalid(_) => "invalid",
         CoreError::Access(a) => access_kind(a),
         CoreError::NewerSchema { .. } => "newer_schema",
         CoreError::DataDir { .. } => "data_dir",
