@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use guichet_domain::account::Role;
 use guichet_domain::feedback::PaymentMethod;
 use guichet_report::{ReportOptions, daily_report};
@@ -14,29 +14,72 @@ use guichet_workstation::store::{Approval, NewRefund};
 
 const CENTER: &str = "ATH-01";
 
+/// A centre with a back office and two counters, A and B, both enrolled and synced once.
+struct Centre {
+    /// Kept for the devices to reach.
+    _server: Server,
+    a: Device,
+    b: Device,
+    clock_a: Arc<ManualClock>,
+    clock_b: Arc<ManualClock>,
+    /// A supervisor's approval, for the acts that need four eyes.
+    approval: Approval,
+    /// The counters' day, and half an hour after its end.
+    day: NaiveDate,
+    after_the_end: DateTime<Utc>,
+}
+
+impl Centre {
+    async fn open() -> Centre {
+        let server = Server::start(CENTER).await;
+        let supervisor = "sup-ath-01";
+        server
+            .add_clerk(CENTER, supervisor, "Supervisor of ATH-01", Role::Supervisor)
+            .await;
+        let approval = Approval {
+            username: supervisor.into(),
+            password: guichet_fixtures::DEMO_PASSWORD.into(),
+        };
+        // Both counters' clocks stand an hour ahead of the back office's, so that what they
+        // do is stamped by their own clocks, on their own day, whatever the time of the test.
+        let start = Utc::now() + Duration::hours(1);
+        let clock_a = Arc::new(ManualClock::at(start));
+        let clock_b = Arc::new(ManualClock::at(start));
+        let mut a = Device::enroll(&server, CENTER, clock_a.clone()).await;
+        let mut b = Device::enroll(&server, CENTER, clock_b.clone()).await;
+        a.sync().await.unwrap();
+        b.sync().await.unwrap();
+        let day = b.ws.today();
+        let zone = b.ws.config().unwrap().time_zone;
+        let after_the_end = zone.end_of(day) + Duration::minutes(30);
+        Centre {
+            _server: server,
+            a,
+            b,
+            clock_a,
+            clock_b,
+            approval,
+            day,
+            after_the_end,
+        }
+    }
+
+    /// B pushes what it did; A hears of it, and of nothing before, an hour after the end of
+    /// the day.
+    async fn a_hears_of_b_after_the_end(&mut self) {
+        let pushed = self.b.sync().await.unwrap();
+        assert_eq!(pushed.refused + pushed.conflicts, 0, "{pushed:?}");
+        self.clock_a
+            .set_wall(self.after_the_end + Duration::minutes(30));
+        let pulled = self.a.sync().await.unwrap();
+        assert!(pulled.pulled > 0, "{pulled:?}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_counters_payments_and_waiver_count_in_the_period_they_were_made_in() {
-    let server = Server::start(CENTER).await;
-    let supervisor = "sup-ath-01";
-    server
-        .add_clerk(CENTER, supervisor, "Supervisor of ATH-01", Role::Supervisor)
-        .await;
-    let approval = Approval {
-        username: supervisor.into(),
-        password: guichet_fixtures::DEMO_PASSWORD.into(),
-    };
-    // Both counters' clocks stand an hour ahead of the back office's, so that what they do
-    // is stamped by their own clocks, on their own day, whatever the time of the test.
-    let start = chrono::Utc::now() + Duration::hours(1);
-    let clock_a = Arc::new(ManualClock::at(start));
-    let clock_b = Arc::new(ManualClock::at(start));
-    let mut a = Device::enroll(&server, CENTER, clock_a.clone()).await;
-    let mut b = Device::enroll(&server, CENTER, clock_b.clone()).await;
-    a.sync().await.unwrap();
-    b.sync().await.unwrap();
-    let day = b.ws.today();
-    let zone = b.ws.config().unwrap().time_zone;
-    let after_the_end = zone.end_of(day) + Duration::minutes(30);
+    let mut centre = Centre::open().await;
+    let (b, approval) = (&mut centre.b, &centre.approval);
 
     // On its day, counter B takes requests, each paid there and then. Of two with a fee, it
     // gives the payment back: one is then waived there and then, the other paid again only
@@ -62,13 +105,13 @@ async fn another_counters_payments_and_waiver_count_in_the_period_they_were_made
                 amount: request.payments[0].amount.decimal(),
                 reason: "taken by mistake".into(),
             },
-            Some(&approval),
+            Some(approval),
         )
         .unwrap();
     }
-    b.ws.waive(&waived.summary.receipt, &ground, Some(&approval))
+    b.ws.waive(&waived.summary.receipt, &ground, Some(approval))
         .unwrap();
-    clock_b.set_wall(after_the_end);
+    centre.clock_b.set_wall(centre.after_the_end);
     let late = paid_later.summary.fee.as_ref().unwrap();
     b.ws.pay(
         &paid_later.summary.receipt,
@@ -76,9 +119,7 @@ async fn another_counters_payments_and_waiver_count_in_the_period_they_were_made
         PaymentMethod::Card,
     )
     .unwrap();
-    let pushed = b.sync().await.unwrap();
-    assert_eq!(pushed.refused + pushed.conflicts, 0, "{pushed:?}");
-    let period = ReportOptions::day(day);
+    let period = ReportOptions::day(centre.day);
     let at_b = daily_report(&b.ws, &period).unwrap().money;
     let fee = |r: &guichet_workstation::store::RequestDetail| r.summary.fee.as_ref().unwrap().minor;
     assert_eq!(
@@ -91,9 +132,8 @@ async fn another_counters_payments_and_waiver_count_in_the_period_they_were_made
     );
 
     // Counter A hears of all of it only after the end of that day, and says the same.
-    clock_a.set_wall(after_the_end + Duration::minutes(30));
-    let pulled = a.sync().await.unwrap();
-    assert!(pulled.pulled > 0, "{pulled:?}");
+    centre.a_hears_of_b_after_the_end().await;
+    let a = &centre.a;
     let at_a = daily_report(&a.ws, &period).unwrap().money;
     assert_eq!(
         (
@@ -110,4 +150,70 @@ async fn another_counters_payments_and_waiver_count_in_the_period_they_were_made
     assert_eq!(at_a.waivers.len(), 1, "{:?}", at_a.waivers);
     assert_eq!(at_a.waivers[0].ground, ground);
     assert!(a.ws.verify_audit().unwrap().result.is_ok());
+}
+
+/// The cash a supervisor closing the day counts is the centre's drawer of that day: another
+/// counter's payments and refunds count in what was collected and in the cash expected of the
+/// day they were made, not of the day they reached this device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_counters_payments_and_refunds_are_collected_on_the_day_they_were_made() {
+    let mut centre = Centre::open().await;
+    let period = ReportOptions::day(centre.day);
+
+    // On their day, both counters take requests, each paid in cash there and then; B gives
+    // one payment back, in cash. The next morning B takes more, paid there and then.
+    centre.a.offline_work(6);
+    let own = daily_report(&centre.a.ws, &period).unwrap().money;
+    let receipts = centre.b.offline_work(12);
+    let paid = receipts
+        .iter()
+        .map(|r| centre.b.ws.request(r).unwrap())
+        .find(|r| !r.payments.is_empty())
+        .unwrap();
+    centre
+        .b
+        .ws
+        .refund(
+            &paid.summary.receipt,
+            &NewRefund {
+                payment: paid.payments[0].receipt.clone(),
+                amount: paid.payments[0].amount.decimal(),
+                reason: "taken by mistake".into(),
+            },
+            Some(&centre.approval),
+        )
+        .unwrap();
+    centre.clock_b.set_wall(centre.after_the_end);
+    centre.b.offline_work(6);
+    let next_day = ReportOptions::day(centre.b.ws.today());
+    let at_b = daily_report(&centre.b.ws, &period).unwrap().money;
+    let next_at_b = daily_report(&centre.b.ws, &next_day).unwrap().money;
+    assert!(own.collected_minor > 0 && at_b.cash_expected_minor > 0);
+    assert_eq!(at_b.refunded_minor, paid.payments[0].amount.minor);
+    assert!(next_at_b.collected_minor > 0, "{next_at_b:?}");
+
+    // A hears of it the next morning: its day holds its own cash and B's of that day, and
+    // what B took the next morning is the next day's.
+    centre.a_hears_of_b_after_the_end().await;
+    let at_a = daily_report(&centre.a.ws, &period).unwrap().money;
+    let money = |m: &guichet_report::MoneySection| {
+        (
+            m.collected_minor,
+            m.refunded_minor,
+            m.net_collected_minor,
+            m.cash_expected_minor,
+        )
+    };
+    assert_eq!(
+        money(&at_a),
+        (
+            own.collected_minor + at_b.collected_minor,
+            at_b.refunded_minor,
+            own.collected_minor + at_b.net_collected_minor,
+            own.cash_expected_minor + at_b.cash_expected_minor,
+        )
+    );
+    assert_eq!(at_a.refunds.len(), 1, "{:?}", at_a.refunds);
+    let next_at_a = daily_report(&centre.a.ws, &next_day).unwrap().money;
+    assert_eq!(money(&next_at_a), money(&next_at_b));
 }

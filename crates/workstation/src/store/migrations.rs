@@ -28,6 +28,7 @@ pub const MIGRATIONS: &[Migration] = &guichet_migrations::embed!(
         "0012_change_reasons.sql",
         "0013_printers.sql",
         "0014_overtaken.sql",
+        "0015_money_by_time.sql",
     ]
 );
 

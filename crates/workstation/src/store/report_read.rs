@@ -336,18 +336,7 @@ impl<'c> ReportRead<'c> {
         since: DateTime<Utc>,
         mut each: impl FnMut(i64, i64, i64) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
-        let mut stmt = self.statement(
-            "SELECT r.fee_minor, r.paid_minor, m.minor
-             FROM (SELECT request_id, sum(minor) AS minor
-                   FROM (SELECT request_id, amount_minor AS minor FROM payments
-                         WHERE at >= :since AND (hlc = '' OR hlc >= :made)
-                         UNION ALL
-                         SELECT request_id, -amount_minor FROM refunds
-                         WHERE at >= :since AND (hlc = '' OR hlc >= :made))
-                   GROUP BY request_id) m
-                JOIN requests r ON r.id = m.request_id
-             WHERE r.intake_date >= :from AND r.intake_date <= :to AND r.fee_minor IS NOT NULL",
-        )?;
+        let mut stmt = self.statement(PAID_SINCE)?;
         let (from, to) = (days.0.to_string(), days.1.to_string());
         let (made, since) = (made_since(since), since.to_rfc3339());
         let named: [(&str, &dyn ToSql); 4] = [
@@ -586,33 +575,33 @@ impl<'c> ReportRead<'c> {
         Ok(lines)
     }
 
-    /// Payments in `currency` from `start` to before `end`, by method, in the order of the
-    /// methods' names.
+    /// Payments in `currency` made from `start` to before `end` (`MadeBetween`), by method,
+    /// in the order of the methods' names.
     pub fn payments_by_method(
         &self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
         currency: &Currency,
     ) -> Result<Vec<MethodTotal>> {
-        let mut stmt = self.statement(
+        let made = MadeBetween::new(start, end);
+        let mut stmt = self.statement(&format!(
             "SELECT method, count(*), sum(amount_minor) FROM payments
-             WHERE at >= ?1 AND at < ?2 AND currency = ?3 GROUP BY method ORDER BY method",
-        )?;
-        let rows = stmt.query_map(
-            params![start.to_rfc3339(), end.to_rfc3339(), currency.code()],
-            |r| {
-                Ok(MethodTotal {
-                    method: r.get(0)?,
-                    payments: r.get(1)?,
-                    amount_minor: r.get(2)?,
-                })
-            },
-        )?;
+             WHERE {made} AND currency = :currency GROUP BY method ORDER BY method",
+            made = made.condition("payments"),
+        ))?;
+        let currency = currency.code();
+        let rows = stmt.query_map(made.named(&[(":currency", &currency)]).as_slice(), |r| {
+            Ok(MethodTotal {
+                method: r.get(0)?,
+                payments: r.get(1)?,
+                amount_minor: r.get(2)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The refunds in `currency` from `start` to before `end`: their totals, and the first
-    /// `limit` of them.
+    /// The refunds in `currency` made from `start` to before `end` (`MadeBetween`): their
+    /// totals, and the first `limit` of them.
     pub fn refunds(
         &self,
         start: DateTime<Utc>,
@@ -620,12 +609,17 @@ impl<'c> ReportRead<'c> {
         currency: &Currency,
         limit: usize,
     ) -> Result<(RefundTotals, Vec<RefundRow>)> {
-        let (start, end) = (start.to_rfc3339(), end.to_rfc3339());
+        let made = MadeBetween::new(start, end);
+        let (currency, cash) = (currency.code(), PaymentMethod::Cash.as_str());
         let totals = self.conn.query_row(
-            "SELECT coalesce(sum(amount_minor), 0),
-                coalesce(sum(CASE WHEN method = ?4 THEN amount_minor ELSE 0 END), 0)
-             FROM refunds WHERE at >= ?1 AND at < ?2 AND currency = ?3",
-            params![start, end, currency.code(), PaymentMethod::Cash.as_str()],
+            &format!(
+                "SELECT coalesce(sum(amount_minor), 0),
+                    coalesce(sum(CASE WHEN method = :cash THEN amount_minor ELSE 0 END), 0)
+                 FROM refunds WHERE {made} AND currency = :currency",
+                made = made.condition("refunds"),
+            ),
+            made.named(&[(":currency", &currency), (":cash", &cash)])
+                .as_slice(),
             |r| {
                 Ok(RefundTotals {
                     amount_minor: r.get(0)?,
@@ -633,16 +627,18 @@ impl<'c> ReportRead<'c> {
                 })
             },
         )?;
-        let mut stmt = self.statement(
+        let mut stmt = self.statement(&format!(
             "SELECT f.receipt, p.receipt, q.receipt, f.method, f.amount_minor, f.clerk,
                 f.approver, f.reason, f.at
              FROM refunds f JOIN payments p ON p.id = f.payment_id
                 JOIN requests q ON q.id = f.request_id
-             WHERE f.at >= ?1 AND f.at < ?2 AND f.currency = ?3
-             ORDER BY f.at, f.id LIMIT ?4",
-        )?;
+             WHERE {made} AND f.currency = :currency
+             ORDER BY f.at, f.id LIMIT :limit",
+            made = made.condition("f"),
+        ))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![start, end, currency.code(), limit], |r| {
+        let named = made.named(&[(":currency", &currency), (":limit", &limit)]);
+        let rows = stmt.query_map(named.as_slice(), |r| {
             Ok(RefundRow {
                 receipt: r.get(0)?,
                 payment_receipt: r.get(1)?,
@@ -751,6 +747,19 @@ impl<'c> ReportRead<'c> {
     }
 }
 
+/// What the requests with a fee taken from `:from` to `:to` were paid from `:since` on, net
+/// of refunds, by the indexes by time of payments and refunds (`paid_since`).
+const PAID_SINCE: &str = "SELECT r.fee_minor, r.paid_minor, m.minor
+    FROM (SELECT request_id, sum(minor) AS minor
+          FROM (SELECT request_id, amount_minor AS minor FROM payments
+                WHERE at >= :since AND (hlc = '' OR hlc >= :made)
+                UNION ALL
+                SELECT request_id, -amount_minor FROM refunds
+                WHERE at >= :since AND (hlc = '' OR hlc >= :made))
+          GROUP BY request_id) m
+       JOIN requests r ON r.id = m.request_id
+    WHERE r.intake_date >= :from AND r.intake_date <= :to AND r.fee_minor IS NOT NULL";
+
 /// The status of a request's last move before `:then`, from its timeline.
 const STATUS_THEN: &str = "(SELECT e.to_status FROM request_events e
     WHERE e.request_id = r.id AND e.at < :then ORDER BY e.id DESC LIMIT 1)";
@@ -841,6 +850,63 @@ fn made_since(since: DateTime<Utc>) -> String {
     .to_string()
 }
 
+/// Payments or refunds made from `start` to before `end`: recorded here in that time and, if
+/// another device made them, made there from `start` on too; or made there in that time, by
+/// the stamp they came with, and recorded here only after it (a payment taken at another
+/// counter on the last evening and synced here the next morning). So a payment or refund
+/// counts in the period it was made in, as `paid_since` takes back what was made after one.
+/// Over a long period the table is read straight through instead of by its indexes.
+struct MadeBetween {
+    start: String,
+    end: String,
+    made_start: String,
+    made_end: String,
+    long: bool,
+}
+
+impl MadeBetween {
+    fn new(start: DateTime<Utc>, end: DateTime<Utc>) -> Self {
+        MadeBetween {
+            start: start.to_rfc3339(),
+            end: end.to_rfc3339(),
+            made_start: made_since(start),
+            made_end: made_since(end),
+            long: (end - start).num_days() >= LONG_PERIOD_DAYS,
+        }
+    }
+
+    /// The condition on the rows of `table` (a table's name or alias), with the parameters
+    /// of `named`: by the index on the time recorded for what was recorded in the period, by
+    /// the index on the stamp for what came after it.
+    fn condition(&self, table: &str) -> String {
+        let column = |name: &str| {
+            let column = format!("{table}.{name}");
+            if self.long {
+                format!("+{column}")
+            } else {
+                column
+            }
+        };
+        let (at, hlc) = (column("at"), column("hlc"));
+        format!(
+            "(({at} >= :start AND {at} < :end AND ({table}.hlc = '' OR {table}.hlc >= :made_start))
+              OR ({hlc} >= :made_start AND {hlc} < :made_end AND {table}.at >= :end))"
+        )
+    }
+
+    /// The parameters of `condition`, followed by `more`.
+    fn named<'p>(&'p self, more: &[(&'p str, &'p dyn ToSql)]) -> Vec<(&'p str, &'p dyn ToSql)> {
+        let mut named: Vec<(&str, &dyn ToSql)> = vec![
+            (":start", &self.start),
+            (":end", &self.end),
+            (":made_start", &self.made_start),
+            (":made_end", &self.made_end),
+        ];
+        named.extend_from_slice(more);
+        named
+    }
+}
+
 /// Hands each row of `stmt` to `each`, as it comes.
 fn stream<E: From<Error>>(
     stmt: &mut Statement<'_>,
@@ -883,5 +949,63 @@ fn scan(column: &str, days: (NaiveDate, NaiveDate)) -> String {
         format!("+{column}")
     } else {
         column.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::{Days, TimeZone};
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    /// The steps of the plan SQLite makes for `sql`, one a line.
+    fn plan(conn: &Connection, sql: &str, named: &[(&str, &dyn ToSql)]) -> String {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let steps = stmt.query_map(named, |r| r.get::<_, String>(3)).unwrap();
+        steps
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .unwrap()
+            .join("\n")
+    }
+
+    #[test]
+    fn money_by_time_is_read_through_its_indexes() {
+        let start = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let ws = Workstation::open_in_memory(Arc::new(ManualClock::at(start))).unwrap();
+        let conn = ws.conn().unwrap();
+        let day = MadeBetween::new(start, start + Days::new(1));
+        let year = MadeBetween::new(start, start + Days::new(365));
+        for table in ["payments", "refunds"] {
+            // A day's payments or refunds: those recorded in it by the index by time, those
+            // made in it and recorded after it by the index by stamp.
+            let steps = |made: &MadeBetween| {
+                let sql = format!(
+                    "SELECT sum(amount_minor) FROM {table} WHERE {}",
+                    made.condition(table)
+                );
+                plan(conn, &sql, &made.named(&[]))
+            };
+            let of_a_day = steps(&day);
+            for index in ["by_time", "by_stamp"] {
+                assert!(of_a_day.contains(&format!("{table}_{index}")), "{of_a_day}");
+            }
+            // A year's: the table straight through.
+            assert_eq!(steps(&year), format!("SCAN {table}"));
+        }
+        // What was paid or refunded after the end of a period.
+        let (since, made) = (start.to_rfc3339(), made_since(start));
+        let named: [(&str, &dyn ToSql); 4] = [
+            (":from", &"2026-11-01"),
+            (":to", &"2026-11-29"),
+            (":since", &since),
+            (":made", &made),
+        ];
+        let steps = plan(conn, PAID_SINCE, &named);
+        for index in ["payments_by_time", "refunds_by_time"] {
+            assert!(steps.contains(index), "{steps}");
+        }
     }
 }
