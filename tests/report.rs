@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use guichet_domain::account::Role;
 use guichet_domain::feedback::PaymentMethod;
+use guichet_domain::request::Action;
 use guichet_report::{ReportOptions, daily_report};
 use guichet_tests::{Device, Server};
 use guichet_workstation::clock::ManualClock;
@@ -216,4 +217,50 @@ async fn another_counters_payments_and_refunds_are_collected_on_the_day_they_wer
     assert_eq!(at_a.refunds.len(), 1, "{:?}", at_a.refunds);
     let next_at_a = daily_report(&centre.a.ws, &next_day).unwrap().money;
     assert_eq!(money(&next_at_a), money(&next_at_b));
+}
+
+/// The statuses at the end of a day are the statuses then at the counter that moved the
+/// requests, however late their moves reached this device.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_counters_moves_count_in_the_statuses_at_the_end_of_the_day_they_were_made_in() {
+    let mut centre = Centre::open().await;
+    let period = ReportOptions::day(centre.day);
+
+    // On its day, B takes requests and dispatches them; the next morning it cancels one.
+    let receipts = centre.b.offline_work(6);
+    centre.clock_b.set_wall(centre.after_the_end);
+    centre
+        .b
+        .ws
+        .advance(
+            &receipts[0],
+            Action::Cancel,
+            Some("citizen withdrew"),
+            Some(&centre.approval),
+        )
+        .unwrap();
+    let statuses = |options: &ReportOptions<'_>, device: &Device| {
+        let report = daily_report(&device.ws, options).unwrap();
+        let statuses: Vec<(String, u64)> = report
+            .requests
+            .by_status
+            .iter()
+            .map(|s| (s.status.as_str().to_owned(), s.count))
+            .collect();
+        statuses
+    };
+    let at_b = statuses(&period, &centre.b);
+    assert_eq!(at_b, [("dispatched".to_owned(), 6)]);
+
+    // A hears of all of it after the end of the day: the day ended with the six dispatched.
+    centre.a_hears_of_b_after_the_end().await;
+    assert_eq!(statuses(&period, &centre.a), at_b);
+    let today = ReportOptions {
+        to: centre.a.ws.today(),
+        ..period
+    };
+    assert_eq!(
+        statuses(&today, &centre.a),
+        [("dispatched".to_owned(), 5), ("cancelled".to_owned(), 1)]
+    );
 }

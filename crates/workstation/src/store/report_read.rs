@@ -304,7 +304,10 @@ impl<'c> ReportRead<'c> {
     }
 
     /// The requests that moved at or after `since`, in the order of their moves: each
-    /// request's id and the status it left (none for its creation). Stops when `each` breaks.
+    /// request's id and the status it left (none for its creation). A move is from `since` on
+    /// when it was recorded here from then on and, if another device made it, made there from
+    /// then on too, by the stamp it came with (`made_hlc`, `made_since`). Stops when `each`
+    /// breaks.
     pub fn moves_since<E: From<Error>>(
         &self,
         since: DateTime<Utc>,
@@ -314,9 +317,11 @@ impl<'c> ReportRead<'c> {
             // By its time index: ordered by id, the planner would rather read every event of
             // every year in id order than sort the few that follow the period.
             "SELECT request_id, from_status FROM request_events INDEXED BY request_events_by_time
-             WHERE at >= ?1 ORDER BY id",
+             WHERE at >= ?1 AND (made_hlc IS NULL OR made_hlc >= ?2) ORDER BY id",
         )?;
-        let mut rows = stmt.query([since.to_rfc3339()]).map_err(Error::from)?;
+        let mut rows = stmt
+            .query([since.to_rfc3339(), made_since(since)])
+            .map_err(Error::from)?;
         while let Some(r) = rows.next().map_err(Error::from)? {
             if each(text(r, 0)?, opt_text(r, 1)?)?.is_break() {
                 break;
@@ -337,15 +342,8 @@ impl<'c> ReportRead<'c> {
         mut each: impl FnMut(i64, i64, i64) -> std::result::Result<(), E>,
     ) -> std::result::Result<(), E> {
         let mut stmt = self.statement(PAID_SINCE)?;
-        let (from, to) = (days.0.to_string(), days.1.to_string());
-        let (made, since) = (made_since(since), since.to_rfc3339());
-        let named: [(&str, &dyn ToSql); 4] = [
-            (":from", &from),
-            (":to", &to),
-            (":since", &since),
-            (":made", &made),
-        ];
-        stream(&mut stmt, named.as_slice(), |r| {
+        let taken = TakenThen::new(days, since);
+        stream(&mut stmt, taken.named().as_slice(), |r| {
             each(
                 r.get(0).map_err(Error::from)?,
                 r.get(1).map_err(Error::from)?,
@@ -414,7 +412,8 @@ impl<'c> ReportRead<'c> {
         Ok(())
     }
 
-    /// The requests taken from `days.0` to `days.1`, with their status just before `then`.
+    /// The requests taken from `days.0` to `days.1`, with their status just before `then`
+    /// (`STATUS_THEN`).
     pub fn statuses_then<E: From<Error>>(
         &self,
         days: (NaiveDate, NaiveDate),
@@ -426,9 +425,8 @@ impl<'c> ReportRead<'c> {
              WHERE {intake} >= :from AND {intake} <= :to",
             intake = scan("r.intake_date", days),
         ))?;
-        let (from, to, then) = (days.0.to_string(), days.1.to_string(), then.to_rfc3339());
-        let named: [(&str, &dyn ToSql); 3] = [(":from", &from), (":to", &to), (":then", &then)];
-        stream(&mut stmt, named.as_slice(), |r| {
+        let taken = TakenThen::new(days, then);
+        stream(&mut stmt, taken.named().as_slice(), |r| {
             each(StatusRow {
                 id: text(r, 0)?,
                 status: text(r, 1)?,
@@ -437,8 +435,8 @@ impl<'c> ReportRead<'c> {
         })
     }
 
-    /// The requests taken by `day` and due before it, with their status just before `then`:
-    /// the candidates for the overdue list of a period in the past.
+    /// The requests taken by `day` and due before it, with their status just before `then`
+    /// (`STATUS_THEN`): the candidates for the overdue list of a period in the past.
     pub fn due_before_then<E: From<Error>>(
         &self,
         day: NaiveDate,
@@ -450,8 +448,8 @@ impl<'c> ReportRead<'c> {
                 r.due_date
              FROM requests r WHERE r.intake_date <= :to AND r.due_date < :to"
         ))?;
-        let (to, then) = (day.to_string(), then.to_rfc3339());
-        let named: [(&str, &dyn ToSql); 2] = [(":to", &to), (":then", &then)];
+        let (to, made, then) = (day.to_string(), made_since(then), then.to_rfc3339());
+        let named: [(&str, &dyn ToSql); 3] = [(":to", &to), (":then", &then), (":made", &made)];
         stream(&mut stmt, named.as_slice(), |r| each(due_row(r, true)?))
     }
 
@@ -747,22 +745,25 @@ impl<'c> ReportRead<'c> {
     }
 }
 
-/// What the requests with a fee taken from `:from` to `:to` were paid from `:since` on, net
+/// What the requests with a fee taken from `:from` to `:to` were paid from `:then` on, net
 /// of refunds, by the indexes by time of payments and refunds (`paid_since`).
 const PAID_SINCE: &str = "SELECT r.fee_minor, r.paid_minor, m.minor
     FROM (SELECT request_id, sum(minor) AS minor
           FROM (SELECT request_id, amount_minor AS minor FROM payments
-                WHERE at >= :since AND (hlc = '' OR hlc >= :made)
+                WHERE at >= :then AND (hlc = '' OR hlc >= :made)
                 UNION ALL
                 SELECT request_id, -amount_minor FROM refunds
-                WHERE at >= :since AND (hlc = '' OR hlc >= :made))
+                WHERE at >= :then AND (hlc = '' OR hlc >= :made))
           GROUP BY request_id) m
        JOIN requests r ON r.id = m.request_id
     WHERE r.intake_date >= :from AND r.intake_date <= :to AND r.fee_minor IS NOT NULL";
 
-/// The status of a request's last move before `:then`, from its timeline.
+/// The status of a request's last move before `:then`, from its timeline: a move recorded
+/// here before then, or made before then on another device of the centre, by the stamp it came
+/// with (`made_hlc`, against `:made`, `made_since(then)`), however late it arrived.
 const STATUS_THEN: &str = "(SELECT e.to_status FROM request_events e
-    WHERE e.request_id = r.id AND e.at < :then ORDER BY e.id DESC LIMIT 1)";
+    WHERE e.request_id = r.id AND (e.at < :then OR e.made_hlc < :made)
+    ORDER BY e.id DESC LIMIT 1)";
 
 fn ticket_row<'r>(r: &'r Row<'_>) -> Result<TicketRow<'r>> {
     Ok(TicketRow {
@@ -848,6 +849,35 @@ fn made_since(since: DateTime<Utc>) -> String {
         node: String::new(),
     }
     .to_string()
+}
+
+/// The parameters of a read of the requests taken from `days.0` to `days.1` as they stood at
+/// an instant: `:from`, `:to`, `:then` (the instant) and `:made` (`made_since` it).
+struct TakenThen {
+    from: String,
+    to: String,
+    then: String,
+    made: String,
+}
+
+impl TakenThen {
+    fn new(days: (NaiveDate, NaiveDate), then: DateTime<Utc>) -> Self {
+        TakenThen {
+            from: days.0.to_string(),
+            to: days.1.to_string(),
+            then: then.to_rfc3339(),
+            made: made_since(then),
+        }
+    }
+
+    fn named(&self) -> [(&str, &dyn ToSql); 4] {
+        [
+            (":from", &self.from),
+            (":to", &self.to),
+            (":then", &self.then),
+            (":made", &self.made),
+        ]
+    }
 }
 
 /// Payments or refunds made from `start` to before `end`: recorded here in that time and, if
@@ -996,14 +1026,11 @@ mod tests {
             assert_eq!(steps(&year), format!("SCAN {table}"));
         }
         // What was paid or refunded after the end of a period.
-        let (since, made) = (start.to_rfc3339(), made_since(start));
-        let named: [(&str, &dyn ToSql); 4] = [
-            (":from", &"2026-11-01"),
-            (":to", &"2026-11-29"),
-            (":since", &since),
-            (":made", &made),
-        ];
-        let steps = plan(conn, PAID_SINCE, &named);
+        let days = (
+            start.date_naive() - Days::new(29),
+            start.date_naive() - Days::new(1),
+        );
+        let steps = plan(conn, PAID_SINCE, &TakenThen::new(days, start).named());
         for index in ["payments_by_time", "refunds_by_time"] {
             assert!(steps.contains(index), "{steps}");
         }

@@ -16,6 +16,7 @@ use guichet_domain::approval::{ApprovedAct, check_refund};
 use guichet_domain::catalogue::DocumentKind;
 use guichet_domain::feedback::{PaymentMethod, check_payment};
 use guichet_domain::form::{FieldProblem, FormContext, FormField, validate_at_entry};
+use guichet_domain::hlc::HlcStamp;
 use guichet_domain::money::{Currency, Money};
 use guichet_domain::receipt::ReceiptNumber;
 use guichet_domain::request::{
@@ -1212,11 +1213,14 @@ fn timeline(
         (from, to),
         reason,
         Party::Center,
-        &actor,
+        (&actor, None),
     )
 }
 
-/// Adds a line to a request's timeline, for whichever party moved it.
+/// Adds a line to a request's timeline, for whichever party moved it: `actor`, who made the
+/// move here or, with `made`, on another device of the centre. The line is stamped as it is
+/// written here, in the order this device learnt of the moves; `made` is kept beside it, the
+/// stamp the move came with, of the clock of the device that made it.
 pub(crate) fn timeline_entry(
     change: &mut ActionTx<'_>,
     id: &str,
@@ -1224,13 +1228,13 @@ pub(crate) fn timeline_entry(
     (from, to): (Option<RequestStatus>, RequestStatus),
     reason: Option<&str>,
     party: Party,
-    actor: &str,
+    (actor, made): (&str, Option<&HlcStamp>),
 ) -> Result<()> {
     let stamp = change.stamp();
     change.tx.execute(
         "INSERT INTO request_events (request_id, action, from_status, to_status, party, actor,
-            reason, at, hlc)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            reason, at, hlc, made_hlc)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             id,
             action,
@@ -1244,6 +1248,7 @@ pub(crate) fn timeline_entry(
             reason,
             change.at(),
             stamp.to_string(),
+            made.map(HlcStamp::to_string),
         ],
     )?;
     Ok(())

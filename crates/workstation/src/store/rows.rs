@@ -32,7 +32,7 @@ pub(super) enum Origin<'a> {
     Pulled { device: &'a str, made: &'a HlcStamp },
 }
 
-impl Origin<'_> {
+impl<'a> Origin<'a> {
     fn insert(self) -> &'static str {
         match self {
             Origin::Here => "INSERT",
@@ -54,6 +54,15 @@ impl Origin<'_> {
         match self {
             Origin::Here => stamp.unwrap_or_default().to_owned(),
             Origin::Pulled { made, .. } => made.to_string(),
+        }
+    }
+
+    /// The stamp a pulled change came with, of the clock of the device that made it; none
+    /// for a change made here.
+    fn made_there(self) -> Option<&'a HlcStamp> {
+        match self {
+            Origin::Here => None,
+            Origin::Pulled { made, .. } => Some(made),
         }
     }
 
@@ -191,7 +200,7 @@ pub(super) fn request_created(
         (None, RequestStatus::Draft),
         None,
         Party::Center,
-        &author,
+        (&author, origin.made_there()),
     )?;
     for (position, doc) in service.iter().flat_map(|s| s.documents.iter()).enumerate() {
         change.tx.execute(

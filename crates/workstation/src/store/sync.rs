@@ -705,7 +705,7 @@ fn apply_pulled(
                     (Some(*from), *to),
                     reason.as_deref(),
                     Party::Agency,
-                    actor,
+                    (actor, None),
                 )?;
             }
             change.record_local(
@@ -832,7 +832,7 @@ fn apply_peer(
                     (Some(*from), *to),
                     reason.as_deref(),
                     Party::Center,
-                    device,
+                    (device, Some(made)),
                 )?;
             }
         }
