@@ -333,7 +333,7 @@ fn touch_days(conn: &rusqlite::Connection, last: NaiveDate, days: u64) {
 }
 
 fn cached(name: &str) -> PathBuf {
-    let dir = cache_dir().join(format!("{name}-v4"));
+    let dir = cache_dir().join(format!("{name}-v5"));
     let path = dir.join(DATABASE_FILE);
     if !path.exists() {
         let partial = cache_dir().join(format!("{name}-partial"));
