@@ -105,6 +105,19 @@ impl ErrorView {
         )
     }
 
+    /// The background sync did not start, for `why`: it is tried again by itself.
+    pub fn sync_not_started(why: ErrorView) -> Self {
+        ErrorView::new(
+            format!(
+                "the background sync did not start ({}): it is tried again by itself, or with \
+                 Sync now",
+                why.message
+            ),
+            why.translation
+                .map(|reason| Message::new("error.sync.not_started").message("reason", reason)),
+        )
+    }
+
     /// Installing the update is refused while a sync runs: nothing is stopped mid-way.
     pub fn update_while_syncing() -> Self {
         ErrorView::new(
@@ -234,6 +247,8 @@ pub struct Shell {
     /// How many times the background sync was asked to start: a start that failed is tried
     /// again only while no later one was asked for.
     starts: std::sync::atomic::AtomicU64,
+    /// Counts the tasks stored and taken out: only the status of the one stored last is shown.
+    task_number: std::sync::atomic::AtomicU64,
 }
 
 impl Shell {
@@ -255,6 +270,7 @@ impl Shell {
             wiping: std::sync::atomic::AtomicBool::new(false),
             kiosk: Mutex::new(crate::kiosk::Guard::default()),
             starts: std::sync::atomic::AtomicU64::new(0),
+            task_number: std::sync::atomic::AtomicU64::new(0),
         }))
     }
 
@@ -282,7 +298,7 @@ impl Shell {
     /// found damaged) and opens the empty data directory in its place, for the first screen to
     /// set it up or enrol it again.
     pub fn keep_damaged_aside(&self, at: chrono::DateTime<chrono::Utc>) -> Result<(), ErrorView> {
-        if let Some(sync) = lock(&self.sync).take() {
+        if let Some(sync) = self.take_task() {
             tauri::async_runtime::spawn(sync.stop());
         }
         let mut ws = lock(&self.ws);
@@ -470,7 +486,11 @@ impl Shell {
         // The session is on the workstation the wipe took: it ends with the erasure, or the
         // workstation comes back as it was if the wipe fails.
         self.refuse_while_wiping()?;
-        if let Some(sync) = lock(&self.sync).take() {
+        // The database first, then the task (the order `start_sync` takes them in): a start
+        // under way either stores its task before, and it is stopped here, or finds the
+        // database closed after.
+        let mut ws = lock(&self.ws);
+        if let Some(sync) = self.take_task() {
             tauri::async_runtime::spawn(sync.stop());
             // A run cut short says no more that it syncs: the task starts again at the next
             // login or unlock, as when the app starts.
@@ -480,7 +500,8 @@ impl Shell {
                 last.progress = Default::default();
             }
         }
-        f(&mut lock(&self.ws))?;
+        f(&mut ws)?;
+        drop(ws);
         ready_for_login();
         self.publish();
         Ok(())
@@ -491,12 +512,18 @@ impl Shell {
     /// bar and tried again, sooner first (`RESTART_FIRST`, doubling up to `RESTART_MOST`), until
     /// it starts, the database closes, or a later call takes over.
     pub fn start_sync_if_enrolled(self: &Arc<Self>) {
+        self.keep_starting(Duration::ZERO);
+    }
+
+    /// Tries to start the background sync after `wait`, then as `start_sync_if_enrolled` says.
+    fn keep_starting(self: &Arc<Self>, wait: Duration) {
         let shell = self.clone();
         let starts = self
             .starts
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
             + 1;
         tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(wait).await;
             let current = || shell.starts.load(std::sync::atomic::Ordering::SeqCst) == starts;
             retry_start(
                 || match shell.start_sync() {
@@ -516,7 +543,8 @@ impl Shell {
 
     /// Says in the status bar why the background sync did not start.
     fn not_started(&self, error: ErrorView) {
-        tracing::error!("background sync not started: {}", error.message);
+        let error = ErrorView::sync_not_started(error);
+        tracing::error!("{}", error.message);
         let mut last = lock(&self.last);
         last.message = Some(error.message);
         last.translation = error.translation;
@@ -524,37 +552,56 @@ impl Shell {
         self.publish();
     }
 
+    /// Takes the sync task out, if one runs: what it still says of itself is not shown.
+    fn take_task(&self) -> Option<SyncHandle> {
+        let mut slot = lock(&self.sync);
+        self.task_number
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        slot.take()
+    }
+
     /// Must run inside the async runtime (the task is spawned on it). Nothing to start while
     /// the database is closed: the task starts again at the next login or unlock.
     fn start_sync(self: &Arc<Self>) -> Result<(), ErrorView> {
-        if matches!(self.updates.state(), Some(UpdateState::Installing { .. })) {
+        let installing = || matches!(self.updates.state(), Some(UpdateState::Installing { .. }));
+        if installing() {
             return Ok(());
         }
-        let handle = {
-            let ws = lock(&self.ws);
-            if !ws.is_open() {
-                return Ok(());
-            }
-            let Some(credential) = ws.credential()? else {
-                return Ok(());
-            };
-            let office = self.office(&credential)?;
-            SyncHandle::spawn(&ws, office, SyncOptions::default())?
+        // The database, then the task, held together until the task is stored: a lock or a
+        // logout (`close`) waits for it and stops it, or comes first and closes the database.
+        let ws = lock(&self.ws);
+        if !ws.is_open() {
+            return Ok(());
+        }
+        let Some(credential) = ws.credential()? else {
+            return Ok(());
         };
-        let server = lock(&self.ws)
-            .sync_point()
-            .ok()
-            .flatten()
-            .map(|p| p.server_url);
+        let office = self.office(&credential)?;
+        let server = ws.sync_point().ok().flatten().map(|p| p.server_url);
+        let handle = SyncHandle::spawn(&ws, office, SyncOptions::default())?;
+        let mut slot = lock(&self.sync);
+        // An install begun meanwhile took the task out already, or finds this one.
+        if installing() {
+            tauri::async_runtime::spawn(handle.stop());
+            return Ok(());
+        }
         let mut updates = handle.status();
         handle.sync_now();
-        if let Some(old) = lock(&self.sync).replace(handle) {
+        let number = self
+            .task_number
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            + 1;
+        if let Some(old) = slot.replace(handle) {
             tauri::async_runtime::spawn(old.stop());
         }
+        drop(slot);
+        drop(ws);
         tracing::info!(server = ?server, "background sync started");
         let shell = self.clone();
         tauri::async_runtime::spawn(async move {
-            while updates.changed().await.is_ok() {
+            // Only the task stored last speaks: one replaced or taken out says nothing more.
+            let ours = || shell.task_number.load(std::sync::atomic::Ordering::SeqCst) == number;
+            while updates.changed().await.is_ok() && ours() {
                 let status = updates.borrow_and_update().clone();
                 let wipe = status.phase == Phase::Wipe;
                 let went_through = {
@@ -620,7 +667,7 @@ impl Shell {
         let Some((update, package)) = self.updates.begin_install() else {
             return Err(ErrorView::no_update());
         };
-        let task = lock(&self.sync).take();
+        let task = self.take_task();
         if let Some(task) = task {
             task.stop().await;
         }
@@ -676,7 +723,7 @@ impl Shell {
     }
 
     async fn wipe(self: Arc<Self>) {
-        let task = lock(&self.sync).take();
+        let task = self.take_task();
         if let Some(sync) = task {
             sync.stop().await;
         }
@@ -761,16 +808,19 @@ impl Shell {
         if lock(&self.ws).credential()?.is_none() {
             return Err(ErrorView::standalone());
         }
-        // This start takes over from the tries of an earlier one that failed.
+        // This start takes over from the tries of an earlier one that failed; if it fails too,
+        // the tries go on from the first wait.
         self.starts
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.updates.asked();
-        self.start_sync()
-            .inspect_err(|e| self.not_started(e.clone()))
+        self.start_sync().inspect_err(|e| {
+            self.not_started(e.clone());
+            self.keep_starting(RESTART_FIRST);
+        })
     }
 
     pub fn stop_sync(&self) {
-        if let Some(sync) = lock(&self.sync).take() {
+        if let Some(sync) = self.take_task() {
             tauri::async_runtime::block_on(sync.stop());
         }
     }

@@ -106,7 +106,7 @@ pub enum Error {
 pub enum TextOf {
     /// A note on a request.
     Note,
-    /// Why a step was taken (a cancellation, a refusal, a waiver).
+    /// Why a request was moved (a cancellation, a withdrawal, a step back).
     Reason,
     /// Why a payment is given back.
     RefundReason,

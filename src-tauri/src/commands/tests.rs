@@ -514,6 +514,9 @@ fn errors() -> Vec<ErrorView> {
             .into(),
         );
     }
+    out.push(ErrorView::sync_not_started(
+        Error::Sqlite(rusqlite::Error::InvalidQuery).into(),
+    ));
     out.push(ErrorView::standalone());
     out.push(ErrorView::update_while_syncing());
     out.push(ErrorView::update_during_visit(&["A-004".to_owned()]));
