@@ -196,6 +196,8 @@ async fn a_proxys_429_is_a_busy_back_office_whose_pause_is_kept_within_bounds() 
             "{busy:?}"
         );
         assert!(busy.is_transient(), "{busy:?}");
+        // A limit of requests: the next push is not cut into more of them.
+        assert!(!busy.too_slow(), "{busy:?}");
         assert_eq!(busy.retry_after(), asked.map(Duration::from_secs));
         assert!(!busy.to_string().contains("<html>"), "{busy}");
         assert_eq!(busy.message().unwrap().key, "error.sync.busy");
@@ -240,6 +242,40 @@ async fn a_proxys_413_page_makes_the_next_push_smaller() {
         (2, waiting, report.pushed)
     );
     assert_eq!(sync::pending(&ws).unwrap(), 0);
+    served.stop().await;
+}
+
+/// A proxy whose body limit stands refuses every batch: the batches halve down to a single
+/// change, and a single change refused is no longer "busy" but says what the proxy must let
+/// through, with nothing taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_proxys_standing_413_ends_in_what_its_limit_must_be() {
+    let (served, enrolled, _dir) = served_athens().await;
+    let proxy = Proxy::start(&served.base).await;
+    let device = client(&proxy.base, &enrolled);
+    let dir = TempDir::new().unwrap();
+    let mut ws = common::workstation(&dir, &enrolled);
+    sync::sync_once(&mut ws, &device, &|_| {}).await.unwrap();
+    guichet_fixtures::history::take_requests(&mut ws, 0, 40).unwrap();
+    let waiting = sync::pending(&ws).unwrap();
+
+    proxy.answer_first((0..20).map(|_| Answer::page(StatusCode::PAYLOAD_TOO_LARGE, None)));
+    let mut refusals = 0;
+    let last = loop {
+        let refused = sync::sync_once(&mut ws, &device, &|_| {})
+            .await
+            .unwrap_err();
+        refusals += 1;
+        if !matches!(refused, SyncError::Busy { .. }) || refusals == 20 {
+            break refused;
+        }
+    };
+    assert!(
+        matches!(&last, SyncError::Protocol(m) if m.contains("client_max_body_size")),
+        "after {refusals} refusals: {last:?}"
+    );
+    assert!(refusals < 12, "{refusals} pushes refused before the end");
+    assert_eq!(sync::pending(&ws).unwrap(), waiting, "nothing was taken");
     served.stop().await;
 }
 

@@ -155,10 +155,17 @@ impl SyncError {
     /// the link went silent for too long, or the back office gave up or was too busy, or a
     /// proxy on the way refused a body that large (a smaller push may go through).
     pub fn too_slow(&self) -> bool {
-        matches!(
-            self,
-            SyncError::Offline(LinkDrop::TimedOut) | SyncError::Busy { .. }
-        )
+        match self {
+            SyncError::Offline(LinkDrop::TimedOut) => true,
+            // A limit of requests (a proxy's 429) is not eased by sending more, smaller ones.
+            SyncError::Busy { status, .. } => *status != 429,
+            _ => false,
+        }
+    }
+
+    /// A proxy refused the push as too large (413 without the back office's words).
+    pub fn too_large(&self) -> bool {
+        matches!(self, SyncError::Busy { status: 413, .. })
     }
 
     /// Failures worth retrying later without anyone doing anything.

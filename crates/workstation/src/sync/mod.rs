@@ -131,8 +131,25 @@ pub async fn sync_once(
             answer = office.exchange(&request).await;
         }
         let too_slow = matches!(&answer, Err(e) if e.too_slow());
+        let too_large = matches!(&answer, Err(e) if e.too_large());
+        // A proxy's body limit, unlike a slow link, refuses the same batch however often it
+        // is sent: the next one is halved down to a single change, and a single change
+        // refused is said as what it is, for whoever runs the proxy.
+        if too_large && push.len() <= 1 {
+            let bytes = push.first().map_or(0, guichet_protocol::json_len);
+            answer = Err(SyncError::Protocol(format!(
+                "a proxy between this device and the back office refuses a single change of \
+                 {bytes} bytes as too large (HTTP 413): its body limit must let through at \
+                 least {} bytes (nginx: client_max_body_size)",
+                guichet_protocol::PUSH_JSON_BYTES
+            )));
+        }
         PUSH_LIMIT.store(
-            next_push_limit(limit, push.len(), too_slow),
+            if too_large {
+                (push.len() / 2).clamp(1, limit)
+            } else {
+                next_push_limit(limit, push.len(), too_slow)
+            },
             std::sync::atomic::Ordering::Relaxed,
         );
         let response = match answer {
