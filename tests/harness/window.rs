@@ -279,10 +279,20 @@ impl App {
         }
     }
 
-    /// Clicks the element, finding it again if the screen re-drew it in between. A click
-    /// WebDriver answered with an error while the page went on to hide the element (a form
-    /// sent, its screen replaced by the next) was made: the test's next wait says so.
+    /// Clicks the element, finding it again if the screen re-drew it in between. A click on
+    /// an element in sight that WebDriver answered with an error while the page went on to
+    /// hide it (a form sent, its screen replaced by the next) was made: the test's next wait
+    /// says so. An element never shown is not clicked, and the test fails.
     pub async fn click(&self, css: &str) {
+        self.wait_for_css(css).await;
+        let deadline = Instant::now() + WAIT;
+        while !self.in_sight(css).await {
+            assert!(
+                Instant::now() < deadline,
+                "cannot click `{css}`: it is on the page but never shown"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         let _ = self
             .on_element(css, "click", |el| async move { el.click().await })
             .await;
@@ -370,19 +380,32 @@ impl App {
             .unwrap_or_else(|| panic!("`{css}` went out of sight before it was read"))
     }
 
-    /// Whether an element `css` is on the page and shown.
+    /// Whether an element `css` is on the page and shown. One re-drawn while asked is looked
+    /// for again; any other failure of WebDriver fails the test.
     async fn in_sight(&self, css: &str) -> bool {
-        for el in self
-            .client
-            .find_all(Locator::Css(css))
-            .await
-            .unwrap_or_default()
-        {
-            if el.is_displayed().await.unwrap_or(false) {
-                return true;
+        loop {
+            let found = self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("cannot look for `{css}`: {}", described(&e)));
+            let mut redrawn = false;
+            for el in found {
+                match el.is_displayed().await {
+                    Ok(true) => return true,
+                    Ok(false) => {}
+                    Err(fantoccini::error::CmdError::Standard(e))
+                        if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+                    {
+                        redrawn = true;
+                    }
+                    Err(e) => panic!("cannot tell whether `{css}` is shown: {}", described(&e)),
+                }
+            }
+            if !redrawn {
+                return false;
             }
         }
-        false
     }
 
     /// Waits for a window other than the one driven now to open, and drives it instead;
