@@ -17,8 +17,8 @@ const CENTER: &str = "ATH-01";
 
 /// A centre with a back office and two counters, A and B, both enrolled and synced once.
 struct Centre {
-    /// Kept for the devices to reach.
-    _server: Server,
+    /// For the devices to reach, and the agency to decide on.
+    server: Server,
     a: Device,
     b: Device,
     clock_a: Arc<ManualClock>,
@@ -54,7 +54,7 @@ impl Centre {
         let zone = b.ws.config().unwrap().time_zone;
         let after_the_end = zone.end_of(day) + Duration::minutes(30);
         Centre {
-            _server: server,
+            server,
             a,
             b,
             clock_a,
@@ -74,6 +74,19 @@ impl Centre {
             .set_wall(self.after_the_end + Duration::minutes(30));
         let pulled = self.a.sync().await.unwrap();
         assert!(pulled.pulled > 0, "{pulled:?}");
+    }
+
+    /// B cancels a request, the supervisor approving.
+    fn b_cancels(&mut self, receipt: &str) {
+        self.b
+            .ws
+            .advance(
+                receipt,
+                Action::Cancel,
+                Some("citizen withdrew"),
+                Some(&self.approval),
+            )
+            .unwrap();
     }
 }
 
@@ -229,26 +242,7 @@ async fn another_counters_moves_count_in_the_statuses_at_the_end_of_the_day_they
     // On its day, B takes requests and dispatches them; the next morning it cancels one.
     let receipts = centre.b.offline_work(6);
     centre.clock_b.set_wall(centre.after_the_end);
-    centre
-        .b
-        .ws
-        .advance(
-            &receipts[0],
-            Action::Cancel,
-            Some("citizen withdrew"),
-            Some(&centre.approval),
-        )
-        .unwrap();
-    let statuses = |options: &ReportOptions<'_>, device: &Device| {
-        let report = daily_report(&device.ws, options).unwrap();
-        let statuses: Vec<(String, u64)> = report
-            .requests
-            .by_status
-            .iter()
-            .map(|s| (s.status.as_str().to_owned(), s.count))
-            .collect();
-        statuses
-    };
+    centre.b_cancels(&receipts[0]);
     let at_b = statuses(&period, &centre.b);
     assert_eq!(at_b, [("dispatched".to_owned(), 6)]);
 
@@ -263,4 +257,67 @@ async fn another_counters_moves_count_in_the_statuses_at_the_end_of_the_day_they
         statuses(&today, &centre.a),
         [("dispatched".to_owned(), 5), ("cancelled".to_owned(), 1)]
     );
+}
+
+/// A move another counter made before the end of the day counts in the statuses at its end
+/// even when it reached this device only after a move made here since: the day ended as it
+/// was last moved before its end, wherever it was moved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_counters_move_made_on_the_day_counts_at_its_end_after_a_later_move_made_here() {
+    let mut centre = Centre::open().await;
+    let period = ReportOptions::day(centre.day);
+
+    // On the day, B takes a request, the agency makes it ready, and both counters know it.
+    let receipt = centre.b.offline_work(1).remove(0);
+    centre.b.sync().await.unwrap();
+    for action in [Action::TakeInProcessing, Action::MarkReady] {
+        centre
+            .server
+            .office
+            .agency_decide(&receipt, action, None, "agency:anna")
+            .await
+            .unwrap();
+    }
+    centre.a.sync().await.unwrap();
+    centre.b.sync().await.unwrap();
+    // Still on the day, B cancels it: the day ends with it cancelled.
+    centre.b_cancels(&receipt);
+    let at_b = statuses(&period, &centre.b);
+    assert_eq!(at_b, [("cancelled".to_owned(), 1)]);
+
+    // After the end, A, not knowing of it, hands the request over; then it hears of B's
+    // cancellation, after its own move: the day still ended with the request cancelled.
+    centre.clock_a.set_wall(centre.after_the_end);
+    centre
+        .a
+        .ws
+        .advance(&receipt, Action::Deliver, None, None)
+        .unwrap();
+    centre.a_hears_of_b_after_the_end().await;
+    assert_eq!(statuses(&period, &centre.a), at_b);
+    // The same request by request, as a report reads it when too many requests moved since.
+    let end = centre.a.ws.config().unwrap().time_zone.end_of(centre.day);
+    let mut then = Vec::new();
+    centre
+        .a
+        .ws
+        .report_read(|read| {
+            read.statuses_then((centre.day, centre.day), end, |r| {
+                then.push(r.status_then.map(str::to_owned));
+                Ok::<_, guichet_workstation::Error>(())
+            })
+        })
+        .unwrap();
+    assert_eq!(then, [Some("cancelled".to_owned())]);
+}
+
+/// The requests taken in the period, by their status at its end, as `device` reports them.
+fn statuses(options: &ReportOptions<'_>, device: &Device) -> Vec<(String, u64)> {
+    let report = daily_report(&device.ws, options).unwrap();
+    report
+        .requests
+        .by_status
+        .iter()
+        .map(|s| (s.status.as_str().to_owned(), s.count))
+        .collect()
 }

@@ -14,7 +14,7 @@
 //! was paid, refunded or waived after its end is taken back out of them.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ops::ControlFlow;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -210,10 +210,13 @@ const MOVED_CAP: usize = 200_000;
 enum EndStatus {
     /// The period reaches today: the current status is the status at its end.
     Current,
-    /// The status before the first move after the end, by request id, for the requests moved
-    /// since; the others have not moved, so their current status is the one at the end.
+    /// The status at the end, by request id, for the requests with a move recorded since: the
+    /// status left by the first move after the end; or, for a request with a move another
+    /// device made before the end that arrived after it, the status of its last move made
+    /// before the end, looked up in its timeline. The others have not moved, so their current
+    /// status is the one at the end.
     Moved(HashMap<String, Option<String>>),
-    /// Too many moved since: the last timeline event before the end, request by request.
+    /// Too many moved since: the last timeline event made before the end, request by request.
     Lookup,
 }
 
@@ -223,8 +226,9 @@ impl EndStatus {
             return Ok(EndStatus::Current);
         }
         let mut moved: HashMap<String, Option<String>> = HashMap::new();
+        let mut made_before: HashSet<String> = HashSet::new();
         let mut too_many = false;
-        conn.moves_since(end, |id, from| -> Result<_> {
+        conn.moves_since(end, |id, from, made_then| -> Result<_> {
             if !moved.contains_key(id) {
                 if moved.len() >= MOVED_CAP {
                     too_many = true;
@@ -232,13 +236,19 @@ impl EndStatus {
                 }
                 moved.insert(id.to_owned(), from.map(str::to_owned));
             }
+            if made_then {
+                made_before.insert(id.to_owned());
+            }
             Ok(ControlFlow::Continue(()))
         })?;
-        Ok(if too_many {
-            EndStatus::Lookup
-        } else {
-            EndStatus::Moved(moved)
-        })
+        if too_many {
+            return Ok(EndStatus::Lookup);
+        }
+        for id in made_before {
+            let then = conn.status_then(&id, end)?;
+            moved.insert(id, then);
+        }
+        Ok(EndStatus::Moved(moved))
     }
 
     /// The status at the end, from the row's id, current status and status then, as the

@@ -303,31 +303,40 @@ impl<'c> ReportRead<'c> {
         )
     }
 
-    /// The requests that moved at or after `since`, in the order of their moves: each
-    /// request's id and the status it left (none for its creation). A move is from `since` on
-    /// when it was recorded here from then on and, if another device made it, made there from
-    /// then on too, by the stamp it came with (`made_hlc`, `made_since`). Stops when `each`
-    /// breaks.
+    /// The moves recorded here at or after `since`, in the order they were recorded: each
+    /// one's request id, the status it left (none for a request's creation), and whether
+    /// another device of the centre made it before `since`, by the stamp it came with
+    /// (`made_hlc`, `made_since`): such a move counts before `since`, though it arrived after.
+    /// Stops when `each` breaks.
     pub fn moves_since<E: From<Error>>(
         &self,
         since: DateTime<Utc>,
-        mut each: impl FnMut(&str, Option<&str>) -> std::result::Result<ControlFlow<()>, E>,
+        mut each: impl FnMut(&str, Option<&str>, bool) -> std::result::Result<ControlFlow<()>, E>,
     ) -> std::result::Result<(), E> {
-        let mut stmt = self.statement(
-            // By its time index: ordered by id, the planner would rather read every event of
-            // every year in id order than sort the few that follow the period.
-            "SELECT request_id, from_status FROM request_events INDEXED BY request_events_by_time
-             WHERE at >= ?1 AND (made_hlc IS NULL OR made_hlc >= ?2) ORDER BY id",
-        )?;
-        let mut rows = stmt
-            .query([since.to_rfc3339(), made_since(since)])
-            .map_err(Error::from)?;
+        let mut stmt = self.statement(MOVES_SINCE)?;
+        let (then, made) = (since.to_rfc3339(), made_since(since));
+        let named: [(&str, &dyn ToSql); 2] = [(":then", &then), (":made", &made)];
+        let mut rows = stmt.query(named.as_slice()).map_err(Error::from)?;
         while let Some(r) = rows.next().map_err(Error::from)? {
-            if each(text(r, 0)?, opt_text(r, 1)?)?.is_break() {
+            let made_before = r.get(2).map_err(Error::from)?;
+            if each(text(r, 0)?, opt_text(r, 1)?, made_before)?.is_break() {
                 break;
             }
         }
         Ok(())
+    }
+
+    /// One request's status just before `then` (`STATUS_THEN`); none if it did not move
+    /// before then, or there is no such request.
+    pub fn status_then(&self, id: &str, then: DateTime<Utc>) -> Result<Option<String>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {STATUS_THEN} FROM requests r WHERE r.id = :id"
+        ))?;
+        let (then, made) = (then.to_rfc3339(), made_since(then));
+        let named: [(&str, &dyn ToSql); 3] = [(":id", &id), (":then", &then), (":made", &made)];
+        let status: Option<Option<String>> =
+            stmt.query_row(named.as_slice(), |r| r.get(0)).optional()?;
+        Ok(status.flatten())
     }
 
     /// The requests with a fee taken from `days.0` to `days.1` that were paid or refunded at
@@ -758,9 +767,21 @@ const PAID_SINCE: &str = "SELECT r.fee_minor, r.paid_minor, m.minor
        JOIN requests r ON r.id = m.request_id
     WHERE r.intake_date >= :from AND r.intake_date <= :to AND r.fee_minor IS NOT NULL";
 
-/// The status of a request's last move before `:then`, from its timeline: a move recorded
+/// The moves recorded here from `:then` on, by the index by time (`moves_since`): ordered by
+/// id, the planner would rather read every event of every year in id order than sort the few
+/// that follow the period. The third column tells a move made before then on another device
+/// (`made_hlc`, against `:made`, `made_since(then)`).
+const MOVES_SINCE: &str = "SELECT request_id, from_status,
+        made_hlc IS NOT NULL AND made_hlc < :made
+    FROM request_events INDEXED BY request_events_by_time
+    WHERE at >= :then ORDER BY id";
+
+/// The status of a request's last move made before `:then`, from its timeline: a move recorded
 /// here before then, or made before then on another device of the centre, by the stamp it came
-/// with (`made_hlc`, against `:made`, `made_since(then)`), however late it arrived.
+/// with (`made_hlc`, against `:made`, `made_since(then)`), however late it arrived; a move made
+/// here from then on does not count, even if recorded before such a move. The last in the
+/// order this device learnt of them, the timeline's: stamps of different devices' clocks
+/// would not tell which came first.
 const STATUS_THEN: &str = "(SELECT e.to_status FROM request_events e
     WHERE e.request_id = r.id AND (e.at < :then OR e.made_hlc < :made)
     ORDER BY e.id DESC LIMIT 1)";
@@ -1034,5 +1055,26 @@ mod tests {
         for index in ["payments_by_time", "refunds_by_time"] {
             assert!(steps.contains(index), "{steps}");
         }
+    }
+
+    #[test]
+    fn moves_since_an_end_and_a_status_then_are_read_through_their_indexes() {
+        let end = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let ws = Workstation::open_in_memory(Arc::new(ManualClock::at(end))).unwrap();
+        let conn = ws.conn().unwrap();
+        let (then, made) = (end.to_rfc3339(), made_since(end));
+        let named: [(&str, &dyn ToSql); 3] = [(":id", &"r"), (":then", &then), (":made", &made)];
+        let since = plan(conn, MOVES_SINCE, &named[1..]);
+        assert!(
+            since.starts_with("SEARCH request_events USING INDEX request_events_by_time"),
+            "{since}"
+        );
+        let sql = format!("SELECT {STATUS_THEN} FROM requests r WHERE r.id = :id");
+        let one = plan(conn, &sql, &named);
+        assert!(
+            one.contains("USING INDEX request_events_by_request"),
+            "{one}"
+        );
+        assert!(!one.contains("SCAN"), "{one}");
     }
 }
