@@ -173,6 +173,37 @@ fn client(base: &str, enrolled: &guichet_protocol::EnrollResponse) -> BackOffice
     BackOffice::new(base, Some(enrolled.token.clone()), Duration::from_secs(10)).unwrap()
 }
 
+/// A device behind a proxy in front of the back office, with the catalogue taken and a
+/// morning's work offline waiting to be sent (`waiting` changes); the directories live as long
+/// as it does.
+struct Behind {
+    served: common::Served,
+    proxy: Proxy,
+    device: BackOffice,
+    ws: guichet_workstation::Workstation,
+    waiting: u64,
+    _dirs: (TempDir, TempDir),
+}
+
+async fn a_morning_behind_a_proxy() -> Behind {
+    let (served, enrolled, office_dir) = served_athens().await;
+    let proxy = Proxy::start(&served.base).await;
+    let device = client(&proxy.base, &enrolled);
+    let dir = TempDir::new().unwrap();
+    let mut ws = common::workstation(&dir, &enrolled);
+    sync::sync_once(&mut ws, &device, &|_| {}).await.unwrap();
+    guichet_fixtures::history::take_requests(&mut ws, 0, 40).unwrap();
+    let waiting = sync::pending(&ws).unwrap();
+    Behind {
+        served,
+        proxy,
+        device,
+        ws,
+        waiting,
+        _dirs: (office_dir, dir),
+    }
+}
+
 /// A proxy's 429, with or without `Retry-After`, is the back office busy: the device tries
 /// again by itself, no sooner than it was asked and no later than the longest wait it takes
 /// from anyone, and says so in words it translates, never the page.
@@ -212,15 +243,14 @@ async fn a_proxys_429_is_a_busy_back_office_whose_pause_is_kept_within_bounds() 
 /// the proxy in smaller pushes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxys_413_page_makes_the_next_push_smaller() {
-    let (served, enrolled, _dir) = served_athens().await;
-    let proxy = Proxy::start(&served.base).await;
-    let device = client(&proxy.base, &enrolled);
-    let dir = TempDir::new().unwrap();
-    let mut ws = common::workstation(&dir, &enrolled);
-    // The catalogue first, then a morning's work offline.
-    sync::sync_once(&mut ws, &device, &|_| {}).await.unwrap();
-    guichet_fixtures::history::take_requests(&mut ws, 0, 40).unwrap();
-    let waiting = sync::pending(&ws).unwrap();
+    let Behind {
+        served,
+        proxy,
+        device,
+        mut ws,
+        waiting,
+        _dirs,
+    } = a_morning_behind_a_proxy().await;
     assert!(waiting > 2 * sync::MIN_PUSH_BATCH as u64, "{waiting}");
 
     proxy.answer_first([Answer::page(StatusCode::PAYLOAD_TOO_LARGE, None)]);
@@ -250,14 +280,14 @@ async fn a_proxys_413_page_makes_the_next_push_smaller() {
 /// through, with nothing taken.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_proxys_standing_413_ends_in_what_its_limit_must_be() {
-    let (served, enrolled, _dir) = served_athens().await;
-    let proxy = Proxy::start(&served.base).await;
-    let device = client(&proxy.base, &enrolled);
-    let dir = TempDir::new().unwrap();
-    let mut ws = common::workstation(&dir, &enrolled);
-    sync::sync_once(&mut ws, &device, &|_| {}).await.unwrap();
-    guichet_fixtures::history::take_requests(&mut ws, 0, 40).unwrap();
-    let waiting = sync::pending(&ws).unwrap();
+    let Behind {
+        served,
+        proxy,
+        device,
+        mut ws,
+        waiting,
+        _dirs,
+    } = a_morning_behind_a_proxy().await;
 
     proxy.answer_first((0..20).map(|_| Answer::page(StatusCode::PAYLOAD_TOO_LARGE, None)));
     let mut refusals = 0;
