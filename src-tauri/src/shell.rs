@@ -2,6 +2,7 @@
 //! form in which errors reach the window.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -240,15 +241,15 @@ pub struct Shell {
     damaged: Mutex<Option<String>>,
     /// A wipe is under way (`complete_wipe`): the workstation the shell holds meanwhile is the
     /// data directory opened again, closed, which a login or a set-up must not enter.
-    wiping: std::sync::atomic::AtomicBool,
+    wiping: AtomicBool,
     updates: Updates,
     /// What the ticket kiosk has given lately (see `kiosk`).
     kiosk: Mutex<crate::kiosk::Guard>,
     /// How many times the background sync was asked to start: a start that failed is tried
     /// again only while no later one was asked for.
-    starts: std::sync::atomic::AtomicU64,
+    starts: AtomicU64,
     /// Counts the tasks stored and taken out: only the status of the one stored last is shown.
-    task_number: std::sync::atomic::AtomicU64,
+    task_number: AtomicU64,
 }
 
 impl Shell {
@@ -267,10 +268,10 @@ impl Shell {
             last: Mutex::new(last),
             counts: Mutex::new(None),
             damaged: Mutex::new(None),
-            wiping: std::sync::atomic::AtomicBool::new(false),
+            wiping: AtomicBool::new(false),
             kiosk: Mutex::new(crate::kiosk::Guard::default()),
-            starts: std::sync::atomic::AtomicU64::new(0),
-            task_number: std::sync::atomic::AtomicU64::new(0),
+            starts: AtomicU64::new(0),
+            task_number: AtomicU64::new(0),
         }))
     }
 
@@ -471,7 +472,7 @@ impl Shell {
     }
 
     fn refuse_while_wiping(&self) -> Result<(), ErrorView> {
-        if self.wiping.load(std::sync::atomic::Ordering::SeqCst) {
+        if self.wiping.load(Ordering::SeqCst) {
             return Err(ErrorView::wiping());
         }
         Ok(())
@@ -518,13 +519,10 @@ impl Shell {
     /// Tries to start the background sync after `wait`, then as `start_sync_if_enrolled` says.
     fn keep_starting(self: &Arc<Self>, wait: Duration) {
         let shell = self.clone();
-        let starts = self
-            .starts
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            + 1;
+        let starts = self.starts.fetch_add(1, Ordering::SeqCst) + 1;
         tauri::async_runtime::spawn(async move {
             tokio::time::sleep(wait).await;
-            let current = || shell.starts.load(std::sync::atomic::Ordering::SeqCst) == starts;
+            let current = || shell.starts.load(Ordering::SeqCst) == starts;
             retry_start(
                 || match shell.start_sync() {
                     Ok(()) => Ok(()),
@@ -555,8 +553,7 @@ impl Shell {
     /// Takes the sync task out, if one runs: what it still says of itself is not shown.
     fn take_task(&self) -> Option<SyncHandle> {
         let mut slot = lock(&self.sync);
-        self.task_number
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.task_number.fetch_add(1, Ordering::SeqCst);
         slot.take()
     }
 
@@ -587,10 +584,7 @@ impl Shell {
         }
         let mut updates = handle.status();
         handle.sync_now();
-        let number = self
-            .task_number
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-            + 1;
+        let number = self.task_number.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(old) = slot.replace(handle) {
             tauri::async_runtime::spawn(old.stop());
         }
@@ -600,7 +594,7 @@ impl Shell {
         let shell = self.clone();
         tauri::async_runtime::spawn(async move {
             // Only the task stored last speaks: one replaced or taken out says nothing more.
-            let ours = || shell.task_number.load(std::sync::atomic::Ordering::SeqCst) == number;
+            let ours = || shell.task_number.load(Ordering::SeqCst) == number;
             while updates.changed().await.is_ok() && ours() {
                 let status = updates.borrow_and_update().clone();
                 let wipe = status.phase == Phase::Wipe;
@@ -692,7 +686,7 @@ impl Shell {
         match outcome {
             Ok(()) => {
                 tracing::info!(version = %update.version, "update installed; starting again on it");
-                RESTARTING.store(true, std::sync::atomic::Ordering::SeqCst);
+                RESTARTING.store(true, Ordering::SeqCst);
                 self.app.request_restart();
                 Ok(())
             }
@@ -711,13 +705,13 @@ impl Shell {
     /// put back and the task started again: the back office asks again at the next contact.
     async fn complete_wipe(self: Arc<Self>) {
         /// Lets logins in again however the wipe ends.
-        struct Done<'a>(&'a std::sync::atomic::AtomicBool);
+        struct Done<'a>(&'a AtomicBool);
         impl Drop for Done<'_> {
             fn drop(&mut self) {
-                self.0.store(false, std::sync::atomic::Ordering::SeqCst);
+                self.0.store(false, Ordering::SeqCst);
             }
         }
-        self.wiping.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.wiping.store(true, Ordering::SeqCst);
         let _done = Done(&self.wiping);
         self.clone().wipe().await;
     }
@@ -810,8 +804,7 @@ impl Shell {
         }
         // This start takes over from the tries of an earlier one that failed; if it fails too,
         // the tries go on from the first wait.
-        self.starts
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.starts.fetch_add(1, Ordering::SeqCst);
         self.updates.asked();
         self.start_sync().inspect_err(|e| {
             self.not_started(e.clone());
