@@ -238,41 +238,38 @@ async fn a_proxys_429_is_a_busy_back_office_whose_pause_is_kept_within_bounds() 
     served.stop().await;
 }
 
-/// A proxy's 413 page (a body limit of its own, below the back office's) is no fault of the
-/// protocol: the device tries again by itself with half the push, and everything goes through
-/// the proxy in smaller pushes.
+/// A proxy's 413 page (a body limit of its own, below the back office's) or 408 page (it gave
+/// up waiting for a push's body on a slow uplink) is no fault of the protocol: the device
+/// tries again by itself with half the push, and everything goes through the proxy in smaller
+/// pushes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_proxys_413_page_makes_the_next_push_smaller() {
-    let Behind {
-        served,
-        proxy,
-        device,
-        mut ws,
-        waiting,
-        _dirs,
-    } = a_morning_behind_a_proxy().await;
-    assert!(waiting > 2 * sync::MIN_PUSH_BATCH as u64, "{waiting}");
+async fn a_proxys_413_or_408_page_makes_the_next_push_smaller() {
+    for status in [StatusCode::PAYLOAD_TOO_LARGE, StatusCode::REQUEST_TIMEOUT] {
+        let mut morning = a_morning_behind_a_proxy().await;
+        let (device, ws, waiting) = (&morning.device, &mut morning.ws, morning.waiting);
+        assert!(waiting > 2 * sync::MIN_PUSH_BATCH as u64, "{waiting}");
 
-    proxy.answer_first([Answer::page(StatusCode::PAYLOAD_TOO_LARGE, None)]);
-    let refused = sync::sync_once(&mut ws, &device, &|_| {})
-        .await
-        .unwrap_err();
-    assert!(
-        matches!(refused, SyncError::Busy { status: 413, .. }),
-        "{refused:?}"
-    );
-    assert!(refused.is_transient() && refused.too_slow(), "{refused:?}");
-    assert!(!refused.to_string().contains("<html>"), "{refused}");
-    assert_eq!(sync::pending(&ws).unwrap(), waiting, "nothing was taken");
+        morning.proxy.answer_first([Answer::page(status, None)]);
+        let refused = sync::sync_once(ws, device, &|_| {}).await.unwrap_err();
+        assert!(
+            matches!(refused, SyncError::Busy { status: s, .. } if s == status.as_u16()),
+            "{refused:?}"
+        );
+        assert!(refused.is_transient() && refused.too_slow(), "{refused:?}");
+        assert!(!refused.to_string().contains("<html>"), "{refused}");
+        assert_eq!(refused.message().unwrap().key, "error.sync.busy");
+        assert_eq!(sync::pending(ws).unwrap(), waiting, "nothing was taken");
 
-    // Half of them, then the rest: two pushes where one was refused.
-    let report = sync::sync_once(&mut ws, &device, &|_| {}).await.unwrap();
-    assert_eq!(
-        (report.exchanges, u64::from(report.pushed), report.applied),
-        (2, waiting, report.pushed)
-    );
-    assert_eq!(sync::pending(&ws).unwrap(), 0);
-    served.stop().await;
+        // Half of them, then the rest: two pushes where one was refused.
+        let report = sync::sync_once(ws, device, &|_| {}).await.unwrap();
+        assert_eq!(
+            (report.exchanges, u64::from(report.pushed), report.applied),
+            (2, waiting, report.pushed),
+            "after a {status}"
+        );
+        assert_eq!(sync::pending(ws).unwrap(), 0);
+        morning.served.stop().await;
+    }
 }
 
 /// A proxy whose body limit stands refuses every batch: the batches halve down to a single

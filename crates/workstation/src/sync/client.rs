@@ -8,6 +8,8 @@
 //! with a self-signed or private certificate) is trusted on top of the system's roots.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use guichet_domain::keyslot::RecoveryKey;
@@ -55,7 +57,8 @@ pub enum SyncError {
     EnrolOffline(LinkDrop),
     /// The back office, or a proxy in front of it, cannot answer just now (a 5xx): a busy
     /// database, a replica restarting; or a proxy on the way turned the call back (a 429 for
-    /// too many calls, a 413 for a body larger than it takes, which a smaller push passes).
+    /// too many calls, a 413 for a body larger than it takes, a 408 for a body that came too
+    /// slowly: a smaller push passes either of these).
     /// Tried again by itself, no sooner than `retry_after` when the answer said so.
     #[error(
         "the back office cannot answer just now; changes stay here and go out by themselves \
@@ -283,6 +286,9 @@ pub struct BackOffice {
     insecure: bool,
     /// The release this program reports at each exchange.
     app_version: String,
+    /// Entries the next exchange pushes at most (`super::next_push_limit`): what was learnt
+    /// of the link, shared by the clones of this client as its connections are.
+    push_limit: Arc<AtomicUsize>,
 }
 
 /// Without the device's credential: no log line can hold it by formatting the whole.
@@ -313,6 +319,15 @@ fn is_loopback(base: &str) -> bool {
 }
 
 impl BackOffice {
+    /// Entries the next exchange pushes at most.
+    pub(super) fn push_limit(&self) -> usize {
+        self.push_limit.load(Ordering::Relaxed)
+    }
+
+    pub(super) fn set_push_limit(&self, limit: usize) {
+        self.push_limit.store(limit, Ordering::Relaxed);
+    }
+
     /// Takes the device credential the database holds now when it is not the one this client
     /// sends (another program on this device rotated it): whether it changed.
     pub fn take_token(&mut self, stored: Option<String>) -> bool {
@@ -374,6 +389,7 @@ impl BackOffice {
             token,
             insecure,
             app_version: crate::VERSION.to_owned(),
+            push_limit: Arc::new(AtomicUsize::new(super::PUSH_BATCH)),
         })
     }
 
@@ -558,9 +574,10 @@ fn refusal(status: StatusCode, retry_after: Option<Duration>, bytes: &[u8]) -> S
 
 /// An error answer read by its status alone, with the back office's words when it wrote some.
 /// A 5xx is a back office that cannot answer just now (a proxy's 502 while replicas restart,
-/// a later release's code for a pause); so is a 429 (a proxy limiting the rate); and a 413 is
-/// a proxy whose body limit is below the back office's, which a smaller push passes: all are
-/// busy, tried again by themselves. A 401 refuses the credential; another refusal in words
+/// a later release's code for a pause); so is a 429 (a proxy limiting the rate); a 413 is
+/// a proxy whose body limit is below the back office's, which a smaller push passes; and a
+/// 408 is a proxy that gave up waiting for the push's body (a slow uplink), which a smaller
+/// push passes too: all are busy, tried again by themselves. A 401 refuses the credential; another refusal in words
 /// is named by its status, any other 4xx as a 400 (as HTTP reads a status it does not know by
 /// its class); one without words (a proxy's page of a wrong address) is no answer this device
 /// can read.
@@ -572,6 +589,7 @@ fn by_status(
     if status.is_server_error()
         || status == StatusCode::TOO_MANY_REQUESTS
         || status == StatusCode::PAYLOAD_TOO_LARGE
+        || status == StatusCode::REQUEST_TIMEOUT
     {
         return SyncError::Busy {
             status: status.as_u16(),

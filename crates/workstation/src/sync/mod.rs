@@ -32,10 +32,6 @@ pub const PUSH_BATCH: usize = guichet_protocol::MAX_PUSH;
 /// The fewest entries an exchange pushes while the link times out on larger pushes.
 pub const MIN_PUSH_BATCH: usize = 50;
 
-/// Entries the next exchange pushes at most: `PUSH_BATCH`, less on a link that timed out
-/// (see `next_push_limit`). Kept for the process, as the link is.
-static PUSH_LIMIT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(PUSH_BATCH);
-
 /// The push limit after an exchange that pushed `pushed` entries under `limit`. A whole push
 /// must reach the back office before its answer starts, within the call's time: on a slow
 /// uplink (a satellite link shared by a bus's laptops) a large one times out every time, and
@@ -100,7 +96,7 @@ pub async fn sync_once(
     };
     progress(now);
     loop {
-        let limit = PUSH_LIMIT.load(std::sync::atomic::Ordering::Relaxed);
+        let limit = office.push_limit();
         let (push, cut) = within_bytes(ws.pending_push(limit)?, guichet_protocol::PUSH_JSON_BYTES);
         let cursor = ws.sync_point()?.map_or(0, |p| p.cursor);
         let mut request = guichet_protocol::ExchangeRequest {
@@ -144,14 +140,11 @@ pub async fn sync_once(
                 guichet_protocol::PUSH_JSON_BYTES
             )));
         }
-        PUSH_LIMIT.store(
-            if too_large {
-                (push.len() / 2).clamp(1, limit)
-            } else {
-                next_push_limit(limit, push.len(), too_slow)
-            },
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        office.set_push_limit(if too_large {
+            (push.len() / 2).clamp(1, limit)
+        } else {
+            next_push_limit(limit, push.len(), too_slow)
+        });
         let response = match answer {
             Ok(r) => r,
             Err(e) => {
