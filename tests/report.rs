@@ -206,10 +206,21 @@ async fn another_counters_payments_and_refunds_are_collected_on_the_day_they_wer
     assert_eq!(at_b.refunded_minor, paid.payments[0].amount.minor);
     assert!(next_at_b.collected_minor > 0, "{next_at_b:?}");
 
+    // A's report of the day made after its end, before B's work reached it, says that nothing
+    // made on the day came late.
+    centre.clock_a.set_wall(centre.after_the_end);
+    let before = daily_report(&centre.a.ws, &period).unwrap().late;
+    assert!(!before.any(), "{before:?}");
+    assert_eq!(
+        before.statement.as_deref(),
+        Some("Nothing made in the period reached this device after it ended.")
+    );
+
     // A hears of it the next morning: its day holds its own cash and B's of that day, and
     // what B took the next morning is the next day's.
     centre.a_hears_of_b_after_the_end().await;
-    let at_a = daily_report(&centre.a.ws, &period).unwrap().money;
+    let report_a = daily_report(&centre.a.ws, &period).unwrap();
+    let at_a = report_a.money;
     let money = |m: &guichet_report::MoneySection| {
         (
             m.collected_minor,
@@ -228,6 +239,28 @@ async fn another_counters_payments_and_refunds_are_collected_on_the_day_they_wer
         )
     );
     assert_eq!(at_a.refunds.len(), 1, "{:?}", at_a.refunds);
+    // And it says which of them came after the day had ended, for a supervisor who made the
+    // day's report before then.
+    let late = report_a.late;
+    let b_payments: u64 = at_b.by_method.iter().map(|m| m.payments).sum();
+    assert_eq!(
+        (
+            late.payments,
+            late.paid_minor,
+            late.refunds,
+            late.refunded_minor
+        ),
+        (b_payments, at_b.collected_minor, 1, at_b.refunded_minor)
+    );
+    assert!(late.last_at.unwrap() >= centre.after_the_end, "{late:?}");
+    let said = late.statement.unwrap();
+    assert!(
+        said.starts_with(&format!(
+            "Made in the period, received after it ended: {b_payments} payments ("
+        )),
+        "{said}"
+    );
+    assert!(said.contains("; 1 refund ("), "{said}");
     let next_at_a = daily_report(&centre.a.ws, &next_day).unwrap().money;
     assert_eq!(money(&next_at_a), money(&next_at_b));
 }
@@ -241,14 +274,26 @@ async fn another_counters_moves_count_in_the_statuses_at_the_end_of_the_day_they
 
     // On its day, B takes requests and dispatches them; the next morning it cancels one.
     let receipts = centre.b.offline_work(6);
+    let moved_on_the_day: usize = receipts
+        .iter()
+        .map(|r| centre.b.ws.request(r).unwrap().timeline.len())
+        .sum();
     centre.clock_b.set_wall(centre.after_the_end);
     centre.b_cancels(&receipts[0]);
     let at_b = statuses(&period, &centre.b);
     assert_eq!(at_b, [("dispatched".to_owned(), 6)]);
 
-    // A hears of all of it after the end of the day: the day ended with the six dispatched.
+    // A hears of all of it after the end of the day: the day ended with the six dispatched,
+    // and the moves made on it came late, the cancel made after it not among them.
     centre.a_hears_of_b_after_the_end().await;
     assert_eq!(statuses(&period, &centre.a), at_b);
+    let late = daily_report(&centre.a.ws, &period).unwrap().late;
+    assert_eq!(late.moves, moved_on_the_day as u64, "{late:?}");
+    let said = late.statement.unwrap();
+    assert!(
+        said.contains(&format!("; {moved_on_the_day} status changes.")),
+        "{said}"
+    );
     let today = ReportOptions {
         to: centre.a.ws.today(),
         ..period

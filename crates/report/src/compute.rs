@@ -178,6 +178,11 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         ctx.done();
         ctx.begin(Stage::Sync);
         let sync = sync_health(conn, &ctx)?;
+        let late = if ended {
+            arrived_late(conn, &ctx, &config.currency)?
+        } else {
+            LateSection::default()
+        };
         ctx.done();
         let queue = queue_section(&book, &names);
         let empty = queue.issued == 0
@@ -194,6 +199,7 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
             money,
             feedback,
             sync,
+            late,
         };
         Ok::<_, Error>((report, book.to_keep(today)?))
     })?;
@@ -1208,6 +1214,47 @@ fn sync_health(conn: &ReportRead<'_>, ctx: &Ctx<'_>) -> Result<SyncHealth> {
         statement,
         problems,
     })
+}
+
+/// What was made in the period, which has ended, on other devices and reached this one after
+/// its end, with the sentence that says so.
+fn arrived_late(
+    conn: &ReportRead<'_>,
+    ctx: &Ctx<'_>,
+    currency: &guichet_domain::money::Currency,
+) -> Result<LateSection> {
+    let late = conn.arrived_late(ctx.start, ctx.end, currency)?;
+    let mut section = LateSection {
+        payments: late.payments,
+        paid_minor: late.paid_minor,
+        refunds: late.refunds,
+        refunded_minor: late.refunded_minor,
+        moves: late.moves,
+        last_at: late.last_at.as_deref().map(parse_time).transpose()?,
+        statement: None,
+    };
+    let l = ctx.locale();
+    let mut what = Vec::new();
+    if late.payments > 0 {
+        let amount = l.money(late.paid_minor, currency);
+        what.push(l.counted("late.payments", late.payments, &[("amount", &amount)]));
+    }
+    if late.refunds > 0 {
+        let amount = l.money(late.refunded_minor, currency);
+        what.push(l.counted("late.refunds", late.refunds, &[("amount", &amount)]));
+    }
+    if late.moves > 0 {
+        what.push(l.counted("late.moves", late.moves, &[]));
+    }
+    section.statement = Some(match section.last_at {
+        Some(last) if !what.is_empty() => {
+            let what = what.join(l.t("sync.list_separator"));
+            let at = l.date_time(ctx.zone.local(last));
+            l.fill("late.some", &[("what", &what), ("at", &at)])
+        }
+        _ => l.t("late.none").to_owned(),
+    });
+    Ok(section)
 }
 
 fn sync_statement(

@@ -23,6 +23,31 @@ pub struct Report {
     pub money: MoneySection,
     pub feedback: FeedbackSection,
     pub sync: SyncHealth,
+    pub late: LateSection,
+}
+
+/// What was made in a period that has ended, on other devices of the centre, and reached this
+/// one only after its end (a bus that synced the next morning): it is counted above, where a
+/// report of the period made before it arrived did not count it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LateSection {
+    pub payments: u64,
+    pub paid_minor: i64,
+    pub refunds: u64,
+    pub refunded_minor: i64,
+    /// Moves of requests (a status changed).
+    pub moves: u64,
+    /// When the last of them reached this device.
+    pub last_at: Option<DateTime<Utc>>,
+    /// One sentence that says so, or that nothing came late, in the report's language; none
+    /// for a period that has not ended.
+    pub statement: Option<String>,
+}
+
+impl LateSection {
+    pub fn any(&self) -> bool {
+        self.payments + self.refunds + self.moves > 0
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -492,17 +492,26 @@ fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
     pdf.y -= 2.0;
     let sync_color = if report.sync.clean { GREEN } else { RED };
     pdf.say(10.0, true, sync_color, &report.sync.statement);
+    if let Some(late) = report
+        .late
+        .statement
+        .as_deref()
+        .filter(|_| report.late.any())
+    {
+        pdf.say(10.0, true, INK, late);
+    }
     if report.empty {
         pdf.say(10.0, true, INK, l.t("pdf.no_activity"));
     }
     let summary = &tables(report)[0];
     pdf.heading(l.t("pdf.key_figures"), 40.0);
-    // The first rows are the header, already above; the last one explains open time.
+    // The first rows are the header and the statements, already above; the last one explains
+    // open time.
     let rows: Vec<&Vec<Cell>> = summary
         .rows
         .iter()
-        .skip(10)
-        .take(summary.rows.len().saturating_sub(11))
+        .skip(11)
+        .take(summary.rows.len().saturating_sub(12))
         .collect();
     let half = rows.len().div_ceil(2);
     let col_w = (PAGE_W - 2.0 * MARGIN) / 2.0;

@@ -514,6 +514,10 @@ fn summary(report: &Report) -> Table {
         }),
     );
     row(l.t("table.sync"), text(&report.sync.statement));
+    row(
+        l.t("table.arrived_late"),
+        report.late.statement.as_deref().map_or(Cell::Empty, text),
+    );
     row(l.t("table.tickets_issued"), count(q.issued));
     row(l.t("table.tickets_served"), count(q.served));
     row(l.t("table.no_shows"), count(q.no_shows));

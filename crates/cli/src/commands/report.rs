@@ -48,6 +48,7 @@ fn daily(ws: &Workstation, ctx: &Context, args: &ReportDailyArgs) -> Result<Repo
         "empty": report.empty,
         "clean": report.sync.clean,
         "sync": report.sync.statement,
+        "arrived_late": report.late.statement,
         "tickets_issued": report.queue.issued,
         "requests_taken": report.requests.taken,
         "collected_minor": report.money.collected_minor,
@@ -72,6 +73,9 @@ fn daily(ws: &Workstation, ctx: &Context, args: &ReportDailyArgs) -> Result<Repo
             lines.push(("cash difference", money(diff)));
         }
         lines.push(("sync", report.sync.statement.clone()));
+        if let Some(late) = report.late.statement.clone().filter(|_| report.late.any()) {
+            lines.push(("came late", late));
+        }
         fields(out, "  ", &lines)?;
         if report.empty {
             writeln!(out, "  nothing was recorded in this period")?;

@@ -30,6 +30,7 @@ pub const MIGRATIONS: &[Migration] = &guichet_migrations::embed!(
         "0014_overtaken.sql",
         "0015_money_by_time.sql",
         "0016_moves_made_elsewhere.sql",
+        "0017_arrived_late.sql",
     ]
 );
 

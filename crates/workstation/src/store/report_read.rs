@@ -155,6 +155,19 @@ pub struct RefundTotals {
     pub cash_minor: i64,
 }
 
+/// What was made in a period on other devices and reached this one only after it ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ArrivedLate {
+    pub payments: u64,
+    pub paid_minor: i64,
+    pub refunds: u64,
+    pub refunded_minor: i64,
+    /// Moves of requests (a status changed).
+    pub moves: u64,
+    /// When the last of them was recorded here.
+    pub last_at: Option<String>,
+}
+
 /// A refund, with the receipts of its payment and its request.
 #[derive(Debug)]
 pub struct RefundRow {
@@ -607,6 +620,52 @@ impl<'c> ReportRead<'c> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// What was made from `start` to before `end` on other devices, by the stamps it came
+    /// with, and recorded here only from `end` on: payments and refunds in `currency` (the
+    /// ones `MadeBetween` takes by their stamp), and moves of requests. A report of the period
+    /// made before they arrived did not count them.
+    pub fn arrived_late(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        currency: &Currency,
+    ) -> Result<ArrivedLate> {
+        let (made_start, made_end) = (made_since(start), made_since(end));
+        let (end, currency) = (end.to_rfc3339(), currency.code());
+        let named: [(&str, &dyn ToSql); 4] = [
+            (":made_start", &made_start),
+            (":made_end", &made_end),
+            (":end", &end),
+            (":currency", &currency),
+        ];
+        let money = |table: &str| -> Result<(u64, i64, Option<String>)> {
+            Ok(self
+                .conn
+                .query_row(&money_arrived_late(table), named.as_slice(), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?)
+        };
+        let (payments, paid_minor, paid_last) = money("payments")?;
+        let (refunds, refunded_minor, refunded_last) = money("refunds")?;
+        let (moves, moved_last): (u64, Option<String>) =
+            self.conn.query_row(MOVES_ARRIVED_LATE, &named[..3], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        // RFC 3339 in UTC, as every time here is written: the greatest text is the latest.
+        let last_at = [paid_last, refunded_last, moved_last]
+            .into_iter()
+            .flatten()
+            .max();
+        Ok(ArrivedLate {
+            payments,
+            paid_minor,
+            refunds,
+            refunded_minor,
+            moves,
+            last_at,
+        })
+    }
+
     /// The refunds in `currency` made from `start` to before `end` (`MadeBetween`): their
     /// totals, and the first `limit` of them.
     pub fn refunds(
@@ -901,6 +960,22 @@ impl TakenThen {
     }
 }
 
+/// The payments or refunds (`table`) in `:currency` made from `:made_start` to before
+/// `:made_end` by their stamp and recorded here from `:end` on: their count, sum and the last
+/// time one was recorded. Through the index on the stamp.
+fn money_arrived_late(table: &str) -> String {
+    format!(
+        "SELECT count(*), coalesce(sum(amount_minor), 0), max(at) FROM {table}
+         WHERE hlc >= :made_start AND hlc < :made_end AND at >= :end AND currency = :currency"
+    )
+}
+
+/// The moves pulled from other devices made from `:made_start` to before `:made_end` by the
+/// stamp they came with and recorded here from `:end` on: their count and the last time one
+/// was recorded. Through the index on that stamp, which only such moves have.
+const MOVES_ARRIVED_LATE: &str = "SELECT count(*), max(at) FROM request_events
+    WHERE made_hlc >= :made_start AND made_hlc < :made_end AND at >= :end";
+
 /// Payments or refunds made from `start` to before `end`: recorded here in that time and, if
 /// another device made them, made there from `start` on too; or made there in that time, by
 /// the stamp they came with, and recorded here only after it (a payment taken at another
@@ -1055,6 +1130,27 @@ mod tests {
         for index in ["payments_by_time", "refunds_by_time"] {
             assert!(steps.contains(index), "{steps}");
         }
+    }
+
+    #[test]
+    fn what_arrived_after_a_period_is_read_through_the_indexes_on_stamps() {
+        let end = Utc.with_ymd_and_hms(2026, 11, 30, 0, 0, 0).unwrap();
+        let ws = Workstation::open_in_memory(Arc::new(ManualClock::at(end))).unwrap();
+        let conn = ws.conn().unwrap();
+        let (made_start, made_end) = (made_since(end - Days::new(1)), made_since(end));
+        let (end, currency) = (end.to_rfc3339(), "EUR");
+        let named: [(&str, &dyn ToSql); 4] = [
+            (":made_start", &made_start),
+            (":made_end", &made_end),
+            (":end", &end),
+            (":currency", &currency),
+        ];
+        for table in ["payments", "refunds"] {
+            let steps = plan(conn, &money_arrived_late(table), &named);
+            assert!(steps.contains(&format!("{table}_by_stamp")), "{steps}");
+        }
+        let steps = plan(conn, MOVES_ARRIVED_LATE, &named[..3]);
+        assert!(steps.contains("request_events_by_made"), "{steps}");
     }
 
     #[test]
