@@ -576,8 +576,9 @@ fn refusal(status: StatusCode, retry_after: Option<Duration>, bytes: &[u8]) -> S
 /// A 5xx is a back office that cannot answer just now (a proxy's 502 while replicas restart,
 /// a later release's code for a pause); so is a 429 (a proxy limiting the rate); a 413 is
 /// a proxy whose body limit is below the back office's, which a smaller push passes; and a
-/// 408 is a proxy that gave up waiting for the push's body (a slow uplink), which a smaller
-/// push passes too: all are busy, tried again by themselves. A 401 refuses the credential; another refusal in words
+/// 408 is a proxy that gave up waiting for the push's body (a slow uplink; HAProxy answers
+/// so, nginx closes the connection), which a smaller push passes too: all are busy, tried
+/// again by themselves. A 401 refuses the credential; another refusal in words
 /// is named by its status, any other 4xx as a 400 (as HTTP reads a status it does not know by
 /// its class); one without words (a proxy's page of a wrong address) is no answer this device
 /// can read.
