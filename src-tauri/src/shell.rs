@@ -250,6 +250,8 @@ pub struct Shell {
     starts: AtomicU64,
     /// Counts the tasks stored and taken out: only the status of the one stored last is shown.
     task_number: AtomicU64,
+    /// What the sync tasks learnt of the link, kept from one task to the next.
+    push_limit: sync::PushLimit,
 }
 
 impl Shell {
@@ -272,6 +274,7 @@ impl Shell {
             kiosk: Mutex::new(crate::kiosk::Guard::default()),
             starts: AtomicU64::new(0),
             task_number: AtomicU64::new(0),
+            push_limit: sync::PushLimit::default(),
         }))
     }
 
@@ -622,7 +625,8 @@ impl Shell {
     fn office(&self, credential: &sync::Credential) -> Result<sync::BackOffice, SyncError> {
         Ok(credential
             .back_office(CALL_TIMEOUT)?
-            .with_app_version(self.app.package_info().version.to_string()))
+            .with_app_version(self.app.package_info().version.to_string())
+            .sharing_push_limit(&self.push_limit))
     }
 
     /// After a sync that went through: asks the back office for an update of the app, when

@@ -178,7 +178,7 @@ pub fn build(ws: &Workstation, options: &ReportOptions<'_>) -> Result<Report> {
         ctx.done();
         ctx.begin(Stage::Sync);
         let sync = sync_health(conn, &ctx)?;
-        let late = if ended {
+        let late = if ended && sync.enrolled {
             arrived_late(conn, &ctx, &config.currency)?
         } else {
             LateSection::default()
@@ -1229,12 +1229,16 @@ fn arrived_late(
         paid_minor: late.paid_minor,
         refunds: late.refunds,
         refunded_minor: late.refunded_minor,
+        requests: late.requests,
         moves: late.moves,
         last_at: late.last_at.as_deref().map(parse_time).transpose()?,
         statement: None,
     };
     let l = ctx.locale();
     let mut what = Vec::new();
+    if late.requests > 0 {
+        what.push(l.counted("late.requests", late.requests, &[]));
+    }
     if late.payments > 0 {
         let amount = l.money(late.paid_minor, currency);
         what.push(l.counted("late.payments", late.payments, &[("amount", &amount)]));

@@ -35,18 +35,21 @@ pub struct LateSection {
     pub paid_minor: i64,
     pub refunds: u64,
     pub refunded_minor: i64,
+    /// Requests taken.
+    pub requests: u64,
     /// Moves of requests (a status changed).
     pub moves: u64,
     /// When the last of them reached this device.
     pub last_at: Option<DateTime<Utc>>,
     /// One sentence that says so, or that nothing came late, in the report's language; none
-    /// for a period that has not ended.
+    /// for a period that has not ended, or on a standalone device (no other device sends it
+    /// anything).
     pub statement: Option<String>,
 }
 
 impl LateSection {
     pub fn any(&self) -> bool {
-        self.payments + self.refunds + self.moves > 0
+        self.payments + self.refunds + self.requests + self.moves > 0
     }
 }
 

@@ -505,13 +505,18 @@ fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
     }
     let summary = &tables(report)[0];
     pdf.heading(l.t("pdf.key_figures"), 40.0);
-    // The first rows are the header and the statements, already above; the last one explains
-    // open time.
+    // The rows up to the statements are the header and the statements, already above; the
+    // last one explains open time.
+    let statements = summary
+        .rows
+        .iter()
+        .position(|r| matches!(r.first(), Some(Cell::Text(t)) if t == l.t("table.arrived_late")))
+        .map_or(0, |i| i + 1);
     let rows: Vec<&Vec<Cell>> = summary
         .rows
         .iter()
-        .skip(11)
-        .take(summary.rows.len().saturating_sub(12))
+        .skip(statements)
+        .take(summary.rows.len().saturating_sub(statements + 1))
         .collect();
     let half = rows.len().div_ceil(2);
     let col_w = (PAGE_W - 2.0 * MARGIN) / 2.0;

@@ -293,6 +293,14 @@ fn pdf_is_a4_with_the_figures_and_the_charts() {
         .find(|l| l.contains("Tickets issued"))
         .expect("the key figures");
     assert!(key.contains('5'), "{key}");
+    // Nothing of the day came late: the PDF says nothing of it, neither above the key figures
+    // nor among them.
+    for absent in [
+        "Received after the period ended",
+        "reached this device after",
+    ] {
+        assert!(!text.contains(absent), "{absent:?} is in the PDF:\n{text}");
+    }
     // The day what is still owed is as at is among the key figures.
     let as_at = text
         .lines()

@@ -48,7 +48,7 @@ fn daily(ws: &Workstation, ctx: &Context, args: &ReportDailyArgs) -> Result<Repo
         "empty": report.empty,
         "clean": report.sync.clean,
         "sync": report.sync.statement,
-        "arrived_late": report.late.statement,
+        "arrived_late": report.late,
         "tickets_issued": report.queue.issued,
         "requests_taken": report.requests.taken,
         "collected_minor": report.money.collected_minor,

@@ -162,6 +162,8 @@ pub struct ArrivedLate {
     pub paid_minor: i64,
     pub refunds: u64,
     pub refunded_minor: i64,
+    /// Requests taken.
+    pub requests: u64,
     /// Moves of requests (a status changed).
     pub moves: u64,
     /// When the last of them was recorded here.
@@ -622,14 +624,15 @@ impl<'c> ReportRead<'c> {
 
     /// What was made from `start` to before `end` on other devices, by the stamps it came
     /// with, and recorded here only from `end` on: payments and refunds in `currency` (the
-    /// ones `MadeBetween` takes by their stamp), and moves of requests. A report of the period
-    /// made before they arrived did not count them.
+    /// ones `MadeBetween` takes by their stamp), requests taken and moves of requests. A report
+    /// of the period made before they arrived did not count them.
     pub fn arrived_late(
         &self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
         currency: &Currency,
     ) -> Result<ArrivedLate> {
+        let long = (end - start).num_days() >= LONG_PERIOD_DAYS;
         let (made_start, made_end) = (made_since(start), made_since(end));
         let (end, currency) = (end.to_rfc3339(), currency.code());
         let named: [(&str, &dyn ToSql); 4] = [
@@ -641,15 +644,15 @@ impl<'c> ReportRead<'c> {
         let money = |table: &str| -> Result<(u64, i64, Option<String>)> {
             Ok(self
                 .conn
-                .query_row(&money_arrived_late(table), named.as_slice(), |r| {
+                .query_row(&money_arrived_late(table, long), named.as_slice(), |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })?)
         };
         let (payments, paid_minor, paid_last) = money("payments")?;
         let (refunds, refunded_minor, refunded_last) = money("refunds")?;
-        let (moves, moved_last): (u64, Option<String>) =
+        let (requests, moves, moved_last): (u64, u64, Option<String>) =
             self.conn.query_row(MOVES_ARRIVED_LATE, &named[..3], |r| {
-                Ok((r.get(0)?, r.get(1)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?;
         // RFC 3339 in UTC, as every time here is written: the greatest text is the latest.
         let last_at = [paid_last, refunded_last, moved_last]
@@ -661,6 +664,7 @@ impl<'c> ReportRead<'c> {
             paid_minor,
             refunds,
             refunded_minor,
+            requests,
             moves,
             last_at,
         })
@@ -962,18 +966,24 @@ impl TakenThen {
 
 /// The payments or refunds (`table`) in `:currency` made from `:made_start` to before
 /// `:made_end` by their stamp and recorded here from `:end` on: their count, sum and the last
-/// time one was recorded. Through the index on the stamp.
-fn money_arrived_late(table: &str) -> String {
+/// time one was recorded. Through the index on the stamp; over a `long` period, whose stamps
+/// are many, through the index on the time recorded, from the end on.
+fn money_arrived_late(table: &str, long: bool) -> String {
+    let hlc = if long { "+hlc" } else { "hlc" };
     format!(
         "SELECT count(*), coalesce(sum(amount_minor), 0), max(at) FROM {table}
-         WHERE hlc >= :made_start AND hlc < :made_end AND at >= :end AND currency = :currency"
+         WHERE {hlc} >= :made_start AND {hlc} < :made_end AND at >= :end
+            AND currency = :currency"
     )
 }
 
-/// The moves pulled from other devices made from `:made_start` to before `:made_end` by the
-/// stamp they came with and recorded here from `:end` on: their count and the last time one
-/// was recorded. Through the index on that stamp, which only such moves have.
-const MOVES_ARRIVED_LATE: &str = "SELECT count(*), max(at) FROM request_events
+/// The timeline lines pulled from other devices made from `:made_start` to before `:made_end`
+/// by the stamp they came with and recorded here from `:end` on: the requests taken (the
+/// line of a creation has no status before it), the moves, and the last time one was
+/// recorded. Through the index on that stamp, which only such lines have.
+const MOVES_ARRIVED_LATE: &str = "SELECT coalesce(sum(from_status IS NULL), 0),
+        coalesce(sum(from_status IS NOT NULL), 0), max(at)
+    FROM request_events
     WHERE made_hlc >= :made_start AND made_hlc < :made_end AND at >= :end";
 
 /// Payments or refunds made from `start` to before `end`: recorded here in that time and, if
@@ -1146,8 +1156,14 @@ mod tests {
             (":currency", &currency),
         ];
         for table in ["payments", "refunds"] {
-            let steps = plan(conn, &money_arrived_late(table), &named);
+            let steps = plan(conn, &money_arrived_late(table, false), &named);
             assert!(steps.contains(&format!("{table}_by_stamp")), "{steps}");
+            // A long period's: what was recorded from its end on.
+            let steps = plan(conn, &money_arrived_late(table, true), &named);
+            assert_eq!(
+                steps,
+                format!("SEARCH {table} USING INDEX {table}_by_time (at>?)")
+            );
         }
         let steps = plan(conn, MOVES_ARRIVED_LATE, &named[..3]);
         assert!(steps.contains("request_events_by_made"), "{steps}");

@@ -288,7 +288,20 @@ pub struct BackOffice {
     app_version: String,
     /// Entries the next exchange pushes at most (`super::next_push_limit`): what was learnt
     /// of the link, shared by the clones of this client as its connections are.
-    push_limit: Arc<AtomicUsize>,
+    push_limit: PushLimit,
+}
+
+/// What a program learnt of its link to the back office: the entries an exchange pushes at
+/// most (`super::next_push_limit`). A client keeps one of its own; a program that builds a new
+/// client for the same link (the desktop app, at each login and unlock) hands it the one it
+/// keeps, so that a slow uplink is not tried again with a full push each time.
+#[derive(Debug, Clone)]
+pub struct PushLimit(Arc<AtomicUsize>);
+
+impl Default for PushLimit {
+    fn default() -> Self {
+        PushLimit(Arc::new(AtomicUsize::new(super::PUSH_BATCH)))
+    }
 }
 
 /// Without the device's credential: no log line can hold it by formatting the whole.
@@ -319,13 +332,19 @@ fn is_loopback(base: &str) -> bool {
 }
 
 impl BackOffice {
+    /// Learns and keeps the push limit in `limit`, shared with the clients given it before.
+    pub fn sharing_push_limit(mut self, limit: &PushLimit) -> Self {
+        self.push_limit = limit.clone();
+        self
+    }
+
     /// Entries the next exchange pushes at most.
     pub(super) fn push_limit(&self) -> usize {
-        self.push_limit.load(Ordering::Relaxed)
+        self.push_limit.0.load(Ordering::Relaxed)
     }
 
     pub(super) fn set_push_limit(&self, limit: usize) {
-        self.push_limit.store(limit, Ordering::Relaxed);
+        self.push_limit.0.store(limit, Ordering::Relaxed);
     }
 
     /// Takes the device credential the database holds now when it is not the one this client
@@ -389,7 +408,7 @@ impl BackOffice {
             token,
             insecure,
             app_version: crate::VERSION.to_owned(),
-            push_limit: Arc::new(AtomicUsize::new(super::PUSH_BATCH)),
+            push_limit: PushLimit::default(),
         })
     }
 
@@ -577,8 +596,8 @@ fn refusal(status: StatusCode, retry_after: Option<Duration>, bytes: &[u8]) -> S
 /// a later release's code for a pause); so is a 429 (a proxy limiting the rate); a 413 is
 /// a proxy whose body limit is below the back office's, which a smaller push passes; and a
 /// 408 is a proxy that gave up waiting for the push's body (a slow uplink; HAProxy answers
-/// so, nginx closes the connection), which a smaller push passes too: all are busy, tried
-/// again by themselves. A 401 refuses the credential; another refusal in words
+/// so when it buffers bodies, nginx closes the connection), which a smaller push passes too:
+/// all are busy, tried again by themselves. A 401 refuses the credential; another refusal in words
 /// is named by its status, any other 4xx as a 400 (as HTTP reads a status it does not know by
 /// its class); one without words (a proxy's page of a wrong address) is no answer this device
 /// can read.

@@ -16,7 +16,7 @@ use guichet_domain::keyslot::RecoveryKey;
 use guichet_protocol::{VouchRequest, VouchResponse};
 use serde::{Deserialize, Serialize};
 
-pub use client::{BackOffice, Link, LinkDrop, SyncError, plain_to_another_machine};
+pub use client::{BackOffice, Link, LinkDrop, PushLimit, SyncError, plain_to_another_machine};
 pub use task::{Phase, SyncHandle, SyncOptions, SyncStatus};
 
 use crate::Workstation;
@@ -393,7 +393,27 @@ const LOGIN_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[cfg(test)]
 mod tests {
-    use super::{MIN_PUSH_BATCH, PUSH_BATCH, next_push_limit, within_bytes};
+    use super::{BackOffice, MIN_PUSH_BATCH, PUSH_BATCH, PushLimit, next_push_limit, within_bytes};
+
+    /// A client built anew for the same link (the app's, at each login and unlock) starts from
+    /// what the ones before it learnt when given their limit, and from a full push otherwise.
+    #[test]
+    fn a_new_client_given_the_learnt_limit_starts_from_it() {
+        let office = || {
+            BackOffice::new(
+                "http://127.0.0.1:9",
+                None,
+                std::time::Duration::from_secs(1),
+            )
+            .unwrap()
+        };
+        let kept = PushLimit::default();
+        let first = office().sharing_push_limit(&kept);
+        first.set_push_limit(next_push_limit(first.push_limit(), 4_000, true));
+        assert_eq!(first.clone().push_limit(), 2_000);
+        assert_eq!(office().sharing_push_limit(&kept).push_limit(), 2_000);
+        assert_eq!(office().push_limit(), PUSH_BATCH);
+    }
 
     #[test]
     fn a_push_that_times_out_is_halved_and_grows_back_once_the_link_carries_it() {
