@@ -54,6 +54,25 @@ describe("the counter's panel", () => {
     screen.stop();
   });
 
+  it("draws the queue as the call left it when a poll's older read comes back after it", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval"] });
+    const screen = await shown(noShows());
+    // A poll reads the queue before the call and is answered only after the call's own read.
+    let pollAnswers: (v: QueueView) => void = () => undefined;
+    api.queueView.mockImplementationOnce(() => new Promise((resolve) => (pollAnswers = resolve)));
+    vi.advanceTimersByTime(10_000);
+    api.callNext.mockImplementationOnce(async () => ticket("A012", "called"));
+    api.queueView.mockImplementation(async () => ({ waiting: [], current: ticket("A012", "called") }));
+    $("#call-next").click();
+    await settle();
+    expect($("#current-status").textContent).toContain("called");
+    pollAnswers(noShows());
+    await settle();
+    expect($("#current-status").textContent).toContain("called");
+    expect($<HTMLButtonElement>("#start").disabled).toBe(false);
+    screen.stop();
+  });
+
   it("keeps the no-show the supervisor chose when a poll brings another", async () => {
     vi.useFakeTimers({ toFake: ["setInterval"] });
     const screen = await shown(noShows("A005"));

@@ -3,7 +3,7 @@
 // with live waiting times.
 
 import { api, type Browse, type Channel, type Lane, type QueueTarget, type QueueView, type ServiceHit, type StatusBar, type Ticket, type WaitingEntry } from "../api";
-import { SYNCED, emptyVisit, unfinishedRequests, working, type Ctx } from "../app";
+import { SYNCED, emptyVisit, latestOnly, unfinishedRequests, working, type Ctx } from "../app";
 import { approvalBox } from "../approval";
 import { field, fill, h, isBusy, whileBusy } from "../dom";
 import { compareText, formatDuration, t, text } from "../i18n";
@@ -399,15 +399,22 @@ export function queueScreen(ctx: Ctx): QueueScreen {
   }
 
   const loadProblem = standingProblem(message);
+  const askQueue = latestOnly();
   /** Reads the queue again; a failure (on a refresh nobody asked for, too) says why where the
-   * counter's refusals show, and the next refresh that works clears it. */
+   * counter's refusals show, and the next refresh that works clears it. Only the latest read
+   * is drawn: a poll's read sent before a call and answered after it would otherwise draw
+   * the counter as it was, the called ticket gone and its Start button disabled. */
   async function load(): Promise<void> {
+    const latest = askQueue();
+    let read: QueueView;
     try {
-      view = await api.queueView(ctx.counter);
+      read = await api.queueView(ctx.counter);
     } catch (err) {
-      loadProblem.show(err);
+      if (latest()) loadProblem.show(err);
       return;
     }
+    if (!latest()) return;
+    view = read;
     loadProblem.clear();
     fetchedAt = performance.now();
     drawCurrent();
