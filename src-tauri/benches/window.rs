@@ -385,7 +385,8 @@ async fn driven_session(display: &Display, requests: u32) -> Vec<(String, u64, u
     // The database is encrypted: the recovery key opens it, once, beside the app.
     let database = guichet_workstation::store::open_with_recovery_key(dir.path(), &recovery)
         .expect("the recovery key opens the workstation's database");
-    let deadline = Instant::now() + Duration::from_secs(600);
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(600);
     loop {
         let done = feedback_count(&database);
         if done >= requests {
@@ -393,8 +394,11 @@ async fn driven_session(display: &Display, requests: u32) -> Vec<(String, u64, u
         }
         assert!(
             Instant::now() < deadline,
-            "the driver in the page stopped after {done} of {requests} visits (the app's log is in {})",
-            dir.path().display()
+            "the driver in the page stopped after {done} of {requests} visits, {} s after the \
+             start; the last acts recorded:\n{}\nthe end of the app's log:\n{}",
+            started.elapsed().as_secs(),
+            last_acts(&database),
+            log_tail(dir.path()),
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -404,6 +408,43 @@ async fn driven_session(display: &Display, requests: u32) -> Vec<(String, u64, u
     let _ = child.kill();
     let _ = child.wait();
     memory
+}
+
+/// The last acts of the audit trail, oldest first, one a line: what the app did last when a
+/// session stops.
+fn last_acts(database: &rusqlite::Connection) -> String {
+    let read = || -> rusqlite::Result<Vec<String>> {
+        let mut stmt = database.prepare(
+            "SELECT at, action, entity_kind FROM audit_events ORDER BY seq DESC LIMIT 8",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(format!(
+                "  {} {} ({})",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?
+            ))
+        })?;
+        rows.collect()
+    };
+    match read() {
+        Ok(mut acts) => {
+            acts.reverse();
+            acts.join("\n")
+        }
+        Err(e) => format!("  (the audit trail could not be read: {e})"),
+    }
+}
+
+/// The last lines of the app's log in `data_dir`.
+fn log_tail(data_dir: &Path) -> String {
+    match std::fs::read_to_string(data_dir.join(guichet_app::LOG_FILE)) {
+        Ok(log) => {
+            let lines: Vec<&str> = log.lines().collect();
+            lines[lines.len().saturating_sub(15)..].join("\n")
+        }
+        Err(e) => format!("(no log: {e})"),
+    }
 }
 
 fn feedback_count(database: &rusqlite::Connection) -> u32 {
