@@ -210,7 +210,7 @@ async fn another_counters_payments_and_refunds_are_collected_on_the_day_they_wer
     // made on the day came late.
     centre.clock_a.set_wall(centre.after_the_end);
     let before = daily_report(&centre.a.ws, &period).unwrap().late;
-    assert!(!before.any(), "{before:?}");
+    assert!(!before.arrived.any(), "{before:?}");
     assert_eq!(
         before.statement.as_deref(),
         Some("Nothing made in the period reached this device after it ended.")
@@ -242,13 +242,14 @@ async fn another_counters_payments_and_refunds_are_collected_on_the_day_they_wer
     // And it says which of them came after the day had ended, for a supervisor who made the
     // day's report before then.
     let late = report_a.late;
+    let arrived = late.arrived;
     let b_payments: u64 = at_b.by_method.iter().map(|m| m.payments).sum();
     assert_eq!(
         (
-            late.payments,
-            late.paid_minor,
-            late.refunds,
-            late.refunded_minor
+            arrived.payments,
+            arrived.paid_minor,
+            arrived.refunds,
+            arrived.refunded_minor
         ),
         (b_payments, at_b.collected_minor, 1, at_b.refunded_minor)
     );
@@ -288,7 +289,7 @@ async fn another_counters_moves_count_in_the_statuses_at_the_end_of_the_day_they
     assert_eq!(statuses(&period, &centre.a), at_b);
     let late = daily_report(&centre.a.ws, &period).unwrap().late;
     assert_eq!(
-        (late.requests, late.moves),
+        (late.arrived.requests, late.arrived.moves),
         (6, moved_on_the_day as u64),
         "{late:?}"
     );

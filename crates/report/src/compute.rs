@@ -1223,17 +1223,8 @@ fn arrived_late(
     ctx: &Ctx<'_>,
     currency: &guichet_domain::money::Currency,
 ) -> Result<LateSection> {
-    let late = conn.arrived_late(ctx.start, ctx.end, currency)?;
-    let mut section = LateSection {
-        payments: late.payments,
-        paid_minor: late.paid_minor,
-        refunds: late.refunds,
-        refunded_minor: late.refunded_minor,
-        requests: late.requests,
-        moves: late.moves,
-        last_at: late.last_at.as_deref().map(parse_time).transpose()?,
-        statement: None,
-    };
+    let (late, last_at) = conn.arrived_late(ctx.start, ctx.end, currency)?;
+    let last_at = last_at.as_deref().map(parse_time).transpose()?;
     let l = ctx.locale();
     let mut what = Vec::new();
     if late.requests > 0 {
@@ -1250,15 +1241,19 @@ fn arrived_late(
     if late.moves > 0 {
         what.push(l.counted("late.moves", late.moves, &[]));
     }
-    section.statement = Some(match section.last_at {
+    let statement = match last_at {
         Some(last) if !what.is_empty() => {
             let what = what.join(l.t("sync.list_separator"));
             let at = l.date_time(ctx.zone.local(last));
             l.fill("late.some", &[("what", &what), ("at", &at)])
         }
         _ => l.t("late.none").to_owned(),
-    });
-    Ok(section)
+    };
+    Ok(LateSection {
+        arrived: late,
+        last_at,
+        statement: Some(statement),
+    })
 }
 
 fn sync_statement(

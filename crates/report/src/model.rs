@@ -6,6 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use guichet_domain::money::Currency;
 use guichet_domain::request::RequestStatus;
 use guichet_domain::zone::Zone;
+use guichet_workstation::store::ArrivedLate;
 use serde::Serialize;
 
 use crate::locale::Locale;
@@ -31,14 +32,8 @@ pub struct Report {
 /// report of the period made before it arrived did not count it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LateSection {
-    pub payments: u64,
-    pub paid_minor: i64,
-    pub refunds: u64,
-    pub refunded_minor: i64,
-    /// Requests taken.
-    pub requests: u64,
-    /// Moves of requests (a status changed).
-    pub moves: u64,
+    #[serde(flatten)]
+    pub arrived: ArrivedLate,
     /// When the last of them reached this device.
     pub last_at: Option<DateTime<Utc>>,
     /// One sentence that says so, or that nothing came late, in the report's language; none
@@ -48,8 +43,10 @@ pub struct LateSection {
 }
 
 impl LateSection {
-    pub fn any(&self) -> bool {
-        self.payments + self.refunds + self.requests + self.moves > 0
+    /// The sentence, when something came late: where nothing did, the PDF and the CLI say
+    /// nothing of it.
+    pub fn news(&self) -> Option<&str> {
+        self.statement.as_deref().filter(|_| self.arrived.any())
     }
 }
 

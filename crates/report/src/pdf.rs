@@ -492,12 +492,7 @@ fn front_page(pdf: &mut Writer, report: &Report, title: &str) {
     pdf.y -= 2.0;
     let sync_color = if report.sync.clean { GREEN } else { RED };
     pdf.say(10.0, true, sync_color, &report.sync.statement);
-    if let Some(late) = report
-        .late
-        .statement
-        .as_deref()
-        .filter(|_| report.late.any())
-    {
+    if let Some(late) = report.late.news() {
         pdf.say(10.0, true, INK, late);
     }
     if report.empty {

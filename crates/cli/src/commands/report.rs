@@ -73,8 +73,8 @@ fn daily(ws: &Workstation, ctx: &Context, args: &ReportDailyArgs) -> Result<Repo
             lines.push(("cash difference", money(diff)));
         }
         lines.push(("sync", report.sync.statement.clone()));
-        if let Some(late) = report.late.statement.clone().filter(|_| report.late.any()) {
-            lines.push(("came late", late));
+        if let Some(late) = report.late.news() {
+            lines.push(("came late", late.to_owned()));
         }
         fields(out, "  ", &lines)?;
         if report.empty {

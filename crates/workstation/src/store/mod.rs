@@ -65,8 +65,9 @@ pub use page_cipher::{PROVIDER_NAME, register as register_page_cipher};
 pub use queue::{Call, CallingBoard, NewTicket, TicketView, Transfer, WaitingEntry};
 pub use report_days::{DayMark, KeptDay};
 pub use report_read::{
-    CatalogueNames, CommentRow, DecisionRow, DueRow, MethodTotal, OutboxHealth, ProblemRow,
-    RatingRow, RefundRow, RefundTotals, ReportRead, ServiceNames, StatusRow, TakenRow, TicketRow,
+    ArrivedLate, CatalogueNames, CommentRow, DecisionRow, DueRow, MethodTotal, OutboxHealth,
+    ProblemRow, RatingRow, RefundRow, RefundTotals, ReportRead, ServiceNames, StatusRow, TakenRow,
+    TicketRow,
 };
 pub use requests::{
     ChangeState, DocumentCheck, NewRefund, NewRequest, PaymentView, RefundView, RequestDetail,

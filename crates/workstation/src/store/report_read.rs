@@ -156,7 +156,7 @@ pub struct RefundTotals {
 }
 
 /// What was made in a period on other devices and reached this one only after it ended.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ArrivedLate {
     pub payments: u64,
     pub paid_minor: i64,
@@ -166,8 +166,13 @@ pub struct ArrivedLate {
     pub requests: u64,
     /// Moves of requests (a status changed).
     pub moves: u64,
-    /// When the last of them was recorded here.
-    pub last_at: Option<String>,
+}
+
+impl ArrivedLate {
+    /// Whether anything came late.
+    pub fn any(&self) -> bool {
+        self.payments + self.refunds + self.requests + self.moves > 0
+    }
 }
 
 /// A refund, with the receipts of its payment and its request.
@@ -624,14 +629,15 @@ impl<'c> ReportRead<'c> {
 
     /// What was made from `start` to before `end` on other devices, by the stamps it came
     /// with, and recorded here only from `end` on: payments and refunds in `currency` (the
-    /// ones `MadeBetween` takes by their stamp), requests taken and moves of requests. A report
-    /// of the period made before they arrived did not count them.
+    /// ones `MadeBetween` takes by their stamp), requests taken and moves of requests; and when
+    /// the last of them was recorded here. A report of the period made before they arrived did
+    /// not count them.
     pub fn arrived_late(
         &self,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
         currency: &Currency,
-    ) -> Result<ArrivedLate> {
+    ) -> Result<(ArrivedLate, Option<String>)> {
         let long = (end - start).num_days() >= LONG_PERIOD_DAYS;
         let (made_start, made_end) = (made_since(start), made_since(end));
         let (end, currency) = (end.to_rfc3339(), currency.code());
@@ -659,15 +665,15 @@ impl<'c> ReportRead<'c> {
             .into_iter()
             .flatten()
             .max();
-        Ok(ArrivedLate {
+        let arrived = ArrivedLate {
             payments,
             paid_minor,
             refunds,
             refunded_minor,
             requests,
             moves,
-            last_at,
-        })
+        };
+        Ok((arrived, last_at))
     }
 
     /// The refunds in `currency` made from `start` to before `end` (`MadeBetween`): their
